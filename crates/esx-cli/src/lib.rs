@@ -1,0 +1,1 @@
+//! `esxsh`, a virsh-style command line for ESX, GSX and vCenter.

@@ -1,0 +1,5 @@
+//! `esxsh` binary.
+fn main() {
+    eprintln!("esxsh: no command given");
+    std::process::exit(2);
+}

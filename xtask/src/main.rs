@@ -1,0 +1,29 @@
+//! Project automation for the esx workspace.
+//!
+//! * `cargo xtask codegen [--wsdl DIR] [--check]` — generate `crates/esx-vim/src/generated/`.
+//! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure]` — download a WSDL set.
+//! * `cargo xtask test` — install what the tests need, then run the whole test suite.
+
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        _ => Err(usage()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> String {
+    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] | test>"
+        .to_string()
+}

@@ -1,0 +1,87 @@
+//! `cargo xtask test`: the project's one test command (README.md, `.ci/run`).
+//!
+//! Installs the system packages the tests need when they are missing and we are allowed to
+//! (root, Debian), then runs the workspace's tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian packages the test suite needs, with the program that proves each is present.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[("xmllint", "libxml2-utils")];
+
+pub fn run(extra: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    install_system_packages()?;
+    let status = Command::new(env_or("CARGO", "cargo"))
+        .current_dir(&root)
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({status})"))
+    }
+}
+
+fn install_system_packages() -> Result<(), String> {
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(prog, _)| !on_path(prog))
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !on_path("apt-get") {
+        return Err(format!("tests need Debian packages {missing:?} and apt-get is not available"));
+    }
+    eprintln!("xtask: installing {missing:?}");
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let st = Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if st.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {args:?} failed ({st})"))
+        }
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(missing.iter().copied());
+    apt(&install)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+        .unwrap_or(false)
+}
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| default.to_string())
+}
+
+/// The workspace root (the parent of the xtask crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
