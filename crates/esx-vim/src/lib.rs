@@ -2,3 +2,4 @@
 //! Services API, generated from the WSDL by `cargo xtask codegen`, with the SOAP codec.
 
 pub mod transport;
+pub mod client;

@@ -1,0 +1,46 @@
+//! The HTTP(S) side of the client: [`HttpTransport`] carries SOAP calls to a vSphere endpoint
+//! (keep-alive pool, TLS with verification on by default, HTTP CONNECT and SOCKS proxies, the
+//! session cookie, gzip, bounded replies, timeouts, retries of transient failures, a tracing
+//! span per call with credentials masked).
+//!
+//! ```no_run
+//! use esx_vim::client::{HttpOptions, HttpTransport, ProxyConfig, ProxyKind};
+//! use esx_vim::transport::{SoapCall, Transport};
+//!
+//! # async fn demo() -> Result<(), esx_vim::transport::TransportError> {
+//! let mut options = HttpOptions::default();
+//! options.tls.ca_file = Some("/etc/esx/ca.pem".into());
+//! options.proxy = Some(ProxyConfig::new(ProxyKind::Socks5, "proxy.example", 1080));
+//! let transport = HttpTransport::new("https://esx.example/sdk", options)?;
+//! let envelope = br#"<?xml version="1.0" encoding="UTF-8"?>
+//! <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
+//! <soapenv:Body><RetrieveServiceContent xmlns="urn:vim25">
+//! <_this type="ServiceInstance">ServiceInstance</_this>
+//! </RetrieveServiceContent></soapenv:Body></soapenv:Envelope>"#;
+//! let call = SoapCall {
+//!     method: "RetrieveServiceContent",
+//!     this: Some(("ServiceInstance", "ServiceInstance")),
+//!     body: envelope.to_vec(),
+//! };
+//! let reply = transport.round_trip(call).await?;
+//! assert_eq!(reply.status, 200);
+//! # Ok(())
+//! # }
+//! ```
+
+mod body;
+mod connector;
+mod cookie;
+mod datastore;
+mod http;
+mod mask;
+mod options;
+mod tls;
+
+pub use self::cookie::SESSION_COOKIE;
+pub use self::datastore::{DatastoreFile, TransferError};
+pub use self::http::HttpTransport;
+pub use self::mask::mask_secrets;
+pub use self::options::{
+    HttpOptions, ProxyConfig, ProxyKind, RetryPolicy, TlsOptions, DEFAULT_MAX_RESPONSE_BYTES,
+};
