@@ -1,4 +1,35 @@
-//! Typed models of libvirt's XML documents (domain, snapshot, storage pool, storage volume,
-//! network, capabilities), parsed with xml-rs and formatted byte-for-byte as libvirt does.
+//! Typed models of libvirt's XML documents, parsed with xml-rs and formatted byte-for-byte as
+//! libvirt formats them.
+//!
+//! The main document is the domain ([`Domain`]): [`Domain::from_xml`] reads it, rejecting
+//! elements and attributes the model does not know with an error that names them and their
+//! line, and [`Domain::to_xml`] writes it with libvirt's element order, indentation, quoting and
+//! defaults (`<vcpu placement='static'>`, `<clock offset='utc'/>`, the `on_*` actions, ...).
+//! [`postparse`] holds the parts of libvirt's post-parse step that the VMX conversion relies
+//! on (drive addresses from target names, implicit controllers, the serial console).
 //!
 //! This crate is pure and synchronous: no networking, no async, no file I/O.
+//!
+//! ```
+//! use esx_domain::Domain;
+//!
+//! let xml = "<domain type='vmware'><name>vm</name><memory>4096</memory>\
+//!            <os><type>hvm</type></os></domain>";
+//! let dom = Domain::from_xml(xml).unwrap();
+//! assert_eq!(dom.name.as_deref(), Some("vm"));
+//! let text = dom.to_xml();
+//! assert!(text.contains("<vcpu placement='static'>1</vcpu>"));
+//! assert!(text.contains("<clock offset='utc'/>"));
+//! ```
+
+pub mod devices;
+pub mod domain;
+pub mod error;
+pub mod postparse;
+pub mod types;
+pub mod xml;
+
+pub use devices::*;
+pub use domain::*;
+pub use error::DomainXmlError;
+pub use types::{CpuSet, MacAddr, Uuid};

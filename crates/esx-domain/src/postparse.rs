@@ -1,0 +1,220 @@
+//! The parts of libvirt's domain post-parse step that conversions need: disk name indexes,
+//! drive addresses assigned from target names, implicit disk controllers and the console that
+//! mirrors the first serial port.
+
+use crate::devices::{Address, CharDevice, Controller, DriveAddress};
+use crate::domain::Domain;
+
+/// Index of a disk target name after its prefix (`sda` -> 0, `hdb` -> 1, `sdaa` -> 26).
+/// Returns `None` if the name does not start with `prefix` followed by lower-case letters only.
+pub fn disk_name_to_index(name: &str, prefix: &str) -> Option<u32> {
+    let rest = name.strip_prefix(prefix)?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut idx: u64 = 0;
+    for (i, c) in rest.chars().enumerate() {
+        if !c.is_ascii_lowercase() {
+            return None;
+        }
+        let v = u64::from(c as u8 - b'a');
+        idx = (idx + u64::from(i > 0)).checked_mul(26)?.checked_add(v)?;
+        if idx > u64::from(u32::MAX) {
+            return None;
+        }
+    }
+    u32::try_from(idx).ok()
+}
+
+/// The disk target name for an index (`0` -> `<prefix>a`, `26` -> `<prefix>aa`).
+pub fn index_to_disk_name(index: u32, prefix: &str) -> String {
+    let mut letters = Vec::new();
+    let mut i = i64::from(index);
+    while i >= 0 {
+        letters.push((b'a' + (i % 26) as u8) as char);
+        i = i / 26 - 1;
+    }
+    let mut out = prefix.to_string();
+    out.extend(letters.iter().rev());
+    out
+}
+
+/// Index of any known disk target name, whatever its prefix (`hd`, `sd`, `vd`, `xvd`, `fd`,
+/// `ubd`).
+pub fn disk_target_index(name: &str) -> Option<u32> {
+    ["xvd", "ubd", "hd", "sd", "vd", "fd"]
+        .iter()
+        .find_map(|p| disk_name_to_index(name, p))
+}
+
+/// The drive address libvirt derives from a target name and bus (with wide SCSI, as the
+/// VMware drivers configure it). `None` for buses without a drive mapping or bad names.
+pub fn drive_address_for_target(dev: &str, bus: &str) -> Option<DriveAddress> {
+    let idx = disk_target_index(dev)?;
+    Some(match bus {
+        "scsi" => {
+            let mut unit = idx % 15;
+            if unit >= 7 {
+                unit += 1;
+            }
+            DriveAddress {
+                controller: idx / 15,
+                bus: 0,
+                target: 0,
+                unit,
+            }
+        }
+        "ide" => DriveAddress {
+            controller: idx / 4,
+            bus: (idx % 4) / 2,
+            target: 0,
+            unit: idx % 2,
+        },
+        "fdc" => DriveAddress {
+            controller: idx / 2,
+            bus: 0,
+            target: 0,
+            unit: idx % 2,
+        },
+        "sata" => DriveAddress {
+            controller: idx / 6,
+            bus: 0,
+            target: 0,
+            unit: idx % 6,
+        },
+        _ => return None,
+    })
+}
+
+/// The default bus libvirt picks for a target name prefix.
+pub fn default_bus_for_target(dev: &str) -> Option<&'static str> {
+    if dev.starts_with("hd") {
+        Some("ide")
+    } else if dev.starts_with("sd") {
+        Some("scsi")
+    } else if dev.starts_with("fd") {
+        Some("fdc")
+    } else if dev.starts_with("vd") {
+        Some("virtio")
+    } else if dev.starts_with("xvd") {
+        Some("xen")
+    } else if dev.starts_with("ubd") {
+        Some("uml")
+    } else {
+        None
+    }
+}
+
+impl Domain {
+    /// Fill in what libvirt's post-parse adds for the device model: disk buses from target
+    /// prefixes, drive addresses from target names, implicit disk controllers and the
+    /// console that mirrors the first serial port.
+    pub fn apply_device_defaults(&mut self) {
+        self.assign_disk_addresses();
+        self.add_implicit_controllers();
+        self.add_console_compat();
+    }
+
+    /// Give every disk without an address the drive address derived from its target, and a
+    /// bus derived from its target prefix when it has none.
+    pub fn assign_disk_addresses(&mut self) {
+        for disk in &mut self.devices.disks {
+            if disk.target.bus.is_none() {
+                disk.target.bus = default_bus_for_target(&disk.target.dev).map(str::to_string);
+            }
+            if disk.address.is_none() {
+                if let Some(bus) = disk.target.bus.as_deref() {
+                    disk.address =
+                        drive_address_for_target(&disk.target.dev, bus).map(Address::Drive);
+                }
+            }
+        }
+    }
+
+    /// Add the SCSI, floppy, IDE and SATA controllers (in that order) that disks refer to and
+    /// that are not defined yet, from index 0 up to the highest index used.
+    pub fn add_implicit_controllers(&mut self) {
+        for (bus, ctype) in [
+            ("scsi", "scsi"),
+            ("fdc", "fdc"),
+            ("ide", "ide"),
+            ("sata", "sata"),
+        ] {
+            let max = self
+                .devices
+                .disks
+                .iter()
+                .filter(|d| d.target.bus.as_deref() == Some(bus))
+                .filter_map(|d| match &d.address {
+                    Some(Address::Drive(a)) => Some(a.controller),
+                    _ => None,
+                })
+                .max();
+            let Some(max) = max else { continue };
+            for index in 0..=max {
+                let exists = self
+                    .devices
+                    .controllers
+                    .iter()
+                    .any(|c| c.controller_type == ctype && c.index == index);
+                if !exists {
+                    self.devices.controllers.push(Controller {
+                        controller_type: ctype.to_string(),
+                        index,
+                        ..Controller::default()
+                    });
+                }
+            }
+        }
+    }
+
+    /// Make the first console mirror the first serial port, as libvirt does for
+    /// compatibility: add one if there is none, or replace a serial-type console.
+    pub fn add_console_compat(&mut self) {
+        let Some(first) = self.devices.serials.first() else {
+            return;
+        };
+        let mut console: CharDevice = first.clone();
+        console.target.target_type = Some("serial".into());
+        console.target.port = Some(first.target.port.unwrap_or(0));
+        console.address = None;
+        match self.devices.consoles.first_mut() {
+            None => self.devices.consoles.push(console),
+            Some(c) if matches!(c.target.target_type.as_deref(), None | Some("serial")) => {
+                *c = console
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_indexes() {
+        assert_eq!(disk_name_to_index("sda", "sd"), Some(0));
+        assert_eq!(disk_name_to_index("sdz", "sd"), Some(25));
+        assert_eq!(disk_name_to_index("sdaa", "sd"), Some(26));
+        assert_eq!(disk_name_to_index("sd1", "sd"), None);
+        assert_eq!(disk_name_to_index("hda", "sd"), None);
+        for i in [0, 1, 25, 26, 27, 51, 52, 701, 702, 18277] {
+            assert_eq!(
+                disk_name_to_index(&index_to_disk_name(i, "sd"), "sd"),
+                Some(i)
+            );
+        }
+        assert_eq!(index_to_disk_name(26, "hd"), "hdaa");
+    }
+
+    #[test]
+    fn scsi_addresses_skip_unit_7() {
+        let a = drive_address_for_target("sdh", "scsi").unwrap();
+        assert_eq!((a.controller, a.unit), (0, 8));
+        let a = drive_address_for_target("sdp", "scsi").unwrap();
+        assert_eq!((a.controller, a.unit), (1, 0));
+        let a = drive_address_for_target("hdd", "ide").unwrap();
+        assert_eq!((a.controller, a.bus, a.unit), (0, 1, 1));
+    }
+}
