@@ -7,7 +7,7 @@
 //!
 //! Lookups follow libvirt: names compare case-insensitively (they are ASCII) and the first of
 //! several duplicates wins. The syntax is libvirt's VMX dialect of `virConf`: `name = "value"`
-//! per line, names made of letters, digits and `_ : . -` starting with a letter or `.`, values
+//! per line, names made of letters, digits and `_ : . * -` starting with a letter or `.`, values
 //! quoted with `"`, `'` or `"""` (the last may span lines), no backslash escapes, `#` comments
 //! on their own line or after a value, and `;` between statements on one line. Unquoted
 //! numbers and lists are syntax errors.
@@ -588,10 +588,10 @@ impl VmxFile {
 
     fn encode_items(&self, target: &'static Encoding) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        if self.bom && target == UTF_8 {
+        let same_encoding = target == self.source_encoding;
+        if self.bom && (target == UTF_8 || same_encoding) {
             out.extend_from_slice(UTF8_BOM);
         }
-        let same_encoding = target == self.source_encoding;
         for item in &self.items {
             match (&item.raw, same_encoding) {
                 (Some(raw), true) => out.extend_from_slice(raw),

@@ -120,7 +120,8 @@ pub(crate) struct ParsedItem {
     pub entries: Vec<EntrySpan>,
 }
 
-/// Whether `key` is a valid VMX name: a letter or `.`, then letters, digits, `_ : . -`.
+/// Whether `key` is a valid VMX name: a letter or `.`, then letters, digits, `_ : . * -`
+/// (`*` as in `pciPassthru*.present`, which VMware writes).
 pub fn is_valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
     match bytes.first() {
@@ -132,7 +133,7 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-')
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'*' | b'-')
 }
 
 fn is_blank(b: u8) -> bool {
@@ -468,6 +469,7 @@ mod tests {
         assert!(is_valid_key("scsi0:1.fileName"));
         assert!(is_valid_key(".encoding"));
         assert!(is_valid_key("a-b_c"));
+        assert!(is_valid_key("pciPassthru*.present"));
         assert!(!is_valid_key(""));
         assert!(!is_valid_key("0a"));
         assert!(!is_valid_key("a b"));

@@ -245,10 +245,14 @@ fn bom_is_kept() {
     assert_eq!(vmx.get("a"), Some("1"));
     assert_eq!(vmx.to_bytes(), bytes);
     assert_eq!(vmx.to_string(), "a = \"1\"\n");
+    let odd = b"\xEF\xBB\xBF.encoding = \"windows-1252\"\na = \"\xe9\"\n";
+    let vmx = VmxFile::parse(odd).unwrap();
+    assert_eq!(vmx.get("a"), Some("\u{e9}"));
+    assert_eq!(vmx.to_bytes(), odd);
 }
 
 fn key_strategy() -> impl Strategy<Value = String> {
-    "[A-Za-z.][A-Za-z0-9_:.-]{0,12}"
+    "[A-Za-z.][A-Za-z0-9_:.*-]{0,12}"
 }
 
 fn value_strategy() -> impl Strategy<Value = String> {
