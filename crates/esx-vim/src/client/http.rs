@@ -408,6 +408,7 @@ impl Transport for HttpTransport {
         );
         let started = Instant::now();
         let method = call.method;
+        let recorder = span.clone();
         async move {
             if tracing::enabled!(tracing::Level::TRACE) {
                 tracing::trace!(body = %mask_secrets(&String::from_utf8_lossy(&call.body)), "request");
@@ -429,8 +430,7 @@ impl Transport for HttpTransport {
                     self.finish_request(req, RequestBody::full(body.clone()), &what)
                 })
                 .await;
-            let span = tracing::Span::current();
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            recorder.record("duration_ms", started.elapsed().as_millis() as u64);
             let (status, body) = match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -438,8 +438,8 @@ impl Transport for HttpTransport {
                     return Err(e);
                 }
             };
-            span.record("status", status);
-            span.record("bytes", body.len() as u64);
+            recorder.record("status", status);
+            recorder.record("bytes", body.len() as u64);
             if tracing::enabled!(tracing::Level::TRACE) {
                 tracing::trace!(body = %mask_secrets(&String::from_utf8_lossy(&body)), "reply");
             }

@@ -1,0 +1,506 @@
+//! HttpTransport against a scripted HTTP server on loopback: headers, cookie, keep-alive, gzip,
+//! the response bound, retries (connection refused, 503) and no retry for faults or timeouts,
+//! and the tracing span with masked credentials.
+
+mod client_support;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use client_support::Ports;
+use esx_vim::client::{HttpOptions, HttpTransport, RetryPolicy};
+use esx_vim::transport::{SoapCall, Transport, TransportErrorKind};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Ports 18940-18969 belong to this test binary.
+static PORTS: Ports = Ports::new(18940, 30);
+
+/// One request as the scripted server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    connection: usize,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+type Script = dyn Fn(usize, &Seen) -> Option<Vec<u8>> + Send + Sync;
+
+/// A keep-alive HTTP/1.1 server answering request number `n` (0-based) with `script(n, req)`;
+/// `None` means: never answer.
+struct Scripted {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Scripted {
+    async fn start(port: u16, script: Arc<Script>) -> Scripted {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .expect("bind");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let id = connections.fetch_add(1, Ordering::SeqCst);
+                let (seen, script) = (seen2.clone(), script.clone());
+                tokio::spawn(async move {
+                    let (r, mut w) = conn.into_split();
+                    let mut r = BufReader::new(r);
+                    loop {
+                        let mut headers = HashMap::new();
+                        let mut line = String::new();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let l = line.trim_end();
+                            if l.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = l.split_once(':') {
+                                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                            }
+                        }
+                        let len = headers
+                            .get("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0usize);
+                        let mut body = vec![0u8; len];
+                        if r.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        let req = Seen {
+                            connection: id,
+                            headers,
+                            body,
+                        };
+                        let n = {
+                            let mut s = seen.lock().expect("seen");
+                            s.push(req.clone());
+                            s.len() - 1
+                        };
+                        match script(n, &req) {
+                            Some(resp) => {
+                                if w.write_all(&resp).await.is_err() {
+                                    return;
+                                }
+                            }
+                            None => {
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Scripted { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/sdk", self.port)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("seen").clone()
+    }
+}
+
+fn response(status: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in extra_headers {
+        let _ = write!(head, "{k}: {v}\r\n");
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+fn call(method: &str) -> SoapCall<'_> {
+    SoapCall {
+        method,
+        this: Some(("ServiceInstance", "ServiceInstance")),
+        body: b"<Envelope/>".to_vec(),
+    }
+}
+
+fn fast_retry(max_attempts: u32) -> HttpOptions {
+    HttpOptions {
+        retry: RetryPolicy {
+            max_attempts,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(400),
+        },
+        ..HttpOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn headers_cookie_keepalive_and_gzip() {
+    const XML: &str = "<soapenv:Envelope><soapenv:Body><ok/></soapenv:Body></soapenv:Envelope>";
+    let script: Arc<Script> = Arc::new(|n, _| {
+        let z = gzip(XML.as_bytes());
+        Some(if n == 0 {
+            response(
+                "200 OK",
+                &[
+                    ("Content-Encoding", "gzip"),
+                    (
+                        "Set-Cookie",
+                        "vmware_soap_session=\"52ab\"; Path=/; HttpOnly",
+                    ),
+                ],
+                &z,
+            )
+        } else {
+            response("200 OK", &[("Content-Encoding", "gzip")], &z)
+        })
+    });
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let t = HttpTransport::new(&srv.url(), HttpOptions::default()).expect("transport");
+    let r1 = t
+        .round_trip(call("RetrieveServiceContent"))
+        .await
+        .expect("first");
+    assert_eq!((r1.status, r1.body.as_slice()), (200, XML.as_bytes()));
+    assert_eq!(t.session_cookie().as_deref(), Some("\"52ab\""));
+    t.set_api_version("6.7");
+    let r2 = t.round_trip(call("CurrentTime")).await.expect("second");
+    assert_eq!(r2.body, XML.as_bytes());
+
+    let seen = srv.seen();
+    assert_eq!(seen.len(), 2);
+    let (a, b) = (&seen[0], &seen[1]);
+    assert_eq!(
+        a.connection, b.connection,
+        "the connection is kept alive and reused"
+    );
+    assert_eq!(
+        a.headers.get("content-type").map(String::as_str),
+        Some("text/xml; charset=utf-8")
+    );
+    assert_eq!(
+        a.headers.get("soapaction").map(String::as_str),
+        Some("urn:vim25")
+    );
+    assert_eq!(
+        b.headers.get("soapaction").map(String::as_str),
+        Some("urn:vim25/6.7")
+    );
+    assert_eq!(
+        a.headers.get("accept-encoding").map(String::as_str),
+        Some("gzip")
+    );
+    assert!(!a.headers.contains_key("cookie"));
+    assert_eq!(
+        b.headers.get("cookie").map(String::as_str),
+        Some("vmware_soap_session=\"52ab\"")
+    );
+    let (op1, op2) = (
+        a.headers.get("operationid").expect("op id"),
+        b.headers.get("operationid").expect("op id"),
+    );
+    assert_ne!(op1, op2);
+    assert_eq!(a.body, b"<Envelope/>");
+    assert!(a.headers.keys().all(|k| !k.starts_with("vmware-api")));
+}
+
+#[tokio::test]
+async fn response_bound_plain_and_gzip() {
+    let script: Arc<Script> = Arc::new(|n, _| {
+        Some(match n {
+            0 => response("200 OK", &[], &vec![b'a'; 2000]),
+            1 => response(
+                "200 OK",
+                &[("Content-Encoding", "gzip")],
+                &gzip(&vec![0u8; 1_000_000]),
+            ),
+            _ => {
+                // chunked, no Content-Length
+                let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                for _ in 0..3 {
+                    out.extend_from_slice(format!("{:x}\r\n", 500).as_bytes());
+                    out.extend_from_slice(&[b'b'; 500]);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+                out
+            }
+        })
+    });
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let opts = HttpOptions {
+        max_response_bytes: 1000,
+        ..HttpOptions::default()
+    };
+    let t = HttpTransport::new(&srv.url(), opts).expect("transport");
+    for what in ["content-length", "gzip bomb", "chunked"] {
+        let err = t
+            .round_trip(call("RetrieveProperties"))
+            .await
+            .expect_err(what);
+        assert_eq!(err.kind, TransportErrorKind::TooLarge, "{what}: {err}");
+        assert!(err.message.contains("1000-byte limit"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn overload_503_is_retried_with_backoff() {
+    let script: Arc<Script> = Arc::new(|n, _| {
+        Some(if n < 2 {
+            response("503 Service Unavailable", &[], b"busy")
+        } else {
+            response("200 OK", &[], b"<ok/>")
+        })
+    });
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let t = HttpTransport::new(&srv.url(), fast_retry(3)).expect("transport");
+    let started = Instant::now();
+    let reply = t
+        .round_trip(call("PowerOnVM_Task"))
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(reply.body, b"<ok/>");
+    assert_eq!(srv.seen().len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "backoff 100 + 200 ms"
+    );
+
+    let t = HttpTransport::new(&srv.url(), fast_retry(2)).expect("transport");
+    let script_srv = Scripted::start(
+        PORTS.take(),
+        Arc::new(|_, _| Some(response("503 Service Unavailable", &[], b""))),
+    )
+    .await;
+    let t2 = HttpTransport::new(&script_srv.url(), fast_retry(2)).expect("transport");
+    let err = t2
+        .round_trip(call("PowerOnVM_Task"))
+        .await
+        .expect_err("always busy");
+    assert_eq!(err.kind, TransportErrorKind::Http);
+    assert!(
+        err.message.contains("503") && err.message.contains("2 attempts"),
+        "{err}"
+    );
+    assert_eq!(script_srv.seen().len(), 2);
+    drop(t);
+}
+
+#[tokio::test]
+async fn soap_fault_is_returned_not_retried() {
+    let fault = b"<soapenv:Fault><faultstring>Login failure</faultstring></soapenv:Fault>";
+    let script: Arc<Script> =
+        Arc::new(move |_, _| Some(response("500 Internal Server Error", &[], fault)));
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let t = HttpTransport::new(&srv.url(), fast_retry(3)).expect("transport");
+    let reply = t
+        .round_trip(call("Login"))
+        .await
+        .expect("a fault is a reply");
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.body, fault);
+    assert_eq!(srv.seen().len(), 1, "faults are never retried");
+}
+
+#[tokio::test]
+async fn other_statuses_are_http_errors() {
+    let script: Arc<Script> =
+        Arc::new(|_, _| Some(response("404 Not Found", &[], b"no such page")));
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let t = HttpTransport::new(&srv.url(), fast_retry(3)).expect("transport");
+    let err = t.round_trip(call("Login")).await.expect_err("404");
+    assert_eq!(err.kind, TransportErrorKind::Http);
+    assert!(
+        err.message.contains("404") && err.message.contains("Login"),
+        "{err}"
+    );
+    assert_eq!(srv.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_until_the_server_is_up() {
+    let port = PORTS.take();
+    let t = HttpTransport::new(&format!("http://127.0.0.1:{port}/sdk"), fast_retry(3))
+        .expect("transport");
+
+    // Nobody listens: three attempts, then a Connect error naming the address.
+    let started = Instant::now();
+    let err = t
+        .round_trip(call("RetrieveServiceContent"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind, TransportErrorKind::Connect, "{err}");
+    assert!(err.message.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "two backoffs (100 + 200 ms)"
+    );
+
+    // The server comes up during the backoff: the call succeeds.
+    let starter = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        Scripted::start(
+            port,
+            Arc::new(|_, _| Some(response("200 OK", &[], b"<up/>"))),
+        )
+        .await
+    });
+    let reply = t
+        .round_trip(call("RetrieveServiceContent"))
+        .await
+        .expect("retried into success");
+    assert_eq!(reply.body, b"<up/>");
+    let srv = starter.await.expect("server");
+    assert_eq!(srv.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn timeout_is_not_retried() {
+    let script: Arc<Script> = Arc::new(|_, _| None);
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let opts = HttpOptions {
+        request_timeout: Duration::from_millis(300),
+        ..fast_retry(3)
+    };
+    let t = HttpTransport::new(&srv.url(), opts).expect("transport");
+    let err = t
+        .round_trip(call("PowerOffVM_Task"))
+        .await
+        .expect_err("timeout");
+    assert_eq!(err.kind, TransportErrorKind::Timeout, "{err}");
+    assert!(err.message.contains("PowerOffVM_Task"), "{err}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        srv.seen().len(),
+        1,
+        "a request that may have reached the server is not resent"
+    );
+}
+
+#[tokio::test]
+async fn closed_transport_refuses_calls() {
+    let srv = Scripted::start(
+        PORTS.take(),
+        Arc::new(|_, _| Some(response("200 OK", &[], b"<ok/>"))),
+    )
+    .await;
+    let t = HttpTransport::new(&srv.url(), HttpOptions::default()).expect("transport");
+    t.close();
+    let err = t.round_trip(call("Logout")).await.expect_err("closed");
+    assert_eq!(err.kind, TransportErrorKind::Closed);
+    assert!(srv.seen().is_empty());
+}
+
+/// A tiny tracing subscriber writing every span and event (with fields) into a string.
+struct Capture {
+    out: Arc<Mutex<String>>,
+    next: AtomicU64,
+}
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut out = self.out.lock().expect("out");
+        let _ = write!(out, "\nspan {}:", span.metadata().name());
+        span.record(&mut Fields(&mut out));
+        tracing::span::Id::from_u64(self.next.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut out = self.out.lock().expect("out");
+        out.push_str("\nrecord:");
+        values.record(&mut Fields(&mut out));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut out = self.out.lock().expect("out");
+        out.push_str("\nevent:");
+        event.record(&mut Fields(&mut out));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn span_per_call_with_masked_password() {
+    let out = Arc::new(Mutex::new(String::new()));
+    let _guard = tracing::subscriber::set_default(Capture {
+        out: out.clone(),
+        next: AtomicU64::new(0),
+    });
+    let script: Arc<Script> = Arc::new(|_, req| {
+        let echoed = String::from_utf8_lossy(&req.body).to_string();
+        Some(response(
+            "200 OK",
+            &[("Set-Cookie", "vmware_soap_session=\"TOPSECRETCOOKIE\"")],
+            echoed.as_bytes(),
+        ))
+    });
+    let srv = Scripted::start(PORTS.take(), script).await;
+    let t = HttpTransport::new(&srv.url(), HttpOptions::default()).expect("transport");
+    let body = br#"<Login xmlns="urn:vim25"><_this type="SessionManager">ha-sessionmgr</_this><userName>root</userName><password>Sup3rS3cret</password></Login>"#;
+    let call = SoapCall {
+        method: "Login",
+        this: Some(("SessionManager", "ha-sessionmgr")),
+        body: body.to_vec(),
+    };
+    let reply = t.round_trip(call).await.expect("reply");
+    assert_eq!(reply.status, 200);
+    let text = out.lock().expect("out").clone();
+    assert!(
+        text.contains("span soap:") && text.contains("method=\"Login\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("moref=SessionManager:ha-sessionmgr"),
+        "{text}"
+    );
+    assert!(
+        text.contains("status=200") && text.contains(&format!("bytes={}", body.len())),
+        "{text}"
+    );
+    assert!(text.contains("duration_ms="), "{text}");
+    assert!(
+        text.contains("<password>***</password>"),
+        "trace logs the masked body: {text}"
+    );
+    assert!(
+        !text.contains("Sup3rS3cret"),
+        "the password leaked into the logs: {text}"
+    );
+    assert!(
+        !text.contains("TOPSECRETCOOKIE"),
+        "the session cookie leaked into the logs: {text}"
+    );
+}
