@@ -13,5 +13,6 @@
 //! # Ok::<(), esx_vmx::VmxError>(())
 //! ```
 
+pub mod convert;
 pub mod file;
 pub use file::*;

@@ -1,0 +1,299 @@
+//! Network cards (`ethernetN.*`).
+
+use esx_domain::{Domain, Interface, InterfaceSource, Mac, MacAddr};
+
+use super::{format_vmx_uuid, parse_vmx_uuid, unsupported, ConvertError, Out, Result};
+use crate::VmxFile;
+
+/// NIC models VMX accepts in `virtualDev`.
+const VIRTUAL_DEVS: [&str; 5] = ["vlance", "vmxnet", "vmxnet3", "e1000", "e1000e"];
+
+/// The highest `N` among `ethernetN.*` keys.
+fn max_index(vmx: &VmxFile) -> Result<Option<u32>> {
+    let mut max: Option<u32> = None;
+    for (key, _) in vmx.entries() {
+        let Some(head) = key.get(..8) else { continue };
+        if !head.eq_ignore_ascii_case("ethernet") {
+            continue;
+        }
+        let rest = key.get(8..).unwrap_or("");
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let after = rest.get(digits.len()..).unwrap_or("");
+        let n = digits
+            .parse::<u32>()
+            .ok()
+            .filter(|_| after.starts_with('.'));
+        let Some(n) = n else {
+            return unsupported(format!("failed to parse the index of the VMX key '{key}'"));
+        };
+        max = Some(max.map_or(n, |m: u32| m.max(n)));
+    }
+    Ok(max)
+}
+
+/// Every present `ethernetN` -> `<interface>`.
+pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
+    let Some(max) = max_index(vmx)? else {
+        return Ok(());
+    };
+    for n in 0..=max {
+        if let Some(iface) = parse_one(vmx, n)? {
+            def.devices.interfaces.push(iface);
+        }
+    }
+    Ok(())
+}
+
+fn parse_mac(vmx: &VmxFile, key: &str) -> Result<Option<MacAddr>> {
+    match vmx.get(key) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            ConvertError::Unsupported(format!(
+                "Expecting VMX entry '{key}' to be MAC address but found '{v}'"
+            ))
+        }),
+    }
+}
+
+fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
+    let p = format!("ethernet{n}");
+    let key = |s: &str| format!("{p}.{s}");
+    if !vmx.get_bool(&key("present"))?.unwrap_or(false) {
+        return Ok(None);
+    }
+    let _start_connected = vmx.get_bool(&key("startConnected"))?;
+    let connection_type_key = key("connectionType");
+    let connection_type = vmx.get(&connection_type_key);
+    let address_type_key = key("addressType");
+    let address_type = vmx.get(&address_type_key);
+
+    let mut mac = Mac {
+        address: MacAddr::default(),
+        mac_type: None,
+        check: None,
+    };
+    match address_type {
+        None => {
+            if let Some(m) = parse_mac(vmx, &key("generatedAddress"))? {
+                mac.address = m;
+            }
+        }
+        Some(t) if t.eq_ignore_ascii_case("generated") || t.eq_ignore_ascii_case("vpx") => {
+            if let Some(m) = parse_mac(vmx, &key("generatedAddress"))? {
+                mac.address = m;
+            }
+            mac.mac_type = Some("generated".into());
+        }
+        Some(t) if t.eq_ignore_ascii_case("static") => {
+            if let Some(m) = parse_mac(vmx, &key("address"))? {
+                mac.address = m;
+            }
+            mac.mac_type = Some("static".into());
+        }
+        Some(t) => {
+            return unsupported(format!(
+                "Expecting VMX entry '{address_type_key}' to be 'generated' or 'static' or 'vpx' but found '{t}'"
+            ))
+        }
+    }
+    if let Some(check) = vmx.get(&key("checkMACAddress")) {
+        mac.check = Some(check == "true");
+    }
+
+    let mut iface = Interface {
+        mac: Some(mac),
+        ..Interface::default()
+    };
+
+    let virtual_dev_key = key("virtualDev");
+    if let Some(dev) = vmx.get(&virtual_dev_key) {
+        let lower = dev.to_ascii_lowercase();
+        if !VIRTUAL_DEVS.contains(&lower.as_str()) {
+            return unsupported(format!(
+                "Expecting VMX entry '{virtual_dev_key}' to be 'vlance' or 'vmxnet' or 'vmxnet3' or 'e1000' or 'e1000e' but found '{dev}'"
+            ));
+        }
+        let mut model = lower;
+        if model == "vmxnet" && vmx.get_int(&key("features"))? == Some(15) {
+            model = "vmxnet2".into();
+        }
+        iface.model = Some(model);
+    }
+
+    let network_name = vmx.get(&key("networkName")).map(str::to_string);
+    let switch_id_key = key("dvs.switchId");
+    if let Some(switch_id) = vmx.get(&switch_id_key) {
+        let uuid = parse_vmx_uuid(switch_id, &switch_id_key)?;
+        iface.net_type = "vds".into();
+        let port_id = vmx.get_int(&key("dvs.portId"))?;
+        let connection_id = vmx.get_int(&key("dvs.connectionId"))?;
+        iface.source = InterfaceSource {
+            switchid: Some(uuid.to_string()),
+            portid: port_id.map(|v| v.to_string()),
+            portgroupid: vmx.get(&key("dvs.portgroupId")).map(str::to_string),
+            connectionid: connection_id.map(|v| v.to_string()),
+            ..InterfaceSource::default()
+        };
+        return Ok(Some(iface));
+    }
+
+    match connection_type {
+        None if network_name.is_none() => iface.net_type = "null".into(),
+        None => {
+            iface.net_type = "bridge".into();
+            iface.source.bridge = network_name;
+        }
+        Some(t) if t.eq_ignore_ascii_case("bridged") => {
+            iface.net_type = "bridge".into();
+            iface.source.bridge = Some(vmx.require(&key("networkName"))?.to_string());
+        }
+        Some(t) if t.eq_ignore_ascii_case("hostonly") => {
+            return unsupported(format!(
+                "No yet handled value '{t}' for VMX entry '{connection_type_key}'"
+            ))
+        }
+        Some(t) if t.eq_ignore_ascii_case("nat") => iface.net_type = "user".into(),
+        Some(t) if t.eq_ignore_ascii_case("custom") => {
+            iface.net_type = "bridge".into();
+            iface.source.bridge = Some(vmx.require(&key("networkName"))?.to_string());
+            iface.target_dev = Some(vmx.require(&key("vnet"))?.to_string());
+        }
+        Some(t) => {
+            return unsupported(format!(
+                "Invalid value '{t}' for VMX entry '{connection_type_key}'"
+            ))
+        }
+    }
+    Ok(Some(iface))
+}
+
+/// A stable stand-in for the MAC libvirt would generate (prefix 00:0c:29) for an interface
+/// without one.
+fn fallback_mac(def: &Domain, n: usize) -> MacAddr {
+    let u = def.uuid.unwrap_or_default().0;
+    let salt = n as u8;
+    MacAddr([0x00, 0x0c, 0x29, u[13] ^ salt, u[14], u[15]])
+}
+
+/// Every `<interface>` -> `ethernetN.*` (N = position in the list).
+pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
+    let limit = if hw >= 7 { 10 } else { 4 };
+    for (n, iface) in def.devices.interfaces.iter().enumerate() {
+        if n >= limit {
+            return unsupported(format!(
+                "Ethernet controller index {n} out of [0..{}] range",
+                limit - 1
+            ));
+        }
+        let p = format!("ethernet{n}");
+        out.put(&format!("{p}.present"), "true");
+        if let Some(model) = &iface.model {
+            match model.as_str() {
+                "vmxnet2" => {
+                    out.put(&format!("{p}.virtualDev"), "vmxnet");
+                    out.put(&format!("{p}.features"), "15");
+                }
+                m if VIRTUAL_DEVS.contains(&m) => out.put(&format!("{p}.virtualDev"), m),
+                other => {
+                    return unsupported(format!(
+                        "Expecting domain XML entry 'devices/interface/model' to be 'vlance' or 'vmxnet' or 'vmxnet2' or 'vmxnet3' or 'e1000' or 'e1000e' but found '{other}'"
+                    ))
+                }
+            }
+        }
+        match iface.net_type.as_str() {
+            "bridge" => {
+                if let Some(b) = &iface.source.bridge {
+                    out.put(&format!("{p}.networkName"), b);
+                }
+                match &iface.target_dev {
+                    Some(dev) => {
+                        out.put(&format!("{p}.connectionType"), "custom");
+                        out.put(&format!("{p}.vnet"), dev);
+                    }
+                    None => out.put(&format!("{p}.connectionType"), "bridged"),
+                }
+            }
+            "user" => out.put(&format!("{p}.connectionType"), "nat"),
+            "null" => {}
+            "vds" => {
+                let sw = iface.source.switchid.as_deref().unwrap_or("");
+                let uuid: esx_domain::Uuid = sw.parse().map_err(|_| {
+                    ConvertError::Unsupported(format!("Could not parse UUID from string '{sw}'"))
+                })?;
+                out.put(&format!("{p}.dvs.switchId"), format_vmx_uuid(&uuid));
+                if let Some(v) = iface.source.portid.as_deref().filter(|v| *v != "0") {
+                    out.put(&format!("{p}.dvs.portId"), v);
+                }
+                if let Some(v) = &iface.source.portgroupid {
+                    out.put(&format!("{p}.dvs.portgroupId"), v);
+                }
+                if let Some(v) = iface.source.connectionid.as_deref().filter(|v| *v != "0") {
+                    out.put(&format!("{p}.dvs.connectionId"), v);
+                }
+            }
+            other => return unsupported(format!("Unsupported net type '{other}'")),
+        }
+        format_mac(def, iface, n, &p, out);
+    }
+    Ok(())
+}
+
+fn format_mac(def: &Domain, iface: &Interface, n: usize, p: &str, out: &mut Out) {
+    let address = iface
+        .mac
+        .as_ref()
+        .map(|m| m.address)
+        .unwrap_or_else(|| fallback_mac(def, n));
+    let b = address.0;
+    let prefix = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+    let suffix = (u32::from(b[3]) << 16) | (u32::from(b[4]) << 8) | u32::from(b[5]);
+    let mut check = iface.mac.as_ref().and_then(|m| m.check);
+    let explicit = iface.mac.as_ref().and_then(|m| m.mac_type.as_deref());
+    enum Kind {
+        Generated,
+        Static,
+        Vpx,
+    }
+    let vpx_range = prefix == 0x005056 && (0x800000..=0xbfffff).contains(&suffix);
+    let kind = match explicit {
+        Some("generated") if vpx_range => Kind::Vpx,
+        Some("generated") => Kind::Generated,
+        Some("static") => Kind::Static,
+        _ => {
+            if prefix == 0x000c29 {
+                Kind::Generated
+            } else if prefix == 0x005056 && suffix <= 0x3fffff {
+                Kind::Static
+            } else if vpx_range {
+                Kind::Vpx
+            } else {
+                if check.is_none() {
+                    check = Some(false);
+                }
+                Kind::Static
+            }
+        }
+    };
+    match kind {
+        Kind::Generated => {
+            out.put(&format!("{p}.addressType"), "generated");
+            out.put(&format!("{p}.generatedAddress"), address.to_string());
+            out.put(&format!("{p}.generatedAddressOffset"), "0");
+        }
+        Kind::Static => {
+            out.put(&format!("{p}.addressType"), "static");
+            out.put(&format!("{p}.address"), address.to_string());
+        }
+        Kind::Vpx => {
+            out.put(&format!("{p}.addressType"), "vpx");
+            out.put(&format!("{p}.generatedAddress"), address.to_string());
+        }
+    }
+    if let Some(c) = check {
+        out.put(
+            &format!("{p}.checkMACAddress"),
+            if c { "true" } else { "false" },
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Conversion between VMX files and libvirt domain XML, following libvirt's `vmx.c` (11.3.0):
+//! the keys it reads and writes, its defaults, its validation and its error texts.
+//!
+//! * [`vmx_to_domain`] is `virsh domxml-from-native vmware-vmx`;
+//! * [`domain_to_vmx`] is `virsh domxml-to-native vmware-vmx` for a given virtualHW version.
+//!
+//! File names go through a [`FileNameResolver`], so the driver can map `/vmfs/volumes/...`
+//! paths with the server's datastore list while tests use libvirt's test conventions
+//! ([`LibvirtTestResolver`]).
+
+mod disks;
+mod ethernet;
+mod graphics;
+mod machine;
+mod resolver;
+mod serial;
+mod sharedfolder;
+
+use esx_domain::Domain;
+use thiserror::Error;
+
+use crate::{VmxError, VmxFile};
+
+pub use resolver::{DatastoreResolver, FileNameResolver, LibvirtTestResolver};
+
+/// Why a conversion failed. The messages are libvirt's.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConvertError {
+    /// A VMX entry is missing, or is not a valid boolean/integer, or the text is malformed.
+    #[error(transparent)]
+    Vmx(#[from] VmxError),
+    /// A VMX or domain value the conversion cannot handle (libvirt's config-unsupported and
+    /// internal errors), e.g. "Expecting VMX entry 'memsize' to be ...".
+    #[error("{0}")]
+    Unsupported(String),
+    /// A file name the resolver could not map.
+    #[error("{0}")]
+    FileName(String),
+}
+
+/// Shorthand result type.
+pub type Result<T> = std::result::Result<T, ConvertError>;
+
+pub(crate) fn unsupported<T>(msg: impl Into<String>) -> Result<T> {
+    Err(ConvertError::Unsupported(msg.into()))
+}
+
+/// What the VMX -> domain direction needs besides the VMX text.
+pub struct ParseContext<'a> {
+    /// Maps VMX file names to domain sources.
+    pub resolver: &'a dyn FileNameResolver,
+    /// Emitted as `<vmware:datacenterpath>` when set.
+    pub datacenter_path: Option<String>,
+    /// Emitted as `<vmware:moref>` when set.
+    pub moref: Option<String>,
+}
+
+/// What the domain -> VMX direction needs besides the domain.
+pub struct FormatContext<'a> {
+    /// Maps domain sources to VMX file names; also answers SCSI model autodetection.
+    pub resolver: &'a dyn FileNameResolver,
+}
+
+/// Convert a VMX file into a domain definition (libvirt's `virVMXParseConfig`).
+pub fn vmx_to_domain(vmx: &VmxFile, ctx: &ParseContext<'_>) -> Result<Domain> {
+    let mut def = Domain {
+        domain_type: "vmware".into(),
+        ..Domain::default()
+    };
+    let hw = machine::parse(vmx, &mut def)?;
+    graphics::parse_vnc(vmx, &mut def)?;
+    disks::parse(vmx, ctx, hw, &mut def)?;
+    sharedfolder::parse(vmx, &mut def)?;
+    ethernet::parse(vmx, &mut def)?;
+    graphics::parse_svga(vmx, &mut def)?;
+    serial::parse(vmx, ctx, &mut def)?;
+    machine::parse_firmware(vmx, &mut def)?;
+    def.vmware.datacenter_path = ctx.datacenter_path.clone();
+    def.vmware.moref = ctx.moref.clone();
+    def.apply_device_defaults();
+    Ok(def)
+}
+
+/// Parse VMX text and convert it ([`vmx_to_domain`]).
+pub fn vmx_text_to_domain(text: &[u8], ctx: &ParseContext<'_>) -> Result<Domain> {
+    let vmx = VmxFile::parse(text)?;
+    vmx_to_domain(&vmx, ctx)
+}
+
+/// Convert a domain definition into VMX text for `virtual_hw` (libvirt's
+/// `virVMXFormatConfig`). The domain should have gone through
+/// [`Domain::apply_device_defaults`] (done here on a copy).
+pub fn domain_to_vmx(dom: &Domain, ctx: &FormatContext<'_>, virtual_hw: i64) -> Result<String> {
+    let mut def = dom.clone();
+    def.apply_device_defaults();
+    if def.os.arch.is_none() {
+        def.os.arch = Some("i686".into());
+    }
+    let mut out = Out::default();
+    machine::format(&def, virtual_hw, &mut out)?;
+    graphics::format_vnc(&def, &mut out)?;
+    disks::format(&def, ctx, &mut out)?;
+    sharedfolder::format(&def, &mut out)?;
+    ethernet::format(&def, virtual_hw, &mut out)?;
+    graphics::format_svga(&def, &mut out)?;
+    serial::format(&def, ctx, &mut out)?;
+    machine::format_tail(&def, virtual_hw, &mut out)?;
+    Ok(out.text)
+}
+
+/// The VMX text under construction, written in libvirt's key order.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    pub(crate) text: String,
+}
+
+impl Out {
+    /// Append `key = "value"`.
+    pub(crate) fn put(&mut self, key: &str, value: impl AsRef<str>) {
+        self.text.push_str(key);
+        self.text.push_str(" = \"");
+        self.text.push_str(value.as_ref());
+        self.text.push_str("\"\n");
+    }
+}
+
+/// Case-insensitive suffix test (libvirt's `virStringHasCaseSuffix`).
+pub(crate) fn has_case_suffix(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.get(s.len() - suffix.len()..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(suffix))
+}
+
+/// Parse a VMX-style UUID (`xx xx ... xx-xx ...`, spaces and dashes ignored).
+pub(crate) fn parse_vmx_uuid(value: &str, key: &str) -> Result<esx_domain::Uuid> {
+    let compact: String = value.chars().filter(|c| *c != ' ' && *c != '-').collect();
+    compact.parse().map_err(|_| {
+        ConvertError::Unsupported(format!(
+            "Could not parse UUID from string '{value}' for VMX entry '{key}'"
+        ))
+    })
+}
+
+/// Format a UUID the VMX way: `xx xx xx xx xx xx xx xx-xx xx xx xx xx xx xx xx`.
+pub(crate) fn format_vmx_uuid(u: &esx_domain::Uuid) -> String {
+    let b = u.0;
+    let hex = |r: &[u8]| {
+        r.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!("{}-{}", hex(&b[..8]), hex(&b[8..]))
+}
