@@ -140,13 +140,15 @@ fn xml2vmx_case(dir: &Path, row: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A case runner: the corpus dir and a case row, `Err` with the failure reason.
+type CaseFn = fn(&Path, &[String]) -> Result<(), String>;
+
 #[test]
 fn libvirt_vmx_corpus() {
     let Some(dir) = corpus_dir() else { return };
     let mut passed = 0usize;
     let mut failed = 0usize;
-    let suites: [(&str, fn(&Path, &[String]) -> Result<(), String>); 2] =
-        [("vmx2xml", vmx2xml_case), ("xml2vmx", xml2vmx_case)];
+    let suites: [(&str, CaseFn); 2] = [("vmx2xml", vmx2xml_case), ("xml2vmx", xml2vmx_case)];
     for (suite, run) in suites {
         for row in rows(&dir.join(format!("{suite}-cases.tsv"))) {
             let name = format!("{suite}/{}", row.first().map(String::as_str).unwrap_or("?"));

@@ -305,13 +305,10 @@ fn parse_disk(
             } else if eq_ci(device_type, "atapi-cdrom") {
                 disk.disk_type = "block".into();
                 disk.source = Some(block_source(name));
-            } else if eq_ci(device_type, "cdrom-raw") {
-                disk.disk_type = "block".into();
-                disk.device = "lun".into();
-                disk.source = Some(block_source(name));
-            } else if bus == Bus::Scsi
-                && eq_ci(device_type, "scsi-passthru")
-                && name.is_some_and(|n| n.starts_with("/vmfs/devices/cdrom/"))
+            } else if eq_ci(device_type, "cdrom-raw")
+                || (bus == Bus::Scsi
+                    && eq_ci(device_type, "scsi-passthru")
+                    && name.is_some_and(|n| n.starts_with("/vmfs/devices/cdrom/")))
             {
                 disk.disk_type = "block".into();
                 disk.device = "lun".into();
