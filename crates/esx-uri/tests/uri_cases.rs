@@ -130,7 +130,7 @@ proptest! {
     }
 
     #[test]
-    fn bad_ports_name_the_port(port in "[0-9]{6,8}|0|[a-z]{1,3}") {
+    fn bad_ports_name_the_port(port in "[1-9][0-9]{5,7}|0+|[a-z]{1,3}|-[0-9]") {
         let err = EsxUri::parse(&format!("esx://h:{port}/")).unwrap_err();
         prop_assert_eq!(err, UriError::InvalidPort { port: port.clone() });
     }
