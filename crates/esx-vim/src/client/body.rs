@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(got.len(), 200_000);
 
         let short = RequestBody::reader(std::io::Cursor::new(vec![0u8; 10]), Some(20));
-        let err = short.collect().await.err().expect("short source must fail");
+        let err = short.collect().await.expect_err("short source must fail");
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 }
