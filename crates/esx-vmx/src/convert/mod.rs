@@ -152,3 +152,6 @@ pub(crate) fn format_vmx_uuid(u: &esx_domain::Uuid) -> String {
     };
     format!("{}-{}", hex(&b[..8]), hex(&b[8..]))
 }
+
+#[cfg(test)]
+mod tests;
