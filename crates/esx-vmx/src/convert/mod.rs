@@ -7,6 +7,19 @@
 //! File names go through a [`FileNameResolver`], so the driver can map `/vmfs/volumes/...`
 //! paths with the server's datastore list while tests use libvirt's test conventions
 //! ([`LibvirtTestResolver`]).
+//!
+//! ```
+//! use esx_vmx::convert::{domain_to_vmx, vmx_text_to_domain};
+//! use esx_vmx::convert::{FormatContext, LibvirtTestResolver, ParseContext};
+//!
+//! let vmx = b"config.version = \"8\"\nvirtualHW.version = \"4\"\ndisplayName = \"web\"\n";
+//! let ctx = ParseContext { resolver: &LibvirtTestResolver, datacenter_path: None, moref: None };
+//! let dom = vmx_text_to_domain(vmx, &ctx)?;
+//! assert!(dom.to_xml().contains("<name>web</name>"));
+//! let text = domain_to_vmx(&dom, &FormatContext { resolver: &LibvirtTestResolver }, 7)?;
+//! assert!(text.contains("displayName = \"web\"\nmemsize = \"32\"\n"));
+//! # Ok::<(), esx_vmx::convert::ConvertError>(())
+//! ```
 
 mod disks;
 mod ethernet;
