@@ -26,10 +26,12 @@ pub mod devices;
 pub mod domain;
 pub mod error;
 pub mod postparse;
+pub mod snapshot;
 pub mod types;
 pub mod xml;
 
 pub use devices::*;
 pub use domain::*;
 pub use error::DomainXmlError;
+pub use snapshot::DomainSnapshot;
 pub use types::{CpuSet, MacAddr, Uuid};
