@@ -4,6 +4,7 @@
 //! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure]` — download a WSDL set.
 //! * `cargo xtask test` — install what the tests need, then run the whole test suite.
 
+mod codegen;
 mod test;
 
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
+        Some("codegen") => codegen::run(&args[1..]),
         _ => Err(usage()),
     };
     match result {

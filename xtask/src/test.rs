@@ -35,7 +35,9 @@ fn install_system_packages() -> Result<(), String> {
         return Ok(());
     }
     if !on_path("apt-get") {
-        return Err(format!("tests need Debian packages {missing:?} and apt-get is not available"));
+        return Err(format!(
+            "tests need Debian packages {missing:?} and apt-get is not available"
+        ));
     }
     eprintln!("xtask: installing {missing:?}");
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };

@@ -1,5 +1,30 @@
 //! vSphere vim25 bindings: every data type, enum, fault and method of the vSphere Web
 //! Services API, generated from the WSDL by `cargo xtask codegen`, with the SOAP codec.
+//!
+//! * [`generated`] (re-exported at the crate root): data objects as plain structs with
+//!   inheritance flattened; `Base*` enums for polymorphic fields; [`Any`] for `xsd:anyType`;
+//!   enumerations with an `Other(String)` catch-all; request/response messages; typed
+//!   managed-object handles ([`VirtualMachine`], [`PropertyCollector`], …).
+//! * [`methods`]: one async function per operation, over any [`transport::Transport`].
+//! * [`codec`]: the streaming decoder/encoder and the SOAP envelope.
+//!
+//! ```
+//! use esx_vim::{codec::soap, AboutInfo, Any};
+//!
+//! let about = AboutInfo { name: "VMware ESXi".into(), api_type: "HostAgent".into(), ..Default::default() };
+//! let xml = soap::encode_element("val", &Any::from(about.clone()));
+//! let mut r = esx_vim::codec::Decoder::new(&xml);
+//! let el = r.root().unwrap();
+//! let back: Any = esx_vim::codec::Decode::decode(&mut r, &el).unwrap();
+//! assert_eq!(back, Any::AboutInfo(Box::new(about)));
+//! ```
 
-pub mod transport;
+#[macro_use]
+pub mod codec;
 pub mod client;
+pub mod generated;
+mod rpc;
+pub mod transport;
+
+pub use generated::*;
+pub use rpc::{decode_reply, send, Error, Reply};

@@ -1,0 +1,108 @@
+//! Runtime support for `Any` and polymorphic values.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+use super::{
+    format_datetime, format_float, ComplexType, DateTime, DecodeError, Decoder, Elem, Encoder,
+};
+use crate::generated::Any;
+
+/// Writes a complex value as `<name xsi:type="ty" [attr]>fields</name>`.
+#[inline]
+pub fn encode_typed<T: ComplexType>(
+    w: &mut Encoder,
+    name: &str,
+    ty: &str,
+    attr: Option<(&str, &str)>,
+    v: &T,
+) {
+    w.open_tag(name, Some(ty));
+    if let Some((k, val)) = attr {
+        w.attr(k, val);
+    }
+    w.close_tag();
+    v.encode_fields(w);
+    w.end(name);
+}
+
+/// Writes an `Any::Unknown` back as it came.
+pub fn encode_unknown(w: &mut Encoder, name: &str, xsi_type: &str, raw_xml: &str) {
+    w.start(
+        name,
+        if xsi_type.is_empty() {
+            None
+        } else {
+            Some(xsi_type)
+        },
+    );
+    w.raw(raw_xml);
+    w.end(name);
+}
+
+/// Keeps a value of an unknown type verbatim.
+pub fn decode_unknown(
+    r: &mut Decoder<'_>,
+    el: &Elem<'_>,
+    xsi_type: &str,
+) -> Result<Any, DecodeError> {
+    let raw = r.raw_content(el)?;
+    Ok(Any::Unknown {
+        xsi_type: xsi_type.to_owned(),
+        raw_xml: raw.to_owned(),
+    })
+}
+
+/// The text of a primitive value.
+pub trait PrimText {
+    /// The value as XSD spells it.
+    fn prim_text(&self) -> Cow<'_, str>;
+}
+
+/// The text of a primitive value (generated code calls this).
+#[inline]
+pub fn prim_text<T: PrimText + ?Sized>(v: &T) -> Cow<'_, str> {
+    v.prim_text()
+}
+
+impl PrimText for String {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+impl PrimText for bool {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if *self { "true" } else { "false" })
+    }
+}
+macro_rules! prim_int {
+    ($($t:ty),*) => {$(
+        impl PrimText for $t {
+            fn prim_text(&self) -> Cow<'_, str> {
+                Cow::Owned(self.to_string())
+            }
+        }
+    )*};
+}
+prim_int!(i8, i16, i32, i64);
+impl PrimText for f32 {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Owned(format_float(*self as f64))
+    }
+}
+impl PrimText for f64 {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Owned(format_float(*self))
+    }
+}
+impl PrimText for DateTime {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Owned(format_datetime(self))
+    }
+}
+impl PrimText for Vec<u8> {
+    fn prim_text(&self) -> Cow<'_, str> {
+        Cow::Owned(base64::engine::general_purpose::STANDARD.encode(self))
+    }
+}

@@ -1,0 +1,512 @@
+//! Streaming decoder: a thin cursor over quick-xml's namespace-aware pull reader.
+//!
+//! Generated `Decode` impls walk the document with [`Decoder::next_child`], read leaf text with
+//! [`Decoder::text`] and skip what they do not know with [`Decoder::skip`]. There is no DOM: each
+//! value is built directly from the borrowed input.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{QName, ResolveResult};
+use quick_xml::NsReader;
+
+use super::DecodeError;
+
+/// XML Schema namespace (`xsd:` types).
+pub const XSD_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema";
+/// XML Schema instance namespace (`xsi:type`, `xsi:nil`).
+pub const XSI_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
+/// The vSphere API namespace.
+pub const VIM_NS: &[u8] = b"urn:vim25";
+
+/// Deepest element nesting accepted; real responses stay far below it.
+pub const MAX_DEPTH: usize = 256;
+
+/// Which namespace an `xsi:type` value resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeNs {
+    /// `http://www.w3.org/2001/XMLSchema`: a primitive such as `xsd:string`.
+    Xsd,
+    /// `urn:vim25`, or no namespace at all: a vSphere type.
+    Vim,
+    /// Any other namespace (vSAN, PBM, …): unknown to these bindings.
+    Other,
+}
+
+/// A resolved `xsi:type` attribute.
+#[derive(Debug, Clone)]
+pub struct XsiType<'i> {
+    /// The namespace the type name's prefix resolved to.
+    pub ns: TypeNs,
+    /// The type's local name.
+    pub name: Cow<'i, str>,
+}
+
+/// An element whose start tag has just been read.
+#[derive(Debug, Clone)]
+pub struct Elem<'i> {
+    start: BytesStart<'i>,
+    empty: bool,
+    xsi_type: Option<XsiType<'i>>,
+    offset: usize,
+    content: usize,
+}
+
+impl<'i> Elem<'i> {
+    /// The element's local name (its prefix removed).
+    #[inline]
+    pub fn name(&self) -> &[u8] {
+        self.start.local_name().into_inner()
+    }
+
+    /// The element's local name as text, for error messages.
+    pub fn name_str(&self) -> String {
+        String::from_utf8_lossy(self.name()).into_owned()
+    }
+
+    /// True for a self-closing element (`<a/>`).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+
+    /// The resolved `xsi:type`, if the element carries one.
+    #[inline]
+    pub fn xsi_type(&self) -> Option<&XsiType<'i>> {
+        self.xsi_type.as_ref()
+    }
+
+    /// The local name of `xsi:type` when it names a vSphere type (or has no namespace).
+    #[inline]
+    pub fn vim_type(&self) -> Option<&str> {
+        match &self.xsi_type {
+            Some(XsiType {
+                ns: TypeNs::Vim,
+                name,
+            }) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Byte offset of the start tag in the input.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The unescaped value of an unprefixed attribute.
+    pub fn attr(&self, name: &str) -> Result<Option<Cow<'_, str>>, DecodeError> {
+        for a in self.start.attributes().with_checks(false) {
+            let a = a.map_err(|e| DecodeError::xml(self.offset, e))?;
+            if a.key.as_ref() == name.as_bytes() {
+                return a
+                    .unescape_value()
+                    .map(Some)
+                    .map_err(|e| DecodeError::xml(self.offset, e));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The decoding cursor over one document held in memory.
+pub struct Decoder<'i> {
+    reader: NsReader<&'i [u8]>,
+    input: &'i [u8],
+    depth: usize,
+}
+
+impl<'i> Decoder<'i> {
+    /// A decoder over `input` (UTF-8 XML).
+    pub fn new(input: &'i [u8]) -> Self {
+        let mut reader = NsReader::from_reader(input);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.expand_empty_elements = false;
+        cfg.trim_text(false);
+        Decoder {
+            reader,
+            input,
+            depth: 0,
+        }
+    }
+
+    /// Current byte position in the input.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    fn read(&mut self) -> Result<Event<'i>, DecodeError> {
+        let pos = self.position();
+        match self.reader.read_event() {
+            Ok(Event::DocType(_)) => Err(DecodeError::Dtd { pos }),
+            Ok(ev) => Ok(ev),
+            Err(e) => Err(DecodeError::xml(self.reader.error_position() as usize, e)),
+        }
+    }
+
+    fn open(
+        &mut self,
+        start: BytesStart<'i>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<Elem<'i>, DecodeError> {
+        if !empty {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(DecodeError::TooDeep {
+                    max: MAX_DEPTH,
+                    pos: offset,
+                });
+            }
+        }
+        let xsi_type = self.resolve_xsi_type(&start, offset)?;
+        let content = self.position();
+        Ok(Elem {
+            start,
+            empty,
+            xsi_type,
+            offset,
+            content,
+        })
+    }
+
+    fn resolve_xsi_type(
+        &self,
+        start: &BytesStart<'i>,
+        offset: usize,
+    ) -> Result<Option<XsiType<'i>>, DecodeError> {
+        for a in start.attributes().with_checks(false) {
+            let a = a.map_err(|e| DecodeError::xml(offset, e))?;
+            let key = a.key;
+            if key.local_name().as_ref() != b"type" || key.prefix().is_none() {
+                continue;
+            }
+            let (ns, _) = self.reader.resolve_attribute(key);
+            if !matches!(ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NS) {
+                continue;
+            }
+            let value = a
+                .unescape_value()
+                .map_err(|e| DecodeError::xml(offset, e))?;
+            let (ns, name) = {
+                let qname = QName(value.as_bytes());
+                let prefix = qname.prefix().map(|p| p.into_inner().to_vec());
+                let (res, local) = self.reader.resolve_element(qname);
+                let kind = match res {
+                    ResolveResult::Bound(n) if n.as_ref() == XSD_NS => TypeNs::Xsd,
+                    ResolveResult::Bound(n) if n.as_ref() == VIM_NS => TypeNs::Vim,
+                    ResolveResult::Bound(_) => TypeNs::Other,
+                    ResolveResult::Unbound => TypeNs::Vim,
+                    // An undeclared prefix: take the conventional ones at their word.
+                    ResolveResult::Unknown(_) => match prefix.as_deref() {
+                        Some(b"xsd") | Some(b"xs") => TypeNs::Xsd,
+                        _ => TypeNs::Vim,
+                    },
+                };
+                (kind, local.into_inner().len())
+            };
+            let local = &value[value.len() - name..];
+            let name = match self.borrow_input(local) {
+                Some(b) => Cow::Borrowed(b),
+                None => Cow::Owned(local.to_owned()),
+            };
+            return Ok(Some(XsiType { ns, name }));
+        }
+        Ok(None)
+    }
+
+    /// `s` again, borrowed from the input itself when it is a slice of it.
+    fn borrow_input(&self, s: &str) -> Option<&'i str> {
+        let base = self.input.as_ptr() as usize;
+        let start = (s.as_ptr() as usize).checked_sub(base)?;
+        let bytes = self.input.get(start..start + s.len())?;
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Reads up to the document element and returns it.
+    pub fn root(&mut self) -> Result<Elem<'i>, DecodeError> {
+        loop {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(s) => return self.open(s, false, offset),
+                Event::Empty(s) => return self.open(s, true, offset),
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                Event::Text(t) if is_blank(&t) => {}
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+                _ => {
+                    return Err(DecodeError::Structure {
+                        msg: "content before the document element".into(),
+                        pos: offset,
+                    })
+                }
+            }
+        }
+    }
+
+    /// The next child element of `parent`, or `None` once `parent`'s end tag has been read.
+    ///
+    /// The caller must consume every child returned (decode it, read its text, or skip it).
+    pub fn next_child(&mut self, parent: &Elem<'_>) -> Result<Option<Elem<'i>>, DecodeError> {
+        if parent.empty {
+            return Ok(None);
+        }
+        loop {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(s) => return self.open(s, false, offset).map(Some),
+                Event::Empty(s) => return self.open(s, true, offset).map(Some),
+                Event::End(_) => {
+                    self.depth -= 1;
+                    return Ok(None);
+                }
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                // Stray text or comments between child elements carry nothing for us.
+                Event::Text(_)
+                | Event::CData(_)
+                | Event::GeneralRef(_)
+                | Event::Comment(_)
+                | Event::PI(_) => {}
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(DecodeError::Structure {
+                        msg: "declaration inside an element".into(),
+                        pos: offset,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Reads the text content of `el` up to its end tag, resolving entity and character
+    /// references. Borrowed from the input when it contains no references.
+    pub fn text(&mut self, el: &Elem<'_>) -> Result<Cow<'i, str>, DecodeError> {
+        if el.empty {
+            return Ok(Cow::Borrowed(""));
+        }
+        let mut out: Cow<'i, str> = Cow::Borrowed("");
+        loop {
+            let offset = self.position();
+            match self.read()? {
+                Event::Text(t) => {
+                    let s = t.decode().map_err(|e| DecodeError::xml(offset, e))?;
+                    append(&mut out, s);
+                }
+                Event::CData(t) => {
+                    let s = t.decode().map_err(|e| DecodeError::xml(offset, e))?;
+                    append(&mut out, s);
+                }
+                Event::GeneralRef(r) => {
+                    let c = resolve_ref(&r, offset)?;
+                    let mut buf = [0u8; 4];
+                    append(&mut out, Cow::Owned(c.encode_utf8(&mut buf).to_owned()));
+                }
+                Event::End(_) => {
+                    self.depth -= 1;
+                    return Ok(out);
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Start(s) | Event::Empty(s) => {
+                    return Err(DecodeError::Structure {
+                        msg: format!(
+                            "element <{}> inside <{}>, which holds text",
+                            String::from_utf8_lossy(s.local_name().as_ref()),
+                            el.name_str()
+                        ),
+                        pos: offset,
+                    })
+                }
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(DecodeError::Structure {
+                        msg: "declaration inside an element".into(),
+                        pos: offset,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Skips `el` and everything inside it.
+    pub fn skip(&mut self, el: &Elem<'_>) -> Result<(), DecodeError> {
+        if el.empty {
+            return Ok(());
+        }
+        let target = self.depth - 1;
+        while self.depth > target {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(DecodeError::TooDeep {
+                            max: MAX_DEPTH,
+                            pos: offset,
+                        });
+                    }
+                }
+                Event::End(_) => self.depth -= 1,
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                Event::GeneralRef(r) => {
+                    resolve_ref(&r, offset)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips `el` and returns its content (between the start and end tags) verbatim.
+    pub fn raw_content(&mut self, el: &Elem<'_>) -> Result<&'i str, DecodeError> {
+        if el.empty {
+            return Ok("");
+        }
+        let from = el.content;
+        let mut to = from;
+        let target = self.depth - 1;
+        while self.depth > target {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(DecodeError::TooDeep {
+                            max: MAX_DEPTH,
+                            pos: offset,
+                        });
+                    }
+                }
+                Event::End(_) => {
+                    self.depth -= 1;
+                    to = offset;
+                }
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                Event::GeneralRef(r) => {
+                    resolve_ref(&r, offset)?;
+                }
+                _ => {}
+            }
+        }
+        let bytes = self.input.get(from..to).unwrap_or_default();
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::Structure {
+            msg: "content is not UTF-8".into(),
+            pos: from,
+        })
+    }
+
+    /// Decodes a field that occurs exactly once.
+    #[inline]
+    pub fn one<T: Decode>(&mut self, el: &Elem<'_>, slot: &mut T) -> Result<(), DecodeError> {
+        *slot = T::decode(self, el)?;
+        Ok(())
+    }
+
+    /// Decodes an optional field.
+    #[inline]
+    pub fn opt<T: Decode>(
+        &mut self,
+        el: &Elem<'_>,
+        slot: &mut Option<T>,
+    ) -> Result<(), DecodeError> {
+        *slot = Some(T::decode(self, el)?);
+        Ok(())
+    }
+
+    /// Decodes one occurrence of a repeated field.
+    #[inline]
+    pub fn many<T: Decode>(&mut self, el: &Elem<'_>, slot: &mut Vec<T>) -> Result<(), DecodeError> {
+        slot.push(T::decode(self, el)?);
+        Ok(())
+    }
+
+    /// Decodes a boxed field that occurs exactly once (recursive types).
+    #[inline]
+    pub fn boxed<T: Decode>(
+        &mut self,
+        el: &Elem<'_>,
+        slot: &mut Box<T>,
+    ) -> Result<(), DecodeError> {
+        **slot = T::decode(self, el)?;
+        Ok(())
+    }
+
+    /// Decodes an optional boxed field (recursive types).
+    #[inline]
+    pub fn opt_boxed<T: Decode>(
+        &mut self,
+        el: &Elem<'_>,
+        slot: &mut Option<Box<T>>,
+    ) -> Result<(), DecodeError> {
+        *slot = Some(Box::new(T::decode(self, el)?));
+        Ok(())
+    }
+
+    /// Reads `el`'s text and parses it with `parse`, naming `ty` if it fails.
+    pub fn parse_text<T>(
+        &mut self,
+        el: &Elem<'_>,
+        ty: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, DecodeError> {
+        let text = self.text(el)?;
+        parse(text.trim()).ok_or_else(|| DecodeError::Value {
+            ty,
+            value: truncate(&text),
+            element: el.name_str(),
+            pos: el.offset,
+        })
+    }
+}
+
+/// A value that can be read from an element.
+pub trait Decode: Sized {
+    /// Decodes the element `el`, whose start tag has just been read, consuming it to its end tag.
+    fn decode(r: &mut Decoder<'_>, el: &Elem<'_>) -> Result<Self, DecodeError>;
+}
+
+fn is_blank(t: &[u8]) -> bool {
+    t.iter().all(u8::is_ascii_whitespace)
+}
+
+fn append<'i>(out: &mut Cow<'i, str>, s: Cow<'i, str>) {
+    if out.is_empty() {
+        *out = s;
+    } else {
+        out.to_mut().push_str(&s);
+    }
+}
+
+fn resolve_ref(r: &quick_xml::events::BytesRef<'_>, pos: usize) -> Result<char, DecodeError> {
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(c),
+            _ => Err(DecodeError::Entity {
+                name: String::from_utf8_lossy(r).into_owned(),
+                pos,
+            }),
+        };
+    }
+    match &**r {
+        b"lt" => Ok('<'),
+        b"gt" => Ok('>'),
+        b"amp" => Ok('&'),
+        b"apos" => Ok('\''),
+        b"quot" => Ok('"'),
+        other => Err(DecodeError::Entity {
+            name: String::from_utf8_lossy(other).into_owned(),
+            pos,
+        }),
+    }
+}
+
+pub(crate) fn truncate(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        s.to_owned()
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}

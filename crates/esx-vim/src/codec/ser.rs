@@ -1,0 +1,204 @@
+//! Encoder: writes XML straight into a byte buffer, in the WSDL's element order.
+
+use super::{Decode, Decoder, Elem};
+
+/// Where encoded XML goes.
+#[derive(Debug, Default)]
+pub struct Encoder {
+    buf: Vec<u8>,
+}
+
+impl Encoder {
+    /// An empty encoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An encoder with `capacity` bytes reserved.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Encoder {
+            buf: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// The bytes written so far.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// Appends raw, already well-formed XML.
+    #[inline]
+    pub fn raw(&mut self, xml: &str) {
+        self.buf.extend_from_slice(xml.as_bytes());
+    }
+
+    /// Writes `<name` plus an optional `xsi:type`, leaving the tag open for attributes.
+    #[inline]
+    pub fn open_tag(&mut self, name: &str, xsi_type: Option<&str>) {
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(name.as_bytes());
+        if let Some(t) = xsi_type {
+            self.buf.extend_from_slice(b" xsi:type=\"");
+            self.buf.extend_from_slice(t.as_bytes());
+            self.buf.push(b'"');
+        }
+    }
+
+    /// Writes ` key="value"` (escaped) into an open tag.
+    #[inline]
+    pub fn attr(&mut self, key: &str, value: &str) {
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"=\"");
+        escape_into(&mut self.buf, value, true);
+        self.buf.push(b'"');
+    }
+
+    /// Closes an open tag with `>`.
+    #[inline]
+    pub fn close_tag(&mut self) {
+        self.buf.push(b'>');
+    }
+
+    /// Writes a start tag.
+    #[inline]
+    pub fn start(&mut self, name: &str, xsi_type: Option<&str>) {
+        self.open_tag(name, xsi_type);
+        self.buf.push(b'>');
+    }
+
+    /// Writes an end tag.
+    #[inline]
+    pub fn end(&mut self, name: &str) {
+        self.buf.extend_from_slice(b"</");
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'>');
+    }
+
+    /// Writes escaped character data.
+    #[inline]
+    pub fn text(&mut self, s: &str) {
+        escape_into(&mut self.buf, s, false);
+    }
+
+    /// Writes `<name xsi:type=…>text</name>`.
+    #[inline]
+    pub fn leaf(&mut self, name: &str, xsi_type: Option<&str>, text: &str) {
+        self.start(name, xsi_type);
+        self.text(text);
+        self.end(name);
+    }
+
+    /// Writes a complex value as element `name`, with `xsi:type` when given.
+    #[inline]
+    pub fn complex<T: ComplexType + ?Sized>(&mut self, name: &str, xsi_type: Option<&str>, v: &T) {
+        self.start(name, xsi_type);
+        v.encode_fields(self);
+        self.end(name);
+    }
+
+    /// Encodes a field that occurs exactly once.
+    #[inline]
+    pub fn one<T: Encode + ?Sized>(&mut self, name: &str, v: &T) {
+        v.encode(self, name);
+    }
+
+    /// Encodes an optional field; absent values write nothing.
+    #[inline]
+    pub fn opt<T: Encode>(&mut self, name: &str, v: &Option<T>) {
+        if let Some(v) = v {
+            v.encode(self, name);
+        }
+    }
+
+    /// Encodes an optional boxed field (recursive types).
+    #[inline]
+    pub fn opt_boxed<T: Encode>(&mut self, name: &str, v: &Option<Box<T>>) {
+        if let Some(v) = v {
+            (**v).encode(self, name);
+        }
+    }
+
+    /// Encodes a boxed field that occurs exactly once (recursive types).
+    #[inline]
+    pub fn boxed<T: Encode>(&mut self, name: &str, v: &Box<T>) {
+        let v: &T = v;
+        v.encode(self, name);
+    }
+
+    /// Encodes every occurrence of a repeated field.
+    #[inline]
+    pub fn many<T: Encode>(&mut self, name: &str, v: &[T]) {
+        for x in v {
+            x.encode(self, name);
+        }
+    }
+}
+
+/// A value that can be written as an element.
+pub trait Encode {
+    /// Writes `self` as the element `name` (declared type: the value's own type).
+    fn encode(&self, w: &mut Encoder, name: &str);
+}
+
+/// A generated data object: named, with child elements in WSDL order.
+pub trait ComplexType: Default {
+    /// The WSDL type name, as written in `xsi:type`.
+    const TYPE_NAME: &'static str;
+    /// Writes the child elements, in WSDL order.
+    fn encode_fields(&self, w: &mut Encoder);
+    /// Decodes one child element into the matching field; unknown children are skipped.
+    fn decode_field<'i>(
+        &mut self,
+        r: &mut Decoder<'i>,
+        child: &Elem<'i>,
+    ) -> Result<(), super::DecodeError>;
+}
+
+/// Decodes a complex type field by field: the shared body of every generated `Decode` impl.
+#[inline]
+pub fn decode_complex<T: ComplexType>(
+    r: &mut Decoder<'_>,
+    el: &Elem<'_>,
+) -> Result<T, super::DecodeError> {
+    let mut v = T::default();
+    while let Some(child) = r.next_child(el)? {
+        v.decode_field(r, &child)?;
+    }
+    Ok(v)
+}
+
+impl<T: ComplexType> Decode for T {
+    #[inline]
+    fn decode(r: &mut Decoder<'_>, el: &Elem<'_>) -> Result<Self, super::DecodeError> {
+        decode_complex(r, el)
+    }
+}
+
+impl<T: ComplexType> Encode for T {
+    #[inline]
+    fn encode(&self, w: &mut Encoder, name: &str) {
+        w.complex(name, None, self)
+    }
+}
+
+fn escape_into(buf: &mut Vec<u8>, s: &str, attr: bool) {
+    let bytes = s.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'&' => b"&amp;",
+            b'"' if attr => b"&quot;",
+            b'\r' => b"&#13;",
+            b'\n' if attr => b"&#10;",
+            b'\t' if attr => b"&#9;",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[last..i]);
+        buf.extend_from_slice(rep);
+        last = i + 1;
+    }
+    buf.extend_from_slice(&bytes[last..]);
+}
