@@ -1,5 +1,8 @@
-//! `esxsh` binary.
+//! `esxsh` binary: see the `esx_cli` crate documentation.
+
 fn main() {
-    eprintln!("esxsh: no command given");
-    std::process::exit(2);
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let status = esx_cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
+    std::process::exit(status);
 }
