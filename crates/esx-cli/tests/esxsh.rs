@@ -1,0 +1,161 @@
+//! End-to-end tests: run the built `esxsh` binary on the files under `testdata/` and check
+//! stdout, stderr and the exit status.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Run `esxsh` with `args` in the workspace root; returns (status, stdout, stderr).
+fn esxsh(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_esxsh"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("esxsh runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn testdata(name: &str) -> String {
+    std::fs::read_to_string(workspace().join("testdata").join(name))
+        .unwrap_or_else(|e| panic!("read testdata/{name}: {e}"))
+}
+
+/// The README's main job prints the domain XML of the minimal machine.
+#[test]
+fn readme_main_job() {
+    let (status, out, err) = esxsh(&[
+        "domxml-from-native",
+        "vmware-vmx",
+        "testdata/vmx/minimal.vmx",
+    ]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert_eq!(out, testdata("cli/minimal.xml"));
+    assert!(out.contains("<source file='[datastore1] esx-minimal/esx-minimal.vmdk'/>"));
+    assert!(out.contains("<uuid>421a7c55-0e3b-9d21-6f84-c2195a07e3b6</uuid>"));
+}
+
+/// `-c URI` before the command is accepted (the conversion needs no connection).
+#[test]
+fn connect_option_comes_first() {
+    let (status, out, _) = esxsh(&[
+        "-c",
+        "esx://esx1.example.com/?no_verify=1",
+        "domxml-from-native",
+        "vmware-vmx",
+        "testdata/vmx/minimal.vmx",
+    ]);
+    assert_eq!(status, 0);
+    assert_eq!(out, testdata("cli/minimal.xml"));
+    assert_eq!(
+        esxsh(&["-c", "esx://esx1.example.com/", "uri"]),
+        (0, "esx://esx1.example.com/\n".into(), String::new())
+    );
+    assert_eq!(
+        esxsh(&["uri"]),
+        (0, "test:///default\n".into(), String::new())
+    );
+}
+
+/// Domain XML -> VMX gives the expected text, and VMX -> domain XML gives the document back.
+#[test]
+fn domain_xml_round_trip() {
+    let (status, vmx, err) = esxsh(&["domxml-to-native", "vmware-vmx", "testdata/cli/web.xml"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert_eq!(vmx, testdata("cli/web.vmx"));
+    assert!(vmx.contains("virtualHW.version = \"8\"\n"));
+    assert!(vmx.contains("scsi0:0.fileName = \"/vmfs/volumes/datastore1/web-01/web-01.vmdk\"\n"));
+
+    let (status, xml, err) = esxsh(&["domxml-from-native", "vmware-vmx", "testdata/cli/web.vmx"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert_eq!(xml, testdata("cli/web.xml"));
+
+    let (status, vmx, _) = esxsh(&[
+        "domxml-to-native",
+        "vmware-vmx",
+        "testdata/cli/web.xml",
+        "--virtual-hw",
+        "13",
+    ]);
+    assert_eq!(status, 0);
+    assert!(vmx.contains("virtualHW.version = \"13\"\n"), "{vmx}");
+}
+
+/// Each failure prints one precise `error: ` line on stderr, nothing on stdout, and exits 1.
+#[test]
+fn errors_are_precise_and_exit_1() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["domxml-from-native", "vmware-vmx", "testdata/cli/malformed.vmx"],
+            "error: VMX syntax error at line 4, entry 'memsize': numbers not allowed in VMX format\n",
+        ),
+        (
+            &["domxml-from-native", "vmware-vmx", "testdata/cli/bad-memsize.vmx"],
+            "error: Config entry 'memsize' must represent an integer value\n",
+        ),
+        (
+            &["domxml-to-native", "vmware-vmx", "testdata/cli/malformed.xml"],
+            "error: malformed XML at line 7: 7:12 Unexpected closing tag: devices != disk\n",
+        ),
+        (
+            &["domxml-to-native", "vmware-vmx", "testdata/cli/unknown-element.xml"],
+            "error: unsupported element <frobnicate> inside <domain> at line 5\n",
+        ),
+        (
+            &["domxml-from-native", "xen-xm", "testdata/vmx/minimal.vmx"],
+            "error: invalid argument: Unsupported config format 'xen-xm'\n",
+        ),
+        (
+            &["domxml-to-native", "qemu-argv", "testdata/cli/web.xml"],
+            "error: invalid argument: Unsupported config format 'qemu-argv'\n",
+        ),
+        (
+            &["domxml-from-native", "vmware-vmx", "testdata/cli/no-such.vmx"],
+            "error: Failed to open file 'testdata/cli/no-such.vmx': No such file or directory\n",
+        ),
+        (&["frobnicate"], "error: unknown command: 'frobnicate'\n"),
+    ];
+    for (args, want) in cases {
+        let (status, out, err) = esxsh(args);
+        assert_eq!(status, 1, "{args:?}");
+        assert_eq!(out, "", "{args:?}");
+        assert_eq!(err, *want, "{args:?}");
+    }
+}
+
+/// Missing arguments are usage errors (exit 1, usage on stderr); `--help` and `version`
+/// succeed.
+#[test]
+fn usage_help_and_version() {
+    let (status, out, err) = esxsh(&["domxml-from-native", "vmware-vmx"]);
+    assert_eq!((status, out.as_str()), (1, ""));
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("<CONFIG>"), "{err}");
+
+    let (status, out, _) = esxsh(&["--help"]);
+    assert_eq!(status, 0);
+    for word in [
+        "domxml-from-native",
+        "domxml-to-native",
+        "-c, --connect <URI>",
+        "test:///default",
+    ] {
+        assert!(out.contains(word), "help lacks {word}: {out}");
+    }
+
+    let (status, out, _) = esxsh(&["version"]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        out,
+        format!(
+            "Compiled against library: esx {v}\nUsing library: esx {v}\n",
+            v = env!("CARGO_PKG_VERSION")
+        )
+    );
+}
