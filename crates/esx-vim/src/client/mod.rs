@@ -35,6 +35,9 @@ mod datastore;
 mod http;
 mod mask;
 mod options;
+mod property;
+mod session;
+mod task;
 mod tls;
 
 pub use self::cookie::SESSION_COOKIE;
@@ -44,3 +47,6 @@ pub use self::mask::mask_secrets;
 pub use self::options::{
     HttpOptions, ProxyConfig, ProxyKind, RetryPolicy, TlsOptions, DEFAULT_MAX_RESPONSE_BYTES,
 };
+pub use self::property::{property, view_spec, ContainerView};
+pub use self::session::{ApiType, Client, ClientError, ConnectOptions};
+pub use self::task::TaskError;
