@@ -25,6 +25,7 @@
 pub mod devices;
 pub mod domain;
 pub mod error;
+pub mod pool;
 pub mod postparse;
 pub mod snapshot;
 pub mod types;
@@ -33,5 +34,6 @@ pub mod xml;
 pub use devices::*;
 pub use domain::*;
 pub use error::DomainXmlError;
+pub use pool::{Permissions, PoolSource, PoolSourceHost, PoolTarget, PoolType, StoragePool};
 pub use snapshot::DomainSnapshot;
 pub use types::{CpuSet, MacAddr, Uuid};
