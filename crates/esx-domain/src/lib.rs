@@ -29,6 +29,7 @@ pub mod pool;
 pub mod postparse;
 pub mod snapshot;
 pub mod types;
+pub mod volume;
 pub mod xml;
 
 pub use devices::*;
@@ -37,3 +38,4 @@ pub use error::DomainXmlError;
 pub use pool::{Permissions, PoolSource, PoolSourceHost, PoolTarget, PoolType, StoragePool};
 pub use snapshot::DomainSnapshot;
 pub use types::{CpuSet, MacAddr, Uuid};
+pub use volume::{StorageVolume, VolumeTarget, VolumeType};
