@@ -25,6 +25,7 @@
 pub mod devices;
 pub mod domain;
 pub mod error;
+pub mod network;
 pub mod pool;
 pub mod postparse;
 pub mod snapshot;
@@ -35,6 +36,7 @@ pub mod xml;
 pub use devices::*;
 pub use domain::*;
 pub use error::DomainXmlError;
+pub use network::{Bandwidth, Forward, Network, PortGroup, Rate, Vlan, VlanTag};
 pub use pool::{Permissions, PoolSource, PoolSourceHost, PoolTarget, PoolType, StoragePool};
 pub use snapshot::DomainSnapshot;
 pub use types::{CpuSet, MacAddr, Uuid};
