@@ -22,6 +22,7 @@
 //! assert!(text.contains("<clock offset='utc'/>"));
 //! ```
 
+pub mod capabilities;
 pub mod devices;
 pub mod domain;
 pub mod error;
@@ -33,6 +34,7 @@ pub mod types;
 pub mod volume;
 pub mod xml;
 
+pub use capabilities::{Capabilities, GuestCapabilities, HostCapabilities, MigrationFeatures};
 pub use devices::*;
 pub use domain::*;
 pub use error::DomainXmlError;
