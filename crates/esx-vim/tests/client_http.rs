@@ -4,132 +4,18 @@
 
 mod client_support;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::Ports;
+use client_support::{response, Ports, Script, Scripted};
 use esx_vim::client::{HttpOptions, HttpTransport, RetryPolicy};
 use esx_vim::transport::{SoapCall, Transport, TransportErrorKind};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 /// Ports 18940-18969 belong to this test binary.
 static PORTS: Ports = Ports::new(18940, 30);
-
-/// One request as the scripted server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    connection: usize,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-type Script = dyn Fn(usize, &Seen) -> Option<Vec<u8>> + Send + Sync;
-
-/// A keep-alive HTTP/1.1 server answering request number `n` (0-based) with `script(n, req)`;
-/// `None` means: never answer.
-struct Scripted {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Scripted {
-    async fn start(port: u16, script: Arc<Script>) -> Scripted {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-            .await
-            .expect("bind");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let seen2 = seen.clone();
-        let connections = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(async move {
-            while let Ok((conn, _)) = listener.accept().await {
-                let id = connections.fetch_add(1, Ordering::SeqCst);
-                let (seen, script) = (seen2.clone(), script.clone());
-                tokio::spawn(async move {
-                    let (r, mut w) = conn.into_split();
-                    let mut r = BufReader::new(r);
-                    loop {
-                        let mut headers = HashMap::new();
-                        let mut line = String::new();
-                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        loop {
-                            line.clear();
-                            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                                return;
-                            }
-                            let l = line.trim_end();
-                            if l.is_empty() {
-                                break;
-                            }
-                            if let Some((k, v)) = l.split_once(':') {
-                                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                            }
-                        }
-                        let len = headers
-                            .get("content-length")
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(0usize);
-                        let mut body = vec![0u8; len];
-                        if r.read_exact(&mut body).await.is_err() {
-                            return;
-                        }
-                        let req = Seen {
-                            connection: id,
-                            headers,
-                            body,
-                        };
-                        let n = {
-                            let mut s = seen.lock().expect("seen");
-                            s.push(req.clone());
-                            s.len() - 1
-                        };
-                        match script(n, &req) {
-                            Some(resp) => {
-                                if w.write_all(&resp).await.is_err() {
-                                    return;
-                                }
-                            }
-                            None => {
-                                tokio::time::sleep(Duration::from_secs(3600)).await;
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        Scripted { port, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/sdk", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("seen").clone()
-    }
-}
-
-fn response(status: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in extra_headers {
-        let _ = write!(head, "{k}: {v}\r\n");
-    }
-    head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    out.extend_from_slice(body);
-    out
-}
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

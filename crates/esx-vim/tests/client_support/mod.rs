@@ -10,7 +10,11 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::AtomicUsize;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Where setup-peers.sh installs vcsim (override with `ESX_VCSIM`).
@@ -362,4 +366,117 @@ async fn serve_proxy(
     }
     let _ = tokio::io::copy_bidirectional(&mut conn, &mut upstream).await;
     Ok(())
+}
+
+/// One request as the scripted server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub request_line: String,
+    pub connection: usize,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+pub type Script = dyn Fn(usize, &Seen) -> Option<Vec<u8>> + Send + Sync;
+
+/// A keep-alive HTTP/1.1 server answering request number `n` (0-based) with `script(n, req)`;
+/// `None` means: never answer.
+pub struct Scripted {
+    pub port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Scripted {
+    pub async fn start(port: u16, script: Arc<Script>) -> Scripted {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .expect("bind");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let id = connections.fetch_add(1, Ordering::SeqCst);
+                let (seen, script) = (seen2.clone(), script.clone());
+                tokio::spawn(async move {
+                    let (r, mut w) = conn.into_split();
+                    let mut r = BufReader::new(r);
+                    loop {
+                        let mut headers = HashMap::new();
+                        let mut line = String::new();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let request_line = line.trim_end().to_string();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let l = line.trim_end();
+                            if l.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = l.split_once(':') {
+                                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                            }
+                        }
+                        let len = headers
+                            .get("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0usize);
+                        let mut body = vec![0u8; len];
+                        if r.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        let req = Seen {
+                            request_line,
+                            connection: id,
+                            headers,
+                            body,
+                        };
+                        let n = {
+                            let mut s = seen.lock().expect("seen");
+                            s.push(req.clone());
+                            s.len() - 1
+                        };
+                        match script(n, &req) {
+                            Some(resp) => {
+                                if w.write_all(&resp).await.is_err() {
+                                    return;
+                                }
+                            }
+                            None => {
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Scripted { port, seen }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/sdk", self.port)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("seen").clone()
+    }
+}
+
+pub fn response(status: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in extra_headers {
+        let _ = write!(head, "{k}: {v}\r\n");
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
 }
