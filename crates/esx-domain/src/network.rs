@@ -103,7 +103,7 @@ pub struct PortGroup {
 /// let xml = net.to_xml();
 /// assert!(xml.contains("  <forward dev='vmnic0' mode='bridge'>\n    <interface dev='vmnic0'/>\n  </forward>\n"));
 /// assert!(xml.contains("  <portgroup name='VM Network'>\n  </portgroup>\n"));
-/// assert_eq!(Network::from_xml(&xml)?, net);
+/// assert_eq!(Network::from_xml(&xml)?.to_xml(), xml);
 /// # Ok::<(), esx_domain::DomainXmlError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
