@@ -8,6 +8,12 @@
 //! [`postparse`] holds the parts of libvirt's post-parse step that the VMX conversion relies
 //! on (drive addresses from target names, implicit controllers, the serial console).
 //!
+//! The other documents libvirt's ESX driver reads and writes have models with the same
+//! `from_xml`/`to_xml` pair: [`DomainSnapshot`], [`StoragePool`] (`pool-dumpxml`),
+//! [`StorageVolume`] (`vol-dumpxml`), [`Network`] (`net-dumpxml`) and [`Capabilities`]
+//! (`virsh capabilities`), with constructors for what the ESX driver reports
+//! ([`StoragePool::esx_datastore`], [`StorageVolume::esx_file`], [`Capabilities::esx`]).
+//!
 //! This crate is pure and synchronous: no networking, no async, no file I/O.
 //!
 //! ```

@@ -169,3 +169,75 @@ fn esx_constructors_validate() {
         .unwrap();
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_all(text: &str) {
+        // Errors are fine; panics are not. Whatever parses must format to a fixed point.
+        if let Ok(p) = StoragePool::from_xml(text) {
+            assert_eq!(
+                StoragePool::from_xml(&p.to_xml()).map(|q| q.to_xml()),
+                Ok(p.to_xml())
+            );
+        }
+        if let Ok(v) = StorageVolume::from_xml(text) {
+            assert_eq!(
+                StorageVolume::from_xml(&v.to_xml()).map(|q| q.to_xml()),
+                Ok(v.to_xml())
+            );
+        }
+        if let Ok(n) = Network::from_xml(text) {
+            assert_eq!(
+                Network::from_xml(&n.to_xml()).map(|q| q.to_xml()),
+                Ok(n.to_xml())
+            );
+        }
+        if let Ok(c) = Capabilities::from_xml(text) {
+            assert_eq!(
+                Capabilities::from_xml(&c.to_xml()).map(|q| q.to_xml()),
+                Ok(c.to_xml())
+            );
+        }
+    }
+
+    fn documents() -> Vec<String> {
+        let dir = workspace().join("testdata/domain");
+        let mut out: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "xml"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            parse_all(&text);
+        }
+
+        /// Cut a piece out of a real document, or replace it with other text.
+        #[test]
+        fn mutated_documents_never_panic(
+            pick in any::<prop::sample::Index>(),
+            start in any::<prop::sample::Index>(),
+            len in 0usize..40,
+            insert in "[<>/='a-z0-9 ]{0,12}",
+        ) {
+            let docs = documents();
+            prop_assume!(!docs.is_empty());
+            let doc = pick.get(&docs);
+            let from = start.index(doc.len());
+            let to = (from + len).min(doc.len());
+            if let (Some(head), Some(tail)) = (doc.get(..from), doc.get(to..)) {
+                parse_all(&format!("{head}{insert}{tail}"));
+            }
+        }
+    }
+}
