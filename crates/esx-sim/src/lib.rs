@@ -1,3 +1,123 @@
 //! A vSphere simulator: an HTTPS server that answers the vim25 SOAP API and the datastore
 //! `/folder` file API from an in-memory inventory backed by real files, so that real clients
 //! (pyvmomi, govc, virsh, our own driver) can run against it on loopback.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), esx_sim::Error> {
+//! let cfg = esx_sim::Config::new(std::env::temp_dir().join("esx-sim-demo"));
+//! let handle = esx_sim::Simulator::start(cfg).await?;
+//! println!("{} {}", handle.url, handle.fingerprint);
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod dispatch;
+pub mod fault;
+pub mod files;
+pub mod folder_api;
+pub mod inventory;
+pub mod mo;
+pub mod path;
+pub mod property;
+pub mod server;
+pub mod state;
+pub mod tls;
+pub mod xsi;
+
+use std::sync::{Arc, Mutex};
+
+pub use config::{Config, Flavor, InventorySpec};
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// The listener could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Listen(std::net::SocketAddr, #[source] std::io::Error),
+    /// TLS setup failed.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+}
+
+/// The simulator.
+pub struct Simulator;
+
+/// A running simulator.
+pub struct Handle {
+    /// `https://127.0.0.1:PORT/sdk`.
+    pub url: String,
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// The certificate's SHA-256 fingerprint (`AA:BB:…`).
+    pub fingerprint: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Handle {
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl Simulator {
+    /// Builds the inventory, binds the listener and serves until [`Handle::shutdown`].
+    pub async fn start(config: Config) -> Result<Handle, Error> {
+        let (tls, fingerprint) = tls::server_config(config.cert.as_ref())?;
+        let listen = config.listen;
+        let mut state = state::State::new(config);
+        inventory::build(&mut state)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| Error::Listen(listen, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Listen(listen, e))?;
+        let (changes, _) = tokio::sync::watch::channel(0u64);
+        let shared = Arc::new(server::Shared {
+            state: Mutex::new(state),
+            changes,
+        });
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let conn = tokio::select! {
+                    c = listener.accept() => c,
+                    _ = stopped.changed() => break,
+                };
+                let Ok((tcp, _)) = conn else { continue };
+                let acceptor = acceptor.clone();
+                let shared = shared.clone();
+                let mut stop_conn = stopped.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    let svc =
+                        hyper::service::service_fn(move |req| server::serve(shared.clone(), req));
+                    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop_conn.changed() => {}
+                    }
+                });
+            }
+        });
+        Ok(Handle {
+            url: format!("https://{addr}/sdk"),
+            addr,
+            fingerprint,
+            stop,
+            task,
+        })
+    }
+}

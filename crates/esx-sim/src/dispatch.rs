@@ -1,0 +1,782 @@
+//! Maps each decoded request to its managed object's handler.
+
+use esx_vim::*;
+
+use crate::fault::{Fault, MethodResult};
+use crate::mo::{self, property_collector as pc, task, view_manager};
+use crate::state::{moref, Ctx, Mo, MoRef, State};
+
+/// Methods a read-only user may call (everything else needs write access).
+pub fn is_read_only(method: &str) -> bool {
+    matches!(
+        method,
+        "RetrieveServiceContent"
+            | "CurrentTime"
+            | "Login"
+            | "Logout"
+            | "SessionIsActive"
+            | "RetrieveProperties"
+            | "RetrievePropertiesEx"
+            | "ContinueRetrievePropertiesEx"
+            | "CancelRetrievePropertiesEx"
+            | "CreateFilter"
+            | "DestroyPropertyFilter"
+            | "CreatePropertyCollector"
+            | "DestroyPropertyCollector"
+            | "WaitForUpdates"
+            | "WaitForUpdatesEx"
+            | "CheckForUpdates"
+            | "CancelWaitForUpdates"
+            | "CreateContainerView"
+            | "CreateListView"
+            | "DestroyView"
+            | "FindByUuid"
+            | "FindByInventoryPath"
+            | "FindChild"
+            | "FindByIp"
+            | "FindByDnsName"
+            | "SearchDatastore_Task"
+            | "SearchDatastoreSubFolders_Task"
+            | "QueryVirtualDiskUuid"
+            | "QueryEvents"
+            | "ValidateMigration"
+    )
+}
+
+fn expect(state: &State, r: &MoRef, ty: &str) -> MethodResult<()> {
+    match state.get(r) {
+        Some(m) if crate::state::is_a(m.type_name(), ty) => Ok(()),
+        _ => Err(Fault::not_found(r)),
+    }
+}
+
+fn user(state: &State, ctx: &Ctx) -> String {
+    ctx.session
+        .as_ref()
+        .and_then(|k| state.sessions.get(k))
+        .map(|s| s.user.clone())
+        .unwrap_or_default()
+}
+
+/// Runs a task to completion now: creates it, runs `f`, records the outcome.
+fn run_task(
+    state: &mut State,
+    ctx: &Ctx,
+    entity: &MoRef,
+    method: &str,
+    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>>,
+) -> MoRef {
+    let u = user(state, ctx);
+    let t = task::create(state, entity, method, &u);
+    let r = f(state);
+    task::finish(state, &t, r);
+    t
+}
+
+fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
+    let nets = crate::inventory::network_lookup(state);
+    let vm = state.vm_mut(r)?;
+    vm.refresh(&|n| {
+        nets.iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, x)| x.clone())
+    });
+    vm.networks = crate::inventory::vm_networks(vm);
+    Ok(())
+}
+
+fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<MoRef> {
+    use VirtualMachinePowerState as P;
+    let cur = state.vm(r)?.runtime.power_state.clone();
+    let target = match (method, &cur) {
+        ("PowerOnVM_Task", P::PoweredOff | P::Suspended) => P::PoweredOn,
+        ("PowerOffVM_Task", P::PoweredOn | P::Suspended) => P::PoweredOff,
+        ("SuspendVM_Task", P::PoweredOn) => P::Suspended,
+        ("ResetVM_Task", P::PoweredOn) => P::PoweredOn,
+        ("PowerOnVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOn), cur)),
+        ("PowerOffVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOff), cur)),
+        _ => return Err(Fault::invalid_power_state(None, cur)),
+    };
+    if target == P::PoweredOn && method == "PowerOnVM_Task" {
+        let q = state.vm(r)?.uuid_question();
+        if let Some(q) = q {
+            let u = user(state, ctx);
+            let t = task::create(state, r, method, &u);
+            let vm = state.vm_mut(r)?;
+            vm.runtime.question = Some(q);
+            vm.pending_power_on = Some(t.clone());
+            return Ok(t);
+        }
+    }
+    Ok(run_task(state, ctx, r, method, |s| {
+        s.vm_mut(r)?.set_power(target);
+        Ok(None)
+    }))
+}
+
+fn answer(state: &mut State, r: &MoRef, qid: &str, choice: &str) -> MethodResult<()> {
+    let vm = state.vm_mut(r)?;
+    let q = vm
+        .runtime
+        .question
+        .clone()
+        .ok_or_else(|| Fault::invalid_argument("questionId"))?;
+    if q.id != qid {
+        return Err(Fault::invalid_argument("questionId"));
+    }
+    let valid = q
+        .choice
+        .choice_info
+        .iter()
+        .any(|c| matches!(c, BaseElementDescription::ElementDescription(e) if e.key == choice));
+    if !valid {
+        return Err(Fault::invalid_argument("answerChoice"));
+    }
+    vm.runtime.question = None;
+    let pending = vm.pending_power_on.take();
+    let result = if choice == "0" {
+        Err(Fault::invalid_state(
+            "The operation was cancelled by the user (question answered with cancel).",
+        ))
+    } else {
+        let loc = mo::virtual_machine::location_for(&vm.vmx_path.to_string_lossy());
+        vm.vmx.set("uuid.location", &loc);
+        if choice == "2" {
+            let new =
+                mo::virtual_machine::uuid_from(&format!("copy:{}:{}", vm.vmx_rel, vm.config.uuid));
+            vm.vmx
+                .set("uuid.bios", &mo::virtual_machine::vmx_uuid(&new));
+        }
+        vm.save()?;
+        vm.set_power(VirtualMachinePowerState::PoweredOn);
+        Ok(None)
+    };
+    if result.is_ok() {
+        refresh_vm(state, r)?;
+    }
+    if let Some(t) = pending {
+        task::finish(state, &t, result);
+    }
+    Ok(())
+}
+
+fn snapshot_create(
+    state: &mut State,
+    vm_ref: &MoRef,
+    name: &str,
+    description: &str,
+) -> MethodResult<Option<Any>> {
+    let id_num = state.new_number();
+    let id = match state.flavor() {
+        crate::config::Flavor::Esx => format!("{}-snapshot-{id_num}", vm_ref.value),
+        crate::config::Flavor::Vcenter => format!("snapshot-{id_num}"),
+    };
+    let r = moref("VirtualMachineSnapshot", &id);
+    let vm = state.vm(vm_ref)?;
+    let parent = vm.current_snapshot.clone();
+    let saved = (
+        vm.vmx.get("memsize").unwrap_or("").to_owned(),
+        vm.vmx.get("numvcpus").unwrap_or("").to_owned(),
+    );
+    let snap = mo::snapshot::SnapshotMo {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        id: id_num as i32,
+        vm: vm_ref.clone(),
+        parent: parent.clone(),
+        children: Vec::new(),
+        created: crate::state::now(),
+        state: vm.runtime.power_state.clone(),
+        saved,
+    };
+    state.insert(&id, Mo::Snapshot(snap));
+    match &parent {
+        Some(p) => {
+            if let Some(Mo::Snapshot(ps)) = state.objects.get_mut(&p.value) {
+                ps.children.push(r.clone());
+            }
+        }
+        None => state.vm_mut(vm_ref)?.root_snapshots.push(r.clone()),
+    }
+    state.vm_mut(vm_ref)?.current_snapshot = Some(r.clone());
+    Ok(Some(Any::from(r)))
+}
+
+fn snapshot_revert(state: &mut State, snap: &MoRef) -> MethodResult<Option<Any>> {
+    let (vm_ref, saved, pstate) = match state.lookup(snap)? {
+        Mo::Snapshot(s) => (s.vm.clone(), s.saved.clone(), s.state.clone()),
+        _ => return Err(Fault::not_found(snap)),
+    };
+    let vm = state.vm_mut(&vm_ref)?;
+    if !saved.0.is_empty() {
+        vm.vmx.set("memsize", &saved.0);
+    }
+    if !saved.1.is_empty() {
+        vm.vmx.set("numvcpus", &saved.1);
+    }
+    vm.save()?;
+    vm.set_power(pstate);
+    vm.current_snapshot = Some(snap.clone());
+    refresh_vm(state, &vm_ref)?;
+    Ok(None)
+}
+
+fn snapshot_remove(
+    state: &mut State,
+    snap: &MoRef,
+    remove_children: bool,
+) -> MethodResult<Option<Any>> {
+    let (vm_ref, parent, children) = match state.lookup(snap)? {
+        Mo::Snapshot(s) => (s.vm.clone(), s.parent.clone(), s.children.clone()),
+        _ => return Err(Fault::not_found(snap)),
+    };
+    let removed: Vec<MoRef> = if remove_children {
+        mo::snapshot::descendants(state, snap)
+    } else {
+        vec![snap.clone()]
+    };
+    let adopt = if remove_children {
+        Vec::new()
+    } else {
+        children
+    };
+    for c in &adopt {
+        if let Some(Mo::Snapshot(cs)) = state.objects.get_mut(&c.value) {
+            cs.parent = parent.clone();
+        }
+    }
+    match &parent {
+        Some(p) => {
+            if let Some(Mo::Snapshot(ps)) = state.objects.get_mut(&p.value) {
+                ps.children.retain(|c| c != snap);
+                ps.children.extend(adopt);
+            }
+        }
+        None => {
+            let vm = state.vm_mut(&vm_ref)?;
+            vm.root_snapshots.retain(|c| c != snap);
+            vm.root_snapshots.extend(adopt);
+        }
+    }
+    for r in &removed {
+        state.objects.remove(&r.value);
+    }
+    let vm = state.vm_mut(&vm_ref)?;
+    if vm
+        .current_snapshot
+        .as_ref()
+        .is_some_and(|c| removed.contains(c))
+    {
+        vm.current_snapshot = parent;
+    }
+    Ok(None)
+}
+
+fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
+    let vm = state.vm(r)?;
+    if vm.runtime.power_state != VirtualMachinePowerState::PoweredOff {
+        return Err(Fault::invalid_power_state(
+            None,
+            vm.runtime.power_state.clone(),
+        ));
+    }
+    let parent = vm.parent.clone();
+    let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
+    let snaps: Vec<MoRef> = vm.root_snapshots.clone();
+    for s in snaps {
+        for d in mo::snapshot::descendants(state, &s) {
+            state.objects.remove(&d.value);
+        }
+    }
+    state.objects.remove(&r.value);
+    if let Some(Mo::Folder(f)) = state.objects.get_mut(&parent.value) {
+        f.children.retain(|c| c != r);
+    }
+    if files {
+        if let Some(d) = dir {
+            if d.starts_with(&state.data_dir) && d != state.data_dir {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    Ok(())
+}
+
+macro_rules! resp {
+    ($v:ident, $t:ident { $($f:tt)* }) => {
+        Response::$v(Box::new($t { $($f)* }))
+    };
+}
+
+/// Handles one request. Returns the response and, after `Login`, the new session key.
+pub fn handle(
+    state: &mut State,
+    ctx: &Ctx,
+    req: Request,
+    new_key: &dyn Fn() -> String,
+) -> MethodResult<(Response, Option<String>)> {
+    let method = req.method();
+    let mut new_session = None;
+    let r = match req {
+        Request::RetrieveServiceContent(_) => resp!(
+            RetrieveServiceContent,
+            RetrieveServiceContentResponse {
+                returnval: mo::service_instance::content(state)
+            }
+        ),
+        Request::CurrentTime(_) => resp!(
+            CurrentTime,
+            CurrentTimeResponse {
+                returnval: crate::state::now()
+            }
+        ),
+        Request::Login(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let key = new_key();
+            let us = mo::session_manager::login(state, &q.user_name, &q.password, key.clone())?;
+            new_session = Some(key);
+            resp!(Login, LoginResponse { returnval: us })
+        }
+        Request::Logout(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            if let Some(k) = &ctx.session {
+                state.sessions.remove(k);
+            }
+            resp!(Logout, LogoutResponse {})
+        }
+        Request::SessionIsActive(q) => {
+            let active = state
+                .sessions
+                .get(&q.session_id)
+                .is_some_and(|s| s.user == q.user_name);
+            resp!(
+                SessionIsActive,
+                SessionIsActiveResponse { returnval: active }
+            )
+        }
+        Request::TerminateSession(q) => {
+            for k in &q.session_id {
+                if ctx.session.as_ref() == Some(k) {
+                    return Err(Fault::invalid_argument("sessionId"));
+                }
+                if state.sessions.remove(k).is_none() {
+                    return Err(Fault::not_found_plain("session not found"));
+                }
+            }
+            resp!(TerminateSession, TerminateSessionResponse {})
+        }
+        Request::RetrieveProperties(q) => {
+            expect(state, &q.this, "PropertyCollector")?;
+            let returnval = pc::retrieve(state, ctx, &q.spec_set)?;
+            resp!(RetrieveProperties, RetrievePropertiesResponse { returnval })
+        }
+        Request::RetrievePropertiesEx(q) => {
+            expect(state, &q.this, "PropertyCollector")?;
+            let returnval = pc::retrieve_ex(state, ctx, &q.spec_set, q.options.max_objects)?;
+            resp!(
+                RetrievePropertiesEx,
+                RetrievePropertiesExResponse { returnval }
+            )
+        }
+        Request::ContinueRetrievePropertiesEx(q) => {
+            expect(state, &q.this, "PropertyCollector")?;
+            let returnval = pc::continue_ex(state, &q.token)?;
+            resp!(
+                ContinueRetrievePropertiesEx,
+                ContinueRetrievePropertiesExResponse { returnval }
+            )
+        }
+        Request::CancelRetrievePropertiesEx(q) => {
+            state.pages.remove(&q.token);
+            resp!(
+                CancelRetrievePropertiesEx,
+                CancelRetrievePropertiesExResponse {}
+            )
+        }
+        Request::CreateFilter(q) => {
+            let returnval =
+                pc::create_filter(state, ctx, &q.this, q.spec.clone(), q.partial_updates)?;
+            resp!(CreateFilter, CreateFilterResponse { returnval })
+        }
+        Request::DestroyPropertyFilter(q) => {
+            pc::destroy_filter(state, &q.this)?;
+            resp!(DestroyPropertyFilter, DestroyPropertyFilterResponse {})
+        }
+        Request::CreatePropertyCollector(q) => {
+            expect(state, &q.this, "PropertyCollector")?;
+            let returnval = pc::create_collector(state, ctx);
+            resp!(
+                CreatePropertyCollector,
+                CreatePropertyCollectorResponse { returnval }
+            )
+        }
+        Request::DestroyPropertyCollector(q) => {
+            pc::destroy_collector(state, &q.this)?;
+            resp!(
+                DestroyPropertyCollector,
+                DestroyPropertyCollectorResponse {}
+            )
+        }
+        Request::CheckForUpdates(q) => {
+            let returnval = pc::poll_updates(state, ctx, &q.this)?;
+            resp!(CheckForUpdates, CheckForUpdatesResponse { returnval })
+        }
+        Request::CancelWaitForUpdates(q) => {
+            expect(state, &q.this, "PropertyCollector")?;
+            resp!(CancelWaitForUpdates, CancelWaitForUpdatesResponse {})
+        }
+        Request::CreateContainerView(q) => {
+            expect(state, &q.this, "ViewManager")?;
+            state.lookup(&q.container)?;
+            let returnval = view_manager::create(
+                state,
+                view_manager::View::Container {
+                    container: q.container.clone(),
+                    types: q.r#type.clone(),
+                    recursive: q.recursive,
+                },
+            );
+            resp!(
+                CreateContainerView,
+                CreateContainerViewResponse { returnval }
+            )
+        }
+        Request::CreateListView(q) => {
+            expect(state, &q.this, "ViewManager")?;
+            let returnval = view_manager::create(state, view_manager::View::List(q.obj.clone()));
+            resp!(CreateListView, CreateListViewResponse { returnval })
+        }
+        Request::DestroyView(q) => {
+            match state.lookup(&q.this)? {
+                Mo::View(_) => {}
+                _ => return Err(Fault::not_found(&q.this)),
+            }
+            state.objects.remove(&q.this.value);
+            resp!(DestroyView, DestroyViewResponse {})
+        }
+        Request::FindByUuid(q) => {
+            expect(state, &q.this, "SearchIndex")?;
+            let returnval = mo::search_index::find_by_uuid(
+                state,
+                &q.uuid,
+                q.vm_search,
+                q.instance_uuid.unwrap_or(false),
+            );
+            resp!(FindByUuid, FindByUuidResponse { returnval })
+        }
+        Request::FindByInventoryPath(q) => {
+            expect(state, &q.this, "SearchIndex")?;
+            let root = mo::service_instance::content(state).root_folder;
+            let returnval =
+                mo::search_index::find_by_inventory_path(state, &root, &q.inventory_path);
+            resp!(
+                FindByInventoryPath,
+                FindByInventoryPathResponse { returnval }
+            )
+        }
+        Request::FindChild(q) => {
+            expect(state, &q.this, "SearchIndex")?;
+            state.lookup(&q.entity)?;
+            let returnval = mo::folder::child_named(state, &q.entity, &q.name);
+            resp!(FindChild, FindChildResponse { returnval })
+        }
+        Request::FindByIp(q) => {
+            let returnval = mo::search_index::find_by_name(state, &q.ip, q.vm_search);
+            resp!(FindByIp, FindByIpResponse { returnval })
+        }
+        Request::FindByDnsName(q) => {
+            let returnval = mo::search_index::find_by_name(state, &q.dns_name, q.vm_search);
+            resp!(FindByDnsName, FindByDnsNameResponse { returnval })
+        }
+        Request::PowerOnVM_Task(q) => resp!(
+            PowerOnVM_Task,
+            PowerOnVM_TaskResponse {
+                returnval: power(state, ctx, &q.this, method)?
+            }
+        ),
+        Request::PowerOffVM_Task(q) => resp!(
+            PowerOffVM_Task,
+            PowerOffVM_TaskResponse {
+                returnval: power(state, ctx, &q.this, method)?
+            }
+        ),
+        Request::SuspendVM_Task(q) => resp!(
+            SuspendVM_Task,
+            SuspendVM_TaskResponse {
+                returnval: power(state, ctx, &q.this, method)?
+            }
+        ),
+        Request::ResetVM_Task(q) => resp!(
+            ResetVM_Task,
+            ResetVM_TaskResponse {
+                returnval: power(state, ctx, &q.this, method)?
+            }
+        ),
+        Request::ShutdownGuest(q) => {
+            let vm = state.vm(&q.this)?;
+            if !vm.tools_running() {
+                return Err(Fault::new(ToolsUnavailable::default(), "Cannot complete operation because VMware Tools is not running in this virtual machine."));
+            }
+            state
+                .vm_mut(&q.this)?
+                .set_power(VirtualMachinePowerState::PoweredOff);
+            resp!(ShutdownGuest, ShutdownGuestResponse {})
+        }
+        Request::RebootGuest(q) => {
+            if !state.vm(&q.this)?.tools_running() {
+                return Err(Fault::new(ToolsUnavailable::default(), "Cannot complete operation because VMware Tools is not running in this virtual machine."));
+            }
+            state
+                .vm_mut(&q.this)?
+                .set_power(VirtualMachinePowerState::PoweredOn);
+            resp!(RebootGuest, RebootGuestResponse {})
+        }
+        Request::AnswerVM(q) => {
+            answer(state, &q.this, &q.question_id, &q.answer_choice)?;
+            resp!(AnswerVM, AnswerVMResponse {})
+        }
+        Request::ReconfigVM_Task(q) => {
+            let r = q.this.clone();
+            state.vm(&r)?;
+            let t = run_task(state, ctx, &r, method, |s| {
+                let ds = s.vm(&r)?.datastore.clone();
+                let dir = s.datastore_dir(&ds).unwrap_or_default();
+                let vm = s.vm_mut(&r)?;
+                let before = vm.vmx.clone();
+                if let Err(f) = vm.apply_spec(&q.spec, &dir) {
+                    vm.vmx = before;
+                    return Err(f);
+                }
+                vm.save()?;
+                refresh_vm(s, &r)?;
+                Ok(None)
+            });
+            resp!(ReconfigVM_Task, ReconfigVM_TaskResponse { returnval: t })
+        }
+        Request::UnregisterVM(q) => {
+            delete_vm(state, &q.this, false)?;
+            resp!(UnregisterVM, UnregisterVMResponse {})
+        }
+        Request::Destroy_Task(q) => {
+            let r = q.this.clone();
+            match state.lookup(&r)? {
+                Mo::VirtualMachine(_) => {}
+                _ => return Err(Fault::not_supported("Destroy_Task on this object")),
+            }
+            let t = run_task(state, ctx, &r, method, |s| {
+                delete_vm(s, &r, true).map(|_| None)
+            });
+            resp!(Destroy_Task, Destroy_TaskResponse { returnval: t })
+        }
+        Request::CreateSnapshot_Task(q) => {
+            let r = q.this.clone();
+            state.vm(&r)?;
+            let t = run_task(state, ctx, &r, method, |s| {
+                snapshot_create(s, &r, &q.name, q.description.as_deref().unwrap_or(""))
+            });
+            resp!(
+                CreateSnapshot_Task,
+                CreateSnapshot_TaskResponse { returnval: t }
+            )
+        }
+        Request::RevertToSnapshot_Task(q) => {
+            let r = q.this.clone();
+            let vm = match state.lookup(&r)? {
+                Mo::Snapshot(s) => s.vm.clone(),
+                _ => return Err(Fault::not_found(&r)),
+            };
+            let t = run_task(state, ctx, &vm, method, |s| snapshot_revert(s, &r));
+            resp!(
+                RevertToSnapshot_Task,
+                RevertToSnapshot_TaskResponse { returnval: t }
+            )
+        }
+        Request::RemoveSnapshot_Task(q) => {
+            let r = q.this.clone();
+            let vm = match state.lookup(&r)? {
+                Mo::Snapshot(s) => s.vm.clone(),
+                _ => return Err(Fault::not_found(&r)),
+            };
+            let t = run_task(state, ctx, &vm, method, |s| {
+                snapshot_remove(s, &r, q.remove_children)
+            });
+            resp!(
+                RemoveSnapshot_Task,
+                RemoveSnapshot_TaskResponse { returnval: t }
+            )
+        }
+        Request::RevertToCurrentSnapshot_Task(q) => {
+            let r = q.this.clone();
+            let cur = state.vm(&r)?.current_snapshot.clone().ok_or_else(|| {
+                Fault::invalid_state("The virtual machine has no current snapshot.")
+            })?;
+            let t = run_task(state, ctx, &r, method, |s| snapshot_revert(s, &cur));
+            resp!(
+                RevertToCurrentSnapshot_Task,
+                RevertToCurrentSnapshot_TaskResponse { returnval: t }
+            )
+        }
+        Request::RemoveAllSnapshots_Task(q) => {
+            let r = q.this.clone();
+            let roots = state.vm(&r)?.root_snapshots.clone();
+            let t = run_task(state, ctx, &r, method, |s| {
+                for root in roots {
+                    snapshot_remove(s, &root, true)?;
+                }
+                Ok(None)
+            });
+            resp!(
+                RemoveAllSnapshots_Task,
+                RemoveAllSnapshots_TaskResponse { returnval: t }
+            )
+        }
+        Request::RegisterVM_Task(q) => {
+            let folder = q.this.clone();
+            expect(state, &folder, "Folder")?;
+            let (ds_name, rel) = crate::state::parse_ds_path(&q.path)
+                .ok_or_else(|| Fault::invalid_argument("path"))?;
+            let ds = state
+                .datastore_by_name(ds_name)
+                .ok_or_else(|| Fault::not_found_plain(&q.path))?;
+            let (pool, host) = placement(state, &folder, q.pool.clone(), q.host.clone())?;
+            let rel = rel.to_owned();
+            let name = q.name.clone();
+            if let Some(n) = &name {
+                if let Some(dup) = mo::folder::child_named(state, &folder, n) {
+                    return Err(Fault::duplicate_name(n, &dup));
+                }
+            }
+            let t = run_task(state, ctx, &folder, method, |s| {
+                crate::inventory::register_vm(s, &ds, &rel, &folder, &pool, &host, name.as_deref())
+                    .map(|r| Some(Any::from(r)))
+            });
+            resp!(RegisterVM_Task, RegisterVM_TaskResponse { returnval: t })
+        }
+        Request::SearchDatastore_Task(q) => {
+            let r = q.this.clone();
+            let t = run_task(state, ctx, &r, method, |s| {
+                mo::datastore_browser::search(s, &q.datastore_path, &q.search_spec).map(Some)
+            });
+            resp!(
+                SearchDatastore_Task,
+                SearchDatastore_TaskResponse { returnval: t }
+            )
+        }
+        Request::SearchDatastoreSubFolders_Task(q) => {
+            let r = q.this.clone();
+            let t = run_task(state, ctx, &r, method, |s| {
+                mo::datastore_browser::search_sub_folders(s, &q.datastore_path, &q.search_spec)
+                    .map(Some)
+            });
+            resp!(
+                SearchDatastoreSubFolders_Task,
+                SearchDatastoreSubFolders_TaskResponse { returnval: t }
+            )
+        }
+        Request::RefreshDatastore(q) => {
+            expect(state, &q.this, "Datastore")?;
+            resp!(RefreshDatastore, RefreshDatastoreResponse {})
+        }
+        Request::ReconfigureAutostart(q) => {
+            let host = match state.lookup(&q.this)? {
+                Mo::HostService(s) if s.kind == mo::host_system::ServiceKind::AutoStart => {
+                    s.host.clone()
+                }
+                _ => return Err(Fault::not_found(&q.this)),
+            };
+            if let Mo::HostSystem(h) = state.lookup_mut(&host)? {
+                mo::host_system::reconfigure_autostart(h, q.spec.clone());
+            }
+            resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
+        }
+        Request::CancelTask(q) => {
+            match state.lookup(&q.this)? {
+                Mo::Task(t) if t.is_running() => {}
+                Mo::Task(_) => return Err(Fault::invalid_state("The task has already completed.")),
+                _ => return Err(Fault::not_found(&q.this)),
+            }
+            task::finish(
+                state,
+                &q.this,
+                Err(Fault::new(
+                    RequestCanceled::default(),
+                    "The task was canceled by a user.",
+                )),
+            );
+            resp!(CancelTask, CancelTaskResponse {})
+        }
+        other => {
+            let this =
+                this_of(&other).unwrap_or_else(|| moref("ServiceInstance", "ServiceInstance"));
+            state.lookup(&this)?;
+            return Err(Fault::method_not_found(&this, other.method()));
+        }
+    };
+    Ok((r, new_session))
+}
+
+/// The resource pool and host for a VM registered in `folder`.
+fn placement(
+    state: &State,
+    folder: &MoRef,
+    pool: Option<MoRef>,
+    host: Option<MoRef>,
+) -> MethodResult<(MoRef, MoRef)> {
+    let dc = mo::datacenter::datacenter_of(state, folder)
+        .ok_or_else(|| Fault::invalid_argument("_this"))?;
+    if let Some(h) = &host {
+        expect(state, h, "HostSystem")?;
+    }
+    if let Some(p) = &pool {
+        expect(state, p, "ResourcePool")?;
+    }
+    // First compute resource under the datacenter's host folder.
+    let hostf = match state.get(&dc) {
+        Some(Mo::Datacenter(d)) => d.host_folder.clone(),
+        _ => return Err(Fault::invalid_argument("_this")),
+    };
+    let cr = state
+        .children_of(&hostf)
+        .into_iter()
+        .find(|c| matches!(state.get(c), Some(Mo::ComputeResource(_))))
+        .ok_or_else(|| Fault::invalid_argument("pool"))?;
+    let Some(Mo::ComputeResource(c)) = state.get(&cr) else {
+        return Err(Fault::invalid_argument("pool"));
+    };
+    let pool = pool.unwrap_or_else(|| c.resource_pool.clone());
+    let host = match host {
+        Some(h) => h,
+        None => {
+            let owner = match state.get(&pool) {
+                Some(Mo::ResourcePool(p)) => p.owner.clone(),
+                _ => cr.clone(),
+            };
+            match state.get(&owner) {
+                Some(Mo::ComputeResource(c)) => c
+                    .hosts
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| Fault::invalid_argument("host"))?,
+                _ => return Err(Fault::invalid_argument("host")),
+            }
+        }
+    };
+    Ok((pool, host))
+}
+
+/// The `_this` of a request, re-read from its encoding (every request type has one).
+pub fn this_of(req: &Request) -> Option<MoRef> {
+    let xml = req.to_envelope();
+    let mut r = esx_vim::codec::Decoder::new(&xml);
+    let esx_vim::codec::soap::Body::Element(el) = esx_vim::codec::soap::read_body(&mut r).ok()?
+    else {
+        return None;
+    };
+    while let Ok(Some(c)) = r.next_child(&el) {
+        if c.name() == b"_this" {
+            return <MoRef as esx_vim::codec::Decode>::decode(&mut r, &c).ok();
+        }
+        r.skip(&c).ok()?;
+    }
+    None
+}

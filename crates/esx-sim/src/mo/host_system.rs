@@ -1,0 +1,348 @@
+//! `HostSystem` and its configuration helpers (`HostNetworkSystem`, `HostStorageSystem`,
+//! `HostAutoStartManager`, `HostDatastoreSystem`).
+
+use esx_vim::{
+    Any, AutoStartDefaults, AutoStartPowerInfo, BaseHostDnsConfig, HostAutoStartManagerConfig,
+    HostCapability, HostConfigInfo, HostConfigManager, HostConfigSummary, HostCpuInfo,
+    HostDnsConfig, HostHardwareInfo, HostHardwareSummary, HostListSummary,
+    HostListSummaryQuickStats, HostNetworkInfo, HostNumaInfo, HostPortGroup, HostPortGroupSpec,
+    HostRuntimeInfo, HostStorageDeviceInfo, HostSystemConnectionState, HostSystemInfo,
+    HostSystemPowerState, HostVirtualSwitch, ManagedEntityStatus,
+};
+
+use crate::property::{entity_common, refs, Top};
+use crate::state::{moref, now, Mo, MoRef, State};
+
+/// A host's model.
+#[derive(Debug, Clone)]
+pub struct HostMo {
+    /// Host name (also its DNS name).
+    pub name: String,
+    /// Parent compute resource.
+    pub parent: MoRef,
+    /// Mounted datastores.
+    pub datastores: Vec<MoRef>,
+    /// Networks (port groups).
+    pub networks: Vec<MoRef>,
+    /// Hardware UUID.
+    pub uuid: String,
+    /// The helper objects' ids: network system, storage system, auto-start manager, datastore system.
+    pub services: [String; 4],
+    /// The datastore browser's id.
+    pub browser: String,
+    /// Standard virtual switches.
+    pub vswitches: Vec<HostVirtualSwitch>,
+    /// Port groups.
+    pub portgroups: Vec<HostPortGroup>,
+    /// Auto-start configuration.
+    pub autostart: HostAutoStartManagerConfig,
+}
+
+/// Memory of every simulated host, in bytes.
+pub const HOST_MEMORY: i64 = 32 * 1024 * 1024 * 1024;
+
+impl HostMo {
+    /// A host named `name` with helper ids derived from `id`.
+    pub fn new(name: &str, id: &str, parent: MoRef, uuid: String) -> HostMo {
+        let sw = HostVirtualSwitch {
+            name: "vSwitch0".into(),
+            key: "key-vim.host.VirtualSwitch-vSwitch0".into(),
+            num_ports: 128,
+            num_ports_available: 120,
+            mtu: Some(1500),
+            portgroup: vec!["key-vim.host.PortGroup-VM Network".into()],
+            pnic: vec!["key-vim.host.PhysicalNic-vmnic0".into()],
+            ..Default::default()
+        };
+        HostMo {
+            name: name.into(),
+            parent,
+            datastores: Vec::new(),
+            networks: Vec::new(),
+            uuid,
+            services: [
+                format!("networkSystem-{id}"),
+                format!("storageSystem-{id}"),
+                format!("autoStartManager-{id}"),
+                format!("datastoreSystem-{id}"),
+            ],
+            browser: format!("datastoreBrowser-{id}"),
+            vswitches: vec![sw],
+            portgroups: Vec::new(),
+            autostart: HostAutoStartManagerConfig {
+                defaults: Some(AutoStartDefaults {
+                    enabled: Some(false),
+                    start_delay: Some(120),
+                    stop_delay: Some(120),
+                    wait_for_heartbeat: Some(false),
+                    stop_action: Some("PowerOff".into()),
+                }),
+                power_info: Vec::new(),
+            },
+        }
+    }
+
+    /// Adds a port group on `vSwitch0`.
+    pub fn add_portgroup(&mut self, name: &str, vswitch: &str, vlan: i32) {
+        self.portgroups.push(HostPortGroup {
+            key: Some(format!("key-vim.host.PortGroup-{name}")),
+            vswitch: Some(format!("key-vim.host.VirtualSwitch-{vswitch}")),
+            spec: HostPortGroupSpec {
+                name: name.into(),
+                vlan_id: vlan,
+                vswitch_name: vswitch.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    }
+
+    fn hardware(&self) -> HostHardwareInfo {
+        HostHardwareInfo {
+            system_info: HostSystemInfo {
+                vendor: "esx-sim".into(),
+                model: "Simulated Host".into(),
+                uuid: self.uuid.clone(),
+                ..Default::default()
+            },
+            cpu_info: HostCpuInfo {
+                num_cpu_packages: 2,
+                num_cpu_cores: 8,
+                num_cpu_threads: 16,
+                hz: 2_400_000_000,
+            },
+            memory_size: HOST_MEMORY,
+            numa_info: Some(HostNumaInfo {
+                r#type: "NUMA".into(),
+                num_nodes: 2,
+                ..Default::default()
+            }),
+            cpu_feature: vec![esx_vim::HostCpuIdInfo {
+                level: -2147483647,
+                edx: Some("0010:0000:0000:0000:0000:0000:0000:0000".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn network_info(&self) -> HostNetworkInfo {
+        let (host, domain) = self.name.split_once('.').unwrap_or((&self.name, ""));
+        HostNetworkInfo {
+            vswitch: self.vswitches.clone(),
+            portgroup: self.portgroups.clone(),
+            pnic: vec![esx_vim::PhysicalNic {
+                key: Some("key-vim.host.PhysicalNic-vmnic0".into()),
+                device: "vmnic0".into(),
+                pci: "0000:02:00.0".into(),
+                mac: "00:50:56:00:00:01".into(),
+                driver: Some("e1000".into()),
+                ..Default::default()
+            }],
+            dns_config: Some(BaseHostDnsConfig::from(HostDnsConfig {
+                dhcp: false,
+                host_name: host.into(),
+                domain_name: domain.into(),
+                address: vec!["127.0.0.1".into()],
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+    }
+
+    /// Reads a top-level property.
+    pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
+        let product = crate::mo::service_instance::about(state);
+        Some(match name {
+            "hardware" => Some(Any::from(self.hardware())),
+            "runtime" => Some(Any::from(self.runtime())),
+            "summary" => Some(Any::from(HostListSummary {
+                host: Some(r.clone()),
+                hardware: Some(HostHardwareSummary {
+                    vendor: "esx-sim".into(),
+                    model: "Simulated Host".into(),
+                    uuid: self.uuid.clone(),
+                    memory_size: HOST_MEMORY,
+                    cpu_model: "Intel(R) Xeon(R) CPU E5-2630 v3 @ 2.40GHz".into(),
+                    cpu_mhz: 2400,
+                    num_cpu_pkgs: 2,
+                    num_cpu_cores: 8,
+                    num_cpu_threads: 16,
+                    num_nics: 1,
+                    num_hb_as: 1,
+                    ..Default::default()
+                }),
+                runtime: Some(self.runtime()),
+                config: HostConfigSummary {
+                    name: self.name.clone(),
+                    port: 443,
+                    product: Some(product),
+                    vmotion_enabled: true,
+                    ..Default::default()
+                },
+                quick_stats: HostListSummaryQuickStats {
+                    overall_cpu_usage: Some(100),
+                    overall_memory_usage: Some(2048),
+                    uptime: Some(3600),
+                    ..Default::default()
+                },
+                overall_status: ManagedEntityStatus::Green,
+                management_server_ip: None,
+                ..Default::default()
+            })),
+            "capability" => Some(Any::from(HostCapability {
+                vmotion_supported: true,
+                max_supported_vcpus: Some(128),
+                max_running_v_ms: Some(1024),
+                max_registered_v_ms: Some(100_000),
+                screenshot_supported: false,
+                nfs_supported: true,
+                ..Default::default()
+            })),
+            "config" => Some(Any::from(HostConfigInfo {
+                host: r.clone(),
+                product,
+                network: Some(self.network_info()),
+                storage_device: Some(HostStorageDeviceInfo::default()),
+                ..Default::default()
+            })),
+            "configManager" => Some(Any::from(HostConfigManager {
+                network_system: Some(moref("HostNetworkSystem", &self.services[0])),
+                storage_system: Some(moref("HostStorageSystem", &self.services[1])),
+                auto_start_manager: Some(moref("HostAutoStartManager", &self.services[2])),
+                datastore_system: Some(moref("HostDatastoreSystem", &self.services[3])),
+                ..Default::default()
+            })),
+            "vm" => {
+                let mut v: Vec<MoRef> = state
+                    .objects
+                    .iter()
+                    .filter_map(|(id, m)| match m {
+                        Mo::VirtualMachine(vm) if &vm.host == r => {
+                            Some(moref("VirtualMachine", id))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                v.sort();
+                Some(refs(v))
+            }
+            "datastore" => Some(refs(self.datastores.clone())),
+            "network" => Some(refs(self.networks.clone())),
+            "datastoreBrowser" => Some(Any::from(moref("HostDatastoreBrowser", &self.browser))),
+            "systemResources"
+            | "licensableResource"
+            | "answerFileValidationState"
+            | "precheckRemediationResult"
+            | "remediationResult"
+            | "complianceCheckResult"
+            | "complianceCheckState"
+            | "runtime.quickStats" => None,
+            _ => return entity_common(state, r, name),
+        })
+    }
+
+    fn runtime(&self) -> HostRuntimeInfo {
+        HostRuntimeInfo {
+            connection_state: HostSystemConnectionState::Connected,
+            power_state: HostSystemPowerState::PoweredOn,
+            in_maintenance_mode: false,
+            boot_time: Some(now()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Which helper object of a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    /// `HostNetworkSystem`.
+    Network,
+    /// `HostStorageSystem`.
+    Storage,
+    /// `HostAutoStartManager`.
+    AutoStart,
+    /// `HostDatastoreSystem`.
+    Datastore,
+}
+
+/// A host helper object: its kind and the host it belongs to.
+#[derive(Debug, Clone)]
+pub struct HostService {
+    /// Which helper.
+    pub kind: ServiceKind,
+    /// The host.
+    pub host: MoRef,
+}
+
+impl HostService {
+    /// The managed object type.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            ServiceKind::Network => "HostNetworkSystem",
+            ServiceKind::Storage => "HostStorageSystem",
+            ServiceKind::AutoStart => "HostAutoStartManager",
+            ServiceKind::Datastore => "HostDatastoreSystem",
+        }
+    }
+
+    /// Reads a top-level property.
+    pub fn property(&self, state: &State, name: &str) -> Top {
+        let Some(Mo::HostSystem(h)) = state.get(&self.host) else {
+            return None;
+        };
+        Some(match (self.kind, name) {
+            (ServiceKind::Network, "networkInfo") => Some(Any::from(h.network_info())),
+            (
+                ServiceKind::Network,
+                "networkConfig"
+                | "capabilities"
+                | "dnsConfig"
+                | "ipRouteConfig"
+                | "consoleIpRouteConfig"
+                | "offloadCapabilities"
+                | "networkDescription",
+            ) => None,
+            (ServiceKind::Storage, "storageDeviceInfo") => {
+                Some(Any::from(HostStorageDeviceInfo::default()))
+            }
+            (
+                ServiceKind::Storage,
+                "fileSystemVolumeInfo" | "systemFile" | "multipathStateInfo",
+            ) => None,
+            (ServiceKind::AutoStart, "config") => Some(Any::from(h.autostart.clone())),
+            (ServiceKind::Datastore, "datastore") => Some(refs(h.datastores.clone())),
+            (ServiceKind::Datastore, "capabilities") => None,
+            _ => return None,
+        })
+    }
+}
+
+/// `ReconfigureAutostart`: merges the defaults and per-VM power info.
+pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
+    if let Some(d) = spec.defaults {
+        let cur = h.autostart.defaults.get_or_insert_with(Default::default);
+        if d.enabled.is_some() {
+            cur.enabled = d.enabled;
+        }
+        if d.start_delay.is_some() {
+            cur.start_delay = d.start_delay;
+        }
+        if d.stop_delay.is_some() {
+            cur.stop_delay = d.stop_delay;
+        }
+        if d.wait_for_heartbeat.is_some() {
+            cur.wait_for_heartbeat = d.wait_for_heartbeat;
+        }
+        if d.stop_action.is_some() {
+            cur.stop_action = d.stop_action;
+        }
+    }
+    for p in spec.power_info {
+        let p: AutoStartPowerInfo = p;
+        h.autostart.power_info.retain(|x| x.key != p.key);
+        if p.start_action.to_ascii_lowercase() != "none" || p.start_order >= 0 {
+            h.autostart.power_info.push(p);
+        }
+    }
+}

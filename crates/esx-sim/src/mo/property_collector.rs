@@ -1,0 +1,482 @@
+//! `PropertyCollector` and `PropertyFilter`: retrieval over traversal specs, paging, and
+//! incremental updates computed by comparing each filter's last report with the model.
+
+use std::collections::{HashMap, HashSet};
+
+use esx_vim::{
+    Any, BaseSelectionSpec, DynamicProperty, MissingProperty, ObjectContent, ObjectUpdate,
+    ObjectUpdateKind, PropertyChange, PropertyChangeOp, PropertyFilterSpec, PropertyFilterUpdate,
+    PropertySpec, RetrieveResult, TraversalSpec, UpdateSet,
+};
+
+use crate::fault::{Fault, MethodResult};
+use crate::property::{self, Top};
+use crate::state::{is_a, moref, Ctx, Mo, MoRef, State};
+
+/// Objects per page when the client sets no `maxObjects`.
+pub const DEFAULT_PAGE: usize = 1000;
+
+/// A property collector's own state.
+#[derive(Debug, Default)]
+pub struct Collector {
+    /// Filters created on this collector, by id.
+    pub filters: Vec<String>,
+    /// The last update version handed out.
+    pub version: u64,
+    /// The session that created it (`None` for the default collector).
+    pub session: Option<String>,
+}
+
+/// A `PropertyFilter`: a spec plus what was last reported for it.
+#[derive(Debug)]
+pub struct Filter {
+    /// The spec.
+    pub spec: PropertyFilterSpec,
+    /// Only report changed properties.
+    pub partial_updates: bool,
+    /// The collector it belongs to.
+    pub collector: String,
+    /// What each object's properties were at the last report.
+    pub reported: HashMap<MoRef, Vec<(String, Any)>>,
+    /// Whether the initial report has been made.
+    pub initialized: bool,
+}
+
+/// Properties of a collector.
+pub fn collector_property(c: &Collector, name: &str) -> Top {
+    match name {
+        "filter" => Some(Some(property::refs(
+            c.filters
+                .iter()
+                .map(|f| moref("PropertyFilter", f))
+                .collect(),
+        ))),
+        _ => None,
+    }
+}
+
+/// Properties of a filter.
+pub fn filter_property(f: &Filter, name: &str) -> Top {
+    match name {
+        "spec" => Some(Some(Any::from(f.spec.clone()))),
+        "partialUpdates" => Some(Some(Any::Boolean(f.partial_updates))),
+        _ => None,
+    }
+}
+
+fn named_specs<'a>(sel: &'a [BaseSelectionSpec], out: &mut HashMap<String, &'a TraversalSpec>) {
+    for s in sel {
+        if let BaseSelectionSpec::TraversalSpec(t) = s {
+            if let Some(n) = &t.name {
+                if out.contains_key(n) {
+                    continue;
+                }
+                out.insert(n.clone(), t);
+            }
+            named_specs(&t.select_set, out);
+        }
+    }
+}
+
+fn refs_of(v: &Any) -> Vec<MoRef> {
+    match v {
+        Any::ManagedObjectReference(r) => vec![r.clone()],
+        Any::ArrayOfManagedObjectReference(a) => a.managed_object_reference.clone(),
+        _ => Vec::new(),
+    }
+}
+
+struct Walk<'a> {
+    state: &'a State,
+    ctx: &'a Ctx,
+    named: HashMap<String, &'a TraversalSpec>,
+    out: Vec<MoRef>,
+    seen: HashSet<MoRef>,
+    visited: HashSet<(MoRef, usize)>,
+}
+
+impl<'a> Walk<'a> {
+    fn add(&mut self, r: &MoRef) {
+        if self.seen.insert(r.clone()) {
+            self.out.push(r.clone());
+        }
+    }
+
+    fn walk(&mut self, obj: &MoRef, sel: &'a [BaseSelectionSpec]) -> MethodResult<()> {
+        for s in sel {
+            let ts: &'a TraversalSpec = match s {
+                BaseSelectionSpec::TraversalSpec(t) => t,
+                BaseSelectionSpec::SelectionSpec(s) => {
+                    match s.name.as_deref().and_then(|n| self.named.get(n)) {
+                        Some(t) => t,
+                        None => continue,
+                    }
+                }
+            };
+            let Some(m) = self.state.get(obj) else {
+                continue;
+            };
+            if !is_a(m.type_name(), &ts.r#type) {
+                continue;
+            }
+            let key = (obj.clone(), ts as *const TraversalSpec as usize);
+            if !self.visited.insert(key) {
+                continue;
+            }
+            let targets = match property::read(self.state, self.ctx, obj, &ts.path) {
+                Ok(Some(v)) => refs_of(&v),
+                Ok(None) => Vec::new(),
+                Err(_) => return Err(Fault::invalid_property(&ts.path)),
+            };
+            for t in targets {
+                if self.state.get(&t).is_none() {
+                    continue;
+                }
+                if !ts.skip.unwrap_or(false) {
+                    self.add(&t);
+                }
+                self.walk(&t, &ts.select_set)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The objects a filter spec selects, in traversal order.
+pub fn select_objects(
+    state: &State,
+    ctx: &Ctx,
+    spec: &PropertyFilterSpec,
+) -> MethodResult<Vec<MoRef>> {
+    let mut named = HashMap::new();
+    for os in &spec.object_set {
+        named_specs(&os.select_set, &mut named);
+    }
+    let mut w = Walk {
+        state,
+        ctx,
+        named,
+        out: Vec::new(),
+        seen: HashSet::new(),
+        visited: HashSet::new(),
+    };
+    for os in &spec.object_set {
+        if state.get(&os.obj).is_none() {
+            if spec.report_missing_objects_in_results.unwrap_or(false) {
+                continue;
+            }
+            return Err(Fault::not_found(&os.obj));
+        }
+        if !os.skip.unwrap_or(false) {
+            w.add(&os.obj);
+        }
+        w.walk(&os.obj, &os.select_set)?;
+    }
+    Ok(w.out)
+}
+
+/// The property paths `props` asks of an object of type `ty` (`None`: no spec matches).
+fn paths_for(m: &Mo, props: &[PropertySpec]) -> Option<Vec<String>> {
+    let mut out: Option<Vec<String>> = None;
+    for p in props.iter().filter(|p| is_a(m.type_name(), &p.r#type)) {
+        let v = out.get_or_insert_with(Vec::new);
+        if p.all.unwrap_or(false) {
+            v.extend(property::all_names(m).iter().map(|s| (*s).to_owned()));
+        }
+        v.extend(p.path_set.iter().cloned());
+    }
+    if let Some(v) = &mut out {
+        let mut seen = HashSet::new();
+        v.retain(|p| seen.insert(p.clone()));
+    }
+    out
+}
+
+/// The current values of an object's requested properties; `Err` for an invalid path.
+fn values(
+    state: &State,
+    ctx: &Ctx,
+    r: &MoRef,
+    paths: &[String],
+) -> MethodResult<(Vec<(String, Any)>, Vec<MissingProperty>)> {
+    let mut vals = Vec::with_capacity(paths.len());
+    let mut missing = Vec::new();
+    for p in paths {
+        match property::read(state, ctx, r, p) {
+            Ok(Some(v)) => vals.push((p.clone(), v)),
+            Ok(None) => {}
+            Err(f) if matches!(f.fault, esx_vim::BaseMethodFault::InvalidProperty(_)) => {
+                return Err(f)
+            }
+            Err(f) => missing.push(MissingProperty {
+                path: p.clone(),
+                fault: f.localized(),
+            }),
+        }
+    }
+    Ok((vals, missing))
+}
+
+/// Runs every spec and returns the object contents.
+pub fn retrieve(
+    state: &State,
+    ctx: &Ctx,
+    specs: &[PropertyFilterSpec],
+) -> MethodResult<Vec<ObjectContent>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        for r in select_objects(state, ctx, spec)? {
+            let Some(m) = state.get(&r) else { continue };
+            let Some(paths) = paths_for(m, &spec.prop_set) else {
+                continue;
+            };
+            let (vals, missing) = values(state, ctx, &r, &paths)?;
+            out.push(ObjectContent {
+                obj: r,
+                prop_set: vals
+                    .into_iter()
+                    .map(|(name, val)| DynamicProperty { name, val })
+                    .collect(),
+                missing_set: missing,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `RetrievePropertiesEx`: the first page, with a token when more remain.
+pub fn retrieve_ex(
+    state: &mut State,
+    ctx: &Ctx,
+    specs: &[PropertyFilterSpec],
+    max: Option<i32>,
+) -> MethodResult<Option<RetrieveResult>> {
+    let all = retrieve(state, ctx, specs)?;
+    Ok(page(state, all, max))
+}
+
+/// Cuts `all` into a page and stores the rest under a new token.
+pub fn page(
+    state: &mut State,
+    mut all: Vec<ObjectContent>,
+    max: Option<i32>,
+) -> Option<RetrieveResult> {
+    if all.is_empty() {
+        return None;
+    }
+    let size = match max {
+        Some(n) if n > 0 => n as usize,
+        _ => DEFAULT_PAGE,
+    };
+    let token = if all.len() > size {
+        let rest = all.split_off(size);
+        let t = state.new_id("token");
+        state.pages.insert(t.clone(), rest);
+        if state.pages.len() > 256 {
+            state.pages.pop_first();
+        }
+        Some(t)
+    } else {
+        None
+    };
+    Some(RetrieveResult {
+        token,
+        objects: all,
+    })
+}
+
+/// `ContinueRetrievePropertiesEx`.
+pub fn continue_ex(state: &mut State, token: &str) -> MethodResult<RetrieveResult> {
+    let rest = state
+        .pages
+        .remove(token)
+        .ok_or_else(|| Fault::invalid_argument("token"))?;
+    Ok(page(state, rest, None).unwrap_or_default())
+}
+
+/// `CreateFilter`.
+pub fn create_filter(
+    state: &mut State,
+    ctx: &Ctx,
+    collector: &MoRef,
+    spec: PropertyFilterSpec,
+    partial: bool,
+) -> MethodResult<MoRef> {
+    // Validate the spec now, as vSphere does.
+    retrieve(state, ctx, std::slice::from_ref(&spec))?;
+    let id = state.new_id("session[filter]");
+    match state.lookup_mut(collector)? {
+        Mo::PropertyCollector(c) => c.filters.push(id.clone()),
+        _ => return Err(Fault::not_found(collector)),
+    }
+    state.insert(
+        &id,
+        Mo::PropertyFilter(Filter {
+            spec,
+            partial_updates: partial,
+            collector: collector.value.clone(),
+            reported: HashMap::new(),
+            initialized: false,
+        }),
+    );
+    Ok(moref("PropertyFilter", &id))
+}
+
+/// `DestroyPropertyFilter`.
+pub fn destroy_filter(state: &mut State, filter: &MoRef) -> MethodResult<()> {
+    let coll = match state.lookup(filter)? {
+        Mo::PropertyFilter(f) => f.collector.clone(),
+        _ => return Err(Fault::not_found(filter)),
+    };
+    state.objects.remove(&filter.value);
+    if let Some(Mo::PropertyCollector(c)) = state.objects.get_mut(&coll) {
+        c.filters.retain(|f| f != &filter.value);
+    }
+    Ok(())
+}
+
+/// Computes the changes since each filter's last report; `None` when nothing changed.
+pub fn poll_updates(
+    state: &mut State,
+    ctx: &Ctx,
+    collector: &MoRef,
+) -> MethodResult<Option<UpdateSet>> {
+    let filters = match state.lookup(collector)? {
+        Mo::PropertyCollector(c) => c.filters.clone(),
+        _ => return Err(Fault::not_found(collector)),
+    };
+    let mut updates = Vec::new();
+    for fid in filters {
+        let Some(Mo::PropertyFilter(f)) = state.objects.get(&fid) else {
+            continue;
+        };
+        let spec = f.spec.clone();
+        let objs = select_objects(state, ctx, &spec).unwrap_or_default();
+        let mut current: HashMap<MoRef, Vec<(String, Any)>> = HashMap::new();
+        let mut order = Vec::new();
+        for r in objs {
+            let Some(m) = state.get(&r) else { continue };
+            let Some(paths) = paths_for(m, &spec.prop_set) else {
+                continue;
+            };
+            let (vals, _) = values(state, ctx, &r, &paths).unwrap_or_default();
+            order.push(r.clone());
+            current.insert(r, vals);
+        }
+        let Some(Mo::PropertyFilter(f)) = state.objects.get_mut(&fid) else {
+            continue;
+        };
+        let mut object_set = Vec::new();
+        for r in &order {
+            let now = current.get(r).cloned().unwrap_or_default();
+            match f.reported.get(r) {
+                None => object_set.push(ObjectUpdate {
+                    kind: ObjectUpdateKind::Enter,
+                    obj: r.clone(),
+                    change_set: now
+                        .into_iter()
+                        .map(|(name, v)| PropertyChange {
+                            name,
+                            op: PropertyChangeOp::Assign,
+                            val: Some(v),
+                        })
+                        .collect(),
+                    missing_set: Vec::new(),
+                }),
+                Some(before) => {
+                    let mut changes = Vec::new();
+                    for (name, v) in &now {
+                        if before.iter().find(|(n, _)| n == name).map(|(_, b)| b) != Some(v) {
+                            changes.push(PropertyChange {
+                                name: name.clone(),
+                                op: PropertyChangeOp::Assign,
+                                val: Some(v.clone()),
+                            });
+                        }
+                    }
+                    for (name, _) in before {
+                        if !now.iter().any(|(n, _)| n == name) {
+                            changes.push(PropertyChange {
+                                name: name.clone(),
+                                op: PropertyChangeOp::Assign,
+                                val: None,
+                            });
+                        }
+                    }
+                    if !changes.is_empty() {
+                        object_set.push(ObjectUpdate {
+                            kind: ObjectUpdateKind::Modify,
+                            obj: r.clone(),
+                            change_set: changes,
+                            missing_set: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        for r in f.reported.keys() {
+            if !current.contains_key(r) {
+                object_set.push(ObjectUpdate {
+                    kind: ObjectUpdateKind::Leave,
+                    obj: r.clone(),
+                    ..Default::default()
+                });
+            }
+        }
+        f.reported = current;
+        f.initialized = true;
+        if !object_set.is_empty() {
+            updates.push(PropertyFilterUpdate {
+                filter: moref("PropertyFilter", &fid),
+                object_set,
+                missing_set: Vec::new(),
+            });
+        }
+    }
+    if updates.is_empty() {
+        return Ok(None);
+    }
+    let version = match state.lookup_mut(collector)? {
+        Mo::PropertyCollector(c) => {
+            c.version += 1;
+            c.version
+        }
+        _ => 0,
+    };
+    Ok(Some(UpdateSet {
+        version: version.to_string(),
+        filter_set: updates,
+        truncated: None,
+    }))
+}
+
+/// `CreatePropertyCollector`.
+pub fn create_collector(state: &mut State, ctx: &Ctx) -> MoRef {
+    let id = state.new_id("session[collector]");
+    state.insert(
+        &id,
+        Mo::PropertyCollector(Collector {
+            session: ctx.session.clone(),
+            ..Default::default()
+        }),
+    );
+    moref("PropertyCollector", &id)
+}
+
+/// `DestroyPropertyCollector` (the default collector cannot be destroyed).
+pub fn destroy_collector(state: &mut State, r: &MoRef) -> MethodResult<()> {
+    let filters = match state.lookup(r)? {
+        Mo::PropertyCollector(c) if c.session.is_some() => c.filters.clone(),
+        Mo::PropertyCollector(_) => {
+            return Err(Fault::invalid_state(
+                "the default collector cannot be destroyed",
+            ))
+        }
+        _ => return Err(Fault::not_found(r)),
+    };
+    for f in filters {
+        state.objects.remove(&f);
+    }
+    state.objects.remove(&r.value);
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `SessionManager`: login, logout and session queries.
+
+use esx_vim::{Any, UserSession};
+
+use crate::fault::{Fault, MethodResult};
+use crate::property::Top;
+use crate::state::{now, Ctx, Session, State};
+
+/// The `UserSession` for a session.
+pub fn user_session(s: &Session) -> UserSession {
+    UserSession {
+        key: s.key.clone(),
+        user_name: s.user.clone(),
+        full_name: s.user.clone(),
+        login_time: s.login_time,
+        last_active_time: now(),
+        locale: "en".into(),
+        message_locale: "en".into(),
+        extension_session: Some(false),
+        ip_address: Some("127.0.0.1".into()),
+        call_count: Some(s.calls),
+        ..Default::default()
+    }
+}
+
+/// `Login`: checks the credentials and creates a session with key `key`.
+pub fn login(
+    state: &mut State,
+    user: &str,
+    password: &str,
+    key: String,
+) -> MethodResult<UserSession> {
+    let read_only = if user == state.config.user && password == state.config.password {
+        false
+    } else if state.config.readonly_user.as_deref() == Some(user)
+        && password == state.config.password
+    {
+        true
+    } else {
+        return Err(Fault::invalid_login());
+    };
+    let s = Session {
+        key: key.clone(),
+        user: user.to_owned(),
+        read_only,
+        login_time: now(),
+        last_active: std::time::Instant::now(),
+        calls: 0,
+    };
+    let us = user_session(&s);
+    state.sessions.insert(key, s);
+    Ok(us)
+}
+
+/// Properties of the session manager.
+pub fn property(state: &State, ctx: &Ctx, name: &str) -> Top {
+    Some(match name {
+        "currentSession" => ctx
+            .session
+            .as_ref()
+            .and_then(|k| state.sessions.get(k))
+            .map(|s| Any::from(user_session(s))),
+        "sessionList" => None,
+        "defaultLocale" => Some(Any::String("en".into())),
+        "supportedLocaleList" => None,
+        "message" => None,
+        "messageLocaleList" => None,
+        _ => return None,
+    })
+}

@@ -1,0 +1,106 @@
+//! `ViewManager`, `ContainerView` and `ListView`.
+
+use std::collections::HashSet;
+
+use crate::property::{refs, Top};
+use crate::state::{is_a, moref, Mo, MoRef, State};
+
+/// A view's model.
+#[derive(Debug, Clone)]
+pub enum View {
+    /// `ContainerView`: objects of `types` under `container`.
+    Container {
+        /// The container.
+        container: MoRef,
+        /// Types wanted (all when empty).
+        types: Vec<String>,
+        /// Whether to descend below direct children.
+        recursive: bool,
+    },
+    /// `ListView`: a fixed list.
+    List(Vec<MoRef>),
+}
+
+impl View {
+    /// The managed object type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            View::Container { .. } => "ContainerView",
+            View::List(_) => "ListView",
+        }
+    }
+}
+
+/// The objects a container view shows.
+pub fn contents(state: &State, container: &MoRef, types: &[String], recursive: bool) -> Vec<MoRef> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<MoRef> = state.children_of(container).into_iter().rev().collect();
+    while let Some(r) = stack.pop() {
+        if !seen.insert(r.clone()) {
+            continue;
+        }
+        let Some(m) = state.get(&r) else { continue };
+        if types.is_empty() || types.iter().any(|t| is_a(m.type_name(), t)) {
+            out.push(r.clone());
+        }
+        if recursive {
+            stack.extend(state.children_of(&r).into_iter().rev());
+        }
+    }
+    out
+}
+
+/// Properties of a view.
+pub fn view_property(state: &State, v: &View, name: &str) -> Top {
+    Some(match name {
+        "view" => Some(refs(match v {
+            View::Container {
+                container,
+                types,
+                recursive,
+            } => contents(state, container, types, *recursive),
+            View::List(l) => l.clone(),
+        })),
+        "container" => match v {
+            View::Container { container, .. } => Some(esx_vim::Any::from(container.clone())),
+            View::List(_) => return None,
+        },
+        "type" => match v {
+            View::Container { types, .. } => Some(crate::property::strings(types.clone())),
+            View::List(_) => return None,
+        },
+        "recursive" => match v {
+            View::Container { recursive, .. } => Some(esx_vim::Any::Boolean(*recursive)),
+            View::List(_) => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// Properties of the view manager.
+pub fn manager_property(state: &State, name: &str) -> Top {
+    Some(match name {
+        "viewList" => {
+            let mut v: Vec<MoRef> = state
+                .objects
+                .iter()
+                .filter_map(|(id, m)| match m {
+                    Mo::View(v) => Some(moref(v.type_name(), id)),
+                    _ => None,
+                })
+                .collect();
+            v.sort();
+            Some(refs(v))
+        }
+        _ => return None,
+    })
+}
+
+/// Creates a view and returns its reference.
+pub fn create(state: &mut State, v: View) -> MoRef {
+    let id = state.new_id("session[view]");
+    let r = moref(v.type_name(), &id);
+    state.insert(&id, Mo::View(v));
+    r
+}

@@ -1,0 +1,787 @@
+//! `VirtualMachine`: configuration read from and written to a real `.vmx` file, power
+//! operations, reconfiguration and questions.
+
+use std::path::PathBuf;
+
+use esx_vim::{
+    Any, BaseDescription, BaseElementDescription, BaseVirtualDevice, BaseVirtualDeviceBackingInfo,
+    BaseVirtualDeviceConfigSpec, ChoiceOption, Description, ElementDescription, GuestInfo,
+    ManagedEntityStatus, ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
+    VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfo, VirtualDisk,
+    VirtualDiskFlatVer2BackingInfo, VirtualE1000, VirtualEthernetCardNetworkBackingInfo,
+    VirtualHardware, VirtualLsiLogicController, VirtualMachineConfigInfo, VirtualMachineConfigSpec,
+    VirtualMachineConfigSummary, VirtualMachineConnectionState, VirtualMachineFileInfo,
+    VirtualMachineGuestSummary, VirtualMachinePowerState, VirtualMachineQuestionInfo,
+    VirtualMachineQuickStats, VirtualMachineRuntimeInfo, VirtualMachineSnapshotInfo,
+    VirtualMachineStorageSummary, VirtualMachineSummary, VirtualMachineToolsStatus,
+    VirtualSCSISharing, VirtualVmxnet3,
+};
+use esx_vmx::VmxFile;
+
+use crate::fault::{Fault, MethodResult};
+use crate::property::{entity_common, refs, Top};
+use crate::state::{now, MoRef, State};
+
+/// A VM's model. `config` is always derived from `vmx`.
+#[derive(Debug, Clone)]
+pub struct VmMo {
+    /// Display name.
+    pub name: String,
+    /// Parent folder.
+    pub parent: MoRef,
+    /// Resource pool.
+    pub resource_pool: MoRef,
+    /// Host it runs on.
+    pub host: MoRef,
+    /// Datastore holding its files.
+    pub datastore: MoRef,
+    /// Datastore name (for `[ds] path` strings).
+    pub datastore_name: String,
+    /// Networks its NICs use.
+    pub networks: Vec<MoRef>,
+    /// The `.vmx` file on disk.
+    pub vmx_path: PathBuf,
+    /// The `.vmx` path relative to the datastore root.
+    pub vmx_rel: String,
+    /// The parsed `.vmx`.
+    pub vmx: VmxFile,
+    /// `config`, derived from `vmx`.
+    pub config: VirtualMachineConfigInfo,
+    /// `runtime`.
+    pub runtime: VirtualMachineRuntimeInfo,
+    /// Current snapshot and the snapshot roots.
+    pub current_snapshot: Option<MoRef>,
+    /// Root snapshots.
+    pub root_snapshots: Vec<MoRef>,
+    /// The power-on task waiting for an answer to `runtime.question`.
+    pub pending_power_on: Option<MoRef>,
+}
+
+/// Formats `56 4d 12 …` (vmx) as `564d12..-....-....-....-............` (API).
+pub fn api_uuid(vmx_uuid: &str) -> String {
+    let hex: String = vmx_uuid.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    if hex.len() != 32 {
+        return hex;
+    }
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Formats an API UUID in the vmx style (`56 4d … 12-34 …`).
+pub fn vmx_uuid(api: &str) -> String {
+    let hex: Vec<char> = api.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let pairs: Vec<String> = hex.chunks(2).map(|c| c.iter().collect()).collect();
+    if pairs.len() != 16 {
+        return api.to_owned();
+    }
+    format!("{}-{}", pairs[..8].join(" "), pairs[8..].join(" "))
+}
+
+/// A deterministic pseudo-random UUID (API form) from a seed string.
+pub fn uuid_from(seed: &str) -> String {
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in seed.bytes() {
+        h ^= b as u128;
+        h = h.wrapping_mul(0x0000000001000000000000000000013B);
+    }
+    let hex = format!("{h:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The `uuid.location` value for a `.vmx` at `path` (changes when the files are copied).
+pub fn location_for(path: &str) -> String {
+    vmx_uuid(&uuid_from(&format!("location:{path}")))
+}
+
+fn guest_id(vmx_guest: &str) -> String {
+    let g = vmx_guest.replace('-', "");
+    if g.is_empty() {
+        "otherGuest".into()
+    } else {
+        format!("{g}Guest")
+    }
+}
+
+fn int(vmx: &VmxFile, key: &str) -> Option<i64> {
+    vmx.get(key)?.trim().parse().ok()
+}
+
+fn truthy(vmx: &VmxFile, key: &str) -> bool {
+    vmx.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn desc(label: String, summary: String) -> Option<BaseDescription> {
+    Some(BaseDescription::from(Description { label, summary }))
+}
+
+/// Builds `config` from a `.vmx`.
+pub fn config_from_vmx(
+    vmx: &VmxFile,
+    ds_name: &str,
+    ds: &MoRef,
+    vmx_rel: &str,
+    networks: &dyn Fn(&str) -> Option<MoRef>,
+) -> VirtualMachineConfigInfo {
+    let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let ds_path = |file: &str| {
+        if file.starts_with('/') || file.starts_with('[') {
+            file.to_owned()
+        } else if dir.is_empty() {
+            format!("[{ds_name}] {file}")
+        } else {
+            format!("[{ds_name}] {dir}/{file}")
+        }
+    };
+    let mut devices: Vec<BaseVirtualDevice> = Vec::new();
+    for bus in 0..4 {
+        if !truthy(vmx, &format!("scsi{bus}.present")) {
+            continue;
+        }
+        let ckey = 1000 + bus;
+        let mut disks = Vec::new();
+        for unit in 0..16 {
+            let p = format!("scsi{bus}:{unit}");
+            if !truthy(vmx, &format!("{p}.present")) {
+                continue;
+            }
+            let Some(file) = vmx.get(&format!("{p}.fileName")) else {
+                continue;
+            };
+            if !file.ends_with(".vmdk") {
+                continue;
+            }
+            let key = 2000 + bus * 16 + unit;
+            disks.push(key);
+            let capacity_kb = int(vmx, &format!("{p}.sim.capacityKB")).unwrap_or(0);
+            let mode = vmx.get(&format!("{p}.mode")).unwrap_or("persistent");
+            devices.push(BaseVirtualDevice::from(VirtualDisk {
+                key: key as i32,
+                device_info: desc(
+                    format!("Hard disk {}", disks.len()),
+                    format!("{capacity_kb} KB"),
+                ),
+                backing: Some(BaseVirtualDeviceBackingInfo::from(
+                    VirtualDiskFlatVer2BackingInfo {
+                        file_name: ds_path(file),
+                        datastore: Some(ds.clone()),
+                        disk_mode: mode.to_owned(),
+                        thin_provisioned: Some(false),
+                        ..Default::default()
+                    },
+                )),
+                controller_key: Some(ckey as i32),
+                unit_number: Some(unit as i32),
+                capacity_in_kb: capacity_kb,
+                capacity_in_bytes: Some(capacity_kb * 1024),
+                ..Default::default()
+            }));
+        }
+        devices.push(BaseVirtualDevice::from(VirtualLsiLogicController {
+            key: ckey as i32,
+            device_info: desc(format!("SCSI controller {bus}"), "LSI Logic".into()),
+            bus_number: bus as i32,
+            device: disks.iter().map(|k| *k as i32).collect(),
+            shared_bus: VirtualSCSISharing::NoSharing,
+            scsi_ctlr_unit_number: Some(7),
+            ..Default::default()
+        }));
+    }
+    for n in 0..10 {
+        let p = format!("ethernet{n}");
+        if !truthy(vmx, &format!("{p}.present")) {
+            continue;
+        }
+        let net_name = vmx
+            .get(&format!("{p}.networkName"))
+            .unwrap_or("VM Network")
+            .to_owned();
+        let mac = vmx
+            .get(&format!("{p}.address"))
+            .or_else(|| vmx.get(&format!("{p}.generatedAddress")))
+            .map(str::to_owned);
+        let backing = Some(BaseVirtualDeviceBackingInfo::from(
+            VirtualEthernetCardNetworkBackingInfo {
+                device_name: net_name.clone(),
+                network: networks(&net_name),
+                ..Default::default()
+            },
+        ));
+        let connectable = Some(VirtualDeviceConnectInfo {
+            start_connected: vmx
+                .get(&format!("{p}.startConnected"))
+                .is_none_or(|v| v.eq_ignore_ascii_case("true")),
+            allow_guest_control: true,
+            connected: false,
+            status: Some("untried".into()),
+            ..Default::default()
+        });
+        let key = 4000 + n;
+        let info = desc(format!("Network adapter {}", n + 1), net_name);
+        let address_type = Some(
+            if vmx
+                .get(&format!("{p}.addressType"))
+                .is_some_and(|t| t.eq_ignore_ascii_case("static"))
+            {
+                "manual"
+            } else {
+                "generated"
+            }
+            .to_owned(),
+        );
+        let dev = match vmx.get(&format!("{p}.virtualDev")).unwrap_or("e1000") {
+            "vmxnet3" => BaseVirtualDevice::from(VirtualVmxnet3 {
+                key,
+                device_info: info,
+                backing,
+                connectable,
+                controller_key: Some(100),
+                unit_number: Some(7 + n),
+                address_type,
+                mac_address: mac,
+                ..Default::default()
+            }),
+            _ => BaseVirtualDevice::from(VirtualE1000 {
+                key,
+                device_info: info,
+                backing,
+                connectable,
+                controller_key: Some(100),
+                unit_number: Some(7 + n),
+                address_type,
+                mac_address: mac,
+                ..Default::default()
+            }),
+        };
+        devices.push(dev);
+    }
+    let num_cpu = int(vmx, "numvcpus").unwrap_or(1) as i32;
+    let shares = |key: &str, per: i64, default_units: i64| -> SharesInfo {
+        match vmx.get(key).map(str::to_ascii_lowercase).as_deref() {
+            Some("low") => SharesInfo {
+                shares: (per / 2 * default_units) as i32,
+                level: SharesLevel::Low,
+            },
+            Some("high") => SharesInfo {
+                shares: (per * 2 * default_units) as i32,
+                level: SharesLevel::High,
+            },
+            Some(v) if v.parse::<i32>().is_ok() => SharesInfo {
+                shares: v.parse().unwrap_or(0),
+                level: SharesLevel::Custom,
+            },
+            _ => SharesInfo {
+                shares: (per * default_units) as i32,
+                level: SharesLevel::Normal,
+            },
+        }
+    };
+    let memory_mb = int(vmx, "memsize").unwrap_or(32) as i32;
+    let uuid = vmx.get("uuid.bios").map(api_uuid).unwrap_or_default();
+    VirtualMachineConfigInfo {
+        change_version: now().to_rfc3339(),
+        modified: now(),
+        name: vmx.get("displayName").unwrap_or("").to_owned(),
+        guest_full_name: vmx.get("guestOS").unwrap_or("other").to_owned(),
+        version: format!("vmx-{:02}", int(vmx, "virtualHW.version").unwrap_or(14)),
+        uuid,
+        instance_uuid: vmx.get("vc.uuid").map(api_uuid),
+        template: false,
+        guest_id: guest_id(vmx.get("guestOS").unwrap_or("other")),
+        alternate_guest_name: String::new(),
+        annotation: vmx.get("annotation").map(str::to_owned),
+        files: VirtualMachineFileInfo {
+            vm_path_name: Some(ds_path(vmx_rel.rsplit('/').next().unwrap_or(vmx_rel))),
+            snapshot_directory: Some(ds_path("")),
+            suspend_directory: Some(ds_path("")),
+            log_directory: Some(ds_path("")),
+            ..Default::default()
+        },
+        hardware: VirtualHardware {
+            num_cpu,
+            num_cores_per_socket: Some(int(vmx, "cpuid.coresPerSocket").unwrap_or(1) as i32),
+            memory_mb,
+            device: devices,
+            ..Default::default()
+        },
+        cpu_allocation: Some(ResourceAllocationInfo {
+            reservation: Some(int(vmx, "sched.cpu.min").unwrap_or(0)),
+            expandable_reservation: Some(false),
+            limit: Some(int(vmx, "sched.cpu.max").unwrap_or(-1)),
+            shares: Some(shares("sched.cpu.shares", 1000, num_cpu as i64)),
+            ..Default::default()
+        }),
+        memory_allocation: Some(ResourceAllocationInfo {
+            reservation: Some(int(vmx, "sched.mem.min").unwrap_or(0)),
+            expandable_reservation: Some(false),
+            limit: Some(int(vmx, "sched.mem.max").unwrap_or(-1)),
+            shares: Some(shares("sched.mem.shares", 10, memory_mb as i64)),
+            ..Default::default()
+        }),
+        firmware: Some(vmx.get("firmware").unwrap_or("bios").to_owned()),
+        ..Default::default()
+    }
+}
+
+impl VmMo {
+    /// The `[ds] dir/name.vmx` path.
+    pub fn ds_path(&self) -> String {
+        format!("[{}] {}", self.datastore_name, self.vmx_rel)
+    }
+
+    /// Re-derives `config` and `name` from `vmx`.
+    pub fn refresh(&mut self, networks: &dyn Fn(&str) -> Option<MoRef>) {
+        self.config = config_from_vmx(
+            &self.vmx,
+            &self.datastore_name,
+            &self.datastore,
+            &self.vmx_rel,
+            networks,
+        );
+        self.name = self.config.name.clone();
+    }
+
+    /// Writes the `.vmx` back to disk.
+    pub fn save(&self) -> MethodResult<()> {
+        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(|e| {
+            Fault::invalid_state(&format!("cannot write {}: {e}", self.vmx_path.display()))
+        })
+    }
+
+    fn guest(&self) -> GuestInfo {
+        let on = self.runtime.power_state == VirtualMachinePowerState::PoweredOn;
+        GuestInfo {
+            tools_status: Some(if on {
+                VirtualMachineToolsStatus::ToolsOk
+            } else {
+                VirtualMachineToolsStatus::ToolsNotRunning
+            }),
+            tools_running_status: Some(
+                if on {
+                    "guestToolsRunning"
+                } else {
+                    "guestToolsNotRunning"
+                }
+                .into(),
+            ),
+            tools_version_status2: Some("guestToolsCurrent".into()),
+            guest_id: Some(self.config.guest_id.clone()),
+            guest_full_name: Some(self.config.guest_full_name.clone()),
+            host_name: on.then(|| self.name.to_ascii_lowercase()),
+            guest_state: if on { "running" } else { "notRunning" }.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether the guest's tools are running (they are, whenever the VM is on).
+    pub fn tools_running(&self) -> bool {
+        self.runtime.power_state == VirtualMachinePowerState::PoweredOn
+    }
+
+    fn summary(&self, r: &MoRef) -> VirtualMachineSummary {
+        let disks = self
+            .config
+            .hardware
+            .device
+            .iter()
+            .filter(|d| matches!(d, BaseVirtualDevice::VirtualDisk(_)))
+            .count();
+        let nics = self
+            .config
+            .hardware
+            .device
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d,
+                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
+                )
+            })
+            .count();
+        let g = self.guest();
+        VirtualMachineSummary {
+            vm: Some(r.clone()),
+            runtime: self.runtime.clone(),
+            guest: Some(VirtualMachineGuestSummary {
+                guest_id: g.guest_id,
+                guest_full_name: g.guest_full_name,
+                tools_status: g.tools_status,
+                tools_running_status: g.tools_running_status,
+                host_name: g.host_name,
+                ..Default::default()
+            }),
+            config: VirtualMachineConfigSummary {
+                name: self.name.clone(),
+                template: false,
+                vm_path_name: self.ds_path(),
+                memory_size_mb: Some(self.config.hardware.memory_mb),
+                num_cpu: Some(self.config.hardware.num_cpu),
+                num_ethernet_cards: Some(nics as i32),
+                num_virtual_disks: Some(disks as i32),
+                uuid: Some(self.config.uuid.clone()),
+                instance_uuid: self.config.instance_uuid.clone(),
+                guest_id: Some(self.config.guest_id.clone()),
+                guest_full_name: Some(self.config.guest_full_name.clone()),
+                annotation: self.config.annotation.clone(),
+                hw_version: Some(self.config.version.clone()),
+                ..Default::default()
+            },
+            storage: Some(VirtualMachineStorageSummary {
+                committed: 0,
+                uncommitted: 0,
+                unshared: 0,
+                timestamp: now(),
+            }),
+            quick_stats: VirtualMachineQuickStats {
+                guest_heartbeat_status: if self.tools_running() {
+                    ManagedEntityStatus::Green
+                } else {
+                    ManagedEntityStatus::Gray
+                },
+                overall_cpu_usage: Some(0),
+                guest_memory_usage: Some(0),
+                host_memory_usage: Some(0),
+                uptime_seconds: Some(0),
+                ..Default::default()
+            },
+            overall_status: ManagedEntityStatus::Green,
+            ..Default::default()
+        }
+    }
+
+    /// Reads a top-level property.
+    pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
+        Some(match name {
+            "config" => Some(Any::from(self.config.clone())),
+            "runtime" => Some(Any::from(self.runtime.clone())),
+            "guest" => Some(Any::from(self.guest())),
+            "summary" => Some(Any::from(self.summary(r))),
+            "datastore" => Some(refs(vec![self.datastore.clone()])),
+            "network" => Some(refs(self.networks.clone())),
+            "resourcePool" => Some(Any::from(self.resource_pool.clone())),
+            "snapshot" => {
+                if self.root_snapshots.is_empty() {
+                    None
+                } else {
+                    Some(Any::from(VirtualMachineSnapshotInfo {
+                        current_snapshot: self.current_snapshot.clone(),
+                        root_snapshot_list: self
+                            .root_snapshots
+                            .iter()
+                            .filter_map(|s| crate::mo::snapshot::tree(state, s))
+                            .collect(),
+                    }))
+                }
+            }
+            "rootSnapshot" => Some(refs(self.root_snapshots.clone())),
+            "guestHeartbeatStatus" => Some(Any::from(if self.tools_running() {
+                ManagedEntityStatus::Green
+            } else {
+                ManagedEntityStatus::Gray
+            })),
+            "layout" | "layoutEx" | "storage" | "environmentBrowser" | "capability"
+            | "resourceConfig" | "parentVApp" | "file" => None,
+            _ => return entity_common(state, r, name),
+        })
+    }
+
+    /// A `msg.uuid.altered` question when the files moved since the last power-on.
+    pub fn uuid_question(&self) -> Option<VirtualMachineQuestionInfo> {
+        let loc = self.vmx.get("uuid.location")?;
+        if loc == location_for(&self.vmx_path.to_string_lossy()) {
+            return None;
+        }
+        let choice = |key: &str, label: &str| {
+            BaseElementDescription::from(ElementDescription {
+                key: key.into(),
+                label: label.into(),
+                summary: label.into(),
+            })
+        };
+        Some(VirtualMachineQuestionInfo {
+            id: format!("{}-uuid", self.vmx_rel),
+            text: "msg.uuid.altered:This virtual machine might have been moved or copied.".into(),
+            choice: ChoiceOption {
+                choice_info: vec![
+                    choice("0", "button.uuid.cancel"),
+                    choice("1", "button.uuid.movedTheVM"),
+                    choice("2", "button.uuid.copiedTheVM"),
+                ],
+                default_index: Some(2),
+                ..Default::default()
+            },
+            message: vec![esx_vim::VirtualMachineMessage {
+                id: "msg.uuid.altered".into(),
+                text: Some("This virtual machine might have been moved or copied.".into()),
+                ..Default::default()
+            }],
+        })
+    }
+
+    /// Sets the power state (and boot/suspend times).
+    pub fn set_power(&mut self, s: VirtualMachinePowerState) {
+        match s {
+            VirtualMachinePowerState::PoweredOn => {
+                self.runtime.boot_time = Some(now());
+                self.runtime.suspend_time = None;
+            }
+            VirtualMachinePowerState::Suspended => self.runtime.suspend_time = Some(now()),
+            _ => {
+                self.runtime.boot_time = None;
+                self.runtime.suspend_time = None;
+            }
+        }
+        self.runtime.power_state = s;
+    }
+
+    /// Applies a `VirtualMachineConfigSpec` to the `.vmx`.
+    pub fn apply_spec(
+        &mut self,
+        spec: &VirtualMachineConfigSpec,
+        ds_dir: &std::path::Path,
+    ) -> MethodResult<()> {
+        let vmx = &mut self.vmx;
+        if let Some(n) = &spec.name {
+            vmx.set("displayName", n);
+        }
+        if let Some(a) = &spec.annotation {
+            vmx.set("annotation", a);
+        }
+        if let Some(m) = spec.memory_mb {
+            if m <= 0 || m % 4 != 0 {
+                return Err(Fault::invalid_argument("spec.memoryMB"));
+            }
+            vmx.set("memsize", &m.to_string());
+        }
+        if let Some(c) = spec.num_cp_us {
+            if !(1..=128).contains(&c) {
+                return Err(Fault::invalid_argument("spec.numCPUs"));
+            }
+            vmx.set("numvcpus", &c.to_string());
+        }
+        if let Some(g) = &spec.guest_id {
+            vmx.set("guestOS", g.trim_end_matches("Guest"));
+        }
+        for (alloc, prefix) in [
+            (&spec.cpu_allocation, "sched.cpu"),
+            (&spec.memory_allocation, "sched.mem"),
+        ] {
+            let Some(a) = alloc else { continue };
+            if let Some(v) = a.reservation {
+                vmx.set(&format!("{prefix}.min"), &v.to_string());
+            }
+            if let Some(v) = a.limit {
+                if v < 0 {
+                    vmx.remove(&format!("{prefix}.max"));
+                } else {
+                    vmx.set(&format!("{prefix}.max"), &v.to_string());
+                }
+            }
+            if let Some(s) = &a.shares {
+                let v = match s.level {
+                    SharesLevel::Low => "low".to_owned(),
+                    SharesLevel::Normal => "normal".to_owned(),
+                    SharesLevel::High => "high".to_owned(),
+                    _ => s.shares.to_string(),
+                };
+                vmx.set(&format!("{prefix}.shares"), &v);
+            }
+        }
+        for ch in &spec.device_change {
+            let (op, file_op, dev) = match ch {
+                BaseVirtualDeviceConfigSpec::VirtualDeviceConfigSpec(c) => {
+                    (c.operation.clone(), c.file_operation.clone(), &c.device)
+                }
+                _ => return Err(Fault::not_supported("deviceChange")),
+            };
+            self.apply_device(op, file_op.is_some(), dev, ds_dir)?;
+        }
+        Ok(())
+    }
+
+    fn apply_device(
+        &mut self,
+        op: Option<VirtualDeviceConfigSpecOperation>,
+        create_file: bool,
+        dev: &BaseVirtualDevice,
+        ds_dir: &std::path::Path,
+    ) -> MethodResult<()> {
+        let vmx = &mut self.vmx;
+        match (op, dev) {
+            (Some(VirtualDeviceConfigSpecOperation::Add), BaseVirtualDevice::VirtualDisk(d)) => {
+                let unit = (0..16)
+                    .find(|u| *u != 7 && !vmx.contains_key(&format!("scsi0:{u}.present")))
+                    .ok_or_else(|| Fault::invalid_state("no free SCSI unit"))?;
+                let file = match &d.backing {
+                    Some(BaseVirtualDeviceBackingInfo::VirtualDiskFlatVer2BackingInfo(b))
+                        if !b.file_name.is_empty() =>
+                    {
+                        b.file_name.clone()
+                    }
+                    _ => format!("{}_{unit}.vmdk", self.name),
+                };
+                let rel = match crate::state::parse_ds_path(&file) {
+                    Some((_, p)) => p.to_owned(),
+                    None => {
+                        let dir = self.vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
+                        format!("{dir}/{file}")
+                    }
+                };
+                if create_file {
+                    let path = crate::files::safe_join(ds_dir, &rel)
+                        .ok_or_else(|| Fault::invalid_argument("fileName"))?;
+                    crate::files::create_disk(
+                        &path,
+                        d.capacity_in_kb,
+                        "lsilogic",
+                        &vmx_uuid(&uuid_from(&rel)),
+                    )
+                    .map_err(|e| Fault::invalid_state(&format!("cannot create disk: {e}")))?;
+                }
+                vmx.set("scsi0.present", "TRUE");
+                vmx.set("scsi0.virtualDev", "lsilogic");
+                let p = format!("scsi0:{unit}");
+                let name = rel.rsplit('/').next().unwrap_or(&rel);
+                vmx.set(&format!("{p}.present"), "TRUE");
+                vmx.set(&format!("{p}.fileName"), name);
+                vmx.set(
+                    &format!("{p}.sim.capacityKB"),
+                    &d.capacity_in_kb.to_string(),
+                );
+            }
+            (Some(VirtualDeviceConfigSpecOperation::Remove), BaseVirtualDevice::VirtualDisk(d)) => {
+                let k = d.key - 2000;
+                if k < 0 {
+                    return Err(Fault::invalid_argument("device.key"));
+                }
+                let p = format!("scsi{}:{}", k / 16, k % 16);
+                for key in [
+                    "present",
+                    "fileName",
+                    "sim.capacityKB",
+                    "mode",
+                    "deviceType",
+                ] {
+                    vmx.remove(&format!("{p}.{key}"));
+                }
+            }
+            (Some(VirtualDeviceConfigSpecOperation::Add), dev)
+                if matches!(
+                    dev,
+                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
+                ) =>
+            {
+                let n = (0..10)
+                    .find(|n| !vmx.contains_key(&format!("ethernet{n}.present")))
+                    .ok_or_else(|| Fault::invalid_state("no free NIC slot"))?;
+                let (kind, backing) = match dev {
+                    BaseVirtualDevice::VirtualVmxnet3(c) => ("vmxnet3", &c.backing),
+                    BaseVirtualDevice::VirtualE1000(c) => ("e1000", &c.backing),
+                    _ => ("e1000", &None),
+                };
+                let net = match backing {
+                    Some(BaseVirtualDeviceBackingInfo::VirtualEthernetCardNetworkBackingInfo(
+                        b,
+                    )) => b.device_name.clone(),
+                    _ => "VM Network".into(),
+                };
+                vmx.set(&format!("ethernet{n}.present"), "TRUE");
+                vmx.set(&format!("ethernet{n}.virtualDev"), kind);
+                vmx.set(&format!("ethernet{n}.networkName"), &net);
+                vmx.set(&format!("ethernet{n}.addressType"), "generated");
+                vmx.set(
+                    &format!("ethernet{n}.generatedAddress"),
+                    &format!(
+                        "00:0c:29:{:02x}:{:02x}:{:02x}",
+                        n,
+                        self.name.len() % 256,
+                        self.vmx_rel.len() % 256
+                    ),
+                );
+            }
+            (Some(VirtualDeviceConfigSpecOperation::Remove), dev) => {
+                let key = device_key(dev);
+                if (4000..4010).contains(&key) {
+                    let n = key - 4000;
+                    let keys: Vec<String> = vmx
+                        .keys()
+                        .filter(|k| k.starts_with(&format!("ethernet{n}.")))
+                        .map(str::to_owned)
+                        .collect();
+                    for k in keys {
+                        vmx.remove(&k);
+                    }
+                } else {
+                    return Err(Fault::not_supported("removing this device"));
+                }
+            }
+            _ => return Err(Fault::not_supported("this device change")),
+        }
+        Ok(())
+    }
+}
+
+fn device_key(d: &BaseVirtualDevice) -> i32 {
+    match d {
+        BaseVirtualDevice::VirtualE1000(c) => c.key,
+        BaseVirtualDevice::VirtualVmxnet3(c) => c.key,
+        BaseVirtualDevice::VirtualDisk(c) => c.key,
+        BaseVirtualDevice::VirtualDevice(c) => {
+            let c: &VirtualDevice = c;
+            c.key
+        }
+        _ => -1,
+    }
+}
+
+/// The runtime of a VM that is registered but off.
+pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
+    VirtualMachineRuntimeInfo {
+        host: Some(host.clone()),
+        connection_state: VirtualMachineConnectionState::Connected,
+        power_state: VirtualMachinePowerState::PoweredOff,
+        max_cpu_usage: Some(2400),
+        max_memory_usage: Some(1024),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_forms() {
+        let api = "564d1234-5678-9abc-def0-123456789abc";
+        let v = vmx_uuid(api);
+        assert_eq!(v, "56 4d 12 34 56 78 9a bc-de f0 12 34 56 78 9a bc");
+        assert_eq!(api_uuid(&v), api);
+    }
+
+    #[test]
+    fn config_from_minimal_vmx() {
+        let vmx = VmxFile::parse_str("displayName = \"a\"\nmemsize = \"512\"\nnumvcpus = \"2\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"a.vmdk\"\nethernet0.present = \"TRUE\"\nethernet0.networkName = \"VM Network\"\n").unwrap();
+        let ds = MoRef::new("Datastore", "ds1");
+        let c = config_from_vmx(&vmx, "datastore1", &ds, "a/a.vmx", &|_| None);
+        assert_eq!(c.name, "a");
+        assert_eq!(c.hardware.memory_mb, 512);
+        assert_eq!(c.hardware.num_cpu, 2);
+        assert_eq!(
+            c.files.vm_path_name.as_deref(),
+            Some("[datastore1] a/a.vmx")
+        );
+        assert_eq!(c.hardware.device.len(), 3);
+    }
+}

@@ -1,0 +1,239 @@
+//! The property engine: reads any property path of any object from its typed model.
+
+use esx_vim::{Any, ArrayOfManagedObjectReference, ArrayOfString, ManagedEntityStatus};
+
+use crate::fault::{Fault, MethodResult};
+use crate::mo;
+use crate::path;
+use crate::state::{Ctx, Mo, MoRef, State};
+
+/// A top-level property read: `None` means the type has no such property;
+/// `Some(None)` means it exists but is unset.
+pub type Top = Option<Option<Any>>;
+
+/// `ArrayOfManagedObjectReference` as a property value.
+pub fn refs(v: Vec<MoRef>) -> Any {
+    Any::from(ArrayOfManagedObjectReference {
+        managed_object_reference: v,
+    })
+}
+
+/// `ArrayOfString` as a property value.
+pub fn strings(v: Vec<String>) -> Any {
+    Any::from(ArrayOfString { string: v })
+}
+
+/// Properties every managed entity has.
+pub fn entity_common(state: &State, r: &MoRef, name: &str) -> Top {
+    Some(match name {
+        "name" => state.name_of(r).map(Any::String),
+        "parent" => state.parent_of(r).map(Any::from),
+        "overallStatus" | "configStatus" => Some(Any::from(ManagedEntityStatus::Green)),
+        "alarmActionsEnabled" => Some(Any::Boolean(true)),
+        "effectiveRole" => Some(Any::from(esx_vim::ArrayOfInt { int: vec![-1] })),
+        "recentTask" => Some(refs(recent_tasks_for(state, r))),
+        "declaredAlarmState"
+        | "triggeredAlarmState"
+        | "disabledMethod"
+        | "customValue"
+        | "value"
+        | "availableField"
+        | "permission"
+        | "tag"
+        | "configIssue" => None,
+        _ => return None,
+    })
+}
+
+fn recent_tasks_for(state: &State, r: &MoRef) -> Vec<MoRef> {
+    let mut v: Vec<(String, MoRef)> = state
+        .objects
+        .iter()
+        .filter_map(|(id, m)| match m {
+            Mo::Task(t) if t.info.entity.as_ref() == Some(r) && t.is_running() => {
+                Some((id.clone(), crate::state::moref("Task", id)))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Reads the top-level property `name` of `r`.
+pub fn top(state: &State, ctx: &Ctx, r: &MoRef, name: &str) -> MethodResult<Top> {
+    let m = state.lookup(r)?;
+    Ok(match m {
+        Mo::ServiceInstance => mo::service_instance::property(state, name),
+        Mo::SessionManager => mo::session_manager::property(state, ctx, name),
+        Mo::PropertyCollector(c) => mo::property_collector::collector_property(c, name),
+        Mo::PropertyFilter(f) => mo::property_collector::filter_property(f, name),
+        Mo::ViewManager => mo::view_manager::manager_property(state, name),
+        Mo::View(v) => mo::view_manager::view_property(state, v, name),
+        Mo::TaskManager => mo::task::manager_property(state, name),
+        Mo::Task(t) => t.property(name),
+        Mo::EventManager => mo::event_manager::property(state, name),
+        Mo::SearchIndex | Mo::FileManager | Mo::VirtualDiskManager => None,
+        Mo::Folder(f) => f.property(state, r, name),
+        Mo::Datacenter(d) => d.property(state, r, name),
+        Mo::ComputeResource(c) => c.property(state, r, name),
+        Mo::ResourcePool(p) => p.property(state, r, name),
+        Mo::HostSystem(h) => h.property(state, r, name),
+        Mo::HostService(s) => s.property(state, name),
+        Mo::DatastoreBrowser(b) => b.property(name),
+        Mo::Datastore(d) => d.property(state, r, name),
+        Mo::Network(n) => n.property(state, r, name),
+        Mo::VirtualMachine(v) => v.property(state, r, name),
+        Mo::Snapshot(s) => s.property(state, name),
+    })
+}
+
+/// The property names `all=true` reports for an object.
+pub fn all_names(m: &Mo) -> &'static [&'static str] {
+    const ENTITY: &[&str] = &[
+        "name",
+        "parent",
+        "overallStatus",
+        "configStatus",
+        "alarmActionsEnabled",
+        "effectiveRole",
+        "recentTask",
+    ];
+    match m {
+        Mo::Folder(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "configStatus",
+            "childEntity",
+            "childType",
+            "effectiveRole",
+        ],
+        Mo::Datacenter(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "vmFolder",
+            "hostFolder",
+            "datastoreFolder",
+            "networkFolder",
+            "datastore",
+            "network",
+            "effectiveRole",
+        ],
+        Mo::ComputeResource(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "host",
+            "resourcePool",
+            "datastore",
+            "network",
+            "summary",
+            "effectiveRole",
+        ],
+        Mo::ResourcePool(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "owner",
+            "resourcePool",
+            "vm",
+            "summary",
+            "runtime",
+            "config",
+            "effectiveRole",
+        ],
+        Mo::HostSystem(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "runtime",
+            "summary",
+            "hardware",
+            "capability",
+            "config",
+            "configManager",
+            "vm",
+            "datastore",
+            "network",
+            "datastoreBrowser",
+            "effectiveRole",
+        ],
+        Mo::Datastore(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "info",
+            "summary",
+            "host",
+            "vm",
+            "browser",
+            "capability",
+            "effectiveRole",
+        ],
+        Mo::Network(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "summary",
+            "host",
+            "vm",
+            "effectiveRole",
+        ],
+        Mo::VirtualMachine(_) => &[
+            "name",
+            "parent",
+            "overallStatus",
+            "configStatus",
+            "config",
+            "runtime",
+            "guest",
+            "summary",
+            "datastore",
+            "network",
+            "resourcePool",
+            "snapshot",
+            "layoutEx",
+            "storage",
+            "guestHeartbeatStatus",
+            "effectiveRole",
+            "recentTask",
+        ],
+        Mo::Task(_) => &["info"],
+        Mo::View(_) => &["view"],
+        Mo::Snapshot(_) => &["config", "vm", "childSnapshot"],
+        _ => ENTITY,
+    }
+}
+
+/// Reads a full property path (`config.hardware.memoryMB`).
+pub fn read(state: &State, ctx: &Ctx, r: &MoRef, path: &str) -> MethodResult<Option<Any>> {
+    let mut segs = path.split('.');
+    let first = segs.next().unwrap_or("");
+    let rest: Vec<&str> = segs.collect();
+    if let Some(v) = fast_path(state, r, path) {
+        return Ok(v);
+    }
+    let v = top(state, ctx, r, first)?.ok_or_else(|| Fault::invalid_property(path))?;
+    match (v, rest.is_empty()) {
+        (v, true) => Ok(v),
+        (None, false) => Ok(None),
+        (Some(v), false) => path::navigate(&v, &rest).map_err(|_| Fault::invalid_property(path)),
+    }
+}
+
+/// The hot nested paths listing clients ask for, answered without the generic walk.
+fn fast_path(state: &State, r: &MoRef, path: &str) -> Option<Option<Any>> {
+    let vm = match state.get(r)? {
+        Mo::VirtualMachine(v) => v,
+        _ => return None,
+    };
+    Some(match path {
+        "runtime.powerState" => Some(Any::from(vm.runtime.power_state.clone())),
+        "config.name" | "summary.config.name" => Some(Any::String(vm.name.clone())),
+        "config.uuid" => Some(Any::String(vm.config.uuid.clone())),
+        "config.template" => Some(Any::Boolean(false)),
+        _ => return None,
+    })
+}

@@ -1,0 +1,302 @@
+//! The HTTPS server: `/sdk` SOAP, the version and WSDL files, and `/folder` datastore files.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use esx_vim::codec::{soap, Decoder};
+use esx_vim::Request;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request as HttpRequest, Response as HttpResponse, StatusCode};
+
+use crate::fault::Fault;
+use crate::state::{Ctx, State};
+
+/// Shared between connections.
+pub struct Shared {
+    /// The state.
+    pub state: Mutex<State>,
+    /// Bumped after every change; `WaitForUpdates` waits on it.
+    pub changes: tokio::sync::watch::Sender<u64>,
+}
+
+type Resp = HttpResponse<Full<Bytes>>;
+
+fn reply(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Resp {
+    let mut r = HttpResponse::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    if let Ok(v) = ctype.parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn fault_reply(f: &Fault) -> Resp {
+    reply(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "text/xml; charset=utf-8",
+        soap::encode_fault(&f.to_soap()),
+    )
+}
+
+fn client_fault(msg: &str) -> Resp {
+    let f = soap::SoapFault {
+        code: "ClientFaultCode".into(),
+        string: msg.to_owned(),
+        detail: None,
+        detail_type: None,
+    };
+    reply(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "text/xml; charset=utf-8",
+        soap::encode_fault(&f),
+    )
+}
+
+fn cookie_session(req: &HttpRequest<Incoming>) -> Option<String> {
+    for v in req.headers().get_all(hyper::header::COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        for part in s.split(';') {
+            if let Some(val) = part.trim().strip_prefix("vmware_soap_session=") {
+                return Some(val.trim_matches('"').to_owned());
+            }
+        }
+    }
+    None
+}
+
+const VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
+<namespaces version="1.0">
+ <namespace>
+  <name>urn:vim25</name>
+  <version>7.0.3.0</version>
+  <priorVersions>
+   <version>6.7.3</version>
+   <version>6.7</version>
+   <version>6.5</version>
+   <version>6.0</version>
+   <version>5.5</version>
+   <version>5.1</version>
+   <version>5.0</version>
+   <version>4.1</version>
+   <version>4.0</version>
+   <version>2.5u2</version>
+   <version>2.5</version>
+  </priorVersions>
+ </namespace>
+</namespaces>
+"#;
+
+/// Serves one HTTP request.
+pub async fn serve(
+    shared: Arc<Shared>,
+    req: HttpRequest<Incoming>,
+) -> Result<Resp, std::convert::Infallible> {
+    let path = req.uri().path().to_owned();
+    let resp = match (req.method(), path.as_str()) {
+        (&Method::GET, "/sdk/vimServiceVersions.xml") => {
+            reply(StatusCode::OK, "text/xml", VERSIONS)
+        }
+        (&Method::GET, p)
+            if p.starts_with("/sdk/") && (p.ends_with(".wsdl") || p.ends_with(".xsd")) =>
+        {
+            wsdl(&shared, p)
+        }
+        (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await,
+        (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    };
+    Ok(resp)
+}
+
+fn wsdl(shared: &Shared, p: &str) -> Resp {
+    let dir = shared
+        .state
+        .lock()
+        .ok()
+        .and_then(|s| s.config.wsdl_dir.clone());
+    let name = p.trim_start_matches("/sdk/");
+    match dir.and_then(|d| crate::files::safe_join(&d, name)) {
+        Some(f) => match std::fs::read(f) {
+            Ok(b) => reply(StatusCode::OK, "text/xml", b),
+            Err(_) => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+        },
+        None => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    }
+}
+
+/// Methods that need no session.
+fn public(method: &str) -> bool {
+    matches!(method, "RetrieveServiceContent" | "Login" | "CurrentTime")
+}
+
+/// The live session named by the request's cookie, refreshed; `None` if expired or absent.
+pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
+    let key = cookie?;
+    let timeout = state.config.session_timeout;
+    let s = state.sessions.get_mut(key)?;
+    if s.last_active.elapsed() > timeout {
+        state.sessions.remove(key);
+        return None;
+    }
+    s.last_active = std::time::Instant::now();
+    s.calls += 1;
+    Some(key.to_owned())
+}
+
+async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
+    let cookie = cookie_session(&req);
+    let max = shared
+        .state
+        .lock()
+        .map(|s| s.config.max_body)
+        .unwrap_or(1 << 20);
+    let body = match Limited::new(req.into_body(), max).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain",
+                "request body too large\n",
+            )
+        }
+    };
+    let mut r = Decoder::new(&body);
+    let el = match soap::read_body(&mut r) {
+        Ok(soap::Body::Element(el)) => el,
+        Ok(soap::Body::Fault(_)) => return client_fault("a request cannot be a fault"),
+        Err(e) => return client_fault(&format!("malformed request: {e}")),
+    };
+    let method = el.name_str();
+    let request: Request = match Request::decode_for(&mut r, &el, &method) {
+        Ok(Some(q)) => q,
+        Ok(None) => {
+            let f = Fault::method_not_found(
+                &esx_vim::ManagedObjectReference::new("ServiceInstance", "ServiceInstance"),
+                &method,
+            );
+            return fault_reply(&f);
+        }
+        Err(e) => return client_fault(&format!("cannot decode {method}: {e}")),
+    };
+    tracing::debug!(method = %method, "SOAP call");
+    if matches!(
+        request,
+        Request::WaitForUpdates(_) | Request::WaitForUpdatesEx(_)
+    ) {
+        return wait_for_updates(shared, cookie, request).await;
+    }
+    let mut guard = match shared.state.lock() {
+        Ok(g) => g,
+        Err(_) => return client_fault("server state unavailable"),
+    };
+    let state = &mut *guard;
+    let session = live_session(state, cookie.as_deref());
+    let ctx = Ctx {
+        session: session.clone(),
+    };
+    let this = crate::dispatch::this_of(&request).unwrap_or_default();
+    if session.is_none() && !public(&method) {
+        return fault_reply(&Fault::not_authenticated(&this));
+    }
+    if let Some(s) = session.as_ref().and_then(|k| state.sessions.get(k)) {
+        if s.read_only && !crate::dispatch::is_read_only(&method) {
+            return fault_reply(&Fault::no_permission(
+                &this,
+                "VirtualMachine.Interact.PowerOn",
+            ));
+        }
+    }
+    let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
+    drop(guard);
+    if !crate::dispatch::is_read_only(&method) || method == "Login" {
+        shared.changes.send_modify(|v| *v += 1);
+    }
+    match result {
+        Ok((resp, new_session)) => {
+            let xml = crate::xsi::type_array_items(resp.to_envelope());
+            let mut out = reply(StatusCode::OK, "text/xml; charset=utf-8", xml);
+            if let Some(k) = new_session {
+                if let Ok(v) =
+                    format!("vmware_soap_session=\"{k}\"; Path=/; HttpOnly; Secure;").parse()
+                {
+                    out.headers_mut().insert(hyper::header::SET_COOKIE, v);
+                }
+            }
+            out
+        }
+        Err(f) => fault_reply(&f),
+    }
+}
+
+async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: Request) -> Resp {
+    let (this, max_wait, ex) = match &request {
+        Request::WaitForUpdatesEx(q) => (
+            q.this.clone(),
+            q.options.as_ref().and_then(|o| o.max_wait_seconds),
+            true,
+        ),
+        Request::WaitForUpdates(q) => (q.this.clone(), None, false),
+        _ => return client_fault("not a wait"),
+    };
+    let deadline =
+        max_wait.map(|s| tokio::time::Instant::now() + Duration::from_secs(s.max(0) as u64));
+    let mut rx = shared.changes.subscribe();
+    loop {
+        rx.borrow_and_update();
+        let polled = {
+            let Ok(mut guard) = shared.state.lock() else {
+                return client_fault("server state unavailable");
+            };
+            let state = &mut *guard;
+            let Some(session) = live_session(state, cookie.as_deref()) else {
+                return fault_reply(&Fault::not_authenticated(&this));
+            };
+            crate::mo::property_collector::poll_updates(
+                state,
+                &Ctx {
+                    session: Some(session),
+                },
+                &this,
+            )
+        };
+        match polled {
+            Err(f) => return fault_reply(&f),
+            Ok(Some(set)) => {
+                let resp = if ex {
+                    esx_vim::Response::WaitForUpdatesEx(Box::new(
+                        esx_vim::WaitForUpdatesExResponse {
+                            returnval: Some(set),
+                        },
+                    ))
+                } else {
+                    esx_vim::Response::WaitForUpdates(Box::new(esx_vim::WaitForUpdatesResponse {
+                        returnval: set,
+                    }))
+                };
+                return reply(
+                    StatusCode::OK,
+                    "text/xml; charset=utf-8",
+                    crate::xsi::type_array_items(resp.to_envelope()),
+                );
+            }
+            Ok(None) => {}
+        }
+        let changed = match deadline {
+            Some(d) => tokio::time::timeout_at(d, rx.changed()).await.is_ok(),
+            None => rx.changed().await.is_ok(),
+        };
+        if !changed {
+            let resp =
+                esx_vim::Response::WaitForUpdatesEx(Box::new(esx_vim::WaitForUpdatesExResponse {
+                    returnval: None,
+                }));
+            return reply(
+                StatusCode::OK,
+                "text/xml; charset=utf-8",
+                resp.to_envelope(),
+            );
+        }
+    }
+}

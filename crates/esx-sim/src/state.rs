@@ -1,0 +1,361 @@
+//! The simulator's state: every managed object by reference, sessions, and a change counter
+//! that wakes `WaitForUpdates` callers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use esx_vim::{Any, DateTime, ManagedObjectReference};
+
+use crate::config::{Config, Flavor};
+use crate::fault::{Fault, MethodResult};
+use crate::mo;
+
+/// Shorthand for a managed object reference.
+pub type MoRef = ManagedObjectReference;
+
+/// Builds a reference.
+pub fn moref(ty: &str, id: &str) -> MoRef {
+    ManagedObjectReference::new(ty, id)
+}
+
+/// The current time as the API's `DateTime`.
+pub fn now() -> DateTime {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(d.as_secs() as i64, d.subsec_nanos())
+        .unwrap_or_default()
+        .fixed_offset()
+}
+
+/// One managed object.
+#[derive(Debug)]
+pub enum Mo {
+    /// `ServiceInstance`.
+    ServiceInstance,
+    /// `SessionManager`.
+    SessionManager,
+    /// `PropertyCollector` (the default one or one made by `CreatePropertyCollector`).
+    PropertyCollector(mo::property_collector::Collector),
+    /// `PropertyFilter`.
+    PropertyFilter(mo::property_collector::Filter),
+    /// `ViewManager`.
+    ViewManager,
+    /// `ContainerView` or `ListView`.
+    View(mo::view_manager::View),
+    /// `SearchIndex`.
+    SearchIndex,
+    /// `FileManager`.
+    FileManager,
+    /// `VirtualDiskManager`.
+    VirtualDiskManager,
+    /// `TaskManager`.
+    TaskManager,
+    /// `EventManager`.
+    EventManager,
+    /// `Task`.
+    Task(Box<mo::task::TaskMo>),
+    /// `Folder`.
+    Folder(mo::folder::FolderMo),
+    /// `Datacenter`.
+    Datacenter(mo::datacenter::DatacenterMo),
+    /// `ComputeResource` or `ClusterComputeResource`.
+    ComputeResource(mo::compute_resource::ComputeResourceMo),
+    /// `ResourcePool`.
+    ResourcePool(mo::resource_pool::ResourcePoolMo),
+    /// `HostSystem`.
+    HostSystem(Box<mo::host_system::HostMo>),
+    /// The host's helper objects (`HostNetworkSystem`, `HostStorageSystem`, …).
+    HostService(mo::host_system::HostService),
+    /// `HostDatastoreBrowser`.
+    DatastoreBrowser(mo::datastore_browser::BrowserMo),
+    /// `Datastore`.
+    Datastore(mo::datastore::DatastoreMo),
+    /// `Network`.
+    Network(mo::network::NetworkMo),
+    /// `VirtualMachine`.
+    VirtualMachine(Box<mo::virtual_machine::VmMo>),
+    /// `VirtualMachineSnapshot`.
+    Snapshot(mo::snapshot::SnapshotMo),
+}
+
+/// A logged-in (or not yet logged-in) client session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The session key (also the cookie value).
+    pub key: String,
+    /// The user name.
+    pub user: String,
+    /// Whether the user may only read.
+    pub read_only: bool,
+    /// When the session logged in.
+    pub login_time: DateTime,
+    /// Last call.
+    pub last_active: std::time::Instant,
+    /// Calls made.
+    pub calls: i64,
+}
+
+/// Who is calling: the session (if any) for this request.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    /// The session key, when the request carried a live session cookie.
+    pub session: Option<String>,
+}
+
+/// The whole inventory and runtime state.
+#[derive(Debug)]
+pub struct State {
+    /// The configuration the simulator started with.
+    pub config: Config,
+    /// Every managed object by id (`value` of its reference).
+    pub objects: HashMap<String, Mo>,
+    /// Live sessions by key.
+    pub sessions: HashMap<String, Session>,
+    /// Recorded events, oldest first.
+    pub events: Vec<Any>,
+    /// Data directory root (datastores live in its subdirectories).
+    pub data_dir: PathBuf,
+    /// Paged results of `RetrievePropertiesEx` by token.
+    pub pages: BTreeMap<String, Vec<esx_vim::ObjectContent>>,
+    next_id: u64,
+}
+
+impl State {
+    /// An empty state for `config`.
+    pub fn new(config: Config) -> State {
+        let data_dir = config.data_dir.clone();
+        State {
+            config,
+            objects: HashMap::new(),
+            sessions: HashMap::new(),
+            events: Vec::new(),
+            data_dir,
+            pages: BTreeMap::new(),
+            next_id: 1,
+        }
+    }
+
+    /// The flavor.
+    pub fn flavor(&self) -> Flavor {
+        self.config.flavor
+    }
+
+    /// A fresh id with `prefix` (e.g. `task-12`).
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        let n = self.next_id;
+        self.next_id += 1;
+        format!("{prefix}-{n}")
+    }
+
+    /// A fresh number (for VM ids on ESX, snapshot ids, …).
+    pub fn new_number(&mut self) -> u64 {
+        let n = self.next_id;
+        self.next_id += 1;
+        n
+    }
+
+    /// Inserts an object under `id`.
+    pub fn insert(&mut self, id: &str, mo: Mo) {
+        self.objects.insert(id.to_owned(), mo);
+    }
+
+    /// The object `r` refers to, if its type matches.
+    pub fn get(&self, r: &MoRef) -> Option<&Mo> {
+        self.objects
+            .get(&r.value)
+            .filter(|m| type_matches(m.type_name(), &r.r#type))
+    }
+
+    /// Like [`State::get`], but a `ManagedObjectNotFound` fault when absent.
+    pub fn lookup(&self, r: &MoRef) -> MethodResult<&Mo> {
+        self.get(r).ok_or_else(|| Fault::not_found(r))
+    }
+
+    /// Mutable access with the same checks.
+    pub fn lookup_mut(&mut self, r: &MoRef) -> MethodResult<&mut Mo> {
+        match self.objects.get_mut(&r.value) {
+            Some(m) if type_matches(m.type_name(), &r.r#type) => Ok(m),
+            _ => Err(Fault::not_found(r)),
+        }
+    }
+
+    /// The reference of the object stored under `id`.
+    pub fn ref_of(&self, id: &str) -> Option<MoRef> {
+        self.objects.get(id).map(|m| moref(m.type_name(), id))
+    }
+
+    /// The VM `r` refers to.
+    pub fn vm(&self, r: &MoRef) -> MethodResult<&mo::virtual_machine::VmMo> {
+        match self.lookup(r)? {
+            Mo::VirtualMachine(v) => Ok(v),
+            _ => Err(Fault::not_found(r)),
+        }
+    }
+
+    /// The VM `r` refers to, mutably.
+    pub fn vm_mut(&mut self, r: &MoRef) -> MethodResult<&mut mo::virtual_machine::VmMo> {
+        match self.lookup_mut(r)? {
+            Mo::VirtualMachine(v) => Ok(v),
+            _ => Err(Fault::not_found(r)),
+        }
+    }
+
+    /// The name of a managed entity.
+    pub fn name_of(&self, r: &MoRef) -> Option<String> {
+        Some(match self.get(r)? {
+            Mo::Folder(f) => f.name.clone(),
+            Mo::Datacenter(d) => d.name.clone(),
+            Mo::ComputeResource(c) => c.name.clone(),
+            Mo::ResourcePool(p) => p.name.clone(),
+            Mo::HostSystem(h) => h.name.clone(),
+            Mo::Datastore(d) => d.name.clone(),
+            Mo::Network(n) => n.name.clone(),
+            Mo::VirtualMachine(v) => v.name.clone(),
+            Mo::Snapshot(s) => s.name.clone(),
+            _ => return None,
+        })
+    }
+
+    /// The parent of a managed entity.
+    pub fn parent_of(&self, r: &MoRef) -> Option<MoRef> {
+        match self.get(r)? {
+            Mo::Folder(f) => f.parent.clone(),
+            Mo::Datacenter(d) => Some(d.parent.clone()),
+            Mo::ComputeResource(c) => Some(c.parent.clone()),
+            Mo::ResourcePool(p) => Some(p.parent.clone()),
+            Mo::HostSystem(h) => Some(h.parent.clone()),
+            Mo::Datastore(d) => Some(d.parent.clone()),
+            Mo::Network(n) => Some(n.parent.clone()),
+            Mo::VirtualMachine(v) => Some(v.parent.clone()),
+            _ => None,
+        }
+    }
+
+    /// The child entities of a folder-like container (for views and inventory paths).
+    pub fn children_of(&self, r: &MoRef) -> Vec<MoRef> {
+        match self.get(r) {
+            Some(Mo::Folder(f)) => f.children.clone(),
+            Some(Mo::Datacenter(d)) => vec![
+                d.vm_folder.clone(),
+                d.host_folder.clone(),
+                d.datastore_folder.clone(),
+                d.network_folder.clone(),
+            ],
+            Some(Mo::ComputeResource(c)) => {
+                let mut v = c.hosts.clone();
+                v.push(c.resource_pool.clone());
+                v
+            }
+            Some(Mo::ResourcePool(p)) => p.pools.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Records an event.
+    pub fn push_event(&mut self, ev: Any) {
+        self.events.push(ev);
+        if self.events.len() > 1000 {
+            self.events.drain(..100);
+        }
+    }
+
+    /// The datastore directory for `ds`.
+    pub fn datastore_dir(&self, ds: &MoRef) -> Option<PathBuf> {
+        match self.get(ds)? {
+            Mo::Datastore(d) => Some(d.dir.clone()),
+            _ => None,
+        }
+    }
+
+    /// Finds a datastore by name.
+    pub fn datastore_by_name(&self, name: &str) -> Option<MoRef> {
+        self.objects.iter().find_map(|(id, m)| match m {
+            Mo::Datastore(d) if d.name == name => Some(moref("Datastore", id)),
+            _ => None,
+        })
+    }
+
+    /// Resolves `[ds] path/file` to an absolute path inside the data directory.
+    pub fn resolve_ds_path(&self, ds_path: &str) -> MethodResult<(MoRef, PathBuf)> {
+        let (ds_name, rel) =
+            parse_ds_path(ds_path).ok_or_else(|| Fault::invalid_argument("name"))?;
+        let ds = self
+            .datastore_by_name(ds_name)
+            .ok_or_else(|| Fault::file_not_found(ds_path))?;
+        let dir = self
+            .datastore_dir(&ds)
+            .ok_or_else(|| Fault::file_not_found(ds_path))?;
+        let path =
+            crate::files::safe_join(&dir, rel).ok_or_else(|| Fault::invalid_argument("name"))?;
+        Ok((ds, path))
+    }
+}
+
+/// Splits `[ds] some/path` into `("ds", "some/path")`.
+pub fn parse_ds_path(p: &str) -> Option<(&str, &str)> {
+    let rest = p.trim().strip_prefix('[')?;
+    let (ds, path) = rest.split_once(']')?;
+    Some((ds, path.trim_start()))
+}
+
+/// Whether an object of type `actual` answers to a reference typed `wanted`.
+pub fn type_matches(actual: &str, wanted: &str) -> bool {
+    actual == wanted || (actual == "ClusterComputeResource" && wanted == "ComputeResource")
+}
+
+/// Whether `ty` is `base` or one of its subtypes (for property specs and traversal specs).
+pub fn is_a(ty: &str, base: &str) -> bool {
+    if ty == base {
+        return true;
+    }
+    let parent = match ty {
+        "ClusterComputeResource" => "ComputeResource",
+        "VirtualApp" => "ResourcePool",
+        "DistributedVirtualPortgroup" | "OpaqueNetwork" => "Network",
+        "Folder" | "Datacenter" | "ComputeResource" | "ResourcePool" | "HostSystem"
+        | "Datastore" | "Network" | "VirtualMachine" => "ManagedEntity",
+        "ContainerView" | "ListView" | "InventoryView" => "ManagedObjectView",
+        "ManagedObjectView" => "View",
+        "ManagedEntity" | "Task" | "VirtualMachineSnapshot" => "ExtensibleManagedObject",
+        _ => return false,
+    };
+    is_a(parent, base)
+}
+
+impl Mo {
+    /// The managed object type name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Mo::ServiceInstance => "ServiceInstance",
+            Mo::SessionManager => "SessionManager",
+            Mo::PropertyCollector(_) => "PropertyCollector",
+            Mo::PropertyFilter(_) => "PropertyFilter",
+            Mo::ViewManager => "ViewManager",
+            Mo::View(v) => v.type_name(),
+            Mo::SearchIndex => "SearchIndex",
+            Mo::FileManager => "FileManager",
+            Mo::VirtualDiskManager => "VirtualDiskManager",
+            Mo::TaskManager => "TaskManager",
+            Mo::EventManager => "EventManager",
+            Mo::Task(_) => "Task",
+            Mo::Folder(_) => "Folder",
+            Mo::Datacenter(_) => "Datacenter",
+            Mo::ComputeResource(c) => {
+                if c.cluster {
+                    "ClusterComputeResource"
+                } else {
+                    "ComputeResource"
+                }
+            }
+            Mo::ResourcePool(_) => "ResourcePool",
+            Mo::HostSystem(_) => "HostSystem",
+            Mo::HostService(s) => s.type_name(),
+            Mo::DatastoreBrowser(_) => "HostDatastoreBrowser",
+            Mo::Datastore(_) => "Datastore",
+            Mo::Network(_) => "Network",
+            Mo::VirtualMachine(_) => "VirtualMachine",
+            Mo::Snapshot(_) => "VirtualMachineSnapshot",
+        }
+    }
+}
