@@ -16,9 +16,9 @@ pub fn user_session(s: &Session) -> UserSession {
         last_active_time: now(),
         locale: "en".into(),
         message_locale: "en".into(),
-        extension_session: Some(false),
-        ip_address: Some("127.0.0.1".into()),
-        call_count: Some(s.calls),
+        extension_session: None,
+        ip_address: None,
+        call_count: None,
         ..Default::default()
     }
 }
