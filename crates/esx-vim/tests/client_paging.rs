@@ -29,13 +29,13 @@ fn method_of(req: &Seen) -> String {
     };
     let rest = &body[at + 5..];
     let rest = rest.trim_start_matches('<');
-    rest.split(|c: char| c == ' ' || c == '>' || c == '/')
+    rest.split([' ', '>', '/'])
         .next()
         .unwrap_or_default()
         .to_string()
 }
 
-fn element<'a>(req: &'a [u8], tag: &str) -> Option<String> {
+fn element(req: &[u8], tag: &str) -> Option<String> {
     let body = String::from_utf8_lossy(req).to_string();
     let open = format!("<{tag}>");
     let start = body.find(&open)? + open.len();
