@@ -27,4 +27,4 @@ mod rpc;
 pub mod transport;
 
 pub use generated::*;
-pub use rpc::{decode_reply, send, Error, Reply};
+pub use rpc::{call, decode_reply, send, Error, Reply, ResponseMessage};

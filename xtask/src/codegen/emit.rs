@@ -542,7 +542,7 @@ impl<'s> Gen<'s> {
             }
             out.push_str("        }\n    }\n}\n");
             let _ = writeln!(out, "poly_enum!({e});");
-            let _ = writeln!(out, "boxed_from!({e}: {});", members.join(", "));
+            let _ = writeln!(out, "variant_of!({e}: {});", members.join(", "));
             let subs: Vec<&&str> = members.iter().skip(1).collect();
             let _ = writeln!(out, "static {table}: &[(&str, DecodeFn<{e}>)] = &[");
             let mut sorted: Vec<&&str> = subs.clone();
@@ -625,11 +625,10 @@ impl<'s> Gen<'s> {
             );
         }
         out.push_str("            _ => return decode_unknown(r, el, ty),\n        })\n    }\n}\n");
-        let _ = writeln!(out, "impl From<ManagedObjectReference> for Any {{ fn from(v: ManagedObjectReference) -> Self {{ Self::ManagedObjectReference(v) }} }}");
-        let _ = writeln!(out, "boxed_from!(Any: {});", complex.join(", "));
+        let _ = writeln!(out, "variant_of!(Any: {});", complex.join(", "));
         let _ = writeln!(
             out,
-            "plain_from!(Any: {});",
+            "variant_of_unboxed!(Any: ManagedObjectReference, {});",
             self.s
                 .enums
                 .keys()
@@ -692,6 +691,15 @@ impl<'s> Gen<'s> {
                 &format!("The response to `{}`.", op.name),
                 &fields,
             );
+            let ret = self.return_type(op);
+            let body = match op.response_fields.first() {
+                Some(f) => format!("self.{}", snake(&f.name)),
+                None => "()".into(),
+            };
+            let _ = writeln!(
+                out,
+                "impl ResponseMessage for {name} {{ type Output = {ret}; fn into_output(self) -> {ret} {{ {body} }} }}"
+            );
         }
         // Request / Response enums.
         for (e, suffix, what) in [
@@ -743,6 +751,20 @@ impl<'s> Gen<'s> {
                 out.push_str("        }\n    }\n");
             }
             out.push_str("}\n");
+            let pairs: Vec<String> = self
+                .s
+                .operations
+                .iter()
+                .map(|op| {
+                    let t = if e == "Request" {
+                        op.request_type.clone()
+                    } else {
+                        format!("{}{suffix}", op.name)
+                    };
+                    format!("{}({t})", op.name)
+                })
+                .collect();
+            let _ = writeln!(out, "variant_of_named!({e}: {});", pairs.join(", "));
             let _ = writeln!(
                 out,
                 "static {}_TABLE: &[(&str, DecodeFn<{e}>)] = &[",
@@ -756,7 +778,7 @@ impl<'s> Gen<'s> {
                 } else {
                     format!("{}{suffix}", op.name)
                 };
-                let _ = writeln!(out, "    ({:?}, |r, el| <{t} as Decode>::decode(r, el).map(|v| {e}::{}(Box::new(v)))),", op.name, op.name);
+                let _ = writeln!(out, "    ({:?}, decode_into::<{t}, {e}>),", op.name);
             }
             out.push_str("];\n");
         }
@@ -793,7 +815,7 @@ impl<'s> Gen<'s> {
                         .join(", ")
                 );
             }
-            let mut params = String::from("t: &dyn Transport");
+            let mut params = String::from("t: &'a dyn Transport");
             let mut inits = Vec::new();
             for (f, id) in fields.iter().zip(&idents) {
                 if f.name == "_this" {
@@ -806,7 +828,7 @@ impl<'s> Gen<'s> {
             }
             let _ = writeln!(
                 out,
-                "pub async fn {}({params}) -> Result<{ret}, Error> {{",
+                "pub fn {}<'a>({params}) -> impl Future<Output = Result<{ret}, Error>> + Send + 'a {{",
                 Self::op_fn(op)
             );
             let _ = writeln!(
@@ -817,15 +839,9 @@ impl<'s> Gen<'s> {
             );
             let _ = writeln!(
                 out,
-                "    let reply = send(t, {0:?}, &req.this, soap::encode_request({0:?}, &req)).await?;\n    let resp: {0}Response = decode_reply(&reply, {0:?})?;",
+                "    let body = soap::encode_request({0:?}, &req);\n    call::<{0}Response>(t, {0:?}, req.this, body)\n}}",
                 op.name
             );
-            match op.response_fields.first() {
-                Some(f) => {
-                    let _ = writeln!(out, "    Ok(resp.{})\n}}", snake(&f.name));
-                }
-                None => out.push_str("    let _ = resp;\n    Ok(())\n}\n"),
-            }
         }
         files.push(("methods.rs".into(), out));
     }
@@ -885,7 +901,7 @@ impl<'s> Gen<'s> {
                 let op = ops[name];
                 let fields = self.request_fields(op);
                 let idents = Self::field_idents(&fields);
-                let mut params = String::from("&self, t: &dyn Transport");
+                let mut params = String::from("&self, t: &'a dyn Transport");
                 let mut args = vec!["t".to_string()];
                 for (f, id) in fields.iter().zip(&idents) {
                     if f.name == "_this" {
@@ -898,7 +914,7 @@ impl<'s> Gen<'s> {
                 let f = Self::op_fn(op);
                 let _ = writeln!(
                     out,
-                    "    /// Calls `{name}` on this object (see [`methods::{f}`]).\n    pub async fn {f}({params}) -> Result<{}, Error> {{\n        methods::{f}({}).await\n    }}",
+                    "    /// Calls `{name}` on this object (see [`methods::{f}`]).\n    pub fn {f}<'a>({params}) -> impl Future<Output = Result<{}, Error>> + Send + 'a {{\n        methods::{f}({})\n    }}",
                     self.return_type(op),
                     args.join(", ")
                 );
@@ -943,7 +959,7 @@ impl<'s> Gen<'s> {
         m.push_str(
             "#![allow(clippy::all, non_camel_case_types, non_snake_case, missing_docs)]\n\n",
         );
-        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{decode_reply, send};\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\n\n");
+        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{call, ResponseMessage};\nuse std::future::Future;\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\n\n");
         for (f, _) in &files {
             let module = f.trim_end_matches(".rs");
             if module == "methods" {

@@ -92,6 +92,12 @@ impl DecodeError {
     }
 }
 
+/// A type that is one of the variants of enum `E` (a `Base*` enum or `Any`).
+pub trait VariantOf<E> {
+    /// Wraps the value in its variant.
+    fn wrap(self) -> E;
+}
+
 /// A decoder function stored in a dispatch table.
 pub type DecodeFn<T> = fn(&mut Decoder<'_>, &Elem<'_>) -> Result<T, DecodeError>;
 

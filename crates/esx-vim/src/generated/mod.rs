@@ -8,9 +8,10 @@
 use crate::codec::soap;
 use crate::codec::*;
 pub use crate::codec::{DateTime, ManagedObjectReference};
-use crate::rpc::{decode_reply, send};
+use crate::rpc::{call, ResponseMessage};
 use crate::transport::Transport;
 use crate::Error;
+use std::future::Future;
 
 mod types_00;
 pub use types_00::*;
