@@ -23,6 +23,7 @@
 pub mod codec;
 pub mod client;
 pub mod generated;
+pub mod reflect;
 mod rpc;
 pub mod transport;
 

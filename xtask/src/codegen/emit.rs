@@ -107,8 +107,12 @@ impl<'s> Gen<'s> {
 
     pub fn counts(&self) -> Counts {
         let n = |k| self.kind.values().filter(|v| **v == k).count();
+        let roots = ["DynamicData", "DynamicArray"]
+            .iter()
+            .filter(|r| self.kind.get(**r) == Some(&Kind::Data))
+            .count();
         Counts {
-            data: n(Kind::Data),
+            data: n(Kind::Data) - roots,
             faults: n(Kind::Fault),
             arrays: n(Kind::Array),
             enums: self.s.enums.len(),
@@ -380,7 +384,18 @@ impl<'s> Gen<'s> {
             );
         } else {
             out.push_str("    fn encode_fields(&self, w: &mut Encoder) {\n");
+            let is_array = self.kind.get(owner) == Some(&Kind::Array);
             for (f, id) in fields.iter().zip(&idents) {
+                if is_array && f.repeated {
+                    // Real servers type every array item; libvirt's parser depends on it.
+                    let _ = writeln!(
+                        out,
+                        "        w.many_typed({:?}, {:?}, &self.{id});",
+                        f.name,
+                        Self::xsd_name(&f.ty)
+                    );
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "        w.{}({:?}, &self.{id});",
@@ -939,6 +954,70 @@ impl<'s> Gen<'s> {
         Ok(())
     }
 
+    fn emit_reflect(&self, files: &mut Vec<(String, String)>) {
+        let mut out =
+            header("Reflection: what the WSDL declares for every type and managed object.");
+        out.push_str("use super::*;\n\n");
+        out.push_str("/// Every complex type (data objects, faults, arrays, request messages), sorted by name,\n/// with inherited fields first.\npub static TYPE_INFO: &[TypeInfo] = &[\n");
+        for (name, c) in &self.s.complex {
+            let kind = match self.kind[name.as_str()] {
+                Kind::Data => "Data",
+                Kind::Fault => "Fault",
+                Kind::Array => "Array",
+                Kind::Request => "Request",
+                Kind::MoRef => "ManagedObjectReference",
+            };
+            let fields: Vec<String> = self
+                .flat_fields(name)
+                .iter()
+                .map(|f| {
+                    format!(
+                        "FieldInfo {{ name: {:?}, ty: {:?}, optional: {}, repeated: {} }}",
+                        f.name,
+                        Self::xsd_name(&f.ty),
+                        f.optional,
+                        f.repeated
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "    TypeInfo {{ name: {name:?}, base: {:?}, kind: TypeKind::{kind}, fields: &[{}] }},",
+                c.base,
+                fields.join(", ")
+            );
+        }
+        out.push_str("];\n");
+        out.push_str("/// Every managed object type of the WSDL, sorted by name, with its own properties and methods.\npub static MANAGED_OBJECT_INFO: &[ManagedObjectInfo] = &[\n");
+        for m in self.managed {
+            let props: Vec<String> = m
+                .properties
+                .iter()
+                .map(|(n, t)| {
+                    let repeated = t.ends_with("[]");
+                    let t = t.trim_end_matches("[]");
+                    let optional = t.ends_with('?');
+                    let t = t.trim_end_matches('?');
+                    let (ty, target) = match t.strip_prefix("MOR:") {
+                        Some(target) => ("ManagedObjectReference".to_string(), format!("Some({target:?})")),
+                        None => (t.to_string(), "None".into()),
+                    };
+                    format!("PropertyInfo {{ name: {n:?}, ty: {ty:?}, target: {target}, optional: {optional}, repeated: {repeated} }}")
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "    ManagedObjectInfo {{ name: {:?}, base: {:?}, properties: &[{}], methods: &{:?} }},",
+                m.name,
+                m.base,
+                props.join(", "),
+                m.methods
+            );
+        }
+        out.push_str("];\n");
+        files.push(("reflect.rs".into(), out));
+    }
+
     /// Every generated file, `mod.rs` last.
     pub fn files(&self) -> Result<Vec<(String, String)>, String> {
         let mut files = Vec::new();
@@ -949,6 +1028,7 @@ impl<'s> Gen<'s> {
         self.emit_messages(&mut files);
         self.emit_methods(&mut files);
         self.emit_managed(&mut files)?;
+        self.emit_reflect(&mut files);
         let c = self.counts();
         let mut m = header("The vim25 API, generated from the WSDL.");
         let _ = writeln!(
@@ -959,7 +1039,7 @@ impl<'s> Gen<'s> {
         m.push_str(
             "#![allow(clippy::all, non_camel_case_types, non_snake_case, missing_docs)]\n\n",
         );
-        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{call, ResponseMessage};\nuse std::future::Future;\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\n\n");
+        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{call, ResponseMessage};\nuse std::future::Future;\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\nuse crate::reflect::{FieldInfo, ManagedObjectInfo, PropertyInfo, TypeInfo, TypeKind};\n\n");
         for (f, _) in &files {
             let module = f.trim_end_matches(".rs");
             if module == "methods" {

@@ -16,6 +16,11 @@ macro_rules! simple_enum {
                 w.leaf(name, None, self.as_str())
             }
         }
+        impl $crate::codec::EncodeTyped for $name {
+            fn encode_as(&self, w: &mut $crate::codec::Encoder, name: &str, xsi_type: &str) {
+                w.leaf(name, Some(xsi_type), self.as_str())
+            }
+        }
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -37,6 +42,11 @@ macro_rules! poly_enum {
         }
         impl $crate::codec::Encode for $name {
             fn encode(&self, w: &mut $crate::codec::Encoder, name: &str) {
+                self.encode_element(w, name, None)
+            }
+        }
+        impl $crate::codec::EncodeTyped for $name {
+            fn encode_as(&self, w: &mut $crate::codec::Encoder, name: &str, _xsi_type: &str) {
                 self.encode_element(w, name, None)
             }
         }

@@ -19,7 +19,7 @@ pub use moref::ManagedObjectReference;
 pub use prim::{
     format_datetime, format_float, parse_base64, parse_bool, parse_datetime, parse_float, DateTime,
 };
-pub use ser::{decode_complex, ComplexType, Encode, Encoder};
+pub use ser::{decode_complex, ComplexType, Encode, EncodeTyped, Encoder};
 
 /// Why a document could not be decoded. Every variant names the byte offset concerned.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
