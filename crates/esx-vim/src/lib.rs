@@ -23,8 +23,9 @@
 pub mod codec;
 pub mod client;
 pub mod generated;
+pub mod reflect;
 mod rpc;
 pub mod transport;
 
 pub use generated::*;
-pub use rpc::{decode_reply, send, Error, Reply};
+pub use rpc::{call, decode_reply, send, Error, Reply, ResponseMessage};

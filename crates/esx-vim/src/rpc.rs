@@ -80,6 +80,26 @@ pub async fn send(
     })
 }
 
+/// A response message: the `<Op>Response` element, and the value a method returns from it.
+pub trait ResponseMessage: Decode {
+    /// What the method returns (the `returnval`, or `()`).
+    type Output;
+    /// Extracts the returned value.
+    fn into_output(self) -> Self::Output;
+}
+
+/// Sends an encoded request for `method` and decodes its response as `R`: the body of every
+/// generated method (one generic future instead of an async fn per operation).
+pub async fn call<R: ResponseMessage>(
+    t: &dyn Transport,
+    method: &'static str,
+    this: ManagedObjectReference,
+    body: Vec<u8>,
+) -> Result<R::Output, Error> {
+    let reply = send(t, method, &this, body).await?;
+    decode_reply::<R>(&reply, method).map(R::into_output)
+}
+
 /// Decodes a reply into the operation's response type, or the fault it carries.
 pub fn decode_reply<T: Decode>(reply: &Reply, method: &'static str) -> Result<T, Error> {
     let looks_soap = reply

@@ -107,8 +107,12 @@ impl<'s> Gen<'s> {
 
     pub fn counts(&self) -> Counts {
         let n = |k| self.kind.values().filter(|v| **v == k).count();
+        let roots = ["DynamicData", "DynamicArray"]
+            .iter()
+            .filter(|r| self.kind.get(**r) == Some(&Kind::Data))
+            .count();
         Counts {
-            data: n(Kind::Data),
+            data: n(Kind::Data) - roots,
             faults: n(Kind::Fault),
             arrays: n(Kind::Array),
             enums: self.s.enums.len(),
@@ -380,7 +384,18 @@ impl<'s> Gen<'s> {
             );
         } else {
             out.push_str("    fn encode_fields(&self, w: &mut Encoder) {\n");
+            let is_array = self.kind.get(owner) == Some(&Kind::Array);
             for (f, id) in fields.iter().zip(&idents) {
+                if is_array && f.repeated {
+                    // Real servers type every array item; libvirt's parser depends on it.
+                    let _ = writeln!(
+                        out,
+                        "        w.many_typed({:?}, {:?}, &self.{id});",
+                        f.name,
+                        Self::xsd_name(&f.ty)
+                    );
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "        w.{}({:?}, &self.{id});",
@@ -542,7 +557,7 @@ impl<'s> Gen<'s> {
             }
             out.push_str("        }\n    }\n}\n");
             let _ = writeln!(out, "poly_enum!({e});");
-            let _ = writeln!(out, "boxed_from!({e}: {});", members.join(", "));
+            let _ = writeln!(out, "variant_of!({e}: {});", members.join(", "));
             let subs: Vec<&&str> = members.iter().skip(1).collect();
             let _ = writeln!(out, "static {table}: &[(&str, DecodeFn<{e}>)] = &[");
             let mut sorted: Vec<&&str> = subs.clone();
@@ -625,11 +640,10 @@ impl<'s> Gen<'s> {
             );
         }
         out.push_str("            _ => return decode_unknown(r, el, ty),\n        })\n    }\n}\n");
-        let _ = writeln!(out, "impl From<ManagedObjectReference> for Any {{ fn from(v: ManagedObjectReference) -> Self {{ Self::ManagedObjectReference(v) }} }}");
-        let _ = writeln!(out, "boxed_from!(Any: {});", complex.join(", "));
+        let _ = writeln!(out, "variant_of!(Any: {});", complex.join(", "));
         let _ = writeln!(
             out,
-            "plain_from!(Any: {});",
+            "variant_of_unboxed!(Any: ManagedObjectReference, {});",
             self.s
                 .enums
                 .keys()
@@ -692,6 +706,15 @@ impl<'s> Gen<'s> {
                 &format!("The response to `{}`.", op.name),
                 &fields,
             );
+            let ret = self.return_type(op);
+            let body = match op.response_fields.first() {
+                Some(f) => format!("self.{}", snake(&f.name)),
+                None => "()".into(),
+            };
+            let _ = writeln!(
+                out,
+                "impl ResponseMessage for {name} {{ type Output = {ret}; fn into_output(self) -> {ret} {{ {body} }} }}"
+            );
         }
         // Request / Response enums.
         for (e, suffix, what) in [
@@ -743,6 +766,20 @@ impl<'s> Gen<'s> {
                 out.push_str("        }\n    }\n");
             }
             out.push_str("}\n");
+            let pairs: Vec<String> = self
+                .s
+                .operations
+                .iter()
+                .map(|op| {
+                    let t = if e == "Request" {
+                        op.request_type.clone()
+                    } else {
+                        format!("{}{suffix}", op.name)
+                    };
+                    format!("{}({t})", op.name)
+                })
+                .collect();
+            let _ = writeln!(out, "variant_of_named!({e}: {});", pairs.join(", "));
             let _ = writeln!(
                 out,
                 "static {}_TABLE: &[(&str, DecodeFn<{e}>)] = &[",
@@ -756,7 +793,7 @@ impl<'s> Gen<'s> {
                 } else {
                     format!("{}{suffix}", op.name)
                 };
-                let _ = writeln!(out, "    ({:?}, |r, el| <{t} as Decode>::decode(r, el).map(|v| {e}::{}(Box::new(v)))),", op.name, op.name);
+                let _ = writeln!(out, "    ({:?}, decode_into::<{t}, {e}>),", op.name);
             }
             out.push_str("];\n");
         }
@@ -793,7 +830,7 @@ impl<'s> Gen<'s> {
                         .join(", ")
                 );
             }
-            let mut params = String::from("t: &dyn Transport");
+            let mut params = String::from("t: &'a dyn Transport");
             let mut inits = Vec::new();
             for (f, id) in fields.iter().zip(&idents) {
                 if f.name == "_this" {
@@ -806,7 +843,7 @@ impl<'s> Gen<'s> {
             }
             let _ = writeln!(
                 out,
-                "pub async fn {}({params}) -> Result<{ret}, Error> {{",
+                "pub fn {}<'a>({params}) -> impl Future<Output = Result<{ret}, Error>> + Send + 'a {{",
                 Self::op_fn(op)
             );
             let _ = writeln!(
@@ -817,15 +854,9 @@ impl<'s> Gen<'s> {
             );
             let _ = writeln!(
                 out,
-                "    let reply = send(t, {0:?}, &req.this, soap::encode_request({0:?}, &req)).await?;\n    let resp: {0}Response = decode_reply(&reply, {0:?})?;",
+                "    let body = soap::encode_request({0:?}, &req);\n    call::<{0}Response>(t, {0:?}, req.this, body)\n}}",
                 op.name
             );
-            match op.response_fields.first() {
-                Some(f) => {
-                    let _ = writeln!(out, "    Ok(resp.{})\n}}", snake(&f.name));
-                }
-                None => out.push_str("    let _ = resp;\n    Ok(())\n}\n"),
-            }
         }
         files.push(("methods.rs".into(), out));
     }
@@ -885,7 +916,7 @@ impl<'s> Gen<'s> {
                 let op = ops[name];
                 let fields = self.request_fields(op);
                 let idents = Self::field_idents(&fields);
-                let mut params = String::from("&self, t: &dyn Transport");
+                let mut params = String::from("&self, t: &'a dyn Transport");
                 let mut args = vec!["t".to_string()];
                 for (f, id) in fields.iter().zip(&idents) {
                     if f.name == "_this" {
@@ -898,7 +929,7 @@ impl<'s> Gen<'s> {
                 let f = Self::op_fn(op);
                 let _ = writeln!(
                     out,
-                    "    /// Calls `{name}` on this object (see [`methods::{f}`]).\n    pub async fn {f}({params}) -> Result<{}, Error> {{\n        methods::{f}({}).await\n    }}",
+                    "    /// Calls `{name}` on this object (see [`methods::{f}`]).\n    pub fn {f}<'a>({params}) -> impl Future<Output = Result<{}, Error>> + Send + 'a {{\n        methods::{f}({})\n    }}",
                     self.return_type(op),
                     args.join(", ")
                 );
@@ -923,6 +954,70 @@ impl<'s> Gen<'s> {
         Ok(())
     }
 
+    fn emit_reflect(&self, files: &mut Vec<(String, String)>) {
+        let mut out =
+            header("Reflection: what the WSDL declares for every type and managed object.");
+        out.push_str("use super::*;\n\n");
+        out.push_str("/// Every complex type (data objects, faults, arrays, request messages), sorted by name,\n/// with inherited fields first.\npub static TYPE_INFO: &[TypeInfo] = &[\n");
+        for (name, c) in &self.s.complex {
+            let kind = match self.kind[name.as_str()] {
+                Kind::Data => "Data",
+                Kind::Fault => "Fault",
+                Kind::Array => "Array",
+                Kind::Request => "Request",
+                Kind::MoRef => "ManagedObjectReference",
+            };
+            let fields: Vec<String> = self
+                .flat_fields(name)
+                .iter()
+                .map(|f| {
+                    format!(
+                        "FieldInfo {{ name: {:?}, ty: {:?}, optional: {}, repeated: {} }}",
+                        f.name,
+                        Self::xsd_name(&f.ty),
+                        f.optional,
+                        f.repeated
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "    TypeInfo {{ name: {name:?}, base: {:?}, kind: TypeKind::{kind}, fields: &[{}] }},",
+                c.base,
+                fields.join(", ")
+            );
+        }
+        out.push_str("];\n");
+        out.push_str("/// Every managed object type of the WSDL, sorted by name, with its own properties and methods.\npub static MANAGED_OBJECT_INFO: &[ManagedObjectInfo] = &[\n");
+        for m in self.managed {
+            let props: Vec<String> = m
+                .properties
+                .iter()
+                .map(|(n, t)| {
+                    let repeated = t.ends_with("[]");
+                    let t = t.trim_end_matches("[]");
+                    let optional = t.ends_with('?');
+                    let t = t.trim_end_matches('?');
+                    let (ty, target) = match t.strip_prefix("MOR:") {
+                        Some(target) => ("ManagedObjectReference".to_string(), format!("Some({target:?})")),
+                        None => (t.to_string(), "None".into()),
+                    };
+                    format!("PropertyInfo {{ name: {n:?}, ty: {ty:?}, target: {target}, optional: {optional}, repeated: {repeated} }}")
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "    ManagedObjectInfo {{ name: {:?}, base: {:?}, properties: &[{}], methods: &{:?} }},",
+                m.name,
+                m.base,
+                props.join(", "),
+                m.methods
+            );
+        }
+        out.push_str("];\n");
+        files.push(("reflect.rs".into(), out));
+    }
+
     /// Every generated file, `mod.rs` last.
     pub fn files(&self) -> Result<Vec<(String, String)>, String> {
         let mut files = Vec::new();
@@ -933,6 +1028,7 @@ impl<'s> Gen<'s> {
         self.emit_messages(&mut files);
         self.emit_methods(&mut files);
         self.emit_managed(&mut files)?;
+        self.emit_reflect(&mut files);
         let c = self.counts();
         let mut m = header("The vim25 API, generated from the WSDL.");
         let _ = writeln!(
@@ -943,7 +1039,7 @@ impl<'s> Gen<'s> {
         m.push_str(
             "#![allow(clippy::all, non_camel_case_types, non_snake_case, missing_docs)]\n\n",
         );
-        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{decode_reply, send};\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\n\n");
+        m.push_str("use crate::codec::*;\nuse crate::codec::soap;\nuse crate::rpc::{call, ResponseMessage};\nuse std::future::Future;\nuse crate::transport::Transport;\nuse crate::Error;\npub use crate::codec::{DateTime, ManagedObjectReference};\nuse crate::reflect::{FieldInfo, ManagedObjectInfo, PropertyInfo, TypeInfo, TypeKind};\n\n");
         for (f, _) in &files {
             let module = f.trim_end_matches(".rs");
             if module == "methods" {

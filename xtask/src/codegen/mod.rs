@@ -38,7 +38,7 @@ fn rustfmt(files: Vec<(String, String)>) -> Result<BTreeMap<String, String>, Str
         std::fs::write(tmp.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
     let status = Command::new("rustfmt")
-        .args(["--edition", "2021", "--config", "max_width=120"])
+        .args(["--edition", "2021"])
         .arg(tmp.join("mod.rs"))
         .status()
         .map_err(|e| format!("cannot run rustfmt: {e}"))?;

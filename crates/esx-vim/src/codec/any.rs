@@ -106,3 +106,26 @@ impl PrimText for Vec<u8> {
         Cow::Owned(base64::engine::general_purpose::STANDARD.encode(self))
     }
 }
+
+macro_rules! prim_typed {
+    ($($t:ty),*) => {$(
+        impl super::EncodeTyped for $t {
+            fn encode_as(&self, w: &mut Encoder, name: &str, xsi_type: &str) {
+                w.leaf(name, Some(xsi_type), &self.prim_text())
+            }
+        }
+    )*};
+}
+prim_typed!(String, bool, i8, i16, i32, i64, f32, f64, DateTime, Vec<u8>);
+
+impl super::EncodeTyped for super::ManagedObjectReference {
+    fn encode_as(&self, w: &mut Encoder, name: &str, xsi_type: &str) {
+        self.encode_typed(w, name, Some(xsi_type))
+    }
+}
+
+impl super::EncodeTyped for Any {
+    fn encode_as(&self, w: &mut Encoder, name: &str, _xsi_type: &str) {
+        self.encode_element(w, name)
+    }
+}

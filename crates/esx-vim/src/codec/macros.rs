@@ -16,6 +16,11 @@ macro_rules! simple_enum {
                 w.leaf(name, None, self.as_str())
             }
         }
+        impl $crate::codec::EncodeTyped for $name {
+            fn encode_as(&self, w: &mut $crate::codec::Encoder, name: &str, xsi_type: &str) {
+                w.leaf(name, Some(xsi_type), self.as_str())
+            }
+        }
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -40,29 +45,65 @@ macro_rules! poly_enum {
                 self.encode_element(w, name, None)
             }
         }
+        impl $crate::codec::EncodeTyped for $name {
+            fn encode_as(&self, w: &mut $crate::codec::Encoder, name: &str, _xsi_type: &str) {
+                self.encode_element(w, name, None)
+            }
+        }
     };
 }
 
-/// `From<T> for Enum` for variants holding `Box<T>`.
-macro_rules! boxed_from {
-    ($e:ident: $($t:ident),* $(,)?) => {$(
-        impl From<$t> for $e {
+/// `VariantOf<Enum>` for variants holding `Box<T>`, and `From<T> for Enum` through it.
+///
+/// One blanket `From` per enum instead of one `From` impl per variant: thousands of `From`
+/// impls on one type make rustc's coherence check quadratic.
+macro_rules! variant_of {
+    ($e:ident: $($t:ident),* $(,)?) => {
+        impl<T: $crate::codec::VariantOf<$e>> From<T> for $e {
             #[inline]
-            fn from(v: $t) -> Self {
-                $e::$t(Box::new(v))
+            fn from(v: T) -> Self {
+                v.wrap()
+            }
+        }
+        $(
+        impl $crate::codec::VariantOf<$e> for $t {
+            #[inline]
+            fn wrap(self) -> $e {
+                $e::$t(Box::new(self))
+            }
+        }
+        )*
+    };
+}
+
+/// `VariantOf<Enum>` for variants holding `T` itself.
+macro_rules! variant_of_unboxed {
+    ($e:ident: $($t:ident),* $(,)?) => {$(
+        impl $crate::codec::VariantOf<$e> for $t {
+            #[inline]
+            fn wrap(self) -> $e {
+                $e::$t(self)
             }
         }
     )*};
 }
 
-/// `From<T> for Enum` for variants holding `T`.
-macro_rules! plain_from {
-    ($e:ident: $($t:ident),* $(,)?) => {$(
-        impl From<$t> for $e {
+/// `VariantOf<Enum>` for boxed variants whose names differ from their types.
+macro_rules! variant_of_named {
+    ($e:ident: $($v:ident($t:ident)),* $(,)?) => {
+        impl<T: $crate::codec::VariantOf<$e>> From<T> for $e {
             #[inline]
-            fn from(v: $t) -> Self {
-                $e::$t(v)
+            fn from(v: T) -> Self {
+                v.wrap()
             }
         }
-    )*};
+        $(
+        impl $crate::codec::VariantOf<$e> for $t {
+            #[inline]
+            fn wrap(self) -> $e {
+                $e::$v(Box::new(self))
+            }
+        }
+        )*
+    };
 }

@@ -19,7 +19,7 @@ pub use moref::ManagedObjectReference;
 pub use prim::{
     format_datetime, format_float, parse_base64, parse_bool, parse_datetime, parse_float, DateTime,
 };
-pub use ser::{decode_complex, ComplexType, Encode, Encoder};
+pub use ser::{decode_complex, ComplexType, Encode, EncodeTyped, Encoder};
 
 /// Why a document could not be decoded. Every variant names the byte offset concerned.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -90,6 +90,12 @@ impl DecodeError {
             pos,
         }
     }
+}
+
+/// A type that is one of the variants of enum `E` (a `Base*` enum or `Any`).
+pub trait VariantOf<E> {
+    /// Wraps the value in its variant.
+    fn wrap(self) -> E;
 }
 
 /// A decoder function stored in a dispatch table.

@@ -126,6 +126,14 @@ impl Encoder {
         v.encode(self, name);
     }
 
+    /// Encodes every item of an array wrapper, each with `xsi:type` (`ArrayOf*` types).
+    #[inline]
+    pub fn many_typed<T: EncodeTyped>(&mut self, name: &str, xsi_type: &str, v: &[T]) {
+        for x in v {
+            x.encode_as(self, name, xsi_type);
+        }
+    }
+
     /// Encodes every occurrence of a repeated field.
     #[inline]
     pub fn many<T: Encode>(&mut self, name: &str, v: &[T]) {
@@ -139,6 +147,19 @@ impl Encoder {
 pub trait Encode {
     /// Writes `self` as the element `name` (declared type: the value's own type).
     fn encode(&self, w: &mut Encoder, name: &str);
+}
+
+/// A value that can be written with an explicit `xsi:type` (array items).
+pub trait EncodeTyped {
+    /// Writes `self` as element `name` typed `xsi_type` (polymorphic values use their own type).
+    fn encode_as(&self, w: &mut Encoder, name: &str, xsi_type: &str);
+}
+
+impl<T: ComplexType> EncodeTyped for T {
+    #[inline]
+    fn encode_as(&self, w: &mut Encoder, name: &str, xsi_type: &str) {
+        w.complex(name, Some(xsi_type), self)
+    }
 }
 
 /// A generated data object: named, with child elements in WSDL order.

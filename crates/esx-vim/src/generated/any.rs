@@ -199,15 +199,11 @@ pub enum Any {
     /// `ArrayOfClusterComputeResourceDVSSetting`
     ArrayOfClusterComputeResourceDVSSetting(Box<ArrayOfClusterComputeResourceDVSSetting>),
     /// `ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping`
-    ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(
-        Box<ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping>,
-    ),
+    ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(Box<ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping>),
     /// `ArrayOfClusterComputeResourceDvsProfile`
     ArrayOfClusterComputeResourceDvsProfile(Box<ArrayOfClusterComputeResourceDvsProfile>),
     /// `ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping`
-    ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(
-        Box<ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping>,
-    ),
+    ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(Box<ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping>),
     /// `ArrayOfClusterComputeResourceHostConfigurationInput`
     ArrayOfClusterComputeResourceHostConfigurationInput(Box<ArrayOfClusterComputeResourceHostConfigurationInput>),
     /// `ArrayOfClusterComputeResourceHostVmkNicInfo`
@@ -219,13 +215,9 @@ pub enum Any {
     /// `ArrayOfClusterDasAamNodeState`
     ArrayOfClusterDasAamNodeState(Box<ArrayOfClusterDasAamNodeState>),
     /// `ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots`
-    ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(
-        Box<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots>,
-    ),
+    ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(Box<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots>),
     /// `ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots`
-    ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(
-        Box<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots>,
-    ),
+    ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(Box<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots>),
     /// `ArrayOfClusterDasVmConfigInfo`
     ArrayOfClusterDasVmConfigInfo(Box<ArrayOfClusterDasVmConfigInfo>),
     /// `ArrayOfClusterDasVmConfigSpec`
@@ -251,9 +243,7 @@ pub enum Any {
     /// `ArrayOfClusterEVCManagerCheckResult`
     ArrayOfClusterEVCManagerCheckResult(Box<ArrayOfClusterEVCManagerCheckResult>),
     /// `ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus`
-    ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus(
-        Box<ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus>,
-    ),
+    ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus(Box<ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus>),
     /// `ArrayOfClusterGroupInfo`
     ArrayOfClusterGroupInfo(Box<ArrayOfClusterGroupInfo>),
     /// `ArrayOfClusterGroupSpec`
@@ -355,9 +345,7 @@ pub enum Any {
     /// `ArrayOfDistributedVirtualSwitchHostMemberPnicSpec`
     ArrayOfDistributedVirtualSwitchHostMemberPnicSpec(Box<ArrayOfDistributedVirtualSwitchHostMemberPnicSpec>),
     /// `ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo`
-    ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo(
-        Box<ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo>,
-    ),
+    ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo(Box<ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo>),
     /// `ArrayOfDistributedVirtualSwitchHostProductSpec`
     ArrayOfDistributedVirtualSwitchHostProductSpec(Box<ArrayOfDistributedVirtualSwitchHostProductSpec>),
     /// `ArrayOfDistributedVirtualSwitchInfo`
@@ -365,13 +353,9 @@ pub enum Any {
     /// `ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob`
     ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob(Box<ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob>),
     /// `ArrayOfDistributedVirtualSwitchManagerCompatibilityResult`
-    ArrayOfDistributedVirtualSwitchManagerCompatibilityResult(
-        Box<ArrayOfDistributedVirtualSwitchManagerCompatibilityResult>,
-    ),
+    ArrayOfDistributedVirtualSwitchManagerCompatibilityResult(Box<ArrayOfDistributedVirtualSwitchManagerCompatibilityResult>),
     /// `ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec`
-    ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec(
-        Box<ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec>,
-    ),
+    ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec(Box<ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec>),
     /// `ArrayOfDistributedVirtualSwitchProductSpec`
     ArrayOfDistributedVirtualSwitchProductSpec(Box<ArrayOfDistributedVirtualSwitchProductSpec>),
     /// `ArrayOfDouble`
@@ -599,15 +583,11 @@ pub enum Any {
     /// `ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec`
     ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec(Box<ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec>),
     /// `ArrayOfHostLowLevelProvisioningManagerFileReserveResult`
-    ArrayOfHostLowLevelProvisioningManagerFileReserveResult(
-        Box<ArrayOfHostLowLevelProvisioningManagerFileReserveResult>,
-    ),
+    ArrayOfHostLowLevelProvisioningManagerFileReserveResult(Box<ArrayOfHostLowLevelProvisioningManagerFileReserveResult>),
     /// `ArrayOfHostLowLevelProvisioningManagerFileReserveSpec`
     ArrayOfHostLowLevelProvisioningManagerFileReserveSpec(Box<ArrayOfHostLowLevelProvisioningManagerFileReserveSpec>),
     /// `ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec`
-    ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec(
-        Box<ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec>,
-    ),
+    ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec(Box<ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec>),
     /// `ArrayOfHostMemberHealthCheckResult`
     ArrayOfHostMemberHealthCheckResult(Box<ArrayOfHostMemberHealthCheckResult>),
     /// `ArrayOfHostMemberRuntimeInfo`
@@ -691,13 +671,9 @@ pub enum Any {
     /// `ArrayOfHostPowerPolicy`
     ArrayOfHostPowerPolicy(Box<ArrayOfHostPowerPolicy>),
     /// `ArrayOfHostProfileManagerCompositionResultResultElement`
-    ArrayOfHostProfileManagerCompositionResultResultElement(
-        Box<ArrayOfHostProfileManagerCompositionResultResultElement>,
-    ),
+    ArrayOfHostProfileManagerCompositionResultResultElement(Box<ArrayOfHostProfileManagerCompositionResultResultElement>),
     /// `ArrayOfHostProfileManagerCompositionValidationResultResultElement`
-    ArrayOfHostProfileManagerCompositionValidationResultResultElement(
-        Box<ArrayOfHostProfileManagerCompositionValidationResultResultElement>,
-    ),
+    ArrayOfHostProfileManagerCompositionValidationResultResultElement(Box<ArrayOfHostProfileManagerCompositionValidationResultResultElement>),
     /// `ArrayOfHostProfilesEntityCustomizations`
     ArrayOfHostProfilesEntityCustomizations(Box<ArrayOfHostProfilesEntityCustomizations>),
     /// `ArrayOfHostProtocolEndpoint`
@@ -773,9 +749,7 @@ pub enum Any {
     /// `ArrayOfHostUnresolvedVmfsVolume`
     ArrayOfHostUnresolvedVmfsVolume(Box<ArrayOfHostUnresolvedVmfsVolume>),
     /// `ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption`
-    ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(
-        Box<ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption>,
-    ),
+    ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(Box<ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption>),
     /// `ArrayOfHostVMotionCompatibility`
     ArrayOfHostVMotionCompatibility(Box<ArrayOfHostVMotionCompatibility>),
     /// `ArrayOfHostVirtualNic`
@@ -799,9 +773,7 @@ pub enum Any {
     /// `ArrayOfHostVsanInternalSystemVsanObjectOperationResult`
     ArrayOfHostVsanInternalSystemVsanObjectOperationResult(Box<ArrayOfHostVsanInternalSystemVsanObjectOperationResult>),
     /// `ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult`
-    ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(
-        Box<ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>,
-    ),
+    ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(Box<ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>),
     /// `ArrayOfHttpNfcLeaseDatastoreLeaseInfo`
     ArrayOfHttpNfcLeaseDatastoreLeaseInfo(Box<ArrayOfHttpNfcLeaseDatastoreLeaseInfo>),
     /// `ArrayOfHttpNfcLeaseDeviceUrl`
@@ -1009,9 +981,7 @@ pub enum Any {
     /// `ArrayOfProfileParameterMetadata`
     ArrayOfProfileParameterMetadata(Box<ArrayOfProfileParameterMetadata>),
     /// `ArrayOfProfileParameterMetadataParameterRelationMetadata`
-    ArrayOfProfileParameterMetadataParameterRelationMetadata(
-        Box<ArrayOfProfileParameterMetadataParameterRelationMetadata>,
-    ),
+    ArrayOfProfileParameterMetadataParameterRelationMetadata(Box<ArrayOfProfileParameterMetadataParameterRelationMetadata>),
     /// `ArrayOfProfilePolicy`
     ArrayOfProfilePolicy(Box<ArrayOfProfilePolicy>),
     /// `ArrayOfProfilePolicyMetadata`
@@ -1145,15 +1115,11 @@ pub enum Any {
     /// `ArrayOfVStorageObjectAssociationsVmDiskAssociations`
     ArrayOfVStorageObjectAssociationsVmDiskAssociations(Box<ArrayOfVStorageObjectAssociationsVmDiskAssociations>),
     /// `ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot`
-    ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot(
-        Box<ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot>,
-    ),
+    ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot(Box<ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot>),
     /// `ArrayOfVVolHostPE`
     ArrayOfVVolHostPE(Box<ArrayOfVVolHostPE>),
     /// `ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo`
-    ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo(
-        Box<ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo>,
-    ),
+    ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo(Box<ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo>),
     /// `ArrayOfVchaNodeRuntimeInfo`
     ArrayOfVchaNodeRuntimeInfo(Box<ArrayOfVchaNodeRuntimeInfo>),
     /// `ArrayOfVimVasaProviderInfo`
@@ -1473,15 +1439,11 @@ pub enum Any {
     /// `ClusterComputeResourceDVSSetting`
     ClusterComputeResourceDVSSetting(Box<ClusterComputeResourceDVSSetting>),
     /// `ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping`
-    ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(
-        Box<ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping>,
-    ),
+    ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(Box<ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping>),
     /// `ClusterComputeResourceDvsProfile`
     ClusterComputeResourceDvsProfile(Box<ClusterComputeResourceDvsProfile>),
     /// `ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping`
-    ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(
-        Box<ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping>,
-    ),
+    ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(Box<ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping>),
     /// `ClusterComputeResourceHCIConfigInfo`
     ClusterComputeResourceHCIConfigInfo(Box<ClusterComputeResourceHCIConfigInfo>),
     /// `ClusterComputeResourceHCIConfigSpec`
@@ -3475,9 +3437,7 @@ pub enum Any {
     /// `HostProfileManagerCompositionValidationResult`
     HostProfileManagerCompositionValidationResult(Box<HostProfileManagerCompositionValidationResult>),
     /// `HostProfileManagerCompositionValidationResultResultElement`
-    HostProfileManagerCompositionValidationResultResultElement(
-        Box<HostProfileManagerCompositionValidationResultResultElement>,
-    ),
+    HostProfileManagerCompositionValidationResultResultElement(Box<HostProfileManagerCompositionValidationResultResultElement>),
     /// `HostProfileManagerConfigTaskList`
     HostProfileManagerConfigTaskList(Box<HostProfileManagerConfigTaskList>),
     /// `HostProfileManagerHostToConfigSpecMap`
@@ -3699,9 +3659,7 @@ pub enum Any {
     /// `HostVFlashManagerVFlashCacheConfigInfo`
     HostVFlashManagerVFlashCacheConfigInfo(Box<HostVFlashManagerVFlashCacheConfigInfo>),
     /// `HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption`
-    HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(
-        Box<HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption>,
-    ),
+    HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(Box<HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption>),
     /// `HostVFlashManagerVFlashCacheConfigSpec`
     HostVFlashManagerVFlashCacheConfigSpec(Box<HostVFlashManagerVFlashCacheConfigSpec>),
     /// `HostVFlashManagerVFlashConfigInfo`
@@ -3781,9 +3739,7 @@ pub enum Any {
     /// `HostVsanInternalSystemVsanObjectOperationResult`
     HostVsanInternalSystemVsanObjectOperationResult(Box<HostVsanInternalSystemVsanObjectOperationResult>),
     /// `HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult`
-    HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(
-        Box<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>,
-    ),
+    HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(Box<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>),
     /// `HostVvolVolume`
     HostVvolVolume(Box<HostVvolVolume>),
     /// `HostVvolVolumeSpecification`
@@ -6051,9 +6007,7 @@ pub enum Any {
     /// `VirtualMachineDeviceRuntimeInfoDeviceRuntimeState`
     VirtualMachineDeviceRuntimeInfoDeviceRuntimeState(Box<VirtualMachineDeviceRuntimeInfoDeviceRuntimeState>),
     /// `VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState`
-    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(
-        Box<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState>,
-    ),
+    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(Box<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState>),
     /// `VirtualMachineDiskDeviceInfo`
     VirtualMachineDiskDeviceInfo(Box<VirtualMachineDiskDeviceInfo>),
     /// `VirtualMachineDisplayTopology`
@@ -7021,9 +6975,7 @@ pub enum Any {
     /// `ClusterVmComponentProtectionSettingsStorageVmReaction`
     ClusterVmComponentProtectionSettingsStorageVmReaction(ClusterVmComponentProtectionSettingsStorageVmReaction),
     /// `ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared`
-    ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared(
-        ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared,
-    ),
+    ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared(ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared),
     /// `ClusterVmReadinessReadyCondition`
     ClusterVmReadinessReadyCondition(ClusterVmReadinessReadyCondition),
     /// `ComplianceResultStatus`
@@ -7209,9 +7161,7 @@ pub enum Any {
     /// `HostInternetScsiHbaDigestType`
     HostInternetScsiHbaDigestType(HostInternetScsiHbaDigestType),
     /// `HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType`
-    HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType(
-        HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType,
-    ),
+    HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType(HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType),
     /// `HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation`
     HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation(HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation),
     /// `HostInternetScsiHbaNetworkBindingSupportType`
@@ -7275,9 +7225,7 @@ pub enum Any {
     /// `HostProfileManagerCompositionResultResultElementStatus`
     HostProfileManagerCompositionResultResultElementStatus(HostProfileManagerCompositionResultResultElementStatus),
     /// `HostProfileManagerCompositionValidationResultResultElementStatus`
-    HostProfileManagerCompositionValidationResultResultElementStatus(
-        HostProfileManagerCompositionValidationResultResultElementStatus,
-    ),
+    HostProfileManagerCompositionValidationResultResultElementStatus(HostProfileManagerCompositionValidationResultResultElementStatus),
     /// `HostProfileManagerTaskListRequirement`
     HostProfileManagerTaskListRequirement(HostProfileManagerTaskListRequirement),
     /// `HostProfileValidationFailureInfoUpdateType`
@@ -7621,13 +7569,9 @@ pub enum Any {
     /// `VirtualMachineCryptoState`
     VirtualMachineCryptoState(VirtualMachineCryptoState),
     /// `VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther`
-    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther(
-        VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther,
-    ),
+    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther(VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther),
     /// `VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm`
-    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm(
-        VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm,
-    ),
+    VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm(VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm),
     /// `VirtualMachineFaultToleranceState`
     VirtualMachineFaultToleranceState(VirtualMachineFaultToleranceState),
     /// `VirtualMachineFaultToleranceType`
@@ -7855,28 +7799,16 @@ impl Any {
             Self::ArrayOfClusterActionHistory(_) => "ArrayOfClusterActionHistory",
             Self::ArrayOfClusterAttemptedVmInfo(_) => "ArrayOfClusterAttemptedVmInfo",
             Self::ArrayOfClusterComputeResourceDVSSetting(_) => "ArrayOfClusterComputeResourceDVSSetting",
-            Self::ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(_) => {
-                "ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping"
-            }
+            Self::ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(_) => "ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
             Self::ArrayOfClusterComputeResourceDvsProfile(_) => "ArrayOfClusterComputeResourceDvsProfile",
-            Self::ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(_) => {
-                "ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping"
-            }
-            Self::ArrayOfClusterComputeResourceHostConfigurationInput(_) => {
-                "ArrayOfClusterComputeResourceHostConfigurationInput"
-            }
+            Self::ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(_) => "ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
+            Self::ArrayOfClusterComputeResourceHostConfigurationInput(_) => "ArrayOfClusterComputeResourceHostConfigurationInput",
             Self::ArrayOfClusterComputeResourceHostVmkNicInfo(_) => "ArrayOfClusterComputeResourceHostVmkNicInfo",
-            Self::ArrayOfClusterComputeResourceValidationResultBase(_) => {
-                "ArrayOfClusterComputeResourceValidationResultBase"
-            }
+            Self::ArrayOfClusterComputeResourceValidationResultBase(_) => "ArrayOfClusterComputeResourceValidationResultBase",
             Self::ArrayOfClusterComputeResourceVcsSlots(_) => "ArrayOfClusterComputeResourceVcsSlots",
             Self::ArrayOfClusterDasAamNodeState(_) => "ArrayOfClusterDasAamNodeState",
-            Self::ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(_) => {
-                "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots"
-            }
-            Self::ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(_) => {
-                "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots"
-            }
+            Self::ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(_) => "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
+            Self::ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(_) => "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
             Self::ArrayOfClusterDasVmConfigInfo(_) => "ArrayOfClusterDasVmConfigInfo",
             Self::ArrayOfClusterDasVmConfigSpec(_) => "ArrayOfClusterDasVmConfigSpec",
             Self::ArrayOfClusterDatastoreUpdateSpec(_) => "ArrayOfClusterDatastoreUpdateSpec",
@@ -7889,9 +7821,7 @@ impl Any {
             Self::ArrayOfClusterDrsVmConfigInfo(_) => "ArrayOfClusterDrsVmConfigInfo",
             Self::ArrayOfClusterDrsVmConfigSpec(_) => "ArrayOfClusterDrsVmConfigSpec",
             Self::ArrayOfClusterEVCManagerCheckResult(_) => "ArrayOfClusterEVCManagerCheckResult",
-            Self::ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus(_) => {
-                "ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus"
-            }
+            Self::ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus(_) => "ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus",
             Self::ArrayOfClusterGroupInfo(_) => "ArrayOfClusterGroupInfo",
             Self::ArrayOfClusterGroupSpec(_) => "ArrayOfClusterGroupSpec",
             Self::ArrayOfClusterHostRecommendation(_) => "ArrayOfClusterHostRecommendation",
@@ -7904,9 +7834,7 @@ impl Any {
             Self::ArrayOfClusterVmOrchestrationInfo(_) => "ArrayOfClusterVmOrchestrationInfo",
             Self::ArrayOfClusterVmOrchestrationSpec(_) => "ArrayOfClusterVmOrchestrationSpec",
             Self::ArrayOfComplianceFailure(_) => "ArrayOfComplianceFailure",
-            Self::ArrayOfComplianceFailureComplianceFailureValues(_) => {
-                "ArrayOfComplianceFailureComplianceFailureValues"
-            }
+            Self::ArrayOfComplianceFailureComplianceFailureValues(_) => "ArrayOfComplianceFailureComplianceFailureValues",
             Self::ArrayOfComplianceLocator(_) => "ArrayOfComplianceLocator",
             Self::ArrayOfComplianceResult(_) => "ArrayOfComplianceResult",
             Self::ArrayOfComputeResourceHostSPBMLicenseInfo(_) => "ArrayOfComputeResourceHostSPBMLicenseInfo",
@@ -7942,24 +7870,14 @@ impl Any {
             Self::ArrayOfDistributedVirtualPortgroupInfo(_) => "ArrayOfDistributedVirtualPortgroupInfo",
             Self::ArrayOfDistributedVirtualPortgroupProblem(_) => "ArrayOfDistributedVirtualPortgroupProblem",
             Self::ArrayOfDistributedVirtualSwitchHostMember(_) => "ArrayOfDistributedVirtualSwitchHostMember",
-            Self::ArrayOfDistributedVirtualSwitchHostMemberConfigSpec(_) => {
-                "ArrayOfDistributedVirtualSwitchHostMemberConfigSpec"
-            }
-            Self::ArrayOfDistributedVirtualSwitchHostMemberPnicSpec(_) => {
-                "ArrayOfDistributedVirtualSwitchHostMemberPnicSpec"
-            }
-            Self::ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo(_) => {
-                "ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo"
-            }
+            Self::ArrayOfDistributedVirtualSwitchHostMemberConfigSpec(_) => "ArrayOfDistributedVirtualSwitchHostMemberConfigSpec",
+            Self::ArrayOfDistributedVirtualSwitchHostMemberPnicSpec(_) => "ArrayOfDistributedVirtualSwitchHostMemberPnicSpec",
+            Self::ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo(_) => "ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo",
             Self::ArrayOfDistributedVirtualSwitchHostProductSpec(_) => "ArrayOfDistributedVirtualSwitchHostProductSpec",
             Self::ArrayOfDistributedVirtualSwitchInfo(_) => "ArrayOfDistributedVirtualSwitchInfo",
             Self::ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob(_) => "ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob",
-            Self::ArrayOfDistributedVirtualSwitchManagerCompatibilityResult(_) => {
-                "ArrayOfDistributedVirtualSwitchManagerCompatibilityResult"
-            }
-            Self::ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec(_) => {
-                "ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec"
-            }
+            Self::ArrayOfDistributedVirtualSwitchManagerCompatibilityResult(_) => "ArrayOfDistributedVirtualSwitchManagerCompatibilityResult",
+            Self::ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec(_) => "ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec",
             Self::ArrayOfDistributedVirtualSwitchProductSpec(_) => "ArrayOfDistributedVirtualSwitchProductSpec",
             Self::ArrayOfDouble(_) => "ArrayOfDouble",
             Self::ArrayOfDvsApplyOperationFaultFaultOnObject(_) => "ArrayOfDvsApplyOperationFaultFaultOnObject",
@@ -8028,9 +7946,7 @@ impl Any {
             Self::ArrayOfHostAccountSpec(_) => "ArrayOfHostAccountSpec",
             Self::ArrayOfHostActiveDirectory(_) => "ArrayOfHostActiveDirectory",
             Self::ArrayOfHostAssignableHardwareBinding(_) => "ArrayOfHostAssignableHardwareBinding",
-            Self::ArrayOfHostAssignableHardwareConfigAttributeOverride(_) => {
-                "ArrayOfHostAssignableHardwareConfigAttributeOverride"
-            }
+            Self::ArrayOfHostAssignableHardwareConfigAttributeOverride(_) => "ArrayOfHostAssignableHardwareConfigAttributeOverride",
             Self::ArrayOfHostAuthenticationStoreInfo(_) => "ArrayOfHostAuthenticationStoreInfo",
             Self::ArrayOfHostBootDevice(_) => "ArrayOfHostBootDevice",
             Self::ArrayOfHostCacheConfigurationInfo(_) => "ArrayOfHostCacheConfigurationInfo",
@@ -8072,24 +7988,12 @@ impl Any {
             Self::ArrayOfHostIpConfigIpV6Address(_) => "ArrayOfHostIpConfigIpV6Address",
             Self::ArrayOfHostIpRouteEntry(_) => "ArrayOfHostIpRouteEntry",
             Self::ArrayOfHostIpRouteOp(_) => "ArrayOfHostIpRouteOp",
-            Self::ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec"
-            }
-            Self::ArrayOfHostLowLevelProvisioningManagerFileDeleteResult(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerFileDeleteResult"
-            }
-            Self::ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec"
-            }
-            Self::ArrayOfHostLowLevelProvisioningManagerFileReserveResult(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerFileReserveResult"
-            }
-            Self::ArrayOfHostLowLevelProvisioningManagerFileReserveSpec(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerFileReserveSpec"
-            }
-            Self::ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec(_) => {
-                "ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec"
-            }
+            Self::ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec(_) => "ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec",
+            Self::ArrayOfHostLowLevelProvisioningManagerFileDeleteResult(_) => "ArrayOfHostLowLevelProvisioningManagerFileDeleteResult",
+            Self::ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec(_) => "ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec",
+            Self::ArrayOfHostLowLevelProvisioningManagerFileReserveResult(_) => "ArrayOfHostLowLevelProvisioningManagerFileReserveResult",
+            Self::ArrayOfHostLowLevelProvisioningManagerFileReserveSpec(_) => "ArrayOfHostLowLevelProvisioningManagerFileReserveSpec",
+            Self::ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec(_) => "ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec",
             Self::ArrayOfHostMemberHealthCheckResult(_) => "ArrayOfHostMemberHealthCheckResult",
             Self::ArrayOfHostMemberRuntimeInfo(_) => "ArrayOfHostMemberRuntimeInfo",
             Self::ArrayOfHostMemoryTierInfo(_) => "ArrayOfHostMemoryTierInfo",
@@ -8131,12 +8035,8 @@ impl Any {
             Self::ArrayOfHostPortGroupPort(_) => "ArrayOfHostPortGroupPort",
             Self::ArrayOfHostPortGroupProfile(_) => "ArrayOfHostPortGroupProfile",
             Self::ArrayOfHostPowerPolicy(_) => "ArrayOfHostPowerPolicy",
-            Self::ArrayOfHostProfileManagerCompositionResultResultElement(_) => {
-                "ArrayOfHostProfileManagerCompositionResultResultElement"
-            }
-            Self::ArrayOfHostProfileManagerCompositionValidationResultResultElement(_) => {
-                "ArrayOfHostProfileManagerCompositionValidationResultResultElement"
-            }
+            Self::ArrayOfHostProfileManagerCompositionResultResultElement(_) => "ArrayOfHostProfileManagerCompositionResultResultElement",
+            Self::ArrayOfHostProfileManagerCompositionValidationResultResultElement(_) => "ArrayOfHostProfileManagerCompositionValidationResultResultElement",
             Self::ArrayOfHostProfilesEntityCustomizations(_) => "ArrayOfHostProfilesEntityCustomizations",
             Self::ArrayOfHostProtocolEndpoint(_) => "ArrayOfHostProtocolEndpoint",
             Self::ArrayOfHostProxySwitch(_) => "ArrayOfHostProxySwitch",
@@ -8145,9 +8045,7 @@ impl Any {
             Self::ArrayOfHostPtpConfigPtpPort(_) => "ArrayOfHostPtpConfigPtpPort",
             Self::ArrayOfHostQualifiedName(_) => "ArrayOfHostQualifiedName",
             Self::ArrayOfHostRdmaDevice(_) => "ArrayOfHostRdmaDevice",
-            Self::ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo(_) => {
-                "ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo"
-            }
+            Self::ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo(_) => "ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo",
             Self::ArrayOfHostScsiDisk(_) => "ArrayOfHostScsiDisk",
             Self::ArrayOfHostScsiDiskPartition(_) => "ArrayOfHostScsiDiskPartition",
             Self::ArrayOfHostScsiTopologyInterface(_) => "ArrayOfHostScsiTopologyInterface",
@@ -8168,9 +8066,7 @@ impl Any {
             Self::ArrayOfHostSubSpecification(_) => "ArrayOfHostSubSpecification",
             Self::ArrayOfHostSystemIdentificationInfo(_) => "ArrayOfHostSystemIdentificationInfo",
             Self::ArrayOfHostSystemResourceInfo(_) => "ArrayOfHostSystemResourceInfo",
-            Self::ArrayOfHostSystemSwapConfigurationSystemSwapOption(_) => {
-                "ArrayOfHostSystemSwapConfigurationSystemSwapOption"
-            }
+            Self::ArrayOfHostSystemSwapConfigurationSystemSwapOption(_) => "ArrayOfHostSystemSwapConfigurationSystemSwapOption",
             Self::ArrayOfHostTpmDigestInfo(_) => "ArrayOfHostTpmDigestInfo",
             Self::ArrayOfHostTpmEventLogEntry(_) => "ArrayOfHostTpmEventLogEntry",
             Self::ArrayOfHostTrustAuthorityAttestationInfo(_) => "ArrayOfHostTrustAuthorityAttestationInfo",
@@ -8178,9 +8074,7 @@ impl Any {
             Self::ArrayOfHostUnresolvedVmfsResolutionResult(_) => "ArrayOfHostUnresolvedVmfsResolutionResult",
             Self::ArrayOfHostUnresolvedVmfsResolutionSpec(_) => "ArrayOfHostUnresolvedVmfsResolutionSpec",
             Self::ArrayOfHostUnresolvedVmfsVolume(_) => "ArrayOfHostUnresolvedVmfsVolume",
-            Self::ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(_) => {
-                "ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption"
-            }
+            Self::ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(_) => "ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
             Self::ArrayOfHostVMotionCompatibility(_) => "ArrayOfHostVMotionCompatibility",
             Self::ArrayOfHostVirtualNic(_) => "ArrayOfHostVirtualNic",
             Self::ArrayOfHostVirtualNicConfig(_) => "ArrayOfHostVirtualNicConfig",
@@ -8190,15 +8084,9 @@ impl Any {
             Self::ArrayOfHostVmciAccessManagerAccessSpec(_) => "ArrayOfHostVmciAccessManagerAccessSpec",
             Self::ArrayOfHostVmfsRescanResult(_) => "ArrayOfHostVmfsRescanResult",
             Self::ArrayOfHostVsanInternalSystemCmmdsQuery(_) => "ArrayOfHostVsanInternalSystemCmmdsQuery",
-            Self::ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult(_) => {
-                "ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult"
-            }
-            Self::ArrayOfHostVsanInternalSystemVsanObjectOperationResult(_) => {
-                "ArrayOfHostVsanInternalSystemVsanObjectOperationResult"
-            }
-            Self::ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(_) => {
-                "ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult"
-            }
+            Self::ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult(_) => "ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult",
+            Self::ArrayOfHostVsanInternalSystemVsanObjectOperationResult(_) => "ArrayOfHostVsanInternalSystemVsanObjectOperationResult",
+            Self::ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(_) => "ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
             Self::ArrayOfHttpNfcLeaseDatastoreLeaseInfo(_) => "ArrayOfHttpNfcLeaseDatastoreLeaseInfo",
             Self::ArrayOfHttpNfcLeaseDeviceUrl(_) => "ArrayOfHttpNfcLeaseDeviceUrl",
             Self::ArrayOfHttpNfcLeaseHostInfo(_) => "ArrayOfHttpNfcLeaseHostInfo",
@@ -8220,9 +8108,7 @@ impl Any {
             Self::ArrayOfKeyValue(_) => "ArrayOfKeyValue",
             Self::ArrayOfKmipClusterInfo(_) => "ArrayOfKmipClusterInfo",
             Self::ArrayOfKmipServerInfo(_) => "ArrayOfKmipServerInfo",
-            Self::ArrayOfLicenseAssignmentManagerLicenseAssignment(_) => {
-                "ArrayOfLicenseAssignmentManagerLicenseAssignment"
-            }
+            Self::ArrayOfLicenseAssignmentManagerLicenseAssignment(_) => "ArrayOfLicenseAssignmentManagerLicenseAssignment",
             Self::ArrayOfLicenseAvailabilityInfo(_) => "ArrayOfLicenseAvailabilityInfo",
             Self::ArrayOfLicenseFeatureInfo(_) => "ArrayOfLicenseFeatureInfo",
             Self::ArrayOfLicenseManagerLicenseInfo(_) => "ArrayOfLicenseManagerLicenseInfo",
@@ -8236,9 +8122,7 @@ impl Any {
             Self::ArrayOfMethodFault(_) => "ArrayOfMethodFault",
             Self::ArrayOfMissingObject(_) => "ArrayOfMissingObject",
             Self::ArrayOfMissingProperty(_) => "ArrayOfMissingProperty",
-            Self::ArrayOfMultipleCertificatesVerifyFaultThumbprintData(_) => {
-                "ArrayOfMultipleCertificatesVerifyFaultThumbprintData"
-            }
+            Self::ArrayOfMultipleCertificatesVerifyFaultThumbprintData(_) => "ArrayOfMultipleCertificatesVerifyFaultThumbprintData",
             Self::ArrayOfNasStorageProfile(_) => "ArrayOfNasStorageProfile",
             Self::ArrayOfNetIpConfigInfoIpAddress(_) => "ArrayOfNetIpConfigInfoIpAddress",
             Self::ArrayOfNetIpConfigSpecIpAddressSpec(_) => "ArrayOfNetIpConfigSpecIpAddressSpec",
@@ -8306,9 +8190,7 @@ impl Any {
             Self::ArrayOfProfileMetadataProfileOperationMessage(_) => "ArrayOfProfileMetadataProfileOperationMessage",
             Self::ArrayOfProfileMetadataProfileSortSpec(_) => "ArrayOfProfileMetadataProfileSortSpec",
             Self::ArrayOfProfileParameterMetadata(_) => "ArrayOfProfileParameterMetadata",
-            Self::ArrayOfProfileParameterMetadataParameterRelationMetadata(_) => {
-                "ArrayOfProfileParameterMetadataParameterRelationMetadata"
-            }
+            Self::ArrayOfProfileParameterMetadataParameterRelationMetadata(_) => "ArrayOfProfileParameterMetadataParameterRelationMetadata",
             Self::ArrayOfProfilePolicy(_) => "ArrayOfProfilePolicy",
             Self::ArrayOfProfilePolicyMetadata(_) => "ArrayOfProfilePolicyMetadata",
             Self::ArrayOfProfilePolicyOptionMetadata(_) => "ArrayOfProfilePolicyOptionMetadata",
@@ -8349,9 +8231,7 @@ impl Any {
             Self::ArrayOfTaskInfo(_) => "ArrayOfTaskInfo",
             Self::ArrayOfTaskInfoState(_) => "ArrayOfTaskInfoState",
             Self::ArrayOfTypeDescription(_) => "ArrayOfTypeDescription",
-            Self::ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo(_) => {
-                "ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo"
-            }
+            Self::ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo(_) => "ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo",
             Self::ArrayOfUri(_) => "ArrayOfUri",
             Self::ArrayOfUsbScanCodeSpecKeyEvent(_) => "ArrayOfUsbScanCodeSpecKeyEvent",
             Self::ArrayOfUserGroupProfile(_) => "ArrayOfUserGroupProfile",
@@ -8376,16 +8256,10 @@ impl Any {
             Self::ArrayOfVMwareDvsLacpGroupSpec(_) => "ArrayOfVMwareDvsLacpGroupSpec",
             Self::ArrayOfVMwareVspanSession(_) => "ArrayOfVMwareVspanSession",
             Self::ArrayOfVStorageObjectAssociations(_) => "ArrayOfVStorageObjectAssociations",
-            Self::ArrayOfVStorageObjectAssociationsVmDiskAssociations(_) => {
-                "ArrayOfVStorageObjectAssociationsVmDiskAssociations"
-            }
-            Self::ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot(_) => {
-                "ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot"
-            }
+            Self::ArrayOfVStorageObjectAssociationsVmDiskAssociations(_) => "ArrayOfVStorageObjectAssociationsVmDiskAssociations",
+            Self::ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot(_) => "ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot",
             Self::ArrayOfVVolHostPE(_) => "ArrayOfVVolHostPE",
-            Self::ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo(_) => {
-                "ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo"
-            }
+            Self::ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo(_) => "ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
             Self::ArrayOfVchaNodeRuntimeInfo(_) => "ArrayOfVchaNodeRuntimeInfo",
             Self::ArrayOfVimVasaProviderInfo(_) => "ArrayOfVimVasaProviderInfo",
             Self::ArrayOfVimVasaProviderStatePerArray(_) => "ArrayOfVimVasaProviderStatePerArray",
@@ -8401,9 +8275,7 @@ impl Any {
             Self::ArrayOfVirtualMachineBaseIndependentFilterSpec(_) => "ArrayOfVirtualMachineBaseIndependentFilterSpec",
             Self::ArrayOfVirtualMachineBootOptionsBootableDevice(_) => "ArrayOfVirtualMachineBootOptionsBootableDevice",
             Self::ArrayOfVirtualMachineCdromInfo(_) => "ArrayOfVirtualMachineCdromInfo",
-            Self::ArrayOfVirtualMachineConfigInfoDatastoreUrlPair(_) => {
-                "ArrayOfVirtualMachineConfigInfoDatastoreUrlPair"
-            }
+            Self::ArrayOfVirtualMachineConfigInfoDatastoreUrlPair(_) => "ArrayOfVirtualMachineConfigInfoDatastoreUrlPair",
             Self::ArrayOfVirtualMachineConfigOptionDescriptor(_) => "ArrayOfVirtualMachineConfigOptionDescriptor",
             Self::ArrayOfVirtualMachineConfigSpec(_) => "ArrayOfVirtualMachineConfigSpec",
             Self::ArrayOfVirtualMachineConnection(_) => "ArrayOfVirtualMachineConnection",
@@ -8418,33 +8290,21 @@ impl Any {
             Self::ArrayOfVirtualMachineFileLayoutExDiskLayout(_) => "ArrayOfVirtualMachineFileLayoutExDiskLayout",
             Self::ArrayOfVirtualMachineFileLayoutExDiskUnit(_) => "ArrayOfVirtualMachineFileLayoutExDiskUnit",
             Self::ArrayOfVirtualMachineFileLayoutExFileInfo(_) => "ArrayOfVirtualMachineFileLayoutExFileInfo",
-            Self::ArrayOfVirtualMachineFileLayoutExSnapshotLayout(_) => {
-                "ArrayOfVirtualMachineFileLayoutExSnapshotLayout"
-            }
+            Self::ArrayOfVirtualMachineFileLayoutExSnapshotLayout(_) => "ArrayOfVirtualMachineFileLayoutExSnapshotLayout",
             Self::ArrayOfVirtualMachineFileLayoutSnapshotLayout(_) => "ArrayOfVirtualMachineFileLayoutSnapshotLayout",
             Self::ArrayOfVirtualMachineFloppyInfo(_) => "ArrayOfVirtualMachineFloppyInfo",
             Self::ArrayOfVirtualMachineIdeDiskDeviceInfo(_) => "ArrayOfVirtualMachineIdeDiskDeviceInfo",
-            Self::ArrayOfVirtualMachineIdeDiskDevicePartitionInfo(_) => {
-                "ArrayOfVirtualMachineIdeDiskDevicePartitionInfo"
-            }
+            Self::ArrayOfVirtualMachineIdeDiskDevicePartitionInfo(_) => "ArrayOfVirtualMachineIdeDiskDevicePartitionInfo",
             Self::ArrayOfVirtualMachineLegacyNetworkSwitchInfo(_) => "ArrayOfVirtualMachineLegacyNetworkSwitchInfo",
             Self::ArrayOfVirtualMachineMessage(_) => "ArrayOfVirtualMachineMessage",
-            Self::ArrayOfVirtualMachineMetadataManagerVmMetadataInput(_) => {
-                "ArrayOfVirtualMachineMetadataManagerVmMetadataInput"
-            }
-            Self::ArrayOfVirtualMachineMetadataManagerVmMetadataResult(_) => {
-                "ArrayOfVirtualMachineMetadataManagerVmMetadataResult"
-            }
+            Self::ArrayOfVirtualMachineMetadataManagerVmMetadataInput(_) => "ArrayOfVirtualMachineMetadataManagerVmMetadataInput",
+            Self::ArrayOfVirtualMachineMetadataManagerVmMetadataResult(_) => "ArrayOfVirtualMachineMetadataManagerVmMetadataResult",
             Self::ArrayOfVirtualMachineNetworkInfo(_) => "ArrayOfVirtualMachineNetworkInfo",
             Self::ArrayOfVirtualMachineParallelInfo(_) => "ArrayOfVirtualMachineParallelInfo",
             Self::ArrayOfVirtualMachinePciPassthroughInfo(_) => "ArrayOfVirtualMachinePciPassthroughInfo",
-            Self::ArrayOfVirtualMachinePciSharedGpuPassthroughInfo(_) => {
-                "ArrayOfVirtualMachinePciSharedGpuPassthroughInfo"
-            }
+            Self::ArrayOfVirtualMachinePciSharedGpuPassthroughInfo(_) => "ArrayOfVirtualMachinePciSharedGpuPassthroughInfo",
             Self::ArrayOfVirtualMachinePrecisionClockInfo(_) => "ArrayOfVirtualMachinePrecisionClockInfo",
-            Self::ArrayOfVirtualMachineProfileDetailsDiskProfileDetails(_) => {
-                "ArrayOfVirtualMachineProfileDetailsDiskProfileDetails"
-            }
+            Self::ArrayOfVirtualMachineProfileDetailsDiskProfileDetails(_) => "ArrayOfVirtualMachineProfileDetailsDiskProfileDetails",
             Self::ArrayOfVirtualMachineProfileSpec(_) => "ArrayOfVirtualMachineProfileSpec",
             Self::ArrayOfVirtualMachinePropertyRelation(_) => "ArrayOfVirtualMachinePropertyRelation",
             Self::ArrayOfVirtualMachineQuickStatsMemoryTierStats(_) => "ArrayOfVirtualMachineQuickStatsMemoryTierStats",
@@ -8557,24 +8417,16 @@ impl Any {
             Self::ClusterAttemptedVmInfo(_) => "ClusterAttemptedVmInfo",
             Self::ClusterComplianceCheckedEvent(_) => "ClusterComplianceCheckedEvent",
             Self::ClusterComputeResourceClusterConfigResult(_) => "ClusterComputeResourceClusterConfigResult",
-            Self::ClusterComputeResourceDVSConfigurationValidation(_) => {
-                "ClusterComputeResourceDVSConfigurationValidation"
-            }
+            Self::ClusterComputeResourceDVSConfigurationValidation(_) => "ClusterComputeResourceDVSConfigurationValidation",
             Self::ClusterComputeResourceDVSSetting(_) => "ClusterComputeResourceDVSSetting",
-            Self::ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(_) => {
-                "ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping"
-            }
+            Self::ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping(_) => "ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
             Self::ClusterComputeResourceDvsProfile(_) => "ClusterComputeResourceDvsProfile",
-            Self::ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(_) => {
-                "ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping"
-            }
+            Self::ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping(_) => "ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
             Self::ClusterComputeResourceHCIConfigInfo(_) => "ClusterComputeResourceHCIConfigInfo",
             Self::ClusterComputeResourceHCIConfigSpec(_) => "ClusterComputeResourceHCIConfigSpec",
             Self::ClusterComputeResourceHostConfigurationInput(_) => "ClusterComputeResourceHostConfigurationInput",
             Self::ClusterComputeResourceHostConfigurationProfile(_) => "ClusterComputeResourceHostConfigurationProfile",
-            Self::ClusterComputeResourceHostConfigurationValidation(_) => {
-                "ClusterComputeResourceHostConfigurationValidation"
-            }
+            Self::ClusterComputeResourceHostConfigurationValidation(_) => "ClusterComputeResourceHostConfigurationValidation",
             Self::ClusterComputeResourceHostVmkNicInfo(_) => "ClusterComputeResourceHostVmkNicInfo",
             Self::ClusterComputeResourceSummary(_) => "ClusterComputeResourceSummary",
             Self::ClusterComputeResourceVCProfile(_) => "ClusterComputeResourceVCProfile",
@@ -8591,22 +8443,14 @@ impl Any {
             Self::ClusterDasAdmissionControlInfo(_) => "ClusterDasAdmissionControlInfo",
             Self::ClusterDasAdmissionControlPolicy(_) => "ClusterDasAdmissionControlPolicy",
             Self::ClusterDasAdvancedRuntimeInfo(_) => "ClusterDasAdvancedRuntimeInfo",
-            Self::ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo(_) => {
-                "ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo"
-            }
+            Self::ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo(_) => "ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo",
             Self::ClusterDasConfigInfo(_) => "ClusterDasConfigInfo",
             Self::ClusterDasData(_) => "ClusterDasData",
             Self::ClusterDasDataSummary(_) => "ClusterDasDataSummary",
             Self::ClusterDasFailoverLevelAdvancedRuntimeInfo(_) => "ClusterDasFailoverLevelAdvancedRuntimeInfo",
-            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(_) => {
-                "ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots"
-            }
-            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo(_) => {
-                "ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo"
-            }
-            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(_) => {
-                "ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots"
-            }
+            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(_) => "ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
+            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo(_) => "ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo",
+            Self::ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots(_) => "ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
             Self::ClusterDasFdmHostState(_) => "ClusterDasFdmHostState",
             Self::ClusterDasHostInfo(_) => "ClusterDasHostInfo",
             Self::ClusterDasHostRecommendation(_) => "ClusterDasHostRecommendation",
@@ -8632,9 +8476,7 @@ impl Any {
             Self::ClusterEnterMaintenanceResult(_) => "ClusterEnterMaintenanceResult",
             Self::ClusterEvent(_) => "ClusterEvent",
             Self::ClusterFailoverHostAdmissionControlInfo(_) => "ClusterFailoverHostAdmissionControlInfo",
-            Self::ClusterFailoverHostAdmissionControlInfoHostStatus(_) => {
-                "ClusterFailoverHostAdmissionControlInfoHostStatus"
-            }
+            Self::ClusterFailoverHostAdmissionControlInfoHostStatus(_) => "ClusterFailoverHostAdmissionControlInfoHostStatus",
             Self::ClusterFailoverHostAdmissionControlPolicy(_) => "ClusterFailoverHostAdmissionControlPolicy",
             Self::ClusterFailoverLevelAdmissionControlInfo(_) => "ClusterFailoverLevelAdmissionControlInfo",
             Self::ClusterFailoverLevelAdmissionControlPolicy(_) => "ClusterFailoverLevelAdmissionControlPolicy",
@@ -8910,9 +8752,7 @@ impl Any {
             Self::DiskTooSmall(_) => "DiskTooSmall",
             Self::DistributedVirtualPort(_) => "DistributedVirtualPort",
             Self::DistributedVirtualPortgroupInfo(_) => "DistributedVirtualPortgroupInfo",
-            Self::DistributedVirtualPortgroupNsxPortgroupOperationResult(_) => {
-                "DistributedVirtualPortgroupNsxPortgroupOperationResult"
-            }
+            Self::DistributedVirtualPortgroupNsxPortgroupOperationResult(_) => "DistributedVirtualPortgroupNsxPortgroupOperationResult",
             Self::DistributedVirtualPortgroupProblem(_) => "DistributedVirtualPortgroupProblem",
             Self::DistributedVirtualSwitchHostMember(_) => "DistributedVirtualSwitchHostMember",
             Self::DistributedVirtualSwitchHostMemberBacking(_) => "DistributedVirtualSwitchHostMemberBacking",
@@ -8921,27 +8761,17 @@ impl Any {
             Self::DistributedVirtualSwitchHostMemberPnicBacking(_) => "DistributedVirtualSwitchHostMemberPnicBacking",
             Self::DistributedVirtualSwitchHostMemberPnicSpec(_) => "DistributedVirtualSwitchHostMemberPnicSpec",
             Self::DistributedVirtualSwitchHostMemberRuntimeState(_) => "DistributedVirtualSwitchHostMemberRuntimeState",
-            Self::DistributedVirtualSwitchHostMemberTransportZoneInfo(_) => {
-                "DistributedVirtualSwitchHostMemberTransportZoneInfo"
-            }
+            Self::DistributedVirtualSwitchHostMemberTransportZoneInfo(_) => "DistributedVirtualSwitchHostMemberTransportZoneInfo",
             Self::DistributedVirtualSwitchHostProductSpec(_) => "DistributedVirtualSwitchHostProductSpec",
             Self::DistributedVirtualSwitchInfo(_) => "DistributedVirtualSwitchInfo",
             Self::DistributedVirtualSwitchKeyedOpaqueBlob(_) => "DistributedVirtualSwitchKeyedOpaqueBlob",
-            Self::DistributedVirtualSwitchManagerCompatibilityResult(_) => {
-                "DistributedVirtualSwitchManagerCompatibilityResult"
-            }
+            Self::DistributedVirtualSwitchManagerCompatibilityResult(_) => "DistributedVirtualSwitchManagerCompatibilityResult",
             Self::DistributedVirtualSwitchManagerDvsProductSpec(_) => "DistributedVirtualSwitchManagerDvsProductSpec",
             Self::DistributedVirtualSwitchManagerHostArrayFilter(_) => "DistributedVirtualSwitchManagerHostArrayFilter",
             Self::DistributedVirtualSwitchManagerHostContainer(_) => "DistributedVirtualSwitchManagerHostContainer",
-            Self::DistributedVirtualSwitchManagerHostContainerFilter(_) => {
-                "DistributedVirtualSwitchManagerHostContainerFilter"
-            }
-            Self::DistributedVirtualSwitchManagerHostDvsFilterSpec(_) => {
-                "DistributedVirtualSwitchManagerHostDvsFilterSpec"
-            }
-            Self::DistributedVirtualSwitchManagerHostDvsMembershipFilter(_) => {
-                "DistributedVirtualSwitchManagerHostDvsMembershipFilter"
-            }
+            Self::DistributedVirtualSwitchManagerHostContainerFilter(_) => "DistributedVirtualSwitchManagerHostContainerFilter",
+            Self::DistributedVirtualSwitchManagerHostDvsFilterSpec(_) => "DistributedVirtualSwitchManagerHostDvsFilterSpec",
+            Self::DistributedVirtualSwitchManagerHostDvsMembershipFilter(_) => "DistributedVirtualSwitchManagerHostDvsMembershipFilter",
             Self::DistributedVirtualSwitchManagerImportResult(_) => "DistributedVirtualSwitchManagerImportResult",
             Self::DistributedVirtualSwitchPortConnectee(_) => "DistributedVirtualSwitchPortConnectee",
             Self::DistributedVirtualSwitchPortConnection(_) => "DistributedVirtualSwitchPortConnection",
@@ -9467,20 +9297,12 @@ impl Any {
             Self::HostLocalFileSystemVolumeSpec(_) => "HostLocalFileSystemVolumeSpec",
             Self::HostLocalPortCreatedEvent(_) => "HostLocalPortCreatedEvent",
             Self::HostLowLevelProvisioningManagerDiskLayoutSpec(_) => "HostLowLevelProvisioningManagerDiskLayoutSpec",
-            Self::HostLowLevelProvisioningManagerFileDeleteResult(_) => {
-                "HostLowLevelProvisioningManagerFileDeleteResult"
-            }
+            Self::HostLowLevelProvisioningManagerFileDeleteResult(_) => "HostLowLevelProvisioningManagerFileDeleteResult",
             Self::HostLowLevelProvisioningManagerFileDeleteSpec(_) => "HostLowLevelProvisioningManagerFileDeleteSpec",
-            Self::HostLowLevelProvisioningManagerFileReserveResult(_) => {
-                "HostLowLevelProvisioningManagerFileReserveResult"
-            }
+            Self::HostLowLevelProvisioningManagerFileReserveResult(_) => "HostLowLevelProvisioningManagerFileReserveResult",
             Self::HostLowLevelProvisioningManagerFileReserveSpec(_) => "HostLowLevelProvisioningManagerFileReserveSpec",
-            Self::HostLowLevelProvisioningManagerSnapshotLayoutSpec(_) => {
-                "HostLowLevelProvisioningManagerSnapshotLayoutSpec"
-            }
-            Self::HostLowLevelProvisioningManagerVmMigrationStatus(_) => {
-                "HostLowLevelProvisioningManagerVmMigrationStatus"
-            }
+            Self::HostLowLevelProvisioningManagerSnapshotLayoutSpec(_) => "HostLowLevelProvisioningManagerSnapshotLayoutSpec",
+            Self::HostLowLevelProvisioningManagerVmMigrationStatus(_) => "HostLowLevelProvisioningManagerVmMigrationStatus",
             Self::HostLowLevelProvisioningManagerVmRecoveryInfo(_) => "HostLowLevelProvisioningManagerVmRecoveryInfo",
             Self::HostMaintenanceSpec(_) => "HostMaintenanceSpec",
             Self::HostMemberHealthCheckResult(_) => "HostMemberHealthCheckResult",
@@ -9497,9 +9319,7 @@ impl Any {
             Self::HostMultipathInfoHppLogicalUnitPolicy(_) => "HostMultipathInfoHppLogicalUnitPolicy",
             Self::HostMultipathInfoLogicalUnit(_) => "HostMultipathInfoLogicalUnit",
             Self::HostMultipathInfoLogicalUnitPolicy(_) => "HostMultipathInfoLogicalUnitPolicy",
-            Self::HostMultipathInfoLogicalUnitStorageArrayTypePolicy(_) => {
-                "HostMultipathInfoLogicalUnitStorageArrayTypePolicy"
-            }
+            Self::HostMultipathInfoLogicalUnitStorageArrayTypePolicy(_) => "HostMultipathInfoLogicalUnitStorageArrayTypePolicy",
             Self::HostMultipathInfoPath(_) => "HostMultipathInfoPath",
             Self::HostMultipathStateInfo(_) => "HostMultipathStateInfo",
             Self::HostMultipathStateInfoPath(_) => "HostMultipathStateInfoPath",
@@ -9596,13 +9416,9 @@ impl Any {
             Self::HostProfileConfigSpec(_) => "HostProfileConfigSpec",
             Self::HostProfileHostBasedConfigSpec(_) => "HostProfileHostBasedConfigSpec",
             Self::HostProfileManagerCompositionResult(_) => "HostProfileManagerCompositionResult",
-            Self::HostProfileManagerCompositionResultResultElement(_) => {
-                "HostProfileManagerCompositionResultResultElement"
-            }
+            Self::HostProfileManagerCompositionResultResultElement(_) => "HostProfileManagerCompositionResultResultElement",
             Self::HostProfileManagerCompositionValidationResult(_) => "HostProfileManagerCompositionValidationResult",
-            Self::HostProfileManagerCompositionValidationResultResultElement(_) => {
-                "HostProfileManagerCompositionValidationResultResultElement"
-            }
+            Self::HostProfileManagerCompositionValidationResultResultElement(_) => "HostProfileManagerCompositionValidationResultResultElement",
             Self::HostProfileManagerConfigTaskList(_) => "HostProfileManagerConfigTaskList",
             Self::HostProfileManagerHostToConfigSpecMap(_) => "HostProfileManagerHostToConfigSpecMap",
             Self::HostProfileSerializedHostProfileSpec(_) => "HostProfileSerializedHostProfileSpec",
@@ -9713,9 +9529,7 @@ impl Any {
             Self::HostUpgradeFailedEvent(_) => "HostUpgradeFailedEvent",
             Self::HostUserWorldSwapNotEnabledEvent(_) => "HostUserWorldSwapNotEnabledEvent",
             Self::HostVFlashManagerVFlashCacheConfigInfo(_) => "HostVFlashManagerVFlashCacheConfigInfo",
-            Self::HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(_) => {
-                "HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption"
-            }
+            Self::HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption(_) => "HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
             Self::HostVFlashManagerVFlashCacheConfigSpec(_) => "HostVFlashManagerVFlashCacheConfigSpec",
             Self::HostVFlashManagerVFlashConfigInfo(_) => "HostVFlashManagerVFlashConfigInfo",
             Self::HostVFlashManagerVFlashResourceConfigInfo(_) => "HostVFlashManagerVFlashResourceConfigInfo",
@@ -9754,12 +9568,8 @@ impl Any {
             Self::HostVnicConnectedToCustomizedDVPortEvent(_) => "HostVnicConnectedToCustomizedDVPortEvent",
             Self::HostVsanInternalSystemCmmdsQuery(_) => "HostVsanInternalSystemCmmdsQuery",
             Self::HostVsanInternalSystemDeleteVsanObjectsResult(_) => "HostVsanInternalSystemDeleteVsanObjectsResult",
-            Self::HostVsanInternalSystemVsanObjectOperationResult(_) => {
-                "HostVsanInternalSystemVsanObjectOperationResult"
-            }
-            Self::HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(_) => {
-                "HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult"
-            }
+            Self::HostVsanInternalSystemVsanObjectOperationResult(_) => "HostVsanInternalSystemVsanObjectOperationResult",
+            Self::HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult(_) => "HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
             Self::HostVvolVolume(_) => "HostVvolVolume",
             Self::HostVvolVolumeSpecification(_) => "HostVvolVolumeSpecification",
             Self::HostWwnChangedEvent(_) => "HostWwnChangedEvent",
@@ -10347,9 +10157,7 @@ impl Any {
             Self::ProfileMetadataProfileOperationMessage(_) => "ProfileMetadataProfileOperationMessage",
             Self::ProfileMetadataProfileSortSpec(_) => "ProfileMetadataProfileSortSpec",
             Self::ProfileParameterMetadata(_) => "ProfileParameterMetadata",
-            Self::ProfileParameterMetadataParameterRelationMetadata(_) => {
-                "ProfileParameterMetadataParameterRelationMetadata"
-            }
+            Self::ProfileParameterMetadataParameterRelationMetadata(_) => "ProfileParameterMetadataParameterRelationMetadata",
             Self::ProfilePolicy(_) => "ProfilePolicy",
             Self::ProfilePolicyMetadata(_) => "ProfilePolicyMetadata",
             Self::ProfilePolicyOptionMetadata(_) => "ProfilePolicyOptionMetadata",
@@ -10638,9 +10446,7 @@ impl Any {
             Self::UnusedVirtualDiskBlocksNotScrubbed(_) => "UnusedVirtualDiskBlocksNotScrubbed",
             Self::UpdateSet(_) => "UpdateSet",
             Self::UpdateVirtualMachineFilesResult(_) => "UpdateVirtualMachineFilesResult",
-            Self::UpdateVirtualMachineFilesResultFailedVmFileInfo(_) => {
-                "UpdateVirtualMachineFilesResultFailedVmFileInfo"
-            }
+            Self::UpdateVirtualMachineFilesResultFailedVmFileInfo(_) => "UpdateVirtualMachineFilesResultFailedVmFileInfo",
             Self::UpdatedAgentBeingRestartedEvent(_) => "UpdatedAgentBeingRestartedEvent",
             Self::UpgradeEvent(_) => "UpgradeEvent",
             Self::UplinkPortMtuNotSupportEvent(_) => "UplinkPortMtuNotSupportEvent",
@@ -10734,15 +10540,11 @@ impl Any {
             Self::VStorageObjectConfigInfo(_) => "VStorageObjectConfigInfo",
             Self::VStorageObjectSnapshotDetails(_) => "VStorageObjectSnapshotDetails",
             Self::VStorageObjectSnapshotInfo(_) => "VStorageObjectSnapshotInfo",
-            Self::VStorageObjectSnapshotInfoVStorageObjectSnapshot(_) => {
-                "VStorageObjectSnapshotInfoVStorageObjectSnapshot"
-            }
+            Self::VStorageObjectSnapshotInfoVStorageObjectSnapshot(_) => "VStorageObjectSnapshotInfoVStorageObjectSnapshot",
             Self::VStorageObjectStateInfo(_) => "VStorageObjectStateInfo",
             Self::VVolHostPE(_) => "VVolHostPE",
             Self::VVolVmConfigFileUpdateResult(_) => "VVolVmConfigFileUpdateResult",
-            Self::VVolVmConfigFileUpdateResultFailedVmConfigFileInfo(_) => {
-                "VVolVmConfigFileUpdateResultFailedVmConfigFileInfo"
-            }
+            Self::VVolVmConfigFileUpdateResultFailedVmConfigFileInfo(_) => "VVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
             Self::VasaProviderContainerSpec(_) => "VasaProviderContainerSpec",
             Self::VcAgentUninstallFailedEvent(_) => "VcAgentUninstallFailedEvent",
             Self::VcAgentUninstalledEvent(_) => "VcAgentUninstalledEvent",
@@ -10840,9 +10642,7 @@ impl Any {
             Self::VirtualEnsoniq1371Option(_) => "VirtualEnsoniq1371Option",
             Self::VirtualEthernetCard(_) => "VirtualEthernetCard",
             Self::VirtualEthernetCardDVPortBackingOption(_) => "VirtualEthernetCardDVPortBackingOption",
-            Self::VirtualEthernetCardDistributedVirtualPortBackingInfo(_) => {
-                "VirtualEthernetCardDistributedVirtualPortBackingInfo"
-            }
+            Self::VirtualEthernetCardDistributedVirtualPortBackingInfo(_) => "VirtualEthernetCardDistributedVirtualPortBackingInfo",
             Self::VirtualEthernetCardLegacyNetworkBackingInfo(_) => "VirtualEthernetCardLegacyNetworkBackingInfo",
             Self::VirtualEthernetCardLegacyNetworkBackingOption(_) => "VirtualEthernetCardLegacyNetworkBackingOption",
             Self::VirtualEthernetCardNetworkBackingInfo(_) => "VirtualEthernetCardNetworkBackingInfo",
@@ -10880,9 +10680,7 @@ impl Any {
             Self::VirtualMachineBootOptionsBootableCdromDevice(_) => "VirtualMachineBootOptionsBootableCdromDevice",
             Self::VirtualMachineBootOptionsBootableDevice(_) => "VirtualMachineBootOptionsBootableDevice",
             Self::VirtualMachineBootOptionsBootableDiskDevice(_) => "VirtualMachineBootOptionsBootableDiskDevice",
-            Self::VirtualMachineBootOptionsBootableEthernetDevice(_) => {
-                "VirtualMachineBootOptionsBootableEthernetDevice"
-            }
+            Self::VirtualMachineBootOptionsBootableEthernetDevice(_) => "VirtualMachineBootOptionsBootableEthernetDevice",
             Self::VirtualMachineBootOptionsBootableFloppyDevice(_) => "VirtualMachineBootOptionsBootableFloppyDevice",
             Self::VirtualMachineCapability(_) => "VirtualMachineCapability",
             Self::VirtualMachineCdromInfo(_) => "VirtualMachineCdromInfo",
@@ -10904,12 +10702,8 @@ impl Any {
             Self::VirtualMachineDefaultProfileSpec(_) => "VirtualMachineDefaultProfileSpec",
             Self::VirtualMachineDefinedProfileSpec(_) => "VirtualMachineDefinedProfileSpec",
             Self::VirtualMachineDeviceRuntimeInfo(_) => "VirtualMachineDeviceRuntimeInfo",
-            Self::VirtualMachineDeviceRuntimeInfoDeviceRuntimeState(_) => {
-                "VirtualMachineDeviceRuntimeInfoDeviceRuntimeState"
-            }
-            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(_) => {
-                "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState"
-            }
+            Self::VirtualMachineDeviceRuntimeInfoDeviceRuntimeState(_) => "VirtualMachineDeviceRuntimeInfoDeviceRuntimeState",
+            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(_) => "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState",
             Self::VirtualMachineDiskDeviceInfo(_) => "VirtualMachineDiskDeviceInfo",
             Self::VirtualMachineDisplayTopology(_) => "VirtualMachineDisplayTopology",
             Self::VirtualMachineDynamicPassthroughInfo(_) => "VirtualMachineDynamicPassthroughInfo",
@@ -10963,9 +10757,7 @@ impl Any {
             Self::VirtualMachineQuickStatsMemoryTierStats(_) => "VirtualMachineQuickStatsMemoryTierStats",
             Self::VirtualMachineRelocateSpec(_) => "VirtualMachineRelocateSpec",
             Self::VirtualMachineRelocateSpecDiskLocator(_) => "VirtualMachineRelocateSpecDiskLocator",
-            Self::VirtualMachineRelocateSpecDiskLocatorBackingSpec(_) => {
-                "VirtualMachineRelocateSpecDiskLocatorBackingSpec"
-            }
+            Self::VirtualMachineRelocateSpecDiskLocatorBackingSpec(_) => "VirtualMachineRelocateSpecDiskLocatorBackingSpec",
             Self::VirtualMachineRuntimeInfo(_) => "VirtualMachineRuntimeInfo",
             Self::VirtualMachineRuntimeInfoDasProtectionState(_) => "VirtualMachineRuntimeInfoDasProtectionState",
             Self::VirtualMachineScsiDiskDeviceInfo(_) => "VirtualMachineScsiDiskDeviceInfo",
@@ -11328,9 +11120,7 @@ impl Any {
             Self::VsanUpgradeSystemUpgradeHistoryItem(_) => "VsanUpgradeSystemUpgradeHistoryItem",
             Self::VsanUpgradeSystemUpgradeHistoryPreflightFail(_) => "VsanUpgradeSystemUpgradeHistoryPreflightFail",
             Self::VsanUpgradeSystemUpgradeStatus(_) => "VsanUpgradeSystemUpgradeStatus",
-            Self::VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue(_) => {
-                "VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue"
-            }
+            Self::VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue(_) => "VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue",
             Self::VsanUpgradeSystemWrongEsxVersionIssue(_) => "VsanUpgradeSystemWrongEsxVersionIssue",
             Self::VslmCloneSpec(_) => "VslmCloneSpec",
             Self::VslmCreateSpec(_) => "VslmCreateSpec",
@@ -11374,9 +11164,7 @@ impl Any {
             Self::ArrayUpdateOperation(_) => "ArrayUpdateOperation",
             Self::AutoStartAction(_) => "AutoStartAction",
             Self::AutoStartWaitHeartbeatSetting(_) => "AutoStartWaitHeartbeatSetting",
-            Self::BaseConfigInfoDiskFileBackingInfoProvisioningType(_) => {
-                "BaseConfigInfoDiskFileBackingInfoProvisioningType"
-            }
+            Self::BaseConfigInfoDiskFileBackingInfoProvisioningType(_) => "BaseConfigInfoDiskFileBackingInfoProvisioningType",
             Self::BatchResultResult(_) => "BatchResultResult",
             Self::CannotEnableVmcpForClusterReason(_) => "CannotEnableVmcpForClusterReason",
             Self::CannotMoveFaultToleranceVmMoveType(_) => "CannotMoveFaultToleranceVmMoveType",
@@ -11393,38 +11181,24 @@ impl Any {
             Self::ClusterDasFdmAvailabilityState(_) => "ClusterDasFdmAvailabilityState",
             Self::ClusterDasVmSettingsIsolationResponse(_) => "ClusterDasVmSettingsIsolationResponse",
             Self::ClusterDasVmSettingsRestartPriority(_) => "ClusterDasVmSettingsRestartPriority",
-            Self::ClusterHostInfraUpdateHaModeActionOperationType(_) => {
-                "ClusterHostInfraUpdateHaModeActionOperationType"
-            }
+            Self::ClusterHostInfraUpdateHaModeActionOperationType(_) => "ClusterHostInfraUpdateHaModeActionOperationType",
             Self::ClusterInfraUpdateHaConfigInfoBehaviorType(_) => "ClusterInfraUpdateHaConfigInfoBehaviorType",
             Self::ClusterInfraUpdateHaConfigInfoRemediationType(_) => "ClusterInfraUpdateHaConfigInfoRemediationType",
             Self::ClusterPowerOnVmOption(_) => "ClusterPowerOnVmOption",
             Self::ClusterProfileServiceType(_) => "ClusterProfileServiceType",
-            Self::ClusterVmComponentProtectionSettingsStorageVmReaction(_) => {
-                "ClusterVmComponentProtectionSettingsStorageVmReaction"
-            }
-            Self::ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared(_) => {
-                "ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared"
-            }
+            Self::ClusterVmComponentProtectionSettingsStorageVmReaction(_) => "ClusterVmComponentProtectionSettingsStorageVmReaction",
+            Self::ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared(_) => "ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared",
             Self::ClusterVmReadinessReadyCondition(_) => "ClusterVmReadinessReadyCondition",
             Self::ComplianceResultStatus(_) => "ComplianceResultStatus",
-            Self::ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState(_) => {
-                "ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState"
-            }
+            Self::ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState(_) => "ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState",
             Self::ConfigSpecOperation(_) => "ConfigSpecOperation",
-            Self::CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason(_) => {
-                "CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason"
-            }
+            Self::CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason(_) => "CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason",
             Self::CustomizationFailedReasonCode(_) => "CustomizationFailedReasonCode",
             Self::CustomizationLicenseDataMode(_) => "CustomizationLicenseDataMode",
             Self::CustomizationNetBIOSMode(_) => "CustomizationNetBIOSMode",
             Self::CustomizationSysprepRebootOption(_) => "CustomizationSysprepRebootOption",
-            Self::DVPortStatusVmDirectPathGen2InactiveReasonNetwork(_) => {
-                "DVPortStatusVmDirectPathGen2InactiveReasonNetwork"
-            }
-            Self::DVPortStatusVmDirectPathGen2InactiveReasonOther(_) => {
-                "DVPortStatusVmDirectPathGen2InactiveReasonOther"
-            }
+            Self::DVPortStatusVmDirectPathGen2InactiveReasonNetwork(_) => "DVPortStatusVmDirectPathGen2InactiveReasonNetwork",
+            Self::DVPortStatusVmDirectPathGen2InactiveReasonOther(_) => "DVPortStatusVmDirectPathGen2InactiveReasonOther",
             Self::DVSMacLimitPolicyType(_) => "DVSMacLimitPolicyType",
             Self::DasConfigFaultDasConfigFaultReason(_) => "DasConfigFaultDasConfigFaultReason",
             Self::DasVmPriority(_) => "DasVmPriority",
@@ -11440,25 +11214,13 @@ impl Any {
             Self::DistributedVirtualPortgroupBackingType(_) => "DistributedVirtualPortgroupBackingType",
             Self::DistributedVirtualPortgroupMetaTagName(_) => "DistributedVirtualPortgroupMetaTagName",
             Self::DistributedVirtualPortgroupPortgroupType(_) => "DistributedVirtualPortgroupPortgroupType",
-            Self::DistributedVirtualSwitchHostInfrastructureTrafficClass(_) => {
-                "DistributedVirtualSwitchHostInfrastructureTrafficClass"
-            }
-            Self::DistributedVirtualSwitchHostMemberHostComponentState(_) => {
-                "DistributedVirtualSwitchHostMemberHostComponentState"
-            }
-            Self::DistributedVirtualSwitchHostMemberTransportZoneType(_) => {
-                "DistributedVirtualSwitchHostMemberTransportZoneType"
-            }
-            Self::DistributedVirtualSwitchNetworkResourceControlVersion(_) => {
-                "DistributedVirtualSwitchNetworkResourceControlVersion"
-            }
+            Self::DistributedVirtualSwitchHostInfrastructureTrafficClass(_) => "DistributedVirtualSwitchHostInfrastructureTrafficClass",
+            Self::DistributedVirtualSwitchHostMemberHostComponentState(_) => "DistributedVirtualSwitchHostMemberHostComponentState",
+            Self::DistributedVirtualSwitchHostMemberTransportZoneType(_) => "DistributedVirtualSwitchHostMemberTransportZoneType",
+            Self::DistributedVirtualSwitchNetworkResourceControlVersion(_) => "DistributedVirtualSwitchNetworkResourceControlVersion",
             Self::DistributedVirtualSwitchNicTeamingPolicyMode(_) => "DistributedVirtualSwitchNicTeamingPolicyMode",
-            Self::DistributedVirtualSwitchPortConnecteeConnecteeType(_) => {
-                "DistributedVirtualSwitchPortConnecteeConnecteeType"
-            }
-            Self::DistributedVirtualSwitchProductSpecOperationType(_) => {
-                "DistributedVirtualSwitchProductSpecOperationType"
-            }
+            Self::DistributedVirtualSwitchPortConnecteeConnecteeType(_) => "DistributedVirtualSwitchPortConnecteeConnecteeType",
+            Self::DistributedVirtualSwitchProductSpecOperationType(_) => "DistributedVirtualSwitchProductSpecOperationType",
             Self::DpmBehavior(_) => "DpmBehavior",
             Self::DrsBehavior(_) => "DrsBehavior",
             Self::DrsInjectorWorkloadCorrelationState(_) => "DrsInjectorWorkloadCorrelationState",
@@ -11484,18 +11246,12 @@ impl Any {
             Self::GuestRegKeyWowSpec(_) => "GuestRegKeyWowSpec",
             Self::HealthUpdateInfoComponentType(_) => "HealthUpdateInfoComponentType",
             Self::HostAccessMode(_) => "HostAccessMode",
-            Self::HostActiveDirectoryAuthenticationCertificateDigest(_) => {
-                "HostActiveDirectoryAuthenticationCertificateDigest"
-            }
+            Self::HostActiveDirectoryAuthenticationCertificateDigest(_) => "HostActiveDirectoryAuthenticationCertificateDigest",
             Self::HostActiveDirectoryInfoDomainMembershipStatus(_) => "HostActiveDirectoryInfoDomainMembershipStatus",
             Self::HostCapabilityFtUnsupportedReason(_) => "HostCapabilityFtUnsupportedReason",
             Self::HostCapabilityUnmapMethodSupported(_) => "HostCapabilityUnmapMethodSupported",
-            Self::HostCapabilityVmDirectPathGen2UnsupportedReason(_) => {
-                "HostCapabilityVmDirectPathGen2UnsupportedReason"
-            }
-            Self::HostCertificateManagerCertificateInfoCertificateStatus(_) => {
-                "HostCertificateManagerCertificateInfoCertificateStatus"
-            }
+            Self::HostCapabilityVmDirectPathGen2UnsupportedReason(_) => "HostCapabilityVmDirectPathGen2UnsupportedReason",
+            Self::HostCertificateManagerCertificateInfoCertificateStatus(_) => "HostCertificateManagerCertificateInfoCertificateStatus",
             Self::HostConfigChangeMode(_) => "HostConfigChangeMode",
             Self::HostConfigChangeOperation(_) => "HostConfigChangeOperation",
             Self::HostCpuPackageVendor(_) => "HostCpuPackageVendor",
@@ -11515,9 +11271,7 @@ impl Any {
             Self::HostFirewallRuleProtocol(_) => "HostFirewallRuleProtocol",
             Self::HostFruFruType(_) => "HostFruFruType",
             Self::HostGraphicsConfigGraphicsType(_) => "HostGraphicsConfigGraphicsType",
-            Self::HostGraphicsConfigSharedPassthruAssignmentPolicy(_) => {
-                "HostGraphicsConfigSharedPassthruAssignmentPolicy"
-            }
+            Self::HostGraphicsConfigSharedPassthruAssignmentPolicy(_) => "HostGraphicsConfigSharedPassthruAssignmentPolicy",
             Self::HostGraphicsInfoGraphicsType(_) => "HostGraphicsInfoGraphicsType",
             Self::HostHardwareElementStatus(_) => "HostHardwareElementStatus",
             Self::HostHasComponentFailureHostComponentType(_) => "HostHasComponentFailureHostComponentType",
@@ -11526,16 +11280,10 @@ impl Any {
             Self::HostIncompatibleForRecordReplayReason(_) => "HostIncompatibleForRecordReplayReason",
             Self::HostInternetScsiHbaChapAuthenticationType(_) => "HostInternetScsiHbaChapAuthenticationType",
             Self::HostInternetScsiHbaDigestType(_) => "HostInternetScsiHbaDigestType",
-            Self::HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType(_) => {
-                "HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType"
-            }
-            Self::HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation(_) => {
-                "HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation"
-            }
+            Self::HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType(_) => "HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType",
+            Self::HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation(_) => "HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation",
             Self::HostInternetScsiHbaNetworkBindingSupportType(_) => "HostInternetScsiHbaNetworkBindingSupportType",
-            Self::HostInternetScsiHbaStaticTargetTargetDiscoveryMethod(_) => {
-                "HostInternetScsiHbaStaticTargetTargetDiscoveryMethod"
-            }
+            Self::HostInternetScsiHbaStaticTargetTargetDiscoveryMethod(_) => "HostInternetScsiHbaStaticTargetTargetDiscoveryMethod",
             Self::HostIpConfigIpV6AddressConfigType(_) => "HostIpConfigIpV6AddressConfigType",
             Self::HostIpConfigIpV6AddressStatus(_) => "HostIpConfigIpV6AddressStatus",
             Self::HostLicensableResourceKey(_) => "HostLicensableResourceKey",
@@ -11549,9 +11297,7 @@ impl Any {
             Self::HostMountInfoInaccessibleReason(_) => "HostMountInfoInaccessibleReason",
             Self::HostMountMode(_) => "HostMountMode",
             Self::HostNasVolumeSecurityType(_) => "HostNasVolumeSecurityType",
-            Self::HostNetStackInstanceCongestionControlAlgorithmType(_) => {
-                "HostNetStackInstanceCongestionControlAlgorithmType"
-            }
+            Self::HostNetStackInstanceCongestionControlAlgorithmType(_) => "HostNetStackInstanceCongestionControlAlgorithmType",
             Self::HostNetStackInstanceSystemStackKey(_) => "HostNetStackInstanceSystemStackKey",
             Self::HostNumericSensorHealthState(_) => "HostNumericSensorHealthState",
             Self::HostNumericSensorType(_) => "HostNumericSensorType",
@@ -11565,12 +11311,8 @@ impl Any {
             Self::HostPatchManagerReason(_) => "HostPatchManagerReason",
             Self::HostPowerOperationType(_) => "HostPowerOperationType",
             Self::HostProfileManagerAnswerFileStatus(_) => "HostProfileManagerAnswerFileStatus",
-            Self::HostProfileManagerCompositionResultResultElementStatus(_) => {
-                "HostProfileManagerCompositionResultResultElementStatus"
-            }
-            Self::HostProfileManagerCompositionValidationResultResultElementStatus(_) => {
-                "HostProfileManagerCompositionValidationResultResultElementStatus"
-            }
+            Self::HostProfileManagerCompositionResultResultElementStatus(_) => "HostProfileManagerCompositionResultResultElementStatus",
+            Self::HostProfileManagerCompositionValidationResultResultElementStatus(_) => "HostProfileManagerCompositionValidationResultResultElementStatus",
             Self::HostProfileManagerTaskListRequirement(_) => "HostProfileManagerTaskListRequirement",
             Self::HostProfileValidationFailureInfoUpdateType(_) => "HostProfileValidationFailureInfoUpdateType",
             Self::HostProfileValidationState(_) => "HostProfileValidationState",
@@ -11580,12 +11322,8 @@ impl Any {
             Self::HostQualifiedNameType(_) => "HostQualifiedNameType",
             Self::HostRdmaDeviceConnectionState(_) => "HostRdmaDeviceConnectionState",
             Self::HostReplayUnsupportedReason(_) => "HostReplayUnsupportedReason",
-            Self::HostRuntimeInfoNetStackInstanceRuntimeInfoState(_) => {
-                "HostRuntimeInfoNetStackInstanceRuntimeInfoState"
-            }
-            Self::HostRuntimeInfoStateEncryptionInfoProtectionMode(_) => {
-                "HostRuntimeInfoStateEncryptionInfoProtectionMode"
-            }
+            Self::HostRuntimeInfoNetStackInstanceRuntimeInfoState(_) => "HostRuntimeInfoNetStackInstanceRuntimeInfoState",
+            Self::HostRuntimeInfoStateEncryptionInfoProtectionMode(_) => "HostRuntimeInfoStateEncryptionInfoProtectionMode",
             Self::HostRuntimeInfoStatelessNvdsMigrationState(_) => "HostRuntimeInfoStatelessNvdsMigrationState",
             Self::HostServicePolicy(_) => "HostServicePolicy",
             Self::HostSevInfoSevState(_) => "HostSevInfoSevState",
@@ -11599,13 +11337,9 @@ impl Any {
             Self::HostSystemPowerState(_) => "HostSystemPowerState",
             Self::HostSystemRemediationStateState(_) => "HostSystemRemediationStateState",
             Self::HostTpmAttestationInfoAcceptanceStatus(_) => "HostTpmAttestationInfoAcceptanceStatus",
-            Self::HostTrustAuthorityAttestationInfoAttestationStatus(_) => {
-                "HostTrustAuthorityAttestationInfoAttestationStatus"
-            }
+            Self::HostTrustAuthorityAttestationInfoAttestationStatus(_) => "HostTrustAuthorityAttestationInfoAttestationStatus",
             Self::HostUnresolvedVmfsExtentUnresolvedReason(_) => "HostUnresolvedVmfsExtentUnresolvedReason",
-            Self::HostUnresolvedVmfsResolutionSpecVmfsUuidResolution(_) => {
-                "HostUnresolvedVmfsResolutionSpecVmfsUuidResolution"
-            }
+            Self::HostUnresolvedVmfsResolutionSpecVmfsUuidResolution(_) => "HostUnresolvedVmfsResolutionSpecVmfsUuidResolution",
             Self::HostVirtualNicManagerNicType(_) => "HostVirtualNicManagerNicType",
             Self::HostVmciAccessManagerMode(_) => "HostVmciAccessManagerMode",
             Self::HostVmfsVolumeUnmapBandwidthPolicy(_) => "HostVmfsVolumeUnmapBandwidthPolicy",
@@ -11613,13 +11347,9 @@ impl Any {
             Self::HttpNfcLeaseManifestEntryChecksumType(_) => "HttpNfcLeaseManifestEntryChecksumType",
             Self::HttpNfcLeaseMode(_) => "HttpNfcLeaseMode",
             Self::HttpNfcLeaseState(_) => "HttpNfcLeaseState",
-            Self::IncompatibleHostForVmReplicationIncompatibleReason(_) => {
-                "IncompatibleHostForVmReplicationIncompatibleReason"
-            }
+            Self::IncompatibleHostForVmReplicationIncompatibleReason(_) => "IncompatibleHostForVmReplicationIncompatibleReason",
             Self::InternetScsiSnsDiscoveryMethod(_) => "InternetScsiSnsDiscoveryMethod",
-            Self::InvalidDasConfigArgumentEntryForInvalidArgument(_) => {
-                "InvalidDasConfigArgumentEntryForInvalidArgument"
-            }
+            Self::InvalidDasConfigArgumentEntryForInvalidArgument(_) => "InvalidDasConfigArgumentEntryForInvalidArgument",
             Self::InvalidProfileReferenceHostReason(_) => "InvalidProfileReferenceHostReason",
             Self::IoFilterOperation(_) => "IoFilterOperation",
             Self::IoFilterType(_) => "IoFilterType",
@@ -11660,9 +11390,7 @@ impl Any {
             Self::PerfStatsType(_) => "PerfStatsType",
             Self::PerfSummaryType(_) => "PerfSummaryType",
             Self::PerformanceManagerUnit(_) => "PerformanceManagerUnit",
-            Self::PhysicalNicResourcePoolSchedulerDisallowedReason(_) => {
-                "PhysicalNicResourcePoolSchedulerDisallowedReason"
-            }
+            Self::PhysicalNicResourcePoolSchedulerDisallowedReason(_) => "PhysicalNicResourcePoolSchedulerDisallowedReason",
             Self::PhysicalNicVmDirectPathGen2SupportedMode(_) => "PhysicalNicVmDirectPathGen2SupportedMode",
             Self::PlacementAffinityRuleRuleScope(_) => "PlacementAffinityRuleRuleScope",
             Self::PlacementAffinityRuleRuleType(_) => "PlacementAffinityRuleRuleType",
@@ -11682,12 +11410,8 @@ impl Any {
             Self::ReplicationVmInProgressFaultActivity(_) => "ReplicationVmInProgressFaultActivity",
             Self::ReplicationVmState(_) => "ReplicationVmState",
             Self::ResourceConfigSpecScaleSharesBehavior(_) => "ResourceConfigSpecScaleSharesBehavior",
-            Self::ScheduledHardwareUpgradeInfoHardwareUpgradePolicy(_) => {
-                "ScheduledHardwareUpgradeInfoHardwareUpgradePolicy"
-            }
-            Self::ScheduledHardwareUpgradeInfoHardwareUpgradeStatus(_) => {
-                "ScheduledHardwareUpgradeInfoHardwareUpgradeStatus"
-            }
+            Self::ScheduledHardwareUpgradeInfoHardwareUpgradePolicy(_) => "ScheduledHardwareUpgradeInfoHardwareUpgradePolicy",
+            Self::ScheduledHardwareUpgradeInfoHardwareUpgradeStatus(_) => "ScheduledHardwareUpgradeInfoHardwareUpgradeStatus",
             Self::ScsiDiskType(_) => "ScsiDiskType",
             Self::ScsiLunDescriptorQuality(_) => "ScsiLunDescriptorQuality",
             Self::ScsiLunState(_) => "ScsiLunState",
@@ -11702,9 +11426,7 @@ impl Any {
             Self::SoftwarePackageVibType(_) => "SoftwarePackageVibType",
             Self::StateAlarmOperator(_) => "StateAlarmOperator",
             Self::StorageDrsPodConfigInfoBehavior(_) => "StorageDrsPodConfigInfoBehavior",
-            Self::StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode(_) => {
-                "StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode"
-            }
+            Self::StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode(_) => "StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode",
             Self::StorageIORMThresholdMode(_) => "StorageIORMThresholdMode",
             Self::StoragePlacementSpecPlacementType(_) => "StoragePlacementSpecPlacementType",
             Self::TaskFilterSpecRecursionOption(_) => "TaskFilterSpecRecursionOption",
@@ -11749,16 +11471,12 @@ impl Any {
             Self::VirtualDiskRuleSpecRuleType(_) => "VirtualDiskRuleSpecRuleType",
             Self::VirtualDiskSharing(_) => "VirtualDiskSharing",
             Self::VirtualDiskType(_) => "VirtualDiskType",
-            Self::VirtualDiskVFlashCacheConfigInfoCacheConsistencyType(_) => {
-                "VirtualDiskVFlashCacheConfigInfoCacheConsistencyType"
-            }
+            Self::VirtualDiskVFlashCacheConfigInfoCacheConsistencyType(_) => "VirtualDiskVFlashCacheConfigInfoCacheConsistencyType",
             Self::VirtualDiskVFlashCacheConfigInfoCacheMode(_) => "VirtualDiskVFlashCacheConfigInfoCacheMode",
             Self::VirtualEthernetCardLegacyNetworkDeviceName(_) => "VirtualEthernetCardLegacyNetworkDeviceName",
             Self::VirtualEthernetCardMacType(_) => "VirtualEthernetCardMacType",
             Self::VirtualMachineAppHeartbeatStatusType(_) => "VirtualMachineAppHeartbeatStatusType",
-            Self::VirtualMachineBootOptionsNetworkBootProtocolType(_) => {
-                "VirtualMachineBootOptionsNetworkBootProtocolType"
-            }
+            Self::VirtualMachineBootOptionsNetworkBootProtocolType(_) => "VirtualMachineBootOptionsNetworkBootProtocolType",
             Self::VirtualMachineConfigInfoNpivWwnType(_) => "VirtualMachineConfigInfoNpivWwnType",
             Self::VirtualMachineConfigInfoSwapPlacementType(_) => "VirtualMachineConfigInfoSwapPlacementType",
             Self::VirtualMachineConfigSpecEncryptedFtModes(_) => "VirtualMachineConfigSpecEncryptedFtModes",
@@ -11766,12 +11484,8 @@ impl Any {
             Self::VirtualMachineConfigSpecNpivWwnOp(_) => "VirtualMachineConfigSpecNpivWwnOp",
             Self::VirtualMachineConnectionState(_) => "VirtualMachineConnectionState",
             Self::VirtualMachineCryptoState(_) => "VirtualMachineCryptoState",
-            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther(
-                _,
-            ) => "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther",
-            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm(_) => {
-                "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm"
-            }
+            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther(_) => "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther",
+            Self::VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm(_) => "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm",
             Self::VirtualMachineFaultToleranceState(_) => "VirtualMachineFaultToleranceState",
             Self::VirtualMachineFaultToleranceType(_) => "VirtualMachineFaultToleranceType",
             Self::VirtualMachineFileLayoutExFileType(_) => "VirtualMachineFileLayoutExFileType",
@@ -11785,9 +11499,7 @@ impl Any {
             Self::VirtualMachineHtSharing(_) => "VirtualMachineHtSharing",
             Self::VirtualMachineMemoryAllocationPolicy(_) => "VirtualMachineMemoryAllocationPolicy",
             Self::VirtualMachineMetadataManagerVmMetadataOp(_) => "VirtualMachineMetadataManagerVmMetadataOp",
-            Self::VirtualMachineMetadataManagerVmMetadataOwnerOwner(_) => {
-                "VirtualMachineMetadataManagerVmMetadataOwnerOwner"
-            }
+            Self::VirtualMachineMetadataManagerVmMetadataOwnerOwner(_) => "VirtualMachineMetadataManagerVmMetadataOwnerOwner",
             Self::VirtualMachineMovePriority(_) => "VirtualMachineMovePriority",
             Self::VirtualMachineNeedSecondaryReason(_) => "VirtualMachineNeedSecondaryReason",
             Self::VirtualMachinePowerOffBehavior(_) => "VirtualMachinePowerOffBehavior",
@@ -11814,9 +11526,7 @@ impl Any {
             Self::VirtualMachineVgpuProfileInfoProfileSharing(_) => "VirtualMachineVgpuProfileInfoProfileSharing",
             Self::VirtualMachineVideoCardUse3dRenderer(_) => "VirtualMachineVideoCardUse3dRenderer",
             Self::VirtualMachineVirtualPMemSnapshotMode(_) => "VirtualMachineVirtualPMemSnapshotMode",
-            Self::VirtualMachineWindowsQuiesceSpecVssBackupContext(_) => {
-                "VirtualMachineWindowsQuiesceSpecVssBackupContext"
-            }
+            Self::VirtualMachineWindowsQuiesceSpecVssBackupContext(_) => "VirtualMachineWindowsQuiesceSpecVssBackupContext",
             Self::VirtualPointingDeviceHostChoice(_) => "VirtualPointingDeviceHostChoice",
             Self::VirtualSCSISharing(_) => "VirtualSCSISharing",
             Self::VirtualSerialPortEndPoint(_) => "VirtualSerialPortEndPoint",
@@ -15705,13 +15415,8 @@ impl Any {
         })
     }
 }
-impl From<ManagedObjectReference> for Any {
-    fn from(v: ManagedObjectReference) -> Self {
-        Self::ManagedObjectReference(v)
-    }
-}
-boxed_from!(Any: AboutInfo, AccountCreatedEvent, AccountRemovedEvent, AccountUpdatedEvent, Action, ActiveDirectoryFault, ActiveDirectoryProfile, ActiveVMsBlockingEVC, AdminDisabled, AdminNotDisabled, AdminPasswordNotChangedEvent, AffinityConfigured, AfterStartupTaskScheduler, AgentInstallFailed, AlarmAcknowledgedEvent, AlarmAction, AlarmActionTriggeredEvent, AlarmClearedEvent, AlarmCreatedEvent, AlarmDescription, AlarmEmailCompletedEvent, AlarmEmailFailedEvent, AlarmEvent, AlarmEventArgument, AlarmExpression, AlarmFilterSpec, AlarmInfo, AlarmReconfiguredEvent, AlarmRemovedEvent, AlarmScriptCompleteEvent, AlarmScriptFailedEvent, AlarmSetting, AlarmSnmpCompletedEvent, AlarmSnmpFailedEvent, AlarmSpec, AlarmState, AlarmStatusChangedEvent, AlarmTriggeringAction, AlarmTriggeringActionTransitionSpec, AllVirtualMachinesLicensedEvent, AlreadyAuthenticatedSessionEvent, AlreadyBeingManaged, AlreadyConnected, AlreadyExists, AlreadyUpgraded, AndAlarmExpression, AnswerFile, AnswerFileCreateSpec, AnswerFileOptionsCreateSpec, AnswerFileSerializedCreateSpec, AnswerFileStatusError, AnswerFileStatusResult, AnswerFileUpdateFailed, AnswerFileUpdateFailure, ApplicationQuiesceFault, ApplyHostProfileConfigurationResult, ApplyHostProfileConfigurationSpec, ApplyProfile, ApplyStorageRecommendationResult, ArrayOfAlarmAction, ArrayOfAlarmExpression, ArrayOfAlarmState, ArrayOfAlarmTriggeringActionTransitionSpec, ArrayOfAnswerFileStatusError, ArrayOfAnswerFileStatusResult, ArrayOfAnswerFileUpdateFailure, ArrayOfAnyType, ArrayOfAnyURI, ArrayOfApplyHostProfileConfigurationResult, ArrayOfApplyHostProfileConfigurationSpec, ArrayOfApplyProfile, ArrayOfAuthorizationPrivilege, ArrayOfAuthorizationRole, ArrayOfAutoStartPowerInfo, ArrayOfBase64Binary, ArrayOfBoolean, ArrayOfByte, ArrayOfChangesInfoEventArgument, ArrayOfCheckResult, ArrayOfClusterAction, ArrayOfClusterActionHistory, ArrayOfClusterAttemptedVmInfo, ArrayOfClusterComputeResourceDVSSetting, ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, ArrayOfClusterComputeResourceDvsProfile, ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, ArrayOfClusterComputeResourceHostConfigurationInput, ArrayOfClusterComputeResourceHostVmkNicInfo, ArrayOfClusterComputeResourceValidationResultBase, ArrayOfClusterComputeResourceVcsSlots, ArrayOfClusterDasAamNodeState, ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, ArrayOfClusterDasVmConfigInfo, ArrayOfClusterDasVmConfigSpec, ArrayOfClusterDatastoreUpdateSpec, ArrayOfClusterDpmHostConfigInfo, ArrayOfClusterDpmHostConfigSpec, ArrayOfClusterDrsFaults, ArrayOfClusterDrsFaultsFaultsByVm, ArrayOfClusterDrsMigration, ArrayOfClusterDrsRecommendation, ArrayOfClusterDrsVmConfigInfo, ArrayOfClusterDrsVmConfigSpec, ArrayOfClusterEVCManagerCheckResult, ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus, ArrayOfClusterGroupInfo, ArrayOfClusterGroupSpec, ArrayOfClusterHostRecommendation, ArrayOfClusterIoFilterInfo, ArrayOfClusterNotAttemptedVmInfo, ArrayOfClusterRecommendation, ArrayOfClusterRuleInfo, ArrayOfClusterRuleSpec, ArrayOfClusterTagCategoryUpdateSpec, ArrayOfClusterVmOrchestrationInfo, ArrayOfClusterVmOrchestrationSpec, ArrayOfComplianceFailure, ArrayOfComplianceFailureComplianceFailureValues, ArrayOfComplianceLocator, ArrayOfComplianceResult, ArrayOfComputeResourceHostSPBMLicenseInfo, ArrayOfConflictingConfigurationConfig, ArrayOfCryptoKeyId, ArrayOfCryptoKeyPlain, ArrayOfCryptoKeyResult, ArrayOfCryptoManagerKmipClusterStatus, ArrayOfCryptoManagerKmipCryptoKeyStatus, ArrayOfCryptoManagerKmipServerStatus, ArrayOfCustomFieldDef, ArrayOfCustomFieldValue, ArrayOfCustomizationAdapterMapping, ArrayOfCustomizationIpV6Generator, ArrayOfCustomizationSpecInfo, ArrayOfDVPortConfigSpec, ArrayOfDVPortgroupConfigSpec, ArrayOfDVSHealthCheckConfig, ArrayOfDVSNetworkResourcePool, ArrayOfDVSNetworkResourcePoolConfigSpec, ArrayOfDVSVmVnicNetworkResourcePool, ArrayOfDasHeartbeatDatastoreInfo, ArrayOfDatacenterBasicConnectInfo, ArrayOfDatacenterMismatchArgument, ArrayOfDatastoreHostMount, ArrayOfDatastoreMountPathDatastorePair, ArrayOfDatastoreVVolContainerFailoverPair, ArrayOfDesiredSoftwareSpecComponentSpec, ArrayOfDiagnosticManagerBundleInfo, ArrayOfDiagnosticManagerLogDescriptor, ArrayOfDiskChangeExtent, ArrayOfDistributedVirtualPort, ArrayOfDistributedVirtualPortgroupInfo, ArrayOfDistributedVirtualPortgroupProblem, ArrayOfDistributedVirtualSwitchHostMember, ArrayOfDistributedVirtualSwitchHostMemberConfigSpec, ArrayOfDistributedVirtualSwitchHostMemberPnicSpec, ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo, ArrayOfDistributedVirtualSwitchHostProductSpec, ArrayOfDistributedVirtualSwitchInfo, ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob, ArrayOfDistributedVirtualSwitchManagerCompatibilityResult, ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec, ArrayOfDistributedVirtualSwitchProductSpec, ArrayOfDouble, ArrayOfDvsApplyOperationFaultFaultOnObject, ArrayOfDvsFilterConfig, ArrayOfDvsHostInfrastructureTrafficResource, ArrayOfDvsHostVNicProfile, ArrayOfDvsNetworkRuleQualifier, ArrayOfDvsOperationBulkFaultFaultOnHost, ArrayOfDvsOutOfSyncHostArgument, ArrayOfDvsProfile, ArrayOfDvsServiceConsoleVNicProfile, ArrayOfDvsTrafficRule, ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo, ArrayOfDvsVmVnicResourcePoolConfigSpec, ArrayOfDvsVnicAllocatedResource, ArrayOfDynamicProperty, ArrayOfEVCMode, ArrayOfElementDescription, ArrayOfEntityBackupConfig, ArrayOfEntityPrivilege, ArrayOfEnumDescription, ArrayOfEvent, ArrayOfEventAlarmExpressionComparison, ArrayOfEventArgDesc, ArrayOfEventDescriptionEventDetail, ArrayOfExtManagedEntityInfo, ArrayOfExtSolutionManagerInfoTabInfo, ArrayOfExtendedEventPair, ArrayOfExtension, ArrayOfExtensionClientInfo, ArrayOfExtensionEventTypeInfo, ArrayOfExtensionFaultTypeInfo, ArrayOfExtensionManagerIpAllocationUsage, ArrayOfExtensionPrivilegeInfo, ArrayOfExtensionResourceInfo, ArrayOfExtensionServerInfo, ArrayOfExtensionTaskTypeInfo, ArrayOfFaultToleranceDiskSpec, ArrayOfFaultsByHost, ArrayOfFaultsByVM, ArrayOfFcoeConfigVlanRange, ArrayOfFeatureEVCMode, ArrayOfFileInfo, ArrayOfFileQuery, ArrayOfFirewallProfileRulesetProfile, ArrayOfFolderFailedHostResult, ArrayOfFolderNewHostSpec, ArrayOfGuestAliases, ArrayOfGuestAuthAliasInfo, ArrayOfGuestAuthSubject, ArrayOfGuestDiskInfo, ArrayOfGuestFileInfo, ArrayOfGuestInfoNamespaceGenerationInfo, ArrayOfGuestInfoVirtualDiskMapping, ArrayOfGuestMappedAliases, ArrayOfGuestNicInfo, ArrayOfGuestOsDescriptor, ArrayOfGuestProcessInfo, ArrayOfGuestRegKeyRecordSpec, ArrayOfGuestRegValueSpec, ArrayOfGuestStackInfo, ArrayOfHbrManagerVmReplicationCapability, ArrayOfHealthUpdate, ArrayOfHealthUpdateInfo, ArrayOfHostAccessControlEntry, ArrayOfHostAccountSpec, ArrayOfHostActiveDirectory, ArrayOfHostAssignableHardwareBinding, ArrayOfHostAssignableHardwareConfigAttributeOverride, ArrayOfHostAuthenticationStoreInfo, ArrayOfHostBootDevice, ArrayOfHostCacheConfigurationInfo, ArrayOfHostConnectInfoNetworkInfo, ArrayOfHostConnectSpec, ArrayOfHostCpuIdInfo, ArrayOfHostCpuPackage, ArrayOfHostDatastoreBrowserSearchResults, ArrayOfHostDatastoreConnectInfo, ArrayOfHostDatastoreSystemDatastoreResult, ArrayOfHostDateTimeSystemTimeZone, ArrayOfHostDhcpService, ArrayOfHostDhcpServiceConfig, ArrayOfHostDiagnosticPartition, ArrayOfHostDiagnosticPartitionCreateOption, ArrayOfHostDiskConfigurationResult, ArrayOfHostDiskMappingPartitionOption, ArrayOfHostDiskPartitionAttributes, ArrayOfHostDiskPartitionBlockRange, ArrayOfHostDiskPartitionInfo, ArrayOfHostEventArgument, ArrayOfHostFeatureCapability, ArrayOfHostFeatureMask, ArrayOfHostFeatureVersionInfo, ArrayOfHostFileSystemMountInfo, ArrayOfHostFirewallConfigRuleSetConfig, ArrayOfHostFirewallRule, ArrayOfHostFirewallRuleset, ArrayOfHostFirewallRulesetIpNetwork, ArrayOfHostGraphicsConfigDeviceType, ArrayOfHostGraphicsInfo, ArrayOfHostHardwareElementInfo, ArrayOfHostHostBusAdapter, ArrayOfHostInternetScsiHbaIscsiIpv6Address, ArrayOfHostInternetScsiHbaParamValue, ArrayOfHostInternetScsiHbaSendTarget, ArrayOfHostInternetScsiHbaStaticTarget, ArrayOfHostIoFilterInfo, ArrayOfHostIpConfigIpV6Address, ArrayOfHostIpRouteEntry, ArrayOfHostIpRouteOp, ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec, ArrayOfHostLowLevelProvisioningManagerFileDeleteResult, ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec, ArrayOfHostLowLevelProvisioningManagerFileReserveResult, ArrayOfHostLowLevelProvisioningManagerFileReserveSpec, ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec, ArrayOfHostMemberHealthCheckResult, ArrayOfHostMemberRuntimeInfo, ArrayOfHostMemoryTierInfo, ArrayOfHostMultipathInfoLogicalUnit, ArrayOfHostMultipathInfoPath, ArrayOfHostMultipathStateInfoPath, ArrayOfHostNasVolumeConfig, ArrayOfHostNatService, ArrayOfHostNatServiceConfig, ArrayOfHostNatServicePortForwardSpec, ArrayOfHostNetStackInstance, ArrayOfHostNetworkConfigNetStackSpec, ArrayOfHostNumaNode, ArrayOfHostNumericSensorInfo, ArrayOfHostNvmeConnectSpec, ArrayOfHostNvmeController, ArrayOfHostNvmeDisconnectSpec, ArrayOfHostNvmeDiscoveryLogEntry, ArrayOfHostNvmeNamespace, ArrayOfHostNvmeTopologyInterface, ArrayOfHostOpaqueNetworkInfo, ArrayOfHostOpaqueSwitch, ArrayOfHostOpaqueSwitchPhysicalNicZone, ArrayOfHostPatchManagerStatus, ArrayOfHostPatchManagerStatusPrerequisitePatch, ArrayOfHostPathSelectionPolicyOption, ArrayOfHostPciDevice, ArrayOfHostPciPassthruConfig, ArrayOfHostPciPassthruInfo, ArrayOfHostPlacedVirtualNicIdentifier, ArrayOfHostPlugStoreTopologyAdapter, ArrayOfHostPlugStoreTopologyDevice, ArrayOfHostPlugStoreTopologyPath, ArrayOfHostPlugStoreTopologyPlugin, ArrayOfHostPlugStoreTopologyTarget, ArrayOfHostPnicNetworkResourceInfo, ArrayOfHostPortGroup, ArrayOfHostPortGroupConfig, ArrayOfHostPortGroupPort, ArrayOfHostPortGroupProfile, ArrayOfHostPowerPolicy, ArrayOfHostProfileManagerCompositionResultResultElement, ArrayOfHostProfileManagerCompositionValidationResultResultElement, ArrayOfHostProfilesEntityCustomizations, ArrayOfHostProtocolEndpoint, ArrayOfHostProxySwitch, ArrayOfHostProxySwitchConfig, ArrayOfHostProxySwitchHostLagConfig, ArrayOfHostPtpConfigPtpPort, ArrayOfHostQualifiedName, ArrayOfHostRdmaDevice, ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo, ArrayOfHostScsiDisk, ArrayOfHostScsiDiskPartition, ArrayOfHostScsiTopologyInterface, ArrayOfHostScsiTopologyLun, ArrayOfHostScsiTopologyTarget, ArrayOfHostService, ArrayOfHostServiceConfig, ArrayOfHostSharedGpuCapabilities, ArrayOfHostSnmpDestination, ArrayOfHostSriovDevicePoolInfo, ArrayOfHostSslThumbprintInfo, ArrayOfHostStorageArrayTypePolicyOption, ArrayOfHostStorageElementInfo, ArrayOfHostStorageOperationalInfo, ArrayOfHostStorageSystemDiskLocatorLedResult, ArrayOfHostStorageSystemScsiLunResult, ArrayOfHostStorageSystemVmfsVolumeResult, ArrayOfHostSubSpecification, ArrayOfHostSystemIdentificationInfo, ArrayOfHostSystemResourceInfo, ArrayOfHostSystemSwapConfigurationSystemSwapOption, ArrayOfHostTpmDigestInfo, ArrayOfHostTpmEventLogEntry, ArrayOfHostTrustAuthorityAttestationInfo, ArrayOfHostUnresolvedVmfsExtent, ArrayOfHostUnresolvedVmfsResolutionResult, ArrayOfHostUnresolvedVmfsResolutionSpec, ArrayOfHostUnresolvedVmfsVolume, ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, ArrayOfHostVMotionCompatibility, ArrayOfHostVirtualNic, ArrayOfHostVirtualNicConfig, ArrayOfHostVirtualNicManagerNicTypeSelection, ArrayOfHostVirtualSwitch, ArrayOfHostVirtualSwitchConfig, ArrayOfHostVmciAccessManagerAccessSpec, ArrayOfHostVmfsRescanResult, ArrayOfHostVsanInternalSystemCmmdsQuery, ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult, ArrayOfHostVsanInternalSystemVsanObjectOperationResult, ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, ArrayOfHttpNfcLeaseDatastoreLeaseInfo, ArrayOfHttpNfcLeaseDeviceUrl, ArrayOfHttpNfcLeaseHostInfo, ArrayOfHttpNfcLeaseManifestEntry, ArrayOfHttpNfcLeaseProbeResult, ArrayOfHttpNfcLeaseSourceFile, ArrayOfID, ArrayOfImportOperationBulkFaultFaultOnImport, ArrayOfImportSpec, ArrayOfInt, ArrayOfIoFilterHostIssue, ArrayOfIpPool, ArrayOfIpPoolAssociation, ArrayOfIpPoolManagerIpAllocation, ArrayOfIscsiDependencyEntity, ArrayOfIscsiPortInfo, ArrayOfKernelModuleInfo, ArrayOfKeyAnyValue, ArrayOfKeyValue, ArrayOfKmipClusterInfo, ArrayOfKmipServerInfo, ArrayOfLicenseAssignmentManagerLicenseAssignment, ArrayOfLicenseAvailabilityInfo, ArrayOfLicenseFeatureInfo, ArrayOfLicenseManagerLicenseInfo, ArrayOfLicenseReservationInfo, ArrayOfLocalizableMessage, ArrayOfLocalizationManagerMessageCatalog, ArrayOfLong, ArrayOfManagedEntityStatus, ArrayOfManagedObjectReference, ArrayOfMethodActionArgument, ArrayOfMethodFault, ArrayOfMissingObject, ArrayOfMissingProperty, ArrayOfMultipleCertificatesVerifyFaultThumbprintData, ArrayOfNasStorageProfile, ArrayOfNetIpConfigInfoIpAddress, ArrayOfNetIpConfigSpecIpAddressSpec, ArrayOfNetIpRouteConfigInfoIpRoute, ArrayOfNetIpRouteConfigSpecIpRouteSpec, ArrayOfNetIpStackInfoDefaultRouter, ArrayOfNetIpStackInfoNetToMedia, ArrayOfNetStackInstanceProfile, ArrayOfNsxHostVNicProfile, ArrayOfNumericRange, ArrayOfNvdimmDimmInfo, ArrayOfNvdimmGuid, ArrayOfNvdimmInterleaveSetInfo, ArrayOfNvdimmNamespaceDetails, ArrayOfNvdimmNamespaceInfo, ArrayOfNvdimmRegionInfo, ArrayOfObjectContent, ArrayOfObjectSpec, ArrayOfObjectUpdate, ArrayOfOpaqueNetworkTargetInfo, ArrayOfOptionDef, ArrayOfOptionProfile, ArrayOfOptionValue, ArrayOfOvfConsumerOstNode, ArrayOfOvfConsumerOvfSection, ArrayOfOvfDeploymentOption, ArrayOfOvfFile, ArrayOfOvfFileItem, ArrayOfOvfNetworkInfo, ArrayOfOvfNetworkMapping, ArrayOfOvfOptionInfo, ArrayOfOvfResourceMap, ArrayOfPerfCounterInfo, ArrayOfPerfEntityMetricBase, ArrayOfPerfInterval, ArrayOfPerfMetricId, ArrayOfPerfMetricSeries, ArrayOfPerfMetricSeriesCSV, ArrayOfPerfQuerySpec, ArrayOfPerfSampleInfo, ArrayOfPerformanceManagerCounterLevelMapping, ArrayOfPermission, ArrayOfPermissionProfile, ArrayOfPhysicalNic, ArrayOfPhysicalNicConfig, ArrayOfPhysicalNicHintInfo, ArrayOfPhysicalNicIpHint, ArrayOfPhysicalNicLinkInfo, ArrayOfPhysicalNicNameHint, ArrayOfPhysicalNicProfile, ArrayOfPlacementAffinityRule, ArrayOfPlacementSpec, ArrayOfPnicUplinkProfile, ArrayOfPodDiskLocator, ArrayOfPolicyOption, ArrayOfPrivilegeAvailability, ArrayOfProductComponentInfo, ArrayOfProfileApplyProfileProperty, ArrayOfProfileDeferredPolicyOptionParameter, ArrayOfProfileDescriptionSection, ArrayOfProfileExecuteError, ArrayOfProfileExpression, ArrayOfProfileExpressionMetadata, ArrayOfProfileMetadata, ArrayOfProfileMetadataProfileOperationMessage, ArrayOfProfileMetadataProfileSortSpec, ArrayOfProfileParameterMetadata, ArrayOfProfileParameterMetadataParameterRelationMetadata, ArrayOfProfilePolicy, ArrayOfProfilePolicyMetadata, ArrayOfProfilePolicyOptionMetadata, ArrayOfProfileProfileStructureProperty, ArrayOfProfilePropertyPath, ArrayOfProfileUpdateFailedUpdateFailure, ArrayOfPropertyChange, ArrayOfPropertyFilterSpec, ArrayOfPropertyFilterUpdate, ArrayOfPropertySpec, ArrayOfRelation, ArrayOfReplicationInfoDiskSettings, ArrayOfResourceConfigSpec, ArrayOfRetrieveVStorageObjSpec, ArrayOfScheduledTaskDetail, ArrayOfScsiLun, ArrayOfScsiLunDescriptor, ArrayOfScsiLunDurableName, ArrayOfSelectionSet, ArrayOfSelectionSpec, ArrayOfServiceConsolePortGroupProfile, ArrayOfServiceLocator, ArrayOfServiceManagerServiceInfo, ArrayOfServiceProfile, ArrayOfShort, ArrayOfSoftwarePackage, ArrayOfStaticRouteProfile, ArrayOfStorageDrsOptionSpec, ArrayOfStorageDrsPlacementRankVmSpec, ArrayOfStorageDrsVmConfigInfo, ArrayOfStorageDrsVmConfigSpec, ArrayOfStoragePerformanceSummary, ArrayOfStorageRequirement, ArrayOfString, ArrayOfStructuredCustomizations, ArrayOfSystemEventInfo, ArrayOfTag, ArrayOfTaskInfo, ArrayOfTaskInfoState, ArrayOfTypeDescription, ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo, ArrayOfUri, ArrayOfUsbScanCodeSpecKeyEvent, ArrayOfUserGroupProfile, ArrayOfUserPrivilegeResult, ArrayOfUserProfile, ArrayOfUserSearchResult, ArrayOfUserSession, ArrayOfVASAStorageArray, ArrayOfVAppCloneSpecNetworkMappingPair, ArrayOfVAppCloneSpecResourceMap, ArrayOfVAppEntityConfigInfo, ArrayOfVAppOvfSectionInfo, ArrayOfVAppOvfSectionSpec, ArrayOfVAppProductInfo, ArrayOfVAppProductSpec, ArrayOfVAppPropertyInfo, ArrayOfVAppPropertySpec, ArrayOfVMwareDVSPvlanConfigSpec, ArrayOfVMwareDVSPvlanMapEntry, ArrayOfVMwareDVSVspanConfigSpec, ArrayOfVMwareDvsLacpGroupConfig, ArrayOfVMwareDvsLacpGroupSpec, ArrayOfVMwareVspanSession, ArrayOfVStorageObjectAssociations, ArrayOfVStorageObjectAssociationsVmDiskAssociations, ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot, ArrayOfVVolHostPE, ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo, ArrayOfVchaNodeRuntimeInfo, ArrayOfVimVasaProviderInfo, ArrayOfVimVasaProviderStatePerArray, ArrayOfVirtualAppLinkInfo, ArrayOfVirtualDevice, ArrayOfVirtualDeviceBackingOption, ArrayOfVirtualDeviceConfigSpec, ArrayOfVirtualDeviceOption, ArrayOfVirtualDisk, ArrayOfVirtualDiskDeltaDiskFormatsSupported, ArrayOfVirtualDiskId, ArrayOfVirtualDiskRuleSpec, ArrayOfVirtualMachineBaseIndependentFilterSpec, ArrayOfVirtualMachineBootOptionsBootableDevice, ArrayOfVirtualMachineCdromInfo, ArrayOfVirtualMachineConfigInfoDatastoreUrlPair, ArrayOfVirtualMachineConfigOptionDescriptor, ArrayOfVirtualMachineConfigSpec, ArrayOfVirtualMachineConnection, ArrayOfVirtualMachineCpuIdInfoSpec, ArrayOfVirtualMachineDatastoreInfo, ArrayOfVirtualMachineDatastoreVolumeOption, ArrayOfVirtualMachineDeviceRuntimeInfo, ArrayOfVirtualMachineDisplayTopology, ArrayOfVirtualMachineDynamicPassthroughInfo, ArrayOfVirtualMachineFeatureRequirement, ArrayOfVirtualMachineFileLayoutDiskLayout, ArrayOfVirtualMachineFileLayoutExDiskLayout, ArrayOfVirtualMachineFileLayoutExDiskUnit, ArrayOfVirtualMachineFileLayoutExFileInfo, ArrayOfVirtualMachineFileLayoutExSnapshotLayout, ArrayOfVirtualMachineFileLayoutSnapshotLayout, ArrayOfVirtualMachineFloppyInfo, ArrayOfVirtualMachineIdeDiskDeviceInfo, ArrayOfVirtualMachineIdeDiskDevicePartitionInfo, ArrayOfVirtualMachineLegacyNetworkSwitchInfo, ArrayOfVirtualMachineMessage, ArrayOfVirtualMachineMetadataManagerVmMetadataInput, ArrayOfVirtualMachineMetadataManagerVmMetadataResult, ArrayOfVirtualMachineNetworkInfo, ArrayOfVirtualMachineParallelInfo, ArrayOfVirtualMachinePciPassthroughInfo, ArrayOfVirtualMachinePciSharedGpuPassthroughInfo, ArrayOfVirtualMachinePrecisionClockInfo, ArrayOfVirtualMachineProfileDetailsDiskProfileDetails, ArrayOfVirtualMachineProfileSpec, ArrayOfVirtualMachinePropertyRelation, ArrayOfVirtualMachineQuickStatsMemoryTierStats, ArrayOfVirtualMachineRelocateSpecDiskLocator, ArrayOfVirtualMachineScsiDiskDeviceInfo, ArrayOfVirtualMachineScsiPassthroughInfo, ArrayOfVirtualMachineSerialInfo, ArrayOfVirtualMachineSnapshotTree, ArrayOfVirtualMachineSoundInfo, ArrayOfVirtualMachineSriovInfo, ArrayOfVirtualMachineSummary, ArrayOfVirtualMachineUsageOnDatastore, ArrayOfVirtualMachineUsbInfo, ArrayOfVirtualMachineVFlashModuleInfo, ArrayOfVirtualMachineVMCIDeviceFilterSpec, ArrayOfVirtualMachineVcpuConfig, ArrayOfVirtualMachineVgpuDeviceInfo, ArrayOfVirtualMachineVgpuProfileInfo, ArrayOfVirtualNicManagerNetConfig, ArrayOfVirtualPCIPassthroughAllowedDevice, ArrayOfVirtualSCSISharing, ArrayOfVirtualSwitchProfile, ArrayOfVmEventArgument, ArrayOfVmPodConfigForPlacement, ArrayOfVmPortGroupProfile, ArrayOfVmfsConfigOption, ArrayOfVmfsDatastoreOption, ArrayOfVnicPortArgument, ArrayOfVsanHostConfigInfo, ArrayOfVsanHostConfigInfoNetworkInfoPortConfig, ArrayOfVsanHostDiskMapInfo, ArrayOfVsanHostDiskMapResult, ArrayOfVsanHostDiskMapping, ArrayOfVsanHostDiskResult, ArrayOfVsanHostMembershipInfo, ArrayOfVsanHostRuntimeInfoDiskIssue, ArrayOfVsanNewPolicyBatch, ArrayOfVsanPolicyChangeBatch, ArrayOfVsanPolicySatisfiability, ArrayOfVsanUpgradeSystemNetworkPartitionInfo, ArrayOfVsanUpgradeSystemPreflightCheckIssue, ArrayOfVsanUpgradeSystemUpgradeHistoryItem, ArrayOfVslmTagEntry, ArrayOfvslmInfrastructureObjectPolicy, ArrayUpdateSpec, AuthMinimumAdminPermission, AuthenticationProfile, AuthorizationDescription, AuthorizationEvent, AuthorizationPrivilege, AuthorizationRole, AutoStartDefaults, AutoStartPowerInfo, BackupBlobReadFailure, BackupBlobWriteFailure, BadUsernameSessionEvent, BaseConfigInfo, BaseConfigInfoBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo, BatchResult, BlockedByFirewall, BoolOption, BoolPolicy, CAMServerRefusedConnection, CanceledHostOperationEvent, CannotAccessFile, CannotAccessLocalSource, CannotAccessNetwork, CannotAccessVmComponent, CannotAccessVmConfig, CannotAccessVmDevice, CannotAccessVmDisk, CannotAddHostWithFTVmAsStandalone, CannotAddHostWithFTVmToDifferentCluster, CannotAddHostWithFTVmToNonHACluster, CannotChangeDrsBehaviorForFtSecondary, CannotChangeHaSettingsForFtSecondary, CannotChangeVsanClusterUuid, CannotChangeVsanNodeUuid, CannotComputeFTCompatibleHosts, CannotCreateFile, CannotDecryptPasswords, CannotDeleteFile, CannotDisableDrsOnClustersWithVApps, CannotDisableSnapshot, CannotDisconnectHostWithFaultToleranceVm, CannotEnableVmcpForCluster, CannotModifyConfigCpuRequirements, CannotMoveFaultToleranceVm, CannotMoveHostWithFaultToleranceVm, CannotMoveVmWithDeltaDisk, CannotMoveVmWithNativeDeltaDisk, CannotMoveVsanEnabledHost, CannotPlaceWithoutPrerequisiteMoves, CannotPowerOffVmInCluster, CannotReconfigureVsanWhenHaEnabled, CannotUseNetwork, Capability, ChangesInfoEventArgument, CheckResult, ChoiceOption, ClockSkew, CloneFromSnapshotNotSupported, ClusterAction, ClusterActionHistory, ClusterAffinityRuleSpec, ClusterAntiAffinityRuleSpec, ClusterAttemptedVmInfo, ClusterComplianceCheckedEvent, ClusterComputeResourceClusterConfigResult, ClusterComputeResourceDVSConfigurationValidation, ClusterComputeResourceDVSSetting, ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, ClusterComputeResourceDvsProfile, ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, ClusterComputeResourceHCIConfigInfo, ClusterComputeResourceHCIConfigSpec, ClusterComputeResourceHostConfigurationInput, ClusterComputeResourceHostConfigurationProfile, ClusterComputeResourceHostConfigurationValidation, ClusterComputeResourceHostVmkNicInfo, ClusterComputeResourceSummary, ClusterComputeResourceVCProfile, ClusterComputeResourceValidationResultBase, ClusterComputeResourceVcsSlots, ClusterConfigInfo, ClusterConfigInfoEx, ClusterConfigSpec, ClusterConfigSpecEx, ClusterCreatedEvent, ClusterCryptoConfigInfo, ClusterDasAamHostInfo, ClusterDasAamNodeState, ClusterDasAdmissionControlInfo, ClusterDasAdmissionControlPolicy, ClusterDasAdvancedRuntimeInfo, ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo, ClusterDasConfigInfo, ClusterDasData, ClusterDasDataSummary, ClusterDasFailoverLevelAdvancedRuntimeInfo, ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo, ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, ClusterDasFdmHostState, ClusterDasHostInfo, ClusterDasHostRecommendation, ClusterDasVmConfigInfo, ClusterDasVmConfigSpec, ClusterDasVmSettings, ClusterDatastoreUpdateSpec, ClusterDependencyRuleInfo, ClusterDestroyedEvent, ClusterDpmConfigInfo, ClusterDpmHostConfigInfo, ClusterDpmHostConfigSpec, ClusterDrsConfigInfo, ClusterDrsFaults, ClusterDrsFaultsFaultsByVirtualDisk, ClusterDrsFaultsFaultsByVm, ClusterDrsMigration, ClusterDrsRecommendation, ClusterDrsVmConfigInfo, ClusterDrsVmConfigSpec, ClusterEVCManagerCheckResult, ClusterEVCManagerEVCState, ClusterEnterMaintenanceResult, ClusterEvent, ClusterFailoverHostAdmissionControlInfo, ClusterFailoverHostAdmissionControlInfoHostStatus, ClusterFailoverHostAdmissionControlPolicy, ClusterFailoverLevelAdmissionControlInfo, ClusterFailoverLevelAdmissionControlPolicy, ClusterFailoverResourcesAdmissionControlInfo, ClusterFailoverResourcesAdmissionControlPolicy, ClusterFixedSizeSlotPolicy, ClusterGroupInfo, ClusterGroupSpec, ClusterHostGroup, ClusterHostInfraUpdateHaModeAction, ClusterHostPowerAction, ClusterHostRecommendation, ClusterInfraUpdateHaConfigInfo, ClusterInitialPlacementAction, ClusterIoFilterInfo, ClusterMigrationAction, ClusterNetworkConfigSpec, ClusterNotAttemptedVmInfo, ClusterOrchestrationInfo, ClusterOvercommittedEvent, ClusterPowerOnVmResult, ClusterProactiveDrsConfigInfo, ClusterProfileCompleteConfigSpec, ClusterProfileConfigInfo, ClusterProfileConfigServiceCreateSpec, ClusterProfileConfigSpec, ClusterProfileCreateSpec, ClusterRecommendation, ClusterReconfiguredEvent, ClusterResourceUsageSummary, ClusterRuleInfo, ClusterRuleSpec, ClusterSlotPolicy, ClusterStatusChangedEvent, ClusterSystemVMsConfigInfo, ClusterSystemVMsConfigSpec, ClusterTagCategoryUpdateSpec, ClusterUsageSummary, ClusterVmComponentProtectionSettings, ClusterVmGroup, ClusterVmHostRuleInfo, ClusterVmOrchestrationInfo, ClusterVmOrchestrationSpec, ClusterVmReadiness, ClusterVmToolsMonitoringSettings, CollectorAddressUnset, ComplianceFailure, ComplianceFailureComplianceFailureValues, ComplianceLocator, ComplianceProfile, ComplianceResult, CompositePolicyOption, ComputeResourceConfigInfo, ComputeResourceConfigSpec, ComputeResourceEventArgument, ComputeResourceHostSPBMLicenseInfo, ComputeResourceSummary, ConcurrentAccess, ConfigTarget, ConflictingConfiguration, ConflictingConfigurationConfig, ConflictingDatastoreFound, ConnectedIso, CpuCompatibilityUnknown, CpuHotPlugNotSupported, CpuIncompatible, CpuIncompatible1ECX, CpuIncompatible81EDX, CreateTaskAction, CryptoKeyId, CryptoKeyPlain, CryptoKeyResult, CryptoManagerKmipCertificateInfo, CryptoManagerKmipClusterStatus, CryptoManagerKmipCryptoKeyStatus, CryptoManagerKmipServerCertInfo, CryptoManagerKmipServerStatus, CryptoSpec, CryptoSpecDecrypt, CryptoSpecDeepRecrypt, CryptoSpecEncrypt, CryptoSpecNoOp, CryptoSpecRegister, CryptoSpecShallowRecrypt, CustomFieldDef, CustomFieldDefAddedEvent, CustomFieldDefEvent, CustomFieldDefRemovedEvent, CustomFieldDefRenamedEvent, CustomFieldEvent, CustomFieldStringValue, CustomFieldValue, CustomFieldValueChangedEvent, CustomizationAdapterMapping, CustomizationAutoIpV6Generator, CustomizationCloudinitPrep, CustomizationCustomIpGenerator, CustomizationCustomIpV6Generator, CustomizationCustomName, CustomizationDhcpIpGenerator, CustomizationDhcpIpV6Generator, CustomizationEvent, CustomizationFailed, CustomizationFault, CustomizationFixedIp, CustomizationFixedIpV6, CustomizationFixedName, CustomizationGlobalIPSettings, CustomizationGuiRunOnce, CustomizationGuiUnattended, CustomizationIPSettings, CustomizationIPSettingsIpV6AddressSpec, CustomizationIdentification, CustomizationIdentitySettings, CustomizationIpGenerator, CustomizationIpV6Generator, CustomizationLicenseFilePrintData, CustomizationLinuxIdentityFailed, CustomizationLinuxOptions, CustomizationLinuxPrep, CustomizationName, CustomizationNetworkSetupFailed, CustomizationOptions, CustomizationPassword, CustomizationPending, CustomizationPrefixName, CustomizationSpec, CustomizationSpecInfo, CustomizationSpecItem, CustomizationStartedEvent, CustomizationStatelessIpV6Generator, CustomizationSucceeded, CustomizationSysprep, CustomizationSysprepFailed, CustomizationSysprepText, CustomizationUnknownFailure, CustomizationUnknownIpGenerator, CustomizationUnknownIpV6Generator, CustomizationUnknownName, CustomizationUserData, CustomizationVirtualMachineName, CustomizationWinOptions, DVPortConfigInfo, DVPortConfigSpec, DVPortNotSupported, DVPortSetting, DVPortState, DVPortStatus, DVPortgroupConfigInfo, DVPortgroupConfigSpec, DVPortgroupCreatedEvent, DVPortgroupDestroyedEvent, DVPortgroupEvent, DVPortgroupPolicy, DVPortgroupReconfiguredEvent, DVPortgroupRenamedEvent, DVPortgroupSelection, DVSBackupRestoreCapability, DVSCapability, DVSConfigInfo, DVSConfigSpec, DVSContactInfo, DVSCreateSpec, DVSFailureCriteria, DVSFeatureCapability, DVSHealthCheckCapability, DVSHealthCheckConfig, DVSHostLocalPortInfo, DVSMacLearningPolicy, DVSMacManagementPolicy, DVSManagerDvsConfigTarget, DVSNameArrayUplinkPortPolicy, DVSNetworkResourceManagementCapability, DVSNetworkResourcePool, DVSNetworkResourcePoolAllocationInfo, DVSNetworkResourcePoolConfigSpec, DVSPolicy, DVSRollbackCapability, DVSRuntimeInfo, DVSSecurityPolicy, DVSSelection, DVSSummary, DVSTrafficShapingPolicy, DVSUplinkPortPolicy, DVSVendorSpecificConfig, DVSVmVnicNetworkResourcePool, DailyTaskScheduler, DasAdmissionControlDisabledEvent, DasAdmissionControlEnabledEvent, DasAgentFoundEvent, DasAgentUnavailableEvent, DasClusterIsolatedEvent, DasConfigFault, DasDisabledEvent, DasEnabledEvent, DasHeartbeatDatastoreInfo, DasHostFailedEvent, DasHostIsolatedEvent, DatabaseError, DatabaseSizeEstimate, DatabaseSizeParam, DatacenterBasicConnectInfo, DatacenterConfigInfo, DatacenterConfigSpec, DatacenterCreatedEvent, DatacenterEvent, DatacenterEventArgument, DatacenterMismatch, DatacenterMismatchArgument, DatacenterRenamedEvent, DatastoreCapability, DatastoreCapacityIncreasedEvent, DatastoreDestroyedEvent, DatastoreDiscoveredEvent, DatastoreDuplicatedEvent, DatastoreEvent, DatastoreEventArgument, DatastoreFileCopiedEvent, DatastoreFileDeletedEvent, DatastoreFileEvent, DatastoreFileMovedEvent, DatastoreHostMount, DatastoreIORMReconfiguredEvent, DatastoreInfo, DatastoreMountPathDatastorePair, DatastoreNotWritableOnHost, DatastoreOption, DatastorePrincipalConfigured, DatastoreRemovedOnHostEvent, DatastoreRenamedEvent, DatastoreRenamedOnHostEvent, DatastoreSummary, DatastoreVVolContainerFailoverPair, DateTimeProfile, DeltaDiskFormatNotSupported, Description, DesiredSoftwareSpec, DesiredSoftwareSpecBaseImageSpec, DesiredSoftwareSpecComponentSpec, DesiredSoftwareSpecVendorAddOnSpec, DestinationSwitchFull, DestinationVsanDisabled, DeviceBackedVirtualDiskSpec, DeviceBackingNotSupported, DeviceControllerNotSupported, DeviceGroupId, DeviceHotPlugNotSupported, DeviceNotFound, DeviceNotSupported, DeviceUnsupportedForVmPlatform, DeviceUnsupportedForVmVersion, DiagnosticManagerAuditRecordResult, DiagnosticManagerBundleInfo, DiagnosticManagerLogDescriptor, DiagnosticManagerLogHeader, DigestNotSupported, DirectoryNotEmpty, DisableAdminNotSupported, DisallowedChangeByService, DisallowedDiskModeChange, DisallowedMigrationDeviceAttached, DisallowedOperationOnFailoverHost, DisconnectedHostsBlockingEVC, DiskChangeExtent, DiskChangeInfo, DiskCryptoSpec, DiskHasPartitions, DiskIsLastRemainingNonSSD, DiskIsNonLocal, DiskIsUSB, DiskMoveTypeNotSupported, DiskNotSupported, DiskTooSmall, DistributedVirtualPort, DistributedVirtualPortgroupInfo, DistributedVirtualPortgroupNsxPortgroupOperationResult, DistributedVirtualPortgroupProblem, DistributedVirtualSwitchHostMember, DistributedVirtualSwitchHostMemberBacking, DistributedVirtualSwitchHostMemberConfigInfo, DistributedVirtualSwitchHostMemberConfigSpec, DistributedVirtualSwitchHostMemberPnicBacking, DistributedVirtualSwitchHostMemberPnicSpec, DistributedVirtualSwitchHostMemberRuntimeState, DistributedVirtualSwitchHostMemberTransportZoneInfo, DistributedVirtualSwitchHostProductSpec, DistributedVirtualSwitchInfo, DistributedVirtualSwitchKeyedOpaqueBlob, DistributedVirtualSwitchManagerCompatibilityResult, DistributedVirtualSwitchManagerDvsProductSpec, DistributedVirtualSwitchManagerHostArrayFilter, DistributedVirtualSwitchManagerHostContainer, DistributedVirtualSwitchManagerHostContainerFilter, DistributedVirtualSwitchManagerHostDvsFilterSpec, DistributedVirtualSwitchManagerHostDvsMembershipFilter, DistributedVirtualSwitchManagerImportResult, DistributedVirtualSwitchPortConnectee, DistributedVirtualSwitchPortConnection, DistributedVirtualSwitchPortCriteria, DistributedVirtualSwitchPortStatistics, DistributedVirtualSwitchProductSpec, DomainNotFound, DrsDisabledEvent, DrsDisabledOnVm, DrsEnabledEvent, DrsEnteredStandbyModeEvent, DrsEnteringStandbyModeEvent, DrsExitStandbyModeFailedEvent, DrsExitedStandbyModeEvent, DrsExitingStandbyModeEvent, DrsInvocationFailedEvent, DrsRecoveredFromFailureEvent, DrsResourceConfigureFailedEvent, DrsResourceConfigureSyncedEvent, DrsRuleComplianceEvent, DrsRuleViolationEvent, DrsSoftRuleViolationEvent, DrsVmMigratedEvent, DrsVmPoweredOnEvent, DrsVmotionIncompatibleFault, DuplicateDisks, DuplicateIpDetectedEvent, DuplicateName, DuplicateVsanNetworkInterface, DvpgImportEvent, DvpgRestoreEvent, DvsAcceptNetworkRuleAction, DvsApplyOperationFault, DvsApplyOperationFaultFaultOnObject, DvsCopyNetworkRuleAction, DvsCreatedEvent, DvsDestroyedEvent, DvsDropNetworkRuleAction, DvsEvent, DvsEventArgument, DvsFault, DvsFilterConfig, DvsFilterConfigSpec, DvsFilterParameter, DvsFilterPolicy, DvsGreEncapNetworkRuleAction, DvsHealthStatusChangeEvent, DvsHostBackInSyncEvent, DvsHostInfrastructureTrafficResource, DvsHostInfrastructureTrafficResourceAllocation, DvsHostJoinedEvent, DvsHostLeftEvent, DvsHostStatusUpdated, DvsHostVNicProfile, DvsHostWentOutOfSyncEvent, DvsImportEvent, DvsIpNetworkRuleQualifier, DvsIpPort, DvsIpPortRange, DvsLogNetworkRuleAction, DvsMacNetworkRuleQualifier, DvsMacRewriteNetworkRuleAction, DvsMergedEvent, DvsNetworkRuleAction, DvsNetworkRuleQualifier, DvsNotAuthorized, DvsOperationBulkFault, DvsOperationBulkFaultFaultOnHost, DvsOutOfSyncHostArgument, DvsPortBlockedEvent, DvsPortConnectedEvent, DvsPortCreatedEvent, DvsPortDeletedEvent, DvsPortDisconnectedEvent, DvsPortEnteredPassthruEvent, DvsPortExitedPassthruEvent, DvsPortJoinPortgroupEvent, DvsPortLeavePortgroupEvent, DvsPortLinkDownEvent, DvsPortLinkUpEvent, DvsPortReconfiguredEvent, DvsPortRuntimeChangeEvent, DvsPortUnblockedEvent, DvsPortVendorSpecificStateChangeEvent, DvsProfile, DvsPuntNetworkRuleAction, DvsRateLimitNetworkRuleAction, DvsReconfiguredEvent, DvsRenamedEvent, DvsResourceRuntimeInfo, DvsRestoreEvent, DvsScopeViolated, DvsServiceConsoleVNicProfile, DvsSingleIpPort, DvsSystemTrafficNetworkRuleQualifier, DvsTrafficFilterConfig, DvsTrafficFilterConfigSpec, DvsTrafficRule, DvsTrafficRuleset, DvsUpdateTagNetworkRuleAction, DvsUpgradeAvailableEvent, DvsUpgradeInProgressEvent, DvsUpgradeRejectedEvent, DvsUpgradedEvent, DvsVNicProfile, DvsVmVnicNetworkResourcePoolRuntimeInfo, DvsVmVnicResourceAllocation, DvsVmVnicResourcePoolConfigSpec, DvsVnicAllocatedResource, DynamicArray, DynamicData, DynamicProperty, EVCAdmissionFailed, EVCAdmissionFailedCPUFeaturesForMode, EVCAdmissionFailedCPUModel, EVCAdmissionFailedCPUModelForMode, EVCAdmissionFailedCPUVendor, EVCAdmissionFailedCPUVendorUnknown, EVCAdmissionFailedHostDisconnected, EVCAdmissionFailedHostSoftware, EVCAdmissionFailedHostSoftwareForMode, EVCAdmissionFailedVmActive, EVCConfigFault, EVCMode, EVCModeIllegalByVendor, EVCModeUnsupportedByHosts, EVCUnsupportedByHostHardware, EVCUnsupportedByHostSoftware, EightHostLimitViolated, ElementDescription, EncryptionKeyRequired, EnteredMaintenanceModeEvent, EnteredStandbyModeEvent, EnteringMaintenanceModeEvent, EnteringStandbyModeEvent, EntityBackup, EntityBackupConfig, EntityEventArgument, EntityPrivilege, EnumDescription, EnvironmentBrowserConfigOptionQuerySpec, ErrorUpgradeEvent, EvaluationLicenseSource, Event, EventAlarmExpression, EventAlarmExpressionComparison, EventArgDesc, EventArgument, EventDescription, EventDescriptionEventDetail, EventEx, EventFilterSpec, EventFilterSpecByEntity, EventFilterSpecByTime, EventFilterSpecByUsername, ExitMaintenanceModeEvent, ExitStandbyModeFailedEvent, ExitedStandbyModeEvent, ExitingStandbyModeEvent, ExpiredAddonLicense, ExpiredEditionLicense, ExpiredFeatureLicense, ExtExtendedProductInfo, ExtManagedEntityInfo, ExtSolutionManagerInfo, ExtSolutionManagerInfoTabInfo, ExtendedDescription, ExtendedElementDescription, ExtendedEvent, ExtendedEventPair, ExtendedFault, Extension, ExtensionClientInfo, ExtensionEventTypeInfo, ExtensionFaultTypeInfo, ExtensionHealthInfo, ExtensionManagerIpAllocationUsage, ExtensionOvfConsumerInfo, ExtensionPrivilegeInfo, ExtensionResourceInfo, ExtensionServerInfo, ExtensionTaskTypeInfo, FailToEnableSPBM, FailToLockFaultToleranceVMs, FailoverLevelRestored, FailoverNodeInfo, FaultDomainId, FaultToleranceAntiAffinityViolated, FaultToleranceCannotEditMem, FaultToleranceConfigInfo, FaultToleranceConfigSpec, FaultToleranceCpuIncompatible, FaultToleranceDiskSpec, FaultToleranceMetaSpec, FaultToleranceNeedsThickDisk, FaultToleranceNotLicensed, FaultToleranceNotSameBuild, FaultTolerancePrimaryConfigInfo, FaultTolerancePrimaryPowerOnNotAttempted, FaultToleranceSecondaryConfigInfo, FaultToleranceSecondaryOpResult, FaultToleranceVMConfigSpec, FaultToleranceVmNotDasProtected, FaultsByHost, FaultsByVM, FcoeConfig, FcoeConfigFcoeCapabilities, FcoeConfigFcoeSpecification, FcoeConfigVlanRange, FcoeFault, FcoeFaultPnicHasNoPortSet, FeatureEVCMode, FeatureRequirementsNotMet, FileAlreadyExists, FileBackedPortNotSupported, FileBackedVirtualDiskSpec, FileFault, FileInfo, FileLocked, FileNameTooLong, FileNotFound, FileNotWritable, FileQuery, FileQueryFlags, FileTooLarge, FileTransferInformation, FilesystemQuiesceFault, FilterInUse, FirewallProfile, FirewallProfileRulesetProfile, FloatOption, FloppyImageFileInfo, FloppyImageFileQuery, FolderBatchAddHostsToClusterResult, FolderBatchAddStandaloneHostsResult, FolderEventArgument, FolderFailedHostResult, FolderFileInfo, FolderFileQuery, FolderNewHostSpec, FtIssuesOnHost, FullStorageVMotionNotSupported, GatewayConnectFault, GatewayHostNotReachable, GatewayNotFound, GatewayNotReachable, GatewayOperationRefused, GatewayToHostAuthFault, GatewayToHostConnectFault, GatewayToHostTrustVerifyFault, GeneralEvent, GeneralHostErrorEvent, GeneralHostInfoEvent, GeneralHostWarningEvent, GeneralUserEvent, GeneralVmErrorEvent, GeneralVmInfoEvent, GeneralVmWarningEvent, GenericDrsFault, GenericVmConfigFault, GhostDvsProxySwitchDetectedEvent, GhostDvsProxySwitchRemovedEvent, GlobalMessageChangedEvent, GroupAlarmAction, GuestAliases, GuestAuthAliasInfo, GuestAuthAnySubject, GuestAuthNamedSubject, GuestAuthSubject, GuestAuthentication, GuestAuthenticationChallenge, GuestComponentsOutOfDate, GuestDiskInfo, GuestFileAttributes, GuestFileInfo, GuestInfo, GuestInfoCustomizationInfo, GuestInfoNamespaceGenerationInfo, GuestInfoVirtualDiskMapping, GuestListFileInfo, GuestMappedAliases, GuestMultipleMappings, GuestNicInfo, GuestOperationsFault, GuestOperationsUnavailable, GuestOsDescriptor, GuestPermissionDenied, GuestPosixFileAttributes, GuestProcessInfo, GuestProcessNotFound, GuestProgramSpec, GuestRegKeyNameSpec, GuestRegKeyRecordSpec, GuestRegKeySpec, GuestRegValueBinarySpec, GuestRegValueDataSpec, GuestRegValueDwordSpec, GuestRegValueExpandStringSpec, GuestRegValueMultiStringSpec, GuestRegValueNameSpec, GuestRegValueQwordSpec, GuestRegValueSpec, GuestRegValueStringSpec, GuestRegistryFault, GuestRegistryKeyAlreadyExists, GuestRegistryKeyFault, GuestRegistryKeyHasSubkeys, GuestRegistryKeyInvalid, GuestRegistryKeyParentVolatile, GuestRegistryValueFault, GuestRegistryValueNotFound, GuestScreenInfo, GuestStackInfo, GuestWindowsFileAttributes, GuestWindowsProgramSpec, HAErrorsAtDest, HbrDiskMigrationAction, HbrManagerReplicationVmInfo, HbrManagerVmReplicationCapability, HealthStatusChangedEvent, HealthSystemRuntime, HealthUpdate, HealthUpdateInfo, HeterogenousHostsBlockingEVC, HostAccessControlEntry, HostAccessRestrictedToManagementServer, HostAccountSpec, HostActiveDirectory, HostActiveDirectoryInfo, HostActiveDirectorySpec, HostAddFailedEvent, HostAddedEvent, HostAdminDisableEvent, HostAdminEnableEvent, HostApplyProfile, HostAssignableHardwareBinding, HostAssignableHardwareConfig, HostAssignableHardwareConfigAttributeOverride, HostAuthenticationManagerInfo, HostAuthenticationStoreInfo, HostAutoStartManagerConfig, HostBIOSInfo, HostBlockAdapterTargetTransport, HostBlockHba, HostBootDevice, HostBootDeviceInfo, HostCacheConfigurationInfo, HostCacheConfigurationSpec, HostCapability, HostCertificateManagerCertificateInfo, HostCnxFailedAccountFailedEvent, HostCnxFailedAlreadyManagedEvent, HostCnxFailedBadCcagentEvent, HostCnxFailedBadUsernameEvent, HostCnxFailedBadVersionEvent, HostCnxFailedCcagentUpgradeEvent, HostCnxFailedEvent, HostCnxFailedNetworkErrorEvent, HostCnxFailedNoAccessEvent, HostCnxFailedNoConnectionEvent, HostCnxFailedNoLicenseEvent, HostCnxFailedNotFoundEvent, HostCnxFailedTimeoutEvent, HostCommunication, HostComplianceCheckedEvent, HostCompliantEvent, HostConfigAppliedEvent, HostConfigChange, HostConfigFailed, HostConfigFault, HostConfigInfo, HostConfigManager, HostConfigSpec, HostConfigSummary, HostConnectFault, HostConnectInfo, HostConnectInfoNetworkInfo, HostConnectSpec, HostConnectedEvent, HostConnectionLostEvent, HostCpuIdInfo, HostCpuInfo, HostCpuPackage, HostCpuPowerManagementInfo, HostDasDisabledEvent, HostDasDisablingEvent, HostDasEnabledEvent, HostDasEnablingEvent, HostDasErrorEvent, HostDasEvent, HostDasOkEvent, HostDataTransportConnectionInfo, HostDatastoreBrowserSearchResults, HostDatastoreBrowserSearchSpec, HostDatastoreConnectInfo, HostDatastoreExistsConnectInfo, HostDatastoreNameConflictConnectInfo, HostDatastoreSystemCapabilities, HostDatastoreSystemDatastoreResult, HostDatastoreSystemVvolDatastoreSpec, HostDateTimeConfig, HostDateTimeInfo, HostDateTimeSystemServiceTestResult, HostDateTimeSystemTimeZone, HostDeploymentInfo, HostDevice, HostDhcpService, HostDhcpServiceConfig, HostDhcpServiceSpec, HostDiagnosticPartition, HostDiagnosticPartitionCreateDescription, HostDiagnosticPartitionCreateOption, HostDiagnosticPartitionCreateSpec, HostDigestInfo, HostDirectoryStoreInfo, HostDisconnectedEvent, HostDiskConfigurationResult, HostDiskDimensions, HostDiskDimensionsChs, HostDiskDimensionsLba, HostDiskMappingInfo, HostDiskMappingOption, HostDiskMappingPartitionInfo, HostDiskMappingPartitionOption, HostDiskPartitionAttributes, HostDiskPartitionBlockRange, HostDiskPartitionInfo, HostDiskPartitionLayout, HostDiskPartitionSpec, HostDnsConfig, HostDnsConfigSpec, HostEnableAdminFailedEvent, HostEnterMaintenanceResult, HostEsxAgentHostManagerConfigInfo, HostEvent, HostEventArgument, HostExtraNetworksEvent, HostFaultToleranceManagerComponentHealthInfo, HostFeatureCapability, HostFeatureMask, HostFeatureVersionInfo, HostFibreChannelHba, HostFibreChannelOverEthernetHba, HostFibreChannelOverEthernetHbaLinkInfo, HostFibreChannelOverEthernetTargetTransport, HostFibreChannelTargetTransport, HostFileAccess, HostFileSystemMountInfo, HostFileSystemVolume, HostFileSystemVolumeInfo, HostFirewallConfig, HostFirewallConfigRuleSetConfig, HostFirewallDefaultPolicy, HostFirewallInfo, HostFirewallRule, HostFirewallRuleset, HostFirewallRulesetIpList, HostFirewallRulesetIpNetwork, HostFirewallRulesetRulesetSpec, HostFlagInfo, HostForceMountedInfo, HostGatewaySpec, HostGetShortNameFailedEvent, HostGraphicsConfig, HostGraphicsConfigDeviceType, HostGraphicsInfo, HostHardwareElementInfo, HostHardwareInfo, HostHardwareStatusInfo, HostHardwareSummary, HostHasComponentFailure, HostHbaCreateSpec, HostHostBusAdapter, HostHyperThreadScheduleInfo, HostImageProfileSummary, HostInAuditModeEvent, HostInDomain, HostIncompatibleForFaultTolerance, HostIncompatibleForRecordReplay, HostInternetScsiHba, HostInternetScsiHbaAuthenticationCapabilities, HostInternetScsiHbaAuthenticationProperties, HostInternetScsiHbaDigestCapabilities, HostInternetScsiHbaDigestProperties, HostInternetScsiHbaDiscoveryCapabilities, HostInternetScsiHbaDiscoveryProperties, HostInternetScsiHbaIPCapabilities, HostInternetScsiHbaIPProperties, HostInternetScsiHbaIPv6Properties, HostInternetScsiHbaIscsiIpv6Address, HostInternetScsiHbaParamValue, HostInternetScsiHbaSendTarget, HostInternetScsiHbaStaticTarget, HostInternetScsiHbaTargetSet, HostInternetScsiTargetTransport, HostInventoryFull, HostInventoryFullEvent, HostInventoryUnreadableEvent, HostIoFilterInfo, HostIpChangedEvent, HostIpConfig, HostIpConfigIpV6Address, HostIpConfigIpV6AddressConfiguration, HostIpInconsistentEvent, HostIpRouteConfig, HostIpRouteConfigSpec, HostIpRouteEntry, HostIpRouteOp, HostIpRouteTableConfig, HostIpRouteTableInfo, HostIpToShortNameFailedEvent, HostIpmiInfo, HostIsolationIpPingFailedEvent, HostLicensableResourceInfo, HostLicenseConnectInfo, HostLicenseExpiredEvent, HostLicenseSpec, HostListSummary, HostListSummaryGatewaySummary, HostListSummaryQuickStats, HostLocalAuthenticationInfo, HostLocalFileSystemVolume, HostLocalFileSystemVolumeSpec, HostLocalPortCreatedEvent, HostLowLevelProvisioningManagerDiskLayoutSpec, HostLowLevelProvisioningManagerFileDeleteResult, HostLowLevelProvisioningManagerFileDeleteSpec, HostLowLevelProvisioningManagerFileReserveResult, HostLowLevelProvisioningManagerFileReserveSpec, HostLowLevelProvisioningManagerSnapshotLayoutSpec, HostLowLevelProvisioningManagerVmMigrationStatus, HostLowLevelProvisioningManagerVmRecoveryInfo, HostMaintenanceSpec, HostMemberHealthCheckResult, HostMemberRuntimeInfo, HostMemberUplinkHealthCheckResult, HostMemoryProfile, HostMemorySpec, HostMemoryTierInfo, HostMissingNetworksEvent, HostMonitoringStateChangedEvent, HostMountInfo, HostMultipathInfo, HostMultipathInfoFixedLogicalUnitPolicy, HostMultipathInfoHppLogicalUnitPolicy, HostMultipathInfoLogicalUnit, HostMultipathInfoLogicalUnitPolicy, HostMultipathInfoLogicalUnitStorageArrayTypePolicy, HostMultipathInfoPath, HostMultipathStateInfo, HostMultipathStateInfoPath, HostNasVolume, HostNasVolumeConfig, HostNasVolumeSpec, HostNasVolumeUserInfo, HostNatService, HostNatServiceConfig, HostNatServiceNameServiceSpec, HostNatServicePortForwardSpec, HostNatServiceSpec, HostNetCapabilities, HostNetOffloadCapabilities, HostNetStackInstance, HostNetworkConfig, HostNetworkConfigNetStackSpec, HostNetworkConfigResult, HostNetworkInfo, HostNetworkPolicy, HostNetworkResourceRuntime, HostNetworkSecurityPolicy, HostNetworkTrafficShapingPolicy, HostNewNetworkConnectInfo, HostNfcConnectionInfo, HostNicFailureCriteria, HostNicOrderPolicy, HostNicTeamingPolicy, HostNoAvailableNetworksEvent, HostNoHAEnabledPortGroupsEvent, HostNoRedundantManagementNetworkEvent, HostNonCompliantEvent, HostNotConnected, HostNotInClusterEvent, HostNotReachable, HostNtpConfig, HostNumaInfo, HostNumaNode, HostNumericSensorInfo, HostNvmeConnectSpec, HostNvmeController, HostNvmeDisconnectSpec, HostNvmeDiscoverSpec, HostNvmeDiscoveryLog, HostNvmeDiscoveryLogEntry, HostNvmeNamespace, HostNvmeOpaqueTransportParameters, HostNvmeOverFibreChannelParameters, HostNvmeOverRdmaParameters, HostNvmeOverTcpParameters, HostNvmeSpec, HostNvmeTopology, HostNvmeTopologyInterface, HostNvmeTransportParameters, HostOpaqueNetworkInfo, HostOpaqueSwitch, HostOpaqueSwitchPhysicalNicZone, HostOvercommittedEvent, HostPMemVolume, HostParallelScsiHba, HostParallelScsiTargetTransport, HostPatchManagerLocator, HostPatchManagerPatchManagerOperationSpec, HostPatchManagerResult, HostPatchManagerStatus, HostPatchManagerStatusPrerequisitePatch, HostPathSelectionPolicyOption, HostPciDevice, HostPciPassthruConfig, HostPciPassthruInfo, HostPcieHba, HostPcieTargetTransport, HostPersistentMemoryInfo, HostPlacedVirtualNicIdentifier, HostPlugStoreTopology, HostPlugStoreTopologyAdapter, HostPlugStoreTopologyDevice, HostPlugStoreTopologyPath, HostPlugStoreTopologyPlugin, HostPlugStoreTopologyTarget, HostPnicNetworkResourceInfo, HostPortGroup, HostPortGroupConfig, HostPortGroupPort, HostPortGroupProfile, HostPortGroupSpec, HostPosixAccountSpec, HostPowerOpFailed, HostPowerPolicy, HostPrimaryAgentNotShortNameEvent, HostProfileAppliedEvent, HostProfileCompleteConfigSpec, HostProfileConfigInfo, HostProfileConfigSpec, HostProfileHostBasedConfigSpec, HostProfileManagerCompositionResult, HostProfileManagerCompositionResultResultElement, HostProfileManagerCompositionValidationResult, HostProfileManagerCompositionValidationResultResultElement, HostProfileManagerConfigTaskList, HostProfileManagerHostToConfigSpecMap, HostProfileSerializedHostProfileSpec, HostProfileValidationFailureInfo, HostProfilesEntityCustomizations, HostProtocolEndpoint, HostProxySwitch, HostProxySwitchConfig, HostProxySwitchHostLagConfig, HostProxySwitchSpec, HostPtpConfig, HostPtpConfigPtpPort, HostQualifiedName, HostRdmaDevice, HostRdmaDeviceBacking, HostRdmaDeviceCapability, HostRdmaDeviceConnectionInfo, HostRdmaDevicePnicBacking, HostRdmaHba, HostRdmaTargetTransport, HostReconnectionFailedEvent, HostReliableMemoryInfo, HostRemovedEvent, HostResignatureRescanResult, HostRuntimeInfo, HostRuntimeInfoNetStackInstanceRuntimeInfo, HostRuntimeInfoNetworkRuntimeInfo, HostRuntimeInfoStateEncryptionInfo, HostScsiDisk, HostScsiDiskPartition, HostScsiTopology, HostScsiTopologyInterface, HostScsiTopologyLun, HostScsiTopologyTarget, HostSecuritySpec, HostSerialAttachedHba, HostSerialAttachedTargetTransport, HostService, HostServiceConfig, HostServiceInfo, HostServiceSourcePackage, HostServiceTicket, HostSevInfo, HostSgxInfo, HostSharedGpuCapabilities, HostShortNameInconsistentEvent, HostShortNameToIpFailedEvent, HostShutdownEvent, HostSnmpConfigSpec, HostSnmpDestination, HostSnmpSystemAgentLimits, HostSpecification, HostSpecificationChangedEvent, HostSpecificationOperationFailed, HostSpecificationRequireEvent, HostSpecificationUpdateEvent, HostSriovConfig, HostSriovDevicePoolInfo, HostSriovInfo, HostSriovNetworkDevicePoolInfo, HostSslThumbprintInfo, HostStatusChangedEvent, HostStorageArrayTypePolicyOption, HostStorageDeviceInfo, HostStorageElementInfo, HostStorageOperationalInfo, HostStorageSystemDiskLocatorLedResult, HostStorageSystemScsiLunResult, HostStorageSystemVmfsVolumeResult, HostSubSpecification, HostSubSpecificationDeleteEvent, HostSubSpecificationUpdateEvent, HostSyncFailedEvent, HostSystemComplianceCheckState, HostSystemHealthInfo, HostSystemIdentificationInfo, HostSystemInfo, HostSystemReconnectSpec, HostSystemRemediationState, HostSystemResourceInfo, HostSystemSwapConfiguration, HostSystemSwapConfigurationDatastoreOption, HostSystemSwapConfigurationDisabledOption, HostSystemSwapConfigurationHostCacheOption, HostSystemSwapConfigurationHostLocalSwapOption, HostSystemSwapConfigurationSystemSwapOption, HostTargetTransport, HostTcpHba, HostTcpHbaCreateSpec, HostTcpTargetTransport, HostTpmAttestationInfo, HostTpmAttestationReport, HostTpmBootSecurityOptionEventDetails, HostTpmCommandEventDetails, HostTpmDigestInfo, HostTpmEventDetails, HostTpmEventLogEntry, HostTpmNvTagEventDetails, HostTpmOptionEventDetails, HostTpmSoftwareComponentEventDetails, HostTrustAuthorityAttestationInfo, HostUnresolvedVmfsExtent, HostUnresolvedVmfsResignatureSpec, HostUnresolvedVmfsResolutionResult, HostUnresolvedVmfsResolutionSpec, HostUnresolvedVmfsVolume, HostUnresolvedVmfsVolumeResolveStatus, HostUpgradeFailedEvent, HostUserWorldSwapNotEnabledEvent, HostVFlashManagerVFlashCacheConfigInfo, HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, HostVFlashManagerVFlashCacheConfigSpec, HostVFlashManagerVFlashConfigInfo, HostVFlashManagerVFlashResourceConfigInfo, HostVFlashManagerVFlashResourceConfigSpec, HostVFlashManagerVFlashResourceRunTimeInfo, HostVFlashResourceConfigurationResult, HostVMotionCompatibility, HostVMotionConfig, HostVMotionInfo, HostVMotionManagerDstInstantCloneResult, HostVMotionManagerSrcInstantCloneResult, HostVMotionNetConfig, HostVfatVolume, HostVffsSpec, HostVffsVolume, HostVirtualNic, HostVirtualNicConfig, HostVirtualNicConnection, HostVirtualNicIpRouteSpec, HostVirtualNicManagerInfo, HostVirtualNicManagerNicTypeSelection, HostVirtualNicOpaqueNetworkSpec, HostVirtualNicSpec, HostVirtualSwitch, HostVirtualSwitchAutoBridge, HostVirtualSwitchBeaconConfig, HostVirtualSwitchBondBridge, HostVirtualSwitchBridge, HostVirtualSwitchConfig, HostVirtualSwitchSimpleBridge, HostVirtualSwitchSpec, HostVmciAccessManagerAccessSpec, HostVmfsRescanResult, HostVmfsSpec, HostVmfsVolume, HostVnicConnectedToCustomizedDVPortEvent, HostVsanInternalSystemCmmdsQuery, HostVsanInternalSystemDeleteVsanObjectsResult, HostVsanInternalSystemVsanObjectOperationResult, HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, HostVvolVolume, HostVvolVolumeSpecification, HostWwnChangedEvent, HostWwnConflictEvent, HotSnapshotMoveNotSupported, HourlyTaskScheduler, HttpFault, HttpNfcLeaseCapabilities, HttpNfcLeaseDatastoreLeaseInfo, HttpNfcLeaseDeviceUrl, HttpNfcLeaseHostInfo, HttpNfcLeaseInfo, HttpNfcLeaseManifestEntry, HttpNfcLeaseProbeResult, HttpNfcLeaseSourceFile, ID, IDEDiskNotSupported, IORMNotSupportedHostOnDatastore, IScsiBootFailureEvent, ImportHostAddFailure, ImportOperationBulkFault, ImportOperationBulkFaultFaultOnImport, ImportSpec, InUseFeatureManipulationDisallowed, InaccessibleDatastore, InaccessibleFTMetadataDatastore, InaccessibleVFlashSource, IncompatibleDefaultDevice, IncompatibleHostForFtSecondary, IncompatibleHostForVmReplication, IncompatibleSetting, IncorrectFileType, IncorrectHostInformation, IncorrectHostInformationEvent, IndependentDiskVMotionNotSupported, InfoUpgradeEvent, InheritablePolicy, InsufficientAgentVmsDeployed, InsufficientCpuResourcesFault, InsufficientDisks, InsufficientFailoverResourcesEvent, InsufficientFailoverResourcesFault, InsufficientGraphicsResourcesFault, InsufficientHostCapacityFault, InsufficientHostCpuCapacityFault, InsufficientHostMemoryCapacityFault, InsufficientMemoryResourcesFault, InsufficientNetworkCapacity, InsufficientNetworkResourcePoolCapacity, InsufficientPerCpuCapacity, InsufficientResourcesFault, InsufficientStandbyCpuResource, InsufficientStandbyMemoryResource, InsufficientStandbyResource, InsufficientStorageIops, InsufficientStorageSpace, InsufficientVFlashResourcesFault, IntExpression, IntOption, IntPolicy, InvalidAffinitySettingFault, InvalidArgument, InvalidBmcRole, InvalidBundle, InvalidCAMCertificate, InvalidCAMServer, InvalidClientCertificate, InvalidCollectorVersion, InvalidController, InvalidDasConfigArgument, InvalidDasRestartPriorityForFtVm, InvalidDatastore, InvalidDatastorePath, InvalidDatastoreState, InvalidDeviceBacking, InvalidDeviceOperation, InvalidDeviceSpec, InvalidDiskFormat, InvalidDrsBehaviorForFtVm, InvalidEditionEvent, InvalidEditionLicense, InvalidEvent, InvalidFolder, InvalidFormat, InvalidGuestLogin, InvalidHostConnectionState, InvalidHostName, InvalidHostState, InvalidIndexArgument, InvalidIpfixConfig, InvalidIpmiLoginInfo, InvalidIpmiMacAddress, InvalidLicense, InvalidLocale, InvalidLogin, InvalidName, InvalidNasCredentials, InvalidNetworkInType, InvalidNetworkResource, InvalidOperationOnSecondaryVm, InvalidPowerState, InvalidPrivilege, InvalidProfileReferenceHost, InvalidProperty, InvalidPropertyType, InvalidPropertyValue, InvalidRequest, InvalidResourcePoolStructureFault, InvalidSnapshotFormat, InvalidState, InvalidType, InvalidVmConfig, InvalidVmState, InventoryDescription, InventoryHasStandardAloneHosts, IoFilterHostIssue, IoFilterInfo, IoFilterQueryIssueResult, IpAddress, IpAddressProfile, IpHostnameGeneratorError, IpPool, IpPoolAssociation, IpPoolIpPoolConfigInfo, IpPoolManagerIpAllocation, IpRange, IpRouteProfile, IscsiDependencyEntity, IscsiFault, IscsiFaultInvalidVnic, IscsiFaultPnicInUse, IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicInUse, IscsiFaultVnicIsLastPath, IscsiFaultVnicNotBound, IscsiFaultVnicNotFound, IscsiMigrationDependency, IscsiPortInfo, IscsiStatus, IsoImageFileInfo, IsoImageFileQuery, KernelModuleInfo, KernelModuleSectionInfo, KeyAnyValue, KeyNotFound, KeyProviderId, KeyValue, KmipClusterInfo, KmipServerInfo, KmipServerSpec, KmipServerStatus, LargeRDMConversionNotSupported, LargeRDMNotSupportedOnDatastore, LatencySensitivity, LegacyNetworkInterfaceInUse, LicenseAssignmentFailed, LicenseAssignmentManagerLicenseAssignment, LicenseAvailabilityInfo, LicenseDiagnostics, LicenseDowngradeDisallowed, LicenseEntityNotFound, LicenseEvent, LicenseExpired, LicenseExpiredEvent, LicenseFeatureInfo, LicenseKeyEntityMismatch, LicenseManagerEvaluationInfo, LicenseManagerLicenseInfo, LicenseNonComplianceEvent, LicenseReservationInfo, LicenseRestricted, LicenseRestrictedEvent, LicenseServerAvailableEvent, LicenseServerSource, LicenseServerUnavailable, LicenseServerUnavailableEvent, LicenseSource, LicenseSourceUnavailable, LicenseUsageInfo, LimitExceeded, LinkDiscoveryProtocolConfig, LinkLayerDiscoveryProtocolInfo, LinkProfile, LinuxVolumeNotClean, LocalDatastoreCreatedEvent, LocalDatastoreInfo, LocalLicenseSource, LocalTSMEnabledEvent, LocalizableMessage, LocalizationManagerMessageCatalog, LocalizedMethodFault, LockerMisconfiguredEvent, LockerReconfiguredEvent, LogBundlingFailed, LongOption, LongPolicy, MacAddress, MacRange, MaintenanceModeFileMove, ManagedByInfo, ManagedEntityEventArgument, ManagedObjectNotFound, MemoryFileFormatNotSupportedByDatastore, MemoryHotPlugNotSupported, MemorySizeNotRecommended, MemorySizeNotSupported, MemorySizeNotSupportedByDatastore, MemorySnapshotOnIndependentDisk, MethodAction, MethodActionArgument, MethodAlreadyDisabledFault, MethodDescription, MethodDisabled, MethodFault, MethodNotFound, MetricAlarmExpression, MigrationDisabled, MigrationErrorEvent, MigrationEvent, MigrationFault, MigrationFeatureNotSupported, MigrationHostErrorEvent, MigrationHostWarningEvent, MigrationNotReady, MigrationResourceErrorEvent, MigrationResourceWarningEvent, MigrationWarningEvent, MismatchedBundle, MismatchedNetworkPolicies, MismatchedVMotionNetworkNames, MissingBmcSupport, MissingController, MissingIpPool, MissingLinuxCustResources, MissingNetworkIpConfig, MissingObject, MissingPowerOffConfiguration, MissingPowerOnConfiguration, MissingProperty, MissingWindowsCustResources, MksConnectionLimitReached, ModeInfo, MonthlyByDayTaskScheduler, MonthlyByWeekdayTaskScheduler, MonthlyTaskScheduler, MountError, MtuMatchEvent, MtuMismatchEvent, MultiWriterNotSupported, MultipleCertificatesVerifyFault, MultipleCertificatesVerifyFaultThumbprintData, MultipleSnapshotsNotSupported, NASDatastoreCreatedEvent, NamePasswordAuthentication, NamespaceFull, NamespaceLimitReached, NamespaceWriteProtected, NasConfigFault, NasConnectionLimitReached, NasDatastoreInfo, NasSessionCredentialConflict, NasStorageProfile, NasVolumeNotMounted, NegatableExpression, NetBIOSConfigInfo, NetDhcpConfigInfo, NetDhcpConfigInfoDhcpOptions, NetDhcpConfigSpec, NetDhcpConfigSpecDhcpOptionsSpec, NetDnsConfigInfo, NetDnsConfigSpec, NetIpConfigInfo, NetIpConfigInfoIpAddress, NetIpConfigSpec, NetIpConfigSpecIpAddressSpec, NetIpRouteConfigInfo, NetIpRouteConfigInfoGateway, NetIpRouteConfigInfoIpRoute, NetIpRouteConfigSpec, NetIpRouteConfigSpecGatewaySpec, NetIpRouteConfigSpecIpRouteSpec, NetIpStackInfo, NetIpStackInfoDefaultRouter, NetIpStackInfoNetToMedia, NetStackInstanceProfile, NetworkCopyFault, NetworkDisruptedAndConfigRolledBack, NetworkEventArgument, NetworkInaccessible, NetworkPolicyProfile, NetworkProfile, NetworkProfileDnsConfigProfile, NetworkRollbackEvent, NetworkSummary, NetworksMayNotBeTheSame, NicSettingMismatch, NoAccessUserEvent, NoActiveHostInCluster, NoAvailableIp, NoClientCertificate, NoCompatibleDatastore, NoCompatibleHardAffinityHost, NoCompatibleHost, NoCompatibleHostWithAccessToDevice, NoCompatibleSoftAffinityHost, NoConnectedDatastore, NoDatastoresConfiguredEvent, NoDiskFound, NoDiskSpace, NoDisksToCustomize, NoGateway, NoGuestHeartbeat, NoHost, NoHostSuitableForFtSecondary, NoLicenseEvent, NoLicenseServerConfigured, NoMaintenanceModeDrsRecommendationForVM, NoPeerHostFound, NoPermission, NoPermissionOnAD, NoPermissionOnHost, NoPermissionOnNasVolume, NoSubjectName, NoVcManagedIpConfigured, NoVirtualNic, NoVmInVApp, NodeDeploymentSpec, NodeNetworkSpec, NonADUserRequired, NonHomeRDMVMotionNotSupported, NonPersistentDisksNotSupported, NonVIWorkloadDetectedOnDatastoreEvent, NonVmwareOuiMacNotSupportedHost, NotADirectory, NotAFile, NotAuthenticated, NotEnoughCpus, NotEnoughLicenses, NotEnoughLogicalCpus, NotEnoughResourcesToStartVmEvent, NotFound, NotImplemented, NotSupported, NotSupportedDeviceForFT, NotSupportedHost, NotSupportedHostForChecksum, NotSupportedHostForVFlash, NotSupportedHostForVmcp, NotSupportedHostForVmemFile, NotSupportedHostForVsan, NotSupportedHostInCluster, NotSupportedHostInDvs, NotSupportedHostInHACluster, NotUserConfigurableProperty, NsxHostVNicProfile, NumPortsProfile, NumVirtualCoresPerSocketNotSupported, NumVirtualCpusExceedsLimit, NumVirtualCpusIncompatible, NumVirtualCpusNotSupported, NumericRange, NvdimmDimmInfo, NvdimmGuid, NvdimmHealthInfo, NvdimmInterleaveSetInfo, NvdimmNamespaceCreateSpec, NvdimmNamespaceDeleteSpec, NvdimmNamespaceDetails, NvdimmNamespaceInfo, NvdimmPMemNamespaceCreateSpec, NvdimmRegionInfo, NvdimmSummary, NvdimmSystemInfo, ObjectContent, ObjectSpec, ObjectUpdate, OnceTaskScheduler, OpaqueNetworkCapability, OpaqueNetworkSummary, OpaqueNetworkTargetInfo, OpaqueSwitchProfile, OperationDisabledByGuest, OperationDisallowedOnHost, OperationNotSupportedByGuest, OptionDef, OptionProfile, OptionType, OptionValue, OrAlarmExpression, OutOfBounds, OutOfSyncDvsHost, OvfAttribute, OvfConnectedDevice, OvfConnectedDeviceFloppy, OvfConnectedDeviceIso, OvfConstraint, OvfConsumerCallbackFault, OvfConsumerCommunicationError, OvfConsumerFault, OvfConsumerInvalidSection, OvfConsumerOstNode, OvfConsumerOvfSection, OvfConsumerPowerOnFault, OvfConsumerUndeclaredSection, OvfConsumerUndefinedPrefix, OvfConsumerValidationFault, OvfCpuCompatibility, OvfCpuCompatibilityCheckNotSupported, OvfCreateDescriptorParams, OvfCreateDescriptorResult, OvfCreateImportSpecParams, OvfCreateImportSpecResult, OvfDeploymentOption, OvfDiskMappingNotFound, OvfDiskOrderConstraint, OvfDuplicateElement, OvfDuplicatedElementBoundary, OvfDuplicatedPropertyIdExport, OvfDuplicatedPropertyIdImport, OvfElement, OvfElementInvalidValue, OvfExport, OvfExportFailed, OvfFault, OvfFile, OvfFileItem, OvfHardwareCheck, OvfHardwareExport, OvfHostResourceConstraint, OvfHostValueNotParsed, OvfImport, OvfImportFailed, OvfInternalError, OvfInvalidPackage, OvfInvalidValue, OvfInvalidValueConfiguration, OvfInvalidValueEmpty, OvfInvalidValueFormatMalformed, OvfInvalidValueReference, OvfInvalidVmName, OvfManagerCommonParams, OvfMappedOsId, OvfMissingAttribute, OvfMissingElement, OvfMissingElementNormalBoundary, OvfMissingHardware, OvfNetworkInfo, OvfNetworkMapping, OvfNetworkMappingNotSupported, OvfNoHostNic, OvfNoSpaceOnController, OvfNoSupportedHardwareFamily, OvfOptionInfo, OvfParseDescriptorParams, OvfParseDescriptorResult, OvfProperty, OvfPropertyExport, OvfPropertyNetwork, OvfPropertyNetworkExport, OvfPropertyQualifier, OvfPropertyQualifierDuplicate, OvfPropertyQualifierIgnored, OvfPropertyType, OvfPropertyValue, OvfResourceMap, OvfSystemFault, OvfToXmlUnsupportedElement, OvfUnableToExportDisk, OvfUnexpectedElement, OvfUnknownDevice, OvfUnknownDeviceBacking, OvfUnknownEntity, OvfUnsupportedAttribute, OvfUnsupportedAttributeValue, OvfUnsupportedDeviceBackingInfo, OvfUnsupportedDeviceBackingOption, OvfUnsupportedDeviceExport, OvfUnsupportedDiskProvisioning, OvfUnsupportedElement, OvfUnsupportedElementValue, OvfUnsupportedPackage, OvfUnsupportedSection, OvfUnsupportedSubType, OvfUnsupportedType, OvfValidateHostParams, OvfValidateHostResult, OvfWrongElement, OvfWrongNamespace, OvfXmlFormat, PMemDatastoreInfo, ParaVirtualSCSIController, ParaVirtualSCSIControllerOption, PassiveNodeDeploymentSpec, PassiveNodeNetworkSpec, PasswordExpired, PasswordField, PatchAlreadyInstalled, PatchBinariesNotFound, PatchInstallFailed, PatchIntegrityError, PatchMetadataCorrupted, PatchMetadataInvalid, PatchMetadataNotFound, PatchMissingDependencies, PatchNotApplicable, PatchSuperseded, PerfCompositeMetric, PerfCounterInfo, PerfEntityMetric, PerfEntityMetricBase, PerfEntityMetricCSV, PerfInterval, PerfMetricId, PerfMetricIntSeries, PerfMetricSeries, PerfMetricSeriesCSV, PerfProviderSummary, PerfQuerySpec, PerfSampleInfo, PerformanceDescription, PerformanceManagerCounterLevelMapping, PerformanceStatisticsDescription, Permission, PermissionAddedEvent, PermissionEvent, PermissionProfile, PermissionRemovedEvent, PermissionUpdatedEvent, PhysCompatRDMNotSupported, PhysicalNic, PhysicalNicCdpDeviceCapability, PhysicalNicCdpInfo, PhysicalNicConfig, PhysicalNicHint, PhysicalNicHintInfo, PhysicalNicIpHint, PhysicalNicLinkInfo, PhysicalNicNameHint, PhysicalNicProfile, PhysicalNicSpec, PlacementAction, PlacementAffinityRule, PlacementRankResult, PlacementRankSpec, PlacementResult, PlacementSpec, PlatformConfigFault, PnicUplinkProfile, PodDiskLocator, PodStorageDrsEntry, PolicyOption, PortGroupProfile, PosixUserSearchResult, PowerOnFtSecondaryFailed, PowerOnFtSecondaryTimedout, PowerSystemCapability, PowerSystemInfo, PrivilegeAvailability, PrivilegePolicyDef, ProductComponentInfo, ProfileApplyProfileElement, ProfileApplyProfileProperty, ProfileAssociatedEvent, ProfileChangedEvent, ProfileCompositeExpression, ProfileCompositePolicyOptionMetadata, ProfileConfigInfo, ProfileCreateSpec, ProfileCreatedEvent, ProfileDeferredPolicyOptionParameter, ProfileDescription, ProfileDescriptionSection, ProfileDissociatedEvent, ProfileEvent, ProfileEventArgument, ProfileExecuteError, ProfileExecuteResult, ProfileExpression, ProfileExpressionMetadata, ProfileMetadata, ProfileMetadataProfileOperationMessage, ProfileMetadataProfileSortSpec, ProfileParameterMetadata, ProfileParameterMetadataParameterRelationMetadata, ProfilePolicy, ProfilePolicyMetadata, ProfilePolicyOptionMetadata, ProfileProfileStructure, ProfileProfileStructureProperty, ProfilePropertyPath, ProfileReferenceHostChangedEvent, ProfileRemovedEvent, ProfileSerializedCreateSpec, ProfileSimpleExpression, ProfileUpdateFailed, ProfileUpdateFailedUpdateFailure, PropertyChange, PropertyFilterSpec, PropertyFilterUpdate, PropertySpec, QuarantineModeFault, QuestionPending, QuiesceDatastoreIOForHAFailed, RDMConversionNotSupported, RDMNotPreserved, RDMNotSupported, RDMNotSupportedOnDatastore, RDMPointsToInaccessibleDisk, RawDiskNotSupported, ReadHostResourcePoolTreeFailed, ReadOnlyDisksWithLegacyDestination, RebootRequired, RecordReplayDisabled, RecoveryEvent, RecurrentTaskScheduler, Relation, RemoteDeviceNotSupported, RemoteTSMEnabledEvent, RemoveFailed, ReplicationConfigFault, ReplicationConfigSpec, ReplicationDiskConfigFault, ReplicationFault, ReplicationGroupId, ReplicationIncompatibleWithFT, ReplicationInfoDiskSettings, ReplicationInvalidOptions, ReplicationNotSupportedOnHost, ReplicationSpec, ReplicationVmConfigFault, ReplicationVmFault, ReplicationVmInProgressFault, ReplicationVmProgressInfo, RequestCanceled, ResourceAllocationInfo, ResourceAllocationOption, ResourceConfigOption, ResourceConfigSpec, ResourceInUse, ResourceNotAvailable, ResourcePoolCreatedEvent, ResourcePoolDestroyedEvent, ResourcePoolEvent, ResourcePoolEventArgument, ResourcePoolMovedEvent, ResourcePoolQuickStats, ResourcePoolReconfiguredEvent, ResourcePoolResourceUsage, ResourcePoolRuntimeInfo, ResourcePoolSummary, ResourceViolatedEvent, RestrictedByAdministrator, RestrictedVersion, RetrieveOptions, RetrieveResult, RetrieveVStorageObjSpec, RoleAddedEvent, RoleEvent, RoleEventArgument, RoleRemovedEvent, RoleUpdatedEvent, RollbackEvent, RollbackFailure, RuleViolation, RunScriptAction, RuntimeFault, SAMLTokenAuthentication, SDDCBase, SSLDisabledFault, SSLVerifyFault, SSPIAuthentication, SSPIChallenge, ScheduledHardwareUpgradeInfo, ScheduledTaskCompletedEvent, ScheduledTaskCreatedEvent, ScheduledTaskDescription, ScheduledTaskDetail, ScheduledTaskEmailCompletedEvent, ScheduledTaskEmailFailedEvent, ScheduledTaskEvent, ScheduledTaskEventArgument, ScheduledTaskFailedEvent, ScheduledTaskInfo, ScheduledTaskReconfiguredEvent, ScheduledTaskRemovedEvent, ScheduledTaskSpec, ScheduledTaskStartedEvent, ScsiLun, ScsiLunCapabilities, ScsiLunDescriptor, ScsiLunDurableName, SeSparseVirtualDiskSpec, SecondaryVmAlreadyDisabled, SecondaryVmAlreadyEnabled, SecondaryVmAlreadyRegistered, SecondaryVmNotRegistered, SecurityError, SecurityProfile, SelectionSet, SelectionSpec, SendEmailAction, SendSNMPAction, ServerLicenseExpiredEvent, ServerStartedSessionEvent, ServiceConsolePortGroupProfile, ServiceConsoleReservationInfo, ServiceContent, ServiceLocator, ServiceLocatorCredential, ServiceLocatorNamePassword, ServiceLocatorSAMLCredential, ServiceManagerServiceInfo, ServiceProfile, SessionEvent, SessionManagerGenericServiceTicket, SessionManagerHttpServiceRequestSpec, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, SessionManagerVmomiServiceRequestSpec, SessionTerminatedEvent, SharedBusControllerNotSupported, SharesInfo, SharesOption, ShrinkDiskFault, SingleIp, SingleMac, SiteInfo, SnapshotCloneNotSupported, SnapshotCopyNotSupported, SnapshotDisabled, SnapshotFault, SnapshotIncompatibleDeviceInVm, SnapshotLocked, SnapshotMoveFromNonHomeNotSupported, SnapshotMoveNotSupported, SnapshotMoveToNonHomeNotSupported, SnapshotNoChange, SnapshotRevertIssue, SoftRuleVioCorrectionDisallowed, SoftRuleVioCorrectionImpact, SoftwarePackage, SoftwarePackageCapability, SolutionUserRequired, SourceNodeSpec, SsdDiskNotAvailable, StateAlarmExpression, StaticRouteProfile, StorageDrsAutomationConfig, StorageDrsCannotMoveDiskInMultiWriterMode, StorageDrsCannotMoveFTVm, StorageDrsCannotMoveIndependentDisk, StorageDrsCannotMoveManuallyPlacedSwapFile, StorageDrsCannotMoveManuallyPlacedVm, StorageDrsCannotMoveSharedDisk, StorageDrsCannotMoveTemplate, StorageDrsCannotMoveVmInUserFolder, StorageDrsCannotMoveVmWithMountedCDROM, StorageDrsCannotMoveVmWithNoFilesInLayout, StorageDrsConfigInfo, StorageDrsConfigSpec, StorageDrsDatacentersCannotShareDatastore, StorageDrsDisabledOnVm, StorageDrsHbrDiskNotMovable, StorageDrsHmsMoveInProgress, StorageDrsHmsUnreachable, StorageDrsIoLoadBalanceConfig, StorageDrsIolbDisabledInternally, StorageDrsOptionSpec, StorageDrsPlacementRankVmSpec, StorageDrsPodConfigInfo, StorageDrsPodConfigSpec, StorageDrsPodSelectionSpec, StorageDrsRelocateDisabled, StorageDrsSpaceLoadBalanceConfig, StorageDrsStaleHmsCollection, StorageDrsUnableToMoveFiles, StorageDrsVmConfigInfo, StorageDrsVmConfigSpec, StorageIOAllocationInfo, StorageIOAllocationOption, StorageIORMConfigOption, StorageIORMConfigSpec, StorageIORMInfo, StorageMigrationAction, StoragePerformanceSummary, StoragePlacementAction, StoragePlacementResult, StoragePlacementSpec, StoragePodSummary, StorageProfile, StorageRequirement, StorageResourceManagerStorageProfileStatistics, StorageVMotionNotSupported, StorageVmotionIncompatible, StringExpression, StringOption, StringPolicy, StructuredCustomizations, SuspendedRelocateNotSupported, SwapDatastoreNotWritableOnHost, SwapDatastoreUnset, SwapPlacementOverrideNotSupported, SwitchIpUnset, SwitchNotInUpgradeMode, SystemError, SystemEventInfo, Tag, TaskDescription, TaskEvent, TaskFilterSpec, TaskFilterSpecByEntity, TaskFilterSpecByTime, TaskFilterSpecByUsername, TaskInProgress, TaskInfo, TaskReason, TaskReasonAlarm, TaskReasonSchedule, TaskReasonSystem, TaskReasonUser, TaskScheduler, TaskTimeoutEvent, TeamingMatchEvent, TeamingMisMatchEvent, TemplateBeingUpgradedEvent, TemplateConfigFileInfo, TemplateConfigFileQuery, TemplateUpgradeEvent, TemplateUpgradeFailedEvent, TemplateUpgradedEvent, ThirdPartyLicenseAssignmentFailed, TicketedSessionAuthentication, TimedOutHostOperationEvent, Timedout, TooManyConcurrentNativeClones, TooManyConsecutiveOverrides, TooManyDevices, TooManyDisksOnLegacyHost, TooManyGuestLogons, TooManyHosts, TooManyNativeCloneLevels, TooManyNativeClonesOnFile, TooManySnapshotLevels, ToolsAlreadyUpgraded, ToolsAutoUpgradeNotSupported, ToolsConfigInfo, ToolsConfigInfoToolsLastInstallInfo, ToolsImageCopyFailed, ToolsImageNotAvailable, ToolsImageSignatureCheckFailed, ToolsInstallationInProgress, ToolsUnavailable, ToolsUpgradeCancelled, TraversalSpec, TypeDescription, UnSupportedDatastoreForVFlash, UncommittedUndoableDisk, UnconfiguredPropertyValue, UncustomizableGuest, UnexpectedCustomizationFault, UnexpectedFault, UnlicensedVirtualMachinesEvent, UnlicensedVirtualMachinesFoundEvent, UnrecognizedHost, UnsharedSwapVMotionNotSupported, UnsupportedDatastore, UnsupportedGuest, UnsupportedVimApiVersion, UnsupportedVmxLocation, UnusedVirtualDiskBlocksNotScrubbed, UpdateSet, UpdateVirtualMachineFilesResult, UpdateVirtualMachineFilesResultFailedVmFileInfo, UpdatedAgentBeingRestartedEvent, UpgradeEvent, UplinkPortMtuNotSupportEvent, UplinkPortMtuSupportEvent, UplinkPortVlanTrunkedEvent, UplinkPortVlanUntrunkedEvent, UsbScanCodeSpec, UsbScanCodeSpecKeyEvent, UsbScanCodeSpecModifierType, UserAssignedToGroup, UserGroupProfile, UserInputRequiredParameterMetadata, UserLoginSessionEvent, UserLogoutSessionEvent, UserNotFound, UserPasswordChanged, UserPrivilegeResult, UserProfile, UserSearchResult, UserSession, UserUnassignedFromGroup, UserUpgradeEvent, VASAStorageArray, VAppCloneSpec, VAppCloneSpecNetworkMappingPair, VAppCloneSpecResourceMap, VAppConfigFault, VAppConfigInfo, VAppConfigSpec, VAppEntityConfigInfo, VAppIPAssignmentInfo, VAppNotRunning, VAppOperationInProgress, VAppOvfSectionInfo, VAppOvfSectionSpec, VAppProductInfo, VAppProductSpec, VAppPropertyFault, VAppPropertyInfo, VAppPropertySpec, VAppTaskInProgress, VFlashCacheHotConfigNotSupported, VFlashModuleNotSupported, VFlashModuleVersionIncompatible, VMFSDatastoreCreatedEvent, VMFSDatastoreExpandedEvent, VMFSDatastoreExtendedEvent, VMINotSupported, VMOnConflictDVPort, VMOnVirtualIntranet, VMotionAcrossNetworkNotSupported, VMotionInterfaceIssue, VMotionLicenseExpiredEvent, VMotionLinkCapacityLow, VMotionLinkDown, VMotionNotConfigured, VMotionNotLicensed, VMotionNotSupported, VMotionProtocolIncompatible, VMwareDVSConfigInfo, VMwareDVSConfigSpec, VMwareDVSFeatureCapability, VMwareDVSHealthCheckCapability, VMwareDVSHealthCheckConfig, VMwareDVSMtuHealthCheckResult, VMwareDVSPortSetting, VMwareDVSPortgroupPolicy, VMwareDVSPvlanConfigSpec, VMwareDVSPvlanMapEntry, VMwareDVSTeamingHealthCheckConfig, VMwareDVSTeamingHealthCheckResult, VMwareDVSVlanHealthCheckResult, VMwareDVSVlanMtuHealthCheckConfig, VMwareDVSVspanCapability, VMwareDVSVspanConfigSpec, VMwareDvsIpfixCapability, VMwareDvsLacpCapability, VMwareDvsLacpGroupConfig, VMwareDvsLacpGroupSpec, VMwareDvsLagIpfixConfig, VMwareDvsLagVlanConfig, VMwareDvsMtuCapability, VMwareIpfixConfig, VMwareUplinkLacpPolicy, VMwareUplinkPortOrderPolicy, VMwareVspanPort, VMwareVspanSession, VStorageObject, VStorageObjectAssociations, VStorageObjectAssociationsVmDiskAssociations, VStorageObjectConfigInfo, VStorageObjectSnapshotDetails, VStorageObjectSnapshotInfo, VStorageObjectSnapshotInfoVStorageObjectSnapshot, VStorageObjectStateInfo, VVolHostPE, VVolVmConfigFileUpdateResult, VVolVmConfigFileUpdateResultFailedVmConfigFileInfo, VasaProviderContainerSpec, VcAgentUninstallFailedEvent, VcAgentUninstalledEvent, VcAgentUpgradeFailedEvent, VcAgentUpgradedEvent, VchaClusterConfigInfo, VchaClusterConfigSpec, VchaClusterDeploymentSpec, VchaClusterHealth, VchaClusterNetworkSpec, VchaClusterRuntimeInfo, VchaNodeRuntimeInfo, VimAccountPasswordChangedEvent, VimFault, VimVasaProvider, VimVasaProviderInfo, VimVasaProviderStatePerArray, VirtualAHCIController, VirtualAHCIControllerOption, VirtualAppImportSpec, VirtualAppLinkInfo, VirtualAppSummary, VirtualBusLogicController, VirtualBusLogicControllerOption, VirtualCdrom, VirtualCdromAtapiBackingInfo, VirtualCdromAtapiBackingOption, VirtualCdromIsoBackingInfo, VirtualCdromIsoBackingOption, VirtualCdromOption, VirtualCdromPassthroughBackingInfo, VirtualCdromPassthroughBackingOption, VirtualCdromRemoteAtapiBackingInfo, VirtualCdromRemoteAtapiBackingOption, VirtualCdromRemotePassthroughBackingInfo, VirtualCdromRemotePassthroughBackingOption, VirtualController, VirtualControllerOption, VirtualDevice, VirtualDeviceBackingInfo, VirtualDeviceBackingOption, VirtualDeviceBusSlotInfo, VirtualDeviceBusSlotOption, VirtualDeviceConfigSpec, VirtualDeviceConfigSpecBackingSpec, VirtualDeviceConnectInfo, VirtualDeviceConnectOption, VirtualDeviceDeviceBackingInfo, VirtualDeviceDeviceBackingOption, VirtualDeviceFileBackingInfo, VirtualDeviceFileBackingOption, VirtualDeviceOption, VirtualDevicePciBusSlotInfo, VirtualDevicePipeBackingInfo, VirtualDevicePipeBackingOption, VirtualDeviceRemoteDeviceBackingInfo, VirtualDeviceRemoteDeviceBackingOption, VirtualDeviceURIBackingInfo, VirtualDeviceURIBackingOption, VirtualDisk, VirtualDiskAntiAffinityRuleSpec, VirtualDiskBlocksNotFullyProvisioned, VirtualDiskConfigSpec, VirtualDiskDeltaDiskFormatsSupported, VirtualDiskFlatVer1BackingInfo, VirtualDiskFlatVer1BackingOption, VirtualDiskFlatVer2BackingInfo, VirtualDiskFlatVer2BackingOption, VirtualDiskId, VirtualDiskLocalPMemBackingInfo, VirtualDiskLocalPMemBackingOption, VirtualDiskModeNotSupported, VirtualDiskOption, VirtualDiskOptionVFlashCacheConfigOption, VirtualDiskPartitionedRawDiskVer2BackingInfo, VirtualDiskPartitionedRawDiskVer2BackingOption, VirtualDiskRawDiskMappingVer1BackingInfo, VirtualDiskRawDiskMappingVer1BackingOption, VirtualDiskRawDiskVer2BackingInfo, VirtualDiskRawDiskVer2BackingOption, VirtualDiskRuleSpec, VirtualDiskSeSparseBackingInfo, VirtualDiskSeSparseBackingOption, VirtualDiskSparseVer1BackingInfo, VirtualDiskSparseVer1BackingOption, VirtualDiskSparseVer2BackingInfo, VirtualDiskSparseVer2BackingOption, VirtualDiskSpec, VirtualDiskVFlashCacheConfigInfo, VirtualE1000, VirtualE1000Option, VirtualE1000e, VirtualE1000eOption, VirtualEnsoniq1371, VirtualEnsoniq1371Option, VirtualEthernetCard, VirtualEthernetCardDVPortBackingOption, VirtualEthernetCardDistributedVirtualPortBackingInfo, VirtualEthernetCardLegacyNetworkBackingInfo, VirtualEthernetCardLegacyNetworkBackingOption, VirtualEthernetCardNetworkBackingInfo, VirtualEthernetCardNetworkBackingOption, VirtualEthernetCardNotSupported, VirtualEthernetCardOpaqueNetworkBackingInfo, VirtualEthernetCardOpaqueNetworkBackingOption, VirtualEthernetCardOption, VirtualEthernetCardResourceAllocation, VirtualFloppy, VirtualFloppyDeviceBackingInfo, VirtualFloppyDeviceBackingOption, VirtualFloppyImageBackingInfo, VirtualFloppyImageBackingOption, VirtualFloppyOption, VirtualFloppyRemoteDeviceBackingInfo, VirtualFloppyRemoteDeviceBackingOption, VirtualHardware, VirtualHardwareCompatibilityIssue, VirtualHardwareOption, VirtualHardwareVersionNotSupported, VirtualHdAudioCard, VirtualHdAudioCardOption, VirtualIDEController, VirtualIDEControllerOption, VirtualKeyboard, VirtualKeyboardOption, VirtualLsiLogicController, VirtualLsiLogicControllerOption, VirtualLsiLogicSASController, VirtualLsiLogicSASControllerOption, VirtualMachineAffinityInfo, VirtualMachineBaseIndependentFilterSpec, VirtualMachineBootOptions, VirtualMachineBootOptionsBootableCdromDevice, VirtualMachineBootOptionsBootableDevice, VirtualMachineBootOptionsBootableDiskDevice, VirtualMachineBootOptionsBootableEthernetDevice, VirtualMachineBootOptionsBootableFloppyDevice, VirtualMachineCapability, VirtualMachineCdromInfo, VirtualMachineCloneSpec, VirtualMachineConfigInfo, VirtualMachineConfigInfoDatastoreUrlPair, VirtualMachineConfigInfoOverheadInfo, VirtualMachineConfigOption, VirtualMachineConfigOptionDescriptor, VirtualMachineConfigSpec, VirtualMachineConfigSummary, VirtualMachineConnection, VirtualMachineConsolePreferences, VirtualMachineContentLibraryItemInfo, VirtualMachineCpuIdInfoSpec, VirtualMachineDatastoreInfo, VirtualMachineDatastoreVolumeOption, VirtualMachineDefaultPowerOpInfo, VirtualMachineDefaultProfileSpec, VirtualMachineDefinedProfileSpec, VirtualMachineDeviceRuntimeInfo, VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState, VirtualMachineDiskDeviceInfo, VirtualMachineDisplayTopology, VirtualMachineDynamicPassthroughInfo, VirtualMachineEmptyIndependentFilterSpec, VirtualMachineEmptyProfileSpec, VirtualMachineFeatureRequirement, VirtualMachineFileInfo, VirtualMachineFileLayout, VirtualMachineFileLayoutDiskLayout, VirtualMachineFileLayoutEx, VirtualMachineFileLayoutExDiskLayout, VirtualMachineFileLayoutExDiskUnit, VirtualMachineFileLayoutExFileInfo, VirtualMachineFileLayoutExSnapshotLayout, VirtualMachineFileLayoutSnapshotLayout, VirtualMachineFlagInfo, VirtualMachineFloppyInfo, VirtualMachineForkConfigInfo, VirtualMachineGuestIntegrityInfo, VirtualMachineGuestMonitoringModeInfo, VirtualMachineGuestQuiesceSpec, VirtualMachineGuestSummary, VirtualMachineIdeDiskDeviceInfo, VirtualMachineIdeDiskDevicePartitionInfo, VirtualMachineImportSpec, VirtualMachineIndependentFilterSpec, VirtualMachineInstantCloneSpec, VirtualMachineLegacyNetworkSwitchInfo, VirtualMachineMemoryReservationInfo, VirtualMachineMemoryReservationSpec, VirtualMachineMessage, VirtualMachineMetadataManagerVmMetadata, VirtualMachineMetadataManagerVmMetadataInput, VirtualMachineMetadataManagerVmMetadataOwner, VirtualMachineMetadataManagerVmMetadataResult, VirtualMachineMksConnection, VirtualMachineMksTicket, VirtualMachineNetworkInfo, VirtualMachineNetworkShaperInfo, VirtualMachineParallelInfo, VirtualMachinePciPassthroughInfo, VirtualMachinePciSharedGpuPassthroughInfo, VirtualMachinePrecisionClockInfo, VirtualMachineProfileDetails, VirtualMachineProfileDetailsDiskProfileDetails, VirtualMachineProfileRawData, VirtualMachineProfileSpec, VirtualMachinePropertyRelation, VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineQuickStatsMemoryTierStats, VirtualMachineRelocateSpec, VirtualMachineRelocateSpecDiskLocator, VirtualMachineRelocateSpecDiskLocatorBackingSpec, VirtualMachineRuntimeInfo, VirtualMachineRuntimeInfoDasProtectionState, VirtualMachineScsiDiskDeviceInfo, VirtualMachineScsiPassthroughInfo, VirtualMachineSerialInfo, VirtualMachineSgxInfo, VirtualMachineSgxTargetInfo, VirtualMachineSnapshotInfo, VirtualMachineSnapshotTree, VirtualMachineSoundInfo, VirtualMachineSriovDevicePoolInfo, VirtualMachineSriovInfo, VirtualMachineSriovNetworkDevicePoolInfo, VirtualMachineStorageInfo, VirtualMachineStorageSummary, VirtualMachineSummary, VirtualMachineTargetInfo, VirtualMachineTicket, VirtualMachineUsageOnDatastore, VirtualMachineUsbInfo, VirtualMachineVFlashModuleInfo, VirtualMachineVMCIDevice, VirtualMachineVMCIDeviceFilterInfo, VirtualMachineVMCIDeviceFilterSpec, VirtualMachineVMCIDeviceOption, VirtualMachineVMCIDeviceOptionFilterSpecOption, VirtualMachineVMIROM, VirtualMachineVcpuConfig, VirtualMachineVgpuDeviceInfo, VirtualMachineVgpuProfileInfo, VirtualMachineVideoCard, VirtualMachineVirtualPMem, VirtualMachineWindowsQuiesceSpec, VirtualMachineWipeResult, VirtualNVDIMM, VirtualNVDIMMBackingInfo, VirtualNVDIMMController, VirtualNVDIMMControllerOption, VirtualNVDIMMOption, VirtualNVMEController, VirtualNVMEControllerOption, VirtualNicManagerNetConfig, VirtualPCIController, VirtualPCIControllerOption, VirtualPCIPassthrough, VirtualPCIPassthroughAllowedDevice, VirtualPCIPassthroughDeviceBackingInfo, VirtualPCIPassthroughDeviceBackingOption, VirtualPCIPassthroughDynamicBackingInfo, VirtualPCIPassthroughDynamicBackingOption, VirtualPCIPassthroughOption, VirtualPCIPassthroughPluginBackingInfo, VirtualPCIPassthroughPluginBackingOption, VirtualPCIPassthroughVmiopBackingInfo, VirtualPCIPassthroughVmiopBackingOption, VirtualPCNet32, VirtualPCNet32Option, VirtualPS2Controller, VirtualPS2ControllerOption, VirtualParallelPort, VirtualParallelPortDeviceBackingInfo, VirtualParallelPortDeviceBackingOption, VirtualParallelPortFileBackingInfo, VirtualParallelPortFileBackingOption, VirtualParallelPortOption, VirtualPointingDevice, VirtualPointingDeviceBackingOption, VirtualPointingDeviceDeviceBackingInfo, VirtualPointingDeviceOption, VirtualPrecisionClock, VirtualPrecisionClockOption, VirtualPrecisionClockSystemClockBackingInfo, VirtualPrecisionClockSystemClockBackingOption, VirtualSATAController, VirtualSATAControllerOption, VirtualSCSIController, VirtualSCSIControllerOption, VirtualSCSIPassthrough, VirtualSCSIPassthroughDeviceBackingInfo, VirtualSCSIPassthroughDeviceBackingOption, VirtualSCSIPassthroughOption, VirtualSIOController, VirtualSIOControllerOption, VirtualSerialPort, VirtualSerialPortDeviceBackingInfo, VirtualSerialPortDeviceBackingOption, VirtualSerialPortFileBackingInfo, VirtualSerialPortFileBackingOption, VirtualSerialPortOption, VirtualSerialPortPipeBackingInfo, VirtualSerialPortPipeBackingOption, VirtualSerialPortThinPrintBackingInfo, VirtualSerialPortThinPrintBackingOption, VirtualSerialPortURIBackingInfo, VirtualSerialPortURIBackingOption, VirtualSoundBlaster16, VirtualSoundBlaster16Option, VirtualSoundCard, VirtualSoundCardDeviceBackingInfo, VirtualSoundCardDeviceBackingOption, VirtualSoundCardOption, VirtualSriovEthernetCard, VirtualSriovEthernetCardOption, VirtualSriovEthernetCardSriovBackingInfo, VirtualSriovEthernetCardSriovBackingOption, VirtualSwitchProfile, VirtualSwitchSelectionProfile, VirtualTPM, VirtualTPMOption, VirtualUSB, VirtualUSBController, VirtualUSBControllerOption, VirtualUSBControllerPciBusSlotInfo, VirtualUSBOption, VirtualUSBRemoteClientBackingInfo, VirtualUSBRemoteClientBackingOption, VirtualUSBRemoteHostBackingInfo, VirtualUSBRemoteHostBackingOption, VirtualUSBUSBBackingInfo, VirtualUSBUSBBackingOption, VirtualUSBXHCIController, VirtualUSBXHCIControllerOption, VirtualVMIROMOption, VirtualVideoCardOption, VirtualVmxnet, VirtualVmxnet2, VirtualVmxnet2Option, VirtualVmxnet3, VirtualVmxnet3Option, VirtualVmxnet3Vrdma, VirtualVmxnet3VrdmaOption, VirtualVmxnetOption, VirtualWDT, VirtualWDTOption, VlanProfile, VmAcquiredMksTicketEvent, VmAcquiredTicketEvent, VmAlreadyExistsInDatacenter, VmAutoRenameEvent, VmBeingClonedEvent, VmBeingClonedNoFolderEvent, VmBeingCreatedEvent, VmBeingDeployedEvent, VmBeingHotMigratedEvent, VmBeingMigratedEvent, VmBeingRelocatedEvent, VmCloneEvent, VmCloneFailedEvent, VmClonedEvent, VmConfigFault, VmConfigFileEncryptionInfo, VmConfigFileInfo, VmConfigFileQuery, VmConfigFileQueryFilter, VmConfigFileQueryFlags, VmConfigIncompatibleForFaultTolerance, VmConfigIncompatibleForRecordReplay, VmConfigInfo, VmConfigMissingEvent, VmConfigSpec, VmConnectedEvent, VmCreatedEvent, VmDasBeingResetEvent, VmDasBeingResetWithScreenshotEvent, VmDasResetFailedEvent, VmDasUpdateErrorEvent, VmDasUpdateOkEvent, VmDateRolledBackEvent, VmDeployFailedEvent, VmDeployedEvent, VmDisconnectedEvent, VmDiscoveredEvent, VmDiskFailedEvent, VmDiskFileEncryptionInfo, VmDiskFileInfo, VmDiskFileQuery, VmDiskFileQueryFilter, VmDiskFileQueryFlags, VmEmigratingEvent, VmEndRecordingEvent, VmEndReplayingEvent, VmEvent, VmEventArgument, VmFailedMigrateEvent, VmFailedRelayoutEvent, VmFailedRelayoutOnVmfs2DatastoreEvent, VmFailedStartingSecondaryEvent, VmFailedToPowerOffEvent, VmFailedToPowerOnEvent, VmFailedToRebootGuestEvent, VmFailedToResetEvent, VmFailedToShutdownGuestEvent, VmFailedToStandbyGuestEvent, VmFailedToSuspendEvent, VmFailedUpdatingSecondaryConfig, VmFailoverFailed, VmFaultToleranceConfigIssue, VmFaultToleranceConfigIssueWrapper, VmFaultToleranceInvalidFileBacking, VmFaultToleranceIssue, VmFaultToleranceOpIssuesList, VmFaultToleranceStateChangedEvent, VmFaultToleranceTooManyFtVcpusOnHost, VmFaultToleranceTooManyVMsOnHost, VmFaultToleranceTurnedOffEvent, VmFaultToleranceVmTerminatedEvent, VmGuestOSCrashedEvent, VmGuestRebootEvent, VmGuestShutdownEvent, VmGuestStandbyEvent, VmHealthMonitoringStateChangedEvent, VmHostAffinityRuleViolation, VmInstanceUuidAssignedEvent, VmInstanceUuidChangedEvent, VmInstanceUuidConflictEvent, VmLimitLicense, VmLogFileInfo, VmLogFileQuery, VmMacAssignedEvent, VmMacChangedEvent, VmMacConflictEvent, VmMaxFTRestartCountReached, VmMaxRestartCountReached, VmMessageErrorEvent, VmMessageEvent, VmMessageWarningEvent, VmMetadataManagerFault, VmMigratedEvent, VmMonitorIncompatibleForFaultTolerance, VmNoCompatibleHostForSecondaryEvent, VmNoNetworkAccessEvent, VmNvramFileInfo, VmNvramFileQuery, VmOrphanedEvent, VmPodConfigForPlacement, VmPortGroupProfile, VmPowerOffOnIsolationEvent, VmPowerOnDisabled, VmPoweredOffEvent, VmPoweredOnEvent, VmPoweringOnWithCustomizedDVPortEvent, VmPrimaryFailoverEvent, VmReconfiguredEvent, VmRegisteredEvent, VmRelayoutSuccessfulEvent, VmRelayoutUpToDateEvent, VmReloadFromPathEvent, VmReloadFromPathFailedEvent, VmRelocateFailedEvent, VmRelocateSpecEvent, VmRelocatedEvent, VmRemoteConsoleConnectedEvent, VmRemoteConsoleDisconnectedEvent, VmRemovedEvent, VmRenamedEvent, VmRequirementsExceedCurrentEVCModeEvent, VmResettingEvent, VmResourcePoolMovedEvent, VmResourceReallocatedEvent, VmRestartedOnAlternateHostEvent, VmResumingEvent, VmSecondaryAddedEvent, VmSecondaryDisabledBySystemEvent, VmSecondaryDisabledEvent, VmSecondaryEnabledEvent, VmSecondaryStartedEvent, VmShutdownOnIsolationEvent, VmSmpFaultToleranceTooManyVMsOnHost, VmSnapshotFileInfo, VmSnapshotFileQuery, VmStartRecordingEvent, VmStartReplayingEvent, VmStartingEvent, VmStartingSecondaryEvent, VmStaticMacConflictEvent, VmStoppingEvent, VmSuspendedEvent, VmSuspendingEvent, VmTimedoutStartingSecondaryEvent, VmToolsUpgradeFault, VmUnsupportedStartingEvent, VmUpgradeCompleteEvent, VmUpgradeFailedEvent, VmUpgradingEvent, VmUuidAssignedEvent, VmUuidChangedEvent, VmUuidConflictEvent, VmValidateMaxDevice, VmVnicPoolReservationViolationClearEvent, VmVnicPoolReservationViolationRaiseEvent, VmWwnAssignedEvent, VmWwnChangedEvent, VmWwnConflict, VmWwnConflictEvent, VmfsAlreadyMounted, VmfsAmbiguousMount, VmfsConfigOption, VmfsDatastoreAllExtentOption, VmfsDatastoreBaseOption, VmfsDatastoreCreateSpec, VmfsDatastoreExpandSpec, VmfsDatastoreExtendSpec, VmfsDatastoreInfo, VmfsDatastoreMultipleExtentOption, VmfsDatastoreOption, VmfsDatastoreSingleExtentOption, VmfsDatastoreSpec, VmfsMountFault, VmfsUnmapBandwidthSpec, VmotionInterfaceNotEnabled, VmwareDistributedVirtualSwitchPvlanSpec, VmwareDistributedVirtualSwitchTrunkVlanSpec, VmwareDistributedVirtualSwitchVlanIdSpec, VmwareDistributedVirtualSwitchVlanSpec, VmwareUplinkPortTeamingPolicy, VnicPortArgument, VolumeEditorError, VramLimitLicense, VsanClusterConfigInfo, VsanClusterConfigInfoHostDefaultInfo, VsanClusterUuidMismatch, VsanDatastoreInfo, VsanDiskFault, VsanFault, VsanHostClusterStatus, VsanHostClusterStatusState, VsanHostClusterStatusStateCompletionEstimate, VsanHostConfigInfo, VsanHostConfigInfoClusterInfo, VsanHostConfigInfoNetworkInfo, VsanHostConfigInfoNetworkInfoPortConfig, VsanHostConfigInfoStorageInfo, VsanHostDecommissionMode, VsanHostDiskMapInfo, VsanHostDiskMapResult, VsanHostDiskMapping, VsanHostDiskResult, VsanHostFaultDomainInfo, VsanHostIpConfig, VsanHostMembershipInfo, VsanHostRuntimeInfo, VsanHostRuntimeInfoDiskIssue, VsanHostVsanDiskInfo, VsanIncompatibleDiskMapping, VsanNewPolicyBatch, VsanPolicyChangeBatch, VsanPolicyCost, VsanPolicySatisfiability, VsanUpgradeSystemAPIBrokenIssue, VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, VsanUpgradeSystemHostsDisconnectedIssue, VsanUpgradeSystemMissingHostsInClusterIssue, VsanUpgradeSystemNetworkPartitionInfo, VsanUpgradeSystemNetworkPartitionIssue, VsanUpgradeSystemNotEnoughFreeCapacityIssue, VsanUpgradeSystemPreflightCheckIssue, VsanUpgradeSystemPreflightCheckResult, VsanUpgradeSystemRogueHostsInClusterIssue, VsanUpgradeSystemUpgradeHistoryDiskGroupOp, VsanUpgradeSystemUpgradeHistoryItem, VsanUpgradeSystemUpgradeHistoryPreflightFail, VsanUpgradeSystemUpgradeStatus, VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, VsanUpgradeSystemWrongEsxVersionIssue, VslmCloneSpec, VslmCreateSpec, VslmCreateSpecBackingSpec, VslmCreateSpecDiskFileBackingSpec, VslmCreateSpecRawDiskMappingBackingSpec, VslmMigrateSpec, VslmRelocateSpec, VslmTagEntry, VspanDestPortConflict, VspanPortConflict, VspanPortMoveFault, VspanPortPromiscChangeFault, VspanPortgroupPromiscChangeFault, VspanPortgroupTypeChangeFault, VspanPromiscuousPortNotSupported, VspanSameSessionPortConflict, VvolDatastoreInfo, WaitOptions, WakeOnLanNotSupported, WakeOnLanNotSupportedByVmotionNIC, WarningUpgradeEvent, WeeklyTaskScheduler, WillLoseHAProtection, WillModifyConfigCpuRequirements, WillResetSnapshotDirectory, WinNetBIOSConfigInfo, WipeDiskFault, WitnessNodeInfo, vslmInfrastructureObjectPolicy, vslmInfrastructureObjectPolicySpec, vslmVClockInfo);
-plain_from!(Any: ActionParameter, ActionType, AffinityType, AgentInstallFailedReason, AlarmFilterSpecAlarmTypeByEntity, AlarmFilterSpecAlarmTypeByTrigger, AnswerFileValidationInfoStatus, ApplyHostProfileConfigurationResultStatus, ArrayUpdateOperation, AutoStartAction, AutoStartWaitHeartbeatSetting, BaseConfigInfoDiskFileBackingInfoProvisioningType, BatchResultResult, CannotEnableVmcpForClusterReason, CannotMoveFaultToleranceVmMoveType, CannotPowerOffVmInClusterOperation, CannotUseNetworkReason, CheckTestType, ClusterComputeResourceHCIWorkflowState, ClusterComputeResourceVcsHealthStatus, ClusterCryptoConfigInfoCryptoMode, ClusterDasAamNodeStateDasState, ClusterDasConfigInfoHBDatastoreCandidate, ClusterDasConfigInfoServiceState, ClusterDasConfigInfoVmMonitoringState, ClusterDasFdmAvailabilityState, ClusterDasVmSettingsIsolationResponse, ClusterDasVmSettingsRestartPriority, ClusterHostInfraUpdateHaModeActionOperationType, ClusterInfraUpdateHaConfigInfoBehaviorType, ClusterInfraUpdateHaConfigInfoRemediationType, ClusterPowerOnVmOption, ClusterProfileServiceType, ClusterVmComponentProtectionSettingsStorageVmReaction, ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared, ClusterVmReadinessReadyCondition, ComplianceResultStatus, ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState, ConfigSpecOperation, CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason, CustomizationFailedReasonCode, CustomizationLicenseDataMode, CustomizationNetBIOSMode, CustomizationSysprepRebootOption, DVPortStatusVmDirectPathGen2InactiveReasonNetwork, DVPortStatusVmDirectPathGen2InactiveReasonOther, DVSMacLimitPolicyType, DasConfigFaultDasConfigFaultReason, DasVmPriority, DatastoreAccessible, DatastoreSummaryMaintenanceModeState, DayOfWeek, DeviceNotSupportedReason, DiagnosticManagerLogCreator, DiagnosticManagerLogFormat, DiagnosticPartitionStorageType, DiagnosticPartitionType, DisallowedChangeByServiceDisallowedChange, DistributedVirtualPortgroupBackingType, DistributedVirtualPortgroupMetaTagName, DistributedVirtualPortgroupPortgroupType, DistributedVirtualSwitchHostInfrastructureTrafficClass, DistributedVirtualSwitchHostMemberHostComponentState, DistributedVirtualSwitchHostMemberTransportZoneType, DistributedVirtualSwitchNetworkResourceControlVersion, DistributedVirtualSwitchNicTeamingPolicyMode, DistributedVirtualSwitchPortConnecteeConnecteeType, DistributedVirtualSwitchProductSpecOperationType, DpmBehavior, DrsBehavior, DrsInjectorWorkloadCorrelationState, DrsRecommendationReasonCode, DvsEventPortBlockState, DvsFilterOnFailure, DvsNetworkRuleDirectionType, EntityImportType, EntityType, EventAlarmExpressionComparisonOperator, EventCategory, EventEventSeverity, EventFilterSpecRecursionOption, FibreChannelPortType, FileSystemMountInfoVStorageSupportStatus, FolderDesiredHostState, FtIssuesOnHostHostSelectionType, GuestFileType, GuestInfoAppStateType, GuestInfoCustomizationStatus, GuestOsDescriptorFirmwareType, GuestOsDescriptorSupportLevel, GuestRegKeyWowSpec, HealthUpdateInfoComponentType, HostAccessMode, HostActiveDirectoryAuthenticationCertificateDigest, HostActiveDirectoryInfoDomainMembershipStatus, HostCapabilityFtUnsupportedReason, HostCapabilityUnmapMethodSupported, HostCapabilityVmDirectPathGen2UnsupportedReason, HostCertificateManagerCertificateInfoCertificateStatus, HostConfigChangeMode, HostConfigChangeOperation, HostCpuPackageVendor, HostCpuPowerManagementInfoPolicyType, HostCryptoState, HostDasErrorEventHostDasErrorReason, HostDateTimeInfoProtocol, HostDigestInfoDigestMethodType, HostDigestVerificationSetting, HostDisconnectedEventReasonCode, HostDiskPartitionInfoPartitionFormat, HostDiskPartitionInfoType, HostFeatureVersionKey, HostFileSystemVolumeFileSystemType, HostFirewallRuleDirection, HostFirewallRulePortType, HostFirewallRuleProtocol, HostFruFruType, HostGraphicsConfigGraphicsType, HostGraphicsConfigSharedPassthruAssignmentPolicy, HostGraphicsInfoGraphicsType, HostHardwareElementStatus, HostHasComponentFailureHostComponentType, HostImageAcceptanceLevel, HostIncompatibleForFaultToleranceReason, HostIncompatibleForRecordReplayReason, HostInternetScsiHbaChapAuthenticationType, HostInternetScsiHbaDigestType, HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType, HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation, HostInternetScsiHbaNetworkBindingSupportType, HostInternetScsiHbaStaticTargetTargetDiscoveryMethod, HostIpConfigIpV6AddressConfigType, HostIpConfigIpV6AddressStatus, HostLicensableResourceKey, HostLockdownMode, HostLowLevelProvisioningManagerFileType, HostLowLevelProvisioningManagerReloadTarget, HostMaintenanceSpecPurpose, HostMemoryTierFlags, HostMemoryTierType, HostMemoryTieringType, HostMountInfoInaccessibleReason, HostMountMode, HostNasVolumeSecurityType, HostNetStackInstanceCongestionControlAlgorithmType, HostNetStackInstanceSystemStackKey, HostNumericSensorHealthState, HostNumericSensorType, HostNvmeDiscoveryLogSubsystemType, HostNvmeDiscoveryLogTransportRequirements, HostNvmeTransportParametersNvmeAddressFamily, HostNvmeTransportType, HostOpaqueSwitchOpaqueSwitchState, HostPatchManagerInstallState, HostPatchManagerIntegrityStatus, HostPatchManagerReason, HostPowerOperationType, HostProfileManagerAnswerFileStatus, HostProfileManagerCompositionResultResultElementStatus, HostProfileManagerCompositionValidationResultResultElementStatus, HostProfileManagerTaskListRequirement, HostProfileValidationFailureInfoUpdateType, HostProfileValidationState, HostProtocolEndpointPEType, HostProtocolEndpointProtocolEndpointType, HostPtpConfigDeviceType, HostQualifiedNameType, HostRdmaDeviceConnectionState, HostReplayUnsupportedReason, HostRuntimeInfoNetStackInstanceRuntimeInfoState, HostRuntimeInfoStateEncryptionInfoProtectionMode, HostRuntimeInfoStatelessNvdsMigrationState, HostServicePolicy, HostSevInfoSevState, HostSgxInfoFlcModes, HostSgxInfoSgxStates, HostSnmpAgentCapability, HostStandbyMode, HostStorageProtocol, HostSystemConnectionState, HostSystemIdentificationInfoIdentifier, HostSystemPowerState, HostSystemRemediationStateState, HostTpmAttestationInfoAcceptanceStatus, HostTrustAuthorityAttestationInfoAttestationStatus, HostUnresolvedVmfsExtentUnresolvedReason, HostUnresolvedVmfsResolutionSpecVmfsUuidResolution, HostVirtualNicManagerNicType, HostVmciAccessManagerMode, HostVmfsVolumeUnmapBandwidthPolicy, HostVmfsVolumeUnmapPriority, HttpNfcLeaseManifestEntryChecksumType, HttpNfcLeaseMode, HttpNfcLeaseState, IncompatibleHostForVmReplicationIncompatibleReason, InternetScsiSnsDiscoveryMethod, InvalidDasConfigArgumentEntryForInvalidArgument, InvalidProfileReferenceHostReason, IoFilterOperation, IoFilterType, IscsiPortInfoPathStatus, KmipClusterInfoKmsManagementType, LatencySensitivitySensitivityLevel, LicenseAssignmentFailedReason, LicenseFeatureInfoSourceRestriction, LicenseFeatureInfoState, LicenseFeatureInfoUnit, LicenseManagerLicenseKey, LicenseManagerState, LicenseReservationInfoState, LinkDiscoveryProtocolConfigOperationType, LinkDiscoveryProtocolConfigProtocolType, ManagedEntityStatus, MetricAlarmOperator, MultipathState, NetBIOSConfigInfoMode, NetIpConfigInfoIpAddressOrigin, NetIpConfigInfoIpAddressStatus, NetIpStackInfoEntryType, NetIpStackInfoPreference, NotSupportedDeviceForFTDeviceType, NumVirtualCpusIncompatibleReason, NvdimmInterleaveSetState, NvdimmNamespaceDetailsHealthStatus, NvdimmNamespaceDetailsState, NvdimmNamespaceHealthStatus, NvdimmNamespaceState, NvdimmNamespaceType, NvdimmNvdimmHealthInfoState, NvdimmRangeType, ObjectUpdateKind, OvfConsumerOstNodeType, OvfCreateImportSpecParamsDiskProvisioningType, PerfFormat, PerfStatsType, PerfSummaryType, PerformanceManagerUnit, PhysicalNicResourcePoolSchedulerDisallowedReason, PhysicalNicVmDirectPathGen2SupportedMode, PlacementAffinityRuleRuleScope, PlacementAffinityRuleRuleType, PlacementSpecPlacementType, PortGroupConnecteeType, ProfileExecuteResultStatus, ProfileNumericComparator, ProfileParameterMetadataRelationType, PropertyChangeOp, QuarantineModeFaultFaultType, QuiesceMode, RecommendationReasonCode, RecommendationType, ReplicationDiskConfigFaultReasonForFault, ReplicationVmConfigFaultReasonForFault, ReplicationVmFaultReasonForFault, ReplicationVmInProgressFaultActivity, ReplicationVmState, ResourceConfigSpecScaleSharesBehavior, ScheduledHardwareUpgradeInfoHardwareUpgradePolicy, ScheduledHardwareUpgradeInfoHardwareUpgradeStatus, ScsiDiskType, ScsiLunDescriptorQuality, ScsiLunState, ScsiLunType, ScsiLunVStorageSupportStatus, SessionManagerGenericServiceTicketTicketType, SessionManagerHttpServiceRequestSpecMethod, SharesLevel, SimpleCommandEncoding, SlpDiscoveryMethod, SoftwarePackageConstraint, SoftwarePackageVibType, StateAlarmOperator, StorageDrsPodConfigInfoBehavior, StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode, StorageIORMThresholdMode, StoragePlacementSpecPlacementType, TaskFilterSpecRecursionOption, TaskFilterSpecTimeOption, TaskInfoState, ThirdPartyLicenseAssignmentFailedReason, UpgradePolicy, VAppAutoStartAction, VAppCloneSpecProvisioningType, VAppIPAssignmentInfoAllocationSchemes, VAppIPAssignmentInfoIpAllocationPolicy, VAppIPAssignmentInfoProtocols, VFlashModuleNotSupportedReason, VMotionCompatibilityType, VMwareDVSTeamingMatchStatus, VMwareDVSVspanSessionEncapType, VMwareDVSVspanSessionType, VMwareDvsLacpApiVersion, VMwareDvsLacpLoadBalanceAlgorithm, VMwareDvsMulticastFilteringMode, VMwareUplinkLacpMode, VMwareUplinkLacpTimeoutMode, VStorageObjectConsumptionType, ValidateMigrationTestType, VchaClusterMode, VchaClusterState, VchaNodeRole, VchaNodeState, VchaState, VirtualAppVAppState, VirtualDeviceConfigSpecFileOperation, VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfoMigrateConnectOp, VirtualDeviceConnectInfoStatus, VirtualDeviceFileExtension, VirtualDeviceURIBackingOptionDirection, VirtualDiskAdapterType, VirtualDiskCompatibilityMode, VirtualDiskDeltaDiskFormat, VirtualDiskDeltaDiskFormatVariant, VirtualDiskMode, VirtualDiskRuleSpecRuleType, VirtualDiskSharing, VirtualDiskType, VirtualDiskVFlashCacheConfigInfoCacheConsistencyType, VirtualDiskVFlashCacheConfigInfoCacheMode, VirtualEthernetCardLegacyNetworkDeviceName, VirtualEthernetCardMacType, VirtualMachineAppHeartbeatStatusType, VirtualMachineBootOptionsNetworkBootProtocolType, VirtualMachineConfigInfoNpivWwnType, VirtualMachineConfigInfoSwapPlacementType, VirtualMachineConfigSpecEncryptedFtModes, VirtualMachineConfigSpecEncryptedVMotionModes, VirtualMachineConfigSpecNpivWwnOp, VirtualMachineConnectionState, VirtualMachineCryptoState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm, VirtualMachineFaultToleranceState, VirtualMachineFaultToleranceType, VirtualMachineFileLayoutExFileType, VirtualMachineFlagInfoMonitorType, VirtualMachineFlagInfoVirtualExecUsage, VirtualMachineFlagInfoVirtualMmuUsage, VirtualMachineForkConfigInfoChildType, VirtualMachineGuestOsFamily, VirtualMachineGuestOsIdentifier, VirtualMachineGuestState, VirtualMachineHtSharing, VirtualMachineMemoryAllocationPolicy, VirtualMachineMetadataManagerVmMetadataOp, VirtualMachineMetadataManagerVmMetadataOwnerOwner, VirtualMachineMovePriority, VirtualMachineNeedSecondaryReason, VirtualMachinePowerOffBehavior, VirtualMachinePowerOpType, VirtualMachinePowerState, VirtualMachineRecordReplayState, VirtualMachineRelocateDiskMoveOptions, VirtualMachineRelocateTransformation, VirtualMachineScsiPassthroughType, VirtualMachineSgxInfoFlcModes, VirtualMachineStandbyActionType, VirtualMachineTargetInfoConfigurationTag, VirtualMachineTicketType, VirtualMachineToolsInstallType, VirtualMachineToolsRunningStatus, VirtualMachineToolsStatus, VirtualMachineToolsVersionStatus, VirtualMachineUsbInfoFamily, VirtualMachineUsbInfoSpeed, VirtualMachineVMCIDeviceAction, VirtualMachineVMCIDeviceDirection, VirtualMachineVMCIDeviceProtocol, VirtualMachineVgpuProfileInfoProfileClass, VirtualMachineVgpuProfileInfoProfileSharing, VirtualMachineVideoCardUse3dRenderer, VirtualMachineVirtualPMemSnapshotMode, VirtualMachineWindowsQuiesceSpecVssBackupContext, VirtualPointingDeviceHostChoice, VirtualSCSISharing, VirtualSerialPortEndPoint, VirtualVmxnet3VrdmaOptionDeviceProtocols, VmDasBeingResetEventReasonCode, VmFailedStartingSecondaryEventFailureReason, VmFaultToleranceConfigIssueReasonForIssue, VmFaultToleranceInvalidFileBackingDeviceType, VmShutdownOnIsolationEventOperation, VmwareDistributedVirtualSwitchPvlanPortType, VsanDiskIssueType, VsanHostDecommissionModeObjectAction, VsanHostDiskResultState, VsanHostHealthState, VsanHostNodeState, VsanUpgradeSystemUpgradeHistoryDiskGroupOpType, WeekOfMonth, WillLoseHAProtectionResolution, vslmVStorageObjectControlFlag);
+variant_of!(Any: AboutInfo, AccountCreatedEvent, AccountRemovedEvent, AccountUpdatedEvent, Action, ActiveDirectoryFault, ActiveDirectoryProfile, ActiveVMsBlockingEVC, AdminDisabled, AdminNotDisabled, AdminPasswordNotChangedEvent, AffinityConfigured, AfterStartupTaskScheduler, AgentInstallFailed, AlarmAcknowledgedEvent, AlarmAction, AlarmActionTriggeredEvent, AlarmClearedEvent, AlarmCreatedEvent, AlarmDescription, AlarmEmailCompletedEvent, AlarmEmailFailedEvent, AlarmEvent, AlarmEventArgument, AlarmExpression, AlarmFilterSpec, AlarmInfo, AlarmReconfiguredEvent, AlarmRemovedEvent, AlarmScriptCompleteEvent, AlarmScriptFailedEvent, AlarmSetting, AlarmSnmpCompletedEvent, AlarmSnmpFailedEvent, AlarmSpec, AlarmState, AlarmStatusChangedEvent, AlarmTriggeringAction, AlarmTriggeringActionTransitionSpec, AllVirtualMachinesLicensedEvent, AlreadyAuthenticatedSessionEvent, AlreadyBeingManaged, AlreadyConnected, AlreadyExists, AlreadyUpgraded, AndAlarmExpression, AnswerFile, AnswerFileCreateSpec, AnswerFileOptionsCreateSpec, AnswerFileSerializedCreateSpec, AnswerFileStatusError, AnswerFileStatusResult, AnswerFileUpdateFailed, AnswerFileUpdateFailure, ApplicationQuiesceFault, ApplyHostProfileConfigurationResult, ApplyHostProfileConfigurationSpec, ApplyProfile, ApplyStorageRecommendationResult, ArrayOfAlarmAction, ArrayOfAlarmExpression, ArrayOfAlarmState, ArrayOfAlarmTriggeringActionTransitionSpec, ArrayOfAnswerFileStatusError, ArrayOfAnswerFileStatusResult, ArrayOfAnswerFileUpdateFailure, ArrayOfAnyType, ArrayOfAnyURI, ArrayOfApplyHostProfileConfigurationResult, ArrayOfApplyHostProfileConfigurationSpec, ArrayOfApplyProfile, ArrayOfAuthorizationPrivilege, ArrayOfAuthorizationRole, ArrayOfAutoStartPowerInfo, ArrayOfBase64Binary, ArrayOfBoolean, ArrayOfByte, ArrayOfChangesInfoEventArgument, ArrayOfCheckResult, ArrayOfClusterAction, ArrayOfClusterActionHistory, ArrayOfClusterAttemptedVmInfo, ArrayOfClusterComputeResourceDVSSetting, ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, ArrayOfClusterComputeResourceDvsProfile, ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, ArrayOfClusterComputeResourceHostConfigurationInput, ArrayOfClusterComputeResourceHostVmkNicInfo, ArrayOfClusterComputeResourceValidationResultBase, ArrayOfClusterComputeResourceVcsSlots, ArrayOfClusterDasAamNodeState, ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, ArrayOfClusterDasVmConfigInfo, ArrayOfClusterDasVmConfigSpec, ArrayOfClusterDatastoreUpdateSpec, ArrayOfClusterDpmHostConfigInfo, ArrayOfClusterDpmHostConfigSpec, ArrayOfClusterDrsFaults, ArrayOfClusterDrsFaultsFaultsByVm, ArrayOfClusterDrsMigration, ArrayOfClusterDrsRecommendation, ArrayOfClusterDrsVmConfigInfo, ArrayOfClusterDrsVmConfigSpec, ArrayOfClusterEVCManagerCheckResult, ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus, ArrayOfClusterGroupInfo, ArrayOfClusterGroupSpec, ArrayOfClusterHostRecommendation, ArrayOfClusterIoFilterInfo, ArrayOfClusterNotAttemptedVmInfo, ArrayOfClusterRecommendation, ArrayOfClusterRuleInfo, ArrayOfClusterRuleSpec, ArrayOfClusterTagCategoryUpdateSpec, ArrayOfClusterVmOrchestrationInfo, ArrayOfClusterVmOrchestrationSpec, ArrayOfComplianceFailure, ArrayOfComplianceFailureComplianceFailureValues, ArrayOfComplianceLocator, ArrayOfComplianceResult, ArrayOfComputeResourceHostSPBMLicenseInfo, ArrayOfConflictingConfigurationConfig, ArrayOfCryptoKeyId, ArrayOfCryptoKeyPlain, ArrayOfCryptoKeyResult, ArrayOfCryptoManagerKmipClusterStatus, ArrayOfCryptoManagerKmipCryptoKeyStatus, ArrayOfCryptoManagerKmipServerStatus, ArrayOfCustomFieldDef, ArrayOfCustomFieldValue, ArrayOfCustomizationAdapterMapping, ArrayOfCustomizationIpV6Generator, ArrayOfCustomizationSpecInfo, ArrayOfDVPortConfigSpec, ArrayOfDVPortgroupConfigSpec, ArrayOfDVSHealthCheckConfig, ArrayOfDVSNetworkResourcePool, ArrayOfDVSNetworkResourcePoolConfigSpec, ArrayOfDVSVmVnicNetworkResourcePool, ArrayOfDasHeartbeatDatastoreInfo, ArrayOfDatacenterBasicConnectInfo, ArrayOfDatacenterMismatchArgument, ArrayOfDatastoreHostMount, ArrayOfDatastoreMountPathDatastorePair, ArrayOfDatastoreVVolContainerFailoverPair, ArrayOfDesiredSoftwareSpecComponentSpec, ArrayOfDiagnosticManagerBundleInfo, ArrayOfDiagnosticManagerLogDescriptor, ArrayOfDiskChangeExtent, ArrayOfDistributedVirtualPort, ArrayOfDistributedVirtualPortgroupInfo, ArrayOfDistributedVirtualPortgroupProblem, ArrayOfDistributedVirtualSwitchHostMember, ArrayOfDistributedVirtualSwitchHostMemberConfigSpec, ArrayOfDistributedVirtualSwitchHostMemberPnicSpec, ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo, ArrayOfDistributedVirtualSwitchHostProductSpec, ArrayOfDistributedVirtualSwitchInfo, ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob, ArrayOfDistributedVirtualSwitchManagerCompatibilityResult, ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec, ArrayOfDistributedVirtualSwitchProductSpec, ArrayOfDouble, ArrayOfDvsApplyOperationFaultFaultOnObject, ArrayOfDvsFilterConfig, ArrayOfDvsHostInfrastructureTrafficResource, ArrayOfDvsHostVNicProfile, ArrayOfDvsNetworkRuleQualifier, ArrayOfDvsOperationBulkFaultFaultOnHost, ArrayOfDvsOutOfSyncHostArgument, ArrayOfDvsProfile, ArrayOfDvsServiceConsoleVNicProfile, ArrayOfDvsTrafficRule, ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo, ArrayOfDvsVmVnicResourcePoolConfigSpec, ArrayOfDvsVnicAllocatedResource, ArrayOfDynamicProperty, ArrayOfEVCMode, ArrayOfElementDescription, ArrayOfEntityBackupConfig, ArrayOfEntityPrivilege, ArrayOfEnumDescription, ArrayOfEvent, ArrayOfEventAlarmExpressionComparison, ArrayOfEventArgDesc, ArrayOfEventDescriptionEventDetail, ArrayOfExtManagedEntityInfo, ArrayOfExtSolutionManagerInfoTabInfo, ArrayOfExtendedEventPair, ArrayOfExtension, ArrayOfExtensionClientInfo, ArrayOfExtensionEventTypeInfo, ArrayOfExtensionFaultTypeInfo, ArrayOfExtensionManagerIpAllocationUsage, ArrayOfExtensionPrivilegeInfo, ArrayOfExtensionResourceInfo, ArrayOfExtensionServerInfo, ArrayOfExtensionTaskTypeInfo, ArrayOfFaultToleranceDiskSpec, ArrayOfFaultsByHost, ArrayOfFaultsByVM, ArrayOfFcoeConfigVlanRange, ArrayOfFeatureEVCMode, ArrayOfFileInfo, ArrayOfFileQuery, ArrayOfFirewallProfileRulesetProfile, ArrayOfFolderFailedHostResult, ArrayOfFolderNewHostSpec, ArrayOfGuestAliases, ArrayOfGuestAuthAliasInfo, ArrayOfGuestAuthSubject, ArrayOfGuestDiskInfo, ArrayOfGuestFileInfo, ArrayOfGuestInfoNamespaceGenerationInfo, ArrayOfGuestInfoVirtualDiskMapping, ArrayOfGuestMappedAliases, ArrayOfGuestNicInfo, ArrayOfGuestOsDescriptor, ArrayOfGuestProcessInfo, ArrayOfGuestRegKeyRecordSpec, ArrayOfGuestRegValueSpec, ArrayOfGuestStackInfo, ArrayOfHbrManagerVmReplicationCapability, ArrayOfHealthUpdate, ArrayOfHealthUpdateInfo, ArrayOfHostAccessControlEntry, ArrayOfHostAccountSpec, ArrayOfHostActiveDirectory, ArrayOfHostAssignableHardwareBinding, ArrayOfHostAssignableHardwareConfigAttributeOverride, ArrayOfHostAuthenticationStoreInfo, ArrayOfHostBootDevice, ArrayOfHostCacheConfigurationInfo, ArrayOfHostConnectInfoNetworkInfo, ArrayOfHostConnectSpec, ArrayOfHostCpuIdInfo, ArrayOfHostCpuPackage, ArrayOfHostDatastoreBrowserSearchResults, ArrayOfHostDatastoreConnectInfo, ArrayOfHostDatastoreSystemDatastoreResult, ArrayOfHostDateTimeSystemTimeZone, ArrayOfHostDhcpService, ArrayOfHostDhcpServiceConfig, ArrayOfHostDiagnosticPartition, ArrayOfHostDiagnosticPartitionCreateOption, ArrayOfHostDiskConfigurationResult, ArrayOfHostDiskMappingPartitionOption, ArrayOfHostDiskPartitionAttributes, ArrayOfHostDiskPartitionBlockRange, ArrayOfHostDiskPartitionInfo, ArrayOfHostEventArgument, ArrayOfHostFeatureCapability, ArrayOfHostFeatureMask, ArrayOfHostFeatureVersionInfo, ArrayOfHostFileSystemMountInfo, ArrayOfHostFirewallConfigRuleSetConfig, ArrayOfHostFirewallRule, ArrayOfHostFirewallRuleset, ArrayOfHostFirewallRulesetIpNetwork, ArrayOfHostGraphicsConfigDeviceType, ArrayOfHostGraphicsInfo, ArrayOfHostHardwareElementInfo, ArrayOfHostHostBusAdapter, ArrayOfHostInternetScsiHbaIscsiIpv6Address, ArrayOfHostInternetScsiHbaParamValue, ArrayOfHostInternetScsiHbaSendTarget, ArrayOfHostInternetScsiHbaStaticTarget, ArrayOfHostIoFilterInfo, ArrayOfHostIpConfigIpV6Address, ArrayOfHostIpRouteEntry, ArrayOfHostIpRouteOp, ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec, ArrayOfHostLowLevelProvisioningManagerFileDeleteResult, ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec, ArrayOfHostLowLevelProvisioningManagerFileReserveResult, ArrayOfHostLowLevelProvisioningManagerFileReserveSpec, ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec, ArrayOfHostMemberHealthCheckResult, ArrayOfHostMemberRuntimeInfo, ArrayOfHostMemoryTierInfo, ArrayOfHostMultipathInfoLogicalUnit, ArrayOfHostMultipathInfoPath, ArrayOfHostMultipathStateInfoPath, ArrayOfHostNasVolumeConfig, ArrayOfHostNatService, ArrayOfHostNatServiceConfig, ArrayOfHostNatServicePortForwardSpec, ArrayOfHostNetStackInstance, ArrayOfHostNetworkConfigNetStackSpec, ArrayOfHostNumaNode, ArrayOfHostNumericSensorInfo, ArrayOfHostNvmeConnectSpec, ArrayOfHostNvmeController, ArrayOfHostNvmeDisconnectSpec, ArrayOfHostNvmeDiscoveryLogEntry, ArrayOfHostNvmeNamespace, ArrayOfHostNvmeTopologyInterface, ArrayOfHostOpaqueNetworkInfo, ArrayOfHostOpaqueSwitch, ArrayOfHostOpaqueSwitchPhysicalNicZone, ArrayOfHostPatchManagerStatus, ArrayOfHostPatchManagerStatusPrerequisitePatch, ArrayOfHostPathSelectionPolicyOption, ArrayOfHostPciDevice, ArrayOfHostPciPassthruConfig, ArrayOfHostPciPassthruInfo, ArrayOfHostPlacedVirtualNicIdentifier, ArrayOfHostPlugStoreTopologyAdapter, ArrayOfHostPlugStoreTopologyDevice, ArrayOfHostPlugStoreTopologyPath, ArrayOfHostPlugStoreTopologyPlugin, ArrayOfHostPlugStoreTopologyTarget, ArrayOfHostPnicNetworkResourceInfo, ArrayOfHostPortGroup, ArrayOfHostPortGroupConfig, ArrayOfHostPortGroupPort, ArrayOfHostPortGroupProfile, ArrayOfHostPowerPolicy, ArrayOfHostProfileManagerCompositionResultResultElement, ArrayOfHostProfileManagerCompositionValidationResultResultElement, ArrayOfHostProfilesEntityCustomizations, ArrayOfHostProtocolEndpoint, ArrayOfHostProxySwitch, ArrayOfHostProxySwitchConfig, ArrayOfHostProxySwitchHostLagConfig, ArrayOfHostPtpConfigPtpPort, ArrayOfHostQualifiedName, ArrayOfHostRdmaDevice, ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo, ArrayOfHostScsiDisk, ArrayOfHostScsiDiskPartition, ArrayOfHostScsiTopologyInterface, ArrayOfHostScsiTopologyLun, ArrayOfHostScsiTopologyTarget, ArrayOfHostService, ArrayOfHostServiceConfig, ArrayOfHostSharedGpuCapabilities, ArrayOfHostSnmpDestination, ArrayOfHostSriovDevicePoolInfo, ArrayOfHostSslThumbprintInfo, ArrayOfHostStorageArrayTypePolicyOption, ArrayOfHostStorageElementInfo, ArrayOfHostStorageOperationalInfo, ArrayOfHostStorageSystemDiskLocatorLedResult, ArrayOfHostStorageSystemScsiLunResult, ArrayOfHostStorageSystemVmfsVolumeResult, ArrayOfHostSubSpecification, ArrayOfHostSystemIdentificationInfo, ArrayOfHostSystemResourceInfo, ArrayOfHostSystemSwapConfigurationSystemSwapOption, ArrayOfHostTpmDigestInfo, ArrayOfHostTpmEventLogEntry, ArrayOfHostTrustAuthorityAttestationInfo, ArrayOfHostUnresolvedVmfsExtent, ArrayOfHostUnresolvedVmfsResolutionResult, ArrayOfHostUnresolvedVmfsResolutionSpec, ArrayOfHostUnresolvedVmfsVolume, ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, ArrayOfHostVMotionCompatibility, ArrayOfHostVirtualNic, ArrayOfHostVirtualNicConfig, ArrayOfHostVirtualNicManagerNicTypeSelection, ArrayOfHostVirtualSwitch, ArrayOfHostVirtualSwitchConfig, ArrayOfHostVmciAccessManagerAccessSpec, ArrayOfHostVmfsRescanResult, ArrayOfHostVsanInternalSystemCmmdsQuery, ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult, ArrayOfHostVsanInternalSystemVsanObjectOperationResult, ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, ArrayOfHttpNfcLeaseDatastoreLeaseInfo, ArrayOfHttpNfcLeaseDeviceUrl, ArrayOfHttpNfcLeaseHostInfo, ArrayOfHttpNfcLeaseManifestEntry, ArrayOfHttpNfcLeaseProbeResult, ArrayOfHttpNfcLeaseSourceFile, ArrayOfID, ArrayOfImportOperationBulkFaultFaultOnImport, ArrayOfImportSpec, ArrayOfInt, ArrayOfIoFilterHostIssue, ArrayOfIpPool, ArrayOfIpPoolAssociation, ArrayOfIpPoolManagerIpAllocation, ArrayOfIscsiDependencyEntity, ArrayOfIscsiPortInfo, ArrayOfKernelModuleInfo, ArrayOfKeyAnyValue, ArrayOfKeyValue, ArrayOfKmipClusterInfo, ArrayOfKmipServerInfo, ArrayOfLicenseAssignmentManagerLicenseAssignment, ArrayOfLicenseAvailabilityInfo, ArrayOfLicenseFeatureInfo, ArrayOfLicenseManagerLicenseInfo, ArrayOfLicenseReservationInfo, ArrayOfLocalizableMessage, ArrayOfLocalizationManagerMessageCatalog, ArrayOfLong, ArrayOfManagedEntityStatus, ArrayOfManagedObjectReference, ArrayOfMethodActionArgument, ArrayOfMethodFault, ArrayOfMissingObject, ArrayOfMissingProperty, ArrayOfMultipleCertificatesVerifyFaultThumbprintData, ArrayOfNasStorageProfile, ArrayOfNetIpConfigInfoIpAddress, ArrayOfNetIpConfigSpecIpAddressSpec, ArrayOfNetIpRouteConfigInfoIpRoute, ArrayOfNetIpRouteConfigSpecIpRouteSpec, ArrayOfNetIpStackInfoDefaultRouter, ArrayOfNetIpStackInfoNetToMedia, ArrayOfNetStackInstanceProfile, ArrayOfNsxHostVNicProfile, ArrayOfNumericRange, ArrayOfNvdimmDimmInfo, ArrayOfNvdimmGuid, ArrayOfNvdimmInterleaveSetInfo, ArrayOfNvdimmNamespaceDetails, ArrayOfNvdimmNamespaceInfo, ArrayOfNvdimmRegionInfo, ArrayOfObjectContent, ArrayOfObjectSpec, ArrayOfObjectUpdate, ArrayOfOpaqueNetworkTargetInfo, ArrayOfOptionDef, ArrayOfOptionProfile, ArrayOfOptionValue, ArrayOfOvfConsumerOstNode, ArrayOfOvfConsumerOvfSection, ArrayOfOvfDeploymentOption, ArrayOfOvfFile, ArrayOfOvfFileItem, ArrayOfOvfNetworkInfo, ArrayOfOvfNetworkMapping, ArrayOfOvfOptionInfo, ArrayOfOvfResourceMap, ArrayOfPerfCounterInfo, ArrayOfPerfEntityMetricBase, ArrayOfPerfInterval, ArrayOfPerfMetricId, ArrayOfPerfMetricSeries, ArrayOfPerfMetricSeriesCSV, ArrayOfPerfQuerySpec, ArrayOfPerfSampleInfo, ArrayOfPerformanceManagerCounterLevelMapping, ArrayOfPermission, ArrayOfPermissionProfile, ArrayOfPhysicalNic, ArrayOfPhysicalNicConfig, ArrayOfPhysicalNicHintInfo, ArrayOfPhysicalNicIpHint, ArrayOfPhysicalNicLinkInfo, ArrayOfPhysicalNicNameHint, ArrayOfPhysicalNicProfile, ArrayOfPlacementAffinityRule, ArrayOfPlacementSpec, ArrayOfPnicUplinkProfile, ArrayOfPodDiskLocator, ArrayOfPolicyOption, ArrayOfPrivilegeAvailability, ArrayOfProductComponentInfo, ArrayOfProfileApplyProfileProperty, ArrayOfProfileDeferredPolicyOptionParameter, ArrayOfProfileDescriptionSection, ArrayOfProfileExecuteError, ArrayOfProfileExpression, ArrayOfProfileExpressionMetadata, ArrayOfProfileMetadata, ArrayOfProfileMetadataProfileOperationMessage, ArrayOfProfileMetadataProfileSortSpec, ArrayOfProfileParameterMetadata, ArrayOfProfileParameterMetadataParameterRelationMetadata, ArrayOfProfilePolicy, ArrayOfProfilePolicyMetadata, ArrayOfProfilePolicyOptionMetadata, ArrayOfProfileProfileStructureProperty, ArrayOfProfilePropertyPath, ArrayOfProfileUpdateFailedUpdateFailure, ArrayOfPropertyChange, ArrayOfPropertyFilterSpec, ArrayOfPropertyFilterUpdate, ArrayOfPropertySpec, ArrayOfRelation, ArrayOfReplicationInfoDiskSettings, ArrayOfResourceConfigSpec, ArrayOfRetrieveVStorageObjSpec, ArrayOfScheduledTaskDetail, ArrayOfScsiLun, ArrayOfScsiLunDescriptor, ArrayOfScsiLunDurableName, ArrayOfSelectionSet, ArrayOfSelectionSpec, ArrayOfServiceConsolePortGroupProfile, ArrayOfServiceLocator, ArrayOfServiceManagerServiceInfo, ArrayOfServiceProfile, ArrayOfShort, ArrayOfSoftwarePackage, ArrayOfStaticRouteProfile, ArrayOfStorageDrsOptionSpec, ArrayOfStorageDrsPlacementRankVmSpec, ArrayOfStorageDrsVmConfigInfo, ArrayOfStorageDrsVmConfigSpec, ArrayOfStoragePerformanceSummary, ArrayOfStorageRequirement, ArrayOfString, ArrayOfStructuredCustomizations, ArrayOfSystemEventInfo, ArrayOfTag, ArrayOfTaskInfo, ArrayOfTaskInfoState, ArrayOfTypeDescription, ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo, ArrayOfUri, ArrayOfUsbScanCodeSpecKeyEvent, ArrayOfUserGroupProfile, ArrayOfUserPrivilegeResult, ArrayOfUserProfile, ArrayOfUserSearchResult, ArrayOfUserSession, ArrayOfVASAStorageArray, ArrayOfVAppCloneSpecNetworkMappingPair, ArrayOfVAppCloneSpecResourceMap, ArrayOfVAppEntityConfigInfo, ArrayOfVAppOvfSectionInfo, ArrayOfVAppOvfSectionSpec, ArrayOfVAppProductInfo, ArrayOfVAppProductSpec, ArrayOfVAppPropertyInfo, ArrayOfVAppPropertySpec, ArrayOfVMwareDVSPvlanConfigSpec, ArrayOfVMwareDVSPvlanMapEntry, ArrayOfVMwareDVSVspanConfigSpec, ArrayOfVMwareDvsLacpGroupConfig, ArrayOfVMwareDvsLacpGroupSpec, ArrayOfVMwareVspanSession, ArrayOfVStorageObjectAssociations, ArrayOfVStorageObjectAssociationsVmDiskAssociations, ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot, ArrayOfVVolHostPE, ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo, ArrayOfVchaNodeRuntimeInfo, ArrayOfVimVasaProviderInfo, ArrayOfVimVasaProviderStatePerArray, ArrayOfVirtualAppLinkInfo, ArrayOfVirtualDevice, ArrayOfVirtualDeviceBackingOption, ArrayOfVirtualDeviceConfigSpec, ArrayOfVirtualDeviceOption, ArrayOfVirtualDisk, ArrayOfVirtualDiskDeltaDiskFormatsSupported, ArrayOfVirtualDiskId, ArrayOfVirtualDiskRuleSpec, ArrayOfVirtualMachineBaseIndependentFilterSpec, ArrayOfVirtualMachineBootOptionsBootableDevice, ArrayOfVirtualMachineCdromInfo, ArrayOfVirtualMachineConfigInfoDatastoreUrlPair, ArrayOfVirtualMachineConfigOptionDescriptor, ArrayOfVirtualMachineConfigSpec, ArrayOfVirtualMachineConnection, ArrayOfVirtualMachineCpuIdInfoSpec, ArrayOfVirtualMachineDatastoreInfo, ArrayOfVirtualMachineDatastoreVolumeOption, ArrayOfVirtualMachineDeviceRuntimeInfo, ArrayOfVirtualMachineDisplayTopology, ArrayOfVirtualMachineDynamicPassthroughInfo, ArrayOfVirtualMachineFeatureRequirement, ArrayOfVirtualMachineFileLayoutDiskLayout, ArrayOfVirtualMachineFileLayoutExDiskLayout, ArrayOfVirtualMachineFileLayoutExDiskUnit, ArrayOfVirtualMachineFileLayoutExFileInfo, ArrayOfVirtualMachineFileLayoutExSnapshotLayout, ArrayOfVirtualMachineFileLayoutSnapshotLayout, ArrayOfVirtualMachineFloppyInfo, ArrayOfVirtualMachineIdeDiskDeviceInfo, ArrayOfVirtualMachineIdeDiskDevicePartitionInfo, ArrayOfVirtualMachineLegacyNetworkSwitchInfo, ArrayOfVirtualMachineMessage, ArrayOfVirtualMachineMetadataManagerVmMetadataInput, ArrayOfVirtualMachineMetadataManagerVmMetadataResult, ArrayOfVirtualMachineNetworkInfo, ArrayOfVirtualMachineParallelInfo, ArrayOfVirtualMachinePciPassthroughInfo, ArrayOfVirtualMachinePciSharedGpuPassthroughInfo, ArrayOfVirtualMachinePrecisionClockInfo, ArrayOfVirtualMachineProfileDetailsDiskProfileDetails, ArrayOfVirtualMachineProfileSpec, ArrayOfVirtualMachinePropertyRelation, ArrayOfVirtualMachineQuickStatsMemoryTierStats, ArrayOfVirtualMachineRelocateSpecDiskLocator, ArrayOfVirtualMachineScsiDiskDeviceInfo, ArrayOfVirtualMachineScsiPassthroughInfo, ArrayOfVirtualMachineSerialInfo, ArrayOfVirtualMachineSnapshotTree, ArrayOfVirtualMachineSoundInfo, ArrayOfVirtualMachineSriovInfo, ArrayOfVirtualMachineSummary, ArrayOfVirtualMachineUsageOnDatastore, ArrayOfVirtualMachineUsbInfo, ArrayOfVirtualMachineVFlashModuleInfo, ArrayOfVirtualMachineVMCIDeviceFilterSpec, ArrayOfVirtualMachineVcpuConfig, ArrayOfVirtualMachineVgpuDeviceInfo, ArrayOfVirtualMachineVgpuProfileInfo, ArrayOfVirtualNicManagerNetConfig, ArrayOfVirtualPCIPassthroughAllowedDevice, ArrayOfVirtualSCSISharing, ArrayOfVirtualSwitchProfile, ArrayOfVmEventArgument, ArrayOfVmPodConfigForPlacement, ArrayOfVmPortGroupProfile, ArrayOfVmfsConfigOption, ArrayOfVmfsDatastoreOption, ArrayOfVnicPortArgument, ArrayOfVsanHostConfigInfo, ArrayOfVsanHostConfigInfoNetworkInfoPortConfig, ArrayOfVsanHostDiskMapInfo, ArrayOfVsanHostDiskMapResult, ArrayOfVsanHostDiskMapping, ArrayOfVsanHostDiskResult, ArrayOfVsanHostMembershipInfo, ArrayOfVsanHostRuntimeInfoDiskIssue, ArrayOfVsanNewPolicyBatch, ArrayOfVsanPolicyChangeBatch, ArrayOfVsanPolicySatisfiability, ArrayOfVsanUpgradeSystemNetworkPartitionInfo, ArrayOfVsanUpgradeSystemPreflightCheckIssue, ArrayOfVsanUpgradeSystemUpgradeHistoryItem, ArrayOfVslmTagEntry, ArrayOfvslmInfrastructureObjectPolicy, ArrayUpdateSpec, AuthMinimumAdminPermission, AuthenticationProfile, AuthorizationDescription, AuthorizationEvent, AuthorizationPrivilege, AuthorizationRole, AutoStartDefaults, AutoStartPowerInfo, BackupBlobReadFailure, BackupBlobWriteFailure, BadUsernameSessionEvent, BaseConfigInfo, BaseConfigInfoBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo, BatchResult, BlockedByFirewall, BoolOption, BoolPolicy, CAMServerRefusedConnection, CanceledHostOperationEvent, CannotAccessFile, CannotAccessLocalSource, CannotAccessNetwork, CannotAccessVmComponent, CannotAccessVmConfig, CannotAccessVmDevice, CannotAccessVmDisk, CannotAddHostWithFTVmAsStandalone, CannotAddHostWithFTVmToDifferentCluster, CannotAddHostWithFTVmToNonHACluster, CannotChangeDrsBehaviorForFtSecondary, CannotChangeHaSettingsForFtSecondary, CannotChangeVsanClusterUuid, CannotChangeVsanNodeUuid, CannotComputeFTCompatibleHosts, CannotCreateFile, CannotDecryptPasswords, CannotDeleteFile, CannotDisableDrsOnClustersWithVApps, CannotDisableSnapshot, CannotDisconnectHostWithFaultToleranceVm, CannotEnableVmcpForCluster, CannotModifyConfigCpuRequirements, CannotMoveFaultToleranceVm, CannotMoveHostWithFaultToleranceVm, CannotMoveVmWithDeltaDisk, CannotMoveVmWithNativeDeltaDisk, CannotMoveVsanEnabledHost, CannotPlaceWithoutPrerequisiteMoves, CannotPowerOffVmInCluster, CannotReconfigureVsanWhenHaEnabled, CannotUseNetwork, Capability, ChangesInfoEventArgument, CheckResult, ChoiceOption, ClockSkew, CloneFromSnapshotNotSupported, ClusterAction, ClusterActionHistory, ClusterAffinityRuleSpec, ClusterAntiAffinityRuleSpec, ClusterAttemptedVmInfo, ClusterComplianceCheckedEvent, ClusterComputeResourceClusterConfigResult, ClusterComputeResourceDVSConfigurationValidation, ClusterComputeResourceDVSSetting, ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, ClusterComputeResourceDvsProfile, ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, ClusterComputeResourceHCIConfigInfo, ClusterComputeResourceHCIConfigSpec, ClusterComputeResourceHostConfigurationInput, ClusterComputeResourceHostConfigurationProfile, ClusterComputeResourceHostConfigurationValidation, ClusterComputeResourceHostVmkNicInfo, ClusterComputeResourceSummary, ClusterComputeResourceVCProfile, ClusterComputeResourceValidationResultBase, ClusterComputeResourceVcsSlots, ClusterConfigInfo, ClusterConfigInfoEx, ClusterConfigSpec, ClusterConfigSpecEx, ClusterCreatedEvent, ClusterCryptoConfigInfo, ClusterDasAamHostInfo, ClusterDasAamNodeState, ClusterDasAdmissionControlInfo, ClusterDasAdmissionControlPolicy, ClusterDasAdvancedRuntimeInfo, ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo, ClusterDasConfigInfo, ClusterDasData, ClusterDasDataSummary, ClusterDasFailoverLevelAdvancedRuntimeInfo, ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo, ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, ClusterDasFdmHostState, ClusterDasHostInfo, ClusterDasHostRecommendation, ClusterDasVmConfigInfo, ClusterDasVmConfigSpec, ClusterDasVmSettings, ClusterDatastoreUpdateSpec, ClusterDependencyRuleInfo, ClusterDestroyedEvent, ClusterDpmConfigInfo, ClusterDpmHostConfigInfo, ClusterDpmHostConfigSpec, ClusterDrsConfigInfo, ClusterDrsFaults, ClusterDrsFaultsFaultsByVirtualDisk, ClusterDrsFaultsFaultsByVm, ClusterDrsMigration, ClusterDrsRecommendation, ClusterDrsVmConfigInfo, ClusterDrsVmConfigSpec, ClusterEVCManagerCheckResult, ClusterEVCManagerEVCState, ClusterEnterMaintenanceResult, ClusterEvent, ClusterFailoverHostAdmissionControlInfo, ClusterFailoverHostAdmissionControlInfoHostStatus, ClusterFailoverHostAdmissionControlPolicy, ClusterFailoverLevelAdmissionControlInfo, ClusterFailoverLevelAdmissionControlPolicy, ClusterFailoverResourcesAdmissionControlInfo, ClusterFailoverResourcesAdmissionControlPolicy, ClusterFixedSizeSlotPolicy, ClusterGroupInfo, ClusterGroupSpec, ClusterHostGroup, ClusterHostInfraUpdateHaModeAction, ClusterHostPowerAction, ClusterHostRecommendation, ClusterInfraUpdateHaConfigInfo, ClusterInitialPlacementAction, ClusterIoFilterInfo, ClusterMigrationAction, ClusterNetworkConfigSpec, ClusterNotAttemptedVmInfo, ClusterOrchestrationInfo, ClusterOvercommittedEvent, ClusterPowerOnVmResult, ClusterProactiveDrsConfigInfo, ClusterProfileCompleteConfigSpec, ClusterProfileConfigInfo, ClusterProfileConfigServiceCreateSpec, ClusterProfileConfigSpec, ClusterProfileCreateSpec, ClusterRecommendation, ClusterReconfiguredEvent, ClusterResourceUsageSummary, ClusterRuleInfo, ClusterRuleSpec, ClusterSlotPolicy, ClusterStatusChangedEvent, ClusterSystemVMsConfigInfo, ClusterSystemVMsConfigSpec, ClusterTagCategoryUpdateSpec, ClusterUsageSummary, ClusterVmComponentProtectionSettings, ClusterVmGroup, ClusterVmHostRuleInfo, ClusterVmOrchestrationInfo, ClusterVmOrchestrationSpec, ClusterVmReadiness, ClusterVmToolsMonitoringSettings, CollectorAddressUnset, ComplianceFailure, ComplianceFailureComplianceFailureValues, ComplianceLocator, ComplianceProfile, ComplianceResult, CompositePolicyOption, ComputeResourceConfigInfo, ComputeResourceConfigSpec, ComputeResourceEventArgument, ComputeResourceHostSPBMLicenseInfo, ComputeResourceSummary, ConcurrentAccess, ConfigTarget, ConflictingConfiguration, ConflictingConfigurationConfig, ConflictingDatastoreFound, ConnectedIso, CpuCompatibilityUnknown, CpuHotPlugNotSupported, CpuIncompatible, CpuIncompatible1ECX, CpuIncompatible81EDX, CreateTaskAction, CryptoKeyId, CryptoKeyPlain, CryptoKeyResult, CryptoManagerKmipCertificateInfo, CryptoManagerKmipClusterStatus, CryptoManagerKmipCryptoKeyStatus, CryptoManagerKmipServerCertInfo, CryptoManagerKmipServerStatus, CryptoSpec, CryptoSpecDecrypt, CryptoSpecDeepRecrypt, CryptoSpecEncrypt, CryptoSpecNoOp, CryptoSpecRegister, CryptoSpecShallowRecrypt, CustomFieldDef, CustomFieldDefAddedEvent, CustomFieldDefEvent, CustomFieldDefRemovedEvent, CustomFieldDefRenamedEvent, CustomFieldEvent, CustomFieldStringValue, CustomFieldValue, CustomFieldValueChangedEvent, CustomizationAdapterMapping, CustomizationAutoIpV6Generator, CustomizationCloudinitPrep, CustomizationCustomIpGenerator, CustomizationCustomIpV6Generator, CustomizationCustomName, CustomizationDhcpIpGenerator, CustomizationDhcpIpV6Generator, CustomizationEvent, CustomizationFailed, CustomizationFault, CustomizationFixedIp, CustomizationFixedIpV6, CustomizationFixedName, CustomizationGlobalIPSettings, CustomizationGuiRunOnce, CustomizationGuiUnattended, CustomizationIPSettings, CustomizationIPSettingsIpV6AddressSpec, CustomizationIdentification, CustomizationIdentitySettings, CustomizationIpGenerator, CustomizationIpV6Generator, CustomizationLicenseFilePrintData, CustomizationLinuxIdentityFailed, CustomizationLinuxOptions, CustomizationLinuxPrep, CustomizationName, CustomizationNetworkSetupFailed, CustomizationOptions, CustomizationPassword, CustomizationPending, CustomizationPrefixName, CustomizationSpec, CustomizationSpecInfo, CustomizationSpecItem, CustomizationStartedEvent, CustomizationStatelessIpV6Generator, CustomizationSucceeded, CustomizationSysprep, CustomizationSysprepFailed, CustomizationSysprepText, CustomizationUnknownFailure, CustomizationUnknownIpGenerator, CustomizationUnknownIpV6Generator, CustomizationUnknownName, CustomizationUserData, CustomizationVirtualMachineName, CustomizationWinOptions, DVPortConfigInfo, DVPortConfigSpec, DVPortNotSupported, DVPortSetting, DVPortState, DVPortStatus, DVPortgroupConfigInfo, DVPortgroupConfigSpec, DVPortgroupCreatedEvent, DVPortgroupDestroyedEvent, DVPortgroupEvent, DVPortgroupPolicy, DVPortgroupReconfiguredEvent, DVPortgroupRenamedEvent, DVPortgroupSelection, DVSBackupRestoreCapability, DVSCapability, DVSConfigInfo, DVSConfigSpec, DVSContactInfo, DVSCreateSpec, DVSFailureCriteria, DVSFeatureCapability, DVSHealthCheckCapability, DVSHealthCheckConfig, DVSHostLocalPortInfo, DVSMacLearningPolicy, DVSMacManagementPolicy, DVSManagerDvsConfigTarget, DVSNameArrayUplinkPortPolicy, DVSNetworkResourceManagementCapability, DVSNetworkResourcePool, DVSNetworkResourcePoolAllocationInfo, DVSNetworkResourcePoolConfigSpec, DVSPolicy, DVSRollbackCapability, DVSRuntimeInfo, DVSSecurityPolicy, DVSSelection, DVSSummary, DVSTrafficShapingPolicy, DVSUplinkPortPolicy, DVSVendorSpecificConfig, DVSVmVnicNetworkResourcePool, DailyTaskScheduler, DasAdmissionControlDisabledEvent, DasAdmissionControlEnabledEvent, DasAgentFoundEvent, DasAgentUnavailableEvent, DasClusterIsolatedEvent, DasConfigFault, DasDisabledEvent, DasEnabledEvent, DasHeartbeatDatastoreInfo, DasHostFailedEvent, DasHostIsolatedEvent, DatabaseError, DatabaseSizeEstimate, DatabaseSizeParam, DatacenterBasicConnectInfo, DatacenterConfigInfo, DatacenterConfigSpec, DatacenterCreatedEvent, DatacenterEvent, DatacenterEventArgument, DatacenterMismatch, DatacenterMismatchArgument, DatacenterRenamedEvent, DatastoreCapability, DatastoreCapacityIncreasedEvent, DatastoreDestroyedEvent, DatastoreDiscoveredEvent, DatastoreDuplicatedEvent, DatastoreEvent, DatastoreEventArgument, DatastoreFileCopiedEvent, DatastoreFileDeletedEvent, DatastoreFileEvent, DatastoreFileMovedEvent, DatastoreHostMount, DatastoreIORMReconfiguredEvent, DatastoreInfo, DatastoreMountPathDatastorePair, DatastoreNotWritableOnHost, DatastoreOption, DatastorePrincipalConfigured, DatastoreRemovedOnHostEvent, DatastoreRenamedEvent, DatastoreRenamedOnHostEvent, DatastoreSummary, DatastoreVVolContainerFailoverPair, DateTimeProfile, DeltaDiskFormatNotSupported, Description, DesiredSoftwareSpec, DesiredSoftwareSpecBaseImageSpec, DesiredSoftwareSpecComponentSpec, DesiredSoftwareSpecVendorAddOnSpec, DestinationSwitchFull, DestinationVsanDisabled, DeviceBackedVirtualDiskSpec, DeviceBackingNotSupported, DeviceControllerNotSupported, DeviceGroupId, DeviceHotPlugNotSupported, DeviceNotFound, DeviceNotSupported, DeviceUnsupportedForVmPlatform, DeviceUnsupportedForVmVersion, DiagnosticManagerAuditRecordResult, DiagnosticManagerBundleInfo, DiagnosticManagerLogDescriptor, DiagnosticManagerLogHeader, DigestNotSupported, DirectoryNotEmpty, DisableAdminNotSupported, DisallowedChangeByService, DisallowedDiskModeChange, DisallowedMigrationDeviceAttached, DisallowedOperationOnFailoverHost, DisconnectedHostsBlockingEVC, DiskChangeExtent, DiskChangeInfo, DiskCryptoSpec, DiskHasPartitions, DiskIsLastRemainingNonSSD, DiskIsNonLocal, DiskIsUSB, DiskMoveTypeNotSupported, DiskNotSupported, DiskTooSmall, DistributedVirtualPort, DistributedVirtualPortgroupInfo, DistributedVirtualPortgroupNsxPortgroupOperationResult, DistributedVirtualPortgroupProblem, DistributedVirtualSwitchHostMember, DistributedVirtualSwitchHostMemberBacking, DistributedVirtualSwitchHostMemberConfigInfo, DistributedVirtualSwitchHostMemberConfigSpec, DistributedVirtualSwitchHostMemberPnicBacking, DistributedVirtualSwitchHostMemberPnicSpec, DistributedVirtualSwitchHostMemberRuntimeState, DistributedVirtualSwitchHostMemberTransportZoneInfo, DistributedVirtualSwitchHostProductSpec, DistributedVirtualSwitchInfo, DistributedVirtualSwitchKeyedOpaqueBlob, DistributedVirtualSwitchManagerCompatibilityResult, DistributedVirtualSwitchManagerDvsProductSpec, DistributedVirtualSwitchManagerHostArrayFilter, DistributedVirtualSwitchManagerHostContainer, DistributedVirtualSwitchManagerHostContainerFilter, DistributedVirtualSwitchManagerHostDvsFilterSpec, DistributedVirtualSwitchManagerHostDvsMembershipFilter, DistributedVirtualSwitchManagerImportResult, DistributedVirtualSwitchPortConnectee, DistributedVirtualSwitchPortConnection, DistributedVirtualSwitchPortCriteria, DistributedVirtualSwitchPortStatistics, DistributedVirtualSwitchProductSpec, DomainNotFound, DrsDisabledEvent, DrsDisabledOnVm, DrsEnabledEvent, DrsEnteredStandbyModeEvent, DrsEnteringStandbyModeEvent, DrsExitStandbyModeFailedEvent, DrsExitedStandbyModeEvent, DrsExitingStandbyModeEvent, DrsInvocationFailedEvent, DrsRecoveredFromFailureEvent, DrsResourceConfigureFailedEvent, DrsResourceConfigureSyncedEvent, DrsRuleComplianceEvent, DrsRuleViolationEvent, DrsSoftRuleViolationEvent, DrsVmMigratedEvent, DrsVmPoweredOnEvent, DrsVmotionIncompatibleFault, DuplicateDisks, DuplicateIpDetectedEvent, DuplicateName, DuplicateVsanNetworkInterface, DvpgImportEvent, DvpgRestoreEvent, DvsAcceptNetworkRuleAction, DvsApplyOperationFault, DvsApplyOperationFaultFaultOnObject, DvsCopyNetworkRuleAction, DvsCreatedEvent, DvsDestroyedEvent, DvsDropNetworkRuleAction, DvsEvent, DvsEventArgument, DvsFault, DvsFilterConfig, DvsFilterConfigSpec, DvsFilterParameter, DvsFilterPolicy, DvsGreEncapNetworkRuleAction, DvsHealthStatusChangeEvent, DvsHostBackInSyncEvent, DvsHostInfrastructureTrafficResource, DvsHostInfrastructureTrafficResourceAllocation, DvsHostJoinedEvent, DvsHostLeftEvent, DvsHostStatusUpdated, DvsHostVNicProfile, DvsHostWentOutOfSyncEvent, DvsImportEvent, DvsIpNetworkRuleQualifier, DvsIpPort, DvsIpPortRange, DvsLogNetworkRuleAction, DvsMacNetworkRuleQualifier, DvsMacRewriteNetworkRuleAction, DvsMergedEvent, DvsNetworkRuleAction, DvsNetworkRuleQualifier, DvsNotAuthorized, DvsOperationBulkFault, DvsOperationBulkFaultFaultOnHost, DvsOutOfSyncHostArgument, DvsPortBlockedEvent, DvsPortConnectedEvent, DvsPortCreatedEvent, DvsPortDeletedEvent, DvsPortDisconnectedEvent, DvsPortEnteredPassthruEvent, DvsPortExitedPassthruEvent, DvsPortJoinPortgroupEvent, DvsPortLeavePortgroupEvent, DvsPortLinkDownEvent, DvsPortLinkUpEvent, DvsPortReconfiguredEvent, DvsPortRuntimeChangeEvent, DvsPortUnblockedEvent, DvsPortVendorSpecificStateChangeEvent, DvsProfile, DvsPuntNetworkRuleAction, DvsRateLimitNetworkRuleAction, DvsReconfiguredEvent, DvsRenamedEvent, DvsResourceRuntimeInfo, DvsRestoreEvent, DvsScopeViolated, DvsServiceConsoleVNicProfile, DvsSingleIpPort, DvsSystemTrafficNetworkRuleQualifier, DvsTrafficFilterConfig, DvsTrafficFilterConfigSpec, DvsTrafficRule, DvsTrafficRuleset, DvsUpdateTagNetworkRuleAction, DvsUpgradeAvailableEvent, DvsUpgradeInProgressEvent, DvsUpgradeRejectedEvent, DvsUpgradedEvent, DvsVNicProfile, DvsVmVnicNetworkResourcePoolRuntimeInfo, DvsVmVnicResourceAllocation, DvsVmVnicResourcePoolConfigSpec, DvsVnicAllocatedResource, DynamicArray, DynamicData, DynamicProperty, EVCAdmissionFailed, EVCAdmissionFailedCPUFeaturesForMode, EVCAdmissionFailedCPUModel, EVCAdmissionFailedCPUModelForMode, EVCAdmissionFailedCPUVendor, EVCAdmissionFailedCPUVendorUnknown, EVCAdmissionFailedHostDisconnected, EVCAdmissionFailedHostSoftware, EVCAdmissionFailedHostSoftwareForMode, EVCAdmissionFailedVmActive, EVCConfigFault, EVCMode, EVCModeIllegalByVendor, EVCModeUnsupportedByHosts, EVCUnsupportedByHostHardware, EVCUnsupportedByHostSoftware, EightHostLimitViolated, ElementDescription, EncryptionKeyRequired, EnteredMaintenanceModeEvent, EnteredStandbyModeEvent, EnteringMaintenanceModeEvent, EnteringStandbyModeEvent, EntityBackup, EntityBackupConfig, EntityEventArgument, EntityPrivilege, EnumDescription, EnvironmentBrowserConfigOptionQuerySpec, ErrorUpgradeEvent, EvaluationLicenseSource, Event, EventAlarmExpression, EventAlarmExpressionComparison, EventArgDesc, EventArgument, EventDescription, EventDescriptionEventDetail, EventEx, EventFilterSpec, EventFilterSpecByEntity, EventFilterSpecByTime, EventFilterSpecByUsername, ExitMaintenanceModeEvent, ExitStandbyModeFailedEvent, ExitedStandbyModeEvent, ExitingStandbyModeEvent, ExpiredAddonLicense, ExpiredEditionLicense, ExpiredFeatureLicense, ExtExtendedProductInfo, ExtManagedEntityInfo, ExtSolutionManagerInfo, ExtSolutionManagerInfoTabInfo, ExtendedDescription, ExtendedElementDescription, ExtendedEvent, ExtendedEventPair, ExtendedFault, Extension, ExtensionClientInfo, ExtensionEventTypeInfo, ExtensionFaultTypeInfo, ExtensionHealthInfo, ExtensionManagerIpAllocationUsage, ExtensionOvfConsumerInfo, ExtensionPrivilegeInfo, ExtensionResourceInfo, ExtensionServerInfo, ExtensionTaskTypeInfo, FailToEnableSPBM, FailToLockFaultToleranceVMs, FailoverLevelRestored, FailoverNodeInfo, FaultDomainId, FaultToleranceAntiAffinityViolated, FaultToleranceCannotEditMem, FaultToleranceConfigInfo, FaultToleranceConfigSpec, FaultToleranceCpuIncompatible, FaultToleranceDiskSpec, FaultToleranceMetaSpec, FaultToleranceNeedsThickDisk, FaultToleranceNotLicensed, FaultToleranceNotSameBuild, FaultTolerancePrimaryConfigInfo, FaultTolerancePrimaryPowerOnNotAttempted, FaultToleranceSecondaryConfigInfo, FaultToleranceSecondaryOpResult, FaultToleranceVMConfigSpec, FaultToleranceVmNotDasProtected, FaultsByHost, FaultsByVM, FcoeConfig, FcoeConfigFcoeCapabilities, FcoeConfigFcoeSpecification, FcoeConfigVlanRange, FcoeFault, FcoeFaultPnicHasNoPortSet, FeatureEVCMode, FeatureRequirementsNotMet, FileAlreadyExists, FileBackedPortNotSupported, FileBackedVirtualDiskSpec, FileFault, FileInfo, FileLocked, FileNameTooLong, FileNotFound, FileNotWritable, FileQuery, FileQueryFlags, FileTooLarge, FileTransferInformation, FilesystemQuiesceFault, FilterInUse, FirewallProfile, FirewallProfileRulesetProfile, FloatOption, FloppyImageFileInfo, FloppyImageFileQuery, FolderBatchAddHostsToClusterResult, FolderBatchAddStandaloneHostsResult, FolderEventArgument, FolderFailedHostResult, FolderFileInfo, FolderFileQuery, FolderNewHostSpec, FtIssuesOnHost, FullStorageVMotionNotSupported, GatewayConnectFault, GatewayHostNotReachable, GatewayNotFound, GatewayNotReachable, GatewayOperationRefused, GatewayToHostAuthFault, GatewayToHostConnectFault, GatewayToHostTrustVerifyFault, GeneralEvent, GeneralHostErrorEvent, GeneralHostInfoEvent, GeneralHostWarningEvent, GeneralUserEvent, GeneralVmErrorEvent, GeneralVmInfoEvent, GeneralVmWarningEvent, GenericDrsFault, GenericVmConfigFault, GhostDvsProxySwitchDetectedEvent, GhostDvsProxySwitchRemovedEvent, GlobalMessageChangedEvent, GroupAlarmAction, GuestAliases, GuestAuthAliasInfo, GuestAuthAnySubject, GuestAuthNamedSubject, GuestAuthSubject, GuestAuthentication, GuestAuthenticationChallenge, GuestComponentsOutOfDate, GuestDiskInfo, GuestFileAttributes, GuestFileInfo, GuestInfo, GuestInfoCustomizationInfo, GuestInfoNamespaceGenerationInfo, GuestInfoVirtualDiskMapping, GuestListFileInfo, GuestMappedAliases, GuestMultipleMappings, GuestNicInfo, GuestOperationsFault, GuestOperationsUnavailable, GuestOsDescriptor, GuestPermissionDenied, GuestPosixFileAttributes, GuestProcessInfo, GuestProcessNotFound, GuestProgramSpec, GuestRegKeyNameSpec, GuestRegKeyRecordSpec, GuestRegKeySpec, GuestRegValueBinarySpec, GuestRegValueDataSpec, GuestRegValueDwordSpec, GuestRegValueExpandStringSpec, GuestRegValueMultiStringSpec, GuestRegValueNameSpec, GuestRegValueQwordSpec, GuestRegValueSpec, GuestRegValueStringSpec, GuestRegistryFault, GuestRegistryKeyAlreadyExists, GuestRegistryKeyFault, GuestRegistryKeyHasSubkeys, GuestRegistryKeyInvalid, GuestRegistryKeyParentVolatile, GuestRegistryValueFault, GuestRegistryValueNotFound, GuestScreenInfo, GuestStackInfo, GuestWindowsFileAttributes, GuestWindowsProgramSpec, HAErrorsAtDest, HbrDiskMigrationAction, HbrManagerReplicationVmInfo, HbrManagerVmReplicationCapability, HealthStatusChangedEvent, HealthSystemRuntime, HealthUpdate, HealthUpdateInfo, HeterogenousHostsBlockingEVC, HostAccessControlEntry, HostAccessRestrictedToManagementServer, HostAccountSpec, HostActiveDirectory, HostActiveDirectoryInfo, HostActiveDirectorySpec, HostAddFailedEvent, HostAddedEvent, HostAdminDisableEvent, HostAdminEnableEvent, HostApplyProfile, HostAssignableHardwareBinding, HostAssignableHardwareConfig, HostAssignableHardwareConfigAttributeOverride, HostAuthenticationManagerInfo, HostAuthenticationStoreInfo, HostAutoStartManagerConfig, HostBIOSInfo, HostBlockAdapterTargetTransport, HostBlockHba, HostBootDevice, HostBootDeviceInfo, HostCacheConfigurationInfo, HostCacheConfigurationSpec, HostCapability, HostCertificateManagerCertificateInfo, HostCnxFailedAccountFailedEvent, HostCnxFailedAlreadyManagedEvent, HostCnxFailedBadCcagentEvent, HostCnxFailedBadUsernameEvent, HostCnxFailedBadVersionEvent, HostCnxFailedCcagentUpgradeEvent, HostCnxFailedEvent, HostCnxFailedNetworkErrorEvent, HostCnxFailedNoAccessEvent, HostCnxFailedNoConnectionEvent, HostCnxFailedNoLicenseEvent, HostCnxFailedNotFoundEvent, HostCnxFailedTimeoutEvent, HostCommunication, HostComplianceCheckedEvent, HostCompliantEvent, HostConfigAppliedEvent, HostConfigChange, HostConfigFailed, HostConfigFault, HostConfigInfo, HostConfigManager, HostConfigSpec, HostConfigSummary, HostConnectFault, HostConnectInfo, HostConnectInfoNetworkInfo, HostConnectSpec, HostConnectedEvent, HostConnectionLostEvent, HostCpuIdInfo, HostCpuInfo, HostCpuPackage, HostCpuPowerManagementInfo, HostDasDisabledEvent, HostDasDisablingEvent, HostDasEnabledEvent, HostDasEnablingEvent, HostDasErrorEvent, HostDasEvent, HostDasOkEvent, HostDataTransportConnectionInfo, HostDatastoreBrowserSearchResults, HostDatastoreBrowserSearchSpec, HostDatastoreConnectInfo, HostDatastoreExistsConnectInfo, HostDatastoreNameConflictConnectInfo, HostDatastoreSystemCapabilities, HostDatastoreSystemDatastoreResult, HostDatastoreSystemVvolDatastoreSpec, HostDateTimeConfig, HostDateTimeInfo, HostDateTimeSystemServiceTestResult, HostDateTimeSystemTimeZone, HostDeploymentInfo, HostDevice, HostDhcpService, HostDhcpServiceConfig, HostDhcpServiceSpec, HostDiagnosticPartition, HostDiagnosticPartitionCreateDescription, HostDiagnosticPartitionCreateOption, HostDiagnosticPartitionCreateSpec, HostDigestInfo, HostDirectoryStoreInfo, HostDisconnectedEvent, HostDiskConfigurationResult, HostDiskDimensions, HostDiskDimensionsChs, HostDiskDimensionsLba, HostDiskMappingInfo, HostDiskMappingOption, HostDiskMappingPartitionInfo, HostDiskMappingPartitionOption, HostDiskPartitionAttributes, HostDiskPartitionBlockRange, HostDiskPartitionInfo, HostDiskPartitionLayout, HostDiskPartitionSpec, HostDnsConfig, HostDnsConfigSpec, HostEnableAdminFailedEvent, HostEnterMaintenanceResult, HostEsxAgentHostManagerConfigInfo, HostEvent, HostEventArgument, HostExtraNetworksEvent, HostFaultToleranceManagerComponentHealthInfo, HostFeatureCapability, HostFeatureMask, HostFeatureVersionInfo, HostFibreChannelHba, HostFibreChannelOverEthernetHba, HostFibreChannelOverEthernetHbaLinkInfo, HostFibreChannelOverEthernetTargetTransport, HostFibreChannelTargetTransport, HostFileAccess, HostFileSystemMountInfo, HostFileSystemVolume, HostFileSystemVolumeInfo, HostFirewallConfig, HostFirewallConfigRuleSetConfig, HostFirewallDefaultPolicy, HostFirewallInfo, HostFirewallRule, HostFirewallRuleset, HostFirewallRulesetIpList, HostFirewallRulesetIpNetwork, HostFirewallRulesetRulesetSpec, HostFlagInfo, HostForceMountedInfo, HostGatewaySpec, HostGetShortNameFailedEvent, HostGraphicsConfig, HostGraphicsConfigDeviceType, HostGraphicsInfo, HostHardwareElementInfo, HostHardwareInfo, HostHardwareStatusInfo, HostHardwareSummary, HostHasComponentFailure, HostHbaCreateSpec, HostHostBusAdapter, HostHyperThreadScheduleInfo, HostImageProfileSummary, HostInAuditModeEvent, HostInDomain, HostIncompatibleForFaultTolerance, HostIncompatibleForRecordReplay, HostInternetScsiHba, HostInternetScsiHbaAuthenticationCapabilities, HostInternetScsiHbaAuthenticationProperties, HostInternetScsiHbaDigestCapabilities, HostInternetScsiHbaDigestProperties, HostInternetScsiHbaDiscoveryCapabilities, HostInternetScsiHbaDiscoveryProperties, HostInternetScsiHbaIPCapabilities, HostInternetScsiHbaIPProperties, HostInternetScsiHbaIPv6Properties, HostInternetScsiHbaIscsiIpv6Address, HostInternetScsiHbaParamValue, HostInternetScsiHbaSendTarget, HostInternetScsiHbaStaticTarget, HostInternetScsiHbaTargetSet, HostInternetScsiTargetTransport, HostInventoryFull, HostInventoryFullEvent, HostInventoryUnreadableEvent, HostIoFilterInfo, HostIpChangedEvent, HostIpConfig, HostIpConfigIpV6Address, HostIpConfigIpV6AddressConfiguration, HostIpInconsistentEvent, HostIpRouteConfig, HostIpRouteConfigSpec, HostIpRouteEntry, HostIpRouteOp, HostIpRouteTableConfig, HostIpRouteTableInfo, HostIpToShortNameFailedEvent, HostIpmiInfo, HostIsolationIpPingFailedEvent, HostLicensableResourceInfo, HostLicenseConnectInfo, HostLicenseExpiredEvent, HostLicenseSpec, HostListSummary, HostListSummaryGatewaySummary, HostListSummaryQuickStats, HostLocalAuthenticationInfo, HostLocalFileSystemVolume, HostLocalFileSystemVolumeSpec, HostLocalPortCreatedEvent, HostLowLevelProvisioningManagerDiskLayoutSpec, HostLowLevelProvisioningManagerFileDeleteResult, HostLowLevelProvisioningManagerFileDeleteSpec, HostLowLevelProvisioningManagerFileReserveResult, HostLowLevelProvisioningManagerFileReserveSpec, HostLowLevelProvisioningManagerSnapshotLayoutSpec, HostLowLevelProvisioningManagerVmMigrationStatus, HostLowLevelProvisioningManagerVmRecoveryInfo, HostMaintenanceSpec, HostMemberHealthCheckResult, HostMemberRuntimeInfo, HostMemberUplinkHealthCheckResult, HostMemoryProfile, HostMemorySpec, HostMemoryTierInfo, HostMissingNetworksEvent, HostMonitoringStateChangedEvent, HostMountInfo, HostMultipathInfo, HostMultipathInfoFixedLogicalUnitPolicy, HostMultipathInfoHppLogicalUnitPolicy, HostMultipathInfoLogicalUnit, HostMultipathInfoLogicalUnitPolicy, HostMultipathInfoLogicalUnitStorageArrayTypePolicy, HostMultipathInfoPath, HostMultipathStateInfo, HostMultipathStateInfoPath, HostNasVolume, HostNasVolumeConfig, HostNasVolumeSpec, HostNasVolumeUserInfo, HostNatService, HostNatServiceConfig, HostNatServiceNameServiceSpec, HostNatServicePortForwardSpec, HostNatServiceSpec, HostNetCapabilities, HostNetOffloadCapabilities, HostNetStackInstance, HostNetworkConfig, HostNetworkConfigNetStackSpec, HostNetworkConfigResult, HostNetworkInfo, HostNetworkPolicy, HostNetworkResourceRuntime, HostNetworkSecurityPolicy, HostNetworkTrafficShapingPolicy, HostNewNetworkConnectInfo, HostNfcConnectionInfo, HostNicFailureCriteria, HostNicOrderPolicy, HostNicTeamingPolicy, HostNoAvailableNetworksEvent, HostNoHAEnabledPortGroupsEvent, HostNoRedundantManagementNetworkEvent, HostNonCompliantEvent, HostNotConnected, HostNotInClusterEvent, HostNotReachable, HostNtpConfig, HostNumaInfo, HostNumaNode, HostNumericSensorInfo, HostNvmeConnectSpec, HostNvmeController, HostNvmeDisconnectSpec, HostNvmeDiscoverSpec, HostNvmeDiscoveryLog, HostNvmeDiscoveryLogEntry, HostNvmeNamespace, HostNvmeOpaqueTransportParameters, HostNvmeOverFibreChannelParameters, HostNvmeOverRdmaParameters, HostNvmeOverTcpParameters, HostNvmeSpec, HostNvmeTopology, HostNvmeTopologyInterface, HostNvmeTransportParameters, HostOpaqueNetworkInfo, HostOpaqueSwitch, HostOpaqueSwitchPhysicalNicZone, HostOvercommittedEvent, HostPMemVolume, HostParallelScsiHba, HostParallelScsiTargetTransport, HostPatchManagerLocator, HostPatchManagerPatchManagerOperationSpec, HostPatchManagerResult, HostPatchManagerStatus, HostPatchManagerStatusPrerequisitePatch, HostPathSelectionPolicyOption, HostPciDevice, HostPciPassthruConfig, HostPciPassthruInfo, HostPcieHba, HostPcieTargetTransport, HostPersistentMemoryInfo, HostPlacedVirtualNicIdentifier, HostPlugStoreTopology, HostPlugStoreTopologyAdapter, HostPlugStoreTopologyDevice, HostPlugStoreTopologyPath, HostPlugStoreTopologyPlugin, HostPlugStoreTopologyTarget, HostPnicNetworkResourceInfo, HostPortGroup, HostPortGroupConfig, HostPortGroupPort, HostPortGroupProfile, HostPortGroupSpec, HostPosixAccountSpec, HostPowerOpFailed, HostPowerPolicy, HostPrimaryAgentNotShortNameEvent, HostProfileAppliedEvent, HostProfileCompleteConfigSpec, HostProfileConfigInfo, HostProfileConfigSpec, HostProfileHostBasedConfigSpec, HostProfileManagerCompositionResult, HostProfileManagerCompositionResultResultElement, HostProfileManagerCompositionValidationResult, HostProfileManagerCompositionValidationResultResultElement, HostProfileManagerConfigTaskList, HostProfileManagerHostToConfigSpecMap, HostProfileSerializedHostProfileSpec, HostProfileValidationFailureInfo, HostProfilesEntityCustomizations, HostProtocolEndpoint, HostProxySwitch, HostProxySwitchConfig, HostProxySwitchHostLagConfig, HostProxySwitchSpec, HostPtpConfig, HostPtpConfigPtpPort, HostQualifiedName, HostRdmaDevice, HostRdmaDeviceBacking, HostRdmaDeviceCapability, HostRdmaDeviceConnectionInfo, HostRdmaDevicePnicBacking, HostRdmaHba, HostRdmaTargetTransport, HostReconnectionFailedEvent, HostReliableMemoryInfo, HostRemovedEvent, HostResignatureRescanResult, HostRuntimeInfo, HostRuntimeInfoNetStackInstanceRuntimeInfo, HostRuntimeInfoNetworkRuntimeInfo, HostRuntimeInfoStateEncryptionInfo, HostScsiDisk, HostScsiDiskPartition, HostScsiTopology, HostScsiTopologyInterface, HostScsiTopologyLun, HostScsiTopologyTarget, HostSecuritySpec, HostSerialAttachedHba, HostSerialAttachedTargetTransport, HostService, HostServiceConfig, HostServiceInfo, HostServiceSourcePackage, HostServiceTicket, HostSevInfo, HostSgxInfo, HostSharedGpuCapabilities, HostShortNameInconsistentEvent, HostShortNameToIpFailedEvent, HostShutdownEvent, HostSnmpConfigSpec, HostSnmpDestination, HostSnmpSystemAgentLimits, HostSpecification, HostSpecificationChangedEvent, HostSpecificationOperationFailed, HostSpecificationRequireEvent, HostSpecificationUpdateEvent, HostSriovConfig, HostSriovDevicePoolInfo, HostSriovInfo, HostSriovNetworkDevicePoolInfo, HostSslThumbprintInfo, HostStatusChangedEvent, HostStorageArrayTypePolicyOption, HostStorageDeviceInfo, HostStorageElementInfo, HostStorageOperationalInfo, HostStorageSystemDiskLocatorLedResult, HostStorageSystemScsiLunResult, HostStorageSystemVmfsVolumeResult, HostSubSpecification, HostSubSpecificationDeleteEvent, HostSubSpecificationUpdateEvent, HostSyncFailedEvent, HostSystemComplianceCheckState, HostSystemHealthInfo, HostSystemIdentificationInfo, HostSystemInfo, HostSystemReconnectSpec, HostSystemRemediationState, HostSystemResourceInfo, HostSystemSwapConfiguration, HostSystemSwapConfigurationDatastoreOption, HostSystemSwapConfigurationDisabledOption, HostSystemSwapConfigurationHostCacheOption, HostSystemSwapConfigurationHostLocalSwapOption, HostSystemSwapConfigurationSystemSwapOption, HostTargetTransport, HostTcpHba, HostTcpHbaCreateSpec, HostTcpTargetTransport, HostTpmAttestationInfo, HostTpmAttestationReport, HostTpmBootSecurityOptionEventDetails, HostTpmCommandEventDetails, HostTpmDigestInfo, HostTpmEventDetails, HostTpmEventLogEntry, HostTpmNvTagEventDetails, HostTpmOptionEventDetails, HostTpmSoftwareComponentEventDetails, HostTrustAuthorityAttestationInfo, HostUnresolvedVmfsExtent, HostUnresolvedVmfsResignatureSpec, HostUnresolvedVmfsResolutionResult, HostUnresolvedVmfsResolutionSpec, HostUnresolvedVmfsVolume, HostUnresolvedVmfsVolumeResolveStatus, HostUpgradeFailedEvent, HostUserWorldSwapNotEnabledEvent, HostVFlashManagerVFlashCacheConfigInfo, HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, HostVFlashManagerVFlashCacheConfigSpec, HostVFlashManagerVFlashConfigInfo, HostVFlashManagerVFlashResourceConfigInfo, HostVFlashManagerVFlashResourceConfigSpec, HostVFlashManagerVFlashResourceRunTimeInfo, HostVFlashResourceConfigurationResult, HostVMotionCompatibility, HostVMotionConfig, HostVMotionInfo, HostVMotionManagerDstInstantCloneResult, HostVMotionManagerSrcInstantCloneResult, HostVMotionNetConfig, HostVfatVolume, HostVffsSpec, HostVffsVolume, HostVirtualNic, HostVirtualNicConfig, HostVirtualNicConnection, HostVirtualNicIpRouteSpec, HostVirtualNicManagerInfo, HostVirtualNicManagerNicTypeSelection, HostVirtualNicOpaqueNetworkSpec, HostVirtualNicSpec, HostVirtualSwitch, HostVirtualSwitchAutoBridge, HostVirtualSwitchBeaconConfig, HostVirtualSwitchBondBridge, HostVirtualSwitchBridge, HostVirtualSwitchConfig, HostVirtualSwitchSimpleBridge, HostVirtualSwitchSpec, HostVmciAccessManagerAccessSpec, HostVmfsRescanResult, HostVmfsSpec, HostVmfsVolume, HostVnicConnectedToCustomizedDVPortEvent, HostVsanInternalSystemCmmdsQuery, HostVsanInternalSystemDeleteVsanObjectsResult, HostVsanInternalSystemVsanObjectOperationResult, HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, HostVvolVolume, HostVvolVolumeSpecification, HostWwnChangedEvent, HostWwnConflictEvent, HotSnapshotMoveNotSupported, HourlyTaskScheduler, HttpFault, HttpNfcLeaseCapabilities, HttpNfcLeaseDatastoreLeaseInfo, HttpNfcLeaseDeviceUrl, HttpNfcLeaseHostInfo, HttpNfcLeaseInfo, HttpNfcLeaseManifestEntry, HttpNfcLeaseProbeResult, HttpNfcLeaseSourceFile, ID, IDEDiskNotSupported, IORMNotSupportedHostOnDatastore, IScsiBootFailureEvent, ImportHostAddFailure, ImportOperationBulkFault, ImportOperationBulkFaultFaultOnImport, ImportSpec, InUseFeatureManipulationDisallowed, InaccessibleDatastore, InaccessibleFTMetadataDatastore, InaccessibleVFlashSource, IncompatibleDefaultDevice, IncompatibleHostForFtSecondary, IncompatibleHostForVmReplication, IncompatibleSetting, IncorrectFileType, IncorrectHostInformation, IncorrectHostInformationEvent, IndependentDiskVMotionNotSupported, InfoUpgradeEvent, InheritablePolicy, InsufficientAgentVmsDeployed, InsufficientCpuResourcesFault, InsufficientDisks, InsufficientFailoverResourcesEvent, InsufficientFailoverResourcesFault, InsufficientGraphicsResourcesFault, InsufficientHostCapacityFault, InsufficientHostCpuCapacityFault, InsufficientHostMemoryCapacityFault, InsufficientMemoryResourcesFault, InsufficientNetworkCapacity, InsufficientNetworkResourcePoolCapacity, InsufficientPerCpuCapacity, InsufficientResourcesFault, InsufficientStandbyCpuResource, InsufficientStandbyMemoryResource, InsufficientStandbyResource, InsufficientStorageIops, InsufficientStorageSpace, InsufficientVFlashResourcesFault, IntExpression, IntOption, IntPolicy, InvalidAffinitySettingFault, InvalidArgument, InvalidBmcRole, InvalidBundle, InvalidCAMCertificate, InvalidCAMServer, InvalidClientCertificate, InvalidCollectorVersion, InvalidController, InvalidDasConfigArgument, InvalidDasRestartPriorityForFtVm, InvalidDatastore, InvalidDatastorePath, InvalidDatastoreState, InvalidDeviceBacking, InvalidDeviceOperation, InvalidDeviceSpec, InvalidDiskFormat, InvalidDrsBehaviorForFtVm, InvalidEditionEvent, InvalidEditionLicense, InvalidEvent, InvalidFolder, InvalidFormat, InvalidGuestLogin, InvalidHostConnectionState, InvalidHostName, InvalidHostState, InvalidIndexArgument, InvalidIpfixConfig, InvalidIpmiLoginInfo, InvalidIpmiMacAddress, InvalidLicense, InvalidLocale, InvalidLogin, InvalidName, InvalidNasCredentials, InvalidNetworkInType, InvalidNetworkResource, InvalidOperationOnSecondaryVm, InvalidPowerState, InvalidPrivilege, InvalidProfileReferenceHost, InvalidProperty, InvalidPropertyType, InvalidPropertyValue, InvalidRequest, InvalidResourcePoolStructureFault, InvalidSnapshotFormat, InvalidState, InvalidType, InvalidVmConfig, InvalidVmState, InventoryDescription, InventoryHasStandardAloneHosts, IoFilterHostIssue, IoFilterInfo, IoFilterQueryIssueResult, IpAddress, IpAddressProfile, IpHostnameGeneratorError, IpPool, IpPoolAssociation, IpPoolIpPoolConfigInfo, IpPoolManagerIpAllocation, IpRange, IpRouteProfile, IscsiDependencyEntity, IscsiFault, IscsiFaultInvalidVnic, IscsiFaultPnicInUse, IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicInUse, IscsiFaultVnicIsLastPath, IscsiFaultVnicNotBound, IscsiFaultVnicNotFound, IscsiMigrationDependency, IscsiPortInfo, IscsiStatus, IsoImageFileInfo, IsoImageFileQuery, KernelModuleInfo, KernelModuleSectionInfo, KeyAnyValue, KeyNotFound, KeyProviderId, KeyValue, KmipClusterInfo, KmipServerInfo, KmipServerSpec, KmipServerStatus, LargeRDMConversionNotSupported, LargeRDMNotSupportedOnDatastore, LatencySensitivity, LegacyNetworkInterfaceInUse, LicenseAssignmentFailed, LicenseAssignmentManagerLicenseAssignment, LicenseAvailabilityInfo, LicenseDiagnostics, LicenseDowngradeDisallowed, LicenseEntityNotFound, LicenseEvent, LicenseExpired, LicenseExpiredEvent, LicenseFeatureInfo, LicenseKeyEntityMismatch, LicenseManagerEvaluationInfo, LicenseManagerLicenseInfo, LicenseNonComplianceEvent, LicenseReservationInfo, LicenseRestricted, LicenseRestrictedEvent, LicenseServerAvailableEvent, LicenseServerSource, LicenseServerUnavailable, LicenseServerUnavailableEvent, LicenseSource, LicenseSourceUnavailable, LicenseUsageInfo, LimitExceeded, LinkDiscoveryProtocolConfig, LinkLayerDiscoveryProtocolInfo, LinkProfile, LinuxVolumeNotClean, LocalDatastoreCreatedEvent, LocalDatastoreInfo, LocalLicenseSource, LocalTSMEnabledEvent, LocalizableMessage, LocalizationManagerMessageCatalog, LocalizedMethodFault, LockerMisconfiguredEvent, LockerReconfiguredEvent, LogBundlingFailed, LongOption, LongPolicy, MacAddress, MacRange, MaintenanceModeFileMove, ManagedByInfo, ManagedEntityEventArgument, ManagedObjectNotFound, MemoryFileFormatNotSupportedByDatastore, MemoryHotPlugNotSupported, MemorySizeNotRecommended, MemorySizeNotSupported, MemorySizeNotSupportedByDatastore, MemorySnapshotOnIndependentDisk, MethodAction, MethodActionArgument, MethodAlreadyDisabledFault, MethodDescription, MethodDisabled, MethodFault, MethodNotFound, MetricAlarmExpression, MigrationDisabled, MigrationErrorEvent, MigrationEvent, MigrationFault, MigrationFeatureNotSupported, MigrationHostErrorEvent, MigrationHostWarningEvent, MigrationNotReady, MigrationResourceErrorEvent, MigrationResourceWarningEvent, MigrationWarningEvent, MismatchedBundle, MismatchedNetworkPolicies, MismatchedVMotionNetworkNames, MissingBmcSupport, MissingController, MissingIpPool, MissingLinuxCustResources, MissingNetworkIpConfig, MissingObject, MissingPowerOffConfiguration, MissingPowerOnConfiguration, MissingProperty, MissingWindowsCustResources, MksConnectionLimitReached, ModeInfo, MonthlyByDayTaskScheduler, MonthlyByWeekdayTaskScheduler, MonthlyTaskScheduler, MountError, MtuMatchEvent, MtuMismatchEvent, MultiWriterNotSupported, MultipleCertificatesVerifyFault, MultipleCertificatesVerifyFaultThumbprintData, MultipleSnapshotsNotSupported, NASDatastoreCreatedEvent, NamePasswordAuthentication, NamespaceFull, NamespaceLimitReached, NamespaceWriteProtected, NasConfigFault, NasConnectionLimitReached, NasDatastoreInfo, NasSessionCredentialConflict, NasStorageProfile, NasVolumeNotMounted, NegatableExpression, NetBIOSConfigInfo, NetDhcpConfigInfo, NetDhcpConfigInfoDhcpOptions, NetDhcpConfigSpec, NetDhcpConfigSpecDhcpOptionsSpec, NetDnsConfigInfo, NetDnsConfigSpec, NetIpConfigInfo, NetIpConfigInfoIpAddress, NetIpConfigSpec, NetIpConfigSpecIpAddressSpec, NetIpRouteConfigInfo, NetIpRouteConfigInfoGateway, NetIpRouteConfigInfoIpRoute, NetIpRouteConfigSpec, NetIpRouteConfigSpecGatewaySpec, NetIpRouteConfigSpecIpRouteSpec, NetIpStackInfo, NetIpStackInfoDefaultRouter, NetIpStackInfoNetToMedia, NetStackInstanceProfile, NetworkCopyFault, NetworkDisruptedAndConfigRolledBack, NetworkEventArgument, NetworkInaccessible, NetworkPolicyProfile, NetworkProfile, NetworkProfileDnsConfigProfile, NetworkRollbackEvent, NetworkSummary, NetworksMayNotBeTheSame, NicSettingMismatch, NoAccessUserEvent, NoActiveHostInCluster, NoAvailableIp, NoClientCertificate, NoCompatibleDatastore, NoCompatibleHardAffinityHost, NoCompatibleHost, NoCompatibleHostWithAccessToDevice, NoCompatibleSoftAffinityHost, NoConnectedDatastore, NoDatastoresConfiguredEvent, NoDiskFound, NoDiskSpace, NoDisksToCustomize, NoGateway, NoGuestHeartbeat, NoHost, NoHostSuitableForFtSecondary, NoLicenseEvent, NoLicenseServerConfigured, NoMaintenanceModeDrsRecommendationForVM, NoPeerHostFound, NoPermission, NoPermissionOnAD, NoPermissionOnHost, NoPermissionOnNasVolume, NoSubjectName, NoVcManagedIpConfigured, NoVirtualNic, NoVmInVApp, NodeDeploymentSpec, NodeNetworkSpec, NonADUserRequired, NonHomeRDMVMotionNotSupported, NonPersistentDisksNotSupported, NonVIWorkloadDetectedOnDatastoreEvent, NonVmwareOuiMacNotSupportedHost, NotADirectory, NotAFile, NotAuthenticated, NotEnoughCpus, NotEnoughLicenses, NotEnoughLogicalCpus, NotEnoughResourcesToStartVmEvent, NotFound, NotImplemented, NotSupported, NotSupportedDeviceForFT, NotSupportedHost, NotSupportedHostForChecksum, NotSupportedHostForVFlash, NotSupportedHostForVmcp, NotSupportedHostForVmemFile, NotSupportedHostForVsan, NotSupportedHostInCluster, NotSupportedHostInDvs, NotSupportedHostInHACluster, NotUserConfigurableProperty, NsxHostVNicProfile, NumPortsProfile, NumVirtualCoresPerSocketNotSupported, NumVirtualCpusExceedsLimit, NumVirtualCpusIncompatible, NumVirtualCpusNotSupported, NumericRange, NvdimmDimmInfo, NvdimmGuid, NvdimmHealthInfo, NvdimmInterleaveSetInfo, NvdimmNamespaceCreateSpec, NvdimmNamespaceDeleteSpec, NvdimmNamespaceDetails, NvdimmNamespaceInfo, NvdimmPMemNamespaceCreateSpec, NvdimmRegionInfo, NvdimmSummary, NvdimmSystemInfo, ObjectContent, ObjectSpec, ObjectUpdate, OnceTaskScheduler, OpaqueNetworkCapability, OpaqueNetworkSummary, OpaqueNetworkTargetInfo, OpaqueSwitchProfile, OperationDisabledByGuest, OperationDisallowedOnHost, OperationNotSupportedByGuest, OptionDef, OptionProfile, OptionType, OptionValue, OrAlarmExpression, OutOfBounds, OutOfSyncDvsHost, OvfAttribute, OvfConnectedDevice, OvfConnectedDeviceFloppy, OvfConnectedDeviceIso, OvfConstraint, OvfConsumerCallbackFault, OvfConsumerCommunicationError, OvfConsumerFault, OvfConsumerInvalidSection, OvfConsumerOstNode, OvfConsumerOvfSection, OvfConsumerPowerOnFault, OvfConsumerUndeclaredSection, OvfConsumerUndefinedPrefix, OvfConsumerValidationFault, OvfCpuCompatibility, OvfCpuCompatibilityCheckNotSupported, OvfCreateDescriptorParams, OvfCreateDescriptorResult, OvfCreateImportSpecParams, OvfCreateImportSpecResult, OvfDeploymentOption, OvfDiskMappingNotFound, OvfDiskOrderConstraint, OvfDuplicateElement, OvfDuplicatedElementBoundary, OvfDuplicatedPropertyIdExport, OvfDuplicatedPropertyIdImport, OvfElement, OvfElementInvalidValue, OvfExport, OvfExportFailed, OvfFault, OvfFile, OvfFileItem, OvfHardwareCheck, OvfHardwareExport, OvfHostResourceConstraint, OvfHostValueNotParsed, OvfImport, OvfImportFailed, OvfInternalError, OvfInvalidPackage, OvfInvalidValue, OvfInvalidValueConfiguration, OvfInvalidValueEmpty, OvfInvalidValueFormatMalformed, OvfInvalidValueReference, OvfInvalidVmName, OvfManagerCommonParams, OvfMappedOsId, OvfMissingAttribute, OvfMissingElement, OvfMissingElementNormalBoundary, OvfMissingHardware, OvfNetworkInfo, OvfNetworkMapping, OvfNetworkMappingNotSupported, OvfNoHostNic, OvfNoSpaceOnController, OvfNoSupportedHardwareFamily, OvfOptionInfo, OvfParseDescriptorParams, OvfParseDescriptorResult, OvfProperty, OvfPropertyExport, OvfPropertyNetwork, OvfPropertyNetworkExport, OvfPropertyQualifier, OvfPropertyQualifierDuplicate, OvfPropertyQualifierIgnored, OvfPropertyType, OvfPropertyValue, OvfResourceMap, OvfSystemFault, OvfToXmlUnsupportedElement, OvfUnableToExportDisk, OvfUnexpectedElement, OvfUnknownDevice, OvfUnknownDeviceBacking, OvfUnknownEntity, OvfUnsupportedAttribute, OvfUnsupportedAttributeValue, OvfUnsupportedDeviceBackingInfo, OvfUnsupportedDeviceBackingOption, OvfUnsupportedDeviceExport, OvfUnsupportedDiskProvisioning, OvfUnsupportedElement, OvfUnsupportedElementValue, OvfUnsupportedPackage, OvfUnsupportedSection, OvfUnsupportedSubType, OvfUnsupportedType, OvfValidateHostParams, OvfValidateHostResult, OvfWrongElement, OvfWrongNamespace, OvfXmlFormat, PMemDatastoreInfo, ParaVirtualSCSIController, ParaVirtualSCSIControllerOption, PassiveNodeDeploymentSpec, PassiveNodeNetworkSpec, PasswordExpired, PasswordField, PatchAlreadyInstalled, PatchBinariesNotFound, PatchInstallFailed, PatchIntegrityError, PatchMetadataCorrupted, PatchMetadataInvalid, PatchMetadataNotFound, PatchMissingDependencies, PatchNotApplicable, PatchSuperseded, PerfCompositeMetric, PerfCounterInfo, PerfEntityMetric, PerfEntityMetricBase, PerfEntityMetricCSV, PerfInterval, PerfMetricId, PerfMetricIntSeries, PerfMetricSeries, PerfMetricSeriesCSV, PerfProviderSummary, PerfQuerySpec, PerfSampleInfo, PerformanceDescription, PerformanceManagerCounterLevelMapping, PerformanceStatisticsDescription, Permission, PermissionAddedEvent, PermissionEvent, PermissionProfile, PermissionRemovedEvent, PermissionUpdatedEvent, PhysCompatRDMNotSupported, PhysicalNic, PhysicalNicCdpDeviceCapability, PhysicalNicCdpInfo, PhysicalNicConfig, PhysicalNicHint, PhysicalNicHintInfo, PhysicalNicIpHint, PhysicalNicLinkInfo, PhysicalNicNameHint, PhysicalNicProfile, PhysicalNicSpec, PlacementAction, PlacementAffinityRule, PlacementRankResult, PlacementRankSpec, PlacementResult, PlacementSpec, PlatformConfigFault, PnicUplinkProfile, PodDiskLocator, PodStorageDrsEntry, PolicyOption, PortGroupProfile, PosixUserSearchResult, PowerOnFtSecondaryFailed, PowerOnFtSecondaryTimedout, PowerSystemCapability, PowerSystemInfo, PrivilegeAvailability, PrivilegePolicyDef, ProductComponentInfo, ProfileApplyProfileElement, ProfileApplyProfileProperty, ProfileAssociatedEvent, ProfileChangedEvent, ProfileCompositeExpression, ProfileCompositePolicyOptionMetadata, ProfileConfigInfo, ProfileCreateSpec, ProfileCreatedEvent, ProfileDeferredPolicyOptionParameter, ProfileDescription, ProfileDescriptionSection, ProfileDissociatedEvent, ProfileEvent, ProfileEventArgument, ProfileExecuteError, ProfileExecuteResult, ProfileExpression, ProfileExpressionMetadata, ProfileMetadata, ProfileMetadataProfileOperationMessage, ProfileMetadataProfileSortSpec, ProfileParameterMetadata, ProfileParameterMetadataParameterRelationMetadata, ProfilePolicy, ProfilePolicyMetadata, ProfilePolicyOptionMetadata, ProfileProfileStructure, ProfileProfileStructureProperty, ProfilePropertyPath, ProfileReferenceHostChangedEvent, ProfileRemovedEvent, ProfileSerializedCreateSpec, ProfileSimpleExpression, ProfileUpdateFailed, ProfileUpdateFailedUpdateFailure, PropertyChange, PropertyFilterSpec, PropertyFilterUpdate, PropertySpec, QuarantineModeFault, QuestionPending, QuiesceDatastoreIOForHAFailed, RDMConversionNotSupported, RDMNotPreserved, RDMNotSupported, RDMNotSupportedOnDatastore, RDMPointsToInaccessibleDisk, RawDiskNotSupported, ReadHostResourcePoolTreeFailed, ReadOnlyDisksWithLegacyDestination, RebootRequired, RecordReplayDisabled, RecoveryEvent, RecurrentTaskScheduler, Relation, RemoteDeviceNotSupported, RemoteTSMEnabledEvent, RemoveFailed, ReplicationConfigFault, ReplicationConfigSpec, ReplicationDiskConfigFault, ReplicationFault, ReplicationGroupId, ReplicationIncompatibleWithFT, ReplicationInfoDiskSettings, ReplicationInvalidOptions, ReplicationNotSupportedOnHost, ReplicationSpec, ReplicationVmConfigFault, ReplicationVmFault, ReplicationVmInProgressFault, ReplicationVmProgressInfo, RequestCanceled, ResourceAllocationInfo, ResourceAllocationOption, ResourceConfigOption, ResourceConfigSpec, ResourceInUse, ResourceNotAvailable, ResourcePoolCreatedEvent, ResourcePoolDestroyedEvent, ResourcePoolEvent, ResourcePoolEventArgument, ResourcePoolMovedEvent, ResourcePoolQuickStats, ResourcePoolReconfiguredEvent, ResourcePoolResourceUsage, ResourcePoolRuntimeInfo, ResourcePoolSummary, ResourceViolatedEvent, RestrictedByAdministrator, RestrictedVersion, RetrieveOptions, RetrieveResult, RetrieveVStorageObjSpec, RoleAddedEvent, RoleEvent, RoleEventArgument, RoleRemovedEvent, RoleUpdatedEvent, RollbackEvent, RollbackFailure, RuleViolation, RunScriptAction, RuntimeFault, SAMLTokenAuthentication, SDDCBase, SSLDisabledFault, SSLVerifyFault, SSPIAuthentication, SSPIChallenge, ScheduledHardwareUpgradeInfo, ScheduledTaskCompletedEvent, ScheduledTaskCreatedEvent, ScheduledTaskDescription, ScheduledTaskDetail, ScheduledTaskEmailCompletedEvent, ScheduledTaskEmailFailedEvent, ScheduledTaskEvent, ScheduledTaskEventArgument, ScheduledTaskFailedEvent, ScheduledTaskInfo, ScheduledTaskReconfiguredEvent, ScheduledTaskRemovedEvent, ScheduledTaskSpec, ScheduledTaskStartedEvent, ScsiLun, ScsiLunCapabilities, ScsiLunDescriptor, ScsiLunDurableName, SeSparseVirtualDiskSpec, SecondaryVmAlreadyDisabled, SecondaryVmAlreadyEnabled, SecondaryVmAlreadyRegistered, SecondaryVmNotRegistered, SecurityError, SecurityProfile, SelectionSet, SelectionSpec, SendEmailAction, SendSNMPAction, ServerLicenseExpiredEvent, ServerStartedSessionEvent, ServiceConsolePortGroupProfile, ServiceConsoleReservationInfo, ServiceContent, ServiceLocator, ServiceLocatorCredential, ServiceLocatorNamePassword, ServiceLocatorSAMLCredential, ServiceManagerServiceInfo, ServiceProfile, SessionEvent, SessionManagerGenericServiceTicket, SessionManagerHttpServiceRequestSpec, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, SessionManagerVmomiServiceRequestSpec, SessionTerminatedEvent, SharedBusControllerNotSupported, SharesInfo, SharesOption, ShrinkDiskFault, SingleIp, SingleMac, SiteInfo, SnapshotCloneNotSupported, SnapshotCopyNotSupported, SnapshotDisabled, SnapshotFault, SnapshotIncompatibleDeviceInVm, SnapshotLocked, SnapshotMoveFromNonHomeNotSupported, SnapshotMoveNotSupported, SnapshotMoveToNonHomeNotSupported, SnapshotNoChange, SnapshotRevertIssue, SoftRuleVioCorrectionDisallowed, SoftRuleVioCorrectionImpact, SoftwarePackage, SoftwarePackageCapability, SolutionUserRequired, SourceNodeSpec, SsdDiskNotAvailable, StateAlarmExpression, StaticRouteProfile, StorageDrsAutomationConfig, StorageDrsCannotMoveDiskInMultiWriterMode, StorageDrsCannotMoveFTVm, StorageDrsCannotMoveIndependentDisk, StorageDrsCannotMoveManuallyPlacedSwapFile, StorageDrsCannotMoveManuallyPlacedVm, StorageDrsCannotMoveSharedDisk, StorageDrsCannotMoveTemplate, StorageDrsCannotMoveVmInUserFolder, StorageDrsCannotMoveVmWithMountedCDROM, StorageDrsCannotMoveVmWithNoFilesInLayout, StorageDrsConfigInfo, StorageDrsConfigSpec, StorageDrsDatacentersCannotShareDatastore, StorageDrsDisabledOnVm, StorageDrsHbrDiskNotMovable, StorageDrsHmsMoveInProgress, StorageDrsHmsUnreachable, StorageDrsIoLoadBalanceConfig, StorageDrsIolbDisabledInternally, StorageDrsOptionSpec, StorageDrsPlacementRankVmSpec, StorageDrsPodConfigInfo, StorageDrsPodConfigSpec, StorageDrsPodSelectionSpec, StorageDrsRelocateDisabled, StorageDrsSpaceLoadBalanceConfig, StorageDrsStaleHmsCollection, StorageDrsUnableToMoveFiles, StorageDrsVmConfigInfo, StorageDrsVmConfigSpec, StorageIOAllocationInfo, StorageIOAllocationOption, StorageIORMConfigOption, StorageIORMConfigSpec, StorageIORMInfo, StorageMigrationAction, StoragePerformanceSummary, StoragePlacementAction, StoragePlacementResult, StoragePlacementSpec, StoragePodSummary, StorageProfile, StorageRequirement, StorageResourceManagerStorageProfileStatistics, StorageVMotionNotSupported, StorageVmotionIncompatible, StringExpression, StringOption, StringPolicy, StructuredCustomizations, SuspendedRelocateNotSupported, SwapDatastoreNotWritableOnHost, SwapDatastoreUnset, SwapPlacementOverrideNotSupported, SwitchIpUnset, SwitchNotInUpgradeMode, SystemError, SystemEventInfo, Tag, TaskDescription, TaskEvent, TaskFilterSpec, TaskFilterSpecByEntity, TaskFilterSpecByTime, TaskFilterSpecByUsername, TaskInProgress, TaskInfo, TaskReason, TaskReasonAlarm, TaskReasonSchedule, TaskReasonSystem, TaskReasonUser, TaskScheduler, TaskTimeoutEvent, TeamingMatchEvent, TeamingMisMatchEvent, TemplateBeingUpgradedEvent, TemplateConfigFileInfo, TemplateConfigFileQuery, TemplateUpgradeEvent, TemplateUpgradeFailedEvent, TemplateUpgradedEvent, ThirdPartyLicenseAssignmentFailed, TicketedSessionAuthentication, TimedOutHostOperationEvent, Timedout, TooManyConcurrentNativeClones, TooManyConsecutiveOverrides, TooManyDevices, TooManyDisksOnLegacyHost, TooManyGuestLogons, TooManyHosts, TooManyNativeCloneLevels, TooManyNativeClonesOnFile, TooManySnapshotLevels, ToolsAlreadyUpgraded, ToolsAutoUpgradeNotSupported, ToolsConfigInfo, ToolsConfigInfoToolsLastInstallInfo, ToolsImageCopyFailed, ToolsImageNotAvailable, ToolsImageSignatureCheckFailed, ToolsInstallationInProgress, ToolsUnavailable, ToolsUpgradeCancelled, TraversalSpec, TypeDescription, UnSupportedDatastoreForVFlash, UncommittedUndoableDisk, UnconfiguredPropertyValue, UncustomizableGuest, UnexpectedCustomizationFault, UnexpectedFault, UnlicensedVirtualMachinesEvent, UnlicensedVirtualMachinesFoundEvent, UnrecognizedHost, UnsharedSwapVMotionNotSupported, UnsupportedDatastore, UnsupportedGuest, UnsupportedVimApiVersion, UnsupportedVmxLocation, UnusedVirtualDiskBlocksNotScrubbed, UpdateSet, UpdateVirtualMachineFilesResult, UpdateVirtualMachineFilesResultFailedVmFileInfo, UpdatedAgentBeingRestartedEvent, UpgradeEvent, UplinkPortMtuNotSupportEvent, UplinkPortMtuSupportEvent, UplinkPortVlanTrunkedEvent, UplinkPortVlanUntrunkedEvent, UsbScanCodeSpec, UsbScanCodeSpecKeyEvent, UsbScanCodeSpecModifierType, UserAssignedToGroup, UserGroupProfile, UserInputRequiredParameterMetadata, UserLoginSessionEvent, UserLogoutSessionEvent, UserNotFound, UserPasswordChanged, UserPrivilegeResult, UserProfile, UserSearchResult, UserSession, UserUnassignedFromGroup, UserUpgradeEvent, VASAStorageArray, VAppCloneSpec, VAppCloneSpecNetworkMappingPair, VAppCloneSpecResourceMap, VAppConfigFault, VAppConfigInfo, VAppConfigSpec, VAppEntityConfigInfo, VAppIPAssignmentInfo, VAppNotRunning, VAppOperationInProgress, VAppOvfSectionInfo, VAppOvfSectionSpec, VAppProductInfo, VAppProductSpec, VAppPropertyFault, VAppPropertyInfo, VAppPropertySpec, VAppTaskInProgress, VFlashCacheHotConfigNotSupported, VFlashModuleNotSupported, VFlashModuleVersionIncompatible, VMFSDatastoreCreatedEvent, VMFSDatastoreExpandedEvent, VMFSDatastoreExtendedEvent, VMINotSupported, VMOnConflictDVPort, VMOnVirtualIntranet, VMotionAcrossNetworkNotSupported, VMotionInterfaceIssue, VMotionLicenseExpiredEvent, VMotionLinkCapacityLow, VMotionLinkDown, VMotionNotConfigured, VMotionNotLicensed, VMotionNotSupported, VMotionProtocolIncompatible, VMwareDVSConfigInfo, VMwareDVSConfigSpec, VMwareDVSFeatureCapability, VMwareDVSHealthCheckCapability, VMwareDVSHealthCheckConfig, VMwareDVSMtuHealthCheckResult, VMwareDVSPortSetting, VMwareDVSPortgroupPolicy, VMwareDVSPvlanConfigSpec, VMwareDVSPvlanMapEntry, VMwareDVSTeamingHealthCheckConfig, VMwareDVSTeamingHealthCheckResult, VMwareDVSVlanHealthCheckResult, VMwareDVSVlanMtuHealthCheckConfig, VMwareDVSVspanCapability, VMwareDVSVspanConfigSpec, VMwareDvsIpfixCapability, VMwareDvsLacpCapability, VMwareDvsLacpGroupConfig, VMwareDvsLacpGroupSpec, VMwareDvsLagIpfixConfig, VMwareDvsLagVlanConfig, VMwareDvsMtuCapability, VMwareIpfixConfig, VMwareUplinkLacpPolicy, VMwareUplinkPortOrderPolicy, VMwareVspanPort, VMwareVspanSession, VStorageObject, VStorageObjectAssociations, VStorageObjectAssociationsVmDiskAssociations, VStorageObjectConfigInfo, VStorageObjectSnapshotDetails, VStorageObjectSnapshotInfo, VStorageObjectSnapshotInfoVStorageObjectSnapshot, VStorageObjectStateInfo, VVolHostPE, VVolVmConfigFileUpdateResult, VVolVmConfigFileUpdateResultFailedVmConfigFileInfo, VasaProviderContainerSpec, VcAgentUninstallFailedEvent, VcAgentUninstalledEvent, VcAgentUpgradeFailedEvent, VcAgentUpgradedEvent, VchaClusterConfigInfo, VchaClusterConfigSpec, VchaClusterDeploymentSpec, VchaClusterHealth, VchaClusterNetworkSpec, VchaClusterRuntimeInfo, VchaNodeRuntimeInfo, VimAccountPasswordChangedEvent, VimFault, VimVasaProvider, VimVasaProviderInfo, VimVasaProviderStatePerArray, VirtualAHCIController, VirtualAHCIControllerOption, VirtualAppImportSpec, VirtualAppLinkInfo, VirtualAppSummary, VirtualBusLogicController, VirtualBusLogicControllerOption, VirtualCdrom, VirtualCdromAtapiBackingInfo, VirtualCdromAtapiBackingOption, VirtualCdromIsoBackingInfo, VirtualCdromIsoBackingOption, VirtualCdromOption, VirtualCdromPassthroughBackingInfo, VirtualCdromPassthroughBackingOption, VirtualCdromRemoteAtapiBackingInfo, VirtualCdromRemoteAtapiBackingOption, VirtualCdromRemotePassthroughBackingInfo, VirtualCdromRemotePassthroughBackingOption, VirtualController, VirtualControllerOption, VirtualDevice, VirtualDeviceBackingInfo, VirtualDeviceBackingOption, VirtualDeviceBusSlotInfo, VirtualDeviceBusSlotOption, VirtualDeviceConfigSpec, VirtualDeviceConfigSpecBackingSpec, VirtualDeviceConnectInfo, VirtualDeviceConnectOption, VirtualDeviceDeviceBackingInfo, VirtualDeviceDeviceBackingOption, VirtualDeviceFileBackingInfo, VirtualDeviceFileBackingOption, VirtualDeviceOption, VirtualDevicePciBusSlotInfo, VirtualDevicePipeBackingInfo, VirtualDevicePipeBackingOption, VirtualDeviceRemoteDeviceBackingInfo, VirtualDeviceRemoteDeviceBackingOption, VirtualDeviceURIBackingInfo, VirtualDeviceURIBackingOption, VirtualDisk, VirtualDiskAntiAffinityRuleSpec, VirtualDiskBlocksNotFullyProvisioned, VirtualDiskConfigSpec, VirtualDiskDeltaDiskFormatsSupported, VirtualDiskFlatVer1BackingInfo, VirtualDiskFlatVer1BackingOption, VirtualDiskFlatVer2BackingInfo, VirtualDiskFlatVer2BackingOption, VirtualDiskId, VirtualDiskLocalPMemBackingInfo, VirtualDiskLocalPMemBackingOption, VirtualDiskModeNotSupported, VirtualDiskOption, VirtualDiskOptionVFlashCacheConfigOption, VirtualDiskPartitionedRawDiskVer2BackingInfo, VirtualDiskPartitionedRawDiskVer2BackingOption, VirtualDiskRawDiskMappingVer1BackingInfo, VirtualDiskRawDiskMappingVer1BackingOption, VirtualDiskRawDiskVer2BackingInfo, VirtualDiskRawDiskVer2BackingOption, VirtualDiskRuleSpec, VirtualDiskSeSparseBackingInfo, VirtualDiskSeSparseBackingOption, VirtualDiskSparseVer1BackingInfo, VirtualDiskSparseVer1BackingOption, VirtualDiskSparseVer2BackingInfo, VirtualDiskSparseVer2BackingOption, VirtualDiskSpec, VirtualDiskVFlashCacheConfigInfo, VirtualE1000, VirtualE1000Option, VirtualE1000e, VirtualE1000eOption, VirtualEnsoniq1371, VirtualEnsoniq1371Option, VirtualEthernetCard, VirtualEthernetCardDVPortBackingOption, VirtualEthernetCardDistributedVirtualPortBackingInfo, VirtualEthernetCardLegacyNetworkBackingInfo, VirtualEthernetCardLegacyNetworkBackingOption, VirtualEthernetCardNetworkBackingInfo, VirtualEthernetCardNetworkBackingOption, VirtualEthernetCardNotSupported, VirtualEthernetCardOpaqueNetworkBackingInfo, VirtualEthernetCardOpaqueNetworkBackingOption, VirtualEthernetCardOption, VirtualEthernetCardResourceAllocation, VirtualFloppy, VirtualFloppyDeviceBackingInfo, VirtualFloppyDeviceBackingOption, VirtualFloppyImageBackingInfo, VirtualFloppyImageBackingOption, VirtualFloppyOption, VirtualFloppyRemoteDeviceBackingInfo, VirtualFloppyRemoteDeviceBackingOption, VirtualHardware, VirtualHardwareCompatibilityIssue, VirtualHardwareOption, VirtualHardwareVersionNotSupported, VirtualHdAudioCard, VirtualHdAudioCardOption, VirtualIDEController, VirtualIDEControllerOption, VirtualKeyboard, VirtualKeyboardOption, VirtualLsiLogicController, VirtualLsiLogicControllerOption, VirtualLsiLogicSASController, VirtualLsiLogicSASControllerOption, VirtualMachineAffinityInfo, VirtualMachineBaseIndependentFilterSpec, VirtualMachineBootOptions, VirtualMachineBootOptionsBootableCdromDevice, VirtualMachineBootOptionsBootableDevice, VirtualMachineBootOptionsBootableDiskDevice, VirtualMachineBootOptionsBootableEthernetDevice, VirtualMachineBootOptionsBootableFloppyDevice, VirtualMachineCapability, VirtualMachineCdromInfo, VirtualMachineCloneSpec, VirtualMachineConfigInfo, VirtualMachineConfigInfoDatastoreUrlPair, VirtualMachineConfigInfoOverheadInfo, VirtualMachineConfigOption, VirtualMachineConfigOptionDescriptor, VirtualMachineConfigSpec, VirtualMachineConfigSummary, VirtualMachineConnection, VirtualMachineConsolePreferences, VirtualMachineContentLibraryItemInfo, VirtualMachineCpuIdInfoSpec, VirtualMachineDatastoreInfo, VirtualMachineDatastoreVolumeOption, VirtualMachineDefaultPowerOpInfo, VirtualMachineDefaultProfileSpec, VirtualMachineDefinedProfileSpec, VirtualMachineDeviceRuntimeInfo, VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState, VirtualMachineDiskDeviceInfo, VirtualMachineDisplayTopology, VirtualMachineDynamicPassthroughInfo, VirtualMachineEmptyIndependentFilterSpec, VirtualMachineEmptyProfileSpec, VirtualMachineFeatureRequirement, VirtualMachineFileInfo, VirtualMachineFileLayout, VirtualMachineFileLayoutDiskLayout, VirtualMachineFileLayoutEx, VirtualMachineFileLayoutExDiskLayout, VirtualMachineFileLayoutExDiskUnit, VirtualMachineFileLayoutExFileInfo, VirtualMachineFileLayoutExSnapshotLayout, VirtualMachineFileLayoutSnapshotLayout, VirtualMachineFlagInfo, VirtualMachineFloppyInfo, VirtualMachineForkConfigInfo, VirtualMachineGuestIntegrityInfo, VirtualMachineGuestMonitoringModeInfo, VirtualMachineGuestQuiesceSpec, VirtualMachineGuestSummary, VirtualMachineIdeDiskDeviceInfo, VirtualMachineIdeDiskDevicePartitionInfo, VirtualMachineImportSpec, VirtualMachineIndependentFilterSpec, VirtualMachineInstantCloneSpec, VirtualMachineLegacyNetworkSwitchInfo, VirtualMachineMemoryReservationInfo, VirtualMachineMemoryReservationSpec, VirtualMachineMessage, VirtualMachineMetadataManagerVmMetadata, VirtualMachineMetadataManagerVmMetadataInput, VirtualMachineMetadataManagerVmMetadataOwner, VirtualMachineMetadataManagerVmMetadataResult, VirtualMachineMksConnection, VirtualMachineMksTicket, VirtualMachineNetworkInfo, VirtualMachineNetworkShaperInfo, VirtualMachineParallelInfo, VirtualMachinePciPassthroughInfo, VirtualMachinePciSharedGpuPassthroughInfo, VirtualMachinePrecisionClockInfo, VirtualMachineProfileDetails, VirtualMachineProfileDetailsDiskProfileDetails, VirtualMachineProfileRawData, VirtualMachineProfileSpec, VirtualMachinePropertyRelation, VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineQuickStatsMemoryTierStats, VirtualMachineRelocateSpec, VirtualMachineRelocateSpecDiskLocator, VirtualMachineRelocateSpecDiskLocatorBackingSpec, VirtualMachineRuntimeInfo, VirtualMachineRuntimeInfoDasProtectionState, VirtualMachineScsiDiskDeviceInfo, VirtualMachineScsiPassthroughInfo, VirtualMachineSerialInfo, VirtualMachineSgxInfo, VirtualMachineSgxTargetInfo, VirtualMachineSnapshotInfo, VirtualMachineSnapshotTree, VirtualMachineSoundInfo, VirtualMachineSriovDevicePoolInfo, VirtualMachineSriovInfo, VirtualMachineSriovNetworkDevicePoolInfo, VirtualMachineStorageInfo, VirtualMachineStorageSummary, VirtualMachineSummary, VirtualMachineTargetInfo, VirtualMachineTicket, VirtualMachineUsageOnDatastore, VirtualMachineUsbInfo, VirtualMachineVFlashModuleInfo, VirtualMachineVMCIDevice, VirtualMachineVMCIDeviceFilterInfo, VirtualMachineVMCIDeviceFilterSpec, VirtualMachineVMCIDeviceOption, VirtualMachineVMCIDeviceOptionFilterSpecOption, VirtualMachineVMIROM, VirtualMachineVcpuConfig, VirtualMachineVgpuDeviceInfo, VirtualMachineVgpuProfileInfo, VirtualMachineVideoCard, VirtualMachineVirtualPMem, VirtualMachineWindowsQuiesceSpec, VirtualMachineWipeResult, VirtualNVDIMM, VirtualNVDIMMBackingInfo, VirtualNVDIMMController, VirtualNVDIMMControllerOption, VirtualNVDIMMOption, VirtualNVMEController, VirtualNVMEControllerOption, VirtualNicManagerNetConfig, VirtualPCIController, VirtualPCIControllerOption, VirtualPCIPassthrough, VirtualPCIPassthroughAllowedDevice, VirtualPCIPassthroughDeviceBackingInfo, VirtualPCIPassthroughDeviceBackingOption, VirtualPCIPassthroughDynamicBackingInfo, VirtualPCIPassthroughDynamicBackingOption, VirtualPCIPassthroughOption, VirtualPCIPassthroughPluginBackingInfo, VirtualPCIPassthroughPluginBackingOption, VirtualPCIPassthroughVmiopBackingInfo, VirtualPCIPassthroughVmiopBackingOption, VirtualPCNet32, VirtualPCNet32Option, VirtualPS2Controller, VirtualPS2ControllerOption, VirtualParallelPort, VirtualParallelPortDeviceBackingInfo, VirtualParallelPortDeviceBackingOption, VirtualParallelPortFileBackingInfo, VirtualParallelPortFileBackingOption, VirtualParallelPortOption, VirtualPointingDevice, VirtualPointingDeviceBackingOption, VirtualPointingDeviceDeviceBackingInfo, VirtualPointingDeviceOption, VirtualPrecisionClock, VirtualPrecisionClockOption, VirtualPrecisionClockSystemClockBackingInfo, VirtualPrecisionClockSystemClockBackingOption, VirtualSATAController, VirtualSATAControllerOption, VirtualSCSIController, VirtualSCSIControllerOption, VirtualSCSIPassthrough, VirtualSCSIPassthroughDeviceBackingInfo, VirtualSCSIPassthroughDeviceBackingOption, VirtualSCSIPassthroughOption, VirtualSIOController, VirtualSIOControllerOption, VirtualSerialPort, VirtualSerialPortDeviceBackingInfo, VirtualSerialPortDeviceBackingOption, VirtualSerialPortFileBackingInfo, VirtualSerialPortFileBackingOption, VirtualSerialPortOption, VirtualSerialPortPipeBackingInfo, VirtualSerialPortPipeBackingOption, VirtualSerialPortThinPrintBackingInfo, VirtualSerialPortThinPrintBackingOption, VirtualSerialPortURIBackingInfo, VirtualSerialPortURIBackingOption, VirtualSoundBlaster16, VirtualSoundBlaster16Option, VirtualSoundCard, VirtualSoundCardDeviceBackingInfo, VirtualSoundCardDeviceBackingOption, VirtualSoundCardOption, VirtualSriovEthernetCard, VirtualSriovEthernetCardOption, VirtualSriovEthernetCardSriovBackingInfo, VirtualSriovEthernetCardSriovBackingOption, VirtualSwitchProfile, VirtualSwitchSelectionProfile, VirtualTPM, VirtualTPMOption, VirtualUSB, VirtualUSBController, VirtualUSBControllerOption, VirtualUSBControllerPciBusSlotInfo, VirtualUSBOption, VirtualUSBRemoteClientBackingInfo, VirtualUSBRemoteClientBackingOption, VirtualUSBRemoteHostBackingInfo, VirtualUSBRemoteHostBackingOption, VirtualUSBUSBBackingInfo, VirtualUSBUSBBackingOption, VirtualUSBXHCIController, VirtualUSBXHCIControllerOption, VirtualVMIROMOption, VirtualVideoCardOption, VirtualVmxnet, VirtualVmxnet2, VirtualVmxnet2Option, VirtualVmxnet3, VirtualVmxnet3Option, VirtualVmxnet3Vrdma, VirtualVmxnet3VrdmaOption, VirtualVmxnetOption, VirtualWDT, VirtualWDTOption, VlanProfile, VmAcquiredMksTicketEvent, VmAcquiredTicketEvent, VmAlreadyExistsInDatacenter, VmAutoRenameEvent, VmBeingClonedEvent, VmBeingClonedNoFolderEvent, VmBeingCreatedEvent, VmBeingDeployedEvent, VmBeingHotMigratedEvent, VmBeingMigratedEvent, VmBeingRelocatedEvent, VmCloneEvent, VmCloneFailedEvent, VmClonedEvent, VmConfigFault, VmConfigFileEncryptionInfo, VmConfigFileInfo, VmConfigFileQuery, VmConfigFileQueryFilter, VmConfigFileQueryFlags, VmConfigIncompatibleForFaultTolerance, VmConfigIncompatibleForRecordReplay, VmConfigInfo, VmConfigMissingEvent, VmConfigSpec, VmConnectedEvent, VmCreatedEvent, VmDasBeingResetEvent, VmDasBeingResetWithScreenshotEvent, VmDasResetFailedEvent, VmDasUpdateErrorEvent, VmDasUpdateOkEvent, VmDateRolledBackEvent, VmDeployFailedEvent, VmDeployedEvent, VmDisconnectedEvent, VmDiscoveredEvent, VmDiskFailedEvent, VmDiskFileEncryptionInfo, VmDiskFileInfo, VmDiskFileQuery, VmDiskFileQueryFilter, VmDiskFileQueryFlags, VmEmigratingEvent, VmEndRecordingEvent, VmEndReplayingEvent, VmEvent, VmEventArgument, VmFailedMigrateEvent, VmFailedRelayoutEvent, VmFailedRelayoutOnVmfs2DatastoreEvent, VmFailedStartingSecondaryEvent, VmFailedToPowerOffEvent, VmFailedToPowerOnEvent, VmFailedToRebootGuestEvent, VmFailedToResetEvent, VmFailedToShutdownGuestEvent, VmFailedToStandbyGuestEvent, VmFailedToSuspendEvent, VmFailedUpdatingSecondaryConfig, VmFailoverFailed, VmFaultToleranceConfigIssue, VmFaultToleranceConfigIssueWrapper, VmFaultToleranceInvalidFileBacking, VmFaultToleranceIssue, VmFaultToleranceOpIssuesList, VmFaultToleranceStateChangedEvent, VmFaultToleranceTooManyFtVcpusOnHost, VmFaultToleranceTooManyVMsOnHost, VmFaultToleranceTurnedOffEvent, VmFaultToleranceVmTerminatedEvent, VmGuestOSCrashedEvent, VmGuestRebootEvent, VmGuestShutdownEvent, VmGuestStandbyEvent, VmHealthMonitoringStateChangedEvent, VmHostAffinityRuleViolation, VmInstanceUuidAssignedEvent, VmInstanceUuidChangedEvent, VmInstanceUuidConflictEvent, VmLimitLicense, VmLogFileInfo, VmLogFileQuery, VmMacAssignedEvent, VmMacChangedEvent, VmMacConflictEvent, VmMaxFTRestartCountReached, VmMaxRestartCountReached, VmMessageErrorEvent, VmMessageEvent, VmMessageWarningEvent, VmMetadataManagerFault, VmMigratedEvent, VmMonitorIncompatibleForFaultTolerance, VmNoCompatibleHostForSecondaryEvent, VmNoNetworkAccessEvent, VmNvramFileInfo, VmNvramFileQuery, VmOrphanedEvent, VmPodConfigForPlacement, VmPortGroupProfile, VmPowerOffOnIsolationEvent, VmPowerOnDisabled, VmPoweredOffEvent, VmPoweredOnEvent, VmPoweringOnWithCustomizedDVPortEvent, VmPrimaryFailoverEvent, VmReconfiguredEvent, VmRegisteredEvent, VmRelayoutSuccessfulEvent, VmRelayoutUpToDateEvent, VmReloadFromPathEvent, VmReloadFromPathFailedEvent, VmRelocateFailedEvent, VmRelocateSpecEvent, VmRelocatedEvent, VmRemoteConsoleConnectedEvent, VmRemoteConsoleDisconnectedEvent, VmRemovedEvent, VmRenamedEvent, VmRequirementsExceedCurrentEVCModeEvent, VmResettingEvent, VmResourcePoolMovedEvent, VmResourceReallocatedEvent, VmRestartedOnAlternateHostEvent, VmResumingEvent, VmSecondaryAddedEvent, VmSecondaryDisabledBySystemEvent, VmSecondaryDisabledEvent, VmSecondaryEnabledEvent, VmSecondaryStartedEvent, VmShutdownOnIsolationEvent, VmSmpFaultToleranceTooManyVMsOnHost, VmSnapshotFileInfo, VmSnapshotFileQuery, VmStartRecordingEvent, VmStartReplayingEvent, VmStartingEvent, VmStartingSecondaryEvent, VmStaticMacConflictEvent, VmStoppingEvent, VmSuspendedEvent, VmSuspendingEvent, VmTimedoutStartingSecondaryEvent, VmToolsUpgradeFault, VmUnsupportedStartingEvent, VmUpgradeCompleteEvent, VmUpgradeFailedEvent, VmUpgradingEvent, VmUuidAssignedEvent, VmUuidChangedEvent, VmUuidConflictEvent, VmValidateMaxDevice, VmVnicPoolReservationViolationClearEvent, VmVnicPoolReservationViolationRaiseEvent, VmWwnAssignedEvent, VmWwnChangedEvent, VmWwnConflict, VmWwnConflictEvent, VmfsAlreadyMounted, VmfsAmbiguousMount, VmfsConfigOption, VmfsDatastoreAllExtentOption, VmfsDatastoreBaseOption, VmfsDatastoreCreateSpec, VmfsDatastoreExpandSpec, VmfsDatastoreExtendSpec, VmfsDatastoreInfo, VmfsDatastoreMultipleExtentOption, VmfsDatastoreOption, VmfsDatastoreSingleExtentOption, VmfsDatastoreSpec, VmfsMountFault, VmfsUnmapBandwidthSpec, VmotionInterfaceNotEnabled, VmwareDistributedVirtualSwitchPvlanSpec, VmwareDistributedVirtualSwitchTrunkVlanSpec, VmwareDistributedVirtualSwitchVlanIdSpec, VmwareDistributedVirtualSwitchVlanSpec, VmwareUplinkPortTeamingPolicy, VnicPortArgument, VolumeEditorError, VramLimitLicense, VsanClusterConfigInfo, VsanClusterConfigInfoHostDefaultInfo, VsanClusterUuidMismatch, VsanDatastoreInfo, VsanDiskFault, VsanFault, VsanHostClusterStatus, VsanHostClusterStatusState, VsanHostClusterStatusStateCompletionEstimate, VsanHostConfigInfo, VsanHostConfigInfoClusterInfo, VsanHostConfigInfoNetworkInfo, VsanHostConfigInfoNetworkInfoPortConfig, VsanHostConfigInfoStorageInfo, VsanHostDecommissionMode, VsanHostDiskMapInfo, VsanHostDiskMapResult, VsanHostDiskMapping, VsanHostDiskResult, VsanHostFaultDomainInfo, VsanHostIpConfig, VsanHostMembershipInfo, VsanHostRuntimeInfo, VsanHostRuntimeInfoDiskIssue, VsanHostVsanDiskInfo, VsanIncompatibleDiskMapping, VsanNewPolicyBatch, VsanPolicyChangeBatch, VsanPolicyCost, VsanPolicySatisfiability, VsanUpgradeSystemAPIBrokenIssue, VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, VsanUpgradeSystemHostsDisconnectedIssue, VsanUpgradeSystemMissingHostsInClusterIssue, VsanUpgradeSystemNetworkPartitionInfo, VsanUpgradeSystemNetworkPartitionIssue, VsanUpgradeSystemNotEnoughFreeCapacityIssue, VsanUpgradeSystemPreflightCheckIssue, VsanUpgradeSystemPreflightCheckResult, VsanUpgradeSystemRogueHostsInClusterIssue, VsanUpgradeSystemUpgradeHistoryDiskGroupOp, VsanUpgradeSystemUpgradeHistoryItem, VsanUpgradeSystemUpgradeHistoryPreflightFail, VsanUpgradeSystemUpgradeStatus, VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, VsanUpgradeSystemWrongEsxVersionIssue, VslmCloneSpec, VslmCreateSpec, VslmCreateSpecBackingSpec, VslmCreateSpecDiskFileBackingSpec, VslmCreateSpecRawDiskMappingBackingSpec, VslmMigrateSpec, VslmRelocateSpec, VslmTagEntry, VspanDestPortConflict, VspanPortConflict, VspanPortMoveFault, VspanPortPromiscChangeFault, VspanPortgroupPromiscChangeFault, VspanPortgroupTypeChangeFault, VspanPromiscuousPortNotSupported, VspanSameSessionPortConflict, VvolDatastoreInfo, WaitOptions, WakeOnLanNotSupported, WakeOnLanNotSupportedByVmotionNIC, WarningUpgradeEvent, WeeklyTaskScheduler, WillLoseHAProtection, WillModifyConfigCpuRequirements, WillResetSnapshotDirectory, WinNetBIOSConfigInfo, WipeDiskFault, WitnessNodeInfo, vslmInfrastructureObjectPolicy, vslmInfrastructureObjectPolicySpec, vslmVClockInfo);
+variant_of_unboxed!(Any: ManagedObjectReference, ActionParameter, ActionType, AffinityType, AgentInstallFailedReason, AlarmFilterSpecAlarmTypeByEntity, AlarmFilterSpecAlarmTypeByTrigger, AnswerFileValidationInfoStatus, ApplyHostProfileConfigurationResultStatus, ArrayUpdateOperation, AutoStartAction, AutoStartWaitHeartbeatSetting, BaseConfigInfoDiskFileBackingInfoProvisioningType, BatchResultResult, CannotEnableVmcpForClusterReason, CannotMoveFaultToleranceVmMoveType, CannotPowerOffVmInClusterOperation, CannotUseNetworkReason, CheckTestType, ClusterComputeResourceHCIWorkflowState, ClusterComputeResourceVcsHealthStatus, ClusterCryptoConfigInfoCryptoMode, ClusterDasAamNodeStateDasState, ClusterDasConfigInfoHBDatastoreCandidate, ClusterDasConfigInfoServiceState, ClusterDasConfigInfoVmMonitoringState, ClusterDasFdmAvailabilityState, ClusterDasVmSettingsIsolationResponse, ClusterDasVmSettingsRestartPriority, ClusterHostInfraUpdateHaModeActionOperationType, ClusterInfraUpdateHaConfigInfoBehaviorType, ClusterInfraUpdateHaConfigInfoRemediationType, ClusterPowerOnVmOption, ClusterProfileServiceType, ClusterVmComponentProtectionSettingsStorageVmReaction, ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared, ClusterVmReadinessReadyCondition, ComplianceResultStatus, ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState, ConfigSpecOperation, CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason, CustomizationFailedReasonCode, CustomizationLicenseDataMode, CustomizationNetBIOSMode, CustomizationSysprepRebootOption, DVPortStatusVmDirectPathGen2InactiveReasonNetwork, DVPortStatusVmDirectPathGen2InactiveReasonOther, DVSMacLimitPolicyType, DasConfigFaultDasConfigFaultReason, DasVmPriority, DatastoreAccessible, DatastoreSummaryMaintenanceModeState, DayOfWeek, DeviceNotSupportedReason, DiagnosticManagerLogCreator, DiagnosticManagerLogFormat, DiagnosticPartitionStorageType, DiagnosticPartitionType, DisallowedChangeByServiceDisallowedChange, DistributedVirtualPortgroupBackingType, DistributedVirtualPortgroupMetaTagName, DistributedVirtualPortgroupPortgroupType, DistributedVirtualSwitchHostInfrastructureTrafficClass, DistributedVirtualSwitchHostMemberHostComponentState, DistributedVirtualSwitchHostMemberTransportZoneType, DistributedVirtualSwitchNetworkResourceControlVersion, DistributedVirtualSwitchNicTeamingPolicyMode, DistributedVirtualSwitchPortConnecteeConnecteeType, DistributedVirtualSwitchProductSpecOperationType, DpmBehavior, DrsBehavior, DrsInjectorWorkloadCorrelationState, DrsRecommendationReasonCode, DvsEventPortBlockState, DvsFilterOnFailure, DvsNetworkRuleDirectionType, EntityImportType, EntityType, EventAlarmExpressionComparisonOperator, EventCategory, EventEventSeverity, EventFilterSpecRecursionOption, FibreChannelPortType, FileSystemMountInfoVStorageSupportStatus, FolderDesiredHostState, FtIssuesOnHostHostSelectionType, GuestFileType, GuestInfoAppStateType, GuestInfoCustomizationStatus, GuestOsDescriptorFirmwareType, GuestOsDescriptorSupportLevel, GuestRegKeyWowSpec, HealthUpdateInfoComponentType, HostAccessMode, HostActiveDirectoryAuthenticationCertificateDigest, HostActiveDirectoryInfoDomainMembershipStatus, HostCapabilityFtUnsupportedReason, HostCapabilityUnmapMethodSupported, HostCapabilityVmDirectPathGen2UnsupportedReason, HostCertificateManagerCertificateInfoCertificateStatus, HostConfigChangeMode, HostConfigChangeOperation, HostCpuPackageVendor, HostCpuPowerManagementInfoPolicyType, HostCryptoState, HostDasErrorEventHostDasErrorReason, HostDateTimeInfoProtocol, HostDigestInfoDigestMethodType, HostDigestVerificationSetting, HostDisconnectedEventReasonCode, HostDiskPartitionInfoPartitionFormat, HostDiskPartitionInfoType, HostFeatureVersionKey, HostFileSystemVolumeFileSystemType, HostFirewallRuleDirection, HostFirewallRulePortType, HostFirewallRuleProtocol, HostFruFruType, HostGraphicsConfigGraphicsType, HostGraphicsConfigSharedPassthruAssignmentPolicy, HostGraphicsInfoGraphicsType, HostHardwareElementStatus, HostHasComponentFailureHostComponentType, HostImageAcceptanceLevel, HostIncompatibleForFaultToleranceReason, HostIncompatibleForRecordReplayReason, HostInternetScsiHbaChapAuthenticationType, HostInternetScsiHbaDigestType, HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType, HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation, HostInternetScsiHbaNetworkBindingSupportType, HostInternetScsiHbaStaticTargetTargetDiscoveryMethod, HostIpConfigIpV6AddressConfigType, HostIpConfigIpV6AddressStatus, HostLicensableResourceKey, HostLockdownMode, HostLowLevelProvisioningManagerFileType, HostLowLevelProvisioningManagerReloadTarget, HostMaintenanceSpecPurpose, HostMemoryTierFlags, HostMemoryTierType, HostMemoryTieringType, HostMountInfoInaccessibleReason, HostMountMode, HostNasVolumeSecurityType, HostNetStackInstanceCongestionControlAlgorithmType, HostNetStackInstanceSystemStackKey, HostNumericSensorHealthState, HostNumericSensorType, HostNvmeDiscoveryLogSubsystemType, HostNvmeDiscoveryLogTransportRequirements, HostNvmeTransportParametersNvmeAddressFamily, HostNvmeTransportType, HostOpaqueSwitchOpaqueSwitchState, HostPatchManagerInstallState, HostPatchManagerIntegrityStatus, HostPatchManagerReason, HostPowerOperationType, HostProfileManagerAnswerFileStatus, HostProfileManagerCompositionResultResultElementStatus, HostProfileManagerCompositionValidationResultResultElementStatus, HostProfileManagerTaskListRequirement, HostProfileValidationFailureInfoUpdateType, HostProfileValidationState, HostProtocolEndpointPEType, HostProtocolEndpointProtocolEndpointType, HostPtpConfigDeviceType, HostQualifiedNameType, HostRdmaDeviceConnectionState, HostReplayUnsupportedReason, HostRuntimeInfoNetStackInstanceRuntimeInfoState, HostRuntimeInfoStateEncryptionInfoProtectionMode, HostRuntimeInfoStatelessNvdsMigrationState, HostServicePolicy, HostSevInfoSevState, HostSgxInfoFlcModes, HostSgxInfoSgxStates, HostSnmpAgentCapability, HostStandbyMode, HostStorageProtocol, HostSystemConnectionState, HostSystemIdentificationInfoIdentifier, HostSystemPowerState, HostSystemRemediationStateState, HostTpmAttestationInfoAcceptanceStatus, HostTrustAuthorityAttestationInfoAttestationStatus, HostUnresolvedVmfsExtentUnresolvedReason, HostUnresolvedVmfsResolutionSpecVmfsUuidResolution, HostVirtualNicManagerNicType, HostVmciAccessManagerMode, HostVmfsVolumeUnmapBandwidthPolicy, HostVmfsVolumeUnmapPriority, HttpNfcLeaseManifestEntryChecksumType, HttpNfcLeaseMode, HttpNfcLeaseState, IncompatibleHostForVmReplicationIncompatibleReason, InternetScsiSnsDiscoveryMethod, InvalidDasConfigArgumentEntryForInvalidArgument, InvalidProfileReferenceHostReason, IoFilterOperation, IoFilterType, IscsiPortInfoPathStatus, KmipClusterInfoKmsManagementType, LatencySensitivitySensitivityLevel, LicenseAssignmentFailedReason, LicenseFeatureInfoSourceRestriction, LicenseFeatureInfoState, LicenseFeatureInfoUnit, LicenseManagerLicenseKey, LicenseManagerState, LicenseReservationInfoState, LinkDiscoveryProtocolConfigOperationType, LinkDiscoveryProtocolConfigProtocolType, ManagedEntityStatus, MetricAlarmOperator, MultipathState, NetBIOSConfigInfoMode, NetIpConfigInfoIpAddressOrigin, NetIpConfigInfoIpAddressStatus, NetIpStackInfoEntryType, NetIpStackInfoPreference, NotSupportedDeviceForFTDeviceType, NumVirtualCpusIncompatibleReason, NvdimmInterleaveSetState, NvdimmNamespaceDetailsHealthStatus, NvdimmNamespaceDetailsState, NvdimmNamespaceHealthStatus, NvdimmNamespaceState, NvdimmNamespaceType, NvdimmNvdimmHealthInfoState, NvdimmRangeType, ObjectUpdateKind, OvfConsumerOstNodeType, OvfCreateImportSpecParamsDiskProvisioningType, PerfFormat, PerfStatsType, PerfSummaryType, PerformanceManagerUnit, PhysicalNicResourcePoolSchedulerDisallowedReason, PhysicalNicVmDirectPathGen2SupportedMode, PlacementAffinityRuleRuleScope, PlacementAffinityRuleRuleType, PlacementSpecPlacementType, PortGroupConnecteeType, ProfileExecuteResultStatus, ProfileNumericComparator, ProfileParameterMetadataRelationType, PropertyChangeOp, QuarantineModeFaultFaultType, QuiesceMode, RecommendationReasonCode, RecommendationType, ReplicationDiskConfigFaultReasonForFault, ReplicationVmConfigFaultReasonForFault, ReplicationVmFaultReasonForFault, ReplicationVmInProgressFaultActivity, ReplicationVmState, ResourceConfigSpecScaleSharesBehavior, ScheduledHardwareUpgradeInfoHardwareUpgradePolicy, ScheduledHardwareUpgradeInfoHardwareUpgradeStatus, ScsiDiskType, ScsiLunDescriptorQuality, ScsiLunState, ScsiLunType, ScsiLunVStorageSupportStatus, SessionManagerGenericServiceTicketTicketType, SessionManagerHttpServiceRequestSpecMethod, SharesLevel, SimpleCommandEncoding, SlpDiscoveryMethod, SoftwarePackageConstraint, SoftwarePackageVibType, StateAlarmOperator, StorageDrsPodConfigInfoBehavior, StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode, StorageIORMThresholdMode, StoragePlacementSpecPlacementType, TaskFilterSpecRecursionOption, TaskFilterSpecTimeOption, TaskInfoState, ThirdPartyLicenseAssignmentFailedReason, UpgradePolicy, VAppAutoStartAction, VAppCloneSpecProvisioningType, VAppIPAssignmentInfoAllocationSchemes, VAppIPAssignmentInfoIpAllocationPolicy, VAppIPAssignmentInfoProtocols, VFlashModuleNotSupportedReason, VMotionCompatibilityType, VMwareDVSTeamingMatchStatus, VMwareDVSVspanSessionEncapType, VMwareDVSVspanSessionType, VMwareDvsLacpApiVersion, VMwareDvsLacpLoadBalanceAlgorithm, VMwareDvsMulticastFilteringMode, VMwareUplinkLacpMode, VMwareUplinkLacpTimeoutMode, VStorageObjectConsumptionType, ValidateMigrationTestType, VchaClusterMode, VchaClusterState, VchaNodeRole, VchaNodeState, VchaState, VirtualAppVAppState, VirtualDeviceConfigSpecFileOperation, VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfoMigrateConnectOp, VirtualDeviceConnectInfoStatus, VirtualDeviceFileExtension, VirtualDeviceURIBackingOptionDirection, VirtualDiskAdapterType, VirtualDiskCompatibilityMode, VirtualDiskDeltaDiskFormat, VirtualDiskDeltaDiskFormatVariant, VirtualDiskMode, VirtualDiskRuleSpecRuleType, VirtualDiskSharing, VirtualDiskType, VirtualDiskVFlashCacheConfigInfoCacheConsistencyType, VirtualDiskVFlashCacheConfigInfoCacheMode, VirtualEthernetCardLegacyNetworkDeviceName, VirtualEthernetCardMacType, VirtualMachineAppHeartbeatStatusType, VirtualMachineBootOptionsNetworkBootProtocolType, VirtualMachineConfigInfoNpivWwnType, VirtualMachineConfigInfoSwapPlacementType, VirtualMachineConfigSpecEncryptedFtModes, VirtualMachineConfigSpecEncryptedVMotionModes, VirtualMachineConfigSpecNpivWwnOp, VirtualMachineConnectionState, VirtualMachineCryptoState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm, VirtualMachineFaultToleranceState, VirtualMachineFaultToleranceType, VirtualMachineFileLayoutExFileType, VirtualMachineFlagInfoMonitorType, VirtualMachineFlagInfoVirtualExecUsage, VirtualMachineFlagInfoVirtualMmuUsage, VirtualMachineForkConfigInfoChildType, VirtualMachineGuestOsFamily, VirtualMachineGuestOsIdentifier, VirtualMachineGuestState, VirtualMachineHtSharing, VirtualMachineMemoryAllocationPolicy, VirtualMachineMetadataManagerVmMetadataOp, VirtualMachineMetadataManagerVmMetadataOwnerOwner, VirtualMachineMovePriority, VirtualMachineNeedSecondaryReason, VirtualMachinePowerOffBehavior, VirtualMachinePowerOpType, VirtualMachinePowerState, VirtualMachineRecordReplayState, VirtualMachineRelocateDiskMoveOptions, VirtualMachineRelocateTransformation, VirtualMachineScsiPassthroughType, VirtualMachineSgxInfoFlcModes, VirtualMachineStandbyActionType, VirtualMachineTargetInfoConfigurationTag, VirtualMachineTicketType, VirtualMachineToolsInstallType, VirtualMachineToolsRunningStatus, VirtualMachineToolsStatus, VirtualMachineToolsVersionStatus, VirtualMachineUsbInfoFamily, VirtualMachineUsbInfoSpeed, VirtualMachineVMCIDeviceAction, VirtualMachineVMCIDeviceDirection, VirtualMachineVMCIDeviceProtocol, VirtualMachineVgpuProfileInfoProfileClass, VirtualMachineVgpuProfileInfoProfileSharing, VirtualMachineVideoCardUse3dRenderer, VirtualMachineVirtualPMemSnapshotMode, VirtualMachineWindowsQuiesceSpecVssBackupContext, VirtualPointingDeviceHostChoice, VirtualSCSISharing, VirtualSerialPortEndPoint, VirtualVmxnet3VrdmaOptionDeviceProtocols, VmDasBeingResetEventReasonCode, VmFailedStartingSecondaryEventFailureReason, VmFaultToleranceConfigIssueReasonForIssue, VmFaultToleranceInvalidFileBackingDeviceType, VmShutdownOnIsolationEventOperation, VmwareDistributedVirtualSwitchPvlanPortType, VsanDiskIssueType, VsanHostDecommissionModeObjectAction, VsanHostDiskResultState, VsanHostHealthState, VsanHostNodeState, VsanUpgradeSystemUpgradeHistoryDiskGroupOpType, WeekOfMonth, WillLoseHAProtectionResolution, vslmVStorageObjectControlFlag);
 impl Encode for Any {
     fn encode(&self, w: &mut Encoder, name: &str) {
         self.encode_element(w, name)
@@ -15767,24 +15472,15 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("ActiveVMsBlockingEVC", decode_into::<ActiveVMsBlockingEVC, Any>),
     ("AdminDisabled", decode_into::<AdminDisabled, Any>),
     ("AdminNotDisabled", decode_into::<AdminNotDisabled, Any>),
-    (
-        "AdminPasswordNotChangedEvent",
-        decode_into::<AdminPasswordNotChangedEvent, Any>,
-    ),
+    ("AdminPasswordNotChangedEvent", decode_into::<AdminPasswordNotChangedEvent, Any>),
     ("AffinityConfigured", decode_into::<AffinityConfigured, Any>),
     ("AffinityType", decode_into::<AffinityType, Any>),
-    (
-        "AfterStartupTaskScheduler",
-        decode_into::<AfterStartupTaskScheduler, Any>,
-    ),
+    ("AfterStartupTaskScheduler", decode_into::<AfterStartupTaskScheduler, Any>),
     ("AgentInstallFailed", decode_into::<AgentInstallFailed, Any>),
     ("AgentInstallFailedReason", decode_into::<AgentInstallFailedReason, Any>),
     ("AlarmAcknowledgedEvent", decode_into::<AlarmAcknowledgedEvent, Any>),
     ("AlarmAction", decode_into::<AlarmAction, Any>),
-    (
-        "AlarmActionTriggeredEvent",
-        decode_into::<AlarmActionTriggeredEvent, Any>,
-    ),
+    ("AlarmActionTriggeredEvent", decode_into::<AlarmActionTriggeredEvent, Any>),
     ("AlarmClearedEvent", decode_into::<AlarmClearedEvent, Any>),
     ("AlarmCreatedEvent", decode_into::<AlarmCreatedEvent, Any>),
     ("AlarmDescription", decode_into::<AlarmDescription, Any>),
@@ -15794,14 +15490,8 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("AlarmEventArgument", decode_into::<AlarmEventArgument, Any>),
     ("AlarmExpression", decode_into::<AlarmExpression, Any>),
     ("AlarmFilterSpec", decode_into::<AlarmFilterSpec, Any>),
-    (
-        "AlarmFilterSpecAlarmTypeByEntity",
-        decode_into::<AlarmFilterSpecAlarmTypeByEntity, Any>,
-    ),
-    (
-        "AlarmFilterSpecAlarmTypeByTrigger",
-        decode_into::<AlarmFilterSpecAlarmTypeByTrigger, Any>,
-    ),
+    ("AlarmFilterSpecAlarmTypeByEntity", decode_into::<AlarmFilterSpecAlarmTypeByEntity, Any>),
+    ("AlarmFilterSpecAlarmTypeByTrigger", decode_into::<AlarmFilterSpecAlarmTypeByTrigger, Any>),
     ("AlarmInfo", decode_into::<AlarmInfo, Any>),
     ("AlarmReconfiguredEvent", decode_into::<AlarmReconfiguredEvent, Any>),
     ("AlarmRemovedEvent", decode_into::<AlarmRemovedEvent, Any>),
@@ -15814,18 +15504,9 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("AlarmState", decode_into::<AlarmState, Any>),
     ("AlarmStatusChangedEvent", decode_into::<AlarmStatusChangedEvent, Any>),
     ("AlarmTriggeringAction", decode_into::<AlarmTriggeringAction, Any>),
-    (
-        "AlarmTriggeringActionTransitionSpec",
-        decode_into::<AlarmTriggeringActionTransitionSpec, Any>,
-    ),
-    (
-        "AllVirtualMachinesLicensedEvent",
-        decode_into::<AllVirtualMachinesLicensedEvent, Any>,
-    ),
-    (
-        "AlreadyAuthenticatedSessionEvent",
-        decode_into::<AlreadyAuthenticatedSessionEvent, Any>,
-    ),
+    ("AlarmTriggeringActionTransitionSpec", decode_into::<AlarmTriggeringActionTransitionSpec, Any>),
+    ("AllVirtualMachinesLicensedEvent", decode_into::<AllVirtualMachinesLicensedEvent, Any>),
+    ("AlreadyAuthenticatedSessionEvent", decode_into::<AlreadyAuthenticatedSessionEvent, Any>),
     ("AlreadyBeingManaged", decode_into::<AlreadyBeingManaged, Any>),
     ("AlreadyConnected", decode_into::<AlreadyConnected, Any>),
     ("AlreadyExists", decode_into::<AlreadyExists, Any>),
@@ -15833,1197 +15514,393 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("AndAlarmExpression", decode_into::<AndAlarmExpression, Any>),
     ("AnswerFile", decode_into::<AnswerFile, Any>),
     ("AnswerFileCreateSpec", decode_into::<AnswerFileCreateSpec, Any>),
-    (
-        "AnswerFileOptionsCreateSpec",
-        decode_into::<AnswerFileOptionsCreateSpec, Any>,
-    ),
-    (
-        "AnswerFileSerializedCreateSpec",
-        decode_into::<AnswerFileSerializedCreateSpec, Any>,
-    ),
+    ("AnswerFileOptionsCreateSpec", decode_into::<AnswerFileOptionsCreateSpec, Any>),
+    ("AnswerFileSerializedCreateSpec", decode_into::<AnswerFileSerializedCreateSpec, Any>),
     ("AnswerFileStatusError", decode_into::<AnswerFileStatusError, Any>),
     ("AnswerFileStatusResult", decode_into::<AnswerFileStatusResult, Any>),
     ("AnswerFileUpdateFailed", decode_into::<AnswerFileUpdateFailed, Any>),
     ("AnswerFileUpdateFailure", decode_into::<AnswerFileUpdateFailure, Any>),
-    (
-        "AnswerFileValidationInfoStatus",
-        decode_into::<AnswerFileValidationInfoStatus, Any>,
-    ),
+    ("AnswerFileValidationInfoStatus", decode_into::<AnswerFileValidationInfoStatus, Any>),
     ("ApplicationQuiesceFault", decode_into::<ApplicationQuiesceFault, Any>),
-    (
-        "ApplyHostProfileConfigurationResult",
-        decode_into::<ApplyHostProfileConfigurationResult, Any>,
-    ),
-    (
-        "ApplyHostProfileConfigurationResultStatus",
-        decode_into::<ApplyHostProfileConfigurationResultStatus, Any>,
-    ),
-    (
-        "ApplyHostProfileConfigurationSpec",
-        decode_into::<ApplyHostProfileConfigurationSpec, Any>,
-    ),
+    ("ApplyHostProfileConfigurationResult", decode_into::<ApplyHostProfileConfigurationResult, Any>),
+    ("ApplyHostProfileConfigurationResultStatus", decode_into::<ApplyHostProfileConfigurationResultStatus, Any>),
+    ("ApplyHostProfileConfigurationSpec", decode_into::<ApplyHostProfileConfigurationSpec, Any>),
     ("ApplyProfile", decode_into::<ApplyProfile, Any>),
-    (
-        "ApplyStorageRecommendationResult",
-        decode_into::<ApplyStorageRecommendationResult, Any>,
-    ),
+    ("ApplyStorageRecommendationResult", decode_into::<ApplyStorageRecommendationResult, Any>),
     ("ArrayOfAlarmAction", decode_into::<ArrayOfAlarmAction, Any>),
     ("ArrayOfAlarmExpression", decode_into::<ArrayOfAlarmExpression, Any>),
     ("ArrayOfAlarmState", decode_into::<ArrayOfAlarmState, Any>),
-    (
-        "ArrayOfAlarmTriggeringActionTransitionSpec",
-        decode_into::<ArrayOfAlarmTriggeringActionTransitionSpec, Any>,
-    ),
-    (
-        "ArrayOfAnswerFileStatusError",
-        decode_into::<ArrayOfAnswerFileStatusError, Any>,
-    ),
-    (
-        "ArrayOfAnswerFileStatusResult",
-        decode_into::<ArrayOfAnswerFileStatusResult, Any>,
-    ),
-    (
-        "ArrayOfAnswerFileUpdateFailure",
-        decode_into::<ArrayOfAnswerFileUpdateFailure, Any>,
-    ),
+    ("ArrayOfAlarmTriggeringActionTransitionSpec", decode_into::<ArrayOfAlarmTriggeringActionTransitionSpec, Any>),
+    ("ArrayOfAnswerFileStatusError", decode_into::<ArrayOfAnswerFileStatusError, Any>),
+    ("ArrayOfAnswerFileStatusResult", decode_into::<ArrayOfAnswerFileStatusResult, Any>),
+    ("ArrayOfAnswerFileUpdateFailure", decode_into::<ArrayOfAnswerFileUpdateFailure, Any>),
     ("ArrayOfAnyType", decode_into::<ArrayOfAnyType, Any>),
     ("ArrayOfAnyURI", decode_into::<ArrayOfAnyURI, Any>),
-    (
-        "ArrayOfApplyHostProfileConfigurationResult",
-        decode_into::<ArrayOfApplyHostProfileConfigurationResult, Any>,
-    ),
-    (
-        "ArrayOfApplyHostProfileConfigurationSpec",
-        decode_into::<ArrayOfApplyHostProfileConfigurationSpec, Any>,
-    ),
+    ("ArrayOfApplyHostProfileConfigurationResult", decode_into::<ArrayOfApplyHostProfileConfigurationResult, Any>),
+    ("ArrayOfApplyHostProfileConfigurationSpec", decode_into::<ArrayOfApplyHostProfileConfigurationSpec, Any>),
     ("ArrayOfApplyProfile", decode_into::<ArrayOfApplyProfile, Any>),
-    (
-        "ArrayOfAuthorizationPrivilege",
-        decode_into::<ArrayOfAuthorizationPrivilege, Any>,
-    ),
+    ("ArrayOfAuthorizationPrivilege", decode_into::<ArrayOfAuthorizationPrivilege, Any>),
     ("ArrayOfAuthorizationRole", decode_into::<ArrayOfAuthorizationRole, Any>),
-    (
-        "ArrayOfAutoStartPowerInfo",
-        decode_into::<ArrayOfAutoStartPowerInfo, Any>,
-    ),
+    ("ArrayOfAutoStartPowerInfo", decode_into::<ArrayOfAutoStartPowerInfo, Any>),
     ("ArrayOfBase64Binary", decode_into::<ArrayOfBase64Binary, Any>),
     ("ArrayOfBoolean", decode_into::<ArrayOfBoolean, Any>),
     ("ArrayOfByte", decode_into::<ArrayOfByte, Any>),
-    (
-        "ArrayOfChangesInfoEventArgument",
-        decode_into::<ArrayOfChangesInfoEventArgument, Any>,
-    ),
+    ("ArrayOfChangesInfoEventArgument", decode_into::<ArrayOfChangesInfoEventArgument, Any>),
     ("ArrayOfCheckResult", decode_into::<ArrayOfCheckResult, Any>),
     ("ArrayOfClusterAction", decode_into::<ArrayOfClusterAction, Any>),
-    (
-        "ArrayOfClusterActionHistory",
-        decode_into::<ArrayOfClusterActionHistory, Any>,
-    ),
-    (
-        "ArrayOfClusterAttemptedVmInfo",
-        decode_into::<ArrayOfClusterAttemptedVmInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceDVSSetting",
-        decode_into::<ArrayOfClusterComputeResourceDVSSetting, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
-        decode_into::<ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceDvsProfile",
-        decode_into::<ArrayOfClusterComputeResourceDvsProfile, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
-        decode_into::<ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceHostConfigurationInput",
-        decode_into::<ArrayOfClusterComputeResourceHostConfigurationInput, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceHostVmkNicInfo",
-        decode_into::<ArrayOfClusterComputeResourceHostVmkNicInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceValidationResultBase",
-        decode_into::<ArrayOfClusterComputeResourceValidationResultBase, Any>,
-    ),
-    (
-        "ArrayOfClusterComputeResourceVcsSlots",
-        decode_into::<ArrayOfClusterComputeResourceVcsSlots, Any>,
-    ),
-    (
-        "ArrayOfClusterDasAamNodeState",
-        decode_into::<ArrayOfClusterDasAamNodeState, Any>,
-    ),
-    (
-        "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
-        decode_into::<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, Any>,
-    ),
-    (
-        "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
-        decode_into::<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, Any>,
-    ),
-    (
-        "ArrayOfClusterDasVmConfigInfo",
-        decode_into::<ArrayOfClusterDasVmConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterDasVmConfigSpec",
-        decode_into::<ArrayOfClusterDasVmConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfClusterDatastoreUpdateSpec",
-        decode_into::<ArrayOfClusterDatastoreUpdateSpec, Any>,
-    ),
-    (
-        "ArrayOfClusterDpmHostConfigInfo",
-        decode_into::<ArrayOfClusterDpmHostConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterDpmHostConfigSpec",
-        decode_into::<ArrayOfClusterDpmHostConfigSpec, Any>,
-    ),
+    ("ArrayOfClusterActionHistory", decode_into::<ArrayOfClusterActionHistory, Any>),
+    ("ArrayOfClusterAttemptedVmInfo", decode_into::<ArrayOfClusterAttemptedVmInfo, Any>),
+    ("ArrayOfClusterComputeResourceDVSSetting", decode_into::<ArrayOfClusterComputeResourceDVSSetting, Any>),
+    ("ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping", decode_into::<ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, Any>),
+    ("ArrayOfClusterComputeResourceDvsProfile", decode_into::<ArrayOfClusterComputeResourceDvsProfile, Any>),
+    ("ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping", decode_into::<ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, Any>),
+    ("ArrayOfClusterComputeResourceHostConfigurationInput", decode_into::<ArrayOfClusterComputeResourceHostConfigurationInput, Any>),
+    ("ArrayOfClusterComputeResourceHostVmkNicInfo", decode_into::<ArrayOfClusterComputeResourceHostVmkNicInfo, Any>),
+    ("ArrayOfClusterComputeResourceValidationResultBase", decode_into::<ArrayOfClusterComputeResourceValidationResultBase, Any>),
+    ("ArrayOfClusterComputeResourceVcsSlots", decode_into::<ArrayOfClusterComputeResourceVcsSlots, Any>),
+    ("ArrayOfClusterDasAamNodeState", decode_into::<ArrayOfClusterDasAamNodeState, Any>),
+    ("ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots", decode_into::<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, Any>),
+    ("ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots", decode_into::<ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, Any>),
+    ("ArrayOfClusterDasVmConfigInfo", decode_into::<ArrayOfClusterDasVmConfigInfo, Any>),
+    ("ArrayOfClusterDasVmConfigSpec", decode_into::<ArrayOfClusterDasVmConfigSpec, Any>),
+    ("ArrayOfClusterDatastoreUpdateSpec", decode_into::<ArrayOfClusterDatastoreUpdateSpec, Any>),
+    ("ArrayOfClusterDpmHostConfigInfo", decode_into::<ArrayOfClusterDpmHostConfigInfo, Any>),
+    ("ArrayOfClusterDpmHostConfigSpec", decode_into::<ArrayOfClusterDpmHostConfigSpec, Any>),
     ("ArrayOfClusterDrsFaults", decode_into::<ArrayOfClusterDrsFaults, Any>),
-    (
-        "ArrayOfClusterDrsFaultsFaultsByVm",
-        decode_into::<ArrayOfClusterDrsFaultsFaultsByVm, Any>,
-    ),
-    (
-        "ArrayOfClusterDrsMigration",
-        decode_into::<ArrayOfClusterDrsMigration, Any>,
-    ),
-    (
-        "ArrayOfClusterDrsRecommendation",
-        decode_into::<ArrayOfClusterDrsRecommendation, Any>,
-    ),
-    (
-        "ArrayOfClusterDrsVmConfigInfo",
-        decode_into::<ArrayOfClusterDrsVmConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterDrsVmConfigSpec",
-        decode_into::<ArrayOfClusterDrsVmConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfClusterEVCManagerCheckResult",
-        decode_into::<ArrayOfClusterEVCManagerCheckResult, Any>,
-    ),
-    (
-        "ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus",
-        decode_into::<ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus, Any>,
-    ),
+    ("ArrayOfClusterDrsFaultsFaultsByVm", decode_into::<ArrayOfClusterDrsFaultsFaultsByVm, Any>),
+    ("ArrayOfClusterDrsMigration", decode_into::<ArrayOfClusterDrsMigration, Any>),
+    ("ArrayOfClusterDrsRecommendation", decode_into::<ArrayOfClusterDrsRecommendation, Any>),
+    ("ArrayOfClusterDrsVmConfigInfo", decode_into::<ArrayOfClusterDrsVmConfigInfo, Any>),
+    ("ArrayOfClusterDrsVmConfigSpec", decode_into::<ArrayOfClusterDrsVmConfigSpec, Any>),
+    ("ArrayOfClusterEVCManagerCheckResult", decode_into::<ArrayOfClusterEVCManagerCheckResult, Any>),
+    ("ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus", decode_into::<ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus, Any>),
     ("ArrayOfClusterGroupInfo", decode_into::<ArrayOfClusterGroupInfo, Any>),
     ("ArrayOfClusterGroupSpec", decode_into::<ArrayOfClusterGroupSpec, Any>),
-    (
-        "ArrayOfClusterHostRecommendation",
-        decode_into::<ArrayOfClusterHostRecommendation, Any>,
-    ),
-    (
-        "ArrayOfClusterIoFilterInfo",
-        decode_into::<ArrayOfClusterIoFilterInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterNotAttemptedVmInfo",
-        decode_into::<ArrayOfClusterNotAttemptedVmInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterRecommendation",
-        decode_into::<ArrayOfClusterRecommendation, Any>,
-    ),
+    ("ArrayOfClusterHostRecommendation", decode_into::<ArrayOfClusterHostRecommendation, Any>),
+    ("ArrayOfClusterIoFilterInfo", decode_into::<ArrayOfClusterIoFilterInfo, Any>),
+    ("ArrayOfClusterNotAttemptedVmInfo", decode_into::<ArrayOfClusterNotAttemptedVmInfo, Any>),
+    ("ArrayOfClusterRecommendation", decode_into::<ArrayOfClusterRecommendation, Any>),
     ("ArrayOfClusterRuleInfo", decode_into::<ArrayOfClusterRuleInfo, Any>),
     ("ArrayOfClusterRuleSpec", decode_into::<ArrayOfClusterRuleSpec, Any>),
-    (
-        "ArrayOfClusterTagCategoryUpdateSpec",
-        decode_into::<ArrayOfClusterTagCategoryUpdateSpec, Any>,
-    ),
-    (
-        "ArrayOfClusterVmOrchestrationInfo",
-        decode_into::<ArrayOfClusterVmOrchestrationInfo, Any>,
-    ),
-    (
-        "ArrayOfClusterVmOrchestrationSpec",
-        decode_into::<ArrayOfClusterVmOrchestrationSpec, Any>,
-    ),
+    ("ArrayOfClusterTagCategoryUpdateSpec", decode_into::<ArrayOfClusterTagCategoryUpdateSpec, Any>),
+    ("ArrayOfClusterVmOrchestrationInfo", decode_into::<ArrayOfClusterVmOrchestrationInfo, Any>),
+    ("ArrayOfClusterVmOrchestrationSpec", decode_into::<ArrayOfClusterVmOrchestrationSpec, Any>),
     ("ArrayOfComplianceFailure", decode_into::<ArrayOfComplianceFailure, Any>),
-    (
-        "ArrayOfComplianceFailureComplianceFailureValues",
-        decode_into::<ArrayOfComplianceFailureComplianceFailureValues, Any>,
-    ),
+    ("ArrayOfComplianceFailureComplianceFailureValues", decode_into::<ArrayOfComplianceFailureComplianceFailureValues, Any>),
     ("ArrayOfComplianceLocator", decode_into::<ArrayOfComplianceLocator, Any>),
     ("ArrayOfComplianceResult", decode_into::<ArrayOfComplianceResult, Any>),
-    (
-        "ArrayOfComputeResourceHostSPBMLicenseInfo",
-        decode_into::<ArrayOfComputeResourceHostSPBMLicenseInfo, Any>,
-    ),
-    (
-        "ArrayOfConflictingConfigurationConfig",
-        decode_into::<ArrayOfConflictingConfigurationConfig, Any>,
-    ),
+    ("ArrayOfComputeResourceHostSPBMLicenseInfo", decode_into::<ArrayOfComputeResourceHostSPBMLicenseInfo, Any>),
+    ("ArrayOfConflictingConfigurationConfig", decode_into::<ArrayOfConflictingConfigurationConfig, Any>),
     ("ArrayOfCryptoKeyId", decode_into::<ArrayOfCryptoKeyId, Any>),
     ("ArrayOfCryptoKeyPlain", decode_into::<ArrayOfCryptoKeyPlain, Any>),
     ("ArrayOfCryptoKeyResult", decode_into::<ArrayOfCryptoKeyResult, Any>),
-    (
-        "ArrayOfCryptoManagerKmipClusterStatus",
-        decode_into::<ArrayOfCryptoManagerKmipClusterStatus, Any>,
-    ),
-    (
-        "ArrayOfCryptoManagerKmipCryptoKeyStatus",
-        decode_into::<ArrayOfCryptoManagerKmipCryptoKeyStatus, Any>,
-    ),
-    (
-        "ArrayOfCryptoManagerKmipServerStatus",
-        decode_into::<ArrayOfCryptoManagerKmipServerStatus, Any>,
-    ),
+    ("ArrayOfCryptoManagerKmipClusterStatus", decode_into::<ArrayOfCryptoManagerKmipClusterStatus, Any>),
+    ("ArrayOfCryptoManagerKmipCryptoKeyStatus", decode_into::<ArrayOfCryptoManagerKmipCryptoKeyStatus, Any>),
+    ("ArrayOfCryptoManagerKmipServerStatus", decode_into::<ArrayOfCryptoManagerKmipServerStatus, Any>),
     ("ArrayOfCustomFieldDef", decode_into::<ArrayOfCustomFieldDef, Any>),
     ("ArrayOfCustomFieldValue", decode_into::<ArrayOfCustomFieldValue, Any>),
-    (
-        "ArrayOfCustomizationAdapterMapping",
-        decode_into::<ArrayOfCustomizationAdapterMapping, Any>,
-    ),
-    (
-        "ArrayOfCustomizationIpV6Generator",
-        decode_into::<ArrayOfCustomizationIpV6Generator, Any>,
-    ),
-    (
-        "ArrayOfCustomizationSpecInfo",
-        decode_into::<ArrayOfCustomizationSpecInfo, Any>,
-    ),
+    ("ArrayOfCustomizationAdapterMapping", decode_into::<ArrayOfCustomizationAdapterMapping, Any>),
+    ("ArrayOfCustomizationIpV6Generator", decode_into::<ArrayOfCustomizationIpV6Generator, Any>),
+    ("ArrayOfCustomizationSpecInfo", decode_into::<ArrayOfCustomizationSpecInfo, Any>),
     ("ArrayOfDVPortConfigSpec", decode_into::<ArrayOfDVPortConfigSpec, Any>),
-    (
-        "ArrayOfDVPortgroupConfigSpec",
-        decode_into::<ArrayOfDVPortgroupConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfDVSHealthCheckConfig",
-        decode_into::<ArrayOfDVSHealthCheckConfig, Any>,
-    ),
-    (
-        "ArrayOfDVSNetworkResourcePool",
-        decode_into::<ArrayOfDVSNetworkResourcePool, Any>,
-    ),
-    (
-        "ArrayOfDVSNetworkResourcePoolConfigSpec",
-        decode_into::<ArrayOfDVSNetworkResourcePoolConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfDVSVmVnicNetworkResourcePool",
-        decode_into::<ArrayOfDVSVmVnicNetworkResourcePool, Any>,
-    ),
-    (
-        "ArrayOfDasHeartbeatDatastoreInfo",
-        decode_into::<ArrayOfDasHeartbeatDatastoreInfo, Any>,
-    ),
-    (
-        "ArrayOfDatacenterBasicConnectInfo",
-        decode_into::<ArrayOfDatacenterBasicConnectInfo, Any>,
-    ),
-    (
-        "ArrayOfDatacenterMismatchArgument",
-        decode_into::<ArrayOfDatacenterMismatchArgument, Any>,
-    ),
-    (
-        "ArrayOfDatastoreHostMount",
-        decode_into::<ArrayOfDatastoreHostMount, Any>,
-    ),
-    (
-        "ArrayOfDatastoreMountPathDatastorePair",
-        decode_into::<ArrayOfDatastoreMountPathDatastorePair, Any>,
-    ),
-    (
-        "ArrayOfDatastoreVVolContainerFailoverPair",
-        decode_into::<ArrayOfDatastoreVVolContainerFailoverPair, Any>,
-    ),
-    (
-        "ArrayOfDesiredSoftwareSpecComponentSpec",
-        decode_into::<ArrayOfDesiredSoftwareSpecComponentSpec, Any>,
-    ),
-    (
-        "ArrayOfDiagnosticManagerBundleInfo",
-        decode_into::<ArrayOfDiagnosticManagerBundleInfo, Any>,
-    ),
-    (
-        "ArrayOfDiagnosticManagerLogDescriptor",
-        decode_into::<ArrayOfDiagnosticManagerLogDescriptor, Any>,
-    ),
+    ("ArrayOfDVPortgroupConfigSpec", decode_into::<ArrayOfDVPortgroupConfigSpec, Any>),
+    ("ArrayOfDVSHealthCheckConfig", decode_into::<ArrayOfDVSHealthCheckConfig, Any>),
+    ("ArrayOfDVSNetworkResourcePool", decode_into::<ArrayOfDVSNetworkResourcePool, Any>),
+    ("ArrayOfDVSNetworkResourcePoolConfigSpec", decode_into::<ArrayOfDVSNetworkResourcePoolConfigSpec, Any>),
+    ("ArrayOfDVSVmVnicNetworkResourcePool", decode_into::<ArrayOfDVSVmVnicNetworkResourcePool, Any>),
+    ("ArrayOfDasHeartbeatDatastoreInfo", decode_into::<ArrayOfDasHeartbeatDatastoreInfo, Any>),
+    ("ArrayOfDatacenterBasicConnectInfo", decode_into::<ArrayOfDatacenterBasicConnectInfo, Any>),
+    ("ArrayOfDatacenterMismatchArgument", decode_into::<ArrayOfDatacenterMismatchArgument, Any>),
+    ("ArrayOfDatastoreHostMount", decode_into::<ArrayOfDatastoreHostMount, Any>),
+    ("ArrayOfDatastoreMountPathDatastorePair", decode_into::<ArrayOfDatastoreMountPathDatastorePair, Any>),
+    ("ArrayOfDatastoreVVolContainerFailoverPair", decode_into::<ArrayOfDatastoreVVolContainerFailoverPair, Any>),
+    ("ArrayOfDesiredSoftwareSpecComponentSpec", decode_into::<ArrayOfDesiredSoftwareSpecComponentSpec, Any>),
+    ("ArrayOfDiagnosticManagerBundleInfo", decode_into::<ArrayOfDiagnosticManagerBundleInfo, Any>),
+    ("ArrayOfDiagnosticManagerLogDescriptor", decode_into::<ArrayOfDiagnosticManagerLogDescriptor, Any>),
     ("ArrayOfDiskChangeExtent", decode_into::<ArrayOfDiskChangeExtent, Any>),
-    (
-        "ArrayOfDistributedVirtualPort",
-        decode_into::<ArrayOfDistributedVirtualPort, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualPortgroupInfo",
-        decode_into::<ArrayOfDistributedVirtualPortgroupInfo, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualPortgroupProblem",
-        decode_into::<ArrayOfDistributedVirtualPortgroupProblem, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchHostMember",
-        decode_into::<ArrayOfDistributedVirtualSwitchHostMember, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchHostMemberConfigSpec",
-        decode_into::<ArrayOfDistributedVirtualSwitchHostMemberConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchHostMemberPnicSpec",
-        decode_into::<ArrayOfDistributedVirtualSwitchHostMemberPnicSpec, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo",
-        decode_into::<ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchHostProductSpec",
-        decode_into::<ArrayOfDistributedVirtualSwitchHostProductSpec, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchInfo",
-        decode_into::<ArrayOfDistributedVirtualSwitchInfo, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob",
-        decode_into::<ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchManagerCompatibilityResult",
-        decode_into::<ArrayOfDistributedVirtualSwitchManagerCompatibilityResult, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec",
-        decode_into::<ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec, Any>,
-    ),
-    (
-        "ArrayOfDistributedVirtualSwitchProductSpec",
-        decode_into::<ArrayOfDistributedVirtualSwitchProductSpec, Any>,
-    ),
+    ("ArrayOfDistributedVirtualPort", decode_into::<ArrayOfDistributedVirtualPort, Any>),
+    ("ArrayOfDistributedVirtualPortgroupInfo", decode_into::<ArrayOfDistributedVirtualPortgroupInfo, Any>),
+    ("ArrayOfDistributedVirtualPortgroupProblem", decode_into::<ArrayOfDistributedVirtualPortgroupProblem, Any>),
+    ("ArrayOfDistributedVirtualSwitchHostMember", decode_into::<ArrayOfDistributedVirtualSwitchHostMember, Any>),
+    ("ArrayOfDistributedVirtualSwitchHostMemberConfigSpec", decode_into::<ArrayOfDistributedVirtualSwitchHostMemberConfigSpec, Any>),
+    ("ArrayOfDistributedVirtualSwitchHostMemberPnicSpec", decode_into::<ArrayOfDistributedVirtualSwitchHostMemberPnicSpec, Any>),
+    ("ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo", decode_into::<ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo, Any>),
+    ("ArrayOfDistributedVirtualSwitchHostProductSpec", decode_into::<ArrayOfDistributedVirtualSwitchHostProductSpec, Any>),
+    ("ArrayOfDistributedVirtualSwitchInfo", decode_into::<ArrayOfDistributedVirtualSwitchInfo, Any>),
+    ("ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob", decode_into::<ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob, Any>),
+    ("ArrayOfDistributedVirtualSwitchManagerCompatibilityResult", decode_into::<ArrayOfDistributedVirtualSwitchManagerCompatibilityResult, Any>),
+    ("ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec", decode_into::<ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec, Any>),
+    ("ArrayOfDistributedVirtualSwitchProductSpec", decode_into::<ArrayOfDistributedVirtualSwitchProductSpec, Any>),
     ("ArrayOfDouble", decode_into::<ArrayOfDouble, Any>),
-    (
-        "ArrayOfDvsApplyOperationFaultFaultOnObject",
-        decode_into::<ArrayOfDvsApplyOperationFaultFaultOnObject, Any>,
-    ),
+    ("ArrayOfDvsApplyOperationFaultFaultOnObject", decode_into::<ArrayOfDvsApplyOperationFaultFaultOnObject, Any>),
     ("ArrayOfDvsFilterConfig", decode_into::<ArrayOfDvsFilterConfig, Any>),
-    (
-        "ArrayOfDvsHostInfrastructureTrafficResource",
-        decode_into::<ArrayOfDvsHostInfrastructureTrafficResource, Any>,
-    ),
-    (
-        "ArrayOfDvsHostVNicProfile",
-        decode_into::<ArrayOfDvsHostVNicProfile, Any>,
-    ),
-    (
-        "ArrayOfDvsNetworkRuleQualifier",
-        decode_into::<ArrayOfDvsNetworkRuleQualifier, Any>,
-    ),
-    (
-        "ArrayOfDvsOperationBulkFaultFaultOnHost",
-        decode_into::<ArrayOfDvsOperationBulkFaultFaultOnHost, Any>,
-    ),
-    (
-        "ArrayOfDvsOutOfSyncHostArgument",
-        decode_into::<ArrayOfDvsOutOfSyncHostArgument, Any>,
-    ),
+    ("ArrayOfDvsHostInfrastructureTrafficResource", decode_into::<ArrayOfDvsHostInfrastructureTrafficResource, Any>),
+    ("ArrayOfDvsHostVNicProfile", decode_into::<ArrayOfDvsHostVNicProfile, Any>),
+    ("ArrayOfDvsNetworkRuleQualifier", decode_into::<ArrayOfDvsNetworkRuleQualifier, Any>),
+    ("ArrayOfDvsOperationBulkFaultFaultOnHost", decode_into::<ArrayOfDvsOperationBulkFaultFaultOnHost, Any>),
+    ("ArrayOfDvsOutOfSyncHostArgument", decode_into::<ArrayOfDvsOutOfSyncHostArgument, Any>),
     ("ArrayOfDvsProfile", decode_into::<ArrayOfDvsProfile, Any>),
-    (
-        "ArrayOfDvsServiceConsoleVNicProfile",
-        decode_into::<ArrayOfDvsServiceConsoleVNicProfile, Any>,
-    ),
+    ("ArrayOfDvsServiceConsoleVNicProfile", decode_into::<ArrayOfDvsServiceConsoleVNicProfile, Any>),
     ("ArrayOfDvsTrafficRule", decode_into::<ArrayOfDvsTrafficRule, Any>),
-    (
-        "ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo",
-        decode_into::<ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo, Any>,
-    ),
-    (
-        "ArrayOfDvsVmVnicResourcePoolConfigSpec",
-        decode_into::<ArrayOfDvsVmVnicResourcePoolConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfDvsVnicAllocatedResource",
-        decode_into::<ArrayOfDvsVnicAllocatedResource, Any>,
-    ),
+    ("ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo", decode_into::<ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo, Any>),
+    ("ArrayOfDvsVmVnicResourcePoolConfigSpec", decode_into::<ArrayOfDvsVmVnicResourcePoolConfigSpec, Any>),
+    ("ArrayOfDvsVnicAllocatedResource", decode_into::<ArrayOfDvsVnicAllocatedResource, Any>),
     ("ArrayOfDynamicProperty", decode_into::<ArrayOfDynamicProperty, Any>),
     ("ArrayOfEVCMode", decode_into::<ArrayOfEVCMode, Any>),
-    (
-        "ArrayOfElementDescription",
-        decode_into::<ArrayOfElementDescription, Any>,
-    ),
-    (
-        "ArrayOfEntityBackupConfig",
-        decode_into::<ArrayOfEntityBackupConfig, Any>,
-    ),
+    ("ArrayOfElementDescription", decode_into::<ArrayOfElementDescription, Any>),
+    ("ArrayOfEntityBackupConfig", decode_into::<ArrayOfEntityBackupConfig, Any>),
     ("ArrayOfEntityPrivilege", decode_into::<ArrayOfEntityPrivilege, Any>),
     ("ArrayOfEnumDescription", decode_into::<ArrayOfEnumDescription, Any>),
     ("ArrayOfEvent", decode_into::<ArrayOfEvent, Any>),
-    (
-        "ArrayOfEventAlarmExpressionComparison",
-        decode_into::<ArrayOfEventAlarmExpressionComparison, Any>,
-    ),
+    ("ArrayOfEventAlarmExpressionComparison", decode_into::<ArrayOfEventAlarmExpressionComparison, Any>),
     ("ArrayOfEventArgDesc", decode_into::<ArrayOfEventArgDesc, Any>),
-    (
-        "ArrayOfEventDescriptionEventDetail",
-        decode_into::<ArrayOfEventDescriptionEventDetail, Any>,
-    ),
-    (
-        "ArrayOfExtManagedEntityInfo",
-        decode_into::<ArrayOfExtManagedEntityInfo, Any>,
-    ),
-    (
-        "ArrayOfExtSolutionManagerInfoTabInfo",
-        decode_into::<ArrayOfExtSolutionManagerInfoTabInfo, Any>,
-    ),
+    ("ArrayOfEventDescriptionEventDetail", decode_into::<ArrayOfEventDescriptionEventDetail, Any>),
+    ("ArrayOfExtManagedEntityInfo", decode_into::<ArrayOfExtManagedEntityInfo, Any>),
+    ("ArrayOfExtSolutionManagerInfoTabInfo", decode_into::<ArrayOfExtSolutionManagerInfoTabInfo, Any>),
     ("ArrayOfExtendedEventPair", decode_into::<ArrayOfExtendedEventPair, Any>),
     ("ArrayOfExtension", decode_into::<ArrayOfExtension, Any>),
-    (
-        "ArrayOfExtensionClientInfo",
-        decode_into::<ArrayOfExtensionClientInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionEventTypeInfo",
-        decode_into::<ArrayOfExtensionEventTypeInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionFaultTypeInfo",
-        decode_into::<ArrayOfExtensionFaultTypeInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionManagerIpAllocationUsage",
-        decode_into::<ArrayOfExtensionManagerIpAllocationUsage, Any>,
-    ),
-    (
-        "ArrayOfExtensionPrivilegeInfo",
-        decode_into::<ArrayOfExtensionPrivilegeInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionResourceInfo",
-        decode_into::<ArrayOfExtensionResourceInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionServerInfo",
-        decode_into::<ArrayOfExtensionServerInfo, Any>,
-    ),
-    (
-        "ArrayOfExtensionTaskTypeInfo",
-        decode_into::<ArrayOfExtensionTaskTypeInfo, Any>,
-    ),
-    (
-        "ArrayOfFaultToleranceDiskSpec",
-        decode_into::<ArrayOfFaultToleranceDiskSpec, Any>,
-    ),
+    ("ArrayOfExtensionClientInfo", decode_into::<ArrayOfExtensionClientInfo, Any>),
+    ("ArrayOfExtensionEventTypeInfo", decode_into::<ArrayOfExtensionEventTypeInfo, Any>),
+    ("ArrayOfExtensionFaultTypeInfo", decode_into::<ArrayOfExtensionFaultTypeInfo, Any>),
+    ("ArrayOfExtensionManagerIpAllocationUsage", decode_into::<ArrayOfExtensionManagerIpAllocationUsage, Any>),
+    ("ArrayOfExtensionPrivilegeInfo", decode_into::<ArrayOfExtensionPrivilegeInfo, Any>),
+    ("ArrayOfExtensionResourceInfo", decode_into::<ArrayOfExtensionResourceInfo, Any>),
+    ("ArrayOfExtensionServerInfo", decode_into::<ArrayOfExtensionServerInfo, Any>),
+    ("ArrayOfExtensionTaskTypeInfo", decode_into::<ArrayOfExtensionTaskTypeInfo, Any>),
+    ("ArrayOfFaultToleranceDiskSpec", decode_into::<ArrayOfFaultToleranceDiskSpec, Any>),
     ("ArrayOfFaultsByHost", decode_into::<ArrayOfFaultsByHost, Any>),
     ("ArrayOfFaultsByVM", decode_into::<ArrayOfFaultsByVM, Any>),
-    (
-        "ArrayOfFcoeConfigVlanRange",
-        decode_into::<ArrayOfFcoeConfigVlanRange, Any>,
-    ),
+    ("ArrayOfFcoeConfigVlanRange", decode_into::<ArrayOfFcoeConfigVlanRange, Any>),
     ("ArrayOfFeatureEVCMode", decode_into::<ArrayOfFeatureEVCMode, Any>),
     ("ArrayOfFileInfo", decode_into::<ArrayOfFileInfo, Any>),
     ("ArrayOfFileQuery", decode_into::<ArrayOfFileQuery, Any>),
-    (
-        "ArrayOfFirewallProfileRulesetProfile",
-        decode_into::<ArrayOfFirewallProfileRulesetProfile, Any>,
-    ),
-    (
-        "ArrayOfFolderFailedHostResult",
-        decode_into::<ArrayOfFolderFailedHostResult, Any>,
-    ),
+    ("ArrayOfFirewallProfileRulesetProfile", decode_into::<ArrayOfFirewallProfileRulesetProfile, Any>),
+    ("ArrayOfFolderFailedHostResult", decode_into::<ArrayOfFolderFailedHostResult, Any>),
     ("ArrayOfFolderNewHostSpec", decode_into::<ArrayOfFolderNewHostSpec, Any>),
     ("ArrayOfGuestAliases", decode_into::<ArrayOfGuestAliases, Any>),
-    (
-        "ArrayOfGuestAuthAliasInfo",
-        decode_into::<ArrayOfGuestAuthAliasInfo, Any>,
-    ),
+    ("ArrayOfGuestAuthAliasInfo", decode_into::<ArrayOfGuestAuthAliasInfo, Any>),
     ("ArrayOfGuestAuthSubject", decode_into::<ArrayOfGuestAuthSubject, Any>),
     ("ArrayOfGuestDiskInfo", decode_into::<ArrayOfGuestDiskInfo, Any>),
     ("ArrayOfGuestFileInfo", decode_into::<ArrayOfGuestFileInfo, Any>),
-    (
-        "ArrayOfGuestInfoNamespaceGenerationInfo",
-        decode_into::<ArrayOfGuestInfoNamespaceGenerationInfo, Any>,
-    ),
-    (
-        "ArrayOfGuestInfoVirtualDiskMapping",
-        decode_into::<ArrayOfGuestInfoVirtualDiskMapping, Any>,
-    ),
-    (
-        "ArrayOfGuestMappedAliases",
-        decode_into::<ArrayOfGuestMappedAliases, Any>,
-    ),
+    ("ArrayOfGuestInfoNamespaceGenerationInfo", decode_into::<ArrayOfGuestInfoNamespaceGenerationInfo, Any>),
+    ("ArrayOfGuestInfoVirtualDiskMapping", decode_into::<ArrayOfGuestInfoVirtualDiskMapping, Any>),
+    ("ArrayOfGuestMappedAliases", decode_into::<ArrayOfGuestMappedAliases, Any>),
     ("ArrayOfGuestNicInfo", decode_into::<ArrayOfGuestNicInfo, Any>),
     ("ArrayOfGuestOsDescriptor", decode_into::<ArrayOfGuestOsDescriptor, Any>),
     ("ArrayOfGuestProcessInfo", decode_into::<ArrayOfGuestProcessInfo, Any>),
-    (
-        "ArrayOfGuestRegKeyRecordSpec",
-        decode_into::<ArrayOfGuestRegKeyRecordSpec, Any>,
-    ),
+    ("ArrayOfGuestRegKeyRecordSpec", decode_into::<ArrayOfGuestRegKeyRecordSpec, Any>),
     ("ArrayOfGuestRegValueSpec", decode_into::<ArrayOfGuestRegValueSpec, Any>),
     ("ArrayOfGuestStackInfo", decode_into::<ArrayOfGuestStackInfo, Any>),
-    (
-        "ArrayOfHbrManagerVmReplicationCapability",
-        decode_into::<ArrayOfHbrManagerVmReplicationCapability, Any>,
-    ),
+    ("ArrayOfHbrManagerVmReplicationCapability", decode_into::<ArrayOfHbrManagerVmReplicationCapability, Any>),
     ("ArrayOfHealthUpdate", decode_into::<ArrayOfHealthUpdate, Any>),
     ("ArrayOfHealthUpdateInfo", decode_into::<ArrayOfHealthUpdateInfo, Any>),
-    (
-        "ArrayOfHostAccessControlEntry",
-        decode_into::<ArrayOfHostAccessControlEntry, Any>,
-    ),
+    ("ArrayOfHostAccessControlEntry", decode_into::<ArrayOfHostAccessControlEntry, Any>),
     ("ArrayOfHostAccountSpec", decode_into::<ArrayOfHostAccountSpec, Any>),
-    (
-        "ArrayOfHostActiveDirectory",
-        decode_into::<ArrayOfHostActiveDirectory, Any>,
-    ),
-    (
-        "ArrayOfHostAssignableHardwareBinding",
-        decode_into::<ArrayOfHostAssignableHardwareBinding, Any>,
-    ),
-    (
-        "ArrayOfHostAssignableHardwareConfigAttributeOverride",
-        decode_into::<ArrayOfHostAssignableHardwareConfigAttributeOverride, Any>,
-    ),
-    (
-        "ArrayOfHostAuthenticationStoreInfo",
-        decode_into::<ArrayOfHostAuthenticationStoreInfo, Any>,
-    ),
+    ("ArrayOfHostActiveDirectory", decode_into::<ArrayOfHostActiveDirectory, Any>),
+    ("ArrayOfHostAssignableHardwareBinding", decode_into::<ArrayOfHostAssignableHardwareBinding, Any>),
+    ("ArrayOfHostAssignableHardwareConfigAttributeOverride", decode_into::<ArrayOfHostAssignableHardwareConfigAttributeOverride, Any>),
+    ("ArrayOfHostAuthenticationStoreInfo", decode_into::<ArrayOfHostAuthenticationStoreInfo, Any>),
     ("ArrayOfHostBootDevice", decode_into::<ArrayOfHostBootDevice, Any>),
-    (
-        "ArrayOfHostCacheConfigurationInfo",
-        decode_into::<ArrayOfHostCacheConfigurationInfo, Any>,
-    ),
-    (
-        "ArrayOfHostConnectInfoNetworkInfo",
-        decode_into::<ArrayOfHostConnectInfoNetworkInfo, Any>,
-    ),
+    ("ArrayOfHostCacheConfigurationInfo", decode_into::<ArrayOfHostCacheConfigurationInfo, Any>),
+    ("ArrayOfHostConnectInfoNetworkInfo", decode_into::<ArrayOfHostConnectInfoNetworkInfo, Any>),
     ("ArrayOfHostConnectSpec", decode_into::<ArrayOfHostConnectSpec, Any>),
     ("ArrayOfHostCpuIdInfo", decode_into::<ArrayOfHostCpuIdInfo, Any>),
     ("ArrayOfHostCpuPackage", decode_into::<ArrayOfHostCpuPackage, Any>),
-    (
-        "ArrayOfHostDatastoreBrowserSearchResults",
-        decode_into::<ArrayOfHostDatastoreBrowserSearchResults, Any>,
-    ),
-    (
-        "ArrayOfHostDatastoreConnectInfo",
-        decode_into::<ArrayOfHostDatastoreConnectInfo, Any>,
-    ),
-    (
-        "ArrayOfHostDatastoreSystemDatastoreResult",
-        decode_into::<ArrayOfHostDatastoreSystemDatastoreResult, Any>,
-    ),
-    (
-        "ArrayOfHostDateTimeSystemTimeZone",
-        decode_into::<ArrayOfHostDateTimeSystemTimeZone, Any>,
-    ),
+    ("ArrayOfHostDatastoreBrowserSearchResults", decode_into::<ArrayOfHostDatastoreBrowserSearchResults, Any>),
+    ("ArrayOfHostDatastoreConnectInfo", decode_into::<ArrayOfHostDatastoreConnectInfo, Any>),
+    ("ArrayOfHostDatastoreSystemDatastoreResult", decode_into::<ArrayOfHostDatastoreSystemDatastoreResult, Any>),
+    ("ArrayOfHostDateTimeSystemTimeZone", decode_into::<ArrayOfHostDateTimeSystemTimeZone, Any>),
     ("ArrayOfHostDhcpService", decode_into::<ArrayOfHostDhcpService, Any>),
-    (
-        "ArrayOfHostDhcpServiceConfig",
-        decode_into::<ArrayOfHostDhcpServiceConfig, Any>,
-    ),
-    (
-        "ArrayOfHostDiagnosticPartition",
-        decode_into::<ArrayOfHostDiagnosticPartition, Any>,
-    ),
-    (
-        "ArrayOfHostDiagnosticPartitionCreateOption",
-        decode_into::<ArrayOfHostDiagnosticPartitionCreateOption, Any>,
-    ),
-    (
-        "ArrayOfHostDiskConfigurationResult",
-        decode_into::<ArrayOfHostDiskConfigurationResult, Any>,
-    ),
-    (
-        "ArrayOfHostDiskMappingPartitionOption",
-        decode_into::<ArrayOfHostDiskMappingPartitionOption, Any>,
-    ),
-    (
-        "ArrayOfHostDiskPartitionAttributes",
-        decode_into::<ArrayOfHostDiskPartitionAttributes, Any>,
-    ),
-    (
-        "ArrayOfHostDiskPartitionBlockRange",
-        decode_into::<ArrayOfHostDiskPartitionBlockRange, Any>,
-    ),
-    (
-        "ArrayOfHostDiskPartitionInfo",
-        decode_into::<ArrayOfHostDiskPartitionInfo, Any>,
-    ),
+    ("ArrayOfHostDhcpServiceConfig", decode_into::<ArrayOfHostDhcpServiceConfig, Any>),
+    ("ArrayOfHostDiagnosticPartition", decode_into::<ArrayOfHostDiagnosticPartition, Any>),
+    ("ArrayOfHostDiagnosticPartitionCreateOption", decode_into::<ArrayOfHostDiagnosticPartitionCreateOption, Any>),
+    ("ArrayOfHostDiskConfigurationResult", decode_into::<ArrayOfHostDiskConfigurationResult, Any>),
+    ("ArrayOfHostDiskMappingPartitionOption", decode_into::<ArrayOfHostDiskMappingPartitionOption, Any>),
+    ("ArrayOfHostDiskPartitionAttributes", decode_into::<ArrayOfHostDiskPartitionAttributes, Any>),
+    ("ArrayOfHostDiskPartitionBlockRange", decode_into::<ArrayOfHostDiskPartitionBlockRange, Any>),
+    ("ArrayOfHostDiskPartitionInfo", decode_into::<ArrayOfHostDiskPartitionInfo, Any>),
     ("ArrayOfHostEventArgument", decode_into::<ArrayOfHostEventArgument, Any>),
-    (
-        "ArrayOfHostFeatureCapability",
-        decode_into::<ArrayOfHostFeatureCapability, Any>,
-    ),
+    ("ArrayOfHostFeatureCapability", decode_into::<ArrayOfHostFeatureCapability, Any>),
     ("ArrayOfHostFeatureMask", decode_into::<ArrayOfHostFeatureMask, Any>),
-    (
-        "ArrayOfHostFeatureVersionInfo",
-        decode_into::<ArrayOfHostFeatureVersionInfo, Any>,
-    ),
-    (
-        "ArrayOfHostFileSystemMountInfo",
-        decode_into::<ArrayOfHostFileSystemMountInfo, Any>,
-    ),
-    (
-        "ArrayOfHostFirewallConfigRuleSetConfig",
-        decode_into::<ArrayOfHostFirewallConfigRuleSetConfig, Any>,
-    ),
+    ("ArrayOfHostFeatureVersionInfo", decode_into::<ArrayOfHostFeatureVersionInfo, Any>),
+    ("ArrayOfHostFileSystemMountInfo", decode_into::<ArrayOfHostFileSystemMountInfo, Any>),
+    ("ArrayOfHostFirewallConfigRuleSetConfig", decode_into::<ArrayOfHostFirewallConfigRuleSetConfig, Any>),
     ("ArrayOfHostFirewallRule", decode_into::<ArrayOfHostFirewallRule, Any>),
-    (
-        "ArrayOfHostFirewallRuleset",
-        decode_into::<ArrayOfHostFirewallRuleset, Any>,
-    ),
-    (
-        "ArrayOfHostFirewallRulesetIpNetwork",
-        decode_into::<ArrayOfHostFirewallRulesetIpNetwork, Any>,
-    ),
-    (
-        "ArrayOfHostGraphicsConfigDeviceType",
-        decode_into::<ArrayOfHostGraphicsConfigDeviceType, Any>,
-    ),
+    ("ArrayOfHostFirewallRuleset", decode_into::<ArrayOfHostFirewallRuleset, Any>),
+    ("ArrayOfHostFirewallRulesetIpNetwork", decode_into::<ArrayOfHostFirewallRulesetIpNetwork, Any>),
+    ("ArrayOfHostGraphicsConfigDeviceType", decode_into::<ArrayOfHostGraphicsConfigDeviceType, Any>),
     ("ArrayOfHostGraphicsInfo", decode_into::<ArrayOfHostGraphicsInfo, Any>),
-    (
-        "ArrayOfHostHardwareElementInfo",
-        decode_into::<ArrayOfHostHardwareElementInfo, Any>,
-    ),
-    (
-        "ArrayOfHostHostBusAdapter",
-        decode_into::<ArrayOfHostHostBusAdapter, Any>,
-    ),
-    (
-        "ArrayOfHostInternetScsiHbaIscsiIpv6Address",
-        decode_into::<ArrayOfHostInternetScsiHbaIscsiIpv6Address, Any>,
-    ),
-    (
-        "ArrayOfHostInternetScsiHbaParamValue",
-        decode_into::<ArrayOfHostInternetScsiHbaParamValue, Any>,
-    ),
-    (
-        "ArrayOfHostInternetScsiHbaSendTarget",
-        decode_into::<ArrayOfHostInternetScsiHbaSendTarget, Any>,
-    ),
-    (
-        "ArrayOfHostInternetScsiHbaStaticTarget",
-        decode_into::<ArrayOfHostInternetScsiHbaStaticTarget, Any>,
-    ),
+    ("ArrayOfHostHardwareElementInfo", decode_into::<ArrayOfHostHardwareElementInfo, Any>),
+    ("ArrayOfHostHostBusAdapter", decode_into::<ArrayOfHostHostBusAdapter, Any>),
+    ("ArrayOfHostInternetScsiHbaIscsiIpv6Address", decode_into::<ArrayOfHostInternetScsiHbaIscsiIpv6Address, Any>),
+    ("ArrayOfHostInternetScsiHbaParamValue", decode_into::<ArrayOfHostInternetScsiHbaParamValue, Any>),
+    ("ArrayOfHostInternetScsiHbaSendTarget", decode_into::<ArrayOfHostInternetScsiHbaSendTarget, Any>),
+    ("ArrayOfHostInternetScsiHbaStaticTarget", decode_into::<ArrayOfHostInternetScsiHbaStaticTarget, Any>),
     ("ArrayOfHostIoFilterInfo", decode_into::<ArrayOfHostIoFilterInfo, Any>),
-    (
-        "ArrayOfHostIpConfigIpV6Address",
-        decode_into::<ArrayOfHostIpConfigIpV6Address, Any>,
-    ),
+    ("ArrayOfHostIpConfigIpV6Address", decode_into::<ArrayOfHostIpConfigIpV6Address, Any>),
     ("ArrayOfHostIpRouteEntry", decode_into::<ArrayOfHostIpRouteEntry, Any>),
     ("ArrayOfHostIpRouteOp", decode_into::<ArrayOfHostIpRouteOp, Any>),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec, Any>,
-    ),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerFileDeleteResult",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerFileDeleteResult, Any>,
-    ),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec, Any>,
-    ),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerFileReserveResult",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerFileReserveResult, Any>,
-    ),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerFileReserveSpec",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerFileReserveSpec, Any>,
-    ),
-    (
-        "ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec",
-        decode_into::<ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec, Any>,
-    ),
-    (
-        "ArrayOfHostMemberHealthCheckResult",
-        decode_into::<ArrayOfHostMemberHealthCheckResult, Any>,
-    ),
-    (
-        "ArrayOfHostMemberRuntimeInfo",
-        decode_into::<ArrayOfHostMemberRuntimeInfo, Any>,
-    ),
-    (
-        "ArrayOfHostMemoryTierInfo",
-        decode_into::<ArrayOfHostMemoryTierInfo, Any>,
-    ),
-    (
-        "ArrayOfHostMultipathInfoLogicalUnit",
-        decode_into::<ArrayOfHostMultipathInfoLogicalUnit, Any>,
-    ),
-    (
-        "ArrayOfHostMultipathInfoPath",
-        decode_into::<ArrayOfHostMultipathInfoPath, Any>,
-    ),
-    (
-        "ArrayOfHostMultipathStateInfoPath",
-        decode_into::<ArrayOfHostMultipathStateInfoPath, Any>,
-    ),
-    (
-        "ArrayOfHostNasVolumeConfig",
-        decode_into::<ArrayOfHostNasVolumeConfig, Any>,
-    ),
+    ("ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec", decode_into::<ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec, Any>),
+    ("ArrayOfHostLowLevelProvisioningManagerFileDeleteResult", decode_into::<ArrayOfHostLowLevelProvisioningManagerFileDeleteResult, Any>),
+    ("ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec", decode_into::<ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec, Any>),
+    ("ArrayOfHostLowLevelProvisioningManagerFileReserveResult", decode_into::<ArrayOfHostLowLevelProvisioningManagerFileReserveResult, Any>),
+    ("ArrayOfHostLowLevelProvisioningManagerFileReserveSpec", decode_into::<ArrayOfHostLowLevelProvisioningManagerFileReserveSpec, Any>),
+    ("ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec", decode_into::<ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec, Any>),
+    ("ArrayOfHostMemberHealthCheckResult", decode_into::<ArrayOfHostMemberHealthCheckResult, Any>),
+    ("ArrayOfHostMemberRuntimeInfo", decode_into::<ArrayOfHostMemberRuntimeInfo, Any>),
+    ("ArrayOfHostMemoryTierInfo", decode_into::<ArrayOfHostMemoryTierInfo, Any>),
+    ("ArrayOfHostMultipathInfoLogicalUnit", decode_into::<ArrayOfHostMultipathInfoLogicalUnit, Any>),
+    ("ArrayOfHostMultipathInfoPath", decode_into::<ArrayOfHostMultipathInfoPath, Any>),
+    ("ArrayOfHostMultipathStateInfoPath", decode_into::<ArrayOfHostMultipathStateInfoPath, Any>),
+    ("ArrayOfHostNasVolumeConfig", decode_into::<ArrayOfHostNasVolumeConfig, Any>),
     ("ArrayOfHostNatService", decode_into::<ArrayOfHostNatService, Any>),
-    (
-        "ArrayOfHostNatServiceConfig",
-        decode_into::<ArrayOfHostNatServiceConfig, Any>,
-    ),
-    (
-        "ArrayOfHostNatServicePortForwardSpec",
-        decode_into::<ArrayOfHostNatServicePortForwardSpec, Any>,
-    ),
-    (
-        "ArrayOfHostNetStackInstance",
-        decode_into::<ArrayOfHostNetStackInstance, Any>,
-    ),
-    (
-        "ArrayOfHostNetworkConfigNetStackSpec",
-        decode_into::<ArrayOfHostNetworkConfigNetStackSpec, Any>,
-    ),
+    ("ArrayOfHostNatServiceConfig", decode_into::<ArrayOfHostNatServiceConfig, Any>),
+    ("ArrayOfHostNatServicePortForwardSpec", decode_into::<ArrayOfHostNatServicePortForwardSpec, Any>),
+    ("ArrayOfHostNetStackInstance", decode_into::<ArrayOfHostNetStackInstance, Any>),
+    ("ArrayOfHostNetworkConfigNetStackSpec", decode_into::<ArrayOfHostNetworkConfigNetStackSpec, Any>),
     ("ArrayOfHostNumaNode", decode_into::<ArrayOfHostNumaNode, Any>),
-    (
-        "ArrayOfHostNumericSensorInfo",
-        decode_into::<ArrayOfHostNumericSensorInfo, Any>,
-    ),
-    (
-        "ArrayOfHostNvmeConnectSpec",
-        decode_into::<ArrayOfHostNvmeConnectSpec, Any>,
-    ),
-    (
-        "ArrayOfHostNvmeController",
-        decode_into::<ArrayOfHostNvmeController, Any>,
-    ),
-    (
-        "ArrayOfHostNvmeDisconnectSpec",
-        decode_into::<ArrayOfHostNvmeDisconnectSpec, Any>,
-    ),
-    (
-        "ArrayOfHostNvmeDiscoveryLogEntry",
-        decode_into::<ArrayOfHostNvmeDiscoveryLogEntry, Any>,
-    ),
+    ("ArrayOfHostNumericSensorInfo", decode_into::<ArrayOfHostNumericSensorInfo, Any>),
+    ("ArrayOfHostNvmeConnectSpec", decode_into::<ArrayOfHostNvmeConnectSpec, Any>),
+    ("ArrayOfHostNvmeController", decode_into::<ArrayOfHostNvmeController, Any>),
+    ("ArrayOfHostNvmeDisconnectSpec", decode_into::<ArrayOfHostNvmeDisconnectSpec, Any>),
+    ("ArrayOfHostNvmeDiscoveryLogEntry", decode_into::<ArrayOfHostNvmeDiscoveryLogEntry, Any>),
     ("ArrayOfHostNvmeNamespace", decode_into::<ArrayOfHostNvmeNamespace, Any>),
-    (
-        "ArrayOfHostNvmeTopologyInterface",
-        decode_into::<ArrayOfHostNvmeTopologyInterface, Any>,
-    ),
-    (
-        "ArrayOfHostOpaqueNetworkInfo",
-        decode_into::<ArrayOfHostOpaqueNetworkInfo, Any>,
-    ),
+    ("ArrayOfHostNvmeTopologyInterface", decode_into::<ArrayOfHostNvmeTopologyInterface, Any>),
+    ("ArrayOfHostOpaqueNetworkInfo", decode_into::<ArrayOfHostOpaqueNetworkInfo, Any>),
     ("ArrayOfHostOpaqueSwitch", decode_into::<ArrayOfHostOpaqueSwitch, Any>),
-    (
-        "ArrayOfHostOpaqueSwitchPhysicalNicZone",
-        decode_into::<ArrayOfHostOpaqueSwitchPhysicalNicZone, Any>,
-    ),
-    (
-        "ArrayOfHostPatchManagerStatus",
-        decode_into::<ArrayOfHostPatchManagerStatus, Any>,
-    ),
-    (
-        "ArrayOfHostPatchManagerStatusPrerequisitePatch",
-        decode_into::<ArrayOfHostPatchManagerStatusPrerequisitePatch, Any>,
-    ),
-    (
-        "ArrayOfHostPathSelectionPolicyOption",
-        decode_into::<ArrayOfHostPathSelectionPolicyOption, Any>,
-    ),
+    ("ArrayOfHostOpaqueSwitchPhysicalNicZone", decode_into::<ArrayOfHostOpaqueSwitchPhysicalNicZone, Any>),
+    ("ArrayOfHostPatchManagerStatus", decode_into::<ArrayOfHostPatchManagerStatus, Any>),
+    ("ArrayOfHostPatchManagerStatusPrerequisitePatch", decode_into::<ArrayOfHostPatchManagerStatusPrerequisitePatch, Any>),
+    ("ArrayOfHostPathSelectionPolicyOption", decode_into::<ArrayOfHostPathSelectionPolicyOption, Any>),
     ("ArrayOfHostPciDevice", decode_into::<ArrayOfHostPciDevice, Any>),
-    (
-        "ArrayOfHostPciPassthruConfig",
-        decode_into::<ArrayOfHostPciPassthruConfig, Any>,
-    ),
-    (
-        "ArrayOfHostPciPassthruInfo",
-        decode_into::<ArrayOfHostPciPassthruInfo, Any>,
-    ),
-    (
-        "ArrayOfHostPlacedVirtualNicIdentifier",
-        decode_into::<ArrayOfHostPlacedVirtualNicIdentifier, Any>,
-    ),
-    (
-        "ArrayOfHostPlugStoreTopologyAdapter",
-        decode_into::<ArrayOfHostPlugStoreTopologyAdapter, Any>,
-    ),
-    (
-        "ArrayOfHostPlugStoreTopologyDevice",
-        decode_into::<ArrayOfHostPlugStoreTopologyDevice, Any>,
-    ),
-    (
-        "ArrayOfHostPlugStoreTopologyPath",
-        decode_into::<ArrayOfHostPlugStoreTopologyPath, Any>,
-    ),
-    (
-        "ArrayOfHostPlugStoreTopologyPlugin",
-        decode_into::<ArrayOfHostPlugStoreTopologyPlugin, Any>,
-    ),
-    (
-        "ArrayOfHostPlugStoreTopologyTarget",
-        decode_into::<ArrayOfHostPlugStoreTopologyTarget, Any>,
-    ),
-    (
-        "ArrayOfHostPnicNetworkResourceInfo",
-        decode_into::<ArrayOfHostPnicNetworkResourceInfo, Any>,
-    ),
+    ("ArrayOfHostPciPassthruConfig", decode_into::<ArrayOfHostPciPassthruConfig, Any>),
+    ("ArrayOfHostPciPassthruInfo", decode_into::<ArrayOfHostPciPassthruInfo, Any>),
+    ("ArrayOfHostPlacedVirtualNicIdentifier", decode_into::<ArrayOfHostPlacedVirtualNicIdentifier, Any>),
+    ("ArrayOfHostPlugStoreTopologyAdapter", decode_into::<ArrayOfHostPlugStoreTopologyAdapter, Any>),
+    ("ArrayOfHostPlugStoreTopologyDevice", decode_into::<ArrayOfHostPlugStoreTopologyDevice, Any>),
+    ("ArrayOfHostPlugStoreTopologyPath", decode_into::<ArrayOfHostPlugStoreTopologyPath, Any>),
+    ("ArrayOfHostPlugStoreTopologyPlugin", decode_into::<ArrayOfHostPlugStoreTopologyPlugin, Any>),
+    ("ArrayOfHostPlugStoreTopologyTarget", decode_into::<ArrayOfHostPlugStoreTopologyTarget, Any>),
+    ("ArrayOfHostPnicNetworkResourceInfo", decode_into::<ArrayOfHostPnicNetworkResourceInfo, Any>),
     ("ArrayOfHostPortGroup", decode_into::<ArrayOfHostPortGroup, Any>),
-    (
-        "ArrayOfHostPortGroupConfig",
-        decode_into::<ArrayOfHostPortGroupConfig, Any>,
-    ),
+    ("ArrayOfHostPortGroupConfig", decode_into::<ArrayOfHostPortGroupConfig, Any>),
     ("ArrayOfHostPortGroupPort", decode_into::<ArrayOfHostPortGroupPort, Any>),
-    (
-        "ArrayOfHostPortGroupProfile",
-        decode_into::<ArrayOfHostPortGroupProfile, Any>,
-    ),
+    ("ArrayOfHostPortGroupProfile", decode_into::<ArrayOfHostPortGroupProfile, Any>),
     ("ArrayOfHostPowerPolicy", decode_into::<ArrayOfHostPowerPolicy, Any>),
-    (
-        "ArrayOfHostProfileManagerCompositionResultResultElement",
-        decode_into::<ArrayOfHostProfileManagerCompositionResultResultElement, Any>,
-    ),
-    (
-        "ArrayOfHostProfileManagerCompositionValidationResultResultElement",
-        decode_into::<ArrayOfHostProfileManagerCompositionValidationResultResultElement, Any>,
-    ),
-    (
-        "ArrayOfHostProfilesEntityCustomizations",
-        decode_into::<ArrayOfHostProfilesEntityCustomizations, Any>,
-    ),
-    (
-        "ArrayOfHostProtocolEndpoint",
-        decode_into::<ArrayOfHostProtocolEndpoint, Any>,
-    ),
+    ("ArrayOfHostProfileManagerCompositionResultResultElement", decode_into::<ArrayOfHostProfileManagerCompositionResultResultElement, Any>),
+    ("ArrayOfHostProfileManagerCompositionValidationResultResultElement", decode_into::<ArrayOfHostProfileManagerCompositionValidationResultResultElement, Any>),
+    ("ArrayOfHostProfilesEntityCustomizations", decode_into::<ArrayOfHostProfilesEntityCustomizations, Any>),
+    ("ArrayOfHostProtocolEndpoint", decode_into::<ArrayOfHostProtocolEndpoint, Any>),
     ("ArrayOfHostProxySwitch", decode_into::<ArrayOfHostProxySwitch, Any>),
-    (
-        "ArrayOfHostProxySwitchConfig",
-        decode_into::<ArrayOfHostProxySwitchConfig, Any>,
-    ),
-    (
-        "ArrayOfHostProxySwitchHostLagConfig",
-        decode_into::<ArrayOfHostProxySwitchHostLagConfig, Any>,
-    ),
-    (
-        "ArrayOfHostPtpConfigPtpPort",
-        decode_into::<ArrayOfHostPtpConfigPtpPort, Any>,
-    ),
+    ("ArrayOfHostProxySwitchConfig", decode_into::<ArrayOfHostProxySwitchConfig, Any>),
+    ("ArrayOfHostProxySwitchHostLagConfig", decode_into::<ArrayOfHostProxySwitchHostLagConfig, Any>),
+    ("ArrayOfHostPtpConfigPtpPort", decode_into::<ArrayOfHostPtpConfigPtpPort, Any>),
     ("ArrayOfHostQualifiedName", decode_into::<ArrayOfHostQualifiedName, Any>),
     ("ArrayOfHostRdmaDevice", decode_into::<ArrayOfHostRdmaDevice, Any>),
-    (
-        "ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo",
-        decode_into::<ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo, Any>,
-    ),
+    ("ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo", decode_into::<ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo, Any>),
     ("ArrayOfHostScsiDisk", decode_into::<ArrayOfHostScsiDisk, Any>),
-    (
-        "ArrayOfHostScsiDiskPartition",
-        decode_into::<ArrayOfHostScsiDiskPartition, Any>,
-    ),
-    (
-        "ArrayOfHostScsiTopologyInterface",
-        decode_into::<ArrayOfHostScsiTopologyInterface, Any>,
-    ),
-    (
-        "ArrayOfHostScsiTopologyLun",
-        decode_into::<ArrayOfHostScsiTopologyLun, Any>,
-    ),
-    (
-        "ArrayOfHostScsiTopologyTarget",
-        decode_into::<ArrayOfHostScsiTopologyTarget, Any>,
-    ),
+    ("ArrayOfHostScsiDiskPartition", decode_into::<ArrayOfHostScsiDiskPartition, Any>),
+    ("ArrayOfHostScsiTopologyInterface", decode_into::<ArrayOfHostScsiTopologyInterface, Any>),
+    ("ArrayOfHostScsiTopologyLun", decode_into::<ArrayOfHostScsiTopologyLun, Any>),
+    ("ArrayOfHostScsiTopologyTarget", decode_into::<ArrayOfHostScsiTopologyTarget, Any>),
     ("ArrayOfHostService", decode_into::<ArrayOfHostService, Any>),
     ("ArrayOfHostServiceConfig", decode_into::<ArrayOfHostServiceConfig, Any>),
-    (
-        "ArrayOfHostSharedGpuCapabilities",
-        decode_into::<ArrayOfHostSharedGpuCapabilities, Any>,
-    ),
-    (
-        "ArrayOfHostSnmpDestination",
-        decode_into::<ArrayOfHostSnmpDestination, Any>,
-    ),
-    (
-        "ArrayOfHostSriovDevicePoolInfo",
-        decode_into::<ArrayOfHostSriovDevicePoolInfo, Any>,
-    ),
-    (
-        "ArrayOfHostSslThumbprintInfo",
-        decode_into::<ArrayOfHostSslThumbprintInfo, Any>,
-    ),
-    (
-        "ArrayOfHostStorageArrayTypePolicyOption",
-        decode_into::<ArrayOfHostStorageArrayTypePolicyOption, Any>,
-    ),
-    (
-        "ArrayOfHostStorageElementInfo",
-        decode_into::<ArrayOfHostStorageElementInfo, Any>,
-    ),
-    (
-        "ArrayOfHostStorageOperationalInfo",
-        decode_into::<ArrayOfHostStorageOperationalInfo, Any>,
-    ),
-    (
-        "ArrayOfHostStorageSystemDiskLocatorLedResult",
-        decode_into::<ArrayOfHostStorageSystemDiskLocatorLedResult, Any>,
-    ),
-    (
-        "ArrayOfHostStorageSystemScsiLunResult",
-        decode_into::<ArrayOfHostStorageSystemScsiLunResult, Any>,
-    ),
-    (
-        "ArrayOfHostStorageSystemVmfsVolumeResult",
-        decode_into::<ArrayOfHostStorageSystemVmfsVolumeResult, Any>,
-    ),
-    (
-        "ArrayOfHostSubSpecification",
-        decode_into::<ArrayOfHostSubSpecification, Any>,
-    ),
-    (
-        "ArrayOfHostSystemIdentificationInfo",
-        decode_into::<ArrayOfHostSystemIdentificationInfo, Any>,
-    ),
-    (
-        "ArrayOfHostSystemResourceInfo",
-        decode_into::<ArrayOfHostSystemResourceInfo, Any>,
-    ),
-    (
-        "ArrayOfHostSystemSwapConfigurationSystemSwapOption",
-        decode_into::<ArrayOfHostSystemSwapConfigurationSystemSwapOption, Any>,
-    ),
+    ("ArrayOfHostSharedGpuCapabilities", decode_into::<ArrayOfHostSharedGpuCapabilities, Any>),
+    ("ArrayOfHostSnmpDestination", decode_into::<ArrayOfHostSnmpDestination, Any>),
+    ("ArrayOfHostSriovDevicePoolInfo", decode_into::<ArrayOfHostSriovDevicePoolInfo, Any>),
+    ("ArrayOfHostSslThumbprintInfo", decode_into::<ArrayOfHostSslThumbprintInfo, Any>),
+    ("ArrayOfHostStorageArrayTypePolicyOption", decode_into::<ArrayOfHostStorageArrayTypePolicyOption, Any>),
+    ("ArrayOfHostStorageElementInfo", decode_into::<ArrayOfHostStorageElementInfo, Any>),
+    ("ArrayOfHostStorageOperationalInfo", decode_into::<ArrayOfHostStorageOperationalInfo, Any>),
+    ("ArrayOfHostStorageSystemDiskLocatorLedResult", decode_into::<ArrayOfHostStorageSystemDiskLocatorLedResult, Any>),
+    ("ArrayOfHostStorageSystemScsiLunResult", decode_into::<ArrayOfHostStorageSystemScsiLunResult, Any>),
+    ("ArrayOfHostStorageSystemVmfsVolumeResult", decode_into::<ArrayOfHostStorageSystemVmfsVolumeResult, Any>),
+    ("ArrayOfHostSubSpecification", decode_into::<ArrayOfHostSubSpecification, Any>),
+    ("ArrayOfHostSystemIdentificationInfo", decode_into::<ArrayOfHostSystemIdentificationInfo, Any>),
+    ("ArrayOfHostSystemResourceInfo", decode_into::<ArrayOfHostSystemResourceInfo, Any>),
+    ("ArrayOfHostSystemSwapConfigurationSystemSwapOption", decode_into::<ArrayOfHostSystemSwapConfigurationSystemSwapOption, Any>),
     ("ArrayOfHostTpmDigestInfo", decode_into::<ArrayOfHostTpmDigestInfo, Any>),
-    (
-        "ArrayOfHostTpmEventLogEntry",
-        decode_into::<ArrayOfHostTpmEventLogEntry, Any>,
-    ),
-    (
-        "ArrayOfHostTrustAuthorityAttestationInfo",
-        decode_into::<ArrayOfHostTrustAuthorityAttestationInfo, Any>,
-    ),
-    (
-        "ArrayOfHostUnresolvedVmfsExtent",
-        decode_into::<ArrayOfHostUnresolvedVmfsExtent, Any>,
-    ),
-    (
-        "ArrayOfHostUnresolvedVmfsResolutionResult",
-        decode_into::<ArrayOfHostUnresolvedVmfsResolutionResult, Any>,
-    ),
-    (
-        "ArrayOfHostUnresolvedVmfsResolutionSpec",
-        decode_into::<ArrayOfHostUnresolvedVmfsResolutionSpec, Any>,
-    ),
-    (
-        "ArrayOfHostUnresolvedVmfsVolume",
-        decode_into::<ArrayOfHostUnresolvedVmfsVolume, Any>,
-    ),
-    (
-        "ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
-        decode_into::<ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, Any>,
-    ),
-    (
-        "ArrayOfHostVMotionCompatibility",
-        decode_into::<ArrayOfHostVMotionCompatibility, Any>,
-    ),
+    ("ArrayOfHostTpmEventLogEntry", decode_into::<ArrayOfHostTpmEventLogEntry, Any>),
+    ("ArrayOfHostTrustAuthorityAttestationInfo", decode_into::<ArrayOfHostTrustAuthorityAttestationInfo, Any>),
+    ("ArrayOfHostUnresolvedVmfsExtent", decode_into::<ArrayOfHostUnresolvedVmfsExtent, Any>),
+    ("ArrayOfHostUnresolvedVmfsResolutionResult", decode_into::<ArrayOfHostUnresolvedVmfsResolutionResult, Any>),
+    ("ArrayOfHostUnresolvedVmfsResolutionSpec", decode_into::<ArrayOfHostUnresolvedVmfsResolutionSpec, Any>),
+    ("ArrayOfHostUnresolvedVmfsVolume", decode_into::<ArrayOfHostUnresolvedVmfsVolume, Any>),
+    ("ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption", decode_into::<ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, Any>),
+    ("ArrayOfHostVMotionCompatibility", decode_into::<ArrayOfHostVMotionCompatibility, Any>),
     ("ArrayOfHostVirtualNic", decode_into::<ArrayOfHostVirtualNic, Any>),
-    (
-        "ArrayOfHostVirtualNicConfig",
-        decode_into::<ArrayOfHostVirtualNicConfig, Any>,
-    ),
-    (
-        "ArrayOfHostVirtualNicManagerNicTypeSelection",
-        decode_into::<ArrayOfHostVirtualNicManagerNicTypeSelection, Any>,
-    ),
+    ("ArrayOfHostVirtualNicConfig", decode_into::<ArrayOfHostVirtualNicConfig, Any>),
+    ("ArrayOfHostVirtualNicManagerNicTypeSelection", decode_into::<ArrayOfHostVirtualNicManagerNicTypeSelection, Any>),
     ("ArrayOfHostVirtualSwitch", decode_into::<ArrayOfHostVirtualSwitch, Any>),
-    (
-        "ArrayOfHostVirtualSwitchConfig",
-        decode_into::<ArrayOfHostVirtualSwitchConfig, Any>,
-    ),
-    (
-        "ArrayOfHostVmciAccessManagerAccessSpec",
-        decode_into::<ArrayOfHostVmciAccessManagerAccessSpec, Any>,
-    ),
-    (
-        "ArrayOfHostVmfsRescanResult",
-        decode_into::<ArrayOfHostVmfsRescanResult, Any>,
-    ),
-    (
-        "ArrayOfHostVsanInternalSystemCmmdsQuery",
-        decode_into::<ArrayOfHostVsanInternalSystemCmmdsQuery, Any>,
-    ),
-    (
-        "ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult",
-        decode_into::<ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult, Any>,
-    ),
-    (
-        "ArrayOfHostVsanInternalSystemVsanObjectOperationResult",
-        decode_into::<ArrayOfHostVsanInternalSystemVsanObjectOperationResult, Any>,
-    ),
-    (
-        "ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
-        decode_into::<ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseDatastoreLeaseInfo",
-        decode_into::<ArrayOfHttpNfcLeaseDatastoreLeaseInfo, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseDeviceUrl",
-        decode_into::<ArrayOfHttpNfcLeaseDeviceUrl, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseHostInfo",
-        decode_into::<ArrayOfHttpNfcLeaseHostInfo, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseManifestEntry",
-        decode_into::<ArrayOfHttpNfcLeaseManifestEntry, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseProbeResult",
-        decode_into::<ArrayOfHttpNfcLeaseProbeResult, Any>,
-    ),
-    (
-        "ArrayOfHttpNfcLeaseSourceFile",
-        decode_into::<ArrayOfHttpNfcLeaseSourceFile, Any>,
-    ),
+    ("ArrayOfHostVirtualSwitchConfig", decode_into::<ArrayOfHostVirtualSwitchConfig, Any>),
+    ("ArrayOfHostVmciAccessManagerAccessSpec", decode_into::<ArrayOfHostVmciAccessManagerAccessSpec, Any>),
+    ("ArrayOfHostVmfsRescanResult", decode_into::<ArrayOfHostVmfsRescanResult, Any>),
+    ("ArrayOfHostVsanInternalSystemCmmdsQuery", decode_into::<ArrayOfHostVsanInternalSystemCmmdsQuery, Any>),
+    ("ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult", decode_into::<ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult, Any>),
+    ("ArrayOfHostVsanInternalSystemVsanObjectOperationResult", decode_into::<ArrayOfHostVsanInternalSystemVsanObjectOperationResult, Any>),
+    ("ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult", decode_into::<ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, Any>),
+    ("ArrayOfHttpNfcLeaseDatastoreLeaseInfo", decode_into::<ArrayOfHttpNfcLeaseDatastoreLeaseInfo, Any>),
+    ("ArrayOfHttpNfcLeaseDeviceUrl", decode_into::<ArrayOfHttpNfcLeaseDeviceUrl, Any>),
+    ("ArrayOfHttpNfcLeaseHostInfo", decode_into::<ArrayOfHttpNfcLeaseHostInfo, Any>),
+    ("ArrayOfHttpNfcLeaseManifestEntry", decode_into::<ArrayOfHttpNfcLeaseManifestEntry, Any>),
+    ("ArrayOfHttpNfcLeaseProbeResult", decode_into::<ArrayOfHttpNfcLeaseProbeResult, Any>),
+    ("ArrayOfHttpNfcLeaseSourceFile", decode_into::<ArrayOfHttpNfcLeaseSourceFile, Any>),
     ("ArrayOfID", decode_into::<ArrayOfID, Any>),
-    (
-        "ArrayOfImportOperationBulkFaultFaultOnImport",
-        decode_into::<ArrayOfImportOperationBulkFaultFaultOnImport, Any>,
-    ),
+    ("ArrayOfImportOperationBulkFaultFaultOnImport", decode_into::<ArrayOfImportOperationBulkFaultFaultOnImport, Any>),
     ("ArrayOfImportSpec", decode_into::<ArrayOfImportSpec, Any>),
     ("ArrayOfInt", decode_into::<ArrayOfInt, Any>),
     ("ArrayOfIoFilterHostIssue", decode_into::<ArrayOfIoFilterHostIssue, Any>),
     ("ArrayOfIpPool", decode_into::<ArrayOfIpPool, Any>),
     ("ArrayOfIpPoolAssociation", decode_into::<ArrayOfIpPoolAssociation, Any>),
-    (
-        "ArrayOfIpPoolManagerIpAllocation",
-        decode_into::<ArrayOfIpPoolManagerIpAllocation, Any>,
-    ),
-    (
-        "ArrayOfIscsiDependencyEntity",
-        decode_into::<ArrayOfIscsiDependencyEntity, Any>,
-    ),
+    ("ArrayOfIpPoolManagerIpAllocation", decode_into::<ArrayOfIpPoolManagerIpAllocation, Any>),
+    ("ArrayOfIscsiDependencyEntity", decode_into::<ArrayOfIscsiDependencyEntity, Any>),
     ("ArrayOfIscsiPortInfo", decode_into::<ArrayOfIscsiPortInfo, Any>),
     ("ArrayOfKernelModuleInfo", decode_into::<ArrayOfKernelModuleInfo, Any>),
     ("ArrayOfKeyAnyValue", decode_into::<ArrayOfKeyAnyValue, Any>),
     ("ArrayOfKeyValue", decode_into::<ArrayOfKeyValue, Any>),
     ("ArrayOfKmipClusterInfo", decode_into::<ArrayOfKmipClusterInfo, Any>),
     ("ArrayOfKmipServerInfo", decode_into::<ArrayOfKmipServerInfo, Any>),
-    (
-        "ArrayOfLicenseAssignmentManagerLicenseAssignment",
-        decode_into::<ArrayOfLicenseAssignmentManagerLicenseAssignment, Any>,
-    ),
-    (
-        "ArrayOfLicenseAvailabilityInfo",
-        decode_into::<ArrayOfLicenseAvailabilityInfo, Any>,
-    ),
-    (
-        "ArrayOfLicenseFeatureInfo",
-        decode_into::<ArrayOfLicenseFeatureInfo, Any>,
-    ),
-    (
-        "ArrayOfLicenseManagerLicenseInfo",
-        decode_into::<ArrayOfLicenseManagerLicenseInfo, Any>,
-    ),
-    (
-        "ArrayOfLicenseReservationInfo",
-        decode_into::<ArrayOfLicenseReservationInfo, Any>,
-    ),
-    (
-        "ArrayOfLocalizableMessage",
-        decode_into::<ArrayOfLocalizableMessage, Any>,
-    ),
-    (
-        "ArrayOfLocalizationManagerMessageCatalog",
-        decode_into::<ArrayOfLocalizationManagerMessageCatalog, Any>,
-    ),
+    ("ArrayOfLicenseAssignmentManagerLicenseAssignment", decode_into::<ArrayOfLicenseAssignmentManagerLicenseAssignment, Any>),
+    ("ArrayOfLicenseAvailabilityInfo", decode_into::<ArrayOfLicenseAvailabilityInfo, Any>),
+    ("ArrayOfLicenseFeatureInfo", decode_into::<ArrayOfLicenseFeatureInfo, Any>),
+    ("ArrayOfLicenseManagerLicenseInfo", decode_into::<ArrayOfLicenseManagerLicenseInfo, Any>),
+    ("ArrayOfLicenseReservationInfo", decode_into::<ArrayOfLicenseReservationInfo, Any>),
+    ("ArrayOfLocalizableMessage", decode_into::<ArrayOfLocalizableMessage, Any>),
+    ("ArrayOfLocalizationManagerMessageCatalog", decode_into::<ArrayOfLocalizationManagerMessageCatalog, Any>),
     ("ArrayOfLong", decode_into::<ArrayOfLong, Any>),
-    (
-        "ArrayOfManagedEntityStatus",
-        decode_into::<ArrayOfManagedEntityStatus, Any>,
-    ),
-    (
-        "ArrayOfManagedObjectReference",
-        decode_into::<ArrayOfManagedObjectReference, Any>,
-    ),
-    (
-        "ArrayOfMethodActionArgument",
-        decode_into::<ArrayOfMethodActionArgument, Any>,
-    ),
+    ("ArrayOfManagedEntityStatus", decode_into::<ArrayOfManagedEntityStatus, Any>),
+    ("ArrayOfManagedObjectReference", decode_into::<ArrayOfManagedObjectReference, Any>),
+    ("ArrayOfMethodActionArgument", decode_into::<ArrayOfMethodActionArgument, Any>),
     ("ArrayOfMethodFault", decode_into::<ArrayOfMethodFault, Any>),
     ("ArrayOfMissingObject", decode_into::<ArrayOfMissingObject, Any>),
     ("ArrayOfMissingProperty", decode_into::<ArrayOfMissingProperty, Any>),
-    (
-        "ArrayOfMultipleCertificatesVerifyFaultThumbprintData",
-        decode_into::<ArrayOfMultipleCertificatesVerifyFaultThumbprintData, Any>,
-    ),
+    ("ArrayOfMultipleCertificatesVerifyFaultThumbprintData", decode_into::<ArrayOfMultipleCertificatesVerifyFaultThumbprintData, Any>),
     ("ArrayOfNasStorageProfile", decode_into::<ArrayOfNasStorageProfile, Any>),
-    (
-        "ArrayOfNetIpConfigInfoIpAddress",
-        decode_into::<ArrayOfNetIpConfigInfoIpAddress, Any>,
-    ),
-    (
-        "ArrayOfNetIpConfigSpecIpAddressSpec",
-        decode_into::<ArrayOfNetIpConfigSpecIpAddressSpec, Any>,
-    ),
-    (
-        "ArrayOfNetIpRouteConfigInfoIpRoute",
-        decode_into::<ArrayOfNetIpRouteConfigInfoIpRoute, Any>,
-    ),
-    (
-        "ArrayOfNetIpRouteConfigSpecIpRouteSpec",
-        decode_into::<ArrayOfNetIpRouteConfigSpecIpRouteSpec, Any>,
-    ),
-    (
-        "ArrayOfNetIpStackInfoDefaultRouter",
-        decode_into::<ArrayOfNetIpStackInfoDefaultRouter, Any>,
-    ),
-    (
-        "ArrayOfNetIpStackInfoNetToMedia",
-        decode_into::<ArrayOfNetIpStackInfoNetToMedia, Any>,
-    ),
-    (
-        "ArrayOfNetStackInstanceProfile",
-        decode_into::<ArrayOfNetStackInstanceProfile, Any>,
-    ),
-    (
-        "ArrayOfNsxHostVNicProfile",
-        decode_into::<ArrayOfNsxHostVNicProfile, Any>,
-    ),
+    ("ArrayOfNetIpConfigInfoIpAddress", decode_into::<ArrayOfNetIpConfigInfoIpAddress, Any>),
+    ("ArrayOfNetIpConfigSpecIpAddressSpec", decode_into::<ArrayOfNetIpConfigSpecIpAddressSpec, Any>),
+    ("ArrayOfNetIpRouteConfigInfoIpRoute", decode_into::<ArrayOfNetIpRouteConfigInfoIpRoute, Any>),
+    ("ArrayOfNetIpRouteConfigSpecIpRouteSpec", decode_into::<ArrayOfNetIpRouteConfigSpecIpRouteSpec, Any>),
+    ("ArrayOfNetIpStackInfoDefaultRouter", decode_into::<ArrayOfNetIpStackInfoDefaultRouter, Any>),
+    ("ArrayOfNetIpStackInfoNetToMedia", decode_into::<ArrayOfNetIpStackInfoNetToMedia, Any>),
+    ("ArrayOfNetStackInstanceProfile", decode_into::<ArrayOfNetStackInstanceProfile, Any>),
+    ("ArrayOfNsxHostVNicProfile", decode_into::<ArrayOfNsxHostVNicProfile, Any>),
     ("ArrayOfNumericRange", decode_into::<ArrayOfNumericRange, Any>),
     ("ArrayOfNvdimmDimmInfo", decode_into::<ArrayOfNvdimmDimmInfo, Any>),
     ("ArrayOfNvdimmGuid", decode_into::<ArrayOfNvdimmGuid, Any>),
-    (
-        "ArrayOfNvdimmInterleaveSetInfo",
-        decode_into::<ArrayOfNvdimmInterleaveSetInfo, Any>,
-    ),
-    (
-        "ArrayOfNvdimmNamespaceDetails",
-        decode_into::<ArrayOfNvdimmNamespaceDetails, Any>,
-    ),
-    (
-        "ArrayOfNvdimmNamespaceInfo",
-        decode_into::<ArrayOfNvdimmNamespaceInfo, Any>,
-    ),
+    ("ArrayOfNvdimmInterleaveSetInfo", decode_into::<ArrayOfNvdimmInterleaveSetInfo, Any>),
+    ("ArrayOfNvdimmNamespaceDetails", decode_into::<ArrayOfNvdimmNamespaceDetails, Any>),
+    ("ArrayOfNvdimmNamespaceInfo", decode_into::<ArrayOfNvdimmNamespaceInfo, Any>),
     ("ArrayOfNvdimmRegionInfo", decode_into::<ArrayOfNvdimmRegionInfo, Any>),
     ("ArrayOfObjectContent", decode_into::<ArrayOfObjectContent, Any>),
     ("ArrayOfObjectSpec", decode_into::<ArrayOfObjectSpec, Any>),
     ("ArrayOfObjectUpdate", decode_into::<ArrayOfObjectUpdate, Any>),
-    (
-        "ArrayOfOpaqueNetworkTargetInfo",
-        decode_into::<ArrayOfOpaqueNetworkTargetInfo, Any>,
-    ),
+    ("ArrayOfOpaqueNetworkTargetInfo", decode_into::<ArrayOfOpaqueNetworkTargetInfo, Any>),
     ("ArrayOfOptionDef", decode_into::<ArrayOfOptionDef, Any>),
     ("ArrayOfOptionProfile", decode_into::<ArrayOfOptionProfile, Any>),
     ("ArrayOfOptionValue", decode_into::<ArrayOfOptionValue, Any>),
-    (
-        "ArrayOfOvfConsumerOstNode",
-        decode_into::<ArrayOfOvfConsumerOstNode, Any>,
-    ),
-    (
-        "ArrayOfOvfConsumerOvfSection",
-        decode_into::<ArrayOfOvfConsumerOvfSection, Any>,
-    ),
-    (
-        "ArrayOfOvfDeploymentOption",
-        decode_into::<ArrayOfOvfDeploymentOption, Any>,
-    ),
+    ("ArrayOfOvfConsumerOstNode", decode_into::<ArrayOfOvfConsumerOstNode, Any>),
+    ("ArrayOfOvfConsumerOvfSection", decode_into::<ArrayOfOvfConsumerOvfSection, Any>),
+    ("ArrayOfOvfDeploymentOption", decode_into::<ArrayOfOvfDeploymentOption, Any>),
     ("ArrayOfOvfFile", decode_into::<ArrayOfOvfFile, Any>),
     ("ArrayOfOvfFileItem", decode_into::<ArrayOfOvfFileItem, Any>),
     ("ArrayOfOvfNetworkInfo", decode_into::<ArrayOfOvfNetworkInfo, Any>),
@@ -17031,628 +15908,202 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("ArrayOfOvfOptionInfo", decode_into::<ArrayOfOvfOptionInfo, Any>),
     ("ArrayOfOvfResourceMap", decode_into::<ArrayOfOvfResourceMap, Any>),
     ("ArrayOfPerfCounterInfo", decode_into::<ArrayOfPerfCounterInfo, Any>),
-    (
-        "ArrayOfPerfEntityMetricBase",
-        decode_into::<ArrayOfPerfEntityMetricBase, Any>,
-    ),
+    ("ArrayOfPerfEntityMetricBase", decode_into::<ArrayOfPerfEntityMetricBase, Any>),
     ("ArrayOfPerfInterval", decode_into::<ArrayOfPerfInterval, Any>),
     ("ArrayOfPerfMetricId", decode_into::<ArrayOfPerfMetricId, Any>),
     ("ArrayOfPerfMetricSeries", decode_into::<ArrayOfPerfMetricSeries, Any>),
-    (
-        "ArrayOfPerfMetricSeriesCSV",
-        decode_into::<ArrayOfPerfMetricSeriesCSV, Any>,
-    ),
+    ("ArrayOfPerfMetricSeriesCSV", decode_into::<ArrayOfPerfMetricSeriesCSV, Any>),
     ("ArrayOfPerfQuerySpec", decode_into::<ArrayOfPerfQuerySpec, Any>),
     ("ArrayOfPerfSampleInfo", decode_into::<ArrayOfPerfSampleInfo, Any>),
-    (
-        "ArrayOfPerformanceManagerCounterLevelMapping",
-        decode_into::<ArrayOfPerformanceManagerCounterLevelMapping, Any>,
-    ),
+    ("ArrayOfPerformanceManagerCounterLevelMapping", decode_into::<ArrayOfPerformanceManagerCounterLevelMapping, Any>),
     ("ArrayOfPermission", decode_into::<ArrayOfPermission, Any>),
     ("ArrayOfPermissionProfile", decode_into::<ArrayOfPermissionProfile, Any>),
     ("ArrayOfPhysicalNic", decode_into::<ArrayOfPhysicalNic, Any>),
     ("ArrayOfPhysicalNicConfig", decode_into::<ArrayOfPhysicalNicConfig, Any>),
-    (
-        "ArrayOfPhysicalNicHintInfo",
-        decode_into::<ArrayOfPhysicalNicHintInfo, Any>,
-    ),
+    ("ArrayOfPhysicalNicHintInfo", decode_into::<ArrayOfPhysicalNicHintInfo, Any>),
     ("ArrayOfPhysicalNicIpHint", decode_into::<ArrayOfPhysicalNicIpHint, Any>),
-    (
-        "ArrayOfPhysicalNicLinkInfo",
-        decode_into::<ArrayOfPhysicalNicLinkInfo, Any>,
-    ),
-    (
-        "ArrayOfPhysicalNicNameHint",
-        decode_into::<ArrayOfPhysicalNicNameHint, Any>,
-    ),
-    (
-        "ArrayOfPhysicalNicProfile",
-        decode_into::<ArrayOfPhysicalNicProfile, Any>,
-    ),
-    (
-        "ArrayOfPlacementAffinityRule",
-        decode_into::<ArrayOfPlacementAffinityRule, Any>,
-    ),
+    ("ArrayOfPhysicalNicLinkInfo", decode_into::<ArrayOfPhysicalNicLinkInfo, Any>),
+    ("ArrayOfPhysicalNicNameHint", decode_into::<ArrayOfPhysicalNicNameHint, Any>),
+    ("ArrayOfPhysicalNicProfile", decode_into::<ArrayOfPhysicalNicProfile, Any>),
+    ("ArrayOfPlacementAffinityRule", decode_into::<ArrayOfPlacementAffinityRule, Any>),
     ("ArrayOfPlacementSpec", decode_into::<ArrayOfPlacementSpec, Any>),
     ("ArrayOfPnicUplinkProfile", decode_into::<ArrayOfPnicUplinkProfile, Any>),
     ("ArrayOfPodDiskLocator", decode_into::<ArrayOfPodDiskLocator, Any>),
     ("ArrayOfPolicyOption", decode_into::<ArrayOfPolicyOption, Any>),
-    (
-        "ArrayOfPrivilegeAvailability",
-        decode_into::<ArrayOfPrivilegeAvailability, Any>,
-    ),
-    (
-        "ArrayOfProductComponentInfo",
-        decode_into::<ArrayOfProductComponentInfo, Any>,
-    ),
-    (
-        "ArrayOfProfileApplyProfileProperty",
-        decode_into::<ArrayOfProfileApplyProfileProperty, Any>,
-    ),
-    (
-        "ArrayOfProfileDeferredPolicyOptionParameter",
-        decode_into::<ArrayOfProfileDeferredPolicyOptionParameter, Any>,
-    ),
-    (
-        "ArrayOfProfileDescriptionSection",
-        decode_into::<ArrayOfProfileDescriptionSection, Any>,
-    ),
-    (
-        "ArrayOfProfileExecuteError",
-        decode_into::<ArrayOfProfileExecuteError, Any>,
-    ),
+    ("ArrayOfPrivilegeAvailability", decode_into::<ArrayOfPrivilegeAvailability, Any>),
+    ("ArrayOfProductComponentInfo", decode_into::<ArrayOfProductComponentInfo, Any>),
+    ("ArrayOfProfileApplyProfileProperty", decode_into::<ArrayOfProfileApplyProfileProperty, Any>),
+    ("ArrayOfProfileDeferredPolicyOptionParameter", decode_into::<ArrayOfProfileDeferredPolicyOptionParameter, Any>),
+    ("ArrayOfProfileDescriptionSection", decode_into::<ArrayOfProfileDescriptionSection, Any>),
+    ("ArrayOfProfileExecuteError", decode_into::<ArrayOfProfileExecuteError, Any>),
     ("ArrayOfProfileExpression", decode_into::<ArrayOfProfileExpression, Any>),
-    (
-        "ArrayOfProfileExpressionMetadata",
-        decode_into::<ArrayOfProfileExpressionMetadata, Any>,
-    ),
+    ("ArrayOfProfileExpressionMetadata", decode_into::<ArrayOfProfileExpressionMetadata, Any>),
     ("ArrayOfProfileMetadata", decode_into::<ArrayOfProfileMetadata, Any>),
-    (
-        "ArrayOfProfileMetadataProfileOperationMessage",
-        decode_into::<ArrayOfProfileMetadataProfileOperationMessage, Any>,
-    ),
-    (
-        "ArrayOfProfileMetadataProfileSortSpec",
-        decode_into::<ArrayOfProfileMetadataProfileSortSpec, Any>,
-    ),
-    (
-        "ArrayOfProfileParameterMetadata",
-        decode_into::<ArrayOfProfileParameterMetadata, Any>,
-    ),
-    (
-        "ArrayOfProfileParameterMetadataParameterRelationMetadata",
-        decode_into::<ArrayOfProfileParameterMetadataParameterRelationMetadata, Any>,
-    ),
+    ("ArrayOfProfileMetadataProfileOperationMessage", decode_into::<ArrayOfProfileMetadataProfileOperationMessage, Any>),
+    ("ArrayOfProfileMetadataProfileSortSpec", decode_into::<ArrayOfProfileMetadataProfileSortSpec, Any>),
+    ("ArrayOfProfileParameterMetadata", decode_into::<ArrayOfProfileParameterMetadata, Any>),
+    ("ArrayOfProfileParameterMetadataParameterRelationMetadata", decode_into::<ArrayOfProfileParameterMetadataParameterRelationMetadata, Any>),
     ("ArrayOfProfilePolicy", decode_into::<ArrayOfProfilePolicy, Any>),
-    (
-        "ArrayOfProfilePolicyMetadata",
-        decode_into::<ArrayOfProfilePolicyMetadata, Any>,
-    ),
-    (
-        "ArrayOfProfilePolicyOptionMetadata",
-        decode_into::<ArrayOfProfilePolicyOptionMetadata, Any>,
-    ),
-    (
-        "ArrayOfProfileProfileStructureProperty",
-        decode_into::<ArrayOfProfileProfileStructureProperty, Any>,
-    ),
-    (
-        "ArrayOfProfilePropertyPath",
-        decode_into::<ArrayOfProfilePropertyPath, Any>,
-    ),
-    (
-        "ArrayOfProfileUpdateFailedUpdateFailure",
-        decode_into::<ArrayOfProfileUpdateFailedUpdateFailure, Any>,
-    ),
+    ("ArrayOfProfilePolicyMetadata", decode_into::<ArrayOfProfilePolicyMetadata, Any>),
+    ("ArrayOfProfilePolicyOptionMetadata", decode_into::<ArrayOfProfilePolicyOptionMetadata, Any>),
+    ("ArrayOfProfileProfileStructureProperty", decode_into::<ArrayOfProfileProfileStructureProperty, Any>),
+    ("ArrayOfProfilePropertyPath", decode_into::<ArrayOfProfilePropertyPath, Any>),
+    ("ArrayOfProfileUpdateFailedUpdateFailure", decode_into::<ArrayOfProfileUpdateFailedUpdateFailure, Any>),
     ("ArrayOfPropertyChange", decode_into::<ArrayOfPropertyChange, Any>),
-    (
-        "ArrayOfPropertyFilterSpec",
-        decode_into::<ArrayOfPropertyFilterSpec, Any>,
-    ),
-    (
-        "ArrayOfPropertyFilterUpdate",
-        decode_into::<ArrayOfPropertyFilterUpdate, Any>,
-    ),
+    ("ArrayOfPropertyFilterSpec", decode_into::<ArrayOfPropertyFilterSpec, Any>),
+    ("ArrayOfPropertyFilterUpdate", decode_into::<ArrayOfPropertyFilterUpdate, Any>),
     ("ArrayOfPropertySpec", decode_into::<ArrayOfPropertySpec, Any>),
     ("ArrayOfRelation", decode_into::<ArrayOfRelation, Any>),
-    (
-        "ArrayOfReplicationInfoDiskSettings",
-        decode_into::<ArrayOfReplicationInfoDiskSettings, Any>,
-    ),
-    (
-        "ArrayOfResourceConfigSpec",
-        decode_into::<ArrayOfResourceConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfRetrieveVStorageObjSpec",
-        decode_into::<ArrayOfRetrieveVStorageObjSpec, Any>,
-    ),
-    (
-        "ArrayOfScheduledTaskDetail",
-        decode_into::<ArrayOfScheduledTaskDetail, Any>,
-    ),
+    ("ArrayOfReplicationInfoDiskSettings", decode_into::<ArrayOfReplicationInfoDiskSettings, Any>),
+    ("ArrayOfResourceConfigSpec", decode_into::<ArrayOfResourceConfigSpec, Any>),
+    ("ArrayOfRetrieveVStorageObjSpec", decode_into::<ArrayOfRetrieveVStorageObjSpec, Any>),
+    ("ArrayOfScheduledTaskDetail", decode_into::<ArrayOfScheduledTaskDetail, Any>),
     ("ArrayOfScsiLun", decode_into::<ArrayOfScsiLun, Any>),
     ("ArrayOfScsiLunDescriptor", decode_into::<ArrayOfScsiLunDescriptor, Any>),
-    (
-        "ArrayOfScsiLunDurableName",
-        decode_into::<ArrayOfScsiLunDurableName, Any>,
-    ),
+    ("ArrayOfScsiLunDurableName", decode_into::<ArrayOfScsiLunDurableName, Any>),
     ("ArrayOfSelectionSet", decode_into::<ArrayOfSelectionSet, Any>),
     ("ArrayOfSelectionSpec", decode_into::<ArrayOfSelectionSpec, Any>),
-    (
-        "ArrayOfServiceConsolePortGroupProfile",
-        decode_into::<ArrayOfServiceConsolePortGroupProfile, Any>,
-    ),
+    ("ArrayOfServiceConsolePortGroupProfile", decode_into::<ArrayOfServiceConsolePortGroupProfile, Any>),
     ("ArrayOfServiceLocator", decode_into::<ArrayOfServiceLocator, Any>),
-    (
-        "ArrayOfServiceManagerServiceInfo",
-        decode_into::<ArrayOfServiceManagerServiceInfo, Any>,
-    ),
+    ("ArrayOfServiceManagerServiceInfo", decode_into::<ArrayOfServiceManagerServiceInfo, Any>),
     ("ArrayOfServiceProfile", decode_into::<ArrayOfServiceProfile, Any>),
     ("ArrayOfShort", decode_into::<ArrayOfShort, Any>),
     ("ArrayOfSoftwarePackage", decode_into::<ArrayOfSoftwarePackage, Any>),
-    (
-        "ArrayOfStaticRouteProfile",
-        decode_into::<ArrayOfStaticRouteProfile, Any>,
-    ),
-    (
-        "ArrayOfStorageDrsOptionSpec",
-        decode_into::<ArrayOfStorageDrsOptionSpec, Any>,
-    ),
-    (
-        "ArrayOfStorageDrsPlacementRankVmSpec",
-        decode_into::<ArrayOfStorageDrsPlacementRankVmSpec, Any>,
-    ),
-    (
-        "ArrayOfStorageDrsVmConfigInfo",
-        decode_into::<ArrayOfStorageDrsVmConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfStorageDrsVmConfigSpec",
-        decode_into::<ArrayOfStorageDrsVmConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfStoragePerformanceSummary",
-        decode_into::<ArrayOfStoragePerformanceSummary, Any>,
-    ),
-    (
-        "ArrayOfStorageRequirement",
-        decode_into::<ArrayOfStorageRequirement, Any>,
-    ),
+    ("ArrayOfStaticRouteProfile", decode_into::<ArrayOfStaticRouteProfile, Any>),
+    ("ArrayOfStorageDrsOptionSpec", decode_into::<ArrayOfStorageDrsOptionSpec, Any>),
+    ("ArrayOfStorageDrsPlacementRankVmSpec", decode_into::<ArrayOfStorageDrsPlacementRankVmSpec, Any>),
+    ("ArrayOfStorageDrsVmConfigInfo", decode_into::<ArrayOfStorageDrsVmConfigInfo, Any>),
+    ("ArrayOfStorageDrsVmConfigSpec", decode_into::<ArrayOfStorageDrsVmConfigSpec, Any>),
+    ("ArrayOfStoragePerformanceSummary", decode_into::<ArrayOfStoragePerformanceSummary, Any>),
+    ("ArrayOfStorageRequirement", decode_into::<ArrayOfStorageRequirement, Any>),
     ("ArrayOfString", decode_into::<ArrayOfString, Any>),
-    (
-        "ArrayOfStructuredCustomizations",
-        decode_into::<ArrayOfStructuredCustomizations, Any>,
-    ),
+    ("ArrayOfStructuredCustomizations", decode_into::<ArrayOfStructuredCustomizations, Any>),
     ("ArrayOfSystemEventInfo", decode_into::<ArrayOfSystemEventInfo, Any>),
     ("ArrayOfTag", decode_into::<ArrayOfTag, Any>),
     ("ArrayOfTaskInfo", decode_into::<ArrayOfTaskInfo, Any>),
     ("ArrayOfTaskInfoState", decode_into::<ArrayOfTaskInfoState, Any>),
     ("ArrayOfTypeDescription", decode_into::<ArrayOfTypeDescription, Any>),
-    (
-        "ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo",
-        decode_into::<ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo, Any>,
-    ),
+    ("ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo", decode_into::<ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo, Any>),
     ("ArrayOfUri", decode_into::<ArrayOfUri, Any>),
-    (
-        "ArrayOfUsbScanCodeSpecKeyEvent",
-        decode_into::<ArrayOfUsbScanCodeSpecKeyEvent, Any>,
-    ),
+    ("ArrayOfUsbScanCodeSpecKeyEvent", decode_into::<ArrayOfUsbScanCodeSpecKeyEvent, Any>),
     ("ArrayOfUserGroupProfile", decode_into::<ArrayOfUserGroupProfile, Any>),
-    (
-        "ArrayOfUserPrivilegeResult",
-        decode_into::<ArrayOfUserPrivilegeResult, Any>,
-    ),
+    ("ArrayOfUserPrivilegeResult", decode_into::<ArrayOfUserPrivilegeResult, Any>),
     ("ArrayOfUserProfile", decode_into::<ArrayOfUserProfile, Any>),
     ("ArrayOfUserSearchResult", decode_into::<ArrayOfUserSearchResult, Any>),
     ("ArrayOfUserSession", decode_into::<ArrayOfUserSession, Any>),
     ("ArrayOfVASAStorageArray", decode_into::<ArrayOfVASAStorageArray, Any>),
-    (
-        "ArrayOfVAppCloneSpecNetworkMappingPair",
-        decode_into::<ArrayOfVAppCloneSpecNetworkMappingPair, Any>,
-    ),
-    (
-        "ArrayOfVAppCloneSpecResourceMap",
-        decode_into::<ArrayOfVAppCloneSpecResourceMap, Any>,
-    ),
-    (
-        "ArrayOfVAppEntityConfigInfo",
-        decode_into::<ArrayOfVAppEntityConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfVAppOvfSectionInfo",
-        decode_into::<ArrayOfVAppOvfSectionInfo, Any>,
-    ),
-    (
-        "ArrayOfVAppOvfSectionSpec",
-        decode_into::<ArrayOfVAppOvfSectionSpec, Any>,
-    ),
+    ("ArrayOfVAppCloneSpecNetworkMappingPair", decode_into::<ArrayOfVAppCloneSpecNetworkMappingPair, Any>),
+    ("ArrayOfVAppCloneSpecResourceMap", decode_into::<ArrayOfVAppCloneSpecResourceMap, Any>),
+    ("ArrayOfVAppEntityConfigInfo", decode_into::<ArrayOfVAppEntityConfigInfo, Any>),
+    ("ArrayOfVAppOvfSectionInfo", decode_into::<ArrayOfVAppOvfSectionInfo, Any>),
+    ("ArrayOfVAppOvfSectionSpec", decode_into::<ArrayOfVAppOvfSectionSpec, Any>),
     ("ArrayOfVAppProductInfo", decode_into::<ArrayOfVAppProductInfo, Any>),
     ("ArrayOfVAppProductSpec", decode_into::<ArrayOfVAppProductSpec, Any>),
     ("ArrayOfVAppPropertyInfo", decode_into::<ArrayOfVAppPropertyInfo, Any>),
     ("ArrayOfVAppPropertySpec", decode_into::<ArrayOfVAppPropertySpec, Any>),
-    (
-        "ArrayOfVMwareDVSPvlanConfigSpec",
-        decode_into::<ArrayOfVMwareDVSPvlanConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfVMwareDVSPvlanMapEntry",
-        decode_into::<ArrayOfVMwareDVSPvlanMapEntry, Any>,
-    ),
-    (
-        "ArrayOfVMwareDVSVspanConfigSpec",
-        decode_into::<ArrayOfVMwareDVSVspanConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfVMwareDvsLacpGroupConfig",
-        decode_into::<ArrayOfVMwareDvsLacpGroupConfig, Any>,
-    ),
-    (
-        "ArrayOfVMwareDvsLacpGroupSpec",
-        decode_into::<ArrayOfVMwareDvsLacpGroupSpec, Any>,
-    ),
-    (
-        "ArrayOfVMwareVspanSession",
-        decode_into::<ArrayOfVMwareVspanSession, Any>,
-    ),
-    (
-        "ArrayOfVStorageObjectAssociations",
-        decode_into::<ArrayOfVStorageObjectAssociations, Any>,
-    ),
-    (
-        "ArrayOfVStorageObjectAssociationsVmDiskAssociations",
-        decode_into::<ArrayOfVStorageObjectAssociationsVmDiskAssociations, Any>,
-    ),
-    (
-        "ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot",
-        decode_into::<ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot, Any>,
-    ),
+    ("ArrayOfVMwareDVSPvlanConfigSpec", decode_into::<ArrayOfVMwareDVSPvlanConfigSpec, Any>),
+    ("ArrayOfVMwareDVSPvlanMapEntry", decode_into::<ArrayOfVMwareDVSPvlanMapEntry, Any>),
+    ("ArrayOfVMwareDVSVspanConfigSpec", decode_into::<ArrayOfVMwareDVSVspanConfigSpec, Any>),
+    ("ArrayOfVMwareDvsLacpGroupConfig", decode_into::<ArrayOfVMwareDvsLacpGroupConfig, Any>),
+    ("ArrayOfVMwareDvsLacpGroupSpec", decode_into::<ArrayOfVMwareDvsLacpGroupSpec, Any>),
+    ("ArrayOfVMwareVspanSession", decode_into::<ArrayOfVMwareVspanSession, Any>),
+    ("ArrayOfVStorageObjectAssociations", decode_into::<ArrayOfVStorageObjectAssociations, Any>),
+    ("ArrayOfVStorageObjectAssociationsVmDiskAssociations", decode_into::<ArrayOfVStorageObjectAssociationsVmDiskAssociations, Any>),
+    ("ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot", decode_into::<ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot, Any>),
     ("ArrayOfVVolHostPE", decode_into::<ArrayOfVVolHostPE, Any>),
-    (
-        "ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
-        decode_into::<ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo, Any>,
-    ),
-    (
-        "ArrayOfVchaNodeRuntimeInfo",
-        decode_into::<ArrayOfVchaNodeRuntimeInfo, Any>,
-    ),
-    (
-        "ArrayOfVimVasaProviderInfo",
-        decode_into::<ArrayOfVimVasaProviderInfo, Any>,
-    ),
-    (
-        "ArrayOfVimVasaProviderStatePerArray",
-        decode_into::<ArrayOfVimVasaProviderStatePerArray, Any>,
-    ),
-    (
-        "ArrayOfVirtualAppLinkInfo",
-        decode_into::<ArrayOfVirtualAppLinkInfo, Any>,
-    ),
+    ("ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo", decode_into::<ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo, Any>),
+    ("ArrayOfVchaNodeRuntimeInfo", decode_into::<ArrayOfVchaNodeRuntimeInfo, Any>),
+    ("ArrayOfVimVasaProviderInfo", decode_into::<ArrayOfVimVasaProviderInfo, Any>),
+    ("ArrayOfVimVasaProviderStatePerArray", decode_into::<ArrayOfVimVasaProviderStatePerArray, Any>),
+    ("ArrayOfVirtualAppLinkInfo", decode_into::<ArrayOfVirtualAppLinkInfo, Any>),
     ("ArrayOfVirtualDevice", decode_into::<ArrayOfVirtualDevice, Any>),
-    (
-        "ArrayOfVirtualDeviceBackingOption",
-        decode_into::<ArrayOfVirtualDeviceBackingOption, Any>,
-    ),
-    (
-        "ArrayOfVirtualDeviceConfigSpec",
-        decode_into::<ArrayOfVirtualDeviceConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualDeviceOption",
-        decode_into::<ArrayOfVirtualDeviceOption, Any>,
-    ),
+    ("ArrayOfVirtualDeviceBackingOption", decode_into::<ArrayOfVirtualDeviceBackingOption, Any>),
+    ("ArrayOfVirtualDeviceConfigSpec", decode_into::<ArrayOfVirtualDeviceConfigSpec, Any>),
+    ("ArrayOfVirtualDeviceOption", decode_into::<ArrayOfVirtualDeviceOption, Any>),
     ("ArrayOfVirtualDisk", decode_into::<ArrayOfVirtualDisk, Any>),
-    (
-        "ArrayOfVirtualDiskDeltaDiskFormatsSupported",
-        decode_into::<ArrayOfVirtualDiskDeltaDiskFormatsSupported, Any>,
-    ),
+    ("ArrayOfVirtualDiskDeltaDiskFormatsSupported", decode_into::<ArrayOfVirtualDiskDeltaDiskFormatsSupported, Any>),
     ("ArrayOfVirtualDiskId", decode_into::<ArrayOfVirtualDiskId, Any>),
-    (
-        "ArrayOfVirtualDiskRuleSpec",
-        decode_into::<ArrayOfVirtualDiskRuleSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineBaseIndependentFilterSpec",
-        decode_into::<ArrayOfVirtualMachineBaseIndependentFilterSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineBootOptionsBootableDevice",
-        decode_into::<ArrayOfVirtualMachineBootOptionsBootableDevice, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineCdromInfo",
-        decode_into::<ArrayOfVirtualMachineCdromInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineConfigInfoDatastoreUrlPair",
-        decode_into::<ArrayOfVirtualMachineConfigInfoDatastoreUrlPair, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineConfigOptionDescriptor",
-        decode_into::<ArrayOfVirtualMachineConfigOptionDescriptor, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineConfigSpec",
-        decode_into::<ArrayOfVirtualMachineConfigSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineConnection",
-        decode_into::<ArrayOfVirtualMachineConnection, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineCpuIdInfoSpec",
-        decode_into::<ArrayOfVirtualMachineCpuIdInfoSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineDatastoreInfo",
-        decode_into::<ArrayOfVirtualMachineDatastoreInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineDatastoreVolumeOption",
-        decode_into::<ArrayOfVirtualMachineDatastoreVolumeOption, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineDeviceRuntimeInfo",
-        decode_into::<ArrayOfVirtualMachineDeviceRuntimeInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineDisplayTopology",
-        decode_into::<ArrayOfVirtualMachineDisplayTopology, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineDynamicPassthroughInfo",
-        decode_into::<ArrayOfVirtualMachineDynamicPassthroughInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFeatureRequirement",
-        decode_into::<ArrayOfVirtualMachineFeatureRequirement, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutDiskLayout",
-        decode_into::<ArrayOfVirtualMachineFileLayoutDiskLayout, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutExDiskLayout",
-        decode_into::<ArrayOfVirtualMachineFileLayoutExDiskLayout, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutExDiskUnit",
-        decode_into::<ArrayOfVirtualMachineFileLayoutExDiskUnit, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutExFileInfo",
-        decode_into::<ArrayOfVirtualMachineFileLayoutExFileInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutExSnapshotLayout",
-        decode_into::<ArrayOfVirtualMachineFileLayoutExSnapshotLayout, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFileLayoutSnapshotLayout",
-        decode_into::<ArrayOfVirtualMachineFileLayoutSnapshotLayout, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineFloppyInfo",
-        decode_into::<ArrayOfVirtualMachineFloppyInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineIdeDiskDeviceInfo",
-        decode_into::<ArrayOfVirtualMachineIdeDiskDeviceInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineIdeDiskDevicePartitionInfo",
-        decode_into::<ArrayOfVirtualMachineIdeDiskDevicePartitionInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineLegacyNetworkSwitchInfo",
-        decode_into::<ArrayOfVirtualMachineLegacyNetworkSwitchInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineMessage",
-        decode_into::<ArrayOfVirtualMachineMessage, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineMetadataManagerVmMetadataInput",
-        decode_into::<ArrayOfVirtualMachineMetadataManagerVmMetadataInput, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineMetadataManagerVmMetadataResult",
-        decode_into::<ArrayOfVirtualMachineMetadataManagerVmMetadataResult, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineNetworkInfo",
-        decode_into::<ArrayOfVirtualMachineNetworkInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineParallelInfo",
-        decode_into::<ArrayOfVirtualMachineParallelInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachinePciPassthroughInfo",
-        decode_into::<ArrayOfVirtualMachinePciPassthroughInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachinePciSharedGpuPassthroughInfo",
-        decode_into::<ArrayOfVirtualMachinePciSharedGpuPassthroughInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachinePrecisionClockInfo",
-        decode_into::<ArrayOfVirtualMachinePrecisionClockInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineProfileDetailsDiskProfileDetails",
-        decode_into::<ArrayOfVirtualMachineProfileDetailsDiskProfileDetails, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineProfileSpec",
-        decode_into::<ArrayOfVirtualMachineProfileSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachinePropertyRelation",
-        decode_into::<ArrayOfVirtualMachinePropertyRelation, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineQuickStatsMemoryTierStats",
-        decode_into::<ArrayOfVirtualMachineQuickStatsMemoryTierStats, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineRelocateSpecDiskLocator",
-        decode_into::<ArrayOfVirtualMachineRelocateSpecDiskLocator, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineScsiDiskDeviceInfo",
-        decode_into::<ArrayOfVirtualMachineScsiDiskDeviceInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineScsiPassthroughInfo",
-        decode_into::<ArrayOfVirtualMachineScsiPassthroughInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineSerialInfo",
-        decode_into::<ArrayOfVirtualMachineSerialInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineSnapshotTree",
-        decode_into::<ArrayOfVirtualMachineSnapshotTree, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineSoundInfo",
-        decode_into::<ArrayOfVirtualMachineSoundInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineSriovInfo",
-        decode_into::<ArrayOfVirtualMachineSriovInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineSummary",
-        decode_into::<ArrayOfVirtualMachineSummary, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineUsageOnDatastore",
-        decode_into::<ArrayOfVirtualMachineUsageOnDatastore, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineUsbInfo",
-        decode_into::<ArrayOfVirtualMachineUsbInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineVFlashModuleInfo",
-        decode_into::<ArrayOfVirtualMachineVFlashModuleInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineVMCIDeviceFilterSpec",
-        decode_into::<ArrayOfVirtualMachineVMCIDeviceFilterSpec, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineVcpuConfig",
-        decode_into::<ArrayOfVirtualMachineVcpuConfig, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineVgpuDeviceInfo",
-        decode_into::<ArrayOfVirtualMachineVgpuDeviceInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualMachineVgpuProfileInfo",
-        decode_into::<ArrayOfVirtualMachineVgpuProfileInfo, Any>,
-    ),
-    (
-        "ArrayOfVirtualNicManagerNetConfig",
-        decode_into::<ArrayOfVirtualNicManagerNetConfig, Any>,
-    ),
-    (
-        "ArrayOfVirtualPCIPassthroughAllowedDevice",
-        decode_into::<ArrayOfVirtualPCIPassthroughAllowedDevice, Any>,
-    ),
-    (
-        "ArrayOfVirtualSCSISharing",
-        decode_into::<ArrayOfVirtualSCSISharing, Any>,
-    ),
-    (
-        "ArrayOfVirtualSwitchProfile",
-        decode_into::<ArrayOfVirtualSwitchProfile, Any>,
-    ),
+    ("ArrayOfVirtualDiskRuleSpec", decode_into::<ArrayOfVirtualDiskRuleSpec, Any>),
+    ("ArrayOfVirtualMachineBaseIndependentFilterSpec", decode_into::<ArrayOfVirtualMachineBaseIndependentFilterSpec, Any>),
+    ("ArrayOfVirtualMachineBootOptionsBootableDevice", decode_into::<ArrayOfVirtualMachineBootOptionsBootableDevice, Any>),
+    ("ArrayOfVirtualMachineCdromInfo", decode_into::<ArrayOfVirtualMachineCdromInfo, Any>),
+    ("ArrayOfVirtualMachineConfigInfoDatastoreUrlPair", decode_into::<ArrayOfVirtualMachineConfigInfoDatastoreUrlPair, Any>),
+    ("ArrayOfVirtualMachineConfigOptionDescriptor", decode_into::<ArrayOfVirtualMachineConfigOptionDescriptor, Any>),
+    ("ArrayOfVirtualMachineConfigSpec", decode_into::<ArrayOfVirtualMachineConfigSpec, Any>),
+    ("ArrayOfVirtualMachineConnection", decode_into::<ArrayOfVirtualMachineConnection, Any>),
+    ("ArrayOfVirtualMachineCpuIdInfoSpec", decode_into::<ArrayOfVirtualMachineCpuIdInfoSpec, Any>),
+    ("ArrayOfVirtualMachineDatastoreInfo", decode_into::<ArrayOfVirtualMachineDatastoreInfo, Any>),
+    ("ArrayOfVirtualMachineDatastoreVolumeOption", decode_into::<ArrayOfVirtualMachineDatastoreVolumeOption, Any>),
+    ("ArrayOfVirtualMachineDeviceRuntimeInfo", decode_into::<ArrayOfVirtualMachineDeviceRuntimeInfo, Any>),
+    ("ArrayOfVirtualMachineDisplayTopology", decode_into::<ArrayOfVirtualMachineDisplayTopology, Any>),
+    ("ArrayOfVirtualMachineDynamicPassthroughInfo", decode_into::<ArrayOfVirtualMachineDynamicPassthroughInfo, Any>),
+    ("ArrayOfVirtualMachineFeatureRequirement", decode_into::<ArrayOfVirtualMachineFeatureRequirement, Any>),
+    ("ArrayOfVirtualMachineFileLayoutDiskLayout", decode_into::<ArrayOfVirtualMachineFileLayoutDiskLayout, Any>),
+    ("ArrayOfVirtualMachineFileLayoutExDiskLayout", decode_into::<ArrayOfVirtualMachineFileLayoutExDiskLayout, Any>),
+    ("ArrayOfVirtualMachineFileLayoutExDiskUnit", decode_into::<ArrayOfVirtualMachineFileLayoutExDiskUnit, Any>),
+    ("ArrayOfVirtualMachineFileLayoutExFileInfo", decode_into::<ArrayOfVirtualMachineFileLayoutExFileInfo, Any>),
+    ("ArrayOfVirtualMachineFileLayoutExSnapshotLayout", decode_into::<ArrayOfVirtualMachineFileLayoutExSnapshotLayout, Any>),
+    ("ArrayOfVirtualMachineFileLayoutSnapshotLayout", decode_into::<ArrayOfVirtualMachineFileLayoutSnapshotLayout, Any>),
+    ("ArrayOfVirtualMachineFloppyInfo", decode_into::<ArrayOfVirtualMachineFloppyInfo, Any>),
+    ("ArrayOfVirtualMachineIdeDiskDeviceInfo", decode_into::<ArrayOfVirtualMachineIdeDiskDeviceInfo, Any>),
+    ("ArrayOfVirtualMachineIdeDiskDevicePartitionInfo", decode_into::<ArrayOfVirtualMachineIdeDiskDevicePartitionInfo, Any>),
+    ("ArrayOfVirtualMachineLegacyNetworkSwitchInfo", decode_into::<ArrayOfVirtualMachineLegacyNetworkSwitchInfo, Any>),
+    ("ArrayOfVirtualMachineMessage", decode_into::<ArrayOfVirtualMachineMessage, Any>),
+    ("ArrayOfVirtualMachineMetadataManagerVmMetadataInput", decode_into::<ArrayOfVirtualMachineMetadataManagerVmMetadataInput, Any>),
+    ("ArrayOfVirtualMachineMetadataManagerVmMetadataResult", decode_into::<ArrayOfVirtualMachineMetadataManagerVmMetadataResult, Any>),
+    ("ArrayOfVirtualMachineNetworkInfo", decode_into::<ArrayOfVirtualMachineNetworkInfo, Any>),
+    ("ArrayOfVirtualMachineParallelInfo", decode_into::<ArrayOfVirtualMachineParallelInfo, Any>),
+    ("ArrayOfVirtualMachinePciPassthroughInfo", decode_into::<ArrayOfVirtualMachinePciPassthroughInfo, Any>),
+    ("ArrayOfVirtualMachinePciSharedGpuPassthroughInfo", decode_into::<ArrayOfVirtualMachinePciSharedGpuPassthroughInfo, Any>),
+    ("ArrayOfVirtualMachinePrecisionClockInfo", decode_into::<ArrayOfVirtualMachinePrecisionClockInfo, Any>),
+    ("ArrayOfVirtualMachineProfileDetailsDiskProfileDetails", decode_into::<ArrayOfVirtualMachineProfileDetailsDiskProfileDetails, Any>),
+    ("ArrayOfVirtualMachineProfileSpec", decode_into::<ArrayOfVirtualMachineProfileSpec, Any>),
+    ("ArrayOfVirtualMachinePropertyRelation", decode_into::<ArrayOfVirtualMachinePropertyRelation, Any>),
+    ("ArrayOfVirtualMachineQuickStatsMemoryTierStats", decode_into::<ArrayOfVirtualMachineQuickStatsMemoryTierStats, Any>),
+    ("ArrayOfVirtualMachineRelocateSpecDiskLocator", decode_into::<ArrayOfVirtualMachineRelocateSpecDiskLocator, Any>),
+    ("ArrayOfVirtualMachineScsiDiskDeviceInfo", decode_into::<ArrayOfVirtualMachineScsiDiskDeviceInfo, Any>),
+    ("ArrayOfVirtualMachineScsiPassthroughInfo", decode_into::<ArrayOfVirtualMachineScsiPassthroughInfo, Any>),
+    ("ArrayOfVirtualMachineSerialInfo", decode_into::<ArrayOfVirtualMachineSerialInfo, Any>),
+    ("ArrayOfVirtualMachineSnapshotTree", decode_into::<ArrayOfVirtualMachineSnapshotTree, Any>),
+    ("ArrayOfVirtualMachineSoundInfo", decode_into::<ArrayOfVirtualMachineSoundInfo, Any>),
+    ("ArrayOfVirtualMachineSriovInfo", decode_into::<ArrayOfVirtualMachineSriovInfo, Any>),
+    ("ArrayOfVirtualMachineSummary", decode_into::<ArrayOfVirtualMachineSummary, Any>),
+    ("ArrayOfVirtualMachineUsageOnDatastore", decode_into::<ArrayOfVirtualMachineUsageOnDatastore, Any>),
+    ("ArrayOfVirtualMachineUsbInfo", decode_into::<ArrayOfVirtualMachineUsbInfo, Any>),
+    ("ArrayOfVirtualMachineVFlashModuleInfo", decode_into::<ArrayOfVirtualMachineVFlashModuleInfo, Any>),
+    ("ArrayOfVirtualMachineVMCIDeviceFilterSpec", decode_into::<ArrayOfVirtualMachineVMCIDeviceFilterSpec, Any>),
+    ("ArrayOfVirtualMachineVcpuConfig", decode_into::<ArrayOfVirtualMachineVcpuConfig, Any>),
+    ("ArrayOfVirtualMachineVgpuDeviceInfo", decode_into::<ArrayOfVirtualMachineVgpuDeviceInfo, Any>),
+    ("ArrayOfVirtualMachineVgpuProfileInfo", decode_into::<ArrayOfVirtualMachineVgpuProfileInfo, Any>),
+    ("ArrayOfVirtualNicManagerNetConfig", decode_into::<ArrayOfVirtualNicManagerNetConfig, Any>),
+    ("ArrayOfVirtualPCIPassthroughAllowedDevice", decode_into::<ArrayOfVirtualPCIPassthroughAllowedDevice, Any>),
+    ("ArrayOfVirtualSCSISharing", decode_into::<ArrayOfVirtualSCSISharing, Any>),
+    ("ArrayOfVirtualSwitchProfile", decode_into::<ArrayOfVirtualSwitchProfile, Any>),
     ("ArrayOfVmEventArgument", decode_into::<ArrayOfVmEventArgument, Any>),
-    (
-        "ArrayOfVmPodConfigForPlacement",
-        decode_into::<ArrayOfVmPodConfigForPlacement, Any>,
-    ),
-    (
-        "ArrayOfVmPortGroupProfile",
-        decode_into::<ArrayOfVmPortGroupProfile, Any>,
-    ),
+    ("ArrayOfVmPodConfigForPlacement", decode_into::<ArrayOfVmPodConfigForPlacement, Any>),
+    ("ArrayOfVmPortGroupProfile", decode_into::<ArrayOfVmPortGroupProfile, Any>),
     ("ArrayOfVmfsConfigOption", decode_into::<ArrayOfVmfsConfigOption, Any>),
-    (
-        "ArrayOfVmfsDatastoreOption",
-        decode_into::<ArrayOfVmfsDatastoreOption, Any>,
-    ),
+    ("ArrayOfVmfsDatastoreOption", decode_into::<ArrayOfVmfsDatastoreOption, Any>),
     ("ArrayOfVnicPortArgument", decode_into::<ArrayOfVnicPortArgument, Any>),
-    (
-        "ArrayOfVsanHostConfigInfo",
-        decode_into::<ArrayOfVsanHostConfigInfo, Any>,
-    ),
-    (
-        "ArrayOfVsanHostConfigInfoNetworkInfoPortConfig",
-        decode_into::<ArrayOfVsanHostConfigInfoNetworkInfoPortConfig, Any>,
-    ),
-    (
-        "ArrayOfVsanHostDiskMapInfo",
-        decode_into::<ArrayOfVsanHostDiskMapInfo, Any>,
-    ),
-    (
-        "ArrayOfVsanHostDiskMapResult",
-        decode_into::<ArrayOfVsanHostDiskMapResult, Any>,
-    ),
-    (
-        "ArrayOfVsanHostDiskMapping",
-        decode_into::<ArrayOfVsanHostDiskMapping, Any>,
-    ),
-    (
-        "ArrayOfVsanHostDiskResult",
-        decode_into::<ArrayOfVsanHostDiskResult, Any>,
-    ),
-    (
-        "ArrayOfVsanHostMembershipInfo",
-        decode_into::<ArrayOfVsanHostMembershipInfo, Any>,
-    ),
-    (
-        "ArrayOfVsanHostRuntimeInfoDiskIssue",
-        decode_into::<ArrayOfVsanHostRuntimeInfoDiskIssue, Any>,
-    ),
-    (
-        "ArrayOfVsanNewPolicyBatch",
-        decode_into::<ArrayOfVsanNewPolicyBatch, Any>,
-    ),
-    (
-        "ArrayOfVsanPolicyChangeBatch",
-        decode_into::<ArrayOfVsanPolicyChangeBatch, Any>,
-    ),
-    (
-        "ArrayOfVsanPolicySatisfiability",
-        decode_into::<ArrayOfVsanPolicySatisfiability, Any>,
-    ),
-    (
-        "ArrayOfVsanUpgradeSystemNetworkPartitionInfo",
-        decode_into::<ArrayOfVsanUpgradeSystemNetworkPartitionInfo, Any>,
-    ),
-    (
-        "ArrayOfVsanUpgradeSystemPreflightCheckIssue",
-        decode_into::<ArrayOfVsanUpgradeSystemPreflightCheckIssue, Any>,
-    ),
-    (
-        "ArrayOfVsanUpgradeSystemUpgradeHistoryItem",
-        decode_into::<ArrayOfVsanUpgradeSystemUpgradeHistoryItem, Any>,
-    ),
+    ("ArrayOfVsanHostConfigInfo", decode_into::<ArrayOfVsanHostConfigInfo, Any>),
+    ("ArrayOfVsanHostConfigInfoNetworkInfoPortConfig", decode_into::<ArrayOfVsanHostConfigInfoNetworkInfoPortConfig, Any>),
+    ("ArrayOfVsanHostDiskMapInfo", decode_into::<ArrayOfVsanHostDiskMapInfo, Any>),
+    ("ArrayOfVsanHostDiskMapResult", decode_into::<ArrayOfVsanHostDiskMapResult, Any>),
+    ("ArrayOfVsanHostDiskMapping", decode_into::<ArrayOfVsanHostDiskMapping, Any>),
+    ("ArrayOfVsanHostDiskResult", decode_into::<ArrayOfVsanHostDiskResult, Any>),
+    ("ArrayOfVsanHostMembershipInfo", decode_into::<ArrayOfVsanHostMembershipInfo, Any>),
+    ("ArrayOfVsanHostRuntimeInfoDiskIssue", decode_into::<ArrayOfVsanHostRuntimeInfoDiskIssue, Any>),
+    ("ArrayOfVsanNewPolicyBatch", decode_into::<ArrayOfVsanNewPolicyBatch, Any>),
+    ("ArrayOfVsanPolicyChangeBatch", decode_into::<ArrayOfVsanPolicyChangeBatch, Any>),
+    ("ArrayOfVsanPolicySatisfiability", decode_into::<ArrayOfVsanPolicySatisfiability, Any>),
+    ("ArrayOfVsanUpgradeSystemNetworkPartitionInfo", decode_into::<ArrayOfVsanUpgradeSystemNetworkPartitionInfo, Any>),
+    ("ArrayOfVsanUpgradeSystemPreflightCheckIssue", decode_into::<ArrayOfVsanUpgradeSystemPreflightCheckIssue, Any>),
+    ("ArrayOfVsanUpgradeSystemUpgradeHistoryItem", decode_into::<ArrayOfVsanUpgradeSystemUpgradeHistoryItem, Any>),
     ("ArrayOfVslmTagEntry", decode_into::<ArrayOfVslmTagEntry, Any>),
-    (
-        "ArrayOfvslmInfrastructureObjectPolicy",
-        decode_into::<ArrayOfvslmInfrastructureObjectPolicy, Any>,
-    ),
+    ("ArrayOfvslmInfrastructureObjectPolicy", decode_into::<ArrayOfvslmInfrastructureObjectPolicy, Any>),
     ("ArrayUpdateOperation", decode_into::<ArrayUpdateOperation, Any>),
     ("ArrayUpdateSpec", decode_into::<ArrayUpdateSpec, Any>),
-    (
-        "AuthMinimumAdminPermission",
-        decode_into::<AuthMinimumAdminPermission, Any>,
-    ),
+    ("AuthMinimumAdminPermission", decode_into::<AuthMinimumAdminPermission, Any>),
     ("AuthenticationProfile", decode_into::<AuthenticationProfile, Any>),
     ("AuthorizationDescription", decode_into::<AuthorizationDescription, Any>),
     ("AuthorizationEvent", decode_into::<AuthorizationEvent, Any>),
@@ -17661,47 +16112,23 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("AutoStartAction", decode_into::<AutoStartAction, Any>),
     ("AutoStartDefaults", decode_into::<AutoStartDefaults, Any>),
     ("AutoStartPowerInfo", decode_into::<AutoStartPowerInfo, Any>),
-    (
-        "AutoStartWaitHeartbeatSetting",
-        decode_into::<AutoStartWaitHeartbeatSetting, Any>,
-    ),
+    ("AutoStartWaitHeartbeatSetting", decode_into::<AutoStartWaitHeartbeatSetting, Any>),
     ("BackupBlobReadFailure", decode_into::<BackupBlobReadFailure, Any>),
     ("BackupBlobWriteFailure", decode_into::<BackupBlobWriteFailure, Any>),
     ("BadUsernameSessionEvent", decode_into::<BadUsernameSessionEvent, Any>),
     ("BaseConfigInfo", decode_into::<BaseConfigInfo, Any>),
-    (
-        "BaseConfigInfoBackingInfo",
-        decode_into::<BaseConfigInfoBackingInfo, Any>,
-    ),
-    (
-        "BaseConfigInfoDiskFileBackingInfo",
-        decode_into::<BaseConfigInfoDiskFileBackingInfo, Any>,
-    ),
-    (
-        "BaseConfigInfoDiskFileBackingInfoProvisioningType",
-        decode_into::<BaseConfigInfoDiskFileBackingInfoProvisioningType, Any>,
-    ),
-    (
-        "BaseConfigInfoFileBackingInfo",
-        decode_into::<BaseConfigInfoFileBackingInfo, Any>,
-    ),
-    (
-        "BaseConfigInfoRawDiskMappingBackingInfo",
-        decode_into::<BaseConfigInfoRawDiskMappingBackingInfo, Any>,
-    ),
+    ("BaseConfigInfoBackingInfo", decode_into::<BaseConfigInfoBackingInfo, Any>),
+    ("BaseConfigInfoDiskFileBackingInfo", decode_into::<BaseConfigInfoDiskFileBackingInfo, Any>),
+    ("BaseConfigInfoDiskFileBackingInfoProvisioningType", decode_into::<BaseConfigInfoDiskFileBackingInfoProvisioningType, Any>),
+    ("BaseConfigInfoFileBackingInfo", decode_into::<BaseConfigInfoFileBackingInfo, Any>),
+    ("BaseConfigInfoRawDiskMappingBackingInfo", decode_into::<BaseConfigInfoRawDiskMappingBackingInfo, Any>),
     ("BatchResult", decode_into::<BatchResult, Any>),
     ("BatchResultResult", decode_into::<BatchResultResult, Any>),
     ("BlockedByFirewall", decode_into::<BlockedByFirewall, Any>),
     ("BoolOption", decode_into::<BoolOption, Any>),
     ("BoolPolicy", decode_into::<BoolPolicy, Any>),
-    (
-        "CAMServerRefusedConnection",
-        decode_into::<CAMServerRefusedConnection, Any>,
-    ),
-    (
-        "CanceledHostOperationEvent",
-        decode_into::<CanceledHostOperationEvent, Any>,
-    ),
+    ("CAMServerRefusedConnection", decode_into::<CAMServerRefusedConnection, Any>),
+    ("CanceledHostOperationEvent", decode_into::<CanceledHostOperationEvent, Any>),
     ("CannotAccessFile", decode_into::<CannotAccessFile, Any>),
     ("CannotAccessLocalSource", decode_into::<CannotAccessLocalSource, Any>),
     ("CannotAccessNetwork", decode_into::<CannotAccessNetwork, Any>),
@@ -17709,99 +16136,33 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("CannotAccessVmConfig", decode_into::<CannotAccessVmConfig, Any>),
     ("CannotAccessVmDevice", decode_into::<CannotAccessVmDevice, Any>),
     ("CannotAccessVmDisk", decode_into::<CannotAccessVmDisk, Any>),
-    (
-        "CannotAddHostWithFTVmAsStandalone",
-        decode_into::<CannotAddHostWithFTVmAsStandalone, Any>,
-    ),
-    (
-        "CannotAddHostWithFTVmToDifferentCluster",
-        decode_into::<CannotAddHostWithFTVmToDifferentCluster, Any>,
-    ),
-    (
-        "CannotAddHostWithFTVmToNonHACluster",
-        decode_into::<CannotAddHostWithFTVmToNonHACluster, Any>,
-    ),
-    (
-        "CannotChangeDrsBehaviorForFtSecondary",
-        decode_into::<CannotChangeDrsBehaviorForFtSecondary, Any>,
-    ),
-    (
-        "CannotChangeHaSettingsForFtSecondary",
-        decode_into::<CannotChangeHaSettingsForFtSecondary, Any>,
-    ),
-    (
-        "CannotChangeVsanClusterUuid",
-        decode_into::<CannotChangeVsanClusterUuid, Any>,
-    ),
+    ("CannotAddHostWithFTVmAsStandalone", decode_into::<CannotAddHostWithFTVmAsStandalone, Any>),
+    ("CannotAddHostWithFTVmToDifferentCluster", decode_into::<CannotAddHostWithFTVmToDifferentCluster, Any>),
+    ("CannotAddHostWithFTVmToNonHACluster", decode_into::<CannotAddHostWithFTVmToNonHACluster, Any>),
+    ("CannotChangeDrsBehaviorForFtSecondary", decode_into::<CannotChangeDrsBehaviorForFtSecondary, Any>),
+    ("CannotChangeHaSettingsForFtSecondary", decode_into::<CannotChangeHaSettingsForFtSecondary, Any>),
+    ("CannotChangeVsanClusterUuid", decode_into::<CannotChangeVsanClusterUuid, Any>),
     ("CannotChangeVsanNodeUuid", decode_into::<CannotChangeVsanNodeUuid, Any>),
-    (
-        "CannotComputeFTCompatibleHosts",
-        decode_into::<CannotComputeFTCompatibleHosts, Any>,
-    ),
+    ("CannotComputeFTCompatibleHosts", decode_into::<CannotComputeFTCompatibleHosts, Any>),
     ("CannotCreateFile", decode_into::<CannotCreateFile, Any>),
     ("CannotDecryptPasswords", decode_into::<CannotDecryptPasswords, Any>),
     ("CannotDeleteFile", decode_into::<CannotDeleteFile, Any>),
-    (
-        "CannotDisableDrsOnClustersWithVApps",
-        decode_into::<CannotDisableDrsOnClustersWithVApps, Any>,
-    ),
+    ("CannotDisableDrsOnClustersWithVApps", decode_into::<CannotDisableDrsOnClustersWithVApps, Any>),
     ("CannotDisableSnapshot", decode_into::<CannotDisableSnapshot, Any>),
-    (
-        "CannotDisconnectHostWithFaultToleranceVm",
-        decode_into::<CannotDisconnectHostWithFaultToleranceVm, Any>,
-    ),
-    (
-        "CannotEnableVmcpForCluster",
-        decode_into::<CannotEnableVmcpForCluster, Any>,
-    ),
-    (
-        "CannotEnableVmcpForClusterReason",
-        decode_into::<CannotEnableVmcpForClusterReason, Any>,
-    ),
-    (
-        "CannotModifyConfigCpuRequirements",
-        decode_into::<CannotModifyConfigCpuRequirements, Any>,
-    ),
-    (
-        "CannotMoveFaultToleranceVm",
-        decode_into::<CannotMoveFaultToleranceVm, Any>,
-    ),
-    (
-        "CannotMoveFaultToleranceVmMoveType",
-        decode_into::<CannotMoveFaultToleranceVmMoveType, Any>,
-    ),
-    (
-        "CannotMoveHostWithFaultToleranceVm",
-        decode_into::<CannotMoveHostWithFaultToleranceVm, Any>,
-    ),
-    (
-        "CannotMoveVmWithDeltaDisk",
-        decode_into::<CannotMoveVmWithDeltaDisk, Any>,
-    ),
-    (
-        "CannotMoveVmWithNativeDeltaDisk",
-        decode_into::<CannotMoveVmWithNativeDeltaDisk, Any>,
-    ),
-    (
-        "CannotMoveVsanEnabledHost",
-        decode_into::<CannotMoveVsanEnabledHost, Any>,
-    ),
-    (
-        "CannotPlaceWithoutPrerequisiteMoves",
-        decode_into::<CannotPlaceWithoutPrerequisiteMoves, Any>,
-    ),
-    (
-        "CannotPowerOffVmInCluster",
-        decode_into::<CannotPowerOffVmInCluster, Any>,
-    ),
-    (
-        "CannotPowerOffVmInClusterOperation",
-        decode_into::<CannotPowerOffVmInClusterOperation, Any>,
-    ),
-    (
-        "CannotReconfigureVsanWhenHaEnabled",
-        decode_into::<CannotReconfigureVsanWhenHaEnabled, Any>,
-    ),
+    ("CannotDisconnectHostWithFaultToleranceVm", decode_into::<CannotDisconnectHostWithFaultToleranceVm, Any>),
+    ("CannotEnableVmcpForCluster", decode_into::<CannotEnableVmcpForCluster, Any>),
+    ("CannotEnableVmcpForClusterReason", decode_into::<CannotEnableVmcpForClusterReason, Any>),
+    ("CannotModifyConfigCpuRequirements", decode_into::<CannotModifyConfigCpuRequirements, Any>),
+    ("CannotMoveFaultToleranceVm", decode_into::<CannotMoveFaultToleranceVm, Any>),
+    ("CannotMoveFaultToleranceVmMoveType", decode_into::<CannotMoveFaultToleranceVmMoveType, Any>),
+    ("CannotMoveHostWithFaultToleranceVm", decode_into::<CannotMoveHostWithFaultToleranceVm, Any>),
+    ("CannotMoveVmWithDeltaDisk", decode_into::<CannotMoveVmWithDeltaDisk, Any>),
+    ("CannotMoveVmWithNativeDeltaDisk", decode_into::<CannotMoveVmWithNativeDeltaDisk, Any>),
+    ("CannotMoveVsanEnabledHost", decode_into::<CannotMoveVsanEnabledHost, Any>),
+    ("CannotPlaceWithoutPrerequisiteMoves", decode_into::<CannotPlaceWithoutPrerequisiteMoves, Any>),
+    ("CannotPowerOffVmInCluster", decode_into::<CannotPowerOffVmInCluster, Any>),
+    ("CannotPowerOffVmInClusterOperation", decode_into::<CannotPowerOffVmInClusterOperation, Any>),
+    ("CannotReconfigureVsanWhenHaEnabled", decode_into::<CannotReconfigureVsanWhenHaEnabled, Any>),
     ("CannotUseNetwork", decode_into::<CannotUseNetwork, Any>),
     ("CannotUseNetworkReason", decode_into::<CannotUseNetworkReason, Any>),
     ("Capability", decode_into::<Capability, Any>),
@@ -17810,415 +16171,157 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("CheckTestType", decode_into::<CheckTestType, Any>),
     ("ChoiceOption", decode_into::<ChoiceOption, Any>),
     ("ClockSkew", decode_into::<ClockSkew, Any>),
-    (
-        "CloneFromSnapshotNotSupported",
-        decode_into::<CloneFromSnapshotNotSupported, Any>,
-    ),
+    ("CloneFromSnapshotNotSupported", decode_into::<CloneFromSnapshotNotSupported, Any>),
     ("ClusterAction", decode_into::<ClusterAction, Any>),
     ("ClusterActionHistory", decode_into::<ClusterActionHistory, Any>),
     ("ClusterAffinityRuleSpec", decode_into::<ClusterAffinityRuleSpec, Any>),
-    (
-        "ClusterAntiAffinityRuleSpec",
-        decode_into::<ClusterAntiAffinityRuleSpec, Any>,
-    ),
+    ("ClusterAntiAffinityRuleSpec", decode_into::<ClusterAntiAffinityRuleSpec, Any>),
     ("ClusterAttemptedVmInfo", decode_into::<ClusterAttemptedVmInfo, Any>),
-    (
-        "ClusterComplianceCheckedEvent",
-        decode_into::<ClusterComplianceCheckedEvent, Any>,
-    ),
-    (
-        "ClusterComputeResourceClusterConfigResult",
-        decode_into::<ClusterComputeResourceClusterConfigResult, Any>,
-    ),
-    (
-        "ClusterComputeResourceDVSConfigurationValidation",
-        decode_into::<ClusterComputeResourceDVSConfigurationValidation, Any>,
-    ),
-    (
-        "ClusterComputeResourceDVSSetting",
-        decode_into::<ClusterComputeResourceDVSSetting, Any>,
-    ),
-    (
-        "ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
-        decode_into::<ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, Any>,
-    ),
-    (
-        "ClusterComputeResourceDvsProfile",
-        decode_into::<ClusterComputeResourceDvsProfile, Any>,
-    ),
-    (
-        "ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
-        decode_into::<ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, Any>,
-    ),
-    (
-        "ClusterComputeResourceHCIConfigInfo",
-        decode_into::<ClusterComputeResourceHCIConfigInfo, Any>,
-    ),
-    (
-        "ClusterComputeResourceHCIConfigSpec",
-        decode_into::<ClusterComputeResourceHCIConfigSpec, Any>,
-    ),
-    (
-        "ClusterComputeResourceHCIWorkflowState",
-        decode_into::<ClusterComputeResourceHCIWorkflowState, Any>,
-    ),
-    (
-        "ClusterComputeResourceHostConfigurationInput",
-        decode_into::<ClusterComputeResourceHostConfigurationInput, Any>,
-    ),
-    (
-        "ClusterComputeResourceHostConfigurationProfile",
-        decode_into::<ClusterComputeResourceHostConfigurationProfile, Any>,
-    ),
-    (
-        "ClusterComputeResourceHostConfigurationValidation",
-        decode_into::<ClusterComputeResourceHostConfigurationValidation, Any>,
-    ),
-    (
-        "ClusterComputeResourceHostVmkNicInfo",
-        decode_into::<ClusterComputeResourceHostVmkNicInfo, Any>,
-    ),
-    (
-        "ClusterComputeResourceSummary",
-        decode_into::<ClusterComputeResourceSummary, Any>,
-    ),
-    (
-        "ClusterComputeResourceVCProfile",
-        decode_into::<ClusterComputeResourceVCProfile, Any>,
-    ),
-    (
-        "ClusterComputeResourceValidationResultBase",
-        decode_into::<ClusterComputeResourceValidationResultBase, Any>,
-    ),
-    (
-        "ClusterComputeResourceVcsHealthStatus",
-        decode_into::<ClusterComputeResourceVcsHealthStatus, Any>,
-    ),
-    (
-        "ClusterComputeResourceVcsSlots",
-        decode_into::<ClusterComputeResourceVcsSlots, Any>,
-    ),
+    ("ClusterComplianceCheckedEvent", decode_into::<ClusterComplianceCheckedEvent, Any>),
+    ("ClusterComputeResourceClusterConfigResult", decode_into::<ClusterComputeResourceClusterConfigResult, Any>),
+    ("ClusterComputeResourceDVSConfigurationValidation", decode_into::<ClusterComputeResourceDVSConfigurationValidation, Any>),
+    ("ClusterComputeResourceDVSSetting", decode_into::<ClusterComputeResourceDVSSetting, Any>),
+    ("ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping", decode_into::<ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping, Any>),
+    ("ClusterComputeResourceDvsProfile", decode_into::<ClusterComputeResourceDvsProfile, Any>),
+    ("ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping", decode_into::<ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping, Any>),
+    ("ClusterComputeResourceHCIConfigInfo", decode_into::<ClusterComputeResourceHCIConfigInfo, Any>),
+    ("ClusterComputeResourceHCIConfigSpec", decode_into::<ClusterComputeResourceHCIConfigSpec, Any>),
+    ("ClusterComputeResourceHCIWorkflowState", decode_into::<ClusterComputeResourceHCIWorkflowState, Any>),
+    ("ClusterComputeResourceHostConfigurationInput", decode_into::<ClusterComputeResourceHostConfigurationInput, Any>),
+    ("ClusterComputeResourceHostConfigurationProfile", decode_into::<ClusterComputeResourceHostConfigurationProfile, Any>),
+    ("ClusterComputeResourceHostConfigurationValidation", decode_into::<ClusterComputeResourceHostConfigurationValidation, Any>),
+    ("ClusterComputeResourceHostVmkNicInfo", decode_into::<ClusterComputeResourceHostVmkNicInfo, Any>),
+    ("ClusterComputeResourceSummary", decode_into::<ClusterComputeResourceSummary, Any>),
+    ("ClusterComputeResourceVCProfile", decode_into::<ClusterComputeResourceVCProfile, Any>),
+    ("ClusterComputeResourceValidationResultBase", decode_into::<ClusterComputeResourceValidationResultBase, Any>),
+    ("ClusterComputeResourceVcsHealthStatus", decode_into::<ClusterComputeResourceVcsHealthStatus, Any>),
+    ("ClusterComputeResourceVcsSlots", decode_into::<ClusterComputeResourceVcsSlots, Any>),
     ("ClusterConfigInfo", decode_into::<ClusterConfigInfo, Any>),
     ("ClusterConfigInfoEx", decode_into::<ClusterConfigInfoEx, Any>),
     ("ClusterConfigSpec", decode_into::<ClusterConfigSpec, Any>),
     ("ClusterConfigSpecEx", decode_into::<ClusterConfigSpecEx, Any>),
     ("ClusterCreatedEvent", decode_into::<ClusterCreatedEvent, Any>),
     ("ClusterCryptoConfigInfo", decode_into::<ClusterCryptoConfigInfo, Any>),
-    (
-        "ClusterCryptoConfigInfoCryptoMode",
-        decode_into::<ClusterCryptoConfigInfoCryptoMode, Any>,
-    ),
+    ("ClusterCryptoConfigInfoCryptoMode", decode_into::<ClusterCryptoConfigInfoCryptoMode, Any>),
     ("ClusterDasAamHostInfo", decode_into::<ClusterDasAamHostInfo, Any>),
     ("ClusterDasAamNodeState", decode_into::<ClusterDasAamNodeState, Any>),
-    (
-        "ClusterDasAamNodeStateDasState",
-        decode_into::<ClusterDasAamNodeStateDasState, Any>,
-    ),
-    (
-        "ClusterDasAdmissionControlInfo",
-        decode_into::<ClusterDasAdmissionControlInfo, Any>,
-    ),
-    (
-        "ClusterDasAdmissionControlPolicy",
-        decode_into::<ClusterDasAdmissionControlPolicy, Any>,
-    ),
-    (
-        "ClusterDasAdvancedRuntimeInfo",
-        decode_into::<ClusterDasAdvancedRuntimeInfo, Any>,
-    ),
-    (
-        "ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo",
-        decode_into::<ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo, Any>,
-    ),
+    ("ClusterDasAamNodeStateDasState", decode_into::<ClusterDasAamNodeStateDasState, Any>),
+    ("ClusterDasAdmissionControlInfo", decode_into::<ClusterDasAdmissionControlInfo, Any>),
+    ("ClusterDasAdmissionControlPolicy", decode_into::<ClusterDasAdmissionControlPolicy, Any>),
+    ("ClusterDasAdvancedRuntimeInfo", decode_into::<ClusterDasAdvancedRuntimeInfo, Any>),
+    ("ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo", decode_into::<ClusterDasAdvancedRuntimeInfoVmcpCapabilityInfo, Any>),
     ("ClusterDasConfigInfo", decode_into::<ClusterDasConfigInfo, Any>),
-    (
-        "ClusterDasConfigInfoHBDatastoreCandidate",
-        decode_into::<ClusterDasConfigInfoHBDatastoreCandidate, Any>,
-    ),
-    (
-        "ClusterDasConfigInfoServiceState",
-        decode_into::<ClusterDasConfigInfoServiceState, Any>,
-    ),
-    (
-        "ClusterDasConfigInfoVmMonitoringState",
-        decode_into::<ClusterDasConfigInfoVmMonitoringState, Any>,
-    ),
+    ("ClusterDasConfigInfoHBDatastoreCandidate", decode_into::<ClusterDasConfigInfoHBDatastoreCandidate, Any>),
+    ("ClusterDasConfigInfoServiceState", decode_into::<ClusterDasConfigInfoServiceState, Any>),
+    ("ClusterDasConfigInfoVmMonitoringState", decode_into::<ClusterDasConfigInfoVmMonitoringState, Any>),
     ("ClusterDasData", decode_into::<ClusterDasData, Any>),
     ("ClusterDasDataSummary", decode_into::<ClusterDasDataSummary, Any>),
-    (
-        "ClusterDasFailoverLevelAdvancedRuntimeInfo",
-        decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfo, Any>,
-    ),
-    (
-        "ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
-        decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, Any>,
-    ),
-    (
-        "ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo",
-        decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo, Any>,
-    ),
-    (
-        "ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
-        decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, Any>,
-    ),
-    (
-        "ClusterDasFdmAvailabilityState",
-        decode_into::<ClusterDasFdmAvailabilityState, Any>,
-    ),
+    ("ClusterDasFailoverLevelAdvancedRuntimeInfo", decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfo, Any>),
+    ("ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots", decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots, Any>),
+    ("ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo", decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo, Any>),
+    ("ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots", decode_into::<ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots, Any>),
+    ("ClusterDasFdmAvailabilityState", decode_into::<ClusterDasFdmAvailabilityState, Any>),
     ("ClusterDasFdmHostState", decode_into::<ClusterDasFdmHostState, Any>),
     ("ClusterDasHostInfo", decode_into::<ClusterDasHostInfo, Any>),
-    (
-        "ClusterDasHostRecommendation",
-        decode_into::<ClusterDasHostRecommendation, Any>,
-    ),
+    ("ClusterDasHostRecommendation", decode_into::<ClusterDasHostRecommendation, Any>),
     ("ClusterDasVmConfigInfo", decode_into::<ClusterDasVmConfigInfo, Any>),
     ("ClusterDasVmConfigSpec", decode_into::<ClusterDasVmConfigSpec, Any>),
     ("ClusterDasVmSettings", decode_into::<ClusterDasVmSettings, Any>),
-    (
-        "ClusterDasVmSettingsIsolationResponse",
-        decode_into::<ClusterDasVmSettingsIsolationResponse, Any>,
-    ),
-    (
-        "ClusterDasVmSettingsRestartPriority",
-        decode_into::<ClusterDasVmSettingsRestartPriority, Any>,
-    ),
-    (
-        "ClusterDatastoreUpdateSpec",
-        decode_into::<ClusterDatastoreUpdateSpec, Any>,
-    ),
-    (
-        "ClusterDependencyRuleInfo",
-        decode_into::<ClusterDependencyRuleInfo, Any>,
-    ),
+    ("ClusterDasVmSettingsIsolationResponse", decode_into::<ClusterDasVmSettingsIsolationResponse, Any>),
+    ("ClusterDasVmSettingsRestartPriority", decode_into::<ClusterDasVmSettingsRestartPriority, Any>),
+    ("ClusterDatastoreUpdateSpec", decode_into::<ClusterDatastoreUpdateSpec, Any>),
+    ("ClusterDependencyRuleInfo", decode_into::<ClusterDependencyRuleInfo, Any>),
     ("ClusterDestroyedEvent", decode_into::<ClusterDestroyedEvent, Any>),
     ("ClusterDpmConfigInfo", decode_into::<ClusterDpmConfigInfo, Any>),
     ("ClusterDpmHostConfigInfo", decode_into::<ClusterDpmHostConfigInfo, Any>),
     ("ClusterDpmHostConfigSpec", decode_into::<ClusterDpmHostConfigSpec, Any>),
     ("ClusterDrsConfigInfo", decode_into::<ClusterDrsConfigInfo, Any>),
     ("ClusterDrsFaults", decode_into::<ClusterDrsFaults, Any>),
-    (
-        "ClusterDrsFaultsFaultsByVirtualDisk",
-        decode_into::<ClusterDrsFaultsFaultsByVirtualDisk, Any>,
-    ),
-    (
-        "ClusterDrsFaultsFaultsByVm",
-        decode_into::<ClusterDrsFaultsFaultsByVm, Any>,
-    ),
+    ("ClusterDrsFaultsFaultsByVirtualDisk", decode_into::<ClusterDrsFaultsFaultsByVirtualDisk, Any>),
+    ("ClusterDrsFaultsFaultsByVm", decode_into::<ClusterDrsFaultsFaultsByVm, Any>),
     ("ClusterDrsMigration", decode_into::<ClusterDrsMigration, Any>),
     ("ClusterDrsRecommendation", decode_into::<ClusterDrsRecommendation, Any>),
     ("ClusterDrsVmConfigInfo", decode_into::<ClusterDrsVmConfigInfo, Any>),
     ("ClusterDrsVmConfigSpec", decode_into::<ClusterDrsVmConfigSpec, Any>),
-    (
-        "ClusterEVCManagerCheckResult",
-        decode_into::<ClusterEVCManagerCheckResult, Any>,
-    ),
-    (
-        "ClusterEVCManagerEVCState",
-        decode_into::<ClusterEVCManagerEVCState, Any>,
-    ),
-    (
-        "ClusterEnterMaintenanceResult",
-        decode_into::<ClusterEnterMaintenanceResult, Any>,
-    ),
+    ("ClusterEVCManagerCheckResult", decode_into::<ClusterEVCManagerCheckResult, Any>),
+    ("ClusterEVCManagerEVCState", decode_into::<ClusterEVCManagerEVCState, Any>),
+    ("ClusterEnterMaintenanceResult", decode_into::<ClusterEnterMaintenanceResult, Any>),
     ("ClusterEvent", decode_into::<ClusterEvent, Any>),
-    (
-        "ClusterFailoverHostAdmissionControlInfo",
-        decode_into::<ClusterFailoverHostAdmissionControlInfo, Any>,
-    ),
-    (
-        "ClusterFailoverHostAdmissionControlInfoHostStatus",
-        decode_into::<ClusterFailoverHostAdmissionControlInfoHostStatus, Any>,
-    ),
-    (
-        "ClusterFailoverHostAdmissionControlPolicy",
-        decode_into::<ClusterFailoverHostAdmissionControlPolicy, Any>,
-    ),
-    (
-        "ClusterFailoverLevelAdmissionControlInfo",
-        decode_into::<ClusterFailoverLevelAdmissionControlInfo, Any>,
-    ),
-    (
-        "ClusterFailoverLevelAdmissionControlPolicy",
-        decode_into::<ClusterFailoverLevelAdmissionControlPolicy, Any>,
-    ),
-    (
-        "ClusterFailoverResourcesAdmissionControlInfo",
-        decode_into::<ClusterFailoverResourcesAdmissionControlInfo, Any>,
-    ),
-    (
-        "ClusterFailoverResourcesAdmissionControlPolicy",
-        decode_into::<ClusterFailoverResourcesAdmissionControlPolicy, Any>,
-    ),
-    (
-        "ClusterFixedSizeSlotPolicy",
-        decode_into::<ClusterFixedSizeSlotPolicy, Any>,
-    ),
+    ("ClusterFailoverHostAdmissionControlInfo", decode_into::<ClusterFailoverHostAdmissionControlInfo, Any>),
+    ("ClusterFailoverHostAdmissionControlInfoHostStatus", decode_into::<ClusterFailoverHostAdmissionControlInfoHostStatus, Any>),
+    ("ClusterFailoverHostAdmissionControlPolicy", decode_into::<ClusterFailoverHostAdmissionControlPolicy, Any>),
+    ("ClusterFailoverLevelAdmissionControlInfo", decode_into::<ClusterFailoverLevelAdmissionControlInfo, Any>),
+    ("ClusterFailoverLevelAdmissionControlPolicy", decode_into::<ClusterFailoverLevelAdmissionControlPolicy, Any>),
+    ("ClusterFailoverResourcesAdmissionControlInfo", decode_into::<ClusterFailoverResourcesAdmissionControlInfo, Any>),
+    ("ClusterFailoverResourcesAdmissionControlPolicy", decode_into::<ClusterFailoverResourcesAdmissionControlPolicy, Any>),
+    ("ClusterFixedSizeSlotPolicy", decode_into::<ClusterFixedSizeSlotPolicy, Any>),
     ("ClusterGroupInfo", decode_into::<ClusterGroupInfo, Any>),
     ("ClusterGroupSpec", decode_into::<ClusterGroupSpec, Any>),
     ("ClusterHostGroup", decode_into::<ClusterHostGroup, Any>),
-    (
-        "ClusterHostInfraUpdateHaModeAction",
-        decode_into::<ClusterHostInfraUpdateHaModeAction, Any>,
-    ),
-    (
-        "ClusterHostInfraUpdateHaModeActionOperationType",
-        decode_into::<ClusterHostInfraUpdateHaModeActionOperationType, Any>,
-    ),
+    ("ClusterHostInfraUpdateHaModeAction", decode_into::<ClusterHostInfraUpdateHaModeAction, Any>),
+    ("ClusterHostInfraUpdateHaModeActionOperationType", decode_into::<ClusterHostInfraUpdateHaModeActionOperationType, Any>),
     ("ClusterHostPowerAction", decode_into::<ClusterHostPowerAction, Any>),
-    (
-        "ClusterHostRecommendation",
-        decode_into::<ClusterHostRecommendation, Any>,
-    ),
-    (
-        "ClusterInfraUpdateHaConfigInfo",
-        decode_into::<ClusterInfraUpdateHaConfigInfo, Any>,
-    ),
-    (
-        "ClusterInfraUpdateHaConfigInfoBehaviorType",
-        decode_into::<ClusterInfraUpdateHaConfigInfoBehaviorType, Any>,
-    ),
-    (
-        "ClusterInfraUpdateHaConfigInfoRemediationType",
-        decode_into::<ClusterInfraUpdateHaConfigInfoRemediationType, Any>,
-    ),
-    (
-        "ClusterInitialPlacementAction",
-        decode_into::<ClusterInitialPlacementAction, Any>,
-    ),
+    ("ClusterHostRecommendation", decode_into::<ClusterHostRecommendation, Any>),
+    ("ClusterInfraUpdateHaConfigInfo", decode_into::<ClusterInfraUpdateHaConfigInfo, Any>),
+    ("ClusterInfraUpdateHaConfigInfoBehaviorType", decode_into::<ClusterInfraUpdateHaConfigInfoBehaviorType, Any>),
+    ("ClusterInfraUpdateHaConfigInfoRemediationType", decode_into::<ClusterInfraUpdateHaConfigInfoRemediationType, Any>),
+    ("ClusterInitialPlacementAction", decode_into::<ClusterInitialPlacementAction, Any>),
     ("ClusterIoFilterInfo", decode_into::<ClusterIoFilterInfo, Any>),
     ("ClusterMigrationAction", decode_into::<ClusterMigrationAction, Any>),
     ("ClusterNetworkConfigSpec", decode_into::<ClusterNetworkConfigSpec, Any>),
-    (
-        "ClusterNotAttemptedVmInfo",
-        decode_into::<ClusterNotAttemptedVmInfo, Any>,
-    ),
+    ("ClusterNotAttemptedVmInfo", decode_into::<ClusterNotAttemptedVmInfo, Any>),
     ("ClusterOrchestrationInfo", decode_into::<ClusterOrchestrationInfo, Any>),
-    (
-        "ClusterOvercommittedEvent",
-        decode_into::<ClusterOvercommittedEvent, Any>,
-    ),
+    ("ClusterOvercommittedEvent", decode_into::<ClusterOvercommittedEvent, Any>),
     ("ClusterPowerOnVmOption", decode_into::<ClusterPowerOnVmOption, Any>),
     ("ClusterPowerOnVmResult", decode_into::<ClusterPowerOnVmResult, Any>),
-    (
-        "ClusterProactiveDrsConfigInfo",
-        decode_into::<ClusterProactiveDrsConfigInfo, Any>,
-    ),
-    (
-        "ClusterProfileCompleteConfigSpec",
-        decode_into::<ClusterProfileCompleteConfigSpec, Any>,
-    ),
+    ("ClusterProactiveDrsConfigInfo", decode_into::<ClusterProactiveDrsConfigInfo, Any>),
+    ("ClusterProfileCompleteConfigSpec", decode_into::<ClusterProfileCompleteConfigSpec, Any>),
     ("ClusterProfileConfigInfo", decode_into::<ClusterProfileConfigInfo, Any>),
-    (
-        "ClusterProfileConfigServiceCreateSpec",
-        decode_into::<ClusterProfileConfigServiceCreateSpec, Any>,
-    ),
+    ("ClusterProfileConfigServiceCreateSpec", decode_into::<ClusterProfileConfigServiceCreateSpec, Any>),
     ("ClusterProfileConfigSpec", decode_into::<ClusterProfileConfigSpec, Any>),
     ("ClusterProfileCreateSpec", decode_into::<ClusterProfileCreateSpec, Any>),
-    (
-        "ClusterProfileServiceType",
-        decode_into::<ClusterProfileServiceType, Any>,
-    ),
+    ("ClusterProfileServiceType", decode_into::<ClusterProfileServiceType, Any>),
     ("ClusterRecommendation", decode_into::<ClusterRecommendation, Any>),
     ("ClusterReconfiguredEvent", decode_into::<ClusterReconfiguredEvent, Any>),
-    (
-        "ClusterResourceUsageSummary",
-        decode_into::<ClusterResourceUsageSummary, Any>,
-    ),
+    ("ClusterResourceUsageSummary", decode_into::<ClusterResourceUsageSummary, Any>),
     ("ClusterRuleInfo", decode_into::<ClusterRuleInfo, Any>),
     ("ClusterRuleSpec", decode_into::<ClusterRuleSpec, Any>),
     ("ClusterSlotPolicy", decode_into::<ClusterSlotPolicy, Any>),
-    (
-        "ClusterStatusChangedEvent",
-        decode_into::<ClusterStatusChangedEvent, Any>,
-    ),
-    (
-        "ClusterSystemVMsConfigInfo",
-        decode_into::<ClusterSystemVMsConfigInfo, Any>,
-    ),
-    (
-        "ClusterSystemVMsConfigSpec",
-        decode_into::<ClusterSystemVMsConfigSpec, Any>,
-    ),
-    (
-        "ClusterTagCategoryUpdateSpec",
-        decode_into::<ClusterTagCategoryUpdateSpec, Any>,
-    ),
+    ("ClusterStatusChangedEvent", decode_into::<ClusterStatusChangedEvent, Any>),
+    ("ClusterSystemVMsConfigInfo", decode_into::<ClusterSystemVMsConfigInfo, Any>),
+    ("ClusterSystemVMsConfigSpec", decode_into::<ClusterSystemVMsConfigSpec, Any>),
+    ("ClusterTagCategoryUpdateSpec", decode_into::<ClusterTagCategoryUpdateSpec, Any>),
     ("ClusterUsageSummary", decode_into::<ClusterUsageSummary, Any>),
-    (
-        "ClusterVmComponentProtectionSettings",
-        decode_into::<ClusterVmComponentProtectionSettings, Any>,
-    ),
-    (
-        "ClusterVmComponentProtectionSettingsStorageVmReaction",
-        decode_into::<ClusterVmComponentProtectionSettingsStorageVmReaction, Any>,
-    ),
-    (
-        "ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared",
-        decode_into::<ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared, Any>,
-    ),
+    ("ClusterVmComponentProtectionSettings", decode_into::<ClusterVmComponentProtectionSettings, Any>),
+    ("ClusterVmComponentProtectionSettingsStorageVmReaction", decode_into::<ClusterVmComponentProtectionSettingsStorageVmReaction, Any>),
+    ("ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared", decode_into::<ClusterVmComponentProtectionSettingsVmReactionOnAPDCleared, Any>),
     ("ClusterVmGroup", decode_into::<ClusterVmGroup, Any>),
     ("ClusterVmHostRuleInfo", decode_into::<ClusterVmHostRuleInfo, Any>),
-    (
-        "ClusterVmOrchestrationInfo",
-        decode_into::<ClusterVmOrchestrationInfo, Any>,
-    ),
-    (
-        "ClusterVmOrchestrationSpec",
-        decode_into::<ClusterVmOrchestrationSpec, Any>,
-    ),
+    ("ClusterVmOrchestrationInfo", decode_into::<ClusterVmOrchestrationInfo, Any>),
+    ("ClusterVmOrchestrationSpec", decode_into::<ClusterVmOrchestrationSpec, Any>),
     ("ClusterVmReadiness", decode_into::<ClusterVmReadiness, Any>),
-    (
-        "ClusterVmReadinessReadyCondition",
-        decode_into::<ClusterVmReadinessReadyCondition, Any>,
-    ),
-    (
-        "ClusterVmToolsMonitoringSettings",
-        decode_into::<ClusterVmToolsMonitoringSettings, Any>,
-    ),
+    ("ClusterVmReadinessReadyCondition", decode_into::<ClusterVmReadinessReadyCondition, Any>),
+    ("ClusterVmToolsMonitoringSettings", decode_into::<ClusterVmToolsMonitoringSettings, Any>),
     ("CollectorAddressUnset", decode_into::<CollectorAddressUnset, Any>),
     ("ComplianceFailure", decode_into::<ComplianceFailure, Any>),
-    (
-        "ComplianceFailureComplianceFailureValues",
-        decode_into::<ComplianceFailureComplianceFailureValues, Any>,
-    ),
+    ("ComplianceFailureComplianceFailureValues", decode_into::<ComplianceFailureComplianceFailureValues, Any>),
     ("ComplianceLocator", decode_into::<ComplianceLocator, Any>),
     ("ComplianceProfile", decode_into::<ComplianceProfile, Any>),
     ("ComplianceResult", decode_into::<ComplianceResult, Any>),
     ("ComplianceResultStatus", decode_into::<ComplianceResultStatus, Any>),
     ("CompositePolicyOption", decode_into::<CompositePolicyOption, Any>),
-    (
-        "ComputeResourceConfigInfo",
-        decode_into::<ComputeResourceConfigInfo, Any>,
-    ),
-    (
-        "ComputeResourceConfigSpec",
-        decode_into::<ComputeResourceConfigSpec, Any>,
-    ),
-    (
-        "ComputeResourceEventArgument",
-        decode_into::<ComputeResourceEventArgument, Any>,
-    ),
-    (
-        "ComputeResourceHostSPBMLicenseInfo",
-        decode_into::<ComputeResourceHostSPBMLicenseInfo, Any>,
-    ),
-    (
-        "ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState",
-        decode_into::<ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState, Any>,
-    ),
+    ("ComputeResourceConfigInfo", decode_into::<ComputeResourceConfigInfo, Any>),
+    ("ComputeResourceConfigSpec", decode_into::<ComputeResourceConfigSpec, Any>),
+    ("ComputeResourceEventArgument", decode_into::<ComputeResourceEventArgument, Any>),
+    ("ComputeResourceHostSPBMLicenseInfo", decode_into::<ComputeResourceHostSPBMLicenseInfo, Any>),
+    ("ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState", decode_into::<ComputeResourceHostSPBMLicenseInfoHostSPBMLicenseState, Any>),
     ("ComputeResourceSummary", decode_into::<ComputeResourceSummary, Any>),
     ("ConcurrentAccess", decode_into::<ConcurrentAccess, Any>),
     ("ConfigSpecOperation", decode_into::<ConfigSpecOperation, Any>),
     ("ConfigTarget", decode_into::<ConfigTarget, Any>),
     ("ConflictingConfiguration", decode_into::<ConflictingConfiguration, Any>),
-    (
-        "ConflictingConfigurationConfig",
-        decode_into::<ConflictingConfigurationConfig, Any>,
-    ),
-    (
-        "ConflictingDatastoreFound",
-        decode_into::<ConflictingDatastoreFound, Any>,
-    ),
+    ("ConflictingConfigurationConfig", decode_into::<ConflictingConfigurationConfig, Any>),
+    ("ConflictingDatastoreFound", decode_into::<ConflictingDatastoreFound, Any>),
     ("ConnectedIso", decode_into::<ConnectedIso, Any>),
     ("CpuCompatibilityUnknown", decode_into::<CpuCompatibilityUnknown, Any>),
     ("CpuHotPlugNotSupported", decode_into::<CpuHotPlugNotSupported, Any>),
@@ -18229,30 +16332,12 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("CryptoKeyId", decode_into::<CryptoKeyId, Any>),
     ("CryptoKeyPlain", decode_into::<CryptoKeyPlain, Any>),
     ("CryptoKeyResult", decode_into::<CryptoKeyResult, Any>),
-    (
-        "CryptoManagerKmipCertificateInfo",
-        decode_into::<CryptoManagerKmipCertificateInfo, Any>,
-    ),
-    (
-        "CryptoManagerKmipClusterStatus",
-        decode_into::<CryptoManagerKmipClusterStatus, Any>,
-    ),
-    (
-        "CryptoManagerKmipCryptoKeyStatus",
-        decode_into::<CryptoManagerKmipCryptoKeyStatus, Any>,
-    ),
-    (
-        "CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason",
-        decode_into::<CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason, Any>,
-    ),
-    (
-        "CryptoManagerKmipServerCertInfo",
-        decode_into::<CryptoManagerKmipServerCertInfo, Any>,
-    ),
-    (
-        "CryptoManagerKmipServerStatus",
-        decode_into::<CryptoManagerKmipServerStatus, Any>,
-    ),
+    ("CryptoManagerKmipCertificateInfo", decode_into::<CryptoManagerKmipCertificateInfo, Any>),
+    ("CryptoManagerKmipClusterStatus", decode_into::<CryptoManagerKmipClusterStatus, Any>),
+    ("CryptoManagerKmipCryptoKeyStatus", decode_into::<CryptoManagerKmipCryptoKeyStatus, Any>),
+    ("CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason", decode_into::<CryptoManagerKmipCryptoKeyStatusKeyUnavailableReason, Any>),
+    ("CryptoManagerKmipServerCertInfo", decode_into::<CryptoManagerKmipServerCertInfo, Any>),
+    ("CryptoManagerKmipServerStatus", decode_into::<CryptoManagerKmipServerStatus, Any>),
     ("CryptoSpec", decode_into::<CryptoSpec, Any>),
     ("CryptoSpecDecrypt", decode_into::<CryptoSpecDecrypt, Any>),
     ("CryptoSpecDeepRecrypt", decode_into::<CryptoSpecDeepRecrypt, Any>),
@@ -18263,110 +16348,44 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("CustomFieldDef", decode_into::<CustomFieldDef, Any>),
     ("CustomFieldDefAddedEvent", decode_into::<CustomFieldDefAddedEvent, Any>),
     ("CustomFieldDefEvent", decode_into::<CustomFieldDefEvent, Any>),
-    (
-        "CustomFieldDefRemovedEvent",
-        decode_into::<CustomFieldDefRemovedEvent, Any>,
-    ),
-    (
-        "CustomFieldDefRenamedEvent",
-        decode_into::<CustomFieldDefRenamedEvent, Any>,
-    ),
+    ("CustomFieldDefRemovedEvent", decode_into::<CustomFieldDefRemovedEvent, Any>),
+    ("CustomFieldDefRenamedEvent", decode_into::<CustomFieldDefRenamedEvent, Any>),
     ("CustomFieldEvent", decode_into::<CustomFieldEvent, Any>),
     ("CustomFieldStringValue", decode_into::<CustomFieldStringValue, Any>),
     ("CustomFieldValue", decode_into::<CustomFieldValue, Any>),
-    (
-        "CustomFieldValueChangedEvent",
-        decode_into::<CustomFieldValueChangedEvent, Any>,
-    ),
-    (
-        "CustomizationAdapterMapping",
-        decode_into::<CustomizationAdapterMapping, Any>,
-    ),
-    (
-        "CustomizationAutoIpV6Generator",
-        decode_into::<CustomizationAutoIpV6Generator, Any>,
-    ),
-    (
-        "CustomizationCloudinitPrep",
-        decode_into::<CustomizationCloudinitPrep, Any>,
-    ),
-    (
-        "CustomizationCustomIpGenerator",
-        decode_into::<CustomizationCustomIpGenerator, Any>,
-    ),
-    (
-        "CustomizationCustomIpV6Generator",
-        decode_into::<CustomizationCustomIpV6Generator, Any>,
-    ),
+    ("CustomFieldValueChangedEvent", decode_into::<CustomFieldValueChangedEvent, Any>),
+    ("CustomizationAdapterMapping", decode_into::<CustomizationAdapterMapping, Any>),
+    ("CustomizationAutoIpV6Generator", decode_into::<CustomizationAutoIpV6Generator, Any>),
+    ("CustomizationCloudinitPrep", decode_into::<CustomizationCloudinitPrep, Any>),
+    ("CustomizationCustomIpGenerator", decode_into::<CustomizationCustomIpGenerator, Any>),
+    ("CustomizationCustomIpV6Generator", decode_into::<CustomizationCustomIpV6Generator, Any>),
     ("CustomizationCustomName", decode_into::<CustomizationCustomName, Any>),
-    (
-        "CustomizationDhcpIpGenerator",
-        decode_into::<CustomizationDhcpIpGenerator, Any>,
-    ),
-    (
-        "CustomizationDhcpIpV6Generator",
-        decode_into::<CustomizationDhcpIpV6Generator, Any>,
-    ),
+    ("CustomizationDhcpIpGenerator", decode_into::<CustomizationDhcpIpGenerator, Any>),
+    ("CustomizationDhcpIpV6Generator", decode_into::<CustomizationDhcpIpV6Generator, Any>),
     ("CustomizationEvent", decode_into::<CustomizationEvent, Any>),
     ("CustomizationFailed", decode_into::<CustomizationFailed, Any>),
-    (
-        "CustomizationFailedReasonCode",
-        decode_into::<CustomizationFailedReasonCode, Any>,
-    ),
+    ("CustomizationFailedReasonCode", decode_into::<CustomizationFailedReasonCode, Any>),
     ("CustomizationFault", decode_into::<CustomizationFault, Any>),
     ("CustomizationFixedIp", decode_into::<CustomizationFixedIp, Any>),
     ("CustomizationFixedIpV6", decode_into::<CustomizationFixedIpV6, Any>),
     ("CustomizationFixedName", decode_into::<CustomizationFixedName, Any>),
-    (
-        "CustomizationGlobalIPSettings",
-        decode_into::<CustomizationGlobalIPSettings, Any>,
-    ),
+    ("CustomizationGlobalIPSettings", decode_into::<CustomizationGlobalIPSettings, Any>),
     ("CustomizationGuiRunOnce", decode_into::<CustomizationGuiRunOnce, Any>),
-    (
-        "CustomizationGuiUnattended",
-        decode_into::<CustomizationGuiUnattended, Any>,
-    ),
+    ("CustomizationGuiUnattended", decode_into::<CustomizationGuiUnattended, Any>),
     ("CustomizationIPSettings", decode_into::<CustomizationIPSettings, Any>),
-    (
-        "CustomizationIPSettingsIpV6AddressSpec",
-        decode_into::<CustomizationIPSettingsIpV6AddressSpec, Any>,
-    ),
-    (
-        "CustomizationIdentification",
-        decode_into::<CustomizationIdentification, Any>,
-    ),
-    (
-        "CustomizationIdentitySettings",
-        decode_into::<CustomizationIdentitySettings, Any>,
-    ),
+    ("CustomizationIPSettingsIpV6AddressSpec", decode_into::<CustomizationIPSettingsIpV6AddressSpec, Any>),
+    ("CustomizationIdentification", decode_into::<CustomizationIdentification, Any>),
+    ("CustomizationIdentitySettings", decode_into::<CustomizationIdentitySettings, Any>),
     ("CustomizationIpGenerator", decode_into::<CustomizationIpGenerator, Any>),
-    (
-        "CustomizationIpV6Generator",
-        decode_into::<CustomizationIpV6Generator, Any>,
-    ),
-    (
-        "CustomizationLicenseDataMode",
-        decode_into::<CustomizationLicenseDataMode, Any>,
-    ),
-    (
-        "CustomizationLicenseFilePrintData",
-        decode_into::<CustomizationLicenseFilePrintData, Any>,
-    ),
-    (
-        "CustomizationLinuxIdentityFailed",
-        decode_into::<CustomizationLinuxIdentityFailed, Any>,
-    ),
-    (
-        "CustomizationLinuxOptions",
-        decode_into::<CustomizationLinuxOptions, Any>,
-    ),
+    ("CustomizationIpV6Generator", decode_into::<CustomizationIpV6Generator, Any>),
+    ("CustomizationLicenseDataMode", decode_into::<CustomizationLicenseDataMode, Any>),
+    ("CustomizationLicenseFilePrintData", decode_into::<CustomizationLicenseFilePrintData, Any>),
+    ("CustomizationLinuxIdentityFailed", decode_into::<CustomizationLinuxIdentityFailed, Any>),
+    ("CustomizationLinuxOptions", decode_into::<CustomizationLinuxOptions, Any>),
     ("CustomizationLinuxPrep", decode_into::<CustomizationLinuxPrep, Any>),
     ("CustomizationName", decode_into::<CustomizationName, Any>),
     ("CustomizationNetBIOSMode", decode_into::<CustomizationNetBIOSMode, Any>),
-    (
-        "CustomizationNetworkSetupFailed",
-        decode_into::<CustomizationNetworkSetupFailed, Any>,
-    ),
+    ("CustomizationNetworkSetupFailed", decode_into::<CustomizationNetworkSetupFailed, Any>),
     ("CustomizationOptions", decode_into::<CustomizationOptions, Any>),
     ("CustomizationPassword", decode_into::<CustomizationPassword, Any>),
     ("CustomizationPending", decode_into::<CustomizationPending, Any>),
@@ -18374,43 +16393,19 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("CustomizationSpec", decode_into::<CustomizationSpec, Any>),
     ("CustomizationSpecInfo", decode_into::<CustomizationSpecInfo, Any>),
     ("CustomizationSpecItem", decode_into::<CustomizationSpecItem, Any>),
-    (
-        "CustomizationStartedEvent",
-        decode_into::<CustomizationStartedEvent, Any>,
-    ),
-    (
-        "CustomizationStatelessIpV6Generator",
-        decode_into::<CustomizationStatelessIpV6Generator, Any>,
-    ),
+    ("CustomizationStartedEvent", decode_into::<CustomizationStartedEvent, Any>),
+    ("CustomizationStatelessIpV6Generator", decode_into::<CustomizationStatelessIpV6Generator, Any>),
     ("CustomizationSucceeded", decode_into::<CustomizationSucceeded, Any>),
     ("CustomizationSysprep", decode_into::<CustomizationSysprep, Any>),
-    (
-        "CustomizationSysprepFailed",
-        decode_into::<CustomizationSysprepFailed, Any>,
-    ),
-    (
-        "CustomizationSysprepRebootOption",
-        decode_into::<CustomizationSysprepRebootOption, Any>,
-    ),
+    ("CustomizationSysprepFailed", decode_into::<CustomizationSysprepFailed, Any>),
+    ("CustomizationSysprepRebootOption", decode_into::<CustomizationSysprepRebootOption, Any>),
     ("CustomizationSysprepText", decode_into::<CustomizationSysprepText, Any>),
-    (
-        "CustomizationUnknownFailure",
-        decode_into::<CustomizationUnknownFailure, Any>,
-    ),
-    (
-        "CustomizationUnknownIpGenerator",
-        decode_into::<CustomizationUnknownIpGenerator, Any>,
-    ),
-    (
-        "CustomizationUnknownIpV6Generator",
-        decode_into::<CustomizationUnknownIpV6Generator, Any>,
-    ),
+    ("CustomizationUnknownFailure", decode_into::<CustomizationUnknownFailure, Any>),
+    ("CustomizationUnknownIpGenerator", decode_into::<CustomizationUnknownIpGenerator, Any>),
+    ("CustomizationUnknownIpV6Generator", decode_into::<CustomizationUnknownIpV6Generator, Any>),
     ("CustomizationUnknownName", decode_into::<CustomizationUnknownName, Any>),
     ("CustomizationUserData", decode_into::<CustomizationUserData, Any>),
-    (
-        "CustomizationVirtualMachineName",
-        decode_into::<CustomizationVirtualMachineName, Any>,
-    ),
+    ("CustomizationVirtualMachineName", decode_into::<CustomizationVirtualMachineName, Any>),
     ("CustomizationWinOptions", decode_into::<CustomizationWinOptions, Any>),
     ("DVPortConfigInfo", decode_into::<DVPortConfigInfo, Any>),
     ("DVPortConfigSpec", decode_into::<DVPortConfigSpec, Any>),
@@ -18418,33 +16413,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("DVPortSetting", decode_into::<DVPortSetting, Any>),
     ("DVPortState", decode_into::<DVPortState, Any>),
     ("DVPortStatus", decode_into::<DVPortStatus, Any>),
-    (
-        "DVPortStatusVmDirectPathGen2InactiveReasonNetwork",
-        decode_into::<DVPortStatusVmDirectPathGen2InactiveReasonNetwork, Any>,
-    ),
-    (
-        "DVPortStatusVmDirectPathGen2InactiveReasonOther",
-        decode_into::<DVPortStatusVmDirectPathGen2InactiveReasonOther, Any>,
-    ),
+    ("DVPortStatusVmDirectPathGen2InactiveReasonNetwork", decode_into::<DVPortStatusVmDirectPathGen2InactiveReasonNetwork, Any>),
+    ("DVPortStatusVmDirectPathGen2InactiveReasonOther", decode_into::<DVPortStatusVmDirectPathGen2InactiveReasonOther, Any>),
     ("DVPortgroupConfigInfo", decode_into::<DVPortgroupConfigInfo, Any>),
     ("DVPortgroupConfigSpec", decode_into::<DVPortgroupConfigSpec, Any>),
     ("DVPortgroupCreatedEvent", decode_into::<DVPortgroupCreatedEvent, Any>),
-    (
-        "DVPortgroupDestroyedEvent",
-        decode_into::<DVPortgroupDestroyedEvent, Any>,
-    ),
+    ("DVPortgroupDestroyedEvent", decode_into::<DVPortgroupDestroyedEvent, Any>),
     ("DVPortgroupEvent", decode_into::<DVPortgroupEvent, Any>),
     ("DVPortgroupPolicy", decode_into::<DVPortgroupPolicy, Any>),
-    (
-        "DVPortgroupReconfiguredEvent",
-        decode_into::<DVPortgroupReconfiguredEvent, Any>,
-    ),
+    ("DVPortgroupReconfiguredEvent", decode_into::<DVPortgroupReconfiguredEvent, Any>),
     ("DVPortgroupRenamedEvent", decode_into::<DVPortgroupRenamedEvent, Any>),
     ("DVPortgroupSelection", decode_into::<DVPortgroupSelection, Any>),
-    (
-        "DVSBackupRestoreCapability",
-        decode_into::<DVSBackupRestoreCapability, Any>,
-    ),
+    ("DVSBackupRestoreCapability", decode_into::<DVSBackupRestoreCapability, Any>),
     ("DVSCapability", decode_into::<DVSCapability, Any>),
     ("DVSConfigInfo", decode_into::<DVSConfigInfo, Any>),
     ("DVSConfigSpec", decode_into::<DVSConfigSpec, Any>),
@@ -18458,27 +16438,12 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("DVSMacLearningPolicy", decode_into::<DVSMacLearningPolicy, Any>),
     ("DVSMacLimitPolicyType", decode_into::<DVSMacLimitPolicyType, Any>),
     ("DVSMacManagementPolicy", decode_into::<DVSMacManagementPolicy, Any>),
-    (
-        "DVSManagerDvsConfigTarget",
-        decode_into::<DVSManagerDvsConfigTarget, Any>,
-    ),
-    (
-        "DVSNameArrayUplinkPortPolicy",
-        decode_into::<DVSNameArrayUplinkPortPolicy, Any>,
-    ),
-    (
-        "DVSNetworkResourceManagementCapability",
-        decode_into::<DVSNetworkResourceManagementCapability, Any>,
-    ),
+    ("DVSManagerDvsConfigTarget", decode_into::<DVSManagerDvsConfigTarget, Any>),
+    ("DVSNameArrayUplinkPortPolicy", decode_into::<DVSNameArrayUplinkPortPolicy, Any>),
+    ("DVSNetworkResourceManagementCapability", decode_into::<DVSNetworkResourceManagementCapability, Any>),
     ("DVSNetworkResourcePool", decode_into::<DVSNetworkResourcePool, Any>),
-    (
-        "DVSNetworkResourcePoolAllocationInfo",
-        decode_into::<DVSNetworkResourcePoolAllocationInfo, Any>,
-    ),
-    (
-        "DVSNetworkResourcePoolConfigSpec",
-        decode_into::<DVSNetworkResourcePoolConfigSpec, Any>,
-    ),
+    ("DVSNetworkResourcePoolAllocationInfo", decode_into::<DVSNetworkResourcePoolAllocationInfo, Any>),
+    ("DVSNetworkResourcePoolConfigSpec", decode_into::<DVSNetworkResourcePoolConfigSpec, Any>),
     ("DVSPolicy", decode_into::<DVSPolicy, Any>),
     ("DVSRollbackCapability", decode_into::<DVSRollbackCapability, Any>),
     ("DVSRuntimeInfo", decode_into::<DVSRuntimeInfo, Any>),
@@ -18488,451 +16453,175 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("DVSTrafficShapingPolicy", decode_into::<DVSTrafficShapingPolicy, Any>),
     ("DVSUplinkPortPolicy", decode_into::<DVSUplinkPortPolicy, Any>),
     ("DVSVendorSpecificConfig", decode_into::<DVSVendorSpecificConfig, Any>),
-    (
-        "DVSVmVnicNetworkResourcePool",
-        decode_into::<DVSVmVnicNetworkResourcePool, Any>,
-    ),
+    ("DVSVmVnicNetworkResourcePool", decode_into::<DVSVmVnicNetworkResourcePool, Any>),
     ("DailyTaskScheduler", decode_into::<DailyTaskScheduler, Any>),
-    (
-        "DasAdmissionControlDisabledEvent",
-        decode_into::<DasAdmissionControlDisabledEvent, Any>,
-    ),
-    (
-        "DasAdmissionControlEnabledEvent",
-        decode_into::<DasAdmissionControlEnabledEvent, Any>,
-    ),
+    ("DasAdmissionControlDisabledEvent", decode_into::<DasAdmissionControlDisabledEvent, Any>),
+    ("DasAdmissionControlEnabledEvent", decode_into::<DasAdmissionControlEnabledEvent, Any>),
     ("DasAgentFoundEvent", decode_into::<DasAgentFoundEvent, Any>),
     ("DasAgentUnavailableEvent", decode_into::<DasAgentUnavailableEvent, Any>),
     ("DasClusterIsolatedEvent", decode_into::<DasClusterIsolatedEvent, Any>),
     ("DasConfigFault", decode_into::<DasConfigFault, Any>),
-    (
-        "DasConfigFaultDasConfigFaultReason",
-        decode_into::<DasConfigFaultDasConfigFaultReason, Any>,
-    ),
+    ("DasConfigFaultDasConfigFaultReason", decode_into::<DasConfigFaultDasConfigFaultReason, Any>),
     ("DasDisabledEvent", decode_into::<DasDisabledEvent, Any>),
     ("DasEnabledEvent", decode_into::<DasEnabledEvent, Any>),
-    (
-        "DasHeartbeatDatastoreInfo",
-        decode_into::<DasHeartbeatDatastoreInfo, Any>,
-    ),
+    ("DasHeartbeatDatastoreInfo", decode_into::<DasHeartbeatDatastoreInfo, Any>),
     ("DasHostFailedEvent", decode_into::<DasHostFailedEvent, Any>),
     ("DasHostIsolatedEvent", decode_into::<DasHostIsolatedEvent, Any>),
     ("DasVmPriority", decode_into::<DasVmPriority, Any>),
     ("DatabaseError", decode_into::<DatabaseError, Any>),
     ("DatabaseSizeEstimate", decode_into::<DatabaseSizeEstimate, Any>),
     ("DatabaseSizeParam", decode_into::<DatabaseSizeParam, Any>),
-    (
-        "DatacenterBasicConnectInfo",
-        decode_into::<DatacenterBasicConnectInfo, Any>,
-    ),
+    ("DatacenterBasicConnectInfo", decode_into::<DatacenterBasicConnectInfo, Any>),
     ("DatacenterConfigInfo", decode_into::<DatacenterConfigInfo, Any>),
     ("DatacenterConfigSpec", decode_into::<DatacenterConfigSpec, Any>),
     ("DatacenterCreatedEvent", decode_into::<DatacenterCreatedEvent, Any>),
     ("DatacenterEvent", decode_into::<DatacenterEvent, Any>),
     ("DatacenterEventArgument", decode_into::<DatacenterEventArgument, Any>),
     ("DatacenterMismatch", decode_into::<DatacenterMismatch, Any>),
-    (
-        "DatacenterMismatchArgument",
-        decode_into::<DatacenterMismatchArgument, Any>,
-    ),
+    ("DatacenterMismatchArgument", decode_into::<DatacenterMismatchArgument, Any>),
     ("DatacenterRenamedEvent", decode_into::<DatacenterRenamedEvent, Any>),
     ("DatastoreAccessible", decode_into::<DatastoreAccessible, Any>),
     ("DatastoreCapability", decode_into::<DatastoreCapability, Any>),
-    (
-        "DatastoreCapacityIncreasedEvent",
-        decode_into::<DatastoreCapacityIncreasedEvent, Any>,
-    ),
+    ("DatastoreCapacityIncreasedEvent", decode_into::<DatastoreCapacityIncreasedEvent, Any>),
     ("DatastoreDestroyedEvent", decode_into::<DatastoreDestroyedEvent, Any>),
     ("DatastoreDiscoveredEvent", decode_into::<DatastoreDiscoveredEvent, Any>),
     ("DatastoreDuplicatedEvent", decode_into::<DatastoreDuplicatedEvent, Any>),
     ("DatastoreEvent", decode_into::<DatastoreEvent, Any>),
     ("DatastoreEventArgument", decode_into::<DatastoreEventArgument, Any>),
     ("DatastoreFileCopiedEvent", decode_into::<DatastoreFileCopiedEvent, Any>),
-    (
-        "DatastoreFileDeletedEvent",
-        decode_into::<DatastoreFileDeletedEvent, Any>,
-    ),
+    ("DatastoreFileDeletedEvent", decode_into::<DatastoreFileDeletedEvent, Any>),
     ("DatastoreFileEvent", decode_into::<DatastoreFileEvent, Any>),
     ("DatastoreFileMovedEvent", decode_into::<DatastoreFileMovedEvent, Any>),
     ("DatastoreHostMount", decode_into::<DatastoreHostMount, Any>),
-    (
-        "DatastoreIORMReconfiguredEvent",
-        decode_into::<DatastoreIORMReconfiguredEvent, Any>,
-    ),
+    ("DatastoreIORMReconfiguredEvent", decode_into::<DatastoreIORMReconfiguredEvent, Any>),
     ("DatastoreInfo", decode_into::<DatastoreInfo, Any>),
-    (
-        "DatastoreMountPathDatastorePair",
-        decode_into::<DatastoreMountPathDatastorePair, Any>,
-    ),
-    (
-        "DatastoreNotWritableOnHost",
-        decode_into::<DatastoreNotWritableOnHost, Any>,
-    ),
+    ("DatastoreMountPathDatastorePair", decode_into::<DatastoreMountPathDatastorePair, Any>),
+    ("DatastoreNotWritableOnHost", decode_into::<DatastoreNotWritableOnHost, Any>),
     ("DatastoreOption", decode_into::<DatastoreOption, Any>),
-    (
-        "DatastorePrincipalConfigured",
-        decode_into::<DatastorePrincipalConfigured, Any>,
-    ),
-    (
-        "DatastoreRemovedOnHostEvent",
-        decode_into::<DatastoreRemovedOnHostEvent, Any>,
-    ),
+    ("DatastorePrincipalConfigured", decode_into::<DatastorePrincipalConfigured, Any>),
+    ("DatastoreRemovedOnHostEvent", decode_into::<DatastoreRemovedOnHostEvent, Any>),
     ("DatastoreRenamedEvent", decode_into::<DatastoreRenamedEvent, Any>),
-    (
-        "DatastoreRenamedOnHostEvent",
-        decode_into::<DatastoreRenamedOnHostEvent, Any>,
-    ),
+    ("DatastoreRenamedOnHostEvent", decode_into::<DatastoreRenamedOnHostEvent, Any>),
     ("DatastoreSummary", decode_into::<DatastoreSummary, Any>),
-    (
-        "DatastoreSummaryMaintenanceModeState",
-        decode_into::<DatastoreSummaryMaintenanceModeState, Any>,
-    ),
-    (
-        "DatastoreVVolContainerFailoverPair",
-        decode_into::<DatastoreVVolContainerFailoverPair, Any>,
-    ),
+    ("DatastoreSummaryMaintenanceModeState", decode_into::<DatastoreSummaryMaintenanceModeState, Any>),
+    ("DatastoreVVolContainerFailoverPair", decode_into::<DatastoreVVolContainerFailoverPair, Any>),
     ("DateTimeProfile", decode_into::<DateTimeProfile, Any>),
     ("DayOfWeek", decode_into::<DayOfWeek, Any>),
-    (
-        "DeltaDiskFormatNotSupported",
-        decode_into::<DeltaDiskFormatNotSupported, Any>,
-    ),
+    ("DeltaDiskFormatNotSupported", decode_into::<DeltaDiskFormatNotSupported, Any>),
     ("Description", decode_into::<Description, Any>),
     ("DesiredSoftwareSpec", decode_into::<DesiredSoftwareSpec, Any>),
-    (
-        "DesiredSoftwareSpecBaseImageSpec",
-        decode_into::<DesiredSoftwareSpecBaseImageSpec, Any>,
-    ),
-    (
-        "DesiredSoftwareSpecComponentSpec",
-        decode_into::<DesiredSoftwareSpecComponentSpec, Any>,
-    ),
-    (
-        "DesiredSoftwareSpecVendorAddOnSpec",
-        decode_into::<DesiredSoftwareSpecVendorAddOnSpec, Any>,
-    ),
+    ("DesiredSoftwareSpecBaseImageSpec", decode_into::<DesiredSoftwareSpecBaseImageSpec, Any>),
+    ("DesiredSoftwareSpecComponentSpec", decode_into::<DesiredSoftwareSpecComponentSpec, Any>),
+    ("DesiredSoftwareSpecVendorAddOnSpec", decode_into::<DesiredSoftwareSpecVendorAddOnSpec, Any>),
     ("DestinationSwitchFull", decode_into::<DestinationSwitchFull, Any>),
     ("DestinationVsanDisabled", decode_into::<DestinationVsanDisabled, Any>),
-    (
-        "DeviceBackedVirtualDiskSpec",
-        decode_into::<DeviceBackedVirtualDiskSpec, Any>,
-    ),
-    (
-        "DeviceBackingNotSupported",
-        decode_into::<DeviceBackingNotSupported, Any>,
-    ),
-    (
-        "DeviceControllerNotSupported",
-        decode_into::<DeviceControllerNotSupported, Any>,
-    ),
+    ("DeviceBackedVirtualDiskSpec", decode_into::<DeviceBackedVirtualDiskSpec, Any>),
+    ("DeviceBackingNotSupported", decode_into::<DeviceBackingNotSupported, Any>),
+    ("DeviceControllerNotSupported", decode_into::<DeviceControllerNotSupported, Any>),
     ("DeviceGroupId", decode_into::<DeviceGroupId, Any>),
-    (
-        "DeviceHotPlugNotSupported",
-        decode_into::<DeviceHotPlugNotSupported, Any>,
-    ),
+    ("DeviceHotPlugNotSupported", decode_into::<DeviceHotPlugNotSupported, Any>),
     ("DeviceNotFound", decode_into::<DeviceNotFound, Any>),
     ("DeviceNotSupported", decode_into::<DeviceNotSupported, Any>),
     ("DeviceNotSupportedReason", decode_into::<DeviceNotSupportedReason, Any>),
-    (
-        "DeviceUnsupportedForVmPlatform",
-        decode_into::<DeviceUnsupportedForVmPlatform, Any>,
-    ),
-    (
-        "DeviceUnsupportedForVmVersion",
-        decode_into::<DeviceUnsupportedForVmVersion, Any>,
-    ),
-    (
-        "DiagnosticManagerAuditRecordResult",
-        decode_into::<DiagnosticManagerAuditRecordResult, Any>,
-    ),
-    (
-        "DiagnosticManagerBundleInfo",
-        decode_into::<DiagnosticManagerBundleInfo, Any>,
-    ),
-    (
-        "DiagnosticManagerLogCreator",
-        decode_into::<DiagnosticManagerLogCreator, Any>,
-    ),
-    (
-        "DiagnosticManagerLogDescriptor",
-        decode_into::<DiagnosticManagerLogDescriptor, Any>,
-    ),
-    (
-        "DiagnosticManagerLogFormat",
-        decode_into::<DiagnosticManagerLogFormat, Any>,
-    ),
-    (
-        "DiagnosticManagerLogHeader",
-        decode_into::<DiagnosticManagerLogHeader, Any>,
-    ),
-    (
-        "DiagnosticPartitionStorageType",
-        decode_into::<DiagnosticPartitionStorageType, Any>,
-    ),
+    ("DeviceUnsupportedForVmPlatform", decode_into::<DeviceUnsupportedForVmPlatform, Any>),
+    ("DeviceUnsupportedForVmVersion", decode_into::<DeviceUnsupportedForVmVersion, Any>),
+    ("DiagnosticManagerAuditRecordResult", decode_into::<DiagnosticManagerAuditRecordResult, Any>),
+    ("DiagnosticManagerBundleInfo", decode_into::<DiagnosticManagerBundleInfo, Any>),
+    ("DiagnosticManagerLogCreator", decode_into::<DiagnosticManagerLogCreator, Any>),
+    ("DiagnosticManagerLogDescriptor", decode_into::<DiagnosticManagerLogDescriptor, Any>),
+    ("DiagnosticManagerLogFormat", decode_into::<DiagnosticManagerLogFormat, Any>),
+    ("DiagnosticManagerLogHeader", decode_into::<DiagnosticManagerLogHeader, Any>),
+    ("DiagnosticPartitionStorageType", decode_into::<DiagnosticPartitionStorageType, Any>),
     ("DiagnosticPartitionType", decode_into::<DiagnosticPartitionType, Any>),
     ("DigestNotSupported", decode_into::<DigestNotSupported, Any>),
     ("DirectoryNotEmpty", decode_into::<DirectoryNotEmpty, Any>),
     ("DisableAdminNotSupported", decode_into::<DisableAdminNotSupported, Any>),
-    (
-        "DisallowedChangeByService",
-        decode_into::<DisallowedChangeByService, Any>,
-    ),
-    (
-        "DisallowedChangeByServiceDisallowedChange",
-        decode_into::<DisallowedChangeByServiceDisallowedChange, Any>,
-    ),
+    ("DisallowedChangeByService", decode_into::<DisallowedChangeByService, Any>),
+    ("DisallowedChangeByServiceDisallowedChange", decode_into::<DisallowedChangeByServiceDisallowedChange, Any>),
     ("DisallowedDiskModeChange", decode_into::<DisallowedDiskModeChange, Any>),
-    (
-        "DisallowedMigrationDeviceAttached",
-        decode_into::<DisallowedMigrationDeviceAttached, Any>,
-    ),
-    (
-        "DisallowedOperationOnFailoverHost",
-        decode_into::<DisallowedOperationOnFailoverHost, Any>,
-    ),
-    (
-        "DisconnectedHostsBlockingEVC",
-        decode_into::<DisconnectedHostsBlockingEVC, Any>,
-    ),
+    ("DisallowedMigrationDeviceAttached", decode_into::<DisallowedMigrationDeviceAttached, Any>),
+    ("DisallowedOperationOnFailoverHost", decode_into::<DisallowedOperationOnFailoverHost, Any>),
+    ("DisconnectedHostsBlockingEVC", decode_into::<DisconnectedHostsBlockingEVC, Any>),
     ("DiskChangeExtent", decode_into::<DiskChangeExtent, Any>),
     ("DiskChangeInfo", decode_into::<DiskChangeInfo, Any>),
     ("DiskCryptoSpec", decode_into::<DiskCryptoSpec, Any>),
     ("DiskHasPartitions", decode_into::<DiskHasPartitions, Any>),
-    (
-        "DiskIsLastRemainingNonSSD",
-        decode_into::<DiskIsLastRemainingNonSSD, Any>,
-    ),
+    ("DiskIsLastRemainingNonSSD", decode_into::<DiskIsLastRemainingNonSSD, Any>),
     ("DiskIsNonLocal", decode_into::<DiskIsNonLocal, Any>),
     ("DiskIsUSB", decode_into::<DiskIsUSB, Any>),
     ("DiskMoveTypeNotSupported", decode_into::<DiskMoveTypeNotSupported, Any>),
     ("DiskNotSupported", decode_into::<DiskNotSupported, Any>),
     ("DiskTooSmall", decode_into::<DiskTooSmall, Any>),
     ("DistributedVirtualPort", decode_into::<DistributedVirtualPort, Any>),
-    (
-        "DistributedVirtualPortgroupBackingType",
-        decode_into::<DistributedVirtualPortgroupBackingType, Any>,
-    ),
-    (
-        "DistributedVirtualPortgroupInfo",
-        decode_into::<DistributedVirtualPortgroupInfo, Any>,
-    ),
-    (
-        "DistributedVirtualPortgroupMetaTagName",
-        decode_into::<DistributedVirtualPortgroupMetaTagName, Any>,
-    ),
-    (
-        "DistributedVirtualPortgroupNsxPortgroupOperationResult",
-        decode_into::<DistributedVirtualPortgroupNsxPortgroupOperationResult, Any>,
-    ),
-    (
-        "DistributedVirtualPortgroupPortgroupType",
-        decode_into::<DistributedVirtualPortgroupPortgroupType, Any>,
-    ),
-    (
-        "DistributedVirtualPortgroupProblem",
-        decode_into::<DistributedVirtualPortgroupProblem, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostInfrastructureTrafficClass",
-        decode_into::<DistributedVirtualSwitchHostInfrastructureTrafficClass, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMember",
-        decode_into::<DistributedVirtualSwitchHostMember, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberBacking",
-        decode_into::<DistributedVirtualSwitchHostMemberBacking, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberConfigInfo",
-        decode_into::<DistributedVirtualSwitchHostMemberConfigInfo, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberConfigSpec",
-        decode_into::<DistributedVirtualSwitchHostMemberConfigSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberHostComponentState",
-        decode_into::<DistributedVirtualSwitchHostMemberHostComponentState, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberPnicBacking",
-        decode_into::<DistributedVirtualSwitchHostMemberPnicBacking, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberPnicSpec",
-        decode_into::<DistributedVirtualSwitchHostMemberPnicSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberRuntimeState",
-        decode_into::<DistributedVirtualSwitchHostMemberRuntimeState, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberTransportZoneInfo",
-        decode_into::<DistributedVirtualSwitchHostMemberTransportZoneInfo, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostMemberTransportZoneType",
-        decode_into::<DistributedVirtualSwitchHostMemberTransportZoneType, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchHostProductSpec",
-        decode_into::<DistributedVirtualSwitchHostProductSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchInfo",
-        decode_into::<DistributedVirtualSwitchInfo, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchKeyedOpaqueBlob",
-        decode_into::<DistributedVirtualSwitchKeyedOpaqueBlob, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerCompatibilityResult",
-        decode_into::<DistributedVirtualSwitchManagerCompatibilityResult, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerDvsProductSpec",
-        decode_into::<DistributedVirtualSwitchManagerDvsProductSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerHostArrayFilter",
-        decode_into::<DistributedVirtualSwitchManagerHostArrayFilter, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerHostContainer",
-        decode_into::<DistributedVirtualSwitchManagerHostContainer, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerHostContainerFilter",
-        decode_into::<DistributedVirtualSwitchManagerHostContainerFilter, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerHostDvsFilterSpec",
-        decode_into::<DistributedVirtualSwitchManagerHostDvsFilterSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerHostDvsMembershipFilter",
-        decode_into::<DistributedVirtualSwitchManagerHostDvsMembershipFilter, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchManagerImportResult",
-        decode_into::<DistributedVirtualSwitchManagerImportResult, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchNetworkResourceControlVersion",
-        decode_into::<DistributedVirtualSwitchNetworkResourceControlVersion, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchNicTeamingPolicyMode",
-        decode_into::<DistributedVirtualSwitchNicTeamingPolicyMode, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchPortConnectee",
-        decode_into::<DistributedVirtualSwitchPortConnectee, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchPortConnecteeConnecteeType",
-        decode_into::<DistributedVirtualSwitchPortConnecteeConnecteeType, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchPortConnection",
-        decode_into::<DistributedVirtualSwitchPortConnection, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchPortCriteria",
-        decode_into::<DistributedVirtualSwitchPortCriteria, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchPortStatistics",
-        decode_into::<DistributedVirtualSwitchPortStatistics, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchProductSpec",
-        decode_into::<DistributedVirtualSwitchProductSpec, Any>,
-    ),
-    (
-        "DistributedVirtualSwitchProductSpecOperationType",
-        decode_into::<DistributedVirtualSwitchProductSpecOperationType, Any>,
-    ),
+    ("DistributedVirtualPortgroupBackingType", decode_into::<DistributedVirtualPortgroupBackingType, Any>),
+    ("DistributedVirtualPortgroupInfo", decode_into::<DistributedVirtualPortgroupInfo, Any>),
+    ("DistributedVirtualPortgroupMetaTagName", decode_into::<DistributedVirtualPortgroupMetaTagName, Any>),
+    ("DistributedVirtualPortgroupNsxPortgroupOperationResult", decode_into::<DistributedVirtualPortgroupNsxPortgroupOperationResult, Any>),
+    ("DistributedVirtualPortgroupPortgroupType", decode_into::<DistributedVirtualPortgroupPortgroupType, Any>),
+    ("DistributedVirtualPortgroupProblem", decode_into::<DistributedVirtualPortgroupProblem, Any>),
+    ("DistributedVirtualSwitchHostInfrastructureTrafficClass", decode_into::<DistributedVirtualSwitchHostInfrastructureTrafficClass, Any>),
+    ("DistributedVirtualSwitchHostMember", decode_into::<DistributedVirtualSwitchHostMember, Any>),
+    ("DistributedVirtualSwitchHostMemberBacking", decode_into::<DistributedVirtualSwitchHostMemberBacking, Any>),
+    ("DistributedVirtualSwitchHostMemberConfigInfo", decode_into::<DistributedVirtualSwitchHostMemberConfigInfo, Any>),
+    ("DistributedVirtualSwitchHostMemberConfigSpec", decode_into::<DistributedVirtualSwitchHostMemberConfigSpec, Any>),
+    ("DistributedVirtualSwitchHostMemberHostComponentState", decode_into::<DistributedVirtualSwitchHostMemberHostComponentState, Any>),
+    ("DistributedVirtualSwitchHostMemberPnicBacking", decode_into::<DistributedVirtualSwitchHostMemberPnicBacking, Any>),
+    ("DistributedVirtualSwitchHostMemberPnicSpec", decode_into::<DistributedVirtualSwitchHostMemberPnicSpec, Any>),
+    ("DistributedVirtualSwitchHostMemberRuntimeState", decode_into::<DistributedVirtualSwitchHostMemberRuntimeState, Any>),
+    ("DistributedVirtualSwitchHostMemberTransportZoneInfo", decode_into::<DistributedVirtualSwitchHostMemberTransportZoneInfo, Any>),
+    ("DistributedVirtualSwitchHostMemberTransportZoneType", decode_into::<DistributedVirtualSwitchHostMemberTransportZoneType, Any>),
+    ("DistributedVirtualSwitchHostProductSpec", decode_into::<DistributedVirtualSwitchHostProductSpec, Any>),
+    ("DistributedVirtualSwitchInfo", decode_into::<DistributedVirtualSwitchInfo, Any>),
+    ("DistributedVirtualSwitchKeyedOpaqueBlob", decode_into::<DistributedVirtualSwitchKeyedOpaqueBlob, Any>),
+    ("DistributedVirtualSwitchManagerCompatibilityResult", decode_into::<DistributedVirtualSwitchManagerCompatibilityResult, Any>),
+    ("DistributedVirtualSwitchManagerDvsProductSpec", decode_into::<DistributedVirtualSwitchManagerDvsProductSpec, Any>),
+    ("DistributedVirtualSwitchManagerHostArrayFilter", decode_into::<DistributedVirtualSwitchManagerHostArrayFilter, Any>),
+    ("DistributedVirtualSwitchManagerHostContainer", decode_into::<DistributedVirtualSwitchManagerHostContainer, Any>),
+    ("DistributedVirtualSwitchManagerHostContainerFilter", decode_into::<DistributedVirtualSwitchManagerHostContainerFilter, Any>),
+    ("DistributedVirtualSwitchManagerHostDvsFilterSpec", decode_into::<DistributedVirtualSwitchManagerHostDvsFilterSpec, Any>),
+    ("DistributedVirtualSwitchManagerHostDvsMembershipFilter", decode_into::<DistributedVirtualSwitchManagerHostDvsMembershipFilter, Any>),
+    ("DistributedVirtualSwitchManagerImportResult", decode_into::<DistributedVirtualSwitchManagerImportResult, Any>),
+    ("DistributedVirtualSwitchNetworkResourceControlVersion", decode_into::<DistributedVirtualSwitchNetworkResourceControlVersion, Any>),
+    ("DistributedVirtualSwitchNicTeamingPolicyMode", decode_into::<DistributedVirtualSwitchNicTeamingPolicyMode, Any>),
+    ("DistributedVirtualSwitchPortConnectee", decode_into::<DistributedVirtualSwitchPortConnectee, Any>),
+    ("DistributedVirtualSwitchPortConnecteeConnecteeType", decode_into::<DistributedVirtualSwitchPortConnecteeConnecteeType, Any>),
+    ("DistributedVirtualSwitchPortConnection", decode_into::<DistributedVirtualSwitchPortConnection, Any>),
+    ("DistributedVirtualSwitchPortCriteria", decode_into::<DistributedVirtualSwitchPortCriteria, Any>),
+    ("DistributedVirtualSwitchPortStatistics", decode_into::<DistributedVirtualSwitchPortStatistics, Any>),
+    ("DistributedVirtualSwitchProductSpec", decode_into::<DistributedVirtualSwitchProductSpec, Any>),
+    ("DistributedVirtualSwitchProductSpecOperationType", decode_into::<DistributedVirtualSwitchProductSpecOperationType, Any>),
     ("DomainNotFound", decode_into::<DomainNotFound, Any>),
     ("DpmBehavior", decode_into::<DpmBehavior, Any>),
     ("DrsBehavior", decode_into::<DrsBehavior, Any>),
     ("DrsDisabledEvent", decode_into::<DrsDisabledEvent, Any>),
     ("DrsDisabledOnVm", decode_into::<DrsDisabledOnVm, Any>),
     ("DrsEnabledEvent", decode_into::<DrsEnabledEvent, Any>),
-    (
-        "DrsEnteredStandbyModeEvent",
-        decode_into::<DrsEnteredStandbyModeEvent, Any>,
-    ),
-    (
-        "DrsEnteringStandbyModeEvent",
-        decode_into::<DrsEnteringStandbyModeEvent, Any>,
-    ),
-    (
-        "DrsExitStandbyModeFailedEvent",
-        decode_into::<DrsExitStandbyModeFailedEvent, Any>,
-    ),
-    (
-        "DrsExitedStandbyModeEvent",
-        decode_into::<DrsExitedStandbyModeEvent, Any>,
-    ),
-    (
-        "DrsExitingStandbyModeEvent",
-        decode_into::<DrsExitingStandbyModeEvent, Any>,
-    ),
-    (
-        "DrsInjectorWorkloadCorrelationState",
-        decode_into::<DrsInjectorWorkloadCorrelationState, Any>,
-    ),
+    ("DrsEnteredStandbyModeEvent", decode_into::<DrsEnteredStandbyModeEvent, Any>),
+    ("DrsEnteringStandbyModeEvent", decode_into::<DrsEnteringStandbyModeEvent, Any>),
+    ("DrsExitStandbyModeFailedEvent", decode_into::<DrsExitStandbyModeFailedEvent, Any>),
+    ("DrsExitedStandbyModeEvent", decode_into::<DrsExitedStandbyModeEvent, Any>),
+    ("DrsExitingStandbyModeEvent", decode_into::<DrsExitingStandbyModeEvent, Any>),
+    ("DrsInjectorWorkloadCorrelationState", decode_into::<DrsInjectorWorkloadCorrelationState, Any>),
     ("DrsInvocationFailedEvent", decode_into::<DrsInvocationFailedEvent, Any>),
-    (
-        "DrsRecommendationReasonCode",
-        decode_into::<DrsRecommendationReasonCode, Any>,
-    ),
-    (
-        "DrsRecoveredFromFailureEvent",
-        decode_into::<DrsRecoveredFromFailureEvent, Any>,
-    ),
-    (
-        "DrsResourceConfigureFailedEvent",
-        decode_into::<DrsResourceConfigureFailedEvent, Any>,
-    ),
-    (
-        "DrsResourceConfigureSyncedEvent",
-        decode_into::<DrsResourceConfigureSyncedEvent, Any>,
-    ),
+    ("DrsRecommendationReasonCode", decode_into::<DrsRecommendationReasonCode, Any>),
+    ("DrsRecoveredFromFailureEvent", decode_into::<DrsRecoveredFromFailureEvent, Any>),
+    ("DrsResourceConfigureFailedEvent", decode_into::<DrsResourceConfigureFailedEvent, Any>),
+    ("DrsResourceConfigureSyncedEvent", decode_into::<DrsResourceConfigureSyncedEvent, Any>),
     ("DrsRuleComplianceEvent", decode_into::<DrsRuleComplianceEvent, Any>),
     ("DrsRuleViolationEvent", decode_into::<DrsRuleViolationEvent, Any>),
-    (
-        "DrsSoftRuleViolationEvent",
-        decode_into::<DrsSoftRuleViolationEvent, Any>,
-    ),
+    ("DrsSoftRuleViolationEvent", decode_into::<DrsSoftRuleViolationEvent, Any>),
     ("DrsVmMigratedEvent", decode_into::<DrsVmMigratedEvent, Any>),
     ("DrsVmPoweredOnEvent", decode_into::<DrsVmPoweredOnEvent, Any>),
-    (
-        "DrsVmotionIncompatibleFault",
-        decode_into::<DrsVmotionIncompatibleFault, Any>,
-    ),
+    ("DrsVmotionIncompatibleFault", decode_into::<DrsVmotionIncompatibleFault, Any>),
     ("DuplicateDisks", decode_into::<DuplicateDisks, Any>),
     ("DuplicateIpDetectedEvent", decode_into::<DuplicateIpDetectedEvent, Any>),
     ("DuplicateName", decode_into::<DuplicateName, Any>),
-    (
-        "DuplicateVsanNetworkInterface",
-        decode_into::<DuplicateVsanNetworkInterface, Any>,
-    ),
+    ("DuplicateVsanNetworkInterface", decode_into::<DuplicateVsanNetworkInterface, Any>),
     ("DvpgImportEvent", decode_into::<DvpgImportEvent, Any>),
     ("DvpgRestoreEvent", decode_into::<DvpgRestoreEvent, Any>),
-    (
-        "DvsAcceptNetworkRuleAction",
-        decode_into::<DvsAcceptNetworkRuleAction, Any>,
-    ),
+    ("DvsAcceptNetworkRuleAction", decode_into::<DvsAcceptNetworkRuleAction, Any>),
     ("DvsApplyOperationFault", decode_into::<DvsApplyOperationFault, Any>),
-    (
-        "DvsApplyOperationFaultFaultOnObject",
-        decode_into::<DvsApplyOperationFaultFaultOnObject, Any>,
-    ),
+    ("DvsApplyOperationFaultFaultOnObject", decode_into::<DvsApplyOperationFaultFaultOnObject, Any>),
     ("DvsCopyNetworkRuleAction", decode_into::<DvsCopyNetworkRuleAction, Any>),
     ("DvsCreatedEvent", decode_into::<DvsCreatedEvent, Any>),
     ("DvsDestroyedEvent", decode_into::<DvsDestroyedEvent, Any>),
@@ -18946,213 +16635,96 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("DvsFilterOnFailure", decode_into::<DvsFilterOnFailure, Any>),
     ("DvsFilterParameter", decode_into::<DvsFilterParameter, Any>),
     ("DvsFilterPolicy", decode_into::<DvsFilterPolicy, Any>),
-    (
-        "DvsGreEncapNetworkRuleAction",
-        decode_into::<DvsGreEncapNetworkRuleAction, Any>,
-    ),
-    (
-        "DvsHealthStatusChangeEvent",
-        decode_into::<DvsHealthStatusChangeEvent, Any>,
-    ),
+    ("DvsGreEncapNetworkRuleAction", decode_into::<DvsGreEncapNetworkRuleAction, Any>),
+    ("DvsHealthStatusChangeEvent", decode_into::<DvsHealthStatusChangeEvent, Any>),
     ("DvsHostBackInSyncEvent", decode_into::<DvsHostBackInSyncEvent, Any>),
-    (
-        "DvsHostInfrastructureTrafficResource",
-        decode_into::<DvsHostInfrastructureTrafficResource, Any>,
-    ),
-    (
-        "DvsHostInfrastructureTrafficResourceAllocation",
-        decode_into::<DvsHostInfrastructureTrafficResourceAllocation, Any>,
-    ),
+    ("DvsHostInfrastructureTrafficResource", decode_into::<DvsHostInfrastructureTrafficResource, Any>),
+    ("DvsHostInfrastructureTrafficResourceAllocation", decode_into::<DvsHostInfrastructureTrafficResourceAllocation, Any>),
     ("DvsHostJoinedEvent", decode_into::<DvsHostJoinedEvent, Any>),
     ("DvsHostLeftEvent", decode_into::<DvsHostLeftEvent, Any>),
     ("DvsHostStatusUpdated", decode_into::<DvsHostStatusUpdated, Any>),
     ("DvsHostVNicProfile", decode_into::<DvsHostVNicProfile, Any>),
-    (
-        "DvsHostWentOutOfSyncEvent",
-        decode_into::<DvsHostWentOutOfSyncEvent, Any>,
-    ),
+    ("DvsHostWentOutOfSyncEvent", decode_into::<DvsHostWentOutOfSyncEvent, Any>),
     ("DvsImportEvent", decode_into::<DvsImportEvent, Any>),
-    (
-        "DvsIpNetworkRuleQualifier",
-        decode_into::<DvsIpNetworkRuleQualifier, Any>,
-    ),
+    ("DvsIpNetworkRuleQualifier", decode_into::<DvsIpNetworkRuleQualifier, Any>),
     ("DvsIpPort", decode_into::<DvsIpPort, Any>),
     ("DvsIpPortRange", decode_into::<DvsIpPortRange, Any>),
     ("DvsLogNetworkRuleAction", decode_into::<DvsLogNetworkRuleAction, Any>),
-    (
-        "DvsMacNetworkRuleQualifier",
-        decode_into::<DvsMacNetworkRuleQualifier, Any>,
-    ),
-    (
-        "DvsMacRewriteNetworkRuleAction",
-        decode_into::<DvsMacRewriteNetworkRuleAction, Any>,
-    ),
+    ("DvsMacNetworkRuleQualifier", decode_into::<DvsMacNetworkRuleQualifier, Any>),
+    ("DvsMacRewriteNetworkRuleAction", decode_into::<DvsMacRewriteNetworkRuleAction, Any>),
     ("DvsMergedEvent", decode_into::<DvsMergedEvent, Any>),
     ("DvsNetworkRuleAction", decode_into::<DvsNetworkRuleAction, Any>),
-    (
-        "DvsNetworkRuleDirectionType",
-        decode_into::<DvsNetworkRuleDirectionType, Any>,
-    ),
+    ("DvsNetworkRuleDirectionType", decode_into::<DvsNetworkRuleDirectionType, Any>),
     ("DvsNetworkRuleQualifier", decode_into::<DvsNetworkRuleQualifier, Any>),
     ("DvsNotAuthorized", decode_into::<DvsNotAuthorized, Any>),
     ("DvsOperationBulkFault", decode_into::<DvsOperationBulkFault, Any>),
-    (
-        "DvsOperationBulkFaultFaultOnHost",
-        decode_into::<DvsOperationBulkFaultFaultOnHost, Any>,
-    ),
+    ("DvsOperationBulkFaultFaultOnHost", decode_into::<DvsOperationBulkFaultFaultOnHost, Any>),
     ("DvsOutOfSyncHostArgument", decode_into::<DvsOutOfSyncHostArgument, Any>),
     ("DvsPortBlockedEvent", decode_into::<DvsPortBlockedEvent, Any>),
     ("DvsPortConnectedEvent", decode_into::<DvsPortConnectedEvent, Any>),
     ("DvsPortCreatedEvent", decode_into::<DvsPortCreatedEvent, Any>),
     ("DvsPortDeletedEvent", decode_into::<DvsPortDeletedEvent, Any>),
     ("DvsPortDisconnectedEvent", decode_into::<DvsPortDisconnectedEvent, Any>),
-    (
-        "DvsPortEnteredPassthruEvent",
-        decode_into::<DvsPortEnteredPassthruEvent, Any>,
-    ),
-    (
-        "DvsPortExitedPassthruEvent",
-        decode_into::<DvsPortExitedPassthruEvent, Any>,
-    ),
-    (
-        "DvsPortJoinPortgroupEvent",
-        decode_into::<DvsPortJoinPortgroupEvent, Any>,
-    ),
-    (
-        "DvsPortLeavePortgroupEvent",
-        decode_into::<DvsPortLeavePortgroupEvent, Any>,
-    ),
+    ("DvsPortEnteredPassthruEvent", decode_into::<DvsPortEnteredPassthruEvent, Any>),
+    ("DvsPortExitedPassthruEvent", decode_into::<DvsPortExitedPassthruEvent, Any>),
+    ("DvsPortJoinPortgroupEvent", decode_into::<DvsPortJoinPortgroupEvent, Any>),
+    ("DvsPortLeavePortgroupEvent", decode_into::<DvsPortLeavePortgroupEvent, Any>),
     ("DvsPortLinkDownEvent", decode_into::<DvsPortLinkDownEvent, Any>),
     ("DvsPortLinkUpEvent", decode_into::<DvsPortLinkUpEvent, Any>),
     ("DvsPortReconfiguredEvent", decode_into::<DvsPortReconfiguredEvent, Any>),
-    (
-        "DvsPortRuntimeChangeEvent",
-        decode_into::<DvsPortRuntimeChangeEvent, Any>,
-    ),
+    ("DvsPortRuntimeChangeEvent", decode_into::<DvsPortRuntimeChangeEvent, Any>),
     ("DvsPortUnblockedEvent", decode_into::<DvsPortUnblockedEvent, Any>),
-    (
-        "DvsPortVendorSpecificStateChangeEvent",
-        decode_into::<DvsPortVendorSpecificStateChangeEvent, Any>,
-    ),
+    ("DvsPortVendorSpecificStateChangeEvent", decode_into::<DvsPortVendorSpecificStateChangeEvent, Any>),
     ("DvsProfile", decode_into::<DvsProfile, Any>),
     ("DvsPuntNetworkRuleAction", decode_into::<DvsPuntNetworkRuleAction, Any>),
-    (
-        "DvsRateLimitNetworkRuleAction",
-        decode_into::<DvsRateLimitNetworkRuleAction, Any>,
-    ),
+    ("DvsRateLimitNetworkRuleAction", decode_into::<DvsRateLimitNetworkRuleAction, Any>),
     ("DvsReconfiguredEvent", decode_into::<DvsReconfiguredEvent, Any>),
     ("DvsRenamedEvent", decode_into::<DvsRenamedEvent, Any>),
     ("DvsResourceRuntimeInfo", decode_into::<DvsResourceRuntimeInfo, Any>),
     ("DvsRestoreEvent", decode_into::<DvsRestoreEvent, Any>),
     ("DvsScopeViolated", decode_into::<DvsScopeViolated, Any>),
-    (
-        "DvsServiceConsoleVNicProfile",
-        decode_into::<DvsServiceConsoleVNicProfile, Any>,
-    ),
+    ("DvsServiceConsoleVNicProfile", decode_into::<DvsServiceConsoleVNicProfile, Any>),
     ("DvsSingleIpPort", decode_into::<DvsSingleIpPort, Any>),
-    (
-        "DvsSystemTrafficNetworkRuleQualifier",
-        decode_into::<DvsSystemTrafficNetworkRuleQualifier, Any>,
-    ),
+    ("DvsSystemTrafficNetworkRuleQualifier", decode_into::<DvsSystemTrafficNetworkRuleQualifier, Any>),
     ("DvsTrafficFilterConfig", decode_into::<DvsTrafficFilterConfig, Any>),
-    (
-        "DvsTrafficFilterConfigSpec",
-        decode_into::<DvsTrafficFilterConfigSpec, Any>,
-    ),
+    ("DvsTrafficFilterConfigSpec", decode_into::<DvsTrafficFilterConfigSpec, Any>),
     ("DvsTrafficRule", decode_into::<DvsTrafficRule, Any>),
     ("DvsTrafficRuleset", decode_into::<DvsTrafficRuleset, Any>),
-    (
-        "DvsUpdateTagNetworkRuleAction",
-        decode_into::<DvsUpdateTagNetworkRuleAction, Any>,
-    ),
+    ("DvsUpdateTagNetworkRuleAction", decode_into::<DvsUpdateTagNetworkRuleAction, Any>),
     ("DvsUpgradeAvailableEvent", decode_into::<DvsUpgradeAvailableEvent, Any>),
-    (
-        "DvsUpgradeInProgressEvent",
-        decode_into::<DvsUpgradeInProgressEvent, Any>,
-    ),
+    ("DvsUpgradeInProgressEvent", decode_into::<DvsUpgradeInProgressEvent, Any>),
     ("DvsUpgradeRejectedEvent", decode_into::<DvsUpgradeRejectedEvent, Any>),
     ("DvsUpgradedEvent", decode_into::<DvsUpgradedEvent, Any>),
     ("DvsVNicProfile", decode_into::<DvsVNicProfile, Any>),
-    (
-        "DvsVmVnicNetworkResourcePoolRuntimeInfo",
-        decode_into::<DvsVmVnicNetworkResourcePoolRuntimeInfo, Any>,
-    ),
-    (
-        "DvsVmVnicResourceAllocation",
-        decode_into::<DvsVmVnicResourceAllocation, Any>,
-    ),
-    (
-        "DvsVmVnicResourcePoolConfigSpec",
-        decode_into::<DvsVmVnicResourcePoolConfigSpec, Any>,
-    ),
+    ("DvsVmVnicNetworkResourcePoolRuntimeInfo", decode_into::<DvsVmVnicNetworkResourcePoolRuntimeInfo, Any>),
+    ("DvsVmVnicResourceAllocation", decode_into::<DvsVmVnicResourceAllocation, Any>),
+    ("DvsVmVnicResourcePoolConfigSpec", decode_into::<DvsVmVnicResourcePoolConfigSpec, Any>),
     ("DvsVnicAllocatedResource", decode_into::<DvsVnicAllocatedResource, Any>),
     ("DynamicArray", decode_into::<DynamicArray, Any>),
     ("DynamicData", decode_into::<DynamicData, Any>),
     ("DynamicProperty", decode_into::<DynamicProperty, Any>),
     ("EVCAdmissionFailed", decode_into::<EVCAdmissionFailed, Any>),
-    (
-        "EVCAdmissionFailedCPUFeaturesForMode",
-        decode_into::<EVCAdmissionFailedCPUFeaturesForMode, Any>,
-    ),
-    (
-        "EVCAdmissionFailedCPUModel",
-        decode_into::<EVCAdmissionFailedCPUModel, Any>,
-    ),
-    (
-        "EVCAdmissionFailedCPUModelForMode",
-        decode_into::<EVCAdmissionFailedCPUModelForMode, Any>,
-    ),
-    (
-        "EVCAdmissionFailedCPUVendor",
-        decode_into::<EVCAdmissionFailedCPUVendor, Any>,
-    ),
-    (
-        "EVCAdmissionFailedCPUVendorUnknown",
-        decode_into::<EVCAdmissionFailedCPUVendorUnknown, Any>,
-    ),
-    (
-        "EVCAdmissionFailedHostDisconnected",
-        decode_into::<EVCAdmissionFailedHostDisconnected, Any>,
-    ),
-    (
-        "EVCAdmissionFailedHostSoftware",
-        decode_into::<EVCAdmissionFailedHostSoftware, Any>,
-    ),
-    (
-        "EVCAdmissionFailedHostSoftwareForMode",
-        decode_into::<EVCAdmissionFailedHostSoftwareForMode, Any>,
-    ),
-    (
-        "EVCAdmissionFailedVmActive",
-        decode_into::<EVCAdmissionFailedVmActive, Any>,
-    ),
+    ("EVCAdmissionFailedCPUFeaturesForMode", decode_into::<EVCAdmissionFailedCPUFeaturesForMode, Any>),
+    ("EVCAdmissionFailedCPUModel", decode_into::<EVCAdmissionFailedCPUModel, Any>),
+    ("EVCAdmissionFailedCPUModelForMode", decode_into::<EVCAdmissionFailedCPUModelForMode, Any>),
+    ("EVCAdmissionFailedCPUVendor", decode_into::<EVCAdmissionFailedCPUVendor, Any>),
+    ("EVCAdmissionFailedCPUVendorUnknown", decode_into::<EVCAdmissionFailedCPUVendorUnknown, Any>),
+    ("EVCAdmissionFailedHostDisconnected", decode_into::<EVCAdmissionFailedHostDisconnected, Any>),
+    ("EVCAdmissionFailedHostSoftware", decode_into::<EVCAdmissionFailedHostSoftware, Any>),
+    ("EVCAdmissionFailedHostSoftwareForMode", decode_into::<EVCAdmissionFailedHostSoftwareForMode, Any>),
+    ("EVCAdmissionFailedVmActive", decode_into::<EVCAdmissionFailedVmActive, Any>),
     ("EVCConfigFault", decode_into::<EVCConfigFault, Any>),
     ("EVCMode", decode_into::<EVCMode, Any>),
     ("EVCModeIllegalByVendor", decode_into::<EVCModeIllegalByVendor, Any>),
-    (
-        "EVCModeUnsupportedByHosts",
-        decode_into::<EVCModeUnsupportedByHosts, Any>,
-    ),
-    (
-        "EVCUnsupportedByHostHardware",
-        decode_into::<EVCUnsupportedByHostHardware, Any>,
-    ),
-    (
-        "EVCUnsupportedByHostSoftware",
-        decode_into::<EVCUnsupportedByHostSoftware, Any>,
-    ),
+    ("EVCModeUnsupportedByHosts", decode_into::<EVCModeUnsupportedByHosts, Any>),
+    ("EVCUnsupportedByHostHardware", decode_into::<EVCUnsupportedByHostHardware, Any>),
+    ("EVCUnsupportedByHostSoftware", decode_into::<EVCUnsupportedByHostSoftware, Any>),
     ("EightHostLimitViolated", decode_into::<EightHostLimitViolated, Any>),
     ("ElementDescription", decode_into::<ElementDescription, Any>),
     ("EncryptionKeyRequired", decode_into::<EncryptionKeyRequired, Any>),
-    (
-        "EnteredMaintenanceModeEvent",
-        decode_into::<EnteredMaintenanceModeEvent, Any>,
-    ),
+    ("EnteredMaintenanceModeEvent", decode_into::<EnteredMaintenanceModeEvent, Any>),
     ("EnteredStandbyModeEvent", decode_into::<EnteredStandbyModeEvent, Any>),
-    (
-        "EnteringMaintenanceModeEvent",
-        decode_into::<EnteringMaintenanceModeEvent, Any>,
-    ),
+    ("EnteringMaintenanceModeEvent", decode_into::<EnteringMaintenanceModeEvent, Any>),
     ("EnteringStandbyModeEvent", decode_into::<EnteringStandbyModeEvent, Any>),
     ("EntityBackup", decode_into::<EntityBackup, Any>),
     ("EntityBackupConfig", decode_into::<EntityBackupConfig, Any>),
@@ -19161,48 +16733,27 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("EntityPrivilege", decode_into::<EntityPrivilege, Any>),
     ("EntityType", decode_into::<EntityType, Any>),
     ("EnumDescription", decode_into::<EnumDescription, Any>),
-    (
-        "EnvironmentBrowserConfigOptionQuerySpec",
-        decode_into::<EnvironmentBrowserConfigOptionQuerySpec, Any>,
-    ),
+    ("EnvironmentBrowserConfigOptionQuerySpec", decode_into::<EnvironmentBrowserConfigOptionQuerySpec, Any>),
     ("ErrorUpgradeEvent", decode_into::<ErrorUpgradeEvent, Any>),
     ("EvaluationLicenseSource", decode_into::<EvaluationLicenseSource, Any>),
     ("Event", decode_into::<Event, Any>),
     ("EventAlarmExpression", decode_into::<EventAlarmExpression, Any>),
-    (
-        "EventAlarmExpressionComparison",
-        decode_into::<EventAlarmExpressionComparison, Any>,
-    ),
-    (
-        "EventAlarmExpressionComparisonOperator",
-        decode_into::<EventAlarmExpressionComparisonOperator, Any>,
-    ),
+    ("EventAlarmExpressionComparison", decode_into::<EventAlarmExpressionComparison, Any>),
+    ("EventAlarmExpressionComparisonOperator", decode_into::<EventAlarmExpressionComparisonOperator, Any>),
     ("EventArgDesc", decode_into::<EventArgDesc, Any>),
     ("EventArgument", decode_into::<EventArgument, Any>),
     ("EventCategory", decode_into::<EventCategory, Any>),
     ("EventDescription", decode_into::<EventDescription, Any>),
-    (
-        "EventDescriptionEventDetail",
-        decode_into::<EventDescriptionEventDetail, Any>,
-    ),
+    ("EventDescriptionEventDetail", decode_into::<EventDescriptionEventDetail, Any>),
     ("EventEventSeverity", decode_into::<EventEventSeverity, Any>),
     ("EventEx", decode_into::<EventEx, Any>),
     ("EventFilterSpec", decode_into::<EventFilterSpec, Any>),
     ("EventFilterSpecByEntity", decode_into::<EventFilterSpecByEntity, Any>),
     ("EventFilterSpecByTime", decode_into::<EventFilterSpecByTime, Any>),
-    (
-        "EventFilterSpecByUsername",
-        decode_into::<EventFilterSpecByUsername, Any>,
-    ),
-    (
-        "EventFilterSpecRecursionOption",
-        decode_into::<EventFilterSpecRecursionOption, Any>,
-    ),
+    ("EventFilterSpecByUsername", decode_into::<EventFilterSpecByUsername, Any>),
+    ("EventFilterSpecRecursionOption", decode_into::<EventFilterSpecRecursionOption, Any>),
     ("ExitMaintenanceModeEvent", decode_into::<ExitMaintenanceModeEvent, Any>),
-    (
-        "ExitStandbyModeFailedEvent",
-        decode_into::<ExitStandbyModeFailedEvent, Any>,
-    ),
+    ("ExitStandbyModeFailedEvent", decode_into::<ExitStandbyModeFailedEvent, Any>),
     ("ExitedStandbyModeEvent", decode_into::<ExitedStandbyModeEvent, Any>),
     ("ExitingStandbyModeEvent", decode_into::<ExitingStandbyModeEvent, Any>),
     ("ExpiredAddonLicense", decode_into::<ExpiredAddonLicense, Any>),
@@ -19211,15 +16762,9 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("ExtExtendedProductInfo", decode_into::<ExtExtendedProductInfo, Any>),
     ("ExtManagedEntityInfo", decode_into::<ExtManagedEntityInfo, Any>),
     ("ExtSolutionManagerInfo", decode_into::<ExtSolutionManagerInfo, Any>),
-    (
-        "ExtSolutionManagerInfoTabInfo",
-        decode_into::<ExtSolutionManagerInfoTabInfo, Any>,
-    ),
+    ("ExtSolutionManagerInfoTabInfo", decode_into::<ExtSolutionManagerInfoTabInfo, Any>),
     ("ExtendedDescription", decode_into::<ExtendedDescription, Any>),
-    (
-        "ExtendedElementDescription",
-        decode_into::<ExtendedElementDescription, Any>,
-    ),
+    ("ExtendedElementDescription", decode_into::<ExtendedElementDescription, Any>),
     ("ExtendedEvent", decode_into::<ExtendedEvent, Any>),
     ("ExtendedEventPair", decode_into::<ExtendedEventPair, Any>),
     ("ExtendedFault", decode_into::<ExtendedFault, Any>),
@@ -19228,107 +16773,47 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("ExtensionEventTypeInfo", decode_into::<ExtensionEventTypeInfo, Any>),
     ("ExtensionFaultTypeInfo", decode_into::<ExtensionFaultTypeInfo, Any>),
     ("ExtensionHealthInfo", decode_into::<ExtensionHealthInfo, Any>),
-    (
-        "ExtensionManagerIpAllocationUsage",
-        decode_into::<ExtensionManagerIpAllocationUsage, Any>,
-    ),
+    ("ExtensionManagerIpAllocationUsage", decode_into::<ExtensionManagerIpAllocationUsage, Any>),
     ("ExtensionOvfConsumerInfo", decode_into::<ExtensionOvfConsumerInfo, Any>),
     ("ExtensionPrivilegeInfo", decode_into::<ExtensionPrivilegeInfo, Any>),
     ("ExtensionResourceInfo", decode_into::<ExtensionResourceInfo, Any>),
     ("ExtensionServerInfo", decode_into::<ExtensionServerInfo, Any>),
     ("ExtensionTaskTypeInfo", decode_into::<ExtensionTaskTypeInfo, Any>),
     ("FailToEnableSPBM", decode_into::<FailToEnableSPBM, Any>),
-    (
-        "FailToLockFaultToleranceVMs",
-        decode_into::<FailToLockFaultToleranceVMs, Any>,
-    ),
+    ("FailToLockFaultToleranceVMs", decode_into::<FailToLockFaultToleranceVMs, Any>),
     ("FailoverLevelRestored", decode_into::<FailoverLevelRestored, Any>),
     ("FailoverNodeInfo", decode_into::<FailoverNodeInfo, Any>),
     ("FaultDomainId", decode_into::<FaultDomainId, Any>),
-    (
-        "FaultToleranceAntiAffinityViolated",
-        decode_into::<FaultToleranceAntiAffinityViolated, Any>,
-    ),
-    (
-        "FaultToleranceCannotEditMem",
-        decode_into::<FaultToleranceCannotEditMem, Any>,
-    ),
+    ("FaultToleranceAntiAffinityViolated", decode_into::<FaultToleranceAntiAffinityViolated, Any>),
+    ("FaultToleranceCannotEditMem", decode_into::<FaultToleranceCannotEditMem, Any>),
     ("FaultToleranceConfigInfo", decode_into::<FaultToleranceConfigInfo, Any>),
     ("FaultToleranceConfigSpec", decode_into::<FaultToleranceConfigSpec, Any>),
-    (
-        "FaultToleranceCpuIncompatible",
-        decode_into::<FaultToleranceCpuIncompatible, Any>,
-    ),
+    ("FaultToleranceCpuIncompatible", decode_into::<FaultToleranceCpuIncompatible, Any>),
     ("FaultToleranceDiskSpec", decode_into::<FaultToleranceDiskSpec, Any>),
     ("FaultToleranceMetaSpec", decode_into::<FaultToleranceMetaSpec, Any>),
-    (
-        "FaultToleranceNeedsThickDisk",
-        decode_into::<FaultToleranceNeedsThickDisk, Any>,
-    ),
-    (
-        "FaultToleranceNotLicensed",
-        decode_into::<FaultToleranceNotLicensed, Any>,
-    ),
-    (
-        "FaultToleranceNotSameBuild",
-        decode_into::<FaultToleranceNotSameBuild, Any>,
-    ),
-    (
-        "FaultTolerancePrimaryConfigInfo",
-        decode_into::<FaultTolerancePrimaryConfigInfo, Any>,
-    ),
-    (
-        "FaultTolerancePrimaryPowerOnNotAttempted",
-        decode_into::<FaultTolerancePrimaryPowerOnNotAttempted, Any>,
-    ),
-    (
-        "FaultToleranceSecondaryConfigInfo",
-        decode_into::<FaultToleranceSecondaryConfigInfo, Any>,
-    ),
-    (
-        "FaultToleranceSecondaryOpResult",
-        decode_into::<FaultToleranceSecondaryOpResult, Any>,
-    ),
-    (
-        "FaultToleranceVMConfigSpec",
-        decode_into::<FaultToleranceVMConfigSpec, Any>,
-    ),
-    (
-        "FaultToleranceVmNotDasProtected",
-        decode_into::<FaultToleranceVmNotDasProtected, Any>,
-    ),
+    ("FaultToleranceNeedsThickDisk", decode_into::<FaultToleranceNeedsThickDisk, Any>),
+    ("FaultToleranceNotLicensed", decode_into::<FaultToleranceNotLicensed, Any>),
+    ("FaultToleranceNotSameBuild", decode_into::<FaultToleranceNotSameBuild, Any>),
+    ("FaultTolerancePrimaryConfigInfo", decode_into::<FaultTolerancePrimaryConfigInfo, Any>),
+    ("FaultTolerancePrimaryPowerOnNotAttempted", decode_into::<FaultTolerancePrimaryPowerOnNotAttempted, Any>),
+    ("FaultToleranceSecondaryConfigInfo", decode_into::<FaultToleranceSecondaryConfigInfo, Any>),
+    ("FaultToleranceSecondaryOpResult", decode_into::<FaultToleranceSecondaryOpResult, Any>),
+    ("FaultToleranceVMConfigSpec", decode_into::<FaultToleranceVMConfigSpec, Any>),
+    ("FaultToleranceVmNotDasProtected", decode_into::<FaultToleranceVmNotDasProtected, Any>),
     ("FaultsByHost", decode_into::<FaultsByHost, Any>),
     ("FaultsByVM", decode_into::<FaultsByVM, Any>),
     ("FcoeConfig", decode_into::<FcoeConfig, Any>),
-    (
-        "FcoeConfigFcoeCapabilities",
-        decode_into::<FcoeConfigFcoeCapabilities, Any>,
-    ),
-    (
-        "FcoeConfigFcoeSpecification",
-        decode_into::<FcoeConfigFcoeSpecification, Any>,
-    ),
+    ("FcoeConfigFcoeCapabilities", decode_into::<FcoeConfigFcoeCapabilities, Any>),
+    ("FcoeConfigFcoeSpecification", decode_into::<FcoeConfigFcoeSpecification, Any>),
     ("FcoeConfigVlanRange", decode_into::<FcoeConfigVlanRange, Any>),
     ("FcoeFault", decode_into::<FcoeFault, Any>),
-    (
-        "FcoeFaultPnicHasNoPortSet",
-        decode_into::<FcoeFaultPnicHasNoPortSet, Any>,
-    ),
+    ("FcoeFaultPnicHasNoPortSet", decode_into::<FcoeFaultPnicHasNoPortSet, Any>),
     ("FeatureEVCMode", decode_into::<FeatureEVCMode, Any>),
-    (
-        "FeatureRequirementsNotMet",
-        decode_into::<FeatureRequirementsNotMet, Any>,
-    ),
+    ("FeatureRequirementsNotMet", decode_into::<FeatureRequirementsNotMet, Any>),
     ("FibreChannelPortType", decode_into::<FibreChannelPortType, Any>),
     ("FileAlreadyExists", decode_into::<FileAlreadyExists, Any>),
-    (
-        "FileBackedPortNotSupported",
-        decode_into::<FileBackedPortNotSupported, Any>,
-    ),
-    (
-        "FileBackedVirtualDiskSpec",
-        decode_into::<FileBackedVirtualDiskSpec, Any>,
-    ),
+    ("FileBackedPortNotSupported", decode_into::<FileBackedPortNotSupported, Any>),
+    ("FileBackedVirtualDiskSpec", decode_into::<FileBackedVirtualDiskSpec, Any>),
     ("FileFault", decode_into::<FileFault, Any>),
     ("FileInfo", decode_into::<FileInfo, Any>),
     ("FileLocked", decode_into::<FileLocked, Any>),
@@ -19337,30 +16822,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("FileNotWritable", decode_into::<FileNotWritable, Any>),
     ("FileQuery", decode_into::<FileQuery, Any>),
     ("FileQueryFlags", decode_into::<FileQueryFlags, Any>),
-    (
-        "FileSystemMountInfoVStorageSupportStatus",
-        decode_into::<FileSystemMountInfoVStorageSupportStatus, Any>,
-    ),
+    ("FileSystemMountInfoVStorageSupportStatus", decode_into::<FileSystemMountInfoVStorageSupportStatus, Any>),
     ("FileTooLarge", decode_into::<FileTooLarge, Any>),
     ("FileTransferInformation", decode_into::<FileTransferInformation, Any>),
     ("FilesystemQuiesceFault", decode_into::<FilesystemQuiesceFault, Any>),
     ("FilterInUse", decode_into::<FilterInUse, Any>),
     ("FirewallProfile", decode_into::<FirewallProfile, Any>),
-    (
-        "FirewallProfileRulesetProfile",
-        decode_into::<FirewallProfileRulesetProfile, Any>,
-    ),
+    ("FirewallProfileRulesetProfile", decode_into::<FirewallProfileRulesetProfile, Any>),
     ("FloatOption", decode_into::<FloatOption, Any>),
     ("FloppyImageFileInfo", decode_into::<FloppyImageFileInfo, Any>),
     ("FloppyImageFileQuery", decode_into::<FloppyImageFileQuery, Any>),
-    (
-        "FolderBatchAddHostsToClusterResult",
-        decode_into::<FolderBatchAddHostsToClusterResult, Any>,
-    ),
-    (
-        "FolderBatchAddStandaloneHostsResult",
-        decode_into::<FolderBatchAddStandaloneHostsResult, Any>,
-    ),
+    ("FolderBatchAddHostsToClusterResult", decode_into::<FolderBatchAddHostsToClusterResult, Any>),
+    ("FolderBatchAddStandaloneHostsResult", decode_into::<FolderBatchAddStandaloneHostsResult, Any>),
     ("FolderDesiredHostState", decode_into::<FolderDesiredHostState, Any>),
     ("FolderEventArgument", decode_into::<FolderEventArgument, Any>),
     ("FolderFailedHostResult", decode_into::<FolderFailedHostResult, Any>),
@@ -19368,28 +16841,16 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("FolderFileQuery", decode_into::<FolderFileQuery, Any>),
     ("FolderNewHostSpec", decode_into::<FolderNewHostSpec, Any>),
     ("FtIssuesOnHost", decode_into::<FtIssuesOnHost, Any>),
-    (
-        "FtIssuesOnHostHostSelectionType",
-        decode_into::<FtIssuesOnHostHostSelectionType, Any>,
-    ),
-    (
-        "FullStorageVMotionNotSupported",
-        decode_into::<FullStorageVMotionNotSupported, Any>,
-    ),
+    ("FtIssuesOnHostHostSelectionType", decode_into::<FtIssuesOnHostHostSelectionType, Any>),
+    ("FullStorageVMotionNotSupported", decode_into::<FullStorageVMotionNotSupported, Any>),
     ("GatewayConnectFault", decode_into::<GatewayConnectFault, Any>),
     ("GatewayHostNotReachable", decode_into::<GatewayHostNotReachable, Any>),
     ("GatewayNotFound", decode_into::<GatewayNotFound, Any>),
     ("GatewayNotReachable", decode_into::<GatewayNotReachable, Any>),
     ("GatewayOperationRefused", decode_into::<GatewayOperationRefused, Any>),
     ("GatewayToHostAuthFault", decode_into::<GatewayToHostAuthFault, Any>),
-    (
-        "GatewayToHostConnectFault",
-        decode_into::<GatewayToHostConnectFault, Any>,
-    ),
-    (
-        "GatewayToHostTrustVerifyFault",
-        decode_into::<GatewayToHostTrustVerifyFault, Any>,
-    ),
+    ("GatewayToHostConnectFault", decode_into::<GatewayToHostConnectFault, Any>),
+    ("GatewayToHostTrustVerifyFault", decode_into::<GatewayToHostTrustVerifyFault, Any>),
     ("GeneralEvent", decode_into::<GeneralEvent, Any>),
     ("GeneralHostErrorEvent", decode_into::<GeneralHostErrorEvent, Any>),
     ("GeneralHostInfoEvent", decode_into::<GeneralHostInfoEvent, Any>),
@@ -19400,18 +16861,9 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("GeneralVmWarningEvent", decode_into::<GeneralVmWarningEvent, Any>),
     ("GenericDrsFault", decode_into::<GenericDrsFault, Any>),
     ("GenericVmConfigFault", decode_into::<GenericVmConfigFault, Any>),
-    (
-        "GhostDvsProxySwitchDetectedEvent",
-        decode_into::<GhostDvsProxySwitchDetectedEvent, Any>,
-    ),
-    (
-        "GhostDvsProxySwitchRemovedEvent",
-        decode_into::<GhostDvsProxySwitchRemovedEvent, Any>,
-    ),
-    (
-        "GlobalMessageChangedEvent",
-        decode_into::<GlobalMessageChangedEvent, Any>,
-    ),
+    ("GhostDvsProxySwitchDetectedEvent", decode_into::<GhostDvsProxySwitchDetectedEvent, Any>),
+    ("GhostDvsProxySwitchRemovedEvent", decode_into::<GhostDvsProxySwitchRemovedEvent, Any>),
+    ("GlobalMessageChangedEvent", decode_into::<GlobalMessageChangedEvent, Any>),
     ("GroupAlarmAction", decode_into::<GroupAlarmAction, Any>),
     ("GuestAliases", decode_into::<GuestAliases, Any>),
     ("GuestAuthAliasInfo", decode_into::<GuestAuthAliasInfo, Any>),
@@ -19419,10 +16871,7 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("GuestAuthNamedSubject", decode_into::<GuestAuthNamedSubject, Any>),
     ("GuestAuthSubject", decode_into::<GuestAuthSubject, Any>),
     ("GuestAuthentication", decode_into::<GuestAuthentication, Any>),
-    (
-        "GuestAuthenticationChallenge",
-        decode_into::<GuestAuthenticationChallenge, Any>,
-    ),
+    ("GuestAuthenticationChallenge", decode_into::<GuestAuthenticationChallenge, Any>),
     ("GuestComponentsOutOfDate", decode_into::<GuestComponentsOutOfDate, Any>),
     ("GuestDiskInfo", decode_into::<GuestDiskInfo, Any>),
     ("GuestFileAttributes", decode_into::<GuestFileAttributes, Any>),
@@ -19430,40 +16879,19 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("GuestFileType", decode_into::<GuestFileType, Any>),
     ("GuestInfo", decode_into::<GuestInfo, Any>),
     ("GuestInfoAppStateType", decode_into::<GuestInfoAppStateType, Any>),
-    (
-        "GuestInfoCustomizationInfo",
-        decode_into::<GuestInfoCustomizationInfo, Any>,
-    ),
-    (
-        "GuestInfoCustomizationStatus",
-        decode_into::<GuestInfoCustomizationStatus, Any>,
-    ),
-    (
-        "GuestInfoNamespaceGenerationInfo",
-        decode_into::<GuestInfoNamespaceGenerationInfo, Any>,
-    ),
-    (
-        "GuestInfoVirtualDiskMapping",
-        decode_into::<GuestInfoVirtualDiskMapping, Any>,
-    ),
+    ("GuestInfoCustomizationInfo", decode_into::<GuestInfoCustomizationInfo, Any>),
+    ("GuestInfoCustomizationStatus", decode_into::<GuestInfoCustomizationStatus, Any>),
+    ("GuestInfoNamespaceGenerationInfo", decode_into::<GuestInfoNamespaceGenerationInfo, Any>),
+    ("GuestInfoVirtualDiskMapping", decode_into::<GuestInfoVirtualDiskMapping, Any>),
     ("GuestListFileInfo", decode_into::<GuestListFileInfo, Any>),
     ("GuestMappedAliases", decode_into::<GuestMappedAliases, Any>),
     ("GuestMultipleMappings", decode_into::<GuestMultipleMappings, Any>),
     ("GuestNicInfo", decode_into::<GuestNicInfo, Any>),
     ("GuestOperationsFault", decode_into::<GuestOperationsFault, Any>),
-    (
-        "GuestOperationsUnavailable",
-        decode_into::<GuestOperationsUnavailable, Any>,
-    ),
+    ("GuestOperationsUnavailable", decode_into::<GuestOperationsUnavailable, Any>),
     ("GuestOsDescriptor", decode_into::<GuestOsDescriptor, Any>),
-    (
-        "GuestOsDescriptorFirmwareType",
-        decode_into::<GuestOsDescriptorFirmwareType, Any>,
-    ),
-    (
-        "GuestOsDescriptorSupportLevel",
-        decode_into::<GuestOsDescriptorSupportLevel, Any>,
-    ),
+    ("GuestOsDescriptorFirmwareType", decode_into::<GuestOsDescriptorFirmwareType, Any>),
+    ("GuestOsDescriptorSupportLevel", decode_into::<GuestOsDescriptorSupportLevel, Any>),
     ("GuestPermissionDenied", decode_into::<GuestPermissionDenied, Any>),
     ("GuestPosixFileAttributes", decode_into::<GuestPosixFileAttributes, Any>),
     ("GuestProcessInfo", decode_into::<GuestProcessInfo, Any>),
@@ -19476,213 +16904,87 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("GuestRegValueBinarySpec", decode_into::<GuestRegValueBinarySpec, Any>),
     ("GuestRegValueDataSpec", decode_into::<GuestRegValueDataSpec, Any>),
     ("GuestRegValueDwordSpec", decode_into::<GuestRegValueDwordSpec, Any>),
-    (
-        "GuestRegValueExpandStringSpec",
-        decode_into::<GuestRegValueExpandStringSpec, Any>,
-    ),
-    (
-        "GuestRegValueMultiStringSpec",
-        decode_into::<GuestRegValueMultiStringSpec, Any>,
-    ),
+    ("GuestRegValueExpandStringSpec", decode_into::<GuestRegValueExpandStringSpec, Any>),
+    ("GuestRegValueMultiStringSpec", decode_into::<GuestRegValueMultiStringSpec, Any>),
     ("GuestRegValueNameSpec", decode_into::<GuestRegValueNameSpec, Any>),
     ("GuestRegValueQwordSpec", decode_into::<GuestRegValueQwordSpec, Any>),
     ("GuestRegValueSpec", decode_into::<GuestRegValueSpec, Any>),
     ("GuestRegValueStringSpec", decode_into::<GuestRegValueStringSpec, Any>),
     ("GuestRegistryFault", decode_into::<GuestRegistryFault, Any>),
-    (
-        "GuestRegistryKeyAlreadyExists",
-        decode_into::<GuestRegistryKeyAlreadyExists, Any>,
-    ),
+    ("GuestRegistryKeyAlreadyExists", decode_into::<GuestRegistryKeyAlreadyExists, Any>),
     ("GuestRegistryKeyFault", decode_into::<GuestRegistryKeyFault, Any>),
-    (
-        "GuestRegistryKeyHasSubkeys",
-        decode_into::<GuestRegistryKeyHasSubkeys, Any>,
-    ),
+    ("GuestRegistryKeyHasSubkeys", decode_into::<GuestRegistryKeyHasSubkeys, Any>),
     ("GuestRegistryKeyInvalid", decode_into::<GuestRegistryKeyInvalid, Any>),
-    (
-        "GuestRegistryKeyParentVolatile",
-        decode_into::<GuestRegistryKeyParentVolatile, Any>,
-    ),
+    ("GuestRegistryKeyParentVolatile", decode_into::<GuestRegistryKeyParentVolatile, Any>),
     ("GuestRegistryValueFault", decode_into::<GuestRegistryValueFault, Any>),
-    (
-        "GuestRegistryValueNotFound",
-        decode_into::<GuestRegistryValueNotFound, Any>,
-    ),
+    ("GuestRegistryValueNotFound", decode_into::<GuestRegistryValueNotFound, Any>),
     ("GuestScreenInfo", decode_into::<GuestScreenInfo, Any>),
     ("GuestStackInfo", decode_into::<GuestStackInfo, Any>),
-    (
-        "GuestWindowsFileAttributes",
-        decode_into::<GuestWindowsFileAttributes, Any>,
-    ),
+    ("GuestWindowsFileAttributes", decode_into::<GuestWindowsFileAttributes, Any>),
     ("GuestWindowsProgramSpec", decode_into::<GuestWindowsProgramSpec, Any>),
     ("HAErrorsAtDest", decode_into::<HAErrorsAtDest, Any>),
     ("HbrDiskMigrationAction", decode_into::<HbrDiskMigrationAction, Any>),
-    (
-        "HbrManagerReplicationVmInfo",
-        decode_into::<HbrManagerReplicationVmInfo, Any>,
-    ),
-    (
-        "HbrManagerVmReplicationCapability",
-        decode_into::<HbrManagerVmReplicationCapability, Any>,
-    ),
+    ("HbrManagerReplicationVmInfo", decode_into::<HbrManagerReplicationVmInfo, Any>),
+    ("HbrManagerVmReplicationCapability", decode_into::<HbrManagerVmReplicationCapability, Any>),
     ("HealthStatusChangedEvent", decode_into::<HealthStatusChangedEvent, Any>),
     ("HealthSystemRuntime", decode_into::<HealthSystemRuntime, Any>),
     ("HealthUpdate", decode_into::<HealthUpdate, Any>),
     ("HealthUpdateInfo", decode_into::<HealthUpdateInfo, Any>),
-    (
-        "HealthUpdateInfoComponentType",
-        decode_into::<HealthUpdateInfoComponentType, Any>,
-    ),
-    (
-        "HeterogenousHostsBlockingEVC",
-        decode_into::<HeterogenousHostsBlockingEVC, Any>,
-    ),
+    ("HealthUpdateInfoComponentType", decode_into::<HealthUpdateInfoComponentType, Any>),
+    ("HeterogenousHostsBlockingEVC", decode_into::<HeterogenousHostsBlockingEVC, Any>),
     ("HostAccessControlEntry", decode_into::<HostAccessControlEntry, Any>),
     ("HostAccessMode", decode_into::<HostAccessMode, Any>),
-    (
-        "HostAccessRestrictedToManagementServer",
-        decode_into::<HostAccessRestrictedToManagementServer, Any>,
-    ),
+    ("HostAccessRestrictedToManagementServer", decode_into::<HostAccessRestrictedToManagementServer, Any>),
     ("HostAccountSpec", decode_into::<HostAccountSpec, Any>),
     ("HostActiveDirectory", decode_into::<HostActiveDirectory, Any>),
-    (
-        "HostActiveDirectoryAuthenticationCertificateDigest",
-        decode_into::<HostActiveDirectoryAuthenticationCertificateDigest, Any>,
-    ),
+    ("HostActiveDirectoryAuthenticationCertificateDigest", decode_into::<HostActiveDirectoryAuthenticationCertificateDigest, Any>),
     ("HostActiveDirectoryInfo", decode_into::<HostActiveDirectoryInfo, Any>),
-    (
-        "HostActiveDirectoryInfoDomainMembershipStatus",
-        decode_into::<HostActiveDirectoryInfoDomainMembershipStatus, Any>,
-    ),
+    ("HostActiveDirectoryInfoDomainMembershipStatus", decode_into::<HostActiveDirectoryInfoDomainMembershipStatus, Any>),
     ("HostActiveDirectorySpec", decode_into::<HostActiveDirectorySpec, Any>),
     ("HostAddFailedEvent", decode_into::<HostAddFailedEvent, Any>),
     ("HostAddedEvent", decode_into::<HostAddedEvent, Any>),
     ("HostAdminDisableEvent", decode_into::<HostAdminDisableEvent, Any>),
     ("HostAdminEnableEvent", decode_into::<HostAdminEnableEvent, Any>),
     ("HostApplyProfile", decode_into::<HostApplyProfile, Any>),
-    (
-        "HostAssignableHardwareBinding",
-        decode_into::<HostAssignableHardwareBinding, Any>,
-    ),
-    (
-        "HostAssignableHardwareConfig",
-        decode_into::<HostAssignableHardwareConfig, Any>,
-    ),
-    (
-        "HostAssignableHardwareConfigAttributeOverride",
-        decode_into::<HostAssignableHardwareConfigAttributeOverride, Any>,
-    ),
-    (
-        "HostAuthenticationManagerInfo",
-        decode_into::<HostAuthenticationManagerInfo, Any>,
-    ),
-    (
-        "HostAuthenticationStoreInfo",
-        decode_into::<HostAuthenticationStoreInfo, Any>,
-    ),
-    (
-        "HostAutoStartManagerConfig",
-        decode_into::<HostAutoStartManagerConfig, Any>,
-    ),
+    ("HostAssignableHardwareBinding", decode_into::<HostAssignableHardwareBinding, Any>),
+    ("HostAssignableHardwareConfig", decode_into::<HostAssignableHardwareConfig, Any>),
+    ("HostAssignableHardwareConfigAttributeOverride", decode_into::<HostAssignableHardwareConfigAttributeOverride, Any>),
+    ("HostAuthenticationManagerInfo", decode_into::<HostAuthenticationManagerInfo, Any>),
+    ("HostAuthenticationStoreInfo", decode_into::<HostAuthenticationStoreInfo, Any>),
+    ("HostAutoStartManagerConfig", decode_into::<HostAutoStartManagerConfig, Any>),
     ("HostBIOSInfo", decode_into::<HostBIOSInfo, Any>),
-    (
-        "HostBlockAdapterTargetTransport",
-        decode_into::<HostBlockAdapterTargetTransport, Any>,
-    ),
+    ("HostBlockAdapterTargetTransport", decode_into::<HostBlockAdapterTargetTransport, Any>),
     ("HostBlockHba", decode_into::<HostBlockHba, Any>),
     ("HostBootDevice", decode_into::<HostBootDevice, Any>),
     ("HostBootDeviceInfo", decode_into::<HostBootDeviceInfo, Any>),
-    (
-        "HostCacheConfigurationInfo",
-        decode_into::<HostCacheConfigurationInfo, Any>,
-    ),
-    (
-        "HostCacheConfigurationSpec",
-        decode_into::<HostCacheConfigurationSpec, Any>,
-    ),
+    ("HostCacheConfigurationInfo", decode_into::<HostCacheConfigurationInfo, Any>),
+    ("HostCacheConfigurationSpec", decode_into::<HostCacheConfigurationSpec, Any>),
     ("HostCapability", decode_into::<HostCapability, Any>),
-    (
-        "HostCapabilityFtUnsupportedReason",
-        decode_into::<HostCapabilityFtUnsupportedReason, Any>,
-    ),
-    (
-        "HostCapabilityUnmapMethodSupported",
-        decode_into::<HostCapabilityUnmapMethodSupported, Any>,
-    ),
-    (
-        "HostCapabilityVmDirectPathGen2UnsupportedReason",
-        decode_into::<HostCapabilityVmDirectPathGen2UnsupportedReason, Any>,
-    ),
-    (
-        "HostCertificateManagerCertificateInfo",
-        decode_into::<HostCertificateManagerCertificateInfo, Any>,
-    ),
-    (
-        "HostCertificateManagerCertificateInfoCertificateStatus",
-        decode_into::<HostCertificateManagerCertificateInfoCertificateStatus, Any>,
-    ),
-    (
-        "HostCnxFailedAccountFailedEvent",
-        decode_into::<HostCnxFailedAccountFailedEvent, Any>,
-    ),
-    (
-        "HostCnxFailedAlreadyManagedEvent",
-        decode_into::<HostCnxFailedAlreadyManagedEvent, Any>,
-    ),
-    (
-        "HostCnxFailedBadCcagentEvent",
-        decode_into::<HostCnxFailedBadCcagentEvent, Any>,
-    ),
-    (
-        "HostCnxFailedBadUsernameEvent",
-        decode_into::<HostCnxFailedBadUsernameEvent, Any>,
-    ),
-    (
-        "HostCnxFailedBadVersionEvent",
-        decode_into::<HostCnxFailedBadVersionEvent, Any>,
-    ),
-    (
-        "HostCnxFailedCcagentUpgradeEvent",
-        decode_into::<HostCnxFailedCcagentUpgradeEvent, Any>,
-    ),
+    ("HostCapabilityFtUnsupportedReason", decode_into::<HostCapabilityFtUnsupportedReason, Any>),
+    ("HostCapabilityUnmapMethodSupported", decode_into::<HostCapabilityUnmapMethodSupported, Any>),
+    ("HostCapabilityVmDirectPathGen2UnsupportedReason", decode_into::<HostCapabilityVmDirectPathGen2UnsupportedReason, Any>),
+    ("HostCertificateManagerCertificateInfo", decode_into::<HostCertificateManagerCertificateInfo, Any>),
+    ("HostCertificateManagerCertificateInfoCertificateStatus", decode_into::<HostCertificateManagerCertificateInfoCertificateStatus, Any>),
+    ("HostCnxFailedAccountFailedEvent", decode_into::<HostCnxFailedAccountFailedEvent, Any>),
+    ("HostCnxFailedAlreadyManagedEvent", decode_into::<HostCnxFailedAlreadyManagedEvent, Any>),
+    ("HostCnxFailedBadCcagentEvent", decode_into::<HostCnxFailedBadCcagentEvent, Any>),
+    ("HostCnxFailedBadUsernameEvent", decode_into::<HostCnxFailedBadUsernameEvent, Any>),
+    ("HostCnxFailedBadVersionEvent", decode_into::<HostCnxFailedBadVersionEvent, Any>),
+    ("HostCnxFailedCcagentUpgradeEvent", decode_into::<HostCnxFailedCcagentUpgradeEvent, Any>),
     ("HostCnxFailedEvent", decode_into::<HostCnxFailedEvent, Any>),
-    (
-        "HostCnxFailedNetworkErrorEvent",
-        decode_into::<HostCnxFailedNetworkErrorEvent, Any>,
-    ),
-    (
-        "HostCnxFailedNoAccessEvent",
-        decode_into::<HostCnxFailedNoAccessEvent, Any>,
-    ),
-    (
-        "HostCnxFailedNoConnectionEvent",
-        decode_into::<HostCnxFailedNoConnectionEvent, Any>,
-    ),
-    (
-        "HostCnxFailedNoLicenseEvent",
-        decode_into::<HostCnxFailedNoLicenseEvent, Any>,
-    ),
-    (
-        "HostCnxFailedNotFoundEvent",
-        decode_into::<HostCnxFailedNotFoundEvent, Any>,
-    ),
-    (
-        "HostCnxFailedTimeoutEvent",
-        decode_into::<HostCnxFailedTimeoutEvent, Any>,
-    ),
+    ("HostCnxFailedNetworkErrorEvent", decode_into::<HostCnxFailedNetworkErrorEvent, Any>),
+    ("HostCnxFailedNoAccessEvent", decode_into::<HostCnxFailedNoAccessEvent, Any>),
+    ("HostCnxFailedNoConnectionEvent", decode_into::<HostCnxFailedNoConnectionEvent, Any>),
+    ("HostCnxFailedNoLicenseEvent", decode_into::<HostCnxFailedNoLicenseEvent, Any>),
+    ("HostCnxFailedNotFoundEvent", decode_into::<HostCnxFailedNotFoundEvent, Any>),
+    ("HostCnxFailedTimeoutEvent", decode_into::<HostCnxFailedTimeoutEvent, Any>),
     ("HostCommunication", decode_into::<HostCommunication, Any>),
-    (
-        "HostComplianceCheckedEvent",
-        decode_into::<HostComplianceCheckedEvent, Any>,
-    ),
+    ("HostComplianceCheckedEvent", decode_into::<HostComplianceCheckedEvent, Any>),
     ("HostCompliantEvent", decode_into::<HostCompliantEvent, Any>),
     ("HostConfigAppliedEvent", decode_into::<HostConfigAppliedEvent, Any>),
     ("HostConfigChange", decode_into::<HostConfigChange, Any>),
     ("HostConfigChangeMode", decode_into::<HostConfigChangeMode, Any>),
-    (
-        "HostConfigChangeOperation",
-        decode_into::<HostConfigChangeOperation, Any>,
-    ),
+    ("HostConfigChangeOperation", decode_into::<HostConfigChangeOperation, Any>),
     ("HostConfigFailed", decode_into::<HostConfigFailed, Any>),
     ("HostConfigFault", decode_into::<HostConfigFault, Any>),
     ("HostConfigInfo", decode_into::<HostConfigInfo, Any>),
@@ -19691,10 +16993,7 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostConfigSummary", decode_into::<HostConfigSummary, Any>),
     ("HostConnectFault", decode_into::<HostConnectFault, Any>),
     ("HostConnectInfo", decode_into::<HostConnectInfo, Any>),
-    (
-        "HostConnectInfoNetworkInfo",
-        decode_into::<HostConnectInfoNetworkInfo, Any>,
-    ),
+    ("HostConnectInfoNetworkInfo", decode_into::<HostConnectInfoNetworkInfo, Any>),
     ("HostConnectSpec", decode_into::<HostConnectSpec, Any>),
     ("HostConnectedEvent", decode_into::<HostConnectedEvent, Any>),
     ("HostConnectionLostEvent", decode_into::<HostConnectionLostEvent, Any>),
@@ -19702,391 +17001,157 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostCpuInfo", decode_into::<HostCpuInfo, Any>),
     ("HostCpuPackage", decode_into::<HostCpuPackage, Any>),
     ("HostCpuPackageVendor", decode_into::<HostCpuPackageVendor, Any>),
-    (
-        "HostCpuPowerManagementInfo",
-        decode_into::<HostCpuPowerManagementInfo, Any>,
-    ),
-    (
-        "HostCpuPowerManagementInfoPolicyType",
-        decode_into::<HostCpuPowerManagementInfoPolicyType, Any>,
-    ),
+    ("HostCpuPowerManagementInfo", decode_into::<HostCpuPowerManagementInfo, Any>),
+    ("HostCpuPowerManagementInfoPolicyType", decode_into::<HostCpuPowerManagementInfoPolicyType, Any>),
     ("HostCryptoState", decode_into::<HostCryptoState, Any>),
     ("HostDasDisabledEvent", decode_into::<HostDasDisabledEvent, Any>),
     ("HostDasDisablingEvent", decode_into::<HostDasDisablingEvent, Any>),
     ("HostDasEnabledEvent", decode_into::<HostDasEnabledEvent, Any>),
     ("HostDasEnablingEvent", decode_into::<HostDasEnablingEvent, Any>),
     ("HostDasErrorEvent", decode_into::<HostDasErrorEvent, Any>),
-    (
-        "HostDasErrorEventHostDasErrorReason",
-        decode_into::<HostDasErrorEventHostDasErrorReason, Any>,
-    ),
+    ("HostDasErrorEventHostDasErrorReason", decode_into::<HostDasErrorEventHostDasErrorReason, Any>),
     ("HostDasEvent", decode_into::<HostDasEvent, Any>),
     ("HostDasOkEvent", decode_into::<HostDasOkEvent, Any>),
-    (
-        "HostDataTransportConnectionInfo",
-        decode_into::<HostDataTransportConnectionInfo, Any>,
-    ),
-    (
-        "HostDatastoreBrowserSearchResults",
-        decode_into::<HostDatastoreBrowserSearchResults, Any>,
-    ),
-    (
-        "HostDatastoreBrowserSearchSpec",
-        decode_into::<HostDatastoreBrowserSearchSpec, Any>,
-    ),
+    ("HostDataTransportConnectionInfo", decode_into::<HostDataTransportConnectionInfo, Any>),
+    ("HostDatastoreBrowserSearchResults", decode_into::<HostDatastoreBrowserSearchResults, Any>),
+    ("HostDatastoreBrowserSearchSpec", decode_into::<HostDatastoreBrowserSearchSpec, Any>),
     ("HostDatastoreConnectInfo", decode_into::<HostDatastoreConnectInfo, Any>),
-    (
-        "HostDatastoreExistsConnectInfo",
-        decode_into::<HostDatastoreExistsConnectInfo, Any>,
-    ),
-    (
-        "HostDatastoreNameConflictConnectInfo",
-        decode_into::<HostDatastoreNameConflictConnectInfo, Any>,
-    ),
-    (
-        "HostDatastoreSystemCapabilities",
-        decode_into::<HostDatastoreSystemCapabilities, Any>,
-    ),
-    (
-        "HostDatastoreSystemDatastoreResult",
-        decode_into::<HostDatastoreSystemDatastoreResult, Any>,
-    ),
-    (
-        "HostDatastoreSystemVvolDatastoreSpec",
-        decode_into::<HostDatastoreSystemVvolDatastoreSpec, Any>,
-    ),
+    ("HostDatastoreExistsConnectInfo", decode_into::<HostDatastoreExistsConnectInfo, Any>),
+    ("HostDatastoreNameConflictConnectInfo", decode_into::<HostDatastoreNameConflictConnectInfo, Any>),
+    ("HostDatastoreSystemCapabilities", decode_into::<HostDatastoreSystemCapabilities, Any>),
+    ("HostDatastoreSystemDatastoreResult", decode_into::<HostDatastoreSystemDatastoreResult, Any>),
+    ("HostDatastoreSystemVvolDatastoreSpec", decode_into::<HostDatastoreSystemVvolDatastoreSpec, Any>),
     ("HostDateTimeConfig", decode_into::<HostDateTimeConfig, Any>),
     ("HostDateTimeInfo", decode_into::<HostDateTimeInfo, Any>),
     ("HostDateTimeInfoProtocol", decode_into::<HostDateTimeInfoProtocol, Any>),
-    (
-        "HostDateTimeSystemServiceTestResult",
-        decode_into::<HostDateTimeSystemServiceTestResult, Any>,
-    ),
-    (
-        "HostDateTimeSystemTimeZone",
-        decode_into::<HostDateTimeSystemTimeZone, Any>,
-    ),
+    ("HostDateTimeSystemServiceTestResult", decode_into::<HostDateTimeSystemServiceTestResult, Any>),
+    ("HostDateTimeSystemTimeZone", decode_into::<HostDateTimeSystemTimeZone, Any>),
     ("HostDeploymentInfo", decode_into::<HostDeploymentInfo, Any>),
     ("HostDevice", decode_into::<HostDevice, Any>),
     ("HostDhcpService", decode_into::<HostDhcpService, Any>),
     ("HostDhcpServiceConfig", decode_into::<HostDhcpServiceConfig, Any>),
     ("HostDhcpServiceSpec", decode_into::<HostDhcpServiceSpec, Any>),
     ("HostDiagnosticPartition", decode_into::<HostDiagnosticPartition, Any>),
-    (
-        "HostDiagnosticPartitionCreateDescription",
-        decode_into::<HostDiagnosticPartitionCreateDescription, Any>,
-    ),
-    (
-        "HostDiagnosticPartitionCreateOption",
-        decode_into::<HostDiagnosticPartitionCreateOption, Any>,
-    ),
-    (
-        "HostDiagnosticPartitionCreateSpec",
-        decode_into::<HostDiagnosticPartitionCreateSpec, Any>,
-    ),
+    ("HostDiagnosticPartitionCreateDescription", decode_into::<HostDiagnosticPartitionCreateDescription, Any>),
+    ("HostDiagnosticPartitionCreateOption", decode_into::<HostDiagnosticPartitionCreateOption, Any>),
+    ("HostDiagnosticPartitionCreateSpec", decode_into::<HostDiagnosticPartitionCreateSpec, Any>),
     ("HostDigestInfo", decode_into::<HostDigestInfo, Any>),
-    (
-        "HostDigestInfoDigestMethodType",
-        decode_into::<HostDigestInfoDigestMethodType, Any>,
-    ),
-    (
-        "HostDigestVerificationSetting",
-        decode_into::<HostDigestVerificationSetting, Any>,
-    ),
+    ("HostDigestInfoDigestMethodType", decode_into::<HostDigestInfoDigestMethodType, Any>),
+    ("HostDigestVerificationSetting", decode_into::<HostDigestVerificationSetting, Any>),
     ("HostDirectoryStoreInfo", decode_into::<HostDirectoryStoreInfo, Any>),
     ("HostDisconnectedEvent", decode_into::<HostDisconnectedEvent, Any>),
-    (
-        "HostDisconnectedEventReasonCode",
-        decode_into::<HostDisconnectedEventReasonCode, Any>,
-    ),
-    (
-        "HostDiskConfigurationResult",
-        decode_into::<HostDiskConfigurationResult, Any>,
-    ),
+    ("HostDisconnectedEventReasonCode", decode_into::<HostDisconnectedEventReasonCode, Any>),
+    ("HostDiskConfigurationResult", decode_into::<HostDiskConfigurationResult, Any>),
     ("HostDiskDimensions", decode_into::<HostDiskDimensions, Any>),
     ("HostDiskDimensionsChs", decode_into::<HostDiskDimensionsChs, Any>),
     ("HostDiskDimensionsLba", decode_into::<HostDiskDimensionsLba, Any>),
     ("HostDiskMappingInfo", decode_into::<HostDiskMappingInfo, Any>),
     ("HostDiskMappingOption", decode_into::<HostDiskMappingOption, Any>),
-    (
-        "HostDiskMappingPartitionInfo",
-        decode_into::<HostDiskMappingPartitionInfo, Any>,
-    ),
-    (
-        "HostDiskMappingPartitionOption",
-        decode_into::<HostDiskMappingPartitionOption, Any>,
-    ),
-    (
-        "HostDiskPartitionAttributes",
-        decode_into::<HostDiskPartitionAttributes, Any>,
-    ),
-    (
-        "HostDiskPartitionBlockRange",
-        decode_into::<HostDiskPartitionBlockRange, Any>,
-    ),
+    ("HostDiskMappingPartitionInfo", decode_into::<HostDiskMappingPartitionInfo, Any>),
+    ("HostDiskMappingPartitionOption", decode_into::<HostDiskMappingPartitionOption, Any>),
+    ("HostDiskPartitionAttributes", decode_into::<HostDiskPartitionAttributes, Any>),
+    ("HostDiskPartitionBlockRange", decode_into::<HostDiskPartitionBlockRange, Any>),
     ("HostDiskPartitionInfo", decode_into::<HostDiskPartitionInfo, Any>),
-    (
-        "HostDiskPartitionInfoPartitionFormat",
-        decode_into::<HostDiskPartitionInfoPartitionFormat, Any>,
-    ),
-    (
-        "HostDiskPartitionInfoType",
-        decode_into::<HostDiskPartitionInfoType, Any>,
-    ),
+    ("HostDiskPartitionInfoPartitionFormat", decode_into::<HostDiskPartitionInfoPartitionFormat, Any>),
+    ("HostDiskPartitionInfoType", decode_into::<HostDiskPartitionInfoType, Any>),
     ("HostDiskPartitionLayout", decode_into::<HostDiskPartitionLayout, Any>),
     ("HostDiskPartitionSpec", decode_into::<HostDiskPartitionSpec, Any>),
     ("HostDnsConfig", decode_into::<HostDnsConfig, Any>),
     ("HostDnsConfigSpec", decode_into::<HostDnsConfigSpec, Any>),
-    (
-        "HostEnableAdminFailedEvent",
-        decode_into::<HostEnableAdminFailedEvent, Any>,
-    ),
-    (
-        "HostEnterMaintenanceResult",
-        decode_into::<HostEnterMaintenanceResult, Any>,
-    ),
-    (
-        "HostEsxAgentHostManagerConfigInfo",
-        decode_into::<HostEsxAgentHostManagerConfigInfo, Any>,
-    ),
+    ("HostEnableAdminFailedEvent", decode_into::<HostEnableAdminFailedEvent, Any>),
+    ("HostEnterMaintenanceResult", decode_into::<HostEnterMaintenanceResult, Any>),
+    ("HostEsxAgentHostManagerConfigInfo", decode_into::<HostEsxAgentHostManagerConfigInfo, Any>),
     ("HostEvent", decode_into::<HostEvent, Any>),
     ("HostEventArgument", decode_into::<HostEventArgument, Any>),
     ("HostExtraNetworksEvent", decode_into::<HostExtraNetworksEvent, Any>),
-    (
-        "HostFaultToleranceManagerComponentHealthInfo",
-        decode_into::<HostFaultToleranceManagerComponentHealthInfo, Any>,
-    ),
+    ("HostFaultToleranceManagerComponentHealthInfo", decode_into::<HostFaultToleranceManagerComponentHealthInfo, Any>),
     ("HostFeatureCapability", decode_into::<HostFeatureCapability, Any>),
     ("HostFeatureMask", decode_into::<HostFeatureMask, Any>),
     ("HostFeatureVersionInfo", decode_into::<HostFeatureVersionInfo, Any>),
     ("HostFeatureVersionKey", decode_into::<HostFeatureVersionKey, Any>),
     ("HostFibreChannelHba", decode_into::<HostFibreChannelHba, Any>),
-    (
-        "HostFibreChannelOverEthernetHba",
-        decode_into::<HostFibreChannelOverEthernetHba, Any>,
-    ),
-    (
-        "HostFibreChannelOverEthernetHbaLinkInfo",
-        decode_into::<HostFibreChannelOverEthernetHbaLinkInfo, Any>,
-    ),
-    (
-        "HostFibreChannelOverEthernetTargetTransport",
-        decode_into::<HostFibreChannelOverEthernetTargetTransport, Any>,
-    ),
-    (
-        "HostFibreChannelTargetTransport",
-        decode_into::<HostFibreChannelTargetTransport, Any>,
-    ),
+    ("HostFibreChannelOverEthernetHba", decode_into::<HostFibreChannelOverEthernetHba, Any>),
+    ("HostFibreChannelOverEthernetHbaLinkInfo", decode_into::<HostFibreChannelOverEthernetHbaLinkInfo, Any>),
+    ("HostFibreChannelOverEthernetTargetTransport", decode_into::<HostFibreChannelOverEthernetTargetTransport, Any>),
+    ("HostFibreChannelTargetTransport", decode_into::<HostFibreChannelTargetTransport, Any>),
     ("HostFileAccess", decode_into::<HostFileAccess, Any>),
     ("HostFileSystemMountInfo", decode_into::<HostFileSystemMountInfo, Any>),
     ("HostFileSystemVolume", decode_into::<HostFileSystemVolume, Any>),
-    (
-        "HostFileSystemVolumeFileSystemType",
-        decode_into::<HostFileSystemVolumeFileSystemType, Any>,
-    ),
+    ("HostFileSystemVolumeFileSystemType", decode_into::<HostFileSystemVolumeFileSystemType, Any>),
     ("HostFileSystemVolumeInfo", decode_into::<HostFileSystemVolumeInfo, Any>),
     ("HostFirewallConfig", decode_into::<HostFirewallConfig, Any>),
-    (
-        "HostFirewallConfigRuleSetConfig",
-        decode_into::<HostFirewallConfigRuleSetConfig, Any>,
-    ),
-    (
-        "HostFirewallDefaultPolicy",
-        decode_into::<HostFirewallDefaultPolicy, Any>,
-    ),
+    ("HostFirewallConfigRuleSetConfig", decode_into::<HostFirewallConfigRuleSetConfig, Any>),
+    ("HostFirewallDefaultPolicy", decode_into::<HostFirewallDefaultPolicy, Any>),
     ("HostFirewallInfo", decode_into::<HostFirewallInfo, Any>),
     ("HostFirewallRule", decode_into::<HostFirewallRule, Any>),
-    (
-        "HostFirewallRuleDirection",
-        decode_into::<HostFirewallRuleDirection, Any>,
-    ),
+    ("HostFirewallRuleDirection", decode_into::<HostFirewallRuleDirection, Any>),
     ("HostFirewallRulePortType", decode_into::<HostFirewallRulePortType, Any>),
     ("HostFirewallRuleProtocol", decode_into::<HostFirewallRuleProtocol, Any>),
     ("HostFirewallRuleset", decode_into::<HostFirewallRuleset, Any>),
-    (
-        "HostFirewallRulesetIpList",
-        decode_into::<HostFirewallRulesetIpList, Any>,
-    ),
-    (
-        "HostFirewallRulesetIpNetwork",
-        decode_into::<HostFirewallRulesetIpNetwork, Any>,
-    ),
-    (
-        "HostFirewallRulesetRulesetSpec",
-        decode_into::<HostFirewallRulesetRulesetSpec, Any>,
-    ),
+    ("HostFirewallRulesetIpList", decode_into::<HostFirewallRulesetIpList, Any>),
+    ("HostFirewallRulesetIpNetwork", decode_into::<HostFirewallRulesetIpNetwork, Any>),
+    ("HostFirewallRulesetRulesetSpec", decode_into::<HostFirewallRulesetRulesetSpec, Any>),
     ("HostFlagInfo", decode_into::<HostFlagInfo, Any>),
     ("HostForceMountedInfo", decode_into::<HostForceMountedInfo, Any>),
     ("HostFruFruType", decode_into::<HostFruFruType, Any>),
     ("HostGatewaySpec", decode_into::<HostGatewaySpec, Any>),
-    (
-        "HostGetShortNameFailedEvent",
-        decode_into::<HostGetShortNameFailedEvent, Any>,
-    ),
+    ("HostGetShortNameFailedEvent", decode_into::<HostGetShortNameFailedEvent, Any>),
     ("HostGraphicsConfig", decode_into::<HostGraphicsConfig, Any>),
-    (
-        "HostGraphicsConfigDeviceType",
-        decode_into::<HostGraphicsConfigDeviceType, Any>,
-    ),
-    (
-        "HostGraphicsConfigGraphicsType",
-        decode_into::<HostGraphicsConfigGraphicsType, Any>,
-    ),
-    (
-        "HostGraphicsConfigSharedPassthruAssignmentPolicy",
-        decode_into::<HostGraphicsConfigSharedPassthruAssignmentPolicy, Any>,
-    ),
+    ("HostGraphicsConfigDeviceType", decode_into::<HostGraphicsConfigDeviceType, Any>),
+    ("HostGraphicsConfigGraphicsType", decode_into::<HostGraphicsConfigGraphicsType, Any>),
+    ("HostGraphicsConfigSharedPassthruAssignmentPolicy", decode_into::<HostGraphicsConfigSharedPassthruAssignmentPolicy, Any>),
     ("HostGraphicsInfo", decode_into::<HostGraphicsInfo, Any>),
-    (
-        "HostGraphicsInfoGraphicsType",
-        decode_into::<HostGraphicsInfoGraphicsType, Any>,
-    ),
+    ("HostGraphicsInfoGraphicsType", decode_into::<HostGraphicsInfoGraphicsType, Any>),
     ("HostHardwareElementInfo", decode_into::<HostHardwareElementInfo, Any>),
-    (
-        "HostHardwareElementStatus",
-        decode_into::<HostHardwareElementStatus, Any>,
-    ),
+    ("HostHardwareElementStatus", decode_into::<HostHardwareElementStatus, Any>),
     ("HostHardwareInfo", decode_into::<HostHardwareInfo, Any>),
     ("HostHardwareStatusInfo", decode_into::<HostHardwareStatusInfo, Any>),
     ("HostHardwareSummary", decode_into::<HostHardwareSummary, Any>),
     ("HostHasComponentFailure", decode_into::<HostHasComponentFailure, Any>),
-    (
-        "HostHasComponentFailureHostComponentType",
-        decode_into::<HostHasComponentFailureHostComponentType, Any>,
-    ),
+    ("HostHasComponentFailureHostComponentType", decode_into::<HostHasComponentFailureHostComponentType, Any>),
     ("HostHbaCreateSpec", decode_into::<HostHbaCreateSpec, Any>),
     ("HostHostBusAdapter", decode_into::<HostHostBusAdapter, Any>),
-    (
-        "HostHyperThreadScheduleInfo",
-        decode_into::<HostHyperThreadScheduleInfo, Any>,
-    ),
+    ("HostHyperThreadScheduleInfo", decode_into::<HostHyperThreadScheduleInfo, Any>),
     ("HostImageAcceptanceLevel", decode_into::<HostImageAcceptanceLevel, Any>),
     ("HostImageProfileSummary", decode_into::<HostImageProfileSummary, Any>),
     ("HostInAuditModeEvent", decode_into::<HostInAuditModeEvent, Any>),
     ("HostInDomain", decode_into::<HostInDomain, Any>),
-    (
-        "HostIncompatibleForFaultTolerance",
-        decode_into::<HostIncompatibleForFaultTolerance, Any>,
-    ),
-    (
-        "HostIncompatibleForFaultToleranceReason",
-        decode_into::<HostIncompatibleForFaultToleranceReason, Any>,
-    ),
-    (
-        "HostIncompatibleForRecordReplay",
-        decode_into::<HostIncompatibleForRecordReplay, Any>,
-    ),
-    (
-        "HostIncompatibleForRecordReplayReason",
-        decode_into::<HostIncompatibleForRecordReplayReason, Any>,
-    ),
+    ("HostIncompatibleForFaultTolerance", decode_into::<HostIncompatibleForFaultTolerance, Any>),
+    ("HostIncompatibleForFaultToleranceReason", decode_into::<HostIncompatibleForFaultToleranceReason, Any>),
+    ("HostIncompatibleForRecordReplay", decode_into::<HostIncompatibleForRecordReplay, Any>),
+    ("HostIncompatibleForRecordReplayReason", decode_into::<HostIncompatibleForRecordReplayReason, Any>),
     ("HostInternetScsiHba", decode_into::<HostInternetScsiHba, Any>),
-    (
-        "HostInternetScsiHbaAuthenticationCapabilities",
-        decode_into::<HostInternetScsiHbaAuthenticationCapabilities, Any>,
-    ),
-    (
-        "HostInternetScsiHbaAuthenticationProperties",
-        decode_into::<HostInternetScsiHbaAuthenticationProperties, Any>,
-    ),
-    (
-        "HostInternetScsiHbaChapAuthenticationType",
-        decode_into::<HostInternetScsiHbaChapAuthenticationType, Any>,
-    ),
-    (
-        "HostInternetScsiHbaDigestCapabilities",
-        decode_into::<HostInternetScsiHbaDigestCapabilities, Any>,
-    ),
-    (
-        "HostInternetScsiHbaDigestProperties",
-        decode_into::<HostInternetScsiHbaDigestProperties, Any>,
-    ),
-    (
-        "HostInternetScsiHbaDigestType",
-        decode_into::<HostInternetScsiHbaDigestType, Any>,
-    ),
-    (
-        "HostInternetScsiHbaDiscoveryCapabilities",
-        decode_into::<HostInternetScsiHbaDiscoveryCapabilities, Any>,
-    ),
-    (
-        "HostInternetScsiHbaDiscoveryProperties",
-        decode_into::<HostInternetScsiHbaDiscoveryProperties, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIPCapabilities",
-        decode_into::<HostInternetScsiHbaIPCapabilities, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIPProperties",
-        decode_into::<HostInternetScsiHbaIPProperties, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIPv6Properties",
-        decode_into::<HostInternetScsiHbaIPv6Properties, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIscsiIpv6Address",
-        decode_into::<HostInternetScsiHbaIscsiIpv6Address, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType",
-        decode_into::<HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType, Any>,
-    ),
-    (
-        "HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation",
-        decode_into::<HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation, Any>,
-    ),
-    (
-        "HostInternetScsiHbaNetworkBindingSupportType",
-        decode_into::<HostInternetScsiHbaNetworkBindingSupportType, Any>,
-    ),
-    (
-        "HostInternetScsiHbaParamValue",
-        decode_into::<HostInternetScsiHbaParamValue, Any>,
-    ),
-    (
-        "HostInternetScsiHbaSendTarget",
-        decode_into::<HostInternetScsiHbaSendTarget, Any>,
-    ),
-    (
-        "HostInternetScsiHbaStaticTarget",
-        decode_into::<HostInternetScsiHbaStaticTarget, Any>,
-    ),
-    (
-        "HostInternetScsiHbaStaticTargetTargetDiscoveryMethod",
-        decode_into::<HostInternetScsiHbaStaticTargetTargetDiscoveryMethod, Any>,
-    ),
-    (
-        "HostInternetScsiHbaTargetSet",
-        decode_into::<HostInternetScsiHbaTargetSet, Any>,
-    ),
-    (
-        "HostInternetScsiTargetTransport",
-        decode_into::<HostInternetScsiTargetTransport, Any>,
-    ),
+    ("HostInternetScsiHbaAuthenticationCapabilities", decode_into::<HostInternetScsiHbaAuthenticationCapabilities, Any>),
+    ("HostInternetScsiHbaAuthenticationProperties", decode_into::<HostInternetScsiHbaAuthenticationProperties, Any>),
+    ("HostInternetScsiHbaChapAuthenticationType", decode_into::<HostInternetScsiHbaChapAuthenticationType, Any>),
+    ("HostInternetScsiHbaDigestCapabilities", decode_into::<HostInternetScsiHbaDigestCapabilities, Any>),
+    ("HostInternetScsiHbaDigestProperties", decode_into::<HostInternetScsiHbaDigestProperties, Any>),
+    ("HostInternetScsiHbaDigestType", decode_into::<HostInternetScsiHbaDigestType, Any>),
+    ("HostInternetScsiHbaDiscoveryCapabilities", decode_into::<HostInternetScsiHbaDiscoveryCapabilities, Any>),
+    ("HostInternetScsiHbaDiscoveryProperties", decode_into::<HostInternetScsiHbaDiscoveryProperties, Any>),
+    ("HostInternetScsiHbaIPCapabilities", decode_into::<HostInternetScsiHbaIPCapabilities, Any>),
+    ("HostInternetScsiHbaIPProperties", decode_into::<HostInternetScsiHbaIPProperties, Any>),
+    ("HostInternetScsiHbaIPv6Properties", decode_into::<HostInternetScsiHbaIPv6Properties, Any>),
+    ("HostInternetScsiHbaIscsiIpv6Address", decode_into::<HostInternetScsiHbaIscsiIpv6Address, Any>),
+    ("HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType", decode_into::<HostInternetScsiHbaIscsiIpv6AddressAddressConfigurationType, Any>),
+    ("HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation", decode_into::<HostInternetScsiHbaIscsiIpv6AddressIPv6AddressOperation, Any>),
+    ("HostInternetScsiHbaNetworkBindingSupportType", decode_into::<HostInternetScsiHbaNetworkBindingSupportType, Any>),
+    ("HostInternetScsiHbaParamValue", decode_into::<HostInternetScsiHbaParamValue, Any>),
+    ("HostInternetScsiHbaSendTarget", decode_into::<HostInternetScsiHbaSendTarget, Any>),
+    ("HostInternetScsiHbaStaticTarget", decode_into::<HostInternetScsiHbaStaticTarget, Any>),
+    ("HostInternetScsiHbaStaticTargetTargetDiscoveryMethod", decode_into::<HostInternetScsiHbaStaticTargetTargetDiscoveryMethod, Any>),
+    ("HostInternetScsiHbaTargetSet", decode_into::<HostInternetScsiHbaTargetSet, Any>),
+    ("HostInternetScsiTargetTransport", decode_into::<HostInternetScsiTargetTransport, Any>),
     ("HostInventoryFull", decode_into::<HostInventoryFull, Any>),
     ("HostInventoryFullEvent", decode_into::<HostInventoryFullEvent, Any>),
-    (
-        "HostInventoryUnreadableEvent",
-        decode_into::<HostInventoryUnreadableEvent, Any>,
-    ),
+    ("HostInventoryUnreadableEvent", decode_into::<HostInventoryUnreadableEvent, Any>),
     ("HostIoFilterInfo", decode_into::<HostIoFilterInfo, Any>),
     ("HostIpChangedEvent", decode_into::<HostIpChangedEvent, Any>),
     ("HostIpConfig", decode_into::<HostIpConfig, Any>),
     ("HostIpConfigIpV6Address", decode_into::<HostIpConfigIpV6Address, Any>),
-    (
-        "HostIpConfigIpV6AddressConfigType",
-        decode_into::<HostIpConfigIpV6AddressConfigType, Any>,
-    ),
-    (
-        "HostIpConfigIpV6AddressConfiguration",
-        decode_into::<HostIpConfigIpV6AddressConfiguration, Any>,
-    ),
-    (
-        "HostIpConfigIpV6AddressStatus",
-        decode_into::<HostIpConfigIpV6AddressStatus, Any>,
-    ),
+    ("HostIpConfigIpV6AddressConfigType", decode_into::<HostIpConfigIpV6AddressConfigType, Any>),
+    ("HostIpConfigIpV6AddressConfiguration", decode_into::<HostIpConfigIpV6AddressConfiguration, Any>),
+    ("HostIpConfigIpV6AddressStatus", decode_into::<HostIpConfigIpV6AddressStatus, Any>),
     ("HostIpInconsistentEvent", decode_into::<HostIpInconsistentEvent, Any>),
     ("HostIpRouteConfig", decode_into::<HostIpRouteConfig, Any>),
     ("HostIpRouteConfigSpec", decode_into::<HostIpRouteConfigSpec, Any>),
@@ -20094,106 +17159,37 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostIpRouteOp", decode_into::<HostIpRouteOp, Any>),
     ("HostIpRouteTableConfig", decode_into::<HostIpRouteTableConfig, Any>),
     ("HostIpRouteTableInfo", decode_into::<HostIpRouteTableInfo, Any>),
-    (
-        "HostIpToShortNameFailedEvent",
-        decode_into::<HostIpToShortNameFailedEvent, Any>,
-    ),
+    ("HostIpToShortNameFailedEvent", decode_into::<HostIpToShortNameFailedEvent, Any>),
     ("HostIpmiInfo", decode_into::<HostIpmiInfo, Any>),
-    (
-        "HostIsolationIpPingFailedEvent",
-        decode_into::<HostIsolationIpPingFailedEvent, Any>,
-    ),
-    (
-        "HostLicensableResourceInfo",
-        decode_into::<HostLicensableResourceInfo, Any>,
-    ),
-    (
-        "HostLicensableResourceKey",
-        decode_into::<HostLicensableResourceKey, Any>,
-    ),
+    ("HostIsolationIpPingFailedEvent", decode_into::<HostIsolationIpPingFailedEvent, Any>),
+    ("HostLicensableResourceInfo", decode_into::<HostLicensableResourceInfo, Any>),
+    ("HostLicensableResourceKey", decode_into::<HostLicensableResourceKey, Any>),
     ("HostLicenseConnectInfo", decode_into::<HostLicenseConnectInfo, Any>),
     ("HostLicenseExpiredEvent", decode_into::<HostLicenseExpiredEvent, Any>),
     ("HostLicenseSpec", decode_into::<HostLicenseSpec, Any>),
     ("HostListSummary", decode_into::<HostListSummary, Any>),
-    (
-        "HostListSummaryGatewaySummary",
-        decode_into::<HostListSummaryGatewaySummary, Any>,
-    ),
-    (
-        "HostListSummaryQuickStats",
-        decode_into::<HostListSummaryQuickStats, Any>,
-    ),
-    (
-        "HostLocalAuthenticationInfo",
-        decode_into::<HostLocalAuthenticationInfo, Any>,
-    ),
-    (
-        "HostLocalFileSystemVolume",
-        decode_into::<HostLocalFileSystemVolume, Any>,
-    ),
-    (
-        "HostLocalFileSystemVolumeSpec",
-        decode_into::<HostLocalFileSystemVolumeSpec, Any>,
-    ),
-    (
-        "HostLocalPortCreatedEvent",
-        decode_into::<HostLocalPortCreatedEvent, Any>,
-    ),
+    ("HostListSummaryGatewaySummary", decode_into::<HostListSummaryGatewaySummary, Any>),
+    ("HostListSummaryQuickStats", decode_into::<HostListSummaryQuickStats, Any>),
+    ("HostLocalAuthenticationInfo", decode_into::<HostLocalAuthenticationInfo, Any>),
+    ("HostLocalFileSystemVolume", decode_into::<HostLocalFileSystemVolume, Any>),
+    ("HostLocalFileSystemVolumeSpec", decode_into::<HostLocalFileSystemVolumeSpec, Any>),
+    ("HostLocalPortCreatedEvent", decode_into::<HostLocalPortCreatedEvent, Any>),
     ("HostLockdownMode", decode_into::<HostLockdownMode, Any>),
-    (
-        "HostLowLevelProvisioningManagerDiskLayoutSpec",
-        decode_into::<HostLowLevelProvisioningManagerDiskLayoutSpec, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerFileDeleteResult",
-        decode_into::<HostLowLevelProvisioningManagerFileDeleteResult, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerFileDeleteSpec",
-        decode_into::<HostLowLevelProvisioningManagerFileDeleteSpec, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerFileReserveResult",
-        decode_into::<HostLowLevelProvisioningManagerFileReserveResult, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerFileReserveSpec",
-        decode_into::<HostLowLevelProvisioningManagerFileReserveSpec, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerFileType",
-        decode_into::<HostLowLevelProvisioningManagerFileType, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerReloadTarget",
-        decode_into::<HostLowLevelProvisioningManagerReloadTarget, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerSnapshotLayoutSpec",
-        decode_into::<HostLowLevelProvisioningManagerSnapshotLayoutSpec, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerVmMigrationStatus",
-        decode_into::<HostLowLevelProvisioningManagerVmMigrationStatus, Any>,
-    ),
-    (
-        "HostLowLevelProvisioningManagerVmRecoveryInfo",
-        decode_into::<HostLowLevelProvisioningManagerVmRecoveryInfo, Any>,
-    ),
+    ("HostLowLevelProvisioningManagerDiskLayoutSpec", decode_into::<HostLowLevelProvisioningManagerDiskLayoutSpec, Any>),
+    ("HostLowLevelProvisioningManagerFileDeleteResult", decode_into::<HostLowLevelProvisioningManagerFileDeleteResult, Any>),
+    ("HostLowLevelProvisioningManagerFileDeleteSpec", decode_into::<HostLowLevelProvisioningManagerFileDeleteSpec, Any>),
+    ("HostLowLevelProvisioningManagerFileReserveResult", decode_into::<HostLowLevelProvisioningManagerFileReserveResult, Any>),
+    ("HostLowLevelProvisioningManagerFileReserveSpec", decode_into::<HostLowLevelProvisioningManagerFileReserveSpec, Any>),
+    ("HostLowLevelProvisioningManagerFileType", decode_into::<HostLowLevelProvisioningManagerFileType, Any>),
+    ("HostLowLevelProvisioningManagerReloadTarget", decode_into::<HostLowLevelProvisioningManagerReloadTarget, Any>),
+    ("HostLowLevelProvisioningManagerSnapshotLayoutSpec", decode_into::<HostLowLevelProvisioningManagerSnapshotLayoutSpec, Any>),
+    ("HostLowLevelProvisioningManagerVmMigrationStatus", decode_into::<HostLowLevelProvisioningManagerVmMigrationStatus, Any>),
+    ("HostLowLevelProvisioningManagerVmRecoveryInfo", decode_into::<HostLowLevelProvisioningManagerVmRecoveryInfo, Any>),
     ("HostMaintenanceSpec", decode_into::<HostMaintenanceSpec, Any>),
-    (
-        "HostMaintenanceSpecPurpose",
-        decode_into::<HostMaintenanceSpecPurpose, Any>,
-    ),
-    (
-        "HostMemberHealthCheckResult",
-        decode_into::<HostMemberHealthCheckResult, Any>,
-    ),
+    ("HostMaintenanceSpecPurpose", decode_into::<HostMaintenanceSpecPurpose, Any>),
+    ("HostMemberHealthCheckResult", decode_into::<HostMemberHealthCheckResult, Any>),
     ("HostMemberRuntimeInfo", decode_into::<HostMemberRuntimeInfo, Any>),
-    (
-        "HostMemberUplinkHealthCheckResult",
-        decode_into::<HostMemberUplinkHealthCheckResult, Any>,
-    ),
+    ("HostMemberUplinkHealthCheckResult", decode_into::<HostMemberUplinkHealthCheckResult, Any>),
     ("HostMemoryProfile", decode_into::<HostMemoryProfile, Any>),
     ("HostMemorySpec", decode_into::<HostMemorySpec, Any>),
     ("HostMemoryTierFlags", decode_into::<HostMemoryTierFlags, Any>),
@@ -20201,116 +17197,50 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostMemoryTierType", decode_into::<HostMemoryTierType, Any>),
     ("HostMemoryTieringType", decode_into::<HostMemoryTieringType, Any>),
     ("HostMissingNetworksEvent", decode_into::<HostMissingNetworksEvent, Any>),
-    (
-        "HostMonitoringStateChangedEvent",
-        decode_into::<HostMonitoringStateChangedEvent, Any>,
-    ),
+    ("HostMonitoringStateChangedEvent", decode_into::<HostMonitoringStateChangedEvent, Any>),
     ("HostMountInfo", decode_into::<HostMountInfo, Any>),
-    (
-        "HostMountInfoInaccessibleReason",
-        decode_into::<HostMountInfoInaccessibleReason, Any>,
-    ),
+    ("HostMountInfoInaccessibleReason", decode_into::<HostMountInfoInaccessibleReason, Any>),
     ("HostMountMode", decode_into::<HostMountMode, Any>),
     ("HostMultipathInfo", decode_into::<HostMultipathInfo, Any>),
-    (
-        "HostMultipathInfoFixedLogicalUnitPolicy",
-        decode_into::<HostMultipathInfoFixedLogicalUnitPolicy, Any>,
-    ),
-    (
-        "HostMultipathInfoHppLogicalUnitPolicy",
-        decode_into::<HostMultipathInfoHppLogicalUnitPolicy, Any>,
-    ),
-    (
-        "HostMultipathInfoLogicalUnit",
-        decode_into::<HostMultipathInfoLogicalUnit, Any>,
-    ),
-    (
-        "HostMultipathInfoLogicalUnitPolicy",
-        decode_into::<HostMultipathInfoLogicalUnitPolicy, Any>,
-    ),
-    (
-        "HostMultipathInfoLogicalUnitStorageArrayTypePolicy",
-        decode_into::<HostMultipathInfoLogicalUnitStorageArrayTypePolicy, Any>,
-    ),
+    ("HostMultipathInfoFixedLogicalUnitPolicy", decode_into::<HostMultipathInfoFixedLogicalUnitPolicy, Any>),
+    ("HostMultipathInfoHppLogicalUnitPolicy", decode_into::<HostMultipathInfoHppLogicalUnitPolicy, Any>),
+    ("HostMultipathInfoLogicalUnit", decode_into::<HostMultipathInfoLogicalUnit, Any>),
+    ("HostMultipathInfoLogicalUnitPolicy", decode_into::<HostMultipathInfoLogicalUnitPolicy, Any>),
+    ("HostMultipathInfoLogicalUnitStorageArrayTypePolicy", decode_into::<HostMultipathInfoLogicalUnitStorageArrayTypePolicy, Any>),
     ("HostMultipathInfoPath", decode_into::<HostMultipathInfoPath, Any>),
     ("HostMultipathStateInfo", decode_into::<HostMultipathStateInfo, Any>),
-    (
-        "HostMultipathStateInfoPath",
-        decode_into::<HostMultipathStateInfoPath, Any>,
-    ),
+    ("HostMultipathStateInfoPath", decode_into::<HostMultipathStateInfoPath, Any>),
     ("HostNasVolume", decode_into::<HostNasVolume, Any>),
     ("HostNasVolumeConfig", decode_into::<HostNasVolumeConfig, Any>),
-    (
-        "HostNasVolumeSecurityType",
-        decode_into::<HostNasVolumeSecurityType, Any>,
-    ),
+    ("HostNasVolumeSecurityType", decode_into::<HostNasVolumeSecurityType, Any>),
     ("HostNasVolumeSpec", decode_into::<HostNasVolumeSpec, Any>),
     ("HostNasVolumeUserInfo", decode_into::<HostNasVolumeUserInfo, Any>),
     ("HostNatService", decode_into::<HostNatService, Any>),
     ("HostNatServiceConfig", decode_into::<HostNatServiceConfig, Any>),
-    (
-        "HostNatServiceNameServiceSpec",
-        decode_into::<HostNatServiceNameServiceSpec, Any>,
-    ),
-    (
-        "HostNatServicePortForwardSpec",
-        decode_into::<HostNatServicePortForwardSpec, Any>,
-    ),
+    ("HostNatServiceNameServiceSpec", decode_into::<HostNatServiceNameServiceSpec, Any>),
+    ("HostNatServicePortForwardSpec", decode_into::<HostNatServicePortForwardSpec, Any>),
     ("HostNatServiceSpec", decode_into::<HostNatServiceSpec, Any>),
     ("HostNetCapabilities", decode_into::<HostNetCapabilities, Any>),
-    (
-        "HostNetOffloadCapabilities",
-        decode_into::<HostNetOffloadCapabilities, Any>,
-    ),
+    ("HostNetOffloadCapabilities", decode_into::<HostNetOffloadCapabilities, Any>),
     ("HostNetStackInstance", decode_into::<HostNetStackInstance, Any>),
-    (
-        "HostNetStackInstanceCongestionControlAlgorithmType",
-        decode_into::<HostNetStackInstanceCongestionControlAlgorithmType, Any>,
-    ),
-    (
-        "HostNetStackInstanceSystemStackKey",
-        decode_into::<HostNetStackInstanceSystemStackKey, Any>,
-    ),
+    ("HostNetStackInstanceCongestionControlAlgorithmType", decode_into::<HostNetStackInstanceCongestionControlAlgorithmType, Any>),
+    ("HostNetStackInstanceSystemStackKey", decode_into::<HostNetStackInstanceSystemStackKey, Any>),
     ("HostNetworkConfig", decode_into::<HostNetworkConfig, Any>),
-    (
-        "HostNetworkConfigNetStackSpec",
-        decode_into::<HostNetworkConfigNetStackSpec, Any>,
-    ),
+    ("HostNetworkConfigNetStackSpec", decode_into::<HostNetworkConfigNetStackSpec, Any>),
     ("HostNetworkConfigResult", decode_into::<HostNetworkConfigResult, Any>),
     ("HostNetworkInfo", decode_into::<HostNetworkInfo, Any>),
     ("HostNetworkPolicy", decode_into::<HostNetworkPolicy, Any>),
-    (
-        "HostNetworkResourceRuntime",
-        decode_into::<HostNetworkResourceRuntime, Any>,
-    ),
-    (
-        "HostNetworkSecurityPolicy",
-        decode_into::<HostNetworkSecurityPolicy, Any>,
-    ),
-    (
-        "HostNetworkTrafficShapingPolicy",
-        decode_into::<HostNetworkTrafficShapingPolicy, Any>,
-    ),
-    (
-        "HostNewNetworkConnectInfo",
-        decode_into::<HostNewNetworkConnectInfo, Any>,
-    ),
+    ("HostNetworkResourceRuntime", decode_into::<HostNetworkResourceRuntime, Any>),
+    ("HostNetworkSecurityPolicy", decode_into::<HostNetworkSecurityPolicy, Any>),
+    ("HostNetworkTrafficShapingPolicy", decode_into::<HostNetworkTrafficShapingPolicy, Any>),
+    ("HostNewNetworkConnectInfo", decode_into::<HostNewNetworkConnectInfo, Any>),
     ("HostNfcConnectionInfo", decode_into::<HostNfcConnectionInfo, Any>),
     ("HostNicFailureCriteria", decode_into::<HostNicFailureCriteria, Any>),
     ("HostNicOrderPolicy", decode_into::<HostNicOrderPolicy, Any>),
     ("HostNicTeamingPolicy", decode_into::<HostNicTeamingPolicy, Any>),
-    (
-        "HostNoAvailableNetworksEvent",
-        decode_into::<HostNoAvailableNetworksEvent, Any>,
-    ),
-    (
-        "HostNoHAEnabledPortGroupsEvent",
-        decode_into::<HostNoHAEnabledPortGroupsEvent, Any>,
-    ),
-    (
-        "HostNoRedundantManagementNetworkEvent",
-        decode_into::<HostNoRedundantManagementNetworkEvent, Any>,
-    ),
+    ("HostNoAvailableNetworksEvent", decode_into::<HostNoAvailableNetworksEvent, Any>),
+    ("HostNoHAEnabledPortGroupsEvent", decode_into::<HostNoHAEnabledPortGroupsEvent, Any>),
+    ("HostNoRedundantManagementNetworkEvent", decode_into::<HostNoRedundantManagementNetworkEvent, Any>),
     ("HostNonCompliantEvent", decode_into::<HostNonCompliantEvent, Any>),
     ("HostNotConnected", decode_into::<HostNotConnected, Any>),
     ("HostNotInClusterEvent", decode_into::<HostNotInClusterEvent, Any>),
@@ -20318,10 +17248,7 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostNtpConfig", decode_into::<HostNtpConfig, Any>),
     ("HostNumaInfo", decode_into::<HostNumaInfo, Any>),
     ("HostNumaNode", decode_into::<HostNumaNode, Any>),
-    (
-        "HostNumericSensorHealthState",
-        decode_into::<HostNumericSensorHealthState, Any>,
-    ),
+    ("HostNumericSensorHealthState", decode_into::<HostNumericSensorHealthState, Any>),
     ("HostNumericSensorInfo", decode_into::<HostNumericSensorInfo, Any>),
     ("HostNumericSensorType", decode_into::<HostNumericSensorType, Any>),
     ("HostNvmeConnectSpec", decode_into::<HostNvmeConnectSpec, Any>),
@@ -20329,126 +17256,51 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostNvmeDisconnectSpec", decode_into::<HostNvmeDisconnectSpec, Any>),
     ("HostNvmeDiscoverSpec", decode_into::<HostNvmeDiscoverSpec, Any>),
     ("HostNvmeDiscoveryLog", decode_into::<HostNvmeDiscoveryLog, Any>),
-    (
-        "HostNvmeDiscoveryLogEntry",
-        decode_into::<HostNvmeDiscoveryLogEntry, Any>,
-    ),
-    (
-        "HostNvmeDiscoveryLogSubsystemType",
-        decode_into::<HostNvmeDiscoveryLogSubsystemType, Any>,
-    ),
-    (
-        "HostNvmeDiscoveryLogTransportRequirements",
-        decode_into::<HostNvmeDiscoveryLogTransportRequirements, Any>,
-    ),
+    ("HostNvmeDiscoveryLogEntry", decode_into::<HostNvmeDiscoveryLogEntry, Any>),
+    ("HostNvmeDiscoveryLogSubsystemType", decode_into::<HostNvmeDiscoveryLogSubsystemType, Any>),
+    ("HostNvmeDiscoveryLogTransportRequirements", decode_into::<HostNvmeDiscoveryLogTransportRequirements, Any>),
     ("HostNvmeNamespace", decode_into::<HostNvmeNamespace, Any>),
-    (
-        "HostNvmeOpaqueTransportParameters",
-        decode_into::<HostNvmeOpaqueTransportParameters, Any>,
-    ),
-    (
-        "HostNvmeOverFibreChannelParameters",
-        decode_into::<HostNvmeOverFibreChannelParameters, Any>,
-    ),
-    (
-        "HostNvmeOverRdmaParameters",
-        decode_into::<HostNvmeOverRdmaParameters, Any>,
-    ),
-    (
-        "HostNvmeOverTcpParameters",
-        decode_into::<HostNvmeOverTcpParameters, Any>,
-    ),
+    ("HostNvmeOpaqueTransportParameters", decode_into::<HostNvmeOpaqueTransportParameters, Any>),
+    ("HostNvmeOverFibreChannelParameters", decode_into::<HostNvmeOverFibreChannelParameters, Any>),
+    ("HostNvmeOverRdmaParameters", decode_into::<HostNvmeOverRdmaParameters, Any>),
+    ("HostNvmeOverTcpParameters", decode_into::<HostNvmeOverTcpParameters, Any>),
     ("HostNvmeSpec", decode_into::<HostNvmeSpec, Any>),
     ("HostNvmeTopology", decode_into::<HostNvmeTopology, Any>),
-    (
-        "HostNvmeTopologyInterface",
-        decode_into::<HostNvmeTopologyInterface, Any>,
-    ),
-    (
-        "HostNvmeTransportParameters",
-        decode_into::<HostNvmeTransportParameters, Any>,
-    ),
-    (
-        "HostNvmeTransportParametersNvmeAddressFamily",
-        decode_into::<HostNvmeTransportParametersNvmeAddressFamily, Any>,
-    ),
+    ("HostNvmeTopologyInterface", decode_into::<HostNvmeTopologyInterface, Any>),
+    ("HostNvmeTransportParameters", decode_into::<HostNvmeTransportParameters, Any>),
+    ("HostNvmeTransportParametersNvmeAddressFamily", decode_into::<HostNvmeTransportParametersNvmeAddressFamily, Any>),
     ("HostNvmeTransportType", decode_into::<HostNvmeTransportType, Any>),
     ("HostOpaqueNetworkInfo", decode_into::<HostOpaqueNetworkInfo, Any>),
     ("HostOpaqueSwitch", decode_into::<HostOpaqueSwitch, Any>),
-    (
-        "HostOpaqueSwitchOpaqueSwitchState",
-        decode_into::<HostOpaqueSwitchOpaqueSwitchState, Any>,
-    ),
-    (
-        "HostOpaqueSwitchPhysicalNicZone",
-        decode_into::<HostOpaqueSwitchPhysicalNicZone, Any>,
-    ),
+    ("HostOpaqueSwitchOpaqueSwitchState", decode_into::<HostOpaqueSwitchOpaqueSwitchState, Any>),
+    ("HostOpaqueSwitchPhysicalNicZone", decode_into::<HostOpaqueSwitchPhysicalNicZone, Any>),
     ("HostOvercommittedEvent", decode_into::<HostOvercommittedEvent, Any>),
     ("HostPMemVolume", decode_into::<HostPMemVolume, Any>),
     ("HostParallelScsiHba", decode_into::<HostParallelScsiHba, Any>),
-    (
-        "HostParallelScsiTargetTransport",
-        decode_into::<HostParallelScsiTargetTransport, Any>,
-    ),
-    (
-        "HostPatchManagerInstallState",
-        decode_into::<HostPatchManagerInstallState, Any>,
-    ),
-    (
-        "HostPatchManagerIntegrityStatus",
-        decode_into::<HostPatchManagerIntegrityStatus, Any>,
-    ),
+    ("HostParallelScsiTargetTransport", decode_into::<HostParallelScsiTargetTransport, Any>),
+    ("HostPatchManagerInstallState", decode_into::<HostPatchManagerInstallState, Any>),
+    ("HostPatchManagerIntegrityStatus", decode_into::<HostPatchManagerIntegrityStatus, Any>),
     ("HostPatchManagerLocator", decode_into::<HostPatchManagerLocator, Any>),
-    (
-        "HostPatchManagerPatchManagerOperationSpec",
-        decode_into::<HostPatchManagerPatchManagerOperationSpec, Any>,
-    ),
+    ("HostPatchManagerPatchManagerOperationSpec", decode_into::<HostPatchManagerPatchManagerOperationSpec, Any>),
     ("HostPatchManagerReason", decode_into::<HostPatchManagerReason, Any>),
     ("HostPatchManagerResult", decode_into::<HostPatchManagerResult, Any>),
     ("HostPatchManagerStatus", decode_into::<HostPatchManagerStatus, Any>),
-    (
-        "HostPatchManagerStatusPrerequisitePatch",
-        decode_into::<HostPatchManagerStatusPrerequisitePatch, Any>,
-    ),
-    (
-        "HostPathSelectionPolicyOption",
-        decode_into::<HostPathSelectionPolicyOption, Any>,
-    ),
+    ("HostPatchManagerStatusPrerequisitePatch", decode_into::<HostPatchManagerStatusPrerequisitePatch, Any>),
+    ("HostPathSelectionPolicyOption", decode_into::<HostPathSelectionPolicyOption, Any>),
     ("HostPciDevice", decode_into::<HostPciDevice, Any>),
     ("HostPciPassthruConfig", decode_into::<HostPciPassthruConfig, Any>),
     ("HostPciPassthruInfo", decode_into::<HostPciPassthruInfo, Any>),
     ("HostPcieHba", decode_into::<HostPcieHba, Any>),
     ("HostPcieTargetTransport", decode_into::<HostPcieTargetTransport, Any>),
     ("HostPersistentMemoryInfo", decode_into::<HostPersistentMemoryInfo, Any>),
-    (
-        "HostPlacedVirtualNicIdentifier",
-        decode_into::<HostPlacedVirtualNicIdentifier, Any>,
-    ),
+    ("HostPlacedVirtualNicIdentifier", decode_into::<HostPlacedVirtualNicIdentifier, Any>),
     ("HostPlugStoreTopology", decode_into::<HostPlugStoreTopology, Any>),
-    (
-        "HostPlugStoreTopologyAdapter",
-        decode_into::<HostPlugStoreTopologyAdapter, Any>,
-    ),
-    (
-        "HostPlugStoreTopologyDevice",
-        decode_into::<HostPlugStoreTopologyDevice, Any>,
-    ),
-    (
-        "HostPlugStoreTopologyPath",
-        decode_into::<HostPlugStoreTopologyPath, Any>,
-    ),
-    (
-        "HostPlugStoreTopologyPlugin",
-        decode_into::<HostPlugStoreTopologyPlugin, Any>,
-    ),
-    (
-        "HostPlugStoreTopologyTarget",
-        decode_into::<HostPlugStoreTopologyTarget, Any>,
-    ),
-    (
-        "HostPnicNetworkResourceInfo",
-        decode_into::<HostPnicNetworkResourceInfo, Any>,
-    ),
+    ("HostPlugStoreTopologyAdapter", decode_into::<HostPlugStoreTopologyAdapter, Any>),
+    ("HostPlugStoreTopologyDevice", decode_into::<HostPlugStoreTopologyDevice, Any>),
+    ("HostPlugStoreTopologyPath", decode_into::<HostPlugStoreTopologyPath, Any>),
+    ("HostPlugStoreTopologyPlugin", decode_into::<HostPlugStoreTopologyPlugin, Any>),
+    ("HostPlugStoreTopologyTarget", decode_into::<HostPlugStoreTopologyTarget, Any>),
+    ("HostPnicNetworkResourceInfo", decode_into::<HostPnicNetworkResourceInfo, Any>),
     ("HostPortGroup", decode_into::<HostPortGroup, Any>),
     ("HostPortGroupConfig", decode_into::<HostPortGroupConfig, Any>),
     ("HostPortGroupPort", decode_into::<HostPortGroupPort, Any>),
@@ -20458,96 +17310,33 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostPowerOpFailed", decode_into::<HostPowerOpFailed, Any>),
     ("HostPowerOperationType", decode_into::<HostPowerOperationType, Any>),
     ("HostPowerPolicy", decode_into::<HostPowerPolicy, Any>),
-    (
-        "HostPrimaryAgentNotShortNameEvent",
-        decode_into::<HostPrimaryAgentNotShortNameEvent, Any>,
-    ),
+    ("HostPrimaryAgentNotShortNameEvent", decode_into::<HostPrimaryAgentNotShortNameEvent, Any>),
     ("HostProfileAppliedEvent", decode_into::<HostProfileAppliedEvent, Any>),
-    (
-        "HostProfileCompleteConfigSpec",
-        decode_into::<HostProfileCompleteConfigSpec, Any>,
-    ),
+    ("HostProfileCompleteConfigSpec", decode_into::<HostProfileCompleteConfigSpec, Any>),
     ("HostProfileConfigInfo", decode_into::<HostProfileConfigInfo, Any>),
     ("HostProfileConfigSpec", decode_into::<HostProfileConfigSpec, Any>),
-    (
-        "HostProfileHostBasedConfigSpec",
-        decode_into::<HostProfileHostBasedConfigSpec, Any>,
-    ),
-    (
-        "HostProfileManagerAnswerFileStatus",
-        decode_into::<HostProfileManagerAnswerFileStatus, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionResult",
-        decode_into::<HostProfileManagerCompositionResult, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionResultResultElement",
-        decode_into::<HostProfileManagerCompositionResultResultElement, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionResultResultElementStatus",
-        decode_into::<HostProfileManagerCompositionResultResultElementStatus, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionValidationResult",
-        decode_into::<HostProfileManagerCompositionValidationResult, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionValidationResultResultElement",
-        decode_into::<HostProfileManagerCompositionValidationResultResultElement, Any>,
-    ),
-    (
-        "HostProfileManagerCompositionValidationResultResultElementStatus",
-        decode_into::<HostProfileManagerCompositionValidationResultResultElementStatus, Any>,
-    ),
-    (
-        "HostProfileManagerConfigTaskList",
-        decode_into::<HostProfileManagerConfigTaskList, Any>,
-    ),
-    (
-        "HostProfileManagerHostToConfigSpecMap",
-        decode_into::<HostProfileManagerHostToConfigSpecMap, Any>,
-    ),
-    (
-        "HostProfileManagerTaskListRequirement",
-        decode_into::<HostProfileManagerTaskListRequirement, Any>,
-    ),
-    (
-        "HostProfileSerializedHostProfileSpec",
-        decode_into::<HostProfileSerializedHostProfileSpec, Any>,
-    ),
-    (
-        "HostProfileValidationFailureInfo",
-        decode_into::<HostProfileValidationFailureInfo, Any>,
-    ),
-    (
-        "HostProfileValidationFailureInfoUpdateType",
-        decode_into::<HostProfileValidationFailureInfoUpdateType, Any>,
-    ),
-    (
-        "HostProfileValidationState",
-        decode_into::<HostProfileValidationState, Any>,
-    ),
-    (
-        "HostProfilesEntityCustomizations",
-        decode_into::<HostProfilesEntityCustomizations, Any>,
-    ),
+    ("HostProfileHostBasedConfigSpec", decode_into::<HostProfileHostBasedConfigSpec, Any>),
+    ("HostProfileManagerAnswerFileStatus", decode_into::<HostProfileManagerAnswerFileStatus, Any>),
+    ("HostProfileManagerCompositionResult", decode_into::<HostProfileManagerCompositionResult, Any>),
+    ("HostProfileManagerCompositionResultResultElement", decode_into::<HostProfileManagerCompositionResultResultElement, Any>),
+    ("HostProfileManagerCompositionResultResultElementStatus", decode_into::<HostProfileManagerCompositionResultResultElementStatus, Any>),
+    ("HostProfileManagerCompositionValidationResult", decode_into::<HostProfileManagerCompositionValidationResult, Any>),
+    ("HostProfileManagerCompositionValidationResultResultElement", decode_into::<HostProfileManagerCompositionValidationResultResultElement, Any>),
+    ("HostProfileManagerCompositionValidationResultResultElementStatus", decode_into::<HostProfileManagerCompositionValidationResultResultElementStatus, Any>),
+    ("HostProfileManagerConfigTaskList", decode_into::<HostProfileManagerConfigTaskList, Any>),
+    ("HostProfileManagerHostToConfigSpecMap", decode_into::<HostProfileManagerHostToConfigSpecMap, Any>),
+    ("HostProfileManagerTaskListRequirement", decode_into::<HostProfileManagerTaskListRequirement, Any>),
+    ("HostProfileSerializedHostProfileSpec", decode_into::<HostProfileSerializedHostProfileSpec, Any>),
+    ("HostProfileValidationFailureInfo", decode_into::<HostProfileValidationFailureInfo, Any>),
+    ("HostProfileValidationFailureInfoUpdateType", decode_into::<HostProfileValidationFailureInfoUpdateType, Any>),
+    ("HostProfileValidationState", decode_into::<HostProfileValidationState, Any>),
+    ("HostProfilesEntityCustomizations", decode_into::<HostProfilesEntityCustomizations, Any>),
     ("HostProtocolEndpoint", decode_into::<HostProtocolEndpoint, Any>),
-    (
-        "HostProtocolEndpointPEType",
-        decode_into::<HostProtocolEndpointPEType, Any>,
-    ),
-    (
-        "HostProtocolEndpointProtocolEndpointType",
-        decode_into::<HostProtocolEndpointProtocolEndpointType, Any>,
-    ),
+    ("HostProtocolEndpointPEType", decode_into::<HostProtocolEndpointPEType, Any>),
+    ("HostProtocolEndpointProtocolEndpointType", decode_into::<HostProtocolEndpointProtocolEndpointType, Any>),
     ("HostProxySwitch", decode_into::<HostProxySwitch, Any>),
     ("HostProxySwitchConfig", decode_into::<HostProxySwitchConfig, Any>),
-    (
-        "HostProxySwitchHostLagConfig",
-        decode_into::<HostProxySwitchHostLagConfig, Any>,
-    ),
+    ("HostProxySwitchHostLagConfig", decode_into::<HostProxySwitchHostLagConfig, Any>),
     ("HostProxySwitchSpec", decode_into::<HostProxySwitchSpec, Any>),
     ("HostPtpConfig", decode_into::<HostPtpConfig, Any>),
     ("HostPtpConfigDeviceType", decode_into::<HostPtpConfigDeviceType, Any>),
@@ -20557,74 +17346,32 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostRdmaDevice", decode_into::<HostRdmaDevice, Any>),
     ("HostRdmaDeviceBacking", decode_into::<HostRdmaDeviceBacking, Any>),
     ("HostRdmaDeviceCapability", decode_into::<HostRdmaDeviceCapability, Any>),
-    (
-        "HostRdmaDeviceConnectionInfo",
-        decode_into::<HostRdmaDeviceConnectionInfo, Any>,
-    ),
-    (
-        "HostRdmaDeviceConnectionState",
-        decode_into::<HostRdmaDeviceConnectionState, Any>,
-    ),
-    (
-        "HostRdmaDevicePnicBacking",
-        decode_into::<HostRdmaDevicePnicBacking, Any>,
-    ),
+    ("HostRdmaDeviceConnectionInfo", decode_into::<HostRdmaDeviceConnectionInfo, Any>),
+    ("HostRdmaDeviceConnectionState", decode_into::<HostRdmaDeviceConnectionState, Any>),
+    ("HostRdmaDevicePnicBacking", decode_into::<HostRdmaDevicePnicBacking, Any>),
     ("HostRdmaHba", decode_into::<HostRdmaHba, Any>),
     ("HostRdmaTargetTransport", decode_into::<HostRdmaTargetTransport, Any>),
-    (
-        "HostReconnectionFailedEvent",
-        decode_into::<HostReconnectionFailedEvent, Any>,
-    ),
+    ("HostReconnectionFailedEvent", decode_into::<HostReconnectionFailedEvent, Any>),
     ("HostReliableMemoryInfo", decode_into::<HostReliableMemoryInfo, Any>),
     ("HostRemovedEvent", decode_into::<HostRemovedEvent, Any>),
-    (
-        "HostReplayUnsupportedReason",
-        decode_into::<HostReplayUnsupportedReason, Any>,
-    ),
-    (
-        "HostResignatureRescanResult",
-        decode_into::<HostResignatureRescanResult, Any>,
-    ),
+    ("HostReplayUnsupportedReason", decode_into::<HostReplayUnsupportedReason, Any>),
+    ("HostResignatureRescanResult", decode_into::<HostResignatureRescanResult, Any>),
     ("HostRuntimeInfo", decode_into::<HostRuntimeInfo, Any>),
-    (
-        "HostRuntimeInfoNetStackInstanceRuntimeInfo",
-        decode_into::<HostRuntimeInfoNetStackInstanceRuntimeInfo, Any>,
-    ),
-    (
-        "HostRuntimeInfoNetStackInstanceRuntimeInfoState",
-        decode_into::<HostRuntimeInfoNetStackInstanceRuntimeInfoState, Any>,
-    ),
-    (
-        "HostRuntimeInfoNetworkRuntimeInfo",
-        decode_into::<HostRuntimeInfoNetworkRuntimeInfo, Any>,
-    ),
-    (
-        "HostRuntimeInfoStateEncryptionInfo",
-        decode_into::<HostRuntimeInfoStateEncryptionInfo, Any>,
-    ),
-    (
-        "HostRuntimeInfoStateEncryptionInfoProtectionMode",
-        decode_into::<HostRuntimeInfoStateEncryptionInfoProtectionMode, Any>,
-    ),
-    (
-        "HostRuntimeInfoStatelessNvdsMigrationState",
-        decode_into::<HostRuntimeInfoStatelessNvdsMigrationState, Any>,
-    ),
+    ("HostRuntimeInfoNetStackInstanceRuntimeInfo", decode_into::<HostRuntimeInfoNetStackInstanceRuntimeInfo, Any>),
+    ("HostRuntimeInfoNetStackInstanceRuntimeInfoState", decode_into::<HostRuntimeInfoNetStackInstanceRuntimeInfoState, Any>),
+    ("HostRuntimeInfoNetworkRuntimeInfo", decode_into::<HostRuntimeInfoNetworkRuntimeInfo, Any>),
+    ("HostRuntimeInfoStateEncryptionInfo", decode_into::<HostRuntimeInfoStateEncryptionInfo, Any>),
+    ("HostRuntimeInfoStateEncryptionInfoProtectionMode", decode_into::<HostRuntimeInfoStateEncryptionInfoProtectionMode, Any>),
+    ("HostRuntimeInfoStatelessNvdsMigrationState", decode_into::<HostRuntimeInfoStatelessNvdsMigrationState, Any>),
     ("HostScsiDisk", decode_into::<HostScsiDisk, Any>),
     ("HostScsiDiskPartition", decode_into::<HostScsiDiskPartition, Any>),
     ("HostScsiTopology", decode_into::<HostScsiTopology, Any>),
-    (
-        "HostScsiTopologyInterface",
-        decode_into::<HostScsiTopologyInterface, Any>,
-    ),
+    ("HostScsiTopologyInterface", decode_into::<HostScsiTopologyInterface, Any>),
     ("HostScsiTopologyLun", decode_into::<HostScsiTopologyLun, Any>),
     ("HostScsiTopologyTarget", decode_into::<HostScsiTopologyTarget, Any>),
     ("HostSecuritySpec", decode_into::<HostSecuritySpec, Any>),
     ("HostSerialAttachedHba", decode_into::<HostSerialAttachedHba, Any>),
-    (
-        "HostSerialAttachedTargetTransport",
-        decode_into::<HostSerialAttachedTargetTransport, Any>,
-    ),
+    ("HostSerialAttachedTargetTransport", decode_into::<HostSerialAttachedTargetTransport, Any>),
     ("HostService", decode_into::<HostService, Any>),
     ("HostServiceConfig", decode_into::<HostServiceConfig, Any>),
     ("HostServiceInfo", decode_into::<HostServiceInfo, Any>),
@@ -20636,251 +17383,95 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostSgxInfo", decode_into::<HostSgxInfo, Any>),
     ("HostSgxInfoFlcModes", decode_into::<HostSgxInfoFlcModes, Any>),
     ("HostSgxInfoSgxStates", decode_into::<HostSgxInfoSgxStates, Any>),
-    (
-        "HostSharedGpuCapabilities",
-        decode_into::<HostSharedGpuCapabilities, Any>,
-    ),
-    (
-        "HostShortNameInconsistentEvent",
-        decode_into::<HostShortNameInconsistentEvent, Any>,
-    ),
-    (
-        "HostShortNameToIpFailedEvent",
-        decode_into::<HostShortNameToIpFailedEvent, Any>,
-    ),
+    ("HostSharedGpuCapabilities", decode_into::<HostSharedGpuCapabilities, Any>),
+    ("HostShortNameInconsistentEvent", decode_into::<HostShortNameInconsistentEvent, Any>),
+    ("HostShortNameToIpFailedEvent", decode_into::<HostShortNameToIpFailedEvent, Any>),
     ("HostShutdownEvent", decode_into::<HostShutdownEvent, Any>),
     ("HostSnmpAgentCapability", decode_into::<HostSnmpAgentCapability, Any>),
     ("HostSnmpConfigSpec", decode_into::<HostSnmpConfigSpec, Any>),
     ("HostSnmpDestination", decode_into::<HostSnmpDestination, Any>),
-    (
-        "HostSnmpSystemAgentLimits",
-        decode_into::<HostSnmpSystemAgentLimits, Any>,
-    ),
+    ("HostSnmpSystemAgentLimits", decode_into::<HostSnmpSystemAgentLimits, Any>),
     ("HostSpecification", decode_into::<HostSpecification, Any>),
-    (
-        "HostSpecificationChangedEvent",
-        decode_into::<HostSpecificationChangedEvent, Any>,
-    ),
-    (
-        "HostSpecificationOperationFailed",
-        decode_into::<HostSpecificationOperationFailed, Any>,
-    ),
-    (
-        "HostSpecificationRequireEvent",
-        decode_into::<HostSpecificationRequireEvent, Any>,
-    ),
-    (
-        "HostSpecificationUpdateEvent",
-        decode_into::<HostSpecificationUpdateEvent, Any>,
-    ),
+    ("HostSpecificationChangedEvent", decode_into::<HostSpecificationChangedEvent, Any>),
+    ("HostSpecificationOperationFailed", decode_into::<HostSpecificationOperationFailed, Any>),
+    ("HostSpecificationRequireEvent", decode_into::<HostSpecificationRequireEvent, Any>),
+    ("HostSpecificationUpdateEvent", decode_into::<HostSpecificationUpdateEvent, Any>),
     ("HostSriovConfig", decode_into::<HostSriovConfig, Any>),
     ("HostSriovDevicePoolInfo", decode_into::<HostSriovDevicePoolInfo, Any>),
     ("HostSriovInfo", decode_into::<HostSriovInfo, Any>),
-    (
-        "HostSriovNetworkDevicePoolInfo",
-        decode_into::<HostSriovNetworkDevicePoolInfo, Any>,
-    ),
+    ("HostSriovNetworkDevicePoolInfo", decode_into::<HostSriovNetworkDevicePoolInfo, Any>),
     ("HostSslThumbprintInfo", decode_into::<HostSslThumbprintInfo, Any>),
     ("HostStandbyMode", decode_into::<HostStandbyMode, Any>),
     ("HostStatusChangedEvent", decode_into::<HostStatusChangedEvent, Any>),
-    (
-        "HostStorageArrayTypePolicyOption",
-        decode_into::<HostStorageArrayTypePolicyOption, Any>,
-    ),
+    ("HostStorageArrayTypePolicyOption", decode_into::<HostStorageArrayTypePolicyOption, Any>),
     ("HostStorageDeviceInfo", decode_into::<HostStorageDeviceInfo, Any>),
     ("HostStorageElementInfo", decode_into::<HostStorageElementInfo, Any>),
-    (
-        "HostStorageOperationalInfo",
-        decode_into::<HostStorageOperationalInfo, Any>,
-    ),
+    ("HostStorageOperationalInfo", decode_into::<HostStorageOperationalInfo, Any>),
     ("HostStorageProtocol", decode_into::<HostStorageProtocol, Any>),
-    (
-        "HostStorageSystemDiskLocatorLedResult",
-        decode_into::<HostStorageSystemDiskLocatorLedResult, Any>,
-    ),
-    (
-        "HostStorageSystemScsiLunResult",
-        decode_into::<HostStorageSystemScsiLunResult, Any>,
-    ),
-    (
-        "HostStorageSystemVmfsVolumeResult",
-        decode_into::<HostStorageSystemVmfsVolumeResult, Any>,
-    ),
+    ("HostStorageSystemDiskLocatorLedResult", decode_into::<HostStorageSystemDiskLocatorLedResult, Any>),
+    ("HostStorageSystemScsiLunResult", decode_into::<HostStorageSystemScsiLunResult, Any>),
+    ("HostStorageSystemVmfsVolumeResult", decode_into::<HostStorageSystemVmfsVolumeResult, Any>),
     ("HostSubSpecification", decode_into::<HostSubSpecification, Any>),
-    (
-        "HostSubSpecificationDeleteEvent",
-        decode_into::<HostSubSpecificationDeleteEvent, Any>,
-    ),
-    (
-        "HostSubSpecificationUpdateEvent",
-        decode_into::<HostSubSpecificationUpdateEvent, Any>,
-    ),
+    ("HostSubSpecificationDeleteEvent", decode_into::<HostSubSpecificationDeleteEvent, Any>),
+    ("HostSubSpecificationUpdateEvent", decode_into::<HostSubSpecificationUpdateEvent, Any>),
     ("HostSyncFailedEvent", decode_into::<HostSyncFailedEvent, Any>),
-    (
-        "HostSystemComplianceCheckState",
-        decode_into::<HostSystemComplianceCheckState, Any>,
-    ),
-    (
-        "HostSystemConnectionState",
-        decode_into::<HostSystemConnectionState, Any>,
-    ),
+    ("HostSystemComplianceCheckState", decode_into::<HostSystemComplianceCheckState, Any>),
+    ("HostSystemConnectionState", decode_into::<HostSystemConnectionState, Any>),
     ("HostSystemHealthInfo", decode_into::<HostSystemHealthInfo, Any>),
-    (
-        "HostSystemIdentificationInfo",
-        decode_into::<HostSystemIdentificationInfo, Any>,
-    ),
-    (
-        "HostSystemIdentificationInfoIdentifier",
-        decode_into::<HostSystemIdentificationInfoIdentifier, Any>,
-    ),
+    ("HostSystemIdentificationInfo", decode_into::<HostSystemIdentificationInfo, Any>),
+    ("HostSystemIdentificationInfoIdentifier", decode_into::<HostSystemIdentificationInfoIdentifier, Any>),
     ("HostSystemInfo", decode_into::<HostSystemInfo, Any>),
     ("HostSystemPowerState", decode_into::<HostSystemPowerState, Any>),
     ("HostSystemReconnectSpec", decode_into::<HostSystemReconnectSpec, Any>),
-    (
-        "HostSystemRemediationState",
-        decode_into::<HostSystemRemediationState, Any>,
-    ),
-    (
-        "HostSystemRemediationStateState",
-        decode_into::<HostSystemRemediationStateState, Any>,
-    ),
+    ("HostSystemRemediationState", decode_into::<HostSystemRemediationState, Any>),
+    ("HostSystemRemediationStateState", decode_into::<HostSystemRemediationStateState, Any>),
     ("HostSystemResourceInfo", decode_into::<HostSystemResourceInfo, Any>),
-    (
-        "HostSystemSwapConfiguration",
-        decode_into::<HostSystemSwapConfiguration, Any>,
-    ),
-    (
-        "HostSystemSwapConfigurationDatastoreOption",
-        decode_into::<HostSystemSwapConfigurationDatastoreOption, Any>,
-    ),
-    (
-        "HostSystemSwapConfigurationDisabledOption",
-        decode_into::<HostSystemSwapConfigurationDisabledOption, Any>,
-    ),
-    (
-        "HostSystemSwapConfigurationHostCacheOption",
-        decode_into::<HostSystemSwapConfigurationHostCacheOption, Any>,
-    ),
-    (
-        "HostSystemSwapConfigurationHostLocalSwapOption",
-        decode_into::<HostSystemSwapConfigurationHostLocalSwapOption, Any>,
-    ),
-    (
-        "HostSystemSwapConfigurationSystemSwapOption",
-        decode_into::<HostSystemSwapConfigurationSystemSwapOption, Any>,
-    ),
+    ("HostSystemSwapConfiguration", decode_into::<HostSystemSwapConfiguration, Any>),
+    ("HostSystemSwapConfigurationDatastoreOption", decode_into::<HostSystemSwapConfigurationDatastoreOption, Any>),
+    ("HostSystemSwapConfigurationDisabledOption", decode_into::<HostSystemSwapConfigurationDisabledOption, Any>),
+    ("HostSystemSwapConfigurationHostCacheOption", decode_into::<HostSystemSwapConfigurationHostCacheOption, Any>),
+    ("HostSystemSwapConfigurationHostLocalSwapOption", decode_into::<HostSystemSwapConfigurationHostLocalSwapOption, Any>),
+    ("HostSystemSwapConfigurationSystemSwapOption", decode_into::<HostSystemSwapConfigurationSystemSwapOption, Any>),
     ("HostTargetTransport", decode_into::<HostTargetTransport, Any>),
     ("HostTcpHba", decode_into::<HostTcpHba, Any>),
     ("HostTcpHbaCreateSpec", decode_into::<HostTcpHbaCreateSpec, Any>),
     ("HostTcpTargetTransport", decode_into::<HostTcpTargetTransport, Any>),
     ("HostTpmAttestationInfo", decode_into::<HostTpmAttestationInfo, Any>),
-    (
-        "HostTpmAttestationInfoAcceptanceStatus",
-        decode_into::<HostTpmAttestationInfoAcceptanceStatus, Any>,
-    ),
+    ("HostTpmAttestationInfoAcceptanceStatus", decode_into::<HostTpmAttestationInfoAcceptanceStatus, Any>),
     ("HostTpmAttestationReport", decode_into::<HostTpmAttestationReport, Any>),
-    (
-        "HostTpmBootSecurityOptionEventDetails",
-        decode_into::<HostTpmBootSecurityOptionEventDetails, Any>,
-    ),
-    (
-        "HostTpmCommandEventDetails",
-        decode_into::<HostTpmCommandEventDetails, Any>,
-    ),
+    ("HostTpmBootSecurityOptionEventDetails", decode_into::<HostTpmBootSecurityOptionEventDetails, Any>),
+    ("HostTpmCommandEventDetails", decode_into::<HostTpmCommandEventDetails, Any>),
     ("HostTpmDigestInfo", decode_into::<HostTpmDigestInfo, Any>),
     ("HostTpmEventDetails", decode_into::<HostTpmEventDetails, Any>),
     ("HostTpmEventLogEntry", decode_into::<HostTpmEventLogEntry, Any>),
     ("HostTpmNvTagEventDetails", decode_into::<HostTpmNvTagEventDetails, Any>),
-    (
-        "HostTpmOptionEventDetails",
-        decode_into::<HostTpmOptionEventDetails, Any>,
-    ),
-    (
-        "HostTpmSoftwareComponentEventDetails",
-        decode_into::<HostTpmSoftwareComponentEventDetails, Any>,
-    ),
-    (
-        "HostTrustAuthorityAttestationInfo",
-        decode_into::<HostTrustAuthorityAttestationInfo, Any>,
-    ),
-    (
-        "HostTrustAuthorityAttestationInfoAttestationStatus",
-        decode_into::<HostTrustAuthorityAttestationInfoAttestationStatus, Any>,
-    ),
+    ("HostTpmOptionEventDetails", decode_into::<HostTpmOptionEventDetails, Any>),
+    ("HostTpmSoftwareComponentEventDetails", decode_into::<HostTpmSoftwareComponentEventDetails, Any>),
+    ("HostTrustAuthorityAttestationInfo", decode_into::<HostTrustAuthorityAttestationInfo, Any>),
+    ("HostTrustAuthorityAttestationInfoAttestationStatus", decode_into::<HostTrustAuthorityAttestationInfoAttestationStatus, Any>),
     ("HostUnresolvedVmfsExtent", decode_into::<HostUnresolvedVmfsExtent, Any>),
-    (
-        "HostUnresolvedVmfsExtentUnresolvedReason",
-        decode_into::<HostUnresolvedVmfsExtentUnresolvedReason, Any>,
-    ),
-    (
-        "HostUnresolvedVmfsResignatureSpec",
-        decode_into::<HostUnresolvedVmfsResignatureSpec, Any>,
-    ),
-    (
-        "HostUnresolvedVmfsResolutionResult",
-        decode_into::<HostUnresolvedVmfsResolutionResult, Any>,
-    ),
-    (
-        "HostUnresolvedVmfsResolutionSpec",
-        decode_into::<HostUnresolvedVmfsResolutionSpec, Any>,
-    ),
-    (
-        "HostUnresolvedVmfsResolutionSpecVmfsUuidResolution",
-        decode_into::<HostUnresolvedVmfsResolutionSpecVmfsUuidResolution, Any>,
-    ),
+    ("HostUnresolvedVmfsExtentUnresolvedReason", decode_into::<HostUnresolvedVmfsExtentUnresolvedReason, Any>),
+    ("HostUnresolvedVmfsResignatureSpec", decode_into::<HostUnresolvedVmfsResignatureSpec, Any>),
+    ("HostUnresolvedVmfsResolutionResult", decode_into::<HostUnresolvedVmfsResolutionResult, Any>),
+    ("HostUnresolvedVmfsResolutionSpec", decode_into::<HostUnresolvedVmfsResolutionSpec, Any>),
+    ("HostUnresolvedVmfsResolutionSpecVmfsUuidResolution", decode_into::<HostUnresolvedVmfsResolutionSpecVmfsUuidResolution, Any>),
     ("HostUnresolvedVmfsVolume", decode_into::<HostUnresolvedVmfsVolume, Any>),
-    (
-        "HostUnresolvedVmfsVolumeResolveStatus",
-        decode_into::<HostUnresolvedVmfsVolumeResolveStatus, Any>,
-    ),
+    ("HostUnresolvedVmfsVolumeResolveStatus", decode_into::<HostUnresolvedVmfsVolumeResolveStatus, Any>),
     ("HostUpgradeFailedEvent", decode_into::<HostUpgradeFailedEvent, Any>),
-    (
-        "HostUserWorldSwapNotEnabledEvent",
-        decode_into::<HostUserWorldSwapNotEnabledEvent, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashCacheConfigInfo",
-        decode_into::<HostVFlashManagerVFlashCacheConfigInfo, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
-        decode_into::<HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashCacheConfigSpec",
-        decode_into::<HostVFlashManagerVFlashCacheConfigSpec, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashConfigInfo",
-        decode_into::<HostVFlashManagerVFlashConfigInfo, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashResourceConfigInfo",
-        decode_into::<HostVFlashManagerVFlashResourceConfigInfo, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashResourceConfigSpec",
-        decode_into::<HostVFlashManagerVFlashResourceConfigSpec, Any>,
-    ),
-    (
-        "HostVFlashManagerVFlashResourceRunTimeInfo",
-        decode_into::<HostVFlashManagerVFlashResourceRunTimeInfo, Any>,
-    ),
-    (
-        "HostVFlashResourceConfigurationResult",
-        decode_into::<HostVFlashResourceConfigurationResult, Any>,
-    ),
+    ("HostUserWorldSwapNotEnabledEvent", decode_into::<HostUserWorldSwapNotEnabledEvent, Any>),
+    ("HostVFlashManagerVFlashCacheConfigInfo", decode_into::<HostVFlashManagerVFlashCacheConfigInfo, Any>),
+    ("HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption", decode_into::<HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, Any>),
+    ("HostVFlashManagerVFlashCacheConfigSpec", decode_into::<HostVFlashManagerVFlashCacheConfigSpec, Any>),
+    ("HostVFlashManagerVFlashConfigInfo", decode_into::<HostVFlashManagerVFlashConfigInfo, Any>),
+    ("HostVFlashManagerVFlashResourceConfigInfo", decode_into::<HostVFlashManagerVFlashResourceConfigInfo, Any>),
+    ("HostVFlashManagerVFlashResourceConfigSpec", decode_into::<HostVFlashManagerVFlashResourceConfigSpec, Any>),
+    ("HostVFlashManagerVFlashResourceRunTimeInfo", decode_into::<HostVFlashManagerVFlashResourceRunTimeInfo, Any>),
+    ("HostVFlashResourceConfigurationResult", decode_into::<HostVFlashResourceConfigurationResult, Any>),
     ("HostVMotionCompatibility", decode_into::<HostVMotionCompatibility, Any>),
     ("HostVMotionConfig", decode_into::<HostVMotionConfig, Any>),
     ("HostVMotionInfo", decode_into::<HostVMotionInfo, Any>),
-    (
-        "HostVMotionManagerDstInstantCloneResult",
-        decode_into::<HostVMotionManagerDstInstantCloneResult, Any>,
-    ),
-    (
-        "HostVMotionManagerSrcInstantCloneResult",
-        decode_into::<HostVMotionManagerSrcInstantCloneResult, Any>,
-    ),
+    ("HostVMotionManagerDstInstantCloneResult", decode_into::<HostVMotionManagerDstInstantCloneResult, Any>),
+    ("HostVMotionManagerSrcInstantCloneResult", decode_into::<HostVMotionManagerSrcInstantCloneResult, Any>),
     ("HostVMotionNetConfig", decode_into::<HostVMotionNetConfig, Any>),
     ("HostVfatVolume", decode_into::<HostVfatVolume, Any>),
     ("HostVffsSpec", decode_into::<HostVffsSpec, Any>),
@@ -20888,254 +17479,98 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("HostVirtualNic", decode_into::<HostVirtualNic, Any>),
     ("HostVirtualNicConfig", decode_into::<HostVirtualNicConfig, Any>),
     ("HostVirtualNicConnection", decode_into::<HostVirtualNicConnection, Any>),
-    (
-        "HostVirtualNicIpRouteSpec",
-        decode_into::<HostVirtualNicIpRouteSpec, Any>,
-    ),
-    (
-        "HostVirtualNicManagerInfo",
-        decode_into::<HostVirtualNicManagerInfo, Any>,
-    ),
-    (
-        "HostVirtualNicManagerNicType",
-        decode_into::<HostVirtualNicManagerNicType, Any>,
-    ),
-    (
-        "HostVirtualNicManagerNicTypeSelection",
-        decode_into::<HostVirtualNicManagerNicTypeSelection, Any>,
-    ),
-    (
-        "HostVirtualNicOpaqueNetworkSpec",
-        decode_into::<HostVirtualNicOpaqueNetworkSpec, Any>,
-    ),
+    ("HostVirtualNicIpRouteSpec", decode_into::<HostVirtualNicIpRouteSpec, Any>),
+    ("HostVirtualNicManagerInfo", decode_into::<HostVirtualNicManagerInfo, Any>),
+    ("HostVirtualNicManagerNicType", decode_into::<HostVirtualNicManagerNicType, Any>),
+    ("HostVirtualNicManagerNicTypeSelection", decode_into::<HostVirtualNicManagerNicTypeSelection, Any>),
+    ("HostVirtualNicOpaqueNetworkSpec", decode_into::<HostVirtualNicOpaqueNetworkSpec, Any>),
     ("HostVirtualNicSpec", decode_into::<HostVirtualNicSpec, Any>),
     ("HostVirtualSwitch", decode_into::<HostVirtualSwitch, Any>),
-    (
-        "HostVirtualSwitchAutoBridge",
-        decode_into::<HostVirtualSwitchAutoBridge, Any>,
-    ),
-    (
-        "HostVirtualSwitchBeaconConfig",
-        decode_into::<HostVirtualSwitchBeaconConfig, Any>,
-    ),
-    (
-        "HostVirtualSwitchBondBridge",
-        decode_into::<HostVirtualSwitchBondBridge, Any>,
-    ),
+    ("HostVirtualSwitchAutoBridge", decode_into::<HostVirtualSwitchAutoBridge, Any>),
+    ("HostVirtualSwitchBeaconConfig", decode_into::<HostVirtualSwitchBeaconConfig, Any>),
+    ("HostVirtualSwitchBondBridge", decode_into::<HostVirtualSwitchBondBridge, Any>),
     ("HostVirtualSwitchBridge", decode_into::<HostVirtualSwitchBridge, Any>),
     ("HostVirtualSwitchConfig", decode_into::<HostVirtualSwitchConfig, Any>),
-    (
-        "HostVirtualSwitchSimpleBridge",
-        decode_into::<HostVirtualSwitchSimpleBridge, Any>,
-    ),
+    ("HostVirtualSwitchSimpleBridge", decode_into::<HostVirtualSwitchSimpleBridge, Any>),
     ("HostVirtualSwitchSpec", decode_into::<HostVirtualSwitchSpec, Any>),
-    (
-        "HostVmciAccessManagerAccessSpec",
-        decode_into::<HostVmciAccessManagerAccessSpec, Any>,
-    ),
-    (
-        "HostVmciAccessManagerMode",
-        decode_into::<HostVmciAccessManagerMode, Any>,
-    ),
+    ("HostVmciAccessManagerAccessSpec", decode_into::<HostVmciAccessManagerAccessSpec, Any>),
+    ("HostVmciAccessManagerMode", decode_into::<HostVmciAccessManagerMode, Any>),
     ("HostVmfsRescanResult", decode_into::<HostVmfsRescanResult, Any>),
     ("HostVmfsSpec", decode_into::<HostVmfsSpec, Any>),
     ("HostVmfsVolume", decode_into::<HostVmfsVolume, Any>),
-    (
-        "HostVmfsVolumeUnmapBandwidthPolicy",
-        decode_into::<HostVmfsVolumeUnmapBandwidthPolicy, Any>,
-    ),
-    (
-        "HostVmfsVolumeUnmapPriority",
-        decode_into::<HostVmfsVolumeUnmapPriority, Any>,
-    ),
-    (
-        "HostVnicConnectedToCustomizedDVPortEvent",
-        decode_into::<HostVnicConnectedToCustomizedDVPortEvent, Any>,
-    ),
-    (
-        "HostVsanInternalSystemCmmdsQuery",
-        decode_into::<HostVsanInternalSystemCmmdsQuery, Any>,
-    ),
-    (
-        "HostVsanInternalSystemDeleteVsanObjectsResult",
-        decode_into::<HostVsanInternalSystemDeleteVsanObjectsResult, Any>,
-    ),
-    (
-        "HostVsanInternalSystemVsanObjectOperationResult",
-        decode_into::<HostVsanInternalSystemVsanObjectOperationResult, Any>,
-    ),
-    (
-        "HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
-        decode_into::<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, Any>,
-    ),
+    ("HostVmfsVolumeUnmapBandwidthPolicy", decode_into::<HostVmfsVolumeUnmapBandwidthPolicy, Any>),
+    ("HostVmfsVolumeUnmapPriority", decode_into::<HostVmfsVolumeUnmapPriority, Any>),
+    ("HostVnicConnectedToCustomizedDVPortEvent", decode_into::<HostVnicConnectedToCustomizedDVPortEvent, Any>),
+    ("HostVsanInternalSystemCmmdsQuery", decode_into::<HostVsanInternalSystemCmmdsQuery, Any>),
+    ("HostVsanInternalSystemDeleteVsanObjectsResult", decode_into::<HostVsanInternalSystemDeleteVsanObjectsResult, Any>),
+    ("HostVsanInternalSystemVsanObjectOperationResult", decode_into::<HostVsanInternalSystemVsanObjectOperationResult, Any>),
+    ("HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult", decode_into::<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult, Any>),
     ("HostVvolVolume", decode_into::<HostVvolVolume, Any>),
-    (
-        "HostVvolVolumeSpecification",
-        decode_into::<HostVvolVolumeSpecification, Any>,
-    ),
+    ("HostVvolVolumeSpecification", decode_into::<HostVvolVolumeSpecification, Any>),
     ("HostWwnChangedEvent", decode_into::<HostWwnChangedEvent, Any>),
     ("HostWwnConflictEvent", decode_into::<HostWwnConflictEvent, Any>),
-    (
-        "HotSnapshotMoveNotSupported",
-        decode_into::<HotSnapshotMoveNotSupported, Any>,
-    ),
+    ("HotSnapshotMoveNotSupported", decode_into::<HotSnapshotMoveNotSupported, Any>),
     ("HourlyTaskScheduler", decode_into::<HourlyTaskScheduler, Any>),
     ("HttpFault", decode_into::<HttpFault, Any>),
     ("HttpNfcLeaseCapabilities", decode_into::<HttpNfcLeaseCapabilities, Any>),
-    (
-        "HttpNfcLeaseDatastoreLeaseInfo",
-        decode_into::<HttpNfcLeaseDatastoreLeaseInfo, Any>,
-    ),
+    ("HttpNfcLeaseDatastoreLeaseInfo", decode_into::<HttpNfcLeaseDatastoreLeaseInfo, Any>),
     ("HttpNfcLeaseDeviceUrl", decode_into::<HttpNfcLeaseDeviceUrl, Any>),
     ("HttpNfcLeaseHostInfo", decode_into::<HttpNfcLeaseHostInfo, Any>),
     ("HttpNfcLeaseInfo", decode_into::<HttpNfcLeaseInfo, Any>),
-    (
-        "HttpNfcLeaseManifestEntry",
-        decode_into::<HttpNfcLeaseManifestEntry, Any>,
-    ),
-    (
-        "HttpNfcLeaseManifestEntryChecksumType",
-        decode_into::<HttpNfcLeaseManifestEntryChecksumType, Any>,
-    ),
+    ("HttpNfcLeaseManifestEntry", decode_into::<HttpNfcLeaseManifestEntry, Any>),
+    ("HttpNfcLeaseManifestEntryChecksumType", decode_into::<HttpNfcLeaseManifestEntryChecksumType, Any>),
     ("HttpNfcLeaseMode", decode_into::<HttpNfcLeaseMode, Any>),
     ("HttpNfcLeaseProbeResult", decode_into::<HttpNfcLeaseProbeResult, Any>),
     ("HttpNfcLeaseSourceFile", decode_into::<HttpNfcLeaseSourceFile, Any>),
     ("HttpNfcLeaseState", decode_into::<HttpNfcLeaseState, Any>),
     ("ID", decode_into::<ID, Any>),
     ("IDEDiskNotSupported", decode_into::<IDEDiskNotSupported, Any>),
-    (
-        "IORMNotSupportedHostOnDatastore",
-        decode_into::<IORMNotSupportedHostOnDatastore, Any>,
-    ),
+    ("IORMNotSupportedHostOnDatastore", decode_into::<IORMNotSupportedHostOnDatastore, Any>),
     ("IScsiBootFailureEvent", decode_into::<IScsiBootFailureEvent, Any>),
     ("ImportHostAddFailure", decode_into::<ImportHostAddFailure, Any>),
     ("ImportOperationBulkFault", decode_into::<ImportOperationBulkFault, Any>),
-    (
-        "ImportOperationBulkFaultFaultOnImport",
-        decode_into::<ImportOperationBulkFaultFaultOnImport, Any>,
-    ),
+    ("ImportOperationBulkFaultFaultOnImport", decode_into::<ImportOperationBulkFaultFaultOnImport, Any>),
     ("ImportSpec", decode_into::<ImportSpec, Any>),
-    (
-        "InUseFeatureManipulationDisallowed",
-        decode_into::<InUseFeatureManipulationDisallowed, Any>,
-    ),
+    ("InUseFeatureManipulationDisallowed", decode_into::<InUseFeatureManipulationDisallowed, Any>),
     ("InaccessibleDatastore", decode_into::<InaccessibleDatastore, Any>),
-    (
-        "InaccessibleFTMetadataDatastore",
-        decode_into::<InaccessibleFTMetadataDatastore, Any>,
-    ),
+    ("InaccessibleFTMetadataDatastore", decode_into::<InaccessibleFTMetadataDatastore, Any>),
     ("InaccessibleVFlashSource", decode_into::<InaccessibleVFlashSource, Any>),
-    (
-        "IncompatibleDefaultDevice",
-        decode_into::<IncompatibleDefaultDevice, Any>,
-    ),
-    (
-        "IncompatibleHostForFtSecondary",
-        decode_into::<IncompatibleHostForFtSecondary, Any>,
-    ),
-    (
-        "IncompatibleHostForVmReplication",
-        decode_into::<IncompatibleHostForVmReplication, Any>,
-    ),
-    (
-        "IncompatibleHostForVmReplicationIncompatibleReason",
-        decode_into::<IncompatibleHostForVmReplicationIncompatibleReason, Any>,
-    ),
+    ("IncompatibleDefaultDevice", decode_into::<IncompatibleDefaultDevice, Any>),
+    ("IncompatibleHostForFtSecondary", decode_into::<IncompatibleHostForFtSecondary, Any>),
+    ("IncompatibleHostForVmReplication", decode_into::<IncompatibleHostForVmReplication, Any>),
+    ("IncompatibleHostForVmReplicationIncompatibleReason", decode_into::<IncompatibleHostForVmReplicationIncompatibleReason, Any>),
     ("IncompatibleSetting", decode_into::<IncompatibleSetting, Any>),
     ("IncorrectFileType", decode_into::<IncorrectFileType, Any>),
     ("IncorrectHostInformation", decode_into::<IncorrectHostInformation, Any>),
-    (
-        "IncorrectHostInformationEvent",
-        decode_into::<IncorrectHostInformationEvent, Any>,
-    ),
-    (
-        "IndependentDiskVMotionNotSupported",
-        decode_into::<IndependentDiskVMotionNotSupported, Any>,
-    ),
+    ("IncorrectHostInformationEvent", decode_into::<IncorrectHostInformationEvent, Any>),
+    ("IndependentDiskVMotionNotSupported", decode_into::<IndependentDiskVMotionNotSupported, Any>),
     ("InfoUpgradeEvent", decode_into::<InfoUpgradeEvent, Any>),
     ("InheritablePolicy", decode_into::<InheritablePolicy, Any>),
-    (
-        "InsufficientAgentVmsDeployed",
-        decode_into::<InsufficientAgentVmsDeployed, Any>,
-    ),
-    (
-        "InsufficientCpuResourcesFault",
-        decode_into::<InsufficientCpuResourcesFault, Any>,
-    ),
+    ("InsufficientAgentVmsDeployed", decode_into::<InsufficientAgentVmsDeployed, Any>),
+    ("InsufficientCpuResourcesFault", decode_into::<InsufficientCpuResourcesFault, Any>),
     ("InsufficientDisks", decode_into::<InsufficientDisks, Any>),
-    (
-        "InsufficientFailoverResourcesEvent",
-        decode_into::<InsufficientFailoverResourcesEvent, Any>,
-    ),
-    (
-        "InsufficientFailoverResourcesFault",
-        decode_into::<InsufficientFailoverResourcesFault, Any>,
-    ),
-    (
-        "InsufficientGraphicsResourcesFault",
-        decode_into::<InsufficientGraphicsResourcesFault, Any>,
-    ),
-    (
-        "InsufficientHostCapacityFault",
-        decode_into::<InsufficientHostCapacityFault, Any>,
-    ),
-    (
-        "InsufficientHostCpuCapacityFault",
-        decode_into::<InsufficientHostCpuCapacityFault, Any>,
-    ),
-    (
-        "InsufficientHostMemoryCapacityFault",
-        decode_into::<InsufficientHostMemoryCapacityFault, Any>,
-    ),
-    (
-        "InsufficientMemoryResourcesFault",
-        decode_into::<InsufficientMemoryResourcesFault, Any>,
-    ),
-    (
-        "InsufficientNetworkCapacity",
-        decode_into::<InsufficientNetworkCapacity, Any>,
-    ),
-    (
-        "InsufficientNetworkResourcePoolCapacity",
-        decode_into::<InsufficientNetworkResourcePoolCapacity, Any>,
-    ),
-    (
-        "InsufficientPerCpuCapacity",
-        decode_into::<InsufficientPerCpuCapacity, Any>,
-    ),
-    (
-        "InsufficientResourcesFault",
-        decode_into::<InsufficientResourcesFault, Any>,
-    ),
-    (
-        "InsufficientStandbyCpuResource",
-        decode_into::<InsufficientStandbyCpuResource, Any>,
-    ),
-    (
-        "InsufficientStandbyMemoryResource",
-        decode_into::<InsufficientStandbyMemoryResource, Any>,
-    ),
-    (
-        "InsufficientStandbyResource",
-        decode_into::<InsufficientStandbyResource, Any>,
-    ),
+    ("InsufficientFailoverResourcesEvent", decode_into::<InsufficientFailoverResourcesEvent, Any>),
+    ("InsufficientFailoverResourcesFault", decode_into::<InsufficientFailoverResourcesFault, Any>),
+    ("InsufficientGraphicsResourcesFault", decode_into::<InsufficientGraphicsResourcesFault, Any>),
+    ("InsufficientHostCapacityFault", decode_into::<InsufficientHostCapacityFault, Any>),
+    ("InsufficientHostCpuCapacityFault", decode_into::<InsufficientHostCpuCapacityFault, Any>),
+    ("InsufficientHostMemoryCapacityFault", decode_into::<InsufficientHostMemoryCapacityFault, Any>),
+    ("InsufficientMemoryResourcesFault", decode_into::<InsufficientMemoryResourcesFault, Any>),
+    ("InsufficientNetworkCapacity", decode_into::<InsufficientNetworkCapacity, Any>),
+    ("InsufficientNetworkResourcePoolCapacity", decode_into::<InsufficientNetworkResourcePoolCapacity, Any>),
+    ("InsufficientPerCpuCapacity", decode_into::<InsufficientPerCpuCapacity, Any>),
+    ("InsufficientResourcesFault", decode_into::<InsufficientResourcesFault, Any>),
+    ("InsufficientStandbyCpuResource", decode_into::<InsufficientStandbyCpuResource, Any>),
+    ("InsufficientStandbyMemoryResource", decode_into::<InsufficientStandbyMemoryResource, Any>),
+    ("InsufficientStandbyResource", decode_into::<InsufficientStandbyResource, Any>),
     ("InsufficientStorageIops", decode_into::<InsufficientStorageIops, Any>),
     ("InsufficientStorageSpace", decode_into::<InsufficientStorageSpace, Any>),
-    (
-        "InsufficientVFlashResourcesFault",
-        decode_into::<InsufficientVFlashResourcesFault, Any>,
-    ),
+    ("InsufficientVFlashResourcesFault", decode_into::<InsufficientVFlashResourcesFault, Any>),
     ("IntExpression", decode_into::<IntExpression, Any>),
     ("IntOption", decode_into::<IntOption, Any>),
     ("IntPolicy", decode_into::<IntPolicy, Any>),
-    (
-        "InternetScsiSnsDiscoveryMethod",
-        decode_into::<InternetScsiSnsDiscoveryMethod, Any>,
-    ),
-    (
-        "InvalidAffinitySettingFault",
-        decode_into::<InvalidAffinitySettingFault, Any>,
-    ),
+    ("InternetScsiSnsDiscoveryMethod", decode_into::<InternetScsiSnsDiscoveryMethod, Any>),
+    ("InvalidAffinitySettingFault", decode_into::<InvalidAffinitySettingFault, Any>),
     ("InvalidArgument", decode_into::<InvalidArgument, Any>),
     ("InvalidBmcRole", decode_into::<InvalidBmcRole, Any>),
     ("InvalidBundle", decode_into::<InvalidBundle, Any>),
@@ -21145,14 +17580,8 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("InvalidCollectorVersion", decode_into::<InvalidCollectorVersion, Any>),
     ("InvalidController", decode_into::<InvalidController, Any>),
     ("InvalidDasConfigArgument", decode_into::<InvalidDasConfigArgument, Any>),
-    (
-        "InvalidDasConfigArgumentEntryForInvalidArgument",
-        decode_into::<InvalidDasConfigArgumentEntryForInvalidArgument, Any>,
-    ),
-    (
-        "InvalidDasRestartPriorityForFtVm",
-        decode_into::<InvalidDasRestartPriorityForFtVm, Any>,
-    ),
+    ("InvalidDasConfigArgumentEntryForInvalidArgument", decode_into::<InvalidDasConfigArgumentEntryForInvalidArgument, Any>),
+    ("InvalidDasRestartPriorityForFtVm", decode_into::<InvalidDasRestartPriorityForFtVm, Any>),
     ("InvalidDatastore", decode_into::<InvalidDatastore, Any>),
     ("InvalidDatastorePath", decode_into::<InvalidDatastorePath, Any>),
     ("InvalidDatastoreState", decode_into::<InvalidDatastoreState, Any>),
@@ -21160,20 +17589,14 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("InvalidDeviceOperation", decode_into::<InvalidDeviceOperation, Any>),
     ("InvalidDeviceSpec", decode_into::<InvalidDeviceSpec, Any>),
     ("InvalidDiskFormat", decode_into::<InvalidDiskFormat, Any>),
-    (
-        "InvalidDrsBehaviorForFtVm",
-        decode_into::<InvalidDrsBehaviorForFtVm, Any>,
-    ),
+    ("InvalidDrsBehaviorForFtVm", decode_into::<InvalidDrsBehaviorForFtVm, Any>),
     ("InvalidEditionEvent", decode_into::<InvalidEditionEvent, Any>),
     ("InvalidEditionLicense", decode_into::<InvalidEditionLicense, Any>),
     ("InvalidEvent", decode_into::<InvalidEvent, Any>),
     ("InvalidFolder", decode_into::<InvalidFolder, Any>),
     ("InvalidFormat", decode_into::<InvalidFormat, Any>),
     ("InvalidGuestLogin", decode_into::<InvalidGuestLogin, Any>),
-    (
-        "InvalidHostConnectionState",
-        decode_into::<InvalidHostConnectionState, Any>,
-    ),
+    ("InvalidHostConnectionState", decode_into::<InvalidHostConnectionState, Any>),
     ("InvalidHostName", decode_into::<InvalidHostName, Any>),
     ("InvalidHostState", decode_into::<InvalidHostState, Any>),
     ("InvalidIndexArgument", decode_into::<InvalidIndexArgument, Any>),
@@ -21187,38 +17610,23 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("InvalidNasCredentials", decode_into::<InvalidNasCredentials, Any>),
     ("InvalidNetworkInType", decode_into::<InvalidNetworkInType, Any>),
     ("InvalidNetworkResource", decode_into::<InvalidNetworkResource, Any>),
-    (
-        "InvalidOperationOnSecondaryVm",
-        decode_into::<InvalidOperationOnSecondaryVm, Any>,
-    ),
+    ("InvalidOperationOnSecondaryVm", decode_into::<InvalidOperationOnSecondaryVm, Any>),
     ("InvalidPowerState", decode_into::<InvalidPowerState, Any>),
     ("InvalidPrivilege", decode_into::<InvalidPrivilege, Any>),
-    (
-        "InvalidProfileReferenceHost",
-        decode_into::<InvalidProfileReferenceHost, Any>,
-    ),
-    (
-        "InvalidProfileReferenceHostReason",
-        decode_into::<InvalidProfileReferenceHostReason, Any>,
-    ),
+    ("InvalidProfileReferenceHost", decode_into::<InvalidProfileReferenceHost, Any>),
+    ("InvalidProfileReferenceHostReason", decode_into::<InvalidProfileReferenceHostReason, Any>),
     ("InvalidProperty", decode_into::<InvalidProperty, Any>),
     ("InvalidPropertyType", decode_into::<InvalidPropertyType, Any>),
     ("InvalidPropertyValue", decode_into::<InvalidPropertyValue, Any>),
     ("InvalidRequest", decode_into::<InvalidRequest, Any>),
-    (
-        "InvalidResourcePoolStructureFault",
-        decode_into::<InvalidResourcePoolStructureFault, Any>,
-    ),
+    ("InvalidResourcePoolStructureFault", decode_into::<InvalidResourcePoolStructureFault, Any>),
     ("InvalidSnapshotFormat", decode_into::<InvalidSnapshotFormat, Any>),
     ("InvalidState", decode_into::<InvalidState, Any>),
     ("InvalidType", decode_into::<InvalidType, Any>),
     ("InvalidVmConfig", decode_into::<InvalidVmConfig, Any>),
     ("InvalidVmState", decode_into::<InvalidVmState, Any>),
     ("InventoryDescription", decode_into::<InventoryDescription, Any>),
-    (
-        "InventoryHasStandardAloneHosts",
-        decode_into::<InventoryHasStandardAloneHosts, Any>,
-    ),
+    ("InventoryHasStandardAloneHosts", decode_into::<InventoryHasStandardAloneHosts, Any>),
     ("IoFilterHostIssue", decode_into::<IoFilterHostIssue, Any>),
     ("IoFilterInfo", decode_into::<IoFilterInfo, Any>),
     ("IoFilterOperation", decode_into::<IoFilterOperation, Any>),
@@ -21230,36 +17638,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("IpPool", decode_into::<IpPool, Any>),
     ("IpPoolAssociation", decode_into::<IpPoolAssociation, Any>),
     ("IpPoolIpPoolConfigInfo", decode_into::<IpPoolIpPoolConfigInfo, Any>),
-    (
-        "IpPoolManagerIpAllocation",
-        decode_into::<IpPoolManagerIpAllocation, Any>,
-    ),
+    ("IpPoolManagerIpAllocation", decode_into::<IpPoolManagerIpAllocation, Any>),
     ("IpRange", decode_into::<IpRange, Any>),
     ("IpRouteProfile", decode_into::<IpRouteProfile, Any>),
     ("IscsiDependencyEntity", decode_into::<IscsiDependencyEntity, Any>),
     ("IscsiFault", decode_into::<IscsiFault, Any>),
     ("IscsiFaultInvalidVnic", decode_into::<IscsiFaultInvalidVnic, Any>),
     ("IscsiFaultPnicInUse", decode_into::<IscsiFaultPnicInUse, Any>),
-    (
-        "IscsiFaultVnicAlreadyBound",
-        decode_into::<IscsiFaultVnicAlreadyBound, Any>,
-    ),
-    (
-        "IscsiFaultVnicHasActivePaths",
-        decode_into::<IscsiFaultVnicHasActivePaths, Any>,
-    ),
-    (
-        "IscsiFaultVnicHasMultipleUplinks",
-        decode_into::<IscsiFaultVnicHasMultipleUplinks, Any>,
-    ),
-    (
-        "IscsiFaultVnicHasNoUplinks",
-        decode_into::<IscsiFaultVnicHasNoUplinks, Any>,
-    ),
-    (
-        "IscsiFaultVnicHasWrongUplink",
-        decode_into::<IscsiFaultVnicHasWrongUplink, Any>,
-    ),
+    ("IscsiFaultVnicAlreadyBound", decode_into::<IscsiFaultVnicAlreadyBound, Any>),
+    ("IscsiFaultVnicHasActivePaths", decode_into::<IscsiFaultVnicHasActivePaths, Any>),
+    ("IscsiFaultVnicHasMultipleUplinks", decode_into::<IscsiFaultVnicHasMultipleUplinks, Any>),
+    ("IscsiFaultVnicHasNoUplinks", decode_into::<IscsiFaultVnicHasNoUplinks, Any>),
+    ("IscsiFaultVnicHasWrongUplink", decode_into::<IscsiFaultVnicHasWrongUplink, Any>),
     ("IscsiFaultVnicInUse", decode_into::<IscsiFaultVnicInUse, Any>),
     ("IscsiFaultVnicIsLastPath", decode_into::<IscsiFaultVnicIsLastPath, Any>),
     ("IscsiFaultVnicNotBound", decode_into::<IscsiFaultVnicNotBound, Any>),
@@ -21277,122 +17667,59 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("KeyProviderId", decode_into::<KeyProviderId, Any>),
     ("KeyValue", decode_into::<KeyValue, Any>),
     ("KmipClusterInfo", decode_into::<KmipClusterInfo, Any>),
-    (
-        "KmipClusterInfoKmsManagementType",
-        decode_into::<KmipClusterInfoKmsManagementType, Any>,
-    ),
+    ("KmipClusterInfoKmsManagementType", decode_into::<KmipClusterInfoKmsManagementType, Any>),
     ("KmipServerInfo", decode_into::<KmipServerInfo, Any>),
     ("KmipServerSpec", decode_into::<KmipServerSpec, Any>),
     ("KmipServerStatus", decode_into::<KmipServerStatus, Any>),
-    (
-        "LargeRDMConversionNotSupported",
-        decode_into::<LargeRDMConversionNotSupported, Any>,
-    ),
-    (
-        "LargeRDMNotSupportedOnDatastore",
-        decode_into::<LargeRDMNotSupportedOnDatastore, Any>,
-    ),
+    ("LargeRDMConversionNotSupported", decode_into::<LargeRDMConversionNotSupported, Any>),
+    ("LargeRDMNotSupportedOnDatastore", decode_into::<LargeRDMNotSupportedOnDatastore, Any>),
     ("LatencySensitivity", decode_into::<LatencySensitivity, Any>),
-    (
-        "LatencySensitivitySensitivityLevel",
-        decode_into::<LatencySensitivitySensitivityLevel, Any>,
-    ),
-    (
-        "LegacyNetworkInterfaceInUse",
-        decode_into::<LegacyNetworkInterfaceInUse, Any>,
-    ),
+    ("LatencySensitivitySensitivityLevel", decode_into::<LatencySensitivitySensitivityLevel, Any>),
+    ("LegacyNetworkInterfaceInUse", decode_into::<LegacyNetworkInterfaceInUse, Any>),
     ("LicenseAssignmentFailed", decode_into::<LicenseAssignmentFailed, Any>),
-    (
-        "LicenseAssignmentFailedReason",
-        decode_into::<LicenseAssignmentFailedReason, Any>,
-    ),
-    (
-        "LicenseAssignmentManagerLicenseAssignment",
-        decode_into::<LicenseAssignmentManagerLicenseAssignment, Any>,
-    ),
+    ("LicenseAssignmentFailedReason", decode_into::<LicenseAssignmentFailedReason, Any>),
+    ("LicenseAssignmentManagerLicenseAssignment", decode_into::<LicenseAssignmentManagerLicenseAssignment, Any>),
     ("LicenseAvailabilityInfo", decode_into::<LicenseAvailabilityInfo, Any>),
     ("LicenseDiagnostics", decode_into::<LicenseDiagnostics, Any>),
-    (
-        "LicenseDowngradeDisallowed",
-        decode_into::<LicenseDowngradeDisallowed, Any>,
-    ),
+    ("LicenseDowngradeDisallowed", decode_into::<LicenseDowngradeDisallowed, Any>),
     ("LicenseEntityNotFound", decode_into::<LicenseEntityNotFound, Any>),
     ("LicenseEvent", decode_into::<LicenseEvent, Any>),
     ("LicenseExpired", decode_into::<LicenseExpired, Any>),
     ("LicenseExpiredEvent", decode_into::<LicenseExpiredEvent, Any>),
     ("LicenseFeatureInfo", decode_into::<LicenseFeatureInfo, Any>),
-    (
-        "LicenseFeatureInfoSourceRestriction",
-        decode_into::<LicenseFeatureInfoSourceRestriction, Any>,
-    ),
+    ("LicenseFeatureInfoSourceRestriction", decode_into::<LicenseFeatureInfoSourceRestriction, Any>),
     ("LicenseFeatureInfoState", decode_into::<LicenseFeatureInfoState, Any>),
     ("LicenseFeatureInfoUnit", decode_into::<LicenseFeatureInfoUnit, Any>),
     ("LicenseKeyEntityMismatch", decode_into::<LicenseKeyEntityMismatch, Any>),
-    (
-        "LicenseManagerEvaluationInfo",
-        decode_into::<LicenseManagerEvaluationInfo, Any>,
-    ),
-    (
-        "LicenseManagerLicenseInfo",
-        decode_into::<LicenseManagerLicenseInfo, Any>,
-    ),
+    ("LicenseManagerEvaluationInfo", decode_into::<LicenseManagerEvaluationInfo, Any>),
+    ("LicenseManagerLicenseInfo", decode_into::<LicenseManagerLicenseInfo, Any>),
     ("LicenseManagerLicenseKey", decode_into::<LicenseManagerLicenseKey, Any>),
     ("LicenseManagerState", decode_into::<LicenseManagerState, Any>),
-    (
-        "LicenseNonComplianceEvent",
-        decode_into::<LicenseNonComplianceEvent, Any>,
-    ),
+    ("LicenseNonComplianceEvent", decode_into::<LicenseNonComplianceEvent, Any>),
     ("LicenseReservationInfo", decode_into::<LicenseReservationInfo, Any>),
-    (
-        "LicenseReservationInfoState",
-        decode_into::<LicenseReservationInfoState, Any>,
-    ),
+    ("LicenseReservationInfoState", decode_into::<LicenseReservationInfoState, Any>),
     ("LicenseRestricted", decode_into::<LicenseRestricted, Any>),
     ("LicenseRestrictedEvent", decode_into::<LicenseRestrictedEvent, Any>),
-    (
-        "LicenseServerAvailableEvent",
-        decode_into::<LicenseServerAvailableEvent, Any>,
-    ),
+    ("LicenseServerAvailableEvent", decode_into::<LicenseServerAvailableEvent, Any>),
     ("LicenseServerSource", decode_into::<LicenseServerSource, Any>),
     ("LicenseServerUnavailable", decode_into::<LicenseServerUnavailable, Any>),
-    (
-        "LicenseServerUnavailableEvent",
-        decode_into::<LicenseServerUnavailableEvent, Any>,
-    ),
+    ("LicenseServerUnavailableEvent", decode_into::<LicenseServerUnavailableEvent, Any>),
     ("LicenseSource", decode_into::<LicenseSource, Any>),
     ("LicenseSourceUnavailable", decode_into::<LicenseSourceUnavailable, Any>),
     ("LicenseUsageInfo", decode_into::<LicenseUsageInfo, Any>),
     ("LimitExceeded", decode_into::<LimitExceeded, Any>),
-    (
-        "LinkDiscoveryProtocolConfig",
-        decode_into::<LinkDiscoveryProtocolConfig, Any>,
-    ),
-    (
-        "LinkDiscoveryProtocolConfigOperationType",
-        decode_into::<LinkDiscoveryProtocolConfigOperationType, Any>,
-    ),
-    (
-        "LinkDiscoveryProtocolConfigProtocolType",
-        decode_into::<LinkDiscoveryProtocolConfigProtocolType, Any>,
-    ),
-    (
-        "LinkLayerDiscoveryProtocolInfo",
-        decode_into::<LinkLayerDiscoveryProtocolInfo, Any>,
-    ),
+    ("LinkDiscoveryProtocolConfig", decode_into::<LinkDiscoveryProtocolConfig, Any>),
+    ("LinkDiscoveryProtocolConfigOperationType", decode_into::<LinkDiscoveryProtocolConfigOperationType, Any>),
+    ("LinkDiscoveryProtocolConfigProtocolType", decode_into::<LinkDiscoveryProtocolConfigProtocolType, Any>),
+    ("LinkLayerDiscoveryProtocolInfo", decode_into::<LinkLayerDiscoveryProtocolInfo, Any>),
     ("LinkProfile", decode_into::<LinkProfile, Any>),
     ("LinuxVolumeNotClean", decode_into::<LinuxVolumeNotClean, Any>),
-    (
-        "LocalDatastoreCreatedEvent",
-        decode_into::<LocalDatastoreCreatedEvent, Any>,
-    ),
+    ("LocalDatastoreCreatedEvent", decode_into::<LocalDatastoreCreatedEvent, Any>),
     ("LocalDatastoreInfo", decode_into::<LocalDatastoreInfo, Any>),
     ("LocalLicenseSource", decode_into::<LocalLicenseSource, Any>),
     ("LocalTSMEnabledEvent", decode_into::<LocalTSMEnabledEvent, Any>),
     ("LocalizableMessage", decode_into::<LocalizableMessage, Any>),
-    (
-        "LocalizationManagerMessageCatalog",
-        decode_into::<LocalizationManagerMessageCatalog, Any>,
-    ),
+    ("LocalizationManagerMessageCatalog", decode_into::<LocalizationManagerMessageCatalog, Any>),
     ("LocalizedMethodFault", decode_into::<LocalizedMethodFault, Any>),
     ("LockerMisconfiguredEvent", decode_into::<LockerMisconfiguredEvent, Any>),
     ("LockerReconfiguredEvent", decode_into::<LockerReconfiguredEvent, Any>),
@@ -21403,37 +17730,19 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("MacRange", decode_into::<MacRange, Any>),
     ("MaintenanceModeFileMove", decode_into::<MaintenanceModeFileMove, Any>),
     ("ManagedByInfo", decode_into::<ManagedByInfo, Any>),
-    (
-        "ManagedEntityEventArgument",
-        decode_into::<ManagedEntityEventArgument, Any>,
-    ),
+    ("ManagedEntityEventArgument", decode_into::<ManagedEntityEventArgument, Any>),
     ("ManagedEntityStatus", decode_into::<ManagedEntityStatus, Any>),
     ("ManagedObjectNotFound", decode_into::<ManagedObjectNotFound, Any>),
     ("ManagedObjectReference", decode_into::<ManagedObjectReference, Any>),
-    (
-        "MemoryFileFormatNotSupportedByDatastore",
-        decode_into::<MemoryFileFormatNotSupportedByDatastore, Any>,
-    ),
-    (
-        "MemoryHotPlugNotSupported",
-        decode_into::<MemoryHotPlugNotSupported, Any>,
-    ),
+    ("MemoryFileFormatNotSupportedByDatastore", decode_into::<MemoryFileFormatNotSupportedByDatastore, Any>),
+    ("MemoryHotPlugNotSupported", decode_into::<MemoryHotPlugNotSupported, Any>),
     ("MemorySizeNotRecommended", decode_into::<MemorySizeNotRecommended, Any>),
     ("MemorySizeNotSupported", decode_into::<MemorySizeNotSupported, Any>),
-    (
-        "MemorySizeNotSupportedByDatastore",
-        decode_into::<MemorySizeNotSupportedByDatastore, Any>,
-    ),
-    (
-        "MemorySnapshotOnIndependentDisk",
-        decode_into::<MemorySnapshotOnIndependentDisk, Any>,
-    ),
+    ("MemorySizeNotSupportedByDatastore", decode_into::<MemorySizeNotSupportedByDatastore, Any>),
+    ("MemorySnapshotOnIndependentDisk", decode_into::<MemorySnapshotOnIndependentDisk, Any>),
     ("MethodAction", decode_into::<MethodAction, Any>),
     ("MethodActionArgument", decode_into::<MethodActionArgument, Any>),
-    (
-        "MethodAlreadyDisabledFault",
-        decode_into::<MethodAlreadyDisabledFault, Any>,
-    ),
+    ("MethodAlreadyDisabledFault", decode_into::<MethodAlreadyDisabledFault, Any>),
     ("MethodDescription", decode_into::<MethodDescription, Any>),
     ("MethodDisabled", decode_into::<MethodDisabled, Any>),
     ("MethodFault", decode_into::<MethodFault, Any>),
@@ -21444,177 +17753,84 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("MigrationErrorEvent", decode_into::<MigrationErrorEvent, Any>),
     ("MigrationEvent", decode_into::<MigrationEvent, Any>),
     ("MigrationFault", decode_into::<MigrationFault, Any>),
-    (
-        "MigrationFeatureNotSupported",
-        decode_into::<MigrationFeatureNotSupported, Any>,
-    ),
+    ("MigrationFeatureNotSupported", decode_into::<MigrationFeatureNotSupported, Any>),
     ("MigrationHostErrorEvent", decode_into::<MigrationHostErrorEvent, Any>),
-    (
-        "MigrationHostWarningEvent",
-        decode_into::<MigrationHostWarningEvent, Any>,
-    ),
+    ("MigrationHostWarningEvent", decode_into::<MigrationHostWarningEvent, Any>),
     ("MigrationNotReady", decode_into::<MigrationNotReady, Any>),
-    (
-        "MigrationResourceErrorEvent",
-        decode_into::<MigrationResourceErrorEvent, Any>,
-    ),
-    (
-        "MigrationResourceWarningEvent",
-        decode_into::<MigrationResourceWarningEvent, Any>,
-    ),
+    ("MigrationResourceErrorEvent", decode_into::<MigrationResourceErrorEvent, Any>),
+    ("MigrationResourceWarningEvent", decode_into::<MigrationResourceWarningEvent, Any>),
     ("MigrationWarningEvent", decode_into::<MigrationWarningEvent, Any>),
     ("MismatchedBundle", decode_into::<MismatchedBundle, Any>),
-    (
-        "MismatchedNetworkPolicies",
-        decode_into::<MismatchedNetworkPolicies, Any>,
-    ),
-    (
-        "MismatchedVMotionNetworkNames",
-        decode_into::<MismatchedVMotionNetworkNames, Any>,
-    ),
+    ("MismatchedNetworkPolicies", decode_into::<MismatchedNetworkPolicies, Any>),
+    ("MismatchedVMotionNetworkNames", decode_into::<MismatchedVMotionNetworkNames, Any>),
     ("MissingBmcSupport", decode_into::<MissingBmcSupport, Any>),
     ("MissingController", decode_into::<MissingController, Any>),
     ("MissingIpPool", decode_into::<MissingIpPool, Any>),
-    (
-        "MissingLinuxCustResources",
-        decode_into::<MissingLinuxCustResources, Any>,
-    ),
+    ("MissingLinuxCustResources", decode_into::<MissingLinuxCustResources, Any>),
     ("MissingNetworkIpConfig", decode_into::<MissingNetworkIpConfig, Any>),
     ("MissingObject", decode_into::<MissingObject, Any>),
-    (
-        "MissingPowerOffConfiguration",
-        decode_into::<MissingPowerOffConfiguration, Any>,
-    ),
-    (
-        "MissingPowerOnConfiguration",
-        decode_into::<MissingPowerOnConfiguration, Any>,
-    ),
+    ("MissingPowerOffConfiguration", decode_into::<MissingPowerOffConfiguration, Any>),
+    ("MissingPowerOnConfiguration", decode_into::<MissingPowerOnConfiguration, Any>),
     ("MissingProperty", decode_into::<MissingProperty, Any>),
-    (
-        "MissingWindowsCustResources",
-        decode_into::<MissingWindowsCustResources, Any>,
-    ),
-    (
-        "MksConnectionLimitReached",
-        decode_into::<MksConnectionLimitReached, Any>,
-    ),
+    ("MissingWindowsCustResources", decode_into::<MissingWindowsCustResources, Any>),
+    ("MksConnectionLimitReached", decode_into::<MksConnectionLimitReached, Any>),
     ("ModeInfo", decode_into::<ModeInfo, Any>),
-    (
-        "MonthlyByDayTaskScheduler",
-        decode_into::<MonthlyByDayTaskScheduler, Any>,
-    ),
-    (
-        "MonthlyByWeekdayTaskScheduler",
-        decode_into::<MonthlyByWeekdayTaskScheduler, Any>,
-    ),
+    ("MonthlyByDayTaskScheduler", decode_into::<MonthlyByDayTaskScheduler, Any>),
+    ("MonthlyByWeekdayTaskScheduler", decode_into::<MonthlyByWeekdayTaskScheduler, Any>),
     ("MonthlyTaskScheduler", decode_into::<MonthlyTaskScheduler, Any>),
     ("MountError", decode_into::<MountError, Any>),
     ("MtuMatchEvent", decode_into::<MtuMatchEvent, Any>),
     ("MtuMismatchEvent", decode_into::<MtuMismatchEvent, Any>),
     ("MultiWriterNotSupported", decode_into::<MultiWriterNotSupported, Any>),
     ("MultipathState", decode_into::<MultipathState, Any>),
-    (
-        "MultipleCertificatesVerifyFault",
-        decode_into::<MultipleCertificatesVerifyFault, Any>,
-    ),
-    (
-        "MultipleCertificatesVerifyFaultThumbprintData",
-        decode_into::<MultipleCertificatesVerifyFaultThumbprintData, Any>,
-    ),
-    (
-        "MultipleSnapshotsNotSupported",
-        decode_into::<MultipleSnapshotsNotSupported, Any>,
-    ),
+    ("MultipleCertificatesVerifyFault", decode_into::<MultipleCertificatesVerifyFault, Any>),
+    ("MultipleCertificatesVerifyFaultThumbprintData", decode_into::<MultipleCertificatesVerifyFaultThumbprintData, Any>),
+    ("MultipleSnapshotsNotSupported", decode_into::<MultipleSnapshotsNotSupported, Any>),
     ("NASDatastoreCreatedEvent", decode_into::<NASDatastoreCreatedEvent, Any>),
-    (
-        "NamePasswordAuthentication",
-        decode_into::<NamePasswordAuthentication, Any>,
-    ),
+    ("NamePasswordAuthentication", decode_into::<NamePasswordAuthentication, Any>),
     ("NamespaceFull", decode_into::<NamespaceFull, Any>),
     ("NamespaceLimitReached", decode_into::<NamespaceLimitReached, Any>),
     ("NamespaceWriteProtected", decode_into::<NamespaceWriteProtected, Any>),
     ("NasConfigFault", decode_into::<NasConfigFault, Any>),
-    (
-        "NasConnectionLimitReached",
-        decode_into::<NasConnectionLimitReached, Any>,
-    ),
+    ("NasConnectionLimitReached", decode_into::<NasConnectionLimitReached, Any>),
     ("NasDatastoreInfo", decode_into::<NasDatastoreInfo, Any>),
-    (
-        "NasSessionCredentialConflict",
-        decode_into::<NasSessionCredentialConflict, Any>,
-    ),
+    ("NasSessionCredentialConflict", decode_into::<NasSessionCredentialConflict, Any>),
     ("NasStorageProfile", decode_into::<NasStorageProfile, Any>),
     ("NasVolumeNotMounted", decode_into::<NasVolumeNotMounted, Any>),
     ("NegatableExpression", decode_into::<NegatableExpression, Any>),
     ("NetBIOSConfigInfo", decode_into::<NetBIOSConfigInfo, Any>),
     ("NetBIOSConfigInfoMode", decode_into::<NetBIOSConfigInfoMode, Any>),
     ("NetDhcpConfigInfo", decode_into::<NetDhcpConfigInfo, Any>),
-    (
-        "NetDhcpConfigInfoDhcpOptions",
-        decode_into::<NetDhcpConfigInfoDhcpOptions, Any>,
-    ),
+    ("NetDhcpConfigInfoDhcpOptions", decode_into::<NetDhcpConfigInfoDhcpOptions, Any>),
     ("NetDhcpConfigSpec", decode_into::<NetDhcpConfigSpec, Any>),
-    (
-        "NetDhcpConfigSpecDhcpOptionsSpec",
-        decode_into::<NetDhcpConfigSpecDhcpOptionsSpec, Any>,
-    ),
+    ("NetDhcpConfigSpecDhcpOptionsSpec", decode_into::<NetDhcpConfigSpecDhcpOptionsSpec, Any>),
     ("NetDnsConfigInfo", decode_into::<NetDnsConfigInfo, Any>),
     ("NetDnsConfigSpec", decode_into::<NetDnsConfigSpec, Any>),
     ("NetIpConfigInfo", decode_into::<NetIpConfigInfo, Any>),
     ("NetIpConfigInfoIpAddress", decode_into::<NetIpConfigInfoIpAddress, Any>),
-    (
-        "NetIpConfigInfoIpAddressOrigin",
-        decode_into::<NetIpConfigInfoIpAddressOrigin, Any>,
-    ),
-    (
-        "NetIpConfigInfoIpAddressStatus",
-        decode_into::<NetIpConfigInfoIpAddressStatus, Any>,
-    ),
+    ("NetIpConfigInfoIpAddressOrigin", decode_into::<NetIpConfigInfoIpAddressOrigin, Any>),
+    ("NetIpConfigInfoIpAddressStatus", decode_into::<NetIpConfigInfoIpAddressStatus, Any>),
     ("NetIpConfigSpec", decode_into::<NetIpConfigSpec, Any>),
-    (
-        "NetIpConfigSpecIpAddressSpec",
-        decode_into::<NetIpConfigSpecIpAddressSpec, Any>,
-    ),
+    ("NetIpConfigSpecIpAddressSpec", decode_into::<NetIpConfigSpecIpAddressSpec, Any>),
     ("NetIpRouteConfigInfo", decode_into::<NetIpRouteConfigInfo, Any>),
-    (
-        "NetIpRouteConfigInfoGateway",
-        decode_into::<NetIpRouteConfigInfoGateway, Any>,
-    ),
-    (
-        "NetIpRouteConfigInfoIpRoute",
-        decode_into::<NetIpRouteConfigInfoIpRoute, Any>,
-    ),
+    ("NetIpRouteConfigInfoGateway", decode_into::<NetIpRouteConfigInfoGateway, Any>),
+    ("NetIpRouteConfigInfoIpRoute", decode_into::<NetIpRouteConfigInfoIpRoute, Any>),
     ("NetIpRouteConfigSpec", decode_into::<NetIpRouteConfigSpec, Any>),
-    (
-        "NetIpRouteConfigSpecGatewaySpec",
-        decode_into::<NetIpRouteConfigSpecGatewaySpec, Any>,
-    ),
-    (
-        "NetIpRouteConfigSpecIpRouteSpec",
-        decode_into::<NetIpRouteConfigSpecIpRouteSpec, Any>,
-    ),
+    ("NetIpRouteConfigSpecGatewaySpec", decode_into::<NetIpRouteConfigSpecGatewaySpec, Any>),
+    ("NetIpRouteConfigSpecIpRouteSpec", decode_into::<NetIpRouteConfigSpecIpRouteSpec, Any>),
     ("NetIpStackInfo", decode_into::<NetIpStackInfo, Any>),
-    (
-        "NetIpStackInfoDefaultRouter",
-        decode_into::<NetIpStackInfoDefaultRouter, Any>,
-    ),
+    ("NetIpStackInfoDefaultRouter", decode_into::<NetIpStackInfoDefaultRouter, Any>),
     ("NetIpStackInfoEntryType", decode_into::<NetIpStackInfoEntryType, Any>),
     ("NetIpStackInfoNetToMedia", decode_into::<NetIpStackInfoNetToMedia, Any>),
     ("NetIpStackInfoPreference", decode_into::<NetIpStackInfoPreference, Any>),
     ("NetStackInstanceProfile", decode_into::<NetStackInstanceProfile, Any>),
     ("NetworkCopyFault", decode_into::<NetworkCopyFault, Any>),
-    (
-        "NetworkDisruptedAndConfigRolledBack",
-        decode_into::<NetworkDisruptedAndConfigRolledBack, Any>,
-    ),
+    ("NetworkDisruptedAndConfigRolledBack", decode_into::<NetworkDisruptedAndConfigRolledBack, Any>),
     ("NetworkEventArgument", decode_into::<NetworkEventArgument, Any>),
     ("NetworkInaccessible", decode_into::<NetworkInaccessible, Any>),
     ("NetworkPolicyProfile", decode_into::<NetworkPolicyProfile, Any>),
     ("NetworkProfile", decode_into::<NetworkProfile, Any>),
-    (
-        "NetworkProfileDnsConfigProfile",
-        decode_into::<NetworkProfileDnsConfigProfile, Any>,
-    ),
+    ("NetworkProfileDnsConfigProfile", decode_into::<NetworkProfileDnsConfigProfile, Any>),
     ("NetworkRollbackEvent", decode_into::<NetworkRollbackEvent, Any>),
     ("NetworkSummary", decode_into::<NetworkSummary, Any>),
     ("NetworksMayNotBeTheSame", decode_into::<NetworksMayNotBeTheSame, Any>),
@@ -21624,43 +17840,22 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("NoAvailableIp", decode_into::<NoAvailableIp, Any>),
     ("NoClientCertificate", decode_into::<NoClientCertificate, Any>),
     ("NoCompatibleDatastore", decode_into::<NoCompatibleDatastore, Any>),
-    (
-        "NoCompatibleHardAffinityHost",
-        decode_into::<NoCompatibleHardAffinityHost, Any>,
-    ),
+    ("NoCompatibleHardAffinityHost", decode_into::<NoCompatibleHardAffinityHost, Any>),
     ("NoCompatibleHost", decode_into::<NoCompatibleHost, Any>),
-    (
-        "NoCompatibleHostWithAccessToDevice",
-        decode_into::<NoCompatibleHostWithAccessToDevice, Any>,
-    ),
-    (
-        "NoCompatibleSoftAffinityHost",
-        decode_into::<NoCompatibleSoftAffinityHost, Any>,
-    ),
+    ("NoCompatibleHostWithAccessToDevice", decode_into::<NoCompatibleHostWithAccessToDevice, Any>),
+    ("NoCompatibleSoftAffinityHost", decode_into::<NoCompatibleSoftAffinityHost, Any>),
     ("NoConnectedDatastore", decode_into::<NoConnectedDatastore, Any>),
-    (
-        "NoDatastoresConfiguredEvent",
-        decode_into::<NoDatastoresConfiguredEvent, Any>,
-    ),
+    ("NoDatastoresConfiguredEvent", decode_into::<NoDatastoresConfiguredEvent, Any>),
     ("NoDiskFound", decode_into::<NoDiskFound, Any>),
     ("NoDiskSpace", decode_into::<NoDiskSpace, Any>),
     ("NoDisksToCustomize", decode_into::<NoDisksToCustomize, Any>),
     ("NoGateway", decode_into::<NoGateway, Any>),
     ("NoGuestHeartbeat", decode_into::<NoGuestHeartbeat, Any>),
     ("NoHost", decode_into::<NoHost, Any>),
-    (
-        "NoHostSuitableForFtSecondary",
-        decode_into::<NoHostSuitableForFtSecondary, Any>,
-    ),
+    ("NoHostSuitableForFtSecondary", decode_into::<NoHostSuitableForFtSecondary, Any>),
     ("NoLicenseEvent", decode_into::<NoLicenseEvent, Any>),
-    (
-        "NoLicenseServerConfigured",
-        decode_into::<NoLicenseServerConfigured, Any>,
-    ),
-    (
-        "NoMaintenanceModeDrsRecommendationForVM",
-        decode_into::<NoMaintenanceModeDrsRecommendationForVM, Any>,
-    ),
+    ("NoLicenseServerConfigured", decode_into::<NoLicenseServerConfigured, Any>),
+    ("NoMaintenanceModeDrsRecommendationForVM", decode_into::<NoMaintenanceModeDrsRecommendationForVM, Any>),
     ("NoPeerHostFound", decode_into::<NoPeerHostFound, Any>),
     ("NoPermission", decode_into::<NoPermission, Any>),
     ("NoPermissionOnAD", decode_into::<NoPermissionOnAD, Any>),
@@ -21673,128 +17868,56 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("NodeDeploymentSpec", decode_into::<NodeDeploymentSpec, Any>),
     ("NodeNetworkSpec", decode_into::<NodeNetworkSpec, Any>),
     ("NonADUserRequired", decode_into::<NonADUserRequired, Any>),
-    (
-        "NonHomeRDMVMotionNotSupported",
-        decode_into::<NonHomeRDMVMotionNotSupported, Any>,
-    ),
-    (
-        "NonPersistentDisksNotSupported",
-        decode_into::<NonPersistentDisksNotSupported, Any>,
-    ),
-    (
-        "NonVIWorkloadDetectedOnDatastoreEvent",
-        decode_into::<NonVIWorkloadDetectedOnDatastoreEvent, Any>,
-    ),
-    (
-        "NonVmwareOuiMacNotSupportedHost",
-        decode_into::<NonVmwareOuiMacNotSupportedHost, Any>,
-    ),
+    ("NonHomeRDMVMotionNotSupported", decode_into::<NonHomeRDMVMotionNotSupported, Any>),
+    ("NonPersistentDisksNotSupported", decode_into::<NonPersistentDisksNotSupported, Any>),
+    ("NonVIWorkloadDetectedOnDatastoreEvent", decode_into::<NonVIWorkloadDetectedOnDatastoreEvent, Any>),
+    ("NonVmwareOuiMacNotSupportedHost", decode_into::<NonVmwareOuiMacNotSupportedHost, Any>),
     ("NotADirectory", decode_into::<NotADirectory, Any>),
     ("NotAFile", decode_into::<NotAFile, Any>),
     ("NotAuthenticated", decode_into::<NotAuthenticated, Any>),
     ("NotEnoughCpus", decode_into::<NotEnoughCpus, Any>),
     ("NotEnoughLicenses", decode_into::<NotEnoughLicenses, Any>),
     ("NotEnoughLogicalCpus", decode_into::<NotEnoughLogicalCpus, Any>),
-    (
-        "NotEnoughResourcesToStartVmEvent",
-        decode_into::<NotEnoughResourcesToStartVmEvent, Any>,
-    ),
+    ("NotEnoughResourcesToStartVmEvent", decode_into::<NotEnoughResourcesToStartVmEvent, Any>),
     ("NotFound", decode_into::<NotFound, Any>),
     ("NotImplemented", decode_into::<NotImplemented, Any>),
     ("NotSupported", decode_into::<NotSupported, Any>),
     ("NotSupportedDeviceForFT", decode_into::<NotSupportedDeviceForFT, Any>),
-    (
-        "NotSupportedDeviceForFTDeviceType",
-        decode_into::<NotSupportedDeviceForFTDeviceType, Any>,
-    ),
+    ("NotSupportedDeviceForFTDeviceType", decode_into::<NotSupportedDeviceForFTDeviceType, Any>),
     ("NotSupportedHost", decode_into::<NotSupportedHost, Any>),
-    (
-        "NotSupportedHostForChecksum",
-        decode_into::<NotSupportedHostForChecksum, Any>,
-    ),
-    (
-        "NotSupportedHostForVFlash",
-        decode_into::<NotSupportedHostForVFlash, Any>,
-    ),
+    ("NotSupportedHostForChecksum", decode_into::<NotSupportedHostForChecksum, Any>),
+    ("NotSupportedHostForVFlash", decode_into::<NotSupportedHostForVFlash, Any>),
     ("NotSupportedHostForVmcp", decode_into::<NotSupportedHostForVmcp, Any>),
-    (
-        "NotSupportedHostForVmemFile",
-        decode_into::<NotSupportedHostForVmemFile, Any>,
-    ),
+    ("NotSupportedHostForVmemFile", decode_into::<NotSupportedHostForVmemFile, Any>),
     ("NotSupportedHostForVsan", decode_into::<NotSupportedHostForVsan, Any>),
-    (
-        "NotSupportedHostInCluster",
-        decode_into::<NotSupportedHostInCluster, Any>,
-    ),
+    ("NotSupportedHostInCluster", decode_into::<NotSupportedHostInCluster, Any>),
     ("NotSupportedHostInDvs", decode_into::<NotSupportedHostInDvs, Any>),
-    (
-        "NotSupportedHostInHACluster",
-        decode_into::<NotSupportedHostInHACluster, Any>,
-    ),
-    (
-        "NotUserConfigurableProperty",
-        decode_into::<NotUserConfigurableProperty, Any>,
-    ),
+    ("NotSupportedHostInHACluster", decode_into::<NotSupportedHostInHACluster, Any>),
+    ("NotUserConfigurableProperty", decode_into::<NotUserConfigurableProperty, Any>),
     ("NsxHostVNicProfile", decode_into::<NsxHostVNicProfile, Any>),
     ("NumPortsProfile", decode_into::<NumPortsProfile, Any>),
-    (
-        "NumVirtualCoresPerSocketNotSupported",
-        decode_into::<NumVirtualCoresPerSocketNotSupported, Any>,
-    ),
-    (
-        "NumVirtualCpusExceedsLimit",
-        decode_into::<NumVirtualCpusExceedsLimit, Any>,
-    ),
-    (
-        "NumVirtualCpusIncompatible",
-        decode_into::<NumVirtualCpusIncompatible, Any>,
-    ),
-    (
-        "NumVirtualCpusIncompatibleReason",
-        decode_into::<NumVirtualCpusIncompatibleReason, Any>,
-    ),
-    (
-        "NumVirtualCpusNotSupported",
-        decode_into::<NumVirtualCpusNotSupported, Any>,
-    ),
+    ("NumVirtualCoresPerSocketNotSupported", decode_into::<NumVirtualCoresPerSocketNotSupported, Any>),
+    ("NumVirtualCpusExceedsLimit", decode_into::<NumVirtualCpusExceedsLimit, Any>),
+    ("NumVirtualCpusIncompatible", decode_into::<NumVirtualCpusIncompatible, Any>),
+    ("NumVirtualCpusIncompatibleReason", decode_into::<NumVirtualCpusIncompatibleReason, Any>),
+    ("NumVirtualCpusNotSupported", decode_into::<NumVirtualCpusNotSupported, Any>),
     ("NumericRange", decode_into::<NumericRange, Any>),
     ("NvdimmDimmInfo", decode_into::<NvdimmDimmInfo, Any>),
     ("NvdimmGuid", decode_into::<NvdimmGuid, Any>),
     ("NvdimmHealthInfo", decode_into::<NvdimmHealthInfo, Any>),
     ("NvdimmInterleaveSetInfo", decode_into::<NvdimmInterleaveSetInfo, Any>),
     ("NvdimmInterleaveSetState", decode_into::<NvdimmInterleaveSetState, Any>),
-    (
-        "NvdimmNamespaceCreateSpec",
-        decode_into::<NvdimmNamespaceCreateSpec, Any>,
-    ),
-    (
-        "NvdimmNamespaceDeleteSpec",
-        decode_into::<NvdimmNamespaceDeleteSpec, Any>,
-    ),
+    ("NvdimmNamespaceCreateSpec", decode_into::<NvdimmNamespaceCreateSpec, Any>),
+    ("NvdimmNamespaceDeleteSpec", decode_into::<NvdimmNamespaceDeleteSpec, Any>),
     ("NvdimmNamespaceDetails", decode_into::<NvdimmNamespaceDetails, Any>),
-    (
-        "NvdimmNamespaceDetailsHealthStatus",
-        decode_into::<NvdimmNamespaceDetailsHealthStatus, Any>,
-    ),
-    (
-        "NvdimmNamespaceDetailsState",
-        decode_into::<NvdimmNamespaceDetailsState, Any>,
-    ),
-    (
-        "NvdimmNamespaceHealthStatus",
-        decode_into::<NvdimmNamespaceHealthStatus, Any>,
-    ),
+    ("NvdimmNamespaceDetailsHealthStatus", decode_into::<NvdimmNamespaceDetailsHealthStatus, Any>),
+    ("NvdimmNamespaceDetailsState", decode_into::<NvdimmNamespaceDetailsState, Any>),
+    ("NvdimmNamespaceHealthStatus", decode_into::<NvdimmNamespaceHealthStatus, Any>),
     ("NvdimmNamespaceInfo", decode_into::<NvdimmNamespaceInfo, Any>),
     ("NvdimmNamespaceState", decode_into::<NvdimmNamespaceState, Any>),
     ("NvdimmNamespaceType", decode_into::<NvdimmNamespaceType, Any>),
-    (
-        "NvdimmNvdimmHealthInfoState",
-        decode_into::<NvdimmNvdimmHealthInfoState, Any>,
-    ),
-    (
-        "NvdimmPMemNamespaceCreateSpec",
-        decode_into::<NvdimmPMemNamespaceCreateSpec, Any>,
-    ),
+    ("NvdimmNvdimmHealthInfoState", decode_into::<NvdimmNvdimmHealthInfoState, Any>),
+    ("NvdimmPMemNamespaceCreateSpec", decode_into::<NvdimmPMemNamespaceCreateSpec, Any>),
     ("NvdimmRangeType", decode_into::<NvdimmRangeType, Any>),
     ("NvdimmRegionInfo", decode_into::<NvdimmRegionInfo, Any>),
     ("NvdimmSummary", decode_into::<NvdimmSummary, Any>),
@@ -21809,14 +17932,8 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("OpaqueNetworkTargetInfo", decode_into::<OpaqueNetworkTargetInfo, Any>),
     ("OpaqueSwitchProfile", decode_into::<OpaqueSwitchProfile, Any>),
     ("OperationDisabledByGuest", decode_into::<OperationDisabledByGuest, Any>),
-    (
-        "OperationDisallowedOnHost",
-        decode_into::<OperationDisallowedOnHost, Any>,
-    ),
-    (
-        "OperationNotSupportedByGuest",
-        decode_into::<OperationNotSupportedByGuest, Any>,
-    ),
+    ("OperationDisallowedOnHost", decode_into::<OperationDisallowedOnHost, Any>),
+    ("OperationNotSupportedByGuest", decode_into::<OperationNotSupportedByGuest, Any>),
     ("OptionDef", decode_into::<OptionDef, Any>),
     ("OptionProfile", decode_into::<OptionProfile, Any>),
     ("OptionType", decode_into::<OptionType, Any>),
@@ -21830,72 +17947,30 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("OvfConnectedDeviceIso", decode_into::<OvfConnectedDeviceIso, Any>),
     ("OvfConstraint", decode_into::<OvfConstraint, Any>),
     ("OvfConsumerCallbackFault", decode_into::<OvfConsumerCallbackFault, Any>),
-    (
-        "OvfConsumerCommunicationError",
-        decode_into::<OvfConsumerCommunicationError, Any>,
-    ),
+    ("OvfConsumerCommunicationError", decode_into::<OvfConsumerCommunicationError, Any>),
     ("OvfConsumerFault", decode_into::<OvfConsumerFault, Any>),
-    (
-        "OvfConsumerInvalidSection",
-        decode_into::<OvfConsumerInvalidSection, Any>,
-    ),
+    ("OvfConsumerInvalidSection", decode_into::<OvfConsumerInvalidSection, Any>),
     ("OvfConsumerOstNode", decode_into::<OvfConsumerOstNode, Any>),
     ("OvfConsumerOstNodeType", decode_into::<OvfConsumerOstNodeType, Any>),
     ("OvfConsumerOvfSection", decode_into::<OvfConsumerOvfSection, Any>),
     ("OvfConsumerPowerOnFault", decode_into::<OvfConsumerPowerOnFault, Any>),
-    (
-        "OvfConsumerUndeclaredSection",
-        decode_into::<OvfConsumerUndeclaredSection, Any>,
-    ),
-    (
-        "OvfConsumerUndefinedPrefix",
-        decode_into::<OvfConsumerUndefinedPrefix, Any>,
-    ),
-    (
-        "OvfConsumerValidationFault",
-        decode_into::<OvfConsumerValidationFault, Any>,
-    ),
+    ("OvfConsumerUndeclaredSection", decode_into::<OvfConsumerUndeclaredSection, Any>),
+    ("OvfConsumerUndefinedPrefix", decode_into::<OvfConsumerUndefinedPrefix, Any>),
+    ("OvfConsumerValidationFault", decode_into::<OvfConsumerValidationFault, Any>),
     ("OvfCpuCompatibility", decode_into::<OvfCpuCompatibility, Any>),
-    (
-        "OvfCpuCompatibilityCheckNotSupported",
-        decode_into::<OvfCpuCompatibilityCheckNotSupported, Any>,
-    ),
-    (
-        "OvfCreateDescriptorParams",
-        decode_into::<OvfCreateDescriptorParams, Any>,
-    ),
-    (
-        "OvfCreateDescriptorResult",
-        decode_into::<OvfCreateDescriptorResult, Any>,
-    ),
-    (
-        "OvfCreateImportSpecParams",
-        decode_into::<OvfCreateImportSpecParams, Any>,
-    ),
-    (
-        "OvfCreateImportSpecParamsDiskProvisioningType",
-        decode_into::<OvfCreateImportSpecParamsDiskProvisioningType, Any>,
-    ),
-    (
-        "OvfCreateImportSpecResult",
-        decode_into::<OvfCreateImportSpecResult, Any>,
-    ),
+    ("OvfCpuCompatibilityCheckNotSupported", decode_into::<OvfCpuCompatibilityCheckNotSupported, Any>),
+    ("OvfCreateDescriptorParams", decode_into::<OvfCreateDescriptorParams, Any>),
+    ("OvfCreateDescriptorResult", decode_into::<OvfCreateDescriptorResult, Any>),
+    ("OvfCreateImportSpecParams", decode_into::<OvfCreateImportSpecParams, Any>),
+    ("OvfCreateImportSpecParamsDiskProvisioningType", decode_into::<OvfCreateImportSpecParamsDiskProvisioningType, Any>),
+    ("OvfCreateImportSpecResult", decode_into::<OvfCreateImportSpecResult, Any>),
     ("OvfDeploymentOption", decode_into::<OvfDeploymentOption, Any>),
     ("OvfDiskMappingNotFound", decode_into::<OvfDiskMappingNotFound, Any>),
     ("OvfDiskOrderConstraint", decode_into::<OvfDiskOrderConstraint, Any>),
     ("OvfDuplicateElement", decode_into::<OvfDuplicateElement, Any>),
-    (
-        "OvfDuplicatedElementBoundary",
-        decode_into::<OvfDuplicatedElementBoundary, Any>,
-    ),
-    (
-        "OvfDuplicatedPropertyIdExport",
-        decode_into::<OvfDuplicatedPropertyIdExport, Any>,
-    ),
-    (
-        "OvfDuplicatedPropertyIdImport",
-        decode_into::<OvfDuplicatedPropertyIdImport, Any>,
-    ),
+    ("OvfDuplicatedElementBoundary", decode_into::<OvfDuplicatedElementBoundary, Any>),
+    ("OvfDuplicatedPropertyIdExport", decode_into::<OvfDuplicatedPropertyIdExport, Any>),
+    ("OvfDuplicatedPropertyIdImport", decode_into::<OvfDuplicatedPropertyIdImport, Any>),
     ("OvfElement", decode_into::<OvfElement, Any>),
     ("OvfElementInvalidValue", decode_into::<OvfElementInvalidValue, Any>),
     ("OvfExport", decode_into::<OvfExport, Any>),
@@ -21905,48 +17980,30 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("OvfFileItem", decode_into::<OvfFileItem, Any>),
     ("OvfHardwareCheck", decode_into::<OvfHardwareCheck, Any>),
     ("OvfHardwareExport", decode_into::<OvfHardwareExport, Any>),
-    (
-        "OvfHostResourceConstraint",
-        decode_into::<OvfHostResourceConstraint, Any>,
-    ),
+    ("OvfHostResourceConstraint", decode_into::<OvfHostResourceConstraint, Any>),
     ("OvfHostValueNotParsed", decode_into::<OvfHostValueNotParsed, Any>),
     ("OvfImport", decode_into::<OvfImport, Any>),
     ("OvfImportFailed", decode_into::<OvfImportFailed, Any>),
     ("OvfInternalError", decode_into::<OvfInternalError, Any>),
     ("OvfInvalidPackage", decode_into::<OvfInvalidPackage, Any>),
     ("OvfInvalidValue", decode_into::<OvfInvalidValue, Any>),
-    (
-        "OvfInvalidValueConfiguration",
-        decode_into::<OvfInvalidValueConfiguration, Any>,
-    ),
+    ("OvfInvalidValueConfiguration", decode_into::<OvfInvalidValueConfiguration, Any>),
     ("OvfInvalidValueEmpty", decode_into::<OvfInvalidValueEmpty, Any>),
-    (
-        "OvfInvalidValueFormatMalformed",
-        decode_into::<OvfInvalidValueFormatMalformed, Any>,
-    ),
+    ("OvfInvalidValueFormatMalformed", decode_into::<OvfInvalidValueFormatMalformed, Any>),
     ("OvfInvalidValueReference", decode_into::<OvfInvalidValueReference, Any>),
     ("OvfInvalidVmName", decode_into::<OvfInvalidVmName, Any>),
     ("OvfManagerCommonParams", decode_into::<OvfManagerCommonParams, Any>),
     ("OvfMappedOsId", decode_into::<OvfMappedOsId, Any>),
     ("OvfMissingAttribute", decode_into::<OvfMissingAttribute, Any>),
     ("OvfMissingElement", decode_into::<OvfMissingElement, Any>),
-    (
-        "OvfMissingElementNormalBoundary",
-        decode_into::<OvfMissingElementNormalBoundary, Any>,
-    ),
+    ("OvfMissingElementNormalBoundary", decode_into::<OvfMissingElementNormalBoundary, Any>),
     ("OvfMissingHardware", decode_into::<OvfMissingHardware, Any>),
     ("OvfNetworkInfo", decode_into::<OvfNetworkInfo, Any>),
     ("OvfNetworkMapping", decode_into::<OvfNetworkMapping, Any>),
-    (
-        "OvfNetworkMappingNotSupported",
-        decode_into::<OvfNetworkMappingNotSupported, Any>,
-    ),
+    ("OvfNetworkMappingNotSupported", decode_into::<OvfNetworkMappingNotSupported, Any>),
     ("OvfNoHostNic", decode_into::<OvfNoHostNic, Any>),
     ("OvfNoSpaceOnController", decode_into::<OvfNoSpaceOnController, Any>),
-    (
-        "OvfNoSupportedHardwareFamily",
-        decode_into::<OvfNoSupportedHardwareFamily, Any>,
-    ),
+    ("OvfNoSupportedHardwareFamily", decode_into::<OvfNoSupportedHardwareFamily, Any>),
     ("OvfOptionInfo", decode_into::<OvfOptionInfo, Any>),
     ("OvfParseDescriptorParams", decode_into::<OvfParseDescriptorParams, Any>),
     ("OvfParseDescriptorResult", decode_into::<OvfParseDescriptorResult, Any>),
@@ -21955,53 +18012,26 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("OvfPropertyNetwork", decode_into::<OvfPropertyNetwork, Any>),
     ("OvfPropertyNetworkExport", decode_into::<OvfPropertyNetworkExport, Any>),
     ("OvfPropertyQualifier", decode_into::<OvfPropertyQualifier, Any>),
-    (
-        "OvfPropertyQualifierDuplicate",
-        decode_into::<OvfPropertyQualifierDuplicate, Any>,
-    ),
-    (
-        "OvfPropertyQualifierIgnored",
-        decode_into::<OvfPropertyQualifierIgnored, Any>,
-    ),
+    ("OvfPropertyQualifierDuplicate", decode_into::<OvfPropertyQualifierDuplicate, Any>),
+    ("OvfPropertyQualifierIgnored", decode_into::<OvfPropertyQualifierIgnored, Any>),
     ("OvfPropertyType", decode_into::<OvfPropertyType, Any>),
     ("OvfPropertyValue", decode_into::<OvfPropertyValue, Any>),
     ("OvfResourceMap", decode_into::<OvfResourceMap, Any>),
     ("OvfSystemFault", decode_into::<OvfSystemFault, Any>),
-    (
-        "OvfToXmlUnsupportedElement",
-        decode_into::<OvfToXmlUnsupportedElement, Any>,
-    ),
+    ("OvfToXmlUnsupportedElement", decode_into::<OvfToXmlUnsupportedElement, Any>),
     ("OvfUnableToExportDisk", decode_into::<OvfUnableToExportDisk, Any>),
     ("OvfUnexpectedElement", decode_into::<OvfUnexpectedElement, Any>),
     ("OvfUnknownDevice", decode_into::<OvfUnknownDevice, Any>),
     ("OvfUnknownDeviceBacking", decode_into::<OvfUnknownDeviceBacking, Any>),
     ("OvfUnknownEntity", decode_into::<OvfUnknownEntity, Any>),
     ("OvfUnsupportedAttribute", decode_into::<OvfUnsupportedAttribute, Any>),
-    (
-        "OvfUnsupportedAttributeValue",
-        decode_into::<OvfUnsupportedAttributeValue, Any>,
-    ),
-    (
-        "OvfUnsupportedDeviceBackingInfo",
-        decode_into::<OvfUnsupportedDeviceBackingInfo, Any>,
-    ),
-    (
-        "OvfUnsupportedDeviceBackingOption",
-        decode_into::<OvfUnsupportedDeviceBackingOption, Any>,
-    ),
-    (
-        "OvfUnsupportedDeviceExport",
-        decode_into::<OvfUnsupportedDeviceExport, Any>,
-    ),
-    (
-        "OvfUnsupportedDiskProvisioning",
-        decode_into::<OvfUnsupportedDiskProvisioning, Any>,
-    ),
+    ("OvfUnsupportedAttributeValue", decode_into::<OvfUnsupportedAttributeValue, Any>),
+    ("OvfUnsupportedDeviceBackingInfo", decode_into::<OvfUnsupportedDeviceBackingInfo, Any>),
+    ("OvfUnsupportedDeviceBackingOption", decode_into::<OvfUnsupportedDeviceBackingOption, Any>),
+    ("OvfUnsupportedDeviceExport", decode_into::<OvfUnsupportedDeviceExport, Any>),
+    ("OvfUnsupportedDiskProvisioning", decode_into::<OvfUnsupportedDiskProvisioning, Any>),
     ("OvfUnsupportedElement", decode_into::<OvfUnsupportedElement, Any>),
-    (
-        "OvfUnsupportedElementValue",
-        decode_into::<OvfUnsupportedElementValue, Any>,
-    ),
+    ("OvfUnsupportedElementValue", decode_into::<OvfUnsupportedElementValue, Any>),
     ("OvfUnsupportedPackage", decode_into::<OvfUnsupportedPackage, Any>),
     ("OvfUnsupportedSection", decode_into::<OvfUnsupportedSection, Any>),
     ("OvfUnsupportedSubType", decode_into::<OvfUnsupportedSubType, Any>),
@@ -22012,18 +18042,9 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("OvfWrongNamespace", decode_into::<OvfWrongNamespace, Any>),
     ("OvfXmlFormat", decode_into::<OvfXmlFormat, Any>),
     ("PMemDatastoreInfo", decode_into::<PMemDatastoreInfo, Any>),
-    (
-        "ParaVirtualSCSIController",
-        decode_into::<ParaVirtualSCSIController, Any>,
-    ),
-    (
-        "ParaVirtualSCSIControllerOption",
-        decode_into::<ParaVirtualSCSIControllerOption, Any>,
-    ),
-    (
-        "PassiveNodeDeploymentSpec",
-        decode_into::<PassiveNodeDeploymentSpec, Any>,
-    ),
+    ("ParaVirtualSCSIController", decode_into::<ParaVirtualSCSIController, Any>),
+    ("ParaVirtualSCSIControllerOption", decode_into::<ParaVirtualSCSIControllerOption, Any>),
+    ("PassiveNodeDeploymentSpec", decode_into::<PassiveNodeDeploymentSpec, Any>),
     ("PassiveNodeNetworkSpec", decode_into::<PassiveNodeNetworkSpec, Any>),
     ("PasswordExpired", decode_into::<PasswordExpired, Any>),
     ("PasswordField", decode_into::<PasswordField, Any>),
@@ -22054,30 +18075,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("PerfStatsType", decode_into::<PerfStatsType, Any>),
     ("PerfSummaryType", decode_into::<PerfSummaryType, Any>),
     ("PerformanceDescription", decode_into::<PerformanceDescription, Any>),
-    (
-        "PerformanceManagerCounterLevelMapping",
-        decode_into::<PerformanceManagerCounterLevelMapping, Any>,
-    ),
+    ("PerformanceManagerCounterLevelMapping", decode_into::<PerformanceManagerCounterLevelMapping, Any>),
     ("PerformanceManagerUnit", decode_into::<PerformanceManagerUnit, Any>),
-    (
-        "PerformanceStatisticsDescription",
-        decode_into::<PerformanceStatisticsDescription, Any>,
-    ),
+    ("PerformanceStatisticsDescription", decode_into::<PerformanceStatisticsDescription, Any>),
     ("Permission", decode_into::<Permission, Any>),
     ("PermissionAddedEvent", decode_into::<PermissionAddedEvent, Any>),
     ("PermissionEvent", decode_into::<PermissionEvent, Any>),
     ("PermissionProfile", decode_into::<PermissionProfile, Any>),
     ("PermissionRemovedEvent", decode_into::<PermissionRemovedEvent, Any>),
     ("PermissionUpdatedEvent", decode_into::<PermissionUpdatedEvent, Any>),
-    (
-        "PhysCompatRDMNotSupported",
-        decode_into::<PhysCompatRDMNotSupported, Any>,
-    ),
+    ("PhysCompatRDMNotSupported", decode_into::<PhysCompatRDMNotSupported, Any>),
     ("PhysicalNic", decode_into::<PhysicalNic, Any>),
-    (
-        "PhysicalNicCdpDeviceCapability",
-        decode_into::<PhysicalNicCdpDeviceCapability, Any>,
-    ),
+    ("PhysicalNicCdpDeviceCapability", decode_into::<PhysicalNicCdpDeviceCapability, Any>),
     ("PhysicalNicCdpInfo", decode_into::<PhysicalNicCdpInfo, Any>),
     ("PhysicalNicConfig", decode_into::<PhysicalNicConfig, Any>),
     ("PhysicalNicHint", decode_into::<PhysicalNicHint, Any>),
@@ -22086,33 +18095,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("PhysicalNicLinkInfo", decode_into::<PhysicalNicLinkInfo, Any>),
     ("PhysicalNicNameHint", decode_into::<PhysicalNicNameHint, Any>),
     ("PhysicalNicProfile", decode_into::<PhysicalNicProfile, Any>),
-    (
-        "PhysicalNicResourcePoolSchedulerDisallowedReason",
-        decode_into::<PhysicalNicResourcePoolSchedulerDisallowedReason, Any>,
-    ),
+    ("PhysicalNicResourcePoolSchedulerDisallowedReason", decode_into::<PhysicalNicResourcePoolSchedulerDisallowedReason, Any>),
     ("PhysicalNicSpec", decode_into::<PhysicalNicSpec, Any>),
-    (
-        "PhysicalNicVmDirectPathGen2SupportedMode",
-        decode_into::<PhysicalNicVmDirectPathGen2SupportedMode, Any>,
-    ),
+    ("PhysicalNicVmDirectPathGen2SupportedMode", decode_into::<PhysicalNicVmDirectPathGen2SupportedMode, Any>),
     ("PlacementAction", decode_into::<PlacementAction, Any>),
     ("PlacementAffinityRule", decode_into::<PlacementAffinityRule, Any>),
-    (
-        "PlacementAffinityRuleRuleScope",
-        decode_into::<PlacementAffinityRuleRuleScope, Any>,
-    ),
-    (
-        "PlacementAffinityRuleRuleType",
-        decode_into::<PlacementAffinityRuleRuleType, Any>,
-    ),
+    ("PlacementAffinityRuleRuleScope", decode_into::<PlacementAffinityRuleRuleScope, Any>),
+    ("PlacementAffinityRuleRuleType", decode_into::<PlacementAffinityRuleRuleType, Any>),
     ("PlacementRankResult", decode_into::<PlacementRankResult, Any>),
     ("PlacementRankSpec", decode_into::<PlacementRankSpec, Any>),
     ("PlacementResult", decode_into::<PlacementResult, Any>),
     ("PlacementSpec", decode_into::<PlacementSpec, Any>),
-    (
-        "PlacementSpecPlacementType",
-        decode_into::<PlacementSpecPlacementType, Any>,
-    ),
+    ("PlacementSpecPlacementType", decode_into::<PlacementSpecPlacementType, Any>),
     ("PlatformConfigFault", decode_into::<PlatformConfigFault, Any>),
     ("PnicUplinkProfile", decode_into::<PnicUplinkProfile, Any>),
     ("PodDiskLocator", decode_into::<PodDiskLocator, Any>),
@@ -22122,144 +18116,69 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("PortGroupProfile", decode_into::<PortGroupProfile, Any>),
     ("PosixUserSearchResult", decode_into::<PosixUserSearchResult, Any>),
     ("PowerOnFtSecondaryFailed", decode_into::<PowerOnFtSecondaryFailed, Any>),
-    (
-        "PowerOnFtSecondaryTimedout",
-        decode_into::<PowerOnFtSecondaryTimedout, Any>,
-    ),
+    ("PowerOnFtSecondaryTimedout", decode_into::<PowerOnFtSecondaryTimedout, Any>),
     ("PowerSystemCapability", decode_into::<PowerSystemCapability, Any>),
     ("PowerSystemInfo", decode_into::<PowerSystemInfo, Any>),
     ("PrivilegeAvailability", decode_into::<PrivilegeAvailability, Any>),
     ("PrivilegePolicyDef", decode_into::<PrivilegePolicyDef, Any>),
     ("ProductComponentInfo", decode_into::<ProductComponentInfo, Any>),
-    (
-        "ProfileApplyProfileElement",
-        decode_into::<ProfileApplyProfileElement, Any>,
-    ),
-    (
-        "ProfileApplyProfileProperty",
-        decode_into::<ProfileApplyProfileProperty, Any>,
-    ),
+    ("ProfileApplyProfileElement", decode_into::<ProfileApplyProfileElement, Any>),
+    ("ProfileApplyProfileProperty", decode_into::<ProfileApplyProfileProperty, Any>),
     ("ProfileAssociatedEvent", decode_into::<ProfileAssociatedEvent, Any>),
     ("ProfileChangedEvent", decode_into::<ProfileChangedEvent, Any>),
-    (
-        "ProfileCompositeExpression",
-        decode_into::<ProfileCompositeExpression, Any>,
-    ),
-    (
-        "ProfileCompositePolicyOptionMetadata",
-        decode_into::<ProfileCompositePolicyOptionMetadata, Any>,
-    ),
+    ("ProfileCompositeExpression", decode_into::<ProfileCompositeExpression, Any>),
+    ("ProfileCompositePolicyOptionMetadata", decode_into::<ProfileCompositePolicyOptionMetadata, Any>),
     ("ProfileConfigInfo", decode_into::<ProfileConfigInfo, Any>),
     ("ProfileCreateSpec", decode_into::<ProfileCreateSpec, Any>),
     ("ProfileCreatedEvent", decode_into::<ProfileCreatedEvent, Any>),
-    (
-        "ProfileDeferredPolicyOptionParameter",
-        decode_into::<ProfileDeferredPolicyOptionParameter, Any>,
-    ),
+    ("ProfileDeferredPolicyOptionParameter", decode_into::<ProfileDeferredPolicyOptionParameter, Any>),
     ("ProfileDescription", decode_into::<ProfileDescription, Any>),
-    (
-        "ProfileDescriptionSection",
-        decode_into::<ProfileDescriptionSection, Any>,
-    ),
+    ("ProfileDescriptionSection", decode_into::<ProfileDescriptionSection, Any>),
     ("ProfileDissociatedEvent", decode_into::<ProfileDissociatedEvent, Any>),
     ("ProfileEvent", decode_into::<ProfileEvent, Any>),
     ("ProfileEventArgument", decode_into::<ProfileEventArgument, Any>),
     ("ProfileExecuteError", decode_into::<ProfileExecuteError, Any>),
     ("ProfileExecuteResult", decode_into::<ProfileExecuteResult, Any>),
-    (
-        "ProfileExecuteResultStatus",
-        decode_into::<ProfileExecuteResultStatus, Any>,
-    ),
+    ("ProfileExecuteResultStatus", decode_into::<ProfileExecuteResultStatus, Any>),
     ("ProfileExpression", decode_into::<ProfileExpression, Any>),
-    (
-        "ProfileExpressionMetadata",
-        decode_into::<ProfileExpressionMetadata, Any>,
-    ),
+    ("ProfileExpressionMetadata", decode_into::<ProfileExpressionMetadata, Any>),
     ("ProfileMetadata", decode_into::<ProfileMetadata, Any>),
-    (
-        "ProfileMetadataProfileOperationMessage",
-        decode_into::<ProfileMetadataProfileOperationMessage, Any>,
-    ),
-    (
-        "ProfileMetadataProfileSortSpec",
-        decode_into::<ProfileMetadataProfileSortSpec, Any>,
-    ),
+    ("ProfileMetadataProfileOperationMessage", decode_into::<ProfileMetadataProfileOperationMessage, Any>),
+    ("ProfileMetadataProfileSortSpec", decode_into::<ProfileMetadataProfileSortSpec, Any>),
     ("ProfileNumericComparator", decode_into::<ProfileNumericComparator, Any>),
     ("ProfileParameterMetadata", decode_into::<ProfileParameterMetadata, Any>),
-    (
-        "ProfileParameterMetadataParameterRelationMetadata",
-        decode_into::<ProfileParameterMetadataParameterRelationMetadata, Any>,
-    ),
-    (
-        "ProfileParameterMetadataRelationType",
-        decode_into::<ProfileParameterMetadataRelationType, Any>,
-    ),
+    ("ProfileParameterMetadataParameterRelationMetadata", decode_into::<ProfileParameterMetadataParameterRelationMetadata, Any>),
+    ("ProfileParameterMetadataRelationType", decode_into::<ProfileParameterMetadataRelationType, Any>),
     ("ProfilePolicy", decode_into::<ProfilePolicy, Any>),
     ("ProfilePolicyMetadata", decode_into::<ProfilePolicyMetadata, Any>),
-    (
-        "ProfilePolicyOptionMetadata",
-        decode_into::<ProfilePolicyOptionMetadata, Any>,
-    ),
+    ("ProfilePolicyOptionMetadata", decode_into::<ProfilePolicyOptionMetadata, Any>),
     ("ProfileProfileStructure", decode_into::<ProfileProfileStructure, Any>),
-    (
-        "ProfileProfileStructureProperty",
-        decode_into::<ProfileProfileStructureProperty, Any>,
-    ),
+    ("ProfileProfileStructureProperty", decode_into::<ProfileProfileStructureProperty, Any>),
     ("ProfilePropertyPath", decode_into::<ProfilePropertyPath, Any>),
-    (
-        "ProfileReferenceHostChangedEvent",
-        decode_into::<ProfileReferenceHostChangedEvent, Any>,
-    ),
+    ("ProfileReferenceHostChangedEvent", decode_into::<ProfileReferenceHostChangedEvent, Any>),
     ("ProfileRemovedEvent", decode_into::<ProfileRemovedEvent, Any>),
-    (
-        "ProfileSerializedCreateSpec",
-        decode_into::<ProfileSerializedCreateSpec, Any>,
-    ),
+    ("ProfileSerializedCreateSpec", decode_into::<ProfileSerializedCreateSpec, Any>),
     ("ProfileSimpleExpression", decode_into::<ProfileSimpleExpression, Any>),
     ("ProfileUpdateFailed", decode_into::<ProfileUpdateFailed, Any>),
-    (
-        "ProfileUpdateFailedUpdateFailure",
-        decode_into::<ProfileUpdateFailedUpdateFailure, Any>,
-    ),
+    ("ProfileUpdateFailedUpdateFailure", decode_into::<ProfileUpdateFailedUpdateFailure, Any>),
     ("PropertyChange", decode_into::<PropertyChange, Any>),
     ("PropertyChangeOp", decode_into::<PropertyChangeOp, Any>),
     ("PropertyFilterSpec", decode_into::<PropertyFilterSpec, Any>),
     ("PropertyFilterUpdate", decode_into::<PropertyFilterUpdate, Any>),
     ("PropertySpec", decode_into::<PropertySpec, Any>),
     ("QuarantineModeFault", decode_into::<QuarantineModeFault, Any>),
-    (
-        "QuarantineModeFaultFaultType",
-        decode_into::<QuarantineModeFaultFaultType, Any>,
-    ),
+    ("QuarantineModeFaultFaultType", decode_into::<QuarantineModeFaultFaultType, Any>),
     ("QuestionPending", decode_into::<QuestionPending, Any>),
-    (
-        "QuiesceDatastoreIOForHAFailed",
-        decode_into::<QuiesceDatastoreIOForHAFailed, Any>,
-    ),
+    ("QuiesceDatastoreIOForHAFailed", decode_into::<QuiesceDatastoreIOForHAFailed, Any>),
     ("QuiesceMode", decode_into::<QuiesceMode, Any>),
-    (
-        "RDMConversionNotSupported",
-        decode_into::<RDMConversionNotSupported, Any>,
-    ),
+    ("RDMConversionNotSupported", decode_into::<RDMConversionNotSupported, Any>),
     ("RDMNotPreserved", decode_into::<RDMNotPreserved, Any>),
     ("RDMNotSupported", decode_into::<RDMNotSupported, Any>),
-    (
-        "RDMNotSupportedOnDatastore",
-        decode_into::<RDMNotSupportedOnDatastore, Any>,
-    ),
-    (
-        "RDMPointsToInaccessibleDisk",
-        decode_into::<RDMPointsToInaccessibleDisk, Any>,
-    ),
+    ("RDMNotSupportedOnDatastore", decode_into::<RDMNotSupportedOnDatastore, Any>),
+    ("RDMPointsToInaccessibleDisk", decode_into::<RDMPointsToInaccessibleDisk, Any>),
     ("RawDiskNotSupported", decode_into::<RawDiskNotSupported, Any>),
-    (
-        "ReadHostResourcePoolTreeFailed",
-        decode_into::<ReadHostResourcePoolTreeFailed, Any>,
-    ),
-    (
-        "ReadOnlyDisksWithLegacyDestination",
-        decode_into::<ReadOnlyDisksWithLegacyDestination, Any>,
-    ),
+    ("ReadHostResourcePoolTreeFailed", decode_into::<ReadHostResourcePoolTreeFailed, Any>),
+    ("ReadOnlyDisksWithLegacyDestination", decode_into::<ReadOnlyDisksWithLegacyDestination, Any>),
     ("RebootRequired", decode_into::<RebootRequired, Any>),
     ("RecommendationReasonCode", decode_into::<RecommendationReasonCode, Any>),
     ("RecommendationType", decode_into::<RecommendationType, Any>),
@@ -22272,94 +18191,43 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("RemoveFailed", decode_into::<RemoveFailed, Any>),
     ("ReplicationConfigFault", decode_into::<ReplicationConfigFault, Any>),
     ("ReplicationConfigSpec", decode_into::<ReplicationConfigSpec, Any>),
-    (
-        "ReplicationDiskConfigFault",
-        decode_into::<ReplicationDiskConfigFault, Any>,
-    ),
-    (
-        "ReplicationDiskConfigFaultReasonForFault",
-        decode_into::<ReplicationDiskConfigFaultReasonForFault, Any>,
-    ),
+    ("ReplicationDiskConfigFault", decode_into::<ReplicationDiskConfigFault, Any>),
+    ("ReplicationDiskConfigFaultReasonForFault", decode_into::<ReplicationDiskConfigFaultReasonForFault, Any>),
     ("ReplicationFault", decode_into::<ReplicationFault, Any>),
     ("ReplicationGroupId", decode_into::<ReplicationGroupId, Any>),
-    (
-        "ReplicationIncompatibleWithFT",
-        decode_into::<ReplicationIncompatibleWithFT, Any>,
-    ),
-    (
-        "ReplicationInfoDiskSettings",
-        decode_into::<ReplicationInfoDiskSettings, Any>,
-    ),
-    (
-        "ReplicationInvalidOptions",
-        decode_into::<ReplicationInvalidOptions, Any>,
-    ),
-    (
-        "ReplicationNotSupportedOnHost",
-        decode_into::<ReplicationNotSupportedOnHost, Any>,
-    ),
+    ("ReplicationIncompatibleWithFT", decode_into::<ReplicationIncompatibleWithFT, Any>),
+    ("ReplicationInfoDiskSettings", decode_into::<ReplicationInfoDiskSettings, Any>),
+    ("ReplicationInvalidOptions", decode_into::<ReplicationInvalidOptions, Any>),
+    ("ReplicationNotSupportedOnHost", decode_into::<ReplicationNotSupportedOnHost, Any>),
     ("ReplicationSpec", decode_into::<ReplicationSpec, Any>),
     ("ReplicationVmConfigFault", decode_into::<ReplicationVmConfigFault, Any>),
-    (
-        "ReplicationVmConfigFaultReasonForFault",
-        decode_into::<ReplicationVmConfigFaultReasonForFault, Any>,
-    ),
+    ("ReplicationVmConfigFaultReasonForFault", decode_into::<ReplicationVmConfigFaultReasonForFault, Any>),
     ("ReplicationVmFault", decode_into::<ReplicationVmFault, Any>),
-    (
-        "ReplicationVmFaultReasonForFault",
-        decode_into::<ReplicationVmFaultReasonForFault, Any>,
-    ),
-    (
-        "ReplicationVmInProgressFault",
-        decode_into::<ReplicationVmInProgressFault, Any>,
-    ),
-    (
-        "ReplicationVmInProgressFaultActivity",
-        decode_into::<ReplicationVmInProgressFaultActivity, Any>,
-    ),
-    (
-        "ReplicationVmProgressInfo",
-        decode_into::<ReplicationVmProgressInfo, Any>,
-    ),
+    ("ReplicationVmFaultReasonForFault", decode_into::<ReplicationVmFaultReasonForFault, Any>),
+    ("ReplicationVmInProgressFault", decode_into::<ReplicationVmInProgressFault, Any>),
+    ("ReplicationVmInProgressFaultActivity", decode_into::<ReplicationVmInProgressFaultActivity, Any>),
+    ("ReplicationVmProgressInfo", decode_into::<ReplicationVmProgressInfo, Any>),
     ("ReplicationVmState", decode_into::<ReplicationVmState, Any>),
     ("RequestCanceled", decode_into::<RequestCanceled, Any>),
     ("ResourceAllocationInfo", decode_into::<ResourceAllocationInfo, Any>),
     ("ResourceAllocationOption", decode_into::<ResourceAllocationOption, Any>),
     ("ResourceConfigOption", decode_into::<ResourceConfigOption, Any>),
     ("ResourceConfigSpec", decode_into::<ResourceConfigSpec, Any>),
-    (
-        "ResourceConfigSpecScaleSharesBehavior",
-        decode_into::<ResourceConfigSpecScaleSharesBehavior, Any>,
-    ),
+    ("ResourceConfigSpecScaleSharesBehavior", decode_into::<ResourceConfigSpecScaleSharesBehavior, Any>),
     ("ResourceInUse", decode_into::<ResourceInUse, Any>),
     ("ResourceNotAvailable", decode_into::<ResourceNotAvailable, Any>),
     ("ResourcePoolCreatedEvent", decode_into::<ResourcePoolCreatedEvent, Any>),
-    (
-        "ResourcePoolDestroyedEvent",
-        decode_into::<ResourcePoolDestroyedEvent, Any>,
-    ),
+    ("ResourcePoolDestroyedEvent", decode_into::<ResourcePoolDestroyedEvent, Any>),
     ("ResourcePoolEvent", decode_into::<ResourcePoolEvent, Any>),
-    (
-        "ResourcePoolEventArgument",
-        decode_into::<ResourcePoolEventArgument, Any>,
-    ),
+    ("ResourcePoolEventArgument", decode_into::<ResourcePoolEventArgument, Any>),
     ("ResourcePoolMovedEvent", decode_into::<ResourcePoolMovedEvent, Any>),
     ("ResourcePoolQuickStats", decode_into::<ResourcePoolQuickStats, Any>),
-    (
-        "ResourcePoolReconfiguredEvent",
-        decode_into::<ResourcePoolReconfiguredEvent, Any>,
-    ),
-    (
-        "ResourcePoolResourceUsage",
-        decode_into::<ResourcePoolResourceUsage, Any>,
-    ),
+    ("ResourcePoolReconfiguredEvent", decode_into::<ResourcePoolReconfiguredEvent, Any>),
+    ("ResourcePoolResourceUsage", decode_into::<ResourcePoolResourceUsage, Any>),
     ("ResourcePoolRuntimeInfo", decode_into::<ResourcePoolRuntimeInfo, Any>),
     ("ResourcePoolSummary", decode_into::<ResourcePoolSummary, Any>),
     ("ResourceViolatedEvent", decode_into::<ResourceViolatedEvent, Any>),
-    (
-        "RestrictedByAdministrator",
-        decode_into::<RestrictedByAdministrator, Any>,
-    ),
+    ("RestrictedByAdministrator", decode_into::<RestrictedByAdministrator, Any>),
     ("RestrictedVersion", decode_into::<RestrictedVersion, Any>),
     ("RetrieveOptions", decode_into::<RetrieveOptions, Any>),
     ("RetrieveResult", decode_into::<RetrieveResult, Any>),
@@ -22380,56 +18248,23 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("SSLVerifyFault", decode_into::<SSLVerifyFault, Any>),
     ("SSPIAuthentication", decode_into::<SSPIAuthentication, Any>),
     ("SSPIChallenge", decode_into::<SSPIChallenge, Any>),
-    (
-        "ScheduledHardwareUpgradeInfo",
-        decode_into::<ScheduledHardwareUpgradeInfo, Any>,
-    ),
-    (
-        "ScheduledHardwareUpgradeInfoHardwareUpgradePolicy",
-        decode_into::<ScheduledHardwareUpgradeInfoHardwareUpgradePolicy, Any>,
-    ),
-    (
-        "ScheduledHardwareUpgradeInfoHardwareUpgradeStatus",
-        decode_into::<ScheduledHardwareUpgradeInfoHardwareUpgradeStatus, Any>,
-    ),
-    (
-        "ScheduledTaskCompletedEvent",
-        decode_into::<ScheduledTaskCompletedEvent, Any>,
-    ),
-    (
-        "ScheduledTaskCreatedEvent",
-        decode_into::<ScheduledTaskCreatedEvent, Any>,
-    ),
+    ("ScheduledHardwareUpgradeInfo", decode_into::<ScheduledHardwareUpgradeInfo, Any>),
+    ("ScheduledHardwareUpgradeInfoHardwareUpgradePolicy", decode_into::<ScheduledHardwareUpgradeInfoHardwareUpgradePolicy, Any>),
+    ("ScheduledHardwareUpgradeInfoHardwareUpgradeStatus", decode_into::<ScheduledHardwareUpgradeInfoHardwareUpgradeStatus, Any>),
+    ("ScheduledTaskCompletedEvent", decode_into::<ScheduledTaskCompletedEvent, Any>),
+    ("ScheduledTaskCreatedEvent", decode_into::<ScheduledTaskCreatedEvent, Any>),
     ("ScheduledTaskDescription", decode_into::<ScheduledTaskDescription, Any>),
     ("ScheduledTaskDetail", decode_into::<ScheduledTaskDetail, Any>),
-    (
-        "ScheduledTaskEmailCompletedEvent",
-        decode_into::<ScheduledTaskEmailCompletedEvent, Any>,
-    ),
-    (
-        "ScheduledTaskEmailFailedEvent",
-        decode_into::<ScheduledTaskEmailFailedEvent, Any>,
-    ),
+    ("ScheduledTaskEmailCompletedEvent", decode_into::<ScheduledTaskEmailCompletedEvent, Any>),
+    ("ScheduledTaskEmailFailedEvent", decode_into::<ScheduledTaskEmailFailedEvent, Any>),
     ("ScheduledTaskEvent", decode_into::<ScheduledTaskEvent, Any>),
-    (
-        "ScheduledTaskEventArgument",
-        decode_into::<ScheduledTaskEventArgument, Any>,
-    ),
+    ("ScheduledTaskEventArgument", decode_into::<ScheduledTaskEventArgument, Any>),
     ("ScheduledTaskFailedEvent", decode_into::<ScheduledTaskFailedEvent, Any>),
     ("ScheduledTaskInfo", decode_into::<ScheduledTaskInfo, Any>),
-    (
-        "ScheduledTaskReconfiguredEvent",
-        decode_into::<ScheduledTaskReconfiguredEvent, Any>,
-    ),
-    (
-        "ScheduledTaskRemovedEvent",
-        decode_into::<ScheduledTaskRemovedEvent, Any>,
-    ),
+    ("ScheduledTaskReconfiguredEvent", decode_into::<ScheduledTaskReconfiguredEvent, Any>),
+    ("ScheduledTaskRemovedEvent", decode_into::<ScheduledTaskRemovedEvent, Any>),
     ("ScheduledTaskSpec", decode_into::<ScheduledTaskSpec, Any>),
-    (
-        "ScheduledTaskStartedEvent",
-        decode_into::<ScheduledTaskStartedEvent, Any>,
-    ),
+    ("ScheduledTaskStartedEvent", decode_into::<ScheduledTaskStartedEvent, Any>),
     ("ScsiDiskType", decode_into::<ScsiDiskType, Any>),
     ("ScsiLun", decode_into::<ScsiLun, Any>),
     ("ScsiLunCapabilities", decode_into::<ScsiLunCapabilities, Any>),
@@ -22438,23 +18273,11 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("ScsiLunDurableName", decode_into::<ScsiLunDurableName, Any>),
     ("ScsiLunState", decode_into::<ScsiLunState, Any>),
     ("ScsiLunType", decode_into::<ScsiLunType, Any>),
-    (
-        "ScsiLunVStorageSupportStatus",
-        decode_into::<ScsiLunVStorageSupportStatus, Any>,
-    ),
+    ("ScsiLunVStorageSupportStatus", decode_into::<ScsiLunVStorageSupportStatus, Any>),
     ("SeSparseVirtualDiskSpec", decode_into::<SeSparseVirtualDiskSpec, Any>),
-    (
-        "SecondaryVmAlreadyDisabled",
-        decode_into::<SecondaryVmAlreadyDisabled, Any>,
-    ),
-    (
-        "SecondaryVmAlreadyEnabled",
-        decode_into::<SecondaryVmAlreadyEnabled, Any>,
-    ),
-    (
-        "SecondaryVmAlreadyRegistered",
-        decode_into::<SecondaryVmAlreadyRegistered, Any>,
-    ),
+    ("SecondaryVmAlreadyDisabled", decode_into::<SecondaryVmAlreadyDisabled, Any>),
+    ("SecondaryVmAlreadyEnabled", decode_into::<SecondaryVmAlreadyEnabled, Any>),
+    ("SecondaryVmAlreadyRegistered", decode_into::<SecondaryVmAlreadyRegistered, Any>),
     ("SecondaryVmNotRegistered", decode_into::<SecondaryVmNotRegistered, Any>),
     ("SecurityError", decode_into::<SecurityError, Any>),
     ("SecurityProfile", decode_into::<SecurityProfile, Any>),
@@ -22462,72 +18285,27 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("SelectionSpec", decode_into::<SelectionSpec, Any>),
     ("SendEmailAction", decode_into::<SendEmailAction, Any>),
     ("SendSNMPAction", decode_into::<SendSNMPAction, Any>),
-    (
-        "ServerLicenseExpiredEvent",
-        decode_into::<ServerLicenseExpiredEvent, Any>,
-    ),
-    (
-        "ServerStartedSessionEvent",
-        decode_into::<ServerStartedSessionEvent, Any>,
-    ),
-    (
-        "ServiceConsolePortGroupProfile",
-        decode_into::<ServiceConsolePortGroupProfile, Any>,
-    ),
-    (
-        "ServiceConsoleReservationInfo",
-        decode_into::<ServiceConsoleReservationInfo, Any>,
-    ),
+    ("ServerLicenseExpiredEvent", decode_into::<ServerLicenseExpiredEvent, Any>),
+    ("ServerStartedSessionEvent", decode_into::<ServerStartedSessionEvent, Any>),
+    ("ServiceConsolePortGroupProfile", decode_into::<ServiceConsolePortGroupProfile, Any>),
+    ("ServiceConsoleReservationInfo", decode_into::<ServiceConsoleReservationInfo, Any>),
     ("ServiceContent", decode_into::<ServiceContent, Any>),
     ("ServiceLocator", decode_into::<ServiceLocator, Any>),
     ("ServiceLocatorCredential", decode_into::<ServiceLocatorCredential, Any>),
-    (
-        "ServiceLocatorNamePassword",
-        decode_into::<ServiceLocatorNamePassword, Any>,
-    ),
-    (
-        "ServiceLocatorSAMLCredential",
-        decode_into::<ServiceLocatorSAMLCredential, Any>,
-    ),
-    (
-        "ServiceManagerServiceInfo",
-        decode_into::<ServiceManagerServiceInfo, Any>,
-    ),
+    ("ServiceLocatorNamePassword", decode_into::<ServiceLocatorNamePassword, Any>),
+    ("ServiceLocatorSAMLCredential", decode_into::<ServiceLocatorSAMLCredential, Any>),
+    ("ServiceManagerServiceInfo", decode_into::<ServiceManagerServiceInfo, Any>),
     ("ServiceProfile", decode_into::<ServiceProfile, Any>),
     ("SessionEvent", decode_into::<SessionEvent, Any>),
-    (
-        "SessionManagerGenericServiceTicket",
-        decode_into::<SessionManagerGenericServiceTicket, Any>,
-    ),
-    (
-        "SessionManagerGenericServiceTicketTicketType",
-        decode_into::<SessionManagerGenericServiceTicketTicketType, Any>,
-    ),
-    (
-        "SessionManagerHttpServiceRequestSpec",
-        decode_into::<SessionManagerHttpServiceRequestSpec, Any>,
-    ),
-    (
-        "SessionManagerHttpServiceRequestSpecMethod",
-        decode_into::<SessionManagerHttpServiceRequestSpecMethod, Any>,
-    ),
-    (
-        "SessionManagerLocalTicket",
-        decode_into::<SessionManagerLocalTicket, Any>,
-    ),
-    (
-        "SessionManagerServiceRequestSpec",
-        decode_into::<SessionManagerServiceRequestSpec, Any>,
-    ),
-    (
-        "SessionManagerVmomiServiceRequestSpec",
-        decode_into::<SessionManagerVmomiServiceRequestSpec, Any>,
-    ),
+    ("SessionManagerGenericServiceTicket", decode_into::<SessionManagerGenericServiceTicket, Any>),
+    ("SessionManagerGenericServiceTicketTicketType", decode_into::<SessionManagerGenericServiceTicketTicketType, Any>),
+    ("SessionManagerHttpServiceRequestSpec", decode_into::<SessionManagerHttpServiceRequestSpec, Any>),
+    ("SessionManagerHttpServiceRequestSpecMethod", decode_into::<SessionManagerHttpServiceRequestSpecMethod, Any>),
+    ("SessionManagerLocalTicket", decode_into::<SessionManagerLocalTicket, Any>),
+    ("SessionManagerServiceRequestSpec", decode_into::<SessionManagerServiceRequestSpec, Any>),
+    ("SessionManagerVmomiServiceRequestSpec", decode_into::<SessionManagerVmomiServiceRequestSpec, Any>),
     ("SessionTerminatedEvent", decode_into::<SessionTerminatedEvent, Any>),
-    (
-        "SharedBusControllerNotSupported",
-        decode_into::<SharedBusControllerNotSupported, Any>,
-    ),
+    ("SharedBusControllerNotSupported", decode_into::<SharedBusControllerNotSupported, Any>),
     ("SharesInfo", decode_into::<SharesInfo, Any>),
     ("SharesLevel", decode_into::<SharesLevel, Any>),
     ("SharesOption", decode_into::<SharesOption, Any>),
@@ -22537,46 +18315,22 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("SingleMac", decode_into::<SingleMac, Any>),
     ("SiteInfo", decode_into::<SiteInfo, Any>),
     ("SlpDiscoveryMethod", decode_into::<SlpDiscoveryMethod, Any>),
-    (
-        "SnapshotCloneNotSupported",
-        decode_into::<SnapshotCloneNotSupported, Any>,
-    ),
+    ("SnapshotCloneNotSupported", decode_into::<SnapshotCloneNotSupported, Any>),
     ("SnapshotCopyNotSupported", decode_into::<SnapshotCopyNotSupported, Any>),
     ("SnapshotDisabled", decode_into::<SnapshotDisabled, Any>),
     ("SnapshotFault", decode_into::<SnapshotFault, Any>),
-    (
-        "SnapshotIncompatibleDeviceInVm",
-        decode_into::<SnapshotIncompatibleDeviceInVm, Any>,
-    ),
+    ("SnapshotIncompatibleDeviceInVm", decode_into::<SnapshotIncompatibleDeviceInVm, Any>),
     ("SnapshotLocked", decode_into::<SnapshotLocked, Any>),
-    (
-        "SnapshotMoveFromNonHomeNotSupported",
-        decode_into::<SnapshotMoveFromNonHomeNotSupported, Any>,
-    ),
+    ("SnapshotMoveFromNonHomeNotSupported", decode_into::<SnapshotMoveFromNonHomeNotSupported, Any>),
     ("SnapshotMoveNotSupported", decode_into::<SnapshotMoveNotSupported, Any>),
-    (
-        "SnapshotMoveToNonHomeNotSupported",
-        decode_into::<SnapshotMoveToNonHomeNotSupported, Any>,
-    ),
+    ("SnapshotMoveToNonHomeNotSupported", decode_into::<SnapshotMoveToNonHomeNotSupported, Any>),
     ("SnapshotNoChange", decode_into::<SnapshotNoChange, Any>),
     ("SnapshotRevertIssue", decode_into::<SnapshotRevertIssue, Any>),
-    (
-        "SoftRuleVioCorrectionDisallowed",
-        decode_into::<SoftRuleVioCorrectionDisallowed, Any>,
-    ),
-    (
-        "SoftRuleVioCorrectionImpact",
-        decode_into::<SoftRuleVioCorrectionImpact, Any>,
-    ),
+    ("SoftRuleVioCorrectionDisallowed", decode_into::<SoftRuleVioCorrectionDisallowed, Any>),
+    ("SoftRuleVioCorrectionImpact", decode_into::<SoftRuleVioCorrectionImpact, Any>),
     ("SoftwarePackage", decode_into::<SoftwarePackage, Any>),
-    (
-        "SoftwarePackageCapability",
-        decode_into::<SoftwarePackageCapability, Any>,
-    ),
-    (
-        "SoftwarePackageConstraint",
-        decode_into::<SoftwarePackageConstraint, Any>,
-    ),
+    ("SoftwarePackageCapability", decode_into::<SoftwarePackageCapability, Any>),
+    ("SoftwarePackageConstraint", decode_into::<SoftwarePackageConstraint, Any>),
     ("SoftwarePackageVibType", decode_into::<SoftwarePackageVibType, Any>),
     ("SolutionUserRequired", decode_into::<SolutionUserRequired, Any>),
     ("SourceNodeSpec", decode_into::<SourceNodeSpec, Any>),
@@ -22584,161 +18338,65 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("StateAlarmExpression", decode_into::<StateAlarmExpression, Any>),
     ("StateAlarmOperator", decode_into::<StateAlarmOperator, Any>),
     ("StaticRouteProfile", decode_into::<StaticRouteProfile, Any>),
-    (
-        "StorageDrsAutomationConfig",
-        decode_into::<StorageDrsAutomationConfig, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveDiskInMultiWriterMode",
-        decode_into::<StorageDrsCannotMoveDiskInMultiWriterMode, Any>,
-    ),
+    ("StorageDrsAutomationConfig", decode_into::<StorageDrsAutomationConfig, Any>),
+    ("StorageDrsCannotMoveDiskInMultiWriterMode", decode_into::<StorageDrsCannotMoveDiskInMultiWriterMode, Any>),
     ("StorageDrsCannotMoveFTVm", decode_into::<StorageDrsCannotMoveFTVm, Any>),
-    (
-        "StorageDrsCannotMoveIndependentDisk",
-        decode_into::<StorageDrsCannotMoveIndependentDisk, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveManuallyPlacedSwapFile",
-        decode_into::<StorageDrsCannotMoveManuallyPlacedSwapFile, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveManuallyPlacedVm",
-        decode_into::<StorageDrsCannotMoveManuallyPlacedVm, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveSharedDisk",
-        decode_into::<StorageDrsCannotMoveSharedDisk, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveTemplate",
-        decode_into::<StorageDrsCannotMoveTemplate, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveVmInUserFolder",
-        decode_into::<StorageDrsCannotMoveVmInUserFolder, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveVmWithMountedCDROM",
-        decode_into::<StorageDrsCannotMoveVmWithMountedCDROM, Any>,
-    ),
-    (
-        "StorageDrsCannotMoveVmWithNoFilesInLayout",
-        decode_into::<StorageDrsCannotMoveVmWithNoFilesInLayout, Any>,
-    ),
+    ("StorageDrsCannotMoveIndependentDisk", decode_into::<StorageDrsCannotMoveIndependentDisk, Any>),
+    ("StorageDrsCannotMoveManuallyPlacedSwapFile", decode_into::<StorageDrsCannotMoveManuallyPlacedSwapFile, Any>),
+    ("StorageDrsCannotMoveManuallyPlacedVm", decode_into::<StorageDrsCannotMoveManuallyPlacedVm, Any>),
+    ("StorageDrsCannotMoveSharedDisk", decode_into::<StorageDrsCannotMoveSharedDisk, Any>),
+    ("StorageDrsCannotMoveTemplate", decode_into::<StorageDrsCannotMoveTemplate, Any>),
+    ("StorageDrsCannotMoveVmInUserFolder", decode_into::<StorageDrsCannotMoveVmInUserFolder, Any>),
+    ("StorageDrsCannotMoveVmWithMountedCDROM", decode_into::<StorageDrsCannotMoveVmWithMountedCDROM, Any>),
+    ("StorageDrsCannotMoveVmWithNoFilesInLayout", decode_into::<StorageDrsCannotMoveVmWithNoFilesInLayout, Any>),
     ("StorageDrsConfigInfo", decode_into::<StorageDrsConfigInfo, Any>),
     ("StorageDrsConfigSpec", decode_into::<StorageDrsConfigSpec, Any>),
-    (
-        "StorageDrsDatacentersCannotShareDatastore",
-        decode_into::<StorageDrsDatacentersCannotShareDatastore, Any>,
-    ),
+    ("StorageDrsDatacentersCannotShareDatastore", decode_into::<StorageDrsDatacentersCannotShareDatastore, Any>),
     ("StorageDrsDisabledOnVm", decode_into::<StorageDrsDisabledOnVm, Any>),
-    (
-        "StorageDrsHbrDiskNotMovable",
-        decode_into::<StorageDrsHbrDiskNotMovable, Any>,
-    ),
-    (
-        "StorageDrsHmsMoveInProgress",
-        decode_into::<StorageDrsHmsMoveInProgress, Any>,
-    ),
+    ("StorageDrsHbrDiskNotMovable", decode_into::<StorageDrsHbrDiskNotMovable, Any>),
+    ("StorageDrsHmsMoveInProgress", decode_into::<StorageDrsHmsMoveInProgress, Any>),
     ("StorageDrsHmsUnreachable", decode_into::<StorageDrsHmsUnreachable, Any>),
-    (
-        "StorageDrsIoLoadBalanceConfig",
-        decode_into::<StorageDrsIoLoadBalanceConfig, Any>,
-    ),
-    (
-        "StorageDrsIolbDisabledInternally",
-        decode_into::<StorageDrsIolbDisabledInternally, Any>,
-    ),
+    ("StorageDrsIoLoadBalanceConfig", decode_into::<StorageDrsIoLoadBalanceConfig, Any>),
+    ("StorageDrsIolbDisabledInternally", decode_into::<StorageDrsIolbDisabledInternally, Any>),
     ("StorageDrsOptionSpec", decode_into::<StorageDrsOptionSpec, Any>),
-    (
-        "StorageDrsPlacementRankVmSpec",
-        decode_into::<StorageDrsPlacementRankVmSpec, Any>,
-    ),
+    ("StorageDrsPlacementRankVmSpec", decode_into::<StorageDrsPlacementRankVmSpec, Any>),
     ("StorageDrsPodConfigInfo", decode_into::<StorageDrsPodConfigInfo, Any>),
-    (
-        "StorageDrsPodConfigInfoBehavior",
-        decode_into::<StorageDrsPodConfigInfoBehavior, Any>,
-    ),
+    ("StorageDrsPodConfigInfoBehavior", decode_into::<StorageDrsPodConfigInfoBehavior, Any>),
     ("StorageDrsPodConfigSpec", decode_into::<StorageDrsPodConfigSpec, Any>),
-    (
-        "StorageDrsPodSelectionSpec",
-        decode_into::<StorageDrsPodSelectionSpec, Any>,
-    ),
-    (
-        "StorageDrsRelocateDisabled",
-        decode_into::<StorageDrsRelocateDisabled, Any>,
-    ),
-    (
-        "StorageDrsSpaceLoadBalanceConfig",
-        decode_into::<StorageDrsSpaceLoadBalanceConfig, Any>,
-    ),
-    (
-        "StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode",
-        decode_into::<StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode, Any>,
-    ),
-    (
-        "StorageDrsStaleHmsCollection",
-        decode_into::<StorageDrsStaleHmsCollection, Any>,
-    ),
-    (
-        "StorageDrsUnableToMoveFiles",
-        decode_into::<StorageDrsUnableToMoveFiles, Any>,
-    ),
+    ("StorageDrsPodSelectionSpec", decode_into::<StorageDrsPodSelectionSpec, Any>),
+    ("StorageDrsRelocateDisabled", decode_into::<StorageDrsRelocateDisabled, Any>),
+    ("StorageDrsSpaceLoadBalanceConfig", decode_into::<StorageDrsSpaceLoadBalanceConfig, Any>),
+    ("StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode", decode_into::<StorageDrsSpaceLoadBalanceConfigSpaceThresholdMode, Any>),
+    ("StorageDrsStaleHmsCollection", decode_into::<StorageDrsStaleHmsCollection, Any>),
+    ("StorageDrsUnableToMoveFiles", decode_into::<StorageDrsUnableToMoveFiles, Any>),
     ("StorageDrsVmConfigInfo", decode_into::<StorageDrsVmConfigInfo, Any>),
     ("StorageDrsVmConfigSpec", decode_into::<StorageDrsVmConfigSpec, Any>),
     ("StorageIOAllocationInfo", decode_into::<StorageIOAllocationInfo, Any>),
-    (
-        "StorageIOAllocationOption",
-        decode_into::<StorageIOAllocationOption, Any>,
-    ),
+    ("StorageIOAllocationOption", decode_into::<StorageIOAllocationOption, Any>),
     ("StorageIORMConfigOption", decode_into::<StorageIORMConfigOption, Any>),
     ("StorageIORMConfigSpec", decode_into::<StorageIORMConfigSpec, Any>),
     ("StorageIORMInfo", decode_into::<StorageIORMInfo, Any>),
     ("StorageIORMThresholdMode", decode_into::<StorageIORMThresholdMode, Any>),
     ("StorageMigrationAction", decode_into::<StorageMigrationAction, Any>),
-    (
-        "StoragePerformanceSummary",
-        decode_into::<StoragePerformanceSummary, Any>,
-    ),
+    ("StoragePerformanceSummary", decode_into::<StoragePerformanceSummary, Any>),
     ("StoragePlacementAction", decode_into::<StoragePlacementAction, Any>),
     ("StoragePlacementResult", decode_into::<StoragePlacementResult, Any>),
     ("StoragePlacementSpec", decode_into::<StoragePlacementSpec, Any>),
-    (
-        "StoragePlacementSpecPlacementType",
-        decode_into::<StoragePlacementSpecPlacementType, Any>,
-    ),
+    ("StoragePlacementSpecPlacementType", decode_into::<StoragePlacementSpecPlacementType, Any>),
     ("StoragePodSummary", decode_into::<StoragePodSummary, Any>),
     ("StorageProfile", decode_into::<StorageProfile, Any>),
     ("StorageRequirement", decode_into::<StorageRequirement, Any>),
-    (
-        "StorageResourceManagerStorageProfileStatistics",
-        decode_into::<StorageResourceManagerStorageProfileStatistics, Any>,
-    ),
-    (
-        "StorageVMotionNotSupported",
-        decode_into::<StorageVMotionNotSupported, Any>,
-    ),
-    (
-        "StorageVmotionIncompatible",
-        decode_into::<StorageVmotionIncompatible, Any>,
-    ),
+    ("StorageResourceManagerStorageProfileStatistics", decode_into::<StorageResourceManagerStorageProfileStatistics, Any>),
+    ("StorageVMotionNotSupported", decode_into::<StorageVMotionNotSupported, Any>),
+    ("StorageVmotionIncompatible", decode_into::<StorageVmotionIncompatible, Any>),
     ("StringExpression", decode_into::<StringExpression, Any>),
     ("StringOption", decode_into::<StringOption, Any>),
     ("StringPolicy", decode_into::<StringPolicy, Any>),
     ("StructuredCustomizations", decode_into::<StructuredCustomizations, Any>),
-    (
-        "SuspendedRelocateNotSupported",
-        decode_into::<SuspendedRelocateNotSupported, Any>,
-    ),
-    (
-        "SwapDatastoreNotWritableOnHost",
-        decode_into::<SwapDatastoreNotWritableOnHost, Any>,
-    ),
+    ("SuspendedRelocateNotSupported", decode_into::<SuspendedRelocateNotSupported, Any>),
+    ("SwapDatastoreNotWritableOnHost", decode_into::<SwapDatastoreNotWritableOnHost, Any>),
     ("SwapDatastoreUnset", decode_into::<SwapDatastoreUnset, Any>),
-    (
-        "SwapPlacementOverrideNotSupported",
-        decode_into::<SwapPlacementOverrideNotSupported, Any>,
-    ),
+    ("SwapPlacementOverrideNotSupported", decode_into::<SwapPlacementOverrideNotSupported, Any>),
     ("SwitchIpUnset", decode_into::<SwitchIpUnset, Any>),
     ("SwitchNotInUpgradeMode", decode_into::<SwitchNotInUpgradeMode, Any>),
     ("SystemError", decode_into::<SystemError, Any>),
@@ -22750,10 +18408,7 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("TaskFilterSpecByEntity", decode_into::<TaskFilterSpecByEntity, Any>),
     ("TaskFilterSpecByTime", decode_into::<TaskFilterSpecByTime, Any>),
     ("TaskFilterSpecByUsername", decode_into::<TaskFilterSpecByUsername, Any>),
-    (
-        "TaskFilterSpecRecursionOption",
-        decode_into::<TaskFilterSpecRecursionOption, Any>,
-    ),
+    ("TaskFilterSpecRecursionOption", decode_into::<TaskFilterSpecRecursionOption, Any>),
     ("TaskFilterSpecTimeOption", decode_into::<TaskFilterSpecTimeOption, Any>),
     ("TaskInProgress", decode_into::<TaskInProgress, Any>),
     ("TaskInfo", decode_into::<TaskInfo, Any>),
@@ -22767,156 +18422,69 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("TaskTimeoutEvent", decode_into::<TaskTimeoutEvent, Any>),
     ("TeamingMatchEvent", decode_into::<TeamingMatchEvent, Any>),
     ("TeamingMisMatchEvent", decode_into::<TeamingMisMatchEvent, Any>),
-    (
-        "TemplateBeingUpgradedEvent",
-        decode_into::<TemplateBeingUpgradedEvent, Any>,
-    ),
+    ("TemplateBeingUpgradedEvent", decode_into::<TemplateBeingUpgradedEvent, Any>),
     ("TemplateConfigFileInfo", decode_into::<TemplateConfigFileInfo, Any>),
     ("TemplateConfigFileQuery", decode_into::<TemplateConfigFileQuery, Any>),
     ("TemplateUpgradeEvent", decode_into::<TemplateUpgradeEvent, Any>),
-    (
-        "TemplateUpgradeFailedEvent",
-        decode_into::<TemplateUpgradeFailedEvent, Any>,
-    ),
+    ("TemplateUpgradeFailedEvent", decode_into::<TemplateUpgradeFailedEvent, Any>),
     ("TemplateUpgradedEvent", decode_into::<TemplateUpgradedEvent, Any>),
-    (
-        "ThirdPartyLicenseAssignmentFailed",
-        decode_into::<ThirdPartyLicenseAssignmentFailed, Any>,
-    ),
-    (
-        "ThirdPartyLicenseAssignmentFailedReason",
-        decode_into::<ThirdPartyLicenseAssignmentFailedReason, Any>,
-    ),
-    (
-        "TicketedSessionAuthentication",
-        decode_into::<TicketedSessionAuthentication, Any>,
-    ),
-    (
-        "TimedOutHostOperationEvent",
-        decode_into::<TimedOutHostOperationEvent, Any>,
-    ),
+    ("ThirdPartyLicenseAssignmentFailed", decode_into::<ThirdPartyLicenseAssignmentFailed, Any>),
+    ("ThirdPartyLicenseAssignmentFailedReason", decode_into::<ThirdPartyLicenseAssignmentFailedReason, Any>),
+    ("TicketedSessionAuthentication", decode_into::<TicketedSessionAuthentication, Any>),
+    ("TimedOutHostOperationEvent", decode_into::<TimedOutHostOperationEvent, Any>),
     ("Timedout", decode_into::<Timedout, Any>),
-    (
-        "TooManyConcurrentNativeClones",
-        decode_into::<TooManyConcurrentNativeClones, Any>,
-    ),
-    (
-        "TooManyConsecutiveOverrides",
-        decode_into::<TooManyConsecutiveOverrides, Any>,
-    ),
+    ("TooManyConcurrentNativeClones", decode_into::<TooManyConcurrentNativeClones, Any>),
+    ("TooManyConsecutiveOverrides", decode_into::<TooManyConsecutiveOverrides, Any>),
     ("TooManyDevices", decode_into::<TooManyDevices, Any>),
     ("TooManyDisksOnLegacyHost", decode_into::<TooManyDisksOnLegacyHost, Any>),
     ("TooManyGuestLogons", decode_into::<TooManyGuestLogons, Any>),
     ("TooManyHosts", decode_into::<TooManyHosts, Any>),
     ("TooManyNativeCloneLevels", decode_into::<TooManyNativeCloneLevels, Any>),
-    (
-        "TooManyNativeClonesOnFile",
-        decode_into::<TooManyNativeClonesOnFile, Any>,
-    ),
+    ("TooManyNativeClonesOnFile", decode_into::<TooManyNativeClonesOnFile, Any>),
     ("TooManySnapshotLevels", decode_into::<TooManySnapshotLevels, Any>),
     ("ToolsAlreadyUpgraded", decode_into::<ToolsAlreadyUpgraded, Any>),
-    (
-        "ToolsAutoUpgradeNotSupported",
-        decode_into::<ToolsAutoUpgradeNotSupported, Any>,
-    ),
+    ("ToolsAutoUpgradeNotSupported", decode_into::<ToolsAutoUpgradeNotSupported, Any>),
     ("ToolsConfigInfo", decode_into::<ToolsConfigInfo, Any>),
-    (
-        "ToolsConfigInfoToolsLastInstallInfo",
-        decode_into::<ToolsConfigInfoToolsLastInstallInfo, Any>,
-    ),
+    ("ToolsConfigInfoToolsLastInstallInfo", decode_into::<ToolsConfigInfoToolsLastInstallInfo, Any>),
     ("ToolsImageCopyFailed", decode_into::<ToolsImageCopyFailed, Any>),
     ("ToolsImageNotAvailable", decode_into::<ToolsImageNotAvailable, Any>),
-    (
-        "ToolsImageSignatureCheckFailed",
-        decode_into::<ToolsImageSignatureCheckFailed, Any>,
-    ),
-    (
-        "ToolsInstallationInProgress",
-        decode_into::<ToolsInstallationInProgress, Any>,
-    ),
+    ("ToolsImageSignatureCheckFailed", decode_into::<ToolsImageSignatureCheckFailed, Any>),
+    ("ToolsInstallationInProgress", decode_into::<ToolsInstallationInProgress, Any>),
     ("ToolsUnavailable", decode_into::<ToolsUnavailable, Any>),
     ("ToolsUpgradeCancelled", decode_into::<ToolsUpgradeCancelled, Any>),
     ("TraversalSpec", decode_into::<TraversalSpec, Any>),
     ("TypeDescription", decode_into::<TypeDescription, Any>),
-    (
-        "UnSupportedDatastoreForVFlash",
-        decode_into::<UnSupportedDatastoreForVFlash, Any>,
-    ),
+    ("UnSupportedDatastoreForVFlash", decode_into::<UnSupportedDatastoreForVFlash, Any>),
     ("UncommittedUndoableDisk", decode_into::<UncommittedUndoableDisk, Any>),
-    (
-        "UnconfiguredPropertyValue",
-        decode_into::<UnconfiguredPropertyValue, Any>,
-    ),
+    ("UnconfiguredPropertyValue", decode_into::<UnconfiguredPropertyValue, Any>),
     ("UncustomizableGuest", decode_into::<UncustomizableGuest, Any>),
-    (
-        "UnexpectedCustomizationFault",
-        decode_into::<UnexpectedCustomizationFault, Any>,
-    ),
+    ("UnexpectedCustomizationFault", decode_into::<UnexpectedCustomizationFault, Any>),
     ("UnexpectedFault", decode_into::<UnexpectedFault, Any>),
-    (
-        "UnlicensedVirtualMachinesEvent",
-        decode_into::<UnlicensedVirtualMachinesEvent, Any>,
-    ),
-    (
-        "UnlicensedVirtualMachinesFoundEvent",
-        decode_into::<UnlicensedVirtualMachinesFoundEvent, Any>,
-    ),
+    ("UnlicensedVirtualMachinesEvent", decode_into::<UnlicensedVirtualMachinesEvent, Any>),
+    ("UnlicensedVirtualMachinesFoundEvent", decode_into::<UnlicensedVirtualMachinesFoundEvent, Any>),
     ("UnrecognizedHost", decode_into::<UnrecognizedHost, Any>),
-    (
-        "UnsharedSwapVMotionNotSupported",
-        decode_into::<UnsharedSwapVMotionNotSupported, Any>,
-    ),
+    ("UnsharedSwapVMotionNotSupported", decode_into::<UnsharedSwapVMotionNotSupported, Any>),
     ("UnsupportedDatastore", decode_into::<UnsupportedDatastore, Any>),
     ("UnsupportedGuest", decode_into::<UnsupportedGuest, Any>),
     ("UnsupportedVimApiVersion", decode_into::<UnsupportedVimApiVersion, Any>),
     ("UnsupportedVmxLocation", decode_into::<UnsupportedVmxLocation, Any>),
-    (
-        "UnusedVirtualDiskBlocksNotScrubbed",
-        decode_into::<UnusedVirtualDiskBlocksNotScrubbed, Any>,
-    ),
+    ("UnusedVirtualDiskBlocksNotScrubbed", decode_into::<UnusedVirtualDiskBlocksNotScrubbed, Any>),
     ("UpdateSet", decode_into::<UpdateSet, Any>),
-    (
-        "UpdateVirtualMachineFilesResult",
-        decode_into::<UpdateVirtualMachineFilesResult, Any>,
-    ),
-    (
-        "UpdateVirtualMachineFilesResultFailedVmFileInfo",
-        decode_into::<UpdateVirtualMachineFilesResultFailedVmFileInfo, Any>,
-    ),
-    (
-        "UpdatedAgentBeingRestartedEvent",
-        decode_into::<UpdatedAgentBeingRestartedEvent, Any>,
-    ),
+    ("UpdateVirtualMachineFilesResult", decode_into::<UpdateVirtualMachineFilesResult, Any>),
+    ("UpdateVirtualMachineFilesResultFailedVmFileInfo", decode_into::<UpdateVirtualMachineFilesResultFailedVmFileInfo, Any>),
+    ("UpdatedAgentBeingRestartedEvent", decode_into::<UpdatedAgentBeingRestartedEvent, Any>),
     ("UpgradeEvent", decode_into::<UpgradeEvent, Any>),
     ("UpgradePolicy", decode_into::<UpgradePolicy, Any>),
-    (
-        "UplinkPortMtuNotSupportEvent",
-        decode_into::<UplinkPortMtuNotSupportEvent, Any>,
-    ),
-    (
-        "UplinkPortMtuSupportEvent",
-        decode_into::<UplinkPortMtuSupportEvent, Any>,
-    ),
-    (
-        "UplinkPortVlanTrunkedEvent",
-        decode_into::<UplinkPortVlanTrunkedEvent, Any>,
-    ),
-    (
-        "UplinkPortVlanUntrunkedEvent",
-        decode_into::<UplinkPortVlanUntrunkedEvent, Any>,
-    ),
+    ("UplinkPortMtuNotSupportEvent", decode_into::<UplinkPortMtuNotSupportEvent, Any>),
+    ("UplinkPortMtuSupportEvent", decode_into::<UplinkPortMtuSupportEvent, Any>),
+    ("UplinkPortVlanTrunkedEvent", decode_into::<UplinkPortVlanTrunkedEvent, Any>),
+    ("UplinkPortVlanUntrunkedEvent", decode_into::<UplinkPortVlanUntrunkedEvent, Any>),
     ("UsbScanCodeSpec", decode_into::<UsbScanCodeSpec, Any>),
     ("UsbScanCodeSpecKeyEvent", decode_into::<UsbScanCodeSpecKeyEvent, Any>),
-    (
-        "UsbScanCodeSpecModifierType",
-        decode_into::<UsbScanCodeSpecModifierType, Any>,
-    ),
+    ("UsbScanCodeSpecModifierType", decode_into::<UsbScanCodeSpecModifierType, Any>),
     ("UserAssignedToGroup", decode_into::<UserAssignedToGroup, Any>),
     ("UserGroupProfile", decode_into::<UserGroupProfile, Any>),
-    (
-        "UserInputRequiredParameterMetadata",
-        decode_into::<UserInputRequiredParameterMetadata, Any>,
-    ),
+    ("UserInputRequiredParameterMetadata", decode_into::<UserInputRequiredParameterMetadata, Any>),
     ("UserLoginSessionEvent", decode_into::<UserLoginSessionEvent, Any>),
     ("UserLogoutSessionEvent", decode_into::<UserLogoutSessionEvent, Any>),
     ("UserNotFound", decode_into::<UserNotFound, Any>),
@@ -22930,32 +18498,17 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VASAStorageArray", decode_into::<VASAStorageArray, Any>),
     ("VAppAutoStartAction", decode_into::<VAppAutoStartAction, Any>),
     ("VAppCloneSpec", decode_into::<VAppCloneSpec, Any>),
-    (
-        "VAppCloneSpecNetworkMappingPair",
-        decode_into::<VAppCloneSpecNetworkMappingPair, Any>,
-    ),
-    (
-        "VAppCloneSpecProvisioningType",
-        decode_into::<VAppCloneSpecProvisioningType, Any>,
-    ),
+    ("VAppCloneSpecNetworkMappingPair", decode_into::<VAppCloneSpecNetworkMappingPair, Any>),
+    ("VAppCloneSpecProvisioningType", decode_into::<VAppCloneSpecProvisioningType, Any>),
     ("VAppCloneSpecResourceMap", decode_into::<VAppCloneSpecResourceMap, Any>),
     ("VAppConfigFault", decode_into::<VAppConfigFault, Any>),
     ("VAppConfigInfo", decode_into::<VAppConfigInfo, Any>),
     ("VAppConfigSpec", decode_into::<VAppConfigSpec, Any>),
     ("VAppEntityConfigInfo", decode_into::<VAppEntityConfigInfo, Any>),
     ("VAppIPAssignmentInfo", decode_into::<VAppIPAssignmentInfo, Any>),
-    (
-        "VAppIPAssignmentInfoAllocationSchemes",
-        decode_into::<VAppIPAssignmentInfoAllocationSchemes, Any>,
-    ),
-    (
-        "VAppIPAssignmentInfoIpAllocationPolicy",
-        decode_into::<VAppIPAssignmentInfoIpAllocationPolicy, Any>,
-    ),
-    (
-        "VAppIPAssignmentInfoProtocols",
-        decode_into::<VAppIPAssignmentInfoProtocols, Any>,
-    ),
+    ("VAppIPAssignmentInfoAllocationSchemes", decode_into::<VAppIPAssignmentInfoAllocationSchemes, Any>),
+    ("VAppIPAssignmentInfoIpAllocationPolicy", decode_into::<VAppIPAssignmentInfoIpAllocationPolicy, Any>),
+    ("VAppIPAssignmentInfoProtocols", decode_into::<VAppIPAssignmentInfoProtocols, Any>),
     ("VAppNotRunning", decode_into::<VAppNotRunning, Any>),
     ("VAppOperationInProgress", decode_into::<VAppOperationInProgress, Any>),
     ("VAppOvfSectionInfo", decode_into::<VAppOvfSectionInfo, Any>),
@@ -22966,194 +18519,83 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VAppPropertyInfo", decode_into::<VAppPropertyInfo, Any>),
     ("VAppPropertySpec", decode_into::<VAppPropertySpec, Any>),
     ("VAppTaskInProgress", decode_into::<VAppTaskInProgress, Any>),
-    (
-        "VFlashCacheHotConfigNotSupported",
-        decode_into::<VFlashCacheHotConfigNotSupported, Any>,
-    ),
+    ("VFlashCacheHotConfigNotSupported", decode_into::<VFlashCacheHotConfigNotSupported, Any>),
     ("VFlashModuleNotSupported", decode_into::<VFlashModuleNotSupported, Any>),
-    (
-        "VFlashModuleNotSupportedReason",
-        decode_into::<VFlashModuleNotSupportedReason, Any>,
-    ),
-    (
-        "VFlashModuleVersionIncompatible",
-        decode_into::<VFlashModuleVersionIncompatible, Any>,
-    ),
-    (
-        "VMFSDatastoreCreatedEvent",
-        decode_into::<VMFSDatastoreCreatedEvent, Any>,
-    ),
-    (
-        "VMFSDatastoreExpandedEvent",
-        decode_into::<VMFSDatastoreExpandedEvent, Any>,
-    ),
-    (
-        "VMFSDatastoreExtendedEvent",
-        decode_into::<VMFSDatastoreExtendedEvent, Any>,
-    ),
+    ("VFlashModuleNotSupportedReason", decode_into::<VFlashModuleNotSupportedReason, Any>),
+    ("VFlashModuleVersionIncompatible", decode_into::<VFlashModuleVersionIncompatible, Any>),
+    ("VMFSDatastoreCreatedEvent", decode_into::<VMFSDatastoreCreatedEvent, Any>),
+    ("VMFSDatastoreExpandedEvent", decode_into::<VMFSDatastoreExpandedEvent, Any>),
+    ("VMFSDatastoreExtendedEvent", decode_into::<VMFSDatastoreExtendedEvent, Any>),
     ("VMINotSupported", decode_into::<VMINotSupported, Any>),
     ("VMOnConflictDVPort", decode_into::<VMOnConflictDVPort, Any>),
     ("VMOnVirtualIntranet", decode_into::<VMOnVirtualIntranet, Any>),
-    (
-        "VMotionAcrossNetworkNotSupported",
-        decode_into::<VMotionAcrossNetworkNotSupported, Any>,
-    ),
+    ("VMotionAcrossNetworkNotSupported", decode_into::<VMotionAcrossNetworkNotSupported, Any>),
     ("VMotionCompatibilityType", decode_into::<VMotionCompatibilityType, Any>),
     ("VMotionInterfaceIssue", decode_into::<VMotionInterfaceIssue, Any>),
-    (
-        "VMotionLicenseExpiredEvent",
-        decode_into::<VMotionLicenseExpiredEvent, Any>,
-    ),
+    ("VMotionLicenseExpiredEvent", decode_into::<VMotionLicenseExpiredEvent, Any>),
     ("VMotionLinkCapacityLow", decode_into::<VMotionLinkCapacityLow, Any>),
     ("VMotionLinkDown", decode_into::<VMotionLinkDown, Any>),
     ("VMotionNotConfigured", decode_into::<VMotionNotConfigured, Any>),
     ("VMotionNotLicensed", decode_into::<VMotionNotLicensed, Any>),
     ("VMotionNotSupported", decode_into::<VMotionNotSupported, Any>),
-    (
-        "VMotionProtocolIncompatible",
-        decode_into::<VMotionProtocolIncompatible, Any>,
-    ),
+    ("VMotionProtocolIncompatible", decode_into::<VMotionProtocolIncompatible, Any>),
     ("VMwareDVSConfigInfo", decode_into::<VMwareDVSConfigInfo, Any>),
     ("VMwareDVSConfigSpec", decode_into::<VMwareDVSConfigSpec, Any>),
-    (
-        "VMwareDVSFeatureCapability",
-        decode_into::<VMwareDVSFeatureCapability, Any>,
-    ),
-    (
-        "VMwareDVSHealthCheckCapability",
-        decode_into::<VMwareDVSHealthCheckCapability, Any>,
-    ),
-    (
-        "VMwareDVSHealthCheckConfig",
-        decode_into::<VMwareDVSHealthCheckConfig, Any>,
-    ),
-    (
-        "VMwareDVSMtuHealthCheckResult",
-        decode_into::<VMwareDVSMtuHealthCheckResult, Any>,
-    ),
+    ("VMwareDVSFeatureCapability", decode_into::<VMwareDVSFeatureCapability, Any>),
+    ("VMwareDVSHealthCheckCapability", decode_into::<VMwareDVSHealthCheckCapability, Any>),
+    ("VMwareDVSHealthCheckConfig", decode_into::<VMwareDVSHealthCheckConfig, Any>),
+    ("VMwareDVSMtuHealthCheckResult", decode_into::<VMwareDVSMtuHealthCheckResult, Any>),
     ("VMwareDVSPortSetting", decode_into::<VMwareDVSPortSetting, Any>),
     ("VMwareDVSPortgroupPolicy", decode_into::<VMwareDVSPortgroupPolicy, Any>),
     ("VMwareDVSPvlanConfigSpec", decode_into::<VMwareDVSPvlanConfigSpec, Any>),
     ("VMwareDVSPvlanMapEntry", decode_into::<VMwareDVSPvlanMapEntry, Any>),
-    (
-        "VMwareDVSTeamingHealthCheckConfig",
-        decode_into::<VMwareDVSTeamingHealthCheckConfig, Any>,
-    ),
-    (
-        "VMwareDVSTeamingHealthCheckResult",
-        decode_into::<VMwareDVSTeamingHealthCheckResult, Any>,
-    ),
-    (
-        "VMwareDVSTeamingMatchStatus",
-        decode_into::<VMwareDVSTeamingMatchStatus, Any>,
-    ),
-    (
-        "VMwareDVSVlanHealthCheckResult",
-        decode_into::<VMwareDVSVlanHealthCheckResult, Any>,
-    ),
-    (
-        "VMwareDVSVlanMtuHealthCheckConfig",
-        decode_into::<VMwareDVSVlanMtuHealthCheckConfig, Any>,
-    ),
+    ("VMwareDVSTeamingHealthCheckConfig", decode_into::<VMwareDVSTeamingHealthCheckConfig, Any>),
+    ("VMwareDVSTeamingHealthCheckResult", decode_into::<VMwareDVSTeamingHealthCheckResult, Any>),
+    ("VMwareDVSTeamingMatchStatus", decode_into::<VMwareDVSTeamingMatchStatus, Any>),
+    ("VMwareDVSVlanHealthCheckResult", decode_into::<VMwareDVSVlanHealthCheckResult, Any>),
+    ("VMwareDVSVlanMtuHealthCheckConfig", decode_into::<VMwareDVSVlanMtuHealthCheckConfig, Any>),
     ("VMwareDVSVspanCapability", decode_into::<VMwareDVSVspanCapability, Any>),
     ("VMwareDVSVspanConfigSpec", decode_into::<VMwareDVSVspanConfigSpec, Any>),
-    (
-        "VMwareDVSVspanSessionEncapType",
-        decode_into::<VMwareDVSVspanSessionEncapType, Any>,
-    ),
-    (
-        "VMwareDVSVspanSessionType",
-        decode_into::<VMwareDVSVspanSessionType, Any>,
-    ),
+    ("VMwareDVSVspanSessionEncapType", decode_into::<VMwareDVSVspanSessionEncapType, Any>),
+    ("VMwareDVSVspanSessionType", decode_into::<VMwareDVSVspanSessionType, Any>),
     ("VMwareDvsIpfixCapability", decode_into::<VMwareDvsIpfixCapability, Any>),
     ("VMwareDvsLacpApiVersion", decode_into::<VMwareDvsLacpApiVersion, Any>),
     ("VMwareDvsLacpCapability", decode_into::<VMwareDvsLacpCapability, Any>),
     ("VMwareDvsLacpGroupConfig", decode_into::<VMwareDvsLacpGroupConfig, Any>),
     ("VMwareDvsLacpGroupSpec", decode_into::<VMwareDvsLacpGroupSpec, Any>),
-    (
-        "VMwareDvsLacpLoadBalanceAlgorithm",
-        decode_into::<VMwareDvsLacpLoadBalanceAlgorithm, Any>,
-    ),
+    ("VMwareDvsLacpLoadBalanceAlgorithm", decode_into::<VMwareDvsLacpLoadBalanceAlgorithm, Any>),
     ("VMwareDvsLagIpfixConfig", decode_into::<VMwareDvsLagIpfixConfig, Any>),
     ("VMwareDvsLagVlanConfig", decode_into::<VMwareDvsLagVlanConfig, Any>),
     ("VMwareDvsMtuCapability", decode_into::<VMwareDvsMtuCapability, Any>),
-    (
-        "VMwareDvsMulticastFilteringMode",
-        decode_into::<VMwareDvsMulticastFilteringMode, Any>,
-    ),
+    ("VMwareDvsMulticastFilteringMode", decode_into::<VMwareDvsMulticastFilteringMode, Any>),
     ("VMwareIpfixConfig", decode_into::<VMwareIpfixConfig, Any>),
     ("VMwareUplinkLacpMode", decode_into::<VMwareUplinkLacpMode, Any>),
     ("VMwareUplinkLacpPolicy", decode_into::<VMwareUplinkLacpPolicy, Any>),
-    (
-        "VMwareUplinkLacpTimeoutMode",
-        decode_into::<VMwareUplinkLacpTimeoutMode, Any>,
-    ),
-    (
-        "VMwareUplinkPortOrderPolicy",
-        decode_into::<VMwareUplinkPortOrderPolicy, Any>,
-    ),
+    ("VMwareUplinkLacpTimeoutMode", decode_into::<VMwareUplinkLacpTimeoutMode, Any>),
+    ("VMwareUplinkPortOrderPolicy", decode_into::<VMwareUplinkPortOrderPolicy, Any>),
     ("VMwareVspanPort", decode_into::<VMwareVspanPort, Any>),
     ("VMwareVspanSession", decode_into::<VMwareVspanSession, Any>),
     ("VStorageObject", decode_into::<VStorageObject, Any>),
-    (
-        "VStorageObjectAssociations",
-        decode_into::<VStorageObjectAssociations, Any>,
-    ),
-    (
-        "VStorageObjectAssociationsVmDiskAssociations",
-        decode_into::<VStorageObjectAssociationsVmDiskAssociations, Any>,
-    ),
+    ("VStorageObjectAssociations", decode_into::<VStorageObjectAssociations, Any>),
+    ("VStorageObjectAssociationsVmDiskAssociations", decode_into::<VStorageObjectAssociationsVmDiskAssociations, Any>),
     ("VStorageObjectConfigInfo", decode_into::<VStorageObjectConfigInfo, Any>),
-    (
-        "VStorageObjectConsumptionType",
-        decode_into::<VStorageObjectConsumptionType, Any>,
-    ),
-    (
-        "VStorageObjectSnapshotDetails",
-        decode_into::<VStorageObjectSnapshotDetails, Any>,
-    ),
-    (
-        "VStorageObjectSnapshotInfo",
-        decode_into::<VStorageObjectSnapshotInfo, Any>,
-    ),
-    (
-        "VStorageObjectSnapshotInfoVStorageObjectSnapshot",
-        decode_into::<VStorageObjectSnapshotInfoVStorageObjectSnapshot, Any>,
-    ),
+    ("VStorageObjectConsumptionType", decode_into::<VStorageObjectConsumptionType, Any>),
+    ("VStorageObjectSnapshotDetails", decode_into::<VStorageObjectSnapshotDetails, Any>),
+    ("VStorageObjectSnapshotInfo", decode_into::<VStorageObjectSnapshotInfo, Any>),
+    ("VStorageObjectSnapshotInfoVStorageObjectSnapshot", decode_into::<VStorageObjectSnapshotInfoVStorageObjectSnapshot, Any>),
     ("VStorageObjectStateInfo", decode_into::<VStorageObjectStateInfo, Any>),
     ("VVolHostPE", decode_into::<VVolHostPE, Any>),
-    (
-        "VVolVmConfigFileUpdateResult",
-        decode_into::<VVolVmConfigFileUpdateResult, Any>,
-    ),
-    (
-        "VVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
-        decode_into::<VVolVmConfigFileUpdateResultFailedVmConfigFileInfo, Any>,
-    ),
-    (
-        "ValidateMigrationTestType",
-        decode_into::<ValidateMigrationTestType, Any>,
-    ),
-    (
-        "VasaProviderContainerSpec",
-        decode_into::<VasaProviderContainerSpec, Any>,
-    ),
-    (
-        "VcAgentUninstallFailedEvent",
-        decode_into::<VcAgentUninstallFailedEvent, Any>,
-    ),
+    ("VVolVmConfigFileUpdateResult", decode_into::<VVolVmConfigFileUpdateResult, Any>),
+    ("VVolVmConfigFileUpdateResultFailedVmConfigFileInfo", decode_into::<VVolVmConfigFileUpdateResultFailedVmConfigFileInfo, Any>),
+    ("ValidateMigrationTestType", decode_into::<ValidateMigrationTestType, Any>),
+    ("VasaProviderContainerSpec", decode_into::<VasaProviderContainerSpec, Any>),
+    ("VcAgentUninstallFailedEvent", decode_into::<VcAgentUninstallFailedEvent, Any>),
     ("VcAgentUninstalledEvent", decode_into::<VcAgentUninstalledEvent, Any>),
-    (
-        "VcAgentUpgradeFailedEvent",
-        decode_into::<VcAgentUpgradeFailedEvent, Any>,
-    ),
+    ("VcAgentUpgradeFailedEvent", decode_into::<VcAgentUpgradeFailedEvent, Any>),
     ("VcAgentUpgradedEvent", decode_into::<VcAgentUpgradedEvent, Any>),
     ("VchaClusterConfigInfo", decode_into::<VchaClusterConfigInfo, Any>),
     ("VchaClusterConfigSpec", decode_into::<VchaClusterConfigSpec, Any>),
-    (
-        "VchaClusterDeploymentSpec",
-        decode_into::<VchaClusterDeploymentSpec, Any>,
-    ),
+    ("VchaClusterDeploymentSpec", decode_into::<VchaClusterDeploymentSpec, Any>),
     ("VchaClusterHealth", decode_into::<VchaClusterHealth, Any>),
     ("VchaClusterMode", decode_into::<VchaClusterMode, Any>),
     ("VchaClusterNetworkSpec", decode_into::<VchaClusterNetworkSpec, Any>),
@@ -23163,298 +18605,100 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VchaNodeRuntimeInfo", decode_into::<VchaNodeRuntimeInfo, Any>),
     ("VchaNodeState", decode_into::<VchaNodeState, Any>),
     ("VchaState", decode_into::<VchaState, Any>),
-    (
-        "VimAccountPasswordChangedEvent",
-        decode_into::<VimAccountPasswordChangedEvent, Any>,
-    ),
+    ("VimAccountPasswordChangedEvent", decode_into::<VimAccountPasswordChangedEvent, Any>),
     ("VimFault", decode_into::<VimFault, Any>),
     ("VimVasaProvider", decode_into::<VimVasaProvider, Any>),
     ("VimVasaProviderInfo", decode_into::<VimVasaProviderInfo, Any>),
-    (
-        "VimVasaProviderStatePerArray",
-        decode_into::<VimVasaProviderStatePerArray, Any>,
-    ),
+    ("VimVasaProviderStatePerArray", decode_into::<VimVasaProviderStatePerArray, Any>),
     ("VirtualAHCIController", decode_into::<VirtualAHCIController, Any>),
-    (
-        "VirtualAHCIControllerOption",
-        decode_into::<VirtualAHCIControllerOption, Any>,
-    ),
+    ("VirtualAHCIControllerOption", decode_into::<VirtualAHCIControllerOption, Any>),
     ("VirtualAppImportSpec", decode_into::<VirtualAppImportSpec, Any>),
     ("VirtualAppLinkInfo", decode_into::<VirtualAppLinkInfo, Any>),
     ("VirtualAppSummary", decode_into::<VirtualAppSummary, Any>),
     ("VirtualAppVAppState", decode_into::<VirtualAppVAppState, Any>),
-    (
-        "VirtualBusLogicController",
-        decode_into::<VirtualBusLogicController, Any>,
-    ),
-    (
-        "VirtualBusLogicControllerOption",
-        decode_into::<VirtualBusLogicControllerOption, Any>,
-    ),
+    ("VirtualBusLogicController", decode_into::<VirtualBusLogicController, Any>),
+    ("VirtualBusLogicControllerOption", decode_into::<VirtualBusLogicControllerOption, Any>),
     ("VirtualCdrom", decode_into::<VirtualCdrom, Any>),
-    (
-        "VirtualCdromAtapiBackingInfo",
-        decode_into::<VirtualCdromAtapiBackingInfo, Any>,
-    ),
-    (
-        "VirtualCdromAtapiBackingOption",
-        decode_into::<VirtualCdromAtapiBackingOption, Any>,
-    ),
-    (
-        "VirtualCdromIsoBackingInfo",
-        decode_into::<VirtualCdromIsoBackingInfo, Any>,
-    ),
-    (
-        "VirtualCdromIsoBackingOption",
-        decode_into::<VirtualCdromIsoBackingOption, Any>,
-    ),
+    ("VirtualCdromAtapiBackingInfo", decode_into::<VirtualCdromAtapiBackingInfo, Any>),
+    ("VirtualCdromAtapiBackingOption", decode_into::<VirtualCdromAtapiBackingOption, Any>),
+    ("VirtualCdromIsoBackingInfo", decode_into::<VirtualCdromIsoBackingInfo, Any>),
+    ("VirtualCdromIsoBackingOption", decode_into::<VirtualCdromIsoBackingOption, Any>),
     ("VirtualCdromOption", decode_into::<VirtualCdromOption, Any>),
-    (
-        "VirtualCdromPassthroughBackingInfo",
-        decode_into::<VirtualCdromPassthroughBackingInfo, Any>,
-    ),
-    (
-        "VirtualCdromPassthroughBackingOption",
-        decode_into::<VirtualCdromPassthroughBackingOption, Any>,
-    ),
-    (
-        "VirtualCdromRemoteAtapiBackingInfo",
-        decode_into::<VirtualCdromRemoteAtapiBackingInfo, Any>,
-    ),
-    (
-        "VirtualCdromRemoteAtapiBackingOption",
-        decode_into::<VirtualCdromRemoteAtapiBackingOption, Any>,
-    ),
-    (
-        "VirtualCdromRemotePassthroughBackingInfo",
-        decode_into::<VirtualCdromRemotePassthroughBackingInfo, Any>,
-    ),
-    (
-        "VirtualCdromRemotePassthroughBackingOption",
-        decode_into::<VirtualCdromRemotePassthroughBackingOption, Any>,
-    ),
+    ("VirtualCdromPassthroughBackingInfo", decode_into::<VirtualCdromPassthroughBackingInfo, Any>),
+    ("VirtualCdromPassthroughBackingOption", decode_into::<VirtualCdromPassthroughBackingOption, Any>),
+    ("VirtualCdromRemoteAtapiBackingInfo", decode_into::<VirtualCdromRemoteAtapiBackingInfo, Any>),
+    ("VirtualCdromRemoteAtapiBackingOption", decode_into::<VirtualCdromRemoteAtapiBackingOption, Any>),
+    ("VirtualCdromRemotePassthroughBackingInfo", decode_into::<VirtualCdromRemotePassthroughBackingInfo, Any>),
+    ("VirtualCdromRemotePassthroughBackingOption", decode_into::<VirtualCdromRemotePassthroughBackingOption, Any>),
     ("VirtualController", decode_into::<VirtualController, Any>),
     ("VirtualControllerOption", decode_into::<VirtualControllerOption, Any>),
     ("VirtualDevice", decode_into::<VirtualDevice, Any>),
     ("VirtualDeviceBackingInfo", decode_into::<VirtualDeviceBackingInfo, Any>),
-    (
-        "VirtualDeviceBackingOption",
-        decode_into::<VirtualDeviceBackingOption, Any>,
-    ),
+    ("VirtualDeviceBackingOption", decode_into::<VirtualDeviceBackingOption, Any>),
     ("VirtualDeviceBusSlotInfo", decode_into::<VirtualDeviceBusSlotInfo, Any>),
-    (
-        "VirtualDeviceBusSlotOption",
-        decode_into::<VirtualDeviceBusSlotOption, Any>,
-    ),
+    ("VirtualDeviceBusSlotOption", decode_into::<VirtualDeviceBusSlotOption, Any>),
     ("VirtualDeviceConfigSpec", decode_into::<VirtualDeviceConfigSpec, Any>),
-    (
-        "VirtualDeviceConfigSpecBackingSpec",
-        decode_into::<VirtualDeviceConfigSpecBackingSpec, Any>,
-    ),
-    (
-        "VirtualDeviceConfigSpecFileOperation",
-        decode_into::<VirtualDeviceConfigSpecFileOperation, Any>,
-    ),
-    (
-        "VirtualDeviceConfigSpecOperation",
-        decode_into::<VirtualDeviceConfigSpecOperation, Any>,
-    ),
+    ("VirtualDeviceConfigSpecBackingSpec", decode_into::<VirtualDeviceConfigSpecBackingSpec, Any>),
+    ("VirtualDeviceConfigSpecFileOperation", decode_into::<VirtualDeviceConfigSpecFileOperation, Any>),
+    ("VirtualDeviceConfigSpecOperation", decode_into::<VirtualDeviceConfigSpecOperation, Any>),
     ("VirtualDeviceConnectInfo", decode_into::<VirtualDeviceConnectInfo, Any>),
-    (
-        "VirtualDeviceConnectInfoMigrateConnectOp",
-        decode_into::<VirtualDeviceConnectInfoMigrateConnectOp, Any>,
-    ),
-    (
-        "VirtualDeviceConnectInfoStatus",
-        decode_into::<VirtualDeviceConnectInfoStatus, Any>,
-    ),
-    (
-        "VirtualDeviceConnectOption",
-        decode_into::<VirtualDeviceConnectOption, Any>,
-    ),
-    (
-        "VirtualDeviceDeviceBackingInfo",
-        decode_into::<VirtualDeviceDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualDeviceDeviceBackingOption",
-        decode_into::<VirtualDeviceDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualDeviceFileBackingInfo",
-        decode_into::<VirtualDeviceFileBackingInfo, Any>,
-    ),
-    (
-        "VirtualDeviceFileBackingOption",
-        decode_into::<VirtualDeviceFileBackingOption, Any>,
-    ),
-    (
-        "VirtualDeviceFileExtension",
-        decode_into::<VirtualDeviceFileExtension, Any>,
-    ),
+    ("VirtualDeviceConnectInfoMigrateConnectOp", decode_into::<VirtualDeviceConnectInfoMigrateConnectOp, Any>),
+    ("VirtualDeviceConnectInfoStatus", decode_into::<VirtualDeviceConnectInfoStatus, Any>),
+    ("VirtualDeviceConnectOption", decode_into::<VirtualDeviceConnectOption, Any>),
+    ("VirtualDeviceDeviceBackingInfo", decode_into::<VirtualDeviceDeviceBackingInfo, Any>),
+    ("VirtualDeviceDeviceBackingOption", decode_into::<VirtualDeviceDeviceBackingOption, Any>),
+    ("VirtualDeviceFileBackingInfo", decode_into::<VirtualDeviceFileBackingInfo, Any>),
+    ("VirtualDeviceFileBackingOption", decode_into::<VirtualDeviceFileBackingOption, Any>),
+    ("VirtualDeviceFileExtension", decode_into::<VirtualDeviceFileExtension, Any>),
     ("VirtualDeviceOption", decode_into::<VirtualDeviceOption, Any>),
-    (
-        "VirtualDevicePciBusSlotInfo",
-        decode_into::<VirtualDevicePciBusSlotInfo, Any>,
-    ),
-    (
-        "VirtualDevicePipeBackingInfo",
-        decode_into::<VirtualDevicePipeBackingInfo, Any>,
-    ),
-    (
-        "VirtualDevicePipeBackingOption",
-        decode_into::<VirtualDevicePipeBackingOption, Any>,
-    ),
-    (
-        "VirtualDeviceRemoteDeviceBackingInfo",
-        decode_into::<VirtualDeviceRemoteDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualDeviceRemoteDeviceBackingOption",
-        decode_into::<VirtualDeviceRemoteDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualDeviceURIBackingInfo",
-        decode_into::<VirtualDeviceURIBackingInfo, Any>,
-    ),
-    (
-        "VirtualDeviceURIBackingOption",
-        decode_into::<VirtualDeviceURIBackingOption, Any>,
-    ),
-    (
-        "VirtualDeviceURIBackingOptionDirection",
-        decode_into::<VirtualDeviceURIBackingOptionDirection, Any>,
-    ),
+    ("VirtualDevicePciBusSlotInfo", decode_into::<VirtualDevicePciBusSlotInfo, Any>),
+    ("VirtualDevicePipeBackingInfo", decode_into::<VirtualDevicePipeBackingInfo, Any>),
+    ("VirtualDevicePipeBackingOption", decode_into::<VirtualDevicePipeBackingOption, Any>),
+    ("VirtualDeviceRemoteDeviceBackingInfo", decode_into::<VirtualDeviceRemoteDeviceBackingInfo, Any>),
+    ("VirtualDeviceRemoteDeviceBackingOption", decode_into::<VirtualDeviceRemoteDeviceBackingOption, Any>),
+    ("VirtualDeviceURIBackingInfo", decode_into::<VirtualDeviceURIBackingInfo, Any>),
+    ("VirtualDeviceURIBackingOption", decode_into::<VirtualDeviceURIBackingOption, Any>),
+    ("VirtualDeviceURIBackingOptionDirection", decode_into::<VirtualDeviceURIBackingOptionDirection, Any>),
     ("VirtualDisk", decode_into::<VirtualDisk, Any>),
     ("VirtualDiskAdapterType", decode_into::<VirtualDiskAdapterType, Any>),
-    (
-        "VirtualDiskAntiAffinityRuleSpec",
-        decode_into::<VirtualDiskAntiAffinityRuleSpec, Any>,
-    ),
-    (
-        "VirtualDiskBlocksNotFullyProvisioned",
-        decode_into::<VirtualDiskBlocksNotFullyProvisioned, Any>,
-    ),
-    (
-        "VirtualDiskCompatibilityMode",
-        decode_into::<VirtualDiskCompatibilityMode, Any>,
-    ),
+    ("VirtualDiskAntiAffinityRuleSpec", decode_into::<VirtualDiskAntiAffinityRuleSpec, Any>),
+    ("VirtualDiskBlocksNotFullyProvisioned", decode_into::<VirtualDiskBlocksNotFullyProvisioned, Any>),
+    ("VirtualDiskCompatibilityMode", decode_into::<VirtualDiskCompatibilityMode, Any>),
     ("VirtualDiskConfigSpec", decode_into::<VirtualDiskConfigSpec, Any>),
-    (
-        "VirtualDiskDeltaDiskFormat",
-        decode_into::<VirtualDiskDeltaDiskFormat, Any>,
-    ),
-    (
-        "VirtualDiskDeltaDiskFormatVariant",
-        decode_into::<VirtualDiskDeltaDiskFormatVariant, Any>,
-    ),
-    (
-        "VirtualDiskDeltaDiskFormatsSupported",
-        decode_into::<VirtualDiskDeltaDiskFormatsSupported, Any>,
-    ),
-    (
-        "VirtualDiskFlatVer1BackingInfo",
-        decode_into::<VirtualDiskFlatVer1BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskFlatVer1BackingOption",
-        decode_into::<VirtualDiskFlatVer1BackingOption, Any>,
-    ),
-    (
-        "VirtualDiskFlatVer2BackingInfo",
-        decode_into::<VirtualDiskFlatVer2BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskFlatVer2BackingOption",
-        decode_into::<VirtualDiskFlatVer2BackingOption, Any>,
-    ),
+    ("VirtualDiskDeltaDiskFormat", decode_into::<VirtualDiskDeltaDiskFormat, Any>),
+    ("VirtualDiskDeltaDiskFormatVariant", decode_into::<VirtualDiskDeltaDiskFormatVariant, Any>),
+    ("VirtualDiskDeltaDiskFormatsSupported", decode_into::<VirtualDiskDeltaDiskFormatsSupported, Any>),
+    ("VirtualDiskFlatVer1BackingInfo", decode_into::<VirtualDiskFlatVer1BackingInfo, Any>),
+    ("VirtualDiskFlatVer1BackingOption", decode_into::<VirtualDiskFlatVer1BackingOption, Any>),
+    ("VirtualDiskFlatVer2BackingInfo", decode_into::<VirtualDiskFlatVer2BackingInfo, Any>),
+    ("VirtualDiskFlatVer2BackingOption", decode_into::<VirtualDiskFlatVer2BackingOption, Any>),
     ("VirtualDiskId", decode_into::<VirtualDiskId, Any>),
-    (
-        "VirtualDiskLocalPMemBackingInfo",
-        decode_into::<VirtualDiskLocalPMemBackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskLocalPMemBackingOption",
-        decode_into::<VirtualDiskLocalPMemBackingOption, Any>,
-    ),
+    ("VirtualDiskLocalPMemBackingInfo", decode_into::<VirtualDiskLocalPMemBackingInfo, Any>),
+    ("VirtualDiskLocalPMemBackingOption", decode_into::<VirtualDiskLocalPMemBackingOption, Any>),
     ("VirtualDiskMode", decode_into::<VirtualDiskMode, Any>),
-    (
-        "VirtualDiskModeNotSupported",
-        decode_into::<VirtualDiskModeNotSupported, Any>,
-    ),
+    ("VirtualDiskModeNotSupported", decode_into::<VirtualDiskModeNotSupported, Any>),
     ("VirtualDiskOption", decode_into::<VirtualDiskOption, Any>),
-    (
-        "VirtualDiskOptionVFlashCacheConfigOption",
-        decode_into::<VirtualDiskOptionVFlashCacheConfigOption, Any>,
-    ),
-    (
-        "VirtualDiskPartitionedRawDiskVer2BackingInfo",
-        decode_into::<VirtualDiskPartitionedRawDiskVer2BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskPartitionedRawDiskVer2BackingOption",
-        decode_into::<VirtualDiskPartitionedRawDiskVer2BackingOption, Any>,
-    ),
-    (
-        "VirtualDiskRawDiskMappingVer1BackingInfo",
-        decode_into::<VirtualDiskRawDiskMappingVer1BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskRawDiskMappingVer1BackingOption",
-        decode_into::<VirtualDiskRawDiskMappingVer1BackingOption, Any>,
-    ),
-    (
-        "VirtualDiskRawDiskVer2BackingInfo",
-        decode_into::<VirtualDiskRawDiskVer2BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskRawDiskVer2BackingOption",
-        decode_into::<VirtualDiskRawDiskVer2BackingOption, Any>,
-    ),
+    ("VirtualDiskOptionVFlashCacheConfigOption", decode_into::<VirtualDiskOptionVFlashCacheConfigOption, Any>),
+    ("VirtualDiskPartitionedRawDiskVer2BackingInfo", decode_into::<VirtualDiskPartitionedRawDiskVer2BackingInfo, Any>),
+    ("VirtualDiskPartitionedRawDiskVer2BackingOption", decode_into::<VirtualDiskPartitionedRawDiskVer2BackingOption, Any>),
+    ("VirtualDiskRawDiskMappingVer1BackingInfo", decode_into::<VirtualDiskRawDiskMappingVer1BackingInfo, Any>),
+    ("VirtualDiskRawDiskMappingVer1BackingOption", decode_into::<VirtualDiskRawDiskMappingVer1BackingOption, Any>),
+    ("VirtualDiskRawDiskVer2BackingInfo", decode_into::<VirtualDiskRawDiskVer2BackingInfo, Any>),
+    ("VirtualDiskRawDiskVer2BackingOption", decode_into::<VirtualDiskRawDiskVer2BackingOption, Any>),
     ("VirtualDiskRuleSpec", decode_into::<VirtualDiskRuleSpec, Any>),
-    (
-        "VirtualDiskRuleSpecRuleType",
-        decode_into::<VirtualDiskRuleSpecRuleType, Any>,
-    ),
-    (
-        "VirtualDiskSeSparseBackingInfo",
-        decode_into::<VirtualDiskSeSparseBackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskSeSparseBackingOption",
-        decode_into::<VirtualDiskSeSparseBackingOption, Any>,
-    ),
+    ("VirtualDiskRuleSpecRuleType", decode_into::<VirtualDiskRuleSpecRuleType, Any>),
+    ("VirtualDiskSeSparseBackingInfo", decode_into::<VirtualDiskSeSparseBackingInfo, Any>),
+    ("VirtualDiskSeSparseBackingOption", decode_into::<VirtualDiskSeSparseBackingOption, Any>),
     ("VirtualDiskSharing", decode_into::<VirtualDiskSharing, Any>),
-    (
-        "VirtualDiskSparseVer1BackingInfo",
-        decode_into::<VirtualDiskSparseVer1BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskSparseVer1BackingOption",
-        decode_into::<VirtualDiskSparseVer1BackingOption, Any>,
-    ),
-    (
-        "VirtualDiskSparseVer2BackingInfo",
-        decode_into::<VirtualDiskSparseVer2BackingInfo, Any>,
-    ),
-    (
-        "VirtualDiskSparseVer2BackingOption",
-        decode_into::<VirtualDiskSparseVer2BackingOption, Any>,
-    ),
+    ("VirtualDiskSparseVer1BackingInfo", decode_into::<VirtualDiskSparseVer1BackingInfo, Any>),
+    ("VirtualDiskSparseVer1BackingOption", decode_into::<VirtualDiskSparseVer1BackingOption, Any>),
+    ("VirtualDiskSparseVer2BackingInfo", decode_into::<VirtualDiskSparseVer2BackingInfo, Any>),
+    ("VirtualDiskSparseVer2BackingOption", decode_into::<VirtualDiskSparseVer2BackingOption, Any>),
     ("VirtualDiskSpec", decode_into::<VirtualDiskSpec, Any>),
     ("VirtualDiskType", decode_into::<VirtualDiskType, Any>),
-    (
-        "VirtualDiskVFlashCacheConfigInfo",
-        decode_into::<VirtualDiskVFlashCacheConfigInfo, Any>,
-    ),
-    (
-        "VirtualDiskVFlashCacheConfigInfoCacheConsistencyType",
-        decode_into::<VirtualDiskVFlashCacheConfigInfoCacheConsistencyType, Any>,
-    ),
-    (
-        "VirtualDiskVFlashCacheConfigInfoCacheMode",
-        decode_into::<VirtualDiskVFlashCacheConfigInfoCacheMode, Any>,
-    ),
+    ("VirtualDiskVFlashCacheConfigInfo", decode_into::<VirtualDiskVFlashCacheConfigInfo, Any>),
+    ("VirtualDiskVFlashCacheConfigInfoCacheConsistencyType", decode_into::<VirtualDiskVFlashCacheConfigInfoCacheConsistencyType, Any>),
+    ("VirtualDiskVFlashCacheConfigInfoCacheMode", decode_into::<VirtualDiskVFlashCacheConfigInfoCacheMode, Any>),
     ("VirtualE1000", decode_into::<VirtualE1000, Any>),
     ("VirtualE1000Option", decode_into::<VirtualE1000Option, Any>),
     ("VirtualE1000e", decode_into::<VirtualE1000e, Any>),
@@ -23462,980 +18706,302 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VirtualEnsoniq1371", decode_into::<VirtualEnsoniq1371, Any>),
     ("VirtualEnsoniq1371Option", decode_into::<VirtualEnsoniq1371Option, Any>),
     ("VirtualEthernetCard", decode_into::<VirtualEthernetCard, Any>),
-    (
-        "VirtualEthernetCardDVPortBackingOption",
-        decode_into::<VirtualEthernetCardDVPortBackingOption, Any>,
-    ),
-    (
-        "VirtualEthernetCardDistributedVirtualPortBackingInfo",
-        decode_into::<VirtualEthernetCardDistributedVirtualPortBackingInfo, Any>,
-    ),
-    (
-        "VirtualEthernetCardLegacyNetworkBackingInfo",
-        decode_into::<VirtualEthernetCardLegacyNetworkBackingInfo, Any>,
-    ),
-    (
-        "VirtualEthernetCardLegacyNetworkBackingOption",
-        decode_into::<VirtualEthernetCardLegacyNetworkBackingOption, Any>,
-    ),
-    (
-        "VirtualEthernetCardLegacyNetworkDeviceName",
-        decode_into::<VirtualEthernetCardLegacyNetworkDeviceName, Any>,
-    ),
-    (
-        "VirtualEthernetCardMacType",
-        decode_into::<VirtualEthernetCardMacType, Any>,
-    ),
-    (
-        "VirtualEthernetCardNetworkBackingInfo",
-        decode_into::<VirtualEthernetCardNetworkBackingInfo, Any>,
-    ),
-    (
-        "VirtualEthernetCardNetworkBackingOption",
-        decode_into::<VirtualEthernetCardNetworkBackingOption, Any>,
-    ),
-    (
-        "VirtualEthernetCardNotSupported",
-        decode_into::<VirtualEthernetCardNotSupported, Any>,
-    ),
-    (
-        "VirtualEthernetCardOpaqueNetworkBackingInfo",
-        decode_into::<VirtualEthernetCardOpaqueNetworkBackingInfo, Any>,
-    ),
-    (
-        "VirtualEthernetCardOpaqueNetworkBackingOption",
-        decode_into::<VirtualEthernetCardOpaqueNetworkBackingOption, Any>,
-    ),
-    (
-        "VirtualEthernetCardOption",
-        decode_into::<VirtualEthernetCardOption, Any>,
-    ),
-    (
-        "VirtualEthernetCardResourceAllocation",
-        decode_into::<VirtualEthernetCardResourceAllocation, Any>,
-    ),
+    ("VirtualEthernetCardDVPortBackingOption", decode_into::<VirtualEthernetCardDVPortBackingOption, Any>),
+    ("VirtualEthernetCardDistributedVirtualPortBackingInfo", decode_into::<VirtualEthernetCardDistributedVirtualPortBackingInfo, Any>),
+    ("VirtualEthernetCardLegacyNetworkBackingInfo", decode_into::<VirtualEthernetCardLegacyNetworkBackingInfo, Any>),
+    ("VirtualEthernetCardLegacyNetworkBackingOption", decode_into::<VirtualEthernetCardLegacyNetworkBackingOption, Any>),
+    ("VirtualEthernetCardLegacyNetworkDeviceName", decode_into::<VirtualEthernetCardLegacyNetworkDeviceName, Any>),
+    ("VirtualEthernetCardMacType", decode_into::<VirtualEthernetCardMacType, Any>),
+    ("VirtualEthernetCardNetworkBackingInfo", decode_into::<VirtualEthernetCardNetworkBackingInfo, Any>),
+    ("VirtualEthernetCardNetworkBackingOption", decode_into::<VirtualEthernetCardNetworkBackingOption, Any>),
+    ("VirtualEthernetCardNotSupported", decode_into::<VirtualEthernetCardNotSupported, Any>),
+    ("VirtualEthernetCardOpaqueNetworkBackingInfo", decode_into::<VirtualEthernetCardOpaqueNetworkBackingInfo, Any>),
+    ("VirtualEthernetCardOpaqueNetworkBackingOption", decode_into::<VirtualEthernetCardOpaqueNetworkBackingOption, Any>),
+    ("VirtualEthernetCardOption", decode_into::<VirtualEthernetCardOption, Any>),
+    ("VirtualEthernetCardResourceAllocation", decode_into::<VirtualEthernetCardResourceAllocation, Any>),
     ("VirtualFloppy", decode_into::<VirtualFloppy, Any>),
-    (
-        "VirtualFloppyDeviceBackingInfo",
-        decode_into::<VirtualFloppyDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualFloppyDeviceBackingOption",
-        decode_into::<VirtualFloppyDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualFloppyImageBackingInfo",
-        decode_into::<VirtualFloppyImageBackingInfo, Any>,
-    ),
-    (
-        "VirtualFloppyImageBackingOption",
-        decode_into::<VirtualFloppyImageBackingOption, Any>,
-    ),
+    ("VirtualFloppyDeviceBackingInfo", decode_into::<VirtualFloppyDeviceBackingInfo, Any>),
+    ("VirtualFloppyDeviceBackingOption", decode_into::<VirtualFloppyDeviceBackingOption, Any>),
+    ("VirtualFloppyImageBackingInfo", decode_into::<VirtualFloppyImageBackingInfo, Any>),
+    ("VirtualFloppyImageBackingOption", decode_into::<VirtualFloppyImageBackingOption, Any>),
     ("VirtualFloppyOption", decode_into::<VirtualFloppyOption, Any>),
-    (
-        "VirtualFloppyRemoteDeviceBackingInfo",
-        decode_into::<VirtualFloppyRemoteDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualFloppyRemoteDeviceBackingOption",
-        decode_into::<VirtualFloppyRemoteDeviceBackingOption, Any>,
-    ),
+    ("VirtualFloppyRemoteDeviceBackingInfo", decode_into::<VirtualFloppyRemoteDeviceBackingInfo, Any>),
+    ("VirtualFloppyRemoteDeviceBackingOption", decode_into::<VirtualFloppyRemoteDeviceBackingOption, Any>),
     ("VirtualHardware", decode_into::<VirtualHardware, Any>),
-    (
-        "VirtualHardwareCompatibilityIssue",
-        decode_into::<VirtualHardwareCompatibilityIssue, Any>,
-    ),
+    ("VirtualHardwareCompatibilityIssue", decode_into::<VirtualHardwareCompatibilityIssue, Any>),
     ("VirtualHardwareOption", decode_into::<VirtualHardwareOption, Any>),
-    (
-        "VirtualHardwareVersionNotSupported",
-        decode_into::<VirtualHardwareVersionNotSupported, Any>,
-    ),
+    ("VirtualHardwareVersionNotSupported", decode_into::<VirtualHardwareVersionNotSupported, Any>),
     ("VirtualHdAudioCard", decode_into::<VirtualHdAudioCard, Any>),
     ("VirtualHdAudioCardOption", decode_into::<VirtualHdAudioCardOption, Any>),
     ("VirtualIDEController", decode_into::<VirtualIDEController, Any>),
-    (
-        "VirtualIDEControllerOption",
-        decode_into::<VirtualIDEControllerOption, Any>,
-    ),
+    ("VirtualIDEControllerOption", decode_into::<VirtualIDEControllerOption, Any>),
     ("VirtualKeyboard", decode_into::<VirtualKeyboard, Any>),
     ("VirtualKeyboardOption", decode_into::<VirtualKeyboardOption, Any>),
-    (
-        "VirtualLsiLogicController",
-        decode_into::<VirtualLsiLogicController, Any>,
-    ),
-    (
-        "VirtualLsiLogicControllerOption",
-        decode_into::<VirtualLsiLogicControllerOption, Any>,
-    ),
-    (
-        "VirtualLsiLogicSASController",
-        decode_into::<VirtualLsiLogicSASController, Any>,
-    ),
-    (
-        "VirtualLsiLogicSASControllerOption",
-        decode_into::<VirtualLsiLogicSASControllerOption, Any>,
-    ),
-    (
-        "VirtualMachineAffinityInfo",
-        decode_into::<VirtualMachineAffinityInfo, Any>,
-    ),
-    (
-        "VirtualMachineAppHeartbeatStatusType",
-        decode_into::<VirtualMachineAppHeartbeatStatusType, Any>,
-    ),
-    (
-        "VirtualMachineBaseIndependentFilterSpec",
-        decode_into::<VirtualMachineBaseIndependentFilterSpec, Any>,
-    ),
-    (
-        "VirtualMachineBootOptions",
-        decode_into::<VirtualMachineBootOptions, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsBootableCdromDevice",
-        decode_into::<VirtualMachineBootOptionsBootableCdromDevice, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsBootableDevice",
-        decode_into::<VirtualMachineBootOptionsBootableDevice, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsBootableDiskDevice",
-        decode_into::<VirtualMachineBootOptionsBootableDiskDevice, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsBootableEthernetDevice",
-        decode_into::<VirtualMachineBootOptionsBootableEthernetDevice, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsBootableFloppyDevice",
-        decode_into::<VirtualMachineBootOptionsBootableFloppyDevice, Any>,
-    ),
-    (
-        "VirtualMachineBootOptionsNetworkBootProtocolType",
-        decode_into::<VirtualMachineBootOptionsNetworkBootProtocolType, Any>,
-    ),
+    ("VirtualLsiLogicController", decode_into::<VirtualLsiLogicController, Any>),
+    ("VirtualLsiLogicControllerOption", decode_into::<VirtualLsiLogicControllerOption, Any>),
+    ("VirtualLsiLogicSASController", decode_into::<VirtualLsiLogicSASController, Any>),
+    ("VirtualLsiLogicSASControllerOption", decode_into::<VirtualLsiLogicSASControllerOption, Any>),
+    ("VirtualMachineAffinityInfo", decode_into::<VirtualMachineAffinityInfo, Any>),
+    ("VirtualMachineAppHeartbeatStatusType", decode_into::<VirtualMachineAppHeartbeatStatusType, Any>),
+    ("VirtualMachineBaseIndependentFilterSpec", decode_into::<VirtualMachineBaseIndependentFilterSpec, Any>),
+    ("VirtualMachineBootOptions", decode_into::<VirtualMachineBootOptions, Any>),
+    ("VirtualMachineBootOptionsBootableCdromDevice", decode_into::<VirtualMachineBootOptionsBootableCdromDevice, Any>),
+    ("VirtualMachineBootOptionsBootableDevice", decode_into::<VirtualMachineBootOptionsBootableDevice, Any>),
+    ("VirtualMachineBootOptionsBootableDiskDevice", decode_into::<VirtualMachineBootOptionsBootableDiskDevice, Any>),
+    ("VirtualMachineBootOptionsBootableEthernetDevice", decode_into::<VirtualMachineBootOptionsBootableEthernetDevice, Any>),
+    ("VirtualMachineBootOptionsBootableFloppyDevice", decode_into::<VirtualMachineBootOptionsBootableFloppyDevice, Any>),
+    ("VirtualMachineBootOptionsNetworkBootProtocolType", decode_into::<VirtualMachineBootOptionsNetworkBootProtocolType, Any>),
     ("VirtualMachineCapability", decode_into::<VirtualMachineCapability, Any>),
     ("VirtualMachineCdromInfo", decode_into::<VirtualMachineCdromInfo, Any>),
     ("VirtualMachineCloneSpec", decode_into::<VirtualMachineCloneSpec, Any>),
     ("VirtualMachineConfigInfo", decode_into::<VirtualMachineConfigInfo, Any>),
-    (
-        "VirtualMachineConfigInfoDatastoreUrlPair",
-        decode_into::<VirtualMachineConfigInfoDatastoreUrlPair, Any>,
-    ),
-    (
-        "VirtualMachineConfigInfoNpivWwnType",
-        decode_into::<VirtualMachineConfigInfoNpivWwnType, Any>,
-    ),
-    (
-        "VirtualMachineConfigInfoOverheadInfo",
-        decode_into::<VirtualMachineConfigInfoOverheadInfo, Any>,
-    ),
-    (
-        "VirtualMachineConfigInfoSwapPlacementType",
-        decode_into::<VirtualMachineConfigInfoSwapPlacementType, Any>,
-    ),
-    (
-        "VirtualMachineConfigOption",
-        decode_into::<VirtualMachineConfigOption, Any>,
-    ),
-    (
-        "VirtualMachineConfigOptionDescriptor",
-        decode_into::<VirtualMachineConfigOptionDescriptor, Any>,
-    ),
+    ("VirtualMachineConfigInfoDatastoreUrlPair", decode_into::<VirtualMachineConfigInfoDatastoreUrlPair, Any>),
+    ("VirtualMachineConfigInfoNpivWwnType", decode_into::<VirtualMachineConfigInfoNpivWwnType, Any>),
+    ("VirtualMachineConfigInfoOverheadInfo", decode_into::<VirtualMachineConfigInfoOverheadInfo, Any>),
+    ("VirtualMachineConfigInfoSwapPlacementType", decode_into::<VirtualMachineConfigInfoSwapPlacementType, Any>),
+    ("VirtualMachineConfigOption", decode_into::<VirtualMachineConfigOption, Any>),
+    ("VirtualMachineConfigOptionDescriptor", decode_into::<VirtualMachineConfigOptionDescriptor, Any>),
     ("VirtualMachineConfigSpec", decode_into::<VirtualMachineConfigSpec, Any>),
-    (
-        "VirtualMachineConfigSpecEncryptedFtModes",
-        decode_into::<VirtualMachineConfigSpecEncryptedFtModes, Any>,
-    ),
-    (
-        "VirtualMachineConfigSpecEncryptedVMotionModes",
-        decode_into::<VirtualMachineConfigSpecEncryptedVMotionModes, Any>,
-    ),
-    (
-        "VirtualMachineConfigSpecNpivWwnOp",
-        decode_into::<VirtualMachineConfigSpecNpivWwnOp, Any>,
-    ),
-    (
-        "VirtualMachineConfigSummary",
-        decode_into::<VirtualMachineConfigSummary, Any>,
-    ),
+    ("VirtualMachineConfigSpecEncryptedFtModes", decode_into::<VirtualMachineConfigSpecEncryptedFtModes, Any>),
+    ("VirtualMachineConfigSpecEncryptedVMotionModes", decode_into::<VirtualMachineConfigSpecEncryptedVMotionModes, Any>),
+    ("VirtualMachineConfigSpecNpivWwnOp", decode_into::<VirtualMachineConfigSpecNpivWwnOp, Any>),
+    ("VirtualMachineConfigSummary", decode_into::<VirtualMachineConfigSummary, Any>),
     ("VirtualMachineConnection", decode_into::<VirtualMachineConnection, Any>),
-    (
-        "VirtualMachineConnectionState",
-        decode_into::<VirtualMachineConnectionState, Any>,
-    ),
-    (
-        "VirtualMachineConsolePreferences",
-        decode_into::<VirtualMachineConsolePreferences, Any>,
-    ),
-    (
-        "VirtualMachineContentLibraryItemInfo",
-        decode_into::<VirtualMachineContentLibraryItemInfo, Any>,
-    ),
-    (
-        "VirtualMachineCpuIdInfoSpec",
-        decode_into::<VirtualMachineCpuIdInfoSpec, Any>,
-    ),
-    (
-        "VirtualMachineCryptoState",
-        decode_into::<VirtualMachineCryptoState, Any>,
-    ),
-    (
-        "VirtualMachineDatastoreInfo",
-        decode_into::<VirtualMachineDatastoreInfo, Any>,
-    ),
-    (
-        "VirtualMachineDatastoreVolumeOption",
-        decode_into::<VirtualMachineDatastoreVolumeOption, Any>,
-    ),
-    (
-        "VirtualMachineDefaultPowerOpInfo",
-        decode_into::<VirtualMachineDefaultPowerOpInfo, Any>,
-    ),
-    (
-        "VirtualMachineDefaultProfileSpec",
-        decode_into::<VirtualMachineDefaultProfileSpec, Any>,
-    ),
-    (
-        "VirtualMachineDefinedProfileSpec",
-        decode_into::<VirtualMachineDefinedProfileSpec, Any>,
-    ),
-    (
-        "VirtualMachineDeviceRuntimeInfo",
-        decode_into::<VirtualMachineDeviceRuntimeInfo, Any>,
-    ),
-    (
-        "VirtualMachineDeviceRuntimeInfoDeviceRuntimeState",
-        decode_into::<VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, Any>,
-    ),
-    (
-        "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState",
-        decode_into::<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState, Any>,
-    ),
-    (
-        "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther",
-        decode_into::<
-            VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther,
-            Any,
-        >,
-    ),
-    (
-        "VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm",
-        decode_into::<
-            VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm,
-            Any,
-        >,
-    ),
-    (
-        "VirtualMachineDiskDeviceInfo",
-        decode_into::<VirtualMachineDiskDeviceInfo, Any>,
-    ),
-    (
-        "VirtualMachineDisplayTopology",
-        decode_into::<VirtualMachineDisplayTopology, Any>,
-    ),
-    (
-        "VirtualMachineDynamicPassthroughInfo",
-        decode_into::<VirtualMachineDynamicPassthroughInfo, Any>,
-    ),
-    (
-        "VirtualMachineEmptyIndependentFilterSpec",
-        decode_into::<VirtualMachineEmptyIndependentFilterSpec, Any>,
-    ),
-    (
-        "VirtualMachineEmptyProfileSpec",
-        decode_into::<VirtualMachineEmptyProfileSpec, Any>,
-    ),
-    (
-        "VirtualMachineFaultToleranceState",
-        decode_into::<VirtualMachineFaultToleranceState, Any>,
-    ),
-    (
-        "VirtualMachineFaultToleranceType",
-        decode_into::<VirtualMachineFaultToleranceType, Any>,
-    ),
-    (
-        "VirtualMachineFeatureRequirement",
-        decode_into::<VirtualMachineFeatureRequirement, Any>,
-    ),
+    ("VirtualMachineConnectionState", decode_into::<VirtualMachineConnectionState, Any>),
+    ("VirtualMachineConsolePreferences", decode_into::<VirtualMachineConsolePreferences, Any>),
+    ("VirtualMachineContentLibraryItemInfo", decode_into::<VirtualMachineContentLibraryItemInfo, Any>),
+    ("VirtualMachineCpuIdInfoSpec", decode_into::<VirtualMachineCpuIdInfoSpec, Any>),
+    ("VirtualMachineCryptoState", decode_into::<VirtualMachineCryptoState, Any>),
+    ("VirtualMachineDatastoreInfo", decode_into::<VirtualMachineDatastoreInfo, Any>),
+    ("VirtualMachineDatastoreVolumeOption", decode_into::<VirtualMachineDatastoreVolumeOption, Any>),
+    ("VirtualMachineDefaultPowerOpInfo", decode_into::<VirtualMachineDefaultPowerOpInfo, Any>),
+    ("VirtualMachineDefaultProfileSpec", decode_into::<VirtualMachineDefaultProfileSpec, Any>),
+    ("VirtualMachineDefinedProfileSpec", decode_into::<VirtualMachineDefinedProfileSpec, Any>),
+    ("VirtualMachineDeviceRuntimeInfo", decode_into::<VirtualMachineDeviceRuntimeInfo, Any>),
+    ("VirtualMachineDeviceRuntimeInfoDeviceRuntimeState", decode_into::<VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, Any>),
+    ("VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState", decode_into::<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState, Any>),
+    ("VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther", decode_into::<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther, Any>),
+    ("VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm", decode_into::<VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm, Any>),
+    ("VirtualMachineDiskDeviceInfo", decode_into::<VirtualMachineDiskDeviceInfo, Any>),
+    ("VirtualMachineDisplayTopology", decode_into::<VirtualMachineDisplayTopology, Any>),
+    ("VirtualMachineDynamicPassthroughInfo", decode_into::<VirtualMachineDynamicPassthroughInfo, Any>),
+    ("VirtualMachineEmptyIndependentFilterSpec", decode_into::<VirtualMachineEmptyIndependentFilterSpec, Any>),
+    ("VirtualMachineEmptyProfileSpec", decode_into::<VirtualMachineEmptyProfileSpec, Any>),
+    ("VirtualMachineFaultToleranceState", decode_into::<VirtualMachineFaultToleranceState, Any>),
+    ("VirtualMachineFaultToleranceType", decode_into::<VirtualMachineFaultToleranceType, Any>),
+    ("VirtualMachineFeatureRequirement", decode_into::<VirtualMachineFeatureRequirement, Any>),
     ("VirtualMachineFileInfo", decode_into::<VirtualMachineFileInfo, Any>),
     ("VirtualMachineFileLayout", decode_into::<VirtualMachineFileLayout, Any>),
-    (
-        "VirtualMachineFileLayoutDiskLayout",
-        decode_into::<VirtualMachineFileLayoutDiskLayout, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutEx",
-        decode_into::<VirtualMachineFileLayoutEx, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutExDiskLayout",
-        decode_into::<VirtualMachineFileLayoutExDiskLayout, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutExDiskUnit",
-        decode_into::<VirtualMachineFileLayoutExDiskUnit, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutExFileInfo",
-        decode_into::<VirtualMachineFileLayoutExFileInfo, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutExFileType",
-        decode_into::<VirtualMachineFileLayoutExFileType, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutExSnapshotLayout",
-        decode_into::<VirtualMachineFileLayoutExSnapshotLayout, Any>,
-    ),
-    (
-        "VirtualMachineFileLayoutSnapshotLayout",
-        decode_into::<VirtualMachineFileLayoutSnapshotLayout, Any>,
-    ),
+    ("VirtualMachineFileLayoutDiskLayout", decode_into::<VirtualMachineFileLayoutDiskLayout, Any>),
+    ("VirtualMachineFileLayoutEx", decode_into::<VirtualMachineFileLayoutEx, Any>),
+    ("VirtualMachineFileLayoutExDiskLayout", decode_into::<VirtualMachineFileLayoutExDiskLayout, Any>),
+    ("VirtualMachineFileLayoutExDiskUnit", decode_into::<VirtualMachineFileLayoutExDiskUnit, Any>),
+    ("VirtualMachineFileLayoutExFileInfo", decode_into::<VirtualMachineFileLayoutExFileInfo, Any>),
+    ("VirtualMachineFileLayoutExFileType", decode_into::<VirtualMachineFileLayoutExFileType, Any>),
+    ("VirtualMachineFileLayoutExSnapshotLayout", decode_into::<VirtualMachineFileLayoutExSnapshotLayout, Any>),
+    ("VirtualMachineFileLayoutSnapshotLayout", decode_into::<VirtualMachineFileLayoutSnapshotLayout, Any>),
     ("VirtualMachineFlagInfo", decode_into::<VirtualMachineFlagInfo, Any>),
-    (
-        "VirtualMachineFlagInfoMonitorType",
-        decode_into::<VirtualMachineFlagInfoMonitorType, Any>,
-    ),
-    (
-        "VirtualMachineFlagInfoVirtualExecUsage",
-        decode_into::<VirtualMachineFlagInfoVirtualExecUsage, Any>,
-    ),
-    (
-        "VirtualMachineFlagInfoVirtualMmuUsage",
-        decode_into::<VirtualMachineFlagInfoVirtualMmuUsage, Any>,
-    ),
+    ("VirtualMachineFlagInfoMonitorType", decode_into::<VirtualMachineFlagInfoMonitorType, Any>),
+    ("VirtualMachineFlagInfoVirtualExecUsage", decode_into::<VirtualMachineFlagInfoVirtualExecUsage, Any>),
+    ("VirtualMachineFlagInfoVirtualMmuUsage", decode_into::<VirtualMachineFlagInfoVirtualMmuUsage, Any>),
     ("VirtualMachineFloppyInfo", decode_into::<VirtualMachineFloppyInfo, Any>),
-    (
-        "VirtualMachineForkConfigInfo",
-        decode_into::<VirtualMachineForkConfigInfo, Any>,
-    ),
-    (
-        "VirtualMachineForkConfigInfoChildType",
-        decode_into::<VirtualMachineForkConfigInfoChildType, Any>,
-    ),
-    (
-        "VirtualMachineGuestIntegrityInfo",
-        decode_into::<VirtualMachineGuestIntegrityInfo, Any>,
-    ),
-    (
-        "VirtualMachineGuestMonitoringModeInfo",
-        decode_into::<VirtualMachineGuestMonitoringModeInfo, Any>,
-    ),
-    (
-        "VirtualMachineGuestOsFamily",
-        decode_into::<VirtualMachineGuestOsFamily, Any>,
-    ),
-    (
-        "VirtualMachineGuestOsIdentifier",
-        decode_into::<VirtualMachineGuestOsIdentifier, Any>,
-    ),
-    (
-        "VirtualMachineGuestQuiesceSpec",
-        decode_into::<VirtualMachineGuestQuiesceSpec, Any>,
-    ),
+    ("VirtualMachineForkConfigInfo", decode_into::<VirtualMachineForkConfigInfo, Any>),
+    ("VirtualMachineForkConfigInfoChildType", decode_into::<VirtualMachineForkConfigInfoChildType, Any>),
+    ("VirtualMachineGuestIntegrityInfo", decode_into::<VirtualMachineGuestIntegrityInfo, Any>),
+    ("VirtualMachineGuestMonitoringModeInfo", decode_into::<VirtualMachineGuestMonitoringModeInfo, Any>),
+    ("VirtualMachineGuestOsFamily", decode_into::<VirtualMachineGuestOsFamily, Any>),
+    ("VirtualMachineGuestOsIdentifier", decode_into::<VirtualMachineGuestOsIdentifier, Any>),
+    ("VirtualMachineGuestQuiesceSpec", decode_into::<VirtualMachineGuestQuiesceSpec, Any>),
     ("VirtualMachineGuestState", decode_into::<VirtualMachineGuestState, Any>),
-    (
-        "VirtualMachineGuestSummary",
-        decode_into::<VirtualMachineGuestSummary, Any>,
-    ),
+    ("VirtualMachineGuestSummary", decode_into::<VirtualMachineGuestSummary, Any>),
     ("VirtualMachineHtSharing", decode_into::<VirtualMachineHtSharing, Any>),
-    (
-        "VirtualMachineIdeDiskDeviceInfo",
-        decode_into::<VirtualMachineIdeDiskDeviceInfo, Any>,
-    ),
-    (
-        "VirtualMachineIdeDiskDevicePartitionInfo",
-        decode_into::<VirtualMachineIdeDiskDevicePartitionInfo, Any>,
-    ),
+    ("VirtualMachineIdeDiskDeviceInfo", decode_into::<VirtualMachineIdeDiskDeviceInfo, Any>),
+    ("VirtualMachineIdeDiskDevicePartitionInfo", decode_into::<VirtualMachineIdeDiskDevicePartitionInfo, Any>),
     ("VirtualMachineImportSpec", decode_into::<VirtualMachineImportSpec, Any>),
-    (
-        "VirtualMachineIndependentFilterSpec",
-        decode_into::<VirtualMachineIndependentFilterSpec, Any>,
-    ),
-    (
-        "VirtualMachineInstantCloneSpec",
-        decode_into::<VirtualMachineInstantCloneSpec, Any>,
-    ),
-    (
-        "VirtualMachineLegacyNetworkSwitchInfo",
-        decode_into::<VirtualMachineLegacyNetworkSwitchInfo, Any>,
-    ),
-    (
-        "VirtualMachineMemoryAllocationPolicy",
-        decode_into::<VirtualMachineMemoryAllocationPolicy, Any>,
-    ),
-    (
-        "VirtualMachineMemoryReservationInfo",
-        decode_into::<VirtualMachineMemoryReservationInfo, Any>,
-    ),
-    (
-        "VirtualMachineMemoryReservationSpec",
-        decode_into::<VirtualMachineMemoryReservationSpec, Any>,
-    ),
+    ("VirtualMachineIndependentFilterSpec", decode_into::<VirtualMachineIndependentFilterSpec, Any>),
+    ("VirtualMachineInstantCloneSpec", decode_into::<VirtualMachineInstantCloneSpec, Any>),
+    ("VirtualMachineLegacyNetworkSwitchInfo", decode_into::<VirtualMachineLegacyNetworkSwitchInfo, Any>),
+    ("VirtualMachineMemoryAllocationPolicy", decode_into::<VirtualMachineMemoryAllocationPolicy, Any>),
+    ("VirtualMachineMemoryReservationInfo", decode_into::<VirtualMachineMemoryReservationInfo, Any>),
+    ("VirtualMachineMemoryReservationSpec", decode_into::<VirtualMachineMemoryReservationSpec, Any>),
     ("VirtualMachineMessage", decode_into::<VirtualMachineMessage, Any>),
-    (
-        "VirtualMachineMetadataManagerVmMetadata",
-        decode_into::<VirtualMachineMetadataManagerVmMetadata, Any>,
-    ),
-    (
-        "VirtualMachineMetadataManagerVmMetadataInput",
-        decode_into::<VirtualMachineMetadataManagerVmMetadataInput, Any>,
-    ),
-    (
-        "VirtualMachineMetadataManagerVmMetadataOp",
-        decode_into::<VirtualMachineMetadataManagerVmMetadataOp, Any>,
-    ),
-    (
-        "VirtualMachineMetadataManagerVmMetadataOwner",
-        decode_into::<VirtualMachineMetadataManagerVmMetadataOwner, Any>,
-    ),
-    (
-        "VirtualMachineMetadataManagerVmMetadataOwnerOwner",
-        decode_into::<VirtualMachineMetadataManagerVmMetadataOwnerOwner, Any>,
-    ),
-    (
-        "VirtualMachineMetadataManagerVmMetadataResult",
-        decode_into::<VirtualMachineMetadataManagerVmMetadataResult, Any>,
-    ),
-    (
-        "VirtualMachineMksConnection",
-        decode_into::<VirtualMachineMksConnection, Any>,
-    ),
+    ("VirtualMachineMetadataManagerVmMetadata", decode_into::<VirtualMachineMetadataManagerVmMetadata, Any>),
+    ("VirtualMachineMetadataManagerVmMetadataInput", decode_into::<VirtualMachineMetadataManagerVmMetadataInput, Any>),
+    ("VirtualMachineMetadataManagerVmMetadataOp", decode_into::<VirtualMachineMetadataManagerVmMetadataOp, Any>),
+    ("VirtualMachineMetadataManagerVmMetadataOwner", decode_into::<VirtualMachineMetadataManagerVmMetadataOwner, Any>),
+    ("VirtualMachineMetadataManagerVmMetadataOwnerOwner", decode_into::<VirtualMachineMetadataManagerVmMetadataOwnerOwner, Any>),
+    ("VirtualMachineMetadataManagerVmMetadataResult", decode_into::<VirtualMachineMetadataManagerVmMetadataResult, Any>),
+    ("VirtualMachineMksConnection", decode_into::<VirtualMachineMksConnection, Any>),
     ("VirtualMachineMksTicket", decode_into::<VirtualMachineMksTicket, Any>),
-    (
-        "VirtualMachineMovePriority",
-        decode_into::<VirtualMachineMovePriority, Any>,
-    ),
-    (
-        "VirtualMachineNeedSecondaryReason",
-        decode_into::<VirtualMachineNeedSecondaryReason, Any>,
-    ),
-    (
-        "VirtualMachineNetworkInfo",
-        decode_into::<VirtualMachineNetworkInfo, Any>,
-    ),
-    (
-        "VirtualMachineNetworkShaperInfo",
-        decode_into::<VirtualMachineNetworkShaperInfo, Any>,
-    ),
-    (
-        "VirtualMachineParallelInfo",
-        decode_into::<VirtualMachineParallelInfo, Any>,
-    ),
-    (
-        "VirtualMachinePciPassthroughInfo",
-        decode_into::<VirtualMachinePciPassthroughInfo, Any>,
-    ),
-    (
-        "VirtualMachinePciSharedGpuPassthroughInfo",
-        decode_into::<VirtualMachinePciSharedGpuPassthroughInfo, Any>,
-    ),
-    (
-        "VirtualMachinePowerOffBehavior",
-        decode_into::<VirtualMachinePowerOffBehavior, Any>,
-    ),
-    (
-        "VirtualMachinePowerOpType",
-        decode_into::<VirtualMachinePowerOpType, Any>,
-    ),
+    ("VirtualMachineMovePriority", decode_into::<VirtualMachineMovePriority, Any>),
+    ("VirtualMachineNeedSecondaryReason", decode_into::<VirtualMachineNeedSecondaryReason, Any>),
+    ("VirtualMachineNetworkInfo", decode_into::<VirtualMachineNetworkInfo, Any>),
+    ("VirtualMachineNetworkShaperInfo", decode_into::<VirtualMachineNetworkShaperInfo, Any>),
+    ("VirtualMachineParallelInfo", decode_into::<VirtualMachineParallelInfo, Any>),
+    ("VirtualMachinePciPassthroughInfo", decode_into::<VirtualMachinePciPassthroughInfo, Any>),
+    ("VirtualMachinePciSharedGpuPassthroughInfo", decode_into::<VirtualMachinePciSharedGpuPassthroughInfo, Any>),
+    ("VirtualMachinePowerOffBehavior", decode_into::<VirtualMachinePowerOffBehavior, Any>),
+    ("VirtualMachinePowerOpType", decode_into::<VirtualMachinePowerOpType, Any>),
     ("VirtualMachinePowerState", decode_into::<VirtualMachinePowerState, Any>),
-    (
-        "VirtualMachinePrecisionClockInfo",
-        decode_into::<VirtualMachinePrecisionClockInfo, Any>,
-    ),
-    (
-        "VirtualMachineProfileDetails",
-        decode_into::<VirtualMachineProfileDetails, Any>,
-    ),
-    (
-        "VirtualMachineProfileDetailsDiskProfileDetails",
-        decode_into::<VirtualMachineProfileDetailsDiskProfileDetails, Any>,
-    ),
-    (
-        "VirtualMachineProfileRawData",
-        decode_into::<VirtualMachineProfileRawData, Any>,
-    ),
-    (
-        "VirtualMachineProfileSpec",
-        decode_into::<VirtualMachineProfileSpec, Any>,
-    ),
-    (
-        "VirtualMachinePropertyRelation",
-        decode_into::<VirtualMachinePropertyRelation, Any>,
-    ),
-    (
-        "VirtualMachineQuestionInfo",
-        decode_into::<VirtualMachineQuestionInfo, Any>,
-    ),
+    ("VirtualMachinePrecisionClockInfo", decode_into::<VirtualMachinePrecisionClockInfo, Any>),
+    ("VirtualMachineProfileDetails", decode_into::<VirtualMachineProfileDetails, Any>),
+    ("VirtualMachineProfileDetailsDiskProfileDetails", decode_into::<VirtualMachineProfileDetailsDiskProfileDetails, Any>),
+    ("VirtualMachineProfileRawData", decode_into::<VirtualMachineProfileRawData, Any>),
+    ("VirtualMachineProfileSpec", decode_into::<VirtualMachineProfileSpec, Any>),
+    ("VirtualMachinePropertyRelation", decode_into::<VirtualMachinePropertyRelation, Any>),
+    ("VirtualMachineQuestionInfo", decode_into::<VirtualMachineQuestionInfo, Any>),
     ("VirtualMachineQuickStats", decode_into::<VirtualMachineQuickStats, Any>),
-    (
-        "VirtualMachineQuickStatsMemoryTierStats",
-        decode_into::<VirtualMachineQuickStatsMemoryTierStats, Any>,
-    ),
-    (
-        "VirtualMachineRecordReplayState",
-        decode_into::<VirtualMachineRecordReplayState, Any>,
-    ),
-    (
-        "VirtualMachineRelocateDiskMoveOptions",
-        decode_into::<VirtualMachineRelocateDiskMoveOptions, Any>,
-    ),
-    (
-        "VirtualMachineRelocateSpec",
-        decode_into::<VirtualMachineRelocateSpec, Any>,
-    ),
-    (
-        "VirtualMachineRelocateSpecDiskLocator",
-        decode_into::<VirtualMachineRelocateSpecDiskLocator, Any>,
-    ),
-    (
-        "VirtualMachineRelocateSpecDiskLocatorBackingSpec",
-        decode_into::<VirtualMachineRelocateSpecDiskLocatorBackingSpec, Any>,
-    ),
-    (
-        "VirtualMachineRelocateTransformation",
-        decode_into::<VirtualMachineRelocateTransformation, Any>,
-    ),
-    (
-        "VirtualMachineRuntimeInfo",
-        decode_into::<VirtualMachineRuntimeInfo, Any>,
-    ),
-    (
-        "VirtualMachineRuntimeInfoDasProtectionState",
-        decode_into::<VirtualMachineRuntimeInfoDasProtectionState, Any>,
-    ),
-    (
-        "VirtualMachineScsiDiskDeviceInfo",
-        decode_into::<VirtualMachineScsiDiskDeviceInfo, Any>,
-    ),
-    (
-        "VirtualMachineScsiPassthroughInfo",
-        decode_into::<VirtualMachineScsiPassthroughInfo, Any>,
-    ),
-    (
-        "VirtualMachineScsiPassthroughType",
-        decode_into::<VirtualMachineScsiPassthroughType, Any>,
-    ),
+    ("VirtualMachineQuickStatsMemoryTierStats", decode_into::<VirtualMachineQuickStatsMemoryTierStats, Any>),
+    ("VirtualMachineRecordReplayState", decode_into::<VirtualMachineRecordReplayState, Any>),
+    ("VirtualMachineRelocateDiskMoveOptions", decode_into::<VirtualMachineRelocateDiskMoveOptions, Any>),
+    ("VirtualMachineRelocateSpec", decode_into::<VirtualMachineRelocateSpec, Any>),
+    ("VirtualMachineRelocateSpecDiskLocator", decode_into::<VirtualMachineRelocateSpecDiskLocator, Any>),
+    ("VirtualMachineRelocateSpecDiskLocatorBackingSpec", decode_into::<VirtualMachineRelocateSpecDiskLocatorBackingSpec, Any>),
+    ("VirtualMachineRelocateTransformation", decode_into::<VirtualMachineRelocateTransformation, Any>),
+    ("VirtualMachineRuntimeInfo", decode_into::<VirtualMachineRuntimeInfo, Any>),
+    ("VirtualMachineRuntimeInfoDasProtectionState", decode_into::<VirtualMachineRuntimeInfoDasProtectionState, Any>),
+    ("VirtualMachineScsiDiskDeviceInfo", decode_into::<VirtualMachineScsiDiskDeviceInfo, Any>),
+    ("VirtualMachineScsiPassthroughInfo", decode_into::<VirtualMachineScsiPassthroughInfo, Any>),
+    ("VirtualMachineScsiPassthroughType", decode_into::<VirtualMachineScsiPassthroughType, Any>),
     ("VirtualMachineSerialInfo", decode_into::<VirtualMachineSerialInfo, Any>),
     ("VirtualMachineSgxInfo", decode_into::<VirtualMachineSgxInfo, Any>),
-    (
-        "VirtualMachineSgxInfoFlcModes",
-        decode_into::<VirtualMachineSgxInfoFlcModes, Any>,
-    ),
-    (
-        "VirtualMachineSgxTargetInfo",
-        decode_into::<VirtualMachineSgxTargetInfo, Any>,
-    ),
-    (
-        "VirtualMachineSnapshotInfo",
-        decode_into::<VirtualMachineSnapshotInfo, Any>,
-    ),
-    (
-        "VirtualMachineSnapshotTree",
-        decode_into::<VirtualMachineSnapshotTree, Any>,
-    ),
+    ("VirtualMachineSgxInfoFlcModes", decode_into::<VirtualMachineSgxInfoFlcModes, Any>),
+    ("VirtualMachineSgxTargetInfo", decode_into::<VirtualMachineSgxTargetInfo, Any>),
+    ("VirtualMachineSnapshotInfo", decode_into::<VirtualMachineSnapshotInfo, Any>),
+    ("VirtualMachineSnapshotTree", decode_into::<VirtualMachineSnapshotTree, Any>),
     ("VirtualMachineSoundInfo", decode_into::<VirtualMachineSoundInfo, Any>),
-    (
-        "VirtualMachineSriovDevicePoolInfo",
-        decode_into::<VirtualMachineSriovDevicePoolInfo, Any>,
-    ),
+    ("VirtualMachineSriovDevicePoolInfo", decode_into::<VirtualMachineSriovDevicePoolInfo, Any>),
     ("VirtualMachineSriovInfo", decode_into::<VirtualMachineSriovInfo, Any>),
-    (
-        "VirtualMachineSriovNetworkDevicePoolInfo",
-        decode_into::<VirtualMachineSriovNetworkDevicePoolInfo, Any>,
-    ),
-    (
-        "VirtualMachineStandbyActionType",
-        decode_into::<VirtualMachineStandbyActionType, Any>,
-    ),
-    (
-        "VirtualMachineStorageInfo",
-        decode_into::<VirtualMachineStorageInfo, Any>,
-    ),
-    (
-        "VirtualMachineStorageSummary",
-        decode_into::<VirtualMachineStorageSummary, Any>,
-    ),
+    ("VirtualMachineSriovNetworkDevicePoolInfo", decode_into::<VirtualMachineSriovNetworkDevicePoolInfo, Any>),
+    ("VirtualMachineStandbyActionType", decode_into::<VirtualMachineStandbyActionType, Any>),
+    ("VirtualMachineStorageInfo", decode_into::<VirtualMachineStorageInfo, Any>),
+    ("VirtualMachineStorageSummary", decode_into::<VirtualMachineStorageSummary, Any>),
     ("VirtualMachineSummary", decode_into::<VirtualMachineSummary, Any>),
     ("VirtualMachineTargetInfo", decode_into::<VirtualMachineTargetInfo, Any>),
-    (
-        "VirtualMachineTargetInfoConfigurationTag",
-        decode_into::<VirtualMachineTargetInfoConfigurationTag, Any>,
-    ),
+    ("VirtualMachineTargetInfoConfigurationTag", decode_into::<VirtualMachineTargetInfoConfigurationTag, Any>),
     ("VirtualMachineTicket", decode_into::<VirtualMachineTicket, Any>),
     ("VirtualMachineTicketType", decode_into::<VirtualMachineTicketType, Any>),
-    (
-        "VirtualMachineToolsInstallType",
-        decode_into::<VirtualMachineToolsInstallType, Any>,
-    ),
-    (
-        "VirtualMachineToolsRunningStatus",
-        decode_into::<VirtualMachineToolsRunningStatus, Any>,
-    ),
-    (
-        "VirtualMachineToolsStatus",
-        decode_into::<VirtualMachineToolsStatus, Any>,
-    ),
-    (
-        "VirtualMachineToolsVersionStatus",
-        decode_into::<VirtualMachineToolsVersionStatus, Any>,
-    ),
-    (
-        "VirtualMachineUsageOnDatastore",
-        decode_into::<VirtualMachineUsageOnDatastore, Any>,
-    ),
+    ("VirtualMachineToolsInstallType", decode_into::<VirtualMachineToolsInstallType, Any>),
+    ("VirtualMachineToolsRunningStatus", decode_into::<VirtualMachineToolsRunningStatus, Any>),
+    ("VirtualMachineToolsStatus", decode_into::<VirtualMachineToolsStatus, Any>),
+    ("VirtualMachineToolsVersionStatus", decode_into::<VirtualMachineToolsVersionStatus, Any>),
+    ("VirtualMachineUsageOnDatastore", decode_into::<VirtualMachineUsageOnDatastore, Any>),
     ("VirtualMachineUsbInfo", decode_into::<VirtualMachineUsbInfo, Any>),
-    (
-        "VirtualMachineUsbInfoFamily",
-        decode_into::<VirtualMachineUsbInfoFamily, Any>,
-    ),
-    (
-        "VirtualMachineUsbInfoSpeed",
-        decode_into::<VirtualMachineUsbInfoSpeed, Any>,
-    ),
-    (
-        "VirtualMachineVFlashModuleInfo",
-        decode_into::<VirtualMachineVFlashModuleInfo, Any>,
-    ),
+    ("VirtualMachineUsbInfoFamily", decode_into::<VirtualMachineUsbInfoFamily, Any>),
+    ("VirtualMachineUsbInfoSpeed", decode_into::<VirtualMachineUsbInfoSpeed, Any>),
+    ("VirtualMachineVFlashModuleInfo", decode_into::<VirtualMachineVFlashModuleInfo, Any>),
     ("VirtualMachineVMCIDevice", decode_into::<VirtualMachineVMCIDevice, Any>),
-    (
-        "VirtualMachineVMCIDeviceAction",
-        decode_into::<VirtualMachineVMCIDeviceAction, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceDirection",
-        decode_into::<VirtualMachineVMCIDeviceDirection, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceFilterInfo",
-        decode_into::<VirtualMachineVMCIDeviceFilterInfo, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceFilterSpec",
-        decode_into::<VirtualMachineVMCIDeviceFilterSpec, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceOption",
-        decode_into::<VirtualMachineVMCIDeviceOption, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceOptionFilterSpecOption",
-        decode_into::<VirtualMachineVMCIDeviceOptionFilterSpecOption, Any>,
-    ),
-    (
-        "VirtualMachineVMCIDeviceProtocol",
-        decode_into::<VirtualMachineVMCIDeviceProtocol, Any>,
-    ),
+    ("VirtualMachineVMCIDeviceAction", decode_into::<VirtualMachineVMCIDeviceAction, Any>),
+    ("VirtualMachineVMCIDeviceDirection", decode_into::<VirtualMachineVMCIDeviceDirection, Any>),
+    ("VirtualMachineVMCIDeviceFilterInfo", decode_into::<VirtualMachineVMCIDeviceFilterInfo, Any>),
+    ("VirtualMachineVMCIDeviceFilterSpec", decode_into::<VirtualMachineVMCIDeviceFilterSpec, Any>),
+    ("VirtualMachineVMCIDeviceOption", decode_into::<VirtualMachineVMCIDeviceOption, Any>),
+    ("VirtualMachineVMCIDeviceOptionFilterSpecOption", decode_into::<VirtualMachineVMCIDeviceOptionFilterSpecOption, Any>),
+    ("VirtualMachineVMCIDeviceProtocol", decode_into::<VirtualMachineVMCIDeviceProtocol, Any>),
     ("VirtualMachineVMIROM", decode_into::<VirtualMachineVMIROM, Any>),
     ("VirtualMachineVcpuConfig", decode_into::<VirtualMachineVcpuConfig, Any>),
-    (
-        "VirtualMachineVgpuDeviceInfo",
-        decode_into::<VirtualMachineVgpuDeviceInfo, Any>,
-    ),
-    (
-        "VirtualMachineVgpuProfileInfo",
-        decode_into::<VirtualMachineVgpuProfileInfo, Any>,
-    ),
-    (
-        "VirtualMachineVgpuProfileInfoProfileClass",
-        decode_into::<VirtualMachineVgpuProfileInfoProfileClass, Any>,
-    ),
-    (
-        "VirtualMachineVgpuProfileInfoProfileSharing",
-        decode_into::<VirtualMachineVgpuProfileInfoProfileSharing, Any>,
-    ),
+    ("VirtualMachineVgpuDeviceInfo", decode_into::<VirtualMachineVgpuDeviceInfo, Any>),
+    ("VirtualMachineVgpuProfileInfo", decode_into::<VirtualMachineVgpuProfileInfo, Any>),
+    ("VirtualMachineVgpuProfileInfoProfileClass", decode_into::<VirtualMachineVgpuProfileInfoProfileClass, Any>),
+    ("VirtualMachineVgpuProfileInfoProfileSharing", decode_into::<VirtualMachineVgpuProfileInfoProfileSharing, Any>),
     ("VirtualMachineVideoCard", decode_into::<VirtualMachineVideoCard, Any>),
-    (
-        "VirtualMachineVideoCardUse3dRenderer",
-        decode_into::<VirtualMachineVideoCardUse3dRenderer, Any>,
-    ),
-    (
-        "VirtualMachineVirtualPMem",
-        decode_into::<VirtualMachineVirtualPMem, Any>,
-    ),
-    (
-        "VirtualMachineVirtualPMemSnapshotMode",
-        decode_into::<VirtualMachineVirtualPMemSnapshotMode, Any>,
-    ),
-    (
-        "VirtualMachineWindowsQuiesceSpec",
-        decode_into::<VirtualMachineWindowsQuiesceSpec, Any>,
-    ),
-    (
-        "VirtualMachineWindowsQuiesceSpecVssBackupContext",
-        decode_into::<VirtualMachineWindowsQuiesceSpecVssBackupContext, Any>,
-    ),
+    ("VirtualMachineVideoCardUse3dRenderer", decode_into::<VirtualMachineVideoCardUse3dRenderer, Any>),
+    ("VirtualMachineVirtualPMem", decode_into::<VirtualMachineVirtualPMem, Any>),
+    ("VirtualMachineVirtualPMemSnapshotMode", decode_into::<VirtualMachineVirtualPMemSnapshotMode, Any>),
+    ("VirtualMachineWindowsQuiesceSpec", decode_into::<VirtualMachineWindowsQuiesceSpec, Any>),
+    ("VirtualMachineWindowsQuiesceSpecVssBackupContext", decode_into::<VirtualMachineWindowsQuiesceSpecVssBackupContext, Any>),
     ("VirtualMachineWipeResult", decode_into::<VirtualMachineWipeResult, Any>),
     ("VirtualNVDIMM", decode_into::<VirtualNVDIMM, Any>),
     ("VirtualNVDIMMBackingInfo", decode_into::<VirtualNVDIMMBackingInfo, Any>),
     ("VirtualNVDIMMController", decode_into::<VirtualNVDIMMController, Any>),
-    (
-        "VirtualNVDIMMControllerOption",
-        decode_into::<VirtualNVDIMMControllerOption, Any>,
-    ),
+    ("VirtualNVDIMMControllerOption", decode_into::<VirtualNVDIMMControllerOption, Any>),
     ("VirtualNVDIMMOption", decode_into::<VirtualNVDIMMOption, Any>),
     ("VirtualNVMEController", decode_into::<VirtualNVMEController, Any>),
-    (
-        "VirtualNVMEControllerOption",
-        decode_into::<VirtualNVMEControllerOption, Any>,
-    ),
-    (
-        "VirtualNicManagerNetConfig",
-        decode_into::<VirtualNicManagerNetConfig, Any>,
-    ),
+    ("VirtualNVMEControllerOption", decode_into::<VirtualNVMEControllerOption, Any>),
+    ("VirtualNicManagerNetConfig", decode_into::<VirtualNicManagerNetConfig, Any>),
     ("VirtualPCIController", decode_into::<VirtualPCIController, Any>),
-    (
-        "VirtualPCIControllerOption",
-        decode_into::<VirtualPCIControllerOption, Any>,
-    ),
+    ("VirtualPCIControllerOption", decode_into::<VirtualPCIControllerOption, Any>),
     ("VirtualPCIPassthrough", decode_into::<VirtualPCIPassthrough, Any>),
-    (
-        "VirtualPCIPassthroughAllowedDevice",
-        decode_into::<VirtualPCIPassthroughAllowedDevice, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughDeviceBackingInfo",
-        decode_into::<VirtualPCIPassthroughDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughDeviceBackingOption",
-        decode_into::<VirtualPCIPassthroughDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughDynamicBackingInfo",
-        decode_into::<VirtualPCIPassthroughDynamicBackingInfo, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughDynamicBackingOption",
-        decode_into::<VirtualPCIPassthroughDynamicBackingOption, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughOption",
-        decode_into::<VirtualPCIPassthroughOption, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughPluginBackingInfo",
-        decode_into::<VirtualPCIPassthroughPluginBackingInfo, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughPluginBackingOption",
-        decode_into::<VirtualPCIPassthroughPluginBackingOption, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughVmiopBackingInfo",
-        decode_into::<VirtualPCIPassthroughVmiopBackingInfo, Any>,
-    ),
-    (
-        "VirtualPCIPassthroughVmiopBackingOption",
-        decode_into::<VirtualPCIPassthroughVmiopBackingOption, Any>,
-    ),
+    ("VirtualPCIPassthroughAllowedDevice", decode_into::<VirtualPCIPassthroughAllowedDevice, Any>),
+    ("VirtualPCIPassthroughDeviceBackingInfo", decode_into::<VirtualPCIPassthroughDeviceBackingInfo, Any>),
+    ("VirtualPCIPassthroughDeviceBackingOption", decode_into::<VirtualPCIPassthroughDeviceBackingOption, Any>),
+    ("VirtualPCIPassthroughDynamicBackingInfo", decode_into::<VirtualPCIPassthroughDynamicBackingInfo, Any>),
+    ("VirtualPCIPassthroughDynamicBackingOption", decode_into::<VirtualPCIPassthroughDynamicBackingOption, Any>),
+    ("VirtualPCIPassthroughOption", decode_into::<VirtualPCIPassthroughOption, Any>),
+    ("VirtualPCIPassthroughPluginBackingInfo", decode_into::<VirtualPCIPassthroughPluginBackingInfo, Any>),
+    ("VirtualPCIPassthroughPluginBackingOption", decode_into::<VirtualPCIPassthroughPluginBackingOption, Any>),
+    ("VirtualPCIPassthroughVmiopBackingInfo", decode_into::<VirtualPCIPassthroughVmiopBackingInfo, Any>),
+    ("VirtualPCIPassthroughVmiopBackingOption", decode_into::<VirtualPCIPassthroughVmiopBackingOption, Any>),
     ("VirtualPCNet32", decode_into::<VirtualPCNet32, Any>),
     ("VirtualPCNet32Option", decode_into::<VirtualPCNet32Option, Any>),
     ("VirtualPS2Controller", decode_into::<VirtualPS2Controller, Any>),
-    (
-        "VirtualPS2ControllerOption",
-        decode_into::<VirtualPS2ControllerOption, Any>,
-    ),
+    ("VirtualPS2ControllerOption", decode_into::<VirtualPS2ControllerOption, Any>),
     ("VirtualParallelPort", decode_into::<VirtualParallelPort, Any>),
-    (
-        "VirtualParallelPortDeviceBackingInfo",
-        decode_into::<VirtualParallelPortDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualParallelPortDeviceBackingOption",
-        decode_into::<VirtualParallelPortDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualParallelPortFileBackingInfo",
-        decode_into::<VirtualParallelPortFileBackingInfo, Any>,
-    ),
-    (
-        "VirtualParallelPortFileBackingOption",
-        decode_into::<VirtualParallelPortFileBackingOption, Any>,
-    ),
-    (
-        "VirtualParallelPortOption",
-        decode_into::<VirtualParallelPortOption, Any>,
-    ),
+    ("VirtualParallelPortDeviceBackingInfo", decode_into::<VirtualParallelPortDeviceBackingInfo, Any>),
+    ("VirtualParallelPortDeviceBackingOption", decode_into::<VirtualParallelPortDeviceBackingOption, Any>),
+    ("VirtualParallelPortFileBackingInfo", decode_into::<VirtualParallelPortFileBackingInfo, Any>),
+    ("VirtualParallelPortFileBackingOption", decode_into::<VirtualParallelPortFileBackingOption, Any>),
+    ("VirtualParallelPortOption", decode_into::<VirtualParallelPortOption, Any>),
     ("VirtualPointingDevice", decode_into::<VirtualPointingDevice, Any>),
-    (
-        "VirtualPointingDeviceBackingOption",
-        decode_into::<VirtualPointingDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualPointingDeviceDeviceBackingInfo",
-        decode_into::<VirtualPointingDeviceDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualPointingDeviceHostChoice",
-        decode_into::<VirtualPointingDeviceHostChoice, Any>,
-    ),
-    (
-        "VirtualPointingDeviceOption",
-        decode_into::<VirtualPointingDeviceOption, Any>,
-    ),
+    ("VirtualPointingDeviceBackingOption", decode_into::<VirtualPointingDeviceBackingOption, Any>),
+    ("VirtualPointingDeviceDeviceBackingInfo", decode_into::<VirtualPointingDeviceDeviceBackingInfo, Any>),
+    ("VirtualPointingDeviceHostChoice", decode_into::<VirtualPointingDeviceHostChoice, Any>),
+    ("VirtualPointingDeviceOption", decode_into::<VirtualPointingDeviceOption, Any>),
     ("VirtualPrecisionClock", decode_into::<VirtualPrecisionClock, Any>),
-    (
-        "VirtualPrecisionClockOption",
-        decode_into::<VirtualPrecisionClockOption, Any>,
-    ),
-    (
-        "VirtualPrecisionClockSystemClockBackingInfo",
-        decode_into::<VirtualPrecisionClockSystemClockBackingInfo, Any>,
-    ),
-    (
-        "VirtualPrecisionClockSystemClockBackingOption",
-        decode_into::<VirtualPrecisionClockSystemClockBackingOption, Any>,
-    ),
+    ("VirtualPrecisionClockOption", decode_into::<VirtualPrecisionClockOption, Any>),
+    ("VirtualPrecisionClockSystemClockBackingInfo", decode_into::<VirtualPrecisionClockSystemClockBackingInfo, Any>),
+    ("VirtualPrecisionClockSystemClockBackingOption", decode_into::<VirtualPrecisionClockSystemClockBackingOption, Any>),
     ("VirtualSATAController", decode_into::<VirtualSATAController, Any>),
-    (
-        "VirtualSATAControllerOption",
-        decode_into::<VirtualSATAControllerOption, Any>,
-    ),
+    ("VirtualSATAControllerOption", decode_into::<VirtualSATAControllerOption, Any>),
     ("VirtualSCSIController", decode_into::<VirtualSCSIController, Any>),
-    (
-        "VirtualSCSIControllerOption",
-        decode_into::<VirtualSCSIControllerOption, Any>,
-    ),
+    ("VirtualSCSIControllerOption", decode_into::<VirtualSCSIControllerOption, Any>),
     ("VirtualSCSIPassthrough", decode_into::<VirtualSCSIPassthrough, Any>),
-    (
-        "VirtualSCSIPassthroughDeviceBackingInfo",
-        decode_into::<VirtualSCSIPassthroughDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualSCSIPassthroughDeviceBackingOption",
-        decode_into::<VirtualSCSIPassthroughDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualSCSIPassthroughOption",
-        decode_into::<VirtualSCSIPassthroughOption, Any>,
-    ),
+    ("VirtualSCSIPassthroughDeviceBackingInfo", decode_into::<VirtualSCSIPassthroughDeviceBackingInfo, Any>),
+    ("VirtualSCSIPassthroughDeviceBackingOption", decode_into::<VirtualSCSIPassthroughDeviceBackingOption, Any>),
+    ("VirtualSCSIPassthroughOption", decode_into::<VirtualSCSIPassthroughOption, Any>),
     ("VirtualSCSISharing", decode_into::<VirtualSCSISharing, Any>),
     ("VirtualSIOController", decode_into::<VirtualSIOController, Any>),
-    (
-        "VirtualSIOControllerOption",
-        decode_into::<VirtualSIOControllerOption, Any>,
-    ),
+    ("VirtualSIOControllerOption", decode_into::<VirtualSIOControllerOption, Any>),
     ("VirtualSerialPort", decode_into::<VirtualSerialPort, Any>),
-    (
-        "VirtualSerialPortDeviceBackingInfo",
-        decode_into::<VirtualSerialPortDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualSerialPortDeviceBackingOption",
-        decode_into::<VirtualSerialPortDeviceBackingOption, Any>,
-    ),
-    (
-        "VirtualSerialPortEndPoint",
-        decode_into::<VirtualSerialPortEndPoint, Any>,
-    ),
-    (
-        "VirtualSerialPortFileBackingInfo",
-        decode_into::<VirtualSerialPortFileBackingInfo, Any>,
-    ),
-    (
-        "VirtualSerialPortFileBackingOption",
-        decode_into::<VirtualSerialPortFileBackingOption, Any>,
-    ),
+    ("VirtualSerialPortDeviceBackingInfo", decode_into::<VirtualSerialPortDeviceBackingInfo, Any>),
+    ("VirtualSerialPortDeviceBackingOption", decode_into::<VirtualSerialPortDeviceBackingOption, Any>),
+    ("VirtualSerialPortEndPoint", decode_into::<VirtualSerialPortEndPoint, Any>),
+    ("VirtualSerialPortFileBackingInfo", decode_into::<VirtualSerialPortFileBackingInfo, Any>),
+    ("VirtualSerialPortFileBackingOption", decode_into::<VirtualSerialPortFileBackingOption, Any>),
     ("VirtualSerialPortOption", decode_into::<VirtualSerialPortOption, Any>),
-    (
-        "VirtualSerialPortPipeBackingInfo",
-        decode_into::<VirtualSerialPortPipeBackingInfo, Any>,
-    ),
-    (
-        "VirtualSerialPortPipeBackingOption",
-        decode_into::<VirtualSerialPortPipeBackingOption, Any>,
-    ),
-    (
-        "VirtualSerialPortThinPrintBackingInfo",
-        decode_into::<VirtualSerialPortThinPrintBackingInfo, Any>,
-    ),
-    (
-        "VirtualSerialPortThinPrintBackingOption",
-        decode_into::<VirtualSerialPortThinPrintBackingOption, Any>,
-    ),
-    (
-        "VirtualSerialPortURIBackingInfo",
-        decode_into::<VirtualSerialPortURIBackingInfo, Any>,
-    ),
-    (
-        "VirtualSerialPortURIBackingOption",
-        decode_into::<VirtualSerialPortURIBackingOption, Any>,
-    ),
+    ("VirtualSerialPortPipeBackingInfo", decode_into::<VirtualSerialPortPipeBackingInfo, Any>),
+    ("VirtualSerialPortPipeBackingOption", decode_into::<VirtualSerialPortPipeBackingOption, Any>),
+    ("VirtualSerialPortThinPrintBackingInfo", decode_into::<VirtualSerialPortThinPrintBackingInfo, Any>),
+    ("VirtualSerialPortThinPrintBackingOption", decode_into::<VirtualSerialPortThinPrintBackingOption, Any>),
+    ("VirtualSerialPortURIBackingInfo", decode_into::<VirtualSerialPortURIBackingInfo, Any>),
+    ("VirtualSerialPortURIBackingOption", decode_into::<VirtualSerialPortURIBackingOption, Any>),
     ("VirtualSoundBlaster16", decode_into::<VirtualSoundBlaster16, Any>),
-    (
-        "VirtualSoundBlaster16Option",
-        decode_into::<VirtualSoundBlaster16Option, Any>,
-    ),
+    ("VirtualSoundBlaster16Option", decode_into::<VirtualSoundBlaster16Option, Any>),
     ("VirtualSoundCard", decode_into::<VirtualSoundCard, Any>),
-    (
-        "VirtualSoundCardDeviceBackingInfo",
-        decode_into::<VirtualSoundCardDeviceBackingInfo, Any>,
-    ),
-    (
-        "VirtualSoundCardDeviceBackingOption",
-        decode_into::<VirtualSoundCardDeviceBackingOption, Any>,
-    ),
+    ("VirtualSoundCardDeviceBackingInfo", decode_into::<VirtualSoundCardDeviceBackingInfo, Any>),
+    ("VirtualSoundCardDeviceBackingOption", decode_into::<VirtualSoundCardDeviceBackingOption, Any>),
     ("VirtualSoundCardOption", decode_into::<VirtualSoundCardOption, Any>),
     ("VirtualSriovEthernetCard", decode_into::<VirtualSriovEthernetCard, Any>),
-    (
-        "VirtualSriovEthernetCardOption",
-        decode_into::<VirtualSriovEthernetCardOption, Any>,
-    ),
-    (
-        "VirtualSriovEthernetCardSriovBackingInfo",
-        decode_into::<VirtualSriovEthernetCardSriovBackingInfo, Any>,
-    ),
-    (
-        "VirtualSriovEthernetCardSriovBackingOption",
-        decode_into::<VirtualSriovEthernetCardSriovBackingOption, Any>,
-    ),
+    ("VirtualSriovEthernetCardOption", decode_into::<VirtualSriovEthernetCardOption, Any>),
+    ("VirtualSriovEthernetCardSriovBackingInfo", decode_into::<VirtualSriovEthernetCardSriovBackingInfo, Any>),
+    ("VirtualSriovEthernetCardSriovBackingOption", decode_into::<VirtualSriovEthernetCardSriovBackingOption, Any>),
     ("VirtualSwitchProfile", decode_into::<VirtualSwitchProfile, Any>),
-    (
-        "VirtualSwitchSelectionProfile",
-        decode_into::<VirtualSwitchSelectionProfile, Any>,
-    ),
+    ("VirtualSwitchSelectionProfile", decode_into::<VirtualSwitchSelectionProfile, Any>),
     ("VirtualTPM", decode_into::<VirtualTPM, Any>),
     ("VirtualTPMOption", decode_into::<VirtualTPMOption, Any>),
     ("VirtualUSB", decode_into::<VirtualUSB, Any>),
     ("VirtualUSBController", decode_into::<VirtualUSBController, Any>),
-    (
-        "VirtualUSBControllerOption",
-        decode_into::<VirtualUSBControllerOption, Any>,
-    ),
-    (
-        "VirtualUSBControllerPciBusSlotInfo",
-        decode_into::<VirtualUSBControllerPciBusSlotInfo, Any>,
-    ),
+    ("VirtualUSBControllerOption", decode_into::<VirtualUSBControllerOption, Any>),
+    ("VirtualUSBControllerPciBusSlotInfo", decode_into::<VirtualUSBControllerPciBusSlotInfo, Any>),
     ("VirtualUSBOption", decode_into::<VirtualUSBOption, Any>),
-    (
-        "VirtualUSBRemoteClientBackingInfo",
-        decode_into::<VirtualUSBRemoteClientBackingInfo, Any>,
-    ),
-    (
-        "VirtualUSBRemoteClientBackingOption",
-        decode_into::<VirtualUSBRemoteClientBackingOption, Any>,
-    ),
-    (
-        "VirtualUSBRemoteHostBackingInfo",
-        decode_into::<VirtualUSBRemoteHostBackingInfo, Any>,
-    ),
-    (
-        "VirtualUSBRemoteHostBackingOption",
-        decode_into::<VirtualUSBRemoteHostBackingOption, Any>,
-    ),
+    ("VirtualUSBRemoteClientBackingInfo", decode_into::<VirtualUSBRemoteClientBackingInfo, Any>),
+    ("VirtualUSBRemoteClientBackingOption", decode_into::<VirtualUSBRemoteClientBackingOption, Any>),
+    ("VirtualUSBRemoteHostBackingInfo", decode_into::<VirtualUSBRemoteHostBackingInfo, Any>),
+    ("VirtualUSBRemoteHostBackingOption", decode_into::<VirtualUSBRemoteHostBackingOption, Any>),
     ("VirtualUSBUSBBackingInfo", decode_into::<VirtualUSBUSBBackingInfo, Any>),
-    (
-        "VirtualUSBUSBBackingOption",
-        decode_into::<VirtualUSBUSBBackingOption, Any>,
-    ),
+    ("VirtualUSBUSBBackingOption", decode_into::<VirtualUSBUSBBackingOption, Any>),
     ("VirtualUSBXHCIController", decode_into::<VirtualUSBXHCIController, Any>),
-    (
-        "VirtualUSBXHCIControllerOption",
-        decode_into::<VirtualUSBXHCIControllerOption, Any>,
-    ),
+    ("VirtualUSBXHCIControllerOption", decode_into::<VirtualUSBXHCIControllerOption, Any>),
     ("VirtualVMIROMOption", decode_into::<VirtualVMIROMOption, Any>),
     ("VirtualVideoCardOption", decode_into::<VirtualVideoCardOption, Any>),
     ("VirtualVmxnet", decode_into::<VirtualVmxnet, Any>),
@@ -24444,30 +19010,18 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VirtualVmxnet3", decode_into::<VirtualVmxnet3, Any>),
     ("VirtualVmxnet3Option", decode_into::<VirtualVmxnet3Option, Any>),
     ("VirtualVmxnet3Vrdma", decode_into::<VirtualVmxnet3Vrdma, Any>),
-    (
-        "VirtualVmxnet3VrdmaOption",
-        decode_into::<VirtualVmxnet3VrdmaOption, Any>,
-    ),
-    (
-        "VirtualVmxnet3VrdmaOptionDeviceProtocols",
-        decode_into::<VirtualVmxnet3VrdmaOptionDeviceProtocols, Any>,
-    ),
+    ("VirtualVmxnet3VrdmaOption", decode_into::<VirtualVmxnet3VrdmaOption, Any>),
+    ("VirtualVmxnet3VrdmaOptionDeviceProtocols", decode_into::<VirtualVmxnet3VrdmaOptionDeviceProtocols, Any>),
     ("VirtualVmxnetOption", decode_into::<VirtualVmxnetOption, Any>),
     ("VirtualWDT", decode_into::<VirtualWDT, Any>),
     ("VirtualWDTOption", decode_into::<VirtualWDTOption, Any>),
     ("VlanProfile", decode_into::<VlanProfile, Any>),
     ("VmAcquiredMksTicketEvent", decode_into::<VmAcquiredMksTicketEvent, Any>),
     ("VmAcquiredTicketEvent", decode_into::<VmAcquiredTicketEvent, Any>),
-    (
-        "VmAlreadyExistsInDatacenter",
-        decode_into::<VmAlreadyExistsInDatacenter, Any>,
-    ),
+    ("VmAlreadyExistsInDatacenter", decode_into::<VmAlreadyExistsInDatacenter, Any>),
     ("VmAutoRenameEvent", decode_into::<VmAutoRenameEvent, Any>),
     ("VmBeingClonedEvent", decode_into::<VmBeingClonedEvent, Any>),
-    (
-        "VmBeingClonedNoFolderEvent",
-        decode_into::<VmBeingClonedNoFolderEvent, Any>,
-    ),
+    ("VmBeingClonedNoFolderEvent", decode_into::<VmBeingClonedNoFolderEvent, Any>),
     ("VmBeingCreatedEvent", decode_into::<VmBeingCreatedEvent, Any>),
     ("VmBeingDeployedEvent", decode_into::<VmBeingDeployedEvent, Any>),
     ("VmBeingHotMigratedEvent", decode_into::<VmBeingHotMigratedEvent, Any>),
@@ -24477,36 +19031,21 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VmCloneFailedEvent", decode_into::<VmCloneFailedEvent, Any>),
     ("VmClonedEvent", decode_into::<VmClonedEvent, Any>),
     ("VmConfigFault", decode_into::<VmConfigFault, Any>),
-    (
-        "VmConfigFileEncryptionInfo",
-        decode_into::<VmConfigFileEncryptionInfo, Any>,
-    ),
+    ("VmConfigFileEncryptionInfo", decode_into::<VmConfigFileEncryptionInfo, Any>),
     ("VmConfigFileInfo", decode_into::<VmConfigFileInfo, Any>),
     ("VmConfigFileQuery", decode_into::<VmConfigFileQuery, Any>),
     ("VmConfigFileQueryFilter", decode_into::<VmConfigFileQueryFilter, Any>),
     ("VmConfigFileQueryFlags", decode_into::<VmConfigFileQueryFlags, Any>),
-    (
-        "VmConfigIncompatibleForFaultTolerance",
-        decode_into::<VmConfigIncompatibleForFaultTolerance, Any>,
-    ),
-    (
-        "VmConfigIncompatibleForRecordReplay",
-        decode_into::<VmConfigIncompatibleForRecordReplay, Any>,
-    ),
+    ("VmConfigIncompatibleForFaultTolerance", decode_into::<VmConfigIncompatibleForFaultTolerance, Any>),
+    ("VmConfigIncompatibleForRecordReplay", decode_into::<VmConfigIncompatibleForRecordReplay, Any>),
     ("VmConfigInfo", decode_into::<VmConfigInfo, Any>),
     ("VmConfigMissingEvent", decode_into::<VmConfigMissingEvent, Any>),
     ("VmConfigSpec", decode_into::<VmConfigSpec, Any>),
     ("VmConnectedEvent", decode_into::<VmConnectedEvent, Any>),
     ("VmCreatedEvent", decode_into::<VmCreatedEvent, Any>),
     ("VmDasBeingResetEvent", decode_into::<VmDasBeingResetEvent, Any>),
-    (
-        "VmDasBeingResetEventReasonCode",
-        decode_into::<VmDasBeingResetEventReasonCode, Any>,
-    ),
-    (
-        "VmDasBeingResetWithScreenshotEvent",
-        decode_into::<VmDasBeingResetWithScreenshotEvent, Any>,
-    ),
+    ("VmDasBeingResetEventReasonCode", decode_into::<VmDasBeingResetEventReasonCode, Any>),
+    ("VmDasBeingResetWithScreenshotEvent", decode_into::<VmDasBeingResetWithScreenshotEvent, Any>),
     ("VmDasResetFailedEvent", decode_into::<VmDasResetFailedEvent, Any>),
     ("VmDasUpdateErrorEvent", decode_into::<VmDasUpdateErrorEvent, Any>),
     ("VmDasUpdateOkEvent", decode_into::<VmDasUpdateOkEvent, Any>),
@@ -24528,210 +19067,93 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VmEventArgument", decode_into::<VmEventArgument, Any>),
     ("VmFailedMigrateEvent", decode_into::<VmFailedMigrateEvent, Any>),
     ("VmFailedRelayoutEvent", decode_into::<VmFailedRelayoutEvent, Any>),
-    (
-        "VmFailedRelayoutOnVmfs2DatastoreEvent",
-        decode_into::<VmFailedRelayoutOnVmfs2DatastoreEvent, Any>,
-    ),
-    (
-        "VmFailedStartingSecondaryEvent",
-        decode_into::<VmFailedStartingSecondaryEvent, Any>,
-    ),
-    (
-        "VmFailedStartingSecondaryEventFailureReason",
-        decode_into::<VmFailedStartingSecondaryEventFailureReason, Any>,
-    ),
+    ("VmFailedRelayoutOnVmfs2DatastoreEvent", decode_into::<VmFailedRelayoutOnVmfs2DatastoreEvent, Any>),
+    ("VmFailedStartingSecondaryEvent", decode_into::<VmFailedStartingSecondaryEvent, Any>),
+    ("VmFailedStartingSecondaryEventFailureReason", decode_into::<VmFailedStartingSecondaryEventFailureReason, Any>),
     ("VmFailedToPowerOffEvent", decode_into::<VmFailedToPowerOffEvent, Any>),
     ("VmFailedToPowerOnEvent", decode_into::<VmFailedToPowerOnEvent, Any>),
-    (
-        "VmFailedToRebootGuestEvent",
-        decode_into::<VmFailedToRebootGuestEvent, Any>,
-    ),
+    ("VmFailedToRebootGuestEvent", decode_into::<VmFailedToRebootGuestEvent, Any>),
     ("VmFailedToResetEvent", decode_into::<VmFailedToResetEvent, Any>),
-    (
-        "VmFailedToShutdownGuestEvent",
-        decode_into::<VmFailedToShutdownGuestEvent, Any>,
-    ),
-    (
-        "VmFailedToStandbyGuestEvent",
-        decode_into::<VmFailedToStandbyGuestEvent, Any>,
-    ),
+    ("VmFailedToShutdownGuestEvent", decode_into::<VmFailedToShutdownGuestEvent, Any>),
+    ("VmFailedToStandbyGuestEvent", decode_into::<VmFailedToStandbyGuestEvent, Any>),
     ("VmFailedToSuspendEvent", decode_into::<VmFailedToSuspendEvent, Any>),
-    (
-        "VmFailedUpdatingSecondaryConfig",
-        decode_into::<VmFailedUpdatingSecondaryConfig, Any>,
-    ),
+    ("VmFailedUpdatingSecondaryConfig", decode_into::<VmFailedUpdatingSecondaryConfig, Any>),
     ("VmFailoverFailed", decode_into::<VmFailoverFailed, Any>),
-    (
-        "VmFaultToleranceConfigIssue",
-        decode_into::<VmFaultToleranceConfigIssue, Any>,
-    ),
-    (
-        "VmFaultToleranceConfigIssueReasonForIssue",
-        decode_into::<VmFaultToleranceConfigIssueReasonForIssue, Any>,
-    ),
-    (
-        "VmFaultToleranceConfigIssueWrapper",
-        decode_into::<VmFaultToleranceConfigIssueWrapper, Any>,
-    ),
-    (
-        "VmFaultToleranceInvalidFileBacking",
-        decode_into::<VmFaultToleranceInvalidFileBacking, Any>,
-    ),
-    (
-        "VmFaultToleranceInvalidFileBackingDeviceType",
-        decode_into::<VmFaultToleranceInvalidFileBackingDeviceType, Any>,
-    ),
+    ("VmFaultToleranceConfigIssue", decode_into::<VmFaultToleranceConfigIssue, Any>),
+    ("VmFaultToleranceConfigIssueReasonForIssue", decode_into::<VmFaultToleranceConfigIssueReasonForIssue, Any>),
+    ("VmFaultToleranceConfigIssueWrapper", decode_into::<VmFaultToleranceConfigIssueWrapper, Any>),
+    ("VmFaultToleranceInvalidFileBacking", decode_into::<VmFaultToleranceInvalidFileBacking, Any>),
+    ("VmFaultToleranceInvalidFileBackingDeviceType", decode_into::<VmFaultToleranceInvalidFileBackingDeviceType, Any>),
     ("VmFaultToleranceIssue", decode_into::<VmFaultToleranceIssue, Any>),
-    (
-        "VmFaultToleranceOpIssuesList",
-        decode_into::<VmFaultToleranceOpIssuesList, Any>,
-    ),
-    (
-        "VmFaultToleranceStateChangedEvent",
-        decode_into::<VmFaultToleranceStateChangedEvent, Any>,
-    ),
-    (
-        "VmFaultToleranceTooManyFtVcpusOnHost",
-        decode_into::<VmFaultToleranceTooManyFtVcpusOnHost, Any>,
-    ),
-    (
-        "VmFaultToleranceTooManyVMsOnHost",
-        decode_into::<VmFaultToleranceTooManyVMsOnHost, Any>,
-    ),
-    (
-        "VmFaultToleranceTurnedOffEvent",
-        decode_into::<VmFaultToleranceTurnedOffEvent, Any>,
-    ),
-    (
-        "VmFaultToleranceVmTerminatedEvent",
-        decode_into::<VmFaultToleranceVmTerminatedEvent, Any>,
-    ),
+    ("VmFaultToleranceOpIssuesList", decode_into::<VmFaultToleranceOpIssuesList, Any>),
+    ("VmFaultToleranceStateChangedEvent", decode_into::<VmFaultToleranceStateChangedEvent, Any>),
+    ("VmFaultToleranceTooManyFtVcpusOnHost", decode_into::<VmFaultToleranceTooManyFtVcpusOnHost, Any>),
+    ("VmFaultToleranceTooManyVMsOnHost", decode_into::<VmFaultToleranceTooManyVMsOnHost, Any>),
+    ("VmFaultToleranceTurnedOffEvent", decode_into::<VmFaultToleranceTurnedOffEvent, Any>),
+    ("VmFaultToleranceVmTerminatedEvent", decode_into::<VmFaultToleranceVmTerminatedEvent, Any>),
     ("VmGuestOSCrashedEvent", decode_into::<VmGuestOSCrashedEvent, Any>),
     ("VmGuestRebootEvent", decode_into::<VmGuestRebootEvent, Any>),
     ("VmGuestShutdownEvent", decode_into::<VmGuestShutdownEvent, Any>),
     ("VmGuestStandbyEvent", decode_into::<VmGuestStandbyEvent, Any>),
-    (
-        "VmHealthMonitoringStateChangedEvent",
-        decode_into::<VmHealthMonitoringStateChangedEvent, Any>,
-    ),
-    (
-        "VmHostAffinityRuleViolation",
-        decode_into::<VmHostAffinityRuleViolation, Any>,
-    ),
-    (
-        "VmInstanceUuidAssignedEvent",
-        decode_into::<VmInstanceUuidAssignedEvent, Any>,
-    ),
-    (
-        "VmInstanceUuidChangedEvent",
-        decode_into::<VmInstanceUuidChangedEvent, Any>,
-    ),
-    (
-        "VmInstanceUuidConflictEvent",
-        decode_into::<VmInstanceUuidConflictEvent, Any>,
-    ),
+    ("VmHealthMonitoringStateChangedEvent", decode_into::<VmHealthMonitoringStateChangedEvent, Any>),
+    ("VmHostAffinityRuleViolation", decode_into::<VmHostAffinityRuleViolation, Any>),
+    ("VmInstanceUuidAssignedEvent", decode_into::<VmInstanceUuidAssignedEvent, Any>),
+    ("VmInstanceUuidChangedEvent", decode_into::<VmInstanceUuidChangedEvent, Any>),
+    ("VmInstanceUuidConflictEvent", decode_into::<VmInstanceUuidConflictEvent, Any>),
     ("VmLimitLicense", decode_into::<VmLimitLicense, Any>),
     ("VmLogFileInfo", decode_into::<VmLogFileInfo, Any>),
     ("VmLogFileQuery", decode_into::<VmLogFileQuery, Any>),
     ("VmMacAssignedEvent", decode_into::<VmMacAssignedEvent, Any>),
     ("VmMacChangedEvent", decode_into::<VmMacChangedEvent, Any>),
     ("VmMacConflictEvent", decode_into::<VmMacConflictEvent, Any>),
-    (
-        "VmMaxFTRestartCountReached",
-        decode_into::<VmMaxFTRestartCountReached, Any>,
-    ),
+    ("VmMaxFTRestartCountReached", decode_into::<VmMaxFTRestartCountReached, Any>),
     ("VmMaxRestartCountReached", decode_into::<VmMaxRestartCountReached, Any>),
     ("VmMessageErrorEvent", decode_into::<VmMessageErrorEvent, Any>),
     ("VmMessageEvent", decode_into::<VmMessageEvent, Any>),
     ("VmMessageWarningEvent", decode_into::<VmMessageWarningEvent, Any>),
     ("VmMetadataManagerFault", decode_into::<VmMetadataManagerFault, Any>),
     ("VmMigratedEvent", decode_into::<VmMigratedEvent, Any>),
-    (
-        "VmMonitorIncompatibleForFaultTolerance",
-        decode_into::<VmMonitorIncompatibleForFaultTolerance, Any>,
-    ),
-    (
-        "VmNoCompatibleHostForSecondaryEvent",
-        decode_into::<VmNoCompatibleHostForSecondaryEvent, Any>,
-    ),
+    ("VmMonitorIncompatibleForFaultTolerance", decode_into::<VmMonitorIncompatibleForFaultTolerance, Any>),
+    ("VmNoCompatibleHostForSecondaryEvent", decode_into::<VmNoCompatibleHostForSecondaryEvent, Any>),
     ("VmNoNetworkAccessEvent", decode_into::<VmNoNetworkAccessEvent, Any>),
     ("VmNvramFileInfo", decode_into::<VmNvramFileInfo, Any>),
     ("VmNvramFileQuery", decode_into::<VmNvramFileQuery, Any>),
     ("VmOrphanedEvent", decode_into::<VmOrphanedEvent, Any>),
     ("VmPodConfigForPlacement", decode_into::<VmPodConfigForPlacement, Any>),
     ("VmPortGroupProfile", decode_into::<VmPortGroupProfile, Any>),
-    (
-        "VmPowerOffOnIsolationEvent",
-        decode_into::<VmPowerOffOnIsolationEvent, Any>,
-    ),
+    ("VmPowerOffOnIsolationEvent", decode_into::<VmPowerOffOnIsolationEvent, Any>),
     ("VmPowerOnDisabled", decode_into::<VmPowerOnDisabled, Any>),
     ("VmPoweredOffEvent", decode_into::<VmPoweredOffEvent, Any>),
     ("VmPoweredOnEvent", decode_into::<VmPoweredOnEvent, Any>),
-    (
-        "VmPoweringOnWithCustomizedDVPortEvent",
-        decode_into::<VmPoweringOnWithCustomizedDVPortEvent, Any>,
-    ),
+    ("VmPoweringOnWithCustomizedDVPortEvent", decode_into::<VmPoweringOnWithCustomizedDVPortEvent, Any>),
     ("VmPrimaryFailoverEvent", decode_into::<VmPrimaryFailoverEvent, Any>),
     ("VmReconfiguredEvent", decode_into::<VmReconfiguredEvent, Any>),
     ("VmRegisteredEvent", decode_into::<VmRegisteredEvent, Any>),
-    (
-        "VmRelayoutSuccessfulEvent",
-        decode_into::<VmRelayoutSuccessfulEvent, Any>,
-    ),
+    ("VmRelayoutSuccessfulEvent", decode_into::<VmRelayoutSuccessfulEvent, Any>),
     ("VmRelayoutUpToDateEvent", decode_into::<VmRelayoutUpToDateEvent, Any>),
     ("VmReloadFromPathEvent", decode_into::<VmReloadFromPathEvent, Any>),
-    (
-        "VmReloadFromPathFailedEvent",
-        decode_into::<VmReloadFromPathFailedEvent, Any>,
-    ),
+    ("VmReloadFromPathFailedEvent", decode_into::<VmReloadFromPathFailedEvent, Any>),
     ("VmRelocateFailedEvent", decode_into::<VmRelocateFailedEvent, Any>),
     ("VmRelocateSpecEvent", decode_into::<VmRelocateSpecEvent, Any>),
     ("VmRelocatedEvent", decode_into::<VmRelocatedEvent, Any>),
-    (
-        "VmRemoteConsoleConnectedEvent",
-        decode_into::<VmRemoteConsoleConnectedEvent, Any>,
-    ),
-    (
-        "VmRemoteConsoleDisconnectedEvent",
-        decode_into::<VmRemoteConsoleDisconnectedEvent, Any>,
-    ),
+    ("VmRemoteConsoleConnectedEvent", decode_into::<VmRemoteConsoleConnectedEvent, Any>),
+    ("VmRemoteConsoleDisconnectedEvent", decode_into::<VmRemoteConsoleDisconnectedEvent, Any>),
     ("VmRemovedEvent", decode_into::<VmRemovedEvent, Any>),
     ("VmRenamedEvent", decode_into::<VmRenamedEvent, Any>),
-    (
-        "VmRequirementsExceedCurrentEVCModeEvent",
-        decode_into::<VmRequirementsExceedCurrentEVCModeEvent, Any>,
-    ),
+    ("VmRequirementsExceedCurrentEVCModeEvent", decode_into::<VmRequirementsExceedCurrentEVCModeEvent, Any>),
     ("VmResettingEvent", decode_into::<VmResettingEvent, Any>),
     ("VmResourcePoolMovedEvent", decode_into::<VmResourcePoolMovedEvent, Any>),
-    (
-        "VmResourceReallocatedEvent",
-        decode_into::<VmResourceReallocatedEvent, Any>,
-    ),
-    (
-        "VmRestartedOnAlternateHostEvent",
-        decode_into::<VmRestartedOnAlternateHostEvent, Any>,
-    ),
+    ("VmResourceReallocatedEvent", decode_into::<VmResourceReallocatedEvent, Any>),
+    ("VmRestartedOnAlternateHostEvent", decode_into::<VmRestartedOnAlternateHostEvent, Any>),
     ("VmResumingEvent", decode_into::<VmResumingEvent, Any>),
     ("VmSecondaryAddedEvent", decode_into::<VmSecondaryAddedEvent, Any>),
-    (
-        "VmSecondaryDisabledBySystemEvent",
-        decode_into::<VmSecondaryDisabledBySystemEvent, Any>,
-    ),
+    ("VmSecondaryDisabledBySystemEvent", decode_into::<VmSecondaryDisabledBySystemEvent, Any>),
     ("VmSecondaryDisabledEvent", decode_into::<VmSecondaryDisabledEvent, Any>),
     ("VmSecondaryEnabledEvent", decode_into::<VmSecondaryEnabledEvent, Any>),
     ("VmSecondaryStartedEvent", decode_into::<VmSecondaryStartedEvent, Any>),
-    (
-        "VmShutdownOnIsolationEvent",
-        decode_into::<VmShutdownOnIsolationEvent, Any>,
-    ),
-    (
-        "VmShutdownOnIsolationEventOperation",
-        decode_into::<VmShutdownOnIsolationEventOperation, Any>,
-    ),
-    (
-        "VmSmpFaultToleranceTooManyVMsOnHost",
-        decode_into::<VmSmpFaultToleranceTooManyVMsOnHost, Any>,
-    ),
+    ("VmShutdownOnIsolationEvent", decode_into::<VmShutdownOnIsolationEvent, Any>),
+    ("VmShutdownOnIsolationEventOperation", decode_into::<VmShutdownOnIsolationEventOperation, Any>),
+    ("VmSmpFaultToleranceTooManyVMsOnHost", decode_into::<VmSmpFaultToleranceTooManyVMsOnHost, Any>),
     ("VmSnapshotFileInfo", decode_into::<VmSnapshotFileInfo, Any>),
     ("VmSnapshotFileQuery", decode_into::<VmSnapshotFileQuery, Any>),
     ("VmStartRecordingEvent", decode_into::<VmStartRecordingEvent, Any>),
@@ -24742,15 +19164,9 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VmStoppingEvent", decode_into::<VmStoppingEvent, Any>),
     ("VmSuspendedEvent", decode_into::<VmSuspendedEvent, Any>),
     ("VmSuspendingEvent", decode_into::<VmSuspendingEvent, Any>),
-    (
-        "VmTimedoutStartingSecondaryEvent",
-        decode_into::<VmTimedoutStartingSecondaryEvent, Any>,
-    ),
+    ("VmTimedoutStartingSecondaryEvent", decode_into::<VmTimedoutStartingSecondaryEvent, Any>),
     ("VmToolsUpgradeFault", decode_into::<VmToolsUpgradeFault, Any>),
-    (
-        "VmUnsupportedStartingEvent",
-        decode_into::<VmUnsupportedStartingEvent, Any>,
-    ),
+    ("VmUnsupportedStartingEvent", decode_into::<VmUnsupportedStartingEvent, Any>),
     ("VmUpgradeCompleteEvent", decode_into::<VmUpgradeCompleteEvent, Any>),
     ("VmUpgradeFailedEvent", decode_into::<VmUpgradeFailedEvent, Any>),
     ("VmUpgradingEvent", decode_into::<VmUpgradingEvent, Any>),
@@ -24758,14 +19174,8 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VmUuidChangedEvent", decode_into::<VmUuidChangedEvent, Any>),
     ("VmUuidConflictEvent", decode_into::<VmUuidConflictEvent, Any>),
     ("VmValidateMaxDevice", decode_into::<VmValidateMaxDevice, Any>),
-    (
-        "VmVnicPoolReservationViolationClearEvent",
-        decode_into::<VmVnicPoolReservationViolationClearEvent, Any>,
-    ),
-    (
-        "VmVnicPoolReservationViolationRaiseEvent",
-        decode_into::<VmVnicPoolReservationViolationRaiseEvent, Any>,
-    ),
+    ("VmVnicPoolReservationViolationClearEvent", decode_into::<VmVnicPoolReservationViolationClearEvent, Any>),
+    ("VmVnicPoolReservationViolationRaiseEvent", decode_into::<VmVnicPoolReservationViolationRaiseEvent, Any>),
     ("VmWwnAssignedEvent", decode_into::<VmWwnAssignedEvent, Any>),
     ("VmWwnChangedEvent", decode_into::<VmWwnChangedEvent, Any>),
     ("VmWwnConflict", decode_into::<VmWwnConflict, Any>),
@@ -24773,99 +19183,45 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VmfsAlreadyMounted", decode_into::<VmfsAlreadyMounted, Any>),
     ("VmfsAmbiguousMount", decode_into::<VmfsAmbiguousMount, Any>),
     ("VmfsConfigOption", decode_into::<VmfsConfigOption, Any>),
-    (
-        "VmfsDatastoreAllExtentOption",
-        decode_into::<VmfsDatastoreAllExtentOption, Any>,
-    ),
+    ("VmfsDatastoreAllExtentOption", decode_into::<VmfsDatastoreAllExtentOption, Any>),
     ("VmfsDatastoreBaseOption", decode_into::<VmfsDatastoreBaseOption, Any>),
     ("VmfsDatastoreCreateSpec", decode_into::<VmfsDatastoreCreateSpec, Any>),
     ("VmfsDatastoreExpandSpec", decode_into::<VmfsDatastoreExpandSpec, Any>),
     ("VmfsDatastoreExtendSpec", decode_into::<VmfsDatastoreExtendSpec, Any>),
     ("VmfsDatastoreInfo", decode_into::<VmfsDatastoreInfo, Any>),
-    (
-        "VmfsDatastoreMultipleExtentOption",
-        decode_into::<VmfsDatastoreMultipleExtentOption, Any>,
-    ),
+    ("VmfsDatastoreMultipleExtentOption", decode_into::<VmfsDatastoreMultipleExtentOption, Any>),
     ("VmfsDatastoreOption", decode_into::<VmfsDatastoreOption, Any>),
-    (
-        "VmfsDatastoreSingleExtentOption",
-        decode_into::<VmfsDatastoreSingleExtentOption, Any>,
-    ),
+    ("VmfsDatastoreSingleExtentOption", decode_into::<VmfsDatastoreSingleExtentOption, Any>),
     ("VmfsDatastoreSpec", decode_into::<VmfsDatastoreSpec, Any>),
     ("VmfsMountFault", decode_into::<VmfsMountFault, Any>),
     ("VmfsUnmapBandwidthSpec", decode_into::<VmfsUnmapBandwidthSpec, Any>),
-    (
-        "VmotionInterfaceNotEnabled",
-        decode_into::<VmotionInterfaceNotEnabled, Any>,
-    ),
-    (
-        "VmwareDistributedVirtualSwitchPvlanPortType",
-        decode_into::<VmwareDistributedVirtualSwitchPvlanPortType, Any>,
-    ),
-    (
-        "VmwareDistributedVirtualSwitchPvlanSpec",
-        decode_into::<VmwareDistributedVirtualSwitchPvlanSpec, Any>,
-    ),
-    (
-        "VmwareDistributedVirtualSwitchTrunkVlanSpec",
-        decode_into::<VmwareDistributedVirtualSwitchTrunkVlanSpec, Any>,
-    ),
-    (
-        "VmwareDistributedVirtualSwitchVlanIdSpec",
-        decode_into::<VmwareDistributedVirtualSwitchVlanIdSpec, Any>,
-    ),
-    (
-        "VmwareDistributedVirtualSwitchVlanSpec",
-        decode_into::<VmwareDistributedVirtualSwitchVlanSpec, Any>,
-    ),
-    (
-        "VmwareUplinkPortTeamingPolicy",
-        decode_into::<VmwareUplinkPortTeamingPolicy, Any>,
-    ),
+    ("VmotionInterfaceNotEnabled", decode_into::<VmotionInterfaceNotEnabled, Any>),
+    ("VmwareDistributedVirtualSwitchPvlanPortType", decode_into::<VmwareDistributedVirtualSwitchPvlanPortType, Any>),
+    ("VmwareDistributedVirtualSwitchPvlanSpec", decode_into::<VmwareDistributedVirtualSwitchPvlanSpec, Any>),
+    ("VmwareDistributedVirtualSwitchTrunkVlanSpec", decode_into::<VmwareDistributedVirtualSwitchTrunkVlanSpec, Any>),
+    ("VmwareDistributedVirtualSwitchVlanIdSpec", decode_into::<VmwareDistributedVirtualSwitchVlanIdSpec, Any>),
+    ("VmwareDistributedVirtualSwitchVlanSpec", decode_into::<VmwareDistributedVirtualSwitchVlanSpec, Any>),
+    ("VmwareUplinkPortTeamingPolicy", decode_into::<VmwareUplinkPortTeamingPolicy, Any>),
     ("VnicPortArgument", decode_into::<VnicPortArgument, Any>),
     ("VolumeEditorError", decode_into::<VolumeEditorError, Any>),
     ("VramLimitLicense", decode_into::<VramLimitLicense, Any>),
     ("VsanClusterConfigInfo", decode_into::<VsanClusterConfigInfo, Any>),
-    (
-        "VsanClusterConfigInfoHostDefaultInfo",
-        decode_into::<VsanClusterConfigInfoHostDefaultInfo, Any>,
-    ),
+    ("VsanClusterConfigInfoHostDefaultInfo", decode_into::<VsanClusterConfigInfoHostDefaultInfo, Any>),
     ("VsanClusterUuidMismatch", decode_into::<VsanClusterUuidMismatch, Any>),
     ("VsanDatastoreInfo", decode_into::<VsanDatastoreInfo, Any>),
     ("VsanDiskFault", decode_into::<VsanDiskFault, Any>),
     ("VsanDiskIssueType", decode_into::<VsanDiskIssueType, Any>),
     ("VsanFault", decode_into::<VsanFault, Any>),
     ("VsanHostClusterStatus", decode_into::<VsanHostClusterStatus, Any>),
-    (
-        "VsanHostClusterStatusState",
-        decode_into::<VsanHostClusterStatusState, Any>,
-    ),
-    (
-        "VsanHostClusterStatusStateCompletionEstimate",
-        decode_into::<VsanHostClusterStatusStateCompletionEstimate, Any>,
-    ),
+    ("VsanHostClusterStatusState", decode_into::<VsanHostClusterStatusState, Any>),
+    ("VsanHostClusterStatusStateCompletionEstimate", decode_into::<VsanHostClusterStatusStateCompletionEstimate, Any>),
     ("VsanHostConfigInfo", decode_into::<VsanHostConfigInfo, Any>),
-    (
-        "VsanHostConfigInfoClusterInfo",
-        decode_into::<VsanHostConfigInfoClusterInfo, Any>,
-    ),
-    (
-        "VsanHostConfigInfoNetworkInfo",
-        decode_into::<VsanHostConfigInfoNetworkInfo, Any>,
-    ),
-    (
-        "VsanHostConfigInfoNetworkInfoPortConfig",
-        decode_into::<VsanHostConfigInfoNetworkInfoPortConfig, Any>,
-    ),
-    (
-        "VsanHostConfigInfoStorageInfo",
-        decode_into::<VsanHostConfigInfoStorageInfo, Any>,
-    ),
+    ("VsanHostConfigInfoClusterInfo", decode_into::<VsanHostConfigInfoClusterInfo, Any>),
+    ("VsanHostConfigInfoNetworkInfo", decode_into::<VsanHostConfigInfoNetworkInfo, Any>),
+    ("VsanHostConfigInfoNetworkInfoPortConfig", decode_into::<VsanHostConfigInfoNetworkInfoPortConfig, Any>),
+    ("VsanHostConfigInfoStorageInfo", decode_into::<VsanHostConfigInfoStorageInfo, Any>),
     ("VsanHostDecommissionMode", decode_into::<VsanHostDecommissionMode, Any>),
-    (
-        "VsanHostDecommissionModeObjectAction",
-        decode_into::<VsanHostDecommissionModeObjectAction, Any>,
-    ),
+    ("VsanHostDecommissionModeObjectAction", decode_into::<VsanHostDecommissionModeObjectAction, Any>),
     ("VsanHostDiskMapInfo", decode_into::<VsanHostDiskMapInfo, Any>),
     ("VsanHostDiskMapResult", decode_into::<VsanHostDiskMapResult, Any>),
     ("VsanHostDiskMapping", decode_into::<VsanHostDiskMapping, Any>),
@@ -24877,164 +19233,62 @@ static ANY_TYPES: &[(&str, DecodeFn<Any>)] = &[
     ("VsanHostMembershipInfo", decode_into::<VsanHostMembershipInfo, Any>),
     ("VsanHostNodeState", decode_into::<VsanHostNodeState, Any>),
     ("VsanHostRuntimeInfo", decode_into::<VsanHostRuntimeInfo, Any>),
-    (
-        "VsanHostRuntimeInfoDiskIssue",
-        decode_into::<VsanHostRuntimeInfoDiskIssue, Any>,
-    ),
+    ("VsanHostRuntimeInfoDiskIssue", decode_into::<VsanHostRuntimeInfoDiskIssue, Any>),
     ("VsanHostVsanDiskInfo", decode_into::<VsanHostVsanDiskInfo, Any>),
-    (
-        "VsanIncompatibleDiskMapping",
-        decode_into::<VsanIncompatibleDiskMapping, Any>,
-    ),
+    ("VsanIncompatibleDiskMapping", decode_into::<VsanIncompatibleDiskMapping, Any>),
     ("VsanNewPolicyBatch", decode_into::<VsanNewPolicyBatch, Any>),
     ("VsanPolicyChangeBatch", decode_into::<VsanPolicyChangeBatch, Any>),
     ("VsanPolicyCost", decode_into::<VsanPolicyCost, Any>),
     ("VsanPolicySatisfiability", decode_into::<VsanPolicySatisfiability, Any>),
-    (
-        "VsanUpgradeSystemAPIBrokenIssue",
-        decode_into::<VsanUpgradeSystemAPIBrokenIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemAutoClaimEnabledOnHostsIssue",
-        decode_into::<VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemHostsDisconnectedIssue",
-        decode_into::<VsanUpgradeSystemHostsDisconnectedIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemMissingHostsInClusterIssue",
-        decode_into::<VsanUpgradeSystemMissingHostsInClusterIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemNetworkPartitionInfo",
-        decode_into::<VsanUpgradeSystemNetworkPartitionInfo, Any>,
-    ),
-    (
-        "VsanUpgradeSystemNetworkPartitionIssue",
-        decode_into::<VsanUpgradeSystemNetworkPartitionIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemNotEnoughFreeCapacityIssue",
-        decode_into::<VsanUpgradeSystemNotEnoughFreeCapacityIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemPreflightCheckIssue",
-        decode_into::<VsanUpgradeSystemPreflightCheckIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemPreflightCheckResult",
-        decode_into::<VsanUpgradeSystemPreflightCheckResult, Any>,
-    ),
-    (
-        "VsanUpgradeSystemRogueHostsInClusterIssue",
-        decode_into::<VsanUpgradeSystemRogueHostsInClusterIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemUpgradeHistoryDiskGroupOp",
-        decode_into::<VsanUpgradeSystemUpgradeHistoryDiskGroupOp, Any>,
-    ),
-    (
-        "VsanUpgradeSystemUpgradeHistoryDiskGroupOpType",
-        decode_into::<VsanUpgradeSystemUpgradeHistoryDiskGroupOpType, Any>,
-    ),
-    (
-        "VsanUpgradeSystemUpgradeHistoryItem",
-        decode_into::<VsanUpgradeSystemUpgradeHistoryItem, Any>,
-    ),
-    (
-        "VsanUpgradeSystemUpgradeHistoryPreflightFail",
-        decode_into::<VsanUpgradeSystemUpgradeHistoryPreflightFail, Any>,
-    ),
-    (
-        "VsanUpgradeSystemUpgradeStatus",
-        decode_into::<VsanUpgradeSystemUpgradeStatus, Any>,
-    ),
-    (
-        "VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue",
-        decode_into::<VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, Any>,
-    ),
-    (
-        "VsanUpgradeSystemWrongEsxVersionIssue",
-        decode_into::<VsanUpgradeSystemWrongEsxVersionIssue, Any>,
-    ),
+    ("VsanUpgradeSystemAPIBrokenIssue", decode_into::<VsanUpgradeSystemAPIBrokenIssue, Any>),
+    ("VsanUpgradeSystemAutoClaimEnabledOnHostsIssue", decode_into::<VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, Any>),
+    ("VsanUpgradeSystemHostsDisconnectedIssue", decode_into::<VsanUpgradeSystemHostsDisconnectedIssue, Any>),
+    ("VsanUpgradeSystemMissingHostsInClusterIssue", decode_into::<VsanUpgradeSystemMissingHostsInClusterIssue, Any>),
+    ("VsanUpgradeSystemNetworkPartitionInfo", decode_into::<VsanUpgradeSystemNetworkPartitionInfo, Any>),
+    ("VsanUpgradeSystemNetworkPartitionIssue", decode_into::<VsanUpgradeSystemNetworkPartitionIssue, Any>),
+    ("VsanUpgradeSystemNotEnoughFreeCapacityIssue", decode_into::<VsanUpgradeSystemNotEnoughFreeCapacityIssue, Any>),
+    ("VsanUpgradeSystemPreflightCheckIssue", decode_into::<VsanUpgradeSystemPreflightCheckIssue, Any>),
+    ("VsanUpgradeSystemPreflightCheckResult", decode_into::<VsanUpgradeSystemPreflightCheckResult, Any>),
+    ("VsanUpgradeSystemRogueHostsInClusterIssue", decode_into::<VsanUpgradeSystemRogueHostsInClusterIssue, Any>),
+    ("VsanUpgradeSystemUpgradeHistoryDiskGroupOp", decode_into::<VsanUpgradeSystemUpgradeHistoryDiskGroupOp, Any>),
+    ("VsanUpgradeSystemUpgradeHistoryDiskGroupOpType", decode_into::<VsanUpgradeSystemUpgradeHistoryDiskGroupOpType, Any>),
+    ("VsanUpgradeSystemUpgradeHistoryItem", decode_into::<VsanUpgradeSystemUpgradeHistoryItem, Any>),
+    ("VsanUpgradeSystemUpgradeHistoryPreflightFail", decode_into::<VsanUpgradeSystemUpgradeHistoryPreflightFail, Any>),
+    ("VsanUpgradeSystemUpgradeStatus", decode_into::<VsanUpgradeSystemUpgradeStatus, Any>),
+    ("VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue", decode_into::<VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, Any>),
+    ("VsanUpgradeSystemWrongEsxVersionIssue", decode_into::<VsanUpgradeSystemWrongEsxVersionIssue, Any>),
     ("VslmCloneSpec", decode_into::<VslmCloneSpec, Any>),
     ("VslmCreateSpec", decode_into::<VslmCreateSpec, Any>),
-    (
-        "VslmCreateSpecBackingSpec",
-        decode_into::<VslmCreateSpecBackingSpec, Any>,
-    ),
-    (
-        "VslmCreateSpecDiskFileBackingSpec",
-        decode_into::<VslmCreateSpecDiskFileBackingSpec, Any>,
-    ),
-    (
-        "VslmCreateSpecRawDiskMappingBackingSpec",
-        decode_into::<VslmCreateSpecRawDiskMappingBackingSpec, Any>,
-    ),
+    ("VslmCreateSpecBackingSpec", decode_into::<VslmCreateSpecBackingSpec, Any>),
+    ("VslmCreateSpecDiskFileBackingSpec", decode_into::<VslmCreateSpecDiskFileBackingSpec, Any>),
+    ("VslmCreateSpecRawDiskMappingBackingSpec", decode_into::<VslmCreateSpecRawDiskMappingBackingSpec, Any>),
     ("VslmMigrateSpec", decode_into::<VslmMigrateSpec, Any>),
     ("VslmRelocateSpec", decode_into::<VslmRelocateSpec, Any>),
     ("VslmTagEntry", decode_into::<VslmTagEntry, Any>),
     ("VspanDestPortConflict", decode_into::<VspanDestPortConflict, Any>),
     ("VspanPortConflict", decode_into::<VspanPortConflict, Any>),
     ("VspanPortMoveFault", decode_into::<VspanPortMoveFault, Any>),
-    (
-        "VspanPortPromiscChangeFault",
-        decode_into::<VspanPortPromiscChangeFault, Any>,
-    ),
-    (
-        "VspanPortgroupPromiscChangeFault",
-        decode_into::<VspanPortgroupPromiscChangeFault, Any>,
-    ),
-    (
-        "VspanPortgroupTypeChangeFault",
-        decode_into::<VspanPortgroupTypeChangeFault, Any>,
-    ),
-    (
-        "VspanPromiscuousPortNotSupported",
-        decode_into::<VspanPromiscuousPortNotSupported, Any>,
-    ),
-    (
-        "VspanSameSessionPortConflict",
-        decode_into::<VspanSameSessionPortConflict, Any>,
-    ),
+    ("VspanPortPromiscChangeFault", decode_into::<VspanPortPromiscChangeFault, Any>),
+    ("VspanPortgroupPromiscChangeFault", decode_into::<VspanPortgroupPromiscChangeFault, Any>),
+    ("VspanPortgroupTypeChangeFault", decode_into::<VspanPortgroupTypeChangeFault, Any>),
+    ("VspanPromiscuousPortNotSupported", decode_into::<VspanPromiscuousPortNotSupported, Any>),
+    ("VspanSameSessionPortConflict", decode_into::<VspanSameSessionPortConflict, Any>),
     ("VvolDatastoreInfo", decode_into::<VvolDatastoreInfo, Any>),
     ("WaitOptions", decode_into::<WaitOptions, Any>),
     ("WakeOnLanNotSupported", decode_into::<WakeOnLanNotSupported, Any>),
-    (
-        "WakeOnLanNotSupportedByVmotionNIC",
-        decode_into::<WakeOnLanNotSupportedByVmotionNIC, Any>,
-    ),
+    ("WakeOnLanNotSupportedByVmotionNIC", decode_into::<WakeOnLanNotSupportedByVmotionNIC, Any>),
     ("WarningUpgradeEvent", decode_into::<WarningUpgradeEvent, Any>),
     ("WeekOfMonth", decode_into::<WeekOfMonth, Any>),
     ("WeeklyTaskScheduler", decode_into::<WeeklyTaskScheduler, Any>),
     ("WillLoseHAProtection", decode_into::<WillLoseHAProtection, Any>),
-    (
-        "WillLoseHAProtectionResolution",
-        decode_into::<WillLoseHAProtectionResolution, Any>,
-    ),
-    (
-        "WillModifyConfigCpuRequirements",
-        decode_into::<WillModifyConfigCpuRequirements, Any>,
-    ),
-    (
-        "WillResetSnapshotDirectory",
-        decode_into::<WillResetSnapshotDirectory, Any>,
-    ),
+    ("WillLoseHAProtectionResolution", decode_into::<WillLoseHAProtectionResolution, Any>),
+    ("WillModifyConfigCpuRequirements", decode_into::<WillModifyConfigCpuRequirements, Any>),
+    ("WillResetSnapshotDirectory", decode_into::<WillResetSnapshotDirectory, Any>),
     ("WinNetBIOSConfigInfo", decode_into::<WinNetBIOSConfigInfo, Any>),
     ("WipeDiskFault", decode_into::<WipeDiskFault, Any>),
     ("WitnessNodeInfo", decode_into::<WitnessNodeInfo, Any>),
-    (
-        "vslmInfrastructureObjectPolicy",
-        decode_into::<vslmInfrastructureObjectPolicy, Any>,
-    ),
-    (
-        "vslmInfrastructureObjectPolicySpec",
-        decode_into::<vslmInfrastructureObjectPolicySpec, Any>,
-    ),
+    ("vslmInfrastructureObjectPolicy", decode_into::<vslmInfrastructureObjectPolicy, Any>),
+    ("vslmInfrastructureObjectPolicySpec", decode_into::<vslmInfrastructureObjectPolicySpec, Any>),
     ("vslmVClockInfo", decode_into::<vslmVClockInfo, Any>),
-    (
-        "vslmVStorageObjectControlFlag",
-        decode_into::<vslmVStorageObjectControlFlag, Any>,
-    ),
+    ("vslmVStorageObjectControlFlag", decode_into::<vslmVStorageObjectControlFlag, Any>),
 ];

@@ -15705,11 +15705,7 @@ impl VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathG
         }
     }
 }
-impl Default for VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther {
-    fn default() -> Self {
-        Self::VmNptIncompatibleHost
-    }
-}
+impl Default for VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther { fn default() -> Self { Self::VmNptIncompatibleHost } }
 simple_enum!(VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonOther);
 /// The `VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm` enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -15812,11 +15808,7 @@ impl
         }
     }
 }
-impl Default for VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm {
-    fn default() -> Self {
-        Self::VmNptIncompatibleGuest
-    }
-}
+impl Default for VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm { fn default() -> Self { Self::VmNptIncompatibleGuest } }
 simple_enum!(
     VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeStateVmDirectPathGen2InactiveReasonVm
 );

@@ -23,25 +23,28 @@ impl Alarm {
         }
     }
     /// Calls `ReconfigureAlarm` on this object (see [`methods::reconfigure_alarm`]).
-    pub async fn reconfigure_alarm(
+    pub fn reconfigure_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseAlarmSpec,
-    ) -> Result<(), Error> {
-        methods::reconfigure_alarm(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_alarm(t, &self.moref, spec)
     }
     /// Calls `RemoveAlarm` on this object (see [`methods::remove_alarm`]).
-    pub async fn remove_alarm(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::remove_alarm(t, &self.moref).await
+    pub fn remove_alarm<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_alarm(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `AlarmManager` managed object.
@@ -64,81 +67,81 @@ impl AlarmManager {
         }
     }
     /// Calls `AcknowledgeAlarm` on this object (see [`methods::acknowledge_alarm`]).
-    pub async fn acknowledge_alarm(
+    pub fn acknowledge_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         alarm: ManagedObjectReference,
         entity: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::acknowledge_alarm(t, &self.moref, alarm, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::acknowledge_alarm(t, &self.moref, alarm, entity)
     }
     /// Calls `AreAlarmActionsEnabled` on this object (see [`methods::are_alarm_actions_enabled`]).
-    pub async fn are_alarm_actions_enabled(
+    pub fn are_alarm_actions_enabled<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
-    ) -> Result<bool, Error> {
-        methods::are_alarm_actions_enabled(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::are_alarm_actions_enabled(t, &self.moref, entity)
     }
     /// Calls `ClearTriggeredAlarms` on this object (see [`methods::clear_triggered_alarms`]).
-    pub async fn clear_triggered_alarms(
+    pub fn clear_triggered_alarms<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter: AlarmFilterSpec,
-    ) -> Result<(), Error> {
-        methods::clear_triggered_alarms(t, &self.moref, filter).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::clear_triggered_alarms(t, &self.moref, filter)
     }
     /// Calls `CreateAlarm` on this object (see [`methods::create_alarm`]).
-    pub async fn create_alarm(
+    pub fn create_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         spec: BaseAlarmSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_alarm(t, &self.moref, entity, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_alarm(t, &self.moref, entity, spec)
     }
     /// Calls `DisableAlarm` on this object (see [`methods::disable_alarm`]).
-    pub async fn disable_alarm(
+    pub fn disable_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         alarm: ManagedObjectReference,
         entity: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::disable_alarm(t, &self.moref, alarm, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_alarm(t, &self.moref, alarm, entity)
     }
     /// Calls `EnableAlarm` on this object (see [`methods::enable_alarm`]).
-    pub async fn enable_alarm(
+    pub fn enable_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         alarm: ManagedObjectReference,
         entity: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::enable_alarm(t, &self.moref, alarm, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_alarm(t, &self.moref, alarm, entity)
     }
     /// Calls `EnableAlarmActions` on this object (see [`methods::enable_alarm_actions`]).
-    pub async fn enable_alarm_actions(
+    pub fn enable_alarm_actions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         enabled: bool,
-    ) -> Result<(), Error> {
-        methods::enable_alarm_actions(t, &self.moref, entity, enabled).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_alarm_actions(t, &self.moref, entity, enabled)
     }
     /// Calls `GetAlarm` on this object (see [`methods::get_alarm`]).
-    pub async fn get_alarm(
+    pub fn get_alarm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::get_alarm(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::get_alarm(t, &self.moref, entity)
     }
     /// Calls `GetAlarmState` on this object (see [`methods::get_alarm_state`]).
-    pub async fn get_alarm_state(
+    pub fn get_alarm_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
-    ) -> Result<Vec<AlarmState>, Error> {
-        methods::get_alarm_state(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<AlarmState>, Error>> + Send + 'a {
+        methods::get_alarm_state(t, &self.moref, entity)
     }
 }
 /// A handle on a `AuthorizationManager` managed object.
@@ -161,132 +164,132 @@ impl AuthorizationManager {
         }
     }
     /// Calls `AddAuthorizationRole` on this object (see [`methods::add_authorization_role`]).
-    pub async fn add_authorization_role(
+    pub fn add_authorization_role<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         priv_ids: Vec<String>,
-    ) -> Result<i32, Error> {
-        methods::add_authorization_role(t, &self.moref, name, priv_ids).await
+    ) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
+        methods::add_authorization_role(t, &self.moref, name, priv_ids)
     }
     /// Calls `FetchUserPrivilegeOnEntities` on this object (see [`methods::fetch_user_privilege_on_entities`]).
-    pub async fn fetch_user_privilege_on_entities(
+    pub fn fetch_user_privilege_on_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entities: Vec<ManagedObjectReference>,
         user_name: String,
-    ) -> Result<Vec<UserPrivilegeResult>, Error> {
-        methods::fetch_user_privilege_on_entities(t, &self.moref, entities, user_name).await
+    ) -> impl Future<Output = Result<Vec<UserPrivilegeResult>, Error>> + Send + 'a {
+        methods::fetch_user_privilege_on_entities(t, &self.moref, entities, user_name)
     }
     /// Calls `HasPrivilegeOnEntities` on this object (see [`methods::has_privilege_on_entities`]).
-    pub async fn has_privilege_on_entities(
+    pub fn has_privilege_on_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
         session_id: String,
         priv_id: Vec<String>,
-    ) -> Result<Vec<EntityPrivilege>, Error> {
-        methods::has_privilege_on_entities(t, &self.moref, entity, session_id, priv_id).await
+    ) -> impl Future<Output = Result<Vec<EntityPrivilege>, Error>> + Send + 'a {
+        methods::has_privilege_on_entities(t, &self.moref, entity, session_id, priv_id)
     }
     /// Calls `HasPrivilegeOnEntity` on this object (see [`methods::has_privilege_on_entity`]).
-    pub async fn has_privilege_on_entity(
+    pub fn has_privilege_on_entity<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         session_id: String,
         priv_id: Vec<String>,
-    ) -> Result<Vec<bool>, Error> {
-        methods::has_privilege_on_entity(t, &self.moref, entity, session_id, priv_id).await
+    ) -> impl Future<Output = Result<Vec<bool>, Error>> + Send + 'a {
+        methods::has_privilege_on_entity(t, &self.moref, entity, session_id, priv_id)
     }
     /// Calls `HasUserPrivilegeOnEntities` on this object (see [`methods::has_user_privilege_on_entities`]).
-    pub async fn has_user_privilege_on_entities(
+    pub fn has_user_privilege_on_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entities: Vec<ManagedObjectReference>,
         user_name: String,
         priv_id: Vec<String>,
-    ) -> Result<Vec<EntityPrivilege>, Error> {
-        methods::has_user_privilege_on_entities(t, &self.moref, entities, user_name, priv_id).await
+    ) -> impl Future<Output = Result<Vec<EntityPrivilege>, Error>> + Send + 'a {
+        methods::has_user_privilege_on_entities(t, &self.moref, entities, user_name, priv_id)
     }
     /// Calls `MergePermissions` on this object (see [`methods::merge_permissions`]).
-    pub async fn merge_permissions(
+    pub fn merge_permissions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         src_role_id: i32,
         dst_role_id: i32,
-    ) -> Result<(), Error> {
-        methods::merge_permissions(t, &self.moref, src_role_id, dst_role_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::merge_permissions(t, &self.moref, src_role_id, dst_role_id)
     }
     /// Calls `RemoveAuthorizationRole` on this object (see [`methods::remove_authorization_role`]).
-    pub async fn remove_authorization_role(
+    pub fn remove_authorization_role<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         role_id: i32,
         fail_if_used: bool,
-    ) -> Result<(), Error> {
-        methods::remove_authorization_role(t, &self.moref, role_id, fail_if_used).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_authorization_role(t, &self.moref, role_id, fail_if_used)
     }
     /// Calls `RemoveEntityPermission` on this object (see [`methods::remove_entity_permission`]).
-    pub async fn remove_entity_permission(
+    pub fn remove_entity_permission<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         user: String,
         is_group: bool,
-    ) -> Result<(), Error> {
-        methods::remove_entity_permission(t, &self.moref, entity, user, is_group).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_entity_permission(t, &self.moref, entity, user, is_group)
     }
     /// Calls `ResetEntityPermissions` on this object (see [`methods::reset_entity_permissions`]).
-    pub async fn reset_entity_permissions(
+    pub fn reset_entity_permissions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         permission: Vec<Permission>,
-    ) -> Result<(), Error> {
-        methods::reset_entity_permissions(t, &self.moref, entity, permission).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_entity_permissions(t, &self.moref, entity, permission)
     }
     /// Calls `RetrieveAllPermissions` on this object (see [`methods::retrieve_all_permissions`]).
-    pub async fn retrieve_all_permissions(
+    pub fn retrieve_all_permissions<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<Permission>, Error> {
-        methods::retrieve_all_permissions(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
+        methods::retrieve_all_permissions(t, &self.moref)
     }
     /// Calls `RetrieveEntityPermissions` on this object (see [`methods::retrieve_entity_permissions`]).
-    pub async fn retrieve_entity_permissions(
+    pub fn retrieve_entity_permissions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         inherited: bool,
-    ) -> Result<Vec<Permission>, Error> {
-        methods::retrieve_entity_permissions(t, &self.moref, entity, inherited).await
+    ) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
+        methods::retrieve_entity_permissions(t, &self.moref, entity, inherited)
     }
     /// Calls `RetrieveRolePermissions` on this object (see [`methods::retrieve_role_permissions`]).
-    pub async fn retrieve_role_permissions(
+    pub fn retrieve_role_permissions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         role_id: i32,
-    ) -> Result<Vec<Permission>, Error> {
-        methods::retrieve_role_permissions(t, &self.moref, role_id).await
+    ) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
+        methods::retrieve_role_permissions(t, &self.moref, role_id)
     }
     /// Calls `SetEntityPermissions` on this object (see [`methods::set_entity_permissions`]).
-    pub async fn set_entity_permissions(
+    pub fn set_entity_permissions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         permission: Vec<Permission>,
-    ) -> Result<(), Error> {
-        methods::set_entity_permissions(t, &self.moref, entity, permission).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_entity_permissions(t, &self.moref, entity, permission)
     }
     /// Calls `UpdateAuthorizationRole` on this object (see [`methods::update_authorization_role`]).
-    pub async fn update_authorization_role(
+    pub fn update_authorization_role<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         role_id: i32,
         new_name: String,
         priv_ids: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::update_authorization_role(t, &self.moref, role_id, new_name, priv_ids).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_authorization_role(t, &self.moref, role_id, new_name, priv_ids)
     }
 }
 /// A handle on a `CertificateManager` managed object.
@@ -309,28 +312,28 @@ impl CertificateManager {
         }
     }
     /// Calls `CertMgrRefreshCACertificatesAndCRLs_Task` on this object (see [`methods::cert_mgr_refresh_ca_certificates_and_cr_ls_task`]).
-    pub async fn cert_mgr_refresh_ca_certificates_and_cr_ls_task(
+    pub fn cert_mgr_refresh_ca_certificates_and_cr_ls_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::cert_mgr_refresh_ca_certificates_and_cr_ls_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::cert_mgr_refresh_ca_certificates_and_cr_ls_task(t, &self.moref, host)
     }
     /// Calls `CertMgrRefreshCertificates_Task` on this object (see [`methods::cert_mgr_refresh_certificates_task`]).
-    pub async fn cert_mgr_refresh_certificates_task(
+    pub fn cert_mgr_refresh_certificates_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::cert_mgr_refresh_certificates_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::cert_mgr_refresh_certificates_task(t, &self.moref, host)
     }
     /// Calls `CertMgrRevokeCertificates_Task` on this object (see [`methods::cert_mgr_revoke_certificates_task`]).
-    pub async fn cert_mgr_revoke_certificates_task(
+    pub fn cert_mgr_revoke_certificates_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::cert_mgr_revoke_certificates_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::cert_mgr_revoke_certificates_task(t, &self.moref, host)
     }
 }
 /// A handle on a `ClusterComputeResource` managed object (a kind of `ComputeResource`).
@@ -353,195 +356,218 @@ impl ClusterComputeResource {
         }
     }
     /// Calls `AbandonHciWorkflow` on this object (see [`methods::abandon_hci_workflow`]).
-    pub async fn abandon_hci_workflow(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::abandon_hci_workflow(t, &self.moref).await
+    pub fn abandon_hci_workflow<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::abandon_hci_workflow(t, &self.moref)
     }
     /// Calls `AddHost_Task` on this object (see [`methods::add_host_task`]).
-    pub async fn add_host_task(
+    pub fn add_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostConnectSpec,
         as_connected: bool,
         resource_pool: Option<ManagedObjectReference>,
         license: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::add_host_task(t, &self.moref, spec, as_connected, resource_pool, license).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::add_host_task(t, &self.moref, spec, as_connected, resource_pool, license)
     }
     /// Calls `ApplyRecommendation` on this object (see [`methods::apply_recommendation`]).
-    pub async fn apply_recommendation(&self, t: &dyn Transport, key: String) -> Result<(), Error> {
-        methods::apply_recommendation(t, &self.moref, key).await
+    pub fn apply_recommendation<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::apply_recommendation(t, &self.moref, key)
     }
     /// Calls `CancelRecommendation` on this object (see [`methods::cancel_recommendation`]).
-    pub async fn cancel_recommendation(&self, t: &dyn Transport, key: String) -> Result<(), Error> {
-        methods::cancel_recommendation(t, &self.moref, key).await
+    pub fn cancel_recommendation<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::cancel_recommendation(t, &self.moref, key)
     }
     /// Calls `ClusterEnterMaintenanceMode` on this object (see [`methods::cluster_enter_maintenance_mode`]).
-    pub async fn cluster_enter_maintenance_mode(
+    pub fn cluster_enter_maintenance_mode<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
         option: Vec<BaseOptionValue>,
-    ) -> Result<ClusterEnterMaintenanceResult, Error> {
-        methods::cluster_enter_maintenance_mode(t, &self.moref, host, option).await
+    ) -> impl Future<Output = Result<ClusterEnterMaintenanceResult, Error>> + Send + 'a {
+        methods::cluster_enter_maintenance_mode(t, &self.moref, host, option)
     }
     /// Calls `ConfigureHCI_Task` on this object (see [`methods::configure_hci_task`]).
-    pub async fn configure_hci_task(
+    pub fn configure_hci_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster_spec: ClusterComputeResourceHCIConfigSpec,
         host_inputs: Vec<ClusterComputeResourceHostConfigurationInput>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_hci_task(t, &self.moref, cluster_spec, host_inputs).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_hci_task(t, &self.moref, cluster_spec, host_inputs)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `EvcManager` on this object (see [`methods::evc_manager`]).
-    pub async fn evc_manager(
+    pub fn evc_manager<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::evc_manager(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::evc_manager(t, &self.moref)
     }
     /// Calls `ExtendHCI_Task` on this object (see [`methods::extend_hci_task`]).
-    pub async fn extend_hci_task(
+    pub fn extend_hci_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host_inputs: Vec<ClusterComputeResourceHostConfigurationInput>,
         v_san_config_spec: Option<SDDCBase>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::extend_hci_task(t, &self.moref, host_inputs, v_san_config_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::extend_hci_task(t, &self.moref, host_inputs, v_san_config_spec)
     }
     /// Calls `FindRulesForVm` on this object (see [`methods::find_rules_for_vm`]).
-    pub async fn find_rules_for_vm(
+    pub fn find_rules_for_vm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
-    ) -> Result<Vec<BaseClusterRuleInfo>, Error> {
-        methods::find_rules_for_vm(t, &self.moref, vm).await
+    ) -> impl Future<Output = Result<Vec<BaseClusterRuleInfo>, Error>> + Send + 'a {
+        methods::find_rules_for_vm(t, &self.moref, vm)
     }
     /// Calls `GetResourceUsage` on this object (see [`methods::get_resource_usage`]).
-    pub async fn get_resource_usage(
+    pub fn get_resource_usage<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ClusterResourceUsageSummary, Error> {
-        methods::get_resource_usage(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ClusterResourceUsageSummary, Error>> + Send + 'a {
+        methods::get_resource_usage(t, &self.moref)
     }
     /// Calls `GetSystemVMsRestrictedDatastores` on this object (see [`methods::get_system_v_ms_restricted_datastores`]).
-    pub async fn get_system_v_ms_restricted_datastores(
+    pub fn get_system_v_ms_restricted_datastores<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::get_system_v_ms_restricted_datastores(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::get_system_v_ms_restricted_datastores(t, &self.moref)
     }
     /// Calls `MoveHostInto_Task` on this object (see [`methods::move_host_into_task`]).
-    pub async fn move_host_into_task(
+    pub fn move_host_into_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         resource_pool: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::move_host_into_task(t, &self.moref, host, resource_pool).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_host_into_task(t, &self.moref, host, resource_pool)
     }
     /// Calls `MoveInto_Task` on this object (see [`methods::move_into_task`]).
-    pub async fn move_into_task(
+    pub fn move_into_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::move_into_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_into_task(t, &self.moref, host)
     }
     /// Calls `PlaceVm` on this object (see [`methods::place_vm`]).
-    pub async fn place_vm(
+    pub fn place_vm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         placement_spec: PlacementSpec,
-    ) -> Result<PlacementResult, Error> {
-        methods::place_vm(t, &self.moref, placement_spec).await
+    ) -> impl Future<Output = Result<PlacementResult, Error>> + Send + 'a {
+        methods::place_vm(t, &self.moref, placement_spec)
     }
     /// Calls `RecommendHostsForVm` on this object (see [`methods::recommend_hosts_for_vm`]).
-    pub async fn recommend_hosts_for_vm(
+    pub fn recommend_hosts_for_vm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         pool: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ClusterHostRecommendation>, Error> {
-        methods::recommend_hosts_for_vm(t, &self.moref, vm, pool).await
+    ) -> impl Future<Output = Result<Vec<ClusterHostRecommendation>, Error>> + Send + 'a {
+        methods::recommend_hosts_for_vm(t, &self.moref, vm, pool)
     }
     /// Calls `ReconfigureCluster_Task` on this object (see [`methods::reconfigure_cluster_task`]).
-    pub async fn reconfigure_cluster_task(
+    pub fn reconfigure_cluster_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: ClusterConfigSpec,
         modify: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_cluster_task(t, &self.moref, spec, modify).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_cluster_task(t, &self.moref, spec, modify)
     }
     /// Calls `ReconfigureComputeResource_Task` on this object (see [`methods::reconfigure_compute_resource_task`]).
-    pub async fn reconfigure_compute_resource_task(
+    pub fn reconfigure_compute_resource_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseComputeResourceConfigSpec,
         modify: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_compute_resource_task(t, &self.moref, spec, modify).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_compute_resource_task(t, &self.moref, spec, modify)
     }
     /// Calls `RefreshRecommendation` on this object (see [`methods::refresh_recommendation`]).
-    pub async fn refresh_recommendation(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_recommendation(t, &self.moref).await
+    pub fn refresh_recommendation<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_recommendation(t, &self.moref)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `RetrieveDasAdvancedRuntimeInfo` on this object (see [`methods::retrieve_das_advanced_runtime_info`]).
-    pub async fn retrieve_das_advanced_runtime_info(
+    pub fn retrieve_das_advanced_runtime_info<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<BaseClusterDasAdvancedRuntimeInfo>, Error> {
-        methods::retrieve_das_advanced_runtime_info(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<BaseClusterDasAdvancedRuntimeInfo>, Error>> + Send + 'a
+    {
+        methods::retrieve_das_advanced_runtime_info(t, &self.moref)
     }
     /// Calls `SetCryptoMode` on this object (see [`methods::set_crypto_mode`]).
-    pub async fn set_crypto_mode(
+    pub fn set_crypto_mode<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         crypto_mode: String,
-    ) -> Result<(), Error> {
-        methods::set_crypto_mode(t, &self.moref, crypto_mode).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_crypto_mode(t, &self.moref, crypto_mode)
     }
     /// Calls `StampAllRulesWithUuid_Task` on this object (see [`methods::stamp_all_rules_with_uuid_task`]).
-    pub async fn stamp_all_rules_with_uuid_task(
+    pub fn stamp_all_rules_with_uuid_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::stamp_all_rules_with_uuid_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::stamp_all_rules_with_uuid_task(t, &self.moref)
     }
     /// Calls `ValidateHCIConfiguration` on this object (see [`methods::validate_hci_configuration`]).
-    pub async fn validate_hci_configuration(
+    pub fn validate_hci_configuration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hci_config_spec: Option<ClusterComputeResourceHCIConfigSpec>,
         hosts: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<BaseClusterComputeResourceValidationResultBase>, Error> {
-        methods::validate_hci_configuration(t, &self.moref, hci_config_spec, hosts).await
+    ) -> impl Future<Output = Result<Vec<BaseClusterComputeResourceValidationResultBase>, Error>>
+           + Send
+           + 'a {
+        methods::validate_hci_configuration(t, &self.moref, hci_config_spec, hosts)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ClusterEVCManager` managed object (a kind of `ExtensibleManagedObject`).
@@ -564,47 +590,46 @@ impl ClusterEVCManager {
         }
     }
     /// Calls `CheckAddHostEvc_Task` on this object (see [`methods::check_add_host_evc_task`]).
-    pub async fn check_add_host_evc_task(
+    pub fn check_add_host_evc_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cnx_spec: HostConnectSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_add_host_evc_task(t, &self.moref, cnx_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_add_host_evc_task(t, &self.moref, cnx_spec)
     }
     /// Calls `CheckConfigureEvcMode_Task` on this object (see [`methods::check_configure_evc_mode_task`]).
-    pub async fn check_configure_evc_mode_task(
+    pub fn check_configure_evc_mode_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         evc_mode_key: String,
         evc_graphics_mode_key: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::check_configure_evc_mode_task(t, &self.moref, evc_mode_key, evc_graphics_mode_key)
-            .await
     }
     /// Calls `ConfigureEvcMode_Task` on this object (see [`methods::configure_evc_mode_task`]).
-    pub async fn configure_evc_mode_task(
+    pub fn configure_evc_mode_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         evc_mode_key: String,
         evc_graphics_mode_key: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_evc_mode_task(t, &self.moref, evc_mode_key, evc_graphics_mode_key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_evc_mode_task(t, &self.moref, evc_mode_key, evc_graphics_mode_key)
     }
     /// Calls `DisableEvcMode_Task` on this object (see [`methods::disable_evc_mode_task`]).
-    pub async fn disable_evc_mode_task(
+    pub fn disable_evc_mode_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::disable_evc_mode_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::disable_evc_mode_task(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ClusterProfile` managed object (a kind of `Profile`).
@@ -627,51 +652,57 @@ impl ClusterProfile {
         }
     }
     /// Calls `AssociateProfile` on this object (see [`methods::associate_profile`]).
-    pub async fn associate_profile(
+    pub fn associate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::associate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::associate_profile(t, &self.moref, entity)
     }
     /// Calls `CheckProfileCompliance_Task` on this object (see [`methods::check_profile_compliance_task`]).
-    pub async fn check_profile_compliance_task(
+    pub fn check_profile_compliance_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_profile_compliance_task(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_profile_compliance_task(t, &self.moref, entity)
     }
     /// Calls `DestroyProfile` on this object (see [`methods::destroy_profile`]).
-    pub async fn destroy_profile(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_profile(t, &self.moref).await
+    pub fn destroy_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_profile(t, &self.moref)
     }
     /// Calls `DissociateProfile` on this object (see [`methods::dissociate_profile`]).
-    pub async fn dissociate_profile(
+    pub fn dissociate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::dissociate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::dissociate_profile(t, &self.moref, entity)
     }
     /// Calls `ExportProfile` on this object (see [`methods::export_profile`]).
-    pub async fn export_profile(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::export_profile(t, &self.moref).await
+    pub fn export_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::export_profile(t, &self.moref)
     }
     /// Calls `RetrieveDescription` on this object (see [`methods::retrieve_description`]).
-    pub async fn retrieve_description(
+    pub fn retrieve_description<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<ProfileDescription>, Error> {
-        methods::retrieve_description(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<ProfileDescription>, Error>> + Send + 'a {
+        methods::retrieve_description(t, &self.moref)
     }
     /// Calls `UpdateClusterProfile` on this object (see [`methods::update_cluster_profile`]).
-    pub async fn update_cluster_profile(
+    pub fn update_cluster_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: BaseClusterProfileConfigSpec,
-    ) -> Result<(), Error> {
-        methods::update_cluster_profile(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_cluster_profile(t, &self.moref, config)
     }
 }
 /// A handle on a `ComputeResource` managed object (a kind of `ManagedEntity`).
@@ -694,38 +725,44 @@ impl ComputeResource {
         }
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `ReconfigureComputeResource_Task` on this object (see [`methods::reconfigure_compute_resource_task`]).
-    pub async fn reconfigure_compute_resource_task(
+    pub fn reconfigure_compute_resource_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseComputeResourceConfigSpec,
         modify: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_compute_resource_task(t, &self.moref, spec, modify).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_compute_resource_task(t, &self.moref, spec, modify)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `CryptoManager` managed object.
@@ -748,42 +785,46 @@ impl CryptoManager {
         }
     }
     /// Calls `AddKey` on this object (see [`methods::add_key`]).
-    pub async fn add_key(&self, t: &dyn Transport, key: CryptoKeyPlain) -> Result<(), Error> {
-        methods::add_key(t, &self.moref, key).await
+    pub fn add_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_key(t, &self.moref, key)
     }
     /// Calls `AddKeys` on this object (see [`methods::add_keys`]).
-    pub async fn add_keys(
+    pub fn add_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyPlain>,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::add_keys(t, &self.moref, keys).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::add_keys(t, &self.moref, keys)
     }
     /// Calls `ListKeys` on this object (see [`methods::list_keys`]).
-    pub async fn list_keys(
+    pub fn list_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         limit: Option<i32>,
-    ) -> Result<Vec<CryptoKeyId>, Error> {
-        methods::list_keys(t, &self.moref, limit).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyId>, Error>> + Send + 'a {
+        methods::list_keys(t, &self.moref, limit)
     }
     /// Calls `RemoveKey` on this object (see [`methods::remove_key`]).
-    pub async fn remove_key(
+    pub fn remove_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: CryptoKeyId,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::remove_key(t, &self.moref, key, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_key(t, &self.moref, key, force)
     }
     /// Calls `RemoveKeys` on this object (see [`methods::remove_keys`]).
-    pub async fn remove_keys(
+    pub fn remove_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyId>,
         force: bool,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::remove_keys(t, &self.moref, keys, force).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::remove_keys(t, &self.moref, keys, force)
     }
 }
 /// A handle on a `CryptoManagerHost` managed object (a kind of `CryptoManager`).
@@ -806,66 +847,76 @@ impl CryptoManagerHost {
         }
     }
     /// Calls `AddKey` on this object (see [`methods::add_key`]).
-    pub async fn add_key(&self, t: &dyn Transport, key: CryptoKeyPlain) -> Result<(), Error> {
-        methods::add_key(t, &self.moref, key).await
+    pub fn add_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_key(t, &self.moref, key)
     }
     /// Calls `AddKeys` on this object (see [`methods::add_keys`]).
-    pub async fn add_keys(
+    pub fn add_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyPlain>,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::add_keys(t, &self.moref, keys).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::add_keys(t, &self.moref, keys)
     }
     /// Calls `ChangeKey_Task` on this object (see [`methods::change_key_task`]).
-    pub async fn change_key_task(
+    pub fn change_key_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_key: CryptoKeyPlain,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::change_key_task(t, &self.moref, new_key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::change_key_task(t, &self.moref, new_key)
     }
     /// Calls `CryptoManagerHostDisable` on this object (see [`methods::crypto_manager_host_disable`]).
-    pub async fn crypto_manager_host_disable(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::crypto_manager_host_disable(t, &self.moref).await
+    pub fn crypto_manager_host_disable<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_disable(t, &self.moref)
     }
     /// Calls `CryptoManagerHostEnable` on this object (see [`methods::crypto_manager_host_enable`]).
-    pub async fn crypto_manager_host_enable(
+    pub fn crypto_manager_host_enable<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         initial_key: CryptoKeyPlain,
-    ) -> Result<(), Error> {
-        methods::crypto_manager_host_enable(t, &self.moref, initial_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_enable(t, &self.moref, initial_key)
     }
     /// Calls `CryptoManagerHostPrepare` on this object (see [`methods::crypto_manager_host_prepare`]).
-    pub async fn crypto_manager_host_prepare(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::crypto_manager_host_prepare(t, &self.moref).await
+    pub fn crypto_manager_host_prepare<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_prepare(t, &self.moref)
     }
     /// Calls `ListKeys` on this object (see [`methods::list_keys`]).
-    pub async fn list_keys(
+    pub fn list_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         limit: Option<i32>,
-    ) -> Result<Vec<CryptoKeyId>, Error> {
-        methods::list_keys(t, &self.moref, limit).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyId>, Error>> + Send + 'a {
+        methods::list_keys(t, &self.moref, limit)
     }
     /// Calls `RemoveKey` on this object (see [`methods::remove_key`]).
-    pub async fn remove_key(
+    pub fn remove_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: CryptoKeyId,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::remove_key(t, &self.moref, key, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_key(t, &self.moref, key, force)
     }
     /// Calls `RemoveKeys` on this object (see [`methods::remove_keys`]).
-    pub async fn remove_keys(
+    pub fn remove_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyId>,
         force: bool,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::remove_keys(t, &self.moref, keys, force).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::remove_keys(t, &self.moref, keys, force)
     }
 }
 /// A handle on a `CryptoManagerKmip` managed object (a kind of `CryptoManager`).
@@ -888,82 +939,86 @@ impl CryptoManagerKmip {
         }
     }
     /// Calls `AddKey` on this object (see [`methods::add_key`]).
-    pub async fn add_key(&self, t: &dyn Transport, key: CryptoKeyPlain) -> Result<(), Error> {
-        methods::add_key(t, &self.moref, key).await
+    pub fn add_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_key(t, &self.moref, key)
     }
     /// Calls `AddKeys` on this object (see [`methods::add_keys`]).
-    pub async fn add_keys(
+    pub fn add_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyPlain>,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::add_keys(t, &self.moref, keys).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::add_keys(t, &self.moref, keys)
     }
     /// Calls `GenerateClientCsr` on this object (see [`methods::generate_client_csr`]).
-    pub async fn generate_client_csr(
+    pub fn generate_client_csr<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
-    ) -> Result<String, Error> {
-        methods::generate_client_csr(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::generate_client_csr(t, &self.moref, cluster)
     }
     /// Calls `GenerateKey` on this object (see [`methods::generate_key`]).
-    pub async fn generate_key(
+    pub fn generate_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key_provider: Option<KeyProviderId>,
-    ) -> Result<CryptoKeyResult, Error> {
-        methods::generate_key(t, &self.moref, key_provider).await
+    ) -> impl Future<Output = Result<CryptoKeyResult, Error>> + Send + 'a {
+        methods::generate_key(t, &self.moref, key_provider)
     }
     /// Calls `GenerateSelfSignedClientCert` on this object (see [`methods::generate_self_signed_client_cert`]).
-    pub async fn generate_self_signed_client_cert(
+    pub fn generate_self_signed_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
-    ) -> Result<String, Error> {
-        methods::generate_self_signed_client_cert(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::generate_self_signed_client_cert(t, &self.moref, cluster)
     }
     /// Calls `GetDefaultKmsCluster` on this object (see [`methods::get_default_kms_cluster`]).
-    pub async fn get_default_kms_cluster(
+    pub fn get_default_kms_cluster<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Option<ManagedObjectReference>,
         defaults_to_parent: Option<bool>,
-    ) -> Result<Option<KeyProviderId>, Error> {
-        methods::get_default_kms_cluster(t, &self.moref, entity, defaults_to_parent).await
+    ) -> impl Future<Output = Result<Option<KeyProviderId>, Error>> + Send + 'a {
+        methods::get_default_kms_cluster(t, &self.moref, entity, defaults_to_parent)
     }
     /// Calls `IsKmsClusterActive` on this object (see [`methods::is_kms_cluster_active`]).
-    pub async fn is_kms_cluster_active(
+    pub fn is_kms_cluster_active<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: Option<KeyProviderId>,
-    ) -> Result<bool, Error> {
-        methods::is_kms_cluster_active(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::is_kms_cluster_active(t, &self.moref, cluster)
     }
     /// Calls `ListKeys` on this object (see [`methods::list_keys`]).
-    pub async fn list_keys(
+    pub fn list_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         limit: Option<i32>,
-    ) -> Result<Vec<CryptoKeyId>, Error> {
-        methods::list_keys(t, &self.moref, limit).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyId>, Error>> + Send + 'a {
+        methods::list_keys(t, &self.moref, limit)
     }
     /// Calls `ListKmipServers` on this object (see [`methods::list_kmip_servers`]).
-    pub async fn list_kmip_servers(
+    pub fn list_kmip_servers<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         limit: Option<i32>,
-    ) -> Result<Vec<KmipClusterInfo>, Error> {
-        methods::list_kmip_servers(t, &self.moref, limit).await
+    ) -> impl Future<Output = Result<Vec<KmipClusterInfo>, Error>> + Send + 'a {
+        methods::list_kmip_servers(t, &self.moref, limit)
     }
     /// Calls `ListKmsClusters` on this object (see [`methods::list_kms_clusters`]).
-    pub async fn list_kms_clusters(
+    pub fn list_kms_clusters<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         include_kms_servers: Option<bool>,
         management_type_filter: Option<i32>,
         status_filter: Option<i32>,
-    ) -> Result<Vec<KmipClusterInfo>, Error> {
+    ) -> impl Future<Output = Result<Vec<KmipClusterInfo>, Error>> + Send + 'a {
         methods::list_kms_clusters(
             t,
             &self.moref,
@@ -971,171 +1026,171 @@ impl CryptoManagerKmip {
             management_type_filter,
             status_filter,
         )
-        .await
     }
     /// Calls `MarkDefault` on this object (see [`methods::mark_default`]).
-    pub async fn mark_default(
+    pub fn mark_default<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster_id: KeyProviderId,
-    ) -> Result<(), Error> {
-        methods::mark_default(t, &self.moref, cluster_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_default(t, &self.moref, cluster_id)
     }
     /// Calls `QueryCryptoKeyStatus` on this object (see [`methods::query_crypto_key_status`]).
-    pub async fn query_crypto_key_status(
+    pub fn query_crypto_key_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key_ids: Vec<CryptoKeyId>,
         check_key_bit_map: i32,
-    ) -> Result<Vec<CryptoManagerKmipCryptoKeyStatus>, Error> {
-        methods::query_crypto_key_status(t, &self.moref, key_ids, check_key_bit_map).await
+    ) -> impl Future<Output = Result<Vec<CryptoManagerKmipCryptoKeyStatus>, Error>> + Send + 'a
+    {
+        methods::query_crypto_key_status(t, &self.moref, key_ids, check_key_bit_map)
     }
     /// Calls `RegisterKmipServer` on this object (see [`methods::register_kmip_server`]).
-    pub async fn register_kmip_server(
+    pub fn register_kmip_server<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         server: KmipServerSpec,
-    ) -> Result<(), Error> {
-        methods::register_kmip_server(t, &self.moref, server).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::register_kmip_server(t, &self.moref, server)
     }
     /// Calls `RegisterKmsCluster` on this object (see [`methods::register_kms_cluster`]).
-    pub async fn register_kms_cluster(
+    pub fn register_kms_cluster<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster_id: KeyProviderId,
         management_type: Option<String>,
-    ) -> Result<(), Error> {
-        methods::register_kms_cluster(t, &self.moref, cluster_id, management_type).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::register_kms_cluster(t, &self.moref, cluster_id, management_type)
     }
     /// Calls `RemoveKey` on this object (see [`methods::remove_key`]).
-    pub async fn remove_key(
+    pub fn remove_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: CryptoKeyId,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::remove_key(t, &self.moref, key, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_key(t, &self.moref, key, force)
     }
     /// Calls `RemoveKeys` on this object (see [`methods::remove_keys`]).
-    pub async fn remove_keys(
+    pub fn remove_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         keys: Vec<CryptoKeyId>,
         force: bool,
-    ) -> Result<Vec<CryptoKeyResult>, Error> {
-        methods::remove_keys(t, &self.moref, keys, force).await
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::remove_keys(t, &self.moref, keys, force)
     }
     /// Calls `RemoveKmipServer` on this object (see [`methods::remove_kmip_server`]).
-    pub async fn remove_kmip_server(
+    pub fn remove_kmip_server<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster_id: KeyProviderId,
         server_name: String,
-    ) -> Result<(), Error> {
-        methods::remove_kmip_server(t, &self.moref, cluster_id, server_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_kmip_server(t, &self.moref, cluster_id, server_name)
     }
     /// Calls `RetrieveClientCert` on this object (see [`methods::retrieve_client_cert`]).
-    pub async fn retrieve_client_cert(
+    pub fn retrieve_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
-    ) -> Result<String, Error> {
-        methods::retrieve_client_cert(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::retrieve_client_cert(t, &self.moref, cluster)
     }
     /// Calls `RetrieveClientCsr` on this object (see [`methods::retrieve_client_csr`]).
-    pub async fn retrieve_client_csr(
+    pub fn retrieve_client_csr<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
-    ) -> Result<String, Error> {
-        methods::retrieve_client_csr(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::retrieve_client_csr(t, &self.moref, cluster)
     }
     /// Calls `RetrieveKmipServerCert` on this object (see [`methods::retrieve_kmip_server_cert`]).
-    pub async fn retrieve_kmip_server_cert(
+    pub fn retrieve_kmip_server_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key_provider: KeyProviderId,
         server: KmipServerInfo,
-    ) -> Result<CryptoManagerKmipServerCertInfo, Error> {
-        methods::retrieve_kmip_server_cert(t, &self.moref, key_provider, server).await
+    ) -> impl Future<Output = Result<CryptoManagerKmipServerCertInfo, Error>> + Send + 'a {
+        methods::retrieve_kmip_server_cert(t, &self.moref, key_provider, server)
     }
     /// Calls `RetrieveKmipServersStatus_Task` on this object (see [`methods::retrieve_kmip_servers_status_task`]).
-    pub async fn retrieve_kmip_servers_status_task(
+    pub fn retrieve_kmip_servers_status_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         clusters: Vec<KmipClusterInfo>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::retrieve_kmip_servers_status_task(t, &self.moref, clusters).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::retrieve_kmip_servers_status_task(t, &self.moref, clusters)
     }
     /// Calls `RetrieveSelfSignedClientCert` on this object (see [`methods::retrieve_self_signed_client_cert`]).
-    pub async fn retrieve_self_signed_client_cert(
+    pub fn retrieve_self_signed_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
-    ) -> Result<String, Error> {
-        methods::retrieve_self_signed_client_cert(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::retrieve_self_signed_client_cert(t, &self.moref, cluster)
     }
     /// Calls `SetDefaultKmsCluster` on this object (see [`methods::set_default_kms_cluster`]).
-    pub async fn set_default_kms_cluster(
+    pub fn set_default_kms_cluster<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Option<ManagedObjectReference>,
         cluster_id: Option<KeyProviderId>,
-    ) -> Result<(), Error> {
-        methods::set_default_kms_cluster(t, &self.moref, entity, cluster_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_default_kms_cluster(t, &self.moref, entity, cluster_id)
     }
     /// Calls `UnregisterKmsCluster` on this object (see [`methods::unregister_kms_cluster`]).
-    pub async fn unregister_kms_cluster(
+    pub fn unregister_kms_cluster<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster_id: KeyProviderId,
-    ) -> Result<(), Error> {
-        methods::unregister_kms_cluster(t, &self.moref, cluster_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unregister_kms_cluster(t, &self.moref, cluster_id)
     }
     /// Calls `UpdateKmipServer` on this object (see [`methods::update_kmip_server`]).
-    pub async fn update_kmip_server(
+    pub fn update_kmip_server<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         server: KmipServerSpec,
-    ) -> Result<(), Error> {
-        methods::update_kmip_server(t, &self.moref, server).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_kmip_server(t, &self.moref, server)
     }
     /// Calls `UpdateKmsSignedCsrClientCert` on this object (see [`methods::update_kms_signed_csr_client_cert`]).
-    pub async fn update_kms_signed_csr_client_cert(
+    pub fn update_kms_signed_csr_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
         certificate: String,
-    ) -> Result<(), Error> {
-        methods::update_kms_signed_csr_client_cert(t, &self.moref, cluster, certificate).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_kms_signed_csr_client_cert(t, &self.moref, cluster, certificate)
     }
     /// Calls `UpdateSelfSignedClientCert` on this object (see [`methods::update_self_signed_client_cert`]).
-    pub async fn update_self_signed_client_cert(
+    pub fn update_self_signed_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
         certificate: String,
-    ) -> Result<(), Error> {
-        methods::update_self_signed_client_cert(t, &self.moref, cluster, certificate).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_self_signed_client_cert(t, &self.moref, cluster, certificate)
     }
     /// Calls `UploadClientCert` on this object (see [`methods::upload_client_cert`]).
-    pub async fn upload_client_cert(
+    pub fn upload_client_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
         certificate: String,
         private_key: String,
-    ) -> Result<(), Error> {
-        methods::upload_client_cert(t, &self.moref, cluster, certificate, private_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::upload_client_cert(t, &self.moref, cluster, certificate, private_key)
     }
     /// Calls `UploadKmipServerCert` on this object (see [`methods::upload_kmip_server_cert`]).
-    pub async fn upload_kmip_server_cert(
+    pub fn upload_kmip_server_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: KeyProviderId,
         certificate: String,
-    ) -> Result<(), Error> {
-        methods::upload_kmip_server_cert(t, &self.moref, cluster, certificate).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::upload_kmip_server_cert(t, &self.moref, cluster, certificate)
     }
 }
 /// A handle on a `CustomFieldsManager` managed object.
@@ -1158,14 +1213,14 @@ impl CustomFieldsManager {
         }
     }
     /// Calls `AddCustomFieldDef` on this object (see [`methods::add_custom_field_def`]).
-    pub async fn add_custom_field_def(
+    pub fn add_custom_field_def<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         mo_type: Option<String>,
         field_def_policy: Option<PrivilegePolicyDef>,
         field_policy: Option<PrivilegePolicyDef>,
-    ) -> Result<CustomFieldDef, Error> {
+    ) -> impl Future<Output = Result<CustomFieldDef, Error>> + Send + 'a {
         methods::add_custom_field_def(
             t,
             &self.moref,
@@ -1174,30 +1229,33 @@ impl CustomFieldsManager {
             field_def_policy,
             field_policy,
         )
-        .await
     }
     /// Calls `RemoveCustomFieldDef` on this object (see [`methods::remove_custom_field_def`]).
-    pub async fn remove_custom_field_def(&self, t: &dyn Transport, key: i32) -> Result<(), Error> {
-        methods::remove_custom_field_def(t, &self.moref, key).await
+    pub fn remove_custom_field_def<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: i32,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_custom_field_def(t, &self.moref, key)
     }
     /// Calls `RenameCustomFieldDef` on this object (see [`methods::rename_custom_field_def`]).
-    pub async fn rename_custom_field_def(
+    pub fn rename_custom_field_def<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: i32,
         name: String,
-    ) -> Result<(), Error> {
-        methods::rename_custom_field_def(t, &self.moref, key, name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rename_custom_field_def(t, &self.moref, key, name)
     }
     /// Calls `SetField` on this object (see [`methods::set_field`]).
-    pub async fn set_field(
+    pub fn set_field<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         key: i32,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_field(t, &self.moref, entity, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_field(t, &self.moref, entity, key, value)
     }
 }
 /// A handle on a `CustomizationSpecManager` managed object.
@@ -1220,86 +1278,86 @@ impl CustomizationSpecManager {
         }
     }
     /// Calls `CheckCustomizationResources` on this object (see [`methods::check_customization_resources`]).
-    pub async fn check_customization_resources(
+    pub fn check_customization_resources<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         guest_os: String,
-    ) -> Result<(), Error> {
-        methods::check_customization_resources(t, &self.moref, guest_os).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::check_customization_resources(t, &self.moref, guest_os)
     }
     /// Calls `CreateCustomizationSpec` on this object (see [`methods::create_customization_spec`]).
-    pub async fn create_customization_spec(
+    pub fn create_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         item: CustomizationSpecItem,
-    ) -> Result<(), Error> {
-        methods::create_customization_spec(t, &self.moref, item).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_customization_spec(t, &self.moref, item)
     }
     /// Calls `CustomizationSpecItemToXml` on this object (see [`methods::customization_spec_item_to_xml`]).
-    pub async fn customization_spec_item_to_xml(
+    pub fn customization_spec_item_to_xml<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         item: CustomizationSpecItem,
-    ) -> Result<String, Error> {
-        methods::customization_spec_item_to_xml(t, &self.moref, item).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::customization_spec_item_to_xml(t, &self.moref, item)
     }
     /// Calls `DeleteCustomizationSpec` on this object (see [`methods::delete_customization_spec`]).
-    pub async fn delete_customization_spec(
+    pub fn delete_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<(), Error> {
-        methods::delete_customization_spec(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_customization_spec(t, &self.moref, name)
     }
     /// Calls `DoesCustomizationSpecExist` on this object (see [`methods::does_customization_spec_exist`]).
-    pub async fn does_customization_spec_exist(
+    pub fn does_customization_spec_exist<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<bool, Error> {
-        methods::does_customization_spec_exist(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::does_customization_spec_exist(t, &self.moref, name)
     }
     /// Calls `DuplicateCustomizationSpec` on this object (see [`methods::duplicate_customization_spec`]).
-    pub async fn duplicate_customization_spec(
+    pub fn duplicate_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         new_name: String,
-    ) -> Result<(), Error> {
-        methods::duplicate_customization_spec(t, &self.moref, name, new_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::duplicate_customization_spec(t, &self.moref, name, new_name)
     }
     /// Calls `GetCustomizationSpec` on this object (see [`methods::get_customization_spec`]).
-    pub async fn get_customization_spec(
+    pub fn get_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<CustomizationSpecItem, Error> {
-        methods::get_customization_spec(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<CustomizationSpecItem, Error>> + Send + 'a {
+        methods::get_customization_spec(t, &self.moref, name)
     }
     /// Calls `OverwriteCustomizationSpec` on this object (see [`methods::overwrite_customization_spec`]).
-    pub async fn overwrite_customization_spec(
+    pub fn overwrite_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         item: CustomizationSpecItem,
-    ) -> Result<(), Error> {
-        methods::overwrite_customization_spec(t, &self.moref, item).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::overwrite_customization_spec(t, &self.moref, item)
     }
     /// Calls `RenameCustomizationSpec` on this object (see [`methods::rename_customization_spec`]).
-    pub async fn rename_customization_spec(
+    pub fn rename_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         new_name: String,
-    ) -> Result<(), Error> {
-        methods::rename_customization_spec(t, &self.moref, name, new_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rename_customization_spec(t, &self.moref, name, new_name)
     }
     /// Calls `XmlToCustomizationSpecItem` on this object (see [`methods::xml_to_customization_spec_item`]).
-    pub async fn xml_to_customization_spec_item(
+    pub fn xml_to_customization_spec_item<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec_item_xml: String,
-    ) -> Result<CustomizationSpecItem, Error> {
-        methods::xml_to_customization_spec_item(t, &self.moref, spec_item_xml).await
+    ) -> impl Future<Output = Result<CustomizationSpecItem, Error>> + Send + 'a {
+        methods::xml_to_customization_spec_item(t, &self.moref, spec_item_xml)
     }
 }
 /// A handle on a `Datacenter` managed object (a kind of `ManagedEntity`).
@@ -1322,36 +1380,39 @@ impl Datacenter {
         }
     }
     /// Calls `BatchQueryConnectInfo` on this object (see [`methods::batch_query_connect_info`]).
-    pub async fn batch_query_connect_info(
+    pub fn batch_query_connect_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host_specs: Vec<HostConnectSpec>,
-    ) -> Result<Vec<DatacenterBasicConnectInfo>, Error> {
-        methods::batch_query_connect_info(t, &self.moref, host_specs).await
+    ) -> impl Future<Output = Result<Vec<DatacenterBasicConnectInfo>, Error>> + Send + 'a {
+        methods::batch_query_connect_info(t, &self.moref, host_specs)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `PowerOnMultiVM_Task` on this object (see [`methods::power_on_multi_vm_task`]).
-    pub async fn power_on_multi_vm_task(
+    pub fn power_on_multi_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: Vec<ManagedObjectReference>,
         option: Vec<BaseOptionValue>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_on_multi_vm_task(t, &self.moref, vm, option).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_on_multi_vm_task(t, &self.moref, vm, option)
     }
     /// Calls `QueryConnectionInfo` on this object (see [`methods::query_connection_info`]).
-    pub async fn query_connection_info(
+    pub fn query_connection_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hostname: String,
         port: i32,
         username: String,
         password: String,
         ssl_thumbprint: Option<String>,
-    ) -> Result<HostConnectInfo, Error> {
+    ) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
         methods::query_connection_info(
             t,
             &self.moref,
@@ -1361,52 +1422,55 @@ impl Datacenter {
             password,
             ssl_thumbprint,
         )
-        .await
     }
     /// Calls `QueryConnectionInfoViaSpec` on this object (see [`methods::query_connection_info_via_spec`]).
-    pub async fn query_connection_info_via_spec(
+    pub fn query_connection_info_via_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostConnectSpec,
-    ) -> Result<HostConnectInfo, Error> {
-        methods::query_connection_info_via_spec(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
+        methods::query_connection_info_via_spec(t, &self.moref, spec)
     }
     /// Calls `ReconfigureDatacenter_Task` on this object (see [`methods::reconfigure_datacenter_task`]).
-    pub async fn reconfigure_datacenter_task(
+    pub fn reconfigure_datacenter_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: DatacenterConfigSpec,
         modify: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_datacenter_task(t, &self.moref, spec, modify).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_datacenter_task(t, &self.moref, spec, modify)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `queryDatacenterConfigOptionDescriptor` on this object (see [`methods::query_datacenter_config_option_descriptor`]).
-    pub async fn query_datacenter_config_option_descriptor(
+    pub fn query_datacenter_config_option_descriptor<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VirtualMachineConfigOptionDescriptor>, Error> {
-        methods::query_datacenter_config_option_descriptor(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VirtualMachineConfigOptionDescriptor>, Error>> + Send + 'a
+    {
+        methods::query_datacenter_config_option_descriptor(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `Datastore` managed object (a kind of `ManagedEntity`).
@@ -1429,76 +1493,94 @@ impl Datastore {
         }
     }
     /// Calls `DatastoreEnterMaintenanceMode` on this object (see [`methods::datastore_enter_maintenance_mode`]).
-    pub async fn datastore_enter_maintenance_mode(
+    pub fn datastore_enter_maintenance_mode<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<StoragePlacementResult, Error> {
-        methods::datastore_enter_maintenance_mode(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<StoragePlacementResult, Error>> + Send + 'a {
+        methods::datastore_enter_maintenance_mode(t, &self.moref)
     }
     /// Calls `DatastoreExitMaintenanceMode_Task` on this object (see [`methods::datastore_exit_maintenance_mode_task`]).
-    pub async fn datastore_exit_maintenance_mode_task(
+    pub fn datastore_exit_maintenance_mode_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::datastore_exit_maintenance_mode_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::datastore_exit_maintenance_mode_task(t, &self.moref)
     }
     /// Calls `DestroyDatastore` on this object (see [`methods::destroy_datastore`]).
-    pub async fn destroy_datastore(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_datastore(t, &self.moref).await
+    pub fn destroy_datastore<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_datastore(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `RefreshDatastore` on this object (see [`methods::refresh_datastore`]).
-    pub async fn refresh_datastore(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_datastore(t, &self.moref).await
+    pub fn refresh_datastore<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_datastore(t, &self.moref)
     }
     /// Calls `RefreshDatastoreStorageInfo` on this object (see [`methods::refresh_datastore_storage_info`]).
-    pub async fn refresh_datastore_storage_info(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_datastore_storage_info(t, &self.moref).await
+    pub fn refresh_datastore_storage_info<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_datastore_storage_info(t, &self.moref)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `RenameDatastore` on this object (see [`methods::rename_datastore`]).
-    pub async fn rename_datastore(&self, t: &dyn Transport, new_name: String) -> Result<(), Error> {
-        methods::rename_datastore(t, &self.moref, new_name).await
+    pub fn rename_datastore<'a>(
+        &self,
+        t: &'a dyn Transport,
+        new_name: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rename_datastore(t, &self.moref, new_name)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `UpdateVVolVirtualMachineFiles_Task` on this object (see [`methods::update_v_vol_virtual_machine_files_task`]).
-    pub async fn update_v_vol_virtual_machine_files_task(
+    pub fn update_v_vol_virtual_machine_files_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         failover_pair: Vec<DatastoreVVolContainerFailoverPair>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_v_vol_virtual_machine_files_task(t, &self.moref, failover_pair).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_v_vol_virtual_machine_files_task(t, &self.moref, failover_pair)
     }
     /// Calls `UpdateVirtualMachineFiles_Task` on this object (see [`methods::update_virtual_machine_files_task`]).
-    pub async fn update_virtual_machine_files_task(
+    pub fn update_virtual_machine_files_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mount_path_datastore_mapping: Vec<DatastoreMountPathDatastorePair>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::update_virtual_machine_files_task(t, &self.moref, mount_path_datastore_mapping)
-            .await
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `DatastoreNamespaceManager` managed object.
@@ -1521,34 +1603,33 @@ impl DatastoreNamespaceManager {
         }
     }
     /// Calls `ConvertNamespacePathToUuidPath` on this object (see [`methods::convert_namespace_path_to_uuid_path`]).
-    pub async fn convert_namespace_path_to_uuid_path(
+    pub fn convert_namespace_path_to_uuid_path<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         namespace_url: String,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::convert_namespace_path_to_uuid_path(t, &self.moref, datacenter, namespace_url)
-            .await
     }
     /// Calls `CreateDirectory` on this object (see [`methods::create_directory`]).
-    pub async fn create_directory(
+    pub fn create_directory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
         display_name: Option<String>,
         policy: Option<String>,
         size: Option<i64>,
-    ) -> Result<String, Error> {
-        methods::create_directory(t, &self.moref, datastore, display_name, policy, size).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::create_directory(t, &self.moref, datastore, display_name, policy, size)
     }
     /// Calls `DeleteDirectory` on this object (see [`methods::delete_directory`]).
-    pub async fn delete_directory(
+    pub fn delete_directory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         datastore_path: String,
-    ) -> Result<(), Error> {
-        methods::delete_directory(t, &self.moref, datacenter, datastore_path).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_directory(t, &self.moref, datacenter, datastore_path)
     }
 }
 /// A handle on a `DiagnosticManager` managed object.
@@ -1571,40 +1652,40 @@ impl DiagnosticManager {
         }
     }
     /// Calls `BrowseDiagnosticLog` on this object (see [`methods::browse_diagnostic_log`]).
-    pub async fn browse_diagnostic_log(
+    pub fn browse_diagnostic_log<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         key: String,
         start: Option<i32>,
         lines: Option<i32>,
-    ) -> Result<DiagnosticManagerLogHeader, Error> {
-        methods::browse_diagnostic_log(t, &self.moref, host, key, start, lines).await
+    ) -> impl Future<Output = Result<DiagnosticManagerLogHeader, Error>> + Send + 'a {
+        methods::browse_diagnostic_log(t, &self.moref, host, key, start, lines)
     }
     /// Calls `FetchAuditRecords` on this object (see [`methods::fetch_audit_records`]).
-    pub async fn fetch_audit_records(
+    pub fn fetch_audit_records<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         token: Option<String>,
-    ) -> Result<DiagnosticManagerAuditRecordResult, Error> {
-        methods::fetch_audit_records(t, &self.moref, token).await
+    ) -> impl Future<Output = Result<DiagnosticManagerAuditRecordResult, Error>> + Send + 'a {
+        methods::fetch_audit_records(t, &self.moref, token)
     }
     /// Calls `GenerateLogBundles_Task` on this object (see [`methods::generate_log_bundles_task`]).
-    pub async fn generate_log_bundles_task(
+    pub fn generate_log_bundles_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         include_default: bool,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::generate_log_bundles_task(t, &self.moref, include_default, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::generate_log_bundles_task(t, &self.moref, include_default, host)
     }
     /// Calls `QueryDescriptions` on this object (see [`methods::query_descriptions`]).
-    pub async fn query_descriptions(
+    pub fn query_descriptions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Vec<DiagnosticManagerLogDescriptor>, Error> {
-        methods::query_descriptions(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Vec<DiagnosticManagerLogDescriptor>, Error>> + Send + 'a {
+        methods::query_descriptions(t, &self.moref, host)
     }
 }
 /// A handle on a `DistributedVirtualPortgroup` managed object (a kind of `Network`).
@@ -1627,49 +1708,58 @@ impl DistributedVirtualPortgroup {
         }
     }
     /// Calls `DVPortgroupRollback_Task` on this object (see [`methods::dv_portgroup_rollback_task`]).
-    pub async fn dv_portgroup_rollback_task(
+    pub fn dv_portgroup_rollback_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_backup: Option<EntityBackupConfig>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::dv_portgroup_rollback_task(t, &self.moref, entity_backup).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::dv_portgroup_rollback_task(t, &self.moref, entity_backup)
     }
     /// Calls `DestroyNetwork` on this object (see [`methods::destroy_network`]).
-    pub async fn destroy_network(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_network(t, &self.moref).await
+    pub fn destroy_network<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_network(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `ReconfigureDVPortgroup_Task` on this object (see [`methods::reconfigure_dv_portgroup_task`]).
-    pub async fn reconfigure_dv_portgroup_task(
+    pub fn reconfigure_dv_portgroup_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: DVPortgroupConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_dv_portgroup_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_dv_portgroup_task(t, &self.moref, spec)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `DistributedVirtualSwitch` managed object (a kind of `ManagedEntity`).
@@ -1692,197 +1782,204 @@ impl DistributedVirtualSwitch {
         }
     }
     /// Calls `AddDVPortgroup_Task` on this object (see [`methods::add_dv_portgroup_task`]).
-    pub async fn add_dv_portgroup_task(
+    pub fn add_dv_portgroup_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Vec<DVPortgroupConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::add_dv_portgroup_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::add_dv_portgroup_task(t, &self.moref, spec)
     }
     /// Calls `AddNetworkResourcePool` on this object (see [`methods::add_network_resource_pool`]).
-    pub async fn add_network_resource_pool(
+    pub fn add_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::add_network_resource_pool(t, &self.moref, config_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_network_resource_pool(t, &self.moref, config_spec)
     }
     /// Calls `CreateDVPortgroup_Task` on this object (see [`methods::create_dv_portgroup_task`]).
-    pub async fn create_dv_portgroup_task(
+    pub fn create_dv_portgroup_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: DVPortgroupConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_dv_portgroup_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_dv_portgroup_task(t, &self.moref, spec)
     }
     /// Calls `DVSRollback_Task` on this object (see [`methods::dvs_rollback_task`]).
-    pub async fn dvs_rollback_task(
+    pub fn dvs_rollback_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_backup: Option<EntityBackupConfig>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::dvs_rollback_task(t, &self.moref, entity_backup).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::dvs_rollback_task(t, &self.moref, entity_backup)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `DvsReconfigureVmVnicNetworkResourcePool_Task` on this object (see [`methods::dvs_reconfigure_vm_vnic_network_resource_pool_task`]).
-    pub async fn dvs_reconfigure_vm_vnic_network_resource_pool_task(
+    pub fn dvs_reconfigure_vm_vnic_network_resource_pool_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DvsVmVnicResourcePoolConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::dvs_reconfigure_vm_vnic_network_resource_pool_task(t, &self.moref, config_spec)
-            .await
     }
     /// Calls `EnableNetworkResourceManagement` on this object (see [`methods::enable_network_resource_management`]).
-    pub async fn enable_network_resource_management(
+    pub fn enable_network_resource_management<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         enable: bool,
-    ) -> Result<(), Error> {
-        methods::enable_network_resource_management(t, &self.moref, enable).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_network_resource_management(t, &self.moref, enable)
     }
     /// Calls `FetchDVPortKeys` on this object (see [`methods::fetch_dv_port_keys`]).
-    pub async fn fetch_dv_port_keys(
+    pub fn fetch_dv_port_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         criteria: Option<DistributedVirtualSwitchPortCriteria>,
-    ) -> Result<Vec<String>, Error> {
-        methods::fetch_dv_port_keys(t, &self.moref, criteria).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::fetch_dv_port_keys(t, &self.moref, criteria)
     }
     /// Calls `FetchDVPorts` on this object (see [`methods::fetch_dv_ports`]).
-    pub async fn fetch_dv_ports(
+    pub fn fetch_dv_ports<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         criteria: Option<DistributedVirtualSwitchPortCriteria>,
-    ) -> Result<Vec<DistributedVirtualPort>, Error> {
-        methods::fetch_dv_ports(t, &self.moref, criteria).await
+    ) -> impl Future<Output = Result<Vec<DistributedVirtualPort>, Error>> + Send + 'a {
+        methods::fetch_dv_ports(t, &self.moref, criteria)
     }
     /// Calls `LookupDvPortGroup` on this object (see [`methods::lookup_dv_port_group`]).
-    pub async fn lookup_dv_port_group(
+    pub fn lookup_dv_port_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         portgroup_key: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::lookup_dv_port_group(t, &self.moref, portgroup_key).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::lookup_dv_port_group(t, &self.moref, portgroup_key)
     }
     /// Calls `MergeDvs_Task` on this object (see [`methods::merge_dvs_task`]).
-    pub async fn merge_dvs_task(
+    pub fn merge_dvs_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dvs: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::merge_dvs_task(t, &self.moref, dvs).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::merge_dvs_task(t, &self.moref, dvs)
     }
     /// Calls `MoveDVPort_Task` on this object (see [`methods::move_dv_port_task`]).
-    pub async fn move_dv_port_task(
+    pub fn move_dv_port_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port_key: Vec<String>,
         destination_portgroup_key: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::move_dv_port_task(t, &self.moref, port_key, destination_portgroup_key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_dv_port_task(t, &self.moref, port_key, destination_portgroup_key)
     }
     /// Calls `PerformDvsProductSpecOperation_Task` on this object (see [`methods::perform_dvs_product_spec_operation_task`]).
-    pub async fn perform_dvs_product_spec_operation_task(
+    pub fn perform_dvs_product_spec_operation_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         operation: String,
         product_spec: Option<DistributedVirtualSwitchProductSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::perform_dvs_product_spec_operation_task(t, &self.moref, operation, product_spec)
-            .await
     }
     /// Calls `QueryUsedVlanIdInDvs` on this object (see [`methods::query_used_vlan_id_in_dvs`]).
-    pub async fn query_used_vlan_id_in_dvs(&self, t: &dyn Transport) -> Result<Vec<i32>, Error> {
-        methods::query_used_vlan_id_in_dvs(t, &self.moref).await
+    pub fn query_used_vlan_id_in_dvs<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<i32>, Error>> + Send + 'a {
+        methods::query_used_vlan_id_in_dvs(t, &self.moref)
     }
     /// Calls `ReconfigureDVPort_Task` on this object (see [`methods::reconfigure_dv_port_task`]).
-    pub async fn reconfigure_dv_port_task(
+    pub fn reconfigure_dv_port_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port: Vec<DVPortConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_dv_port_task(t, &self.moref, port).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_dv_port_task(t, &self.moref, port)
     }
     /// Calls `ReconfigureDvs_Task` on this object (see [`methods::reconfigure_dvs_task`]).
-    pub async fn reconfigure_dvs_task(
+    pub fn reconfigure_dvs_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseDVSConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_dvs_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_dvs_task(t, &self.moref, spec)
     }
     /// Calls `RectifyDvsHost_Task` on this object (see [`methods::rectify_dvs_host_task`]).
-    pub async fn rectify_dvs_host_task(
+    pub fn rectify_dvs_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rectify_dvs_host_task(t, &self.moref, hosts).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rectify_dvs_host_task(t, &self.moref, hosts)
     }
     /// Calls `RefreshDVPortState` on this object (see [`methods::refresh_dv_port_state`]).
-    pub async fn refresh_dv_port_state(
+    pub fn refresh_dv_port_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port_keys: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::refresh_dv_port_state(t, &self.moref, port_keys).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_dv_port_state(t, &self.moref, port_keys)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `RemoveNetworkResourcePool` on this object (see [`methods::remove_network_resource_pool`]).
-    pub async fn remove_network_resource_pool(
+    pub fn remove_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::remove_network_resource_pool(t, &self.moref, key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_network_resource_pool(t, &self.moref, key)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `UpdateDVSHealthCheckConfig_Task` on this object (see [`methods::update_dvs_health_check_config_task`]).
-    pub async fn update_dvs_health_check_config_task(
+    pub fn update_dvs_health_check_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         health_check_config: Vec<BaseDVSHealthCheckConfig>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_dvs_health_check_config_task(t, &self.moref, health_check_config).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_dvs_health_check_config_task(t, &self.moref, health_check_config)
     }
     /// Calls `UpdateDvsCapability` on this object (see [`methods::update_dvs_capability`]).
-    pub async fn update_dvs_capability(
+    pub fn update_dvs_capability<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         capability: DVSCapability,
-    ) -> Result<(), Error> {
-        methods::update_dvs_capability(t, &self.moref, capability).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_dvs_capability(t, &self.moref, capability)
     }
     /// Calls `UpdateNetworkResourcePool` on this object (see [`methods::update_network_resource_pool`]).
-    pub async fn update_network_resource_pool(
+    pub fn update_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_network_resource_pool(t, &self.moref, config_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_network_resource_pool(t, &self.moref, config_spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `DistributedVirtualSwitchManager` managed object.
@@ -1905,58 +2002,58 @@ impl DistributedVirtualSwitchManager {
         }
     }
     /// Calls `DVSManagerExportEntity_Task` on this object (see [`methods::dvs_manager_export_entity_task`]).
-    pub async fn dvs_manager_export_entity_task(
+    pub fn dvs_manager_export_entity_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         selection_set: Vec<BaseSelectionSet>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::dvs_manager_export_entity_task(t, &self.moref, selection_set).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::dvs_manager_export_entity_task(t, &self.moref, selection_set)
     }
     /// Calls `DVSManagerImportEntity_Task` on this object (see [`methods::dvs_manager_import_entity_task`]).
-    pub async fn dvs_manager_import_entity_task(
+    pub fn dvs_manager_import_entity_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_backup: Vec<EntityBackupConfig>,
         import_type: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::dvs_manager_import_entity_task(t, &self.moref, entity_backup, import_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::dvs_manager_import_entity_task(t, &self.moref, entity_backup, import_type)
     }
     /// Calls `DVSManagerLookupDvPortGroup` on this object (see [`methods::dvs_manager_lookup_dv_port_group`]).
-    pub async fn dvs_manager_lookup_dv_port_group(
+    pub fn dvs_manager_lookup_dv_port_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         switch_uuid: String,
         portgroup_key: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::dvs_manager_lookup_dv_port_group(t, &self.moref, switch_uuid, portgroup_key).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::dvs_manager_lookup_dv_port_group(t, &self.moref, switch_uuid, portgroup_key)
     }
     /// Calls `QueryAvailableDvsSpec` on this object (see [`methods::query_available_dvs_spec`]).
-    pub async fn query_available_dvs_spec(
+    pub fn query_available_dvs_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         recommended: Option<bool>,
-    ) -> Result<Vec<DistributedVirtualSwitchProductSpec>, Error> {
-        methods::query_available_dvs_spec(t, &self.moref, recommended).await
+    ) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchProductSpec>, Error>> + Send + 'a
+    {
+        methods::query_available_dvs_spec(t, &self.moref, recommended)
     }
     /// Calls `QueryCompatibleHostForExistingDvs` on this object (see [`methods::query_compatible_host_for_existing_dvs`]).
-    pub async fn query_compatible_host_for_existing_dvs(
+    pub fn query_compatible_host_for_existing_dvs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         container: ManagedObjectReference,
         recursive: bool,
         dvs: ManagedObjectReference,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
         methods::query_compatible_host_for_existing_dvs(t, &self.moref, container, recursive, dvs)
-            .await
     }
     /// Calls `QueryCompatibleHostForNewDvs` on this object (see [`methods::query_compatible_host_for_new_dvs`]).
-    pub async fn query_compatible_host_for_new_dvs(
+    pub fn query_compatible_host_for_new_dvs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         container: ManagedObjectReference,
         recursive: bool,
         switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
         methods::query_compatible_host_for_new_dvs(
             t,
             &self.moref,
@@ -1964,24 +2061,25 @@ impl DistributedVirtualSwitchManager {
             recursive,
             switch_product_spec,
         )
-        .await
     }
     /// Calls `QueryDvsByUuid` on this object (see [`methods::query_dvs_by_uuid`]).
-    pub async fn query_dvs_by_uuid(
+    pub fn query_dvs_by_uuid<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuid: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::query_dvs_by_uuid(t, &self.moref, uuid).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_dvs_by_uuid(t, &self.moref, uuid)
     }
     /// Calls `QueryDvsCheckCompatibility` on this object (see [`methods::query_dvs_check_compatibility`]).
-    pub async fn query_dvs_check_compatibility(
+    pub fn query_dvs_check_compatibility<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host_container: DistributedVirtualSwitchManagerHostContainer,
         dvs_product_spec: Option<DistributedVirtualSwitchManagerDvsProductSpec>,
         host_filter_spec: Vec<BaseDistributedVirtualSwitchManagerHostDvsFilterSpec>,
-    ) -> Result<Vec<DistributedVirtualSwitchManagerCompatibilityResult>, Error> {
+    ) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchManagerCompatibilityResult>, Error>>
+           + Send
+           + 'a {
         methods::query_dvs_check_compatibility(
             t,
             &self.moref,
@@ -1989,40 +2087,40 @@ impl DistributedVirtualSwitchManager {
             dvs_product_spec,
             host_filter_spec,
         )
-        .await
     }
     /// Calls `QueryDvsCompatibleHostSpec` on this object (see [`methods::query_dvs_compatible_host_spec`]).
-    pub async fn query_dvs_compatible_host_spec(
+    pub fn query_dvs_compatible_host_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-    ) -> Result<Vec<DistributedVirtualSwitchHostProductSpec>, Error> {
-        methods::query_dvs_compatible_host_spec(t, &self.moref, switch_product_spec).await
+    ) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchHostProductSpec>, Error>> + Send + 'a
+    {
+        methods::query_dvs_compatible_host_spec(t, &self.moref, switch_product_spec)
     }
     /// Calls `QueryDvsConfigTarget` on this object (see [`methods::query_dvs_config_target`]).
-    pub async fn query_dvs_config_target(
+    pub fn query_dvs_config_target<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         dvs: Option<ManagedObjectReference>,
-    ) -> Result<DVSManagerDvsConfigTarget, Error> {
-        methods::query_dvs_config_target(t, &self.moref, host, dvs).await
+    ) -> impl Future<Output = Result<DVSManagerDvsConfigTarget, Error>> + Send + 'a {
+        methods::query_dvs_config_target(t, &self.moref, host, dvs)
     }
     /// Calls `QueryDvsFeatureCapability` on this object (see [`methods::query_dvs_feature_capability`]).
-    pub async fn query_dvs_feature_capability(
+    pub fn query_dvs_feature_capability<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-    ) -> Result<Option<BaseDVSFeatureCapability>, Error> {
-        methods::query_dvs_feature_capability(t, &self.moref, switch_product_spec).await
+    ) -> impl Future<Output = Result<Option<BaseDVSFeatureCapability>, Error>> + Send + 'a {
+        methods::query_dvs_feature_capability(t, &self.moref, switch_product_spec)
     }
     /// Calls `RectifyDvsOnHost_Task` on this object (see [`methods::rectify_dvs_on_host_task`]).
-    pub async fn rectify_dvs_on_host_task(
+    pub fn rectify_dvs_on_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rectify_dvs_on_host_task(t, &self.moref, hosts).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rectify_dvs_on_host_task(t, &self.moref, hosts)
     }
 }
 /// A handle on a `EnvironmentBrowser` managed object.
@@ -2045,44 +2143,45 @@ impl EnvironmentBrowser {
         }
     }
     /// Calls `QueryConfigOption` on this object (see [`methods::query_config_option`]).
-    pub async fn query_config_option(
+    pub fn query_config_option<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: Option<String>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Option<VirtualMachineConfigOption>, Error> {
-        methods::query_config_option(t, &self.moref, key, host).await
+    ) -> impl Future<Output = Result<Option<VirtualMachineConfigOption>, Error>> + Send + 'a {
+        methods::query_config_option(t, &self.moref, key, host)
     }
     /// Calls `QueryConfigOptionDescriptor` on this object (see [`methods::query_config_option_descriptor`]).
-    pub async fn query_config_option_descriptor(
+    pub fn query_config_option_descriptor<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VirtualMachineConfigOptionDescriptor>, Error> {
-        methods::query_config_option_descriptor(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VirtualMachineConfigOptionDescriptor>, Error>> + Send + 'a
+    {
+        methods::query_config_option_descriptor(t, &self.moref)
     }
     /// Calls `QueryConfigOptionEx` on this object (see [`methods::query_config_option_ex`]).
-    pub async fn query_config_option_ex(
+    pub fn query_config_option_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Option<EnvironmentBrowserConfigOptionQuerySpec>,
-    ) -> Result<Option<VirtualMachineConfigOption>, Error> {
-        methods::query_config_option_ex(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<Option<VirtualMachineConfigOption>, Error>> + Send + 'a {
+        methods::query_config_option_ex(t, &self.moref, spec)
     }
     /// Calls `QueryConfigTarget` on this object (see [`methods::query_config_target`]).
-    pub async fn query_config_target(
+    pub fn query_config_target<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Option<ConfigTarget>, Error> {
-        methods::query_config_target(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Option<ConfigTarget>, Error>> + Send + 'a {
+        methods::query_config_target(t, &self.moref, host)
     }
     /// Calls `QueryTargetCapabilities` on this object (see [`methods::query_target_capabilities`]).
-    pub async fn query_target_capabilities(
+    pub fn query_target_capabilities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Option<HostCapability>, Error> {
-        methods::query_target_capabilities(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Option<HostCapability>, Error>> + Send + 'a {
+        methods::query_target_capabilities(t, &self.moref, host)
     }
 }
 /// A handle on a `EventHistoryCollector` managed object (a kind of `HistoryCollector`).
@@ -2105,40 +2204,49 @@ impl EventHistoryCollector {
         }
     }
     /// Calls `DestroyCollector` on this object (see [`methods::destroy_collector`]).
-    pub async fn destroy_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_collector(t, &self.moref).await
+    pub fn destroy_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_collector(t, &self.moref)
     }
     /// Calls `ReadNextEvents` on this object (see [`methods::read_next_events`]).
-    pub async fn read_next_events(
+    pub fn read_next_events<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<Vec<BaseEvent>, Error> {
-        methods::read_next_events(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
+        methods::read_next_events(t, &self.moref, max_count)
     }
     /// Calls `ReadPreviousEvents` on this object (see [`methods::read_previous_events`]).
-    pub async fn read_previous_events(
+    pub fn read_previous_events<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<Vec<BaseEvent>, Error> {
-        methods::read_previous_events(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
+        methods::read_previous_events(t, &self.moref, max_count)
     }
     /// Calls `ResetCollector` on this object (see [`methods::reset_collector`]).
-    pub async fn reset_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_collector(t, &self.moref).await
+    pub fn reset_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_collector(t, &self.moref)
     }
     /// Calls `RewindCollector` on this object (see [`methods::rewind_collector`]).
-    pub async fn rewind_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rewind_collector(t, &self.moref).await
+    pub fn rewind_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rewind_collector(t, &self.moref)
     }
     /// Calls `SetCollectorPageSize` on this object (see [`methods::set_collector_page_size`]).
-    pub async fn set_collector_page_size(
+    pub fn set_collector_page_size<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<(), Error> {
-        methods::set_collector_page_size(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_collector_page_size(t, &self.moref, max_count)
     }
 }
 /// A handle on a `EventManager` managed object.
@@ -2161,46 +2269,46 @@ impl EventManager {
         }
     }
     /// Calls `CreateCollectorForEvents` on this object (see [`methods::create_collector_for_events`]).
-    pub async fn create_collector_for_events(
+    pub fn create_collector_for_events<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter: EventFilterSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_collector_for_events(t, &self.moref, filter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_collector_for_events(t, &self.moref, filter)
     }
     /// Calls `LogUserEvent` on this object (see [`methods::log_user_event`]).
-    pub async fn log_user_event(
+    pub fn log_user_event<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         msg: String,
-    ) -> Result<(), Error> {
-        methods::log_user_event(t, &self.moref, entity, msg).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::log_user_event(t, &self.moref, entity, msg)
     }
     /// Calls `PostEvent` on this object (see [`methods::post_event`]).
-    pub async fn post_event(
+    pub fn post_event<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         event_to_post: BaseEvent,
         task_info: Option<TaskInfo>,
-    ) -> Result<(), Error> {
-        methods::post_event(t, &self.moref, event_to_post, task_info).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::post_event(t, &self.moref, event_to_post, task_info)
     }
     /// Calls `QueryEvents` on this object (see [`methods::query_events`]).
-    pub async fn query_events(
+    pub fn query_events<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter: EventFilterSpec,
-    ) -> Result<Vec<BaseEvent>, Error> {
-        methods::query_events(t, &self.moref, filter).await
+    ) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
+        methods::query_events(t, &self.moref, filter)
     }
     /// Calls `RetrieveArgumentDescription` on this object (see [`methods::retrieve_argument_description`]).
-    pub async fn retrieve_argument_description(
+    pub fn retrieve_argument_description<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         event_type_id: String,
-    ) -> Result<Vec<EventArgDesc>, Error> {
-        methods::retrieve_argument_description(t, &self.moref, event_type_id).await
+    ) -> impl Future<Output = Result<Vec<EventArgDesc>, Error>> + Send + 'a {
+        methods::retrieve_argument_description(t, &self.moref, event_type_id)
     }
 }
 /// A handle on a `ExtensibleManagedObject` managed object.
@@ -2223,13 +2331,13 @@ impl ExtensibleManagedObject {
         }
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ExtensionManager` managed object.
@@ -2252,74 +2360,78 @@ impl ExtensionManager {
         }
     }
     /// Calls `FindExtension` on this object (see [`methods::find_extension`]).
-    pub async fn find_extension(
+    pub fn find_extension<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
-    ) -> Result<Option<Extension>, Error> {
-        methods::find_extension(t, &self.moref, extension_key).await
+    ) -> impl Future<Output = Result<Option<Extension>, Error>> + Send + 'a {
+        methods::find_extension(t, &self.moref, extension_key)
     }
     /// Calls `GetPublicKey` on this object (see [`methods::get_public_key`]).
-    pub async fn get_public_key(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::get_public_key(t, &self.moref).await
+    pub fn get_public_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::get_public_key(t, &self.moref)
     }
     /// Calls `QueryExtensionIpAllocationUsage` on this object (see [`methods::query_extension_ip_allocation_usage`]).
-    pub async fn query_extension_ip_allocation_usage(
+    pub fn query_extension_ip_allocation_usage<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_keys: Vec<String>,
-    ) -> Result<Vec<ExtensionManagerIpAllocationUsage>, Error> {
-        methods::query_extension_ip_allocation_usage(t, &self.moref, extension_keys).await
+    ) -> impl Future<Output = Result<Vec<ExtensionManagerIpAllocationUsage>, Error>> + Send + 'a
+    {
+        methods::query_extension_ip_allocation_usage(t, &self.moref, extension_keys)
     }
     /// Calls `QueryManagedBy` on this object (see [`methods::query_managed_by`]).
-    pub async fn query_managed_by(
+    pub fn query_managed_by<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::query_managed_by(t, &self.moref, extension_key).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_managed_by(t, &self.moref, extension_key)
     }
     /// Calls `RegisterExtension` on this object (see [`methods::register_extension`]).
-    pub async fn register_extension(
+    pub fn register_extension<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension: Extension,
-    ) -> Result<(), Error> {
-        methods::register_extension(t, &self.moref, extension).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::register_extension(t, &self.moref, extension)
     }
     /// Calls `SetExtensionCertificate` on this object (see [`methods::set_extension_certificate`]).
-    pub async fn set_extension_certificate(
+    pub fn set_extension_certificate<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
         certificate_pem: Option<String>,
-    ) -> Result<(), Error> {
-        methods::set_extension_certificate(t, &self.moref, extension_key, certificate_pem).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_extension_certificate(t, &self.moref, extension_key, certificate_pem)
     }
     /// Calls `SetPublicKey` on this object (see [`methods::set_public_key`]).
-    pub async fn set_public_key(
+    pub fn set_public_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
         public_key: String,
-    ) -> Result<(), Error> {
-        methods::set_public_key(t, &self.moref, extension_key, public_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_public_key(t, &self.moref, extension_key, public_key)
     }
     /// Calls `UnregisterExtension` on this object (see [`methods::unregister_extension`]).
-    pub async fn unregister_extension(
+    pub fn unregister_extension<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
-    ) -> Result<(), Error> {
-        methods::unregister_extension(t, &self.moref, extension_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unregister_extension(t, &self.moref, extension_key)
     }
     /// Calls `UpdateExtension` on this object (see [`methods::update_extension`]).
-    pub async fn update_extension(
+    pub fn update_extension<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension: Extension,
-    ) -> Result<(), Error> {
-        methods::update_extension(t, &self.moref, extension).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_extension(t, &self.moref, extension)
     }
 }
 /// A handle on a `FailoverClusterConfigurator` managed object.
@@ -2342,59 +2454,60 @@ impl FailoverClusterConfigurator {
         }
     }
     /// Calls `configureVcha_Task` on this object (see [`methods::configure_vcha_task`]).
-    pub async fn configure_vcha_task(
+    pub fn configure_vcha_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: VchaClusterConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_vcha_task(t, &self.moref, config_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_vcha_task(t, &self.moref, config_spec)
     }
     /// Calls `createPassiveNode_Task` on this object (see [`methods::create_passive_node_task`]).
-    pub async fn create_passive_node_task(
+    pub fn create_passive_node_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         passive_deployment_spec: PassiveNodeDeploymentSpec,
         source_vc_spec: SourceNodeSpec,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::create_passive_node_task(t, &self.moref, passive_deployment_spec, source_vc_spec)
-            .await
     }
     /// Calls `createWitnessNode_Task` on this object (see [`methods::create_witness_node_task`]).
-    pub async fn create_witness_node_task(
+    pub fn create_witness_node_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         witness_deployment_spec: BaseNodeDeploymentSpec,
         source_vc_spec: SourceNodeSpec,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::create_witness_node_task(t, &self.moref, witness_deployment_spec, source_vc_spec)
-            .await
     }
     /// Calls `deployVcha_Task` on this object (see [`methods::deploy_vcha_task`]).
-    pub async fn deploy_vcha_task(
+    pub fn deploy_vcha_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         deployment_spec: VchaClusterDeploymentSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::deploy_vcha_task(t, &self.moref, deployment_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::deploy_vcha_task(t, &self.moref, deployment_spec)
     }
     /// Calls `destroyVcha_Task` on this object (see [`methods::destroy_vcha_task`]).
-    pub async fn destroy_vcha_task(
+    pub fn destroy_vcha_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_vcha_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_vcha_task(t, &self.moref)
     }
     /// Calls `getVchaConfig` on this object (see [`methods::get_vcha_config`]).
-    pub async fn get_vcha_config(&self, t: &dyn Transport) -> Result<VchaClusterConfigInfo, Error> {
-        methods::get_vcha_config(t, &self.moref).await
+    pub fn get_vcha_config<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<VchaClusterConfigInfo, Error>> + Send + 'a {
+        methods::get_vcha_config(t, &self.moref)
     }
     /// Calls `prepareVcha_Task` on this object (see [`methods::prepare_vcha_task`]).
-    pub async fn prepare_vcha_task(
+    pub fn prepare_vcha_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         network_spec: VchaClusterNetworkSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::prepare_vcha_task(t, &self.moref, network_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::prepare_vcha_task(t, &self.moref, network_spec)
     }
 }
 /// A handle on a `FailoverClusterManager` managed object.
@@ -2417,31 +2530,34 @@ impl FailoverClusterManager {
         }
     }
     /// Calls `GetVchaClusterHealth` on this object (see [`methods::get_vcha_cluster_health`]).
-    pub async fn get_vcha_cluster_health(
+    pub fn get_vcha_cluster_health<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<VchaClusterHealth, Error> {
-        methods::get_vcha_cluster_health(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<VchaClusterHealth, Error>> + Send + 'a {
+        methods::get_vcha_cluster_health(t, &self.moref)
     }
     /// Calls `getClusterMode` on this object (see [`methods::get_cluster_mode`]).
-    pub async fn get_cluster_mode(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::get_cluster_mode(t, &self.moref).await
+    pub fn get_cluster_mode<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::get_cluster_mode(t, &self.moref)
     }
     /// Calls `initiateFailover_Task` on this object (see [`methods::initiate_failover_task`]).
-    pub async fn initiate_failover_task(
+    pub fn initiate_failover_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         planned: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::initiate_failover_task(t, &self.moref, planned).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::initiate_failover_task(t, &self.moref, planned)
     }
     /// Calls `setClusterMode_Task` on this object (see [`methods::set_cluster_mode_task`]).
-    pub async fn set_cluster_mode_task(
+    pub fn set_cluster_mode_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mode: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::set_cluster_mode_task(t, &self.moref, mode).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::set_cluster_mode_task(t, &self.moref, mode)
     }
 }
 /// A handle on a `FileManager` managed object.
@@ -2464,25 +2580,25 @@ impl FileManager {
         }
     }
     /// Calls `ChangeOwner` on this object (see [`methods::change_owner`]).
-    pub async fn change_owner(
+    pub fn change_owner<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         owner: String,
-    ) -> Result<(), Error> {
-        methods::change_owner(t, &self.moref, name, datacenter, owner).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::change_owner(t, &self.moref, name, datacenter, owner)
     }
     /// Calls `CopyDatastoreFile_Task` on this object (see [`methods::copy_datastore_file_task`]).
-    pub async fn copy_datastore_file_task(
+    pub fn copy_datastore_file_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source_name: String,
         source_datacenter: Option<ManagedObjectReference>,
         destination_name: String,
         destination_datacenter: Option<ManagedObjectReference>,
         force: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::copy_datastore_file_task(
             t,
             &self.moref,
@@ -2492,37 +2608,36 @@ impl FileManager {
             destination_datacenter,
             force,
         )
-        .await
     }
     /// Calls `DeleteDatastoreFile_Task` on this object (see [`methods::delete_datastore_file_task`]).
-    pub async fn delete_datastore_file_task(
+    pub fn delete_datastore_file_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_datastore_file_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_datastore_file_task(t, &self.moref, name, datacenter)
     }
     /// Calls `MakeDirectory` on this object (see [`methods::make_directory`]).
-    pub async fn make_directory(
+    pub fn make_directory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         create_parent_directories: Option<bool>,
-    ) -> Result<(), Error> {
-        methods::make_directory(t, &self.moref, name, datacenter, create_parent_directories).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::make_directory(t, &self.moref, name, datacenter, create_parent_directories)
     }
     /// Calls `MoveDatastoreFile_Task` on this object (see [`methods::move_datastore_file_task`]).
-    pub async fn move_datastore_file_task(
+    pub fn move_datastore_file_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source_name: String,
         source_datacenter: Option<ManagedObjectReference>,
         destination_name: String,
         destination_datacenter: Option<ManagedObjectReference>,
         force: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::move_datastore_file_task(
             t,
             &self.moref,
@@ -2532,7 +2647,6 @@ impl FileManager {
             destination_datacenter,
             force,
         )
-        .await
     }
 }
 /// A handle on a `Folder` managed object (a kind of `ManagedEntity`).
@@ -2555,14 +2669,14 @@ impl Folder {
         }
     }
     /// Calls `AddStandaloneHost_Task` on this object (see [`methods::add_standalone_host_task`]).
-    pub async fn add_standalone_host_task(
+    pub fn add_standalone_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostConnectSpec,
         comp_res_spec: Option<BaseComputeResourceConfigSpec>,
         add_connected: bool,
         license: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::add_standalone_host_task(
             t,
             &self.moref,
@@ -2571,18 +2685,17 @@ impl Folder {
             add_connected,
             license,
         )
-        .await
     }
     /// Calls `BatchAddHostsToCluster_Task` on this object (see [`methods::batch_add_hosts_to_cluster_task`]).
-    pub async fn batch_add_hosts_to_cluster_task(
+    pub fn batch_add_hosts_to_cluster_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: ManagedObjectReference,
         new_hosts: Vec<FolderNewHostSpec>,
         existing_hosts: Vec<ManagedObjectReference>,
         comp_res_spec: Option<BaseComputeResourceConfigSpec>,
         desired_state: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::batch_add_hosts_to_cluster_task(
             t,
             &self.moref,
@@ -2592,16 +2705,15 @@ impl Folder {
             comp_res_spec,
             desired_state,
         )
-        .await
     }
     /// Calls `BatchAddStandaloneHosts_Task` on this object (see [`methods::batch_add_standalone_hosts_task`]).
-    pub async fn batch_add_standalone_hosts_task(
+    pub fn batch_add_standalone_hosts_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_hosts: Vec<FolderNewHostSpec>,
         comp_res_spec: Option<BaseComputeResourceConfigSpec>,
         add_connected: bool,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::batch_add_standalone_hosts_task(
             t,
             &self.moref,
@@ -2609,119 +2721,124 @@ impl Folder {
             comp_res_spec,
             add_connected,
         )
-        .await
     }
     /// Calls `CreateCluster` on this object (see [`methods::create_cluster`]).
-    pub async fn create_cluster(
+    pub fn create_cluster<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         spec: ClusterConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_cluster(t, &self.moref, name, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_cluster(t, &self.moref, name, spec)
     }
     /// Calls `CreateClusterEx` on this object (see [`methods::create_cluster_ex`]).
-    pub async fn create_cluster_ex(
+    pub fn create_cluster_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         spec: ClusterConfigSpecEx,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_cluster_ex(t, &self.moref, name, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_cluster_ex(t, &self.moref, name, spec)
     }
     /// Calls `CreateDVS_Task` on this object (see [`methods::create_dvs_task`]).
-    pub async fn create_dvs_task(
+    pub fn create_dvs_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: DVSCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_dvs_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_dvs_task(t, &self.moref, spec)
     }
     /// Calls `CreateDatacenter` on this object (see [`methods::create_datacenter`]).
-    pub async fn create_datacenter(
+    pub fn create_datacenter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_datacenter(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_datacenter(t, &self.moref, name)
     }
     /// Calls `CreateFolder` on this object (see [`methods::create_folder`]).
-    pub async fn create_folder(
+    pub fn create_folder<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_folder(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_folder(t, &self.moref, name)
     }
     /// Calls `CreateStoragePod` on this object (see [`methods::create_storage_pod`]).
-    pub async fn create_storage_pod(
+    pub fn create_storage_pod<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_storage_pod(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_storage_pod(t, &self.moref, name)
     }
     /// Calls `CreateVM_Task` on this object (see [`methods::create_vm_task`]).
-    pub async fn create_vm_task(
+    pub fn create_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: VirtualMachineConfigSpec,
         pool: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_vm_task(t, &self.moref, config, pool, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_vm_task(t, &self.moref, config, pool, host)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `MoveIntoFolder_Task` on this object (see [`methods::move_into_folder_task`]).
-    pub async fn move_into_folder_task(
+    pub fn move_into_folder_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         list: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::move_into_folder_task(t, &self.moref, list).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_into_folder_task(t, &self.moref, list)
     }
     /// Calls `RegisterVM_Task` on this object (see [`methods::register_vm_task`]).
-    pub async fn register_vm_task(
+    pub fn register_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
         name: Option<String>,
         as_template: bool,
         pool: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::register_vm_task(t, &self.moref, path, name, as_template, pool, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::register_vm_task(t, &self.moref, path, name, as_template, pool, host)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `UnregisterAndDestroy_Task` on this object (see [`methods::unregister_and_destroy_task`]).
-    pub async fn unregister_and_destroy_task(
+    pub fn unregister_and_destroy_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::unregister_and_destroy_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unregister_and_destroy_task(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `GuestAliasManager` managed object.
@@ -2744,16 +2861,16 @@ impl GuestAliasManager {
         }
     }
     /// Calls `AddGuestAlias` on this object (see [`methods::add_guest_alias`]).
-    pub async fn add_guest_alias(
+    pub fn add_guest_alias<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         username: String,
         map_cert: bool,
         base64_cert: String,
         alias_info: GuestAuthAliasInfo,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::add_guest_alias(
             t,
             &self.moref,
@@ -2764,49 +2881,48 @@ impl GuestAliasManager {
             base64_cert,
             alias_info,
         )
-        .await
     }
     /// Calls `ListGuestAliases` on this object (see [`methods::list_guest_aliases`]).
-    pub async fn list_guest_aliases(
+    pub fn list_guest_aliases<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         username: String,
-    ) -> Result<Vec<GuestAliases>, Error> {
-        methods::list_guest_aliases(t, &self.moref, vm, auth, username).await
+    ) -> impl Future<Output = Result<Vec<GuestAliases>, Error>> + Send + 'a {
+        methods::list_guest_aliases(t, &self.moref, vm, auth, username)
     }
     /// Calls `ListGuestMappedAliases` on this object (see [`methods::list_guest_mapped_aliases`]).
-    pub async fn list_guest_mapped_aliases(
+    pub fn list_guest_mapped_aliases<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
-    ) -> Result<Vec<GuestMappedAliases>, Error> {
-        methods::list_guest_mapped_aliases(t, &self.moref, vm, auth).await
+    ) -> impl Future<Output = Result<Vec<GuestMappedAliases>, Error>> + Send + 'a {
+        methods::list_guest_mapped_aliases(t, &self.moref, vm, auth)
     }
     /// Calls `RemoveGuestAlias` on this object (see [`methods::remove_guest_alias`]).
-    pub async fn remove_guest_alias(
+    pub fn remove_guest_alias<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         username: String,
         base64_cert: String,
         subject: BaseGuestAuthSubject,
-    ) -> Result<(), Error> {
-        methods::remove_guest_alias(t, &self.moref, vm, auth, username, base64_cert, subject).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_guest_alias(t, &self.moref, vm, auth, username, base64_cert, subject)
     }
     /// Calls `RemoveGuestAliasByCert` on this object (see [`methods::remove_guest_alias_by_cert`]).
-    pub async fn remove_guest_alias_by_cert(
+    pub fn remove_guest_alias_by_cert<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         username: String,
         base64_cert: String,
-    ) -> Result<(), Error> {
-        methods::remove_guest_alias_by_cert(t, &self.moref, vm, auth, username, base64_cert).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_guest_alias_by_cert(t, &self.moref, vm, auth, username, base64_cert)
     }
 }
 /// A handle on a `GuestAuthManager` managed object.
@@ -2829,32 +2945,32 @@ impl GuestAuthManager {
         }
     }
     /// Calls `AcquireCredentialsInGuest` on this object (see [`methods::acquire_credentials_in_guest`]).
-    pub async fn acquire_credentials_in_guest(
+    pub fn acquire_credentials_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         requested_auth: BaseGuestAuthentication,
         session_id: Option<i64>,
-    ) -> Result<BaseGuestAuthentication, Error> {
-        methods::acquire_credentials_in_guest(t, &self.moref, vm, requested_auth, session_id).await
+    ) -> impl Future<Output = Result<BaseGuestAuthentication, Error>> + Send + 'a {
+        methods::acquire_credentials_in_guest(t, &self.moref, vm, requested_auth, session_id)
     }
     /// Calls `ReleaseCredentialsInGuest` on this object (see [`methods::release_credentials_in_guest`]).
-    pub async fn release_credentials_in_guest(
+    pub fn release_credentials_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
-    ) -> Result<(), Error> {
-        methods::release_credentials_in_guest(t, &self.moref, vm, auth).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::release_credentials_in_guest(t, &self.moref, vm, auth)
     }
     /// Calls `ValidateCredentialsInGuest` on this object (see [`methods::validate_credentials_in_guest`]).
-    pub async fn validate_credentials_in_guest(
+    pub fn validate_credentials_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
-    ) -> Result<(), Error> {
-        methods::validate_credentials_in_guest(t, &self.moref, vm, auth).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::validate_credentials_in_guest(t, &self.moref, vm, auth)
     }
 }
 /// A handle on a `GuestFileManager` managed object.
@@ -2877,14 +2993,14 @@ impl GuestFileManager {
         }
     }
     /// Calls `ChangeFileAttributesInGuest` on this object (see [`methods::change_file_attributes_in_guest`]).
-    pub async fn change_file_attributes_in_guest(
+    pub fn change_file_attributes_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         guest_file_path: String,
         file_attributes: BaseGuestFileAttributes,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::change_file_attributes_in_guest(
             t,
             &self.moref,
@@ -2893,18 +3009,17 @@ impl GuestFileManager {
             guest_file_path,
             file_attributes,
         )
-        .await
     }
     /// Calls `CreateTemporaryDirectoryInGuest` on this object (see [`methods::create_temporary_directory_in_guest`]).
-    pub async fn create_temporary_directory_in_guest(
+    pub fn create_temporary_directory_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         prefix: String,
         suffix: String,
         directory_path: Option<String>,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::create_temporary_directory_in_guest(
             t,
             &self.moref,
@@ -2914,18 +3029,17 @@ impl GuestFileManager {
             suffix,
             directory_path,
         )
-        .await
     }
     /// Calls `CreateTemporaryFileInGuest` on this object (see [`methods::create_temporary_file_in_guest`]).
-    pub async fn create_temporary_file_in_guest(
+    pub fn create_temporary_file_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         prefix: String,
         suffix: String,
         directory_path: Option<String>,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::create_temporary_file_in_guest(
             t,
             &self.moref,
@@ -2935,51 +3049,49 @@ impl GuestFileManager {
             suffix,
             directory_path,
         )
-        .await
     }
     /// Calls `DeleteDirectoryInGuest` on this object (see [`methods::delete_directory_in_guest`]).
-    pub async fn delete_directory_in_guest(
+    pub fn delete_directory_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         directory_path: String,
         recursive: bool,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::delete_directory_in_guest(t, &self.moref, vm, auth, directory_path, recursive)
-            .await
     }
     /// Calls `DeleteFileInGuest` on this object (see [`methods::delete_file_in_guest`]).
-    pub async fn delete_file_in_guest(
+    pub fn delete_file_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         file_path: String,
-    ) -> Result<(), Error> {
-        methods::delete_file_in_guest(t, &self.moref, vm, auth, file_path).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_file_in_guest(t, &self.moref, vm, auth, file_path)
     }
     /// Calls `InitiateFileTransferFromGuest` on this object (see [`methods::initiate_file_transfer_from_guest`]).
-    pub async fn initiate_file_transfer_from_guest(
+    pub fn initiate_file_transfer_from_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         guest_file_path: String,
-    ) -> Result<FileTransferInformation, Error> {
-        methods::initiate_file_transfer_from_guest(t, &self.moref, vm, auth, guest_file_path).await
+    ) -> impl Future<Output = Result<FileTransferInformation, Error>> + Send + 'a {
+        methods::initiate_file_transfer_from_guest(t, &self.moref, vm, auth, guest_file_path)
     }
     /// Calls `InitiateFileTransferToGuest` on this object (see [`methods::initiate_file_transfer_to_guest`]).
-    pub async fn initiate_file_transfer_to_guest(
+    pub fn initiate_file_transfer_to_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         guest_file_path: String,
         file_attributes: BaseGuestFileAttributes,
         file_size: i64,
         overwrite: bool,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::initiate_file_transfer_to_guest(
             t,
             &self.moref,
@@ -2990,19 +3102,18 @@ impl GuestFileManager {
             file_size,
             overwrite,
         )
-        .await
     }
     /// Calls `ListFilesInGuest` on this object (see [`methods::list_files_in_guest`]).
-    pub async fn list_files_in_guest(
+    pub fn list_files_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         file_path: String,
         index: Option<i32>,
         max_results: Option<i32>,
         match_pattern: Option<String>,
-    ) -> Result<GuestListFileInfo, Error> {
+    ) -> impl Future<Output = Result<GuestListFileInfo, Error>> + Send + 'a {
         methods::list_files_in_guest(
             t,
             &self.moref,
@@ -3013,17 +3124,16 @@ impl GuestFileManager {
             max_results,
             match_pattern,
         )
-        .await
     }
     /// Calls `MakeDirectoryInGuest` on this object (see [`methods::make_directory_in_guest`]).
-    pub async fn make_directory_in_guest(
+    pub fn make_directory_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         directory_path: String,
         create_parent_directories: bool,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::make_directory_in_guest(
             t,
             &self.moref,
@@ -3032,17 +3142,16 @@ impl GuestFileManager {
             directory_path,
             create_parent_directories,
         )
-        .await
     }
     /// Calls `MoveDirectoryInGuest` on this object (see [`methods::move_directory_in_guest`]).
-    pub async fn move_directory_in_guest(
+    pub fn move_directory_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         src_directory_path: String,
         dst_directory_path: String,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::move_directory_in_guest(
             t,
             &self.moref,
@@ -3051,18 +3160,17 @@ impl GuestFileManager {
             src_directory_path,
             dst_directory_path,
         )
-        .await
     }
     /// Calls `MoveFileInGuest` on this object (see [`methods::move_file_in_guest`]).
-    pub async fn move_file_in_guest(
+    pub fn move_file_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         src_file_path: String,
         dst_file_path: String,
         overwrite: bool,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::move_file_in_guest(
             t,
             &self.moref,
@@ -3072,7 +3180,6 @@ impl GuestFileManager {
             dst_file_path,
             overwrite,
         )
-        .await
     }
 }
 /// A handle on a `GuestProcessManager` managed object.
@@ -3095,44 +3202,44 @@ impl GuestProcessManager {
         }
     }
     /// Calls `ListProcessesInGuest` on this object (see [`methods::list_processes_in_guest`]).
-    pub async fn list_processes_in_guest(
+    pub fn list_processes_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         pids: Vec<i64>,
-    ) -> Result<Vec<GuestProcessInfo>, Error> {
-        methods::list_processes_in_guest(t, &self.moref, vm, auth, pids).await
+    ) -> impl Future<Output = Result<Vec<GuestProcessInfo>, Error>> + Send + 'a {
+        methods::list_processes_in_guest(t, &self.moref, vm, auth, pids)
     }
     /// Calls `ReadEnvironmentVariableInGuest` on this object (see [`methods::read_environment_variable_in_guest`]).
-    pub async fn read_environment_variable_in_guest(
+    pub fn read_environment_variable_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         names: Vec<String>,
-    ) -> Result<Vec<String>, Error> {
-        methods::read_environment_variable_in_guest(t, &self.moref, vm, auth, names).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::read_environment_variable_in_guest(t, &self.moref, vm, auth, names)
     }
     /// Calls `StartProgramInGuest` on this object (see [`methods::start_program_in_guest`]).
-    pub async fn start_program_in_guest(
+    pub fn start_program_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         spec: BaseGuestProgramSpec,
-    ) -> Result<i64, Error> {
-        methods::start_program_in_guest(t, &self.moref, vm, auth, spec).await
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::start_program_in_guest(t, &self.moref, vm, auth, spec)
     }
     /// Calls `TerminateProcessInGuest` on this object (see [`methods::terminate_process_in_guest`]).
-    pub async fn terminate_process_in_guest(
+    pub fn terminate_process_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         pid: i64,
-    ) -> Result<(), Error> {
-        methods::terminate_process_in_guest(t, &self.moref, vm, auth, pid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::terminate_process_in_guest(t, &self.moref, vm, auth, pid)
     }
 }
 /// A handle on a `GuestWindowsRegistryManager` managed object.
@@ -3155,15 +3262,15 @@ impl GuestWindowsRegistryManager {
         }
     }
     /// Calls `CreateRegistryKeyInGuest` on this object (see [`methods::create_registry_key_in_guest`]).
-    pub async fn create_registry_key_in_guest(
+    pub fn create_registry_key_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         key_name: GuestRegKeyNameSpec,
         is_volatile: bool,
         class_type: Option<String>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::create_registry_key_in_guest(
             t,
             &self.moref,
@@ -3173,39 +3280,38 @@ impl GuestWindowsRegistryManager {
             is_volatile,
             class_type,
         )
-        .await
     }
     /// Calls `DeleteRegistryKeyInGuest` on this object (see [`methods::delete_registry_key_in_guest`]).
-    pub async fn delete_registry_key_in_guest(
+    pub fn delete_registry_key_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         key_name: GuestRegKeyNameSpec,
         recursive: bool,
-    ) -> Result<(), Error> {
-        methods::delete_registry_key_in_guest(t, &self.moref, vm, auth, key_name, recursive).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_registry_key_in_guest(t, &self.moref, vm, auth, key_name, recursive)
     }
     /// Calls `DeleteRegistryValueInGuest` on this object (see [`methods::delete_registry_value_in_guest`]).
-    pub async fn delete_registry_value_in_guest(
+    pub fn delete_registry_value_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         value_name: GuestRegValueNameSpec,
-    ) -> Result<(), Error> {
-        methods::delete_registry_value_in_guest(t, &self.moref, vm, auth, value_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_registry_value_in_guest(t, &self.moref, vm, auth, value_name)
     }
     /// Calls `ListRegistryKeysInGuest` on this object (see [`methods::list_registry_keys_in_guest`]).
-    pub async fn list_registry_keys_in_guest(
+    pub fn list_registry_keys_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         key_name: GuestRegKeyNameSpec,
         recursive: bool,
         match_pattern: Option<String>,
-    ) -> Result<Vec<GuestRegKeyRecordSpec>, Error> {
+    ) -> impl Future<Output = Result<Vec<GuestRegKeyRecordSpec>, Error>> + Send + 'a {
         methods::list_registry_keys_in_guest(
             t,
             &self.moref,
@@ -3215,18 +3321,17 @@ impl GuestWindowsRegistryManager {
             recursive,
             match_pattern,
         )
-        .await
     }
     /// Calls `ListRegistryValuesInGuest` on this object (see [`methods::list_registry_values_in_guest`]).
-    pub async fn list_registry_values_in_guest(
+    pub fn list_registry_values_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         key_name: GuestRegKeyNameSpec,
         expand_strings: bool,
         match_pattern: Option<String>,
-    ) -> Result<Vec<GuestRegValueSpec>, Error> {
+    ) -> impl Future<Output = Result<Vec<GuestRegValueSpec>, Error>> + Send + 'a {
         methods::list_registry_values_in_guest(
             t,
             &self.moref,
@@ -3236,17 +3341,16 @@ impl GuestWindowsRegistryManager {
             expand_strings,
             match_pattern,
         )
-        .await
     }
     /// Calls `SetRegistryValueInGuest` on this object (see [`methods::set_registry_value_in_guest`]).
-    pub async fn set_registry_value_in_guest(
+    pub fn set_registry_value_in_guest<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         value: GuestRegValueSpec,
-    ) -> Result<(), Error> {
-        methods::set_registry_value_in_guest(t, &self.moref, vm, auth, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_registry_value_in_guest(t, &self.moref, vm, auth, value)
     }
 }
 /// A handle on a `HealthUpdateManager` managed object.
@@ -3269,170 +3373,181 @@ impl HealthUpdateManager {
         }
     }
     /// Calls `AddFilter` on this object (see [`methods::add_filter`]).
-    pub async fn add_filter(
+    pub fn add_filter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         filter_name: String,
         info_ids: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::add_filter(t, &self.moref, provider_id, filter_name, info_ids).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::add_filter(t, &self.moref, provider_id, filter_name, info_ids)
     }
     /// Calls `AddFilterEntities` on this object (see [`methods::add_filter_entities`]).
-    pub async fn add_filter_entities(
+    pub fn add_filter_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         entities: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::add_filter_entities(t, &self.moref, filter_id, entities).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_filter_entities(t, &self.moref, filter_id, entities)
     }
     /// Calls `AddMonitoredEntities` on this object (see [`methods::add_monitored_entities`]).
-    pub async fn add_monitored_entities(
+    pub fn add_monitored_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         entities: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::add_monitored_entities(t, &self.moref, provider_id, entities).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_monitored_entities(t, &self.moref, provider_id, entities)
     }
     /// Calls `HasMonitoredEntity` on this object (see [`methods::has_monitored_entity`]).
-    pub async fn has_monitored_entity(
+    pub fn has_monitored_entity<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         entity: ManagedObjectReference,
-    ) -> Result<bool, Error> {
-        methods::has_monitored_entity(t, &self.moref, provider_id, entity).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::has_monitored_entity(t, &self.moref, provider_id, entity)
     }
     /// Calls `HasProvider` on this object (see [`methods::has_provider`]).
-    pub async fn has_provider(&self, t: &dyn Transport, id: String) -> Result<bool, Error> {
-        methods::has_provider(t, &self.moref, id).await
+    pub fn has_provider<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::has_provider(t, &self.moref, id)
     }
     /// Calls `PostHealthUpdates` on this object (see [`methods::post_health_updates`]).
-    pub async fn post_health_updates(
+    pub fn post_health_updates<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         updates: Vec<HealthUpdate>,
-    ) -> Result<(), Error> {
-        methods::post_health_updates(t, &self.moref, provider_id, updates).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::post_health_updates(t, &self.moref, provider_id, updates)
     }
     /// Calls `QueryFilterEntities` on this object (see [`methods::query_filter_entities`]).
-    pub async fn query_filter_entities(
+    pub fn query_filter_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::query_filter_entities(t, &self.moref, filter_id).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_filter_entities(t, &self.moref, filter_id)
     }
     /// Calls `QueryFilterInfoIds` on this object (see [`methods::query_filter_info_ids`]).
-    pub async fn query_filter_info_ids(
+    pub fn query_filter_info_ids<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
-    ) -> Result<Vec<String>, Error> {
-        methods::query_filter_info_ids(t, &self.moref, filter_id).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_filter_info_ids(t, &self.moref, filter_id)
     }
     /// Calls `QueryFilterList` on this object (see [`methods::query_filter_list`]).
-    pub async fn query_filter_list(
+    pub fn query_filter_list<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
-    ) -> Result<Vec<String>, Error> {
-        methods::query_filter_list(t, &self.moref, provider_id).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_filter_list(t, &self.moref, provider_id)
     }
     /// Calls `QueryFilterName` on this object (see [`methods::query_filter_name`]).
-    pub async fn query_filter_name(
+    pub fn query_filter_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
-    ) -> Result<String, Error> {
-        methods::query_filter_name(t, &self.moref, filter_id).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_filter_name(t, &self.moref, filter_id)
     }
     /// Calls `QueryHealthUpdateInfos` on this object (see [`methods::query_health_update_infos`]).
-    pub async fn query_health_update_infos(
+    pub fn query_health_update_infos<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
-    ) -> Result<Vec<HealthUpdateInfo>, Error> {
-        methods::query_health_update_infos(t, &self.moref, provider_id).await
+    ) -> impl Future<Output = Result<Vec<HealthUpdateInfo>, Error>> + Send + 'a {
+        methods::query_health_update_infos(t, &self.moref, provider_id)
     }
     /// Calls `QueryHealthUpdates` on this object (see [`methods::query_health_updates`]).
-    pub async fn query_health_updates(
+    pub fn query_health_updates<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
-    ) -> Result<Vec<HealthUpdate>, Error> {
-        methods::query_health_updates(t, &self.moref, provider_id).await
+    ) -> impl Future<Output = Result<Vec<HealthUpdate>, Error>> + Send + 'a {
+        methods::query_health_updates(t, &self.moref, provider_id)
     }
     /// Calls `QueryMonitoredEntities` on this object (see [`methods::query_monitored_entities`]).
-    pub async fn query_monitored_entities(
+    pub fn query_monitored_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::query_monitored_entities(t, &self.moref, provider_id).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_monitored_entities(t, &self.moref, provider_id)
     }
     /// Calls `QueryProviderList` on this object (see [`methods::query_provider_list`]).
-    pub async fn query_provider_list(&self, t: &dyn Transport) -> Result<Vec<String>, Error> {
-        methods::query_provider_list(t, &self.moref).await
+    pub fn query_provider_list<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_provider_list(t, &self.moref)
     }
     /// Calls `QueryProviderName` on this object (see [`methods::query_provider_name`]).
-    pub async fn query_provider_name(
+    pub fn query_provider_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: String,
-    ) -> Result<String, Error> {
-        methods::query_provider_name(t, &self.moref, id).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_provider_name(t, &self.moref, id)
     }
     /// Calls `QueryUnmonitoredHosts` on this object (see [`methods::query_unmonitored_hosts`]).
-    pub async fn query_unmonitored_hosts(
+    pub fn query_unmonitored_hosts<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         cluster: ManagedObjectReference,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::query_unmonitored_hosts(t, &self.moref, provider_id, cluster).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_unmonitored_hosts(t, &self.moref, provider_id, cluster)
     }
     /// Calls `RegisterHealthUpdateProvider` on this object (see [`methods::register_health_update_provider`]).
-    pub async fn register_health_update_provider(
+    pub fn register_health_update_provider<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         health_update_info: Vec<HealthUpdateInfo>,
-    ) -> Result<String, Error> {
-        methods::register_health_update_provider(t, &self.moref, name, health_update_info).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::register_health_update_provider(t, &self.moref, name, health_update_info)
     }
     /// Calls `RemoveFilter` on this object (see [`methods::remove_filter`]).
-    pub async fn remove_filter(&self, t: &dyn Transport, filter_id: String) -> Result<(), Error> {
-        methods::remove_filter(t, &self.moref, filter_id).await
+    pub fn remove_filter<'a>(
+        &self,
+        t: &'a dyn Transport,
+        filter_id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_filter(t, &self.moref, filter_id)
     }
     /// Calls `RemoveFilterEntities` on this object (see [`methods::remove_filter_entities`]).
-    pub async fn remove_filter_entities(
+    pub fn remove_filter_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         entities: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::remove_filter_entities(t, &self.moref, filter_id, entities).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_filter_entities(t, &self.moref, filter_id, entities)
     }
     /// Calls `RemoveMonitoredEntities` on this object (see [`methods::remove_monitored_entities`]).
-    pub async fn remove_monitored_entities(
+    pub fn remove_monitored_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
         entities: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::remove_monitored_entities(t, &self.moref, provider_id, entities).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_monitored_entities(t, &self.moref, provider_id, entities)
     }
     /// Calls `UnregisterHealthUpdateProvider` on this object (see [`methods::unregister_health_update_provider`]).
-    pub async fn unregister_health_update_provider(
+    pub fn unregister_health_update_provider<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         provider_id: String,
-    ) -> Result<(), Error> {
-        methods::unregister_health_update_provider(t, &self.moref, provider_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unregister_health_update_provider(t, &self.moref, provider_id)
     }
 }
 /// A handle on a `HistoryCollector` managed object.
@@ -3455,24 +3570,33 @@ impl HistoryCollector {
         }
     }
     /// Calls `DestroyCollector` on this object (see [`methods::destroy_collector`]).
-    pub async fn destroy_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_collector(t, &self.moref).await
+    pub fn destroy_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_collector(t, &self.moref)
     }
     /// Calls `ResetCollector` on this object (see [`methods::reset_collector`]).
-    pub async fn reset_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_collector(t, &self.moref).await
+    pub fn reset_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_collector(t, &self.moref)
     }
     /// Calls `RewindCollector` on this object (see [`methods::rewind_collector`]).
-    pub async fn rewind_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rewind_collector(t, &self.moref).await
+    pub fn rewind_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rewind_collector(t, &self.moref)
     }
     /// Calls `SetCollectorPageSize` on this object (see [`methods::set_collector_page_size`]).
-    pub async fn set_collector_page_size(
+    pub fn set_collector_page_size<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<(), Error> {
-        methods::set_collector_page_size(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_collector_page_size(t, &self.moref, max_count)
     }
 }
 /// A handle on a `HostAccessManager` managed object.
@@ -3495,53 +3619,59 @@ impl HostAccessManager {
         }
     }
     /// Calls `ChangeAccessMode` on this object (see [`methods::change_access_mode`]).
-    pub async fn change_access_mode(
+    pub fn change_access_mode<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         principal: String,
         is_group: bool,
         access_mode: HostAccessMode,
-    ) -> Result<(), Error> {
-        methods::change_access_mode(t, &self.moref, principal, is_group, access_mode).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::change_access_mode(t, &self.moref, principal, is_group, access_mode)
     }
     /// Calls `ChangeLockdownMode` on this object (see [`methods::change_lockdown_mode`]).
-    pub async fn change_lockdown_mode(
+    pub fn change_lockdown_mode<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mode: HostLockdownMode,
-    ) -> Result<(), Error> {
-        methods::change_lockdown_mode(t, &self.moref, mode).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::change_lockdown_mode(t, &self.moref, mode)
     }
     /// Calls `QueryLockdownExceptions` on this object (see [`methods::query_lockdown_exceptions`]).
-    pub async fn query_lockdown_exceptions(&self, t: &dyn Transport) -> Result<Vec<String>, Error> {
-        methods::query_lockdown_exceptions(t, &self.moref).await
+    pub fn query_lockdown_exceptions<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_lockdown_exceptions(t, &self.moref)
     }
     /// Calls `QuerySystemUsers` on this object (see [`methods::query_system_users`]).
-    pub async fn query_system_users(&self, t: &dyn Transport) -> Result<Vec<String>, Error> {
-        methods::query_system_users(t, &self.moref).await
+    pub fn query_system_users<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_system_users(t, &self.moref)
     }
     /// Calls `RetrieveHostAccessControlEntries` on this object (see [`methods::retrieve_host_access_control_entries`]).
-    pub async fn retrieve_host_access_control_entries(
+    pub fn retrieve_host_access_control_entries<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostAccessControlEntry>, Error> {
-        methods::retrieve_host_access_control_entries(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostAccessControlEntry>, Error>> + Send + 'a {
+        methods::retrieve_host_access_control_entries(t, &self.moref)
     }
     /// Calls `UpdateLockdownExceptions` on this object (see [`methods::update_lockdown_exceptions`]).
-    pub async fn update_lockdown_exceptions(
+    pub fn update_lockdown_exceptions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         users: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::update_lockdown_exceptions(t, &self.moref, users).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_lockdown_exceptions(t, &self.moref, users)
     }
     /// Calls `UpdateSystemUsers` on this object (see [`methods::update_system_users`]).
-    pub async fn update_system_users(
+    pub fn update_system_users<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         users: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::update_system_users(t, &self.moref, users).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_system_users(t, &self.moref, users)
     }
 }
 /// A handle on a `HostActiveDirectoryAuthentication` managed object (a kind of `HostDirectoryStore`).
@@ -3564,90 +3694,95 @@ impl HostActiveDirectoryAuthentication {
         }
     }
     /// Calls `DisableSmartCardAuthentication` on this object (see [`methods::disable_smart_card_authentication`]).
-    pub async fn disable_smart_card_authentication(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::disable_smart_card_authentication(t, &self.moref).await
+    pub fn disable_smart_card_authentication<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_smart_card_authentication(t, &self.moref)
     }
     /// Calls `EnableSmartCardAuthentication` on this object (see [`methods::enable_smart_card_authentication`]).
-    pub async fn enable_smart_card_authentication(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::enable_smart_card_authentication(t, &self.moref).await
+    pub fn enable_smart_card_authentication<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_smart_card_authentication(t, &self.moref)
     }
     /// Calls `ImportCertificateForCAM_Task` on this object (see [`methods::import_certificate_for_cam_task`]).
-    pub async fn import_certificate_for_cam_task(
+    pub fn import_certificate_for_cam_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cert_path: String,
         cam_server: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::import_certificate_for_cam_task(t, &self.moref, cert_path, cam_server).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::import_certificate_for_cam_task(t, &self.moref, cert_path, cam_server)
     }
     /// Calls `InstallSmartCardTrustAnchor` on this object (see [`methods::install_smart_card_trust_anchor`]).
-    pub async fn install_smart_card_trust_anchor(
+    pub fn install_smart_card_trust_anchor<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cert: String,
-    ) -> Result<(), Error> {
-        methods::install_smart_card_trust_anchor(t, &self.moref, cert).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::install_smart_card_trust_anchor(t, &self.moref, cert)
     }
     /// Calls `JoinDomainWithCAM_Task` on this object (see [`methods::join_domain_with_cam_task`]).
-    pub async fn join_domain_with_cam_task(
+    pub fn join_domain_with_cam_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         domain_name: String,
         cam_server: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::join_domain_with_cam_task(t, &self.moref, domain_name, cam_server).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::join_domain_with_cam_task(t, &self.moref, domain_name, cam_server)
     }
     /// Calls `JoinDomain_Task` on this object (see [`methods::join_domain_task`]).
-    pub async fn join_domain_task(
+    pub fn join_domain_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         domain_name: String,
         user_name: String,
         password: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::join_domain_task(t, &self.moref, domain_name, user_name, password).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::join_domain_task(t, &self.moref, domain_name, user_name, password)
     }
     /// Calls `LeaveCurrentDomain_Task` on this object (see [`methods::leave_current_domain_task`]).
-    pub async fn leave_current_domain_task(
+    pub fn leave_current_domain_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         force: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::leave_current_domain_task(t, &self.moref, force).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::leave_current_domain_task(t, &self.moref, force)
     }
     /// Calls `ListSmartCardTrustAnchors` on this object (see [`methods::list_smart_card_trust_anchors`]).
-    pub async fn list_smart_card_trust_anchors(
+    pub fn list_smart_card_trust_anchors<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<String>, Error> {
-        methods::list_smart_card_trust_anchors(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::list_smart_card_trust_anchors(t, &self.moref)
     }
     /// Calls `RemoveSmartCardTrustAnchor` on this object (see [`methods::remove_smart_card_trust_anchor`]).
-    pub async fn remove_smart_card_trust_anchor(
+    pub fn remove_smart_card_trust_anchor<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         issuer: String,
         serial: String,
-    ) -> Result<(), Error> {
-        methods::remove_smart_card_trust_anchor(t, &self.moref, issuer, serial).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_smart_card_trust_anchor(t, &self.moref, issuer, serial)
     }
     /// Calls `RemoveSmartCardTrustAnchorByFingerprint` on this object (see [`methods::remove_smart_card_trust_anchor_by_fingerprint`]).
-    pub async fn remove_smart_card_trust_anchor_by_fingerprint(
+    pub fn remove_smart_card_trust_anchor_by_fingerprint<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         fingerprint: String,
         digest: String,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::remove_smart_card_trust_anchor_by_fingerprint(t, &self.moref, fingerprint, digest)
-            .await
     }
     /// Calls `ReplaceSmartCardTrustAnchors` on this object (see [`methods::replace_smart_card_trust_anchors`]).
-    pub async fn replace_smart_card_trust_anchors(
+    pub fn replace_smart_card_trust_anchors<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         certs: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::replace_smart_card_trust_anchors(t, &self.moref, certs).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::replace_smart_card_trust_anchors(t, &self.moref, certs)
     }
 }
 /// A handle on a `HostAssignableHardwareManager` managed object.
@@ -3670,23 +3805,27 @@ impl HostAssignableHardwareManager {
         }
     }
     /// Calls `DownloadDescriptionTree` on this object (see [`methods::download_description_tree`]).
-    pub async fn download_description_tree(&self, t: &dyn Transport) -> Result<Vec<u8>, Error> {
-        methods::download_description_tree(t, &self.moref).await
+    pub fn download_description_tree<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<u8>, Error>> + Send + 'a {
+        methods::download_description_tree(t, &self.moref)
     }
     /// Calls `RetrieveDynamicPassthroughInfo` on this object (see [`methods::retrieve_dynamic_passthrough_info`]).
-    pub async fn retrieve_dynamic_passthrough_info(
+    pub fn retrieve_dynamic_passthrough_info<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VirtualMachineDynamicPassthroughInfo>, Error> {
-        methods::retrieve_dynamic_passthrough_info(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VirtualMachineDynamicPassthroughInfo>, Error>> + Send + 'a
+    {
+        methods::retrieve_dynamic_passthrough_info(t, &self.moref)
     }
     /// Calls `UpdateAssignableHardwareConfig` on this object (see [`methods::update_assignable_hardware_config`]).
-    pub async fn update_assignable_hardware_config(
+    pub fn update_assignable_hardware_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: HostAssignableHardwareConfig,
-    ) -> Result<(), Error> {
-        methods::update_assignable_hardware_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_assignable_hardware_config(t, &self.moref, config)
     }
 }
 /// A handle on a `HostAuthenticationStore` managed object.
@@ -3729,20 +3868,26 @@ impl HostAutoStartManager {
         }
     }
     /// Calls `AutoStartPowerOff` on this object (see [`methods::auto_start_power_off`]).
-    pub async fn auto_start_power_off(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::auto_start_power_off(t, &self.moref).await
+    pub fn auto_start_power_off<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::auto_start_power_off(t, &self.moref)
     }
     /// Calls `AutoStartPowerOn` on this object (see [`methods::auto_start_power_on`]).
-    pub async fn auto_start_power_on(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::auto_start_power_on(t, &self.moref).await
+    pub fn auto_start_power_on<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::auto_start_power_on(t, &self.moref)
     }
     /// Calls `ReconfigureAutostart` on this object (see [`methods::reconfigure_autostart`]).
-    pub async fn reconfigure_autostart(
+    pub fn reconfigure_autostart<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostAutoStartManagerConfig,
-    ) -> Result<(), Error> {
-        methods::reconfigure_autostart(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_autostart(t, &self.moref, spec)
     }
 }
 /// A handle on a `HostBootDeviceSystem` managed object.
@@ -3765,15 +3910,19 @@ impl HostBootDeviceSystem {
         }
     }
     /// Calls `QueryBootDevices` on this object (see [`methods::query_boot_devices`]).
-    pub async fn query_boot_devices(
+    pub fn query_boot_devices<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<HostBootDeviceInfo>, Error> {
-        methods::query_boot_devices(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<HostBootDeviceInfo>, Error>> + Send + 'a {
+        methods::query_boot_devices(t, &self.moref)
     }
     /// Calls `UpdateBootDevice` on this object (see [`methods::update_boot_device`]).
-    pub async fn update_boot_device(&self, t: &dyn Transport, key: String) -> Result<(), Error> {
-        methods::update_boot_device(t, &self.moref, key).await
+    pub fn update_boot_device<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_boot_device(t, &self.moref, key)
     }
 }
 /// A handle on a `HostCacheConfigurationManager` managed object.
@@ -3796,12 +3945,12 @@ impl HostCacheConfigurationManager {
         }
     }
     /// Calls `ConfigureHostCache_Task` on this object (see [`methods::configure_host_cache_task`]).
-    pub async fn configure_host_cache_task(
+    pub fn configure_host_cache_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostCacheConfigurationSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_host_cache_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_host_cache_task(t, &self.moref, spec)
     }
 }
 /// A handle on a `HostCertificateManager` managed object.
@@ -3824,50 +3973,51 @@ impl HostCertificateManager {
         }
     }
     /// Calls `GenerateCertificateSigningRequest` on this object (see [`methods::generate_certificate_signing_request`]).
-    pub async fn generate_certificate_signing_request(
+    pub fn generate_certificate_signing_request<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         use_ip_address_as_common_name: bool,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::generate_certificate_signing_request(t, &self.moref, use_ip_address_as_common_name)
-            .await
     }
     /// Calls `GenerateCertificateSigningRequestByDn` on this object (see [`methods::generate_certificate_signing_request_by_dn`]).
-    pub async fn generate_certificate_signing_request_by_dn(
+    pub fn generate_certificate_signing_request_by_dn<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         distinguished_name: String,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::generate_certificate_signing_request_by_dn(t, &self.moref, distinguished_name)
-            .await
     }
     /// Calls `InstallServerCertificate` on this object (see [`methods::install_server_certificate`]).
-    pub async fn install_server_certificate(
+    pub fn install_server_certificate<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cert: String,
-    ) -> Result<(), Error> {
-        methods::install_server_certificate(t, &self.moref, cert).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::install_server_certificate(t, &self.moref, cert)
     }
     /// Calls `ListCACertificateRevocationLists` on this object (see [`methods::list_ca_certificate_revocation_lists`]).
-    pub async fn list_ca_certificate_revocation_lists(
+    pub fn list_ca_certificate_revocation_lists<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<String>, Error> {
-        methods::list_ca_certificate_revocation_lists(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::list_ca_certificate_revocation_lists(t, &self.moref)
     }
     /// Calls `ListCACertificates` on this object (see [`methods::list_ca_certificates`]).
-    pub async fn list_ca_certificates(&self, t: &dyn Transport) -> Result<Vec<String>, Error> {
-        methods::list_ca_certificates(t, &self.moref).await
+    pub fn list_ca_certificates<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::list_ca_certificates(t, &self.moref)
     }
     /// Calls `ReplaceCACertificatesAndCRLs` on this object (see [`methods::replace_ca_certificates_and_cr_ls`]).
-    pub async fn replace_ca_certificates_and_cr_ls(
+    pub fn replace_ca_certificates_and_cr_ls<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ca_cert: Vec<String>,
         ca_crl: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::replace_ca_certificates_and_cr_ls(t, &self.moref, ca_cert, ca_crl).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::replace_ca_certificates_and_cr_ls(t, &self.moref, ca_cert, ca_crl)
     }
 }
 /// A handle on a `HostCpuSchedulerSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -3890,21 +4040,27 @@ impl HostCpuSchedulerSystem {
         }
     }
     /// Calls `DisableHyperThreading` on this object (see [`methods::disable_hyper_threading`]).
-    pub async fn disable_hyper_threading(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::disable_hyper_threading(t, &self.moref).await
+    pub fn disable_hyper_threading<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_hyper_threading(t, &self.moref)
     }
     /// Calls `EnableHyperThreading` on this object (see [`methods::enable_hyper_threading`]).
-    pub async fn enable_hyper_threading(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::enable_hyper_threading(t, &self.moref).await
+    pub fn enable_hyper_threading<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_hyper_threading(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostDatastoreBrowser` managed object.
@@ -3927,31 +4083,30 @@ impl HostDatastoreBrowser {
         }
     }
     /// Calls `DeleteFile` on this object (see [`methods::delete_file`]).
-    pub async fn delete_file(
+    pub fn delete_file<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore_path: String,
-    ) -> Result<(), Error> {
-        methods::delete_file(t, &self.moref, datastore_path).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_file(t, &self.moref, datastore_path)
     }
     /// Calls `SearchDatastoreSubFolders_Task` on this object (see [`methods::search_datastore_sub_folders_task`]).
-    pub async fn search_datastore_sub_folders_task(
+    pub fn search_datastore_sub_folders_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore_path: String,
         search_spec: Option<HostDatastoreBrowserSearchSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::search_datastore_sub_folders_task(t, &self.moref, datastore_path, search_spec)
-            .await
     }
     /// Calls `SearchDatastore_Task` on this object (see [`methods::search_datastore_task`]).
-    pub async fn search_datastore_task(
+    pub fn search_datastore_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore_path: String,
         search_spec: Option<HostDatastoreBrowserSearchSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::search_datastore_task(t, &self.moref, datastore_path, search_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::search_datastore_task(t, &self.moref, datastore_path, search_spec)
     }
 }
 /// A handle on a `HostDatastoreSystem` managed object.
@@ -3974,127 +4129,126 @@ impl HostDatastoreSystem {
         }
     }
     /// Calls `ConfigureDatastorePrincipal` on this object (see [`methods::configure_datastore_principal`]).
-    pub async fn configure_datastore_principal(
+    pub fn configure_datastore_principal<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user_name: String,
         password: Option<String>,
-    ) -> Result<(), Error> {
-        methods::configure_datastore_principal(t, &self.moref, user_name, password).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::configure_datastore_principal(t, &self.moref, user_name, password)
     }
     /// Calls `CreateLocalDatastore` on this object (see [`methods::create_local_datastore`]).
-    pub async fn create_local_datastore(
+    pub fn create_local_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         path: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_local_datastore(t, &self.moref, name, path).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_local_datastore(t, &self.moref, name, path)
     }
     /// Calls `CreateNasDatastore` on this object (see [`methods::create_nas_datastore`]).
-    pub async fn create_nas_datastore(
+    pub fn create_nas_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostNasVolumeSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_nas_datastore(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_nas_datastore(t, &self.moref, spec)
     }
     /// Calls `CreateVmfsDatastore` on this object (see [`methods::create_vmfs_datastore`]).
-    pub async fn create_vmfs_datastore(
+    pub fn create_vmfs_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VmfsDatastoreCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_vmfs_datastore(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_vmfs_datastore(t, &self.moref, spec)
     }
     /// Calls `CreateVvolDatastore` on this object (see [`methods::create_vvol_datastore`]).
-    pub async fn create_vvol_datastore(
+    pub fn create_vvol_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostDatastoreSystemVvolDatastoreSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_vvol_datastore(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_vvol_datastore(t, &self.moref, spec)
     }
     /// Calls `DisableClusteredVmdkSupport` on this object (see [`methods::disable_clustered_vmdk_support`]).
-    pub async fn disable_clustered_vmdk_support(
+    pub fn disable_clustered_vmdk_support<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::disable_clustered_vmdk_support(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_clustered_vmdk_support(t, &self.moref, datastore)
     }
     /// Calls `EnableClusteredVmdkSupport` on this object (see [`methods::enable_clustered_vmdk_support`]).
-    pub async fn enable_clustered_vmdk_support(
+    pub fn enable_clustered_vmdk_support<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::enable_clustered_vmdk_support(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_clustered_vmdk_support(t, &self.moref, datastore)
     }
     /// Calls `ExpandVmfsDatastore` on this object (see [`methods::expand_vmfs_datastore`]).
-    pub async fn expand_vmfs_datastore(
+    pub fn expand_vmfs_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
         spec: VmfsDatastoreExpandSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::expand_vmfs_datastore(t, &self.moref, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::expand_vmfs_datastore(t, &self.moref, datastore, spec)
     }
     /// Calls `ExtendVmfsDatastore` on this object (see [`methods::extend_vmfs_datastore`]).
-    pub async fn extend_vmfs_datastore(
+    pub fn extend_vmfs_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
         spec: VmfsDatastoreExtendSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::extend_vmfs_datastore(t, &self.moref, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::extend_vmfs_datastore(t, &self.moref, datastore, spec)
     }
     /// Calls `QueryAvailableDisksForVmfs` on this object (see [`methods::query_available_disks_for_vmfs`]).
-    pub async fn query_available_disks_for_vmfs(
+    pub fn query_available_disks_for_vmfs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: Option<ManagedObjectReference>,
-    ) -> Result<Vec<HostScsiDisk>, Error> {
-        methods::query_available_disks_for_vmfs(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<HostScsiDisk>, Error>> + Send + 'a {
+        methods::query_available_disks_for_vmfs(t, &self.moref, datastore)
     }
     /// Calls `QueryUnresolvedVmfsVolumes` on this object (see [`methods::query_unresolved_vmfs_volumes`]).
-    pub async fn query_unresolved_vmfs_volumes(
+    pub fn query_unresolved_vmfs_volumes<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostUnresolvedVmfsVolume>, Error> {
-        methods::query_unresolved_vmfs_volumes(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsVolume>, Error>> + Send + 'a {
+        methods::query_unresolved_vmfs_volumes(t, &self.moref)
     }
     /// Calls `QueryVmfsDatastoreCreateOptions` on this object (see [`methods::query_vmfs_datastore_create_options`]).
-    pub async fn query_vmfs_datastore_create_options(
+    pub fn query_vmfs_datastore_create_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_path: String,
         vmfs_major_version: Option<i32>,
-    ) -> Result<Vec<VmfsDatastoreOption>, Error> {
+    ) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
         methods::query_vmfs_datastore_create_options(
             t,
             &self.moref,
             device_path,
             vmfs_major_version,
         )
-        .await
     }
     /// Calls `QueryVmfsDatastoreExpandOptions` on this object (see [`methods::query_vmfs_datastore_expand_options`]).
-    pub async fn query_vmfs_datastore_expand_options(
+    pub fn query_vmfs_datastore_expand_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<VmfsDatastoreOption>, Error> {
-        methods::query_vmfs_datastore_expand_options(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
+        methods::query_vmfs_datastore_expand_options(t, &self.moref, datastore)
     }
     /// Calls `QueryVmfsDatastoreExtendOptions` on this object (see [`methods::query_vmfs_datastore_extend_options`]).
-    pub async fn query_vmfs_datastore_extend_options(
+    pub fn query_vmfs_datastore_extend_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
         device_path: String,
         suppress_expand_candidates: Option<bool>,
-    ) -> Result<Vec<VmfsDatastoreOption>, Error> {
+    ) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
         methods::query_vmfs_datastore_extend_options(
             t,
             &self.moref,
@@ -4102,39 +4256,38 @@ impl HostDatastoreSystem {
             device_path,
             suppress_expand_candidates,
         )
-        .await
     }
     /// Calls `RemoveDatastore` on this object (see [`methods::remove_datastore`]).
-    pub async fn remove_datastore(
+    pub fn remove_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::remove_datastore(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_datastore(t, &self.moref, datastore)
     }
     /// Calls `RemoveDatastoreEx_Task` on this object (see [`methods::remove_datastore_ex_task`]).
-    pub async fn remove_datastore_ex_task(
+    pub fn remove_datastore_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::remove_datastore_ex_task(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::remove_datastore_ex_task(t, &self.moref, datastore)
     }
     /// Calls `ResignatureUnresolvedVmfsVolume_Task` on this object (see [`methods::resignature_unresolved_vmfs_volume_task`]).
-    pub async fn resignature_unresolved_vmfs_volume_task(
+    pub fn resignature_unresolved_vmfs_volume_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         resolution_spec: HostUnresolvedVmfsResignatureSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::resignature_unresolved_vmfs_volume_task(t, &self.moref, resolution_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::resignature_unresolved_vmfs_volume_task(t, &self.moref, resolution_spec)
     }
     /// Calls `UpdateLocalSwapDatastore` on this object (see [`methods::update_local_swap_datastore`]).
-    pub async fn update_local_swap_datastore(
+    pub fn update_local_swap_datastore<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: Option<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::update_local_swap_datastore(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_local_swap_datastore(t, &self.moref, datastore)
     }
 }
 /// A handle on a `HostDateTimeSystem` managed object.
@@ -4157,42 +4310,49 @@ impl HostDateTimeSystem {
         }
     }
     /// Calls `QueryAvailableTimeZones` on this object (see [`methods::query_available_time_zones`]).
-    pub async fn query_available_time_zones(
+    pub fn query_available_time_zones<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostDateTimeSystemTimeZone>, Error> {
-        methods::query_available_time_zones(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostDateTimeSystemTimeZone>, Error>> + Send + 'a {
+        methods::query_available_time_zones(t, &self.moref)
     }
     /// Calls `QueryDateTime` on this object (see [`methods::query_date_time`]).
-    pub async fn query_date_time(&self, t: &dyn Transport) -> Result<DateTime, Error> {
-        methods::query_date_time(t, &self.moref).await
+    pub fn query_date_time<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
+        methods::query_date_time(t, &self.moref)
     }
     /// Calls `RefreshDateTimeSystem` on this object (see [`methods::refresh_date_time_system`]).
-    pub async fn refresh_date_time_system(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_date_time_system(t, &self.moref).await
+    pub fn refresh_date_time_system<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_date_time_system(t, &self.moref)
     }
     /// Calls `TestTimeService` on this object (see [`methods::test_time_service`]).
-    pub async fn test_time_service(
+    pub fn test_time_service<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<HostDateTimeSystemServiceTestResult>, Error> {
-        methods::test_time_service(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<HostDateTimeSystemServiceTestResult>, Error>> + Send + 'a
+    {
+        methods::test_time_service(t, &self.moref)
     }
     /// Calls `UpdateDateTime` on this object (see [`methods::update_date_time`]).
-    pub async fn update_date_time(
+    pub fn update_date_time<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         date_time: DateTime,
-    ) -> Result<(), Error> {
-        methods::update_date_time(t, &self.moref, date_time).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_date_time(t, &self.moref, date_time)
     }
     /// Calls `UpdateDateTimeConfig` on this object (see [`methods::update_date_time_config`]).
-    pub async fn update_date_time_config(
+    pub fn update_date_time_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: HostDateTimeConfig,
-    ) -> Result<(), Error> {
-        methods::update_date_time_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_date_time_config(t, &self.moref, config)
     }
 }
 /// A handle on a `HostDiagnosticSystem` managed object.
@@ -4215,45 +4375,47 @@ impl HostDiagnosticSystem {
         }
     }
     /// Calls `CreateDiagnosticPartition` on this object (see [`methods::create_diagnostic_partition`]).
-    pub async fn create_diagnostic_partition(
+    pub fn create_diagnostic_partition<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostDiagnosticPartitionCreateSpec,
-    ) -> Result<(), Error> {
-        methods::create_diagnostic_partition(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_diagnostic_partition(t, &self.moref, spec)
     }
     /// Calls `QueryAvailablePartition` on this object (see [`methods::query_available_partition`]).
-    pub async fn query_available_partition(
+    pub fn query_available_partition<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostDiagnosticPartition>, Error> {
-        methods::query_available_partition(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostDiagnosticPartition>, Error>> + Send + 'a {
+        methods::query_available_partition(t, &self.moref)
     }
     /// Calls `QueryPartitionCreateDesc` on this object (see [`methods::query_partition_create_desc`]).
-    pub async fn query_partition_create_desc(
+    pub fn query_partition_create_desc<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disk_uuid: String,
         diagnostic_type: String,
-    ) -> Result<HostDiagnosticPartitionCreateDescription, Error> {
-        methods::query_partition_create_desc(t, &self.moref, disk_uuid, diagnostic_type).await
+    ) -> impl Future<Output = Result<HostDiagnosticPartitionCreateDescription, Error>> + Send + 'a
+    {
+        methods::query_partition_create_desc(t, &self.moref, disk_uuid, diagnostic_type)
     }
     /// Calls `QueryPartitionCreateOptions` on this object (see [`methods::query_partition_create_options`]).
-    pub async fn query_partition_create_options(
+    pub fn query_partition_create_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         storage_type: String,
         diagnostic_type: String,
-    ) -> Result<Vec<HostDiagnosticPartitionCreateOption>, Error> {
-        methods::query_partition_create_options(t, &self.moref, storage_type, diagnostic_type).await
+    ) -> impl Future<Output = Result<Vec<HostDiagnosticPartitionCreateOption>, Error>> + Send + 'a
+    {
+        methods::query_partition_create_options(t, &self.moref, storage_type, diagnostic_type)
     }
     /// Calls `SelectActivePartition` on this object (see [`methods::select_active_partition`]).
-    pub async fn select_active_partition(
+    pub fn select_active_partition<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         partition: Option<HostScsiDiskPartition>,
-    ) -> Result<(), Error> {
-        methods::select_active_partition(t, &self.moref, partition).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::select_active_partition(t, &self.moref, partition)
     }
 }
 /// A handle on a `HostDirectoryStore` managed object (a kind of `HostAuthenticationStore`).
@@ -4296,12 +4458,12 @@ impl HostEsxAgentHostManager {
         }
     }
     /// Calls `EsxAgentHostManagerUpdateConfig` on this object (see [`methods::esx_agent_host_manager_update_config`]).
-    pub async fn esx_agent_host_manager_update_config(
+    pub fn esx_agent_host_manager_update_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_info: HostEsxAgentHostManagerConfigInfo,
-    ) -> Result<(), Error> {
-        methods::esx_agent_host_manager_update_config(t, &self.moref, config_info).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::esx_agent_host_manager_update_config(t, &self.moref, config_info)
     }
 }
 /// A handle on a `HostFirewallSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -4324,42 +4486,53 @@ impl HostFirewallSystem {
         }
     }
     /// Calls `DisableRuleset` on this object (see [`methods::disable_ruleset`]).
-    pub async fn disable_ruleset(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::disable_ruleset(t, &self.moref, id).await
+    pub fn disable_ruleset<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_ruleset(t, &self.moref, id)
     }
     /// Calls `EnableRuleset` on this object (see [`methods::enable_ruleset`]).
-    pub async fn enable_ruleset(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::enable_ruleset(t, &self.moref, id).await
+    pub fn enable_ruleset<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_ruleset(t, &self.moref, id)
     }
     /// Calls `RefreshFirewall` on this object (see [`methods::refresh_firewall`]).
-    pub async fn refresh_firewall(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_firewall(t, &self.moref).await
+    pub fn refresh_firewall<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_firewall(t, &self.moref)
     }
     /// Calls `UpdateDefaultPolicy` on this object (see [`methods::update_default_policy`]).
-    pub async fn update_default_policy(
+    pub fn update_default_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         default_policy: HostFirewallDefaultPolicy,
-    ) -> Result<(), Error> {
-        methods::update_default_policy(t, &self.moref, default_policy).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_default_policy(t, &self.moref, default_policy)
     }
     /// Calls `UpdateRuleset` on this object (see [`methods::update_ruleset`]).
-    pub async fn update_ruleset(
+    pub fn update_ruleset<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: String,
         spec: HostFirewallRulesetRulesetSpec,
-    ) -> Result<(), Error> {
-        methods::update_ruleset(t, &self.moref, id, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ruleset(t, &self.moref, id, spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostFirmwareSystem` managed object.
@@ -4382,27 +4555,33 @@ impl HostFirmwareSystem {
         }
     }
     /// Calls `BackupFirmwareConfiguration` on this object (see [`methods::backup_firmware_configuration`]).
-    pub async fn backup_firmware_configuration(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::backup_firmware_configuration(t, &self.moref).await
+    pub fn backup_firmware_configuration<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::backup_firmware_configuration(t, &self.moref)
     }
     /// Calls `QueryFirmwareConfigUploadURL` on this object (see [`methods::query_firmware_config_upload_url`]).
-    pub async fn query_firmware_config_upload_url(
+    pub fn query_firmware_config_upload_url<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<String, Error> {
-        methods::query_firmware_config_upload_url(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_firmware_config_upload_url(t, &self.moref)
     }
     /// Calls `ResetFirmwareToFactoryDefaults` on this object (see [`methods::reset_firmware_to_factory_defaults`]).
-    pub async fn reset_firmware_to_factory_defaults(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_firmware_to_factory_defaults(t, &self.moref).await
+    pub fn reset_firmware_to_factory_defaults<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_firmware_to_factory_defaults(t, &self.moref)
     }
     /// Calls `RestoreFirmwareConfiguration` on this object (see [`methods::restore_firmware_configuration`]).
-    pub async fn restore_firmware_configuration(
+    pub fn restore_firmware_configuration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::restore_firmware_configuration(t, &self.moref, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::restore_firmware_configuration(t, &self.moref, force)
     }
 }
 /// A handle on a `HostGraphicsManager` managed object (a kind of `ExtensibleManagedObject`).
@@ -4425,43 +4604,49 @@ impl HostGraphicsManager {
         }
     }
     /// Calls `IsSharedGraphicsActive` on this object (see [`methods::is_shared_graphics_active`]).
-    pub async fn is_shared_graphics_active(&self, t: &dyn Transport) -> Result<bool, Error> {
-        methods::is_shared_graphics_active(t, &self.moref).await
+    pub fn is_shared_graphics_active<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::is_shared_graphics_active(t, &self.moref)
     }
     /// Calls `RefreshGraphicsManager` on this object (see [`methods::refresh_graphics_manager`]).
-    pub async fn refresh_graphics_manager(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_graphics_manager(t, &self.moref).await
+    pub fn refresh_graphics_manager<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_graphics_manager(t, &self.moref)
     }
     /// Calls `RetrieveVgpuDeviceInfo` on this object (see [`methods::retrieve_vgpu_device_info`]).
-    pub async fn retrieve_vgpu_device_info(
+    pub fn retrieve_vgpu_device_info<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VirtualMachineVgpuDeviceInfo>, Error> {
-        methods::retrieve_vgpu_device_info(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VirtualMachineVgpuDeviceInfo>, Error>> + Send + 'a {
+        methods::retrieve_vgpu_device_info(t, &self.moref)
     }
     /// Calls `RetrieveVgpuProfileInfo` on this object (see [`methods::retrieve_vgpu_profile_info`]).
-    pub async fn retrieve_vgpu_profile_info(
+    pub fn retrieve_vgpu_profile_info<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VirtualMachineVgpuProfileInfo>, Error> {
-        methods::retrieve_vgpu_profile_info(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VirtualMachineVgpuProfileInfo>, Error>> + Send + 'a {
+        methods::retrieve_vgpu_profile_info(t, &self.moref)
     }
     /// Calls `UpdateGraphicsConfig` on this object (see [`methods::update_graphics_config`]).
-    pub async fn update_graphics_config(
+    pub fn update_graphics_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: HostGraphicsConfig,
-    ) -> Result<(), Error> {
-        methods::update_graphics_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_graphics_config(t, &self.moref, config)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostHealthStatusSystem` managed object.
@@ -4484,23 +4669,32 @@ impl HostHealthStatusSystem {
         }
     }
     /// Calls `ClearSystemEventLog` on this object (see [`methods::clear_system_event_log`]).
-    pub async fn clear_system_event_log(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::clear_system_event_log(t, &self.moref).await
+    pub fn clear_system_event_log<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::clear_system_event_log(t, &self.moref)
     }
     /// Calls `FetchSystemEventLog` on this object (see [`methods::fetch_system_event_log`]).
-    pub async fn fetch_system_event_log(
+    pub fn fetch_system_event_log<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<SystemEventInfo>, Error> {
-        methods::fetch_system_event_log(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<SystemEventInfo>, Error>> + Send + 'a {
+        methods::fetch_system_event_log(t, &self.moref)
     }
     /// Calls `RefreshHealthStatusSystem` on this object (see [`methods::refresh_health_status_system`]).
-    pub async fn refresh_health_status_system(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_health_status_system(t, &self.moref).await
+    pub fn refresh_health_status_system<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_health_status_system(t, &self.moref)
     }
     /// Calls `ResetSystemHealthInfo` on this object (see [`methods::reset_system_health_info`]).
-    pub async fn reset_system_health_info(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_system_health_info(t, &self.moref).await
+    pub fn reset_system_health_info<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_system_health_info(t, &self.moref)
     }
 }
 /// A handle on a `HostImageConfigManager` managed object.
@@ -4523,37 +4717,40 @@ impl HostImageConfigManager {
         }
     }
     /// Calls `HostImageConfigGetAcceptance` on this object (see [`methods::host_image_config_get_acceptance`]).
-    pub async fn host_image_config_get_acceptance(
+    pub fn host_image_config_get_acceptance<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<String, Error> {
-        methods::host_image_config_get_acceptance(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::host_image_config_get_acceptance(t, &self.moref)
     }
     /// Calls `HostImageConfigGetProfile` on this object (see [`methods::host_image_config_get_profile`]).
-    pub async fn host_image_config_get_profile(
+    pub fn host_image_config_get_profile<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<HostImageProfileSummary, Error> {
-        methods::host_image_config_get_profile(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<HostImageProfileSummary, Error>> + Send + 'a {
+        methods::host_image_config_get_profile(t, &self.moref)
     }
     /// Calls `UpdateHostImageAcceptanceLevel` on this object (see [`methods::update_host_image_acceptance_level`]).
-    pub async fn update_host_image_acceptance_level(
+    pub fn update_host_image_acceptance_level<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_acceptance_level: String,
-    ) -> Result<(), Error> {
-        methods::update_host_image_acceptance_level(t, &self.moref, new_acceptance_level).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_host_image_acceptance_level(t, &self.moref, new_acceptance_level)
     }
     /// Calls `fetchSoftwarePackages` on this object (see [`methods::fetch_software_packages`]).
-    pub async fn fetch_software_packages(
+    pub fn fetch_software_packages<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<SoftwarePackage>, Error> {
-        methods::fetch_software_packages(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<SoftwarePackage>, Error>> + Send + 'a {
+        methods::fetch_software_packages(t, &self.moref)
     }
     /// Calls `installDate` on this object (see [`methods::install_date`]).
-    pub async fn install_date(&self, t: &dyn Transport) -> Result<DateTime, Error> {
-        methods::install_date(t, &self.moref).await
+    pub fn install_date<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
+        methods::install_date(t, &self.moref)
     }
 }
 /// A handle on a `HostKernelModuleSystem` managed object.
@@ -4576,25 +4773,28 @@ impl HostKernelModuleSystem {
         }
     }
     /// Calls `QueryConfiguredModuleOptionString` on this object (see [`methods::query_configured_module_option_string`]).
-    pub async fn query_configured_module_option_string(
+    pub fn query_configured_module_option_string<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
-    ) -> Result<String, Error> {
-        methods::query_configured_module_option_string(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_configured_module_option_string(t, &self.moref, name)
     }
     /// Calls `QueryModules` on this object (see [`methods::query_modules`]).
-    pub async fn query_modules(&self, t: &dyn Transport) -> Result<Vec<KernelModuleInfo>, Error> {
-        methods::query_modules(t, &self.moref).await
+    pub fn query_modules<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<KernelModuleInfo>, Error>> + Send + 'a {
+        methods::query_modules(t, &self.moref)
     }
     /// Calls `UpdateModuleOptionString` on this object (see [`methods::update_module_option_string`]).
-    pub async fn update_module_option_string(
+    pub fn update_module_option_string<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         options: String,
-    ) -> Result<(), Error> {
-        methods::update_module_option_string(t, &self.moref, name, options).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_module_option_string(t, &self.moref, name, options)
     }
 }
 /// A handle on a `HostLocalAccountManager` managed object.
@@ -4617,64 +4817,72 @@ impl HostLocalAccountManager {
         }
     }
     /// Calls `AssignUserToGroup` on this object (see [`methods::assign_user_to_group`]).
-    pub async fn assign_user_to_group(
+    pub fn assign_user_to_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: String,
         group: String,
-    ) -> Result<(), Error> {
-        methods::assign_user_to_group(t, &self.moref, user, group).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::assign_user_to_group(t, &self.moref, user, group)
     }
     /// Calls `ChangePassword` on this object (see [`methods::change_password`]).
-    pub async fn change_password(
+    pub fn change_password<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: String,
         old_password: String,
         new_password: String,
-    ) -> Result<(), Error> {
-        methods::change_password(t, &self.moref, user, old_password, new_password).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::change_password(t, &self.moref, user, old_password, new_password)
     }
     /// Calls `CreateGroup` on this object (see [`methods::create_group`]).
-    pub async fn create_group(
+    pub fn create_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         group: BaseHostAccountSpec,
-    ) -> Result<(), Error> {
-        methods::create_group(t, &self.moref, group).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_group(t, &self.moref, group)
     }
     /// Calls `CreateUser` on this object (see [`methods::create_user`]).
-    pub async fn create_user(
+    pub fn create_user<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: BaseHostAccountSpec,
-    ) -> Result<(), Error> {
-        methods::create_user(t, &self.moref, user).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_user(t, &self.moref, user)
     }
     /// Calls `RemoveGroup` on this object (see [`methods::remove_group`]).
-    pub async fn remove_group(&self, t: &dyn Transport, group_name: String) -> Result<(), Error> {
-        methods::remove_group(t, &self.moref, group_name).await
+    pub fn remove_group<'a>(
+        &self,
+        t: &'a dyn Transport,
+        group_name: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_group(t, &self.moref, group_name)
     }
     /// Calls `RemoveUser` on this object (see [`methods::remove_user`]).
-    pub async fn remove_user(&self, t: &dyn Transport, user_name: String) -> Result<(), Error> {
-        methods::remove_user(t, &self.moref, user_name).await
+    pub fn remove_user<'a>(
+        &self,
+        t: &'a dyn Transport,
+        user_name: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_user(t, &self.moref, user_name)
     }
     /// Calls `UnassignUserFromGroup` on this object (see [`methods::unassign_user_from_group`]).
-    pub async fn unassign_user_from_group(
+    pub fn unassign_user_from_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: String,
         group: String,
-    ) -> Result<(), Error> {
-        methods::unassign_user_from_group(t, &self.moref, user, group).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unassign_user_from_group(t, &self.moref, user, group)
     }
     /// Calls `UpdateUser` on this object (see [`methods::update_user`]).
-    pub async fn update_user(
+    pub fn update_user<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: BaseHostAccountSpec,
-    ) -> Result<(), Error> {
-        methods::update_user(t, &self.moref, user).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_user(t, &self.moref, user)
     }
 }
 /// A handle on a `HostMemorySystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -4697,29 +4905,29 @@ impl HostMemorySystem {
         }
     }
     /// Calls `ReconfigureServiceConsoleReservation` on this object (see [`methods::reconfigure_service_console_reservation`]).
-    pub async fn reconfigure_service_console_reservation(
+    pub fn reconfigure_service_console_reservation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cfg_bytes: i64,
-    ) -> Result<(), Error> {
-        methods::reconfigure_service_console_reservation(t, &self.moref, cfg_bytes).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_service_console_reservation(t, &self.moref, cfg_bytes)
     }
     /// Calls `ReconfigureVirtualMachineReservation` on this object (see [`methods::reconfigure_virtual_machine_reservation`]).
-    pub async fn reconfigure_virtual_machine_reservation(
+    pub fn reconfigure_virtual_machine_reservation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VirtualMachineMemoryReservationSpec,
-    ) -> Result<(), Error> {
-        methods::reconfigure_virtual_machine_reservation(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_virtual_machine_reservation(t, &self.moref, spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostNetworkSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -4742,178 +4950,189 @@ impl HostNetworkSystem {
         }
     }
     /// Calls `AddPortGroup` on this object (see [`methods::add_port_group`]).
-    pub async fn add_port_group(
+    pub fn add_port_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         portgrp: HostPortGroupSpec,
-    ) -> Result<(), Error> {
-        methods::add_port_group(t, &self.moref, portgrp).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_port_group(t, &self.moref, portgrp)
     }
     /// Calls `AddServiceConsoleVirtualNic` on this object (see [`methods::add_service_console_virtual_nic`]).
-    pub async fn add_service_console_virtual_nic(
+    pub fn add_service_console_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         portgroup: String,
         nic: HostVirtualNicSpec,
-    ) -> Result<String, Error> {
-        methods::add_service_console_virtual_nic(t, &self.moref, portgroup, nic).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::add_service_console_virtual_nic(t, &self.moref, portgroup, nic)
     }
     /// Calls `AddVirtualNic` on this object (see [`methods::add_virtual_nic`]).
-    pub async fn add_virtual_nic(
+    pub fn add_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         portgroup: String,
         nic: HostVirtualNicSpec,
-    ) -> Result<String, Error> {
-        methods::add_virtual_nic(t, &self.moref, portgroup, nic).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::add_virtual_nic(t, &self.moref, portgroup, nic)
     }
     /// Calls `AddVirtualSwitch` on this object (see [`methods::add_virtual_switch`]).
-    pub async fn add_virtual_switch(
+    pub fn add_virtual_switch<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vswitch_name: String,
         spec: Option<HostVirtualSwitchSpec>,
-    ) -> Result<(), Error> {
-        methods::add_virtual_switch(t, &self.moref, vswitch_name, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_virtual_switch(t, &self.moref, vswitch_name, spec)
     }
     /// Calls `QueryNetworkHint` on this object (see [`methods::query_network_hint`]).
-    pub async fn query_network_hint(
+    pub fn query_network_hint<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: Vec<String>,
-    ) -> Result<Vec<PhysicalNicHintInfo>, Error> {
-        methods::query_network_hint(t, &self.moref, device).await
+    ) -> impl Future<Output = Result<Vec<PhysicalNicHintInfo>, Error>> + Send + 'a {
+        methods::query_network_hint(t, &self.moref, device)
     }
     /// Calls `RefreshNetworkSystem` on this object (see [`methods::refresh_network_system`]).
-    pub async fn refresh_network_system(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_network_system(t, &self.moref).await
+    pub fn refresh_network_system<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_network_system(t, &self.moref)
     }
     /// Calls `RemovePortGroup` on this object (see [`methods::remove_port_group`]).
-    pub async fn remove_port_group(&self, t: &dyn Transport, pg_name: String) -> Result<(), Error> {
-        methods::remove_port_group(t, &self.moref, pg_name).await
+    pub fn remove_port_group<'a>(
+        &self,
+        t: &'a dyn Transport,
+        pg_name: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_port_group(t, &self.moref, pg_name)
     }
     /// Calls `RemoveServiceConsoleVirtualNic` on this object (see [`methods::remove_service_console_virtual_nic`]).
-    pub async fn remove_service_console_virtual_nic(
+    pub fn remove_service_console_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: String,
-    ) -> Result<(), Error> {
-        methods::remove_service_console_virtual_nic(t, &self.moref, device).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_service_console_virtual_nic(t, &self.moref, device)
     }
     /// Calls `RemoveVirtualNic` on this object (see [`methods::remove_virtual_nic`]).
-    pub async fn remove_virtual_nic(&self, t: &dyn Transport, device: String) -> Result<(), Error> {
-        methods::remove_virtual_nic(t, &self.moref, device).await
+    pub fn remove_virtual_nic<'a>(
+        &self,
+        t: &'a dyn Transport,
+        device: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_virtual_nic(t, &self.moref, device)
     }
     /// Calls `RemoveVirtualSwitch` on this object (see [`methods::remove_virtual_switch`]).
-    pub async fn remove_virtual_switch(
+    pub fn remove_virtual_switch<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vswitch_name: String,
-    ) -> Result<(), Error> {
-        methods::remove_virtual_switch(t, &self.moref, vswitch_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_virtual_switch(t, &self.moref, vswitch_name)
     }
     /// Calls `RestartServiceConsoleVirtualNic` on this object (see [`methods::restart_service_console_virtual_nic`]).
-    pub async fn restart_service_console_virtual_nic(
+    pub fn restart_service_console_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: String,
-    ) -> Result<(), Error> {
-        methods::restart_service_console_virtual_nic(t, &self.moref, device).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::restart_service_console_virtual_nic(t, &self.moref, device)
     }
     /// Calls `UpdateConsoleIpRouteConfig` on this object (see [`methods::update_console_ip_route_config`]).
-    pub async fn update_console_ip_route_config(
+    pub fn update_console_ip_route_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: BaseHostIpRouteConfig,
-    ) -> Result<(), Error> {
-        methods::update_console_ip_route_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_console_ip_route_config(t, &self.moref, config)
     }
     /// Calls `UpdateDnsConfig` on this object (see [`methods::update_dns_config`]).
-    pub async fn update_dns_config(
+    pub fn update_dns_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: BaseHostDnsConfig,
-    ) -> Result<(), Error> {
-        methods::update_dns_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_dns_config(t, &self.moref, config)
     }
     /// Calls `UpdateIpRouteConfig` on this object (see [`methods::update_ip_route_config`]).
-    pub async fn update_ip_route_config(
+    pub fn update_ip_route_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: BaseHostIpRouteConfig,
-    ) -> Result<(), Error> {
-        methods::update_ip_route_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ip_route_config(t, &self.moref, config)
     }
     /// Calls `UpdateIpRouteTableConfig` on this object (see [`methods::update_ip_route_table_config`]).
-    pub async fn update_ip_route_table_config(
+    pub fn update_ip_route_table_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: HostIpRouteTableConfig,
-    ) -> Result<(), Error> {
-        methods::update_ip_route_table_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ip_route_table_config(t, &self.moref, config)
     }
     /// Calls `UpdateNetworkConfig` on this object (see [`methods::update_network_config`]).
-    pub async fn update_network_config(
+    pub fn update_network_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: HostNetworkConfig,
         change_mode: String,
-    ) -> Result<HostNetworkConfigResult, Error> {
-        methods::update_network_config(t, &self.moref, config, change_mode).await
+    ) -> impl Future<Output = Result<HostNetworkConfigResult, Error>> + Send + 'a {
+        methods::update_network_config(t, &self.moref, config, change_mode)
     }
     /// Calls `UpdatePhysicalNicLinkSpeed` on this object (see [`methods::update_physical_nic_link_speed`]).
-    pub async fn update_physical_nic_link_speed(
+    pub fn update_physical_nic_link_speed<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: String,
         link_speed: Option<PhysicalNicLinkInfo>,
-    ) -> Result<(), Error> {
-        methods::update_physical_nic_link_speed(t, &self.moref, device, link_speed).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_physical_nic_link_speed(t, &self.moref, device, link_speed)
     }
     /// Calls `UpdatePortGroup` on this object (see [`methods::update_port_group`]).
-    pub async fn update_port_group(
+    pub fn update_port_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pg_name: String,
         portgrp: HostPortGroupSpec,
-    ) -> Result<(), Error> {
-        methods::update_port_group(t, &self.moref, pg_name, portgrp).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_port_group(t, &self.moref, pg_name, portgrp)
     }
     /// Calls `UpdateServiceConsoleVirtualNic` on this object (see [`methods::update_service_console_virtual_nic`]).
-    pub async fn update_service_console_virtual_nic(
+    pub fn update_service_console_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: String,
         nic: HostVirtualNicSpec,
-    ) -> Result<(), Error> {
-        methods::update_service_console_virtual_nic(t, &self.moref, device, nic).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_service_console_virtual_nic(t, &self.moref, device, nic)
     }
     /// Calls `UpdateVirtualNic` on this object (see [`methods::update_virtual_nic`]).
-    pub async fn update_virtual_nic(
+    pub fn update_virtual_nic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device: String,
         nic: HostVirtualNicSpec,
-    ) -> Result<(), Error> {
-        methods::update_virtual_nic(t, &self.moref, device, nic).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_virtual_nic(t, &self.moref, device, nic)
     }
     /// Calls `UpdateVirtualSwitch` on this object (see [`methods::update_virtual_switch`]).
-    pub async fn update_virtual_switch(
+    pub fn update_virtual_switch<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vswitch_name: String,
         spec: HostVirtualSwitchSpec,
-    ) -> Result<(), Error> {
-        methods::update_virtual_switch(t, &self.moref, vswitch_name, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_virtual_switch(t, &self.moref, vswitch_name, spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostNvdimmSystem` managed object.
@@ -4936,35 +5155,35 @@ impl HostNvdimmSystem {
         }
     }
     /// Calls `CreateNvdimmNamespace_Task` on this object (see [`methods::create_nvdimm_namespace_task`]).
-    pub async fn create_nvdimm_namespace_task(
+    pub fn create_nvdimm_namespace_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: NvdimmNamespaceCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_nvdimm_namespace_task(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_nvdimm_namespace_task(t, &self.moref, create_spec)
     }
     /// Calls `CreateNvdimmPMemNamespace_Task` on this object (see [`methods::create_nvdimm_p_mem_namespace_task`]).
-    pub async fn create_nvdimm_p_mem_namespace_task(
+    pub fn create_nvdimm_p_mem_namespace_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: NvdimmPMemNamespaceCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_nvdimm_p_mem_namespace_task(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_nvdimm_p_mem_namespace_task(t, &self.moref, create_spec)
     }
     /// Calls `DeleteNvdimmBlockNamespaces_Task` on this object (see [`methods::delete_nvdimm_block_namespaces_task`]).
-    pub async fn delete_nvdimm_block_namespaces_task(
+    pub fn delete_nvdimm_block_namespaces_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_nvdimm_block_namespaces_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_nvdimm_block_namespaces_task(t, &self.moref)
     }
     /// Calls `DeleteNvdimmNamespace_Task` on this object (see [`methods::delete_nvdimm_namespace_task`]).
-    pub async fn delete_nvdimm_namespace_task(
+    pub fn delete_nvdimm_namespace_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         delete_spec: NvdimmNamespaceDeleteSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_nvdimm_namespace_task(t, &self.moref, delete_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_nvdimm_namespace_task(t, &self.moref, delete_spec)
     }
 }
 /// A handle on a `HostPatchManager` managed object.
@@ -4987,83 +5206,82 @@ impl HostPatchManager {
         }
     }
     /// Calls `CheckHostPatch_Task` on this object (see [`methods::check_host_patch_task`]).
-    pub async fn check_host_patch_task(
+    pub fn check_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         meta_urls: Vec<String>,
         bundle_urls: Vec<String>,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_host_patch_task(t, &self.moref, meta_urls, bundle_urls, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_host_patch_task(t, &self.moref, meta_urls, bundle_urls, spec)
     }
     /// Calls `InstallHostPatchV2_Task` on this object (see [`methods::install_host_patch_v2_task`]).
-    pub async fn install_host_patch_v2_task(
+    pub fn install_host_patch_v2_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         meta_urls: Vec<String>,
         bundle_urls: Vec<String>,
         vib_urls: Vec<String>,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::install_host_patch_v2_task(t, &self.moref, meta_urls, bundle_urls, vib_urls, spec)
-            .await
     }
     /// Calls `InstallHostPatch_Task` on this object (see [`methods::install_host_patch_task`]).
-    pub async fn install_host_patch_task(
+    pub fn install_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         repository: HostPatchManagerLocator,
         update_id: String,
         force: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::install_host_patch_task(t, &self.moref, repository, update_id, force).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::install_host_patch_task(t, &self.moref, repository, update_id, force)
     }
     /// Calls `QueryHostPatch_Task` on this object (see [`methods::query_host_patch_task`]).
-    pub async fn query_host_patch_task(
+    pub fn query_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::query_host_patch_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::query_host_patch_task(t, &self.moref, spec)
     }
     /// Calls `ScanHostPatchV2_Task` on this object (see [`methods::scan_host_patch_v2_task`]).
-    pub async fn scan_host_patch_v2_task(
+    pub fn scan_host_patch_v2_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         meta_urls: Vec<String>,
         bundle_urls: Vec<String>,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::scan_host_patch_v2_task(t, &self.moref, meta_urls, bundle_urls, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::scan_host_patch_v2_task(t, &self.moref, meta_urls, bundle_urls, spec)
     }
     /// Calls `ScanHostPatch_Task` on this object (see [`methods::scan_host_patch_task`]).
-    pub async fn scan_host_patch_task(
+    pub fn scan_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         repository: HostPatchManagerLocator,
         update_id: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::scan_host_patch_task(t, &self.moref, repository, update_id).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::scan_host_patch_task(t, &self.moref, repository, update_id)
     }
     /// Calls `StageHostPatch_Task` on this object (see [`methods::stage_host_patch_task`]).
-    pub async fn stage_host_patch_task(
+    pub fn stage_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         meta_urls: Vec<String>,
         bundle_urls: Vec<String>,
         vib_urls: Vec<String>,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::stage_host_patch_task(t, &self.moref, meta_urls, bundle_urls, vib_urls, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::stage_host_patch_task(t, &self.moref, meta_urls, bundle_urls, vib_urls, spec)
     }
     /// Calls `UninstallHostPatch_Task` on this object (see [`methods::uninstall_host_patch_task`]).
-    pub async fn uninstall_host_patch_task(
+    pub fn uninstall_host_patch_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         bulletin_ids: Vec<String>,
         spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::uninstall_host_patch_task(t, &self.moref, bulletin_ids, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::uninstall_host_patch_task(t, &self.moref, bulletin_ids, spec)
     }
 }
 /// A handle on a `HostPciPassthruSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -5086,25 +5304,28 @@ impl HostPciPassthruSystem {
         }
     }
     /// Calls `Refresh` on this object (see [`methods::refresh`]).
-    pub async fn refresh(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh(t, &self.moref).await
+    pub fn refresh<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh(t, &self.moref)
     }
     /// Calls `UpdatePassthruConfig` on this object (see [`methods::update_passthru_config`]).
-    pub async fn update_passthru_config(
+    pub fn update_passthru_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: Vec<BaseHostPciPassthruConfig>,
-    ) -> Result<(), Error> {
-        methods::update_passthru_config(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_passthru_config(t, &self.moref, config)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostPowerSystem` managed object.
@@ -5127,8 +5348,12 @@ impl HostPowerSystem {
         }
     }
     /// Calls `ConfigurePowerPolicy` on this object (see [`methods::configure_power_policy`]).
-    pub async fn configure_power_policy(&self, t: &dyn Transport, key: i32) -> Result<(), Error> {
-        methods::configure_power_policy(t, &self.moref, key).await
+    pub fn configure_power_policy<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: i32,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::configure_power_policy(t, &self.moref, key)
     }
 }
 /// A handle on a `HostProfile` managed object (a kind of `Profile`).
@@ -5151,75 +5376,81 @@ impl HostProfile {
         }
     }
     /// Calls `AssociateProfile` on this object (see [`methods::associate_profile`]).
-    pub async fn associate_profile(
+    pub fn associate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::associate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::associate_profile(t, &self.moref, entity)
     }
     /// Calls `CheckProfileCompliance_Task` on this object (see [`methods::check_profile_compliance_task`]).
-    pub async fn check_profile_compliance_task(
+    pub fn check_profile_compliance_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_profile_compliance_task(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_profile_compliance_task(t, &self.moref, entity)
     }
     /// Calls `DestroyProfile` on this object (see [`methods::destroy_profile`]).
-    pub async fn destroy_profile(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_profile(t, &self.moref).await
+    pub fn destroy_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_profile(t, &self.moref)
     }
     /// Calls `DissociateProfile` on this object (see [`methods::dissociate_profile`]).
-    pub async fn dissociate_profile(
+    pub fn dissociate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::dissociate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::dissociate_profile(t, &self.moref, entity)
     }
     /// Calls `ExecuteHostProfile` on this object (see [`methods::execute_host_profile`]).
-    pub async fn execute_host_profile(
+    pub fn execute_host_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         deferred_param: Vec<ProfileDeferredPolicyOptionParameter>,
-    ) -> Result<BaseProfileExecuteResult, Error> {
-        methods::execute_host_profile(t, &self.moref, host, deferred_param).await
+    ) -> impl Future<Output = Result<BaseProfileExecuteResult, Error>> + Send + 'a {
+        methods::execute_host_profile(t, &self.moref, host, deferred_param)
     }
     /// Calls `ExportProfile` on this object (see [`methods::export_profile`]).
-    pub async fn export_profile(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::export_profile(t, &self.moref).await
+    pub fn export_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::export_profile(t, &self.moref)
     }
     /// Calls `HostProfileResetValidationState` on this object (see [`methods::host_profile_reset_validation_state`]).
-    pub async fn host_profile_reset_validation_state(
+    pub fn host_profile_reset_validation_state<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<(), Error> {
-        methods::host_profile_reset_validation_state(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_profile_reset_validation_state(t, &self.moref)
     }
     /// Calls `RetrieveDescription` on this object (see [`methods::retrieve_description`]).
-    pub async fn retrieve_description(
+    pub fn retrieve_description<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<ProfileDescription>, Error> {
-        methods::retrieve_description(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<ProfileDescription>, Error>> + Send + 'a {
+        methods::retrieve_description(t, &self.moref)
     }
     /// Calls `UpdateHostProfile` on this object (see [`methods::update_host_profile`]).
-    pub async fn update_host_profile(
+    pub fn update_host_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: BaseHostProfileConfigSpec,
-    ) -> Result<(), Error> {
-        methods::update_host_profile(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_host_profile(t, &self.moref, config)
     }
     /// Calls `UpdateReferenceHost` on this object (see [`methods::update_reference_host`]).
-    pub async fn update_reference_host(
+    pub fn update_reference_host<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::update_reference_host(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_reference_host(t, &self.moref, host)
     }
 }
 /// A handle on a `HostProfileManager` managed object (a kind of `ProfileManager`).
@@ -5242,42 +5473,42 @@ impl HostProfileManager {
         }
     }
     /// Calls `ApplyEntitiesConfig_Task` on this object (see [`methods::apply_entities_config_task`]).
-    pub async fn apply_entities_config_task(
+    pub fn apply_entities_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         apply_config_specs: Vec<ApplyHostProfileConfigurationSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::apply_entities_config_task(t, &self.moref, apply_config_specs).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::apply_entities_config_task(t, &self.moref, apply_config_specs)
     }
     /// Calls `ApplyHostConfig_Task` on this object (see [`methods::apply_host_config_task`]).
-    pub async fn apply_host_config_task(
+    pub fn apply_host_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         config_spec: HostConfigSpec,
         user_input: Vec<ProfileDeferredPolicyOptionParameter>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::apply_host_config_task(t, &self.moref, host, config_spec, user_input).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::apply_host_config_task(t, &self.moref, host, config_spec, user_input)
     }
     /// Calls `CheckAnswerFileStatus_Task` on this object (see [`methods::check_answer_file_status_task`]).
-    pub async fn check_answer_file_status_task(
+    pub fn check_answer_file_status_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_answer_file_status_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_answer_file_status_task(t, &self.moref, host)
     }
     /// Calls `CompositeHostProfile_Task` on this object (see [`methods::composite_host_profile_task`]).
-    pub async fn composite_host_profile_task(
+    pub fn composite_host_profile_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source: ManagedObjectReference,
         targets: Vec<ManagedObjectReference>,
         to_be_merged: Option<HostApplyProfile>,
         to_be_replaced_with: Option<HostApplyProfile>,
         to_be_deleted: Option<HostApplyProfile>,
         enable_status_to_be_copied: Option<HostApplyProfile>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::composite_host_profile_task(
             t,
             &self.moref,
@@ -5288,151 +5519,148 @@ impl HostProfileManager {
             to_be_deleted,
             enable_status_to_be_copied,
         )
-        .await
     }
     /// Calls `CreateDefaultProfile` on this object (see [`methods::create_default_profile`]).
-    pub async fn create_default_profile(
+    pub fn create_default_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile_type: String,
         profile_type_name: Option<String>,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<BaseApplyProfile, Error> {
+    ) -> impl Future<Output = Result<BaseApplyProfile, Error>> + Send + 'a {
         methods::create_default_profile(t, &self.moref, profile_type, profile_type_name, profile)
-            .await
     }
     /// Calls `CreateProfile` on this object (see [`methods::create_profile`]).
-    pub async fn create_profile(
+    pub fn create_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: BaseProfileCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_profile(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_profile(t, &self.moref, create_spec)
     }
     /// Calls `ExportAnswerFile_Task` on this object (see [`methods::export_answer_file_task`]).
-    pub async fn export_answer_file_task(
+    pub fn export_answer_file_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::export_answer_file_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::export_answer_file_task(t, &self.moref, host)
     }
     /// Calls `FindAssociatedProfile` on this object (see [`methods::find_associated_profile`]).
-    pub async fn find_associated_profile(
+    pub fn find_associated_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::find_associated_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_associated_profile(t, &self.moref, entity)
     }
     /// Calls `GenerateConfigTaskList` on this object (see [`methods::generate_config_task_list`]).
-    pub async fn generate_config_task_list(
+    pub fn generate_config_task_list<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: HostConfigSpec,
         host: ManagedObjectReference,
-    ) -> Result<HostProfileManagerConfigTaskList, Error> {
-        methods::generate_config_task_list(t, &self.moref, config_spec, host).await
+    ) -> impl Future<Output = Result<HostProfileManagerConfigTaskList, Error>> + Send + 'a {
+        methods::generate_config_task_list(t, &self.moref, config_spec, host)
     }
     /// Calls `GenerateHostConfigTaskSpec_Task` on this object (see [`methods::generate_host_config_task_spec_task`]).
-    pub async fn generate_host_config_task_spec_task(
+    pub fn generate_host_config_task_spec_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts_info: Vec<StructuredCustomizations>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::generate_host_config_task_spec_task(t, &self.moref, hosts_info).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::generate_host_config_task_spec_task(t, &self.moref, hosts_info)
     }
     /// Calls `GenerateHostProfileTaskList_Task` on this object (see [`methods::generate_host_profile_task_list_task`]).
-    pub async fn generate_host_profile_task_list_task(
+    pub fn generate_host_profile_task_list_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: HostConfigSpec,
         host: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::generate_host_profile_task_list_task(t, &self.moref, config_spec, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::generate_host_profile_task_list_task(t, &self.moref, config_spec, host)
     }
     /// Calls `QueryAnswerFileStatus` on this object (see [`methods::query_answer_file_status`]).
-    pub async fn query_answer_file_status(
+    pub fn query_answer_file_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<AnswerFileStatusResult>, Error> {
-        methods::query_answer_file_status(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Vec<AnswerFileStatusResult>, Error>> + Send + 'a {
+        methods::query_answer_file_status(t, &self.moref, host)
     }
     /// Calls `QueryHostProfileMetadata` on this object (see [`methods::query_host_profile_metadata`]).
-    pub async fn query_host_profile_metadata(
+    pub fn query_host_profile_metadata<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile_name: Vec<String>,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ProfileMetadata>, Error> {
-        methods::query_host_profile_metadata(t, &self.moref, profile_name, profile).await
+    ) -> impl Future<Output = Result<Vec<ProfileMetadata>, Error>> + Send + 'a {
+        methods::query_host_profile_metadata(t, &self.moref, profile_name, profile)
     }
     /// Calls `QueryPolicyMetadata` on this object (see [`methods::query_policy_metadata`]).
-    pub async fn query_policy_metadata(
+    pub fn query_policy_metadata<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         policy_name: Vec<String>,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ProfilePolicyMetadata>, Error> {
-        methods::query_policy_metadata(t, &self.moref, policy_name, profile).await
+    ) -> impl Future<Output = Result<Vec<ProfilePolicyMetadata>, Error>> + Send + 'a {
+        methods::query_policy_metadata(t, &self.moref, policy_name, profile)
     }
     /// Calls `QueryProfileStructure` on this object (see [`methods::query_profile_structure`]).
-    pub async fn query_profile_structure(
+    pub fn query_profile_structure<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<ProfileProfileStructure, Error> {
-        methods::query_profile_structure(t, &self.moref, profile).await
+    ) -> impl Future<Output = Result<ProfileProfileStructure, Error>> + Send + 'a {
+        methods::query_profile_structure(t, &self.moref, profile)
     }
     /// Calls `RetrieveAnswerFile` on this object (see [`methods::retrieve_answer_file`]).
-    pub async fn retrieve_answer_file(
+    pub fn retrieve_answer_file<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
-    ) -> Result<Option<AnswerFile>, Error> {
-        methods::retrieve_answer_file(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Option<AnswerFile>, Error>> + Send + 'a {
+        methods::retrieve_answer_file(t, &self.moref, host)
     }
     /// Calls `RetrieveAnswerFileForProfile` on this object (see [`methods::retrieve_answer_file_for_profile`]).
-    pub async fn retrieve_answer_file_for_profile(
+    pub fn retrieve_answer_file_for_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         apply_profile: HostApplyProfile,
-    ) -> Result<Option<AnswerFile>, Error> {
-        methods::retrieve_answer_file_for_profile(t, &self.moref, host, apply_profile).await
+    ) -> impl Future<Output = Result<Option<AnswerFile>, Error>> + Send + 'a {
+        methods::retrieve_answer_file_for_profile(t, &self.moref, host, apply_profile)
     }
     /// Calls `RetrieveHostCustomizations` on this object (see [`methods::retrieve_host_customizations`]).
-    pub async fn retrieve_host_customizations(
+    pub fn retrieve_host_customizations<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<StructuredCustomizations>, Error> {
-        methods::retrieve_host_customizations(t, &self.moref, hosts).await
+    ) -> impl Future<Output = Result<Vec<StructuredCustomizations>, Error>> + Send + 'a {
+        methods::retrieve_host_customizations(t, &self.moref, hosts)
     }
     /// Calls `RetrieveHostCustomizationsForProfile` on this object (see [`methods::retrieve_host_customizations_for_profile`]).
-    pub async fn retrieve_host_customizations_for_profile(
+    pub fn retrieve_host_customizations_for_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts: Vec<ManagedObjectReference>,
         apply_profile: HostApplyProfile,
-    ) -> Result<Vec<StructuredCustomizations>, Error> {
+    ) -> impl Future<Output = Result<Vec<StructuredCustomizations>, Error>> + Send + 'a {
         methods::retrieve_host_customizations_for_profile(t, &self.moref, hosts, apply_profile)
-            .await
     }
     /// Calls `UpdateAnswerFile_Task` on this object (see [`methods::update_answer_file_task`]).
-    pub async fn update_answer_file_task(
+    pub fn update_answer_file_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         config_spec: BaseAnswerFileCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_answer_file_task(t, &self.moref, host, config_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_answer_file_task(t, &self.moref, host, config_spec)
     }
     /// Calls `ValidateHostProfileComposition_Task` on this object (see [`methods::validate_host_profile_composition_task`]).
-    pub async fn validate_host_profile_composition_task(
+    pub fn validate_host_profile_composition_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source: ManagedObjectReference,
         targets: Vec<ManagedObjectReference>,
         to_be_merged: Option<HostApplyProfile>,
@@ -5440,7 +5668,7 @@ impl HostProfileManager {
         to_be_deleted: Option<HostApplyProfile>,
         enable_status_to_be_copied: Option<HostApplyProfile>,
         error_only: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::validate_host_profile_composition_task(
             t,
             &self.moref,
@@ -5452,7 +5680,6 @@ impl HostProfileManager {
             enable_status_to_be_copied,
             error_only,
         )
-        .await
     }
 }
 /// A handle on a `HostServiceSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -5475,42 +5702,61 @@ impl HostServiceSystem {
         }
     }
     /// Calls `RefreshServices` on this object (see [`methods::refresh_services`]).
-    pub async fn refresh_services(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_services(t, &self.moref).await
+    pub fn refresh_services<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_services(t, &self.moref)
     }
     /// Calls `RestartService` on this object (see [`methods::restart_service`]).
-    pub async fn restart_service(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::restart_service(t, &self.moref, id).await
+    pub fn restart_service<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::restart_service(t, &self.moref, id)
     }
     /// Calls `StartService` on this object (see [`methods::start_service`]).
-    pub async fn start_service(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::start_service(t, &self.moref, id).await
+    pub fn start_service<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::start_service(t, &self.moref, id)
     }
     /// Calls `StopService` on this object (see [`methods::stop_service`]).
-    pub async fn stop_service(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::stop_service(t, &self.moref, id).await
+    pub fn stop_service<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::stop_service(t, &self.moref, id)
     }
     /// Calls `UninstallService` on this object (see [`methods::uninstall_service`]).
-    pub async fn uninstall_service(&self, t: &dyn Transport, id: String) -> Result<(), Error> {
-        methods::uninstall_service(t, &self.moref, id).await
+    pub fn uninstall_service<'a>(
+        &self,
+        t: &'a dyn Transport,
+        id: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::uninstall_service(t, &self.moref, id)
     }
     /// Calls `UpdateServicePolicy` on this object (see [`methods::update_service_policy`]).
-    pub async fn update_service_policy(
+    pub fn update_service_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: String,
         policy: String,
-    ) -> Result<(), Error> {
-        methods::update_service_policy(t, &self.moref, id, policy).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_service_policy(t, &self.moref, id, policy)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostSnmpSystem` managed object.
@@ -5533,16 +5779,19 @@ impl HostSnmpSystem {
         }
     }
     /// Calls `ReconfigureSnmpAgent` on this object (see [`methods::reconfigure_snmp_agent`]).
-    pub async fn reconfigure_snmp_agent(
+    pub fn reconfigure_snmp_agent<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostSnmpConfigSpec,
-    ) -> Result<(), Error> {
-        methods::reconfigure_snmp_agent(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_snmp_agent(t, &self.moref, spec)
     }
     /// Calls `SendTestNotification` on this object (see [`methods::send_test_notification`]).
-    pub async fn send_test_notification(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::send_test_notification(t, &self.moref).await
+    pub fn send_test_notification<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::send_test_notification(t, &self.moref)
     }
 }
 /// A handle on a `HostSpecificationManager` managed object.
@@ -5565,57 +5814,57 @@ impl HostSpecificationManager {
         }
     }
     /// Calls `DeleteHostSpecification` on this object (see [`methods::delete_host_specification`]).
-    pub async fn delete_host_specification(
+    pub fn delete_host_specification<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::delete_host_specification(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_host_specification(t, &self.moref, host)
     }
     /// Calls `DeleteHostSubSpecification` on this object (see [`methods::delete_host_sub_specification`]).
-    pub async fn delete_host_sub_specification(
+    pub fn delete_host_sub_specification<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         sub_spec_name: String,
-    ) -> Result<(), Error> {
-        methods::delete_host_sub_specification(t, &self.moref, host, sub_spec_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_host_sub_specification(t, &self.moref, host, sub_spec_name)
     }
     /// Calls `HostSpecGetUpdatedHosts` on this object (see [`methods::host_spec_get_updated_hosts`]).
-    pub async fn host_spec_get_updated_hosts(
+    pub fn host_spec_get_updated_hosts<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         start_change_id: Option<String>,
         end_change_id: Option<String>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::host_spec_get_updated_hosts(t, &self.moref, start_change_id, end_change_id).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::host_spec_get_updated_hosts(t, &self.moref, start_change_id, end_change_id)
     }
     /// Calls `RetrieveHostSpecification` on this object (see [`methods::retrieve_host_specification`]).
-    pub async fn retrieve_host_specification(
+    pub fn retrieve_host_specification<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         from_host: bool,
-    ) -> Result<HostSpecification, Error> {
-        methods::retrieve_host_specification(t, &self.moref, host, from_host).await
+    ) -> impl Future<Output = Result<HostSpecification, Error>> + Send + 'a {
+        methods::retrieve_host_specification(t, &self.moref, host, from_host)
     }
     /// Calls `UpdateHostSpecification` on this object (see [`methods::update_host_specification`]).
-    pub async fn update_host_specification(
+    pub fn update_host_specification<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         host_spec: HostSpecification,
-    ) -> Result<(), Error> {
-        methods::update_host_specification(t, &self.moref, host, host_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_host_specification(t, &self.moref, host, host_spec)
     }
     /// Calls `UpdateHostSubSpecification` on this object (see [`methods::update_host_sub_specification`]).
-    pub async fn update_host_sub_specification(
+    pub fn update_host_sub_specification<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
         host_sub_spec: HostSubSpecification,
-    ) -> Result<(), Error> {
-        methods::update_host_sub_specification(t, &self.moref, host, host_sub_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_host_sub_specification(t, &self.moref, host, host_sub_spec)
     }
 }
 /// A handle on a `HostStorageSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -5638,75 +5887,81 @@ impl HostStorageSystem {
         }
     }
     /// Calls `AddInternetScsiSendTargets` on this object (see [`methods::add_internet_scsi_send_targets`]).
-    pub async fn add_internet_scsi_send_targets(
+    pub fn add_internet_scsi_send_targets<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         targets: Vec<HostInternetScsiHbaSendTarget>,
-    ) -> Result<(), Error> {
-        methods::add_internet_scsi_send_targets(t, &self.moref, i_scsi_hba_device, targets).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_internet_scsi_send_targets(t, &self.moref, i_scsi_hba_device, targets)
     }
     /// Calls `AddInternetScsiStaticTargets` on this object (see [`methods::add_internet_scsi_static_targets`]).
-    pub async fn add_internet_scsi_static_targets(
+    pub fn add_internet_scsi_static_targets<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         targets: Vec<HostInternetScsiHbaStaticTarget>,
-    ) -> Result<(), Error> {
-        methods::add_internet_scsi_static_targets(t, &self.moref, i_scsi_hba_device, targets).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_internet_scsi_static_targets(t, &self.moref, i_scsi_hba_device, targets)
     }
     /// Calls `AttachScsiLun` on this object (see [`methods::attach_scsi_lun`]).
-    pub async fn attach_scsi_lun(&self, t: &dyn Transport, lun_uuid: String) -> Result<(), Error> {
-        methods::attach_scsi_lun(t, &self.moref, lun_uuid).await
+    pub fn attach_scsi_lun<'a>(
+        &self,
+        t: &'a dyn Transport,
+        lun_uuid: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::attach_scsi_lun(t, &self.moref, lun_uuid)
     }
     /// Calls `AttachScsiLunEx_Task` on this object (see [`methods::attach_scsi_lun_ex_task`]).
-    pub async fn attach_scsi_lun_ex_task(
+    pub fn attach_scsi_lun_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::attach_scsi_lun_ex_task(t, &self.moref, lun_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::attach_scsi_lun_ex_task(t, &self.moref, lun_uuid)
     }
     /// Calls `AttachVmfsExtent` on this object (see [`methods::attach_vmfs_extent`]).
-    pub async fn attach_vmfs_extent(
+    pub fn attach_vmfs_extent<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_path: String,
         extent: HostScsiDiskPartition,
-    ) -> Result<(), Error> {
-        methods::attach_vmfs_extent(t, &self.moref, vmfs_path, extent).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::attach_vmfs_extent(t, &self.moref, vmfs_path, extent)
     }
     /// Calls `ChangeNFSUserPassword` on this object (see [`methods::change_nfs_user_password`]).
-    pub async fn change_nfs_user_password(
+    pub fn change_nfs_user_password<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         password: String,
-    ) -> Result<(), Error> {
-        methods::change_nfs_user_password(t, &self.moref, password).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::change_nfs_user_password(t, &self.moref, password)
     }
     /// Calls `ClearNFSUser` on this object (see [`methods::clear_nfs_user`]).
-    pub async fn clear_nfs_user(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::clear_nfs_user(t, &self.moref).await
+    pub fn clear_nfs_user<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::clear_nfs_user(t, &self.moref)
     }
     /// Calls `ComputeDiskPartitionInfo` on this object (see [`methods::compute_disk_partition_info`]).
-    pub async fn compute_disk_partition_info(
+    pub fn compute_disk_partition_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_path: String,
         layout: HostDiskPartitionLayout,
         partition_format: Option<String>,
-    ) -> Result<HostDiskPartitionInfo, Error> {
+    ) -> impl Future<Output = Result<HostDiskPartitionInfo, Error>> + Send + 'a {
         methods::compute_disk_partition_info(t, &self.moref, device_path, layout, partition_format)
-            .await
     }
     /// Calls `ComputeDiskPartitionInfoForResize` on this object (see [`methods::compute_disk_partition_info_for_resize`]).
-    pub async fn compute_disk_partition_info_for_resize(
+    pub fn compute_disk_partition_info_for_resize<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         partition: HostScsiDiskPartition,
         block_range: HostDiskPartitionBlockRange,
         partition_format: Option<String>,
-    ) -> Result<HostDiskPartitionInfo, Error> {
+    ) -> impl Future<Output = Result<HostDiskPartitionInfo, Error>> + Send + 'a {
         methods::compute_disk_partition_info_for_resize(
             t,
             &self.moref,
@@ -5714,301 +5969,312 @@ impl HostStorageSystem {
             block_range,
             partition_format,
         )
-        .await
     }
     /// Calls `ConnectNvmeController` on this object (see [`methods::connect_nvme_controller`]).
-    pub async fn connect_nvme_controller(
+    pub fn connect_nvme_controller<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         connect_spec: HostNvmeConnectSpec,
-    ) -> Result<(), Error> {
-        methods::connect_nvme_controller(t, &self.moref, connect_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::connect_nvme_controller(t, &self.moref, connect_spec)
     }
     /// Calls `ConnectNvmeControllerEx_Task` on this object (see [`methods::connect_nvme_controller_ex_task`]).
-    pub async fn connect_nvme_controller_ex_task(
+    pub fn connect_nvme_controller_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         connect_spec: Vec<HostNvmeConnectSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::connect_nvme_controller_ex_task(t, &self.moref, connect_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::connect_nvme_controller_ex_task(t, &self.moref, connect_spec)
     }
     /// Calls `CreateNvmeOverRdmaAdapter` on this object (see [`methods::create_nvme_over_rdma_adapter`]).
-    pub async fn create_nvme_over_rdma_adapter(
+    pub fn create_nvme_over_rdma_adapter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         rdma_device_name: String,
-    ) -> Result<(), Error> {
-        methods::create_nvme_over_rdma_adapter(t, &self.moref, rdma_device_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_nvme_over_rdma_adapter(t, &self.moref, rdma_device_name)
     }
     /// Calls `CreateSoftwareAdapter` on this object (see [`methods::create_software_adapter`]).
-    pub async fn create_software_adapter(
+    pub fn create_software_adapter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseHostHbaCreateSpec,
-    ) -> Result<(), Error> {
-        methods::create_software_adapter(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_software_adapter(t, &self.moref, spec)
     }
     /// Calls `DeleteScsiLunState` on this object (see [`methods::delete_scsi_lun_state`]).
-    pub async fn delete_scsi_lun_state(
+    pub fn delete_scsi_lun_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_canonical_name: String,
-    ) -> Result<(), Error> {
-        methods::delete_scsi_lun_state(t, &self.moref, lun_canonical_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_scsi_lun_state(t, &self.moref, lun_canonical_name)
     }
     /// Calls `DeleteVffsVolumeState` on this object (see [`methods::delete_vffs_volume_state`]).
-    pub async fn delete_vffs_volume_state(
+    pub fn delete_vffs_volume_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vffs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::delete_vffs_volume_state(t, &self.moref, vffs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_vffs_volume_state(t, &self.moref, vffs_uuid)
     }
     /// Calls `DeleteVmfsVolumeState` on this object (see [`methods::delete_vmfs_volume_state`]).
-    pub async fn delete_vmfs_volume_state(
+    pub fn delete_vmfs_volume_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::delete_vmfs_volume_state(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::delete_vmfs_volume_state(t, &self.moref, vmfs_uuid)
     }
     /// Calls `DestroyVffs` on this object (see [`methods::destroy_vffs`]).
-    pub async fn destroy_vffs(&self, t: &dyn Transport, vffs_path: String) -> Result<(), Error> {
-        methods::destroy_vffs(t, &self.moref, vffs_path).await
+    pub fn destroy_vffs<'a>(
+        &self,
+        t: &'a dyn Transport,
+        vffs_path: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_vffs(t, &self.moref, vffs_path)
     }
     /// Calls `DetachScsiLun` on this object (see [`methods::detach_scsi_lun`]).
-    pub async fn detach_scsi_lun(&self, t: &dyn Transport, lun_uuid: String) -> Result<(), Error> {
-        methods::detach_scsi_lun(t, &self.moref, lun_uuid).await
+    pub fn detach_scsi_lun<'a>(
+        &self,
+        t: &'a dyn Transport,
+        lun_uuid: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::detach_scsi_lun(t, &self.moref, lun_uuid)
     }
     /// Calls `DetachScsiLunEx_Task` on this object (see [`methods::detach_scsi_lun_ex_task`]).
-    pub async fn detach_scsi_lun_ex_task(
+    pub fn detach_scsi_lun_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::detach_scsi_lun_ex_task(t, &self.moref, lun_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::detach_scsi_lun_ex_task(t, &self.moref, lun_uuid)
     }
     /// Calls `DisableMultipathPath` on this object (see [`methods::disable_multipath_path`]).
-    pub async fn disable_multipath_path(
+    pub fn disable_multipath_path<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path_name: String,
-    ) -> Result<(), Error> {
-        methods::disable_multipath_path(t, &self.moref, path_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disable_multipath_path(t, &self.moref, path_name)
     }
     /// Calls `DisconnectNvmeController` on this object (see [`methods::disconnect_nvme_controller`]).
-    pub async fn disconnect_nvme_controller(
+    pub fn disconnect_nvme_controller<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disconnect_spec: HostNvmeDisconnectSpec,
-    ) -> Result<(), Error> {
-        methods::disconnect_nvme_controller(t, &self.moref, disconnect_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::disconnect_nvme_controller(t, &self.moref, disconnect_spec)
     }
     /// Calls `DisconnectNvmeControllerEx_Task` on this object (see [`methods::disconnect_nvme_controller_ex_task`]).
-    pub async fn disconnect_nvme_controller_ex_task(
+    pub fn disconnect_nvme_controller_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disconnect_spec: Vec<HostNvmeDisconnectSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::disconnect_nvme_controller_ex_task(t, &self.moref, disconnect_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::disconnect_nvme_controller_ex_task(t, &self.moref, disconnect_spec)
     }
     /// Calls `DiscoverFcoeHbas` on this object (see [`methods::discover_fcoe_hbas`]).
-    pub async fn discover_fcoe_hbas(
+    pub fn discover_fcoe_hbas<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         fcoe_spec: FcoeConfigFcoeSpecification,
-    ) -> Result<(), Error> {
-        methods::discover_fcoe_hbas(t, &self.moref, fcoe_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::discover_fcoe_hbas(t, &self.moref, fcoe_spec)
     }
     /// Calls `DiscoverNvmeControllers` on this object (see [`methods::discover_nvme_controllers`]).
-    pub async fn discover_nvme_controllers(
+    pub fn discover_nvme_controllers<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         discover_spec: HostNvmeDiscoverSpec,
-    ) -> Result<HostNvmeDiscoveryLog, Error> {
-        methods::discover_nvme_controllers(t, &self.moref, discover_spec).await
+    ) -> impl Future<Output = Result<HostNvmeDiscoveryLog, Error>> + Send + 'a {
+        methods::discover_nvme_controllers(t, &self.moref, discover_spec)
     }
     /// Calls `EnableMultipathPath` on this object (see [`methods::enable_multipath_path`]).
-    pub async fn enable_multipath_path(
+    pub fn enable_multipath_path<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path_name: String,
-    ) -> Result<(), Error> {
-        methods::enable_multipath_path(t, &self.moref, path_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_multipath_path(t, &self.moref, path_name)
     }
     /// Calls `ExpandVmfsExtent` on this object (see [`methods::expand_vmfs_extent`]).
-    pub async fn expand_vmfs_extent(
+    pub fn expand_vmfs_extent<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_path: String,
         extent: HostScsiDiskPartition,
-    ) -> Result<(), Error> {
-        methods::expand_vmfs_extent(t, &self.moref, vmfs_path, extent).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::expand_vmfs_extent(t, &self.moref, vmfs_path, extent)
     }
     /// Calls `ExtendVffs` on this object (see [`methods::extend_vffs`]).
-    pub async fn extend_vffs(
+    pub fn extend_vffs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vffs_path: String,
         device_path: String,
         spec: Option<HostDiskPartitionSpec>,
-    ) -> Result<(), Error> {
-        methods::extend_vffs(t, &self.moref, vffs_path, device_path, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::extend_vffs(t, &self.moref, vffs_path, device_path, spec)
     }
     /// Calls `FormatVffs` on this object (see [`methods::format_vffs`]).
-    pub async fn format_vffs(
+    pub fn format_vffs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: HostVffsSpec,
-    ) -> Result<HostVffsVolume, Error> {
-        methods::format_vffs(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<HostVffsVolume, Error>> + Send + 'a {
+        methods::format_vffs(t, &self.moref, create_spec)
     }
     /// Calls `FormatVmfs` on this object (see [`methods::format_vmfs`]).
-    pub async fn format_vmfs(
+    pub fn format_vmfs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: HostVmfsSpec,
-    ) -> Result<HostVmfsVolume, Error> {
-        methods::format_vmfs(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<HostVmfsVolume, Error>> + Send + 'a {
+        methods::format_vmfs(t, &self.moref, create_spec)
     }
     /// Calls `MarkAsLocal_Task` on this object (see [`methods::mark_as_local_task`]).
-    pub async fn mark_as_local_task(
+    pub fn mark_as_local_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuid: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mark_as_local_task(t, &self.moref, scsi_disk_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mark_as_local_task(t, &self.moref, scsi_disk_uuid)
     }
     /// Calls `MarkAsNonLocal_Task` on this object (see [`methods::mark_as_non_local_task`]).
-    pub async fn mark_as_non_local_task(
+    pub fn mark_as_non_local_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuid: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mark_as_non_local_task(t, &self.moref, scsi_disk_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mark_as_non_local_task(t, &self.moref, scsi_disk_uuid)
     }
     /// Calls `MarkAsNonSsd_Task` on this object (see [`methods::mark_as_non_ssd_task`]).
-    pub async fn mark_as_non_ssd_task(
+    pub fn mark_as_non_ssd_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuid: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mark_as_non_ssd_task(t, &self.moref, scsi_disk_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mark_as_non_ssd_task(t, &self.moref, scsi_disk_uuid)
     }
     /// Calls `MarkAsSsd_Task` on this object (see [`methods::mark_as_ssd_task`]).
-    pub async fn mark_as_ssd_task(
+    pub fn mark_as_ssd_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuid: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mark_as_ssd_task(t, &self.moref, scsi_disk_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mark_as_ssd_task(t, &self.moref, scsi_disk_uuid)
     }
     /// Calls `MarkForRemoval` on this object (see [`methods::mark_for_removal`]).
-    pub async fn mark_for_removal(
+    pub fn mark_for_removal<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hba_name: String,
         remove: bool,
-    ) -> Result<(), Error> {
-        methods::mark_for_removal(t, &self.moref, hba_name, remove).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_for_removal(t, &self.moref, hba_name, remove)
     }
     /// Calls `MarkPerenniallyReserved` on this object (see [`methods::mark_perennially_reserved`]).
-    pub async fn mark_perennially_reserved(
+    pub fn mark_perennially_reserved<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: String,
         state: bool,
-    ) -> Result<(), Error> {
-        methods::mark_perennially_reserved(t, &self.moref, lun_uuid, state).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_perennially_reserved(t, &self.moref, lun_uuid, state)
     }
     /// Calls `MarkPerenniallyReservedEx_Task` on this object (see [`methods::mark_perennially_reserved_ex_task`]).
-    pub async fn mark_perennially_reserved_ex_task(
+    pub fn mark_perennially_reserved_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: Vec<String>,
         state: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mark_perennially_reserved_ex_task(t, &self.moref, lun_uuid, state).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mark_perennially_reserved_ex_task(t, &self.moref, lun_uuid, state)
     }
     /// Calls `MountVffsVolume` on this object (see [`methods::mount_vffs_volume`]).
-    pub async fn mount_vffs_volume(
+    pub fn mount_vffs_volume<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vffs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::mount_vffs_volume(t, &self.moref, vffs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mount_vffs_volume(t, &self.moref, vffs_uuid)
     }
     /// Calls `MountVmfsVolume` on this object (see [`methods::mount_vmfs_volume`]).
-    pub async fn mount_vmfs_volume(
+    pub fn mount_vmfs_volume<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::mount_vmfs_volume(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mount_vmfs_volume(t, &self.moref, vmfs_uuid)
     }
     /// Calls `MountVmfsVolumeEx_Task` on this object (see [`methods::mount_vmfs_volume_ex_task`]).
-    pub async fn mount_vmfs_volume_ex_task(
+    pub fn mount_vmfs_volume_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::mount_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::mount_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid)
     }
     /// Calls `QueryAvailableSsds` on this object (see [`methods::query_available_ssds`]).
-    pub async fn query_available_ssds(
+    pub fn query_available_ssds<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vffs_path: Option<String>,
-    ) -> Result<Vec<HostScsiDisk>, Error> {
-        methods::query_available_ssds(t, &self.moref, vffs_path).await
+    ) -> impl Future<Output = Result<Vec<HostScsiDisk>, Error>> + Send + 'a {
+        methods::query_available_ssds(t, &self.moref, vffs_path)
     }
     /// Calls `QueryNFSUser` on this object (see [`methods::query_nfs_user`]).
-    pub async fn query_nfs_user(
+    pub fn query_nfs_user<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<HostNasVolumeUserInfo>, Error> {
-        methods::query_nfs_user(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<HostNasVolumeUserInfo>, Error>> + Send + 'a {
+        methods::query_nfs_user(t, &self.moref)
     }
     /// Calls `QueryPathSelectionPolicyOptions` on this object (see [`methods::query_path_selection_policy_options`]).
-    pub async fn query_path_selection_policy_options(
+    pub fn query_path_selection_policy_options<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostPathSelectionPolicyOption>, Error> {
-        methods::query_path_selection_policy_options(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostPathSelectionPolicyOption>, Error>> + Send + 'a {
+        methods::query_path_selection_policy_options(t, &self.moref)
     }
     /// Calls `QueryStorageArrayTypePolicyOptions` on this object (see [`methods::query_storage_array_type_policy_options`]).
-    pub async fn query_storage_array_type_policy_options(
+    pub fn query_storage_array_type_policy_options<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostStorageArrayTypePolicyOption>, Error> {
-        methods::query_storage_array_type_policy_options(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostStorageArrayTypePolicyOption>, Error>> + Send + 'a
+    {
+        methods::query_storage_array_type_policy_options(t, &self.moref)
     }
     /// Calls `QueryUnresolvedVmfsVolume` on this object (see [`methods::query_unresolved_vmfs_volume`]).
-    pub async fn query_unresolved_vmfs_volume(
+    pub fn query_unresolved_vmfs_volume<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HostUnresolvedVmfsVolume>, Error> {
-        methods::query_unresolved_vmfs_volume(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsVolume>, Error>> + Send + 'a {
+        methods::query_unresolved_vmfs_volume(t, &self.moref)
     }
     /// Calls `QueryVmfsConfigOption` on this object (see [`methods::query_vmfs_config_option`]).
-    pub async fn query_vmfs_config_option(
+    pub fn query_vmfs_config_option<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<VmfsConfigOption>, Error> {
-        methods::query_vmfs_config_option(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<VmfsConfigOption>, Error>> + Send + 'a {
+        methods::query_vmfs_config_option(t, &self.moref)
     }
     /// Calls `RefreshStorageSystem` on this object (see [`methods::refresh_storage_system`]).
-    pub async fn refresh_storage_system(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_storage_system(t, &self.moref).await
+    pub fn refresh_storage_system<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_storage_system(t, &self.moref)
     }
     /// Calls `RemoveInternetScsiSendTargets` on this object (see [`methods::remove_internet_scsi_send_targets`]).
-    pub async fn remove_internet_scsi_send_targets(
+    pub fn remove_internet_scsi_send_targets<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         targets: Vec<HostInternetScsiHbaSendTarget>,
         force: Option<bool>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::remove_internet_scsi_send_targets(
             t,
             &self.moref,
@@ -6016,175 +6282,186 @@ impl HostStorageSystem {
             targets,
             force,
         )
-        .await
     }
     /// Calls `RemoveInternetScsiStaticTargets` on this object (see [`methods::remove_internet_scsi_static_targets`]).
-    pub async fn remove_internet_scsi_static_targets(
+    pub fn remove_internet_scsi_static_targets<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         targets: Vec<HostInternetScsiHbaStaticTarget>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::remove_internet_scsi_static_targets(t, &self.moref, i_scsi_hba_device, targets)
-            .await
     }
     /// Calls `RemoveNvmeOverRdmaAdapter` on this object (see [`methods::remove_nvme_over_rdma_adapter`]).
-    pub async fn remove_nvme_over_rdma_adapter(
+    pub fn remove_nvme_over_rdma_adapter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hba_device_name: String,
-    ) -> Result<(), Error> {
-        methods::remove_nvme_over_rdma_adapter(t, &self.moref, hba_device_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_nvme_over_rdma_adapter(t, &self.moref, hba_device_name)
     }
     /// Calls `RemoveSoftwareAdapter` on this object (see [`methods::remove_software_adapter`]).
-    pub async fn remove_software_adapter(
+    pub fn remove_software_adapter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hba_device_name: String,
-    ) -> Result<(), Error> {
-        methods::remove_software_adapter(t, &self.moref, hba_device_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_software_adapter(t, &self.moref, hba_device_name)
     }
     /// Calls `RescanAllHba` on this object (see [`methods::rescan_all_hba`]).
-    pub async fn rescan_all_hba(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rescan_all_hba(t, &self.moref).await
+    pub fn rescan_all_hba<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rescan_all_hba(t, &self.moref)
     }
     /// Calls `RescanHba` on this object (see [`methods::rescan_hba`]).
-    pub async fn rescan_hba(&self, t: &dyn Transport, hba_device: String) -> Result<(), Error> {
-        methods::rescan_hba(t, &self.moref, hba_device).await
+    pub fn rescan_hba<'a>(
+        &self,
+        t: &'a dyn Transport,
+        hba_device: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rescan_hba(t, &self.moref, hba_device)
     }
     /// Calls `RescanVffs` on this object (see [`methods::rescan_vffs`]).
-    pub async fn rescan_vffs(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rescan_vffs(t, &self.moref).await
+    pub fn rescan_vffs<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rescan_vffs(t, &self.moref)
     }
     /// Calls `RescanVmfs` on this object (see [`methods::rescan_vmfs`]).
-    pub async fn rescan_vmfs(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rescan_vmfs(t, &self.moref).await
+    pub fn rescan_vmfs<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rescan_vmfs(t, &self.moref)
     }
     /// Calls `ResolveMultipleUnresolvedVmfsVolumes` on this object (see [`methods::resolve_multiple_unresolved_vmfs_volumes`]).
-    pub async fn resolve_multiple_unresolved_vmfs_volumes(
+    pub fn resolve_multiple_unresolved_vmfs_volumes<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         resolution_spec: Vec<HostUnresolvedVmfsResolutionSpec>,
-    ) -> Result<Vec<HostUnresolvedVmfsResolutionResult>, Error> {
-        methods::resolve_multiple_unresolved_vmfs_volumes(t, &self.moref, resolution_spec).await
+    ) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsResolutionResult>, Error>> + Send + 'a
+    {
+        methods::resolve_multiple_unresolved_vmfs_volumes(t, &self.moref, resolution_spec)
     }
     /// Calls `ResolveMultipleUnresolvedVmfsVolumesEx_Task` on this object (see [`methods::resolve_multiple_unresolved_vmfs_volumes_ex_task`]).
-    pub async fn resolve_multiple_unresolved_vmfs_volumes_ex_task(
+    pub fn resolve_multiple_unresolved_vmfs_volumes_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         resolution_spec: Vec<HostUnresolvedVmfsResolutionSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::resolve_multiple_unresolved_vmfs_volumes_ex_task(t, &self.moref, resolution_spec)
-            .await
     }
     /// Calls `RetrieveDiskPartitionInfo` on this object (see [`methods::retrieve_disk_partition_info`]).
-    pub async fn retrieve_disk_partition_info(
+    pub fn retrieve_disk_partition_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_path: Vec<String>,
-    ) -> Result<Vec<HostDiskPartitionInfo>, Error> {
-        methods::retrieve_disk_partition_info(t, &self.moref, device_path).await
+    ) -> impl Future<Output = Result<Vec<HostDiskPartitionInfo>, Error>> + Send + 'a {
+        methods::retrieve_disk_partition_info(t, &self.moref, device_path)
     }
     /// Calls `SetMultipathLunPolicy` on this object (see [`methods::set_multipath_lun_policy`]).
-    pub async fn set_multipath_lun_policy(
+    pub fn set_multipath_lun_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_id: String,
         policy: BaseHostMultipathInfoLogicalUnitPolicy,
-    ) -> Result<(), Error> {
-        methods::set_multipath_lun_policy(t, &self.moref, lun_id, policy).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_multipath_lun_policy(t, &self.moref, lun_id, policy)
     }
     /// Calls `SetNFSUser` on this object (see [`methods::set_nfs_user`]).
-    pub async fn set_nfs_user(
+    pub fn set_nfs_user<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user: String,
         password: String,
-    ) -> Result<(), Error> {
-        methods::set_nfs_user(t, &self.moref, user, password).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_nfs_user(t, &self.moref, user, password)
     }
     /// Calls `TurnDiskLocatorLedOff_Task` on this object (see [`methods::turn_disk_locator_led_off_task`]).
-    pub async fn turn_disk_locator_led_off_task(
+    pub fn turn_disk_locator_led_off_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuids: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::turn_disk_locator_led_off_task(t, &self.moref, scsi_disk_uuids).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::turn_disk_locator_led_off_task(t, &self.moref, scsi_disk_uuids)
     }
     /// Calls `TurnDiskLocatorLedOn_Task` on this object (see [`methods::turn_disk_locator_led_on_task`]).
-    pub async fn turn_disk_locator_led_on_task(
+    pub fn turn_disk_locator_led_on_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         scsi_disk_uuids: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::turn_disk_locator_led_on_task(t, &self.moref, scsi_disk_uuids).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::turn_disk_locator_led_on_task(t, &self.moref, scsi_disk_uuids)
     }
     /// Calls `UnmapVmfsVolumeEx_Task` on this object (see [`methods::unmap_vmfs_volume_ex_task`]).
-    pub async fn unmap_vmfs_volume_ex_task(
+    pub fn unmap_vmfs_volume_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::unmap_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unmap_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid)
     }
     /// Calls `UnmountForceMountedVmfsVolume` on this object (see [`methods::unmount_force_mounted_vmfs_volume`]).
-    pub async fn unmount_force_mounted_vmfs_volume(
+    pub fn unmount_force_mounted_vmfs_volume<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::unmount_force_mounted_vmfs_volume(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unmount_force_mounted_vmfs_volume(t, &self.moref, vmfs_uuid)
     }
     /// Calls `UnmountVffsVolume` on this object (see [`methods::unmount_vffs_volume`]).
-    pub async fn unmount_vffs_volume(
+    pub fn unmount_vffs_volume<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vffs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::unmount_vffs_volume(t, &self.moref, vffs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unmount_vffs_volume(t, &self.moref, vffs_uuid)
     }
     /// Calls `UnmountVmfsVolume` on this object (see [`methods::unmount_vmfs_volume`]).
-    pub async fn unmount_vmfs_volume(
+    pub fn unmount_vmfs_volume<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
-    ) -> Result<(), Error> {
-        methods::unmount_vmfs_volume(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unmount_vmfs_volume(t, &self.moref, vmfs_uuid)
     }
     /// Calls `UnmountVmfsVolumeEx_Task` on this object (see [`methods::unmount_vmfs_volume_ex_task`]).
-    pub async fn unmount_vmfs_volume_ex_task(
+    pub fn unmount_vmfs_volume_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::unmount_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unmount_vmfs_volume_ex_task(t, &self.moref, vmfs_uuid)
     }
     /// Calls `UpdateDiskPartitions` on this object (see [`methods::update_disk_partitions`]).
-    pub async fn update_disk_partitions(
+    pub fn update_disk_partitions<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_path: String,
         spec: HostDiskPartitionSpec,
-    ) -> Result<(), Error> {
-        methods::update_disk_partitions(t, &self.moref, device_path, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_disk_partitions(t, &self.moref, device_path, spec)
     }
     /// Calls `UpdateHppMultipathLunPolicy` on this object (see [`methods::update_hpp_multipath_lun_policy`]).
-    pub async fn update_hpp_multipath_lun_policy(
+    pub fn update_hpp_multipath_lun_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_id: String,
         policy: HostMultipathInfoHppLogicalUnitPolicy,
-    ) -> Result<(), Error> {
-        methods::update_hpp_multipath_lun_policy(t, &self.moref, lun_id, policy).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_hpp_multipath_lun_policy(t, &self.moref, lun_id, policy)
     }
     /// Calls `UpdateInternetScsiAdvancedOptions` on this object (see [`methods::update_internet_scsi_advanced_options`]).
-    pub async fn update_internet_scsi_advanced_options(
+    pub fn update_internet_scsi_advanced_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         target_set: Option<HostInternetScsiHbaTargetSet>,
         options: Vec<HostInternetScsiHbaParamValue>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_internet_scsi_advanced_options(
             t,
             &self.moref,
@@ -6192,25 +6469,24 @@ impl HostStorageSystem {
             target_set,
             options,
         )
-        .await
     }
     /// Calls `UpdateInternetScsiAlias` on this object (see [`methods::update_internet_scsi_alias`]).
-    pub async fn update_internet_scsi_alias(
+    pub fn update_internet_scsi_alias<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         i_scsi_alias: String,
-    ) -> Result<(), Error> {
-        methods::update_internet_scsi_alias(t, &self.moref, i_scsi_hba_device, i_scsi_alias).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_internet_scsi_alias(t, &self.moref, i_scsi_hba_device, i_scsi_alias)
     }
     /// Calls `UpdateInternetScsiAuthenticationProperties` on this object (see [`methods::update_internet_scsi_authentication_properties`]).
-    pub async fn update_internet_scsi_authentication_properties(
+    pub fn update_internet_scsi_authentication_properties<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         authentication_properties: HostInternetScsiHbaAuthenticationProperties,
         target_set: Option<HostInternetScsiHbaTargetSet>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_internet_scsi_authentication_properties(
             t,
             &self.moref,
@@ -6218,16 +6494,15 @@ impl HostStorageSystem {
             authentication_properties,
             target_set,
         )
-        .await
     }
     /// Calls `UpdateInternetScsiDigestProperties` on this object (see [`methods::update_internet_scsi_digest_properties`]).
-    pub async fn update_internet_scsi_digest_properties(
+    pub fn update_internet_scsi_digest_properties<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         target_set: Option<HostInternetScsiHbaTargetSet>,
         digest_properties: HostInternetScsiHbaDigestProperties,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_internet_scsi_digest_properties(
             t,
             &self.moref,
@@ -6235,98 +6510,102 @@ impl HostStorageSystem {
             target_set,
             digest_properties,
         )
-        .await
     }
     /// Calls `UpdateInternetScsiDiscoveryProperties` on this object (see [`methods::update_internet_scsi_discovery_properties`]).
-    pub async fn update_internet_scsi_discovery_properties(
+    pub fn update_internet_scsi_discovery_properties<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         discovery_properties: HostInternetScsiHbaDiscoveryProperties,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_internet_scsi_discovery_properties(
             t,
             &self.moref,
             i_scsi_hba_device,
             discovery_properties,
         )
-        .await
     }
     /// Calls `UpdateInternetScsiIPProperties` on this object (see [`methods::update_internet_scsi_ip_properties`]).
-    pub async fn update_internet_scsi_ip_properties(
+    pub fn update_internet_scsi_ip_properties<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         ip_properties: HostInternetScsiHbaIPProperties,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_internet_scsi_ip_properties(
             t,
             &self.moref,
             i_scsi_hba_device,
             ip_properties,
         )
-        .await
     }
     /// Calls `UpdateInternetScsiName` on this object (see [`methods::update_internet_scsi_name`]).
-    pub async fn update_internet_scsi_name(
+    pub fn update_internet_scsi_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_device: String,
         i_scsi_name: String,
-    ) -> Result<(), Error> {
-        methods::update_internet_scsi_name(t, &self.moref, i_scsi_hba_device, i_scsi_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_internet_scsi_name(t, &self.moref, i_scsi_hba_device, i_scsi_name)
     }
     /// Calls `UpdateScsiLunDisplayName` on this object (see [`methods::update_scsi_lun_display_name`]).
-    pub async fn update_scsi_lun_display_name(
+    pub fn update_scsi_lun_display_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: String,
         display_name: String,
-    ) -> Result<(), Error> {
-        methods::update_scsi_lun_display_name(t, &self.moref, lun_uuid, display_name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_scsi_lun_display_name(t, &self.moref, lun_uuid, display_name)
     }
     /// Calls `UpdateSoftwareInternetScsiEnabled` on this object (see [`methods::update_software_internet_scsi_enabled`]).
-    pub async fn update_software_internet_scsi_enabled(
+    pub fn update_software_internet_scsi_enabled<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         enabled: bool,
-    ) -> Result<(), Error> {
-        methods::update_software_internet_scsi_enabled(t, &self.moref, enabled).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_software_internet_scsi_enabled(t, &self.moref, enabled)
     }
     /// Calls `UpdateVmfsUnmapBandwidth` on this object (see [`methods::update_vmfs_unmap_bandwidth`]).
-    pub async fn update_vmfs_unmap_bandwidth(
+    pub fn update_vmfs_unmap_bandwidth<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
         unmap_bandwidth_spec: VmfsUnmapBandwidthSpec,
-    ) -> Result<(), Error> {
-        methods::update_vmfs_unmap_bandwidth(t, &self.moref, vmfs_uuid, unmap_bandwidth_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_vmfs_unmap_bandwidth(t, &self.moref, vmfs_uuid, unmap_bandwidth_spec)
     }
     /// Calls `UpdateVmfsUnmapPriority` on this object (see [`methods::update_vmfs_unmap_priority`]).
-    pub async fn update_vmfs_unmap_priority(
+    pub fn update_vmfs_unmap_priority<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vmfs_uuid: String,
         unmap_priority: String,
-    ) -> Result<(), Error> {
-        methods::update_vmfs_unmap_priority(t, &self.moref, vmfs_uuid, unmap_priority).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_vmfs_unmap_priority(t, &self.moref, vmfs_uuid, unmap_priority)
     }
     /// Calls `UpgradeVmLayout` on this object (see [`methods::upgrade_vm_layout`]).
-    pub async fn upgrade_vm_layout(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::upgrade_vm_layout(t, &self.moref).await
+    pub fn upgrade_vm_layout<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::upgrade_vm_layout(t, &self.moref)
     }
     /// Calls `UpgradeVmfs` on this object (see [`methods::upgrade_vmfs`]).
-    pub async fn upgrade_vmfs(&self, t: &dyn Transport, vmfs_path: String) -> Result<(), Error> {
-        methods::upgrade_vmfs(t, &self.moref, vmfs_path).await
+    pub fn upgrade_vmfs<'a>(
+        &self,
+        t: &'a dyn Transport,
+        vmfs_path: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::upgrade_vmfs(t, &self.moref, vmfs_path)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostSystem` managed object (a kind of `ManagedEntity`).
@@ -6349,51 +6628,57 @@ impl HostSystem {
         }
     }
     /// Calls `AcquireCimServicesTicket` on this object (see [`methods::acquire_cim_services_ticket`]).
-    pub async fn acquire_cim_services_ticket(
+    pub fn acquire_cim_services_ticket<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<HostServiceTicket, Error> {
-        methods::acquire_cim_services_ticket(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<HostServiceTicket, Error>> + Send + 'a {
+        methods::acquire_cim_services_ticket(t, &self.moref)
     }
     /// Calls `ConfigureCryptoKey` on this object (see [`methods::configure_crypto_key`]).
-    pub async fn configure_crypto_key(
+    pub fn configure_crypto_key<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key_id: Option<CryptoKeyId>,
-    ) -> Result<(), Error> {
-        methods::configure_crypto_key(t, &self.moref, key_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::configure_crypto_key(t, &self.moref, key_id)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `DisconnectHost_Task` on this object (see [`methods::disconnect_host_task`]).
-    pub async fn disconnect_host_task(
+    pub fn disconnect_host_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::disconnect_host_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::disconnect_host_task(t, &self.moref)
     }
     /// Calls `EnableCrypto` on this object (see [`methods::enable_crypto`]).
-    pub async fn enable_crypto(
+    pub fn enable_crypto<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key_plain: CryptoKeyPlain,
-    ) -> Result<(), Error> {
-        methods::enable_crypto(t, &self.moref, key_plain).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_crypto(t, &self.moref, key_plain)
     }
     /// Calls `EnterLockdownMode` on this object (see [`methods::enter_lockdown_mode`]).
-    pub async fn enter_lockdown_mode(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::enter_lockdown_mode(t, &self.moref).await
+    pub fn enter_lockdown_mode<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enter_lockdown_mode(t, &self.moref)
     }
     /// Calls `EnterMaintenanceMode_Task` on this object (see [`methods::enter_maintenance_mode_task`]).
-    pub async fn enter_maintenance_mode_task(
+    pub fn enter_maintenance_mode_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         timeout: i32,
         evacuate_powered_off_vms: Option<bool>,
         maintenance_spec: Option<HostMaintenanceSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::enter_maintenance_mode_task(
             t,
             &self.moref,
@@ -6401,183 +6686,199 @@ impl HostSystem {
             evacuate_powered_off_vms,
             maintenance_spec,
         )
-        .await
     }
     /// Calls `ExitLockdownMode` on this object (see [`methods::exit_lockdown_mode`]).
-    pub async fn exit_lockdown_mode(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::exit_lockdown_mode(t, &self.moref).await
+    pub fn exit_lockdown_mode<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::exit_lockdown_mode(t, &self.moref)
     }
     /// Calls `ExitMaintenanceMode_Task` on this object (see [`methods::exit_maintenance_mode_task`]).
-    pub async fn exit_maintenance_mode_task(
+    pub fn exit_maintenance_mode_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         timeout: i32,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::exit_maintenance_mode_task(t, &self.moref, timeout).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::exit_maintenance_mode_task(t, &self.moref, timeout)
     }
     /// Calls `PowerDownHostToStandBy_Task` on this object (see [`methods::power_down_host_to_stand_by_task`]).
-    pub async fn power_down_host_to_stand_by_task(
+    pub fn power_down_host_to_stand_by_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         timeout_sec: i32,
         evacuate_powered_off_vms: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::power_down_host_to_stand_by_task(
             t,
             &self.moref,
             timeout_sec,
             evacuate_powered_off_vms,
         )
-        .await
     }
     /// Calls `PowerUpHostFromStandBy_Task` on this object (see [`methods::power_up_host_from_stand_by_task`]).
-    pub async fn power_up_host_from_stand_by_task(
+    pub fn power_up_host_from_stand_by_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         timeout_sec: i32,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_up_host_from_stand_by_task(t, &self.moref, timeout_sec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_up_host_from_stand_by_task(t, &self.moref, timeout_sec)
     }
     /// Calls `PrepareCrypto` on this object (see [`methods::prepare_crypto`]).
-    pub async fn prepare_crypto(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::prepare_crypto(t, &self.moref).await
+    pub fn prepare_crypto<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::prepare_crypto(t, &self.moref)
     }
     /// Calls `QueryHostConnectionInfo` on this object (see [`methods::query_host_connection_info`]).
-    pub async fn query_host_connection_info(
+    pub fn query_host_connection_info<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<HostConnectInfo, Error> {
-        methods::query_host_connection_info(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
+        methods::query_host_connection_info(t, &self.moref)
     }
     /// Calls `QueryMemoryOverhead` on this object (see [`methods::query_memory_overhead`]).
-    pub async fn query_memory_overhead(
+    pub fn query_memory_overhead<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         memory_size: i64,
         video_ram_size: Option<i32>,
         num_vcpus: i32,
-    ) -> Result<i64, Error> {
-        methods::query_memory_overhead(t, &self.moref, memory_size, video_ram_size, num_vcpus).await
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::query_memory_overhead(t, &self.moref, memory_size, video_ram_size, num_vcpus)
     }
     /// Calls `QueryMemoryOverheadEx` on this object (see [`methods::query_memory_overhead_ex`]).
-    pub async fn query_memory_overhead_ex(
+    pub fn query_memory_overhead_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm_config_info: VirtualMachineConfigInfo,
-    ) -> Result<i64, Error> {
-        methods::query_memory_overhead_ex(t, &self.moref, vm_config_info).await
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::query_memory_overhead_ex(t, &self.moref, vm_config_info)
     }
     /// Calls `QueryProductLockerLocation` on this object (see [`methods::query_product_locker_location`]).
-    pub async fn query_product_locker_location(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::query_product_locker_location(t, &self.moref).await
+    pub fn query_product_locker_location<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_product_locker_location(t, &self.moref)
     }
     /// Calls `QueryTpmAttestationReport` on this object (see [`methods::query_tpm_attestation_report`]).
-    pub async fn query_tpm_attestation_report(
+    pub fn query_tpm_attestation_report<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<HostTpmAttestationReport>, Error> {
-        methods::query_tpm_attestation_report(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<HostTpmAttestationReport>, Error>> + Send + 'a {
+        methods::query_tpm_attestation_report(t, &self.moref)
     }
     /// Calls `RebootHost_Task` on this object (see [`methods::reboot_host_task`]).
-    pub async fn reboot_host_task(
+    pub fn reboot_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         force: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reboot_host_task(t, &self.moref, force).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reboot_host_task(t, &self.moref, force)
     }
     /// Calls `ReconfigureHostForDAS_Task` on this object (see [`methods::reconfigure_host_for_das_task`]).
-    pub async fn reconfigure_host_for_das_task(
+    pub fn reconfigure_host_for_das_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_host_for_das_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_host_for_das_task(t, &self.moref)
     }
     /// Calls `ReconnectHost_Task` on this object (see [`methods::reconnect_host_task`]).
-    pub async fn reconnect_host_task(
+    pub fn reconnect_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cnx_spec: Option<HostConnectSpec>,
         reconnect_spec: Option<HostSystemReconnectSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconnect_host_task(t, &self.moref, cnx_spec, reconnect_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconnect_host_task(t, &self.moref, cnx_spec, reconnect_spec)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `RetrieveFreeEpcMemory` on this object (see [`methods::retrieve_free_epc_memory`]).
-    pub async fn retrieve_free_epc_memory(&self, t: &dyn Transport) -> Result<i64, Error> {
-        methods::retrieve_free_epc_memory(t, &self.moref).await
+    pub fn retrieve_free_epc_memory<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::retrieve_free_epc_memory(t, &self.moref)
     }
     /// Calls `RetrieveHardwareUptime` on this object (see [`methods::retrieve_hardware_uptime`]).
-    pub async fn retrieve_hardware_uptime(&self, t: &dyn Transport) -> Result<i64, Error> {
-        methods::retrieve_hardware_uptime(t, &self.moref).await
+    pub fn retrieve_hardware_uptime<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::retrieve_hardware_uptime(t, &self.moref)
     }
     /// Calls `ShutdownHost_Task` on this object (see [`methods::shutdown_host_task`]).
-    pub async fn shutdown_host_task(
+    pub fn shutdown_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         force: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::shutdown_host_task(t, &self.moref, force).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::shutdown_host_task(t, &self.moref, force)
     }
     /// Calls `UpdateFlags` on this object (see [`methods::update_flags`]).
-    pub async fn update_flags(
+    pub fn update_flags<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         flag_info: HostFlagInfo,
-    ) -> Result<(), Error> {
-        methods::update_flags(t, &self.moref, flag_info).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_flags(t, &self.moref, flag_info)
     }
     /// Calls `UpdateIpmi` on this object (see [`methods::update_ipmi`]).
-    pub async fn update_ipmi(
+    pub fn update_ipmi<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ipmi_info: HostIpmiInfo,
-    ) -> Result<(), Error> {
-        methods::update_ipmi(t, &self.moref, ipmi_info).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ipmi(t, &self.moref, ipmi_info)
     }
     /// Calls `UpdateProductLockerLocation_Task` on this object (see [`methods::update_product_locker_location_task`]).
-    pub async fn update_product_locker_location_task(
+    pub fn update_product_locker_location_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_product_locker_location_task(t, &self.moref, path).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_product_locker_location_task(t, &self.moref, path)
     }
     /// Calls `UpdateSystemResources` on this object (see [`methods::update_system_resources`]).
-    pub async fn update_system_resources(
+    pub fn update_system_resources<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         resource_info: HostSystemResourceInfo,
-    ) -> Result<(), Error> {
-        methods::update_system_resources(t, &self.moref, resource_info).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_system_resources(t, &self.moref, resource_info)
     }
     /// Calls `UpdateSystemSwapConfiguration` on this object (see [`methods::update_system_swap_configuration`]).
-    pub async fn update_system_swap_configuration(
+    pub fn update_system_swap_configuration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         sys_swap_config: HostSystemSwapConfiguration,
-    ) -> Result<(), Error> {
-        methods::update_system_swap_configuration(t, &self.moref, sys_swap_config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_system_swap_configuration(t, &self.moref, sys_swap_config)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostVFlashManager` managed object.
@@ -6600,40 +6901,43 @@ impl HostVFlashManager {
         }
     }
     /// Calls `ConfigureVFlashResourceEx_Task` on this object (see [`methods::configure_v_flash_resource_ex_task`]).
-    pub async fn configure_v_flash_resource_ex_task(
+    pub fn configure_v_flash_resource_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_path: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_v_flash_resource_ex_task(t, &self.moref, device_path).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_v_flash_resource_ex_task(t, &self.moref, device_path)
     }
     /// Calls `HostConfigVFlashCache` on this object (see [`methods::host_config_v_flash_cache`]).
-    pub async fn host_config_v_flash_cache(
+    pub fn host_config_v_flash_cache<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostVFlashManagerVFlashCacheConfigSpec,
-    ) -> Result<(), Error> {
-        methods::host_config_v_flash_cache(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_config_v_flash_cache(t, &self.moref, spec)
     }
     /// Calls `HostConfigureVFlashResource` on this object (see [`methods::host_configure_v_flash_resource`]).
-    pub async fn host_configure_v_flash_resource(
+    pub fn host_configure_v_flash_resource<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: HostVFlashManagerVFlashResourceConfigSpec,
-    ) -> Result<(), Error> {
-        methods::host_configure_v_flash_resource(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_configure_v_flash_resource(t, &self.moref, spec)
     }
     /// Calls `HostGetVFlashModuleDefaultConfig` on this object (see [`methods::host_get_v_flash_module_default_config`]).
-    pub async fn host_get_v_flash_module_default_config(
+    pub fn host_get_v_flash_module_default_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         v_flash_module: String,
-    ) -> Result<VirtualDiskVFlashCacheConfigInfo, Error> {
-        methods::host_get_v_flash_module_default_config(t, &self.moref, v_flash_module).await
+    ) -> impl Future<Output = Result<VirtualDiskVFlashCacheConfigInfo, Error>> + Send + 'a {
+        methods::host_get_v_flash_module_default_config(t, &self.moref, v_flash_module)
     }
     /// Calls `HostRemoveVFlashResource` on this object (see [`methods::host_remove_v_flash_resource`]).
-    pub async fn host_remove_v_flash_resource(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::host_remove_v_flash_resource(t, &self.moref).await
+    pub fn host_remove_v_flash_resource<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_remove_v_flash_resource(t, &self.moref)
     }
 }
 /// A handle on a `HostVMotionSystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -6656,29 +6960,36 @@ impl HostVMotionSystem {
         }
     }
     /// Calls `DeselectVnic` on this object (see [`methods::deselect_vnic`]).
-    pub async fn deselect_vnic(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::deselect_vnic(t, &self.moref).await
+    pub fn deselect_vnic<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::deselect_vnic(t, &self.moref)
     }
     /// Calls `SelectVnic` on this object (see [`methods::select_vnic`]).
-    pub async fn select_vnic(&self, t: &dyn Transport, device: String) -> Result<(), Error> {
-        methods::select_vnic(t, &self.moref, device).await
+    pub fn select_vnic<'a>(
+        &self,
+        t: &'a dyn Transport,
+        device: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::select_vnic(t, &self.moref, device)
     }
     /// Calls `UpdateIpConfig` on this object (see [`methods::update_ip_config`]).
-    pub async fn update_ip_config(
+    pub fn update_ip_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ip_config: HostIpConfig,
-    ) -> Result<(), Error> {
-        methods::update_ip_config(t, &self.moref, ip_config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ip_config(t, &self.moref, ip_config)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostVStorageObjectManager` managed object (a kind of `VStorageObjectManagerBase`).
@@ -6701,13 +7012,13 @@ impl HostVStorageObjectManager {
         }
     }
     /// Calls `HostClearVStorageObjectControlFlags` on this object (see [`methods::host_clear_v_storage_object_control_flags`]).
-    pub async fn host_clear_v_storage_object_control_flags(
+    pub fn host_clear_v_storage_object_control_flags<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         control_flags: Vec<String>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::host_clear_v_storage_object_control_flags(
             t,
             &self.moref,
@@ -6715,135 +7026,133 @@ impl HostVStorageObjectManager {
             datastore,
             control_flags,
         )
-        .await
     }
     /// Calls `HostCloneVStorageObject_Task` on this object (see [`methods::host_clone_v_storage_object_task`]).
-    pub async fn host_clone_v_storage_object_task(
+    pub fn host_clone_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         spec: VslmCloneSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_clone_v_storage_object_task(t, &self.moref, id, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_clone_v_storage_object_task(t, &self.moref, id, datastore, spec)
     }
     /// Calls `HostCreateDisk_Task` on this object (see [`methods::host_create_disk_task`]).
-    pub async fn host_create_disk_task(
+    pub fn host_create_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VslmCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_create_disk_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_create_disk_task(t, &self.moref, spec)
     }
     /// Calls `HostDeleteVStorageObjectEx_Task` on this object (see [`methods::host_delete_v_storage_object_ex_task`]).
-    pub async fn host_delete_v_storage_object_ex_task(
+    pub fn host_delete_v_storage_object_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_delete_v_storage_object_ex_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_delete_v_storage_object_ex_task(t, &self.moref, id, datastore)
     }
     /// Calls `HostDeleteVStorageObject_Task` on this object (see [`methods::host_delete_v_storage_object_task`]).
-    pub async fn host_delete_v_storage_object_task(
+    pub fn host_delete_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_delete_v_storage_object_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_delete_v_storage_object_task(t, &self.moref, id, datastore)
     }
     /// Calls `HostExtendDisk_Task` on this object (see [`methods::host_extend_disk_task`]).
-    pub async fn host_extend_disk_task(
+    pub fn host_extend_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         new_capacity_in_mb: i64,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_extend_disk_task(t, &self.moref, id, datastore, new_capacity_in_mb).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_extend_disk_task(t, &self.moref, id, datastore, new_capacity_in_mb)
     }
     /// Calls `HostInflateDisk_Task` on this object (see [`methods::host_inflate_disk_task`]).
-    pub async fn host_inflate_disk_task(
+    pub fn host_inflate_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_inflate_disk_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_inflate_disk_task(t, &self.moref, id, datastore)
     }
     /// Calls `HostListVStorageObject` on this object (see [`methods::host_list_v_storage_object`]).
-    pub async fn host_list_v_storage_object(
+    pub fn host_list_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<ID>, Error> {
-        methods::host_list_v_storage_object(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
+        methods::host_list_v_storage_object(t, &self.moref, datastore)
     }
     /// Calls `HostReconcileDatastoreInventory_Task` on this object (see [`methods::host_reconcile_datastore_inventory_task`]).
-    pub async fn host_reconcile_datastore_inventory_task(
+    pub fn host_reconcile_datastore_inventory_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_reconcile_datastore_inventory_task(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_reconcile_datastore_inventory_task(t, &self.moref, datastore)
     }
     /// Calls `HostRegisterDisk` on this object (see [`methods::host_register_disk`]).
-    pub async fn host_register_disk(
+    pub fn host_register_disk<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
         name: Option<String>,
-    ) -> Result<VStorageObject, Error> {
-        methods::host_register_disk(t, &self.moref, path, name).await
+    ) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
+        methods::host_register_disk(t, &self.moref, path, name)
     }
     /// Calls `HostRelocateVStorageObject_Task` on this object (see [`methods::host_relocate_v_storage_object_task`]).
-    pub async fn host_relocate_v_storage_object_task(
+    pub fn host_relocate_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         spec: VslmRelocateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_relocate_v_storage_object_task(t, &self.moref, id, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_relocate_v_storage_object_task(t, &self.moref, id, datastore, spec)
     }
     /// Calls `HostRenameVStorageObject` on this object (see [`methods::host_rename_v_storage_object`]).
-    pub async fn host_rename_v_storage_object(
+    pub fn host_rename_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         name: String,
-    ) -> Result<(), Error> {
-        methods::host_rename_v_storage_object(t, &self.moref, id, datastore, name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_rename_v_storage_object(t, &self.moref, id, datastore, name)
     }
     /// Calls `HostRetrieveVStorageInfrastructureObjectPolicy` on this object (see [`methods::host_retrieve_v_storage_infrastructure_object_policy`]).
-    pub async fn host_retrieve_v_storage_infrastructure_object_policy(
+    pub fn host_retrieve_v_storage_infrastructure_object_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<vslmInfrastructureObjectPolicy>, Error> {
+    ) -> impl Future<Output = Result<Vec<vslmInfrastructureObjectPolicy>, Error>> + Send + 'a {
         methods::host_retrieve_v_storage_infrastructure_object_policy(t, &self.moref, datastore)
-            .await
     }
     /// Calls `HostRetrieveVStorageObject` on this object (see [`methods::host_retrieve_v_storage_object`]).
-    pub async fn host_retrieve_v_storage_object(
+    pub fn host_retrieve_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObject, Error> {
-        methods::host_retrieve_v_storage_object(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
+        methods::host_retrieve_v_storage_object(t, &self.moref, id, datastore)
     }
     /// Calls `HostRetrieveVStorageObjectMetadata` on this object (see [`methods::host_retrieve_v_storage_object_metadata`]).
-    pub async fn host_retrieve_v_storage_object_metadata(
+    pub fn host_retrieve_v_storage_object_metadata<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: Option<ID>,
         prefix: Option<String>,
-    ) -> Result<Vec<KeyValue>, Error> {
+    ) -> impl Future<Output = Result<Vec<KeyValue>, Error>> + Send + 'a {
         methods::host_retrieve_v_storage_object_metadata(
             t,
             &self.moref,
@@ -6852,17 +7161,16 @@ impl HostVStorageObjectManager {
             snapshot_id,
             prefix,
         )
-        .await
     }
     /// Calls `HostRetrieveVStorageObjectMetadataValue` on this object (see [`methods::host_retrieve_v_storage_object_metadata_value`]).
-    pub async fn host_retrieve_v_storage_object_metadata_value(
+    pub fn host_retrieve_v_storage_object_metadata_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: Option<ID>,
         key: String,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
         methods::host_retrieve_v_storage_object_metadata_value(
             t,
             &self.moref,
@@ -6871,33 +7179,32 @@ impl HostVStorageObjectManager {
             snapshot_id,
             key,
         )
-        .await
     }
     /// Calls `HostRetrieveVStorageObjectState` on this object (see [`methods::host_retrieve_v_storage_object_state`]).
-    pub async fn host_retrieve_v_storage_object_state(
+    pub fn host_retrieve_v_storage_object_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObjectStateInfo, Error> {
-        methods::host_retrieve_v_storage_object_state(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObjectStateInfo, Error>> + Send + 'a {
+        methods::host_retrieve_v_storage_object_state(t, &self.moref, id, datastore)
     }
     /// Calls `HostScheduleReconcileDatastoreInventory` on this object (see [`methods::host_schedule_reconcile_datastore_inventory`]).
-    pub async fn host_schedule_reconcile_datastore_inventory(
+    pub fn host_schedule_reconcile_datastore_inventory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::host_schedule_reconcile_datastore_inventory(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::host_schedule_reconcile_datastore_inventory(t, &self.moref, datastore)
     }
     /// Calls `HostSetVStorageObjectControlFlags` on this object (see [`methods::host_set_v_storage_object_control_flags`]).
-    pub async fn host_set_v_storage_object_control_flags(
+    pub fn host_set_v_storage_object_control_flags<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         control_flags: Vec<String>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::host_set_v_storage_object_control_flags(
             t,
             &self.moref,
@@ -6905,17 +7212,16 @@ impl HostVStorageObjectManager {
             datastore,
             control_flags,
         )
-        .await
     }
     /// Calls `HostUpdateVStorageObjectMetadataEx_Task` on this object (see [`methods::host_update_v_storage_object_metadata_ex_task`]).
-    pub async fn host_update_v_storage_object_metadata_ex_task(
+    pub fn host_update_v_storage_object_metadata_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         metadata: Vec<KeyValue>,
         delete_keys: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::host_update_v_storage_object_metadata_ex_task(
             t,
             &self.moref,
@@ -6924,17 +7230,16 @@ impl HostVStorageObjectManager {
             metadata,
             delete_keys,
         )
-        .await
     }
     /// Calls `HostUpdateVStorageObjectMetadata_Task` on this object (see [`methods::host_update_v_storage_object_metadata_task`]).
-    pub async fn host_update_v_storage_object_metadata_task(
+    pub fn host_update_v_storage_object_metadata_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         metadata: Vec<KeyValue>,
         delete_keys: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::host_update_v_storage_object_metadata_task(
             t,
             &self.moref,
@@ -6943,12 +7248,11 @@ impl HostVStorageObjectManager {
             metadata,
             delete_keys,
         )
-        .await
     }
     /// Calls `HostVStorageObjectCreateDiskFromSnapshot_Task` on this object (see [`methods::host_v_storage_object_create_disk_from_snapshot_task`]).
-    pub async fn host_v_storage_object_create_disk_from_snapshot_task(
+    pub fn host_v_storage_object_create_disk_from_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
@@ -6956,7 +7260,7 @@ impl HostVStorageObjectManager {
         profile: Vec<BaseVirtualMachineProfileSpec>,
         crypto: Option<BaseCryptoSpec>,
         path: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::host_v_storage_object_create_disk_from_snapshot_task(
             t,
             &self.moref,
@@ -6968,16 +7272,15 @@ impl HostVStorageObjectManager {
             crypto,
             path,
         )
-        .await
     }
     /// Calls `HostVStorageObjectCreateSnapshot_Task` on this object (see [`methods::host_v_storage_object_create_snapshot_task`]).
-    pub async fn host_v_storage_object_create_snapshot_task(
+    pub fn host_v_storage_object_create_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         description: String,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::host_v_storage_object_create_snapshot_task(
             t,
             &self.moref,
@@ -6985,16 +7288,15 @@ impl HostVStorageObjectManager {
             datastore,
             description,
         )
-        .await
     }
     /// Calls `HostVStorageObjectDeleteSnapshot_Task` on this object (see [`methods::host_v_storage_object_delete_snapshot_task`]).
-    pub async fn host_v_storage_object_delete_snapshot_task(
+    pub fn host_v_storage_object_delete_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::host_v_storage_object_delete_snapshot_task(
             t,
             &self.moref,
@@ -7002,26 +7304,25 @@ impl HostVStorageObjectManager {
             datastore,
             snapshot_id,
         )
-        .await
     }
     /// Calls `HostVStorageObjectRetrieveSnapshotInfo` on this object (see [`methods::host_v_storage_object_retrieve_snapshot_info`]).
-    pub async fn host_v_storage_object_retrieve_snapshot_info(
+    pub fn host_v_storage_object_retrieve_snapshot_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObjectSnapshotInfo, Error> {
-        methods::host_v_storage_object_retrieve_snapshot_info(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObjectSnapshotInfo, Error>> + Send + 'a {
+        methods::host_v_storage_object_retrieve_snapshot_info(t, &self.moref, id, datastore)
     }
     /// Calls `HostVStorageObjectRevert_Task` on this object (see [`methods::host_v_storage_object_revert_task`]).
-    pub async fn host_v_storage_object_revert_task(
+    pub fn host_v_storage_object_revert_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::host_v_storage_object_revert_task(t, &self.moref, id, datastore, snapshot_id).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::host_v_storage_object_revert_task(t, &self.moref, id, datastore, snapshot_id)
     }
 }
 /// A handle on a `HostVirtualNicManager` managed object (a kind of `ExtensibleManagedObject`).
@@ -7044,39 +7345,39 @@ impl HostVirtualNicManager {
         }
     }
     /// Calls `DeselectVnicForNicType` on this object (see [`methods::deselect_vnic_for_nic_type`]).
-    pub async fn deselect_vnic_for_nic_type(
+    pub fn deselect_vnic_for_nic_type<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         nic_type: String,
         device: String,
-    ) -> Result<(), Error> {
-        methods::deselect_vnic_for_nic_type(t, &self.moref, nic_type, device).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::deselect_vnic_for_nic_type(t, &self.moref, nic_type, device)
     }
     /// Calls `QueryNetConfig` on this object (see [`methods::query_net_config`]).
-    pub async fn query_net_config(
+    pub fn query_net_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         nic_type: String,
-    ) -> Result<Option<VirtualNicManagerNetConfig>, Error> {
-        methods::query_net_config(t, &self.moref, nic_type).await
+    ) -> impl Future<Output = Result<Option<VirtualNicManagerNetConfig>, Error>> + Send + 'a {
+        methods::query_net_config(t, &self.moref, nic_type)
     }
     /// Calls `SelectVnicForNicType` on this object (see [`methods::select_vnic_for_nic_type`]).
-    pub async fn select_vnic_for_nic_type(
+    pub fn select_vnic_for_nic_type<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         nic_type: String,
         device: String,
-    ) -> Result<(), Error> {
-        methods::select_vnic_for_nic_type(t, &self.moref, nic_type, device).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::select_vnic_for_nic_type(t, &self.moref, nic_type, device)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `HostVsanInternalSystem` managed object.
@@ -7099,131 +7400,138 @@ impl HostVsanInternalSystem {
         }
     }
     /// Calls `AbdicateDomOwnership` on this object (see [`methods::abdicate_dom_ownership`]).
-    pub async fn abdicate_dom_ownership(
+    pub fn abdicate_dom_ownership<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
-    ) -> Result<Vec<String>, Error> {
-        methods::abdicate_dom_ownership(t, &self.moref, uuids).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::abdicate_dom_ownership(t, &self.moref, uuids)
     }
     /// Calls `CanProvisionObjects` on this object (see [`methods::can_provision_objects`]).
-    pub async fn can_provision_objects(
+    pub fn can_provision_objects<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         npbs: Vec<VsanNewPolicyBatch>,
         ignore_satisfiability: Option<bool>,
-    ) -> Result<Vec<VsanPolicySatisfiability>, Error> {
-        methods::can_provision_objects(t, &self.moref, npbs, ignore_satisfiability).await
+    ) -> impl Future<Output = Result<Vec<VsanPolicySatisfiability>, Error>> + Send + 'a {
+        methods::can_provision_objects(t, &self.moref, npbs, ignore_satisfiability)
     }
     /// Calls `DeleteVsanObjects` on this object (see [`methods::delete_vsan_objects`]).
-    pub async fn delete_vsan_objects(
+    pub fn delete_vsan_objects<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
         force: Option<bool>,
-    ) -> Result<Vec<HostVsanInternalSystemDeleteVsanObjectsResult>, Error> {
-        methods::delete_vsan_objects(t, &self.moref, uuids, force).await
+    ) -> impl Future<Output = Result<Vec<HostVsanInternalSystemDeleteVsanObjectsResult>, Error>>
+           + Send
+           + 'a {
+        methods::delete_vsan_objects(t, &self.moref, uuids, force)
     }
     /// Calls `GetVsanObjExtAttrs` on this object (see [`methods::get_vsan_obj_ext_attrs`]).
-    pub async fn get_vsan_obj_ext_attrs(
+    pub fn get_vsan_obj_ext_attrs<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::get_vsan_obj_ext_attrs(t, &self.moref, uuids).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::get_vsan_obj_ext_attrs(t, &self.moref, uuids)
     }
     /// Calls `QueryCmmds` on this object (see [`methods::query_cmmds`]).
-    pub async fn query_cmmds(
+    pub fn query_cmmds<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         queries: Vec<HostVsanInternalSystemCmmdsQuery>,
-    ) -> Result<String, Error> {
-        methods::query_cmmds(t, &self.moref, queries).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_cmmds(t, &self.moref, queries)
     }
     /// Calls `QueryObjectsOnPhysicalVsanDisk` on this object (see [`methods::query_objects_on_physical_vsan_disk`]).
-    pub async fn query_objects_on_physical_vsan_disk(
+    pub fn query_objects_on_physical_vsan_disk<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disks: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::query_objects_on_physical_vsan_disk(t, &self.moref, disks).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_objects_on_physical_vsan_disk(t, &self.moref, disks)
     }
     /// Calls `QueryPhysicalVsanDisks` on this object (see [`methods::query_physical_vsan_disks`]).
-    pub async fn query_physical_vsan_disks(
+    pub fn query_physical_vsan_disks<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         props: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::query_physical_vsan_disks(t, &self.moref, props).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_physical_vsan_disks(t, &self.moref, props)
     }
     /// Calls `QuerySyncingVsanObjects` on this object (see [`methods::query_syncing_vsan_objects`]).
-    pub async fn query_syncing_vsan_objects(
+    pub fn query_syncing_vsan_objects<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::query_syncing_vsan_objects(t, &self.moref, uuids).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_syncing_vsan_objects(t, &self.moref, uuids)
     }
     /// Calls `QueryVsanObjectUuidsByFilter` on this object (see [`methods::query_vsan_object_uuids_by_filter`]).
-    pub async fn query_vsan_object_uuids_by_filter(
+    pub fn query_vsan_object_uuids_by_filter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
         limit: Option<i32>,
         version: Option<i32>,
-    ) -> Result<Vec<String>, Error> {
-        methods::query_vsan_object_uuids_by_filter(t, &self.moref, uuids, limit, version).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_vsan_object_uuids_by_filter(t, &self.moref, uuids, limit, version)
     }
     /// Calls `QueryVsanObjects` on this object (see [`methods::query_vsan_objects`]).
-    pub async fn query_vsan_objects(
+    pub fn query_vsan_objects<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::query_vsan_objects(t, &self.moref, uuids).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_vsan_objects(t, &self.moref, uuids)
     }
     /// Calls `QueryVsanStatistics` on this object (see [`methods::query_vsan_statistics`]).
-    pub async fn query_vsan_statistics(
+    pub fn query_vsan_statistics<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         labels: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::query_vsan_statistics(t, &self.moref, labels).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_vsan_statistics(t, &self.moref, labels)
     }
     /// Calls `ReconfigurationSatisfiable` on this object (see [`methods::reconfiguration_satisfiable`]).
-    pub async fn reconfiguration_satisfiable(
+    pub fn reconfiguration_satisfiable<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pcbs: Vec<VsanPolicyChangeBatch>,
         ignore_satisfiability: Option<bool>,
-    ) -> Result<Vec<VsanPolicySatisfiability>, Error> {
-        methods::reconfiguration_satisfiable(t, &self.moref, pcbs, ignore_satisfiability).await
+    ) -> impl Future<Output = Result<Vec<VsanPolicySatisfiability>, Error>> + Send + 'a {
+        methods::reconfiguration_satisfiable(t, &self.moref, pcbs, ignore_satisfiability)
     }
     /// Calls `ReconfigureDomObject` on this object (see [`methods::reconfigure_dom_object`]).
-    pub async fn reconfigure_dom_object(
+    pub fn reconfigure_dom_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuid: String,
         policy: String,
-    ) -> Result<(), Error> {
-        methods::reconfigure_dom_object(t, &self.moref, uuid, policy).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_dom_object(t, &self.moref, uuid, policy)
     }
     /// Calls `RunVsanPhysicalDiskDiagnostics` on this object (see [`methods::run_vsan_physical_disk_diagnostics`]).
-    pub async fn run_vsan_physical_disk_diagnostics(
+    pub fn run_vsan_physical_disk_diagnostics<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disks: Vec<String>,
-    ) -> Result<Vec<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>, Error> {
-        methods::run_vsan_physical_disk_diagnostics(t, &self.moref, disks).await
+    ) -> impl Future<
+        Output = Result<Vec<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>, Error>,
+    > + Send
+           + 'a {
+        methods::run_vsan_physical_disk_diagnostics(t, &self.moref, disks)
     }
     /// Calls `UpgradeVsanObjects` on this object (see [`methods::upgrade_vsan_objects`]).
-    pub async fn upgrade_vsan_objects(
+    pub fn upgrade_vsan_objects<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         uuids: Vec<String>,
         new_version: i32,
-    ) -> Result<Vec<HostVsanInternalSystemVsanObjectOperationResult>, Error> {
-        methods::upgrade_vsan_objects(t, &self.moref, uuids, new_version).await
+    ) -> impl Future<Output = Result<Vec<HostVsanInternalSystemVsanObjectOperationResult>, Error>>
+           + Send
+           + 'a {
+        methods::upgrade_vsan_objects(t, &self.moref, uuids, new_version)
     }
 }
 /// A handle on a `HostVsanSystem` managed object.
@@ -7246,87 +7554,87 @@ impl HostVsanSystem {
         }
     }
     /// Calls `AddDisks_Task` on this object (see [`methods::add_disks_task`]).
-    pub async fn add_disks_task(
+    pub fn add_disks_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disk: Vec<HostScsiDisk>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::add_disks_task(t, &self.moref, disk).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::add_disks_task(t, &self.moref, disk)
     }
     /// Calls `EvacuateVsanNode_Task` on this object (see [`methods::evacuate_vsan_node_task`]).
-    pub async fn evacuate_vsan_node_task(
+    pub fn evacuate_vsan_node_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         maintenance_spec: HostMaintenanceSpec,
         timeout: i32,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::evacuate_vsan_node_task(t, &self.moref, maintenance_spec, timeout).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::evacuate_vsan_node_task(t, &self.moref, maintenance_spec, timeout)
     }
     /// Calls `InitializeDisks_Task` on this object (see [`methods::initialize_disks_task`]).
-    pub async fn initialize_disks_task(
+    pub fn initialize_disks_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mapping: Vec<VsanHostDiskMapping>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::initialize_disks_task(t, &self.moref, mapping).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::initialize_disks_task(t, &self.moref, mapping)
     }
     /// Calls `QueryDisksForVsan` on this object (see [`methods::query_disks_for_vsan`]).
-    pub async fn query_disks_for_vsan(
+    pub fn query_disks_for_vsan<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         canonical_name: Vec<String>,
-    ) -> Result<Vec<VsanHostDiskResult>, Error> {
-        methods::query_disks_for_vsan(t, &self.moref, canonical_name).await
+    ) -> impl Future<Output = Result<Vec<VsanHostDiskResult>, Error>> + Send + 'a {
+        methods::query_disks_for_vsan(t, &self.moref, canonical_name)
     }
     /// Calls `QueryHostStatus` on this object (see [`methods::query_host_status`]).
-    pub async fn query_host_status(
+    pub fn query_host_status<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<VsanHostClusterStatus, Error> {
-        methods::query_host_status(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<VsanHostClusterStatus, Error>> + Send + 'a {
+        methods::query_host_status(t, &self.moref)
     }
     /// Calls `RecommissionVsanNode_Task` on this object (see [`methods::recommission_vsan_node_task`]).
-    pub async fn recommission_vsan_node_task(
+    pub fn recommission_vsan_node_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::recommission_vsan_node_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::recommission_vsan_node_task(t, &self.moref)
     }
     /// Calls `RemoveDiskMapping_Task` on this object (see [`methods::remove_disk_mapping_task`]).
-    pub async fn remove_disk_mapping_task(
+    pub fn remove_disk_mapping_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mapping: Vec<VsanHostDiskMapping>,
         maintenance_spec: Option<HostMaintenanceSpec>,
         timeout: Option<i32>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::remove_disk_mapping_task(t, &self.moref, mapping, maintenance_spec, timeout).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::remove_disk_mapping_task(t, &self.moref, mapping, maintenance_spec, timeout)
     }
     /// Calls `RemoveDisk_Task` on this object (see [`methods::remove_disk_task`]).
-    pub async fn remove_disk_task(
+    pub fn remove_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disk: Vec<HostScsiDisk>,
         maintenance_spec: Option<HostMaintenanceSpec>,
         timeout: Option<i32>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::remove_disk_task(t, &self.moref, disk, maintenance_spec, timeout).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::remove_disk_task(t, &self.moref, disk, maintenance_spec, timeout)
     }
     /// Calls `UnmountDiskMapping_Task` on this object (see [`methods::unmount_disk_mapping_task`]).
-    pub async fn unmount_disk_mapping_task(
+    pub fn unmount_disk_mapping_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mapping: Vec<VsanHostDiskMapping>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::unmount_disk_mapping_task(t, &self.moref, mapping).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unmount_disk_mapping_task(t, &self.moref, mapping)
     }
     /// Calls `UpdateVsan_Task` on this object (see [`methods::update_vsan_task`]).
-    pub async fn update_vsan_task(
+    pub fn update_vsan_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: VsanHostConfigInfo,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_vsan_task(t, &self.moref, config).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_vsan_task(t, &self.moref, config)
     }
 }
 /// A handle on a `HttpNfcLease` managed object.
@@ -7349,61 +7657,63 @@ impl HttpNfcLease {
         }
     }
     /// Calls `HttpNfcLeaseAbort` on this object (see [`methods::http_nfc_lease_abort`]).
-    pub async fn http_nfc_lease_abort(
+    pub fn http_nfc_lease_abort<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         fault: Option<LocalizedMethodFault>,
-    ) -> Result<(), Error> {
-        methods::http_nfc_lease_abort(t, &self.moref, fault).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::http_nfc_lease_abort(t, &self.moref, fault)
     }
     /// Calls `HttpNfcLeaseComplete` on this object (see [`methods::http_nfc_lease_complete`]).
-    pub async fn http_nfc_lease_complete(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::http_nfc_lease_complete(t, &self.moref).await
+    pub fn http_nfc_lease_complete<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::http_nfc_lease_complete(t, &self.moref)
     }
     /// Calls `HttpNfcLeaseGetManifest` on this object (see [`methods::http_nfc_lease_get_manifest`]).
-    pub async fn http_nfc_lease_get_manifest(
+    pub fn http_nfc_lease_get_manifest<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<HttpNfcLeaseManifestEntry>, Error> {
-        methods::http_nfc_lease_get_manifest(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<HttpNfcLeaseManifestEntry>, Error>> + Send + 'a {
+        methods::http_nfc_lease_get_manifest(t, &self.moref)
     }
     /// Calls `HttpNfcLeaseProbeUrls` on this object (see [`methods::http_nfc_lease_probe_urls`]).
-    pub async fn http_nfc_lease_probe_urls(
+    pub fn http_nfc_lease_probe_urls<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         files: Vec<HttpNfcLeaseSourceFile>,
         timeout: Option<i32>,
-    ) -> Result<Vec<HttpNfcLeaseProbeResult>, Error> {
-        methods::http_nfc_lease_probe_urls(t, &self.moref, files, timeout).await
+    ) -> impl Future<Output = Result<Vec<HttpNfcLeaseProbeResult>, Error>> + Send + 'a {
+        methods::http_nfc_lease_probe_urls(t, &self.moref, files, timeout)
     }
     /// Calls `HttpNfcLeaseProgress` on this object (see [`methods::http_nfc_lease_progress`]).
-    pub async fn http_nfc_lease_progress(
+    pub fn http_nfc_lease_progress<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         percent: i32,
-    ) -> Result<(), Error> {
-        methods::http_nfc_lease_progress(t, &self.moref, percent).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::http_nfc_lease_progress(t, &self.moref, percent)
     }
     /// Calls `HttpNfcLeasePullFromUrls_Task` on this object (see [`methods::http_nfc_lease_pull_from_urls_task`]).
-    pub async fn http_nfc_lease_pull_from_urls_task(
+    pub fn http_nfc_lease_pull_from_urls_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         files: Vec<HttpNfcLeaseSourceFile>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::http_nfc_lease_pull_from_urls_task(t, &self.moref, files).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::http_nfc_lease_pull_from_urls_task(t, &self.moref, files)
     }
     /// Calls `HttpNfcLeaseSetManifestChecksumType` on this object (see [`methods::http_nfc_lease_set_manifest_checksum_type`]).
-    pub async fn http_nfc_lease_set_manifest_checksum_type(
+    pub fn http_nfc_lease_set_manifest_checksum_type<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         device_urls_to_checksum_types: Vec<KeyValue>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::http_nfc_lease_set_manifest_checksum_type(
             t,
             &self.moref,
             device_urls_to_checksum_types,
         )
-        .await
     }
 }
 /// A handle on a `InventoryView` managed object (a kind of `ManagedObjectView`).
@@ -7426,24 +7736,27 @@ impl InventoryView {
         }
     }
     /// Calls `CloseInventoryViewFolder` on this object (see [`methods::close_inventory_view_folder`]).
-    pub async fn close_inventory_view_folder(
+    pub fn close_inventory_view_folder<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::close_inventory_view_folder(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::close_inventory_view_folder(t, &self.moref, entity)
     }
     /// Calls `DestroyView` on this object (see [`methods::destroy_view`]).
-    pub async fn destroy_view(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_view(t, &self.moref).await
+    pub fn destroy_view<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_view(t, &self.moref)
     }
     /// Calls `OpenInventoryViewFolder` on this object (see [`methods::open_inventory_view_folder`]).
-    pub async fn open_inventory_view_folder(
+    pub fn open_inventory_view_folder<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::open_inventory_view_folder(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::open_inventory_view_folder(t, &self.moref, entity)
     }
 }
 /// A handle on a `IoFilterManager` managed object.
@@ -7466,77 +7779,76 @@ impl IoFilterManager {
         }
     }
     /// Calls `InstallIoFilter_Task` on this object (see [`methods::install_io_filter_task`]).
-    pub async fn install_io_filter_task(
+    pub fn install_io_filter_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vib_url: String,
         comp_res: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::install_io_filter_task(t, &self.moref, vib_url, comp_res).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::install_io_filter_task(t, &self.moref, vib_url, comp_res)
     }
     /// Calls `QueryDisksUsingFilter` on this object (see [`methods::query_disks_using_filter`]).
-    pub async fn query_disks_using_filter(
+    pub fn query_disks_using_filter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         comp_res: ManagedObjectReference,
-    ) -> Result<Vec<VirtualDiskId>, Error> {
-        methods::query_disks_using_filter(t, &self.moref, filter_id, comp_res).await
+    ) -> impl Future<Output = Result<Vec<VirtualDiskId>, Error>> + Send + 'a {
+        methods::query_disks_using_filter(t, &self.moref, filter_id, comp_res)
     }
     /// Calls `QueryIoFilterInfo` on this object (see [`methods::query_io_filter_info`]).
-    pub async fn query_io_filter_info(
+    pub fn query_io_filter_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         comp_res: ManagedObjectReference,
-    ) -> Result<Vec<ClusterIoFilterInfo>, Error> {
-        methods::query_io_filter_info(t, &self.moref, comp_res).await
+    ) -> impl Future<Output = Result<Vec<ClusterIoFilterInfo>, Error>> + Send + 'a {
+        methods::query_io_filter_info(t, &self.moref, comp_res)
     }
     /// Calls `QueryIoFilterIssues` on this object (see [`methods::query_io_filter_issues`]).
-    pub async fn query_io_filter_issues(
+    pub fn query_io_filter_issues<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         comp_res: ManagedObjectReference,
-    ) -> Result<IoFilterQueryIssueResult, Error> {
-        methods::query_io_filter_issues(t, &self.moref, filter_id, comp_res).await
+    ) -> impl Future<Output = Result<IoFilterQueryIssueResult, Error>> + Send + 'a {
+        methods::query_io_filter_issues(t, &self.moref, filter_id, comp_res)
     }
     /// Calls `ResolveInstallationErrorsOnCluster_Task` on this object (see [`methods::resolve_installation_errors_on_cluster_task`]).
-    pub async fn resolve_installation_errors_on_cluster_task(
+    pub fn resolve_installation_errors_on_cluster_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         cluster: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::resolve_installation_errors_on_cluster_task(t, &self.moref, filter_id, cluster)
-            .await
     }
     /// Calls `ResolveInstallationErrorsOnHost_Task` on this object (see [`methods::resolve_installation_errors_on_host_task`]).
-    pub async fn resolve_installation_errors_on_host_task(
+    pub fn resolve_installation_errors_on_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         host: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::resolve_installation_errors_on_host_task(t, &self.moref, filter_id, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::resolve_installation_errors_on_host_task(t, &self.moref, filter_id, host)
     }
     /// Calls `UninstallIoFilter_Task` on this object (see [`methods::uninstall_io_filter_task`]).
-    pub async fn uninstall_io_filter_task(
+    pub fn uninstall_io_filter_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         comp_res: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::uninstall_io_filter_task(t, &self.moref, filter_id, comp_res).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::uninstall_io_filter_task(t, &self.moref, filter_id, comp_res)
     }
     /// Calls `UpgradeIoFilter_Task` on this object (see [`methods::upgrade_io_filter_task`]).
-    pub async fn upgrade_io_filter_task(
+    pub fn upgrade_io_filter_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter_id: String,
         comp_res: ManagedObjectReference,
         vib_url: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::upgrade_io_filter_task(t, &self.moref, filter_id, comp_res, vib_url).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::upgrade_io_filter_task(t, &self.moref, filter_id, comp_res, vib_url)
     }
 }
 /// A handle on a `IpPoolManager` managed object.
@@ -7559,80 +7871,80 @@ impl IpPoolManager {
         }
     }
     /// Calls `AllocateIpv4Address` on this object (see [`methods::allocate_ipv4_address`]).
-    pub async fn allocate_ipv4_address(
+    pub fn allocate_ipv4_address<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool_id: i32,
         allocation_id: String,
-    ) -> Result<String, Error> {
-        methods::allocate_ipv4_address(t, &self.moref, dc, pool_id, allocation_id).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::allocate_ipv4_address(t, &self.moref, dc, pool_id, allocation_id)
     }
     /// Calls `AllocateIpv6Address` on this object (see [`methods::allocate_ipv6_address`]).
-    pub async fn allocate_ipv6_address(
+    pub fn allocate_ipv6_address<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool_id: i32,
         allocation_id: String,
-    ) -> Result<String, Error> {
-        methods::allocate_ipv6_address(t, &self.moref, dc, pool_id, allocation_id).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::allocate_ipv6_address(t, &self.moref, dc, pool_id, allocation_id)
     }
     /// Calls `CreateIpPool` on this object (see [`methods::create_ip_pool`]).
-    pub async fn create_ip_pool(
+    pub fn create_ip_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool: IpPool,
-    ) -> Result<i32, Error> {
-        methods::create_ip_pool(t, &self.moref, dc, pool).await
+    ) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
+        methods::create_ip_pool(t, &self.moref, dc, pool)
     }
     /// Calls `DestroyIpPool` on this object (see [`methods::destroy_ip_pool`]).
-    pub async fn destroy_ip_pool(
+    pub fn destroy_ip_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         id: i32,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::destroy_ip_pool(t, &self.moref, dc, id, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_ip_pool(t, &self.moref, dc, id, force)
     }
     /// Calls `QueryIPAllocations` on this object (see [`methods::query_ip_allocations`]).
-    pub async fn query_ip_allocations(
+    pub fn query_ip_allocations<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool_id: i32,
         extension_key: String,
-    ) -> Result<Vec<IpPoolManagerIpAllocation>, Error> {
-        methods::query_ip_allocations(t, &self.moref, dc, pool_id, extension_key).await
+    ) -> impl Future<Output = Result<Vec<IpPoolManagerIpAllocation>, Error>> + Send + 'a {
+        methods::query_ip_allocations(t, &self.moref, dc, pool_id, extension_key)
     }
     /// Calls `QueryIpPools` on this object (see [`methods::query_ip_pools`]).
-    pub async fn query_ip_pools(
+    pub fn query_ip_pools<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
-    ) -> Result<Vec<IpPool>, Error> {
-        methods::query_ip_pools(t, &self.moref, dc).await
+    ) -> impl Future<Output = Result<Vec<IpPool>, Error>> + Send + 'a {
+        methods::query_ip_pools(t, &self.moref, dc)
     }
     /// Calls `ReleaseIpAllocation` on this object (see [`methods::release_ip_allocation`]).
-    pub async fn release_ip_allocation(
+    pub fn release_ip_allocation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool_id: i32,
         allocation_id: String,
-    ) -> Result<(), Error> {
-        methods::release_ip_allocation(t, &self.moref, dc, pool_id, allocation_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::release_ip_allocation(t, &self.moref, dc, pool_id, allocation_id)
     }
     /// Calls `UpdateIpPool` on this object (see [`methods::update_ip_pool`]).
-    pub async fn update_ip_pool(
+    pub fn update_ip_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dc: ManagedObjectReference,
         pool: IpPool,
-    ) -> Result<(), Error> {
-        methods::update_ip_pool(t, &self.moref, dc, pool).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_ip_pool(t, &self.moref, dc, pool)
     }
 }
 /// A handle on a `IscsiManager` managed object.
@@ -7655,63 +7967,63 @@ impl IscsiManager {
         }
     }
     /// Calls `BindVnic` on this object (see [`methods::bind_vnic`]).
-    pub async fn bind_vnic(
+    pub fn bind_vnic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_name: String,
         vnic_device: String,
-    ) -> Result<(), Error> {
-        methods::bind_vnic(t, &self.moref, i_scsi_hba_name, vnic_device).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::bind_vnic(t, &self.moref, i_scsi_hba_name, vnic_device)
     }
     /// Calls `QueryBoundVnics` on this object (see [`methods::query_bound_vnics`]).
-    pub async fn query_bound_vnics(
+    pub fn query_bound_vnics<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_name: String,
-    ) -> Result<Vec<IscsiPortInfo>, Error> {
-        methods::query_bound_vnics(t, &self.moref, i_scsi_hba_name).await
+    ) -> impl Future<Output = Result<Vec<IscsiPortInfo>, Error>> + Send + 'a {
+        methods::query_bound_vnics(t, &self.moref, i_scsi_hba_name)
     }
     /// Calls `QueryCandidateNics` on this object (see [`methods::query_candidate_nics`]).
-    pub async fn query_candidate_nics(
+    pub fn query_candidate_nics<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_name: String,
-    ) -> Result<Vec<IscsiPortInfo>, Error> {
-        methods::query_candidate_nics(t, &self.moref, i_scsi_hba_name).await
+    ) -> impl Future<Output = Result<Vec<IscsiPortInfo>, Error>> + Send + 'a {
+        methods::query_candidate_nics(t, &self.moref, i_scsi_hba_name)
     }
     /// Calls `QueryMigrationDependencies` on this object (see [`methods::query_migration_dependencies`]).
-    pub async fn query_migration_dependencies(
+    pub fn query_migration_dependencies<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pnic_device: Vec<String>,
-    ) -> Result<IscsiMigrationDependency, Error> {
-        methods::query_migration_dependencies(t, &self.moref, pnic_device).await
+    ) -> impl Future<Output = Result<IscsiMigrationDependency, Error>> + Send + 'a {
+        methods::query_migration_dependencies(t, &self.moref, pnic_device)
     }
     /// Calls `QueryPnicStatus` on this object (see [`methods::query_pnic_status`]).
-    pub async fn query_pnic_status(
+    pub fn query_pnic_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pnic_device: String,
-    ) -> Result<IscsiStatus, Error> {
-        methods::query_pnic_status(t, &self.moref, pnic_device).await
+    ) -> impl Future<Output = Result<IscsiStatus, Error>> + Send + 'a {
+        methods::query_pnic_status(t, &self.moref, pnic_device)
     }
     /// Calls `QueryVnicStatus` on this object (see [`methods::query_vnic_status`]).
-    pub async fn query_vnic_status(
+    pub fn query_vnic_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vnic_device: String,
-    ) -> Result<IscsiStatus, Error> {
-        methods::query_vnic_status(t, &self.moref, vnic_device).await
+    ) -> impl Future<Output = Result<IscsiStatus, Error>> + Send + 'a {
+        methods::query_vnic_status(t, &self.moref, vnic_device)
     }
     /// Calls `UnbindVnic` on this object (see [`methods::unbind_vnic`]).
-    pub async fn unbind_vnic(
+    pub fn unbind_vnic<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         i_scsi_hba_name: String,
         vnic_device: String,
         force: bool,
-    ) -> Result<(), Error> {
-        methods::unbind_vnic(t, &self.moref, i_scsi_hba_name, vnic_device, force).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unbind_vnic(t, &self.moref, i_scsi_hba_name, vnic_device, force)
     }
 }
 /// A handle on a `LicenseAssignmentManager` managed object.
@@ -7734,31 +8046,31 @@ impl LicenseAssignmentManager {
         }
     }
     /// Calls `QueryAssignedLicenses` on this object (see [`methods::query_assigned_licenses`]).
-    pub async fn query_assigned_licenses(
+    pub fn query_assigned_licenses<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_id: Option<String>,
-    ) -> Result<Vec<LicenseAssignmentManagerLicenseAssignment>, Error> {
-        methods::query_assigned_licenses(t, &self.moref, entity_id).await
+    ) -> impl Future<Output = Result<Vec<LicenseAssignmentManagerLicenseAssignment>, Error>> + Send + 'a
+    {
+        methods::query_assigned_licenses(t, &self.moref, entity_id)
     }
     /// Calls `RemoveAssignedLicense` on this object (see [`methods::remove_assigned_license`]).
-    pub async fn remove_assigned_license(
+    pub fn remove_assigned_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_id: String,
-    ) -> Result<(), Error> {
-        methods::remove_assigned_license(t, &self.moref, entity_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_assigned_license(t, &self.moref, entity_id)
     }
     /// Calls `UpdateAssignedLicense` on this object (see [`methods::update_assigned_license`]).
-    pub async fn update_assigned_license(
+    pub fn update_assigned_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: String,
         license_key: String,
         entity_display_name: Option<String>,
-    ) -> Result<LicenseManagerLicenseInfo, Error> {
+    ) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
         methods::update_assigned_license(t, &self.moref, entity, license_key, entity_display_name)
-            .await
     }
 }
 /// A handle on a `LicenseManager` managed object.
@@ -7781,126 +8093,126 @@ impl LicenseManager {
         }
     }
     /// Calls `AddLicense` on this object (see [`methods::add_license`]).
-    pub async fn add_license(
+    pub fn add_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
         labels: Vec<KeyValue>,
-    ) -> Result<LicenseManagerLicenseInfo, Error> {
-        methods::add_license(t, &self.moref, license_key, labels).await
+    ) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
+        methods::add_license(t, &self.moref, license_key, labels)
     }
     /// Calls `CheckLicenseFeature` on this object (see [`methods::check_license_feature`]).
-    pub async fn check_license_feature(
+    pub fn check_license_feature<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         feature_key: String,
-    ) -> Result<bool, Error> {
-        methods::check_license_feature(t, &self.moref, host, feature_key).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::check_license_feature(t, &self.moref, host, feature_key)
     }
     /// Calls `ConfigureLicenseSource` on this object (see [`methods::configure_license_source`]).
-    pub async fn configure_license_source(
+    pub fn configure_license_source<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         license_source: BaseLicenseSource,
-    ) -> Result<(), Error> {
-        methods::configure_license_source(t, &self.moref, host, license_source).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::configure_license_source(t, &self.moref, host, license_source)
     }
     /// Calls `DecodeLicense` on this object (see [`methods::decode_license`]).
-    pub async fn decode_license(
+    pub fn decode_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
-    ) -> Result<LicenseManagerLicenseInfo, Error> {
-        methods::decode_license(t, &self.moref, license_key).await
+    ) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
+        methods::decode_license(t, &self.moref, license_key)
     }
     /// Calls `DisableFeature` on this object (see [`methods::disable_feature`]).
-    pub async fn disable_feature(
+    pub fn disable_feature<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         feature_key: String,
-    ) -> Result<bool, Error> {
-        methods::disable_feature(t, &self.moref, host, feature_key).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::disable_feature(t, &self.moref, host, feature_key)
     }
     /// Calls `EnableFeature` on this object (see [`methods::enable_feature`]).
-    pub async fn enable_feature(
+    pub fn enable_feature<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         feature_key: String,
-    ) -> Result<bool, Error> {
-        methods::enable_feature(t, &self.moref, host, feature_key).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::enable_feature(t, &self.moref, host, feature_key)
     }
     /// Calls `QueryLicenseSourceAvailability` on this object (see [`methods::query_license_source_availability`]).
-    pub async fn query_license_source_availability(
+    pub fn query_license_source_availability<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Vec<LicenseAvailabilityInfo>, Error> {
-        methods::query_license_source_availability(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Vec<LicenseAvailabilityInfo>, Error>> + Send + 'a {
+        methods::query_license_source_availability(t, &self.moref, host)
     }
     /// Calls `QueryLicenseUsage` on this object (see [`methods::query_license_usage`]).
-    pub async fn query_license_usage(
+    pub fn query_license_usage<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<LicenseUsageInfo, Error> {
-        methods::query_license_usage(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<LicenseUsageInfo, Error>> + Send + 'a {
+        methods::query_license_usage(t, &self.moref, host)
     }
     /// Calls `QuerySupportedFeatures` on this object (see [`methods::query_supported_features`]).
-    pub async fn query_supported_features(
+    pub fn query_supported_features<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Vec<LicenseFeatureInfo>, Error> {
-        methods::query_supported_features(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<Vec<LicenseFeatureInfo>, Error>> + Send + 'a {
+        methods::query_supported_features(t, &self.moref, host)
     }
     /// Calls `RemoveLicense` on this object (see [`methods::remove_license`]).
-    pub async fn remove_license(
+    pub fn remove_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
-    ) -> Result<(), Error> {
-        methods::remove_license(t, &self.moref, license_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_license(t, &self.moref, license_key)
     }
     /// Calls `RemoveLicenseLabel` on this object (see [`methods::remove_license_label`]).
-    pub async fn remove_license_label(
+    pub fn remove_license_label<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
         label_key: String,
-    ) -> Result<(), Error> {
-        methods::remove_license_label(t, &self.moref, license_key, label_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_license_label(t, &self.moref, license_key, label_key)
     }
     /// Calls `SetLicenseEdition` on this object (see [`methods::set_license_edition`]).
-    pub async fn set_license_edition(
+    pub fn set_license_edition<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         feature_key: Option<String>,
-    ) -> Result<(), Error> {
-        methods::set_license_edition(t, &self.moref, host, feature_key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_license_edition(t, &self.moref, host, feature_key)
     }
     /// Calls `UpdateLicense` on this object (see [`methods::update_license`]).
-    pub async fn update_license(
+    pub fn update_license<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
         labels: Vec<KeyValue>,
-    ) -> Result<LicenseManagerLicenseInfo, Error> {
-        methods::update_license(t, &self.moref, license_key, labels).await
+    ) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
+        methods::update_license(t, &self.moref, license_key, labels)
     }
     /// Calls `UpdateLicenseLabel` on this object (see [`methods::update_license_label`]).
-    pub async fn update_license_label(
+    pub fn update_license_label<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         license_key: String,
         label_key: String,
         label_value: String,
-    ) -> Result<(), Error> {
-        methods::update_license_label(t, &self.moref, license_key, label_key, label_value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_license_label(t, &self.moref, license_key, label_key, label_value)
     }
 }
 /// A handle on a `ListView` managed object (a kind of `ManagedObjectView`).
@@ -7923,33 +8235,36 @@ impl ListView {
         }
     }
     /// Calls `DestroyView` on this object (see [`methods::destroy_view`]).
-    pub async fn destroy_view(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_view(t, &self.moref).await
+    pub fn destroy_view<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_view(t, &self.moref)
     }
     /// Calls `ModifyListView` on this object (see [`methods::modify_list_view`]).
-    pub async fn modify_list_view(
+    pub fn modify_list_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         add: Vec<ManagedObjectReference>,
         remove: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::modify_list_view(t, &self.moref, add, remove).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::modify_list_view(t, &self.moref, add, remove)
     }
     /// Calls `ResetListView` on this object (see [`methods::reset_list_view`]).
-    pub async fn reset_list_view(
+    pub fn reset_list_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::reset_list_view(t, &self.moref, obj).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::reset_list_view(t, &self.moref, obj)
     }
     /// Calls `ResetListViewFromView` on this object (see [`methods::reset_list_view_from_view`]).
-    pub async fn reset_list_view_from_view(
+    pub fn reset_list_view_from_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         view: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::reset_list_view_from_view(t, &self.moref, view).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_list_view_from_view(t, &self.moref, view)
     }
 }
 /// A handle on a `ManagedEntity` managed object (a kind of `ExtensibleManagedObject`).
@@ -7972,29 +8287,35 @@ impl ManagedEntity {
         }
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ManagedObjectView` managed object (a kind of `View`).
@@ -8017,8 +8338,11 @@ impl ManagedObjectView {
         }
     }
     /// Calls `DestroyView` on this object (see [`methods::destroy_view`]).
-    pub async fn destroy_view(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_view(t, &self.moref).await
+    pub fn destroy_view<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_view(t, &self.moref)
     }
 }
 /// A handle on a `Network` managed object (a kind of `ManagedEntity`).
@@ -8041,33 +8365,42 @@ impl Network {
         }
     }
     /// Calls `DestroyNetwork` on this object (see [`methods::destroy_network`]).
-    pub async fn destroy_network(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_network(t, &self.moref).await
+    pub fn destroy_network<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_network(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `OptionManager` managed object.
@@ -8090,20 +8423,20 @@ impl OptionManager {
         }
     }
     /// Calls `QueryOptions` on this object (see [`methods::query_options`]).
-    pub async fn query_options(
+    pub fn query_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: Option<String>,
-    ) -> Result<Vec<BaseOptionValue>, Error> {
-        methods::query_options(t, &self.moref, name).await
+    ) -> impl Future<Output = Result<Vec<BaseOptionValue>, Error>> + Send + 'a {
+        methods::query_options(t, &self.moref, name)
     }
     /// Calls `UpdateOptions` on this object (see [`methods::update_options`]).
-    pub async fn update_options(
+    pub fn update_options<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         changed_value: Vec<BaseOptionValue>,
-    ) -> Result<(), Error> {
-        methods::update_options(t, &self.moref, changed_value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_options(t, &self.moref, changed_value)
     }
 }
 /// A handle on a `OverheadMemoryManager` managed object.
@@ -8126,13 +8459,13 @@ impl OverheadMemoryManager {
         }
     }
     /// Calls `LookupVmOverheadMemory` on this object (see [`methods::lookup_vm_overhead_memory`]).
-    pub async fn lookup_vm_overhead_memory(
+    pub fn lookup_vm_overhead_memory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: ManagedObjectReference,
-    ) -> Result<i64, Error> {
-        methods::lookup_vm_overhead_memory(t, &self.moref, vm, host).await
+    ) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
+        methods::lookup_vm_overhead_memory(t, &self.moref, vm, host)
     }
 }
 /// A handle on a `OvfManager` managed object.
@@ -8155,23 +8488,23 @@ impl OvfManager {
         }
     }
     /// Calls `CreateDescriptor` on this object (see [`methods::create_descriptor`]).
-    pub async fn create_descriptor(
+    pub fn create_descriptor<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: ManagedObjectReference,
         cdp: OvfCreateDescriptorParams,
-    ) -> Result<OvfCreateDescriptorResult, Error> {
-        methods::create_descriptor(t, &self.moref, obj, cdp).await
+    ) -> impl Future<Output = Result<OvfCreateDescriptorResult, Error>> + Send + 'a {
+        methods::create_descriptor(t, &self.moref, obj, cdp)
     }
     /// Calls `CreateImportSpec` on this object (see [`methods::create_import_spec`]).
-    pub async fn create_import_spec(
+    pub fn create_import_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ovf_descriptor: String,
         resource_pool: ManagedObjectReference,
         datastore: ManagedObjectReference,
         cisp: OvfCreateImportSpecParams,
-    ) -> Result<OvfCreateImportSpecResult, Error> {
+    ) -> impl Future<Output = Result<OvfCreateImportSpecResult, Error>> + Send + 'a {
         methods::create_import_spec(
             t,
             &self.moref,
@@ -8180,26 +8513,25 @@ impl OvfManager {
             datastore,
             cisp,
         )
-        .await
     }
     /// Calls `ParseDescriptor` on this object (see [`methods::parse_descriptor`]).
-    pub async fn parse_descriptor(
+    pub fn parse_descriptor<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ovf_descriptor: String,
         pdp: OvfParseDescriptorParams,
-    ) -> Result<OvfParseDescriptorResult, Error> {
-        methods::parse_descriptor(t, &self.moref, ovf_descriptor, pdp).await
+    ) -> impl Future<Output = Result<OvfParseDescriptorResult, Error>> + Send + 'a {
+        methods::parse_descriptor(t, &self.moref, ovf_descriptor, pdp)
     }
     /// Calls `ValidateHost` on this object (see [`methods::validate_host`]).
-    pub async fn validate_host(
+    pub fn validate_host<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ovf_descriptor: String,
         host: ManagedObjectReference,
         vhp: OvfValidateHostParams,
-    ) -> Result<OvfValidateHostResult, Error> {
-        methods::validate_host(t, &self.moref, ovf_descriptor, host, vhp).await
+    ) -> impl Future<Output = Result<OvfValidateHostResult, Error>> + Send + 'a {
+        methods::validate_host(t, &self.moref, ovf_descriptor, host, vhp)
     }
 }
 /// A handle on a `PerformanceManager` managed object.
@@ -8222,22 +8554,22 @@ impl PerformanceManager {
         }
     }
     /// Calls `CreatePerfInterval` on this object (see [`methods::create_perf_interval`]).
-    pub async fn create_perf_interval(
+    pub fn create_perf_interval<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         interval_id: PerfInterval,
-    ) -> Result<(), Error> {
-        methods::create_perf_interval(t, &self.moref, interval_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::create_perf_interval(t, &self.moref, interval_id)
     }
     /// Calls `QueryAvailablePerfMetric` on this object (see [`methods::query_available_perf_metric`]).
-    pub async fn query_available_perf_metric(
+    pub fn query_available_perf_metric<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         begin_time: Option<DateTime>,
         end_time: Option<DateTime>,
         interval_id: Option<i32>,
-    ) -> Result<Vec<PerfMetricId>, Error> {
+    ) -> impl Future<Output = Result<Vec<PerfMetricId>, Error>> + Send + 'a {
         methods::query_available_perf_metric(
             t,
             &self.moref,
@@ -8246,79 +8578,78 @@ impl PerformanceManager {
             end_time,
             interval_id,
         )
-        .await
     }
     /// Calls `QueryPerf` on this object (see [`methods::query_perf`]).
-    pub async fn query_perf(
+    pub fn query_perf<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         query_spec: Vec<PerfQuerySpec>,
-    ) -> Result<Vec<BasePerfEntityMetricBase>, Error> {
-        methods::query_perf(t, &self.moref, query_spec).await
+    ) -> impl Future<Output = Result<Vec<BasePerfEntityMetricBase>, Error>> + Send + 'a {
+        methods::query_perf(t, &self.moref, query_spec)
     }
     /// Calls `QueryPerfComposite` on this object (see [`methods::query_perf_composite`]).
-    pub async fn query_perf_composite(
+    pub fn query_perf_composite<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         query_spec: PerfQuerySpec,
-    ) -> Result<PerfCompositeMetric, Error> {
-        methods::query_perf_composite(t, &self.moref, query_spec).await
+    ) -> impl Future<Output = Result<PerfCompositeMetric, Error>> + Send + 'a {
+        methods::query_perf_composite(t, &self.moref, query_spec)
     }
     /// Calls `QueryPerfCounter` on this object (see [`methods::query_perf_counter`]).
-    pub async fn query_perf_counter(
+    pub fn query_perf_counter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         counter_id: Vec<i32>,
-    ) -> Result<Vec<PerfCounterInfo>, Error> {
-        methods::query_perf_counter(t, &self.moref, counter_id).await
+    ) -> impl Future<Output = Result<Vec<PerfCounterInfo>, Error>> + Send + 'a {
+        methods::query_perf_counter(t, &self.moref, counter_id)
     }
     /// Calls `QueryPerfCounterByLevel` on this object (see [`methods::query_perf_counter_by_level`]).
-    pub async fn query_perf_counter_by_level(
+    pub fn query_perf_counter_by_level<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         level: i32,
-    ) -> Result<Vec<PerfCounterInfo>, Error> {
-        methods::query_perf_counter_by_level(t, &self.moref, level).await
+    ) -> impl Future<Output = Result<Vec<PerfCounterInfo>, Error>> + Send + 'a {
+        methods::query_perf_counter_by_level(t, &self.moref, level)
     }
     /// Calls `QueryPerfProviderSummary` on this object (see [`methods::query_perf_provider_summary`]).
-    pub async fn query_perf_provider_summary(
+    pub fn query_perf_provider_summary<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
-    ) -> Result<PerfProviderSummary, Error> {
-        methods::query_perf_provider_summary(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<PerfProviderSummary, Error>> + Send + 'a {
+        methods::query_perf_provider_summary(t, &self.moref, entity)
     }
     /// Calls `RemovePerfInterval` on this object (see [`methods::remove_perf_interval`]).
-    pub async fn remove_perf_interval(
+    pub fn remove_perf_interval<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         sample_period: i32,
-    ) -> Result<(), Error> {
-        methods::remove_perf_interval(t, &self.moref, sample_period).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_perf_interval(t, &self.moref, sample_period)
     }
     /// Calls `ResetCounterLevelMapping` on this object (see [`methods::reset_counter_level_mapping`]).
-    pub async fn reset_counter_level_mapping(
+    pub fn reset_counter_level_mapping<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         counters: Vec<i32>,
-    ) -> Result<(), Error> {
-        methods::reset_counter_level_mapping(t, &self.moref, counters).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_counter_level_mapping(t, &self.moref, counters)
     }
     /// Calls `UpdateCounterLevelMapping` on this object (see [`methods::update_counter_level_mapping`]).
-    pub async fn update_counter_level_mapping(
+    pub fn update_counter_level_mapping<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         counter_level_map: Vec<PerformanceManagerCounterLevelMapping>,
-    ) -> Result<(), Error> {
-        methods::update_counter_level_mapping(t, &self.moref, counter_level_map).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_counter_level_mapping(t, &self.moref, counter_level_map)
     }
     /// Calls `UpdatePerfInterval` on this object (see [`methods::update_perf_interval`]).
-    pub async fn update_perf_interval(
+    pub fn update_perf_interval<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         interval: PerfInterval,
-    ) -> Result<(), Error> {
-        methods::update_perf_interval(t, &self.moref, interval).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_perf_interval(t, &self.moref, interval)
     }
 }
 /// A handle on a `Profile` managed object.
@@ -8341,43 +8672,49 @@ impl Profile {
         }
     }
     /// Calls `AssociateProfile` on this object (see [`methods::associate_profile`]).
-    pub async fn associate_profile(
+    pub fn associate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::associate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::associate_profile(t, &self.moref, entity)
     }
     /// Calls `CheckProfileCompliance_Task` on this object (see [`methods::check_profile_compliance_task`]).
-    pub async fn check_profile_compliance_task(
+    pub fn check_profile_compliance_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_profile_compliance_task(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_profile_compliance_task(t, &self.moref, entity)
     }
     /// Calls `DestroyProfile` on this object (see [`methods::destroy_profile`]).
-    pub async fn destroy_profile(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_profile(t, &self.moref).await
+    pub fn destroy_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_profile(t, &self.moref)
     }
     /// Calls `DissociateProfile` on this object (see [`methods::dissociate_profile`]).
-    pub async fn dissociate_profile(
+    pub fn dissociate_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::dissociate_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::dissociate_profile(t, &self.moref, entity)
     }
     /// Calls `ExportProfile` on this object (see [`methods::export_profile`]).
-    pub async fn export_profile(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::export_profile(t, &self.moref).await
+    pub fn export_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::export_profile(t, &self.moref)
     }
     /// Calls `RetrieveDescription` on this object (see [`methods::retrieve_description`]).
-    pub async fn retrieve_description(
+    pub fn retrieve_description<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Option<ProfileDescription>, Error> {
-        methods::retrieve_description(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Option<ProfileDescription>, Error>> + Send + 'a {
+        methods::retrieve_description(t, &self.moref)
     }
 }
 /// A handle on a `ProfileComplianceManager` managed object.
@@ -8400,40 +8737,40 @@ impl ProfileComplianceManager {
         }
     }
     /// Calls `CheckCompliance_Task` on this object (see [`methods::check_compliance_task`]).
-    pub async fn check_compliance_task(
+    pub fn check_compliance_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile: Vec<ManagedObjectReference>,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_compliance_task(t, &self.moref, profile, entity).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_compliance_task(t, &self.moref, profile, entity)
     }
     /// Calls `ClearComplianceStatus` on this object (see [`methods::clear_compliance_status`]).
-    pub async fn clear_compliance_status(
+    pub fn clear_compliance_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile: Vec<ManagedObjectReference>,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::clear_compliance_status(t, &self.moref, profile, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::clear_compliance_status(t, &self.moref, profile, entity)
     }
     /// Calls `QueryComplianceStatus` on this object (see [`methods::query_compliance_status`]).
-    pub async fn query_compliance_status(
+    pub fn query_compliance_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         profile: Vec<ManagedObjectReference>,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<Vec<ComplianceResult>, Error> {
-        methods::query_compliance_status(t, &self.moref, profile, entity).await
+    ) -> impl Future<Output = Result<Vec<ComplianceResult>, Error>> + Send + 'a {
+        methods::query_compliance_status(t, &self.moref, profile, entity)
     }
     /// Calls `QueryExpressionMetadata` on this object (see [`methods::query_expression_metadata`]).
-    pub async fn query_expression_metadata(
+    pub fn query_expression_metadata<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         expression_name: Vec<String>,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ProfileExpressionMetadata>, Error> {
-        methods::query_expression_metadata(t, &self.moref, expression_name, profile).await
+    ) -> impl Future<Output = Result<Vec<ProfileExpressionMetadata>, Error>> + Send + 'a {
+        methods::query_expression_metadata(t, &self.moref, expression_name, profile)
     }
 }
 /// A handle on a `ProfileManager` managed object.
@@ -8456,29 +8793,29 @@ impl ProfileManager {
         }
     }
     /// Calls `CreateProfile` on this object (see [`methods::create_profile`]).
-    pub async fn create_profile(
+    pub fn create_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         create_spec: BaseProfileCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_profile(t, &self.moref, create_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_profile(t, &self.moref, create_spec)
     }
     /// Calls `FindAssociatedProfile` on this object (see [`methods::find_associated_profile`]).
-    pub async fn find_associated_profile(
+    pub fn find_associated_profile<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::find_associated_profile(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_associated_profile(t, &self.moref, entity)
     }
     /// Calls `QueryPolicyMetadata` on this object (see [`methods::query_policy_metadata`]).
-    pub async fn query_policy_metadata(
+    pub fn query_policy_metadata<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         policy_name: Vec<String>,
         profile: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ProfilePolicyMetadata>, Error> {
-        methods::query_policy_metadata(t, &self.moref, policy_name, profile).await
+    ) -> impl Future<Output = Result<Vec<ProfilePolicyMetadata>, Error>> + Send + 'a {
+        methods::query_policy_metadata(t, &self.moref, policy_name, profile)
     }
 }
 /// A handle on a `PropertyCollector` managed object.
@@ -8501,86 +8838,92 @@ impl PropertyCollector {
         }
     }
     /// Calls `CancelRetrievePropertiesEx` on this object (see [`methods::cancel_retrieve_properties_ex`]).
-    pub async fn cancel_retrieve_properties_ex(
+    pub fn cancel_retrieve_properties_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         token: String,
-    ) -> Result<(), Error> {
-        methods::cancel_retrieve_properties_ex(t, &self.moref, token).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::cancel_retrieve_properties_ex(t, &self.moref, token)
     }
     /// Calls `CancelWaitForUpdates` on this object (see [`methods::cancel_wait_for_updates`]).
-    pub async fn cancel_wait_for_updates(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::cancel_wait_for_updates(t, &self.moref).await
+    pub fn cancel_wait_for_updates<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::cancel_wait_for_updates(t, &self.moref)
     }
     /// Calls `CheckForUpdates` on this object (see [`methods::check_for_updates`]).
-    pub async fn check_for_updates(
+    pub fn check_for_updates<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         version: Option<String>,
-    ) -> Result<Option<UpdateSet>, Error> {
-        methods::check_for_updates(t, &self.moref, version).await
+    ) -> impl Future<Output = Result<Option<UpdateSet>, Error>> + Send + 'a {
+        methods::check_for_updates(t, &self.moref, version)
     }
     /// Calls `ContinueRetrievePropertiesEx` on this object (see [`methods::continue_retrieve_properties_ex`]).
-    pub async fn continue_retrieve_properties_ex(
+    pub fn continue_retrieve_properties_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         token: String,
-    ) -> Result<RetrieveResult, Error> {
-        methods::continue_retrieve_properties_ex(t, &self.moref, token).await
+    ) -> impl Future<Output = Result<RetrieveResult, Error>> + Send + 'a {
+        methods::continue_retrieve_properties_ex(t, &self.moref, token)
     }
     /// Calls `CreateFilter` on this object (see [`methods::create_filter`]).
-    pub async fn create_filter(
+    pub fn create_filter<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: PropertyFilterSpec,
         partial_updates: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_filter(t, &self.moref, spec, partial_updates).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_filter(t, &self.moref, spec, partial_updates)
     }
     /// Calls `CreatePropertyCollector` on this object (see [`methods::create_property_collector`]).
-    pub async fn create_property_collector(
+    pub fn create_property_collector<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_property_collector(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_property_collector(t, &self.moref)
     }
     /// Calls `DestroyPropertyCollector` on this object (see [`methods::destroy_property_collector`]).
-    pub async fn destroy_property_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_property_collector(t, &self.moref).await
+    pub fn destroy_property_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_property_collector(t, &self.moref)
     }
     /// Calls `RetrieveProperties` on this object (see [`methods::retrieve_properties`]).
-    pub async fn retrieve_properties(
+    pub fn retrieve_properties<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec_set: Vec<PropertyFilterSpec>,
-    ) -> Result<Vec<ObjectContent>, Error> {
-        methods::retrieve_properties(t, &self.moref, spec_set).await
+    ) -> impl Future<Output = Result<Vec<ObjectContent>, Error>> + Send + 'a {
+        methods::retrieve_properties(t, &self.moref, spec_set)
     }
     /// Calls `RetrievePropertiesEx` on this object (see [`methods::retrieve_properties_ex`]).
-    pub async fn retrieve_properties_ex(
+    pub fn retrieve_properties_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec_set: Vec<PropertyFilterSpec>,
         options: RetrieveOptions,
-    ) -> Result<Option<RetrieveResult>, Error> {
-        methods::retrieve_properties_ex(t, &self.moref, spec_set, options).await
+    ) -> impl Future<Output = Result<Option<RetrieveResult>, Error>> + Send + 'a {
+        methods::retrieve_properties_ex(t, &self.moref, spec_set, options)
     }
     /// Calls `WaitForUpdates` on this object (see [`methods::wait_for_updates`]).
-    pub async fn wait_for_updates(
+    pub fn wait_for_updates<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         version: Option<String>,
-    ) -> Result<UpdateSet, Error> {
-        methods::wait_for_updates(t, &self.moref, version).await
+    ) -> impl Future<Output = Result<UpdateSet, Error>> + Send + 'a {
+        methods::wait_for_updates(t, &self.moref, version)
     }
     /// Calls `WaitForUpdatesEx` on this object (see [`methods::wait_for_updates_ex`]).
-    pub async fn wait_for_updates_ex(
+    pub fn wait_for_updates_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         version: Option<String>,
         options: Option<WaitOptions>,
-    ) -> Result<Option<UpdateSet>, Error> {
-        methods::wait_for_updates_ex(t, &self.moref, version, options).await
+    ) -> impl Future<Output = Result<Option<UpdateSet>, Error>> + Send + 'a {
+        methods::wait_for_updates_ex(t, &self.moref, version, options)
     }
 }
 /// A handle on a `PropertyFilter` managed object.
@@ -8603,8 +8946,11 @@ impl PropertyFilter {
         }
     }
     /// Calls `DestroyPropertyFilter` on this object (see [`methods::destroy_property_filter`]).
-    pub async fn destroy_property_filter(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_property_filter(t, &self.moref).await
+    pub fn destroy_property_filter<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_property_filter(t, &self.moref)
     }
 }
 /// A handle on a `ResourcePlanningManager` managed object.
@@ -8627,12 +8973,12 @@ impl ResourcePlanningManager {
         }
     }
     /// Calls `EstimateDatabaseSize` on this object (see [`methods::estimate_database_size`]).
-    pub async fn estimate_database_size(
+    pub fn estimate_database_size<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         db_size_param: DatabaseSizeParam,
-    ) -> Result<DatabaseSizeEstimate, Error> {
-        methods::estimate_database_size(t, &self.moref, db_size_param).await
+    ) -> impl Future<Output = Result<DatabaseSizeEstimate, Error>> + Send + 'a {
+        methods::estimate_database_size(t, &self.moref, db_size_param)
     }
 }
 /// A handle on a `ResourcePool` managed object (a kind of `ManagedEntity`).
@@ -8655,118 +9001,130 @@ impl ResourcePool {
         }
     }
     /// Calls `CreateChildVM_Task` on this object (see [`methods::create_child_vm_task`]).
-    pub async fn create_child_vm_task(
+    pub fn create_child_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: VirtualMachineConfigSpec,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_child_vm_task(t, &self.moref, config, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_child_vm_task(t, &self.moref, config, host)
     }
     /// Calls `CreateResourcePool` on this object (see [`methods::create_resource_pool`]).
-    pub async fn create_resource_pool(
+    pub fn create_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         spec: ResourceConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_resource_pool(t, &self.moref, name, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_resource_pool(t, &self.moref, name, spec)
     }
     /// Calls `CreateVApp` on this object (see [`methods::create_v_app`]).
-    pub async fn create_v_app(
+    pub fn create_v_app<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         res_spec: ResourceConfigSpec,
         config_spec: VAppConfigSpec,
         vm_folder: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_v_app(t, &self.moref, name, res_spec, config_spec, vm_folder).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_v_app(t, &self.moref, name, res_spec, config_spec, vm_folder)
     }
     /// Calls `DestroyChildren` on this object (see [`methods::destroy_children`]).
-    pub async fn destroy_children(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_children(t, &self.moref).await
+    pub fn destroy_children<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_children(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `ImportVApp` on this object (see [`methods::import_v_app`]).
-    pub async fn import_v_app(
+    pub fn import_v_app<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseImportSpec,
         folder: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::import_v_app(t, &self.moref, spec, folder, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::import_v_app(t, &self.moref, spec, folder, host)
     }
     /// Calls `MoveIntoResourcePool` on this object (see [`methods::move_into_resource_pool`]).
-    pub async fn move_into_resource_pool(
+    pub fn move_into_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         list: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::move_into_resource_pool(t, &self.moref, list).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::move_into_resource_pool(t, &self.moref, list)
     }
     /// Calls `QueryResourceConfigOption` on this object (see [`methods::query_resource_config_option`]).
-    pub async fn query_resource_config_option(
+    pub fn query_resource_config_option<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ResourceConfigOption, Error> {
-        methods::query_resource_config_option(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ResourceConfigOption, Error>> + Send + 'a {
+        methods::query_resource_config_option(t, &self.moref)
     }
     /// Calls `RefreshRuntime` on this object (see [`methods::refresh_runtime`]).
-    pub async fn refresh_runtime(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_runtime(t, &self.moref).await
+    pub fn refresh_runtime<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_runtime(t, &self.moref)
     }
     /// Calls `RegisterChildVM_Task` on this object (see [`methods::register_child_vm_task`]).
-    pub async fn register_child_vm_task(
+    pub fn register_child_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
         name: Option<String>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::register_child_vm_task(t, &self.moref, path, name, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::register_child_vm_task(t, &self.moref, path, name, host)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `UpdateChildResourceConfiguration` on this object (see [`methods::update_child_resource_configuration`]).
-    pub async fn update_child_resource_configuration(
+    pub fn update_child_resource_configuration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Vec<ResourceConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_child_resource_configuration(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_child_resource_configuration(t, &self.moref, spec)
     }
     /// Calls `UpdateConfig` on this object (see [`methods::update_config`]).
-    pub async fn update_config(
+    pub fn update_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: Option<String>,
         config: Option<ResourceConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_config(t, &self.moref, name, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_config(t, &self.moref, name, config)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ScheduledTask` managed object (a kind of `ExtensibleManagedObject`).
@@ -8789,29 +9147,35 @@ impl ScheduledTask {
         }
     }
     /// Calls `ReconfigureScheduledTask` on this object (see [`methods::reconfigure_scheduled_task`]).
-    pub async fn reconfigure_scheduled_task(
+    pub fn reconfigure_scheduled_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseScheduledTaskSpec,
-    ) -> Result<(), Error> {
-        methods::reconfigure_scheduled_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reconfigure_scheduled_task(t, &self.moref, spec)
     }
     /// Calls `RemoveScheduledTask` on this object (see [`methods::remove_scheduled_task`]).
-    pub async fn remove_scheduled_task(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::remove_scheduled_task(t, &self.moref).await
+    pub fn remove_scheduled_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_scheduled_task(t, &self.moref)
     }
     /// Calls `RunScheduledTask` on this object (see [`methods::run_scheduled_task`]).
-    pub async fn run_scheduled_task(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::run_scheduled_task(t, &self.moref).await
+    pub fn run_scheduled_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::run_scheduled_task(t, &self.moref)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `ScheduledTaskManager` managed object.
@@ -8834,38 +9198,38 @@ impl ScheduledTaskManager {
         }
     }
     /// Calls `CreateObjectScheduledTask` on this object (see [`methods::create_object_scheduled_task`]).
-    pub async fn create_object_scheduled_task(
+    pub fn create_object_scheduled_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: ManagedObjectReference,
         spec: BaseScheduledTaskSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_object_scheduled_task(t, &self.moref, obj, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_object_scheduled_task(t, &self.moref, obj, spec)
     }
     /// Calls `CreateScheduledTask` on this object (see [`methods::create_scheduled_task`]).
-    pub async fn create_scheduled_task(
+    pub fn create_scheduled_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         spec: BaseScheduledTaskSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_scheduled_task(t, &self.moref, entity, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_scheduled_task(t, &self.moref, entity, spec)
     }
     /// Calls `RetrieveEntityScheduledTask` on this object (see [`methods::retrieve_entity_scheduled_task`]).
-    pub async fn retrieve_entity_scheduled_task(
+    pub fn retrieve_entity_scheduled_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::retrieve_entity_scheduled_task(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::retrieve_entity_scheduled_task(t, &self.moref, entity)
     }
     /// Calls `RetrieveObjectScheduledTask` on this object (see [`methods::retrieve_object_scheduled_task`]).
-    pub async fn retrieve_object_scheduled_task(
+    pub fn retrieve_object_scheduled_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: Option<ManagedObjectReference>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::retrieve_object_scheduled_task(t, &self.moref, obj).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::retrieve_object_scheduled_task(t, &self.moref, obj)
     }
 }
 /// A handle on a `SearchIndex` managed object.
@@ -8888,92 +9252,92 @@ impl SearchIndex {
         }
     }
     /// Calls `FindAllByDnsName` on this object (see [`methods::find_all_by_dns_name`]).
-    pub async fn find_all_by_dns_name(
+    pub fn find_all_by_dns_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         dns_name: String,
         vm_search: bool,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::find_all_by_dns_name(t, &self.moref, datacenter, dns_name, vm_search).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_all_by_dns_name(t, &self.moref, datacenter, dns_name, vm_search)
     }
     /// Calls `FindAllByIp` on this object (see [`methods::find_all_by_ip`]).
-    pub async fn find_all_by_ip(
+    pub fn find_all_by_ip<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         ip: String,
         vm_search: bool,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::find_all_by_ip(t, &self.moref, datacenter, ip, vm_search).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_all_by_ip(t, &self.moref, datacenter, ip, vm_search)
     }
     /// Calls `FindAllByUuid` on this object (see [`methods::find_all_by_uuid`]).
-    pub async fn find_all_by_uuid(
+    pub fn find_all_by_uuid<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         uuid: String,
         vm_search: bool,
         instance_uuid: Option<bool>,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::find_all_by_uuid(t, &self.moref, datacenter, uuid, vm_search, instance_uuid).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_all_by_uuid(t, &self.moref, datacenter, uuid, vm_search, instance_uuid)
     }
     /// Calls `FindByDatastorePath` on this object (see [`methods::find_by_datastore_path`]).
-    pub async fn find_by_datastore_path(
+    pub fn find_by_datastore_path<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: ManagedObjectReference,
         path: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_by_datastore_path(t, &self.moref, datacenter, path).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_by_datastore_path(t, &self.moref, datacenter, path)
     }
     /// Calls `FindByDnsName` on this object (see [`methods::find_by_dns_name`]).
-    pub async fn find_by_dns_name(
+    pub fn find_by_dns_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         dns_name: String,
         vm_search: bool,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_by_dns_name(t, &self.moref, datacenter, dns_name, vm_search).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_by_dns_name(t, &self.moref, datacenter, dns_name, vm_search)
     }
     /// Calls `FindByInventoryPath` on this object (see [`methods::find_by_inventory_path`]).
-    pub async fn find_by_inventory_path(
+    pub fn find_by_inventory_path<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         inventory_path: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_by_inventory_path(t, &self.moref, inventory_path).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_by_inventory_path(t, &self.moref, inventory_path)
     }
     /// Calls `FindByIp` on this object (see [`methods::find_by_ip`]).
-    pub async fn find_by_ip(
+    pub fn find_by_ip<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         ip: String,
         vm_search: bool,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_by_ip(t, &self.moref, datacenter, ip, vm_search).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_by_ip(t, &self.moref, datacenter, ip, vm_search)
     }
     /// Calls `FindByUuid` on this object (see [`methods::find_by_uuid`]).
-    pub async fn find_by_uuid(
+    pub fn find_by_uuid<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datacenter: Option<ManagedObjectReference>,
         uuid: String,
         vm_search: bool,
         instance_uuid: Option<bool>,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_by_uuid(t, &self.moref, datacenter, uuid, vm_search, instance_uuid).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_by_uuid(t, &self.moref, datacenter, uuid, vm_search, instance_uuid)
     }
     /// Calls `FindChild` on this object (see [`methods::find_child`]).
-    pub async fn find_child(
+    pub fn find_child<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: ManagedObjectReference,
         name: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::find_child(t, &self.moref, entity, name).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_child(t, &self.moref, entity, name)
     }
 }
 /// A handle on a `ServiceInstance` managed object.
@@ -8996,44 +9360,47 @@ impl ServiceInstance {
         }
     }
     /// Calls `CurrentTime` on this object (see [`methods::current_time`]).
-    pub async fn current_time(&self, t: &dyn Transport) -> Result<DateTime, Error> {
-        methods::current_time(t, &self.moref).await
+    pub fn current_time<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
+        methods::current_time(t, &self.moref)
     }
     /// Calls `QueryVMotionCompatibility` on this object (see [`methods::query_v_motion_compatibility`]).
-    pub async fn query_v_motion_compatibility(
+    pub fn query_v_motion_compatibility<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: Vec<ManagedObjectReference>,
         compatibility: Vec<String>,
-    ) -> Result<Vec<HostVMotionCompatibility>, Error> {
-        methods::query_v_motion_compatibility(t, &self.moref, vm, host, compatibility).await
+    ) -> impl Future<Output = Result<Vec<HostVMotionCompatibility>, Error>> + Send + 'a {
+        methods::query_v_motion_compatibility(t, &self.moref, vm, host, compatibility)
     }
     /// Calls `RetrieveProductComponents` on this object (see [`methods::retrieve_product_components`]).
-    pub async fn retrieve_product_components(
+    pub fn retrieve_product_components<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<ProductComponentInfo>, Error> {
-        methods::retrieve_product_components(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<ProductComponentInfo>, Error>> + Send + 'a {
+        methods::retrieve_product_components(t, &self.moref)
     }
     /// Calls `RetrieveServiceContent` on this object (see [`methods::retrieve_service_content`]).
-    pub async fn retrieve_service_content(
+    pub fn retrieve_service_content<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ServiceContent, Error> {
-        methods::retrieve_service_content(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ServiceContent, Error>> + Send + 'a {
+        methods::retrieve_service_content(t, &self.moref)
     }
     /// Calls `ValidateMigration` on this object (see [`methods::validate_migration`]).
-    pub async fn validate_migration(
+    pub fn validate_migration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: Vec<ManagedObjectReference>,
         state: Option<VirtualMachinePowerState>,
         test_type: Vec<String>,
         pool: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<Vec<BaseEvent>, Error> {
-        methods::validate_migration(t, &self.moref, vm, state, test_type, pool, host).await
+    ) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
+        methods::validate_migration(t, &self.moref, vm, state, test_type, pool, host)
     }
 }
 /// A handle on a `ServiceManager` managed object.
@@ -9056,13 +9423,13 @@ impl ServiceManager {
         }
     }
     /// Calls `QueryServiceList` on this object (see [`methods::query_service_list`]).
-    pub async fn query_service_list(
+    pub fn query_service_list<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         service_name: Option<String>,
         location: Vec<String>,
-    ) -> Result<Vec<ServiceManagerServiceInfo>, Error> {
-        methods::query_service_list(t, &self.moref, service_name, location).await
+    ) -> impl Future<Output = Result<Vec<ServiceManagerServiceInfo>, Error>> + Send + 'a {
+        methods::query_service_list(t, &self.moref, service_name, location)
     }
 }
 /// A handle on a `SessionManager` managed object.
@@ -9085,119 +9452,129 @@ impl SessionManager {
         }
     }
     /// Calls `AcquireCloneTicket` on this object (see [`methods::acquire_clone_ticket`]).
-    pub async fn acquire_clone_ticket(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::acquire_clone_ticket(t, &self.moref).await
+    pub fn acquire_clone_ticket<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::acquire_clone_ticket(t, &self.moref)
     }
     /// Calls `AcquireGenericServiceTicket` on this object (see [`methods::acquire_generic_service_ticket`]).
-    pub async fn acquire_generic_service_ticket(
+    pub fn acquire_generic_service_ticket<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseSessionManagerServiceRequestSpec,
-    ) -> Result<SessionManagerGenericServiceTicket, Error> {
-        methods::acquire_generic_service_ticket(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<SessionManagerGenericServiceTicket, Error>> + Send + 'a {
+        methods::acquire_generic_service_ticket(t, &self.moref, spec)
     }
     /// Calls `AcquireLocalTicket` on this object (see [`methods::acquire_local_ticket`]).
-    pub async fn acquire_local_ticket(
+    pub fn acquire_local_ticket<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user_name: String,
-    ) -> Result<SessionManagerLocalTicket, Error> {
-        methods::acquire_local_ticket(t, &self.moref, user_name).await
+    ) -> impl Future<Output = Result<SessionManagerLocalTicket, Error>> + Send + 'a {
+        methods::acquire_local_ticket(t, &self.moref, user_name)
     }
     /// Calls `CloneSession` on this object (see [`methods::clone_session`]).
-    pub async fn clone_session(
+    pub fn clone_session<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         clone_ticket: String,
-    ) -> Result<UserSession, Error> {
-        methods::clone_session(t, &self.moref, clone_ticket).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::clone_session(t, &self.moref, clone_ticket)
     }
     /// Calls `ImpersonateUser` on this object (see [`methods::impersonate_user`]).
-    pub async fn impersonate_user(
+    pub fn impersonate_user<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user_name: String,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::impersonate_user(t, &self.moref, user_name, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::impersonate_user(t, &self.moref, user_name, locale)
     }
     /// Calls `Login` on this object (see [`methods::login`]).
-    pub async fn login(
+    pub fn login<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         user_name: String,
         password: String,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::login(t, &self.moref, user_name, password, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::login(t, &self.moref, user_name, password, locale)
     }
     /// Calls `LoginBySSPI` on this object (see [`methods::login_by_sspi`]).
-    pub async fn login_by_sspi(
+    pub fn login_by_sspi<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         base64_token: String,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::login_by_sspi(t, &self.moref, base64_token, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::login_by_sspi(t, &self.moref, base64_token, locale)
     }
     /// Calls `LoginByToken` on this object (see [`methods::login_by_token`]).
-    pub async fn login_by_token(
+    pub fn login_by_token<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::login_by_token(t, &self.moref, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::login_by_token(t, &self.moref, locale)
     }
     /// Calls `LoginExtensionByCertificate` on this object (see [`methods::login_extension_by_certificate`]).
-    pub async fn login_extension_by_certificate(
+    pub fn login_extension_by_certificate<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::login_extension_by_certificate(t, &self.moref, extension_key, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::login_extension_by_certificate(t, &self.moref, extension_key, locale)
     }
     /// Calls `LoginExtensionBySubjectName` on this object (see [`methods::login_extension_by_subject_name`]).
-    pub async fn login_extension_by_subject_name(
+    pub fn login_extension_by_subject_name<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         extension_key: String,
         locale: Option<String>,
-    ) -> Result<UserSession, Error> {
-        methods::login_extension_by_subject_name(t, &self.moref, extension_key, locale).await
+    ) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
+        methods::login_extension_by_subject_name(t, &self.moref, extension_key, locale)
     }
     /// Calls `Logout` on this object (see [`methods::logout`]).
-    pub async fn logout(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::logout(t, &self.moref).await
+    pub fn logout<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::logout(t, &self.moref)
     }
     /// Calls `SessionIsActive` on this object (see [`methods::session_is_active`]).
-    pub async fn session_is_active(
+    pub fn session_is_active<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         session_id: String,
         user_name: String,
-    ) -> Result<bool, Error> {
-        methods::session_is_active(t, &self.moref, session_id, user_name).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::session_is_active(t, &self.moref, session_id, user_name)
     }
     /// Calls `SetLocale` on this object (see [`methods::set_locale`]).
-    pub async fn set_locale(&self, t: &dyn Transport, locale: String) -> Result<(), Error> {
-        methods::set_locale(t, &self.moref, locale).await
+    pub fn set_locale<'a>(
+        &self,
+        t: &'a dyn Transport,
+        locale: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_locale(t, &self.moref, locale)
     }
     /// Calls `TerminateSession` on this object (see [`methods::terminate_session`]).
-    pub async fn terminate_session(
+    pub fn terminate_session<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         session_id: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::terminate_session(t, &self.moref, session_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::terminate_session(t, &self.moref, session_id)
     }
     /// Calls `UpdateServiceMessage` on this object (see [`methods::update_service_message`]).
-    pub async fn update_service_message(
+    pub fn update_service_message<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         message: String,
-    ) -> Result<(), Error> {
-        methods::update_service_message(t, &self.moref, message).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_service_message(t, &self.moref, message)
     }
 }
 /// A handle on a `SimpleCommand` managed object.
@@ -9220,12 +9597,12 @@ impl SimpleCommand {
         }
     }
     /// Calls `ExecuteSimpleCommand` on this object (see [`methods::execute_simple_command`]).
-    pub async fn execute_simple_command(
+    pub fn execute_simple_command<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         arguments: Vec<String>,
-    ) -> Result<String, Error> {
-        methods::execute_simple_command(t, &self.moref, arguments).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::execute_simple_command(t, &self.moref, arguments)
     }
 }
 /// A handle on a `SiteInfoManager` managed object.
@@ -9248,8 +9625,11 @@ impl SiteInfoManager {
         }
     }
     /// Calls `GetSiteInfo` on this object (see [`methods::get_site_info`]).
-    pub async fn get_site_info(&self, t: &dyn Transport) -> Result<SiteInfo, Error> {
-        methods::get_site_info(t, &self.moref).await
+    pub fn get_site_info<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<SiteInfo, Error>> + Send + 'a {
+        methods::get_site_info(t, &self.moref)
     }
 }
 /// A handle on a `StorageQueryManager` managed object.
@@ -9272,12 +9652,12 @@ impl StorageQueryManager {
         }
     }
     /// Calls `QueryHostsWithAttachedLun` on this object (see [`methods::query_hosts_with_attached_lun`]).
-    pub async fn query_hosts_with_attached_lun(
+    pub fn query_hosts_with_attached_lun<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lun_uuid: String,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::query_hosts_with_attached_lun(t, &self.moref, lun_uuid).await
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::query_hosts_with_attached_lun(t, &self.moref, lun_uuid)
     }
 }
 /// A handle on a `StorageResourceManager` managed object.
@@ -9300,97 +9680,97 @@ impl StorageResourceManager {
         }
     }
     /// Calls `ApplyStorageDrsRecommendationToPod_Task` on this object (see [`methods::apply_storage_drs_recommendation_to_pod_task`]).
-    pub async fn apply_storage_drs_recommendation_to_pod_task(
+    pub fn apply_storage_drs_recommendation_to_pod_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pod: ManagedObjectReference,
         key: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::apply_storage_drs_recommendation_to_pod_task(t, &self.moref, pod, key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::apply_storage_drs_recommendation_to_pod_task(t, &self.moref, pod, key)
     }
     /// Calls `ApplyStorageDrsRecommendation_Task` on this object (see [`methods::apply_storage_drs_recommendation_task`]).
-    pub async fn apply_storage_drs_recommendation_task(
+    pub fn apply_storage_drs_recommendation_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::apply_storage_drs_recommendation_task(t, &self.moref, key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::apply_storage_drs_recommendation_task(t, &self.moref, key)
     }
     /// Calls `CancelStorageDrsRecommendation` on this object (see [`methods::cancel_storage_drs_recommendation`]).
-    pub async fn cancel_storage_drs_recommendation(
+    pub fn cancel_storage_drs_recommendation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::cancel_storage_drs_recommendation(t, &self.moref, key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::cancel_storage_drs_recommendation(t, &self.moref, key)
     }
     /// Calls `ConfigureDatastoreIORM_Task` on this object (see [`methods::configure_datastore_iorm_task`]).
-    pub async fn configure_datastore_iorm_task(
+    pub fn configure_datastore_iorm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
         spec: StorageIORMConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_datastore_iorm_task(t, &self.moref, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_datastore_iorm_task(t, &self.moref, datastore, spec)
     }
     /// Calls `ConfigureStorageDrsForPod_Task` on this object (see [`methods::configure_storage_drs_for_pod_task`]).
-    pub async fn configure_storage_drs_for_pod_task(
+    pub fn configure_storage_drs_for_pod_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pod: ManagedObjectReference,
         spec: StorageDrsConfigSpec,
         modify: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::configure_storage_drs_for_pod_task(t, &self.moref, pod, spec, modify).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::configure_storage_drs_for_pod_task(t, &self.moref, pod, spec, modify)
     }
     /// Calls `QueryDatastorePerformanceSummary` on this object (see [`methods::query_datastore_performance_summary`]).
-    pub async fn query_datastore_performance_summary(
+    pub fn query_datastore_performance_summary<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<StoragePerformanceSummary>, Error> {
-        methods::query_datastore_performance_summary(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<StoragePerformanceSummary>, Error>> + Send + 'a {
+        methods::query_datastore_performance_summary(t, &self.moref, datastore)
     }
     /// Calls `QueryIORMConfigOption` on this object (see [`methods::query_iorm_config_option`]).
-    pub async fn query_iorm_config_option(
+    pub fn query_iorm_config_option<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: ManagedObjectReference,
-    ) -> Result<StorageIORMConfigOption, Error> {
-        methods::query_iorm_config_option(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<StorageIORMConfigOption, Error>> + Send + 'a {
+        methods::query_iorm_config_option(t, &self.moref, host)
     }
     /// Calls `RecommendDatastores` on this object (see [`methods::recommend_datastores`]).
-    pub async fn recommend_datastores(
+    pub fn recommend_datastores<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         storage_spec: StoragePlacementSpec,
-    ) -> Result<StoragePlacementResult, Error> {
-        methods::recommend_datastores(t, &self.moref, storage_spec).await
+    ) -> impl Future<Output = Result<StoragePlacementResult, Error>> + Send + 'a {
+        methods::recommend_datastores(t, &self.moref, storage_spec)
     }
     /// Calls `RefreshStorageDrsRecommendation` on this object (see [`methods::refresh_storage_drs_recommendation`]).
-    pub async fn refresh_storage_drs_recommendation(
+    pub fn refresh_storage_drs_recommendation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pod: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::refresh_storage_drs_recommendation(t, &self.moref, pod).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_storage_drs_recommendation(t, &self.moref, pod)
     }
     /// Calls `RefreshStorageDrsRecommendationsForPod_Task` on this object (see [`methods::refresh_storage_drs_recommendations_for_pod_task`]).
-    pub async fn refresh_storage_drs_recommendations_for_pod_task(
+    pub fn refresh_storage_drs_recommendations_for_pod_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pod: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::refresh_storage_drs_recommendations_for_pod_task(t, &self.moref, pod).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::refresh_storage_drs_recommendations_for_pod_task(t, &self.moref, pod)
     }
     /// Calls `ValidateStoragePodConfig` on this object (see [`methods::validate_storage_pod_config`]).
-    pub async fn validate_storage_pod_config(
+    pub fn validate_storage_pod_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pod: ManagedObjectReference,
         spec: StorageDrsConfigSpec,
-    ) -> Result<Option<LocalizedMethodFault>, Error> {
-        methods::validate_storage_pod_config(t, &self.moref, pod, spec).await
+    ) -> impl Future<Output = Result<Option<LocalizedMethodFault>, Error>> + Send + 'a {
+        methods::validate_storage_pod_config(t, &self.moref, pod, spec)
     }
 }
 /// A handle on a `Task` managed object (a kind of `ExtensibleManagedObject`).
@@ -9413,39 +9793,46 @@ impl Task {
         }
     }
     /// Calls `CancelTask` on this object (see [`methods::cancel_task`]).
-    pub async fn cancel_task(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::cancel_task(t, &self.moref).await
+    pub fn cancel_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::cancel_task(t, &self.moref)
     }
     /// Calls `SetTaskDescription` on this object (see [`methods::set_task_description`]).
-    pub async fn set_task_description(
+    pub fn set_task_description<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         description: LocalizableMessage,
-    ) -> Result<(), Error> {
-        methods::set_task_description(t, &self.moref, description).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_task_description(t, &self.moref, description)
     }
     /// Calls `SetTaskState` on this object (see [`methods::set_task_state`]).
-    pub async fn set_task_state(
+    pub fn set_task_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         state: TaskInfoState,
         result: Option<Any>,
         fault: Option<LocalizedMethodFault>,
-    ) -> Result<(), Error> {
-        methods::set_task_state(t, &self.moref, state, result, fault).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_task_state(t, &self.moref, state, result, fault)
     }
     /// Calls `UpdateProgress` on this object (see [`methods::update_progress`]).
-    pub async fn update_progress(&self, t: &dyn Transport, percent_done: i32) -> Result<(), Error> {
-        methods::update_progress(t, &self.moref, percent_done).await
+    pub fn update_progress<'a>(
+        &self,
+        t: &'a dyn Transport,
+        percent_done: i32,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_progress(t, &self.moref, percent_done)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `TaskHistoryCollector` managed object (a kind of `HistoryCollector`).
@@ -9468,40 +9855,49 @@ impl TaskHistoryCollector {
         }
     }
     /// Calls `DestroyCollector` on this object (see [`methods::destroy_collector`]).
-    pub async fn destroy_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_collector(t, &self.moref).await
+    pub fn destroy_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_collector(t, &self.moref)
     }
     /// Calls `ReadNextTasks` on this object (see [`methods::read_next_tasks`]).
-    pub async fn read_next_tasks(
+    pub fn read_next_tasks<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<Vec<TaskInfo>, Error> {
-        methods::read_next_tasks(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<Vec<TaskInfo>, Error>> + Send + 'a {
+        methods::read_next_tasks(t, &self.moref, max_count)
     }
     /// Calls `ReadPreviousTasks` on this object (see [`methods::read_previous_tasks`]).
-    pub async fn read_previous_tasks(
+    pub fn read_previous_tasks<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<Vec<TaskInfo>, Error> {
-        methods::read_previous_tasks(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<Vec<TaskInfo>, Error>> + Send + 'a {
+        methods::read_previous_tasks(t, &self.moref, max_count)
     }
     /// Calls `ResetCollector` on this object (see [`methods::reset_collector`]).
-    pub async fn reset_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_collector(t, &self.moref).await
+    pub fn reset_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_collector(t, &self.moref)
     }
     /// Calls `RewindCollector` on this object (see [`methods::rewind_collector`]).
-    pub async fn rewind_collector(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::rewind_collector(t, &self.moref).await
+    pub fn rewind_collector<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rewind_collector(t, &self.moref)
     }
     /// Calls `SetCollectorPageSize` on this object (see [`methods::set_collector_page_size`]).
-    pub async fn set_collector_page_size(
+    pub fn set_collector_page_size<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         max_count: i32,
-    ) -> Result<(), Error> {
-        methods::set_collector_page_size(t, &self.moref, max_count).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_collector_page_size(t, &self.moref, max_count)
     }
 }
 /// A handle on a `TaskManager` managed object.
@@ -9524,24 +9920,24 @@ impl TaskManager {
         }
     }
     /// Calls `CreateCollectorForTasks` on this object (see [`methods::create_collector_for_tasks`]).
-    pub async fn create_collector_for_tasks(
+    pub fn create_collector_for_tasks<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         filter: TaskFilterSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_collector_for_tasks(t, &self.moref, filter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_collector_for_tasks(t, &self.moref, filter)
     }
     /// Calls `CreateTask` on this object (see [`methods::create_task`]).
-    pub async fn create_task(
+    pub fn create_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: ManagedObjectReference,
         task_type_id: String,
         initiated_by: Option<String>,
         cancelable: bool,
         parent_task_key: Option<String>,
         activation_id: Option<String>,
-    ) -> Result<TaskInfo, Error> {
+    ) -> impl Future<Output = Result<TaskInfo, Error>> + Send + 'a {
         methods::create_task(
             t,
             &self.moref,
@@ -9552,7 +9948,6 @@ impl TaskManager {
             parent_task_key,
             activation_id,
         )
-        .await
     }
 }
 /// A handle on a `TenantTenantManager` managed object.
@@ -9575,27 +9970,27 @@ impl TenantTenantManager {
         }
     }
     /// Calls `MarkServiceProviderEntities` on this object (see [`methods::mark_service_provider_entities`]).
-    pub async fn mark_service_provider_entities(
+    pub fn mark_service_provider_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::mark_service_provider_entities(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_service_provider_entities(t, &self.moref, entity)
     }
     /// Calls `RetrieveServiceProviderEntities` on this object (see [`methods::retrieve_service_provider_entities`]).
-    pub async fn retrieve_service_provider_entities(
+    pub fn retrieve_service_provider_entities<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<ManagedObjectReference>, Error> {
-        methods::retrieve_service_provider_entities(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::retrieve_service_provider_entities(t, &self.moref)
     }
     /// Calls `UnmarkServiceProviderEntities` on this object (see [`methods::unmark_service_provider_entities`]).
-    pub async fn unmark_service_provider_entities(
+    pub fn unmark_service_provider_entities<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::unmark_service_provider_entities(t, &self.moref, entity).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unmark_service_provider_entities(t, &self.moref, entity)
     }
 }
 /// A handle on a `UserDirectory` managed object.
@@ -9618,9 +10013,9 @@ impl UserDirectory {
         }
     }
     /// Calls `RetrieveUserGroups` on this object (see [`methods::retrieve_user_groups`]).
-    pub async fn retrieve_user_groups(
+    pub fn retrieve_user_groups<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         domain: Option<String>,
         search_str: String,
         belongs_to_group: Option<String>,
@@ -9628,7 +10023,7 @@ impl UserDirectory {
         exact_match: bool,
         find_users: bool,
         find_groups: bool,
-    ) -> Result<Vec<BaseUserSearchResult>, Error> {
+    ) -> impl Future<Output = Result<Vec<BaseUserSearchResult>, Error>> + Send + 'a {
         methods::retrieve_user_groups(
             t,
             &self.moref,
@@ -9640,7 +10035,6 @@ impl UserDirectory {
             find_users,
             find_groups,
         )
-        .await
     }
 }
 /// A handle on a `VStorageObjectManagerBase` managed object.
@@ -9683,40 +10077,39 @@ impl VcenterVStorageObjectManager {
         }
     }
     /// Calls `AttachTagToVStorageObject` on this object (see [`methods::attach_tag_to_v_storage_object`]).
-    pub async fn attach_tag_to_v_storage_object(
+    pub fn attach_tag_to_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         category: String,
         tag: String,
-    ) -> Result<(), Error> {
-        methods::attach_tag_to_v_storage_object(t, &self.moref, id, category, tag).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::attach_tag_to_v_storage_object(t, &self.moref, id, category, tag)
     }
     /// Calls `ClearVStorageObjectControlFlags` on this object (see [`methods::clear_v_storage_object_control_flags`]).
-    pub async fn clear_v_storage_object_control_flags(
+    pub fn clear_v_storage_object_control_flags<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         control_flags: Vec<String>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::clear_v_storage_object_control_flags(t, &self.moref, id, datastore, control_flags)
-            .await
     }
     /// Calls `CloneVStorageObject_Task` on this object (see [`methods::clone_v_storage_object_task`]).
-    pub async fn clone_v_storage_object_task(
+    pub fn clone_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         spec: VslmCloneSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::clone_v_storage_object_task(t, &self.moref, id, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::clone_v_storage_object_task(t, &self.moref, id, datastore, spec)
     }
     /// Calls `CreateDiskFromSnapshot_Task` on this object (see [`methods::create_disk_from_snapshot_task`]).
-    pub async fn create_disk_from_snapshot_task(
+    pub fn create_disk_from_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
@@ -9724,7 +10117,7 @@ impl VcenterVStorageObjectManager {
         profile: Vec<BaseVirtualMachineProfileSpec>,
         crypto: Option<BaseCryptoSpec>,
         path: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::create_disk_from_snapshot_task(
             t,
             &self.moref,
@@ -9736,234 +10129,232 @@ impl VcenterVStorageObjectManager {
             crypto,
             path,
         )
-        .await
     }
     /// Calls `CreateDisk_Task` on this object (see [`methods::create_disk_task`]).
-    pub async fn create_disk_task(
+    pub fn create_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VslmCreateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_disk_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_disk_task(t, &self.moref, spec)
     }
     /// Calls `DeleteSnapshot_Task` on this object (see [`methods::delete_snapshot_task`]).
-    pub async fn delete_snapshot_task(
+    pub fn delete_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_snapshot_task(t, &self.moref, id, datastore, snapshot_id).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_snapshot_task(t, &self.moref, id, datastore, snapshot_id)
     }
     /// Calls `DeleteVStorageObjectEx_Task` on this object (see [`methods::delete_v_storage_object_ex_task`]).
-    pub async fn delete_v_storage_object_ex_task(
+    pub fn delete_v_storage_object_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_v_storage_object_ex_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_v_storage_object_ex_task(t, &self.moref, id, datastore)
     }
     /// Calls `DeleteVStorageObject_Task` on this object (see [`methods::delete_v_storage_object_task`]).
-    pub async fn delete_v_storage_object_task(
+    pub fn delete_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_v_storage_object_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_v_storage_object_task(t, &self.moref, id, datastore)
     }
     /// Calls `DetachTagFromVStorageObject` on this object (see [`methods::detach_tag_from_v_storage_object`]).
-    pub async fn detach_tag_from_v_storage_object(
+    pub fn detach_tag_from_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         category: String,
         tag: String,
-    ) -> Result<(), Error> {
-        methods::detach_tag_from_v_storage_object(t, &self.moref, id, category, tag).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::detach_tag_from_v_storage_object(t, &self.moref, id, category, tag)
     }
     /// Calls `ExtendDisk_Task` on this object (see [`methods::extend_disk_task`]).
-    pub async fn extend_disk_task(
+    pub fn extend_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         new_capacity_in_mb: i64,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::extend_disk_task(t, &self.moref, id, datastore, new_capacity_in_mb).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::extend_disk_task(t, &self.moref, id, datastore, new_capacity_in_mb)
     }
     /// Calls `InflateDisk_Task` on this object (see [`methods::inflate_disk_task`]).
-    pub async fn inflate_disk_task(
+    pub fn inflate_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::inflate_disk_task(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::inflate_disk_task(t, &self.moref, id, datastore)
     }
     /// Calls `ListTagsAttachedToVStorageObject` on this object (see [`methods::list_tags_attached_to_v_storage_object`]).
-    pub async fn list_tags_attached_to_v_storage_object(
+    pub fn list_tags_attached_to_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
-    ) -> Result<Vec<VslmTagEntry>, Error> {
-        methods::list_tags_attached_to_v_storage_object(t, &self.moref, id).await
+    ) -> impl Future<Output = Result<Vec<VslmTagEntry>, Error>> + Send + 'a {
+        methods::list_tags_attached_to_v_storage_object(t, &self.moref, id)
     }
     /// Calls `ListVStorageObject` on this object (see [`methods::list_v_storage_object`]).
-    pub async fn list_v_storage_object(
+    pub fn list_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<ID>, Error> {
-        methods::list_v_storage_object(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
+        methods::list_v_storage_object(t, &self.moref, datastore)
     }
     /// Calls `ListVStorageObjectsAttachedToTag` on this object (see [`methods::list_v_storage_objects_attached_to_tag`]).
-    pub async fn list_v_storage_objects_attached_to_tag(
+    pub fn list_v_storage_objects_attached_to_tag<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         category: String,
         tag: String,
-    ) -> Result<Vec<ID>, Error> {
-        methods::list_v_storage_objects_attached_to_tag(t, &self.moref, category, tag).await
+    ) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
+        methods::list_v_storage_objects_attached_to_tag(t, &self.moref, category, tag)
     }
     /// Calls `ReconcileDatastoreInventory_Task` on this object (see [`methods::reconcile_datastore_inventory_task`]).
-    pub async fn reconcile_datastore_inventory_task(
+    pub fn reconcile_datastore_inventory_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconcile_datastore_inventory_task(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconcile_datastore_inventory_task(t, &self.moref, datastore)
     }
     /// Calls `RegisterDisk` on this object (see [`methods::register_disk`]).
-    pub async fn register_disk(
+    pub fn register_disk<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
         name: Option<String>,
-    ) -> Result<VStorageObject, Error> {
-        methods::register_disk(t, &self.moref, path, name).await
+    ) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
+        methods::register_disk(t, &self.moref, path, name)
     }
     /// Calls `RelocateVStorageObject_Task` on this object (see [`methods::relocate_v_storage_object_task`]).
-    pub async fn relocate_v_storage_object_task(
+    pub fn relocate_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         spec: VslmRelocateSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::relocate_v_storage_object_task(t, &self.moref, id, datastore, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::relocate_v_storage_object_task(t, &self.moref, id, datastore, spec)
     }
     /// Calls `RenameVStorageObject` on this object (see [`methods::rename_v_storage_object`]).
-    pub async fn rename_v_storage_object(
+    pub fn rename_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         name: String,
-    ) -> Result<(), Error> {
-        methods::rename_v_storage_object(t, &self.moref, id, datastore, name).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rename_v_storage_object(t, &self.moref, id, datastore, name)
     }
     /// Calls `RetrieveSnapshotDetails` on this object (see [`methods::retrieve_snapshot_details`]).
-    pub async fn retrieve_snapshot_details(
+    pub fn retrieve_snapshot_details<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
-    ) -> Result<VStorageObjectSnapshotDetails, Error> {
-        methods::retrieve_snapshot_details(t, &self.moref, id, datastore, snapshot_id).await
+    ) -> impl Future<Output = Result<VStorageObjectSnapshotDetails, Error>> + Send + 'a {
+        methods::retrieve_snapshot_details(t, &self.moref, id, datastore, snapshot_id)
     }
     /// Calls `RetrieveSnapshotInfo` on this object (see [`methods::retrieve_snapshot_info`]).
-    pub async fn retrieve_snapshot_info(
+    pub fn retrieve_snapshot_info<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObjectSnapshotInfo, Error> {
-        methods::retrieve_snapshot_info(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObjectSnapshotInfo, Error>> + Send + 'a {
+        methods::retrieve_snapshot_info(t, &self.moref, id, datastore)
     }
     /// Calls `RetrieveVStorageInfrastructureObjectPolicy` on this object (see [`methods::retrieve_v_storage_infrastructure_object_policy`]).
-    pub async fn retrieve_v_storage_infrastructure_object_policy(
+    pub fn retrieve_v_storage_infrastructure_object_policy<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<Vec<vslmInfrastructureObjectPolicy>, Error> {
-        methods::retrieve_v_storage_infrastructure_object_policy(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<Vec<vslmInfrastructureObjectPolicy>, Error>> + Send + 'a {
+        methods::retrieve_v_storage_infrastructure_object_policy(t, &self.moref, datastore)
     }
     /// Calls `RetrieveVStorageObject` on this object (see [`methods::retrieve_v_storage_object`]).
-    pub async fn retrieve_v_storage_object(
+    pub fn retrieve_v_storage_object<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObject, Error> {
-        methods::retrieve_v_storage_object(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
+        methods::retrieve_v_storage_object(t, &self.moref, id, datastore)
     }
     /// Calls `RetrieveVStorageObjectAssociations` on this object (see [`methods::retrieve_v_storage_object_associations`]).
-    pub async fn retrieve_v_storage_object_associations(
+    pub fn retrieve_v_storage_object_associations<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ids: Vec<RetrieveVStorageObjSpec>,
-    ) -> Result<Vec<VStorageObjectAssociations>, Error> {
-        methods::retrieve_v_storage_object_associations(t, &self.moref, ids).await
+    ) -> impl Future<Output = Result<Vec<VStorageObjectAssociations>, Error>> + Send + 'a {
+        methods::retrieve_v_storage_object_associations(t, &self.moref, ids)
     }
     /// Calls `RetrieveVStorageObjectState` on this object (see [`methods::retrieve_v_storage_object_state`]).
-    pub async fn retrieve_v_storage_object_state(
+    pub fn retrieve_v_storage_object_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
-    ) -> Result<VStorageObjectStateInfo, Error> {
-        methods::retrieve_v_storage_object_state(t, &self.moref, id, datastore).await
+    ) -> impl Future<Output = Result<VStorageObjectStateInfo, Error>> + Send + 'a {
+        methods::retrieve_v_storage_object_state(t, &self.moref, id, datastore)
     }
     /// Calls `RevertVStorageObject_Task` on this object (see [`methods::revert_v_storage_object_task`]).
-    pub async fn revert_v_storage_object_task(
+    pub fn revert_v_storage_object_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::revert_v_storage_object_task(t, &self.moref, id, datastore, snapshot_id).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::revert_v_storage_object_task(t, &self.moref, id, datastore, snapshot_id)
     }
     /// Calls `ScheduleReconcileDatastoreInventory` on this object (see [`methods::schedule_reconcile_datastore_inventory`]).
-    pub async fn schedule_reconcile_datastore_inventory(
+    pub fn schedule_reconcile_datastore_inventory<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         datastore: ManagedObjectReference,
-    ) -> Result<(), Error> {
-        methods::schedule_reconcile_datastore_inventory(t, &self.moref, datastore).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::schedule_reconcile_datastore_inventory(t, &self.moref, datastore)
     }
     /// Calls `SetVStorageObjectControlFlags` on this object (see [`methods::set_v_storage_object_control_flags`]).
-    pub async fn set_v_storage_object_control_flags(
+    pub fn set_v_storage_object_control_flags<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         control_flags: Vec<String>,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::set_v_storage_object_control_flags(t, &self.moref, id, datastore, control_flags)
-            .await
     }
     /// Calls `UpdateVStorageInfrastructureObjectPolicy_Task` on this object (see [`methods::update_v_storage_infrastructure_object_policy_task`]).
-    pub async fn update_v_storage_infrastructure_object_policy_task(
+    pub fn update_v_storage_infrastructure_object_policy_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: vslmInfrastructureObjectPolicySpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_v_storage_infrastructure_object_policy_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_v_storage_infrastructure_object_policy_task(t, &self.moref, spec)
     }
     /// Calls `UpdateVStorageObjectCrypto_Task` on this object (see [`methods::update_v_storage_object_crypto_task`]).
-    pub async fn update_v_storage_object_crypto_task(
+    pub fn update_v_storage_object_crypto_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         profile: Vec<BaseVirtualMachineProfileSpec>,
         disks_crypto: Option<DiskCryptoSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::update_v_storage_object_crypto_task(
             t,
             &self.moref,
@@ -9972,27 +10363,26 @@ impl VcenterVStorageObjectManager {
             profile,
             disks_crypto,
         )
-        .await
     }
     /// Calls `UpdateVStorageObjectPolicy_Task` on this object (see [`methods::update_v_storage_object_policy_task`]).
-    pub async fn update_v_storage_object_policy_task(
+    pub fn update_v_storage_object_policy_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         profile: Vec<BaseVirtualMachineProfileSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_v_storage_object_policy_task(t, &self.moref, id, datastore, profile).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_v_storage_object_policy_task(t, &self.moref, id, datastore, profile)
     }
     /// Calls `VCenterUpdateVStorageObjectMetadataEx_Task` on this object (see [`methods::v_center_update_v_storage_object_metadata_ex_task`]).
-    pub async fn v_center_update_v_storage_object_metadata_ex_task(
+    pub fn v_center_update_v_storage_object_metadata_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         metadata: Vec<KeyValue>,
         delete_keys: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::v_center_update_v_storage_object_metadata_ex_task(
             t,
             &self.moref,
@@ -10001,29 +10391,27 @@ impl VcenterVStorageObjectManager {
             metadata,
             delete_keys,
         )
-        .await
     }
     /// Calls `VStorageObjectCreateSnapshot_Task` on this object (see [`methods::v_storage_object_create_snapshot_task`]).
-    pub async fn v_storage_object_create_snapshot_task(
+    pub fn v_storage_object_create_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         description: String,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::v_storage_object_create_snapshot_task(t, &self.moref, id, datastore, description)
-            .await
     }
     /// Calls `VstorageObjectVCenterQueryChangedDiskAreas` on this object (see [`methods::vstorage_object_v_center_query_changed_disk_areas`]).
-    pub async fn vstorage_object_v_center_query_changed_disk_areas(
+    pub fn vstorage_object_v_center_query_changed_disk_areas<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         id: ID,
         datastore: ManagedObjectReference,
         snapshot_id: ID,
         start_offset: i64,
         change_id: String,
-    ) -> Result<DiskChangeInfo, Error> {
+    ) -> impl Future<Output = Result<DiskChangeInfo, Error>> + Send + 'a {
         methods::vstorage_object_v_center_query_changed_disk_areas(
             t,
             &self.moref,
@@ -10033,7 +10421,6 @@ impl VcenterVStorageObjectManager {
             start_offset,
             change_id,
         )
-        .await
     }
 }
 /// A handle on a `View` managed object.
@@ -10056,8 +10443,11 @@ impl View {
         }
     }
     /// Calls `DestroyView` on this object (see [`methods::destroy_view`]).
-    pub async fn destroy_view(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_view(t, &self.moref).await
+    pub fn destroy_view<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_view(t, &self.moref)
     }
 }
 /// A handle on a `ViewManager` managed object.
@@ -10080,37 +10470,37 @@ impl ViewManager {
         }
     }
     /// Calls `CreateContainerView` on this object (see [`methods::create_container_view`]).
-    pub async fn create_container_view(
+    pub fn create_container_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         container: ManagedObjectReference,
         r#type: Vec<String>,
         recursive: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_container_view(t, &self.moref, container, r#type, recursive).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_container_view(t, &self.moref, container, r#type, recursive)
     }
     /// Calls `CreateInventoryView` on this object (see [`methods::create_inventory_view`]).
-    pub async fn create_inventory_view(
+    pub fn create_inventory_view<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_inventory_view(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_inventory_view(t, &self.moref)
     }
     /// Calls `CreateListView` on this object (see [`methods::create_list_view`]).
-    pub async fn create_list_view(
+    pub fn create_list_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         obj: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_list_view(t, &self.moref, obj).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_list_view(t, &self.moref, obj)
     }
     /// Calls `CreateListViewFromView` on this object (see [`methods::create_list_view_from_view`]).
-    pub async fn create_list_view_from_view(
+    pub fn create_list_view_from_view<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         view: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_list_view_from_view(t, &self.moref, view).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_list_view_from_view(t, &self.moref, view)
     }
 }
 /// A handle on a `VirtualApp` managed object (a kind of `ResourcePool`).
@@ -10133,178 +10523,193 @@ impl VirtualApp {
         }
     }
     /// Calls `CloneVApp_Task` on this object (see [`methods::clone_v_app_task`]).
-    pub async fn clone_v_app_task(
+    pub fn clone_v_app_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         target: ManagedObjectReference,
         spec: VAppCloneSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::clone_v_app_task(t, &self.moref, name, target, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::clone_v_app_task(t, &self.moref, name, target, spec)
     }
     /// Calls `CreateChildVM_Task` on this object (see [`methods::create_child_vm_task`]).
-    pub async fn create_child_vm_task(
+    pub fn create_child_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config: VirtualMachineConfigSpec,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_child_vm_task(t, &self.moref, config, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_child_vm_task(t, &self.moref, config, host)
     }
     /// Calls `CreateResourcePool` on this object (see [`methods::create_resource_pool`]).
-    pub async fn create_resource_pool(
+    pub fn create_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         spec: ResourceConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_resource_pool(t, &self.moref, name, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_resource_pool(t, &self.moref, name, spec)
     }
     /// Calls `CreateVApp` on this object (see [`methods::create_v_app`]).
-    pub async fn create_v_app(
+    pub fn create_v_app<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         res_spec: ResourceConfigSpec,
         config_spec: VAppConfigSpec,
         vm_folder: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_v_app(t, &self.moref, name, res_spec, config_spec, vm_folder).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_v_app(t, &self.moref, name, res_spec, config_spec, vm_folder)
     }
     /// Calls `DestroyChildren` on this object (see [`methods::destroy_children`]).
-    pub async fn destroy_children(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::destroy_children(t, &self.moref).await
+    pub fn destroy_children<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_children(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `ExportVApp` on this object (see [`methods::export_v_app`]).
-    pub async fn export_v_app(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::export_v_app(t, &self.moref).await
+    pub fn export_v_app<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::export_v_app(t, &self.moref)
     }
     /// Calls `ImportVApp` on this object (see [`methods::import_v_app`]).
-    pub async fn import_v_app(
+    pub fn import_v_app<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseImportSpec,
         folder: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::import_v_app(t, &self.moref, spec, folder, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::import_v_app(t, &self.moref, spec, folder, host)
     }
     /// Calls `MoveIntoResourcePool` on this object (see [`methods::move_into_resource_pool`]).
-    pub async fn move_into_resource_pool(
+    pub fn move_into_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         list: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::move_into_resource_pool(t, &self.moref, list).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::move_into_resource_pool(t, &self.moref, list)
     }
     /// Calls `PowerOffVApp_Task` on this object (see [`methods::power_off_v_app_task`]).
-    pub async fn power_off_v_app_task(
+    pub fn power_off_v_app_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         force: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_off_v_app_task(t, &self.moref, force).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_off_v_app_task(t, &self.moref, force)
     }
     /// Calls `PowerOnVApp_Task` on this object (see [`methods::power_on_v_app_task`]).
-    pub async fn power_on_v_app_task(
+    pub fn power_on_v_app_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_on_v_app_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_on_v_app_task(t, &self.moref)
     }
     /// Calls `QueryResourceConfigOption` on this object (see [`methods::query_resource_config_option`]).
-    pub async fn query_resource_config_option(
+    pub fn query_resource_config_option<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ResourceConfigOption, Error> {
-        methods::query_resource_config_option(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ResourceConfigOption, Error>> + Send + 'a {
+        methods::query_resource_config_option(t, &self.moref)
     }
     /// Calls `RefreshRuntime` on this object (see [`methods::refresh_runtime`]).
-    pub async fn refresh_runtime(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_runtime(t, &self.moref).await
+    pub fn refresh_runtime<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_runtime(t, &self.moref)
     }
     /// Calls `RegisterChildVM_Task` on this object (see [`methods::register_child_vm_task`]).
-    pub async fn register_child_vm_task(
+    pub fn register_child_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         path: String,
         name: Option<String>,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::register_child_vm_task(t, &self.moref, path, name, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::register_child_vm_task(t, &self.moref, path, name, host)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `SuspendVApp_Task` on this object (see [`methods::suspend_v_app_task`]).
-    pub async fn suspend_v_app_task(
+    pub fn suspend_v_app_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::suspend_v_app_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::suspend_v_app_task(t, &self.moref)
     }
     /// Calls `UpdateChildResourceConfiguration` on this object (see [`methods::update_child_resource_configuration`]).
-    pub async fn update_child_resource_configuration(
+    pub fn update_child_resource_configuration<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Vec<ResourceConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_child_resource_configuration(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_child_resource_configuration(t, &self.moref, spec)
     }
     /// Calls `UpdateConfig` on this object (see [`methods::update_config`]).
-    pub async fn update_config(
+    pub fn update_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: Option<String>,
         config: Option<ResourceConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_config(t, &self.moref, name, config).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_config(t, &self.moref, name, config)
     }
     /// Calls `UpdateLinkedChildren` on this object (see [`methods::update_linked_children`]).
-    pub async fn update_linked_children(
+    pub fn update_linked_children<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         add_change_set: Vec<VirtualAppLinkInfo>,
         remove_set: Vec<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::update_linked_children(t, &self.moref, add_change_set, remove_set).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_linked_children(t, &self.moref, add_change_set, remove_set)
     }
     /// Calls `UpdateVAppConfig` on this object (see [`methods::update_v_app_config`]).
-    pub async fn update_v_app_config(
+    pub fn update_v_app_config<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VAppConfigSpec,
-    ) -> Result<(), Error> {
-        methods::update_v_app_config(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_v_app_config(t, &self.moref, spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
     /// Calls `unregisterVApp_Task` on this object (see [`methods::unregister_v_app_task`]).
-    pub async fn unregister_v_app_task(
+    pub fn unregister_v_app_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::unregister_v_app_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unregister_v_app_task(t, &self.moref)
     }
 }
 /// A handle on a `VirtualDiskManager` managed object.
@@ -10327,16 +10732,16 @@ impl VirtualDiskManager {
         }
     }
     /// Calls `CopyVirtualDisk_Task` on this object (see [`methods::copy_virtual_disk_task`]).
-    pub async fn copy_virtual_disk_task(
+    pub fn copy_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source_name: String,
         source_datacenter: Option<ManagedObjectReference>,
         dest_name: String,
         dest_datacenter: Option<ManagedObjectReference>,
         dest_spec: Option<BaseVirtualDiskSpec>,
         force: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::copy_virtual_disk_task(
             t,
             &self.moref,
@@ -10347,54 +10752,53 @@ impl VirtualDiskManager {
             dest_spec,
             force,
         )
-        .await
     }
     /// Calls `CreateVirtualDisk_Task` on this object (see [`methods::create_virtual_disk_task`]).
-    pub async fn create_virtual_disk_task(
+    pub fn create_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         spec: BaseVirtualDiskSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_virtual_disk_task(t, &self.moref, name, datacenter, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_virtual_disk_task(t, &self.moref, name, datacenter, spec)
     }
     /// Calls `DefragmentVirtualDisk_Task` on this object (see [`methods::defragment_virtual_disk_task`]).
-    pub async fn defragment_virtual_disk_task(
+    pub fn defragment_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::defragment_virtual_disk_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::defragment_virtual_disk_task(t, &self.moref, name, datacenter)
     }
     /// Calls `DeleteVirtualDisk_Task` on this object (see [`methods::delete_virtual_disk_task`]).
-    pub async fn delete_virtual_disk_task(
+    pub fn delete_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::delete_virtual_disk_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::delete_virtual_disk_task(t, &self.moref, name, datacenter)
     }
     /// Calls `EagerZeroVirtualDisk_Task` on this object (see [`methods::eager_zero_virtual_disk_task`]).
-    pub async fn eager_zero_virtual_disk_task(
+    pub fn eager_zero_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::eager_zero_virtual_disk_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::eager_zero_virtual_disk_task(t, &self.moref, name, datacenter)
     }
     /// Calls `ExtendVirtualDisk_Task` on this object (see [`methods::extend_virtual_disk_task`]).
-    pub async fn extend_virtual_disk_task(
+    pub fn extend_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         new_capacity_kb: i64,
         eager_zero: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::extend_virtual_disk_task(
             t,
             &self.moref,
@@ -10403,38 +10807,37 @@ impl VirtualDiskManager {
             new_capacity_kb,
             eager_zero,
         )
-        .await
     }
     /// Calls `ImportUnmanagedSnapshot` on this object (see [`methods::import_unmanaged_snapshot`]).
-    pub async fn import_unmanaged_snapshot(
+    pub fn import_unmanaged_snapshot<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vdisk: String,
         datacenter: Option<ManagedObjectReference>,
         vvol_id: String,
-    ) -> Result<(), Error> {
-        methods::import_unmanaged_snapshot(t, &self.moref, vdisk, datacenter, vvol_id).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::import_unmanaged_snapshot(t, &self.moref, vdisk, datacenter, vvol_id)
     }
     /// Calls `InflateVirtualDisk_Task` on this object (see [`methods::inflate_virtual_disk_task`]).
-    pub async fn inflate_virtual_disk_task(
+    pub fn inflate_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::inflate_virtual_disk_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::inflate_virtual_disk_task(t, &self.moref, name, datacenter)
     }
     /// Calls `MoveVirtualDisk_Task` on this object (see [`methods::move_virtual_disk_task`]).
-    pub async fn move_virtual_disk_task(
+    pub fn move_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         source_name: String,
         source_datacenter: Option<ManagedObjectReference>,
         dest_name: String,
         dest_datacenter: Option<ManagedObjectReference>,
         force: Option<bool>,
         profile: Vec<BaseVirtualMachineProfileSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::move_virtual_disk_task(
             t,
             &self.moref,
@@ -10445,72 +10848,71 @@ impl VirtualDiskManager {
             force,
             profile,
         )
-        .await
     }
     /// Calls `QueryVirtualDiskFragmentation` on this object (see [`methods::query_virtual_disk_fragmentation`]).
-    pub async fn query_virtual_disk_fragmentation(
+    pub fn query_virtual_disk_fragmentation<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<i32, Error> {
-        methods::query_virtual_disk_fragmentation(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
+        methods::query_virtual_disk_fragmentation(t, &self.moref, name, datacenter)
     }
     /// Calls `QueryVirtualDiskGeometry` on this object (see [`methods::query_virtual_disk_geometry`]).
-    pub async fn query_virtual_disk_geometry(
+    pub fn query_virtual_disk_geometry<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<HostDiskDimensionsChs, Error> {
-        methods::query_virtual_disk_geometry(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<HostDiskDimensionsChs, Error>> + Send + 'a {
+        methods::query_virtual_disk_geometry(t, &self.moref, name, datacenter)
     }
     /// Calls `QueryVirtualDiskUuid` on this object (see [`methods::query_virtual_disk_uuid`]).
-    pub async fn query_virtual_disk_uuid(
+    pub fn query_virtual_disk_uuid<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<String, Error> {
-        methods::query_virtual_disk_uuid(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::query_virtual_disk_uuid(t, &self.moref, name, datacenter)
     }
     /// Calls `ReleaseManagedSnapshot` on this object (see [`methods::release_managed_snapshot`]).
-    pub async fn release_managed_snapshot(
+    pub fn release_managed_snapshot<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vdisk: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::release_managed_snapshot(t, &self.moref, vdisk, datacenter).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::release_managed_snapshot(t, &self.moref, vdisk, datacenter)
     }
     /// Calls `SetVirtualDiskUuid` on this object (see [`methods::set_virtual_disk_uuid`]).
-    pub async fn set_virtual_disk_uuid(
+    pub fn set_virtual_disk_uuid<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         uuid: String,
-    ) -> Result<(), Error> {
-        methods::set_virtual_disk_uuid(t, &self.moref, name, datacenter, uuid).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_virtual_disk_uuid(t, &self.moref, name, datacenter, uuid)
     }
     /// Calls `ShrinkVirtualDisk_Task` on this object (see [`methods::shrink_virtual_disk_task`]).
-    pub async fn shrink_virtual_disk_task(
+    pub fn shrink_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
         copy: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::shrink_virtual_disk_task(t, &self.moref, name, datacenter, copy).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::shrink_virtual_disk_task(t, &self.moref, name, datacenter, copy)
     }
     /// Calls `ZeroFillVirtualDisk_Task` on this object (see [`methods::zero_fill_virtual_disk_task`]).
-    pub async fn zero_fill_virtual_disk_task(
+    pub fn zero_fill_virtual_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         datacenter: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::zero_fill_virtual_disk_task(t, &self.moref, name, datacenter).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::zero_fill_virtual_disk_task(t, &self.moref, name, datacenter)
     }
 }
 /// A handle on a `VirtualMachine` managed object (a kind of `ManagedEntity`).
@@ -10533,47 +10935,47 @@ impl VirtualMachine {
         }
     }
     /// Calls `AcquireMksTicket` on this object (see [`methods::acquire_mks_ticket`]).
-    pub async fn acquire_mks_ticket(
+    pub fn acquire_mks_ticket<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<VirtualMachineMksTicket, Error> {
-        methods::acquire_mks_ticket(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<VirtualMachineMksTicket, Error>> + Send + 'a {
+        methods::acquire_mks_ticket(t, &self.moref)
     }
     /// Calls `AcquireTicket` on this object (see [`methods::acquire_ticket`]).
-    pub async fn acquire_ticket(
+    pub fn acquire_ticket<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         ticket_type: String,
-    ) -> Result<VirtualMachineTicket, Error> {
-        methods::acquire_ticket(t, &self.moref, ticket_type).await
+    ) -> impl Future<Output = Result<VirtualMachineTicket, Error>> + Send + 'a {
+        methods::acquire_ticket(t, &self.moref, ticket_type)
     }
     /// Calls `AnswerVM` on this object (see [`methods::answer_vm`]).
-    pub async fn answer_vm(
+    pub fn answer_vm<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         question_id: String,
         answer_choice: String,
-    ) -> Result<(), Error> {
-        methods::answer_vm(t, &self.moref, question_id, answer_choice).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::answer_vm(t, &self.moref, question_id, answer_choice)
     }
     /// Calls `ApplyEvcModeVM_Task` on this object (see [`methods::apply_evc_mode_vm_task`]).
-    pub async fn apply_evc_mode_vm_task(
+    pub fn apply_evc_mode_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         mask: Vec<HostFeatureMask>,
         complete_masks: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::apply_evc_mode_vm_task(t, &self.moref, mask, complete_masks).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::apply_evc_mode_vm_task(t, &self.moref, mask, complete_masks)
     }
     /// Calls `AttachDisk_Task` on this object (see [`methods::attach_disk_task`]).
-    pub async fn attach_disk_task(
+    pub fn attach_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disk_id: ID,
         datastore: ManagedObjectReference,
         controller_key: Option<i32>,
         unit_number: Option<i32>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::attach_disk_task(
             t,
             &self.moref,
@@ -10582,236 +10984,252 @@ impl VirtualMachine {
             controller_key,
             unit_number,
         )
-        .await
     }
     /// Calls `CheckCustomizationSpec` on this object (see [`methods::check_customization_spec`]).
-    pub async fn check_customization_spec(
+    pub fn check_customization_spec<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: CustomizationSpec,
-    ) -> Result<(), Error> {
-        methods::check_customization_spec(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::check_customization_spec(t, &self.moref, spec)
     }
     /// Calls `CloneVM_Task` on this object (see [`methods::clone_vm_task`]).
-    pub async fn clone_vm_task(
+    pub fn clone_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         folder: ManagedObjectReference,
         name: String,
         spec: VirtualMachineCloneSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::clone_vm_task(t, &self.moref, folder, name, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::clone_vm_task(t, &self.moref, folder, name, spec)
     }
     /// Calls `ConsolidateVMDisks_Task` on this object (see [`methods::consolidate_vm_disks_task`]).
-    pub async fn consolidate_vm_disks_task(
+    pub fn consolidate_vm_disks_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::consolidate_vm_disks_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::consolidate_vm_disks_task(t, &self.moref)
     }
     /// Calls `CreateScreenshot_Task` on this object (see [`methods::create_screenshot_task`]).
-    pub async fn create_screenshot_task(
+    pub fn create_screenshot_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_screenshot_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_screenshot_task(t, &self.moref)
     }
     /// Calls `CreateSecondaryVMEx_Task` on this object (see [`methods::create_secondary_vm_ex_task`]).
-    pub async fn create_secondary_vm_ex_task(
+    pub fn create_secondary_vm_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         spec: Option<FaultToleranceConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_secondary_vm_ex_task(t, &self.moref, host, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_secondary_vm_ex_task(t, &self.moref, host, spec)
     }
     /// Calls `CreateSecondaryVM_Task` on this object (see [`methods::create_secondary_vm_task`]).
-    pub async fn create_secondary_vm_task(
+    pub fn create_secondary_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_secondary_vm_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_secondary_vm_task(t, &self.moref, host)
     }
     /// Calls `CreateSnapshotEx_Task` on this object (see [`methods::create_snapshot_ex_task`]).
-    pub async fn create_snapshot_ex_task(
+    pub fn create_snapshot_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         description: Option<String>,
         memory: bool,
         quiesce_spec: Option<BaseVirtualMachineGuestQuiesceSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::create_snapshot_ex_task(t, &self.moref, name, description, memory, quiesce_spec)
-            .await
     }
     /// Calls `CreateSnapshot_Task` on this object (see [`methods::create_snapshot_task`]).
-    pub async fn create_snapshot_task(
+    pub fn create_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         description: Option<String>,
         memory: bool,
         quiesce: bool,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_snapshot_task(t, &self.moref, name, description, memory, quiesce).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_snapshot_task(t, &self.moref, name, description, memory, quiesce)
     }
     /// Calls `CryptoUnlock_Task` on this object (see [`methods::crypto_unlock_task`]).
-    pub async fn crypto_unlock_task(
+    pub fn crypto_unlock_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::crypto_unlock_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::crypto_unlock_task(t, &self.moref)
     }
     /// Calls `CustomizeVM_Task` on this object (see [`methods::customize_vm_task`]).
-    pub async fn customize_vm_task(
+    pub fn customize_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: CustomizationSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::customize_vm_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::customize_vm_task(t, &self.moref, spec)
     }
     /// Calls `DefragmentAllDisks` on this object (see [`methods::defragment_all_disks`]).
-    pub async fn defragment_all_disks(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::defragment_all_disks(t, &self.moref).await
+    pub fn defragment_all_disks<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::defragment_all_disks(t, &self.moref)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `DetachDisk_Task` on this object (see [`methods::detach_disk_task`]).
-    pub async fn detach_disk_task(
+    pub fn detach_disk_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         disk_id: ID,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::detach_disk_task(t, &self.moref, disk_id).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::detach_disk_task(t, &self.moref, disk_id)
     }
     /// Calls `DisableSecondaryVM_Task` on this object (see [`methods::disable_secondary_vm_task`]).
-    pub async fn disable_secondary_vm_task(
+    pub fn disable_secondary_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::disable_secondary_vm_task(t, &self.moref, vm).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::disable_secondary_vm_task(t, &self.moref, vm)
     }
     /// Calls `DropConnections` on this object (see [`methods::drop_connections`]).
-    pub async fn drop_connections(
+    pub fn drop_connections<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         list_of_connections: Vec<BaseVirtualMachineConnection>,
-    ) -> Result<bool, Error> {
-        methods::drop_connections(t, &self.moref, list_of_connections).await
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        methods::drop_connections(t, &self.moref, list_of_connections)
     }
     /// Calls `EnableSecondaryVM_Task` on this object (see [`methods::enable_secondary_vm_task`]).
-    pub async fn enable_secondary_vm_task(
+    pub fn enable_secondary_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::enable_secondary_vm_task(t, &self.moref, vm, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::enable_secondary_vm_task(t, &self.moref, vm, host)
     }
     /// Calls `EstimateStorageForConsolidateSnapshots_Task` on this object (see [`methods::estimate_storage_for_consolidate_snapshots_task`]).
-    pub async fn estimate_storage_for_consolidate_snapshots_task(
+    pub fn estimate_storage_for_consolidate_snapshots_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::estimate_storage_for_consolidate_snapshots_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::estimate_storage_for_consolidate_snapshots_task(t, &self.moref)
     }
     /// Calls `ExportVm` on this object (see [`methods::export_vm`]).
-    pub async fn export_vm(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::export_vm(t, &self.moref).await
+    pub fn export_vm<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::export_vm(t, &self.moref)
     }
     /// Calls `ExtractOvfEnvironment` on this object (see [`methods::extract_ovf_environment`]).
-    pub async fn extract_ovf_environment(&self, t: &dyn Transport) -> Result<String, Error> {
-        methods::extract_ovf_environment(t, &self.moref).await
+    pub fn extract_ovf_environment<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'a {
+        methods::extract_ovf_environment(t, &self.moref)
     }
     /// Calls `InstantClone_Task` on this object (see [`methods::instant_clone_task`]).
-    pub async fn instant_clone_task(
+    pub fn instant_clone_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VirtualMachineInstantCloneSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::instant_clone_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::instant_clone_task(t, &self.moref, spec)
     }
     /// Calls `MakePrimaryVM_Task` on this object (see [`methods::make_primary_vm_task`]).
-    pub async fn make_primary_vm_task(
+    pub fn make_primary_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::make_primary_vm_task(t, &self.moref, vm).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::make_primary_vm_task(t, &self.moref, vm)
     }
     /// Calls `MarkAsTemplate` on this object (see [`methods::mark_as_template`]).
-    pub async fn mark_as_template(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::mark_as_template(t, &self.moref).await
+    pub fn mark_as_template<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_as_template(t, &self.moref)
     }
     /// Calls `MarkAsVirtualMachine` on this object (see [`methods::mark_as_virtual_machine`]).
-    pub async fn mark_as_virtual_machine(
+    pub fn mark_as_virtual_machine<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pool: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
-    ) -> Result<(), Error> {
-        methods::mark_as_virtual_machine(t, &self.moref, pool, host).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mark_as_virtual_machine(t, &self.moref, pool, host)
     }
     /// Calls `MigrateVM_Task` on this object (see [`methods::migrate_vm_task`]).
-    pub async fn migrate_vm_task(
+    pub fn migrate_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         pool: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
         priority: VirtualMachineMovePriority,
         state: Option<VirtualMachinePowerState>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::migrate_vm_task(t, &self.moref, pool, host, priority, state).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::migrate_vm_task(t, &self.moref, pool, host, priority, state)
     }
     /// Calls `MountToolsInstaller` on this object (see [`methods::mount_tools_installer`]).
-    pub async fn mount_tools_installer(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::mount_tools_installer(t, &self.moref).await
+    pub fn mount_tools_installer<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::mount_tools_installer(t, &self.moref)
     }
     /// Calls `PowerOffVM_Task` on this object (see [`methods::power_off_vm_task`]).
-    pub async fn power_off_vm_task(
+    pub fn power_off_vm_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_off_vm_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_off_vm_task(t, &self.moref)
     }
     /// Calls `PowerOnVM_Task` on this object (see [`methods::power_on_vm_task`]).
-    pub async fn power_on_vm_task(
+    pub fn power_on_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::power_on_vm_task(t, &self.moref, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::power_on_vm_task(t, &self.moref, host)
     }
     /// Calls `PromoteDisks_Task` on this object (see [`methods::promote_disks_task`]).
-    pub async fn promote_disks_task(
+    pub fn promote_disks_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         unlink: bool,
         disks: Vec<VirtualDisk>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::promote_disks_task(t, &self.moref, unlink, disks).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::promote_disks_task(t, &self.moref, unlink, disks)
     }
     /// Calls `PutUsbScanCodes` on this object (see [`methods::put_usb_scan_codes`]).
-    pub async fn put_usb_scan_codes(
+    pub fn put_usb_scan_codes<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: UsbScanCodeSpec,
-    ) -> Result<i32, Error> {
-        methods::put_usb_scan_codes(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
+        methods::put_usb_scan_codes(t, &self.moref, spec)
     }
     /// Calls `QueryChangedDiskAreas` on this object (see [`methods::query_changed_disk_areas`]).
-    pub async fn query_changed_disk_areas(
+    pub fn query_changed_disk_areas<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         snapshot: Option<ManagedObjectReference>,
         device_key: i32,
         start_offset: i64,
         change_id: String,
-    ) -> Result<DiskChangeInfo, Error> {
+    ) -> impl Future<Output = Result<DiskChangeInfo, Error>> + Send + 'a {
         methods::query_changed_disk_areas(
             t,
             &self.moref,
@@ -10820,222 +11238,257 @@ impl VirtualMachine {
             start_offset,
             change_id,
         )
-        .await
     }
     /// Calls `QueryConnections` on this object (see [`methods::query_connections`]).
-    pub async fn query_connections(
+    pub fn query_connections<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<BaseVirtualMachineConnection>, Error> {
-        methods::query_connections(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<BaseVirtualMachineConnection>, Error>> + Send + 'a {
+        methods::query_connections(t, &self.moref)
     }
     /// Calls `QueryFaultToleranceCompatibility` on this object (see [`methods::query_fault_tolerance_compatibility`]).
-    pub async fn query_fault_tolerance_compatibility(
+    pub fn query_fault_tolerance_compatibility<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<Vec<LocalizedMethodFault>, Error> {
-        methods::query_fault_tolerance_compatibility(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<LocalizedMethodFault>, Error>> + Send + 'a {
+        methods::query_fault_tolerance_compatibility(t, &self.moref)
     }
     /// Calls `QueryFaultToleranceCompatibilityEx` on this object (see [`methods::query_fault_tolerance_compatibility_ex`]).
-    pub async fn query_fault_tolerance_compatibility_ex(
+    pub fn query_fault_tolerance_compatibility_ex<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         for_legacy_ft: Option<bool>,
-    ) -> Result<Vec<LocalizedMethodFault>, Error> {
-        methods::query_fault_tolerance_compatibility_ex(t, &self.moref, for_legacy_ft).await
+    ) -> impl Future<Output = Result<Vec<LocalizedMethodFault>, Error>> + Send + 'a {
+        methods::query_fault_tolerance_compatibility_ex(t, &self.moref, for_legacy_ft)
     }
     /// Calls `QueryUnownedFiles` on this object (see [`methods::query_unowned_files`]).
-    pub async fn query_unowned_files(&self, t: &dyn Transport) -> Result<Vec<String>, Error> {
-        methods::query_unowned_files(t, &self.moref).await
+    pub fn query_unowned_files<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::query_unowned_files(t, &self.moref)
     }
     /// Calls `RebootGuest` on this object (see [`methods::reboot_guest`]).
-    pub async fn reboot_guest(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reboot_guest(t, &self.moref).await
+    pub fn reboot_guest<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reboot_guest(t, &self.moref)
     }
     /// Calls `ReconfigVM_Task` on this object (see [`methods::reconfig_vm_task`]).
-    pub async fn reconfig_vm_task(
+    pub fn reconfig_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VirtualMachineConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfig_vm_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfig_vm_task(t, &self.moref, spec)
     }
     /// Calls `RefreshStorageInfo` on this object (see [`methods::refresh_storage_info`]).
-    pub async fn refresh_storage_info(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::refresh_storage_info(t, &self.moref).await
+    pub fn refresh_storage_info<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_storage_info(t, &self.moref)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `RelocateVM_Task` on this object (see [`methods::relocate_vm_task`]).
-    pub async fn relocate_vm_task(
+    pub fn relocate_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VirtualMachineRelocateSpec,
         priority: Option<VirtualMachineMovePriority>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::relocate_vm_task(t, &self.moref, spec, priority).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::relocate_vm_task(t, &self.moref, spec, priority)
     }
     /// Calls `RemoveAllSnapshots_Task` on this object (see [`methods::remove_all_snapshots_task`]).
-    pub async fn remove_all_snapshots_task(
+    pub fn remove_all_snapshots_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         consolidate: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::remove_all_snapshots_task(t, &self.moref, consolidate).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::remove_all_snapshots_task(t, &self.moref, consolidate)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `ResetGuestInformation` on this object (see [`methods::reset_guest_information`]).
-    pub async fn reset_guest_information(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reset_guest_information(t, &self.moref).await
+    pub fn reset_guest_information<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reset_guest_information(t, &self.moref)
     }
     /// Calls `ResetVM_Task` on this object (see [`methods::reset_vm_task`]).
-    pub async fn reset_vm_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::reset_vm_task(t, &self.moref).await
+    pub fn reset_vm_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reset_vm_task(t, &self.moref)
     }
     /// Calls `RevertToCurrentSnapshot_Task` on this object (see [`methods::revert_to_current_snapshot_task`]).
-    pub async fn revert_to_current_snapshot_task(
+    pub fn revert_to_current_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         suppress_power_on: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::revert_to_current_snapshot_task(t, &self.moref, host, suppress_power_on).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::revert_to_current_snapshot_task(t, &self.moref, host, suppress_power_on)
     }
     /// Calls `SendNMI` on this object (see [`methods::send_nmi`]).
-    pub async fn send_nmi(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::send_nmi(t, &self.moref).await
+    pub fn send_nmi<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::send_nmi(t, &self.moref)
     }
     /// Calls `SetDisplayTopology` on this object (see [`methods::set_display_topology`]).
-    pub async fn set_display_topology(
+    pub fn set_display_topology<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         displays: Vec<VirtualMachineDisplayTopology>,
-    ) -> Result<(), Error> {
-        methods::set_display_topology(t, &self.moref, displays).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_display_topology(t, &self.moref, displays)
     }
     /// Calls `SetScreenResolution` on this object (see [`methods::set_screen_resolution`]).
-    pub async fn set_screen_resolution(
+    pub fn set_screen_resolution<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         width: i32,
         height: i32,
-    ) -> Result<(), Error> {
-        methods::set_screen_resolution(t, &self.moref, width, height).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_screen_resolution(t, &self.moref, width, height)
     }
     /// Calls `ShutdownGuest` on this object (see [`methods::shutdown_guest`]).
-    pub async fn shutdown_guest(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::shutdown_guest(t, &self.moref).await
+    pub fn shutdown_guest<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::shutdown_guest(t, &self.moref)
     }
     /// Calls `StandbyGuest` on this object (see [`methods::standby_guest`]).
-    pub async fn standby_guest(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::standby_guest(t, &self.moref).await
+    pub fn standby_guest<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::standby_guest(t, &self.moref)
     }
     /// Calls `StartRecording_Task` on this object (see [`methods::start_recording_task`]).
-    pub async fn start_recording_task(
+    pub fn start_recording_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: String,
         description: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::start_recording_task(t, &self.moref, name, description).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::start_recording_task(t, &self.moref, name, description)
     }
     /// Calls `StartReplaying_Task` on this object (see [`methods::start_replaying_task`]).
-    pub async fn start_replaying_task(
+    pub fn start_replaying_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         replay_snapshot: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::start_replaying_task(t, &self.moref, replay_snapshot).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::start_replaying_task(t, &self.moref, replay_snapshot)
     }
     /// Calls `StopRecording_Task` on this object (see [`methods::stop_recording_task`]).
-    pub async fn stop_recording_task(
+    pub fn stop_recording_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::stop_recording_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::stop_recording_task(t, &self.moref)
     }
     /// Calls `StopReplaying_Task` on this object (see [`methods::stop_replaying_task`]).
-    pub async fn stop_replaying_task(
+    pub fn stop_replaying_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::stop_replaying_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::stop_replaying_task(t, &self.moref)
     }
     /// Calls `SuspendVM_Task` on this object (see [`methods::suspend_vm_task`]).
-    pub async fn suspend_vm_task(
+    pub fn suspend_vm_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::suspend_vm_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::suspend_vm_task(t, &self.moref)
     }
     /// Calls `TerminateFaultTolerantVM_Task` on this object (see [`methods::terminate_fault_tolerant_vm_task`]).
-    pub async fn terminate_fault_tolerant_vm_task(
+    pub fn terminate_fault_tolerant_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: Option<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::terminate_fault_tolerant_vm_task(t, &self.moref, vm).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::terminate_fault_tolerant_vm_task(t, &self.moref, vm)
     }
     /// Calls `TerminateVM` on this object (see [`methods::terminate_vm`]).
-    pub async fn terminate_vm(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::terminate_vm(t, &self.moref).await
+    pub fn terminate_vm<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::terminate_vm(t, &self.moref)
     }
     /// Calls `TurnOffFaultToleranceForVM_Task` on this object (see [`methods::turn_off_fault_tolerance_for_vm_task`]).
-    pub async fn turn_off_fault_tolerance_for_vm_task(
+    pub fn turn_off_fault_tolerance_for_vm_task<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::turn_off_fault_tolerance_for_vm_task(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::turn_off_fault_tolerance_for_vm_task(t, &self.moref)
     }
     /// Calls `UnmountToolsInstaller` on this object (see [`methods::unmount_tools_installer`]).
-    pub async fn unmount_tools_installer(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::unmount_tools_installer(t, &self.moref).await
+    pub fn unmount_tools_installer<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unmount_tools_installer(t, &self.moref)
     }
     /// Calls `UnregisterVM` on this object (see [`methods::unregister_vm`]).
-    pub async fn unregister_vm(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::unregister_vm(t, &self.moref).await
+    pub fn unregister_vm<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::unregister_vm(t, &self.moref)
     }
     /// Calls `UpgradeTools_Task` on this object (see [`methods::upgrade_tools_task`]).
-    pub async fn upgrade_tools_task(
+    pub fn upgrade_tools_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         installer_options: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::upgrade_tools_task(t, &self.moref, installer_options).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::upgrade_tools_task(t, &self.moref, installer_options)
     }
     /// Calls `UpgradeVM_Task` on this object (see [`methods::upgrade_vm_task`]).
-    pub async fn upgrade_vm_task(
+    pub fn upgrade_vm_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         version: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::upgrade_vm_task(t, &self.moref, version).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::upgrade_vm_task(t, &self.moref, version)
     }
     /// Calls `reloadVirtualMachineFromPath_Task` on this object (see [`methods::reload_virtual_machine_from_path_task`]).
-    pub async fn reload_virtual_machine_from_path_task(
+    pub fn reload_virtual_machine_from_path_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         configuration_path: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reload_virtual_machine_from_path_task(t, &self.moref, configuration_path).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reload_virtual_machine_from_path_task(t, &self.moref, configuration_path)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `VirtualMachineCompatibilityChecker` managed object.
@@ -11058,38 +11511,38 @@ impl VirtualMachineCompatibilityChecker {
         }
     }
     /// Calls `CheckCompatibility_Task` on this object (see [`methods::check_compatibility_task`]).
-    pub async fn check_compatibility_task(
+    pub fn check_compatibility_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
         pool: Option<ManagedObjectReference>,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_compatibility_task(t, &self.moref, vm, host, pool, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_compatibility_task(t, &self.moref, vm, host, pool, test_type)
     }
     /// Calls `CheckPowerOn_Task` on this object (see [`methods::check_power_on_task`]).
-    pub async fn check_power_on_task(
+    pub fn check_power_on_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
         pool: Option<ManagedObjectReference>,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_power_on_task(t, &self.moref, vm, host, pool, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_power_on_task(t, &self.moref, vm, host, pool, test_type)
     }
     /// Calls `CheckVmConfig_Task` on this object (see [`methods::check_vm_config_task`]).
-    pub async fn check_vm_config_task(
+    pub fn check_vm_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: VirtualMachineConfigSpec,
         vm: Option<ManagedObjectReference>,
         host: Option<ManagedObjectReference>,
         pool: Option<ManagedObjectReference>,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_vm_config_task(t, &self.moref, spec, vm, host, pool, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_vm_config_task(t, &self.moref, spec, vm, host, pool, test_type)
     }
 }
 /// A handle on a `VirtualMachineGuestCustomizationManager` managed object.
@@ -11112,33 +11565,33 @@ impl VirtualMachineGuestCustomizationManager {
         }
     }
     /// Calls `AbortCustomization_Task` on this object (see [`methods::abort_customization_task`]).
-    pub async fn abort_customization_task(
+    pub fn abort_customization_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::abort_customization_task(t, &self.moref, vm, auth).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::abort_customization_task(t, &self.moref, vm, auth)
     }
     /// Calls `CustomizeGuest_Task` on this object (see [`methods::customize_guest_task`]).
-    pub async fn customize_guest_task(
+    pub fn customize_guest_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
         spec: CustomizationSpec,
         config_params: Vec<BaseOptionValue>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::customize_guest_task(t, &self.moref, vm, auth, spec, config_params).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::customize_guest_task(t, &self.moref, vm, auth, spec, config_params)
     }
     /// Calls `StartGuestNetwork_Task` on this object (see [`methods::start_guest_network_task`]).
-    pub async fn start_guest_network_task(
+    pub fn start_guest_network_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         auth: BaseGuestAuthentication,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::start_guest_network_task(t, &self.moref, vm, auth).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::start_guest_network_task(t, &self.moref, vm, auth)
     }
 }
 /// A handle on a `VirtualMachineProvisioningChecker` managed object.
@@ -11161,57 +11614,57 @@ impl VirtualMachineProvisioningChecker {
         }
     }
     /// Calls `CheckClone_Task` on this object (see [`methods::check_clone_task`]).
-    pub async fn check_clone_task(
+    pub fn check_clone_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         folder: ManagedObjectReference,
         name: String,
         spec: VirtualMachineCloneSpec,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_clone_task(t, &self.moref, vm, folder, name, spec, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_clone_task(t, &self.moref, vm, folder, name, spec, test_type)
     }
     /// Calls `CheckInstantClone_Task` on this object (see [`methods::check_instant_clone_task`]).
-    pub async fn check_instant_clone_task(
+    pub fn check_instant_clone_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         spec: VirtualMachineInstantCloneSpec,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_instant_clone_task(t, &self.moref, vm, spec, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_instant_clone_task(t, &self.moref, vm, spec, test_type)
     }
     /// Calls `CheckMigrate_Task` on this object (see [`methods::check_migrate_task`]).
-    pub async fn check_migrate_task(
+    pub fn check_migrate_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         host: Option<ManagedObjectReference>,
         pool: Option<ManagedObjectReference>,
         state: Option<VirtualMachinePowerState>,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_migrate_task(t, &self.moref, vm, host, pool, state, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_migrate_task(t, &self.moref, vm, host, pool, state, test_type)
     }
     /// Calls `CheckRelocate_Task` on this object (see [`methods::check_relocate_task`]).
-    pub async fn check_relocate_task(
+    pub fn check_relocate_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: ManagedObjectReference,
         spec: VirtualMachineRelocateSpec,
         test_type: Vec<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::check_relocate_task(t, &self.moref, vm, spec, test_type).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::check_relocate_task(t, &self.moref, vm, spec, test_type)
     }
     /// Calls `QueryVMotionCompatibilityEx_Task` on this object (see [`methods::query_v_motion_compatibility_ex_task`]).
-    pub async fn query_v_motion_compatibility_ex_task(
+    pub fn query_v_motion_compatibility_ex_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         vm: Vec<ManagedObjectReference>,
         host: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::query_v_motion_compatibility_ex_task(t, &self.moref, vm, host).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::query_v_motion_compatibility_ex_task(t, &self.moref, vm, host)
     }
 }
 /// A handle on a `VirtualMachineSnapshot` managed object (a kind of `ExtensibleManagedObject`).
@@ -11234,47 +11687,47 @@ impl VirtualMachineSnapshot {
         }
     }
     /// Calls `ExportSnapshot` on this object (see [`methods::export_snapshot`]).
-    pub async fn export_snapshot(
+    pub fn export_snapshot<'a>(
         &self,
-        t: &dyn Transport,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::export_snapshot(t, &self.moref).await
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::export_snapshot(t, &self.moref)
     }
     /// Calls `RemoveSnapshot_Task` on this object (see [`methods::remove_snapshot_task`]).
-    pub async fn remove_snapshot_task(
+    pub fn remove_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         remove_children: bool,
         consolidate: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::remove_snapshot_task(t, &self.moref, remove_children, consolidate).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::remove_snapshot_task(t, &self.moref, remove_children, consolidate)
     }
     /// Calls `RenameSnapshot` on this object (see [`methods::rename_snapshot`]).
-    pub async fn rename_snapshot(
+    pub fn rename_snapshot<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         name: Option<String>,
         description: Option<String>,
-    ) -> Result<(), Error> {
-        methods::rename_snapshot(t, &self.moref, name, description).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::rename_snapshot(t, &self.moref, name, description)
     }
     /// Calls `RevertToSnapshot_Task` on this object (see [`methods::revert_to_snapshot_task`]).
-    pub async fn revert_to_snapshot_task(
+    pub fn revert_to_snapshot_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         host: Option<ManagedObjectReference>,
         suppress_power_on: Option<bool>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::revert_to_snapshot_task(t, &self.moref, host, suppress_power_on).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::revert_to_snapshot_task(t, &self.moref, host, suppress_power_on)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `VmwareDistributedVirtualSwitch` managed object (a kind of `DistributedVirtualSwitch`).
@@ -11297,205 +11750,212 @@ impl VmwareDistributedVirtualSwitch {
         }
     }
     /// Calls `AddDVPortgroup_Task` on this object (see [`methods::add_dv_portgroup_task`]).
-    pub async fn add_dv_portgroup_task(
+    pub fn add_dv_portgroup_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: Vec<DVPortgroupConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::add_dv_portgroup_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::add_dv_portgroup_task(t, &self.moref, spec)
     }
     /// Calls `AddNetworkResourcePool` on this object (see [`methods::add_network_resource_pool`]).
-    pub async fn add_network_resource_pool(
+    pub fn add_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::add_network_resource_pool(t, &self.moref, config_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_network_resource_pool(t, &self.moref, config_spec)
     }
     /// Calls `CreateDVPortgroup_Task` on this object (see [`methods::create_dv_portgroup_task`]).
-    pub async fn create_dv_portgroup_task(
+    pub fn create_dv_portgroup_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: DVPortgroupConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::create_dv_portgroup_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_dv_portgroup_task(t, &self.moref, spec)
     }
     /// Calls `DVSRollback_Task` on this object (see [`methods::dvs_rollback_task`]).
-    pub async fn dvs_rollback_task(
+    pub fn dvs_rollback_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         entity_backup: Option<EntityBackupConfig>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::dvs_rollback_task(t, &self.moref, entity_backup).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::dvs_rollback_task(t, &self.moref, entity_backup)
     }
     /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
-    pub async fn destroy_task(&self, t: &dyn Transport) -> Result<ManagedObjectReference, Error> {
-        methods::destroy_task(t, &self.moref).await
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
     }
     /// Calls `DvsReconfigureVmVnicNetworkResourcePool_Task` on this object (see [`methods::dvs_reconfigure_vm_vnic_network_resource_pool_task`]).
-    pub async fn dvs_reconfigure_vm_vnic_network_resource_pool_task(
+    pub fn dvs_reconfigure_vm_vnic_network_resource_pool_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DvsVmVnicResourcePoolConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::dvs_reconfigure_vm_vnic_network_resource_pool_task(t, &self.moref, config_spec)
-            .await
     }
     /// Calls `EnableNetworkResourceManagement` on this object (see [`methods::enable_network_resource_management`]).
-    pub async fn enable_network_resource_management(
+    pub fn enable_network_resource_management<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         enable: bool,
-    ) -> Result<(), Error> {
-        methods::enable_network_resource_management(t, &self.moref, enable).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::enable_network_resource_management(t, &self.moref, enable)
     }
     /// Calls `FetchDVPortKeys` on this object (see [`methods::fetch_dv_port_keys`]).
-    pub async fn fetch_dv_port_keys(
+    pub fn fetch_dv_port_keys<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         criteria: Option<DistributedVirtualSwitchPortCriteria>,
-    ) -> Result<Vec<String>, Error> {
-        methods::fetch_dv_port_keys(t, &self.moref, criteria).await
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
+        methods::fetch_dv_port_keys(t, &self.moref, criteria)
     }
     /// Calls `FetchDVPorts` on this object (see [`methods::fetch_dv_ports`]).
-    pub async fn fetch_dv_ports(
+    pub fn fetch_dv_ports<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         criteria: Option<DistributedVirtualSwitchPortCriteria>,
-    ) -> Result<Vec<DistributedVirtualPort>, Error> {
-        methods::fetch_dv_ports(t, &self.moref, criteria).await
+    ) -> impl Future<Output = Result<Vec<DistributedVirtualPort>, Error>> + Send + 'a {
+        methods::fetch_dv_ports(t, &self.moref, criteria)
     }
     /// Calls `LookupDvPortGroup` on this object (see [`methods::lookup_dv_port_group`]).
-    pub async fn lookup_dv_port_group(
+    pub fn lookup_dv_port_group<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         portgroup_key: String,
-    ) -> Result<Option<ManagedObjectReference>, Error> {
-        methods::lookup_dv_port_group(t, &self.moref, portgroup_key).await
+    ) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::lookup_dv_port_group(t, &self.moref, portgroup_key)
     }
     /// Calls `MergeDvs_Task` on this object (see [`methods::merge_dvs_task`]).
-    pub async fn merge_dvs_task(
+    pub fn merge_dvs_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         dvs: ManagedObjectReference,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::merge_dvs_task(t, &self.moref, dvs).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::merge_dvs_task(t, &self.moref, dvs)
     }
     /// Calls `MoveDVPort_Task` on this object (see [`methods::move_dv_port_task`]).
-    pub async fn move_dv_port_task(
+    pub fn move_dv_port_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port_key: Vec<String>,
         destination_portgroup_key: Option<String>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::move_dv_port_task(t, &self.moref, port_key, destination_portgroup_key).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_dv_port_task(t, &self.moref, port_key, destination_portgroup_key)
     }
     /// Calls `PerformDvsProductSpecOperation_Task` on this object (see [`methods::perform_dvs_product_spec_operation_task`]).
-    pub async fn perform_dvs_product_spec_operation_task(
+    pub fn perform_dvs_product_spec_operation_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         operation: String,
         product_spec: Option<DistributedVirtualSwitchProductSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::perform_dvs_product_spec_operation_task(t, &self.moref, operation, product_spec)
-            .await
     }
     /// Calls `QueryUsedVlanIdInDvs` on this object (see [`methods::query_used_vlan_id_in_dvs`]).
-    pub async fn query_used_vlan_id_in_dvs(&self, t: &dyn Transport) -> Result<Vec<i32>, Error> {
-        methods::query_used_vlan_id_in_dvs(t, &self.moref).await
+    pub fn query_used_vlan_id_in_dvs<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<Vec<i32>, Error>> + Send + 'a {
+        methods::query_used_vlan_id_in_dvs(t, &self.moref)
     }
     /// Calls `ReconfigureDVPort_Task` on this object (see [`methods::reconfigure_dv_port_task`]).
-    pub async fn reconfigure_dv_port_task(
+    pub fn reconfigure_dv_port_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port: Vec<DVPortConfigSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_dv_port_task(t, &self.moref, port).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_dv_port_task(t, &self.moref, port)
     }
     /// Calls `ReconfigureDvs_Task` on this object (see [`methods::reconfigure_dvs_task`]).
-    pub async fn reconfigure_dvs_task(
+    pub fn reconfigure_dvs_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         spec: BaseDVSConfigSpec,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::reconfigure_dvs_task(t, &self.moref, spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::reconfigure_dvs_task(t, &self.moref, spec)
     }
     /// Calls `RectifyDvsHost_Task` on this object (see [`methods::rectify_dvs_host_task`]).
-    pub async fn rectify_dvs_host_task(
+    pub fn rectify_dvs_host_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         hosts: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rectify_dvs_host_task(t, &self.moref, hosts).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rectify_dvs_host_task(t, &self.moref, hosts)
     }
     /// Calls `RefreshDVPortState` on this object (see [`methods::refresh_dv_port_state`]).
-    pub async fn refresh_dv_port_state(
+    pub fn refresh_dv_port_state<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         port_keys: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::refresh_dv_port_state(t, &self.moref, port_keys).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::refresh_dv_port_state(t, &self.moref, port_keys)
     }
     /// Calls `Reload` on this object (see [`methods::reload`]).
-    pub async fn reload(&self, t: &dyn Transport) -> Result<(), Error> {
-        methods::reload(t, &self.moref).await
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
     }
     /// Calls `RemoveNetworkResourcePool` on this object (see [`methods::remove_network_resource_pool`]).
-    pub async fn remove_network_resource_pool(
+    pub fn remove_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: Vec<String>,
-    ) -> Result<(), Error> {
-        methods::remove_network_resource_pool(t, &self.moref, key).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_network_resource_pool(t, &self.moref, key)
     }
     /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
-    pub async fn rename_task(
+    pub fn rename_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         new_name: String,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::rename_task(t, &self.moref, new_name).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
     }
     /// Calls `UpdateDVSHealthCheckConfig_Task` on this object (see [`methods::update_dvs_health_check_config_task`]).
-    pub async fn update_dvs_health_check_config_task(
+    pub fn update_dvs_health_check_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         health_check_config: Vec<BaseDVSHealthCheckConfig>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_dvs_health_check_config_task(t, &self.moref, health_check_config).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_dvs_health_check_config_task(t, &self.moref, health_check_config)
     }
     /// Calls `UpdateDVSLacpGroupConfig_Task` on this object (see [`methods::update_dvs_lacp_group_config_task`]).
-    pub async fn update_dvs_lacp_group_config_task(
+    pub fn update_dvs_lacp_group_config_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         lacp_group_spec: Vec<VMwareDvsLacpGroupSpec>,
-    ) -> Result<ManagedObjectReference, Error> {
-        methods::update_dvs_lacp_group_config_task(t, &self.moref, lacp_group_spec).await
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::update_dvs_lacp_group_config_task(t, &self.moref, lacp_group_spec)
     }
     /// Calls `UpdateDvsCapability` on this object (see [`methods::update_dvs_capability`]).
-    pub async fn update_dvs_capability(
+    pub fn update_dvs_capability<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         capability: DVSCapability,
-    ) -> Result<(), Error> {
-        methods::update_dvs_capability(t, &self.moref, capability).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_dvs_capability(t, &self.moref, capability)
     }
     /// Calls `UpdateNetworkResourcePool` on this object (see [`methods::update_network_resource_pool`]).
-    pub async fn update_network_resource_pool(
+    pub fn update_network_resource_pool<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-    ) -> Result<(), Error> {
-        methods::update_network_resource_pool(t, &self.moref, config_spec).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::update_network_resource_pool(t, &self.moref, config_spec)
     }
     /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
-    pub async fn set_custom_value(
+    pub fn set_custom_value<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         key: String,
         value: String,
-    ) -> Result<(), Error> {
-        methods::set_custom_value(t, &self.moref, key, value).await
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `VsanUpgradeSystem` managed object.
@@ -11518,25 +11978,25 @@ impl VsanUpgradeSystem {
         }
     }
     /// Calls `PerformVsanUpgradePreflightCheck` on this object (see [`methods::perform_vsan_upgrade_preflight_check`]).
-    pub async fn perform_vsan_upgrade_preflight_check(
+    pub fn perform_vsan_upgrade_preflight_check<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: ManagedObjectReference,
         downgrade_format: Option<bool>,
-    ) -> Result<VsanUpgradeSystemPreflightCheckResult, Error> {
+    ) -> impl Future<Output = Result<VsanUpgradeSystemPreflightCheckResult, Error>> + Send + 'a
+    {
         methods::perform_vsan_upgrade_preflight_check(t, &self.moref, cluster, downgrade_format)
-            .await
     }
     /// Calls `PerformVsanUpgrade_Task` on this object (see [`methods::perform_vsan_upgrade_task`]).
-    pub async fn perform_vsan_upgrade_task(
+    pub fn perform_vsan_upgrade_task<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: ManagedObjectReference,
         perform_object_upgrade: Option<bool>,
         downgrade_format: Option<bool>,
         allow_reduced_redundancy: Option<bool>,
         exclude_hosts: Vec<ManagedObjectReference>,
-    ) -> Result<ManagedObjectReference, Error> {
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
         methods::perform_vsan_upgrade_task(
             t,
             &self.moref,
@@ -11546,14 +12006,13 @@ impl VsanUpgradeSystem {
             allow_reduced_redundancy,
             exclude_hosts,
         )
-        .await
     }
     /// Calls `QueryVsanUpgradeStatus` on this object (see [`methods::query_vsan_upgrade_status`]).
-    pub async fn query_vsan_upgrade_status(
+    pub fn query_vsan_upgrade_status<'a>(
         &self,
-        t: &dyn Transport,
+        t: &'a dyn Transport,
         cluster: ManagedObjectReference,
-    ) -> Result<VsanUpgradeSystemUpgradeStatus, Error> {
-        methods::query_vsan_upgrade_status(t, &self.moref, cluster).await
+    ) -> impl Future<Output = Result<VsanUpgradeSystemUpgradeStatus, Error>> + Send + 'a {
+        methods::query_vsan_upgrade_status(t, &self.moref, cluster)
     }
 }

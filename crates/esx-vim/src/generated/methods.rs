@@ -6,615 +6,441 @@ use super::*;
 /// Calls `AddAuthorizationRole`.
 ///
 /// Declared faults: `AlreadyExists`, `InvalidName`, `RuntimeFault`.
-pub async fn add_authorization_role(
-    t: &dyn Transport,
+pub fn add_authorization_role<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     priv_ids: Vec<String>,
-) -> Result<i32, Error> {
+) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
     let req = AddAuthorizationRoleRequestType {
         this: this.clone(),
         name,
         priv_ids,
     };
-    let reply = send(
-        t,
-        "AddAuthorizationRole",
-        &req.this,
-        soap::encode_request("AddAuthorizationRole", &req),
-    )
-    .await?;
-    let resp: AddAuthorizationRoleResponse = decode_reply(&reply, "AddAuthorizationRole")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddAuthorizationRole", &req);
+    call::<AddAuthorizationRoleResponse>(t, "AddAuthorizationRole", req.this, body)
 }
 /// Calls `RemoveAuthorizationRole`.
 ///
 /// Declared faults: `NotFound`, `RemoveFailed`, `RuntimeFault`.
-pub async fn remove_authorization_role(
-    t: &dyn Transport,
+pub fn remove_authorization_role<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     role_id: i32,
     fail_if_used: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveAuthorizationRoleRequestType {
         this: this.clone(),
         role_id,
         fail_if_used,
     };
-    let reply = send(
-        t,
-        "RemoveAuthorizationRole",
-        &req.this,
-        soap::encode_request("RemoveAuthorizationRole", &req),
-    )
-    .await?;
-    let resp: RemoveAuthorizationRoleResponse = decode_reply(&reply, "RemoveAuthorizationRole")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveAuthorizationRole", &req);
+    call::<RemoveAuthorizationRoleResponse>(t, "RemoveAuthorizationRole", req.this, body)
 }
 /// Calls `UpdateAuthorizationRole`.
 ///
 /// Declared faults: `AlreadyExists`, `InvalidName`, `NotFound`, `RuntimeFault`.
-pub async fn update_authorization_role(
-    t: &dyn Transport,
+pub fn update_authorization_role<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     role_id: i32,
     new_name: String,
     priv_ids: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateAuthorizationRoleRequestType {
         this: this.clone(),
         role_id,
         new_name,
         priv_ids,
     };
-    let reply = send(
-        t,
-        "UpdateAuthorizationRole",
-        &req.this,
-        soap::encode_request("UpdateAuthorizationRole", &req),
-    )
-    .await?;
-    let resp: UpdateAuthorizationRoleResponse = decode_reply(&reply, "UpdateAuthorizationRole")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateAuthorizationRole", &req);
+    call::<UpdateAuthorizationRoleResponse>(t, "UpdateAuthorizationRole", req.this, body)
 }
 /// Calls `MergePermissions`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `NotFound`, `RuntimeFault`.
-pub async fn merge_permissions(
-    t: &dyn Transport,
+pub fn merge_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     src_role_id: i32,
     dst_role_id: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MergePermissionsRequestType {
         this: this.clone(),
         src_role_id,
         dst_role_id,
     };
-    let reply = send(
-        t,
-        "MergePermissions",
-        &req.this,
-        soap::encode_request("MergePermissions", &req),
-    )
-    .await?;
-    let resp: MergePermissionsResponse = decode_reply(&reply, "MergePermissions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MergePermissions", &req);
+    call::<MergePermissionsResponse>(t, "MergePermissions", req.this, body)
 }
 /// Calls `RetrieveRolePermissions`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn retrieve_role_permissions(
-    t: &dyn Transport,
+pub fn retrieve_role_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     role_id: i32,
-) -> Result<Vec<Permission>, Error> {
+) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
     let req = RetrieveRolePermissionsRequestType {
         this: this.clone(),
         role_id,
     };
-    let reply = send(
-        t,
-        "RetrieveRolePermissions",
-        &req.this,
-        soap::encode_request("RetrieveRolePermissions", &req),
-    )
-    .await?;
-    let resp: RetrieveRolePermissionsResponse = decode_reply(&reply, "RetrieveRolePermissions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveRolePermissions", &req);
+    call::<RetrieveRolePermissionsResponse>(t, "RetrieveRolePermissions", req.this, body)
 }
 /// Calls `RetrieveEntityPermissions`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_entity_permissions(
-    t: &dyn Transport,
+pub fn retrieve_entity_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     inherited: bool,
-) -> Result<Vec<Permission>, Error> {
+) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
     let req = RetrieveEntityPermissionsRequestType {
         this: this.clone(),
         entity,
         inherited,
     };
-    let reply = send(
-        t,
-        "RetrieveEntityPermissions",
-        &req.this,
-        soap::encode_request("RetrieveEntityPermissions", &req),
-    )
-    .await?;
-    let resp: RetrieveEntityPermissionsResponse =
-        decode_reply(&reply, "RetrieveEntityPermissions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveEntityPermissions", &req);
+    call::<RetrieveEntityPermissionsResponse>(t, "RetrieveEntityPermissions", req.this, body)
 }
 /// Calls `RetrieveAllPermissions`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_all_permissions(
-    t: &dyn Transport,
+pub fn retrieve_all_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<Permission>, Error> {
+) -> impl Future<Output = Result<Vec<Permission>, Error>> + Send + 'a {
     let req = RetrieveAllPermissionsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveAllPermissions",
-        &req.this,
-        soap::encode_request("RetrieveAllPermissions", &req),
-    )
-    .await?;
-    let resp: RetrieveAllPermissionsResponse = decode_reply(&reply, "RetrieveAllPermissions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveAllPermissions", &req);
+    call::<RetrieveAllPermissionsResponse>(t, "RetrieveAllPermissions", req.this, body)
 }
 /// Calls `SetEntityPermissions`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `NotFound`, `UserNotFound`, `RuntimeFault`.
-pub async fn set_entity_permissions(
-    t: &dyn Transport,
+pub fn set_entity_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     permission: Vec<Permission>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetEntityPermissionsRequestType {
         this: this.clone(),
         entity,
         permission,
     };
-    let reply = send(
-        t,
-        "SetEntityPermissions",
-        &req.this,
-        soap::encode_request("SetEntityPermissions", &req),
-    )
-    .await?;
-    let resp: SetEntityPermissionsResponse = decode_reply(&reply, "SetEntityPermissions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetEntityPermissions", &req);
+    call::<SetEntityPermissionsResponse>(t, "SetEntityPermissions", req.this, body)
 }
 /// Calls `ResetEntityPermissions`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `NotFound`, `UserNotFound`, `RuntimeFault`.
-pub async fn reset_entity_permissions(
-    t: &dyn Transport,
+pub fn reset_entity_permissions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     permission: Vec<Permission>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetEntityPermissionsRequestType {
         this: this.clone(),
         entity,
         permission,
     };
-    let reply = send(
-        t,
-        "ResetEntityPermissions",
-        &req.this,
-        soap::encode_request("ResetEntityPermissions", &req),
-    )
-    .await?;
-    let resp: ResetEntityPermissionsResponse = decode_reply(&reply, "ResetEntityPermissions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetEntityPermissions", &req);
+    call::<ResetEntityPermissionsResponse>(t, "ResetEntityPermissions", req.this, body)
 }
 /// Calls `RemoveEntityPermission`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `NotFound`, `RuntimeFault`.
-pub async fn remove_entity_permission(
-    t: &dyn Transport,
+pub fn remove_entity_permission<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     user: String,
     is_group: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveEntityPermissionRequestType {
         this: this.clone(),
         entity,
         user,
         is_group,
     };
-    let reply = send(
-        t,
-        "RemoveEntityPermission",
-        &req.this,
-        soap::encode_request("RemoveEntityPermission", &req),
-    )
-    .await?;
-    let resp: RemoveEntityPermissionResponse = decode_reply(&reply, "RemoveEntityPermission")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveEntityPermission", &req);
+    call::<RemoveEntityPermissionResponse>(t, "RemoveEntityPermission", req.this, body)
 }
 /// Calls `HasPrivilegeOnEntity`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn has_privilege_on_entity(
-    t: &dyn Transport,
+pub fn has_privilege_on_entity<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     session_id: String,
     priv_id: Vec<String>,
-) -> Result<Vec<bool>, Error> {
+) -> impl Future<Output = Result<Vec<bool>, Error>> + Send + 'a {
     let req = HasPrivilegeOnEntityRequestType {
         this: this.clone(),
         entity,
         session_id,
         priv_id,
     };
-    let reply = send(
-        t,
-        "HasPrivilegeOnEntity",
-        &req.this,
-        soap::encode_request("HasPrivilegeOnEntity", &req),
-    )
-    .await?;
-    let resp: HasPrivilegeOnEntityResponse = decode_reply(&reply, "HasPrivilegeOnEntity")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HasPrivilegeOnEntity", &req);
+    call::<HasPrivilegeOnEntityResponse>(t, "HasPrivilegeOnEntity", req.this, body)
 }
 /// Calls `HasPrivilegeOnEntities`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn has_privilege_on_entities(
-    t: &dyn Transport,
+pub fn has_privilege_on_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
     session_id: String,
     priv_id: Vec<String>,
-) -> Result<Vec<EntityPrivilege>, Error> {
+) -> impl Future<Output = Result<Vec<EntityPrivilege>, Error>> + Send + 'a {
     let req = HasPrivilegeOnEntitiesRequestType {
         this: this.clone(),
         entity,
         session_id,
         priv_id,
     };
-    let reply = send(
-        t,
-        "HasPrivilegeOnEntities",
-        &req.this,
-        soap::encode_request("HasPrivilegeOnEntities", &req),
-    )
-    .await?;
-    let resp: HasPrivilegeOnEntitiesResponse = decode_reply(&reply, "HasPrivilegeOnEntities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HasPrivilegeOnEntities", &req);
+    call::<HasPrivilegeOnEntitiesResponse>(t, "HasPrivilegeOnEntities", req.this, body)
 }
 /// Calls `HasUserPrivilegeOnEntities`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn has_user_privilege_on_entities(
-    t: &dyn Transport,
+pub fn has_user_privilege_on_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entities: Vec<ManagedObjectReference>,
     user_name: String,
     priv_id: Vec<String>,
-) -> Result<Vec<EntityPrivilege>, Error> {
+) -> impl Future<Output = Result<Vec<EntityPrivilege>, Error>> + Send + 'a {
     let req = HasUserPrivilegeOnEntitiesRequestType {
         this: this.clone(),
         entities,
         user_name,
         priv_id,
     };
-    let reply = send(
-        t,
-        "HasUserPrivilegeOnEntities",
-        &req.this,
-        soap::encode_request("HasUserPrivilegeOnEntities", &req),
-    )
-    .await?;
-    let resp: HasUserPrivilegeOnEntitiesResponse =
-        decode_reply(&reply, "HasUserPrivilegeOnEntities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HasUserPrivilegeOnEntities", &req);
+    call::<HasUserPrivilegeOnEntitiesResponse>(t, "HasUserPrivilegeOnEntities", req.this, body)
 }
 /// Calls `FetchUserPrivilegeOnEntities`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn fetch_user_privilege_on_entities(
-    t: &dyn Transport,
+pub fn fetch_user_privilege_on_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entities: Vec<ManagedObjectReference>,
     user_name: String,
-) -> Result<Vec<UserPrivilegeResult>, Error> {
+) -> impl Future<Output = Result<Vec<UserPrivilegeResult>, Error>> + Send + 'a {
     let req = FetchUserPrivilegeOnEntitiesRequestType {
         this: this.clone(),
         entities,
         user_name,
     };
-    let reply = send(
-        t,
-        "FetchUserPrivilegeOnEntities",
-        &req.this,
-        soap::encode_request("FetchUserPrivilegeOnEntities", &req),
-    )
-    .await?;
-    let resp: FetchUserPrivilegeOnEntitiesResponse =
-        decode_reply(&reply, "FetchUserPrivilegeOnEntities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FetchUserPrivilegeOnEntities", &req);
+    call::<FetchUserPrivilegeOnEntitiesResponse>(t, "FetchUserPrivilegeOnEntities", req.this, body)
 }
 /// Calls `CertMgrRefreshCACertificatesAndCRLs_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cert_mgr_refresh_ca_certificates_and_cr_ls_task(
-    t: &dyn Transport,
+pub fn cert_mgr_refresh_ca_certificates_and_cr_ls_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CertMgrRefreshCACertificatesAndCRLsRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("CertMgrRefreshCACertificatesAndCRLs_Task", &req);
+    call::<CertMgrRefreshCACertificatesAndCRLs_TaskResponse>(
         t,
         "CertMgrRefreshCACertificatesAndCRLs_Task",
-        &req.this,
-        soap::encode_request("CertMgrRefreshCACertificatesAndCRLs_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CertMgrRefreshCACertificatesAndCRLs_TaskResponse =
-        decode_reply(&reply, "CertMgrRefreshCACertificatesAndCRLs_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CertMgrRefreshCertificates_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cert_mgr_refresh_certificates_task(
-    t: &dyn Transport,
+pub fn cert_mgr_refresh_certificates_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CertMgrRefreshCertificatesRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("CertMgrRefreshCertificates_Task", &req);
+    call::<CertMgrRefreshCertificates_TaskResponse>(
         t,
         "CertMgrRefreshCertificates_Task",
-        &req.this,
-        soap::encode_request("CertMgrRefreshCertificates_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CertMgrRefreshCertificates_TaskResponse =
-        decode_reply(&reply, "CertMgrRefreshCertificates_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CertMgrRevokeCertificates_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cert_mgr_revoke_certificates_task(
-    t: &dyn Transport,
+pub fn cert_mgr_revoke_certificates_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CertMgrRevokeCertificatesRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("CertMgrRevokeCertificates_Task", &req);
+    call::<CertMgrRevokeCertificates_TaskResponse>(
         t,
         "CertMgrRevokeCertificates_Task",
-        &req.this,
-        soap::encode_request("CertMgrRevokeCertificates_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CertMgrRevokeCertificates_TaskResponse =
-        decode_reply(&reply, "CertMgrRevokeCertificates_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ConfigureHCI_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn configure_hci_task(
-    t: &dyn Transport,
+pub fn configure_hci_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster_spec: ClusterComputeResourceHCIConfigSpec,
     host_inputs: Vec<ClusterComputeResourceHostConfigurationInput>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureHCIRequestType {
         this: this.clone(),
         cluster_spec,
         host_inputs,
     };
-    let reply = send(
-        t,
-        "ConfigureHCI_Task",
-        &req.this,
-        soap::encode_request("ConfigureHCI_Task", &req),
-    )
-    .await?;
-    let resp: ConfigureHCI_TaskResponse = decode_reply(&reply, "ConfigureHCI_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConfigureHCI_Task", &req);
+    call::<ConfigureHCI_TaskResponse>(t, "ConfigureHCI_Task", req.this, body)
 }
 /// Calls `ExtendHCI_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn extend_hci_task(
-    t: &dyn Transport,
+pub fn extend_hci_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host_inputs: Vec<ClusterComputeResourceHostConfigurationInput>,
     v_san_config_spec: Option<SDDCBase>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExtendHCIRequestType {
         this: this.clone(),
         host_inputs,
         v_san_config_spec,
     };
-    let reply = send(
-        t,
-        "ExtendHCI_Task",
-        &req.this,
-        soap::encode_request("ExtendHCI_Task", &req),
-    )
-    .await?;
-    let resp: ExtendHCI_TaskResponse = decode_reply(&reply, "ExtendHCI_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExtendHCI_Task", &req);
+    call::<ExtendHCI_TaskResponse>(t, "ExtendHCI_Task", req.this, body)
 }
 /// Calls `AbandonHciWorkflow`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn abandon_hci_workflow(
-    t: &dyn Transport,
+pub fn abandon_hci_workflow<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AbandonHciWorkflowRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AbandonHciWorkflow",
-        &req.this,
-        soap::encode_request("AbandonHciWorkflow", &req),
-    )
-    .await?;
-    let resp: AbandonHciWorkflowResponse = decode_reply(&reply, "AbandonHciWorkflow")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AbandonHciWorkflow", &req);
+    call::<AbandonHciWorkflowResponse>(t, "AbandonHciWorkflow", req.this, body)
 }
 /// Calls `ValidateHCIConfiguration`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn validate_hci_configuration(
-    t: &dyn Transport,
+pub fn validate_hci_configuration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hci_config_spec: Option<ClusterComputeResourceHCIConfigSpec>,
     hosts: Vec<ManagedObjectReference>,
-) -> Result<Vec<BaseClusterComputeResourceValidationResultBase>, Error> {
+) -> impl Future<Output = Result<Vec<BaseClusterComputeResourceValidationResultBase>, Error>> + Send + 'a
+{
     let req = ValidateHCIConfigurationRequestType {
         this: this.clone(),
         hci_config_spec,
         hosts,
     };
-    let reply = send(
-        t,
-        "ValidateHCIConfiguration",
-        &req.this,
-        soap::encode_request("ValidateHCIConfiguration", &req),
-    )
-    .await?;
-    let resp: ValidateHCIConfigurationResponse = decode_reply(&reply, "ValidateHCIConfiguration")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ValidateHCIConfiguration", &req);
+    call::<ValidateHCIConfigurationResponse>(t, "ValidateHCIConfiguration", req.this, body)
 }
 /// Calls `ReconfigureCluster_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_cluster_task(
-    t: &dyn Transport,
+pub fn reconfigure_cluster_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: ClusterConfigSpec,
     modify: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureClusterRequestType {
         this: this.clone(),
         spec,
         modify,
     };
-    let reply = send(
-        t,
-        "ReconfigureCluster_Task",
-        &req.this,
-        soap::encode_request("ReconfigureCluster_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureCluster_TaskResponse = decode_reply(&reply, "ReconfigureCluster_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureCluster_Task", &req);
+    call::<ReconfigureCluster_TaskResponse>(t, "ReconfigureCluster_Task", req.this, body)
 }
 /// Calls `ApplyRecommendation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn apply_recommendation(
-    t: &dyn Transport,
+pub fn apply_recommendation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ApplyRecommendationRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "ApplyRecommendation",
-        &req.this,
-        soap::encode_request("ApplyRecommendation", &req),
-    )
-    .await?;
-    let resp: ApplyRecommendationResponse = decode_reply(&reply, "ApplyRecommendation")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ApplyRecommendation", &req);
+    call::<ApplyRecommendationResponse>(t, "ApplyRecommendation", req.this, body)
 }
 /// Calls `CancelRecommendation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cancel_recommendation(
-    t: &dyn Transport,
+pub fn cancel_recommendation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CancelRecommendationRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "CancelRecommendation",
-        &req.this,
-        soap::encode_request("CancelRecommendation", &req),
-    )
-    .await?;
-    let resp: CancelRecommendationResponse = decode_reply(&reply, "CancelRecommendation")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CancelRecommendation", &req);
+    call::<CancelRecommendationResponse>(t, "CancelRecommendation", req.this, body)
 }
 /// Calls `RecommendHostsForVm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn recommend_hosts_for_vm(
-    t: &dyn Transport,
+pub fn recommend_hosts_for_vm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     pool: Option<ManagedObjectReference>,
-) -> Result<Vec<ClusterHostRecommendation>, Error> {
+) -> impl Future<Output = Result<Vec<ClusterHostRecommendation>, Error>> + Send + 'a {
     let req = RecommendHostsForVmRequestType {
         this: this.clone(),
         vm,
         pool,
     };
-    let reply = send(
-        t,
-        "RecommendHostsForVm",
-        &req.this,
-        soap::encode_request("RecommendHostsForVm", &req),
-    )
-    .await?;
-    let resp: RecommendHostsForVmResponse = decode_reply(&reply, "RecommendHostsForVm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RecommendHostsForVm", &req);
+    call::<RecommendHostsForVmResponse>(t, "RecommendHostsForVm", req.this, body)
 }
 /// Calls `AddHost_Task`.
 ///
 /// Declared faults: `DuplicateName`, `HostConnectFault`, `InvalidLogin`, `RuntimeFault`.
-pub async fn add_host_task(
-    t: &dyn Transport,
+pub fn add_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostConnectSpec,
     as_connected: bool,
     resource_pool: Option<ManagedObjectReference>,
     license: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AddHostRequestType {
         this: this.clone(),
         spec,
@@ -622,302 +448,212 @@ pub async fn add_host_task(
         resource_pool,
         license,
     };
-    let reply = send(
-        t,
-        "AddHost_Task",
-        &req.this,
-        soap::encode_request("AddHost_Task", &req),
-    )
-    .await?;
-    let resp: AddHost_TaskResponse = decode_reply(&reply, "AddHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddHost_Task", &req);
+    call::<AddHost_TaskResponse>(t, "AddHost_Task", req.this, body)
 }
 /// Calls `MoveInto_Task`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidState`, `TooManyHosts`, `RuntimeFault`.
-pub async fn move_into_task(
-    t: &dyn Transport,
+pub fn move_into_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveIntoRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "MoveInto_Task",
-        &req.this,
-        soap::encode_request("MoveInto_Task", &req),
-    )
-    .await?;
-    let resp: MoveInto_TaskResponse = decode_reply(&reply, "MoveInto_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveInto_Task", &req);
+    call::<MoveInto_TaskResponse>(t, "MoveInto_Task", req.this, body)
 }
 /// Calls `MoveHostInto_Task`.
 ///
 /// Declared faults: `InvalidState`, `TooManyHosts`, `RuntimeFault`.
-pub async fn move_host_into_task(
-    t: &dyn Transport,
+pub fn move_host_into_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     resource_pool: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveHostIntoRequestType {
         this: this.clone(),
         host,
         resource_pool,
     };
-    let reply = send(
-        t,
-        "MoveHostInto_Task",
-        &req.this,
-        soap::encode_request("MoveHostInto_Task", &req),
-    )
-    .await?;
-    let resp: MoveHostInto_TaskResponse = decode_reply(&reply, "MoveHostInto_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveHostInto_Task", &req);
+    call::<MoveHostInto_TaskResponse>(t, "MoveHostInto_Task", req.this, body)
 }
 /// Calls `RefreshRecommendation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_recommendation(
-    t: &dyn Transport,
+pub fn refresh_recommendation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshRecommendationRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshRecommendation",
-        &req.this,
-        soap::encode_request("RefreshRecommendation", &req),
-    )
-    .await?;
-    let resp: RefreshRecommendationResponse = decode_reply(&reply, "RefreshRecommendation")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshRecommendation", &req);
+    call::<RefreshRecommendationResponse>(t, "RefreshRecommendation", req.this, body)
 }
 /// Calls `EvcManager`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn evc_manager(
-    t: &dyn Transport,
+pub fn evc_manager<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = EvcManagerRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "EvcManager",
-        &req.this,
-        soap::encode_request("EvcManager", &req),
-    )
-    .await?;
-    let resp: EvcManagerResponse = decode_reply(&reply, "EvcManager")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EvcManager", &req);
+    call::<EvcManagerResponse>(t, "EvcManager", req.this, body)
 }
 /// Calls `RetrieveDasAdvancedRuntimeInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_das_advanced_runtime_info(
-    t: &dyn Transport,
+pub fn retrieve_das_advanced_runtime_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<BaseClusterDasAdvancedRuntimeInfo>, Error> {
+) -> impl Future<Output = Result<Option<BaseClusterDasAdvancedRuntimeInfo>, Error>> + Send + 'a {
     let req = RetrieveDasAdvancedRuntimeInfoRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("RetrieveDasAdvancedRuntimeInfo", &req);
+    call::<RetrieveDasAdvancedRuntimeInfoResponse>(
         t,
         "RetrieveDasAdvancedRuntimeInfo",
-        &req.this,
-        soap::encode_request("RetrieveDasAdvancedRuntimeInfo", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveDasAdvancedRuntimeInfoResponse =
-        decode_reply(&reply, "RetrieveDasAdvancedRuntimeInfo")?;
-    Ok(resp.returnval)
 }
 /// Calls `ClusterEnterMaintenanceMode`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cluster_enter_maintenance_mode(
-    t: &dyn Transport,
+pub fn cluster_enter_maintenance_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
     option: Vec<BaseOptionValue>,
-) -> Result<ClusterEnterMaintenanceResult, Error> {
+) -> impl Future<Output = Result<ClusterEnterMaintenanceResult, Error>> + Send + 'a {
     let req = ClusterEnterMaintenanceModeRequestType {
         this: this.clone(),
         host,
         option,
     };
-    let reply = send(
-        t,
-        "ClusterEnterMaintenanceMode",
-        &req.this,
-        soap::encode_request("ClusterEnterMaintenanceMode", &req),
-    )
-    .await?;
-    let resp: ClusterEnterMaintenanceModeResponse =
-        decode_reply(&reply, "ClusterEnterMaintenanceMode")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ClusterEnterMaintenanceMode", &req);
+    call::<ClusterEnterMaintenanceModeResponse>(t, "ClusterEnterMaintenanceMode", req.this, body)
 }
 /// Calls `PlaceVm`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn place_vm(
-    t: &dyn Transport,
+pub fn place_vm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     placement_spec: PlacementSpec,
-) -> Result<PlacementResult, Error> {
+) -> impl Future<Output = Result<PlacementResult, Error>> + Send + 'a {
     let req = PlaceVmRequestType {
         this: this.clone(),
         placement_spec,
     };
-    let reply = send(
-        t,
-        "PlaceVm",
-        &req.this,
-        soap::encode_request("PlaceVm", &req),
-    )
-    .await?;
-    let resp: PlaceVmResponse = decode_reply(&reply, "PlaceVm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PlaceVm", &req);
+    call::<PlaceVmResponse>(t, "PlaceVm", req.this, body)
 }
 /// Calls `FindRulesForVm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_rules_for_vm(
-    t: &dyn Transport,
+pub fn find_rules_for_vm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
-) -> Result<Vec<BaseClusterRuleInfo>, Error> {
+) -> impl Future<Output = Result<Vec<BaseClusterRuleInfo>, Error>> + Send + 'a {
     let req = FindRulesForVmRequestType {
         this: this.clone(),
         vm,
     };
-    let reply = send(
-        t,
-        "FindRulesForVm",
-        &req.this,
-        soap::encode_request("FindRulesForVm", &req),
-    )
-    .await?;
-    let resp: FindRulesForVmResponse = decode_reply(&reply, "FindRulesForVm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindRulesForVm", &req);
+    call::<FindRulesForVmResponse>(t, "FindRulesForVm", req.this, body)
 }
 /// Calls `StampAllRulesWithUuid_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn stamp_all_rules_with_uuid_task(
-    t: &dyn Transport,
+pub fn stamp_all_rules_with_uuid_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StampAllRulesWithUuidRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "StampAllRulesWithUuid_Task",
-        &req.this,
-        soap::encode_request("StampAllRulesWithUuid_Task", &req),
-    )
-    .await?;
-    let resp: StampAllRulesWithUuid_TaskResponse =
-        decode_reply(&reply, "StampAllRulesWithUuid_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StampAllRulesWithUuid_Task", &req);
+    call::<StampAllRulesWithUuid_TaskResponse>(t, "StampAllRulesWithUuid_Task", req.this, body)
 }
 /// Calls `GetResourceUsage`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_resource_usage(
-    t: &dyn Transport,
+pub fn get_resource_usage<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ClusterResourceUsageSummary, Error> {
+) -> impl Future<Output = Result<ClusterResourceUsageSummary, Error>> + Send + 'a {
     let req = GetResourceUsageRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "GetResourceUsage",
-        &req.this,
-        soap::encode_request("GetResourceUsage", &req),
-    )
-    .await?;
-    let resp: GetResourceUsageResponse = decode_reply(&reply, "GetResourceUsage")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetResourceUsage", &req);
+    call::<GetResourceUsageResponse>(t, "GetResourceUsage", req.this, body)
 }
 /// Calls `SetCryptoMode`.
 ///
 /// Declared faults: `InvalidArgument`, `InvalidRequest`, `RuntimeFault`.
-pub async fn set_crypto_mode(
-    t: &dyn Transport,
+pub fn set_crypto_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     crypto_mode: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetCryptoModeRequestType {
         this: this.clone(),
         crypto_mode,
     };
-    let reply = send(
-        t,
-        "SetCryptoMode",
-        &req.this,
-        soap::encode_request("SetCryptoMode", &req),
-    )
-    .await?;
-    let resp: SetCryptoModeResponse = decode_reply(&reply, "SetCryptoMode")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetCryptoMode", &req);
+    call::<SetCryptoModeResponse>(t, "SetCryptoMode", req.this, body)
 }
 /// Calls `GetSystemVMsRestrictedDatastores`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_system_v_ms_restricted_datastores(
-    t: &dyn Transport,
+pub fn get_system_v_ms_restricted_datastores<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = GetSystemVMsRestrictedDatastoresRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("GetSystemVMsRestrictedDatastores", &req);
+    call::<GetSystemVMsRestrictedDatastoresResponse>(
         t,
         "GetSystemVMsRestrictedDatastores",
-        &req.this,
-        soap::encode_request("GetSystemVMsRestrictedDatastores", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: GetSystemVMsRestrictedDatastoresResponse =
-        decode_reply(&reply, "GetSystemVMsRestrictedDatastores")?;
-    Ok(resp.returnval)
 }
 /// Calls `ReconfigureComputeResource_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_compute_resource_task(
-    t: &dyn Transport,
+pub fn reconfigure_compute_resource_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseComputeResourceConfigSpec,
     modify: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureComputeResourceRequestType {
         this: this.clone(),
         spec,
         modify,
     };
-    let reply = send(
+    let body = soap::encode_request("ReconfigureComputeResource_Task", &req);
+    call::<ReconfigureComputeResource_TaskResponse>(
         t,
         "ReconfigureComputeResource_Task",
-        &req.this,
-        soap::encode_request("ReconfigureComputeResource_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ReconfigureComputeResource_TaskResponse =
-        decode_reply(&reply, "ReconfigureComputeResource_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `AddCustomFieldDef`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidPrivilege`, `RuntimeFault`.
-pub async fn add_custom_field_def(
-    t: &dyn Transport,
+pub fn add_custom_field_def<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     mo_type: Option<String>,
     field_def_policy: Option<PrivilegePolicyDef>,
     field_policy: Option<PrivilegePolicyDef>,
-) -> Result<CustomFieldDef, Error> {
+) -> impl Future<Output = Result<CustomFieldDef, Error>> + Send + 'a {
     let req = AddCustomFieldDefRequestType {
         this: this.clone(),
         name,
@@ -925,361 +661,241 @@ pub async fn add_custom_field_def(
         field_def_policy,
         field_policy,
     };
-    let reply = send(
-        t,
-        "AddCustomFieldDef",
-        &req.this,
-        soap::encode_request("AddCustomFieldDef", &req),
-    )
-    .await?;
-    let resp: AddCustomFieldDefResponse = decode_reply(&reply, "AddCustomFieldDef")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddCustomFieldDef", &req);
+    call::<AddCustomFieldDefResponse>(t, "AddCustomFieldDef", req.this, body)
 }
 /// Calls `RemoveCustomFieldDef`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_custom_field_def(
-    t: &dyn Transport,
+pub fn remove_custom_field_def<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveCustomFieldDefRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "RemoveCustomFieldDef",
-        &req.this,
-        soap::encode_request("RemoveCustomFieldDef", &req),
-    )
-    .await?;
-    let resp: RemoveCustomFieldDefResponse = decode_reply(&reply, "RemoveCustomFieldDef")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveCustomFieldDef", &req);
+    call::<RemoveCustomFieldDefResponse>(t, "RemoveCustomFieldDef", req.this, body)
 }
 /// Calls `RenameCustomFieldDef`.
 ///
 /// Declared faults: `DuplicateName`, `RuntimeFault`.
-pub async fn rename_custom_field_def(
-    t: &dyn Transport,
+pub fn rename_custom_field_def<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: i32,
     name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RenameCustomFieldDefRequestType {
         this: this.clone(),
         key,
         name,
     };
-    let reply = send(
-        t,
-        "RenameCustomFieldDef",
-        &req.this,
-        soap::encode_request("RenameCustomFieldDef", &req),
-    )
-    .await?;
-    let resp: RenameCustomFieldDefResponse = decode_reply(&reply, "RenameCustomFieldDef")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RenameCustomFieldDef", &req);
+    call::<RenameCustomFieldDefResponse>(t, "RenameCustomFieldDef", req.this, body)
 }
 /// Calls `SetField`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_field(
-    t: &dyn Transport,
+pub fn set_field<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     key: i32,
     value: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetFieldRequestType {
         this: this.clone(),
         entity,
         key,
         value,
     };
-    let reply = send(
-        t,
-        "SetField",
-        &req.this,
-        soap::encode_request("SetField", &req),
-    )
-    .await?;
-    let resp: SetFieldResponse = decode_reply(&reply, "SetField")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetField", &req);
+    call::<SetFieldResponse>(t, "SetField", req.this, body)
 }
 /// Calls `DoesCustomizationSpecExist`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn does_customization_spec_exist(
-    t: &dyn Transport,
+pub fn does_customization_spec_exist<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = DoesCustomizationSpecExistRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "DoesCustomizationSpecExist",
-        &req.this,
-        soap::encode_request("DoesCustomizationSpecExist", &req),
-    )
-    .await?;
-    let resp: DoesCustomizationSpecExistResponse =
-        decode_reply(&reply, "DoesCustomizationSpecExist")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DoesCustomizationSpecExist", &req);
+    call::<DoesCustomizationSpecExistResponse>(t, "DoesCustomizationSpecExist", req.this, body)
 }
 /// Calls `GetCustomizationSpec`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn get_customization_spec(
-    t: &dyn Transport,
+pub fn get_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<CustomizationSpecItem, Error> {
+) -> impl Future<Output = Result<CustomizationSpecItem, Error>> + Send + 'a {
     let req = GetCustomizationSpecRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "GetCustomizationSpec",
-        &req.this,
-        soap::encode_request("GetCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: GetCustomizationSpecResponse = decode_reply(&reply, "GetCustomizationSpec")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetCustomizationSpec", &req);
+    call::<GetCustomizationSpecResponse>(t, "GetCustomizationSpec", req.this, body)
 }
 /// Calls `CreateCustomizationSpec`.
 ///
 /// Declared faults: `AlreadyExists`, `CustomizationFault`, `RuntimeFault`.
-pub async fn create_customization_spec(
-    t: &dyn Transport,
+pub fn create_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     item: CustomizationSpecItem,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateCustomizationSpecRequestType {
         this: this.clone(),
         item,
     };
-    let reply = send(
-        t,
-        "CreateCustomizationSpec",
-        &req.this,
-        soap::encode_request("CreateCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: CreateCustomizationSpecResponse = decode_reply(&reply, "CreateCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateCustomizationSpec", &req);
+    call::<CreateCustomizationSpecResponse>(t, "CreateCustomizationSpec", req.this, body)
 }
 /// Calls `OverwriteCustomizationSpec`.
 ///
 /// Declared faults: `ConcurrentAccess`, `CustomizationFault`, `NotFound`, `RuntimeFault`.
-pub async fn overwrite_customization_spec(
-    t: &dyn Transport,
+pub fn overwrite_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     item: CustomizationSpecItem,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = OverwriteCustomizationSpecRequestType {
         this: this.clone(),
         item,
     };
-    let reply = send(
-        t,
-        "OverwriteCustomizationSpec",
-        &req.this,
-        soap::encode_request("OverwriteCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: OverwriteCustomizationSpecResponse =
-        decode_reply(&reply, "OverwriteCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("OverwriteCustomizationSpec", &req);
+    call::<OverwriteCustomizationSpecResponse>(t, "OverwriteCustomizationSpec", req.this, body)
 }
 /// Calls `DeleteCustomizationSpec`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn delete_customization_spec(
-    t: &dyn Transport,
+pub fn delete_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteCustomizationSpecRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "DeleteCustomizationSpec",
-        &req.this,
-        soap::encode_request("DeleteCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: DeleteCustomizationSpecResponse = decode_reply(&reply, "DeleteCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteCustomizationSpec", &req);
+    call::<DeleteCustomizationSpecResponse>(t, "DeleteCustomizationSpec", req.this, body)
 }
 /// Calls `DuplicateCustomizationSpec`.
 ///
 /// Declared faults: `AlreadyExists`, `NotFound`, `RuntimeFault`.
-pub async fn duplicate_customization_spec(
-    t: &dyn Transport,
+pub fn duplicate_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     new_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DuplicateCustomizationSpecRequestType {
         this: this.clone(),
         name,
         new_name,
     };
-    let reply = send(
-        t,
-        "DuplicateCustomizationSpec",
-        &req.this,
-        soap::encode_request("DuplicateCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: DuplicateCustomizationSpecResponse =
-        decode_reply(&reply, "DuplicateCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DuplicateCustomizationSpec", &req);
+    call::<DuplicateCustomizationSpecResponse>(t, "DuplicateCustomizationSpec", req.this, body)
 }
 /// Calls `RenameCustomizationSpec`.
 ///
 /// Declared faults: `AlreadyExists`, `NotFound`, `RuntimeFault`.
-pub async fn rename_customization_spec(
-    t: &dyn Transport,
+pub fn rename_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     new_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RenameCustomizationSpecRequestType {
         this: this.clone(),
         name,
         new_name,
     };
-    let reply = send(
-        t,
-        "RenameCustomizationSpec",
-        &req.this,
-        soap::encode_request("RenameCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: RenameCustomizationSpecResponse = decode_reply(&reply, "RenameCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RenameCustomizationSpec", &req);
+    call::<RenameCustomizationSpecResponse>(t, "RenameCustomizationSpec", req.this, body)
 }
 /// Calls `CustomizationSpecItemToXml`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn customization_spec_item_to_xml(
-    t: &dyn Transport,
+pub fn customization_spec_item_to_xml<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     item: CustomizationSpecItem,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = CustomizationSpecItemToXmlRequestType {
         this: this.clone(),
         item,
     };
-    let reply = send(
-        t,
-        "CustomizationSpecItemToXml",
-        &req.this,
-        soap::encode_request("CustomizationSpecItemToXml", &req),
-    )
-    .await?;
-    let resp: CustomizationSpecItemToXmlResponse =
-        decode_reply(&reply, "CustomizationSpecItemToXml")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CustomizationSpecItemToXml", &req);
+    call::<CustomizationSpecItemToXmlResponse>(t, "CustomizationSpecItemToXml", req.this, body)
 }
 /// Calls `XmlToCustomizationSpecItem`.
 ///
 /// Declared faults: `CustomizationFault`, `RuntimeFault`.
-pub async fn xml_to_customization_spec_item(
-    t: &dyn Transport,
+pub fn xml_to_customization_spec_item<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec_item_xml: String,
-) -> Result<CustomizationSpecItem, Error> {
+) -> impl Future<Output = Result<CustomizationSpecItem, Error>> + Send + 'a {
     let req = XmlToCustomizationSpecItemRequestType {
         this: this.clone(),
         spec_item_xml,
     };
-    let reply = send(
-        t,
-        "XmlToCustomizationSpecItem",
-        &req.this,
-        soap::encode_request("XmlToCustomizationSpecItem", &req),
-    )
-    .await?;
-    let resp: XmlToCustomizationSpecItemResponse =
-        decode_reply(&reply, "XmlToCustomizationSpecItem")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("XmlToCustomizationSpecItem", &req);
+    call::<XmlToCustomizationSpecItemResponse>(t, "XmlToCustomizationSpecItem", req.this, body)
 }
 /// Calls `CheckCustomizationResources`.
 ///
 /// Declared faults: `CustomizationFault`, `RuntimeFault`.
-pub async fn check_customization_resources(
-    t: &dyn Transport,
+pub fn check_customization_resources<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     guest_os: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CheckCustomizationResourcesRequestType {
         this: this.clone(),
         guest_os,
     };
-    let reply = send(
-        t,
-        "CheckCustomizationResources",
-        &req.this,
-        soap::encode_request("CheckCustomizationResources", &req),
-    )
-    .await?;
-    let resp: CheckCustomizationResourcesResponse =
-        decode_reply(&reply, "CheckCustomizationResources")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CheckCustomizationResources", &req);
+    call::<CheckCustomizationResourcesResponse>(t, "CheckCustomizationResources", req.this, body)
 }
 /// Calls `BatchQueryConnectInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn batch_query_connect_info(
-    t: &dyn Transport,
+pub fn batch_query_connect_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host_specs: Vec<HostConnectSpec>,
-) -> Result<Vec<DatacenterBasicConnectInfo>, Error> {
+) -> impl Future<Output = Result<Vec<DatacenterBasicConnectInfo>, Error>> + Send + 'a {
     let req = BatchQueryConnectInfoRequestType {
         this: this.clone(),
         host_specs,
     };
-    let reply = send(
-        t,
-        "BatchQueryConnectInfo",
-        &req.this,
-        soap::encode_request("BatchQueryConnectInfo", &req),
-    )
-    .await?;
-    let resp: BatchQueryConnectInfoResponse = decode_reply(&reply, "BatchQueryConnectInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("BatchQueryConnectInfo", &req);
+    call::<BatchQueryConnectInfoResponse>(t, "BatchQueryConnectInfo", req.this, body)
 }
 /// Calls `QueryConnectionInfo`.
 ///
 /// Declared faults: `HostConnectFault`, `InvalidLogin`, `RuntimeFault`.
-pub async fn query_connection_info(
-    t: &dyn Transport,
+pub fn query_connection_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hostname: String,
     port: i32,
     username: String,
     password: String,
     ssl_thumbprint: Option<String>,
-) -> Result<HostConnectInfo, Error> {
+) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
     let req = QueryConnectionInfoRequestType {
         this: this.clone(),
         hostname,
@@ -1288,283 +904,205 @@ pub async fn query_connection_info(
         password,
         ssl_thumbprint,
     };
-    let reply = send(
-        t,
-        "QueryConnectionInfo",
-        &req.this,
-        soap::encode_request("QueryConnectionInfo", &req),
-    )
-    .await?;
-    let resp: QueryConnectionInfoResponse = decode_reply(&reply, "QueryConnectionInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConnectionInfo", &req);
+    call::<QueryConnectionInfoResponse>(t, "QueryConnectionInfo", req.this, body)
 }
 /// Calls `QueryConnectionInfoViaSpec`.
 ///
 /// Declared faults: `HostConnectFault`, `InvalidLogin`, `RuntimeFault`.
-pub async fn query_connection_info_via_spec(
-    t: &dyn Transport,
+pub fn query_connection_info_via_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostConnectSpec,
-) -> Result<HostConnectInfo, Error> {
+) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
     let req = QueryConnectionInfoViaSpecRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "QueryConnectionInfoViaSpec",
-        &req.this,
-        soap::encode_request("QueryConnectionInfoViaSpec", &req),
-    )
-    .await?;
-    let resp: QueryConnectionInfoViaSpecResponse =
-        decode_reply(&reply, "QueryConnectionInfoViaSpec")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConnectionInfoViaSpec", &req);
+    call::<QueryConnectionInfoViaSpecResponse>(t, "QueryConnectionInfoViaSpec", req.this, body)
 }
 /// Calls `PowerOnMultiVM_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn power_on_multi_vm_task(
-    t: &dyn Transport,
+pub fn power_on_multi_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: Vec<ManagedObjectReference>,
     option: Vec<BaseOptionValue>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerOnMultiVMRequestType {
         this: this.clone(),
         vm,
         option,
     };
-    let reply = send(
-        t,
-        "PowerOnMultiVM_Task",
-        &req.this,
-        soap::encode_request("PowerOnMultiVM_Task", &req),
-    )
-    .await?;
-    let resp: PowerOnMultiVM_TaskResponse = decode_reply(&reply, "PowerOnMultiVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerOnMultiVM_Task", &req);
+    call::<PowerOnMultiVM_TaskResponse>(t, "PowerOnMultiVM_Task", req.this, body)
 }
 /// Calls `queryDatacenterConfigOptionDescriptor`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_datacenter_config_option_descriptor(
-    t: &dyn Transport,
+pub fn query_datacenter_config_option_descriptor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VirtualMachineConfigOptionDescriptor>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualMachineConfigOptionDescriptor>, Error>> + Send + 'a {
     let req = queryDatacenterConfigOptionDescriptorRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("queryDatacenterConfigOptionDescriptor", &req);
+    call::<queryDatacenterConfigOptionDescriptorResponse>(
         t,
         "queryDatacenterConfigOptionDescriptor",
-        &req.this,
-        soap::encode_request("queryDatacenterConfigOptionDescriptor", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: queryDatacenterConfigOptionDescriptorResponse =
-        decode_reply(&reply, "queryDatacenterConfigOptionDescriptor")?;
-    Ok(resp.returnval)
 }
 /// Calls `ReconfigureDatacenter_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_datacenter_task(
-    t: &dyn Transport,
+pub fn reconfigure_datacenter_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: DatacenterConfigSpec,
     modify: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureDatacenterRequestType {
         this: this.clone(),
         spec,
         modify,
     };
-    let reply = send(
-        t,
-        "ReconfigureDatacenter_Task",
-        &req.this,
-        soap::encode_request("ReconfigureDatacenter_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureDatacenter_TaskResponse =
-        decode_reply(&reply, "ReconfigureDatacenter_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureDatacenter_Task", &req);
+    call::<ReconfigureDatacenter_TaskResponse>(t, "ReconfigureDatacenter_Task", req.this, body)
 }
 /// Calls `RefreshDatastore`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn refresh_datastore(
-    t: &dyn Transport,
+pub fn refresh_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshDatastoreRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshDatastore",
-        &req.this,
-        soap::encode_request("RefreshDatastore", &req),
-    )
-    .await?;
-    let resp: RefreshDatastoreResponse = decode_reply(&reply, "RefreshDatastore")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshDatastore", &req);
+    call::<RefreshDatastoreResponse>(t, "RefreshDatastore", req.this, body)
 }
 /// Calls `RefreshDatastoreStorageInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_datastore_storage_info(
-    t: &dyn Transport,
+pub fn refresh_datastore_storage_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshDatastoreStorageInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshDatastoreStorageInfo",
-        &req.this,
-        soap::encode_request("RefreshDatastoreStorageInfo", &req),
-    )
-    .await?;
-    let resp: RefreshDatastoreStorageInfoResponse =
-        decode_reply(&reply, "RefreshDatastoreStorageInfo")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshDatastoreStorageInfo", &req);
+    call::<RefreshDatastoreStorageInfoResponse>(t, "RefreshDatastoreStorageInfo", req.this, body)
 }
 /// Calls `UpdateVirtualMachineFiles_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `PlatformConfigFault`, `ResourceInUse`, `TaskInProgress`, `RuntimeFault`.
-pub async fn update_virtual_machine_files_task(
-    t: &dyn Transport,
+pub fn update_virtual_machine_files_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mount_path_datastore_mapping: Vec<DatastoreMountPathDatastorePair>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVirtualMachineFilesRequestType {
         this: this.clone(),
         mount_path_datastore_mapping,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateVirtualMachineFiles_Task", &req);
+    call::<UpdateVirtualMachineFiles_TaskResponse>(
         t,
         "UpdateVirtualMachineFiles_Task",
-        &req.this,
-        soap::encode_request("UpdateVirtualMachineFiles_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateVirtualMachineFiles_TaskResponse =
-        decode_reply(&reply, "UpdateVirtualMachineFiles_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `RenameDatastore`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn rename_datastore(
-    t: &dyn Transport,
+pub fn rename_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     new_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RenameDatastoreRequestType {
         this: this.clone(),
         new_name,
     };
-    let reply = send(
-        t,
-        "RenameDatastore",
-        &req.this,
-        soap::encode_request("RenameDatastore", &req),
-    )
-    .await?;
-    let resp: RenameDatastoreResponse = decode_reply(&reply, "RenameDatastore")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RenameDatastore", &req);
+    call::<RenameDatastoreResponse>(t, "RenameDatastore", req.this, body)
 }
 /// Calls `DestroyDatastore`.
 ///
 /// Declared faults: `ResourceInUse`, `RuntimeFault`.
-pub async fn destroy_datastore(
-    t: &dyn Transport,
+pub fn destroy_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyDatastoreRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyDatastore",
-        &req.this,
-        soap::encode_request("DestroyDatastore", &req),
-    )
-    .await?;
-    let resp: DestroyDatastoreResponse = decode_reply(&reply, "DestroyDatastore")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyDatastore", &req);
+    call::<DestroyDatastoreResponse>(t, "DestroyDatastore", req.this, body)
 }
 /// Calls `DatastoreEnterMaintenanceMode`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn datastore_enter_maintenance_mode(
-    t: &dyn Transport,
+pub fn datastore_enter_maintenance_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<StoragePlacementResult, Error> {
+) -> impl Future<Output = Result<StoragePlacementResult, Error>> + Send + 'a {
     let req = DatastoreEnterMaintenanceModeRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("DatastoreEnterMaintenanceMode", &req);
+    call::<DatastoreEnterMaintenanceModeResponse>(
         t,
         "DatastoreEnterMaintenanceMode",
-        &req.this,
-        soap::encode_request("DatastoreEnterMaintenanceMode", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DatastoreEnterMaintenanceModeResponse =
-        decode_reply(&reply, "DatastoreEnterMaintenanceMode")?;
-    Ok(resp.returnval)
 }
 /// Calls `DatastoreExitMaintenanceMode_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn datastore_exit_maintenance_mode_task(
-    t: &dyn Transport,
+pub fn datastore_exit_maintenance_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DatastoreExitMaintenanceModeRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("DatastoreExitMaintenanceMode_Task", &req);
+    call::<DatastoreExitMaintenanceMode_TaskResponse>(
         t,
         "DatastoreExitMaintenanceMode_Task",
-        &req.this,
-        soap::encode_request("DatastoreExitMaintenanceMode_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DatastoreExitMaintenanceMode_TaskResponse =
-        decode_reply(&reply, "DatastoreExitMaintenanceMode_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateVVolVirtualMachineFiles_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `PlatformConfigFault`, `TaskInProgress`, `NotSupported`, `RuntimeFault`.
-pub async fn update_v_vol_virtual_machine_files_task(
-    t: &dyn Transport,
+pub fn update_v_vol_virtual_machine_files_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     failover_pair: Vec<DatastoreVVolContainerFailoverPair>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVVolVirtualMachineFilesRequestType {
         this: this.clone(),
         failover_pair,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateVVolVirtualMachineFiles_Task", &req);
+    call::<UpdateVVolVirtualMachineFiles_TaskResponse>(
         t,
         "UpdateVVolVirtualMachineFiles_Task",
-        &req.this,
-        soap::encode_request("UpdateVVolVirtualMachineFiles_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateVVolVirtualMachineFiles_TaskResponse =
-        decode_reply(&reply, "UpdateVVolVirtualMachineFiles_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateDirectory`.
 ///
 /// Declared faults: `CannotCreateFile`, `FileAlreadyExists`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn create_directory(
-    t: &dyn Transport,
+pub fn create_directory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
     display_name: Option<String>,
     policy: Option<String>,
     size: Option<i64>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = CreateDirectoryRequestType {
         this: this.clone(),
         datastore,
@@ -1572,99 +1110,74 @@ pub async fn create_directory(
         policy,
         size,
     };
-    let reply = send(
-        t,
-        "CreateDirectory",
-        &req.this,
-        soap::encode_request("CreateDirectory", &req),
-    )
-    .await?;
-    let resp: CreateDirectoryResponse = decode_reply(&reply, "CreateDirectory")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDirectory", &req);
+    call::<CreateDirectoryResponse>(t, "CreateDirectory", req.this, body)
 }
 /// Calls `DeleteDirectory`.
 ///
 /// Declared faults: `FileFault`, `FileNotFound`, `InvalidDatastore`, `InvalidDatastorePath`, `RuntimeFault`.
-pub async fn delete_directory(
-    t: &dyn Transport,
+pub fn delete_directory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     datastore_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteDirectoryRequestType {
         this: this.clone(),
         datacenter,
         datastore_path,
     };
-    let reply = send(
-        t,
-        "DeleteDirectory",
-        &req.this,
-        soap::encode_request("DeleteDirectory", &req),
-    )
-    .await?;
-    let resp: DeleteDirectoryResponse = decode_reply(&reply, "DeleteDirectory")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteDirectory", &req);
+    call::<DeleteDirectoryResponse>(t, "DeleteDirectory", req.this, body)
 }
 /// Calls `ConvertNamespacePathToUuidPath`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidDatastorePath`, `RuntimeFault`.
-pub async fn convert_namespace_path_to_uuid_path(
-    t: &dyn Transport,
+pub fn convert_namespace_path_to_uuid_path<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     namespace_url: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = ConvertNamespacePathToUuidPathRequestType {
         this: this.clone(),
         datacenter,
         namespace_url,
     };
-    let reply = send(
+    let body = soap::encode_request("ConvertNamespacePathToUuidPath", &req);
+    call::<ConvertNamespacePathToUuidPathResponse>(
         t,
         "ConvertNamespacePathToUuidPath",
-        &req.this,
-        soap::encode_request("ConvertNamespacePathToUuidPath", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ConvertNamespacePathToUuidPathResponse =
-        decode_reply(&reply, "ConvertNamespacePathToUuidPath")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryDescriptions`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_descriptions(
-    t: &dyn Transport,
+pub fn query_descriptions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<Vec<DiagnosticManagerLogDescriptor>, Error> {
+) -> impl Future<Output = Result<Vec<DiagnosticManagerLogDescriptor>, Error>> + Send + 'a {
     let req = QueryDescriptionsRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryDescriptions",
-        &req.this,
-        soap::encode_request("QueryDescriptions", &req),
-    )
-    .await?;
-    let resp: QueryDescriptionsResponse = decode_reply(&reply, "QueryDescriptions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDescriptions", &req);
+    call::<QueryDescriptionsResponse>(t, "QueryDescriptions", req.this, body)
 }
 /// Calls `BrowseDiagnosticLog`.
 ///
 /// Declared faults: `CannotAccessFile`, `RuntimeFault`.
-pub async fn browse_diagnostic_log(
-    t: &dyn Transport,
+pub fn browse_diagnostic_log<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     key: String,
     start: Option<i32>,
     lines: Option<i32>,
-) -> Result<DiagnosticManagerLogHeader, Error> {
+) -> impl Future<Output = Result<DiagnosticManagerLogHeader, Error>> + Send + 'a {
     let req = BrowseDiagnosticLogRequestType {
         this: this.clone(),
         host,
@@ -1672,886 +1185,618 @@ pub async fn browse_diagnostic_log(
         start,
         lines,
     };
-    let reply = send(
-        t,
-        "BrowseDiagnosticLog",
-        &req.this,
-        soap::encode_request("BrowseDiagnosticLog", &req),
-    )
-    .await?;
-    let resp: BrowseDiagnosticLogResponse = decode_reply(&reply, "BrowseDiagnosticLog")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("BrowseDiagnosticLog", &req);
+    call::<BrowseDiagnosticLogResponse>(t, "BrowseDiagnosticLog", req.this, body)
 }
 /// Calls `GenerateLogBundles_Task`.
 ///
 /// Declared faults: `LogBundlingFailed`, `TaskInProgress`, `RuntimeFault`.
-pub async fn generate_log_bundles_task(
-    t: &dyn Transport,
+pub fn generate_log_bundles_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     include_default: bool,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = GenerateLogBundlesRequestType {
         this: this.clone(),
         include_default,
         host,
     };
-    let reply = send(
-        t,
-        "GenerateLogBundles_Task",
-        &req.this,
-        soap::encode_request("GenerateLogBundles_Task", &req),
-    )
-    .await?;
-    let resp: GenerateLogBundles_TaskResponse = decode_reply(&reply, "GenerateLogBundles_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GenerateLogBundles_Task", &req);
+    call::<GenerateLogBundles_TaskResponse>(t, "GenerateLogBundles_Task", req.this, body)
 }
 /// Calls `FetchAuditRecords`.
 ///
 /// Declared faults: `InvalidState`, `SystemError`, `RuntimeFault`.
-pub async fn fetch_audit_records(
-    t: &dyn Transport,
+pub fn fetch_audit_records<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     token: Option<String>,
-) -> Result<DiagnosticManagerAuditRecordResult, Error> {
+) -> impl Future<Output = Result<DiagnosticManagerAuditRecordResult, Error>> + Send + 'a {
     let req = FetchAuditRecordsRequestType {
         this: this.clone(),
         token,
     };
-    let reply = send(
-        t,
-        "FetchAuditRecords",
-        &req.this,
-        soap::encode_request("FetchAuditRecords", &req),
-    )
-    .await?;
-    let resp: FetchAuditRecordsResponse = decode_reply(&reply, "FetchAuditRecords")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FetchAuditRecords", &req);
+    call::<FetchAuditRecordsResponse>(t, "FetchAuditRecords", req.this, body)
 }
 /// Calls `FetchDVPortKeys`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn fetch_dv_port_keys(
-    t: &dyn Transport,
+pub fn fetch_dv_port_keys<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     criteria: Option<DistributedVirtualSwitchPortCriteria>,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = FetchDVPortKeysRequestType {
         this: this.clone(),
         criteria,
     };
-    let reply = send(
-        t,
-        "FetchDVPortKeys",
-        &req.this,
-        soap::encode_request("FetchDVPortKeys", &req),
-    )
-    .await?;
-    let resp: FetchDVPortKeysResponse = decode_reply(&reply, "FetchDVPortKeys")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FetchDVPortKeys", &req);
+    call::<FetchDVPortKeysResponse>(t, "FetchDVPortKeys", req.this, body)
 }
 /// Calls `FetchDVPorts`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn fetch_dv_ports(
-    t: &dyn Transport,
+pub fn fetch_dv_ports<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     criteria: Option<DistributedVirtualSwitchPortCriteria>,
-) -> Result<Vec<DistributedVirtualPort>, Error> {
+) -> impl Future<Output = Result<Vec<DistributedVirtualPort>, Error>> + Send + 'a {
     let req = FetchDVPortsRequestType {
         this: this.clone(),
         criteria,
     };
-    let reply = send(
-        t,
-        "FetchDVPorts",
-        &req.this,
-        soap::encode_request("FetchDVPorts", &req),
-    )
-    .await?;
-    let resp: FetchDVPortsResponse = decode_reply(&reply, "FetchDVPorts")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FetchDVPorts", &req);
+    call::<FetchDVPortsResponse>(t, "FetchDVPorts", req.this, body)
 }
 /// Calls `QueryUsedVlanIdInDvs`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_used_vlan_id_in_dvs(
-    t: &dyn Transport,
+pub fn query_used_vlan_id_in_dvs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<i32>, Error> {
+) -> impl Future<Output = Result<Vec<i32>, Error>> + Send + 'a {
     let req = QueryUsedVlanIdInDvsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryUsedVlanIdInDvs",
-        &req.this,
-        soap::encode_request("QueryUsedVlanIdInDvs", &req),
-    )
-    .await?;
-    let resp: QueryUsedVlanIdInDvsResponse = decode_reply(&reply, "QueryUsedVlanIdInDvs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryUsedVlanIdInDvs", &req);
+    call::<QueryUsedVlanIdInDvsResponse>(t, "QueryUsedVlanIdInDvs", req.this, body)
 }
 /// Calls `ReconfigureDvs_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `ConcurrentAccess`, `DuplicateName`, `DvsFault`, `DvsNotAuthorized`, `InvalidName`, `InvalidState`, `LimitExceeded`, `NotFound`, `ResourceInUse`, `ResourceNotAvailable`, `RuntimeFault`.
-pub async fn reconfigure_dvs_task(
-    t: &dyn Transport,
+pub fn reconfigure_dvs_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseDVSConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureDvsRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureDvs_Task",
-        &req.this,
-        soap::encode_request("ReconfigureDvs_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureDvs_TaskResponse = decode_reply(&reply, "ReconfigureDvs_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureDvs_Task", &req);
+    call::<ReconfigureDvs_TaskResponse>(t, "ReconfigureDvs_Task", req.this, body)
 }
 /// Calls `PerformDvsProductSpecOperation_Task`.
 ///
 /// Declared faults: `DvsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn perform_dvs_product_spec_operation_task(
-    t: &dyn Transport,
+pub fn perform_dvs_product_spec_operation_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     operation: String,
     product_spec: Option<DistributedVirtualSwitchProductSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PerformDvsProductSpecOperationRequestType {
         this: this.clone(),
         operation,
         product_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("PerformDvsProductSpecOperation_Task", &req);
+    call::<PerformDvsProductSpecOperation_TaskResponse>(
         t,
         "PerformDvsProductSpecOperation_Task",
-        &req.this,
-        soap::encode_request("PerformDvsProductSpecOperation_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: PerformDvsProductSpecOperation_TaskResponse =
-        decode_reply(&reply, "PerformDvsProductSpecOperation_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `MergeDvs_Task`.
 ///
 /// Declared faults: `DvsFault`, `InvalidHostState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn merge_dvs_task(
-    t: &dyn Transport,
+pub fn merge_dvs_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dvs: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MergeDvsRequestType {
         this: this.clone(),
         dvs,
     };
-    let reply = send(
-        t,
-        "MergeDvs_Task",
-        &req.this,
-        soap::encode_request("MergeDvs_Task", &req),
-    )
-    .await?;
-    let resp: MergeDvs_TaskResponse = decode_reply(&reply, "MergeDvs_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MergeDvs_Task", &req);
+    call::<MergeDvs_TaskResponse>(t, "MergeDvs_Task", req.this, body)
 }
 /// Calls `AddDVPortgroup_Task`.
 ///
 /// Declared faults: `DuplicateName`, `DvsFault`, `InvalidName`, `RuntimeFault`.
-pub async fn add_dv_portgroup_task(
-    t: &dyn Transport,
+pub fn add_dv_portgroup_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: Vec<DVPortgroupConfigSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AddDVPortgroupRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "AddDVPortgroup_Task",
-        &req.this,
-        soap::encode_request("AddDVPortgroup_Task", &req),
-    )
-    .await?;
-    let resp: AddDVPortgroup_TaskResponse = decode_reply(&reply, "AddDVPortgroup_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddDVPortgroup_Task", &req);
+    call::<AddDVPortgroup_TaskResponse>(t, "AddDVPortgroup_Task", req.this, body)
 }
 /// Calls `MoveDVPort_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DvsFault`, `NotFound`, `RuntimeFault`.
-pub async fn move_dv_port_task(
-    t: &dyn Transport,
+pub fn move_dv_port_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     port_key: Vec<String>,
     destination_portgroup_key: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveDVPortRequestType {
         this: this.clone(),
         port_key,
         destination_portgroup_key,
     };
-    let reply = send(
-        t,
-        "MoveDVPort_Task",
-        &req.this,
-        soap::encode_request("MoveDVPort_Task", &req),
-    )
-    .await?;
-    let resp: MoveDVPort_TaskResponse = decode_reply(&reply, "MoveDVPort_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveDVPort_Task", &req);
+    call::<MoveDVPort_TaskResponse>(t, "MoveDVPort_Task", req.this, body)
 }
 /// Calls `UpdateDvsCapability`.
 ///
 /// Declared faults: `DvsFault`, `RuntimeFault`.
-pub async fn update_dvs_capability(
-    t: &dyn Transport,
+pub fn update_dvs_capability<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     capability: DVSCapability,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDvsCapabilityRequestType {
         this: this.clone(),
         capability,
     };
-    let reply = send(
-        t,
-        "UpdateDvsCapability",
-        &req.this,
-        soap::encode_request("UpdateDvsCapability", &req),
-    )
-    .await?;
-    let resp: UpdateDvsCapabilityResponse = decode_reply(&reply, "UpdateDvsCapability")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDvsCapability", &req);
+    call::<UpdateDvsCapabilityResponse>(t, "UpdateDvsCapability", req.this, body)
 }
 /// Calls `ReconfigureDVPort_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DvsFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn reconfigure_dv_port_task(
-    t: &dyn Transport,
+pub fn reconfigure_dv_port_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     port: Vec<DVPortConfigSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureDVPortRequestType {
         this: this.clone(),
         port,
     };
-    let reply = send(
-        t,
-        "ReconfigureDVPort_Task",
-        &req.this,
-        soap::encode_request("ReconfigureDVPort_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureDVPort_TaskResponse = decode_reply(&reply, "ReconfigureDVPort_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureDVPort_Task", &req);
+    call::<ReconfigureDVPort_TaskResponse>(t, "ReconfigureDVPort_Task", req.this, body)
 }
 /// Calls `RefreshDVPortState`.
 ///
 /// Declared faults: `DvsFault`, `NotFound`, `RuntimeFault`.
-pub async fn refresh_dv_port_state(
-    t: &dyn Transport,
+pub fn refresh_dv_port_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     port_keys: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshDVPortStateRequestType {
         this: this.clone(),
         port_keys,
     };
-    let reply = send(
-        t,
-        "RefreshDVPortState",
-        &req.this,
-        soap::encode_request("RefreshDVPortState", &req),
-    )
-    .await?;
-    let resp: RefreshDVPortStateResponse = decode_reply(&reply, "RefreshDVPortState")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshDVPortState", &req);
+    call::<RefreshDVPortStateResponse>(t, "RefreshDVPortState", req.this, body)
 }
 /// Calls `RectifyDvsHost_Task`.
 ///
 /// Declared faults: `DvsFault`, `NotFound`, `RuntimeFault`.
-pub async fn rectify_dvs_host_task(
-    t: &dyn Transport,
+pub fn rectify_dvs_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hosts: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RectifyDvsHostRequestType {
         this: this.clone(),
         hosts,
     };
-    let reply = send(
-        t,
-        "RectifyDvsHost_Task",
-        &req.this,
-        soap::encode_request("RectifyDvsHost_Task", &req),
-    )
-    .await?;
-    let resp: RectifyDvsHost_TaskResponse = decode_reply(&reply, "RectifyDvsHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RectifyDvsHost_Task", &req);
+    call::<RectifyDvsHost_TaskResponse>(t, "RectifyDvsHost_Task", req.this, body)
 }
 /// Calls `UpdateNetworkResourcePool`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DvsFault`, `InvalidName`, `NotFound`, `RuntimeFault`.
-pub async fn update_network_resource_pool(
-    t: &dyn Transport,
+pub fn update_network_resource_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateNetworkResourcePoolRequestType {
         this: this.clone(),
         config_spec,
     };
-    let reply = send(
-        t,
-        "UpdateNetworkResourcePool",
-        &req.this,
-        soap::encode_request("UpdateNetworkResourcePool", &req),
-    )
-    .await?;
-    let resp: UpdateNetworkResourcePoolResponse =
-        decode_reply(&reply, "UpdateNetworkResourcePool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateNetworkResourcePool", &req);
+    call::<UpdateNetworkResourcePoolResponse>(t, "UpdateNetworkResourcePool", req.this, body)
 }
 /// Calls `AddNetworkResourcePool`.
 ///
 /// Declared faults: `DvsFault`, `InvalidName`, `RuntimeFault`.
-pub async fn add_network_resource_pool(
-    t: &dyn Transport,
+pub fn add_network_resource_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: Vec<DVSNetworkResourcePoolConfigSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddNetworkResourcePoolRequestType {
         this: this.clone(),
         config_spec,
     };
-    let reply = send(
-        t,
-        "AddNetworkResourcePool",
-        &req.this,
-        soap::encode_request("AddNetworkResourcePool", &req),
-    )
-    .await?;
-    let resp: AddNetworkResourcePoolResponse = decode_reply(&reply, "AddNetworkResourcePool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddNetworkResourcePool", &req);
+    call::<AddNetworkResourcePoolResponse>(t, "AddNetworkResourcePool", req.this, body)
 }
 /// Calls `RemoveNetworkResourcePool`.
 ///
 /// Declared faults: `DvsFault`, `InvalidName`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_network_resource_pool(
-    t: &dyn Transport,
+pub fn remove_network_resource_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveNetworkResourcePoolRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "RemoveNetworkResourcePool",
-        &req.this,
-        soap::encode_request("RemoveNetworkResourcePool", &req),
-    )
-    .await?;
-    let resp: RemoveNetworkResourcePoolResponse =
-        decode_reply(&reply, "RemoveNetworkResourcePool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveNetworkResourcePool", &req);
+    call::<RemoveNetworkResourcePoolResponse>(t, "RemoveNetworkResourcePool", req.this, body)
 }
 /// Calls `DvsReconfigureVmVnicNetworkResourcePool_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `ConflictingConfiguration`, `DvsFault`, `InvalidName`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn dvs_reconfigure_vm_vnic_network_resource_pool_task(
-    t: &dyn Transport,
+pub fn dvs_reconfigure_vm_vnic_network_resource_pool_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: Vec<DvsVmVnicResourcePoolConfigSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DvsReconfigureVmVnicNetworkResourcePoolRequestType {
         this: this.clone(),
         config_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("DvsReconfigureVmVnicNetworkResourcePool_Task", &req);
+    call::<DvsReconfigureVmVnicNetworkResourcePool_TaskResponse>(
         t,
         "DvsReconfigureVmVnicNetworkResourcePool_Task",
-        &req.this,
-        soap::encode_request("DvsReconfigureVmVnicNetworkResourcePool_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DvsReconfigureVmVnicNetworkResourcePool_TaskResponse =
-        decode_reply(&reply, "DvsReconfigureVmVnicNetworkResourcePool_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `EnableNetworkResourceManagement`.
 ///
 /// Declared faults: `DvsFault`, `RuntimeFault`.
-pub async fn enable_network_resource_management(
-    t: &dyn Transport,
+pub fn enable_network_resource_management<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     enable: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableNetworkResourceManagementRequestType {
         this: this.clone(),
         enable,
     };
-    let reply = send(
+    let body = soap::encode_request("EnableNetworkResourceManagement", &req);
+    call::<EnableNetworkResourceManagementResponse>(
         t,
         "EnableNetworkResourceManagement",
-        &req.this,
-        soap::encode_request("EnableNetworkResourceManagement", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: EnableNetworkResourceManagementResponse =
-        decode_reply(&reply, "EnableNetworkResourceManagement")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `DVSRollback_Task`.
 ///
 /// Declared faults: `DvsFault`, `RollbackFailure`, `RuntimeFault`.
-pub async fn dvs_rollback_task(
-    t: &dyn Transport,
+pub fn dvs_rollback_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity_backup: Option<EntityBackupConfig>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DVSRollbackRequestType {
         this: this.clone(),
         entity_backup,
     };
-    let reply = send(
-        t,
-        "DVSRollback_Task",
-        &req.this,
-        soap::encode_request("DVSRollback_Task", &req),
-    )
-    .await?;
-    let resp: DVSRollback_TaskResponse = decode_reply(&reply, "DVSRollback_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DVSRollback_Task", &req);
+    call::<DVSRollback_TaskResponse>(t, "DVSRollback_Task", req.this, body)
 }
 /// Calls `CreateDVPortgroup_Task`.
 ///
 /// Declared faults: `DuplicateName`, `DvsFault`, `InvalidName`, `RuntimeFault`.
-pub async fn create_dv_portgroup_task(
-    t: &dyn Transport,
+pub fn create_dv_portgroup_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: DVPortgroupConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateDVPortgroupRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateDVPortgroup_Task",
-        &req.this,
-        soap::encode_request("CreateDVPortgroup_Task", &req),
-    )
-    .await?;
-    let resp: CreateDVPortgroup_TaskResponse = decode_reply(&reply, "CreateDVPortgroup_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDVPortgroup_Task", &req);
+    call::<CreateDVPortgroup_TaskResponse>(t, "CreateDVPortgroup_Task", req.this, body)
 }
 /// Calls `UpdateDVSHealthCheckConfig_Task`.
 ///
 /// Declared faults: `DvsFault`, `RuntimeFault`.
-pub async fn update_dvs_health_check_config_task(
-    t: &dyn Transport,
+pub fn update_dvs_health_check_config_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     health_check_config: Vec<BaseDVSHealthCheckConfig>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateDVSHealthCheckConfigRequestType {
         this: this.clone(),
         health_check_config,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateDVSHealthCheckConfig_Task", &req);
+    call::<UpdateDVSHealthCheckConfig_TaskResponse>(
         t,
         "UpdateDVSHealthCheckConfig_Task",
-        &req.this,
-        soap::encode_request("UpdateDVSHealthCheckConfig_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateDVSHealthCheckConfig_TaskResponse =
-        decode_reply(&reply, "UpdateDVSHealthCheckConfig_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `LookupDvPortGroup`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn lookup_dv_port_group(
-    t: &dyn Transport,
+pub fn lookup_dv_port_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     portgroup_key: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = LookupDvPortGroupRequestType {
         this: this.clone(),
         portgroup_key,
     };
-    let reply = send(
-        t,
-        "LookupDvPortGroup",
-        &req.this,
-        soap::encode_request("LookupDvPortGroup", &req),
-    )
-    .await?;
-    let resp: LookupDvPortGroupResponse = decode_reply(&reply, "LookupDvPortGroup")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LookupDvPortGroup", &req);
+    call::<LookupDvPortGroupResponse>(t, "LookupDvPortGroup", req.this, body)
 }
 /// Calls `QueryConfigOptionDescriptor`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_config_option_descriptor(
-    t: &dyn Transport,
+pub fn query_config_option_descriptor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VirtualMachineConfigOptionDescriptor>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualMachineConfigOptionDescriptor>, Error>> + Send + 'a {
     let req = QueryConfigOptionDescriptorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryConfigOptionDescriptor",
-        &req.this,
-        soap::encode_request("QueryConfigOptionDescriptor", &req),
-    )
-    .await?;
-    let resp: QueryConfigOptionDescriptorResponse =
-        decode_reply(&reply, "QueryConfigOptionDescriptor")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConfigOptionDescriptor", &req);
+    call::<QueryConfigOptionDescriptorResponse>(t, "QueryConfigOptionDescriptor", req.this, body)
 }
 /// Calls `QueryConfigOption`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_config_option(
-    t: &dyn Transport,
+pub fn query_config_option<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: Option<String>,
     host: Option<ManagedObjectReference>,
-) -> Result<Option<VirtualMachineConfigOption>, Error> {
+) -> impl Future<Output = Result<Option<VirtualMachineConfigOption>, Error>> + Send + 'a {
     let req = QueryConfigOptionRequestType {
         this: this.clone(),
         key,
         host,
     };
-    let reply = send(
-        t,
-        "QueryConfigOption",
-        &req.this,
-        soap::encode_request("QueryConfigOption", &req),
-    )
-    .await?;
-    let resp: QueryConfigOptionResponse = decode_reply(&reply, "QueryConfigOption")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConfigOption", &req);
+    call::<QueryConfigOptionResponse>(t, "QueryConfigOption", req.this, body)
 }
 /// Calls `QueryConfigOptionEx`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_config_option_ex(
-    t: &dyn Transport,
+pub fn query_config_option_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: Option<EnvironmentBrowserConfigOptionQuerySpec>,
-) -> Result<Option<VirtualMachineConfigOption>, Error> {
+) -> impl Future<Output = Result<Option<VirtualMachineConfigOption>, Error>> + Send + 'a {
     let req = QueryConfigOptionExRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "QueryConfigOptionEx",
-        &req.this,
-        soap::encode_request("QueryConfigOptionEx", &req),
-    )
-    .await?;
-    let resp: QueryConfigOptionExResponse = decode_reply(&reply, "QueryConfigOptionEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConfigOptionEx", &req);
+    call::<QueryConfigOptionExResponse>(t, "QueryConfigOptionEx", req.this, body)
 }
 /// Calls `QueryConfigTarget`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_config_target(
-    t: &dyn Transport,
+pub fn query_config_target<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<Option<ConfigTarget>, Error> {
+) -> impl Future<Output = Result<Option<ConfigTarget>, Error>> + Send + 'a {
     let req = QueryConfigTargetRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryConfigTarget",
-        &req.this,
-        soap::encode_request("QueryConfigTarget", &req),
-    )
-    .await?;
-    let resp: QueryConfigTargetResponse = decode_reply(&reply, "QueryConfigTarget")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConfigTarget", &req);
+    call::<QueryConfigTargetResponse>(t, "QueryConfigTarget", req.this, body)
 }
 /// Calls `QueryTargetCapabilities`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_target_capabilities(
-    t: &dyn Transport,
+pub fn query_target_capabilities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<Option<HostCapability>, Error> {
+) -> impl Future<Output = Result<Option<HostCapability>, Error>> + Send + 'a {
     let req = QueryTargetCapabilitiesRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryTargetCapabilities",
-        &req.this,
-        soap::encode_request("QueryTargetCapabilities", &req),
-    )
-    .await?;
-    let resp: QueryTargetCapabilitiesResponse = decode_reply(&reply, "QueryTargetCapabilities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryTargetCapabilities", &req);
+    call::<QueryTargetCapabilitiesResponse>(t, "QueryTargetCapabilities", req.this, body)
 }
 /// Calls `setCustomValue`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_custom_value(
-    t: &dyn Transport,
+pub fn set_custom_value<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: String,
     value: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = setCustomValueRequestType {
         this: this.clone(),
         key,
         value,
     };
-    let reply = send(
-        t,
-        "setCustomValue",
-        &req.this,
-        soap::encode_request("setCustomValue", &req),
-    )
-    .await?;
-    let resp: setCustomValueResponse = decode_reply(&reply, "setCustomValue")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("setCustomValue", &req);
+    call::<setCustomValueResponse>(t, "setCustomValue", req.this, body)
 }
 /// Calls `UnregisterExtension`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn unregister_extension(
-    t: &dyn Transport,
+pub fn unregister_extension<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnregisterExtensionRequestType {
         this: this.clone(),
         extension_key,
     };
-    let reply = send(
-        t,
-        "UnregisterExtension",
-        &req.this,
-        soap::encode_request("UnregisterExtension", &req),
-    )
-    .await?;
-    let resp: UnregisterExtensionResponse = decode_reply(&reply, "UnregisterExtension")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnregisterExtension", &req);
+    call::<UnregisterExtensionResponse>(t, "UnregisterExtension", req.this, body)
 }
 /// Calls `FindExtension`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_extension(
-    t: &dyn Transport,
+pub fn find_extension<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
-) -> Result<Option<Extension>, Error> {
+) -> impl Future<Output = Result<Option<Extension>, Error>> + Send + 'a {
     let req = FindExtensionRequestType {
         this: this.clone(),
         extension_key,
     };
-    let reply = send(
-        t,
-        "FindExtension",
-        &req.this,
-        soap::encode_request("FindExtension", &req),
-    )
-    .await?;
-    let resp: FindExtensionResponse = decode_reply(&reply, "FindExtension")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindExtension", &req);
+    call::<FindExtensionResponse>(t, "FindExtension", req.this, body)
 }
 /// Calls `RegisterExtension`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn register_extension(
-    t: &dyn Transport,
+pub fn register_extension<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension: Extension,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RegisterExtensionRequestType {
         this: this.clone(),
         extension,
     };
-    let reply = send(
-        t,
-        "RegisterExtension",
-        &req.this,
-        soap::encode_request("RegisterExtension", &req),
-    )
-    .await?;
-    let resp: RegisterExtensionResponse = decode_reply(&reply, "RegisterExtension")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RegisterExtension", &req);
+    call::<RegisterExtensionResponse>(t, "RegisterExtension", req.this, body)
 }
 /// Calls `UpdateExtension`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn update_extension(
-    t: &dyn Transport,
+pub fn update_extension<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension: Extension,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateExtensionRequestType {
         this: this.clone(),
         extension,
     };
-    let reply = send(
-        t,
-        "UpdateExtension",
-        &req.this,
-        soap::encode_request("UpdateExtension", &req),
-    )
-    .await?;
-    let resp: UpdateExtensionResponse = decode_reply(&reply, "UpdateExtension")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateExtension", &req);
+    call::<UpdateExtensionResponse>(t, "UpdateExtension", req.this, body)
 }
 /// Calls `GetPublicKey`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_public_key(
-    t: &dyn Transport,
+pub fn get_public_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GetPublicKeyRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "GetPublicKey",
-        &req.this,
-        soap::encode_request("GetPublicKey", &req),
-    )
-    .await?;
-    let resp: GetPublicKeyResponse = decode_reply(&reply, "GetPublicKey")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetPublicKey", &req);
+    call::<GetPublicKeyResponse>(t, "GetPublicKey", req.this, body)
 }
 /// Calls `SetPublicKey`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_public_key(
-    t: &dyn Transport,
+pub fn set_public_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
     public_key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetPublicKeyRequestType {
         this: this.clone(),
         extension_key,
         public_key,
     };
-    let reply = send(
-        t,
-        "SetPublicKey",
-        &req.this,
-        soap::encode_request("SetPublicKey", &req),
-    )
-    .await?;
-    let resp: SetPublicKeyResponse = decode_reply(&reply, "SetPublicKey")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetPublicKey", &req);
+    call::<SetPublicKeyResponse>(t, "SetPublicKey", req.this, body)
 }
 /// Calls `SetExtensionCertificate`.
 ///
 /// Declared faults: `NoClientCertificate`, `NotFound`, `RuntimeFault`.
-pub async fn set_extension_certificate(
-    t: &dyn Transport,
+pub fn set_extension_certificate<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
     certificate_pem: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetExtensionCertificateRequestType {
         this: this.clone(),
         extension_key,
         certificate_pem,
     };
-    let reply = send(
-        t,
-        "SetExtensionCertificate",
-        &req.this,
-        soap::encode_request("SetExtensionCertificate", &req),
-    )
-    .await?;
-    let resp: SetExtensionCertificateResponse = decode_reply(&reply, "SetExtensionCertificate")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetExtensionCertificate", &req);
+    call::<SetExtensionCertificateResponse>(t, "SetExtensionCertificate", req.this, body)
 }
 /// Calls `QueryManagedBy`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_managed_by(
-    t: &dyn Transport,
+pub fn query_managed_by<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryManagedByRequestType {
         this: this.clone(),
         extension_key,
     };
-    let reply = send(
-        t,
-        "QueryManagedBy",
-        &req.this,
-        soap::encode_request("QueryManagedBy", &req),
-    )
-    .await?;
-    let resp: QueryManagedByResponse = decode_reply(&reply, "QueryManagedBy")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryManagedBy", &req);
+    call::<QueryManagedByResponse>(t, "QueryManagedBy", req.this, body)
 }
 /// Calls `QueryExtensionIpAllocationUsage`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_extension_ip_allocation_usage(
-    t: &dyn Transport,
+pub fn query_extension_ip_allocation_usage<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_keys: Vec<String>,
-) -> Result<Vec<ExtensionManagerIpAllocationUsage>, Error> {
+) -> impl Future<Output = Result<Vec<ExtensionManagerIpAllocationUsage>, Error>> + Send + 'a {
     let req = QueryExtensionIpAllocationUsageRequestType {
         this: this.clone(),
         extension_keys,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryExtensionIpAllocationUsage", &req);
+    call::<QueryExtensionIpAllocationUsageResponse>(
         t,
         "QueryExtensionIpAllocationUsage",
-        &req.this,
-        soap::encode_request("QueryExtensionIpAllocationUsage", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryExtensionIpAllocationUsageResponse =
-        decode_reply(&reply, "QueryExtensionIpAllocationUsage")?;
-    Ok(resp.returnval)
 }
 /// Calls `MoveDatastoreFile_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn move_datastore_file_task(
-    t: &dyn Transport,
+pub fn move_datastore_file_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source_name: String,
     source_datacenter: Option<ManagedObjectReference>,
     destination_name: String,
     destination_datacenter: Option<ManagedObjectReference>,
     force: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveDatastoreFileRequestType {
         this: this.clone(),
         source_name,
@@ -2560,28 +1805,21 @@ pub async fn move_datastore_file_task(
         destination_datacenter,
         force,
     };
-    let reply = send(
-        t,
-        "MoveDatastoreFile_Task",
-        &req.this,
-        soap::encode_request("MoveDatastoreFile_Task", &req),
-    )
-    .await?;
-    let resp: MoveDatastoreFile_TaskResponse = decode_reply(&reply, "MoveDatastoreFile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveDatastoreFile_Task", &req);
+    call::<MoveDatastoreFile_TaskResponse>(t, "MoveDatastoreFile_Task", req.this, body)
 }
 /// Calls `CopyDatastoreFile_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn copy_datastore_file_task(
-    t: &dyn Transport,
+pub fn copy_datastore_file_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source_name: String,
     source_datacenter: Option<ManagedObjectReference>,
     destination_name: String,
     destination_datacenter: Option<ManagedObjectReference>,
     force: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CopyDatastoreFileRequestType {
         this: this.clone(),
         source_name,
@@ -2590,176 +1828,125 @@ pub async fn copy_datastore_file_task(
         destination_datacenter,
         force,
     };
-    let reply = send(
-        t,
-        "CopyDatastoreFile_Task",
-        &req.this,
-        soap::encode_request("CopyDatastoreFile_Task", &req),
-    )
-    .await?;
-    let resp: CopyDatastoreFile_TaskResponse = decode_reply(&reply, "CopyDatastoreFile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CopyDatastoreFile_Task", &req);
+    call::<CopyDatastoreFile_TaskResponse>(t, "CopyDatastoreFile_Task", req.this, body)
 }
 /// Calls `DeleteDatastoreFile_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn delete_datastore_file_task(
-    t: &dyn Transport,
+pub fn delete_datastore_file_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteDatastoreFileRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "DeleteDatastoreFile_Task",
-        &req.this,
-        soap::encode_request("DeleteDatastoreFile_Task", &req),
-    )
-    .await?;
-    let resp: DeleteDatastoreFile_TaskResponse = decode_reply(&reply, "DeleteDatastoreFile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteDatastoreFile_Task", &req);
+    call::<DeleteDatastoreFile_TaskResponse>(t, "DeleteDatastoreFile_Task", req.this, body)
 }
 /// Calls `MakeDirectory`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn make_directory(
-    t: &dyn Transport,
+pub fn make_directory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     create_parent_directories: Option<bool>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MakeDirectoryRequestType {
         this: this.clone(),
         name,
         datacenter,
         create_parent_directories,
     };
-    let reply = send(
-        t,
-        "MakeDirectory",
-        &req.this,
-        soap::encode_request("MakeDirectory", &req),
-    )
-    .await?;
-    let resp: MakeDirectoryResponse = decode_reply(&reply, "MakeDirectory")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MakeDirectory", &req);
+    call::<MakeDirectoryResponse>(t, "MakeDirectory", req.this, body)
 }
 /// Calls `ChangeOwner`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `UserNotFound`, `RuntimeFault`.
-pub async fn change_owner(
-    t: &dyn Transport,
+pub fn change_owner<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     owner: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangeOwnerRequestType {
         this: this.clone(),
         name,
         datacenter,
         owner,
     };
-    let reply = send(
-        t,
-        "ChangeOwner",
-        &req.this,
-        soap::encode_request("ChangeOwner", &req),
-    )
-    .await?;
-    let resp: ChangeOwnerResponse = decode_reply(&reply, "ChangeOwner")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangeOwner", &req);
+    call::<ChangeOwnerResponse>(t, "ChangeOwner", req.this, body)
 }
 /// Calls `CreateFolder`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_folder(
-    t: &dyn Transport,
+pub fn create_folder<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateFolderRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "CreateFolder",
-        &req.this,
-        soap::encode_request("CreateFolder", &req),
-    )
-    .await?;
-    let resp: CreateFolderResponse = decode_reply(&reply, "CreateFolder")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateFolder", &req);
+    call::<CreateFolderResponse>(t, "CreateFolder", req.this, body)
 }
 /// Calls `MoveIntoFolder_Task`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidFolder`, `InvalidState`, `RuntimeFault`.
-pub async fn move_into_folder_task(
-    t: &dyn Transport,
+pub fn move_into_folder_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     list: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveIntoFolderRequestType {
         this: this.clone(),
         list,
     };
-    let reply = send(
-        t,
-        "MoveIntoFolder_Task",
-        &req.this,
-        soap::encode_request("MoveIntoFolder_Task", &req),
-    )
-    .await?;
-    let resp: MoveIntoFolder_TaskResponse = decode_reply(&reply, "MoveIntoFolder_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveIntoFolder_Task", &req);
+    call::<MoveIntoFolder_TaskResponse>(t, "MoveIntoFolder_Task", req.this, body)
 }
 /// Calls `CreateVM_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `DuplicateName`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `InvalidState`, `OutOfBounds`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_vm_task(
-    t: &dyn Transport,
+pub fn create_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: VirtualMachineConfigSpec,
     pool: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateVMRequestType {
         this: this.clone(),
         config,
         pool,
         host,
     };
-    let reply = send(
-        t,
-        "CreateVM_Task",
-        &req.this,
-        soap::encode_request("CreateVM_Task", &req),
-    )
-    .await?;
-    let resp: CreateVM_TaskResponse = decode_reply(&reply, "CreateVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateVM_Task", &req);
+    call::<CreateVM_TaskResponse>(t, "CreateVM_Task", req.this, body)
 }
 /// Calls `RegisterVM_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `DuplicateName`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `InvalidState`, `NotFound`, `OutOfBounds`, `VmConfigFault`, `RuntimeFault`.
-pub async fn register_vm_task(
-    t: &dyn Transport,
+pub fn register_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path: String,
     name: Option<String>,
     as_template: bool,
     pool: Option<ManagedObjectReference>,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RegisterVMRequestType {
         this: this.clone(),
         path,
@@ -2768,75 +1955,54 @@ pub async fn register_vm_task(
         pool,
         host,
     };
-    let reply = send(
-        t,
-        "RegisterVM_Task",
-        &req.this,
-        soap::encode_request("RegisterVM_Task", &req),
-    )
-    .await?;
-    let resp: RegisterVM_TaskResponse = decode_reply(&reply, "RegisterVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RegisterVM_Task", &req);
+    call::<RegisterVM_TaskResponse>(t, "RegisterVM_Task", req.this, body)
 }
 /// Calls `CreateCluster`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_cluster(
-    t: &dyn Transport,
+pub fn create_cluster<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     spec: ClusterConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateClusterRequestType {
         this: this.clone(),
         name,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateCluster",
-        &req.this,
-        soap::encode_request("CreateCluster", &req),
-    )
-    .await?;
-    let resp: CreateClusterResponse = decode_reply(&reply, "CreateCluster")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateCluster", &req);
+    call::<CreateClusterResponse>(t, "CreateCluster", req.this, body)
 }
 /// Calls `CreateClusterEx`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_cluster_ex(
-    t: &dyn Transport,
+pub fn create_cluster_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     spec: ClusterConfigSpecEx,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateClusterExRequestType {
         this: this.clone(),
         name,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateClusterEx",
-        &req.this,
-        soap::encode_request("CreateClusterEx", &req),
-    )
-    .await?;
-    let resp: CreateClusterExResponse = decode_reply(&reply, "CreateClusterEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateClusterEx", &req);
+    call::<CreateClusterExResponse>(t, "CreateClusterEx", req.this, body)
 }
 /// Calls `AddStandaloneHost_Task`.
 ///
 /// Declared faults: `DuplicateName`, `HostConnectFault`, `InvalidLogin`, `RuntimeFault`.
-pub async fn add_standalone_host_task(
-    t: &dyn Transport,
+pub fn add_standalone_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostConnectSpec,
     comp_res_spec: Option<BaseComputeResourceConfigSpec>,
     add_connected: bool,
     license: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AddStandaloneHostRequestType {
         this: this.clone(),
         spec,
@@ -2844,140 +2010,96 @@ pub async fn add_standalone_host_task(
         add_connected,
         license,
     };
-    let reply = send(
-        t,
-        "AddStandaloneHost_Task",
-        &req.this,
-        soap::encode_request("AddStandaloneHost_Task", &req),
-    )
-    .await?;
-    let resp: AddStandaloneHost_TaskResponse = decode_reply(&reply, "AddStandaloneHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddStandaloneHost_Task", &req);
+    call::<AddStandaloneHost_TaskResponse>(t, "AddStandaloneHost_Task", req.this, body)
 }
 /// Calls `CreateDatacenter`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_datacenter(
-    t: &dyn Transport,
+pub fn create_datacenter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateDatacenterRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "CreateDatacenter",
-        &req.this,
-        soap::encode_request("CreateDatacenter", &req),
-    )
-    .await?;
-    let resp: CreateDatacenterResponse = decode_reply(&reply, "CreateDatacenter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDatacenter", &req);
+    call::<CreateDatacenterResponse>(t, "CreateDatacenter", req.this, body)
 }
 /// Calls `UnregisterAndDestroy_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `InvalidState`, `RuntimeFault`.
-pub async fn unregister_and_destroy_task(
-    t: &dyn Transport,
+pub fn unregister_and_destroy_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UnregisterAndDestroyRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "UnregisterAndDestroy_Task",
-        &req.this,
-        soap::encode_request("UnregisterAndDestroy_Task", &req),
-    )
-    .await?;
-    let resp: UnregisterAndDestroy_TaskResponse =
-        decode_reply(&reply, "UnregisterAndDestroy_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UnregisterAndDestroy_Task", &req);
+    call::<UnregisterAndDestroy_TaskResponse>(t, "UnregisterAndDestroy_Task", req.this, body)
 }
 /// Calls `CreateDVS_Task`.
 ///
 /// Declared faults: `DuplicateName`, `DvsFault`, `DvsNotAuthorized`, `InvalidName`, `NotFound`, `RuntimeFault`.
-pub async fn create_dvs_task(
-    t: &dyn Transport,
+pub fn create_dvs_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: DVSCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateDVSRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateDVS_Task",
-        &req.this,
-        soap::encode_request("CreateDVS_Task", &req),
-    )
-    .await?;
-    let resp: CreateDVS_TaskResponse = decode_reply(&reply, "CreateDVS_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDVS_Task", &req);
+    call::<CreateDVS_TaskResponse>(t, "CreateDVS_Task", req.this, body)
 }
 /// Calls `CreateStoragePod`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_storage_pod(
-    t: &dyn Transport,
+pub fn create_storage_pod<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateStoragePodRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "CreateStoragePod",
-        &req.this,
-        soap::encode_request("CreateStoragePod", &req),
-    )
-    .await?;
-    let resp: CreateStoragePodResponse = decode_reply(&reply, "CreateStoragePod")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateStoragePod", &req);
+    call::<CreateStoragePodResponse>(t, "CreateStoragePod", req.this, body)
 }
 /// Calls `BatchAddStandaloneHosts_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn batch_add_standalone_hosts_task(
-    t: &dyn Transport,
+pub fn batch_add_standalone_hosts_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     new_hosts: Vec<FolderNewHostSpec>,
     comp_res_spec: Option<BaseComputeResourceConfigSpec>,
     add_connected: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = BatchAddStandaloneHostsRequestType {
         this: this.clone(),
         new_hosts,
         comp_res_spec,
         add_connected,
     };
-    let reply = send(
-        t,
-        "BatchAddStandaloneHosts_Task",
-        &req.this,
-        soap::encode_request("BatchAddStandaloneHosts_Task", &req),
-    )
-    .await?;
-    let resp: BatchAddStandaloneHosts_TaskResponse =
-        decode_reply(&reply, "BatchAddStandaloneHosts_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("BatchAddStandaloneHosts_Task", &req);
+    call::<BatchAddStandaloneHosts_TaskResponse>(t, "BatchAddStandaloneHosts_Task", req.this, body)
 }
 /// Calls `BatchAddHostsToCluster_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn batch_add_hosts_to_cluster_task(
-    t: &dyn Transport,
+pub fn batch_add_hosts_to_cluster_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: ManagedObjectReference,
     new_hosts: Vec<FolderNewHostSpec>,
     existing_hosts: Vec<ManagedObjectReference>,
     comp_res_spec: Option<BaseComputeResourceConfigSpec>,
     desired_state: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = BatchAddHostsToClusterRequestType {
         this: this.clone(),
         cluster,
@@ -2986,2270 +2108,1572 @@ pub async fn batch_add_hosts_to_cluster_task(
         comp_res_spec,
         desired_state,
     };
-    let reply = send(
-        t,
-        "BatchAddHostsToCluster_Task",
-        &req.this,
-        soap::encode_request("BatchAddHostsToCluster_Task", &req),
-    )
-    .await?;
-    let resp: BatchAddHostsToCluster_TaskResponse =
-        decode_reply(&reply, "BatchAddHostsToCluster_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("BatchAddHostsToCluster_Task", &req);
+    call::<BatchAddHostsToCluster_TaskResponse>(t, "BatchAddHostsToCluster_Task", req.this, body)
 }
 /// Calls `RegisterHealthUpdateProvider`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn register_health_update_provider(
-    t: &dyn Transport,
+pub fn register_health_update_provider<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     health_update_info: Vec<HealthUpdateInfo>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = RegisterHealthUpdateProviderRequestType {
         this: this.clone(),
         name,
         health_update_info,
     };
-    let reply = send(
-        t,
-        "RegisterHealthUpdateProvider",
-        &req.this,
-        soap::encode_request("RegisterHealthUpdateProvider", &req),
-    )
-    .await?;
-    let resp: RegisterHealthUpdateProviderResponse =
-        decode_reply(&reply, "RegisterHealthUpdateProvider")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RegisterHealthUpdateProvider", &req);
+    call::<RegisterHealthUpdateProviderResponse>(t, "RegisterHealthUpdateProvider", req.this, body)
 }
 /// Calls `UnregisterHealthUpdateProvider`.
 ///
 /// Declared faults: `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn unregister_health_update_provider(
-    t: &dyn Transport,
+pub fn unregister_health_update_provider<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnregisterHealthUpdateProviderRequestType {
         this: this.clone(),
         provider_id,
     };
-    let reply = send(
+    let body = soap::encode_request("UnregisterHealthUpdateProvider", &req);
+    call::<UnregisterHealthUpdateProviderResponse>(
         t,
         "UnregisterHealthUpdateProvider",
-        &req.this,
-        soap::encode_request("UnregisterHealthUpdateProvider", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UnregisterHealthUpdateProviderResponse =
-        decode_reply(&reply, "UnregisterHealthUpdateProvider")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `QueryProviderList`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_provider_list(
-    t: &dyn Transport,
+pub fn query_provider_list<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryProviderListRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryProviderList",
-        &req.this,
-        soap::encode_request("QueryProviderList", &req),
-    )
-    .await?;
-    let resp: QueryProviderListResponse = decode_reply(&reply, "QueryProviderList")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryProviderList", &req);
+    call::<QueryProviderListResponse>(t, "QueryProviderList", req.this, body)
 }
 /// Calls `HasProvider`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn has_provider(
-    t: &dyn Transport,
+pub fn has_provider<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = HasProviderRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "HasProvider",
-        &req.this,
-        soap::encode_request("HasProvider", &req),
-    )
-    .await?;
-    let resp: HasProviderResponse = decode_reply(&reply, "HasProvider")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HasProvider", &req);
+    call::<HasProviderResponse>(t, "HasProvider", req.this, body)
 }
 /// Calls `QueryProviderName`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_provider_name(
-    t: &dyn Transport,
+pub fn query_provider_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryProviderNameRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "QueryProviderName",
-        &req.this,
-        soap::encode_request("QueryProviderName", &req),
-    )
-    .await?;
-    let resp: QueryProviderNameResponse = decode_reply(&reply, "QueryProviderName")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryProviderName", &req);
+    call::<QueryProviderNameResponse>(t, "QueryProviderName", req.this, body)
 }
 /// Calls `QueryHealthUpdateInfos`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_health_update_infos(
-    t: &dyn Transport,
+pub fn query_health_update_infos<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
-) -> Result<Vec<HealthUpdateInfo>, Error> {
+) -> impl Future<Output = Result<Vec<HealthUpdateInfo>, Error>> + Send + 'a {
     let req = QueryHealthUpdateInfosRequestType {
         this: this.clone(),
         provider_id,
     };
-    let reply = send(
-        t,
-        "QueryHealthUpdateInfos",
-        &req.this,
-        soap::encode_request("QueryHealthUpdateInfos", &req),
-    )
-    .await?;
-    let resp: QueryHealthUpdateInfosResponse = decode_reply(&reply, "QueryHealthUpdateInfos")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHealthUpdateInfos", &req);
+    call::<QueryHealthUpdateInfosResponse>(t, "QueryHealthUpdateInfos", req.this, body)
 }
 /// Calls `AddMonitoredEntities`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn add_monitored_entities(
-    t: &dyn Transport,
+pub fn add_monitored_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     entities: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddMonitoredEntitiesRequestType {
         this: this.clone(),
         provider_id,
         entities,
     };
-    let reply = send(
-        t,
-        "AddMonitoredEntities",
-        &req.this,
-        soap::encode_request("AddMonitoredEntities", &req),
-    )
-    .await?;
-    let resp: AddMonitoredEntitiesResponse = decode_reply(&reply, "AddMonitoredEntities")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddMonitoredEntities", &req);
+    call::<AddMonitoredEntitiesResponse>(t, "AddMonitoredEntities", req.this, body)
 }
 /// Calls `RemoveMonitoredEntities`.
 ///
 /// Declared faults: `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn remove_monitored_entities(
-    t: &dyn Transport,
+pub fn remove_monitored_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     entities: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveMonitoredEntitiesRequestType {
         this: this.clone(),
         provider_id,
         entities,
     };
-    let reply = send(
-        t,
-        "RemoveMonitoredEntities",
-        &req.this,
-        soap::encode_request("RemoveMonitoredEntities", &req),
-    )
-    .await?;
-    let resp: RemoveMonitoredEntitiesResponse = decode_reply(&reply, "RemoveMonitoredEntities")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveMonitoredEntities", &req);
+    call::<RemoveMonitoredEntitiesResponse>(t, "RemoveMonitoredEntities", req.this, body)
 }
 /// Calls `QueryMonitoredEntities`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_monitored_entities(
-    t: &dyn Transport,
+pub fn query_monitored_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryMonitoredEntitiesRequestType {
         this: this.clone(),
         provider_id,
     };
-    let reply = send(
-        t,
-        "QueryMonitoredEntities",
-        &req.this,
-        soap::encode_request("QueryMonitoredEntities", &req),
-    )
-    .await?;
-    let resp: QueryMonitoredEntitiesResponse = decode_reply(&reply, "QueryMonitoredEntities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryMonitoredEntities", &req);
+    call::<QueryMonitoredEntitiesResponse>(t, "QueryMonitoredEntities", req.this, body)
 }
 /// Calls `HasMonitoredEntity`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn has_monitored_entity(
-    t: &dyn Transport,
+pub fn has_monitored_entity<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     entity: ManagedObjectReference,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = HasMonitoredEntityRequestType {
         this: this.clone(),
         provider_id,
         entity,
     };
-    let reply = send(
-        t,
-        "HasMonitoredEntity",
-        &req.this,
-        soap::encode_request("HasMonitoredEntity", &req),
-    )
-    .await?;
-    let resp: HasMonitoredEntityResponse = decode_reply(&reply, "HasMonitoredEntity")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HasMonitoredEntity", &req);
+    call::<HasMonitoredEntityResponse>(t, "HasMonitoredEntity", req.this, body)
 }
 /// Calls `QueryUnmonitoredHosts`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_unmonitored_hosts(
-    t: &dyn Transport,
+pub fn query_unmonitored_hosts<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     cluster: ManagedObjectReference,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryUnmonitoredHostsRequestType {
         this: this.clone(),
         provider_id,
         cluster,
     };
-    let reply = send(
-        t,
-        "QueryUnmonitoredHosts",
-        &req.this,
-        soap::encode_request("QueryUnmonitoredHosts", &req),
-    )
-    .await?;
-    let resp: QueryUnmonitoredHostsResponse = decode_reply(&reply, "QueryUnmonitoredHosts")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryUnmonitoredHosts", &req);
+    call::<QueryUnmonitoredHostsResponse>(t, "QueryUnmonitoredHosts", req.this, body)
 }
 /// Calls `PostHealthUpdates`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn post_health_updates(
-    t: &dyn Transport,
+pub fn post_health_updates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     updates: Vec<HealthUpdate>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = PostHealthUpdatesRequestType {
         this: this.clone(),
         provider_id,
         updates,
     };
-    let reply = send(
-        t,
-        "PostHealthUpdates",
-        &req.this,
-        soap::encode_request("PostHealthUpdates", &req),
-    )
-    .await?;
-    let resp: PostHealthUpdatesResponse = decode_reply(&reply, "PostHealthUpdates")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("PostHealthUpdates", &req);
+    call::<PostHealthUpdatesResponse>(t, "PostHealthUpdates", req.this, body)
 }
 /// Calls `QueryHealthUpdates`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_health_updates(
-    t: &dyn Transport,
+pub fn query_health_updates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
-) -> Result<Vec<HealthUpdate>, Error> {
+) -> impl Future<Output = Result<Vec<HealthUpdate>, Error>> + Send + 'a {
     let req = QueryHealthUpdatesRequestType {
         this: this.clone(),
         provider_id,
     };
-    let reply = send(
-        t,
-        "QueryHealthUpdates",
-        &req.this,
-        soap::encode_request("QueryHealthUpdates", &req),
-    )
-    .await?;
-    let resp: QueryHealthUpdatesResponse = decode_reply(&reply, "QueryHealthUpdates")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHealthUpdates", &req);
+    call::<QueryHealthUpdatesResponse>(t, "QueryHealthUpdates", req.this, body)
 }
 /// Calls `AddFilter`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn add_filter(
-    t: &dyn Transport,
+pub fn add_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
     filter_name: String,
     info_ids: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AddFilterRequestType {
         this: this.clone(),
         provider_id,
         filter_name,
         info_ids,
     };
-    let reply = send(
-        t,
-        "AddFilter",
-        &req.this,
-        soap::encode_request("AddFilter", &req),
-    )
-    .await?;
-    let resp: AddFilterResponse = decode_reply(&reply, "AddFilter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddFilter", &req);
+    call::<AddFilterResponse>(t, "AddFilter", req.this, body)
 }
 /// Calls `QueryFilterList`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_filter_list(
-    t: &dyn Transport,
+pub fn query_filter_list<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     provider_id: String,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryFilterListRequestType {
         this: this.clone(),
         provider_id,
     };
-    let reply = send(
-        t,
-        "QueryFilterList",
-        &req.this,
-        soap::encode_request("QueryFilterList", &req),
-    )
-    .await?;
-    let resp: QueryFilterListResponse = decode_reply(&reply, "QueryFilterList")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryFilterList", &req);
+    call::<QueryFilterListResponse>(t, "QueryFilterList", req.this, body)
 }
 /// Calls `QueryFilterName`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_filter_name(
-    t: &dyn Transport,
+pub fn query_filter_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryFilterNameRequestType {
         this: this.clone(),
         filter_id,
     };
-    let reply = send(
-        t,
-        "QueryFilterName",
-        &req.this,
-        soap::encode_request("QueryFilterName", &req),
-    )
-    .await?;
-    let resp: QueryFilterNameResponse = decode_reply(&reply, "QueryFilterName")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryFilterName", &req);
+    call::<QueryFilterNameResponse>(t, "QueryFilterName", req.this, body)
 }
 /// Calls `QueryFilterInfoIds`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_filter_info_ids(
-    t: &dyn Transport,
+pub fn query_filter_info_ids<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryFilterInfoIdsRequestType {
         this: this.clone(),
         filter_id,
     };
-    let reply = send(
-        t,
-        "QueryFilterInfoIds",
-        &req.this,
-        soap::encode_request("QueryFilterInfoIds", &req),
-    )
-    .await?;
-    let resp: QueryFilterInfoIdsResponse = decode_reply(&reply, "QueryFilterInfoIds")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryFilterInfoIds", &req);
+    call::<QueryFilterInfoIdsResponse>(t, "QueryFilterInfoIds", req.this, body)
 }
 /// Calls `QueryFilterEntities`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_filter_entities(
-    t: &dyn Transport,
+pub fn query_filter_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryFilterEntitiesRequestType {
         this: this.clone(),
         filter_id,
     };
-    let reply = send(
-        t,
-        "QueryFilterEntities",
-        &req.this,
-        soap::encode_request("QueryFilterEntities", &req),
-    )
-    .await?;
-    let resp: QueryFilterEntitiesResponse = decode_reply(&reply, "QueryFilterEntities")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryFilterEntities", &req);
+    call::<QueryFilterEntitiesResponse>(t, "QueryFilterEntities", req.this, body)
 }
 /// Calls `AddFilterEntities`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn add_filter_entities(
-    t: &dyn Transport,
+pub fn add_filter_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     entities: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddFilterEntitiesRequestType {
         this: this.clone(),
         filter_id,
         entities,
     };
-    let reply = send(
-        t,
-        "AddFilterEntities",
-        &req.this,
-        soap::encode_request("AddFilterEntities", &req),
-    )
-    .await?;
-    let resp: AddFilterEntitiesResponse = decode_reply(&reply, "AddFilterEntities")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddFilterEntities", &req);
+    call::<AddFilterEntitiesResponse>(t, "AddFilterEntities", req.this, body)
 }
 /// Calls `RemoveFilterEntities`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn remove_filter_entities(
-    t: &dyn Transport,
+pub fn remove_filter_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     entities: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveFilterEntitiesRequestType {
         this: this.clone(),
         filter_id,
         entities,
     };
-    let reply = send(
-        t,
-        "RemoveFilterEntities",
-        &req.this,
-        soap::encode_request("RemoveFilterEntities", &req),
-    )
-    .await?;
-    let resp: RemoveFilterEntitiesResponse = decode_reply(&reply, "RemoveFilterEntities")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveFilterEntities", &req);
+    call::<RemoveFilterEntitiesResponse>(t, "RemoveFilterEntities", req.this, body)
 }
 /// Calls `RemoveFilter`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn remove_filter(
-    t: &dyn Transport,
+pub fn remove_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveFilterRequestType {
         this: this.clone(),
         filter_id,
     };
-    let reply = send(
-        t,
-        "RemoveFilter",
-        &req.this,
-        soap::encode_request("RemoveFilter", &req),
-    )
-    .await?;
-    let resp: RemoveFilterResponse = decode_reply(&reply, "RemoveFilter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveFilter", &req);
+    call::<RemoveFilterResponse>(t, "RemoveFilter", req.this, body)
 }
 /// Calls `SetCollectorPageSize`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_collector_page_size(
-    t: &dyn Transport,
+pub fn set_collector_page_size<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     max_count: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetCollectorPageSizeRequestType {
         this: this.clone(),
         max_count,
     };
-    let reply = send(
-        t,
-        "SetCollectorPageSize",
-        &req.this,
-        soap::encode_request("SetCollectorPageSize", &req),
-    )
-    .await?;
-    let resp: SetCollectorPageSizeResponse = decode_reply(&reply, "SetCollectorPageSize")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetCollectorPageSize", &req);
+    call::<SetCollectorPageSizeResponse>(t, "SetCollectorPageSize", req.this, body)
 }
 /// Calls `RewindCollector`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn rewind_collector(
-    t: &dyn Transport,
+pub fn rewind_collector<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RewindCollectorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RewindCollector",
-        &req.this,
-        soap::encode_request("RewindCollector", &req),
-    )
-    .await?;
-    let resp: RewindCollectorResponse = decode_reply(&reply, "RewindCollector")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RewindCollector", &req);
+    call::<RewindCollectorResponse>(t, "RewindCollector", req.this, body)
 }
 /// Calls `ResetCollector`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reset_collector(
-    t: &dyn Transport,
+pub fn reset_collector<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetCollectorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ResetCollector",
-        &req.this,
-        soap::encode_request("ResetCollector", &req),
-    )
-    .await?;
-    let resp: ResetCollectorResponse = decode_reply(&reply, "ResetCollector")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetCollector", &req);
+    call::<ResetCollectorResponse>(t, "ResetCollector", req.this, body)
 }
 /// Calls `DestroyCollector`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_collector(
-    t: &dyn Transport,
+pub fn destroy_collector<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyCollectorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyCollector",
-        &req.this,
-        soap::encode_request("DestroyCollector", &req),
-    )
-    .await?;
-    let resp: DestroyCollectorResponse = decode_reply(&reply, "DestroyCollector")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyCollector", &req);
+    call::<DestroyCollectorResponse>(t, "DestroyCollector", req.this, body)
 }
 /// Calls `QueryTpmAttestationReport`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_tpm_attestation_report(
-    t: &dyn Transport,
+pub fn query_tpm_attestation_report<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<HostTpmAttestationReport>, Error> {
+) -> impl Future<Output = Result<Option<HostTpmAttestationReport>, Error>> + Send + 'a {
     let req = QueryTpmAttestationReportRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryTpmAttestationReport",
-        &req.this,
-        soap::encode_request("QueryTpmAttestationReport", &req),
-    )
-    .await?;
-    let resp: QueryTpmAttestationReportResponse =
-        decode_reply(&reply, "QueryTpmAttestationReport")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryTpmAttestationReport", &req);
+    call::<QueryTpmAttestationReportResponse>(t, "QueryTpmAttestationReport", req.this, body)
 }
 /// Calls `QueryHostConnectionInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_host_connection_info(
-    t: &dyn Transport,
+pub fn query_host_connection_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<HostConnectInfo, Error> {
+) -> impl Future<Output = Result<HostConnectInfo, Error>> + Send + 'a {
     let req = QueryHostConnectionInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryHostConnectionInfo",
-        &req.this,
-        soap::encode_request("QueryHostConnectionInfo", &req),
-    )
-    .await?;
-    let resp: QueryHostConnectionInfoResponse = decode_reply(&reply, "QueryHostConnectionInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHostConnectionInfo", &req);
+    call::<QueryHostConnectionInfoResponse>(t, "QueryHostConnectionInfo", req.this, body)
 }
 /// Calls `UpdateSystemResources`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_system_resources(
-    t: &dyn Transport,
+pub fn update_system_resources<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     resource_info: HostSystemResourceInfo,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateSystemResourcesRequestType {
         this: this.clone(),
         resource_info,
     };
-    let reply = send(
-        t,
-        "UpdateSystemResources",
-        &req.this,
-        soap::encode_request("UpdateSystemResources", &req),
-    )
-    .await?;
-    let resp: UpdateSystemResourcesResponse = decode_reply(&reply, "UpdateSystemResources")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateSystemResources", &req);
+    call::<UpdateSystemResourcesResponse>(t, "UpdateSystemResources", req.this, body)
 }
 /// Calls `UpdateSystemSwapConfiguration`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_system_swap_configuration(
-    t: &dyn Transport,
+pub fn update_system_swap_configuration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     sys_swap_config: HostSystemSwapConfiguration,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateSystemSwapConfigurationRequestType {
         this: this.clone(),
         sys_swap_config,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateSystemSwapConfiguration", &req);
+    call::<UpdateSystemSwapConfigurationResponse>(
         t,
         "UpdateSystemSwapConfiguration",
-        &req.this,
-        soap::encode_request("UpdateSystemSwapConfiguration", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateSystemSwapConfigurationResponse =
-        decode_reply(&reply, "UpdateSystemSwapConfiguration")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `ReconnectHost_Task`.
 ///
 /// Declared faults: `HostConnectFault`, `InvalidLogin`, `InvalidName`, `InvalidState`, `RuntimeFault`.
-pub async fn reconnect_host_task(
-    t: &dyn Transport,
+pub fn reconnect_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cnx_spec: Option<HostConnectSpec>,
     reconnect_spec: Option<HostSystemReconnectSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconnectHostRequestType {
         this: this.clone(),
         cnx_spec,
         reconnect_spec,
     };
-    let reply = send(
-        t,
-        "ReconnectHost_Task",
-        &req.this,
-        soap::encode_request("ReconnectHost_Task", &req),
-    )
-    .await?;
-    let resp: ReconnectHost_TaskResponse = decode_reply(&reply, "ReconnectHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconnectHost_Task", &req);
+    call::<ReconnectHost_TaskResponse>(t, "ReconnectHost_Task", req.this, body)
 }
 /// Calls `DisconnectHost_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn disconnect_host_task(
-    t: &dyn Transport,
+pub fn disconnect_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DisconnectHostRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DisconnectHost_Task",
-        &req.this,
-        soap::encode_request("DisconnectHost_Task", &req),
-    )
-    .await?;
-    let resp: DisconnectHost_TaskResponse = decode_reply(&reply, "DisconnectHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DisconnectHost_Task", &req);
+    call::<DisconnectHost_TaskResponse>(t, "DisconnectHost_Task", req.this, body)
 }
 /// Calls `EnterMaintenanceMode_Task`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `RuntimeFault`.
-pub async fn enter_maintenance_mode_task(
-    t: &dyn Transport,
+pub fn enter_maintenance_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     timeout: i32,
     evacuate_powered_off_vms: Option<bool>,
     maintenance_spec: Option<HostMaintenanceSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = EnterMaintenanceModeRequestType {
         this: this.clone(),
         timeout,
         evacuate_powered_off_vms,
         maintenance_spec,
     };
-    let reply = send(
-        t,
-        "EnterMaintenanceMode_Task",
-        &req.this,
-        soap::encode_request("EnterMaintenanceMode_Task", &req),
-    )
-    .await?;
-    let resp: EnterMaintenanceMode_TaskResponse =
-        decode_reply(&reply, "EnterMaintenanceMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EnterMaintenanceMode_Task", &req);
+    call::<EnterMaintenanceMode_TaskResponse>(t, "EnterMaintenanceMode_Task", req.this, body)
 }
 /// Calls `ExitMaintenanceMode_Task`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `RuntimeFault`.
-pub async fn exit_maintenance_mode_task(
-    t: &dyn Transport,
+pub fn exit_maintenance_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     timeout: i32,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExitMaintenanceModeRequestType {
         this: this.clone(),
         timeout,
     };
-    let reply = send(
-        t,
-        "ExitMaintenanceMode_Task",
-        &req.this,
-        soap::encode_request("ExitMaintenanceMode_Task", &req),
-    )
-    .await?;
-    let resp: ExitMaintenanceMode_TaskResponse = decode_reply(&reply, "ExitMaintenanceMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExitMaintenanceMode_Task", &req);
+    call::<ExitMaintenanceMode_TaskResponse>(t, "ExitMaintenanceMode_Task", req.this, body)
 }
 /// Calls `RebootHost_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn reboot_host_task(
-    t: &dyn Transport,
+pub fn reboot_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     force: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RebootHostRequestType {
         this: this.clone(),
         force,
     };
-    let reply = send(
-        t,
-        "RebootHost_Task",
-        &req.this,
-        soap::encode_request("RebootHost_Task", &req),
-    )
-    .await?;
-    let resp: RebootHost_TaskResponse = decode_reply(&reply, "RebootHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RebootHost_Task", &req);
+    call::<RebootHost_TaskResponse>(t, "RebootHost_Task", req.this, body)
 }
 /// Calls `ShutdownHost_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn shutdown_host_task(
-    t: &dyn Transport,
+pub fn shutdown_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     force: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ShutdownHostRequestType {
         this: this.clone(),
         force,
     };
-    let reply = send(
-        t,
-        "ShutdownHost_Task",
-        &req.this,
-        soap::encode_request("ShutdownHost_Task", &req),
-    )
-    .await?;
-    let resp: ShutdownHost_TaskResponse = decode_reply(&reply, "ShutdownHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ShutdownHost_Task", &req);
+    call::<ShutdownHost_TaskResponse>(t, "ShutdownHost_Task", req.this, body)
 }
 /// Calls `PowerDownHostToStandBy_Task`.
 ///
 /// Declared faults: `HostPowerOpFailed`, `InvalidState`, `Timedout`, `NotSupported`, `RequestCanceled`, `RuntimeFault`.
-pub async fn power_down_host_to_stand_by_task(
-    t: &dyn Transport,
+pub fn power_down_host_to_stand_by_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     timeout_sec: i32,
     evacuate_powered_off_vms: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerDownHostToStandByRequestType {
         this: this.clone(),
         timeout_sec,
         evacuate_powered_off_vms,
     };
-    let reply = send(
-        t,
-        "PowerDownHostToStandBy_Task",
-        &req.this,
-        soap::encode_request("PowerDownHostToStandBy_Task", &req),
-    )
-    .await?;
-    let resp: PowerDownHostToStandBy_TaskResponse =
-        decode_reply(&reply, "PowerDownHostToStandBy_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerDownHostToStandBy_Task", &req);
+    call::<PowerDownHostToStandBy_TaskResponse>(t, "PowerDownHostToStandBy_Task", req.this, body)
 }
 /// Calls `PowerUpHostFromStandBy_Task`.
 ///
 /// Declared faults: `HostPowerOpFailed`, `InvalidState`, `Timedout`, `NotSupported`, `RuntimeFault`.
-pub async fn power_up_host_from_stand_by_task(
-    t: &dyn Transport,
+pub fn power_up_host_from_stand_by_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     timeout_sec: i32,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerUpHostFromStandByRequestType {
         this: this.clone(),
         timeout_sec,
     };
-    let reply = send(
-        t,
-        "PowerUpHostFromStandBy_Task",
-        &req.this,
-        soap::encode_request("PowerUpHostFromStandBy_Task", &req),
-    )
-    .await?;
-    let resp: PowerUpHostFromStandBy_TaskResponse =
-        decode_reply(&reply, "PowerUpHostFromStandBy_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerUpHostFromStandBy_Task", &req);
+    call::<PowerUpHostFromStandBy_TaskResponse>(t, "PowerUpHostFromStandBy_Task", req.this, body)
 }
 /// Calls `QueryMemoryOverhead`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_memory_overhead(
-    t: &dyn Transport,
+pub fn query_memory_overhead<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     memory_size: i64,
     video_ram_size: Option<i32>,
     num_vcpus: i32,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = QueryMemoryOverheadRequestType {
         this: this.clone(),
         memory_size,
         video_ram_size,
         num_vcpus,
     };
-    let reply = send(
-        t,
-        "QueryMemoryOverhead",
-        &req.this,
-        soap::encode_request("QueryMemoryOverhead", &req),
-    )
-    .await?;
-    let resp: QueryMemoryOverheadResponse = decode_reply(&reply, "QueryMemoryOverhead")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryMemoryOverhead", &req);
+    call::<QueryMemoryOverheadResponse>(t, "QueryMemoryOverhead", req.this, body)
 }
 /// Calls `QueryMemoryOverheadEx`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_memory_overhead_ex(
-    t: &dyn Transport,
+pub fn query_memory_overhead_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm_config_info: VirtualMachineConfigInfo,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = QueryMemoryOverheadExRequestType {
         this: this.clone(),
         vm_config_info,
     };
-    let reply = send(
-        t,
-        "QueryMemoryOverheadEx",
-        &req.this,
-        soap::encode_request("QueryMemoryOverheadEx", &req),
-    )
-    .await?;
-    let resp: QueryMemoryOverheadExResponse = decode_reply(&reply, "QueryMemoryOverheadEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryMemoryOverheadEx", &req);
+    call::<QueryMemoryOverheadExResponse>(t, "QueryMemoryOverheadEx", req.this, body)
 }
 /// Calls `ReconfigureHostForDAS_Task`.
 ///
 /// Declared faults: `DasConfigFault`, `RuntimeFault`.
-pub async fn reconfigure_host_for_das_task(
-    t: &dyn Transport,
+pub fn reconfigure_host_for_das_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureHostForDASRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ReconfigureHostForDAS_Task",
-        &req.this,
-        soap::encode_request("ReconfigureHostForDAS_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureHostForDAS_TaskResponse =
-        decode_reply(&reply, "ReconfigureHostForDAS_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureHostForDAS_Task", &req);
+    call::<ReconfigureHostForDAS_TaskResponse>(t, "ReconfigureHostForDAS_Task", req.this, body)
 }
 /// Calls `UpdateFlags`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_flags(
-    t: &dyn Transport,
+pub fn update_flags<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     flag_info: HostFlagInfo,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateFlagsRequestType {
         this: this.clone(),
         flag_info,
     };
-    let reply = send(
-        t,
-        "UpdateFlags",
-        &req.this,
-        soap::encode_request("UpdateFlags", &req),
-    )
-    .await?;
-    let resp: UpdateFlagsResponse = decode_reply(&reply, "UpdateFlags")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateFlags", &req);
+    call::<UpdateFlagsResponse>(t, "UpdateFlags", req.this, body)
 }
 /// Calls `EnterLockdownMode`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn enter_lockdown_mode(
-    t: &dyn Transport,
+pub fn enter_lockdown_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnterLockdownModeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "EnterLockdownMode",
-        &req.this,
-        soap::encode_request("EnterLockdownMode", &req),
-    )
-    .await?;
-    let resp: EnterLockdownModeResponse = decode_reply(&reply, "EnterLockdownMode")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnterLockdownMode", &req);
+    call::<EnterLockdownModeResponse>(t, "EnterLockdownMode", req.this, body)
 }
 /// Calls `ExitLockdownMode`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn exit_lockdown_mode(
-    t: &dyn Transport,
+pub fn exit_lockdown_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ExitLockdownModeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExitLockdownMode",
-        &req.this,
-        soap::encode_request("ExitLockdownMode", &req),
-    )
-    .await?;
-    let resp: ExitLockdownModeResponse = decode_reply(&reply, "ExitLockdownMode")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ExitLockdownMode", &req);
+    call::<ExitLockdownModeResponse>(t, "ExitLockdownMode", req.this, body)
 }
 /// Calls `AcquireCimServicesTicket`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn acquire_cim_services_ticket(
-    t: &dyn Transport,
+pub fn acquire_cim_services_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<HostServiceTicket, Error> {
+) -> impl Future<Output = Result<HostServiceTicket, Error>> + Send + 'a {
     let req = AcquireCimServicesTicketRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AcquireCimServicesTicket",
-        &req.this,
-        soap::encode_request("AcquireCimServicesTicket", &req),
-    )
-    .await?;
-    let resp: AcquireCimServicesTicketResponse = decode_reply(&reply, "AcquireCimServicesTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireCimServicesTicket", &req);
+    call::<AcquireCimServicesTicketResponse>(t, "AcquireCimServicesTicket", req.this, body)
 }
 /// Calls `UpdateIpmi`.
 ///
 /// Declared faults: `InvalidIpmiLoginInfo`, `InvalidIpmiMacAddress`, `RuntimeFault`.
-pub async fn update_ipmi(
-    t: &dyn Transport,
+pub fn update_ipmi<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ipmi_info: HostIpmiInfo,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateIpmiRequestType {
         this: this.clone(),
         ipmi_info,
     };
-    let reply = send(
-        t,
-        "UpdateIpmi",
-        &req.this,
-        soap::encode_request("UpdateIpmi", &req),
-    )
-    .await?;
-    let resp: UpdateIpmiResponse = decode_reply(&reply, "UpdateIpmi")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateIpmi", &req);
+    call::<UpdateIpmiResponse>(t, "UpdateIpmi", req.this, body)
 }
 /// Calls `RetrieveHardwareUptime`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_hardware_uptime(
-    t: &dyn Transport,
+pub fn retrieve_hardware_uptime<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = RetrieveHardwareUptimeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveHardwareUptime",
-        &req.this,
-        soap::encode_request("RetrieveHardwareUptime", &req),
-    )
-    .await?;
-    let resp: RetrieveHardwareUptimeResponse = decode_reply(&reply, "RetrieveHardwareUptime")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveHardwareUptime", &req);
+    call::<RetrieveHardwareUptimeResponse>(t, "RetrieveHardwareUptime", req.this, body)
 }
 /// Calls `PrepareCrypto`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn prepare_crypto(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn prepare_crypto<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = PrepareCryptoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "PrepareCrypto",
-        &req.this,
-        soap::encode_request("PrepareCrypto", &req),
-    )
-    .await?;
-    let resp: PrepareCryptoResponse = decode_reply(&reply, "PrepareCrypto")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("PrepareCrypto", &req);
+    call::<PrepareCryptoResponse>(t, "PrepareCrypto", req.this, body)
 }
 /// Calls `EnableCrypto`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn enable_crypto(
-    t: &dyn Transport,
+pub fn enable_crypto<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key_plain: CryptoKeyPlain,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableCryptoRequestType {
         this: this.clone(),
         key_plain,
     };
-    let reply = send(
-        t,
-        "EnableCrypto",
-        &req.this,
-        soap::encode_request("EnableCrypto", &req),
-    )
-    .await?;
-    let resp: EnableCryptoResponse = decode_reply(&reply, "EnableCrypto")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableCrypto", &req);
+    call::<EnableCryptoResponse>(t, "EnableCrypto", req.this, body)
 }
 /// Calls `ConfigureCryptoKey`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn configure_crypto_key(
-    t: &dyn Transport,
+pub fn configure_crypto_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key_id: Option<CryptoKeyId>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ConfigureCryptoKeyRequestType {
         this: this.clone(),
         key_id,
     };
-    let reply = send(
-        t,
-        "ConfigureCryptoKey",
-        &req.this,
-        soap::encode_request("ConfigureCryptoKey", &req),
-    )
-    .await?;
-    let resp: ConfigureCryptoKeyResponse = decode_reply(&reply, "ConfigureCryptoKey")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ConfigureCryptoKey", &req);
+    call::<ConfigureCryptoKeyResponse>(t, "ConfigureCryptoKey", req.this, body)
 }
 /// Calls `QueryProductLockerLocation`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_product_locker_location(
-    t: &dyn Transport,
+pub fn query_product_locker_location<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryProductLockerLocationRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryProductLockerLocation",
-        &req.this,
-        soap::encode_request("QueryProductLockerLocation", &req),
-    )
-    .await?;
-    let resp: QueryProductLockerLocationResponse =
-        decode_reply(&reply, "QueryProductLockerLocation")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryProductLockerLocation", &req);
+    call::<QueryProductLockerLocationResponse>(t, "QueryProductLockerLocation", req.this, body)
 }
 /// Calls `UpdateProductLockerLocation_Task`.
 ///
 /// Declared faults: `FileNotFound`, `HostConfigFault`, `TaskInProgress`, `InvalidArgument`, `RuntimeFault`.
-pub async fn update_product_locker_location_task(
-    t: &dyn Transport,
+pub fn update_product_locker_location_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateProductLockerLocationRequestType {
         this: this.clone(),
         path,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateProductLockerLocation_Task", &req);
+    call::<UpdateProductLockerLocation_TaskResponse>(
         t,
         "UpdateProductLockerLocation_Task",
-        &req.this,
-        soap::encode_request("UpdateProductLockerLocation_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateProductLockerLocation_TaskResponse =
-        decode_reply(&reply, "UpdateProductLockerLocation_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `RetrieveFreeEpcMemory`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_free_epc_memory(
-    t: &dyn Transport,
+pub fn retrieve_free_epc_memory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = RetrieveFreeEpcMemoryRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveFreeEpcMemory",
-        &req.this,
-        soap::encode_request("RetrieveFreeEpcMemory", &req),
-    )
-    .await?;
-    let resp: RetrieveFreeEpcMemoryResponse = decode_reply(&reply, "RetrieveFreeEpcMemory")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveFreeEpcMemory", &req);
+    call::<RetrieveFreeEpcMemoryResponse>(t, "RetrieveFreeEpcMemory", req.this, body)
 }
 /// Calls `HttpNfcLeaseGetManifest`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `RuntimeFault`.
-pub async fn http_nfc_lease_get_manifest(
-    t: &dyn Transport,
+pub fn http_nfc_lease_get_manifest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HttpNfcLeaseManifestEntry>, Error> {
+) -> impl Future<Output = Result<Vec<HttpNfcLeaseManifestEntry>, Error>> + Send + 'a {
     let req = HttpNfcLeaseGetManifestRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "HttpNfcLeaseGetManifest",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseGetManifest", &req),
-    )
-    .await?;
-    let resp: HttpNfcLeaseGetManifestResponse = decode_reply(&reply, "HttpNfcLeaseGetManifest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HttpNfcLeaseGetManifest", &req);
+    call::<HttpNfcLeaseGetManifestResponse>(t, "HttpNfcLeaseGetManifest", req.this, body)
 }
 /// Calls `HttpNfcLeaseSetManifestChecksumType`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn http_nfc_lease_set_manifest_checksum_type(
-    t: &dyn Transport,
+pub fn http_nfc_lease_set_manifest_checksum_type<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_urls_to_checksum_types: Vec<KeyValue>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HttpNfcLeaseSetManifestChecksumTypeRequestType {
         this: this.clone(),
         device_urls_to_checksum_types,
     };
-    let reply = send(
+    let body = soap::encode_request("HttpNfcLeaseSetManifestChecksumType", &req);
+    call::<HttpNfcLeaseSetManifestChecksumTypeResponse>(
         t,
         "HttpNfcLeaseSetManifestChecksumType",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseSetManifestChecksumType", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HttpNfcLeaseSetManifestChecksumTypeResponse =
-        decode_reply(&reply, "HttpNfcLeaseSetManifestChecksumType")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `HttpNfcLeaseComplete`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `RuntimeFault`.
-pub async fn http_nfc_lease_complete(
-    t: &dyn Transport,
+pub fn http_nfc_lease_complete<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HttpNfcLeaseCompleteRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "HttpNfcLeaseComplete",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseComplete", &req),
-    )
-    .await?;
-    let resp: HttpNfcLeaseCompleteResponse = decode_reply(&reply, "HttpNfcLeaseComplete")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HttpNfcLeaseComplete", &req);
+    call::<HttpNfcLeaseCompleteResponse>(t, "HttpNfcLeaseComplete", req.this, body)
 }
 /// Calls `HttpNfcLeaseAbort`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `RuntimeFault`.
-pub async fn http_nfc_lease_abort(
-    t: &dyn Transport,
+pub fn http_nfc_lease_abort<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     fault: Option<LocalizedMethodFault>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HttpNfcLeaseAbortRequestType {
         this: this.clone(),
         fault,
     };
-    let reply = send(
-        t,
-        "HttpNfcLeaseAbort",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseAbort", &req),
-    )
-    .await?;
-    let resp: HttpNfcLeaseAbortResponse = decode_reply(&reply, "HttpNfcLeaseAbort")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HttpNfcLeaseAbort", &req);
+    call::<HttpNfcLeaseAbortResponse>(t, "HttpNfcLeaseAbort", req.this, body)
 }
 /// Calls `HttpNfcLeaseProgress`.
 ///
 /// Declared faults: `Timedout`, `RuntimeFault`.
-pub async fn http_nfc_lease_progress(
-    t: &dyn Transport,
+pub fn http_nfc_lease_progress<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     percent: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HttpNfcLeaseProgressRequestType {
         this: this.clone(),
         percent,
     };
-    let reply = send(
-        t,
-        "HttpNfcLeaseProgress",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseProgress", &req),
-    )
-    .await?;
-    let resp: HttpNfcLeaseProgressResponse = decode_reply(&reply, "HttpNfcLeaseProgress")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HttpNfcLeaseProgress", &req);
+    call::<HttpNfcLeaseProgressResponse>(t, "HttpNfcLeaseProgress", req.this, body)
 }
 /// Calls `HttpNfcLeasePullFromUrls_Task`.
 ///
 /// Declared faults: `HttpFault`, `InvalidState`, `SSLVerifyFault`, `RuntimeFault`.
-pub async fn http_nfc_lease_pull_from_urls_task(
-    t: &dyn Transport,
+pub fn http_nfc_lease_pull_from_urls_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     files: Vec<HttpNfcLeaseSourceFile>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HttpNfcLeasePullFromUrlsRequestType {
         this: this.clone(),
         files,
     };
-    let reply = send(
+    let body = soap::encode_request("HttpNfcLeasePullFromUrls_Task", &req);
+    call::<HttpNfcLeasePullFromUrls_TaskResponse>(
         t,
         "HttpNfcLeasePullFromUrls_Task",
-        &req.this,
-        soap::encode_request("HttpNfcLeasePullFromUrls_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HttpNfcLeasePullFromUrls_TaskResponse =
-        decode_reply(&reply, "HttpNfcLeasePullFromUrls_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HttpNfcLeaseProbeUrls`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn http_nfc_lease_probe_urls(
-    t: &dyn Transport,
+pub fn http_nfc_lease_probe_urls<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     files: Vec<HttpNfcLeaseSourceFile>,
     timeout: Option<i32>,
-) -> Result<Vec<HttpNfcLeaseProbeResult>, Error> {
+) -> impl Future<Output = Result<Vec<HttpNfcLeaseProbeResult>, Error>> + Send + 'a {
     let req = HttpNfcLeaseProbeUrlsRequestType {
         this: this.clone(),
         files,
         timeout,
     };
-    let reply = send(
-        t,
-        "HttpNfcLeaseProbeUrls",
-        &req.this,
-        soap::encode_request("HttpNfcLeaseProbeUrls", &req),
-    )
-    .await?;
-    let resp: HttpNfcLeaseProbeUrlsResponse = decode_reply(&reply, "HttpNfcLeaseProbeUrls")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HttpNfcLeaseProbeUrls", &req);
+    call::<HttpNfcLeaseProbeUrlsResponse>(t, "HttpNfcLeaseProbeUrls", req.this, body)
 }
 /// Calls `InstallIoFilter_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `RuntimeFault`.
-pub async fn install_io_filter_task(
-    t: &dyn Transport,
+pub fn install_io_filter_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vib_url: String,
     comp_res: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InstallIoFilterRequestType {
         this: this.clone(),
         vib_url,
         comp_res,
     };
-    let reply = send(
-        t,
-        "InstallIoFilter_Task",
-        &req.this,
-        soap::encode_request("InstallIoFilter_Task", &req),
-    )
-    .await?;
-    let resp: InstallIoFilter_TaskResponse = decode_reply(&reply, "InstallIoFilter_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InstallIoFilter_Task", &req);
+    call::<InstallIoFilter_TaskResponse>(t, "InstallIoFilter_Task", req.this, body)
 }
 /// Calls `UninstallIoFilter_Task`.
 ///
 /// Declared faults: `FilterInUse`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn uninstall_io_filter_task(
-    t: &dyn Transport,
+pub fn uninstall_io_filter_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     comp_res: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UninstallIoFilterRequestType {
         this: this.clone(),
         filter_id,
         comp_res,
     };
-    let reply = send(
-        t,
-        "UninstallIoFilter_Task",
-        &req.this,
-        soap::encode_request("UninstallIoFilter_Task", &req),
-    )
-    .await?;
-    let resp: UninstallIoFilter_TaskResponse = decode_reply(&reply, "UninstallIoFilter_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UninstallIoFilter_Task", &req);
+    call::<UninstallIoFilter_TaskResponse>(t, "UninstallIoFilter_Task", req.this, body)
 }
 /// Calls `UpgradeIoFilter_Task`.
 ///
 /// Declared faults: `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn upgrade_io_filter_task(
-    t: &dyn Transport,
+pub fn upgrade_io_filter_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     comp_res: ManagedObjectReference,
     vib_url: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpgradeIoFilterRequestType {
         this: this.clone(),
         filter_id,
         comp_res,
         vib_url,
     };
-    let reply = send(
-        t,
-        "UpgradeIoFilter_Task",
-        &req.this,
-        soap::encode_request("UpgradeIoFilter_Task", &req),
-    )
-    .await?;
-    let resp: UpgradeIoFilter_TaskResponse = decode_reply(&reply, "UpgradeIoFilter_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpgradeIoFilter_Task", &req);
+    call::<UpgradeIoFilter_TaskResponse>(t, "UpgradeIoFilter_Task", req.this, body)
 }
 /// Calls `QueryIoFilterIssues`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_io_filter_issues(
-    t: &dyn Transport,
+pub fn query_io_filter_issues<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     comp_res: ManagedObjectReference,
-) -> Result<IoFilterQueryIssueResult, Error> {
+) -> impl Future<Output = Result<IoFilterQueryIssueResult, Error>> + Send + 'a {
     let req = QueryIoFilterIssuesRequestType {
         this: this.clone(),
         filter_id,
         comp_res,
     };
-    let reply = send(
-        t,
-        "QueryIoFilterIssues",
-        &req.this,
-        soap::encode_request("QueryIoFilterIssues", &req),
-    )
-    .await?;
-    let resp: QueryIoFilterIssuesResponse = decode_reply(&reply, "QueryIoFilterIssues")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryIoFilterIssues", &req);
+    call::<QueryIoFilterIssuesResponse>(t, "QueryIoFilterIssues", req.this, body)
 }
 /// Calls `QueryIoFilterInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_io_filter_info(
-    t: &dyn Transport,
+pub fn query_io_filter_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     comp_res: ManagedObjectReference,
-) -> Result<Vec<ClusterIoFilterInfo>, Error> {
+) -> impl Future<Output = Result<Vec<ClusterIoFilterInfo>, Error>> + Send + 'a {
     let req = QueryIoFilterInfoRequestType {
         this: this.clone(),
         comp_res,
     };
-    let reply = send(
-        t,
-        "QueryIoFilterInfo",
-        &req.this,
-        soap::encode_request("QueryIoFilterInfo", &req),
-    )
-    .await?;
-    let resp: QueryIoFilterInfoResponse = decode_reply(&reply, "QueryIoFilterInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryIoFilterInfo", &req);
+    call::<QueryIoFilterInfoResponse>(t, "QueryIoFilterInfo", req.this, body)
 }
 /// Calls `ResolveInstallationErrorsOnHost_Task`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn resolve_installation_errors_on_host_task(
-    t: &dyn Transport,
+pub fn resolve_installation_errors_on_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     host: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ResolveInstallationErrorsOnHostRequestType {
         this: this.clone(),
         filter_id,
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("ResolveInstallationErrorsOnHost_Task", &req);
+    call::<ResolveInstallationErrorsOnHost_TaskResponse>(
         t,
         "ResolveInstallationErrorsOnHost_Task",
-        &req.this,
-        soap::encode_request("ResolveInstallationErrorsOnHost_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResolveInstallationErrorsOnHost_TaskResponse =
-        decode_reply(&reply, "ResolveInstallationErrorsOnHost_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ResolveInstallationErrorsOnCluster_Task`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn resolve_installation_errors_on_cluster_task(
-    t: &dyn Transport,
+pub fn resolve_installation_errors_on_cluster_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     cluster: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ResolveInstallationErrorsOnClusterRequestType {
         this: this.clone(),
         filter_id,
         cluster,
     };
-    let reply = send(
+    let body = soap::encode_request("ResolveInstallationErrorsOnCluster_Task", &req);
+    call::<ResolveInstallationErrorsOnCluster_TaskResponse>(
         t,
         "ResolveInstallationErrorsOnCluster_Task",
-        &req.this,
-        soap::encode_request("ResolveInstallationErrorsOnCluster_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResolveInstallationErrorsOnCluster_TaskResponse =
-        decode_reply(&reply, "ResolveInstallationErrorsOnCluster_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryDisksUsingFilter`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_disks_using_filter(
-    t: &dyn Transport,
+pub fn query_disks_using_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter_id: String,
     comp_res: ManagedObjectReference,
-) -> Result<Vec<VirtualDiskId>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualDiskId>, Error>> + Send + 'a {
     let req = QueryDisksUsingFilterRequestType {
         this: this.clone(),
         filter_id,
         comp_res,
     };
-    let reply = send(
-        t,
-        "QueryDisksUsingFilter",
-        &req.this,
-        soap::encode_request("QueryDisksUsingFilter", &req),
-    )
-    .await?;
-    let resp: QueryDisksUsingFilterResponse = decode_reply(&reply, "QueryDisksUsingFilter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDisksUsingFilter", &req);
+    call::<QueryDisksUsingFilterResponse>(t, "QueryDisksUsingFilter", req.this, body)
 }
 /// Calls `QueryIpPools`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_ip_pools(
-    t: &dyn Transport,
+pub fn query_ip_pools<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
-) -> Result<Vec<IpPool>, Error> {
+) -> impl Future<Output = Result<Vec<IpPool>, Error>> + Send + 'a {
     let req = QueryIpPoolsRequestType {
         this: this.clone(),
         dc,
     };
-    let reply = send(
-        t,
-        "QueryIpPools",
-        &req.this,
-        soap::encode_request("QueryIpPools", &req),
-    )
-    .await?;
-    let resp: QueryIpPoolsResponse = decode_reply(&reply, "QueryIpPools")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryIpPools", &req);
+    call::<QueryIpPoolsResponse>(t, "QueryIpPools", req.this, body)
 }
 /// Calls `CreateIpPool`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_ip_pool(
-    t: &dyn Transport,
+pub fn create_ip_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool: IpPool,
-) -> Result<i32, Error> {
+) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
     let req = CreateIpPoolRequestType {
         this: this.clone(),
         dc,
         pool,
     };
-    let reply = send(
-        t,
-        "CreateIpPool",
-        &req.this,
-        soap::encode_request("CreateIpPool", &req),
-    )
-    .await?;
-    let resp: CreateIpPoolResponse = decode_reply(&reply, "CreateIpPool")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateIpPool", &req);
+    call::<CreateIpPoolResponse>(t, "CreateIpPool", req.this, body)
 }
 /// Calls `UpdateIpPool`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_ip_pool(
-    t: &dyn Transport,
+pub fn update_ip_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool: IpPool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateIpPoolRequestType {
         this: this.clone(),
         dc,
         pool,
     };
-    let reply = send(
-        t,
-        "UpdateIpPool",
-        &req.this,
-        soap::encode_request("UpdateIpPool", &req),
-    )
-    .await?;
-    let resp: UpdateIpPoolResponse = decode_reply(&reply, "UpdateIpPool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateIpPool", &req);
+    call::<UpdateIpPoolResponse>(t, "UpdateIpPool", req.this, body)
 }
 /// Calls `DestroyIpPool`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn destroy_ip_pool(
-    t: &dyn Transport,
+pub fn destroy_ip_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     id: i32,
     force: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyIpPoolRequestType {
         this: this.clone(),
         dc,
         id,
         force,
     };
-    let reply = send(
-        t,
-        "DestroyIpPool",
-        &req.this,
-        soap::encode_request("DestroyIpPool", &req),
-    )
-    .await?;
-    let resp: DestroyIpPoolResponse = decode_reply(&reply, "DestroyIpPool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyIpPool", &req);
+    call::<DestroyIpPoolResponse>(t, "DestroyIpPool", req.this, body)
 }
 /// Calls `AllocateIpv4Address`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn allocate_ipv4_address(
-    t: &dyn Transport,
+pub fn allocate_ipv4_address<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool_id: i32,
     allocation_id: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AllocateIpv4AddressRequestType {
         this: this.clone(),
         dc,
         pool_id,
         allocation_id,
     };
-    let reply = send(
-        t,
-        "AllocateIpv4Address",
-        &req.this,
-        soap::encode_request("AllocateIpv4Address", &req),
-    )
-    .await?;
-    let resp: AllocateIpv4AddressResponse = decode_reply(&reply, "AllocateIpv4Address")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AllocateIpv4Address", &req);
+    call::<AllocateIpv4AddressResponse>(t, "AllocateIpv4Address", req.this, body)
 }
 /// Calls `AllocateIpv6Address`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn allocate_ipv6_address(
-    t: &dyn Transport,
+pub fn allocate_ipv6_address<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool_id: i32,
     allocation_id: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AllocateIpv6AddressRequestType {
         this: this.clone(),
         dc,
         pool_id,
         allocation_id,
     };
-    let reply = send(
-        t,
-        "AllocateIpv6Address",
-        &req.this,
-        soap::encode_request("AllocateIpv6Address", &req),
-    )
-    .await?;
-    let resp: AllocateIpv6AddressResponse = decode_reply(&reply, "AllocateIpv6Address")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AllocateIpv6Address", &req);
+    call::<AllocateIpv6AddressResponse>(t, "AllocateIpv6Address", req.this, body)
 }
 /// Calls `ReleaseIpAllocation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn release_ip_allocation(
-    t: &dyn Transport,
+pub fn release_ip_allocation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool_id: i32,
     allocation_id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReleaseIpAllocationRequestType {
         this: this.clone(),
         dc,
         pool_id,
         allocation_id,
     };
-    let reply = send(
-        t,
-        "ReleaseIpAllocation",
-        &req.this,
-        soap::encode_request("ReleaseIpAllocation", &req),
-    )
-    .await?;
-    let resp: ReleaseIpAllocationResponse = decode_reply(&reply, "ReleaseIpAllocation")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReleaseIpAllocation", &req);
+    call::<ReleaseIpAllocationResponse>(t, "ReleaseIpAllocation", req.this, body)
 }
 /// Calls `QueryIPAllocations`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_ip_allocations(
-    t: &dyn Transport,
+pub fn query_ip_allocations<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     dc: ManagedObjectReference,
     pool_id: i32,
     extension_key: String,
-) -> Result<Vec<IpPoolManagerIpAllocation>, Error> {
+) -> impl Future<Output = Result<Vec<IpPoolManagerIpAllocation>, Error>> + Send + 'a {
     let req = QueryIPAllocationsRequestType {
         this: this.clone(),
         dc,
         pool_id,
         extension_key,
     };
-    let reply = send(
-        t,
-        "QueryIPAllocations",
-        &req.this,
-        soap::encode_request("QueryIPAllocations", &req),
-    )
-    .await?;
-    let resp: QueryIPAllocationsResponse = decode_reply(&reply, "QueryIPAllocations")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryIPAllocations", &req);
+    call::<QueryIPAllocationsResponse>(t, "QueryIPAllocations", req.this, body)
 }
 /// Calls `UpdateAssignedLicense`.
 ///
 /// Declared faults: `LicenseEntityNotFound`, `RuntimeFault`.
-pub async fn update_assigned_license(
-    t: &dyn Transport,
+pub fn update_assigned_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: String,
     license_key: String,
     entity_display_name: Option<String>,
-) -> Result<LicenseManagerLicenseInfo, Error> {
+) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
     let req = UpdateAssignedLicenseRequestType {
         this: this.clone(),
         entity,
         license_key,
         entity_display_name,
     };
-    let reply = send(
-        t,
-        "UpdateAssignedLicense",
-        &req.this,
-        soap::encode_request("UpdateAssignedLicense", &req),
-    )
-    .await?;
-    let resp: UpdateAssignedLicenseResponse = decode_reply(&reply, "UpdateAssignedLicense")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpdateAssignedLicense", &req);
+    call::<UpdateAssignedLicenseResponse>(t, "UpdateAssignedLicense", req.this, body)
 }
 /// Calls `RemoveAssignedLicense`.
 ///
 /// Declared faults: `LicenseEntityNotFound`, `RuntimeFault`.
-pub async fn remove_assigned_license(
-    t: &dyn Transport,
+pub fn remove_assigned_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity_id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveAssignedLicenseRequestType {
         this: this.clone(),
         entity_id,
     };
-    let reply = send(
-        t,
-        "RemoveAssignedLicense",
-        &req.this,
-        soap::encode_request("RemoveAssignedLicense", &req),
-    )
-    .await?;
-    let resp: RemoveAssignedLicenseResponse = decode_reply(&reply, "RemoveAssignedLicense")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveAssignedLicense", &req);
+    call::<RemoveAssignedLicenseResponse>(t, "RemoveAssignedLicense", req.this, body)
 }
 /// Calls `QueryAssignedLicenses`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_assigned_licenses(
-    t: &dyn Transport,
+pub fn query_assigned_licenses<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity_id: Option<String>,
-) -> Result<Vec<LicenseAssignmentManagerLicenseAssignment>, Error> {
+) -> impl Future<Output = Result<Vec<LicenseAssignmentManagerLicenseAssignment>, Error>> + Send + 'a
+{
     let req = QueryAssignedLicensesRequestType {
         this: this.clone(),
         entity_id,
     };
-    let reply = send(
-        t,
-        "QueryAssignedLicenses",
-        &req.this,
-        soap::encode_request("QueryAssignedLicenses", &req),
-    )
-    .await?;
-    let resp: QueryAssignedLicensesResponse = decode_reply(&reply, "QueryAssignedLicenses")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAssignedLicenses", &req);
+    call::<QueryAssignedLicensesResponse>(t, "QueryAssignedLicenses", req.this, body)
 }
 /// Calls `QuerySupportedFeatures`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_supported_features(
-    t: &dyn Transport,
+pub fn query_supported_features<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<Vec<LicenseFeatureInfo>, Error> {
+) -> impl Future<Output = Result<Vec<LicenseFeatureInfo>, Error>> + Send + 'a {
     let req = QuerySupportedFeaturesRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QuerySupportedFeatures",
-        &req.this,
-        soap::encode_request("QuerySupportedFeatures", &req),
-    )
-    .await?;
-    let resp: QuerySupportedFeaturesResponse = decode_reply(&reply, "QuerySupportedFeatures")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QuerySupportedFeatures", &req);
+    call::<QuerySupportedFeaturesResponse>(t, "QuerySupportedFeatures", req.this, body)
 }
 /// Calls `QueryLicenseSourceAvailability`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_license_source_availability(
-    t: &dyn Transport,
+pub fn query_license_source_availability<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<Vec<LicenseAvailabilityInfo>, Error> {
+) -> impl Future<Output = Result<Vec<LicenseAvailabilityInfo>, Error>> + Send + 'a {
     let req = QueryLicenseSourceAvailabilityRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryLicenseSourceAvailability", &req);
+    call::<QueryLicenseSourceAvailabilityResponse>(
         t,
         "QueryLicenseSourceAvailability",
-        &req.this,
-        soap::encode_request("QueryLicenseSourceAvailability", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryLicenseSourceAvailabilityResponse =
-        decode_reply(&reply, "QueryLicenseSourceAvailability")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryLicenseUsage`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_license_usage(
-    t: &dyn Transport,
+pub fn query_license_usage<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<LicenseUsageInfo, Error> {
+) -> impl Future<Output = Result<LicenseUsageInfo, Error>> + Send + 'a {
     let req = QueryLicenseUsageRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryLicenseUsage",
-        &req.this,
-        soap::encode_request("QueryLicenseUsage", &req),
-    )
-    .await?;
-    let resp: QueryLicenseUsageResponse = decode_reply(&reply, "QueryLicenseUsage")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryLicenseUsage", &req);
+    call::<QueryLicenseUsageResponse>(t, "QueryLicenseUsage", req.this, body)
 }
 /// Calls `SetLicenseEdition`.
 ///
 /// Declared faults: `InvalidState`, `LicenseServerUnavailable`, `RuntimeFault`.
-pub async fn set_license_edition(
-    t: &dyn Transport,
+pub fn set_license_edition<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     feature_key: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetLicenseEditionRequestType {
         this: this.clone(),
         host,
         feature_key,
     };
-    let reply = send(
-        t,
-        "SetLicenseEdition",
-        &req.this,
-        soap::encode_request("SetLicenseEdition", &req),
-    )
-    .await?;
-    let resp: SetLicenseEditionResponse = decode_reply(&reply, "SetLicenseEdition")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetLicenseEdition", &req);
+    call::<SetLicenseEditionResponse>(t, "SetLicenseEdition", req.this, body)
 }
 /// Calls `CheckLicenseFeature`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn check_license_feature(
-    t: &dyn Transport,
+pub fn check_license_feature<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     feature_key: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = CheckLicenseFeatureRequestType {
         this: this.clone(),
         host,
         feature_key,
     };
-    let reply = send(
-        t,
-        "CheckLicenseFeature",
-        &req.this,
-        soap::encode_request("CheckLicenseFeature", &req),
-    )
-    .await?;
-    let resp: CheckLicenseFeatureResponse = decode_reply(&reply, "CheckLicenseFeature")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckLicenseFeature", &req);
+    call::<CheckLicenseFeatureResponse>(t, "CheckLicenseFeature", req.this, body)
 }
 /// Calls `EnableFeature`.
 ///
 /// Declared faults: `InvalidState`, `LicenseServerUnavailable`, `RuntimeFault`.
-pub async fn enable_feature(
-    t: &dyn Transport,
+pub fn enable_feature<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     feature_key: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = EnableFeatureRequestType {
         this: this.clone(),
         host,
         feature_key,
     };
-    let reply = send(
-        t,
-        "EnableFeature",
-        &req.this,
-        soap::encode_request("EnableFeature", &req),
-    )
-    .await?;
-    let resp: EnableFeatureResponse = decode_reply(&reply, "EnableFeature")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EnableFeature", &req);
+    call::<EnableFeatureResponse>(t, "EnableFeature", req.this, body)
 }
 /// Calls `DisableFeature`.
 ///
 /// Declared faults: `InvalidState`, `LicenseServerUnavailable`, `RuntimeFault`.
-pub async fn disable_feature(
-    t: &dyn Transport,
+pub fn disable_feature<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     feature_key: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = DisableFeatureRequestType {
         this: this.clone(),
         host,
         feature_key,
     };
-    let reply = send(
-        t,
-        "DisableFeature",
-        &req.this,
-        soap::encode_request("DisableFeature", &req),
-    )
-    .await?;
-    let resp: DisableFeatureResponse = decode_reply(&reply, "DisableFeature")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DisableFeature", &req);
+    call::<DisableFeatureResponse>(t, "DisableFeature", req.this, body)
 }
 /// Calls `ConfigureLicenseSource`.
 ///
 /// Declared faults: `CannotAccessLocalSource`, `InvalidLicense`, `LicenseServerUnavailable`, `RuntimeFault`.
-pub async fn configure_license_source(
-    t: &dyn Transport,
+pub fn configure_license_source<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     license_source: BaseLicenseSource,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ConfigureLicenseSourceRequestType {
         this: this.clone(),
         host,
         license_source,
     };
-    let reply = send(
-        t,
-        "ConfigureLicenseSource",
-        &req.this,
-        soap::encode_request("ConfigureLicenseSource", &req),
-    )
-    .await?;
-    let resp: ConfigureLicenseSourceResponse = decode_reply(&reply, "ConfigureLicenseSource")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ConfigureLicenseSource", &req);
+    call::<ConfigureLicenseSourceResponse>(t, "ConfigureLicenseSource", req.this, body)
 }
 /// Calls `UpdateLicense`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_license(
-    t: &dyn Transport,
+pub fn update_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
     labels: Vec<KeyValue>,
-) -> Result<LicenseManagerLicenseInfo, Error> {
+) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
     let req = UpdateLicenseRequestType {
         this: this.clone(),
         license_key,
         labels,
     };
-    let reply = send(
-        t,
-        "UpdateLicense",
-        &req.this,
-        soap::encode_request("UpdateLicense", &req),
-    )
-    .await?;
-    let resp: UpdateLicenseResponse = decode_reply(&reply, "UpdateLicense")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpdateLicense", &req);
+    call::<UpdateLicenseResponse>(t, "UpdateLicense", req.this, body)
 }
 /// Calls `AddLicense`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn add_license(
-    t: &dyn Transport,
+pub fn add_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
     labels: Vec<KeyValue>,
-) -> Result<LicenseManagerLicenseInfo, Error> {
+) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
     let req = AddLicenseRequestType {
         this: this.clone(),
         license_key,
         labels,
     };
-    let reply = send(
-        t,
-        "AddLicense",
-        &req.this,
-        soap::encode_request("AddLicense", &req),
-    )
-    .await?;
-    let resp: AddLicenseResponse = decode_reply(&reply, "AddLicense")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddLicense", &req);
+    call::<AddLicenseResponse>(t, "AddLicense", req.this, body)
 }
 /// Calls `RemoveLicense`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_license(
-    t: &dyn Transport,
+pub fn remove_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveLicenseRequestType {
         this: this.clone(),
         license_key,
     };
-    let reply = send(
-        t,
-        "RemoveLicense",
-        &req.this,
-        soap::encode_request("RemoveLicense", &req),
-    )
-    .await?;
-    let resp: RemoveLicenseResponse = decode_reply(&reply, "RemoveLicense")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveLicense", &req);
+    call::<RemoveLicenseResponse>(t, "RemoveLicense", req.this, body)
 }
 /// Calls `DecodeLicense`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn decode_license(
-    t: &dyn Transport,
+pub fn decode_license<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
-) -> Result<LicenseManagerLicenseInfo, Error> {
+) -> impl Future<Output = Result<LicenseManagerLicenseInfo, Error>> + Send + 'a {
     let req = DecodeLicenseRequestType {
         this: this.clone(),
         license_key,
     };
-    let reply = send(
-        t,
-        "DecodeLicense",
-        &req.this,
-        soap::encode_request("DecodeLicense", &req),
-    )
-    .await?;
-    let resp: DecodeLicenseResponse = decode_reply(&reply, "DecodeLicense")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DecodeLicense", &req);
+    call::<DecodeLicenseResponse>(t, "DecodeLicense", req.this, body)
 }
 /// Calls `UpdateLicenseLabel`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_license_label(
-    t: &dyn Transport,
+pub fn update_license_label<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
     label_key: String,
     label_value: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateLicenseLabelRequestType {
         this: this.clone(),
         license_key,
         label_key,
         label_value,
     };
-    let reply = send(
-        t,
-        "UpdateLicenseLabel",
-        &req.this,
-        soap::encode_request("UpdateLicenseLabel", &req),
-    )
-    .await?;
-    let resp: UpdateLicenseLabelResponse = decode_reply(&reply, "UpdateLicenseLabel")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateLicenseLabel", &req);
+    call::<UpdateLicenseLabelResponse>(t, "UpdateLicenseLabel", req.this, body)
 }
 /// Calls `RemoveLicenseLabel`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_license_label(
-    t: &dyn Transport,
+pub fn remove_license_label<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     license_key: String,
     label_key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveLicenseLabelRequestType {
         this: this.clone(),
         license_key,
         label_key,
     };
-    let reply = send(
-        t,
-        "RemoveLicenseLabel",
-        &req.this,
-        soap::encode_request("RemoveLicenseLabel", &req),
-    )
-    .await?;
-    let resp: RemoveLicenseLabelResponse = decode_reply(&reply, "RemoveLicenseLabel")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveLicenseLabel", &req);
+    call::<RemoveLicenseLabelResponse>(t, "RemoveLicenseLabel", req.this, body)
 }
 /// Calls `Reload`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reload(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn reload<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReloadRequestType { this: this.clone() };
-    let reply = send(t, "Reload", &req.this, soap::encode_request("Reload", &req)).await?;
-    let resp: ReloadResponse = decode_reply(&reply, "Reload")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("Reload", &req);
+    call::<ReloadResponse>(t, "Reload", req.this, body)
 }
 /// Calls `Rename_Task`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn rename_task(
-    t: &dyn Transport,
+pub fn rename_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     new_name: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RenameRequestType {
         this: this.clone(),
         new_name,
     };
-    let reply = send(
-        t,
-        "Rename_Task",
-        &req.this,
-        soap::encode_request("Rename_Task", &req),
-    )
-    .await?;
-    let resp: Rename_TaskResponse = decode_reply(&reply, "Rename_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("Rename_Task", &req);
+    call::<Rename_TaskResponse>(t, "Rename_Task", req.this, body)
 }
 /// Calls `Destroy_Task`.
 ///
 /// Declared faults: `VimFault`, `RuntimeFault`.
-pub async fn destroy_task(
-    t: &dyn Transport,
+pub fn destroy_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DestroyRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "Destroy_Task",
-        &req.this,
-        soap::encode_request("Destroy_Task", &req),
-    )
-    .await?;
-    let resp: Destroy_TaskResponse = decode_reply(&reply, "Destroy_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("Destroy_Task", &req);
+    call::<Destroy_TaskResponse>(t, "Destroy_Task", req.this, body)
 }
 /// Calls `DestroyNetwork`.
 ///
 /// Declared faults: `ResourceInUse`, `RuntimeFault`.
-pub async fn destroy_network(
-    t: &dyn Transport,
+pub fn destroy_network<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyNetworkRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyNetwork",
-        &req.this,
-        soap::encode_request("DestroyNetwork", &req),
-    )
-    .await?;
-    let resp: DestroyNetworkResponse = decode_reply(&reply, "DestroyNetwork")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyNetwork", &req);
+    call::<DestroyNetworkResponse>(t, "DestroyNetwork", req.this, body)
 }
 /// Calls `LookupVmOverheadMemory`.
 ///
 /// Declared faults: `NotFound`, `InvalidArgument`, `InvalidType`, `ManagedObjectNotFound`, `RuntimeFault`.
-pub async fn lookup_vm_overhead_memory(
-    t: &dyn Transport,
+pub fn lookup_vm_overhead_memory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: ManagedObjectReference,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = LookupVmOverheadMemoryRequestType {
         this: this.clone(),
         vm,
         host,
     };
-    let reply = send(
-        t,
-        "LookupVmOverheadMemory",
-        &req.this,
-        soap::encode_request("LookupVmOverheadMemory", &req),
-    )
-    .await?;
-    let resp: LookupVmOverheadMemoryResponse = decode_reply(&reply, "LookupVmOverheadMemory")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LookupVmOverheadMemory", &req);
+    call::<LookupVmOverheadMemoryResponse>(t, "LookupVmOverheadMemory", req.this, body)
 }
 /// Calls `ValidateHost`.
 ///
 /// Declared faults: `ConcurrentAccess`, `FileFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn validate_host(
-    t: &dyn Transport,
+pub fn validate_host<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ovf_descriptor: String,
     host: ManagedObjectReference,
     vhp: OvfValidateHostParams,
-) -> Result<OvfValidateHostResult, Error> {
+) -> impl Future<Output = Result<OvfValidateHostResult, Error>> + Send + 'a {
     let req = ValidateHostRequestType {
         this: this.clone(),
         ovf_descriptor,
         host,
         vhp,
     };
-    let reply = send(
-        t,
-        "ValidateHost",
-        &req.this,
-        soap::encode_request("ValidateHost", &req),
-    )
-    .await?;
-    let resp: ValidateHostResponse = decode_reply(&reply, "ValidateHost")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ValidateHost", &req);
+    call::<ValidateHostResponse>(t, "ValidateHost", req.this, body)
 }
 /// Calls `ParseDescriptor`.
 ///
 /// Declared faults: `ConcurrentAccess`, `FileFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn parse_descriptor(
-    t: &dyn Transport,
+pub fn parse_descriptor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ovf_descriptor: String,
     pdp: OvfParseDescriptorParams,
-) -> Result<OvfParseDescriptorResult, Error> {
+) -> impl Future<Output = Result<OvfParseDescriptorResult, Error>> + Send + 'a {
     let req = ParseDescriptorRequestType {
         this: this.clone(),
         ovf_descriptor,
         pdp,
     };
-    let reply = send(
-        t,
-        "ParseDescriptor",
-        &req.this,
-        soap::encode_request("ParseDescriptor", &req),
-    )
-    .await?;
-    let resp: ParseDescriptorResponse = decode_reply(&reply, "ParseDescriptor")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ParseDescriptor", &req);
+    call::<ParseDescriptorResponse>(t, "ParseDescriptor", req.this, body)
 }
 /// Calls `CreateImportSpec`.
 ///
 /// Declared faults: `ConcurrentAccess`, `FileFault`, `InvalidDatastore`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_import_spec(
-    t: &dyn Transport,
+pub fn create_import_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ovf_descriptor: String,
     resource_pool: ManagedObjectReference,
     datastore: ManagedObjectReference,
     cisp: OvfCreateImportSpecParams,
-) -> Result<OvfCreateImportSpecResult, Error> {
+) -> impl Future<Output = Result<OvfCreateImportSpecResult, Error>> + Send + 'a {
     let req = CreateImportSpecRequestType {
         this: this.clone(),
         ovf_descriptor,
@@ -5257,73 +3681,52 @@ pub async fn create_import_spec(
         datastore,
         cisp,
     };
-    let reply = send(
-        t,
-        "CreateImportSpec",
-        &req.this,
-        soap::encode_request("CreateImportSpec", &req),
-    )
-    .await?;
-    let resp: CreateImportSpecResponse = decode_reply(&reply, "CreateImportSpec")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateImportSpec", &req);
+    call::<CreateImportSpecResponse>(t, "CreateImportSpec", req.this, body)
 }
 /// Calls `CreateDescriptor`.
 ///
 /// Declared faults: `ConcurrentAccess`, `FileFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_descriptor(
-    t: &dyn Transport,
+pub fn create_descriptor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: ManagedObjectReference,
     cdp: OvfCreateDescriptorParams,
-) -> Result<OvfCreateDescriptorResult, Error> {
+) -> impl Future<Output = Result<OvfCreateDescriptorResult, Error>> + Send + 'a {
     let req = CreateDescriptorRequestType {
         this: this.clone(),
         obj,
         cdp,
     };
-    let reply = send(
-        t,
-        "CreateDescriptor",
-        &req.this,
-        soap::encode_request("CreateDescriptor", &req),
-    )
-    .await?;
-    let resp: CreateDescriptorResponse = decode_reply(&reply, "CreateDescriptor")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDescriptor", &req);
+    call::<CreateDescriptorResponse>(t, "CreateDescriptor", req.this, body)
 }
 /// Calls `QueryPerfProviderSummary`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_perf_provider_summary(
-    t: &dyn Transport,
+pub fn query_perf_provider_summary<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<PerfProviderSummary, Error> {
+) -> impl Future<Output = Result<PerfProviderSummary, Error>> + Send + 'a {
     let req = QueryPerfProviderSummaryRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "QueryPerfProviderSummary",
-        &req.this,
-        soap::encode_request("QueryPerfProviderSummary", &req),
-    )
-    .await?;
-    let resp: QueryPerfProviderSummaryResponse = decode_reply(&reply, "QueryPerfProviderSummary")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPerfProviderSummary", &req);
+    call::<QueryPerfProviderSummaryResponse>(t, "QueryPerfProviderSummary", req.this, body)
 }
 /// Calls `QueryAvailablePerfMetric`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_available_perf_metric(
-    t: &dyn Transport,
+pub fn query_available_perf_metric<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     begin_time: Option<DateTime>,
     end_time: Option<DateTime>,
     interval_id: Option<i32>,
-) -> Result<Vec<PerfMetricId>, Error> {
+) -> impl Future<Output = Result<Vec<PerfMetricId>, Error>> + Send + 'a {
     let req = QueryAvailablePerfMetricRequestType {
         this: this.clone(),
         entity,
@@ -5331,368 +3734,250 @@ pub async fn query_available_perf_metric(
         end_time,
         interval_id,
     };
-    let reply = send(
-        t,
-        "QueryAvailablePerfMetric",
-        &req.this,
-        soap::encode_request("QueryAvailablePerfMetric", &req),
-    )
-    .await?;
-    let resp: QueryAvailablePerfMetricResponse = decode_reply(&reply, "QueryAvailablePerfMetric")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailablePerfMetric", &req);
+    call::<QueryAvailablePerfMetricResponse>(t, "QueryAvailablePerfMetric", req.this, body)
 }
 /// Calls `QueryPerfCounter`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_perf_counter(
-    t: &dyn Transport,
+pub fn query_perf_counter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     counter_id: Vec<i32>,
-) -> Result<Vec<PerfCounterInfo>, Error> {
+) -> impl Future<Output = Result<Vec<PerfCounterInfo>, Error>> + Send + 'a {
     let req = QueryPerfCounterRequestType {
         this: this.clone(),
         counter_id,
     };
-    let reply = send(
-        t,
-        "QueryPerfCounter",
-        &req.this,
-        soap::encode_request("QueryPerfCounter", &req),
-    )
-    .await?;
-    let resp: QueryPerfCounterResponse = decode_reply(&reply, "QueryPerfCounter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPerfCounter", &req);
+    call::<QueryPerfCounterResponse>(t, "QueryPerfCounter", req.this, body)
 }
 /// Calls `QueryPerfCounterByLevel`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_perf_counter_by_level(
-    t: &dyn Transport,
+pub fn query_perf_counter_by_level<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     level: i32,
-) -> Result<Vec<PerfCounterInfo>, Error> {
+) -> impl Future<Output = Result<Vec<PerfCounterInfo>, Error>> + Send + 'a {
     let req = QueryPerfCounterByLevelRequestType {
         this: this.clone(),
         level,
     };
-    let reply = send(
-        t,
-        "QueryPerfCounterByLevel",
-        &req.this,
-        soap::encode_request("QueryPerfCounterByLevel", &req),
-    )
-    .await?;
-    let resp: QueryPerfCounterByLevelResponse = decode_reply(&reply, "QueryPerfCounterByLevel")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPerfCounterByLevel", &req);
+    call::<QueryPerfCounterByLevelResponse>(t, "QueryPerfCounterByLevel", req.this, body)
 }
 /// Calls `QueryPerf`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_perf(
-    t: &dyn Transport,
+pub fn query_perf<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     query_spec: Vec<PerfQuerySpec>,
-) -> Result<Vec<BasePerfEntityMetricBase>, Error> {
+) -> impl Future<Output = Result<Vec<BasePerfEntityMetricBase>, Error>> + Send + 'a {
     let req = QueryPerfRequestType {
         this: this.clone(),
         query_spec,
     };
-    let reply = send(
-        t,
-        "QueryPerf",
-        &req.this,
-        soap::encode_request("QueryPerf", &req),
-    )
-    .await?;
-    let resp: QueryPerfResponse = decode_reply(&reply, "QueryPerf")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPerf", &req);
+    call::<QueryPerfResponse>(t, "QueryPerf", req.this, body)
 }
 /// Calls `QueryPerfComposite`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_perf_composite(
-    t: &dyn Transport,
+pub fn query_perf_composite<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     query_spec: PerfQuerySpec,
-) -> Result<PerfCompositeMetric, Error> {
+) -> impl Future<Output = Result<PerfCompositeMetric, Error>> + Send + 'a {
     let req = QueryPerfCompositeRequestType {
         this: this.clone(),
         query_spec,
     };
-    let reply = send(
-        t,
-        "QueryPerfComposite",
-        &req.this,
-        soap::encode_request("QueryPerfComposite", &req),
-    )
-    .await?;
-    let resp: QueryPerfCompositeResponse = decode_reply(&reply, "QueryPerfComposite")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPerfComposite", &req);
+    call::<QueryPerfCompositeResponse>(t, "QueryPerfComposite", req.this, body)
 }
 /// Calls `CreatePerfInterval`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_perf_interval(
-    t: &dyn Transport,
+pub fn create_perf_interval<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     interval_id: PerfInterval,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreatePerfIntervalRequestType {
         this: this.clone(),
         interval_id,
     };
-    let reply = send(
-        t,
-        "CreatePerfInterval",
-        &req.this,
-        soap::encode_request("CreatePerfInterval", &req),
-    )
-    .await?;
-    let resp: CreatePerfIntervalResponse = decode_reply(&reply, "CreatePerfInterval")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreatePerfInterval", &req);
+    call::<CreatePerfIntervalResponse>(t, "CreatePerfInterval", req.this, body)
 }
 /// Calls `RemovePerfInterval`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_perf_interval(
-    t: &dyn Transport,
+pub fn remove_perf_interval<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     sample_period: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemovePerfIntervalRequestType {
         this: this.clone(),
         sample_period,
     };
-    let reply = send(
-        t,
-        "RemovePerfInterval",
-        &req.this,
-        soap::encode_request("RemovePerfInterval", &req),
-    )
-    .await?;
-    let resp: RemovePerfIntervalResponse = decode_reply(&reply, "RemovePerfInterval")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemovePerfInterval", &req);
+    call::<RemovePerfIntervalResponse>(t, "RemovePerfInterval", req.this, body)
 }
 /// Calls `UpdatePerfInterval`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_perf_interval(
-    t: &dyn Transport,
+pub fn update_perf_interval<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     interval: PerfInterval,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdatePerfIntervalRequestType {
         this: this.clone(),
         interval,
     };
-    let reply = send(
-        t,
-        "UpdatePerfInterval",
-        &req.this,
-        soap::encode_request("UpdatePerfInterval", &req),
-    )
-    .await?;
-    let resp: UpdatePerfIntervalResponse = decode_reply(&reply, "UpdatePerfInterval")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdatePerfInterval", &req);
+    call::<UpdatePerfIntervalResponse>(t, "UpdatePerfInterval", req.this, body)
 }
 /// Calls `UpdateCounterLevelMapping`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_counter_level_mapping(
-    t: &dyn Transport,
+pub fn update_counter_level_mapping<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     counter_level_map: Vec<PerformanceManagerCounterLevelMapping>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateCounterLevelMappingRequestType {
         this: this.clone(),
         counter_level_map,
     };
-    let reply = send(
-        t,
-        "UpdateCounterLevelMapping",
-        &req.this,
-        soap::encode_request("UpdateCounterLevelMapping", &req),
-    )
-    .await?;
-    let resp: UpdateCounterLevelMappingResponse =
-        decode_reply(&reply, "UpdateCounterLevelMapping")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateCounterLevelMapping", &req);
+    call::<UpdateCounterLevelMappingResponse>(t, "UpdateCounterLevelMapping", req.this, body)
 }
 /// Calls `ResetCounterLevelMapping`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reset_counter_level_mapping(
-    t: &dyn Transport,
+pub fn reset_counter_level_mapping<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     counters: Vec<i32>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetCounterLevelMappingRequestType {
         this: this.clone(),
         counters,
     };
-    let reply = send(
-        t,
-        "ResetCounterLevelMapping",
-        &req.this,
-        soap::encode_request("ResetCounterLevelMapping", &req),
-    )
-    .await?;
-    let resp: ResetCounterLevelMappingResponse = decode_reply(&reply, "ResetCounterLevelMapping")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetCounterLevelMapping", &req);
+    call::<ResetCounterLevelMappingResponse>(t, "ResetCounterLevelMapping", req.this, body)
 }
 /// Calls `EstimateDatabaseSize`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn estimate_database_size(
-    t: &dyn Transport,
+pub fn estimate_database_size<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     db_size_param: DatabaseSizeParam,
-) -> Result<DatabaseSizeEstimate, Error> {
+) -> impl Future<Output = Result<DatabaseSizeEstimate, Error>> + Send + 'a {
     let req = EstimateDatabaseSizeRequestType {
         this: this.clone(),
         db_size_param,
     };
-    let reply = send(
-        t,
-        "EstimateDatabaseSize",
-        &req.this,
-        soap::encode_request("EstimateDatabaseSize", &req),
-    )
-    .await?;
-    let resp: EstimateDatabaseSizeResponse = decode_reply(&reply, "EstimateDatabaseSize")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EstimateDatabaseSize", &req);
+    call::<EstimateDatabaseSizeResponse>(t, "EstimateDatabaseSize", req.this, body)
 }
 /// Calls `UpdateConfig`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DuplicateName`, `InsufficientResourcesFault`, `InvalidName`, `RuntimeFault`.
-pub async fn update_config(
-    t: &dyn Transport,
+pub fn update_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: Option<String>,
     config: Option<ResourceConfigSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateConfigRequestType {
         this: this.clone(),
         name,
         config,
     };
-    let reply = send(
-        t,
-        "UpdateConfig",
-        &req.this,
-        soap::encode_request("UpdateConfig", &req),
-    )
-    .await?;
-    let resp: UpdateConfigResponse = decode_reply(&reply, "UpdateConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateConfig", &req);
+    call::<UpdateConfigResponse>(t, "UpdateConfig", req.this, body)
 }
 /// Calls `MoveIntoResourcePool`.
 ///
 /// Declared faults: `DuplicateName`, `InsufficientResourcesFault`, `RuntimeFault`.
-pub async fn move_into_resource_pool(
-    t: &dyn Transport,
+pub fn move_into_resource_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     list: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MoveIntoResourcePoolRequestType {
         this: this.clone(),
         list,
     };
-    let reply = send(
-        t,
-        "MoveIntoResourcePool",
-        &req.this,
-        soap::encode_request("MoveIntoResourcePool", &req),
-    )
-    .await?;
-    let resp: MoveIntoResourcePoolResponse = decode_reply(&reply, "MoveIntoResourcePool")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MoveIntoResourcePool", &req);
+    call::<MoveIntoResourcePoolResponse>(t, "MoveIntoResourcePool", req.this, body)
 }
 /// Calls `UpdateChildResourceConfiguration`.
 ///
 /// Declared faults: `InsufficientResourcesFault`, `InvalidState`, `RuntimeFault`.
-pub async fn update_child_resource_configuration(
-    t: &dyn Transport,
+pub fn update_child_resource_configuration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: Vec<ResourceConfigSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateChildResourceConfigurationRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateChildResourceConfiguration", &req);
+    call::<UpdateChildResourceConfigurationResponse>(
         t,
         "UpdateChildResourceConfiguration",
-        &req.this,
-        soap::encode_request("UpdateChildResourceConfiguration", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateChildResourceConfigurationResponse =
-        decode_reply(&reply, "UpdateChildResourceConfiguration")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `CreateResourcePool`.
 ///
 /// Declared faults: `DuplicateName`, `InsufficientResourcesFault`, `InvalidName`, `RuntimeFault`.
-pub async fn create_resource_pool(
-    t: &dyn Transport,
+pub fn create_resource_pool<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     spec: ResourceConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateResourcePoolRequestType {
         this: this.clone(),
         name,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateResourcePool",
-        &req.this,
-        soap::encode_request("CreateResourcePool", &req),
-    )
-    .await?;
-    let resp: CreateResourcePoolResponse = decode_reply(&reply, "CreateResourcePool")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateResourcePool", &req);
+    call::<CreateResourcePoolResponse>(t, "CreateResourcePool", req.this, body)
 }
 /// Calls `DestroyChildren`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_children(
-    t: &dyn Transport,
+pub fn destroy_children<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyChildrenRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyChildren",
-        &req.this,
-        soap::encode_request("DestroyChildren", &req),
-    )
-    .await?;
-    let resp: DestroyChildrenResponse = decode_reply(&reply, "DestroyChildren")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyChildren", &req);
+    call::<DestroyChildrenResponse>(t, "DestroyChildren", req.this, body)
 }
 /// Calls `CreateVApp`.
 ///
 /// Declared faults: `DuplicateName`, `InsufficientResourcesFault`, `InvalidName`, `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_v_app(
-    t: &dyn Transport,
+pub fn create_v_app<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     res_spec: ResourceConfigSpec,
     config_spec: VAppConfigSpec,
     vm_folder: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateVAppRequestType {
         this: this.clone(),
         name,
@@ -5700,141 +3985,97 @@ pub async fn create_v_app(
         config_spec,
         vm_folder,
     };
-    let reply = send(
-        t,
-        "CreateVApp",
-        &req.this,
-        soap::encode_request("CreateVApp", &req),
-    )
-    .await?;
-    let resp: CreateVAppResponse = decode_reply(&reply, "CreateVApp")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateVApp", &req);
+    call::<CreateVAppResponse>(t, "CreateVApp", req.this, body)
 }
 /// Calls `CreateChildVM_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `OutOfBounds`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_child_vm_task(
-    t: &dyn Transport,
+pub fn create_child_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: VirtualMachineConfigSpec,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateChildVMRequestType {
         this: this.clone(),
         config,
         host,
     };
-    let reply = send(
-        t,
-        "CreateChildVM_Task",
-        &req.this,
-        soap::encode_request("CreateChildVM_Task", &req),
-    )
-    .await?;
-    let resp: CreateChildVM_TaskResponse = decode_reply(&reply, "CreateChildVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateChildVM_Task", &req);
+    call::<CreateChildVM_TaskResponse>(t, "CreateChildVM_Task", req.this, body)
 }
 /// Calls `RegisterChildVM_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `NotFound`, `OutOfBounds`, `VmConfigFault`, `RuntimeFault`.
-pub async fn register_child_vm_task(
-    t: &dyn Transport,
+pub fn register_child_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path: String,
     name: Option<String>,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RegisterChildVMRequestType {
         this: this.clone(),
         path,
         name,
         host,
     };
-    let reply = send(
-        t,
-        "RegisterChildVM_Task",
-        &req.this,
-        soap::encode_request("RegisterChildVM_Task", &req),
-    )
-    .await?;
-    let resp: RegisterChildVM_TaskResponse = decode_reply(&reply, "RegisterChildVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RegisterChildVM_Task", &req);
+    call::<RegisterChildVM_TaskResponse>(t, "RegisterChildVM_Task", req.this, body)
 }
 /// Calls `ImportVApp`.
 ///
 /// Declared faults: `DuplicateName`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `OutOfBounds`, `VmConfigFault`, `RuntimeFault`.
-pub async fn import_v_app(
-    t: &dyn Transport,
+pub fn import_v_app<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseImportSpec,
     folder: Option<ManagedObjectReference>,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ImportVAppRequestType {
         this: this.clone(),
         spec,
         folder,
         host,
     };
-    let reply = send(
-        t,
-        "ImportVApp",
-        &req.this,
-        soap::encode_request("ImportVApp", &req),
-    )
-    .await?;
-    let resp: ImportVAppResponse = decode_reply(&reply, "ImportVApp")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ImportVApp", &req);
+    call::<ImportVAppResponse>(t, "ImportVApp", req.this, body)
 }
 /// Calls `QueryResourceConfigOption`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_resource_config_option(
-    t: &dyn Transport,
+pub fn query_resource_config_option<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ResourceConfigOption, Error> {
+) -> impl Future<Output = Result<ResourceConfigOption, Error>> + Send + 'a {
     let req = QueryResourceConfigOptionRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryResourceConfigOption",
-        &req.this,
-        soap::encode_request("QueryResourceConfigOption", &req),
-    )
-    .await?;
-    let resp: QueryResourceConfigOptionResponse =
-        decode_reply(&reply, "QueryResourceConfigOption")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryResourceConfigOption", &req);
+    call::<QueryResourceConfigOptionResponse>(t, "QueryResourceConfigOption", req.this, body)
 }
 /// Calls `RefreshRuntime`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_runtime(
-    t: &dyn Transport,
+pub fn refresh_runtime<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshRuntimeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshRuntime",
-        &req.this,
-        soap::encode_request("RefreshRuntime", &req),
-    )
-    .await?;
-    let resp: RefreshRuntimeResponse = decode_reply(&reply, "RefreshRuntime")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshRuntime", &req);
+    call::<RefreshRuntimeResponse>(t, "RefreshRuntime", req.this, body)
 }
 /// Calls `FindByUuid`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_by_uuid(
-    t: &dyn Transport,
+pub fn find_by_uuid<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     uuid: String,
     vm_search: bool,
     instance_uuid: Option<bool>,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindByUuidRequestType {
         this: this.clone(),
         datacenter,
@@ -5842,149 +4083,107 @@ pub async fn find_by_uuid(
         vm_search,
         instance_uuid,
     };
-    let reply = send(
-        t,
-        "FindByUuid",
-        &req.this,
-        soap::encode_request("FindByUuid", &req),
-    )
-    .await?;
-    let resp: FindByUuidResponse = decode_reply(&reply, "FindByUuid")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindByUuid", &req);
+    call::<FindByUuidResponse>(t, "FindByUuid", req.this, body)
 }
 /// Calls `FindByDatastorePath`.
 ///
 /// Declared faults: `InvalidDatastore`, `RuntimeFault`.
-pub async fn find_by_datastore_path(
-    t: &dyn Transport,
+pub fn find_by_datastore_path<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: ManagedObjectReference,
     path: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindByDatastorePathRequestType {
         this: this.clone(),
         datacenter,
         path,
     };
-    let reply = send(
-        t,
-        "FindByDatastorePath",
-        &req.this,
-        soap::encode_request("FindByDatastorePath", &req),
-    )
-    .await?;
-    let resp: FindByDatastorePathResponse = decode_reply(&reply, "FindByDatastorePath")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindByDatastorePath", &req);
+    call::<FindByDatastorePathResponse>(t, "FindByDatastorePath", req.this, body)
 }
 /// Calls `FindByDnsName`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_by_dns_name(
-    t: &dyn Transport,
+pub fn find_by_dns_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     dns_name: String,
     vm_search: bool,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindByDnsNameRequestType {
         this: this.clone(),
         datacenter,
         dns_name,
         vm_search,
     };
-    let reply = send(
-        t,
-        "FindByDnsName",
-        &req.this,
-        soap::encode_request("FindByDnsName", &req),
-    )
-    .await?;
-    let resp: FindByDnsNameResponse = decode_reply(&reply, "FindByDnsName")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindByDnsName", &req);
+    call::<FindByDnsNameResponse>(t, "FindByDnsName", req.this, body)
 }
 /// Calls `FindByIp`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_by_ip(
-    t: &dyn Transport,
+pub fn find_by_ip<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     ip: String,
     vm_search: bool,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindByIpRequestType {
         this: this.clone(),
         datacenter,
         ip,
         vm_search,
     };
-    let reply = send(
-        t,
-        "FindByIp",
-        &req.this,
-        soap::encode_request("FindByIp", &req),
-    )
-    .await?;
-    let resp: FindByIpResponse = decode_reply(&reply, "FindByIp")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindByIp", &req);
+    call::<FindByIpResponse>(t, "FindByIp", req.this, body)
 }
 /// Calls `FindByInventoryPath`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_by_inventory_path(
-    t: &dyn Transport,
+pub fn find_by_inventory_path<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     inventory_path: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindByInventoryPathRequestType {
         this: this.clone(),
         inventory_path,
     };
-    let reply = send(
-        t,
-        "FindByInventoryPath",
-        &req.this,
-        soap::encode_request("FindByInventoryPath", &req),
-    )
-    .await?;
-    let resp: FindByInventoryPathResponse = decode_reply(&reply, "FindByInventoryPath")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindByInventoryPath", &req);
+    call::<FindByInventoryPathResponse>(t, "FindByInventoryPath", req.this, body)
 }
 /// Calls `FindChild`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_child(
-    t: &dyn Transport,
+pub fn find_child<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     name: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindChildRequestType {
         this: this.clone(),
         entity,
         name,
     };
-    let reply = send(
-        t,
-        "FindChild",
-        &req.this,
-        soap::encode_request("FindChild", &req),
-    )
-    .await?;
-    let resp: FindChildResponse = decode_reply(&reply, "FindChild")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindChild", &req);
+    call::<FindChildResponse>(t, "FindChild", req.this, body)
 }
 /// Calls `FindAllByUuid`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_all_by_uuid(
-    t: &dyn Transport,
+pub fn find_all_by_uuid<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     uuid: String,
     vm_search: bool,
     instance_uuid: Option<bool>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindAllByUuidRequestType {
         this: this.clone(),
         datacenter,
@@ -5992,116 +4191,81 @@ pub async fn find_all_by_uuid(
         vm_search,
         instance_uuid,
     };
-    let reply = send(
-        t,
-        "FindAllByUuid",
-        &req.this,
-        soap::encode_request("FindAllByUuid", &req),
-    )
-    .await?;
-    let resp: FindAllByUuidResponse = decode_reply(&reply, "FindAllByUuid")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindAllByUuid", &req);
+    call::<FindAllByUuidResponse>(t, "FindAllByUuid", req.this, body)
 }
 /// Calls `FindAllByDnsName`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_all_by_dns_name(
-    t: &dyn Transport,
+pub fn find_all_by_dns_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     dns_name: String,
     vm_search: bool,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindAllByDnsNameRequestType {
         this: this.clone(),
         datacenter,
         dns_name,
         vm_search,
     };
-    let reply = send(
-        t,
-        "FindAllByDnsName",
-        &req.this,
-        soap::encode_request("FindAllByDnsName", &req),
-    )
-    .await?;
-    let resp: FindAllByDnsNameResponse = decode_reply(&reply, "FindAllByDnsName")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindAllByDnsName", &req);
+    call::<FindAllByDnsNameResponse>(t, "FindAllByDnsName", req.this, body)
 }
 /// Calls `FindAllByIp`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_all_by_ip(
-    t: &dyn Transport,
+pub fn find_all_by_ip<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datacenter: Option<ManagedObjectReference>,
     ip: String,
     vm_search: bool,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindAllByIpRequestType {
         this: this.clone(),
         datacenter,
         ip,
         vm_search,
     };
-    let reply = send(
-        t,
-        "FindAllByIp",
-        &req.this,
-        soap::encode_request("FindAllByIp", &req),
-    )
-    .await?;
-    let resp: FindAllByIpResponse = decode_reply(&reply, "FindAllByIp")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindAllByIp", &req);
+    call::<FindAllByIpResponse>(t, "FindAllByIp", req.this, body)
 }
 /// Calls `CurrentTime`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn current_time(
-    t: &dyn Transport,
+pub fn current_time<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<DateTime, Error> {
+) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
     let req = CurrentTimeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CurrentTime",
-        &req.this,
-        soap::encode_request("CurrentTime", &req),
-    )
-    .await?;
-    let resp: CurrentTimeResponse = decode_reply(&reply, "CurrentTime")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CurrentTime", &req);
+    call::<CurrentTimeResponse>(t, "CurrentTime", req.this, body)
 }
 /// Calls `RetrieveServiceContent`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_service_content(
-    t: &dyn Transport,
+pub fn retrieve_service_content<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ServiceContent, Error> {
+) -> impl Future<Output = Result<ServiceContent, Error>> + Send + 'a {
     let req = RetrieveServiceContentRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveServiceContent",
-        &req.this,
-        soap::encode_request("RetrieveServiceContent", &req),
-    )
-    .await?;
-    let resp: RetrieveServiceContentResponse = decode_reply(&reply, "RetrieveServiceContent")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveServiceContent", &req);
+    call::<RetrieveServiceContentResponse>(t, "RetrieveServiceContent", req.this, body)
 }
 /// Calls `ValidateMigration`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn validate_migration(
-    t: &dyn Transport,
+pub fn validate_migration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: Vec<ManagedObjectReference>,
     state: Option<VirtualMachinePowerState>,
     test_type: Vec<String>,
     pool: Option<ManagedObjectReference>,
     host: Option<ManagedObjectReference>,
-) -> Result<Vec<BaseEvent>, Error> {
+) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
     let req = ValidateMigrationRequestType {
         this: this.clone(),
         vm,
@@ -6110,899 +4274,648 @@ pub async fn validate_migration(
         pool,
         host,
     };
-    let reply = send(
-        t,
-        "ValidateMigration",
-        &req.this,
-        soap::encode_request("ValidateMigration", &req),
-    )
-    .await?;
-    let resp: ValidateMigrationResponse = decode_reply(&reply, "ValidateMigration")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ValidateMigration", &req);
+    call::<ValidateMigrationResponse>(t, "ValidateMigration", req.this, body)
 }
 /// Calls `QueryVMotionCompatibility`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_v_motion_compatibility(
-    t: &dyn Transport,
+pub fn query_v_motion_compatibility<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
     compatibility: Vec<String>,
-) -> Result<Vec<HostVMotionCompatibility>, Error> {
+) -> impl Future<Output = Result<Vec<HostVMotionCompatibility>, Error>> + Send + 'a {
     let req = QueryVMotionCompatibilityRequestType {
         this: this.clone(),
         vm,
         host,
         compatibility,
     };
-    let reply = send(
-        t,
-        "QueryVMotionCompatibility",
-        &req.this,
-        soap::encode_request("QueryVMotionCompatibility", &req),
-    )
-    .await?;
-    let resp: QueryVMotionCompatibilityResponse =
-        decode_reply(&reply, "QueryVMotionCompatibility")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVMotionCompatibility", &req);
+    call::<QueryVMotionCompatibilityResponse>(t, "QueryVMotionCompatibility", req.this, body)
 }
 /// Calls `RetrieveProductComponents`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_product_components(
-    t: &dyn Transport,
+pub fn retrieve_product_components<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<ProductComponentInfo>, Error> {
+) -> impl Future<Output = Result<Vec<ProductComponentInfo>, Error>> + Send + 'a {
     let req = RetrieveProductComponentsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveProductComponents",
-        &req.this,
-        soap::encode_request("RetrieveProductComponents", &req),
-    )
-    .await?;
-    let resp: RetrieveProductComponentsResponse =
-        decode_reply(&reply, "RetrieveProductComponents")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveProductComponents", &req);
+    call::<RetrieveProductComponentsResponse>(t, "RetrieveProductComponents", req.this, body)
 }
 /// Calls `QueryServiceList`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_service_list(
-    t: &dyn Transport,
+pub fn query_service_list<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     service_name: Option<String>,
     location: Vec<String>,
-) -> Result<Vec<ServiceManagerServiceInfo>, Error> {
+) -> impl Future<Output = Result<Vec<ServiceManagerServiceInfo>, Error>> + Send + 'a {
     let req = QueryServiceListRequestType {
         this: this.clone(),
         service_name,
         location,
     };
-    let reply = send(
-        t,
-        "QueryServiceList",
-        &req.this,
-        soap::encode_request("QueryServiceList", &req),
-    )
-    .await?;
-    let resp: QueryServiceListResponse = decode_reply(&reply, "QueryServiceList")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryServiceList", &req);
+    call::<QueryServiceListResponse>(t, "QueryServiceList", req.this, body)
 }
 /// Calls `UpdateServiceMessage`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_service_message(
-    t: &dyn Transport,
+pub fn update_service_message<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     message: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateServiceMessageRequestType {
         this: this.clone(),
         message,
     };
-    let reply = send(
-        t,
-        "UpdateServiceMessage",
-        &req.this,
-        soap::encode_request("UpdateServiceMessage", &req),
-    )
-    .await?;
-    let resp: UpdateServiceMessageResponse = decode_reply(&reply, "UpdateServiceMessage")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateServiceMessage", &req);
+    call::<UpdateServiceMessageResponse>(t, "UpdateServiceMessage", req.this, body)
 }
 /// Calls `LoginByToken`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `RuntimeFault`.
-pub async fn login_by_token(
-    t: &dyn Transport,
+pub fn login_by_token<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = LoginByTokenRequestType {
         this: this.clone(),
         locale,
     };
-    let reply = send(
-        t,
-        "LoginByToken",
-        &req.this,
-        soap::encode_request("LoginByToken", &req),
-    )
-    .await?;
-    let resp: LoginByTokenResponse = decode_reply(&reply, "LoginByToken")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LoginByToken", &req);
+    call::<LoginByTokenResponse>(t, "LoginByToken", req.this, body)
 }
 /// Calls `Login`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `RuntimeFault`.
-pub async fn login(
-    t: &dyn Transport,
+pub fn login<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user_name: String,
     password: String,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = LoginRequestType {
         this: this.clone(),
         user_name,
         password,
         locale,
     };
-    let reply = send(t, "Login", &req.this, soap::encode_request("Login", &req)).await?;
-    let resp: LoginResponse = decode_reply(&reply, "Login")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("Login", &req);
+    call::<LoginResponse>(t, "Login", req.this, body)
 }
 /// Calls `LoginBySSPI`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `SSPIChallenge`, `RuntimeFault`.
-pub async fn login_by_sspi(
-    t: &dyn Transport,
+pub fn login_by_sspi<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     base64_token: String,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = LoginBySSPIRequestType {
         this: this.clone(),
         base64_token,
         locale,
     };
-    let reply = send(
-        t,
-        "LoginBySSPI",
-        &req.this,
-        soap::encode_request("LoginBySSPI", &req),
-    )
-    .await?;
-    let resp: LoginBySSPIResponse = decode_reply(&reply, "LoginBySSPI")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LoginBySSPI", &req);
+    call::<LoginBySSPIResponse>(t, "LoginBySSPI", req.this, body)
 }
 /// Calls `Logout`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn logout(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn logout<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = LogoutRequestType { this: this.clone() };
-    let reply = send(t, "Logout", &req.this, soap::encode_request("Logout", &req)).await?;
-    let resp: LogoutResponse = decode_reply(&reply, "Logout")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("Logout", &req);
+    call::<LogoutResponse>(t, "Logout", req.this, body)
 }
 /// Calls `AcquireLocalTicket`.
 ///
 /// Declared faults: `InvalidLogin`, `RuntimeFault`.
-pub async fn acquire_local_ticket(
-    t: &dyn Transport,
+pub fn acquire_local_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user_name: String,
-) -> Result<SessionManagerLocalTicket, Error> {
+) -> impl Future<Output = Result<SessionManagerLocalTicket, Error>> + Send + 'a {
     let req = AcquireLocalTicketRequestType {
         this: this.clone(),
         user_name,
     };
-    let reply = send(
-        t,
-        "AcquireLocalTicket",
-        &req.this,
-        soap::encode_request("AcquireLocalTicket", &req),
-    )
-    .await?;
-    let resp: AcquireLocalTicketResponse = decode_reply(&reply, "AcquireLocalTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireLocalTicket", &req);
+    call::<AcquireLocalTicketResponse>(t, "AcquireLocalTicket", req.this, body)
 }
 /// Calls `AcquireGenericServiceTicket`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn acquire_generic_service_ticket(
-    t: &dyn Transport,
+pub fn acquire_generic_service_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseSessionManagerServiceRequestSpec,
-) -> Result<SessionManagerGenericServiceTicket, Error> {
+) -> impl Future<Output = Result<SessionManagerGenericServiceTicket, Error>> + Send + 'a {
     let req = AcquireGenericServiceTicketRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "AcquireGenericServiceTicket",
-        &req.this,
-        soap::encode_request("AcquireGenericServiceTicket", &req),
-    )
-    .await?;
-    let resp: AcquireGenericServiceTicketResponse =
-        decode_reply(&reply, "AcquireGenericServiceTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireGenericServiceTicket", &req);
+    call::<AcquireGenericServiceTicketResponse>(t, "AcquireGenericServiceTicket", req.this, body)
 }
 /// Calls `TerminateSession`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn terminate_session(
-    t: &dyn Transport,
+pub fn terminate_session<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     session_id: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = TerminateSessionRequestType {
         this: this.clone(),
         session_id,
     };
-    let reply = send(
-        t,
-        "TerminateSession",
-        &req.this,
-        soap::encode_request("TerminateSession", &req),
-    )
-    .await?;
-    let resp: TerminateSessionResponse = decode_reply(&reply, "TerminateSession")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("TerminateSession", &req);
+    call::<TerminateSessionResponse>(t, "TerminateSession", req.this, body)
 }
 /// Calls `SetLocale`.
 ///
 /// Declared faults: `InvalidLocale`, `RuntimeFault`.
-pub async fn set_locale(
-    t: &dyn Transport,
+pub fn set_locale<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     locale: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetLocaleRequestType {
         this: this.clone(),
         locale,
     };
-    let reply = send(
-        t,
-        "SetLocale",
-        &req.this,
-        soap::encode_request("SetLocale", &req),
-    )
-    .await?;
-    let resp: SetLocaleResponse = decode_reply(&reply, "SetLocale")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetLocale", &req);
+    call::<SetLocaleResponse>(t, "SetLocale", req.this, body)
 }
 /// Calls `LoginExtensionBySubjectName`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `NoClientCertificate`, `NoSubjectName`, `NotFound`, `RuntimeFault`.
-pub async fn login_extension_by_subject_name(
-    t: &dyn Transport,
+pub fn login_extension_by_subject_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = LoginExtensionBySubjectNameRequestType {
         this: this.clone(),
         extension_key,
         locale,
     };
-    let reply = send(
-        t,
-        "LoginExtensionBySubjectName",
-        &req.this,
-        soap::encode_request("LoginExtensionBySubjectName", &req),
-    )
-    .await?;
-    let resp: LoginExtensionBySubjectNameResponse =
-        decode_reply(&reply, "LoginExtensionBySubjectName")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LoginExtensionBySubjectName", &req);
+    call::<LoginExtensionBySubjectNameResponse>(t, "LoginExtensionBySubjectName", req.this, body)
 }
 /// Calls `LoginExtensionByCertificate`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `NoClientCertificate`, `RuntimeFault`.
-pub async fn login_extension_by_certificate(
-    t: &dyn Transport,
+pub fn login_extension_by_certificate<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     extension_key: String,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = LoginExtensionByCertificateRequestType {
         this: this.clone(),
         extension_key,
         locale,
     };
-    let reply = send(
-        t,
-        "LoginExtensionByCertificate",
-        &req.this,
-        soap::encode_request("LoginExtensionByCertificate", &req),
-    )
-    .await?;
-    let resp: LoginExtensionByCertificateResponse =
-        decode_reply(&reply, "LoginExtensionByCertificate")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LoginExtensionByCertificate", &req);
+    call::<LoginExtensionByCertificateResponse>(t, "LoginExtensionByCertificate", req.this, body)
 }
 /// Calls `ImpersonateUser`.
 ///
 /// Declared faults: `InvalidLocale`, `InvalidLogin`, `RuntimeFault`.
-pub async fn impersonate_user(
-    t: &dyn Transport,
+pub fn impersonate_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user_name: String,
     locale: Option<String>,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = ImpersonateUserRequestType {
         this: this.clone(),
         user_name,
         locale,
     };
-    let reply = send(
-        t,
-        "ImpersonateUser",
-        &req.this,
-        soap::encode_request("ImpersonateUser", &req),
-    )
-    .await?;
-    let resp: ImpersonateUserResponse = decode_reply(&reply, "ImpersonateUser")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ImpersonateUser", &req);
+    call::<ImpersonateUserResponse>(t, "ImpersonateUser", req.this, body)
 }
 /// Calls `SessionIsActive`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn session_is_active(
-    t: &dyn Transport,
+pub fn session_is_active<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     session_id: String,
     user_name: String,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = SessionIsActiveRequestType {
         this: this.clone(),
         session_id,
         user_name,
     };
-    let reply = send(
-        t,
-        "SessionIsActive",
-        &req.this,
-        soap::encode_request("SessionIsActive", &req),
-    )
-    .await?;
-    let resp: SessionIsActiveResponse = decode_reply(&reply, "SessionIsActive")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("SessionIsActive", &req);
+    call::<SessionIsActiveResponse>(t, "SessionIsActive", req.this, body)
 }
 /// Calls `AcquireCloneTicket`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn acquire_clone_ticket(
-    t: &dyn Transport,
+pub fn acquire_clone_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AcquireCloneTicketRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AcquireCloneTicket",
-        &req.this,
-        soap::encode_request("AcquireCloneTicket", &req),
-    )
-    .await?;
-    let resp: AcquireCloneTicketResponse = decode_reply(&reply, "AcquireCloneTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireCloneTicket", &req);
+    call::<AcquireCloneTicketResponse>(t, "AcquireCloneTicket", req.this, body)
 }
 /// Calls `CloneSession`.
 ///
 /// Declared faults: `InvalidLogin`, `RuntimeFault`.
-pub async fn clone_session(
-    t: &dyn Transport,
+pub fn clone_session<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     clone_ticket: String,
-) -> Result<UserSession, Error> {
+) -> impl Future<Output = Result<UserSession, Error>> + Send + 'a {
     let req = CloneSessionRequestType {
         this: this.clone(),
         clone_ticket,
     };
-    let reply = send(
-        t,
-        "CloneSession",
-        &req.this,
-        soap::encode_request("CloneSession", &req),
-    )
-    .await?;
-    let resp: CloneSessionResponse = decode_reply(&reply, "CloneSession")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CloneSession", &req);
+    call::<CloneSessionResponse>(t, "CloneSession", req.this, body)
 }
 /// Calls `ExecuteSimpleCommand`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn execute_simple_command(
-    t: &dyn Transport,
+pub fn execute_simple_command<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     arguments: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = ExecuteSimpleCommandRequestType {
         this: this.clone(),
         arguments,
     };
-    let reply = send(
-        t,
-        "ExecuteSimpleCommand",
-        &req.this,
-        soap::encode_request("ExecuteSimpleCommand", &req),
-    )
-    .await?;
-    let resp: ExecuteSimpleCommandResponse = decode_reply(&reply, "ExecuteSimpleCommand")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExecuteSimpleCommand", &req);
+    call::<ExecuteSimpleCommandResponse>(t, "ExecuteSimpleCommand", req.this, body)
 }
 /// Calls `GetSiteInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_site_info(
-    t: &dyn Transport,
+pub fn get_site_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<SiteInfo, Error> {
+) -> impl Future<Output = Result<SiteInfo, Error>> + Send + 'a {
     let req = GetSiteInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "GetSiteInfo",
-        &req.this,
-        soap::encode_request("GetSiteInfo", &req),
-    )
-    .await?;
-    let resp: GetSiteInfoResponse = decode_reply(&reply, "GetSiteInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetSiteInfo", &req);
+    call::<GetSiteInfoResponse>(t, "GetSiteInfo", req.this, body)
 }
 /// Calls `QueryHostsWithAttachedLun`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_hosts_with_attached_lun(
-    t: &dyn Transport,
+pub fn query_hosts_with_attached_lun<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: String,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryHostsWithAttachedLunRequestType {
         this: this.clone(),
         lun_uuid,
     };
-    let reply = send(
-        t,
-        "QueryHostsWithAttachedLun",
-        &req.this,
-        soap::encode_request("QueryHostsWithAttachedLun", &req),
-    )
-    .await?;
-    let resp: QueryHostsWithAttachedLunResponse =
-        decode_reply(&reply, "QueryHostsWithAttachedLun")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHostsWithAttachedLun", &req);
+    call::<QueryHostsWithAttachedLunResponse>(t, "QueryHostsWithAttachedLun", req.this, body)
 }
 /// Calls `ConfigureDatastoreIORM_Task`.
 ///
 /// Declared faults: `IORMNotSupportedHostOnDatastore`, `InaccessibleDatastore`, `RuntimeFault`.
-pub async fn configure_datastore_iorm_task(
-    t: &dyn Transport,
+pub fn configure_datastore_iorm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
     spec: StorageIORMConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureDatastoreIORMRequestType {
         this: this.clone(),
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "ConfigureDatastoreIORM_Task",
-        &req.this,
-        soap::encode_request("ConfigureDatastoreIORM_Task", &req),
-    )
-    .await?;
-    let resp: ConfigureDatastoreIORM_TaskResponse =
-        decode_reply(&reply, "ConfigureDatastoreIORM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConfigureDatastoreIORM_Task", &req);
+    call::<ConfigureDatastoreIORM_TaskResponse>(t, "ConfigureDatastoreIORM_Task", req.this, body)
 }
 /// Calls `QueryIORMConfigOption`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_iorm_config_option(
-    t: &dyn Transport,
+pub fn query_iorm_config_option<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
-) -> Result<StorageIORMConfigOption, Error> {
+) -> impl Future<Output = Result<StorageIORMConfigOption, Error>> + Send + 'a {
     let req = QueryIORMConfigOptionRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryIORMConfigOption",
-        &req.this,
-        soap::encode_request("QueryIORMConfigOption", &req),
-    )
-    .await?;
-    let resp: QueryIORMConfigOptionResponse = decode_reply(&reply, "QueryIORMConfigOption")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryIORMConfigOption", &req);
+    call::<QueryIORMConfigOptionResponse>(t, "QueryIORMConfigOption", req.this, body)
 }
 /// Calls `QueryDatastorePerformanceSummary`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_datastore_performance_summary(
-    t: &dyn Transport,
+pub fn query_datastore_performance_summary<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<StoragePerformanceSummary>, Error> {
+) -> impl Future<Output = Result<Vec<StoragePerformanceSummary>, Error>> + Send + 'a {
     let req = QueryDatastorePerformanceSummaryRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryDatastorePerformanceSummary", &req);
+    call::<QueryDatastorePerformanceSummaryResponse>(
         t,
         "QueryDatastorePerformanceSummary",
-        &req.this,
-        soap::encode_request("QueryDatastorePerformanceSummary", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryDatastorePerformanceSummaryResponse =
-        decode_reply(&reply, "QueryDatastorePerformanceSummary")?;
-    Ok(resp.returnval)
 }
 /// Calls `ApplyStorageDrsRecommendationToPod_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn apply_storage_drs_recommendation_to_pod_task(
-    t: &dyn Transport,
+pub fn apply_storage_drs_recommendation_to_pod_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pod: ManagedObjectReference,
     key: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ApplyStorageDrsRecommendationToPodRequestType {
         this: this.clone(),
         pod,
         key,
     };
-    let reply = send(
+    let body = soap::encode_request("ApplyStorageDrsRecommendationToPod_Task", &req);
+    call::<ApplyStorageDrsRecommendationToPod_TaskResponse>(
         t,
         "ApplyStorageDrsRecommendationToPod_Task",
-        &req.this,
-        soap::encode_request("ApplyStorageDrsRecommendationToPod_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ApplyStorageDrsRecommendationToPod_TaskResponse =
-        decode_reply(&reply, "ApplyStorageDrsRecommendationToPod_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ApplyStorageDrsRecommendation_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn apply_storage_drs_recommendation_task(
-    t: &dyn Transport,
+pub fn apply_storage_drs_recommendation_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ApplyStorageDrsRecommendationRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
+    let body = soap::encode_request("ApplyStorageDrsRecommendation_Task", &req);
+    call::<ApplyStorageDrsRecommendation_TaskResponse>(
         t,
         "ApplyStorageDrsRecommendation_Task",
-        &req.this,
-        soap::encode_request("ApplyStorageDrsRecommendation_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ApplyStorageDrsRecommendation_TaskResponse =
-        decode_reply(&reply, "ApplyStorageDrsRecommendation_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CancelStorageDrsRecommendation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cancel_storage_drs_recommendation(
-    t: &dyn Transport,
+pub fn cancel_storage_drs_recommendation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CancelStorageDrsRecommendationRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
+    let body = soap::encode_request("CancelStorageDrsRecommendation", &req);
+    call::<CancelStorageDrsRecommendationResponse>(
         t,
         "CancelStorageDrsRecommendation",
-        &req.this,
-        soap::encode_request("CancelStorageDrsRecommendation", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CancelStorageDrsRecommendationResponse =
-        decode_reply(&reply, "CancelStorageDrsRecommendation")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RefreshStorageDrsRecommendation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_storage_drs_recommendation(
-    t: &dyn Transport,
+pub fn refresh_storage_drs_recommendation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pod: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshStorageDrsRecommendationRequestType {
         this: this.clone(),
         pod,
     };
-    let reply = send(
+    let body = soap::encode_request("RefreshStorageDrsRecommendation", &req);
+    call::<RefreshStorageDrsRecommendationResponse>(
         t,
         "RefreshStorageDrsRecommendation",
-        &req.this,
-        soap::encode_request("RefreshStorageDrsRecommendation", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RefreshStorageDrsRecommendationResponse =
-        decode_reply(&reply, "RefreshStorageDrsRecommendation")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RefreshStorageDrsRecommendationsForPod_Task`.
 ///
 /// Declared faults: `InvalidArgument`, `RuntimeFault`.
-pub async fn refresh_storage_drs_recommendations_for_pod_task(
-    t: &dyn Transport,
+pub fn refresh_storage_drs_recommendations_for_pod_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pod: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RefreshStorageDrsRecommendationsForPodRequestType {
         this: this.clone(),
         pod,
     };
-    let reply = send(
+    let body = soap::encode_request("RefreshStorageDrsRecommendationsForPod_Task", &req);
+    call::<RefreshStorageDrsRecommendationsForPod_TaskResponse>(
         t,
         "RefreshStorageDrsRecommendationsForPod_Task",
-        &req.this,
-        soap::encode_request("RefreshStorageDrsRecommendationsForPod_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RefreshStorageDrsRecommendationsForPod_TaskResponse =
-        decode_reply(&reply, "RefreshStorageDrsRecommendationsForPod_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ConfigureStorageDrsForPod_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn configure_storage_drs_for_pod_task(
-    t: &dyn Transport,
+pub fn configure_storage_drs_for_pod_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pod: ManagedObjectReference,
     spec: StorageDrsConfigSpec,
     modify: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureStorageDrsForPodRequestType {
         this: this.clone(),
         pod,
         spec,
         modify,
     };
-    let reply = send(
+    let body = soap::encode_request("ConfigureStorageDrsForPod_Task", &req);
+    call::<ConfigureStorageDrsForPod_TaskResponse>(
         t,
         "ConfigureStorageDrsForPod_Task",
-        &req.this,
-        soap::encode_request("ConfigureStorageDrsForPod_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ConfigureStorageDrsForPod_TaskResponse =
-        decode_reply(&reply, "ConfigureStorageDrsForPod_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ValidateStoragePodConfig`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn validate_storage_pod_config(
-    t: &dyn Transport,
+pub fn validate_storage_pod_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pod: ManagedObjectReference,
     spec: StorageDrsConfigSpec,
-) -> Result<Option<LocalizedMethodFault>, Error> {
+) -> impl Future<Output = Result<Option<LocalizedMethodFault>, Error>> + Send + 'a {
     let req = ValidateStoragePodConfigRequestType {
         this: this.clone(),
         pod,
         spec,
     };
-    let reply = send(
-        t,
-        "ValidateStoragePodConfig",
-        &req.this,
-        soap::encode_request("ValidateStoragePodConfig", &req),
-    )
-    .await?;
-    let resp: ValidateStoragePodConfigResponse = decode_reply(&reply, "ValidateStoragePodConfig")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ValidateStoragePodConfig", &req);
+    call::<ValidateStoragePodConfigResponse>(t, "ValidateStoragePodConfig", req.this, body)
 }
 /// Calls `RecommendDatastores`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn recommend_datastores(
-    t: &dyn Transport,
+pub fn recommend_datastores<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     storage_spec: StoragePlacementSpec,
-) -> Result<StoragePlacementResult, Error> {
+) -> impl Future<Output = Result<StoragePlacementResult, Error>> + Send + 'a {
     let req = RecommendDatastoresRequestType {
         this: this.clone(),
         storage_spec,
     };
-    let reply = send(
-        t,
-        "RecommendDatastores",
-        &req.this,
-        soap::encode_request("RecommendDatastores", &req),
-    )
-    .await?;
-    let resp: RecommendDatastoresResponse = decode_reply(&reply, "RecommendDatastores")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RecommendDatastores", &req);
+    call::<RecommendDatastoresResponse>(t, "RecommendDatastores", req.this, body)
 }
 /// Calls `CancelTask`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn cancel_task(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn cancel_task<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CancelTaskRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CancelTask",
-        &req.this,
-        soap::encode_request("CancelTask", &req),
-    )
-    .await?;
-    let resp: CancelTaskResponse = decode_reply(&reply, "CancelTask")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CancelTask", &req);
+    call::<CancelTaskResponse>(t, "CancelTask", req.this, body)
 }
 /// Calls `UpdateProgress`.
 ///
 /// Declared faults: `InvalidState`, `OutOfBounds`, `RuntimeFault`.
-pub async fn update_progress(
-    t: &dyn Transport,
+pub fn update_progress<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     percent_done: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateProgressRequestType {
         this: this.clone(),
         percent_done,
     };
-    let reply = send(
-        t,
-        "UpdateProgress",
-        &req.this,
-        soap::encode_request("UpdateProgress", &req),
-    )
-    .await?;
-    let resp: UpdateProgressResponse = decode_reply(&reply, "UpdateProgress")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateProgress", &req);
+    call::<UpdateProgressResponse>(t, "UpdateProgress", req.this, body)
 }
 /// Calls `SetTaskState`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn set_task_state(
-    t: &dyn Transport,
+pub fn set_task_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     state: TaskInfoState,
     result: Option<Any>,
     fault: Option<LocalizedMethodFault>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetTaskStateRequestType {
         this: this.clone(),
         state,
         result,
         fault,
     };
-    let reply = send(
-        t,
-        "SetTaskState",
-        &req.this,
-        soap::encode_request("SetTaskState", &req),
-    )
-    .await?;
-    let resp: SetTaskStateResponse = decode_reply(&reply, "SetTaskState")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetTaskState", &req);
+    call::<SetTaskStateResponse>(t, "SetTaskState", req.this, body)
 }
 /// Calls `SetTaskDescription`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_task_description(
-    t: &dyn Transport,
+pub fn set_task_description<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     description: LocalizableMessage,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetTaskDescriptionRequestType {
         this: this.clone(),
         description,
     };
-    let reply = send(
-        t,
-        "SetTaskDescription",
-        &req.this,
-        soap::encode_request("SetTaskDescription", &req),
-    )
-    .await?;
-    let resp: SetTaskDescriptionResponse = decode_reply(&reply, "SetTaskDescription")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetTaskDescription", &req);
+    call::<SetTaskDescriptionResponse>(t, "SetTaskDescription", req.this, body)
 }
 /// Calls `ReadNextTasks`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn read_next_tasks(
-    t: &dyn Transport,
+pub fn read_next_tasks<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     max_count: i32,
-) -> Result<Vec<TaskInfo>, Error> {
+) -> impl Future<Output = Result<Vec<TaskInfo>, Error>> + Send + 'a {
     let req = ReadNextTasksRequestType {
         this: this.clone(),
         max_count,
     };
-    let reply = send(
-        t,
-        "ReadNextTasks",
-        &req.this,
-        soap::encode_request("ReadNextTasks", &req),
-    )
-    .await?;
-    let resp: ReadNextTasksResponse = decode_reply(&reply, "ReadNextTasks")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReadNextTasks", &req);
+    call::<ReadNextTasksResponse>(t, "ReadNextTasks", req.this, body)
 }
 /// Calls `ReadPreviousTasks`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn read_previous_tasks(
-    t: &dyn Transport,
+pub fn read_previous_tasks<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     max_count: i32,
-) -> Result<Vec<TaskInfo>, Error> {
+) -> impl Future<Output = Result<Vec<TaskInfo>, Error>> + Send + 'a {
     let req = ReadPreviousTasksRequestType {
         this: this.clone(),
         max_count,
     };
-    let reply = send(
-        t,
-        "ReadPreviousTasks",
-        &req.this,
-        soap::encode_request("ReadPreviousTasks", &req),
-    )
-    .await?;
-    let resp: ReadPreviousTasksResponse = decode_reply(&reply, "ReadPreviousTasks")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReadPreviousTasks", &req);
+    call::<ReadPreviousTasksResponse>(t, "ReadPreviousTasks", req.this, body)
 }
 /// Calls `CreateCollectorForTasks`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn create_collector_for_tasks(
-    t: &dyn Transport,
+pub fn create_collector_for_tasks<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter: TaskFilterSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateCollectorForTasksRequestType {
         this: this.clone(),
         filter,
     };
-    let reply = send(
-        t,
-        "CreateCollectorForTasks",
-        &req.this,
-        soap::encode_request("CreateCollectorForTasks", &req),
-    )
-    .await?;
-    let resp: CreateCollectorForTasksResponse = decode_reply(&reply, "CreateCollectorForTasks")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateCollectorForTasks", &req);
+    call::<CreateCollectorForTasksResponse>(t, "CreateCollectorForTasks", req.this, body)
 }
 /// Calls `CreateTask`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_task(
-    t: &dyn Transport,
+pub fn create_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: ManagedObjectReference,
     task_type_id: String,
@@ -7010,7 +4923,7 @@ pub async fn create_task(
     cancelable: bool,
     parent_task_key: Option<String>,
     activation_id: Option<String>,
-) -> Result<TaskInfo, Error> {
+) -> impl Future<Output = Result<TaskInfo, Error>> + Send + 'a {
     let req = CreateTaskRequestType {
         this: this.clone(),
         obj,
@@ -7020,21 +4933,14 @@ pub async fn create_task(
         parent_task_key,
         activation_id,
     };
-    let reply = send(
-        t,
-        "CreateTask",
-        &req.this,
-        soap::encode_request("CreateTask", &req),
-    )
-    .await?;
-    let resp: CreateTaskResponse = decode_reply(&reply, "CreateTask")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateTask", &req);
+    call::<CreateTaskResponse>(t, "CreateTask", req.this, body)
 }
 /// Calls `RetrieveUserGroups`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn retrieve_user_groups(
-    t: &dyn Transport,
+pub fn retrieve_user_groups<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     domain: Option<String>,
     search_str: String,
@@ -7043,7 +4949,7 @@ pub async fn retrieve_user_groups(
     exact_match: bool,
     find_users: bool,
     find_groups: bool,
-) -> Result<Vec<BaseUserSearchResult>, Error> {
+) -> impl Future<Output = Result<Vec<BaseUserSearchResult>, Error>> + Send + 'a {
     let req = RetrieveUserGroupsRequestType {
         this: this.clone(),
         domain,
@@ -7054,239 +4960,160 @@ pub async fn retrieve_user_groups(
         find_users,
         find_groups,
     };
-    let reply = send(
-        t,
-        "RetrieveUserGroups",
-        &req.this,
-        soap::encode_request("RetrieveUserGroups", &req),
-    )
-    .await?;
-    let resp: RetrieveUserGroupsResponse = decode_reply(&reply, "RetrieveUserGroups")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveUserGroups", &req);
+    call::<RetrieveUserGroupsResponse>(t, "RetrieveUserGroups", req.this, body)
 }
 /// Calls `UpdateVAppConfig`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DuplicateName`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn update_v_app_config(
-    t: &dyn Transport,
+pub fn update_v_app_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VAppConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateVAppConfigRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "UpdateVAppConfig",
-        &req.this,
-        soap::encode_request("UpdateVAppConfig", &req),
-    )
-    .await?;
-    let resp: UpdateVAppConfigResponse = decode_reply(&reply, "UpdateVAppConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateVAppConfig", &req);
+    call::<UpdateVAppConfigResponse>(t, "UpdateVAppConfig", req.this, body)
 }
 /// Calls `UpdateLinkedChildren`.
 ///
 /// Declared faults: `ConcurrentAccess`, `RuntimeFault`.
-pub async fn update_linked_children(
-    t: &dyn Transport,
+pub fn update_linked_children<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     add_change_set: Vec<VirtualAppLinkInfo>,
     remove_set: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateLinkedChildrenRequestType {
         this: this.clone(),
         add_change_set,
         remove_set,
     };
-    let reply = send(
-        t,
-        "UpdateLinkedChildren",
-        &req.this,
-        soap::encode_request("UpdateLinkedChildren", &req),
-    )
-    .await?;
-    let resp: UpdateLinkedChildrenResponse = decode_reply(&reply, "UpdateLinkedChildren")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateLinkedChildren", &req);
+    call::<UpdateLinkedChildrenResponse>(t, "UpdateLinkedChildren", req.this, body)
 }
 /// Calls `CloneVApp_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidState`, `MigrationFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn clone_v_app_task(
-    t: &dyn Transport,
+pub fn clone_v_app_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     target: ManagedObjectReference,
     spec: VAppCloneSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CloneVAppRequestType {
         this: this.clone(),
         name,
         target,
         spec,
     };
-    let reply = send(
-        t,
-        "CloneVApp_Task",
-        &req.this,
-        soap::encode_request("CloneVApp_Task", &req),
-    )
-    .await?;
-    let resp: CloneVApp_TaskResponse = decode_reply(&reply, "CloneVApp_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CloneVApp_Task", &req);
+    call::<CloneVApp_TaskResponse>(t, "CloneVApp_Task", req.this, body)
 }
 /// Calls `ExportVApp`.
 ///
 /// Declared faults: `FileFault`, `InvalidPowerState`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn export_v_app(
-    t: &dyn Transport,
+pub fn export_v_app<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExportVAppRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExportVApp",
-        &req.this,
-        soap::encode_request("ExportVApp", &req),
-    )
-    .await?;
-    let resp: ExportVAppResponse = decode_reply(&reply, "ExportVApp")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExportVApp", &req);
+    call::<ExportVAppResponse>(t, "ExportVApp", req.this, body)
 }
 /// Calls `PowerOnVApp_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `TaskInProgress`, `VAppConfigFault`, `VmConfigFault`, `RuntimeFault`.
-pub async fn power_on_v_app_task(
-    t: &dyn Transport,
+pub fn power_on_v_app_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerOnVAppRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "PowerOnVApp_Task",
-        &req.this,
-        soap::encode_request("PowerOnVApp_Task", &req),
-    )
-    .await?;
-    let resp: PowerOnVApp_TaskResponse = decode_reply(&reply, "PowerOnVApp_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerOnVApp_Task", &req);
+    call::<PowerOnVApp_TaskResponse>(t, "PowerOnVApp_Task", req.this, body)
 }
 /// Calls `PowerOffVApp_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VAppConfigFault`, `RuntimeFault`.
-pub async fn power_off_v_app_task(
-    t: &dyn Transport,
+pub fn power_off_v_app_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     force: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerOffVAppRequestType {
         this: this.clone(),
         force,
     };
-    let reply = send(
-        t,
-        "PowerOffVApp_Task",
-        &req.this,
-        soap::encode_request("PowerOffVApp_Task", &req),
-    )
-    .await?;
-    let resp: PowerOffVApp_TaskResponse = decode_reply(&reply, "PowerOffVApp_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerOffVApp_Task", &req);
+    call::<PowerOffVApp_TaskResponse>(t, "PowerOffVApp_Task", req.this, body)
 }
 /// Calls `SuspendVApp_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VAppConfigFault`, `RuntimeFault`.
-pub async fn suspend_v_app_task(
-    t: &dyn Transport,
+pub fn suspend_v_app_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = SuspendVAppRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "SuspendVApp_Task",
-        &req.this,
-        soap::encode_request("SuspendVApp_Task", &req),
-    )
-    .await?;
-    let resp: SuspendVApp_TaskResponse = decode_reply(&reply, "SuspendVApp_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("SuspendVApp_Task", &req);
+    call::<SuspendVApp_TaskResponse>(t, "SuspendVApp_Task", req.this, body)
 }
 /// Calls `unregisterVApp_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `InvalidState`, `RuntimeFault`.
-pub async fn unregister_v_app_task(
-    t: &dyn Transport,
+pub fn unregister_v_app_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = unregisterVAppRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "unregisterVApp_Task",
-        &req.this,
-        soap::encode_request("unregisterVApp_Task", &req),
-    )
-    .await?;
-    let resp: unregisterVApp_TaskResponse = decode_reply(&reply, "unregisterVApp_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("unregisterVApp_Task", &req);
+    call::<unregisterVApp_TaskResponse>(t, "unregisterVApp_Task", req.this, body)
 }
 /// Calls `CreateVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn create_virtual_disk_task(
-    t: &dyn Transport,
+pub fn create_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     spec: BaseVirtualDiskSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("CreateVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: CreateVirtualDisk_TaskResponse = decode_reply(&reply, "CreateVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateVirtualDisk_Task", &req);
+    call::<CreateVirtualDisk_TaskResponse>(t, "CreateVirtualDisk_Task", req.this, body)
 }
 /// Calls `DeleteVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn delete_virtual_disk_task(
-    t: &dyn Transport,
+pub fn delete_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "DeleteVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("DeleteVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: DeleteVirtualDisk_TaskResponse = decode_reply(&reply, "DeleteVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteVirtualDisk_Task", &req);
+    call::<DeleteVirtualDisk_TaskResponse>(t, "DeleteVirtualDisk_Task", req.this, body)
 }
 /// Calls `MoveVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn move_virtual_disk_task(
-    t: &dyn Transport,
+pub fn move_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source_name: String,
     source_datacenter: Option<ManagedObjectReference>,
@@ -7294,7 +5121,7 @@ pub async fn move_virtual_disk_task(
     dest_datacenter: Option<ManagedObjectReference>,
     force: Option<bool>,
     profile: Vec<BaseVirtualMachineProfileSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MoveVirtualDiskRequestType {
         this: this.clone(),
         source_name,
@@ -7304,21 +5131,14 @@ pub async fn move_virtual_disk_task(
         force,
         profile,
     };
-    let reply = send(
-        t,
-        "MoveVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("MoveVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: MoveVirtualDisk_TaskResponse = decode_reply(&reply, "MoveVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MoveVirtualDisk_Task", &req);
+    call::<MoveVirtualDisk_TaskResponse>(t, "MoveVirtualDisk_Task", req.this, body)
 }
 /// Calls `CopyVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidDiskFormat`, `RuntimeFault`.
-pub async fn copy_virtual_disk_task(
-    t: &dyn Transport,
+pub fn copy_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source_name: String,
     source_datacenter: Option<ManagedObjectReference>,
@@ -7326,7 +5146,7 @@ pub async fn copy_virtual_disk_task(
     dest_datacenter: Option<ManagedObjectReference>,
     dest_spec: Option<BaseVirtualDiskSpec>,
     force: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CopyVirtualDiskRequestType {
         this: this.clone(),
         source_name,
@@ -7336,27 +5156,20 @@ pub async fn copy_virtual_disk_task(
         dest_spec,
         force,
     };
-    let reply = send(
-        t,
-        "CopyVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("CopyVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: CopyVirtualDisk_TaskResponse = decode_reply(&reply, "CopyVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CopyVirtualDisk_Task", &req);
+    call::<CopyVirtualDisk_TaskResponse>(t, "CopyVirtualDisk_Task", req.this, body)
 }
 /// Calls `ExtendVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn extend_virtual_disk_task(
-    t: &dyn Transport,
+pub fn extend_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     new_capacity_kb: i64,
     eager_zero: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExtendVirtualDiskRequestType {
         this: this.clone(),
         name,
@@ -7364,322 +5177,229 @@ pub async fn extend_virtual_disk_task(
         new_capacity_kb,
         eager_zero,
     };
-    let reply = send(
-        t,
-        "ExtendVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("ExtendVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: ExtendVirtualDisk_TaskResponse = decode_reply(&reply, "ExtendVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExtendVirtualDisk_Task", &req);
+    call::<ExtendVirtualDisk_TaskResponse>(t, "ExtendVirtualDisk_Task", req.this, body)
 }
 /// Calls `QueryVirtualDiskFragmentation`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn query_virtual_disk_fragmentation(
-    t: &dyn Transport,
+pub fn query_virtual_disk_fragmentation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<i32, Error> {
+) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
     let req = QueryVirtualDiskFragmentationRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryVirtualDiskFragmentation", &req);
+    call::<QueryVirtualDiskFragmentationResponse>(
         t,
         "QueryVirtualDiskFragmentation",
-        &req.this,
-        soap::encode_request("QueryVirtualDiskFragmentation", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryVirtualDiskFragmentationResponse =
-        decode_reply(&reply, "QueryVirtualDiskFragmentation")?;
-    Ok(resp.returnval)
 }
 /// Calls `DefragmentVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn defragment_virtual_disk_task(
-    t: &dyn Transport,
+pub fn defragment_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DefragmentVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "DefragmentVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("DefragmentVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: DefragmentVirtualDisk_TaskResponse =
-        decode_reply(&reply, "DefragmentVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DefragmentVirtualDisk_Task", &req);
+    call::<DefragmentVirtualDisk_TaskResponse>(t, "DefragmentVirtualDisk_Task", req.this, body)
 }
 /// Calls `ShrinkVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn shrink_virtual_disk_task(
-    t: &dyn Transport,
+pub fn shrink_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     copy: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ShrinkVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
         copy,
     };
-    let reply = send(
-        t,
-        "ShrinkVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("ShrinkVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: ShrinkVirtualDisk_TaskResponse = decode_reply(&reply, "ShrinkVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ShrinkVirtualDisk_Task", &req);
+    call::<ShrinkVirtualDisk_TaskResponse>(t, "ShrinkVirtualDisk_Task", req.this, body)
 }
 /// Calls `InflateVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn inflate_virtual_disk_task(
-    t: &dyn Transport,
+pub fn inflate_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InflateVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "InflateVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("InflateVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: InflateVirtualDisk_TaskResponse = decode_reply(&reply, "InflateVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InflateVirtualDisk_Task", &req);
+    call::<InflateVirtualDisk_TaskResponse>(t, "InflateVirtualDisk_Task", req.this, body)
 }
 /// Calls `EagerZeroVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn eager_zero_virtual_disk_task(
-    t: &dyn Transport,
+pub fn eager_zero_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = EagerZeroVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "EagerZeroVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("EagerZeroVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: EagerZeroVirtualDisk_TaskResponse =
-        decode_reply(&reply, "EagerZeroVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EagerZeroVirtualDisk_Task", &req);
+    call::<EagerZeroVirtualDisk_TaskResponse>(t, "EagerZeroVirtualDisk_Task", req.this, body)
 }
 /// Calls `ZeroFillVirtualDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn zero_fill_virtual_disk_task(
-    t: &dyn Transport,
+pub fn zero_fill_virtual_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ZeroFillVirtualDiskRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "ZeroFillVirtualDisk_Task",
-        &req.this,
-        soap::encode_request("ZeroFillVirtualDisk_Task", &req),
-    )
-    .await?;
-    let resp: ZeroFillVirtualDisk_TaskResponse = decode_reply(&reply, "ZeroFillVirtualDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ZeroFillVirtualDisk_Task", &req);
+    call::<ZeroFillVirtualDisk_TaskResponse>(t, "ZeroFillVirtualDisk_Task", req.this, body)
 }
 /// Calls `SetVirtualDiskUuid`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn set_virtual_disk_uuid(
-    t: &dyn Transport,
+pub fn set_virtual_disk_uuid<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
     uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetVirtualDiskUuidRequestType {
         this: this.clone(),
         name,
         datacenter,
         uuid,
     };
-    let reply = send(
-        t,
-        "SetVirtualDiskUuid",
-        &req.this,
-        soap::encode_request("SetVirtualDiskUuid", &req),
-    )
-    .await?;
-    let resp: SetVirtualDiskUuidResponse = decode_reply(&reply, "SetVirtualDiskUuid")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetVirtualDiskUuid", &req);
+    call::<SetVirtualDiskUuidResponse>(t, "SetVirtualDiskUuid", req.this, body)
 }
 /// Calls `QueryVirtualDiskUuid`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn query_virtual_disk_uuid(
-    t: &dyn Transport,
+pub fn query_virtual_disk_uuid<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryVirtualDiskUuidRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "QueryVirtualDiskUuid",
-        &req.this,
-        soap::encode_request("QueryVirtualDiskUuid", &req),
-    )
-    .await?;
-    let resp: QueryVirtualDiskUuidResponse = decode_reply(&reply, "QueryVirtualDiskUuid")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVirtualDiskUuid", &req);
+    call::<QueryVirtualDiskUuidResponse>(t, "QueryVirtualDiskUuid", req.this, body)
 }
 /// Calls `QueryVirtualDiskGeometry`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn query_virtual_disk_geometry(
-    t: &dyn Transport,
+pub fn query_virtual_disk_geometry<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<HostDiskDimensionsChs, Error> {
+) -> impl Future<Output = Result<HostDiskDimensionsChs, Error>> + Send + 'a {
     let req = QueryVirtualDiskGeometryRequestType {
         this: this.clone(),
         name,
         datacenter,
     };
-    let reply = send(
-        t,
-        "QueryVirtualDiskGeometry",
-        &req.this,
-        soap::encode_request("QueryVirtualDiskGeometry", &req),
-    )
-    .await?;
-    let resp: QueryVirtualDiskGeometryResponse = decode_reply(&reply, "QueryVirtualDiskGeometry")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVirtualDiskGeometry", &req);
+    call::<QueryVirtualDiskGeometryResponse>(t, "QueryVirtualDiskGeometry", req.this, body)
 }
 /// Calls `ImportUnmanagedSnapshot`.
 ///
 /// Declared faults: `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn import_unmanaged_snapshot(
-    t: &dyn Transport,
+pub fn import_unmanaged_snapshot<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vdisk: String,
     datacenter: Option<ManagedObjectReference>,
     vvol_id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ImportUnmanagedSnapshotRequestType {
         this: this.clone(),
         vdisk,
         datacenter,
         vvol_id,
     };
-    let reply = send(
-        t,
-        "ImportUnmanagedSnapshot",
-        &req.this,
-        soap::encode_request("ImportUnmanagedSnapshot", &req),
-    )
-    .await?;
-    let resp: ImportUnmanagedSnapshotResponse = decode_reply(&reply, "ImportUnmanagedSnapshot")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ImportUnmanagedSnapshot", &req);
+    call::<ImportUnmanagedSnapshotResponse>(t, "ImportUnmanagedSnapshot", req.this, body)
 }
 /// Calls `ReleaseManagedSnapshot`.
 ///
 /// Declared faults: `FileNotFound`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn release_managed_snapshot(
-    t: &dyn Transport,
+pub fn release_managed_snapshot<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vdisk: String,
     datacenter: Option<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReleaseManagedSnapshotRequestType {
         this: this.clone(),
         vdisk,
         datacenter,
     };
-    let reply = send(
-        t,
-        "ReleaseManagedSnapshot",
-        &req.this,
-        soap::encode_request("ReleaseManagedSnapshot", &req),
-    )
-    .await?;
-    let resp: ReleaseManagedSnapshotResponse = decode_reply(&reply, "ReleaseManagedSnapshot")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReleaseManagedSnapshot", &req);
+    call::<ReleaseManagedSnapshotResponse>(t, "ReleaseManagedSnapshot", req.this, body)
 }
 /// Calls `RefreshStorageInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_storage_info(
-    t: &dyn Transport,
+pub fn refresh_storage_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshStorageInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshStorageInfo",
-        &req.this,
-        soap::encode_request("RefreshStorageInfo", &req),
-    )
-    .await?;
-    let resp: RefreshStorageInfoResponse = decode_reply(&reply, "RefreshStorageInfo")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshStorageInfo", &req);
+    call::<RefreshStorageInfoResponse>(t, "RefreshStorageInfo", req.this, body)
 }
 /// Calls `CreateSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidName`, `InvalidState`, `SnapshotFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_snapshot_task(
-    t: &dyn Transport,
+pub fn create_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     description: Option<String>,
     memory: bool,
     quiesce: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateSnapshotRequestType {
         this: this.clone(),
         name,
@@ -7687,27 +5407,20 @@ pub async fn create_snapshot_task(
         memory,
         quiesce,
     };
-    let reply = send(
-        t,
-        "CreateSnapshot_Task",
-        &req.this,
-        soap::encode_request("CreateSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: CreateSnapshot_TaskResponse = decode_reply(&reply, "CreateSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateSnapshot_Task", &req);
+    call::<CreateSnapshot_TaskResponse>(t, "CreateSnapshot_Task", req.this, body)
 }
 /// Calls `CreateSnapshotEx_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidName`, `InvalidState`, `SnapshotFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn create_snapshot_ex_task(
-    t: &dyn Transport,
+pub fn create_snapshot_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     description: Option<String>,
     memory: bool,
     quiesce_spec: Option<BaseVirtualMachineGuestQuiesceSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateSnapshotExRequestType {
         this: this.clone(),
         name,
@@ -7715,367 +5428,248 @@ pub async fn create_snapshot_ex_task(
         memory,
         quiesce_spec,
     };
-    let reply = send(
-        t,
-        "CreateSnapshotEx_Task",
-        &req.this,
-        soap::encode_request("CreateSnapshotEx_Task", &req),
-    )
-    .await?;
-    let resp: CreateSnapshotEx_TaskResponse = decode_reply(&reply, "CreateSnapshotEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateSnapshotEx_Task", &req);
+    call::<CreateSnapshotEx_TaskResponse>(t, "CreateSnapshotEx_Task", req.this, body)
 }
 /// Calls `RevertToCurrentSnapshot_Task`.
 ///
 /// Declared faults: `InsufficientResourcesFault`, `InvalidState`, `NotFound`, `SnapshotFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn revert_to_current_snapshot_task(
-    t: &dyn Transport,
+pub fn revert_to_current_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     suppress_power_on: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RevertToCurrentSnapshotRequestType {
         this: this.clone(),
         host,
         suppress_power_on,
     };
-    let reply = send(
-        t,
-        "RevertToCurrentSnapshot_Task",
-        &req.this,
-        soap::encode_request("RevertToCurrentSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: RevertToCurrentSnapshot_TaskResponse =
-        decode_reply(&reply, "RevertToCurrentSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RevertToCurrentSnapshot_Task", &req);
+    call::<RevertToCurrentSnapshot_TaskResponse>(t, "RevertToCurrentSnapshot_Task", req.this, body)
 }
 /// Calls `RemoveAllSnapshots_Task`.
 ///
 /// Declared faults: `InvalidState`, `SnapshotFault`, `TaskInProgress`, `RuntimeFault`.
-pub async fn remove_all_snapshots_task(
-    t: &dyn Transport,
+pub fn remove_all_snapshots_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     consolidate: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RemoveAllSnapshotsRequestType {
         this: this.clone(),
         consolidate,
     };
-    let reply = send(
-        t,
-        "RemoveAllSnapshots_Task",
-        &req.this,
-        soap::encode_request("RemoveAllSnapshots_Task", &req),
-    )
-    .await?;
-    let resp: RemoveAllSnapshots_TaskResponse = decode_reply(&reply, "RemoveAllSnapshots_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveAllSnapshots_Task", &req);
+    call::<RemoveAllSnapshots_TaskResponse>(t, "RemoveAllSnapshots_Task", req.this, body)
 }
 /// Calls `ConsolidateVMDisks_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn consolidate_vm_disks_task(
-    t: &dyn Transport,
+pub fn consolidate_vm_disks_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConsolidateVMDisksRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ConsolidateVMDisks_Task",
-        &req.this,
-        soap::encode_request("ConsolidateVMDisks_Task", &req),
-    )
-    .await?;
-    let resp: ConsolidateVMDisks_TaskResponse = decode_reply(&reply, "ConsolidateVMDisks_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConsolidateVMDisks_Task", &req);
+    call::<ConsolidateVMDisks_TaskResponse>(t, "ConsolidateVMDisks_Task", req.this, body)
 }
 /// Calls `EstimateStorageForConsolidateSnapshots_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn estimate_storage_for_consolidate_snapshots_task(
-    t: &dyn Transport,
+pub fn estimate_storage_for_consolidate_snapshots_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = EstimateStorageForConsolidateSnapshotsRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("EstimateStorageForConsolidateSnapshots_Task", &req);
+    call::<EstimateStorageForConsolidateSnapshots_TaskResponse>(
         t,
         "EstimateStorageForConsolidateSnapshots_Task",
-        &req.this,
-        soap::encode_request("EstimateStorageForConsolidateSnapshots_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: EstimateStorageForConsolidateSnapshots_TaskResponse =
-        decode_reply(&reply, "EstimateStorageForConsolidateSnapshots_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ReconfigVM_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DuplicateName`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidName`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn reconfig_vm_task(
-    t: &dyn Transport,
+pub fn reconfig_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VirtualMachineConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigVMRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigVM_Task",
-        &req.this,
-        soap::encode_request("ReconfigVM_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigVM_TaskResponse = decode_reply(&reply, "ReconfigVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigVM_Task", &req);
+    call::<ReconfigVM_TaskResponse>(t, "ReconfigVM_Task", req.this, body)
 }
 /// Calls `UpgradeVM_Task`.
 ///
 /// Declared faults: `AlreadyUpgraded`, `InvalidState`, `NoDiskFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn upgrade_vm_task(
-    t: &dyn Transport,
+pub fn upgrade_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     version: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpgradeVMRequestType {
         this: this.clone(),
         version,
     };
-    let reply = send(
-        t,
-        "UpgradeVM_Task",
-        &req.this,
-        soap::encode_request("UpgradeVM_Task", &req),
-    )
-    .await?;
-    let resp: UpgradeVM_TaskResponse = decode_reply(&reply, "UpgradeVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpgradeVM_Task", &req);
+    call::<UpgradeVM_TaskResponse>(t, "UpgradeVM_Task", req.this, body)
 }
 /// Calls `ExtractOvfEnvironment`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn extract_ovf_environment(
-    t: &dyn Transport,
+pub fn extract_ovf_environment<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = ExtractOvfEnvironmentRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExtractOvfEnvironment",
-        &req.this,
-        soap::encode_request("ExtractOvfEnvironment", &req),
-    )
-    .await?;
-    let resp: ExtractOvfEnvironmentResponse = decode_reply(&reply, "ExtractOvfEnvironment")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExtractOvfEnvironment", &req);
+    call::<ExtractOvfEnvironmentResponse>(t, "ExtractOvfEnvironment", req.this, body)
 }
 /// Calls `PowerOnVM_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn power_on_vm_task(
-    t: &dyn Transport,
+pub fn power_on_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerOnVMRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "PowerOnVM_Task",
-        &req.this,
-        soap::encode_request("PowerOnVM_Task", &req),
-    )
-    .await?;
-    let resp: PowerOnVM_TaskResponse = decode_reply(&reply, "PowerOnVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerOnVM_Task", &req);
+    call::<PowerOnVM_TaskResponse>(t, "PowerOnVM_Task", req.this, body)
 }
 /// Calls `PowerOffVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn power_off_vm_task(
-    t: &dyn Transport,
+pub fn power_off_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PowerOffVMRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "PowerOffVM_Task",
-        &req.this,
-        soap::encode_request("PowerOffVM_Task", &req),
-    )
-    .await?;
-    let resp: PowerOffVM_TaskResponse = decode_reply(&reply, "PowerOffVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PowerOffVM_Task", &req);
+    call::<PowerOffVM_TaskResponse>(t, "PowerOffVM_Task", req.this, body)
 }
 /// Calls `SuspendVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn suspend_vm_task(
-    t: &dyn Transport,
+pub fn suspend_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = SuspendVMRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "SuspendVM_Task",
-        &req.this,
-        soap::encode_request("SuspendVM_Task", &req),
-    )
-    .await?;
-    let resp: SuspendVM_TaskResponse = decode_reply(&reply, "SuspendVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("SuspendVM_Task", &req);
+    call::<SuspendVM_TaskResponse>(t, "SuspendVM_Task", req.this, body)
 }
 /// Calls `ResetVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn reset_vm_task(
-    t: &dyn Transport,
+pub fn reset_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ResetVMRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ResetVM_Task",
-        &req.this,
-        soap::encode_request("ResetVM_Task", &req),
-    )
-    .await?;
-    let resp: ResetVM_TaskResponse = decode_reply(&reply, "ResetVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ResetVM_Task", &req);
+    call::<ResetVM_TaskResponse>(t, "ResetVM_Task", req.this, body)
 }
 /// Calls `ShutdownGuest`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `ToolsUnavailable`, `RuntimeFault`.
-pub async fn shutdown_guest(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn shutdown_guest<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ShutdownGuestRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ShutdownGuest",
-        &req.this,
-        soap::encode_request("ShutdownGuest", &req),
-    )
-    .await?;
-    let resp: ShutdownGuestResponse = decode_reply(&reply, "ShutdownGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ShutdownGuest", &req);
+    call::<ShutdownGuestResponse>(t, "ShutdownGuest", req.this, body)
 }
 /// Calls `RebootGuest`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `ToolsUnavailable`, `RuntimeFault`.
-pub async fn reboot_guest(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn reboot_guest<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RebootGuestRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RebootGuest",
-        &req.this,
-        soap::encode_request("RebootGuest", &req),
-    )
-    .await?;
-    let resp: RebootGuestResponse = decode_reply(&reply, "RebootGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RebootGuest", &req);
+    call::<RebootGuestResponse>(t, "RebootGuest", req.this, body)
 }
 /// Calls `StandbyGuest`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `ToolsUnavailable`, `RuntimeFault`.
-pub async fn standby_guest(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn standby_guest<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = StandbyGuestRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "StandbyGuest",
-        &req.this,
-        soap::encode_request("StandbyGuest", &req),
-    )
-    .await?;
-    let resp: StandbyGuestResponse = decode_reply(&reply, "StandbyGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("StandbyGuest", &req);
+    call::<StandbyGuestResponse>(t, "StandbyGuest", req.this, body)
 }
 /// Calls `AnswerVM`.
 ///
 /// Declared faults: `ConcurrentAccess`, `RuntimeFault`.
-pub async fn answer_vm(
-    t: &dyn Transport,
+pub fn answer_vm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     question_id: String,
     answer_choice: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AnswerVMRequestType {
         this: this.clone(),
         question_id,
         answer_choice,
     };
-    let reply = send(
-        t,
-        "AnswerVM",
-        &req.this,
-        soap::encode_request("AnswerVM", &req),
-    )
-    .await?;
-    let resp: AnswerVMResponse = decode_reply(&reply, "AnswerVM")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AnswerVM", &req);
+    call::<AnswerVMResponse>(t, "AnswerVM", req.this, body)
 }
 /// Calls `CustomizeVM_Task`.
 ///
 /// Declared faults: `CustomizationFault`, `RuntimeFault`.
-pub async fn customize_vm_task(
-    t: &dyn Transport,
+pub fn customize_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: CustomizationSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CustomizeVMRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CustomizeVM_Task",
-        &req.this,
-        soap::encode_request("CustomizeVM_Task", &req),
-    )
-    .await?;
-    let resp: CustomizeVM_TaskResponse = decode_reply(&reply, "CustomizeVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CustomizeVM_Task", &req);
+    call::<CustomizeVM_TaskResponse>(t, "CustomizeVM_Task", req.this, body)
 }
 /// Calls `CheckCustomizationSpec`.
 ///
 /// Declared faults: `CustomizationFault`, `RuntimeFault`.
-pub async fn check_customization_spec(
-    t: &dyn Transport,
+pub fn check_customization_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: CustomizationSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CheckCustomizationSpecRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CheckCustomizationSpec",
-        &req.this,
-        soap::encode_request("CheckCustomizationSpec", &req),
-    )
-    .await?;
-    let resp: CheckCustomizationSpecResponse = decode_reply(&reply, "CheckCustomizationSpec")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CheckCustomizationSpec", &req);
+    call::<CheckCustomizationSpecResponse>(t, "CheckCustomizationSpec", req.this, body)
 }
 /// Calls `MigrateVM_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `MigrationFault`, `Timedout`, `VmConfigFault`, `RuntimeFault`.
-pub async fn migrate_vm_task(
-    t: &dyn Transport,
+pub fn migrate_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pool: Option<ManagedObjectReference>,
     host: Option<ManagedObjectReference>,
     priority: VirtualMachineMovePriority,
     state: Option<VirtualMachinePowerState>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MigrateVMRequestType {
         this: this.clone(),
         pool,
@@ -8083,705 +5677,476 @@ pub async fn migrate_vm_task(
         priority,
         state,
     };
-    let reply = send(
-        t,
-        "MigrateVM_Task",
-        &req.this,
-        soap::encode_request("MigrateVM_Task", &req),
-    )
-    .await?;
-    let resp: MigrateVM_TaskResponse = decode_reply(&reply, "MigrateVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MigrateVM_Task", &req);
+    call::<MigrateVM_TaskResponse>(t, "MigrateVM_Task", req.this, body)
 }
 /// Calls `RelocateVM_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidState`, `MigrationFault`, `Timedout`, `VmConfigFault`, `RuntimeFault`.
-pub async fn relocate_vm_task(
-    t: &dyn Transport,
+pub fn relocate_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VirtualMachineRelocateSpec,
     priority: Option<VirtualMachineMovePriority>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RelocateVMRequestType {
         this: this.clone(),
         spec,
         priority,
     };
-    let reply = send(
-        t,
-        "RelocateVM_Task",
-        &req.this,
-        soap::encode_request("RelocateVM_Task", &req),
-    )
-    .await?;
-    let resp: RelocateVM_TaskResponse = decode_reply(&reply, "RelocateVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RelocateVM_Task", &req);
+    call::<RelocateVM_TaskResponse>(t, "RelocateVM_Task", req.this, body)
 }
 /// Calls `CloneVM_Task`.
 ///
 /// Declared faults: `CustomizationFault`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidState`, `MigrationFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn clone_vm_task(
-    t: &dyn Transport,
+pub fn clone_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     folder: ManagedObjectReference,
     name: String,
     spec: VirtualMachineCloneSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CloneVMRequestType {
         this: this.clone(),
         folder,
         name,
         spec,
     };
-    let reply = send(
-        t,
-        "CloneVM_Task",
-        &req.this,
-        soap::encode_request("CloneVM_Task", &req),
-    )
-    .await?;
-    let resp: CloneVM_TaskResponse = decode_reply(&reply, "CloneVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CloneVM_Task", &req);
+    call::<CloneVM_TaskResponse>(t, "CloneVM_Task", req.this, body)
 }
 /// Calls `InstantClone_Task`.
 ///
 /// Declared faults: `DisallowedMigrationDeviceAttached`, `FileFault`, `InsufficientResourcesFault`, `InvalidDatastore`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn instant_clone_task(
-    t: &dyn Transport,
+pub fn instant_clone_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VirtualMachineInstantCloneSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InstantCloneRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "InstantClone_Task",
-        &req.this,
-        soap::encode_request("InstantClone_Task", &req),
-    )
-    .await?;
-    let resp: InstantClone_TaskResponse = decode_reply(&reply, "InstantClone_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InstantClone_Task", &req);
+    call::<InstantClone_TaskResponse>(t, "InstantClone_Task", req.this, body)
 }
 /// Calls `ExportVm`.
 ///
 /// Declared faults: `FileFault`, `InvalidPowerState`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn export_vm(
-    t: &dyn Transport,
+pub fn export_vm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExportVmRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExportVm",
-        &req.this,
-        soap::encode_request("ExportVm", &req),
-    )
-    .await?;
-    let resp: ExportVmResponse = decode_reply(&reply, "ExportVm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExportVm", &req);
+    call::<ExportVmResponse>(t, "ExportVm", req.this, body)
 }
 /// Calls `MarkAsTemplate`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn mark_as_template(
-    t: &dyn Transport,
+pub fn mark_as_template<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkAsTemplateRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "MarkAsTemplate",
-        &req.this,
-        soap::encode_request("MarkAsTemplate", &req),
-    )
-    .await?;
-    let resp: MarkAsTemplateResponse = decode_reply(&reply, "MarkAsTemplate")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkAsTemplate", &req);
+    call::<MarkAsTemplateResponse>(t, "MarkAsTemplate", req.this, body)
 }
 /// Calls `MarkAsVirtualMachine`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn mark_as_virtual_machine(
-    t: &dyn Transport,
+pub fn mark_as_virtual_machine<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pool: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkAsVirtualMachineRequestType {
         this: this.clone(),
         pool,
         host,
     };
-    let reply = send(
-        t,
-        "MarkAsVirtualMachine",
-        &req.this,
-        soap::encode_request("MarkAsVirtualMachine", &req),
-    )
-    .await?;
-    let resp: MarkAsVirtualMachineResponse = decode_reply(&reply, "MarkAsVirtualMachine")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkAsVirtualMachine", &req);
+    call::<MarkAsVirtualMachineResponse>(t, "MarkAsVirtualMachine", req.this, body)
 }
 /// Calls `UnregisterVM`.
 ///
 /// Declared faults: `InvalidPowerState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn unregister_vm(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn unregister_vm<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnregisterVMRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "UnregisterVM",
-        &req.this,
-        soap::encode_request("UnregisterVM", &req),
-    )
-    .await?;
-    let resp: UnregisterVMResponse = decode_reply(&reply, "UnregisterVM")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnregisterVM", &req);
+    call::<UnregisterVMResponse>(t, "UnregisterVM", req.this, body)
 }
 /// Calls `ResetGuestInformation`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn reset_guest_information(
-    t: &dyn Transport,
+pub fn reset_guest_information<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetGuestInformationRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ResetGuestInformation",
-        &req.this,
-        soap::encode_request("ResetGuestInformation", &req),
-    )
-    .await?;
-    let resp: ResetGuestInformationResponse = decode_reply(&reply, "ResetGuestInformation")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetGuestInformation", &req);
+    call::<ResetGuestInformationResponse>(t, "ResetGuestInformation", req.this, body)
 }
 /// Calls `MountToolsInstaller`.
 ///
 /// Declared faults: `InvalidState`, `VmConfigFault`, `VmToolsUpgradeFault`, `RuntimeFault`.
-pub async fn mount_tools_installer(
-    t: &dyn Transport,
+pub fn mount_tools_installer<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MountToolsInstallerRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "MountToolsInstaller",
-        &req.this,
-        soap::encode_request("MountToolsInstaller", &req),
-    )
-    .await?;
-    let resp: MountToolsInstallerResponse = decode_reply(&reply, "MountToolsInstaller")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MountToolsInstaller", &req);
+    call::<MountToolsInstallerResponse>(t, "MountToolsInstaller", req.this, body)
 }
 /// Calls `UnmountToolsInstaller`.
 ///
 /// Declared faults: `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn unmount_tools_installer(
-    t: &dyn Transport,
+pub fn unmount_tools_installer<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnmountToolsInstallerRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "UnmountToolsInstaller",
-        &req.this,
-        soap::encode_request("UnmountToolsInstaller", &req),
-    )
-    .await?;
-    let resp: UnmountToolsInstallerResponse = decode_reply(&reply, "UnmountToolsInstaller")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnmountToolsInstaller", &req);
+    call::<UnmountToolsInstallerResponse>(t, "UnmountToolsInstaller", req.this, body)
 }
 /// Calls `UpgradeTools_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `ToolsUnavailable`, `VmConfigFault`, `VmToolsUpgradeFault`, `RuntimeFault`.
-pub async fn upgrade_tools_task(
-    t: &dyn Transport,
+pub fn upgrade_tools_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     installer_options: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpgradeToolsRequestType {
         this: this.clone(),
         installer_options,
     };
-    let reply = send(
-        t,
-        "UpgradeTools_Task",
-        &req.this,
-        soap::encode_request("UpgradeTools_Task", &req),
-    )
-    .await?;
-    let resp: UpgradeTools_TaskResponse = decode_reply(&reply, "UpgradeTools_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpgradeTools_Task", &req);
+    call::<UpgradeTools_TaskResponse>(t, "UpgradeTools_Task", req.this, body)
 }
 /// Calls `AcquireMksTicket`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn acquire_mks_ticket(
-    t: &dyn Transport,
+pub fn acquire_mks_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<VirtualMachineMksTicket, Error> {
+) -> impl Future<Output = Result<VirtualMachineMksTicket, Error>> + Send + 'a {
     let req = AcquireMksTicketRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AcquireMksTicket",
-        &req.this,
-        soap::encode_request("AcquireMksTicket", &req),
-    )
-    .await?;
-    let resp: AcquireMksTicketResponse = decode_reply(&reply, "AcquireMksTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireMksTicket", &req);
+    call::<AcquireMksTicketResponse>(t, "AcquireMksTicket", req.this, body)
 }
 /// Calls `QueryConnections`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `VmConfigFault`, `RuntimeFault`.
-pub async fn query_connections(
-    t: &dyn Transport,
+pub fn query_connections<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<BaseVirtualMachineConnection>, Error> {
+) -> impl Future<Output = Result<Vec<BaseVirtualMachineConnection>, Error>> + Send + 'a {
     let req = QueryConnectionsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryConnections",
-        &req.this,
-        soap::encode_request("QueryConnections", &req),
-    )
-    .await?;
-    let resp: QueryConnectionsResponse = decode_reply(&reply, "QueryConnections")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryConnections", &req);
+    call::<QueryConnectionsResponse>(t, "QueryConnections", req.this, body)
 }
 /// Calls `DropConnections`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn drop_connections(
-    t: &dyn Transport,
+pub fn drop_connections<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     list_of_connections: Vec<BaseVirtualMachineConnection>,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = DropConnectionsRequestType {
         this: this.clone(),
         list_of_connections,
     };
-    let reply = send(
-        t,
-        "DropConnections",
-        &req.this,
-        soap::encode_request("DropConnections", &req),
-    )
-    .await?;
-    let resp: DropConnectionsResponse = decode_reply(&reply, "DropConnections")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DropConnections", &req);
+    call::<DropConnectionsResponse>(t, "DropConnections", req.this, body)
 }
 /// Calls `AcquireTicket`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn acquire_ticket(
-    t: &dyn Transport,
+pub fn acquire_ticket<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ticket_type: String,
-) -> Result<VirtualMachineTicket, Error> {
+) -> impl Future<Output = Result<VirtualMachineTicket, Error>> + Send + 'a {
     let req = AcquireTicketRequestType {
         this: this.clone(),
         ticket_type,
     };
-    let reply = send(
-        t,
-        "AcquireTicket",
-        &req.this,
-        soap::encode_request("AcquireTicket", &req),
-    )
-    .await?;
-    let resp: AcquireTicketResponse = decode_reply(&reply, "AcquireTicket")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireTicket", &req);
+    call::<AcquireTicketResponse>(t, "AcquireTicket", req.this, body)
 }
 /// Calls `SetScreenResolution`.
 ///
 /// Declared faults: `InvalidState`, `ToolsUnavailable`, `RuntimeFault`.
-pub async fn set_screen_resolution(
-    t: &dyn Transport,
+pub fn set_screen_resolution<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     width: i32,
     height: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetScreenResolutionRequestType {
         this: this.clone(),
         width,
         height,
     };
-    let reply = send(
-        t,
-        "SetScreenResolution",
-        &req.this,
-        soap::encode_request("SetScreenResolution", &req),
-    )
-    .await?;
-    let resp: SetScreenResolutionResponse = decode_reply(&reply, "SetScreenResolution")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetScreenResolution", &req);
+    call::<SetScreenResolutionResponse>(t, "SetScreenResolution", req.this, body)
 }
 /// Calls `DefragmentAllDisks`.
 ///
 /// Declared faults: `FileFault`, `InvalidPowerState`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn defragment_all_disks(
-    t: &dyn Transport,
+pub fn defragment_all_disks<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DefragmentAllDisksRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DefragmentAllDisks",
-        &req.this,
-        soap::encode_request("DefragmentAllDisks", &req),
-    )
-    .await?;
-    let resp: DefragmentAllDisksResponse = decode_reply(&reply, "DefragmentAllDisks")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DefragmentAllDisks", &req);
+    call::<DefragmentAllDisksResponse>(t, "DefragmentAllDisks", req.this, body)
 }
 /// Calls `CreateSecondaryVM_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn create_secondary_vm_task(
-    t: &dyn Transport,
+pub fn create_secondary_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateSecondaryVMRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "CreateSecondaryVM_Task",
-        &req.this,
-        soap::encode_request("CreateSecondaryVM_Task", &req),
-    )
-    .await?;
-    let resp: CreateSecondaryVM_TaskResponse = decode_reply(&reply, "CreateSecondaryVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateSecondaryVM_Task", &req);
+    call::<CreateSecondaryVM_TaskResponse>(t, "CreateSecondaryVM_Task", req.this, body)
 }
 /// Calls `CreateSecondaryVMEx_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn create_secondary_vm_ex_task(
-    t: &dyn Transport,
+pub fn create_secondary_vm_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     spec: Option<FaultToleranceConfigSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateSecondaryVMExRequestType {
         this: this.clone(),
         host,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateSecondaryVMEx_Task",
-        &req.this,
-        soap::encode_request("CreateSecondaryVMEx_Task", &req),
-    )
-    .await?;
-    let resp: CreateSecondaryVMEx_TaskResponse = decode_reply(&reply, "CreateSecondaryVMEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateSecondaryVMEx_Task", &req);
+    call::<CreateSecondaryVMEx_TaskResponse>(t, "CreateSecondaryVMEx_Task", req.this, body)
 }
 /// Calls `TurnOffFaultToleranceForVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn turn_off_fault_tolerance_for_vm_task(
-    t: &dyn Transport,
+pub fn turn_off_fault_tolerance_for_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = TurnOffFaultToleranceForVMRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("TurnOffFaultToleranceForVM_Task", &req);
+    call::<TurnOffFaultToleranceForVM_TaskResponse>(
         t,
         "TurnOffFaultToleranceForVM_Task",
-        &req.this,
-        soap::encode_request("TurnOffFaultToleranceForVM_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: TurnOffFaultToleranceForVM_TaskResponse =
-        decode_reply(&reply, "TurnOffFaultToleranceForVM_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `MakePrimaryVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn make_primary_vm_task(
-    t: &dyn Transport,
+pub fn make_primary_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MakePrimaryVMRequestType {
         this: this.clone(),
         vm,
     };
-    let reply = send(
-        t,
-        "MakePrimaryVM_Task",
-        &req.this,
-        soap::encode_request("MakePrimaryVM_Task", &req),
-    )
-    .await?;
-    let resp: MakePrimaryVM_TaskResponse = decode_reply(&reply, "MakePrimaryVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MakePrimaryVM_Task", &req);
+    call::<MakePrimaryVM_TaskResponse>(t, "MakePrimaryVM_Task", req.this, body)
 }
 /// Calls `TerminateFaultTolerantVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn terminate_fault_tolerant_vm_task(
-    t: &dyn Transport,
+pub fn terminate_fault_tolerant_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = TerminateFaultTolerantVMRequestType {
         this: this.clone(),
         vm,
     };
-    let reply = send(
+    let body = soap::encode_request("TerminateFaultTolerantVM_Task", &req);
+    call::<TerminateFaultTolerantVM_TaskResponse>(
         t,
         "TerminateFaultTolerantVM_Task",
-        &req.this,
-        soap::encode_request("TerminateFaultTolerantVM_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: TerminateFaultTolerantVM_TaskResponse =
-        decode_reply(&reply, "TerminateFaultTolerantVM_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `DisableSecondaryVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn disable_secondary_vm_task(
-    t: &dyn Transport,
+pub fn disable_secondary_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DisableSecondaryVMRequestType {
         this: this.clone(),
         vm,
     };
-    let reply = send(
-        t,
-        "DisableSecondaryVM_Task",
-        &req.this,
-        soap::encode_request("DisableSecondaryVM_Task", &req),
-    )
-    .await?;
-    let resp: DisableSecondaryVM_TaskResponse = decode_reply(&reply, "DisableSecondaryVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DisableSecondaryVM_Task", &req);
+    call::<DisableSecondaryVM_TaskResponse>(t, "DisableSecondaryVM_Task", req.this, body)
 }
 /// Calls `EnableSecondaryVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `VmConfigFault`, `VmFaultToleranceIssue`, `RuntimeFault`.
-pub async fn enable_secondary_vm_task(
-    t: &dyn Transport,
+pub fn enable_secondary_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = EnableSecondaryVMRequestType {
         this: this.clone(),
         vm,
         host,
     };
-    let reply = send(
-        t,
-        "EnableSecondaryVM_Task",
-        &req.this,
-        soap::encode_request("EnableSecondaryVM_Task", &req),
-    )
-    .await?;
-    let resp: EnableSecondaryVM_TaskResponse = decode_reply(&reply, "EnableSecondaryVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EnableSecondaryVM_Task", &req);
+    call::<EnableSecondaryVM_TaskResponse>(t, "EnableSecondaryVM_Task", req.this, body)
 }
 /// Calls `SetDisplayTopology`.
 ///
 /// Declared faults: `InvalidState`, `ToolsUnavailable`, `RuntimeFault`.
-pub async fn set_display_topology(
-    t: &dyn Transport,
+pub fn set_display_topology<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     displays: Vec<VirtualMachineDisplayTopology>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetDisplayTopologyRequestType {
         this: this.clone(),
         displays,
     };
-    let reply = send(
-        t,
-        "SetDisplayTopology",
-        &req.this,
-        soap::encode_request("SetDisplayTopology", &req),
-    )
-    .await?;
-    let resp: SetDisplayTopologyResponse = decode_reply(&reply, "SetDisplayTopology")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetDisplayTopology", &req);
+    call::<SetDisplayTopologyResponse>(t, "SetDisplayTopology", req.this, body)
 }
 /// Calls `StartRecording_Task`.
 ///
 /// Declared faults: `FileFault`, `HostIncompatibleForRecordReplay`, `InvalidName`, `InvalidPowerState`, `InvalidState`, `RecordReplayDisabled`, `SnapshotFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn start_recording_task(
-    t: &dyn Transport,
+pub fn start_recording_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     description: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StartRecordingRequestType {
         this: this.clone(),
         name,
         description,
     };
-    let reply = send(
-        t,
-        "StartRecording_Task",
-        &req.this,
-        soap::encode_request("StartRecording_Task", &req),
-    )
-    .await?;
-    let resp: StartRecording_TaskResponse = decode_reply(&reply, "StartRecording_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StartRecording_Task", &req);
+    call::<StartRecording_TaskResponse>(t, "StartRecording_Task", req.this, body)
 }
 /// Calls `StopRecording_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidPowerState`, `InvalidState`, `SnapshotFault`, `TaskInProgress`, `RuntimeFault`.
-pub async fn stop_recording_task(
-    t: &dyn Transport,
+pub fn stop_recording_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StopRecordingRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "StopRecording_Task",
-        &req.this,
-        soap::encode_request("StopRecording_Task", &req),
-    )
-    .await?;
-    let resp: StopRecording_TaskResponse = decode_reply(&reply, "StopRecording_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StopRecording_Task", &req);
+    call::<StopRecording_TaskResponse>(t, "StopRecording_Task", req.this, body)
 }
 /// Calls `StartReplaying_Task`.
 ///
 /// Declared faults: `FileFault`, `HostIncompatibleForRecordReplay`, `InvalidPowerState`, `InvalidState`, `NotFound`, `RecordReplayDisabled`, `SnapshotFault`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn start_replaying_task(
-    t: &dyn Transport,
+pub fn start_replaying_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     replay_snapshot: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StartReplayingRequestType {
         this: this.clone(),
         replay_snapshot,
     };
-    let reply = send(
-        t,
-        "StartReplaying_Task",
-        &req.this,
-        soap::encode_request("StartReplaying_Task", &req),
-    )
-    .await?;
-    let resp: StartReplaying_TaskResponse = decode_reply(&reply, "StartReplaying_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StartReplaying_Task", &req);
+    call::<StartReplaying_TaskResponse>(t, "StartReplaying_Task", req.this, body)
 }
 /// Calls `StopReplaying_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidPowerState`, `InvalidState`, `SnapshotFault`, `TaskInProgress`, `RuntimeFault`.
-pub async fn stop_replaying_task(
-    t: &dyn Transport,
+pub fn stop_replaying_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StopReplayingRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "StopReplaying_Task",
-        &req.this,
-        soap::encode_request("StopReplaying_Task", &req),
-    )
-    .await?;
-    let resp: StopReplaying_TaskResponse = decode_reply(&reply, "StopReplaying_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StopReplaying_Task", &req);
+    call::<StopReplaying_TaskResponse>(t, "StopReplaying_Task", req.this, body)
 }
 /// Calls `PromoteDisks_Task`.
 ///
 /// Declared faults: `InvalidPowerState`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn promote_disks_task(
-    t: &dyn Transport,
+pub fn promote_disks_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     unlink: bool,
     disks: Vec<VirtualDisk>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PromoteDisksRequestType {
         this: this.clone(),
         unlink,
         disks,
     };
-    let reply = send(
-        t,
-        "PromoteDisks_Task",
-        &req.this,
-        soap::encode_request("PromoteDisks_Task", &req),
-    )
-    .await?;
-    let resp: PromoteDisks_TaskResponse = decode_reply(&reply, "PromoteDisks_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PromoteDisks_Task", &req);
+    call::<PromoteDisks_TaskResponse>(t, "PromoteDisks_Task", req.this, body)
 }
 /// Calls `CreateScreenshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn create_screenshot_task(
-    t: &dyn Transport,
+pub fn create_screenshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateScreenshotRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CreateScreenshot_Task",
-        &req.this,
-        soap::encode_request("CreateScreenshot_Task", &req),
-    )
-    .await?;
-    let resp: CreateScreenshot_TaskResponse = decode_reply(&reply, "CreateScreenshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateScreenshot_Task", &req);
+    call::<CreateScreenshot_TaskResponse>(t, "CreateScreenshot_Task", req.this, body)
 }
 /// Calls `PutUsbScanCodes`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn put_usb_scan_codes(
-    t: &dyn Transport,
+pub fn put_usb_scan_codes<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: UsbScanCodeSpec,
-) -> Result<i32, Error> {
+) -> impl Future<Output = Result<i32, Error>> + Send + 'a {
     let req = PutUsbScanCodesRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "PutUsbScanCodes",
-        &req.this,
-        soap::encode_request("PutUsbScanCodes", &req),
-    )
-    .await?;
-    let resp: PutUsbScanCodesResponse = decode_reply(&reply, "PutUsbScanCodes")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PutUsbScanCodes", &req);
+    call::<PutUsbScanCodesResponse>(t, "PutUsbScanCodes", req.this, body)
 }
 /// Calls `QueryChangedDiskAreas`.
 ///
 /// Declared faults: `FileFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_changed_disk_areas(
-    t: &dyn Transport,
+pub fn query_changed_disk_areas<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     snapshot: Option<ManagedObjectReference>,
     device_key: i32,
     start_offset: i64,
     change_id: String,
-) -> Result<DiskChangeInfo, Error> {
+) -> impl Future<Output = Result<DiskChangeInfo, Error>> + Send + 'a {
     let req = QueryChangedDiskAreasRequestType {
         this: this.clone(),
         snapshot,
@@ -8789,142 +6154,109 @@ pub async fn query_changed_disk_areas(
         start_offset,
         change_id,
     };
-    let reply = send(
-        t,
-        "QueryChangedDiskAreas",
-        &req.this,
-        soap::encode_request("QueryChangedDiskAreas", &req),
-    )
-    .await?;
-    let resp: QueryChangedDiskAreasResponse = decode_reply(&reply, "QueryChangedDiskAreas")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryChangedDiskAreas", &req);
+    call::<QueryChangedDiskAreasResponse>(t, "QueryChangedDiskAreas", req.this, body)
 }
 /// Calls `QueryUnownedFiles`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_unowned_files(
-    t: &dyn Transport,
+pub fn query_unowned_files<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryUnownedFilesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryUnownedFiles",
-        &req.this,
-        soap::encode_request("QueryUnownedFiles", &req),
-    )
-    .await?;
-    let resp: QueryUnownedFilesResponse = decode_reply(&reply, "QueryUnownedFiles")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryUnownedFiles", &req);
+    call::<QueryUnownedFilesResponse>(t, "QueryUnownedFiles", req.this, body)
 }
 /// Calls `reloadVirtualMachineFromPath_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `FileFault`, `InvalidPowerState`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn reload_virtual_machine_from_path_task(
-    t: &dyn Transport,
+pub fn reload_virtual_machine_from_path_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     configuration_path: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = reloadVirtualMachineFromPathRequestType {
         this: this.clone(),
         configuration_path,
     };
-    let reply = send(
+    let body = soap::encode_request("reloadVirtualMachineFromPath_Task", &req);
+    call::<reloadVirtualMachineFromPath_TaskResponse>(
         t,
         "reloadVirtualMachineFromPath_Task",
-        &req.this,
-        soap::encode_request("reloadVirtualMachineFromPath_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: reloadVirtualMachineFromPath_TaskResponse =
-        decode_reply(&reply, "reloadVirtualMachineFromPath_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryFaultToleranceCompatibility`.
 ///
 /// Declared faults: `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn query_fault_tolerance_compatibility(
-    t: &dyn Transport,
+pub fn query_fault_tolerance_compatibility<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<LocalizedMethodFault>, Error> {
+) -> impl Future<Output = Result<Vec<LocalizedMethodFault>, Error>> + Send + 'a {
     let req = QueryFaultToleranceCompatibilityRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("QueryFaultToleranceCompatibility", &req);
+    call::<QueryFaultToleranceCompatibilityResponse>(
         t,
         "QueryFaultToleranceCompatibility",
-        &req.this,
-        soap::encode_request("QueryFaultToleranceCompatibility", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryFaultToleranceCompatibilityResponse =
-        decode_reply(&reply, "QueryFaultToleranceCompatibility")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryFaultToleranceCompatibilityEx`.
 ///
 /// Declared faults: `InvalidState`, `VmConfigFault`, `RuntimeFault`.
-pub async fn query_fault_tolerance_compatibility_ex(
-    t: &dyn Transport,
+pub fn query_fault_tolerance_compatibility_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     for_legacy_ft: Option<bool>,
-) -> Result<Vec<LocalizedMethodFault>, Error> {
+) -> impl Future<Output = Result<Vec<LocalizedMethodFault>, Error>> + Send + 'a {
     let req = QueryFaultToleranceCompatibilityExRequestType {
         this: this.clone(),
         for_legacy_ft,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryFaultToleranceCompatibilityEx", &req);
+    call::<QueryFaultToleranceCompatibilityExResponse>(
         t,
         "QueryFaultToleranceCompatibilityEx",
-        &req.this,
-        soap::encode_request("QueryFaultToleranceCompatibilityEx", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryFaultToleranceCompatibilityExResponse =
-        decode_reply(&reply, "QueryFaultToleranceCompatibilityEx")?;
-    Ok(resp.returnval)
 }
 /// Calls `TerminateVM`.
 ///
 /// Declared faults: `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn terminate_vm(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn terminate_vm<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = TerminateVMRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "TerminateVM",
-        &req.this,
-        soap::encode_request("TerminateVM", &req),
-    )
-    .await?;
-    let resp: TerminateVMResponse = decode_reply(&reply, "TerminateVM")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("TerminateVM", &req);
+    call::<TerminateVMResponse>(t, "TerminateVM", req.this, body)
 }
 /// Calls `SendNMI`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn send_nmi(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn send_nmi<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SendNMIRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "SendNMI",
-        &req.this,
-        soap::encode_request("SendNMI", &req),
-    )
-    .await?;
-    let resp: SendNMIResponse = decode_reply(&reply, "SendNMI")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SendNMI", &req);
+    call::<SendNMIResponse>(t, "SendNMI", req.this, body)
 }
 /// Calls `AttachDisk_Task`.
 ///
 /// Declared faults: `DeviceUnsupportedForVmVersion`, `FileFault`, `InvalidController`, `InvalidDatastore`, `InvalidState`, `MissingController`, `NotFound`, `VmConfigFault`, `RuntimeFault`.
-pub async fn attach_disk_task(
-    t: &dyn Transport,
+pub fn attach_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disk_id: ID,
     datastore: ManagedObjectReference,
     controller_key: Option<i32>,
     unit_number: Option<i32>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AttachDiskRequestType {
         this: this.clone(),
         disk_id,
@@ -8932,139 +6264,101 @@ pub async fn attach_disk_task(
         controller_key,
         unit_number,
     };
-    let reply = send(
-        t,
-        "AttachDisk_Task",
-        &req.this,
-        soap::encode_request("AttachDisk_Task", &req),
-    )
-    .await?;
-    let resp: AttachDisk_TaskResponse = decode_reply(&reply, "AttachDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AttachDisk_Task", &req);
+    call::<AttachDisk_TaskResponse>(t, "AttachDisk_Task", req.this, body)
 }
 /// Calls `DetachDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `NotFound`, `VmConfigFault`, `RuntimeFault`.
-pub async fn detach_disk_task(
-    t: &dyn Transport,
+pub fn detach_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disk_id: ID,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DetachDiskRequestType {
         this: this.clone(),
         disk_id,
     };
-    let reply = send(
-        t,
-        "DetachDisk_Task",
-        &req.this,
-        soap::encode_request("DetachDisk_Task", &req),
-    )
-    .await?;
-    let resp: DetachDisk_TaskResponse = decode_reply(&reply, "DetachDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DetachDisk_Task", &req);
+    call::<DetachDisk_TaskResponse>(t, "DetachDisk_Task", req.this, body)
 }
 /// Calls `ApplyEvcModeVM_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn apply_evc_mode_vm_task(
-    t: &dyn Transport,
+pub fn apply_evc_mode_vm_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mask: Vec<HostFeatureMask>,
     complete_masks: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ApplyEvcModeVMRequestType {
         this: this.clone(),
         mask,
         complete_masks,
     };
-    let reply = send(
-        t,
-        "ApplyEvcModeVM_Task",
-        &req.this,
-        soap::encode_request("ApplyEvcModeVM_Task", &req),
-    )
-    .await?;
-    let resp: ApplyEvcModeVM_TaskResponse = decode_reply(&reply, "ApplyEvcModeVM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ApplyEvcModeVM_Task", &req);
+    call::<ApplyEvcModeVM_TaskResponse>(t, "ApplyEvcModeVM_Task", req.this, body)
 }
 /// Calls `CryptoUnlock_Task`.
 ///
 /// Declared faults: `InvalidState`, `NotSupported`, `RuntimeFault`.
-pub async fn crypto_unlock_task(
-    t: &dyn Transport,
+pub fn crypto_unlock_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CryptoUnlockRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CryptoUnlock_Task",
-        &req.this,
-        soap::encode_request("CryptoUnlock_Task", &req),
-    )
-    .await?;
-    let resp: CryptoUnlock_TaskResponse = decode_reply(&reply, "CryptoUnlock_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CryptoUnlock_Task", &req);
+    call::<CryptoUnlock_TaskResponse>(t, "CryptoUnlock_Task", req.this, body)
 }
 /// Calls `PerformVsanUpgradePreflightCheck`.
 ///
 /// Declared faults: `VsanFault`, `RuntimeFault`.
-pub async fn perform_vsan_upgrade_preflight_check(
-    t: &dyn Transport,
+pub fn perform_vsan_upgrade_preflight_check<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: ManagedObjectReference,
     downgrade_format: Option<bool>,
-) -> Result<VsanUpgradeSystemPreflightCheckResult, Error> {
+) -> impl Future<Output = Result<VsanUpgradeSystemPreflightCheckResult, Error>> + Send + 'a {
     let req = PerformVsanUpgradePreflightCheckRequestType {
         this: this.clone(),
         cluster,
         downgrade_format,
     };
-    let reply = send(
+    let body = soap::encode_request("PerformVsanUpgradePreflightCheck", &req);
+    call::<PerformVsanUpgradePreflightCheckResponse>(
         t,
         "PerformVsanUpgradePreflightCheck",
-        &req.this,
-        soap::encode_request("PerformVsanUpgradePreflightCheck", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: PerformVsanUpgradePreflightCheckResponse =
-        decode_reply(&reply, "PerformVsanUpgradePreflightCheck")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryVsanUpgradeStatus`.
 ///
 /// Declared faults: `VsanFault`, `RuntimeFault`.
-pub async fn query_vsan_upgrade_status(
-    t: &dyn Transport,
+pub fn query_vsan_upgrade_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: ManagedObjectReference,
-) -> Result<VsanUpgradeSystemUpgradeStatus, Error> {
+) -> impl Future<Output = Result<VsanUpgradeSystemUpgradeStatus, Error>> + Send + 'a {
     let req = QueryVsanUpgradeStatusRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "QueryVsanUpgradeStatus",
-        &req.this,
-        soap::encode_request("QueryVsanUpgradeStatus", &req),
-    )
-    .await?;
-    let resp: QueryVsanUpgradeStatusResponse = decode_reply(&reply, "QueryVsanUpgradeStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVsanUpgradeStatus", &req);
+    call::<QueryVsanUpgradeStatusResponse>(t, "QueryVsanUpgradeStatus", req.this, body)
 }
 /// Calls `PerformVsanUpgrade_Task`.
 ///
 /// Declared faults: `VsanFault`, `RuntimeFault`.
-pub async fn perform_vsan_upgrade_task(
-    t: &dyn Transport,
+pub fn perform_vsan_upgrade_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: ManagedObjectReference,
     perform_object_upgrade: Option<bool>,
     downgrade_format: Option<bool>,
     allow_reduced_redundancy: Option<bool>,
     exclude_hosts: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = PerformVsanUpgradeRequestType {
         this: this.clone(),
         cluster,
@@ -9073,4758 +6367,3273 @@ pub async fn perform_vsan_upgrade_task(
         allow_reduced_redundancy,
         exclude_hosts,
     };
-    let reply = send(
-        t,
-        "PerformVsanUpgrade_Task",
-        &req.this,
-        soap::encode_request("PerformVsanUpgrade_Task", &req),
-    )
-    .await?;
-    let resp: PerformVsanUpgrade_TaskResponse = decode_reply(&reply, "PerformVsanUpgrade_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("PerformVsanUpgrade_Task", &req);
+    call::<PerformVsanUpgrade_TaskResponse>(t, "PerformVsanUpgrade_Task", req.this, body)
 }
 /// Calls `RemoveAlarm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_alarm(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn remove_alarm<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveAlarmRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RemoveAlarm",
-        &req.this,
-        soap::encode_request("RemoveAlarm", &req),
-    )
-    .await?;
-    let resp: RemoveAlarmResponse = decode_reply(&reply, "RemoveAlarm")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveAlarm", &req);
+    call::<RemoveAlarmResponse>(t, "RemoveAlarm", req.this, body)
 }
 /// Calls `ReconfigureAlarm`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn reconfigure_alarm(
-    t: &dyn Transport,
+pub fn reconfigure_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseAlarmSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureAlarmRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureAlarm",
-        &req.this,
-        soap::encode_request("ReconfigureAlarm", &req),
-    )
-    .await?;
-    let resp: ReconfigureAlarmResponse = decode_reply(&reply, "ReconfigureAlarm")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReconfigureAlarm", &req);
+    call::<ReconfigureAlarmResponse>(t, "ReconfigureAlarm", req.this, body)
 }
 /// Calls `CreateAlarm`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_alarm(
-    t: &dyn Transport,
+pub fn create_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     spec: BaseAlarmSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateAlarmRequestType {
         this: this.clone(),
         entity,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateAlarm",
-        &req.this,
-        soap::encode_request("CreateAlarm", &req),
-    )
-    .await?;
-    let resp: CreateAlarmResponse = decode_reply(&reply, "CreateAlarm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateAlarm", &req);
+    call::<CreateAlarmResponse>(t, "CreateAlarm", req.this, body)
 }
 /// Calls `GetAlarm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_alarm(
-    t: &dyn Transport,
+pub fn get_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Option<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = GetAlarmRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "GetAlarm",
-        &req.this,
-        soap::encode_request("GetAlarm", &req),
-    )
-    .await?;
-    let resp: GetAlarmResponse = decode_reply(&reply, "GetAlarm")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetAlarm", &req);
+    call::<GetAlarmResponse>(t, "GetAlarm", req.this, body)
 }
 /// Calls `AreAlarmActionsEnabled`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn are_alarm_actions_enabled(
-    t: &dyn Transport,
+pub fn are_alarm_actions_enabled<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = AreAlarmActionsEnabledRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "AreAlarmActionsEnabled",
-        &req.this,
-        soap::encode_request("AreAlarmActionsEnabled", &req),
-    )
-    .await?;
-    let resp: AreAlarmActionsEnabledResponse = decode_reply(&reply, "AreAlarmActionsEnabled")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AreAlarmActionsEnabled", &req);
+    call::<AreAlarmActionsEnabledResponse>(t, "AreAlarmActionsEnabled", req.this, body)
 }
 /// Calls `EnableAlarmActions`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn enable_alarm_actions(
-    t: &dyn Transport,
+pub fn enable_alarm_actions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     enabled: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableAlarmActionsRequestType {
         this: this.clone(),
         entity,
         enabled,
     };
-    let reply = send(
-        t,
-        "EnableAlarmActions",
-        &req.this,
-        soap::encode_request("EnableAlarmActions", &req),
-    )
-    .await?;
-    let resp: EnableAlarmActionsResponse = decode_reply(&reply, "EnableAlarmActions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableAlarmActions", &req);
+    call::<EnableAlarmActionsResponse>(t, "EnableAlarmActions", req.this, body)
 }
 /// Calls `GetAlarmState`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_alarm_state(
-    t: &dyn Transport,
+pub fn get_alarm_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<Vec<AlarmState>, Error> {
+) -> impl Future<Output = Result<Vec<AlarmState>, Error>> + Send + 'a {
     let req = GetAlarmStateRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "GetAlarmState",
-        &req.this,
-        soap::encode_request("GetAlarmState", &req),
-    )
-    .await?;
-    let resp: GetAlarmStateResponse = decode_reply(&reply, "GetAlarmState")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetAlarmState", &req);
+    call::<GetAlarmStateResponse>(t, "GetAlarmState", req.this, body)
 }
 /// Calls `AcknowledgeAlarm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn acknowledge_alarm(
-    t: &dyn Transport,
+pub fn acknowledge_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     alarm: ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AcknowledgeAlarmRequestType {
         this: this.clone(),
         alarm,
         entity,
     };
-    let reply = send(
-        t,
-        "AcknowledgeAlarm",
-        &req.this,
-        soap::encode_request("AcknowledgeAlarm", &req),
-    )
-    .await?;
-    let resp: AcknowledgeAlarmResponse = decode_reply(&reply, "AcknowledgeAlarm")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AcknowledgeAlarm", &req);
+    call::<AcknowledgeAlarmResponse>(t, "AcknowledgeAlarm", req.this, body)
 }
 /// Calls `ClearTriggeredAlarms`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn clear_triggered_alarms(
-    t: &dyn Transport,
+pub fn clear_triggered_alarms<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter: AlarmFilterSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ClearTriggeredAlarmsRequestType {
         this: this.clone(),
         filter,
     };
-    let reply = send(
-        t,
-        "ClearTriggeredAlarms",
-        &req.this,
-        soap::encode_request("ClearTriggeredAlarms", &req),
-    )
-    .await?;
-    let resp: ClearTriggeredAlarmsResponse = decode_reply(&reply, "ClearTriggeredAlarms")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ClearTriggeredAlarms", &req);
+    call::<ClearTriggeredAlarmsResponse>(t, "ClearTriggeredAlarms", req.this, body)
 }
 /// Calls `DisableAlarm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn disable_alarm(
-    t: &dyn Transport,
+pub fn disable_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     alarm: ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableAlarmRequestType {
         this: this.clone(),
         alarm,
         entity,
     };
-    let reply = send(
-        t,
-        "DisableAlarm",
-        &req.this,
-        soap::encode_request("DisableAlarm", &req),
-    )
-    .await?;
-    let resp: DisableAlarmResponse = decode_reply(&reply, "DisableAlarm")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisableAlarm", &req);
+    call::<DisableAlarmResponse>(t, "DisableAlarm", req.this, body)
 }
 /// Calls `EnableAlarm`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn enable_alarm(
-    t: &dyn Transport,
+pub fn enable_alarm<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     alarm: ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableAlarmRequestType {
         this: this.clone(),
         alarm,
         entity,
     };
-    let reply = send(
-        t,
-        "EnableAlarm",
-        &req.this,
-        soap::encode_request("EnableAlarm", &req),
-    )
-    .await?;
-    let resp: EnableAlarmResponse = decode_reply(&reply, "EnableAlarm")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableAlarm", &req);
+    call::<EnableAlarmResponse>(t, "EnableAlarm", req.this, body)
 }
 /// Calls `ConfigureEvcMode_Task`.
 ///
 /// Declared faults: `EVCConfigFault`, `RuntimeFault`.
-pub async fn configure_evc_mode_task(
-    t: &dyn Transport,
+pub fn configure_evc_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     evc_mode_key: String,
     evc_graphics_mode_key: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureEvcModeRequestType {
         this: this.clone(),
         evc_mode_key,
         evc_graphics_mode_key,
     };
-    let reply = send(
-        t,
-        "ConfigureEvcMode_Task",
-        &req.this,
-        soap::encode_request("ConfigureEvcMode_Task", &req),
-    )
-    .await?;
-    let resp: ConfigureEvcMode_TaskResponse = decode_reply(&reply, "ConfigureEvcMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConfigureEvcMode_Task", &req);
+    call::<ConfigureEvcMode_TaskResponse>(t, "ConfigureEvcMode_Task", req.this, body)
 }
 /// Calls `DisableEvcMode_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn disable_evc_mode_task(
-    t: &dyn Transport,
+pub fn disable_evc_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DisableEvcModeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DisableEvcMode_Task",
-        &req.this,
-        soap::encode_request("DisableEvcMode_Task", &req),
-    )
-    .await?;
-    let resp: DisableEvcMode_TaskResponse = decode_reply(&reply, "DisableEvcMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DisableEvcMode_Task", &req);
+    call::<DisableEvcMode_TaskResponse>(t, "DisableEvcMode_Task", req.this, body)
 }
 /// Calls `CheckConfigureEvcMode_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn check_configure_evc_mode_task(
-    t: &dyn Transport,
+pub fn check_configure_evc_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     evc_mode_key: String,
     evc_graphics_mode_key: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckConfigureEvcModeRequestType {
         this: this.clone(),
         evc_mode_key,
         evc_graphics_mode_key,
     };
-    let reply = send(
-        t,
-        "CheckConfigureEvcMode_Task",
-        &req.this,
-        soap::encode_request("CheckConfigureEvcMode_Task", &req),
-    )
-    .await?;
-    let resp: CheckConfigureEvcMode_TaskResponse =
-        decode_reply(&reply, "CheckConfigureEvcMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckConfigureEvcMode_Task", &req);
+    call::<CheckConfigureEvcMode_TaskResponse>(t, "CheckConfigureEvcMode_Task", req.this, body)
 }
 /// Calls `CheckAddHostEvc_Task`.
 ///
 /// Declared faults: `HostConnectFault`, `InvalidLogin`, `RuntimeFault`.
-pub async fn check_add_host_evc_task(
-    t: &dyn Transport,
+pub fn check_add_host_evc_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cnx_spec: HostConnectSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckAddHostEvcRequestType {
         this: this.clone(),
         cnx_spec,
     };
-    let reply = send(
-        t,
-        "CheckAddHostEvc_Task",
-        &req.this,
-        soap::encode_request("CheckAddHostEvc_Task", &req),
-    )
-    .await?;
-    let resp: CheckAddHostEvc_TaskResponse = decode_reply(&reply, "CheckAddHostEvc_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckAddHostEvc_Task", &req);
+    call::<CheckAddHostEvc_TaskResponse>(t, "CheckAddHostEvc_Task", req.this, body)
 }
 /// Calls `ReconfigureDVPortgroup_Task`.
 ///
 /// Declared faults: `ConcurrentAccess`, `DuplicateName`, `DvsFault`, `InvalidName`, `RuntimeFault`.
-pub async fn reconfigure_dv_portgroup_task(
-    t: &dyn Transport,
+pub fn reconfigure_dv_portgroup_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: DVPortgroupConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconfigureDVPortgroupRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureDVPortgroup_Task",
-        &req.this,
-        soap::encode_request("ReconfigureDVPortgroup_Task", &req),
-    )
-    .await?;
-    let resp: ReconfigureDVPortgroup_TaskResponse =
-        decode_reply(&reply, "ReconfigureDVPortgroup_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigureDVPortgroup_Task", &req);
+    call::<ReconfigureDVPortgroup_TaskResponse>(t, "ReconfigureDVPortgroup_Task", req.this, body)
 }
 /// Calls `DVPortgroupRollback_Task`.
 ///
 /// Declared faults: `DvsFault`, `RollbackFailure`, `RuntimeFault`.
-pub async fn dv_portgroup_rollback_task(
-    t: &dyn Transport,
+pub fn dv_portgroup_rollback_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity_backup: Option<EntityBackupConfig>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DVPortgroupRollbackRequestType {
         this: this.clone(),
         entity_backup,
     };
-    let reply = send(
-        t,
-        "DVPortgroupRollback_Task",
-        &req.this,
-        soap::encode_request("DVPortgroupRollback_Task", &req),
-    )
-    .await?;
-    let resp: DVPortgroupRollback_TaskResponse = decode_reply(&reply, "DVPortgroupRollback_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DVPortgroupRollback_Task", &req);
+    call::<DVPortgroupRollback_TaskResponse>(t, "DVPortgroupRollback_Task", req.this, body)
 }
 /// Calls `QueryAvailableDvsSpec`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_available_dvs_spec(
-    t: &dyn Transport,
+pub fn query_available_dvs_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     recommended: Option<bool>,
-) -> Result<Vec<DistributedVirtualSwitchProductSpec>, Error> {
+) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchProductSpec>, Error>> + Send + 'a {
     let req = QueryAvailableDvsSpecRequestType {
         this: this.clone(),
         recommended,
     };
-    let reply = send(
-        t,
-        "QueryAvailableDvsSpec",
-        &req.this,
-        soap::encode_request("QueryAvailableDvsSpec", &req),
-    )
-    .await?;
-    let resp: QueryAvailableDvsSpecResponse = decode_reply(&reply, "QueryAvailableDvsSpec")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailableDvsSpec", &req);
+    call::<QueryAvailableDvsSpecResponse>(t, "QueryAvailableDvsSpec", req.this, body)
 }
 /// Calls `QueryCompatibleHostForNewDvs`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_compatible_host_for_new_dvs(
-    t: &dyn Transport,
+pub fn query_compatible_host_for_new_dvs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     container: ManagedObjectReference,
     recursive: bool,
     switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryCompatibleHostForNewDvsRequestType {
         this: this.clone(),
         container,
         recursive,
         switch_product_spec,
     };
-    let reply = send(
-        t,
-        "QueryCompatibleHostForNewDvs",
-        &req.this,
-        soap::encode_request("QueryCompatibleHostForNewDvs", &req),
-    )
-    .await?;
-    let resp: QueryCompatibleHostForNewDvsResponse =
-        decode_reply(&reply, "QueryCompatibleHostForNewDvs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryCompatibleHostForNewDvs", &req);
+    call::<QueryCompatibleHostForNewDvsResponse>(t, "QueryCompatibleHostForNewDvs", req.this, body)
 }
 /// Calls `QueryCompatibleHostForExistingDvs`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_compatible_host_for_existing_dvs(
-    t: &dyn Transport,
+pub fn query_compatible_host_for_existing_dvs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     container: ManagedObjectReference,
     recursive: bool,
     dvs: ManagedObjectReference,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryCompatibleHostForExistingDvsRequestType {
         this: this.clone(),
         container,
         recursive,
         dvs,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryCompatibleHostForExistingDvs", &req);
+    call::<QueryCompatibleHostForExistingDvsResponse>(
         t,
         "QueryCompatibleHostForExistingDvs",
-        &req.this,
-        soap::encode_request("QueryCompatibleHostForExistingDvs", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryCompatibleHostForExistingDvsResponse =
-        decode_reply(&reply, "QueryCompatibleHostForExistingDvs")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryDvsCompatibleHostSpec`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_dvs_compatible_host_spec(
-    t: &dyn Transport,
+pub fn query_dvs_compatible_host_spec<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-) -> Result<Vec<DistributedVirtualSwitchHostProductSpec>, Error> {
+) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchHostProductSpec>, Error>> + Send + 'a {
     let req = QueryDvsCompatibleHostSpecRequestType {
         this: this.clone(),
         switch_product_spec,
     };
-    let reply = send(
-        t,
-        "QueryDvsCompatibleHostSpec",
-        &req.this,
-        soap::encode_request("QueryDvsCompatibleHostSpec", &req),
-    )
-    .await?;
-    let resp: QueryDvsCompatibleHostSpecResponse =
-        decode_reply(&reply, "QueryDvsCompatibleHostSpec")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDvsCompatibleHostSpec", &req);
+    call::<QueryDvsCompatibleHostSpecResponse>(t, "QueryDvsCompatibleHostSpec", req.this, body)
 }
 /// Calls `QueryDvsFeatureCapability`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_dvs_feature_capability(
-    t: &dyn Transport,
+pub fn query_dvs_feature_capability<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     switch_product_spec: Option<DistributedVirtualSwitchProductSpec>,
-) -> Result<Option<BaseDVSFeatureCapability>, Error> {
+) -> impl Future<Output = Result<Option<BaseDVSFeatureCapability>, Error>> + Send + 'a {
     let req = QueryDvsFeatureCapabilityRequestType {
         this: this.clone(),
         switch_product_spec,
     };
-    let reply = send(
-        t,
-        "QueryDvsFeatureCapability",
-        &req.this,
-        soap::encode_request("QueryDvsFeatureCapability", &req),
-    )
-    .await?;
-    let resp: QueryDvsFeatureCapabilityResponse =
-        decode_reply(&reply, "QueryDvsFeatureCapability")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDvsFeatureCapability", &req);
+    call::<QueryDvsFeatureCapabilityResponse>(t, "QueryDvsFeatureCapability", req.this, body)
 }
 /// Calls `QueryDvsByUuid`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_dvs_by_uuid(
-    t: &dyn Transport,
+pub fn query_dvs_by_uuid<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuid: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = QueryDvsByUuidRequestType {
         this: this.clone(),
         uuid,
     };
-    let reply = send(
-        t,
-        "QueryDvsByUuid",
-        &req.this,
-        soap::encode_request("QueryDvsByUuid", &req),
-    )
-    .await?;
-    let resp: QueryDvsByUuidResponse = decode_reply(&reply, "QueryDvsByUuid")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDvsByUuid", &req);
+    call::<QueryDvsByUuidResponse>(t, "QueryDvsByUuid", req.this, body)
 }
 /// Calls `QueryDvsConfigTarget`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_dvs_config_target(
-    t: &dyn Transport,
+pub fn query_dvs_config_target<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     dvs: Option<ManagedObjectReference>,
-) -> Result<DVSManagerDvsConfigTarget, Error> {
+) -> impl Future<Output = Result<DVSManagerDvsConfigTarget, Error>> + Send + 'a {
     let req = QueryDvsConfigTargetRequestType {
         this: this.clone(),
         host,
         dvs,
     };
-    let reply = send(
-        t,
-        "QueryDvsConfigTarget",
-        &req.this,
-        soap::encode_request("QueryDvsConfigTarget", &req),
-    )
-    .await?;
-    let resp: QueryDvsConfigTargetResponse = decode_reply(&reply, "QueryDvsConfigTarget")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDvsConfigTarget", &req);
+    call::<QueryDvsConfigTargetResponse>(t, "QueryDvsConfigTarget", req.this, body)
 }
 /// Calls `QueryDvsCheckCompatibility`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_dvs_check_compatibility(
-    t: &dyn Transport,
+pub fn query_dvs_check_compatibility<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host_container: DistributedVirtualSwitchManagerHostContainer,
     dvs_product_spec: Option<DistributedVirtualSwitchManagerDvsProductSpec>,
     host_filter_spec: Vec<BaseDistributedVirtualSwitchManagerHostDvsFilterSpec>,
-) -> Result<Vec<DistributedVirtualSwitchManagerCompatibilityResult>, Error> {
+) -> impl Future<Output = Result<Vec<DistributedVirtualSwitchManagerCompatibilityResult>, Error>>
+       + Send
+       + 'a {
     let req = QueryDvsCheckCompatibilityRequestType {
         this: this.clone(),
         host_container,
         dvs_product_spec,
         host_filter_spec,
     };
-    let reply = send(
-        t,
-        "QueryDvsCheckCompatibility",
-        &req.this,
-        soap::encode_request("QueryDvsCheckCompatibility", &req),
-    )
-    .await?;
-    let resp: QueryDvsCheckCompatibilityResponse =
-        decode_reply(&reply, "QueryDvsCheckCompatibility")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDvsCheckCompatibility", &req);
+    call::<QueryDvsCheckCompatibilityResponse>(t, "QueryDvsCheckCompatibility", req.this, body)
 }
 /// Calls `RectifyDvsOnHost_Task`.
 ///
 /// Declared faults: `DvsFault`, `RuntimeFault`.
-pub async fn rectify_dvs_on_host_task(
-    t: &dyn Transport,
+pub fn rectify_dvs_on_host_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hosts: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RectifyDvsOnHostRequestType {
         this: this.clone(),
         hosts,
     };
-    let reply = send(
-        t,
-        "RectifyDvsOnHost_Task",
-        &req.this,
-        soap::encode_request("RectifyDvsOnHost_Task", &req),
-    )
-    .await?;
-    let resp: RectifyDvsOnHost_TaskResponse = decode_reply(&reply, "RectifyDvsOnHost_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RectifyDvsOnHost_Task", &req);
+    call::<RectifyDvsOnHost_TaskResponse>(t, "RectifyDvsOnHost_Task", req.this, body)
 }
 /// Calls `DVSManagerExportEntity_Task`.
 ///
 /// Declared faults: `BackupBlobWriteFailure`, `NotFound`, `RuntimeFault`.
-pub async fn dvs_manager_export_entity_task(
-    t: &dyn Transport,
+pub fn dvs_manager_export_entity_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     selection_set: Vec<BaseSelectionSet>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DVSManagerExportEntityRequestType {
         this: this.clone(),
         selection_set,
     };
-    let reply = send(
-        t,
-        "DVSManagerExportEntity_Task",
-        &req.this,
-        soap::encode_request("DVSManagerExportEntity_Task", &req),
-    )
-    .await?;
-    let resp: DVSManagerExportEntity_TaskResponse =
-        decode_reply(&reply, "DVSManagerExportEntity_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DVSManagerExportEntity_Task", &req);
+    call::<DVSManagerExportEntity_TaskResponse>(t, "DVSManagerExportEntity_Task", req.this, body)
 }
 /// Calls `DVSManagerImportEntity_Task`.
 ///
 /// Declared faults: `DvsFault`, `NotFound`, `RuntimeFault`.
-pub async fn dvs_manager_import_entity_task(
-    t: &dyn Transport,
+pub fn dvs_manager_import_entity_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity_backup: Vec<EntityBackupConfig>,
     import_type: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DVSManagerImportEntityRequestType {
         this: this.clone(),
         entity_backup,
         import_type,
     };
-    let reply = send(
-        t,
-        "DVSManagerImportEntity_Task",
-        &req.this,
-        soap::encode_request("DVSManagerImportEntity_Task", &req),
-    )
-    .await?;
-    let resp: DVSManagerImportEntity_TaskResponse =
-        decode_reply(&reply, "DVSManagerImportEntity_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DVSManagerImportEntity_Task", &req);
+    call::<DVSManagerImportEntity_TaskResponse>(t, "DVSManagerImportEntity_Task", req.this, body)
 }
 /// Calls `DVSManagerLookupDvPortGroup`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn dvs_manager_lookup_dv_port_group(
-    t: &dyn Transport,
+pub fn dvs_manager_lookup_dv_port_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     switch_uuid: String,
     portgroup_key: String,
-) -> Result<Option<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Option<ManagedObjectReference>, Error>> + Send + 'a {
     let req = DVSManagerLookupDvPortGroupRequestType {
         this: this.clone(),
         switch_uuid,
         portgroup_key,
     };
-    let reply = send(
-        t,
-        "DVSManagerLookupDvPortGroup",
-        &req.this,
-        soap::encode_request("DVSManagerLookupDvPortGroup", &req),
-    )
-    .await?;
-    let resp: DVSManagerLookupDvPortGroupResponse =
-        decode_reply(&reply, "DVSManagerLookupDvPortGroup")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DVSManagerLookupDvPortGroup", &req);
+    call::<DVSManagerLookupDvPortGroupResponse>(t, "DVSManagerLookupDvPortGroup", req.this, body)
 }
 /// Calls `UpdateDVSLacpGroupConfig_Task`.
 ///
 /// Declared faults: `DvsFault`, `RuntimeFault`.
-pub async fn update_dvs_lacp_group_config_task(
-    t: &dyn Transport,
+pub fn update_dvs_lacp_group_config_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lacp_group_spec: Vec<VMwareDvsLacpGroupSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateDVSLacpGroupConfigRequestType {
         this: this.clone(),
         lacp_group_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateDVSLacpGroupConfig_Task", &req);
+    call::<UpdateDVSLacpGroupConfig_TaskResponse>(
         t,
         "UpdateDVSLacpGroupConfig_Task",
-        &req.this,
-        soap::encode_request("UpdateDVSLacpGroupConfig_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateDVSLacpGroupConfig_TaskResponse =
-        decode_reply(&reply, "UpdateDVSLacpGroupConfig_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `AddKey`.
 ///
 /// Declared faults: `AlreadyExists`, `InvalidState`, `RuntimeFault`.
-pub async fn add_key(
-    t: &dyn Transport,
+pub fn add_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: CryptoKeyPlain,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddKeyRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(t, "AddKey", &req.this, soap::encode_request("AddKey", &req)).await?;
-    let resp: AddKeyResponse = decode_reply(&reply, "AddKey")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddKey", &req);
+    call::<AddKeyResponse>(t, "AddKey", req.this, body)
 }
 /// Calls `AddKeys`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn add_keys(
-    t: &dyn Transport,
+pub fn add_keys<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     keys: Vec<CryptoKeyPlain>,
-) -> Result<Vec<CryptoKeyResult>, Error> {
+) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
     let req = AddKeysRequestType {
         this: this.clone(),
         keys,
     };
-    let reply = send(
-        t,
-        "AddKeys",
-        &req.this,
-        soap::encode_request("AddKeys", &req),
-    )
-    .await?;
-    let resp: AddKeysResponse = decode_reply(&reply, "AddKeys")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddKeys", &req);
+    call::<AddKeysResponse>(t, "AddKeys", req.this, body)
 }
 /// Calls `RemoveKey`.
 ///
 /// Declared faults: `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_key(
-    t: &dyn Transport,
+pub fn remove_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: CryptoKeyId,
     force: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveKeyRequestType {
         this: this.clone(),
         key,
         force,
     };
-    let reply = send(
-        t,
-        "RemoveKey",
-        &req.this,
-        soap::encode_request("RemoveKey", &req),
-    )
-    .await?;
-    let resp: RemoveKeyResponse = decode_reply(&reply, "RemoveKey")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveKey", &req);
+    call::<RemoveKeyResponse>(t, "RemoveKey", req.this, body)
 }
 /// Calls `RemoveKeys`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_keys(
-    t: &dyn Transport,
+pub fn remove_keys<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     keys: Vec<CryptoKeyId>,
     force: bool,
-) -> Result<Vec<CryptoKeyResult>, Error> {
+) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
     let req = RemoveKeysRequestType {
         this: this.clone(),
         keys,
         force,
     };
-    let reply = send(
-        t,
-        "RemoveKeys",
-        &req.this,
-        soap::encode_request("RemoveKeys", &req),
-    )
-    .await?;
-    let resp: RemoveKeysResponse = decode_reply(&reply, "RemoveKeys")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveKeys", &req);
+    call::<RemoveKeysResponse>(t, "RemoveKeys", req.this, body)
 }
 /// Calls `ListKeys`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn list_keys(
-    t: &dyn Transport,
+pub fn list_keys<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     limit: Option<i32>,
-) -> Result<Vec<CryptoKeyId>, Error> {
+) -> impl Future<Output = Result<Vec<CryptoKeyId>, Error>> + Send + 'a {
     let req = ListKeysRequestType {
         this: this.clone(),
         limit,
     };
-    let reply = send(
-        t,
-        "ListKeys",
-        &req.this,
-        soap::encode_request("ListKeys", &req),
-    )
-    .await?;
-    let resp: ListKeysResponse = decode_reply(&reply, "ListKeys")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListKeys", &req);
+    call::<ListKeysResponse>(t, "ListKeys", req.this, body)
 }
 /// Calls `CryptoManagerHostPrepare`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn crypto_manager_host_prepare(
-    t: &dyn Transport,
+pub fn crypto_manager_host_prepare<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CryptoManagerHostPrepareRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CryptoManagerHostPrepare",
-        &req.this,
-        soap::encode_request("CryptoManagerHostPrepare", &req),
-    )
-    .await?;
-    let resp: CryptoManagerHostPrepareResponse = decode_reply(&reply, "CryptoManagerHostPrepare")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CryptoManagerHostPrepare", &req);
+    call::<CryptoManagerHostPrepareResponse>(t, "CryptoManagerHostPrepare", req.this, body)
 }
 /// Calls `CryptoManagerHostEnable`.
 ///
 /// Declared faults: `AlreadyExists`, `InvalidState`, `RuntimeFault`.
-pub async fn crypto_manager_host_enable(
-    t: &dyn Transport,
+pub fn crypto_manager_host_enable<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     initial_key: CryptoKeyPlain,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CryptoManagerHostEnableRequestType {
         this: this.clone(),
         initial_key,
     };
-    let reply = send(
-        t,
-        "CryptoManagerHostEnable",
-        &req.this,
-        soap::encode_request("CryptoManagerHostEnable", &req),
-    )
-    .await?;
-    let resp: CryptoManagerHostEnableResponse = decode_reply(&reply, "CryptoManagerHostEnable")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CryptoManagerHostEnable", &req);
+    call::<CryptoManagerHostEnableResponse>(t, "CryptoManagerHostEnable", req.this, body)
 }
 /// Calls `ChangeKey_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn change_key_task(
-    t: &dyn Transport,
+pub fn change_key_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     new_key: CryptoKeyPlain,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ChangeKeyRequestType {
         this: this.clone(),
         new_key,
     };
-    let reply = send(
-        t,
-        "ChangeKey_Task",
-        &req.this,
-        soap::encode_request("ChangeKey_Task", &req),
-    )
-    .await?;
-    let resp: ChangeKey_TaskResponse = decode_reply(&reply, "ChangeKey_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ChangeKey_Task", &req);
+    call::<ChangeKey_TaskResponse>(t, "ChangeKey_Task", req.this, body)
 }
 /// Calls `CryptoManagerHostDisable`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn crypto_manager_host_disable(
-    t: &dyn Transport,
+pub fn crypto_manager_host_disable<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CryptoManagerHostDisableRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CryptoManagerHostDisable",
-        &req.this,
-        soap::encode_request("CryptoManagerHostDisable", &req),
-    )
-    .await?;
-    let resp: CryptoManagerHostDisableResponse = decode_reply(&reply, "CryptoManagerHostDisable")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CryptoManagerHostDisable", &req);
+    call::<CryptoManagerHostDisableResponse>(t, "CryptoManagerHostDisable", req.this, body)
 }
 /// Calls `RegisterKmipServer`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn register_kmip_server(
-    t: &dyn Transport,
+pub fn register_kmip_server<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     server: KmipServerSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RegisterKmipServerRequestType {
         this: this.clone(),
         server,
     };
-    let reply = send(
-        t,
-        "RegisterKmipServer",
-        &req.this,
-        soap::encode_request("RegisterKmipServer", &req),
-    )
-    .await?;
-    let resp: RegisterKmipServerResponse = decode_reply(&reply, "RegisterKmipServer")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RegisterKmipServer", &req);
+    call::<RegisterKmipServerResponse>(t, "RegisterKmipServer", req.this, body)
 }
 /// Calls `MarkDefault`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn mark_default(
-    t: &dyn Transport,
+pub fn mark_default<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster_id: KeyProviderId,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkDefaultRequestType {
         this: this.clone(),
         cluster_id,
     };
-    let reply = send(
-        t,
-        "MarkDefault",
-        &req.this,
-        soap::encode_request("MarkDefault", &req),
-    )
-    .await?;
-    let resp: MarkDefaultResponse = decode_reply(&reply, "MarkDefault")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkDefault", &req);
+    call::<MarkDefaultResponse>(t, "MarkDefault", req.this, body)
 }
 /// Calls `UpdateKmipServer`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_kmip_server(
-    t: &dyn Transport,
+pub fn update_kmip_server<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     server: KmipServerSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateKmipServerRequestType {
         this: this.clone(),
         server,
     };
-    let reply = send(
-        t,
-        "UpdateKmipServer",
-        &req.this,
-        soap::encode_request("UpdateKmipServer", &req),
-    )
-    .await?;
-    let resp: UpdateKmipServerResponse = decode_reply(&reply, "UpdateKmipServer")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateKmipServer", &req);
+    call::<UpdateKmipServerResponse>(t, "UpdateKmipServer", req.this, body)
 }
 /// Calls `RemoveKmipServer`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_kmip_server(
-    t: &dyn Transport,
+pub fn remove_kmip_server<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster_id: KeyProviderId,
     server_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveKmipServerRequestType {
         this: this.clone(),
         cluster_id,
         server_name,
     };
-    let reply = send(
-        t,
-        "RemoveKmipServer",
-        &req.this,
-        soap::encode_request("RemoveKmipServer", &req),
-    )
-    .await?;
-    let resp: RemoveKmipServerResponse = decode_reply(&reply, "RemoveKmipServer")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveKmipServer", &req);
+    call::<RemoveKmipServerResponse>(t, "RemoveKmipServer", req.this, body)
 }
 /// Calls `ListKmipServers`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn list_kmip_servers(
-    t: &dyn Transport,
+pub fn list_kmip_servers<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     limit: Option<i32>,
-) -> Result<Vec<KmipClusterInfo>, Error> {
+) -> impl Future<Output = Result<Vec<KmipClusterInfo>, Error>> + Send + 'a {
     let req = ListKmipServersRequestType {
         this: this.clone(),
         limit,
     };
-    let reply = send(
-        t,
-        "ListKmipServers",
-        &req.this,
-        soap::encode_request("ListKmipServers", &req),
-    )
-    .await?;
-    let resp: ListKmipServersResponse = decode_reply(&reply, "ListKmipServers")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListKmipServers", &req);
+    call::<ListKmipServersResponse>(t, "ListKmipServers", req.this, body)
 }
 /// Calls `RetrieveKmipServersStatus_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_kmip_servers_status_task(
-    t: &dyn Transport,
+pub fn retrieve_kmip_servers_status_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     clusters: Vec<KmipClusterInfo>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RetrieveKmipServersStatusRequestType {
         this: this.clone(),
         clusters,
     };
-    let reply = send(
+    let body = soap::encode_request("RetrieveKmipServersStatus_Task", &req);
+    call::<RetrieveKmipServersStatus_TaskResponse>(
         t,
         "RetrieveKmipServersStatus_Task",
-        &req.this,
-        soap::encode_request("RetrieveKmipServersStatus_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveKmipServersStatus_TaskResponse =
-        decode_reply(&reply, "RetrieveKmipServersStatus_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `GenerateKey`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_key(
-    t: &dyn Transport,
+pub fn generate_key<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key_provider: Option<KeyProviderId>,
-) -> Result<CryptoKeyResult, Error> {
+) -> impl Future<Output = Result<CryptoKeyResult, Error>> + Send + 'a {
     let req = GenerateKeyRequestType {
         this: this.clone(),
         key_provider,
     };
-    let reply = send(
-        t,
-        "GenerateKey",
-        &req.this,
-        soap::encode_request("GenerateKey", &req),
-    )
-    .await?;
-    let resp: GenerateKeyResponse = decode_reply(&reply, "GenerateKey")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GenerateKey", &req);
+    call::<GenerateKeyResponse>(t, "GenerateKey", req.this, body)
 }
 /// Calls `RetrieveKmipServerCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_kmip_server_cert(
-    t: &dyn Transport,
+pub fn retrieve_kmip_server_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key_provider: KeyProviderId,
     server: KmipServerInfo,
-) -> Result<CryptoManagerKmipServerCertInfo, Error> {
+) -> impl Future<Output = Result<CryptoManagerKmipServerCertInfo, Error>> + Send + 'a {
     let req = RetrieveKmipServerCertRequestType {
         this: this.clone(),
         key_provider,
         server,
     };
-    let reply = send(
-        t,
-        "RetrieveKmipServerCert",
-        &req.this,
-        soap::encode_request("RetrieveKmipServerCert", &req),
-    )
-    .await?;
-    let resp: RetrieveKmipServerCertResponse = decode_reply(&reply, "RetrieveKmipServerCert")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveKmipServerCert", &req);
+    call::<RetrieveKmipServerCertResponse>(t, "RetrieveKmipServerCert", req.this, body)
 }
 /// Calls `UploadKmipServerCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn upload_kmip_server_cert(
-    t: &dyn Transport,
+pub fn upload_kmip_server_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
     certificate: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UploadKmipServerCertRequestType {
         this: this.clone(),
         cluster,
         certificate,
     };
-    let reply = send(
-        t,
-        "UploadKmipServerCert",
-        &req.this,
-        soap::encode_request("UploadKmipServerCert", &req),
-    )
-    .await?;
-    let resp: UploadKmipServerCertResponse = decode_reply(&reply, "UploadKmipServerCert")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UploadKmipServerCert", &req);
+    call::<UploadKmipServerCertResponse>(t, "UploadKmipServerCert", req.this, body)
 }
 /// Calls `GenerateSelfSignedClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_self_signed_client_cert(
-    t: &dyn Transport,
+pub fn generate_self_signed_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GenerateSelfSignedClientCertRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "GenerateSelfSignedClientCert",
-        &req.this,
-        soap::encode_request("GenerateSelfSignedClientCert", &req),
-    )
-    .await?;
-    let resp: GenerateSelfSignedClientCertResponse =
-        decode_reply(&reply, "GenerateSelfSignedClientCert")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GenerateSelfSignedClientCert", &req);
+    call::<GenerateSelfSignedClientCertResponse>(t, "GenerateSelfSignedClientCert", req.this, body)
 }
 /// Calls `GenerateClientCsr`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_client_csr(
-    t: &dyn Transport,
+pub fn generate_client_csr<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GenerateClientCsrRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "GenerateClientCsr",
-        &req.this,
-        soap::encode_request("GenerateClientCsr", &req),
-    )
-    .await?;
-    let resp: GenerateClientCsrResponse = decode_reply(&reply, "GenerateClientCsr")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GenerateClientCsr", &req);
+    call::<GenerateClientCsrResponse>(t, "GenerateClientCsr", req.this, body)
 }
 /// Calls `RetrieveSelfSignedClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_self_signed_client_cert(
-    t: &dyn Transport,
+pub fn retrieve_self_signed_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = RetrieveSelfSignedClientCertRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "RetrieveSelfSignedClientCert",
-        &req.this,
-        soap::encode_request("RetrieveSelfSignedClientCert", &req),
-    )
-    .await?;
-    let resp: RetrieveSelfSignedClientCertResponse =
-        decode_reply(&reply, "RetrieveSelfSignedClientCert")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveSelfSignedClientCert", &req);
+    call::<RetrieveSelfSignedClientCertResponse>(t, "RetrieveSelfSignedClientCert", req.this, body)
 }
 /// Calls `RetrieveClientCsr`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_client_csr(
-    t: &dyn Transport,
+pub fn retrieve_client_csr<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = RetrieveClientCsrRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "RetrieveClientCsr",
-        &req.this,
-        soap::encode_request("RetrieveClientCsr", &req),
-    )
-    .await?;
-    let resp: RetrieveClientCsrResponse = decode_reply(&reply, "RetrieveClientCsr")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveClientCsr", &req);
+    call::<RetrieveClientCsrResponse>(t, "RetrieveClientCsr", req.this, body)
 }
 /// Calls `RetrieveClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_client_cert(
-    t: &dyn Transport,
+pub fn retrieve_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = RetrieveClientCertRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "RetrieveClientCert",
-        &req.this,
-        soap::encode_request("RetrieveClientCert", &req),
-    )
-    .await?;
-    let resp: RetrieveClientCertResponse = decode_reply(&reply, "RetrieveClientCert")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveClientCert", &req);
+    call::<RetrieveClientCertResponse>(t, "RetrieveClientCert", req.this, body)
 }
 /// Calls `UpdateSelfSignedClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_self_signed_client_cert(
-    t: &dyn Transport,
+pub fn update_self_signed_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
     certificate: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateSelfSignedClientCertRequestType {
         this: this.clone(),
         cluster,
         certificate,
     };
-    let reply = send(
-        t,
-        "UpdateSelfSignedClientCert",
-        &req.this,
-        soap::encode_request("UpdateSelfSignedClientCert", &req),
-    )
-    .await?;
-    let resp: UpdateSelfSignedClientCertResponse =
-        decode_reply(&reply, "UpdateSelfSignedClientCert")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateSelfSignedClientCert", &req);
+    call::<UpdateSelfSignedClientCertResponse>(t, "UpdateSelfSignedClientCert", req.this, body)
 }
 /// Calls `UpdateKmsSignedCsrClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_kms_signed_csr_client_cert(
-    t: &dyn Transport,
+pub fn update_kms_signed_csr_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
     certificate: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateKmsSignedCsrClientCertRequestType {
         this: this.clone(),
         cluster,
         certificate,
     };
-    let reply = send(
-        t,
-        "UpdateKmsSignedCsrClientCert",
-        &req.this,
-        soap::encode_request("UpdateKmsSignedCsrClientCert", &req),
-    )
-    .await?;
-    let resp: UpdateKmsSignedCsrClientCertResponse =
-        decode_reply(&reply, "UpdateKmsSignedCsrClientCert")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateKmsSignedCsrClientCert", &req);
+    call::<UpdateKmsSignedCsrClientCertResponse>(t, "UpdateKmsSignedCsrClientCert", req.this, body)
 }
 /// Calls `UploadClientCert`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn upload_client_cert(
-    t: &dyn Transport,
+pub fn upload_client_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: KeyProviderId,
     certificate: String,
     private_key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UploadClientCertRequestType {
         this: this.clone(),
         cluster,
         certificate,
         private_key,
     };
-    let reply = send(
-        t,
-        "UploadClientCert",
-        &req.this,
-        soap::encode_request("UploadClientCert", &req),
-    )
-    .await?;
-    let resp: UploadClientCertResponse = decode_reply(&reply, "UploadClientCert")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UploadClientCert", &req);
+    call::<UploadClientCertResponse>(t, "UploadClientCert", req.this, body)
 }
 /// Calls `IsKmsClusterActive`.
 ///
 /// Declared faults: `InvalidArgument`, `RuntimeFault`.
-pub async fn is_kms_cluster_active(
-    t: &dyn Transport,
+pub fn is_kms_cluster_active<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster: Option<KeyProviderId>,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = IsKmsClusterActiveRequestType {
         this: this.clone(),
         cluster,
     };
-    let reply = send(
-        t,
-        "IsKmsClusterActive",
-        &req.this,
-        soap::encode_request("IsKmsClusterActive", &req),
-    )
-    .await?;
-    let resp: IsKmsClusterActiveResponse = decode_reply(&reply, "IsKmsClusterActive")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("IsKmsClusterActive", &req);
+    call::<IsKmsClusterActiveResponse>(t, "IsKmsClusterActive", req.this, body)
 }
 /// Calls `SetDefaultKmsCluster`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_default_kms_cluster(
-    t: &dyn Transport,
+pub fn set_default_kms_cluster<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Option<ManagedObjectReference>,
     cluster_id: Option<KeyProviderId>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetDefaultKmsClusterRequestType {
         this: this.clone(),
         entity,
         cluster_id,
     };
-    let reply = send(
-        t,
-        "SetDefaultKmsCluster",
-        &req.this,
-        soap::encode_request("SetDefaultKmsCluster", &req),
-    )
-    .await?;
-    let resp: SetDefaultKmsClusterResponse = decode_reply(&reply, "SetDefaultKmsCluster")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetDefaultKmsCluster", &req);
+    call::<SetDefaultKmsClusterResponse>(t, "SetDefaultKmsCluster", req.this, body)
 }
 /// Calls `GetDefaultKmsCluster`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_default_kms_cluster(
-    t: &dyn Transport,
+pub fn get_default_kms_cluster<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Option<ManagedObjectReference>,
     defaults_to_parent: Option<bool>,
-) -> Result<Option<KeyProviderId>, Error> {
+) -> impl Future<Output = Result<Option<KeyProviderId>, Error>> + Send + 'a {
     let req = GetDefaultKmsClusterRequestType {
         this: this.clone(),
         entity,
         defaults_to_parent,
     };
-    let reply = send(
-        t,
-        "GetDefaultKmsCluster",
-        &req.this,
-        soap::encode_request("GetDefaultKmsCluster", &req),
-    )
-    .await?;
-    let resp: GetDefaultKmsClusterResponse = decode_reply(&reply, "GetDefaultKmsCluster")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetDefaultKmsCluster", &req);
+    call::<GetDefaultKmsClusterResponse>(t, "GetDefaultKmsCluster", req.this, body)
 }
 /// Calls `QueryCryptoKeyStatus`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_crypto_key_status(
-    t: &dyn Transport,
+pub fn query_crypto_key_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key_ids: Vec<CryptoKeyId>,
     check_key_bit_map: i32,
-) -> Result<Vec<CryptoManagerKmipCryptoKeyStatus>, Error> {
+) -> impl Future<Output = Result<Vec<CryptoManagerKmipCryptoKeyStatus>, Error>> + Send + 'a {
     let req = QueryCryptoKeyStatusRequestType {
         this: this.clone(),
         key_ids,
         check_key_bit_map,
     };
-    let reply = send(
-        t,
-        "QueryCryptoKeyStatus",
-        &req.this,
-        soap::encode_request("QueryCryptoKeyStatus", &req),
-    )
-    .await?;
-    let resp: QueryCryptoKeyStatusResponse = decode_reply(&reply, "QueryCryptoKeyStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryCryptoKeyStatus", &req);
+    call::<QueryCryptoKeyStatusResponse>(t, "QueryCryptoKeyStatus", req.this, body)
 }
 /// Calls `RegisterKmsCluster`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn register_kms_cluster(
-    t: &dyn Transport,
+pub fn register_kms_cluster<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster_id: KeyProviderId,
     management_type: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RegisterKmsClusterRequestType {
         this: this.clone(),
         cluster_id,
         management_type,
     };
-    let reply = send(
-        t,
-        "RegisterKmsCluster",
-        &req.this,
-        soap::encode_request("RegisterKmsCluster", &req),
-    )
-    .await?;
-    let resp: RegisterKmsClusterResponse = decode_reply(&reply, "RegisterKmsCluster")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RegisterKmsCluster", &req);
+    call::<RegisterKmsClusterResponse>(t, "RegisterKmsCluster", req.this, body)
 }
 /// Calls `UnregisterKmsCluster`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn unregister_kms_cluster(
-    t: &dyn Transport,
+pub fn unregister_kms_cluster<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cluster_id: KeyProviderId,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnregisterKmsClusterRequestType {
         this: this.clone(),
         cluster_id,
     };
-    let reply = send(
-        t,
-        "UnregisterKmsCluster",
-        &req.this,
-        soap::encode_request("UnregisterKmsCluster", &req),
-    )
-    .await?;
-    let resp: UnregisterKmsClusterResponse = decode_reply(&reply, "UnregisterKmsCluster")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnregisterKmsCluster", &req);
+    call::<UnregisterKmsClusterResponse>(t, "UnregisterKmsCluster", req.this, body)
 }
 /// Calls `ListKmsClusters`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn list_kms_clusters(
-    t: &dyn Transport,
+pub fn list_kms_clusters<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     include_kms_servers: Option<bool>,
     management_type_filter: Option<i32>,
     status_filter: Option<i32>,
-) -> Result<Vec<KmipClusterInfo>, Error> {
+) -> impl Future<Output = Result<Vec<KmipClusterInfo>, Error>> + Send + 'a {
     let req = ListKmsClustersRequestType {
         this: this.clone(),
         include_kms_servers,
         management_type_filter,
         status_filter,
     };
-    let reply = send(
-        t,
-        "ListKmsClusters",
-        &req.this,
-        soap::encode_request("ListKmsClusters", &req),
-    )
-    .await?;
-    let resp: ListKmsClustersResponse = decode_reply(&reply, "ListKmsClusters")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListKmsClusters", &req);
+    call::<ListKmsClustersResponse>(t, "ListKmsClusters", req.this, body)
 }
 /// Calls `ReadNextEvents`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn read_next_events(
-    t: &dyn Transport,
+pub fn read_next_events<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     max_count: i32,
-) -> Result<Vec<BaseEvent>, Error> {
+) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
     let req = ReadNextEventsRequestType {
         this: this.clone(),
         max_count,
     };
-    let reply = send(
-        t,
-        "ReadNextEvents",
-        &req.this,
-        soap::encode_request("ReadNextEvents", &req),
-    )
-    .await?;
-    let resp: ReadNextEventsResponse = decode_reply(&reply, "ReadNextEvents")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReadNextEvents", &req);
+    call::<ReadNextEventsResponse>(t, "ReadNextEvents", req.this, body)
 }
 /// Calls `ReadPreviousEvents`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn read_previous_events(
-    t: &dyn Transport,
+pub fn read_previous_events<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     max_count: i32,
-) -> Result<Vec<BaseEvent>, Error> {
+) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
     let req = ReadPreviousEventsRequestType {
         this: this.clone(),
         max_count,
     };
-    let reply = send(
-        t,
-        "ReadPreviousEvents",
-        &req.this,
-        soap::encode_request("ReadPreviousEvents", &req),
-    )
-    .await?;
-    let resp: ReadPreviousEventsResponse = decode_reply(&reply, "ReadPreviousEvents")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReadPreviousEvents", &req);
+    call::<ReadPreviousEventsResponse>(t, "ReadPreviousEvents", req.this, body)
 }
 /// Calls `RetrieveArgumentDescription`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_argument_description(
-    t: &dyn Transport,
+pub fn retrieve_argument_description<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     event_type_id: String,
-) -> Result<Vec<EventArgDesc>, Error> {
+) -> impl Future<Output = Result<Vec<EventArgDesc>, Error>> + Send + 'a {
     let req = RetrieveArgumentDescriptionRequestType {
         this: this.clone(),
         event_type_id,
     };
-    let reply = send(
-        t,
-        "RetrieveArgumentDescription",
-        &req.this,
-        soap::encode_request("RetrieveArgumentDescription", &req),
-    )
-    .await?;
-    let resp: RetrieveArgumentDescriptionResponse =
-        decode_reply(&reply, "RetrieveArgumentDescription")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveArgumentDescription", &req);
+    call::<RetrieveArgumentDescriptionResponse>(t, "RetrieveArgumentDescription", req.this, body)
 }
 /// Calls `CreateCollectorForEvents`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn create_collector_for_events(
-    t: &dyn Transport,
+pub fn create_collector_for_events<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter: EventFilterSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateCollectorForEventsRequestType {
         this: this.clone(),
         filter,
     };
-    let reply = send(
-        t,
-        "CreateCollectorForEvents",
-        &req.this,
-        soap::encode_request("CreateCollectorForEvents", &req),
-    )
-    .await?;
-    let resp: CreateCollectorForEventsResponse = decode_reply(&reply, "CreateCollectorForEvents")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateCollectorForEvents", &req);
+    call::<CreateCollectorForEventsResponse>(t, "CreateCollectorForEvents", req.this, body)
 }
 /// Calls `LogUserEvent`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn log_user_event(
-    t: &dyn Transport,
+pub fn log_user_event<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     msg: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = LogUserEventRequestType {
         this: this.clone(),
         entity,
         msg,
     };
-    let reply = send(
-        t,
-        "LogUserEvent",
-        &req.this,
-        soap::encode_request("LogUserEvent", &req),
-    )
-    .await?;
-    let resp: LogUserEventResponse = decode_reply(&reply, "LogUserEvent")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("LogUserEvent", &req);
+    call::<LogUserEventResponse>(t, "LogUserEvent", req.this, body)
 }
 /// Calls `QueryEvents`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_events(
-    t: &dyn Transport,
+pub fn query_events<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     filter: EventFilterSpec,
-) -> Result<Vec<BaseEvent>, Error> {
+) -> impl Future<Output = Result<Vec<BaseEvent>, Error>> + Send + 'a {
     let req = QueryEventsRequestType {
         this: this.clone(),
         filter,
     };
-    let reply = send(
-        t,
-        "QueryEvents",
-        &req.this,
-        soap::encode_request("QueryEvents", &req),
-    )
-    .await?;
-    let resp: QueryEventsResponse = decode_reply(&reply, "QueryEvents")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryEvents", &req);
+    call::<QueryEventsResponse>(t, "QueryEvents", req.this, body)
 }
 /// Calls `PostEvent`.
 ///
 /// Declared faults: `InvalidEvent`, `RuntimeFault`.
-pub async fn post_event(
-    t: &dyn Transport,
+pub fn post_event<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     event_to_post: BaseEvent,
     task_info: Option<TaskInfo>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = PostEventRequestType {
         this: this.clone(),
         event_to_post,
         task_info,
     };
-    let reply = send(
-        t,
-        "PostEvent",
-        &req.this,
-        soap::encode_request("PostEvent", &req),
-    )
-    .await?;
-    let resp: PostEventResponse = decode_reply(&reply, "PostEvent")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("PostEvent", &req);
+    call::<PostEventResponse>(t, "PostEvent", req.this, body)
 }
 /// Calls `JoinDomain_Task`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `HostConfigFault`, `InvalidLogin`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn join_domain_task(
-    t: &dyn Transport,
+pub fn join_domain_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     domain_name: String,
     user_name: String,
     password: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = JoinDomainRequestType {
         this: this.clone(),
         domain_name,
         user_name,
         password,
     };
-    let reply = send(
-        t,
-        "JoinDomain_Task",
-        &req.this,
-        soap::encode_request("JoinDomain_Task", &req),
-    )
-    .await?;
-    let resp: JoinDomain_TaskResponse = decode_reply(&reply, "JoinDomain_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("JoinDomain_Task", &req);
+    call::<JoinDomain_TaskResponse>(t, "JoinDomain_Task", req.this, body)
 }
 /// Calls `JoinDomainWithCAM_Task`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `HostConfigFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn join_domain_with_cam_task(
-    t: &dyn Transport,
+pub fn join_domain_with_cam_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     domain_name: String,
     cam_server: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = JoinDomainWithCAMRequestType {
         this: this.clone(),
         domain_name,
         cam_server,
     };
-    let reply = send(
-        t,
-        "JoinDomainWithCAM_Task",
-        &req.this,
-        soap::encode_request("JoinDomainWithCAM_Task", &req),
-    )
-    .await?;
-    let resp: JoinDomainWithCAM_TaskResponse = decode_reply(&reply, "JoinDomainWithCAM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("JoinDomainWithCAM_Task", &req);
+    call::<JoinDomainWithCAM_TaskResponse>(t, "JoinDomainWithCAM_Task", req.this, body)
 }
 /// Calls `ImportCertificateForCAM_Task`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `FileNotFound`, `RuntimeFault`.
-pub async fn import_certificate_for_cam_task(
-    t: &dyn Transport,
+pub fn import_certificate_for_cam_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cert_path: String,
     cam_server: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ImportCertificateForCAMRequestType {
         this: this.clone(),
         cert_path,
         cam_server,
     };
-    let reply = send(
-        t,
-        "ImportCertificateForCAM_Task",
-        &req.this,
-        soap::encode_request("ImportCertificateForCAM_Task", &req),
-    )
-    .await?;
-    let resp: ImportCertificateForCAM_TaskResponse =
-        decode_reply(&reply, "ImportCertificateForCAM_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ImportCertificateForCAM_Task", &req);
+    call::<ImportCertificateForCAM_TaskResponse>(t, "ImportCertificateForCAM_Task", req.this, body)
 }
 /// Calls `LeaveCurrentDomain_Task`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `AuthMinimumAdminPermission`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn leave_current_domain_task(
-    t: &dyn Transport,
+pub fn leave_current_domain_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     force: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = LeaveCurrentDomainRequestType {
         this: this.clone(),
         force,
     };
-    let reply = send(
-        t,
-        "LeaveCurrentDomain_Task",
-        &req.this,
-        soap::encode_request("LeaveCurrentDomain_Task", &req),
-    )
-    .await?;
-    let resp: LeaveCurrentDomain_TaskResponse = decode_reply(&reply, "LeaveCurrentDomain_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("LeaveCurrentDomain_Task", &req);
+    call::<LeaveCurrentDomain_TaskResponse>(t, "LeaveCurrentDomain_Task", req.this, body)
 }
 /// Calls `EnableSmartCardAuthentication`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `HostConfigFault`, `RuntimeFault`.
-pub async fn enable_smart_card_authentication(
-    t: &dyn Transport,
+pub fn enable_smart_card_authentication<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableSmartCardAuthenticationRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("EnableSmartCardAuthentication", &req);
+    call::<EnableSmartCardAuthenticationResponse>(
         t,
         "EnableSmartCardAuthentication",
-        &req.this,
-        soap::encode_request("EnableSmartCardAuthentication", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: EnableSmartCardAuthenticationResponse =
-        decode_reply(&reply, "EnableSmartCardAuthentication")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `InstallSmartCardTrustAnchor`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn install_smart_card_trust_anchor(
-    t: &dyn Transport,
+pub fn install_smart_card_trust_anchor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cert: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = InstallSmartCardTrustAnchorRequestType {
         this: this.clone(),
         cert,
     };
-    let reply = send(
-        t,
-        "InstallSmartCardTrustAnchor",
-        &req.this,
-        soap::encode_request("InstallSmartCardTrustAnchor", &req),
-    )
-    .await?;
-    let resp: InstallSmartCardTrustAnchorResponse =
-        decode_reply(&reply, "InstallSmartCardTrustAnchor")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("InstallSmartCardTrustAnchor", &req);
+    call::<InstallSmartCardTrustAnchorResponse>(t, "InstallSmartCardTrustAnchor", req.this, body)
 }
 /// Calls `ReplaceSmartCardTrustAnchors`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn replace_smart_card_trust_anchors(
-    t: &dyn Transport,
+pub fn replace_smart_card_trust_anchors<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     certs: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReplaceSmartCardTrustAnchorsRequestType {
         this: this.clone(),
         certs,
     };
-    let reply = send(
-        t,
-        "ReplaceSmartCardTrustAnchors",
-        &req.this,
-        soap::encode_request("ReplaceSmartCardTrustAnchors", &req),
-    )
-    .await?;
-    let resp: ReplaceSmartCardTrustAnchorsResponse =
-        decode_reply(&reply, "ReplaceSmartCardTrustAnchors")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReplaceSmartCardTrustAnchors", &req);
+    call::<ReplaceSmartCardTrustAnchorsResponse>(t, "ReplaceSmartCardTrustAnchors", req.this, body)
 }
 /// Calls `RemoveSmartCardTrustAnchor`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn remove_smart_card_trust_anchor(
-    t: &dyn Transport,
+pub fn remove_smart_card_trust_anchor<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     issuer: String,
     serial: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveSmartCardTrustAnchorRequestType {
         this: this.clone(),
         issuer,
         serial,
     };
-    let reply = send(
-        t,
-        "RemoveSmartCardTrustAnchor",
-        &req.this,
-        soap::encode_request("RemoveSmartCardTrustAnchor", &req),
-    )
-    .await?;
-    let resp: RemoveSmartCardTrustAnchorResponse =
-        decode_reply(&reply, "RemoveSmartCardTrustAnchor")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveSmartCardTrustAnchor", &req);
+    call::<RemoveSmartCardTrustAnchorResponse>(t, "RemoveSmartCardTrustAnchor", req.this, body)
 }
 /// Calls `RemoveSmartCardTrustAnchorByFingerprint`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn remove_smart_card_trust_anchor_by_fingerprint(
-    t: &dyn Transport,
+pub fn remove_smart_card_trust_anchor_by_fingerprint<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     fingerprint: String,
     digest: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveSmartCardTrustAnchorByFingerprintRequestType {
         this: this.clone(),
         fingerprint,
         digest,
     };
-    let reply = send(
+    let body = soap::encode_request("RemoveSmartCardTrustAnchorByFingerprint", &req);
+    call::<RemoveSmartCardTrustAnchorByFingerprintResponse>(
         t,
         "RemoveSmartCardTrustAnchorByFingerprint",
-        &req.this,
-        soap::encode_request("RemoveSmartCardTrustAnchorByFingerprint", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RemoveSmartCardTrustAnchorByFingerprintResponse =
-        decode_reply(&reply, "RemoveSmartCardTrustAnchorByFingerprint")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `ListSmartCardTrustAnchors`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn list_smart_card_trust_anchors(
-    t: &dyn Transport,
+pub fn list_smart_card_trust_anchors<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = ListSmartCardTrustAnchorsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ListSmartCardTrustAnchors",
-        &req.this,
-        soap::encode_request("ListSmartCardTrustAnchors", &req),
-    )
-    .await?;
-    let resp: ListSmartCardTrustAnchorsResponse =
-        decode_reply(&reply, "ListSmartCardTrustAnchors")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListSmartCardTrustAnchors", &req);
+    call::<ListSmartCardTrustAnchorsResponse>(t, "ListSmartCardTrustAnchors", req.this, body)
 }
 /// Calls `DisableSmartCardAuthentication`.
 ///
 /// Declared faults: `ActiveDirectoryFault`, `HostConfigFault`, `RuntimeFault`.
-pub async fn disable_smart_card_authentication(
-    t: &dyn Transport,
+pub fn disable_smart_card_authentication<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableSmartCardAuthenticationRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("DisableSmartCardAuthentication", &req);
+    call::<DisableSmartCardAuthenticationResponse>(
         t,
         "DisableSmartCardAuthentication",
-        &req.this,
-        soap::encode_request("DisableSmartCardAuthentication", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DisableSmartCardAuthenticationResponse =
-        decode_reply(&reply, "DisableSmartCardAuthentication")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `DownloadDescriptionTree`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn download_description_tree(
-    t: &dyn Transport,
+pub fn download_description_tree<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<u8>, Error> {
+) -> impl Future<Output = Result<Vec<u8>, Error>> + Send + 'a {
     let req = DownloadDescriptionTreeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DownloadDescriptionTree",
-        &req.this,
-        soap::encode_request("DownloadDescriptionTree", &req),
-    )
-    .await?;
-    let resp: DownloadDescriptionTreeResponse = decode_reply(&reply, "DownloadDescriptionTree")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DownloadDescriptionTree", &req);
+    call::<DownloadDescriptionTreeResponse>(t, "DownloadDescriptionTree", req.this, body)
 }
 /// Calls `RetrieveDynamicPassthroughInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_dynamic_passthrough_info(
-    t: &dyn Transport,
+pub fn retrieve_dynamic_passthrough_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VirtualMachineDynamicPassthroughInfo>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualMachineDynamicPassthroughInfo>, Error>> + Send + 'a {
     let req = RetrieveDynamicPassthroughInfoRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("RetrieveDynamicPassthroughInfo", &req);
+    call::<RetrieveDynamicPassthroughInfoResponse>(
         t,
         "RetrieveDynamicPassthroughInfo",
-        &req.this,
-        soap::encode_request("RetrieveDynamicPassthroughInfo", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveDynamicPassthroughInfoResponse =
-        decode_reply(&reply, "RetrieveDynamicPassthroughInfo")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateAssignableHardwareConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_assignable_hardware_config(
-    t: &dyn Transport,
+pub fn update_assignable_hardware_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: HostAssignableHardwareConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateAssignableHardwareConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateAssignableHardwareConfig", &req);
+    call::<UpdateAssignableHardwareConfigResponse>(
         t,
         "UpdateAssignableHardwareConfig",
-        &req.this,
-        soap::encode_request("UpdateAssignableHardwareConfig", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateAssignableHardwareConfigResponse =
-        decode_reply(&reply, "UpdateAssignableHardwareConfig")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `ReconfigureAutostart`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_autostart(
-    t: &dyn Transport,
+pub fn reconfigure_autostart<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostAutoStartManagerConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureAutostartRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureAutostart",
-        &req.this,
-        soap::encode_request("ReconfigureAutostart", &req),
-    )
-    .await?;
-    let resp: ReconfigureAutostartResponse = decode_reply(&reply, "ReconfigureAutostart")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReconfigureAutostart", &req);
+    call::<ReconfigureAutostartResponse>(t, "ReconfigureAutostart", req.this, body)
 }
 /// Calls `AutoStartPowerOn`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn auto_start_power_on(
-    t: &dyn Transport,
+pub fn auto_start_power_on<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AutoStartPowerOnRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AutoStartPowerOn",
-        &req.this,
-        soap::encode_request("AutoStartPowerOn", &req),
-    )
-    .await?;
-    let resp: AutoStartPowerOnResponse = decode_reply(&reply, "AutoStartPowerOn")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AutoStartPowerOn", &req);
+    call::<AutoStartPowerOnResponse>(t, "AutoStartPowerOn", req.this, body)
 }
 /// Calls `AutoStartPowerOff`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn auto_start_power_off(
-    t: &dyn Transport,
+pub fn auto_start_power_off<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AutoStartPowerOffRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "AutoStartPowerOff",
-        &req.this,
-        soap::encode_request("AutoStartPowerOff", &req),
-    )
-    .await?;
-    let resp: AutoStartPowerOffResponse = decode_reply(&reply, "AutoStartPowerOff")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AutoStartPowerOff", &req);
+    call::<AutoStartPowerOffResponse>(t, "AutoStartPowerOff", req.this, body)
 }
 /// Calls `QueryBootDevices`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_boot_devices(
-    t: &dyn Transport,
+pub fn query_boot_devices<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<HostBootDeviceInfo>, Error> {
+) -> impl Future<Output = Result<Option<HostBootDeviceInfo>, Error>> + Send + 'a {
     let req = QueryBootDevicesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryBootDevices",
-        &req.this,
-        soap::encode_request("QueryBootDevices", &req),
-    )
-    .await?;
-    let resp: QueryBootDevicesResponse = decode_reply(&reply, "QueryBootDevices")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryBootDevices", &req);
+    call::<QueryBootDevicesResponse>(t, "QueryBootDevices", req.this, body)
 }
 /// Calls `UpdateBootDevice`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_boot_device(
-    t: &dyn Transport,
+pub fn update_boot_device<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateBootDeviceRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "UpdateBootDevice",
-        &req.this,
-        soap::encode_request("UpdateBootDevice", &req),
-    )
-    .await?;
-    let resp: UpdateBootDeviceResponse = decode_reply(&reply, "UpdateBootDevice")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateBootDevice", &req);
+    call::<UpdateBootDeviceResponse>(t, "UpdateBootDevice", req.this, body)
 }
 /// Calls `ConfigureHostCache_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn configure_host_cache_task(
-    t: &dyn Transport,
+pub fn configure_host_cache_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostCacheConfigurationSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureHostCacheRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ConfigureHostCache_Task",
-        &req.this,
-        soap::encode_request("ConfigureHostCache_Task", &req),
-    )
-    .await?;
-    let resp: ConfigureHostCache_TaskResponse = decode_reply(&reply, "ConfigureHostCache_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConfigureHostCache_Task", &req);
+    call::<ConfigureHostCache_TaskResponse>(t, "ConfigureHostCache_Task", req.this, body)
 }
 /// Calls `GenerateCertificateSigningRequest`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn generate_certificate_signing_request(
-    t: &dyn Transport,
+pub fn generate_certificate_signing_request<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     use_ip_address_as_common_name: bool,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GenerateCertificateSigningRequestRequestType {
         this: this.clone(),
         use_ip_address_as_common_name,
     };
-    let reply = send(
+    let body = soap::encode_request("GenerateCertificateSigningRequest", &req);
+    call::<GenerateCertificateSigningRequestResponse>(
         t,
         "GenerateCertificateSigningRequest",
-        &req.this,
-        soap::encode_request("GenerateCertificateSigningRequest", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: GenerateCertificateSigningRequestResponse =
-        decode_reply(&reply, "GenerateCertificateSigningRequest")?;
-    Ok(resp.returnval)
 }
 /// Calls `GenerateCertificateSigningRequestByDn`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn generate_certificate_signing_request_by_dn(
-    t: &dyn Transport,
+pub fn generate_certificate_signing_request_by_dn<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     distinguished_name: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GenerateCertificateSigningRequestByDnRequestType {
         this: this.clone(),
         distinguished_name,
     };
-    let reply = send(
+    let body = soap::encode_request("GenerateCertificateSigningRequestByDn", &req);
+    call::<GenerateCertificateSigningRequestByDnResponse>(
         t,
         "GenerateCertificateSigningRequestByDn",
-        &req.this,
-        soap::encode_request("GenerateCertificateSigningRequestByDn", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: GenerateCertificateSigningRequestByDnResponse =
-        decode_reply(&reply, "GenerateCertificateSigningRequestByDn")?;
-    Ok(resp.returnval)
 }
 /// Calls `InstallServerCertificate`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn install_server_certificate(
-    t: &dyn Transport,
+pub fn install_server_certificate<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cert: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = InstallServerCertificateRequestType {
         this: this.clone(),
         cert,
     };
-    let reply = send(
-        t,
-        "InstallServerCertificate",
-        &req.this,
-        soap::encode_request("InstallServerCertificate", &req),
-    )
-    .await?;
-    let resp: InstallServerCertificateResponse = decode_reply(&reply, "InstallServerCertificate")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("InstallServerCertificate", &req);
+    call::<InstallServerCertificateResponse>(t, "InstallServerCertificate", req.this, body)
 }
 /// Calls `ReplaceCACertificatesAndCRLs`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn replace_ca_certificates_and_cr_ls(
-    t: &dyn Transport,
+pub fn replace_ca_certificates_and_cr_ls<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ca_cert: Vec<String>,
     ca_crl: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReplaceCACertificatesAndCRLsRequestType {
         this: this.clone(),
         ca_cert,
         ca_crl,
     };
-    let reply = send(
-        t,
-        "ReplaceCACertificatesAndCRLs",
-        &req.this,
-        soap::encode_request("ReplaceCACertificatesAndCRLs", &req),
-    )
-    .await?;
-    let resp: ReplaceCACertificatesAndCRLsResponse =
-        decode_reply(&reply, "ReplaceCACertificatesAndCRLs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReplaceCACertificatesAndCRLs", &req);
+    call::<ReplaceCACertificatesAndCRLsResponse>(t, "ReplaceCACertificatesAndCRLs", req.this, body)
 }
 /// Calls `ListCACertificates`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn list_ca_certificates(
-    t: &dyn Transport,
+pub fn list_ca_certificates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = ListCACertificatesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ListCACertificates",
-        &req.this,
-        soap::encode_request("ListCACertificates", &req),
-    )
-    .await?;
-    let resp: ListCACertificatesResponse = decode_reply(&reply, "ListCACertificates")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListCACertificates", &req);
+    call::<ListCACertificatesResponse>(t, "ListCACertificates", req.this, body)
 }
 /// Calls `ListCACertificateRevocationLists`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn list_ca_certificate_revocation_lists(
-    t: &dyn Transport,
+pub fn list_ca_certificate_revocation_lists<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = ListCACertificateRevocationListsRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("ListCACertificateRevocationLists", &req);
+    call::<ListCACertificateRevocationListsResponse>(
         t,
         "ListCACertificateRevocationLists",
-        &req.this,
-        soap::encode_request("ListCACertificateRevocationLists", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ListCACertificateRevocationListsResponse =
-        decode_reply(&reply, "ListCACertificateRevocationLists")?;
-    Ok(resp.returnval)
 }
 /// Calls `EnableHyperThreading`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn enable_hyper_threading(
-    t: &dyn Transport,
+pub fn enable_hyper_threading<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableHyperThreadingRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "EnableHyperThreading",
-        &req.this,
-        soap::encode_request("EnableHyperThreading", &req),
-    )
-    .await?;
-    let resp: EnableHyperThreadingResponse = decode_reply(&reply, "EnableHyperThreading")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableHyperThreading", &req);
+    call::<EnableHyperThreadingResponse>(t, "EnableHyperThreading", req.this, body)
 }
 /// Calls `DisableHyperThreading`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn disable_hyper_threading(
-    t: &dyn Transport,
+pub fn disable_hyper_threading<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableHyperThreadingRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DisableHyperThreading",
-        &req.this,
-        soap::encode_request("DisableHyperThreading", &req),
-    )
-    .await?;
-    let resp: DisableHyperThreadingResponse = decode_reply(&reply, "DisableHyperThreading")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisableHyperThreading", &req);
+    call::<DisableHyperThreadingResponse>(t, "DisableHyperThreading", req.this, body)
 }
 /// Calls `SearchDatastore_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn search_datastore_task(
-    t: &dyn Transport,
+pub fn search_datastore_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore_path: String,
     search_spec: Option<HostDatastoreBrowserSearchSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = SearchDatastoreRequestType {
         this: this.clone(),
         datastore_path,
         search_spec,
     };
-    let reply = send(
-        t,
-        "SearchDatastore_Task",
-        &req.this,
-        soap::encode_request("SearchDatastore_Task", &req),
-    )
-    .await?;
-    let resp: SearchDatastore_TaskResponse = decode_reply(&reply, "SearchDatastore_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("SearchDatastore_Task", &req);
+    call::<SearchDatastore_TaskResponse>(t, "SearchDatastore_Task", req.this, body)
 }
 /// Calls `SearchDatastoreSubFolders_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn search_datastore_sub_folders_task(
-    t: &dyn Transport,
+pub fn search_datastore_sub_folders_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore_path: String,
     search_spec: Option<HostDatastoreBrowserSearchSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = SearchDatastoreSubFoldersRequestType {
         this: this.clone(),
         datastore_path,
         search_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("SearchDatastoreSubFolders_Task", &req);
+    call::<SearchDatastoreSubFolders_TaskResponse>(
         t,
         "SearchDatastoreSubFolders_Task",
-        &req.this,
-        soap::encode_request("SearchDatastoreSubFolders_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: SearchDatastoreSubFolders_TaskResponse =
-        decode_reply(&reply, "SearchDatastoreSubFolders_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `DeleteFile`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn delete_file(
-    t: &dyn Transport,
+pub fn delete_file<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteFileRequestType {
         this: this.clone(),
         datastore_path,
     };
-    let reply = send(
-        t,
-        "DeleteFile",
-        &req.this,
-        soap::encode_request("DeleteFile", &req),
-    )
-    .await?;
-    let resp: DeleteFileResponse = decode_reply(&reply, "DeleteFile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteFile", &req);
+    call::<DeleteFileResponse>(t, "DeleteFile", req.this, body)
 }
 /// Calls `UpdateLocalSwapDatastore`.
 ///
 /// Declared faults: `DatastoreNotWritableOnHost`, `InaccessibleDatastore`, `RuntimeFault`.
-pub async fn update_local_swap_datastore(
-    t: &dyn Transport,
+pub fn update_local_swap_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: Option<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateLocalSwapDatastoreRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "UpdateLocalSwapDatastore",
-        &req.this,
-        soap::encode_request("UpdateLocalSwapDatastore", &req),
-    )
-    .await?;
-    let resp: UpdateLocalSwapDatastoreResponse = decode_reply(&reply, "UpdateLocalSwapDatastore")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateLocalSwapDatastore", &req);
+    call::<UpdateLocalSwapDatastoreResponse>(t, "UpdateLocalSwapDatastore", req.this, body)
 }
 /// Calls `QueryAvailableDisksForVmfs`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_available_disks_for_vmfs(
-    t: &dyn Transport,
+pub fn query_available_disks_for_vmfs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: Option<ManagedObjectReference>,
-) -> Result<Vec<HostScsiDisk>, Error> {
+) -> impl Future<Output = Result<Vec<HostScsiDisk>, Error>> + Send + 'a {
     let req = QueryAvailableDisksForVmfsRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "QueryAvailableDisksForVmfs",
-        &req.this,
-        soap::encode_request("QueryAvailableDisksForVmfs", &req),
-    )
-    .await?;
-    let resp: QueryAvailableDisksForVmfsResponse =
-        decode_reply(&reply, "QueryAvailableDisksForVmfs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailableDisksForVmfs", &req);
+    call::<QueryAvailableDisksForVmfsResponse>(t, "QueryAvailableDisksForVmfs", req.this, body)
 }
 /// Calls `QueryVmfsDatastoreCreateOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_vmfs_datastore_create_options(
-    t: &dyn Transport,
+pub fn query_vmfs_datastore_create_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_path: String,
     vmfs_major_version: Option<i32>,
-) -> Result<Vec<VmfsDatastoreOption>, Error> {
+) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
     let req = QueryVmfsDatastoreCreateOptionsRequestType {
         this: this.clone(),
         device_path,
         vmfs_major_version,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryVmfsDatastoreCreateOptions", &req);
+    call::<QueryVmfsDatastoreCreateOptionsResponse>(
         t,
         "QueryVmfsDatastoreCreateOptions",
-        &req.this,
-        soap::encode_request("QueryVmfsDatastoreCreateOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryVmfsDatastoreCreateOptionsResponse =
-        decode_reply(&reply, "QueryVmfsDatastoreCreateOptions")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateVmfsDatastore`.
 ///
 /// Declared faults: `DuplicateName`, `HostConfigFault`, `RuntimeFault`.
-pub async fn create_vmfs_datastore(
-    t: &dyn Transport,
+pub fn create_vmfs_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VmfsDatastoreCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateVmfsDatastoreRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateVmfsDatastore",
-        &req.this,
-        soap::encode_request("CreateVmfsDatastore", &req),
-    )
-    .await?;
-    let resp: CreateVmfsDatastoreResponse = decode_reply(&reply, "CreateVmfsDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateVmfsDatastore", &req);
+    call::<CreateVmfsDatastoreResponse>(t, "CreateVmfsDatastore", req.this, body)
 }
 /// Calls `QueryVmfsDatastoreExtendOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_vmfs_datastore_extend_options(
-    t: &dyn Transport,
+pub fn query_vmfs_datastore_extend_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
     device_path: String,
     suppress_expand_candidates: Option<bool>,
-) -> Result<Vec<VmfsDatastoreOption>, Error> {
+) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
     let req = QueryVmfsDatastoreExtendOptionsRequestType {
         this: this.clone(),
         datastore,
         device_path,
         suppress_expand_candidates,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryVmfsDatastoreExtendOptions", &req);
+    call::<QueryVmfsDatastoreExtendOptionsResponse>(
         t,
         "QueryVmfsDatastoreExtendOptions",
-        &req.this,
-        soap::encode_request("QueryVmfsDatastoreExtendOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryVmfsDatastoreExtendOptionsResponse =
-        decode_reply(&reply, "QueryVmfsDatastoreExtendOptions")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryVmfsDatastoreExpandOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_vmfs_datastore_expand_options(
-    t: &dyn Transport,
+pub fn query_vmfs_datastore_expand_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<VmfsDatastoreOption>, Error> {
+) -> impl Future<Output = Result<Vec<VmfsDatastoreOption>, Error>> + Send + 'a {
     let req = QueryVmfsDatastoreExpandOptionsRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryVmfsDatastoreExpandOptions", &req);
+    call::<QueryVmfsDatastoreExpandOptionsResponse>(
         t,
         "QueryVmfsDatastoreExpandOptions",
-        &req.this,
-        soap::encode_request("QueryVmfsDatastoreExpandOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryVmfsDatastoreExpandOptionsResponse =
-        decode_reply(&reply, "QueryVmfsDatastoreExpandOptions")?;
-    Ok(resp.returnval)
 }
 /// Calls `ExtendVmfsDatastore`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn extend_vmfs_datastore(
-    t: &dyn Transport,
+pub fn extend_vmfs_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
     spec: VmfsDatastoreExtendSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExtendVmfsDatastoreRequestType {
         this: this.clone(),
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "ExtendVmfsDatastore",
-        &req.this,
-        soap::encode_request("ExtendVmfsDatastore", &req),
-    )
-    .await?;
-    let resp: ExtendVmfsDatastoreResponse = decode_reply(&reply, "ExtendVmfsDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExtendVmfsDatastore", &req);
+    call::<ExtendVmfsDatastoreResponse>(t, "ExtendVmfsDatastore", req.this, body)
 }
 /// Calls `EnableClusteredVmdkSupport`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn enable_clustered_vmdk_support(
-    t: &dyn Transport,
+pub fn enable_clustered_vmdk_support<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableClusteredVmdkSupportRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "EnableClusteredVmdkSupport",
-        &req.this,
-        soap::encode_request("EnableClusteredVmdkSupport", &req),
-    )
-    .await?;
-    let resp: EnableClusteredVmdkSupportResponse =
-        decode_reply(&reply, "EnableClusteredVmdkSupport")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableClusteredVmdkSupport", &req);
+    call::<EnableClusteredVmdkSupportResponse>(t, "EnableClusteredVmdkSupport", req.this, body)
 }
 /// Calls `DisableClusteredVmdkSupport`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn disable_clustered_vmdk_support(
-    t: &dyn Transport,
+pub fn disable_clustered_vmdk_support<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableClusteredVmdkSupportRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "DisableClusteredVmdkSupport",
-        &req.this,
-        soap::encode_request("DisableClusteredVmdkSupport", &req),
-    )
-    .await?;
-    let resp: DisableClusteredVmdkSupportResponse =
-        decode_reply(&reply, "DisableClusteredVmdkSupport")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisableClusteredVmdkSupport", &req);
+    call::<DisableClusteredVmdkSupportResponse>(t, "DisableClusteredVmdkSupport", req.this, body)
 }
 /// Calls `ExpandVmfsDatastore`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn expand_vmfs_datastore(
-    t: &dyn Transport,
+pub fn expand_vmfs_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
     spec: VmfsDatastoreExpandSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExpandVmfsDatastoreRequestType {
         this: this.clone(),
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "ExpandVmfsDatastore",
-        &req.this,
-        soap::encode_request("ExpandVmfsDatastore", &req),
-    )
-    .await?;
-    let resp: ExpandVmfsDatastoreResponse = decode_reply(&reply, "ExpandVmfsDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExpandVmfsDatastore", &req);
+    call::<ExpandVmfsDatastoreResponse>(t, "ExpandVmfsDatastore", req.this, body)
 }
 /// Calls `CreateNasDatastore`.
 ///
 /// Declared faults: `AlreadyExists`, `DuplicateName`, `HostConfigFault`, `RuntimeFault`.
-pub async fn create_nas_datastore(
-    t: &dyn Transport,
+pub fn create_nas_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostNasVolumeSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateNasDatastoreRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateNasDatastore",
-        &req.this,
-        soap::encode_request("CreateNasDatastore", &req),
-    )
-    .await?;
-    let resp: CreateNasDatastoreResponse = decode_reply(&reply, "CreateNasDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateNasDatastore", &req);
+    call::<CreateNasDatastoreResponse>(t, "CreateNasDatastore", req.this, body)
 }
 /// Calls `CreateLocalDatastore`.
 ///
 /// Declared faults: `DuplicateName`, `FileNotFound`, `HostConfigFault`, `InvalidName`, `RuntimeFault`.
-pub async fn create_local_datastore(
-    t: &dyn Transport,
+pub fn create_local_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     path: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateLocalDatastoreRequestType {
         this: this.clone(),
         name,
         path,
     };
-    let reply = send(
-        t,
-        "CreateLocalDatastore",
-        &req.this,
-        soap::encode_request("CreateLocalDatastore", &req),
-    )
-    .await?;
-    let resp: CreateLocalDatastoreResponse = decode_reply(&reply, "CreateLocalDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateLocalDatastore", &req);
+    call::<CreateLocalDatastoreResponse>(t, "CreateLocalDatastore", req.this, body)
 }
 /// Calls `CreateVvolDatastore`.
 ///
 /// Declared faults: `DuplicateName`, `HostConfigFault`, `InvalidName`, `NotFound`, `RuntimeFault`.
-pub async fn create_vvol_datastore(
-    t: &dyn Transport,
+pub fn create_vvol_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostDatastoreSystemVvolDatastoreSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateVvolDatastoreRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateVvolDatastore",
-        &req.this,
-        soap::encode_request("CreateVvolDatastore", &req),
-    )
-    .await?;
-    let resp: CreateVvolDatastoreResponse = decode_reply(&reply, "CreateVvolDatastore")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateVvolDatastore", &req);
+    call::<CreateVvolDatastoreResponse>(t, "CreateVvolDatastore", req.this, body)
 }
 /// Calls `RemoveDatastore`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_datastore(
-    t: &dyn Transport,
+pub fn remove_datastore<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveDatastoreRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "RemoveDatastore",
-        &req.this,
-        soap::encode_request("RemoveDatastore", &req),
-    )
-    .await?;
-    let resp: RemoveDatastoreResponse = decode_reply(&reply, "RemoveDatastore")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveDatastore", &req);
+    call::<RemoveDatastoreResponse>(t, "RemoveDatastore", req.this, body)
 }
 /// Calls `RemoveDatastoreEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn remove_datastore_ex_task(
-    t: &dyn Transport,
+pub fn remove_datastore_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RemoveDatastoreExRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "RemoveDatastoreEx_Task",
-        &req.this,
-        soap::encode_request("RemoveDatastoreEx_Task", &req),
-    )
-    .await?;
-    let resp: RemoveDatastoreEx_TaskResponse = decode_reply(&reply, "RemoveDatastoreEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveDatastoreEx_Task", &req);
+    call::<RemoveDatastoreEx_TaskResponse>(t, "RemoveDatastoreEx_Task", req.this, body)
 }
 /// Calls `ConfigureDatastorePrincipal`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `RuntimeFault`.
-pub async fn configure_datastore_principal(
-    t: &dyn Transport,
+pub fn configure_datastore_principal<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user_name: String,
     password: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ConfigureDatastorePrincipalRequestType {
         this: this.clone(),
         user_name,
         password,
     };
-    let reply = send(
-        t,
-        "ConfigureDatastorePrincipal",
-        &req.this,
-        soap::encode_request("ConfigureDatastorePrincipal", &req),
-    )
-    .await?;
-    let resp: ConfigureDatastorePrincipalResponse =
-        decode_reply(&reply, "ConfigureDatastorePrincipal")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ConfigureDatastorePrincipal", &req);
+    call::<ConfigureDatastorePrincipalResponse>(t, "ConfigureDatastorePrincipal", req.this, body)
 }
 /// Calls `QueryUnresolvedVmfsVolumes`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_unresolved_vmfs_volumes(
-    t: &dyn Transport,
+pub fn query_unresolved_vmfs_volumes<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostUnresolvedVmfsVolume>, Error> {
+) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsVolume>, Error>> + Send + 'a {
     let req = QueryUnresolvedVmfsVolumesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryUnresolvedVmfsVolumes",
-        &req.this,
-        soap::encode_request("QueryUnresolvedVmfsVolumes", &req),
-    )
-    .await?;
-    let resp: QueryUnresolvedVmfsVolumesResponse =
-        decode_reply(&reply, "QueryUnresolvedVmfsVolumes")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryUnresolvedVmfsVolumes", &req);
+    call::<QueryUnresolvedVmfsVolumesResponse>(t, "QueryUnresolvedVmfsVolumes", req.this, body)
 }
 /// Calls `ResignatureUnresolvedVmfsVolume_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `VmfsAmbiguousMount`, `RuntimeFault`.
-pub async fn resignature_unresolved_vmfs_volume_task(
-    t: &dyn Transport,
+pub fn resignature_unresolved_vmfs_volume_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     resolution_spec: HostUnresolvedVmfsResignatureSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ResignatureUnresolvedVmfsVolumeRequestType {
         this: this.clone(),
         resolution_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("ResignatureUnresolvedVmfsVolume_Task", &req);
+    call::<ResignatureUnresolvedVmfsVolume_TaskResponse>(
         t,
         "ResignatureUnresolvedVmfsVolume_Task",
-        &req.this,
-        soap::encode_request("ResignatureUnresolvedVmfsVolume_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResignatureUnresolvedVmfsVolume_TaskResponse =
-        decode_reply(&reply, "ResignatureUnresolvedVmfsVolume_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateDateTimeConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_date_time_config(
-    t: &dyn Transport,
+pub fn update_date_time_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: HostDateTimeConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDateTimeConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateDateTimeConfig",
-        &req.this,
-        soap::encode_request("UpdateDateTimeConfig", &req),
-    )
-    .await?;
-    let resp: UpdateDateTimeConfigResponse = decode_reply(&reply, "UpdateDateTimeConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDateTimeConfig", &req);
+    call::<UpdateDateTimeConfigResponse>(t, "UpdateDateTimeConfig", req.this, body)
 }
 /// Calls `QueryAvailableTimeZones`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_available_time_zones(
-    t: &dyn Transport,
+pub fn query_available_time_zones<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostDateTimeSystemTimeZone>, Error> {
+) -> impl Future<Output = Result<Vec<HostDateTimeSystemTimeZone>, Error>> + Send + 'a {
     let req = QueryAvailableTimeZonesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryAvailableTimeZones",
-        &req.this,
-        soap::encode_request("QueryAvailableTimeZones", &req),
-    )
-    .await?;
-    let resp: QueryAvailableTimeZonesResponse = decode_reply(&reply, "QueryAvailableTimeZones")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailableTimeZones", &req);
+    call::<QueryAvailableTimeZonesResponse>(t, "QueryAvailableTimeZones", req.this, body)
 }
 /// Calls `QueryDateTime`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_date_time(
-    t: &dyn Transport,
+pub fn query_date_time<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<DateTime, Error> {
+) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
     let req = QueryDateTimeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryDateTime",
-        &req.this,
-        soap::encode_request("QueryDateTime", &req),
-    )
-    .await?;
-    let resp: QueryDateTimeResponse = decode_reply(&reply, "QueryDateTime")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDateTime", &req);
+    call::<QueryDateTimeResponse>(t, "QueryDateTime", req.this, body)
 }
 /// Calls `UpdateDateTime`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_date_time(
-    t: &dyn Transport,
+pub fn update_date_time<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     date_time: DateTime,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDateTimeRequestType {
         this: this.clone(),
         date_time,
     };
-    let reply = send(
-        t,
-        "UpdateDateTime",
-        &req.this,
-        soap::encode_request("UpdateDateTime", &req),
-    )
-    .await?;
-    let resp: UpdateDateTimeResponse = decode_reply(&reply, "UpdateDateTime")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDateTime", &req);
+    call::<UpdateDateTimeResponse>(t, "UpdateDateTime", req.this, body)
 }
 /// Calls `RefreshDateTimeSystem`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_date_time_system(
-    t: &dyn Transport,
+pub fn refresh_date_time_system<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshDateTimeSystemRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshDateTimeSystem",
-        &req.this,
-        soap::encode_request("RefreshDateTimeSystem", &req),
-    )
-    .await?;
-    let resp: RefreshDateTimeSystemResponse = decode_reply(&reply, "RefreshDateTimeSystem")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshDateTimeSystem", &req);
+    call::<RefreshDateTimeSystemResponse>(t, "RefreshDateTimeSystem", req.this, body)
 }
 /// Calls `TestTimeService`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn test_time_service(
-    t: &dyn Transport,
+pub fn test_time_service<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<HostDateTimeSystemServiceTestResult>, Error> {
+) -> impl Future<Output = Result<Option<HostDateTimeSystemServiceTestResult>, Error>> + Send + 'a {
     let req = TestTimeServiceRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "TestTimeService",
-        &req.this,
-        soap::encode_request("TestTimeService", &req),
-    )
-    .await?;
-    let resp: TestTimeServiceResponse = decode_reply(&reply, "TestTimeService")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("TestTimeService", &req);
+    call::<TestTimeServiceResponse>(t, "TestTimeService", req.this, body)
 }
 /// Calls `QueryAvailablePartition`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_available_partition(
-    t: &dyn Transport,
+pub fn query_available_partition<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostDiagnosticPartition>, Error> {
+) -> impl Future<Output = Result<Vec<HostDiagnosticPartition>, Error>> + Send + 'a {
     let req = QueryAvailablePartitionRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryAvailablePartition",
-        &req.this,
-        soap::encode_request("QueryAvailablePartition", &req),
-    )
-    .await?;
-    let resp: QueryAvailablePartitionResponse = decode_reply(&reply, "QueryAvailablePartition")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailablePartition", &req);
+    call::<QueryAvailablePartitionResponse>(t, "QueryAvailablePartition", req.this, body)
 }
 /// Calls `SelectActivePartition`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn select_active_partition(
-    t: &dyn Transport,
+pub fn select_active_partition<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     partition: Option<HostScsiDiskPartition>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SelectActivePartitionRequestType {
         this: this.clone(),
         partition,
     };
-    let reply = send(
-        t,
-        "SelectActivePartition",
-        &req.this,
-        soap::encode_request("SelectActivePartition", &req),
-    )
-    .await?;
-    let resp: SelectActivePartitionResponse = decode_reply(&reply, "SelectActivePartition")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SelectActivePartition", &req);
+    call::<SelectActivePartitionResponse>(t, "SelectActivePartition", req.this, body)
 }
 /// Calls `QueryPartitionCreateOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_partition_create_options(
-    t: &dyn Transport,
+pub fn query_partition_create_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     storage_type: String,
     diagnostic_type: String,
-) -> Result<Vec<HostDiagnosticPartitionCreateOption>, Error> {
+) -> impl Future<Output = Result<Vec<HostDiagnosticPartitionCreateOption>, Error>> + Send + 'a {
     let req = QueryPartitionCreateOptionsRequestType {
         this: this.clone(),
         storage_type,
         diagnostic_type,
     };
-    let reply = send(
-        t,
-        "QueryPartitionCreateOptions",
-        &req.this,
-        soap::encode_request("QueryPartitionCreateOptions", &req),
-    )
-    .await?;
-    let resp: QueryPartitionCreateOptionsResponse =
-        decode_reply(&reply, "QueryPartitionCreateOptions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPartitionCreateOptions", &req);
+    call::<QueryPartitionCreateOptionsResponse>(t, "QueryPartitionCreateOptions", req.this, body)
 }
 /// Calls `QueryPartitionCreateDesc`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_partition_create_desc(
-    t: &dyn Transport,
+pub fn query_partition_create_desc<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disk_uuid: String,
     diagnostic_type: String,
-) -> Result<HostDiagnosticPartitionCreateDescription, Error> {
+) -> impl Future<Output = Result<HostDiagnosticPartitionCreateDescription, Error>> + Send + 'a {
     let req = QueryPartitionCreateDescRequestType {
         this: this.clone(),
         disk_uuid,
         diagnostic_type,
     };
-    let reply = send(
-        t,
-        "QueryPartitionCreateDesc",
-        &req.this,
-        soap::encode_request("QueryPartitionCreateDesc", &req),
-    )
-    .await?;
-    let resp: QueryPartitionCreateDescResponse = decode_reply(&reply, "QueryPartitionCreateDesc")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPartitionCreateDesc", &req);
+    call::<QueryPartitionCreateDescResponse>(t, "QueryPartitionCreateDesc", req.this, body)
 }
 /// Calls `CreateDiagnosticPartition`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn create_diagnostic_partition(
-    t: &dyn Transport,
+pub fn create_diagnostic_partition<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostDiagnosticPartitionCreateSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateDiagnosticPartitionRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateDiagnosticPartition",
-        &req.this,
-        soap::encode_request("CreateDiagnosticPartition", &req),
-    )
-    .await?;
-    let resp: CreateDiagnosticPartitionResponse =
-        decode_reply(&reply, "CreateDiagnosticPartition")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateDiagnosticPartition", &req);
+    call::<CreateDiagnosticPartitionResponse>(t, "CreateDiagnosticPartition", req.this, body)
 }
 /// Calls `EsxAgentHostManagerUpdateConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn esx_agent_host_manager_update_config(
-    t: &dyn Transport,
+pub fn esx_agent_host_manager_update_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_info: HostEsxAgentHostManagerConfigInfo,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EsxAgentHostManagerUpdateConfigRequestType {
         this: this.clone(),
         config_info,
     };
-    let reply = send(
+    let body = soap::encode_request("EsxAgentHostManagerUpdateConfig", &req);
+    call::<EsxAgentHostManagerUpdateConfigResponse>(
         t,
         "EsxAgentHostManagerUpdateConfig",
-        &req.this,
-        soap::encode_request("EsxAgentHostManagerUpdateConfig", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: EsxAgentHostManagerUpdateConfigResponse =
-        decode_reply(&reply, "EsxAgentHostManagerUpdateConfig")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateDefaultPolicy`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_default_policy(
-    t: &dyn Transport,
+pub fn update_default_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     default_policy: HostFirewallDefaultPolicy,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDefaultPolicyRequestType {
         this: this.clone(),
         default_policy,
     };
-    let reply = send(
-        t,
-        "UpdateDefaultPolicy",
-        &req.this,
-        soap::encode_request("UpdateDefaultPolicy", &req),
-    )
-    .await?;
-    let resp: UpdateDefaultPolicyResponse = decode_reply(&reply, "UpdateDefaultPolicy")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDefaultPolicy", &req);
+    call::<UpdateDefaultPolicyResponse>(t, "UpdateDefaultPolicy", req.this, body)
 }
 /// Calls `EnableRuleset`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn enable_ruleset(
-    t: &dyn Transport,
+pub fn enable_ruleset<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableRulesetRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "EnableRuleset",
-        &req.this,
-        soap::encode_request("EnableRuleset", &req),
-    )
-    .await?;
-    let resp: EnableRulesetResponse = decode_reply(&reply, "EnableRuleset")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableRuleset", &req);
+    call::<EnableRulesetResponse>(t, "EnableRuleset", req.this, body)
 }
 /// Calls `DisableRuleset`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn disable_ruleset(
-    t: &dyn Transport,
+pub fn disable_ruleset<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableRulesetRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "DisableRuleset",
-        &req.this,
-        soap::encode_request("DisableRuleset", &req),
-    )
-    .await?;
-    let resp: DisableRulesetResponse = decode_reply(&reply, "DisableRuleset")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisableRuleset", &req);
+    call::<DisableRulesetResponse>(t, "DisableRuleset", req.this, body)
 }
 /// Calls `UpdateRuleset`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_ruleset(
-    t: &dyn Transport,
+pub fn update_ruleset<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
     spec: HostFirewallRulesetRulesetSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateRulesetRequestType {
         this: this.clone(),
         id,
         spec,
     };
-    let reply = send(
-        t,
-        "UpdateRuleset",
-        &req.this,
-        soap::encode_request("UpdateRuleset", &req),
-    )
-    .await?;
-    let resp: UpdateRulesetResponse = decode_reply(&reply, "UpdateRuleset")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateRuleset", &req);
+    call::<UpdateRulesetResponse>(t, "UpdateRuleset", req.this, body)
 }
 /// Calls `RefreshFirewall`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_firewall(
-    t: &dyn Transport,
+pub fn refresh_firewall<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshFirewallRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshFirewall",
-        &req.this,
-        soap::encode_request("RefreshFirewall", &req),
-    )
-    .await?;
-    let resp: RefreshFirewallResponse = decode_reply(&reply, "RefreshFirewall")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshFirewall", &req);
+    call::<RefreshFirewallResponse>(t, "RefreshFirewall", req.this, body)
 }
 /// Calls `ResetFirmwareToFactoryDefaults`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn reset_firmware_to_factory_defaults(
-    t: &dyn Transport,
+pub fn reset_firmware_to_factory_defaults<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetFirmwareToFactoryDefaultsRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("ResetFirmwareToFactoryDefaults", &req);
+    call::<ResetFirmwareToFactoryDefaultsResponse>(
         t,
         "ResetFirmwareToFactoryDefaults",
-        &req.this,
-        soap::encode_request("ResetFirmwareToFactoryDefaults", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResetFirmwareToFactoryDefaultsResponse =
-        decode_reply(&reply, "ResetFirmwareToFactoryDefaults")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `BackupFirmwareConfiguration`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn backup_firmware_configuration(
-    t: &dyn Transport,
+pub fn backup_firmware_configuration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = BackupFirmwareConfigurationRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "BackupFirmwareConfiguration",
-        &req.this,
-        soap::encode_request("BackupFirmwareConfiguration", &req),
-    )
-    .await?;
-    let resp: BackupFirmwareConfigurationResponse =
-        decode_reply(&reply, "BackupFirmwareConfiguration")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("BackupFirmwareConfiguration", &req);
+    call::<BackupFirmwareConfigurationResponse>(t, "BackupFirmwareConfiguration", req.this, body)
 }
 /// Calls `QueryFirmwareConfigUploadURL`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_firmware_config_upload_url(
-    t: &dyn Transport,
+pub fn query_firmware_config_upload_url<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryFirmwareConfigUploadURLRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryFirmwareConfigUploadURL",
-        &req.this,
-        soap::encode_request("QueryFirmwareConfigUploadURL", &req),
-    )
-    .await?;
-    let resp: QueryFirmwareConfigUploadURLResponse =
-        decode_reply(&reply, "QueryFirmwareConfigUploadURL")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryFirmwareConfigUploadURL", &req);
+    call::<QueryFirmwareConfigUploadURLResponse>(t, "QueryFirmwareConfigUploadURL", req.this, body)
 }
 /// Calls `RestoreFirmwareConfiguration`.
 ///
 /// Declared faults: `FileFault`, `InvalidBundle`, `InvalidState`, `MismatchedBundle`, `RuntimeFault`.
-pub async fn restore_firmware_configuration(
-    t: &dyn Transport,
+pub fn restore_firmware_configuration<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     force: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RestoreFirmwareConfigurationRequestType {
         this: this.clone(),
         force,
     };
-    let reply = send(
-        t,
-        "RestoreFirmwareConfiguration",
-        &req.this,
-        soap::encode_request("RestoreFirmwareConfiguration", &req),
-    )
-    .await?;
-    let resp: RestoreFirmwareConfigurationResponse =
-        decode_reply(&reply, "RestoreFirmwareConfiguration")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RestoreFirmwareConfiguration", &req);
+    call::<RestoreFirmwareConfigurationResponse>(t, "RestoreFirmwareConfiguration", req.this, body)
 }
 /// Calls `RetrieveVgpuDeviceInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_vgpu_device_info(
-    t: &dyn Transport,
+pub fn retrieve_vgpu_device_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VirtualMachineVgpuDeviceInfo>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualMachineVgpuDeviceInfo>, Error>> + Send + 'a {
     let req = RetrieveVgpuDeviceInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveVgpuDeviceInfo",
-        &req.this,
-        soap::encode_request("RetrieveVgpuDeviceInfo", &req),
-    )
-    .await?;
-    let resp: RetrieveVgpuDeviceInfoResponse = decode_reply(&reply, "RetrieveVgpuDeviceInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveVgpuDeviceInfo", &req);
+    call::<RetrieveVgpuDeviceInfoResponse>(t, "RetrieveVgpuDeviceInfo", req.this, body)
 }
 /// Calls `RetrieveVgpuProfileInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_vgpu_profile_info(
-    t: &dyn Transport,
+pub fn retrieve_vgpu_profile_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VirtualMachineVgpuProfileInfo>, Error> {
+) -> impl Future<Output = Result<Vec<VirtualMachineVgpuProfileInfo>, Error>> + Send + 'a {
     let req = RetrieveVgpuProfileInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveVgpuProfileInfo",
-        &req.this,
-        soap::encode_request("RetrieveVgpuProfileInfo", &req),
-    )
-    .await?;
-    let resp: RetrieveVgpuProfileInfoResponse = decode_reply(&reply, "RetrieveVgpuProfileInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveVgpuProfileInfo", &req);
+    call::<RetrieveVgpuProfileInfoResponse>(t, "RetrieveVgpuProfileInfo", req.this, body)
 }
 /// Calls `RefreshGraphicsManager`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_graphics_manager(
-    t: &dyn Transport,
+pub fn refresh_graphics_manager<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshGraphicsManagerRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshGraphicsManager",
-        &req.this,
-        soap::encode_request("RefreshGraphicsManager", &req),
-    )
-    .await?;
-    let resp: RefreshGraphicsManagerResponse = decode_reply(&reply, "RefreshGraphicsManager")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshGraphicsManager", &req);
+    call::<RefreshGraphicsManagerResponse>(t, "RefreshGraphicsManager", req.this, body)
 }
 /// Calls `IsSharedGraphicsActive`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn is_shared_graphics_active(
-    t: &dyn Transport,
+pub fn is_shared_graphics_active<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<bool, Error> {
+) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
     let req = IsSharedGraphicsActiveRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "IsSharedGraphicsActive",
-        &req.this,
-        soap::encode_request("IsSharedGraphicsActive", &req),
-    )
-    .await?;
-    let resp: IsSharedGraphicsActiveResponse = decode_reply(&reply, "IsSharedGraphicsActive")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("IsSharedGraphicsActive", &req);
+    call::<IsSharedGraphicsActiveResponse>(t, "IsSharedGraphicsActive", req.this, body)
 }
 /// Calls `UpdateGraphicsConfig`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_graphics_config(
-    t: &dyn Transport,
+pub fn update_graphics_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: HostGraphicsConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateGraphicsConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateGraphicsConfig",
-        &req.this,
-        soap::encode_request("UpdateGraphicsConfig", &req),
-    )
-    .await?;
-    let resp: UpdateGraphicsConfigResponse = decode_reply(&reply, "UpdateGraphicsConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateGraphicsConfig", &req);
+    call::<UpdateGraphicsConfigResponse>(t, "UpdateGraphicsConfig", req.this, body)
 }
 /// Calls `RefreshHealthStatusSystem`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_health_status_system(
-    t: &dyn Transport,
+pub fn refresh_health_status_system<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshHealthStatusSystemRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshHealthStatusSystem",
-        &req.this,
-        soap::encode_request("RefreshHealthStatusSystem", &req),
-    )
-    .await?;
-    let resp: RefreshHealthStatusSystemResponse =
-        decode_reply(&reply, "RefreshHealthStatusSystem")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshHealthStatusSystem", &req);
+    call::<RefreshHealthStatusSystemResponse>(t, "RefreshHealthStatusSystem", req.this, body)
 }
 /// Calls `ResetSystemHealthInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reset_system_health_info(
-    t: &dyn Transport,
+pub fn reset_system_health_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetSystemHealthInfoRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ResetSystemHealthInfo",
-        &req.this,
-        soap::encode_request("ResetSystemHealthInfo", &req),
-    )
-    .await?;
-    let resp: ResetSystemHealthInfoResponse = decode_reply(&reply, "ResetSystemHealthInfo")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetSystemHealthInfo", &req);
+    call::<ResetSystemHealthInfoResponse>(t, "ResetSystemHealthInfo", req.this, body)
 }
 /// Calls `ClearSystemEventLog`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn clear_system_event_log(
-    t: &dyn Transport,
+pub fn clear_system_event_log<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ClearSystemEventLogRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ClearSystemEventLog",
-        &req.this,
-        soap::encode_request("ClearSystemEventLog", &req),
-    )
-    .await?;
-    let resp: ClearSystemEventLogResponse = decode_reply(&reply, "ClearSystemEventLog")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ClearSystemEventLog", &req);
+    call::<ClearSystemEventLogResponse>(t, "ClearSystemEventLog", req.this, body)
 }
 /// Calls `FetchSystemEventLog`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn fetch_system_event_log(
-    t: &dyn Transport,
+pub fn fetch_system_event_log<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<SystemEventInfo>, Error> {
+) -> impl Future<Output = Result<Vec<SystemEventInfo>, Error>> + Send + 'a {
     let req = FetchSystemEventLogRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "FetchSystemEventLog",
-        &req.this,
-        soap::encode_request("FetchSystemEventLog", &req),
-    )
-    .await?;
-    let resp: FetchSystemEventLogResponse = decode_reply(&reply, "FetchSystemEventLog")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FetchSystemEventLog", &req);
+    call::<FetchSystemEventLogResponse>(t, "FetchSystemEventLog", req.this, body)
 }
 /// Calls `RetrieveHostAccessControlEntries`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_host_access_control_entries(
-    t: &dyn Transport,
+pub fn retrieve_host_access_control_entries<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostAccessControlEntry>, Error> {
+) -> impl Future<Output = Result<Vec<HostAccessControlEntry>, Error>> + Send + 'a {
     let req = RetrieveHostAccessControlEntriesRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("RetrieveHostAccessControlEntries", &req);
+    call::<RetrieveHostAccessControlEntriesResponse>(
         t,
         "RetrieveHostAccessControlEntries",
-        &req.this,
-        soap::encode_request("RetrieveHostAccessControlEntries", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveHostAccessControlEntriesResponse =
-        decode_reply(&reply, "RetrieveHostAccessControlEntries")?;
-    Ok(resp.returnval)
 }
 /// Calls `ChangeAccessMode`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `UserNotFound`, `RuntimeFault`.
-pub async fn change_access_mode(
-    t: &dyn Transport,
+pub fn change_access_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     principal: String,
     is_group: bool,
     access_mode: HostAccessMode,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangeAccessModeRequestType {
         this: this.clone(),
         principal,
         is_group,
         access_mode,
     };
-    let reply = send(
-        t,
-        "ChangeAccessMode",
-        &req.this,
-        soap::encode_request("ChangeAccessMode", &req),
-    )
-    .await?;
-    let resp: ChangeAccessModeResponse = decode_reply(&reply, "ChangeAccessMode")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangeAccessMode", &req);
+    call::<ChangeAccessModeResponse>(t, "ChangeAccessMode", req.this, body)
 }
 /// Calls `QuerySystemUsers`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_system_users(
-    t: &dyn Transport,
+pub fn query_system_users<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QuerySystemUsersRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QuerySystemUsers",
-        &req.this,
-        soap::encode_request("QuerySystemUsers", &req),
-    )
-    .await?;
-    let resp: QuerySystemUsersResponse = decode_reply(&reply, "QuerySystemUsers")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QuerySystemUsers", &req);
+    call::<QuerySystemUsersResponse>(t, "QuerySystemUsers", req.this, body)
 }
 /// Calls `UpdateSystemUsers`.
 ///
 /// Declared faults: `UserNotFound`, `RuntimeFault`.
-pub async fn update_system_users(
-    t: &dyn Transport,
+pub fn update_system_users<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     users: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateSystemUsersRequestType {
         this: this.clone(),
         users,
     };
-    let reply = send(
-        t,
-        "UpdateSystemUsers",
-        &req.this,
-        soap::encode_request("UpdateSystemUsers", &req),
-    )
-    .await?;
-    let resp: UpdateSystemUsersResponse = decode_reply(&reply, "UpdateSystemUsers")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateSystemUsers", &req);
+    call::<UpdateSystemUsersResponse>(t, "UpdateSystemUsers", req.this, body)
 }
 /// Calls `QueryLockdownExceptions`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_lockdown_exceptions(
-    t: &dyn Transport,
+pub fn query_lockdown_exceptions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryLockdownExceptionsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryLockdownExceptions",
-        &req.this,
-        soap::encode_request("QueryLockdownExceptions", &req),
-    )
-    .await?;
-    let resp: QueryLockdownExceptionsResponse = decode_reply(&reply, "QueryLockdownExceptions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryLockdownExceptions", &req);
+    call::<QueryLockdownExceptionsResponse>(t, "QueryLockdownExceptions", req.this, body)
 }
 /// Calls `UpdateLockdownExceptions`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `UserNotFound`, `RuntimeFault`.
-pub async fn update_lockdown_exceptions(
-    t: &dyn Transport,
+pub fn update_lockdown_exceptions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     users: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateLockdownExceptionsRequestType {
         this: this.clone(),
         users,
     };
-    let reply = send(
-        t,
-        "UpdateLockdownExceptions",
-        &req.this,
-        soap::encode_request("UpdateLockdownExceptions", &req),
-    )
-    .await?;
-    let resp: UpdateLockdownExceptionsResponse = decode_reply(&reply, "UpdateLockdownExceptions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateLockdownExceptions", &req);
+    call::<UpdateLockdownExceptionsResponse>(t, "UpdateLockdownExceptions", req.this, body)
 }
 /// Calls `ChangeLockdownMode`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `RuntimeFault`.
-pub async fn change_lockdown_mode(
-    t: &dyn Transport,
+pub fn change_lockdown_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mode: HostLockdownMode,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangeLockdownModeRequestType {
         this: this.clone(),
         mode,
     };
-    let reply = send(
-        t,
-        "ChangeLockdownMode",
-        &req.this,
-        soap::encode_request("ChangeLockdownMode", &req),
-    )
-    .await?;
-    let resp: ChangeLockdownModeResponse = decode_reply(&reply, "ChangeLockdownMode")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangeLockdownMode", &req);
+    call::<ChangeLockdownModeResponse>(t, "ChangeLockdownMode", req.this, body)
 }
 /// Calls `HostImageConfigGetAcceptance`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn host_image_config_get_acceptance(
-    t: &dyn Transport,
+pub fn host_image_config_get_acceptance<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = HostImageConfigGetAcceptanceRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "HostImageConfigGetAcceptance",
-        &req.this,
-        soap::encode_request("HostImageConfigGetAcceptance", &req),
-    )
-    .await?;
-    let resp: HostImageConfigGetAcceptanceResponse =
-        decode_reply(&reply, "HostImageConfigGetAcceptance")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostImageConfigGetAcceptance", &req);
+    call::<HostImageConfigGetAcceptanceResponse>(t, "HostImageConfigGetAcceptance", req.this, body)
 }
 /// Calls `HostImageConfigGetProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn host_image_config_get_profile(
-    t: &dyn Transport,
+pub fn host_image_config_get_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<HostImageProfileSummary, Error> {
+) -> impl Future<Output = Result<HostImageProfileSummary, Error>> + Send + 'a {
     let req = HostImageConfigGetProfileRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "HostImageConfigGetProfile",
-        &req.this,
-        soap::encode_request("HostImageConfigGetProfile", &req),
-    )
-    .await?;
-    let resp: HostImageConfigGetProfileResponse =
-        decode_reply(&reply, "HostImageConfigGetProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostImageConfigGetProfile", &req);
+    call::<HostImageConfigGetProfileResponse>(t, "HostImageConfigGetProfile", req.this, body)
 }
 /// Calls `UpdateHostImageAcceptanceLevel`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_host_image_acceptance_level(
-    t: &dyn Transport,
+pub fn update_host_image_acceptance_level<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     new_acceptance_level: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateHostImageAcceptanceLevelRequestType {
         this: this.clone(),
         new_acceptance_level,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateHostImageAcceptanceLevel", &req);
+    call::<UpdateHostImageAcceptanceLevelResponse>(
         t,
         "UpdateHostImageAcceptanceLevel",
-        &req.this,
-        soap::encode_request("UpdateHostImageAcceptanceLevel", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateHostImageAcceptanceLevelResponse =
-        decode_reply(&reply, "UpdateHostImageAcceptanceLevel")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `fetchSoftwarePackages`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn fetch_software_packages(
-    t: &dyn Transport,
+pub fn fetch_software_packages<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<SoftwarePackage>, Error> {
+) -> impl Future<Output = Result<Vec<SoftwarePackage>, Error>> + Send + 'a {
     let req = fetchSoftwarePackagesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "fetchSoftwarePackages",
-        &req.this,
-        soap::encode_request("fetchSoftwarePackages", &req),
-    )
-    .await?;
-    let resp: fetchSoftwarePackagesResponse = decode_reply(&reply, "fetchSoftwarePackages")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("fetchSoftwarePackages", &req);
+    call::<fetchSoftwarePackagesResponse>(t, "fetchSoftwarePackages", req.this, body)
 }
 /// Calls `installDate`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn install_date(
-    t: &dyn Transport,
+pub fn install_date<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<DateTime, Error> {
+) -> impl Future<Output = Result<DateTime, Error>> + Send + 'a {
     let req = installDateRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "installDate",
-        &req.this,
-        soap::encode_request("installDate", &req),
-    )
-    .await?;
-    let resp: installDateResponse = decode_reply(&reply, "installDate")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("installDate", &req);
+    call::<installDateResponse>(t, "installDate", req.this, body)
 }
 /// Calls `QueryVnicStatus`.
 ///
 /// Declared faults: `IscsiFault`, `RuntimeFault`.
-pub async fn query_vnic_status(
-    t: &dyn Transport,
+pub fn query_vnic_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vnic_device: String,
-) -> Result<IscsiStatus, Error> {
+) -> impl Future<Output = Result<IscsiStatus, Error>> + Send + 'a {
     let req = QueryVnicStatusRequestType {
         this: this.clone(),
         vnic_device,
     };
-    let reply = send(
-        t,
-        "QueryVnicStatus",
-        &req.this,
-        soap::encode_request("QueryVnicStatus", &req),
-    )
-    .await?;
-    let resp: QueryVnicStatusResponse = decode_reply(&reply, "QueryVnicStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVnicStatus", &req);
+    call::<QueryVnicStatusResponse>(t, "QueryVnicStatus", req.this, body)
 }
 /// Calls `QueryPnicStatus`.
 ///
 /// Declared faults: `IscsiFault`, `RuntimeFault`.
-pub async fn query_pnic_status(
-    t: &dyn Transport,
+pub fn query_pnic_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pnic_device: String,
-) -> Result<IscsiStatus, Error> {
+) -> impl Future<Output = Result<IscsiStatus, Error>> + Send + 'a {
     let req = QueryPnicStatusRequestType {
         this: this.clone(),
         pnic_device,
     };
-    let reply = send(
-        t,
-        "QueryPnicStatus",
-        &req.this,
-        soap::encode_request("QueryPnicStatus", &req),
-    )
-    .await?;
-    let resp: QueryPnicStatusResponse = decode_reply(&reply, "QueryPnicStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPnicStatus", &req);
+    call::<QueryPnicStatusResponse>(t, "QueryPnicStatus", req.this, body)
 }
 /// Calls `QueryBoundVnics`.
 ///
 /// Declared faults: `IscsiFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_bound_vnics(
-    t: &dyn Transport,
+pub fn query_bound_vnics<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_name: String,
-) -> Result<Vec<IscsiPortInfo>, Error> {
+) -> impl Future<Output = Result<Vec<IscsiPortInfo>, Error>> + Send + 'a {
     let req = QueryBoundVnicsRequestType {
         this: this.clone(),
         i_scsi_hba_name,
     };
-    let reply = send(
-        t,
-        "QueryBoundVnics",
-        &req.this,
-        soap::encode_request("QueryBoundVnics", &req),
-    )
-    .await?;
-    let resp: QueryBoundVnicsResponse = decode_reply(&reply, "QueryBoundVnics")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryBoundVnics", &req);
+    call::<QueryBoundVnicsResponse>(t, "QueryBoundVnics", req.this, body)
 }
 /// Calls `QueryCandidateNics`.
 ///
 /// Declared faults: `IscsiFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_candidate_nics(
-    t: &dyn Transport,
+pub fn query_candidate_nics<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_name: String,
-) -> Result<Vec<IscsiPortInfo>, Error> {
+) -> impl Future<Output = Result<Vec<IscsiPortInfo>, Error>> + Send + 'a {
     let req = QueryCandidateNicsRequestType {
         this: this.clone(),
         i_scsi_hba_name,
     };
-    let reply = send(
-        t,
-        "QueryCandidateNics",
-        &req.this,
-        soap::encode_request("QueryCandidateNics", &req),
-    )
-    .await?;
-    let resp: QueryCandidateNicsResponse = decode_reply(&reply, "QueryCandidateNics")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryCandidateNics", &req);
+    call::<QueryCandidateNicsResponse>(t, "QueryCandidateNics", req.this, body)
 }
 /// Calls `BindVnic`.
 ///
 /// Declared faults: `IscsiFault`, `IscsiFaultInvalidVnic`, `IscsiFaultVnicAlreadyBound`, `IscsiFaultVnicHasMultipleUplinks`, `IscsiFaultVnicHasNoUplinks`, `IscsiFaultVnicHasWrongUplink`, `IscsiFaultVnicNotFound`, `NotFound`, `PlatformConfigFault`, `RuntimeFault`.
-pub async fn bind_vnic(
-    t: &dyn Transport,
+pub fn bind_vnic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_name: String,
     vnic_device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = BindVnicRequestType {
         this: this.clone(),
         i_scsi_hba_name,
         vnic_device,
     };
-    let reply = send(
-        t,
-        "BindVnic",
-        &req.this,
-        soap::encode_request("BindVnic", &req),
-    )
-    .await?;
-    let resp: BindVnicResponse = decode_reply(&reply, "BindVnic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("BindVnic", &req);
+    call::<BindVnicResponse>(t, "BindVnic", req.this, body)
 }
 /// Calls `UnbindVnic`.
 ///
 /// Declared faults: `IscsiFault`, `IscsiFaultVnicHasActivePaths`, `IscsiFaultVnicIsLastPath`, `IscsiFaultVnicNotBound`, `NotFound`, `PlatformConfigFault`, `RuntimeFault`.
-pub async fn unbind_vnic(
-    t: &dyn Transport,
+pub fn unbind_vnic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_name: String,
     vnic_device: String,
     force: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnbindVnicRequestType {
         this: this.clone(),
         i_scsi_hba_name,
         vnic_device,
         force,
     };
-    let reply = send(
-        t,
-        "UnbindVnic",
-        &req.this,
-        soap::encode_request("UnbindVnic", &req),
-    )
-    .await?;
-    let resp: UnbindVnicResponse = decode_reply(&reply, "UnbindVnic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnbindVnic", &req);
+    call::<UnbindVnicResponse>(t, "UnbindVnic", req.this, body)
 }
 /// Calls `QueryMigrationDependencies`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_migration_dependencies(
-    t: &dyn Transport,
+pub fn query_migration_dependencies<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pnic_device: Vec<String>,
-) -> Result<IscsiMigrationDependency, Error> {
+) -> impl Future<Output = Result<IscsiMigrationDependency, Error>> + Send + 'a {
     let req = QueryMigrationDependenciesRequestType {
         this: this.clone(),
         pnic_device,
     };
-    let reply = send(
-        t,
-        "QueryMigrationDependencies",
-        &req.this,
-        soap::encode_request("QueryMigrationDependencies", &req),
-    )
-    .await?;
-    let resp: QueryMigrationDependenciesResponse =
-        decode_reply(&reply, "QueryMigrationDependencies")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryMigrationDependencies", &req);
+    call::<QueryMigrationDependenciesResponse>(t, "QueryMigrationDependencies", req.this, body)
 }
 /// Calls `QueryModules`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_modules(
-    t: &dyn Transport,
+pub fn query_modules<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<KernelModuleInfo>, Error> {
+) -> impl Future<Output = Result<Vec<KernelModuleInfo>, Error>> + Send + 'a {
     let req = QueryModulesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryModules",
-        &req.this,
-        soap::encode_request("QueryModules", &req),
-    )
-    .await?;
-    let resp: QueryModulesResponse = decode_reply(&reply, "QueryModules")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryModules", &req);
+    call::<QueryModulesResponse>(t, "QueryModules", req.this, body)
 }
 /// Calls `UpdateModuleOptionString`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn update_module_option_string(
-    t: &dyn Transport,
+pub fn update_module_option_string<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
     options: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateModuleOptionStringRequestType {
         this: this.clone(),
         name,
         options,
     };
-    let reply = send(
-        t,
-        "UpdateModuleOptionString",
-        &req.this,
-        soap::encode_request("UpdateModuleOptionString", &req),
-    )
-    .await?;
-    let resp: UpdateModuleOptionStringResponse = decode_reply(&reply, "UpdateModuleOptionString")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateModuleOptionString", &req);
+    call::<UpdateModuleOptionStringResponse>(t, "UpdateModuleOptionString", req.this, body)
 }
 /// Calls `QueryConfiguredModuleOptionString`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn query_configured_module_option_string(
-    t: &dyn Transport,
+pub fn query_configured_module_option_string<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryConfiguredModuleOptionStringRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryConfiguredModuleOptionString", &req);
+    call::<QueryConfiguredModuleOptionStringResponse>(
         t,
         "QueryConfiguredModuleOptionString",
-        &req.this,
-        soap::encode_request("QueryConfiguredModuleOptionString", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryConfiguredModuleOptionStringResponse =
-        decode_reply(&reply, "QueryConfiguredModuleOptionString")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateUser`.
 ///
 /// Declared faults: `AlreadyExists`, `RuntimeFault`.
-pub async fn create_user(
-    t: &dyn Transport,
+pub fn create_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: BaseHostAccountSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateUserRequestType {
         this: this.clone(),
         user,
     };
-    let reply = send(
-        t,
-        "CreateUser",
-        &req.this,
-        soap::encode_request("CreateUser", &req),
-    )
-    .await?;
-    let resp: CreateUserResponse = decode_reply(&reply, "CreateUser")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateUser", &req);
+    call::<CreateUserResponse>(t, "CreateUser", req.this, body)
 }
 /// Calls `UpdateUser`.
 ///
 /// Declared faults: `AlreadyExists`, `UserNotFound`, `RuntimeFault`.
-pub async fn update_user(
-    t: &dyn Transport,
+pub fn update_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: BaseHostAccountSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateUserRequestType {
         this: this.clone(),
         user,
     };
-    let reply = send(
-        t,
-        "UpdateUser",
-        &req.this,
-        soap::encode_request("UpdateUser", &req),
-    )
-    .await?;
-    let resp: UpdateUserResponse = decode_reply(&reply, "UpdateUser")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateUser", &req);
+    call::<UpdateUserResponse>(t, "UpdateUser", req.this, body)
 }
 /// Calls `CreateGroup`.
 ///
 /// Declared faults: `AlreadyExists`, `RuntimeFault`.
-pub async fn create_group(
-    t: &dyn Transport,
+pub fn create_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     group: BaseHostAccountSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateGroupRequestType {
         this: this.clone(),
         group,
     };
-    let reply = send(
-        t,
-        "CreateGroup",
-        &req.this,
-        soap::encode_request("CreateGroup", &req),
-    )
-    .await?;
-    let resp: CreateGroupResponse = decode_reply(&reply, "CreateGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateGroup", &req);
+    call::<CreateGroupResponse>(t, "CreateGroup", req.this, body)
 }
 /// Calls `RemoveUser`.
 ///
 /// Declared faults: `UserNotFound`, `RuntimeFault`.
-pub async fn remove_user(
-    t: &dyn Transport,
+pub fn remove_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveUserRequestType {
         this: this.clone(),
         user_name,
     };
-    let reply = send(
-        t,
-        "RemoveUser",
-        &req.this,
-        soap::encode_request("RemoveUser", &req),
-    )
-    .await?;
-    let resp: RemoveUserResponse = decode_reply(&reply, "RemoveUser")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveUser", &req);
+    call::<RemoveUserResponse>(t, "RemoveUser", req.this, body)
 }
 /// Calls `RemoveGroup`.
 ///
 /// Declared faults: `UserNotFound`, `RuntimeFault`.
-pub async fn remove_group(
-    t: &dyn Transport,
+pub fn remove_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     group_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveGroupRequestType {
         this: this.clone(),
         group_name,
     };
-    let reply = send(
-        t,
-        "RemoveGroup",
-        &req.this,
-        soap::encode_request("RemoveGroup", &req),
-    )
-    .await?;
-    let resp: RemoveGroupResponse = decode_reply(&reply, "RemoveGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveGroup", &req);
+    call::<RemoveGroupResponse>(t, "RemoveGroup", req.this, body)
 }
 /// Calls `AssignUserToGroup`.
 ///
 /// Declared faults: `AlreadyExists`, `UserNotFound`, `RuntimeFault`.
-pub async fn assign_user_to_group(
-    t: &dyn Transport,
+pub fn assign_user_to_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: String,
     group: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AssignUserToGroupRequestType {
         this: this.clone(),
         user,
         group,
     };
-    let reply = send(
-        t,
-        "AssignUserToGroup",
-        &req.this,
-        soap::encode_request("AssignUserToGroup", &req),
-    )
-    .await?;
-    let resp: AssignUserToGroupResponse = decode_reply(&reply, "AssignUserToGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AssignUserToGroup", &req);
+    call::<AssignUserToGroupResponse>(t, "AssignUserToGroup", req.this, body)
 }
 /// Calls `UnassignUserFromGroup`.
 ///
 /// Declared faults: `UserNotFound`, `RuntimeFault`.
-pub async fn unassign_user_from_group(
-    t: &dyn Transport,
+pub fn unassign_user_from_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: String,
     group: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnassignUserFromGroupRequestType {
         this: this.clone(),
         user,
         group,
     };
-    let reply = send(
-        t,
-        "UnassignUserFromGroup",
-        &req.this,
-        soap::encode_request("UnassignUserFromGroup", &req),
-    )
-    .await?;
-    let resp: UnassignUserFromGroupResponse = decode_reply(&reply, "UnassignUserFromGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnassignUserFromGroup", &req);
+    call::<UnassignUserFromGroupResponse>(t, "UnassignUserFromGroup", req.this, body)
 }
 /// Calls `ChangePassword`.
 ///
 /// Declared faults: `InvalidLogin`, `RuntimeFault`.
-pub async fn change_password(
-    t: &dyn Transport,
+pub fn change_password<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: String,
     old_password: String,
     new_password: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangePasswordRequestType {
         this: this.clone(),
         user,
         old_password,
         new_password,
     };
-    let reply = send(
-        t,
-        "ChangePassword",
-        &req.this,
-        soap::encode_request("ChangePassword", &req),
-    )
-    .await?;
-    let resp: ChangePasswordResponse = decode_reply(&reply, "ChangePassword")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangePassword", &req);
+    call::<ChangePasswordResponse>(t, "ChangePassword", req.this, body)
 }
 /// Calls `ReconfigureServiceConsoleReservation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_service_console_reservation(
-    t: &dyn Transport,
+pub fn reconfigure_service_console_reservation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     cfg_bytes: i64,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureServiceConsoleReservationRequestType {
         this: this.clone(),
         cfg_bytes,
     };
-    let reply = send(
+    let body = soap::encode_request("ReconfigureServiceConsoleReservation", &req);
+    call::<ReconfigureServiceConsoleReservationResponse>(
         t,
         "ReconfigureServiceConsoleReservation",
-        &req.this,
-        soap::encode_request("ReconfigureServiceConsoleReservation", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ReconfigureServiceConsoleReservationResponse =
-        decode_reply(&reply, "ReconfigureServiceConsoleReservation")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `ReconfigureVirtualMachineReservation`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_virtual_machine_reservation(
-    t: &dyn Transport,
+pub fn reconfigure_virtual_machine_reservation<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VirtualMachineMemoryReservationSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureVirtualMachineReservationRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
+    let body = soap::encode_request("ReconfigureVirtualMachineReservation", &req);
+    call::<ReconfigureVirtualMachineReservationResponse>(
         t,
         "ReconfigureVirtualMachineReservation",
-        &req.this,
-        soap::encode_request("ReconfigureVirtualMachineReservation", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ReconfigureVirtualMachineReservationResponse =
-        decode_reply(&reply, "ReconfigureVirtualMachineReservation")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateNetworkConfig`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn update_network_config(
-    t: &dyn Transport,
+pub fn update_network_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: HostNetworkConfig,
     change_mode: String,
-) -> Result<HostNetworkConfigResult, Error> {
+) -> impl Future<Output = Result<HostNetworkConfigResult, Error>> + Send + 'a {
     let req = UpdateNetworkConfigRequestType {
         this: this.clone(),
         config,
         change_mode,
     };
-    let reply = send(
-        t,
-        "UpdateNetworkConfig",
-        &req.this,
-        soap::encode_request("UpdateNetworkConfig", &req),
-    )
-    .await?;
-    let resp: UpdateNetworkConfigResponse = decode_reply(&reply, "UpdateNetworkConfig")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpdateNetworkConfig", &req);
+    call::<UpdateNetworkConfigResponse>(t, "UpdateNetworkConfig", req.this, body)
 }
 /// Calls `UpdateDnsConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_dns_config(
-    t: &dyn Transport,
+pub fn update_dns_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: BaseHostDnsConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDnsConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateDnsConfig",
-        &req.this,
-        soap::encode_request("UpdateDnsConfig", &req),
-    )
-    .await?;
-    let resp: UpdateDnsConfigResponse = decode_reply(&reply, "UpdateDnsConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDnsConfig", &req);
+    call::<UpdateDnsConfigResponse>(t, "UpdateDnsConfig", req.this, body)
 }
 /// Calls `UpdateIpRouteConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `RuntimeFault`.
-pub async fn update_ip_route_config(
-    t: &dyn Transport,
+pub fn update_ip_route_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: BaseHostIpRouteConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateIpRouteConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateIpRouteConfig",
-        &req.this,
-        soap::encode_request("UpdateIpRouteConfig", &req),
-    )
-    .await?;
-    let resp: UpdateIpRouteConfigResponse = decode_reply(&reply, "UpdateIpRouteConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateIpRouteConfig", &req);
+    call::<UpdateIpRouteConfigResponse>(t, "UpdateIpRouteConfig", req.this, body)
 }
 /// Calls `UpdateConsoleIpRouteConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_console_ip_route_config(
-    t: &dyn Transport,
+pub fn update_console_ip_route_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: BaseHostIpRouteConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateConsoleIpRouteConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateConsoleIpRouteConfig",
-        &req.this,
-        soap::encode_request("UpdateConsoleIpRouteConfig", &req),
-    )
-    .await?;
-    let resp: UpdateConsoleIpRouteConfigResponse =
-        decode_reply(&reply, "UpdateConsoleIpRouteConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateConsoleIpRouteConfig", &req);
+    call::<UpdateConsoleIpRouteConfigResponse>(t, "UpdateConsoleIpRouteConfig", req.this, body)
 }
 /// Calls `UpdateIpRouteTableConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_ip_route_table_config(
-    t: &dyn Transport,
+pub fn update_ip_route_table_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: HostIpRouteTableConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateIpRouteTableConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateIpRouteTableConfig",
-        &req.this,
-        soap::encode_request("UpdateIpRouteTableConfig", &req),
-    )
-    .await?;
-    let resp: UpdateIpRouteTableConfigResponse = decode_reply(&reply, "UpdateIpRouteTableConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateIpRouteTableConfig", &req);
+    call::<UpdateIpRouteTableConfigResponse>(t, "UpdateIpRouteTableConfig", req.this, body)
 }
 /// Calls `AddVirtualSwitch`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `ResourceInUse`, `RuntimeFault`.
-pub async fn add_virtual_switch(
-    t: &dyn Transport,
+pub fn add_virtual_switch<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vswitch_name: String,
     spec: Option<HostVirtualSwitchSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddVirtualSwitchRequestType {
         this: this.clone(),
         vswitch_name,
         spec,
     };
-    let reply = send(
-        t,
-        "AddVirtualSwitch",
-        &req.this,
-        soap::encode_request("AddVirtualSwitch", &req),
-    )
-    .await?;
-    let resp: AddVirtualSwitchResponse = decode_reply(&reply, "AddVirtualSwitch")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddVirtualSwitch", &req);
+    call::<AddVirtualSwitchResponse>(t, "AddVirtualSwitch", req.this, body)
 }
 /// Calls `RemoveVirtualSwitch`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_virtual_switch(
-    t: &dyn Transport,
+pub fn remove_virtual_switch<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vswitch_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveVirtualSwitchRequestType {
         this: this.clone(),
         vswitch_name,
     };
-    let reply = send(
-        t,
-        "RemoveVirtualSwitch",
-        &req.this,
-        soap::encode_request("RemoveVirtualSwitch", &req),
-    )
-    .await?;
-    let resp: RemoveVirtualSwitchResponse = decode_reply(&reply, "RemoveVirtualSwitch")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveVirtualSwitch", &req);
+    call::<RemoveVirtualSwitchResponse>(t, "RemoveVirtualSwitch", req.this, body)
 }
 /// Calls `UpdateVirtualSwitch`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn update_virtual_switch(
-    t: &dyn Transport,
+pub fn update_virtual_switch<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vswitch_name: String,
     spec: HostVirtualSwitchSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateVirtualSwitchRequestType {
         this: this.clone(),
         vswitch_name,
         spec,
     };
-    let reply = send(
-        t,
-        "UpdateVirtualSwitch",
-        &req.this,
-        soap::encode_request("UpdateVirtualSwitch", &req),
-    )
-    .await?;
-    let resp: UpdateVirtualSwitchResponse = decode_reply(&reply, "UpdateVirtualSwitch")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateVirtualSwitch", &req);
+    call::<UpdateVirtualSwitchResponse>(t, "UpdateVirtualSwitch", req.this, body)
 }
 /// Calls `AddPortGroup`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn add_port_group(
-    t: &dyn Transport,
+pub fn add_port_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     portgrp: HostPortGroupSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddPortGroupRequestType {
         this: this.clone(),
         portgrp,
     };
-    let reply = send(
-        t,
-        "AddPortGroup",
-        &req.this,
-        soap::encode_request("AddPortGroup", &req),
-    )
-    .await?;
-    let resp: AddPortGroupResponse = decode_reply(&reply, "AddPortGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddPortGroup", &req);
+    call::<AddPortGroupResponse>(t, "AddPortGroup", req.this, body)
 }
 /// Calls `RemovePortGroup`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_port_group(
-    t: &dyn Transport,
+pub fn remove_port_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pg_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemovePortGroupRequestType {
         this: this.clone(),
         pg_name,
     };
-    let reply = send(
-        t,
-        "RemovePortGroup",
-        &req.this,
-        soap::encode_request("RemovePortGroup", &req),
-    )
-    .await?;
-    let resp: RemovePortGroupResponse = decode_reply(&reply, "RemovePortGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemovePortGroup", &req);
+    call::<RemovePortGroupResponse>(t, "RemovePortGroup", req.this, body)
 }
 /// Calls `UpdatePortGroup`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_port_group(
-    t: &dyn Transport,
+pub fn update_port_group<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pg_name: String,
     portgrp: HostPortGroupSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdatePortGroupRequestType {
         this: this.clone(),
         pg_name,
         portgrp,
     };
-    let reply = send(
-        t,
-        "UpdatePortGroup",
-        &req.this,
-        soap::encode_request("UpdatePortGroup", &req),
-    )
-    .await?;
-    let resp: UpdatePortGroupResponse = decode_reply(&reply, "UpdatePortGroup")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdatePortGroup", &req);
+    call::<UpdatePortGroupResponse>(t, "UpdatePortGroup", req.this, body)
 }
 /// Calls `UpdatePhysicalNicLinkSpeed`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_physical_nic_link_speed(
-    t: &dyn Transport,
+pub fn update_physical_nic_link_speed<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
     link_speed: Option<PhysicalNicLinkInfo>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdatePhysicalNicLinkSpeedRequestType {
         this: this.clone(),
         device,
         link_speed,
     };
-    let reply = send(
-        t,
-        "UpdatePhysicalNicLinkSpeed",
-        &req.this,
-        soap::encode_request("UpdatePhysicalNicLinkSpeed", &req),
-    )
-    .await?;
-    let resp: UpdatePhysicalNicLinkSpeedResponse =
-        decode_reply(&reply, "UpdatePhysicalNicLinkSpeed")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdatePhysicalNicLinkSpeed", &req);
+    call::<UpdatePhysicalNicLinkSpeedResponse>(t, "UpdatePhysicalNicLinkSpeed", req.this, body)
 }
 /// Calls `QueryNetworkHint`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_network_hint(
-    t: &dyn Transport,
+pub fn query_network_hint<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: Vec<String>,
-) -> Result<Vec<PhysicalNicHintInfo>, Error> {
+) -> impl Future<Output = Result<Vec<PhysicalNicHintInfo>, Error>> + Send + 'a {
     let req = QueryNetworkHintRequestType {
         this: this.clone(),
         device,
     };
-    let reply = send(
-        t,
-        "QueryNetworkHint",
-        &req.this,
-        soap::encode_request("QueryNetworkHint", &req),
-    )
-    .await?;
-    let resp: QueryNetworkHintResponse = decode_reply(&reply, "QueryNetworkHint")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryNetworkHint", &req);
+    call::<QueryNetworkHintResponse>(t, "QueryNetworkHint", req.this, body)
 }
 /// Calls `AddVirtualNic`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `InvalidState`, `RuntimeFault`.
-pub async fn add_virtual_nic(
-    t: &dyn Transport,
+pub fn add_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     portgroup: String,
     nic: HostVirtualNicSpec,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AddVirtualNicRequestType {
         this: this.clone(),
         portgroup,
         nic,
     };
-    let reply = send(
-        t,
-        "AddVirtualNic",
-        &req.this,
-        soap::encode_request("AddVirtualNic", &req),
-    )
-    .await?;
-    let resp: AddVirtualNicResponse = decode_reply(&reply, "AddVirtualNic")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddVirtualNic", &req);
+    call::<AddVirtualNicResponse>(t, "AddVirtualNic", req.this, body)
 }
 /// Calls `RemoveVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn remove_virtual_nic(
-    t: &dyn Transport,
+pub fn remove_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveVirtualNicRequestType {
         this: this.clone(),
         device,
     };
-    let reply = send(
-        t,
-        "RemoveVirtualNic",
-        &req.this,
-        soap::encode_request("RemoveVirtualNic", &req),
-    )
-    .await?;
-    let resp: RemoveVirtualNicResponse = decode_reply(&reply, "RemoveVirtualNic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveVirtualNic", &req);
+    call::<RemoveVirtualNicResponse>(t, "RemoveVirtualNic", req.this, body)
 }
 /// Calls `UpdateVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn update_virtual_nic(
-    t: &dyn Transport,
+pub fn update_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
     nic: HostVirtualNicSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateVirtualNicRequestType {
         this: this.clone(),
         device,
         nic,
     };
-    let reply = send(
-        t,
-        "UpdateVirtualNic",
-        &req.this,
-        soap::encode_request("UpdateVirtualNic", &req),
-    )
-    .await?;
-    let resp: UpdateVirtualNicResponse = decode_reply(&reply, "UpdateVirtualNic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateVirtualNic", &req);
+    call::<UpdateVirtualNicResponse>(t, "UpdateVirtualNic", req.this, body)
 }
 /// Calls `AddServiceConsoleVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn add_service_console_virtual_nic(
-    t: &dyn Transport,
+pub fn add_service_console_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     portgroup: String,
     nic: HostVirtualNicSpec,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = AddServiceConsoleVirtualNicRequestType {
         this: this.clone(),
         portgroup,
         nic,
     };
-    let reply = send(
-        t,
-        "AddServiceConsoleVirtualNic",
-        &req.this,
-        soap::encode_request("AddServiceConsoleVirtualNic", &req),
-    )
-    .await?;
-    let resp: AddServiceConsoleVirtualNicResponse =
-        decode_reply(&reply, "AddServiceConsoleVirtualNic")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddServiceConsoleVirtualNic", &req);
+    call::<AddServiceConsoleVirtualNicResponse>(t, "AddServiceConsoleVirtualNic", req.this, body)
 }
 /// Calls `RemoveServiceConsoleVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_service_console_virtual_nic(
-    t: &dyn Transport,
+pub fn remove_service_console_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveServiceConsoleVirtualNicRequestType {
         this: this.clone(),
         device,
     };
-    let reply = send(
+    let body = soap::encode_request("RemoveServiceConsoleVirtualNic", &req);
+    call::<RemoveServiceConsoleVirtualNicResponse>(
         t,
         "RemoveServiceConsoleVirtualNic",
-        &req.this,
-        soap::encode_request("RemoveServiceConsoleVirtualNic", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RemoveServiceConsoleVirtualNicResponse =
-        decode_reply(&reply, "RemoveServiceConsoleVirtualNic")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateServiceConsoleVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn update_service_console_virtual_nic(
-    t: &dyn Transport,
+pub fn update_service_console_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
     nic: HostVirtualNicSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateServiceConsoleVirtualNicRequestType {
         this: this.clone(),
         device,
         nic,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateServiceConsoleVirtualNic", &req);
+    call::<UpdateServiceConsoleVirtualNicResponse>(
         t,
         "UpdateServiceConsoleVirtualNic",
-        &req.this,
-        soap::encode_request("UpdateServiceConsoleVirtualNic", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateServiceConsoleVirtualNicResponse =
-        decode_reply(&reply, "UpdateServiceConsoleVirtualNic")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RestartServiceConsoleVirtualNic`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn restart_service_console_virtual_nic(
-    t: &dyn Transport,
+pub fn restart_service_console_virtual_nic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RestartServiceConsoleVirtualNicRequestType {
         this: this.clone(),
         device,
     };
-    let reply = send(
+    let body = soap::encode_request("RestartServiceConsoleVirtualNic", &req);
+    call::<RestartServiceConsoleVirtualNicResponse>(
         t,
         "RestartServiceConsoleVirtualNic",
-        &req.this,
-        soap::encode_request("RestartServiceConsoleVirtualNic", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RestartServiceConsoleVirtualNicResponse =
-        decode_reply(&reply, "RestartServiceConsoleVirtualNic")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RefreshNetworkSystem`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_network_system(
-    t: &dyn Transport,
+pub fn refresh_network_system<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshNetworkSystemRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshNetworkSystem",
-        &req.this,
-        soap::encode_request("RefreshNetworkSystem", &req),
-    )
-    .await?;
-    let resp: RefreshNetworkSystemResponse = decode_reply(&reply, "RefreshNetworkSystem")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshNetworkSystem", &req);
+    call::<RefreshNetworkSystemResponse>(t, "RefreshNetworkSystem", req.this, body)
 }
 /// Calls `CreateNvdimmNamespace_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `InvalidHostState`, `RuntimeFault`.
-pub async fn create_nvdimm_namespace_task(
-    t: &dyn Transport,
+pub fn create_nvdimm_namespace_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     create_spec: NvdimmNamespaceCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateNvdimmNamespaceRequestType {
         this: this.clone(),
         create_spec,
     };
-    let reply = send(
-        t,
-        "CreateNvdimmNamespace_Task",
-        &req.this,
-        soap::encode_request("CreateNvdimmNamespace_Task", &req),
-    )
-    .await?;
-    let resp: CreateNvdimmNamespace_TaskResponse =
-        decode_reply(&reply, "CreateNvdimmNamespace_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateNvdimmNamespace_Task", &req);
+    call::<CreateNvdimmNamespace_TaskResponse>(t, "CreateNvdimmNamespace_Task", req.this, body)
 }
 /// Calls `CreateNvdimmPMemNamespace_Task`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `InvalidHostState`, `RuntimeFault`.
-pub async fn create_nvdimm_p_mem_namespace_task(
-    t: &dyn Transport,
+pub fn create_nvdimm_p_mem_namespace_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     create_spec: NvdimmPMemNamespaceCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateNvdimmPMemNamespaceRequestType {
         this: this.clone(),
         create_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("CreateNvdimmPMemNamespace_Task", &req);
+    call::<CreateNvdimmPMemNamespace_TaskResponse>(
         t,
         "CreateNvdimmPMemNamespace_Task",
-        &req.this,
-        soap::encode_request("CreateNvdimmPMemNamespace_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CreateNvdimmPMemNamespace_TaskResponse =
-        decode_reply(&reply, "CreateNvdimmPMemNamespace_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `DeleteNvdimmNamespace_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidHostState`, `NotFound`, `RuntimeFault`.
-pub async fn delete_nvdimm_namespace_task(
-    t: &dyn Transport,
+pub fn delete_nvdimm_namespace_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     delete_spec: NvdimmNamespaceDeleteSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteNvdimmNamespaceRequestType {
         this: this.clone(),
         delete_spec,
     };
-    let reply = send(
-        t,
-        "DeleteNvdimmNamespace_Task",
-        &req.this,
-        soap::encode_request("DeleteNvdimmNamespace_Task", &req),
-    )
-    .await?;
-    let resp: DeleteNvdimmNamespace_TaskResponse =
-        decode_reply(&reply, "DeleteNvdimmNamespace_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteNvdimmNamespace_Task", &req);
+    call::<DeleteNvdimmNamespace_TaskResponse>(t, "DeleteNvdimmNamespace_Task", req.this, body)
 }
 /// Calls `DeleteNvdimmBlockNamespaces_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidHostState`, `NotFound`, `RuntimeFault`.
-pub async fn delete_nvdimm_block_namespaces_task(
-    t: &dyn Transport,
+pub fn delete_nvdimm_block_namespaces_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteNvdimmBlockNamespacesRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("DeleteNvdimmBlockNamespaces_Task", &req);
+    call::<DeleteNvdimmBlockNamespaces_TaskResponse>(
         t,
         "DeleteNvdimmBlockNamespaces_Task",
-        &req.this,
-        soap::encode_request("DeleteNvdimmBlockNamespaces_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DeleteNvdimmBlockNamespaces_TaskResponse =
-        decode_reply(&reply, "DeleteNvdimmBlockNamespaces_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CheckHostPatch_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RequestCanceled`, `RuntimeFault`.
-pub async fn check_host_patch_task(
-    t: &dyn Transport,
+pub fn check_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     meta_urls: Vec<String>,
     bundle_urls: Vec<String>,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckHostPatchRequestType {
         this: this.clone(),
         meta_urls,
         bundle_urls,
         spec,
     };
-    let reply = send(
-        t,
-        "CheckHostPatch_Task",
-        &req.this,
-        soap::encode_request("CheckHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: CheckHostPatch_TaskResponse = decode_reply(&reply, "CheckHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckHostPatch_Task", &req);
+    call::<CheckHostPatch_TaskResponse>(t, "CheckHostPatch_Task", req.this, body)
 }
 /// Calls `ScanHostPatch_Task`.
 ///
 /// Declared faults: `PatchMetadataInvalid`, `PlatformConfigFault`, `RequestCanceled`, `RuntimeFault`.
-pub async fn scan_host_patch_task(
-    t: &dyn Transport,
+pub fn scan_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     repository: HostPatchManagerLocator,
     update_id: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ScanHostPatchRequestType {
         this: this.clone(),
         repository,
         update_id,
     };
-    let reply = send(
-        t,
-        "ScanHostPatch_Task",
-        &req.this,
-        soap::encode_request("ScanHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: ScanHostPatch_TaskResponse = decode_reply(&reply, "ScanHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ScanHostPatch_Task", &req);
+    call::<ScanHostPatch_TaskResponse>(t, "ScanHostPatch_Task", req.this, body)
 }
 /// Calls `ScanHostPatchV2_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RequestCanceled`, `RuntimeFault`.
-pub async fn scan_host_patch_v2_task(
-    t: &dyn Transport,
+pub fn scan_host_patch_v2_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     meta_urls: Vec<String>,
     bundle_urls: Vec<String>,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ScanHostPatchV2RequestType {
         this: this.clone(),
         meta_urls,
         bundle_urls,
         spec,
     };
-    let reply = send(
-        t,
-        "ScanHostPatchV2_Task",
-        &req.this,
-        soap::encode_request("ScanHostPatchV2_Task", &req),
-    )
-    .await?;
-    let resp: ScanHostPatchV2_TaskResponse = decode_reply(&reply, "ScanHostPatchV2_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ScanHostPatchV2_Task", &req);
+    call::<ScanHostPatchV2_TaskResponse>(t, "ScanHostPatchV2_Task", req.this, body)
 }
 /// Calls `StageHostPatch_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RequestCanceled`, `RuntimeFault`.
-pub async fn stage_host_patch_task(
-    t: &dyn Transport,
+pub fn stage_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     meta_urls: Vec<String>,
     bundle_urls: Vec<String>,
     vib_urls: Vec<String>,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StageHostPatchRequestType {
         this: this.clone(),
         meta_urls,
@@ -13832,53 +9641,39 @@ pub async fn stage_host_patch_task(
         vib_urls,
         spec,
     };
-    let reply = send(
-        t,
-        "StageHostPatch_Task",
-        &req.this,
-        soap::encode_request("StageHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: StageHostPatch_TaskResponse = decode_reply(&reply, "StageHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StageHostPatch_Task", &req);
+    call::<StageHostPatch_TaskResponse>(t, "StageHostPatch_Task", req.this, body)
 }
 /// Calls `InstallHostPatch_Task`.
 ///
 /// Declared faults: `InvalidState`, `NoDiskSpace`, `PatchBinariesNotFound`, `PatchInstallFailed`, `PatchMetadataInvalid`, `PatchNotApplicable`, `RebootRequired`, `TaskInProgress`, `RuntimeFault`.
-pub async fn install_host_patch_task(
-    t: &dyn Transport,
+pub fn install_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     repository: HostPatchManagerLocator,
     update_id: String,
     force: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InstallHostPatchRequestType {
         this: this.clone(),
         repository,
         update_id,
         force,
     };
-    let reply = send(
-        t,
-        "InstallHostPatch_Task",
-        &req.this,
-        soap::encode_request("InstallHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: InstallHostPatch_TaskResponse = decode_reply(&reply, "InstallHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InstallHostPatch_Task", &req);
+    call::<InstallHostPatch_TaskResponse>(t, "InstallHostPatch_Task", req.this, body)
 }
 /// Calls `InstallHostPatchV2_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RequestCanceled`, `RuntimeFault`.
-pub async fn install_host_patch_v2_task(
-    t: &dyn Transport,
+pub fn install_host_patch_v2_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     meta_urls: Vec<String>,
     bundle_urls: Vec<String>,
     vib_urls: Vec<String>,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InstallHostPatchV2RequestType {
         this: this.clone(),
         meta_urls,
@@ -13886,3970 +9681,2770 @@ pub async fn install_host_patch_v2_task(
         vib_urls,
         spec,
     };
-    let reply = send(
-        t,
-        "InstallHostPatchV2_Task",
-        &req.this,
-        soap::encode_request("InstallHostPatchV2_Task", &req),
-    )
-    .await?;
-    let resp: InstallHostPatchV2_TaskResponse = decode_reply(&reply, "InstallHostPatchV2_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InstallHostPatchV2_Task", &req);
+    call::<InstallHostPatchV2_TaskResponse>(t, "InstallHostPatchV2_Task", req.this, body)
 }
 /// Calls `UninstallHostPatch_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RuntimeFault`.
-pub async fn uninstall_host_patch_task(
-    t: &dyn Transport,
+pub fn uninstall_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     bulletin_ids: Vec<String>,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UninstallHostPatchRequestType {
         this: this.clone(),
         bulletin_ids,
         spec,
     };
-    let reply = send(
-        t,
-        "UninstallHostPatch_Task",
-        &req.this,
-        soap::encode_request("UninstallHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: UninstallHostPatch_TaskResponse = decode_reply(&reply, "UninstallHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UninstallHostPatch_Task", &req);
+    call::<UninstallHostPatch_TaskResponse>(t, "UninstallHostPatch_Task", req.this, body)
 }
 /// Calls `QueryHostPatch_Task`.
 ///
 /// Declared faults: `InvalidState`, `PlatformConfigFault`, `TaskInProgress`, `RequestCanceled`, `RuntimeFault`.
-pub async fn query_host_patch_task(
-    t: &dyn Transport,
+pub fn query_host_patch_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: Option<HostPatchManagerPatchManagerOperationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = QueryHostPatchRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "QueryHostPatch_Task",
-        &req.this,
-        soap::encode_request("QueryHostPatch_Task", &req),
-    )
-    .await?;
-    let resp: QueryHostPatch_TaskResponse = decode_reply(&reply, "QueryHostPatch_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHostPatch_Task", &req);
+    call::<QueryHostPatch_TaskResponse>(t, "QueryHostPatch_Task", req.this, body)
 }
 /// Calls `Refresh`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn refresh<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "Refresh",
-        &req.this,
-        soap::encode_request("Refresh", &req),
-    )
-    .await?;
-    let resp: RefreshResponse = decode_reply(&reply, "Refresh")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("Refresh", &req);
+    call::<RefreshResponse>(t, "Refresh", req.this, body)
 }
 /// Calls `UpdatePassthruConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_passthru_config(
-    t: &dyn Transport,
+pub fn update_passthru_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: Vec<BaseHostPciPassthruConfig>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdatePassthruConfigRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdatePassthruConfig",
-        &req.this,
-        soap::encode_request("UpdatePassthruConfig", &req),
-    )
-    .await?;
-    let resp: UpdatePassthruConfigResponse = decode_reply(&reply, "UpdatePassthruConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdatePassthruConfig", &req);
+    call::<UpdatePassthruConfigResponse>(t, "UpdatePassthruConfig", req.this, body)
 }
 /// Calls `ConfigurePowerPolicy`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn configure_power_policy(
-    t: &dyn Transport,
+pub fn configure_power_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     key: i32,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ConfigurePowerPolicyRequestType {
         this: this.clone(),
         key,
     };
-    let reply = send(
-        t,
-        "ConfigurePowerPolicy",
-        &req.this,
-        soap::encode_request("ConfigurePowerPolicy", &req),
-    )
-    .await?;
-    let resp: ConfigurePowerPolicyResponse = decode_reply(&reply, "ConfigurePowerPolicy")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ConfigurePowerPolicy", &req);
+    call::<ConfigurePowerPolicyResponse>(t, "ConfigurePowerPolicy", req.this, body)
 }
 /// Calls `UpdateServicePolicy`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_service_policy(
-    t: &dyn Transport,
+pub fn update_service_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
     policy: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateServicePolicyRequestType {
         this: this.clone(),
         id,
         policy,
     };
-    let reply = send(
-        t,
-        "UpdateServicePolicy",
-        &req.this,
-        soap::encode_request("UpdateServicePolicy", &req),
-    )
-    .await?;
-    let resp: UpdateServicePolicyResponse = decode_reply(&reply, "UpdateServicePolicy")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateServicePolicy", &req);
+    call::<UpdateServicePolicyResponse>(t, "UpdateServicePolicy", req.this, body)
 }
 /// Calls `StartService`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn start_service(
-    t: &dyn Transport,
+pub fn start_service<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = StartServiceRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "StartService",
-        &req.this,
-        soap::encode_request("StartService", &req),
-    )
-    .await?;
-    let resp: StartServiceResponse = decode_reply(&reply, "StartService")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("StartService", &req);
+    call::<StartServiceResponse>(t, "StartService", req.this, body)
 }
 /// Calls `StopService`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn stop_service(
-    t: &dyn Transport,
+pub fn stop_service<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = StopServiceRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "StopService",
-        &req.this,
-        soap::encode_request("StopService", &req),
-    )
-    .await?;
-    let resp: StopServiceResponse = decode_reply(&reply, "StopService")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("StopService", &req);
+    call::<StopServiceResponse>(t, "StopService", req.this, body)
 }
 /// Calls `RestartService`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn restart_service(
-    t: &dyn Transport,
+pub fn restart_service<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RestartServiceRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "RestartService",
-        &req.this,
-        soap::encode_request("RestartService", &req),
-    )
-    .await?;
-    let resp: RestartServiceResponse = decode_reply(&reply, "RestartService")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RestartService", &req);
+    call::<RestartServiceResponse>(t, "RestartService", req.this, body)
 }
 /// Calls `UninstallService`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn uninstall_service(
-    t: &dyn Transport,
+pub fn uninstall_service<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UninstallServiceRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
-        t,
-        "UninstallService",
-        &req.this,
-        soap::encode_request("UninstallService", &req),
-    )
-    .await?;
-    let resp: UninstallServiceResponse = decode_reply(&reply, "UninstallService")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UninstallService", &req);
+    call::<UninstallServiceResponse>(t, "UninstallService", req.this, body)
 }
 /// Calls `RefreshServices`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_services(
-    t: &dyn Transport,
+pub fn refresh_services<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshServicesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshServices",
-        &req.this,
-        soap::encode_request("RefreshServices", &req),
-    )
-    .await?;
-    let resp: RefreshServicesResponse = decode_reply(&reply, "RefreshServices")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshServices", &req);
+    call::<RefreshServicesResponse>(t, "RefreshServices", req.this, body)
 }
 /// Calls `ReconfigureSnmpAgent`.
 ///
 /// Declared faults: `InsufficientResourcesFault`, `NotFound`, `RuntimeFault`.
-pub async fn reconfigure_snmp_agent(
-    t: &dyn Transport,
+pub fn reconfigure_snmp_agent<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostSnmpConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureSnmpAgentRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureSnmpAgent",
-        &req.this,
-        soap::encode_request("ReconfigureSnmpAgent", &req),
-    )
-    .await?;
-    let resp: ReconfigureSnmpAgentResponse = decode_reply(&reply, "ReconfigureSnmpAgent")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReconfigureSnmpAgent", &req);
+    call::<ReconfigureSnmpAgentResponse>(t, "ReconfigureSnmpAgent", req.this, body)
 }
 /// Calls `SendTestNotification`.
 ///
 /// Declared faults: `InsufficientResourcesFault`, `NotFound`, `RuntimeFault`.
-pub async fn send_test_notification(
-    t: &dyn Transport,
+pub fn send_test_notification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SendTestNotificationRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "SendTestNotification",
-        &req.this,
-        soap::encode_request("SendTestNotification", &req),
-    )
-    .await?;
-    let resp: SendTestNotificationResponse = decode_reply(&reply, "SendTestNotification")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SendTestNotification", &req);
+    call::<SendTestNotificationResponse>(t, "SendTestNotification", req.this, body)
 }
 /// Calls `RetrieveDiskPartitionInfo`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_disk_partition_info(
-    t: &dyn Transport,
+pub fn retrieve_disk_partition_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_path: Vec<String>,
-) -> Result<Vec<HostDiskPartitionInfo>, Error> {
+) -> impl Future<Output = Result<Vec<HostDiskPartitionInfo>, Error>> + Send + 'a {
     let req = RetrieveDiskPartitionInfoRequestType {
         this: this.clone(),
         device_path,
     };
-    let reply = send(
-        t,
-        "RetrieveDiskPartitionInfo",
-        &req.this,
-        soap::encode_request("RetrieveDiskPartitionInfo", &req),
-    )
-    .await?;
-    let resp: RetrieveDiskPartitionInfoResponse =
-        decode_reply(&reply, "RetrieveDiskPartitionInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveDiskPartitionInfo", &req);
+    call::<RetrieveDiskPartitionInfoResponse>(t, "RetrieveDiskPartitionInfo", req.this, body)
 }
 /// Calls `ComputeDiskPartitionInfo`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn compute_disk_partition_info(
-    t: &dyn Transport,
+pub fn compute_disk_partition_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_path: String,
     layout: HostDiskPartitionLayout,
     partition_format: Option<String>,
-) -> Result<HostDiskPartitionInfo, Error> {
+) -> impl Future<Output = Result<HostDiskPartitionInfo, Error>> + Send + 'a {
     let req = ComputeDiskPartitionInfoRequestType {
         this: this.clone(),
         device_path,
         layout,
         partition_format,
     };
-    let reply = send(
-        t,
-        "ComputeDiskPartitionInfo",
-        &req.this,
-        soap::encode_request("ComputeDiskPartitionInfo", &req),
-    )
-    .await?;
-    let resp: ComputeDiskPartitionInfoResponse = decode_reply(&reply, "ComputeDiskPartitionInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ComputeDiskPartitionInfo", &req);
+    call::<ComputeDiskPartitionInfoResponse>(t, "ComputeDiskPartitionInfo", req.this, body)
 }
 /// Calls `ComputeDiskPartitionInfoForResize`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn compute_disk_partition_info_for_resize(
-    t: &dyn Transport,
+pub fn compute_disk_partition_info_for_resize<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     partition: HostScsiDiskPartition,
     block_range: HostDiskPartitionBlockRange,
     partition_format: Option<String>,
-) -> Result<HostDiskPartitionInfo, Error> {
+) -> impl Future<Output = Result<HostDiskPartitionInfo, Error>> + Send + 'a {
     let req = ComputeDiskPartitionInfoForResizeRequestType {
         this: this.clone(),
         partition,
         block_range,
         partition_format,
     };
-    let reply = send(
+    let body = soap::encode_request("ComputeDiskPartitionInfoForResize", &req);
+    call::<ComputeDiskPartitionInfoForResizeResponse>(
         t,
         "ComputeDiskPartitionInfoForResize",
-        &req.this,
-        soap::encode_request("ComputeDiskPartitionInfoForResize", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ComputeDiskPartitionInfoForResizeResponse =
-        decode_reply(&reply, "ComputeDiskPartitionInfoForResize")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateDiskPartitions`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_disk_partitions(
-    t: &dyn Transport,
+pub fn update_disk_partitions<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_path: String,
     spec: HostDiskPartitionSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateDiskPartitionsRequestType {
         this: this.clone(),
         device_path,
         spec,
     };
-    let reply = send(
-        t,
-        "UpdateDiskPartitions",
-        &req.this,
-        soap::encode_request("UpdateDiskPartitions", &req),
-    )
-    .await?;
-    let resp: UpdateDiskPartitionsResponse = decode_reply(&reply, "UpdateDiskPartitions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateDiskPartitions", &req);
+    call::<UpdateDiskPartitionsResponse>(t, "UpdateDiskPartitions", req.this, body)
 }
 /// Calls `FormatVmfs`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `RuntimeFault`.
-pub async fn format_vmfs(
-    t: &dyn Transport,
+pub fn format_vmfs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     create_spec: HostVmfsSpec,
-) -> Result<HostVmfsVolume, Error> {
+) -> impl Future<Output = Result<HostVmfsVolume, Error>> + Send + 'a {
     let req = FormatVmfsRequestType {
         this: this.clone(),
         create_spec,
     };
-    let reply = send(
-        t,
-        "FormatVmfs",
-        &req.this,
-        soap::encode_request("FormatVmfs", &req),
-    )
-    .await?;
-    let resp: FormatVmfsResponse = decode_reply(&reply, "FormatVmfs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FormatVmfs", &req);
+    call::<FormatVmfsResponse>(t, "FormatVmfs", req.this, body)
 }
 /// Calls `MountVmfsVolume`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn mount_vmfs_volume(
-    t: &dyn Transport,
+pub fn mount_vmfs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MountVmfsVolumeRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "MountVmfsVolume",
-        &req.this,
-        soap::encode_request("MountVmfsVolume", &req),
-    )
-    .await?;
-    let resp: MountVmfsVolumeResponse = decode_reply(&reply, "MountVmfsVolume")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MountVmfsVolume", &req);
+    call::<MountVmfsVolumeResponse>(t, "MountVmfsVolume", req.this, body)
 }
 /// Calls `UnmountVmfsVolume`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn unmount_vmfs_volume(
-    t: &dyn Transport,
+pub fn unmount_vmfs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnmountVmfsVolumeRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "UnmountVmfsVolume",
-        &req.this,
-        soap::encode_request("UnmountVmfsVolume", &req),
-    )
-    .await?;
-    let resp: UnmountVmfsVolumeResponse = decode_reply(&reply, "UnmountVmfsVolume")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnmountVmfsVolume", &req);
+    call::<UnmountVmfsVolumeResponse>(t, "UnmountVmfsVolume", req.this, body)
 }
 /// Calls `UnmountVmfsVolumeEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn unmount_vmfs_volume_ex_task(
-    t: &dyn Transport,
+pub fn unmount_vmfs_volume_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UnmountVmfsVolumeExRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "UnmountVmfsVolumeEx_Task",
-        &req.this,
-        soap::encode_request("UnmountVmfsVolumeEx_Task", &req),
-    )
-    .await?;
-    let resp: UnmountVmfsVolumeEx_TaskResponse = decode_reply(&reply, "UnmountVmfsVolumeEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UnmountVmfsVolumeEx_Task", &req);
+    call::<UnmountVmfsVolumeEx_TaskResponse>(t, "UnmountVmfsVolumeEx_Task", req.this, body)
 }
 /// Calls `MountVmfsVolumeEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn mount_vmfs_volume_ex_task(
-    t: &dyn Transport,
+pub fn mount_vmfs_volume_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MountVmfsVolumeExRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "MountVmfsVolumeEx_Task",
-        &req.this,
-        soap::encode_request("MountVmfsVolumeEx_Task", &req),
-    )
-    .await?;
-    let resp: MountVmfsVolumeEx_TaskResponse = decode_reply(&reply, "MountVmfsVolumeEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MountVmfsVolumeEx_Task", &req);
+    call::<MountVmfsVolumeEx_TaskResponse>(t, "MountVmfsVolumeEx_Task", req.this, body)
 }
 /// Calls `UnmapVmfsVolumeEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn unmap_vmfs_volume_ex_task(
-    t: &dyn Transport,
+pub fn unmap_vmfs_volume_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UnmapVmfsVolumeExRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "UnmapVmfsVolumeEx_Task",
-        &req.this,
-        soap::encode_request("UnmapVmfsVolumeEx_Task", &req),
-    )
-    .await?;
-    let resp: UnmapVmfsVolumeEx_TaskResponse = decode_reply(&reply, "UnmapVmfsVolumeEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UnmapVmfsVolumeEx_Task", &req);
+    call::<UnmapVmfsVolumeEx_TaskResponse>(t, "UnmapVmfsVolumeEx_Task", req.this, body)
 }
 /// Calls `DeleteVmfsVolumeState`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn delete_vmfs_volume_state(
-    t: &dyn Transport,
+pub fn delete_vmfs_volume_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteVmfsVolumeStateRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
-        t,
-        "DeleteVmfsVolumeState",
-        &req.this,
-        soap::encode_request("DeleteVmfsVolumeState", &req),
-    )
-    .await?;
-    let resp: DeleteVmfsVolumeStateResponse = decode_reply(&reply, "DeleteVmfsVolumeState")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteVmfsVolumeState", &req);
+    call::<DeleteVmfsVolumeStateResponse>(t, "DeleteVmfsVolumeState", req.this, body)
 }
 /// Calls `RescanVmfs`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn rescan_vmfs(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn rescan_vmfs<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RescanVmfsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RescanVmfs",
-        &req.this,
-        soap::encode_request("RescanVmfs", &req),
-    )
-    .await?;
-    let resp: RescanVmfsResponse = decode_reply(&reply, "RescanVmfs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RescanVmfs", &req);
+    call::<RescanVmfsResponse>(t, "RescanVmfs", req.this, body)
 }
 /// Calls `AttachVmfsExtent`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn attach_vmfs_extent(
-    t: &dyn Transport,
+pub fn attach_vmfs_extent<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_path: String,
     extent: HostScsiDiskPartition,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AttachVmfsExtentRequestType {
         this: this.clone(),
         vmfs_path,
         extent,
     };
-    let reply = send(
-        t,
-        "AttachVmfsExtent",
-        &req.this,
-        soap::encode_request("AttachVmfsExtent", &req),
-    )
-    .await?;
-    let resp: AttachVmfsExtentResponse = decode_reply(&reply, "AttachVmfsExtent")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AttachVmfsExtent", &req);
+    call::<AttachVmfsExtentResponse>(t, "AttachVmfsExtent", req.this, body)
 }
 /// Calls `ExpandVmfsExtent`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn expand_vmfs_extent(
-    t: &dyn Transport,
+pub fn expand_vmfs_extent<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_path: String,
     extent: HostScsiDiskPartition,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ExpandVmfsExtentRequestType {
         this: this.clone(),
         vmfs_path,
         extent,
     };
-    let reply = send(
-        t,
-        "ExpandVmfsExtent",
-        &req.this,
-        soap::encode_request("ExpandVmfsExtent", &req),
-    )
-    .await?;
-    let resp: ExpandVmfsExtentResponse = decode_reply(&reply, "ExpandVmfsExtent")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ExpandVmfsExtent", &req);
+    call::<ExpandVmfsExtentResponse>(t, "ExpandVmfsExtent", req.this, body)
 }
 /// Calls `UpgradeVmfs`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn upgrade_vmfs(
-    t: &dyn Transport,
+pub fn upgrade_vmfs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpgradeVmfsRequestType {
         this: this.clone(),
         vmfs_path,
     };
-    let reply = send(
-        t,
-        "UpgradeVmfs",
-        &req.this,
-        soap::encode_request("UpgradeVmfs", &req),
-    )
-    .await?;
-    let resp: UpgradeVmfsResponse = decode_reply(&reply, "UpgradeVmfs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpgradeVmfs", &req);
+    call::<UpgradeVmfsResponse>(t, "UpgradeVmfs", req.this, body)
 }
 /// Calls `UpgradeVmLayout`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn upgrade_vm_layout(
-    t: &dyn Transport,
+pub fn upgrade_vm_layout<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpgradeVmLayoutRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "UpgradeVmLayout",
-        &req.this,
-        soap::encode_request("UpgradeVmLayout", &req),
-    )
-    .await?;
-    let resp: UpgradeVmLayoutResponse = decode_reply(&reply, "UpgradeVmLayout")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpgradeVmLayout", &req);
+    call::<UpgradeVmLayoutResponse>(t, "UpgradeVmLayout", req.this, body)
 }
 /// Calls `QueryUnresolvedVmfsVolume`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_unresolved_vmfs_volume(
-    t: &dyn Transport,
+pub fn query_unresolved_vmfs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostUnresolvedVmfsVolume>, Error> {
+) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsVolume>, Error>> + Send + 'a {
     let req = QueryUnresolvedVmfsVolumeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryUnresolvedVmfsVolume",
-        &req.this,
-        soap::encode_request("QueryUnresolvedVmfsVolume", &req),
-    )
-    .await?;
-    let resp: QueryUnresolvedVmfsVolumeResponse =
-        decode_reply(&reply, "QueryUnresolvedVmfsVolume")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryUnresolvedVmfsVolume", &req);
+    call::<QueryUnresolvedVmfsVolumeResponse>(t, "QueryUnresolvedVmfsVolume", req.this, body)
 }
 /// Calls `ResolveMultipleUnresolvedVmfsVolumes`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn resolve_multiple_unresolved_vmfs_volumes(
-    t: &dyn Transport,
+pub fn resolve_multiple_unresolved_vmfs_volumes<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     resolution_spec: Vec<HostUnresolvedVmfsResolutionSpec>,
-) -> Result<Vec<HostUnresolvedVmfsResolutionResult>, Error> {
+) -> impl Future<Output = Result<Vec<HostUnresolvedVmfsResolutionResult>, Error>> + Send + 'a {
     let req = ResolveMultipleUnresolvedVmfsVolumesRequestType {
         this: this.clone(),
         resolution_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("ResolveMultipleUnresolvedVmfsVolumes", &req);
+    call::<ResolveMultipleUnresolvedVmfsVolumesResponse>(
         t,
         "ResolveMultipleUnresolvedVmfsVolumes",
-        &req.this,
-        soap::encode_request("ResolveMultipleUnresolvedVmfsVolumes", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResolveMultipleUnresolvedVmfsVolumesResponse =
-        decode_reply(&reply, "ResolveMultipleUnresolvedVmfsVolumes")?;
-    Ok(resp.returnval)
 }
 /// Calls `ResolveMultipleUnresolvedVmfsVolumesEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn resolve_multiple_unresolved_vmfs_volumes_ex_task(
-    t: &dyn Transport,
+pub fn resolve_multiple_unresolved_vmfs_volumes_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     resolution_spec: Vec<HostUnresolvedVmfsResolutionSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ResolveMultipleUnresolvedVmfsVolumesExRequestType {
         this: this.clone(),
         resolution_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("ResolveMultipleUnresolvedVmfsVolumesEx_Task", &req);
+    call::<ResolveMultipleUnresolvedVmfsVolumesEx_TaskResponse>(
         t,
         "ResolveMultipleUnresolvedVmfsVolumesEx_Task",
-        &req.this,
-        soap::encode_request("ResolveMultipleUnresolvedVmfsVolumesEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ResolveMultipleUnresolvedVmfsVolumesEx_TaskResponse =
-        decode_reply(&reply, "ResolveMultipleUnresolvedVmfsVolumesEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `UnmountForceMountedVmfsVolume`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn unmount_force_mounted_vmfs_volume(
-    t: &dyn Transport,
+pub fn unmount_force_mounted_vmfs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnmountForceMountedVmfsVolumeRequestType {
         this: this.clone(),
         vmfs_uuid,
     };
-    let reply = send(
+    let body = soap::encode_request("UnmountForceMountedVmfsVolume", &req);
+    call::<UnmountForceMountedVmfsVolumeResponse>(
         t,
         "UnmountForceMountedVmfsVolume",
-        &req.this,
-        soap::encode_request("UnmountForceMountedVmfsVolume", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UnmountForceMountedVmfsVolumeResponse =
-        decode_reply(&reply, "UnmountForceMountedVmfsVolume")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RescanHba`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn rescan_hba(
-    t: &dyn Transport,
+pub fn rescan_hba<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hba_device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RescanHbaRequestType {
         this: this.clone(),
         hba_device,
     };
-    let reply = send(
-        t,
-        "RescanHba",
-        &req.this,
-        soap::encode_request("RescanHba", &req),
-    )
-    .await?;
-    let resp: RescanHbaResponse = decode_reply(&reply, "RescanHba")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RescanHba", &req);
+    call::<RescanHbaResponse>(t, "RescanHba", req.this, body)
 }
 /// Calls `RescanAllHba`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn rescan_all_hba(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn rescan_all_hba<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RescanAllHbaRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RescanAllHba",
-        &req.this,
-        soap::encode_request("RescanAllHba", &req),
-    )
-    .await?;
-    let resp: RescanAllHbaResponse = decode_reply(&reply, "RescanAllHba")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RescanAllHba", &req);
+    call::<RescanAllHbaResponse>(t, "RescanAllHba", req.this, body)
 }
 /// Calls `UpdateSoftwareInternetScsiEnabled`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn update_software_internet_scsi_enabled(
-    t: &dyn Transport,
+pub fn update_software_internet_scsi_enabled<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     enabled: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateSoftwareInternetScsiEnabledRequestType {
         this: this.clone(),
         enabled,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateSoftwareInternetScsiEnabled", &req);
+    call::<UpdateSoftwareInternetScsiEnabledResponse>(
         t,
         "UpdateSoftwareInternetScsiEnabled",
-        &req.this,
-        soap::encode_request("UpdateSoftwareInternetScsiEnabled", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateSoftwareInternetScsiEnabledResponse =
-        decode_reply(&reply, "UpdateSoftwareInternetScsiEnabled")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiDiscoveryProperties`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_discovery_properties(
-    t: &dyn Transport,
+pub fn update_internet_scsi_discovery_properties<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     discovery_properties: HostInternetScsiHbaDiscoveryProperties,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiDiscoveryPropertiesRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         discovery_properties,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateInternetScsiDiscoveryProperties", &req);
+    call::<UpdateInternetScsiDiscoveryPropertiesResponse>(
         t,
         "UpdateInternetScsiDiscoveryProperties",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiDiscoveryProperties", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateInternetScsiDiscoveryPropertiesResponse =
-        decode_reply(&reply, "UpdateInternetScsiDiscoveryProperties")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiAuthenticationProperties`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_authentication_properties(
-    t: &dyn Transport,
+pub fn update_internet_scsi_authentication_properties<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     authentication_properties: HostInternetScsiHbaAuthenticationProperties,
     target_set: Option<HostInternetScsiHbaTargetSet>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiAuthenticationPropertiesRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         authentication_properties,
         target_set,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateInternetScsiAuthenticationProperties", &req);
+    call::<UpdateInternetScsiAuthenticationPropertiesResponse>(
         t,
         "UpdateInternetScsiAuthenticationProperties",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiAuthenticationProperties", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateInternetScsiAuthenticationPropertiesResponse =
-        decode_reply(&reply, "UpdateInternetScsiAuthenticationProperties")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiDigestProperties`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_digest_properties(
-    t: &dyn Transport,
+pub fn update_internet_scsi_digest_properties<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     target_set: Option<HostInternetScsiHbaTargetSet>,
     digest_properties: HostInternetScsiHbaDigestProperties,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiDigestPropertiesRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         target_set,
         digest_properties,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateInternetScsiDigestProperties", &req);
+    call::<UpdateInternetScsiDigestPropertiesResponse>(
         t,
         "UpdateInternetScsiDigestProperties",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiDigestProperties", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateInternetScsiDigestPropertiesResponse =
-        decode_reply(&reply, "UpdateInternetScsiDigestProperties")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiAdvancedOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_advanced_options(
-    t: &dyn Transport,
+pub fn update_internet_scsi_advanced_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     target_set: Option<HostInternetScsiHbaTargetSet>,
     options: Vec<HostInternetScsiHbaParamValue>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiAdvancedOptionsRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         target_set,
         options,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateInternetScsiAdvancedOptions", &req);
+    call::<UpdateInternetScsiAdvancedOptionsResponse>(
         t,
         "UpdateInternetScsiAdvancedOptions",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiAdvancedOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateInternetScsiAdvancedOptionsResponse =
-        decode_reply(&reply, "UpdateInternetScsiAdvancedOptions")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiIPProperties`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_ip_properties(
-    t: &dyn Transport,
+pub fn update_internet_scsi_ip_properties<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     ip_properties: HostInternetScsiHbaIPProperties,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiIPPropertiesRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         ip_properties,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateInternetScsiIPProperties", &req);
+    call::<UpdateInternetScsiIPPropertiesResponse>(
         t,
         "UpdateInternetScsiIPProperties",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiIPProperties", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateInternetScsiIPPropertiesResponse =
-        decode_reply(&reply, "UpdateInternetScsiIPProperties")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateInternetScsiName`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_name(
-    t: &dyn Transport,
+pub fn update_internet_scsi_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     i_scsi_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiNameRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         i_scsi_name,
     };
-    let reply = send(
-        t,
-        "UpdateInternetScsiName",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiName", &req),
-    )
-    .await?;
-    let resp: UpdateInternetScsiNameResponse = decode_reply(&reply, "UpdateInternetScsiName")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateInternetScsiName", &req);
+    call::<UpdateInternetScsiNameResponse>(t, "UpdateInternetScsiName", req.this, body)
 }
 /// Calls `UpdateInternetScsiAlias`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_internet_scsi_alias(
-    t: &dyn Transport,
+pub fn update_internet_scsi_alias<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     i_scsi_alias: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateInternetScsiAliasRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         i_scsi_alias,
     };
-    let reply = send(
-        t,
-        "UpdateInternetScsiAlias",
-        &req.this,
-        soap::encode_request("UpdateInternetScsiAlias", &req),
-    )
-    .await?;
-    let resp: UpdateInternetScsiAliasResponse = decode_reply(&reply, "UpdateInternetScsiAlias")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateInternetScsiAlias", &req);
+    call::<UpdateInternetScsiAliasResponse>(t, "UpdateInternetScsiAlias", req.this, body)
 }
 /// Calls `AddInternetScsiSendTargets`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn add_internet_scsi_send_targets(
-    t: &dyn Transport,
+pub fn add_internet_scsi_send_targets<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     targets: Vec<HostInternetScsiHbaSendTarget>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddInternetScsiSendTargetsRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         targets,
     };
-    let reply = send(
-        t,
-        "AddInternetScsiSendTargets",
-        &req.this,
-        soap::encode_request("AddInternetScsiSendTargets", &req),
-    )
-    .await?;
-    let resp: AddInternetScsiSendTargetsResponse =
-        decode_reply(&reply, "AddInternetScsiSendTargets")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddInternetScsiSendTargets", &req);
+    call::<AddInternetScsiSendTargetsResponse>(t, "AddInternetScsiSendTargets", req.this, body)
 }
 /// Calls `RemoveInternetScsiSendTargets`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn remove_internet_scsi_send_targets(
-    t: &dyn Transport,
+pub fn remove_internet_scsi_send_targets<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     targets: Vec<HostInternetScsiHbaSendTarget>,
     force: Option<bool>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveInternetScsiSendTargetsRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         targets,
         force,
     };
-    let reply = send(
+    let body = soap::encode_request("RemoveInternetScsiSendTargets", &req);
+    call::<RemoveInternetScsiSendTargetsResponse>(
         t,
         "RemoveInternetScsiSendTargets",
-        &req.this,
-        soap::encode_request("RemoveInternetScsiSendTargets", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RemoveInternetScsiSendTargetsResponse =
-        decode_reply(&reply, "RemoveInternetScsiSendTargets")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `AddInternetScsiStaticTargets`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn add_internet_scsi_static_targets(
-    t: &dyn Transport,
+pub fn add_internet_scsi_static_targets<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     targets: Vec<HostInternetScsiHbaStaticTarget>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddInternetScsiStaticTargetsRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         targets,
     };
-    let reply = send(
-        t,
-        "AddInternetScsiStaticTargets",
-        &req.this,
-        soap::encode_request("AddInternetScsiStaticTargets", &req),
-    )
-    .await?;
-    let resp: AddInternetScsiStaticTargetsResponse =
-        decode_reply(&reply, "AddInternetScsiStaticTargets")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddInternetScsiStaticTargets", &req);
+    call::<AddInternetScsiStaticTargetsResponse>(t, "AddInternetScsiStaticTargets", req.this, body)
 }
 /// Calls `RemoveInternetScsiStaticTargets`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn remove_internet_scsi_static_targets(
-    t: &dyn Transport,
+pub fn remove_internet_scsi_static_targets<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     i_scsi_hba_device: String,
     targets: Vec<HostInternetScsiHbaStaticTarget>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveInternetScsiStaticTargetsRequestType {
         this: this.clone(),
         i_scsi_hba_device,
         targets,
     };
-    let reply = send(
+    let body = soap::encode_request("RemoveInternetScsiStaticTargets", &req);
+    call::<RemoveInternetScsiStaticTargetsResponse>(
         t,
         "RemoveInternetScsiStaticTargets",
-        &req.this,
-        soap::encode_request("RemoveInternetScsiStaticTargets", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RemoveInternetScsiStaticTargetsResponse =
-        decode_reply(&reply, "RemoveInternetScsiStaticTargets")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `EnableMultipathPath`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn enable_multipath_path(
-    t: &dyn Transport,
+pub fn enable_multipath_path<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = EnableMultipathPathRequestType {
         this: this.clone(),
         path_name,
     };
-    let reply = send(
-        t,
-        "EnableMultipathPath",
-        &req.this,
-        soap::encode_request("EnableMultipathPath", &req),
-    )
-    .await?;
-    let resp: EnableMultipathPathResponse = decode_reply(&reply, "EnableMultipathPath")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("EnableMultipathPath", &req);
+    call::<EnableMultipathPathResponse>(t, "EnableMultipathPath", req.this, body)
 }
 /// Calls `DisableMultipathPath`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn disable_multipath_path(
-    t: &dyn Transport,
+pub fn disable_multipath_path<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisableMultipathPathRequestType {
         this: this.clone(),
         path_name,
     };
-    let reply = send(
-        t,
-        "DisableMultipathPath",
-        &req.this,
-        soap::encode_request("DisableMultipathPath", &req),
-    )
-    .await?;
-    let resp: DisableMultipathPathResponse = decode_reply(&reply, "DisableMultipathPath")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisableMultipathPath", &req);
+    call::<DisableMultipathPathResponse>(t, "DisableMultipathPath", req.this, body)
 }
 /// Calls `SetMultipathLunPolicy`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn set_multipath_lun_policy(
-    t: &dyn Transport,
+pub fn set_multipath_lun_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_id: String,
     policy: BaseHostMultipathInfoLogicalUnitPolicy,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetMultipathLunPolicyRequestType {
         this: this.clone(),
         lun_id,
         policy,
     };
-    let reply = send(
-        t,
-        "SetMultipathLunPolicy",
-        &req.this,
-        soap::encode_request("SetMultipathLunPolicy", &req),
-    )
-    .await?;
-    let resp: SetMultipathLunPolicyResponse = decode_reply(&reply, "SetMultipathLunPolicy")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetMultipathLunPolicy", &req);
+    call::<SetMultipathLunPolicyResponse>(t, "SetMultipathLunPolicy", req.this, body)
 }
 /// Calls `UpdateHppMultipathLunPolicy`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_hpp_multipath_lun_policy(
-    t: &dyn Transport,
+pub fn update_hpp_multipath_lun_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_id: String,
     policy: HostMultipathInfoHppLogicalUnitPolicy,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateHppMultipathLunPolicyRequestType {
         this: this.clone(),
         lun_id,
         policy,
     };
-    let reply = send(
-        t,
-        "UpdateHppMultipathLunPolicy",
-        &req.this,
-        soap::encode_request("UpdateHppMultipathLunPolicy", &req),
-    )
-    .await?;
-    let resp: UpdateHppMultipathLunPolicyResponse =
-        decode_reply(&reply, "UpdateHppMultipathLunPolicy")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateHppMultipathLunPolicy", &req);
+    call::<UpdateHppMultipathLunPolicyResponse>(t, "UpdateHppMultipathLunPolicy", req.this, body)
 }
 /// Calls `QueryPathSelectionPolicyOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_path_selection_policy_options(
-    t: &dyn Transport,
+pub fn query_path_selection_policy_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostPathSelectionPolicyOption>, Error> {
+) -> impl Future<Output = Result<Vec<HostPathSelectionPolicyOption>, Error>> + Send + 'a {
     let req = QueryPathSelectionPolicyOptionsRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("QueryPathSelectionPolicyOptions", &req);
+    call::<QueryPathSelectionPolicyOptionsResponse>(
         t,
         "QueryPathSelectionPolicyOptions",
-        &req.this,
-        soap::encode_request("QueryPathSelectionPolicyOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryPathSelectionPolicyOptionsResponse =
-        decode_reply(&reply, "QueryPathSelectionPolicyOptions")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryStorageArrayTypePolicyOptions`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_storage_array_type_policy_options(
-    t: &dyn Transport,
+pub fn query_storage_array_type_policy_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<HostStorageArrayTypePolicyOption>, Error> {
+) -> impl Future<Output = Result<Vec<HostStorageArrayTypePolicyOption>, Error>> + Send + 'a {
     let req = QueryStorageArrayTypePolicyOptionsRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("QueryStorageArrayTypePolicyOptions", &req);
+    call::<QueryStorageArrayTypePolicyOptionsResponse>(
         t,
         "QueryStorageArrayTypePolicyOptions",
-        &req.this,
-        soap::encode_request("QueryStorageArrayTypePolicyOptions", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryStorageArrayTypePolicyOptionsResponse =
-        decode_reply(&reply, "QueryStorageArrayTypePolicyOptions")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateScsiLunDisplayName`.
 ///
 /// Declared faults: `DuplicateName`, `HostConfigFault`, `InvalidName`, `NotFound`, `RuntimeFault`.
-pub async fn update_scsi_lun_display_name(
-    t: &dyn Transport,
+pub fn update_scsi_lun_display_name<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: String,
     display_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateScsiLunDisplayNameRequestType {
         this: this.clone(),
         lun_uuid,
         display_name,
     };
-    let reply = send(
-        t,
-        "UpdateScsiLunDisplayName",
-        &req.this,
-        soap::encode_request("UpdateScsiLunDisplayName", &req),
-    )
-    .await?;
-    let resp: UpdateScsiLunDisplayNameResponse = decode_reply(&reply, "UpdateScsiLunDisplayName")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateScsiLunDisplayName", &req);
+    call::<UpdateScsiLunDisplayNameResponse>(t, "UpdateScsiLunDisplayName", req.this, body)
 }
 /// Calls `DetachScsiLun`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn detach_scsi_lun(
-    t: &dyn Transport,
+pub fn detach_scsi_lun<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DetachScsiLunRequestType {
         this: this.clone(),
         lun_uuid,
     };
-    let reply = send(
-        t,
-        "DetachScsiLun",
-        &req.this,
-        soap::encode_request("DetachScsiLun", &req),
-    )
-    .await?;
-    let resp: DetachScsiLunResponse = decode_reply(&reply, "DetachScsiLun")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DetachScsiLun", &req);
+    call::<DetachScsiLunResponse>(t, "DetachScsiLun", req.this, body)
 }
 /// Calls `DetachScsiLunEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn detach_scsi_lun_ex_task(
-    t: &dyn Transport,
+pub fn detach_scsi_lun_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DetachScsiLunExRequestType {
         this: this.clone(),
         lun_uuid,
     };
-    let reply = send(
-        t,
-        "DetachScsiLunEx_Task",
-        &req.this,
-        soap::encode_request("DetachScsiLunEx_Task", &req),
-    )
-    .await?;
-    let resp: DetachScsiLunEx_TaskResponse = decode_reply(&reply, "DetachScsiLunEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DetachScsiLunEx_Task", &req);
+    call::<DetachScsiLunEx_TaskResponse>(t, "DetachScsiLunEx_Task", req.this, body)
 }
 /// Calls `DeleteScsiLunState`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn delete_scsi_lun_state(
-    t: &dyn Transport,
+pub fn delete_scsi_lun_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_canonical_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteScsiLunStateRequestType {
         this: this.clone(),
         lun_canonical_name,
     };
-    let reply = send(
-        t,
-        "DeleteScsiLunState",
-        &req.this,
-        soap::encode_request("DeleteScsiLunState", &req),
-    )
-    .await?;
-    let resp: DeleteScsiLunStateResponse = decode_reply(&reply, "DeleteScsiLunState")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteScsiLunState", &req);
+    call::<DeleteScsiLunStateResponse>(t, "DeleteScsiLunState", req.this, body)
 }
 /// Calls `AttachScsiLun`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn attach_scsi_lun(
-    t: &dyn Transport,
+pub fn attach_scsi_lun<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AttachScsiLunRequestType {
         this: this.clone(),
         lun_uuid,
     };
-    let reply = send(
-        t,
-        "AttachScsiLun",
-        &req.this,
-        soap::encode_request("AttachScsiLun", &req),
-    )
-    .await?;
-    let resp: AttachScsiLunResponse = decode_reply(&reply, "AttachScsiLun")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AttachScsiLun", &req);
+    call::<AttachScsiLunResponse>(t, "AttachScsiLun", req.this, body)
 }
 /// Calls `AttachScsiLunEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn attach_scsi_lun_ex_task(
-    t: &dyn Transport,
+pub fn attach_scsi_lun_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AttachScsiLunExRequestType {
         this: this.clone(),
         lun_uuid,
     };
-    let reply = send(
-        t,
-        "AttachScsiLunEx_Task",
-        &req.this,
-        soap::encode_request("AttachScsiLunEx_Task", &req),
-    )
-    .await?;
-    let resp: AttachScsiLunEx_TaskResponse = decode_reply(&reply, "AttachScsiLunEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AttachScsiLunEx_Task", &req);
+    call::<AttachScsiLunEx_TaskResponse>(t, "AttachScsiLunEx_Task", req.this, body)
 }
 /// Calls `RefreshStorageSystem`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn refresh_storage_system(
-    t: &dyn Transport,
+pub fn refresh_storage_system<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RefreshStorageSystemRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RefreshStorageSystem",
-        &req.this,
-        soap::encode_request("RefreshStorageSystem", &req),
-    )
-    .await?;
-    let resp: RefreshStorageSystemResponse = decode_reply(&reply, "RefreshStorageSystem")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RefreshStorageSystem", &req);
+    call::<RefreshStorageSystemResponse>(t, "RefreshStorageSystem", req.this, body)
 }
 /// Calls `DiscoverFcoeHbas`.
 ///
 /// Declared faults: `FcoeFaultPnicHasNoPortSet`, `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn discover_fcoe_hbas(
-    t: &dyn Transport,
+pub fn discover_fcoe_hbas<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     fcoe_spec: FcoeConfigFcoeSpecification,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DiscoverFcoeHbasRequestType {
         this: this.clone(),
         fcoe_spec,
     };
-    let reply = send(
-        t,
-        "DiscoverFcoeHbas",
-        &req.this,
-        soap::encode_request("DiscoverFcoeHbas", &req),
-    )
-    .await?;
-    let resp: DiscoverFcoeHbasResponse = decode_reply(&reply, "DiscoverFcoeHbas")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DiscoverFcoeHbas", &req);
+    call::<DiscoverFcoeHbasResponse>(t, "DiscoverFcoeHbas", req.this, body)
 }
 /// Calls `MarkForRemoval`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_for_removal(
-    t: &dyn Transport,
+pub fn mark_for_removal<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hba_name: String,
     remove: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkForRemovalRequestType {
         this: this.clone(),
         hba_name,
         remove,
     };
-    let reply = send(
-        t,
-        "MarkForRemoval",
-        &req.this,
-        soap::encode_request("MarkForRemoval", &req),
-    )
-    .await?;
-    let resp: MarkForRemovalResponse = decode_reply(&reply, "MarkForRemoval")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkForRemoval", &req);
+    call::<MarkForRemovalResponse>(t, "MarkForRemoval", req.this, body)
 }
 /// Calls `FormatVffs`.
 ///
 /// Declared faults: `AlreadyExists`, `HostConfigFault`, `ResourceInUse`, `RuntimeFault`.
-pub async fn format_vffs(
-    t: &dyn Transport,
+pub fn format_vffs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     create_spec: HostVffsSpec,
-) -> Result<HostVffsVolume, Error> {
+) -> impl Future<Output = Result<HostVffsVolume, Error>> + Send + 'a {
     let req = FormatVffsRequestType {
         this: this.clone(),
         create_spec,
     };
-    let reply = send(
-        t,
-        "FormatVffs",
-        &req.this,
-        soap::encode_request("FormatVffs", &req),
-    )
-    .await?;
-    let resp: FormatVffsResponse = decode_reply(&reply, "FormatVffs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FormatVffs", &req);
+    call::<FormatVffsResponse>(t, "FormatVffs", req.this, body)
 }
 /// Calls `ExtendVffs`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn extend_vffs(
-    t: &dyn Transport,
+pub fn extend_vffs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_path: String,
     device_path: String,
     spec: Option<HostDiskPartitionSpec>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ExtendVffsRequestType {
         this: this.clone(),
         vffs_path,
         device_path,
         spec,
     };
-    let reply = send(
-        t,
-        "ExtendVffs",
-        &req.this,
-        soap::encode_request("ExtendVffs", &req),
-    )
-    .await?;
-    let resp: ExtendVffsResponse = decode_reply(&reply, "ExtendVffs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ExtendVffs", &req);
+    call::<ExtendVffsResponse>(t, "ExtendVffs", req.this, body)
 }
 /// Calls `DestroyVffs`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn destroy_vffs(
-    t: &dyn Transport,
+pub fn destroy_vffs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyVffsRequestType {
         this: this.clone(),
         vffs_path,
     };
-    let reply = send(
-        t,
-        "DestroyVffs",
-        &req.this,
-        soap::encode_request("DestroyVffs", &req),
-    )
-    .await?;
-    let resp: DestroyVffsResponse = decode_reply(&reply, "DestroyVffs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyVffs", &req);
+    call::<DestroyVffsResponse>(t, "DestroyVffs", req.this, body)
 }
 /// Calls `MountVffsVolume`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn mount_vffs_volume(
-    t: &dyn Transport,
+pub fn mount_vffs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MountVffsVolumeRequestType {
         this: this.clone(),
         vffs_uuid,
     };
-    let reply = send(
-        t,
-        "MountVffsVolume",
-        &req.this,
-        soap::encode_request("MountVffsVolume", &req),
-    )
-    .await?;
-    let resp: MountVffsVolumeResponse = decode_reply(&reply, "MountVffsVolume")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MountVffsVolume", &req);
+    call::<MountVffsVolumeResponse>(t, "MountVffsVolume", req.this, body)
 }
 /// Calls `UnmountVffsVolume`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidState`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn unmount_vffs_volume(
-    t: &dyn Transport,
+pub fn unmount_vffs_volume<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnmountVffsVolumeRequestType {
         this: this.clone(),
         vffs_uuid,
     };
-    let reply = send(
-        t,
-        "UnmountVffsVolume",
-        &req.this,
-        soap::encode_request("UnmountVffsVolume", &req),
-    )
-    .await?;
-    let resp: UnmountVffsVolumeResponse = decode_reply(&reply, "UnmountVffsVolume")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UnmountVffsVolume", &req);
+    call::<UnmountVffsVolumeResponse>(t, "UnmountVffsVolume", req.this, body)
 }
 /// Calls `DeleteVffsVolumeState`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn delete_vffs_volume_state(
-    t: &dyn Transport,
+pub fn delete_vffs_volume_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_uuid: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteVffsVolumeStateRequestType {
         this: this.clone(),
         vffs_uuid,
     };
-    let reply = send(
-        t,
-        "DeleteVffsVolumeState",
-        &req.this,
-        soap::encode_request("DeleteVffsVolumeState", &req),
-    )
-    .await?;
-    let resp: DeleteVffsVolumeStateResponse = decode_reply(&reply, "DeleteVffsVolumeState")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteVffsVolumeState", &req);
+    call::<DeleteVffsVolumeStateResponse>(t, "DeleteVffsVolumeState", req.this, body)
 }
 /// Calls `RescanVffs`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn rescan_vffs(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn rescan_vffs<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RescanVffsRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RescanVffs",
-        &req.this,
-        soap::encode_request("RescanVffs", &req),
-    )
-    .await?;
-    let resp: RescanVffsResponse = decode_reply(&reply, "RescanVffs")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RescanVffs", &req);
+    call::<RescanVffsResponse>(t, "RescanVffs", req.this, body)
 }
 /// Calls `QueryAvailableSsds`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn query_available_ssds(
-    t: &dyn Transport,
+pub fn query_available_ssds<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vffs_path: Option<String>,
-) -> Result<Vec<HostScsiDisk>, Error> {
+) -> impl Future<Output = Result<Vec<HostScsiDisk>, Error>> + Send + 'a {
     let req = QueryAvailableSsdsRequestType {
         this: this.clone(),
         vffs_path,
     };
-    let reply = send(
-        t,
-        "QueryAvailableSsds",
-        &req.this,
-        soap::encode_request("QueryAvailableSsds", &req),
-    )
-    .await?;
-    let resp: QueryAvailableSsdsResponse = decode_reply(&reply, "QueryAvailableSsds")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAvailableSsds", &req);
+    call::<QueryAvailableSsdsResponse>(t, "QueryAvailableSsds", req.this, body)
 }
 /// Calls `SetNFSUser`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn set_nfs_user(
-    t: &dyn Transport,
+pub fn set_nfs_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     user: String,
     password: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetNFSUserRequestType {
         this: this.clone(),
         user,
         password,
     };
-    let reply = send(
-        t,
-        "SetNFSUser",
-        &req.this,
-        soap::encode_request("SetNFSUser", &req),
-    )
-    .await?;
-    let resp: SetNFSUserResponse = decode_reply(&reply, "SetNFSUser")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetNFSUser", &req);
+    call::<SetNFSUserResponse>(t, "SetNFSUser", req.this, body)
 }
 /// Calls `ChangeNFSUserPassword`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn change_nfs_user_password(
-    t: &dyn Transport,
+pub fn change_nfs_user_password<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     password: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangeNFSUserPasswordRequestType {
         this: this.clone(),
         password,
     };
-    let reply = send(
-        t,
-        "ChangeNFSUserPassword",
-        &req.this,
-        soap::encode_request("ChangeNFSUserPassword", &req),
-    )
-    .await?;
-    let resp: ChangeNFSUserPasswordResponse = decode_reply(&reply, "ChangeNFSUserPassword")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangeNFSUserPassword", &req);
+    call::<ChangeNFSUserPasswordResponse>(t, "ChangeNFSUserPassword", req.this, body)
 }
 /// Calls `QueryNFSUser`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn query_nfs_user(
-    t: &dyn Transport,
+pub fn query_nfs_user<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<HostNasVolumeUserInfo>, Error> {
+) -> impl Future<Output = Result<Option<HostNasVolumeUserInfo>, Error>> + Send + 'a {
     let req = QueryNFSUserRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryNFSUser",
-        &req.this,
-        soap::encode_request("QueryNFSUser", &req),
-    )
-    .await?;
-    let resp: QueryNFSUserResponse = decode_reply(&reply, "QueryNFSUser")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryNFSUser", &req);
+    call::<QueryNFSUserResponse>(t, "QueryNFSUser", req.this, body)
 }
 /// Calls `ClearNFSUser`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn clear_nfs_user(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn clear_nfs_user<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ClearNFSUserRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ClearNFSUser",
-        &req.this,
-        soap::encode_request("ClearNFSUser", &req),
-    )
-    .await?;
-    let resp: ClearNFSUserResponse = decode_reply(&reply, "ClearNFSUser")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ClearNFSUser", &req);
+    call::<ClearNFSUserResponse>(t, "ClearNFSUser", req.this, body)
 }
 /// Calls `TurnDiskLocatorLedOn_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn turn_disk_locator_led_on_task(
-    t: &dyn Transport,
+pub fn turn_disk_locator_led_on_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuids: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = TurnDiskLocatorLedOnRequestType {
         this: this.clone(),
         scsi_disk_uuids,
     };
-    let reply = send(
-        t,
-        "TurnDiskLocatorLedOn_Task",
-        &req.this,
-        soap::encode_request("TurnDiskLocatorLedOn_Task", &req),
-    )
-    .await?;
-    let resp: TurnDiskLocatorLedOn_TaskResponse =
-        decode_reply(&reply, "TurnDiskLocatorLedOn_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("TurnDiskLocatorLedOn_Task", &req);
+    call::<TurnDiskLocatorLedOn_TaskResponse>(t, "TurnDiskLocatorLedOn_Task", req.this, body)
 }
 /// Calls `TurnDiskLocatorLedOff_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn turn_disk_locator_led_off_task(
-    t: &dyn Transport,
+pub fn turn_disk_locator_led_off_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuids: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = TurnDiskLocatorLedOffRequestType {
         this: this.clone(),
         scsi_disk_uuids,
     };
-    let reply = send(
-        t,
-        "TurnDiskLocatorLedOff_Task",
-        &req.this,
-        soap::encode_request("TurnDiskLocatorLedOff_Task", &req),
-    )
-    .await?;
-    let resp: TurnDiskLocatorLedOff_TaskResponse =
-        decode_reply(&reply, "TurnDiskLocatorLedOff_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("TurnDiskLocatorLedOff_Task", &req);
+    call::<TurnDiskLocatorLedOff_TaskResponse>(t, "TurnDiskLocatorLedOff_Task", req.this, body)
 }
 /// Calls `MarkAsSsd_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_as_ssd_task(
-    t: &dyn Transport,
+pub fn mark_as_ssd_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuid: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MarkAsSsdRequestType {
         this: this.clone(),
         scsi_disk_uuid,
     };
-    let reply = send(
-        t,
-        "MarkAsSsd_Task",
-        &req.this,
-        soap::encode_request("MarkAsSsd_Task", &req),
-    )
-    .await?;
-    let resp: MarkAsSsd_TaskResponse = decode_reply(&reply, "MarkAsSsd_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MarkAsSsd_Task", &req);
+    call::<MarkAsSsd_TaskResponse>(t, "MarkAsSsd_Task", req.this, body)
 }
 /// Calls `MarkAsNonSsd_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_as_non_ssd_task(
-    t: &dyn Transport,
+pub fn mark_as_non_ssd_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuid: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MarkAsNonSsdRequestType {
         this: this.clone(),
         scsi_disk_uuid,
     };
-    let reply = send(
-        t,
-        "MarkAsNonSsd_Task",
-        &req.this,
-        soap::encode_request("MarkAsNonSsd_Task", &req),
-    )
-    .await?;
-    let resp: MarkAsNonSsd_TaskResponse = decode_reply(&reply, "MarkAsNonSsd_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MarkAsNonSsd_Task", &req);
+    call::<MarkAsNonSsd_TaskResponse>(t, "MarkAsNonSsd_Task", req.this, body)
 }
 /// Calls `MarkAsLocal_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_as_local_task(
-    t: &dyn Transport,
+pub fn mark_as_local_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuid: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MarkAsLocalRequestType {
         this: this.clone(),
         scsi_disk_uuid,
     };
-    let reply = send(
-        t,
-        "MarkAsLocal_Task",
-        &req.this,
-        soap::encode_request("MarkAsLocal_Task", &req),
-    )
-    .await?;
-    let resp: MarkAsLocal_TaskResponse = decode_reply(&reply, "MarkAsLocal_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MarkAsLocal_Task", &req);
+    call::<MarkAsLocal_TaskResponse>(t, "MarkAsLocal_Task", req.this, body)
 }
 /// Calls `MarkAsNonLocal_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_as_non_local_task(
-    t: &dyn Transport,
+pub fn mark_as_non_local_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     scsi_disk_uuid: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MarkAsNonLocalRequestType {
         this: this.clone(),
         scsi_disk_uuid,
     };
-    let reply = send(
-        t,
-        "MarkAsNonLocal_Task",
-        &req.this,
-        soap::encode_request("MarkAsNonLocal_Task", &req),
-    )
-    .await?;
-    let resp: MarkAsNonLocal_TaskResponse = decode_reply(&reply, "MarkAsNonLocal_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("MarkAsNonLocal_Task", &req);
+    call::<MarkAsNonLocal_TaskResponse>(t, "MarkAsNonLocal_Task", req.this, body)
 }
 /// Calls `UpdateVmfsUnmapPriority`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_vmfs_unmap_priority(
-    t: &dyn Transport,
+pub fn update_vmfs_unmap_priority<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
     unmap_priority: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateVmfsUnmapPriorityRequestType {
         this: this.clone(),
         vmfs_uuid,
         unmap_priority,
     };
-    let reply = send(
-        t,
-        "UpdateVmfsUnmapPriority",
-        &req.this,
-        soap::encode_request("UpdateVmfsUnmapPriority", &req),
-    )
-    .await?;
-    let resp: UpdateVmfsUnmapPriorityResponse = decode_reply(&reply, "UpdateVmfsUnmapPriority")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateVmfsUnmapPriority", &req);
+    call::<UpdateVmfsUnmapPriorityResponse>(t, "UpdateVmfsUnmapPriority", req.this, body)
 }
 /// Calls `UpdateVmfsUnmapBandwidth`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_vmfs_unmap_bandwidth(
-    t: &dyn Transport,
+pub fn update_vmfs_unmap_bandwidth<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vmfs_uuid: String,
     unmap_bandwidth_spec: VmfsUnmapBandwidthSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateVmfsUnmapBandwidthRequestType {
         this: this.clone(),
         vmfs_uuid,
         unmap_bandwidth_spec,
     };
-    let reply = send(
-        t,
-        "UpdateVmfsUnmapBandwidth",
-        &req.this,
-        soap::encode_request("UpdateVmfsUnmapBandwidth", &req),
-    )
-    .await?;
-    let resp: UpdateVmfsUnmapBandwidthResponse = decode_reply(&reply, "UpdateVmfsUnmapBandwidth")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateVmfsUnmapBandwidth", &req);
+    call::<UpdateVmfsUnmapBandwidthResponse>(t, "UpdateVmfsUnmapBandwidth", req.this, body)
 }
 /// Calls `QueryVmfsConfigOption`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_vmfs_config_option(
-    t: &dyn Transport,
+pub fn query_vmfs_config_option<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<VmfsConfigOption>, Error> {
+) -> impl Future<Output = Result<Vec<VmfsConfigOption>, Error>> + Send + 'a {
     let req = QueryVmfsConfigOptionRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryVmfsConfigOption",
-        &req.this,
-        soap::encode_request("QueryVmfsConfigOption", &req),
-    )
-    .await?;
-    let resp: QueryVmfsConfigOptionResponse = decode_reply(&reply, "QueryVmfsConfigOption")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVmfsConfigOption", &req);
+    call::<QueryVmfsConfigOptionResponse>(t, "QueryVmfsConfigOption", req.this, body)
 }
 /// Calls `MarkPerenniallyReserved`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn mark_perennially_reserved(
-    t: &dyn Transport,
+pub fn mark_perennially_reserved<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: String,
     state: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkPerenniallyReservedRequestType {
         this: this.clone(),
         lun_uuid,
         state,
     };
-    let reply = send(
-        t,
-        "MarkPerenniallyReserved",
-        &req.this,
-        soap::encode_request("MarkPerenniallyReserved", &req),
-    )
-    .await?;
-    let resp: MarkPerenniallyReservedResponse = decode_reply(&reply, "MarkPerenniallyReserved")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkPerenniallyReserved", &req);
+    call::<MarkPerenniallyReservedResponse>(t, "MarkPerenniallyReserved", req.this, body)
 }
 /// Calls `MarkPerenniallyReservedEx_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn mark_perennially_reserved_ex_task(
-    t: &dyn Transport,
+pub fn mark_perennially_reserved_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     lun_uuid: Vec<String>,
     state: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = MarkPerenniallyReservedExRequestType {
         this: this.clone(),
         lun_uuid,
         state,
     };
-    let reply = send(
+    let body = soap::encode_request("MarkPerenniallyReservedEx_Task", &req);
+    call::<MarkPerenniallyReservedEx_TaskResponse>(
         t,
         "MarkPerenniallyReservedEx_Task",
-        &req.this,
-        soap::encode_request("MarkPerenniallyReservedEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: MarkPerenniallyReservedEx_TaskResponse =
-        decode_reply(&reply, "MarkPerenniallyReservedEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateNvmeOverRdmaAdapter`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn create_nvme_over_rdma_adapter(
-    t: &dyn Transport,
+pub fn create_nvme_over_rdma_adapter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     rdma_device_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateNvmeOverRdmaAdapterRequestType {
         this: this.clone(),
         rdma_device_name,
     };
-    let reply = send(
-        t,
-        "CreateNvmeOverRdmaAdapter",
-        &req.this,
-        soap::encode_request("CreateNvmeOverRdmaAdapter", &req),
-    )
-    .await?;
-    let resp: CreateNvmeOverRdmaAdapterResponse =
-        decode_reply(&reply, "CreateNvmeOverRdmaAdapter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateNvmeOverRdmaAdapter", &req);
+    call::<CreateNvmeOverRdmaAdapterResponse>(t, "CreateNvmeOverRdmaAdapter", req.this, body)
 }
 /// Calls `RemoveNvmeOverRdmaAdapter`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_nvme_over_rdma_adapter(
-    t: &dyn Transport,
+pub fn remove_nvme_over_rdma_adapter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hba_device_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveNvmeOverRdmaAdapterRequestType {
         this: this.clone(),
         hba_device_name,
     };
-    let reply = send(
-        t,
-        "RemoveNvmeOverRdmaAdapter",
-        &req.this,
-        soap::encode_request("RemoveNvmeOverRdmaAdapter", &req),
-    )
-    .await?;
-    let resp: RemoveNvmeOverRdmaAdapterResponse =
-        decode_reply(&reply, "RemoveNvmeOverRdmaAdapter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveNvmeOverRdmaAdapter", &req);
+    call::<RemoveNvmeOverRdmaAdapterResponse>(t, "RemoveNvmeOverRdmaAdapter", req.this, body)
 }
 /// Calls `CreateSoftwareAdapter`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn create_software_adapter(
-    t: &dyn Transport,
+pub fn create_software_adapter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseHostHbaCreateSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateSoftwareAdapterRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateSoftwareAdapter",
-        &req.this,
-        soap::encode_request("CreateSoftwareAdapter", &req),
-    )
-    .await?;
-    let resp: CreateSoftwareAdapterResponse = decode_reply(&reply, "CreateSoftwareAdapter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateSoftwareAdapter", &req);
+    call::<CreateSoftwareAdapterResponse>(t, "CreateSoftwareAdapter", req.this, body)
 }
 /// Calls `RemoveSoftwareAdapter`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn remove_software_adapter(
-    t: &dyn Transport,
+pub fn remove_software_adapter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hba_device_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveSoftwareAdapterRequestType {
         this: this.clone(),
         hba_device_name,
     };
-    let reply = send(
-        t,
-        "RemoveSoftwareAdapter",
-        &req.this,
-        soap::encode_request("RemoveSoftwareAdapter", &req),
-    )
-    .await?;
-    let resp: RemoveSoftwareAdapterResponse = decode_reply(&reply, "RemoveSoftwareAdapter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveSoftwareAdapter", &req);
+    call::<RemoveSoftwareAdapterResponse>(t, "RemoveSoftwareAdapter", req.this, body)
 }
 /// Calls `DiscoverNvmeControllers`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn discover_nvme_controllers(
-    t: &dyn Transport,
+pub fn discover_nvme_controllers<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     discover_spec: HostNvmeDiscoverSpec,
-) -> Result<HostNvmeDiscoveryLog, Error> {
+) -> impl Future<Output = Result<HostNvmeDiscoveryLog, Error>> + Send + 'a {
     let req = DiscoverNvmeControllersRequestType {
         this: this.clone(),
         discover_spec,
     };
-    let reply = send(
-        t,
-        "DiscoverNvmeControllers",
-        &req.this,
-        soap::encode_request("DiscoverNvmeControllers", &req),
-    )
-    .await?;
-    let resp: DiscoverNvmeControllersResponse = decode_reply(&reply, "DiscoverNvmeControllers")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DiscoverNvmeControllers", &req);
+    call::<DiscoverNvmeControllersResponse>(t, "DiscoverNvmeControllers", req.this, body)
 }
 /// Calls `ConnectNvmeController`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn connect_nvme_controller(
-    t: &dyn Transport,
+pub fn connect_nvme_controller<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     connect_spec: HostNvmeConnectSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ConnectNvmeControllerRequestType {
         this: this.clone(),
         connect_spec,
     };
-    let reply = send(
-        t,
-        "ConnectNvmeController",
-        &req.this,
-        soap::encode_request("ConnectNvmeController", &req),
-    )
-    .await?;
-    let resp: ConnectNvmeControllerResponse = decode_reply(&reply, "ConnectNvmeController")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ConnectNvmeController", &req);
+    call::<ConnectNvmeControllerResponse>(t, "ConnectNvmeController", req.this, body)
 }
 /// Calls `DisconnectNvmeController`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn disconnect_nvme_controller(
-    t: &dyn Transport,
+pub fn disconnect_nvme_controller<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disconnect_spec: HostNvmeDisconnectSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DisconnectNvmeControllerRequestType {
         this: this.clone(),
         disconnect_spec,
     };
-    let reply = send(
-        t,
-        "DisconnectNvmeController",
-        &req.this,
-        soap::encode_request("DisconnectNvmeController", &req),
-    )
-    .await?;
-    let resp: DisconnectNvmeControllerResponse = decode_reply(&reply, "DisconnectNvmeController")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DisconnectNvmeController", &req);
+    call::<DisconnectNvmeControllerResponse>(t, "DisconnectNvmeController", req.this, body)
 }
 /// Calls `ConnectNvmeControllerEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn connect_nvme_controller_ex_task(
-    t: &dyn Transport,
+pub fn connect_nvme_controller_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     connect_spec: Vec<HostNvmeConnectSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConnectNvmeControllerExRequestType {
         this: this.clone(),
         connect_spec,
     };
-    let reply = send(
-        t,
-        "ConnectNvmeControllerEx_Task",
-        &req.this,
-        soap::encode_request("ConnectNvmeControllerEx_Task", &req),
-    )
-    .await?;
-    let resp: ConnectNvmeControllerEx_TaskResponse =
-        decode_reply(&reply, "ConnectNvmeControllerEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ConnectNvmeControllerEx_Task", &req);
+    call::<ConnectNvmeControllerEx_TaskResponse>(t, "ConnectNvmeControllerEx_Task", req.this, body)
 }
 /// Calls `DisconnectNvmeControllerEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn disconnect_nvme_controller_ex_task(
-    t: &dyn Transport,
+pub fn disconnect_nvme_controller_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disconnect_spec: Vec<HostNvmeDisconnectSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DisconnectNvmeControllerExRequestType {
         this: this.clone(),
         disconnect_spec,
     };
-    let reply = send(
+    let body = soap::encode_request("DisconnectNvmeControllerEx_Task", &req);
+    call::<DisconnectNvmeControllerEx_TaskResponse>(
         t,
         "DisconnectNvmeControllerEx_Task",
-        &req.this,
-        soap::encode_request("DisconnectNvmeControllerEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: DisconnectNvmeControllerEx_TaskResponse =
-        decode_reply(&reply, "DisconnectNvmeControllerEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ConfigureVFlashResourceEx_Task`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn configure_v_flash_resource_ex_task(
-    t: &dyn Transport,
+pub fn configure_v_flash_resource_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device_path: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ConfigureVFlashResourceExRequestType {
         this: this.clone(),
         device_path,
     };
-    let reply = send(
+    let body = soap::encode_request("ConfigureVFlashResourceEx_Task", &req);
+    call::<ConfigureVFlashResourceEx_TaskResponse>(
         t,
         "ConfigureVFlashResourceEx_Task",
-        &req.this,
-        soap::encode_request("ConfigureVFlashResourceEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ConfigureVFlashResourceEx_TaskResponse =
-        decode_reply(&reply, "ConfigureVFlashResourceEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostConfigureVFlashResource`.
 ///
 /// Declared faults: `HostConfigFault`, `ResourceInUse`, `RuntimeFault`.
-pub async fn host_configure_v_flash_resource(
-    t: &dyn Transport,
+pub fn host_configure_v_flash_resource<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostVFlashManagerVFlashResourceConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostConfigureVFlashResourceRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "HostConfigureVFlashResource",
-        &req.this,
-        soap::encode_request("HostConfigureVFlashResource", &req),
-    )
-    .await?;
-    let resp: HostConfigureVFlashResourceResponse =
-        decode_reply(&reply, "HostConfigureVFlashResource")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HostConfigureVFlashResource", &req);
+    call::<HostConfigureVFlashResourceResponse>(t, "HostConfigureVFlashResource", req.this, body)
 }
 /// Calls `HostRemoveVFlashResource`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `ResourceInUse`, `RuntimeFault`.
-pub async fn host_remove_v_flash_resource(
-    t: &dyn Transport,
+pub fn host_remove_v_flash_resource<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostRemoveVFlashResourceRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "HostRemoveVFlashResource",
-        &req.this,
-        soap::encode_request("HostRemoveVFlashResource", &req),
-    )
-    .await?;
-    let resp: HostRemoveVFlashResourceResponse = decode_reply(&reply, "HostRemoveVFlashResource")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HostRemoveVFlashResource", &req);
+    call::<HostRemoveVFlashResourceResponse>(t, "HostRemoveVFlashResource", req.this, body)
 }
 /// Calls `HostConfigVFlashCache`.
 ///
 /// Declared faults: `HostConfigFault`, `InaccessibleVFlashSource`, `ResourceInUse`, `RuntimeFault`.
-pub async fn host_config_v_flash_cache(
-    t: &dyn Transport,
+pub fn host_config_v_flash_cache<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: HostVFlashManagerVFlashCacheConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostConfigVFlashCacheRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "HostConfigVFlashCache",
-        &req.this,
-        soap::encode_request("HostConfigVFlashCache", &req),
-    )
-    .await?;
-    let resp: HostConfigVFlashCacheResponse = decode_reply(&reply, "HostConfigVFlashCache")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HostConfigVFlashCache", &req);
+    call::<HostConfigVFlashCacheResponse>(t, "HostConfigVFlashCache", req.this, body)
 }
 /// Calls `HostGetVFlashModuleDefaultConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn host_get_v_flash_module_default_config(
-    t: &dyn Transport,
+pub fn host_get_v_flash_module_default_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     v_flash_module: String,
-) -> Result<VirtualDiskVFlashCacheConfigInfo, Error> {
+) -> impl Future<Output = Result<VirtualDiskVFlashCacheConfigInfo, Error>> + Send + 'a {
     let req = HostGetVFlashModuleDefaultConfigRequestType {
         this: this.clone(),
         v_flash_module,
     };
-    let reply = send(
+    let body = soap::encode_request("HostGetVFlashModuleDefaultConfig", &req);
+    call::<HostGetVFlashModuleDefaultConfigResponse>(
         t,
         "HostGetVFlashModuleDefaultConfig",
-        &req.this,
-        soap::encode_request("HostGetVFlashModuleDefaultConfig", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostGetVFlashModuleDefaultConfigResponse =
-        decode_reply(&reply, "HostGetVFlashModuleDefaultConfig")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateIpConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `NotFound`, `RuntimeFault`.
-pub async fn update_ip_config(
-    t: &dyn Transport,
+pub fn update_ip_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ip_config: HostIpConfig,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateIpConfigRequestType {
         this: this.clone(),
         ip_config,
     };
-    let reply = send(
-        t,
-        "UpdateIpConfig",
-        &req.this,
-        soap::encode_request("UpdateIpConfig", &req),
-    )
-    .await?;
-    let resp: UpdateIpConfigResponse = decode_reply(&reply, "UpdateIpConfig")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateIpConfig", &req);
+    call::<UpdateIpConfigResponse>(t, "UpdateIpConfig", req.this, body)
 }
 /// Calls `SelectVnic`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn select_vnic(
-    t: &dyn Transport,
+pub fn select_vnic<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SelectVnicRequestType {
         this: this.clone(),
         device,
     };
-    let reply = send(
-        t,
-        "SelectVnic",
-        &req.this,
-        soap::encode_request("SelectVnic", &req),
-    )
-    .await?;
-    let resp: SelectVnicResponse = decode_reply(&reply, "SelectVnic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SelectVnic", &req);
+    call::<SelectVnicResponse>(t, "SelectVnic", req.this, body)
 }
 /// Calls `DeselectVnic`.
 ///
 /// Declared faults: `HostConfigFault`, `RuntimeFault`.
-pub async fn deselect_vnic(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn deselect_vnic<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeselectVnicRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DeselectVnic",
-        &req.this,
-        soap::encode_request("DeselectVnic", &req),
-    )
-    .await?;
-    let resp: DeselectVnicResponse = decode_reply(&reply, "DeselectVnic")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeselectVnic", &req);
+    call::<DeselectVnicResponse>(t, "DeselectVnic", req.this, body)
 }
 /// Calls `QueryNetConfig`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidArgument`, `RuntimeFault`.
-pub async fn query_net_config(
-    t: &dyn Transport,
+pub fn query_net_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     nic_type: String,
-) -> Result<Option<VirtualNicManagerNetConfig>, Error> {
+) -> impl Future<Output = Result<Option<VirtualNicManagerNetConfig>, Error>> + Send + 'a {
     let req = QueryNetConfigRequestType {
         this: this.clone(),
         nic_type,
     };
-    let reply = send(
-        t,
-        "QueryNetConfig",
-        &req.this,
-        soap::encode_request("QueryNetConfig", &req),
-    )
-    .await?;
-    let resp: QueryNetConfigResponse = decode_reply(&reply, "QueryNetConfig")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryNetConfig", &req);
+    call::<QueryNetConfigResponse>(t, "QueryNetConfig", req.this, body)
 }
 /// Calls `SelectVnicForNicType`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidArgument`, `RuntimeFault`.
-pub async fn select_vnic_for_nic_type(
-    t: &dyn Transport,
+pub fn select_vnic_for_nic_type<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     nic_type: String,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SelectVnicForNicTypeRequestType {
         this: this.clone(),
         nic_type,
         device,
     };
-    let reply = send(
-        t,
-        "SelectVnicForNicType",
-        &req.this,
-        soap::encode_request("SelectVnicForNicType", &req),
-    )
-    .await?;
-    let resp: SelectVnicForNicTypeResponse = decode_reply(&reply, "SelectVnicForNicType")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SelectVnicForNicType", &req);
+    call::<SelectVnicForNicTypeResponse>(t, "SelectVnicForNicType", req.this, body)
 }
 /// Calls `DeselectVnicForNicType`.
 ///
 /// Declared faults: `HostConfigFault`, `InvalidArgument`, `RuntimeFault`.
-pub async fn deselect_vnic_for_nic_type(
-    t: &dyn Transport,
+pub fn deselect_vnic_for_nic_type<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     nic_type: String,
     device: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeselectVnicForNicTypeRequestType {
         this: this.clone(),
         nic_type,
         device,
     };
-    let reply = send(
-        t,
-        "DeselectVnicForNicType",
-        &req.this,
-        soap::encode_request("DeselectVnicForNicType", &req),
-    )
-    .await?;
-    let resp: DeselectVnicForNicTypeResponse = decode_reply(&reply, "DeselectVnicForNicType")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeselectVnicForNicType", &req);
+    call::<DeselectVnicForNicTypeResponse>(t, "DeselectVnicForNicType", req.this, body)
 }
 /// Calls `QueryCmmds`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_cmmds(
-    t: &dyn Transport,
+pub fn query_cmmds<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     queries: Vec<HostVsanInternalSystemCmmdsQuery>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryCmmdsRequestType {
         this: this.clone(),
         queries,
     };
-    let reply = send(
-        t,
-        "QueryCmmds",
-        &req.this,
-        soap::encode_request("QueryCmmds", &req),
-    )
-    .await?;
-    let resp: QueryCmmdsResponse = decode_reply(&reply, "QueryCmmds")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryCmmds", &req);
+    call::<QueryCmmdsResponse>(t, "QueryCmmds", req.this, body)
 }
 /// Calls `QueryPhysicalVsanDisks`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_physical_vsan_disks(
-    t: &dyn Transport,
+pub fn query_physical_vsan_disks<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     props: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryPhysicalVsanDisksRequestType {
         this: this.clone(),
         props,
     };
-    let reply = send(
-        t,
-        "QueryPhysicalVsanDisks",
-        &req.this,
-        soap::encode_request("QueryPhysicalVsanDisks", &req),
-    )
-    .await?;
-    let resp: QueryPhysicalVsanDisksResponse = decode_reply(&reply, "QueryPhysicalVsanDisks")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPhysicalVsanDisks", &req);
+    call::<QueryPhysicalVsanDisksResponse>(t, "QueryPhysicalVsanDisks", req.this, body)
 }
 /// Calls `QueryVsanObjects`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_vsan_objects(
-    t: &dyn Transport,
+pub fn query_vsan_objects<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryVsanObjectsRequestType {
         this: this.clone(),
         uuids,
     };
-    let reply = send(
-        t,
-        "QueryVsanObjects",
-        &req.this,
-        soap::encode_request("QueryVsanObjects", &req),
-    )
-    .await?;
-    let resp: QueryVsanObjectsResponse = decode_reply(&reply, "QueryVsanObjects")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVsanObjects", &req);
+    call::<QueryVsanObjectsResponse>(t, "QueryVsanObjects", req.this, body)
 }
 /// Calls `QueryObjectsOnPhysicalVsanDisk`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_objects_on_physical_vsan_disk(
-    t: &dyn Transport,
+pub fn query_objects_on_physical_vsan_disk<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disks: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryObjectsOnPhysicalVsanDiskRequestType {
         this: this.clone(),
         disks,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryObjectsOnPhysicalVsanDisk", &req);
+    call::<QueryObjectsOnPhysicalVsanDiskResponse>(
         t,
         "QueryObjectsOnPhysicalVsanDisk",
-        &req.this,
-        soap::encode_request("QueryObjectsOnPhysicalVsanDisk", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryObjectsOnPhysicalVsanDiskResponse =
-        decode_reply(&reply, "QueryObjectsOnPhysicalVsanDisk")?;
-    Ok(resp.returnval)
 }
 /// Calls `AbdicateDomOwnership`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn abdicate_dom_ownership(
-    t: &dyn Transport,
+pub fn abdicate_dom_ownership<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = AbdicateDomOwnershipRequestType {
         this: this.clone(),
         uuids,
     };
-    let reply = send(
-        t,
-        "AbdicateDomOwnership",
-        &req.this,
-        soap::encode_request("AbdicateDomOwnership", &req),
-    )
-    .await?;
-    let resp: AbdicateDomOwnershipResponse = decode_reply(&reply, "AbdicateDomOwnership")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AbdicateDomOwnership", &req);
+    call::<AbdicateDomOwnershipResponse>(t, "AbdicateDomOwnership", req.this, body)
 }
 /// Calls `QueryVsanStatistics`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_vsan_statistics(
-    t: &dyn Transport,
+pub fn query_vsan_statistics<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     labels: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QueryVsanStatisticsRequestType {
         this: this.clone(),
         labels,
     };
-    let reply = send(
-        t,
-        "QueryVsanStatistics",
-        &req.this,
-        soap::encode_request("QueryVsanStatistics", &req),
-    )
-    .await?;
-    let resp: QueryVsanStatisticsResponse = decode_reply(&reply, "QueryVsanStatistics")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVsanStatistics", &req);
+    call::<QueryVsanStatisticsResponse>(t, "QueryVsanStatistics", req.this, body)
 }
 /// Calls `ReconfigureDomObject`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reconfigure_dom_object(
-    t: &dyn Transport,
+pub fn reconfigure_dom_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuid: String,
     policy: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureDomObjectRequestType {
         this: this.clone(),
         uuid,
         policy,
     };
-    let reply = send(
-        t,
-        "ReconfigureDomObject",
-        &req.this,
-        soap::encode_request("ReconfigureDomObject", &req),
-    )
-    .await?;
-    let resp: ReconfigureDomObjectResponse = decode_reply(&reply, "ReconfigureDomObject")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReconfigureDomObject", &req);
+    call::<ReconfigureDomObjectResponse>(t, "ReconfigureDomObject", req.this, body)
 }
 /// Calls `QuerySyncingVsanObjects`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_syncing_vsan_objects(
-    t: &dyn Transport,
+pub fn query_syncing_vsan_objects<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = QuerySyncingVsanObjectsRequestType {
         this: this.clone(),
         uuids,
     };
-    let reply = send(
-        t,
-        "QuerySyncingVsanObjects",
-        &req.this,
-        soap::encode_request("QuerySyncingVsanObjects", &req),
-    )
-    .await?;
-    let resp: QuerySyncingVsanObjectsResponse = decode_reply(&reply, "QuerySyncingVsanObjects")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QuerySyncingVsanObjects", &req);
+    call::<QuerySyncingVsanObjectsResponse>(t, "QuerySyncingVsanObjects", req.this, body)
 }
 /// Calls `RunVsanPhysicalDiskDiagnostics`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn run_vsan_physical_disk_diagnostics(
-    t: &dyn Transport,
+pub fn run_vsan_physical_disk_diagnostics<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disks: Vec<String>,
-) -> Result<Vec<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>, Error> {
+) -> impl Future<Output = Result<Vec<HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult>, Error>>
+       + Send
+       + 'a {
     let req = RunVsanPhysicalDiskDiagnosticsRequestType {
         this: this.clone(),
         disks,
     };
-    let reply = send(
+    let body = soap::encode_request("RunVsanPhysicalDiskDiagnostics", &req);
+    call::<RunVsanPhysicalDiskDiagnosticsResponse>(
         t,
         "RunVsanPhysicalDiskDiagnostics",
-        &req.this,
-        soap::encode_request("RunVsanPhysicalDiskDiagnostics", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RunVsanPhysicalDiskDiagnosticsResponse =
-        decode_reply(&reply, "RunVsanPhysicalDiskDiagnostics")?;
-    Ok(resp.returnval)
 }
 /// Calls `GetVsanObjExtAttrs`.
 ///
 /// Declared faults: `VimFault`, `RuntimeFault`.
-pub async fn get_vsan_obj_ext_attrs(
-    t: &dyn Transport,
+pub fn get_vsan_obj_ext_attrs<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = GetVsanObjExtAttrsRequestType {
         this: this.clone(),
         uuids,
     };
-    let reply = send(
-        t,
-        "GetVsanObjExtAttrs",
-        &req.this,
-        soap::encode_request("GetVsanObjExtAttrs", &req),
-    )
-    .await?;
-    let resp: GetVsanObjExtAttrsResponse = decode_reply(&reply, "GetVsanObjExtAttrs")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetVsanObjExtAttrs", &req);
+    call::<GetVsanObjExtAttrsResponse>(t, "GetVsanObjExtAttrs", req.this, body)
 }
 /// Calls `ReconfigurationSatisfiable`.
 ///
 /// Declared faults: `VimFault`, `RuntimeFault`.
-pub async fn reconfiguration_satisfiable(
-    t: &dyn Transport,
+pub fn reconfiguration_satisfiable<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     pcbs: Vec<VsanPolicyChangeBatch>,
     ignore_satisfiability: Option<bool>,
-) -> Result<Vec<VsanPolicySatisfiability>, Error> {
+) -> impl Future<Output = Result<Vec<VsanPolicySatisfiability>, Error>> + Send + 'a {
     let req = ReconfigurationSatisfiableRequestType {
         this: this.clone(),
         pcbs,
         ignore_satisfiability,
     };
-    let reply = send(
-        t,
-        "ReconfigurationSatisfiable",
-        &req.this,
-        soap::encode_request("ReconfigurationSatisfiable", &req),
-    )
-    .await?;
-    let resp: ReconfigurationSatisfiableResponse =
-        decode_reply(&reply, "ReconfigurationSatisfiable")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ReconfigurationSatisfiable", &req);
+    call::<ReconfigurationSatisfiableResponse>(t, "ReconfigurationSatisfiable", req.this, body)
 }
 /// Calls `CanProvisionObjects`.
 ///
 /// Declared faults: `VimFault`, `RuntimeFault`.
-pub async fn can_provision_objects(
-    t: &dyn Transport,
+pub fn can_provision_objects<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     npbs: Vec<VsanNewPolicyBatch>,
     ignore_satisfiability: Option<bool>,
-) -> Result<Vec<VsanPolicySatisfiability>, Error> {
+) -> impl Future<Output = Result<Vec<VsanPolicySatisfiability>, Error>> + Send + 'a {
     let req = CanProvisionObjectsRequestType {
         this: this.clone(),
         npbs,
         ignore_satisfiability,
     };
-    let reply = send(
-        t,
-        "CanProvisionObjects",
-        &req.this,
-        soap::encode_request("CanProvisionObjects", &req),
-    )
-    .await?;
-    let resp: CanProvisionObjectsResponse = decode_reply(&reply, "CanProvisionObjects")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CanProvisionObjects", &req);
+    call::<CanProvisionObjectsResponse>(t, "CanProvisionObjects", req.this, body)
 }
 /// Calls `DeleteVsanObjects`.
 ///
 /// Declared faults: `VimFault`, `RuntimeFault`.
-pub async fn delete_vsan_objects(
-    t: &dyn Transport,
+pub fn delete_vsan_objects<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
     force: Option<bool>,
-) -> Result<Vec<HostVsanInternalSystemDeleteVsanObjectsResult>, Error> {
+) -> impl Future<Output = Result<Vec<HostVsanInternalSystemDeleteVsanObjectsResult>, Error>> + Send + 'a
+{
     let req = DeleteVsanObjectsRequestType {
         this: this.clone(),
         uuids,
         force,
     };
-    let reply = send(
-        t,
-        "DeleteVsanObjects",
-        &req.this,
-        soap::encode_request("DeleteVsanObjects", &req),
-    )
-    .await?;
-    let resp: DeleteVsanObjectsResponse = decode_reply(&reply, "DeleteVsanObjects")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteVsanObjects", &req);
+    call::<DeleteVsanObjectsResponse>(t, "DeleteVsanObjects", req.this, body)
 }
 /// Calls `UpgradeVsanObjects`.
 ///
 /// Declared faults: `VsanFault`, `RuntimeFault`.
-pub async fn upgrade_vsan_objects(
-    t: &dyn Transport,
+pub fn upgrade_vsan_objects<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
     new_version: i32,
-) -> Result<Vec<HostVsanInternalSystemVsanObjectOperationResult>, Error> {
+) -> impl Future<Output = Result<Vec<HostVsanInternalSystemVsanObjectOperationResult>, Error>> + Send + 'a
+{
     let req = UpgradeVsanObjectsRequestType {
         this: this.clone(),
         uuids,
         new_version,
     };
-    let reply = send(
-        t,
-        "UpgradeVsanObjects",
-        &req.this,
-        soap::encode_request("UpgradeVsanObjects", &req),
-    )
-    .await?;
-    let resp: UpgradeVsanObjectsResponse = decode_reply(&reply, "UpgradeVsanObjects")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpgradeVsanObjects", &req);
+    call::<UpgradeVsanObjectsResponse>(t, "UpgradeVsanObjects", req.this, body)
 }
 /// Calls `QueryVsanObjectUuidsByFilter`.
 ///
 /// Declared faults: `VsanFault`, `RuntimeFault`.
-pub async fn query_vsan_object_uuids_by_filter(
-    t: &dyn Transport,
+pub fn query_vsan_object_uuids_by_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     uuids: Vec<String>,
     limit: Option<i32>,
     version: Option<i32>,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = QueryVsanObjectUuidsByFilterRequestType {
         this: this.clone(),
         uuids,
         limit,
         version,
     };
-    let reply = send(
-        t,
-        "QueryVsanObjectUuidsByFilter",
-        &req.this,
-        soap::encode_request("QueryVsanObjectUuidsByFilter", &req),
-    )
-    .await?;
-    let resp: QueryVsanObjectUuidsByFilterResponse =
-        decode_reply(&reply, "QueryVsanObjectUuidsByFilter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryVsanObjectUuidsByFilter", &req);
+    call::<QueryVsanObjectUuidsByFilterResponse>(t, "QueryVsanObjectUuidsByFilter", req.this, body)
 }
 /// Calls `QueryDisksForVsan`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_disks_for_vsan(
-    t: &dyn Transport,
+pub fn query_disks_for_vsan<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     canonical_name: Vec<String>,
-) -> Result<Vec<VsanHostDiskResult>, Error> {
+) -> impl Future<Output = Result<Vec<VsanHostDiskResult>, Error>> + Send + 'a {
     let req = QueryDisksForVsanRequestType {
         this: this.clone(),
         canonical_name,
     };
-    let reply = send(
-        t,
-        "QueryDisksForVsan",
-        &req.this,
-        soap::encode_request("QueryDisksForVsan", &req),
-    )
-    .await?;
-    let resp: QueryDisksForVsanResponse = decode_reply(&reply, "QueryDisksForVsan")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryDisksForVsan", &req);
+    call::<QueryDisksForVsanResponse>(t, "QueryDisksForVsan", req.this, body)
 }
 /// Calls `AddDisks_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn add_disks_task(
-    t: &dyn Transport,
+pub fn add_disks_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disk: Vec<HostScsiDisk>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AddDisksRequestType {
         this: this.clone(),
         disk,
     };
-    let reply = send(
-        t,
-        "AddDisks_Task",
-        &req.this,
-        soap::encode_request("AddDisks_Task", &req),
-    )
-    .await?;
-    let resp: AddDisks_TaskResponse = decode_reply(&reply, "AddDisks_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AddDisks_Task", &req);
+    call::<AddDisks_TaskResponse>(t, "AddDisks_Task", req.this, body)
 }
 /// Calls `InitializeDisks_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn initialize_disks_task(
-    t: &dyn Transport,
+pub fn initialize_disks_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mapping: Vec<VsanHostDiskMapping>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InitializeDisksRequestType {
         this: this.clone(),
         mapping,
     };
-    let reply = send(
-        t,
-        "InitializeDisks_Task",
-        &req.this,
-        soap::encode_request("InitializeDisks_Task", &req),
-    )
-    .await?;
-    let resp: InitializeDisks_TaskResponse = decode_reply(&reply, "InitializeDisks_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InitializeDisks_Task", &req);
+    call::<InitializeDisks_TaskResponse>(t, "InitializeDisks_Task", req.this, body)
 }
 /// Calls `RemoveDisk_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_disk_task(
-    t: &dyn Transport,
+pub fn remove_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     disk: Vec<HostScsiDisk>,
     maintenance_spec: Option<HostMaintenanceSpec>,
     timeout: Option<i32>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RemoveDiskRequestType {
         this: this.clone(),
         disk,
         maintenance_spec,
         timeout,
     };
-    let reply = send(
-        t,
-        "RemoveDisk_Task",
-        &req.this,
-        soap::encode_request("RemoveDisk_Task", &req),
-    )
-    .await?;
-    let resp: RemoveDisk_TaskResponse = decode_reply(&reply, "RemoveDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveDisk_Task", &req);
+    call::<RemoveDisk_TaskResponse>(t, "RemoveDisk_Task", req.this, body)
 }
 /// Calls `RemoveDiskMapping_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn remove_disk_mapping_task(
-    t: &dyn Transport,
+pub fn remove_disk_mapping_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mapping: Vec<VsanHostDiskMapping>,
     maintenance_spec: Option<HostMaintenanceSpec>,
     timeout: Option<i32>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RemoveDiskMappingRequestType {
         this: this.clone(),
         mapping,
         maintenance_spec,
         timeout,
     };
-    let reply = send(
-        t,
-        "RemoveDiskMapping_Task",
-        &req.this,
-        soap::encode_request("RemoveDiskMapping_Task", &req),
-    )
-    .await?;
-    let resp: RemoveDiskMapping_TaskResponse = decode_reply(&reply, "RemoveDiskMapping_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveDiskMapping_Task", &req);
+    call::<RemoveDiskMapping_TaskResponse>(t, "RemoveDiskMapping_Task", req.this, body)
 }
 /// Calls `UnmountDiskMapping_Task`.
 ///
 /// Declared faults: `InvalidState`, `VsanFault`, `RuntimeFault`.
-pub async fn unmount_disk_mapping_task(
-    t: &dyn Transport,
+pub fn unmount_disk_mapping_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mapping: Vec<VsanHostDiskMapping>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UnmountDiskMappingRequestType {
         this: this.clone(),
         mapping,
     };
-    let reply = send(
-        t,
-        "UnmountDiskMapping_Task",
-        &req.this,
-        soap::encode_request("UnmountDiskMapping_Task", &req),
-    )
-    .await?;
-    let resp: UnmountDiskMapping_TaskResponse = decode_reply(&reply, "UnmountDiskMapping_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UnmountDiskMapping_Task", &req);
+    call::<UnmountDiskMapping_TaskResponse>(t, "UnmountDiskMapping_Task", req.this, body)
 }
 /// Calls `UpdateVsan_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_vsan_task(
-    t: &dyn Transport,
+pub fn update_vsan_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: VsanHostConfigInfo,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVsanRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateVsan_Task",
-        &req.this,
-        soap::encode_request("UpdateVsan_Task", &req),
-    )
-    .await?;
-    let resp: UpdateVsan_TaskResponse = decode_reply(&reply, "UpdateVsan_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpdateVsan_Task", &req);
+    call::<UpdateVsan_TaskResponse>(t, "UpdateVsan_Task", req.this, body)
 }
 /// Calls `QueryHostStatus`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_host_status(
-    t: &dyn Transport,
+pub fn query_host_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<VsanHostClusterStatus, Error> {
+) -> impl Future<Output = Result<VsanHostClusterStatus, Error>> + Send + 'a {
     let req = QueryHostStatusRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "QueryHostStatus",
-        &req.this,
-        soap::encode_request("QueryHostStatus", &req),
-    )
-    .await?;
-    let resp: QueryHostStatusResponse = decode_reply(&reply, "QueryHostStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHostStatus", &req);
+    call::<QueryHostStatusResponse>(t, "QueryHostStatus", req.this, body)
 }
 /// Calls `EvacuateVsanNode_Task`.
 ///
 /// Declared faults: `InvalidState`, `Timedout`, `VsanFault`, `RequestCanceled`, `RuntimeFault`.
-pub async fn evacuate_vsan_node_task(
-    t: &dyn Transport,
+pub fn evacuate_vsan_node_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     maintenance_spec: HostMaintenanceSpec,
     timeout: i32,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = EvacuateVsanNodeRequestType {
         this: this.clone(),
         maintenance_spec,
         timeout,
     };
-    let reply = send(
-        t,
-        "EvacuateVsanNode_Task",
-        &req.this,
-        soap::encode_request("EvacuateVsanNode_Task", &req),
-    )
-    .await?;
-    let resp: EvacuateVsanNode_TaskResponse = decode_reply(&reply, "EvacuateVsanNode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("EvacuateVsanNode_Task", &req);
+    call::<EvacuateVsanNode_TaskResponse>(t, "EvacuateVsanNode_Task", req.this, body)
 }
 /// Calls `RecommissionVsanNode_Task`.
 ///
 /// Declared faults: `InvalidState`, `VsanFault`, `RuntimeFault`.
-pub async fn recommission_vsan_node_task(
-    t: &dyn Transport,
+pub fn recommission_vsan_node_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RecommissionVsanNodeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RecommissionVsanNode_Task",
-        &req.this,
-        soap::encode_request("RecommissionVsanNode_Task", &req),
-    )
-    .await?;
-    let resp: RecommissionVsanNode_TaskResponse =
-        decode_reply(&reply, "RecommissionVsanNode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RecommissionVsanNode_Task", &req);
+    call::<RecommissionVsanNode_TaskResponse>(t, "RecommissionVsanNode_Task", req.this, body)
 }
 /// Calls `QueryOptions`.
 ///
 /// Declared faults: `InvalidName`, `RuntimeFault`.
-pub async fn query_options(
-    t: &dyn Transport,
+pub fn query_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: Option<String>,
-) -> Result<Vec<BaseOptionValue>, Error> {
+) -> impl Future<Output = Result<Vec<BaseOptionValue>, Error>> + Send + 'a {
     let req = QueryOptionsRequestType {
         this: this.clone(),
         name,
     };
-    let reply = send(
-        t,
-        "QueryOptions",
-        &req.this,
-        soap::encode_request("QueryOptions", &req),
-    )
-    .await?;
-    let resp: QueryOptionsResponse = decode_reply(&reply, "QueryOptions")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryOptions", &req);
+    call::<QueryOptionsResponse>(t, "QueryOptions", req.this, body)
 }
 /// Calls `UpdateOptions`.
 ///
 /// Declared faults: `InvalidName`, `RuntimeFault`.
-pub async fn update_options(
-    t: &dyn Transport,
+pub fn update_options<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     changed_value: Vec<BaseOptionValue>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateOptionsRequestType {
         this: this.clone(),
         changed_value,
     };
-    let reply = send(
-        t,
-        "UpdateOptions",
-        &req.this,
-        soap::encode_request("UpdateOptions", &req),
-    )
-    .await?;
-    let resp: UpdateOptionsResponse = decode_reply(&reply, "UpdateOptions")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateOptions", &req);
+    call::<UpdateOptionsResponse>(t, "UpdateOptions", req.this, body)
 }
 /// Calls `CheckCompliance_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn check_compliance_task(
-    t: &dyn Transport,
+pub fn check_compliance_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile: Vec<ManagedObjectReference>,
     entity: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckComplianceRequestType {
         this: this.clone(),
         profile,
         entity,
     };
-    let reply = send(
-        t,
-        "CheckCompliance_Task",
-        &req.this,
-        soap::encode_request("CheckCompliance_Task", &req),
-    )
-    .await?;
-    let resp: CheckCompliance_TaskResponse = decode_reply(&reply, "CheckCompliance_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckCompliance_Task", &req);
+    call::<CheckCompliance_TaskResponse>(t, "CheckCompliance_Task", req.this, body)
 }
 /// Calls `QueryComplianceStatus`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_compliance_status(
-    t: &dyn Transport,
+pub fn query_compliance_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile: Vec<ManagedObjectReference>,
     entity: Vec<ManagedObjectReference>,
-) -> Result<Vec<ComplianceResult>, Error> {
+) -> impl Future<Output = Result<Vec<ComplianceResult>, Error>> + Send + 'a {
     let req = QueryComplianceStatusRequestType {
         this: this.clone(),
         profile,
         entity,
     };
-    let reply = send(
-        t,
-        "QueryComplianceStatus",
-        &req.this,
-        soap::encode_request("QueryComplianceStatus", &req),
-    )
-    .await?;
-    let resp: QueryComplianceStatusResponse = decode_reply(&reply, "QueryComplianceStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryComplianceStatus", &req);
+    call::<QueryComplianceStatusResponse>(t, "QueryComplianceStatus", req.this, body)
 }
 /// Calls `ClearComplianceStatus`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn clear_compliance_status(
-    t: &dyn Transport,
+pub fn clear_compliance_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile: Vec<ManagedObjectReference>,
     entity: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ClearComplianceStatusRequestType {
         this: this.clone(),
         profile,
         entity,
     };
-    let reply = send(
-        t,
-        "ClearComplianceStatus",
-        &req.this,
-        soap::encode_request("ClearComplianceStatus", &req),
-    )
-    .await?;
-    let resp: ClearComplianceStatusResponse = decode_reply(&reply, "ClearComplianceStatus")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ClearComplianceStatus", &req);
+    call::<ClearComplianceStatusResponse>(t, "ClearComplianceStatus", req.this, body)
 }
 /// Calls `QueryExpressionMetadata`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_expression_metadata(
-    t: &dyn Transport,
+pub fn query_expression_metadata<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     expression_name: Vec<String>,
     profile: Option<ManagedObjectReference>,
-) -> Result<Vec<ProfileExpressionMetadata>, Error> {
+) -> impl Future<Output = Result<Vec<ProfileExpressionMetadata>, Error>> + Send + 'a {
     let req = QueryExpressionMetadataRequestType {
         this: this.clone(),
         expression_name,
         profile,
     };
-    let reply = send(
-        t,
-        "QueryExpressionMetadata",
-        &req.this,
-        soap::encode_request("QueryExpressionMetadata", &req),
-    )
-    .await?;
-    let resp: QueryExpressionMetadataResponse = decode_reply(&reply, "QueryExpressionMetadata")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryExpressionMetadata", &req);
+    call::<QueryExpressionMetadataResponse>(t, "QueryExpressionMetadata", req.this, body)
 }
 /// Calls `RetrieveDescription`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_description(
-    t: &dyn Transport,
+pub fn retrieve_description<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Option<ProfileDescription>, Error> {
+) -> impl Future<Output = Result<Option<ProfileDescription>, Error>> + Send + 'a {
     let req = RetrieveDescriptionRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RetrieveDescription",
-        &req.this,
-        soap::encode_request("RetrieveDescription", &req),
-    )
-    .await?;
-    let resp: RetrieveDescriptionResponse = decode_reply(&reply, "RetrieveDescription")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveDescription", &req);
+    call::<RetrieveDescriptionResponse>(t, "RetrieveDescription", req.this, body)
 }
 /// Calls `DestroyProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_profile(
-    t: &dyn Transport,
+pub fn destroy_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyProfileRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyProfile",
-        &req.this,
-        soap::encode_request("DestroyProfile", &req),
-    )
-    .await?;
-    let resp: DestroyProfileResponse = decode_reply(&reply, "DestroyProfile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyProfile", &req);
+    call::<DestroyProfileResponse>(t, "DestroyProfile", req.this, body)
 }
 /// Calls `AssociateProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn associate_profile(
-    t: &dyn Transport,
+pub fn associate_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AssociateProfileRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "AssociateProfile",
-        &req.this,
-        soap::encode_request("AssociateProfile", &req),
-    )
-    .await?;
-    let resp: AssociateProfileResponse = decode_reply(&reply, "AssociateProfile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AssociateProfile", &req);
+    call::<AssociateProfileResponse>(t, "AssociateProfile", req.this, body)
 }
 /// Calls `DissociateProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn dissociate_profile(
-    t: &dyn Transport,
+pub fn dissociate_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DissociateProfileRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "DissociateProfile",
-        &req.this,
-        soap::encode_request("DissociateProfile", &req),
-    )
-    .await?;
-    let resp: DissociateProfileResponse = decode_reply(&reply, "DissociateProfile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DissociateProfile", &req);
+    call::<DissociateProfileResponse>(t, "DissociateProfile", req.this, body)
 }
 /// Calls `CheckProfileCompliance_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn check_profile_compliance_task(
-    t: &dyn Transport,
+pub fn check_profile_compliance_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckProfileComplianceRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "CheckProfileCompliance_Task",
-        &req.this,
-        soap::encode_request("CheckProfileCompliance_Task", &req),
-    )
-    .await?;
-    let resp: CheckProfileCompliance_TaskResponse =
-        decode_reply(&reply, "CheckProfileCompliance_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckProfileCompliance_Task", &req);
+    call::<CheckProfileCompliance_TaskResponse>(t, "CheckProfileCompliance_Task", req.this, body)
 }
 /// Calls `ExportProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn export_profile(
-    t: &dyn Transport,
+pub fn export_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = ExportProfileRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExportProfile",
-        &req.this,
-        soap::encode_request("ExportProfile", &req),
-    )
-    .await?;
-    let resp: ExportProfileResponse = decode_reply(&reply, "ExportProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExportProfile", &req);
+    call::<ExportProfileResponse>(t, "ExportProfile", req.this, body)
 }
 /// Calls `CreateProfile`.
 ///
 /// Declared faults: `DuplicateName`, `RuntimeFault`.
-pub async fn create_profile(
-    t: &dyn Transport,
+pub fn create_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     create_spec: BaseProfileCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateProfileRequestType {
         this: this.clone(),
         create_spec,
     };
-    let reply = send(
-        t,
-        "CreateProfile",
-        &req.this,
-        soap::encode_request("CreateProfile", &req),
-    )
-    .await?;
-    let resp: CreateProfileResponse = decode_reply(&reply, "CreateProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateProfile", &req);
+    call::<CreateProfileResponse>(t, "CreateProfile", req.this, body)
 }
 /// Calls `QueryPolicyMetadata`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_policy_metadata(
-    t: &dyn Transport,
+pub fn query_policy_metadata<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     policy_name: Vec<String>,
     profile: Option<ManagedObjectReference>,
-) -> Result<Vec<ProfilePolicyMetadata>, Error> {
+) -> impl Future<Output = Result<Vec<ProfilePolicyMetadata>, Error>> + Send + 'a {
     let req = QueryPolicyMetadataRequestType {
         this: this.clone(),
         policy_name,
         profile,
     };
-    let reply = send(
-        t,
-        "QueryPolicyMetadata",
-        &req.this,
-        soap::encode_request("QueryPolicyMetadata", &req),
-    )
-    .await?;
-    let resp: QueryPolicyMetadataResponse = decode_reply(&reply, "QueryPolicyMetadata")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryPolicyMetadata", &req);
+    call::<QueryPolicyMetadataResponse>(t, "QueryPolicyMetadata", req.this, body)
 }
 /// Calls `FindAssociatedProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn find_associated_profile(
-    t: &dyn Transport,
+pub fn find_associated_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = FindAssociatedProfileRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "FindAssociatedProfile",
-        &req.this,
-        soap::encode_request("FindAssociatedProfile", &req),
-    )
-    .await?;
-    let resp: FindAssociatedProfileResponse = decode_reply(&reply, "FindAssociatedProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("FindAssociatedProfile", &req);
+    call::<FindAssociatedProfileResponse>(t, "FindAssociatedProfile", req.this, body)
 }
 /// Calls `UpdateClusterProfile`.
 ///
 /// Declared faults: `DuplicateName`, `RuntimeFault`.
-pub async fn update_cluster_profile(
-    t: &dyn Transport,
+pub fn update_cluster_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: BaseClusterProfileConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateClusterProfileRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateClusterProfile",
-        &req.this,
-        soap::encode_request("UpdateClusterProfile", &req),
-    )
-    .await?;
-    let resp: UpdateClusterProfileResponse = decode_reply(&reply, "UpdateClusterProfile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateClusterProfile", &req);
+    call::<UpdateClusterProfileResponse>(t, "UpdateClusterProfile", req.this, body)
 }
 /// Calls `HostProfileResetValidationState`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn host_profile_reset_validation_state(
-    t: &dyn Transport,
+pub fn host_profile_reset_validation_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostProfileResetValidationStateRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("HostProfileResetValidationState", &req);
+    call::<HostProfileResetValidationStateResponse>(
         t,
         "HostProfileResetValidationState",
-        &req.this,
-        soap::encode_request("HostProfileResetValidationState", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostProfileResetValidationStateResponse =
-        decode_reply(&reply, "HostProfileResetValidationState")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `UpdateReferenceHost`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn update_reference_host(
-    t: &dyn Transport,
+pub fn update_reference_host<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateReferenceHostRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "UpdateReferenceHost",
-        &req.this,
-        soap::encode_request("UpdateReferenceHost", &req),
-    )
-    .await?;
-    let resp: UpdateReferenceHostResponse = decode_reply(&reply, "UpdateReferenceHost")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateReferenceHost", &req);
+    call::<UpdateReferenceHostResponse>(t, "UpdateReferenceHost", req.this, body)
 }
 /// Calls `UpdateHostProfile`.
 ///
 /// Declared faults: `DuplicateName`, `ProfileUpdateFailed`, `RuntimeFault`.
-pub async fn update_host_profile(
-    t: &dyn Transport,
+pub fn update_host_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config: BaseHostProfileConfigSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateHostProfileRequestType {
         this: this.clone(),
         config,
     };
-    let reply = send(
-        t,
-        "UpdateHostProfile",
-        &req.this,
-        soap::encode_request("UpdateHostProfile", &req),
-    )
-    .await?;
-    let resp: UpdateHostProfileResponse = decode_reply(&reply, "UpdateHostProfile")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateHostProfile", &req);
+    call::<UpdateHostProfileResponse>(t, "UpdateHostProfile", req.this, body)
 }
 /// Calls `ExecuteHostProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn execute_host_profile(
-    t: &dyn Transport,
+pub fn execute_host_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     deferred_param: Vec<ProfileDeferredPolicyOptionParameter>,
-) -> Result<BaseProfileExecuteResult, Error> {
+) -> impl Future<Output = Result<BaseProfileExecuteResult, Error>> + Send + 'a {
     let req = ExecuteHostProfileRequestType {
         this: this.clone(),
         host,
         deferred_param,
     };
-    let reply = send(
-        t,
-        "ExecuteHostProfile",
-        &req.this,
-        soap::encode_request("ExecuteHostProfile", &req),
-    )
-    .await?;
-    let resp: ExecuteHostProfileResponse = decode_reply(&reply, "ExecuteHostProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExecuteHostProfile", &req);
+    call::<ExecuteHostProfileResponse>(t, "ExecuteHostProfile", req.this, body)
 }
 /// Calls `UpdateHostSpecification`.
 ///
 /// Declared faults: `HostSpecificationOperationFailed`, `RuntimeFault`.
-pub async fn update_host_specification(
-    t: &dyn Transport,
+pub fn update_host_specification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     host_spec: HostSpecification,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateHostSpecificationRequestType {
         this: this.clone(),
         host,
         host_spec,
     };
-    let reply = send(
-        t,
-        "UpdateHostSpecification",
-        &req.this,
-        soap::encode_request("UpdateHostSpecification", &req),
-    )
-    .await?;
-    let resp: UpdateHostSpecificationResponse = decode_reply(&reply, "UpdateHostSpecification")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateHostSpecification", &req);
+    call::<UpdateHostSpecificationResponse>(t, "UpdateHostSpecification", req.this, body)
 }
 /// Calls `UpdateHostSubSpecification`.
 ///
 /// Declared faults: `HostSpecificationOperationFailed`, `RuntimeFault`.
-pub async fn update_host_sub_specification(
-    t: &dyn Transport,
+pub fn update_host_sub_specification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     host_sub_spec: HostSubSpecification,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UpdateHostSubSpecificationRequestType {
         this: this.clone(),
         host,
         host_sub_spec,
     };
-    let reply = send(
-        t,
-        "UpdateHostSubSpecification",
-        &req.this,
-        soap::encode_request("UpdateHostSubSpecification", &req),
-    )
-    .await?;
-    let resp: UpdateHostSubSpecificationResponse =
-        decode_reply(&reply, "UpdateHostSubSpecification")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("UpdateHostSubSpecification", &req);
+    call::<UpdateHostSubSpecificationResponse>(t, "UpdateHostSubSpecification", req.this, body)
 }
 /// Calls `RetrieveHostSpecification`.
 ///
 /// Declared faults: `HostSpecificationOperationFailed`, `RuntimeFault`.
-pub async fn retrieve_host_specification(
-    t: &dyn Transport,
+pub fn retrieve_host_specification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     from_host: bool,
-) -> Result<HostSpecification, Error> {
+) -> impl Future<Output = Result<HostSpecification, Error>> + Send + 'a {
     let req = RetrieveHostSpecificationRequestType {
         this: this.clone(),
         host,
         from_host,
     };
-    let reply = send(
-        t,
-        "RetrieveHostSpecification",
-        &req.this,
-        soap::encode_request("RetrieveHostSpecification", &req),
-    )
-    .await?;
-    let resp: RetrieveHostSpecificationResponse =
-        decode_reply(&reply, "RetrieveHostSpecification")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveHostSpecification", &req);
+    call::<RetrieveHostSpecificationResponse>(t, "RetrieveHostSpecification", req.this, body)
 }
 /// Calls `DeleteHostSubSpecification`.
 ///
 /// Declared faults: `HostSpecificationOperationFailed`, `RuntimeFault`.
-pub async fn delete_host_sub_specification(
-    t: &dyn Transport,
+pub fn delete_host_sub_specification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     sub_spec_name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteHostSubSpecificationRequestType {
         this: this.clone(),
         host,
         sub_spec_name,
     };
-    let reply = send(
-        t,
-        "DeleteHostSubSpecification",
-        &req.this,
-        soap::encode_request("DeleteHostSubSpecification", &req),
-    )
-    .await?;
-    let resp: DeleteHostSubSpecificationResponse =
-        decode_reply(&reply, "DeleteHostSubSpecification")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteHostSubSpecification", &req);
+    call::<DeleteHostSubSpecificationResponse>(t, "DeleteHostSubSpecification", req.this, body)
 }
 /// Calls `DeleteHostSpecification`.
 ///
 /// Declared faults: `HostSpecificationOperationFailed`, `RuntimeFault`.
-pub async fn delete_host_specification(
-    t: &dyn Transport,
+pub fn delete_host_specification<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteHostSpecificationRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "DeleteHostSpecification",
-        &req.this,
-        soap::encode_request("DeleteHostSpecification", &req),
-    )
-    .await?;
-    let resp: DeleteHostSpecificationResponse = decode_reply(&reply, "DeleteHostSpecification")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteHostSpecification", &req);
+    call::<DeleteHostSpecificationResponse>(t, "DeleteHostSpecification", req.this, body)
 }
 /// Calls `HostSpecGetUpdatedHosts`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn host_spec_get_updated_hosts(
-    t: &dyn Transport,
+pub fn host_spec_get_updated_hosts<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     start_change_id: Option<String>,
     end_change_id: Option<String>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = HostSpecGetUpdatedHostsRequestType {
         this: this.clone(),
         start_change_id,
         end_change_id,
     };
-    let reply = send(
-        t,
-        "HostSpecGetUpdatedHosts",
-        &req.this,
-        soap::encode_request("HostSpecGetUpdatedHosts", &req),
-    )
-    .await?;
-    let resp: HostSpecGetUpdatedHostsResponse = decode_reply(&reply, "HostSpecGetUpdatedHosts")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostSpecGetUpdatedHosts", &req);
+    call::<HostSpecGetUpdatedHostsResponse>(t, "HostSpecGetUpdatedHosts", req.this, body)
 }
 /// Calls `ApplyHostConfig_Task`.
 ///
 /// Declared faults: `HostConfigFailed`, `InvalidState`, `RuntimeFault`.
-pub async fn apply_host_config_task(
-    t: &dyn Transport,
+pub fn apply_host_config_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     config_spec: HostConfigSpec,
     user_input: Vec<ProfileDeferredPolicyOptionParameter>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ApplyHostConfigRequestType {
         this: this.clone(),
         host,
         config_spec,
         user_input,
     };
-    let reply = send(
-        t,
-        "ApplyHostConfig_Task",
-        &req.this,
-        soap::encode_request("ApplyHostConfig_Task", &req),
-    )
-    .await?;
-    let resp: ApplyHostConfig_TaskResponse = decode_reply(&reply, "ApplyHostConfig_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ApplyHostConfig_Task", &req);
+    call::<ApplyHostConfig_TaskResponse>(t, "ApplyHostConfig_Task", req.this, body)
 }
 /// Calls `GenerateConfigTaskList`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_config_task_list(
-    t: &dyn Transport,
+pub fn generate_config_task_list<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: HostConfigSpec,
     host: ManagedObjectReference,
-) -> Result<HostProfileManagerConfigTaskList, Error> {
+) -> impl Future<Output = Result<HostProfileManagerConfigTaskList, Error>> + Send + 'a {
     let req = GenerateConfigTaskListRequestType {
         this: this.clone(),
         config_spec,
         host,
     };
-    let reply = send(
-        t,
-        "GenerateConfigTaskList",
-        &req.this,
-        soap::encode_request("GenerateConfigTaskList", &req),
-    )
-    .await?;
-    let resp: GenerateConfigTaskListResponse = decode_reply(&reply, "GenerateConfigTaskList")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GenerateConfigTaskList", &req);
+    call::<GenerateConfigTaskListResponse>(t, "GenerateConfigTaskList", req.this, body)
 }
 /// Calls `GenerateHostProfileTaskList_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_host_profile_task_list_task(
-    t: &dyn Transport,
+pub fn generate_host_profile_task_list_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: HostConfigSpec,
     host: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = GenerateHostProfileTaskListRequestType {
         this: this.clone(),
         config_spec,
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("GenerateHostProfileTaskList_Task", &req);
+    call::<GenerateHostProfileTaskList_TaskResponse>(
         t,
         "GenerateHostProfileTaskList_Task",
-        &req.this,
-        soap::encode_request("GenerateHostProfileTaskList_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: GenerateHostProfileTaskList_TaskResponse =
-        decode_reply(&reply, "GenerateHostProfileTaskList_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `QueryHostProfileMetadata`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_host_profile_metadata(
-    t: &dyn Transport,
+pub fn query_host_profile_metadata<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile_name: Vec<String>,
     profile: Option<ManagedObjectReference>,
-) -> Result<Vec<ProfileMetadata>, Error> {
+) -> impl Future<Output = Result<Vec<ProfileMetadata>, Error>> + Send + 'a {
     let req = QueryHostProfileMetadataRequestType {
         this: this.clone(),
         profile_name,
         profile,
     };
-    let reply = send(
-        t,
-        "QueryHostProfileMetadata",
-        &req.this,
-        soap::encode_request("QueryHostProfileMetadata", &req),
-    )
-    .await?;
-    let resp: QueryHostProfileMetadataResponse = decode_reply(&reply, "QueryHostProfileMetadata")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryHostProfileMetadata", &req);
+    call::<QueryHostProfileMetadataResponse>(t, "QueryHostProfileMetadata", req.this, body)
 }
 /// Calls `QueryProfileStructure`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_profile_structure(
-    t: &dyn Transport,
+pub fn query_profile_structure<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile: Option<ManagedObjectReference>,
-) -> Result<ProfileProfileStructure, Error> {
+) -> impl Future<Output = Result<ProfileProfileStructure, Error>> + Send + 'a {
     let req = QueryProfileStructureRequestType {
         this: this.clone(),
         profile,
     };
-    let reply = send(
-        t,
-        "QueryProfileStructure",
-        &req.this,
-        soap::encode_request("QueryProfileStructure", &req),
-    )
-    .await?;
-    let resp: QueryProfileStructureResponse = decode_reply(&reply, "QueryProfileStructure")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryProfileStructure", &req);
+    call::<QueryProfileStructureResponse>(t, "QueryProfileStructure", req.this, body)
 }
 /// Calls `CreateDefaultProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_default_profile(
-    t: &dyn Transport,
+pub fn create_default_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     profile_type: String,
     profile_type_name: Option<String>,
     profile: Option<ManagedObjectReference>,
-) -> Result<BaseApplyProfile, Error> {
+) -> impl Future<Output = Result<BaseApplyProfile, Error>> + Send + 'a {
     let req = CreateDefaultProfileRequestType {
         this: this.clone(),
         profile_type,
         profile_type_name,
         profile,
     };
-    let reply = send(
-        t,
-        "CreateDefaultProfile",
-        &req.this,
-        soap::encode_request("CreateDefaultProfile", &req),
-    )
-    .await?;
-    let resp: CreateDefaultProfileResponse = decode_reply(&reply, "CreateDefaultProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDefaultProfile", &req);
+    call::<CreateDefaultProfileResponse>(t, "CreateDefaultProfile", req.this, body)
 }
 /// Calls `UpdateAnswerFile_Task`.
 ///
 /// Declared faults: `AnswerFileUpdateFailed`, `RuntimeFault`.
-pub async fn update_answer_file_task(
-    t: &dyn Transport,
+pub fn update_answer_file_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     config_spec: BaseAnswerFileCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateAnswerFileRequestType {
         this: this.clone(),
         host,
         config_spec,
     };
-    let reply = send(
-        t,
-        "UpdateAnswerFile_Task",
-        &req.this,
-        soap::encode_request("UpdateAnswerFile_Task", &req),
-    )
-    .await?;
-    let resp: UpdateAnswerFile_TaskResponse = decode_reply(&reply, "UpdateAnswerFile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("UpdateAnswerFile_Task", &req);
+    call::<UpdateAnswerFile_TaskResponse>(t, "UpdateAnswerFile_Task", req.this, body)
 }
 /// Calls `RetrieveAnswerFile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_answer_file(
-    t: &dyn Transport,
+pub fn retrieve_answer_file<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
-) -> Result<Option<AnswerFile>, Error> {
+) -> impl Future<Output = Result<Option<AnswerFile>, Error>> + Send + 'a {
     let req = RetrieveAnswerFileRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "RetrieveAnswerFile",
-        &req.this,
-        soap::encode_request("RetrieveAnswerFile", &req),
-    )
-    .await?;
-    let resp: RetrieveAnswerFileResponse = decode_reply(&reply, "RetrieveAnswerFile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveAnswerFile", &req);
+    call::<RetrieveAnswerFileResponse>(t, "RetrieveAnswerFile", req.this, body)
 }
 /// Calls `RetrieveAnswerFileForProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_answer_file_for_profile(
-    t: &dyn Transport,
+pub fn retrieve_answer_file_for_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
     apply_profile: HostApplyProfile,
-) -> Result<Option<AnswerFile>, Error> {
+) -> impl Future<Output = Result<Option<AnswerFile>, Error>> + Send + 'a {
     let req = RetrieveAnswerFileForProfileRequestType {
         this: this.clone(),
         host,
         apply_profile,
     };
-    let reply = send(
-        t,
-        "RetrieveAnswerFileForProfile",
-        &req.this,
-        soap::encode_request("RetrieveAnswerFileForProfile", &req),
-    )
-    .await?;
-    let resp: RetrieveAnswerFileForProfileResponse =
-        decode_reply(&reply, "RetrieveAnswerFileForProfile")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveAnswerFileForProfile", &req);
+    call::<RetrieveAnswerFileForProfileResponse>(t, "RetrieveAnswerFileForProfile", req.this, body)
 }
 /// Calls `ExportAnswerFile_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn export_answer_file_task(
-    t: &dyn Transport,
+pub fn export_answer_file_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExportAnswerFileRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "ExportAnswerFile_Task",
-        &req.this,
-        soap::encode_request("ExportAnswerFile_Task", &req),
-    )
-    .await?;
-    let resp: ExportAnswerFile_TaskResponse = decode_reply(&reply, "ExportAnswerFile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExportAnswerFile_Task", &req);
+    call::<ExportAnswerFile_TaskResponse>(t, "ExportAnswerFile_Task", req.this, body)
 }
 /// Calls `CheckAnswerFileStatus_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn check_answer_file_status_task(
-    t: &dyn Transport,
+pub fn check_answer_file_status_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckAnswerFileStatusRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "CheckAnswerFileStatus_Task",
-        &req.this,
-        soap::encode_request("CheckAnswerFileStatus_Task", &req),
-    )
-    .await?;
-    let resp: CheckAnswerFileStatus_TaskResponse =
-        decode_reply(&reply, "CheckAnswerFileStatus_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckAnswerFileStatus_Task", &req);
+    call::<CheckAnswerFileStatus_TaskResponse>(t, "CheckAnswerFileStatus_Task", req.this, body)
 }
 /// Calls `QueryAnswerFileStatus`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_answer_file_status(
-    t: &dyn Transport,
+pub fn query_answer_file_status<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Vec<ManagedObjectReference>,
-) -> Result<Vec<AnswerFileStatusResult>, Error> {
+) -> impl Future<Output = Result<Vec<AnswerFileStatusResult>, Error>> + Send + 'a {
     let req = QueryAnswerFileStatusRequestType {
         this: this.clone(),
         host,
     };
-    let reply = send(
-        t,
-        "QueryAnswerFileStatus",
-        &req.this,
-        soap::encode_request("QueryAnswerFileStatus", &req),
-    )
-    .await?;
-    let resp: QueryAnswerFileStatusResponse = decode_reply(&reply, "QueryAnswerFileStatus")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("QueryAnswerFileStatus", &req);
+    call::<QueryAnswerFileStatusResponse>(t, "QueryAnswerFileStatus", req.this, body)
 }
 /// Calls `RetrieveHostCustomizations`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_host_customizations(
-    t: &dyn Transport,
+pub fn retrieve_host_customizations<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hosts: Vec<ManagedObjectReference>,
-) -> Result<Vec<StructuredCustomizations>, Error> {
+) -> impl Future<Output = Result<Vec<StructuredCustomizations>, Error>> + Send + 'a {
     let req = RetrieveHostCustomizationsRequestType {
         this: this.clone(),
         hosts,
     };
-    let reply = send(
-        t,
-        "RetrieveHostCustomizations",
-        &req.this,
-        soap::encode_request("RetrieveHostCustomizations", &req),
-    )
-    .await?;
-    let resp: RetrieveHostCustomizationsResponse =
-        decode_reply(&reply, "RetrieveHostCustomizations")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveHostCustomizations", &req);
+    call::<RetrieveHostCustomizationsResponse>(t, "RetrieveHostCustomizations", req.this, body)
 }
 /// Calls `RetrieveHostCustomizationsForProfile`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_host_customizations_for_profile(
-    t: &dyn Transport,
+pub fn retrieve_host_customizations_for_profile<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hosts: Vec<ManagedObjectReference>,
     apply_profile: HostApplyProfile,
-) -> Result<Vec<StructuredCustomizations>, Error> {
+) -> impl Future<Output = Result<Vec<StructuredCustomizations>, Error>> + Send + 'a {
     let req = RetrieveHostCustomizationsForProfileRequestType {
         this: this.clone(),
         hosts,
         apply_profile,
     };
-    let reply = send(
+    let body = soap::encode_request("RetrieveHostCustomizationsForProfile", &req);
+    call::<RetrieveHostCustomizationsForProfileResponse>(
         t,
         "RetrieveHostCustomizationsForProfile",
-        &req.this,
-        soap::encode_request("RetrieveHostCustomizationsForProfile", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveHostCustomizationsForProfileResponse =
-        decode_reply(&reply, "RetrieveHostCustomizationsForProfile")?;
-    Ok(resp.returnval)
 }
 /// Calls `GenerateHostConfigTaskSpec_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn generate_host_config_task_spec_task(
-    t: &dyn Transport,
+pub fn generate_host_config_task_spec_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     hosts_info: Vec<StructuredCustomizations>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = GenerateHostConfigTaskSpecRequestType {
         this: this.clone(),
         hosts_info,
     };
-    let reply = send(
+    let body = soap::encode_request("GenerateHostConfigTaskSpec_Task", &req);
+    call::<GenerateHostConfigTaskSpec_TaskResponse>(
         t,
         "GenerateHostConfigTaskSpec_Task",
-        &req.this,
-        soap::encode_request("GenerateHostConfigTaskSpec_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: GenerateHostConfigTaskSpec_TaskResponse =
-        decode_reply(&reply, "GenerateHostConfigTaskSpec_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ApplyEntitiesConfig_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn apply_entities_config_task(
-    t: &dyn Transport,
+pub fn apply_entities_config_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     apply_config_specs: Vec<ApplyHostProfileConfigurationSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ApplyEntitiesConfigRequestType {
         this: this.clone(),
         apply_config_specs,
     };
-    let reply = send(
-        t,
-        "ApplyEntitiesConfig_Task",
-        &req.this,
-        soap::encode_request("ApplyEntitiesConfig_Task", &req),
-    )
-    .await?;
-    let resp: ApplyEntitiesConfig_TaskResponse = decode_reply(&reply, "ApplyEntitiesConfig_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ApplyEntitiesConfig_Task", &req);
+    call::<ApplyEntitiesConfig_TaskResponse>(t, "ApplyEntitiesConfig_Task", req.this, body)
 }
 /// Calls `ValidateHostProfileComposition_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn validate_host_profile_composition_task(
-    t: &dyn Transport,
+pub fn validate_host_profile_composition_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source: ManagedObjectReference,
     targets: Vec<ManagedObjectReference>,
@@ -17858,7 +12453,7 @@ pub async fn validate_host_profile_composition_task(
     to_be_deleted: Option<HostApplyProfile>,
     enable_status_to_be_copied: Option<HostApplyProfile>,
     error_only: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ValidateHostProfileCompositionRequestType {
         this: this.clone(),
         source,
@@ -17869,22 +12464,19 @@ pub async fn validate_host_profile_composition_task(
         enable_status_to_be_copied,
         error_only,
     };
-    let reply = send(
+    let body = soap::encode_request("ValidateHostProfileComposition_Task", &req);
+    call::<ValidateHostProfileComposition_TaskResponse>(
         t,
         "ValidateHostProfileComposition_Task",
-        &req.this,
-        soap::encode_request("ValidateHostProfileComposition_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ValidateHostProfileComposition_TaskResponse =
-        decode_reply(&reply, "ValidateHostProfileComposition_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CompositeHostProfile_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn composite_host_profile_task(
-    t: &dyn Transport,
+pub fn composite_host_profile_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     source: ManagedObjectReference,
     targets: Vec<ManagedObjectReference>,
@@ -17892,7 +12484,7 @@ pub async fn composite_host_profile_task(
     to_be_replaced_with: Option<HostApplyProfile>,
     to_be_deleted: Option<HostApplyProfile>,
     enable_status_to_be_copied: Option<HostApplyProfile>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CompositeHostProfileRequestType {
         this: this.clone(),
         source,
@@ -17902,698 +12494,473 @@ pub async fn composite_host_profile_task(
         to_be_deleted,
         enable_status_to_be_copied,
     };
-    let reply = send(
-        t,
-        "CompositeHostProfile_Task",
-        &req.this,
-        soap::encode_request("CompositeHostProfile_Task", &req),
-    )
-    .await?;
-    let resp: CompositeHostProfile_TaskResponse =
-        decode_reply(&reply, "CompositeHostProfile_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CompositeHostProfile_Task", &req);
+    call::<CompositeHostProfile_TaskResponse>(t, "CompositeHostProfile_Task", req.this, body)
 }
 /// Calls `RemoveScheduledTask`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn remove_scheduled_task(
-    t: &dyn Transport,
+pub fn remove_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveScheduledTaskRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RemoveScheduledTask",
-        &req.this,
-        soap::encode_request("RemoveScheduledTask", &req),
-    )
-    .await?;
-    let resp: RemoveScheduledTaskResponse = decode_reply(&reply, "RemoveScheduledTask")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveScheduledTask", &req);
+    call::<RemoveScheduledTaskResponse>(t, "RemoveScheduledTask", req.this, body)
 }
 /// Calls `ReconfigureScheduledTask`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `InvalidState`, `RuntimeFault`.
-pub async fn reconfigure_scheduled_task(
-    t: &dyn Transport,
+pub fn reconfigure_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: BaseScheduledTaskSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReconfigureScheduledTaskRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "ReconfigureScheduledTask",
-        &req.this,
-        soap::encode_request("ReconfigureScheduledTask", &req),
-    )
-    .await?;
-    let resp: ReconfigureScheduledTaskResponse = decode_reply(&reply, "ReconfigureScheduledTask")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReconfigureScheduledTask", &req);
+    call::<ReconfigureScheduledTaskResponse>(t, "ReconfigureScheduledTask", req.this, body)
 }
 /// Calls `RunScheduledTask`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn run_scheduled_task(
-    t: &dyn Transport,
+pub fn run_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RunScheduledTaskRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "RunScheduledTask",
-        &req.this,
-        soap::encode_request("RunScheduledTask", &req),
-    )
-    .await?;
-    let resp: RunScheduledTaskResponse = decode_reply(&reply, "RunScheduledTask")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RunScheduledTask", &req);
+    call::<RunScheduledTaskResponse>(t, "RunScheduledTask", req.this, body)
 }
 /// Calls `CreateScheduledTask`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_scheduled_task(
-    t: &dyn Transport,
+pub fn create_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: ManagedObjectReference,
     spec: BaseScheduledTaskSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateScheduledTaskRequestType {
         this: this.clone(),
         entity,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateScheduledTask",
-        &req.this,
-        soap::encode_request("CreateScheduledTask", &req),
-    )
-    .await?;
-    let resp: CreateScheduledTaskResponse = decode_reply(&reply, "CreateScheduledTask")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateScheduledTask", &req);
+    call::<CreateScheduledTaskResponse>(t, "CreateScheduledTask", req.this, body)
 }
 /// Calls `RetrieveEntityScheduledTask`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_entity_scheduled_task(
-    t: &dyn Transport,
+pub fn retrieve_entity_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Option<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = RetrieveEntityScheduledTaskRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "RetrieveEntityScheduledTask",
-        &req.this,
-        soap::encode_request("RetrieveEntityScheduledTask", &req),
-    )
-    .await?;
-    let resp: RetrieveEntityScheduledTaskResponse =
-        decode_reply(&reply, "RetrieveEntityScheduledTask")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveEntityScheduledTask", &req);
+    call::<RetrieveEntityScheduledTaskResponse>(t, "RetrieveEntityScheduledTask", req.this, body)
 }
 /// Calls `CreateObjectScheduledTask`.
 ///
 /// Declared faults: `DuplicateName`, `InvalidName`, `RuntimeFault`.
-pub async fn create_object_scheduled_task(
-    t: &dyn Transport,
+pub fn create_object_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: ManagedObjectReference,
     spec: BaseScheduledTaskSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateObjectScheduledTaskRequestType {
         this: this.clone(),
         obj,
         spec,
     };
-    let reply = send(
-        t,
-        "CreateObjectScheduledTask",
-        &req.this,
-        soap::encode_request("CreateObjectScheduledTask", &req),
-    )
-    .await?;
-    let resp: CreateObjectScheduledTaskResponse =
-        decode_reply(&reply, "CreateObjectScheduledTask")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateObjectScheduledTask", &req);
+    call::<CreateObjectScheduledTaskResponse>(t, "CreateObjectScheduledTask", req.this, body)
 }
 /// Calls `RetrieveObjectScheduledTask`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_object_scheduled_task(
-    t: &dyn Transport,
+pub fn retrieve_object_scheduled_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: Option<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = RetrieveObjectScheduledTaskRequestType {
         this: this.clone(),
         obj,
     };
-    let reply = send(
-        t,
-        "RetrieveObjectScheduledTask",
-        &req.this,
-        soap::encode_request("RetrieveObjectScheduledTask", &req),
-    )
-    .await?;
-    let resp: RetrieveObjectScheduledTaskResponse =
-        decode_reply(&reply, "RetrieveObjectScheduledTask")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveObjectScheduledTask", &req);
+    call::<RetrieveObjectScheduledTaskResponse>(t, "RetrieveObjectScheduledTask", req.this, body)
 }
 /// Calls `MarkServiceProviderEntities`.
 ///
 /// Declared faults: `AuthMinimumAdminPermission`, `ManagedObjectNotFound`, `RuntimeFault`.
-pub async fn mark_service_provider_entities(
-    t: &dyn Transport,
+pub fn mark_service_provider_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MarkServiceProviderEntitiesRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "MarkServiceProviderEntities",
-        &req.this,
-        soap::encode_request("MarkServiceProviderEntities", &req),
-    )
-    .await?;
-    let resp: MarkServiceProviderEntitiesResponse =
-        decode_reply(&reply, "MarkServiceProviderEntities")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MarkServiceProviderEntities", &req);
+    call::<MarkServiceProviderEntitiesResponse>(t, "MarkServiceProviderEntities", req.this, body)
 }
 /// Calls `UnmarkServiceProviderEntities`.
 ///
 /// Declared faults: `ManagedObjectNotFound`, `RuntimeFault`.
-pub async fn unmark_service_provider_entities(
-    t: &dyn Transport,
+pub fn unmark_service_provider_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = UnmarkServiceProviderEntitiesRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
+    let body = soap::encode_request("UnmarkServiceProviderEntities", &req);
+    call::<UnmarkServiceProviderEntitiesResponse>(
         t,
         "UnmarkServiceProviderEntities",
-        &req.this,
-        soap::encode_request("UnmarkServiceProviderEntities", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UnmarkServiceProviderEntitiesResponse =
-        decode_reply(&reply, "UnmarkServiceProviderEntities")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `RetrieveServiceProviderEntities`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_service_provider_entities(
-    t: &dyn Transport,
+pub fn retrieve_service_provider_entities<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = RetrieveServiceProviderEntitiesRequestType { this: this.clone() };
-    let reply = send(
+    let body = soap::encode_request("RetrieveServiceProviderEntities", &req);
+    call::<RetrieveServiceProviderEntitiesResponse>(
         t,
         "RetrieveServiceProviderEntities",
-        &req.this,
-        soap::encode_request("RetrieveServiceProviderEntities", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveServiceProviderEntitiesResponse =
-        decode_reply(&reply, "RetrieveServiceProviderEntities")?;
-    Ok(resp.returnval)
 }
 /// Calls `prepareVcha_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn prepare_vcha_task(
-    t: &dyn Transport,
+pub fn prepare_vcha_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     network_spec: VchaClusterNetworkSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = prepareVchaRequestType {
         this: this.clone(),
         network_spec,
     };
-    let reply = send(
-        t,
-        "prepareVcha_Task",
-        &req.this,
-        soap::encode_request("prepareVcha_Task", &req),
-    )
-    .await?;
-    let resp: prepareVcha_TaskResponse = decode_reply(&reply, "prepareVcha_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("prepareVcha_Task", &req);
+    call::<prepareVcha_TaskResponse>(t, "prepareVcha_Task", req.this, body)
 }
 /// Calls `deployVcha_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn deploy_vcha_task(
-    t: &dyn Transport,
+pub fn deploy_vcha_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     deployment_spec: VchaClusterDeploymentSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = deployVchaRequestType {
         this: this.clone(),
         deployment_spec,
     };
-    let reply = send(
-        t,
-        "deployVcha_Task",
-        &req.this,
-        soap::encode_request("deployVcha_Task", &req),
-    )
-    .await?;
-    let resp: deployVcha_TaskResponse = decode_reply(&reply, "deployVcha_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("deployVcha_Task", &req);
+    call::<deployVcha_TaskResponse>(t, "deployVcha_Task", req.this, body)
 }
 /// Calls `configureVcha_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn configure_vcha_task(
-    t: &dyn Transport,
+pub fn configure_vcha_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     config_spec: VchaClusterConfigSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = configureVchaRequestType {
         this: this.clone(),
         config_spec,
     };
-    let reply = send(
-        t,
-        "configureVcha_Task",
-        &req.this,
-        soap::encode_request("configureVcha_Task", &req),
-    )
-    .await?;
-    let resp: configureVcha_TaskResponse = decode_reply(&reply, "configureVcha_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("configureVcha_Task", &req);
+    call::<configureVcha_TaskResponse>(t, "configureVcha_Task", req.this, body)
 }
 /// Calls `createPassiveNode_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_passive_node_task(
-    t: &dyn Transport,
+pub fn create_passive_node_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     passive_deployment_spec: PassiveNodeDeploymentSpec,
     source_vc_spec: SourceNodeSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = createPassiveNodeRequestType {
         this: this.clone(),
         passive_deployment_spec,
         source_vc_spec,
     };
-    let reply = send(
-        t,
-        "createPassiveNode_Task",
-        &req.this,
-        soap::encode_request("createPassiveNode_Task", &req),
-    )
-    .await?;
-    let resp: createPassiveNode_TaskResponse = decode_reply(&reply, "createPassiveNode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("createPassiveNode_Task", &req);
+    call::<createPassiveNode_TaskResponse>(t, "createPassiveNode_Task", req.this, body)
 }
 /// Calls `createWitnessNode_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_witness_node_task(
-    t: &dyn Transport,
+pub fn create_witness_node_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     witness_deployment_spec: BaseNodeDeploymentSpec,
     source_vc_spec: SourceNodeSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = createWitnessNodeRequestType {
         this: this.clone(),
         witness_deployment_spec,
         source_vc_spec,
     };
-    let reply = send(
-        t,
-        "createWitnessNode_Task",
-        &req.this,
-        soap::encode_request("createWitnessNode_Task", &req),
-    )
-    .await?;
-    let resp: createWitnessNode_TaskResponse = decode_reply(&reply, "createWitnessNode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("createWitnessNode_Task", &req);
+    call::<createWitnessNode_TaskResponse>(t, "createWitnessNode_Task", req.this, body)
 }
 /// Calls `getVchaConfig`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_vcha_config(
-    t: &dyn Transport,
+pub fn get_vcha_config<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<VchaClusterConfigInfo, Error> {
+) -> impl Future<Output = Result<VchaClusterConfigInfo, Error>> + Send + 'a {
     let req = getVchaConfigRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "getVchaConfig",
-        &req.this,
-        soap::encode_request("getVchaConfig", &req),
-    )
-    .await?;
-    let resp: getVchaConfigResponse = decode_reply(&reply, "getVchaConfig")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("getVchaConfig", &req);
+    call::<getVchaConfigResponse>(t, "getVchaConfig", req.this, body)
 }
 /// Calls `destroyVcha_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_vcha_task(
-    t: &dyn Transport,
+pub fn destroy_vcha_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = destroyVchaRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "destroyVcha_Task",
-        &req.this,
-        soap::encode_request("destroyVcha_Task", &req),
-    )
-    .await?;
-    let resp: destroyVcha_TaskResponse = decode_reply(&reply, "destroyVcha_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("destroyVcha_Task", &req);
+    call::<destroyVcha_TaskResponse>(t, "destroyVcha_Task", req.this, body)
 }
 /// Calls `setClusterMode_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn set_cluster_mode_task(
-    t: &dyn Transport,
+pub fn set_cluster_mode_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     mode: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = setClusterModeRequestType {
         this: this.clone(),
         mode,
     };
-    let reply = send(
-        t,
-        "setClusterMode_Task",
-        &req.this,
-        soap::encode_request("setClusterMode_Task", &req),
-    )
-    .await?;
-    let resp: setClusterMode_TaskResponse = decode_reply(&reply, "setClusterMode_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("setClusterMode_Task", &req);
+    call::<setClusterMode_TaskResponse>(t, "setClusterMode_Task", req.this, body)
 }
 /// Calls `getClusterMode`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_cluster_mode(
-    t: &dyn Transport,
+pub fn get_cluster_mode<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = getClusterModeRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "getClusterMode",
-        &req.this,
-        soap::encode_request("getClusterMode", &req),
-    )
-    .await?;
-    let resp: getClusterModeResponse = decode_reply(&reply, "getClusterMode")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("getClusterMode", &req);
+    call::<getClusterModeResponse>(t, "getClusterMode", req.this, body)
 }
 /// Calls `GetVchaClusterHealth`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn get_vcha_cluster_health(
-    t: &dyn Transport,
+pub fn get_vcha_cluster_health<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<VchaClusterHealth, Error> {
+) -> impl Future<Output = Result<VchaClusterHealth, Error>> + Send + 'a {
     let req = GetVchaClusterHealthRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "GetVchaClusterHealth",
-        &req.this,
-        soap::encode_request("GetVchaClusterHealth", &req),
-    )
-    .await?;
-    let resp: GetVchaClusterHealthResponse = decode_reply(&reply, "GetVchaClusterHealth")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("GetVchaClusterHealth", &req);
+    call::<GetVchaClusterHealthResponse>(t, "GetVchaClusterHealth", req.this, body)
 }
 /// Calls `initiateFailover_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn initiate_failover_task(
-    t: &dyn Transport,
+pub fn initiate_failover_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     planned: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = initiateFailoverRequestType {
         this: this.clone(),
         planned,
     };
-    let reply = send(
-        t,
-        "initiateFailover_Task",
-        &req.this,
-        soap::encode_request("initiateFailover_Task", &req),
-    )
-    .await?;
-    let resp: initiateFailover_TaskResponse = decode_reply(&reply, "initiateFailover_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("initiateFailover_Task", &req);
+    call::<initiateFailover_TaskResponse>(t, "initiateFailover_Task", req.this, body)
 }
 /// Calls `OpenInventoryViewFolder`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn open_inventory_view_folder(
-    t: &dyn Transport,
+pub fn open_inventory_view_folder<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = OpenInventoryViewFolderRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "OpenInventoryViewFolder",
-        &req.this,
-        soap::encode_request("OpenInventoryViewFolder", &req),
-    )
-    .await?;
-    let resp: OpenInventoryViewFolderResponse = decode_reply(&reply, "OpenInventoryViewFolder")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("OpenInventoryViewFolder", &req);
+    call::<OpenInventoryViewFolderResponse>(t, "OpenInventoryViewFolder", req.this, body)
 }
 /// Calls `CloseInventoryViewFolder`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn close_inventory_view_folder(
-    t: &dyn Transport,
+pub fn close_inventory_view_folder<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     entity: Vec<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = CloseInventoryViewFolderRequestType {
         this: this.clone(),
         entity,
     };
-    let reply = send(
-        t,
-        "CloseInventoryViewFolder",
-        &req.this,
-        soap::encode_request("CloseInventoryViewFolder", &req),
-    )
-    .await?;
-    let resp: CloseInventoryViewFolderResponse = decode_reply(&reply, "CloseInventoryViewFolder")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CloseInventoryViewFolder", &req);
+    call::<CloseInventoryViewFolderResponse>(t, "CloseInventoryViewFolder", req.this, body)
 }
 /// Calls `ModifyListView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn modify_list_view(
-    t: &dyn Transport,
+pub fn modify_list_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     add: Vec<ManagedObjectReference>,
     remove: Vec<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = ModifyListViewRequestType {
         this: this.clone(),
         add,
         remove,
     };
-    let reply = send(
-        t,
-        "ModifyListView",
-        &req.this,
-        soap::encode_request("ModifyListView", &req),
-    )
-    .await?;
-    let resp: ModifyListViewResponse = decode_reply(&reply, "ModifyListView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ModifyListView", &req);
+    call::<ModifyListViewResponse>(t, "ModifyListView", req.this, body)
 }
 /// Calls `ResetListView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reset_list_view(
-    t: &dyn Transport,
+pub fn reset_list_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: Vec<ManagedObjectReference>,
-) -> Result<Vec<ManagedObjectReference>, Error> {
+) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
     let req = ResetListViewRequestType {
         this: this.clone(),
         obj,
     };
-    let reply = send(
-        t,
-        "ResetListView",
-        &req.this,
-        soap::encode_request("ResetListView", &req),
-    )
-    .await?;
-    let resp: ResetListViewResponse = decode_reply(&reply, "ResetListView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ResetListView", &req);
+    call::<ResetListViewResponse>(t, "ResetListView", req.this, body)
 }
 /// Calls `ResetListViewFromView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn reset_list_view_from_view(
-    t: &dyn Transport,
+pub fn reset_list_view_from_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     view: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ResetListViewFromViewRequestType {
         this: this.clone(),
         view,
     };
-    let reply = send(
-        t,
-        "ResetListViewFromView",
-        &req.this,
-        soap::encode_request("ResetListViewFromView", &req),
-    )
-    .await?;
-    let resp: ResetListViewFromViewResponse = decode_reply(&reply, "ResetListViewFromView")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ResetListViewFromView", &req);
+    call::<ResetListViewFromViewResponse>(t, "ResetListViewFromView", req.this, body)
 }
 /// Calls `DestroyView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_view(t: &dyn Transport, this: &ManagedObjectReference) -> Result<(), Error> {
+pub fn destroy_view<'a>(
+    t: &'a dyn Transport,
+    this: &ManagedObjectReference,
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyViewRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyView",
-        &req.this,
-        soap::encode_request("DestroyView", &req),
-    )
-    .await?;
-    let resp: DestroyViewResponse = decode_reply(&reply, "DestroyView")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyView", &req);
+    call::<DestroyViewResponse>(t, "DestroyView", req.this, body)
 }
 /// Calls `CreateInventoryView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_inventory_view(
-    t: &dyn Transport,
+pub fn create_inventory_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateInventoryViewRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CreateInventoryView",
-        &req.this,
-        soap::encode_request("CreateInventoryView", &req),
-    )
-    .await?;
-    let resp: CreateInventoryViewResponse = decode_reply(&reply, "CreateInventoryView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateInventoryView", &req);
+    call::<CreateInventoryViewResponse>(t, "CreateInventoryView", req.this, body)
 }
 /// Calls `CreateContainerView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_container_view(
-    t: &dyn Transport,
+pub fn create_container_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     container: ManagedObjectReference,
     r#type: Vec<String>,
     recursive: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateContainerViewRequestType {
         this: this.clone(),
         container,
         r#type,
         recursive,
     };
-    let reply = send(
-        t,
-        "CreateContainerView",
-        &req.this,
-        soap::encode_request("CreateContainerView", &req),
-    )
-    .await?;
-    let resp: CreateContainerViewResponse = decode_reply(&reply, "CreateContainerView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateContainerView", &req);
+    call::<CreateContainerViewResponse>(t, "CreateContainerView", req.this, body)
 }
 /// Calls `CreateListView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_list_view(
-    t: &dyn Transport,
+pub fn create_list_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     obj: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateListViewRequestType {
         this: this.clone(),
         obj,
     };
-    let reply = send(
-        t,
-        "CreateListView",
-        &req.this,
-        soap::encode_request("CreateListView", &req),
-    )
-    .await?;
-    let resp: CreateListViewResponse = decode_reply(&reply, "CreateListView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateListView", &req);
+    call::<CreateListViewResponse>(t, "CreateListView", req.this, body)
 }
 /// Calls `CreateListViewFromView`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_list_view_from_view(
-    t: &dyn Transport,
+pub fn create_list_view_from_view<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     view: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateListViewFromViewRequestType {
         this: this.clone(),
         view,
     };
-    let reply = send(
-        t,
-        "CreateListViewFromView",
-        &req.this,
-        soap::encode_request("CreateListViewFromView", &req),
-    )
-    .await?;
-    let resp: CreateListViewFromViewResponse = decode_reply(&reply, "CreateListViewFromView")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateListViewFromView", &req);
+    call::<CreateListViewFromViewResponse>(t, "CreateListViewFromView", req.this, body)
 }
 /// Calls `CustomizeGuest_Task`.
 ///
 /// Declared faults: `CustomizationFault`, `GuestPermissionDenied`, `InvalidGuestLogin`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn customize_guest_task(
-    t: &dyn Transport,
+pub fn customize_guest_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     spec: CustomizationSpec,
     config_params: Vec<BaseOptionValue>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CustomizeGuestRequestType {
         this: this.clone(),
         vm,
@@ -18601,166 +12968,116 @@ pub async fn customize_guest_task(
         spec,
         config_params,
     };
-    let reply = send(
-        t,
-        "CustomizeGuest_Task",
-        &req.this,
-        soap::encode_request("CustomizeGuest_Task", &req),
-    )
-    .await?;
-    let resp: CustomizeGuest_TaskResponse = decode_reply(&reply, "CustomizeGuest_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CustomizeGuest_Task", &req);
+    call::<CustomizeGuest_TaskResponse>(t, "CustomizeGuest_Task", req.this, body)
 }
 /// Calls `StartGuestNetwork_Task`.
 ///
 /// Declared faults: `CustomizationFault`, `GuestPermissionDenied`, `InvalidGuestLogin`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn start_guest_network_task(
-    t: &dyn Transport,
+pub fn start_guest_network_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = StartGuestNetworkRequestType {
         this: this.clone(),
         vm,
         auth,
     };
-    let reply = send(
-        t,
-        "StartGuestNetwork_Task",
-        &req.this,
-        soap::encode_request("StartGuestNetwork_Task", &req),
-    )
-    .await?;
-    let resp: StartGuestNetwork_TaskResponse = decode_reply(&reply, "StartGuestNetwork_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StartGuestNetwork_Task", &req);
+    call::<StartGuestNetwork_TaskResponse>(t, "StartGuestNetwork_Task", req.this, body)
 }
 /// Calls `AbortCustomization_Task`.
 ///
 /// Declared faults: `CustomizationFault`, `GuestPermissionDenied`, `InvalidGuestLogin`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn abort_customization_task(
-    t: &dyn Transport,
+pub fn abort_customization_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = AbortCustomizationRequestType {
         this: this.clone(),
         vm,
         auth,
     };
-    let reply = send(
-        t,
-        "AbortCustomization_Task",
-        &req.this,
-        soap::encode_request("AbortCustomization_Task", &req),
-    )
-    .await?;
-    let resp: AbortCustomization_TaskResponse = decode_reply(&reply, "AbortCustomization_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AbortCustomization_Task", &req);
+    call::<AbortCustomization_TaskResponse>(t, "AbortCustomization_Task", req.this, body)
 }
 /// Calls `RevertToSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InsufficientResourcesFault`, `InvalidState`, `TaskInProgress`, `VmConfigFault`, `RuntimeFault`.
-pub async fn revert_to_snapshot_task(
-    t: &dyn Transport,
+pub fn revert_to_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     suppress_power_on: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RevertToSnapshotRequestType {
         this: this.clone(),
         host,
         suppress_power_on,
     };
-    let reply = send(
-        t,
-        "RevertToSnapshot_Task",
-        &req.this,
-        soap::encode_request("RevertToSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: RevertToSnapshot_TaskResponse = decode_reply(&reply, "RevertToSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RevertToSnapshot_Task", &req);
+    call::<RevertToSnapshot_TaskResponse>(t, "RevertToSnapshot_Task", req.this, body)
 }
 /// Calls `RemoveSnapshot_Task`.
 ///
 /// Declared faults: `TaskInProgress`, `RuntimeFault`.
-pub async fn remove_snapshot_task(
-    t: &dyn Transport,
+pub fn remove_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     remove_children: bool,
     consolidate: Option<bool>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RemoveSnapshotRequestType {
         this: this.clone(),
         remove_children,
         consolidate,
     };
-    let reply = send(
-        t,
-        "RemoveSnapshot_Task",
-        &req.this,
-        soap::encode_request("RemoveSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: RemoveSnapshot_TaskResponse = decode_reply(&reply, "RemoveSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RemoveSnapshot_Task", &req);
+    call::<RemoveSnapshot_TaskResponse>(t, "RemoveSnapshot_Task", req.this, body)
 }
 /// Calls `RenameSnapshot`.
 ///
 /// Declared faults: `InvalidName`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn rename_snapshot(
-    t: &dyn Transport,
+pub fn rename_snapshot<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     name: Option<String>,
     description: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RenameSnapshotRequestType {
         this: this.clone(),
         name,
         description,
     };
-    let reply = send(
-        t,
-        "RenameSnapshot",
-        &req.this,
-        soap::encode_request("RenameSnapshot", &req),
-    )
-    .await?;
-    let resp: RenameSnapshotResponse = decode_reply(&reply, "RenameSnapshot")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RenameSnapshot", &req);
+    call::<RenameSnapshotResponse>(t, "RenameSnapshot", req.this, body)
 }
 /// Calls `ExportSnapshot`.
 ///
 /// Declared faults: `FileFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn export_snapshot(
-    t: &dyn Transport,
+pub fn export_snapshot<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExportSnapshotRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "ExportSnapshot",
-        &req.this,
-        soap::encode_request("ExportSnapshot", &req),
-    )
-    .await?;
-    let resp: ExportSnapshotResponse = decode_reply(&reply, "ExportSnapshot")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExportSnapshot", &req);
+    call::<ExportSnapshotResponse>(t, "ExportSnapshot", req.this, body)
 }
 /// Calls `CheckCompatibility_Task`.
 ///
 /// Declared faults: `DatacenterMismatch`, `InvalidState`, `InvalidArgument`, `RuntimeFault`.
-pub async fn check_compatibility_task(
-    t: &dyn Transport,
+pub fn check_compatibility_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     pool: Option<ManagedObjectReference>,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckCompatibilityRequestType {
         this: this.clone(),
         vm,
@@ -18768,28 +13085,21 @@ pub async fn check_compatibility_task(
         pool,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckCompatibility_Task",
-        &req.this,
-        soap::encode_request("CheckCompatibility_Task", &req),
-    )
-    .await?;
-    let resp: CheckCompatibility_TaskResponse = decode_reply(&reply, "CheckCompatibility_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckCompatibility_Task", &req);
+    call::<CheckCompatibility_TaskResponse>(t, "CheckCompatibility_Task", req.this, body)
 }
 /// Calls `CheckVmConfig_Task`.
 ///
 /// Declared faults: `DatacenterMismatch`, `InvalidArgument`, `RuntimeFault`.
-pub async fn check_vm_config_task(
-    t: &dyn Transport,
+pub fn check_vm_config_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VirtualMachineConfigSpec,
     vm: Option<ManagedObjectReference>,
     host: Option<ManagedObjectReference>,
     pool: Option<ManagedObjectReference>,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckVmConfigRequestType {
         this: this.clone(),
         spec,
@@ -18798,27 +13108,20 @@ pub async fn check_vm_config_task(
         pool,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckVmConfig_Task",
-        &req.this,
-        soap::encode_request("CheckVmConfig_Task", &req),
-    )
-    .await?;
-    let resp: CheckVmConfig_TaskResponse = decode_reply(&reply, "CheckVmConfig_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckVmConfig_Task", &req);
+    call::<CheckVmConfig_TaskResponse>(t, "CheckVmConfig_Task", req.this, body)
 }
 /// Calls `CheckPowerOn_Task`.
 ///
 /// Declared faults: `DatacenterMismatch`, `InvalidArgument`, `RuntimeFault`.
-pub async fn check_power_on_task(
-    t: &dyn Transport,
+pub fn check_power_on_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     pool: Option<ManagedObjectReference>,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckPowerOnRequestType {
         this: this.clone(),
         vm,
@@ -18826,53 +13129,43 @@ pub async fn check_power_on_task(
         pool,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckPowerOn_Task",
-        &req.this,
-        soap::encode_request("CheckPowerOn_Task", &req),
-    )
-    .await?;
-    let resp: CheckPowerOn_TaskResponse = decode_reply(&reply, "CheckPowerOn_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckPowerOn_Task", &req);
+    call::<CheckPowerOn_TaskResponse>(t, "CheckPowerOn_Task", req.this, body)
 }
 /// Calls `QueryVMotionCompatibilityEx_Task`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn query_v_motion_compatibility_ex_task(
-    t: &dyn Transport,
+pub fn query_v_motion_compatibility_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: Vec<ManagedObjectReference>,
     host: Vec<ManagedObjectReference>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = QueryVMotionCompatibilityExRequestType {
         this: this.clone(),
         vm,
         host,
     };
-    let reply = send(
+    let body = soap::encode_request("QueryVMotionCompatibilityEx_Task", &req);
+    call::<QueryVMotionCompatibilityEx_TaskResponse>(
         t,
         "QueryVMotionCompatibilityEx_Task",
-        &req.this,
-        soap::encode_request("QueryVMotionCompatibilityEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: QueryVMotionCompatibilityEx_TaskResponse =
-        decode_reply(&reply, "QueryVMotionCompatibilityEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CheckMigrate_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn check_migrate_task(
-    t: &dyn Transport,
+pub fn check_migrate_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     host: Option<ManagedObjectReference>,
     pool: Option<ManagedObjectReference>,
     state: Option<VirtualMachinePowerState>,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckMigrateRequestType {
         this: this.clone(),
         vm,
@@ -18881,54 +13174,40 @@ pub async fn check_migrate_task(
         state,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckMigrate_Task",
-        &req.this,
-        soap::encode_request("CheckMigrate_Task", &req),
-    )
-    .await?;
-    let resp: CheckMigrate_TaskResponse = decode_reply(&reply, "CheckMigrate_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckMigrate_Task", &req);
+    call::<CheckMigrate_TaskResponse>(t, "CheckMigrate_Task", req.this, body)
 }
 /// Calls `CheckRelocate_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn check_relocate_task(
-    t: &dyn Transport,
+pub fn check_relocate_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     spec: VirtualMachineRelocateSpec,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckRelocateRequestType {
         this: this.clone(),
         vm,
         spec,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckRelocate_Task",
-        &req.this,
-        soap::encode_request("CheckRelocate_Task", &req),
-    )
-    .await?;
-    let resp: CheckRelocate_TaskResponse = decode_reply(&reply, "CheckRelocate_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckRelocate_Task", &req);
+    call::<CheckRelocate_TaskResponse>(t, "CheckRelocate_Task", req.this, body)
 }
 /// Calls `CheckClone_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn check_clone_task(
-    t: &dyn Transport,
+pub fn check_clone_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     folder: ManagedObjectReference,
     name: String,
     spec: VirtualMachineCloneSpec,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckCloneRequestType {
         this: this.clone(),
         vm,
@@ -18937,47 +13216,33 @@ pub async fn check_clone_task(
         spec,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckClone_Task",
-        &req.this,
-        soap::encode_request("CheckClone_Task", &req),
-    )
-    .await?;
-    let resp: CheckClone_TaskResponse = decode_reply(&reply, "CheckClone_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckClone_Task", &req);
+    call::<CheckClone_TaskResponse>(t, "CheckClone_Task", req.this, body)
 }
 /// Calls `CheckInstantClone_Task`.
 ///
 /// Declared faults: `InvalidState`, `RuntimeFault`.
-pub async fn check_instant_clone_task(
-    t: &dyn Transport,
+pub fn check_instant_clone_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     spec: VirtualMachineInstantCloneSpec,
     test_type: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CheckInstantCloneRequestType {
         this: this.clone(),
         vm,
         spec,
         test_type,
     };
-    let reply = send(
-        t,
-        "CheckInstantClone_Task",
-        &req.this,
-        soap::encode_request("CheckInstantClone_Task", &req),
-    )
-    .await?;
-    let resp: CheckInstantClone_TaskResponse = decode_reply(&reply, "CheckInstantClone_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckInstantClone_Task", &req);
+    call::<CheckInstantClone_TaskResponse>(t, "CheckInstantClone_Task", req.this, body)
 }
 /// Calls `AddGuestAlias`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn add_guest_alias(
-    t: &dyn Transport,
+pub fn add_guest_alias<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
@@ -18985,7 +13250,7 @@ pub async fn add_guest_alias(
     map_cert: bool,
     base64_cert: String,
     alias_info: GuestAuthAliasInfo,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AddGuestAliasRequestType {
         this: this.clone(),
         vm,
@@ -18995,29 +13260,21 @@ pub async fn add_guest_alias(
         base64_cert,
         alias_info,
     };
-    let reply = send(
-        t,
-        "AddGuestAlias",
-        &req.this,
-        soap::encode_request("AddGuestAlias", &req),
-    )
-    .await?;
-    let resp: AddGuestAliasResponse = decode_reply(&reply, "AddGuestAlias")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AddGuestAlias", &req);
+    call::<AddGuestAliasResponse>(t, "AddGuestAlias", req.this, body)
 }
 /// Calls `RemoveGuestAlias`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn remove_guest_alias(
-    t: &dyn Transport,
+pub fn remove_guest_alias<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     username: String,
     base64_cert: String,
     subject: BaseGuestAuthSubject,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveGuestAliasRequestType {
         this: this.clone(),
         vm,
@@ -19026,28 +13283,20 @@ pub async fn remove_guest_alias(
         base64_cert,
         subject,
     };
-    let reply = send(
-        t,
-        "RemoveGuestAlias",
-        &req.this,
-        soap::encode_request("RemoveGuestAlias", &req),
-    )
-    .await?;
-    let resp: RemoveGuestAliasResponse = decode_reply(&reply, "RemoveGuestAlias")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveGuestAlias", &req);
+    call::<RemoveGuestAliasResponse>(t, "RemoveGuestAlias", req.this, body)
 }
 /// Calls `RemoveGuestAliasByCert`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn remove_guest_alias_by_cert(
-    t: &dyn Transport,
+pub fn remove_guest_alias_by_cert<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     username: String,
     base64_cert: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RemoveGuestAliasByCertRequestType {
         this: this.clone(),
         vm,
@@ -19055,157 +13304,109 @@ pub async fn remove_guest_alias_by_cert(
         username,
         base64_cert,
     };
-    let reply = send(
-        t,
-        "RemoveGuestAliasByCert",
-        &req.this,
-        soap::encode_request("RemoveGuestAliasByCert", &req),
-    )
-    .await?;
-    let resp: RemoveGuestAliasByCertResponse = decode_reply(&reply, "RemoveGuestAliasByCert")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RemoveGuestAliasByCert", &req);
+    call::<RemoveGuestAliasByCertResponse>(t, "RemoveGuestAliasByCert", req.this, body)
 }
 /// Calls `ListGuestAliases`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_guest_aliases(
-    t: &dyn Transport,
+pub fn list_guest_aliases<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     username: String,
-) -> Result<Vec<GuestAliases>, Error> {
+) -> impl Future<Output = Result<Vec<GuestAliases>, Error>> + Send + 'a {
     let req = ListGuestAliasesRequestType {
         this: this.clone(),
         vm,
         auth,
         username,
     };
-    let reply = send(
-        t,
-        "ListGuestAliases",
-        &req.this,
-        soap::encode_request("ListGuestAliases", &req),
-    )
-    .await?;
-    let resp: ListGuestAliasesResponse = decode_reply(&reply, "ListGuestAliases")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListGuestAliases", &req);
+    call::<ListGuestAliasesResponse>(t, "ListGuestAliases", req.this, body)
 }
 /// Calls `ListGuestMappedAliases`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_guest_mapped_aliases(
-    t: &dyn Transport,
+pub fn list_guest_mapped_aliases<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
-) -> Result<Vec<GuestMappedAliases>, Error> {
+) -> impl Future<Output = Result<Vec<GuestMappedAliases>, Error>> + Send + 'a {
     let req = ListGuestMappedAliasesRequestType {
         this: this.clone(),
         vm,
         auth,
     };
-    let reply = send(
-        t,
-        "ListGuestMappedAliases",
-        &req.this,
-        soap::encode_request("ListGuestMappedAliases", &req),
-    )
-    .await?;
-    let resp: ListGuestMappedAliasesResponse = decode_reply(&reply, "ListGuestMappedAliases")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListGuestMappedAliases", &req);
+    call::<ListGuestMappedAliasesResponse>(t, "ListGuestMappedAliases", req.this, body)
 }
 /// Calls `ValidateCredentialsInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn validate_credentials_in_guest(
-    t: &dyn Transport,
+pub fn validate_credentials_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ValidateCredentialsInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
     };
-    let reply = send(
-        t,
-        "ValidateCredentialsInGuest",
-        &req.this,
-        soap::encode_request("ValidateCredentialsInGuest", &req),
-    )
-    .await?;
-    let resp: ValidateCredentialsInGuestResponse =
-        decode_reply(&reply, "ValidateCredentialsInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ValidateCredentialsInGuest", &req);
+    call::<ValidateCredentialsInGuestResponse>(t, "ValidateCredentialsInGuest", req.this, body)
 }
 /// Calls `AcquireCredentialsInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn acquire_credentials_in_guest(
-    t: &dyn Transport,
+pub fn acquire_credentials_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     requested_auth: BaseGuestAuthentication,
     session_id: Option<i64>,
-) -> Result<BaseGuestAuthentication, Error> {
+) -> impl Future<Output = Result<BaseGuestAuthentication, Error>> + Send + 'a {
     let req = AcquireCredentialsInGuestRequestType {
         this: this.clone(),
         vm,
         requested_auth,
         session_id,
     };
-    let reply = send(
-        t,
-        "AcquireCredentialsInGuest",
-        &req.this,
-        soap::encode_request("AcquireCredentialsInGuest", &req),
-    )
-    .await?;
-    let resp: AcquireCredentialsInGuestResponse =
-        decode_reply(&reply, "AcquireCredentialsInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("AcquireCredentialsInGuest", &req);
+    call::<AcquireCredentialsInGuestResponse>(t, "AcquireCredentialsInGuest", req.this, body)
 }
 /// Calls `ReleaseCredentialsInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn release_credentials_in_guest(
-    t: &dyn Transport,
+pub fn release_credentials_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ReleaseCredentialsInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
     };
-    let reply = send(
-        t,
-        "ReleaseCredentialsInGuest",
-        &req.this,
-        soap::encode_request("ReleaseCredentialsInGuest", &req),
-    )
-    .await?;
-    let resp: ReleaseCredentialsInGuestResponse =
-        decode_reply(&reply, "ReleaseCredentialsInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ReleaseCredentialsInGuest", &req);
+    call::<ReleaseCredentialsInGuestResponse>(t, "ReleaseCredentialsInGuest", req.this, body)
 }
 /// Calls `MakeDirectoryInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn make_directory_in_guest(
-    t: &dyn Transport,
+pub fn make_directory_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     directory_path: String,
     create_parent_directories: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MakeDirectoryInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19213,55 +13414,39 @@ pub async fn make_directory_in_guest(
         directory_path,
         create_parent_directories,
     };
-    let reply = send(
-        t,
-        "MakeDirectoryInGuest",
-        &req.this,
-        soap::encode_request("MakeDirectoryInGuest", &req),
-    )
-    .await?;
-    let resp: MakeDirectoryInGuestResponse = decode_reply(&reply, "MakeDirectoryInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MakeDirectoryInGuest", &req);
+    call::<MakeDirectoryInGuestResponse>(t, "MakeDirectoryInGuest", req.this, body)
 }
 /// Calls `DeleteFileInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_file_in_guest(
-    t: &dyn Transport,
+pub fn delete_file_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     file_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteFileInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         file_path,
     };
-    let reply = send(
-        t,
-        "DeleteFileInGuest",
-        &req.this,
-        soap::encode_request("DeleteFileInGuest", &req),
-    )
-    .await?;
-    let resp: DeleteFileInGuestResponse = decode_reply(&reply, "DeleteFileInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteFileInGuest", &req);
+    call::<DeleteFileInGuestResponse>(t, "DeleteFileInGuest", req.this, body)
 }
 /// Calls `DeleteDirectoryInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_directory_in_guest(
-    t: &dyn Transport,
+pub fn delete_directory_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     directory_path: String,
     recursive: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteDirectoryInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19269,28 +13454,20 @@ pub async fn delete_directory_in_guest(
         directory_path,
         recursive,
     };
-    let reply = send(
-        t,
-        "DeleteDirectoryInGuest",
-        &req.this,
-        soap::encode_request("DeleteDirectoryInGuest", &req),
-    )
-    .await?;
-    let resp: DeleteDirectoryInGuestResponse = decode_reply(&reply, "DeleteDirectoryInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteDirectoryInGuest", &req);
+    call::<DeleteDirectoryInGuestResponse>(t, "DeleteDirectoryInGuest", req.this, body)
 }
 /// Calls `MoveDirectoryInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn move_directory_in_guest(
-    t: &dyn Transport,
+pub fn move_directory_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     src_directory_path: String,
     dst_directory_path: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MoveDirectoryInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19298,29 +13475,21 @@ pub async fn move_directory_in_guest(
         src_directory_path,
         dst_directory_path,
     };
-    let reply = send(
-        t,
-        "MoveDirectoryInGuest",
-        &req.this,
-        soap::encode_request("MoveDirectoryInGuest", &req),
-    )
-    .await?;
-    let resp: MoveDirectoryInGuestResponse = decode_reply(&reply, "MoveDirectoryInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MoveDirectoryInGuest", &req);
+    call::<MoveDirectoryInGuestResponse>(t, "MoveDirectoryInGuest", req.this, body)
 }
 /// Calls `MoveFileInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn move_file_in_guest(
-    t: &dyn Transport,
+pub fn move_file_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     src_file_path: String,
     dst_file_path: String,
     overwrite: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = MoveFileInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19329,29 +13498,21 @@ pub async fn move_file_in_guest(
         dst_file_path,
         overwrite,
     };
-    let reply = send(
-        t,
-        "MoveFileInGuest",
-        &req.this,
-        soap::encode_request("MoveFileInGuest", &req),
-    )
-    .await?;
-    let resp: MoveFileInGuestResponse = decode_reply(&reply, "MoveFileInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("MoveFileInGuest", &req);
+    call::<MoveFileInGuestResponse>(t, "MoveFileInGuest", req.this, body)
 }
 /// Calls `CreateTemporaryFileInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn create_temporary_file_in_guest(
-    t: &dyn Transport,
+pub fn create_temporary_file_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     prefix: String,
     suffix: String,
     directory_path: Option<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = CreateTemporaryFileInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19360,29 +13521,21 @@ pub async fn create_temporary_file_in_guest(
         suffix,
         directory_path,
     };
-    let reply = send(
-        t,
-        "CreateTemporaryFileInGuest",
-        &req.this,
-        soap::encode_request("CreateTemporaryFileInGuest", &req),
-    )
-    .await?;
-    let resp: CreateTemporaryFileInGuestResponse =
-        decode_reply(&reply, "CreateTemporaryFileInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateTemporaryFileInGuest", &req);
+    call::<CreateTemporaryFileInGuestResponse>(t, "CreateTemporaryFileInGuest", req.this, body)
 }
 /// Calls `CreateTemporaryDirectoryInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn create_temporary_directory_in_guest(
-    t: &dyn Transport,
+pub fn create_temporary_directory_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     prefix: String,
     suffix: String,
     directory_path: Option<String>,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = CreateTemporaryDirectoryInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19391,22 +13544,19 @@ pub async fn create_temporary_directory_in_guest(
         suffix,
         directory_path,
     };
-    let reply = send(
+    let body = soap::encode_request("CreateTemporaryDirectoryInGuest", &req);
+    call::<CreateTemporaryDirectoryInGuestResponse>(
         t,
         "CreateTemporaryDirectoryInGuest",
-        &req.this,
-        soap::encode_request("CreateTemporaryDirectoryInGuest", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: CreateTemporaryDirectoryInGuestResponse =
-        decode_reply(&reply, "CreateTemporaryDirectoryInGuest")?;
-    Ok(resp.returnval)
 }
 /// Calls `ListFilesInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_files_in_guest(
-    t: &dyn Transport,
+pub fn list_files_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
@@ -19414,7 +13564,7 @@ pub async fn list_files_in_guest(
     index: Option<i32>,
     max_results: Option<i32>,
     match_pattern: Option<String>,
-) -> Result<GuestListFileInfo, Error> {
+) -> impl Future<Output = Result<GuestListFileInfo, Error>> + Send + 'a {
     let req = ListFilesInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19424,27 +13574,20 @@ pub async fn list_files_in_guest(
         max_results,
         match_pattern,
     };
-    let reply = send(
-        t,
-        "ListFilesInGuest",
-        &req.this,
-        soap::encode_request("ListFilesInGuest", &req),
-    )
-    .await?;
-    let resp: ListFilesInGuestResponse = decode_reply(&reply, "ListFilesInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListFilesInGuest", &req);
+    call::<ListFilesInGuestResponse>(t, "ListFilesInGuest", req.this, body)
 }
 /// Calls `ChangeFileAttributesInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn change_file_attributes_in_guest(
-    t: &dyn Transport,
+pub fn change_file_attributes_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     guest_file_path: String,
     file_attributes: BaseGuestFileAttributes,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ChangeFileAttributesInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19452,50 +13595,38 @@ pub async fn change_file_attributes_in_guest(
         guest_file_path,
         file_attributes,
     };
-    let reply = send(
-        t,
-        "ChangeFileAttributesInGuest",
-        &req.this,
-        soap::encode_request("ChangeFileAttributesInGuest", &req),
-    )
-    .await?;
-    let resp: ChangeFileAttributesInGuestResponse =
-        decode_reply(&reply, "ChangeFileAttributesInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("ChangeFileAttributesInGuest", &req);
+    call::<ChangeFileAttributesInGuestResponse>(t, "ChangeFileAttributesInGuest", req.this, body)
 }
 /// Calls `InitiateFileTransferFromGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn initiate_file_transfer_from_guest(
-    t: &dyn Transport,
+pub fn initiate_file_transfer_from_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     guest_file_path: String,
-) -> Result<FileTransferInformation, Error> {
+) -> impl Future<Output = Result<FileTransferInformation, Error>> + Send + 'a {
     let req = InitiateFileTransferFromGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         guest_file_path,
     };
-    let reply = send(
+    let body = soap::encode_request("InitiateFileTransferFromGuest", &req);
+    call::<InitiateFileTransferFromGuestResponse>(
         t,
         "InitiateFileTransferFromGuest",
-        &req.this,
-        soap::encode_request("InitiateFileTransferFromGuest", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: InitiateFileTransferFromGuestResponse =
-        decode_reply(&reply, "InitiateFileTransferFromGuest")?;
-    Ok(resp.returnval)
 }
 /// Calls `InitiateFileTransferToGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn initiate_file_transfer_to_guest(
-    t: &dyn Transport,
+pub fn initiate_file_transfer_to_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
@@ -19503,7 +13634,7 @@ pub async fn initiate_file_transfer_to_guest(
     file_attributes: BaseGuestFileAttributes,
     file_size: i64,
     overwrite: bool,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = InitiateFileTransferToGuestRequestType {
         this: this.clone(),
         vm,
@@ -19513,135 +13644,102 @@ pub async fn initiate_file_transfer_to_guest(
         file_size,
         overwrite,
     };
-    let reply = send(
-        t,
-        "InitiateFileTransferToGuest",
-        &req.this,
-        soap::encode_request("InitiateFileTransferToGuest", &req),
-    )
-    .await?;
-    let resp: InitiateFileTransferToGuestResponse =
-        decode_reply(&reply, "InitiateFileTransferToGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InitiateFileTransferToGuest", &req);
+    call::<InitiateFileTransferToGuestResponse>(t, "InitiateFileTransferToGuest", req.this, body)
 }
 /// Calls `StartProgramInGuest`.
 ///
 /// Declared faults: `FileFault`, `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn start_program_in_guest(
-    t: &dyn Transport,
+pub fn start_program_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     spec: BaseGuestProgramSpec,
-) -> Result<i64, Error> {
+) -> impl Future<Output = Result<i64, Error>> + Send + 'a {
     let req = StartProgramInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         spec,
     };
-    let reply = send(
-        t,
-        "StartProgramInGuest",
-        &req.this,
-        soap::encode_request("StartProgramInGuest", &req),
-    )
-    .await?;
-    let resp: StartProgramInGuestResponse = decode_reply(&reply, "StartProgramInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("StartProgramInGuest", &req);
+    call::<StartProgramInGuestResponse>(t, "StartProgramInGuest", req.this, body)
 }
 /// Calls `ListProcessesInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_processes_in_guest(
-    t: &dyn Transport,
+pub fn list_processes_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     pids: Vec<i64>,
-) -> Result<Vec<GuestProcessInfo>, Error> {
+) -> impl Future<Output = Result<Vec<GuestProcessInfo>, Error>> + Send + 'a {
     let req = ListProcessesInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         pids,
     };
-    let reply = send(
-        t,
-        "ListProcessesInGuest",
-        &req.this,
-        soap::encode_request("ListProcessesInGuest", &req),
-    )
-    .await?;
-    let resp: ListProcessesInGuestResponse = decode_reply(&reply, "ListProcessesInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListProcessesInGuest", &req);
+    call::<ListProcessesInGuestResponse>(t, "ListProcessesInGuest", req.this, body)
 }
 /// Calls `TerminateProcessInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn terminate_process_in_guest(
-    t: &dyn Transport,
+pub fn terminate_process_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     pid: i64,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = TerminateProcessInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         pid,
     };
-    let reply = send(
-        t,
-        "TerminateProcessInGuest",
-        &req.this,
-        soap::encode_request("TerminateProcessInGuest", &req),
-    )
-    .await?;
-    let resp: TerminateProcessInGuestResponse = decode_reply(&reply, "TerminateProcessInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("TerminateProcessInGuest", &req);
+    call::<TerminateProcessInGuestResponse>(t, "TerminateProcessInGuest", req.this, body)
 }
 /// Calls `ReadEnvironmentVariableInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn read_environment_variable_in_guest(
-    t: &dyn Transport,
+pub fn read_environment_variable_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     names: Vec<String>,
-) -> Result<Vec<String>, Error> {
+) -> impl Future<Output = Result<Vec<String>, Error>> + Send + 'a {
     let req = ReadEnvironmentVariableInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         names,
     };
-    let reply = send(
+    let body = soap::encode_request("ReadEnvironmentVariableInGuest", &req);
+    call::<ReadEnvironmentVariableInGuestResponse>(
         t,
         "ReadEnvironmentVariableInGuest",
-        &req.this,
-        soap::encode_request("ReadEnvironmentVariableInGuest", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ReadEnvironmentVariableInGuestResponse =
-        decode_reply(&reply, "ReadEnvironmentVariableInGuest")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateRegistryKeyInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn create_registry_key_in_guest(
-    t: &dyn Transport,
+pub fn create_registry_key_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     key_name: GuestRegKeyNameSpec,
     is_volatile: bool,
     class_type: Option<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CreateRegistryKeyInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19650,29 +13748,21 @@ pub async fn create_registry_key_in_guest(
         is_volatile,
         class_type,
     };
-    let reply = send(
-        t,
-        "CreateRegistryKeyInGuest",
-        &req.this,
-        soap::encode_request("CreateRegistryKeyInGuest", &req),
-    )
-    .await?;
-    let resp: CreateRegistryKeyInGuestResponse = decode_reply(&reply, "CreateRegistryKeyInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CreateRegistryKeyInGuest", &req);
+    call::<CreateRegistryKeyInGuestResponse>(t, "CreateRegistryKeyInGuest", req.this, body)
 }
 /// Calls `ListRegistryKeysInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_registry_keys_in_guest(
-    t: &dyn Transport,
+pub fn list_registry_keys_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     key_name: GuestRegKeyNameSpec,
     recursive: bool,
     match_pattern: Option<String>,
-) -> Result<Vec<GuestRegKeyRecordSpec>, Error> {
+) -> impl Future<Output = Result<Vec<GuestRegKeyRecordSpec>, Error>> + Send + 'a {
     let req = ListRegistryKeysInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19681,27 +13771,20 @@ pub async fn list_registry_keys_in_guest(
         recursive,
         match_pattern,
     };
-    let reply = send(
-        t,
-        "ListRegistryKeysInGuest",
-        &req.this,
-        soap::encode_request("ListRegistryKeysInGuest", &req),
-    )
-    .await?;
-    let resp: ListRegistryKeysInGuestResponse = decode_reply(&reply, "ListRegistryKeysInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListRegistryKeysInGuest", &req);
+    call::<ListRegistryKeysInGuestResponse>(t, "ListRegistryKeysInGuest", req.this, body)
 }
 /// Calls `DeleteRegistryKeyInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_registry_key_in_guest(
-    t: &dyn Transport,
+pub fn delete_registry_key_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     key_name: GuestRegKeyNameSpec,
     recursive: bool,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteRegistryKeyInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19709,56 +13792,40 @@ pub async fn delete_registry_key_in_guest(
         key_name,
         recursive,
     };
-    let reply = send(
-        t,
-        "DeleteRegistryKeyInGuest",
-        &req.this,
-        soap::encode_request("DeleteRegistryKeyInGuest", &req),
-    )
-    .await?;
-    let resp: DeleteRegistryKeyInGuestResponse = decode_reply(&reply, "DeleteRegistryKeyInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteRegistryKeyInGuest", &req);
+    call::<DeleteRegistryKeyInGuestResponse>(t, "DeleteRegistryKeyInGuest", req.this, body)
 }
 /// Calls `SetRegistryValueInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn set_registry_value_in_guest(
-    t: &dyn Transport,
+pub fn set_registry_value_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     value: GuestRegValueSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetRegistryValueInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         value,
     };
-    let reply = send(
-        t,
-        "SetRegistryValueInGuest",
-        &req.this,
-        soap::encode_request("SetRegistryValueInGuest", &req),
-    )
-    .await?;
-    let resp: SetRegistryValueInGuestResponse = decode_reply(&reply, "SetRegistryValueInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("SetRegistryValueInGuest", &req);
+    call::<SetRegistryValueInGuestResponse>(t, "SetRegistryValueInGuest", req.this, body)
 }
 /// Calls `ListRegistryValuesInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn list_registry_values_in_guest(
-    t: &dyn Transport,
+pub fn list_registry_values_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     key_name: GuestRegKeyNameSpec,
     expand_strings: bool,
     match_pattern: Option<String>,
-) -> Result<Vec<GuestRegValueSpec>, Error> {
+) -> impl Future<Output = Result<Vec<GuestRegValueSpec>, Error>> + Send + 'a {
     let req = ListRegistryValuesInGuestRequestType {
         this: this.clone(),
         vm,
@@ -19767,529 +13834,417 @@ pub async fn list_registry_values_in_guest(
         expand_strings,
         match_pattern,
     };
-    let reply = send(
-        t,
-        "ListRegistryValuesInGuest",
-        &req.this,
-        soap::encode_request("ListRegistryValuesInGuest", &req),
-    )
-    .await?;
-    let resp: ListRegistryValuesInGuestResponse =
-        decode_reply(&reply, "ListRegistryValuesInGuest")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListRegistryValuesInGuest", &req);
+    call::<ListRegistryValuesInGuestResponse>(t, "ListRegistryValuesInGuest", req.this, body)
 }
 /// Calls `DeleteRegistryValueInGuest`.
 ///
 /// Declared faults: `GuestOperationsFault`, `InvalidState`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_registry_value_in_guest(
-    t: &dyn Transport,
+pub fn delete_registry_value_in_guest<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     vm: ManagedObjectReference,
     auth: BaseGuestAuthentication,
     value_name: GuestRegValueNameSpec,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DeleteRegistryValueInGuestRequestType {
         this: this.clone(),
         vm,
         auth,
         value_name,
     };
-    let reply = send(
-        t,
-        "DeleteRegistryValueInGuest",
-        &req.this,
-        soap::encode_request("DeleteRegistryValueInGuest", &req),
-    )
-    .await?;
-    let resp: DeleteRegistryValueInGuestResponse =
-        decode_reply(&reply, "DeleteRegistryValueInGuest")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DeleteRegistryValueInGuest", &req);
+    call::<DeleteRegistryValueInGuestResponse>(t, "DeleteRegistryValueInGuest", req.this, body)
 }
 /// Calls `HostCreateDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn host_create_disk_task(
-    t: &dyn Transport,
+pub fn host_create_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VslmCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostCreateDiskRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "HostCreateDisk_Task",
-        &req.this,
-        soap::encode_request("HostCreateDisk_Task", &req),
-    )
-    .await?;
-    let resp: HostCreateDisk_TaskResponse = decode_reply(&reply, "HostCreateDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostCreateDisk_Task", &req);
+    call::<HostCreateDisk_TaskResponse>(t, "HostCreateDisk_Task", req.this, body)
 }
 /// Calls `HostRegisterDisk`.
 ///
 /// Declared faults: `AlreadyExists`, `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn host_register_disk(
-    t: &dyn Transport,
+pub fn host_register_disk<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path: String,
     name: Option<String>,
-) -> Result<VStorageObject, Error> {
+) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
     let req = HostRegisterDiskRequestType {
         this: this.clone(),
         path,
         name,
     };
-    let reply = send(
-        t,
-        "HostRegisterDisk",
-        &req.this,
-        soap::encode_request("HostRegisterDisk", &req),
-    )
-    .await?;
-    let resp: HostRegisterDiskResponse = decode_reply(&reply, "HostRegisterDisk")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostRegisterDisk", &req);
+    call::<HostRegisterDiskResponse>(t, "HostRegisterDisk", req.this, body)
 }
 /// Calls `HostExtendDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn host_extend_disk_task(
-    t: &dyn Transport,
+pub fn host_extend_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     new_capacity_in_mb: i64,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostExtendDiskRequestType {
         this: this.clone(),
         id,
         datastore,
         new_capacity_in_mb,
     };
-    let reply = send(
-        t,
-        "HostExtendDisk_Task",
-        &req.this,
-        soap::encode_request("HostExtendDisk_Task", &req),
-    )
-    .await?;
-    let resp: HostExtendDisk_TaskResponse = decode_reply(&reply, "HostExtendDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostExtendDisk_Task", &req);
+    call::<HostExtendDisk_TaskResponse>(t, "HostExtendDisk_Task", req.this, body)
 }
 /// Calls `HostInflateDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn host_inflate_disk_task(
-    t: &dyn Transport,
+pub fn host_inflate_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostInflateDiskRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "HostInflateDisk_Task",
-        &req.this,
-        soap::encode_request("HostInflateDisk_Task", &req),
-    )
-    .await?;
-    let resp: HostInflateDisk_TaskResponse = decode_reply(&reply, "HostInflateDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostInflateDisk_Task", &req);
+    call::<HostInflateDisk_TaskResponse>(t, "HostInflateDisk_Task", req.this, body)
 }
 /// Calls `HostRenameVStorageObject`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_rename_v_storage_object(
-    t: &dyn Transport,
+pub fn host_rename_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostRenameVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         name,
     };
-    let reply = send(
-        t,
-        "HostRenameVStorageObject",
-        &req.this,
-        soap::encode_request("HostRenameVStorageObject", &req),
-    )
-    .await?;
-    let resp: HostRenameVStorageObjectResponse = decode_reply(&reply, "HostRenameVStorageObject")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("HostRenameVStorageObject", &req);
+    call::<HostRenameVStorageObjectResponse>(t, "HostRenameVStorageObject", req.this, body)
 }
 /// Calls `HostRetrieveVStorageInfrastructureObjectPolicy`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_retrieve_v_storage_infrastructure_object_policy(
-    t: &dyn Transport,
+pub fn host_retrieve_v_storage_infrastructure_object_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<vslmInfrastructureObjectPolicy>, Error> {
+) -> impl Future<Output = Result<Vec<vslmInfrastructureObjectPolicy>, Error>> + Send + 'a {
     let req = HostRetrieveVStorageInfrastructureObjectPolicyRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostRetrieveVStorageInfrastructureObjectPolicy", &req);
+    call::<HostRetrieveVStorageInfrastructureObjectPolicyResponse>(
         t,
         "HostRetrieveVStorageInfrastructureObjectPolicy",
-        &req.this,
-        soap::encode_request("HostRetrieveVStorageInfrastructureObjectPolicy", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostRetrieveVStorageInfrastructureObjectPolicyResponse =
-        decode_reply(&reply, "HostRetrieveVStorageInfrastructureObjectPolicy")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostDeleteVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn host_delete_v_storage_object_task(
-    t: &dyn Transport,
+pub fn host_delete_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostDeleteVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostDeleteVStorageObject_Task", &req);
+    call::<HostDeleteVStorageObject_TaskResponse>(
         t,
         "HostDeleteVStorageObject_Task",
-        &req.this,
-        soap::encode_request("HostDeleteVStorageObject_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostDeleteVStorageObject_TaskResponse =
-        decode_reply(&reply, "HostDeleteVStorageObject_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostRetrieveVStorageObject`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_retrieve_v_storage_object(
-    t: &dyn Transport,
+pub fn host_retrieve_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObject, Error> {
+) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
     let req = HostRetrieveVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "HostRetrieveVStorageObject",
-        &req.this,
-        soap::encode_request("HostRetrieveVStorageObject", &req),
-    )
-    .await?;
-    let resp: HostRetrieveVStorageObjectResponse =
-        decode_reply(&reply, "HostRetrieveVStorageObject")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostRetrieveVStorageObject", &req);
+    call::<HostRetrieveVStorageObjectResponse>(t, "HostRetrieveVStorageObject", req.this, body)
 }
 /// Calls `HostRetrieveVStorageObjectState`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_retrieve_v_storage_object_state(
-    t: &dyn Transport,
+pub fn host_retrieve_v_storage_object_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObjectStateInfo, Error> {
+) -> impl Future<Output = Result<VStorageObjectStateInfo, Error>> + Send + 'a {
     let req = HostRetrieveVStorageObjectStateRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostRetrieveVStorageObjectState", &req);
+    call::<HostRetrieveVStorageObjectStateResponse>(
         t,
         "HostRetrieveVStorageObjectState",
-        &req.this,
-        soap::encode_request("HostRetrieveVStorageObjectState", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostRetrieveVStorageObjectStateResponse =
-        decode_reply(&reply, "HostRetrieveVStorageObjectState")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostListVStorageObject`.
 ///
 /// Declared faults: `InvalidDatastore`, `RuntimeFault`.
-pub async fn host_list_v_storage_object(
-    t: &dyn Transport,
+pub fn host_list_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<ID>, Error> {
+) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
     let req = HostListVStorageObjectRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "HostListVStorageObject",
-        &req.this,
-        soap::encode_request("HostListVStorageObject", &req),
-    )
-    .await?;
-    let resp: HostListVStorageObjectResponse = decode_reply(&reply, "HostListVStorageObject")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostListVStorageObject", &req);
+    call::<HostListVStorageObjectResponse>(t, "HostListVStorageObject", req.this, body)
 }
 /// Calls `HostCloneVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_clone_v_storage_object_task(
-    t: &dyn Transport,
+pub fn host_clone_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     spec: VslmCloneSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostCloneVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "HostCloneVStorageObject_Task",
-        &req.this,
-        soap::encode_request("HostCloneVStorageObject_Task", &req),
-    )
-    .await?;
-    let resp: HostCloneVStorageObject_TaskResponse =
-        decode_reply(&reply, "HostCloneVStorageObject_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("HostCloneVStorageObject_Task", &req);
+    call::<HostCloneVStorageObject_TaskResponse>(t, "HostCloneVStorageObject_Task", req.this, body)
 }
 /// Calls `HostRelocateVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_relocate_v_storage_object_task(
-    t: &dyn Transport,
+pub fn host_relocate_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     spec: VslmRelocateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostRelocateVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         spec,
     };
-    let reply = send(
+    let body = soap::encode_request("HostRelocateVStorageObject_Task", &req);
+    call::<HostRelocateVStorageObject_TaskResponse>(
         t,
         "HostRelocateVStorageObject_Task",
-        &req.this,
-        soap::encode_request("HostRelocateVStorageObject_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostRelocateVStorageObject_TaskResponse =
-        decode_reply(&reply, "HostRelocateVStorageObject_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostSetVStorageObjectControlFlags`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_set_v_storage_object_control_flags(
-    t: &dyn Transport,
+pub fn host_set_v_storage_object_control_flags<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     control_flags: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostSetVStorageObjectControlFlagsRequestType {
         this: this.clone(),
         id,
         datastore,
         control_flags,
     };
-    let reply = send(
+    let body = soap::encode_request("HostSetVStorageObjectControlFlags", &req);
+    call::<HostSetVStorageObjectControlFlagsResponse>(
         t,
         "HostSetVStorageObjectControlFlags",
-        &req.this,
-        soap::encode_request("HostSetVStorageObjectControlFlags", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostSetVStorageObjectControlFlagsResponse =
-        decode_reply(&reply, "HostSetVStorageObjectControlFlags")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `HostClearVStorageObjectControlFlags`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_clear_v_storage_object_control_flags(
-    t: &dyn Transport,
+pub fn host_clear_v_storage_object_control_flags<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     control_flags: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostClearVStorageObjectControlFlagsRequestType {
         this: this.clone(),
         id,
         datastore,
         control_flags,
     };
-    let reply = send(
+    let body = soap::encode_request("HostClearVStorageObjectControlFlags", &req);
+    call::<HostClearVStorageObjectControlFlagsResponse>(
         t,
         "HostClearVStorageObjectControlFlags",
-        &req.this,
-        soap::encode_request("HostClearVStorageObjectControlFlags", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostClearVStorageObjectControlFlagsResponse =
-        decode_reply(&reply, "HostClearVStorageObjectControlFlags")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `HostReconcileDatastoreInventory_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_reconcile_datastore_inventory_task(
-    t: &dyn Transport,
+pub fn host_reconcile_datastore_inventory_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostReconcileDatastoreInventoryRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostReconcileDatastoreInventory_Task", &req);
+    call::<HostReconcileDatastoreInventory_TaskResponse>(
         t,
         "HostReconcileDatastoreInventory_Task",
-        &req.this,
-        soap::encode_request("HostReconcileDatastoreInventory_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostReconcileDatastoreInventory_TaskResponse =
-        decode_reply(&reply, "HostReconcileDatastoreInventory_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostScheduleReconcileDatastoreInventory`.
 ///
 /// Declared faults: `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn host_schedule_reconcile_datastore_inventory(
-    t: &dyn Transport,
+pub fn host_schedule_reconcile_datastore_inventory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = HostScheduleReconcileDatastoreInventoryRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostScheduleReconcileDatastoreInventory", &req);
+    call::<HostScheduleReconcileDatastoreInventoryResponse>(
         t,
         "HostScheduleReconcileDatastoreInventory",
-        &req.this,
-        soap::encode_request("HostScheduleReconcileDatastoreInventory", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostScheduleReconcileDatastoreInventoryResponse =
-        decode_reply(&reply, "HostScheduleReconcileDatastoreInventory")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `HostVStorageObjectCreateSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_v_storage_object_create_snapshot_task(
-    t: &dyn Transport,
+pub fn host_v_storage_object_create_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     description: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostVStorageObjectCreateSnapshotRequestType {
         this: this.clone(),
         id,
         datastore,
         description,
     };
-    let reply = send(
+    let body = soap::encode_request("HostVStorageObjectCreateSnapshot_Task", &req);
+    call::<HostVStorageObjectCreateSnapshot_TaskResponse>(
         t,
         "HostVStorageObjectCreateSnapshot_Task",
-        &req.this,
-        soap::encode_request("HostVStorageObjectCreateSnapshot_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostVStorageObjectCreateSnapshot_TaskResponse =
-        decode_reply(&reply, "HostVStorageObjectCreateSnapshot_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostVStorageObjectDeleteSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_v_storage_object_delete_snapshot_task(
-    t: &dyn Transport,
+pub fn host_v_storage_object_delete_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostVStorageObjectDeleteSnapshotRequestType {
         this: this.clone(),
         id,
         datastore,
         snapshot_id,
     };
-    let reply = send(
+    let body = soap::encode_request("HostVStorageObjectDeleteSnapshot_Task", &req);
+    call::<HostVStorageObjectDeleteSnapshot_TaskResponse>(
         t,
         "HostVStorageObjectDeleteSnapshot_Task",
-        &req.this,
-        soap::encode_request("HostVStorageObjectDeleteSnapshot_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostVStorageObjectDeleteSnapshot_TaskResponse =
-        decode_reply(&reply, "HostVStorageObjectDeleteSnapshot_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostVStorageObjectRetrieveSnapshotInfo`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_v_storage_object_retrieve_snapshot_info(
-    t: &dyn Transport,
+pub fn host_v_storage_object_retrieve_snapshot_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObjectSnapshotInfo, Error> {
+) -> impl Future<Output = Result<VStorageObjectSnapshotInfo, Error>> + Send + 'a {
     let req = HostVStorageObjectRetrieveSnapshotInfoRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostVStorageObjectRetrieveSnapshotInfo", &req);
+    call::<HostVStorageObjectRetrieveSnapshotInfoResponse>(
         t,
         "HostVStorageObjectRetrieveSnapshotInfo",
-        &req.this,
-        soap::encode_request("HostVStorageObjectRetrieveSnapshotInfo", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostVStorageObjectRetrieveSnapshotInfoResponse =
-        decode_reply(&reply, "HostVStorageObjectRetrieveSnapshotInfo")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostVStorageObjectCreateDiskFromSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_v_storage_object_create_disk_from_snapshot_task(
-    t: &dyn Transport,
+pub fn host_v_storage_object_create_disk_from_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
@@ -20298,7 +14253,7 @@ pub async fn host_v_storage_object_create_disk_from_snapshot_task(
     profile: Vec<BaseVirtualMachineProfileSpec>,
     crypto: Option<BaseCryptoSpec>,
     path: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostVStorageObjectCreateDiskFromSnapshotRequestType {
         this: this.clone(),
         id,
@@ -20309,55 +14264,49 @@ pub async fn host_v_storage_object_create_disk_from_snapshot_task(
         crypto,
         path,
     };
-    let reply = send(
+    let body = soap::encode_request("HostVStorageObjectCreateDiskFromSnapshot_Task", &req);
+    call::<HostVStorageObjectCreateDiskFromSnapshot_TaskResponse>(
         t,
         "HostVStorageObjectCreateDiskFromSnapshot_Task",
-        &req.this,
-        soap::encode_request("HostVStorageObjectCreateDiskFromSnapshot_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostVStorageObjectCreateDiskFromSnapshot_TaskResponse =
-        decode_reply(&reply, "HostVStorageObjectCreateDiskFromSnapshot_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostVStorageObjectRevert_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_v_storage_object_revert_task(
-    t: &dyn Transport,
+pub fn host_v_storage_object_revert_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostVStorageObjectRevertRequestType {
         this: this.clone(),
         id,
         datastore,
         snapshot_id,
     };
-    let reply = send(
+    let body = soap::encode_request("HostVStorageObjectRevert_Task", &req);
+    call::<HostVStorageObjectRevert_TaskResponse>(
         t,
         "HostVStorageObjectRevert_Task",
-        &req.this,
-        soap::encode_request("HostVStorageObjectRevert_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostVStorageObjectRevert_TaskResponse =
-        decode_reply(&reply, "HostVStorageObjectRevert_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostUpdateVStorageObjectMetadata_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_update_v_storage_object_metadata_task(
-    t: &dyn Transport,
+pub fn host_update_v_storage_object_metadata_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     metadata: Vec<KeyValue>,
     delete_keys: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostUpdateVStorageObjectMetadataRequestType {
         this: this.clone(),
         id,
@@ -20365,28 +14314,25 @@ pub async fn host_update_v_storage_object_metadata_task(
         metadata,
         delete_keys,
     };
-    let reply = send(
+    let body = soap::encode_request("HostUpdateVStorageObjectMetadata_Task", &req);
+    call::<HostUpdateVStorageObjectMetadata_TaskResponse>(
         t,
         "HostUpdateVStorageObjectMetadata_Task",
-        &req.this,
-        soap::encode_request("HostUpdateVStorageObjectMetadata_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostUpdateVStorageObjectMetadata_TaskResponse =
-        decode_reply(&reply, "HostUpdateVStorageObjectMetadata_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostRetrieveVStorageObjectMetadata`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_retrieve_v_storage_object_metadata(
-    t: &dyn Transport,
+pub fn host_retrieve_v_storage_object_metadata<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: Option<ID>,
     prefix: Option<String>,
-) -> Result<Vec<KeyValue>, Error> {
+) -> impl Future<Output = Result<Vec<KeyValue>, Error>> + Send + 'a {
     let req = HostRetrieveVStorageObjectMetadataRequestType {
         this: this.clone(),
         id,
@@ -20394,28 +14340,25 @@ pub async fn host_retrieve_v_storage_object_metadata(
         snapshot_id,
         prefix,
     };
-    let reply = send(
+    let body = soap::encode_request("HostRetrieveVStorageObjectMetadata", &req);
+    call::<HostRetrieveVStorageObjectMetadataResponse>(
         t,
         "HostRetrieveVStorageObjectMetadata",
-        &req.this,
-        soap::encode_request("HostRetrieveVStorageObjectMetadata", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostRetrieveVStorageObjectMetadataResponse =
-        decode_reply(&reply, "HostRetrieveVStorageObjectMetadata")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostRetrieveVStorageObjectMetadataValue`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `KeyNotFound`, `NotFound`, `RuntimeFault`.
-pub async fn host_retrieve_v_storage_object_metadata_value(
-    t: &dyn Transport,
+pub fn host_retrieve_v_storage_object_metadata_value<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: Option<ID>,
     key: String,
-) -> Result<String, Error> {
+) -> impl Future<Output = Result<String, Error>> + Send + 'a {
     let req = HostRetrieveVStorageObjectMetadataValueRequestType {
         this: this.clone(),
         id,
@@ -20423,53 +14366,47 @@ pub async fn host_retrieve_v_storage_object_metadata_value(
         snapshot_id,
         key,
     };
-    let reply = send(
+    let body = soap::encode_request("HostRetrieveVStorageObjectMetadataValue", &req);
+    call::<HostRetrieveVStorageObjectMetadataValueResponse>(
         t,
         "HostRetrieveVStorageObjectMetadataValue",
-        &req.this,
-        soap::encode_request("HostRetrieveVStorageObjectMetadataValue", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostRetrieveVStorageObjectMetadataValueResponse =
-        decode_reply(&reply, "HostRetrieveVStorageObjectMetadataValue")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostDeleteVStorageObjectEx_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn host_delete_v_storage_object_ex_task(
-    t: &dyn Transport,
+pub fn host_delete_v_storage_object_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostDeleteVStorageObjectExRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("HostDeleteVStorageObjectEx_Task", &req);
+    call::<HostDeleteVStorageObjectEx_TaskResponse>(
         t,
         "HostDeleteVStorageObjectEx_Task",
-        &req.this,
-        soap::encode_request("HostDeleteVStorageObjectEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostDeleteVStorageObjectEx_TaskResponse =
-        decode_reply(&reply, "HostDeleteVStorageObjectEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `HostUpdateVStorageObjectMetadataEx_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn host_update_v_storage_object_metadata_ex_task(
-    t: &dyn Transport,
+pub fn host_update_v_storage_object_metadata_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     metadata: Vec<KeyValue>,
     delete_keys: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = HostUpdateVStorageObjectMetadataExRequestType {
         this: this.clone(),
         id,
@@ -20477,178 +14414,136 @@ pub async fn host_update_v_storage_object_metadata_ex_task(
         metadata,
         delete_keys,
     };
-    let reply = send(
+    let body = soap::encode_request("HostUpdateVStorageObjectMetadataEx_Task", &req);
+    call::<HostUpdateVStorageObjectMetadataEx_TaskResponse>(
         t,
         "HostUpdateVStorageObjectMetadataEx_Task",
-        &req.this,
-        soap::encode_request("HostUpdateVStorageObjectMetadataEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: HostUpdateVStorageObjectMetadataEx_TaskResponse =
-        decode_reply(&reply, "HostUpdateVStorageObjectMetadataEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn create_disk_task(
-    t: &dyn Transport,
+pub fn create_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: VslmCreateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateDiskRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
-        t,
-        "CreateDisk_Task",
-        &req.this,
-        soap::encode_request("CreateDisk_Task", &req),
-    )
-    .await?;
-    let resp: CreateDisk_TaskResponse = decode_reply(&reply, "CreateDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDisk_Task", &req);
+    call::<CreateDisk_TaskResponse>(t, "CreateDisk_Task", req.this, body)
 }
 /// Calls `RegisterDisk`.
 ///
 /// Declared faults: `AlreadyExists`, `FileFault`, `InvalidDatastore`, `RuntimeFault`.
-pub async fn register_disk(
-    t: &dyn Transport,
+pub fn register_disk<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     path: String,
     name: Option<String>,
-) -> Result<VStorageObject, Error> {
+) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
     let req = RegisterDiskRequestType {
         this: this.clone(),
         path,
         name,
     };
-    let reply = send(
-        t,
-        "RegisterDisk",
-        &req.this,
-        soap::encode_request("RegisterDisk", &req),
-    )
-    .await?;
-    let resp: RegisterDiskResponse = decode_reply(&reply, "RegisterDisk")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RegisterDisk", &req);
+    call::<RegisterDiskResponse>(t, "RegisterDisk", req.this, body)
 }
 /// Calls `ExtendDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn extend_disk_task(
-    t: &dyn Transport,
+pub fn extend_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     new_capacity_in_mb: i64,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ExtendDiskRequestType {
         this: this.clone(),
         id,
         datastore,
         new_capacity_in_mb,
     };
-    let reply = send(
-        t,
-        "ExtendDisk_Task",
-        &req.this,
-        soap::encode_request("ExtendDisk_Task", &req),
-    )
-    .await?;
-    let resp: ExtendDisk_TaskResponse = decode_reply(&reply, "ExtendDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ExtendDisk_Task", &req);
+    call::<ExtendDisk_TaskResponse>(t, "ExtendDisk_Task", req.this, body)
 }
 /// Calls `InflateDisk_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn inflate_disk_task(
-    t: &dyn Transport,
+pub fn inflate_disk_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = InflateDiskRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "InflateDisk_Task",
-        &req.this,
-        soap::encode_request("InflateDisk_Task", &req),
-    )
-    .await?;
-    let resp: InflateDisk_TaskResponse = decode_reply(&reply, "InflateDisk_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("InflateDisk_Task", &req);
+    call::<InflateDisk_TaskResponse>(t, "InflateDisk_Task", req.this, body)
 }
 /// Calls `RenameVStorageObject`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn rename_v_storage_object(
-    t: &dyn Transport,
+pub fn rename_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     name: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = RenameVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         name,
     };
-    let reply = send(
-        t,
-        "RenameVStorageObject",
-        &req.this,
-        soap::encode_request("RenameVStorageObject", &req),
-    )
-    .await?;
-    let resp: RenameVStorageObjectResponse = decode_reply(&reply, "RenameVStorageObject")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("RenameVStorageObject", &req);
+    call::<RenameVStorageObjectResponse>(t, "RenameVStorageObject", req.this, body)
 }
 /// Calls `UpdateVStorageObjectPolicy_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn update_v_storage_object_policy_task(
-    t: &dyn Transport,
+pub fn update_v_storage_object_policy_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     profile: Vec<BaseVirtualMachineProfileSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVStorageObjectPolicyRequestType {
         this: this.clone(),
         id,
         datastore,
         profile,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateVStorageObjectPolicy_Task", &req);
+    call::<UpdateVStorageObjectPolicy_TaskResponse>(
         t,
         "UpdateVStorageObjectPolicy_Task",
-        &req.this,
-        soap::encode_request("UpdateVStorageObjectPolicy_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateVStorageObjectPolicy_TaskResponse =
-        decode_reply(&reply, "UpdateVStorageObjectPolicy_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateVStorageObjectCrypto_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn update_v_storage_object_crypto_task(
-    t: &dyn Transport,
+pub fn update_v_storage_object_crypto_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     profile: Vec<BaseVirtualMachineProfileSpec>,
     disks_crypto: Option<DiskCryptoSpec>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVStorageObjectCryptoRequestType {
         this: this.clone(),
         id,
@@ -20656,524 +14551,411 @@ pub async fn update_v_storage_object_crypto_task(
         profile,
         disks_crypto,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateVStorageObjectCrypto_Task", &req);
+    call::<UpdateVStorageObjectCrypto_TaskResponse>(
         t,
         "UpdateVStorageObjectCrypto_Task",
-        &req.this,
-        soap::encode_request("UpdateVStorageObjectCrypto_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateVStorageObjectCrypto_TaskResponse =
-        decode_reply(&reply, "UpdateVStorageObjectCrypto_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `UpdateVStorageInfrastructureObjectPolicy_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn update_v_storage_infrastructure_object_policy_task(
-    t: &dyn Transport,
+pub fn update_v_storage_infrastructure_object_policy_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: vslmInfrastructureObjectPolicySpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = UpdateVStorageInfrastructureObjectPolicyRequestType {
         this: this.clone(),
         spec,
     };
-    let reply = send(
+    let body = soap::encode_request("UpdateVStorageInfrastructureObjectPolicy_Task", &req);
+    call::<UpdateVStorageInfrastructureObjectPolicy_TaskResponse>(
         t,
         "UpdateVStorageInfrastructureObjectPolicy_Task",
-        &req.this,
-        soap::encode_request("UpdateVStorageInfrastructureObjectPolicy_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: UpdateVStorageInfrastructureObjectPolicy_TaskResponse =
-        decode_reply(&reply, "UpdateVStorageInfrastructureObjectPolicy_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `RetrieveVStorageInfrastructureObjectPolicy`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn retrieve_v_storage_infrastructure_object_policy(
-    t: &dyn Transport,
+pub fn retrieve_v_storage_infrastructure_object_policy<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<vslmInfrastructureObjectPolicy>, Error> {
+) -> impl Future<Output = Result<Vec<vslmInfrastructureObjectPolicy>, Error>> + Send + 'a {
     let req = RetrieveVStorageInfrastructureObjectPolicyRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("RetrieveVStorageInfrastructureObjectPolicy", &req);
+    call::<RetrieveVStorageInfrastructureObjectPolicyResponse>(
         t,
         "RetrieveVStorageInfrastructureObjectPolicy",
-        &req.this,
-        soap::encode_request("RetrieveVStorageInfrastructureObjectPolicy", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveVStorageInfrastructureObjectPolicyResponse =
-        decode_reply(&reply, "RetrieveVStorageInfrastructureObjectPolicy")?;
-    Ok(resp.returnval)
 }
 /// Calls `DeleteVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_v_storage_object_task(
-    t: &dyn Transport,
+pub fn delete_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "DeleteVStorageObject_Task",
-        &req.this,
-        soap::encode_request("DeleteVStorageObject_Task", &req),
-    )
-    .await?;
-    let resp: DeleteVStorageObject_TaskResponse =
-        decode_reply(&reply, "DeleteVStorageObject_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteVStorageObject_Task", &req);
+    call::<DeleteVStorageObject_TaskResponse>(t, "DeleteVStorageObject_Task", req.this, body)
 }
 /// Calls `RetrieveVStorageObject`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn retrieve_v_storage_object(
-    t: &dyn Transport,
+pub fn retrieve_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObject, Error> {
+) -> impl Future<Output = Result<VStorageObject, Error>> + Send + 'a {
     let req = RetrieveVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "RetrieveVStorageObject",
-        &req.this,
-        soap::encode_request("RetrieveVStorageObject", &req),
-    )
-    .await?;
-    let resp: RetrieveVStorageObjectResponse = decode_reply(&reply, "RetrieveVStorageObject")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveVStorageObject", &req);
+    call::<RetrieveVStorageObjectResponse>(t, "RetrieveVStorageObject", req.this, body)
 }
 /// Calls `RetrieveVStorageObjectState`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn retrieve_v_storage_object_state(
-    t: &dyn Transport,
+pub fn retrieve_v_storage_object_state<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObjectStateInfo, Error> {
+) -> impl Future<Output = Result<VStorageObjectStateInfo, Error>> + Send + 'a {
     let req = RetrieveVStorageObjectStateRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "RetrieveVStorageObjectState",
-        &req.this,
-        soap::encode_request("RetrieveVStorageObjectState", &req),
-    )
-    .await?;
-    let resp: RetrieveVStorageObjectStateResponse =
-        decode_reply(&reply, "RetrieveVStorageObjectState")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveVStorageObjectState", &req);
+    call::<RetrieveVStorageObjectStateResponse>(t, "RetrieveVStorageObjectState", req.this, body)
 }
 /// Calls `RetrieveVStorageObjectAssociations`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn retrieve_v_storage_object_associations(
-    t: &dyn Transport,
+pub fn retrieve_v_storage_object_associations<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     ids: Vec<RetrieveVStorageObjSpec>,
-) -> Result<Vec<VStorageObjectAssociations>, Error> {
+) -> impl Future<Output = Result<Vec<VStorageObjectAssociations>, Error>> + Send + 'a {
     let req = RetrieveVStorageObjectAssociationsRequestType {
         this: this.clone(),
         ids,
     };
-    let reply = send(
+    let body = soap::encode_request("RetrieveVStorageObjectAssociations", &req);
+    call::<RetrieveVStorageObjectAssociationsResponse>(
         t,
         "RetrieveVStorageObjectAssociations",
-        &req.this,
-        soap::encode_request("RetrieveVStorageObjectAssociations", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: RetrieveVStorageObjectAssociationsResponse =
-        decode_reply(&reply, "RetrieveVStorageObjectAssociations")?;
-    Ok(resp.returnval)
 }
 /// Calls `ListVStorageObject`.
 ///
 /// Declared faults: `InvalidDatastore`, `RuntimeFault`.
-pub async fn list_v_storage_object(
-    t: &dyn Transport,
+pub fn list_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<Vec<ID>, Error> {
+) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
     let req = ListVStorageObjectRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
-        t,
-        "ListVStorageObject",
-        &req.this,
-        soap::encode_request("ListVStorageObject", &req),
-    )
-    .await?;
-    let resp: ListVStorageObjectResponse = decode_reply(&reply, "ListVStorageObject")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ListVStorageObject", &req);
+    call::<ListVStorageObjectResponse>(t, "ListVStorageObject", req.this, body)
 }
 /// Calls `CloneVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn clone_v_storage_object_task(
-    t: &dyn Transport,
+pub fn clone_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     spec: VslmCloneSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CloneVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "CloneVStorageObject_Task",
-        &req.this,
-        soap::encode_request("CloneVStorageObject_Task", &req),
-    )
-    .await?;
-    let resp: CloneVStorageObject_TaskResponse = decode_reply(&reply, "CloneVStorageObject_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CloneVStorageObject_Task", &req);
+    call::<CloneVStorageObject_TaskResponse>(t, "CloneVStorageObject_Task", req.this, body)
 }
 /// Calls `RelocateVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn relocate_v_storage_object_task(
-    t: &dyn Transport,
+pub fn relocate_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     spec: VslmRelocateSpec,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RelocateVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         spec,
     };
-    let reply = send(
-        t,
-        "RelocateVStorageObject_Task",
-        &req.this,
-        soap::encode_request("RelocateVStorageObject_Task", &req),
-    )
-    .await?;
-    let resp: RelocateVStorageObject_TaskResponse =
-        decode_reply(&reply, "RelocateVStorageObject_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RelocateVStorageObject_Task", &req);
+    call::<RelocateVStorageObject_TaskResponse>(t, "RelocateVStorageObject_Task", req.this, body)
 }
 /// Calls `SetVStorageObjectControlFlags`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn set_v_storage_object_control_flags(
-    t: &dyn Transport,
+pub fn set_v_storage_object_control_flags<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     control_flags: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = SetVStorageObjectControlFlagsRequestType {
         this: this.clone(),
         id,
         datastore,
         control_flags,
     };
-    let reply = send(
+    let body = soap::encode_request("SetVStorageObjectControlFlags", &req);
+    call::<SetVStorageObjectControlFlagsResponse>(
         t,
         "SetVStorageObjectControlFlags",
-        &req.this,
-        soap::encode_request("SetVStorageObjectControlFlags", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: SetVStorageObjectControlFlagsResponse =
-        decode_reply(&reply, "SetVStorageObjectControlFlags")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `ClearVStorageObjectControlFlags`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn clear_v_storage_object_control_flags(
-    t: &dyn Transport,
+pub fn clear_v_storage_object_control_flags<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     control_flags: Vec<String>,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ClearVStorageObjectControlFlagsRequestType {
         this: this.clone(),
         id,
         datastore,
         control_flags,
     };
-    let reply = send(
+    let body = soap::encode_request("ClearVStorageObjectControlFlags", &req);
+    call::<ClearVStorageObjectControlFlagsResponse>(
         t,
         "ClearVStorageObjectControlFlags",
-        &req.this,
-        soap::encode_request("ClearVStorageObjectControlFlags", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ClearVStorageObjectControlFlagsResponse =
-        decode_reply(&reply, "ClearVStorageObjectControlFlags")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `AttachTagToVStorageObject`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn attach_tag_to_v_storage_object(
-    t: &dyn Transport,
+pub fn attach_tag_to_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     category: String,
     tag: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = AttachTagToVStorageObjectRequestType {
         this: this.clone(),
         id,
         category,
         tag,
     };
-    let reply = send(
-        t,
-        "AttachTagToVStorageObject",
-        &req.this,
-        soap::encode_request("AttachTagToVStorageObject", &req),
-    )
-    .await?;
-    let resp: AttachTagToVStorageObjectResponse =
-        decode_reply(&reply, "AttachTagToVStorageObject")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("AttachTagToVStorageObject", &req);
+    call::<AttachTagToVStorageObjectResponse>(t, "AttachTagToVStorageObject", req.this, body)
 }
 /// Calls `DetachTagFromVStorageObject`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn detach_tag_from_v_storage_object(
-    t: &dyn Transport,
+pub fn detach_tag_from_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     category: String,
     tag: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DetachTagFromVStorageObjectRequestType {
         this: this.clone(),
         id,
         category,
         tag,
     };
-    let reply = send(
-        t,
-        "DetachTagFromVStorageObject",
-        &req.this,
-        soap::encode_request("DetachTagFromVStorageObject", &req),
-    )
-    .await?;
-    let resp: DetachTagFromVStorageObjectResponse =
-        decode_reply(&reply, "DetachTagFromVStorageObject")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DetachTagFromVStorageObject", &req);
+    call::<DetachTagFromVStorageObjectResponse>(t, "DetachTagFromVStorageObject", req.this, body)
 }
 /// Calls `ListVStorageObjectsAttachedToTag`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn list_v_storage_objects_attached_to_tag(
-    t: &dyn Transport,
+pub fn list_v_storage_objects_attached_to_tag<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     category: String,
     tag: String,
-) -> Result<Vec<ID>, Error> {
+) -> impl Future<Output = Result<Vec<ID>, Error>> + Send + 'a {
     let req = ListVStorageObjectsAttachedToTagRequestType {
         this: this.clone(),
         category,
         tag,
     };
-    let reply = send(
+    let body = soap::encode_request("ListVStorageObjectsAttachedToTag", &req);
+    call::<ListVStorageObjectsAttachedToTagResponse>(
         t,
         "ListVStorageObjectsAttachedToTag",
-        &req.this,
-        soap::encode_request("ListVStorageObjectsAttachedToTag", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ListVStorageObjectsAttachedToTagResponse =
-        decode_reply(&reply, "ListVStorageObjectsAttachedToTag")?;
-    Ok(resp.returnval)
 }
 /// Calls `ListTagsAttachedToVStorageObject`.
 ///
 /// Declared faults: `NotFound`, `RuntimeFault`.
-pub async fn list_tags_attached_to_v_storage_object(
-    t: &dyn Transport,
+pub fn list_tags_attached_to_v_storage_object<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
-) -> Result<Vec<VslmTagEntry>, Error> {
+) -> impl Future<Output = Result<Vec<VslmTagEntry>, Error>> + Send + 'a {
     let req = ListTagsAttachedToVStorageObjectRequestType {
         this: this.clone(),
         id,
     };
-    let reply = send(
+    let body = soap::encode_request("ListTagsAttachedToVStorageObject", &req);
+    call::<ListTagsAttachedToVStorageObjectResponse>(
         t,
         "ListTagsAttachedToVStorageObject",
-        &req.this,
-        soap::encode_request("ListTagsAttachedToVStorageObject", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ListTagsAttachedToVStorageObjectResponse =
-        decode_reply(&reply, "ListTagsAttachedToVStorageObject")?;
-    Ok(resp.returnval)
 }
 /// Calls `ReconcileDatastoreInventory_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn reconcile_datastore_inventory_task(
-    t: &dyn Transport,
+pub fn reconcile_datastore_inventory_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = ReconcileDatastoreInventoryRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("ReconcileDatastoreInventory_Task", &req);
+    call::<ReconcileDatastoreInventory_TaskResponse>(
         t,
         "ReconcileDatastoreInventory_Task",
-        &req.this,
-        soap::encode_request("ReconcileDatastoreInventory_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ReconcileDatastoreInventory_TaskResponse =
-        decode_reply(&reply, "ReconcileDatastoreInventory_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `ScheduleReconcileDatastoreInventory`.
 ///
 /// Declared faults: `InvalidDatastore`, `NotFound`, `RuntimeFault`.
-pub async fn schedule_reconcile_datastore_inventory(
-    t: &dyn Transport,
+pub fn schedule_reconcile_datastore_inventory<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     datastore: ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = ScheduleReconcileDatastoreInventoryRequestType {
         this: this.clone(),
         datastore,
     };
-    let reply = send(
+    let body = soap::encode_request("ScheduleReconcileDatastoreInventory", &req);
+    call::<ScheduleReconcileDatastoreInventoryResponse>(
         t,
         "ScheduleReconcileDatastoreInventory",
-        &req.this,
-        soap::encode_request("ScheduleReconcileDatastoreInventory", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: ScheduleReconcileDatastoreInventoryResponse =
-        decode_reply(&reply, "ScheduleReconcileDatastoreInventory")?;
-    let _ = resp;
-    Ok(())
 }
 /// Calls `VStorageObjectCreateSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn v_storage_object_create_snapshot_task(
-    t: &dyn Transport,
+pub fn v_storage_object_create_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     description: String,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = VStorageObjectCreateSnapshotRequestType {
         this: this.clone(),
         id,
         datastore,
         description,
     };
-    let reply = send(
+    let body = soap::encode_request("VStorageObjectCreateSnapshot_Task", &req);
+    call::<VStorageObjectCreateSnapshot_TaskResponse>(
         t,
         "VStorageObjectCreateSnapshot_Task",
-        &req.this,
-        soap::encode_request("VStorageObjectCreateSnapshot_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: VStorageObjectCreateSnapshot_TaskResponse =
-        decode_reply(&reply, "VStorageObjectCreateSnapshot_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `DeleteSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn delete_snapshot_task(
-    t: &dyn Transport,
+pub fn delete_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteSnapshotRequestType {
         this: this.clone(),
         id,
         datastore,
         snapshot_id,
     };
-    let reply = send(
-        t,
-        "DeleteSnapshot_Task",
-        &req.this,
-        soap::encode_request("DeleteSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: DeleteSnapshot_TaskResponse = decode_reply(&reply, "DeleteSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteSnapshot_Task", &req);
+    call::<DeleteSnapshot_TaskResponse>(t, "DeleteSnapshot_Task", req.this, body)
 }
 /// Calls `RetrieveSnapshotInfo`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn retrieve_snapshot_info(
-    t: &dyn Transport,
+pub fn retrieve_snapshot_info<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<VStorageObjectSnapshotInfo, Error> {
+) -> impl Future<Output = Result<VStorageObjectSnapshotInfo, Error>> + Send + 'a {
     let req = RetrieveSnapshotInfoRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "RetrieveSnapshotInfo",
-        &req.this,
-        soap::encode_request("RetrieveSnapshotInfo", &req),
-    )
-    .await?;
-    let resp: RetrieveSnapshotInfoResponse = decode_reply(&reply, "RetrieveSnapshotInfo")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveSnapshotInfo", &req);
+    call::<RetrieveSnapshotInfoResponse>(t, "RetrieveSnapshotInfo", req.this, body)
 }
 /// Calls `CreateDiskFromSnapshot_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn create_disk_from_snapshot_task(
-    t: &dyn Transport,
+pub fn create_disk_from_snapshot_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
@@ -21182,7 +14964,7 @@ pub async fn create_disk_from_snapshot_task(
     profile: Vec<BaseVirtualMachineProfileSpec>,
     crypto: Option<BaseCryptoSpec>,
     path: Option<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateDiskFromSnapshotRequestType {
         this: this.clone(),
         id,
@@ -21193,82 +14975,59 @@ pub async fn create_disk_from_snapshot_task(
         crypto,
         path,
     };
-    let reply = send(
-        t,
-        "CreateDiskFromSnapshot_Task",
-        &req.this,
-        soap::encode_request("CreateDiskFromSnapshot_Task", &req),
-    )
-    .await?;
-    let resp: CreateDiskFromSnapshot_TaskResponse =
-        decode_reply(&reply, "CreateDiskFromSnapshot_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateDiskFromSnapshot_Task", &req);
+    call::<CreateDiskFromSnapshot_TaskResponse>(t, "CreateDiskFromSnapshot_Task", req.this, body)
 }
 /// Calls `RevertVStorageObject_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn revert_v_storage_object_task(
-    t: &dyn Transport,
+pub fn revert_v_storage_object_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = RevertVStorageObjectRequestType {
         this: this.clone(),
         id,
         datastore,
         snapshot_id,
     };
-    let reply = send(
-        t,
-        "RevertVStorageObject_Task",
-        &req.this,
-        soap::encode_request("RevertVStorageObject_Task", &req),
-    )
-    .await?;
-    let resp: RevertVStorageObject_TaskResponse =
-        decode_reply(&reply, "RevertVStorageObject_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RevertVStorageObject_Task", &req);
+    call::<RevertVStorageObject_TaskResponse>(t, "RevertVStorageObject_Task", req.this, body)
 }
 /// Calls `RetrieveSnapshotDetails`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn retrieve_snapshot_details(
-    t: &dyn Transport,
+pub fn retrieve_snapshot_details<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
-) -> Result<VStorageObjectSnapshotDetails, Error> {
+) -> impl Future<Output = Result<VStorageObjectSnapshotDetails, Error>> + Send + 'a {
     let req = RetrieveSnapshotDetailsRequestType {
         this: this.clone(),
         id,
         datastore,
         snapshot_id,
     };
-    let reply = send(
-        t,
-        "RetrieveSnapshotDetails",
-        &req.this,
-        soap::encode_request("RetrieveSnapshotDetails", &req),
-    )
-    .await?;
-    let resp: RetrieveSnapshotDetailsResponse = decode_reply(&reply, "RetrieveSnapshotDetails")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveSnapshotDetails", &req);
+    call::<RetrieveSnapshotDetailsResponse>(t, "RetrieveSnapshotDetails", req.this, body)
 }
 /// Calls `VstorageObjectVCenterQueryChangedDiskAreas`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `InvalidArgument`, `RuntimeFault`.
-pub async fn vstorage_object_v_center_query_changed_disk_areas(
-    t: &dyn Transport,
+pub fn vstorage_object_v_center_query_changed_disk_areas<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     snapshot_id: ID,
     start_offset: i64,
     change_id: String,
-) -> Result<DiskChangeInfo, Error> {
+) -> impl Future<Output = Result<DiskChangeInfo, Error>> + Send + 'a {
     let req = VstorageObjectVCenterQueryChangedDiskAreasRequestType {
         this: this.clone(),
         id,
@@ -21277,53 +15036,42 @@ pub async fn vstorage_object_v_center_query_changed_disk_areas(
         start_offset,
         change_id,
     };
-    let reply = send(
+    let body = soap::encode_request("VstorageObjectVCenterQueryChangedDiskAreas", &req);
+    call::<VstorageObjectVCenterQueryChangedDiskAreasResponse>(
         t,
         "VstorageObjectVCenterQueryChangedDiskAreas",
-        &req.this,
-        soap::encode_request("VstorageObjectVCenterQueryChangedDiskAreas", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: VstorageObjectVCenterQueryChangedDiskAreasResponse =
-        decode_reply(&reply, "VstorageObjectVCenterQueryChangedDiskAreas")?;
-    Ok(resp.returnval)
 }
 /// Calls `DeleteVStorageObjectEx_Task`.
 ///
 /// Declared faults: `FileFault`, `InvalidDatastore`, `InvalidState`, `NotFound`, `TaskInProgress`, `RuntimeFault`.
-pub async fn delete_v_storage_object_ex_task(
-    t: &dyn Transport,
+pub fn delete_v_storage_object_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = DeleteVStorageObjectExRequestType {
         this: this.clone(),
         id,
         datastore,
     };
-    let reply = send(
-        t,
-        "DeleteVStorageObjectEx_Task",
-        &req.this,
-        soap::encode_request("DeleteVStorageObjectEx_Task", &req),
-    )
-    .await?;
-    let resp: DeleteVStorageObjectEx_TaskResponse =
-        decode_reply(&reply, "DeleteVStorageObjectEx_Task")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("DeleteVStorageObjectEx_Task", &req);
+    call::<DeleteVStorageObjectEx_TaskResponse>(t, "DeleteVStorageObjectEx_Task", req.this, body)
 }
 /// Calls `VCenterUpdateVStorageObjectMetadataEx_Task`.
 ///
 /// Declared faults: `InvalidDatastore`, `InvalidState`, `NotFound`, `RuntimeFault`.
-pub async fn v_center_update_v_storage_object_metadata_ex_task(
-    t: &dyn Transport,
+pub fn v_center_update_v_storage_object_metadata_ex_task<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     id: ID,
     datastore: ManagedObjectReference,
     metadata: Vec<KeyValue>,
     delete_keys: Vec<String>,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = VCenterUpdateVStorageObjectMetadataExRequestType {
         this: this.clone(),
         id,
@@ -21331,274 +15079,181 @@ pub async fn v_center_update_v_storage_object_metadata_ex_task(
         metadata,
         delete_keys,
     };
-    let reply = send(
+    let body = soap::encode_request("VCenterUpdateVStorageObjectMetadataEx_Task", &req);
+    call::<VCenterUpdateVStorageObjectMetadataEx_TaskResponse>(
         t,
         "VCenterUpdateVStorageObjectMetadataEx_Task",
-        &req.this,
-        soap::encode_request("VCenterUpdateVStorageObjectMetadataEx_Task", &req),
+        req.this,
+        body,
     )
-    .await?;
-    let resp: VCenterUpdateVStorageObjectMetadataEx_TaskResponse =
-        decode_reply(&reply, "VCenterUpdateVStorageObjectMetadataEx_Task")?;
-    Ok(resp.returnval)
 }
 /// Calls `CreateFilter`.
 ///
 /// Declared faults: `InvalidProperty`, `RuntimeFault`.
-pub async fn create_filter(
-    t: &dyn Transport,
+pub fn create_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec: PropertyFilterSpec,
     partial_updates: bool,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreateFilterRequestType {
         this: this.clone(),
         spec,
         partial_updates,
     };
-    let reply = send(
-        t,
-        "CreateFilter",
-        &req.this,
-        soap::encode_request("CreateFilter", &req),
-    )
-    .await?;
-    let resp: CreateFilterResponse = decode_reply(&reply, "CreateFilter")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreateFilter", &req);
+    call::<CreateFilterResponse>(t, "CreateFilter", req.this, body)
 }
 /// Calls `RetrieveProperties`.
 ///
 /// Declared faults: `InvalidProperty`, `RuntimeFault`.
-pub async fn retrieve_properties(
-    t: &dyn Transport,
+pub fn retrieve_properties<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec_set: Vec<PropertyFilterSpec>,
-) -> Result<Vec<ObjectContent>, Error> {
+) -> impl Future<Output = Result<Vec<ObjectContent>, Error>> + Send + 'a {
     let req = RetrievePropertiesRequestType {
         this: this.clone(),
         spec_set,
     };
-    let reply = send(
-        t,
-        "RetrieveProperties",
-        &req.this,
-        soap::encode_request("RetrieveProperties", &req),
-    )
-    .await?;
-    let resp: RetrievePropertiesResponse = decode_reply(&reply, "RetrieveProperties")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrieveProperties", &req);
+    call::<RetrievePropertiesResponse>(t, "RetrieveProperties", req.this, body)
 }
 /// Calls `CheckForUpdates`.
 ///
 /// Declared faults: `InvalidCollectorVersion`, `RuntimeFault`.
-pub async fn check_for_updates(
-    t: &dyn Transport,
+pub fn check_for_updates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     version: Option<String>,
-) -> Result<Option<UpdateSet>, Error> {
+) -> impl Future<Output = Result<Option<UpdateSet>, Error>> + Send + 'a {
     let req = CheckForUpdatesRequestType {
         this: this.clone(),
         version,
     };
-    let reply = send(
-        t,
-        "CheckForUpdates",
-        &req.this,
-        soap::encode_request("CheckForUpdates", &req),
-    )
-    .await?;
-    let resp: CheckForUpdatesResponse = decode_reply(&reply, "CheckForUpdates")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CheckForUpdates", &req);
+    call::<CheckForUpdatesResponse>(t, "CheckForUpdates", req.this, body)
 }
 /// Calls `WaitForUpdates`.
 ///
 /// Declared faults: `InvalidCollectorVersion`, `RuntimeFault`.
-pub async fn wait_for_updates(
-    t: &dyn Transport,
+pub fn wait_for_updates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     version: Option<String>,
-) -> Result<UpdateSet, Error> {
+) -> impl Future<Output = Result<UpdateSet, Error>> + Send + 'a {
     let req = WaitForUpdatesRequestType {
         this: this.clone(),
         version,
     };
-    let reply = send(
-        t,
-        "WaitForUpdates",
-        &req.this,
-        soap::encode_request("WaitForUpdates", &req),
-    )
-    .await?;
-    let resp: WaitForUpdatesResponse = decode_reply(&reply, "WaitForUpdates")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("WaitForUpdates", &req);
+    call::<WaitForUpdatesResponse>(t, "WaitForUpdates", req.this, body)
 }
 /// Calls `CancelWaitForUpdates`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn cancel_wait_for_updates(
-    t: &dyn Transport,
+pub fn cancel_wait_for_updates<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CancelWaitForUpdatesRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CancelWaitForUpdates",
-        &req.this,
-        soap::encode_request("CancelWaitForUpdates", &req),
-    )
-    .await?;
-    let resp: CancelWaitForUpdatesResponse = decode_reply(&reply, "CancelWaitForUpdates")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CancelWaitForUpdates", &req);
+    call::<CancelWaitForUpdatesResponse>(t, "CancelWaitForUpdates", req.this, body)
 }
 /// Calls `WaitForUpdatesEx`.
 ///
 /// Declared faults: `InvalidCollectorVersion`, `RuntimeFault`.
-pub async fn wait_for_updates_ex(
-    t: &dyn Transport,
+pub fn wait_for_updates_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     version: Option<String>,
     options: Option<WaitOptions>,
-) -> Result<Option<UpdateSet>, Error> {
+) -> impl Future<Output = Result<Option<UpdateSet>, Error>> + Send + 'a {
     let req = WaitForUpdatesExRequestType {
         this: this.clone(),
         version,
         options,
     };
-    let reply = send(
-        t,
-        "WaitForUpdatesEx",
-        &req.this,
-        soap::encode_request("WaitForUpdatesEx", &req),
-    )
-    .await?;
-    let resp: WaitForUpdatesExResponse = decode_reply(&reply, "WaitForUpdatesEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("WaitForUpdatesEx", &req);
+    call::<WaitForUpdatesExResponse>(t, "WaitForUpdatesEx", req.this, body)
 }
 /// Calls `RetrievePropertiesEx`.
 ///
 /// Declared faults: `InvalidProperty`, `RuntimeFault`.
-pub async fn retrieve_properties_ex(
-    t: &dyn Transport,
+pub fn retrieve_properties_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     spec_set: Vec<PropertyFilterSpec>,
     options: RetrieveOptions,
-) -> Result<Option<RetrieveResult>, Error> {
+) -> impl Future<Output = Result<Option<RetrieveResult>, Error>> + Send + 'a {
     let req = RetrievePropertiesExRequestType {
         this: this.clone(),
         spec_set,
         options,
     };
-    let reply = send(
-        t,
-        "RetrievePropertiesEx",
-        &req.this,
-        soap::encode_request("RetrievePropertiesEx", &req),
-    )
-    .await?;
-    let resp: RetrievePropertiesExResponse = decode_reply(&reply, "RetrievePropertiesEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("RetrievePropertiesEx", &req);
+    call::<RetrievePropertiesExResponse>(t, "RetrievePropertiesEx", req.this, body)
 }
 /// Calls `ContinueRetrievePropertiesEx`.
 ///
 /// Declared faults: `InvalidProperty`, `RuntimeFault`.
-pub async fn continue_retrieve_properties_ex(
-    t: &dyn Transport,
+pub fn continue_retrieve_properties_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     token: String,
-) -> Result<RetrieveResult, Error> {
+) -> impl Future<Output = Result<RetrieveResult, Error>> + Send + 'a {
     let req = ContinueRetrievePropertiesExRequestType {
         this: this.clone(),
         token,
     };
-    let reply = send(
-        t,
-        "ContinueRetrievePropertiesEx",
-        &req.this,
-        soap::encode_request("ContinueRetrievePropertiesEx", &req),
-    )
-    .await?;
-    let resp: ContinueRetrievePropertiesExResponse =
-        decode_reply(&reply, "ContinueRetrievePropertiesEx")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("ContinueRetrievePropertiesEx", &req);
+    call::<ContinueRetrievePropertiesExResponse>(t, "ContinueRetrievePropertiesEx", req.this, body)
 }
 /// Calls `CancelRetrievePropertiesEx`.
 ///
 /// Declared faults: `InvalidProperty`, `RuntimeFault`.
-pub async fn cancel_retrieve_properties_ex(
-    t: &dyn Transport,
+pub fn cancel_retrieve_properties_ex<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
     token: String,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = CancelRetrievePropertiesExRequestType {
         this: this.clone(),
         token,
     };
-    let reply = send(
-        t,
-        "CancelRetrievePropertiesEx",
-        &req.this,
-        soap::encode_request("CancelRetrievePropertiesEx", &req),
-    )
-    .await?;
-    let resp: CancelRetrievePropertiesExResponse =
-        decode_reply(&reply, "CancelRetrievePropertiesEx")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("CancelRetrievePropertiesEx", &req);
+    call::<CancelRetrievePropertiesExResponse>(t, "CancelRetrievePropertiesEx", req.this, body)
 }
 /// Calls `CreatePropertyCollector`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn create_property_collector(
-    t: &dyn Transport,
+pub fn create_property_collector<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<ManagedObjectReference, Error> {
+) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
     let req = CreatePropertyCollectorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "CreatePropertyCollector",
-        &req.this,
-        soap::encode_request("CreatePropertyCollector", &req),
-    )
-    .await?;
-    let resp: CreatePropertyCollectorResponse = decode_reply(&reply, "CreatePropertyCollector")?;
-    Ok(resp.returnval)
+    let body = soap::encode_request("CreatePropertyCollector", &req);
+    call::<CreatePropertyCollectorResponse>(t, "CreatePropertyCollector", req.this, body)
 }
 /// Calls `DestroyPropertyCollector`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_property_collector(
-    t: &dyn Transport,
+pub fn destroy_property_collector<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyPropertyCollectorRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyPropertyCollector",
-        &req.this,
-        soap::encode_request("DestroyPropertyCollector", &req),
-    )
-    .await?;
-    let resp: DestroyPropertyCollectorResponse = decode_reply(&reply, "DestroyPropertyCollector")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyPropertyCollector", &req);
+    call::<DestroyPropertyCollectorResponse>(t, "DestroyPropertyCollector", req.this, body)
 }
 /// Calls `DestroyPropertyFilter`.
 ///
 /// Declared faults: `RuntimeFault`.
-pub async fn destroy_property_filter(
-    t: &dyn Transport,
+pub fn destroy_property_filter<'a>(
+    t: &'a dyn Transport,
     this: &ManagedObjectReference,
-) -> Result<(), Error> {
+) -> impl Future<Output = Result<(), Error>> + Send + 'a {
     let req = DestroyPropertyFilterRequestType { this: this.clone() };
-    let reply = send(
-        t,
-        "DestroyPropertyFilter",
-        &req.this,
-        soap::encode_request("DestroyPropertyFilter", &req),
-    )
-    .await?;
-    let resp: DestroyPropertyFilterResponse = decode_reply(&reply, "DestroyPropertyFilter")?;
-    let _ = resp;
-    Ok(())
+    let body = soap::encode_request("DestroyPropertyFilter", &req);
+    call::<DestroyPropertyFilterResponse>(t, "DestroyPropertyFilter", req.this, body)
 }

@@ -64,7 +64,7 @@ impl BaseAction {
     }
 }
 poly_enum!(BaseAction);
-boxed_from!(BaseAction: Action, CreateTaskAction, MethodAction, RunScriptAction, SendEmailAction, SendSNMPAction);
+variant_of!(BaseAction: Action, CreateTaskAction, MethodAction, RunScriptAction, SendEmailAction, SendSNMPAction);
 static ACTION_SUBTYPES: &[(&str, DecodeFn<BaseAction>)] = &[
     (
         "CreateTaskAction",
@@ -132,7 +132,7 @@ impl BaseAlarmAction {
     }
 }
 poly_enum!(BaseAlarmAction);
-boxed_from!(BaseAlarmAction: AlarmAction, AlarmTriggeringAction, GroupAlarmAction);
+variant_of!(BaseAlarmAction: AlarmAction, AlarmTriggeringAction, GroupAlarmAction);
 static ALARM_ACTION_SUBTYPES: &[(&str, DecodeFn<BaseAlarmAction>)] = &[
     (
         "AlarmTriggeringAction",
@@ -210,7 +210,7 @@ impl BaseAlarmExpression {
     }
 }
 poly_enum!(BaseAlarmExpression);
-boxed_from!(BaseAlarmExpression: AlarmExpression, AndAlarmExpression, EventAlarmExpression, MetricAlarmExpression, OrAlarmExpression, StateAlarmExpression);
+variant_of!(BaseAlarmExpression: AlarmExpression, AndAlarmExpression, EventAlarmExpression, MetricAlarmExpression, OrAlarmExpression, StateAlarmExpression);
 static ALARM_EXPRESSION_SUBTYPES: &[(&str, DecodeFn<BaseAlarmExpression>)] = &[
     (
         "AndAlarmExpression",
@@ -278,7 +278,7 @@ impl BaseAlarmSpec {
     }
 }
 poly_enum!(BaseAlarmSpec);
-boxed_from!(BaseAlarmSpec: AlarmSpec, AlarmInfo);
+variant_of!(BaseAlarmSpec: AlarmSpec, AlarmInfo);
 static ALARM_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseAlarmSpec>)] =
     &[("AlarmInfo", decode_into::<AlarmInfo, BaseAlarmSpec>)];
 /// A `AnswerFileCreateSpec` or any of its 2 subtypes, as chosen by `xsi:type`.
@@ -336,7 +336,7 @@ impl BaseAnswerFileCreateSpec {
     }
 }
 poly_enum!(BaseAnswerFileCreateSpec);
-boxed_from!(BaseAnswerFileCreateSpec: AnswerFileCreateSpec, AnswerFileOptionsCreateSpec, AnswerFileSerializedCreateSpec);
+variant_of!(BaseAnswerFileCreateSpec: AnswerFileCreateSpec, AnswerFileOptionsCreateSpec, AnswerFileSerializedCreateSpec);
 static ANSWER_FILE_CREATE_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseAnswerFileCreateSpec>)] = &[
     (
         "AnswerFileOptionsCreateSpec",
@@ -574,7 +574,7 @@ impl BaseApplyProfile {
     }
 }
 poly_enum!(BaseApplyProfile);
-boxed_from!(BaseApplyProfile: ApplyProfile, ActiveDirectoryProfile, AuthenticationProfile, DateTimeProfile, DvsHostVNicProfile, DvsProfile, DvsServiceConsoleVNicProfile, DvsVNicProfile, FirewallProfile, FirewallProfileRulesetProfile, HostApplyProfile, HostMemoryProfile, HostPortGroupProfile, IpAddressProfile, IpRouteProfile, LinkProfile, NasStorageProfile, NetStackInstanceProfile, NetworkPolicyProfile, NetworkProfile, NetworkProfileDnsConfigProfile, NsxHostVNicProfile, NumPortsProfile, OpaqueSwitchProfile, OptionProfile, PermissionProfile, PhysicalNicProfile, PnicUplinkProfile, PortGroupProfile, ProfileApplyProfileElement, SecurityProfile, ServiceConsolePortGroupProfile, ServiceProfile, StaticRouteProfile, StorageProfile, UserGroupProfile, UserProfile, VirtualSwitchProfile, VirtualSwitchSelectionProfile, VlanProfile, VmPortGroupProfile);
+variant_of!(BaseApplyProfile: ApplyProfile, ActiveDirectoryProfile, AuthenticationProfile, DateTimeProfile, DvsHostVNicProfile, DvsProfile, DvsServiceConsoleVNicProfile, DvsVNicProfile, FirewallProfile, FirewallProfileRulesetProfile, HostApplyProfile, HostMemoryProfile, HostPortGroupProfile, IpAddressProfile, IpRouteProfile, LinkProfile, NasStorageProfile, NetStackInstanceProfile, NetworkPolicyProfile, NetworkProfile, NetworkProfileDnsConfigProfile, NsxHostVNicProfile, NumPortsProfile, OpaqueSwitchProfile, OptionProfile, PermissionProfile, PhysicalNicProfile, PnicUplinkProfile, PortGroupProfile, ProfileApplyProfileElement, SecurityProfile, ServiceConsolePortGroupProfile, ServiceProfile, StaticRouteProfile, StorageProfile, UserGroupProfile, UserProfile, VirtualSwitchProfile, VirtualSwitchSelectionProfile, VlanProfile, VmPortGroupProfile);
 static APPLY_PROFILE_SUBTYPES: &[(&str, DecodeFn<BaseApplyProfile>)] = &[
     (
         "ActiveDirectoryProfile",
@@ -792,7 +792,7 @@ impl BaseBaseConfigInfoBackingInfo {
     }
 }
 poly_enum!(BaseBaseConfigInfoBackingInfo);
-boxed_from!(BaseBaseConfigInfoBackingInfo: BaseConfigInfoBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo);
+variant_of!(BaseBaseConfigInfoBackingInfo: BaseConfigInfoBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo);
 static BASE_CONFIG_INFO_BACKING_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseBaseConfigInfoBackingInfo>,
@@ -871,7 +871,7 @@ impl BaseBaseConfigInfoFileBackingInfo {
     }
 }
 poly_enum!(BaseBaseConfigInfoFileBackingInfo);
-boxed_from!(BaseBaseConfigInfoFileBackingInfo: BaseConfigInfoFileBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo);
+variant_of!(BaseBaseConfigInfoFileBackingInfo: BaseConfigInfoFileBackingInfo, BaseConfigInfoDiskFileBackingInfo, BaseConfigInfoRawDiskMappingBackingInfo);
 static BASE_CONFIG_INFO_FILE_BACKING_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseBaseConfigInfoFileBackingInfo>,
@@ -972,7 +972,7 @@ impl BaseClusterAction {
     }
 }
 poly_enum!(BaseClusterAction);
-boxed_from!(BaseClusterAction: ClusterAction, ClusterHostInfraUpdateHaModeAction, ClusterHostPowerAction, ClusterInitialPlacementAction, ClusterMigrationAction, HbrDiskMigrationAction, PlacementAction, StorageMigrationAction, StoragePlacementAction);
+variant_of!(BaseClusterAction: ClusterAction, ClusterHostInfraUpdateHaModeAction, ClusterHostPowerAction, ClusterInitialPlacementAction, ClusterMigrationAction, HbrDiskMigrationAction, PlacementAction, StorageMigrationAction, StoragePlacementAction);
 static CLUSTER_ACTION_SUBTYPES: &[(&str, DecodeFn<BaseClusterAction>)] = &[
     (
         "ClusterHostInfraUpdateHaModeAction",
@@ -1084,7 +1084,7 @@ impl BaseClusterComputeResourceValidationResultBase {
     }
 }
 poly_enum!(BaseClusterComputeResourceValidationResultBase);
-boxed_from!(BaseClusterComputeResourceValidationResultBase: ClusterComputeResourceValidationResultBase, ClusterComputeResourceDVSConfigurationValidation, ClusterComputeResourceHostConfigurationValidation);
+variant_of!(BaseClusterComputeResourceValidationResultBase: ClusterComputeResourceValidationResultBase, ClusterComputeResourceDVSConfigurationValidation, ClusterComputeResourceHostConfigurationValidation);
 static CLUSTER_COMPUTE_RESOURCE_VALIDATION_RESULT_BASE_SUBTYPES: &[(
     &str,
     DecodeFn<BaseClusterComputeResourceValidationResultBase>,
@@ -1183,7 +1183,7 @@ impl BaseClusterDasAdmissionControlInfo {
     }
 }
 poly_enum!(BaseClusterDasAdmissionControlInfo);
-boxed_from!(BaseClusterDasAdmissionControlInfo: ClusterDasAdmissionControlInfo, ClusterFailoverHostAdmissionControlInfo, ClusterFailoverLevelAdmissionControlInfo, ClusterFailoverResourcesAdmissionControlInfo);
+variant_of!(BaseClusterDasAdmissionControlInfo: ClusterDasAdmissionControlInfo, ClusterFailoverHostAdmissionControlInfo, ClusterFailoverLevelAdmissionControlInfo, ClusterFailoverResourcesAdmissionControlInfo);
 static CLUSTER_DAS_ADMISSION_CONTROL_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseClusterDasAdmissionControlInfo>,
@@ -1285,7 +1285,7 @@ impl BaseClusterDasAdmissionControlPolicy {
     }
 }
 poly_enum!(BaseClusterDasAdmissionControlPolicy);
-boxed_from!(BaseClusterDasAdmissionControlPolicy: ClusterDasAdmissionControlPolicy, ClusterFailoverHostAdmissionControlPolicy, ClusterFailoverLevelAdmissionControlPolicy, ClusterFailoverResourcesAdmissionControlPolicy);
+variant_of!(BaseClusterDasAdmissionControlPolicy: ClusterDasAdmissionControlPolicy, ClusterFailoverHostAdmissionControlPolicy, ClusterFailoverLevelAdmissionControlPolicy, ClusterFailoverResourcesAdmissionControlPolicy);
 static CLUSTER_DAS_ADMISSION_CONTROL_POLICY_SUBTYPES: &[(
     &str,
     DecodeFn<BaseClusterDasAdmissionControlPolicy>,
@@ -1367,7 +1367,7 @@ impl BaseClusterDasAdvancedRuntimeInfo {
     }
 }
 poly_enum!(BaseClusterDasAdvancedRuntimeInfo);
-boxed_from!(BaseClusterDasAdvancedRuntimeInfo: ClusterDasAdvancedRuntimeInfo, ClusterDasFailoverLevelAdvancedRuntimeInfo);
+variant_of!(BaseClusterDasAdvancedRuntimeInfo: ClusterDasAdvancedRuntimeInfo, ClusterDasFailoverLevelAdvancedRuntimeInfo);
 static CLUSTER_DAS_ADVANCED_RUNTIME_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseClusterDasAdvancedRuntimeInfo>,
@@ -1422,7 +1422,7 @@ impl BaseClusterDasData {
     }
 }
 poly_enum!(BaseClusterDasData);
-boxed_from!(BaseClusterDasData: ClusterDasData, ClusterDasDataSummary);
+variant_of!(BaseClusterDasData: ClusterDasData, ClusterDasDataSummary);
 static CLUSTER_DAS_DATA_SUBTYPES: &[(&str, DecodeFn<BaseClusterDasData>)] = &[(
     "ClusterDasDataSummary",
     decode_into::<ClusterDasDataSummary, BaseClusterDasData>,
@@ -1474,7 +1474,7 @@ impl BaseClusterDasHostInfo {
     }
 }
 poly_enum!(BaseClusterDasHostInfo);
-boxed_from!(BaseClusterDasHostInfo: ClusterDasHostInfo, ClusterDasAamHostInfo);
+variant_of!(BaseClusterDasHostInfo: ClusterDasHostInfo, ClusterDasAamHostInfo);
 static CLUSTER_DAS_HOST_INFO_SUBTYPES: &[(&str, DecodeFn<BaseClusterDasHostInfo>)] = &[(
     "ClusterDasAamHostInfo",
     decode_into::<ClusterDasAamHostInfo, BaseClusterDasHostInfo>,
@@ -1528,7 +1528,7 @@ impl BaseClusterDrsFaultsFaultsByVm {
     }
 }
 poly_enum!(BaseClusterDrsFaultsFaultsByVm);
-boxed_from!(BaseClusterDrsFaultsFaultsByVm: ClusterDrsFaultsFaultsByVm, ClusterDrsFaultsFaultsByVirtualDisk);
+variant_of!(BaseClusterDrsFaultsFaultsByVm: ClusterDrsFaultsFaultsByVm, ClusterDrsFaultsFaultsByVirtualDisk);
 static CLUSTER_DRS_FAULTS_FAULTS_BY_VM_SUBTYPES: &[(
     &str,
     DecodeFn<BaseClusterDrsFaultsFaultsByVm>,
@@ -1585,7 +1585,7 @@ impl BaseClusterGroupInfo {
     }
 }
 poly_enum!(BaseClusterGroupInfo);
-boxed_from!(BaseClusterGroupInfo: ClusterGroupInfo, ClusterHostGroup, ClusterVmGroup);
+variant_of!(BaseClusterGroupInfo: ClusterGroupInfo, ClusterHostGroup, ClusterVmGroup);
 static CLUSTER_GROUP_INFO_SUBTYPES: &[(&str, DecodeFn<BaseClusterGroupInfo>)] = &[
     (
         "ClusterHostGroup",
@@ -1653,7 +1653,7 @@ impl BaseClusterProfileConfigSpec {
     }
 }
 poly_enum!(BaseClusterProfileConfigSpec);
-boxed_from!(BaseClusterProfileConfigSpec: ClusterProfileConfigSpec, ClusterProfileCompleteConfigSpec, ClusterProfileConfigServiceCreateSpec);
+variant_of!(BaseClusterProfileConfigSpec: ClusterProfileConfigSpec, ClusterProfileCompleteConfigSpec, ClusterProfileConfigServiceCreateSpec);
 static CLUSTER_PROFILE_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseClusterProfileConfigSpec>)] = &[
     (
         "ClusterProfileCompleteConfigSpec",
@@ -1741,7 +1741,7 @@ impl BaseClusterRuleInfo {
     }
 }
 poly_enum!(BaseClusterRuleInfo);
-boxed_from!(BaseClusterRuleInfo: ClusterRuleInfo, ClusterAffinityRuleSpec, ClusterAntiAffinityRuleSpec, ClusterDependencyRuleInfo, ClusterVmHostRuleInfo, VirtualDiskAntiAffinityRuleSpec, VirtualDiskRuleSpec);
+variant_of!(BaseClusterRuleInfo: ClusterRuleInfo, ClusterAffinityRuleSpec, ClusterAntiAffinityRuleSpec, ClusterDependencyRuleInfo, ClusterVmHostRuleInfo, VirtualDiskAntiAffinityRuleSpec, VirtualDiskRuleSpec);
 static CLUSTER_RULE_INFO_SUBTYPES: &[(&str, DecodeFn<BaseClusterRuleInfo>)] = &[
     (
         "ClusterAffinityRuleSpec",
@@ -1815,7 +1815,7 @@ impl BaseClusterSlotPolicy {
     }
 }
 poly_enum!(BaseClusterSlotPolicy);
-boxed_from!(BaseClusterSlotPolicy: ClusterSlotPolicy, ClusterFixedSizeSlotPolicy);
+variant_of!(BaseClusterSlotPolicy: ClusterSlotPolicy, ClusterFixedSizeSlotPolicy);
 static CLUSTER_SLOT_POLICY_SUBTYPES: &[(&str, DecodeFn<BaseClusterSlotPolicy>)] = &[(
     "ClusterFixedSizeSlotPolicy",
     decode_into::<ClusterFixedSizeSlotPolicy, BaseClusterSlotPolicy>,
@@ -1869,7 +1869,7 @@ impl BaseComputeResourceConfigSpec {
     }
 }
 poly_enum!(BaseComputeResourceConfigSpec);
-boxed_from!(BaseComputeResourceConfigSpec: ComputeResourceConfigSpec, ClusterConfigSpecEx);
+variant_of!(BaseComputeResourceConfigSpec: ComputeResourceConfigSpec, ClusterConfigSpecEx);
 static COMPUTE_RESOURCE_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseComputeResourceConfigSpec>)] =
     &[(
         "ClusterConfigSpecEx",
@@ -1944,7 +1944,7 @@ impl BaseCryptoSpec {
     }
 }
 poly_enum!(BaseCryptoSpec);
-boxed_from!(BaseCryptoSpec: CryptoSpec, CryptoSpecDecrypt, CryptoSpecDeepRecrypt, CryptoSpecEncrypt, CryptoSpecNoOp, CryptoSpecRegister, CryptoSpecShallowRecrypt);
+variant_of!(BaseCryptoSpec: CryptoSpec, CryptoSpecDecrypt, CryptoSpecDeepRecrypt, CryptoSpecEncrypt, CryptoSpecNoOp, CryptoSpecRegister, CryptoSpecShallowRecrypt);
 static CRYPTO_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseCryptoSpec>)] = &[
     (
         "CryptoSpecDecrypt",
@@ -2018,7 +2018,7 @@ impl BaseCustomFieldValue {
     }
 }
 poly_enum!(BaseCustomFieldValue);
-boxed_from!(BaseCustomFieldValue: CustomFieldValue, CustomFieldStringValue);
+variant_of!(BaseCustomFieldValue: CustomFieldValue, CustomFieldStringValue);
 static CUSTOM_FIELD_VALUE_SUBTYPES: &[(&str, DecodeFn<BaseCustomFieldValue>)] = &[(
     "CustomFieldStringValue",
     decode_into::<CustomFieldStringValue, BaseCustomFieldValue>,
@@ -2090,7 +2090,7 @@ impl BaseCustomizationIdentitySettings {
     }
 }
 poly_enum!(BaseCustomizationIdentitySettings);
-boxed_from!(BaseCustomizationIdentitySettings: CustomizationIdentitySettings, CustomizationCloudinitPrep, CustomizationLinuxPrep, CustomizationSysprep, CustomizationSysprepText);
+variant_of!(BaseCustomizationIdentitySettings: CustomizationIdentitySettings, CustomizationCloudinitPrep, CustomizationLinuxPrep, CustomizationSysprep, CustomizationSysprepText);
 static CUSTOMIZATION_IDENTITY_SETTINGS_SUBTYPES: &[(
     &str,
     DecodeFn<BaseCustomizationIdentitySettings>,
@@ -2179,7 +2179,7 @@ impl BaseCustomizationIpGenerator {
     }
 }
 poly_enum!(BaseCustomizationIpGenerator);
-boxed_from!(BaseCustomizationIpGenerator: CustomizationIpGenerator, CustomizationCustomIpGenerator, CustomizationDhcpIpGenerator, CustomizationFixedIp, CustomizationUnknownIpGenerator);
+variant_of!(BaseCustomizationIpGenerator: CustomizationIpGenerator, CustomizationCustomIpGenerator, CustomizationDhcpIpGenerator, CustomizationFixedIp, CustomizationUnknownIpGenerator);
 static CUSTOMIZATION_IP_GENERATOR_SUBTYPES: &[(&str, DecodeFn<BaseCustomizationIpGenerator>)] = &[
     (
         "CustomizationCustomIpGenerator",
@@ -2277,7 +2277,7 @@ impl BaseCustomizationIpV6Generator {
     }
 }
 poly_enum!(BaseCustomizationIpV6Generator);
-boxed_from!(BaseCustomizationIpV6Generator: CustomizationIpV6Generator, CustomizationAutoIpV6Generator, CustomizationCustomIpV6Generator, CustomizationDhcpIpV6Generator, CustomizationFixedIpV6, CustomizationStatelessIpV6Generator, CustomizationUnknownIpV6Generator);
+variant_of!(BaseCustomizationIpV6Generator: CustomizationIpV6Generator, CustomizationAutoIpV6Generator, CustomizationCustomIpV6Generator, CustomizationDhcpIpV6Generator, CustomizationFixedIpV6, CustomizationStatelessIpV6Generator, CustomizationUnknownIpV6Generator);
 static CUSTOMIZATION_IP_V6_GENERATOR_SUBTYPES: &[(
     &str,
     DecodeFn<BaseCustomizationIpV6Generator>,
@@ -2378,7 +2378,7 @@ impl BaseCustomizationName {
     }
 }
 poly_enum!(BaseCustomizationName);
-boxed_from!(BaseCustomizationName: CustomizationName, CustomizationCustomName, CustomizationFixedName, CustomizationPrefixName, CustomizationUnknownName, CustomizationVirtualMachineName);
+variant_of!(BaseCustomizationName: CustomizationName, CustomizationCustomName, CustomizationFixedName, CustomizationPrefixName, CustomizationUnknownName, CustomizationVirtualMachineName);
 static CUSTOMIZATION_NAME_SUBTYPES: &[(&str, DecodeFn<BaseCustomizationName>)] = &[
     (
         "CustomizationCustomName",
@@ -2456,7 +2456,7 @@ impl BaseCustomizationOptions {
     }
 }
 poly_enum!(BaseCustomizationOptions);
-boxed_from!(BaseCustomizationOptions: CustomizationOptions, CustomizationLinuxOptions, CustomizationWinOptions);
+variant_of!(BaseCustomizationOptions: CustomizationOptions, CustomizationLinuxOptions, CustomizationWinOptions);
 static CUSTOMIZATION_OPTIONS_SUBTYPES: &[(&str, DecodeFn<BaseCustomizationOptions>)] = &[
     (
         "CustomizationLinuxOptions",
@@ -2514,7 +2514,7 @@ impl BaseDVPortSetting {
     }
 }
 poly_enum!(BaseDVPortSetting);
-boxed_from!(BaseDVPortSetting: DVPortSetting, VMwareDVSPortSetting);
+variant_of!(BaseDVPortSetting: DVPortSetting, VMwareDVSPortSetting);
 static DV_PORT_SETTING_SUBTYPES: &[(&str, DecodeFn<BaseDVPortSetting>)] = &[(
     "VMwareDVSPortSetting",
     decode_into::<VMwareDVSPortSetting, BaseDVPortSetting>,
@@ -2566,7 +2566,7 @@ impl BaseDVPortgroupPolicy {
     }
 }
 poly_enum!(BaseDVPortgroupPolicy);
-boxed_from!(BaseDVPortgroupPolicy: DVPortgroupPolicy, VMwareDVSPortgroupPolicy);
+variant_of!(BaseDVPortgroupPolicy: DVPortgroupPolicy, VMwareDVSPortgroupPolicy);
 static DV_PORTGROUP_POLICY_SUBTYPES: &[(&str, DecodeFn<BaseDVPortgroupPolicy>)] = &[(
     "VMwareDVSPortgroupPolicy",
     decode_into::<VMwareDVSPortgroupPolicy, BaseDVPortgroupPolicy>,
@@ -2618,7 +2618,7 @@ impl BaseDVSConfigSpec {
     }
 }
 poly_enum!(BaseDVSConfigSpec);
-boxed_from!(BaseDVSConfigSpec: DVSConfigSpec, VMwareDVSConfigSpec);
+variant_of!(BaseDVSConfigSpec: DVSConfigSpec, VMwareDVSConfigSpec);
 static DVS_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseDVSConfigSpec>)] = &[(
     "VMwareDVSConfigSpec",
     decode_into::<VMwareDVSConfigSpec, BaseDVSConfigSpec>,
@@ -2672,7 +2672,7 @@ impl BaseDVSFeatureCapability {
     }
 }
 poly_enum!(BaseDVSFeatureCapability);
-boxed_from!(BaseDVSFeatureCapability: DVSFeatureCapability, VMwareDVSFeatureCapability);
+variant_of!(BaseDVSFeatureCapability: DVSFeatureCapability, VMwareDVSFeatureCapability);
 static DVS_FEATURE_CAPABILITY_SUBTYPES: &[(&str, DecodeFn<BaseDVSFeatureCapability>)] = &[(
     "VMwareDVSFeatureCapability",
     decode_into::<VMwareDVSFeatureCapability, BaseDVSFeatureCapability>,
@@ -2726,7 +2726,7 @@ impl BaseDVSHealthCheckCapability {
     }
 }
 poly_enum!(BaseDVSHealthCheckCapability);
-boxed_from!(BaseDVSHealthCheckCapability: DVSHealthCheckCapability, VMwareDVSHealthCheckCapability);
+variant_of!(BaseDVSHealthCheckCapability: DVSHealthCheckCapability, VMwareDVSHealthCheckCapability);
 static DVS_HEALTH_CHECK_CAPABILITY_SUBTYPES: &[(&str, DecodeFn<BaseDVSHealthCheckCapability>)] =
     &[(
         "VMwareDVSHealthCheckCapability",
@@ -2793,7 +2793,7 @@ impl BaseDVSHealthCheckConfig {
     }
 }
 poly_enum!(BaseDVSHealthCheckConfig);
-boxed_from!(BaseDVSHealthCheckConfig: DVSHealthCheckConfig, VMwareDVSHealthCheckConfig, VMwareDVSTeamingHealthCheckConfig, VMwareDVSVlanMtuHealthCheckConfig);
+variant_of!(BaseDVSHealthCheckConfig: DVSHealthCheckConfig, VMwareDVSHealthCheckConfig, VMwareDVSTeamingHealthCheckConfig, VMwareDVSVlanMtuHealthCheckConfig);
 static DVS_HEALTH_CHECK_CONFIG_SUBTYPES: &[(&str, DecodeFn<BaseDVSHealthCheckConfig>)] = &[
     (
         "VMwareDVSHealthCheckConfig",
@@ -2857,7 +2857,7 @@ impl BaseDVSUplinkPortPolicy {
     }
 }
 poly_enum!(BaseDVSUplinkPortPolicy);
-boxed_from!(BaseDVSUplinkPortPolicy: DVSUplinkPortPolicy, DVSNameArrayUplinkPortPolicy);
+variant_of!(BaseDVSUplinkPortPolicy: DVSUplinkPortPolicy, DVSNameArrayUplinkPortPolicy);
 static DVS_UPLINK_PORT_POLICY_SUBTYPES: &[(&str, DecodeFn<BaseDVSUplinkPortPolicy>)] = &[(
     "DVSNameArrayUplinkPortPolicy",
     decode_into::<DVSNameArrayUplinkPortPolicy, BaseDVSUplinkPortPolicy>,
@@ -2945,7 +2945,7 @@ impl BaseDescription {
     }
 }
 poly_enum!(BaseDescription);
-boxed_from!(BaseDescription: Description, EVCMode, ElementDescription, ExtendedDescription, ExtendedElementDescription, FeatureEVCMode, MethodDescription, OptionDef, ScheduledTaskDetail, TypeDescription);
+variant_of!(BaseDescription: Description, EVCMode, ElementDescription, ExtendedDescription, ExtendedElementDescription, FeatureEVCMode, MethodDescription, OptionDef, ScheduledTaskDetail, TypeDescription);
 static DESCRIPTION_SUBTYPES: &[(&str, DecodeFn<BaseDescription>)] = &[
     ("EVCMode", decode_into::<EVCMode, BaseDescription>),
     (
@@ -3041,7 +3041,7 @@ impl BaseDistributedVirtualSwitchHostMemberBacking {
     }
 }
 poly_enum!(BaseDistributedVirtualSwitchHostMemberBacking);
-boxed_from!(BaseDistributedVirtualSwitchHostMemberBacking: DistributedVirtualSwitchHostMemberBacking, DistributedVirtualSwitchHostMemberPnicBacking);
+variant_of!(BaseDistributedVirtualSwitchHostMemberBacking: DistributedVirtualSwitchHostMemberBacking, DistributedVirtualSwitchHostMemberPnicBacking);
 static DISTRIBUTED_VIRTUAL_SWITCH_HOST_MEMBER_BACKING_SUBTYPES: &[(
     &str,
     DecodeFn<BaseDistributedVirtualSwitchHostMemberBacking>,
@@ -3145,7 +3145,7 @@ impl BaseDistributedVirtualSwitchManagerHostDvsFilterSpec {
     }
 }
 poly_enum!(BaseDistributedVirtualSwitchManagerHostDvsFilterSpec);
-boxed_from!(BaseDistributedVirtualSwitchManagerHostDvsFilterSpec: DistributedVirtualSwitchManagerHostDvsFilterSpec, DistributedVirtualSwitchManagerHostArrayFilter, DistributedVirtualSwitchManagerHostContainerFilter, DistributedVirtualSwitchManagerHostDvsMembershipFilter);
+variant_of!(BaseDistributedVirtualSwitchManagerHostDvsFilterSpec: DistributedVirtualSwitchManagerHostDvsFilterSpec, DistributedVirtualSwitchManagerHostArrayFilter, DistributedVirtualSwitchManagerHostContainerFilter, DistributedVirtualSwitchManagerHostDvsMembershipFilter);
 static DISTRIBUTED_VIRTUAL_SWITCH_MANAGER_HOST_DVS_FILTER_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseDistributedVirtualSwitchManagerHostDvsFilterSpec>,
@@ -3231,7 +3231,7 @@ impl BaseDvsFilterConfig {
     }
 }
 poly_enum!(BaseDvsFilterConfig);
-boxed_from!(BaseDvsFilterConfig: DvsFilterConfig, DvsFilterConfigSpec, DvsTrafficFilterConfig, DvsTrafficFilterConfigSpec);
+variant_of!(BaseDvsFilterConfig: DvsFilterConfig, DvsFilterConfigSpec, DvsTrafficFilterConfig, DvsTrafficFilterConfigSpec);
 static DVS_FILTER_CONFIG_SUBTYPES: &[(&str, DecodeFn<BaseDvsFilterConfig>)] = &[
     (
         "DvsFilterConfigSpec",
@@ -3295,7 +3295,7 @@ impl BaseDvsIpPort {
     }
 }
 poly_enum!(BaseDvsIpPort);
-boxed_from!(BaseDvsIpPort: DvsIpPort, DvsIpPortRange, DvsSingleIpPort);
+variant_of!(BaseDvsIpPort: DvsIpPort, DvsIpPortRange, DvsSingleIpPort);
 static DVS_IP_PORT_SUBTYPES: &[(&str, DecodeFn<BaseDvsIpPort>)] = &[
     (
         "DvsIpPortRange",
@@ -3403,7 +3403,7 @@ impl BaseDvsNetworkRuleAction {
     }
 }
 poly_enum!(BaseDvsNetworkRuleAction);
-boxed_from!(BaseDvsNetworkRuleAction: DvsNetworkRuleAction, DvsAcceptNetworkRuleAction, DvsCopyNetworkRuleAction, DvsDropNetworkRuleAction, DvsGreEncapNetworkRuleAction, DvsLogNetworkRuleAction, DvsMacRewriteNetworkRuleAction, DvsPuntNetworkRuleAction, DvsRateLimitNetworkRuleAction, DvsUpdateTagNetworkRuleAction);
+variant_of!(BaseDvsNetworkRuleAction: DvsNetworkRuleAction, DvsAcceptNetworkRuleAction, DvsCopyNetworkRuleAction, DvsDropNetworkRuleAction, DvsGreEncapNetworkRuleAction, DvsLogNetworkRuleAction, DvsMacRewriteNetworkRuleAction, DvsPuntNetworkRuleAction, DvsRateLimitNetworkRuleAction, DvsUpdateTagNetworkRuleAction);
 static DVS_NETWORK_RULE_ACTION_SUBTYPES: &[(&str, DecodeFn<BaseDvsNetworkRuleAction>)] = &[
     (
         "DvsAcceptNetworkRuleAction",
@@ -3503,7 +3503,7 @@ impl BaseDvsNetworkRuleQualifier {
     }
 }
 poly_enum!(BaseDvsNetworkRuleQualifier);
-boxed_from!(BaseDvsNetworkRuleQualifier: DvsNetworkRuleQualifier, DvsIpNetworkRuleQualifier, DvsMacNetworkRuleQualifier, DvsSystemTrafficNetworkRuleQualifier);
+variant_of!(BaseDvsNetworkRuleQualifier: DvsNetworkRuleQualifier, DvsIpNetworkRuleQualifier, DvsMacNetworkRuleQualifier, DvsSystemTrafficNetworkRuleQualifier);
 static DVS_NETWORK_RULE_QUALIFIER_SUBTYPES: &[(&str, DecodeFn<BaseDvsNetworkRuleQualifier>)] = &[
     (
         "DvsIpNetworkRuleQualifier",
@@ -3577,7 +3577,7 @@ impl BaseElementDescription {
     }
 }
 poly_enum!(BaseElementDescription);
-boxed_from!(BaseElementDescription: ElementDescription, EVCMode, ExtendedElementDescription, FeatureEVCMode, OptionDef);
+variant_of!(BaseElementDescription: ElementDescription, EVCMode, ExtendedElementDescription, FeatureEVCMode, OptionDef);
 static ELEMENT_DESCRIPTION_SUBTYPES: &[(&str, DecodeFn<BaseElementDescription>)] = &[
     ("EVCMode", decode_into::<EVCMode, BaseElementDescription>),
     (
@@ -3700,7 +3700,7 @@ impl BaseEntityEventArgument {
     }
 }
 poly_enum!(BaseEntityEventArgument);
-boxed_from!(BaseEntityEventArgument: EntityEventArgument, AlarmEventArgument, ComputeResourceEventArgument, DatacenterEventArgument, DatastoreEventArgument, DvsEventArgument, FolderEventArgument, HostEventArgument, ManagedEntityEventArgument, NetworkEventArgument, ResourcePoolEventArgument, ScheduledTaskEventArgument, VmEventArgument);
+variant_of!(BaseEntityEventArgument: EntityEventArgument, AlarmEventArgument, ComputeResourceEventArgument, DatacenterEventArgument, DatastoreEventArgument, DvsEventArgument, FolderEventArgument, HostEventArgument, ManagedEntityEventArgument, NetworkEventArgument, ResourcePoolEventArgument, ScheduledTaskEventArgument, VmEventArgument);
 static ENTITY_EVENT_ARGUMENT_SUBTYPES: &[(&str, DecodeFn<BaseEntityEventArgument>)] = &[
     (
         "AlarmEventArgument",
@@ -6254,7 +6254,7 @@ impl BaseEvent {
     }
 }
 poly_enum!(BaseEvent);
-boxed_from!(BaseEvent: Event, AccountCreatedEvent, AccountRemovedEvent, AccountUpdatedEvent, AdminPasswordNotChangedEvent, AlarmAcknowledgedEvent, AlarmActionTriggeredEvent, AlarmClearedEvent, AlarmCreatedEvent, AlarmEmailCompletedEvent, AlarmEmailFailedEvent, AlarmEvent, AlarmReconfiguredEvent, AlarmRemovedEvent, AlarmScriptCompleteEvent, AlarmScriptFailedEvent, AlarmSnmpCompletedEvent, AlarmSnmpFailedEvent, AlarmStatusChangedEvent, AllVirtualMachinesLicensedEvent, AlreadyAuthenticatedSessionEvent, AuthorizationEvent, BadUsernameSessionEvent, CanceledHostOperationEvent, ClusterComplianceCheckedEvent, ClusterCreatedEvent, ClusterDestroyedEvent, ClusterEvent, ClusterOvercommittedEvent, ClusterReconfiguredEvent, ClusterStatusChangedEvent, CustomFieldDefAddedEvent, CustomFieldDefEvent, CustomFieldDefRemovedEvent, CustomFieldDefRenamedEvent, CustomFieldEvent, CustomFieldValueChangedEvent, CustomizationEvent, CustomizationFailed, CustomizationLinuxIdentityFailed, CustomizationNetworkSetupFailed, CustomizationStartedEvent, CustomizationSucceeded, CustomizationSysprepFailed, CustomizationUnknownFailure, DVPortgroupCreatedEvent, DVPortgroupDestroyedEvent, DVPortgroupEvent, DVPortgroupReconfiguredEvent, DVPortgroupRenamedEvent, DasAdmissionControlDisabledEvent, DasAdmissionControlEnabledEvent, DasAgentFoundEvent, DasAgentUnavailableEvent, DasClusterIsolatedEvent, DasDisabledEvent, DasEnabledEvent, DasHostFailedEvent, DasHostIsolatedEvent, DatacenterCreatedEvent, DatacenterEvent, DatacenterRenamedEvent, DatastoreCapacityIncreasedEvent, DatastoreDestroyedEvent, DatastoreDiscoveredEvent, DatastoreDuplicatedEvent, DatastoreEvent, DatastoreFileCopiedEvent, DatastoreFileDeletedEvent, DatastoreFileEvent, DatastoreFileMovedEvent, DatastoreIORMReconfiguredEvent, DatastorePrincipalConfigured, DatastoreRemovedOnHostEvent, DatastoreRenamedEvent, DatastoreRenamedOnHostEvent, DrsDisabledEvent, DrsEnabledEvent, DrsEnteredStandbyModeEvent, DrsEnteringStandbyModeEvent, DrsExitStandbyModeFailedEvent, DrsExitedStandbyModeEvent, DrsExitingStandbyModeEvent, DrsInvocationFailedEvent, DrsRecoveredFromFailureEvent, DrsResourceConfigureFailedEvent, DrsResourceConfigureSyncedEvent, DrsRuleComplianceEvent, DrsRuleViolationEvent, DrsSoftRuleViolationEvent, DrsVmMigratedEvent, DrsVmPoweredOnEvent, DuplicateIpDetectedEvent, DvpgImportEvent, DvpgRestoreEvent, DvsCreatedEvent, DvsDestroyedEvent, DvsEvent, DvsHealthStatusChangeEvent, DvsHostBackInSyncEvent, DvsHostJoinedEvent, DvsHostLeftEvent, DvsHostStatusUpdated, DvsHostWentOutOfSyncEvent, DvsImportEvent, DvsMergedEvent, DvsPortBlockedEvent, DvsPortConnectedEvent, DvsPortCreatedEvent, DvsPortDeletedEvent, DvsPortDisconnectedEvent, DvsPortEnteredPassthruEvent, DvsPortExitedPassthruEvent, DvsPortJoinPortgroupEvent, DvsPortLeavePortgroupEvent, DvsPortLinkDownEvent, DvsPortLinkUpEvent, DvsPortReconfiguredEvent, DvsPortRuntimeChangeEvent, DvsPortUnblockedEvent, DvsPortVendorSpecificStateChangeEvent, DvsReconfiguredEvent, DvsRenamedEvent, DvsRestoreEvent, DvsUpgradeAvailableEvent, DvsUpgradeInProgressEvent, DvsUpgradeRejectedEvent, DvsUpgradedEvent, EnteredMaintenanceModeEvent, EnteredStandbyModeEvent, EnteringMaintenanceModeEvent, EnteringStandbyModeEvent, ErrorUpgradeEvent, EventEx, ExitMaintenanceModeEvent, ExitStandbyModeFailedEvent, ExitedStandbyModeEvent, ExitingStandbyModeEvent, ExtendedEvent, FailoverLevelRestored, GeneralEvent, GeneralHostErrorEvent, GeneralHostInfoEvent, GeneralHostWarningEvent, GeneralUserEvent, GeneralVmErrorEvent, GeneralVmInfoEvent, GeneralVmWarningEvent, GhostDvsProxySwitchDetectedEvent, GhostDvsProxySwitchRemovedEvent, GlobalMessageChangedEvent, HealthStatusChangedEvent, HostAddFailedEvent, HostAddedEvent, HostAdminDisableEvent, HostAdminEnableEvent, HostCnxFailedAccountFailedEvent, HostCnxFailedAlreadyManagedEvent, HostCnxFailedBadCcagentEvent, HostCnxFailedBadUsernameEvent, HostCnxFailedBadVersionEvent, HostCnxFailedCcagentUpgradeEvent, HostCnxFailedEvent, HostCnxFailedNetworkErrorEvent, HostCnxFailedNoAccessEvent, HostCnxFailedNoConnectionEvent, HostCnxFailedNoLicenseEvent, HostCnxFailedNotFoundEvent, HostCnxFailedTimeoutEvent, HostComplianceCheckedEvent, HostCompliantEvent, HostConfigAppliedEvent, HostConnectedEvent, HostConnectionLostEvent, HostDasDisabledEvent, HostDasDisablingEvent, HostDasEnabledEvent, HostDasEnablingEvent, HostDasErrorEvent, HostDasEvent, HostDasOkEvent, HostDisconnectedEvent, HostEnableAdminFailedEvent, HostEvent, HostExtraNetworksEvent, HostGetShortNameFailedEvent, HostInAuditModeEvent, HostInventoryFullEvent, HostInventoryUnreadableEvent, HostIpChangedEvent, HostIpInconsistentEvent, HostIpToShortNameFailedEvent, HostIsolationIpPingFailedEvent, HostLicenseExpiredEvent, HostLocalPortCreatedEvent, HostMissingNetworksEvent, HostMonitoringStateChangedEvent, HostNoAvailableNetworksEvent, HostNoHAEnabledPortGroupsEvent, HostNoRedundantManagementNetworkEvent, HostNonCompliantEvent, HostNotInClusterEvent, HostOvercommittedEvent, HostPrimaryAgentNotShortNameEvent, HostProfileAppliedEvent, HostReconnectionFailedEvent, HostRemovedEvent, HostShortNameInconsistentEvent, HostShortNameToIpFailedEvent, HostShutdownEvent, HostSpecificationChangedEvent, HostSpecificationRequireEvent, HostSpecificationUpdateEvent, HostStatusChangedEvent, HostSubSpecificationDeleteEvent, HostSubSpecificationUpdateEvent, HostSyncFailedEvent, HostUpgradeFailedEvent, HostUserWorldSwapNotEnabledEvent, HostVnicConnectedToCustomizedDVPortEvent, HostWwnChangedEvent, HostWwnConflictEvent, IScsiBootFailureEvent, IncorrectHostInformationEvent, InfoUpgradeEvent, InsufficientFailoverResourcesEvent, InvalidEditionEvent, LicenseEvent, LicenseExpiredEvent, LicenseNonComplianceEvent, LicenseRestrictedEvent, LicenseServerAvailableEvent, LicenseServerUnavailableEvent, LocalDatastoreCreatedEvent, LocalTSMEnabledEvent, LockerMisconfiguredEvent, LockerReconfiguredEvent, MigrationErrorEvent, MigrationEvent, MigrationHostErrorEvent, MigrationHostWarningEvent, MigrationResourceErrorEvent, MigrationResourceWarningEvent, MigrationWarningEvent, MtuMatchEvent, MtuMismatchEvent, NASDatastoreCreatedEvent, NetworkRollbackEvent, NoAccessUserEvent, NoDatastoresConfiguredEvent, NoLicenseEvent, NoMaintenanceModeDrsRecommendationForVM, NonVIWorkloadDetectedOnDatastoreEvent, NotEnoughResourcesToStartVmEvent, OutOfSyncDvsHost, PermissionAddedEvent, PermissionEvent, PermissionRemovedEvent, PermissionUpdatedEvent, ProfileAssociatedEvent, ProfileChangedEvent, ProfileCreatedEvent, ProfileDissociatedEvent, ProfileEvent, ProfileReferenceHostChangedEvent, ProfileRemovedEvent, RecoveryEvent, RemoteTSMEnabledEvent, ResourcePoolCreatedEvent, ResourcePoolDestroyedEvent, ResourcePoolEvent, ResourcePoolMovedEvent, ResourcePoolReconfiguredEvent, ResourceViolatedEvent, RoleAddedEvent, RoleEvent, RoleRemovedEvent, RoleUpdatedEvent, RollbackEvent, ScheduledTaskCompletedEvent, ScheduledTaskCreatedEvent, ScheduledTaskEmailCompletedEvent, ScheduledTaskEmailFailedEvent, ScheduledTaskEvent, ScheduledTaskFailedEvent, ScheduledTaskReconfiguredEvent, ScheduledTaskRemovedEvent, ScheduledTaskStartedEvent, ServerLicenseExpiredEvent, ServerStartedSessionEvent, SessionEvent, SessionTerminatedEvent, TaskEvent, TaskTimeoutEvent, TeamingMatchEvent, TeamingMisMatchEvent, TemplateBeingUpgradedEvent, TemplateUpgradeEvent, TemplateUpgradeFailedEvent, TemplateUpgradedEvent, TimedOutHostOperationEvent, UnlicensedVirtualMachinesEvent, UnlicensedVirtualMachinesFoundEvent, UpdatedAgentBeingRestartedEvent, UpgradeEvent, UplinkPortMtuNotSupportEvent, UplinkPortMtuSupportEvent, UplinkPortVlanTrunkedEvent, UplinkPortVlanUntrunkedEvent, UserAssignedToGroup, UserLoginSessionEvent, UserLogoutSessionEvent, UserPasswordChanged, UserUnassignedFromGroup, UserUpgradeEvent, VMFSDatastoreCreatedEvent, VMFSDatastoreExpandedEvent, VMFSDatastoreExtendedEvent, VMotionLicenseExpiredEvent, VcAgentUninstallFailedEvent, VcAgentUninstalledEvent, VcAgentUpgradeFailedEvent, VcAgentUpgradedEvent, VimAccountPasswordChangedEvent, VmAcquiredMksTicketEvent, VmAcquiredTicketEvent, VmAutoRenameEvent, VmBeingClonedEvent, VmBeingClonedNoFolderEvent, VmBeingCreatedEvent, VmBeingDeployedEvent, VmBeingHotMigratedEvent, VmBeingMigratedEvent, VmBeingRelocatedEvent, VmCloneEvent, VmCloneFailedEvent, VmClonedEvent, VmConfigMissingEvent, VmConnectedEvent, VmCreatedEvent, VmDasBeingResetEvent, VmDasBeingResetWithScreenshotEvent, VmDasResetFailedEvent, VmDasUpdateErrorEvent, VmDasUpdateOkEvent, VmDateRolledBackEvent, VmDeployFailedEvent, VmDeployedEvent, VmDisconnectedEvent, VmDiscoveredEvent, VmDiskFailedEvent, VmEmigratingEvent, VmEndRecordingEvent, VmEndReplayingEvent, VmEvent, VmFailedMigrateEvent, VmFailedRelayoutEvent, VmFailedRelayoutOnVmfs2DatastoreEvent, VmFailedStartingSecondaryEvent, VmFailedToPowerOffEvent, VmFailedToPowerOnEvent, VmFailedToRebootGuestEvent, VmFailedToResetEvent, VmFailedToShutdownGuestEvent, VmFailedToStandbyGuestEvent, VmFailedToSuspendEvent, VmFailedUpdatingSecondaryConfig, VmFailoverFailed, VmFaultToleranceStateChangedEvent, VmFaultToleranceTurnedOffEvent, VmFaultToleranceVmTerminatedEvent, VmGuestOSCrashedEvent, VmGuestRebootEvent, VmGuestShutdownEvent, VmGuestStandbyEvent, VmHealthMonitoringStateChangedEvent, VmInstanceUuidAssignedEvent, VmInstanceUuidChangedEvent, VmInstanceUuidConflictEvent, VmMacAssignedEvent, VmMacChangedEvent, VmMacConflictEvent, VmMaxFTRestartCountReached, VmMaxRestartCountReached, VmMessageErrorEvent, VmMessageEvent, VmMessageWarningEvent, VmMigratedEvent, VmNoCompatibleHostForSecondaryEvent, VmNoNetworkAccessEvent, VmOrphanedEvent, VmPowerOffOnIsolationEvent, VmPoweredOffEvent, VmPoweredOnEvent, VmPoweringOnWithCustomizedDVPortEvent, VmPrimaryFailoverEvent, VmReconfiguredEvent, VmRegisteredEvent, VmRelayoutSuccessfulEvent, VmRelayoutUpToDateEvent, VmReloadFromPathEvent, VmReloadFromPathFailedEvent, VmRelocateFailedEvent, VmRelocateSpecEvent, VmRelocatedEvent, VmRemoteConsoleConnectedEvent, VmRemoteConsoleDisconnectedEvent, VmRemovedEvent, VmRenamedEvent, VmRequirementsExceedCurrentEVCModeEvent, VmResettingEvent, VmResourcePoolMovedEvent, VmResourceReallocatedEvent, VmRestartedOnAlternateHostEvent, VmResumingEvent, VmSecondaryAddedEvent, VmSecondaryDisabledBySystemEvent, VmSecondaryDisabledEvent, VmSecondaryEnabledEvent, VmSecondaryStartedEvent, VmShutdownOnIsolationEvent, VmStartRecordingEvent, VmStartReplayingEvent, VmStartingEvent, VmStartingSecondaryEvent, VmStaticMacConflictEvent, VmStoppingEvent, VmSuspendedEvent, VmSuspendingEvent, VmTimedoutStartingSecondaryEvent, VmUnsupportedStartingEvent, VmUpgradeCompleteEvent, VmUpgradeFailedEvent, VmUpgradingEvent, VmUuidAssignedEvent, VmUuidChangedEvent, VmUuidConflictEvent, VmVnicPoolReservationViolationClearEvent, VmVnicPoolReservationViolationRaiseEvent, VmWwnAssignedEvent, VmWwnChangedEvent, VmWwnConflictEvent, WarningUpgradeEvent);
+variant_of!(BaseEvent: Event, AccountCreatedEvent, AccountRemovedEvent, AccountUpdatedEvent, AdminPasswordNotChangedEvent, AlarmAcknowledgedEvent, AlarmActionTriggeredEvent, AlarmClearedEvent, AlarmCreatedEvent, AlarmEmailCompletedEvent, AlarmEmailFailedEvent, AlarmEvent, AlarmReconfiguredEvent, AlarmRemovedEvent, AlarmScriptCompleteEvent, AlarmScriptFailedEvent, AlarmSnmpCompletedEvent, AlarmSnmpFailedEvent, AlarmStatusChangedEvent, AllVirtualMachinesLicensedEvent, AlreadyAuthenticatedSessionEvent, AuthorizationEvent, BadUsernameSessionEvent, CanceledHostOperationEvent, ClusterComplianceCheckedEvent, ClusterCreatedEvent, ClusterDestroyedEvent, ClusterEvent, ClusterOvercommittedEvent, ClusterReconfiguredEvent, ClusterStatusChangedEvent, CustomFieldDefAddedEvent, CustomFieldDefEvent, CustomFieldDefRemovedEvent, CustomFieldDefRenamedEvent, CustomFieldEvent, CustomFieldValueChangedEvent, CustomizationEvent, CustomizationFailed, CustomizationLinuxIdentityFailed, CustomizationNetworkSetupFailed, CustomizationStartedEvent, CustomizationSucceeded, CustomizationSysprepFailed, CustomizationUnknownFailure, DVPortgroupCreatedEvent, DVPortgroupDestroyedEvent, DVPortgroupEvent, DVPortgroupReconfiguredEvent, DVPortgroupRenamedEvent, DasAdmissionControlDisabledEvent, DasAdmissionControlEnabledEvent, DasAgentFoundEvent, DasAgentUnavailableEvent, DasClusterIsolatedEvent, DasDisabledEvent, DasEnabledEvent, DasHostFailedEvent, DasHostIsolatedEvent, DatacenterCreatedEvent, DatacenterEvent, DatacenterRenamedEvent, DatastoreCapacityIncreasedEvent, DatastoreDestroyedEvent, DatastoreDiscoveredEvent, DatastoreDuplicatedEvent, DatastoreEvent, DatastoreFileCopiedEvent, DatastoreFileDeletedEvent, DatastoreFileEvent, DatastoreFileMovedEvent, DatastoreIORMReconfiguredEvent, DatastorePrincipalConfigured, DatastoreRemovedOnHostEvent, DatastoreRenamedEvent, DatastoreRenamedOnHostEvent, DrsDisabledEvent, DrsEnabledEvent, DrsEnteredStandbyModeEvent, DrsEnteringStandbyModeEvent, DrsExitStandbyModeFailedEvent, DrsExitedStandbyModeEvent, DrsExitingStandbyModeEvent, DrsInvocationFailedEvent, DrsRecoveredFromFailureEvent, DrsResourceConfigureFailedEvent, DrsResourceConfigureSyncedEvent, DrsRuleComplianceEvent, DrsRuleViolationEvent, DrsSoftRuleViolationEvent, DrsVmMigratedEvent, DrsVmPoweredOnEvent, DuplicateIpDetectedEvent, DvpgImportEvent, DvpgRestoreEvent, DvsCreatedEvent, DvsDestroyedEvent, DvsEvent, DvsHealthStatusChangeEvent, DvsHostBackInSyncEvent, DvsHostJoinedEvent, DvsHostLeftEvent, DvsHostStatusUpdated, DvsHostWentOutOfSyncEvent, DvsImportEvent, DvsMergedEvent, DvsPortBlockedEvent, DvsPortConnectedEvent, DvsPortCreatedEvent, DvsPortDeletedEvent, DvsPortDisconnectedEvent, DvsPortEnteredPassthruEvent, DvsPortExitedPassthruEvent, DvsPortJoinPortgroupEvent, DvsPortLeavePortgroupEvent, DvsPortLinkDownEvent, DvsPortLinkUpEvent, DvsPortReconfiguredEvent, DvsPortRuntimeChangeEvent, DvsPortUnblockedEvent, DvsPortVendorSpecificStateChangeEvent, DvsReconfiguredEvent, DvsRenamedEvent, DvsRestoreEvent, DvsUpgradeAvailableEvent, DvsUpgradeInProgressEvent, DvsUpgradeRejectedEvent, DvsUpgradedEvent, EnteredMaintenanceModeEvent, EnteredStandbyModeEvent, EnteringMaintenanceModeEvent, EnteringStandbyModeEvent, ErrorUpgradeEvent, EventEx, ExitMaintenanceModeEvent, ExitStandbyModeFailedEvent, ExitedStandbyModeEvent, ExitingStandbyModeEvent, ExtendedEvent, FailoverLevelRestored, GeneralEvent, GeneralHostErrorEvent, GeneralHostInfoEvent, GeneralHostWarningEvent, GeneralUserEvent, GeneralVmErrorEvent, GeneralVmInfoEvent, GeneralVmWarningEvent, GhostDvsProxySwitchDetectedEvent, GhostDvsProxySwitchRemovedEvent, GlobalMessageChangedEvent, HealthStatusChangedEvent, HostAddFailedEvent, HostAddedEvent, HostAdminDisableEvent, HostAdminEnableEvent, HostCnxFailedAccountFailedEvent, HostCnxFailedAlreadyManagedEvent, HostCnxFailedBadCcagentEvent, HostCnxFailedBadUsernameEvent, HostCnxFailedBadVersionEvent, HostCnxFailedCcagentUpgradeEvent, HostCnxFailedEvent, HostCnxFailedNetworkErrorEvent, HostCnxFailedNoAccessEvent, HostCnxFailedNoConnectionEvent, HostCnxFailedNoLicenseEvent, HostCnxFailedNotFoundEvent, HostCnxFailedTimeoutEvent, HostComplianceCheckedEvent, HostCompliantEvent, HostConfigAppliedEvent, HostConnectedEvent, HostConnectionLostEvent, HostDasDisabledEvent, HostDasDisablingEvent, HostDasEnabledEvent, HostDasEnablingEvent, HostDasErrorEvent, HostDasEvent, HostDasOkEvent, HostDisconnectedEvent, HostEnableAdminFailedEvent, HostEvent, HostExtraNetworksEvent, HostGetShortNameFailedEvent, HostInAuditModeEvent, HostInventoryFullEvent, HostInventoryUnreadableEvent, HostIpChangedEvent, HostIpInconsistentEvent, HostIpToShortNameFailedEvent, HostIsolationIpPingFailedEvent, HostLicenseExpiredEvent, HostLocalPortCreatedEvent, HostMissingNetworksEvent, HostMonitoringStateChangedEvent, HostNoAvailableNetworksEvent, HostNoHAEnabledPortGroupsEvent, HostNoRedundantManagementNetworkEvent, HostNonCompliantEvent, HostNotInClusterEvent, HostOvercommittedEvent, HostPrimaryAgentNotShortNameEvent, HostProfileAppliedEvent, HostReconnectionFailedEvent, HostRemovedEvent, HostShortNameInconsistentEvent, HostShortNameToIpFailedEvent, HostShutdownEvent, HostSpecificationChangedEvent, HostSpecificationRequireEvent, HostSpecificationUpdateEvent, HostStatusChangedEvent, HostSubSpecificationDeleteEvent, HostSubSpecificationUpdateEvent, HostSyncFailedEvent, HostUpgradeFailedEvent, HostUserWorldSwapNotEnabledEvent, HostVnicConnectedToCustomizedDVPortEvent, HostWwnChangedEvent, HostWwnConflictEvent, IScsiBootFailureEvent, IncorrectHostInformationEvent, InfoUpgradeEvent, InsufficientFailoverResourcesEvent, InvalidEditionEvent, LicenseEvent, LicenseExpiredEvent, LicenseNonComplianceEvent, LicenseRestrictedEvent, LicenseServerAvailableEvent, LicenseServerUnavailableEvent, LocalDatastoreCreatedEvent, LocalTSMEnabledEvent, LockerMisconfiguredEvent, LockerReconfiguredEvent, MigrationErrorEvent, MigrationEvent, MigrationHostErrorEvent, MigrationHostWarningEvent, MigrationResourceErrorEvent, MigrationResourceWarningEvent, MigrationWarningEvent, MtuMatchEvent, MtuMismatchEvent, NASDatastoreCreatedEvent, NetworkRollbackEvent, NoAccessUserEvent, NoDatastoresConfiguredEvent, NoLicenseEvent, NoMaintenanceModeDrsRecommendationForVM, NonVIWorkloadDetectedOnDatastoreEvent, NotEnoughResourcesToStartVmEvent, OutOfSyncDvsHost, PermissionAddedEvent, PermissionEvent, PermissionRemovedEvent, PermissionUpdatedEvent, ProfileAssociatedEvent, ProfileChangedEvent, ProfileCreatedEvent, ProfileDissociatedEvent, ProfileEvent, ProfileReferenceHostChangedEvent, ProfileRemovedEvent, RecoveryEvent, RemoteTSMEnabledEvent, ResourcePoolCreatedEvent, ResourcePoolDestroyedEvent, ResourcePoolEvent, ResourcePoolMovedEvent, ResourcePoolReconfiguredEvent, ResourceViolatedEvent, RoleAddedEvent, RoleEvent, RoleRemovedEvent, RoleUpdatedEvent, RollbackEvent, ScheduledTaskCompletedEvent, ScheduledTaskCreatedEvent, ScheduledTaskEmailCompletedEvent, ScheduledTaskEmailFailedEvent, ScheduledTaskEvent, ScheduledTaskFailedEvent, ScheduledTaskReconfiguredEvent, ScheduledTaskRemovedEvent, ScheduledTaskStartedEvent, ServerLicenseExpiredEvent, ServerStartedSessionEvent, SessionEvent, SessionTerminatedEvent, TaskEvent, TaskTimeoutEvent, TeamingMatchEvent, TeamingMisMatchEvent, TemplateBeingUpgradedEvent, TemplateUpgradeEvent, TemplateUpgradeFailedEvent, TemplateUpgradedEvent, TimedOutHostOperationEvent, UnlicensedVirtualMachinesEvent, UnlicensedVirtualMachinesFoundEvent, UpdatedAgentBeingRestartedEvent, UpgradeEvent, UplinkPortMtuNotSupportEvent, UplinkPortMtuSupportEvent, UplinkPortVlanTrunkedEvent, UplinkPortVlanUntrunkedEvent, UserAssignedToGroup, UserLoginSessionEvent, UserLogoutSessionEvent, UserPasswordChanged, UserUnassignedFromGroup, UserUpgradeEvent, VMFSDatastoreCreatedEvent, VMFSDatastoreExpandedEvent, VMFSDatastoreExtendedEvent, VMotionLicenseExpiredEvent, VcAgentUninstallFailedEvent, VcAgentUninstalledEvent, VcAgentUpgradeFailedEvent, VcAgentUpgradedEvent, VimAccountPasswordChangedEvent, VmAcquiredMksTicketEvent, VmAcquiredTicketEvent, VmAutoRenameEvent, VmBeingClonedEvent, VmBeingClonedNoFolderEvent, VmBeingCreatedEvent, VmBeingDeployedEvent, VmBeingHotMigratedEvent, VmBeingMigratedEvent, VmBeingRelocatedEvent, VmCloneEvent, VmCloneFailedEvent, VmClonedEvent, VmConfigMissingEvent, VmConnectedEvent, VmCreatedEvent, VmDasBeingResetEvent, VmDasBeingResetWithScreenshotEvent, VmDasResetFailedEvent, VmDasUpdateErrorEvent, VmDasUpdateOkEvent, VmDateRolledBackEvent, VmDeployFailedEvent, VmDeployedEvent, VmDisconnectedEvent, VmDiscoveredEvent, VmDiskFailedEvent, VmEmigratingEvent, VmEndRecordingEvent, VmEndReplayingEvent, VmEvent, VmFailedMigrateEvent, VmFailedRelayoutEvent, VmFailedRelayoutOnVmfs2DatastoreEvent, VmFailedStartingSecondaryEvent, VmFailedToPowerOffEvent, VmFailedToPowerOnEvent, VmFailedToRebootGuestEvent, VmFailedToResetEvent, VmFailedToShutdownGuestEvent, VmFailedToStandbyGuestEvent, VmFailedToSuspendEvent, VmFailedUpdatingSecondaryConfig, VmFailoverFailed, VmFaultToleranceStateChangedEvent, VmFaultToleranceTurnedOffEvent, VmFaultToleranceVmTerminatedEvent, VmGuestOSCrashedEvent, VmGuestRebootEvent, VmGuestShutdownEvent, VmGuestStandbyEvent, VmHealthMonitoringStateChangedEvent, VmInstanceUuidAssignedEvent, VmInstanceUuidChangedEvent, VmInstanceUuidConflictEvent, VmMacAssignedEvent, VmMacChangedEvent, VmMacConflictEvent, VmMaxFTRestartCountReached, VmMaxRestartCountReached, VmMessageErrorEvent, VmMessageEvent, VmMessageWarningEvent, VmMigratedEvent, VmNoCompatibleHostForSecondaryEvent, VmNoNetworkAccessEvent, VmOrphanedEvent, VmPowerOffOnIsolationEvent, VmPoweredOffEvent, VmPoweredOnEvent, VmPoweringOnWithCustomizedDVPortEvent, VmPrimaryFailoverEvent, VmReconfiguredEvent, VmRegisteredEvent, VmRelayoutSuccessfulEvent, VmRelayoutUpToDateEvent, VmReloadFromPathEvent, VmReloadFromPathFailedEvent, VmRelocateFailedEvent, VmRelocateSpecEvent, VmRelocatedEvent, VmRemoteConsoleConnectedEvent, VmRemoteConsoleDisconnectedEvent, VmRemovedEvent, VmRenamedEvent, VmRequirementsExceedCurrentEVCModeEvent, VmResettingEvent, VmResourcePoolMovedEvent, VmResourceReallocatedEvent, VmRestartedOnAlternateHostEvent, VmResumingEvent, VmSecondaryAddedEvent, VmSecondaryDisabledBySystemEvent, VmSecondaryDisabledEvent, VmSecondaryEnabledEvent, VmSecondaryStartedEvent, VmShutdownOnIsolationEvent, VmStartRecordingEvent, VmStartReplayingEvent, VmStartingEvent, VmStartingSecondaryEvent, VmStaticMacConflictEvent, VmStoppingEvent, VmSuspendedEvent, VmSuspendingEvent, VmTimedoutStartingSecondaryEvent, VmUnsupportedStartingEvent, VmUpgradeCompleteEvent, VmUpgradeFailedEvent, VmUpgradingEvent, VmUuidAssignedEvent, VmUuidChangedEvent, VmUuidConflictEvent, VmVnicPoolReservationViolationClearEvent, VmVnicPoolReservationViolationRaiseEvent, VmWwnAssignedEvent, VmWwnChangedEvent, VmWwnConflictEvent, WarningUpgradeEvent);
 static EVENT_SUBTYPES: &[(&str, DecodeFn<BaseEvent>)] = &[
     (
         "AccountCreatedEvent",
@@ -7942,7 +7942,7 @@ impl BaseFaultToleranceConfigInfo {
     }
 }
 poly_enum!(BaseFaultToleranceConfigInfo);
-boxed_from!(BaseFaultToleranceConfigInfo: FaultToleranceConfigInfo, FaultTolerancePrimaryConfigInfo, FaultToleranceSecondaryConfigInfo);
+variant_of!(BaseFaultToleranceConfigInfo: FaultToleranceConfigInfo, FaultTolerancePrimaryConfigInfo, FaultToleranceSecondaryConfigInfo);
 static FAULT_TOLERANCE_CONFIG_INFO_SUBTYPES: &[(&str, DecodeFn<BaseFaultToleranceConfigInfo>)] = &[
     (
         "FaultTolerancePrimaryConfigInfo",
@@ -8034,7 +8034,7 @@ impl BaseFileInfo {
     }
 }
 poly_enum!(BaseFileInfo);
-boxed_from!(BaseFileInfo: FileInfo, FloppyImageFileInfo, FolderFileInfo, IsoImageFileInfo, TemplateConfigFileInfo, VmConfigFileInfo, VmDiskFileInfo, VmLogFileInfo, VmNvramFileInfo, VmSnapshotFileInfo);
+variant_of!(BaseFileInfo: FileInfo, FloppyImageFileInfo, FolderFileInfo, IsoImageFileInfo, TemplateConfigFileInfo, VmConfigFileInfo, VmDiskFileInfo, VmLogFileInfo, VmNvramFileInfo, VmSnapshotFileInfo);
 static FILE_INFO_SUBTYPES: &[(&str, DecodeFn<BaseFileInfo>)] = &[
     (
         "FloppyImageFileInfo",
@@ -8153,7 +8153,7 @@ impl BaseFileQuery {
     }
 }
 poly_enum!(BaseFileQuery);
-boxed_from!(BaseFileQuery: FileQuery, FloppyImageFileQuery, FolderFileQuery, IsoImageFileQuery, TemplateConfigFileQuery, VmConfigFileQuery, VmDiskFileQuery, VmLogFileQuery, VmNvramFileQuery, VmSnapshotFileQuery);
+variant_of!(BaseFileQuery: FileQuery, FloppyImageFileQuery, FolderFileQuery, IsoImageFileQuery, TemplateConfigFileQuery, VmConfigFileQuery, VmDiskFileQuery, VmLogFileQuery, VmNvramFileQuery, VmSnapshotFileQuery);
 static FILE_QUERY_SUBTYPES: &[(&str, DecodeFn<BaseFileQuery>)] = &[
     (
         "FloppyImageFileQuery",
@@ -8245,7 +8245,7 @@ impl BaseGuestAuthSubject {
     }
 }
 poly_enum!(BaseGuestAuthSubject);
-boxed_from!(BaseGuestAuthSubject: GuestAuthSubject, GuestAuthAnySubject, GuestAuthNamedSubject);
+variant_of!(BaseGuestAuthSubject: GuestAuthSubject, GuestAuthAnySubject, GuestAuthNamedSubject);
 static GUEST_AUTH_SUBJECT_SUBTYPES: &[(&str, DecodeFn<BaseGuestAuthSubject>)] = &[
     (
         "GuestAuthAnySubject",
@@ -8321,7 +8321,7 @@ impl BaseGuestAuthentication {
     }
 }
 poly_enum!(BaseGuestAuthentication);
-boxed_from!(BaseGuestAuthentication: GuestAuthentication, NamePasswordAuthentication, SAMLTokenAuthentication, SSPIAuthentication, TicketedSessionAuthentication);
+variant_of!(BaseGuestAuthentication: GuestAuthentication, NamePasswordAuthentication, SAMLTokenAuthentication, SSPIAuthentication, TicketedSessionAuthentication);
 static GUEST_AUTHENTICATION_SUBTYPES: &[(&str, DecodeFn<BaseGuestAuthentication>)] = &[
     (
         "NamePasswordAuthentication",
@@ -8395,7 +8395,7 @@ impl BaseGuestFileAttributes {
     }
 }
 poly_enum!(BaseGuestFileAttributes);
-boxed_from!(BaseGuestFileAttributes: GuestFileAttributes, GuestPosixFileAttributes, GuestWindowsFileAttributes);
+variant_of!(BaseGuestFileAttributes: GuestFileAttributes, GuestPosixFileAttributes, GuestWindowsFileAttributes);
 static GUEST_FILE_ATTRIBUTES_SUBTYPES: &[(&str, DecodeFn<BaseGuestFileAttributes>)] = &[
     (
         "GuestPosixFileAttributes",
@@ -8453,7 +8453,7 @@ impl BaseGuestProgramSpec {
     }
 }
 poly_enum!(BaseGuestProgramSpec);
-boxed_from!(BaseGuestProgramSpec: GuestProgramSpec, GuestWindowsProgramSpec);
+variant_of!(BaseGuestProgramSpec: GuestProgramSpec, GuestWindowsProgramSpec);
 static GUEST_PROGRAM_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseGuestProgramSpec>)] = &[(
     "GuestWindowsProgramSpec",
     decode_into::<GuestWindowsProgramSpec, BaseGuestProgramSpec>,
@@ -8537,7 +8537,7 @@ impl BaseGuestRegValueDataSpec {
     }
 }
 poly_enum!(BaseGuestRegValueDataSpec);
-boxed_from!(BaseGuestRegValueDataSpec: GuestRegValueDataSpec, GuestRegValueBinarySpec, GuestRegValueDwordSpec, GuestRegValueExpandStringSpec, GuestRegValueMultiStringSpec, GuestRegValueQwordSpec, GuestRegValueStringSpec);
+variant_of!(BaseGuestRegValueDataSpec: GuestRegValueDataSpec, GuestRegValueBinarySpec, GuestRegValueDwordSpec, GuestRegValueExpandStringSpec, GuestRegValueMultiStringSpec, GuestRegValueQwordSpec, GuestRegValueStringSpec);
 static GUEST_REG_VALUE_DATA_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseGuestRegValueDataSpec>)] = &[
     (
         "GuestRegValueBinarySpec",
@@ -8611,7 +8611,7 @@ impl BaseHostAccountSpec {
     }
 }
 poly_enum!(BaseHostAccountSpec);
-boxed_from!(BaseHostAccountSpec: HostAccountSpec, HostPosixAccountSpec);
+variant_of!(BaseHostAccountSpec: HostAccountSpec, HostPosixAccountSpec);
 static HOST_ACCOUNT_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseHostAccountSpec>)] = &[(
     "HostPosixAccountSpec",
     decode_into::<HostPosixAccountSpec, BaseHostAccountSpec>,
@@ -8677,7 +8677,7 @@ impl BaseHostAuthenticationStoreInfo {
     }
 }
 poly_enum!(BaseHostAuthenticationStoreInfo);
-boxed_from!(BaseHostAuthenticationStoreInfo: HostAuthenticationStoreInfo, HostActiveDirectoryInfo, HostDirectoryStoreInfo, HostLocalAuthenticationInfo);
+variant_of!(BaseHostAuthenticationStoreInfo: HostAuthenticationStoreInfo, HostActiveDirectoryInfo, HostDirectoryStoreInfo, HostLocalAuthenticationInfo);
 static HOST_AUTHENTICATION_STORE_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostAuthenticationStoreInfo>,
@@ -8744,7 +8744,7 @@ impl BaseHostConnectInfoNetworkInfo {
     }
 }
 poly_enum!(BaseHostConnectInfoNetworkInfo);
-boxed_from!(BaseHostConnectInfoNetworkInfo: HostConnectInfoNetworkInfo, HostNewNetworkConnectInfo);
+variant_of!(BaseHostConnectInfoNetworkInfo: HostConnectInfoNetworkInfo, HostNewNetworkConnectInfo);
 static HOST_CONNECT_INFO_NETWORK_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostConnectInfoNetworkInfo>,
@@ -8807,7 +8807,7 @@ impl BaseHostDatastoreConnectInfo {
     }
 }
 poly_enum!(BaseHostDatastoreConnectInfo);
-boxed_from!(BaseHostDatastoreConnectInfo: HostDatastoreConnectInfo, HostDatastoreExistsConnectInfo, HostDatastoreNameConflictConnectInfo);
+variant_of!(BaseHostDatastoreConnectInfo: HostDatastoreConnectInfo, HostDatastoreExistsConnectInfo, HostDatastoreNameConflictConnectInfo);
 static HOST_DATASTORE_CONNECT_INFO_SUBTYPES: &[(&str, DecodeFn<BaseHostDatastoreConnectInfo>)] = &[
     (
         "HostDatastoreExistsConnectInfo",
@@ -8863,7 +8863,7 @@ impl BaseHostDnsConfig {
     }
 }
 poly_enum!(BaseHostDnsConfig);
-boxed_from!(BaseHostDnsConfig: HostDnsConfig, HostDnsConfigSpec);
+variant_of!(BaseHostDnsConfig: HostDnsConfig, HostDnsConfigSpec);
 static HOST_DNS_CONFIG_SUBTYPES: &[(&str, DecodeFn<BaseHostDnsConfig>)] = &[(
     "HostDnsConfigSpec",
     decode_into::<HostDnsConfigSpec, BaseHostDnsConfig>,
@@ -8941,7 +8941,7 @@ impl BaseHostFileSystemVolume {
     }
 }
 poly_enum!(BaseHostFileSystemVolume);
-boxed_from!(BaseHostFileSystemVolume: HostFileSystemVolume, HostLocalFileSystemVolume, HostNasVolume, HostPMemVolume, HostVfatVolume, HostVffsVolume, HostVmfsVolume, HostVvolVolume);
+variant_of!(BaseHostFileSystemVolume: HostFileSystemVolume, HostLocalFileSystemVolume, HostNasVolume, HostPMemVolume, HostVfatVolume, HostVffsVolume, HostVmfsVolume, HostVvolVolume);
 static HOST_FILE_SYSTEM_VOLUME_SUBTYPES: &[(&str, DecodeFn<BaseHostFileSystemVolume>)] = &[
     (
         "HostLocalFileSystemVolume",
@@ -9021,7 +9021,7 @@ impl BaseHostHardwareElementInfo {
     }
 }
 poly_enum!(BaseHostHardwareElementInfo);
-boxed_from!(BaseHostHardwareElementInfo: HostHardwareElementInfo, HostStorageElementInfo);
+variant_of!(BaseHostHardwareElementInfo: HostHardwareElementInfo, HostStorageElementInfo);
 static HOST_HARDWARE_ELEMENT_INFO_SUBTYPES: &[(&str, DecodeFn<BaseHostHardwareElementInfo>)] = &[(
     "HostStorageElementInfo",
     decode_into::<HostStorageElementInfo, BaseHostHardwareElementInfo>,
@@ -9073,7 +9073,7 @@ impl BaseHostHbaCreateSpec {
     }
 }
 poly_enum!(BaseHostHbaCreateSpec);
-boxed_from!(BaseHostHbaCreateSpec: HostHbaCreateSpec, HostTcpHbaCreateSpec);
+variant_of!(BaseHostHbaCreateSpec: HostHbaCreateSpec, HostTcpHbaCreateSpec);
 static HOST_HBA_CREATE_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseHostHbaCreateSpec>)] = &[(
     "HostTcpHbaCreateSpec",
     decode_into::<HostTcpHbaCreateSpec, BaseHostHbaCreateSpec>,
@@ -9165,7 +9165,7 @@ impl BaseHostHostBusAdapter {
     }
 }
 poly_enum!(BaseHostHostBusAdapter);
-boxed_from!(BaseHostHostBusAdapter: HostHostBusAdapter, HostBlockHba, HostFibreChannelHba, HostFibreChannelOverEthernetHba, HostInternetScsiHba, HostParallelScsiHba, HostPcieHba, HostRdmaHba, HostSerialAttachedHba, HostTcpHba);
+variant_of!(BaseHostHostBusAdapter: HostHostBusAdapter, HostBlockHba, HostFibreChannelHba, HostFibreChannelOverEthernetHba, HostInternetScsiHba, HostParallelScsiHba, HostPcieHba, HostRdmaHba, HostSerialAttachedHba, HostTcpHba);
 static HOST_HOST_BUS_ADAPTER_SUBTYPES: &[(&str, DecodeFn<BaseHostHostBusAdapter>)] = &[
     (
         "HostBlockHba",
@@ -9251,7 +9251,7 @@ impl BaseHostIpRouteConfig {
     }
 }
 poly_enum!(BaseHostIpRouteConfig);
-boxed_from!(BaseHostIpRouteConfig: HostIpRouteConfig, HostIpRouteConfigSpec);
+variant_of!(BaseHostIpRouteConfig: HostIpRouteConfig, HostIpRouteConfigSpec);
 static HOST_IP_ROUTE_CONFIG_SUBTYPES: &[(&str, DecodeFn<BaseHostIpRouteConfig>)] = &[(
     "HostIpRouteConfigSpec",
     decode_into::<HostIpRouteConfigSpec, BaseHostIpRouteConfig>,
@@ -9323,7 +9323,7 @@ impl BaseHostMemberHealthCheckResult {
     }
 }
 poly_enum!(BaseHostMemberHealthCheckResult);
-boxed_from!(BaseHostMemberHealthCheckResult: HostMemberHealthCheckResult, HostMemberUplinkHealthCheckResult, VMwareDVSMtuHealthCheckResult, VMwareDVSTeamingHealthCheckResult, VMwareDVSVlanHealthCheckResult);
+variant_of!(BaseHostMemberHealthCheckResult: HostMemberHealthCheckResult, HostMemberUplinkHealthCheckResult, VMwareDVSMtuHealthCheckResult, VMwareDVSTeamingHealthCheckResult, VMwareDVSVlanHealthCheckResult);
 static HOST_MEMBER_HEALTH_CHECK_RESULT_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostMemberHealthCheckResult>,
@@ -9408,7 +9408,7 @@ impl BaseHostMultipathInfoLogicalUnitPolicy {
     }
 }
 poly_enum!(BaseHostMultipathInfoLogicalUnitPolicy);
-boxed_from!(BaseHostMultipathInfoLogicalUnitPolicy: HostMultipathInfoLogicalUnitPolicy, HostMultipathInfoFixedLogicalUnitPolicy, HostMultipathInfoHppLogicalUnitPolicy);
+variant_of!(BaseHostMultipathInfoLogicalUnitPolicy: HostMultipathInfoLogicalUnitPolicy, HostMultipathInfoFixedLogicalUnitPolicy, HostMultipathInfoHppLogicalUnitPolicy);
 static HOST_MULTIPATH_INFO_LOGICAL_UNIT_POLICY_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostMultipathInfoLogicalUnitPolicy>,
@@ -9492,7 +9492,7 @@ impl BaseHostNvmeTransportParameters {
     }
 }
 poly_enum!(BaseHostNvmeTransportParameters);
-boxed_from!(BaseHostNvmeTransportParameters: HostNvmeTransportParameters, HostNvmeOpaqueTransportParameters, HostNvmeOverFibreChannelParameters, HostNvmeOverRdmaParameters, HostNvmeOverTcpParameters);
+variant_of!(BaseHostNvmeTransportParameters: HostNvmeTransportParameters, HostNvmeOpaqueTransportParameters, HostNvmeOverFibreChannelParameters, HostNvmeOverRdmaParameters, HostNvmeOverTcpParameters);
 static HOST_NVME_TRANSPORT_PARAMETERS_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostNvmeTransportParameters>,
@@ -9561,7 +9561,7 @@ impl BaseHostPciPassthruConfig {
     }
 }
 poly_enum!(BaseHostPciPassthruConfig);
-boxed_from!(BaseHostPciPassthruConfig: HostPciPassthruConfig, HostSriovConfig);
+variant_of!(BaseHostPciPassthruConfig: HostPciPassthruConfig, HostSriovConfig);
 static HOST_PCI_PASSTHRU_CONFIG_SUBTYPES: &[(&str, DecodeFn<BaseHostPciPassthruConfig>)] = &[(
     "HostSriovConfig",
     decode_into::<HostSriovConfig, BaseHostPciPassthruConfig>,
@@ -9613,7 +9613,7 @@ impl BaseHostPciPassthruInfo {
     }
 }
 poly_enum!(BaseHostPciPassthruInfo);
-boxed_from!(BaseHostPciPassthruInfo: HostPciPassthruInfo, HostSriovInfo);
+variant_of!(BaseHostPciPassthruInfo: HostPciPassthruInfo, HostSriovInfo);
 static HOST_PCI_PASSTHRU_INFO_SUBTYPES: &[(&str, DecodeFn<BaseHostPciPassthruInfo>)] = &[(
     "HostSriovInfo",
     decode_into::<HostSriovInfo, BaseHostPciPassthruInfo>,
@@ -9673,7 +9673,7 @@ impl BaseHostProfileConfigSpec {
     }
 }
 poly_enum!(BaseHostProfileConfigSpec);
-boxed_from!(BaseHostProfileConfigSpec: HostProfileConfigSpec, HostProfileCompleteConfigSpec, HostProfileHostBasedConfigSpec);
+variant_of!(BaseHostProfileConfigSpec: HostProfileConfigSpec, HostProfileCompleteConfigSpec, HostProfileHostBasedConfigSpec);
 static HOST_PROFILE_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseHostProfileConfigSpec>)] = &[
     (
         "HostProfileCompleteConfigSpec",
@@ -9733,7 +9733,7 @@ impl BaseHostProfilesEntityCustomizations {
     }
 }
 poly_enum!(BaseHostProfilesEntityCustomizations);
-boxed_from!(BaseHostProfilesEntityCustomizations: HostProfilesEntityCustomizations, StructuredCustomizations);
+variant_of!(BaseHostProfilesEntityCustomizations: HostProfilesEntityCustomizations, StructuredCustomizations);
 static HOST_PROFILES_ENTITY_CUSTOMIZATIONS_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostProfilesEntityCustomizations>,
@@ -9790,7 +9790,7 @@ impl BaseHostRdmaDeviceBacking {
     }
 }
 poly_enum!(BaseHostRdmaDeviceBacking);
-boxed_from!(BaseHostRdmaDeviceBacking: HostRdmaDeviceBacking, HostRdmaDevicePnicBacking);
+variant_of!(BaseHostRdmaDeviceBacking: HostRdmaDeviceBacking, HostRdmaDevicePnicBacking);
 static HOST_RDMA_DEVICE_BACKING_SUBTYPES: &[(&str, DecodeFn<BaseHostRdmaDeviceBacking>)] = &[(
     "HostRdmaDevicePnicBacking",
     decode_into::<HostRdmaDevicePnicBacking, BaseHostRdmaDeviceBacking>,
@@ -9844,7 +9844,7 @@ impl BaseHostSriovDevicePoolInfo {
     }
 }
 poly_enum!(BaseHostSriovDevicePoolInfo);
-boxed_from!(BaseHostSriovDevicePoolInfo: HostSriovDevicePoolInfo, HostSriovNetworkDevicePoolInfo);
+variant_of!(BaseHostSriovDevicePoolInfo: HostSriovDevicePoolInfo, HostSriovNetworkDevicePoolInfo);
 static HOST_SRIOV_DEVICE_POOL_INFO_SUBTYPES: &[(&str, DecodeFn<BaseHostSriovDevicePoolInfo>)] =
     &[(
         "HostSriovNetworkDevicePoolInfo",
@@ -9949,7 +9949,7 @@ impl BaseHostSystemSwapConfigurationSystemSwapOption {
     }
 }
 poly_enum!(BaseHostSystemSwapConfigurationSystemSwapOption);
-boxed_from!(BaseHostSystemSwapConfigurationSystemSwapOption: HostSystemSwapConfigurationSystemSwapOption, HostSystemSwapConfigurationDatastoreOption, HostSystemSwapConfigurationDisabledOption, HostSystemSwapConfigurationHostCacheOption, HostSystemSwapConfigurationHostLocalSwapOption);
+variant_of!(BaseHostSystemSwapConfigurationSystemSwapOption: HostSystemSwapConfigurationSystemSwapOption, HostSystemSwapConfigurationDatastoreOption, HostSystemSwapConfigurationDisabledOption, HostSystemSwapConfigurationHostCacheOption, HostSystemSwapConfigurationHostLocalSwapOption);
 static HOST_SYSTEM_SWAP_CONFIGURATION_SYSTEM_SWAP_OPTION_SUBTYPES: &[(
     &str,
     DecodeFn<BaseHostSystemSwapConfigurationSystemSwapOption>,
@@ -10086,7 +10086,7 @@ impl BaseHostTargetTransport {
     }
 }
 poly_enum!(BaseHostTargetTransport);
-boxed_from!(BaseHostTargetTransport: HostTargetTransport, HostBlockAdapterTargetTransport, HostFibreChannelOverEthernetTargetTransport, HostFibreChannelTargetTransport, HostInternetScsiTargetTransport, HostParallelScsiTargetTransport, HostPcieTargetTransport, HostRdmaTargetTransport, HostSerialAttachedTargetTransport, HostTcpTargetTransport);
+variant_of!(BaseHostTargetTransport: HostTargetTransport, HostBlockAdapterTargetTransport, HostFibreChannelOverEthernetTargetTransport, HostFibreChannelTargetTransport, HostInternetScsiTargetTransport, HostParallelScsiTargetTransport, HostPcieTargetTransport, HostRdmaTargetTransport, HostSerialAttachedTargetTransport, HostTcpTargetTransport);
 static HOST_TARGET_TRANSPORT_SUBTYPES: &[(&str, DecodeFn<BaseHostTargetTransport>)] = &[
     (
         "HostBlockAdapterTargetTransport",
@@ -10200,7 +10200,7 @@ impl BaseHostTpmEventDetails {
     }
 }
 poly_enum!(BaseHostTpmEventDetails);
-boxed_from!(BaseHostTpmEventDetails: HostTpmEventDetails, HostTpmBootSecurityOptionEventDetails, HostTpmCommandEventDetails, HostTpmNvTagEventDetails, HostTpmOptionEventDetails, HostTpmSoftwareComponentEventDetails);
+variant_of!(BaseHostTpmEventDetails: HostTpmEventDetails, HostTpmBootSecurityOptionEventDetails, HostTpmCommandEventDetails, HostTpmNvTagEventDetails, HostTpmOptionEventDetails, HostTpmSoftwareComponentEventDetails);
 static HOST_TPM_EVENT_DETAILS_SUBTYPES: &[(&str, DecodeFn<BaseHostTpmEventDetails>)] = &[
     (
         "HostTpmBootSecurityOptionEventDetails",
@@ -10284,7 +10284,7 @@ impl BaseHostVirtualSwitchBridge {
     }
 }
 poly_enum!(BaseHostVirtualSwitchBridge);
-boxed_from!(BaseHostVirtualSwitchBridge: HostVirtualSwitchBridge, HostVirtualSwitchAutoBridge, HostVirtualSwitchBondBridge, HostVirtualSwitchSimpleBridge);
+variant_of!(BaseHostVirtualSwitchBridge: HostVirtualSwitchBridge, HostVirtualSwitchAutoBridge, HostVirtualSwitchBondBridge, HostVirtualSwitchSimpleBridge);
 static HOST_VIRTUAL_SWITCH_BRIDGE_SUBTYPES: &[(&str, DecodeFn<BaseHostVirtualSwitchBridge>)] = &[
     (
         "HostVirtualSwitchAutoBridge",
@@ -10352,7 +10352,7 @@ impl BaseImportSpec {
     }
 }
 poly_enum!(BaseImportSpec);
-boxed_from!(BaseImportSpec: ImportSpec, VirtualAppImportSpec, VirtualMachineImportSpec);
+variant_of!(BaseImportSpec: ImportSpec, VirtualAppImportSpec, VirtualMachineImportSpec);
 static IMPORT_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseImportSpec>)] = &[
     (
         "VirtualAppImportSpec",
@@ -10412,7 +10412,7 @@ impl BaseIpAddress {
     }
 }
 poly_enum!(BaseIpAddress);
-boxed_from!(BaseIpAddress: IpAddress, IpRange, SingleIp);
+variant_of!(BaseIpAddress: IpAddress, IpRange, SingleIp);
 static IP_ADDRESS_SUBTYPES: &[(&str, DecodeFn<BaseIpAddress>)] = &[
     ("IpRange", decode_into::<IpRange, BaseIpAddress>),
     ("SingleIp", decode_into::<SingleIp, BaseIpAddress>),
@@ -10474,7 +10474,7 @@ impl BaseLicenseSource {
     }
 }
 poly_enum!(BaseLicenseSource);
-boxed_from!(BaseLicenseSource: LicenseSource, EvaluationLicenseSource, LicenseServerSource, LocalLicenseSource);
+variant_of!(BaseLicenseSource: LicenseSource, EvaluationLicenseSource, LicenseServerSource, LocalLicenseSource);
 static LICENSE_SOURCE_SUBTYPES: &[(&str, DecodeFn<BaseLicenseSource>)] = &[
     (
         "EvaluationLicenseSource",
@@ -10538,7 +10538,7 @@ impl BaseMacAddress {
     }
 }
 poly_enum!(BaseMacAddress);
-boxed_from!(BaseMacAddress: MacAddress, MacRange, SingleMac);
+variant_of!(BaseMacAddress: MacAddress, MacRange, SingleMac);
 static MAC_ADDRESS_SUBTYPES: &[(&str, DecodeFn<BaseMacAddress>)] = &[
     ("MacRange", decode_into::<MacRange, BaseMacAddress>),
     ("SingleMac", decode_into::<SingleMac, BaseMacAddress>),
@@ -14350,7 +14350,7 @@ impl BaseMethodFault {
     }
 }
 poly_enum!(BaseMethodFault);
-boxed_from!(BaseMethodFault: MethodFault, ActiveDirectoryFault, ActiveVMsBlockingEVC, AdminDisabled, AdminNotDisabled, AffinityConfigured, AgentInstallFailed, AlreadyBeingManaged, AlreadyConnected, AlreadyExists, AlreadyUpgraded, AnswerFileUpdateFailed, ApplicationQuiesceFault, AuthMinimumAdminPermission, BackupBlobReadFailure, BackupBlobWriteFailure, BlockedByFirewall, CAMServerRefusedConnection, CannotAccessFile, CannotAccessLocalSource, CannotAccessNetwork, CannotAccessVmComponent, CannotAccessVmConfig, CannotAccessVmDevice, CannotAccessVmDisk, CannotAddHostWithFTVmAsStandalone, CannotAddHostWithFTVmToDifferentCluster, CannotAddHostWithFTVmToNonHACluster, CannotChangeDrsBehaviorForFtSecondary, CannotChangeHaSettingsForFtSecondary, CannotChangeVsanClusterUuid, CannotChangeVsanNodeUuid, CannotComputeFTCompatibleHosts, CannotCreateFile, CannotDecryptPasswords, CannotDeleteFile, CannotDisableDrsOnClustersWithVApps, CannotDisableSnapshot, CannotDisconnectHostWithFaultToleranceVm, CannotEnableVmcpForCluster, CannotModifyConfigCpuRequirements, CannotMoveFaultToleranceVm, CannotMoveHostWithFaultToleranceVm, CannotMoveVmWithDeltaDisk, CannotMoveVmWithNativeDeltaDisk, CannotMoveVsanEnabledHost, CannotPlaceWithoutPrerequisiteMoves, CannotPowerOffVmInCluster, CannotReconfigureVsanWhenHaEnabled, CannotUseNetwork, ClockSkew, CloneFromSnapshotNotSupported, CollectorAddressUnset, ConcurrentAccess, ConflictingConfiguration, ConflictingDatastoreFound, ConnectedIso, CpuCompatibilityUnknown, CpuHotPlugNotSupported, CpuIncompatible, CpuIncompatible1ECX, CpuIncompatible81EDX, CustomizationFault, CustomizationPending, DVPortNotSupported, DasConfigFault, DatabaseError, DatacenterMismatch, DatastoreNotWritableOnHost, DeltaDiskFormatNotSupported, DestinationSwitchFull, DestinationVsanDisabled, DeviceBackingNotSupported, DeviceControllerNotSupported, DeviceHotPlugNotSupported, DeviceNotFound, DeviceNotSupported, DeviceUnsupportedForVmPlatform, DeviceUnsupportedForVmVersion, DigestNotSupported, DirectoryNotEmpty, DisableAdminNotSupported, DisallowedChangeByService, DisallowedDiskModeChange, DisallowedMigrationDeviceAttached, DisallowedOperationOnFailoverHost, DisconnectedHostsBlockingEVC, DiskHasPartitions, DiskIsLastRemainingNonSSD, DiskIsNonLocal, DiskIsUSB, DiskMoveTypeNotSupported, DiskNotSupported, DiskTooSmall, DomainNotFound, DrsDisabledOnVm, DrsVmotionIncompatibleFault, DuplicateDisks, DuplicateName, DuplicateVsanNetworkInterface, DvsApplyOperationFault, DvsFault, DvsNotAuthorized, DvsOperationBulkFault, DvsScopeViolated, EVCAdmissionFailed, EVCAdmissionFailedCPUFeaturesForMode, EVCAdmissionFailedCPUModel, EVCAdmissionFailedCPUModelForMode, EVCAdmissionFailedCPUVendor, EVCAdmissionFailedCPUVendorUnknown, EVCAdmissionFailedHostDisconnected, EVCAdmissionFailedHostSoftware, EVCAdmissionFailedHostSoftwareForMode, EVCAdmissionFailedVmActive, EVCConfigFault, EVCModeIllegalByVendor, EVCModeUnsupportedByHosts, EVCUnsupportedByHostHardware, EVCUnsupportedByHostSoftware, EightHostLimitViolated, EncryptionKeyRequired, ExpiredAddonLicense, ExpiredEditionLicense, ExpiredFeatureLicense, ExtendedFault, FailToEnableSPBM, FailToLockFaultToleranceVMs, FaultToleranceAntiAffinityViolated, FaultToleranceCannotEditMem, FaultToleranceCpuIncompatible, FaultToleranceNeedsThickDisk, FaultToleranceNotLicensed, FaultToleranceNotSameBuild, FaultTolerancePrimaryPowerOnNotAttempted, FaultToleranceVmNotDasProtected, FcoeFault, FcoeFaultPnicHasNoPortSet, FeatureRequirementsNotMet, FileAlreadyExists, FileBackedPortNotSupported, FileFault, FileLocked, FileNameTooLong, FileNotFound, FileNotWritable, FileTooLarge, FilesystemQuiesceFault, FilterInUse, FtIssuesOnHost, FullStorageVMotionNotSupported, GatewayConnectFault, GatewayHostNotReachable, GatewayNotFound, GatewayNotReachable, GatewayOperationRefused, GatewayToHostAuthFault, GatewayToHostConnectFault, GatewayToHostTrustVerifyFault, GenericDrsFault, GenericVmConfigFault, GuestAuthenticationChallenge, GuestComponentsOutOfDate, GuestMultipleMappings, GuestOperationsFault, GuestOperationsUnavailable, GuestPermissionDenied, GuestProcessNotFound, GuestRegistryFault, GuestRegistryKeyAlreadyExists, GuestRegistryKeyFault, GuestRegistryKeyHasSubkeys, GuestRegistryKeyInvalid, GuestRegistryKeyParentVolatile, GuestRegistryValueFault, GuestRegistryValueNotFound, HAErrorsAtDest, HeterogenousHostsBlockingEVC, HostAccessRestrictedToManagementServer, HostCommunication, HostConfigFailed, HostConfigFault, HostConnectFault, HostHasComponentFailure, HostInDomain, HostIncompatibleForFaultTolerance, HostIncompatibleForRecordReplay, HostInventoryFull, HostNotConnected, HostNotReachable, HostPowerOpFailed, HostSpecificationOperationFailed, HotSnapshotMoveNotSupported, HttpFault, IDEDiskNotSupported, IORMNotSupportedHostOnDatastore, ImportHostAddFailure, ImportOperationBulkFault, InUseFeatureManipulationDisallowed, InaccessibleDatastore, InaccessibleFTMetadataDatastore, InaccessibleVFlashSource, IncompatibleDefaultDevice, IncompatibleHostForFtSecondary, IncompatibleHostForVmReplication, IncompatibleSetting, IncorrectFileType, IncorrectHostInformation, IndependentDiskVMotionNotSupported, InsufficientAgentVmsDeployed, InsufficientCpuResourcesFault, InsufficientDisks, InsufficientFailoverResourcesFault, InsufficientGraphicsResourcesFault, InsufficientHostCapacityFault, InsufficientHostCpuCapacityFault, InsufficientHostMemoryCapacityFault, InsufficientMemoryResourcesFault, InsufficientNetworkCapacity, InsufficientNetworkResourcePoolCapacity, InsufficientPerCpuCapacity, InsufficientResourcesFault, InsufficientStandbyCpuResource, InsufficientStandbyMemoryResource, InsufficientStandbyResource, InsufficientStorageIops, InsufficientStorageSpace, InsufficientVFlashResourcesFault, InvalidAffinitySettingFault, InvalidArgument, InvalidBmcRole, InvalidBundle, InvalidCAMCertificate, InvalidCAMServer, InvalidClientCertificate, InvalidCollectorVersion, InvalidController, InvalidDasConfigArgument, InvalidDasRestartPriorityForFtVm, InvalidDatastore, InvalidDatastorePath, InvalidDatastoreState, InvalidDeviceBacking, InvalidDeviceOperation, InvalidDeviceSpec, InvalidDiskFormat, InvalidDrsBehaviorForFtVm, InvalidEditionLicense, InvalidEvent, InvalidFolder, InvalidFormat, InvalidGuestLogin, InvalidHostConnectionState, InvalidHostName, InvalidHostState, InvalidIndexArgument, InvalidIpfixConfig, InvalidIpmiLoginInfo, InvalidIpmiMacAddress, InvalidLicense, InvalidLocale, InvalidLogin, InvalidName, InvalidNasCredentials, InvalidNetworkInType, InvalidNetworkResource, InvalidOperationOnSecondaryVm, InvalidPowerState, InvalidPrivilege, InvalidProfileReferenceHost, InvalidProperty, InvalidPropertyType, InvalidPropertyValue, InvalidRequest, InvalidResourcePoolStructureFault, InvalidSnapshotFormat, InvalidState, InvalidType, InvalidVmConfig, InvalidVmState, InventoryHasStandardAloneHosts, IpHostnameGeneratorError, IscsiFault, IscsiFaultInvalidVnic, IscsiFaultPnicInUse, IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicInUse, IscsiFaultVnicIsLastPath, IscsiFaultVnicNotBound, IscsiFaultVnicNotFound, KeyNotFound, LargeRDMConversionNotSupported, LargeRDMNotSupportedOnDatastore, LegacyNetworkInterfaceInUse, LicenseAssignmentFailed, LicenseDowngradeDisallowed, LicenseEntityNotFound, LicenseExpired, LicenseKeyEntityMismatch, LicenseRestricted, LicenseServerUnavailable, LicenseSourceUnavailable, LimitExceeded, LinuxVolumeNotClean, LogBundlingFailed, MaintenanceModeFileMove, ManagedObjectNotFound, MemoryFileFormatNotSupportedByDatastore, MemoryHotPlugNotSupported, MemorySizeNotRecommended, MemorySizeNotSupported, MemorySizeNotSupportedByDatastore, MemorySnapshotOnIndependentDisk, MethodAlreadyDisabledFault, MethodDisabled, MethodNotFound, MigrationDisabled, MigrationFault, MigrationFeatureNotSupported, MigrationNotReady, MismatchedBundle, MismatchedNetworkPolicies, MismatchedVMotionNetworkNames, MissingBmcSupport, MissingController, MissingIpPool, MissingLinuxCustResources, MissingNetworkIpConfig, MissingPowerOffConfiguration, MissingPowerOnConfiguration, MissingWindowsCustResources, MksConnectionLimitReached, MountError, MultiWriterNotSupported, MultipleCertificatesVerifyFault, MultipleSnapshotsNotSupported, NamespaceFull, NamespaceLimitReached, NamespaceWriteProtected, NasConfigFault, NasConnectionLimitReached, NasSessionCredentialConflict, NasVolumeNotMounted, NetworkCopyFault, NetworkDisruptedAndConfigRolledBack, NetworkInaccessible, NetworksMayNotBeTheSame, NicSettingMismatch, NoActiveHostInCluster, NoAvailableIp, NoClientCertificate, NoCompatibleDatastore, NoCompatibleHardAffinityHost, NoCompatibleHost, NoCompatibleHostWithAccessToDevice, NoCompatibleSoftAffinityHost, NoConnectedDatastore, NoDiskFound, NoDiskSpace, NoDisksToCustomize, NoGateway, NoGuestHeartbeat, NoHost, NoHostSuitableForFtSecondary, NoLicenseServerConfigured, NoPeerHostFound, NoPermission, NoPermissionOnAD, NoPermissionOnHost, NoPermissionOnNasVolume, NoSubjectName, NoVcManagedIpConfigured, NoVirtualNic, NoVmInVApp, NonADUserRequired, NonHomeRDMVMotionNotSupported, NonPersistentDisksNotSupported, NonVmwareOuiMacNotSupportedHost, NotADirectory, NotAFile, NotAuthenticated, NotEnoughCpus, NotEnoughLicenses, NotEnoughLogicalCpus, NotFound, NotImplemented, NotSupported, NotSupportedDeviceForFT, NotSupportedHost, NotSupportedHostForChecksum, NotSupportedHostForVFlash, NotSupportedHostForVmcp, NotSupportedHostForVmemFile, NotSupportedHostForVsan, NotSupportedHostInCluster, NotSupportedHostInDvs, NotSupportedHostInHACluster, NotUserConfigurableProperty, NumVirtualCoresPerSocketNotSupported, NumVirtualCpusExceedsLimit, NumVirtualCpusIncompatible, NumVirtualCpusNotSupported, OperationDisabledByGuest, OperationDisallowedOnHost, OperationNotSupportedByGuest, OutOfBounds, OvfAttribute, OvfConnectedDevice, OvfConnectedDeviceFloppy, OvfConnectedDeviceIso, OvfConstraint, OvfConsumerCallbackFault, OvfConsumerCommunicationError, OvfConsumerFault, OvfConsumerInvalidSection, OvfConsumerPowerOnFault, OvfConsumerUndeclaredSection, OvfConsumerUndefinedPrefix, OvfConsumerValidationFault, OvfCpuCompatibility, OvfCpuCompatibilityCheckNotSupported, OvfDiskMappingNotFound, OvfDiskOrderConstraint, OvfDuplicateElement, OvfDuplicatedElementBoundary, OvfDuplicatedPropertyIdExport, OvfDuplicatedPropertyIdImport, OvfElement, OvfElementInvalidValue, OvfExport, OvfExportFailed, OvfFault, OvfHardwareCheck, OvfHardwareExport, OvfHostResourceConstraint, OvfHostValueNotParsed, OvfImport, OvfImportFailed, OvfInternalError, OvfInvalidPackage, OvfInvalidValue, OvfInvalidValueConfiguration, OvfInvalidValueEmpty, OvfInvalidValueFormatMalformed, OvfInvalidValueReference, OvfInvalidVmName, OvfMappedOsId, OvfMissingAttribute, OvfMissingElement, OvfMissingElementNormalBoundary, OvfMissingHardware, OvfNetworkMappingNotSupported, OvfNoHostNic, OvfNoSpaceOnController, OvfNoSupportedHardwareFamily, OvfProperty, OvfPropertyExport, OvfPropertyNetwork, OvfPropertyNetworkExport, OvfPropertyQualifier, OvfPropertyQualifierDuplicate, OvfPropertyQualifierIgnored, OvfPropertyType, OvfPropertyValue, OvfSystemFault, OvfToXmlUnsupportedElement, OvfUnableToExportDisk, OvfUnexpectedElement, OvfUnknownDevice, OvfUnknownDeviceBacking, OvfUnknownEntity, OvfUnsupportedAttribute, OvfUnsupportedAttributeValue, OvfUnsupportedDeviceBackingInfo, OvfUnsupportedDeviceBackingOption, OvfUnsupportedDeviceExport, OvfUnsupportedDiskProvisioning, OvfUnsupportedElement, OvfUnsupportedElementValue, OvfUnsupportedPackage, OvfUnsupportedSection, OvfUnsupportedSubType, OvfUnsupportedType, OvfWrongElement, OvfWrongNamespace, OvfXmlFormat, PasswordExpired, PatchAlreadyInstalled, PatchBinariesNotFound, PatchInstallFailed, PatchIntegrityError, PatchMetadataCorrupted, PatchMetadataInvalid, PatchMetadataNotFound, PatchMissingDependencies, PatchNotApplicable, PatchSuperseded, PhysCompatRDMNotSupported, PlatformConfigFault, PowerOnFtSecondaryFailed, PowerOnFtSecondaryTimedout, ProfileUpdateFailed, QuarantineModeFault, QuestionPending, QuiesceDatastoreIOForHAFailed, RDMConversionNotSupported, RDMNotPreserved, RDMNotSupported, RDMNotSupportedOnDatastore, RDMPointsToInaccessibleDisk, RawDiskNotSupported, ReadHostResourcePoolTreeFailed, ReadOnlyDisksWithLegacyDestination, RebootRequired, RecordReplayDisabled, RemoteDeviceNotSupported, RemoveFailed, ReplicationConfigFault, ReplicationDiskConfigFault, ReplicationFault, ReplicationIncompatibleWithFT, ReplicationInvalidOptions, ReplicationNotSupportedOnHost, ReplicationVmConfigFault, ReplicationVmFault, ReplicationVmInProgressFault, RequestCanceled, ResourceInUse, ResourceNotAvailable, RestrictedByAdministrator, RestrictedVersion, RollbackFailure, RuleViolation, RuntimeFault, SSLDisabledFault, SSLVerifyFault, SSPIChallenge, SecondaryVmAlreadyDisabled, SecondaryVmAlreadyEnabled, SecondaryVmAlreadyRegistered, SecondaryVmNotRegistered, SecurityError, SharedBusControllerNotSupported, ShrinkDiskFault, SnapshotCloneNotSupported, SnapshotCopyNotSupported, SnapshotDisabled, SnapshotFault, SnapshotIncompatibleDeviceInVm, SnapshotLocked, SnapshotMoveFromNonHomeNotSupported, SnapshotMoveNotSupported, SnapshotMoveToNonHomeNotSupported, SnapshotNoChange, SnapshotRevertIssue, SoftRuleVioCorrectionDisallowed, SoftRuleVioCorrectionImpact, SolutionUserRequired, SsdDiskNotAvailable, StorageDrsCannotMoveDiskInMultiWriterMode, StorageDrsCannotMoveFTVm, StorageDrsCannotMoveIndependentDisk, StorageDrsCannotMoveManuallyPlacedSwapFile, StorageDrsCannotMoveManuallyPlacedVm, StorageDrsCannotMoveSharedDisk, StorageDrsCannotMoveTemplate, StorageDrsCannotMoveVmInUserFolder, StorageDrsCannotMoveVmWithMountedCDROM, StorageDrsCannotMoveVmWithNoFilesInLayout, StorageDrsDatacentersCannotShareDatastore, StorageDrsDisabledOnVm, StorageDrsHbrDiskNotMovable, StorageDrsHmsMoveInProgress, StorageDrsHmsUnreachable, StorageDrsIolbDisabledInternally, StorageDrsRelocateDisabled, StorageDrsStaleHmsCollection, StorageDrsUnableToMoveFiles, StorageVMotionNotSupported, StorageVmotionIncompatible, SuspendedRelocateNotSupported, SwapDatastoreNotWritableOnHost, SwapDatastoreUnset, SwapPlacementOverrideNotSupported, SwitchIpUnset, SwitchNotInUpgradeMode, SystemError, TaskInProgress, ThirdPartyLicenseAssignmentFailed, Timedout, TooManyConcurrentNativeClones, TooManyConsecutiveOverrides, TooManyDevices, TooManyDisksOnLegacyHost, TooManyGuestLogons, TooManyHosts, TooManyNativeCloneLevels, TooManyNativeClonesOnFile, TooManySnapshotLevels, ToolsAlreadyUpgraded, ToolsAutoUpgradeNotSupported, ToolsImageCopyFailed, ToolsImageNotAvailable, ToolsImageSignatureCheckFailed, ToolsInstallationInProgress, ToolsUnavailable, ToolsUpgradeCancelled, UnSupportedDatastoreForVFlash, UncommittedUndoableDisk, UnconfiguredPropertyValue, UncustomizableGuest, UnexpectedCustomizationFault, UnexpectedFault, UnrecognizedHost, UnsharedSwapVMotionNotSupported, UnsupportedDatastore, UnsupportedGuest, UnsupportedVimApiVersion, UnsupportedVmxLocation, UnusedVirtualDiskBlocksNotScrubbed, UserNotFound, VAppConfigFault, VAppNotRunning, VAppOperationInProgress, VAppPropertyFault, VAppTaskInProgress, VFlashCacheHotConfigNotSupported, VFlashModuleNotSupported, VFlashModuleVersionIncompatible, VMINotSupported, VMOnConflictDVPort, VMOnVirtualIntranet, VMotionAcrossNetworkNotSupported, VMotionInterfaceIssue, VMotionLinkCapacityLow, VMotionLinkDown, VMotionNotConfigured, VMotionNotLicensed, VMotionNotSupported, VMotionProtocolIncompatible, VimFault, VirtualDiskBlocksNotFullyProvisioned, VirtualDiskModeNotSupported, VirtualEthernetCardNotSupported, VirtualHardwareCompatibilityIssue, VirtualHardwareVersionNotSupported, VmAlreadyExistsInDatacenter, VmConfigFault, VmConfigIncompatibleForFaultTolerance, VmConfigIncompatibleForRecordReplay, VmFaultToleranceConfigIssue, VmFaultToleranceConfigIssueWrapper, VmFaultToleranceInvalidFileBacking, VmFaultToleranceIssue, VmFaultToleranceOpIssuesList, VmFaultToleranceTooManyFtVcpusOnHost, VmFaultToleranceTooManyVMsOnHost, VmHostAffinityRuleViolation, VmLimitLicense, VmMetadataManagerFault, VmMonitorIncompatibleForFaultTolerance, VmPowerOnDisabled, VmSmpFaultToleranceTooManyVMsOnHost, VmToolsUpgradeFault, VmValidateMaxDevice, VmWwnConflict, VmfsAlreadyMounted, VmfsAmbiguousMount, VmfsMountFault, VmotionInterfaceNotEnabled, VolumeEditorError, VramLimitLicense, VsanClusterUuidMismatch, VsanDiskFault, VsanFault, VsanIncompatibleDiskMapping, VspanDestPortConflict, VspanPortConflict, VspanPortMoveFault, VspanPortPromiscChangeFault, VspanPortgroupPromiscChangeFault, VspanPortgroupTypeChangeFault, VspanPromiscuousPortNotSupported, VspanSameSessionPortConflict, WakeOnLanNotSupported, WakeOnLanNotSupportedByVmotionNIC, WillLoseHAProtection, WillModifyConfigCpuRequirements, WillResetSnapshotDirectory, WipeDiskFault);
+variant_of!(BaseMethodFault: MethodFault, ActiveDirectoryFault, ActiveVMsBlockingEVC, AdminDisabled, AdminNotDisabled, AffinityConfigured, AgentInstallFailed, AlreadyBeingManaged, AlreadyConnected, AlreadyExists, AlreadyUpgraded, AnswerFileUpdateFailed, ApplicationQuiesceFault, AuthMinimumAdminPermission, BackupBlobReadFailure, BackupBlobWriteFailure, BlockedByFirewall, CAMServerRefusedConnection, CannotAccessFile, CannotAccessLocalSource, CannotAccessNetwork, CannotAccessVmComponent, CannotAccessVmConfig, CannotAccessVmDevice, CannotAccessVmDisk, CannotAddHostWithFTVmAsStandalone, CannotAddHostWithFTVmToDifferentCluster, CannotAddHostWithFTVmToNonHACluster, CannotChangeDrsBehaviorForFtSecondary, CannotChangeHaSettingsForFtSecondary, CannotChangeVsanClusterUuid, CannotChangeVsanNodeUuid, CannotComputeFTCompatibleHosts, CannotCreateFile, CannotDecryptPasswords, CannotDeleteFile, CannotDisableDrsOnClustersWithVApps, CannotDisableSnapshot, CannotDisconnectHostWithFaultToleranceVm, CannotEnableVmcpForCluster, CannotModifyConfigCpuRequirements, CannotMoveFaultToleranceVm, CannotMoveHostWithFaultToleranceVm, CannotMoveVmWithDeltaDisk, CannotMoveVmWithNativeDeltaDisk, CannotMoveVsanEnabledHost, CannotPlaceWithoutPrerequisiteMoves, CannotPowerOffVmInCluster, CannotReconfigureVsanWhenHaEnabled, CannotUseNetwork, ClockSkew, CloneFromSnapshotNotSupported, CollectorAddressUnset, ConcurrentAccess, ConflictingConfiguration, ConflictingDatastoreFound, ConnectedIso, CpuCompatibilityUnknown, CpuHotPlugNotSupported, CpuIncompatible, CpuIncompatible1ECX, CpuIncompatible81EDX, CustomizationFault, CustomizationPending, DVPortNotSupported, DasConfigFault, DatabaseError, DatacenterMismatch, DatastoreNotWritableOnHost, DeltaDiskFormatNotSupported, DestinationSwitchFull, DestinationVsanDisabled, DeviceBackingNotSupported, DeviceControllerNotSupported, DeviceHotPlugNotSupported, DeviceNotFound, DeviceNotSupported, DeviceUnsupportedForVmPlatform, DeviceUnsupportedForVmVersion, DigestNotSupported, DirectoryNotEmpty, DisableAdminNotSupported, DisallowedChangeByService, DisallowedDiskModeChange, DisallowedMigrationDeviceAttached, DisallowedOperationOnFailoverHost, DisconnectedHostsBlockingEVC, DiskHasPartitions, DiskIsLastRemainingNonSSD, DiskIsNonLocal, DiskIsUSB, DiskMoveTypeNotSupported, DiskNotSupported, DiskTooSmall, DomainNotFound, DrsDisabledOnVm, DrsVmotionIncompatibleFault, DuplicateDisks, DuplicateName, DuplicateVsanNetworkInterface, DvsApplyOperationFault, DvsFault, DvsNotAuthorized, DvsOperationBulkFault, DvsScopeViolated, EVCAdmissionFailed, EVCAdmissionFailedCPUFeaturesForMode, EVCAdmissionFailedCPUModel, EVCAdmissionFailedCPUModelForMode, EVCAdmissionFailedCPUVendor, EVCAdmissionFailedCPUVendorUnknown, EVCAdmissionFailedHostDisconnected, EVCAdmissionFailedHostSoftware, EVCAdmissionFailedHostSoftwareForMode, EVCAdmissionFailedVmActive, EVCConfigFault, EVCModeIllegalByVendor, EVCModeUnsupportedByHosts, EVCUnsupportedByHostHardware, EVCUnsupportedByHostSoftware, EightHostLimitViolated, EncryptionKeyRequired, ExpiredAddonLicense, ExpiredEditionLicense, ExpiredFeatureLicense, ExtendedFault, FailToEnableSPBM, FailToLockFaultToleranceVMs, FaultToleranceAntiAffinityViolated, FaultToleranceCannotEditMem, FaultToleranceCpuIncompatible, FaultToleranceNeedsThickDisk, FaultToleranceNotLicensed, FaultToleranceNotSameBuild, FaultTolerancePrimaryPowerOnNotAttempted, FaultToleranceVmNotDasProtected, FcoeFault, FcoeFaultPnicHasNoPortSet, FeatureRequirementsNotMet, FileAlreadyExists, FileBackedPortNotSupported, FileFault, FileLocked, FileNameTooLong, FileNotFound, FileNotWritable, FileTooLarge, FilesystemQuiesceFault, FilterInUse, FtIssuesOnHost, FullStorageVMotionNotSupported, GatewayConnectFault, GatewayHostNotReachable, GatewayNotFound, GatewayNotReachable, GatewayOperationRefused, GatewayToHostAuthFault, GatewayToHostConnectFault, GatewayToHostTrustVerifyFault, GenericDrsFault, GenericVmConfigFault, GuestAuthenticationChallenge, GuestComponentsOutOfDate, GuestMultipleMappings, GuestOperationsFault, GuestOperationsUnavailable, GuestPermissionDenied, GuestProcessNotFound, GuestRegistryFault, GuestRegistryKeyAlreadyExists, GuestRegistryKeyFault, GuestRegistryKeyHasSubkeys, GuestRegistryKeyInvalid, GuestRegistryKeyParentVolatile, GuestRegistryValueFault, GuestRegistryValueNotFound, HAErrorsAtDest, HeterogenousHostsBlockingEVC, HostAccessRestrictedToManagementServer, HostCommunication, HostConfigFailed, HostConfigFault, HostConnectFault, HostHasComponentFailure, HostInDomain, HostIncompatibleForFaultTolerance, HostIncompatibleForRecordReplay, HostInventoryFull, HostNotConnected, HostNotReachable, HostPowerOpFailed, HostSpecificationOperationFailed, HotSnapshotMoveNotSupported, HttpFault, IDEDiskNotSupported, IORMNotSupportedHostOnDatastore, ImportHostAddFailure, ImportOperationBulkFault, InUseFeatureManipulationDisallowed, InaccessibleDatastore, InaccessibleFTMetadataDatastore, InaccessibleVFlashSource, IncompatibleDefaultDevice, IncompatibleHostForFtSecondary, IncompatibleHostForVmReplication, IncompatibleSetting, IncorrectFileType, IncorrectHostInformation, IndependentDiskVMotionNotSupported, InsufficientAgentVmsDeployed, InsufficientCpuResourcesFault, InsufficientDisks, InsufficientFailoverResourcesFault, InsufficientGraphicsResourcesFault, InsufficientHostCapacityFault, InsufficientHostCpuCapacityFault, InsufficientHostMemoryCapacityFault, InsufficientMemoryResourcesFault, InsufficientNetworkCapacity, InsufficientNetworkResourcePoolCapacity, InsufficientPerCpuCapacity, InsufficientResourcesFault, InsufficientStandbyCpuResource, InsufficientStandbyMemoryResource, InsufficientStandbyResource, InsufficientStorageIops, InsufficientStorageSpace, InsufficientVFlashResourcesFault, InvalidAffinitySettingFault, InvalidArgument, InvalidBmcRole, InvalidBundle, InvalidCAMCertificate, InvalidCAMServer, InvalidClientCertificate, InvalidCollectorVersion, InvalidController, InvalidDasConfigArgument, InvalidDasRestartPriorityForFtVm, InvalidDatastore, InvalidDatastorePath, InvalidDatastoreState, InvalidDeviceBacking, InvalidDeviceOperation, InvalidDeviceSpec, InvalidDiskFormat, InvalidDrsBehaviorForFtVm, InvalidEditionLicense, InvalidEvent, InvalidFolder, InvalidFormat, InvalidGuestLogin, InvalidHostConnectionState, InvalidHostName, InvalidHostState, InvalidIndexArgument, InvalidIpfixConfig, InvalidIpmiLoginInfo, InvalidIpmiMacAddress, InvalidLicense, InvalidLocale, InvalidLogin, InvalidName, InvalidNasCredentials, InvalidNetworkInType, InvalidNetworkResource, InvalidOperationOnSecondaryVm, InvalidPowerState, InvalidPrivilege, InvalidProfileReferenceHost, InvalidProperty, InvalidPropertyType, InvalidPropertyValue, InvalidRequest, InvalidResourcePoolStructureFault, InvalidSnapshotFormat, InvalidState, InvalidType, InvalidVmConfig, InvalidVmState, InventoryHasStandardAloneHosts, IpHostnameGeneratorError, IscsiFault, IscsiFaultInvalidVnic, IscsiFaultPnicInUse, IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicInUse, IscsiFaultVnicIsLastPath, IscsiFaultVnicNotBound, IscsiFaultVnicNotFound, KeyNotFound, LargeRDMConversionNotSupported, LargeRDMNotSupportedOnDatastore, LegacyNetworkInterfaceInUse, LicenseAssignmentFailed, LicenseDowngradeDisallowed, LicenseEntityNotFound, LicenseExpired, LicenseKeyEntityMismatch, LicenseRestricted, LicenseServerUnavailable, LicenseSourceUnavailable, LimitExceeded, LinuxVolumeNotClean, LogBundlingFailed, MaintenanceModeFileMove, ManagedObjectNotFound, MemoryFileFormatNotSupportedByDatastore, MemoryHotPlugNotSupported, MemorySizeNotRecommended, MemorySizeNotSupported, MemorySizeNotSupportedByDatastore, MemorySnapshotOnIndependentDisk, MethodAlreadyDisabledFault, MethodDisabled, MethodNotFound, MigrationDisabled, MigrationFault, MigrationFeatureNotSupported, MigrationNotReady, MismatchedBundle, MismatchedNetworkPolicies, MismatchedVMotionNetworkNames, MissingBmcSupport, MissingController, MissingIpPool, MissingLinuxCustResources, MissingNetworkIpConfig, MissingPowerOffConfiguration, MissingPowerOnConfiguration, MissingWindowsCustResources, MksConnectionLimitReached, MountError, MultiWriterNotSupported, MultipleCertificatesVerifyFault, MultipleSnapshotsNotSupported, NamespaceFull, NamespaceLimitReached, NamespaceWriteProtected, NasConfigFault, NasConnectionLimitReached, NasSessionCredentialConflict, NasVolumeNotMounted, NetworkCopyFault, NetworkDisruptedAndConfigRolledBack, NetworkInaccessible, NetworksMayNotBeTheSame, NicSettingMismatch, NoActiveHostInCluster, NoAvailableIp, NoClientCertificate, NoCompatibleDatastore, NoCompatibleHardAffinityHost, NoCompatibleHost, NoCompatibleHostWithAccessToDevice, NoCompatibleSoftAffinityHost, NoConnectedDatastore, NoDiskFound, NoDiskSpace, NoDisksToCustomize, NoGateway, NoGuestHeartbeat, NoHost, NoHostSuitableForFtSecondary, NoLicenseServerConfigured, NoPeerHostFound, NoPermission, NoPermissionOnAD, NoPermissionOnHost, NoPermissionOnNasVolume, NoSubjectName, NoVcManagedIpConfigured, NoVirtualNic, NoVmInVApp, NonADUserRequired, NonHomeRDMVMotionNotSupported, NonPersistentDisksNotSupported, NonVmwareOuiMacNotSupportedHost, NotADirectory, NotAFile, NotAuthenticated, NotEnoughCpus, NotEnoughLicenses, NotEnoughLogicalCpus, NotFound, NotImplemented, NotSupported, NotSupportedDeviceForFT, NotSupportedHost, NotSupportedHostForChecksum, NotSupportedHostForVFlash, NotSupportedHostForVmcp, NotSupportedHostForVmemFile, NotSupportedHostForVsan, NotSupportedHostInCluster, NotSupportedHostInDvs, NotSupportedHostInHACluster, NotUserConfigurableProperty, NumVirtualCoresPerSocketNotSupported, NumVirtualCpusExceedsLimit, NumVirtualCpusIncompatible, NumVirtualCpusNotSupported, OperationDisabledByGuest, OperationDisallowedOnHost, OperationNotSupportedByGuest, OutOfBounds, OvfAttribute, OvfConnectedDevice, OvfConnectedDeviceFloppy, OvfConnectedDeviceIso, OvfConstraint, OvfConsumerCallbackFault, OvfConsumerCommunicationError, OvfConsumerFault, OvfConsumerInvalidSection, OvfConsumerPowerOnFault, OvfConsumerUndeclaredSection, OvfConsumerUndefinedPrefix, OvfConsumerValidationFault, OvfCpuCompatibility, OvfCpuCompatibilityCheckNotSupported, OvfDiskMappingNotFound, OvfDiskOrderConstraint, OvfDuplicateElement, OvfDuplicatedElementBoundary, OvfDuplicatedPropertyIdExport, OvfDuplicatedPropertyIdImport, OvfElement, OvfElementInvalidValue, OvfExport, OvfExportFailed, OvfFault, OvfHardwareCheck, OvfHardwareExport, OvfHostResourceConstraint, OvfHostValueNotParsed, OvfImport, OvfImportFailed, OvfInternalError, OvfInvalidPackage, OvfInvalidValue, OvfInvalidValueConfiguration, OvfInvalidValueEmpty, OvfInvalidValueFormatMalformed, OvfInvalidValueReference, OvfInvalidVmName, OvfMappedOsId, OvfMissingAttribute, OvfMissingElement, OvfMissingElementNormalBoundary, OvfMissingHardware, OvfNetworkMappingNotSupported, OvfNoHostNic, OvfNoSpaceOnController, OvfNoSupportedHardwareFamily, OvfProperty, OvfPropertyExport, OvfPropertyNetwork, OvfPropertyNetworkExport, OvfPropertyQualifier, OvfPropertyQualifierDuplicate, OvfPropertyQualifierIgnored, OvfPropertyType, OvfPropertyValue, OvfSystemFault, OvfToXmlUnsupportedElement, OvfUnableToExportDisk, OvfUnexpectedElement, OvfUnknownDevice, OvfUnknownDeviceBacking, OvfUnknownEntity, OvfUnsupportedAttribute, OvfUnsupportedAttributeValue, OvfUnsupportedDeviceBackingInfo, OvfUnsupportedDeviceBackingOption, OvfUnsupportedDeviceExport, OvfUnsupportedDiskProvisioning, OvfUnsupportedElement, OvfUnsupportedElementValue, OvfUnsupportedPackage, OvfUnsupportedSection, OvfUnsupportedSubType, OvfUnsupportedType, OvfWrongElement, OvfWrongNamespace, OvfXmlFormat, PasswordExpired, PatchAlreadyInstalled, PatchBinariesNotFound, PatchInstallFailed, PatchIntegrityError, PatchMetadataCorrupted, PatchMetadataInvalid, PatchMetadataNotFound, PatchMissingDependencies, PatchNotApplicable, PatchSuperseded, PhysCompatRDMNotSupported, PlatformConfigFault, PowerOnFtSecondaryFailed, PowerOnFtSecondaryTimedout, ProfileUpdateFailed, QuarantineModeFault, QuestionPending, QuiesceDatastoreIOForHAFailed, RDMConversionNotSupported, RDMNotPreserved, RDMNotSupported, RDMNotSupportedOnDatastore, RDMPointsToInaccessibleDisk, RawDiskNotSupported, ReadHostResourcePoolTreeFailed, ReadOnlyDisksWithLegacyDestination, RebootRequired, RecordReplayDisabled, RemoteDeviceNotSupported, RemoveFailed, ReplicationConfigFault, ReplicationDiskConfigFault, ReplicationFault, ReplicationIncompatibleWithFT, ReplicationInvalidOptions, ReplicationNotSupportedOnHost, ReplicationVmConfigFault, ReplicationVmFault, ReplicationVmInProgressFault, RequestCanceled, ResourceInUse, ResourceNotAvailable, RestrictedByAdministrator, RestrictedVersion, RollbackFailure, RuleViolation, RuntimeFault, SSLDisabledFault, SSLVerifyFault, SSPIChallenge, SecondaryVmAlreadyDisabled, SecondaryVmAlreadyEnabled, SecondaryVmAlreadyRegistered, SecondaryVmNotRegistered, SecurityError, SharedBusControllerNotSupported, ShrinkDiskFault, SnapshotCloneNotSupported, SnapshotCopyNotSupported, SnapshotDisabled, SnapshotFault, SnapshotIncompatibleDeviceInVm, SnapshotLocked, SnapshotMoveFromNonHomeNotSupported, SnapshotMoveNotSupported, SnapshotMoveToNonHomeNotSupported, SnapshotNoChange, SnapshotRevertIssue, SoftRuleVioCorrectionDisallowed, SoftRuleVioCorrectionImpact, SolutionUserRequired, SsdDiskNotAvailable, StorageDrsCannotMoveDiskInMultiWriterMode, StorageDrsCannotMoveFTVm, StorageDrsCannotMoveIndependentDisk, StorageDrsCannotMoveManuallyPlacedSwapFile, StorageDrsCannotMoveManuallyPlacedVm, StorageDrsCannotMoveSharedDisk, StorageDrsCannotMoveTemplate, StorageDrsCannotMoveVmInUserFolder, StorageDrsCannotMoveVmWithMountedCDROM, StorageDrsCannotMoveVmWithNoFilesInLayout, StorageDrsDatacentersCannotShareDatastore, StorageDrsDisabledOnVm, StorageDrsHbrDiskNotMovable, StorageDrsHmsMoveInProgress, StorageDrsHmsUnreachable, StorageDrsIolbDisabledInternally, StorageDrsRelocateDisabled, StorageDrsStaleHmsCollection, StorageDrsUnableToMoveFiles, StorageVMotionNotSupported, StorageVmotionIncompatible, SuspendedRelocateNotSupported, SwapDatastoreNotWritableOnHost, SwapDatastoreUnset, SwapPlacementOverrideNotSupported, SwitchIpUnset, SwitchNotInUpgradeMode, SystemError, TaskInProgress, ThirdPartyLicenseAssignmentFailed, Timedout, TooManyConcurrentNativeClones, TooManyConsecutiveOverrides, TooManyDevices, TooManyDisksOnLegacyHost, TooManyGuestLogons, TooManyHosts, TooManyNativeCloneLevels, TooManyNativeClonesOnFile, TooManySnapshotLevels, ToolsAlreadyUpgraded, ToolsAutoUpgradeNotSupported, ToolsImageCopyFailed, ToolsImageNotAvailable, ToolsImageSignatureCheckFailed, ToolsInstallationInProgress, ToolsUnavailable, ToolsUpgradeCancelled, UnSupportedDatastoreForVFlash, UncommittedUndoableDisk, UnconfiguredPropertyValue, UncustomizableGuest, UnexpectedCustomizationFault, UnexpectedFault, UnrecognizedHost, UnsharedSwapVMotionNotSupported, UnsupportedDatastore, UnsupportedGuest, UnsupportedVimApiVersion, UnsupportedVmxLocation, UnusedVirtualDiskBlocksNotScrubbed, UserNotFound, VAppConfigFault, VAppNotRunning, VAppOperationInProgress, VAppPropertyFault, VAppTaskInProgress, VFlashCacheHotConfigNotSupported, VFlashModuleNotSupported, VFlashModuleVersionIncompatible, VMINotSupported, VMOnConflictDVPort, VMOnVirtualIntranet, VMotionAcrossNetworkNotSupported, VMotionInterfaceIssue, VMotionLinkCapacityLow, VMotionLinkDown, VMotionNotConfigured, VMotionNotLicensed, VMotionNotSupported, VMotionProtocolIncompatible, VimFault, VirtualDiskBlocksNotFullyProvisioned, VirtualDiskModeNotSupported, VirtualEthernetCardNotSupported, VirtualHardwareCompatibilityIssue, VirtualHardwareVersionNotSupported, VmAlreadyExistsInDatacenter, VmConfigFault, VmConfigIncompatibleForFaultTolerance, VmConfigIncompatibleForRecordReplay, VmFaultToleranceConfigIssue, VmFaultToleranceConfigIssueWrapper, VmFaultToleranceInvalidFileBacking, VmFaultToleranceIssue, VmFaultToleranceOpIssuesList, VmFaultToleranceTooManyFtVcpusOnHost, VmFaultToleranceTooManyVMsOnHost, VmHostAffinityRuleViolation, VmLimitLicense, VmMetadataManagerFault, VmMonitorIncompatibleForFaultTolerance, VmPowerOnDisabled, VmSmpFaultToleranceTooManyVMsOnHost, VmToolsUpgradeFault, VmValidateMaxDevice, VmWwnConflict, VmfsAlreadyMounted, VmfsAmbiguousMount, VmfsMountFault, VmotionInterfaceNotEnabled, VolumeEditorError, VramLimitLicense, VsanClusterUuidMismatch, VsanDiskFault, VsanFault, VsanIncompatibleDiskMapping, VspanDestPortConflict, VspanPortConflict, VspanPortMoveFault, VspanPortPromiscChangeFault, VspanPortgroupPromiscChangeFault, VspanPortgroupTypeChangeFault, VspanPromiscuousPortNotSupported, VspanSameSessionPortConflict, WakeOnLanNotSupported, WakeOnLanNotSupportedByVmotionNIC, WillLoseHAProtection, WillModifyConfigCpuRequirements, WillResetSnapshotDirectory, WipeDiskFault);
 static METHOD_FAULT_SUBTYPES: &[(&str, DecodeFn<BaseMethodFault>)] = &[
     (
         "ActiveDirectoryFault",
@@ -17028,7 +17028,7 @@ impl BaseNetBIOSConfigInfo {
     }
 }
 poly_enum!(BaseNetBIOSConfigInfo);
-boxed_from!(BaseNetBIOSConfigInfo: NetBIOSConfigInfo, WinNetBIOSConfigInfo);
+variant_of!(BaseNetBIOSConfigInfo: NetBIOSConfigInfo, WinNetBIOSConfigInfo);
 static NET_BIOS_CONFIG_INFO_SUBTYPES: &[(&str, DecodeFn<BaseNetBIOSConfigInfo>)] = &[(
     "WinNetBIOSConfigInfo",
     decode_into::<WinNetBIOSConfigInfo, BaseNetBIOSConfigInfo>,
@@ -17080,7 +17080,7 @@ impl BaseNetworkSummary {
     }
 }
 poly_enum!(BaseNetworkSummary);
-boxed_from!(BaseNetworkSummary: NetworkSummary, OpaqueNetworkSummary);
+variant_of!(BaseNetworkSummary: NetworkSummary, OpaqueNetworkSummary);
 static NETWORK_SUMMARY_SUBTYPES: &[(&str, DecodeFn<BaseNetworkSummary>)] = &[(
     "OpaqueNetworkSummary",
     decode_into::<OpaqueNetworkSummary, BaseNetworkSummary>,
@@ -17132,7 +17132,7 @@ impl BaseNodeDeploymentSpec {
     }
 }
 poly_enum!(BaseNodeDeploymentSpec);
-boxed_from!(BaseNodeDeploymentSpec: NodeDeploymentSpec, PassiveNodeDeploymentSpec);
+variant_of!(BaseNodeDeploymentSpec: NodeDeploymentSpec, PassiveNodeDeploymentSpec);
 static NODE_DEPLOYMENT_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseNodeDeploymentSpec>)] = &[(
     "PassiveNodeDeploymentSpec",
     decode_into::<PassiveNodeDeploymentSpec, BaseNodeDeploymentSpec>,
@@ -17184,7 +17184,7 @@ impl BaseNodeNetworkSpec {
     }
 }
 poly_enum!(BaseNodeNetworkSpec);
-boxed_from!(BaseNodeNetworkSpec: NodeNetworkSpec, PassiveNodeNetworkSpec);
+variant_of!(BaseNodeNetworkSpec: NodeNetworkSpec, PassiveNodeNetworkSpec);
 static NODE_NETWORK_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseNodeNetworkSpec>)] = &[(
     "PassiveNodeNetworkSpec",
     decode_into::<PassiveNodeNetworkSpec, BaseNodeNetworkSpec>,
@@ -17254,7 +17254,7 @@ impl BaseOptionType {
     }
 }
 poly_enum!(BaseOptionType);
-boxed_from!(BaseOptionType: OptionType, BoolOption, ChoiceOption, FloatOption, IntOption, LongOption, StringOption);
+variant_of!(BaseOptionType: OptionType, BoolOption, ChoiceOption, FloatOption, IntOption, LongOption, StringOption);
 static OPTION_TYPE_SUBTYPES: &[(&str, DecodeFn<BaseOptionType>)] = &[
     ("BoolOption", decode_into::<BoolOption, BaseOptionType>),
     ("ChoiceOption", decode_into::<ChoiceOption, BaseOptionType>),
@@ -17310,7 +17310,7 @@ impl BaseOptionValue {
     }
 }
 poly_enum!(BaseOptionValue);
-boxed_from!(BaseOptionValue: OptionValue, HostInternetScsiHbaParamValue);
+variant_of!(BaseOptionValue: OptionValue, HostInternetScsiHbaParamValue);
 static OPTION_VALUE_SUBTYPES: &[(&str, DecodeFn<BaseOptionValue>)] = &[(
     "HostInternetScsiHbaParamValue",
     decode_into::<HostInternetScsiHbaParamValue, BaseOptionValue>,
@@ -17368,7 +17368,7 @@ impl BasePerfEntityMetricBase {
     }
 }
 poly_enum!(BasePerfEntityMetricBase);
-boxed_from!(BasePerfEntityMetricBase: PerfEntityMetricBase, PerfEntityMetric, PerfEntityMetricCSV);
+variant_of!(BasePerfEntityMetricBase: PerfEntityMetricBase, PerfEntityMetric, PerfEntityMetricCSV);
 static PERF_ENTITY_METRIC_BASE_SUBTYPES: &[(&str, DecodeFn<BasePerfEntityMetricBase>)] = &[
     (
         "PerfEntityMetric",
@@ -17432,7 +17432,7 @@ impl BasePerfMetricSeries {
     }
 }
 poly_enum!(BasePerfMetricSeries);
-boxed_from!(BasePerfMetricSeries: PerfMetricSeries, PerfMetricIntSeries, PerfMetricSeriesCSV);
+variant_of!(BasePerfMetricSeries: PerfMetricSeries, PerfMetricIntSeries, PerfMetricSeriesCSV);
 static PERF_METRIC_SERIES_SUBTYPES: &[(&str, DecodeFn<BasePerfMetricSeries>)] = &[
     (
         "PerfMetricIntSeries",
@@ -17490,7 +17490,7 @@ impl BasePolicyOption {
     }
 }
 poly_enum!(BasePolicyOption);
-boxed_from!(BasePolicyOption: PolicyOption, CompositePolicyOption);
+variant_of!(BasePolicyOption: PolicyOption, CompositePolicyOption);
 static POLICY_OPTION_SUBTYPES: &[(&str, DecodeFn<BasePolicyOption>)] = &[(
     "CompositePolicyOption",
     decode_into::<CompositePolicyOption, BasePolicyOption>,
@@ -17592,7 +17592,7 @@ impl BaseProfileCreateSpec {
     }
 }
 poly_enum!(BaseProfileCreateSpec);
-boxed_from!(BaseProfileCreateSpec: ProfileCreateSpec, ClusterProfileCompleteConfigSpec, ClusterProfileConfigServiceCreateSpec, ClusterProfileConfigSpec, ClusterProfileCreateSpec, HostProfileCompleteConfigSpec, HostProfileConfigSpec, HostProfileHostBasedConfigSpec, HostProfileSerializedHostProfileSpec, ProfileSerializedCreateSpec);
+variant_of!(BaseProfileCreateSpec: ProfileCreateSpec, ClusterProfileCompleteConfigSpec, ClusterProfileConfigServiceCreateSpec, ClusterProfileConfigSpec, ClusterProfileCreateSpec, HostProfileCompleteConfigSpec, HostProfileConfigSpec, HostProfileHostBasedConfigSpec, HostProfileSerializedHostProfileSpec, ProfileSerializedCreateSpec);
 static PROFILE_CREATE_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseProfileCreateSpec>)] = &[
     (
         "ClusterProfileCompleteConfigSpec",
@@ -17680,7 +17680,7 @@ impl BaseProfileExecuteResult {
     }
 }
 poly_enum!(BaseProfileExecuteResult);
-boxed_from!(BaseProfileExecuteResult: ProfileExecuteResult, ApplyHostProfileConfigurationSpec);
+variant_of!(BaseProfileExecuteResult: ProfileExecuteResult, ApplyHostProfileConfigurationSpec);
 static PROFILE_EXECUTE_RESULT_SUBTYPES: &[(&str, DecodeFn<BaseProfileExecuteResult>)] = &[(
     "ApplyHostProfileConfigurationSpec",
     decode_into::<ApplyHostProfileConfigurationSpec, BaseProfileExecuteResult>,
@@ -17738,7 +17738,7 @@ impl BaseProfileExpression {
     }
 }
 poly_enum!(BaseProfileExpression);
-boxed_from!(BaseProfileExpression: ProfileExpression, ProfileCompositeExpression, ProfileSimpleExpression);
+variant_of!(BaseProfileExpression: ProfileExpression, ProfileCompositeExpression, ProfileSimpleExpression);
 static PROFILE_EXPRESSION_SUBTYPES: &[(&str, DecodeFn<BaseProfileExpression>)] = &[
     (
         "ProfileCompositeExpression",
@@ -17804,7 +17804,7 @@ impl BaseProfilePolicyOptionMetadata {
     }
 }
 poly_enum!(BaseProfilePolicyOptionMetadata);
-boxed_from!(BaseProfilePolicyOptionMetadata: ProfilePolicyOptionMetadata, ProfileCompositePolicyOptionMetadata, UserInputRequiredParameterMetadata);
+variant_of!(BaseProfilePolicyOptionMetadata: ProfilePolicyOptionMetadata, ProfileCompositePolicyOptionMetadata, UserInputRequiredParameterMetadata);
 static PROFILE_POLICY_OPTION_METADATA_SUBTYPES: &[(
     &str,
     DecodeFn<BaseProfilePolicyOptionMetadata>,
@@ -17863,7 +17863,7 @@ impl BaseScheduledTaskSpec {
     }
 }
 poly_enum!(BaseScheduledTaskSpec);
-boxed_from!(BaseScheduledTaskSpec: ScheduledTaskSpec, ScheduledTaskInfo);
+variant_of!(BaseScheduledTaskSpec: ScheduledTaskSpec, ScheduledTaskInfo);
 static SCHEDULED_TASK_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseScheduledTaskSpec>)] = &[(
     "ScheduledTaskInfo",
     decode_into::<ScheduledTaskInfo, BaseScheduledTaskSpec>,
@@ -17913,7 +17913,7 @@ impl BaseScsiLun {
     }
 }
 poly_enum!(BaseScsiLun);
-boxed_from!(BaseScsiLun: ScsiLun, HostScsiDisk);
+variant_of!(BaseScsiLun: ScsiLun, HostScsiDisk);
 static SCSI_LUN_SUBTYPES: &[(&str, DecodeFn<BaseScsiLun>)] =
     &[("HostScsiDisk", decode_into::<HostScsiDisk, BaseScsiLun>)];
 /// A `SelectionSet` or any of its 2 subtypes, as chosen by `xsi:type`.
@@ -17967,7 +17967,7 @@ impl BaseSelectionSet {
     }
 }
 poly_enum!(BaseSelectionSet);
-boxed_from!(BaseSelectionSet: SelectionSet, DVPortgroupSelection, DVSSelection);
+variant_of!(BaseSelectionSet: SelectionSet, DVPortgroupSelection, DVSSelection);
 static SELECTION_SET_SUBTYPES: &[(&str, DecodeFn<BaseSelectionSet>)] = &[
     (
         "DVPortgroupSelection",
@@ -18023,7 +18023,7 @@ impl BaseSelectionSpec {
     }
 }
 poly_enum!(BaseSelectionSpec);
-boxed_from!(BaseSelectionSpec: SelectionSpec, TraversalSpec);
+variant_of!(BaseSelectionSpec: SelectionSpec, TraversalSpec);
 static SELECTION_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseSelectionSpec>)] = &[(
     "TraversalSpec",
     decode_into::<TraversalSpec, BaseSelectionSpec>,
@@ -18083,7 +18083,7 @@ impl BaseServiceLocatorCredential {
     }
 }
 poly_enum!(BaseServiceLocatorCredential);
-boxed_from!(BaseServiceLocatorCredential: ServiceLocatorCredential, ServiceLocatorNamePassword, ServiceLocatorSAMLCredential);
+variant_of!(BaseServiceLocatorCredential: ServiceLocatorCredential, ServiceLocatorNamePassword, ServiceLocatorSAMLCredential);
 static SERVICE_LOCATOR_CREDENTIAL_SUBTYPES: &[(&str, DecodeFn<BaseServiceLocatorCredential>)] = &[
     (
         "ServiceLocatorNamePassword",
@@ -18151,7 +18151,7 @@ impl BaseSessionManagerServiceRequestSpec {
     }
 }
 poly_enum!(BaseSessionManagerServiceRequestSpec);
-boxed_from!(BaseSessionManagerServiceRequestSpec: SessionManagerServiceRequestSpec, SessionManagerHttpServiceRequestSpec, SessionManagerVmomiServiceRequestSpec);
+variant_of!(BaseSessionManagerServiceRequestSpec: SessionManagerServiceRequestSpec, SessionManagerHttpServiceRequestSpec, SessionManagerVmomiServiceRequestSpec);
 static SESSION_MANAGER_SERVICE_REQUEST_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseSessionManagerServiceRequestSpec>,
@@ -18222,7 +18222,7 @@ impl BaseTaskReason {
     }
 }
 poly_enum!(BaseTaskReason);
-boxed_from!(BaseTaskReason: TaskReason, TaskReasonAlarm, TaskReasonSchedule, TaskReasonSystem, TaskReasonUser);
+variant_of!(BaseTaskReason: TaskReason, TaskReasonAlarm, TaskReasonSchedule, TaskReasonSystem, TaskReasonUser);
 static TASK_REASON_SUBTYPES: &[(&str, DecodeFn<BaseTaskReason>)] = &[
     (
         "TaskReasonAlarm",
@@ -18332,7 +18332,7 @@ impl BaseTaskScheduler {
     }
 }
 poly_enum!(BaseTaskScheduler);
-boxed_from!(BaseTaskScheduler: TaskScheduler, AfterStartupTaskScheduler, DailyTaskScheduler, HourlyTaskScheduler, MonthlyByDayTaskScheduler, MonthlyByWeekdayTaskScheduler, MonthlyTaskScheduler, OnceTaskScheduler, RecurrentTaskScheduler, WeeklyTaskScheduler);
+variant_of!(BaseTaskScheduler: TaskScheduler, AfterStartupTaskScheduler, DailyTaskScheduler, HourlyTaskScheduler, MonthlyByDayTaskScheduler, MonthlyByWeekdayTaskScheduler, MonthlyTaskScheduler, OnceTaskScheduler, RecurrentTaskScheduler, WeeklyTaskScheduler);
 static TASK_SCHEDULER_SUBTYPES: &[(&str, DecodeFn<BaseTaskScheduler>)] = &[
     (
         "AfterStartupTaskScheduler",
@@ -18418,7 +18418,7 @@ impl BaseTypeDescription {
     }
 }
 poly_enum!(BaseTypeDescription);
-boxed_from!(BaseTypeDescription: TypeDescription, ScheduledTaskDetail);
+variant_of!(BaseTypeDescription: TypeDescription, ScheduledTaskDetail);
 static TYPE_DESCRIPTION_SUBTYPES: &[(&str, DecodeFn<BaseTypeDescription>)] = &[(
     "ScheduledTaskDetail",
     decode_into::<ScheduledTaskDetail, BaseTypeDescription>,
@@ -18470,7 +18470,7 @@ impl BaseUserSearchResult {
     }
 }
 poly_enum!(BaseUserSearchResult);
-boxed_from!(BaseUserSearchResult: UserSearchResult, PosixUserSearchResult);
+variant_of!(BaseUserSearchResult: UserSearchResult, PosixUserSearchResult);
 static USER_SEARCH_RESULT_SUBTYPES: &[(&str, DecodeFn<BaseUserSearchResult>)] = &[(
     "PosixUserSearchResult",
     decode_into::<PosixUserSearchResult, BaseUserSearchResult>,
@@ -18754,7 +18754,7 @@ impl BaseVirtualDevice {
     }
 }
 poly_enum!(BaseVirtualDevice);
-boxed_from!(BaseVirtualDevice: VirtualDevice, ParaVirtualSCSIController, VirtualAHCIController, VirtualBusLogicController, VirtualCdrom, VirtualController, VirtualDisk, VirtualE1000, VirtualE1000e, VirtualEnsoniq1371, VirtualEthernetCard, VirtualFloppy, VirtualHdAudioCard, VirtualIDEController, VirtualKeyboard, VirtualLsiLogicController, VirtualLsiLogicSASController, VirtualMachineVMCIDevice, VirtualMachineVMIROM, VirtualMachineVideoCard, VirtualNVDIMM, VirtualNVDIMMController, VirtualNVMEController, VirtualPCIController, VirtualPCIPassthrough, VirtualPCNet32, VirtualPS2Controller, VirtualParallelPort, VirtualPointingDevice, VirtualPrecisionClock, VirtualSATAController, VirtualSCSIController, VirtualSCSIPassthrough, VirtualSIOController, VirtualSerialPort, VirtualSoundBlaster16, VirtualSoundCard, VirtualSriovEthernetCard, VirtualTPM, VirtualUSB, VirtualUSBController, VirtualUSBXHCIController, VirtualVmxnet, VirtualVmxnet2, VirtualVmxnet3, VirtualVmxnet3Vrdma, VirtualWDT);
+variant_of!(BaseVirtualDevice: VirtualDevice, ParaVirtualSCSIController, VirtualAHCIController, VirtualBusLogicController, VirtualCdrom, VirtualController, VirtualDisk, VirtualE1000, VirtualE1000e, VirtualEnsoniq1371, VirtualEthernetCard, VirtualFloppy, VirtualHdAudioCard, VirtualIDEController, VirtualKeyboard, VirtualLsiLogicController, VirtualLsiLogicSASController, VirtualMachineVMCIDevice, VirtualMachineVMIROM, VirtualMachineVideoCard, VirtualNVDIMM, VirtualNVDIMMController, VirtualNVMEController, VirtualPCIController, VirtualPCIPassthrough, VirtualPCNet32, VirtualPS2Controller, VirtualParallelPort, VirtualPointingDevice, VirtualPrecisionClock, VirtualSATAController, VirtualSCSIController, VirtualSCSIPassthrough, VirtualSIOController, VirtualSerialPort, VirtualSoundBlaster16, VirtualSoundCard, VirtualSriovEthernetCard, VirtualTPM, VirtualUSB, VirtualUSBController, VirtualUSBXHCIController, VirtualVmxnet, VirtualVmxnet2, VirtualVmxnet3, VirtualVmxnet3Vrdma, VirtualWDT);
 static VIRTUAL_DEVICE_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDevice>)] = &[
     (
         "ParaVirtualSCSIController",
@@ -19334,7 +19334,7 @@ impl BaseVirtualDeviceBackingInfo {
     }
 }
 poly_enum!(BaseVirtualDeviceBackingInfo);
-boxed_from!(BaseVirtualDeviceBackingInfo: VirtualDeviceBackingInfo, VirtualCdromAtapiBackingInfo, VirtualCdromIsoBackingInfo, VirtualCdromPassthroughBackingInfo, VirtualCdromRemoteAtapiBackingInfo, VirtualCdromRemotePassthroughBackingInfo, VirtualDeviceDeviceBackingInfo, VirtualDeviceFileBackingInfo, VirtualDevicePipeBackingInfo, VirtualDeviceRemoteDeviceBackingInfo, VirtualDeviceURIBackingInfo, VirtualDiskFlatVer1BackingInfo, VirtualDiskFlatVer2BackingInfo, VirtualDiskLocalPMemBackingInfo, VirtualDiskPartitionedRawDiskVer2BackingInfo, VirtualDiskRawDiskMappingVer1BackingInfo, VirtualDiskRawDiskVer2BackingInfo, VirtualDiskSeSparseBackingInfo, VirtualDiskSparseVer1BackingInfo, VirtualDiskSparseVer2BackingInfo, VirtualEthernetCardDistributedVirtualPortBackingInfo, VirtualEthernetCardLegacyNetworkBackingInfo, VirtualEthernetCardNetworkBackingInfo, VirtualEthernetCardOpaqueNetworkBackingInfo, VirtualFloppyDeviceBackingInfo, VirtualFloppyImageBackingInfo, VirtualFloppyRemoteDeviceBackingInfo, VirtualNVDIMMBackingInfo, VirtualPCIPassthroughDeviceBackingInfo, VirtualPCIPassthroughDynamicBackingInfo, VirtualPCIPassthroughPluginBackingInfo, VirtualPCIPassthroughVmiopBackingInfo, VirtualParallelPortDeviceBackingInfo, VirtualParallelPortFileBackingInfo, VirtualPointingDeviceDeviceBackingInfo, VirtualPrecisionClockSystemClockBackingInfo, VirtualSCSIPassthroughDeviceBackingInfo, VirtualSerialPortDeviceBackingInfo, VirtualSerialPortFileBackingInfo, VirtualSerialPortPipeBackingInfo, VirtualSerialPortThinPrintBackingInfo, VirtualSerialPortURIBackingInfo, VirtualSoundCardDeviceBackingInfo, VirtualSriovEthernetCardSriovBackingInfo, VirtualUSBRemoteClientBackingInfo, VirtualUSBRemoteHostBackingInfo, VirtualUSBUSBBackingInfo);
+variant_of!(BaseVirtualDeviceBackingInfo: VirtualDeviceBackingInfo, VirtualCdromAtapiBackingInfo, VirtualCdromIsoBackingInfo, VirtualCdromPassthroughBackingInfo, VirtualCdromRemoteAtapiBackingInfo, VirtualCdromRemotePassthroughBackingInfo, VirtualDeviceDeviceBackingInfo, VirtualDeviceFileBackingInfo, VirtualDevicePipeBackingInfo, VirtualDeviceRemoteDeviceBackingInfo, VirtualDeviceURIBackingInfo, VirtualDiskFlatVer1BackingInfo, VirtualDiskFlatVer2BackingInfo, VirtualDiskLocalPMemBackingInfo, VirtualDiskPartitionedRawDiskVer2BackingInfo, VirtualDiskRawDiskMappingVer1BackingInfo, VirtualDiskRawDiskVer2BackingInfo, VirtualDiskSeSparseBackingInfo, VirtualDiskSparseVer1BackingInfo, VirtualDiskSparseVer2BackingInfo, VirtualEthernetCardDistributedVirtualPortBackingInfo, VirtualEthernetCardLegacyNetworkBackingInfo, VirtualEthernetCardNetworkBackingInfo, VirtualEthernetCardOpaqueNetworkBackingInfo, VirtualFloppyDeviceBackingInfo, VirtualFloppyImageBackingInfo, VirtualFloppyRemoteDeviceBackingInfo, VirtualNVDIMMBackingInfo, VirtualPCIPassthroughDeviceBackingInfo, VirtualPCIPassthroughDynamicBackingInfo, VirtualPCIPassthroughPluginBackingInfo, VirtualPCIPassthroughVmiopBackingInfo, VirtualParallelPortDeviceBackingInfo, VirtualParallelPortFileBackingInfo, VirtualPointingDeviceDeviceBackingInfo, VirtualPrecisionClockSystemClockBackingInfo, VirtualSCSIPassthroughDeviceBackingInfo, VirtualSerialPortDeviceBackingInfo, VirtualSerialPortFileBackingInfo, VirtualSerialPortPipeBackingInfo, VirtualSerialPortThinPrintBackingInfo, VirtualSerialPortURIBackingInfo, VirtualSoundCardDeviceBackingInfo, VirtualSriovEthernetCardSriovBackingInfo, VirtualUSBRemoteClientBackingInfo, VirtualUSBRemoteHostBackingInfo, VirtualUSBUSBBackingInfo);
 static VIRTUAL_DEVICE_BACKING_INFO_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDeviceBackingInfo>)] = &[
     (
         "VirtualCdromAtapiBackingInfo",
@@ -19953,7 +19953,7 @@ impl BaseVirtualDeviceBackingOption {
     }
 }
 poly_enum!(BaseVirtualDeviceBackingOption);
-boxed_from!(BaseVirtualDeviceBackingOption: VirtualDeviceBackingOption, VirtualCdromAtapiBackingOption, VirtualCdromIsoBackingOption, VirtualCdromPassthroughBackingOption, VirtualCdromRemoteAtapiBackingOption, VirtualCdromRemotePassthroughBackingOption, VirtualDeviceDeviceBackingOption, VirtualDeviceFileBackingOption, VirtualDevicePipeBackingOption, VirtualDeviceRemoteDeviceBackingOption, VirtualDeviceURIBackingOption, VirtualDiskFlatVer1BackingOption, VirtualDiskFlatVer2BackingOption, VirtualDiskLocalPMemBackingOption, VirtualDiskPartitionedRawDiskVer2BackingOption, VirtualDiskRawDiskMappingVer1BackingOption, VirtualDiskRawDiskVer2BackingOption, VirtualDiskSeSparseBackingOption, VirtualDiskSparseVer1BackingOption, VirtualDiskSparseVer2BackingOption, VirtualEthernetCardDVPortBackingOption, VirtualEthernetCardLegacyNetworkBackingOption, VirtualEthernetCardNetworkBackingOption, VirtualEthernetCardOpaqueNetworkBackingOption, VirtualFloppyDeviceBackingOption, VirtualFloppyImageBackingOption, VirtualFloppyRemoteDeviceBackingOption, VirtualPCIPassthroughDeviceBackingOption, VirtualPCIPassthroughDynamicBackingOption, VirtualPCIPassthroughPluginBackingOption, VirtualPCIPassthroughVmiopBackingOption, VirtualParallelPortDeviceBackingOption, VirtualParallelPortFileBackingOption, VirtualPointingDeviceBackingOption, VirtualPrecisionClockSystemClockBackingOption, VirtualSCSIPassthroughDeviceBackingOption, VirtualSerialPortDeviceBackingOption, VirtualSerialPortFileBackingOption, VirtualSerialPortPipeBackingOption, VirtualSerialPortThinPrintBackingOption, VirtualSerialPortURIBackingOption, VirtualSoundCardDeviceBackingOption, VirtualSriovEthernetCardSriovBackingOption, VirtualUSBRemoteClientBackingOption, VirtualUSBRemoteHostBackingOption, VirtualUSBUSBBackingOption);
+variant_of!(BaseVirtualDeviceBackingOption: VirtualDeviceBackingOption, VirtualCdromAtapiBackingOption, VirtualCdromIsoBackingOption, VirtualCdromPassthroughBackingOption, VirtualCdromRemoteAtapiBackingOption, VirtualCdromRemotePassthroughBackingOption, VirtualDeviceDeviceBackingOption, VirtualDeviceFileBackingOption, VirtualDevicePipeBackingOption, VirtualDeviceRemoteDeviceBackingOption, VirtualDeviceURIBackingOption, VirtualDiskFlatVer1BackingOption, VirtualDiskFlatVer2BackingOption, VirtualDiskLocalPMemBackingOption, VirtualDiskPartitionedRawDiskVer2BackingOption, VirtualDiskRawDiskMappingVer1BackingOption, VirtualDiskRawDiskVer2BackingOption, VirtualDiskSeSparseBackingOption, VirtualDiskSparseVer1BackingOption, VirtualDiskSparseVer2BackingOption, VirtualEthernetCardDVPortBackingOption, VirtualEthernetCardLegacyNetworkBackingOption, VirtualEthernetCardNetworkBackingOption, VirtualEthernetCardOpaqueNetworkBackingOption, VirtualFloppyDeviceBackingOption, VirtualFloppyImageBackingOption, VirtualFloppyRemoteDeviceBackingOption, VirtualPCIPassthroughDeviceBackingOption, VirtualPCIPassthroughDynamicBackingOption, VirtualPCIPassthroughPluginBackingOption, VirtualPCIPassthroughVmiopBackingOption, VirtualParallelPortDeviceBackingOption, VirtualParallelPortFileBackingOption, VirtualPointingDeviceBackingOption, VirtualPrecisionClockSystemClockBackingOption, VirtualSCSIPassthroughDeviceBackingOption, VirtualSerialPortDeviceBackingOption, VirtualSerialPortFileBackingOption, VirtualSerialPortPipeBackingOption, VirtualSerialPortThinPrintBackingOption, VirtualSerialPortURIBackingOption, VirtualSoundCardDeviceBackingOption, VirtualSriovEthernetCardSriovBackingOption, VirtualUSBRemoteClientBackingOption, VirtualUSBRemoteHostBackingOption, VirtualUSBUSBBackingOption);
 static VIRTUAL_DEVICE_BACKING_OPTION_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualDeviceBackingOption>,
@@ -20194,7 +20194,7 @@ impl BaseVirtualDeviceBusSlotInfo {
     }
 }
 poly_enum!(BaseVirtualDeviceBusSlotInfo);
-boxed_from!(BaseVirtualDeviceBusSlotInfo: VirtualDeviceBusSlotInfo, VirtualDevicePciBusSlotInfo, VirtualUSBControllerPciBusSlotInfo);
+variant_of!(BaseVirtualDeviceBusSlotInfo: VirtualDeviceBusSlotInfo, VirtualDevicePciBusSlotInfo, VirtualUSBControllerPciBusSlotInfo);
 static VIRTUAL_DEVICE_BUS_SLOT_INFO_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDeviceBusSlotInfo>)] = &[
     (
         "VirtualDevicePciBusSlotInfo",
@@ -20254,7 +20254,7 @@ impl BaseVirtualDeviceConfigSpec {
     }
 }
 poly_enum!(BaseVirtualDeviceConfigSpec);
-boxed_from!(BaseVirtualDeviceConfigSpec: VirtualDeviceConfigSpec, VirtualDiskConfigSpec);
+variant_of!(BaseVirtualDeviceConfigSpec: VirtualDeviceConfigSpec, VirtualDiskConfigSpec);
 static VIRTUAL_DEVICE_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDeviceConfigSpec>)] = &[(
     "VirtualDiskConfigSpec",
     decode_into::<VirtualDiskConfigSpec, BaseVirtualDeviceConfigSpec>,
@@ -20566,7 +20566,7 @@ impl BaseVirtualDeviceOption {
     }
 }
 poly_enum!(BaseVirtualDeviceOption);
-boxed_from!(BaseVirtualDeviceOption: VirtualDeviceOption, ParaVirtualSCSIControllerOption, VirtualAHCIControllerOption, VirtualBusLogicControllerOption, VirtualCdromOption, VirtualControllerOption, VirtualDiskOption, VirtualE1000Option, VirtualE1000eOption, VirtualEnsoniq1371Option, VirtualEthernetCardOption, VirtualFloppyOption, VirtualHdAudioCardOption, VirtualIDEControllerOption, VirtualKeyboardOption, VirtualLsiLogicControllerOption, VirtualLsiLogicSASControllerOption, VirtualMachineVMCIDeviceOption, VirtualNVDIMMControllerOption, VirtualNVDIMMOption, VirtualNVMEControllerOption, VirtualPCIControllerOption, VirtualPCIPassthroughOption, VirtualPCNet32Option, VirtualPS2ControllerOption, VirtualParallelPortOption, VirtualPointingDeviceOption, VirtualPrecisionClockOption, VirtualSATAControllerOption, VirtualSCSIControllerOption, VirtualSCSIPassthroughOption, VirtualSIOControllerOption, VirtualSerialPortOption, VirtualSoundBlaster16Option, VirtualSoundCardOption, VirtualSriovEthernetCardOption, VirtualTPMOption, VirtualUSBControllerOption, VirtualUSBOption, VirtualUSBXHCIControllerOption, VirtualVMIROMOption, VirtualVideoCardOption, VirtualVmxnet2Option, VirtualVmxnet3Option, VirtualVmxnet3VrdmaOption, VirtualVmxnetOption, VirtualWDTOption);
+variant_of!(BaseVirtualDeviceOption: VirtualDeviceOption, ParaVirtualSCSIControllerOption, VirtualAHCIControllerOption, VirtualBusLogicControllerOption, VirtualCdromOption, VirtualControllerOption, VirtualDiskOption, VirtualE1000Option, VirtualE1000eOption, VirtualEnsoniq1371Option, VirtualEthernetCardOption, VirtualFloppyOption, VirtualHdAudioCardOption, VirtualIDEControllerOption, VirtualKeyboardOption, VirtualLsiLogicControllerOption, VirtualLsiLogicSASControllerOption, VirtualMachineVMCIDeviceOption, VirtualNVDIMMControllerOption, VirtualNVDIMMOption, VirtualNVMEControllerOption, VirtualPCIControllerOption, VirtualPCIPassthroughOption, VirtualPCNet32Option, VirtualPS2ControllerOption, VirtualParallelPortOption, VirtualPointingDeviceOption, VirtualPrecisionClockOption, VirtualSATAControllerOption, VirtualSCSIControllerOption, VirtualSCSIPassthroughOption, VirtualSIOControllerOption, VirtualSerialPortOption, VirtualSoundBlaster16Option, VirtualSoundCardOption, VirtualSriovEthernetCardOption, VirtualTPMOption, VirtualUSBControllerOption, VirtualUSBOption, VirtualUSBXHCIControllerOption, VirtualVMIROMOption, VirtualVideoCardOption, VirtualVmxnet2Option, VirtualVmxnet3Option, VirtualVmxnet3VrdmaOption, VirtualVmxnetOption, VirtualWDTOption);
 static VIRTUAL_DEVICE_OPTION_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDeviceOption>)] = &[
     (
         "ParaVirtualSCSIControllerOption",
@@ -20812,7 +20812,7 @@ impl BaseVirtualDiskSpec {
     }
 }
 poly_enum!(BaseVirtualDiskSpec);
-boxed_from!(BaseVirtualDiskSpec: VirtualDiskSpec, DeviceBackedVirtualDiskSpec, FileBackedVirtualDiskSpec, SeSparseVirtualDiskSpec);
+variant_of!(BaseVirtualDiskSpec: VirtualDiskSpec, DeviceBackedVirtualDiskSpec, FileBackedVirtualDiskSpec, SeSparseVirtualDiskSpec);
 static VIRTUAL_DISK_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseVirtualDiskSpec>)] = &[
     (
         "DeviceBackedVirtualDiskSpec",
@@ -20894,7 +20894,7 @@ impl BaseVirtualMachineBaseIndependentFilterSpec {
     }
 }
 poly_enum!(BaseVirtualMachineBaseIndependentFilterSpec);
-boxed_from!(BaseVirtualMachineBaseIndependentFilterSpec: VirtualMachineBaseIndependentFilterSpec, VirtualMachineEmptyIndependentFilterSpec, VirtualMachineIndependentFilterSpec);
+variant_of!(BaseVirtualMachineBaseIndependentFilterSpec: VirtualMachineBaseIndependentFilterSpec, VirtualMachineEmptyIndependentFilterSpec, VirtualMachineIndependentFilterSpec);
 static VIRTUAL_MACHINE_BASE_INDEPENDENT_FILTER_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachineBaseIndependentFilterSpec>,
@@ -21015,7 +21015,7 @@ impl BaseVirtualMachineBootOptionsBootableDevice {
     }
 }
 poly_enum!(BaseVirtualMachineBootOptionsBootableDevice);
-boxed_from!(BaseVirtualMachineBootOptionsBootableDevice: VirtualMachineBootOptionsBootableDevice, VirtualMachineBootOptionsBootableCdromDevice, VirtualMachineBootOptionsBootableDiskDevice, VirtualMachineBootOptionsBootableEthernetDevice, VirtualMachineBootOptionsBootableFloppyDevice);
+variant_of!(BaseVirtualMachineBootOptionsBootableDevice: VirtualMachineBootOptionsBootableDevice, VirtualMachineBootOptionsBootableCdromDevice, VirtualMachineBootOptionsBootableDiskDevice, VirtualMachineBootOptionsBootableEthernetDevice, VirtualMachineBootOptionsBootableFloppyDevice);
 static VIRTUAL_MACHINE_BOOT_OPTIONS_BOOTABLE_DEVICE_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachineBootOptionsBootableDevice>,
@@ -21098,7 +21098,7 @@ impl BaseVirtualMachineConnection {
     }
 }
 poly_enum!(BaseVirtualMachineConnection);
-boxed_from!(BaseVirtualMachineConnection: VirtualMachineConnection, VirtualMachineMksConnection);
+variant_of!(BaseVirtualMachineConnection: VirtualMachineConnection, VirtualMachineMksConnection);
 static VIRTUAL_MACHINE_CONNECTION_SUBTYPES: &[(&str, DecodeFn<BaseVirtualMachineConnection>)] =
     &[(
         "VirtualMachineMksConnection",
@@ -21171,7 +21171,7 @@ impl BaseVirtualMachineDeviceRuntimeInfoDeviceRuntimeState {
     }
 }
 poly_enum!(BaseVirtualMachineDeviceRuntimeInfoDeviceRuntimeState);
-boxed_from!(BaseVirtualMachineDeviceRuntimeInfoDeviceRuntimeState: VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState);
+variant_of!(BaseVirtualMachineDeviceRuntimeInfoDeviceRuntimeState: VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState);
 static VIRTUAL_MACHINE_DEVICE_RUNTIME_INFO_DEVICE_RUNTIME_STATE_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachineDeviceRuntimeInfoDeviceRuntimeState>,
@@ -21231,7 +21231,7 @@ impl BaseVirtualMachineGuestQuiesceSpec {
     }
 }
 poly_enum!(BaseVirtualMachineGuestQuiesceSpec);
-boxed_from!(BaseVirtualMachineGuestQuiesceSpec: VirtualMachineGuestQuiesceSpec, VirtualMachineWindowsQuiesceSpec);
+variant_of!(BaseVirtualMachineGuestQuiesceSpec: VirtualMachineGuestQuiesceSpec, VirtualMachineWindowsQuiesceSpec);
 static VIRTUAL_MACHINE_GUEST_QUIESCE_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachineGuestQuiesceSpec>,
@@ -21288,7 +21288,7 @@ impl BaseVirtualMachinePciPassthroughInfo {
     }
 }
 poly_enum!(BaseVirtualMachinePciPassthroughInfo);
-boxed_from!(BaseVirtualMachinePciPassthroughInfo: VirtualMachinePciPassthroughInfo, VirtualMachineSriovInfo);
+variant_of!(BaseVirtualMachinePciPassthroughInfo: VirtualMachinePciPassthroughInfo, VirtualMachineSriovInfo);
 static VIRTUAL_MACHINE_PCI_PASSTHROUGH_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachinePciPassthroughInfo>,
@@ -21357,7 +21357,7 @@ impl BaseVirtualMachineProfileSpec {
     }
 }
 poly_enum!(BaseVirtualMachineProfileSpec);
-boxed_from!(BaseVirtualMachineProfileSpec: VirtualMachineProfileSpec, VirtualMachineDefaultProfileSpec, VirtualMachineDefinedProfileSpec, VirtualMachineEmptyProfileSpec);
+variant_of!(BaseVirtualMachineProfileSpec: VirtualMachineProfileSpec, VirtualMachineDefaultProfileSpec, VirtualMachineDefinedProfileSpec, VirtualMachineEmptyProfileSpec);
 static VIRTUAL_MACHINE_PROFILE_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseVirtualMachineProfileSpec>)] =
     &[
         (
@@ -21428,7 +21428,7 @@ impl BaseVirtualMachineSriovDevicePoolInfo {
     }
 }
 poly_enum!(BaseVirtualMachineSriovDevicePoolInfo);
-boxed_from!(BaseVirtualMachineSriovDevicePoolInfo: VirtualMachineSriovDevicePoolInfo, VirtualMachineSriovNetworkDevicePoolInfo);
+variant_of!(BaseVirtualMachineSriovDevicePoolInfo: VirtualMachineSriovDevicePoolInfo, VirtualMachineSriovNetworkDevicePoolInfo);
 static VIRTUAL_MACHINE_SRIOV_DEVICE_POOL_INFO_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVirtualMachineSriovDevicePoolInfo>,
@@ -21481,7 +21481,7 @@ impl BaseVmConfigInfo {
     }
 }
 poly_enum!(BaseVmConfigInfo);
-boxed_from!(BaseVmConfigInfo: VmConfigInfo, VAppConfigInfo);
+variant_of!(BaseVmConfigInfo: VmConfigInfo, VAppConfigInfo);
 static VM_CONFIG_INFO_SUBTYPES: &[(&str, DecodeFn<BaseVmConfigInfo>)] = &[(
     "VAppConfigInfo",
     decode_into::<VAppConfigInfo, BaseVmConfigInfo>,
@@ -21531,7 +21531,7 @@ impl BaseVmConfigSpec {
     }
 }
 poly_enum!(BaseVmConfigSpec);
-boxed_from!(BaseVmConfigSpec: VmConfigSpec, VAppConfigSpec);
+variant_of!(BaseVmConfigSpec: VmConfigSpec, VAppConfigSpec);
 static VM_CONFIG_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseVmConfigSpec>)] = &[(
     "VAppConfigSpec",
     decode_into::<VAppConfigSpec, BaseVmConfigSpec>,
@@ -21597,7 +21597,7 @@ impl BaseVmfsDatastoreBaseOption {
     }
 }
 poly_enum!(BaseVmfsDatastoreBaseOption);
-boxed_from!(BaseVmfsDatastoreBaseOption: VmfsDatastoreBaseOption, VmfsDatastoreAllExtentOption, VmfsDatastoreMultipleExtentOption, VmfsDatastoreSingleExtentOption);
+variant_of!(BaseVmfsDatastoreBaseOption: VmfsDatastoreBaseOption, VmfsDatastoreAllExtentOption, VmfsDatastoreMultipleExtentOption, VmfsDatastoreSingleExtentOption);
 static VMFS_DATASTORE_BASE_OPTION_SUBTYPES: &[(&str, DecodeFn<BaseVmfsDatastoreBaseOption>)] = &[
     (
         "VmfsDatastoreAllExtentOption",
@@ -21671,7 +21671,7 @@ impl BaseVmfsDatastoreSpec {
     }
 }
 poly_enum!(BaseVmfsDatastoreSpec);
-boxed_from!(BaseVmfsDatastoreSpec: VmfsDatastoreSpec, VmfsDatastoreCreateSpec, VmfsDatastoreExpandSpec, VmfsDatastoreExtendSpec);
+variant_of!(BaseVmfsDatastoreSpec: VmfsDatastoreSpec, VmfsDatastoreCreateSpec, VmfsDatastoreExpandSpec, VmfsDatastoreExtendSpec);
 static VMFS_DATASTORE_SPEC_SUBTYPES: &[(&str, DecodeFn<BaseVmfsDatastoreSpec>)] = &[
     (
         "VmfsDatastoreCreateSpec",
@@ -21771,7 +21771,7 @@ impl BaseVmwareDistributedVirtualSwitchVlanSpec {
     }
 }
 poly_enum!(BaseVmwareDistributedVirtualSwitchVlanSpec);
-boxed_from!(BaseVmwareDistributedVirtualSwitchVlanSpec: VmwareDistributedVirtualSwitchVlanSpec, VmwareDistributedVirtualSwitchPvlanSpec, VmwareDistributedVirtualSwitchTrunkVlanSpec, VmwareDistributedVirtualSwitchVlanIdSpec);
+variant_of!(BaseVmwareDistributedVirtualSwitchVlanSpec: VmwareDistributedVirtualSwitchVlanSpec, VmwareDistributedVirtualSwitchPvlanSpec, VmwareDistributedVirtualSwitchTrunkVlanSpec, VmwareDistributedVirtualSwitchVlanIdSpec);
 static VMWARE_DISTRIBUTED_VIRTUAL_SWITCH_VLAN_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVmwareDistributedVirtualSwitchVlanSpec>,
@@ -21943,7 +21943,7 @@ impl BaseVsanUpgradeSystemPreflightCheckIssue {
     }
 }
 poly_enum!(BaseVsanUpgradeSystemPreflightCheckIssue);
-boxed_from!(BaseVsanUpgradeSystemPreflightCheckIssue: VsanUpgradeSystemPreflightCheckIssue, VsanUpgradeSystemAPIBrokenIssue, VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, VsanUpgradeSystemHostsDisconnectedIssue, VsanUpgradeSystemMissingHostsInClusterIssue, VsanUpgradeSystemNetworkPartitionIssue, VsanUpgradeSystemNotEnoughFreeCapacityIssue, VsanUpgradeSystemRogueHostsInClusterIssue, VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, VsanUpgradeSystemWrongEsxVersionIssue);
+variant_of!(BaseVsanUpgradeSystemPreflightCheckIssue: VsanUpgradeSystemPreflightCheckIssue, VsanUpgradeSystemAPIBrokenIssue, VsanUpgradeSystemAutoClaimEnabledOnHostsIssue, VsanUpgradeSystemHostsDisconnectedIssue, VsanUpgradeSystemMissingHostsInClusterIssue, VsanUpgradeSystemNetworkPartitionIssue, VsanUpgradeSystemNotEnoughFreeCapacityIssue, VsanUpgradeSystemRogueHostsInClusterIssue, VsanUpgradeSystemV2ObjectsPresentDuringDowngradeIssue, VsanUpgradeSystemWrongEsxVersionIssue);
 static VSAN_UPGRADE_SYSTEM_PREFLIGHT_CHECK_ISSUE_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVsanUpgradeSystemPreflightCheckIssue>,
@@ -22076,7 +22076,7 @@ impl BaseVsanUpgradeSystemUpgradeHistoryItem {
     }
 }
 poly_enum!(BaseVsanUpgradeSystemUpgradeHistoryItem);
-boxed_from!(BaseVsanUpgradeSystemUpgradeHistoryItem: VsanUpgradeSystemUpgradeHistoryItem, VsanUpgradeSystemUpgradeHistoryDiskGroupOp, VsanUpgradeSystemUpgradeHistoryPreflightFail);
+variant_of!(BaseVsanUpgradeSystemUpgradeHistoryItem: VsanUpgradeSystemUpgradeHistoryItem, VsanUpgradeSystemUpgradeHistoryDiskGroupOp, VsanUpgradeSystemUpgradeHistoryPreflightFail);
 static VSAN_UPGRADE_SYSTEM_UPGRADE_HISTORY_ITEM_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVsanUpgradeSystemUpgradeHistoryItem>,
@@ -22157,7 +22157,7 @@ impl BaseVslmCreateSpecBackingSpec {
     }
 }
 poly_enum!(BaseVslmCreateSpecBackingSpec);
-boxed_from!(BaseVslmCreateSpecBackingSpec: VslmCreateSpecBackingSpec, VslmCreateSpecDiskFileBackingSpec, VslmCreateSpecRawDiskMappingBackingSpec);
+variant_of!(BaseVslmCreateSpecBackingSpec: VslmCreateSpecBackingSpec, VslmCreateSpecDiskFileBackingSpec, VslmCreateSpecRawDiskMappingBackingSpec);
 static VSLM_CREATE_SPEC_BACKING_SPEC_SUBTYPES: &[(
     &str,
     DecodeFn<BaseVslmCreateSpecBackingSpec>,

@@ -3787,7 +3787,7 @@ pub struct ArrayOfAlarmAction {
 impl ComplexType for ArrayOfAlarmAction {
     const TYPE_NAME: &'static str = "ArrayOfAlarmAction";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AlarmAction", &self.alarm_action);
+        w.many_typed("AlarmAction", "AlarmAction", &self.alarm_action);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3805,7 +3805,7 @@ pub struct ArrayOfAlarmExpression {
 impl ComplexType for ArrayOfAlarmExpression {
     const TYPE_NAME: &'static str = "ArrayOfAlarmExpression";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AlarmExpression", &self.alarm_expression);
+        w.many_typed("AlarmExpression", "AlarmExpression", &self.alarm_expression);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3823,7 +3823,7 @@ pub struct ArrayOfAlarmState {
 impl ComplexType for ArrayOfAlarmState {
     const TYPE_NAME: &'static str = "ArrayOfAlarmState";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AlarmState", &self.alarm_state);
+        w.many_typed("AlarmState", "AlarmState", &self.alarm_state);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3841,7 +3841,8 @@ pub struct ArrayOfAlarmTriggeringActionTransitionSpec {
 impl ComplexType for ArrayOfAlarmTriggeringActionTransitionSpec {
     const TYPE_NAME: &'static str = "ArrayOfAlarmTriggeringActionTransitionSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "AlarmTriggeringActionTransitionSpec",
             "AlarmTriggeringActionTransitionSpec",
             &self.alarm_triggering_action_transition_spec,
         );
@@ -3864,7 +3865,11 @@ pub struct ArrayOfAnswerFileStatusError {
 impl ComplexType for ArrayOfAnswerFileStatusError {
     const TYPE_NAME: &'static str = "ArrayOfAnswerFileStatusError";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AnswerFileStatusError", &self.answer_file_status_error);
+        w.many_typed(
+            "AnswerFileStatusError",
+            "AnswerFileStatusError",
+            &self.answer_file_status_error,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3882,7 +3887,11 @@ pub struct ArrayOfAnswerFileStatusResult {
 impl ComplexType for ArrayOfAnswerFileStatusResult {
     const TYPE_NAME: &'static str = "ArrayOfAnswerFileStatusResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AnswerFileStatusResult", &self.answer_file_status_result);
+        w.many_typed(
+            "AnswerFileStatusResult",
+            "AnswerFileStatusResult",
+            &self.answer_file_status_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3900,7 +3909,11 @@ pub struct ArrayOfAnswerFileUpdateFailure {
 impl ComplexType for ArrayOfAnswerFileUpdateFailure {
     const TYPE_NAME: &'static str = "ArrayOfAnswerFileUpdateFailure";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AnswerFileUpdateFailure", &self.answer_file_update_failure);
+        w.many_typed(
+            "AnswerFileUpdateFailure",
+            "AnswerFileUpdateFailure",
+            &self.answer_file_update_failure,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3918,7 +3931,7 @@ pub struct ArrayOfAnyType {
 impl ComplexType for ArrayOfAnyType {
     const TYPE_NAME: &'static str = "ArrayOfAnyType";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("anyType", &self.any_type);
+        w.many_typed("anyType", "xsd:anyType", &self.any_type);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3936,7 +3949,7 @@ pub struct ArrayOfAnyURI {
 impl ComplexType for ArrayOfAnyURI {
     const TYPE_NAME: &'static str = "ArrayOfAnyURI";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("anyURI", &self.any_uri);
+        w.many_typed("anyURI", "xsd:anyURI", &self.any_uri);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3954,7 +3967,8 @@ pub struct ArrayOfApplyHostProfileConfigurationResult {
 impl ComplexType for ArrayOfApplyHostProfileConfigurationResult {
     const TYPE_NAME: &'static str = "ArrayOfApplyHostProfileConfigurationResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ApplyHostProfileConfigurationResult",
             "ApplyHostProfileConfigurationResult",
             &self.apply_host_profile_configuration_result,
         );
@@ -3977,7 +3991,8 @@ pub struct ArrayOfApplyHostProfileConfigurationSpec {
 impl ComplexType for ArrayOfApplyHostProfileConfigurationSpec {
     const TYPE_NAME: &'static str = "ArrayOfApplyHostProfileConfigurationSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ApplyHostProfileConfigurationSpec",
             "ApplyHostProfileConfigurationSpec",
             &self.apply_host_profile_configuration_spec,
         );
@@ -4000,7 +4015,7 @@ pub struct ArrayOfApplyProfile {
 impl ComplexType for ArrayOfApplyProfile {
     const TYPE_NAME: &'static str = "ArrayOfApplyProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ApplyProfile", &self.apply_profile);
+        w.many_typed("ApplyProfile", "ApplyProfile", &self.apply_profile);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4018,7 +4033,11 @@ pub struct ArrayOfAuthorizationPrivilege {
 impl ComplexType for ArrayOfAuthorizationPrivilege {
     const TYPE_NAME: &'static str = "ArrayOfAuthorizationPrivilege";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AuthorizationPrivilege", &self.authorization_privilege);
+        w.many_typed(
+            "AuthorizationPrivilege",
+            "AuthorizationPrivilege",
+            &self.authorization_privilege,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4036,7 +4055,11 @@ pub struct ArrayOfAuthorizationRole {
 impl ComplexType for ArrayOfAuthorizationRole {
     const TYPE_NAME: &'static str = "ArrayOfAuthorizationRole";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AuthorizationRole", &self.authorization_role);
+        w.many_typed(
+            "AuthorizationRole",
+            "AuthorizationRole",
+            &self.authorization_role,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4054,7 +4077,11 @@ pub struct ArrayOfAutoStartPowerInfo {
 impl ComplexType for ArrayOfAutoStartPowerInfo {
     const TYPE_NAME: &'static str = "ArrayOfAutoStartPowerInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("AutoStartPowerInfo", &self.auto_start_power_info);
+        w.many_typed(
+            "AutoStartPowerInfo",
+            "AutoStartPowerInfo",
+            &self.auto_start_power_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4072,7 +4099,7 @@ pub struct ArrayOfBase64Binary {
 impl ComplexType for ArrayOfBase64Binary {
     const TYPE_NAME: &'static str = "ArrayOfBase64Binary";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("base64Binary", &self.base64_binary);
+        w.many_typed("base64Binary", "xsd:base64Binary", &self.base64_binary);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4090,7 +4117,7 @@ pub struct ArrayOfBoolean {
 impl ComplexType for ArrayOfBoolean {
     const TYPE_NAME: &'static str = "ArrayOfBoolean";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("boolean", &self.boolean);
+        w.many_typed("boolean", "xsd:boolean", &self.boolean);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4108,7 +4135,7 @@ pub struct ArrayOfByte {
 impl ComplexType for ArrayOfByte {
     const TYPE_NAME: &'static str = "ArrayOfByte";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("byte", &self.byte);
+        w.many_typed("byte", "xsd:byte", &self.byte);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4126,7 +4153,8 @@ pub struct ArrayOfChangesInfoEventArgument {
 impl ComplexType for ArrayOfChangesInfoEventArgument {
     const TYPE_NAME: &'static str = "ArrayOfChangesInfoEventArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ChangesInfoEventArgument",
             "ChangesInfoEventArgument",
             &self.changes_info_event_argument,
         );
@@ -4147,7 +4175,7 @@ pub struct ArrayOfCheckResult {
 impl ComplexType for ArrayOfCheckResult {
     const TYPE_NAME: &'static str = "ArrayOfCheckResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CheckResult", &self.check_result);
+        w.many_typed("CheckResult", "CheckResult", &self.check_result);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4165,7 +4193,7 @@ pub struct ArrayOfClusterAction {
 impl ComplexType for ArrayOfClusterAction {
     const TYPE_NAME: &'static str = "ArrayOfClusterAction";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterAction", &self.cluster_action);
+        w.many_typed("ClusterAction", "ClusterAction", &self.cluster_action);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4183,7 +4211,11 @@ pub struct ArrayOfClusterActionHistory {
 impl ComplexType for ArrayOfClusterActionHistory {
     const TYPE_NAME: &'static str = "ArrayOfClusterActionHistory";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterActionHistory", &self.cluster_action_history);
+        w.many_typed(
+            "ClusterActionHistory",
+            "ClusterActionHistory",
+            &self.cluster_action_history,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4201,7 +4233,11 @@ pub struct ArrayOfClusterAttemptedVmInfo {
 impl ComplexType for ArrayOfClusterAttemptedVmInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterAttemptedVmInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterAttemptedVmInfo", &self.cluster_attempted_vm_info);
+        w.many_typed(
+            "ClusterAttemptedVmInfo",
+            "ClusterAttemptedVmInfo",
+            &self.cluster_attempted_vm_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4219,7 +4255,8 @@ pub struct ArrayOfClusterComputeResourceDVSSetting {
 impl ComplexType for ArrayOfClusterComputeResourceDVSSetting {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceDVSSetting";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceDVSSetting",
             "ClusterComputeResourceDVSSetting",
             &self.cluster_compute_resource_dvs_setting,
         );
@@ -4244,7 +4281,8 @@ impl ComplexType for ArrayOfClusterComputeResourceDVSSettingDVPortgroupToService
     const TYPE_NAME: &'static str =
         "ArrayOfClusterComputeResourceDVSSettingDVPortgroupToServiceMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
             "ClusterComputeResourceDVSSettingDVPortgroupToServiceMapping",
             &self.cluster_compute_resource_dvs_setting_dv_portgroup_to_service_mapping,
         );
@@ -4268,7 +4306,8 @@ pub struct ArrayOfClusterComputeResourceDvsProfile {
 impl ComplexType for ArrayOfClusterComputeResourceDvsProfile {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceDvsProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceDvsProfile",
             "ClusterComputeResourceDvsProfile",
             &self.cluster_compute_resource_dvs_profile,
         );
@@ -4293,7 +4332,8 @@ impl ComplexType for ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToSer
     const TYPE_NAME: &'static str =
         "ArrayOfClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
             "ClusterComputeResourceDvsProfileDVPortgroupSpecToServiceMapping",
             &self.cluster_compute_resource_dvs_profile_dv_portgroup_spec_to_service_mapping,
         );
@@ -4318,7 +4358,8 @@ pub struct ArrayOfClusterComputeResourceHostConfigurationInput {
 impl ComplexType for ArrayOfClusterComputeResourceHostConfigurationInput {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceHostConfigurationInput";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceHostConfigurationInput",
             "ClusterComputeResourceHostConfigurationInput",
             &self.cluster_compute_resource_host_configuration_input,
         );
@@ -4342,7 +4383,8 @@ pub struct ArrayOfClusterComputeResourceHostVmkNicInfo {
 impl ComplexType for ArrayOfClusterComputeResourceHostVmkNicInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceHostVmkNicInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceHostVmkNicInfo",
             "ClusterComputeResourceHostVmkNicInfo",
             &self.cluster_compute_resource_host_vmk_nic_info,
         );
@@ -4366,7 +4408,8 @@ pub struct ArrayOfClusterComputeResourceValidationResultBase {
 impl ComplexType for ArrayOfClusterComputeResourceValidationResultBase {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceValidationResultBase";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceValidationResultBase",
             "ClusterComputeResourceValidationResultBase",
             &self.cluster_compute_resource_validation_result_base,
         );
@@ -4389,7 +4432,8 @@ pub struct ArrayOfClusterComputeResourceVcsSlots {
 impl ComplexType for ArrayOfClusterComputeResourceVcsSlots {
     const TYPE_NAME: &'static str = "ArrayOfClusterComputeResourceVcsSlots";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterComputeResourceVcsSlots",
             "ClusterComputeResourceVcsSlots",
             &self.cluster_compute_resource_vcs_slots,
         );
@@ -4412,7 +4456,11 @@ pub struct ArrayOfClusterDasAamNodeState {
 impl ComplexType for ArrayOfClusterDasAamNodeState {
     const TYPE_NAME: &'static str = "ArrayOfClusterDasAamNodeState";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDasAamNodeState", &self.cluster_das_aam_node_state);
+        w.many_typed(
+            "ClusterDasAamNodeState",
+            "ClusterDasAamNodeState",
+            &self.cluster_das_aam_node_state,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4431,7 +4479,8 @@ pub struct ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots {
 impl ComplexType for ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots {
     const TYPE_NAME: &'static str = "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
             "ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots",
             &self.cluster_das_failover_level_advanced_runtime_info_host_slots,
         );
@@ -4456,7 +4505,8 @@ pub struct ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots {
 impl ComplexType for ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots {
     const TYPE_NAME: &'static str = "ArrayOfClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
             "ClusterDasFailoverLevelAdvancedRuntimeInfoVmSlots",
             &self.cluster_das_failover_level_advanced_runtime_info_vm_slots,
         );
@@ -4480,7 +4530,11 @@ pub struct ArrayOfClusterDasVmConfigInfo {
 impl ComplexType for ArrayOfClusterDasVmConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterDasVmConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDasVmConfigInfo", &self.cluster_das_vm_config_info);
+        w.many_typed(
+            "ClusterDasVmConfigInfo",
+            "ClusterDasVmConfigInfo",
+            &self.cluster_das_vm_config_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4498,7 +4552,11 @@ pub struct ArrayOfClusterDasVmConfigSpec {
 impl ComplexType for ArrayOfClusterDasVmConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterDasVmConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDasVmConfigSpec", &self.cluster_das_vm_config_spec);
+        w.many_typed(
+            "ClusterDasVmConfigSpec",
+            "ClusterDasVmConfigSpec",
+            &self.cluster_das_vm_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4516,7 +4574,8 @@ pub struct ArrayOfClusterDatastoreUpdateSpec {
 impl ComplexType for ArrayOfClusterDatastoreUpdateSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterDatastoreUpdateSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDatastoreUpdateSpec",
             "ClusterDatastoreUpdateSpec",
             &self.cluster_datastore_update_spec,
         );
@@ -4537,7 +4596,8 @@ pub struct ArrayOfClusterDpmHostConfigInfo {
 impl ComplexType for ArrayOfClusterDpmHostConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterDpmHostConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDpmHostConfigInfo",
             "ClusterDpmHostConfigInfo",
             &self.cluster_dpm_host_config_info,
         );
@@ -4558,7 +4618,8 @@ pub struct ArrayOfClusterDpmHostConfigSpec {
 impl ComplexType for ArrayOfClusterDpmHostConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterDpmHostConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDpmHostConfigSpec",
             "ClusterDpmHostConfigSpec",
             &self.cluster_dpm_host_config_spec,
         );
@@ -4579,7 +4640,11 @@ pub struct ArrayOfClusterDrsFaults {
 impl ComplexType for ArrayOfClusterDrsFaults {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsFaults";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDrsFaults", &self.cluster_drs_faults);
+        w.many_typed(
+            "ClusterDrsFaults",
+            "ClusterDrsFaults",
+            &self.cluster_drs_faults,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4597,7 +4662,8 @@ pub struct ArrayOfClusterDrsFaultsFaultsByVm {
 impl ComplexType for ArrayOfClusterDrsFaultsFaultsByVm {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsFaultsFaultsByVm";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterDrsFaultsFaultsByVm",
             "ClusterDrsFaultsFaultsByVm",
             &self.cluster_drs_faults_faults_by_vm,
         );
@@ -4618,7 +4684,11 @@ pub struct ArrayOfClusterDrsMigration {
 impl ComplexType for ArrayOfClusterDrsMigration {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsMigration";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDrsMigration", &self.cluster_drs_migration);
+        w.many_typed(
+            "ClusterDrsMigration",
+            "ClusterDrsMigration",
+            &self.cluster_drs_migration,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4636,7 +4706,11 @@ pub struct ArrayOfClusterDrsRecommendation {
 impl ComplexType for ArrayOfClusterDrsRecommendation {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsRecommendation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDrsRecommendation", &self.cluster_drs_recommendation);
+        w.many_typed(
+            "ClusterDrsRecommendation",
+            "ClusterDrsRecommendation",
+            &self.cluster_drs_recommendation,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4654,7 +4728,11 @@ pub struct ArrayOfClusterDrsVmConfigInfo {
 impl ComplexType for ArrayOfClusterDrsVmConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsVmConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDrsVmConfigInfo", &self.cluster_drs_vm_config_info);
+        w.many_typed(
+            "ClusterDrsVmConfigInfo",
+            "ClusterDrsVmConfigInfo",
+            &self.cluster_drs_vm_config_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4672,7 +4750,11 @@ pub struct ArrayOfClusterDrsVmConfigSpec {
 impl ComplexType for ArrayOfClusterDrsVmConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterDrsVmConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterDrsVmConfigSpec", &self.cluster_drs_vm_config_spec);
+        w.many_typed(
+            "ClusterDrsVmConfigSpec",
+            "ClusterDrsVmConfigSpec",
+            &self.cluster_drs_vm_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4690,7 +4772,8 @@ pub struct ArrayOfClusterEVCManagerCheckResult {
 impl ComplexType for ArrayOfClusterEVCManagerCheckResult {
     const TYPE_NAME: &'static str = "ArrayOfClusterEVCManagerCheckResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterEVCManagerCheckResult",
             "ClusterEVCManagerCheckResult",
             &self.cluster_evc_manager_check_result,
         );
@@ -4714,7 +4797,8 @@ pub struct ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus {
 impl ComplexType for ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus {
     const TYPE_NAME: &'static str = "ArrayOfClusterFailoverHostAdmissionControlInfoHostStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterFailoverHostAdmissionControlInfoHostStatus",
             "ClusterFailoverHostAdmissionControlInfoHostStatus",
             &self.cluster_failover_host_admission_control_info_host_status,
         );
@@ -4738,7 +4822,11 @@ pub struct ArrayOfClusterGroupInfo {
 impl ComplexType for ArrayOfClusterGroupInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterGroupInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterGroupInfo", &self.cluster_group_info);
+        w.many_typed(
+            "ClusterGroupInfo",
+            "ClusterGroupInfo",
+            &self.cluster_group_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4756,7 +4844,11 @@ pub struct ArrayOfClusterGroupSpec {
 impl ComplexType for ArrayOfClusterGroupSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterGroupSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterGroupSpec", &self.cluster_group_spec);
+        w.many_typed(
+            "ClusterGroupSpec",
+            "ClusterGroupSpec",
+            &self.cluster_group_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4774,7 +4866,8 @@ pub struct ArrayOfClusterHostRecommendation {
 impl ComplexType for ArrayOfClusterHostRecommendation {
     const TYPE_NAME: &'static str = "ArrayOfClusterHostRecommendation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterHostRecommendation",
             "ClusterHostRecommendation",
             &self.cluster_host_recommendation,
         );
@@ -4795,7 +4888,11 @@ pub struct ArrayOfClusterIoFilterInfo {
 impl ComplexType for ArrayOfClusterIoFilterInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterIoFilterInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterIoFilterInfo", &self.cluster_io_filter_info);
+        w.many_typed(
+            "ClusterIoFilterInfo",
+            "ClusterIoFilterInfo",
+            &self.cluster_io_filter_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4813,7 +4910,8 @@ pub struct ArrayOfClusterNotAttemptedVmInfo {
 impl ComplexType for ArrayOfClusterNotAttemptedVmInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterNotAttemptedVmInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterNotAttemptedVmInfo",
             "ClusterNotAttemptedVmInfo",
             &self.cluster_not_attempted_vm_info,
         );
@@ -4834,7 +4932,11 @@ pub struct ArrayOfClusterRecommendation {
 impl ComplexType for ArrayOfClusterRecommendation {
     const TYPE_NAME: &'static str = "ArrayOfClusterRecommendation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterRecommendation", &self.cluster_recommendation);
+        w.many_typed(
+            "ClusterRecommendation",
+            "ClusterRecommendation",
+            &self.cluster_recommendation,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4852,7 +4954,11 @@ pub struct ArrayOfClusterRuleInfo {
 impl ComplexType for ArrayOfClusterRuleInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterRuleInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterRuleInfo", &self.cluster_rule_info);
+        w.many_typed(
+            "ClusterRuleInfo",
+            "ClusterRuleInfo",
+            &self.cluster_rule_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4870,7 +4976,11 @@ pub struct ArrayOfClusterRuleSpec {
 impl ComplexType for ArrayOfClusterRuleSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterRuleSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ClusterRuleSpec", &self.cluster_rule_spec);
+        w.many_typed(
+            "ClusterRuleSpec",
+            "ClusterRuleSpec",
+            &self.cluster_rule_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4888,7 +4998,8 @@ pub struct ArrayOfClusterTagCategoryUpdateSpec {
 impl ComplexType for ArrayOfClusterTagCategoryUpdateSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterTagCategoryUpdateSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterTagCategoryUpdateSpec",
             "ClusterTagCategoryUpdateSpec",
             &self.cluster_tag_category_update_spec,
         );
@@ -4911,7 +5022,8 @@ pub struct ArrayOfClusterVmOrchestrationInfo {
 impl ComplexType for ArrayOfClusterVmOrchestrationInfo {
     const TYPE_NAME: &'static str = "ArrayOfClusterVmOrchestrationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterVmOrchestrationInfo",
             "ClusterVmOrchestrationInfo",
             &self.cluster_vm_orchestration_info,
         );
@@ -4932,7 +5044,8 @@ pub struct ArrayOfClusterVmOrchestrationSpec {
 impl ComplexType for ArrayOfClusterVmOrchestrationSpec {
     const TYPE_NAME: &'static str = "ArrayOfClusterVmOrchestrationSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ClusterVmOrchestrationSpec",
             "ClusterVmOrchestrationSpec",
             &self.cluster_vm_orchestration_spec,
         );
@@ -4953,7 +5066,11 @@ pub struct ArrayOfComplianceFailure {
 impl ComplexType for ArrayOfComplianceFailure {
     const TYPE_NAME: &'static str = "ArrayOfComplianceFailure";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ComplianceFailure", &self.compliance_failure);
+        w.many_typed(
+            "ComplianceFailure",
+            "ComplianceFailure",
+            &self.compliance_failure,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4971,7 +5088,8 @@ pub struct ArrayOfComplianceFailureComplianceFailureValues {
 impl ComplexType for ArrayOfComplianceFailureComplianceFailureValues {
     const TYPE_NAME: &'static str = "ArrayOfComplianceFailureComplianceFailureValues";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ComplianceFailureComplianceFailureValues",
             "ComplianceFailureComplianceFailureValues",
             &self.compliance_failure_compliance_failure_values,
         );
@@ -4994,7 +5112,11 @@ pub struct ArrayOfComplianceLocator {
 impl ComplexType for ArrayOfComplianceLocator {
     const TYPE_NAME: &'static str = "ArrayOfComplianceLocator";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ComplianceLocator", &self.compliance_locator);
+        w.many_typed(
+            "ComplianceLocator",
+            "ComplianceLocator",
+            &self.compliance_locator,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5012,7 +5134,11 @@ pub struct ArrayOfComplianceResult {
 impl ComplexType for ArrayOfComplianceResult {
     const TYPE_NAME: &'static str = "ArrayOfComplianceResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ComplianceResult", &self.compliance_result);
+        w.many_typed(
+            "ComplianceResult",
+            "ComplianceResult",
+            &self.compliance_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5030,7 +5156,8 @@ pub struct ArrayOfComputeResourceHostSPBMLicenseInfo {
 impl ComplexType for ArrayOfComputeResourceHostSPBMLicenseInfo {
     const TYPE_NAME: &'static str = "ArrayOfComputeResourceHostSPBMLicenseInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ComputeResourceHostSPBMLicenseInfo",
             "ComputeResourceHostSPBMLicenseInfo",
             &self.compute_resource_host_spbm_license_info,
         );
@@ -5053,7 +5180,8 @@ pub struct ArrayOfConflictingConfigurationConfig {
 impl ComplexType for ArrayOfConflictingConfigurationConfig {
     const TYPE_NAME: &'static str = "ArrayOfConflictingConfigurationConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ConflictingConfigurationConfig",
             "ConflictingConfigurationConfig",
             &self.conflicting_configuration_config,
         );
@@ -5076,7 +5204,7 @@ pub struct ArrayOfCryptoKeyId {
 impl ComplexType for ArrayOfCryptoKeyId {
     const TYPE_NAME: &'static str = "ArrayOfCryptoKeyId";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CryptoKeyId", &self.crypto_key_id);
+        w.many_typed("CryptoKeyId", "CryptoKeyId", &self.crypto_key_id);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5094,7 +5222,7 @@ pub struct ArrayOfCryptoKeyPlain {
 impl ComplexType for ArrayOfCryptoKeyPlain {
     const TYPE_NAME: &'static str = "ArrayOfCryptoKeyPlain";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CryptoKeyPlain", &self.crypto_key_plain);
+        w.many_typed("CryptoKeyPlain", "CryptoKeyPlain", &self.crypto_key_plain);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5112,7 +5240,11 @@ pub struct ArrayOfCryptoKeyResult {
 impl ComplexType for ArrayOfCryptoKeyResult {
     const TYPE_NAME: &'static str = "ArrayOfCryptoKeyResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CryptoKeyResult", &self.crypto_key_result);
+        w.many_typed(
+            "CryptoKeyResult",
+            "CryptoKeyResult",
+            &self.crypto_key_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5130,7 +5262,8 @@ pub struct ArrayOfCryptoManagerKmipClusterStatus {
 impl ComplexType for ArrayOfCryptoManagerKmipClusterStatus {
     const TYPE_NAME: &'static str = "ArrayOfCryptoManagerKmipClusterStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "CryptoManagerKmipClusterStatus",
             "CryptoManagerKmipClusterStatus",
             &self.crypto_manager_kmip_cluster_status,
         );
@@ -5153,7 +5286,8 @@ pub struct ArrayOfCryptoManagerKmipCryptoKeyStatus {
 impl ComplexType for ArrayOfCryptoManagerKmipCryptoKeyStatus {
     const TYPE_NAME: &'static str = "ArrayOfCryptoManagerKmipCryptoKeyStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "CryptoManagerKmipCryptoKeyStatus",
             "CryptoManagerKmipCryptoKeyStatus",
             &self.crypto_manager_kmip_crypto_key_status,
         );
@@ -5176,7 +5310,8 @@ pub struct ArrayOfCryptoManagerKmipServerStatus {
 impl ComplexType for ArrayOfCryptoManagerKmipServerStatus {
     const TYPE_NAME: &'static str = "ArrayOfCryptoManagerKmipServerStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "CryptoManagerKmipServerStatus",
             "CryptoManagerKmipServerStatus",
             &self.crypto_manager_kmip_server_status,
         );
@@ -5199,7 +5334,7 @@ pub struct ArrayOfCustomFieldDef {
 impl ComplexType for ArrayOfCustomFieldDef {
     const TYPE_NAME: &'static str = "ArrayOfCustomFieldDef";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CustomFieldDef", &self.custom_field_def);
+        w.many_typed("CustomFieldDef", "CustomFieldDef", &self.custom_field_def);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5217,7 +5352,11 @@ pub struct ArrayOfCustomFieldValue {
 impl ComplexType for ArrayOfCustomFieldValue {
     const TYPE_NAME: &'static str = "ArrayOfCustomFieldValue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CustomFieldValue", &self.custom_field_value);
+        w.many_typed(
+            "CustomFieldValue",
+            "CustomFieldValue",
+            &self.custom_field_value,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5235,7 +5374,8 @@ pub struct ArrayOfCustomizationAdapterMapping {
 impl ComplexType for ArrayOfCustomizationAdapterMapping {
     const TYPE_NAME: &'static str = "ArrayOfCustomizationAdapterMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "CustomizationAdapterMapping",
             "CustomizationAdapterMapping",
             &self.customization_adapter_mapping,
         );
@@ -5256,7 +5396,8 @@ pub struct ArrayOfCustomizationIpV6Generator {
 impl ComplexType for ArrayOfCustomizationIpV6Generator {
     const TYPE_NAME: &'static str = "ArrayOfCustomizationIpV6Generator";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "CustomizationIpV6Generator",
             "CustomizationIpV6Generator",
             &self.customization_ip_v6_generator,
         );
@@ -5277,7 +5418,11 @@ pub struct ArrayOfCustomizationSpecInfo {
 impl ComplexType for ArrayOfCustomizationSpecInfo {
     const TYPE_NAME: &'static str = "ArrayOfCustomizationSpecInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("CustomizationSpecInfo", &self.customization_spec_info);
+        w.many_typed(
+            "CustomizationSpecInfo",
+            "CustomizationSpecInfo",
+            &self.customization_spec_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5295,7 +5440,11 @@ pub struct ArrayOfDVPortConfigSpec {
 impl ComplexType for ArrayOfDVPortConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfDVPortConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DVPortConfigSpec", &self.dv_port_config_spec);
+        w.many_typed(
+            "DVPortConfigSpec",
+            "DVPortConfigSpec",
+            &self.dv_port_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5313,7 +5462,11 @@ pub struct ArrayOfDVPortgroupConfigSpec {
 impl ComplexType for ArrayOfDVPortgroupConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfDVPortgroupConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DVPortgroupConfigSpec", &self.dv_portgroup_config_spec);
+        w.many_typed(
+            "DVPortgroupConfigSpec",
+            "DVPortgroupConfigSpec",
+            &self.dv_portgroup_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5331,7 +5484,11 @@ pub struct ArrayOfDVSHealthCheckConfig {
 impl ComplexType for ArrayOfDVSHealthCheckConfig {
     const TYPE_NAME: &'static str = "ArrayOfDVSHealthCheckConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DVSHealthCheckConfig", &self.dvs_health_check_config);
+        w.many_typed(
+            "DVSHealthCheckConfig",
+            "DVSHealthCheckConfig",
+            &self.dvs_health_check_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5349,7 +5506,11 @@ pub struct ArrayOfDVSNetworkResourcePool {
 impl ComplexType for ArrayOfDVSNetworkResourcePool {
     const TYPE_NAME: &'static str = "ArrayOfDVSNetworkResourcePool";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DVSNetworkResourcePool", &self.dvs_network_resource_pool);
+        w.many_typed(
+            "DVSNetworkResourcePool",
+            "DVSNetworkResourcePool",
+            &self.dvs_network_resource_pool,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5367,7 +5528,8 @@ pub struct ArrayOfDVSNetworkResourcePoolConfigSpec {
 impl ComplexType for ArrayOfDVSNetworkResourcePoolConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfDVSNetworkResourcePoolConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DVSNetworkResourcePoolConfigSpec",
             "DVSNetworkResourcePoolConfigSpec",
             &self.dvs_network_resource_pool_config_spec,
         );
@@ -5390,7 +5552,8 @@ pub struct ArrayOfDVSVmVnicNetworkResourcePool {
 impl ComplexType for ArrayOfDVSVmVnicNetworkResourcePool {
     const TYPE_NAME: &'static str = "ArrayOfDVSVmVnicNetworkResourcePool";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DVSVmVnicNetworkResourcePool",
             "DVSVmVnicNetworkResourcePool",
             &self.dvs_vm_vnic_network_resource_pool,
         );
@@ -5413,7 +5576,8 @@ pub struct ArrayOfDasHeartbeatDatastoreInfo {
 impl ComplexType for ArrayOfDasHeartbeatDatastoreInfo {
     const TYPE_NAME: &'static str = "ArrayOfDasHeartbeatDatastoreInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DasHeartbeatDatastoreInfo",
             "DasHeartbeatDatastoreInfo",
             &self.das_heartbeat_datastore_info,
         );
@@ -5434,7 +5598,8 @@ pub struct ArrayOfDatacenterBasicConnectInfo {
 impl ComplexType for ArrayOfDatacenterBasicConnectInfo {
     const TYPE_NAME: &'static str = "ArrayOfDatacenterBasicConnectInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DatacenterBasicConnectInfo",
             "DatacenterBasicConnectInfo",
             &self.datacenter_basic_connect_info,
         );
@@ -5455,7 +5620,8 @@ pub struct ArrayOfDatacenterMismatchArgument {
 impl ComplexType for ArrayOfDatacenterMismatchArgument {
     const TYPE_NAME: &'static str = "ArrayOfDatacenterMismatchArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DatacenterMismatchArgument",
             "DatacenterMismatchArgument",
             &self.datacenter_mismatch_argument,
         );
@@ -5476,7 +5642,11 @@ pub struct ArrayOfDatastoreHostMount {
 impl ComplexType for ArrayOfDatastoreHostMount {
     const TYPE_NAME: &'static str = "ArrayOfDatastoreHostMount";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DatastoreHostMount", &self.datastore_host_mount);
+        w.many_typed(
+            "DatastoreHostMount",
+            "DatastoreHostMount",
+            &self.datastore_host_mount,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5494,7 +5664,8 @@ pub struct ArrayOfDatastoreMountPathDatastorePair {
 impl ComplexType for ArrayOfDatastoreMountPathDatastorePair {
     const TYPE_NAME: &'static str = "ArrayOfDatastoreMountPathDatastorePair";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DatastoreMountPathDatastorePair",
             "DatastoreMountPathDatastorePair",
             &self.datastore_mount_path_datastore_pair,
         );
@@ -5517,7 +5688,8 @@ pub struct ArrayOfDatastoreVVolContainerFailoverPair {
 impl ComplexType for ArrayOfDatastoreVVolContainerFailoverPair {
     const TYPE_NAME: &'static str = "ArrayOfDatastoreVVolContainerFailoverPair";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DatastoreVVolContainerFailoverPair",
             "DatastoreVVolContainerFailoverPair",
             &self.datastore_v_vol_container_failover_pair,
         );
@@ -5540,7 +5712,8 @@ pub struct ArrayOfDesiredSoftwareSpecComponentSpec {
 impl ComplexType for ArrayOfDesiredSoftwareSpecComponentSpec {
     const TYPE_NAME: &'static str = "ArrayOfDesiredSoftwareSpecComponentSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DesiredSoftwareSpecComponentSpec",
             "DesiredSoftwareSpecComponentSpec",
             &self.desired_software_spec_component_spec,
         );
@@ -5563,7 +5736,8 @@ pub struct ArrayOfDiagnosticManagerBundleInfo {
 impl ComplexType for ArrayOfDiagnosticManagerBundleInfo {
     const TYPE_NAME: &'static str = "ArrayOfDiagnosticManagerBundleInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DiagnosticManagerBundleInfo",
             "DiagnosticManagerBundleInfo",
             &self.diagnostic_manager_bundle_info,
         );
@@ -5584,7 +5758,8 @@ pub struct ArrayOfDiagnosticManagerLogDescriptor {
 impl ComplexType for ArrayOfDiagnosticManagerLogDescriptor {
     const TYPE_NAME: &'static str = "ArrayOfDiagnosticManagerLogDescriptor";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DiagnosticManagerLogDescriptor",
             "DiagnosticManagerLogDescriptor",
             &self.diagnostic_manager_log_descriptor,
         );
@@ -5607,7 +5782,11 @@ pub struct ArrayOfDiskChangeExtent {
 impl ComplexType for ArrayOfDiskChangeExtent {
     const TYPE_NAME: &'static str = "ArrayOfDiskChangeExtent";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DiskChangeExtent", &self.disk_change_extent);
+        w.many_typed(
+            "DiskChangeExtent",
+            "DiskChangeExtent",
+            &self.disk_change_extent,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5625,7 +5804,11 @@ pub struct ArrayOfDistributedVirtualPort {
 impl ComplexType for ArrayOfDistributedVirtualPort {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualPort";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DistributedVirtualPort", &self.distributed_virtual_port);
+        w.many_typed(
+            "DistributedVirtualPort",
+            "DistributedVirtualPort",
+            &self.distributed_virtual_port,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5643,7 +5826,8 @@ pub struct ArrayOfDistributedVirtualPortgroupInfo {
 impl ComplexType for ArrayOfDistributedVirtualPortgroupInfo {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualPortgroupInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualPortgroupInfo",
             "DistributedVirtualPortgroupInfo",
             &self.distributed_virtual_portgroup_info,
         );
@@ -5666,7 +5850,8 @@ pub struct ArrayOfDistributedVirtualPortgroupProblem {
 impl ComplexType for ArrayOfDistributedVirtualPortgroupProblem {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualPortgroupProblem";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualPortgroupProblem",
             "DistributedVirtualPortgroupProblem",
             &self.distributed_virtual_portgroup_problem,
         );
@@ -5689,7 +5874,8 @@ pub struct ArrayOfDistributedVirtualSwitchHostMember {
 impl ComplexType for ArrayOfDistributedVirtualSwitchHostMember {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchHostMember";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchHostMember",
             "DistributedVirtualSwitchHostMember",
             &self.distributed_virtual_switch_host_member,
         );
@@ -5713,7 +5899,8 @@ pub struct ArrayOfDistributedVirtualSwitchHostMemberConfigSpec {
 impl ComplexType for ArrayOfDistributedVirtualSwitchHostMemberConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchHostMemberConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchHostMemberConfigSpec",
             "DistributedVirtualSwitchHostMemberConfigSpec",
             &self.distributed_virtual_switch_host_member_config_spec,
         );
@@ -5738,7 +5925,8 @@ pub struct ArrayOfDistributedVirtualSwitchHostMemberPnicSpec {
 impl ComplexType for ArrayOfDistributedVirtualSwitchHostMemberPnicSpec {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchHostMemberPnicSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchHostMemberPnicSpec",
             "DistributedVirtualSwitchHostMemberPnicSpec",
             &self.distributed_virtual_switch_host_member_pnic_spec,
         );
@@ -5763,7 +5951,8 @@ pub struct ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo {
 impl ComplexType for ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchHostMemberTransportZoneInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchHostMemberTransportZoneInfo",
             "DistributedVirtualSwitchHostMemberTransportZoneInfo",
             &self.distributed_virtual_switch_host_member_transport_zone_info,
         );
@@ -5787,7 +5976,8 @@ pub struct ArrayOfDistributedVirtualSwitchHostProductSpec {
 impl ComplexType for ArrayOfDistributedVirtualSwitchHostProductSpec {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchHostProductSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchHostProductSpec",
             "DistributedVirtualSwitchHostProductSpec",
             &self.distributed_virtual_switch_host_product_spec,
         );
@@ -5810,7 +6000,8 @@ pub struct ArrayOfDistributedVirtualSwitchInfo {
 impl ComplexType for ArrayOfDistributedVirtualSwitchInfo {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchInfo",
             "DistributedVirtualSwitchInfo",
             &self.distributed_virtual_switch_info,
         );
@@ -5831,7 +6022,8 @@ pub struct ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob {
 impl ComplexType for ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchKeyedOpaqueBlob";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchKeyedOpaqueBlob",
             "DistributedVirtualSwitchKeyedOpaqueBlob",
             &self.distributed_virtual_switch_keyed_opaque_blob,
         );
@@ -5855,7 +6047,8 @@ pub struct ArrayOfDistributedVirtualSwitchManagerCompatibilityResult {
 impl ComplexType for ArrayOfDistributedVirtualSwitchManagerCompatibilityResult {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchManagerCompatibilityResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchManagerCompatibilityResult",
             "DistributedVirtualSwitchManagerCompatibilityResult",
             &self.distributed_virtual_switch_manager_compatibility_result,
         );
@@ -5880,7 +6073,8 @@ pub struct ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec {
 impl ComplexType for ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchManagerHostDvsFilterSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchManagerHostDvsFilterSpec",
             "DistributedVirtualSwitchManagerHostDvsFilterSpec",
             &self.distributed_virtual_switch_manager_host_dvs_filter_spec,
         );
@@ -5904,7 +6098,8 @@ pub struct ArrayOfDistributedVirtualSwitchProductSpec {
 impl ComplexType for ArrayOfDistributedVirtualSwitchProductSpec {
     const TYPE_NAME: &'static str = "ArrayOfDistributedVirtualSwitchProductSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DistributedVirtualSwitchProductSpec",
             "DistributedVirtualSwitchProductSpec",
             &self.distributed_virtual_switch_product_spec,
         );
@@ -5927,7 +6122,7 @@ pub struct ArrayOfDouble {
 impl ComplexType for ArrayOfDouble {
     const TYPE_NAME: &'static str = "ArrayOfDouble";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("double", &self.double);
+        w.many_typed("double", "xsd:double", &self.double);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5945,7 +6140,8 @@ pub struct ArrayOfDvsApplyOperationFaultFaultOnObject {
 impl ComplexType for ArrayOfDvsApplyOperationFaultFaultOnObject {
     const TYPE_NAME: &'static str = "ArrayOfDvsApplyOperationFaultFaultOnObject";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsApplyOperationFaultFaultOnObject",
             "DvsApplyOperationFaultFaultOnObject",
             &self.dvs_apply_operation_fault_fault_on_object,
         );
@@ -5968,7 +6164,11 @@ pub struct ArrayOfDvsFilterConfig {
 impl ComplexType for ArrayOfDvsFilterConfig {
     const TYPE_NAME: &'static str = "ArrayOfDvsFilterConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DvsFilterConfig", &self.dvs_filter_config);
+        w.many_typed(
+            "DvsFilterConfig",
+            "DvsFilterConfig",
+            &self.dvs_filter_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5986,7 +6186,8 @@ pub struct ArrayOfDvsHostInfrastructureTrafficResource {
 impl ComplexType for ArrayOfDvsHostInfrastructureTrafficResource {
     const TYPE_NAME: &'static str = "ArrayOfDvsHostInfrastructureTrafficResource";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsHostInfrastructureTrafficResource",
             "DvsHostInfrastructureTrafficResource",
             &self.dvs_host_infrastructure_traffic_resource,
         );
@@ -6009,7 +6210,11 @@ pub struct ArrayOfDvsHostVNicProfile {
 impl ComplexType for ArrayOfDvsHostVNicProfile {
     const TYPE_NAME: &'static str = "ArrayOfDvsHostVNicProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DvsHostVNicProfile", &self.dvs_host_v_nic_profile);
+        w.many_typed(
+            "DvsHostVNicProfile",
+            "DvsHostVNicProfile",
+            &self.dvs_host_v_nic_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6027,7 +6232,11 @@ pub struct ArrayOfDvsNetworkRuleQualifier {
 impl ComplexType for ArrayOfDvsNetworkRuleQualifier {
     const TYPE_NAME: &'static str = "ArrayOfDvsNetworkRuleQualifier";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DvsNetworkRuleQualifier", &self.dvs_network_rule_qualifier);
+        w.many_typed(
+            "DvsNetworkRuleQualifier",
+            "DvsNetworkRuleQualifier",
+            &self.dvs_network_rule_qualifier,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6045,7 +6254,8 @@ pub struct ArrayOfDvsOperationBulkFaultFaultOnHost {
 impl ComplexType for ArrayOfDvsOperationBulkFaultFaultOnHost {
     const TYPE_NAME: &'static str = "ArrayOfDvsOperationBulkFaultFaultOnHost";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsOperationBulkFaultFaultOnHost",
             "DvsOperationBulkFaultFaultOnHost",
             &self.dvs_operation_bulk_fault_fault_on_host,
         );
@@ -6068,7 +6278,8 @@ pub struct ArrayOfDvsOutOfSyncHostArgument {
 impl ComplexType for ArrayOfDvsOutOfSyncHostArgument {
     const TYPE_NAME: &'static str = "ArrayOfDvsOutOfSyncHostArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsOutOfSyncHostArgument",
             "DvsOutOfSyncHostArgument",
             &self.dvs_out_of_sync_host_argument,
         );
@@ -6089,7 +6300,7 @@ pub struct ArrayOfDvsProfile {
 impl ComplexType for ArrayOfDvsProfile {
     const TYPE_NAME: &'static str = "ArrayOfDvsProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DvsProfile", &self.dvs_profile);
+        w.many_typed("DvsProfile", "DvsProfile", &self.dvs_profile);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6107,7 +6318,8 @@ pub struct ArrayOfDvsServiceConsoleVNicProfile {
 impl ComplexType for ArrayOfDvsServiceConsoleVNicProfile {
     const TYPE_NAME: &'static str = "ArrayOfDvsServiceConsoleVNicProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsServiceConsoleVNicProfile",
             "DvsServiceConsoleVNicProfile",
             &self.dvs_service_console_v_nic_profile,
         );
@@ -6130,7 +6342,7 @@ pub struct ArrayOfDvsTrafficRule {
 impl ComplexType for ArrayOfDvsTrafficRule {
     const TYPE_NAME: &'static str = "ArrayOfDvsTrafficRule";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DvsTrafficRule", &self.dvs_traffic_rule);
+        w.many_typed("DvsTrafficRule", "DvsTrafficRule", &self.dvs_traffic_rule);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6149,7 +6361,8 @@ pub struct ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo {
 impl ComplexType for ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo {
     const TYPE_NAME: &'static str = "ArrayOfDvsVmVnicNetworkResourcePoolRuntimeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsVmVnicNetworkResourcePoolRuntimeInfo",
             "DvsVmVnicNetworkResourcePoolRuntimeInfo",
             &self.dvs_vm_vnic_network_resource_pool_runtime_info,
         );
@@ -6172,7 +6385,8 @@ pub struct ArrayOfDvsVmVnicResourcePoolConfigSpec {
 impl ComplexType for ArrayOfDvsVmVnicResourcePoolConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfDvsVmVnicResourcePoolConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsVmVnicResourcePoolConfigSpec",
             "DvsVmVnicResourcePoolConfigSpec",
             &self.dvs_vm_vnic_resource_pool_config_spec,
         );
@@ -6195,7 +6409,8 @@ pub struct ArrayOfDvsVnicAllocatedResource {
 impl ComplexType for ArrayOfDvsVnicAllocatedResource {
     const TYPE_NAME: &'static str = "ArrayOfDvsVnicAllocatedResource";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "DvsVnicAllocatedResource",
             "DvsVnicAllocatedResource",
             &self.dvs_vnic_allocated_resource,
         );
@@ -6216,7 +6431,7 @@ pub struct ArrayOfDynamicProperty {
 impl ComplexType for ArrayOfDynamicProperty {
     const TYPE_NAME: &'static str = "ArrayOfDynamicProperty";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("DynamicProperty", &self.dynamic_property);
+        w.many_typed("DynamicProperty", "DynamicProperty", &self.dynamic_property);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6234,7 +6449,7 @@ pub struct ArrayOfEVCMode {
 impl ComplexType for ArrayOfEVCMode {
     const TYPE_NAME: &'static str = "ArrayOfEVCMode";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("EVCMode", &self.evc_mode);
+        w.many_typed("EVCMode", "EVCMode", &self.evc_mode);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6252,7 +6467,11 @@ pub struct ArrayOfElementDescription {
 impl ComplexType for ArrayOfElementDescription {
     const TYPE_NAME: &'static str = "ArrayOfElementDescription";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ElementDescription", &self.element_description);
+        w.many_typed(
+            "ElementDescription",
+            "ElementDescription",
+            &self.element_description,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6270,7 +6489,11 @@ pub struct ArrayOfEntityBackupConfig {
 impl ComplexType for ArrayOfEntityBackupConfig {
     const TYPE_NAME: &'static str = "ArrayOfEntityBackupConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("EntityBackupConfig", &self.entity_backup_config);
+        w.many_typed(
+            "EntityBackupConfig",
+            "EntityBackupConfig",
+            &self.entity_backup_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6288,7 +6511,7 @@ pub struct ArrayOfEntityPrivilege {
 impl ComplexType for ArrayOfEntityPrivilege {
     const TYPE_NAME: &'static str = "ArrayOfEntityPrivilege";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("EntityPrivilege", &self.entity_privilege);
+        w.many_typed("EntityPrivilege", "EntityPrivilege", &self.entity_privilege);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6306,7 +6529,7 @@ pub struct ArrayOfEnumDescription {
 impl ComplexType for ArrayOfEnumDescription {
     const TYPE_NAME: &'static str = "ArrayOfEnumDescription";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("EnumDescription", &self.enum_description);
+        w.many_typed("EnumDescription", "EnumDescription", &self.enum_description);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6324,7 +6547,7 @@ pub struct ArrayOfEvent {
 impl ComplexType for ArrayOfEvent {
     const TYPE_NAME: &'static str = "ArrayOfEvent";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("Event", &self.event);
+        w.many_typed("Event", "Event", &self.event);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6342,7 +6565,8 @@ pub struct ArrayOfEventAlarmExpressionComparison {
 impl ComplexType for ArrayOfEventAlarmExpressionComparison {
     const TYPE_NAME: &'static str = "ArrayOfEventAlarmExpressionComparison";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "EventAlarmExpressionComparison",
             "EventAlarmExpressionComparison",
             &self.event_alarm_expression_comparison,
         );
@@ -6365,7 +6589,7 @@ pub struct ArrayOfEventArgDesc {
 impl ComplexType for ArrayOfEventArgDesc {
     const TYPE_NAME: &'static str = "ArrayOfEventArgDesc";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("EventArgDesc", &self.event_arg_desc);
+        w.many_typed("EventArgDesc", "EventArgDesc", &self.event_arg_desc);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6383,7 +6607,8 @@ pub struct ArrayOfEventDescriptionEventDetail {
 impl ComplexType for ArrayOfEventDescriptionEventDetail {
     const TYPE_NAME: &'static str = "ArrayOfEventDescriptionEventDetail";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "EventDescriptionEventDetail",
             "EventDescriptionEventDetail",
             &self.event_description_event_detail,
         );
@@ -6404,7 +6629,11 @@ pub struct ArrayOfExtManagedEntityInfo {
 impl ComplexType for ArrayOfExtManagedEntityInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtManagedEntityInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtManagedEntityInfo", &self.ext_managed_entity_info);
+        w.many_typed(
+            "ExtManagedEntityInfo",
+            "ExtManagedEntityInfo",
+            &self.ext_managed_entity_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6422,7 +6651,8 @@ pub struct ArrayOfExtSolutionManagerInfoTabInfo {
 impl ComplexType for ArrayOfExtSolutionManagerInfoTabInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtSolutionManagerInfoTabInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ExtSolutionManagerInfoTabInfo",
             "ExtSolutionManagerInfoTabInfo",
             &self.ext_solution_manager_info_tab_info,
         );
@@ -6445,7 +6675,11 @@ pub struct ArrayOfExtendedEventPair {
 impl ComplexType for ArrayOfExtendedEventPair {
     const TYPE_NAME: &'static str = "ArrayOfExtendedEventPair";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtendedEventPair", &self.extended_event_pair);
+        w.many_typed(
+            "ExtendedEventPair",
+            "ExtendedEventPair",
+            &self.extended_event_pair,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6463,7 +6697,7 @@ pub struct ArrayOfExtension {
 impl ComplexType for ArrayOfExtension {
     const TYPE_NAME: &'static str = "ArrayOfExtension";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("Extension", &self.extension);
+        w.many_typed("Extension", "Extension", &self.extension);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6481,7 +6715,11 @@ pub struct ArrayOfExtensionClientInfo {
 impl ComplexType for ArrayOfExtensionClientInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionClientInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionClientInfo", &self.extension_client_info);
+        w.many_typed(
+            "ExtensionClientInfo",
+            "ExtensionClientInfo",
+            &self.extension_client_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6499,7 +6737,11 @@ pub struct ArrayOfExtensionEventTypeInfo {
 impl ComplexType for ArrayOfExtensionEventTypeInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionEventTypeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionEventTypeInfo", &self.extension_event_type_info);
+        w.many_typed(
+            "ExtensionEventTypeInfo",
+            "ExtensionEventTypeInfo",
+            &self.extension_event_type_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6517,7 +6759,11 @@ pub struct ArrayOfExtensionFaultTypeInfo {
 impl ComplexType for ArrayOfExtensionFaultTypeInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionFaultTypeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionFaultTypeInfo", &self.extension_fault_type_info);
+        w.many_typed(
+            "ExtensionFaultTypeInfo",
+            "ExtensionFaultTypeInfo",
+            &self.extension_fault_type_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6535,7 +6781,8 @@ pub struct ArrayOfExtensionManagerIpAllocationUsage {
 impl ComplexType for ArrayOfExtensionManagerIpAllocationUsage {
     const TYPE_NAME: &'static str = "ArrayOfExtensionManagerIpAllocationUsage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ExtensionManagerIpAllocationUsage",
             "ExtensionManagerIpAllocationUsage",
             &self.extension_manager_ip_allocation_usage,
         );
@@ -6558,7 +6805,11 @@ pub struct ArrayOfExtensionPrivilegeInfo {
 impl ComplexType for ArrayOfExtensionPrivilegeInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionPrivilegeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionPrivilegeInfo", &self.extension_privilege_info);
+        w.many_typed(
+            "ExtensionPrivilegeInfo",
+            "ExtensionPrivilegeInfo",
+            &self.extension_privilege_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6576,7 +6827,11 @@ pub struct ArrayOfExtensionResourceInfo {
 impl ComplexType for ArrayOfExtensionResourceInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionResourceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionResourceInfo", &self.extension_resource_info);
+        w.many_typed(
+            "ExtensionResourceInfo",
+            "ExtensionResourceInfo",
+            &self.extension_resource_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6594,7 +6849,11 @@ pub struct ArrayOfExtensionServerInfo {
 impl ComplexType for ArrayOfExtensionServerInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionServerInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionServerInfo", &self.extension_server_info);
+        w.many_typed(
+            "ExtensionServerInfo",
+            "ExtensionServerInfo",
+            &self.extension_server_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6612,7 +6871,11 @@ pub struct ArrayOfExtensionTaskTypeInfo {
 impl ComplexType for ArrayOfExtensionTaskTypeInfo {
     const TYPE_NAME: &'static str = "ArrayOfExtensionTaskTypeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ExtensionTaskTypeInfo", &self.extension_task_type_info);
+        w.many_typed(
+            "ExtensionTaskTypeInfo",
+            "ExtensionTaskTypeInfo",
+            &self.extension_task_type_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6630,7 +6893,11 @@ pub struct ArrayOfFaultToleranceDiskSpec {
 impl ComplexType for ArrayOfFaultToleranceDiskSpec {
     const TYPE_NAME: &'static str = "ArrayOfFaultToleranceDiskSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FaultToleranceDiskSpec", &self.fault_tolerance_disk_spec);
+        w.many_typed(
+            "FaultToleranceDiskSpec",
+            "FaultToleranceDiskSpec",
+            &self.fault_tolerance_disk_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6648,7 +6915,7 @@ pub struct ArrayOfFaultsByHost {
 impl ComplexType for ArrayOfFaultsByHost {
     const TYPE_NAME: &'static str = "ArrayOfFaultsByHost";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FaultsByHost", &self.faults_by_host);
+        w.many_typed("FaultsByHost", "FaultsByHost", &self.faults_by_host);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6666,7 +6933,7 @@ pub struct ArrayOfFaultsByVM {
 impl ComplexType for ArrayOfFaultsByVM {
     const TYPE_NAME: &'static str = "ArrayOfFaultsByVM";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FaultsByVM", &self.faults_by_vm);
+        w.many_typed("FaultsByVM", "FaultsByVM", &self.faults_by_vm);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6684,7 +6951,11 @@ pub struct ArrayOfFcoeConfigVlanRange {
 impl ComplexType for ArrayOfFcoeConfigVlanRange {
     const TYPE_NAME: &'static str = "ArrayOfFcoeConfigVlanRange";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FcoeConfigVlanRange", &self.fcoe_config_vlan_range);
+        w.many_typed(
+            "FcoeConfigVlanRange",
+            "FcoeConfigVlanRange",
+            &self.fcoe_config_vlan_range,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6702,7 +6973,7 @@ pub struct ArrayOfFeatureEVCMode {
 impl ComplexType for ArrayOfFeatureEVCMode {
     const TYPE_NAME: &'static str = "ArrayOfFeatureEVCMode";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FeatureEVCMode", &self.feature_evc_mode);
+        w.many_typed("FeatureEVCMode", "FeatureEVCMode", &self.feature_evc_mode);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6720,7 +6991,7 @@ pub struct ArrayOfFileInfo {
 impl ComplexType for ArrayOfFileInfo {
     const TYPE_NAME: &'static str = "ArrayOfFileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FileInfo", &self.file_info);
+        w.many_typed("FileInfo", "FileInfo", &self.file_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6738,7 +7009,7 @@ pub struct ArrayOfFileQuery {
 impl ComplexType for ArrayOfFileQuery {
     const TYPE_NAME: &'static str = "ArrayOfFileQuery";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FileQuery", &self.file_query);
+        w.many_typed("FileQuery", "FileQuery", &self.file_query);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6756,7 +7027,8 @@ pub struct ArrayOfFirewallProfileRulesetProfile {
 impl ComplexType for ArrayOfFirewallProfileRulesetProfile {
     const TYPE_NAME: &'static str = "ArrayOfFirewallProfileRulesetProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "FirewallProfileRulesetProfile",
             "FirewallProfileRulesetProfile",
             &self.firewall_profile_ruleset_profile,
         );
@@ -6779,7 +7051,11 @@ pub struct ArrayOfFolderFailedHostResult {
 impl ComplexType for ArrayOfFolderFailedHostResult {
     const TYPE_NAME: &'static str = "ArrayOfFolderFailedHostResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FolderFailedHostResult", &self.folder_failed_host_result);
+        w.many_typed(
+            "FolderFailedHostResult",
+            "FolderFailedHostResult",
+            &self.folder_failed_host_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6797,7 +7073,11 @@ pub struct ArrayOfFolderNewHostSpec {
 impl ComplexType for ArrayOfFolderNewHostSpec {
     const TYPE_NAME: &'static str = "ArrayOfFolderNewHostSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("FolderNewHostSpec", &self.folder_new_host_spec);
+        w.many_typed(
+            "FolderNewHostSpec",
+            "FolderNewHostSpec",
+            &self.folder_new_host_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6815,7 +7095,7 @@ pub struct ArrayOfGuestAliases {
 impl ComplexType for ArrayOfGuestAliases {
     const TYPE_NAME: &'static str = "ArrayOfGuestAliases";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestAliases", &self.guest_aliases);
+        w.many_typed("GuestAliases", "GuestAliases", &self.guest_aliases);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6833,7 +7113,11 @@ pub struct ArrayOfGuestAuthAliasInfo {
 impl ComplexType for ArrayOfGuestAuthAliasInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestAuthAliasInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestAuthAliasInfo", &self.guest_auth_alias_info);
+        w.many_typed(
+            "GuestAuthAliasInfo",
+            "GuestAuthAliasInfo",
+            &self.guest_auth_alias_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6851,7 +7135,11 @@ pub struct ArrayOfGuestAuthSubject {
 impl ComplexType for ArrayOfGuestAuthSubject {
     const TYPE_NAME: &'static str = "ArrayOfGuestAuthSubject";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestAuthSubject", &self.guest_auth_subject);
+        w.many_typed(
+            "GuestAuthSubject",
+            "GuestAuthSubject",
+            &self.guest_auth_subject,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6869,7 +7157,7 @@ pub struct ArrayOfGuestDiskInfo {
 impl ComplexType for ArrayOfGuestDiskInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestDiskInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestDiskInfo", &self.guest_disk_info);
+        w.many_typed("GuestDiskInfo", "GuestDiskInfo", &self.guest_disk_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6887,7 +7175,7 @@ pub struct ArrayOfGuestFileInfo {
 impl ComplexType for ArrayOfGuestFileInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestFileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestFileInfo", &self.guest_file_info);
+        w.many_typed("GuestFileInfo", "GuestFileInfo", &self.guest_file_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6905,7 +7193,8 @@ pub struct ArrayOfGuestInfoNamespaceGenerationInfo {
 impl ComplexType for ArrayOfGuestInfoNamespaceGenerationInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestInfoNamespaceGenerationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "GuestInfoNamespaceGenerationInfo",
             "GuestInfoNamespaceGenerationInfo",
             &self.guest_info_namespace_generation_info,
         );
@@ -6928,7 +7217,8 @@ pub struct ArrayOfGuestInfoVirtualDiskMapping {
 impl ComplexType for ArrayOfGuestInfoVirtualDiskMapping {
     const TYPE_NAME: &'static str = "ArrayOfGuestInfoVirtualDiskMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "GuestInfoVirtualDiskMapping",
             "GuestInfoVirtualDiskMapping",
             &self.guest_info_virtual_disk_mapping,
         );
@@ -6949,7 +7239,11 @@ pub struct ArrayOfGuestMappedAliases {
 impl ComplexType for ArrayOfGuestMappedAliases {
     const TYPE_NAME: &'static str = "ArrayOfGuestMappedAliases";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestMappedAliases", &self.guest_mapped_aliases);
+        w.many_typed(
+            "GuestMappedAliases",
+            "GuestMappedAliases",
+            &self.guest_mapped_aliases,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6967,7 +7261,7 @@ pub struct ArrayOfGuestNicInfo {
 impl ComplexType for ArrayOfGuestNicInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestNicInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestNicInfo", &self.guest_nic_info);
+        w.many_typed("GuestNicInfo", "GuestNicInfo", &self.guest_nic_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -6985,7 +7279,11 @@ pub struct ArrayOfGuestOsDescriptor {
 impl ComplexType for ArrayOfGuestOsDescriptor {
     const TYPE_NAME: &'static str = "ArrayOfGuestOsDescriptor";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestOsDescriptor", &self.guest_os_descriptor);
+        w.many_typed(
+            "GuestOsDescriptor",
+            "GuestOsDescriptor",
+            &self.guest_os_descriptor,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7003,7 +7301,11 @@ pub struct ArrayOfGuestProcessInfo {
 impl ComplexType for ArrayOfGuestProcessInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestProcessInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestProcessInfo", &self.guest_process_info);
+        w.many_typed(
+            "GuestProcessInfo",
+            "GuestProcessInfo",
+            &self.guest_process_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7021,7 +7323,11 @@ pub struct ArrayOfGuestRegKeyRecordSpec {
 impl ComplexType for ArrayOfGuestRegKeyRecordSpec {
     const TYPE_NAME: &'static str = "ArrayOfGuestRegKeyRecordSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestRegKeyRecordSpec", &self.guest_reg_key_record_spec);
+        w.many_typed(
+            "GuestRegKeyRecordSpec",
+            "GuestRegKeyRecordSpec",
+            &self.guest_reg_key_record_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7039,7 +7345,11 @@ pub struct ArrayOfGuestRegValueSpec {
 impl ComplexType for ArrayOfGuestRegValueSpec {
     const TYPE_NAME: &'static str = "ArrayOfGuestRegValueSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestRegValueSpec", &self.guest_reg_value_spec);
+        w.many_typed(
+            "GuestRegValueSpec",
+            "GuestRegValueSpec",
+            &self.guest_reg_value_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7057,7 +7367,7 @@ pub struct ArrayOfGuestStackInfo {
 impl ComplexType for ArrayOfGuestStackInfo {
     const TYPE_NAME: &'static str = "ArrayOfGuestStackInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("GuestStackInfo", &self.guest_stack_info);
+        w.many_typed("GuestStackInfo", "GuestStackInfo", &self.guest_stack_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7075,7 +7385,8 @@ pub struct ArrayOfHbrManagerVmReplicationCapability {
 impl ComplexType for ArrayOfHbrManagerVmReplicationCapability {
     const TYPE_NAME: &'static str = "ArrayOfHbrManagerVmReplicationCapability";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HbrManagerVmReplicationCapability",
             "HbrManagerVmReplicationCapability",
             &self.hbr_manager_vm_replication_capability,
         );
@@ -7098,7 +7409,7 @@ pub struct ArrayOfHealthUpdate {
 impl ComplexType for ArrayOfHealthUpdate {
     const TYPE_NAME: &'static str = "ArrayOfHealthUpdate";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HealthUpdate", &self.health_update);
+        w.many_typed("HealthUpdate", "HealthUpdate", &self.health_update);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7116,7 +7427,11 @@ pub struct ArrayOfHealthUpdateInfo {
 impl ComplexType for ArrayOfHealthUpdateInfo {
     const TYPE_NAME: &'static str = "ArrayOfHealthUpdateInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HealthUpdateInfo", &self.health_update_info);
+        w.many_typed(
+            "HealthUpdateInfo",
+            "HealthUpdateInfo",
+            &self.health_update_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7134,7 +7449,11 @@ pub struct ArrayOfHostAccessControlEntry {
 impl ComplexType for ArrayOfHostAccessControlEntry {
     const TYPE_NAME: &'static str = "ArrayOfHostAccessControlEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostAccessControlEntry", &self.host_access_control_entry);
+        w.many_typed(
+            "HostAccessControlEntry",
+            "HostAccessControlEntry",
+            &self.host_access_control_entry,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7152,7 +7471,11 @@ pub struct ArrayOfHostAccountSpec {
 impl ComplexType for ArrayOfHostAccountSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostAccountSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostAccountSpec", &self.host_account_spec);
+        w.many_typed(
+            "HostAccountSpec",
+            "HostAccountSpec",
+            &self.host_account_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7170,7 +7493,11 @@ pub struct ArrayOfHostActiveDirectory {
 impl ComplexType for ArrayOfHostActiveDirectory {
     const TYPE_NAME: &'static str = "ArrayOfHostActiveDirectory";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostActiveDirectory", &self.host_active_directory);
+        w.many_typed(
+            "HostActiveDirectory",
+            "HostActiveDirectory",
+            &self.host_active_directory,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7188,7 +7515,8 @@ pub struct ArrayOfHostAssignableHardwareBinding {
 impl ComplexType for ArrayOfHostAssignableHardwareBinding {
     const TYPE_NAME: &'static str = "ArrayOfHostAssignableHardwareBinding";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostAssignableHardwareBinding",
             "HostAssignableHardwareBinding",
             &self.host_assignable_hardware_binding,
         );
@@ -7212,7 +7540,8 @@ pub struct ArrayOfHostAssignableHardwareConfigAttributeOverride {
 impl ComplexType for ArrayOfHostAssignableHardwareConfigAttributeOverride {
     const TYPE_NAME: &'static str = "ArrayOfHostAssignableHardwareConfigAttributeOverride";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostAssignableHardwareConfigAttributeOverride",
             "HostAssignableHardwareConfigAttributeOverride",
             &self.host_assignable_hardware_config_attribute_override,
         );
@@ -7236,7 +7565,8 @@ pub struct ArrayOfHostAuthenticationStoreInfo {
 impl ComplexType for ArrayOfHostAuthenticationStoreInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostAuthenticationStoreInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostAuthenticationStoreInfo",
             "HostAuthenticationStoreInfo",
             &self.host_authentication_store_info,
         );
@@ -7257,7 +7587,7 @@ pub struct ArrayOfHostBootDevice {
 impl ComplexType for ArrayOfHostBootDevice {
     const TYPE_NAME: &'static str = "ArrayOfHostBootDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostBootDevice", &self.host_boot_device);
+        w.many_typed("HostBootDevice", "HostBootDevice", &self.host_boot_device);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7275,7 +7605,8 @@ pub struct ArrayOfHostCacheConfigurationInfo {
 impl ComplexType for ArrayOfHostCacheConfigurationInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostCacheConfigurationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostCacheConfigurationInfo",
             "HostCacheConfigurationInfo",
             &self.host_cache_configuration_info,
         );
@@ -7296,7 +7627,8 @@ pub struct ArrayOfHostConnectInfoNetworkInfo {
 impl ComplexType for ArrayOfHostConnectInfoNetworkInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostConnectInfoNetworkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostConnectInfoNetworkInfo",
             "HostConnectInfoNetworkInfo",
             &self.host_connect_info_network_info,
         );
@@ -7317,7 +7649,11 @@ pub struct ArrayOfHostConnectSpec {
 impl ComplexType for ArrayOfHostConnectSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostConnectSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostConnectSpec", &self.host_connect_spec);
+        w.many_typed(
+            "HostConnectSpec",
+            "HostConnectSpec",
+            &self.host_connect_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7335,7 +7671,7 @@ pub struct ArrayOfHostCpuIdInfo {
 impl ComplexType for ArrayOfHostCpuIdInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostCpuIdInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostCpuIdInfo", &self.host_cpu_id_info);
+        w.many_typed("HostCpuIdInfo", "HostCpuIdInfo", &self.host_cpu_id_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7353,7 +7689,7 @@ pub struct ArrayOfHostCpuPackage {
 impl ComplexType for ArrayOfHostCpuPackage {
     const TYPE_NAME: &'static str = "ArrayOfHostCpuPackage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostCpuPackage", &self.host_cpu_package);
+        w.many_typed("HostCpuPackage", "HostCpuPackage", &self.host_cpu_package);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7371,7 +7707,8 @@ pub struct ArrayOfHostDatastoreBrowserSearchResults {
 impl ComplexType for ArrayOfHostDatastoreBrowserSearchResults {
     const TYPE_NAME: &'static str = "ArrayOfHostDatastoreBrowserSearchResults";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDatastoreBrowserSearchResults",
             "HostDatastoreBrowserSearchResults",
             &self.host_datastore_browser_search_results,
         );
@@ -7394,7 +7731,8 @@ pub struct ArrayOfHostDatastoreConnectInfo {
 impl ComplexType for ArrayOfHostDatastoreConnectInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostDatastoreConnectInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDatastoreConnectInfo",
             "HostDatastoreConnectInfo",
             &self.host_datastore_connect_info,
         );
@@ -7415,7 +7753,8 @@ pub struct ArrayOfHostDatastoreSystemDatastoreResult {
 impl ComplexType for ArrayOfHostDatastoreSystemDatastoreResult {
     const TYPE_NAME: &'static str = "ArrayOfHostDatastoreSystemDatastoreResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDatastoreSystemDatastoreResult",
             "HostDatastoreSystemDatastoreResult",
             &self.host_datastore_system_datastore_result,
         );
@@ -7438,7 +7777,8 @@ pub struct ArrayOfHostDateTimeSystemTimeZone {
 impl ComplexType for ArrayOfHostDateTimeSystemTimeZone {
     const TYPE_NAME: &'static str = "ArrayOfHostDateTimeSystemTimeZone";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDateTimeSystemTimeZone",
             "HostDateTimeSystemTimeZone",
             &self.host_date_time_system_time_zone,
         );
@@ -7459,7 +7799,11 @@ pub struct ArrayOfHostDhcpService {
 impl ComplexType for ArrayOfHostDhcpService {
     const TYPE_NAME: &'static str = "ArrayOfHostDhcpService";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostDhcpService", &self.host_dhcp_service);
+        w.many_typed(
+            "HostDhcpService",
+            "HostDhcpService",
+            &self.host_dhcp_service,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7477,7 +7821,11 @@ pub struct ArrayOfHostDhcpServiceConfig {
 impl ComplexType for ArrayOfHostDhcpServiceConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostDhcpServiceConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostDhcpServiceConfig", &self.host_dhcp_service_config);
+        w.many_typed(
+            "HostDhcpServiceConfig",
+            "HostDhcpServiceConfig",
+            &self.host_dhcp_service_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7495,7 +7843,11 @@ pub struct ArrayOfHostDiagnosticPartition {
 impl ComplexType for ArrayOfHostDiagnosticPartition {
     const TYPE_NAME: &'static str = "ArrayOfHostDiagnosticPartition";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostDiagnosticPartition", &self.host_diagnostic_partition);
+        w.many_typed(
+            "HostDiagnosticPartition",
+            "HostDiagnosticPartition",
+            &self.host_diagnostic_partition,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7513,7 +7865,8 @@ pub struct ArrayOfHostDiagnosticPartitionCreateOption {
 impl ComplexType for ArrayOfHostDiagnosticPartitionCreateOption {
     const TYPE_NAME: &'static str = "ArrayOfHostDiagnosticPartitionCreateOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDiagnosticPartitionCreateOption",
             "HostDiagnosticPartitionCreateOption",
             &self.host_diagnostic_partition_create_option,
         );
@@ -7536,7 +7889,8 @@ pub struct ArrayOfHostDiskConfigurationResult {
 impl ComplexType for ArrayOfHostDiskConfigurationResult {
     const TYPE_NAME: &'static str = "ArrayOfHostDiskConfigurationResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDiskConfigurationResult",
             "HostDiskConfigurationResult",
             &self.host_disk_configuration_result,
         );
@@ -7557,7 +7911,8 @@ pub struct ArrayOfHostDiskMappingPartitionOption {
 impl ComplexType for ArrayOfHostDiskMappingPartitionOption {
     const TYPE_NAME: &'static str = "ArrayOfHostDiskMappingPartitionOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDiskMappingPartitionOption",
             "HostDiskMappingPartitionOption",
             &self.host_disk_mapping_partition_option,
         );
@@ -7580,7 +7935,8 @@ pub struct ArrayOfHostDiskPartitionAttributes {
 impl ComplexType for ArrayOfHostDiskPartitionAttributes {
     const TYPE_NAME: &'static str = "ArrayOfHostDiskPartitionAttributes";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDiskPartitionAttributes",
             "HostDiskPartitionAttributes",
             &self.host_disk_partition_attributes,
         );
@@ -7601,7 +7957,8 @@ pub struct ArrayOfHostDiskPartitionBlockRange {
 impl ComplexType for ArrayOfHostDiskPartitionBlockRange {
     const TYPE_NAME: &'static str = "ArrayOfHostDiskPartitionBlockRange";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostDiskPartitionBlockRange",
             "HostDiskPartitionBlockRange",
             &self.host_disk_partition_block_range,
         );
@@ -7622,7 +7979,11 @@ pub struct ArrayOfHostDiskPartitionInfo {
 impl ComplexType for ArrayOfHostDiskPartitionInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostDiskPartitionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostDiskPartitionInfo", &self.host_disk_partition_info);
+        w.many_typed(
+            "HostDiskPartitionInfo",
+            "HostDiskPartitionInfo",
+            &self.host_disk_partition_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7640,7 +8001,11 @@ pub struct ArrayOfHostEventArgument {
 impl ComplexType for ArrayOfHostEventArgument {
     const TYPE_NAME: &'static str = "ArrayOfHostEventArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostEventArgument", &self.host_event_argument);
+        w.many_typed(
+            "HostEventArgument",
+            "HostEventArgument",
+            &self.host_event_argument,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7658,7 +8023,11 @@ pub struct ArrayOfHostFeatureCapability {
 impl ComplexType for ArrayOfHostFeatureCapability {
     const TYPE_NAME: &'static str = "ArrayOfHostFeatureCapability";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFeatureCapability", &self.host_feature_capability);
+        w.many_typed(
+            "HostFeatureCapability",
+            "HostFeatureCapability",
+            &self.host_feature_capability,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7676,7 +8045,11 @@ pub struct ArrayOfHostFeatureMask {
 impl ComplexType for ArrayOfHostFeatureMask {
     const TYPE_NAME: &'static str = "ArrayOfHostFeatureMask";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFeatureMask", &self.host_feature_mask);
+        w.many_typed(
+            "HostFeatureMask",
+            "HostFeatureMask",
+            &self.host_feature_mask,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7694,7 +8067,11 @@ pub struct ArrayOfHostFeatureVersionInfo {
 impl ComplexType for ArrayOfHostFeatureVersionInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostFeatureVersionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFeatureVersionInfo", &self.host_feature_version_info);
+        w.many_typed(
+            "HostFeatureVersionInfo",
+            "HostFeatureVersionInfo",
+            &self.host_feature_version_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7712,7 +8089,11 @@ pub struct ArrayOfHostFileSystemMountInfo {
 impl ComplexType for ArrayOfHostFileSystemMountInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostFileSystemMountInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFileSystemMountInfo", &self.host_file_system_mount_info);
+        w.many_typed(
+            "HostFileSystemMountInfo",
+            "HostFileSystemMountInfo",
+            &self.host_file_system_mount_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7730,7 +8111,8 @@ pub struct ArrayOfHostFirewallConfigRuleSetConfig {
 impl ComplexType for ArrayOfHostFirewallConfigRuleSetConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostFirewallConfigRuleSetConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostFirewallConfigRuleSetConfig",
             "HostFirewallConfigRuleSetConfig",
             &self.host_firewall_config_rule_set_config,
         );
@@ -7753,7 +8135,11 @@ pub struct ArrayOfHostFirewallRule {
 impl ComplexType for ArrayOfHostFirewallRule {
     const TYPE_NAME: &'static str = "ArrayOfHostFirewallRule";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFirewallRule", &self.host_firewall_rule);
+        w.many_typed(
+            "HostFirewallRule",
+            "HostFirewallRule",
+            &self.host_firewall_rule,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7771,7 +8157,11 @@ pub struct ArrayOfHostFirewallRuleset {
 impl ComplexType for ArrayOfHostFirewallRuleset {
     const TYPE_NAME: &'static str = "ArrayOfHostFirewallRuleset";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostFirewallRuleset", &self.host_firewall_ruleset);
+        w.many_typed(
+            "HostFirewallRuleset",
+            "HostFirewallRuleset",
+            &self.host_firewall_ruleset,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7789,7 +8179,8 @@ pub struct ArrayOfHostFirewallRulesetIpNetwork {
 impl ComplexType for ArrayOfHostFirewallRulesetIpNetwork {
     const TYPE_NAME: &'static str = "ArrayOfHostFirewallRulesetIpNetwork";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostFirewallRulesetIpNetwork",
             "HostFirewallRulesetIpNetwork",
             &self.host_firewall_ruleset_ip_network,
         );
@@ -7812,7 +8203,8 @@ pub struct ArrayOfHostGraphicsConfigDeviceType {
 impl ComplexType for ArrayOfHostGraphicsConfigDeviceType {
     const TYPE_NAME: &'static str = "ArrayOfHostGraphicsConfigDeviceType";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostGraphicsConfigDeviceType",
             "HostGraphicsConfigDeviceType",
             &self.host_graphics_config_device_type,
         );
@@ -7835,7 +8227,11 @@ pub struct ArrayOfHostGraphicsInfo {
 impl ComplexType for ArrayOfHostGraphicsInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostGraphicsInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostGraphicsInfo", &self.host_graphics_info);
+        w.many_typed(
+            "HostGraphicsInfo",
+            "HostGraphicsInfo",
+            &self.host_graphics_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7853,7 +8249,11 @@ pub struct ArrayOfHostHardwareElementInfo {
 impl ComplexType for ArrayOfHostHardwareElementInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostHardwareElementInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostHardwareElementInfo", &self.host_hardware_element_info);
+        w.many_typed(
+            "HostHardwareElementInfo",
+            "HostHardwareElementInfo",
+            &self.host_hardware_element_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7871,7 +8271,11 @@ pub struct ArrayOfHostHostBusAdapter {
 impl ComplexType for ArrayOfHostHostBusAdapter {
     const TYPE_NAME: &'static str = "ArrayOfHostHostBusAdapter";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostHostBusAdapter", &self.host_host_bus_adapter);
+        w.many_typed(
+            "HostHostBusAdapter",
+            "HostHostBusAdapter",
+            &self.host_host_bus_adapter,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7889,7 +8293,8 @@ pub struct ArrayOfHostInternetScsiHbaIscsiIpv6Address {
 impl ComplexType for ArrayOfHostInternetScsiHbaIscsiIpv6Address {
     const TYPE_NAME: &'static str = "ArrayOfHostInternetScsiHbaIscsiIpv6Address";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostInternetScsiHbaIscsiIpv6Address",
             "HostInternetScsiHbaIscsiIpv6Address",
             &self.host_internet_scsi_hba_iscsi_ipv6_address,
         );
@@ -7912,7 +8317,8 @@ pub struct ArrayOfHostInternetScsiHbaParamValue {
 impl ComplexType for ArrayOfHostInternetScsiHbaParamValue {
     const TYPE_NAME: &'static str = "ArrayOfHostInternetScsiHbaParamValue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostInternetScsiHbaParamValue",
             "HostInternetScsiHbaParamValue",
             &self.host_internet_scsi_hba_param_value,
         );
@@ -7935,7 +8341,8 @@ pub struct ArrayOfHostInternetScsiHbaSendTarget {
 impl ComplexType for ArrayOfHostInternetScsiHbaSendTarget {
     const TYPE_NAME: &'static str = "ArrayOfHostInternetScsiHbaSendTarget";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostInternetScsiHbaSendTarget",
             "HostInternetScsiHbaSendTarget",
             &self.host_internet_scsi_hba_send_target,
         );
@@ -7958,7 +8365,8 @@ pub struct ArrayOfHostInternetScsiHbaStaticTarget {
 impl ComplexType for ArrayOfHostInternetScsiHbaStaticTarget {
     const TYPE_NAME: &'static str = "ArrayOfHostInternetScsiHbaStaticTarget";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostInternetScsiHbaStaticTarget",
             "HostInternetScsiHbaStaticTarget",
             &self.host_internet_scsi_hba_static_target,
         );
@@ -7981,7 +8389,11 @@ pub struct ArrayOfHostIoFilterInfo {
 impl ComplexType for ArrayOfHostIoFilterInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostIoFilterInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostIoFilterInfo", &self.host_io_filter_info);
+        w.many_typed(
+            "HostIoFilterInfo",
+            "HostIoFilterInfo",
+            &self.host_io_filter_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -7999,7 +8411,8 @@ pub struct ArrayOfHostIpConfigIpV6Address {
 impl ComplexType for ArrayOfHostIpConfigIpV6Address {
     const TYPE_NAME: &'static str = "ArrayOfHostIpConfigIpV6Address";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostIpConfigIpV6Address",
             "HostIpConfigIpV6Address",
             &self.host_ip_config_ip_v6_address,
         );
@@ -8020,7 +8433,11 @@ pub struct ArrayOfHostIpRouteEntry {
 impl ComplexType for ArrayOfHostIpRouteEntry {
     const TYPE_NAME: &'static str = "ArrayOfHostIpRouteEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostIpRouteEntry", &self.host_ip_route_entry);
+        w.many_typed(
+            "HostIpRouteEntry",
+            "HostIpRouteEntry",
+            &self.host_ip_route_entry,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8038,7 +8455,7 @@ pub struct ArrayOfHostIpRouteOp {
 impl ComplexType for ArrayOfHostIpRouteOp {
     const TYPE_NAME: &'static str = "ArrayOfHostIpRouteOp";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostIpRouteOp", &self.host_ip_route_op);
+        w.many_typed("HostIpRouteOp", "HostIpRouteOp", &self.host_ip_route_op);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8057,7 +8474,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerDiskLayoutSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerDiskLayoutSpec",
             "HostLowLevelProvisioningManagerDiskLayoutSpec",
             &self.host_low_level_provisioning_manager_disk_layout_spec,
         );
@@ -8082,7 +8500,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerFileDeleteResult {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerFileDeleteResult {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerFileDeleteResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerFileDeleteResult",
             "HostLowLevelProvisioningManagerFileDeleteResult",
             &self.host_low_level_provisioning_manager_file_delete_result,
         );
@@ -8107,7 +8526,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerFileDeleteSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerFileDeleteSpec",
             "HostLowLevelProvisioningManagerFileDeleteSpec",
             &self.host_low_level_provisioning_manager_file_delete_spec,
         );
@@ -8132,7 +8552,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerFileReserveResult {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerFileReserveResult {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerFileReserveResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerFileReserveResult",
             "HostLowLevelProvisioningManagerFileReserveResult",
             &self.host_low_level_provisioning_manager_file_reserve_result,
         );
@@ -8157,7 +8578,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerFileReserveSpec {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerFileReserveSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerFileReserveSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerFileReserveSpec",
             "HostLowLevelProvisioningManagerFileReserveSpec",
             &self.host_low_level_provisioning_manager_file_reserve_spec,
         );
@@ -8182,7 +8604,8 @@ pub struct ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec {
 impl ComplexType for ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostLowLevelProvisioningManagerSnapshotLayoutSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostLowLevelProvisioningManagerSnapshotLayoutSpec",
             "HostLowLevelProvisioningManagerSnapshotLayoutSpec",
             &self.host_low_level_provisioning_manager_snapshot_layout_spec,
         );
@@ -8206,7 +8629,8 @@ pub struct ArrayOfHostMemberHealthCheckResult {
 impl ComplexType for ArrayOfHostMemberHealthCheckResult {
     const TYPE_NAME: &'static str = "ArrayOfHostMemberHealthCheckResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostMemberHealthCheckResult",
             "HostMemberHealthCheckResult",
             &self.host_member_health_check_result,
         );
@@ -8227,7 +8651,11 @@ pub struct ArrayOfHostMemberRuntimeInfo {
 impl ComplexType for ArrayOfHostMemberRuntimeInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostMemberRuntimeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostMemberRuntimeInfo", &self.host_member_runtime_info);
+        w.many_typed(
+            "HostMemberRuntimeInfo",
+            "HostMemberRuntimeInfo",
+            &self.host_member_runtime_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8245,7 +8673,11 @@ pub struct ArrayOfHostMemoryTierInfo {
 impl ComplexType for ArrayOfHostMemoryTierInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostMemoryTierInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostMemoryTierInfo", &self.host_memory_tier_info);
+        w.many_typed(
+            "HostMemoryTierInfo",
+            "HostMemoryTierInfo",
+            &self.host_memory_tier_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8263,7 +8695,8 @@ pub struct ArrayOfHostMultipathInfoLogicalUnit {
 impl ComplexType for ArrayOfHostMultipathInfoLogicalUnit {
     const TYPE_NAME: &'static str = "ArrayOfHostMultipathInfoLogicalUnit";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostMultipathInfoLogicalUnit",
             "HostMultipathInfoLogicalUnit",
             &self.host_multipath_info_logical_unit,
         );
@@ -8286,7 +8719,11 @@ pub struct ArrayOfHostMultipathInfoPath {
 impl ComplexType for ArrayOfHostMultipathInfoPath {
     const TYPE_NAME: &'static str = "ArrayOfHostMultipathInfoPath";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostMultipathInfoPath", &self.host_multipath_info_path);
+        w.many_typed(
+            "HostMultipathInfoPath",
+            "HostMultipathInfoPath",
+            &self.host_multipath_info_path,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8304,7 +8741,8 @@ pub struct ArrayOfHostMultipathStateInfoPath {
 impl ComplexType for ArrayOfHostMultipathStateInfoPath {
     const TYPE_NAME: &'static str = "ArrayOfHostMultipathStateInfoPath";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostMultipathStateInfoPath",
             "HostMultipathStateInfoPath",
             &self.host_multipath_state_info_path,
         );
@@ -8325,7 +8763,11 @@ pub struct ArrayOfHostNasVolumeConfig {
 impl ComplexType for ArrayOfHostNasVolumeConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostNasVolumeConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNasVolumeConfig", &self.host_nas_volume_config);
+        w.many_typed(
+            "HostNasVolumeConfig",
+            "HostNasVolumeConfig",
+            &self.host_nas_volume_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8343,7 +8785,7 @@ pub struct ArrayOfHostNatService {
 impl ComplexType for ArrayOfHostNatService {
     const TYPE_NAME: &'static str = "ArrayOfHostNatService";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNatService", &self.host_nat_service);
+        w.many_typed("HostNatService", "HostNatService", &self.host_nat_service);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8361,7 +8803,11 @@ pub struct ArrayOfHostNatServiceConfig {
 impl ComplexType for ArrayOfHostNatServiceConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostNatServiceConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNatServiceConfig", &self.host_nat_service_config);
+        w.many_typed(
+            "HostNatServiceConfig",
+            "HostNatServiceConfig",
+            &self.host_nat_service_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8379,7 +8825,8 @@ pub struct ArrayOfHostNatServicePortForwardSpec {
 impl ComplexType for ArrayOfHostNatServicePortForwardSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostNatServicePortForwardSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostNatServicePortForwardSpec",
             "HostNatServicePortForwardSpec",
             &self.host_nat_service_port_forward_spec,
         );
@@ -8402,7 +8849,11 @@ pub struct ArrayOfHostNetStackInstance {
 impl ComplexType for ArrayOfHostNetStackInstance {
     const TYPE_NAME: &'static str = "ArrayOfHostNetStackInstance";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNetStackInstance", &self.host_net_stack_instance);
+        w.many_typed(
+            "HostNetStackInstance",
+            "HostNetStackInstance",
+            &self.host_net_stack_instance,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8420,7 +8871,8 @@ pub struct ArrayOfHostNetworkConfigNetStackSpec {
 impl ComplexType for ArrayOfHostNetworkConfigNetStackSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostNetworkConfigNetStackSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostNetworkConfigNetStackSpec",
             "HostNetworkConfigNetStackSpec",
             &self.host_network_config_net_stack_spec,
         );
@@ -8443,7 +8895,7 @@ pub struct ArrayOfHostNumaNode {
 impl ComplexType for ArrayOfHostNumaNode {
     const TYPE_NAME: &'static str = "ArrayOfHostNumaNode";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNumaNode", &self.host_numa_node);
+        w.many_typed("HostNumaNode", "HostNumaNode", &self.host_numa_node);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8461,7 +8913,11 @@ pub struct ArrayOfHostNumericSensorInfo {
 impl ComplexType for ArrayOfHostNumericSensorInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostNumericSensorInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNumericSensorInfo", &self.host_numeric_sensor_info);
+        w.many_typed(
+            "HostNumericSensorInfo",
+            "HostNumericSensorInfo",
+            &self.host_numeric_sensor_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8479,7 +8935,11 @@ pub struct ArrayOfHostNvmeConnectSpec {
 impl ComplexType for ArrayOfHostNvmeConnectSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeConnectSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNvmeConnectSpec", &self.host_nvme_connect_spec);
+        w.many_typed(
+            "HostNvmeConnectSpec",
+            "HostNvmeConnectSpec",
+            &self.host_nvme_connect_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8497,7 +8957,11 @@ pub struct ArrayOfHostNvmeController {
 impl ComplexType for ArrayOfHostNvmeController {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeController";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNvmeController", &self.host_nvme_controller);
+        w.many_typed(
+            "HostNvmeController",
+            "HostNvmeController",
+            &self.host_nvme_controller,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8515,7 +8979,11 @@ pub struct ArrayOfHostNvmeDisconnectSpec {
 impl ComplexType for ArrayOfHostNvmeDisconnectSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeDisconnectSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNvmeDisconnectSpec", &self.host_nvme_disconnect_spec);
+        w.many_typed(
+            "HostNvmeDisconnectSpec",
+            "HostNvmeDisconnectSpec",
+            &self.host_nvme_disconnect_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8533,7 +9001,8 @@ pub struct ArrayOfHostNvmeDiscoveryLogEntry {
 impl ComplexType for ArrayOfHostNvmeDiscoveryLogEntry {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeDiscoveryLogEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostNvmeDiscoveryLogEntry",
             "HostNvmeDiscoveryLogEntry",
             &self.host_nvme_discovery_log_entry,
         );
@@ -8554,7 +9023,11 @@ pub struct ArrayOfHostNvmeNamespace {
 impl ComplexType for ArrayOfHostNvmeNamespace {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeNamespace";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostNvmeNamespace", &self.host_nvme_namespace);
+        w.many_typed(
+            "HostNvmeNamespace",
+            "HostNvmeNamespace",
+            &self.host_nvme_namespace,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8572,7 +9045,8 @@ pub struct ArrayOfHostNvmeTopologyInterface {
 impl ComplexType for ArrayOfHostNvmeTopologyInterface {
     const TYPE_NAME: &'static str = "ArrayOfHostNvmeTopologyInterface";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostNvmeTopologyInterface",
             "HostNvmeTopologyInterface",
             &self.host_nvme_topology_interface,
         );
@@ -8593,7 +9067,11 @@ pub struct ArrayOfHostOpaqueNetworkInfo {
 impl ComplexType for ArrayOfHostOpaqueNetworkInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostOpaqueNetworkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostOpaqueNetworkInfo", &self.host_opaque_network_info);
+        w.many_typed(
+            "HostOpaqueNetworkInfo",
+            "HostOpaqueNetworkInfo",
+            &self.host_opaque_network_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8611,7 +9089,11 @@ pub struct ArrayOfHostOpaqueSwitch {
 impl ComplexType for ArrayOfHostOpaqueSwitch {
     const TYPE_NAME: &'static str = "ArrayOfHostOpaqueSwitch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostOpaqueSwitch", &self.host_opaque_switch);
+        w.many_typed(
+            "HostOpaqueSwitch",
+            "HostOpaqueSwitch",
+            &self.host_opaque_switch,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8629,7 +9111,8 @@ pub struct ArrayOfHostOpaqueSwitchPhysicalNicZone {
 impl ComplexType for ArrayOfHostOpaqueSwitchPhysicalNicZone {
     const TYPE_NAME: &'static str = "ArrayOfHostOpaqueSwitchPhysicalNicZone";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostOpaqueSwitchPhysicalNicZone",
             "HostOpaqueSwitchPhysicalNicZone",
             &self.host_opaque_switch_physical_nic_zone,
         );
@@ -8652,7 +9135,11 @@ pub struct ArrayOfHostPatchManagerStatus {
 impl ComplexType for ArrayOfHostPatchManagerStatus {
     const TYPE_NAME: &'static str = "ArrayOfHostPatchManagerStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPatchManagerStatus", &self.host_patch_manager_status);
+        w.many_typed(
+            "HostPatchManagerStatus",
+            "HostPatchManagerStatus",
+            &self.host_patch_manager_status,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8670,7 +9157,8 @@ pub struct ArrayOfHostPatchManagerStatusPrerequisitePatch {
 impl ComplexType for ArrayOfHostPatchManagerStatusPrerequisitePatch {
     const TYPE_NAME: &'static str = "ArrayOfHostPatchManagerStatusPrerequisitePatch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPatchManagerStatusPrerequisitePatch",
             "HostPatchManagerStatusPrerequisitePatch",
             &self.host_patch_manager_status_prerequisite_patch,
         );
@@ -8693,7 +9181,8 @@ pub struct ArrayOfHostPathSelectionPolicyOption {
 impl ComplexType for ArrayOfHostPathSelectionPolicyOption {
     const TYPE_NAME: &'static str = "ArrayOfHostPathSelectionPolicyOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPathSelectionPolicyOption",
             "HostPathSelectionPolicyOption",
             &self.host_path_selection_policy_option,
         );
@@ -8716,7 +9205,7 @@ pub struct ArrayOfHostPciDevice {
 impl ComplexType for ArrayOfHostPciDevice {
     const TYPE_NAME: &'static str = "ArrayOfHostPciDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPciDevice", &self.host_pci_device);
+        w.many_typed("HostPciDevice", "HostPciDevice", &self.host_pci_device);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8734,7 +9223,11 @@ pub struct ArrayOfHostPciPassthruConfig {
 impl ComplexType for ArrayOfHostPciPassthruConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostPciPassthruConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPciPassthruConfig", &self.host_pci_passthru_config);
+        w.many_typed(
+            "HostPciPassthruConfig",
+            "HostPciPassthruConfig",
+            &self.host_pci_passthru_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8752,7 +9245,11 @@ pub struct ArrayOfHostPciPassthruInfo {
 impl ComplexType for ArrayOfHostPciPassthruInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostPciPassthruInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPciPassthruInfo", &self.host_pci_passthru_info);
+        w.many_typed(
+            "HostPciPassthruInfo",
+            "HostPciPassthruInfo",
+            &self.host_pci_passthru_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8770,7 +9267,8 @@ pub struct ArrayOfHostPlacedVirtualNicIdentifier {
 impl ComplexType for ArrayOfHostPlacedVirtualNicIdentifier {
     const TYPE_NAME: &'static str = "ArrayOfHostPlacedVirtualNicIdentifier";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlacedVirtualNicIdentifier",
             "HostPlacedVirtualNicIdentifier",
             &self.host_placed_virtual_nic_identifier,
         );
@@ -8793,7 +9291,8 @@ pub struct ArrayOfHostPlugStoreTopologyAdapter {
 impl ComplexType for ArrayOfHostPlugStoreTopologyAdapter {
     const TYPE_NAME: &'static str = "ArrayOfHostPlugStoreTopologyAdapter";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlugStoreTopologyAdapter",
             "HostPlugStoreTopologyAdapter",
             &self.host_plug_store_topology_adapter,
         );
@@ -8816,7 +9315,8 @@ pub struct ArrayOfHostPlugStoreTopologyDevice {
 impl ComplexType for ArrayOfHostPlugStoreTopologyDevice {
     const TYPE_NAME: &'static str = "ArrayOfHostPlugStoreTopologyDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlugStoreTopologyDevice",
             "HostPlugStoreTopologyDevice",
             &self.host_plug_store_topology_device,
         );
@@ -8837,7 +9337,8 @@ pub struct ArrayOfHostPlugStoreTopologyPath {
 impl ComplexType for ArrayOfHostPlugStoreTopologyPath {
     const TYPE_NAME: &'static str = "ArrayOfHostPlugStoreTopologyPath";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlugStoreTopologyPath",
             "HostPlugStoreTopologyPath",
             &self.host_plug_store_topology_path,
         );
@@ -8858,7 +9359,8 @@ pub struct ArrayOfHostPlugStoreTopologyPlugin {
 impl ComplexType for ArrayOfHostPlugStoreTopologyPlugin {
     const TYPE_NAME: &'static str = "ArrayOfHostPlugStoreTopologyPlugin";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlugStoreTopologyPlugin",
             "HostPlugStoreTopologyPlugin",
             &self.host_plug_store_topology_plugin,
         );
@@ -8879,7 +9381,8 @@ pub struct ArrayOfHostPlugStoreTopologyTarget {
 impl ComplexType for ArrayOfHostPlugStoreTopologyTarget {
     const TYPE_NAME: &'static str = "ArrayOfHostPlugStoreTopologyTarget";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPlugStoreTopologyTarget",
             "HostPlugStoreTopologyTarget",
             &self.host_plug_store_topology_target,
         );
@@ -8900,7 +9403,8 @@ pub struct ArrayOfHostPnicNetworkResourceInfo {
 impl ComplexType for ArrayOfHostPnicNetworkResourceInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostPnicNetworkResourceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostPnicNetworkResourceInfo",
             "HostPnicNetworkResourceInfo",
             &self.host_pnic_network_resource_info,
         );
@@ -8921,7 +9425,7 @@ pub struct ArrayOfHostPortGroup {
 impl ComplexType for ArrayOfHostPortGroup {
     const TYPE_NAME: &'static str = "ArrayOfHostPortGroup";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPortGroup", &self.host_port_group);
+        w.many_typed("HostPortGroup", "HostPortGroup", &self.host_port_group);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8939,7 +9443,11 @@ pub struct ArrayOfHostPortGroupConfig {
 impl ComplexType for ArrayOfHostPortGroupConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostPortGroupConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPortGroupConfig", &self.host_port_group_config);
+        w.many_typed(
+            "HostPortGroupConfig",
+            "HostPortGroupConfig",
+            &self.host_port_group_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8957,7 +9465,11 @@ pub struct ArrayOfHostPortGroupPort {
 impl ComplexType for ArrayOfHostPortGroupPort {
     const TYPE_NAME: &'static str = "ArrayOfHostPortGroupPort";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPortGroupPort", &self.host_port_group_port);
+        w.many_typed(
+            "HostPortGroupPort",
+            "HostPortGroupPort",
+            &self.host_port_group_port,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8975,7 +9487,11 @@ pub struct ArrayOfHostPortGroupProfile {
 impl ComplexType for ArrayOfHostPortGroupProfile {
     const TYPE_NAME: &'static str = "ArrayOfHostPortGroupProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPortGroupProfile", &self.host_port_group_profile);
+        w.many_typed(
+            "HostPortGroupProfile",
+            "HostPortGroupProfile",
+            &self.host_port_group_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -8993,7 +9509,11 @@ pub struct ArrayOfHostPowerPolicy {
 impl ComplexType for ArrayOfHostPowerPolicy {
     const TYPE_NAME: &'static str = "ArrayOfHostPowerPolicy";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPowerPolicy", &self.host_power_policy);
+        w.many_typed(
+            "HostPowerPolicy",
+            "HostPowerPolicy",
+            &self.host_power_policy,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9012,7 +9532,8 @@ pub struct ArrayOfHostProfileManagerCompositionResultResultElement {
 impl ComplexType for ArrayOfHostProfileManagerCompositionResultResultElement {
     const TYPE_NAME: &'static str = "ArrayOfHostProfileManagerCompositionResultResultElement";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostProfileManagerCompositionResultResultElement",
             "HostProfileManagerCompositionResultResultElement",
             &self.host_profile_manager_composition_result_result_element,
         );
@@ -9038,7 +9559,8 @@ impl ComplexType for ArrayOfHostProfileManagerCompositionValidationResultResultE
     const TYPE_NAME: &'static str =
         "ArrayOfHostProfileManagerCompositionValidationResultResultElement";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostProfileManagerCompositionValidationResultResultElement",
             "HostProfileManagerCompositionValidationResultResultElement",
             &self.host_profile_manager_composition_validation_result_result_element,
         );
@@ -9062,7 +9584,8 @@ pub struct ArrayOfHostProfilesEntityCustomizations {
 impl ComplexType for ArrayOfHostProfilesEntityCustomizations {
     const TYPE_NAME: &'static str = "ArrayOfHostProfilesEntityCustomizations";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostProfilesEntityCustomizations",
             "HostProfilesEntityCustomizations",
             &self.host_profiles_entity_customizations,
         );
@@ -9085,7 +9608,11 @@ pub struct ArrayOfHostProtocolEndpoint {
 impl ComplexType for ArrayOfHostProtocolEndpoint {
     const TYPE_NAME: &'static str = "ArrayOfHostProtocolEndpoint";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostProtocolEndpoint", &self.host_protocol_endpoint);
+        w.many_typed(
+            "HostProtocolEndpoint",
+            "HostProtocolEndpoint",
+            &self.host_protocol_endpoint,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9103,7 +9630,11 @@ pub struct ArrayOfHostProxySwitch {
 impl ComplexType for ArrayOfHostProxySwitch {
     const TYPE_NAME: &'static str = "ArrayOfHostProxySwitch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostProxySwitch", &self.host_proxy_switch);
+        w.many_typed(
+            "HostProxySwitch",
+            "HostProxySwitch",
+            &self.host_proxy_switch,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9121,7 +9652,11 @@ pub struct ArrayOfHostProxySwitchConfig {
 impl ComplexType for ArrayOfHostProxySwitchConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostProxySwitchConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostProxySwitchConfig", &self.host_proxy_switch_config);
+        w.many_typed(
+            "HostProxySwitchConfig",
+            "HostProxySwitchConfig",
+            &self.host_proxy_switch_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9139,7 +9674,8 @@ pub struct ArrayOfHostProxySwitchHostLagConfig {
 impl ComplexType for ArrayOfHostProxySwitchHostLagConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostProxySwitchHostLagConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostProxySwitchHostLagConfig",
             "HostProxySwitchHostLagConfig",
             &self.host_proxy_switch_host_lag_config,
         );
@@ -9162,7 +9698,11 @@ pub struct ArrayOfHostPtpConfigPtpPort {
 impl ComplexType for ArrayOfHostPtpConfigPtpPort {
     const TYPE_NAME: &'static str = "ArrayOfHostPtpConfigPtpPort";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostPtpConfigPtpPort", &self.host_ptp_config_ptp_port);
+        w.many_typed(
+            "HostPtpConfigPtpPort",
+            "HostPtpConfigPtpPort",
+            &self.host_ptp_config_ptp_port,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9180,7 +9720,11 @@ pub struct ArrayOfHostQualifiedName {
 impl ComplexType for ArrayOfHostQualifiedName {
     const TYPE_NAME: &'static str = "ArrayOfHostQualifiedName";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostQualifiedName", &self.host_qualified_name);
+        w.many_typed(
+            "HostQualifiedName",
+            "HostQualifiedName",
+            &self.host_qualified_name,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9198,7 +9742,7 @@ pub struct ArrayOfHostRdmaDevice {
 impl ComplexType for ArrayOfHostRdmaDevice {
     const TYPE_NAME: &'static str = "ArrayOfHostRdmaDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostRdmaDevice", &self.host_rdma_device);
+        w.many_typed("HostRdmaDevice", "HostRdmaDevice", &self.host_rdma_device);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9217,7 +9761,8 @@ pub struct ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo {
 impl ComplexType for ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostRuntimeInfoNetStackInstanceRuntimeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostRuntimeInfoNetStackInstanceRuntimeInfo",
             "HostRuntimeInfoNetStackInstanceRuntimeInfo",
             &self.host_runtime_info_net_stack_instance_runtime_info,
         );
@@ -9241,7 +9786,7 @@ pub struct ArrayOfHostScsiDisk {
 impl ComplexType for ArrayOfHostScsiDisk {
     const TYPE_NAME: &'static str = "ArrayOfHostScsiDisk";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostScsiDisk", &self.host_scsi_disk);
+        w.many_typed("HostScsiDisk", "HostScsiDisk", &self.host_scsi_disk);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9259,7 +9804,11 @@ pub struct ArrayOfHostScsiDiskPartition {
 impl ComplexType for ArrayOfHostScsiDiskPartition {
     const TYPE_NAME: &'static str = "ArrayOfHostScsiDiskPartition";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostScsiDiskPartition", &self.host_scsi_disk_partition);
+        w.many_typed(
+            "HostScsiDiskPartition",
+            "HostScsiDiskPartition",
+            &self.host_scsi_disk_partition,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9277,7 +9826,8 @@ pub struct ArrayOfHostScsiTopologyInterface {
 impl ComplexType for ArrayOfHostScsiTopologyInterface {
     const TYPE_NAME: &'static str = "ArrayOfHostScsiTopologyInterface";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostScsiTopologyInterface",
             "HostScsiTopologyInterface",
             &self.host_scsi_topology_interface,
         );
@@ -9298,7 +9848,11 @@ pub struct ArrayOfHostScsiTopologyLun {
 impl ComplexType for ArrayOfHostScsiTopologyLun {
     const TYPE_NAME: &'static str = "ArrayOfHostScsiTopologyLun";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostScsiTopologyLun", &self.host_scsi_topology_lun);
+        w.many_typed(
+            "HostScsiTopologyLun",
+            "HostScsiTopologyLun",
+            &self.host_scsi_topology_lun,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9316,7 +9870,11 @@ pub struct ArrayOfHostScsiTopologyTarget {
 impl ComplexType for ArrayOfHostScsiTopologyTarget {
     const TYPE_NAME: &'static str = "ArrayOfHostScsiTopologyTarget";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostScsiTopologyTarget", &self.host_scsi_topology_target);
+        w.many_typed(
+            "HostScsiTopologyTarget",
+            "HostScsiTopologyTarget",
+            &self.host_scsi_topology_target,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9334,7 +9892,7 @@ pub struct ArrayOfHostService {
 impl ComplexType for ArrayOfHostService {
     const TYPE_NAME: &'static str = "ArrayOfHostService";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostService", &self.host_service);
+        w.many_typed("HostService", "HostService", &self.host_service);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9352,7 +9910,11 @@ pub struct ArrayOfHostServiceConfig {
 impl ComplexType for ArrayOfHostServiceConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostServiceConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostServiceConfig", &self.host_service_config);
+        w.many_typed(
+            "HostServiceConfig",
+            "HostServiceConfig",
+            &self.host_service_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9370,7 +9932,8 @@ pub struct ArrayOfHostSharedGpuCapabilities {
 impl ComplexType for ArrayOfHostSharedGpuCapabilities {
     const TYPE_NAME: &'static str = "ArrayOfHostSharedGpuCapabilities";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostSharedGpuCapabilities",
             "HostSharedGpuCapabilities",
             &self.host_shared_gpu_capabilities,
         );
@@ -9391,7 +9954,11 @@ pub struct ArrayOfHostSnmpDestination {
 impl ComplexType for ArrayOfHostSnmpDestination {
     const TYPE_NAME: &'static str = "ArrayOfHostSnmpDestination";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostSnmpDestination", &self.host_snmp_destination);
+        w.many_typed(
+            "HostSnmpDestination",
+            "HostSnmpDestination",
+            &self.host_snmp_destination,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9409,7 +9976,11 @@ pub struct ArrayOfHostSriovDevicePoolInfo {
 impl ComplexType for ArrayOfHostSriovDevicePoolInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostSriovDevicePoolInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostSriovDevicePoolInfo", &self.host_sriov_device_pool_info);
+        w.many_typed(
+            "HostSriovDevicePoolInfo",
+            "HostSriovDevicePoolInfo",
+            &self.host_sriov_device_pool_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9427,7 +9998,11 @@ pub struct ArrayOfHostSslThumbprintInfo {
 impl ComplexType for ArrayOfHostSslThumbprintInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostSslThumbprintInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostSslThumbprintInfo", &self.host_ssl_thumbprint_info);
+        w.many_typed(
+            "HostSslThumbprintInfo",
+            "HostSslThumbprintInfo",
+            &self.host_ssl_thumbprint_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9445,7 +10020,8 @@ pub struct ArrayOfHostStorageArrayTypePolicyOption {
 impl ComplexType for ArrayOfHostStorageArrayTypePolicyOption {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageArrayTypePolicyOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostStorageArrayTypePolicyOption",
             "HostStorageArrayTypePolicyOption",
             &self.host_storage_array_type_policy_option,
         );
@@ -9468,7 +10044,11 @@ pub struct ArrayOfHostStorageElementInfo {
 impl ComplexType for ArrayOfHostStorageElementInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageElementInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostStorageElementInfo", &self.host_storage_element_info);
+        w.many_typed(
+            "HostStorageElementInfo",
+            "HostStorageElementInfo",
+            &self.host_storage_element_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9486,7 +10066,8 @@ pub struct ArrayOfHostStorageOperationalInfo {
 impl ComplexType for ArrayOfHostStorageOperationalInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageOperationalInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostStorageOperationalInfo",
             "HostStorageOperationalInfo",
             &self.host_storage_operational_info,
         );
@@ -9507,7 +10088,8 @@ pub struct ArrayOfHostStorageSystemDiskLocatorLedResult {
 impl ComplexType for ArrayOfHostStorageSystemDiskLocatorLedResult {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageSystemDiskLocatorLedResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostStorageSystemDiskLocatorLedResult",
             "HostStorageSystemDiskLocatorLedResult",
             &self.host_storage_system_disk_locator_led_result,
         );
@@ -9530,7 +10112,8 @@ pub struct ArrayOfHostStorageSystemScsiLunResult {
 impl ComplexType for ArrayOfHostStorageSystemScsiLunResult {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageSystemScsiLunResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostStorageSystemScsiLunResult",
             "HostStorageSystemScsiLunResult",
             &self.host_storage_system_scsi_lun_result,
         );
@@ -9553,7 +10136,8 @@ pub struct ArrayOfHostStorageSystemVmfsVolumeResult {
 impl ComplexType for ArrayOfHostStorageSystemVmfsVolumeResult {
     const TYPE_NAME: &'static str = "ArrayOfHostStorageSystemVmfsVolumeResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostStorageSystemVmfsVolumeResult",
             "HostStorageSystemVmfsVolumeResult",
             &self.host_storage_system_vmfs_volume_result,
         );
@@ -9576,7 +10160,11 @@ pub struct ArrayOfHostSubSpecification {
 impl ComplexType for ArrayOfHostSubSpecification {
     const TYPE_NAME: &'static str = "ArrayOfHostSubSpecification";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostSubSpecification", &self.host_sub_specification);
+        w.many_typed(
+            "HostSubSpecification",
+            "HostSubSpecification",
+            &self.host_sub_specification,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9594,7 +10182,8 @@ pub struct ArrayOfHostSystemIdentificationInfo {
 impl ComplexType for ArrayOfHostSystemIdentificationInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostSystemIdentificationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostSystemIdentificationInfo",
             "HostSystemIdentificationInfo",
             &self.host_system_identification_info,
         );
@@ -9615,7 +10204,11 @@ pub struct ArrayOfHostSystemResourceInfo {
 impl ComplexType for ArrayOfHostSystemResourceInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostSystemResourceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostSystemResourceInfo", &self.host_system_resource_info);
+        w.many_typed(
+            "HostSystemResourceInfo",
+            "HostSystemResourceInfo",
+            &self.host_system_resource_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9634,7 +10227,8 @@ pub struct ArrayOfHostSystemSwapConfigurationSystemSwapOption {
 impl ComplexType for ArrayOfHostSystemSwapConfigurationSystemSwapOption {
     const TYPE_NAME: &'static str = "ArrayOfHostSystemSwapConfigurationSystemSwapOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostSystemSwapConfigurationSystemSwapOption",
             "HostSystemSwapConfigurationSystemSwapOption",
             &self.host_system_swap_configuration_system_swap_option,
         );
@@ -9658,7 +10252,11 @@ pub struct ArrayOfHostTpmDigestInfo {
 impl ComplexType for ArrayOfHostTpmDigestInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostTpmDigestInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostTpmDigestInfo", &self.host_tpm_digest_info);
+        w.many_typed(
+            "HostTpmDigestInfo",
+            "HostTpmDigestInfo",
+            &self.host_tpm_digest_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9676,7 +10274,11 @@ pub struct ArrayOfHostTpmEventLogEntry {
 impl ComplexType for ArrayOfHostTpmEventLogEntry {
     const TYPE_NAME: &'static str = "ArrayOfHostTpmEventLogEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostTpmEventLogEntry", &self.host_tpm_event_log_entry);
+        w.many_typed(
+            "HostTpmEventLogEntry",
+            "HostTpmEventLogEntry",
+            &self.host_tpm_event_log_entry,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -9694,7 +10296,8 @@ pub struct ArrayOfHostTrustAuthorityAttestationInfo {
 impl ComplexType for ArrayOfHostTrustAuthorityAttestationInfo {
     const TYPE_NAME: &'static str = "ArrayOfHostTrustAuthorityAttestationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostTrustAuthorityAttestationInfo",
             "HostTrustAuthorityAttestationInfo",
             &self.host_trust_authority_attestation_info,
         );
@@ -9717,7 +10320,8 @@ pub struct ArrayOfHostUnresolvedVmfsExtent {
 impl ComplexType for ArrayOfHostUnresolvedVmfsExtent {
     const TYPE_NAME: &'static str = "ArrayOfHostUnresolvedVmfsExtent";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostUnresolvedVmfsExtent",
             "HostUnresolvedVmfsExtent",
             &self.host_unresolved_vmfs_extent,
         );
@@ -9738,7 +10342,8 @@ pub struct ArrayOfHostUnresolvedVmfsResolutionResult {
 impl ComplexType for ArrayOfHostUnresolvedVmfsResolutionResult {
     const TYPE_NAME: &'static str = "ArrayOfHostUnresolvedVmfsResolutionResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostUnresolvedVmfsResolutionResult",
             "HostUnresolvedVmfsResolutionResult",
             &self.host_unresolved_vmfs_resolution_result,
         );
@@ -9761,7 +10366,8 @@ pub struct ArrayOfHostUnresolvedVmfsResolutionSpec {
 impl ComplexType for ArrayOfHostUnresolvedVmfsResolutionSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostUnresolvedVmfsResolutionSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostUnresolvedVmfsResolutionSpec",
             "HostUnresolvedVmfsResolutionSpec",
             &self.host_unresolved_vmfs_resolution_spec,
         );
@@ -9784,7 +10390,8 @@ pub struct ArrayOfHostUnresolvedVmfsVolume {
 impl ComplexType for ArrayOfHostUnresolvedVmfsVolume {
     const TYPE_NAME: &'static str = "ArrayOfHostUnresolvedVmfsVolume";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostUnresolvedVmfsVolume",
             "HostUnresolvedVmfsVolume",
             &self.host_unresolved_vmfs_volume,
         );
@@ -9807,7 +10414,8 @@ impl ComplexType for ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleCo
     const TYPE_NAME: &'static str =
         "ArrayOfHostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
             "HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption",
             &self.host_v_flash_manager_v_flash_cache_config_info_v_flash_module_config_option,
         );

@@ -12,7 +12,8 @@ pub struct ArrayOfHostVMotionCompatibility {
 impl ComplexType for ArrayOfHostVMotionCompatibility {
     const TYPE_NAME: &'static str = "ArrayOfHostVMotionCompatibility";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVMotionCompatibility",
             "HostVMotionCompatibility",
             &self.host_v_motion_compatibility,
         );
@@ -33,7 +34,7 @@ pub struct ArrayOfHostVirtualNic {
 impl ComplexType for ArrayOfHostVirtualNic {
     const TYPE_NAME: &'static str = "ArrayOfHostVirtualNic";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostVirtualNic", &self.host_virtual_nic);
+        w.many_typed("HostVirtualNic", "HostVirtualNic", &self.host_virtual_nic);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -51,7 +52,11 @@ pub struct ArrayOfHostVirtualNicConfig {
 impl ComplexType for ArrayOfHostVirtualNicConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostVirtualNicConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostVirtualNicConfig", &self.host_virtual_nic_config);
+        w.many_typed(
+            "HostVirtualNicConfig",
+            "HostVirtualNicConfig",
+            &self.host_virtual_nic_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -69,7 +74,8 @@ pub struct ArrayOfHostVirtualNicManagerNicTypeSelection {
 impl ComplexType for ArrayOfHostVirtualNicManagerNicTypeSelection {
     const TYPE_NAME: &'static str = "ArrayOfHostVirtualNicManagerNicTypeSelection";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVirtualNicManagerNicTypeSelection",
             "HostVirtualNicManagerNicTypeSelection",
             &self.host_virtual_nic_manager_nic_type_selection,
         );
@@ -92,7 +98,11 @@ pub struct ArrayOfHostVirtualSwitch {
 impl ComplexType for ArrayOfHostVirtualSwitch {
     const TYPE_NAME: &'static str = "ArrayOfHostVirtualSwitch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostVirtualSwitch", &self.host_virtual_switch);
+        w.many_typed(
+            "HostVirtualSwitch",
+            "HostVirtualSwitch",
+            &self.host_virtual_switch,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -110,7 +120,11 @@ pub struct ArrayOfHostVirtualSwitchConfig {
 impl ComplexType for ArrayOfHostVirtualSwitchConfig {
     const TYPE_NAME: &'static str = "ArrayOfHostVirtualSwitchConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostVirtualSwitchConfig", &self.host_virtual_switch_config);
+        w.many_typed(
+            "HostVirtualSwitchConfig",
+            "HostVirtualSwitchConfig",
+            &self.host_virtual_switch_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -128,7 +142,8 @@ pub struct ArrayOfHostVmciAccessManagerAccessSpec {
 impl ComplexType for ArrayOfHostVmciAccessManagerAccessSpec {
     const TYPE_NAME: &'static str = "ArrayOfHostVmciAccessManagerAccessSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVmciAccessManagerAccessSpec",
             "HostVmciAccessManagerAccessSpec",
             &self.host_vmci_access_manager_access_spec,
         );
@@ -151,7 +166,11 @@ pub struct ArrayOfHostVmfsRescanResult {
 impl ComplexType for ArrayOfHostVmfsRescanResult {
     const TYPE_NAME: &'static str = "ArrayOfHostVmfsRescanResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HostVmfsRescanResult", &self.host_vmfs_rescan_result);
+        w.many_typed(
+            "HostVmfsRescanResult",
+            "HostVmfsRescanResult",
+            &self.host_vmfs_rescan_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -169,7 +188,8 @@ pub struct ArrayOfHostVsanInternalSystemCmmdsQuery {
 impl ComplexType for ArrayOfHostVsanInternalSystemCmmdsQuery {
     const TYPE_NAME: &'static str = "ArrayOfHostVsanInternalSystemCmmdsQuery";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVsanInternalSystemCmmdsQuery",
             "HostVsanInternalSystemCmmdsQuery",
             &self.host_vsan_internal_system_cmmds_query,
         );
@@ -193,7 +213,8 @@ pub struct ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult {
 impl ComplexType for ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult {
     const TYPE_NAME: &'static str = "ArrayOfHostVsanInternalSystemDeleteVsanObjectsResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVsanInternalSystemDeleteVsanObjectsResult",
             "HostVsanInternalSystemDeleteVsanObjectsResult",
             &self.host_vsan_internal_system_delete_vsan_objects_result,
         );
@@ -218,7 +239,8 @@ pub struct ArrayOfHostVsanInternalSystemVsanObjectOperationResult {
 impl ComplexType for ArrayOfHostVsanInternalSystemVsanObjectOperationResult {
     const TYPE_NAME: &'static str = "ArrayOfHostVsanInternalSystemVsanObjectOperationResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVsanInternalSystemVsanObjectOperationResult",
             "HostVsanInternalSystemVsanObjectOperationResult",
             &self.host_vsan_internal_system_vsan_object_operation_result,
         );
@@ -244,7 +266,8 @@ impl ComplexType for ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsRes
     const TYPE_NAME: &'static str =
         "ArrayOfHostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
             "HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult",
             &self.host_vsan_internal_system_vsan_physical_disk_diagnostics_result,
         );
@@ -268,7 +291,8 @@ pub struct ArrayOfHttpNfcLeaseDatastoreLeaseInfo {
 impl ComplexType for ArrayOfHttpNfcLeaseDatastoreLeaseInfo {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseDatastoreLeaseInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HttpNfcLeaseDatastoreLeaseInfo",
             "HttpNfcLeaseDatastoreLeaseInfo",
             &self.http_nfc_lease_datastore_lease_info,
         );
@@ -291,7 +315,11 @@ pub struct ArrayOfHttpNfcLeaseDeviceUrl {
 impl ComplexType for ArrayOfHttpNfcLeaseDeviceUrl {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseDeviceUrl";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HttpNfcLeaseDeviceUrl", &self.http_nfc_lease_device_url);
+        w.many_typed(
+            "HttpNfcLeaseDeviceUrl",
+            "HttpNfcLeaseDeviceUrl",
+            &self.http_nfc_lease_device_url,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -309,7 +337,11 @@ pub struct ArrayOfHttpNfcLeaseHostInfo {
 impl ComplexType for ArrayOfHttpNfcLeaseHostInfo {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseHostInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HttpNfcLeaseHostInfo", &self.http_nfc_lease_host_info);
+        w.many_typed(
+            "HttpNfcLeaseHostInfo",
+            "HttpNfcLeaseHostInfo",
+            &self.http_nfc_lease_host_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -327,7 +359,8 @@ pub struct ArrayOfHttpNfcLeaseManifestEntry {
 impl ComplexType for ArrayOfHttpNfcLeaseManifestEntry {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseManifestEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "HttpNfcLeaseManifestEntry",
             "HttpNfcLeaseManifestEntry",
             &self.http_nfc_lease_manifest_entry,
         );
@@ -348,7 +381,11 @@ pub struct ArrayOfHttpNfcLeaseProbeResult {
 impl ComplexType for ArrayOfHttpNfcLeaseProbeResult {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseProbeResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HttpNfcLeaseProbeResult", &self.http_nfc_lease_probe_result);
+        w.many_typed(
+            "HttpNfcLeaseProbeResult",
+            "HttpNfcLeaseProbeResult",
+            &self.http_nfc_lease_probe_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -366,7 +403,11 @@ pub struct ArrayOfHttpNfcLeaseSourceFile {
 impl ComplexType for ArrayOfHttpNfcLeaseSourceFile {
     const TYPE_NAME: &'static str = "ArrayOfHttpNfcLeaseSourceFile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("HttpNfcLeaseSourceFile", &self.http_nfc_lease_source_file);
+        w.many_typed(
+            "HttpNfcLeaseSourceFile",
+            "HttpNfcLeaseSourceFile",
+            &self.http_nfc_lease_source_file,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -384,7 +425,7 @@ pub struct ArrayOfID {
 impl ComplexType for ArrayOfID {
     const TYPE_NAME: &'static str = "ArrayOfID";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ID", &self.id);
+        w.many_typed("ID", "ID", &self.id);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -402,7 +443,8 @@ pub struct ArrayOfImportOperationBulkFaultFaultOnImport {
 impl ComplexType for ArrayOfImportOperationBulkFaultFaultOnImport {
     const TYPE_NAME: &'static str = "ArrayOfImportOperationBulkFaultFaultOnImport";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ImportOperationBulkFaultFaultOnImport",
             "ImportOperationBulkFaultFaultOnImport",
             &self.import_operation_bulk_fault_fault_on_import,
         );
@@ -425,7 +467,7 @@ pub struct ArrayOfImportSpec {
 impl ComplexType for ArrayOfImportSpec {
     const TYPE_NAME: &'static str = "ArrayOfImportSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ImportSpec", &self.import_spec);
+        w.many_typed("ImportSpec", "ImportSpec", &self.import_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -443,7 +485,7 @@ pub struct ArrayOfInt {
 impl ComplexType for ArrayOfInt {
     const TYPE_NAME: &'static str = "ArrayOfInt";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("int", &self.int);
+        w.many_typed("int", "xsd:int", &self.int);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -461,7 +503,11 @@ pub struct ArrayOfIoFilterHostIssue {
 impl ComplexType for ArrayOfIoFilterHostIssue {
     const TYPE_NAME: &'static str = "ArrayOfIoFilterHostIssue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("IoFilterHostIssue", &self.io_filter_host_issue);
+        w.many_typed(
+            "IoFilterHostIssue",
+            "IoFilterHostIssue",
+            &self.io_filter_host_issue,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -479,7 +525,7 @@ pub struct ArrayOfIpPool {
 impl ComplexType for ArrayOfIpPool {
     const TYPE_NAME: &'static str = "ArrayOfIpPool";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("IpPool", &self.ip_pool);
+        w.many_typed("IpPool", "IpPool", &self.ip_pool);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -497,7 +543,11 @@ pub struct ArrayOfIpPoolAssociation {
 impl ComplexType for ArrayOfIpPoolAssociation {
     const TYPE_NAME: &'static str = "ArrayOfIpPoolAssociation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("IpPoolAssociation", &self.ip_pool_association);
+        w.many_typed(
+            "IpPoolAssociation",
+            "IpPoolAssociation",
+            &self.ip_pool_association,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -515,7 +565,8 @@ pub struct ArrayOfIpPoolManagerIpAllocation {
 impl ComplexType for ArrayOfIpPoolManagerIpAllocation {
     const TYPE_NAME: &'static str = "ArrayOfIpPoolManagerIpAllocation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "IpPoolManagerIpAllocation",
             "IpPoolManagerIpAllocation",
             &self.ip_pool_manager_ip_allocation,
         );
@@ -536,7 +587,11 @@ pub struct ArrayOfIscsiDependencyEntity {
 impl ComplexType for ArrayOfIscsiDependencyEntity {
     const TYPE_NAME: &'static str = "ArrayOfIscsiDependencyEntity";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("IscsiDependencyEntity", &self.iscsi_dependency_entity);
+        w.many_typed(
+            "IscsiDependencyEntity",
+            "IscsiDependencyEntity",
+            &self.iscsi_dependency_entity,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -554,7 +609,7 @@ pub struct ArrayOfIscsiPortInfo {
 impl ComplexType for ArrayOfIscsiPortInfo {
     const TYPE_NAME: &'static str = "ArrayOfIscsiPortInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("IscsiPortInfo", &self.iscsi_port_info);
+        w.many_typed("IscsiPortInfo", "IscsiPortInfo", &self.iscsi_port_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -572,7 +627,11 @@ pub struct ArrayOfKernelModuleInfo {
 impl ComplexType for ArrayOfKernelModuleInfo {
     const TYPE_NAME: &'static str = "ArrayOfKernelModuleInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("KernelModuleInfo", &self.kernel_module_info);
+        w.many_typed(
+            "KernelModuleInfo",
+            "KernelModuleInfo",
+            &self.kernel_module_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -590,7 +649,7 @@ pub struct ArrayOfKeyAnyValue {
 impl ComplexType for ArrayOfKeyAnyValue {
     const TYPE_NAME: &'static str = "ArrayOfKeyAnyValue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("KeyAnyValue", &self.key_any_value);
+        w.many_typed("KeyAnyValue", "KeyAnyValue", &self.key_any_value);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -608,7 +667,7 @@ pub struct ArrayOfKeyValue {
 impl ComplexType for ArrayOfKeyValue {
     const TYPE_NAME: &'static str = "ArrayOfKeyValue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("KeyValue", &self.key_value);
+        w.many_typed("KeyValue", "KeyValue", &self.key_value);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -626,7 +685,11 @@ pub struct ArrayOfKmipClusterInfo {
 impl ComplexType for ArrayOfKmipClusterInfo {
     const TYPE_NAME: &'static str = "ArrayOfKmipClusterInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("KmipClusterInfo", &self.kmip_cluster_info);
+        w.many_typed(
+            "KmipClusterInfo",
+            "KmipClusterInfo",
+            &self.kmip_cluster_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -644,7 +707,7 @@ pub struct ArrayOfKmipServerInfo {
 impl ComplexType for ArrayOfKmipServerInfo {
     const TYPE_NAME: &'static str = "ArrayOfKmipServerInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("KmipServerInfo", &self.kmip_server_info);
+        w.many_typed("KmipServerInfo", "KmipServerInfo", &self.kmip_server_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -663,7 +726,8 @@ pub struct ArrayOfLicenseAssignmentManagerLicenseAssignment {
 impl ComplexType for ArrayOfLicenseAssignmentManagerLicenseAssignment {
     const TYPE_NAME: &'static str = "ArrayOfLicenseAssignmentManagerLicenseAssignment";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "LicenseAssignmentManagerLicenseAssignment",
             "LicenseAssignmentManagerLicenseAssignment",
             &self.license_assignment_manager_license_assignment,
         );
@@ -686,7 +750,11 @@ pub struct ArrayOfLicenseAvailabilityInfo {
 impl ComplexType for ArrayOfLicenseAvailabilityInfo {
     const TYPE_NAME: &'static str = "ArrayOfLicenseAvailabilityInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("LicenseAvailabilityInfo", &self.license_availability_info);
+        w.many_typed(
+            "LicenseAvailabilityInfo",
+            "LicenseAvailabilityInfo",
+            &self.license_availability_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -704,7 +772,11 @@ pub struct ArrayOfLicenseFeatureInfo {
 impl ComplexType for ArrayOfLicenseFeatureInfo {
     const TYPE_NAME: &'static str = "ArrayOfLicenseFeatureInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("LicenseFeatureInfo", &self.license_feature_info);
+        w.many_typed(
+            "LicenseFeatureInfo",
+            "LicenseFeatureInfo",
+            &self.license_feature_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -722,7 +794,8 @@ pub struct ArrayOfLicenseManagerLicenseInfo {
 impl ComplexType for ArrayOfLicenseManagerLicenseInfo {
     const TYPE_NAME: &'static str = "ArrayOfLicenseManagerLicenseInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "LicenseManagerLicenseInfo",
             "LicenseManagerLicenseInfo",
             &self.license_manager_license_info,
         );
@@ -743,7 +816,11 @@ pub struct ArrayOfLicenseReservationInfo {
 impl ComplexType for ArrayOfLicenseReservationInfo {
     const TYPE_NAME: &'static str = "ArrayOfLicenseReservationInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("LicenseReservationInfo", &self.license_reservation_info);
+        w.many_typed(
+            "LicenseReservationInfo",
+            "LicenseReservationInfo",
+            &self.license_reservation_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -761,7 +838,11 @@ pub struct ArrayOfLocalizableMessage {
 impl ComplexType for ArrayOfLocalizableMessage {
     const TYPE_NAME: &'static str = "ArrayOfLocalizableMessage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("LocalizableMessage", &self.localizable_message);
+        w.many_typed(
+            "LocalizableMessage",
+            "LocalizableMessage",
+            &self.localizable_message,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -779,7 +860,8 @@ pub struct ArrayOfLocalizationManagerMessageCatalog {
 impl ComplexType for ArrayOfLocalizationManagerMessageCatalog {
     const TYPE_NAME: &'static str = "ArrayOfLocalizationManagerMessageCatalog";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "LocalizationManagerMessageCatalog",
             "LocalizationManagerMessageCatalog",
             &self.localization_manager_message_catalog,
         );
@@ -802,7 +884,7 @@ pub struct ArrayOfLong {
 impl ComplexType for ArrayOfLong {
     const TYPE_NAME: &'static str = "ArrayOfLong";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("long", &self.long);
+        w.many_typed("long", "xsd:long", &self.long);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -820,7 +902,11 @@ pub struct ArrayOfManagedEntityStatus {
 impl ComplexType for ArrayOfManagedEntityStatus {
     const TYPE_NAME: &'static str = "ArrayOfManagedEntityStatus";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ManagedEntityStatus", &self.managed_entity_status);
+        w.many_typed(
+            "ManagedEntityStatus",
+            "ManagedEntityStatus",
+            &self.managed_entity_status,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -838,7 +924,11 @@ pub struct ArrayOfManagedObjectReference {
 impl ComplexType for ArrayOfManagedObjectReference {
     const TYPE_NAME: &'static str = "ArrayOfManagedObjectReference";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ManagedObjectReference", &self.managed_object_reference);
+        w.many_typed(
+            "ManagedObjectReference",
+            "ManagedObjectReference",
+            &self.managed_object_reference,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -856,7 +946,11 @@ pub struct ArrayOfMethodActionArgument {
 impl ComplexType for ArrayOfMethodActionArgument {
     const TYPE_NAME: &'static str = "ArrayOfMethodActionArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("MethodActionArgument", &self.method_action_argument);
+        w.many_typed(
+            "MethodActionArgument",
+            "MethodActionArgument",
+            &self.method_action_argument,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -874,7 +968,7 @@ pub struct ArrayOfMethodFault {
 impl ComplexType for ArrayOfMethodFault {
     const TYPE_NAME: &'static str = "ArrayOfMethodFault";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("MethodFault", &self.method_fault);
+        w.many_typed("MethodFault", "MethodFault", &self.method_fault);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -892,7 +986,7 @@ pub struct ArrayOfMissingObject {
 impl ComplexType for ArrayOfMissingObject {
     const TYPE_NAME: &'static str = "ArrayOfMissingObject";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("MissingObject", &self.missing_object);
+        w.many_typed("MissingObject", "MissingObject", &self.missing_object);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -910,7 +1004,7 @@ pub struct ArrayOfMissingProperty {
 impl ComplexType for ArrayOfMissingProperty {
     const TYPE_NAME: &'static str = "ArrayOfMissingProperty";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("MissingProperty", &self.missing_property);
+        w.many_typed("MissingProperty", "MissingProperty", &self.missing_property);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -929,7 +1023,8 @@ pub struct ArrayOfMultipleCertificatesVerifyFaultThumbprintData {
 impl ComplexType for ArrayOfMultipleCertificatesVerifyFaultThumbprintData {
     const TYPE_NAME: &'static str = "ArrayOfMultipleCertificatesVerifyFaultThumbprintData";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "MultipleCertificatesVerifyFaultThumbprintData",
             "MultipleCertificatesVerifyFaultThumbprintData",
             &self.multiple_certificates_verify_fault_thumbprint_data,
         );
@@ -953,7 +1048,11 @@ pub struct ArrayOfNasStorageProfile {
 impl ComplexType for ArrayOfNasStorageProfile {
     const TYPE_NAME: &'static str = "ArrayOfNasStorageProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NasStorageProfile", &self.nas_storage_profile);
+        w.many_typed(
+            "NasStorageProfile",
+            "NasStorageProfile",
+            &self.nas_storage_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -971,7 +1070,8 @@ pub struct ArrayOfNetIpConfigInfoIpAddress {
 impl ComplexType for ArrayOfNetIpConfigInfoIpAddress {
     const TYPE_NAME: &'static str = "ArrayOfNetIpConfigInfoIpAddress";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpConfigInfoIpAddress",
             "NetIpConfigInfoIpAddress",
             &self.net_ip_config_info_ip_address,
         );
@@ -992,7 +1092,8 @@ pub struct ArrayOfNetIpConfigSpecIpAddressSpec {
 impl ComplexType for ArrayOfNetIpConfigSpecIpAddressSpec {
     const TYPE_NAME: &'static str = "ArrayOfNetIpConfigSpecIpAddressSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpConfigSpecIpAddressSpec",
             "NetIpConfigSpecIpAddressSpec",
             &self.net_ip_config_spec_ip_address_spec,
         );
@@ -1015,7 +1116,8 @@ pub struct ArrayOfNetIpRouteConfigInfoIpRoute {
 impl ComplexType for ArrayOfNetIpRouteConfigInfoIpRoute {
     const TYPE_NAME: &'static str = "ArrayOfNetIpRouteConfigInfoIpRoute";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpRouteConfigInfoIpRoute",
             "NetIpRouteConfigInfoIpRoute",
             &self.net_ip_route_config_info_ip_route,
         );
@@ -1038,7 +1140,8 @@ pub struct ArrayOfNetIpRouteConfigSpecIpRouteSpec {
 impl ComplexType for ArrayOfNetIpRouteConfigSpecIpRouteSpec {
     const TYPE_NAME: &'static str = "ArrayOfNetIpRouteConfigSpecIpRouteSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpRouteConfigSpecIpRouteSpec",
             "NetIpRouteConfigSpecIpRouteSpec",
             &self.net_ip_route_config_spec_ip_route_spec,
         );
@@ -1061,7 +1164,8 @@ pub struct ArrayOfNetIpStackInfoDefaultRouter {
 impl ComplexType for ArrayOfNetIpStackInfoDefaultRouter {
     const TYPE_NAME: &'static str = "ArrayOfNetIpStackInfoDefaultRouter";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpStackInfoDefaultRouter",
             "NetIpStackInfoDefaultRouter",
             &self.net_ip_stack_info_default_router,
         );
@@ -1082,7 +1186,8 @@ pub struct ArrayOfNetIpStackInfoNetToMedia {
 impl ComplexType for ArrayOfNetIpStackInfoNetToMedia {
     const TYPE_NAME: &'static str = "ArrayOfNetIpStackInfoNetToMedia";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "NetIpStackInfoNetToMedia",
             "NetIpStackInfoNetToMedia",
             &self.net_ip_stack_info_net_to_media,
         );
@@ -1103,7 +1208,11 @@ pub struct ArrayOfNetStackInstanceProfile {
 impl ComplexType for ArrayOfNetStackInstanceProfile {
     const TYPE_NAME: &'static str = "ArrayOfNetStackInstanceProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NetStackInstanceProfile", &self.net_stack_instance_profile);
+        w.many_typed(
+            "NetStackInstanceProfile",
+            "NetStackInstanceProfile",
+            &self.net_stack_instance_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1121,7 +1230,11 @@ pub struct ArrayOfNsxHostVNicProfile {
 impl ComplexType for ArrayOfNsxHostVNicProfile {
     const TYPE_NAME: &'static str = "ArrayOfNsxHostVNicProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NsxHostVNicProfile", &self.nsx_host_v_nic_profile);
+        w.many_typed(
+            "NsxHostVNicProfile",
+            "NsxHostVNicProfile",
+            &self.nsx_host_v_nic_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1139,7 +1252,7 @@ pub struct ArrayOfNumericRange {
 impl ComplexType for ArrayOfNumericRange {
     const TYPE_NAME: &'static str = "ArrayOfNumericRange";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NumericRange", &self.numeric_range);
+        w.many_typed("NumericRange", "NumericRange", &self.numeric_range);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1157,7 +1270,7 @@ pub struct ArrayOfNvdimmDimmInfo {
 impl ComplexType for ArrayOfNvdimmDimmInfo {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmDimmInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmDimmInfo", &self.nvdimm_dimm_info);
+        w.many_typed("NvdimmDimmInfo", "NvdimmDimmInfo", &self.nvdimm_dimm_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1175,7 +1288,7 @@ pub struct ArrayOfNvdimmGuid {
 impl ComplexType for ArrayOfNvdimmGuid {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmGuid";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmGuid", &self.nvdimm_guid);
+        w.many_typed("NvdimmGuid", "NvdimmGuid", &self.nvdimm_guid);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1193,7 +1306,11 @@ pub struct ArrayOfNvdimmInterleaveSetInfo {
 impl ComplexType for ArrayOfNvdimmInterleaveSetInfo {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmInterleaveSetInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmInterleaveSetInfo", &self.nvdimm_interleave_set_info);
+        w.many_typed(
+            "NvdimmInterleaveSetInfo",
+            "NvdimmInterleaveSetInfo",
+            &self.nvdimm_interleave_set_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1211,7 +1328,11 @@ pub struct ArrayOfNvdimmNamespaceDetails {
 impl ComplexType for ArrayOfNvdimmNamespaceDetails {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmNamespaceDetails";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmNamespaceDetails", &self.nvdimm_namespace_details);
+        w.many_typed(
+            "NvdimmNamespaceDetails",
+            "NvdimmNamespaceDetails",
+            &self.nvdimm_namespace_details,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1229,7 +1350,11 @@ pub struct ArrayOfNvdimmNamespaceInfo {
 impl ComplexType for ArrayOfNvdimmNamespaceInfo {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmNamespaceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmNamespaceInfo", &self.nvdimm_namespace_info);
+        w.many_typed(
+            "NvdimmNamespaceInfo",
+            "NvdimmNamespaceInfo",
+            &self.nvdimm_namespace_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1247,7 +1372,11 @@ pub struct ArrayOfNvdimmRegionInfo {
 impl ComplexType for ArrayOfNvdimmRegionInfo {
     const TYPE_NAME: &'static str = "ArrayOfNvdimmRegionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("NvdimmRegionInfo", &self.nvdimm_region_info);
+        w.many_typed(
+            "NvdimmRegionInfo",
+            "NvdimmRegionInfo",
+            &self.nvdimm_region_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1265,7 +1394,7 @@ pub struct ArrayOfObjectContent {
 impl ComplexType for ArrayOfObjectContent {
     const TYPE_NAME: &'static str = "ArrayOfObjectContent";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ObjectContent", &self.object_content);
+        w.many_typed("ObjectContent", "ObjectContent", &self.object_content);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1283,7 +1412,7 @@ pub struct ArrayOfObjectSpec {
 impl ComplexType for ArrayOfObjectSpec {
     const TYPE_NAME: &'static str = "ArrayOfObjectSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ObjectSpec", &self.object_spec);
+        w.many_typed("ObjectSpec", "ObjectSpec", &self.object_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1301,7 +1430,7 @@ pub struct ArrayOfObjectUpdate {
 impl ComplexType for ArrayOfObjectUpdate {
     const TYPE_NAME: &'static str = "ArrayOfObjectUpdate";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ObjectUpdate", &self.object_update);
+        w.many_typed("ObjectUpdate", "ObjectUpdate", &self.object_update);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1319,7 +1448,11 @@ pub struct ArrayOfOpaqueNetworkTargetInfo {
 impl ComplexType for ArrayOfOpaqueNetworkTargetInfo {
     const TYPE_NAME: &'static str = "ArrayOfOpaqueNetworkTargetInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OpaqueNetworkTargetInfo", &self.opaque_network_target_info);
+        w.many_typed(
+            "OpaqueNetworkTargetInfo",
+            "OpaqueNetworkTargetInfo",
+            &self.opaque_network_target_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1337,7 +1470,7 @@ pub struct ArrayOfOptionDef {
 impl ComplexType for ArrayOfOptionDef {
     const TYPE_NAME: &'static str = "ArrayOfOptionDef";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OptionDef", &self.option_def);
+        w.many_typed("OptionDef", "OptionDef", &self.option_def);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1355,7 +1488,7 @@ pub struct ArrayOfOptionProfile {
 impl ComplexType for ArrayOfOptionProfile {
     const TYPE_NAME: &'static str = "ArrayOfOptionProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OptionProfile", &self.option_profile);
+        w.many_typed("OptionProfile", "OptionProfile", &self.option_profile);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1373,7 +1506,7 @@ pub struct ArrayOfOptionValue {
 impl ComplexType for ArrayOfOptionValue {
     const TYPE_NAME: &'static str = "ArrayOfOptionValue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OptionValue", &self.option_value);
+        w.many_typed("OptionValue", "OptionValue", &self.option_value);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1391,7 +1524,11 @@ pub struct ArrayOfOvfConsumerOstNode {
 impl ComplexType for ArrayOfOvfConsumerOstNode {
     const TYPE_NAME: &'static str = "ArrayOfOvfConsumerOstNode";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfConsumerOstNode", &self.ovf_consumer_ost_node);
+        w.many_typed(
+            "OvfConsumerOstNode",
+            "OvfConsumerOstNode",
+            &self.ovf_consumer_ost_node,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1409,7 +1546,11 @@ pub struct ArrayOfOvfConsumerOvfSection {
 impl ComplexType for ArrayOfOvfConsumerOvfSection {
     const TYPE_NAME: &'static str = "ArrayOfOvfConsumerOvfSection";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfConsumerOvfSection", &self.ovf_consumer_ovf_section);
+        w.many_typed(
+            "OvfConsumerOvfSection",
+            "OvfConsumerOvfSection",
+            &self.ovf_consumer_ovf_section,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1427,7 +1568,11 @@ pub struct ArrayOfOvfDeploymentOption {
 impl ComplexType for ArrayOfOvfDeploymentOption {
     const TYPE_NAME: &'static str = "ArrayOfOvfDeploymentOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfDeploymentOption", &self.ovf_deployment_option);
+        w.many_typed(
+            "OvfDeploymentOption",
+            "OvfDeploymentOption",
+            &self.ovf_deployment_option,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1445,7 +1590,7 @@ pub struct ArrayOfOvfFile {
 impl ComplexType for ArrayOfOvfFile {
     const TYPE_NAME: &'static str = "ArrayOfOvfFile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfFile", &self.ovf_file);
+        w.many_typed("OvfFile", "OvfFile", &self.ovf_file);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1463,7 +1608,7 @@ pub struct ArrayOfOvfFileItem {
 impl ComplexType for ArrayOfOvfFileItem {
     const TYPE_NAME: &'static str = "ArrayOfOvfFileItem";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfFileItem", &self.ovf_file_item);
+        w.many_typed("OvfFileItem", "OvfFileItem", &self.ovf_file_item);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1481,7 +1626,7 @@ pub struct ArrayOfOvfNetworkInfo {
 impl ComplexType for ArrayOfOvfNetworkInfo {
     const TYPE_NAME: &'static str = "ArrayOfOvfNetworkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfNetworkInfo", &self.ovf_network_info);
+        w.many_typed("OvfNetworkInfo", "OvfNetworkInfo", &self.ovf_network_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1499,7 +1644,11 @@ pub struct ArrayOfOvfNetworkMapping {
 impl ComplexType for ArrayOfOvfNetworkMapping {
     const TYPE_NAME: &'static str = "ArrayOfOvfNetworkMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfNetworkMapping", &self.ovf_network_mapping);
+        w.many_typed(
+            "OvfNetworkMapping",
+            "OvfNetworkMapping",
+            &self.ovf_network_mapping,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1517,7 +1666,7 @@ pub struct ArrayOfOvfOptionInfo {
 impl ComplexType for ArrayOfOvfOptionInfo {
     const TYPE_NAME: &'static str = "ArrayOfOvfOptionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfOptionInfo", &self.ovf_option_info);
+        w.many_typed("OvfOptionInfo", "OvfOptionInfo", &self.ovf_option_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1535,7 +1684,7 @@ pub struct ArrayOfOvfResourceMap {
 impl ComplexType for ArrayOfOvfResourceMap {
     const TYPE_NAME: &'static str = "ArrayOfOvfResourceMap";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("OvfResourceMap", &self.ovf_resource_map);
+        w.many_typed("OvfResourceMap", "OvfResourceMap", &self.ovf_resource_map);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1553,7 +1702,11 @@ pub struct ArrayOfPerfCounterInfo {
 impl ComplexType for ArrayOfPerfCounterInfo {
     const TYPE_NAME: &'static str = "ArrayOfPerfCounterInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfCounterInfo", &self.perf_counter_info);
+        w.many_typed(
+            "PerfCounterInfo",
+            "PerfCounterInfo",
+            &self.perf_counter_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1571,7 +1724,11 @@ pub struct ArrayOfPerfEntityMetricBase {
 impl ComplexType for ArrayOfPerfEntityMetricBase {
     const TYPE_NAME: &'static str = "ArrayOfPerfEntityMetricBase";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfEntityMetricBase", &self.perf_entity_metric_base);
+        w.many_typed(
+            "PerfEntityMetricBase",
+            "PerfEntityMetricBase",
+            &self.perf_entity_metric_base,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1589,7 +1746,7 @@ pub struct ArrayOfPerfInterval {
 impl ComplexType for ArrayOfPerfInterval {
     const TYPE_NAME: &'static str = "ArrayOfPerfInterval";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfInterval", &self.perf_interval);
+        w.many_typed("PerfInterval", "PerfInterval", &self.perf_interval);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1607,7 +1764,7 @@ pub struct ArrayOfPerfMetricId {
 impl ComplexType for ArrayOfPerfMetricId {
     const TYPE_NAME: &'static str = "ArrayOfPerfMetricId";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfMetricId", &self.perf_metric_id);
+        w.many_typed("PerfMetricId", "PerfMetricId", &self.perf_metric_id);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1625,7 +1782,11 @@ pub struct ArrayOfPerfMetricSeries {
 impl ComplexType for ArrayOfPerfMetricSeries {
     const TYPE_NAME: &'static str = "ArrayOfPerfMetricSeries";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfMetricSeries", &self.perf_metric_series);
+        w.many_typed(
+            "PerfMetricSeries",
+            "PerfMetricSeries",
+            &self.perf_metric_series,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1643,7 +1804,11 @@ pub struct ArrayOfPerfMetricSeriesCSV {
 impl ComplexType for ArrayOfPerfMetricSeriesCSV {
     const TYPE_NAME: &'static str = "ArrayOfPerfMetricSeriesCSV";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfMetricSeriesCSV", &self.perf_metric_series_csv);
+        w.many_typed(
+            "PerfMetricSeriesCSV",
+            "PerfMetricSeriesCSV",
+            &self.perf_metric_series_csv,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1661,7 +1826,7 @@ pub struct ArrayOfPerfQuerySpec {
 impl ComplexType for ArrayOfPerfQuerySpec {
     const TYPE_NAME: &'static str = "ArrayOfPerfQuerySpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfQuerySpec", &self.perf_query_spec);
+        w.many_typed("PerfQuerySpec", "PerfQuerySpec", &self.perf_query_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1679,7 +1844,7 @@ pub struct ArrayOfPerfSampleInfo {
 impl ComplexType for ArrayOfPerfSampleInfo {
     const TYPE_NAME: &'static str = "ArrayOfPerfSampleInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PerfSampleInfo", &self.perf_sample_info);
+        w.many_typed("PerfSampleInfo", "PerfSampleInfo", &self.perf_sample_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1697,7 +1862,8 @@ pub struct ArrayOfPerformanceManagerCounterLevelMapping {
 impl ComplexType for ArrayOfPerformanceManagerCounterLevelMapping {
     const TYPE_NAME: &'static str = "ArrayOfPerformanceManagerCounterLevelMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "PerformanceManagerCounterLevelMapping",
             "PerformanceManagerCounterLevelMapping",
             &self.performance_manager_counter_level_mapping,
         );
@@ -1720,7 +1886,7 @@ pub struct ArrayOfPermission {
 impl ComplexType for ArrayOfPermission {
     const TYPE_NAME: &'static str = "ArrayOfPermission";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("Permission", &self.permission);
+        w.many_typed("Permission", "Permission", &self.permission);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1738,7 +1904,11 @@ pub struct ArrayOfPermissionProfile {
 impl ComplexType for ArrayOfPermissionProfile {
     const TYPE_NAME: &'static str = "ArrayOfPermissionProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PermissionProfile", &self.permission_profile);
+        w.many_typed(
+            "PermissionProfile",
+            "PermissionProfile",
+            &self.permission_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1756,7 +1926,7 @@ pub struct ArrayOfPhysicalNic {
 impl ComplexType for ArrayOfPhysicalNic {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNic";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNic", &self.physical_nic);
+        w.many_typed("PhysicalNic", "PhysicalNic", &self.physical_nic);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1774,7 +1944,11 @@ pub struct ArrayOfPhysicalNicConfig {
 impl ComplexType for ArrayOfPhysicalNicConfig {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicConfig", &self.physical_nic_config);
+        w.many_typed(
+            "PhysicalNicConfig",
+            "PhysicalNicConfig",
+            &self.physical_nic_config,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1792,7 +1966,11 @@ pub struct ArrayOfPhysicalNicHintInfo {
 impl ComplexType for ArrayOfPhysicalNicHintInfo {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicHintInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicHintInfo", &self.physical_nic_hint_info);
+        w.many_typed(
+            "PhysicalNicHintInfo",
+            "PhysicalNicHintInfo",
+            &self.physical_nic_hint_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1810,7 +1988,11 @@ pub struct ArrayOfPhysicalNicIpHint {
 impl ComplexType for ArrayOfPhysicalNicIpHint {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicIpHint";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicIpHint", &self.physical_nic_ip_hint);
+        w.many_typed(
+            "PhysicalNicIpHint",
+            "PhysicalNicIpHint",
+            &self.physical_nic_ip_hint,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1828,7 +2010,11 @@ pub struct ArrayOfPhysicalNicLinkInfo {
 impl ComplexType for ArrayOfPhysicalNicLinkInfo {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicLinkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicLinkInfo", &self.physical_nic_link_info);
+        w.many_typed(
+            "PhysicalNicLinkInfo",
+            "PhysicalNicLinkInfo",
+            &self.physical_nic_link_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1846,7 +2032,11 @@ pub struct ArrayOfPhysicalNicNameHint {
 impl ComplexType for ArrayOfPhysicalNicNameHint {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicNameHint";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicNameHint", &self.physical_nic_name_hint);
+        w.many_typed(
+            "PhysicalNicNameHint",
+            "PhysicalNicNameHint",
+            &self.physical_nic_name_hint,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1864,7 +2054,11 @@ pub struct ArrayOfPhysicalNicProfile {
 impl ComplexType for ArrayOfPhysicalNicProfile {
     const TYPE_NAME: &'static str = "ArrayOfPhysicalNicProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PhysicalNicProfile", &self.physical_nic_profile);
+        w.many_typed(
+            "PhysicalNicProfile",
+            "PhysicalNicProfile",
+            &self.physical_nic_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1882,7 +2076,11 @@ pub struct ArrayOfPlacementAffinityRule {
 impl ComplexType for ArrayOfPlacementAffinityRule {
     const TYPE_NAME: &'static str = "ArrayOfPlacementAffinityRule";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PlacementAffinityRule", &self.placement_affinity_rule);
+        w.many_typed(
+            "PlacementAffinityRule",
+            "PlacementAffinityRule",
+            &self.placement_affinity_rule,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1900,7 +2098,7 @@ pub struct ArrayOfPlacementSpec {
 impl ComplexType for ArrayOfPlacementSpec {
     const TYPE_NAME: &'static str = "ArrayOfPlacementSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PlacementSpec", &self.placement_spec);
+        w.many_typed("PlacementSpec", "PlacementSpec", &self.placement_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1918,7 +2116,11 @@ pub struct ArrayOfPnicUplinkProfile {
 impl ComplexType for ArrayOfPnicUplinkProfile {
     const TYPE_NAME: &'static str = "ArrayOfPnicUplinkProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PnicUplinkProfile", &self.pnic_uplink_profile);
+        w.many_typed(
+            "PnicUplinkProfile",
+            "PnicUplinkProfile",
+            &self.pnic_uplink_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1936,7 +2138,7 @@ pub struct ArrayOfPodDiskLocator {
 impl ComplexType for ArrayOfPodDiskLocator {
     const TYPE_NAME: &'static str = "ArrayOfPodDiskLocator";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PodDiskLocator", &self.pod_disk_locator);
+        w.many_typed("PodDiskLocator", "PodDiskLocator", &self.pod_disk_locator);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1954,7 +2156,7 @@ pub struct ArrayOfPolicyOption {
 impl ComplexType for ArrayOfPolicyOption {
     const TYPE_NAME: &'static str = "ArrayOfPolicyOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PolicyOption", &self.policy_option);
+        w.many_typed("PolicyOption", "PolicyOption", &self.policy_option);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1972,7 +2174,11 @@ pub struct ArrayOfPrivilegeAvailability {
 impl ComplexType for ArrayOfPrivilegeAvailability {
     const TYPE_NAME: &'static str = "ArrayOfPrivilegeAvailability";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PrivilegeAvailability", &self.privilege_availability);
+        w.many_typed(
+            "PrivilegeAvailability",
+            "PrivilegeAvailability",
+            &self.privilege_availability,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -1990,7 +2196,11 @@ pub struct ArrayOfProductComponentInfo {
 impl ComplexType for ArrayOfProductComponentInfo {
     const TYPE_NAME: &'static str = "ArrayOfProductComponentInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProductComponentInfo", &self.product_component_info);
+        w.many_typed(
+            "ProductComponentInfo",
+            "ProductComponentInfo",
+            &self.product_component_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2008,7 +2218,8 @@ pub struct ArrayOfProfileApplyProfileProperty {
 impl ComplexType for ArrayOfProfileApplyProfileProperty {
     const TYPE_NAME: &'static str = "ArrayOfProfileApplyProfileProperty";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileApplyProfileProperty",
             "ProfileApplyProfileProperty",
             &self.profile_apply_profile_property,
         );
@@ -2029,7 +2240,8 @@ pub struct ArrayOfProfileDeferredPolicyOptionParameter {
 impl ComplexType for ArrayOfProfileDeferredPolicyOptionParameter {
     const TYPE_NAME: &'static str = "ArrayOfProfileDeferredPolicyOptionParameter";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileDeferredPolicyOptionParameter",
             "ProfileDeferredPolicyOptionParameter",
             &self.profile_deferred_policy_option_parameter,
         );
@@ -2052,7 +2264,8 @@ pub struct ArrayOfProfileDescriptionSection {
 impl ComplexType for ArrayOfProfileDescriptionSection {
     const TYPE_NAME: &'static str = "ArrayOfProfileDescriptionSection";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileDescriptionSection",
             "ProfileDescriptionSection",
             &self.profile_description_section,
         );
@@ -2073,7 +2286,11 @@ pub struct ArrayOfProfileExecuteError {
 impl ComplexType for ArrayOfProfileExecuteError {
     const TYPE_NAME: &'static str = "ArrayOfProfileExecuteError";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfileExecuteError", &self.profile_execute_error);
+        w.many_typed(
+            "ProfileExecuteError",
+            "ProfileExecuteError",
+            &self.profile_execute_error,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2091,7 +2308,11 @@ pub struct ArrayOfProfileExpression {
 impl ComplexType for ArrayOfProfileExpression {
     const TYPE_NAME: &'static str = "ArrayOfProfileExpression";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfileExpression", &self.profile_expression);
+        w.many_typed(
+            "ProfileExpression",
+            "ProfileExpression",
+            &self.profile_expression,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2109,7 +2330,8 @@ pub struct ArrayOfProfileExpressionMetadata {
 impl ComplexType for ArrayOfProfileExpressionMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfileExpressionMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileExpressionMetadata",
             "ProfileExpressionMetadata",
             &self.profile_expression_metadata,
         );
@@ -2130,7 +2352,7 @@ pub struct ArrayOfProfileMetadata {
 impl ComplexType for ArrayOfProfileMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfileMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfileMetadata", &self.profile_metadata);
+        w.many_typed("ProfileMetadata", "ProfileMetadata", &self.profile_metadata);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2148,7 +2370,8 @@ pub struct ArrayOfProfileMetadataProfileOperationMessage {
 impl ComplexType for ArrayOfProfileMetadataProfileOperationMessage {
     const TYPE_NAME: &'static str = "ArrayOfProfileMetadataProfileOperationMessage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileMetadataProfileOperationMessage",
             "ProfileMetadataProfileOperationMessage",
             &self.profile_metadata_profile_operation_message,
         );
@@ -2171,7 +2394,8 @@ pub struct ArrayOfProfileMetadataProfileSortSpec {
 impl ComplexType for ArrayOfProfileMetadataProfileSortSpec {
     const TYPE_NAME: &'static str = "ArrayOfProfileMetadataProfileSortSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileMetadataProfileSortSpec",
             "ProfileMetadataProfileSortSpec",
             &self.profile_metadata_profile_sort_spec,
         );
@@ -2194,7 +2418,11 @@ pub struct ArrayOfProfileParameterMetadata {
 impl ComplexType for ArrayOfProfileParameterMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfileParameterMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfileParameterMetadata", &self.profile_parameter_metadata);
+        w.many_typed(
+            "ProfileParameterMetadata",
+            "ProfileParameterMetadata",
+            &self.profile_parameter_metadata,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2213,7 +2441,8 @@ pub struct ArrayOfProfileParameterMetadataParameterRelationMetadata {
 impl ComplexType for ArrayOfProfileParameterMetadataParameterRelationMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfileParameterMetadataParameterRelationMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileParameterMetadataParameterRelationMetadata",
             "ProfileParameterMetadataParameterRelationMetadata",
             &self.profile_parameter_metadata_parameter_relation_metadata,
         );
@@ -2237,7 +2466,7 @@ pub struct ArrayOfProfilePolicy {
 impl ComplexType for ArrayOfProfilePolicy {
     const TYPE_NAME: &'static str = "ArrayOfProfilePolicy";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfilePolicy", &self.profile_policy);
+        w.many_typed("ProfilePolicy", "ProfilePolicy", &self.profile_policy);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2255,7 +2484,11 @@ pub struct ArrayOfProfilePolicyMetadata {
 impl ComplexType for ArrayOfProfilePolicyMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfilePolicyMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfilePolicyMetadata", &self.profile_policy_metadata);
+        w.many_typed(
+            "ProfilePolicyMetadata",
+            "ProfilePolicyMetadata",
+            &self.profile_policy_metadata,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2273,7 +2506,8 @@ pub struct ArrayOfProfilePolicyOptionMetadata {
 impl ComplexType for ArrayOfProfilePolicyOptionMetadata {
     const TYPE_NAME: &'static str = "ArrayOfProfilePolicyOptionMetadata";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfilePolicyOptionMetadata",
             "ProfilePolicyOptionMetadata",
             &self.profile_policy_option_metadata,
         );
@@ -2294,7 +2528,8 @@ pub struct ArrayOfProfileProfileStructureProperty {
 impl ComplexType for ArrayOfProfileProfileStructureProperty {
     const TYPE_NAME: &'static str = "ArrayOfProfileProfileStructureProperty";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileProfileStructureProperty",
             "ProfileProfileStructureProperty",
             &self.profile_profile_structure_property,
         );
@@ -2317,7 +2552,11 @@ pub struct ArrayOfProfilePropertyPath {
 impl ComplexType for ArrayOfProfilePropertyPath {
     const TYPE_NAME: &'static str = "ArrayOfProfilePropertyPath";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ProfilePropertyPath", &self.profile_property_path);
+        w.many_typed(
+            "ProfilePropertyPath",
+            "ProfilePropertyPath",
+            &self.profile_property_path,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2335,7 +2574,8 @@ pub struct ArrayOfProfileUpdateFailedUpdateFailure {
 impl ComplexType for ArrayOfProfileUpdateFailedUpdateFailure {
     const TYPE_NAME: &'static str = "ArrayOfProfileUpdateFailedUpdateFailure";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ProfileUpdateFailedUpdateFailure",
             "ProfileUpdateFailedUpdateFailure",
             &self.profile_update_failed_update_failure,
         );
@@ -2358,7 +2598,7 @@ pub struct ArrayOfPropertyChange {
 impl ComplexType for ArrayOfPropertyChange {
     const TYPE_NAME: &'static str = "ArrayOfPropertyChange";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PropertyChange", &self.property_change);
+        w.many_typed("PropertyChange", "PropertyChange", &self.property_change);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2376,7 +2616,11 @@ pub struct ArrayOfPropertyFilterSpec {
 impl ComplexType for ArrayOfPropertyFilterSpec {
     const TYPE_NAME: &'static str = "ArrayOfPropertyFilterSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PropertyFilterSpec", &self.property_filter_spec);
+        w.many_typed(
+            "PropertyFilterSpec",
+            "PropertyFilterSpec",
+            &self.property_filter_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2394,7 +2638,11 @@ pub struct ArrayOfPropertyFilterUpdate {
 impl ComplexType for ArrayOfPropertyFilterUpdate {
     const TYPE_NAME: &'static str = "ArrayOfPropertyFilterUpdate";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PropertyFilterUpdate", &self.property_filter_update);
+        w.many_typed(
+            "PropertyFilterUpdate",
+            "PropertyFilterUpdate",
+            &self.property_filter_update,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2412,7 +2660,7 @@ pub struct ArrayOfPropertySpec {
 impl ComplexType for ArrayOfPropertySpec {
     const TYPE_NAME: &'static str = "ArrayOfPropertySpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("PropertySpec", &self.property_spec);
+        w.many_typed("PropertySpec", "PropertySpec", &self.property_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2430,7 +2678,7 @@ pub struct ArrayOfRelation {
 impl ComplexType for ArrayOfRelation {
     const TYPE_NAME: &'static str = "ArrayOfRelation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("Relation", &self.relation);
+        w.many_typed("Relation", "Relation", &self.relation);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2448,7 +2696,8 @@ pub struct ArrayOfReplicationInfoDiskSettings {
 impl ComplexType for ArrayOfReplicationInfoDiskSettings {
     const TYPE_NAME: &'static str = "ArrayOfReplicationInfoDiskSettings";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ReplicationInfoDiskSettings",
             "ReplicationInfoDiskSettings",
             &self.replication_info_disk_settings,
         );
@@ -2469,7 +2718,11 @@ pub struct ArrayOfResourceConfigSpec {
 impl ComplexType for ArrayOfResourceConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfResourceConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ResourceConfigSpec", &self.resource_config_spec);
+        w.many_typed(
+            "ResourceConfigSpec",
+            "ResourceConfigSpec",
+            &self.resource_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2487,7 +2740,11 @@ pub struct ArrayOfRetrieveVStorageObjSpec {
 impl ComplexType for ArrayOfRetrieveVStorageObjSpec {
     const TYPE_NAME: &'static str = "ArrayOfRetrieveVStorageObjSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("RetrieveVStorageObjSpec", &self.retrieve_v_storage_obj_spec);
+        w.many_typed(
+            "RetrieveVStorageObjSpec",
+            "RetrieveVStorageObjSpec",
+            &self.retrieve_v_storage_obj_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2505,7 +2762,11 @@ pub struct ArrayOfScheduledTaskDetail {
 impl ComplexType for ArrayOfScheduledTaskDetail {
     const TYPE_NAME: &'static str = "ArrayOfScheduledTaskDetail";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ScheduledTaskDetail", &self.scheduled_task_detail);
+        w.many_typed(
+            "ScheduledTaskDetail",
+            "ScheduledTaskDetail",
+            &self.scheduled_task_detail,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2523,7 +2784,7 @@ pub struct ArrayOfScsiLun {
 impl ComplexType for ArrayOfScsiLun {
     const TYPE_NAME: &'static str = "ArrayOfScsiLun";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ScsiLun", &self.scsi_lun);
+        w.many_typed("ScsiLun", "ScsiLun", &self.scsi_lun);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2541,7 +2802,11 @@ pub struct ArrayOfScsiLunDescriptor {
 impl ComplexType for ArrayOfScsiLunDescriptor {
     const TYPE_NAME: &'static str = "ArrayOfScsiLunDescriptor";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ScsiLunDescriptor", &self.scsi_lun_descriptor);
+        w.many_typed(
+            "ScsiLunDescriptor",
+            "ScsiLunDescriptor",
+            &self.scsi_lun_descriptor,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2559,7 +2824,11 @@ pub struct ArrayOfScsiLunDurableName {
 impl ComplexType for ArrayOfScsiLunDurableName {
     const TYPE_NAME: &'static str = "ArrayOfScsiLunDurableName";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ScsiLunDurableName", &self.scsi_lun_durable_name);
+        w.many_typed(
+            "ScsiLunDurableName",
+            "ScsiLunDurableName",
+            &self.scsi_lun_durable_name,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2577,7 +2846,7 @@ pub struct ArrayOfSelectionSet {
 impl ComplexType for ArrayOfSelectionSet {
     const TYPE_NAME: &'static str = "ArrayOfSelectionSet";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("SelectionSet", &self.selection_set);
+        w.many_typed("SelectionSet", "SelectionSet", &self.selection_set);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2595,7 +2864,7 @@ pub struct ArrayOfSelectionSpec {
 impl ComplexType for ArrayOfSelectionSpec {
     const TYPE_NAME: &'static str = "ArrayOfSelectionSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("SelectionSpec", &self.selection_spec);
+        w.many_typed("SelectionSpec", "SelectionSpec", &self.selection_spec);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2613,7 +2882,8 @@ pub struct ArrayOfServiceConsolePortGroupProfile {
 impl ComplexType for ArrayOfServiceConsolePortGroupProfile {
     const TYPE_NAME: &'static str = "ArrayOfServiceConsolePortGroupProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ServiceConsolePortGroupProfile",
             "ServiceConsolePortGroupProfile",
             &self.service_console_port_group_profile,
         );
@@ -2636,7 +2906,7 @@ pub struct ArrayOfServiceLocator {
 impl ComplexType for ArrayOfServiceLocator {
     const TYPE_NAME: &'static str = "ArrayOfServiceLocator";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ServiceLocator", &self.service_locator);
+        w.many_typed("ServiceLocator", "ServiceLocator", &self.service_locator);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2654,7 +2924,8 @@ pub struct ArrayOfServiceManagerServiceInfo {
 impl ComplexType for ArrayOfServiceManagerServiceInfo {
     const TYPE_NAME: &'static str = "ArrayOfServiceManagerServiceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "ServiceManagerServiceInfo",
             "ServiceManagerServiceInfo",
             &self.service_manager_service_info,
         );
@@ -2675,7 +2946,7 @@ pub struct ArrayOfServiceProfile {
 impl ComplexType for ArrayOfServiceProfile {
     const TYPE_NAME: &'static str = "ArrayOfServiceProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("ServiceProfile", &self.service_profile);
+        w.many_typed("ServiceProfile", "ServiceProfile", &self.service_profile);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2693,7 +2964,7 @@ pub struct ArrayOfShort {
 impl ComplexType for ArrayOfShort {
     const TYPE_NAME: &'static str = "ArrayOfShort";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("short", &self.short);
+        w.many_typed("short", "xsd:short", &self.short);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2711,7 +2982,7 @@ pub struct ArrayOfSoftwarePackage {
 impl ComplexType for ArrayOfSoftwarePackage {
     const TYPE_NAME: &'static str = "ArrayOfSoftwarePackage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("SoftwarePackage", &self.software_package);
+        w.many_typed("SoftwarePackage", "SoftwarePackage", &self.software_package);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2729,7 +3000,11 @@ pub struct ArrayOfStaticRouteProfile {
 impl ComplexType for ArrayOfStaticRouteProfile {
     const TYPE_NAME: &'static str = "ArrayOfStaticRouteProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StaticRouteProfile", &self.static_route_profile);
+        w.many_typed(
+            "StaticRouteProfile",
+            "StaticRouteProfile",
+            &self.static_route_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2747,7 +3022,11 @@ pub struct ArrayOfStorageDrsOptionSpec {
 impl ComplexType for ArrayOfStorageDrsOptionSpec {
     const TYPE_NAME: &'static str = "ArrayOfStorageDrsOptionSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StorageDrsOptionSpec", &self.storage_drs_option_spec);
+        w.many_typed(
+            "StorageDrsOptionSpec",
+            "StorageDrsOptionSpec",
+            &self.storage_drs_option_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2765,7 +3044,8 @@ pub struct ArrayOfStorageDrsPlacementRankVmSpec {
 impl ComplexType for ArrayOfStorageDrsPlacementRankVmSpec {
     const TYPE_NAME: &'static str = "ArrayOfStorageDrsPlacementRankVmSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "StorageDrsPlacementRankVmSpec",
             "StorageDrsPlacementRankVmSpec",
             &self.storage_drs_placement_rank_vm_spec,
         );
@@ -2788,7 +3068,11 @@ pub struct ArrayOfStorageDrsVmConfigInfo {
 impl ComplexType for ArrayOfStorageDrsVmConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfStorageDrsVmConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StorageDrsVmConfigInfo", &self.storage_drs_vm_config_info);
+        w.many_typed(
+            "StorageDrsVmConfigInfo",
+            "StorageDrsVmConfigInfo",
+            &self.storage_drs_vm_config_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2806,7 +3090,11 @@ pub struct ArrayOfStorageDrsVmConfigSpec {
 impl ComplexType for ArrayOfStorageDrsVmConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfStorageDrsVmConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StorageDrsVmConfigSpec", &self.storage_drs_vm_config_spec);
+        w.many_typed(
+            "StorageDrsVmConfigSpec",
+            "StorageDrsVmConfigSpec",
+            &self.storage_drs_vm_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2824,7 +3112,8 @@ pub struct ArrayOfStoragePerformanceSummary {
 impl ComplexType for ArrayOfStoragePerformanceSummary {
     const TYPE_NAME: &'static str = "ArrayOfStoragePerformanceSummary";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "StoragePerformanceSummary",
             "StoragePerformanceSummary",
             &self.storage_performance_summary,
         );
@@ -2845,7 +3134,11 @@ pub struct ArrayOfStorageRequirement {
 impl ComplexType for ArrayOfStorageRequirement {
     const TYPE_NAME: &'static str = "ArrayOfStorageRequirement";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StorageRequirement", &self.storage_requirement);
+        w.many_typed(
+            "StorageRequirement",
+            "StorageRequirement",
+            &self.storage_requirement,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2863,7 +3156,7 @@ pub struct ArrayOfString {
 impl ComplexType for ArrayOfString {
     const TYPE_NAME: &'static str = "ArrayOfString";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("string", &self.string);
+        w.many_typed("string", "xsd:string", &self.string);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2881,7 +3174,11 @@ pub struct ArrayOfStructuredCustomizations {
 impl ComplexType for ArrayOfStructuredCustomizations {
     const TYPE_NAME: &'static str = "ArrayOfStructuredCustomizations";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("StructuredCustomizations", &self.structured_customizations);
+        w.many_typed(
+            "StructuredCustomizations",
+            "StructuredCustomizations",
+            &self.structured_customizations,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2899,7 +3196,11 @@ pub struct ArrayOfSystemEventInfo {
 impl ComplexType for ArrayOfSystemEventInfo {
     const TYPE_NAME: &'static str = "ArrayOfSystemEventInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("SystemEventInfo", &self.system_event_info);
+        w.many_typed(
+            "SystemEventInfo",
+            "SystemEventInfo",
+            &self.system_event_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2917,7 +3218,7 @@ pub struct ArrayOfTag {
 impl ComplexType for ArrayOfTag {
     const TYPE_NAME: &'static str = "ArrayOfTag";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("Tag", &self.tag);
+        w.many_typed("Tag", "Tag", &self.tag);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2935,7 +3236,7 @@ pub struct ArrayOfTaskInfo {
 impl ComplexType for ArrayOfTaskInfo {
     const TYPE_NAME: &'static str = "ArrayOfTaskInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("TaskInfo", &self.task_info);
+        w.many_typed("TaskInfo", "TaskInfo", &self.task_info);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2953,7 +3254,7 @@ pub struct ArrayOfTaskInfoState {
 impl ComplexType for ArrayOfTaskInfoState {
     const TYPE_NAME: &'static str = "ArrayOfTaskInfoState";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("TaskInfoState", &self.task_info_state);
+        w.many_typed("TaskInfoState", "TaskInfoState", &self.task_info_state);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2971,7 +3272,7 @@ pub struct ArrayOfTypeDescription {
 impl ComplexType for ArrayOfTypeDescription {
     const TYPE_NAME: &'static str = "ArrayOfTypeDescription";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("TypeDescription", &self.type_description);
+        w.many_typed("TypeDescription", "TypeDescription", &self.type_description);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -2990,7 +3291,8 @@ pub struct ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo {
 impl ComplexType for ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo {
     const TYPE_NAME: &'static str = "ArrayOfUpdateVirtualMachineFilesResultFailedVmFileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "UpdateVirtualMachineFilesResultFailedVmFileInfo",
             "UpdateVirtualMachineFilesResultFailedVmFileInfo",
             &self.update_virtual_machine_files_result_failed_vm_file_info,
         );
@@ -3014,7 +3316,7 @@ pub struct ArrayOfUri {
 impl ComplexType for ArrayOfUri {
     const TYPE_NAME: &'static str = "ArrayOfUri";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("uri", &self.uri);
+        w.many_typed("uri", "xsd:anyURI", &self.uri);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3032,7 +3334,8 @@ pub struct ArrayOfUsbScanCodeSpecKeyEvent {
 impl ComplexType for ArrayOfUsbScanCodeSpecKeyEvent {
     const TYPE_NAME: &'static str = "ArrayOfUsbScanCodeSpecKeyEvent";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "UsbScanCodeSpecKeyEvent",
             "UsbScanCodeSpecKeyEvent",
             &self.usb_scan_code_spec_key_event,
         );
@@ -3053,7 +3356,11 @@ pub struct ArrayOfUserGroupProfile {
 impl ComplexType for ArrayOfUserGroupProfile {
     const TYPE_NAME: &'static str = "ArrayOfUserGroupProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("UserGroupProfile", &self.user_group_profile);
+        w.many_typed(
+            "UserGroupProfile",
+            "UserGroupProfile",
+            &self.user_group_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3071,7 +3378,11 @@ pub struct ArrayOfUserPrivilegeResult {
 impl ComplexType for ArrayOfUserPrivilegeResult {
     const TYPE_NAME: &'static str = "ArrayOfUserPrivilegeResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("UserPrivilegeResult", &self.user_privilege_result);
+        w.many_typed(
+            "UserPrivilegeResult",
+            "UserPrivilegeResult",
+            &self.user_privilege_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3089,7 +3400,7 @@ pub struct ArrayOfUserProfile {
 impl ComplexType for ArrayOfUserProfile {
     const TYPE_NAME: &'static str = "ArrayOfUserProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("UserProfile", &self.user_profile);
+        w.many_typed("UserProfile", "UserProfile", &self.user_profile);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3107,7 +3418,11 @@ pub struct ArrayOfUserSearchResult {
 impl ComplexType for ArrayOfUserSearchResult {
     const TYPE_NAME: &'static str = "ArrayOfUserSearchResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("UserSearchResult", &self.user_search_result);
+        w.many_typed(
+            "UserSearchResult",
+            "UserSearchResult",
+            &self.user_search_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3125,7 +3440,7 @@ pub struct ArrayOfUserSession {
 impl ComplexType for ArrayOfUserSession {
     const TYPE_NAME: &'static str = "ArrayOfUserSession";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("UserSession", &self.user_session);
+        w.many_typed("UserSession", "UserSession", &self.user_session);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3143,7 +3458,11 @@ pub struct ArrayOfVASAStorageArray {
 impl ComplexType for ArrayOfVASAStorageArray {
     const TYPE_NAME: &'static str = "ArrayOfVASAStorageArray";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VASAStorageArray", &self.vasa_storage_array);
+        w.many_typed(
+            "VASAStorageArray",
+            "VASAStorageArray",
+            &self.vasa_storage_array,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3161,7 +3480,8 @@ pub struct ArrayOfVAppCloneSpecNetworkMappingPair {
 impl ComplexType for ArrayOfVAppCloneSpecNetworkMappingPair {
     const TYPE_NAME: &'static str = "ArrayOfVAppCloneSpecNetworkMappingPair";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VAppCloneSpecNetworkMappingPair",
             "VAppCloneSpecNetworkMappingPair",
             &self.v_app_clone_spec_network_mapping_pair,
         );
@@ -3184,7 +3504,8 @@ pub struct ArrayOfVAppCloneSpecResourceMap {
 impl ComplexType for ArrayOfVAppCloneSpecResourceMap {
     const TYPE_NAME: &'static str = "ArrayOfVAppCloneSpecResourceMap";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VAppCloneSpecResourceMap",
             "VAppCloneSpecResourceMap",
             &self.v_app_clone_spec_resource_map,
         );
@@ -3205,7 +3526,11 @@ pub struct ArrayOfVAppEntityConfigInfo {
 impl ComplexType for ArrayOfVAppEntityConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfVAppEntityConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppEntityConfigInfo", &self.v_app_entity_config_info);
+        w.many_typed(
+            "VAppEntityConfigInfo",
+            "VAppEntityConfigInfo",
+            &self.v_app_entity_config_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3223,7 +3548,11 @@ pub struct ArrayOfVAppOvfSectionInfo {
 impl ComplexType for ArrayOfVAppOvfSectionInfo {
     const TYPE_NAME: &'static str = "ArrayOfVAppOvfSectionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppOvfSectionInfo", &self.v_app_ovf_section_info);
+        w.many_typed(
+            "VAppOvfSectionInfo",
+            "VAppOvfSectionInfo",
+            &self.v_app_ovf_section_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3241,7 +3570,11 @@ pub struct ArrayOfVAppOvfSectionSpec {
 impl ComplexType for ArrayOfVAppOvfSectionSpec {
     const TYPE_NAME: &'static str = "ArrayOfVAppOvfSectionSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppOvfSectionSpec", &self.v_app_ovf_section_spec);
+        w.many_typed(
+            "VAppOvfSectionSpec",
+            "VAppOvfSectionSpec",
+            &self.v_app_ovf_section_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3259,7 +3592,11 @@ pub struct ArrayOfVAppProductInfo {
 impl ComplexType for ArrayOfVAppProductInfo {
     const TYPE_NAME: &'static str = "ArrayOfVAppProductInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppProductInfo", &self.v_app_product_info);
+        w.many_typed(
+            "VAppProductInfo",
+            "VAppProductInfo",
+            &self.v_app_product_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3277,7 +3614,11 @@ pub struct ArrayOfVAppProductSpec {
 impl ComplexType for ArrayOfVAppProductSpec {
     const TYPE_NAME: &'static str = "ArrayOfVAppProductSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppProductSpec", &self.v_app_product_spec);
+        w.many_typed(
+            "VAppProductSpec",
+            "VAppProductSpec",
+            &self.v_app_product_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3295,7 +3636,11 @@ pub struct ArrayOfVAppPropertyInfo {
 impl ComplexType for ArrayOfVAppPropertyInfo {
     const TYPE_NAME: &'static str = "ArrayOfVAppPropertyInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppPropertyInfo", &self.v_app_property_info);
+        w.many_typed(
+            "VAppPropertyInfo",
+            "VAppPropertyInfo",
+            &self.v_app_property_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3313,7 +3658,11 @@ pub struct ArrayOfVAppPropertySpec {
 impl ComplexType for ArrayOfVAppPropertySpec {
     const TYPE_NAME: &'static str = "ArrayOfVAppPropertySpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VAppPropertySpec", &self.v_app_property_spec);
+        w.many_typed(
+            "VAppPropertySpec",
+            "VAppPropertySpec",
+            &self.v_app_property_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3331,7 +3680,8 @@ pub struct ArrayOfVMwareDVSPvlanConfigSpec {
 impl ComplexType for ArrayOfVMwareDVSPvlanConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfVMwareDVSPvlanConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VMwareDVSPvlanConfigSpec",
             "VMwareDVSPvlanConfigSpec",
             &self.v_mware_dvs_pvlan_config_spec,
         );
@@ -3352,7 +3702,11 @@ pub struct ArrayOfVMwareDVSPvlanMapEntry {
 impl ComplexType for ArrayOfVMwareDVSPvlanMapEntry {
     const TYPE_NAME: &'static str = "ArrayOfVMwareDVSPvlanMapEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VMwareDVSPvlanMapEntry", &self.v_mware_dvs_pvlan_map_entry);
+        w.many_typed(
+            "VMwareDVSPvlanMapEntry",
+            "VMwareDVSPvlanMapEntry",
+            &self.v_mware_dvs_pvlan_map_entry,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3370,7 +3724,8 @@ pub struct ArrayOfVMwareDVSVspanConfigSpec {
 impl ComplexType for ArrayOfVMwareDVSVspanConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfVMwareDVSVspanConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VMwareDVSVspanConfigSpec",
             "VMwareDVSVspanConfigSpec",
             &self.v_mware_dvs_vspan_config_spec,
         );
@@ -3391,7 +3746,8 @@ pub struct ArrayOfVMwareDvsLacpGroupConfig {
 impl ComplexType for ArrayOfVMwareDvsLacpGroupConfig {
     const TYPE_NAME: &'static str = "ArrayOfVMwareDvsLacpGroupConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VMwareDvsLacpGroupConfig",
             "VMwareDvsLacpGroupConfig",
             &self.v_mware_dvs_lacp_group_config,
         );
@@ -3412,7 +3768,11 @@ pub struct ArrayOfVMwareDvsLacpGroupSpec {
 impl ComplexType for ArrayOfVMwareDvsLacpGroupSpec {
     const TYPE_NAME: &'static str = "ArrayOfVMwareDvsLacpGroupSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VMwareDvsLacpGroupSpec", &self.v_mware_dvs_lacp_group_spec);
+        w.many_typed(
+            "VMwareDvsLacpGroupSpec",
+            "VMwareDvsLacpGroupSpec",
+            &self.v_mware_dvs_lacp_group_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3430,7 +3790,11 @@ pub struct ArrayOfVMwareVspanSession {
 impl ComplexType for ArrayOfVMwareVspanSession {
     const TYPE_NAME: &'static str = "ArrayOfVMwareVspanSession";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VMwareVspanSession", &self.v_mware_vspan_session);
+        w.many_typed(
+            "VMwareVspanSession",
+            "VMwareVspanSession",
+            &self.v_mware_vspan_session,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3448,7 +3812,8 @@ pub struct ArrayOfVStorageObjectAssociations {
 impl ComplexType for ArrayOfVStorageObjectAssociations {
     const TYPE_NAME: &'static str = "ArrayOfVStorageObjectAssociations";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VStorageObjectAssociations",
             "VStorageObjectAssociations",
             &self.v_storage_object_associations,
         );
@@ -3470,7 +3835,8 @@ pub struct ArrayOfVStorageObjectAssociationsVmDiskAssociations {
 impl ComplexType for ArrayOfVStorageObjectAssociationsVmDiskAssociations {
     const TYPE_NAME: &'static str = "ArrayOfVStorageObjectAssociationsVmDiskAssociations";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VStorageObjectAssociationsVmDiskAssociations",
             "VStorageObjectAssociationsVmDiskAssociations",
             &self.v_storage_object_associations_vm_disk_associations,
         );
@@ -3495,7 +3861,8 @@ pub struct ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot {
 impl ComplexType for ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot {
     const TYPE_NAME: &'static str = "ArrayOfVStorageObjectSnapshotInfoVStorageObjectSnapshot";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VStorageObjectSnapshotInfoVStorageObjectSnapshot",
             "VStorageObjectSnapshotInfoVStorageObjectSnapshot",
             &self.v_storage_object_snapshot_info_v_storage_object_snapshot,
         );
@@ -3519,7 +3886,7 @@ pub struct ArrayOfVVolHostPE {
 impl ComplexType for ArrayOfVVolHostPE {
     const TYPE_NAME: &'static str = "ArrayOfVVolHostPE";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VVolHostPE", &self.v_vol_host_pe);
+        w.many_typed("VVolHostPE", "VVolHostPE", &self.v_vol_host_pe);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3538,7 +3905,8 @@ pub struct ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo {
 impl ComplexType for ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo {
     const TYPE_NAME: &'static str = "ArrayOfVVolVmConfigFileUpdateResultFailedVmConfigFileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
             "VVolVmConfigFileUpdateResultFailedVmConfigFileInfo",
             &self.v_vol_vm_config_file_update_result_failed_vm_config_file_info,
         );
@@ -3562,7 +3930,11 @@ pub struct ArrayOfVchaNodeRuntimeInfo {
 impl ComplexType for ArrayOfVchaNodeRuntimeInfo {
     const TYPE_NAME: &'static str = "ArrayOfVchaNodeRuntimeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VchaNodeRuntimeInfo", &self.vcha_node_runtime_info);
+        w.many_typed(
+            "VchaNodeRuntimeInfo",
+            "VchaNodeRuntimeInfo",
+            &self.vcha_node_runtime_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3580,7 +3952,11 @@ pub struct ArrayOfVimVasaProviderInfo {
 impl ComplexType for ArrayOfVimVasaProviderInfo {
     const TYPE_NAME: &'static str = "ArrayOfVimVasaProviderInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VimVasaProviderInfo", &self.vim_vasa_provider_info);
+        w.many_typed(
+            "VimVasaProviderInfo",
+            "VimVasaProviderInfo",
+            &self.vim_vasa_provider_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3598,7 +3974,8 @@ pub struct ArrayOfVimVasaProviderStatePerArray {
 impl ComplexType for ArrayOfVimVasaProviderStatePerArray {
     const TYPE_NAME: &'static str = "ArrayOfVimVasaProviderStatePerArray";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VimVasaProviderStatePerArray",
             "VimVasaProviderStatePerArray",
             &self.vim_vasa_provider_state_per_array,
         );
@@ -3621,7 +3998,11 @@ pub struct ArrayOfVirtualAppLinkInfo {
 impl ComplexType for ArrayOfVirtualAppLinkInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualAppLinkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualAppLinkInfo", &self.virtual_app_link_info);
+        w.many_typed(
+            "VirtualAppLinkInfo",
+            "VirtualAppLinkInfo",
+            &self.virtual_app_link_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3639,7 +4020,7 @@ pub struct ArrayOfVirtualDevice {
 impl ComplexType for ArrayOfVirtualDevice {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDevice", &self.virtual_device);
+        w.many_typed("VirtualDevice", "VirtualDevice", &self.virtual_device);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3657,7 +4038,8 @@ pub struct ArrayOfVirtualDeviceBackingOption {
 impl ComplexType for ArrayOfVirtualDeviceBackingOption {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDeviceBackingOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualDeviceBackingOption",
             "VirtualDeviceBackingOption",
             &self.virtual_device_backing_option,
         );
@@ -3678,7 +4060,11 @@ pub struct ArrayOfVirtualDeviceConfigSpec {
 impl ComplexType for ArrayOfVirtualDeviceConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDeviceConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDeviceConfigSpec", &self.virtual_device_config_spec);
+        w.many_typed(
+            "VirtualDeviceConfigSpec",
+            "VirtualDeviceConfigSpec",
+            &self.virtual_device_config_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3696,7 +4082,11 @@ pub struct ArrayOfVirtualDeviceOption {
 impl ComplexType for ArrayOfVirtualDeviceOption {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDeviceOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDeviceOption", &self.virtual_device_option);
+        w.many_typed(
+            "VirtualDeviceOption",
+            "VirtualDeviceOption",
+            &self.virtual_device_option,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3714,7 +4104,7 @@ pub struct ArrayOfVirtualDisk {
 impl ComplexType for ArrayOfVirtualDisk {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDisk";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDisk", &self.virtual_disk);
+        w.many_typed("VirtualDisk", "VirtualDisk", &self.virtual_disk);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3732,7 +4122,8 @@ pub struct ArrayOfVirtualDiskDeltaDiskFormatsSupported {
 impl ComplexType for ArrayOfVirtualDiskDeltaDiskFormatsSupported {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDiskDeltaDiskFormatsSupported";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualDiskDeltaDiskFormatsSupported",
             "VirtualDiskDeltaDiskFormatsSupported",
             &self.virtual_disk_delta_disk_formats_supported,
         );
@@ -3755,7 +4146,7 @@ pub struct ArrayOfVirtualDiskId {
 impl ComplexType for ArrayOfVirtualDiskId {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDiskId";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDiskId", &self.virtual_disk_id);
+        w.many_typed("VirtualDiskId", "VirtualDiskId", &self.virtual_disk_id);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3773,7 +4164,11 @@ pub struct ArrayOfVirtualDiskRuleSpec {
 impl ComplexType for ArrayOfVirtualDiskRuleSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualDiskRuleSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualDiskRuleSpec", &self.virtual_disk_rule_spec);
+        w.many_typed(
+            "VirtualDiskRuleSpec",
+            "VirtualDiskRuleSpec",
+            &self.virtual_disk_rule_spec,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3792,7 +4187,8 @@ pub struct ArrayOfVirtualMachineBaseIndependentFilterSpec {
 impl ComplexType for ArrayOfVirtualMachineBaseIndependentFilterSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineBaseIndependentFilterSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineBaseIndependentFilterSpec",
             "VirtualMachineBaseIndependentFilterSpec",
             &self.virtual_machine_base_independent_filter_spec,
         );
@@ -3816,7 +4212,8 @@ pub struct ArrayOfVirtualMachineBootOptionsBootableDevice {
 impl ComplexType for ArrayOfVirtualMachineBootOptionsBootableDevice {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineBootOptionsBootableDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineBootOptionsBootableDevice",
             "VirtualMachineBootOptionsBootableDevice",
             &self.virtual_machine_boot_options_bootable_device,
         );
@@ -3839,7 +4236,11 @@ pub struct ArrayOfVirtualMachineCdromInfo {
 impl ComplexType for ArrayOfVirtualMachineCdromInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineCdromInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineCdromInfo", &self.virtual_machine_cdrom_info);
+        w.many_typed(
+            "VirtualMachineCdromInfo",
+            "VirtualMachineCdromInfo",
+            &self.virtual_machine_cdrom_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3858,7 +4259,8 @@ pub struct ArrayOfVirtualMachineConfigInfoDatastoreUrlPair {
 impl ComplexType for ArrayOfVirtualMachineConfigInfoDatastoreUrlPair {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineConfigInfoDatastoreUrlPair";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineConfigInfoDatastoreUrlPair",
             "VirtualMachineConfigInfoDatastoreUrlPair",
             &self.virtual_machine_config_info_datastore_url_pair,
         );
@@ -3881,7 +4283,8 @@ pub struct ArrayOfVirtualMachineConfigOptionDescriptor {
 impl ComplexType for ArrayOfVirtualMachineConfigOptionDescriptor {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineConfigOptionDescriptor";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineConfigOptionDescriptor",
             "VirtualMachineConfigOptionDescriptor",
             &self.virtual_machine_config_option_descriptor,
         );
@@ -3904,7 +4307,8 @@ pub struct ArrayOfVirtualMachineConfigSpec {
 impl ComplexType for ArrayOfVirtualMachineConfigSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineConfigSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineConfigSpec",
             "VirtualMachineConfigSpec",
             &self.virtual_machine_config_spec,
         );
@@ -3925,7 +4329,11 @@ pub struct ArrayOfVirtualMachineConnection {
 impl ComplexType for ArrayOfVirtualMachineConnection {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineConnection";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineConnection", &self.virtual_machine_connection);
+        w.many_typed(
+            "VirtualMachineConnection",
+            "VirtualMachineConnection",
+            &self.virtual_machine_connection,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -3943,7 +4351,8 @@ pub struct ArrayOfVirtualMachineCpuIdInfoSpec {
 impl ComplexType for ArrayOfVirtualMachineCpuIdInfoSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineCpuIdInfoSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineCpuIdInfoSpec",
             "VirtualMachineCpuIdInfoSpec",
             &self.virtual_machine_cpu_id_info_spec,
         );
@@ -3964,7 +4373,8 @@ pub struct ArrayOfVirtualMachineDatastoreInfo {
 impl ComplexType for ArrayOfVirtualMachineDatastoreInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineDatastoreInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineDatastoreInfo",
             "VirtualMachineDatastoreInfo",
             &self.virtual_machine_datastore_info,
         );
@@ -3985,7 +4395,8 @@ pub struct ArrayOfVirtualMachineDatastoreVolumeOption {
 impl ComplexType for ArrayOfVirtualMachineDatastoreVolumeOption {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineDatastoreVolumeOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineDatastoreVolumeOption",
             "VirtualMachineDatastoreVolumeOption",
             &self.virtual_machine_datastore_volume_option,
         );
@@ -4008,7 +4419,8 @@ pub struct ArrayOfVirtualMachineDeviceRuntimeInfo {
 impl ComplexType for ArrayOfVirtualMachineDeviceRuntimeInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineDeviceRuntimeInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineDeviceRuntimeInfo",
             "VirtualMachineDeviceRuntimeInfo",
             &self.virtual_machine_device_runtime_info,
         );
@@ -4031,7 +4443,8 @@ pub struct ArrayOfVirtualMachineDisplayTopology {
 impl ComplexType for ArrayOfVirtualMachineDisplayTopology {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineDisplayTopology";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineDisplayTopology",
             "VirtualMachineDisplayTopology",
             &self.virtual_machine_display_topology,
         );
@@ -4054,7 +4467,8 @@ pub struct ArrayOfVirtualMachineDynamicPassthroughInfo {
 impl ComplexType for ArrayOfVirtualMachineDynamicPassthroughInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineDynamicPassthroughInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineDynamicPassthroughInfo",
             "VirtualMachineDynamicPassthroughInfo",
             &self.virtual_machine_dynamic_passthrough_info,
         );
@@ -4077,7 +4491,8 @@ pub struct ArrayOfVirtualMachineFeatureRequirement {
 impl ComplexType for ArrayOfVirtualMachineFeatureRequirement {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFeatureRequirement";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFeatureRequirement",
             "VirtualMachineFeatureRequirement",
             &self.virtual_machine_feature_requirement,
         );
@@ -4100,7 +4515,8 @@ pub struct ArrayOfVirtualMachineFileLayoutDiskLayout {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutDiskLayout {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutDiskLayout";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutDiskLayout",
             "VirtualMachineFileLayoutDiskLayout",
             &self.virtual_machine_file_layout_disk_layout,
         );
@@ -4123,7 +4539,8 @@ pub struct ArrayOfVirtualMachineFileLayoutExDiskLayout {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutExDiskLayout {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutExDiskLayout";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutExDiskLayout",
             "VirtualMachineFileLayoutExDiskLayout",
             &self.virtual_machine_file_layout_ex_disk_layout,
         );
@@ -4146,7 +4563,8 @@ pub struct ArrayOfVirtualMachineFileLayoutExDiskUnit {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutExDiskUnit {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutExDiskUnit";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutExDiskUnit",
             "VirtualMachineFileLayoutExDiskUnit",
             &self.virtual_machine_file_layout_ex_disk_unit,
         );
@@ -4169,7 +4587,8 @@ pub struct ArrayOfVirtualMachineFileLayoutExFileInfo {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutExFileInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutExFileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutExFileInfo",
             "VirtualMachineFileLayoutExFileInfo",
             &self.virtual_machine_file_layout_ex_file_info,
         );
@@ -4193,7 +4612,8 @@ pub struct ArrayOfVirtualMachineFileLayoutExSnapshotLayout {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutExSnapshotLayout {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutExSnapshotLayout";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutExSnapshotLayout",
             "VirtualMachineFileLayoutExSnapshotLayout",
             &self.virtual_machine_file_layout_ex_snapshot_layout,
         );
@@ -4216,7 +4636,8 @@ pub struct ArrayOfVirtualMachineFileLayoutSnapshotLayout {
 impl ComplexType for ArrayOfVirtualMachineFileLayoutSnapshotLayout {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFileLayoutSnapshotLayout";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFileLayoutSnapshotLayout",
             "VirtualMachineFileLayoutSnapshotLayout",
             &self.virtual_machine_file_layout_snapshot_layout,
         );
@@ -4239,7 +4660,8 @@ pub struct ArrayOfVirtualMachineFloppyInfo {
 impl ComplexType for ArrayOfVirtualMachineFloppyInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineFloppyInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineFloppyInfo",
             "VirtualMachineFloppyInfo",
             &self.virtual_machine_floppy_info,
         );
@@ -4260,7 +4682,8 @@ pub struct ArrayOfVirtualMachineIdeDiskDeviceInfo {
 impl ComplexType for ArrayOfVirtualMachineIdeDiskDeviceInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineIdeDiskDeviceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineIdeDiskDeviceInfo",
             "VirtualMachineIdeDiskDeviceInfo",
             &self.virtual_machine_ide_disk_device_info,
         );
@@ -4284,7 +4707,8 @@ pub struct ArrayOfVirtualMachineIdeDiskDevicePartitionInfo {
 impl ComplexType for ArrayOfVirtualMachineIdeDiskDevicePartitionInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineIdeDiskDevicePartitionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineIdeDiskDevicePartitionInfo",
             "VirtualMachineIdeDiskDevicePartitionInfo",
             &self.virtual_machine_ide_disk_device_partition_info,
         );
@@ -4307,7 +4731,8 @@ pub struct ArrayOfVirtualMachineLegacyNetworkSwitchInfo {
 impl ComplexType for ArrayOfVirtualMachineLegacyNetworkSwitchInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineLegacyNetworkSwitchInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineLegacyNetworkSwitchInfo",
             "VirtualMachineLegacyNetworkSwitchInfo",
             &self.virtual_machine_legacy_network_switch_info,
         );
@@ -4330,7 +4755,11 @@ pub struct ArrayOfVirtualMachineMessage {
 impl ComplexType for ArrayOfVirtualMachineMessage {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineMessage";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineMessage", &self.virtual_machine_message);
+        w.many_typed(
+            "VirtualMachineMessage",
+            "VirtualMachineMessage",
+            &self.virtual_machine_message,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4349,7 +4778,8 @@ pub struct ArrayOfVirtualMachineMetadataManagerVmMetadataInput {
 impl ComplexType for ArrayOfVirtualMachineMetadataManagerVmMetadataInput {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineMetadataManagerVmMetadataInput";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineMetadataManagerVmMetadataInput",
             "VirtualMachineMetadataManagerVmMetadataInput",
             &self.virtual_machine_metadata_manager_vm_metadata_input,
         );
@@ -4374,7 +4804,8 @@ pub struct ArrayOfVirtualMachineMetadataManagerVmMetadataResult {
 impl ComplexType for ArrayOfVirtualMachineMetadataManagerVmMetadataResult {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineMetadataManagerVmMetadataResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineMetadataManagerVmMetadataResult",
             "VirtualMachineMetadataManagerVmMetadataResult",
             &self.virtual_machine_metadata_manager_vm_metadata_result,
         );
@@ -4398,7 +4829,8 @@ pub struct ArrayOfVirtualMachineNetworkInfo {
 impl ComplexType for ArrayOfVirtualMachineNetworkInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineNetworkInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineNetworkInfo",
             "VirtualMachineNetworkInfo",
             &self.virtual_machine_network_info,
         );
@@ -4419,7 +4851,8 @@ pub struct ArrayOfVirtualMachineParallelInfo {
 impl ComplexType for ArrayOfVirtualMachineParallelInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineParallelInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineParallelInfo",
             "VirtualMachineParallelInfo",
             &self.virtual_machine_parallel_info,
         );
@@ -4440,7 +4873,8 @@ pub struct ArrayOfVirtualMachinePciPassthroughInfo {
 impl ComplexType for ArrayOfVirtualMachinePciPassthroughInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachinePciPassthroughInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachinePciPassthroughInfo",
             "VirtualMachinePciPassthroughInfo",
             &self.virtual_machine_pci_passthrough_info,
         );
@@ -4464,7 +4898,8 @@ pub struct ArrayOfVirtualMachinePciSharedGpuPassthroughInfo {
 impl ComplexType for ArrayOfVirtualMachinePciSharedGpuPassthroughInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachinePciSharedGpuPassthroughInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachinePciSharedGpuPassthroughInfo",
             "VirtualMachinePciSharedGpuPassthroughInfo",
             &self.virtual_machine_pci_shared_gpu_passthrough_info,
         );
@@ -4487,7 +4922,8 @@ pub struct ArrayOfVirtualMachinePrecisionClockInfo {
 impl ComplexType for ArrayOfVirtualMachinePrecisionClockInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachinePrecisionClockInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachinePrecisionClockInfo",
             "VirtualMachinePrecisionClockInfo",
             &self.virtual_machine_precision_clock_info,
         );
@@ -4511,7 +4947,8 @@ pub struct ArrayOfVirtualMachineProfileDetailsDiskProfileDetails {
 impl ComplexType for ArrayOfVirtualMachineProfileDetailsDiskProfileDetails {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineProfileDetailsDiskProfileDetails";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineProfileDetailsDiskProfileDetails",
             "VirtualMachineProfileDetailsDiskProfileDetails",
             &self.virtual_machine_profile_details_disk_profile_details,
         );
@@ -4535,7 +4972,8 @@ pub struct ArrayOfVirtualMachineProfileSpec {
 impl ComplexType for ArrayOfVirtualMachineProfileSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineProfileSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineProfileSpec",
             "VirtualMachineProfileSpec",
             &self.virtual_machine_profile_spec,
         );
@@ -4556,7 +4994,8 @@ pub struct ArrayOfVirtualMachinePropertyRelation {
 impl ComplexType for ArrayOfVirtualMachinePropertyRelation {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachinePropertyRelation";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachinePropertyRelation",
             "VirtualMachinePropertyRelation",
             &self.virtual_machine_property_relation,
         );
@@ -4579,7 +5018,8 @@ pub struct ArrayOfVirtualMachineQuickStatsMemoryTierStats {
 impl ComplexType for ArrayOfVirtualMachineQuickStatsMemoryTierStats {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineQuickStatsMemoryTierStats";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineQuickStatsMemoryTierStats",
             "VirtualMachineQuickStatsMemoryTierStats",
             &self.virtual_machine_quick_stats_memory_tier_stats,
         );
@@ -4602,7 +5042,8 @@ pub struct ArrayOfVirtualMachineRelocateSpecDiskLocator {
 impl ComplexType for ArrayOfVirtualMachineRelocateSpecDiskLocator {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineRelocateSpecDiskLocator";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineRelocateSpecDiskLocator",
             "VirtualMachineRelocateSpecDiskLocator",
             &self.virtual_machine_relocate_spec_disk_locator,
         );
@@ -4625,7 +5066,8 @@ pub struct ArrayOfVirtualMachineScsiDiskDeviceInfo {
 impl ComplexType for ArrayOfVirtualMachineScsiDiskDeviceInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineScsiDiskDeviceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineScsiDiskDeviceInfo",
             "VirtualMachineScsiDiskDeviceInfo",
             &self.virtual_machine_scsi_disk_device_info,
         );
@@ -4648,7 +5090,8 @@ pub struct ArrayOfVirtualMachineScsiPassthroughInfo {
 impl ComplexType for ArrayOfVirtualMachineScsiPassthroughInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineScsiPassthroughInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineScsiPassthroughInfo",
             "VirtualMachineScsiPassthroughInfo",
             &self.virtual_machine_scsi_passthrough_info,
         );
@@ -4671,7 +5114,8 @@ pub struct ArrayOfVirtualMachineSerialInfo {
 impl ComplexType for ArrayOfVirtualMachineSerialInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineSerialInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineSerialInfo",
             "VirtualMachineSerialInfo",
             &self.virtual_machine_serial_info,
         );
@@ -4692,7 +5136,8 @@ pub struct ArrayOfVirtualMachineSnapshotTree {
 impl ComplexType for ArrayOfVirtualMachineSnapshotTree {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineSnapshotTree";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineSnapshotTree",
             "VirtualMachineSnapshotTree",
             &self.virtual_machine_snapshot_tree,
         );
@@ -4713,7 +5158,11 @@ pub struct ArrayOfVirtualMachineSoundInfo {
 impl ComplexType for ArrayOfVirtualMachineSoundInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineSoundInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineSoundInfo", &self.virtual_machine_sound_info);
+        w.many_typed(
+            "VirtualMachineSoundInfo",
+            "VirtualMachineSoundInfo",
+            &self.virtual_machine_sound_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4731,7 +5180,11 @@ pub struct ArrayOfVirtualMachineSriovInfo {
 impl ComplexType for ArrayOfVirtualMachineSriovInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineSriovInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineSriovInfo", &self.virtual_machine_sriov_info);
+        w.many_typed(
+            "VirtualMachineSriovInfo",
+            "VirtualMachineSriovInfo",
+            &self.virtual_machine_sriov_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4749,7 +5202,11 @@ pub struct ArrayOfVirtualMachineSummary {
 impl ComplexType for ArrayOfVirtualMachineSummary {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineSummary";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineSummary", &self.virtual_machine_summary);
+        w.many_typed(
+            "VirtualMachineSummary",
+            "VirtualMachineSummary",
+            &self.virtual_machine_summary,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4767,7 +5224,8 @@ pub struct ArrayOfVirtualMachineUsageOnDatastore {
 impl ComplexType for ArrayOfVirtualMachineUsageOnDatastore {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineUsageOnDatastore";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineUsageOnDatastore",
             "VirtualMachineUsageOnDatastore",
             &self.virtual_machine_usage_on_datastore,
         );
@@ -4790,7 +5248,11 @@ pub struct ArrayOfVirtualMachineUsbInfo {
 impl ComplexType for ArrayOfVirtualMachineUsbInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineUsbInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualMachineUsbInfo", &self.virtual_machine_usb_info);
+        w.many_typed(
+            "VirtualMachineUsbInfo",
+            "VirtualMachineUsbInfo",
+            &self.virtual_machine_usb_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4808,7 +5270,8 @@ pub struct ArrayOfVirtualMachineVFlashModuleInfo {
 impl ComplexType for ArrayOfVirtualMachineVFlashModuleInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineVFlashModuleInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineVFlashModuleInfo",
             "VirtualMachineVFlashModuleInfo",
             &self.virtual_machine_v_flash_module_info,
         );
@@ -4831,7 +5294,8 @@ pub struct ArrayOfVirtualMachineVMCIDeviceFilterSpec {
 impl ComplexType for ArrayOfVirtualMachineVMCIDeviceFilterSpec {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineVMCIDeviceFilterSpec";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineVMCIDeviceFilterSpec",
             "VirtualMachineVMCIDeviceFilterSpec",
             &self.virtual_machine_vmci_device_filter_spec,
         );
@@ -4854,7 +5318,8 @@ pub struct ArrayOfVirtualMachineVcpuConfig {
 impl ComplexType for ArrayOfVirtualMachineVcpuConfig {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineVcpuConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineVcpuConfig",
             "VirtualMachineVcpuConfig",
             &self.virtual_machine_vcpu_config,
         );
@@ -4875,7 +5340,8 @@ pub struct ArrayOfVirtualMachineVgpuDeviceInfo {
 impl ComplexType for ArrayOfVirtualMachineVgpuDeviceInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineVgpuDeviceInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineVgpuDeviceInfo",
             "VirtualMachineVgpuDeviceInfo",
             &self.virtual_machine_vgpu_device_info,
         );
@@ -4898,7 +5364,8 @@ pub struct ArrayOfVirtualMachineVgpuProfileInfo {
 impl ComplexType for ArrayOfVirtualMachineVgpuProfileInfo {
     const TYPE_NAME: &'static str = "ArrayOfVirtualMachineVgpuProfileInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualMachineVgpuProfileInfo",
             "VirtualMachineVgpuProfileInfo",
             &self.virtual_machine_vgpu_profile_info,
         );
@@ -4921,7 +5388,8 @@ pub struct ArrayOfVirtualNicManagerNetConfig {
 impl ComplexType for ArrayOfVirtualNicManagerNetConfig {
     const TYPE_NAME: &'static str = "ArrayOfVirtualNicManagerNetConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualNicManagerNetConfig",
             "VirtualNicManagerNetConfig",
             &self.virtual_nic_manager_net_config,
         );
@@ -4942,7 +5410,8 @@ pub struct ArrayOfVirtualPCIPassthroughAllowedDevice {
 impl ComplexType for ArrayOfVirtualPCIPassthroughAllowedDevice {
     const TYPE_NAME: &'static str = "ArrayOfVirtualPCIPassthroughAllowedDevice";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VirtualPCIPassthroughAllowedDevice",
             "VirtualPCIPassthroughAllowedDevice",
             &self.virtual_pci_passthrough_allowed_device,
         );
@@ -4965,7 +5434,11 @@ pub struct ArrayOfVirtualSCSISharing {
 impl ComplexType for ArrayOfVirtualSCSISharing {
     const TYPE_NAME: &'static str = "ArrayOfVirtualSCSISharing";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualSCSISharing", &self.virtual_scsi_sharing);
+        w.many_typed(
+            "VirtualSCSISharing",
+            "VirtualSCSISharing",
+            &self.virtual_scsi_sharing,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -4983,7 +5456,11 @@ pub struct ArrayOfVirtualSwitchProfile {
 impl ComplexType for ArrayOfVirtualSwitchProfile {
     const TYPE_NAME: &'static str = "ArrayOfVirtualSwitchProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VirtualSwitchProfile", &self.virtual_switch_profile);
+        w.many_typed(
+            "VirtualSwitchProfile",
+            "VirtualSwitchProfile",
+            &self.virtual_switch_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5001,7 +5478,11 @@ pub struct ArrayOfVmEventArgument {
 impl ComplexType for ArrayOfVmEventArgument {
     const TYPE_NAME: &'static str = "ArrayOfVmEventArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VmEventArgument", &self.vm_event_argument);
+        w.many_typed(
+            "VmEventArgument",
+            "VmEventArgument",
+            &self.vm_event_argument,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5019,7 +5500,11 @@ pub struct ArrayOfVmPodConfigForPlacement {
 impl ComplexType for ArrayOfVmPodConfigForPlacement {
     const TYPE_NAME: &'static str = "ArrayOfVmPodConfigForPlacement";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VmPodConfigForPlacement", &self.vm_pod_config_for_placement);
+        w.many_typed(
+            "VmPodConfigForPlacement",
+            "VmPodConfigForPlacement",
+            &self.vm_pod_config_for_placement,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5037,7 +5522,11 @@ pub struct ArrayOfVmPortGroupProfile {
 impl ComplexType for ArrayOfVmPortGroupProfile {
     const TYPE_NAME: &'static str = "ArrayOfVmPortGroupProfile";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VmPortGroupProfile", &self.vm_port_group_profile);
+        w.many_typed(
+            "VmPortGroupProfile",
+            "VmPortGroupProfile",
+            &self.vm_port_group_profile,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5055,7 +5544,11 @@ pub struct ArrayOfVmfsConfigOption {
 impl ComplexType for ArrayOfVmfsConfigOption {
     const TYPE_NAME: &'static str = "ArrayOfVmfsConfigOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VmfsConfigOption", &self.vmfs_config_option);
+        w.many_typed(
+            "VmfsConfigOption",
+            "VmfsConfigOption",
+            &self.vmfs_config_option,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5073,7 +5566,11 @@ pub struct ArrayOfVmfsDatastoreOption {
 impl ComplexType for ArrayOfVmfsDatastoreOption {
     const TYPE_NAME: &'static str = "ArrayOfVmfsDatastoreOption";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VmfsDatastoreOption", &self.vmfs_datastore_option);
+        w.many_typed(
+            "VmfsDatastoreOption",
+            "VmfsDatastoreOption",
+            &self.vmfs_datastore_option,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5091,7 +5588,11 @@ pub struct ArrayOfVnicPortArgument {
 impl ComplexType for ArrayOfVnicPortArgument {
     const TYPE_NAME: &'static str = "ArrayOfVnicPortArgument";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VnicPortArgument", &self.vnic_port_argument);
+        w.many_typed(
+            "VnicPortArgument",
+            "VnicPortArgument",
+            &self.vnic_port_argument,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5109,7 +5610,11 @@ pub struct ArrayOfVsanHostConfigInfo {
 impl ComplexType for ArrayOfVsanHostConfigInfo {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostConfigInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostConfigInfo", &self.vsan_host_config_info);
+        w.many_typed(
+            "VsanHostConfigInfo",
+            "VsanHostConfigInfo",
+            &self.vsan_host_config_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5128,7 +5633,8 @@ pub struct ArrayOfVsanHostConfigInfoNetworkInfoPortConfig {
 impl ComplexType for ArrayOfVsanHostConfigInfoNetworkInfoPortConfig {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostConfigInfoNetworkInfoPortConfig";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VsanHostConfigInfoNetworkInfoPortConfig",
             "VsanHostConfigInfoNetworkInfoPortConfig",
             &self.vsan_host_config_info_network_info_port_config,
         );
@@ -5151,7 +5657,11 @@ pub struct ArrayOfVsanHostDiskMapInfo {
 impl ComplexType for ArrayOfVsanHostDiskMapInfo {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostDiskMapInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostDiskMapInfo", &self.vsan_host_disk_map_info);
+        w.many_typed(
+            "VsanHostDiskMapInfo",
+            "VsanHostDiskMapInfo",
+            &self.vsan_host_disk_map_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5169,7 +5679,11 @@ pub struct ArrayOfVsanHostDiskMapResult {
 impl ComplexType for ArrayOfVsanHostDiskMapResult {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostDiskMapResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostDiskMapResult", &self.vsan_host_disk_map_result);
+        w.many_typed(
+            "VsanHostDiskMapResult",
+            "VsanHostDiskMapResult",
+            &self.vsan_host_disk_map_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5187,7 +5701,11 @@ pub struct ArrayOfVsanHostDiskMapping {
 impl ComplexType for ArrayOfVsanHostDiskMapping {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostDiskMapping";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostDiskMapping", &self.vsan_host_disk_mapping);
+        w.many_typed(
+            "VsanHostDiskMapping",
+            "VsanHostDiskMapping",
+            &self.vsan_host_disk_mapping,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5205,7 +5723,11 @@ pub struct ArrayOfVsanHostDiskResult {
 impl ComplexType for ArrayOfVsanHostDiskResult {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostDiskResult";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostDiskResult", &self.vsan_host_disk_result);
+        w.many_typed(
+            "VsanHostDiskResult",
+            "VsanHostDiskResult",
+            &self.vsan_host_disk_result,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5223,7 +5745,11 @@ pub struct ArrayOfVsanHostMembershipInfo {
 impl ComplexType for ArrayOfVsanHostMembershipInfo {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostMembershipInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanHostMembershipInfo", &self.vsan_host_membership_info);
+        w.many_typed(
+            "VsanHostMembershipInfo",
+            "VsanHostMembershipInfo",
+            &self.vsan_host_membership_info,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5241,7 +5767,8 @@ pub struct ArrayOfVsanHostRuntimeInfoDiskIssue {
 impl ComplexType for ArrayOfVsanHostRuntimeInfoDiskIssue {
     const TYPE_NAME: &'static str = "ArrayOfVsanHostRuntimeInfoDiskIssue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VsanHostRuntimeInfoDiskIssue",
             "VsanHostRuntimeInfoDiskIssue",
             &self.vsan_host_runtime_info_disk_issue,
         );
@@ -5264,7 +5791,11 @@ pub struct ArrayOfVsanNewPolicyBatch {
 impl ComplexType for ArrayOfVsanNewPolicyBatch {
     const TYPE_NAME: &'static str = "ArrayOfVsanNewPolicyBatch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanNewPolicyBatch", &self.vsan_new_policy_batch);
+        w.many_typed(
+            "VsanNewPolicyBatch",
+            "VsanNewPolicyBatch",
+            &self.vsan_new_policy_batch,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5282,7 +5813,11 @@ pub struct ArrayOfVsanPolicyChangeBatch {
 impl ComplexType for ArrayOfVsanPolicyChangeBatch {
     const TYPE_NAME: &'static str = "ArrayOfVsanPolicyChangeBatch";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanPolicyChangeBatch", &self.vsan_policy_change_batch);
+        w.many_typed(
+            "VsanPolicyChangeBatch",
+            "VsanPolicyChangeBatch",
+            &self.vsan_policy_change_batch,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5300,7 +5835,11 @@ pub struct ArrayOfVsanPolicySatisfiability {
 impl ComplexType for ArrayOfVsanPolicySatisfiability {
     const TYPE_NAME: &'static str = "ArrayOfVsanPolicySatisfiability";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VsanPolicySatisfiability", &self.vsan_policy_satisfiability);
+        w.many_typed(
+            "VsanPolicySatisfiability",
+            "VsanPolicySatisfiability",
+            &self.vsan_policy_satisfiability,
+        );
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5318,7 +5857,8 @@ pub struct ArrayOfVsanUpgradeSystemNetworkPartitionInfo {
 impl ComplexType for ArrayOfVsanUpgradeSystemNetworkPartitionInfo {
     const TYPE_NAME: &'static str = "ArrayOfVsanUpgradeSystemNetworkPartitionInfo";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VsanUpgradeSystemNetworkPartitionInfo",
             "VsanUpgradeSystemNetworkPartitionInfo",
             &self.vsan_upgrade_system_network_partition_info,
         );
@@ -5341,7 +5881,8 @@ pub struct ArrayOfVsanUpgradeSystemPreflightCheckIssue {
 impl ComplexType for ArrayOfVsanUpgradeSystemPreflightCheckIssue {
     const TYPE_NAME: &'static str = "ArrayOfVsanUpgradeSystemPreflightCheckIssue";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VsanUpgradeSystemPreflightCheckIssue",
             "VsanUpgradeSystemPreflightCheckIssue",
             &self.vsan_upgrade_system_preflight_check_issue,
         );
@@ -5364,7 +5905,8 @@ pub struct ArrayOfVsanUpgradeSystemUpgradeHistoryItem {
 impl ComplexType for ArrayOfVsanUpgradeSystemUpgradeHistoryItem {
     const TYPE_NAME: &'static str = "ArrayOfVsanUpgradeSystemUpgradeHistoryItem";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "VsanUpgradeSystemUpgradeHistoryItem",
             "VsanUpgradeSystemUpgradeHistoryItem",
             &self.vsan_upgrade_system_upgrade_history_item,
         );
@@ -5387,7 +5929,7 @@ pub struct ArrayOfVslmTagEntry {
 impl ComplexType for ArrayOfVslmTagEntry {
     const TYPE_NAME: &'static str = "ArrayOfVslmTagEntry";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many("VslmTagEntry", &self.vslm_tag_entry);
+        w.many_typed("VslmTagEntry", "VslmTagEntry", &self.vslm_tag_entry);
     }
     fn decode_field<'i>(&mut self, r: &mut Decoder<'i>, c: &Elem<'i>) -> Result<(), DecodeError> {
         match c.name() {
@@ -5405,7 +5947,8 @@ pub struct ArrayOfvslmInfrastructureObjectPolicy {
 impl ComplexType for ArrayOfvslmInfrastructureObjectPolicy {
     const TYPE_NAME: &'static str = "ArrayOfvslmInfrastructureObjectPolicy";
     fn encode_fields(&self, w: &mut Encoder) {
-        w.many(
+        w.many_typed(
+            "vslmInfrastructureObjectPolicy",
             "vslmInfrastructureObjectPolicy",
             &self.vslm_infrastructure_object_policy,
         );
