@@ -183,7 +183,13 @@ impl<'i> Decoder<'i> {
                 continue;
             }
             let (ns, _) = self.reader.resolve_attribute(key);
-            if !matches!(ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NS) {
+            let is_xsi = match ns {
+                ResolveResult::Bound(n) => n.as_ref() == XSI_NS,
+                // An undeclared `xsi:` prefix (fragments cut from a larger document).
+                ResolveResult::Unknown(p) => p == b"xsi",
+                ResolveResult::Unbound => false,
+            };
+            if !is_xsi {
                 continue;
             }
             let value = a
