@@ -7,8 +7,8 @@ use client_support::*;
 use esx_vim::client::{HttpOptions, HttpTransport, ProxyConfig, ProxyKind, TlsOptions};
 use esx_vim::transport::{SoapCall, Transport, TransportErrorKind};
 
-/// Ports 18900-18939 belong to this test binary.
-static PORTS: Ports = Ports::new(18900, 40);
+/// Ports 18900-18929 belong to this test binary.
+static PORTS: Ports = Ports::new(18900, 30);
 
 fn no_verify() -> HttpOptions {
     HttpOptions {

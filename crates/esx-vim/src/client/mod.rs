@@ -1,7 +1,29 @@
-//! The HTTP(S) side of the client: [`HttpTransport`] carries SOAP calls to a vSphere endpoint
-//! (keep-alive pool, TLS with verification on by default, HTTP CONNECT and SOCKS proxies, the
-//! session cookie, gzip, bounded replies, timeouts, retries of transient failures, a tracing
-//! span per call with credentials masked).
+//! The vSphere client: [`HttpTransport`] carries SOAP calls to an endpoint (keep-alive pool,
+//! TLS with verification on by default, HTTP CONNECT and SOCKS proxies, the session cookie,
+//! gzip, bounded replies, timeouts, retries of transient failures, a tracing span per call with
+//! credentials masked) and streams datastore files; [`Client`] adds the session on top
+//! (connect sequence, Login, transparent re-login, paged property retrieval, container views,
+//! waiting for tasks).
+//!
+//! ```no_run
+//! use esx_vim::client::{property, Client, ConnectOptions};
+//!
+//! # async fn demo() -> Result<(), esx_vim::client::ClientError> {
+//! let mut options = ConnectOptions { user: "root".into(), password: "secret".into(), ..Default::default() };
+//! options.http.tls.ca_file = Some("/etc/esx/ca.pem".into());
+//! let client = Client::connect("https://esx.example/sdk", options).await?;
+//! for vm in client.list_objects("VirtualMachine", &["name"], Some(1000)).await? {
+//!     println!("{:?}", property(&vm, "name"));
+//! }
+//! // Generated methods take the client as their transport and get re-login for free:
+//! let si = esx_vim::ManagedObjectReference::new("ServiceInstance", "ServiceInstance");
+//! let now = esx_vim::methods::current_time(&client, &si).await?;
+//! println!("server time: {now:?}");
+//! client.logout().await
+//! # }
+//! ```
+//!
+//! The transport alone, with a hand-written envelope:
 //!
 //! ```no_run
 //! use esx_vim::client::{HttpOptions, HttpTransport, ProxyConfig, ProxyKind};
