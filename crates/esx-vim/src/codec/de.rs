@@ -399,6 +399,29 @@ impl<'i> Decoder<'i> {
         })
     }
 
+    /// Reads the rest of the document, checking that every open element is closed: a reply
+    /// truncated after its payload is still an error.
+    pub fn finish(&mut self) -> Result<(), DecodeError> {
+        loop {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(DecodeError::TooDeep { max: MAX_DEPTH, pos: offset });
+                    }
+                }
+                Event::End(_) => self.depth = self.depth.saturating_sub(1),
+                Event::GeneralRef(r) => {
+                    resolve_ref(&r, offset)?;
+                }
+                Event::Eof if self.depth == 0 => return Ok(()),
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                _ => {}
+            }
+        }
+    }
+
     /// Decodes a field that occurs exactly once.
     #[inline]
     pub fn one<T: Decode>(&mut self, el: &Elem<'_>, slot: &mut T) -> Result<(), DecodeError> {
