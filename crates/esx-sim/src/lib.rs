@@ -23,7 +23,6 @@ pub mod property;
 pub mod server;
 pub mod state;
 pub mod tls;
-pub mod xsi;
 
 use std::sync::{Arc, Mutex};
 

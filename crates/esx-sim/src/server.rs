@@ -215,7 +215,7 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
     }
     match result {
         Ok((resp, new_session)) => {
-            let xml = crate::xsi::type_array_items(resp.to_envelope());
+            let xml = resp.to_envelope();
             let mut out = reply(StatusCode::OK, "text/xml; charset=utf-8", xml);
             if let Some(k) = new_session {
                 if let Ok(v) =
@@ -278,7 +278,7 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
                 return reply(
                     StatusCode::OK,
                     "text/xml; charset=utf-8",
-                    crate::xsi::type_array_items(resp.to_envelope()),
+                    resp.to_envelope(),
                 );
             }
             Ok(None) => {}

@@ -341,7 +341,7 @@ pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
     for p in spec.power_info {
         let p: AutoStartPowerInfo = p;
         h.autostart.power_info.retain(|x| x.key != p.key);
-        if p.start_action.to_ascii_lowercase() != "none" || p.start_order >= 0 {
+        if !p.start_action.eq_ignore_ascii_case("none") || p.start_order >= 0 {
             h.autostart.power_info.push(p);
         }
     }

@@ -168,7 +168,7 @@ pub fn config_from_vmx(
             let capacity_kb = int(vmx, &format!("{p}.sim.capacityKB")).unwrap_or(0);
             let mode = vmx.get(&format!("{p}.mode")).unwrap_or("persistent");
             devices.push(BaseVirtualDevice::from(VirtualDisk {
-                key: key as i32,
+                key,
                 device_info: desc(
                     format!("Hard disk {}", disks.len()),
                     format!("{capacity_kb} KB"),
@@ -182,18 +182,18 @@ pub fn config_from_vmx(
                         ..Default::default()
                     },
                 )),
-                controller_key: Some(ckey as i32),
-                unit_number: Some(unit as i32),
+                controller_key: Some(ckey),
+                unit_number: Some(unit),
                 capacity_in_kb: capacity_kb,
                 capacity_in_bytes: Some(capacity_kb * 1024),
                 ..Default::default()
             }));
         }
         devices.push(BaseVirtualDevice::from(VirtualLsiLogicController {
-            key: ckey as i32,
+            key: ckey,
             device_info: desc(format!("SCSI controller {bus}"), "LSI Logic".into()),
-            bus_number: bus as i32,
-            device: disks.iter().map(|k| *k as i32).collect(),
+            bus_number: bus,
+            device: disks.to_vec(),
             shared_bus: VirtualSCSISharing::NoSharing,
             scsi_ctlr_unit_number: Some(7),
             ..Default::default()
