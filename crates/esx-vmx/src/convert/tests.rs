@@ -157,6 +157,22 @@ fn datastore_resolver_plugs_in() {
     );
 }
 
+/// Found by fuzzing (vmx_to_domain): control characters, NUL included, in VMX values must not
+/// make the domain XML malformed; they are left out as libvirt's escaping does.
+#[test]
+fn control_characters_in_values_give_well_formed_xml() {
+    let text = format!(
+        "{HEAD}guestOS = \"other-64\"\ndisplayName = \"t\0\0\x01est\"\nannotation = \"a\x07b\"\nethernet0.present = \"true\"\nethernet0.networkName = \"VM\x1bNet\"\n"
+    );
+    let dom = from_vmx(&text).unwrap();
+    let xml = dom.to_xml();
+    assert!(xml.contains("<name>test</name>"), "{xml}");
+    assert!(xml.contains("<description>ab</description>"), "{xml}");
+    assert!(xml.contains("<source bridge='VMNet'/>"), "{xml}");
+    let again = Domain::from_xml(&xml).unwrap();
+    assert_eq!(again.to_xml(), xml);
+}
+
 /// One VMX document built from the keys the converter understands.
 fn vmx_strategy() -> impl Strategy<Value = String> {
     let name = "[a-zA-Z0-9 |%/\\\\\"_-]{0,12}";
