@@ -12,6 +12,7 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[("xmllint", "libxml2-utils")];
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = workspace_root();
     install_system_packages()?;
+    install_peers(&root)?;
     let status = Command::new(env_or("CARGO", "cargo"))
         .current_dir(&root)
         .args(["test", "--workspace", "--no-fail-fast"])
@@ -60,6 +61,41 @@ fn install_system_packages() -> Result<(), String> {
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
     install.extend(missing.iter().copied());
     apt(&install)
+}
+
+/// The third-party peers (vcsim, govc, pyvmomi, virsh) that interop tests run against, built
+/// by `../shared/peers/setup-peers.sh` into `/opt/peers` (or `$PEERS`).
+fn install_peers(root: &Path) -> Result<(), String> {
+    let peers = std::env::var("PEERS").unwrap_or_else(|_| "/opt/peers".into());
+    let ready = ["bin/vcsim", "bin/vcsim-xsi", "bin/govc", "venv/bin/python"]
+        .iter()
+        .all(|p| Path::new(&peers).join(p).exists())
+        && on_path("virsh");
+    if ready {
+        return Ok(());
+    }
+    let script = root.join("../shared/peers/setup-peers.sh");
+    if !script.is_file() {
+        eprintln!("xtask: !!! ../shared/peers is absent: interop tests will be skipped");
+        return Ok(());
+    }
+    if !is_root() {
+        eprintln!(
+            "xtask: !!! peers missing and not root: run `sudo {}`",
+            script.display()
+        );
+        return Ok(());
+    }
+    eprintln!("xtask: installing the third-party peers (setup-peers.sh, about two minutes)");
+    let st = Command::new("bash")
+        .arg(&script)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if st.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({st})", script.display()))
+    }
 }
 
 fn is_root() -> bool {

@@ -183,7 +183,13 @@ impl<'i> Decoder<'i> {
                 continue;
             }
             let (ns, _) = self.reader.resolve_attribute(key);
-            if !matches!(ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NS) {
+            let is_xsi = match ns {
+                ResolveResult::Bound(n) => n.as_ref() == XSI_NS,
+                // An undeclared `xsi:` prefix (fragments cut from a larger document).
+                ResolveResult::Unknown(p) => p == b"xsi",
+                ResolveResult::Unbound => false,
+            };
+            if !is_xsi {
                 continue;
             }
             let value = a
@@ -391,6 +397,29 @@ impl<'i> Decoder<'i> {
             msg: "content is not UTF-8".into(),
             pos: from,
         })
+    }
+
+    /// Reads the rest of the document, checking that every open element is closed: a reply
+    /// truncated after its payload is still an error.
+    pub fn finish(&mut self) -> Result<(), DecodeError> {
+        loop {
+            let offset = self.position();
+            match self.read()? {
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(DecodeError::TooDeep { max: MAX_DEPTH, pos: offset });
+                    }
+                }
+                Event::End(_) => self.depth = self.depth.saturating_sub(1),
+                Event::GeneralRef(r) => {
+                    resolve_ref(&r, offset)?;
+                }
+                Event::Eof if self.depth == 0 => return Ok(()),
+                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
+                _ => {}
+            }
+        }
     }
 
     /// Decodes a field that occurs exactly once.

@@ -91,7 +91,7 @@ impl Encoder {
 
     /// Writes a complex value as element `name`, with `xsi:type` when given.
     #[inline]
-    pub fn complex<T: ComplexType + ?Sized>(&mut self, name: &str, xsi_type: Option<&str>, v: &T) {
+    pub fn complex<T: ComplexType>(&mut self, name: &str, xsi_type: Option<&str>, v: &T) {
         self.start(name, xsi_type);
         v.encode_fields(self);
         self.end(name);
@@ -121,6 +121,7 @@ impl Encoder {
 
     /// Encodes a boxed field that occurs exactly once (recursive types).
     #[inline]
+    #[allow(clippy::borrowed_box)] // generated code passes `&self.field` whatever its type
     pub fn boxed<T: Encode>(&mut self, name: &str, v: &Box<T>) {
         let v: &T = v;
         v.encode(self, name);

@@ -122,10 +122,12 @@ fn strip_prefix(s: &str) -> &str {
 /// Decodes a response envelope: `Ok(Ok(response))`, `Ok(Err(fault))`, or a decoding error.
 pub fn decode_response<T: Decode>(input: &[u8]) -> Result<Result<T, SoapFault>, DecodeError> {
     let mut r = Decoder::new(input);
-    match read_body(&mut r)? {
-        Body::Element(el) => T::decode(&mut r, &el).map(Ok),
-        Body::Fault(f) => Ok(Err(f)),
-    }
+    let out = match read_body(&mut r)? {
+        Body::Element(el) => Ok(T::decode(&mut r, &el)?),
+        Body::Fault(f) => Err(f),
+    };
+    r.finish()?;
+    Ok(out)
 }
 
 /// Encodes the envelope of a call to `method` (the request element's name) with `body`'s fields.
