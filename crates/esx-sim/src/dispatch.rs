@@ -673,6 +673,113 @@ pub fn handle(
                 SearchDatastoreSubFolders_TaskResponse { returnval: t }
             )
         }
+        Request::QueryVirtualDiskUuid(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let returnval = mo::virtual_disk_manager::query_uuid(state, &q.name)?;
+            resp!(
+                QueryVirtualDiskUuid,
+                QueryVirtualDiskUuidResponse { returnval }
+            )
+        }
+        Request::CreateVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::virtual_disk_manager::create(s, &q.name, &q.spec).map(|p| Some(Any::String(p)))
+            });
+            resp!(
+                CreateVirtualDisk_Task,
+                CreateVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::DeleteVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::virtual_disk_manager::delete(s, &q.name).map(|_| None)
+            });
+            resp!(
+                DeleteVirtualDisk_Task,
+                DeleteVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::CopyVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::virtual_disk_manager::copy(
+                    s,
+                    &q.source_name,
+                    &q.dest_name,
+                    q.force.unwrap_or(false),
+                )
+                .map(|_| None)
+            });
+            resp!(
+                CopyVirtualDisk_Task,
+                CopyVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::ZeroFillVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::virtual_disk_manager::zero_fill(s, &q.name).map(|_| None)
+            });
+            resp!(
+                ZeroFillVirtualDisk_Task,
+                ZeroFillVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::MakeDirectory(q) => {
+            expect(state, &q.this, "FileManager")?;
+            mo::file_manager::make_directory(
+                state,
+                &q.name,
+                q.create_parent_directories.unwrap_or(false),
+            )?;
+            resp!(MakeDirectory, MakeDirectoryResponse {})
+        }
+        Request::DeleteDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::file_manager::delete(s, &q.name).map(|_| None)
+            });
+            resp!(
+                DeleteDatastoreFile_Task,
+                DeleteDatastoreFile_TaskResponse { returnval: t }
+            )
+        }
+        Request::MoveDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::file_manager::transfer(
+                    s,
+                    &q.source_name,
+                    &q.destination_name,
+                    q.force.unwrap_or(false),
+                    false,
+                )
+                .map(|_| None)
+            });
+            resp!(
+                MoveDatastoreFile_Task,
+                MoveDatastoreFile_TaskResponse { returnval: t }
+            )
+        }
+        Request::CopyDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this, method, |s| {
+                mo::file_manager::transfer(
+                    s,
+                    &q.source_name,
+                    &q.destination_name,
+                    q.force.unwrap_or(false),
+                    true,
+                )
+                .map(|_| None)
+            });
+            resp!(
+                CopyDatastoreFile_Task,
+                CopyDatastoreFile_TaskResponse { returnval: t }
+            )
+        }
         Request::RefreshDatastore(q) => {
             expect(state, &q.this, "Datastore")?;
             resp!(RefreshDatastore, RefreshDatastoreResponse {})
