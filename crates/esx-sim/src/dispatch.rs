@@ -88,14 +88,21 @@ fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
 fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<MoRef> {
     use VirtualMachinePowerState as P;
     let cur = state.vm(r)?.runtime.power_state.clone();
+    // A transition the current state does not allow still returns a task, which fails
+    // with InvalidPowerState (clients such as govc ignore that failure on purpose).
+    let refused = |expected: Option<P>, cur: P| Err(Fault::invalid_power_state(expected, cur));
     let target = match (method, &cur) {
-        ("PowerOnVM_Task", P::PoweredOff | P::Suspended) => P::PoweredOn,
-        ("PowerOffVM_Task", P::PoweredOn | P::Suspended) => P::PoweredOff,
-        ("SuspendVM_Task", P::PoweredOn) => P::Suspended,
-        ("ResetVM_Task", P::PoweredOn) => P::PoweredOn,
-        ("PowerOnVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOn), cur)),
-        ("PowerOffVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOff), cur)),
-        _ => return Err(Fault::invalid_power_state(None, cur)),
+        ("PowerOnVM_Task", P::PoweredOff | P::Suspended) => Ok(P::PoweredOn),
+        ("PowerOffVM_Task", P::PoweredOn | P::Suspended) => Ok(P::PoweredOff),
+        ("SuspendVM_Task", P::PoweredOn) => Ok(P::Suspended),
+        ("ResetVM_Task", P::PoweredOn) => Ok(P::PoweredOn),
+        ("PowerOnVM_Task", _) => refused(Some(P::PoweredOn), cur),
+        ("PowerOffVM_Task", _) => refused(Some(P::PoweredOff), cur),
+        _ => refused(None, cur),
+    };
+    let target = match target {
+        Ok(t) => t,
+        Err(f) => return Ok(run_task(state, ctx, r, method, |_| Err(f))),
     };
     if target == P::PoweredOn && method == "PowerOnVM_Task" {
         let q = state.vm(r)?.uuid_question();
@@ -300,6 +307,122 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
         }
     }
     Ok(())
+}
+
+/// `CreateVM_Task`: writes a new `.vmx` under `spec.files.vmPathName`, registers it and
+/// applies the rest of the spec (devices, resources) as `ReconfigVM_Task` would.
+fn create_vm(
+    state: &mut State,
+    folder: &MoRef,
+    pool: &MoRef,
+    host: &MoRef,
+    spec: &VirtualMachineConfigSpec,
+) -> MethodResult<MoRef> {
+    let name = spec
+        .name
+        .clone()
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+        .ok_or_else(|| Fault::invalid_argument("config.name"))?;
+    let vm_path = spec
+        .files
+        .as_ref()
+        .and_then(|f| f.vm_path_name.clone())
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    let (ds_name, rel) = crate::state::parse_ds_path(&vm_path)
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    let rel = rel.trim_matches('/');
+    let rel = if rel.is_empty() {
+        format!("{name}/{name}.vmx")
+    } else if rel.to_ascii_lowercase().ends_with(".vmx") {
+        rel.to_owned()
+    } else {
+        format!("{rel}/{name}.vmx")
+    };
+    let ds = state
+        .datastore_by_name(ds_name)
+        .ok_or_else(|| Fault::file_not_found(&vm_path))?;
+    if let Some(dup) = mo::folder::child_named(state, folder, &name) {
+        return Err(Fault::duplicate_name(&name, &dup));
+    }
+    let dir = state
+        .datastore_dir(&ds)
+        .ok_or_else(|| Fault::file_not_found(&vm_path))?;
+    let path = crate::files::safe_join(&dir, &rel)
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    if path.exists() {
+        return Err(Fault::already_exists(&format!("[{ds_name}] {rel}")));
+    }
+    let hw = spec
+        .version
+        .as_deref()
+        .and_then(|v| v.strip_prefix("vmx-"))
+        .unwrap_or("14");
+    let guest = spec
+        .guest_id
+        .as_deref()
+        .unwrap_or("otherGuest")
+        .trim_end_matches("Guest");
+    let guest = if guest.is_empty() { "other" } else { guest };
+    let mut vmx = esx_vmx::VmxFile::parse(b"").map_err(|_| Fault::invalid_argument("config"))?;
+    for (k, v) in [
+        (".encoding", "UTF-8"),
+        ("config.version", "8"),
+        ("virtualHW.version", hw),
+        ("displayName", name.as_str()),
+        ("guestOS", guest),
+        ("memsize", "4"),
+        ("numvcpus", "1"),
+    ] {
+        vmx.set(k, v);
+    }
+    let uuid = spec
+        .uuid
+        .clone()
+        .unwrap_or_else(|| mo::virtual_machine::uuid_from(&format!("create:{ds_name}:{rel}")));
+    vmx.set("uuid.bios", &mo::virtual_machine::vmx_uuid(&uuid));
+    vmx.set(
+        "uuid.location",
+        &mo::virtual_machine::location_for(&path.to_string_lossy()),
+    );
+    let created_dir = path
+        .parent()
+        .filter(|d| !d.exists())
+        .map(|d| d.to_path_buf());
+    let write = || -> std::io::Result<()> {
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&path, vmx.to_bytes())
+    };
+    write().map_err(|e| Fault::invalid_state(&format!("cannot write [{ds_name}] {rel}: {e}")))?;
+    let cleanup = |state: &mut State, r: Option<&MoRef>| {
+        if let Some(r) = r {
+            state.objects.remove(&r.value);
+            if let Some(Mo::Folder(f)) = state.objects.get_mut(&folder.value) {
+                f.children.retain(|c| c != r);
+            }
+        }
+        match &created_dir {
+            Some(d) => drop(std::fs::remove_dir_all(d)),
+            None => drop(std::fs::remove_file(&path)),
+        }
+    };
+    let r = match crate::inventory::register_vm(state, &ds, &rel, folder, pool, host, None) {
+        Ok(r) => r,
+        Err(f) => {
+            cleanup(state, None);
+            return Err(f);
+        }
+    };
+    let applied = state.vm_mut(&r).and_then(|vm| {
+        vm.apply_spec(spec, &dir)?;
+        vm.save()
+    });
+    if let Err(f) = applied.and_then(|_| refresh_vm(state, &r)) {
+        cleanup(state, Some(&r));
+        return Err(f);
+    }
+    Ok(r)
 }
 
 macro_rules! resp {
@@ -651,6 +774,16 @@ pub fn handle(
                     .map(|r| Some(Any::from(r)))
             });
             resp!(RegisterVM_Task, RegisterVM_TaskResponse { returnval: t })
+        }
+        Request::CreateVM_Task(q) => {
+            let folder = q.this.clone();
+            expect(state, &folder, "Folder")?;
+            let (pool, host) = placement(state, &folder, Some(q.pool.clone()), q.host.clone())?;
+            let spec = q.config.clone();
+            let t = run_task(state, ctx, &folder, method, |s| {
+                create_vm(s, &folder, &pool, &host, &spec).map(|r| Some(Any::from(r)))
+            });
+            resp!(CreateVM_Task, CreateVM_TaskResponse { returnval: t })
         }
         Request::SearchDatastore_Task(q) => {
             let r = q.this.clone();

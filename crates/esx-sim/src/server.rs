@@ -131,6 +131,23 @@ fn public(method: &str) -> bool {
     matches!(method, "RetrieveServiceContent" | "Login" | "CurrentTime")
 }
 
+/// Reads of the `SessionManager`'s own properties, which vSphere answers without a session
+/// (`currentSession` is then unset): clients check it to decide whether to log in again.
+fn session_manager_read(request: &Request) -> bool {
+    let specs = match request {
+        Request::RetrieveProperties(q) => &q.spec_set,
+        Request::RetrievePropertiesEx(q) => &q.spec_set,
+        _ => return false,
+    };
+    !specs.is_empty()
+        && specs.iter().all(|s| {
+            s.prop_set.iter().all(|p| p.r#type == "SessionManager")
+                && s.object_set
+                    .iter()
+                    .all(|o| o.obj.r#type == "SessionManager" && o.select_set.is_empty())
+        })
+}
+
 /// The live session named by the request's cookie, refreshed; `None` if expired or absent.
 pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     let key = cookie?;
@@ -197,7 +214,7 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
         session: session.clone(),
     };
     let this = crate::dispatch::this_of(&request).unwrap_or_default();
-    if session.is_none() && !public(&method) {
+    if session.is_none() && !public(&method) && !session_manager_read(&request) {
         return fault_reply(&Fault::not_authenticated(&this));
     }
     if let Some(s) = session.as_ref().and_then(|k| state.sessions.get(k)) {

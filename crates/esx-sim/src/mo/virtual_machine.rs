@@ -651,7 +651,9 @@ impl VmMo {
                     .map_err(|e| Fault::invalid_state(&format!("cannot create disk: {e}")))?;
                 }
                 vmx.set("scsi0.present", "TRUE");
-                vmx.set("scsi0.virtualDev", "lsilogic");
+                if !vmx.contains_key("scsi0.virtualDev") {
+                    vmx.set("scsi0.virtualDev", "lsilogic");
+                }
                 let p = format!("scsi0:{unit}");
                 let name = rel.rsplit('/').next().unwrap_or(&rel);
                 vmx.set(&format!("{p}.present"), "TRUE");
@@ -710,6 +712,14 @@ impl VmMo {
                         self.vmx_rel.len() % 256
                     ),
                 );
+            }
+            (Some(VirtualDeviceConfigSpecOperation::Add), dev) if scsi_model(dev).is_some() => {
+                let (model, bus) = scsi_model(dev).unwrap_or(("lsilogic", 0));
+                if !(0..4).contains(&bus) {
+                    return Err(Fault::invalid_argument("device.busNumber"));
+                }
+                vmx.set(&format!("scsi{bus}.present"), "TRUE");
+                vmx.set(&format!("scsi{bus}.virtualDev"), model);
             }
             (Some(VirtualDeviceConfigSpecOperation::Remove), dev) => {
                 let key = device_key(dev);
@@ -784,4 +794,15 @@ mod tests {
         );
         assert_eq!(c.hardware.device.len(), 3);
     }
+}
+
+/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
+fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
+    Some(match dev {
+        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
+        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
+        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
+        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
+        _ => return None,
+    })
 }
