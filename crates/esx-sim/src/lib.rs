@@ -14,6 +14,7 @@
 pub mod config;
 pub mod dispatch;
 pub mod fault;
+pub mod fetch;
 pub mod files;
 pub mod folder_api;
 pub mod inventory;

@@ -186,6 +186,9 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
         Err(e) => return client_fault(&format!("malformed request: {e}")),
     };
     let method = el.name_str();
+    if method == "Fetch" {
+        return fetch(&shared, cookie, &mut r, &el);
+    }
     let request: Request = match Request::decode_for(&mut r, &el, &method) {
         Ok(Some(q)) => q,
         Ok(None) => {
@@ -315,5 +318,40 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
                 resp.to_envelope(),
             );
         }
+    }
+}
+
+/// Answers pyVmomi's `Fetch` (one property of one object).
+fn fetch(
+    shared: &Shared,
+    cookie: Option<String>,
+    r: &mut Decoder<'_>,
+    el: &esx_vim::codec::Elem<'_>,
+) -> Resp {
+    let q = match crate::fetch::decode(r, el) {
+        Ok(q) => q,
+        Err(e) => return client_fault(&format!("cannot decode Fetch: {e}")),
+    };
+    let mut guard = match shared.state.lock() {
+        Ok(g) => g,
+        Err(_) => return client_fault("server state unavailable"),
+    };
+    let state = &mut *guard;
+    let session = live_session(state, cookie.as_deref());
+    if session.is_none() && q.this.r#type != "SessionManager" {
+        return fault_reply(&Fault::not_authenticated(&q.this));
+    }
+    let ctx = Ctx { session };
+    let value = state
+        .lookup(&q.this)
+        .map(|_| ())
+        .and_then(|_| crate::property::read(state, &ctx, &q.this, &q.prop));
+    match value {
+        Ok(returnval) => reply(
+            StatusCode::OK,
+            "text/xml; charset=utf-8",
+            soap::encode_response("Fetch", &crate::fetch::FetchResponse { returnval }),
+        ),
+        Err(f) => fault_reply(&f),
     }
 }

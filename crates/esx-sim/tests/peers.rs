@@ -166,3 +166,35 @@ fn govc_scenario(govc: &dyn Fn(&[&str]) -> (bool, String), upload: &Path) {
     assert_eq!(back, "hello from govc\n");
     assert!(run(&["datastore.ls", "vm01"]).contains("notes.txt"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_tasks_snapshot_and_question() {
+    if !peers() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("esx-sim-pyvmomi-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = esx_sim::Config::new(&dir);
+    let h = esx_sim::Simulator::start(cfg).await.unwrap();
+    let port = h.addr.port().to_string();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_tasks.py");
+    let data = dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("/opt/peers/venv/bin/python")
+            .arg(script)
+            .args(["127.0.0.1", &port, "root", "pass"])
+            .arg(data)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("ok question answered"),
+        "pyvmomi: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    h.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
