@@ -173,6 +173,41 @@ fn control_characters_in_values_give_well_formed_xml() {
     assert_eq!(again.to_xml(), xml);
 }
 
+/// Found by fuzzing (vmx_to_domain timeout): a single `ethernet3709551615.*` key or a huge
+/// `sharedFolder.maxNum` made the converter walk billions of device numbers. Only numbers with
+/// a `.present` entry are visited now; what is found is unchanged.
+#[test]
+fn huge_device_numbers_convert_quickly() {
+    let start = std::time::Instant::now();
+    let text = format!(
+        "{HEAD}ethernet000000000003709551615.generatedAddressOffset = \"8\"\n\
+         ethernet4294967295.present = \"true\"\n\
+         ethernet1.present = \"true\"\nethernet1.networkName = \"net1\"\n\
+         ethernet01.present = \"true\"\nethernet01.networkName = \"ignored\"\n\
+         isolation.tools.hgfs.disable = \"false\"\nsharedFolder.maxNum = \"9223372036854775807\"\n\
+         sharedFolder7.present = \"true\"\nsharedFolder7.enabled = \"true\"\n\
+         sharedFolder7.hostPath = \"/h\"\nsharedFolder7.guestName = \"g\"\n"
+    );
+    let dom = from_vmx(&text).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // ethernet1, then ethernet4294967295 (present, bridged without a network name).
+    assert_eq!(dom.devices.interfaces.len(), 2);
+    assert_eq!(
+        dom.devices.interfaces[0].source.bridge.as_deref(),
+        Some("net1")
+    );
+    assert_eq!(dom.devices.filesystems.len(), 1);
+    assert_eq!(dom.devices.filesystems[0].target_dir, "g");
+
+    // A folder at or above sharedFolder.maxNum is not read, as in libvirt.
+    let capped = format!(
+        "{HEAD}isolation.tools.hgfs.disable = \"false\"\nsharedFolder.maxNum = \"7\"\n\
+         sharedFolder7.present = \"true\"\nsharedFolder7.enabled = \"true\"\n\
+         sharedFolder7.hostPath = \"/h\"\nsharedFolder7.guestName = \"g\"\n"
+    );
+    assert!(from_vmx(&capped).unwrap().devices.filesystems.is_empty());
+}
+
 /// One VMX document built from the keys the converter understands.
 fn vmx_strategy() -> impl Strategy<Value = String> {
     let name = "[a-zA-Z0-9 |%/\\\\\"_-]{0,12}";
