@@ -768,6 +768,17 @@ pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
     }
 }
 
+/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
+fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
+    Some(match dev {
+        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
+        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
+        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
+        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -794,15 +805,4 @@ mod tests {
         );
         assert_eq!(c.hardware.device.len(), 3);
     }
-}
-
-/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
-fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
-    Some(match dev {
-        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
-        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
-        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
-        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
-        _ => return None,
-    })
 }
