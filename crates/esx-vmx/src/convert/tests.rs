@@ -208,6 +208,23 @@ fn huge_device_numbers_convert_quickly() {
     assert!(from_vmx(&capped).unwrap().devices.filesystems.is_empty());
 }
 
+/// Found by fuzzing (domain_to_vmx timeout): a disk address with a huge controller index used
+/// to hang in the implicit-controller step; now it is the address error, at once.
+#[test]
+fn huge_controller_index_is_an_address_error() {
+    let start = std::time::Instant::now();
+    let xml = "<domain type='vmware'><name>x</name><memory>4096</memory><os><type>hvm</type></os><devices>\
+        <disk type='file' device='disk'><source file='[ds] a.vmdk'/><target dev='sda' bus='scsi'/>\
+        <address type='drive' controller='4000000000' bus='0' target='0' unit='0'/></disk></devices></domain>";
+    let dom = Domain::from_xml(xml).unwrap();
+    let err = domain_to_vmx(&dom, &format_ctx(), 13).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Disk address 4000000000:0:0 doesn't match target device 'sda'"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
 /// One VMX document built from the keys the converter understands.
 fn vmx_strategy() -> impl Strategy<Value = String> {
     let name = "[a-zA-Z0-9 |%/\\\\\"_-]{0,12}";
