@@ -104,6 +104,12 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
         Ok(t) => t,
         Err(f) => return Ok(run_task(state, ctx, r, method, |_| Err(f))),
     };
+    if target == P::PoweredOn {
+        let vm = state.vm_mut(r)?;
+        if vm.pending_disk.is_some() {
+            vm.save()?;
+        }
+    }
     if target == P::PoweredOn && method == "PowerOnVM_Task" {
         let q = state.vm(r)?.uuid_question();
         if let Some(q) = q {
@@ -289,7 +295,14 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
     }
     let parent = vm.parent.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
+    let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
+    let pending = vm.pending_disk.is_some();
     let snaps: Vec<MoRef> = vm.root_snapshots.clone();
+    if !files && pending {
+        // Unregistering leaves the files on the datastore, so they must exist.
+        state.vm_mut(r)?.save()?;
+    }
+    state.forget_generated(&ds_name, &rel);
     for s in snaps {
         for d in mo::snapshot::descendants(state, &s) {
             state.objects.remove(&d.value);
@@ -431,6 +444,29 @@ macro_rules! resp {
     };
 }
 
+/// Writes the files of generated VMs (see [`crate::lazy`]) that a file-level request is
+/// about to reach.
+fn materialize_for(state: &mut State, req: &Request) {
+    let paths: [Option<&str>; 2] = match req {
+        Request::SearchDatastore_Task(q) => [Some(&q.datastore_path), None],
+        Request::SearchDatastoreSubFolders_Task(q) => [Some(&q.datastore_path), None],
+        Request::QueryVirtualDiskUuid(q) => [Some(&q.name), None],
+        Request::DeleteVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::ZeroFillVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::CopyVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
+        Request::CreateVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::MakeDirectory(q) => [Some(&q.name), None],
+        Request::DeleteDatastoreFile_Task(q) => [Some(&q.name), None],
+        Request::MoveDatastoreFile_Task(q) => [Some(&q.source_name), Some(&q.destination_name)],
+        Request::CopyDatastoreFile_Task(q) => [Some(&q.source_name), Some(&q.destination_name)],
+        Request::RegisterVM_Task(q) => [Some(&q.path), None],
+        _ => return,
+    };
+    for p in paths.into_iter().flatten() {
+        state.materialize_ds_path(p);
+    }
+}
+
 /// Handles one request. Returns the response and, after `Login`, the new session key.
 pub fn handle(
     state: &mut State,
@@ -440,6 +476,7 @@ pub fn handle(
 ) -> MethodResult<(Response, Option<String>)> {
     let method = req.method();
     let mut new_session = None;
+    materialize_for(state, &req);
     let r = match req {
         Request::RetrieveServiceContent(_) => resp!(
             RetrieveServiceContent,

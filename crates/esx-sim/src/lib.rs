@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod files;
 pub mod folder_api;
 pub mod inventory;
+pub mod lazy;
 pub mod mo;
 pub mod path;
 pub mod property;

@@ -53,17 +53,17 @@ def main():
     print("ok snapshot")
 
     # A copied VM (uuid.location no longer matches) asks "moved or copied?" on power on.
+    # Unregister first (the files stay on the datastore), edit the .vmx, register it again.
+    vm2 = find_vm(content, "vm2")
+    path = vm2.config.files.vmPathName
+    folder = vm2.parent
+    pool = vm2.resourcePool
+    vm2.UnregisterVM()
     vmx = os.path.join(data_dir, "datastore1", "vm2", "vm2.vmx")
     with open(vmx) as f:
         lines = [l for l in f if not l.startswith("uuid.location")]
     with open(vmx, "w") as f:
         f.writelines(lines + ['uuid.location = "56 4d 00 00 00 00 00 00-00 00 00 00 00 00 00 01"\n'])
-    vm2 = find_vm(content, "vm2")
-    # Re-register so the simulator reads the edited file.
-    path = vm2.config.files.vmPathName
-    folder = vm2.parent
-    pool = vm2.resourcePool
-    vm2.UnregisterVM()
     WaitForTask(folder.RegisterVM_Task(path=path, asTemplate=False, pool=pool))
     vm2 = find_vm(content, "vm2")
     task = vm2.PowerOnVM_Task()

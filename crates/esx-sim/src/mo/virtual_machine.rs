@@ -55,6 +55,8 @@ pub struct VmMo {
     pub root_snapshots: Vec<MoRef>,
     /// The power-on task waiting for an answer to `runtime.question`.
     pub pending_power_on: Option<MoRef>,
+    /// For a generated VM whose files are not written yet: its disk (see [`crate::lazy`]).
+    pub pending_disk: Option<crate::lazy::PendingDisk>,
 }
 
 /// Formats `56 4d 12 …` (vmx) as `564d12..-....-....-....-............` (API).
@@ -353,11 +355,21 @@ impl VmMo {
         self.name = self.config.name.clone();
     }
 
-    /// Writes the `.vmx` back to disk.
-    pub fn save(&self) -> MethodResult<()> {
-        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(|e| {
+    /// Writes the `.vmx` back to disk (with the directory and disk of a generated VM whose
+    /// files were not written yet).
+    pub fn save(&mut self) -> MethodResult<()> {
+        let fail = |e: std::io::Error| {
             Fault::invalid_state(&format!("cannot write {}: {e}", self.vmx_path.display()))
-        })
+        };
+        if let Some(disk) = &self.pending_disk {
+            if let Some(d) = self.vmx_path.parent() {
+                std::fs::create_dir_all(d).map_err(fail)?;
+            }
+            disk.write().map_err(fail)?;
+        }
+        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(fail)?;
+        self.pending_disk = None;
+        Ok(())
     }
 
     fn guest(&self) -> GuestInfo {
