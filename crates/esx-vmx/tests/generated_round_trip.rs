@@ -1,9 +1,12 @@
 //! domain -> VMX -> domain on GENERATED domains: every domain built here uses only what the VMX
-//! format can express (name, uuid, description, memory in 4 MiB steps with a current/minimum
-//! memory in MiB, vCPUs with topology and affinity, shares, arch, EFI firmware, SCSI/IDE/floppy
-//! disks and CD-ROMs with files or devices, SCSI controller models, bridged/NAT interfaces with
-//! MAC types and models, serial ports over files/devices/TCP, parallel ports, VNC, video RAM,
-//! shared folders), so the round trip must give back exactly the same domain.
+//! format (as libvirt writes it) can express: name, uuid, description, memory in 4 MiB steps
+//! with a current/minimum memory in MiB, vCPUs with topology and affinity, shares, arch, EFI,
+//! SMBIOS host mode, SCSI/IDE/floppy disks and CD-ROMs (image, device, empty; transient, SCSI
+//! write-through), SCSI controller models, bridged/NAT/custom/distributed-switch interfaces with
+//! MAC types, checks and models, serial ports over files/devices/TCP/pipes, parallel ports, VNC
+//! with keymap and password, video RAM, shared folders and the datacenter path. The round trip
+//! must give back exactly the same domain, the VMX text must be a fixed point, and the domain
+//! XML must validate against libvirt 11.3.0's domain.rng (when `../shared` and xmllint exist).
 
 use std::collections::BTreeSet;
 
@@ -26,8 +29,10 @@ fn esc(s: &str) -> String {
 /// A disk on one bus, addressed by its target index on that bus.
 #[derive(Debug, Clone)]
 enum DiskKind {
-    /// A `.vmdk` on a datastore; the flag is `<transient/>`.
-    Image(bool),
+    /// A `.vmdk` on a datastore; the flags are `<transient/>` and write-through caching.
+    Image(bool, bool),
+    /// A CD-ROM drive without a medium.
+    CdromEmpty,
     /// A CD-ROM image on a datastore.
     CdromImage,
     /// A host CD-ROM device.
@@ -51,11 +56,16 @@ fn disk_xml(d: &GenDisk) -> String {
             "    <disk type='file' device='floppy'>\n      <source file='[ds1] fl/{}.flp'/>\n{target}    </disk>\n",
             esc(&d.file)
         ),
-        (DiskKind::Image(transient), _) => format!(
-            "    <disk type='file' device='disk'>\n      <source file='[ds1] vm/{}.vmdk'/>\n{target}{}    </disk>\n",
+        (DiskKind::Image(transient, writethrough), _) => format!(
+            "    <disk type='file' device='disk'>\n{}      <source file='[ds1] vm/{}.vmdk'/>\n{target}{}    </disk>\n",
+            // libvirt's formatter writes writeThrough for SCSI disks only (and drops it on IDE).
+            if *writethrough && d.bus == "scsi" { "      <driver cache='writethrough'/>\n" } else { "" },
             esc(&d.file),
             if *transient { "      <transient/>\n" } else { "" }
         ),
+        (DiskKind::CdromEmpty, _) => {
+            format!("    <disk type='file' device='cdrom'>\n{target}      <readonly/>\n    </disk>\n")
+        }
         (DiskKind::CdromImage, _) => format!(
             "    <disk type='file' device='cdrom'>\n      <source file='[iso store] {}.iso'/>\n{target}      <readonly/>\n    </disk>\n",
             esc(&d.file)
@@ -69,7 +79,8 @@ fn disk_xml(d: &GenDisk) -> String {
 
 fn disks() -> impl Strategy<Value = Vec<GenDisk>> {
     let kind = prop_oneof![
-        any::<bool>().prop_map(DiskKind::Image),
+        (any::<bool>(), any::<bool>()).prop_map(|(t, w)| DiskKind::Image(t, w)),
+        Just(DiskKind::CdromEmpty),
         Just(DiskKind::CdromImage),
         Just(DiskKind::CdromDevice),
     ];
@@ -98,7 +109,9 @@ fn disks() -> impl Strategy<Value = Vec<GenDisk>> {
 
 #[derive(Debug, Clone)]
 struct GenNic {
-    user: bool,
+    /// 0 bridged, 1 NAT (`user`), 2 custom (bridge with a target vnet), 3 distributed switch.
+    kind: usize,
+    vds: ([u8; 16], u32, u32, u32),
     bridge: String,
     model: Option<&'static str>,
     mac: [u8; 6],
@@ -117,7 +130,13 @@ fn nics() -> impl Strategy<Value = Vec<GenNic>> {
         "vlance", "vmxnet", "vmxnet2", "vmxnet3", "e1000", "e1000e",
     ]));
     let nic = (
-        any::<bool>(),
+        0usize..4,
+        (
+            any::<[u8; 16]>(),
+            1u32..100_000,
+            1u32..10_000,
+            1u32..u32::MAX,
+        ),
         "[A-Za-z][A-Za-z0-9 _-]{0,10}",
         model,
         prefix,
@@ -125,8 +144,9 @@ fn nics() -> impl Strategy<Value = Vec<GenNic>> {
         prop::sample::select(vec!["generated", "static"]),
         prop::option::of(any::<bool>()),
     )
-        .prop_map(|(user, bridge, model, p, s, mac_type, check)| GenNic {
-            user,
+        .prop_map(|(kind, vds, bridge, model, p, s, mac_type, check)| GenNic {
+            kind,
+            vds,
             bridge,
             model,
             mac: [p[0], p[1], p[2], s[0], s[1], s[2]],
@@ -148,11 +168,24 @@ fn nic_xml(n: &GenNic) -> String {
     };
     let mut s = format!(
         "    <interface type='{}'>\n      <mac address='{mac}' type='{}'{check}/>\n",
-        if n.user { "user" } else { "bridge" },
+        ["bridge", "user", "bridge", "vds"][n.kind],
         n.mac_type
     );
-    if !n.user {
-        s.push_str(&format!("      <source bridge='{}'/>\n", esc(&n.bridge)));
+    match n.kind {
+        0 => s.push_str(&format!("      <source bridge='{}'/>\n", esc(&n.bridge))),
+        2 => s.push_str(&format!(
+            "      <source bridge='{}'/>\n      <target dev='vmnet{}'/>\n",
+            esc(&n.bridge),
+            n.vds.1 % 20
+        )),
+        3 => {
+            let (u, port, group, conn) = n.vds;
+            s.push_str(&format!(
+                "      <source switchid='{}' portid='{port}' portgroupid='dvportgroup-{group}' connectionid='{conn}'/>\n",
+                uuid_text(&u)
+            ));
+        }
+        _ => {}
     }
     if let Some(model) = n.model {
         s.push_str(&format!("      <model type='{model}'/>\n"));
@@ -170,13 +203,26 @@ fn char_xml(elem: &str, port: u32, kind: usize, text: &str, tcp_port: u16) -> St
             "tcp",
             format!("<source mode='connect' host='192.168.0.17' service='{tcp_port}'/>\n      <protocol type='raw'/>"),
         ),
-        _ => (
+        3 => (
             "tcp",
             format!("<source mode='bind' host='0.0.0.0' service='{tcp_port}'/>\n      <protocol type='telnet'/>"),
         ),
+        _ => ("pipe", format!("<source path='{}.pipe'/>", esc(text))),
     };
     format!(
         "    <{elem} type='{ty}'>\n      {source}\n      <target port='{port}'/>\n    </{elem}>\n"
+    )
+}
+
+fn uuid_text(u: &[u8; 16]) -> String {
+    let hex: Vec<String> = u.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex[..4].concat(),
+        hex[4..6].concat(),
+        hex[6..8].concat(),
+        hex[8..10].concat(),
+        hex[10..].concat()
     )
 }
 
@@ -203,6 +249,10 @@ struct GenDomain {
     vnc: Option<Option<u16>>,
     vram_kib: u64,
     shared: Option<(String, String, bool)>,
+    smbios_host: bool,
+    datacenter_path: Option<String>,
+    vnc_keymap: Option<String>,
+    vnc_password: Option<String>,
 }
 
 fn domain() -> impl Strategy<Value = GenDomain> {
@@ -228,7 +278,7 @@ fn domain() -> impl Strategy<Value = GenDomain> {
             nics(),
             prop::collection::btree_map(
                 0u32..4,
-                (0usize..4, "[a-z][a-z0-9]{0,6}", 1024u16..65535),
+                (0usize..5, "[a-z][a-z0-9]{0,6}", 1024u16..65535),
                 0..3,
             ),
             prop::collection::btree_map(0u32..3, (0usize..2, "[a-z][a-z0-9]{0,6}"), 0..2),
@@ -240,8 +290,14 @@ fn domain() -> impl Strategy<Value = GenDomain> {
                 any::<bool>(),
             )),
         ),
+        (
+            any::<bool>(),
+            prop::option::of("[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,2}"),
+            prop::option::of("[a-z]{2}(-[a-z]{2})?"),
+            prop::option::of("[A-Za-z0-9]{1,12}"),
+        ),
     )
-        .prop_map(|(a, b)| {
+        .prop_map(|(a, b, c)| {
             let (
                 name,
                 uuid,
@@ -257,6 +313,7 @@ fn domain() -> impl Strategy<Value = GenDomain> {
                 efi,
             ) = a;
             let (disks, scsi_models, nics, serials, parallels, vnc, vram, shared) = b;
+            let (smbios_host, datacenter_path, vnc_keymap, vnc_password) = c;
             let mem_mib = mem4 * 4;
             // Current memory in MiB below the maximum (equal means "not set" in VMX).
             let current_mib = cur.map(|f| 1 + ((mem_mib - 1) as f64 * f) as u64);
@@ -285,6 +342,10 @@ fn domain() -> impl Strategy<Value = GenDomain> {
                 vnc,
                 vram_kib: vram * 1024,
                 shared,
+                smbios_host,
+                datacenter_path,
+                vnc_keymap,
+                vnc_password,
             }
         })
 }
@@ -295,8 +356,13 @@ fn domain_xml(g: &GenDomain) -> String {
         "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]
     );
+    let ns = if g.datacenter_path.is_some() {
+        " xmlns:vmware='http://libvirt.org/schemas/domain/vmware/1.0'"
+    } else {
+        ""
+    };
     let mut x = format!(
-        "<domain type='vmware'>\n  <name>{}</name>\n  <uuid>{uuid}</uuid>\n",
+        "<domain type='vmware'{ns}>\n  <name>{}</name>\n  <uuid>{uuid}</uuid>\n",
         esc(&g.name)
     );
     if let Some(d) = &g.description {
@@ -335,9 +401,14 @@ fn domain_xml(g: &GenDomain) -> String {
         ));
     }
     x.push_str(&format!(
-        "  <os{}>\n    <type arch='{}'>hvm</type>\n  </os>\n",
+        "  <os{}>\n    <type arch='{}'>hvm</type>\n{}  </os>\n",
         if g.efi { " firmware='efi'" } else { "" },
-        if g.x86_64 { "x86_64" } else { "i686" }
+        if g.x86_64 { "x86_64" } else { "i686" },
+        if g.smbios_host {
+            "    <smbios mode='host'/>\n"
+        } else {
+            ""
+        }
     ));
     // VMX records the topology only as cores per socket, and only when that is above one.
     if g.cores > 1 {
@@ -387,15 +458,81 @@ fn domain_xml(g: &GenDomain) -> String {
             Some(p) => (i32::from(p), "no"),
             None => (-1, "yes"),
         };
+        let keymap = g
+            .vnc_keymap
+            .as_ref()
+            .map(|k| format!(" keymap='{k}'"))
+            .unwrap_or_default();
+        let passwd = g
+            .vnc_password
+            .as_ref()
+            .map(|p| format!(" passwd='{p}'"))
+            .unwrap_or_default();
         x.push_str(&format!(
-            "    <graphics type='vnc' port='{port}' autoport='{auto}'>\n      <listen type='address'/>\n    </graphics>\n"
+            "    <graphics type='vnc' port='{port}' autoport='{auto}'{keymap}{passwd}>\n      <listen type='address'/>\n    </graphics>\n"
         ));
     }
     x.push_str(&format!(
-        "    <video>\n      <model type='vmvga' vram='{}' primary='yes'/>\n    </video>\n  </devices>\n</domain>\n",
+        "    <video>\n      <model type='vmvga' vram='{}' primary='yes'/>\n    </video>\n  </devices>\n",
         g.vram_kib
     ));
+    if let Some(path) = &g.datacenter_path {
+        x.push_str(&format!(
+            "  <vmware:datacenterpath>{}</vmware:datacenterpath>\n",
+            esc(path)
+        ));
+    }
+    x.push_str("</domain>\n");
     x
+}
+
+/// libvirt 11.3.0's domain schema, when the shared material and xmllint are there (looked up
+/// once; a loud message when validation is skipped).
+fn domain_rng() -> Option<&'static std::path::Path> {
+    static RNG: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    RNG.get_or_init(|| {
+        let rng = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/schemas/libvirt-11.3.0/domain.rng");
+        let xmllint = std::process::Command::new("xmllint")
+            .arg("--version")
+            .output()
+            .is_ok();
+        if rng.is_file() && xmllint {
+            Some(rng)
+        } else {
+            eprintln!(
+                "!!! generated_round_trip: {} or xmllint missing, schema validation SKIPPED",
+                rng.display()
+            );
+            None
+        }
+    })
+    .as_deref()
+}
+
+/// `xmllint --relaxng domain.rng` on one document.
+fn validate(rng: &std::path::Path, xml: &str) -> Result<(), String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let file = std::env::temp_dir().join(format!(
+        "esx-vmx-generated-{}-{}.xml",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--relaxng")
+        .arg(rng)
+        .arg(&file)
+        .output();
+    let _ = std::fs::remove_file(&file);
+    let out = out.map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 proptest! {
@@ -411,10 +548,20 @@ proptest! {
         dom.apply_device_defaults();
         let vmx = domain_to_vmx(&dom, &FormatContext { resolver: &LibvirtTestResolver }, 13)
             .map_err(|e| TestCaseError::fail(format!("domain -> VMX failed: {e}\n{xml}")))?;
-        let ctx = ParseContext { resolver: &LibvirtTestResolver, datacenter_path: None, moref: None };
+        // The datacenter path is not a VMX key: the driver passes it in, as libvirt does.
+        let ctx = ParseContext {
+            resolver: &LibvirtTestResolver,
+            datacenter_path: g.datacenter_path.clone(),
+            moref: None,
+        };
         let back = vmx_text_to_domain(vmx.as_bytes(), &ctx)
             .map_err(|e| TestCaseError::fail(format!("VMX -> domain failed: {e}\n{vmx}")))?;
         prop_assert_eq!(back.to_xml(), dom.to_xml(), "\nVMX:\n{}", vmx);
+        // What comes back is valid by libvirt's own schema.
+        if let Some(rng) = domain_rng() {
+            validate(rng, &back.to_xml())
+                .map_err(|e| TestCaseError::fail(format!("domain.rng: {e}\n{}", back.to_xml())))?;
+        }
         // And the VMX text is a fixed point of the second round.
         let again = domain_to_vmx(&back, &FormatContext { resolver: &LibvirtTestResolver }, 13)
             .map_err(|e| TestCaseError::fail(format!("second domain -> VMX failed: {e}")))?;
