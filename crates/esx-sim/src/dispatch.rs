@@ -58,18 +58,37 @@ fn user(state: &State, ctx: &Ctx) -> String {
         .unwrap_or_default()
 }
 
-/// Runs a task to completion now: creates it, runs `f`, records the outcome.
+/// Runs a task: creates it, runs `f` now (or after `Config::task_delay`, reporting progress
+/// meanwhile), records the outcome. An injected task failure skips `f`.
 fn run_task(
     state: &mut State,
     ctx: &Ctx,
     entity: &MoRef,
     method: &str,
-    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>>,
+    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>> + Send + 'static,
 ) -> MoRef {
     let u = user(state, ctx);
     let t = task::create(state, entity, method, &u);
-    let r = f(state);
-    task::finish(state, &t, r);
+    let work: task::TaskWork = if state.injector.fail_task(method) {
+        Box::new(|_| {
+            Err(Fault::new(
+                SystemError {
+                    reason: "injected task failure".into(),
+                    ..Default::default()
+                },
+                "A general system error occurred: injected task failure",
+            ))
+        })
+    } else {
+        Box::new(f)
+    };
+    let delay = state.config.task_delay;
+    if delay.is_zero() {
+        let r = work(state);
+        task::finish(state, &t, r);
+    } else {
+        task::defer(state, &t, delay, work);
+    }
     t
 }
 
@@ -102,7 +121,7 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
     };
     let target = match target {
         Ok(t) => t,
-        Err(f) => return Ok(run_task(state, ctx, r, method, |_| Err(f))),
+        Err(f) => return Ok(run_task(state, ctx, r, method, move |_| Err(f))),
     };
     if target == P::PoweredOn {
         let vm = state.vm_mut(r)?;
@@ -121,8 +140,9 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
             return Ok(t);
         }
     }
-    Ok(run_task(state, ctx, r, method, |s| {
-        s.vm_mut(r)?.set_power(target);
+    let vm = r.clone();
+    Ok(run_task(state, ctx, r, method, move |s| {
+        s.vm_mut(&vm)?.set_power(target);
         Ok(None)
     }))
 }
@@ -698,7 +718,7 @@ pub fn handle(
         Request::ReconfigVM_Task(q) => {
             let r = q.this.clone();
             state.vm(&r)?;
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 let ds = s.vm(&r)?.datastore.clone();
                 let dir = s.datastore_dir(&ds).unwrap_or_default();
                 let vm = s.vm_mut(&r)?;
@@ -723,7 +743,7 @@ pub fn handle(
                 Mo::VirtualMachine(_) => {}
                 _ => return Err(Fault::not_supported("Destroy_Task on this object")),
             }
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 delete_vm(s, &r, true).map(|_| None)
             });
             resp!(Destroy_Task, Destroy_TaskResponse { returnval: t })
@@ -731,7 +751,7 @@ pub fn handle(
         Request::CreateSnapshot_Task(q) => {
             let r = q.this.clone();
             state.vm(&r)?;
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 snapshot_create(s, &r, &q.name, q.description.as_deref().unwrap_or(""))
             });
             resp!(
@@ -745,7 +765,9 @@ pub fn handle(
                 Mo::Snapshot(s) => s.vm.clone(),
                 _ => return Err(Fault::not_found(&r)),
             };
-            let t = run_task(state, ctx, &vm, method, |s| snapshot_revert(s, &r));
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
+                snapshot_revert(s, &r)
+            });
             resp!(
                 RevertToSnapshot_Task,
                 RevertToSnapshot_TaskResponse { returnval: t }
@@ -757,7 +779,7 @@ pub fn handle(
                 Mo::Snapshot(s) => s.vm.clone(),
                 _ => return Err(Fault::not_found(&r)),
             };
-            let t = run_task(state, ctx, &vm, method, |s| {
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
                 snapshot_remove(s, &r, q.remove_children)
             });
             resp!(
@@ -770,7 +792,9 @@ pub fn handle(
             let cur = state.vm(&r)?.current_snapshot.clone().ok_or_else(|| {
                 Fault::invalid_state("The virtual machine has no current snapshot.")
             })?;
-            let t = run_task(state, ctx, &r, method, |s| snapshot_revert(s, &cur));
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
+                snapshot_revert(s, &cur)
+            });
             resp!(
                 RevertToCurrentSnapshot_Task,
                 RevertToCurrentSnapshot_TaskResponse { returnval: t }
@@ -779,7 +803,7 @@ pub fn handle(
         Request::RemoveAllSnapshots_Task(q) => {
             let r = q.this.clone();
             let roots = state.vm(&r)?.root_snapshots.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 for root in roots {
                     snapshot_remove(s, &root, true)?;
                 }
@@ -806,7 +830,7 @@ pub fn handle(
                     return Err(Fault::duplicate_name(n, &dup));
                 }
             }
-            let t = run_task(state, ctx, &folder, method, |s| {
+            let t = run_task(state, ctx, &folder.clone(), method, move |s| {
                 crate::inventory::register_vm(s, &ds, &rel, &folder, &pool, &host, name.as_deref())
                     .map(|r| Some(Any::from(r)))
             });
@@ -817,14 +841,14 @@ pub fn handle(
             expect(state, &folder, "Folder")?;
             let (pool, host) = placement(state, &folder, Some(q.pool.clone()), q.host.clone())?;
             let spec = q.config.clone();
-            let t = run_task(state, ctx, &folder, method, |s| {
+            let t = run_task(state, ctx, &folder.clone(), method, move |s| {
                 create_vm(s, &folder, &pool, &host, &spec).map(|r| Some(Any::from(r)))
             });
             resp!(CreateVM_Task, CreateVM_TaskResponse { returnval: t })
         }
         Request::SearchDatastore_Task(q) => {
             let r = q.this.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 mo::datastore_browser::search(s, &q.datastore_path, &q.search_spec).map(Some)
             });
             resp!(
@@ -834,7 +858,7 @@ pub fn handle(
         }
         Request::SearchDatastoreSubFolders_Task(q) => {
             let r = q.this.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 mo::datastore_browser::search_sub_folders(s, &q.datastore_path, &q.search_spec)
                     .map(Some)
             });
@@ -853,7 +877,7 @@ pub fn handle(
         }
         Request::CreateVirtualDisk_Task(q) => {
             expect(state, &q.this, "VirtualDiskManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::virtual_disk_manager::create(s, &q.name, &q.spec).map(|p| Some(Any::String(p)))
             });
             resp!(
@@ -863,7 +887,7 @@ pub fn handle(
         }
         Request::DeleteVirtualDisk_Task(q) => {
             expect(state, &q.this, "VirtualDiskManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::virtual_disk_manager::delete(s, &q.name).map(|_| None)
             });
             resp!(
@@ -873,7 +897,7 @@ pub fn handle(
         }
         Request::CopyVirtualDisk_Task(q) => {
             expect(state, &q.this, "VirtualDiskManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::virtual_disk_manager::copy(
                     s,
                     &q.source_name,
@@ -889,7 +913,7 @@ pub fn handle(
         }
         Request::ZeroFillVirtualDisk_Task(q) => {
             expect(state, &q.this, "VirtualDiskManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::virtual_disk_manager::zero_fill(s, &q.name).map(|_| None)
             });
             resp!(
@@ -908,7 +932,7 @@ pub fn handle(
         }
         Request::DeleteDatastoreFile_Task(q) => {
             expect(state, &q.this, "FileManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::file_manager::delete(s, &q.name).map(|_| None)
             });
             resp!(
@@ -918,7 +942,7 @@ pub fn handle(
         }
         Request::MoveDatastoreFile_Task(q) => {
             expect(state, &q.this, "FileManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::file_manager::transfer(
                     s,
                     &q.source_name,
@@ -935,7 +959,7 @@ pub fn handle(
         }
         Request::CopyDatastoreFile_Task(q) => {
             expect(state, &q.this, "FileManager")?;
-            let t = run_task(state, ctx, &q.this, method, |s| {
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
                 mo::file_manager::transfer(
                     s,
                     &q.source_name,
@@ -967,19 +991,7 @@ pub fn handle(
             resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
         }
         Request::CancelTask(q) => {
-            match state.lookup(&q.this)? {
-                Mo::Task(t) if t.is_running() => {}
-                Mo::Task(_) => return Err(Fault::invalid_state("The task has already completed.")),
-                _ => return Err(Fault::not_found(&q.this)),
-            }
-            task::finish(
-                state,
-                &q.this,
-                Err(Fault::new(
-                    RequestCanceled::default(),
-                    "The task was canceled by a user.",
-                )),
-            );
+            task::cancel(state, &q.this)?;
             resp!(CancelTask, CancelTaskResponse {})
         }
         other => {

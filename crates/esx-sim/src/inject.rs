@@ -155,6 +155,15 @@ impl Injector {
         Injector { spec, fired }
     }
 
+    /// Whether any rule acts on calls (latency, drop, HTTP status), so the method name must be
+    /// read before dispatch.
+    pub fn has_call_rules(&self) -> bool {
+        self.spec
+            .rules
+            .iter()
+            .any(|r| !matches!(r.kind, RuleKind::FailTask(_)))
+    }
+
     /// The session lifetime, if limited.
     pub fn session_ttl(&self) -> Option<Duration> {
         self.spec.session_ttl

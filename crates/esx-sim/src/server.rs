@@ -88,11 +88,13 @@ const VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
 </namespaces>
 "#;
 
-/// Serves one HTTP request.
-pub async fn serve(
-    shared: Arc<Shared>,
-    req: HttpRequest<Incoming>,
-) -> Result<Resp, std::convert::Infallible> {
+/// A connection closed on purpose (fault injection), without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+pub struct Dropped;
+
+/// Serves one HTTP request (`Err` closes the connection unanswered).
+pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let path = req.uri().path().to_owned();
     let resp = match (req.method(), path.as_str()) {
         (&Method::GET, "/sdk/vimServiceVersions.xml") => {
@@ -103,7 +105,7 @@ pub async fn serve(
         {
             wsdl(&shared, p)
         }
-        (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await,
+        (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
@@ -152,8 +154,9 @@ fn session_manager_read(request: &Request) -> bool {
 pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     let key = cookie?;
     let timeout = state.config.session_timeout;
+    let ttl = state.injector.session_ttl();
     let s = state.sessions.get_mut(key)?;
-    if s.last_active.elapsed() > timeout {
+    if s.last_active.elapsed() > timeout || ttl.is_some_and(|t| s.started.elapsed() > t) {
         state.sessions.remove(key);
         return None;
     }
@@ -162,7 +165,8 @@ pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     Some(key.to_owned())
 }
 
-async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
+/// A SOAP call after fault injection has had its say (`Err`: drop the connection).
+async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
     let max = shared
         .state
@@ -172,13 +176,38 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
     let body = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return reply(
+            return Ok(reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "text/plain",
                 "request body too large\n",
-            )
+            ))
         }
     };
+    let plan = match shared.state.lock() {
+        Ok(mut s) if s.injector.has_call_rules() => {
+            let mut r = Decoder::new(&body);
+            let method = match soap::read_body(&mut r) {
+                Ok(soap::Body::Element(el)) => el.name_str(),
+                _ => String::new(),
+            };
+            s.injector.on_call(&method)
+        }
+        _ => Default::default(),
+    };
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    if plan.drop {
+        return Err(Dropped);
+    }
+    if let Some(code) = plan.status {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return Ok(reply(status, "text/plain", "injected failure\n"));
+    }
+    Ok(soap_body(shared, cookie, body).await)
+}
+
+async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> Resp {
     let mut r = Decoder::new(&body);
     let el = match soap::read_body(&mut r) {
         Ok(soap::Body::Element(el)) => el,

@@ -92,6 +92,8 @@ pub struct Session {
     pub login_time: DateTime,
     /// Last call.
     pub last_active: std::time::Instant,
+    /// When it logged in (for an injected session lifetime).
+    pub started: std::time::Instant,
     /// Calls made.
     pub calls: i64,
 }
@@ -120,6 +122,10 @@ pub struct State {
     pub pages: BTreeMap<String, Vec<esx_vim::ObjectContent>>,
     /// The generated VMs the manifest lists, by (datastore name, `.vmx` path); see [`crate::lazy`].
     pub generated: BTreeMap<(String, String), crate::lazy::Generated>,
+    /// Fault injection with its counters.
+    pub injector: crate::inject::Injector,
+    /// Tasks still running their configured time (`Config::task_delay`).
+    pub deferred: Vec<crate::mo::task::Deferred>,
     next_id: u64,
 }
 
@@ -127,6 +133,7 @@ impl State {
     /// An empty state for `config`.
     pub fn new(config: Config) -> State {
         let data_dir = config.data_dir.clone();
+        let injector = crate::inject::Injector::new(config.inject.clone());
         State {
             config,
             objects: HashMap::new(),
@@ -135,6 +142,8 @@ impl State {
             data_dir,
             pages: BTreeMap::new(),
             generated: BTreeMap::new(),
+            injector,
+            deferred: Vec::new(),
             next_id: 1,
         }
     }
