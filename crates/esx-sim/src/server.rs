@@ -207,28 +207,76 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
     Ok(soap_body(shared, cookie, body).await)
 }
 
-async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> Resp {
-    let mut r = Decoder::new(&body);
+/// A SOAP request body, decoded.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A vim25 operation.
+    Call(Box<Request>),
+    /// pyVmomi's `Fetch`.
+    Fetch(crate::fetch::FetchRequest),
+}
+
+/// Why a request body is not a call the simulator can dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Not a SOAP envelope with a body element.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// The body holds a fault.
+    #[error("a request cannot be a fault")]
+    Fault,
+    /// No operation has this name.
+    #[error("unknown method {0}")]
+    UnknownMethod(String),
+    /// The operation's parameters do not decode.
+    #[error("cannot decode {method}: {message}")]
+    Invalid {
+        /// The operation.
+        method: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Decodes a `POST /sdk` body into the call it makes.
+pub fn decode_request(body: &[u8]) -> Result<Decoded, RequestError> {
+    let mut r = Decoder::new(body);
     let el = match soap::read_body(&mut r) {
         Ok(soap::Body::Element(el)) => el,
-        Ok(soap::Body::Fault(_)) => return client_fault("a request cannot be a fault"),
-        Err(e) => return client_fault(&format!("malformed request: {e}")),
+        Ok(soap::Body::Fault(_)) => return Err(RequestError::Fault),
+        Err(e) => return Err(RequestError::Malformed(e.to_string())),
     };
     let method = el.name_str();
+    let invalid = |e: esx_vim::codec::DecodeError| RequestError::Invalid {
+        method: method.clone(),
+        message: e.to_string(),
+    };
     if method == "Fetch" {
-        return fetch(&shared, cookie, &mut r, &el);
+        return crate::fetch::decode(&mut r, &el)
+            .map(Decoded::Fetch)
+            .map_err(invalid);
     }
-    let request: Request = match Request::decode_for(&mut r, &el, &method) {
-        Ok(Some(q)) => q,
-        Ok(None) => {
+    match Request::decode_for(&mut r, &el, &method) {
+        Ok(Some(q)) => Ok(Decoded::Call(Box::new(q))),
+        Ok(None) => Err(RequestError::UnknownMethod(method.clone())),
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> Resp {
+    let request = match decode_request(&body) {
+        Ok(Decoded::Call(q)) => *q,
+        Ok(Decoded::Fetch(q)) => return fetch(&shared, cookie, q),
+        Err(RequestError::UnknownMethod(method)) => {
             let f = Fault::method_not_found(
                 &esx_vim::ManagedObjectReference::new("ServiceInstance", "ServiceInstance"),
                 &method,
             );
             return fault_reply(&f);
         }
-        Err(e) => return client_fault(&format!("cannot decode {method}: {e}")),
+        Err(e) => return client_fault(&e.to_string()),
     };
+    let method = request.method();
     tracing::debug!(method = %method, "SOAP call");
     if matches!(
         request,
@@ -351,16 +399,7 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
 }
 
 /// Answers pyVmomi's `Fetch` (one property of one object).
-fn fetch(
-    shared: &Shared,
-    cookie: Option<String>,
-    r: &mut Decoder<'_>,
-    el: &esx_vim::codec::Elem<'_>,
-) -> Resp {
-    let q = match crate::fetch::decode(r, el) {
-        Ok(q) => q,
-        Err(e) => return client_fault(&format!("cannot decode Fetch: {e}")),
-    };
+fn fetch(shared: &Shared, cookie: Option<String>, q: crate::fetch::FetchRequest) -> Resp {
     let mut guard = match shared.state.lock() {
         Ok(g) => g,
         Err(_) => return client_fault("server state unavailable"),
