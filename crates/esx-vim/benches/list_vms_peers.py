@@ -221,15 +221,16 @@ def main():
             ("govc find / -type m", [f"{BIN}/govc", "find", "/", "-type", "m"], genv),
         ]
 
-    rows = []
+    rows, started = [], []
     try:
+        started.append(a.port)
         ready = start_vcsim("vc", a.vms, a.port, f"{BIN}/vcsim")
         print(f"vcsim vCenter mode, {a.vms} VMs, ready in {ready:.2f} s", file=sys.stderr)
         proxy = CountingProxy(a.port + 1, a.port, certdir)
         rows += measure(clients, a.port, a, proxy, f"vcsim vCenter, {a.vms} VMs")
-        stop_vcsim(a.port)
         if a.virsh:
             vport = a.port + 2
+            started.append(vport)
             ready = start_vcsim("esx", a.vms, vport, f"{BIN}/vcsim-xsi")
             print(f"vcsim-xsi ESX mode, {a.vms} VMs, ready in {ready:.2f} s", file=sys.stderr)
             vproxy = CountingProxy(vport + 1, vport, certdir)
@@ -240,11 +241,9 @@ def main():
                          ["virsh", "-c", f"esx://root@127.0.0.1:{port}/?no_verify=1", "list", "--all"],
                          venv)]
             rows += measure(virsh, vport, a, vproxy, f"vcsim-xsi ESX, {a.vms} VMs", expect_header=True)
-            stop_vcsim(vport)
     finally:
-        stop_vcsim(a.port)
-        if a.virsh:
-            stop_vcsim(a.port + 2)
+        for port in started:
+            stop_vcsim(port)
 
     base = next((r for r in rows if r[0].startswith("pyvmomi")), None)
     print(f"\n| client | server | median s | min–max s | × pyvmomi | HTTP requests (after Login) | TLS connections | VMs |")
@@ -307,7 +306,14 @@ def compress(ops):
             out[-1][1] += 1
         else:
             out.append([op, 1])
-    return [f"{op} ×{k}" if k > 1 else op for op, k in out]
+    shown = [f"{op} ×{k}" if k > 1 else op for op, k in out]
+    if len(shown) <= 16:
+        return shown
+    totals = {}
+    for op in ops:
+        totals[op] = totals.get(op, 0) + 1
+    summary = ", ".join(f"{op} ×{k}" for op, k in sorted(totals.items(), key=lambda t: -t[1]))
+    return shown[:8] + [f"… ({len(shown) - 10} more runs of requests) …"] + shown[-2:] + [f"(in all: {summary})"]
 
 
 if __name__ == "__main__":
