@@ -1,10 +1,11 @@
 //! Project automation for the esx workspace.
 //!
 //! * `cargo xtask codegen [--wsdl DIR] [--check]` — generate `crates/esx-vim/src/generated/`.
-//! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure]` — download a WSDL set.
+//! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure] [--ca-file PEM]` — download a WSDL set.
 //! * `cargo xtask test` — install what the tests need, then run the whole test suite.
 
 mod codegen;
+mod fetch_wsdl;
 mod test;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
+        Some("fetch-wsdl") => fetch_wsdl::run(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -26,6 +28,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] | test>"
+    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] [--ca-file PEM] | test>"
         .to_string()
 }

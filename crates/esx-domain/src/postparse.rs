@@ -105,6 +105,13 @@ pub fn default_bus_for_target(dev: &str) -> Option<&'static str> {
     }
 }
 
+/// The highest controller index [`Domain::add_implicit_controllers`] fills in. libvirt adds
+/// every index up to the highest one a disk address names, so a single
+/// `<address type='drive' controller='2000000000'/>` makes it create two billion controller
+/// objects; here the filling stops at this index (far above anything a hypervisor accepts: VMX
+/// has at most 4 SCSI, 1 IDE, 1 floppy and 4 SATA controllers).
+pub const MAX_IMPLICIT_CONTROLLER_INDEX: u32 = 4095;
+
 impl Domain {
     /// Fill in what libvirt's post-parse adds for the device model: disk buses from target
     /// prefixes, drive addresses from target names, implicit disk controllers and the
@@ -132,7 +139,8 @@ impl Domain {
     }
 
     /// Add the SCSI, floppy, IDE and SATA controllers (in that order) that disks refer to and
-    /// that are not defined yet, from index 0 up to the highest index used.
+    /// that are not defined yet, from index 0 up to the highest index used, but at most up to
+    /// [`MAX_IMPLICIT_CONTROLLER_INDEX`].
     pub fn add_implicit_controllers(&mut self) {
         for (bus, ctype) in [
             ("scsi", "scsi"),
@@ -151,13 +159,15 @@ impl Domain {
                 })
                 .max();
             let Some(max) = max else { continue };
-            for index in 0..=max {
-                let exists = self
-                    .devices
-                    .controllers
-                    .iter()
-                    .any(|c| c.controller_type == ctype && c.index == index);
-                if !exists {
+            let existing: std::collections::BTreeSet<u32> = self
+                .devices
+                .controllers
+                .iter()
+                .filter(|c| c.controller_type == ctype)
+                .map(|c| c.index)
+                .collect();
+            for index in 0..=max.min(MAX_IMPLICIT_CONTROLLER_INDEX) {
+                if !existing.contains(&index) {
                     self.devices.controllers.push(Controller {
                         controller_type: ctype.to_string(),
                         index,
@@ -206,6 +216,37 @@ mod tests {
             );
         }
         assert_eq!(index_to_disk_name(26, "hd"), "hdaa");
+    }
+
+    /// Found by fuzzing domain_to_vmx: a disk address naming controller 4000000000 made the
+    /// implicit-controller step loop (quadratically) for billions of indexes.
+    #[test]
+    fn huge_controller_indexes_stop_at_the_cap() {
+        let xml = "<domain type='vmware'><name>x</name><memory>4096</memory><os><type>hvm</type></os><devices>\
+            <disk type='file' device='disk'><source file='[ds] a.vmdk'/><target dev='sda' bus='scsi'/>\
+            <address type='drive' controller='4000000000' bus='0' target='0' unit='0'/></disk>\
+            <disk type='file' device='disk'><source file='[ds] b.vmdk'/><target dev='hda' bus='ide'/>\
+            <address type='drive' controller='2' bus='0' target='0' unit='0'/></disk>\
+            <controller type='ide' index='1'/></devices></domain>";
+        let mut dom = Domain::from_xml(xml).unwrap();
+        let start = std::time::Instant::now();
+        dom.add_implicit_controllers();
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let count = |dom: &Domain, t: &str| {
+            dom.devices
+                .controllers
+                .iter()
+                .filter(|c| c.controller_type == t)
+                .count()
+        };
+        assert_eq!(
+            count(&dom, "scsi"),
+            MAX_IMPLICIT_CONTROLLER_INDEX as usize + 1
+        );
+        // ide 1 existed; 0 and 2 are added, once each.
+        assert_eq!(count(&dom, "ide"), 3);
+        dom.add_implicit_controllers();
+        assert_eq!(count(&dom, "ide"), 3);
     }
 
     #[test]

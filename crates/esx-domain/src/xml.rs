@@ -290,7 +290,11 @@ impl<'a> Checked<'a> {
     }
 }
 
-/// Escape text or an attribute value the way libvirt's formatter does.
+/// Escape text or an attribute value the way libvirt's formatter does (`virBufferEscapeString`):
+/// the five markup characters become entities, and control characters that XML 1.0 does not
+/// allow (everything below U+0020 except tab, newline and carriage return) are left out, so
+/// names read from a VMX file can never make the document malformed. U+FFFE and U+FFFF, also
+/// not XML characters, are left out as well.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -300,6 +304,8 @@ pub fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\'' => out.push_str("&apos;"),
             '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -460,5 +466,16 @@ mod tests {
     #[test]
     fn escapes_like_libvirt() {
         assert_eq!(escape("a<'\">&"), "a&lt;&apos;&quot;&gt;&amp;");
+    }
+
+    /// Found by fuzzing vmx_to_domain: a VMX displayName holding NUL bytes gave a document
+    /// xml-rs (and xmllint) reject.
+    #[test]
+    fn drops_characters_xml_does_not_allow() {
+        assert_eq!(escape("t\0\u{1}\u{1f}est"), "test");
+        assert_eq!(escape("a\tb\nc\rd"), "a\tb\nc\rd");
+        assert_eq!(escape("x\u{fffe}\u{ffff}\u{fffd}"), "x\u{fffd}");
+        let doc = format!("<a b='{}'>{}</a>", escape("\u{7}q"), escape("\0r"));
+        assert!(Element::parse(&doc).is_ok(), "{doc:?}");
     }
 }

@@ -119,6 +119,9 @@ pub struct Config {
     pub task_delay: Duration,
     /// Idle time after which a session expires.
     pub session_timeout: Duration,
+    /// Fault injection (latency, dropped connections, HTTP errors, session expiry, failing
+    /// tasks); see [`crate::inject`].
+    pub inject: crate::inject::InjectSpec,
 }
 
 impl Config {
@@ -137,6 +140,7 @@ impl Config {
             max_body: 16 * 1024 * 1024,
             task_delay: Duration::ZERO,
             session_timeout: Duration::from_secs(30 * 60),
+            inject: crate::inject::InjectSpec::default(),
         }
     }
 }

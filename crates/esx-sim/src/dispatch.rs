@@ -58,18 +58,37 @@ fn user(state: &State, ctx: &Ctx) -> String {
         .unwrap_or_default()
 }
 
-/// Runs a task to completion now: creates it, runs `f`, records the outcome.
+/// Runs a task: creates it, runs `f` now (or after `Config::task_delay`, reporting progress
+/// meanwhile), records the outcome. An injected task failure skips `f`.
 fn run_task(
     state: &mut State,
     ctx: &Ctx,
     entity: &MoRef,
     method: &str,
-    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>>,
+    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>> + Send + 'static,
 ) -> MoRef {
     let u = user(state, ctx);
     let t = task::create(state, entity, method, &u);
-    let r = f(state);
-    task::finish(state, &t, r);
+    let work: task::TaskWork = if state.injector.fail_task(method) {
+        Box::new(|_| {
+            Err(Fault::new(
+                SystemError {
+                    reason: "injected task failure".into(),
+                    ..Default::default()
+                },
+                "A general system error occurred: injected task failure",
+            ))
+        })
+    } else {
+        Box::new(f)
+    };
+    let delay = state.config.task_delay;
+    if delay.is_zero() {
+        let r = work(state);
+        task::finish(state, &t, r);
+    } else {
+        task::defer(state, &t, delay, work);
+    }
     t
 }
 
@@ -88,15 +107,28 @@ fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
 fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<MoRef> {
     use VirtualMachinePowerState as P;
     let cur = state.vm(r)?.runtime.power_state.clone();
+    // A transition the current state does not allow still returns a task, which fails
+    // with InvalidPowerState (clients such as govc ignore that failure on purpose).
+    let refused = |expected: Option<P>, cur: P| Err(Fault::invalid_power_state(expected, cur));
     let target = match (method, &cur) {
-        ("PowerOnVM_Task", P::PoweredOff | P::Suspended) => P::PoweredOn,
-        ("PowerOffVM_Task", P::PoweredOn | P::Suspended) => P::PoweredOff,
-        ("SuspendVM_Task", P::PoweredOn) => P::Suspended,
-        ("ResetVM_Task", P::PoweredOn) => P::PoweredOn,
-        ("PowerOnVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOn), cur)),
-        ("PowerOffVM_Task", _) => return Err(Fault::invalid_power_state(Some(P::PoweredOff), cur)),
-        _ => return Err(Fault::invalid_power_state(None, cur)),
+        ("PowerOnVM_Task", P::PoweredOff | P::Suspended) => Ok(P::PoweredOn),
+        ("PowerOffVM_Task", P::PoweredOn | P::Suspended) => Ok(P::PoweredOff),
+        ("SuspendVM_Task", P::PoweredOn) => Ok(P::Suspended),
+        ("ResetVM_Task", P::PoweredOn) => Ok(P::PoweredOn),
+        ("PowerOnVM_Task", _) => refused(Some(P::PoweredOn), cur),
+        ("PowerOffVM_Task", _) => refused(Some(P::PoweredOff), cur),
+        _ => refused(None, cur),
     };
+    let target = match target {
+        Ok(t) => t,
+        Err(f) => return Ok(run_task(state, ctx, r, method, move |_| Err(f))),
+    };
+    if target == P::PoweredOn {
+        let vm = state.vm_mut(r)?;
+        if vm.pending_disk.is_some() {
+            vm.save()?;
+        }
+    }
     if target == P::PoweredOn && method == "PowerOnVM_Task" {
         let q = state.vm(r)?.uuid_question();
         if let Some(q) = q {
@@ -108,8 +140,9 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
             return Ok(t);
         }
     }
-    Ok(run_task(state, ctx, r, method, |s| {
-        s.vm_mut(r)?.set_power(target);
+    let vm = r.clone();
+    Ok(run_task(state, ctx, r, method, move |s| {
+        s.vm_mut(&vm)?.set_power(target);
         Ok(None)
     }))
 }
@@ -282,7 +315,14 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
     }
     let parent = vm.parent.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
+    let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
+    let pending = vm.pending_disk.is_some();
     let snaps: Vec<MoRef> = vm.root_snapshots.clone();
+    if !files && pending {
+        // Unregistering leaves the files on the datastore, so they must exist.
+        state.vm_mut(r)?.save()?;
+    }
+    state.forget_generated(&ds_name, &rel);
     for s in snaps {
         for d in mo::snapshot::descendants(state, &s) {
             state.objects.remove(&d.value);
@@ -302,10 +342,149 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
     Ok(())
 }
 
+/// `CreateVM_Task`: writes a new `.vmx` under `spec.files.vmPathName`, registers it and
+/// applies the rest of the spec (devices, resources) as `ReconfigVM_Task` would.
+fn create_vm(
+    state: &mut State,
+    folder: &MoRef,
+    pool: &MoRef,
+    host: &MoRef,
+    spec: &VirtualMachineConfigSpec,
+) -> MethodResult<MoRef> {
+    let name = spec
+        .name
+        .clone()
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+        .ok_or_else(|| Fault::invalid_argument("config.name"))?;
+    let vm_path = spec
+        .files
+        .as_ref()
+        .and_then(|f| f.vm_path_name.clone())
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    let (ds_name, rel) = crate::state::parse_ds_path(&vm_path)
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    let rel = rel.trim_matches('/');
+    let rel = if rel.is_empty() {
+        format!("{name}/{name}.vmx")
+    } else if rel.to_ascii_lowercase().ends_with(".vmx") {
+        rel.to_owned()
+    } else {
+        format!("{rel}/{name}.vmx")
+    };
+    let ds = state
+        .datastore_by_name(ds_name)
+        .ok_or_else(|| Fault::file_not_found(&vm_path))?;
+    if let Some(dup) = mo::folder::child_named(state, folder, &name) {
+        return Err(Fault::duplicate_name(&name, &dup));
+    }
+    let dir = state
+        .datastore_dir(&ds)
+        .ok_or_else(|| Fault::file_not_found(&vm_path))?;
+    let path = crate::files::safe_join(&dir, &rel)
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    if path.exists() {
+        return Err(Fault::already_exists(&format!("[{ds_name}] {rel}")));
+    }
+    let hw = spec
+        .version
+        .as_deref()
+        .and_then(|v| v.strip_prefix("vmx-"))
+        .unwrap_or("14");
+    let guest = spec
+        .guest_id
+        .as_deref()
+        .unwrap_or("otherGuest")
+        .trim_end_matches("Guest");
+    let guest = if guest.is_empty() { "other" } else { guest };
+    let mut vmx = esx_vmx::VmxFile::parse(b"").map_err(|_| Fault::invalid_argument("config"))?;
+    for (k, v) in [
+        (".encoding", "UTF-8"),
+        ("config.version", "8"),
+        ("virtualHW.version", hw),
+        ("displayName", name.as_str()),
+        ("guestOS", guest),
+        ("memsize", "4"),
+        ("numvcpus", "1"),
+    ] {
+        vmx.set(k, v);
+    }
+    let uuid = spec
+        .uuid
+        .clone()
+        .unwrap_or_else(|| mo::virtual_machine::uuid_from(&format!("create:{ds_name}:{rel}")));
+    vmx.set("uuid.bios", &mo::virtual_machine::vmx_uuid(&uuid));
+    vmx.set(
+        "uuid.location",
+        &mo::virtual_machine::location_for(&path.to_string_lossy()),
+    );
+    let created_dir = path
+        .parent()
+        .filter(|d| !d.exists())
+        .map(|d| d.to_path_buf());
+    let write = || -> std::io::Result<()> {
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&path, vmx.to_bytes())
+    };
+    write().map_err(|e| Fault::invalid_state(&format!("cannot write [{ds_name}] {rel}: {e}")))?;
+    let cleanup = |state: &mut State, r: Option<&MoRef>| {
+        if let Some(r) = r {
+            state.objects.remove(&r.value);
+            if let Some(Mo::Folder(f)) = state.objects.get_mut(&folder.value) {
+                f.children.retain(|c| c != r);
+            }
+        }
+        match &created_dir {
+            Some(d) => drop(std::fs::remove_dir_all(d)),
+            None => drop(std::fs::remove_file(&path)),
+        }
+    };
+    let r = match crate::inventory::register_vm(state, &ds, &rel, folder, pool, host, None) {
+        Ok(r) => r,
+        Err(f) => {
+            cleanup(state, None);
+            return Err(f);
+        }
+    };
+    let applied = state.vm_mut(&r).and_then(|vm| {
+        vm.apply_spec(spec, &dir)?;
+        vm.save()
+    });
+    if let Err(f) = applied.and_then(|_| refresh_vm(state, &r)) {
+        cleanup(state, Some(&r));
+        return Err(f);
+    }
+    Ok(r)
+}
+
 macro_rules! resp {
     ($v:ident, $t:ident { $($f:tt)* }) => {
         Response::$v(Box::new($t { $($f)* }))
     };
+}
+
+/// Writes the files of generated VMs (see [`crate::lazy`]) that a file-level request is
+/// about to reach.
+fn materialize_for(state: &mut State, req: &Request) {
+    let paths: [Option<&str>; 2] = match req {
+        Request::SearchDatastore_Task(q) => [Some(&q.datastore_path), None],
+        Request::SearchDatastoreSubFolders_Task(q) => [Some(&q.datastore_path), None],
+        Request::QueryVirtualDiskUuid(q) => [Some(&q.name), None],
+        Request::DeleteVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::ZeroFillVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::CopyVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
+        Request::CreateVirtualDisk_Task(q) => [Some(&q.name), None],
+        Request::MakeDirectory(q) => [Some(&q.name), None],
+        Request::DeleteDatastoreFile_Task(q) => [Some(&q.name), None],
+        Request::MoveDatastoreFile_Task(q) => [Some(&q.source_name), Some(&q.destination_name)],
+        Request::CopyDatastoreFile_Task(q) => [Some(&q.source_name), Some(&q.destination_name)],
+        Request::RegisterVM_Task(q) => [Some(&q.path), None],
+        _ => return,
+    };
+    for p in paths.into_iter().flatten() {
+        state.materialize_ds_path(p);
+    }
 }
 
 /// Handles one request. Returns the response and, after `Login`, the new session key.
@@ -317,6 +496,7 @@ pub fn handle(
 ) -> MethodResult<(Response, Option<String>)> {
     let method = req.method();
     let mut new_session = None;
+    materialize_for(state, &req);
     let r = match req {
         Request::RetrieveServiceContent(_) => resp!(
             RetrieveServiceContent,
@@ -538,7 +718,7 @@ pub fn handle(
         Request::ReconfigVM_Task(q) => {
             let r = q.this.clone();
             state.vm(&r)?;
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 let ds = s.vm(&r)?.datastore.clone();
                 let dir = s.datastore_dir(&ds).unwrap_or_default();
                 let vm = s.vm_mut(&r)?;
@@ -563,7 +743,7 @@ pub fn handle(
                 Mo::VirtualMachine(_) => {}
                 _ => return Err(Fault::not_supported("Destroy_Task on this object")),
             }
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 delete_vm(s, &r, true).map(|_| None)
             });
             resp!(Destroy_Task, Destroy_TaskResponse { returnval: t })
@@ -571,7 +751,7 @@ pub fn handle(
         Request::CreateSnapshot_Task(q) => {
             let r = q.this.clone();
             state.vm(&r)?;
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 snapshot_create(s, &r, &q.name, q.description.as_deref().unwrap_or(""))
             });
             resp!(
@@ -585,7 +765,9 @@ pub fn handle(
                 Mo::Snapshot(s) => s.vm.clone(),
                 _ => return Err(Fault::not_found(&r)),
             };
-            let t = run_task(state, ctx, &vm, method, |s| snapshot_revert(s, &r));
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
+                snapshot_revert(s, &r)
+            });
             resp!(
                 RevertToSnapshot_Task,
                 RevertToSnapshot_TaskResponse { returnval: t }
@@ -597,7 +779,7 @@ pub fn handle(
                 Mo::Snapshot(s) => s.vm.clone(),
                 _ => return Err(Fault::not_found(&r)),
             };
-            let t = run_task(state, ctx, &vm, method, |s| {
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
                 snapshot_remove(s, &r, q.remove_children)
             });
             resp!(
@@ -610,7 +792,9 @@ pub fn handle(
             let cur = state.vm(&r)?.current_snapshot.clone().ok_or_else(|| {
                 Fault::invalid_state("The virtual machine has no current snapshot.")
             })?;
-            let t = run_task(state, ctx, &r, method, |s| snapshot_revert(s, &cur));
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
+                snapshot_revert(s, &cur)
+            });
             resp!(
                 RevertToCurrentSnapshot_Task,
                 RevertToCurrentSnapshot_TaskResponse { returnval: t }
@@ -619,7 +803,7 @@ pub fn handle(
         Request::RemoveAllSnapshots_Task(q) => {
             let r = q.this.clone();
             let roots = state.vm(&r)?.root_snapshots.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 for root in roots {
                     snapshot_remove(s, &root, true)?;
                 }
@@ -646,15 +830,25 @@ pub fn handle(
                     return Err(Fault::duplicate_name(n, &dup));
                 }
             }
-            let t = run_task(state, ctx, &folder, method, |s| {
+            let t = run_task(state, ctx, &folder.clone(), method, move |s| {
                 crate::inventory::register_vm(s, &ds, &rel, &folder, &pool, &host, name.as_deref())
                     .map(|r| Some(Any::from(r)))
             });
             resp!(RegisterVM_Task, RegisterVM_TaskResponse { returnval: t })
         }
+        Request::CreateVM_Task(q) => {
+            let folder = q.this.clone();
+            expect(state, &folder, "Folder")?;
+            let (pool, host) = placement(state, &folder, Some(q.pool.clone()), q.host.clone())?;
+            let spec = q.config.clone();
+            let t = run_task(state, ctx, &folder.clone(), method, move |s| {
+                create_vm(s, &folder, &pool, &host, &spec).map(|r| Some(Any::from(r)))
+            });
+            resp!(CreateVM_Task, CreateVM_TaskResponse { returnval: t })
+        }
         Request::SearchDatastore_Task(q) => {
             let r = q.this.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 mo::datastore_browser::search(s, &q.datastore_path, &q.search_spec).map(Some)
             });
             resp!(
@@ -664,13 +858,120 @@ pub fn handle(
         }
         Request::SearchDatastoreSubFolders_Task(q) => {
             let r = q.this.clone();
-            let t = run_task(state, ctx, &r, method, |s| {
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 mo::datastore_browser::search_sub_folders(s, &q.datastore_path, &q.search_spec)
                     .map(Some)
             });
             resp!(
                 SearchDatastoreSubFolders_Task,
                 SearchDatastoreSubFolders_TaskResponse { returnval: t }
+            )
+        }
+        Request::QueryVirtualDiskUuid(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let returnval = mo::virtual_disk_manager::query_uuid(state, &q.name)?;
+            resp!(
+                QueryVirtualDiskUuid,
+                QueryVirtualDiskUuidResponse { returnval }
+            )
+        }
+        Request::CreateVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::create(s, &q.name, &q.spec).map(|p| Some(Any::String(p)))
+            });
+            resp!(
+                CreateVirtualDisk_Task,
+                CreateVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::DeleteVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::delete(s, &q.name).map(|_| None)
+            });
+            resp!(
+                DeleteVirtualDisk_Task,
+                DeleteVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::CopyVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::copy(
+                    s,
+                    &q.source_name,
+                    &q.dest_name,
+                    q.force.unwrap_or(false),
+                )
+                .map(|_| None)
+            });
+            resp!(
+                CopyVirtualDisk_Task,
+                CopyVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::ZeroFillVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::zero_fill(s, &q.name).map(|_| None)
+            });
+            resp!(
+                ZeroFillVirtualDisk_Task,
+                ZeroFillVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::MakeDirectory(q) => {
+            expect(state, &q.this, "FileManager")?;
+            mo::file_manager::make_directory(
+                state,
+                &q.name,
+                q.create_parent_directories.unwrap_or(false),
+            )?;
+            resp!(MakeDirectory, MakeDirectoryResponse {})
+        }
+        Request::DeleteDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::file_manager::delete(s, &q.name).map(|_| None)
+            });
+            resp!(
+                DeleteDatastoreFile_Task,
+                DeleteDatastoreFile_TaskResponse { returnval: t }
+            )
+        }
+        Request::MoveDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::file_manager::transfer(
+                    s,
+                    &q.source_name,
+                    &q.destination_name,
+                    q.force.unwrap_or(false),
+                    false,
+                )
+                .map(|_| None)
+            });
+            resp!(
+                MoveDatastoreFile_Task,
+                MoveDatastoreFile_TaskResponse { returnval: t }
+            )
+        }
+        Request::CopyDatastoreFile_Task(q) => {
+            expect(state, &q.this, "FileManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::file_manager::transfer(
+                    s,
+                    &q.source_name,
+                    &q.destination_name,
+                    q.force.unwrap_or(false),
+                    true,
+                )
+                .map(|_| None)
+            });
+            resp!(
+                CopyDatastoreFile_Task,
+                CopyDatastoreFile_TaskResponse { returnval: t }
             )
         }
         Request::RefreshDatastore(q) => {
@@ -690,19 +991,7 @@ pub fn handle(
             resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
         }
         Request::CancelTask(q) => {
-            match state.lookup(&q.this)? {
-                Mo::Task(t) if t.is_running() => {}
-                Mo::Task(_) => return Err(Fault::invalid_state("The task has already completed.")),
-                _ => return Err(Fault::not_found(&q.this)),
-            }
-            task::finish(
-                state,
-                &q.this,
-                Err(Fault::new(
-                    RequestCanceled::default(),
-                    "The task was canceled by a user.",
-                )),
-            );
+            task::cancel(state, &q.this)?;
             resp!(CancelTask, CancelTaskResponse {})
         }
         other => {

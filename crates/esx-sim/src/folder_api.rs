@@ -62,6 +62,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Ful
         let Some(ds) = ds_name.and_then(|n| st.datastore_by_name(&n)) else {
             return text(StatusCode::NOT_FOUND, "no such datastore\n");
         };
+        st.materialize(&ds, &rel);
         let Some(dir) = st.datastore_dir(&ds) else {
             return text(StatusCode::NOT_FOUND, "no such datastore\n");
         };

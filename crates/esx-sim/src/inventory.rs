@@ -36,19 +36,11 @@ fn add_child(state: &mut State, parent: &MoRef, child: MoRef) {
     }
 }
 
-/// The text of a new VM's `.vmx`.
-pub fn vmx_text(
-    name: &str,
-    rel_path: &str,
-    vmx_abs: &str,
-    net: &str,
-    mem: i64,
-    cpus: i64,
-    seed: &str,
-) -> String {
+/// The text of a generated VM's `.vmx` (`vmx_abs` is where it lives, for `uuid.location`;
+/// `seed` makes its UUIDs and MAC address).
+pub fn vmx_text(name: &str, vmx_abs: &str, net: &str, mem: i64, cpus: i64, seed: &str) -> String {
     let uuid = vmx_uuid(&uuid_from(seed));
     let vc = vmx_uuid(&uuid_from(&format!("vc:{seed}")));
-    let _ = rel_path;
     format!(
         ".encoding = \"UTF-8\"\nconfig.version = \"8\"\nvirtualHW.version = \"14\"\ndisplayName = \"{name}\"\n\
          guestOS = \"other-64\"\nmemsize = \"{mem}\"\nnumvcpus = \"{cpus}\"\nscsi0.present = \"TRUE\"\n\
@@ -62,31 +54,6 @@ pub fn vmx_text(
         seed.bytes().fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b)),
         location_for(vmx_abs),
     )
-}
-
-/// Writes a new VM's files (`.vmx`, disk descriptor, sparse flat extent) under `ds_dir/name/`.
-pub fn write_vm_files(
-    ds_dir: &Path,
-    name: &str,
-    net: &str,
-    mem: i64,
-    cpus: i64,
-) -> std::io::Result<String> {
-    let rel = format!("{name}/{name}.vmx");
-    let dir = ds_dir.join(name);
-    std::fs::create_dir_all(&dir)?;
-    let abs = dir.join(format!("{name}.vmx"));
-    std::fs::write(
-        &abs,
-        vmx_text(name, &rel, &abs.to_string_lossy(), net, mem, cpus, &rel),
-    )?;
-    crate::files::create_disk(
-        &dir.join(format!("{name}.vmdk")),
-        1048576,
-        "lsilogic",
-        &vmx_uuid(&uuid_from(&format!("disk:{rel}"))),
-    )?;
-    Ok(rel)
 }
 
 /// Registers the VM whose `.vmx` is at `rel` in datastore `ds`; returns its reference.
@@ -107,8 +74,64 @@ pub fn register_vm(
         .ok_or_else(|| crate::fault::Fault::invalid_argument("path"))?;
     let bytes = std::fs::read(&path)
         .map_err(|_| crate::fault::Fault::file_not_found(&format!("[{ds_name}] {rel}")))?;
-    let mut vmx =
-        VmxFile::parse(&bytes).map_err(|_| crate::fault::Fault::invalid_argument("path"))?;
+    let vmx = VmxFile::parse(&bytes).map_err(|_| crate::fault::Fault::invalid_argument("path"))?;
+    let place = Placed {
+        folder: folder_ref,
+        pool,
+        host,
+    };
+    Ok(register_parsed(
+        state,
+        (ds, ds_name),
+        (rel, path),
+        vmx,
+        &place,
+        name_override,
+        None,
+    ))
+}
+
+/// Where a VM goes in the inventory.
+struct Placed<'a> {
+    folder: &'a MoRef,
+    pool: &'a MoRef,
+    host: &'a MoRef,
+}
+
+/// Registers a generated VM whose files are not written yet (see [`crate::lazy`]).
+fn register_generated(
+    state: &mut State,
+    ds: &MoRef,
+    ds_dir: &Path,
+    g: &crate::lazy::Generated,
+    place: &Placed<'_>,
+) -> Result<MoRef, crate::fault::Fault> {
+    let path = crate::files::safe_join(ds_dir, &g.rel)
+        .ok_or_else(|| crate::fault::Fault::invalid_argument("path"))?;
+    let vmx = VmxFile::parse(g.vmx_text(&path).as_bytes())
+        .map_err(|_| crate::fault::Fault::invalid_argument("path"))?;
+    let disk = path.parent().map(|d| g.disk(d));
+    Ok(register_parsed(
+        state,
+        (ds, g.datastore.clone()),
+        (&g.rel, path),
+        vmx,
+        place,
+        None,
+        disk,
+    ))
+}
+
+fn register_parsed(
+    state: &mut State,
+    (ds, ds_name): (&MoRef, String),
+    (rel, path): (&str, std::path::PathBuf),
+    mut vmx: VmxFile,
+    place: &Placed<'_>,
+    name_override: Option<&str>,
+    pending_disk: Option<crate::lazy::PendingDisk>,
+) -> MoRef {
+    let (folder_ref, pool, host) = (place.folder, place.pool, place.host);
     if let Some(n) = name_override {
         vmx.set("displayName", n);
     }
@@ -133,6 +156,7 @@ pub fn register_vm(
         current_snapshot: None,
         root_snapshots: Vec::new(),
         pending_power_on: None,
+        pending_disk,
     };
     vm.refresh(&|n| {
         nets.iter()
@@ -143,7 +167,7 @@ pub fn register_vm(
     let r = moref("VirtualMachine", &id);
     state.insert(&id, Mo::VirtualMachine(Box::new(vm)));
     add_child(state, folder_ref, r.clone());
-    Ok(r)
+    r
 }
 
 /// The networks a VM's NICs are attached to.
@@ -482,17 +506,31 @@ pub fn build(state: &mut State) -> Result<(), Error> {
         placements.push((dc, places));
     }
 
-    // VMs: register every .vmx already there; create the requested number when there are none.
-    let datastores: Vec<(MoRef, std::path::PathBuf, MoRef)> = state
+    // VMs: register every .vmx already there and the generated VMs whose files are not
+    // written yet; generate the requested number (files written on first use) when there
+    // are neither.
+    let mut datastores: Vec<(MoRef, String, std::path::PathBuf, MoRef)> = state
         .objects
         .iter()
         .filter_map(|(id, m)| match m {
-            Mo::Datastore(d) => Some((moref("Datastore", id), d.dir.clone(), d.parent.clone())),
+            Mo::Datastore(d) => Some((
+                moref("Datastore", id),
+                d.name.clone(),
+                d.dir.clone(),
+                d.parent.clone(),
+            )),
             _ => None,
         })
         .collect();
-    let mut existing: Vec<(MoRef, MoRef, String)> = Vec::new();
-    for (ds, dir, dsf) in &datastores {
+    datastores.sort_by(|a, b| a.1.cmp(&b.1));
+    enum Source {
+        File(String),
+        Generated(crate::lazy::Generated),
+    }
+    // (datastore index, .vmx path relative to the datastore, where it comes from)
+    let mut vms: Vec<(usize, String, Source)> = Vec::new();
+    let mut on_disk = std::collections::HashSet::new();
+    for (di, (_, ds_name, dir, _)) in datastores.iter().enumerate() {
         let Ok(it) = std::fs::read_dir(dir) else {
             continue;
         };
@@ -503,41 +541,64 @@ pub fn build(state: &mut State) -> Result<(), Error> {
             for f in sub.flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
                 if name.ends_with(".vmx") {
-                    existing.push((
-                        ds.clone(),
-                        dsf.clone(),
-                        format!("{}/{name}", e.file_name().to_string_lossy()),
-                    ));
+                    let rel = format!("{}/{name}", e.file_name().to_string_lossy());
+                    on_disk.insert((ds_name.clone(), rel.clone()));
+                    vms.push((di, rel.clone(), Source::File(rel)));
                 }
             }
         }
     }
-    existing.sort_by(|a, b| a.2.cmp(&b.2));
-    if existing.is_empty() {
-        let Some((ds, dir, dsf)) = datastores
-            .iter()
-            .min_by_key(|(r, _, _)| r.value.clone())
-            .cloned()
-        else {
-            return Ok(());
-        };
-        let n = spec.vms;
-        let width = n.to_string().len().max(1);
-        for k in 0..n {
-            let name = if n <= 9 {
-                format!("vm{}", k + 1)
-            } else {
-                format!("vm{:0width$}", k + 1)
-            };
-            let mem = [256, 512, 1024][k % 3];
-            let rel = write_vm_files(&dir, &name, "VM Network", mem, 1 + (k % 2) as i64)
-                .map_err(|e| Error::Io(dir.join(&name).display().to_string(), e))?;
-            existing.push((ds.clone(), dsf.clone(), rel));
+    let mut generated = crate::lazy::load(&state.data_dir);
+    if vms.is_empty() && generated.is_empty() {
+        if let Some((_, ds_name, _, _)) = datastores.iter().min_by_key(|(r, ..)| r.value.clone()) {
+            let n = spec.vms;
+            let width = n.to_string().len().max(1);
+            for k in 0..n {
+                let name = if n <= 9 {
+                    format!("vm{}", k + 1)
+                } else {
+                    format!("vm{:0width$}", k + 1)
+                };
+                let mem = [256, 512, 1024][k % 3];
+                generated.push(crate::lazy::Generated::new(
+                    ds_name,
+                    &name,
+                    "VM Network",
+                    mem,
+                    1 + (k % 2) as i64,
+                ));
+            }
+            crate::lazy::save(&state.data_dir, &generated).map_err(|e| {
+                Error::Io(
+                    state
+                        .data_dir
+                        .join(crate::lazy::MANIFEST)
+                        .display()
+                        .to_string(),
+                    e,
+                )
+            })?;
         }
     }
-    for (k, (ds, dsf, rel)) in existing.into_iter().enumerate() {
+    for g in &generated {
+        let Some(di) = datastores.iter().position(|d| d.1 == g.datastore) else {
+            continue;
+        };
+        if !on_disk.contains(&(g.datastore.clone(), g.rel.clone())) {
+            vms.push((di, g.rel.clone(), Source::Generated(g.clone())));
+        }
+    }
+    state.generated = generated
+        .into_iter()
+        .map(|g| ((g.datastore.clone(), g.rel.clone()), g))
+        .collect();
+    vms.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (k, (di, rel, source)) in vms.into_iter().enumerate() {
+        let Some((ds, _, dir, dsf)) = datastores.get(di) else {
+            continue;
+        };
         // The datastore folder's datacenter decides where the VM goes.
-        let dc = state.parent_of(&dsf);
+        let dc = state.parent_of(dsf);
         let Some((_, places)) = placements.iter().find(|(d, _)| Some(d) == dc.as_ref()) else {
             continue;
         };
@@ -545,7 +606,18 @@ pub fn build(state: &mut State) -> Result<(), Error> {
             continue;
         };
         let (f, pool, host) = (p.vm_folder.clone(), p.pool.clone(), p.host.clone());
-        if let Err(e) = register_vm(state, &ds, &rel, &f, &pool, &host, None) {
+        let r = match &source {
+            Source::File(rel) => register_vm(state, ds, rel, &f, &pool, &host, None),
+            Source::Generated(g) => {
+                let place = Placed {
+                    folder: &f,
+                    pool: &pool,
+                    host: &host,
+                };
+                register_generated(state, ds, dir, g, &place)
+            }
+        };
+        if let Err(e) = r {
             tracing::warn!(path = %rel, error = %e.message, "skipping VM that cannot be registered");
         }
     }

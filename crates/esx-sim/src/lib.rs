@@ -14,16 +14,18 @@
 pub mod config;
 pub mod dispatch;
 pub mod fault;
+pub mod fetch;
 pub mod files;
 pub mod folder_api;
+pub mod inject;
 pub mod inventory;
+pub mod lazy;
 pub mod mo;
 pub mod path;
 pub mod property;
 pub mod server;
 pub mod state;
 pub mod tls;
-pub mod xsi;
 
 use std::sync::{Arc, Mutex};
 
@@ -66,11 +68,39 @@ impl Handle {
     }
 }
 
+/// Advances tasks that run for `Config::task_delay` (progress, completion) until stopped,
+/// waking `WaitForUpdates` callers when something changed.
+async fn advance_tasks(
+    shared: Arc<server::Shared>,
+    delay: std::time::Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let step = (delay / 10).clamp(
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_millis(250),
+    );
+    let mut every = tokio::time::interval(step);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stopped.changed() => break,
+        }
+        let changed = match shared.state.lock() {
+            Ok(mut s) => mo::task::tick(&mut s),
+            Err(_) => break,
+        };
+        if changed {
+            shared.changes.send_modify(|v| *v += 1);
+        }
+    }
+}
+
 impl Simulator {
     /// Builds the inventory, binds the listener and serves until [`Handle::shutdown`].
     pub async fn start(config: Config) -> Result<Handle, Error> {
         let (tls, fingerprint) = tls::server_config(config.cert.as_ref())?;
         let listen = config.listen;
+        let task_delay = config.task_delay;
         let mut state = state::State::new(config);
         inventory::build(&mut state)?;
         let listener = tokio::net::TcpListener::bind(listen)
@@ -86,6 +116,9 @@ impl Simulator {
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        if !task_delay.is_zero() {
+            tokio::spawn(advance_tasks(shared.clone(), task_delay, stopped.clone()));
+        }
         let task = tokio::spawn(async move {
             loop {
                 let conn = tokio::select! {

@@ -38,6 +38,10 @@ struct Args {
     /// Milliseconds each task stays running.
     #[arg(long, default_value_t = 0)]
     task_delay_ms: u64,
+    /// Fault injection, e.g. latency:Login=50,drop:RetrievePropertiesEx=1,http503:*=2,
+    /// fail-task:PowerOnVM_Task,session-ttl=60 (may be repeated).
+    #[arg(long = "inject", value_name = "SPEC")]
+    inject: Vec<esx_sim::inject::InjectSpec>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -75,6 +79,9 @@ async fn run(args: Args) -> std::process::ExitCode {
     cfg.cert = args.cert.zip(args.key);
     cfg.wsdl_dir = args.wsdl_dir;
     cfg.task_delay = std::time::Duration::from_millis(args.task_delay_ms);
+    for spec in args.inject {
+        cfg.inject.extend(spec);
+    }
     let started = std::time::Instant::now();
     let handle = match esx_sim::Simulator::start(cfg).await {
         Ok(h) => h,

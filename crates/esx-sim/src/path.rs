@@ -1,15 +1,13 @@
 //! Nested property paths: reads `config.hardware.memoryMB` out of a typed top-level value.
 //!
 //! The top-level value is encoded with the esx-vim codec, the path is walked through the
-//! element tree (using each element's `xsi:type`, or the declared field type from a table
-//! built from the generated bindings), and the element found is decoded back into a typed
+//! element tree (using each element's `xsi:type`, or the declared field type from
+//! `esx_vim::reflect`), and the element found is decoded back into a typed
 //! [`Any`]. Repeated fields come back as their `ArrayOf*` wrapper, as vSphere returns them.
 
 use esx_vim::codec::{soap, Decode, Decoder};
 use esx_vim::Any;
 use quick_xml::events::Event;
-
-include!(concat!(env!("OUT_DIR"), "/field_types.rs"));
 
 /// A property path that names nothing on the object's type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,14 +19,11 @@ pub struct PathError {
     pub segment: String,
 }
 
-/// The declared type of `ty.field` and whether the field repeats.
+/// The declared type of `ty.field` and whether the field repeats, from esx-vim's reflection tables.
 pub fn field_type(ty: &str, field: &str) -> Option<(&'static str, bool)> {
-    let key = format!("{ty}.{field}");
-    FIELD_TYPES
-        .binary_search_by(|(k, _, _)| (*k).cmp(key.as_str()))
-        .ok()
-        .and_then(|i| FIELD_TYPES.get(i))
-        .map(|(_, t, r)| (*t, *r))
+    esx_vim::reflect::type_info(ty)
+        .and_then(|t| t.field(field))
+        .map(|f| (f.ty, f.repeated))
 }
 
 struct Node {

@@ -88,11 +88,13 @@ const VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
 </namespaces>
 "#;
 
-/// Serves one HTTP request.
-pub async fn serve(
-    shared: Arc<Shared>,
-    req: HttpRequest<Incoming>,
-) -> Result<Resp, std::convert::Infallible> {
+/// A connection closed on purpose (fault injection), without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+pub struct Dropped;
+
+/// Serves one HTTP request (`Err` closes the connection unanswered).
+pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let path = req.uri().path().to_owned();
     let resp = match (req.method(), path.as_str()) {
         (&Method::GET, "/sdk/vimServiceVersions.xml") => {
@@ -103,7 +105,7 @@ pub async fn serve(
         {
             wsdl(&shared, p)
         }
-        (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await,
+        (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
@@ -131,12 +133,30 @@ fn public(method: &str) -> bool {
     matches!(method, "RetrieveServiceContent" | "Login" | "CurrentTime")
 }
 
+/// Reads of the `SessionManager`'s own properties, which vSphere answers without a session
+/// (`currentSession` is then unset): clients check it to decide whether to log in again.
+fn session_manager_read(request: &Request) -> bool {
+    let specs = match request {
+        Request::RetrieveProperties(q) => &q.spec_set,
+        Request::RetrievePropertiesEx(q) => &q.spec_set,
+        _ => return false,
+    };
+    !specs.is_empty()
+        && specs.iter().all(|s| {
+            s.prop_set.iter().all(|p| p.r#type == "SessionManager")
+                && s.object_set
+                    .iter()
+                    .all(|o| o.obj.r#type == "SessionManager" && o.select_set.is_empty())
+        })
+}
+
 /// The live session named by the request's cookie, refreshed; `None` if expired or absent.
 pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     let key = cookie?;
     let timeout = state.config.session_timeout;
+    let ttl = state.injector.session_ttl();
     let s = state.sessions.get_mut(key)?;
-    if s.last_active.elapsed() > timeout {
+    if s.last_active.elapsed() > timeout || ttl.is_some_and(|t| s.started.elapsed() > t) {
         state.sessions.remove(key);
         return None;
     }
@@ -145,7 +165,8 @@ pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     Some(key.to_owned())
 }
 
-async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
+/// A SOAP call after fault injection has had its say (`Err`: drop the connection).
+async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
     let max = shared
         .state
@@ -155,31 +176,107 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
     let body = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return reply(
+            return Ok(reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "text/plain",
                 "request body too large\n",
-            )
+            ))
         }
     };
-    let mut r = Decoder::new(&body);
+    let plan = match shared.state.lock() {
+        Ok(mut s) if s.injector.has_call_rules() => {
+            let mut r = Decoder::new(&body);
+            let method = match soap::read_body(&mut r) {
+                Ok(soap::Body::Element(el)) => el.name_str(),
+                _ => String::new(),
+            };
+            s.injector.on_call(&method)
+        }
+        _ => Default::default(),
+    };
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    if plan.drop {
+        return Err(Dropped);
+    }
+    if let Some(code) = plan.status {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return Ok(reply(status, "text/plain", "injected failure\n"));
+    }
+    Ok(soap_body(shared, cookie, body).await)
+}
+
+/// A SOAP request body, decoded.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A vim25 operation.
+    Call(Box<Request>),
+    /// pyVmomi's `Fetch`.
+    Fetch(crate::fetch::FetchRequest),
+}
+
+/// Why a request body is not a call the simulator can dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Not a SOAP envelope with a body element.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// The body holds a fault.
+    #[error("a request cannot be a fault")]
+    Fault,
+    /// No operation has this name.
+    #[error("unknown method {0}")]
+    UnknownMethod(String),
+    /// The operation's parameters do not decode.
+    #[error("cannot decode {method}: {message}")]
+    Invalid {
+        /// The operation.
+        method: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Decodes a `POST /sdk` body into the call it makes.
+pub fn decode_request(body: &[u8]) -> Result<Decoded, RequestError> {
+    let mut r = Decoder::new(body);
     let el = match soap::read_body(&mut r) {
         Ok(soap::Body::Element(el)) => el,
-        Ok(soap::Body::Fault(_)) => return client_fault("a request cannot be a fault"),
-        Err(e) => return client_fault(&format!("malformed request: {e}")),
+        Ok(soap::Body::Fault(_)) => return Err(RequestError::Fault),
+        Err(e) => return Err(RequestError::Malformed(e.to_string())),
     };
     let method = el.name_str();
-    let request: Request = match Request::decode_for(&mut r, &el, &method) {
-        Ok(Some(q)) => q,
-        Ok(None) => {
+    let invalid = |e: esx_vim::codec::DecodeError| RequestError::Invalid {
+        method: method.clone(),
+        message: e.to_string(),
+    };
+    if method == "Fetch" {
+        return crate::fetch::decode(&mut r, &el)
+            .map(Decoded::Fetch)
+            .map_err(invalid);
+    }
+    match Request::decode_for(&mut r, &el, &method) {
+        Ok(Some(q)) => Ok(Decoded::Call(Box::new(q))),
+        Ok(None) => Err(RequestError::UnknownMethod(method.clone())),
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> Resp {
+    let request = match decode_request(&body) {
+        Ok(Decoded::Call(q)) => *q,
+        Ok(Decoded::Fetch(q)) => return fetch(&shared, cookie, q),
+        Err(RequestError::UnknownMethod(method)) => {
             let f = Fault::method_not_found(
                 &esx_vim::ManagedObjectReference::new("ServiceInstance", "ServiceInstance"),
                 &method,
             );
             return fault_reply(&f);
         }
-        Err(e) => return client_fault(&format!("cannot decode {method}: {e}")),
+        Err(e) => return client_fault(&e.to_string()),
     };
+    let method = request.method();
     tracing::debug!(method = %method, "SOAP call");
     if matches!(
         request,
@@ -197,7 +294,7 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
         session: session.clone(),
     };
     let this = crate::dispatch::this_of(&request).unwrap_or_default();
-    if session.is_none() && !public(&method) {
+    if session.is_none() && !public(&method) && !session_manager_read(&request) {
         return fault_reply(&Fault::not_authenticated(&this));
     }
     if let Some(s) = session.as_ref().and_then(|k| state.sessions.get(k)) {
@@ -215,7 +312,7 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Resp {
     }
     match result {
         Ok((resp, new_session)) => {
-            let xml = crate::xsi::type_array_items(resp.to_envelope());
+            let xml = resp.to_envelope();
             let mut out = reply(StatusCode::OK, "text/xml; charset=utf-8", xml);
             if let Some(k) = new_session {
                 if let Ok(v) =
@@ -278,7 +375,7 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
                 return reply(
                     StatusCode::OK,
                     "text/xml; charset=utf-8",
-                    crate::xsi::type_array_items(resp.to_envelope()),
+                    resp.to_envelope(),
                 );
             }
             Ok(None) => {}
@@ -298,5 +395,31 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
                 resp.to_envelope(),
             );
         }
+    }
+}
+
+/// Answers pyVmomi's `Fetch` (one property of one object).
+fn fetch(shared: &Shared, cookie: Option<String>, q: crate::fetch::FetchRequest) -> Resp {
+    let mut guard = match shared.state.lock() {
+        Ok(g) => g,
+        Err(_) => return client_fault("server state unavailable"),
+    };
+    let state = &mut *guard;
+    let session = live_session(state, cookie.as_deref());
+    if session.is_none() && q.this.r#type != "SessionManager" {
+        return fault_reply(&Fault::not_authenticated(&q.this));
+    }
+    let ctx = Ctx { session };
+    let value = state
+        .lookup(&q.this)
+        .map(|_| ())
+        .and_then(|_| crate::property::read(state, &ctx, &q.this, &q.prop));
+    match value {
+        Ok(returnval) => reply(
+            StatusCode::OK,
+            "text/xml; charset=utf-8",
+            soap::encode_response("Fetch", &crate::fetch::FetchResponse { returnval }),
+        ),
+        Err(f) => fault_reply(&f),
     }
 }

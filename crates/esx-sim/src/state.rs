@@ -92,6 +92,8 @@ pub struct Session {
     pub login_time: DateTime,
     /// Last call.
     pub last_active: std::time::Instant,
+    /// When it logged in (for an injected session lifetime).
+    pub started: std::time::Instant,
     /// Calls made.
     pub calls: i64,
 }
@@ -118,6 +120,12 @@ pub struct State {
     pub data_dir: PathBuf,
     /// Paged results of `RetrievePropertiesEx` by token.
     pub pages: BTreeMap<String, Vec<esx_vim::ObjectContent>>,
+    /// The generated VMs the manifest lists, by (datastore name, `.vmx` path); see [`crate::lazy`].
+    pub generated: BTreeMap<(String, String), crate::lazy::Generated>,
+    /// Fault injection with its counters.
+    pub injector: crate::inject::Injector,
+    /// Tasks still running their configured time (`Config::task_delay`).
+    pub deferred: Vec<crate::mo::task::Deferred>,
     next_id: u64,
 }
 
@@ -125,6 +133,7 @@ impl State {
     /// An empty state for `config`.
     pub fn new(config: Config) -> State {
         let data_dir = config.data_dir.clone();
+        let injector = crate::inject::Injector::new(config.inject.clone());
         State {
             config,
             objects: HashMap::new(),
@@ -132,6 +141,9 @@ impl State {
             events: Vec::new(),
             data_dir,
             pages: BTreeMap::new(),
+            generated: BTreeMap::new(),
+            injector,
+            deferred: Vec::new(),
             next_id: 1,
         }
     }
@@ -289,6 +301,56 @@ impl State {
         let path =
             crate::files::safe_join(&dir, rel).ok_or_else(|| Fault::invalid_argument("name"))?;
         Ok((ds, path))
+    }
+}
+
+impl State {
+    /// Writes the files of the VMs in datastore `ds` not written yet (see [`crate::lazy`])
+    /// whose directory is the first component of `rel` (every such VM when `rel` is empty).
+    pub fn materialize(&mut self, ds: &MoRef, rel: &str) {
+        let first = rel
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        for m in self.objects.values_mut() {
+            let Mo::VirtualMachine(vm) = m else { continue };
+            if vm.pending_disk.is_none() || &vm.datastore != ds {
+                continue;
+            }
+            if !first.is_empty() && vm.vmx_rel.split('/').next() != Some(first.as_str()) {
+                continue;
+            }
+            if let Err(f) = vm.save() {
+                tracing::warn!(vm = %vm.vmx_rel, error = %f.message, "cannot write the VM's files");
+            }
+        }
+    }
+
+    /// [`State::materialize`] for a `[ds] path` string (nothing for a malformed one).
+    pub fn materialize_ds_path(&mut self, ds_path: &str) {
+        let Some((ds_name, rel)) = parse_ds_path(ds_path) else {
+            return;
+        };
+        if let Some(ds) = self.datastore_by_name(ds_name) {
+            let rel = rel.to_owned();
+            self.materialize(&ds, &rel);
+        }
+    }
+
+    /// Drops a VM's entry from the generated-VM manifest (when it is destroyed or
+    /// unregistered), rewriting the manifest.
+    pub fn forget_generated(&mut self, ds_name: &str, rel: &str) {
+        if self
+            .generated
+            .remove(&(ds_name.to_owned(), rel.to_owned()))
+            .is_some()
+        {
+            if let Err(e) = crate::lazy::save(&self.data_dir, self.generated.values()) {
+                tracing::warn!(error = %e, "cannot rewrite {}", crate::lazy::MANIFEST);
+            }
+        }
     }
 }
 

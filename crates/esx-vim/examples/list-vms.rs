@@ -6,10 +6,16 @@
 //!     --user USER --password-env VAR [--no-verify] [--ca-file FILE] [--page-size N]
 //! ```
 //! Prints `name<TAB>powerState` per VM, then `count=N`.
+//!
+//! Three requests after Login: CreateContainerView, RetrievePropertiesEx (the server picks the
+//! page size unless `--page-size` is given; further pages come with
+//! ContinueRetrievePropertiesEx), and Logout. The view is not destroyed explicitly: it belongs
+//! to the session, and Logout ends the session.
 
 use std::process::ExitCode;
 
-use esx_vim::client::{property, Client, ConnectOptions};
+use esx_vim::client::{property, view_spec, Client, ConnectOptions};
+use esx_vim::generated::ObjectContent;
 use esx_vim::Any;
 
 struct Args {
@@ -18,7 +24,7 @@ struct Args {
     password_env: String,
     no_verify: bool,
     ca_file: Option<String>,
-    page_size: i32,
+    page_size: Option<i32>,
 }
 
 fn usage() -> String {
@@ -33,7 +39,7 @@ fn parse_args() -> Result<Args, String> {
     let mut password_env = None;
     let mut no_verify = false;
     let mut ca_file = None;
-    let mut page_size = 1000;
+    let mut page_size = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -47,9 +53,10 @@ fn parse_args() -> Result<Args, String> {
             "--ca-file" => ca_file = Some(value("--ca-file")?),
             "--page-size" => {
                 let v = value("--page-size")?;
-                page_size = v
-                    .parse()
-                    .map_err(|_| format!("--page-size: '{v}' is not a number"))?;
+                page_size = Some(
+                    v.parse()
+                        .map_err(|_| format!("--page-size: '{v}' is not a number"))?,
+                );
             }
             "--no-verify" => no_verify = true,
             "-h" | "--help" => return Err(usage()),
@@ -75,6 +82,24 @@ fn text(v: Option<&Any>) -> String {
     }
 }
 
+/// Name and power state of every VM, through one container view kept until Logout.
+async fn list(client: &Client, page_size: Option<i32>) -> Result<Vec<ObjectContent>, String> {
+    let root = client.service_content().root_folder.clone();
+    let view = client
+        .create_container_view(&root, &["VirtualMachine"], true)
+        .await
+        .map_err(|e| e.to_string())?;
+    let spec = view_spec(
+        &view.moref,
+        "VirtualMachine",
+        &["name", "runtime.powerState"],
+    );
+    client
+        .retrieve_properties(spec, page_size)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let password = std::env::var(&args.password_env).map_err(|_| {
         format!(
@@ -92,14 +117,8 @@ async fn run(args: Args) -> Result<(), String> {
     let client = Client::connect(&args.url, options)
         .await
         .map_err(|e| e.to_string())?;
-    let vms = client
-        .list_objects(
-            "VirtualMachine",
-            &["name", "runtime.powerState"],
-            Some(args.page_size),
-        )
-        .await
-        .map_err(|e| e.to_string());
+    let vms = list(&client, args.page_size).await;
+    // Logout also ends the container view, which lives in the session.
     let logout = client.logout().await;
     let vms = vms?;
     let mut out = String::new();

@@ -117,11 +117,10 @@ impl HostMo {
                 num_nodes: 2,
                 ..Default::default()
             }),
-            cpu_feature: vec![esx_vim::HostCpuIdInfo {
-                level: -2147483647,
-                edx: Some("0010:0000:0000:0000:0000:0000:0000:0000".into()),
-                ..Default::default()
-            }],
+            cpu_feature: CPU_ID_LEAVES
+                .iter()
+                .map(|(level, regs)| cpu_id_info(*level, *regs))
+                .collect(),
             ..Default::default()
         }
     }
@@ -341,8 +340,59 @@ pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
     for p in spec.power_info {
         let p: AutoStartPowerInfo = p;
         h.autostart.power_info.retain(|x| x.key != p.key);
-        if p.start_action.to_ascii_lowercase() != "none" || p.start_order >= 0 {
+        if !p.start_action.eq_ignore_ascii_case("none") || p.start_order >= 0 {
             h.autostart.power_info.push(p);
         }
+    }
+}
+
+/// CPUID leaves reported in `hardware.cpuFeature`, as (level, [eax, ebx, ecx, edx]): a
+/// GenuineIntel x86_64 CPU. Leaf 0x80000001 has EDX bit 29 (long mode) set, which libvirt
+/// reads to offer x86_64 guests; every register is filled, as real hosts do (libvirt parses all four).
+const CPU_ID_LEAVES: [(i32, [u32; 4]); 4] = [
+    (0, [0x0000_000d, 0x756e_6547, 0x6c65_746e, 0x4965_6e69]),
+    (1, [0x0002_06d7, 0x0001_0800, 0x97ba_222b, 0x0fab_fbff]),
+    (i32::MIN, [0x8000_0008, 0, 0, 0]),
+    (i32::MIN + 1, [0, 0, 0x0000_0001, 0x2810_0800]),
+];
+
+/// One `HostCpuIdInfo` with each register written as vSphere does (`0000:0000:...`, MSB first).
+fn cpu_id_info(level: i32, regs: [u32; 4]) -> esx_vim::HostCpuIdInfo {
+    let [eax, ebx, ecx, edx] = regs.map(|r| Some(cpu_id_bits(r)));
+    esx_vim::HostCpuIdInfo {
+        level,
+        eax,
+        ebx,
+        ecx,
+        edx,
+        ..Default::default()
+    }
+}
+
+/// `r` as 32 binary digits in groups of four separated by `:`.
+fn cpu_id_bits(r: u32) -> String {
+    let bits = format!("{r:032b}");
+    bits.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_id_registers_are_grouped_bits_with_long_mode() {
+        assert_eq!(
+            cpu_id_bits(0x2810_0800),
+            "0010:1000:0001:0000:0000:1000:0000:0000"
+        );
+        let ext = cpu_id_info(i32::MIN + 1, CPU_ID_LEAVES[3].1);
+        let edx = ext.edx.unwrap_or_default();
+        // Bit 29 (long mode) is the third character of the first group.
+        assert_eq!(edx.as_bytes()[2], b'1');
+        assert!(ext.eax.is_some() && ext.ebx.is_some() && ext.ecx.is_some());
     }
 }

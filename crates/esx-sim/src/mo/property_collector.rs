@@ -192,13 +192,11 @@ fn paths_for(m: &Mo, props: &[PropertySpec]) -> Option<Vec<String>> {
     out
 }
 
+/// Values found (path, value) and the paths that could not be read.
+type Values = (Vec<(String, Any)>, Vec<MissingProperty>);
+
 /// The current values of an object's requested properties; `Err` for an invalid path.
-fn values(
-    state: &State,
-    ctx: &Ctx,
-    r: &MoRef,
-    paths: &[String],
-) -> MethodResult<(Vec<(String, Any)>, Vec<MissingProperty>)> {
+fn values(state: &State, ctx: &Ctx, r: &MoRef, paths: &[String]) -> MethodResult<Values> {
     let mut vals = Vec::with_capacity(paths.len());
     let mut missing = Vec::new();
     for p in paths {

@@ -45,6 +45,7 @@ pub fn login(
         read_only,
         login_time: now(),
         last_active: std::time::Instant::now(),
+        started: std::time::Instant::now(),
         calls: 0,
     };
     let us = user_session(&s);

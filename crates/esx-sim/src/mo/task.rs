@@ -80,6 +80,96 @@ pub fn finish(state: &mut State, task: &MoRef, result: Result<Option<Any>, Fault
     }
 }
 
+/// What a task does when it completes.
+pub type TaskWork = Box<dyn FnOnce(&mut State) -> Result<Option<Any>, Fault> + Send + 'static>;
+
+/// A task that runs for a configured time: it reports progress until `due`, then does its
+/// work (unless cancelled first).
+pub struct Deferred {
+    /// The task.
+    pub task: MoRef,
+    /// When it started.
+    pub started: std::time::Instant,
+    /// When it completes.
+    pub due: std::time::Instant,
+    work: TaskWork,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("task", &self.task.value)
+            .field("due", &self.due)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lets `task` run for `delay` before `work` is done; it can be cancelled meanwhile.
+pub fn defer(state: &mut State, task: &MoRef, delay: std::time::Duration, work: TaskWork) {
+    let started = std::time::Instant::now();
+    if let Some(Mo::Task(t)) = state.objects.get_mut(&task.value) {
+        t.info.cancelable = true;
+    }
+    state.deferred.push(Deferred {
+        task: task.clone(),
+        started,
+        due: started + delay,
+        work,
+    });
+}
+
+/// Advances the running tasks: updates their progress and completes the ones due. Returns
+/// whether anything visible changed.
+pub fn tick(state: &mut State) -> bool {
+    let now_i = std::time::Instant::now();
+    let mut changed = false;
+    let (due, waiting): (Vec<Deferred>, Vec<Deferred>) = std::mem::take(&mut state.deferred)
+        .into_iter()
+        .partition(|d| d.due <= now_i);
+    state.deferred = waiting;
+    for d in &state.deferred {
+        let total = d.due.duration_since(d.started).as_millis().max(1);
+        let done = now_i.duration_since(d.started).as_millis();
+        let pct = ((done * 100 / total) as i32).clamp(1, 99);
+        if let Some(Mo::Task(t)) = state.objects.get_mut(&d.task.value) {
+            if t.info.progress != Some(pct) {
+                t.info.progress = Some(pct);
+                changed = true;
+            }
+        }
+    }
+    for d in due {
+        let result = (d.work)(state);
+        finish(state, &d.task, result);
+        changed = true;
+    }
+    changed
+}
+
+/// `CancelTask`: a task still running its configured time ends with `RequestCanceled` and
+/// its work is never done.
+pub fn cancel(state: &mut State, task: &MoRef) -> Result<(), Fault> {
+    match state.lookup(task)? {
+        Mo::Task(t) if t.is_running() => {}
+        Mo::Task(_) => return Err(Fault::invalid_state("The task has already completed.")),
+        _ => return Err(Fault::not_found(task)),
+    }
+    let before = state.deferred.len();
+    state.deferred.retain(|d| &d.task != task);
+    if state.deferred.len() == before {
+        return Err(Fault::invalid_state("The task cannot be cancelled now."));
+    }
+    finish(
+        state,
+        task,
+        Err(Fault::new(
+            esx_vim::RequestCanceled::default(),
+            "The task was canceled by a user.",
+        )),
+    );
+    Ok(())
+}
+
 /// Keeps at most a few hundred finished tasks.
 fn prune(state: &mut State) {
     let n = state

@@ -55,6 +55,8 @@ pub struct VmMo {
     pub root_snapshots: Vec<MoRef>,
     /// The power-on task waiting for an answer to `runtime.question`.
     pub pending_power_on: Option<MoRef>,
+    /// For a generated VM whose files are not written yet: its disk (see [`crate::lazy`]).
+    pub pending_disk: Option<crate::lazy::PendingDisk>,
 }
 
 /// Formats `56 4d 12 …` (vmx) as `564d12..-....-....-....-............` (API).
@@ -168,7 +170,7 @@ pub fn config_from_vmx(
             let capacity_kb = int(vmx, &format!("{p}.sim.capacityKB")).unwrap_or(0);
             let mode = vmx.get(&format!("{p}.mode")).unwrap_or("persistent");
             devices.push(BaseVirtualDevice::from(VirtualDisk {
-                key: key as i32,
+                key,
                 device_info: desc(
                     format!("Hard disk {}", disks.len()),
                     format!("{capacity_kb} KB"),
@@ -182,18 +184,18 @@ pub fn config_from_vmx(
                         ..Default::default()
                     },
                 )),
-                controller_key: Some(ckey as i32),
-                unit_number: Some(unit as i32),
+                controller_key: Some(ckey),
+                unit_number: Some(unit),
                 capacity_in_kb: capacity_kb,
                 capacity_in_bytes: Some(capacity_kb * 1024),
                 ..Default::default()
             }));
         }
         devices.push(BaseVirtualDevice::from(VirtualLsiLogicController {
-            key: ckey as i32,
+            key: ckey,
             device_info: desc(format!("SCSI controller {bus}"), "LSI Logic".into()),
-            bus_number: bus as i32,
-            device: disks.iter().map(|k| *k as i32).collect(),
+            bus_number: bus,
+            device: disks.to_vec(),
             shared_bus: VirtualSCSISharing::NoSharing,
             scsi_ctlr_unit_number: Some(7),
             ..Default::default()
@@ -353,11 +355,21 @@ impl VmMo {
         self.name = self.config.name.clone();
     }
 
-    /// Writes the `.vmx` back to disk.
-    pub fn save(&self) -> MethodResult<()> {
-        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(|e| {
+    /// Writes the `.vmx` back to disk (with the directory and disk of a generated VM whose
+    /// files were not written yet).
+    pub fn save(&mut self) -> MethodResult<()> {
+        let fail = |e: std::io::Error| {
             Fault::invalid_state(&format!("cannot write {}: {e}", self.vmx_path.display()))
-        })
+        };
+        if let Some(disk) = &self.pending_disk {
+            if let Some(d) = self.vmx_path.parent() {
+                std::fs::create_dir_all(d).map_err(fail)?;
+            }
+            disk.write().map_err(fail)?;
+        }
+        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(fail)?;
+        self.pending_disk = None;
+        Ok(())
     }
 
     fn guest(&self) -> GuestInfo {
@@ -651,7 +663,9 @@ impl VmMo {
                     .map_err(|e| Fault::invalid_state(&format!("cannot create disk: {e}")))?;
                 }
                 vmx.set("scsi0.present", "TRUE");
-                vmx.set("scsi0.virtualDev", "lsilogic");
+                if !vmx.contains_key("scsi0.virtualDev") {
+                    vmx.set("scsi0.virtualDev", "lsilogic");
+                }
                 let p = format!("scsi0:{unit}");
                 let name = rel.rsplit('/').next().unwrap_or(&rel);
                 vmx.set(&format!("{p}.present"), "TRUE");
@@ -711,6 +725,14 @@ impl VmMo {
                     ),
                 );
             }
+            (Some(VirtualDeviceConfigSpecOperation::Add), dev) if scsi_model(dev).is_some() => {
+                let (model, bus) = scsi_model(dev).unwrap_or(("lsilogic", 0));
+                if !(0..4).contains(&bus) {
+                    return Err(Fault::invalid_argument("device.busNumber"));
+                }
+                vmx.set(&format!("scsi{bus}.present"), "TRUE");
+                vmx.set(&format!("scsi{bus}.virtualDev"), model);
+            }
             (Some(VirtualDeviceConfigSpecOperation::Remove), dev) => {
                 let key = device_key(dev);
                 if (4000..4010).contains(&key) {
@@ -756,6 +778,17 @@ pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
         max_memory_usage: Some(1024),
         ..Default::default()
     }
+}
+
+/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
+fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
+    Some(match dev {
+        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
+        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
+        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
+        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -36,7 +36,12 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     let Some(max) = max_index(vmx)? else {
         return Ok(());
     };
-    for n in 0..=max {
+    // Only numbers with an `ethernetN.present` entry can yield a card (see present_indices).
+    for n in super::present_indices(vmx, "ethernet") {
+        let Ok(n) = u32::try_from(n) else { continue };
+        if n > max {
+            continue;
+        }
         if let Some(iface) = parse_one(vmx, n)? {
             def.devices.interfaces.push(iface);
         }

@@ -137,6 +137,30 @@ impl Out {
     }
 }
 
+/// The numbers `N` for which the file has a `<prefix>N.present` entry (case-insensitive, `N`
+/// written without leading zeros, exactly the key a lookup of `<prefix>N.present` finds), in
+/// ascending order. libvirt walks every number from 0 up to a maximum taken from the file
+/// (`ethernetN` keys, `sharedFolder.maxNum`), which a single crafted key turns into billions of
+/// lookups; a device without its `.present` entry is skipped there anyway, so visiting only these
+/// numbers gives the same result in time proportional to the file.
+pub(crate) fn present_indices(vmx: &VmxFile, prefix: &str) -> std::collections::BTreeSet<u64> {
+    vmx.keys()
+        .filter_map(|key| {
+            let head = key.get(..prefix.len())?;
+            if !head.eq_ignore_ascii_case(prefix) {
+                return None;
+            }
+            let rest = key.get(prefix.len()..)?;
+            let (digits, tail) = rest.split_once('.')?;
+            if !tail.eq_ignore_ascii_case("present") {
+                return None;
+            }
+            let n: u64 = digits.parse().ok()?;
+            (n.to_string() == digits).then_some(n)
+        })
+        .collect()
+}
+
 /// Case-insensitive suffix test (libvirt's `virStringHasCaseSuffix`).
 pub(crate) fn has_case_suffix(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len()

@@ -14,7 +14,12 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
         return Ok(());
     }
     let max = vmx.get_int("sharedFolder.maxNum")?.unwrap_or(0);
-    for n in 0..max.max(0) {
+    // Only numbers with a `sharedFolderN.present` entry can yield a folder (see
+    // present_indices); libvirt walks every number below `sharedFolder.maxNum`.
+    for n in super::present_indices(vmx, "sharedFolder") {
+        if n >= max.max(0).unsigned_abs() {
+            continue;
+        }
         let p = format!("sharedFolder{n}");
         if !vmx.get_bool(&format!("{p}.present"))?.unwrap_or(false) {
             continue;

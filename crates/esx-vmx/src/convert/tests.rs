@@ -157,6 +157,74 @@ fn datastore_resolver_plugs_in() {
     );
 }
 
+/// Found by fuzzing (vmx_to_domain): control characters, NUL included, in VMX values must not
+/// make the domain XML malformed; they are left out as libvirt's escaping does.
+#[test]
+fn control_characters_in_values_give_well_formed_xml() {
+    let text = format!(
+        "{HEAD}guestOS = \"other-64\"\ndisplayName = \"t\0\0\x01est\"\nannotation = \"a\x07b\"\nethernet0.present = \"true\"\nethernet0.networkName = \"VM\x1bNet\"\n"
+    );
+    let dom = from_vmx(&text).unwrap();
+    let xml = dom.to_xml();
+    assert!(xml.contains("<name>test</name>"), "{xml}");
+    assert!(xml.contains("<description>ab</description>"), "{xml}");
+    assert!(xml.contains("<source bridge='VMNet'/>"), "{xml}");
+    let again = Domain::from_xml(&xml).unwrap();
+    assert_eq!(again.to_xml(), xml);
+}
+
+/// Found by fuzzing (vmx_to_domain timeout): a single `ethernet3709551615.*` key or a huge
+/// `sharedFolder.maxNum` made the converter walk billions of device numbers. Only numbers with
+/// a `.present` entry are visited now; what is found is unchanged.
+#[test]
+fn huge_device_numbers_convert_quickly() {
+    let start = std::time::Instant::now();
+    let text = format!(
+        "{HEAD}ethernet000000000003709551615.generatedAddressOffset = \"8\"\n\
+         ethernet4294967295.present = \"true\"\n\
+         ethernet1.present = \"true\"\nethernet1.networkName = \"net1\"\n\
+         ethernet01.present = \"true\"\nethernet01.networkName = \"ignored\"\n\
+         isolation.tools.hgfs.disable = \"false\"\nsharedFolder.maxNum = \"9223372036854775807\"\n\
+         sharedFolder7.present = \"true\"\nsharedFolder7.enabled = \"true\"\n\
+         sharedFolder7.hostPath = \"/h\"\nsharedFolder7.guestName = \"g\"\n"
+    );
+    let dom = from_vmx(&text).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // ethernet1, then ethernet4294967295 (present, bridged without a network name).
+    assert_eq!(dom.devices.interfaces.len(), 2);
+    assert_eq!(
+        dom.devices.interfaces[0].source.bridge.as_deref(),
+        Some("net1")
+    );
+    assert_eq!(dom.devices.filesystems.len(), 1);
+    assert_eq!(dom.devices.filesystems[0].target_dir, "g");
+
+    // A folder at or above sharedFolder.maxNum is not read, as in libvirt.
+    let capped = format!(
+        "{HEAD}isolation.tools.hgfs.disable = \"false\"\nsharedFolder.maxNum = \"7\"\n\
+         sharedFolder7.present = \"true\"\nsharedFolder7.enabled = \"true\"\n\
+         sharedFolder7.hostPath = \"/h\"\nsharedFolder7.guestName = \"g\"\n"
+    );
+    assert!(from_vmx(&capped).unwrap().devices.filesystems.is_empty());
+}
+
+/// Found by fuzzing (domain_to_vmx timeout): a disk address with a huge controller index used
+/// to hang in the implicit-controller step; now it is the address error, at once.
+#[test]
+fn huge_controller_index_is_an_address_error() {
+    let start = std::time::Instant::now();
+    let xml = "<domain type='vmware'><name>x</name><memory>4096</memory><os><type>hvm</type></os><devices>\
+        <disk type='file' device='disk'><source file='[ds] a.vmdk'/><target dev='sda' bus='scsi'/>\
+        <address type='drive' controller='4000000000' bus='0' target='0' unit='0'/></disk></devices></domain>";
+    let dom = Domain::from_xml(xml).unwrap();
+    let err = domain_to_vmx(&dom, &format_ctx(), 13).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Disk address 4000000000:0:0 doesn't match target device 'sda'"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
 /// One VMX document built from the keys the converter understands.
 fn vmx_strategy() -> impl Strategy<Value = String> {
     let name = "[a-zA-Z0-9 |%/\\\\\"_-]{0,12}";
