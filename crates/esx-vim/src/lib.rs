@@ -5,8 +5,28 @@
 //!   inheritance flattened; `Base*` enums for polymorphic fields; [`Any`] for `xsd:anyType`;
 //!   enumerations with an `Other(String)` catch-all; request/response messages; typed
 //!   managed-object handles ([`VirtualMachine`], [`PropertyCollector`], …).
-//! * [`methods`]: one async function per operation, over any [`transport::Transport`].
+//! * [`methods`]: one function per operation, returning a future, over any
+//!   [`transport::Transport`]; the managed-object handles call them.
+//! * [`client`]: the HTTPS transport and the session ([`client::Client`] logs in, renews the
+//!   session, pages property retrieval and waits for tasks).
 //! * [`codec`]: the streaming decoder/encoder and the SOAP envelope.
+//! * [`reflect`]: declared fields of every type, properties and methods of every managed object.
+//!
+//! Calling the API (any `Transport` will do; [`client::Client`] is the real one):
+//!
+//! ```no_run
+//! # async fn demo(client: &esx_vim::client::Client) -> Result<(), esx_vim::Error> {
+//! use esx_vim::{PropertyCollector, ServiceInstance};
+//!
+//! let si = ServiceInstance::from_id("ServiceInstance");
+//! let content = si.retrieve_service_content(client).await?;
+//! println!("{} {}", content.about.full_name, content.about.api_version);
+//! let pc = PropertyCollector::new(content.property_collector);
+//! let _ = pc; // pc.retrieve_properties_ex(client, specs, options).await? …
+//! # Ok(()) }
+//! ```
+//!
+//! Values encode and decode without a server:
 //!
 //! ```
 //! use esx_vim::{codec::soap, AboutInfo, Any};

@@ -334,56 +334,36 @@ impl<'i> Decoder<'i> {
 
     /// Skips `el` and everything inside it.
     pub fn skip(&mut self, el: &Elem<'_>) -> Result<(), DecodeError> {
-        if el.empty {
-            return Ok(());
-        }
-        let target = self.depth - 1;
-        while self.depth > target {
-            let offset = self.position();
-            match self.read()? {
-                Event::Start(_) => {
-                    self.depth += 1;
-                    if self.depth > MAX_DEPTH {
-                        return Err(DecodeError::TooDeep {
-                            max: MAX_DEPTH,
-                            pos: offset,
-                        });
-                    }
-                }
-                Event::End(_) => self.depth -= 1,
-                Event::Eof => return Err(DecodeError::Eof { pos: offset }),
-                Event::GeneralRef(r) => {
-                    resolve_ref(&r, offset)?;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        self.skip_to_end(el).map(|_| ())
     }
 
     /// Skips `el` and returns its content (between the start and end tags) verbatim.
     pub fn raw_content(&mut self, el: &Elem<'_>) -> Result<&'i str, DecodeError> {
-        if el.empty {
-            return Ok("");
-        }
         let from = el.content;
-        let mut to = from;
+        let to = self.skip_to_end(el)?;
+        let bytes = self.input.get(from..to.max(from)).unwrap_or_default();
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::Structure { msg: "content is not UTF-8".into(), pos: from })
+    }
+
+    /// Reads past `el`'s end tag; returns the offset where that end tag starts.
+    fn skip_to_end(&mut self, el: &Elem<'_>) -> Result<usize, DecodeError> {
+        if el.empty {
+            return Ok(el.content);
+        }
         let target = self.depth - 1;
+        let mut end = el.content;
         while self.depth > target {
             let offset = self.position();
             match self.read()? {
                 Event::Start(_) => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
-                        return Err(DecodeError::TooDeep {
-                            max: MAX_DEPTH,
-                            pos: offset,
-                        });
+                        return Err(DecodeError::TooDeep { max: MAX_DEPTH, pos: offset });
                     }
                 }
                 Event::End(_) => {
                     self.depth -= 1;
-                    to = offset;
+                    end = offset;
                 }
                 Event::Eof => return Err(DecodeError::Eof { pos: offset }),
                 Event::GeneralRef(r) => {
@@ -392,11 +372,7 @@ impl<'i> Decoder<'i> {
                 _ => {}
             }
         }
-        let bytes = self.input.get(from..to).unwrap_or_default();
-        std::str::from_utf8(bytes).map_err(|_| DecodeError::Structure {
-            msg: "content is not UTF-8".into(),
-            pos: from,
-        })
+        Ok(end)
     }
 
     /// Reads the rest of the document, checking that every open element is closed: a reply
