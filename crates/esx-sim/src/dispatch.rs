@@ -133,7 +133,7 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
     };
     if target == P::PoweredOn {
         let vm = state.vm_mut(r)?;
-        if vm.pending_disk.is_some() {
+        if vm.files_pending() {
             vm.save()?;
         }
     }
@@ -189,11 +189,11 @@ fn answer(state: &mut State, r: &MoRef, qid: &str, choice: &str) -> MethodResult
         ))
     } else {
         let loc = mo::virtual_machine::location_for(&vm.vmx_path.to_string_lossy());
-        vm.vmx.set("uuid.location", &loc);
+        vm.vmx_mut().set("uuid.location", &loc);
         if choice == "2" {
             let new =
                 mo::virtual_machine::uuid_from(&format!("copy:{}:{}", vm.vmx_rel, vm.config.uuid));
-            vm.vmx
+            vm.vmx_mut()
                 .set("uuid.bios", &mo::virtual_machine::vmx_uuid(&new));
         }
         vm.save()?;
@@ -225,8 +225,8 @@ fn snapshot_create(
     let vm = state.vm(vm_ref)?;
     let parent = vm.current_snapshot.clone();
     let saved = (
-        vm.vmx.get("memsize").unwrap_or("").to_owned(),
-        vm.vmx.get("numvcpus").unwrap_or("").to_owned(),
+        vm.vmx().get("memsize").unwrap_or("").to_owned(),
+        vm.vmx().get("numvcpus").unwrap_or("").to_owned(),
     );
     let snap = mo::snapshot::SnapshotMo {
         name: name.to_owned(),
@@ -259,10 +259,10 @@ fn snapshot_revert(state: &mut State, snap: &MoRef) -> MethodResult<Option<Any>>
     };
     let vm = state.vm_mut(&vm_ref)?;
     if !saved.0.is_empty() {
-        vm.vmx.set("memsize", &saved.0);
+        vm.vmx_mut().set("memsize", &saved.0);
     }
     if !saved.1.is_empty() {
-        vm.vmx.set("numvcpus", &saved.1);
+        vm.vmx_mut().set("numvcpus", &saved.1);
     }
     vm.save()?;
     vm.set_power(pstate);
@@ -335,7 +335,7 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> MethodResu
     let parent = vm.parent.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
     let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
-    let pending = vm.pending_disk.is_some();
+    let pending = vm.files_pending();
     let snaps: Vec<MoRef> = vm.root_snapshots.clone();
     if !files && pending {
         // Unregistering leaves the files on the datastore, so they must exist.
@@ -745,9 +745,9 @@ pub fn handle(
                 let ds = s.vm(&r)?.datastore.clone();
                 let dir = s.datastore_dir(&ds).unwrap_or_default();
                 let vm = s.vm_mut(&r)?;
-                let before = vm.vmx.clone();
+                let before = vm.vmx_mut().clone();
                 if let Err(f) = vm.apply_spec(&q.spec, &dir) {
-                    vm.vmx = before;
+                    *vm.vmx_mut() = before;
                     return Err(f);
                 }
                 vm.save()?;

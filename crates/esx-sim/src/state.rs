@@ -310,7 +310,7 @@ impl State {
             .to_owned();
         for m in self.objects.values_mut() {
             let Mo::VirtualMachine(vm) = m else { continue };
-            if vm.pending_disk.is_none() || &vm.datastore != ds {
+            if !vm.files_pending() || &vm.datastore != ds {
                 continue;
             }
             if !first.is_empty() && vm.vmx_rel.split('/').next() != Some(first.as_str()) {
