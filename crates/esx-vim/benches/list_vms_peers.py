@@ -21,6 +21,7 @@ CARGO_TARGET_DIR). Prints a Markdown table ready for docs/PERFORMANCE.md.
 import argparse
 import os
 import re
+import shutil
 import socket
 import ssl
 import statistics
@@ -255,6 +256,7 @@ def main():
     finally:
         for port in started:
             stop_vcsim(port)
+        shutil.rmtree(certdir, ignore_errors=True)
 
     base = next((r for r in rows if r[0].startswith("pyvmomi")), None)
     print(f"\n| client | server | median s | min–max s | × pyvmomi | HTTP requests (after Login) | TLS connections | VMs |")
