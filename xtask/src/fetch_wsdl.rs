@@ -330,9 +330,29 @@ fn certificate_problem(e: &ureq::Error) -> Option<String> {
         _ => None,
     }?;
     match tls {
-        rustls::Error::InvalidCertificate(c) => Some(format!("{c:?}")),
+        rustls::Error::InvalidCertificate(c) => Some(describe_certificate_error(&format!("{c:?}"))),
         _ => None,
     }
+}
+
+/// Plain words for rustls's certificate errors (given as their `Debug` text, which is stable
+/// across rustls releases where the variants' fields are not).
+fn describe_certificate_error(debug: &str) -> String {
+    let plain = if debug.starts_with("UnknownIssuer") {
+        "signed by an unknown certificate authority"
+    } else if debug.starts_with("NotValidForName") {
+        "issued for another host name"
+    } else if debug.starts_with("Expired") {
+        "expired"
+    } else if debug.starts_with("NotValidYet") {
+        "not valid yet"
+    } else if debug.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate (CA:TRUE) as its own; \
+         a CA file cannot vouch for that, only a certificate signed by a CA can be verified"
+    } else {
+        return debug.to_string();
+    };
+    format!("{plain}: {debug}")
 }
 
 /// The `location` of every WSDL import and the `schemaLocation` of every XSD include/import.
@@ -514,6 +534,19 @@ mod tests {
             e.starts_with("https://h/sdk/x.xsd: not well-formed XML"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn certificate_errors_read_plainly() {
+        assert_eq!(
+            describe_certificate_error("UnknownIssuer"),
+            "signed by an unknown certificate authority: UnknownIssuer"
+        );
+        assert!(
+            describe_certificate_error("Other(OtherError(CaUsedAsEndEntity))")
+                .starts_with("the server presents a CA certificate (CA:TRUE) as its own")
+        );
+        assert_eq!(describe_certificate_error("Revoked"), "Revoked");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use esx_vim::*;
 
 use crate::fault::{Fault, MethodResult};
+use crate::mo::event_manager::VmChange;
 use crate::mo::{self, property_collector as pc, task, view_manager};
 use crate::state::{moref, Ctx, Mo, MoRef, State};
 
@@ -39,6 +40,13 @@ pub fn is_read_only(method: &str) -> bool {
             | "SearchDatastoreSubFolders_Task"
             | "QueryVirtualDiskUuid"
             | "QueryEvents"
+            | "CreateCollectorForEvents"
+            | "SetCollectorPageSize"
+            | "ReadNextEvents"
+            | "ReadPreviousEvents"
+            | "RewindCollector"
+            | "ResetCollector"
+            | "DestroyCollector"
             | "ValidateMigration"
     )
 }
@@ -125,7 +133,7 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
     };
     if target == P::PoweredOn {
         let vm = state.vm_mut(r)?;
-        if vm.pending_disk.is_some() {
+        if vm.files_pending() {
             vm.save()?;
         }
     }
@@ -141,8 +149,16 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
         }
     }
     let vm = r.clone();
+    let who = user(state, ctx);
+    let change = match method {
+        "PowerOnVM_Task" => VmChange::PoweredOn,
+        "SuspendVM_Task" => VmChange::Suspended,
+        "ResetVM_Task" => VmChange::Reset,
+        _ => VmChange::PoweredOff,
+    };
     Ok(run_task(state, ctx, r, method, move |s| {
         s.vm_mut(&vm)?.set_power(target);
+        mo::event_manager::record_vm(s, change, &vm, &who);
         Ok(None)
     }))
 }
@@ -173,11 +189,11 @@ fn answer(state: &mut State, r: &MoRef, qid: &str, choice: &str) -> MethodResult
         ))
     } else {
         let loc = mo::virtual_machine::location_for(&vm.vmx_path.to_string_lossy());
-        vm.vmx.set("uuid.location", &loc);
+        vm.vmx_mut().set("uuid.location", &loc);
         if choice == "2" {
             let new =
                 mo::virtual_machine::uuid_from(&format!("copy:{}:{}", vm.vmx_rel, vm.config.uuid));
-            vm.vmx
+            vm.vmx_mut()
                 .set("uuid.bios", &mo::virtual_machine::vmx_uuid(&new));
         }
         vm.save()?;
@@ -186,6 +202,7 @@ fn answer(state: &mut State, r: &MoRef, qid: &str, choice: &str) -> MethodResult
     };
     if result.is_ok() {
         refresh_vm(state, r)?;
+        mo::event_manager::record_vm(state, VmChange::PoweredOn, r, "");
     }
     if let Some(t) = pending {
         task::finish(state, &t, result);
@@ -208,8 +225,8 @@ fn snapshot_create(
     let vm = state.vm(vm_ref)?;
     let parent = vm.current_snapshot.clone();
     let saved = (
-        vm.vmx.get("memsize").unwrap_or("").to_owned(),
-        vm.vmx.get("numvcpus").unwrap_or("").to_owned(),
+        vm.vmx().get("memsize").unwrap_or("").to_owned(),
+        vm.vmx().get("numvcpus").unwrap_or("").to_owned(),
     );
     let snap = mo::snapshot::SnapshotMo {
         name: name.to_owned(),
@@ -242,10 +259,10 @@ fn snapshot_revert(state: &mut State, snap: &MoRef) -> MethodResult<Option<Any>>
     };
     let vm = state.vm_mut(&vm_ref)?;
     if !saved.0.is_empty() {
-        vm.vmx.set("memsize", &saved.0);
+        vm.vmx_mut().set("memsize", &saved.0);
     }
     if !saved.1.is_empty() {
-        vm.vmx.set("numvcpus", &saved.1);
+        vm.vmx_mut().set("numvcpus", &saved.1);
     }
     vm.save()?;
     vm.set_power(pstate);
@@ -305,7 +322,7 @@ fn snapshot_remove(
     Ok(None)
 }
 
-fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
+fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> MethodResult<()> {
     let vm = state.vm(r)?;
     if vm.runtime.power_state != VirtualMachinePowerState::PoweredOff {
         return Err(Fault::invalid_power_state(
@@ -313,10 +330,12 @@ fn delete_vm(state: &mut State, r: &MoRef, files: bool) -> MethodResult<()> {
             vm.runtime.power_state.clone(),
         ));
     }
+    mo::event_manager::record_vm(state, VmChange::Removed, r, who);
+    let vm = state.vm(r)?;
     let parent = vm.parent.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
     let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
-    let pending = vm.pending_disk.is_some();
+    let pending = vm.files_pending();
     let snaps: Vec<MoRef> = vm.root_snapshots.clone();
     if !files && pending {
         // Unregistering leaves the files on the datastore, so they must exist.
@@ -514,13 +533,16 @@ pub fn handle(
             expect(state, &q.this, "SessionManager")?;
             let key = new_key();
             let us = mo::session_manager::login(state, &q.user_name, &q.password, key.clone())?;
+            mo::event_manager::record_session(state, &us.user_name, false);
             new_session = Some(key);
             resp!(Login, LoginResponse { returnval: us })
         }
         Request::Logout(q) => {
             expect(state, &q.this, "SessionManager")?;
             if let Some(k) = &ctx.session {
-                state.sessions.remove(k);
+                if let Some(gone) = state.sessions.remove(k) {
+                    mo::event_manager::record_session(state, &gone.user, true);
+                }
             }
             resp!(Logout, LogoutResponse {})
         }
@@ -718,23 +740,26 @@ pub fn handle(
         Request::ReconfigVM_Task(q) => {
             let r = q.this.clone();
             state.vm(&r)?;
+            let who = user(state, ctx);
             let t = run_task(state, ctx, &r.clone(), method, move |s| {
                 let ds = s.vm(&r)?.datastore.clone();
                 let dir = s.datastore_dir(&ds).unwrap_or_default();
                 let vm = s.vm_mut(&r)?;
-                let before = vm.vmx.clone();
+                let before = vm.vmx_mut().clone();
                 if let Err(f) = vm.apply_spec(&q.spec, &dir) {
-                    vm.vmx = before;
+                    *vm.vmx_mut() = before;
                     return Err(f);
                 }
                 vm.save()?;
                 refresh_vm(s, &r)?;
+                mo::event_manager::record_vm(s, VmChange::Reconfigured, &r, &who);
                 Ok(None)
             });
             resp!(ReconfigVM_Task, ReconfigVM_TaskResponse { returnval: t })
         }
         Request::UnregisterVM(q) => {
-            delete_vm(state, &q.this, false)?;
+            let who = user(state, ctx);
+            delete_vm(state, &q.this, false, &who)?;
             resp!(UnregisterVM, UnregisterVMResponse {})
         }
         Request::Destroy_Task(q) => {
@@ -743,8 +768,9 @@ pub fn handle(
                 Mo::VirtualMachine(_) => {}
                 _ => return Err(Fault::not_supported("Destroy_Task on this object")),
             }
+            let who = user(state, ctx);
             let t = run_task(state, ctx, &r.clone(), method, move |s| {
-                delete_vm(s, &r, true).map(|_| None)
+                delete_vm(s, &r, true, &who).map(|_| None)
             });
             resp!(Destroy_Task, Destroy_TaskResponse { returnval: t })
         }
@@ -830,9 +856,19 @@ pub fn handle(
                     return Err(Fault::duplicate_name(n, &dup));
                 }
             }
+            let who = user(state, ctx);
             let t = run_task(state, ctx, &folder.clone(), method, move |s| {
-                crate::inventory::register_vm(s, &ds, &rel, &folder, &pool, &host, name.as_deref())
-                    .map(|r| Some(Any::from(r)))
+                let r = crate::inventory::register_vm(
+                    s,
+                    &ds,
+                    &rel,
+                    &folder,
+                    &pool,
+                    &host,
+                    name.as_deref(),
+                )?;
+                mo::event_manager::record_vm(s, VmChange::Registered, &r, &who);
+                Ok(Some(Any::from(r)))
             });
             resp!(RegisterVM_Task, RegisterVM_TaskResponse { returnval: t })
         }
@@ -841,8 +877,11 @@ pub fn handle(
             expect(state, &folder, "Folder")?;
             let (pool, host) = placement(state, &folder, Some(q.pool.clone()), q.host.clone())?;
             let spec = q.config.clone();
+            let who = user(state, ctx);
             let t = run_task(state, ctx, &folder.clone(), method, move |s| {
-                create_vm(s, &folder, &pool, &host, &spec).map(|r| Some(Any::from(r)))
+                let r = create_vm(s, &folder, &pool, &host, &spec)?;
+                mo::event_manager::record_vm(s, VmChange::Created, &r, &who);
+                Ok(Some(Any::from(r)))
             });
             resp!(CreateVM_Task, CreateVM_TaskResponse { returnval: t })
         }
@@ -989,6 +1028,47 @@ pub fn handle(
                 mo::host_system::reconfigure_autostart(h, q.spec.clone());
             }
             resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
+        }
+        Request::QueryEvents(q) => {
+            expect(state, &q.this, "EventManager")?;
+            let returnval = mo::event_manager::query(state, &q.filter);
+            resp!(QueryEvents, QueryEventsResponse { returnval })
+        }
+        Request::CreateCollectorForEvents(q) => {
+            expect(state, &q.this, "EventManager")?;
+            let returnval = mo::event_manager::create_collector(state, q.filter)?;
+            resp!(
+                CreateCollectorForEvents,
+                CreateCollectorForEventsResponse { returnval }
+            )
+        }
+        Request::SetCollectorPageSize(q) => {
+            mo::event_manager::set_page_size(state, &q.this, q.max_count)?;
+            resp!(SetCollectorPageSize, SetCollectorPageSizeResponse {})
+        }
+        Request::ReadNextEvents(q) => {
+            let returnval = mo::event_manager::read(state, &q.this, q.max_count, true)?;
+            resp!(ReadNextEvents, ReadNextEventsResponse { returnval })
+        }
+        Request::ReadPreviousEvents(q) => {
+            let returnval = mo::event_manager::read(state, &q.this, q.max_count, false)?;
+            resp!(ReadPreviousEvents, ReadPreviousEventsResponse { returnval })
+        }
+        Request::RewindCollector(q) => {
+            mo::event_manager::reposition(state, &q.this, true)?;
+            resp!(RewindCollector, RewindCollectorResponse {})
+        }
+        Request::ResetCollector(q) => {
+            mo::event_manager::reposition(state, &q.this, false)?;
+            resp!(ResetCollector, ResetCollectorResponse {})
+        }
+        Request::DestroyCollector(q) => {
+            match state.lookup(&q.this)? {
+                Mo::EventCollector(_) => {}
+                _ => return Err(Fault::not_found(&q.this)),
+            }
+            state.objects.remove(&q.this.value);
+            resp!(DestroyCollector, DestroyCollectorResponse {})
         }
         Request::CancelTask(q) => {
             task::cancel(state, &q.this)?;

@@ -66,6 +66,24 @@ pub fn register_vm(
     host: &MoRef,
     name_override: Option<&str>,
 ) -> Result<MoRef, crate::fault::Fault> {
+    let nets = network_lookup(state);
+    let place = Placed {
+        folder: folder_ref,
+        pool,
+        host,
+        nets: &nets,
+    };
+    register_file(state, ds, rel, &place, name_override)
+}
+
+/// [`register_vm`] with the placement (and network names) already known.
+fn register_file(
+    state: &mut State,
+    ds: &MoRef,
+    rel: &str,
+    place: &Placed<'_>,
+    name_override: Option<&str>,
+) -> Result<MoRef, crate::fault::Fault> {
     let (ds_name, dir) = match state.get(ds) {
         Some(Mo::Datastore(d)) => (d.name.clone(), d.dir.clone()),
         _ => return Err(crate::fault::Fault::not_found(ds)),
@@ -75,17 +93,12 @@ pub fn register_vm(
     let bytes = std::fs::read(&path)
         .map_err(|_| crate::fault::Fault::file_not_found(&format!("[{ds_name}] {rel}")))?;
     let vmx = VmxFile::parse(&bytes).map_err(|_| crate::fault::Fault::invalid_argument("path"))?;
-    let place = Placed {
-        folder: folder_ref,
-        pool,
-        host,
-    };
     Ok(register_parsed(
         state,
         (ds, ds_name),
         (rel, path),
         vmx,
-        &place,
+        place,
         name_override,
         None,
     ))
@@ -96,6 +109,8 @@ struct Placed<'a> {
     folder: &'a MoRef,
     pool: &'a MoRef,
     host: &'a MoRef,
+    /// Name -> reference of every network (looked up once, not per VM).
+    nets: &'a [(String, MoRef)],
 }
 
 /// Registers a generated VM whose files are not written yet (see [`crate::lazy`]).
@@ -110,7 +125,6 @@ fn register_generated(
         .ok_or_else(|| crate::fault::Fault::invalid_argument("path"))?;
     let vmx = VmxFile::parse(g.vmx_text(&path).as_bytes())
         .map_err(|_| crate::fault::Fault::invalid_argument("path"))?;
-    let disk = path.parent().map(|d| g.disk(d));
     Ok(register_parsed(
         state,
         (ds, g.datastore.clone()),
@@ -118,7 +132,7 @@ fn register_generated(
         vmx,
         place,
         None,
-        disk,
+        Some(Box::new(g.clone())),
     ))
 }
 
@@ -129,7 +143,7 @@ fn register_parsed(
     mut vmx: VmxFile,
     place: &Placed<'_>,
     name_override: Option<&str>,
-    pending_disk: Option<crate::lazy::PendingDisk>,
+    generated: Option<Box<crate::lazy::Generated>>,
 ) -> MoRef {
     let (folder_ref, pool, host) = (place.folder, place.pool, place.host);
     if let Some(n) = name_override {
@@ -139,7 +153,7 @@ fn register_parsed(
         Flavor::Esx => state.new_number().to_string(),
         Flavor::Vcenter => state.new_id("vm"),
     };
-    let nets = network_lookup(state);
+    let nets = place.nets;
     let mut vm = VmMo {
         name: String::new(),
         parent: folder_ref.clone(),
@@ -150,13 +164,13 @@ fn register_parsed(
         networks: Vec::new(),
         vmx_path: path,
         vmx_rel: rel.to_owned(),
-        vmx,
+        vmx_parsed: Some(vmx),
         config: Default::default(),
         runtime: initial_runtime(host),
         current_snapshot: None,
         root_snapshots: Vec::new(),
         pending_power_on: None,
-        pending_disk,
+        generated,
     };
     vm.refresh(&|n| {
         nets.iter()
@@ -164,6 +178,10 @@ fn register_parsed(
             .map(|(_, r)| r.clone())
     });
     vm.networks = vm_networks(&vm);
+    if vm.generated.is_some() {
+        // Made again from the generator when needed: a parsed .vmx is the bulk of a VM's memory.
+        vm.vmx_parsed = None;
+    }
     let r = moref("VirtualMachine", &id);
     state.insert(&id, Mo::VirtualMachine(Box::new(vm)));
     add_child(state, folder_ref, r.clone());
@@ -593,6 +611,7 @@ pub fn build(state: &mut State) -> Result<(), Error> {
         .map(|g| ((g.datastore.clone(), g.rel.clone()), g))
         .collect();
     vms.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let nets = network_lookup(state);
     for (k, (di, rel, source)) in vms.into_iter().enumerate() {
         let Some((ds, _, dir, dsf)) = datastores.get(di) else {
             continue;
@@ -606,16 +625,15 @@ pub fn build(state: &mut State) -> Result<(), Error> {
             continue;
         };
         let (f, pool, host) = (p.vm_folder.clone(), p.pool.clone(), p.host.clone());
+        let place = Placed {
+            folder: &f,
+            pool: &pool,
+            host: &host,
+            nets: &nets,
+        };
         let r = match &source {
-            Source::File(rel) => register_vm(state, ds, rel, &f, &pool, &host, None),
-            Source::Generated(g) => {
-                let place = Placed {
-                    folder: &f,
-                    pool: &pool,
-                    host: &host,
-                };
-                register_generated(state, ds, dir, g, &place)
-            }
+            Source::File(rel) => register_file(state, ds, rel, &place, None),
+            Source::Generated(g) => register_generated(state, ds, dir, g, &place),
         };
         if let Err(e) = r {
             tracing::warn!(path = %rel, error = %e.message, "skipping VM that cannot be registered");

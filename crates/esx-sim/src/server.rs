@@ -294,11 +294,11 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
         session: session.clone(),
     };
     let this = crate::dispatch::this_of(&request).unwrap_or_default();
-    if session.is_none() && !public(&method) && !session_manager_read(&request) {
+    if session.is_none() && !public(method) && !session_manager_read(&request) {
         return fault_reply(&Fault::not_authenticated(&this));
     }
     if let Some(s) = session.as_ref().and_then(|k| state.sessions.get(k)) {
-        if s.read_only && !crate::dispatch::is_read_only(&method) {
+        if s.read_only && !crate::dispatch::is_read_only(method) {
             return fault_reply(&Fault::no_permission(
                 &this,
                 "VirtualMachine.Interact.PowerOn",
@@ -307,7 +307,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     }
     let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
     drop(guard);
-    if !crate::dispatch::is_read_only(&method) || method == "Login" {
+    if !crate::dispatch::is_read_only(method) || method == "Login" {
         shared.changes.send_modify(|v| *v += 1);
     }
     match result {

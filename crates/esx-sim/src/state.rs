@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use esx_vim::{Any, DateTime, ManagedObjectReference};
+use esx_vim::{DateTime, ManagedObjectReference};
 
 use crate::config::{Config, Flavor};
 use crate::fault::{Fault, MethodResult};
@@ -53,6 +53,8 @@ pub enum Mo {
     TaskManager,
     /// `EventManager`.
     EventManager,
+    /// `EventHistoryCollector`.
+    EventCollector(mo::event_manager::CollectorMo),
     /// `Task`.
     Task(Box<mo::task::TaskMo>),
     /// `Folder`.
@@ -115,7 +117,7 @@ pub struct State {
     /// Live sessions by key.
     pub sessions: HashMap<String, Session>,
     /// Recorded events, oldest first.
-    pub events: Vec<Any>,
+    pub events: Vec<mo::event_manager::Recorded>,
     /// Data directory root (datastores live in its subdirectories).
     pub data_dir: PathBuf,
     /// Paged results of `RetrievePropertiesEx` by token.
@@ -264,14 +266,6 @@ impl State {
         }
     }
 
-    /// Records an event.
-    pub fn push_event(&mut self, ev: Any) {
-        self.events.push(ev);
-        if self.events.len() > 1000 {
-            self.events.drain(..100);
-        }
-    }
-
     /// The datastore directory for `ds`.
     pub fn datastore_dir(&self, ds: &MoRef) -> Option<PathBuf> {
         match self.get(ds)? {
@@ -316,7 +310,7 @@ impl State {
             .to_owned();
         for m in self.objects.values_mut() {
             let Mo::VirtualMachine(vm) = m else { continue };
-            if vm.pending_disk.is_none() || &vm.datastore != ds {
+            if !vm.files_pending() || &vm.datastore != ds {
                 continue;
             }
             if !first.is_empty() && vm.vmx_rel.split('/').next() != Some(first.as_str()) {
@@ -378,6 +372,7 @@ pub fn is_a(ty: &str, base: &str) -> bool {
         "Folder" | "Datacenter" | "ComputeResource" | "ResourcePool" | "HostSystem"
         | "Datastore" | "Network" | "VirtualMachine" => "ManagedEntity",
         "ContainerView" | "ListView" | "InventoryView" => "ManagedObjectView",
+        "EventHistoryCollector" | "TaskHistoryCollector" => "HistoryCollector",
         "ManagedObjectView" => "View",
         "ManagedEntity" | "Task" | "VirtualMachineSnapshot" => "ExtensibleManagedObject",
         _ => return false,
@@ -400,6 +395,7 @@ impl Mo {
             Mo::VirtualDiskManager => "VirtualDiskManager",
             Mo::TaskManager => "TaskManager",
             Mo::EventManager => "EventManager",
+            Mo::EventCollector(_) => "EventHistoryCollector",
             Mo::Task(_) => "Task",
             Mo::Folder(_) => "Folder",
             Mo::Datacenter(_) => "Datacenter",

@@ -144,6 +144,17 @@ fn govc_scenario(govc: &dyn Fn(&[&str]) -> (bool, String), upload: &Path) {
         "still listed: {listing} ({found})"
     );
 
+    let events = run(&["events"]);
+    for want in [
+        "Created virtual machine created on",
+        "created on localhost.localdomain in ha-datacenter is powered on",
+        "Removed created on",
+    ] {
+        assert!(events.contains(want), "no {want:?} in: {events}");
+    }
+    let vm_events = run(&["events", "vm/vm01"]);
+    assert!(!vm_events.contains("created"), "{vm_events}");
+
     run(&["snapshot.create", "-vm", "vm02", "before"]);
     run(&["snapshot.create", "-vm", "vm02", "after"]);
     let tree = run(&["snapshot.tree", "-vm", "vm02"]);

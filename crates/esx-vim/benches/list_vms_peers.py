@@ -21,6 +21,7 @@ CARGO_TARGET_DIR). Prints a Markdown table ready for docs/PERFORMANCE.md.
 import argparse
 import os
 import re
+import shutil
 import socket
 import ssl
 import statistics
@@ -76,6 +77,8 @@ class CountingProxy:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, raw):
+        # HTTP/1.1 without pipelining is strictly request -> response, so one thread relays both
+        # ways in turn and never uses an SSL socket from two threads at once.
         try:
             client = self.server_ctx.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError):
@@ -87,79 +90,34 @@ class CountingProxy:
         up = self.client_ctx.wrap_socket(
             socket.create_connection(("127.0.0.1", self.upstream_port)),
             server_hostname="127.0.0.1")
-        threading.Thread(target=self._pump, args=(up, client), daemon=True).start()
-        reader = client.makefile("rb")
+        from_client, from_up = client.makefile("rb"), up.makefile("rb")
         try:
             while True:
-                line = reader.readline()
-                if not line:
+                request = read_message(from_client)
+                if request is None:
                     break
-                head = [line]
-                length, chunked = 0, False
-                while True:
-                    h = reader.readline()
-                    if not h:
-                        raise EOFError
-                    head.append(h)
-                    if h in (b"\r\n", b"\n"):
-                        break
-                    name, _, value = h.partition(b":")
-                    name = name.strip().lower()
-                    if name == b"content-length":
-                        length = int(value.strip())
-                    elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                        chunked = True
-                body = b""
-                if chunked:
-                    while True:
-                        size_line = reader.readline()
-                        head_part = size_line
-                        size = int(size_line.split(b";")[0].strip(), 16)
-                        data = reader.read(size + 2) if size else b""
-                        body += data[:size]
-                        head.append(head_part + data)
-                        if size == 0:
-                            while True:
-                                t = reader.readline()
-                                head.append(t)
-                                if t in (b"\r\n", b"\n", b""):
-                                    break
-                            break
-                    up.sendall(b"".join(head))
-                else:
-                    body = reader.read(length) if length else b""
-                    up.sendall(b"".join(head) + body)
+                raw_req, line, body, _ = request
+                up.sendall(raw_req)
                 parts = line.split()
                 method = parts[0].decode() if parts else "?"
                 path = parts[1].decode() if len(parts) > 1 else "?"
                 m = OP_RE.search(body[:8192])
-                op = m.group(1).decode() if m else ""
                 with self.lock:
-                    self.requests.append((number, method, path, op))
-        except (OSError, ValueError, EOFError, ssl.SSLError):
+                    self.requests.append((number, method, path, m.group(1).decode() if m else ""))
+                response = read_message(from_up, response_to=method)
+                if response is None:
+                    break
+                client.sendall(response[0])
+                if response[3]:  # the body ran to the end of the connection
+                    break
+        except (OSError, ValueError, ssl.SSLError):
             pass
         finally:
             for s in (up, client):
                 try:
-                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
                 except OSError:
                     pass
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                dst.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def summary(self):
         with self.lock:
@@ -169,6 +127,60 @@ class CountingProxy:
         login = max((i for i, op in enumerate(ops) if op == "Login"), default=None)
         after = len(ops) - login - 1 if login is not None else None
         return len(reqs), after, conns, ops
+
+
+def read_message(reader, response_to=None):
+    """Reads one HTTP/1.1 message; returns (raw bytes, start line, body, ran_to_eof), or None at
+    a clean end of stream. Handles Content-Length, chunked and (responses) read-to-close bodies."""
+    line = reader.readline()
+    if not line:
+        return None
+    raw = [line]
+    length, chunked = None, False
+    while True:
+        h = reader.readline()
+        if not h:
+            raise ValueError("connection closed inside headers")
+        raw.append(h)
+        if h in (b"\r\n", b"\n"):
+            break
+        name, _, value = h.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    words = line.split()
+    status = words[1] if response_to and len(words) > 1 else b""
+    no_body = response_to == "HEAD" or status in (b"204", b"304") or status.startswith(b"1")
+    body, to_eof = b"", False
+    if no_body:
+        pass
+    elif chunked:
+        parts = []
+        while True:
+            size_line = reader.readline()
+            size = int(size_line.split(b";")[0].strip(), 16)
+            raw.append(size_line)
+            if size == 0:
+                while True:  # optional trailers, then the empty line
+                    t = reader.readline()
+                    raw.append(t)
+                    if t in (b"\r\n", b"\n", b""):
+                        break
+                break
+            data = reader.read(size + 2)
+            raw.append(data)
+            parts.append(data[:size])
+        body = b"".join(parts)
+    elif length is not None:
+        body = reader.read(length)
+        raw.append(body)
+    elif response_to is not None:
+        body = reader.read()
+        raw.append(body)
+        to_eof = True
+    return b"".join(raw), line, body, to_eof
 
 
 def start_vcsim(mode, n, port, binary):
@@ -244,6 +256,7 @@ def main():
     finally:
         for port in started:
             stop_vcsim(port)
+        shutil.rmtree(certdir, ignore_errors=True)
 
     base = next((r for r in rows if r[0].startswith("pyvmomi")), None)
     print(f"\n| client | server | median s | min–max s | × pyvmomi | HTTP requests (after Login) | TLS connections | VMs |")

@@ -43,8 +43,9 @@ pub struct VmMo {
     pub vmx_path: PathBuf,
     /// The `.vmx` path relative to the datastore root.
     pub vmx_rel: String,
-    /// The parsed `.vmx`.
-    pub vmx: VmxFile,
+    /// The parsed `.vmx`; `None` for a generated VM nobody has needed it for yet (it is
+    /// made again from `generated` on demand, see [`VmMo::vmx`]).
+    pub vmx_parsed: Option<VmxFile>,
     /// `config`, derived from `vmx`.
     pub config: VirtualMachineConfigInfo,
     /// `runtime`.
@@ -55,8 +56,9 @@ pub struct VmMo {
     pub root_snapshots: Vec<MoRef>,
     /// The power-on task waiting for an answer to `runtime.question`.
     pub pending_power_on: Option<MoRef>,
-    /// For a generated VM whose files are not written yet: its disk (see [`crate::lazy`]).
-    pub pending_disk: Option<crate::lazy::PendingDisk>,
+    /// For a generated VM whose files are not written yet: what it was generated from (see
+    /// [`crate::lazy`]).
+    pub generated: Option<Box<crate::lazy::Generated>>,
 }
 
 /// Formats `56 4d 12 …` (vmx) as `564d12..-....-....-....-............` (API).
@@ -346,7 +348,7 @@ impl VmMo {
     /// Re-derives `config` and `name` from `vmx`.
     pub fn refresh(&mut self, networks: &dyn Fn(&str) -> Option<MoRef>) {
         self.config = config_from_vmx(
-            &self.vmx,
+            &self.vmx(),
             &self.datastore_name,
             &self.datastore,
             &self.vmx_rel,
@@ -361,15 +363,44 @@ impl VmMo {
         let fail = |e: std::io::Error| {
             Fault::invalid_state(&format!("cannot write {}: {e}", self.vmx_path.display()))
         };
-        if let Some(disk) = &self.pending_disk {
+        if let Some(g) = &self.generated {
             if let Some(d) = self.vmx_path.parent() {
                 std::fs::create_dir_all(d).map_err(fail)?;
+                g.disk(d).write().map_err(fail)?;
             }
-            disk.write().map_err(fail)?;
         }
-        std::fs::write(&self.vmx_path, self.vmx.to_bytes()).map_err(fail)?;
-        self.pending_disk = None;
+        let bytes = self.vmx().to_bytes();
+        std::fs::write(&self.vmx_path, bytes).map_err(fail)?;
+        self.generated = None;
         Ok(())
+    }
+
+    /// Whether this is a generated VM whose files are not written yet.
+    pub fn files_pending(&self) -> bool {
+        self.generated.is_some()
+    }
+
+    fn regenerate(&self) -> VmxFile {
+        self.generated
+            .as_ref()
+            .and_then(|g| VmxFile::parse(g.vmx_text(&self.vmx_path).as_bytes()).ok())
+            .unwrap_or_default()
+    }
+
+    /// The parsed `.vmx` (made from the generator when not held).
+    pub fn vmx(&self) -> std::borrow::Cow<'_, VmxFile> {
+        match &self.vmx_parsed {
+            Some(v) => std::borrow::Cow::Borrowed(v),
+            None => std::borrow::Cow::Owned(self.regenerate()),
+        }
+    }
+
+    /// The parsed `.vmx`, to change (held from now on).
+    pub fn vmx_mut(&mut self) -> &mut VmxFile {
+        if self.vmx_parsed.is_none() {
+            self.vmx_parsed = Some(self.regenerate());
+        }
+        self.vmx_parsed.get_or_insert_with(VmxFile::new)
     }
 
     fn guest(&self) -> GuestInfo {
@@ -511,7 +542,8 @@ impl VmMo {
 
     /// A `msg.uuid.altered` question when the files moved since the last power-on.
     pub fn uuid_question(&self) -> Option<VirtualMachineQuestionInfo> {
-        let loc = self.vmx.get("uuid.location")?;
+        let vmx = self.vmx();
+        let loc = vmx.get("uuid.location")?;
         if loc == location_for(&self.vmx_path.to_string_lossy()) {
             return None;
         }
@@ -564,7 +596,7 @@ impl VmMo {
         spec: &VirtualMachineConfigSpec,
         ds_dir: &std::path::Path,
     ) -> MethodResult<()> {
-        let vmx = &mut self.vmx;
+        let vmx = self.vmx_mut();
         if let Some(n) = &spec.name {
             vmx.set("displayName", n);
         }
@@ -630,7 +662,8 @@ impl VmMo {
         dev: &BaseVirtualDevice,
         ds_dir: &std::path::Path,
     ) -> MethodResult<()> {
-        let vmx = &mut self.vmx;
+        let (name, vmx_rel) = (self.name.clone(), self.vmx_rel.clone());
+        let vmx = self.vmx_mut();
         match (op, dev) {
             (Some(VirtualDeviceConfigSpecOperation::Add), BaseVirtualDevice::VirtualDisk(d)) => {
                 let unit = (0..16)
@@ -642,12 +675,12 @@ impl VmMo {
                     {
                         b.file_name.clone()
                     }
-                    _ => format!("{}_{unit}.vmdk", self.name),
+                    _ => format!("{}_{unit}.vmdk", name),
                 };
                 let rel = match crate::state::parse_ds_path(&file) {
                     Some((_, p)) => p.to_owned(),
                     None => {
-                        let dir = self.vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
+                        let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
                         format!("{dir}/{file}")
                     }
                 };
@@ -720,8 +753,8 @@ impl VmMo {
                     &format!(
                         "00:0c:29:{:02x}:{:02x}:{:02x}",
                         n,
-                        self.name.len() % 256,
-                        self.vmx_rel.len() % 256
+                        name.len() % 256,
+                        vmx_rel.len() % 256
                     ),
                 );
             }
