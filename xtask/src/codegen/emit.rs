@@ -198,7 +198,7 @@ impl<'s> Gen<'s> {
     fn find_boxed(&mut self) {
         // Edges: owner -> field type for single (non-Vec) fields of non-polymorphic struct type.
         let mut edges: HashMap<&'s str, Vec<(&'s str, &'s str)>> = HashMap::new();
-        for (name, _) in &self.s.complex {
+        for name in self.s.complex.keys() {
             for f in self.flat_fields(name) {
                 if f.repeated {
                     continue;
