@@ -9,7 +9,9 @@ use esx_vim::RetrievePropertiesExResponse;
 
 fn bench(c: &mut Criterion) {
     let doc = fixture::retrieve_properties_response(2000);
-    let value = decode_response::<RetrievePropertiesExResponse>(&doc).expect("decodes").expect("no fault");
+    let value = decode_response::<RetrievePropertiesExResponse>(&doc)
+        .expect("decodes")
+        .expect("no fault");
     let mut g = c.benchmark_group("retrieve_properties_ex_2000_vms");
     g.throughput(Throughput::Bytes(doc.len() as u64));
     g.sample_size(10);
@@ -27,8 +29,12 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("decode", |b| b.iter(|| decode_response::<RetrievePropertiesExResponse>(&doc)));
-    g.bench_function("encode", |b| b.iter(|| encode_response("RetrievePropertiesEx", &value)));
+    g.bench_function("decode", |b| {
+        b.iter(|| decode_response::<RetrievePropertiesExResponse>(&doc))
+    });
+    g.bench_function("encode", |b| {
+        b.iter(|| encode_response("RetrievePropertiesEx", &value))
+    });
     g.finish();
 }
 

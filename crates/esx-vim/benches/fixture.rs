@@ -9,7 +9,10 @@ fn moref(t: &str, v: impl Into<String>) -> ManagedObjectReference {
 }
 
 fn desc(label: &str, summary: &str) -> Option<BaseDescription> {
-    Some(BaseDescription::from(Description { label: label.into(), summary: summary.into() }))
+    Some(BaseDescription::from(Description {
+        label: label.into(),
+        summary: summary.into(),
+    }))
 }
 
 fn devices(i: usize) -> Vec<BaseVirtualDevice> {
@@ -26,9 +29,36 @@ fn devices(i: usize) -> Vec<BaseVirtualDevice> {
             .into(),
         );
     }
-    d.push(VirtualPS2Controller { key: 300, device_info: desc("PS2 controller 0", "PS2 controller"), bus_number: 0, device: vec![600, 700], ..Default::default() }.into());
-    d.push(VirtualPCIController { key: 100, device_info: desc("PCI controller 0", "PCI controller"), bus_number: 0, device: vec![500, 12000, 1000, 4000], ..Default::default() }.into());
-    d.push(VirtualKeyboard { key: 600, device_info: desc("Keyboard", "Keyboard"), controller_key: Some(300), unit_number: Some(0), ..Default::default() }.into());
+    d.push(
+        VirtualPS2Controller {
+            key: 300,
+            device_info: desc("PS2 controller 0", "PS2 controller"),
+            bus_number: 0,
+            device: vec![600, 700],
+            ..Default::default()
+        }
+        .into(),
+    );
+    d.push(
+        VirtualPCIController {
+            key: 100,
+            device_info: desc("PCI controller 0", "PCI controller"),
+            bus_number: 0,
+            device: vec![500, 12000, 1000, 4000],
+            ..Default::default()
+        }
+        .into(),
+    );
+    d.push(
+        VirtualKeyboard {
+            key: 600,
+            device_info: desc("Keyboard", "Keyboard"),
+            controller_key: Some(300),
+            unit_number: Some(0),
+            ..Default::default()
+        }
+        .into(),
+    );
     d.push(
         VirtualMachineVideoCard {
             key: 500,
@@ -85,10 +115,16 @@ fn devices(i: usize) -> Vec<BaseVirtualDevice> {
                 unit_number: Some(u),
                 capacity_in_kb: 16_777_216,
                 capacity_in_bytes: Some(17_179_869_184),
-                shares: Some(SharesInfo { shares: 1000, level: SharesLevel::Normal }),
+                shares: Some(SharesInfo {
+                    shares: 1000,
+                    level: SharesLevel::Normal,
+                }),
                 storage_io_allocation: Some(StorageIOAllocationInfo {
                     limit: Some(-1),
-                    shares: Some(SharesInfo { shares: 1000, level: SharesLevel::Normal }),
+                    shares: Some(SharesInfo {
+                        shares: 1000,
+                        level: SharesLevel::Normal,
+                    }),
                     reservation: Some(0),
                 }),
                 disk_object_id: Some(format!("{i}-{}", 2000 + u)),
@@ -103,8 +139,12 @@ fn devices(i: usize) -> Vec<BaseVirtualDevice> {
             key: 3002,
             device_info: desc("CD/DVD drive 1", "Remote device"),
             backing: Some(
-                VirtualCdromRemotePassthroughBackingInfo { device_name: String::new(), use_auto_detect: Some(false), exclusive: false }
-                    .into(),
+                VirtualCdromRemotePassthroughBackingInfo {
+                    device_name: String::new(),
+                    use_auto_detect: Some(false),
+                    exclusive: false,
+                }
+                .into(),
             ),
             connectable: Some(VirtualDeviceConnectInfo {
                 start_connected: false,
@@ -140,15 +180,28 @@ fn devices(i: usize) -> Vec<BaseVirtualDevice> {
                 status: Some("ok".into()),
                 ..Default::default()
             }),
-            slot_info: Some(VirtualDevicePciBusSlotInfo { pci_slot_number: 192 }.into()),
+            slot_info: Some(
+                VirtualDevicePciBusSlotInfo {
+                    pci_slot_number: 192,
+                }
+                .into(),
+            ),
             controller_key: Some(100),
             unit_number: Some(7),
             address_type: Some("assigned".into()),
-            mac_address: Some(format!("00:50:56:{:02x}:{:02x}:{:02x}", (i >> 16) & 0x3f, (i >> 8) & 0xff, i & 0xff)),
+            mac_address: Some(format!(
+                "00:50:56:{:02x}:{:02x}:{:02x}",
+                (i >> 16) & 0x3f,
+                (i >> 8) & 0xff,
+                i & 0xff
+            )),
             wake_on_lan_enabled: Some(true),
             resource_allocation: Some(VirtualEthernetCardResourceAllocation {
                 reservation: Some(0),
-                share: SharesInfo { shares: 50, level: SharesLevel::Normal },
+                share: SharesInfo {
+                    shares: 50,
+                    level: SharesLevel::Normal,
+                },
                 limit: Some(-1),
             }),
             upt_compatibility_enabled: Some(true),
@@ -211,19 +264,31 @@ fn config(i: usize) -> VirtualMachineConfigInfo {
             standby_action: Some("checkpoint".into()),
             ..Default::default()
         },
-        hardware: VirtualHardware { num_cpu: 2, num_cores_per_socket: Some(1), memory_mb: 4096, device: devices(i), ..Default::default() },
+        hardware: VirtualHardware {
+            num_cpu: 2,
+            num_cores_per_socket: Some(1),
+            memory_mb: 4096,
+            device: devices(i),
+            ..Default::default()
+        },
         cpu_allocation: Some(ResourceAllocationInfo {
             reservation: Some(0),
             expandable_reservation: Some(false),
             limit: Some(-1),
-            shares: Some(SharesInfo { shares: 2000, level: SharesLevel::Normal }),
+            shares: Some(SharesInfo {
+                shares: 2000,
+                level: SharesLevel::Normal,
+            }),
             ..Default::default()
         }),
         memory_allocation: Some(ResourceAllocationInfo {
             reservation: Some(0),
             expandable_reservation: Some(false),
             limit: Some(-1),
-            shares: Some(SharesInfo { shares: 40960, level: SharesLevel::Normal }),
+            shares: Some(SharesInfo {
+                shares: 40960,
+                level: SharesLevel::Normal,
+            }),
             ..Default::default()
         }),
         memory_hot_add_enabled: Some(false),
@@ -266,7 +331,11 @@ fn runtime(i: usize) -> VirtualMachineRuntimeInfo {
         }],
         host: Some(moref("HostSystem", format!("host-{}", 10 + i % 8))),
         connection_state: VirtualMachineConnectionState::Connected,
-        power_state: if i % 3 == 0 { VirtualMachinePowerState::PoweredOff } else { VirtualMachinePowerState::PoweredOn },
+        power_state: if i % 3 == 0 {
+            VirtualMachinePowerState::PoweredOff
+        } else {
+            VirtualMachinePowerState::PoweredOn
+        },
         fault_tolerance_state: Some(VirtualMachineFaultToleranceState::NotConfigured),
         tools_installer_mounted: false,
         boot_time: parse_datetime("2024-05-06T07:08:09.5Z").into(),
@@ -312,7 +381,10 @@ fn guest(i: usize) -> GuestInfo {
             filesystem_type: Some("ext4".into()),
             ..Default::default()
         }],
-        screen: Some(GuestScreenInfo { width: 1280, height: 800 }),
+        screen: Some(GuestScreenInfo {
+            width: 1280,
+            height: 800,
+        }),
         guest_state: "running".into(),
         app_heartbeat_status: Some("appStatusGray".into()),
         guest_kernel_crashed: Some(false),
@@ -408,14 +480,31 @@ pub fn retrieve_properties_response(n: usize) -> Vec<u8> {
         .map(|i| ObjectContent {
             obj: moref("VirtualMachine", format!("vm-{i}")),
             prop_set: vec![
-                DynamicProperty { name: "config".into(), val: Any::from(config(i)) },
-                DynamicProperty { name: "guest".into(), val: Any::from(guest(i)) },
-                DynamicProperty { name: "runtime".into(), val: Any::from(runtime(i)) },
-                DynamicProperty { name: "summary".into(), val: Any::from(summary(i)) },
+                DynamicProperty {
+                    name: "config".into(),
+                    val: Any::from(config(i)),
+                },
+                DynamicProperty {
+                    name: "guest".into(),
+                    val: Any::from(guest(i)),
+                },
+                DynamicProperty {
+                    name: "runtime".into(),
+                    val: Any::from(runtime(i)),
+                },
+                DynamicProperty {
+                    name: "summary".into(),
+                    val: Any::from(summary(i)),
+                },
             ],
             ..Default::default()
         })
         .collect();
-    let resp = RetrievePropertiesExResponse { returnval: Some(RetrieveResult { token: Some("1".into()), objects }) };
+    let resp = RetrievePropertiesExResponse {
+        returnval: Some(RetrieveResult {
+            token: Some("1".into()),
+            objects,
+        }),
+    };
     encode_response("RetrievePropertiesEx", &resp)
 }

@@ -15,7 +15,11 @@ use esx_vim::RetrievePropertiesExResponse;
 fn vm_hwm_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.to_string())
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
@@ -23,7 +27,11 @@ fn vm_hwm_kb() -> u64 {
 fn vm_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.to_string())
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
@@ -43,7 +51,9 @@ fn decode_once(path: &str) {
     let doc = std::fs::read(path).expect("read document");
     let before = vm_rss_kb();
     reset_hwm();
-    let v = decode_response::<RetrievePropertiesExResponse>(&doc).expect("decodes").expect("no fault");
+    let v = decode_response::<RetrievePropertiesExResponse>(&doc)
+        .expect("decodes")
+        .expect("no fault");
     let peak = vm_hwm_kb().saturating_sub(before);
     std::hint::black_box(&v);
     println!(
@@ -58,7 +68,12 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--decode-once") {
         return decode_once(args.get(i + 1).map(String::as_str).unwrap_or("/dev/stdin"));
     }
-    let arg = |k: &str| args.iter().position(|a| a == k).and_then(|i| args.get(i + 1)).cloned();
+    let arg = |k: &str| {
+        args.iter()
+            .position(|a| a == k)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let n: usize = arg("--vms").and_then(|v| v.parse().ok()).unwrap_or(2000);
     let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(7);
     let doc = fixture::retrieve_properties_response(n);
@@ -91,7 +106,9 @@ fn main() {
     for _ in 0..runs {
         drop(decoded.take());
         let s = Instant::now();
-        let v = decode_response::<RetrievePropertiesExResponse>(&doc).expect("decodes").expect("no fault");
+        let v = decode_response::<RetrievePropertiesExResponse>(&doc)
+            .expect("decodes")
+            .expect("no fault");
         t.push(s.elapsed().as_secs_f64());
         decoded = Some(v);
     }
@@ -115,7 +132,10 @@ fn main() {
     if let Some(path) = arg("--write") {
         // Peak memory is only meaningful in a fresh process.
         let exe = std::env::current_exe().expect("own path");
-        let out = std::process::Command::new(exe).args(["--decode-once", &path]).output().expect("runs");
+        let out = std::process::Command::new(exe)
+            .args(["--decode-once", &path])
+            .output()
+            .expect("runs");
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
 }

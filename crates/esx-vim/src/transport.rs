@@ -104,7 +104,11 @@ pub struct TransportError {
 impl TransportError {
     /// A new error of `kind` with `message`.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Attaches the underlying cause.

@@ -3,7 +3,8 @@
 use esx_vim::codec::soap::{decode_response, encode_response};
 use esx_vim::codec::{DecodeError, MAX_DEPTH};
 use esx_vim::{
-    Any, LocalizedMethodFault, ObjectContent, RetrievePropertiesExResponse, RetrieveResult, RetrieveServiceContentResponse,
+    Any, LocalizedMethodFault, ObjectContent, RetrievePropertiesExResponse, RetrieveResult,
+    RetrieveServiceContentResponse,
 };
 
 type Resp = RetrievePropertiesExResponse;
@@ -17,18 +18,31 @@ fn envelope(body: &str) -> String {
 fn sample() -> Vec<u8> {
     let mut oc = ObjectContent::default();
     oc.obj = esx_vim::ManagedObjectReference::new("VirtualMachine", "vm-1");
-    oc.prop_set.push(esx_vim::DynamicProperty { name: "name".into(), val: Any::String("web & db".into()) });
-    let resp = Resp { returnval: Some(RetrieveResult { token: Some("t1".into()), objects: vec![oc] }) };
+    oc.prop_set.push(esx_vim::DynamicProperty {
+        name: "name".into(),
+        val: Any::String("web & db".into()),
+    });
+    let resp = Resp {
+        returnval: Some(RetrieveResult {
+            token: Some("t1".into()),
+            objects: vec![oc],
+        }),
+    };
     encode_response("RetrievePropertiesEx", &resp)
 }
 
 #[test]
 fn every_truncation_is_an_error() {
     let full = sample();
-    assert!(decode_response::<Resp>(&full).expect("full document decodes").is_ok());
+    assert!(decode_response::<Resp>(&full)
+        .expect("full document decodes")
+        .is_ok());
     for n in 0..full.len() {
         let cut = &full[..n];
-        assert!(decode_response::<Resp>(cut).is_err(), "a document cut at byte {n} decoded");
+        assert!(
+            decode_response::<Resp>(cut).is_err(),
+            "a document cut at byte {n} decoded"
+        );
     }
 }
 
@@ -44,8 +58,13 @@ fn wrong_types_name_the_type_and_element() {
         r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>x</name><val xsi:type="xsd:int">twelve</val></propSet></objects></returnval></RetrievePropertiesExResponse>"#,
     );
     match decode_response::<Resp>(xml.as_bytes()) {
-        Err(DecodeError::Value { ty, value, element, .. }) => {
-            assert_eq!((ty, value.as_str(), element.as_str()), ("xsd:int", "twelve", "val"));
+        Err(DecodeError::Value {
+            ty, value, element, ..
+        }) => {
+            assert_eq!(
+                (ty, value.as_str(), element.as_str()),
+                ("xsd:int", "twelve", "val")
+            );
         }
         other => panic!("expected a value error, got {other:?}"),
     }
@@ -53,7 +72,12 @@ fn wrong_types_name_the_type_and_element() {
 
 #[test]
 fn huge_numbers_are_value_errors() {
-    for (ty, v) in [("xsd:int", "99999999999"), ("xsd:long", "99999999999999999999999"), ("xsd:byte", "300"), ("xsd:short", "-40000")] {
+    for (ty, v) in [
+        ("xsd:int", "99999999999"),
+        ("xsd:long", "99999999999999999999999"),
+        ("xsd:byte", "300"),
+        ("xsd:short", "-40000"),
+    ] {
         let xml = envelope(&format!(
             r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>x</name><val xsi:type="{ty}">{v}</val></propSet></objects></returnval></RetrievePropertiesExResponse>"#
         ));
@@ -73,12 +97,17 @@ fn doctype_and_entities_are_refused() {
         r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>&custom;</token></returnval></RetrievePropertiesExResponse>"#,
     );
     let err = decode_response::<Resp>(xml.as_bytes()).expect_err("unknown entity");
-    assert!(matches!(err, DecodeError::Entity { ref name, .. } if name == "custom"), "{err}");
+    assert!(
+        matches!(err, DecodeError::Entity { ref name, .. } if name == "custom"),
+        "{err}"
+    );
 
     let xml = envelope(
         r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>a&amp;b&#x263A;&#65;</token></returnval></RetrievePropertiesExResponse>"#,
     );
-    let ok = decode_response::<Resp>(xml.as_bytes()).expect("decodes").expect("no fault");
+    let ok = decode_response::<Resp>(xml.as_bytes())
+        .expect("decodes")
+        .expect("no fault");
     assert_eq!(ok.returnval.and_then(|r| r.token).as_deref(), Some("a&b☺A"));
 }
 
@@ -87,7 +116,9 @@ fn deep_nesting_stops_at_the_limit() {
     // LocalizedMethodFault -> MethodFault.faultCause -> LocalizedMethodFault …: recursion through
     // the typed decoders, which must stop before the stack does.
     let depth = 10_000;
-    let mut xml = String::from(r#"<val xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="LocalizedMethodFault">"#);
+    let mut xml = String::from(
+        r#"<val xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="LocalizedMethodFault">"#,
+    );
     for _ in 0..depth {
         xml.push_str(r#"<fault xsi:type="SystemError"><faultCause>"#);
     }
@@ -97,19 +128,32 @@ fn deep_nesting_stops_at_the_limit() {
     xml.push_str("</val>");
     let mut r = esx_vim::codec::Decoder::new(xml.as_bytes());
     let el = r.root().expect("root");
-    let err = <LocalizedMethodFault as esx_vim::codec::Decode>::decode(&mut r, &el).expect_err("too deep");
-    assert!(matches!(err, DecodeError::TooDeep { max, .. } if max == MAX_DEPTH), "{err}");
+    let err = <LocalizedMethodFault as esx_vim::codec::Decode>::decode(&mut r, &el)
+        .expect_err("too deep");
+    assert!(
+        matches!(err, DecodeError::TooDeep { max, .. } if max == MAX_DEPTH),
+        "{err}"
+    );
 
     // Untyped nesting (skipped elements) is bounded too.
     let open = r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><unknown>"#;
-    let xml = envelope(&format!("{open}{}{}</unknown></returnval></RetrievePropertiesExResponse>", "<a>".repeat(100_000), "</a>".repeat(100_000)));
+    let xml = envelope(&format!(
+        "{open}{}{}</unknown></returnval></RetrievePropertiesExResponse>",
+        "<a>".repeat(100_000),
+        "</a>".repeat(100_000)
+    ));
     let err = decode_response::<Resp>(xml.as_bytes()).expect_err("too deep");
     assert!(matches!(err, DecodeError::TooDeep { .. }), "{err}");
 }
 
 #[test]
 fn not_xml_and_not_soap() {
-    for input in [&b""[..], b"\xff\xfe garbage", b"<html><body>502 Bad Gateway</body></html>", b"<a><b></a>"] {
+    for input in [
+        &b""[..],
+        b"\xff\xfe garbage",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"<a><b></a>",
+    ] {
         let err = decode_response::<Resp>(input).expect_err("not SOAP");
         let _ = err.to_string();
     }

@@ -29,7 +29,10 @@ impl Rng {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// All types `name` or derived from it (by walking base links), computed once.
@@ -50,8 +53,17 @@ fn family(name: &str) -> &'static [&'static str] {
 }
 
 const PRIMS: &[&str] = &[
-    "xsd:string", "xsd:int", "xsd:long", "xsd:short", "xsd:byte", "xsd:boolean", "xsd:float", "xsd:double",
-    "xsd:dateTime", "xsd:base64Binary", "xsd:anyURI",
+    "xsd:string",
+    "xsd:int",
+    "xsd:long",
+    "xsd:short",
+    "xsd:byte",
+    "xsd:boolean",
+    "xsd:float",
+    "xsd:double",
+    "xsd:dateTime",
+    "xsd:base64Binary",
+    "xsd:anyURI",
 ];
 
 fn prim_text(ty: &str, rng: &mut Rng) -> String {
@@ -74,7 +86,16 @@ fn prim_text(ty: &str, rng: &mut Rng) -> String {
             rng.below(1000)
         ),
         "xsd:base64Binary" => ["", "AA==", "aGVsbG8=", "3q2+7w=="][rng.below(4)].into(),
-        _ => escape(["", "vm-42", "a & b < c > \"d\"", "ünïcødé ☃", " spaced ", "line\nbreak"][rng.below(6)]),
+        _ => escape(
+            [
+                "",
+                "vm-42",
+                "a & b < c > \"d\"",
+                "ünïcødé ☃",
+                " spaced ",
+                "line\nbreak",
+            ][rng.below(6)],
+        ),
     }
 }
 
@@ -89,7 +110,10 @@ fn element(name: &str, ty: &str, rng: &mut Rng, depth: usize, out: &mut String) 
         return;
     }
     if ty == "ManagedObjectReference" {
-        out.push_str(&format!("<{name} type=\"VirtualMachine\">vm-{}</{name}>", rng.below(1000)));
+        out.push_str(&format!(
+            "<{name} type=\"VirtualMachine\">vm-{}</{name}>",
+            rng.below(1000)
+        ));
         return;
     }
     match type_info(ty) {
@@ -106,7 +130,14 @@ fn element(name: &str, ty: &str, rng: &mut Rng, depth: usize, out: &mut String) 
     }
 }
 
-fn complex_element(name: &str, ty: &str, typed: bool, rng: &mut Rng, depth: usize, out: &mut String) {
+fn complex_element(
+    name: &str,
+    ty: &str,
+    typed: bool,
+    rng: &mut Rng,
+    depth: usize,
+    out: &mut String,
+) {
     let info = type_info(ty).expect("complex type");
     if typed {
         out.push_str(&format!("<{name} xsi:type=\"{ty}\">"));
@@ -115,7 +146,11 @@ fn complex_element(name: &str, ty: &str, typed: bool, rng: &mut Rng, depth: usiz
     }
     for f in info.fields {
         let n = if f.repeated {
-            if depth > 3 { 0 } else { rng.below(3) }
+            if depth > 3 {
+                0
+            } else {
+                rng.below(3)
+            }
         } else if f.optional {
             usize::from(depth <= 3 && rng.chance(60))
         } else {
@@ -131,13 +166,18 @@ fn complex_element(name: &str, ty: &str, typed: bool, rng: &mut Rng, depth: usiz
 fn any_element(name: &str, rng: &mut Rng, depth: usize, out: &mut String) {
     if depth > 3 || rng.chance(50) {
         let p = PRIMS[rng.below(PRIMS.len())];
-        out.push_str(&format!("<{name} xsi:type=\"{p}\">{}</{name}>", prim_text(p, rng)));
+        out.push_str(&format!(
+            "<{name} xsi:type=\"{p}\">{}</{name}>",
+            prim_text(p, rng)
+        ));
     } else {
         let t = &TYPE_INFO[rng.below(TYPE_INFO.len())];
         if matches!(t.kind, TypeKind::Data | TypeKind::Fault | TypeKind::Array) {
             complex_element(name, t.name, true, rng, depth, out);
         } else {
-            out.push_str(&format!("<{name} xsi:type=\"ManagedObjectReference\" type=\"Folder\">group-d1</{name}>"));
+            out.push_str(&format!(
+                "<{name} xsi:type=\"ManagedObjectReference\" type=\"Folder\">group-d1</{name}>"
+            ));
         }
     }
 }
@@ -157,13 +197,18 @@ fn document(ty: &str, seed: u64) -> String {
 fn decode_any(xml: &[u8]) -> Any {
     let mut r = Decoder::new(xml);
     let el = r.root().expect("root element");
-    Any::decode(&mut r, &el).unwrap_or_else(|e| panic!("decode failed: {e}\n{}", String::from_utf8_lossy(xml)))
+    Any::decode(&mut r, &el)
+        .unwrap_or_else(|e| panic!("decode failed: {e}\n{}", String::from_utf8_lossy(xml)))
 }
 
 fn check(ty: &str, seed: u64) {
     let xml = document(ty, seed);
     let first = decode_any(xml.as_bytes());
-    assert_eq!(first.type_name(), ty, "decoded as the wrong type from\n{xml}");
+    assert_eq!(
+        first.type_name(),
+        ty,
+        "decoded as the wrong type from\n{xml}"
+    );
     let again = encode_element("val", &first);
     let again = String::from_utf8(again).expect("UTF-8");
     let again = again.replacen(
@@ -172,7 +217,10 @@ fn check(ty: &str, seed: u64) {
         1,
     );
     let second = decode_any(again.as_bytes());
-    assert_eq!(first, second, "round trip changed the value of {ty} (seed {seed})\nfrom {xml}\nvia  {again}");
+    assert_eq!(
+        first, second,
+        "round trip changed the value of {ty} (seed {seed})\nfrom {xml}\nvia  {again}"
+    );
 }
 
 #[test]

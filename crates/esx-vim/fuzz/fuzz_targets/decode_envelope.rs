@@ -9,14 +9,18 @@ use libfuzzer_sys::fuzz_target;
 
 fn request(input: &[u8]) -> Option<Request> {
     let mut r = Decoder::new(input);
-    let Ok(Body::Element(el)) = soap::read_body(&mut r) else { return None };
+    let Ok(Body::Element(el)) = soap::read_body(&mut r) else {
+        return None;
+    };
     let name = el.name_str();
     Request::decode_for(&mut r, &el, &name).ok().flatten()
 }
 
 fn response(input: &[u8]) -> Option<Response> {
     let mut r = Decoder::new(input);
-    let Ok(Body::Element(el)) = soap::read_body(&mut r) else { return None };
+    let Ok(Body::Element(el)) = soap::read_body(&mut r) else {
+        return None;
+    };
     let name = el.name_str();
     let method = name.strip_suffix("Response")?;
     Response::decode_for(&mut r, &el, method).ok().flatten()
@@ -32,12 +36,16 @@ fuzz_target!(|input: &[u8]| {
     // Compare encodings rather than values: NaN != NaN, yet it encodes the same.
     if let Some(req) = request(input) {
         let once = req.to_envelope();
-        let twice = request(&once).expect("re-encoded request decodes").to_envelope();
+        let twice = request(&once)
+            .expect("re-encoded request decodes")
+            .to_envelope();
         assert_eq!(once, twice, "request round trip");
     }
     if let Some(resp) = response(input) {
         let once = resp.to_envelope();
-        let twice = response(&once).expect("re-encoded response decodes").to_envelope();
+        let twice = response(&once)
+            .expect("re-encoded response decodes")
+            .to_envelope();
         assert_eq!(once, twice, "response round trip");
     }
     let _ = any(input);

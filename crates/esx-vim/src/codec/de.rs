@@ -342,7 +342,10 @@ impl<'i> Decoder<'i> {
         let from = el.content;
         let to = self.skip_to_end(el)?;
         let bytes = self.input.get(from..to.max(from)).unwrap_or_default();
-        std::str::from_utf8(bytes).map_err(|_| DecodeError::Structure { msg: "content is not UTF-8".into(), pos: from })
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::Structure {
+            msg: "content is not UTF-8".into(),
+            pos: from,
+        })
     }
 
     /// Reads past `el`'s end tag; returns the offset where that end tag starts.
@@ -358,7 +361,10 @@ impl<'i> Decoder<'i> {
                 Event::Start(_) => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
-                        return Err(DecodeError::TooDeep { max: MAX_DEPTH, pos: offset });
+                        return Err(DecodeError::TooDeep {
+                            max: MAX_DEPTH,
+                            pos: offset,
+                        });
                     }
                 }
                 Event::End(_) => {
@@ -384,7 +390,10 @@ impl<'i> Decoder<'i> {
                 Event::Start(_) => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
-                        return Err(DecodeError::TooDeep { max: MAX_DEPTH, pos: offset });
+                        return Err(DecodeError::TooDeep {
+                            max: MAX_DEPTH,
+                            pos: offset,
+                        });
                     }
                 }
                 Event::End(_) => self.depth = self.depth.saturating_sub(1),
