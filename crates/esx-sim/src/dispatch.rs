@@ -100,7 +100,8 @@ fn run_task(
     t
 }
 
-fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
+/// Re-derives a VM's `config`, name and networks from its `.vmx`.
+pub fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
     let nets = crate::inventory::network_lookup(state);
     let vm = state.vm_mut(r)?;
     vm.refresh(&|n| {
@@ -1069,6 +1070,109 @@ pub fn handle(
             }
             state.objects.remove(&q.this.value);
             resp!(DestroyCollector, DestroyCollectorResponse {})
+        }
+        Request::MigrateVM_Task(q) => {
+            mo::migration::require_vcenter(state, "MigrateVM_Task")?;
+            let vm = q.this.clone();
+            if q.pool.is_none() && q.host.is_none() {
+                state.vm(&vm)?;
+                return Err(Fault::invalid_argument("pool"));
+            }
+            let host_given = q.host.is_some();
+            let target = mo::migration::check(
+                state,
+                &vm,
+                q.state.as_ref(),
+                (q.pool.clone(), q.host.clone(), None, None),
+            )?;
+            let who = user(state, ctx);
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
+                mo::migration::perform(s, &vm, &target, host_given, false, &who).map(|_| None)
+            });
+            resp!(MigrateVM_Task, MigrateVM_TaskResponse { returnval: t })
+        }
+        Request::RelocateVM_Task(q) => {
+            mo::migration::require_vcenter(state, "RelocateVM_Task")?;
+            let vm = q.this.clone();
+            let sp = &q.spec;
+            let host_given = sp.host.is_some();
+            let target = mo::migration::check(
+                state,
+                &vm,
+                None,
+                (
+                    sp.pool.clone(),
+                    sp.host.clone(),
+                    sp.folder.clone(),
+                    sp.datastore.clone(),
+                ),
+            )?;
+            let who = user(state, ctx);
+            let t = run_task(state, ctx, &vm.clone(), method, move |s| {
+                mo::migration::perform(s, &vm, &target, host_given, true, &who).map(|_| None)
+            });
+            resp!(RelocateVM_Task, RelocateVM_TaskResponse { returnval: t })
+        }
+        Request::ValidateMigration(q) => {
+            expect(state, &q.this, "ServiceInstance")?;
+            let who = user(state, ctx);
+            let returnval = mo::migration::validate(
+                state,
+                &q.vm,
+                q.state.as_ref(),
+                q.pool.clone(),
+                q.host.clone(),
+                &who,
+            )?;
+            resp!(ValidateMigration, ValidateMigrationResponse { returnval })
+        }
+        Request::EnterMaintenanceMode_Task(q) => {
+            let h = q.this.clone();
+            mo::host_system::host(state, &h)?;
+            let t = run_task(state, ctx, &h.clone(), method, move |s| {
+                mo::host_system::enter_maintenance(s, &h).map(|_| None)
+            });
+            resp!(
+                EnterMaintenanceMode_Task,
+                EnterMaintenanceMode_TaskResponse { returnval: t }
+            )
+        }
+        Request::ExitMaintenanceMode_Task(q) => {
+            let h = q.this.clone();
+            mo::host_system::host(state, &h)?;
+            let t = run_task(state, ctx, &h.clone(), method, move |s| {
+                mo::host_system::host_mut(s, &h)?.in_maintenance = false;
+                Ok(None)
+            });
+            resp!(
+                ExitMaintenanceMode_Task,
+                ExitMaintenanceMode_TaskResponse { returnval: t }
+            )
+        }
+        Request::ShutdownHost_Task(q) => {
+            let h = q.this.clone();
+            mo::host_system::host(state, &h)?;
+            let force = q.force;
+            let t = run_task(state, ctx, &h.clone(), method, move |s| {
+                mo::host_system::shut_down(s, &h, force).map(|_| None)
+            });
+            resp!(
+                ShutdownHost_Task,
+                ShutdownHost_TaskResponse { returnval: t }
+            )
+        }
+        Request::PowerUpHostFromStandBy_Task(q) => {
+            mo::migration::require_vcenter(state, "PowerUpHostFromStandBy_Task")?;
+            let h = q.this.clone();
+            mo::host_system::host(state, &h)?;
+            let t = run_task(state, ctx, &h.clone(), method, move |s| {
+                mo::host_system::host_mut(s, &h)?.power_state = HostSystemPowerState::PoweredOn;
+                Ok(None)
+            });
+            resp!(
+                PowerUpHostFromStandBy_Task,
+                PowerUpHostFromStandBy_TaskResponse { returnval: t }
+            )
         }
         Request::CancelTask(q) => {
             task::cancel(state, &q.this)?;

@@ -181,6 +181,91 @@ pub fn record_vm(state: &mut State, change: VmChange, vm: &MoRef, user: &str) {
     push(state, change.type_id(), entities, common);
 }
 
+/// Records that `vm` moved from `source_host` (and `source_ds`) to where it is now:
+/// `VmMigratedEvent` after `MigrateVM_Task`, `VmRelocatedEvent` after `RelocateVM_Task`.
+pub fn record_moved(
+    state: &mut State,
+    vm: &MoRef,
+    user: &str,
+    relocated: bool,
+    source_host: &MoRef,
+    source_ds: Option<&MoRef>,
+) {
+    let Ok(v) = state.vm(vm) else { return };
+    let (name, host_ref) = (v.name.clone(), v.host.clone());
+    let host_name = state.name_of(&host_ref).unwrap_or_default();
+    let source_name = state.name_of(source_host).unwrap_or_default();
+    let dc = datacenter_of(state, vm);
+    let key = state.new_number() as i32;
+    let mut entities = vec![vm.clone(), host_ref.clone(), source_host.clone()];
+    if let Some((d, _)) = &dc {
+        entities.push(d.clone());
+    }
+    let type_id = if relocated {
+        "VmRelocatedEvent"
+    } else {
+        "VmMigratedEvent"
+    };
+    let message = format_message(type_id)
+        .replace("{vm.name}", &name)
+        .replace("{host.name}", &host_name)
+        .replace("{sourceHost.name}", &source_name);
+    let datacenter = dc.map(|(datacenter, name)| DatacenterEventArgument { name, datacenter });
+    let source_datastore = source_ds.map(|d| esx_vim::DatastoreEventArgument {
+        name: state.name_of(d).unwrap_or_default(),
+        datastore: d.clone(),
+    });
+    let source = HostEventArgument {
+        name: source_name,
+        host: source_host.clone(),
+    };
+    let created = now();
+    macro_rules! moved {
+        ($ty:ident) => {{
+            let e = esx_vim::$ty {
+                key,
+                chain_id: key,
+                created_time: created,
+                user_name: user.to_owned(),
+                datacenter: datacenter.clone(),
+                host: Some(HostEventArgument {
+                    name: host_name.clone(),
+                    host: host_ref.clone(),
+                }),
+                vm: Some(VmEventArgument {
+                    name: name.clone(),
+                    vm: vm.clone(),
+                }),
+                full_formatted_message: Some(message.clone()),
+                source_host: source.clone(),
+                source_datacenter: datacenter.clone(),
+                source_datastore: source_datastore.clone(),
+                ..Default::default()
+            };
+            (BaseEvent::from(e.clone()), Any::from(e))
+        }};
+    }
+    let (event, any) = if relocated {
+        moved!(VmRelocatedEvent)
+    } else {
+        moved!(VmMigratedEvent)
+    };
+    state.events.push(Recorded {
+        key,
+        chain_id: key,
+        created,
+        user: user.to_owned(),
+        type_id,
+        entities,
+        event,
+        any,
+    });
+    if state.events.len() > KEPT {
+        let extra = state.events.len() - KEPT;
+        state.events.drain(..extra);
+    }
+}
+
 /// Records a login (`logout` false) or logout of `user`.
 pub fn record_session(state: &mut State, user: &str, logout: bool) {
     let key = state.new_number() as i32;
@@ -423,7 +508,15 @@ pub fn collector_property(state: &State, c: &CollectorMo, name: &str) -> Top {
     })
 }
 
-const KNOWN: [(&str, &str); 10] = [
+const KNOWN: [(&str, &str); 12] = [
+    (
+        "VmMigratedEvent",
+        "Migration of virtual machine {vm.name} from {sourceHost.name} to {host.name} completed",
+    ),
+    (
+        "VmRelocatedEvent",
+        "Completed the relocation of the virtual machine {vm.name} from {sourceHost.name} to {host.name}",
+    ),
     (
         "VmPoweredOnEvent",
         "{vm.name} on {host.name} in {datacenter.name} is powered on",

@@ -36,6 +36,10 @@ pub struct HostMo {
     pub portgroups: Vec<HostPortGroup>,
     /// Auto-start configuration.
     pub autostart: HostAutoStartManagerConfig,
+    /// Power state (`ShutdownHost_Task` turns it off, `PowerUpHostFromStandBy_Task` on).
+    pub power_state: HostSystemPowerState,
+    /// Whether the host is in maintenance mode.
+    pub in_maintenance: bool,
 }
 
 /// Memory of every simulated host, in bytes.
@@ -79,7 +83,14 @@ impl HostMo {
                 }),
                 power_info: Vec::new(),
             },
+            power_state: HostSystemPowerState::PoweredOn,
+            in_maintenance: false,
         }
+    }
+
+    /// Whether the host answers (powered on); a powered-off host is `notResponding`.
+    pub fn connected(&self) -> bool {
+        self.power_state == HostSystemPowerState::PoweredOn
     }
 
     /// Adds a port group on `vSwitch0`.
@@ -243,9 +254,13 @@ impl HostMo {
 
     fn runtime(&self) -> HostRuntimeInfo {
         HostRuntimeInfo {
-            connection_state: HostSystemConnectionState::Connected,
-            power_state: HostSystemPowerState::PoweredOn,
-            in_maintenance_mode: false,
+            connection_state: if self.connected() {
+                HostSystemConnectionState::Connected
+            } else {
+                HostSystemConnectionState::NotResponding
+            },
+            power_state: self.power_state.clone(),
+            in_maintenance_mode: self.in_maintenance,
             boot_time: Some(now()),
             ..Default::default()
         }
@@ -315,6 +330,63 @@ impl HostService {
             _ => return None,
         })
     }
+}
+
+/// The host `r` refers to.
+pub fn host<'a>(state: &'a State, r: &MoRef) -> crate::fault::MethodResult<&'a HostMo> {
+    match state.get(r) {
+        Some(Mo::HostSystem(h)) => Ok(h),
+        _ => Err(crate::fault::Fault::not_found(r)),
+    }
+}
+
+/// The host `r` refers to, mutably.
+pub fn host_mut<'a>(state: &'a mut State, r: &MoRef) -> crate::fault::MethodResult<&'a mut HostMo> {
+    match state.lookup_mut(r)? {
+        Mo::HostSystem(h) => Ok(h),
+        _ => Err(crate::fault::Fault::not_found(r)),
+    }
+}
+
+/// Whether any VM registered on `host` is not powered off.
+fn runs_vms(state: &State, host: &MoRef) -> bool {
+    state.objects.values().any(|m| {
+        matches!(m, Mo::VirtualMachine(v) if &v.host == host
+            && v.runtime.power_state != esx_vim::VirtualMachinePowerState::PoweredOff)
+    })
+}
+
+/// `EnterMaintenanceMode_Task`: refused (`InvalidState`) while VMs run on the host; the
+/// simulator has no DRS to evacuate them.
+pub fn enter_maintenance(state: &mut State, host: &MoRef) -> crate::fault::MethodResult<()> {
+    if runs_vms(state, host) {
+        return Err(crate::fault::Fault::invalid_state(
+            "The host has powered-on virtual machines; migrate or power them off first.",
+        ));
+    }
+    host_mut(state, host)?.in_maintenance = true;
+    Ok(())
+}
+
+/// `ShutdownHost_Task`: a host not in maintenance mode shuts down only with `force`; running
+/// VMs are powered off with it.
+pub fn shut_down(state: &mut State, host: &MoRef, force: bool) -> crate::fault::MethodResult<()> {
+    let h = self::host(state, host)?;
+    if !force && !h.in_maintenance {
+        return Err(crate::fault::Fault::new(
+            esx_vim::InvalidState::default(),
+            "The host is not in maintenance mode; use force to shut it down.",
+        ));
+    }
+    for m in state.objects.values_mut() {
+        if let Mo::VirtualMachine(v) = m {
+            if &v.host == host {
+                v.set_power(esx_vim::VirtualMachinePowerState::PoweredOff);
+            }
+        }
+    }
+    host_mut(state, host)?.power_state = HostSystemPowerState::PoweredOff;
+    Ok(())
 }
 
 /// `ReconfigureAutostart`: merges the defaults and per-VM power info.
