@@ -428,3 +428,58 @@ async fn pyvmomi_tasks_snapshot_and_question() {
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Continuation pages keep the `maxObjects` of the RetrievePropertiesEx that made the token,
+/// as vCenter and ESX do (clients that ask for small pages to bound their memory rely on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "esx-sim bug for helper M: ContinueRetrievePropertiesEx pages by DEFAULT_PAGE (1000), \
+            not by the maxObjects of the first call (property_collector::continue_ex passes None)"]
+async fn continue_keeps_max_objects() {
+    use esx_vim::client::{view_spec, Client, ConnectOptions, HttpOptions, TlsOptions};
+    use esx_vim::{methods, RetrieveOptions};
+
+    let dir = data_dir("paging");
+    let mut cfg = esx_sim::Config::new(&dir);
+    cfg.inventory = "vm=250".parse().unwrap();
+    let h = esx_sim::Simulator::start(cfg).await.unwrap();
+    let options = ConnectOptions {
+        user: "root".into(),
+        password: "pass".into(),
+        http: HttpOptions {
+            tls: TlsOptions {
+                no_verify: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let url = format!("https://127.0.0.1:{}/sdk", h.addr.port());
+    let client = Client::connect(&url, options).await.unwrap();
+    let root = client.service_content().root_folder.clone();
+    let view = client
+        .create_container_view(&root, &["VirtualMachine"], true)
+        .await
+        .unwrap();
+    let pc = client.property_collector().clone();
+    let spec = view_spec(&view.moref, "VirtualMachine", &["name"]);
+    let options = RetrieveOptions {
+        max_objects: Some(100),
+    };
+    let first = methods::retrieve_properties_ex(&client, &pc, vec![spec], options)
+        .await
+        .unwrap()
+        .expect("a first page");
+    assert_eq!(first.objects.len(), 100);
+    let second = methods::continue_retrieve_properties_ex(&client, &pc, first.token.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(second.objects.len(), 100, "second page");
+    let third = methods::continue_retrieve_properties_ex(&client, &pc, second.token.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(third.objects.len(), 50, "third page");
+    assert!(third.token.is_none());
+    h.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
