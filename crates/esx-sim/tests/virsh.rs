@@ -22,10 +22,14 @@ fn virsh_available() -> bool {
 
 /// Runs `virsh -c esx://…` with `args`; returns (success, stdout, stderr).
 fn virsh(port: u16, args: &[&str]) -> (bool, String, String) {
-    let uri = format!("esx://root@127.0.0.1:{port}/?no_verify=1");
+    virsh_at(&format!("esx://root@127.0.0.1:{port}/?no_verify=1"), args)
+}
+
+/// Runs `virsh -c URI` with `args`; returns (success, stdout, stderr).
+fn virsh_at(uri: &str, args: &[&str]) -> (bool, String, String) {
     let o = Command::new("virsh")
         .arg("-c")
-        .arg(&uri)
+        .arg(uri)
         .args(args)
         .env(
             "LIBVIRT_AUTH_FILE",
@@ -172,6 +176,113 @@ async fn virsh_esx_driver_commands() {
     let port = h.addr.port();
     let d = dir.clone();
     tokio::task::spawn_blocking(move || scenario(port, &d))
+        .await
+        .unwrap();
+    h.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `vpx://` URI of a host in the simulator's first cluster.
+fn vpx(port: u16, host: &str) -> String {
+    format!("vpx://root@127.0.0.1:{port}/DC0/Cluster0/{host}?no_verify=1")
+}
+
+/// Runs virsh on `uri` and asserts it succeeded; returns stdout.
+fn ok_at(uri: &str, args: &[&str]) -> String {
+    let (success, out, err) = virsh_at(uri, args);
+    assert!(success, "virsh -c {uri} {args:?} failed:\n{out}\n{err}");
+    out
+}
+
+/// The vCenter flavor, one cluster of two hosts: host commands, the domain life cycle and
+/// migration between the hosts (libvirt: Prepare on the destination, ValidateMigration and
+/// MigrateVM_Task on the source, lookup by name on the destination).
+fn vpx_scenario(port: u16, dir: &Path) {
+    let (h0, h1) = ("esx-0-0-0.sim.local", "esx-0-0-1.sim.local");
+    let (u0, u1) = (vpx(port, h0), vpx(port, h1));
+    assert!(ok_at(&u0, &["version"]).contains("Running hypervisor: ESX 7.0.3"));
+    assert_eq!(ok_at(&u0, &["hostname"]).trim(), h0);
+    assert_eq!(ok_at(&u1, &["hostname"]).trim(), h1);
+    let node = ok_at(&u0, &["nodeinfo"]);
+    assert!(node.contains("CPU(s):              8"), "{node}");
+    let caps = ok_at(&u0, &["capabilities"]);
+    assert!(
+        caps.contains("<uri_transport>vpxmigr</uri_transport>") && caps.contains("<live/>"),
+        "{caps}"
+    );
+    // VMs are spread over the hosts: vm1 on the first, vm2 on the second.
+    let list0 = ok_at(&u0, &["list", "--all"]);
+    assert!(list0.contains("vm1") && !list0.contains("vm2"), "{list0}");
+    assert!(ok_at(&u1, &["list", "--all"]).contains("vm2"));
+    let info = ok_at(&u0, &["dominfo", "vm1"]);
+    assert!(info.contains("State:          shut off"), "{info}");
+    let xml = ok_at(&u0, &["dumpxml", "vm1"]);
+    assert!(
+        xml.contains("<source file='[datastore1] vm1/vm1.vmdk'/>")
+            && xml.contains("<vmware:datacenterpath>DC0</vmware:datacenterpath>"),
+        "{xml}"
+    );
+
+    // Life cycle of a new domain on the first host.
+    let defined = xml
+        .replace("<name>vm1</name>", "<name>vpxvm</name>")
+        .lines()
+        .filter(|l| !l.contains("<uuid>") && !l.contains("<mac "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = dir.join("vpxvm.xml");
+    std::fs::write(&file, defined).unwrap();
+    ok_at(&u0, &["define", file.to_str().unwrap()]);
+    ok_at(&u0, &["start", "vpxvm"]);
+    assert!(ok_at(&u0, &["domstate", "vpxvm"]).contains("running"));
+    ok_at(&u0, &["suspend", "vpxvm"]);
+    assert!(ok_at(&u0, &["domstate", "vpxvm"]).contains("paused"));
+    ok_at(&u0, &["resume", "vpxvm"]);
+    assert!(ok_at(&u0, &["domstate", "vpxvm"]).contains("running"));
+
+    // Live migration of the running domain to the second host, then back offline.
+    ok_at(&u0, &["migrate", "--live", "vpxvm", &u1]);
+    let list1 = ok_at(&u1, &["list", "--all"]);
+    assert!(
+        list1
+            .lines()
+            .any(|l| l.contains("vpxvm") && l.contains("running")),
+        "{list1}"
+    );
+    assert!(!ok_at(&u0, &["list", "--all"]).contains("vpxvm"));
+    ok_at(&u1, &["destroy", "vpxvm"]);
+    ok_at(&u1, &["migrate", "vpxvm", &u0]);
+    assert!(ok_at(&u0, &["list", "--all"]).contains("vpxvm"));
+    // The same host again: ValidateMigration's event becomes libvirt's error.
+    let (moved, _, err) = virsh_at(&u0, &["migrate", "vpxvm", &u0]);
+    assert!(!moved, "{err}");
+    assert!(err.contains("already on host esx-0-0-0.sim.local"), "{err}");
+    assert!(ok_at(&u0, &["domstate", "vpxvm"]).contains("shut off"));
+    ok_at(&u0, &["undefine", "vpxvm"]);
+    assert!(!ok_at(&u0, &["list", "--all"]).contains("vpxvm"));
+
+    // vm1, powered off, moves to the second host.
+    ok_at(&u0, &["migrate", "vm1", &u1]);
+    let list1 = ok_at(&u1, &["list", "--all"]);
+    assert!(list1.contains("vm1") && list1.contains("vm2"), "{list1}");
+    assert!(!ok_at(&u0, &["list", "--all"]).contains("vm1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn virsh_vpx_driver_and_migration() {
+    if !virsh_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("esx-sim-virsh-vpx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cfg = esx_sim::Config::new(dir.join("data"));
+    cfg.flavor = esx_sim::Flavor::Vcenter;
+    cfg.inventory = "dc=1,cluster=1,host=2,vm=3".parse().unwrap();
+    let h = esx_sim::Simulator::start(cfg).await.unwrap();
+    let port = h.addr.port();
+    let d = dir.clone();
+    tokio::task::spawn_blocking(move || vpx_scenario(port, &d))
         .await
         .unwrap();
     h.shutdown().await;
