@@ -1071,6 +1071,22 @@ pub fn handle(
             state.objects.remove(&q.this.value);
             resp!(DestroyCollector, DestroyCollectorResponse {})
         }
+        Request::CreateFolder(q) => {
+            let returnval = mo::folder::create(state, &q.this, &q.name)?;
+            resp!(CreateFolder, CreateFolderResponse { returnval })
+        }
+        Request::MoveIntoFolder_Task(q) => {
+            let target = q.this.clone();
+            mo::folder::check_move(state, &target, &q.list)?;
+            let list = q.list.clone();
+            let t = run_task(state, ctx, &target.clone(), method, move |s| {
+                mo::folder::move_into(s, &target, &list).map(|_| None)
+            });
+            resp!(
+                MoveIntoFolder_Task,
+                MoveIntoFolder_TaskResponse { returnval: t }
+            )
+        }
         Request::MigrateVM_Task(q) => {
             mo::migration::require_vcenter(state, "MigrateVM_Task")?;
             let vm = q.this.clone();
