@@ -1071,6 +1071,31 @@ pub fn handle(
             state.objects.remove(&q.this.value);
             resp!(DestroyCollector, DestroyCollectorResponse {})
         }
+        Request::AddVirtualSwitch(q) => {
+            let h = mo::host_network::host_of(state, &q.this)?;
+            mo::host_network::add_vswitch(state, &h, &q.vswitch_name, q.spec.as_ref())?;
+            resp!(AddVirtualSwitch, AddVirtualSwitchResponse {})
+        }
+        Request::RemoveVirtualSwitch(q) => {
+            let h = mo::host_network::host_of(state, &q.this)?;
+            mo::host_network::remove_vswitch(state, &h, &q.vswitch_name)?;
+            resp!(RemoveVirtualSwitch, RemoveVirtualSwitchResponse {})
+        }
+        Request::AddPortGroup(q) => {
+            let h = mo::host_network::host_of(state, &q.this)?;
+            mo::host_network::add_portgroup(state, &h, &q.portgrp)?;
+            resp!(AddPortGroup, AddPortGroupResponse {})
+        }
+        Request::RemovePortGroup(q) => {
+            let h = mo::host_network::host_of(state, &q.this)?;
+            mo::host_network::remove_portgroup(state, &h, &q.pg_name)?;
+            resp!(RemovePortGroup, RemovePortGroupResponse {})
+        }
+        Request::UpdatePortGroup(q) => {
+            let h = mo::host_network::host_of(state, &q.this)?;
+            mo::host_network::update_portgroup(state, &h, &q.pg_name, &q.portgrp)?;
+            resp!(UpdatePortGroup, UpdatePortGroupResponse {})
+        }
         Request::CreateFolder(q) => {
             let returnval = mo::folder::create(state, &q.this, &q.name)?;
             resp!(CreateFolder, CreateFolderResponse { returnval })

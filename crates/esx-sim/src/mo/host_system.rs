@@ -54,9 +54,13 @@ impl HostMo {
             num_ports: 128,
             num_ports_available: 120,
             mtu: Some(1500),
-            portgroup: vec!["key-vim.host.PortGroup-VM Network".into()],
+            portgroup: Vec::new(),
             pnic: vec!["key-vim.host.PhysicalNic-vmnic0".into()],
-            ..Default::default()
+            spec: esx_vim::HostVirtualSwitchSpec {
+                num_ports: 128,
+                mtu: Some(1500),
+                ..Default::default()
+            },
         };
         HostMo {
             name: name.into(),
@@ -93,10 +97,15 @@ impl HostMo {
         self.power_state == HostSystemPowerState::PoweredOn
     }
 
-    /// Adds a port group on `vSwitch0`.
+    /// Adds a port group named `name` on the virtual switch `vswitch` (listed in the switch's
+    /// `portgroup` keys when the switch exists).
     pub fn add_portgroup(&mut self, name: &str, vswitch: &str, vlan: i32) {
+        let key = format!("key-vim.host.PortGroup-{name}");
+        if let Some(sw) = self.vswitches.iter_mut().find(|s| s.name == vswitch) {
+            sw.portgroup.push(key.clone());
+        }
         self.portgroups.push(HostPortGroup {
-            key: Some(format!("key-vim.host.PortGroup-{name}")),
+            key: Some(key),
             vswitch: Some(format!("key-vim.host.VirtualSwitch-{vswitch}")),
             spec: HostPortGroupSpec {
                 name: name.into(),

@@ -7,6 +7,7 @@ pub mod datastore_browser;
 pub mod event_manager;
 pub mod file_manager;
 pub mod folder;
+pub mod host_network;
 pub mod host_system;
 pub mod migration;
 pub mod network;
