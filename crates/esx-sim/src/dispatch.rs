@@ -48,6 +48,7 @@ pub fn is_read_only(method: &str) -> bool {
             | "ResetCollector"
             | "DestroyCollector"
             | "ValidateMigration"
+            | "AcquireGenericServiceTicket"
     )
 }
 
@@ -1070,6 +1071,14 @@ pub fn handle(
             }
             state.objects.remove(&q.this.value);
             resp!(DestroyCollector, DestroyCollectorResponse {})
+        }
+        Request::AcquireGenericServiceTicket(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let returnval = crate::ticket::acquire(state, ctx.session.as_deref(), &q.spec)?;
+            resp!(
+                AcquireGenericServiceTicket,
+                AcquireGenericServiceTicketResponse { returnval }
+            )
         }
         Request::AddVirtualSwitch(q) => {
             let h = mo::host_network::host_of(state, &q.this)?;

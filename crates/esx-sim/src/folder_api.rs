@@ -21,17 +21,23 @@ fn text(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
 
 /// Handles one `/folder` request.
 pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let cookie = req
-        .headers()
-        .get_all(hyper::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|s| s.split(';'))
-        .find_map(|p| {
-            p.trim()
-                .strip_prefix("vmware_soap_session=")
-                .map(|v| v.trim_matches('"').to_owned())
-        });
+    let cookie_value = |name: &str| {
+        req.headers()
+            .get_all(hyper::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|s| s.split(';'))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix(name)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+    };
+    let cookie = cookie_value("vmware_soap_session");
+    let ticket = cookie_value(crate::ticket::COOKIE);
+    let method = req.method().as_str().to_owned();
+    let uri_path = req.uri().path().to_owned();
     let raw_path = req
         .uri()
         .path()
@@ -55,10 +61,17 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Ful
         let Ok(mut st) = shared.state.lock() else {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "state unavailable\n");
         };
-        let Some(key) = live_session(&mut st, cookie.as_deref()) else {
-            return text(StatusCode::UNAUTHORIZED, "not authenticated\n");
+        let ro = match live_session(&mut st, cookie.as_deref()) {
+            Some(key) => st.sessions.get(&key).is_some_and(|s| s.read_only),
+            // A one-time ticket from AcquireGenericServiceTicket stands in for a session.
+            None => match ticket
+                .as_deref()
+                .and_then(|t| crate::ticket::redeem(&mut st, t, &method, &uri_path))
+            {
+                Some(ro) => ro,
+                None => return text(StatusCode::UNAUTHORIZED, "not authenticated\n"),
+            },
         };
-        let ro = st.sessions.get(&key).is_some_and(|s| s.read_only);
         let Some(ds) = ds_name.and_then(|n| st.datastore_by_name(&n)) else {
             return text(StatusCode::NOT_FOUND, "no such datastore\n");
         };

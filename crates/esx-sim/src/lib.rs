@@ -25,6 +25,7 @@ pub mod path;
 pub mod property;
 pub mod server;
 pub mod state;
+pub mod ticket;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};
@@ -56,6 +57,8 @@ pub struct Handle {
     pub addr: std::net::SocketAddr,
     /// The certificate's SHA-256 fingerprint (`AA:BB:…`).
     pub fingerprint: String,
+    /// The certificate's SHA-1 thumbprint (`AA:BB:…`), as tickets report it.
+    pub thumbprint: String,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -98,10 +101,11 @@ async fn advance_tasks(
 impl Simulator {
     /// Builds the inventory, binds the listener and serves until [`Handle::shutdown`].
     pub async fn start(config: Config) -> Result<Handle, Error> {
-        let (tls, fingerprint) = tls::server_config(config.cert.as_ref())?;
+        let (tls, fingerprint, thumbprint) = tls::server_config(config.cert.as_ref())?;
         let listen = config.listen;
         let task_delay = config.task_delay;
         let mut state = state::State::new(config);
+        state.thumbprint = thumbprint.clone();
         inventory::build(&mut state)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -149,6 +153,7 @@ impl Simulator {
             url: format!("https://{addr}/sdk"),
             addr,
             fingerprint,
+            thumbprint,
             stop,
             task,
         })

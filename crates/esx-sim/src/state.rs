@@ -128,6 +128,10 @@ pub struct State {
     pub injector: crate::inject::Injector,
     /// Tasks still running their configured time (`Config::task_delay`).
     pub deferred: Vec<crate::mo::task::Deferred>,
+    /// Generic service tickets not used yet, by id (see [`crate::ticket`]).
+    pub tickets: HashMap<String, crate::ticket::Ticket>,
+    /// The server certificate's SHA-1 thumbprint (`AA:BB:…`), reported in tickets.
+    pub thumbprint: String,
     next_id: u64,
 }
 
@@ -146,6 +150,8 @@ impl State {
             generated: BTreeMap::new(),
             injector,
             deferred: Vec::new(),
+            tickets: HashMap::new(),
+            thumbprint: String::new(),
             next_id: 1,
         }
     }

@@ -8,10 +8,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::Error;
 
-/// A server TLS configuration and the certificate's SHA-256 fingerprint (`AA:BB:…`).
+/// A server TLS configuration, the certificate's SHA-256 fingerprint and its SHA-1
+/// thumbprint (both `AA:BB:…`).
 pub fn server_config(
     cert: Option<&(std::path::PathBuf, std::path::PathBuf)>,
-) -> Result<(Arc<rustls::ServerConfig>, String), Error> {
+) -> Result<(Arc<rustls::ServerConfig>, String, String), Error> {
     let (chain, key) = match cert {
         Some((c, k)) => {
             let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(c)
@@ -35,6 +36,7 @@ pub fn server_config(
         .first()
         .ok_or_else(|| Error::Tls("empty certificate chain".into()))?;
     let fingerprint = fingerprint(first.as_ref());
+    let thumbprint = crate::ticket::thumbprint(first.as_ref());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -42,7 +44,7 @@ pub fn server_config(
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| Error::Tls(e.to_string()))?;
-    Ok((Arc::new(cfg), fingerprint))
+    Ok((Arc::new(cfg), fingerprint, thumbprint))
 }
 
 /// SHA-256 of `der`, as colon-separated upper-case hex.
