@@ -52,6 +52,31 @@ pub fn is_read_only(method: &str) -> bool {
     )
 }
 
+/// The privilege a read-only user lacks for `method` (named in its `NoPermission` fault).
+pub fn privilege(method: &str) -> &'static str {
+    match method {
+        "MigrateVM_Task" => "Resource.HotMigrateVM",
+        "RelocateVM_Task" => "Resource.ColdMigrateVM",
+        "CreateFolder" => "Folder.Create",
+        "MoveIntoFolder_Task" => "Folder.Move",
+        "AddVirtualSwitch"
+        | "RemoveVirtualSwitch"
+        | "AddPortGroup"
+        | "RemovePortGroup"
+        | "UpdatePortGroup" => "Host.Config.Network",
+        "EnterMaintenanceMode_Task" | "ExitMaintenanceMode_Task" => "Host.Config.Maintenance",
+        "ShutdownHost_Task" | "PowerUpHostFromStandBy_Task" => "Host.Config.Power",
+        "CreateVM_Task" | "RegisterVM_Task" => "VirtualMachine.Inventory.Create",
+        "UnregisterVM" | "Destroy_Task" => "VirtualMachine.Inventory.Delete",
+        "ReconfigVM_Task" => "VirtualMachine.Config.Settings",
+        m if m.contains("Snapshot") => "VirtualMachine.State.CreateSnapshot",
+        m if m.contains("Datastore") || m.contains("VirtualDisk") || m == "MakeDirectory" => {
+            "Datastore.FileManagement"
+        }
+        _ => "VirtualMachine.Interact.PowerOn",
+    }
+}
+
 fn expect(state: &State, r: &MoRef, ty: &str) -> MethodResult<()> {
     match state.get(r) {
         Some(m) if crate::state::is_a(m.type_name(), ty) => Ok(()),

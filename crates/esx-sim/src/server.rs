@@ -301,7 +301,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
         if s.read_only && !crate::dispatch::is_read_only(method) {
             return fault_reply(&Fault::no_permission(
                 &this,
-                "VirtualMachine.Interact.PowerOn",
+                crate::dispatch::privilege(method),
             ));
         }
     }

@@ -365,7 +365,11 @@ async fn read_only_user_may_validate_but_not_migrate() {
     )
     .await
     .unwrap_err();
-    assert!(format!("{e:?}").contains("NoPermission"), "{e:?}");
+    let text = format!("{e:?}");
+    assert!(
+        text.contains("NoPermission") && text.contains("Resource.HotMigrateVM"),
+        "{e:?}"
+    );
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
