@@ -58,6 +58,7 @@ pub fn privilege(method: &str) -> &'static str {
         "MigrateVM_Task" => "Resource.HotMigrateVM",
         "RelocateVM_Task" => "Resource.ColdMigrateVM",
         "CreateFolder" => "Folder.Create",
+        "Rename_Task" => "Folder.Rename",
         "MoveIntoFolder_Task" => "Folder.Move",
         "AddVirtualSwitch"
         | "RemoveVirtualSwitch"
@@ -154,6 +155,12 @@ fn power(state: &mut State, ctx: &Ctx, r: &MoRef, method: &str) -> MethodResult<
         ("PowerOffVM_Task", _) => refused(Some(P::PoweredOff), cur),
         _ => refused(None, cur),
     };
+    // A VM does not start on a host that is down or in maintenance mode.
+    let host = state.vm(r)?.host.clone();
+    let target = target.and_then(|t| match mo::migration::host_problem(state, &host) {
+        Some(f) if t == P::PoweredOn => Err(f),
+        _ => Ok(t),
+    });
     let target = match target {
         Ok(t) => t,
         Err(f) => return Ok(run_task(state, ctx, r, method, move |_| Err(f))),
@@ -349,7 +356,8 @@ fn snapshot_remove(
     Ok(None)
 }
 
-fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> MethodResult<()> {
+/// Unregisters a powered-off VM, deleting its files when `files` is set.
+pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> MethodResult<()> {
     let vm = state.vm(r)?;
     if vm.runtime.power_state != VirtualMachinePowerState::PoweredOff {
         return Err(Fault::invalid_power_state(
@@ -793,6 +801,22 @@ pub fn handle(
             let r = q.this.clone();
             match state.lookup(&r)? {
                 Mo::VirtualMachine(_) => {}
+                Mo::Folder(_) => {
+                    mo::folder::destroy_plan(state, &r)?;
+                    let who = user(state, ctx);
+                    let t = run_task(state, ctx, &r.clone(), method, move |s| {
+                        let (folders, vms) = mo::folder::destroy_plan(s, &r)?;
+                        for vm in &vms {
+                            delete_vm(s, vm, true, &who)?;
+                        }
+                        mo::folder::remove_folders(s, &folders);
+                        Ok(None)
+                    });
+                    return Ok((
+                        resp!(Destroy_Task, Destroy_TaskResponse { returnval: t }),
+                        new_session,
+                    ));
+                }
                 _ => return Err(Fault::not_supported("Destroy_Task on this object")),
             }
             let who = user(state, ctx);
@@ -1129,6 +1153,24 @@ pub fn handle(
             let h = mo::host_network::host_of(state, &q.this)?;
             mo::host_network::update_portgroup(state, &h, &q.pg_name, &q.portgrp)?;
             resp!(UpdatePortGroup, UpdatePortGroupResponse {})
+        }
+        Request::Rename_Task(q) => {
+            let r = q.this.clone();
+            mo::folder::check_rename(state, &r, &q.new_name)?;
+            let name = q.new_name.clone();
+            let t = run_task(state, ctx, &r.clone(), method, move |s| {
+                if matches!(s.get(&r), Some(Mo::VirtualMachine(_))) {
+                    mo::folder::check_rename(s, &r, &name)?;
+                    let vm = s.vm_mut(&r)?;
+                    vm.vmx_mut().set("displayName", &name);
+                    vm.save()?;
+                    refresh_vm(s, &r)?;
+                } else {
+                    mo::folder::rename_entity(s, &r, &name)?;
+                }
+                Ok(None)
+            });
+            resp!(Rename_Task, Rename_TaskResponse { returnval: t })
         }
         Request::CreateFolder(q) => {
             let returnval = mo::folder::create(state, &q.this, &q.name)?;

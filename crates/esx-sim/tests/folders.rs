@@ -146,6 +146,96 @@ fn create_and_move_folders() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+fn task_error(state: &State, r: Response) -> Option<LocalizedMethodFault> {
+    let t = match r {
+        Response::Rename_Task(t) => t.returnval,
+        Response::Destroy_Task(t) => t.returnval,
+        other => panic!("{other:?}"),
+    };
+    match state.get(&t) {
+        Some(Mo::Task(t)) => t.info.error.clone(),
+        _ => panic!("no task"),
+    }
+}
+
+fn rename(state: &mut State, r: &MoRef, name: &str) -> Result<(), Box<BaseMethodFault>> {
+    let req = Request::Rename_Task(Box::new(RenameRequestType {
+        this: r.clone(),
+        new_name: name.into(),
+    }));
+    let resp = call(state, req)?;
+    assert_eq!(task_error(state, resp), None);
+    Ok(())
+}
+
+fn destroy(state: &mut State, r: &MoRef) -> Result<(), Box<BaseMethodFault>> {
+    let req = Request::Destroy_Task(Box::new(DestroyRequestType { this: r.clone() }));
+    let resp = call(state, req)?;
+    assert_eq!(task_error(state, resp), None);
+    Ok(())
+}
+
+#[test]
+fn rename_and_destroy_folders() {
+    let (mut state, dir) = start("rename", esx_sim::Flavor::Vcenter);
+    let vmf = find(&mut state, "DC0/vm").unwrap();
+    let a = create(&mut state, &vmf, "a").unwrap();
+    let b = create(&mut state, &a, "b").unwrap();
+    create(&mut state, &vmf, "c").unwrap();
+    rename(&mut state, &a, "alpha").unwrap();
+    assert_eq!(find(&mut state, "DC0/vm/alpha/b"), Some(b.clone()));
+    let e = rename(&mut state, &a, "c").unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::DuplicateName(_)), "{e:?}");
+    let e = rename(&mut state, &a, "x/y").unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::InvalidName(_)), "{e:?}");
+    let e = rename(&mut state, &vmf, "vms").unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::NotSupported(_)), "{e:?}");
+    // A VM is renamed through its .vmx.
+    let vm1 = find(&mut state, "DC0/vm/vm1").unwrap();
+    rename(&mut state, &vm1, "web1").unwrap();
+    assert_eq!(find(&mut state, "DC0/vm/web1"), Some(vm1.clone()));
+    let vmx = std::fs::read_to_string(&state.vm(&vm1).unwrap().vmx_path).unwrap();
+    assert!(vmx.contains("displayName = \"web1\""), "{vmx}");
+    let e = rename(&mut state, &vm1, "vm2").unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::DuplicateName(_)), "{e:?}");
+
+    // Destroying a folder destroys the powered-off VMs in it, files included.
+    assert_eq!(
+        mv(&mut state, &b, std::slice::from_ref(&vm1)).unwrap(),
+        None
+    );
+    let vm_dir = state
+        .vm(&vm1)
+        .unwrap()
+        .vmx_path
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(vm_dir.exists());
+    call(
+        &mut state,
+        Request::PowerOnVM_Task(Box::new(PowerOnVMRequestType {
+            this: vm1.clone(),
+            host: None,
+        })),
+    )
+    .unwrap();
+    let e = destroy(&mut state, &a).unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::InvalidPowerState(_)), "{e:?}");
+    call(
+        &mut state,
+        Request::PowerOffVM_Task(Box::new(PowerOffVMRequestType { this: vm1.clone() })),
+    )
+    .unwrap();
+    destroy(&mut state, &a).unwrap();
+    assert_eq!(find(&mut state, "DC0/vm/alpha"), None);
+    assert!(state.get(&b).is_none() && state.get(&vm1).is_none());
+    assert!(!vm_dir.exists());
+    let e = destroy(&mut state, &vmf).unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::NotSupported(_)), "{e:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn standalone_host_has_no_folder_changes() {
     let (mut state, dir) = start("esx", esx_sim::Flavor::Esx);
@@ -229,6 +319,14 @@ async fn govc_folder_create_and_object_mv() {
         ok(&["object.mv", "/DC0/host/Cluster0", "/DC0/host/racks"]);
         let hosts = ok(&["find", "/DC0/host/racks", "-type", "h"]);
         assert_eq!(hosts.lines().count(), 2, "{hosts}");
+        ok(&["object.rename", "/DC0/vm/prod", "production"]);
+        let listed = ok(&["ls", "/DC0/vm/production/web"]);
+        assert_eq!(listed.trim(), "/DC0/vm/production/web/vm1");
+        ok(&["object.destroy", "/DC0/vm/production"]);
+        let (gone, out) = govc(&["ls", "/DC0/vm/production"]);
+        assert!(gone && out.trim().is_empty(), "{out}");
+        let left = ok(&["find", "/DC0/vm", "-type", "m"]);
+        assert!(!left.contains("vm1") && left.contains("vm2"), "{left}");
     })
     .await
     .unwrap();

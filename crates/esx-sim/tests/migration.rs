@@ -373,3 +373,52 @@ async fn read_only_user_may_validate_but_not_migrate() {
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn vms_do_not_start_on_a_host_in_maintenance_mode() {
+    let (mut state, dir) = start("maint", esx_sim::Flavor::Vcenter, "vm=3");
+    let vm1 = named(&state, "VirtualMachine", "vm1");
+    let h0 = named(&state, "HostSystem", "esx-0-0-0.sim.local");
+    let r = call(
+        &mut state,
+        Request::EnterMaintenanceMode_Task(Box::new(EnterMaintenanceModeRequestType {
+            this: h0.clone(),
+            ..Default::default()
+        })),
+    )
+    .unwrap();
+    assert_eq!(task_info(&state, &r).state, TaskInfoState::Success);
+    let on = || {
+        Request::PowerOnVM_Task(Box::new(PowerOnVMRequestType {
+            this: vm1.clone(),
+            host: None,
+        }))
+    };
+    let t = match call(&mut state, on()).unwrap() {
+        Response::PowerOnVM_Task(t) => t.returnval,
+        other => panic!("{other:?}"),
+    };
+    match state.get(&t) {
+        Some(Mo::Task(t)) => {
+            assert_eq!(t.info.state, TaskInfoState::Error);
+            let e = format!("{:?}", t.info.error);
+            assert!(e.contains("InvalidHostState"), "{e}");
+        }
+        _ => panic!(),
+    }
+    let r = call(
+        &mut state,
+        Request::ExitMaintenanceMode_Task(Box::new(ExitMaintenanceModeRequestType {
+            this: h0.clone(),
+            timeout: 0,
+        })),
+    )
+    .unwrap();
+    assert_eq!(task_info(&state, &r).state, TaskInfoState::Success);
+    call(&mut state, on()).unwrap();
+    assert_eq!(
+        state.vm(&vm1).unwrap().runtime.power_state,
+        VirtualMachinePowerState::PoweredOn
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -222,3 +222,100 @@ pub fn move_into(state: &mut State, target: &MoRef, list: &[MoRef]) -> MethodRes
     }
     Ok(())
 }
+
+/// Whether `r` is a root or a datacenter's own folder (`vm`, `host`, …), which keep their name.
+fn is_fixed_folder(state: &State, r: &MoRef) -> bool {
+    match state.get(r) {
+        Some(Mo::Folder(f)) => match &f.parent {
+            None => true,
+            Some(p) => p.r#type == "Datacenter",
+        },
+        _ => false,
+    }
+}
+
+/// Checks a `Rename_Task` of `r` to `name`: `InvalidName` (1 to 80 characters, no `/` for
+/// non-VMs), `DuplicateName` among the siblings, `NotSupported` for fixed folders and kinds
+/// that cannot be renamed here.
+pub fn check_rename(state: &State, r: &MoRef, name: &str) -> MethodResult<()> {
+    let m = state.lookup(r)?;
+    let vm = matches!(m, Mo::VirtualMachine(_));
+    let allowed = match m {
+        Mo::VirtualMachine(_) => true,
+        Mo::Folder(_) | Mo::Datacenter(_) | Mo::ComputeResource(_) => {
+            state.flavor() == crate::config::Flavor::Vcenter && !is_fixed_folder(state, r)
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(Fault::not_supported("Rename_Task on this object"));
+    }
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME || (!vm && name.contains('/')) {
+        return Err(invalid_name(name, r));
+    }
+    if let Some(p) = state.parent_of(r) {
+        if let Some(dup) = child_named(state, &p, name).filter(|d| d != r) {
+            return Err(Fault::duplicate_name(name, &dup));
+        }
+    }
+    Ok(())
+}
+
+/// Renames a folder, datacenter or compute resource (VMs are renamed through their `.vmx`).
+pub fn rename_entity(state: &mut State, r: &MoRef, name: &str) -> MethodResult<()> {
+    check_rename(state, r, name)?;
+    match state.objects.get_mut(&r.value) {
+        Some(Mo::Folder(f)) => f.name = name.to_owned(),
+        Some(Mo::Datacenter(d)) => d.name = name.to_owned(),
+        Some(Mo::ComputeResource(c)) => c.name = name.to_owned(),
+        _ => return Err(Fault::not_supported("Rename_Task on this object")),
+    }
+    Ok(())
+}
+
+/// The folders and VMs below folder `r` (itself included), for `Destroy_Task`: `NotSupported`
+/// for fixed folders or a subtree holding other kinds of objects, `InvalidPowerState` when a
+/// VM in it is not powered off.
+pub fn destroy_plan(state: &State, r: &MoRef) -> MethodResult<(Vec<MoRef>, Vec<MoRef>)> {
+    folder(state, r)?;
+    if state.flavor() == crate::config::Flavor::Esx || is_fixed_folder(state, r) {
+        return Err(Fault::not_supported("Destroy_Task on this folder"));
+    }
+    let (mut folders, mut vms) = (Vec::new(), Vec::new());
+    let mut todo = vec![r.clone()];
+    while let Some(f) = todo.pop() {
+        for c in state.children_of(&f) {
+            match state.get(&c) {
+                Some(Mo::Folder(_)) => todo.push(c),
+                Some(Mo::VirtualMachine(v)) => {
+                    if v.runtime.power_state != esx_vim::VirtualMachinePowerState::PoweredOff {
+                        return Err(Fault::invalid_power_state(
+                            None,
+                            v.runtime.power_state.clone(),
+                        ));
+                    }
+                    vms.push(c);
+                }
+                _ => {
+                    return Err(Fault::not_supported(
+                        "destroying a folder that holds datacenters, hosts, datastores or networks",
+                    ))
+                }
+            }
+        }
+        folders.push(f);
+    }
+    Ok((folders, vms))
+}
+
+/// Removes the (already emptied) folders of a destroy plan, children first.
+pub fn remove_folders(state: &mut State, folders: &[MoRef]) {
+    for f in folders.iter().rev() {
+        if let Some(p) = state.parent_of(f) {
+            if let Some(Mo::Folder(pf)) = state.objects.get_mut(&p.value) {
+                pf.children.retain(|c| c != f);
+            }
+        }
+        state.objects.remove(&f.value);
+    }
+}
