@@ -120,8 +120,9 @@ pub struct State {
     pub events: Vec<mo::event_manager::Recorded>,
     /// Data directory root (datastores live in its subdirectories).
     pub data_dir: PathBuf,
-    /// Paged results of `RetrievePropertiesEx` by token.
-    pub pages: BTreeMap<String, Vec<esx_vim::ObjectContent>>,
+    /// Paged results of `RetrievePropertiesEx` by token: the objects not sent yet and the
+    /// `maxObjects` of the call that made the token (continuation pages keep it).
+    pub pages: BTreeMap<String, (Vec<esx_vim::ObjectContent>, Option<i32>)>,
     /// The generated VMs the manifest lists, by (datastore name, `.vmx` path); see [`crate::lazy`].
     pub generated: BTreeMap<(String, String), crate::lazy::Generated>,
     /// Fault injection with its counters.

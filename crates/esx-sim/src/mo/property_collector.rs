@@ -269,7 +269,7 @@ pub fn page(
     let token = if all.len() > size {
         let rest = all.split_off(size);
         let t = state.new_id("token");
-        state.pages.insert(t.clone(), rest);
+        state.pages.insert(t.clone(), (rest, max));
         if state.pages.len() > 256 {
             state.pages.pop_first();
         }
@@ -285,11 +285,11 @@ pub fn page(
 
 /// `ContinueRetrievePropertiesEx`.
 pub fn continue_ex(state: &mut State, token: &str) -> MethodResult<RetrieveResult> {
-    let rest = state
+    let (rest, max) = state
         .pages
         .remove(token)
         .ok_or_else(|| Fault::invalid_argument("token"))?;
-    Ok(page(state, rest, None).unwrap_or_default())
+    Ok(page(state, rest, max).unwrap_or_default())
 }
 
 /// `CreateFilter`.
