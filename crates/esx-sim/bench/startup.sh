@@ -9,7 +9,8 @@
 # Env: ESX_SIM  (default $CARGO_TARGET_DIR/release/esx-sim, else target/release/esx-sim)
 #      LOAD     (default the same dir's examples/load; the load loop, see examples/load.rs)
 #      PORT     (default 18850; vcsim uses PORT+1)
-#      CLIENTS  (default 8), ROUNDS (rounds per client, default 5), SECONDS_MAX (bound, default 30),
+#      CLIENTS  (default 8), ROUNDS (rounds per client; default 50,000 / N, so every count reads
+#      the same number of VMs in total), SECONDS_MAX (bound, default 30),
 #      PAGE     (maxObjects per RetrievePropertiesEx page, default 1000)
 #      LISTS    (pyvmomi_list.py runs per server, the median is shown; default 3)
 #      ONLY     (esx-sim or vcsim: measure one server only)
@@ -28,7 +29,6 @@ bin=${ESX_SIM:-$rel/esx-sim}
 load=${LOAD:-$rel/examples/load}
 port=${PORT:-18850}
 clients=${CLIENTS:-8}
-rounds=${ROUNDS:-5}
 seconds=${SECONDS_MAX:-30}
 page=${PAGE:-1000}
 lists=${LISTS:-3}
@@ -61,7 +61,8 @@ pyvmomi_median() {
 
 # load loop; prints "VMs/s MB/s req/s client_cpu server_cpu"
 load_run() {
-  local p=$1 n=$2 pid=$3 out
+  local p=$1 n=$2 pid=$3 out rounds=${ROUNDS:-$(( (50000 + $2 - 1) / $2 ))}
+  echo "  load: $clients clients x $rounds rounds" >&2
   out=$("$load" --url "https://127.0.0.1:$p/sdk" --user root --password pass --clients "$clients" \
     --rounds "$rounds" --seconds "$seconds" --page-size "$page" --expect "$n" --server-pid "$pid")
   echo "  load: $out" >&2
@@ -80,7 +81,7 @@ measure() {
     "$n" "$label" "$ready" "$rss" "$peak" "$list" "$vms" "$mb" "$req" "$scpu" "$ccpu"
 }
 
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; clients=$clients rounds=$rounds seconds<=$seconds page=$page" >&2
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; clients=$clients rounds=${ROUNDS:-50000/N} seconds<=$seconds page=$page" >&2
 echo "| VMs | server | ready | RSS ready | RSS peak | pyvmomi_list (median of $lists) | VMs/s ($clients clients) | MB/s | requests/s | CPU s server / client |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${counts[@]}"; do
