@@ -432,8 +432,6 @@ async fn pyvmomi_tasks_snapshot_and_question() {
 /// Continuation pages keep the `maxObjects` of the RetrievePropertiesEx that made the token,
 /// as vCenter and ESX do (clients that ask for small pages to bound their memory rely on it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "esx-sim bug for helper M: ContinueRetrievePropertiesEx pages by DEFAULT_PAGE (1000), \
-            not by the maxObjects of the first call (property_collector::continue_ex passes None)"]
 async fn continue_keeps_max_objects() {
     use esx_vim::client::{view_spec, Client, ConnectOptions, HttpOptions, TlsOptions};
     use esx_vim::{methods, RetrieveOptions};
