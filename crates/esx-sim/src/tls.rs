@@ -49,11 +49,7 @@ pub fn server_config(
 
 /// SHA-256 of `der`, as colon-separated upper-case hex.
 pub fn fingerprint(der: &[u8]) -> String {
-    let suite = rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
-    let digest = match suite {
-        rustls::SupportedCipherSuite::Tls13(s) => s.common.hash_provider.hash(der),
-        rustls::SupportedCipherSuite::Tls12(s) => s.common.hash_provider.hash(der),
-    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
     digest
         .as_ref()
         .iter()
