@@ -132,6 +132,12 @@ fn vcenter_soap_corpus() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no cassettes in {}", dir.display());
+    // With ESX_VIM_FUZZ_SEEDS=DIR, every SOAP body is also written there as a fuzzing seed
+    // (crates/esx-vim/fuzz/README.md).
+    let seeds = std::env::var_os("ESX_VIM_FUZZ_SEEDS").map(PathBuf::from);
+    if let Some(d) = &seeds {
+        std::fs::create_dir_all(d).expect("seed directory can be made");
+    }
     let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
     for path in &files {
         let name = path
@@ -164,6 +170,12 @@ fn vcenter_soap_corpus() {
                 ("request", body_text(&it["request"]["body"])),
                 ("response", body_text(&it["response"]["body"])),
             ] {
+                if let (Some(d), Some(b)) = (&seeds, &body) {
+                    if b.contains("Envelope") {
+                        let seed = d.join(format!("{name}-{i}-{side}.xml"));
+                        std::fs::write(&seed, b).expect("seed is written");
+                    }
+                }
                 match body {
                     Some(b) if b.contains("Envelope") => match round_trip(b.as_bytes()) {
                         Ok(m) => {
