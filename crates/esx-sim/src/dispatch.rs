@@ -100,7 +100,7 @@ fn run_task(
     ctx: &Ctx,
     entity: &MoRef,
     method: &str,
-    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>> + Send + 'static,
+    f: impl FnOnce(&mut State) -> MethodResult<Option<Any>> + Send + Sync + 'static,
 ) -> MoRef {
     let u = user(state, ctx);
     let t = task::create(state, entity, method, &u);
@@ -541,6 +541,121 @@ fn materialize_for(state: &mut State, req: &Request) {
     }
 }
 
+/// Whether [`handle_read`] answers `req` (with shared access to the state).
+pub fn is_shared_read(req: &Request) -> bool {
+    matches!(
+        req,
+        Request::RetrieveServiceContent(_)
+            | Request::CurrentTime(_)
+            | Request::SessionIsActive(_)
+            | Request::RetrieveProperties(_)
+            | Request::RetrievePropertiesEx(_)
+            | Request::ContinueRetrievePropertiesEx(_)
+            | Request::CancelRetrievePropertiesEx(_)
+            | Request::FindByUuid(_)
+            | Request::FindByInventoryPath(_)
+            | Request::FindChild(_)
+            | Request::FindByIp(_)
+            | Request::FindByDnsName(_)
+    )
+}
+
+/// Answers the calls that only read the state (property collector reads and paging, the
+/// search index, the service content), so that many can run at once under a read lock;
+/// `None` for every other call (see [`is_shared_read`]).
+pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Response>> {
+    let r = || -> MethodResult<Response> {
+        Ok(match req {
+            Request::RetrieveServiceContent(_) => resp!(
+                RetrieveServiceContent,
+                RetrieveServiceContentResponse {
+                    returnval: mo::service_instance::content(state)
+                }
+            ),
+            Request::CurrentTime(_) => resp!(
+                CurrentTime,
+                CurrentTimeResponse {
+                    returnval: crate::state::now()
+                }
+            ),
+            Request::SessionIsActive(q) => {
+                let active = state
+                    .sessions
+                    .get(&q.session_id)
+                    .is_some_and(|s| s.user == q.user_name);
+                resp!(
+                    SessionIsActive,
+                    SessionIsActiveResponse { returnval: active }
+                )
+            }
+            Request::RetrieveProperties(q) => {
+                expect(state, &q.this, "PropertyCollector")?;
+                let returnval = pc::retrieve(state, ctx, &q.spec_set)?;
+                resp!(RetrieveProperties, RetrievePropertiesResponse { returnval })
+            }
+            Request::RetrievePropertiesEx(q) => {
+                expect(state, &q.this, "PropertyCollector")?;
+                let returnval = pc::retrieve_ex(state, ctx, &q.spec_set, q.options.max_objects)?;
+                resp!(
+                    RetrievePropertiesEx,
+                    RetrievePropertiesExResponse { returnval }
+                )
+            }
+            Request::ContinueRetrievePropertiesEx(q) => {
+                expect(state, &q.this, "PropertyCollector")?;
+                let returnval = pc::continue_ex(state, ctx, &q.token)?;
+                resp!(
+                    ContinueRetrievePropertiesEx,
+                    ContinueRetrievePropertiesExResponse { returnval }
+                )
+            }
+            Request::CancelRetrievePropertiesEx(q) => {
+                pc::take_token(state, &q.token);
+                resp!(
+                    CancelRetrievePropertiesEx,
+                    CancelRetrievePropertiesExResponse {}
+                )
+            }
+            Request::FindByUuid(q) => {
+                expect(state, &q.this, "SearchIndex")?;
+                let returnval = mo::search_index::find_by_uuid(
+                    state,
+                    &q.uuid,
+                    q.vm_search,
+                    q.instance_uuid.unwrap_or(false),
+                );
+                resp!(FindByUuid, FindByUuidResponse { returnval })
+            }
+            Request::FindByInventoryPath(q) => {
+                expect(state, &q.this, "SearchIndex")?;
+                let root = mo::service_instance::content(state).root_folder;
+                let returnval =
+                    mo::search_index::find_by_inventory_path(state, &root, &q.inventory_path);
+                resp!(
+                    FindByInventoryPath,
+                    FindByInventoryPathResponse { returnval }
+                )
+            }
+            Request::FindChild(q) => {
+                expect(state, &q.this, "SearchIndex")?;
+                state.lookup(&q.entity)?;
+                let returnval = mo::folder::child_named(state, &q.entity, &q.name);
+                resp!(FindChild, FindChildResponse { returnval })
+            }
+            Request::FindByIp(q) => {
+                let returnval = mo::search_index::find_by_name(state, &q.ip, q.vm_search);
+                resp!(FindByIp, FindByIpResponse { returnval })
+            }
+            Request::FindByDnsName(q) => {
+                let returnval = mo::search_index::find_by_name(state, &q.dns_name, q.vm_search);
+                resp!(FindByDnsName, FindByDnsNameResponse { returnval })
+            }
+            _ => return Err(Fault::invalid_argument("method")),
+        })
+    };
+    is_shared_read(req).then(r)
+}
+
 /// Handles one request. Returns the response and, after `Login`, the new session key.
 pub fn handle(
     state: &mut State,
@@ -550,20 +665,12 @@ pub fn handle(
 ) -> MethodResult<(Response, Option<String>)> {
     let method = req.method();
     let mut new_session = None;
+    state.changed();
+    if let Some(r) = handle_read(state, ctx, &req) {
+        return r.map(|r| (r, None));
+    }
     materialize_for(state, &req);
     let r = match req {
-        Request::RetrieveServiceContent(_) => resp!(
-            RetrieveServiceContent,
-            RetrieveServiceContentResponse {
-                returnval: mo::service_instance::content(state)
-            }
-        ),
-        Request::CurrentTime(_) => resp!(
-            CurrentTime,
-            CurrentTimeResponse {
-                returnval: crate::state::now()
-            }
-        ),
         Request::Login(q) => {
             expect(state, &q.this, "SessionManager")?;
             let key = new_key();
@@ -581,16 +688,6 @@ pub fn handle(
             }
             resp!(Logout, LogoutResponse {})
         }
-        Request::SessionIsActive(q) => {
-            let active = state
-                .sessions
-                .get(&q.session_id)
-                .is_some_and(|s| s.user == q.user_name);
-            resp!(
-                SessionIsActive,
-                SessionIsActiveResponse { returnval: active }
-            )
-        }
         Request::TerminateSession(q) => {
             for k in &q.session_id {
                 if ctx.session.as_ref() == Some(k) {
@@ -601,34 +698,6 @@ pub fn handle(
                 }
             }
             resp!(TerminateSession, TerminateSessionResponse {})
-        }
-        Request::RetrieveProperties(q) => {
-            expect(state, &q.this, "PropertyCollector")?;
-            let returnval = pc::retrieve(state, ctx, &q.spec_set)?;
-            resp!(RetrieveProperties, RetrievePropertiesResponse { returnval })
-        }
-        Request::RetrievePropertiesEx(q) => {
-            expect(state, &q.this, "PropertyCollector")?;
-            let returnval = pc::retrieve_ex(state, ctx, &q.spec_set, q.options.max_objects)?;
-            resp!(
-                RetrievePropertiesEx,
-                RetrievePropertiesExResponse { returnval }
-            )
-        }
-        Request::ContinueRetrievePropertiesEx(q) => {
-            expect(state, &q.this, "PropertyCollector")?;
-            let returnval = pc::continue_ex(state, &q.token)?;
-            resp!(
-                ContinueRetrievePropertiesEx,
-                ContinueRetrievePropertiesExResponse { returnval }
-            )
-        }
-        Request::CancelRetrievePropertiesEx(q) => {
-            state.pages.remove(&q.token);
-            resp!(
-                CancelRetrievePropertiesEx,
-                CancelRetrievePropertiesExResponse {}
-            )
         }
         Request::CreateFilter(q) => {
             let returnval =
@@ -690,40 +759,6 @@ pub fn handle(
             }
             state.objects.remove(&q.this.value);
             resp!(DestroyView, DestroyViewResponse {})
-        }
-        Request::FindByUuid(q) => {
-            expect(state, &q.this, "SearchIndex")?;
-            let returnval = mo::search_index::find_by_uuid(
-                state,
-                &q.uuid,
-                q.vm_search,
-                q.instance_uuid.unwrap_or(false),
-            );
-            resp!(FindByUuid, FindByUuidResponse { returnval })
-        }
-        Request::FindByInventoryPath(q) => {
-            expect(state, &q.this, "SearchIndex")?;
-            let root = mo::service_instance::content(state).root_folder;
-            let returnval =
-                mo::search_index::find_by_inventory_path(state, &root, &q.inventory_path);
-            resp!(
-                FindByInventoryPath,
-                FindByInventoryPathResponse { returnval }
-            )
-        }
-        Request::FindChild(q) => {
-            expect(state, &q.this, "SearchIndex")?;
-            state.lookup(&q.entity)?;
-            let returnval = mo::folder::child_named(state, &q.entity, &q.name);
-            resp!(FindChild, FindChildResponse { returnval })
-        }
-        Request::FindByIp(q) => {
-            let returnval = mo::search_index::find_by_name(state, &q.ip, q.vm_search);
-            resp!(FindByIp, FindByIpResponse { returnval })
-        }
-        Request::FindByDnsName(q) => {
-            let returnval = mo::search_index::find_by_name(state, &q.dns_name, q.vm_search);
-            resp!(FindByDnsName, FindByDnsNameResponse { returnval })
         }
         Request::PowerOnVM_Task(q) => resp!(
             PowerOnVM_Task,

@@ -58,7 +58,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Ful
         }
     }
     let (path, read_only) = {
-        let Ok(mut st) = shared.state.lock() else {
+        let Some(mut st) = shared.write() else {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "state unavailable\n");
         };
         let ro = match live_session(&mut st, cookie.as_deref()) {

@@ -28,7 +28,7 @@ pub mod state;
 pub mod ticket;
 pub mod tls;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use config::{Config, Flavor, InventorySpec};
 
@@ -88,9 +88,9 @@ async fn advance_tasks(
             _ = every.tick() => {}
             _ = stopped.changed() => break,
         }
-        let changed = match shared.state.lock() {
-            Ok(mut s) => mo::task::tick(&mut s),
-            Err(_) => break,
+        let changed = match shared.write() {
+            Some(mut s) => mo::task::tick(&mut s),
+            None => break,
         };
         if changed {
             shared.changes.send_modify(|v| *v += 1);
@@ -115,7 +115,7 @@ impl Simulator {
             .map_err(|e| Error::Listen(listen, e))?;
         let (changes, _) = tokio::sync::watch::channel(0u64);
         let shared = Arc::new(server::Shared {
-            state: Mutex::new(state),
+            state: std::sync::RwLock::new(state),
             changes,
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);

@@ -69,7 +69,7 @@ pub fn top(state: &State, ctx: &Ctx, r: &MoRef, name: &str) -> MethodResult<Top>
         Mo::PropertyCollector(c) => mo::property_collector::collector_property(c, name),
         Mo::PropertyFilter(f) => mo::property_collector::filter_property(f, name),
         Mo::ViewManager => mo::view_manager::manager_property(state, name),
-        Mo::View(v) => mo::view_manager::view_property(state, v, name),
+        Mo::View(v) => mo::view_manager::view_property(state, r, v, name),
         Mo::TaskManager => mo::task::manager_property(state, name),
         Mo::Task(t) => t.property(name),
         Mo::EventManager => mo::event_manager::property(state, name),

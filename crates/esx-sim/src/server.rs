@@ -1,6 +1,6 @@
 //! The HTTPS server: `/sdk` SOAP, the version and WSDL files, and `/folder` datastore files.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,10 +15,25 @@ use crate::state::{Ctx, State};
 
 /// Shared between connections.
 pub struct Shared {
-    /// The state.
-    pub state: Mutex<State>,
+    /// The state: calls that only read it (see [`crate::dispatch::handle_read`]) share it,
+    /// every other call has it alone.
+    pub state: RwLock<State>,
     /// Bumped after every change; `WaitForUpdates` waits on it.
     pub changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Shared {
+    /// Shared access to the state (`None` if a panic poisoned it).
+    pub fn read(&self) -> Option<RwLockReadGuard<'_, State>> {
+        self.state.read().ok()
+    }
+
+    /// Exclusive access to the state, counted as a change ([`State::changed`]).
+    pub fn write(&self) -> Option<RwLockWriteGuard<'_, State>> {
+        let mut g = self.state.write().ok()?;
+        g.changed();
+        Some(g)
+    }
 }
 
 type Resp = HttpResponse<Full<Bytes>>;
@@ -113,11 +128,7 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
 }
 
 fn wsdl(shared: &Shared, p: &str) -> Resp {
-    let dir = shared
-        .state
-        .lock()
-        .ok()
-        .and_then(|s| s.config.wsdl_dir.clone());
+    let dir = shared.read().and_then(|s| s.config.wsdl_dir.clone());
     let name = p.trim_start_matches("/sdk/");
     match dir.and_then(|d| crate::files::safe_join(&d, name)) {
         Some(f) => match std::fs::read(f) {
@@ -155,24 +166,40 @@ pub fn live_session(state: &mut State, cookie: Option<&str>) -> Option<String> {
     let key = cookie?;
     let timeout = state.config.session_timeout;
     let ttl = state.injector.session_ttl();
-    let s = state.sessions.get_mut(key)?;
-    if s.last_active.elapsed() > timeout || ttl.is_some_and(|t| s.started.elapsed() > t) {
+    let s = state.sessions.get(key)?;
+    if s.activity.idle() > timeout || ttl.is_some_and(|t| s.started.elapsed() > t) {
         state.sessions.remove(key);
         return None;
     }
-    s.last_active = std::time::Instant::now();
-    s.calls += 1;
+    s.activity.touch();
     Some(key.to_owned())
+}
+
+/// A session that has expired but is still listed: only [`live_session`], with exclusive
+/// access, removes it.
+struct Expired;
+
+/// [`live_session`] with shared access: the live session, refreshed, or `None` when there is
+/// no cookie or no such session; `Err` when the session has expired.
+fn shared_session(state: &State, cookie: Option<&str>) -> Result<Option<String>, Expired> {
+    let Some(key) = cookie else { return Ok(None) };
+    let Some(s) = state.sessions.get(key) else {
+        return Ok(None);
+    };
+    let ttl = state.injector.session_ttl();
+    if s.activity.idle() > state.config.session_timeout
+        || ttl.is_some_and(|t| s.started.elapsed() > t)
+    {
+        return Err(Expired);
+    }
+    s.activity.touch();
+    Ok(Some(key.to_owned()))
 }
 
 /// A SOAP call after fault injection has had its say (`Err`: drop the connection).
 async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
-    let max = shared
-        .state
-        .lock()
-        .map(|s| s.config.max_body)
-        .unwrap_or(1 << 20);
+    let max = shared.read().map(|s| s.config.max_body).unwrap_or(1 << 20);
     let body = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -183,8 +210,9 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
             ))
         }
     };
-    let plan = match shared.state.lock() {
-        Ok(mut s) if s.injector.has_call_rules() => {
+    let rules = shared.read().is_some_and(|s| s.injector.has_call_rules());
+    let plan = match rules.then(|| shared.write()).flatten() {
+        Some(mut s) => {
             let mut r = Decoder::new(&body);
             let method = match soap::read_body(&mut r) {
                 Ok(soap::Body::Element(el)) => el.name_str(),
@@ -284,9 +312,13 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     ) {
         return wait_for_updates(shared, cookie, request).await;
     }
-    let mut guard = match shared.state.lock() {
-        Ok(g) => g,
-        Err(_) => return client_fault("server state unavailable"),
+    if crate::dispatch::is_shared_read(&request) {
+        if let Some(resp) = shared_read(&shared, cookie.as_deref(), &request) {
+            return resp;
+        }
+    }
+    let Some(mut guard) = shared.write() else {
+        return client_fault("server state unavailable");
     };
     let state = &mut *guard;
     let session = live_session(state, cookie.as_deref());
@@ -310,6 +342,28 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     if !crate::dispatch::is_read_only(method) || method == "Login" {
         shared.changes.send_modify(|v| *v += 1);
     }
+    respond(result)
+}
+
+/// A call that only reads the state, answered under the read lock; `None` when it needs the
+/// exclusive path (an expired session to remove).
+fn shared_read(shared: &Shared, cookie: Option<&str>, request: &Request) -> Option<Resp> {
+    let method = request.method();
+    let guard = shared.read()?;
+    let session = shared_session(&guard, cookie).ok()?;
+    if session.is_none() && !public(method) && !session_manager_read(request) {
+        let this = crate::dispatch::this_of(request).unwrap_or_default();
+        return Some(fault_reply(&Fault::not_authenticated(&this)));
+    }
+    // Every shared read is allowed to read-only users too.
+    let ctx = Ctx { session };
+    let result = crate::dispatch::handle_read(&guard, &ctx, request)?;
+    drop(guard);
+    Some(respond(result.map(|r| (r, None))))
+}
+
+/// The HTTP reply for a call's result (with the session cookie after `Login`).
+fn respond(result: crate::fault::MethodResult<(esx_vim::Response, Option<String>)>) -> Resp {
     match result {
         Ok((resp, new_session)) => {
             let xml = resp.to_envelope();
@@ -343,7 +397,7 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
     loop {
         rx.borrow_and_update();
         let polled = {
-            let Ok(mut guard) = shared.state.lock() else {
+            let Some(mut guard) = shared.write() else {
                 return client_fault("server state unavailable");
             };
             let state = &mut *guard;
@@ -400,9 +454,8 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
 
 /// Answers pyVmomi's `Fetch` (one property of one object).
 fn fetch(shared: &Shared, cookie: Option<String>, q: crate::fetch::FetchRequest) -> Resp {
-    let mut guard = match shared.state.lock() {
-        Ok(g) => g,
-        Err(_) => return client_fault("server state unavailable"),
+    let Some(mut guard) = shared.write() else {
+        return client_fault("server state unavailable");
     };
     let state = &mut *guard;
     let session = live_session(state, cookie.as_deref());

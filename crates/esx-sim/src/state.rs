@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use esx_vim::{DateTime, ManagedObjectReference};
 
@@ -92,13 +95,68 @@ pub struct Session {
     pub read_only: bool,
     /// When the session logged in.
     pub login_time: DateTime,
-    /// Last call.
-    pub last_active: std::time::Instant,
+    /// Last call and number of calls, updated under the state's read lock.
+    pub activity: Activity,
     /// When it logged in (for an injected session lifetime).
     pub started: std::time::Instant,
-    /// Calls made.
-    pub calls: i64,
 }
+
+/// When a session was last used and how many calls it made; atomics, so that calls served
+/// under the state's read lock can refresh it.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Milliseconds since [`epoch`] at the last call.
+    last_ms: AtomicU64,
+    /// Calls made.
+    calls: AtomicU64,
+}
+
+/// The process-wide instant [`Activity`] counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Activity {
+    /// Activity of a session used just now.
+    pub fn new() -> Activity {
+        let a = Activity::default();
+        a.last_ms.store(now_ms(), Ordering::Relaxed);
+        a
+    }
+
+    /// Records a call now.
+    pub fn touch(&self) {
+        self.last_ms.fetch_max(now_ms(), Ordering::Relaxed);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Time since the last call.
+    pub fn idle(&self) -> Duration {
+        Duration::from_millis(now_ms().saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+}
+
+impl Clone for Activity {
+    fn clone(&self) -> Activity {
+        Activity {
+            last_ms: AtomicU64::new(self.last_ms.load(Ordering::Relaxed)),
+            calls: AtomicU64::new(self.calls()),
+        }
+    }
+}
+
+/// A container view's contents and the [`State::generation`] they were computed at.
+pub type CachedView = (u64, Arc<Vec<MoRef>>);
 
 /// Who is calling: the session (if any) for this request.
 #[derive(Debug, Clone, Default)]
@@ -120,9 +178,14 @@ pub struct State {
     pub events: Vec<mo::event_manager::Recorded>,
     /// Data directory root (datastores live in its subdirectories).
     pub data_dir: PathBuf,
-    /// Paged results of `RetrievePropertiesEx` by token: the objects not sent yet and the
-    /// `maxObjects` of the call that made the token (continuation pages keep it).
-    pub pages: BTreeMap<String, (Vec<esx_vim::ObjectContent>, Option<i32>)>,
+    /// Paged results of `RetrievePropertiesEx` by token: the objects not sent yet (built when
+    /// their page is asked for) and the `maxObjects` of the call that made the token.
+    /// Behind its own lock, so that paging works under the state's read lock.
+    pub pages: Mutex<BTreeMap<String, mo::property_collector::Paged>>,
+    /// Bumped on every change of the state (every write access); caches key on it.
+    pub generation: AtomicU64,
+    /// Container views' contents by view id, with the generation they were computed at.
+    pub view_cache: Mutex<HashMap<String, CachedView>>,
     /// The generated VMs the manifest lists, by (datastore name, `.vmx` path); see [`crate::lazy`].
     pub generated: BTreeMap<(String, String), crate::lazy::Generated>,
     /// Fault injection with its counters.
@@ -133,7 +196,7 @@ pub struct State {
     pub tickets: HashMap<String, crate::ticket::Ticket>,
     /// The server certificate's SHA-1 thumbprint (`AA:BB:…`), reported in tickets.
     pub thumbprint: String,
-    next_id: u64,
+    next_id: AtomicU64,
 }
 
 impl State {
@@ -147,13 +210,15 @@ impl State {
             sessions: HashMap::new(),
             events: Vec::new(),
             data_dir,
-            pages: BTreeMap::new(),
+            pages: Mutex::new(BTreeMap::new()),
+            generation: AtomicU64::new(0),
+            view_cache: Mutex::new(HashMap::new()),
             generated: BTreeMap::new(),
             injector,
             deferred: Vec::new(),
             tickets: HashMap::new(),
             thumbprint: String::new(),
-            next_id: 1,
+            next_id: AtomicU64::new(1),
         }
     }
 
@@ -163,17 +228,18 @@ impl State {
     }
 
     /// A fresh id with `prefix` (e.g. `task-12`).
-    pub fn new_id(&mut self, prefix: &str) -> String {
-        let n = self.next_id;
-        self.next_id += 1;
-        format!("{prefix}-{n}")
+    pub fn new_id(&self, prefix: &str) -> String {
+        format!("{prefix}-{}", self.new_number())
     }
 
     /// A fresh number (for VM ids on ESX, snapshot ids, …).
-    pub fn new_number(&mut self) -> u64 {
-        let n = self.next_id;
-        self.next_id += 1;
-        n
+    pub fn new_number(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records that the state changed (invalidates caches keyed on [`State::generation`]).
+    pub fn changed(&mut self) {
+        *self.generation.get_mut() += 1;
     }
 
     /// Inserts an object under `id`.

@@ -1,7 +1,9 @@
 //! `PropertyCollector` and `PropertyFilter`: retrieval over traversal specs, paging, and
 //! incremental updates computed by comparing each filter's last report with the model.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use esx_vim::{
     Any, BaseSelectionSpec, DynamicProperty, MissingProperty, ObjectContent, ObjectUpdate,
@@ -123,19 +125,25 @@ impl<'a> Walk<'a> {
             if !self.visited.insert(key) {
                 continue;
             }
-            let targets = match property::read(self.state, self.ctx, obj, &ts.path) {
-                Ok(Some(v)) => refs_of(&v),
-                Ok(None) => Vec::new(),
-                Err(_) => return Err(Fault::invalid_property(&ts.path)),
+            let targets = match (m, ts.path.as_str()) {
+                // A view's contents, cached until the inventory changes.
+                (Mo::View(v), "view") => crate::mo::view_manager::contents_of(self.state, obj, v),
+                _ => match property::read(self.state, self.ctx, obj, &ts.path) {
+                    Ok(Some(v)) => Arc::new(refs_of(&v)),
+                    Ok(None) => Arc::default(),
+                    Err(_) => return Err(Fault::invalid_property(&ts.path)),
+                },
             };
-            for t in targets {
-                if self.state.get(&t).is_none() {
+            for t in targets.iter() {
+                if self.state.get(t).is_none() {
                     continue;
                 }
                 if !ts.skip.unwrap_or(false) {
-                    self.add(&t);
+                    self.add(t);
                 }
-                self.walk(&t, &ts.select_set)?;
+                if !ts.select_set.is_empty() {
+                    self.walk(t, &ts.select_set)?;
+                }
             }
         }
         Ok(())
@@ -215,81 +223,160 @@ fn values(state: &State, ctx: &Ctx, r: &MoRef, paths: &[String]) -> MethodResult
     Ok((vals, missing))
 }
 
+/// An object to report and the index of its property paths in the selection's path table.
+type Item = (MoRef, usize);
+
+/// The objects a set of specs selects, each with the paths asked of it; the paths are
+/// computed once per (spec, type) rather than per object.
+#[derive(Debug, Default)]
+struct Selection {
+    items: Vec<Item>,
+    paths: Vec<Vec<String>>,
+}
+
+fn select(state: &State, ctx: &Ctx, specs: &[PropertyFilterSpec]) -> MethodResult<Selection> {
+    let mut sel = Selection::default();
+    for spec in specs {
+        let mut by_type: HashMap<&'static str, Option<usize>> = HashMap::new();
+        for r in select_objects(state, ctx, spec)? {
+            let Some(m) = state.get(&r) else { continue };
+            let idx = match by_type.entry(m.type_name()) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    let idx = paths_for(m, &spec.prop_set).map(|p| {
+                        sel.paths.push(p);
+                        sel.paths.len() - 1
+                    });
+                    *e.insert(idx)
+                }
+            };
+            if let Some(i) = idx {
+                sel.items.push((r, i));
+            }
+        }
+    }
+    Ok(sel)
+}
+
+/// The contents of one selected object (`None` when it is gone).
+fn build(
+    state: &State,
+    ctx: &Ctx,
+    r: MoRef,
+    paths: &[String],
+) -> MethodResult<Option<ObjectContent>> {
+    if state.get(&r).is_none() {
+        return Ok(None);
+    }
+    let (vals, missing) = values(state, ctx, &r, paths)?;
+    Ok(Some(ObjectContent {
+        obj: r,
+        prop_set: vals
+            .into_iter()
+            .map(|(name, val)| DynamicProperty { name, val })
+            .collect(),
+        missing_set: missing,
+    }))
+}
+
 /// Runs every spec and returns the object contents.
 pub fn retrieve(
     state: &State,
     ctx: &Ctx,
     specs: &[PropertyFilterSpec],
 ) -> MethodResult<Vec<ObjectContent>> {
-    let mut out = Vec::new();
-    for spec in specs {
-        for r in select_objects(state, ctx, spec)? {
-            let Some(m) = state.get(&r) else { continue };
-            let Some(paths) = paths_for(m, &spec.prop_set) else {
-                continue;
-            };
-            let (vals, missing) = values(state, ctx, &r, &paths)?;
-            out.push(ObjectContent {
-                obj: r,
-                prop_set: vals
-                    .into_iter()
-                    .map(|(name, val)| DynamicProperty { name, val })
-                    .collect(),
-                missing_set: missing,
-            });
-        }
+    let sel = select(state, ctx, specs)?;
+    let mut out = Vec::with_capacity(sel.items.len());
+    for (r, i) in sel.items {
+        let paths = sel.paths.get(i).map(Vec::as_slice).unwrap_or_default();
+        out.extend(build(state, ctx, r, paths)?);
     }
     Ok(out)
 }
 
-/// `RetrievePropertiesEx`: the first page, with a token when more remain.
+/// A `RetrievePropertiesEx` result not sent yet: the objects still to report (their contents
+/// are built when their page is asked for), the paths asked of them, and the `maxObjects` of
+/// the call that made the token (continuation pages keep it).
+#[derive(Debug)]
+pub struct Paged {
+    items: VecDeque<Item>,
+    paths: Arc<Vec<Vec<String>>>,
+    max: Option<i32>,
+}
+
+/// `RetrievePropertiesEx`: the first page, with a token when more remain. Only the first page
+/// is built now; an invalid property path is still reported by this call (each path set is
+/// tried on one object of each type before the token is handed out).
 pub fn retrieve_ex(
-    state: &mut State,
+    state: &State,
     ctx: &Ctx,
     specs: &[PropertyFilterSpec],
     max: Option<i32>,
 ) -> MethodResult<Option<RetrieveResult>> {
-    let all = retrieve(state, ctx, specs)?;
-    Ok(page(state, all, max))
+    let sel = select(state, ctx, specs)?;
+    if sel.items.is_empty() {
+        return Ok(None);
+    }
+    let paged = Paged {
+        items: sel.items.into(),
+        paths: Arc::new(sel.paths),
+        max,
+    };
+    let size = page_size(max);
+    let mut tried: HashSet<usize> = paged.items.iter().take(size).map(|(_, i)| *i).collect();
+    for (r, i) in paged.items.iter().skip(size) {
+        if tried.insert(*i) {
+            let paths = paged.paths.get(*i).map(Vec::as_slice).unwrap_or_default();
+            values(state, ctx, r, paths)?;
+        }
+    }
+    page(state, ctx, paged).map(Some)
 }
 
-/// Cuts `all` into a page and stores the rest under a new token.
-pub fn page(
-    state: &mut State,
-    mut all: Vec<ObjectContent>,
-    max: Option<i32>,
-) -> Option<RetrieveResult> {
-    if all.is_empty() {
-        return None;
-    }
-    let size = match max {
+fn page_size(max: Option<i32>) -> usize {
+    match max {
         Some(n) if n > 0 => n as usize,
         _ => DEFAULT_PAGE,
-    };
-    let token = if all.len() > size {
-        let rest = all.split_off(size);
-        let t = state.new_id("token");
-        state.pages.insert(t.clone(), (rest, max));
-        if state.pages.len() > 256 {
-            state.pages.pop_first();
-        }
-        Some(t)
-    } else {
-        None
-    };
-    Some(RetrieveResult {
-        token,
-        objects: all,
-    })
+    }
 }
 
-/// `ContinueRetrievePropertiesEx`.
-pub fn continue_ex(state: &mut State, token: &str) -> MethodResult<RetrieveResult> {
-    let (rest, max) = state
+/// Builds the next page of `p` and stores the rest under a new token.
+fn page(state: &State, ctx: &Ctx, mut p: Paged) -> MethodResult<RetrieveResult> {
+    let size = page_size(p.max);
+    let n = size.min(p.items.len());
+    let mut objects = Vec::with_capacity(n);
+    for (r, i) in p.items.drain(..n) {
+        let paths = p.paths.get(i).map(Vec::as_slice).unwrap_or_default();
+        objects.extend(build(state, ctx, r, paths)?);
+    }
+    let token = if p.items.is_empty() {
+        None
+    } else {
+        let t = state.new_id("token");
+        let mut pages = state.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.insert(t.clone(), p);
+        if pages.len() > 256 {
+            pages.pop_first();
+        }
+        Some(t)
+    };
+    Ok(RetrieveResult { token, objects })
+}
+
+/// `ContinueRetrievePropertiesEx`: builds the next page; objects removed since the first call
+/// are left out.
+pub fn continue_ex(state: &State, ctx: &Ctx, token: &str) -> MethodResult<RetrieveResult> {
+    let p = take_token(state, token).ok_or_else(|| Fault::invalid_argument("token"))?;
+    page(state, ctx, p)
+}
+
+/// Removes the paged result under `token` (`CancelRetrievePropertiesEx`).
+pub fn take_token(state: &State, token: &str) -> Option<Paged> {
+    state
         .pages
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
         .remove(token)
-        .ok_or_else(|| Fault::invalid_argument("token"))?;
-    Ok(page(state, rest, max).unwrap_or_default())
 }
 
 /// `CreateFilter`.
@@ -477,4 +564,145 @@ pub fn destroy_collector(state: &mut State, r: &MoRef) -> MethodResult<()> {
     }
     state.objects.remove(&r.value);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mo::view_manager::{self, View};
+    use esx_vim::ObjectSpec;
+
+    fn state(name: &str, vms: usize) -> State {
+        let dir = std::env::temp_dir().join(format!("esx-sim-pc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = crate::Config::new(&dir);
+        cfg.flavor = crate::Flavor::Vcenter;
+        cfg.inventory = format!("dc=1,host=1,vm={vms},ds=1,net=1")
+            .parse()
+            .unwrap_or_default();
+        let mut s = State::new(cfg);
+        assert!(crate::inventory::build(&mut s).is_ok());
+        s
+    }
+
+    fn root(s: &State) -> MoRef {
+        crate::mo::service_instance::content(s).root_folder
+    }
+
+    /// A spec reading `paths` of `ty` over everything a new container view of `types` shows.
+    fn over_view(s: &mut State, types: &[&str], props: &[(&str, &[&str])]) -> PropertyFilterSpec {
+        let container = root(s);
+        let view = view_manager::create(
+            s,
+            View::Container {
+                container,
+                types: types.iter().map(|t| (*t).to_owned()).collect(),
+                recursive: true,
+            },
+        );
+        PropertyFilterSpec {
+            prop_set: props
+                .iter()
+                .map(|(ty, paths)| PropertySpec {
+                    r#type: (*ty).to_owned(),
+                    path_set: paths.iter().map(|p| (*p).to_owned()).collect(),
+                    ..Default::default()
+                })
+                .collect(),
+            object_set: vec![ObjectSpec {
+                obj: view,
+                skip: Some(true),
+                select_set: vec![BaseSelectionSpec::TraversalSpec(Box::new(TraversalSpec {
+                    name: Some("v".into()),
+                    r#type: "ContainerView".into(),
+                    path: "view".into(),
+                    skip: Some(false),
+                    select_set: Vec::new(),
+                }))],
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn vm_ids(s: &State) -> Vec<String> {
+        s.objects
+            .iter()
+            .filter(|(_, m)| matches!(m, Mo::VirtualMachine(_)))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn pages_are_built_when_asked_and_skip_removed_objects() {
+        let mut s = state("pages", 25);
+        let spec = over_view(
+            &mut s,
+            &["VirtualMachine"],
+            &[("VirtualMachine", &["name"])],
+        );
+        let ctx = Ctx::default();
+        let first = retrieve_ex(&s, &ctx, std::slice::from_ref(&spec), Some(10));
+        let first = first.ok().flatten().unwrap_or_default();
+        assert_eq!(first.objects.len(), 10);
+        let token = first.token.unwrap_or_default();
+        // Remove two VMs not sent yet: the next pages leave them out.
+        let sent: HashSet<String> = first.objects.iter().map(|o| o.obj.value.clone()).collect();
+        let later: Vec<String> = vm_ids(&s)
+            .into_iter()
+            .filter(|id| !sent.contains(id))
+            .take(2)
+            .collect();
+        for id in &later {
+            s.objects.remove(id);
+        }
+        s.changed();
+        let mut seen = first.objects.len();
+        let mut token = Some(token);
+        while let Some(t) = token {
+            let next = continue_ex(&s, &ctx, &t).unwrap_or_default();
+            assert!(next.objects.len() <= 10);
+            assert!(next
+                .objects
+                .iter()
+                .all(|o| !later.contains(&o.obj.value) && o.prop_set.len() == 1));
+            seen += next.objects.len();
+            token = next.token;
+        }
+        assert_eq!(seen, 23);
+        assert!(continue_ex(&s, &ctx, "token-0").is_err());
+        // The view's cached contents follow the change.
+        let again = retrieve(&s, &ctx, std::slice::from_ref(&spec)).unwrap_or_default();
+        assert_eq!(again.len(), 23);
+    }
+
+    #[test]
+    fn an_invalid_path_on_a_later_page_faults_the_first_call() {
+        let mut s = state("invalid", 5);
+        let spec = over_view(
+            &mut s,
+            &["Folder", "VirtualMachine"],
+            &[
+                ("Folder", &["name"]),
+                ("VirtualMachine", &["noSuchProperty"]),
+            ],
+        );
+        let ctx = Ctx::default();
+        // The first page (one object) holds a folder, so only the check of later objects
+        // can find the invalid path.
+        let mut valid = spec.clone();
+        valid.prop_set[1].path_set = vec!["name".into()];
+        let first = retrieve_ex(&s, &ctx, &[valid], Some(1)).ok().flatten();
+        let first = first.unwrap_or_default();
+        assert_eq!(
+            first.objects.first().map(|o| o.obj.r#type.as_str()),
+            Some("Folder")
+        );
+        assert!(first.token.is_some());
+        s.pages.lock().map(|mut p| p.clear()).unwrap_or_default();
+        let r = retrieve_ex(&s, &ctx, std::slice::from_ref(&spec), Some(1));
+        assert!(
+            matches!(&r, Err(f) if matches!(f.fault, esx_vim::BaseMethodFault::InvalidProperty(_)))
+        );
+        assert!(s.pages.lock().map(|p| p.is_empty()).unwrap_or(false));
+    }
 }

@@ -44,9 +44,8 @@ pub fn login(
         user: user.to_owned(),
         read_only,
         login_time: now(),
-        last_active: std::time::Instant::now(),
+        activity: crate::state::Activity::new(),
         started: std::time::Instant::now(),
-        calls: 0,
     };
     let us = user_session(&s);
     state.sessions.insert(key, s);

@@ -81,7 +81,8 @@ pub fn finish(state: &mut State, task: &MoRef, result: Result<Option<Any>, Fault
 }
 
 /// What a task does when it completes.
-pub type TaskWork = Box<dyn FnOnce(&mut State) -> Result<Option<Any>, Fault> + Send + 'static>;
+pub type TaskWork =
+    Box<dyn FnOnce(&mut State) -> Result<Option<Any>, Fault> + Send + Sync + 'static>;
 
 /// A task that runs for a configured time: it reports progress until `due`, then does its
 /// work (unless cancelled first).

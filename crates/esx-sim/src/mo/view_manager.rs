@@ -1,6 +1,8 @@
 //! `ViewManager`, `ContainerView` and `ListView`.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::property::{refs, Top};
 use crate::state::{is_a, moref, Mo, MoRef, State};
@@ -51,17 +53,43 @@ pub fn contents(state: &State, container: &MoRef, types: &[String], recursive: b
     out
 }
 
-/// Properties of a view.
-pub fn view_property(state: &State, v: &View, name: &str) -> Top {
-    Some(match name {
-        "view" => Some(refs(match v {
-            View::Container {
-                container,
-                types,
-                recursive,
-            } => contents(state, container, types, *recursive),
+/// The objects view `r` (whose model is `v`) shows, computed once per state generation
+/// (see [`State::generation`]) for container views.
+pub fn contents_of(state: &State, r: &MoRef, v: &View) -> Arc<Vec<MoRef>> {
+    let View::Container {
+        container,
+        types,
+        recursive,
+    } = v
+    else {
+        return Arc::new(match v {
             View::List(l) => l.clone(),
-        })),
+            View::Container { .. } => Vec::new(),
+        });
+    };
+    let generation = state.generation.load(Ordering::Acquire);
+    let cached = state
+        .view_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&r.value).cloned());
+    if let Some((g, list)) = cached {
+        if g == generation {
+            return list;
+        }
+    }
+    let list = Arc::new(contents(state, container, types, *recursive));
+    if let Ok(mut c) = state.view_cache.lock() {
+        c.retain(|_, (g, _)| *g == generation);
+        c.insert(r.value.clone(), (generation, list.clone()));
+    }
+    list
+}
+
+/// Properties of a view.
+pub fn view_property(state: &State, r: &MoRef, v: &View, name: &str) -> Top {
+    Some(match name {
+        "view" => Some(refs(contents_of(state, r, v).as_ref().clone())),
         "container" => match v {
             View::Container { container, .. } => Some(esx_vim::Any::from(container.clone())),
             View::List(_) => return None,
