@@ -211,12 +211,12 @@ pub fn all_names(m: &Mo) -> &'static [&'static str] {
 
 /// Reads a full property path (`config.hardware.memoryMB`).
 pub fn read(state: &State, ctx: &Ctx, r: &MoRef, path: &str) -> MethodResult<Option<Any>> {
-    let mut segs = path.split('.');
-    let first = segs.next().unwrap_or("");
-    let rest: Vec<&str> = segs.collect();
     if let Some(v) = fast_path(state, r, path) {
         return Ok(v);
     }
+    let mut segs = path.split('.');
+    let first = segs.next().unwrap_or("");
+    let rest: Vec<&str> = segs.collect();
     let v = top(state, ctx, r, first)?.ok_or_else(|| Fault::invalid_property(path))?;
     match (v, rest.is_empty()) {
         (v, true) => Ok(v),
@@ -232,7 +232,9 @@ fn fast_path(state: &State, r: &MoRef, path: &str) -> Option<Option<Any>> {
         _ => return None,
     };
     Some(match path {
+        "name" => Some(Any::String(vm.name.clone())),
         "runtime.powerState" => Some(Any::from(vm.runtime.power_state.clone())),
+        "summary" => Some(Any::from(vm.summary(r))),
         "config.name" | "summary.config.name" => Some(Any::String(vm.name.clone())),
         "config.uuid" => Some(Any::String(vm.config.uuid.clone())),
         "config.template" => Some(Any::Boolean(false)),

@@ -705,4 +705,34 @@ mod tests {
         );
         assert!(s.pages.lock().map(|p| p.is_empty()).unwrap_or(false));
     }
+
+    #[test]
+    fn summary_agrees_with_guest_and_config() {
+        let mut s = state("summary", 2);
+        let ids = vm_ids(&s);
+        if let Some(Mo::VirtualMachine(vm)) = ids.first().and_then(|id| s.objects.get_mut(id)) {
+            vm.runtime.power_state = esx_vim::VirtualMachinePowerState::PoweredOn;
+        }
+        let ctx = Ctx::default();
+        for id in &ids {
+            let r = moref("VirtualMachine", id);
+            let read = |p: &str| property::read(&s, &ctx, &r, p).ok().flatten();
+            let (Some(Any::VirtualMachineSummary(sum)), Some(Any::GuestInfo(g))) =
+                (read("summary"), read("guest"))
+            else {
+                panic!("no summary or guest for {id}");
+            };
+            let gs = sum.guest.unwrap_or_default();
+            assert_eq!(gs.guest_id, g.guest_id);
+            assert_eq!(gs.guest_full_name, g.guest_full_name);
+            assert_eq!(gs.tools_status, g.tools_status);
+            assert_eq!(gs.tools_running_status, g.tools_running_status);
+            assert_eq!(gs.host_name, g.host_name);
+            assert_eq!(
+                read("summary.config.vmPathName"),
+                read("config.files.vmPathName")
+            );
+            assert_eq!(read("name"), read("summary.config.name"));
+        }
+    }
 }

@@ -342,7 +342,12 @@ pub fn config_from_vmx(
 impl VmMo {
     /// The `[ds] dir/name.vmx` path.
     pub fn ds_path(&self) -> String {
-        format!("[{}] {}", self.datastore_name, self.vmx_rel)
+        let mut p = String::with_capacity(self.datastore_name.len() + self.vmx_rel.len() + 3);
+        p.push('[');
+        p.push_str(&self.datastore_name);
+        p.push_str("] ");
+        p.push_str(&self.vmx_rel);
+        p
     }
 
     /// Re-derives `config` and `name` from `vmx`.
@@ -433,7 +438,8 @@ impl VmMo {
         self.runtime.power_state == VirtualMachinePowerState::PoweredOn
     }
 
-    fn summary(&self, r: &MoRef) -> VirtualMachineSummary {
+    /// The VM's `summary` property.
+    pub fn summary(&self, r: &MoRef) -> VirtualMachineSummary {
         let disks = self
             .config
             .hardware
@@ -453,16 +459,28 @@ impl VmMo {
                 )
             })
             .count();
-        let g = self.guest();
+        // The guest part of `guest()`, without building the rest.
+        let on = self.tools_running();
         VirtualMachineSummary {
             vm: Some(r.clone()),
             runtime: self.runtime.clone(),
             guest: Some(VirtualMachineGuestSummary {
-                guest_id: g.guest_id,
-                guest_full_name: g.guest_full_name,
-                tools_status: g.tools_status,
-                tools_running_status: g.tools_running_status,
-                host_name: g.host_name,
+                guest_id: Some(self.config.guest_id.clone()),
+                guest_full_name: Some(self.config.guest_full_name.clone()),
+                tools_status: Some(if on {
+                    VirtualMachineToolsStatus::ToolsOk
+                } else {
+                    VirtualMachineToolsStatus::ToolsNotRunning
+                }),
+                tools_running_status: Some(
+                    if on {
+                        "guestToolsRunning"
+                    } else {
+                        "guestToolsNotRunning"
+                    }
+                    .into(),
+                ),
+                host_name: on.then(|| self.name.to_ascii_lowercase()),
                 ..Default::default()
             }),
             config: VirtualMachineConfigSummary {
