@@ -13,7 +13,7 @@ use esx_vim::{
 
 use crate::fault::{Fault, MethodResult};
 use crate::property::{self, Top};
-use crate::state::{is_a, moref, Ctx, Mo, MoRef, State};
+use crate::state::{is_a, moref, Ctx, IdHash, Mo, MoRef, State};
 
 /// Objects per page when the client sets no `maxObjects`.
 pub const DEFAULT_PAGE: usize = 1000;
@@ -93,8 +93,8 @@ struct Walk<'a> {
     ctx: &'a Ctx,
     named: HashMap<String, &'a TraversalSpec>,
     out: Vec<MoRef>,
-    seen: HashSet<MoRef>,
-    visited: HashSet<(MoRef, usize)>,
+    seen: HashSet<MoRef, IdHash>,
+    visited: HashSet<(MoRef, usize), IdHash>,
 }
 
 impl<'a> Walk<'a> {
@@ -165,8 +165,8 @@ pub fn select_objects(
         ctx,
         named,
         out: Vec::new(),
-        seen: HashSet::new(),
-        visited: HashSet::new(),
+        seen: HashSet::default(),
+        visited: HashSet::default(),
     };
     for os in &spec.object_set {
         if state.get(&os.obj).is_none() {
@@ -237,7 +237,7 @@ struct Selection {
 fn select(state: &State, ctx: &Ctx, specs: &[PropertyFilterSpec]) -> MethodResult<Selection> {
     let mut sel = Selection::default();
     for spec in specs {
-        let mut by_type: HashMap<&'static str, Option<usize>> = HashMap::new();
+        let mut by_type: HashMap<&'static str, Option<usize>, IdHash> = HashMap::default();
         for r in select_objects(state, ctx, spec)? {
             let Some(m) = state.get(&r) else { continue };
             let idx = match by_type.entry(m.type_name()) {
@@ -323,7 +323,8 @@ pub fn retrieve_ex(
         max,
     };
     let size = page_size(max);
-    let mut tried: HashSet<usize> = paged.items.iter().take(size).map(|(_, i)| *i).collect();
+    let mut tried: HashSet<usize, IdHash> =
+        paged.items.iter().take(size).map(|(_, i)| *i).collect();
     for (r, i) in paged.items.iter().skip(size) {
         if tried.insert(*i) {
             let paths = paged.paths.get(*i).map(Vec::as_slice).unwrap_or_default();
