@@ -158,36 +158,9 @@ impl Clone for Activity {
 /// A container view's contents and the [`State::generation`] they were computed at.
 pub type CachedView = (u64, Arc<Vec<MoRef>>);
 
-/// The hasher of [`State::objects`]: object ids are short strings the simulator makes, so a
-/// fast multiply-rotate hash (FxHash's) beats the default DoS-resistant SipHash on every lookup.
-pub type IdHash = std::hash::BuildHasherDefault<IdHasher>;
-
-/// See [`IdHash`].
-#[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    fn write_u8(&mut self, b: u8) {
-        self.write(&[b]);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// The hasher of [`State::objects`]: object ids are short strings the simulator makes, so
+/// rustc's FxHash beats the default DoS-resistant SipHash on every lookup.
+pub type IdHash = rustc_hash::FxBuildHasher;
 
 /// Who is calling: the session (if any) for this request.
 #[derive(Debug, Clone, Default)]
