@@ -43,6 +43,9 @@ def main():
     assert vm.runtime.powerState == "poweredOff"
     print("ok power off")
 
+    cap = vm.capability
+    assert cap.snapshotOperationsSupported and cap.multipleSnapshotsSupported, cap
+    assert cap.revertToSnapshotSupported and cap.memorySnapshotsSupported, cap
     task = vm.CreateSnapshot_Task(name="s1", description="d", memory=False, quiesce=False)
     WaitForTask(task)
     snap = task.info.result

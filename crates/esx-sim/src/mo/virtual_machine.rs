@@ -9,12 +9,12 @@ use esx_vim::{
     ManagedEntityStatus, ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
     VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfo, VirtualDisk,
     VirtualDiskFlatVer2BackingInfo, VirtualE1000, VirtualEthernetCardNetworkBackingInfo,
-    VirtualHardware, VirtualLsiLogicController, VirtualMachineConfigInfo, VirtualMachineConfigSpec,
-    VirtualMachineConfigSummary, VirtualMachineConnectionState, VirtualMachineFileInfo,
-    VirtualMachineGuestSummary, VirtualMachinePowerState, VirtualMachineQuestionInfo,
-    VirtualMachineQuickStats, VirtualMachineRuntimeInfo, VirtualMachineSnapshotInfo,
-    VirtualMachineStorageSummary, VirtualMachineSummary, VirtualMachineToolsStatus,
-    VirtualSCSISharing, VirtualVmxnet3,
+    VirtualHardware, VirtualLsiLogicController, VirtualMachineCapability, VirtualMachineConfigInfo,
+    VirtualMachineConfigSpec, VirtualMachineConfigSummary, VirtualMachineConnectionState,
+    VirtualMachineFileInfo, VirtualMachineGuestSummary, VirtualMachinePowerState,
+    VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineRuntimeInfo,
+    VirtualMachineSnapshotInfo, VirtualMachineStorageSummary, VirtualMachineSummary,
+    VirtualMachineToolsStatus, VirtualSCSISharing, VirtualVmxnet3,
 };
 use esx_vmx::VmxFile;
 
@@ -116,6 +116,37 @@ fn guest_id(vmx_guest: &str) -> String {
         "otherGuest".into()
     } else {
         format!("{g}Guest")
+    }
+}
+
+/// What the simulator's VMs can do: the snapshot operations it implements (as a real ESX host
+/// reports them), and the configuration features a current host supports.
+fn capability() -> VirtualMachineCapability {
+    VirtualMachineCapability {
+        snapshot_operations_supported: true,
+        multiple_snapshots_supported: true,
+        snapshot_config_supported: true,
+        powered_off_snapshots_supported: true,
+        memory_snapshots_supported: true,
+        revert_to_snapshot_supported: true,
+        quiesced_snapshots_supported: true,
+        disable_snapshots_supported: false,
+        lock_snapshots_supported: true,
+        console_preferences_supported: true,
+        cpu_feature_mask_supported: true,
+        s1_acpi_management_supported: true,
+        setting_screen_resolution_supported: false,
+        tools_auto_update_supported: false,
+        swap_placement_supported: true,
+        tools_sync_time_supported: true,
+        virtual_mmu_usage_supported: true,
+        disk_shares_supported: true,
+        boot_options_supported: true,
+        boot_retry_options_supported: Some(true),
+        setting_video_ram_size_supported: true,
+        multiple_cores_per_socket_supported: Some(true),
+        change_tracking_supported: Some(true),
+        ..VirtualMachineCapability::default()
     }
 }
 
@@ -552,8 +583,9 @@ impl VmMo {
             } else {
                 ManagedEntityStatus::Gray
             })),
-            "layout" | "layoutEx" | "storage" | "environmentBrowser" | "capability"
-            | "resourceConfig" | "parentVApp" | "file" => None,
+            "capability" => Some(Any::from(capability())),
+            "layout" | "layoutEx" | "storage" | "environmentBrowser" | "resourceConfig"
+            | "parentVApp" | "file" => None,
             _ => return entity_common(state, r, name),
         })
     }
