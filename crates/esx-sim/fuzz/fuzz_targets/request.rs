@@ -25,9 +25,8 @@ fn state() -> &'static Mutex<State> {
                 user: "root".into(),
                 read_only: false,
                 login_time: esx_sim::state::now(),
-                last_active: std::time::Instant::now(),
+                activity: esx_sim::state::Activity::new(),
                 started: std::time::Instant::now(),
-                calls: 0,
             },
         );
         Mutex::new(state)
