@@ -178,7 +178,6 @@ fn devices(i: usize) -> Vec<BaseVirtualDevice> {
                 allow_guest_control: true,
                 connected: true,
                 status: Some("ok".into()),
-                ..Default::default()
             }),
             slot_info: Some(
                 VirtualDevicePciBusSlotInfo {

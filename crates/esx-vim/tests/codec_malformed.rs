@@ -16,12 +16,14 @@ fn envelope(body: &str) -> String {
 }
 
 fn sample() -> Vec<u8> {
-    let mut oc = ObjectContent::default();
-    oc.obj = esx_vim::ManagedObjectReference::new("VirtualMachine", "vm-1");
-    oc.prop_set.push(esx_vim::DynamicProperty {
-        name: "name".into(),
-        val: Any::String("web & db".into()),
-    });
+    let oc = ObjectContent {
+        obj: esx_vim::ManagedObjectReference::new("VirtualMachine", "vm-1"),
+        prop_set: vec![esx_vim::DynamicProperty {
+            name: "name".into(),
+            val: Any::String("web & db".into()),
+        }],
+        ..Default::default()
+    };
     let resp = Resp {
         returnval: Some(RetrieveResult {
             token: Some("t1".into()),
