@@ -4,23 +4,15 @@
 use std::path::Path;
 use std::process::Command;
 
-use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
+use esx_sim::state::{moref, Mo, MoRef, State};
 use esx_vim::*;
 
-fn start(name: &str, flavor: esx_sim::Flavor) -> (State, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("esx-sim-folders-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut cfg = esx_sim::Config::new(&dir);
-    cfg.flavor = flavor;
-    let mut state = State::new(cfg);
-    esx_sim::inventory::build(&mut state).unwrap();
-    (state, dir)
-}
+mod support;
 
-fn call(state: &mut State, req: Request) -> Result<Response, Box<BaseMethodFault>> {
-    esx_sim::dispatch::handle(state, &Ctx::default(), req, &|| "k".to_owned())
-        .map(|(r, _)| r)
-        .map_err(|f| Box::new(f.fault))
+use support::call;
+
+fn start(name: &str, flavor: esx_sim::Flavor) -> (State, std::path::PathBuf) {
+    support::start("folders", name, flavor, None)
 }
 
 fn find(state: &mut State, path: &str) -> Option<MoRef> {

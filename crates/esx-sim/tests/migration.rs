@@ -4,21 +4,12 @@
 use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
 use esx_vim::*;
 
-fn start(name: &str, flavor: esx_sim::Flavor, inv: &str) -> (State, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("esx-sim-migr-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut cfg = esx_sim::Config::new(&dir);
-    cfg.flavor = flavor;
-    cfg.inventory = inv.parse().unwrap();
-    let mut state = State::new(cfg);
-    esx_sim::inventory::build(&mut state).unwrap();
-    (state, dir)
-}
+mod support;
 
-fn call(state: &mut State, req: Request) -> Result<Response, Box<BaseMethodFault>> {
-    esx_sim::dispatch::handle(state, &Ctx::default(), req, &|| "k".to_owned())
-        .map(|(r, _)| r)
-        .map_err(|f| Box::new(f.fault))
+use support::call;
+
+fn start(name: &str, flavor: esx_sim::Flavor, inv: &str) -> (State, std::path::PathBuf) {
+    support::start("migr", name, flavor, Some(inv))
 }
 
 fn named(state: &State, ty: &str, name: &str) -> MoRef {
