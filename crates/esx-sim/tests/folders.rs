@@ -204,14 +204,7 @@ fn rename_and_destroy_folders() {
         .unwrap()
         .to_path_buf();
     assert!(vm_dir.exists());
-    call(
-        &mut state,
-        Request::PowerOnVM_Task(Box::new(PowerOnVMRequestType {
-            this: vm1.clone(),
-            host: None,
-        })),
-    )
-    .unwrap();
+    support::power_on(&mut state, &vm1);
     let e = destroy(&mut state, &a).unwrap_err();
     assert!(matches!(*e, BaseMethodFault::InvalidPowerState(_)), "{e:?}");
     call(

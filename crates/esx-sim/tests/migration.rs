@@ -176,14 +176,7 @@ fn migrates_between_cluster_hosts_and_validates() {
     // Maintenance mode is refused while VMs run there, and blocks migrations onto it.
     let vm2 = named(&state, "VirtualMachine", "vm2");
     assert_eq!(state.vm(&vm2).unwrap().host, h1);
-    call(
-        &mut state,
-        Request::PowerOnVM_Task(Box::new(PowerOnVMRequestType {
-            this: vm2.clone(),
-            host: None,
-        })),
-    )
-    .unwrap();
+    support::power_on(&mut state, &vm2);
     let enter = |h: &MoRef| {
         Request::EnterMaintenanceMode_Task(Box::new(EnterMaintenanceModeRequestType {
             this: h.clone(),
@@ -255,14 +248,7 @@ fn migrates_by_pool_and_relocates_storage() {
     assert_eq!(v.host, standalone, "a storage move keeps the host");
     assert_eq!(state.events.last().unwrap().type_id, "VmRelocatedEvent");
     // Powering on asks no moved-or-copied question.
-    call(
-        &mut state,
-        Request::PowerOnVM_Task(Box::new(PowerOnVMRequestType {
-            this: vm1.clone(),
-            host: None,
-        })),
-    )
-    .unwrap();
+    support::power_on(&mut state, &vm1);
     assert_eq!(
         state.vm(&vm1).unwrap().runtime.power_state,
         VirtualMachinePowerState::PoweredOn

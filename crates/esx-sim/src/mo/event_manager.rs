@@ -119,16 +119,24 @@ fn push(state: &mut State, type_id: &'static str, entities: Vec<MoRef>, c: Commo
         "UserLogoutSessionEvent" => event!(UserLogoutSessionEvent, &c),
         _ => event!(UserLoginSessionEvent, &c),
     };
-    state.events.push(Recorded {
-        key: c.key,
-        chain_id: c.key,
-        created: c.created,
-        user: c.user,
-        type_id,
-        entities,
-        event,
-        any,
-    });
+    keep(
+        state,
+        Recorded {
+            key: c.key,
+            chain_id: c.key,
+            created: c.created,
+            user: c.user,
+            type_id,
+            entities,
+            event,
+            any,
+        },
+    );
+}
+
+/// Records `event`, keeping only the last [`KEPT`].
+fn keep(state: &mut State, event: Recorded) {
+    state.events.push(event);
     if state.events.len() > KEPT {
         let extra = state.events.len() - KEPT;
         state.events.drain(..extra);
@@ -250,20 +258,19 @@ pub fn record_moved(
     } else {
         moved!(VmMigratedEvent)
     };
-    state.events.push(Recorded {
-        key,
-        chain_id: key,
-        created,
-        user: user.to_owned(),
-        type_id,
-        entities,
-        event,
-        any,
-    });
-    if state.events.len() > KEPT {
-        let extra = state.events.len() - KEPT;
-        state.events.drain(..extra);
-    }
+    keep(
+        state,
+        Recorded {
+            key,
+            chain_id: key,
+            created,
+            user: user.to_owned(),
+            type_id,
+            entities,
+            event,
+            any,
+        },
+    );
 }
 
 /// Records a login (`logout` false) or logout of `user`.

@@ -440,21 +440,10 @@ impl VmMo {
     }
 
     fn guest(&self) -> GuestInfo {
-        let on = self.runtime.power_state == VirtualMachinePowerState::PoweredOn;
+        let on = self.tools_running();
         GuestInfo {
-            tools_status: Some(if on {
-                VirtualMachineToolsStatus::ToolsOk
-            } else {
-                VirtualMachineToolsStatus::ToolsNotRunning
-            }),
-            tools_running_status: Some(
-                if on {
-                    "guestToolsRunning"
-                } else {
-                    "guestToolsNotRunning"
-                }
-                .into(),
-            ),
+            tools_status: Some(self.tools_status()),
+            tools_running_status: Some(self.tools_running_status().into()),
             tools_version_status2: Some("guestToolsCurrent".into()),
             guest_id: Some(self.config.guest_id.clone()),
             guest_full_name: Some(self.config.guest_full_name.clone()),
@@ -467,6 +456,24 @@ impl VmMo {
     /// Whether the guest's tools are running (they are, whenever the VM is on).
     pub fn tools_running(&self) -> bool {
         self.runtime.power_state == VirtualMachinePowerState::PoweredOn
+    }
+
+    /// `toolsStatus`, as `guest` and `summary.guest` report it.
+    fn tools_status(&self) -> VirtualMachineToolsStatus {
+        if self.tools_running() {
+            VirtualMachineToolsStatus::ToolsOk
+        } else {
+            VirtualMachineToolsStatus::ToolsNotRunning
+        }
+    }
+
+    /// `toolsRunningStatus`, as `guest` and `summary.guest` report it.
+    fn tools_running_status(&self) -> &'static str {
+        if self.tools_running() {
+            "guestToolsRunning"
+        } else {
+            "guestToolsNotRunning"
+        }
     }
 
     /// The VM's `summary` property.
@@ -498,19 +505,8 @@ impl VmMo {
             guest: Some(VirtualMachineGuestSummary {
                 guest_id: Some(self.config.guest_id.clone()),
                 guest_full_name: Some(self.config.guest_full_name.clone()),
-                tools_status: Some(if on {
-                    VirtualMachineToolsStatus::ToolsOk
-                } else {
-                    VirtualMachineToolsStatus::ToolsNotRunning
-                }),
-                tools_running_status: Some(
-                    if on {
-                        "guestToolsRunning"
-                    } else {
-                        "guestToolsNotRunning"
-                    }
-                    .into(),
-                ),
+                tools_status: Some(self.tools_status()),
+                tools_running_status: Some(self.tools_running_status().into()),
                 host_name: on.then(|| self.name.to_ascii_lowercase()),
                 ..Default::default()
             }),

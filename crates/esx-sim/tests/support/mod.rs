@@ -31,3 +31,15 @@ pub fn call(state: &mut State, req: Request) -> Result<Response, Box<BaseMethodF
         .map(|(r, _)| r)
         .map_err(|f| Box::new(f.fault))
 }
+
+/// `PowerOnVM_Task` on `vm` (no host given); panics if the call itself faults.
+pub fn power_on(state: &mut State, vm: &esx_sim::state::MoRef) {
+    call(
+        state,
+        Request::PowerOnVM_Task(Box::new(esx_vim::PowerOnVMRequestType {
+            this: vm.clone(),
+            host: None,
+        })),
+    )
+    .expect("PowerOnVM_Task is accepted");
+}
