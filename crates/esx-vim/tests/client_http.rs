@@ -1,13 +1,11 @@
 //! HttpTransport against a scripted HTTP server on loopback: headers, cookie, keep-alive, gzip,
-//! the response bound, retries (connection refused, 503) and no retry for faults or timeouts,
-//! and the tracing span with masked credentials.
+//! the response bound, retries (connection refused, 503) and no retry for faults or timeouts.
+//! The tracing span with masked credentials is tested in `client_tracing.rs`.
 
 mod client_support;
 
-use std::fmt::Write as _;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client_support::{response, Ports, Script, Scripted};
@@ -297,96 +295,4 @@ async fn closed_transport_refuses_calls() {
     let err = t.round_trip(call("Logout")).await.expect_err("closed");
     assert_eq!(err.kind, TransportErrorKind::Closed);
     assert!(srv.seen().is_empty());
-}
-
-/// A tiny tracing subscriber writing every span and event (with fields) into a string.
-struct Capture {
-    out: Arc<Mutex<String>>,
-    next: AtomicU64,
-}
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut out = self.out.lock().expect("out");
-        let _ = write!(out, "\nspan {}:", span.metadata().name());
-        span.record(&mut Fields(&mut out));
-        tracing::span::Id::from_u64(self.next.fetch_add(1, Ordering::SeqCst) + 1)
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut out = self.out.lock().expect("out");
-        out.push_str("\nrecord:");
-        values.record(&mut Fields(&mut out));
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut out = self.out.lock().expect("out");
-        out.push_str("\nevent:");
-        event.record(&mut Fields(&mut out));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-#[tokio::test]
-async fn span_per_call_with_masked_password() {
-    let out = Arc::new(Mutex::new(String::new()));
-    let _guard = tracing::subscriber::set_default(Capture {
-        out: out.clone(),
-        next: AtomicU64::new(0),
-    });
-    let script: Arc<Script> = Arc::new(|_, req| {
-        let echoed = String::from_utf8_lossy(&req.body).to_string();
-        Some(response(
-            "200 OK",
-            &[("Set-Cookie", "vmware_soap_session=\"TOPSECRETCOOKIE\"")],
-            echoed.as_bytes(),
-        ))
-    });
-    let srv = Scripted::start(PORTS.take(), script).await;
-    let t = HttpTransport::new(&srv.url(), HttpOptions::default()).expect("transport");
-    let body = br#"<Login xmlns="urn:vim25"><_this type="SessionManager">ha-sessionmgr</_this><userName>root</userName><password>Sup3rS3cret</password></Login>"#;
-    let call = SoapCall {
-        method: "Login",
-        this: Some(("SessionManager", "ha-sessionmgr")),
-        body: body.to_vec(),
-    };
-    let reply = t.round_trip(call).await.expect("reply");
-    assert_eq!(reply.status, 200);
-    let text = out.lock().expect("out").clone();
-    assert!(
-        text.contains("span soap:") && text.contains("method=\"Login\""),
-        "{text}"
-    );
-    assert!(
-        text.contains("moref=SessionManager:ha-sessionmgr"),
-        "{text}"
-    );
-    assert!(
-        text.contains("status=200") && text.contains(&format!("bytes={}", body.len())),
-        "{text}"
-    );
-    assert!(text.contains("duration_ms="), "{text}");
-    assert!(
-        text.contains("<password>***</password>"),
-        "trace logs the masked body: {text}"
-    );
-    assert!(
-        !text.contains("Sup3rS3cret"),
-        "the password leaked into the logs: {text}"
-    );
-    assert!(
-        !text.contains("TOPSECRETCOOKIE"),
-        "the session cookie leaked into the logs: {text}"
-    );
 }

@@ -391,6 +391,8 @@ impl Scripted {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .expect("bind");
+        // Port 0 picks a free port without a race; report the one bound.
+        let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let seen2 = seen.clone();
         let connections = Arc::new(AtomicUsize::new(0));
