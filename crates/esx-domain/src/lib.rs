@@ -32,6 +32,7 @@ pub mod capabilities;
 pub mod devices;
 pub mod domain;
 pub mod error;
+pub mod interface;
 pub mod network;
 pub mod pool;
 pub mod postparse;
@@ -44,6 +45,7 @@ pub use capabilities::{Capabilities, GuestCapabilities, HostCapabilities, Migrat
 pub use devices::*;
 pub use domain::*;
 pub use error::DomainXmlError;
+pub use interface::{netmask_prefix, HostInterface, Ipv4Config};
 pub use network::{Bandwidth, Forward, Network, PortGroup, Rate, Vlan, VlanTag};
 pub use pool::{Permissions, PoolSource, PoolSourceHost, PoolTarget, PoolType, StoragePool};
 pub use snapshot::DomainSnapshot;
