@@ -2,7 +2,8 @@
 //! settings its provisioning injected into the VMX configuration.
 //!
 //! `machine.id` holds them in the record format of OpenStack Nova's VMware driver
-//! ([`machine_id`]: [`parse_machine_id`], [`format_machine_id`]); [`keys`] names the keys.
+//! ([`machine_id`]: [`parse_machine_id`], [`format_machine_id`]), `guestinfo.metadata` in the
+//! document cloud-init's VMware datasource reads ([`guestinfo`]); [`keys`] names the keys.
 //!
 //! ```
 //! use esx_guest::{format_machine_id, parse_machine_id};
@@ -13,6 +14,7 @@
 //! # Ok::<(), esx_guest::MachineIdError>(())
 //! ```
 
+pub mod guestinfo;
 pub mod keys;
 pub mod machine_id;
 pub mod nic;

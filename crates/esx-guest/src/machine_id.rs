@@ -463,35 +463,9 @@ mod tests {
         let _ = record_error(&format!("{wide};;;;;#")).to_string();
     }
 
-    fn nic_strategy() -> impl Strategy<Value = NicConfig> {
-        let addr = any::<u32>().prop_map(Ipv4Addr::from);
-        let v4 = (
-            addr.clone(),
-            0u8..=32,
-            proptest::option::of(addr.clone()),
-            proptest::option::of(addr.clone()),
-        )
-            .prop_map(|(address, len, gateway, broadcast)| Ipv4Config {
-                address,
-                netmask: Netmask::from_prefix_len(len).unwrap(),
-                gateway,
-                broadcast,
-            });
-        (
-            any::<[u8; 6]>(),
-            proptest::option::of(v4),
-            proptest::collection::vec(addr, 0..4),
-        )
-            .prop_map(|(mac, ipv4, dns)| NicConfig {
-                mac: MacAddr(mac),
-                ipv4,
-                dns,
-            })
-    }
-
     proptest! {
         #[test]
-        fn format_then_parse_is_identity(nics in proptest::collection::vec(nic_strategy(), 1..5)) {
+        fn format_then_parse_is_identity(nics in proptest::collection::vec(crate::nic::strategy::nic(true), 1..5)) {
             let text = format_machine_id(&nics);
             prop_assert_eq!(parse_machine_id(&text), Ok(nics));
         }

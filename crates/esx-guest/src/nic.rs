@@ -140,6 +140,37 @@ pub struct NicConfig {
     pub dns: Vec<Ipv4Addr>,
 }
 
+/// Proptest strategies shared by the format tests.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any NIC settings; broadcast addresses only when `broadcast` is true (netplan has none).
+    pub(crate) fn nic(broadcast: bool) -> impl Strategy<Value = NicConfig> {
+        let addr = any::<u32>().prop_map(Ipv4Addr::from);
+        let bcast = proptest::option::of(addr.clone()).prop_map(move |b| b.filter(|_| broadcast));
+        let v4 = (
+            addr.clone(),
+            0u8..=32,
+            proptest::option::of(addr.clone()),
+            bcast,
+        )
+            .prop_map(|(address, len, gateway, broadcast)| Ipv4Config {
+                address,
+                netmask: Netmask::from_prefix_len(len).unwrap(),
+                gateway,
+                broadcast,
+            });
+        let dns = proptest::collection::vec(addr, 0..4);
+        (any::<[u8; 6]>(), proptest::option::of(v4), dns).prop_map(|(mac, ipv4, dns)| NicConfig {
+            mac: MacAddr(mac),
+            ipv4,
+            dns,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
