@@ -14,10 +14,14 @@
 //! # Ok::<(), esx_guest::MachineIdError>(())
 //! ```
 
+pub mod distro;
+pub mod files;
 pub mod guestinfo;
 pub mod keys;
 pub mod machine_id;
 pub mod nic;
+pub mod render;
+pub mod sysfs;
 
 pub use machine_id::{format_machine_id, parse_machine_id, MachineIdError};
 pub use nic::{Ipv4Config, MacAddr, Netmask, NicConfig};
