@@ -153,7 +153,7 @@ fn open_new(path: &Path, mode: u32) -> io::Result<fs::File> {
 }
 
 /// A line diff of `old` and `new` for dry runs: unchanged lines start with two spaces, removed
-/// ones with `- `, added ones with `+ `.
+/// ones with `- `, added ones with `+ ` (trailing white space dropped).
 pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
@@ -169,17 +169,21 @@ pub fn diff(old: &str, new: &str) -> String {
         }
     }
     let mut out = String::new();
+    let mut push = |mark: char, line: &str| {
+        out.push_str(format!("{mark} {line}").trim_end());
+        out.push('\n');
+    };
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
+            push(' ', a[i]);
             i += 1;
             j += 1;
         } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push_str(&format!("- {}\n", a[i]));
+            push('-', a[i]);
             i += 1;
         } else {
-            out.push_str(&format!("+ {}\n", b[j]));
+            push('+', b[j]);
             j += 1;
         }
     }
@@ -275,7 +279,7 @@ mod tests {
             diff("a\nb\nc\n", "a\nx\nc\nd\n"),
             "  a\n- b\n+ x\n  c\n+ d\n"
         );
-        assert_eq!(diff("", "a\n"), "+ a\n");
+        assert_eq!(diff("", "a\n\nb\n"), "+ a\n+\n+ b\n");
         assert_eq!(diff("a\n", ""), "- a\n");
     }
 }

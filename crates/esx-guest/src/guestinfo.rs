@@ -3,8 +3,8 @@
 //!
 //! Layout (cloud-init's documented format; this module reads and writes this subset):
 //!
-//! * [`GUESTINFO_METADATA`](crate::keys::GUESTINFO_METADATA) holds a YAML or JSON mapping,
-//!   encoded as [`GUESTINFO_METADATA_ENCODING`](crate::keys::GUESTINFO_METADATA_ENCODING) says:
+//! * [`crate::keys::GUESTINFO_METADATA`] holds a YAML or JSON mapping,
+//!   encoded as [`crate::keys::GUESTINFO_METADATA_ENCODING`] says:
 //!   absent or empty for plain text, `base64`/`b64`, or `gzip+base64`/`gz+b64`.
 //! * Top-level keys read: `instance-id`, `local-hostname` and `network`. `network` is a
 //!   netplan version 2 mapping (`version: 2`, `ethernets: …`), also accepted nested under
