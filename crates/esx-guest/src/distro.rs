@@ -246,11 +246,29 @@ const NETWORKD_PATHS: [&str; 2] = [
 pub fn detect_at(root: &Path) -> Result<Distro, DistroError> {
     let text = ["etc/os-release", "usr/lib/os-release"]
         .iter()
-        .find_map(|p| std::fs::read(root.join(p)).ok())
+        .find_map(|p| read_under(root, Path::new(p)))
         .ok_or_else(|| DistroError::NoOsRelease(root.display().to_string()))?;
     let os = OsRelease::parse(&String::from_utf8_lossy(&text));
     let has_networkd = NETWORKD_PATHS.iter().any(|p| root.join(p).exists());
     detect(&os, has_networkd)
+}
+
+/// Reads `relative` under `root`, following symbolic links with absolute targets (such as
+/// `etc/os-release -> /usr/lib/os-release`) under `root` too rather than on the host.
+fn read_under(root: &Path, relative: &Path) -> Option<Vec<u8>> {
+    let mut path = root.join(relative);
+    for _ in 0..8 {
+        match std::fs::read_link(&path) {
+            Ok(target) => {
+                path = match target.strip_prefix("/") {
+                    Ok(inside) => root.join(inside),
+                    Err(_) => path.parent()?.join(target),
+                }
+            }
+            Err(_) => return std::fs::read(&path).ok(),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -310,6 +328,25 @@ mod tests {
             assert_eq!(distro.renderer.name(), cells[2], "{row}");
             assert_eq!(format!("{:?}", distro.restart), cells[3], "{row}");
         }
+    }
+
+    #[test]
+    fn os_release_links_stay_under_the_root() {
+        let root = std::env::temp_dir().join(format!("esx-guest-distro-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("usr/lib")).unwrap();
+        std::fs::write(root.join("usr/lib/os-release"), "ID=debian\n").unwrap();
+        std::os::unix::fs::symlink("/usr/lib/os-release", root.join("etc/os-release")).unwrap();
+        assert_eq!(detect_at(&root).unwrap().renderer, Renderer::Interfaces);
+        std::fs::remove_file(root.join("etc/os-release")).unwrap();
+        std::os::unix::fs::symlink("../usr/lib/os-release", root.join("etc/os-release")).unwrap();
+        assert_eq!(detect_at(&root).unwrap().renderer, Renderer::Interfaces);
+        std::fs::remove_file(root.join("etc/os-release")).unwrap();
+        std::fs::remove_file(root.join("usr/lib/os-release")).unwrap();
+        let err = detect_at(&root).unwrap_err().to_string();
+        assert!(err.starts_with("no os-release file under "), "{err}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
