@@ -40,6 +40,8 @@
 //! writes the ones that differ, atomically ([`files`]); `--apply` restarts networking
 //! ([`apply`]).
 
+#![warn(missing_docs)]
+
 pub mod agent;
 pub mod apply;
 pub mod cli;
