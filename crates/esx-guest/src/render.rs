@@ -205,8 +205,10 @@ fn joined(addrs: &[Ipv4Addr], separator: &str) -> String {
 }
 
 /// A netplan (version 2) file with one `ethernets` entry per interface with an IPv4 address,
-/// named after the device and matched by MAC. The default route is written as a route to
-/// `0.0.0.0/0`, which netplan has read since Ubuntu 17.10 (`gateway4` is deprecated).
+/// named after the device and matched by MAC. `dhcp4: false` is explicit because netplan
+/// merges entries of the same name from other files (cloud-init's names them after the device
+/// too). The default route is written as a route to `0.0.0.0/0`, which netplan has read since
+/// Ubuntu 17.10 (`gateway4` is deprecated).
 pub fn netplan(interfaces: &[Interface]) -> String {
     let owner = default_route_owner(interfaces);
     let mut out = vec![
@@ -220,6 +222,7 @@ pub fn netplan(interfaces: &[Interface]) -> String {
         out.push(format!("    {}:", iface.device));
         out.push("      match:".into());
         out.push(format!("        macaddress: \"{}\"", iface.nic.mac));
+        out.push("      dhcp4: false".into());
         out.push("      addresses:".into());
         out.push(format!("        - {}", v4.cidr()));
         if let Some(gateway) = v4.gateway.filter(|_| owner == Some(n)) {
@@ -445,6 +448,31 @@ mod tests {
                 file.path.display()
             );
         }
+    }
+
+    /// The netplan file is a netplan document: read back as guestinfo metadata (whose
+    /// `network` is netplan), it gives the NICs that have an address, without broadcast.
+    #[test]
+    fn netplan_reads_back() {
+        let text = std::fs::read_to_string(case_dir("debian").join("machine.id")).unwrap();
+        let ifaces = interfaces_of("debian", &crate::parse_machine_id(&text).unwrap());
+        let meta = crate::guestinfo::parse_metadata(&netplan(&ifaces)).unwrap();
+        let owner = default_route_owner(&ifaces);
+        let expected: Vec<NicConfig> = ifaces
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.nic.ipv4.is_some())
+            .map(|(n, i)| {
+                let mut nic = i.nic.clone();
+                nic.ipv4 = nic.ipv4.map(|v4| Ipv4Config {
+                    broadcast: None,
+                    gateway: v4.gateway.filter(|_| owner == Some(n)),
+                    ..v4
+                });
+                nic
+            })
+            .collect();
+        assert_eq!(meta.nics, expected);
     }
 
     #[test]
