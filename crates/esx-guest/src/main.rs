@@ -1,5 +1,8 @@
-//! `esx-guest-agent` binary.
+//! `esx-guest-agent` binary: see the `esx_guest` crate documentation.
+
 fn main() {
-    eprintln!("esx-guest-agent: no machine.id source is available on this host");
-    std::process::exit(1);
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let status = esx_guest::cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
+    std::process::exit(status);
 }
