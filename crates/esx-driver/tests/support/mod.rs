@@ -37,7 +37,9 @@ impl Sim {
             cfg.inventory = inv.parse().expect("inventory spec");
         }
         tweak(&mut cfg);
-        let handle = esx_sim::Simulator::start(cfg).await.expect("simulator starts");
+        let handle = esx_sim::Simulator::start(cfg)
+            .await
+            .expect("simulator starts");
         let port = handle.addr.port();
         Sim {
             handle: Some(handle),
