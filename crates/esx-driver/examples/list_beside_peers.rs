@@ -44,7 +44,12 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut sim = Command::new(&sim_bin)
         .args(["--data-dir", dir.join("data").to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0", "--inventory", &format!("vm={vms}")])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--inventory",
+            &format!("vm={vms}"),
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("esx-sim starts");
@@ -132,7 +137,13 @@ async fn main() {
                 .output()
                 .unwrap();
             virsh_times.push(t.elapsed().as_secs_f64());
-            assert_eq!(String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count(), vms);
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .count(),
+                vms
+            );
         }
     } else {
         eprintln!("libvirt 11.3 not built: run ../shared/peers/setup-libvirt-11.3.sh");
@@ -147,7 +158,10 @@ async fn main() {
             return f64::NAN;
         }
         let (m, lo, hi) = median_spread(v.to_vec());
-        println!("{name:<34} median {m:>8.3} s  (min {lo:.3}, max {hi:.3}, n={})", v.len());
+        println!(
+            "{name:<34} median {m:>8.3} s  (min {lo:.3}, max {hi:.3}, n={})",
+            v.len()
+        );
         m
     };
     println!("listing {vms} domains, {rounds} rounds");

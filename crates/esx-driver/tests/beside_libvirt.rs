@@ -7,9 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use esx_driver::{
-    HypervisorDriver, InterfaceDriver, NetworkDriver, StorageDriver, TypedValue,
-};
+use esx_driver::{HypervisorDriver, InterfaceDriver, NetworkDriver, StorageDriver, TypedValue};
 use support::Sim;
 
 const LIBVIRT: &str = "/opt/libvirt-11.3";
@@ -29,7 +27,10 @@ fn virsh_available() -> bool {
 fn virsh(uri: &str, args: &[&str]) -> String {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     let out = Command::new(Path::new(LIBVIRT).join("bin/virsh"))
-        .env("LD_LIBRARY_PATH", Path::new(LIBVIRT).join("lib/x86_64-linux-gnu"))
+        .env(
+            "LD_LIBRARY_PATH",
+            Path::new(LIBVIRT).join("lib/x86_64-linux-gnu"),
+        )
         .env("LIBVIRT_AUTH_FILE", shared.join("peers/libvirt-auth.conf"))
         .env("LIBVIRT_LOG_OUTPUTS", "1:file:/dev/null")
         .args(["-q", "-c", uri])
@@ -47,7 +48,10 @@ fn virsh(uri: &str, args: &[&str]) -> String {
 /// `Label:   value` lines of virsh's text output.
 fn field<'a>(text: &'a str, label: &str) -> &'a str {
     text.lines()
-        .find_map(|l| l.strip_prefix(label).map(|v| v.trim().trim_start_matches(':').trim()))
+        .find_map(|l| {
+            l.strip_prefix(label)
+                .map(|v| v.trim().trim_start_matches(':').trim())
+        })
         .unwrap_or_else(|| panic!("no {label} in {text}"))
 }
 
@@ -77,7 +81,11 @@ async fn same_documents_and_numbers_as_libvirt() {
     c.domain_create(&vm2).await.unwrap();
     let vm3 = c.domain_lookup_by_name("vm3").await.unwrap();
     let s1 = c
-        .domain_snapshot_create_xml(&vm3, "<domainsnapshot><name>s1</name><description>one</description></domainsnapshot>", 0)
+        .domain_snapshot_create_xml(
+            &vm3,
+            "<domainsnapshot><name>s1</name><description>one</description></domainsnapshot>",
+            0,
+        )
         .await
         .unwrap();
     let s2 = c
@@ -108,23 +116,42 @@ async fn same_documents_and_numbers_as_libvirt() {
     .unwrap();
     let vm1 = c.domain_lookup_by_name("vm1").await.unwrap();
     let vm2 = c.domain_lookup_by_name("vm2").await.unwrap();
-    assert_eq!(c.domain_get_xml_desc(&vm1, 0).await.unwrap(), doc(theirs.0), "dumpxml vm1");
-    assert_eq!(c.domain_get_xml_desc(&vm2, 0).await.unwrap(), doc(theirs.1), "dumpxml vm2");
-    assert_eq!(c.connect_get_capabilities().await.unwrap(), doc(theirs.2), "capabilities");
+    assert_eq!(
+        c.domain_get_xml_desc(&vm1, 0).await.unwrap(),
+        doc(theirs.0),
+        "dumpxml vm1"
+    );
+    assert_eq!(
+        c.domain_get_xml_desc(&vm2, 0).await.unwrap(),
+        doc(theirs.1),
+        "dumpxml vm2"
+    );
+    assert_eq!(
+        c.connect_get_capabilities().await.unwrap(),
+        doc(theirs.2),
+        "capabilities"
+    );
     let pool = c.storage_pool_lookup_by_name("datastore1").await.unwrap();
     assert_eq!(
         c.storage_pool_get_xml_desc(&pool, 0).await.unwrap(),
         doc(theirs.3),
         "pool-dumpxml"
     );
-    let vol = c.storage_vol_lookup_by_name(&pool, "vm1/vm1.vmdk").await.unwrap();
+    let vol = c
+        .storage_vol_lookup_by_name(&pool, "vm1/vm1.vmdk")
+        .await
+        .unwrap();
     assert_eq!(
         c.storage_vol_get_xml_desc(&vol, 0).await.unwrap(),
         doc(theirs.4),
         "vol-dumpxml"
     );
     let net = c.network_lookup_by_name("vSwitch0").await.unwrap();
-    assert_eq!(c.network_get_xml_desc(&net, 0).await.unwrap(), doc(theirs.5), "net-dumpxml");
+    assert_eq!(
+        c.network_get_xml_desc(&net, 0).await.unwrap(),
+        doc(theirs.5),
+        "net-dumpxml"
+    );
 
     let node = c.node_get_info().await.unwrap();
     let n = &theirs.6;
@@ -146,7 +173,10 @@ async fn same_documents_and_numbers_as_libvirt() {
     assert_eq!(field(d, "Max memory"), format!("{} KiB", info.max_mem));
     assert_eq!(field(d, "Used memory"), format!("{} KiB", info.memory));
     let autostart = c.domain_get_autostart(&vm2).await.unwrap();
-    assert_eq!(field(d, "Autostart"), if autostart { "enable" } else { "disable" });
+    assert_eq!(
+        field(d, "Autostart"),
+        if autostart { "enable" } else { "disable" }
+    );
 
     let s = &theirs.8;
     let (ty, _) = c.domain_get_scheduler_type(&vm2).await.unwrap();
@@ -159,8 +189,16 @@ async fn same_documents_and_numbers_as_libvirt() {
         c.connect_get_hostname().await.unwrap(),
         "hostname"
     );
-    assert_eq!(c.domain_snapshot_get_xml_desc(&s1, 0).await.unwrap(), doc(theirs.10), "snapshot-dumpxml s1");
-    assert_eq!(c.domain_snapshot_get_xml_desc(&s2, 0).await.unwrap(), doc(theirs.11), "snapshot-dumpxml s2");
+    assert_eq!(
+        c.domain_snapshot_get_xml_desc(&s1, 0).await.unwrap(),
+        doc(theirs.10),
+        "snapshot-dumpxml s1"
+    );
+    assert_eq!(
+        c.domain_snapshot_get_xml_desc(&s2, 0).await.unwrap(),
+        doc(theirs.11),
+        "snapshot-dumpxml s2"
+    );
     let mut ours: Vec<String> = c
         .connect_list_all_domains(0)
         .await
@@ -168,7 +206,12 @@ async fn same_documents_and_numbers_as_libvirt() {
         .iter()
         .map(|d| d.uuid.to_string())
         .collect();
-    let mut listed: Vec<String> = theirs.12.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+    let mut listed: Vec<String> = theirs
+        .12
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
     ours.sort();
     listed.sort();
     assert_eq!(ours, listed, "list --all --uuid");
@@ -189,6 +232,10 @@ async fn same_interface_documents_as_libvirt() {
         let theirs = tokio::task::spawn_blocking(move || virsh(&u, &["iface-dumpxml", &mac]))
             .await
             .unwrap();
-        assert_eq!(c.interface_get_xml_desc(&i, 0).await.unwrap(), doc(theirs), "{name}");
+        assert_eq!(
+            c.interface_get_xml_desc(&i, 0).await.unwrap(),
+            doc(theirs),
+            "{name}"
+        );
     }
 }

@@ -30,7 +30,10 @@ async fn listing_any_number_of_domains_takes_one_request() {
         !listing.is_empty() && listing.len() <= 3,
         "listing 2,000 domains took {listing:?}"
     );
-    assert!(listing.iter().all(|m| m.contains("RetrieveProperties")), "{listing:?}");
+    assert!(
+        listing.iter().all(|m| m.contains("RetrieveProperties")),
+        "{listing:?}"
+    );
 
     // Filters that need more data cost at most one more request.
     let before = calls(&capture.text()).len();

@@ -4,8 +4,7 @@
 mod support;
 
 use esx_driver::{
-    ErrorCode, InterfaceDriver, NetworkDriver, StorageDriver, StoragePoolState,
-    StorageVolumeType,
+    ErrorCode, InterfaceDriver, NetworkDriver, StorageDriver, StoragePoolState, StorageVolumeType,
 };
 use support::Sim;
 
@@ -23,7 +22,10 @@ async fn datastore_pools() {
     assert!(info.capacity > 0 && info.capacity == info.allocation + info.available);
     let xml = c.storage_pool_get_xml_desc(&p, 0).await.unwrap();
     // esx-sim's datastores are local ones (`dir`); VMFS would be `fs` with format vmfs.
-    assert!(xml.starts_with("<pool type='dir'>\n  <name>datastore1</name>\n"), "{xml}");
+    assert!(
+        xml.starts_with("<pool type='dir'>\n  <name>datastore1</name>\n"),
+        "{xml}"
+    );
     assert!(xml.contains(&format!("<uuid>{}</uuid>", p.uuid)), "{xml}");
     assert!(xml.contains("<path>/vmfs/volumes/"), "{xml}");
     c.storage_pool_refresh(&p, 0).await.unwrap();
@@ -44,16 +46,21 @@ async fn datastore_volumes() {
     let p = c.storage_pool_lookup_by_name("datastore1").await.unwrap();
     let vols = c.storage_pool_list_volumes(&p).await.unwrap();
     assert!(vols.contains(&"vm1/vm1.vmdk".to_string()), "{vols:?}");
-    assert_eq!(
-        c.storage_pool_num_of_volumes(&p).await.unwrap(),
-        vols.len()
-    );
-    let v = c.storage_vol_lookup_by_name(&p, "vm1/vm1.vmdk").await.unwrap();
+    assert_eq!(c.storage_pool_num_of_volumes(&p).await.unwrap(), vols.len());
+    let v = c
+        .storage_vol_lookup_by_name(&p, "vm1/vm1.vmdk")
+        .await
+        .unwrap();
     assert_eq!(
         c.storage_vol_get_path(&v).await.unwrap(),
         "[datastore1] vm1/vm1.vmdk"
     );
-    assert_eq!(c.storage_vol_lookup_by_path("[datastore1] vm1/vm1.vmdk").await.unwrap(), v);
+    assert_eq!(
+        c.storage_vol_lookup_by_path("[datastore1] vm1/vm1.vmdk")
+            .await
+            .unwrap(),
+        v
+    );
     assert_eq!(c.storage_vol_lookup_by_key(&v.key).await.unwrap(), v);
     assert_eq!(c.storage_pool_lookup_by_volume(&v).await.unwrap(), p);
     let info = c.storage_vol_get_info(&v).await.unwrap();
@@ -68,7 +75,10 @@ async fn datastore_volumes() {
                <allocation>0</allocation><target><format type='vmdk'/></target></volume>";
     let d1 = c.storage_vol_create_xml(&p, new, 0).await.unwrap();
     assert_eq!(d1.name, "data/d1.vmdk");
-    assert_eq!(c.storage_vol_get_info(&d1).await.unwrap().capacity, 64 << 20);
+    assert_eq!(
+        c.storage_vol_get_info(&d1).await.unwrap().capacity,
+        64 << 20
+    );
     let e = c.storage_vol_create_xml(&p, new, 0).await.unwrap_err();
     assert!(e.message.contains("already exists"), "{e}");
     let copy = new.replace("data/d1.vmdk", "data/d2.vmdk");
@@ -79,17 +89,29 @@ async fn datastore_volumes() {
     c.storage_vol_wipe(&d2, 0).await.unwrap();
     c.storage_vol_delete(&d2, 0).await.unwrap();
     c.storage_vol_delete(&d1, 0).await.unwrap();
-    assert!(c.storage_vol_lookup_by_name(&p, "data/d1.vmdk").await.is_err());
+    assert!(c
+        .storage_vol_lookup_by_name(&p, "data/d1.vmdk")
+        .await
+        .is_err());
     // libvirt's rules for new volumes.
     for (xml, msg) in [
-        (new.replace("data/d1.vmdk", "flat.vmdk"), "<directory>/<file>"),
+        (
+            new.replace("data/d1.vmdk", "flat.vmdk"),
+            "<directory>/<file>",
+        ),
         (new.replace("d1.vmdk", "d1.img"), "unsupported suffix"),
-        (new.replace("<allocation>0</allocation>", "<allocation>7</allocation>"), "capacity-to-allocation"),
+        (
+            new.replace("<allocation>0</allocation>", "<allocation>7</allocation>"),
+            "capacity-to-allocation",
+        ),
     ] {
         let e = c.storage_vol_create_xml(&p, &xml, 0).await.unwrap_err();
         assert!(e.message.contains(msg), "{e}");
     }
-    let e = c.storage_vol_lookup_by_path("relative/x").await.unwrap_err();
+    let e = c
+        .storage_vol_lookup_by_path("relative/x")
+        .await
+        .unwrap_err();
     assert_eq!(e.message, "Unexpected volume path format: relative/x");
 }
 
@@ -102,7 +124,12 @@ async fn volume_upload_and_download_stream() {
     let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let len = data.len() as u64;
     let v = c
-        .storage_vol_upload_new(&p, "iso/test.iso", std::io::Cursor::new(data.clone()), Some(len))
+        .storage_vol_upload_new(
+            &p,
+            "iso/test.iso",
+            std::io::Cursor::new(data.clone()),
+            Some(len),
+        )
         .await
         .unwrap();
     let info = c.storage_vol_get_info(&v).await.unwrap();
@@ -126,7 +153,10 @@ async fn networks() {
     let n = c.network_lookup_by_name("vSwitch0").await.unwrap();
     assert_eq!(c.network_lookup_by_uuid(&n.uuid).await.unwrap(), n);
     let xml = c.network_get_xml_desc(&n, 0).await.unwrap();
-    assert!(xml.starts_with("<network>\n  <name>vSwitch0</name>\n"), "{xml}");
+    assert!(
+        xml.starts_with("<network>\n  <name>vSwitch0</name>\n"),
+        "{xml}"
+    );
     assert!(xml.contains("<portgroup name='VM Network'>"), "{xml}");
     assert!(c.network_get_autostart(&n).await.unwrap());
     let e = c.network_set_autostart(&n, false).await.unwrap_err();
@@ -138,7 +168,10 @@ async fn networks() {
     let n1 = c.network_define_xml(def).await.unwrap();
     assert_eq!(c.connect_num_of_networks().await.unwrap(), 2);
     let xml = c.network_get_xml_desc(&n1, 0).await.unwrap();
-    assert!(xml.contains("<inbound average='1000' peak='2000' burst='512'/>"), "{xml}");
+    assert!(
+        xml.contains("<inbound average='1000' peak='2000' burst='512'/>"),
+        "{xml}"
+    );
     assert!(xml.contains("<portgroup name='pg-a'>"), "{xml}");
     let e = c.network_define_xml(def).await.unwrap_err();
     assert!(e.message.contains("already exists"), "{e}");
@@ -155,7 +188,11 @@ async fn networks() {
         let e = c.network_define_xml(xml).await.unwrap_err();
         assert!(e.message.contains(msg), "{xml}: {e}");
     }
-    assert_eq!(c.connect_num_of_networks().await.unwrap(), 1, "nothing half-defined");
+    assert_eq!(
+        c.connect_num_of_networks().await.unwrap(),
+        1,
+        "nothing half-defined"
+    );
     let e = c.network_lookup_by_name("nope").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NoNetwork);
     assert_eq!(c.connect_list_all_networks(0).await.unwrap().len(), 1);
@@ -177,8 +214,14 @@ async fn interfaces() {
     assert_eq!(c.interface_lookup_by_mac_string(&i.mac).await.unwrap(), i);
     assert!(c.interface_is_active(&i).await.unwrap());
     let xml = c.interface_get_xml_desc(&i, 0).await.unwrap();
-    assert!(xml.starts_with("<interface type='ethernet' name='vmnic0'>\n  <start mode='onboot'/>\n"), "{xml}");
-    assert!(xml.contains(&format!("<mac address='{}'/>", i.mac)), "{xml}");
+    assert!(
+        xml.starts_with("<interface type='ethernet' name='vmnic0'>\n  <start mode='onboot'/>\n"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<mac address='{}'/>", i.mac)),
+        "{xml}"
+    );
     let e = c.interface_lookup_by_name("vmnic9").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NoInterface);
 }

@@ -19,10 +19,28 @@ async fn path_walk_and_listing() {
     let h0 = sim.open(&sim.vpx_host(0), false).await;
     let h1 = sim.open(&sim.vpx_host(1), false).await;
     assert_eq!(h0.host_system_name(), "esx-0-0-0.sim.local");
-    assert_eq!(h0.connect_get_hostname().await.unwrap(), "esx-0-0-0.sim.local");
-    let l0: Vec<String> = h0.connect_list_all_domains(0).await.unwrap().into_iter().map(|d| d.name).collect();
-    let l1: Vec<String> = h1.connect_list_all_domains(0).await.unwrap().into_iter().map(|d| d.name).collect();
-    assert!(l0.contains(&"vm1".to_string()) && !l0.contains(&"vm2".to_string()), "{l0:?}");
+    assert_eq!(
+        h0.connect_get_hostname().await.unwrap(),
+        "esx-0-0-0.sim.local"
+    );
+    let l0: Vec<String> = h0
+        .connect_list_all_domains(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    let l1: Vec<String> = h1
+        .connect_list_all_domains(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(
+        l0.contains(&"vm1".to_string()) && !l0.contains(&"vm2".to_string()),
+        "{l0:?}"
+    );
     assert!(l1.contains(&"vm2".to_string()), "{l1:?}");
     assert!(h0
         .connect_supports_feature(DriverFeature::MigrationV1)
@@ -31,11 +49,23 @@ async fn path_walk_and_listing() {
     // Path errors, with libvirt's texts.
     let base = format!("vpx://root@127.0.0.1:{}", sim.port);
     for (path, msg) in [
-        ("/nodc/x", "Could not find datacenter specified in '/nodc/x'"),
+        (
+            "/nodc/x",
+            "Could not find datacenter specified in '/nodc/x'",
+        ),
         ("/DC0", "Path '/DC0' does not specify a compute resource"),
-        ("/DC0/Cluster0", "Path '/DC0/Cluster0' does not specify a host system"),
-        ("/DC0/nocr", "Could not find compute resource specified in '/DC0/nocr'"),
-        ("/DC0/Cluster0/nohost", "Could not find host system specified in '/DC0/Cluster0/nohost'"),
+        (
+            "/DC0/Cluster0",
+            "Path '/DC0/Cluster0' does not specify a host system",
+        ),
+        (
+            "/DC0/nocr",
+            "Could not find compute resource specified in '/DC0/nocr'",
+        ),
+        (
+            "/DC0/Cluster0/nohost",
+            "Could not find host system specified in '/DC0/Cluster0/nohost'",
+        ),
         (
             "/DC0/Cluster0/esx-0-0-0.sim.local/extra",
             "Path '/DC0/Cluster0/esx-0-0-0.sim.local/extra' ends with an excess item",
@@ -56,7 +86,10 @@ async fn path_walk_and_listing() {
     )
     .await
     .unwrap_err();
-    assert!(e.message.contains("to be a ESX host but found a VPX host"), "{e}");
+    assert!(
+        e.message.contains("to be a ESX host but found a VPX host"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -67,17 +100,29 @@ async fn migration_v1() {
     let mut events = src.domain_events().await.unwrap();
     let d = src.domain_lookup_by_name("vm1").await.unwrap();
     src.domain_create(&d).await.unwrap();
-    let live = flags::migrate::LIVE | flags::migrate::PERSIST_DEST | flags::migrate::UNDEFINE_SOURCE;
-    let uri = dst.domain_migrate_prepare(None, live, None, 0).await.unwrap();
+    let live =
+        flags::migrate::LIVE | flags::migrate::PERSIST_DEST | flags::migrate::UNDEFINE_SOURCE;
+    let uri = dst
+        .domain_migrate_prepare(None, live, None, 0)
+        .await
+        .unwrap();
     assert!(uri.starts_with("vpxmigr://"), "{uri}");
-    src.domain_migrate_perform(&d, &uri, live, None, 0).await.unwrap();
+    src.domain_migrate_perform(&d, &uri, live, None, 0)
+        .await
+        .unwrap();
     let there = dst.domain_migrate_finish("vm1", &uri, live).await.unwrap();
     assert_eq!(there.uuid, d.uuid);
     assert!(there.id > 0, "still running");
-    assert!(src.domain_lookup_by_name("vm1").await.is_err(), "gone from the source host");
+    assert!(
+        src.domain_lookup_by_name("vm1").await.is_err(),
+        "gone from the source host"
+    );
     // The source's event stream saw it leave (after the Started of the power-on).
     let mut kinds = Vec::new();
-    while !kinds.iter().any(|k| matches!(k, DomainEventKind::Migrated { .. })) {
+    while !kinds
+        .iter()
+        .any(|k| matches!(k, DomainEventKind::Migrated { .. }))
+    {
         let e = tokio::time::timeout(Duration::from_secs(10), events.next())
             .await
             .unwrap_or_else(|_| panic!("a migration event after {kinds:?}"))
@@ -98,7 +143,11 @@ async fn migration_v1() {
         .domain_migrate_perform(&there, &back, 0, None, 0)
         .await
         .unwrap_err();
-    assert!(e.message.starts_with("Could not migrate domain, validation reported a problem"), "{e}");
+    assert!(
+        e.message
+            .starts_with("Could not migrate domain, validation reported a problem"),
+        "{e}"
+    );
     // libvirt's refusals.
     let e = dst
         .domain_migrate_perform(&there, "tcp://x/y/z", 0, None, 0)
@@ -109,7 +158,10 @@ async fn migration_v1() {
         .domain_migrate_perform(&there, "vpxmigr://10.9.9.9/a/b", 0, None, 0)
         .await
         .unwrap_err();
-    assert_eq!(e.message, "Migration source and destination have to refer to the same vCenter");
+    assert_eq!(
+        e.message,
+        "Migration source and destination have to refer to the same vCenter"
+    );
     let e = dst
         .domain_migrate_perform(&there, &back, 0, Some("newname"), 0)
         .await
@@ -132,6 +184,9 @@ async fn migration_needs_a_vcenter() {
         .await
         .unwrap_err();
     assert_eq!(e.message, "Migration not possible without a vCenter");
-    let e = c.domain_migrate_prepare(None, 0, None, 0).await.unwrap_err();
+    let e = c
+        .domain_migrate_prepare(None, 0, None, 0)
+        .await
+        .unwrap_err();
     assert_eq!(e.message, "Migration not possible without a vCenter");
 }

@@ -38,7 +38,8 @@ struct Vcsim {
 
 impl Vcsim {
     fn start(bin: &PathBuf, name: &str, args: &[&str]) -> Vcsim {
-        let tmp = std::env::temp_dir().join(format!("esx-driver-vcsim-{name}-{}", std::process::id()));
+        let tmp =
+            std::env::temp_dir().join(format!("esx-driver-vcsim-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).unwrap();
         let mut child = Command::new(bin)
@@ -94,7 +95,11 @@ async fn esx_mode() {
     assert!(c.connect_get_version().await.unwrap() >= 6_000_000);
     let node = c.node_get_info().await.unwrap();
     assert!(node.cpus > 0 && node.memory > 0, "{node:?}");
-    assert!(c.connect_get_capabilities().await.unwrap().contains("<capabilities>"));
+    assert!(c
+        .connect_get_capabilities()
+        .await
+        .unwrap()
+        .contains("<capabilities>"));
     let all = c.connect_list_all_domains(0).await.unwrap();
     assert_eq!(all.len(), 2, "{all:?}");
     let d = c.domain_lookup_by_name(&all[0].name).await.unwrap();
@@ -104,23 +109,36 @@ async fn esx_mode() {
     if state == DomainState::Running {
         c.domain_destroy(&d).await.unwrap();
     }
-    assert_eq!(c.domain_get_state(&d, 0).await.unwrap().0, DomainState::Shutoff);
+    assert_eq!(
+        c.domain_get_state(&d, 0).await.unwrap().0,
+        DomainState::Shutoff
+    );
     c.domain_create(&d).await.unwrap();
     c.domain_suspend(&d).await.unwrap();
     c.domain_resume(&d).await.unwrap();
-    assert_eq!(c.domain_get_state(&d, 0).await.unwrap().0, DomainState::Running);
+    assert_eq!(
+        c.domain_get_state(&d, 0).await.unwrap().0,
+        DomainState::Running
+    );
     let info = c.domain_get_info(&d).await.unwrap();
     assert!(info.max_mem > 0 && info.nr_virt_cpu > 0, "{info:?}");
     let s = c
         .domain_snapshot_create_xml(&d, "<domainsnapshot><name>s1</name></domainsnapshot>", 0)
         .await
         .unwrap();
-    assert_eq!(c.domain_snapshot_list_names(&d, 0).await.unwrap(), vec!["s1"]);
+    assert_eq!(
+        c.domain_snapshot_list_names(&d, 0).await.unwrap(),
+        vec!["s1"]
+    );
     c.domain_snapshot_delete(&s, 0).await.unwrap();
     let pools = c.connect_list_storage_pools().await.unwrap();
     assert!(!pools.is_empty());
     let p = c.storage_pool_lookup_by_name(&pools[0]).await.unwrap();
-    assert!(c.storage_pool_get_xml_desc(&p, 0).await.unwrap().contains("<pool type="));
+    assert!(c
+        .storage_pool_get_xml_desc(&p, 0)
+        .await
+        .unwrap()
+        .contains("<pool type="));
     let nets = c.connect_list_networks().await.unwrap();
     assert!(!nets.is_empty());
     c.connect_close().await.unwrap();
@@ -132,7 +150,18 @@ async fn vcenter_mode() {
     let sim = Vcsim::start(
         &bin,
         "vc",
-        &["-dc", "1", "-standalone-host", "0", "-cluster", "1", "-host", "2", "-vm", "2"],
+        &[
+            "-dc",
+            "1",
+            "-standalone-host",
+            "0",
+            "-cluster",
+            "1",
+            "-host",
+            "2",
+            "-vm",
+            "2",
+        ],
     );
     // vcsim names its inventory DC0 / DC0_C0 / DC0_C0_H0.
     let c = Connection::open(
