@@ -84,12 +84,6 @@ pub(crate) fn md5_uuid(text: &str) -> esx_domain::Uuid {
     esx_domain::Uuid(b)
 }
 
-use async_trait::async_trait;
-
-use crate::error::{Error, ErrorCode};
-use crate::traits::StorageDriver;
-use crate::types::{PoolBackend, StoragePool, StoragePoolInfo, StorageVolume, StorageVolumeInfo};
-
 fn no_pool_name(name: &str) -> Error {
     Error::new(
         ErrorCode::NoStoragePool,
