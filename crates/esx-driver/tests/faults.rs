@@ -76,9 +76,10 @@ async fn http_500_on_a_task_call() {
 async fn slow_server_times_out() {
     let sim = faulty("f-slow", "latency:SuspendVM_Task=3000").await;
     let mut options = support::options("root", false);
-    let mut http = esx_vim::client::HttpOptions::default();
-    http.request_timeout = Duration::from_millis(500);
-    options.http = Some(http);
+    options.http = Some(esx_vim::client::HttpOptions {
+        request_timeout: Duration::from_millis(500),
+        ..Default::default()
+    });
     let c = esx_driver::Connection::open(&sim.uri(""), options)
         .await
         .unwrap();
