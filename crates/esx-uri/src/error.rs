@@ -76,6 +76,15 @@ pub enum UriError {
         /// The value as given.
         value: String,
     },
+    /// `fingerprint=` that is not a SHA-256 digest in hex.
+    #[error(
+        "Query parameter 'fingerprint' has unexpected value '{value}' (should be the server \
+         certificate's SHA-256 fingerprint: 64 hex digits, colons allowed)"
+    )]
+    BadFingerprint {
+        /// The value as given.
+        value: String,
+    },
     /// `vcenter=` with nothing after it.
     #[error("Query parameter 'vcenter' has an empty value (should be a hostname or *)")]
     EmptyVCenter,

@@ -27,6 +27,8 @@
 pub mod auth;
 pub mod datastore;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod params;
 pub mod uri;
 
@@ -38,5 +40,7 @@ pub use datastore::{
     datetime_to_epoch, escape_base64, escape_datastore_item, windows1252_to_utf8, DatastorePath,
 };
 pub use error::{HelperError, UriError};
-pub use params::{ExtraParams, Proxy, ProxyType, Transport, VCenter, DEFAULT_PROXY_PORT};
+pub use params::{
+    parse_fingerprint, ExtraParams, Proxy, ProxyType, Transport, VCenter, DEFAULT_PROXY_PORT,
+};
 pub use uri::{EsxUri, Scheme};

@@ -73,14 +73,21 @@ fn params() -> impl Strategy<Value = ExtraParams> {
         prop::option::of(any::<bool>()),
         prop::option::of(any::<bool>()),
         proxy,
+        prop::option::of(any::<[u8; 32]>()),
     )
         .prop_map(
-            |(transport, vcenter, no_verify, auto_answer, proxy)| ExtraParams {
+            |(transport, vcenter, no_verify, auto_answer, proxy, fp)| ExtraParams {
                 transport,
                 vcenter,
                 no_verify,
                 auto_answer,
                 proxy,
+                fingerprint: fp.map(|b| {
+                    b.iter()
+                        .map(|x| format!("{x:02X}"))
+                        .collect::<Vec<_>>()
+                        .join(":")
+                }),
             },
         )
 }
