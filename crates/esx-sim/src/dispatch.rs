@@ -136,7 +136,6 @@ pub fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
             .find(|(name, _)| name == n)
             .map(|(_, x)| x.clone())
     });
-    vm.networks = crate::inventory::vm_networks(vm);
     Ok(())
 }
 

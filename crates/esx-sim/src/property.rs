@@ -238,6 +238,14 @@ fn fast_path(state: &State, r: &MoRef, path: &str) -> Option<Option<Any>> {
         "config.name" | "summary.config.name" => Some(Any::String(vm.name.clone())),
         "config.uuid" => Some(Any::String(vm.config.uuid.clone())),
         "config.template" => Some(Any::Boolean(false)),
+        // Everything in `config` but the device list, without building it.
+        p if p.starts_with("config.")
+            && !p.starts_with("config.hardware.device")
+            && p != "config.hardware" =>
+        {
+            let rest: Vec<&str> = p["config.".len()..].split('.').collect();
+            return path::navigate(&Any::from(vm.config.clone()), &rest).ok();
+        }
         _ => return None,
     })
 }

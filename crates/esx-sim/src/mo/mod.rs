@@ -21,3 +21,4 @@ pub mod task;
 pub mod view_manager;
 pub mod virtual_disk_manager;
 pub mod virtual_machine;
+pub mod vm_devices;

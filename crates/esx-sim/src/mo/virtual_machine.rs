@@ -4,21 +4,20 @@
 use std::path::PathBuf;
 
 use esx_vim::{
-    Any, BaseDescription, BaseElementDescription, BaseVirtualDevice, BaseVirtualDeviceBackingInfo,
-    BaseVirtualDeviceConfigSpec, ChoiceOption, Description, ElementDescription, GuestInfo,
-    ManagedEntityStatus, ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
-    VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfo, VirtualDisk,
-    VirtualDiskFlatVer2BackingInfo, VirtualE1000, VirtualEthernetCardNetworkBackingInfo,
-    VirtualHardware, VirtualLsiLogicController, VirtualMachineCapability, VirtualMachineConfigInfo,
-    VirtualMachineConfigSpec, VirtualMachineConfigSummary, VirtualMachineConnectionState,
-    VirtualMachineFileInfo, VirtualMachineGuestSummary, VirtualMachinePowerState,
-    VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineRuntimeInfo,
-    VirtualMachineSnapshotInfo, VirtualMachineStorageSummary, VirtualMachineSummary,
-    VirtualMachineToolsStatus, VirtualSCSISharing, VirtualVmxnet3,
+    Any, BaseElementDescription, BaseVirtualDevice, BaseVirtualDeviceBackingInfo,
+    BaseVirtualDeviceConfigSpec, ChoiceOption, ElementDescription, GuestInfo, ManagedEntityStatus,
+    ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
+    VirtualDeviceConfigSpecOperation, VirtualHardware, VirtualMachineCapability,
+    VirtualMachineConfigInfo, VirtualMachineConfigSpec, VirtualMachineConfigSummary,
+    VirtualMachineConnectionState, VirtualMachineFileInfo, VirtualMachineGuestSummary,
+    VirtualMachinePowerState, VirtualMachineQuestionInfo, VirtualMachineQuickStats,
+    VirtualMachineRuntimeInfo, VirtualMachineSnapshotInfo, VirtualMachineStorageSummary,
+    VirtualMachineSummary, VirtualMachineToolsStatus,
 };
 use esx_vmx::VmxFile;
 
 use crate::fault::{Fault, MethodResult};
+use crate::mo::vm_devices;
 use crate::property::{entity_common, refs, Top};
 use crate::state::{now, MoRef, State};
 
@@ -46,8 +45,11 @@ pub struct VmMo {
     /// The parsed `.vmx`; `None` for a generated VM nobody has needed it for yet (it is
     /// made again from `generated` on demand, see [`VmMo::vmx`]).
     pub vmx_parsed: Option<VmxFile>,
-    /// `config`, derived from `vmx`.
+    /// `config`, derived from `vmx`, without the device list (built when read, see
+    /// [`VmMo::full_config`]).
     pub config: VirtualMachineConfigInfo,
+    /// Disk and NIC counts for `summary.config`.
+    pub counts: crate::mo::vm_devices::Counts,
     /// `runtime`.
     pub runtime: VirtualMachineRuntimeInfo,
     /// Current snapshot and the snapshot roots.
@@ -154,154 +156,16 @@ fn int(vmx: &VmxFile, key: &str) -> Option<i64> {
     vmx.get(key)?.trim().parse().ok()
 }
 
-fn truthy(vmx: &VmxFile, key: &str) -> bool {
-    vmx.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
-fn desc(label: String, summary: String) -> Option<BaseDescription> {
-    Some(BaseDescription::from(Description { label, summary }))
-}
-
-/// Builds `config` from a `.vmx`.
-pub fn config_from_vmx(
-    vmx: &VmxFile,
-    ds_name: &str,
-    ds: &MoRef,
-    vmx_rel: &str,
-    networks: &dyn Fn(&str) -> Option<MoRef>,
-) -> VirtualMachineConfigInfo {
+/// Builds `config` from a `.vmx`, without the device list (see [`VmMo::full_config`]).
+pub fn config_from_vmx(vmx: &VmxFile, ds_name: &str, vmx_rel: &str) -> VirtualMachineConfigInfo {
     let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
     let ds_path = |file: &str| {
-        if file.starts_with('/') || file.starts_with('[') {
-            file.to_owned()
-        } else if dir.is_empty() {
+        if dir.is_empty() {
             format!("[{ds_name}] {file}")
         } else {
             format!("[{ds_name}] {dir}/{file}")
         }
     };
-    let mut devices: Vec<BaseVirtualDevice> = Vec::new();
-    for bus in 0..4 {
-        if !truthy(vmx, &format!("scsi{bus}.present")) {
-            continue;
-        }
-        let ckey = 1000 + bus;
-        let mut disks = Vec::new();
-        for unit in 0..16 {
-            let p = format!("scsi{bus}:{unit}");
-            if !truthy(vmx, &format!("{p}.present")) {
-                continue;
-            }
-            let Some(file) = vmx.get(&format!("{p}.fileName")) else {
-                continue;
-            };
-            if !file.ends_with(".vmdk") {
-                continue;
-            }
-            let key = 2000 + bus * 16 + unit;
-            disks.push(key);
-            let capacity_kb = int(vmx, &format!("{p}.sim.capacityKB")).unwrap_or(0);
-            let mode = vmx.get(&format!("{p}.mode")).unwrap_or("persistent");
-            devices.push(BaseVirtualDevice::from(VirtualDisk {
-                key,
-                device_info: desc(
-                    format!("Hard disk {}", disks.len()),
-                    format!("{capacity_kb} KB"),
-                ),
-                backing: Some(BaseVirtualDeviceBackingInfo::from(
-                    VirtualDiskFlatVer2BackingInfo {
-                        file_name: ds_path(file),
-                        datastore: Some(ds.clone()),
-                        disk_mode: mode.to_owned(),
-                        thin_provisioned: Some(false),
-                        ..Default::default()
-                    },
-                )),
-                controller_key: Some(ckey),
-                unit_number: Some(unit),
-                capacity_in_kb: capacity_kb,
-                capacity_in_bytes: Some(capacity_kb * 1024),
-                ..Default::default()
-            }));
-        }
-        devices.push(BaseVirtualDevice::from(VirtualLsiLogicController {
-            key: ckey,
-            device_info: desc(format!("SCSI controller {bus}"), "LSI Logic".into()),
-            bus_number: bus,
-            device: disks.to_vec(),
-            shared_bus: VirtualSCSISharing::NoSharing,
-            scsi_ctlr_unit_number: Some(7),
-            ..Default::default()
-        }));
-    }
-    for n in 0..10 {
-        let p = format!("ethernet{n}");
-        if !truthy(vmx, &format!("{p}.present")) {
-            continue;
-        }
-        let net_name = vmx
-            .get(&format!("{p}.networkName"))
-            .unwrap_or("VM Network")
-            .to_owned();
-        let mac = vmx
-            .get(&format!("{p}.address"))
-            .or_else(|| vmx.get(&format!("{p}.generatedAddress")))
-            .map(str::to_owned);
-        let backing = Some(BaseVirtualDeviceBackingInfo::from(
-            VirtualEthernetCardNetworkBackingInfo {
-                device_name: net_name.clone(),
-                network: networks(&net_name),
-                ..Default::default()
-            },
-        ));
-        let connectable = Some(VirtualDeviceConnectInfo {
-            start_connected: vmx
-                .get(&format!("{p}.startConnected"))
-                .is_none_or(|v| v.eq_ignore_ascii_case("true")),
-            allow_guest_control: true,
-            connected: false,
-            status: Some("untried".into()),
-            ..Default::default()
-        });
-        let key = 4000 + n;
-        let info = desc(format!("Network adapter {}", n + 1), net_name);
-        let address_type = Some(
-            if vmx
-                .get(&format!("{p}.addressType"))
-                .is_some_and(|t| t.eq_ignore_ascii_case("static"))
-            {
-                "manual"
-            } else {
-                "generated"
-            }
-            .to_owned(),
-        );
-        let dev = match vmx.get(&format!("{p}.virtualDev")).unwrap_or("e1000") {
-            "vmxnet3" => BaseVirtualDevice::from(VirtualVmxnet3 {
-                key,
-                device_info: info,
-                backing,
-                connectable,
-                controller_key: Some(100),
-                unit_number: Some(7 + n),
-                address_type,
-                mac_address: mac,
-                ..Default::default()
-            }),
-            _ => BaseVirtualDevice::from(VirtualE1000 {
-                key,
-                device_info: info,
-                backing,
-                connectable,
-                controller_key: Some(100),
-                unit_number: Some(7 + n),
-                address_type,
-                mac_address: mac,
-                ..Default::default()
-            }),
-        };
-        devices.push(dev);
-    }
     let num_cpu = int(vmx, "numvcpus").unwrap_or(1) as i32;
     let shares = |key: &str, per: i64, default_units: i64| -> SharesInfo {
         match vmx.get(key).map(str::to_ascii_lowercase).as_deref() {
@@ -348,7 +212,6 @@ pub fn config_from_vmx(
             num_cpu,
             num_cores_per_socket: Some(int(vmx, "cpuid.coresPerSocket").unwrap_or(1) as i32),
             memory_mb,
-            device: devices,
             ..Default::default()
         },
         cpu_allocation: Some(ResourceAllocationInfo {
@@ -381,16 +244,63 @@ impl VmMo {
         p
     }
 
-    /// Re-derives `config` and `name` from `vmx`.
+    /// Re-derives `config`, `name`, the device counts and the networks from `vmx`.
     pub fn refresh(&mut self, networks: &dyn Fn(&str) -> Option<MoRef>) {
-        self.config = config_from_vmx(
-            &self.vmx(),
-            &self.datastore_name,
-            &self.datastore,
-            &self.vmx_rel,
-            networks,
-        );
+        let vmx = self.vmx();
+        let config = config_from_vmx(&vmx, &self.datastore_name, &self.vmx_rel);
+        let counts = vm_devices::Counts::of(&vmx);
+        let nets = vm_devices::network_names(&vmx)
+            .iter()
+            .filter_map(|n| networks(n))
+            .collect();
+        drop(vmx);
+        self.config = config;
+        self.counts = counts;
+        self.networks = nets;
         self.name = self.config.name.clone();
+    }
+
+    /// The `.vmx`'s directory relative to its datastore root.
+    pub fn vm_dir(&self) -> &str {
+        self.vmx_rel.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+
+    /// The device list with each device's `.vmx` prefix, built from `vmx` (see
+    /// [`vm_devices::build`]).
+    pub fn device_slots(&self, state: &State, vmx: &VmxFile) -> Vec<vm_devices::Slot> {
+        let network = |n: &str| {
+            self.networks
+                .iter()
+                .find(|r| state.name_of(r).as_deref() == Some(n))
+                .cloned()
+        };
+        let datastore = |n: &str| {
+            let r = state.datastore_by_name(n)?;
+            let d = state.datastore_dir(&r)?;
+            Some((r, d))
+        };
+        let ds_dir = state.datastore_dir(&self.datastore);
+        let env = vm_devices::Env {
+            ds_name: &self.datastore_name,
+            ds: &self.datastore,
+            vm_dir: self.vm_dir(),
+            powered_on: self.runtime.power_state == VirtualMachinePowerState::PoweredOn,
+            network: &network,
+            datastore: &datastore,
+            ds_dir: ds_dir.as_deref(),
+        };
+        vm_devices::build(vmx, &env)
+    }
+
+    /// `config` with its device list.
+    pub fn full_config(&self, state: &State) -> VirtualMachineConfigInfo {
+        let mut c = self.config.clone();
+        c.hardware.device = self
+            .device_slots(state, &self.vmx())
+            .into_iter()
+            .map(|s| s.device)
+            .collect();
+        c
     }
 
     /// Writes the `.vmx` back to disk (with the directory and disk of a generated VM whose
@@ -478,25 +388,6 @@ impl VmMo {
 
     /// The VM's `summary` property.
     pub fn summary(&self, r: &MoRef) -> VirtualMachineSummary {
-        let disks = self
-            .config
-            .hardware
-            .device
-            .iter()
-            .filter(|d| matches!(d, BaseVirtualDevice::VirtualDisk(_)))
-            .count();
-        let nics = self
-            .config
-            .hardware
-            .device
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d,
-                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
-                )
-            })
-            .count();
         // The guest part of `guest()`, without building the rest.
         let on = self.tools_running();
         VirtualMachineSummary {
@@ -516,8 +407,8 @@ impl VmMo {
                 vm_path_name: self.ds_path(),
                 memory_size_mb: Some(self.config.hardware.memory_mb),
                 num_cpu: Some(self.config.hardware.num_cpu),
-                num_ethernet_cards: Some(nics as i32),
-                num_virtual_disks: Some(disks as i32),
+                num_ethernet_cards: Some(self.counts.nics),
+                num_virtual_disks: Some(self.counts.disks),
                 uuid: Some(self.config.uuid.clone()),
                 instance_uuid: self.config.instance_uuid.clone(),
                 guest_id: Some(self.config.guest_id.clone()),
@@ -552,7 +443,7 @@ impl VmMo {
     /// Reads a top-level property.
     pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
         Some(match name {
-            "config" => Some(Any::from(self.config.clone())),
+            "config" => Some(Any::from(self.full_config(state))),
             "runtime" => Some(Any::from(self.runtime.clone())),
             "guest" => Some(Any::from(self.guest())),
             "summary" => Some(Any::from(self.summary(r))),
@@ -885,8 +776,7 @@ mod tests {
     #[test]
     fn config_from_minimal_vmx() {
         let vmx = VmxFile::parse_str("displayName = \"a\"\nmemsize = \"512\"\nnumvcpus = \"2\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"a.vmdk\"\nethernet0.present = \"TRUE\"\nethernet0.networkName = \"VM Network\"\n").unwrap();
-        let ds = MoRef::new("Datastore", "ds1");
-        let c = config_from_vmx(&vmx, "datastore1", &ds, "a/a.vmx", &|_| None);
+        let c = config_from_vmx(&vmx, "datastore1", "a/a.vmx");
         assert_eq!(c.name, "a");
         assert_eq!(c.hardware.memory_mb, 512);
         assert_eq!(c.hardware.num_cpu, 2);
@@ -894,6 +784,10 @@ mod tests {
             c.files.vm_path_name.as_deref(),
             Some("[datastore1] a/a.vmx")
         );
-        assert_eq!(c.hardware.device.len(), 3);
+        assert!(c.hardware.device.is_empty(), "devices are built when read");
+        assert_eq!(
+            vm_devices::Counts::of(&vmx),
+            vm_devices::Counts { disks: 1, nics: 1 }
+        );
     }
 }
