@@ -500,10 +500,7 @@ fn create_vm(
             return Err(f);
         }
     };
-    let applied = state.vm_mut(&r).and_then(|vm| {
-        vm.apply_spec(spec, &dir)?;
-        vm.save()
-    });
+    let applied = mo::vm_reconfig::reconfigure(state, &r, spec);
     if let Err(f) = applied.and_then(|_| refresh_vm(state, &r)) {
         cleanup(state, Some(&r));
         return Err(f);
@@ -811,15 +808,7 @@ pub fn handle(
             state.vm(&r)?;
             let who = user(state, ctx);
             let t = run_task(state, ctx, &r.clone(), method, move |s| {
-                let ds = s.vm(&r)?.datastore.clone();
-                let dir = s.datastore_dir(&ds).unwrap_or_default();
-                let vm = s.vm_mut(&r)?;
-                let before = vm.vmx_mut().clone();
-                if let Err(f) = vm.apply_spec(&q.spec, &dir) {
-                    *vm.vmx_mut() = before;
-                    return Err(f);
-                }
-                vm.save()?;
+                mo::vm_reconfig::reconfigure(s, &r, &q.spec)?;
                 refresh_vm(s, &r)?;
                 mo::event_manager::record_vm(s, VmChange::Reconfigured, &r, &who);
                 Ok(None)

@@ -2,55 +2,11 @@
 //! property engine: keys, controllers, capacities from the disk descriptors on the datastore,
 //! and `summary.config` counts.
 
-use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
 use esx_vim::*;
 
 mod support;
 
-fn read(state: &State, r: &MoRef, path: &str) -> Option<Any> {
-    esx_sim::property::read(state, &Ctx::default(), r, path).unwrap()
-}
-
-/// The first datastore's reference and directory.
-fn datastore(state: &State) -> (MoRef, std::path::PathBuf) {
-    let mut v: Vec<(String, std::path::PathBuf)> = state
-        .objects
-        .iter()
-        .filter_map(|(id, m)| match m {
-            Mo::Datastore(d) => Some((id.clone(), d.dir.clone())),
-            _ => None,
-        })
-        .collect();
-    v.sort();
-    let (id, dir) = v.remove(0);
-    (moref("Datastore", &id), dir)
-}
-
-/// Writes `<name>/<name>.vmx` with `body` into the first datastore and registers it.
-fn vm_with(state: &mut State, name: &str, body: &str) -> MoRef {
-    let (ds, dir) = datastore(state);
-    std::fs::create_dir_all(dir.join(name)).unwrap();
-    let text =
-        format!("displayName = \"{name}\"\nguestOS = \"other-64\"\nmemsize = \"256\"\n{body}");
-    std::fs::write(dir.join(format!("{name}/{name}.vmx")), text).unwrap();
-    esx_sim::inventory::register_vm(
-        state,
-        &ds,
-        &format!("{name}/{name}.vmx"),
-        &moref("Folder", "ha-folder-vm"),
-        &moref("ResourcePool", "ha-root-pool"),
-        &moref("HostSystem", "ha-host"),
-        None,
-    )
-    .unwrap()
-}
-
-fn devices(state: &State, vm: &MoRef) -> Vec<BaseVirtualDevice> {
-    match read(state, vm, "config.hardware.device") {
-        Some(Any::ArrayOfVirtualDevice(a)) => a.virtual_device,
-        other => panic!("{other:?}"),
-    }
-}
+use support::{datastore, devices, read, vm_with};
 
 #[test]
 fn device_list_from_vmx_and_descriptors() {

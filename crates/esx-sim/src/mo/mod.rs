@@ -22,3 +22,4 @@ pub mod view_manager;
 pub mod virtual_disk_manager;
 pub mod virtual_machine;
 pub mod vm_devices;
+pub mod vm_reconfig;

@@ -4,15 +4,13 @@
 use std::path::PathBuf;
 
 use esx_vim::{
-    Any, BaseElementDescription, BaseVirtualDevice, BaseVirtualDeviceBackingInfo,
-    BaseVirtualDeviceConfigSpec, ChoiceOption, ElementDescription, GuestInfo, ManagedEntityStatus,
-    ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
-    VirtualDeviceConfigSpecOperation, VirtualHardware, VirtualMachineCapability,
-    VirtualMachineConfigInfo, VirtualMachineConfigSpec, VirtualMachineConfigSummary,
-    VirtualMachineConnectionState, VirtualMachineFileInfo, VirtualMachineGuestSummary,
-    VirtualMachinePowerState, VirtualMachineQuestionInfo, VirtualMachineQuickStats,
-    VirtualMachineRuntimeInfo, VirtualMachineSnapshotInfo, VirtualMachineStorageSummary,
-    VirtualMachineSummary, VirtualMachineToolsStatus,
+    Any, BaseElementDescription, ChoiceOption, ElementDescription, GuestInfo, ManagedEntityStatus,
+    ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualHardware, VirtualMachineCapability,
+    VirtualMachineConfigInfo, VirtualMachineConfigSummary, VirtualMachineConnectionState,
+    VirtualMachineFileInfo, VirtualMachineGuestSummary, VirtualMachinePowerState,
+    VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineRuntimeInfo,
+    VirtualMachineSnapshotInfo, VirtualMachineStorageSummary, VirtualMachineSummary,
+    VirtualMachineToolsStatus,
 };
 use esx_vmx::VmxFile;
 
@@ -526,216 +524,6 @@ impl VmMo {
         }
         self.runtime.power_state = s;
     }
-
-    /// Applies a `VirtualMachineConfigSpec` to the `.vmx`.
-    pub fn apply_spec(
-        &mut self,
-        spec: &VirtualMachineConfigSpec,
-        ds_dir: &std::path::Path,
-    ) -> MethodResult<()> {
-        let vmx = self.vmx_mut();
-        if let Some(n) = &spec.name {
-            vmx.set("displayName", n);
-        }
-        if let Some(a) = &spec.annotation {
-            vmx.set("annotation", a);
-        }
-        if let Some(m) = spec.memory_mb {
-            if m <= 0 || m % 4 != 0 {
-                return Err(Fault::invalid_argument("spec.memoryMB"));
-            }
-            vmx.set("memsize", &m.to_string());
-        }
-        if let Some(c) = spec.num_cp_us {
-            if !(1..=128).contains(&c) {
-                return Err(Fault::invalid_argument("spec.numCPUs"));
-            }
-            vmx.set("numvcpus", &c.to_string());
-        }
-        if let Some(g) = &spec.guest_id {
-            vmx.set("guestOS", g.trim_end_matches("Guest"));
-        }
-        for (alloc, prefix) in [
-            (&spec.cpu_allocation, "sched.cpu"),
-            (&spec.memory_allocation, "sched.mem"),
-        ] {
-            let Some(a) = alloc else { continue };
-            if let Some(v) = a.reservation {
-                vmx.set(&format!("{prefix}.min"), &v.to_string());
-            }
-            if let Some(v) = a.limit {
-                if v < 0 {
-                    vmx.remove(&format!("{prefix}.max"));
-                } else {
-                    vmx.set(&format!("{prefix}.max"), &v.to_string());
-                }
-            }
-            if let Some(s) = &a.shares {
-                let v = match s.level {
-                    SharesLevel::Low => "low".to_owned(),
-                    SharesLevel::Normal => "normal".to_owned(),
-                    SharesLevel::High => "high".to_owned(),
-                    _ => s.shares.to_string(),
-                };
-                vmx.set(&format!("{prefix}.shares"), &v);
-            }
-        }
-        for ch in &spec.device_change {
-            let (op, file_op, dev) = match ch {
-                BaseVirtualDeviceConfigSpec::VirtualDeviceConfigSpec(c) => {
-                    (c.operation.clone(), c.file_operation.clone(), &c.device)
-                }
-                _ => return Err(Fault::not_supported("deviceChange")),
-            };
-            self.apply_device(op, file_op.is_some(), dev, ds_dir)?;
-        }
-        Ok(())
-    }
-
-    fn apply_device(
-        &mut self,
-        op: Option<VirtualDeviceConfigSpecOperation>,
-        create_file: bool,
-        dev: &BaseVirtualDevice,
-        ds_dir: &std::path::Path,
-    ) -> MethodResult<()> {
-        let (name, vmx_rel) = (self.name.clone(), self.vmx_rel.clone());
-        let vmx = self.vmx_mut();
-        match (op, dev) {
-            (Some(VirtualDeviceConfigSpecOperation::Add), BaseVirtualDevice::VirtualDisk(d)) => {
-                let unit = (0..16)
-                    .find(|u| *u != 7 && !vmx.contains_key(&format!("scsi0:{u}.present")))
-                    .ok_or_else(|| Fault::invalid_state("no free SCSI unit"))?;
-                let file = match &d.backing {
-                    Some(BaseVirtualDeviceBackingInfo::VirtualDiskFlatVer2BackingInfo(b))
-                        if !b.file_name.is_empty() =>
-                    {
-                        b.file_name.clone()
-                    }
-                    _ => format!("{}_{unit}.vmdk", name),
-                };
-                let rel = match crate::state::parse_ds_path(&file) {
-                    Some((_, p)) => p.to_owned(),
-                    None => {
-                        let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
-                        format!("{dir}/{file}")
-                    }
-                };
-                if create_file {
-                    let path = crate::files::safe_join(ds_dir, &rel)
-                        .ok_or_else(|| Fault::invalid_argument("fileName"))?;
-                    crate::files::create_disk(
-                        &path,
-                        d.capacity_in_kb,
-                        "lsilogic",
-                        &vmx_uuid(&uuid_from(&rel)),
-                    )
-                    .map_err(|e| Fault::invalid_state(&format!("cannot create disk: {e}")))?;
-                }
-                vmx.set("scsi0.present", "TRUE");
-                if !vmx.contains_key("scsi0.virtualDev") {
-                    vmx.set("scsi0.virtualDev", "lsilogic");
-                }
-                let p = format!("scsi0:{unit}");
-                let name = rel.rsplit('/').next().unwrap_or(&rel);
-                vmx.set(&format!("{p}.present"), "TRUE");
-                vmx.set(&format!("{p}.fileName"), name);
-                vmx.set(
-                    &format!("{p}.sim.capacityKB"),
-                    &d.capacity_in_kb.to_string(),
-                );
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Remove), BaseVirtualDevice::VirtualDisk(d)) => {
-                let k = d.key - 2000;
-                if k < 0 {
-                    return Err(Fault::invalid_argument("device.key"));
-                }
-                let p = format!("scsi{}:{}", k / 16, k % 16);
-                for key in [
-                    "present",
-                    "fileName",
-                    "sim.capacityKB",
-                    "mode",
-                    "deviceType",
-                ] {
-                    vmx.remove(&format!("{p}.{key}"));
-                }
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Add), dev)
-                if matches!(
-                    dev,
-                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
-                ) =>
-            {
-                let n = (0..10)
-                    .find(|n| !vmx.contains_key(&format!("ethernet{n}.present")))
-                    .ok_or_else(|| Fault::invalid_state("no free NIC slot"))?;
-                let (kind, backing) = match dev {
-                    BaseVirtualDevice::VirtualVmxnet3(c) => ("vmxnet3", &c.backing),
-                    BaseVirtualDevice::VirtualE1000(c) => ("e1000", &c.backing),
-                    _ => ("e1000", &None),
-                };
-                let net = match backing {
-                    Some(BaseVirtualDeviceBackingInfo::VirtualEthernetCardNetworkBackingInfo(
-                        b,
-                    )) => b.device_name.clone(),
-                    _ => "VM Network".into(),
-                };
-                vmx.set(&format!("ethernet{n}.present"), "TRUE");
-                vmx.set(&format!("ethernet{n}.virtualDev"), kind);
-                vmx.set(&format!("ethernet{n}.networkName"), &net);
-                vmx.set(&format!("ethernet{n}.addressType"), "generated");
-                vmx.set(
-                    &format!("ethernet{n}.generatedAddress"),
-                    &format!(
-                        "00:0c:29:{:02x}:{:02x}:{:02x}",
-                        n,
-                        name.len() % 256,
-                        vmx_rel.len() % 256
-                    ),
-                );
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Add), dev) if scsi_model(dev).is_some() => {
-                let (model, bus) = scsi_model(dev).unwrap_or(("lsilogic", 0));
-                if !(0..4).contains(&bus) {
-                    return Err(Fault::invalid_argument("device.busNumber"));
-                }
-                vmx.set(&format!("scsi{bus}.present"), "TRUE");
-                vmx.set(&format!("scsi{bus}.virtualDev"), model);
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Remove), dev) => {
-                let key = device_key(dev);
-                if (4000..4010).contains(&key) {
-                    let n = key - 4000;
-                    let keys: Vec<String> = vmx
-                        .keys()
-                        .filter(|k| k.starts_with(&format!("ethernet{n}.")))
-                        .map(str::to_owned)
-                        .collect();
-                    for k in keys {
-                        vmx.remove(&k);
-                    }
-                } else {
-                    return Err(Fault::not_supported("removing this device"));
-                }
-            }
-            _ => return Err(Fault::not_supported("this device change")),
-        }
-        Ok(())
-    }
-}
-
-fn device_key(d: &BaseVirtualDevice) -> i32 {
-    match d {
-        BaseVirtualDevice::VirtualE1000(c) => c.key,
-        BaseVirtualDevice::VirtualVmxnet3(c) => c.key,
-        BaseVirtualDevice::VirtualDisk(c) => c.key,
-        BaseVirtualDevice::VirtualDevice(c) => {
-            let c: &VirtualDevice = c;
-            c.key
-        }
-        _ => -1,
-    }
 }
 
 /// The runtime of a VM that is registered but off.
@@ -748,17 +536,6 @@ pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
         max_memory_usage: Some(1024),
         ..Default::default()
     }
-}
-
-/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
-fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
-    Some(match dev {
-        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
-        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
-        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
-        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

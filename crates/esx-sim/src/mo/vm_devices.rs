@@ -237,6 +237,11 @@ fn ends_ci(v: &str, suffix: &str) -> bool {
         && v[v.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
+/// Whether a file name is a `.vmdk` (any case).
+pub fn is_vmdk(name: &str) -> bool {
+    ends_ci(name, ".vmdk")
+}
+
 /// Whether `key` is `true` (any case).
 pub fn truthy(vmx: &VmxFile, key: &str) -> bool {
     eq_ci(vmx.get(key), "true")
