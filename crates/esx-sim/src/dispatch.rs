@@ -639,7 +639,7 @@ pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResu
                 resp!(FindChild, FindChildResponse { returnval })
             }
             Request::FindByIp(q) => {
-                let returnval = mo::search_index::find_by_name(state, &q.ip, q.vm_search);
+                let returnval = mo::search_index::find_by_ip(state, &q.ip, q.vm_search);
                 resp!(FindByIp, FindByIpResponse { returnval })
             }
             Request::FindByDnsName(q) => {

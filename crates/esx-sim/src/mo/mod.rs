@@ -22,4 +22,5 @@ pub mod view_manager;
 pub mod virtual_disk_manager;
 pub mod virtual_machine;
 pub mod vm_devices;
+pub mod vm_guest;
 pub mod vm_reconfig;

@@ -313,8 +313,10 @@ impl VmMo {
                 g.disk(d).write().map_err(fail)?;
             }
         }
-        let bytes = self.vmx().to_bytes();
-        std::fs::write(&self.vmx_path, bytes).map_err(fail)?;
+        let vmx = self.vmx().into_owned();
+        std::fs::write(&self.vmx_path, vmx.to_bytes()).map_err(fail)?;
+        // Once written, the file is the truth: keep it parsed (it cannot be generated again).
+        self.vmx_parsed = Some(vmx);
         self.generated = None;
         Ok(())
     }
@@ -349,6 +351,11 @@ impl VmMo {
 
     fn guest(&self) -> GuestInfo {
         let on = self.tools_running();
+        let net = if on {
+            crate::mo::vm_guest::guest_net(&self.vmx(), &self.vmx_rel)
+        } else {
+            Vec::new()
+        };
         GuestInfo {
             tools_status: Some(self.tools_status()),
             tools_running_status: Some(self.tools_running_status().into()),
@@ -356,9 +363,22 @@ impl VmMo {
             guest_id: Some(self.config.guest_id.clone()),
             guest_full_name: Some(self.config.guest_full_name.clone()),
             host_name: on.then(|| self.name.to_ascii_lowercase()),
+            ip_address: crate::mo::vm_guest::primary_ip(&net),
+            net,
             guest_state: if on { "running" } else { "notRunning" }.into(),
             ..Default::default()
         }
+    }
+
+    /// The guest's addresses (none unless its tools run).
+    pub fn guest_ips(&self) -> Vec<String> {
+        if !self.tools_running() {
+            return Vec::new();
+        }
+        crate::mo::vm_guest::guest_net(&self.vmx(), &self.vmx_rel)
+            .into_iter()
+            .flat_map(|n| n.ip_address)
+            .collect()
     }
 
     /// Whether the guest's tools are running (they are, whenever the VM is on).
@@ -397,6 +417,7 @@ impl VmMo {
                 tools_status: Some(self.tools_status()),
                 tools_running_status: Some(self.tools_running_status().into()),
                 host_name: on.then(|| self.name.to_ascii_lowercase()),
+                ip_address: on.then(|| self.guest_ips().into_iter().next()).flatten(),
                 ..Default::default()
             }),
             config: VirtualMachineConfigSummary {
