@@ -23,6 +23,7 @@ pub mod lazy;
 pub mod mo;
 pub mod path;
 pub mod property;
+pub mod screen;
 pub mod server;
 pub mod state;
 pub mod ticket;

@@ -214,7 +214,7 @@ impl HostMo {
                 max_supported_vcpus: Some(128),
                 max_running_v_ms: Some(1024),
                 max_registered_v_ms: Some(100_000),
-                screenshot_supported: false,
+                screenshot_supported: true,
                 nfs_supported: true,
                 ..Default::default()
             })),

@@ -105,6 +105,22 @@ pub fn uuid_from(seed: &str) -> String {
     )
 }
 
+/// 16 deterministic pseudo-random bytes from a seed string (those of [`uuid_from`]).
+pub fn seed_bytes(seed: &str) -> [u8; 16] {
+    let hex: Vec<u8> = uuid_from(seed)
+        .bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .collect();
+    let mut out = [0u8; 16];
+    for (o, pair) in out.iter_mut().zip(hex.chunks(2)) {
+        *o = std::str::from_utf8(pair)
+            .ok()
+            .and_then(|p| u8::from_str_radix(p, 16).ok())
+            .unwrap_or(0);
+    }
+    out
+}
+
 /// The `uuid.location` value for a `.vmx` at `path` (changes when the files are copied).
 pub fn location_for(path: &str) -> String {
     vmx_uuid(&uuid_from(&format!("location:{path}")))

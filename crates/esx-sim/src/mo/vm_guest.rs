@@ -31,21 +31,9 @@ fn parse_cidr(s: &str) -> Option<(IpAddr, i32)> {
 
 /// The deterministic address of NIC `n` of the VM at `seed`: `10.x.y.z/24`.
 fn default_ip(seed: &str, n: i32) -> (IpAddr, i32) {
-    let u = crate::mo::virtual_machine::uuid_from(&format!("ip:{seed}:{n}"));
-    let b: Vec<u8> = u
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .collect::<Vec<char>>()
-        .chunks(2)
-        .filter_map(|p| u8::from_str_radix(&p.iter().collect::<String>(), 16).ok())
-        .collect();
-    let host = 2 + b.get(2).copied().unwrap_or(0) % 250;
-    let ip = std::net::Ipv4Addr::new(
-        10,
-        b.first().copied().unwrap_or(0),
-        b.get(1).copied().unwrap_or(0),
-        host,
-    );
+    let b = crate::mo::virtual_machine::seed_bytes(&format!("ip:{seed}:{n}"));
+    let host = 2 + b[2] % 250;
+    let ip = std::net::Ipv4Addr::new(10, b[0], b[1], host);
     (IpAddr::V4(ip), 24)
 }
 

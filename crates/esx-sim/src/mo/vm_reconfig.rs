@@ -1232,19 +1232,14 @@ impl Change<'_, '_> {
     }
 
     fn generated_mac(&self, oui: &str, n: i32) -> String {
-        let u = uuid_from(&format!("mac:{}:{n}", self.t.seed));
-        let hex: Vec<char> = u.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        let byte = |i: usize| format!("{}{}", hex[2 * i], hex[2 * i + 1]);
+        let b = crate::mo::virtual_machine::seed_bytes(&format!("mac:{}:{n}", self.t.seed));
         // vCenter's range (00:50:56) keeps the fourth byte's top bits at 10.
         let first = if oui == "00:50:56" {
-            format!(
-                "{:02x}",
-                0x80 | (u8::from_str_radix(&byte(0), 16).unwrap_or(0) & 0x3f)
-            )
+            0x80 | (b[0] & 0x3f)
         } else {
-            byte(0)
+            b[0]
         };
-        format!("{oui}:{first}:{}:{}", byte(1), byte(2))
+        format!("{oui}:{first:02x}:{:02x}:{:02x}", b[1], b[2])
     }
 }
 

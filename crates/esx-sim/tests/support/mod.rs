@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod https;
+
 use esx_sim::state::{Ctx, State};
 use esx_vim::{BaseMethodFault, Request, Response};
 
