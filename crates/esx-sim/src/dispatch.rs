@@ -70,6 +70,7 @@ pub fn privilege(method: &str) -> &'static str {
         "CreateVM_Task" | "RegisterVM_Task" => "VirtualMachine.Inventory.Create",
         "UnregisterVM" | "Destroy_Task" => "VirtualMachine.Inventory.Delete",
         "ReconfigVM_Task" => "VirtualMachine.Config.Settings",
+        "RescanHba" | "RescanAllHba" | "RefreshStorageSystem" => "Host.Config.Storage",
         m if m.contains("Snapshot") => "VirtualMachine.State.CreateSnapshot",
         m if m.contains("Datastore") || m.contains("VirtualDisk") || m == "MakeDirectory" => {
             "Datastore.FileManagement"
@@ -1091,13 +1092,30 @@ pub fn handle(
             expect(state, &q.this, "Datastore")?;
             resp!(RefreshDatastore, RefreshDatastoreResponse {})
         }
+        Request::RescanHba(q) => {
+            let host = mo::host_system::service_host(
+                state,
+                &q.this,
+                mo::host_system::ServiceKind::Storage,
+            )?;
+            mo::host_system::host(state, &host)?;
+            mo::host_storage::rescan_hba(&q.hba_device)?;
+            resp!(RescanHba, RescanHbaResponse {})
+        }
+        Request::RescanAllHba(q) => {
+            mo::host_system::service_host(state, &q.this, mo::host_system::ServiceKind::Storage)?;
+            resp!(RescanAllHba, RescanAllHbaResponse {})
+        }
+        Request::RefreshStorageSystem(q) => {
+            mo::host_system::service_host(state, &q.this, mo::host_system::ServiceKind::Storage)?;
+            resp!(RefreshStorageSystem, RefreshStorageSystemResponse {})
+        }
         Request::ReconfigureAutostart(q) => {
-            let host = match state.lookup(&q.this)? {
-                Mo::HostService(s) if s.kind == mo::host_system::ServiceKind::AutoStart => {
-                    s.host.clone()
-                }
-                _ => return Err(Fault::not_found(&q.this)),
-            };
+            let host = mo::host_system::service_host(
+                state,
+                &q.this,
+                mo::host_system::ServiceKind::AutoStart,
+            )?;
             if let Mo::HostSystem(h) = state.lookup_mut(&host)? {
                 mo::host_system::reconfigure_autostart(h, q.spec.clone());
             }

@@ -794,6 +794,21 @@ fn nics_and_settings() {
         t.device(4002),
         Some(BaseVirtualDevice::VirtualVmxnet2(_))
     ));
+    let another = VirtualE1000 {
+        key: -1,
+        backing: Some(nic_backing(None, "VM Network")),
+        ..Default::default()
+    };
+    assert_eq!(t.devices(vec![spec(Op::Add, None, another)]), None);
+    assert_ne!(
+        t.get("ethernet3.generatedAddress"),
+        t.get("ethernet2.generatedAddress")
+    );
+    let gone = VirtualE1000 {
+        key: 4003,
+        ..Default::default()
+    };
+    assert_eq!(t.devices(vec![spec(Op::Remove, None, gone)]), None);
     // Edit: network, assigned MAC, DVS port, connectable.
     let e1000 = |b: Option<BaseVirtualDeviceBackingInfo>, at: Option<&str>, mac: Option<&str>| {
         VirtualE1000 {

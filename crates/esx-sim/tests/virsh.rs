@@ -121,7 +121,32 @@ fn scenario(port: u16, dir: &Path) {
 
     // Storage.
     let pools = ok(port, &["pool-list"]);
-    assert!(pools.contains("datastore1   active   yes"), "{pools}");
+    let row = |name: &str| {
+        pools.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f == [name, "active", "yes"]
+        })
+    };
+    assert!(row("datastore1"), "{pools}");
+    // libvirt's iSCSI backend: one pool per static target, its LUNs as volumes.
+    let target0 = "iqn.2006-01.org.esx-sim:storage.target0";
+    assert!(
+        row(target0) && row("iqn.2006-01.org.esx-sim:storage.target1"),
+        "{pools}"
+    );
+    let iscsi = ok(port, &["pool-dumpxml", target0]);
+    assert!(
+        iscsi.contains("<pool type='iscsi'>")
+            && iscsi.contains("<host name='192.0.2.10' port='3260'/>"),
+        "{iscsi}"
+    );
+    let luns = ok(port, &["vol-list", target0]);
+    let vols = luns
+        .lines()
+        .filter(|l| l.trim_start().starts_with("/vmfs/devices/disks/naa."))
+        .count();
+    assert_eq!(vols, 2, "{luns}");
+    ok(port, &["pool-refresh", target0]);
     let pool = ok(port, &["pool-dumpxml", "datastore1"]);
     assert!(
         pool.contains("<path>/vmfs/volumes/datastore1</path>"),

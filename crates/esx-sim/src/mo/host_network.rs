@@ -21,10 +21,7 @@ pub const MAX_PORTS: i32 = 4088;
 
 /// The host whose `HostNetworkSystem` is `this`.
 pub fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
-    match state.lookup(this)? {
-        Mo::HostService(s) if s.kind == ServiceKind::Network => Ok(s.host.clone()),
-        _ => Err(Fault::not_found(this)),
-    }
+    crate::mo::host_system::service_host(state, this, ServiceKind::Network)
 }
 
 fn in_use(kind: &str, name: &str) -> Fault {

@@ -6,8 +6,8 @@ use esx_vim::{
     HostCapability, HostConfigInfo, HostConfigManager, HostConfigSummary, HostCpuInfo,
     HostDnsConfig, HostHardwareInfo, HostHardwareSummary, HostListSummary,
     HostListSummaryQuickStats, HostNetworkInfo, HostNumaInfo, HostPortGroup, HostPortGroupSpec,
-    HostRuntimeInfo, HostStorageDeviceInfo, HostSystemConnectionState, HostSystemInfo,
-    HostSystemPowerState, HostVirtualSwitch, ManagedEntityStatus,
+    HostRuntimeInfo, HostSystemConnectionState, HostSystemInfo, HostSystemPowerState,
+    HostVirtualSwitch, ManagedEntityStatus,
 };
 
 use crate::property::{entity_common, refs, Top};
@@ -188,7 +188,7 @@ impl HostMo {
                     num_cpu_cores: 8,
                     num_cpu_threads: 16,
                     num_nics: 1,
-                    num_hb_as: 1,
+                    num_hb_as: 2,
                     ..Default::default()
                 }),
                 runtime: Some(self.runtime()),
@@ -222,7 +222,7 @@ impl HostMo {
                 host: r.clone(),
                 product,
                 network: Some(self.network_info()),
-                storage_device: Some(HostStorageDeviceInfo::default()),
+                storage_device: Some(crate::mo::host_storage::device_info(self)),
                 ..Default::default()
             })),
             "configManager" => Some(Any::from(HostConfigManager {
@@ -327,7 +327,7 @@ impl HostService {
                 | "networkDescription",
             ) => None,
             (ServiceKind::Storage, "storageDeviceInfo") => {
-                Some(Any::from(HostStorageDeviceInfo::default()))
+                Some(Any::from(crate::mo::host_storage::device_info(h)))
             }
             (
                 ServiceKind::Storage,
@@ -338,6 +338,18 @@ impl HostService {
             (ServiceKind::Datastore, "capabilities") => None,
             _ => return None,
         })
+    }
+}
+
+/// The host whose helper of kind `kind` is `this` (`NotFound` for anything else).
+pub fn service_host(
+    state: &State,
+    this: &MoRef,
+    kind: ServiceKind,
+) -> crate::fault::MethodResult<MoRef> {
+    match state.lookup(this)? {
+        Mo::HostService(s) if s.kind == kind => Ok(s.host.clone()),
+        _ => Err(crate::fault::Fault::not_found(this)),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod event_manager;
 pub mod file_manager;
 pub mod folder;
 pub mod host_network;
+pub mod host_storage;
 pub mod host_system;
 pub mod migration;
 pub mod network;

@@ -105,19 +105,12 @@ pub fn uuid_from(seed: &str) -> String {
     )
 }
 
-/// 16 deterministic pseudo-random bytes from a seed string (those of [`uuid_from`]).
+/// 16 deterministic pseudo-random bytes from a seed string (the start of its SHA-256, so
+/// seeds that differ in one character give unrelated bytes).
 pub fn seed_bytes(seed: &str) -> [u8; 16] {
-    let hex: Vec<u8> = uuid_from(seed)
-        .bytes()
-        .filter(u8::is_ascii_hexdigit)
-        .collect();
+    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
     let mut out = [0u8; 16];
-    for (o, pair) in out.iter_mut().zip(hex.chunks(2)) {
-        *o = std::str::from_utf8(pair)
-            .ok()
-            .and_then(|p| u8::from_str_radix(p, 16).ok())
-            .unwrap_or(0);
-    }
+    out.copy_from_slice(&d.as_ref()[..16]);
     out
 }
 

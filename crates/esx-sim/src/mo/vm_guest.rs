@@ -148,5 +148,10 @@ mod tests {
         );
         assert_eq!(net[2].network, None);
         assert_eq!(primary_ip(&net).as_deref(), Some("192.168.5.7"));
+        let two =
+            VmxFile::parse_str("ethernet0.present = \"TRUE\"\nethernet1.present = \"TRUE\"\n")
+                .unwrap();
+        let n = guest_net(&two, "vm/vm.vmx");
+        assert_ne!(n[0].ip_address, n[1].ip_address, "each NIC its own address");
     }
 }
