@@ -185,7 +185,29 @@ fn scenario(port: u16, dir: &Path) {
     // `iface-list` shows nothing on real ESX too; the interface is reachable by MAC.
     ok(port, &["iface-list", "--all"]);
     let iface = ok(port, &["iface-dumpxml", "00:50:56:00:00:01"]);
-    assert!(iface.contains("name='vmnic0'"), "{iface}");
+    assert!(
+        iface.contains("name='vmnic0'") && iface.contains("dhcp"),
+        "{iface}"
+    );
+    let iface = ok(port, &["iface-dumpxml", "00:50:56:00:00:02"]);
+    assert!(
+        iface.contains("name='vmnic1'") && iface.contains("address='192.0.2.50' prefix='24'"),
+        "{iface}"
+    );
+    assert!(
+        net.contains("mode='bridge'") && net.contains("<interface dev='vmnic0'/>"),
+        "{net}"
+    );
+    // A switch defined through libvirt: bridged to vmnic1, with a shaping policy.
+    let spec = testdata().join("virsh-network.xml");
+    ok(port, &["net-define", spec.to_str().unwrap()]);
+    let net = ok(port, &["net-dumpxml", "vSwitch7"]);
+    assert!(net.contains("<interface dev='vmnic1'/>"), "{net}");
+    assert!(
+        net.contains("average='1000'") && net.contains("peak='2000'"),
+        "{net}"
+    );
+    ok(port, &["net-undefine", "vSwitch7"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -59,6 +59,12 @@ impl HostMo {
             spec: esx_vim::HostVirtualSwitchSpec {
                 num_ports: 128,
                 mtu: Some(1500),
+                bridge: Some(esx_vim::BaseHostVirtualSwitchBridge::from(
+                    esx_vim::HostVirtualSwitchBondBridge {
+                        nic_device: vec!["vmnic0".into()],
+                        ..Default::default()
+                    },
+                )),
                 ..Default::default()
             },
         };
@@ -145,26 +151,63 @@ impl HostMo {
         }
     }
 
-    fn network_info(&self) -> HostNetworkInfo {
+    /// The host's DNS settings: its name split into host and domain.
+    pub fn dns_config(&self) -> HostDnsConfig {
         let (host, domain) = self.name.split_once('.').unwrap_or((&self.name, ""));
+        HostDnsConfig {
+            dhcp: false,
+            host_name: host.into(),
+            domain_name: domain.into(),
+            address: vec!["127.0.0.1".into()],
+            search_domain: if domain.is_empty() {
+                Vec::new()
+            } else {
+                vec![domain.into()]
+            },
+            ..Default::default()
+        }
+    }
+
+    /// `config.network` (and `HostNetworkSystem.networkInfo`).
+    pub fn network_info(&self) -> HostNetworkInfo {
         HostNetworkInfo {
             vswitch: self.vswitches.clone(),
             portgroup: self.portgroups.clone(),
-            pnic: vec![esx_vim::PhysicalNic {
-                key: Some("key-vim.host.PhysicalNic-vmnic0".into()),
-                device: "vmnic0".into(),
-                pci: "0000:02:00.0".into(),
-                mac: "00:50:56:00:00:01".into(),
-                driver: Some("e1000".into()),
-                ..Default::default()
-            }],
-            dns_config: Some(BaseHostDnsConfig::from(HostDnsConfig {
-                dhcp: false,
-                host_name: host.into(),
-                domain_name: domain.into(),
-                address: vec!["127.0.0.1".into()],
-                ..Default::default()
-            })),
+            pnic: physical_nics(),
+            dns_config: Some(BaseHostDnsConfig::from(self.dns_config())),
+            ..Default::default()
+        }
+    }
+
+    /// `HostNetworkSystem.networkConfig`: the same switches, port groups, physical NICs and DNS
+    /// settings as [`HostMo::network_info`], as a configuration.
+    pub fn network_config(&self) -> esx_vim::HostNetworkConfig {
+        esx_vim::HostNetworkConfig {
+            vswitch: self
+                .vswitches
+                .iter()
+                .map(|s| esx_vim::HostVirtualSwitchConfig {
+                    name: s.name.clone(),
+                    spec: Some(s.spec.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            portgroup: self
+                .portgroups
+                .iter()
+                .map(|p| esx_vim::HostPortGroupConfig {
+                    spec: Some(p.spec.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            pnic: physical_nics()
+                .into_iter()
+                .map(|n| esx_vim::PhysicalNicConfig {
+                    device: n.device,
+                    spec: n.spec,
+                })
+                .collect(),
+            dns_config: Some(BaseHostDnsConfig::from(self.dns_config())),
             ..Default::default()
         }
     }
@@ -187,7 +230,7 @@ impl HostMo {
                     num_cpu_pkgs: 2,
                     num_cpu_cores: 8,
                     num_cpu_threads: 16,
-                    num_nics: 1,
+                    num_nics: 2,
                     num_hb_as: 2,
                     ..Default::default()
                 }),
@@ -276,6 +319,50 @@ impl HostMo {
     }
 }
 
+/// The host's physical NICs: `vmnic0` (DHCP, the uplink of `vSwitch0`) and `vmnic1` (a static
+/// address in the documentation range), 1 Gbit/s full duplex.
+pub fn physical_nics() -> Vec<esx_vim::PhysicalNic> {
+    let link = esx_vim::PhysicalNicLinkInfo {
+        speed_mb: 1000,
+        duplex: true,
+    };
+    let nic = |n: u8, ip: esx_vim::HostIpConfig| esx_vim::PhysicalNic {
+        key: Some(format!("key-vim.host.PhysicalNic-vmnic{n}")),
+        device: format!("vmnic{n}"),
+        pci: format!("0000:0{}:00.0", n + 2),
+        mac: format!("00:50:56:00:00:0{}", n + 1),
+        driver: Some("e1000".into()),
+        link_speed: Some(link.clone()),
+        valid_link_specification: vec![link.clone()],
+        spec: esx_vim::PhysicalNicSpec {
+            ip: Some(ip),
+            link_speed: Some(link.clone()),
+            ..Default::default()
+        },
+        wake_on_lan_supported: false,
+        auto_negotiate_supported: Some(true),
+        ..Default::default()
+    };
+    vec![
+        nic(
+            0,
+            esx_vim::HostIpConfig {
+                dhcp: true,
+                ..Default::default()
+            },
+        ),
+        nic(
+            1,
+            esx_vim::HostIpConfig {
+                dhcp: false,
+                ip_address: Some("192.0.2.50".into()),
+                subnet_mask: Some("255.255.255.0".into()),
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
 /// Which helper object of a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
@@ -316,11 +403,11 @@ impl HostService {
         };
         Some(match (self.kind, name) {
             (ServiceKind::Network, "networkInfo") => Some(Any::from(h.network_info())),
+            (ServiceKind::Network, "networkConfig") => Some(Any::from(h.network_config())),
+            (ServiceKind::Network, "dnsConfig") => Some(Any::from(h.dns_config())),
             (
                 ServiceKind::Network,
-                "networkConfig"
-                | "capabilities"
-                | "dnsConfig"
+                "capabilities"
                 | "ipRouteConfig"
                 | "consoleIpRouteConfig"
                 | "offloadCapabilities"
