@@ -49,6 +49,8 @@ pub fn is_read_only(method: &str) -> bool {
             | "DestroyCollector"
             | "ValidateMigration"
             | "AcquireGenericServiceTicket"
+            | "AcquireCloneTicket"
+            | "CloneSession"
     )
 }
 
@@ -675,6 +677,23 @@ pub fn handle(
             mo::event_manager::record_session(state, &us.user_name, false);
             new_session = Some(key);
             resp!(Login, LoginResponse { returnval: us })
+        }
+        Request::CloneSession(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let key = new_key();
+            let us = mo::session_manager::clone_session(state, &q.clone_ticket, key.clone())?;
+            mo::event_manager::record_session(state, &us.user_name, false);
+            new_session = Some(key);
+            resp!(CloneSession, CloneSessionResponse { returnval: us })
+        }
+        Request::AcquireCloneTicket(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let returnval = crate::ticket::acquire_clone(state, ctx.session.as_deref())?;
+            resp!(AcquireCloneTicket, AcquireCloneTicketResponse { returnval })
+        }
+        Request::AcquireTicket(q) => {
+            let returnval = mo::virtual_machine::acquire_ticket(state, &q.this, &q.ticket_type)?;
+            resp!(AcquireTicket, AcquireTicketResponse { returnval })
         }
         Request::Logout(q) => {
             expect(state, &q.this, "SessionManager")?;

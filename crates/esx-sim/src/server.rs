@@ -150,7 +150,10 @@ fn wsdl(shared: &Shared, p: &str) -> Resp {
 
 /// Methods that need no session.
 fn public(method: &str) -> bool {
-    matches!(method, "RetrieveServiceContent" | "Login" | "CurrentTime")
+    matches!(
+        method,
+        "RetrieveServiceContent" | "Login" | "CloneSession" | "CurrentTime"
+    )
 }
 
 /// Reads of the `SessionManager`'s own properties, which vSphere answers without a session
@@ -348,7 +351,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     }
     let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
     drop(guard);
-    if !crate::dispatch::is_read_only(method) || method == "Login" {
+    if !crate::dispatch::is_read_only(method) || method == "Login" || method == "CloneSession" {
         shared.changes.send_modify(|v| *v += 1);
     }
     respond(result)

@@ -6,16 +6,7 @@ use esx_vim::Any;
 
 mod support;
 
-use support::https::{curl, curl_available, curl_bytes, envelope};
-
-/// The `<returnval …>ID</returnval>` of a SOAP answer.
-fn returnval(body: &str) -> String {
-    let start = body.find("<returnval").expect("a returnval");
-    let rest = &body[start..];
-    let open = rest.find('>').unwrap() + 1;
-    let close = rest.find("</returnval>").unwrap();
-    rest[open..close].to_owned()
-}
+use support::https::{curl, curl_available, curl_bytes, envelope, returnval};
 
 fn ihdr_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");

@@ -556,6 +556,44 @@ impl VmMo {
     }
 }
 
+/// `AcquireTicket` for `mks` or `webmks` (console tickets) of a powered-on VM: a fresh ticket
+/// with the `.vmx` path, the host (the simulator's address) and port (902 for MKS, the
+/// simulator's HTTPS port for WebMKS, with its `wss://` URL) and the certificate's SHA-1
+/// thumbprint. `InvalidState` when the VM is not powered on, `InvalidArgument` for another
+/// ticket type. Nothing listens for these tickets.
+pub fn acquire_ticket(
+    state: &State,
+    r: &MoRef,
+    ticket_type: &str,
+) -> MethodResult<esx_vim::VirtualMachineTicket> {
+    let vm = state.vm(r)?;
+    let web = match ticket_type {
+        "mks" => false,
+        "webmks" => true,
+        _ => return Err(Fault::invalid_argument("ticketType")),
+    };
+    if vm.runtime.power_state != VirtualMachinePowerState::PoweredOn {
+        return Err(Fault::invalid_state(
+            "The operation is not allowed in the current state: the virtual machine is not powered on.",
+        ));
+    }
+    let host = crate::ticket::host_name(state);
+    let ticket = crate::tls::session_key();
+    let port = if web {
+        i32::from(state.config.listen.port())
+    } else {
+        902
+    };
+    Ok(esx_vim::VirtualMachineTicket {
+        url: web.then(|| format!("wss://{host}:{port}/ticket/{ticket}")),
+        ticket,
+        cfg_file: format!("/vmfs/volumes/{}/{}", vm.datastore_name, vm.vmx_rel),
+        host: Some(host),
+        port: Some(port),
+        ssl_thumbprint: Some(state.thumbprint.clone()),
+    })
+}
+
 /// The runtime of a VM that is registered but off.
 pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
     VirtualMachineRuntimeInfo {

@@ -71,3 +71,12 @@ pub fn curl_bytes(
 pub fn curl_available() -> bool {
     Command::new("curl").arg("-V").output().is_ok()
 }
+
+/// The text of the `<returnval …>…</returnval>` of a SOAP answer.
+pub fn returnval(body: &str) -> String {
+    let start = body.find("<returnval").expect("a returnval");
+    let rest = &body[start..];
+    let open = rest.find('>').expect("an element") + 1;
+    let close = rest.find("</returnval>").expect("a closed returnval");
+    rest[open..close].to_owned()
+}
