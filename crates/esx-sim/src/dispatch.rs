@@ -73,6 +73,7 @@ pub fn privilege(method: &str) -> &'static str {
         "UnregisterVM" | "Destroy_Task" => "VirtualMachine.Inventory.Delete",
         "ReconfigVM_Task" => "VirtualMachine.Config.Settings",
         "RescanHba" | "RescanAllHba" | "RefreshStorageSystem" => "Host.Config.Storage",
+        "ReconfigureAutostart" => "Host.Config.AutoStart",
         m if m.contains("Snapshot") => "VirtualMachine.State.CreateSnapshot",
         m if m.contains("Datastore") || m.contains("VirtualDisk") || m == "MakeDirectory" => {
             "Datastore.FileManagement"
@@ -370,6 +371,7 @@ pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> Method
     mo::event_manager::record_vm(state, VmChange::Removed, r, who);
     let vm = state.vm(r)?;
     let parent = vm.parent.clone();
+    let host = vm.host.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
     let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
     let pending = vm.files_pending();
@@ -385,6 +387,7 @@ pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> Method
         }
     }
     state.objects.remove(&r.value);
+    mo::host_system::forget_autostart(state, &host, r);
     if let Some(Mo::Folder(f)) = state.objects.get_mut(&parent.value) {
         f.children.retain(|c| c != r);
     }
@@ -1135,9 +1138,7 @@ pub fn handle(
                 &q.this,
                 mo::host_system::ServiceKind::AutoStart,
             )?;
-            if let Mo::HostSystem(h) = state.lookup_mut(&host)? {
-                mo::host_system::reconfigure_autostart(h, q.spec.clone());
-            }
+            mo::host_system::reconfigure_autostart(state, &host, q.spec.clone())?;
             resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
         }
         Request::QueryEvents(q) => {

@@ -119,6 +119,20 @@ fn scenario(port: u16, dir: &Path) {
     ok(port, &["snapshot-delete", "vm2", "s1"]);
     assert!(!ok(port, &["snapshot-list", "vm2"]).contains("s1"));
 
+    // Autostart through HostAutoStartManager.
+    let autostart = |vm: &str| {
+        ok(port, &["dominfo", vm])
+            .lines()
+            .find(|l| l.starts_with("Autostart:"))
+            .map(|l| l.split_whitespace().last().unwrap_or("").to_owned())
+    };
+    assert_eq!(autostart("vm1").as_deref(), Some("disable"));
+    ok(port, &["autostart", "vm1"]);
+    assert_eq!(autostart("vm1").as_deref(), Some("enable"));
+    assert_eq!(autostart("vm2").as_deref(), Some("disable"));
+    ok(port, &["autostart", "--disable", "vm1"]);
+    assert_eq!(autostart("vm1").as_deref(), Some("disable"));
+
     // Storage.
     let pools = ok(port, &["pool-list"]);
     let row = |name: &str| {

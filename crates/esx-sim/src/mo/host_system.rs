@@ -497,8 +497,55 @@ pub fn shut_down(state: &mut State, host: &MoRef, force: bool) -> crate::fault::
     Ok(())
 }
 
-/// `ReconfigureAutostart`: merges the defaults and per-VM power info.
-pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
+/// `ReconfigureAutostart`: checks the whole spec, then merges the defaults and the per-VM
+/// power info. An entry whose start action is `none` with no start order (-1) takes the VM
+/// off the list; the list is kept in start order, unordered (-1) entries last. Faults:
+/// `ManagedObjectNotFound` for a key that is no VM, `InvalidArgument` for a VM of another host,
+/// an unknown action or heartbeat setting, or an order or delay below -1.
+pub fn reconfigure_autostart(
+    state: &mut State,
+    host_ref: &MoRef,
+    spec: HostAutoStartManagerConfig,
+) -> crate::fault::MethodResult<()> {
+    use crate::fault::Fault;
+    const STOP: [&str; 5] = [
+        "none",
+        "systemDefault",
+        "powerOff",
+        "guestShutdown",
+        "suspend",
+    ];
+    let known = |v: &str, list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    if let Some(d) = &spec.defaults {
+        if d.stop_action.as_deref().is_some_and(|a| !known(a, &STOP)) {
+            return Err(Fault::invalid_argument("spec.defaults.stopAction"));
+        }
+        if d.start_delay.is_some_and(|x| x < -1) || d.stop_delay.is_some_and(|x| x < -1) {
+            return Err(Fault::invalid_argument("spec.defaults"));
+        }
+    }
+    for p in &spec.power_info {
+        let vm = state.vm(&p.key)?;
+        if &vm.host != host_ref {
+            return Err(Fault::invalid_argument("spec.powerInfo.key"));
+        }
+        if !known(&p.start_action, &["none", "powerOn"]) {
+            return Err(Fault::invalid_argument("spec.powerInfo.startAction"));
+        }
+        if !known(&p.stop_action, &STOP) {
+            return Err(Fault::invalid_argument("spec.powerInfo.stopAction"));
+        }
+        if matches!(
+            p.wait_for_heartbeat,
+            esx_vim::AutoStartWaitHeartbeatSetting::Other(_)
+        ) {
+            return Err(Fault::invalid_argument("spec.powerInfo.waitForHeartbeat"));
+        }
+        if p.start_order < -1 || p.start_delay < -1 || p.stop_delay < -1 {
+            return Err(Fault::invalid_argument("spec.powerInfo"));
+        }
+    }
+    let h = host_mut(state, host_ref)?;
     if let Some(d) = spec.defaults {
         let cur = h.autostart.defaults.get_or_insert_with(Default::default);
         if d.enabled.is_some() {
@@ -523,6 +570,21 @@ pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
         if !p.start_action.eq_ignore_ascii_case("none") || p.start_order >= 0 {
             h.autostart.power_info.push(p);
         }
+    }
+    h.autostart.power_info.sort_by_key(|p| {
+        if p.start_order < 0 {
+            i32::MAX
+        } else {
+            p.start_order
+        }
+    });
+    Ok(())
+}
+
+/// Takes `vm` off its host's auto-start list (it is being removed).
+pub fn forget_autostart(state: &mut State, host_ref: &MoRef, vm: &MoRef) {
+    if let Some(Mo::HostSystem(h)) = state.objects.get_mut(&host_ref.value) {
+        h.autostart.power_info.retain(|p| &p.key != vm);
     }
 }
 
