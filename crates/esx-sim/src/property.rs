@@ -205,6 +205,26 @@ pub fn all_names(m: &Mo) -> &'static [&'static str] {
         Mo::EventCollector(_) => &["latestPage", "filter"],
         Mo::View(_) => &["view"],
         Mo::Snapshot(_) => &["config", "vm", "childSnapshot"],
+        Mo::HostService(h) => match h.kind {
+            mo::host_system::ServiceKind::Network => &[
+                "networkInfo",
+                "networkConfig",
+                "dnsConfig",
+                "capabilities",
+                "ipRouteConfig",
+                "consoleIpRouteConfig",
+                "offloadCapabilities",
+                "networkDescription",
+            ],
+            mo::host_system::ServiceKind::Storage => &[
+                "storageDeviceInfo",
+                "fileSystemVolumeInfo",
+                "systemFile",
+                "multipathStateInfo",
+            ],
+            mo::host_system::ServiceKind::AutoStart => &["config"],
+            mo::host_system::ServiceKind::Datastore => &["datastore", "capabilities"],
+        },
         _ => ENTITY,
     }
 }
