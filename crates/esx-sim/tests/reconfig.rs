@@ -1077,3 +1077,152 @@ impl TapMode for VirtualDisk {
         self
     }
 }
+
+/// The `.vmx` a series of reconfigurations leaves is one the VMX converter reads back into the
+/// devices the changes named.
+#[test]
+fn the_vmx_converter_reads_what_reconfiguration_writes() {
+    let mut t = T::new("convert");
+    let changes = vec![
+        spec(
+            Op::Add,
+            Some(FileOp::Create),
+            disk(-1, Some(1000), None, "", 2048),
+        ),
+        spec(
+            Op::Add,
+            None,
+            cdrom(-2, Some(200), iso("[datastore1] iso/a.iso")),
+        ),
+        spec(
+            Op::Add,
+            None,
+            VirtualAHCIController {
+                key: -3,
+                bus_number: 0,
+                ..Default::default()
+            },
+        ),
+        spec(
+            Op::Add,
+            None,
+            cdrom(
+                -4,
+                Some(-3),
+                VirtualCdromAtapiBackingInfo {
+                    device_name: "/dev/cdrom".into(),
+                    ..Default::default()
+                },
+            ),
+        ),
+        spec(
+            Op::Add,
+            None,
+            VirtualVmxnet3 {
+                key: -5,
+                backing: Some(nic_backing(None, "VM Network")),
+                address_type: Some("manual".into()),
+                mac_address: Some("00:50:56:3f:00:10".into()),
+                ..Default::default()
+            },
+        ),
+        spec(
+            Op::Add,
+            None,
+            VirtualFloppy {
+                key: -6,
+                backing: Some(
+                    VirtualFloppyImageBackingInfo {
+                        file_name: "[datastore1] iso/f.flp".into(),
+                        ..Default::default()
+                    }
+                    .into(),
+                ),
+                ..Default::default()
+            },
+        ),
+        spec(
+            Op::Add,
+            None,
+            VirtualSerialPort {
+                key: -7,
+                backing: Some(
+                    VirtualSerialPortFileBackingInfo {
+                        file_name: "[datastore1] t/com1.log".into(),
+                        ..Default::default()
+                    }
+                    .into(),
+                ),
+                ..Default::default()
+            },
+        ),
+        spec(
+            Op::Add,
+            None,
+            VirtualParallelPort {
+                key: -8,
+                backing: Some(
+                    VirtualParallelPortDeviceBackingInfo {
+                        device_name: "/dev/parport0".into(),
+                        ..Default::default()
+                    }
+                    .into(),
+                ),
+                ..Default::default()
+            },
+        ),
+    ];
+    assert_eq!(t.devices(changes), None);
+    let resolver = esx_vmx::convert::DatastoreResolver {
+        datastores: vec![("datastore1".into(), "/vmfs/volumes/datastore1".into())],
+        vmx_directory: "[datastore1] t".into(),
+    };
+    let ctx = esx_vmx::convert::ParseContext {
+        resolver: &resolver,
+        datacenter_path: None,
+        moref: None,
+    };
+    let dom = esx_vmx::convert::vmx_text_to_domain(&t.raw(), &ctx).expect("the converter reads it");
+    let disks: Vec<(String, Option<String>)> = dom
+        .devices
+        .disks
+        .iter()
+        .map(|d| {
+            (
+                d.device.clone(),
+                d.source.as_ref().and_then(|s| s.path.clone()),
+            )
+        })
+        .collect();
+    for want in [
+        ("disk", Some("[datastore1] t/t.vmdk")),
+        ("disk", Some("[datastore1] t/t_1.vmdk")),
+        ("cdrom", Some("[datastore1] iso/a.iso")),
+        ("cdrom", Some("/dev/cdrom")),
+        ("floppy", Some("[datastore1] iso/f.flp")),
+    ] {
+        assert!(
+            disks
+                .iter()
+                .any(|(d, p)| d == want.0 && p.as_deref() == want.1),
+            "{want:?} not in {disks:?}"
+        );
+    }
+    let models: Vec<Option<String>> = dom
+        .devices
+        .interfaces
+        .iter()
+        .map(|i| i.model.clone())
+        .collect();
+    assert_eq!(models, [Some("e1000".into()), Some("vmxnet3".into())]);
+    assert_eq!(
+        dom.devices.interfaces[1]
+            .mac
+            .as_ref()
+            .and_then(|m| m.mac_type.clone())
+            .as_deref(),
+        Some("static")
+    );
+    assert_eq!(dom.devices.serials.len(), 1);
+    assert_eq!(dom.devices.parallels.len(), 1);
+}

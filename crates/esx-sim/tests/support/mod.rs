@@ -66,14 +66,14 @@ pub fn datastore(state: &State) -> (esx_sim::state::MoRef, std::path::PathBuf) {
     (esx_sim::state::moref("Datastore", &id), dir)
 }
 
-/// Writes `<name>/<name>.vmx` (display name, guest OS, memory, then `body`) into the first
+/// Writes `<name>/<name>.vmx` (versions, display name, guest OS, memory, then `body`) into the first
 /// datastore of an ESX-flavor state and registers it.
 pub fn vm_with(state: &mut State, name: &str, body: &str) -> esx_sim::state::MoRef {
     use esx_sim::state::moref;
     let (ds, dir) = datastore(state);
     std::fs::create_dir_all(dir.join(name)).unwrap();
     let text =
-        format!("displayName = \"{name}\"\nguestOS = \"other-64\"\nmemsize = \"256\"\n{body}");
+        format!("config.version = \"8\"\nvirtualHW.version = \"14\"\ndisplayName = \"{name}\"\nguestOS = \"other-64\"\nmemsize = \"256\"\n{body}");
     std::fs::write(dir.join(format!("{name}/{name}.vmx")), text).unwrap();
     esx_sim::inventory::register_vm(
         state,
