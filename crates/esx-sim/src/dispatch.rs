@@ -49,6 +49,8 @@ pub fn is_read_only(method: &str) -> bool {
             | "DestroyCollector"
             | "ValidateMigration"
             | "AcquireGenericServiceTicket"
+            | "AcquireCloneTicket"
+            | "CloneSession"
     )
 }
 
@@ -70,6 +72,8 @@ pub fn privilege(method: &str) -> &'static str {
         "CreateVM_Task" | "RegisterVM_Task" => "VirtualMachine.Inventory.Create",
         "UnregisterVM" | "Destroy_Task" => "VirtualMachine.Inventory.Delete",
         "ReconfigVM_Task" => "VirtualMachine.Config.Settings",
+        "RescanHba" | "RescanAllHba" | "RefreshStorageSystem" => "Host.Config.Storage",
+        "ReconfigureAutostart" => "Host.Config.AutoStart",
         m if m.contains("Snapshot") => "VirtualMachine.State.CreateSnapshot",
         m if m.contains("Datastore") || m.contains("VirtualDisk") || m == "MakeDirectory" => {
             "Datastore.FileManagement"
@@ -136,7 +140,6 @@ pub fn refresh_vm(state: &mut State, r: &MoRef) -> MethodResult<()> {
             .find(|(name, _)| name == n)
             .map(|(_, x)| x.clone())
     });
-    vm.networks = crate::inventory::vm_networks(vm);
     Ok(())
 }
 
@@ -368,6 +371,7 @@ pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> Method
     mo::event_manager::record_vm(state, VmChange::Removed, r, who);
     let vm = state.vm(r)?;
     let parent = vm.parent.clone();
+    let host = vm.host.clone();
     let dir = vm.vmx_path.parent().map(|p| p.to_path_buf());
     let (ds_name, rel) = (vm.datastore_name.clone(), vm.vmx_rel.clone());
     let pending = vm.files_pending();
@@ -383,6 +387,7 @@ pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> Method
         }
     }
     state.objects.remove(&r.value);
+    mo::host_system::forget_autostart(state, &host, r);
     if let Some(Mo::Folder(f)) = state.objects.get_mut(&parent.value) {
         f.children.retain(|c| c != r);
     }
@@ -501,10 +506,7 @@ fn create_vm(
             return Err(f);
         }
     };
-    let applied = state.vm_mut(&r).and_then(|vm| {
-        vm.apply_spec(spec, &dir)?;
-        vm.save()
-    });
+    let applied = mo::vm_reconfig::reconfigure(state, &r, spec);
     if let Err(f) = applied.and_then(|_| refresh_vm(state, &r)) {
         cleanup(state, Some(&r));
         return Err(f);
@@ -643,7 +645,7 @@ pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResu
                 resp!(FindChild, FindChildResponse { returnval })
             }
             Request::FindByIp(q) => {
-                let returnval = mo::search_index::find_by_name(state, &q.ip, q.vm_search);
+                let returnval = mo::search_index::find_by_ip(state, &q.ip, q.vm_search);
                 resp!(FindByIp, FindByIpResponse { returnval })
             }
             Request::FindByDnsName(q) => {
@@ -678,6 +680,23 @@ pub fn handle(
             mo::event_manager::record_session(state, &us.user_name, false);
             new_session = Some(key);
             resp!(Login, LoginResponse { returnval: us })
+        }
+        Request::CloneSession(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let key = new_key();
+            let us = mo::session_manager::clone_session(state, &q.clone_ticket, key.clone())?;
+            mo::event_manager::record_session(state, &us.user_name, false);
+            new_session = Some(key);
+            resp!(CloneSession, CloneSessionResponse { returnval: us })
+        }
+        Request::AcquireCloneTicket(q) => {
+            expect(state, &q.this, "SessionManager")?;
+            let returnval = crate::ticket::acquire_clone(state, ctx.session.as_deref())?;
+            resp!(AcquireCloneTicket, AcquireCloneTicketResponse { returnval })
+        }
+        Request::AcquireTicket(q) => {
+            let returnval = mo::virtual_machine::acquire_ticket(state, &q.this, &q.ticket_type)?;
+            resp!(AcquireTicket, AcquireTicketResponse { returnval })
         }
         Request::Logout(q) => {
             expect(state, &q.this, "SessionManager")?;
@@ -812,15 +831,7 @@ pub fn handle(
             state.vm(&r)?;
             let who = user(state, ctx);
             let t = run_task(state, ctx, &r.clone(), method, move |s| {
-                let ds = s.vm(&r)?.datastore.clone();
-                let dir = s.datastore_dir(&ds).unwrap_or_default();
-                let vm = s.vm_mut(&r)?;
-                let before = vm.vmx_mut().clone();
-                if let Err(f) = vm.apply_spec(&q.spec, &dir) {
-                    *vm.vmx_mut() = before;
-                    return Err(f);
-                }
-                vm.save()?;
+                mo::vm_reconfig::reconfigure(s, &r, &q.spec)?;
                 refresh_vm(s, &r)?;
                 mo::event_manager::record_vm(s, VmChange::Reconfigured, &r, &who);
                 Ok(None)
@@ -1103,16 +1114,31 @@ pub fn handle(
             expect(state, &q.this, "Datastore")?;
             resp!(RefreshDatastore, RefreshDatastoreResponse {})
         }
+        Request::RescanHba(q) => {
+            let host = mo::host_system::service_host(
+                state,
+                &q.this,
+                mo::host_system::ServiceKind::Storage,
+            )?;
+            mo::host_system::host(state, &host)?;
+            mo::host_storage::rescan_hba(&q.hba_device)?;
+            resp!(RescanHba, RescanHbaResponse {})
+        }
+        Request::RescanAllHba(q) => {
+            mo::host_system::service_host(state, &q.this, mo::host_system::ServiceKind::Storage)?;
+            resp!(RescanAllHba, RescanAllHbaResponse {})
+        }
+        Request::RefreshStorageSystem(q) => {
+            mo::host_system::service_host(state, &q.this, mo::host_system::ServiceKind::Storage)?;
+            resp!(RefreshStorageSystem, RefreshStorageSystemResponse {})
+        }
         Request::ReconfigureAutostart(q) => {
-            let host = match state.lookup(&q.this)? {
-                Mo::HostService(s) if s.kind == mo::host_system::ServiceKind::AutoStart => {
-                    s.host.clone()
-                }
-                _ => return Err(Fault::not_found(&q.this)),
-            };
-            if let Mo::HostSystem(h) = state.lookup_mut(&host)? {
-                mo::host_system::reconfigure_autostart(h, q.spec.clone());
-            }
+            let host = mo::host_system::service_host(
+                state,
+                &q.this,
+                mo::host_system::ServiceKind::AutoStart,
+            )?;
+            mo::host_system::reconfigure_autostart(state, &host, q.spec.clone())?;
             resp!(ReconfigureAutostart, ReconfigureAutostartResponse {})
         }
         Request::QueryEvents(q) => {

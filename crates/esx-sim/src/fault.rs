@@ -2,9 +2,10 @@
 
 use esx_vim::codec::soap::SoapFault;
 use esx_vim::{
-    AlreadyExists, BaseMethodFault, DuplicateName, FileNotFound, InvalidArgument, InvalidLogin,
-    InvalidPowerState, InvalidProperty, InvalidState, LocalizedMethodFault, ManagedObjectNotFound,
-    ManagedObjectReference, MethodNotFound, NoPermission, NotAuthenticated, NotFound, NotSupported,
+    AlreadyExists, BaseMethodFault, DuplicateName, FileAlreadyExists, FileNotFound,
+    InvalidArgument, InvalidDeviceSpec, InvalidLogin, InvalidPowerState, InvalidProperty,
+    InvalidState, LocalizedMethodFault, ManagedObjectNotFound, ManagedObjectReference,
+    MethodNotFound, NoPermission, NotAuthenticated, NotFound, NotSupported,
     VirtualMachinePowerState,
 };
 
@@ -191,6 +192,32 @@ impl Fault {
                 ..Default::default()
             },
             format!("The specified key, name, or identifier '{name}' already exists."),
+        )
+    }
+
+    /// `InvalidDeviceSpec` for change number `index` of a `deviceChange` list, naming the
+    /// offending `property` (as ESX does: `device.key`, `device.unitNumber`, …).
+    pub fn invalid_device_spec(index: i32, property: &str) -> Fault {
+        Fault::new(
+            InvalidDeviceSpec {
+                device_index: index,
+                property: Some(property.to_owned()),
+                ..Default::default()
+            },
+            format!("Invalid configuration for device '{index}'."),
+        )
+    }
+
+    /// `FileAlreadyExists`.
+    pub fn file_already_exists(file: &str) -> Fault {
+        Fault::new(
+            FileAlreadyExists {
+                file: file.to_owned(),
+                ..Default::default()
+            },
+            format!(
+                "Cannot complete the operation because the file or folder {file} already exists"
+            ),
         )
     }
 }

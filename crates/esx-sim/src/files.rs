@@ -94,6 +94,32 @@ pub fn create_disk(
     Ok(())
 }
 
+/// Grows the single-extent disk `descriptor` to `capacity_kb` (its extent grows sparsely).
+pub fn grow_disk(descriptor: &Path, capacity_kb: i64) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(descriptor)?;
+    let sectors = capacity_kb.max(0) * 2;
+    let mut extent = None;
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.lines() {
+        if extent.is_none() && line.starts_with("RW ") {
+            let file = line.split('"').nth(1).unwrap_or("").to_owned();
+            let kind = line.split_whitespace().nth(2).unwrap_or("VMFS");
+            out.push_str(&format!("RW {sectors} {kind} \"{file}\""));
+            extent = Some(file);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    let file = extent
+        .filter(|f| !f.is_empty() && !f.contains('/') && !f.contains(".."))
+        .ok_or_else(|| std::io::Error::other("no extent to grow"))?;
+    let flat = descriptor.with_file_name(file);
+    let f = std::fs::OpenOptions::new().write(true).open(flat)?;
+    f.set_len((capacity_kb.max(0) as u64) * 1024)?;
+    std::fs::write(descriptor, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +143,15 @@ mod tests {
         create_disk(&d, 2048, "lsilogic", "60 00 C2 9a").unwrap();
         assert_eq!(vmdk_capacity_kb(&d), Some(2048));
         assert_eq!(vmdk_uuid(&d).as_deref(), Some("60 00 C2 9a"));
+        grow_disk(&d, 4096).unwrap();
+        assert_eq!(vmdk_capacity_kb(&d), Some(4096));
+        assert_eq!(
+            std::fs::metadata(dir.join("vm/disk-flat.vmdk"))
+                .unwrap()
+                .len(),
+            4096 * 1024
+        );
+        create_disk(&d, 2048, "lsilogic", "60 00 C2 9a").unwrap();
         assert_eq!(
             std::fs::metadata(dir.join("vm/disk-flat.vmdk"))
                 .unwrap()

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 
-use crate::server::{live_session, Shared};
+use crate::server::{cookie_value, live_session, Shared};
 
 /// Largest file accepted by PUT.
 pub const MAX_UPLOAD: usize = 1 << 30;
@@ -21,21 +21,8 @@ fn text(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
 
 /// Handles one `/folder` request.
 pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let cookie_value = |name: &str| {
-        req.headers()
-            .get_all(hyper::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|s| s.split(';'))
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix(name)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-    };
-    let cookie = cookie_value("vmware_soap_session");
-    let ticket = cookie_value(crate::ticket::COOKIE);
+    let cookie = cookie_value(&req, "vmware_soap_session");
+    let ticket = cookie_value(&req, crate::ticket::COOKIE);
     let method = req.method().as_str().to_owned();
     let uri_path = req.uri().path().to_owned();
     let raw_path = req

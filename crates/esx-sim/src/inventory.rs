@@ -166,6 +166,7 @@ fn register_parsed(
         vmx_rel: rel.to_owned(),
         vmx_parsed: Some(vmx),
         config: Default::default(),
+        counts: Default::default(),
         runtime: initial_runtime(host),
         current_snapshot: None,
         root_snapshots: Vec::new(),
@@ -177,7 +178,6 @@ fn register_parsed(
             .find(|(name, _)| name == n)
             .map(|(_, r)| r.clone())
     });
-    vm.networks = vm_networks(&vm);
     if vm.generated.is_some() {
         // Made again from the generator when needed: a parsed .vmx is the bulk of a VM's memory.
         vm.vmx_parsed = None;
@@ -186,29 +186,6 @@ fn register_parsed(
     state.insert(&id, Mo::VirtualMachine(Box::new(vm)));
     add_child(state, folder_ref, r.clone());
     r
-}
-
-/// The networks a VM's NICs are attached to.
-pub fn vm_networks(vm: &VmMo) -> Vec<MoRef> {
-    let mut v: Vec<MoRef> = Vec::new();
-    for d in &vm.config.hardware.device {
-        let b = match d {
-            esx_vim::BaseVirtualDevice::VirtualE1000(c) => &c.backing,
-            esx_vim::BaseVirtualDevice::VirtualVmxnet3(c) => &c.backing,
-            _ => continue,
-        };
-        if let Some(esx_vim::BaseVirtualDeviceBackingInfo::VirtualEthernetCardNetworkBackingInfo(
-            n,
-        )) = b
-        {
-            if let Some(r) = &n.network {
-                if !v.contains(r) {
-                    v.push(r.clone());
-                }
-            }
-        }
-    }
-    v
 }
 
 /// Name -> reference of every network.

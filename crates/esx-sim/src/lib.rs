@@ -23,6 +23,7 @@ pub mod lazy;
 pub mod mo;
 pub mod path;
 pub mod property;
+pub mod screen;
 pub mod server;
 pub mod state;
 pub mod ticket;
@@ -113,6 +114,8 @@ impl Simulator {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Listen(listen, e))?;
+        // The address actually bound (a port 0 in the configuration becomes the real one).
+        state.config.listen = addr;
         let (changes, _) = tokio::sync::watch::channel(0u64);
         let shared = Arc::new(server::Shared {
             state: std::sync::RwLock::new(state),

@@ -205,6 +205,26 @@ pub fn all_names(m: &Mo) -> &'static [&'static str] {
         Mo::EventCollector(_) => &["latestPage", "filter"],
         Mo::View(_) => &["view"],
         Mo::Snapshot(_) => &["config", "vm", "childSnapshot"],
+        Mo::HostService(h) => match h.kind {
+            mo::host_system::ServiceKind::Network => &[
+                "networkInfo",
+                "networkConfig",
+                "dnsConfig",
+                "capabilities",
+                "ipRouteConfig",
+                "consoleIpRouteConfig",
+                "offloadCapabilities",
+                "networkDescription",
+            ],
+            mo::host_system::ServiceKind::Storage => &[
+                "storageDeviceInfo",
+                "fileSystemVolumeInfo",
+                "systemFile",
+                "multipathStateInfo",
+            ],
+            mo::host_system::ServiceKind::AutoStart => &["config"],
+            mo::host_system::ServiceKind::Datastore => &["datastore", "capabilities"],
+        },
         _ => ENTITY,
     }
 }
@@ -238,6 +258,14 @@ fn fast_path(state: &State, r: &MoRef, path: &str) -> Option<Option<Any>> {
         "config.name" | "summary.config.name" => Some(Any::String(vm.name.clone())),
         "config.uuid" => Some(Any::String(vm.config.uuid.clone())),
         "config.template" => Some(Any::Boolean(false)),
+        // Everything in `config` but the device list, without building it.
+        p if p.starts_with("config.")
+            && !p.starts_with("config.hardware.device")
+            && p != "config.hardware" =>
+        {
+            let rest: Vec<&str> = p["config.".len()..].split('.').collect();
+            return path::navigate(&Any::from(vm.config.clone()), &rest).ok();
+        }
         _ => return None,
     })
 }

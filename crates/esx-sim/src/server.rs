@@ -1,4 +1,5 @@
-//! The HTTPS server: `/sdk` SOAP, the version and WSDL files, and `/folder` datastore files.
+//! The HTTPS server: `/sdk` SOAP, the version and WSDL files, `/folder` datastore files and
+//! `/screen` console pictures.
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -69,16 +70,23 @@ fn client_fault(msg: &str) -> Resp {
     )
 }
 
+/// The value of cookie `name` in a request (quotes removed).
+pub fn cookie_value(req: &HttpRequest<Incoming>, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(';'))
+        .find_map(|p| {
+            p.trim()
+                .strip_prefix(name)
+                .and_then(|v| v.strip_prefix('='))
+                .map(|v| v.trim_matches('"').to_owned())
+        })
+}
+
 fn cookie_session(req: &HttpRequest<Incoming>) -> Option<String> {
-    for v in req.headers().get_all(hyper::header::COOKIE) {
-        let Ok(s) = v.to_str() else { continue };
-        for part in s.split(';') {
-            if let Some(val) = part.trim().strip_prefix("vmware_soap_session=") {
-                return Some(val.trim_matches('"').to_owned());
-            }
-        }
-    }
-    None
+    cookie_value(req, "vmware_soap_session")
 }
 
 const VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
@@ -122,6 +130,7 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         }
         (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
+        (_, "/screen") => crate::screen::handle(shared, req).await,
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
     Ok(resp)
@@ -141,7 +150,10 @@ fn wsdl(shared: &Shared, p: &str) -> Resp {
 
 /// Methods that need no session.
 fn public(method: &str) -> bool {
-    matches!(method, "RetrieveServiceContent" | "Login" | "CurrentTime")
+    matches!(
+        method,
+        "RetrieveServiceContent" | "Login" | "CloneSession" | "CurrentTime"
+    )
 }
 
 /// Reads of the `SessionManager`'s own properties, which vSphere answers without a session
@@ -339,7 +351,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     }
     let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
     drop(guard);
-    if !crate::dispatch::is_read_only(method) || method == "Login" {
+    if !crate::dispatch::is_read_only(method) || method == "Login" || method == "CloneSession" {
         shared.changes.send_modify(|v| *v += 1);
     }
     respond(result)

@@ -2,6 +2,7 @@
 //! credential a client presents as the `vmware_cgi_ticket` cookie on a `/folder` request
 //! instead of a session, as real hosts authorise datastore and NFC transfers. A ticket is
 //! good for one request within [`LIFETIME`], for the URL (and HTTP method) it was made for.
+//! Clone tickets (`AcquireCloneTicket`/`CloneSession`) live in the same table.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,9 @@ pub struct Ticket {
     pub path: Option<String>,
     /// The HTTP method it is good for (`None`: any).
     pub method: Option<String>,
+    /// For a clone ticket (`AcquireCloneTicket`): the user `CloneSession` logs in; such a
+    /// ticket is no good for HTTP requests.
+    pub clone_user: Option<String>,
 }
 
 /// The path of `url` (`https://host/folder/x?dsName=y` -> `/folder/x`), or `url` itself when
@@ -77,21 +81,56 @@ pub fn acquire(
             read_only,
             path,
             method,
+            clone_user: None,
         },
     );
     Ok(SessionManagerGenericServiceTicket {
         id,
-        host_name: Some(
-            state
-                .config
-                .listen
-                .ip()
-                .to_string()
-                .replace("0.0.0.0", "127.0.0.1"),
-        ),
+        host_name: Some(host_name(state)),
         ssl_thumbprint: Some(state.thumbprint.clone()),
         ..Default::default()
     })
+}
+
+/// The address clients reach the simulator at, as tickets name it.
+pub fn host_name(state: &State) -> String {
+    state
+        .config
+        .listen
+        .ip()
+        .to_string()
+        .replace("0.0.0.0", "127.0.0.1")
+}
+
+/// `AcquireCloneTicket`: a one-time ticket with which one more client logs in as the caller
+/// (`CloneSession`), within [`LIFETIME`].
+pub fn acquire_clone(state: &mut State, session: Option<&str>) -> MethodResult<String> {
+    let (user, read_only) = session
+        .and_then(|k| state.sessions.get(k))
+        .map(|s| (s.user.clone(), s.read_only))
+        .ok_or_else(|| Fault::invalid_argument("session"))?;
+    prune(state);
+    let id = format!("cst-VCT-{}", crate::tls::session_key());
+    state.tickets.insert(
+        id.clone(),
+        Ticket {
+            created: Instant::now(),
+            read_only,
+            path: None,
+            method: None,
+            clone_user: Some(user),
+        },
+    );
+    Ok(id)
+}
+
+/// Uses up clone ticket `id`: the user it logs in and whether that user is read-only;
+/// `None` when it is unknown, used or expired.
+pub fn redeem_clone(state: &mut State, id: &str) -> Option<(String, bool)> {
+    prune(state);
+    state.tickets.get(id)?.clone_user.as_ref()?;
+    let t = state.tickets.remove(id)?;
+    Some((t.clone_user?, t.read_only))
 }
 
 /// Drops expired tickets.
@@ -103,7 +142,8 @@ pub fn prune(state: &mut State) {
 pub fn redeem(state: &mut State, id: &str, method: &str, path: &str) -> Option<bool> {
     prune(state);
     let t = state.tickets.get(id)?;
-    if t.path.as_deref().is_some_and(|p| p != path)
+    if t.clone_user.is_some()
+        || t.path.as_deref().is_some_and(|p| p != path)
         || t.method.as_deref().is_some_and(|m| m != method)
     {
         return None;
@@ -161,6 +201,7 @@ mod tests {
             read_only: true,
             path: Some("/folder/a".into()),
             method: Some("GET".into()),
+            clone_user: None,
         };
         state.tickets.insert("t1".into(), fresh.clone());
         assert_eq!(redeem(&mut state, "t1", "PUT", "/folder/a"), None);

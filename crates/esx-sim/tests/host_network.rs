@@ -285,3 +285,150 @@ async fn govc_vswitch_and_portgroup_commands() {
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn physical_nics_dns_bridges_and_shaping() {
+    let (mut state, dir) = start("pnic", esx_sim::Flavor::Esx);
+    let ns = moref("HostNetworkSystem", "networkSystem-ha-host");
+    let host = moref("HostSystem", "ha-host");
+    let info = match read(&state, &host, "config.network") {
+        Some(Any::HostNetworkInfo(i)) => *i,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(info.pnic.len(), 2);
+    let (n0, n1) = (&info.pnic[0], &info.pnic[1]);
+    assert_eq!(
+        (n0.device.as_str(), n1.device.as_str()),
+        ("vmnic0", "vmnic1")
+    );
+    assert_eq!(n0.key.as_deref(), Some("key-vim.host.PhysicalNic-vmnic0"));
+    assert_eq!(n0.mac, "00:50:56:00:00:01");
+    assert!(n0.driver.is_some() && n0.link_speed.as_ref().is_some_and(|l| l.speed_mb == 1000));
+    assert!(n0.spec.ip.as_ref().is_some_and(|ip| ip.dhcp));
+    let ip1 = n1.spec.ip.clone().unwrap();
+    assert!(!ip1.dhcp);
+    assert_eq!(ip1.ip_address.as_deref(), Some("192.0.2.50"));
+    assert_eq!(ip1.subnet_mask.as_deref(), Some("255.255.255.0"));
+    match &info.dns_config {
+        Some(BaseHostDnsConfig::HostDnsConfig(d)) => {
+            assert_eq!(
+                (d.host_name.as_str(), d.domain_name.as_str()),
+                ("localhost", "localdomain")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let sw0 = info.vswitch.iter().find(|s| s.name == "vSwitch0").unwrap();
+    assert_eq!(sw0.pnic, ["key-vim.host.PhysicalNic-vmnic0"]);
+    assert!(
+        matches!(&sw0.spec.bridge, Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchBondBridge(b)) if b.nic_device == ["vmnic0"])
+    );
+
+    // AddVirtualSwitch: a bridge naming a free pnic (by key, as libvirt does), and a shaping
+    // policy that reads back.
+    let add = |name: &str, nics: &[&str]| {
+        Request::AddVirtualSwitch(Box::new(AddVirtualSwitchRequestType {
+            this: ns.clone(),
+            vswitch_name: name.into(),
+            spec: Some(HostVirtualSwitchSpec {
+                num_ports: 128,
+                bridge: Some(BaseHostVirtualSwitchBridge::from(
+                    HostVirtualSwitchBondBridge {
+                        nic_device: nics.iter().map(|s| s.to_string()).collect(),
+                        ..Default::default()
+                    },
+                )),
+                policy: Some(HostNetworkPolicy {
+                    shaping_policy: Some(HostNetworkTrafficShapingPolicy {
+                        enabled: Some(true),
+                        average_bandwidth: Some(8_000_000),
+                        peak_bandwidth: Some(16_000_000),
+                        burst_size: Some(102_400),
+                    }),
+                    ..Default::default()
+                }),
+                mtu: None,
+            }),
+        }))
+    };
+    let e = call(&mut state, add("vSwitch9", &["vmnic9"])).unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::NotFound(_)), "{e:?}");
+    let e = call(&mut state, add("vSwitch9", &["vmnic0"])).unwrap_err();
+    assert!(matches!(*e, BaseMethodFault::ResourceInUse(_)), "{e:?}");
+    call(
+        &mut state,
+        add("vSwitch1", &["key-vim.host.PhysicalNic-vmnic1"]),
+    )
+    .unwrap();
+    let info = match read(&state, &host, "config.network") {
+        Some(Any::HostNetworkInfo(i)) => *i,
+        other => panic!("{other:?}"),
+    };
+    let sw1 = info.vswitch.iter().find(|s| s.name == "vSwitch1").unwrap();
+    assert_eq!(sw1.pnic, ["key-vim.host.PhysicalNic-vmnic1"]);
+    assert!(
+        matches!(&sw1.spec.bridge, Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchBondBridge(b)) if b.nic_device == ["vmnic1"])
+    );
+    let shaping = sw1
+        .spec
+        .policy
+        .as_ref()
+        .and_then(|p| p.shaping_policy.clone())
+        .unwrap();
+    assert_eq!(
+        (
+            shaping.average_bandwidth,
+            shaping.peak_bandwidth,
+            shaping.burst_size
+        ),
+        (Some(8_000_000), Some(16_000_000), Some(102_400))
+    );
+
+    // HostNetworkSystem agrees with the host's config.network.
+    match read(&state, &ns, "networkInfo") {
+        Some(Any::HostNetworkInfo(i)) => assert_eq!(*i, info),
+        other => panic!("{other:?}"),
+    }
+    match read(&state, &ns, "networkConfig") {
+        Some(Any::HostNetworkConfig(c)) => {
+            let names: Vec<&str> = c.vswitch.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["vSwitch0", "vSwitch1"]);
+            for (cfg, sw) in c.vswitch.iter().zip(&info.vswitch) {
+                assert_eq!(cfg.spec.as_ref(), Some(&sw.spec));
+            }
+            let pgs: Vec<_> = c.portgroup.iter().filter_map(|p| p.spec.clone()).collect();
+            let want: Vec<_> = info.portgroup.iter().map(|p| p.spec.clone()).collect();
+            assert_eq!(pgs, want);
+            let pnics: Vec<_> = c
+                .pnic
+                .iter()
+                .map(|p| (p.device.clone(), p.spec.clone()))
+                .collect();
+            let want: Vec<_> = info
+                .pnic
+                .iter()
+                .map(|p| (p.device.clone(), p.spec.clone()))
+                .collect();
+            assert_eq!(pnics, want);
+            assert_eq!(c.dns_config, info.dns_config);
+        }
+        other => panic!("{other:?}"),
+    }
+    match read(&state, &ns, "dnsConfig") {
+        Some(Any::HostDnsConfig(d)) => {
+            assert_eq!(Some(BaseHostDnsConfig::HostDnsConfig(d)), info.dns_config)
+        }
+        other => panic!("{other:?}"),
+    }
+    // Removing the switch frees its pnic.
+    call(
+        &mut state,
+        Request::RemoveVirtualSwitch(Box::new(RemoveVirtualSwitchRequestType {
+            this: ns.clone(),
+            vswitch_name: "vSwitch1".into(),
+        })),
+    )
+    .unwrap();
+    call(&mut state, add("vSwitch2", &["vmnic1"])).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

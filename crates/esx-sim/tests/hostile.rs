@@ -2,58 +2,10 @@
 //! gives, the server keeps serving, and nothing outside the data directory is touched.
 
 use std::path::Path;
-use std::process::Command;
 
-const NS: &str = r#"xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
+mod support;
 
-fn envelope(body: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope {NS}><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
-    )
-}
-
-/// One curl request: (HTTP status, body). `jar` keeps the session cookie between calls.
-fn curl(url: &str, jar: Option<&Path>, method: &str, data: Option<&[u8]>) -> (u16, String) {
-    let mut cmd = Command::new("curl");
-    cmd.args([
-        "-sk",
-        "--path-as-is",
-        "-o",
-        "-",
-        "-w",
-        "\n%{http_code}",
-        "-X",
-        method,
-    ]);
-    if let Some(j) = jar {
-        cmd.arg("-b").arg(j).arg("-c").arg(j);
-    }
-    cmd.args([
-        "-H",
-        "Content-Type: text/xml",
-        "-H",
-        "SOAPAction: urn:vim25/7.0.3.0",
-    ]);
-    if data.is_some() {
-        cmd.args(["--data-binary", "@-"]);
-        cmd.stdin(std::process::Stdio::piped());
-    }
-    cmd.arg(url).stdout(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("curl runs");
-    if let Some(d) = data {
-        use std::io::Write;
-        // curl may stop reading early when the server refuses a large body.
-        let _ = child.stdin.take().expect("stdin").write_all(d);
-    }
-    let out = child.wait_with_output().expect("curl finishes");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_owned())
-}
-
-fn curl_available() -> bool {
-    Command::new("curl").arg("-V").output().is_ok()
-}
+use support::https::{curl, curl_available, envelope, NS};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_faults_and_statuses() {

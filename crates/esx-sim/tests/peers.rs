@@ -195,6 +195,85 @@ async fn pyvmomi_and_govc_list_and_power() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// govc device commands on the VM `created` (powered off): NICs, CD-ROM media, disks created
+/// and destroyed, floppy and serial ports; then auto-start, guest addresses and a screenshot
+/// once it is on.
+fn govc_devices(govc: &Govc, scratch: &Path) {
+    let run = |args: &[&str]| govc.run(args);
+    let ls = || run(&["device.ls", "-vm", "created"]);
+    run(&[
+        "vm.network.add",
+        "-vm",
+        "created",
+        "-net",
+        "VM Network",
+        "-net.adapter",
+        "vmxnet3",
+    ]);
+    assert!(
+        ls().lines()
+            .any(|l| l.starts_with("ethernet-1 ") && l.contains("VirtualVmxnet3")),
+        "{}",
+        ls()
+    );
+    run(&["datastore.mkdir", "iso"]);
+    run(&["datastore.upload", scratch.to_str().unwrap(), "iso/a.iso"]);
+    run(&["device.cdrom.add", "-vm", "created"]);
+    run(&["device.cdrom.insert", "-vm", "created", "iso/a.iso"]);
+    assert!(ls().contains("ISO [datastore1] iso/a.iso"), "{}", ls());
+    run(&["device.cdrom.eject", "-vm", "created"]);
+    run(&[
+        "vm.disk.create",
+        "-vm",
+        "created",
+        "-name",
+        "created/extra",
+        "-size",
+        "10M",
+    ]);
+    assert!(ls().contains("disk-1000-1"), "{}", ls());
+    run(&[
+        "device.remove",
+        "-vm",
+        "created",
+        "-keep=false",
+        "disk-1000-1",
+    ]);
+    assert!(!ls().contains("disk-1000-1"), "{}", ls());
+    run(&["device.floppy.add", "-vm", "created"]);
+    run(&["device.serial.add", "-vm", "created"]);
+    let devices = ls();
+    assert!(
+        devices.contains("floppy-8000") && devices.contains("serialport-9000"),
+        "{devices}"
+    );
+    run(&[
+        "device.remove",
+        "-vm",
+        "created",
+        "ethernet-1",
+        "floppy-8000",
+        "serialport-9000",
+    ]);
+    assert!(!ls().contains("ethernet-1"), "{}", ls());
+
+    run(&["host.autostart.add", "created"]);
+    let auto = run(&["host.autostart.info"]);
+    assert!(
+        auto.contains("created") && auto.contains("powerOn"),
+        "{auto}"
+    );
+    run(&["host.autostart.remove", "created"]);
+    run(&["vm.power", "-on", "created"]);
+    let ip = run(&["vm.ip", "-v4", "created"]);
+    assert!(ip.trim().starts_with("10."), "{ip}");
+    let png = scratch.with_file_name("created.png");
+    run(&["vm.console", "-capture", png.to_str().unwrap(), "created"]);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    run(&["vm.power", "-off", "created"]);
+}
+
 /// govc about, ls (root, the datacenter, its vm folder), find.
 fn govc_inventory(govc: &Govc) {
     let about = govc.run(&["about"]);
@@ -321,7 +400,7 @@ fn govc_scenario(govc: &Govc, upload: &Path) {
         devices.contains("disk-1000-0") && devices.contains("ethernet-0"),
         "{devices}"
     );
-    run(&["vm.power", "-on", "created"]);
+    govc_devices(govc, upload);
     run(&["vm.destroy", "created"]);
     let (found, _) = govc.try_run(&["vm.info", "-json", "created"]);
     let listing = run(&["find", "/", "-type", "m", "-name", "created"]);

@@ -119,9 +119,48 @@ fn scenario(port: u16, dir: &Path) {
     ok(port, &["snapshot-delete", "vm2", "s1"]);
     assert!(!ok(port, &["snapshot-list", "vm2"]).contains("s1"));
 
+    // Autostart through HostAutoStartManager.
+    let autostart = |vm: &str| {
+        ok(port, &["dominfo", vm])
+            .lines()
+            .find(|l| l.starts_with("Autostart:"))
+            .map(|l| l.split_whitespace().last().unwrap_or("").to_owned())
+    };
+    assert_eq!(autostart("vm1").as_deref(), Some("disable"));
+    ok(port, &["autostart", "vm1"]);
+    assert_eq!(autostart("vm1").as_deref(), Some("enable"));
+    assert_eq!(autostart("vm2").as_deref(), Some("disable"));
+    ok(port, &["autostart", "--disable", "vm1"]);
+    assert_eq!(autostart("vm1").as_deref(), Some("disable"));
+
     // Storage.
     let pools = ok(port, &["pool-list"]);
-    assert!(pools.contains("datastore1   active   yes"), "{pools}");
+    let row = |name: &str| {
+        pools.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f == [name, "active", "yes"]
+        })
+    };
+    assert!(row("datastore1"), "{pools}");
+    // libvirt's iSCSI backend: one pool per static target, its LUNs as volumes.
+    let target0 = "iqn.2006-01.org.esx-sim:storage.target0";
+    assert!(
+        row(target0) && row("iqn.2006-01.org.esx-sim:storage.target1"),
+        "{pools}"
+    );
+    let iscsi = ok(port, &["pool-dumpxml", target0]);
+    assert!(
+        iscsi.contains("<pool type='iscsi'>")
+            && iscsi.contains("<host name='192.0.2.10' port='3260'/>"),
+        "{iscsi}"
+    );
+    let luns = ok(port, &["vol-list", target0]);
+    let vols = luns
+        .lines()
+        .filter(|l| l.trim_start().starts_with("/vmfs/devices/disks/naa."))
+        .count();
+    assert_eq!(vols, 2, "{luns}");
+    ok(port, &["pool-refresh", target0]);
     let pool = ok(port, &["pool-dumpxml", "datastore1"]);
     assert!(
         pool.contains("<path>/vmfs/volumes/datastore1</path>"),
@@ -160,7 +199,29 @@ fn scenario(port: u16, dir: &Path) {
     // `iface-list` shows nothing on real ESX too; the interface is reachable by MAC.
     ok(port, &["iface-list", "--all"]);
     let iface = ok(port, &["iface-dumpxml", "00:50:56:00:00:01"]);
-    assert!(iface.contains("name='vmnic0'"), "{iface}");
+    assert!(
+        iface.contains("name='vmnic0'") && iface.contains("dhcp"),
+        "{iface}"
+    );
+    let iface = ok(port, &["iface-dumpxml", "00:50:56:00:00:02"]);
+    assert!(
+        iface.contains("name='vmnic1'") && iface.contains("address='192.0.2.50' prefix='24'"),
+        "{iface}"
+    );
+    assert!(
+        net.contains("mode='bridge'") && net.contains("<interface dev='vmnic0'/>"),
+        "{net}"
+    );
+    // A switch defined through libvirt: bridged to vmnic1, with a shaping policy.
+    let spec = testdata().join("virsh-network.xml");
+    ok(port, &["net-define", spec.to_str().unwrap()]);
+    let net = ok(port, &["net-dumpxml", "vSwitch7"]);
+    assert!(net.contains("<interface dev='vmnic1'/>"), "{net}");
+    assert!(
+        net.contains("average='1000'") && net.contains("peak='2000'"),
+        "{net}"
+    );
+    ok(port, &["net-undefine", "vSwitch7"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,10 @@
 //! are its inventory networks: adding one makes (or joins) the `Network` of that name in the
 //! datacenter's network folder, removing the last host's port group removes the `Network`.
 
-use esx_vim::{HostPortGroupSpec, HostVirtualSwitch, HostVirtualSwitchSpec, ResourceInUse};
+use esx_vim::{
+    BaseHostVirtualSwitchBridge, HostPortGroupSpec, HostVirtualSwitch, HostVirtualSwitchBondBridge,
+    HostVirtualSwitchSpec, ResourceInUse,
+};
 
 use crate::config::Flavor;
 use crate::fault::{Fault, MethodResult};
@@ -21,10 +24,7 @@ pub const MAX_PORTS: i32 = 4088;
 
 /// The host whose `HostNetworkSystem` is `this`.
 pub fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
-    match state.lookup(this)? {
-        Mo::HostService(s) if s.kind == ServiceKind::Network => Ok(s.host.clone()),
-        _ => Err(Fault::not_found(this)),
-    }
+    crate::mo::host_system::service_host(state, this, ServiceKind::Network)
 }
 
 fn in_use(kind: &str, name: &str) -> Fault {
@@ -185,6 +185,7 @@ pub fn add_vswitch(
     if h.vswitches.iter().any(|s| s.name == name) {
         return Err(Fault::already_exists(name));
     }
+    let uplinks = bridge_nics(h, spec.bridge.as_ref())?;
     let ports = if spec.num_ports == 0 {
         DEFAULT_PORTS
     } else {
@@ -196,14 +197,62 @@ pub fn add_vswitch(
         num_ports: ports,
         num_ports_available: ports,
         mtu: Some(spec.mtu.unwrap_or(1500)),
+        pnic: uplinks
+            .iter()
+            .map(|d| format!("key-vim.host.PhysicalNic-{d}"))
+            .collect(),
         spec: HostVirtualSwitchSpec {
             num_ports: ports,
             mtu: Some(spec.mtu.unwrap_or(1500)),
+            bridge: (!uplinks.is_empty()).then(|| {
+                BaseHostVirtualSwitchBridge::from(HostVirtualSwitchBondBridge {
+                    nic_device: uplinks.clone(),
+                    ..Default::default()
+                })
+            }),
             ..spec
         },
         ..Default::default()
     });
     Ok(())
+}
+
+/// The physical NICs (device names) a switch spec's bridge names, each by device name
+/// (`vmnic1`) or `PhysicalNic` key (libvirt sends keys): `NotFound` for one the host does not
+/// have, `ResourceInUse` for one another switch already uses.
+fn bridge_nics(
+    h: &crate::mo::host_system::HostMo,
+    bridge: Option<&BaseHostVirtualSwitchBridge>,
+) -> MethodResult<Vec<String>> {
+    let names: Vec<String> = match bridge {
+        None | Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchAutoBridge(_)) => Vec::new(),
+        Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchBondBridge(b)) => b.nic_device.clone(),
+        Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchSimpleBridge(b)) => {
+            vec![b.nic_device.clone()]
+        }
+        Some(BaseHostVirtualSwitchBridge::HostVirtualSwitchBridge(_)) => {
+            return Err(Fault::invalid_argument("spec.bridge"))
+        }
+    };
+    let pnics = crate::mo::host_system::physical_nics();
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let nic = pnics
+            .iter()
+            .find(|p| p.device == n || p.key.as_deref() == Some(n.as_str()))
+            .ok_or_else(|| not_found(&n))?;
+        let key = nic.key.clone().unwrap_or_default();
+        if let Some(sw) = h.vswitches.iter().find(|s| s.pnic.contains(&key)) {
+            return Err(in_use(
+                "pnic",
+                &format!("{} (used by {})", nic.device, sw.name),
+            ));
+        }
+        if !out.contains(&nic.device) {
+            out.push(nic.device.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// `RemoveVirtualSwitch`: removes the switch with its port groups, unless a VM uses one.

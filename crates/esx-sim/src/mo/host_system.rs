@@ -6,8 +6,8 @@ use esx_vim::{
     HostCapability, HostConfigInfo, HostConfigManager, HostConfigSummary, HostCpuInfo,
     HostDnsConfig, HostHardwareInfo, HostHardwareSummary, HostListSummary,
     HostListSummaryQuickStats, HostNetworkInfo, HostNumaInfo, HostPortGroup, HostPortGroupSpec,
-    HostRuntimeInfo, HostStorageDeviceInfo, HostSystemConnectionState, HostSystemInfo,
-    HostSystemPowerState, HostVirtualSwitch, ManagedEntityStatus,
+    HostRuntimeInfo, HostSystemConnectionState, HostSystemInfo, HostSystemPowerState,
+    HostVirtualSwitch, ManagedEntityStatus,
 };
 
 use crate::property::{entity_common, refs, Top};
@@ -59,6 +59,12 @@ impl HostMo {
             spec: esx_vim::HostVirtualSwitchSpec {
                 num_ports: 128,
                 mtu: Some(1500),
+                bridge: Some(esx_vim::BaseHostVirtualSwitchBridge::from(
+                    esx_vim::HostVirtualSwitchBondBridge {
+                        nic_device: vec!["vmnic0".into()],
+                        ..Default::default()
+                    },
+                )),
                 ..Default::default()
             },
         };
@@ -145,26 +151,63 @@ impl HostMo {
         }
     }
 
-    fn network_info(&self) -> HostNetworkInfo {
+    /// The host's DNS settings: its name split into host and domain.
+    pub fn dns_config(&self) -> HostDnsConfig {
         let (host, domain) = self.name.split_once('.').unwrap_or((&self.name, ""));
+        HostDnsConfig {
+            dhcp: false,
+            host_name: host.into(),
+            domain_name: domain.into(),
+            address: vec!["127.0.0.1".into()],
+            search_domain: if domain.is_empty() {
+                Vec::new()
+            } else {
+                vec![domain.into()]
+            },
+            ..Default::default()
+        }
+    }
+
+    /// `config.network` (and `HostNetworkSystem.networkInfo`).
+    pub fn network_info(&self) -> HostNetworkInfo {
         HostNetworkInfo {
             vswitch: self.vswitches.clone(),
             portgroup: self.portgroups.clone(),
-            pnic: vec![esx_vim::PhysicalNic {
-                key: Some("key-vim.host.PhysicalNic-vmnic0".into()),
-                device: "vmnic0".into(),
-                pci: "0000:02:00.0".into(),
-                mac: "00:50:56:00:00:01".into(),
-                driver: Some("e1000".into()),
-                ..Default::default()
-            }],
-            dns_config: Some(BaseHostDnsConfig::from(HostDnsConfig {
-                dhcp: false,
-                host_name: host.into(),
-                domain_name: domain.into(),
-                address: vec!["127.0.0.1".into()],
-                ..Default::default()
-            })),
+            pnic: physical_nics(),
+            dns_config: Some(BaseHostDnsConfig::from(self.dns_config())),
+            ..Default::default()
+        }
+    }
+
+    /// `HostNetworkSystem.networkConfig`: the same switches, port groups, physical NICs and DNS
+    /// settings as [`HostMo::network_info`], as a configuration.
+    pub fn network_config(&self) -> esx_vim::HostNetworkConfig {
+        esx_vim::HostNetworkConfig {
+            vswitch: self
+                .vswitches
+                .iter()
+                .map(|s| esx_vim::HostVirtualSwitchConfig {
+                    name: s.name.clone(),
+                    spec: Some(s.spec.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            portgroup: self
+                .portgroups
+                .iter()
+                .map(|p| esx_vim::HostPortGroupConfig {
+                    spec: Some(p.spec.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            pnic: physical_nics()
+                .into_iter()
+                .map(|n| esx_vim::PhysicalNicConfig {
+                    device: n.device,
+                    spec: n.spec,
+                })
+                .collect(),
+            dns_config: Some(BaseHostDnsConfig::from(self.dns_config())),
             ..Default::default()
         }
     }
@@ -187,8 +230,8 @@ impl HostMo {
                     num_cpu_pkgs: 2,
                     num_cpu_cores: 8,
                     num_cpu_threads: 16,
-                    num_nics: 1,
-                    num_hb_as: 1,
+                    num_nics: 2,
+                    num_hb_as: 2,
                     ..Default::default()
                 }),
                 runtime: Some(self.runtime()),
@@ -214,7 +257,7 @@ impl HostMo {
                 max_supported_vcpus: Some(128),
                 max_running_v_ms: Some(1024),
                 max_registered_v_ms: Some(100_000),
-                screenshot_supported: false,
+                screenshot_supported: true,
                 nfs_supported: true,
                 ..Default::default()
             })),
@@ -222,7 +265,7 @@ impl HostMo {
                 host: r.clone(),
                 product,
                 network: Some(self.network_info()),
-                storage_device: Some(HostStorageDeviceInfo::default()),
+                storage_device: Some(crate::mo::host_storage::device_info(self)),
                 ..Default::default()
             })),
             "configManager" => Some(Any::from(HostConfigManager {
@@ -276,6 +319,50 @@ impl HostMo {
     }
 }
 
+/// The host's physical NICs: `vmnic0` (DHCP, the uplink of `vSwitch0`) and `vmnic1` (a static
+/// address in the documentation range), 1 Gbit/s full duplex.
+pub fn physical_nics() -> Vec<esx_vim::PhysicalNic> {
+    let link = esx_vim::PhysicalNicLinkInfo {
+        speed_mb: 1000,
+        duplex: true,
+    };
+    let nic = |n: u8, ip: esx_vim::HostIpConfig| esx_vim::PhysicalNic {
+        key: Some(format!("key-vim.host.PhysicalNic-vmnic{n}")),
+        device: format!("vmnic{n}"),
+        pci: format!("0000:0{}:00.0", n + 2),
+        mac: format!("00:50:56:00:00:0{}", n + 1),
+        driver: Some("e1000".into()),
+        link_speed: Some(link.clone()),
+        valid_link_specification: vec![link.clone()],
+        spec: esx_vim::PhysicalNicSpec {
+            ip: Some(ip),
+            link_speed: Some(link.clone()),
+            ..Default::default()
+        },
+        wake_on_lan_supported: false,
+        auto_negotiate_supported: Some(true),
+        ..Default::default()
+    };
+    vec![
+        nic(
+            0,
+            esx_vim::HostIpConfig {
+                dhcp: true,
+                ..Default::default()
+            },
+        ),
+        nic(
+            1,
+            esx_vim::HostIpConfig {
+                dhcp: false,
+                ip_address: Some("192.0.2.50".into()),
+                subnet_mask: Some("255.255.255.0".into()),
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
 /// Which helper object of a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
@@ -316,18 +403,18 @@ impl HostService {
         };
         Some(match (self.kind, name) {
             (ServiceKind::Network, "networkInfo") => Some(Any::from(h.network_info())),
+            (ServiceKind::Network, "networkConfig") => Some(Any::from(h.network_config())),
+            (ServiceKind::Network, "dnsConfig") => Some(Any::from(h.dns_config())),
             (
                 ServiceKind::Network,
-                "networkConfig"
-                | "capabilities"
-                | "dnsConfig"
+                "capabilities"
                 | "ipRouteConfig"
                 | "consoleIpRouteConfig"
                 | "offloadCapabilities"
                 | "networkDescription",
             ) => None,
             (ServiceKind::Storage, "storageDeviceInfo") => {
-                Some(Any::from(HostStorageDeviceInfo::default()))
+                Some(Any::from(crate::mo::host_storage::device_info(h)))
             }
             (
                 ServiceKind::Storage,
@@ -338,6 +425,18 @@ impl HostService {
             (ServiceKind::Datastore, "capabilities") => None,
             _ => return None,
         })
+    }
+}
+
+/// The host whose helper of kind `kind` is `this` (`NotFound` for anything else).
+pub fn service_host(
+    state: &State,
+    this: &MoRef,
+    kind: ServiceKind,
+) -> crate::fault::MethodResult<MoRef> {
+    match state.lookup(this)? {
+        Mo::HostService(s) if s.kind == kind => Ok(s.host.clone()),
+        _ => Err(crate::fault::Fault::not_found(this)),
     }
 }
 
@@ -398,8 +497,55 @@ pub fn shut_down(state: &mut State, host: &MoRef, force: bool) -> crate::fault::
     Ok(())
 }
 
-/// `ReconfigureAutostart`: merges the defaults and per-VM power info.
-pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
+/// `ReconfigureAutostart`: checks the whole spec, then merges the defaults and the per-VM
+/// power info. An entry whose start action is `none` with no start order (-1) takes the VM
+/// off the list; the list is kept in start order, unordered (-1) entries last. Faults:
+/// `ManagedObjectNotFound` for a key that is no VM, `InvalidArgument` for a VM of another host,
+/// an unknown action or heartbeat setting, or an order or delay below -1.
+pub fn reconfigure_autostart(
+    state: &mut State,
+    host_ref: &MoRef,
+    spec: HostAutoStartManagerConfig,
+) -> crate::fault::MethodResult<()> {
+    use crate::fault::Fault;
+    const STOP: [&str; 5] = [
+        "none",
+        "systemDefault",
+        "powerOff",
+        "guestShutdown",
+        "suspend",
+    ];
+    let known = |v: &str, list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    if let Some(d) = &spec.defaults {
+        if d.stop_action.as_deref().is_some_and(|a| !known(a, &STOP)) {
+            return Err(Fault::invalid_argument("spec.defaults.stopAction"));
+        }
+        if d.start_delay.is_some_and(|x| x < -1) || d.stop_delay.is_some_and(|x| x < -1) {
+            return Err(Fault::invalid_argument("spec.defaults"));
+        }
+    }
+    for p in &spec.power_info {
+        let vm = state.vm(&p.key)?;
+        if &vm.host != host_ref {
+            return Err(Fault::invalid_argument("spec.powerInfo.key"));
+        }
+        if !known(&p.start_action, &["none", "powerOn"]) {
+            return Err(Fault::invalid_argument("spec.powerInfo.startAction"));
+        }
+        if !known(&p.stop_action, &STOP) {
+            return Err(Fault::invalid_argument("spec.powerInfo.stopAction"));
+        }
+        if matches!(
+            p.wait_for_heartbeat,
+            esx_vim::AutoStartWaitHeartbeatSetting::Other(_)
+        ) {
+            return Err(Fault::invalid_argument("spec.powerInfo.waitForHeartbeat"));
+        }
+        if p.start_order < -1 || p.start_delay < -1 || p.stop_delay < -1 {
+            return Err(Fault::invalid_argument("spec.powerInfo"));
+        }
+    }
+    let h = host_mut(state, host_ref)?;
     if let Some(d) = spec.defaults {
         let cur = h.autostart.defaults.get_or_insert_with(Default::default);
         if d.enabled.is_some() {
@@ -424,6 +570,21 @@ pub fn reconfigure_autostart(h: &mut HostMo, spec: HostAutoStartManagerConfig) {
         if !p.start_action.eq_ignore_ascii_case("none") || p.start_order >= 0 {
             h.autostart.power_info.push(p);
         }
+    }
+    h.autostart.power_info.sort_by_key(|p| {
+        if p.start_order < 0 {
+            i32::MAX
+        } else {
+            p.start_order
+        }
+    });
+    Ok(())
+}
+
+/// Takes `vm` off its host's auto-start list (it is being removed).
+pub fn forget_autostart(state: &mut State, host_ref: &MoRef, vm: &MoRef) {
+    if let Some(Mo::HostSystem(h)) = state.objects.get_mut(&host_ref.value) {
+        h.autostart.power_info.retain(|p| &p.key != vm);
     }
 }
 

@@ -38,7 +38,26 @@ pub fn find_by_inventory_path(state: &State, root: &MoRef, path: &str) -> Option
     Some(cur)
 }
 
-/// `FindByDnsName` / `FindByIp`: a VM whose guest host name matches, or a host.
+/// `FindByIp`: a running VM one of whose guest addresses is `ip`, or a host.
+pub fn find_by_ip(state: &State, ip: &str, vm_search: bool) -> Option<MoRef> {
+    if !vm_search {
+        return find_by_name(state, ip, false);
+    }
+    let mut hits: Vec<MoRef> = state
+        .objects
+        .iter()
+        .filter_map(|(id, m)| match m {
+            Mo::VirtualMachine(v) if v.tools_running() && v.guest_ips().iter().any(|a| a == ip) => {
+                Some(crate::state::moref("VirtualMachine", id))
+            }
+            _ => None,
+        })
+        .collect();
+    hits.sort();
+    hits.into_iter().next()
+}
+
+/// `FindByDnsName` (and `FindByIp` for hosts): a VM whose guest host name matches, or a host.
 pub fn find_by_name(state: &State, name: &str, vm_search: bool) -> Option<MoRef> {
     let mut hits: Vec<MoRef> = state
         .objects

@@ -39,6 +39,19 @@ pub fn login(
     } else {
         return Err(Fault::invalid_login());
     };
+    Ok(open(state, user, read_only, key))
+}
+
+/// `CloneSession`: logs a new client in as the user a clone ticket was made for; the ticket
+/// works once (`InvalidLogin` when unknown, used or expired).
+pub fn clone_session(state: &mut State, ticket: &str, key: String) -> MethodResult<UserSession> {
+    let (user, read_only) =
+        crate::ticket::redeem_clone(state, ticket).ok_or_else(Fault::invalid_login)?;
+    Ok(open(state, &user, read_only, key))
+}
+
+/// A new session `key` for `user`.
+fn open(state: &mut State, user: &str, read_only: bool, key: String) -> UserSession {
     let s = Session {
         key: key.clone(),
         user: user.to_owned(),
@@ -49,7 +62,7 @@ pub fn login(
     };
     let us = user_session(&s);
     state.sessions.insert(key, s);
-    Ok(us)
+    us
 }
 
 /// Properties of the session manager.

@@ -35,7 +35,7 @@ impl SnapshotMo {
             "vm" => Some(Any::from(self.vm.clone())),
             "childSnapshot" => Some(refs(self.children.clone())),
             "config" => match state.get(&self.vm) {
-                Some(Mo::VirtualMachine(v)) => Some(Any::from(v.config.clone())),
+                Some(Mo::VirtualMachine(v)) => Some(Any::from(v.full_config(state))),
                 _ => None,
             },
             _ => return None,

@@ -4,21 +4,18 @@
 use std::path::PathBuf;
 
 use esx_vim::{
-    Any, BaseDescription, BaseElementDescription, BaseVirtualDevice, BaseVirtualDeviceBackingInfo,
-    BaseVirtualDeviceConfigSpec, ChoiceOption, Description, ElementDescription, GuestInfo,
-    ManagedEntityStatus, ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualDevice,
-    VirtualDeviceConfigSpecOperation, VirtualDeviceConnectInfo, VirtualDisk,
-    VirtualDiskFlatVer2BackingInfo, VirtualE1000, VirtualEthernetCardNetworkBackingInfo,
-    VirtualHardware, VirtualLsiLogicController, VirtualMachineCapability, VirtualMachineConfigInfo,
-    VirtualMachineConfigSpec, VirtualMachineConfigSummary, VirtualMachineConnectionState,
+    Any, BaseElementDescription, ChoiceOption, ElementDescription, GuestInfo, ManagedEntityStatus,
+    ResourceAllocationInfo, SharesInfo, SharesLevel, VirtualHardware, VirtualMachineCapability,
+    VirtualMachineConfigInfo, VirtualMachineConfigSummary, VirtualMachineConnectionState,
     VirtualMachineFileInfo, VirtualMachineGuestSummary, VirtualMachinePowerState,
     VirtualMachineQuestionInfo, VirtualMachineQuickStats, VirtualMachineRuntimeInfo,
     VirtualMachineSnapshotInfo, VirtualMachineStorageSummary, VirtualMachineSummary,
-    VirtualMachineToolsStatus, VirtualSCSISharing, VirtualVmxnet3,
+    VirtualMachineToolsStatus,
 };
 use esx_vmx::VmxFile;
 
 use crate::fault::{Fault, MethodResult};
+use crate::mo::vm_devices;
 use crate::property::{entity_common, refs, Top};
 use crate::state::{now, MoRef, State};
 
@@ -46,8 +43,11 @@ pub struct VmMo {
     /// The parsed `.vmx`; `None` for a generated VM nobody has needed it for yet (it is
     /// made again from `generated` on demand, see [`VmMo::vmx`]).
     pub vmx_parsed: Option<VmxFile>,
-    /// `config`, derived from `vmx`.
+    /// `config`, derived from `vmx`, without the device list (built when read, see
+    /// [`VmMo::full_config`]).
     pub config: VirtualMachineConfigInfo,
+    /// Disk and NIC counts for `summary.config`.
+    pub counts: crate::mo::vm_devices::Counts,
     /// `runtime`.
     pub runtime: VirtualMachineRuntimeInfo,
     /// Current snapshot and the snapshot roots.
@@ -105,6 +105,15 @@ pub fn uuid_from(seed: &str) -> String {
     )
 }
 
+/// 16 deterministic pseudo-random bytes from a seed string (the start of its SHA-256, so
+/// seeds that differ in one character give unrelated bytes).
+pub fn seed_bytes(seed: &str) -> [u8; 16] {
+    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d.as_ref()[..16]);
+    out
+}
+
 /// The `uuid.location` value for a `.vmx` at `path` (changes when the files are copied).
 pub fn location_for(path: &str) -> String {
     vmx_uuid(&uuid_from(&format!("location:{path}")))
@@ -154,154 +163,16 @@ fn int(vmx: &VmxFile, key: &str) -> Option<i64> {
     vmx.get(key)?.trim().parse().ok()
 }
 
-fn truthy(vmx: &VmxFile, key: &str) -> bool {
-    vmx.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
-fn desc(label: String, summary: String) -> Option<BaseDescription> {
-    Some(BaseDescription::from(Description { label, summary }))
-}
-
-/// Builds `config` from a `.vmx`.
-pub fn config_from_vmx(
-    vmx: &VmxFile,
-    ds_name: &str,
-    ds: &MoRef,
-    vmx_rel: &str,
-    networks: &dyn Fn(&str) -> Option<MoRef>,
-) -> VirtualMachineConfigInfo {
+/// Builds `config` from a `.vmx`, without the device list (see [`VmMo::full_config`]).
+pub fn config_from_vmx(vmx: &VmxFile, ds_name: &str, vmx_rel: &str) -> VirtualMachineConfigInfo {
     let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
     let ds_path = |file: &str| {
-        if file.starts_with('/') || file.starts_with('[') {
-            file.to_owned()
-        } else if dir.is_empty() {
+        if dir.is_empty() {
             format!("[{ds_name}] {file}")
         } else {
             format!("[{ds_name}] {dir}/{file}")
         }
     };
-    let mut devices: Vec<BaseVirtualDevice> = Vec::new();
-    for bus in 0..4 {
-        if !truthy(vmx, &format!("scsi{bus}.present")) {
-            continue;
-        }
-        let ckey = 1000 + bus;
-        let mut disks = Vec::new();
-        for unit in 0..16 {
-            let p = format!("scsi{bus}:{unit}");
-            if !truthy(vmx, &format!("{p}.present")) {
-                continue;
-            }
-            let Some(file) = vmx.get(&format!("{p}.fileName")) else {
-                continue;
-            };
-            if !file.ends_with(".vmdk") {
-                continue;
-            }
-            let key = 2000 + bus * 16 + unit;
-            disks.push(key);
-            let capacity_kb = int(vmx, &format!("{p}.sim.capacityKB")).unwrap_or(0);
-            let mode = vmx.get(&format!("{p}.mode")).unwrap_or("persistent");
-            devices.push(BaseVirtualDevice::from(VirtualDisk {
-                key,
-                device_info: desc(
-                    format!("Hard disk {}", disks.len()),
-                    format!("{capacity_kb} KB"),
-                ),
-                backing: Some(BaseVirtualDeviceBackingInfo::from(
-                    VirtualDiskFlatVer2BackingInfo {
-                        file_name: ds_path(file),
-                        datastore: Some(ds.clone()),
-                        disk_mode: mode.to_owned(),
-                        thin_provisioned: Some(false),
-                        ..Default::default()
-                    },
-                )),
-                controller_key: Some(ckey),
-                unit_number: Some(unit),
-                capacity_in_kb: capacity_kb,
-                capacity_in_bytes: Some(capacity_kb * 1024),
-                ..Default::default()
-            }));
-        }
-        devices.push(BaseVirtualDevice::from(VirtualLsiLogicController {
-            key: ckey,
-            device_info: desc(format!("SCSI controller {bus}"), "LSI Logic".into()),
-            bus_number: bus,
-            device: disks.to_vec(),
-            shared_bus: VirtualSCSISharing::NoSharing,
-            scsi_ctlr_unit_number: Some(7),
-            ..Default::default()
-        }));
-    }
-    for n in 0..10 {
-        let p = format!("ethernet{n}");
-        if !truthy(vmx, &format!("{p}.present")) {
-            continue;
-        }
-        let net_name = vmx
-            .get(&format!("{p}.networkName"))
-            .unwrap_or("VM Network")
-            .to_owned();
-        let mac = vmx
-            .get(&format!("{p}.address"))
-            .or_else(|| vmx.get(&format!("{p}.generatedAddress")))
-            .map(str::to_owned);
-        let backing = Some(BaseVirtualDeviceBackingInfo::from(
-            VirtualEthernetCardNetworkBackingInfo {
-                device_name: net_name.clone(),
-                network: networks(&net_name),
-                ..Default::default()
-            },
-        ));
-        let connectable = Some(VirtualDeviceConnectInfo {
-            start_connected: vmx
-                .get(&format!("{p}.startConnected"))
-                .is_none_or(|v| v.eq_ignore_ascii_case("true")),
-            allow_guest_control: true,
-            connected: false,
-            status: Some("untried".into()),
-            ..Default::default()
-        });
-        let key = 4000 + n;
-        let info = desc(format!("Network adapter {}", n + 1), net_name);
-        let address_type = Some(
-            if vmx
-                .get(&format!("{p}.addressType"))
-                .is_some_and(|t| t.eq_ignore_ascii_case("static"))
-            {
-                "manual"
-            } else {
-                "generated"
-            }
-            .to_owned(),
-        );
-        let dev = match vmx.get(&format!("{p}.virtualDev")).unwrap_or("e1000") {
-            "vmxnet3" => BaseVirtualDevice::from(VirtualVmxnet3 {
-                key,
-                device_info: info,
-                backing,
-                connectable,
-                controller_key: Some(100),
-                unit_number: Some(7 + n),
-                address_type,
-                mac_address: mac,
-                ..Default::default()
-            }),
-            _ => BaseVirtualDevice::from(VirtualE1000 {
-                key,
-                device_info: info,
-                backing,
-                connectable,
-                controller_key: Some(100),
-                unit_number: Some(7 + n),
-                address_type,
-                mac_address: mac,
-                ..Default::default()
-            }),
-        };
-        devices.push(dev);
-    }
     let num_cpu = int(vmx, "numvcpus").unwrap_or(1) as i32;
     let shares = |key: &str, per: i64, default_units: i64| -> SharesInfo {
         match vmx.get(key).map(str::to_ascii_lowercase).as_deref() {
@@ -348,7 +219,6 @@ pub fn config_from_vmx(
             num_cpu,
             num_cores_per_socket: Some(int(vmx, "cpuid.coresPerSocket").unwrap_or(1) as i32),
             memory_mb,
-            device: devices,
             ..Default::default()
         },
         cpu_allocation: Some(ResourceAllocationInfo {
@@ -381,16 +251,63 @@ impl VmMo {
         p
     }
 
-    /// Re-derives `config` and `name` from `vmx`.
+    /// Re-derives `config`, `name`, the device counts and the networks from `vmx`.
     pub fn refresh(&mut self, networks: &dyn Fn(&str) -> Option<MoRef>) {
-        self.config = config_from_vmx(
-            &self.vmx(),
-            &self.datastore_name,
-            &self.datastore,
-            &self.vmx_rel,
-            networks,
-        );
+        let vmx = self.vmx();
+        let config = config_from_vmx(&vmx, &self.datastore_name, &self.vmx_rel);
+        let counts = vm_devices::Counts::of(&vmx);
+        let nets = vm_devices::network_names(&vmx)
+            .iter()
+            .filter_map(|n| networks(n))
+            .collect();
+        drop(vmx);
+        self.config = config;
+        self.counts = counts;
+        self.networks = nets;
         self.name = self.config.name.clone();
+    }
+
+    /// The `.vmx`'s directory relative to its datastore root.
+    pub fn vm_dir(&self) -> &str {
+        self.vmx_rel.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+
+    /// The device list with each device's `.vmx` prefix, built from `vmx` (see
+    /// [`vm_devices::build`]).
+    pub fn device_slots(&self, state: &State, vmx: &VmxFile) -> Vec<vm_devices::Slot> {
+        let network = |n: &str| {
+            self.networks
+                .iter()
+                .find(|r| state.name_of(r).as_deref() == Some(n))
+                .cloned()
+        };
+        let datastore = |n: &str| {
+            let r = state.datastore_by_name(n)?;
+            let d = state.datastore_dir(&r)?;
+            Some((r, d))
+        };
+        let ds_dir = state.datastore_dir(&self.datastore);
+        let env = vm_devices::Env {
+            ds_name: &self.datastore_name,
+            ds: &self.datastore,
+            vm_dir: self.vm_dir(),
+            powered_on: self.runtime.power_state == VirtualMachinePowerState::PoweredOn,
+            network: &network,
+            datastore: &datastore,
+            ds_dir: ds_dir.as_deref(),
+        };
+        vm_devices::build(vmx, &env)
+    }
+
+    /// `config` with its device list.
+    pub fn full_config(&self, state: &State) -> VirtualMachineConfigInfo {
+        let mut c = self.config.clone();
+        c.hardware.device = self
+            .device_slots(state, &self.vmx())
+            .into_iter()
+            .map(|s| s.device)
+            .collect();
+        c
     }
 
     /// Writes the `.vmx` back to disk (with the directory and disk of a generated VM whose
@@ -405,8 +322,10 @@ impl VmMo {
                 g.disk(d).write().map_err(fail)?;
             }
         }
-        let bytes = self.vmx().to_bytes();
-        std::fs::write(&self.vmx_path, bytes).map_err(fail)?;
+        let vmx = self.vmx().into_owned();
+        std::fs::write(&self.vmx_path, vmx.to_bytes()).map_err(fail)?;
+        // Once written, the file is the truth: keep it parsed (it cannot be generated again).
+        self.vmx_parsed = Some(vmx);
         self.generated = None;
         Ok(())
     }
@@ -441,6 +360,11 @@ impl VmMo {
 
     fn guest(&self) -> GuestInfo {
         let on = self.tools_running();
+        let net = if on {
+            crate::mo::vm_guest::guest_net(&self.vmx(), &self.vmx_rel)
+        } else {
+            Vec::new()
+        };
         GuestInfo {
             tools_status: Some(self.tools_status()),
             tools_running_status: Some(self.tools_running_status().into()),
@@ -448,9 +372,22 @@ impl VmMo {
             guest_id: Some(self.config.guest_id.clone()),
             guest_full_name: Some(self.config.guest_full_name.clone()),
             host_name: on.then(|| self.name.to_ascii_lowercase()),
+            ip_address: crate::mo::vm_guest::primary_ip(&net),
+            net,
             guest_state: if on { "running" } else { "notRunning" }.into(),
             ..Default::default()
         }
+    }
+
+    /// The guest's addresses (none unless its tools run).
+    pub fn guest_ips(&self) -> Vec<String> {
+        if !self.tools_running() {
+            return Vec::new();
+        }
+        crate::mo::vm_guest::guest_net(&self.vmx(), &self.vmx_rel)
+            .into_iter()
+            .flat_map(|n| n.ip_address)
+            .collect()
     }
 
     /// Whether the guest's tools are running (they are, whenever the VM is on).
@@ -478,25 +415,6 @@ impl VmMo {
 
     /// The VM's `summary` property.
     pub fn summary(&self, r: &MoRef) -> VirtualMachineSummary {
-        let disks = self
-            .config
-            .hardware
-            .device
-            .iter()
-            .filter(|d| matches!(d, BaseVirtualDevice::VirtualDisk(_)))
-            .count();
-        let nics = self
-            .config
-            .hardware
-            .device
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d,
-                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
-                )
-            })
-            .count();
         // The guest part of `guest()`, without building the rest.
         let on = self.tools_running();
         VirtualMachineSummary {
@@ -508,6 +426,7 @@ impl VmMo {
                 tools_status: Some(self.tools_status()),
                 tools_running_status: Some(self.tools_running_status().into()),
                 host_name: on.then(|| self.name.to_ascii_lowercase()),
+                ip_address: on.then(|| self.guest_ips().into_iter().next()).flatten(),
                 ..Default::default()
             }),
             config: VirtualMachineConfigSummary {
@@ -516,8 +435,8 @@ impl VmMo {
                 vm_path_name: self.ds_path(),
                 memory_size_mb: Some(self.config.hardware.memory_mb),
                 num_cpu: Some(self.config.hardware.num_cpu),
-                num_ethernet_cards: Some(nics as i32),
-                num_virtual_disks: Some(disks as i32),
+                num_ethernet_cards: Some(self.counts.nics),
+                num_virtual_disks: Some(self.counts.disks),
                 uuid: Some(self.config.uuid.clone()),
                 instance_uuid: self.config.instance_uuid.clone(),
                 guest_id: Some(self.config.guest_id.clone()),
@@ -552,7 +471,7 @@ impl VmMo {
     /// Reads a top-level property.
     pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
         Some(match name {
-            "config" => Some(Any::from(self.config.clone())),
+            "config" => Some(Any::from(self.full_config(state))),
             "runtime" => Some(Any::from(self.runtime.clone())),
             "guest" => Some(Any::from(self.guest())),
             "summary" => Some(Any::from(self.summary(r))),
@@ -635,216 +554,44 @@ impl VmMo {
         }
         self.runtime.power_state = s;
     }
-
-    /// Applies a `VirtualMachineConfigSpec` to the `.vmx`.
-    pub fn apply_spec(
-        &mut self,
-        spec: &VirtualMachineConfigSpec,
-        ds_dir: &std::path::Path,
-    ) -> MethodResult<()> {
-        let vmx = self.vmx_mut();
-        if let Some(n) = &spec.name {
-            vmx.set("displayName", n);
-        }
-        if let Some(a) = &spec.annotation {
-            vmx.set("annotation", a);
-        }
-        if let Some(m) = spec.memory_mb {
-            if m <= 0 || m % 4 != 0 {
-                return Err(Fault::invalid_argument("spec.memoryMB"));
-            }
-            vmx.set("memsize", &m.to_string());
-        }
-        if let Some(c) = spec.num_cp_us {
-            if !(1..=128).contains(&c) {
-                return Err(Fault::invalid_argument("spec.numCPUs"));
-            }
-            vmx.set("numvcpus", &c.to_string());
-        }
-        if let Some(g) = &spec.guest_id {
-            vmx.set("guestOS", g.trim_end_matches("Guest"));
-        }
-        for (alloc, prefix) in [
-            (&spec.cpu_allocation, "sched.cpu"),
-            (&spec.memory_allocation, "sched.mem"),
-        ] {
-            let Some(a) = alloc else { continue };
-            if let Some(v) = a.reservation {
-                vmx.set(&format!("{prefix}.min"), &v.to_string());
-            }
-            if let Some(v) = a.limit {
-                if v < 0 {
-                    vmx.remove(&format!("{prefix}.max"));
-                } else {
-                    vmx.set(&format!("{prefix}.max"), &v.to_string());
-                }
-            }
-            if let Some(s) = &a.shares {
-                let v = match s.level {
-                    SharesLevel::Low => "low".to_owned(),
-                    SharesLevel::Normal => "normal".to_owned(),
-                    SharesLevel::High => "high".to_owned(),
-                    _ => s.shares.to_string(),
-                };
-                vmx.set(&format!("{prefix}.shares"), &v);
-            }
-        }
-        for ch in &spec.device_change {
-            let (op, file_op, dev) = match ch {
-                BaseVirtualDeviceConfigSpec::VirtualDeviceConfigSpec(c) => {
-                    (c.operation.clone(), c.file_operation.clone(), &c.device)
-                }
-                _ => return Err(Fault::not_supported("deviceChange")),
-            };
-            self.apply_device(op, file_op.is_some(), dev, ds_dir)?;
-        }
-        Ok(())
-    }
-
-    fn apply_device(
-        &mut self,
-        op: Option<VirtualDeviceConfigSpecOperation>,
-        create_file: bool,
-        dev: &BaseVirtualDevice,
-        ds_dir: &std::path::Path,
-    ) -> MethodResult<()> {
-        let (name, vmx_rel) = (self.name.clone(), self.vmx_rel.clone());
-        let vmx = self.vmx_mut();
-        match (op, dev) {
-            (Some(VirtualDeviceConfigSpecOperation::Add), BaseVirtualDevice::VirtualDisk(d)) => {
-                let unit = (0..16)
-                    .find(|u| *u != 7 && !vmx.contains_key(&format!("scsi0:{u}.present")))
-                    .ok_or_else(|| Fault::invalid_state("no free SCSI unit"))?;
-                let file = match &d.backing {
-                    Some(BaseVirtualDeviceBackingInfo::VirtualDiskFlatVer2BackingInfo(b))
-                        if !b.file_name.is_empty() =>
-                    {
-                        b.file_name.clone()
-                    }
-                    _ => format!("{}_{unit}.vmdk", name),
-                };
-                let rel = match crate::state::parse_ds_path(&file) {
-                    Some((_, p)) => p.to_owned(),
-                    None => {
-                        let dir = vmx_rel.rsplit_once('/').map_or("", |(d, _)| d);
-                        format!("{dir}/{file}")
-                    }
-                };
-                if create_file {
-                    let path = crate::files::safe_join(ds_dir, &rel)
-                        .ok_or_else(|| Fault::invalid_argument("fileName"))?;
-                    crate::files::create_disk(
-                        &path,
-                        d.capacity_in_kb,
-                        "lsilogic",
-                        &vmx_uuid(&uuid_from(&rel)),
-                    )
-                    .map_err(|e| Fault::invalid_state(&format!("cannot create disk: {e}")))?;
-                }
-                vmx.set("scsi0.present", "TRUE");
-                if !vmx.contains_key("scsi0.virtualDev") {
-                    vmx.set("scsi0.virtualDev", "lsilogic");
-                }
-                let p = format!("scsi0:{unit}");
-                let name = rel.rsplit('/').next().unwrap_or(&rel);
-                vmx.set(&format!("{p}.present"), "TRUE");
-                vmx.set(&format!("{p}.fileName"), name);
-                vmx.set(
-                    &format!("{p}.sim.capacityKB"),
-                    &d.capacity_in_kb.to_string(),
-                );
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Remove), BaseVirtualDevice::VirtualDisk(d)) => {
-                let k = d.key - 2000;
-                if k < 0 {
-                    return Err(Fault::invalid_argument("device.key"));
-                }
-                let p = format!("scsi{}:{}", k / 16, k % 16);
-                for key in [
-                    "present",
-                    "fileName",
-                    "sim.capacityKB",
-                    "mode",
-                    "deviceType",
-                ] {
-                    vmx.remove(&format!("{p}.{key}"));
-                }
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Add), dev)
-                if matches!(
-                    dev,
-                    BaseVirtualDevice::VirtualE1000(_) | BaseVirtualDevice::VirtualVmxnet3(_)
-                ) =>
-            {
-                let n = (0..10)
-                    .find(|n| !vmx.contains_key(&format!("ethernet{n}.present")))
-                    .ok_or_else(|| Fault::invalid_state("no free NIC slot"))?;
-                let (kind, backing) = match dev {
-                    BaseVirtualDevice::VirtualVmxnet3(c) => ("vmxnet3", &c.backing),
-                    BaseVirtualDevice::VirtualE1000(c) => ("e1000", &c.backing),
-                    _ => ("e1000", &None),
-                };
-                let net = match backing {
-                    Some(BaseVirtualDeviceBackingInfo::VirtualEthernetCardNetworkBackingInfo(
-                        b,
-                    )) => b.device_name.clone(),
-                    _ => "VM Network".into(),
-                };
-                vmx.set(&format!("ethernet{n}.present"), "TRUE");
-                vmx.set(&format!("ethernet{n}.virtualDev"), kind);
-                vmx.set(&format!("ethernet{n}.networkName"), &net);
-                vmx.set(&format!("ethernet{n}.addressType"), "generated");
-                vmx.set(
-                    &format!("ethernet{n}.generatedAddress"),
-                    &format!(
-                        "00:0c:29:{:02x}:{:02x}:{:02x}",
-                        n,
-                        name.len() % 256,
-                        vmx_rel.len() % 256
-                    ),
-                );
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Add), dev) if scsi_model(dev).is_some() => {
-                let (model, bus) = scsi_model(dev).unwrap_or(("lsilogic", 0));
-                if !(0..4).contains(&bus) {
-                    return Err(Fault::invalid_argument("device.busNumber"));
-                }
-                vmx.set(&format!("scsi{bus}.present"), "TRUE");
-                vmx.set(&format!("scsi{bus}.virtualDev"), model);
-            }
-            (Some(VirtualDeviceConfigSpecOperation::Remove), dev) => {
-                let key = device_key(dev);
-                if (4000..4010).contains(&key) {
-                    let n = key - 4000;
-                    let keys: Vec<String> = vmx
-                        .keys()
-                        .filter(|k| k.starts_with(&format!("ethernet{n}.")))
-                        .map(str::to_owned)
-                        .collect();
-                    for k in keys {
-                        vmx.remove(&k);
-                    }
-                } else {
-                    return Err(Fault::not_supported("removing this device"));
-                }
-            }
-            _ => return Err(Fault::not_supported("this device change")),
-        }
-        Ok(())
-    }
 }
 
-fn device_key(d: &BaseVirtualDevice) -> i32 {
-    match d {
-        BaseVirtualDevice::VirtualE1000(c) => c.key,
-        BaseVirtualDevice::VirtualVmxnet3(c) => c.key,
-        BaseVirtualDevice::VirtualDisk(c) => c.key,
-        BaseVirtualDevice::VirtualDevice(c) => {
-            let c: &VirtualDevice = c;
-            c.key
-        }
-        _ => -1,
+/// `AcquireTicket` for `mks` or `webmks` (console tickets) of a powered-on VM: a fresh ticket
+/// with the `.vmx` path, the host (the simulator's address) and port (902 for MKS, the
+/// simulator's HTTPS port for WebMKS, with its `wss://` URL) and the certificate's SHA-1
+/// thumbprint. `InvalidState` when the VM is not powered on, `InvalidArgument` for another
+/// ticket type. Nothing listens for these tickets.
+pub fn acquire_ticket(
+    state: &State,
+    r: &MoRef,
+    ticket_type: &str,
+) -> MethodResult<esx_vim::VirtualMachineTicket> {
+    let vm = state.vm(r)?;
+    let web = match ticket_type {
+        "mks" => false,
+        "webmks" => true,
+        _ => return Err(Fault::invalid_argument("ticketType")),
+    };
+    if vm.runtime.power_state != VirtualMachinePowerState::PoweredOn {
+        return Err(Fault::invalid_state(
+            "The operation is not allowed in the current state: the virtual machine is not powered on.",
+        ));
     }
+    let host = crate::ticket::host_name(state);
+    let ticket = crate::tls::session_key();
+    let port = if web {
+        i32::from(state.config.listen.port())
+    } else {
+        902
+    };
+    Ok(esx_vim::VirtualMachineTicket {
+        url: web.then(|| format!("wss://{host}:{port}/ticket/{ticket}")),
+        ticket,
+        cfg_file: format!("/vmfs/volumes/{}/{}", vm.datastore_name, vm.vmx_rel),
+        host: Some(host),
+        port: Some(port),
+        ssl_thumbprint: Some(state.thumbprint.clone()),
+    })
 }
 
 /// The runtime of a VM that is registered but off.
@@ -857,17 +604,6 @@ pub fn initial_runtime(host: &MoRef) -> VirtualMachineRuntimeInfo {
         max_memory_usage: Some(1024),
         ..Default::default()
     }
-}
-
-/// The `.vmx` `virtualDev` and bus number of a SCSI controller device.
-fn scsi_model(dev: &BaseVirtualDevice) -> Option<(&'static str, i32)> {
-    Some(match dev {
-        BaseVirtualDevice::VirtualLsiLogicController(c) => ("lsilogic", c.bus_number),
-        BaseVirtualDevice::VirtualLsiLogicSASController(c) => ("lsisas1068", c.bus_number),
-        BaseVirtualDevice::ParaVirtualSCSIController(c) => ("pvscsi", c.bus_number),
-        BaseVirtualDevice::VirtualBusLogicController(c) => ("buslogic", c.bus_number),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -885,8 +621,7 @@ mod tests {
     #[test]
     fn config_from_minimal_vmx() {
         let vmx = VmxFile::parse_str("displayName = \"a\"\nmemsize = \"512\"\nnumvcpus = \"2\"\nscsi0.present = \"TRUE\"\nscsi0:0.present = \"TRUE\"\nscsi0:0.fileName = \"a.vmdk\"\nethernet0.present = \"TRUE\"\nethernet0.networkName = \"VM Network\"\n").unwrap();
-        let ds = MoRef::new("Datastore", "ds1");
-        let c = config_from_vmx(&vmx, "datastore1", &ds, "a/a.vmx", &|_| None);
+        let c = config_from_vmx(&vmx, "datastore1", "a/a.vmx");
         assert_eq!(c.name, "a");
         assert_eq!(c.hardware.memory_mb, 512);
         assert_eq!(c.hardware.num_cpu, 2);
@@ -894,6 +629,10 @@ mod tests {
             c.files.vm_path_name.as_deref(),
             Some("[datastore1] a/a.vmx")
         );
-        assert_eq!(c.hardware.device.len(), 3);
+        assert!(c.hardware.device.is_empty(), "devices are built when read");
+        assert_eq!(
+            vm_devices::Counts::of(&vmx),
+            vm_devices::Counts { disks: 1, nics: 1 }
+        );
     }
 }
