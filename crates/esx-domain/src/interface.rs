@@ -17,8 +17,8 @@ use crate::xml::{a, Writer};
 /// assert_eq!(
 ///     iface.to_xml(),
 ///     "<interface type='ethernet' name='vmnic0'>\n  <start mode='onboot'/>\n  \
-///      <mac address='00:50:56:01:02:03'/>\n  <protocol family='ipv4'>\n    \
-///      <ip address='192.168.1.5' prefix='24'/>\n  </protocol>\n</interface>\n"
+///      <protocol family='ipv4'>\n    <ip address='192.168.1.5' prefix='24'/>\n  \
+///      </protocol>\n  <mac address='00:50:56:01:02:03'/>\n</interface>\n"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,18 +46,19 @@ impl HostInterface {
         let mut w = Writer::new(0);
         let mut inner = w.nested();
         inner.empty("start", vec![a("mode", "onboot")]);
-        if let Some(mac) = &self.mac {
-            inner.empty("mac", vec![a("address", mac)]);
-        }
         if let Some(ip) = &self.ipv4 {
             let mut p = inner.nested();
             if ip.dhcp {
-                p.empty("dhcp", vec![]);
+                // libvirt's ESX driver leaves peerdns at 0, which formats as 'no'.
+                p.empty("dhcp", vec![a("peerdns", "no")]);
             }
             for (addr, prefix) in &ip.addresses {
                 p.empty("ip", vec![a("address", addr), a("prefix", prefix)]);
             }
             inner.elem("protocol", vec![a("family", "ipv4")], p);
+        }
+        if let Some(mac) = &self.mac {
+            inner.empty("mac", vec![a("address", mac)]);
         }
         w.elem(
             "interface",
@@ -91,7 +92,7 @@ mod tests {
                 addresses: vec![],
             }),
         };
-        assert!(i.to_xml().contains("    <dhcp/>\n"));
+        assert!(i.to_xml().contains("    <dhcp peerdns='no'/>\n"));
         assert_eq!(netmask_prefix("255.255.255.0"), Some(24));
         assert_eq!(netmask_prefix("255.255.0.255"), None);
         assert_eq!(netmask_prefix("0.0.0.0"), Some(0));

@@ -155,6 +155,10 @@ struct Watcher {
     power: HashMap<MoRef, P>,
     /// Whether the first update (the state when the watch began) was folded in.
     primed: bool,
+    /// Whether the first page of the event log was seen.
+    logged: bool,
+    /// The names last reported per VM (with the event log: renames are found against them).
+    names: HashMap<MoRef, String>,
     hosts: HashMap<MoRef, String>,
 }
 
@@ -171,12 +175,13 @@ const LOG_EVENTS: [&str; 9] = [
     "VmResettingEvent",
 ];
 
-/// `(key, type, vm)` of the events the watch uses.
-fn log_event(e: &BaseEvent) -> Option<(i32, &'static str, MoRef)> {
+/// `(key, type, vm, the VM's name then)` of the events the watch uses.
+fn log_event(e: &BaseEvent) -> Option<(i32, &'static str, MoRef, String)> {
     macro_rules! ev {
-        ($x:expr, $t:expr) => {
-            Some(($x.key, $t, $x.vm.as_ref()?.vm.clone()))
-        };
+        ($x:expr, $t:expr) => {{
+            let vm = $x.vm.as_ref()?;
+            Some(($x.key, $t, vm.vm.clone(), vi::unescape_name(&vm.name)))
+        }};
     }
     match e {
         BaseEvent::VmPoweredOnEvent(x) => ev!(x, "on"),
@@ -255,6 +260,8 @@ impl Watcher {
             seen: HashMap::new(),
             power: HashMap::new(),
             primed: false,
+            logged: false,
+            names: HashMap::new(),
             hosts: HashMap::new(),
         };
         // The first update is the current state: remembered, not reported.
@@ -395,6 +402,9 @@ impl Watcher {
                     if let Some(p) = &now.power {
                         self.power.entry(vm.clone()).or_insert(p.clone());
                     }
+                    if !primed {
+                        self.names.insert(vm.clone(), now.name.clone());
+                    }
                     if primed && !log && ours(&now) {
                         if let Some(d) = domain_of(&vm, &now, None) {
                             out.push(event(d, DomainEventKind::Defined));
@@ -414,7 +424,7 @@ impl Watcher {
                             };
                             out.push(event(d.clone(), DomainEventKind::Migrated { from, to }));
                         }
-                        if ours(&now) && b.name != now.name && !b.name.is_empty() {
+                        if !log && ours(&now) && b.name != now.name && !b.name.is_empty() {
                             out.push(event(
                                 d.clone(),
                                 DomainEventKind::Renamed {
@@ -432,24 +442,67 @@ impl Watcher {
             }
             self.seen.insert(vm, now);
         }
-        let Some(page) = page else { return };
-        let mut new: Vec<(i32, &'static str, MoRef)> = page.iter().filter_map(log_event).collect();
+        if log {
+            if let Some(page) = page {
+                self.apply_log(page, &left, out);
+            }
+            // Names that changed without an event naming the VM since: renames.
+            let renamed: Vec<(MoRef, Seen, String)> = self
+                .seen
+                .iter()
+                .filter(|(_, s)| ours(s))
+                .filter_map(|(vm, s)| {
+                    let old = self.names.get(vm)?;
+                    (*old != s.name && !s.name.is_empty())
+                        .then(|| (vm.clone(), s.clone(), old.clone()))
+                })
+                .collect();
+            for (vm, s, old) in renamed {
+                self.names.insert(vm.clone(), s.name.clone());
+                if let Some(d) = domain_of(&vm, &s, self.power.get(&vm).cloned()) {
+                    out.push(event(d, DomainEventKind::Renamed { old_name: old }));
+                }
+            }
+        }
+    }
+
+    /// Turns the new entries of the event log into events, in order, with the VM's name as
+    /// each entry gives it (a rename between two entries is reported between them).
+    fn apply_log(
+        &mut self,
+        page: Vec<BaseEvent>,
+        left: &HashMap<MoRef, Seen>,
+        out: &mut Vec<DomainEvent>,
+    ) {
+        let our_host = self.conn.primary().host_system.clone();
+        let ours = |s: &Seen| s.host.as_ref().is_none_or(|h| *h == our_host);
+        let mut new: Vec<(i32, &'static str, MoRef, String)> =
+            page.iter().filter_map(log_event).collect();
         new.sort_by_key(|e| e.0);
-        if !primed {
+        if !self.logged {
             // The log as it was when the watch began: remembered, not reported.
+            self.logged = true;
             self.last_key = new.last().map(|e| e.0).or(self.last_key);
             return;
         }
-        for (key, kind, vm) in new {
+        for (key, kind, vm, name) in new {
             if self.last_key.is_some_and(|l| key <= l) {
                 continue;
             }
             self.last_key = Some(key);
-            let Some(ident) = self.seen.get(&vm).or_else(|| left.get(&vm)).cloned() else {
+            let Some(mut ident) = self.seen.get(&vm).or_else(|| left.get(&vm)).cloned() else {
                 continue;
             };
             if !ours(&ident) {
                 continue;
+            }
+            ident.name = name.clone();
+            if let Some(old) = self.names.insert(vm.clone(), name.clone()) {
+                if old != name && kind != "defined" {
+                    if let Some(d) = domain_of(&vm, &ident, self.power.get(&vm).cloned()) {
+                        out.push(event(d, DomainEventKind::Renamed { old_name: old }));
+                    }
+                }
             }
             let (kind, power) = match kind {
                 "on" => {
@@ -472,6 +525,7 @@ impl Watcher {
                 }
                 None => {
                     self.power.remove(&vm);
+                    self.names.remove(&vm);
                 }
             }
             if let Some(d) = domain_of(&vm, &ident, Some(power.unwrap_or(P::PoweredOff))) {
