@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use esx_domain::Domain;
+use esx_domain::{Domain, FormatOptions};
 use esx_vmx::convert::{domain_to_vmx, vmx_text_to_domain, FormatContext, ParseContext};
 
 use crate::cli::VMWARE_VMX;
@@ -47,7 +47,8 @@ pub fn from_native(format: &str, vmx: &[u8], vmx_path: &str) -> Result<String, C
         moref: None,
     };
     let dom = vmx_text_to_domain(vmx, &ctx)?;
-    Ok(dom.to_xml())
+    // As libvirt's ESX driver formats it: without secrets (no VNC password).
+    Ok(dom.to_xml_with(&FormatOptions::DRIVER))
 }
 
 /// Domain XML -> VMX text for `virtual_hw`, as `virsh domxml-to-native vmware-vmx` prints it.

@@ -732,7 +732,7 @@ pub struct Graphics {
     pub websocket: Option<i32>,
     /// `keymap`.
     pub keymap: Option<String>,
-    /// `passwd` (kept when formatting, like libvirt's SECURE flag).
+    /// `passwd` (written only by a secure format, see [`crate::FormatOptions`]).
     pub passwd: Option<String>,
     /// `<listen>` children.
     pub listens: Vec<GraphicsListen>,
@@ -799,16 +799,27 @@ impl Graphics {
             .first()
             .filter(|l| l.listen_type == "address")
             .and_then(|l| l.address.clone());
+        // An inactive definition: an automatic port is -1, a port of 0 is not written.
+        let port = if self.graphics_type == "vnc" {
+            if self.autoport == Some(true) {
+                Some(-1)
+            } else {
+                self.port.filter(|p| *p != 0)
+            }
+        } else {
+            self.port
+        };
+        let passwd = if w.secure { self.passwd.as_ref() } else { None };
         w.elem(
             "graphics",
             vec![
                 a("type", &self.graphics_type),
-                ao("port", self.port),
+                ao("port", port),
                 ao("autoport", self.autoport.map(yes_no)),
                 ao("websocket", self.websocket),
                 ao("listen", listen_attr),
                 ao("keymap", self.keymap.as_ref()),
-                ao("passwd", self.passwd.as_ref()),
+                ao("passwd", passwd),
             ],
             inner,
         );

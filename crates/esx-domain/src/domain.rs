@@ -8,6 +8,26 @@ use crate::xml::{a, ao, yes_no, Checked, Element, Writer};
 /// XML namespace URI of the `vmware:` metadata elements.
 pub const VMWARE_NAMESPACE: &str = "http://libvirt.org/schemas/domain/vmware/1.0";
 
+/// What [`Domain::to_xml_with`] writes: the libvirt format flags that change the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// libvirt's `VIR_DOMAIN_DEF_FORMAT_SECURE`: write secrets (the VNC `passwd`). libvirt's
+    /// ESX driver formats without it (`domxml-from-native`, `dumpxml` without
+    /// `--security-info`); its test suite formats with it. Default: `true`.
+    pub secure: bool,
+}
+
+impl Default for FormatOptions {
+    fn default() -> Self {
+        FormatOptions { secure: true }
+    }
+}
+
+impl FormatOptions {
+    /// What libvirt's ESX driver writes: no secrets.
+    pub const DRIVER: FormatOptions = FormatOptions { secure: false };
+}
+
 /// A libvirt domain (virtual machine) definition.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Domain {
@@ -557,7 +577,13 @@ impl Domain {
 
     /// Format as libvirt's domain formatter does (inactive, secure), ending with a newline.
     pub fn to_xml(&self) -> String {
+        self.to_xml_with(&FormatOptions::default())
+    }
+
+    /// Format as libvirt's domain formatter does for an inactive definition, with `options`.
+    pub fn to_xml_with(&self, options: &FormatOptions) -> String {
         let mut w = Writer::new(0);
+        w.secure = options.secure;
         let mut inner = w.nested();
         if let Some(n) = &self.name {
             inner.text("name", vec![], n);

@@ -112,7 +112,68 @@ pub fn default_bus_for_target(dev: &str) -> Option<&'static str> {
 /// has at most 4 SCSI, 1 IDE, 1 floppy and 4 SATA controllers).
 pub const MAX_IMPLICIT_CONTROLLER_INDEX: u32 = 4095;
 
+/// The video RAM (KiB) libvirt gives a `vga`, `cirrus` or `vmvga` video without one on the
+/// vmware driver.
+pub const DEFAULT_VMWARE_VRAM_KIB: u32 = 4096;
+
+/// libvirt's `VIR_ROUND_UP_POWER_OF_TWO` on an `unsigned int`: the next power of two, 0 for 0
+/// and for anything above 2^31.
+pub fn round_up_power_of_two(value: u32) -> u32 {
+    if value == 0 || value > 1 << 31 {
+        0
+    } else {
+        value.next_power_of_two()
+    }
+}
+
+/// The video RAM (KiB) libvirt's vmware driver gives a video model without one.
+pub fn default_video_ram_kib(model: Option<&str>) -> u32 {
+    match model {
+        None | Some("vmvga") | Some("vga") | Some("cirrus") | Some("xen") => {
+            DEFAULT_VMWARE_VRAM_KIB
+        }
+        Some("bochs") => 16 * 1024,
+        Some("qxl") => 64 * 1024,
+        _ => 0,
+    }
+}
+
 impl Domain {
+    /// libvirt's generic post-parse (`virDomainDefPostParse`) as far as the VMware drivers
+    /// see it: [`Domain::apply_device_defaults`], then the current memory (0 or more than the
+    /// memory means all of it) and the video RAM (a default when 0, rounded up to a power of
+    /// two; the first video goes through that twice, as in libvirt, so a size that rounds to
+    /// nothing gets the default).
+    pub fn apply_post_parse(&mut self) {
+        self.apply_device_defaults();
+        if let Some(total) = self.memory_kib {
+            if let Some(cur) = self.current_memory_kib {
+                if cur == 0 || cur > total {
+                    self.current_memory_kib = Some(total);
+                }
+            }
+        }
+        for (i, video) in self.devices.videos.iter_mut().enumerate() {
+            let passes = if i == 0 && video.model_type.as_deref() != Some("none") {
+                2
+            } else {
+                1
+            };
+            let default = default_video_ram_kib(video.model_type.as_deref());
+            let mut vram = video.vram.map(|v| v as u32).unwrap_or(0);
+            for _ in 0..passes {
+                if vram == 0 {
+                    vram = default;
+                }
+                vram = round_up_power_of_two(vram);
+            }
+            video.vram = (vram != 0).then_some(u64::from(vram));
+            if i == 0 {
+                video.primary = Some(true);
+            }
+        }
+    }
+
     /// Fill in what libvirt's post-parse adds for the device model: disk buses from target
     /// prefixes, drive addresses from target names, implicit disk controllers and the
     /// console that mirrors the first serial port.
@@ -247,6 +308,17 @@ mod tests {
         assert_eq!(count(&dom, "ide"), 3);
         dom.add_implicit_controllers();
         assert_eq!(count(&dom, "ide"), 3);
+    }
+
+    #[test]
+    fn powers_of_two_like_libvirt() {
+        assert_eq!(round_up_power_of_two(0), 0);
+        assert_eq!(round_up_power_of_two(1), 1);
+        assert_eq!(round_up_power_of_two(3), 4);
+        assert_eq!(round_up_power_of_two(4096), 4096);
+        assert_eq!(round_up_power_of_two(4097), 8192);
+        assert_eq!(round_up_power_of_two(1 << 31), 1 << 31);
+        assert_eq!(round_up_power_of_two((1 << 31) + 1), 0);
     }
 
     #[test]

@@ -22,30 +22,53 @@ pub struct UuidError(pub String);
 
 impl FromStr for Uuid {
     type Err = UuidError;
-    /// Accepts 32 hex digits with optional `-` separators between byte pairs (as libvirt does),
-    /// surrounding spaces ignored.
+    /// libvirt's `virUUIDParse`: 32 hex digits in pairs, with `-` or ` ` allowed between
+    /// pairs (not inside one), ASCII white space allowed before and after.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || UuidError(s.into());
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
         let mut out = [0u8; 16];
-        let mut nibbles = 0usize;
-        for c in s.trim().chars() {
-            if c == '-' {
-                if nibbles % 2 != 0 {
-                    return Err(UuidError(s.into()));
+        let mut n = 0;
+        while n < 16 {
+            match bytes.get(i) {
+                None => return Err(err()),
+                Some(b'-' | b' ') => i += 1,
+                Some(&hi) => {
+                    let hi = hex_digit(hi).ok_or_else(err)?;
+                    let lo = bytes
+                        .get(i + 1)
+                        .copied()
+                        .and_then(hex_digit)
+                        .ok_or_else(err)?;
+                    if let Some(slot) = out.get_mut(n) {
+                        *slot = hi * 16 + lo;
+                    }
+                    n += 1;
+                    i += 2;
                 }
-                continue;
             }
-            let v = c.to_digit(16).ok_or_else(|| UuidError(s.into()))? as u8;
-            let slot = out
-                .get_mut(nibbles / 2)
-                .ok_or_else(|| UuidError(s.into()))?;
-            *slot = (*slot << 4) | v;
-            nibbles += 1;
         }
-        if nibbles != 32 {
-            return Err(UuidError(s.into()));
+        if bytes
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        {
+            Ok(Uuid(out))
+        } else {
+            Err(err())
         }
-        Ok(Uuid(out))
     }
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 impl fmt::Display for Uuid {
@@ -71,22 +94,42 @@ pub struct MacAddrError(pub String);
 
 impl FromStr for MacAddr {
     type Err = MacAddrError;
-    /// Six hex byte groups separated by `:` (or `-`), one or two digits each.
+    /// libvirt's `virMacAddrParse`: six groups of one or two hex digits separated by `:`;
+    /// after the last group the text ends or goes on with a byte at or below `' '` (or a
+    /// non-ASCII byte, which C compares as negative).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || MacAddrError(s.into());
+        let bytes = s.as_bytes();
         let mut out = [0u8; 6];
-        let mut n = 0;
-        for part in s.split([':', '-']) {
-            if part.is_empty() || part.len() > 2 {
-                return Err(MacAddrError(s.into()));
+        let mut i = 0;
+        for n in 0..6 {
+            let start = i;
+            let mut value: u32 = 0;
+            while let Some(d) = bytes.get(i).copied().and_then(hex_digit) {
+                value = value.saturating_mul(16).saturating_add(u32::from(d));
+                i += 1;
             }
-            let v = u8::from_str_radix(part, 16).map_err(|_| MacAddrError(s.into()))?;
-            *out.get_mut(n).ok_or_else(|| MacAddrError(s.into()))? = v;
-            n += 1;
+            let len = i - start;
+            if len == 0 || len > 2 {
+                return Err(err());
+            }
+            if let Some(slot) = out.get_mut(n) {
+                *slot = u8::try_from(value).map_err(|_| err())?;
+            }
+            let next = bytes.get(i).copied();
+            if n == 5 {
+                return match next {
+                    None => Ok(MacAddr(out)),
+                    Some(b) if b <= b' ' || b >= 0x80 => Ok(MacAddr(out)),
+                    Some(_) => Err(err()),
+                };
+            }
+            if next != Some(b':') {
+                return Err(err());
+            }
+            i += 1;
         }
-        if n != 6 {
-            return Err(MacAddrError(s.into()));
-        }
-        Ok(MacAddr(out))
+        Err(err())
     }
 }
 
@@ -225,6 +268,35 @@ mod tests {
         let m: MacAddr = "00:0C:29:dd:ee:fe".parse().unwrap();
         assert_eq!(m.to_string(), "00:0c:29:dd:ee:fe");
         assert!("00:0c:29:dd:ee".parse::<MacAddr>().is_err());
+        // libvirt's virMacAddrParse: colons only, one or two digits, trailing blanks allowed.
+        assert!("00-0c-29-dd-ee-fe".parse::<MacAddr>().is_err());
+        assert!("00:0c:29:dd:ee:fe:01".parse::<MacAddr>().is_err());
+        assert!("000:0c:29:dd:ee:fe".parse::<MacAddr>().is_err());
+        assert!(" 00:0c:29:dd:ee:fe".parse::<MacAddr>().is_err());
+        assert_eq!(
+            "0:c:29:d:e:f junk".parse::<MacAddr>().unwrap().to_string(),
+            "00:0c:29:0d:0e:0f"
+        );
+    }
+
+    #[test]
+    fn uuid_like_vir_uuid_parse() {
+        let want: Uuid = "564d9bef-acd9-b4e0-c8f0-aea8b9103515".parse().unwrap();
+        for ok in [
+            "56 4d 9b ef ac d9 b4 e0-c8 f0 ae a8 b9 10 35 15",
+            " 564d9befacd9b4e0c8f0aea8b9103515\n",
+            "56-4d--9b ef acd9b4e0c8f0aea8b9103515",
+        ] {
+            assert_eq!(ok.parse::<Uuid>().unwrap(), want, "{ok}");
+        }
+        for bad in [
+            "5 64d9befacd9b4e0c8f0aea8b9103515",
+            "564d9befacd9b4e0c8f0aea8b910351",
+            "564d9befacd9b4e0c8f0aea8b910351500",
+            "{564d9bef-acd9-b4e0-c8f0-aea8b9103515}",
+        ] {
+            assert!(bad.parse::<Uuid>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,23 +1,129 @@
-//! The documented "libvirt is wrong" families (docs/COMPATIBILITY.md): for a case where the
-//! two answers differ, the family that explains it, if any.
+//! The documented "libvirt is wrong" families (docs/COMPATIBILITY.md, "VMX conversion"): for
+//! a case where the two answers differ, the family that explains it, if any. Each test looks
+//! at the input (and at libvirt's answer where that is the point), never at our answer alone.
+
+use esx_vmx::VmxFile;
 
 use crate::libvirt::{Answer as L, ServerInfo};
 use crate::ours::Answer as O;
 
-/// VMX -> XML.
-pub fn vmx(_input: &[u8], lv: &L, _ours: &O, _info: &ServerInfo) -> Option<&'static str> {
-    match lv {
-        L::Crash(_) => Some("libvirt crashes"),
-        L::Hang => Some("libvirt hangs"),
-        _ => None,
+pub const CRASH: &str = "libvirt crashes";
+pub const HANG: &str = "libvirt hangs";
+pub const NUL_BYTE: &str = "NUL byte cuts the file";
+pub const ESCAPED_NUL: &str = "escaped NUL cuts the value";
+pub const ILL_FORMED: &str = "ill-formed XML out";
+pub const DATASTORE_PREFIX: &str = "file on the wrong datastore";
+pub const SATA_MOVED: &str = "SATA disk moved";
+pub const SCSI_MOVED: &str = "SCSI disk moved (virtualHW >= 13)";
+
+fn is_true(vmx: &VmxFile, key: &str) -> bool {
+    vmx.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether libvirt's XML is one no XML parser accepts: bytes that are not UTF-8, or
+/// characters XML 1.0 forbids (libvirt's escaping leaves 0x1a-0x1f and U+FFFE/U+FFFF in).
+fn ill_formed(xml: &[u8]) -> bool {
+    match std::str::from_utf8(xml) {
+        Err(_) => true,
+        Ok(t) => t
+            .chars()
+            .any(|c| ('\u{1a}'..='\u{1f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}'),
     }
+}
+
+/// libvirt's `virVMXUnescapeHex` on bytes; `None` for an invalid escape.
+fn unescape_hex_bytes(value: &[u8], escape: u8) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while let Some(&b) = value.get(i) {
+        if b == escape {
+            let hex = |j: usize| value.get(j).and_then(|c| char::from(*c).to_digit(16));
+            out.push((hex(i + 1)? * 16 + hex(i + 2)?) as u8);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// A value libvirt unescapes (`%XX` then `|XX`) that holds a NUL.
+fn escapes_nul(value: &str, percent: bool) -> bool {
+    let step1 = if percent {
+        unescape_hex_bytes(value.as_bytes(), b'%')
+    } else {
+        Some(value.as_bytes().to_vec())
+    };
+    let Some(step1) = step1 else { return false };
+    if step1.contains(&0) {
+        return true;
+    }
+    unescape_hex_bytes(&step1, b'|').is_some_and(|b| b.contains(&0))
+}
+
+/// VMX -> XML.
+pub fn vmx(input: &[u8], lv: &L, _ours: &O, info: &ServerInfo) -> Option<&'static str> {
+    match lv {
+        L::Crash(_) => return Some(CRASH),
+        L::Hang => return Some(HANG),
+        L::Ok(xml) if ill_formed(xml) => return Some(ILL_FORMED),
+        _ => {}
+    }
+    if input.contains(&0) {
+        return Some(NUL_BYTE);
+    }
+    let vmx = VmxFile::parse_str(&String::from_utf8_lossy(input)).ok()?;
+    if vmx.get("displayName").is_some_and(|v| escapes_nul(v, true))
+        || vmx.get("annotation").is_some_and(|v| escapes_nul(v, false))
+    {
+        return Some(ESCAPED_NUL);
+    }
+    // A file name libvirt matches to a datastore whose mount path is only a string prefix.
+    for (key, value) in vmx.entries() {
+        let lower = key.to_ascii_lowercase();
+        if !lower.ends_with(".filename") {
+            continue;
+        }
+        let wrong = info.pools.iter().any(|(_, mount)| {
+            !mount.is_empty()
+                && value.strip_prefix(mount.as_str()).is_some_and(|rest| {
+                    !rest.is_empty() && !rest.starts_with(['/', '\\']) && !mount.ends_with('/')
+                })
+        });
+        if wrong {
+            return Some(DATASTORE_PREFIX);
+        }
+    }
+    let hw = vmx
+        .get("virtualHW.version")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    for c in 0..4u32 {
+        if is_true(&vmx, &format!("sata{c}.present")) {
+            for u in 0..30u32 {
+                if (c > 0 || u >= 6) && is_true(&vmx, &format!("sata{c}:{u}.present")) {
+                    return Some(SATA_MOVED);
+                }
+            }
+        }
+        if hw >= 13 && c > 0 && is_true(&vmx, &format!("scsi{c}.present")) {
+            for u in 0..64u32 {
+                if is_true(&vmx, &format!("scsi{c}:{u}.present")) {
+                    return Some(SCSI_MOVED);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// XML -> VMX.
 pub fn xml(_input: &[u8], lv: &L, _ours: &O, _info: &ServerInfo) -> Option<&'static str> {
     match lv {
-        L::Crash(_) => Some("libvirt crashes"),
-        L::Hang => Some("libvirt hangs"),
+        L::Crash(_) => Some(CRASH),
+        L::Hang => Some(HANG),
+        L::Ok(vmx) if std::str::from_utf8(vmx).is_err() => Some(ILL_FORMED),
         _ => None,
     }
 }

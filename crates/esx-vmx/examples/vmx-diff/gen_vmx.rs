@@ -130,12 +130,24 @@ pub fn load_bases(corpus: &std::path::Path, testdata: &std::path::Path) -> Vec<B
     out
 }
 
-/// Integers around every boundary the converter has.
-const INTS: &[&str] = &[
+/// Values `strtoll` refuses: out of range, trailing or foreign characters, empty.
+const INVALID_INTS: &[&str] = &[
     "-9223372036854775809",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "8 ",
+    "0x10",
+    "1e3",
+    "",
+    "abc",
+    "4 MB",
+];
+
+/// Integers `strtoll` accepts, around every boundary.
+const VALID_INTS: &[&str] = &[
     "-9223372036854775808",
     "-4294967296",
-    "-2147483649",
     "-1",
     "0",
     "1",
@@ -146,14 +158,10 @@ const INTS: &[&str] = &[
     "8",
     "15",
     "16",
-    "17",
     "63",
     "64",
-    "100",
-    "1000",
     "1023",
     "1024",
-    "4095",
     "4096",
     "65536",
     "2147483647",
@@ -162,21 +170,11 @@ const INTS: &[&str] = &[
     "4294967296",
     "4294967297",
     "9223372036854775807",
-    "9223372036854775808",
-    "18446744073709551615",
-    "18446744073709551616",
     "unlimited",
-    "UNLIMITED",
     " 8",
-    "8 ",
     "+8",
     "-0",
     "08",
-    "0x10",
-    "1e3",
-    "",
-    "abc",
-    "4 MB",
 ];
 
 const BOOLS: &[&str] = &[
@@ -184,14 +182,25 @@ const BOOLS: &[&str] = &[
 ];
 
 fn int(rng: &mut Rng) -> String {
-    if rng.chance(40) {
-        rng.range(0, 70).to_string()
-    } else {
-        rng.pick(INTS).to_string()
+    if !rng.wild {
+        // Valid integers only (every range, no syntax errors).
+        return if rng.chance(50) {
+            rng.range(0, 70).to_string()
+        } else {
+            rng.pick(VALID_INTS).to_string()
+        };
+    }
+    match rng.below(10) {
+        0..=3 => rng.range(0, 70).to_string(),
+        4..=7 => rng.pick(VALID_INTS).to_string(),
+        _ => rng.pick(INVALID_INTS).to_string(),
     }
 }
 
 fn boolean(rng: &mut Rng) -> &'static str {
+    if !rng.wild {
+        return rng.pick(&["true", "true", "false", "TRUE", "False"]);
+    }
     if rng.chance(70) {
         if rng.chance(70) {
             "true"
@@ -232,7 +241,12 @@ fn file_name(rng: &mut Rng, ext: &str) -> String {
     } else {
         ext.to_string()
     };
-    match rng.below(16) {
+    let form = if rng.wild {
+        rng.below(16)
+    } else {
+        rng.pick(&[0, 1, 2, 4, 5, 6, 11, 14])
+    };
+    match form {
         0..=3 => format!("{stem}{ext}"),
         4..=6 => format!(
             "/vmfs/volumes/{}/{}/{stem}{ext}",
@@ -264,10 +278,13 @@ fn file_name(rng: &mut Rng, ext: &str) -> String {
 }
 
 fn hw_version(rng: &mut Rng) -> String {
-    rng.pick(&[
-        "4", "7", "8", "9", "10", "11", "12", "13", "14", "15", "17", "19", "21", "3", "0", "-1",
-        "abc",
-    ])
+    rng.pick_v(
+        &[
+            "4", "7", "8", "9", "10", "11", "12", "13", "14", "15", "17", "19", "21", "3", "0",
+            "-1", "abc",
+        ],
+        13,
+    )
     .to_string()
 }
 
@@ -585,7 +602,10 @@ fn identity(rng: &mut Rng, doc: &mut Doc) {
             ]),
         ),
         3 => doc.set("smbios.reflecthost", boolean(rng)),
-        4 => doc.set("firmware", rng.pick(&["efi", "EFI", "bios", "", "uefi"])),
+        4 => doc.set(
+            "firmware",
+            rng.pick_v(&["efi", "EFI", "bios", "", "uefi"], 1),
+        ),
         5 => {
             if rng.chance(70) {
                 doc.set("firmware", "efi");
@@ -594,7 +614,7 @@ fn identity(rng: &mut Rng, doc: &mut Doc) {
         }
         6 => doc.set(
             "config.version",
-            rng.pick(&["8", "7", "9", "08", " 8", "", "x"]),
+            rng.pick_v(&["8", "08", " 8", "7", "9", "", "x"], 3),
         ),
         7 => doc.set("virtualHW.version", &hw_version(rng)),
         _ => {
@@ -745,7 +765,8 @@ fn encoding(rng: &mut Rng, doc: &mut Doc) {
         "UTF-16LE",
         "UTF-16",
         "KOI8-R",
-        "IBM437",
+        "IBM866",
+        "MACINTOSH",
     ]);
     doc.remove_prefix(".encoding");
     if rng.chance(90) {
@@ -798,14 +819,17 @@ fn disk_slot(rng: &mut Rng, doc: &mut Doc, prefix: &str, bus: &str) {
     let (device_type, name) = match kind {
         0..=3 => (
             match bus {
-                "scsi" => rng.pick(&["scsi-hardDisk", "disk", "", "SCSI-HARDDISK", "ata-hardDisk"]),
-                "ide" => rng.pick(&["ata-hardDisk", "disk", "", "scsi-hardDisk"]),
-                _ => rng.pick(&["disk", "", "sata-hardDisk"]),
+                "scsi" => rng.pick_v(
+                    &["scsi-hardDisk", "disk", "", "SCSI-HARDDISK", "ata-hardDisk"],
+                    4,
+                ),
+                "ide" => rng.pick_v(&["ata-hardDisk", "disk", "", "scsi-hardDisk"], 3),
+                _ => rng.pick_v(&["disk", "", "sata-hardDisk"], 2),
             },
             file_name(rng, ".vmdk"),
         ),
         4 | 5 => (
-            rng.pick(&["cdrom-image", "", "CDROM-IMAGE", "atapi-cdrom"]),
+            rng.pick_v(&["cdrom-image", "", "CDROM-IMAGE", "atapi-cdrom"], 3),
             file_name(rng, ".iso"),
         ),
         6 => (
@@ -873,7 +897,7 @@ fn disk_slot(rng: &mut Rng, doc: &mut Doc, prefix: &str, bus: &str) {
     if rng.chance(5) {
         doc.set(
             &format!("{prefix}.fileType"),
-            rng.pick(&["file", "device", "x"]),
+            rng.pick_v(&["file", "device", "x"], 0),
         );
     }
 }
@@ -894,17 +918,20 @@ fn scsi(rng: &mut Rng, doc: &mut Doc) {
             if rng.chance(80) {
                 doc.set(
                     &format!("scsi{c}.virtualDev"),
-                    rng.pick(&[
-                        "pvscsi",
-                        "lsilogic",
-                        "buslogic",
-                        "lsisas1068",
-                        "PVSCSI",
-                        "LsiLogic",
-                        "",
-                        "virtio-scsi",
-                        "vmpvscsi",
-                    ]),
+                    rng.pick_v(
+                        &[
+                            "pvscsi",
+                            "lsilogic",
+                            "buslogic",
+                            "lsisas1068",
+                            "PVSCSI",
+                            "LsiLogic",
+                            "",
+                            "virtio-scsi",
+                            "vmpvscsi",
+                        ],
+                        6,
+                    ),
                 );
             }
         }
@@ -976,7 +1003,7 @@ fn floppy(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(85) {
             doc.set(
                 &format!("{p}.fileType"),
-                rng.pick(&["device", "file", "FILE", "Device", "", "pipe"]),
+                rng.pick_v(&["device", "file", "FILE", "Device", "", "pipe"], 4),
             );
         }
         if rng.chance(85) {
@@ -1013,7 +1040,11 @@ fn mac(rng: &mut Rng) -> String {
         ),
     };
     let m = format!("{prefix}:{rest}");
-    match rng.below(12) {
+    match if rng.wild {
+        rng.below(12)
+    } else {
+        4 + rng.below(8)
+    } {
         0 => m.to_ascii_uppercase(),
         1 => m.replace(':', "-"),
         2 => m[..m.len() - 3].to_string(),
@@ -1033,7 +1064,7 @@ fn mac(rng: &mut Rng) -> String {
 
 fn ethernet(rng: &mut Rng, doc: &mut Doc) {
     doc.remove_prefix("ethernet");
-    if rng.chance(8) {
+    if rng.wild && rng.chance(20) {
         doc.push(format!(
             "{} = \"true\"",
             rng.pick(&[
@@ -1061,27 +1092,33 @@ fn ethernet(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(80) {
             doc.set(
                 &format!("{p}.virtualDev"),
-                rng.pick(&[
-                    "vmxnet3", "e1000", "e1000e", "vlance", "vmxnet", "VMXNET3", "vmxnet2",
-                    "virtio", "",
-                ]),
+                rng.pick_v(
+                    &[
+                        "vmxnet3", "e1000", "e1000e", "vlance", "vmxnet", "VMXNET3", "vmxnet2",
+                        "virtio", "",
+                    ],
+                    6,
+                ),
             );
         }
         if rng.chance(30) {
             doc.set(
                 &format!("{p}.features"),
-                rng.pick(&[
-                    "15",
-                    "0",
-                    "1",
-                    "abc",
-                    " 15",
-                    "15 ",
-                    "+15",
-                    "0x0f",
-                    "",
-                    "4294967311",
-                ]),
+                rng.pick_v(
+                    &[
+                        "15",
+                        "0",
+                        "1",
+                        " 15",
+                        "+15",
+                        "4294967311",
+                        "abc",
+                        "15 ",
+                        "0x0f",
+                        "",
+                    ],
+                    6,
+                ),
             );
         }
         let connection = rng.below(10);
@@ -1092,25 +1129,33 @@ fn ethernet(rng: &mut Rng, doc: &mut Doc) {
             6 => doc.set(&format!("{p}.connectionType"), "custom"),
             7 => doc.set(
                 &format!("{p}.connectionType"),
-                rng.pick(&["hostonly", "BRIDGED", "Nat", "bogus", ""]),
+                rng.pick_v(&["BRIDGED", "Nat", "hostonly", "bogus", ""], 2),
             ),
             _ => {
                 doc.set(
                     &format!("{p}.dvs.switchId"),
-                    rng.pick(&[
-                        "50 11 5e 16 9b dc 49 d7-f1 71 53 c4 d7 f9 17 10",
-                        "50115e169bdc49d7f17153c4d7f91710",
-                        "zz",
-                        "",
-                    ]),
+                    rng.pick_v(
+                        &[
+                            "50 11 5e 16 9b dc 49 d7-f1 71 53 c4 d7 f9 17 10",
+                            "50115e169bdc49d7f17153c4d7f91710",
+                            "zz",
+                            "",
+                        ],
+                        2,
+                    ),
                 );
                 for (k, vals) in [
-                    ("dvs.portId", &["6", "0", "", "x", "-1"][..]),
+                    ("dvs.portId", &["6", "0", "-1", "", "x"][..]),
                     ("dvs.portgroupId", &["dvportgroup-25", "", "a'b"][..]),
                     ("dvs.connectionId", &["408217997", "0", "x"][..]),
                 ] {
                     if rng.chance(60) {
-                        doc.set(&format!("{p}.{k}"), rng.pick(vals));
+                        let valid = if k == "dvs.portgroupId" {
+                            3
+                        } else {
+                            vals.len() - 1 - usize::from(k == "dvs.portId")
+                        };
+                        doc.set(&format!("{p}.{k}"), rng.pick_v(vals, valid));
                     }
                 }
             }
@@ -1130,15 +1175,18 @@ fn ethernet(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(85) {
             doc.set(
                 &format!("{p}.addressType"),
-                rng.pick(&[
-                    "generated",
-                    "static",
-                    "vpx",
-                    "GENERATED",
-                    "Static",
-                    "",
-                    "bogus",
-                ]),
+                rng.pick_v(
+                    &[
+                        "generated",
+                        "static",
+                        "vpx",
+                        "GENERATED",
+                        "Static",
+                        "",
+                        "bogus",
+                    ],
+                    5,
+                ),
             );
         }
         if rng.chance(80) {
@@ -1170,23 +1218,26 @@ fn serial(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(92) {
             doc.set(&format!("{p}.present"), boolean(rng));
         }
-        let ft = rng.pick(&[
-            "device",
-            "file",
-            "pipe",
-            "network",
-            "network",
-            "NETWORK",
-            "Pipe",
-            "",
-            "thinprint",
-            "absent",
-        ]);
+        let ft = rng.pick_v(
+            &[
+                "device",
+                "file",
+                "pipe",
+                "network",
+                "network",
+                "NETWORK",
+                "Pipe",
+                "absent",
+                "",
+                "thinprint",
+            ],
+            8,
+        );
         if ft != "absent" {
             doc.set(&format!("{p}.fileType"), ft);
         }
         let name = match ft.to_ascii_lowercase().as_str() {
-            "device" => rng.pick(&["/dev/ttyS0", "", "COM1"]).to_string(),
+            "device" => rng.pick_v(&["/dev/ttyS0", "", "COM1"], 3).to_string(),
             "file" => file_name(rng, ".log"),
             "pipe" => rng
                 .pick(&[
@@ -1233,7 +1284,7 @@ fn serial(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(40) {
             doc.set(
                 &format!("{p}.network.endPoint"),
-                rng.pick(&["server", "client", "CLIENT", "Server", "", "both"]),
+                rng.pick_v(&["server", "client", "CLIENT", "Server", "", "both"], 4),
             );
         }
         if rng.chance(30) {
@@ -1259,11 +1310,11 @@ fn parallel(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(92) {
             doc.set(&format!("{p}.present"), boolean(rng));
         }
-        let ft = rng.pick(&["device", "file", "FILE", "", "pipe", "absent"]);
+        let ft = rng.pick_v(&["device", "file", "FILE", "", "pipe", "absent"], 3);
         if ft != "absent" {
             doc.set(&format!("{p}.fileType"), ft);
         }
-        if rng.chance(80) {
+        if !rng.wild || rng.chance(80) {
             let name = if ft.eq_ignore_ascii_case("file") {
                 file_name(rng, ".out")
             } else {

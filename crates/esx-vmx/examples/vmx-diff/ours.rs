@@ -34,7 +34,7 @@ fn convert_one(op: &str, data: &[u8], resolver: &DatastoreResolver, virtual_hw: 
             moref: None,
         };
         convert::vmx_text_to_domain(data, &ctx)
-            .map(|d| d.to_xml())
+            .map(|d| d.to_xml_with(&esx_domain::FormatOptions::DRIVER))
             .map_err(|e| e.to_string())
     } else {
         match std::str::from_utf8(data) {
