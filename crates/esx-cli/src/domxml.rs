@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use esx_domain::{Domain, FormatOptions};
-use esx_vmx::convert::{domain_to_vmx, vmx_text_to_domain, FormatContext, ParseContext};
+use esx_domain::FormatOptions;
+use esx_vmx::convert::{domain_xml_to_vmx, vmx_text_to_domain, FormatContext, ParseContext};
 
 use crate::cli::VMWARE_VMX;
 use crate::error::CliError;
@@ -54,10 +54,9 @@ pub fn from_native(format: &str, vmx: &[u8], vmx_path: &str) -> Result<String, C
 /// Domain XML -> VMX text for `virtual_hw`, as `virsh domxml-to-native vmware-vmx` prints it.
 pub fn to_native(format: &str, xml: &str, virtual_hw: i64) -> Result<String, CliError> {
     check_format(format)?;
-    let dom = Domain::from_xml(xml)?;
     let resolver = OfflineResolver::default();
-    Ok(domain_to_vmx(
-        &dom,
+    Ok(domain_xml_to_vmx(
+        xml,
         &FormatContext {
             resolver: &resolver,
         },

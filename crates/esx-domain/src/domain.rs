@@ -399,12 +399,34 @@ impl Cpu {
     fn parse(c: &Checked<'_>) -> Result<Cpu> {
         let topology = match c.child("topology") {
             Some(t) => {
+                // As in libvirt: sockets, cores and threads are required, none may be 0.
+                let count = |name: &str, required: bool| -> Result<u32> {
+                    let v = match t.attr_parse::<u32>(name)? {
+                        Some(v) => v,
+                        None if required => {
+                            return Err(DomainXmlError::MissingAttribute {
+                                attribute: name.into(),
+                                element: "topology".into(),
+                                line: t.line(),
+                            })
+                        }
+                        None => 1,
+                    };
+                    if v == 0 {
+                        return Err(t.invalid(
+                            "0",
+                            &format!("attribute '{name}'"),
+                            "must not be 0",
+                        ));
+                    }
+                    Ok(v)
+                };
                 let v = Topology {
-                    sockets: t.attr_parse("sockets")?.unwrap_or(1),
-                    dies: t.attr_parse("dies")?.unwrap_or(1),
-                    clusters: t.attr_parse("clusters")?.unwrap_or(1),
-                    cores: t.attr_parse("cores")?.unwrap_or(1),
-                    threads: t.attr_parse("threads")?.unwrap_or(1),
+                    sockets: count("sockets", true)?,
+                    dies: count("dies", false)?,
+                    clusters: count("clusters", false)?,
+                    cores: count("cores", true)?,
+                    threads: count("threads", true)?,
                 };
                 t.finish()?;
                 Some(v)
@@ -483,8 +505,9 @@ impl Domain {
             name: opt_text(&c, "name")?,
             uuid: parse_uuid(&c, "uuid")?,
             genid: parse_uuid(&c, "genid")?,
-            title: opt_text(&c, "title")?,
-            description: opt_text(&c, "description")?,
+            // libvirt reads an empty title or description as none.
+            title: opt_text(&c, "title")?.filter(|t| !t.is_empty()),
+            description: opt_text(&c, "description")?.filter(|t| !t.is_empty()),
             metadata: c.child("metadata").map(|m| m.element().clone()),
             memory_kib: opt_memory(&c, "memory")?,
             current_memory_kib: opt_memory(&c, "currentMemory")?,

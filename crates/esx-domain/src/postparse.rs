@@ -147,10 +147,9 @@ impl Domain {
     pub fn apply_post_parse(&mut self) {
         self.apply_device_defaults();
         if let Some(total) = self.memory_kib {
-            if let Some(cur) = self.current_memory_kib {
-                if cur == 0 || cur > total {
-                    self.current_memory_kib = Some(total);
-                }
+            match self.current_memory_kib {
+                Some(cur) if cur != 0 && cur <= total => {}
+                _ => self.current_memory_kib = Some(total),
             }
         }
         for (i, video) in self.devices.videos.iter_mut().enumerate() {
@@ -179,6 +178,7 @@ impl Domain {
     /// console that mirrors the first serial port.
     pub fn apply_device_defaults(&mut self) {
         self.assign_disk_addresses();
+        self.assign_char_ports();
         self.add_implicit_controllers();
         self.add_console_compat();
     }
@@ -229,32 +229,102 @@ impl Domain {
                 .collect();
             for index in 0..=max.min(MAX_IMPLICIT_CONTROLLER_INDEX) {
                 if !existing.contains(&index) {
-                    self.devices.controllers.push(Controller {
-                        controller_type: ctype.to_string(),
-                        index,
-                        ..Controller::default()
-                    });
+                    crate::devices::insert_controller(
+                        &mut self.devices.controllers,
+                        Controller {
+                            controller_type: ctype.to_string(),
+                            index,
+                            ..Controller::default()
+                        },
+                    );
                 }
             }
         }
     }
 
-    /// Make the first console mirror the first serial port, as libvirt does for
-    /// compatibility: add one if there is none, or replace a serial-type console.
+    /// libvirt's console compatibility: a first console that is (or may be) a serial port
+    /// becomes the first serial port when there is none, and is replaced when it differs from
+    /// the first serial port; a first serial port gets a console; consoles are numbered by
+    /// position; the first console then mirrors the first serial port.
     pub fn add_console_compat(&mut self) {
-        let Some(first) = self.devices.serials.first() else {
+        let devices = &mut self.devices;
+        let hvm = self.os.os_type == "hvm" || self.os.os_type.is_empty();
+        let stub = || CharDevice {
+            target: crate::devices::CharTarget {
+                target_type: Some("serial".into()),
+                ..Default::default()
+            },
+            ..CharDevice::default()
+        };
+        let serial_like = |t: &Option<String>| matches!(t.as_deref(), None | Some("serial"));
+        if hvm
+            && devices
+                .consoles
+                .first()
+                .is_some_and(|c| serial_like(&c.target.target_type))
+        {
+            if devices.serials.is_empty() {
+                let mut serial = devices.consoles.remove(0);
+                serial.target.target_type = None;
+                serial.target.port = Some(0);
+                devices.serials.push(serial);
+                devices.consoles.insert(0, stub());
+            } else if let (Some(serial), Some(console)) =
+                (devices.serials.first(), devices.consoles.first())
+            {
+                if serial.chr_type != console.chr_type
+                    || serial.sources != console.sources
+                    || serial.protocol != console.protocol
+                {
+                    devices.consoles[0] = stub();
+                }
+            }
+        } else if hvm
+            && devices.serials.first().is_some_and(|s| {
+                matches!(
+                    s.target.target_type.as_deref(),
+                    None | Some("isa-serial")
+                        | Some("spapr-vio-serial")
+                        | Some("system-serial")
+                        | Some("sclp-serial")
+                )
+            })
+        {
+            devices.consoles.insert(0, stub());
+        }
+        for (i, c) in devices.consoles.iter_mut().enumerate() {
+            c.target.port = u32::try_from(i).ok();
+        }
+        let Some(first) = devices.serials.first() else {
             return;
         };
         let mut console: CharDevice = first.clone();
         console.target.target_type = Some("serial".into());
         console.target.port = Some(first.target.port.unwrap_or(0));
         console.address = None;
-        match self.devices.consoles.first_mut() {
-            None => self.devices.consoles.push(console),
-            Some(c) if matches!(c.target.target_type.as_deref(), None | Some("serial")) => {
-                *c = console
+        if let Some(c) = devices.consoles.first_mut() {
+            if c.target.target_type.as_deref() == Some("serial") {
+                *c = console;
             }
-            Some(_) => {}
+        }
+    }
+
+    /// libvirt's port numbers for serial and parallel ports without one: one more than the
+    /// highest port of their kind so far.
+    pub fn assign_char_ports(&mut self) {
+        for list in [&mut self.devices.serials, &mut self.devices.parallels] {
+            for i in 0..list.len() {
+                if list.get(i).is_some_and(|d| d.target.port.is_none()) {
+                    let next = list
+                        .iter()
+                        .filter_map(|d| d.target.port)
+                        .max()
+                        .map_or(0, |m| m.saturating_add(1));
+                    if let Some(d) = list.get_mut(i) {
+                        d.target.port = Some(next);
+                    }
+                }
+            }
         }
     }
 }

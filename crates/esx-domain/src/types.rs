@@ -144,8 +144,8 @@ impl fmt::Display for MacAddr {
     }
 }
 
-/// Highest CPU number a [`CpuSet`] accepts (libvirt's VIR_DOMAIN_CPUMASK_LEN - 1).
-pub const CPUSET_MAX: u32 = 1023;
+/// Highest CPU number a [`CpuSet`] accepts (libvirt 11.3's VIR_DOMAIN_CPUMASK_LEN - 1).
+pub const CPUSET_MAX: u32 = 16383;
 
 /// A set of host CPU numbers, written `0-2,5,7` (ranges, `^N` exclusions accepted on input).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -156,35 +156,79 @@ pub struct CpuSet(pub BTreeSet<u32>);
 #[error("malformed CPU set '{0}'")]
 pub struct CpuSetError(pub String);
 
+/// ASCII white space as C's `isspace` sees it.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
 impl FromStr for CpuSet {
     type Err = CpuSetError;
+    /// libvirt's `virBitmapParse`: `N`, `N-M` and `^N` items separated by commas, applied in
+    /// order, white space allowed around numbers, CPU numbers up to [`CPUSET_MAX`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || CpuSetError(s.into());
-        let mut set = BTreeSet::new();
-        let mut excluded = BTreeSet::new();
-        for part in s.split(',') {
-            let part = part.trim();
-            if let Some(neg) = part.strip_prefix('^') {
-                excluded.insert(neg.trim().parse::<u32>().map_err(|_| err())?);
-                continue;
+        let b = s.as_bytes();
+        let mut i = 0;
+        let skip = |i: &mut usize| {
+            while b.get(*i).copied().is_some_and(is_c_space) {
+                *i += 1;
             }
-            let (lo, hi) = match part.split_once('-') {
-                Some((a, b)) => (
-                    a.trim().parse::<u32>().map_err(|_| err())?,
-                    b.trim().parse::<u32>().map_err(|_| err())?,
-                ),
-                None => {
-                    let v = part.parse::<u32>().map_err(|_| err())?;
-                    (v, v)
-                }
-            };
-            if lo > hi || hi > CPUSET_MAX {
+        };
+        // A number as strtol reads it after the caller's checks: digits only here.
+        let number = |i: &mut usize| -> Option<u32> {
+            let start = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            let n: u64 = s.get(start..*i)?.parse().ok()?;
+            u32::try_from(n).ok().filter(|n| *n <= CPUSET_MAX)
+        };
+        let mut set = BTreeSet::new();
+        skip(&mut i);
+        if i >= b.len() {
+            return Err(err());
+        }
+        while i < b.len() {
+            let neg = b.get(i) == Some(&b'^');
+            if neg {
+                i += 1;
+            }
+            if !b.get(i).is_some_and(u8::is_ascii_digit) {
                 return Err(err());
             }
-            set.extend(lo..=hi);
-        }
-        for e in excluded {
-            set.remove(&e);
+            let start = number(&mut i).ok_or_else(err)?;
+            skip(&mut i);
+            match b.get(i) {
+                None | Some(b',') => {
+                    if neg {
+                        set.remove(&start);
+                    } else {
+                        set.insert(start);
+                    }
+                }
+                Some(b'-') if !neg => {
+                    i += 1;
+                    skip(&mut i);
+                    if !b.get(i).is_some_and(u8::is_ascii_digit) {
+                        return Err(err());
+                    }
+                    let last = number(&mut i).ok_or_else(err)?;
+                    if last < start {
+                        return Err(err());
+                    }
+                    set.extend(start..=last);
+                    skip(&mut i);
+                }
+                _ => return Err(err()),
+            }
+            match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    skip(&mut i);
+                }
+                None => break,
+                _ => return Err(err()),
+            }
         }
         Ok(CpuSet(set))
     }
@@ -305,7 +349,14 @@ mod tests {
         assert_eq!(c.to_string(), "0-2,5-7");
         let c: CpuSet = "0-4,^2".parse().unwrap();
         assert_eq!(c.to_string(), "0-1,3-4");
-        assert!("5-1".parse::<CpuSet>().is_err());
+        // Items apply in order, as in libvirt.
+        let c: CpuSet = "^2,0-4".parse().unwrap();
+        assert_eq!(c.to_string(), "0-4");
+        let c: CpuSet = " 1 - 3 , 16383 ".parse().unwrap();
+        assert_eq!(c.to_string(), "1-3,16383");
+        for bad in ["5-1", "", "16384", "+1", "^1-2", "1 2", ","] {
+            assert!(bad.parse::<CpuSet>().is_err(), "{bad}");
+        }
     }
 
     #[test]

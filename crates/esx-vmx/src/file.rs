@@ -653,6 +653,11 @@ pub(crate) fn parse_c_unsigned(value: &str) -> Option<u64> {
     })
 }
 
+/// [`parse_c_integer`] for the converter.
+pub(crate) fn parse_c_long(value: &str) -> Option<i64> {
+    parse_c_integer(value)
+}
+
 /// `strtoll(value, &end, 10)` that must consume the whole value (libvirt's `virStrToLong_ll`).
 fn parse_c_integer(value: &str) -> Option<i64> {
     let (negative, digits) = c_number_parts(value)?;

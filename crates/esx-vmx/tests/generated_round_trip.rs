@@ -162,7 +162,16 @@ fn nic_xml(n: &GenNic) -> String {
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
         m[0], m[1], m[2], m[3], m[4], m[5]
     );
+    // libvirt writes checkMACAddress = "false" for a static address outside VMware's
+    // ranges, which reads back as check='no'.
+    let vmware_range = (m[0], m[1], m[2]) == (0x00, 0x0c, 0x29)
+        || ((m[0], m[1], m[2]) == (0x00, 0x50, 0x56)
+            && (m[3] <= 0x3f || (0x80..=0xbf).contains(&m[3])));
     let check = match n.check {
+        None if n.mac_type == "static" && !vmware_range => Some(false),
+        c => c,
+    };
+    let check = match check {
         Some(c) => format!(" check='{}'", if c { "yes" } else { "no" }),
         None => String::new(),
     };
@@ -430,10 +439,16 @@ fn domain_xml(g: &GenDomain) -> String {
         .collect();
     if let Some(&last) = scsi_used.last() {
         for i in 0..=last {
-            x.push_str(&format!(
-                "    <controller type='scsi' index='{i}' model='{}'/>\n",
-                g.scsi_models[i as usize]
-            ));
+            // A controller without disks is not written to VMX (as in libvirt), so only
+            // the ones with disks keep a model through the round trip.
+            if scsi_used.contains(&i) {
+                x.push_str(&format!(
+                    "    <controller type='scsi' index='{i}' model='{}'/>\n",
+                    g.scsi_models[i as usize]
+                ));
+            } else {
+                x.push_str(&format!("    <controller type='scsi' index='{i}'/>\n"));
+            }
         }
     }
     if let Some((host, guest, readonly)) = &g.shared {

@@ -15,6 +15,11 @@ pub const ILL_FORMED: &str = "ill-formed XML out";
 pub const DATASTORE_PREFIX: &str = "file on the wrong datastore";
 pub const SATA_MOVED: &str = "SATA disk moved";
 pub const SCSI_MOVED: &str = "SCSI disk moved (virtualHW >= 13)";
+pub const RANDOM_MAC: &str = "random MAC address";
+pub const RANDOM_UUID: &str = "random UUID";
+pub const LEGACY_DRIVER_LOST: &str = "legacy SCSI driver name lost";
+pub const NULL_TEXT: &str = "\"(null)\" written as a value";
+pub const ESCAPED_IN_VMX: &str = "XML escapes written into VMX";
 
 fn is_true(vmx: &VmxFile, key: &str) -> bool {
     vmx.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -119,11 +124,51 @@ pub fn vmx(input: &[u8], lv: &L, _ours: &O, info: &ServerInfo) -> Option<&'stati
 }
 
 /// XML -> VMX.
-pub fn xml(_input: &[u8], lv: &L, _ours: &O, _info: &ServerInfo) -> Option<&'static str> {
+pub fn xml(input: &[u8], lv: &L, ours: &O, _info: &ServerInfo) -> Option<&'static str> {
     match lv {
-        L::Crash(_) => Some(CRASH),
-        L::Hang => Some(HANG),
-        L::Ok(vmx) if std::str::from_utf8(vmx).is_err() => Some(ILL_FORMED),
-        _ => None,
+        L::Crash(_) => return Some(CRASH),
+        L::Hang => return Some(HANG),
+        L::Ok(vmx) if std::str::from_utf8(vmx).is_err() => return Some(ILL_FORMED),
+        L::Ok(vmx) if String::from_utf8_lossy(vmx).contains("\"(null)\"") => {
+            return Some(NULL_TEXT)
+        }
+        _ => {}
     }
+    let root = esx_domain::xml::Element::parse(&String::from_utf8_lossy(input)).ok()?;
+    // libvirt applies a disk's <driver name='...'/> to the first controller of that index,
+    // whatever its type, so the SCSI controller may not get it.
+    if let (L::Ok(a), O::Ok(b)) = (lv, ours) {
+        let text = String::from_utf8_lossy(input);
+        let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+        let lost = b
+            .lines()
+            .filter(|l| l.contains(".virtualDev") && l.starts_with("scsi"))
+            .any(|l| !a.contains(l));
+        if lost && text.contains("<driver name=") {
+            return Some(LEGACY_DRIVER_LOST);
+        }
+    }
+    if !root.children.iter().any(|c| c.name == "uuid") {
+        return Some(RANDOM_UUID);
+    }
+    let devices = root.children.iter().find(|c| c.name == "devices")?;
+    let attr = |e: &esx_domain::xml::Element, n: &str| {
+        e.attrs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+    };
+    for iface in devices.children.iter().filter(|c| c.name == "interface") {
+        let mac = iface.children.iter().find(|c| c.name == "mac");
+        let address = mac.and_then(|m| attr(m, "address"));
+        if address.is_none() || address.as_deref() == Some("00:00:00:00:00:00") {
+            return Some(RANDOM_MAC);
+        }
+        let portgroup = iface
+            .children
+            .iter()
+            .find(|c| c.name == "source")
+            .and_then(|s| attr(s, "portgroupid"));
+        if portgroup.is_some_and(|p| p.contains(['&', '<', '>', '\'', '"'])) {
+            return Some(ESCAPED_IN_VMX);
+        }
+    }
+    None
 }

@@ -39,12 +39,8 @@ fn convert_one(op: &str, data: &[u8], resolver: &DatastoreResolver, virtual_hw: 
     } else {
         match std::str::from_utf8(data) {
             Err(e) => Err(e.to_string()),
-            Ok(text) => esx_domain::Domain::from_xml(text)
-                .map_err(|e| e.to_string())
-                .and_then(|d| {
-                    convert::domain_to_vmx(&d, &FormatContext { resolver }, virtual_hw)
-                        .map_err(|e| e.to_string())
-                }),
+            Ok(text) => convert::domain_xml_to_vmx(text, &FormatContext { resolver }, virtual_hw)
+                .map_err(|e| e.to_string()),
         }
     };
     match result {

@@ -539,6 +539,16 @@ fn gather_scsi(
     }
     let mut out: [(bool, Option<String>); 4] = Default::default();
     for c in &models {
+        // Controllers without disks are left out.
+        let attached: Vec<&Disk> = def
+            .devices
+            .disks
+            .iter()
+            .filter(|d| bus_of(d) == "scsi" && drive(d).controller == c.index)
+            .collect();
+        if attached.is_empty() {
+            continue;
+        }
         let Some(slot) = out.get_mut(c.index as usize) else {
             return unsupported(format!(
                 "SCSI controller index {} out of [0..3] range",
@@ -549,19 +559,15 @@ fn gather_scsi(
         let model = match c.model.as_deref() {
             None | Some("default") => None,
             Some("auto") => {
-                let mut found: Option<String> = None;
-                for disk in def
-                    .devices
-                    .disks
-                    .iter()
-                    .filter(|d| bus_of(d) == "scsi" && drive(d).controller == c.index)
-                {
+                // Every disk is asked; one that cannot tell leaves the model 'auto', which
+                // is then refused, as in libvirt.
+                let mut found: Option<Option<String>> = None;
+                for disk in attached {
                     let m = ctx.resolver.autodetect_scsi_controller_model(disk)?;
-                    match (&found, m) {
-                        (_, None) => {}
-                        (None, Some(m)) => found = Some(m),
-                        (Some(f), Some(m)) if *f == m => {}
-                        (Some(_), Some(_)) => {
+                    match &found {
+                        None => found = Some(m),
+                        Some(f) if *f == m => {}
+                        Some(_) => {
                             return unsupported(format!(
                                 "Disks on SCSI controller {} have inconsistent controller models, cannot autodetect model",
                                 c.index
@@ -569,7 +575,7 @@ fn gather_scsi(
                         }
                     }
                 }
-                found
+                Some(found.flatten().unwrap_or_else(|| "auto".into()))
             }
             Some(m) => Some(m.to_string()),
         };
@@ -587,8 +593,9 @@ fn gather_scsi(
     Ok(out)
 }
 
-/// Write the SCSI controller lines, every disk, and the absent floppies.
-pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out) -> Result<()> {
+/// Write the SCSI controller lines, every disk, and the absent floppies; returns whether a
+/// SCSI controller was written.
+pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out) -> Result<bool> {
     for disk in &def.devices.disks {
         verify_address(disk)?;
     }
@@ -614,7 +621,7 @@ pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out
             out.put(&format!("floppy{i}.present"), "false");
         }
     }
-    Ok(())
+    Ok(scsi.iter().any(|(present, _)| *present))
 }
 
 fn source_path(disk: &Disk) -> Option<&str> {
@@ -634,8 +641,14 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
         }
     };
     let src = source_path(disk);
+    if !matches!(disk.disk_type.as_str(), "file" | "block") {
+        return unsupported(format!(
+            "{bus_name} {} '{}' has unsupported type '{}', expecting 'file' or 'block'",
+            disk.device, disk.target.dev, disk.disk_type
+        ));
+    }
     let device_type = match (disk.device.as_str(), disk.disk_type.as_str()) {
-        ("disk", _) => format!("{type_prefix}-hardDisk"),
+        ("disk", "file") => format!("{type_prefix}-hardDisk"),
         ("cdrom", "file") => "cdrom-image".into(),
         ("cdrom", "block") => "atapi-cdrom".into(),
         ("lun", _) => {
@@ -676,10 +689,14 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
                 let name = ctx.resolver.format_file_name(path)?;
                 out.put(&format!("{prefix}.fileName"), name);
             }
+            None if disk.device == "cdrom" => {
+                out.put(&format!("{prefix}.fileName"), "emptyBackingString");
+            }
             None => {
-                if disk.device == "cdrom" {
-                    out.put(&format!("{prefix}.fileName"), "emptyBackingString");
-                }
+                return unsupported(format!(
+                    "{bus_name} {kind_name} '{}' has no source file",
+                    disk.target.dev
+                ))
             }
         }
     } else if disk.disk_type == "block" {
@@ -693,11 +710,12 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
                 out.put(&format!("{prefix}.autodetect"), "true");
                 out.put(&format!("{prefix}.fileName"), "auto detect");
             }
+            // libvirt writes "(null)" as the file name here; we write none.
             None => {}
             Some(path) => out.put(&format!("{prefix}.fileName"), path),
         }
     }
-    if bus_name == "SCSI" && disk.device == "disk" {
+    if bus_name == "SCSI" {
         match disk.driver.as_ref().and_then(|d| d.cache.as_deref()) {
             None | Some("default") => {}
             Some("writethrough") => out.put(&format!("{prefix}.writeThrough"), "true"),

@@ -253,14 +253,27 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
                     ConvertError::Unsupported(format!("Could not parse UUID from string '{sw}'"))
                 })?;
                 out.put(&format!("{p}.dvs.switchId"), format_vmx_uuid(&uuid));
-                if let Some(v) = iface.source.portid.as_deref().filter(|v| *v != "0") {
-                    out.put(&format!("{p}.dvs.portId"), v);
+                // The port and connection ids are C long longs, written when not 0.
+                let long = |v: Option<&str>, what: &str| -> Result<i64> {
+                    match v {
+                        None => Ok(0),
+                        Some(t) => crate::file::parse_c_long(t).ok_or_else(|| {
+                            ConvertError::Unsupported(format!(
+                                "Invalid value for attribute '{what}' in element 'source': '{t}'"
+                            ))
+                        }),
+                    }
+                };
+                let port_id = long(iface.source.portid.as_deref(), "portid")?;
+                let connection_id = long(iface.source.connectionid.as_deref(), "connectionid")?;
+                if port_id != 0 {
+                    out.put(&format!("{p}.dvs.portId"), port_id.to_string());
                 }
                 if let Some(v) = &iface.source.portgroupid {
                     out.put(&format!("{p}.dvs.portgroupId"), v);
                 }
-                if let Some(v) = iface.source.connectionid.as_deref().filter(|v| *v != "0") {
-                    out.put(&format!("{p}.dvs.connectionId"), v);
+                if connection_id != 0 {
+                    out.put(&format!("{p}.dvs.connectionId"), connection_id.to_string());
                 }
             }
             other => return unsupported(format!("Unsupported net type '{other}'")),
@@ -271,41 +284,47 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
 }
 
 fn format_mac(def: &Domain, iface: &Interface, n: usize, p: &str, out: &mut Out) {
+    // No address, or all zeros: libvirt generates a random one; ours is stable.
     let address = iface
         .mac
         .as_ref()
         .map(|m| m.address)
+        .filter(|a| *a != MacAddr::default())
         .unwrap_or_else(|| fallback_mac(def, n));
     let b = address.0;
     let prefix = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
     let suffix = (u32::from(b[3]) << 16) | (u32::from(b[4]) << 8) | u32::from(b[5]);
-    let mut check = iface.mac.as_ref().and_then(|m| m.check);
-    let explicit = iface.mac.as_ref().and_then(|m| m.mac_type.as_deref());
     enum Kind {
         Generated,
         Static,
         Vpx,
     }
+    // The defaults from the address ranges, then an explicit type, then an explicit check.
     let vpx_range = prefix == 0x005056 && (0x800000..=0xbfffff).contains(&suffix);
-    let kind = match explicit {
-        Some("generated") if vpx_range => Kind::Vpx,
-        Some("generated") => Kind::Generated,
-        Some("static") => Kind::Static,
-        _ => {
-            if prefix == 0x000c29 {
-                Kind::Generated
-            } else if prefix == 0x005056 && suffix <= 0x3fffff {
-                Kind::Static
-            } else if vpx_range {
+    let (mut kind, mut check) = if prefix == 0x000c29 {
+        (Kind::Generated, None)
+    } else if prefix == 0x005056 && suffix <= 0x3fffff {
+        (Kind::Static, None)
+    } else if vpx_range {
+        (Kind::Vpx, None)
+    } else {
+        (Kind::Static, Some(false))
+    };
+    match iface.mac.as_ref().and_then(|m| m.mac_type.as_deref()) {
+        Some("generated") => {
+            kind = if vpx_range {
                 Kind::Vpx
             } else {
-                if check.is_none() {
-                    check = Some(false);
-                }
-                Kind::Static
-            }
+                Kind::Generated
+            };
+            check = None;
         }
-    };
+        Some("static") => kind = Kind::Static,
+        _ => {}
+    }
+    if let Some(c) = iface.mac.as_ref().and_then(|m| m.check) {
+        check = Some(c);
+    }
     match kind {
         Kind::Generated => {
             out.put(&format!("{p}.addressType"), "generated");

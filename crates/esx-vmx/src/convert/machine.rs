@@ -6,7 +6,7 @@ use super::{format_vmx_uuid, has_case_suffix, parse_vmx_uuid, unsupported, Out, 
 use crate::{escape_percent, escape_pipe, unescape_percent, unescape_pipe, VmxFile};
 
 /// libvirt's limit on CPU numbers in an affinity mask.
-const CPUMASK_LEN: i64 = 1024;
+const CPUMASK_LEN: i64 = 16384;
 
 /// Read the machine-wide keys into `def`; returns the virtualHW version.
 pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
@@ -271,6 +271,9 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
     if def.vcpu.current.is_some_and(|c| c != vcpus) {
         return unsupported("No support for domain XML entry 'vcpu' attribute 'current'");
     }
+    if vcpus == 0 {
+        return unsupported("Expecting domain XML entry 'vcpu' to be greater than 0");
+    }
     out.put("numvcpus", vcpus.to_string());
 
     if let Some(cpu) = &def.cpu {
@@ -327,18 +330,13 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
 }
 
 /// Write `firmware` and, at virtualHW 7 or later, the PCI bridges and VMCI lines.
-pub(super) fn format_tail(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
+pub(super) fn format_tail(def: &Domain, hw: i64, has_scsi: bool, out: &mut Out) -> Result<()> {
     match def.os.firmware.as_deref() {
         None | Some("bios") => {}
         Some("efi") => out.put("firmware", "efi"),
         Some(other) => return unsupported(format!("Firmware '{other}' is not supported")),
     }
     if hw >= 7 {
-        let has_scsi = def
-            .devices
-            .controllers
-            .iter()
-            .any(|c| c.controller_type == "scsi");
         if has_scsi {
             out.put("pciBridge0.present", "true");
             for n in 4..=7 {

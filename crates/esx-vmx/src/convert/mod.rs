@@ -29,6 +29,7 @@ mod resolver;
 mod serial;
 mod sharedfolder;
 mod text;
+mod validate;
 
 use esx_domain::Domain;
 use thiserror::Error;
@@ -126,13 +127,26 @@ pub fn domain_to_vmx(dom: &Domain, ctx: &FormatContext<'_>, virtual_hw: i64) -> 
     let mut out = Out::default();
     machine::format(&def, virtual_hw, &mut out)?;
     graphics::format_vnc(&def, &mut out)?;
-    disks::format(&def, ctx, &mut out)?;
+    let has_scsi = disks::format(&def, ctx, &mut out)?;
     sharedfolder::format(&def, &mut out)?;
     ethernet::format(&def, virtual_hw, &mut out)?;
     graphics::format_svga(&def, &mut out)?;
     serial::format(&def, ctx, &mut out)?;
-    machine::format_tail(&def, virtual_hw, &mut out)?;
+    machine::format_tail(&def, virtual_hw, has_scsi, &mut out)?;
     Ok(out.text)
+}
+
+/// Domain XML text -> VMX text for `virtual_hw`, as libvirt's ESX driver does it
+/// (`virsh domxml-to-native vmware-vmx`): the XML is read, checked as libvirt's parser and
+/// validator check it (a name, a memory size, an `hvm` guest of a known architecture, one
+/// controller per index, sources where a device needs one, ...), and converted with
+/// [`domain_to_vmx`].
+pub fn domain_xml_to_vmx(xml: &str, ctx: &FormatContext<'_>, virtual_hw: i64) -> Result<String> {
+    let dom = Domain::from_xml(xml).map_err(|e| ConvertError::Unsupported(e.to_string()))?;
+    let mut checked = dom.clone();
+    checked.apply_post_parse();
+    validate::check(&checked)?;
+    domain_to_vmx(&dom, ctx, virtual_hw)
 }
 
 /// The VMX text under construction, written in libvirt's key order.

@@ -158,6 +158,27 @@ impl FileNameResolver for DatastoreResolver {
         )))
     }
 
+    /// libvirt's `esxAutodetectSCSIControllerModel` without the server's file information:
+    /// a SCSI disk image on a datastore cannot be looked up here (libvirt asks the datastore
+    /// browser, which reports the controller only for existing disks), any other disk gives
+    /// no model.
+    fn autodetect_scsi_controller_model(&self, disk: &Disk) -> Result<Option<String>> {
+        let src = disk.source.as_ref().and_then(|s| s.path.as_deref());
+        match src {
+            Some(src)
+                if disk.device == "disk"
+                    && disk.target.bus.as_deref() == Some("scsi")
+                    && disk.disk_type == "file"
+                    && src.starts_with('[') =>
+            {
+                Err(ConvertError::FileName(format!(
+                    "Could not lookup controller model for '{src}'"
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// libvirt's `esxFormatVMXFileName`: `[ds] path` becomes the datastore's mount path, the
     /// separator it uses, and the path.
     fn format_file_name(&self, src: &str) -> Result<String> {

@@ -302,7 +302,11 @@ fn vmx_strategy() -> impl Strategy<Value = String> {
                             net.unwrap_or_default()
                         )),
                     }
-                    if mac.starts_with("00:50:56") && conn % 2 == 0 {
+                    // A static address outside VMware's static range gets checkMACAddress =
+                    // "false" on the way back (libvirt's classification), so keep to the range.
+                    let static_range = mac.starts_with("00:50:56")
+                        && u8::from_str_radix(&mac[9..11], 16).is_ok_and(|b| b <= 0x3f);
+                    if static_range && conn % 2 == 0 {
                         v.push_str(&format!("{p}.addressType = \"static\"\n{p}.address = \"{mac}\"\n"));
                     } else {
                         v.push_str(&format!("{p}.addressType = \"generated\"\n{p}.generatedAddress = \"{mac}\"\n"));
