@@ -191,7 +191,10 @@ impl Disk {
         let source = match c.child("source") {
             Some(s) => {
                 let v = DiskSource {
-                    path: s.attr_string(source_attr(&disk_type)),
+                    // libvirt reads an empty path as none (an empty drive).
+                    path: s
+                        .attr_string(source_attr(&disk_type))
+                        .filter(|p| !p.is_empty()),
                     pool: s.attr_string("pool"),
                     volume: s.attr_string("volume"),
                     startup_policy: s.attr_string("startupPolicy"),

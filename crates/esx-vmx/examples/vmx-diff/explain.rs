@@ -15,6 +15,7 @@ pub const ILL_FORMED: &str = "ill-formed XML out";
 pub const DATASTORE_PREFIX: &str = "file on the wrong datastore";
 pub const SATA_MOVED: &str = "SATA disk moved";
 pub const SCSI_MOVED: &str = "SCSI disk moved (virtualHW >= 13)";
+pub const SHIFT_JIS_YEN: &str = "Shift_JIS backslash read as yen sign";
 pub const RANDOM_MAC: &str = "random MAC address";
 pub const RANDOM_UUID: &str = "random UUID";
 pub const LEGACY_DRIVER_LOST: &str = "legacy SCSI driver name lost";
@@ -77,6 +78,15 @@ pub fn vmx(input: &[u8], lv: &L, _ours: &O, info: &ServerInfo) -> Option<&'stati
     }
     if input.contains(&0) {
         return Some(NUL_BYTE);
+    }
+    if let L::Ok(xml) = lv {
+        let text = String::from_utf8_lossy(xml);
+        let lower = String::from_utf8_lossy(input).to_ascii_lowercase();
+        if (lower.contains("shift_jis") || lower.contains("shift-jis") || lower.contains("sjis"))
+            && text.contains(['\u{a5}', '\u{203e}'])
+        {
+            return Some(SHIFT_JIS_YEN);
+        }
     }
     let vmx = VmxFile::parse_str(&String::from_utf8_lossy(input)).ok()?;
     if vmx.get("displayName").is_some_and(|v| escapes_nul(v, true))

@@ -1169,7 +1169,7 @@ fn ethernet(rng: &mut Rng, doc: &mut Doc) {
         if rng.chance(if connection == 6 { 70 } else { 10 }) {
             doc.set(
                 &format!("{p}.vnet"),
-                rng.pick(&["vmnet8", "", "/dev/vmnet1"]),
+                rng.pick(&["vmnet8", "", "/dev/vmnet1", "vnet0", "macvtap1", "vmnet0"]),
             );
         }
         if rng.chance(85) {

@@ -21,6 +21,7 @@
 //! # Ok::<(), esx_vmx::convert::ConvertError>(())
 //! ```
 
+mod cjk;
 mod disks;
 mod ethernet;
 mod graphics;
@@ -143,6 +144,7 @@ pub fn domain_to_vmx(dom: &Domain, ctx: &FormatContext<'_>, virtual_hw: i64) -> 
 /// [`domain_to_vmx`].
 pub fn domain_xml_to_vmx(xml: &str, ctx: &FormatContext<'_>, virtual_hw: i64) -> Result<String> {
     let dom = Domain::from_xml(xml).map_err(|e| ConvertError::Unsupported(e.to_string()))?;
+    validate::check_as_read(&dom)?;
     let mut checked = dom.clone();
     checked.apply_post_parse();
     validate::check(&checked)?;

@@ -33,9 +33,11 @@ enum Decoder {
     IsoOverWindows(&'static Encoding),
     /// A single-byte table where glibc differs from WHATWG at a few bytes.
     Patched(&'static Encoding, &'static [(u8, char)]),
-    /// A table used as WHATWG defines it (multi-byte East Asian encodings and the single-byte
-    /// tables that agree with glibc).
+    /// A table used as WHATWG defines it (the single-byte tables that agree with glibc).
     Whatwg(&'static Encoding),
+    /// A multi-byte East Asian encoding: WHATWG's, where glibc differs corrected by a table
+    /// (see [`super::cjk`]).
+    EastAsian(&'static Encoding, &'static super::cjk::Table),
 }
 
 const KOI8_U_PATCH: &[(u8, char)] = &[(0xae, '\u{255d}'), (0xbe, '\u{256c}')];
@@ -119,13 +121,16 @@ fn decoder_for(label: &str) -> Option<Decoder> {
         "KOI8-U" => Some(Decoder::Patched(encoding_rs::KOI8_U, KOI8_U_PATCH)),
         "IBM866" | "CP866" => Some(Decoder::Whatwg(encoding_rs::IBM866)),
         "MACINTOSH" | "MAC" => Some(Decoder::Patched(encoding_rs::MACINTOSH, MACINTOSH_PATCH)),
-        "SHIFT_JIS" | "SHIFT-JIS" | "SJIS" | "MS_KANJI" | "CSSHIFTJIS" | "CP932"
-        | "WINDOWS-31J" => Some(Decoder::Whatwg(encoding_rs::SHIFT_JIS)),
-        "EUC-JP" | "EUCJP" => Some(Decoder::Whatwg(encoding_rs::EUC_JP)),
-        "EUC-KR" | "EUCKR" | "CP949" | "UHC" => Some(Decoder::Whatwg(encoding_rs::EUC_KR)),
-        "GBK" | "CP936" | "GB2312" | "EUC-CN" | "EUCCN" => Some(Decoder::Whatwg(encoding_rs::GBK)),
-        "GB18030" => Some(Decoder::Whatwg(encoding_rs::GB18030)),
-        "BIG5" | "BIG-5" | "CP950" | "BIG5-HKSCS" => Some(Decoder::Whatwg(encoding_rs::BIG5)),
+        "SHIFT_JIS" | "SHIFT-JIS" | "SJIS" | "MS_KANJI" | "CSSHIFTJIS" => Some(Decoder::EastAsian(
+            encoding_rs::SHIFT_JIS,
+            &super::cjk::SHIFT_JIS,
+        )),
+        "EUC-JP" | "EUCJP" => Some(Decoder::EastAsian(encoding_rs::EUC_JP, &super::cjk::EUC_JP)),
+        "EUC-KR" | "EUCKR" => Some(Decoder::EastAsian(encoding_rs::EUC_KR, &super::cjk::EUC_KR)),
+        "GBK" | "CP936" => Some(Decoder::EastAsian(encoding_rs::GBK, &super::cjk::GBK)),
+        "BIG5" | "BIG-5" | "CP950" => {
+            Some(Decoder::EastAsian(encoding_rs::BIG5, &super::cjk::BIG5))
+        }
         _ => None,
     }
 }
@@ -159,6 +164,9 @@ fn decode(decoder: Decoder, label: &str, bytes: &[u8]) -> Result<String> {
             Some(at) => Err(undecodable(label, bytes, at)),
             None => Ok(bytes.iter().map(|b| char::from(*b)).collect()),
         },
+        Decoder::EastAsian(enc, table) => {
+            super::cjk::decode(enc, table, bytes).map_err(|at| undecodable(label, bytes, at))
+        }
         Decoder::CodePage(enc)
         | Decoder::Whatwg(enc)
         | Decoder::Patched(enc, _)
@@ -332,6 +340,24 @@ mod tests {
         assert_eq!(
             decoded("windows-1252", b"\xeb\xff").as_deref(),
             Some("\u{eb}\u{ff}")
+        );
+        // East Asian: glibc's C1 singles, holes and mappings.
+        assert_eq!(
+            decoded("EUC-JP", b"\x91x\xa4\xa2").as_deref(),
+            Some("\u{91}x\u{3042}")
+        );
+        assert_eq!(decoded("EUC-JP", b"\xa1\xc1").as_deref(), Some("\u{301c}"));
+        assert_eq!(decoded("EUC-JP", b"\xf9\xa1"), None);
+        assert_eq!(decoded("Shift_JIS", b"\x80"), None);
+        assert_eq!(
+            decoded("Shift_JIS", b"C:\\x~\xb1").as_deref(),
+            Some("C:\\x~\u{ff71}")
+        );
+        assert_eq!(decoded("GBK", b"\xaa\xa1"), None);
+        assert_eq!(decoded("Big5", b"\xc6\xa1").as_deref(), Some("\u{f6b1}"));
+        assert_eq!(
+            decoded("EUC-KR", b"\x81A\xa2\xe8").as_deref(),
+            Some("\u{81}A\u{327e}")
         );
     }
 

@@ -41,6 +41,21 @@ fn check_char_device(dev: &CharDevice) -> Result<()> {
     }
 }
 
+/// The checks libvirt makes before its post-parse step changes the devices.
+pub(crate) fn check_as_read(dom: &Domain) -> Result<()> {
+    // Consoles without a target type become serial ones, and only the first may be.
+    if dom
+        .devices
+        .consoles
+        .iter()
+        .skip(1)
+        .any(|c| matches!(c.target.target_type.as_deref(), None | Some("serial")))
+    {
+        return unsupported("Only the first console can be a serial port");
+    }
+    Ok(())
+}
+
 /// libvirt's checks on a domain read from XML (see the module docs).
 pub(crate) fn check(dom: &Domain) -> Result<()> {
     if dom.name.as_deref().is_none_or(str::is_empty) {
@@ -65,7 +80,11 @@ pub(crate) fn check(dom: &Domain) -> Result<()> {
             .find(|(n, _)| n == name)
             .map(|(_, on)| *on)
     };
-    if feature("enrolled-keys") == Some(true) && feature("secure-boot") == Some(false) {
+    // Without a firmware attribute libvirt ignores the features (a migration kludge).
+    if dom.os.firmware.is_some()
+        && feature("enrolled-keys") == Some(true)
+        && feature("secure-boot") == Some(false)
+    {
         return unsupported(
             "firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled",
         );
@@ -112,7 +131,14 @@ pub(crate) fn check(dom: &Domain) -> Result<()> {
                 fs.target_dir
             ));
         }
+        if fs.target_dir.is_empty() {
+            return unsupported(format!(
+                "missing target information for device {}",
+                fs.source_dir.as_deref().unwrap_or_default()
+            ));
+        }
     }
+
     for iface in &dom.devices.interfaces {
         if let Some(t) = iface.mac.as_ref().and_then(|m| m.mac_type.as_deref()) {
             if !matches!(t, "generated" | "static") {
