@@ -521,14 +521,6 @@ impl Interface {
                         .parse()
                         .map_err(|_| m.invalid(text, "attribute 'address'", "not a MAC address"))?,
                 };
-                if address.0[0] & 1 != 0 {
-                    let text = address.to_string();
-                    return Err(m.invalid(
-                        &text,
-                        "attribute 'address'",
-                        "expected unicast mac address, found multicast",
-                    ));
-                }
                 let v = Mac {
                     address,
                     mac_type: m.attr_string("type"),

@@ -422,3 +422,23 @@ const KEYS: &[&str] = &[
     "sharedFolder0.hostPath",
     "sharedFolder0.guestName",
 ];
+
+/// Found by fuzzing (vmx_to_domain, issue 14): a multicast MAC from a VMX file (libvirt's VMX
+/// reader takes it) must give domain XML that reads back; libvirt's validation refuses it only
+/// on the way to VMX.
+#[test]
+fn multicast_mac_reads_back_and_is_refused_on_the_way_to_vmx() {
+    let text = format!(
+        "{HEAD}displayName = \"m\"\nethernet0.present = \"true\"\nethernet0.addressType = \"vpx\"\nethernet0.generatedAddress = \"01:50:56:87:65:43\"\n"
+    );
+    let dom = from_vmx(&text).unwrap();
+    let xml = dom.to_xml();
+    assert!(
+        xml.contains("<mac address='01:50:56:87:65:43' type='generated'/>"),
+        "{xml}"
+    );
+    let again = Domain::from_xml(&xml).unwrap();
+    assert_eq!(again.to_xml(), xml);
+    let err = crate::convert::domain_xml_to_vmx(&xml, &format_ctx(), 8).unwrap_err();
+    assert!(err.to_string().contains("multicast"), "{err}");
+}

@@ -140,6 +140,12 @@ pub(crate) fn check(dom: &Domain) -> Result<()> {
     }
 
     for iface in &dom.devices.interfaces {
+        if let Some(mac) = iface.mac.as_ref().filter(|m| m.address.0[0] & 1 != 0) {
+            return unsupported(format!(
+                "expected unicast mac address, found multicast '{}'",
+                mac.address
+            ));
+        }
         if let Some(t) = iface.mac.as_ref().and_then(|m| m.mac_type.as_deref()) {
             if !matches!(t, "generated" | "static") {
                 return unsupported(format!(
