@@ -1,8 +1,15 @@
 //! Conversion between VMX files and libvirt domain XML, following libvirt's `vmx.c` (11.3.0):
 //! the keys it reads and writes, its defaults, its validation and its error texts.
 //!
-//! * [`vmx_to_domain`] is `virsh domxml-from-native vmware-vmx`;
-//! * [`domain_to_vmx`] is `virsh domxml-to-native vmware-vmx` for a given virtualHW version.
+//! * [`vmx_text_to_domain`] (bytes) and [`vmx_to_domain`] (a read file) are
+//!   `virsh domxml-from-native vmware-vmx`; format the result with
+//!   [`esx_domain::FormatOptions::DRIVER`] for the ESX driver's output;
+//! * [`domain_xml_to_vmx`] is `virsh domxml-to-native vmware-vmx` for a given virtualHW version
+//!   (the XML read, post-parsed and validated as libvirt's parser does), and [`domain_to_vmx`]
+//!   the formatter alone.
+//!
+//! Where libvirt 11.3 is wrong (it crashes, hangs, or silently drops or moves data) these give
+//! a better answer instead; docs/COMPATIBILITY.md lists each case.
 //!
 //! File names go through a [`FileNameResolver`], so the driver can map `/vmfs/volumes/...`
 //! paths with the server's datastore list while tests use libvirt's test conventions
