@@ -45,9 +45,10 @@ pub enum Command {
         format: String,
         /// The domain XML file.
         xml: PathBuf,
-        /// virtualHW version to write (esxsh extension; a connection would ask the server).
-        #[arg(long = "virtual-hw", value_name = "N", default_value_t = DEFAULT_VIRTUAL_HW)]
-        virtual_hw: i64,
+        /// virtualHW version to write (esxsh extension). Default: what libvirt writes for the
+        /// connected server's product, or 8 without a connection.
+        #[arg(long = "virtual-hw", value_name = "N")]
+        virtual_hw: Option<i64>,
     },
     /// Print the connection URI.
     Uri,
@@ -78,7 +79,7 @@ mod tests {
         assert!(matches!(
             cli.command,
             Command::DomxmlToNative {
-                virtual_hw: DEFAULT_VIRTUAL_HW,
+                virtual_hw: None,
                 ..
             }
         ));

@@ -3,8 +3,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use esx_domain::Domain;
-use esx_vmx::convert::{domain_to_vmx, vmx_text_to_domain, FormatContext, ParseContext};
+use esx_domain::FormatOptions;
+use esx_vmx::convert::{
+    domain_xml_to_vmx, vmx_text_to_domain, FileNameResolver, FormatContext, ParseContext,
+};
 
 use crate::cli::VMWARE_VMX;
 use crate::error::CliError;
@@ -14,7 +16,7 @@ use crate::resolver::OfflineResolver;
 pub const MAX_INPUT_FILE: u64 = 10 * 1024 * 1024;
 
 /// Check the native format argument the way the ESX driver does.
-fn check_format(format: &str) -> Result<(), CliError> {
+pub(crate) fn check_format(format: &str) -> Result<(), CliError> {
     if format == VMWARE_VMX {
         Ok(())
     } else {
@@ -39,27 +41,44 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
 /// `vmx_path` only decides the directory of bare file names (see
 /// [`OfflineResolver::for_vmx_path`]).
 pub fn from_native(format: &str, vmx: &[u8], vmx_path: &str) -> Result<String, CliError> {
-    check_format(format)?;
     let resolver = OfflineResolver::for_vmx_path(vmx_path);
+    from_native_with(format, vmx, &resolver)
+}
+
+/// [`from_native`] with file names mapped by `resolver` (for a connection: a
+/// [`esx_vmx::convert::DatastoreResolver`] over the server's datastores).
+pub fn from_native_with(
+    format: &str,
+    vmx: &[u8],
+    resolver: &dyn FileNameResolver,
+) -> Result<String, CliError> {
+    check_format(format)?;
     let ctx = ParseContext {
-        resolver: &resolver,
+        resolver,
         datacenter_path: None,
         moref: None,
     };
     let dom = vmx_text_to_domain(vmx, &ctx)?;
-    Ok(dom.to_xml())
+    // As libvirt's ESX driver formats it: without secrets (no VNC password).
+    Ok(dom.to_xml_with(&FormatOptions::DRIVER))
 }
 
 /// Domain XML -> VMX text for `virtual_hw`, as `virsh domxml-to-native vmware-vmx` prints it.
 pub fn to_native(format: &str, xml: &str, virtual_hw: i64) -> Result<String, CliError> {
+    to_native_with(format, xml, virtual_hw, &OfflineResolver::default())
+}
+
+/// [`to_native`] with file names mapped by `resolver`.
+pub fn to_native_with(
+    format: &str,
+    xml: &str,
+    virtual_hw: i64,
+    resolver: &dyn FileNameResolver,
+) -> Result<String, CliError> {
     check_format(format)?;
-    let dom = Domain::from_xml(xml)?;
-    let resolver = OfflineResolver::default();
-    Ok(domain_to_vmx(
-        &dom,
-        &FormatContext {
-            resolver: &resolver,
-        },
+    Ok(domain_xml_to_vmx(
+        xml,
+        &FormatContext { resolver },
         virtual_hw,
     )?)
 }

@@ -34,6 +34,9 @@ pub enum CliError {
     /// The VMX <-> domain conversion failed (the message is libvirt's).
     #[error("{0}")]
     Convert(#[from] ConvertError),
+    /// The connection to the server failed (credentials, network, TLS, SOAP faults).
+    #[error("{0}")]
+    Connect(String),
     /// Writing the result failed (e.g. a closed pipe).
     #[error("Failed to write output: {0}")]
     Output(String),

@@ -1,19 +1,19 @@
 //! `esxsh`, a virsh-style command line for ESX, GSX and vCenter.
 //!
-//! The syntax is virsh's: `esxsh [-c URI] COMMAND [ARGS]`. The commands so far need no
-//! connection:
+//! The syntax is virsh's: `esxsh [-c URI] COMMAND [ARGS]`. The commands so far:
 //!
 //! * `domxml-from-native vmware-vmx FILE`: a `.vmx` file to libvirt domain XML;
 //! * `domxml-to-native vmware-vmx FILE [--virtual-hw N]`: domain XML to `.vmx` text;
 //! * `uri`: the connection URI (default [`DEFAULT_URI`]);
 //! * `version`.
 //!
-//! File names are mapped offline by [`OfflineResolver`] (`/vmfs/volumes/<ds>/<path>` <->
-//! `[ds] path`). Errors are printed as `error: <message>` on stderr with exit status 1, as
-//! virsh does.
-//!
-//! For now the crate depends only on `esx-vmx`, `esx-domain` and `clap`: `esx-driver` (and
-//! `esx-sim` for its tests) come back when the driver exists and `-c` opens a connection.
+//! The conversions work like libvirt's ESX driver. With an `esx://`, `gsx://` or `vpx://` URI
+//! they connect ([`connect::server_facts`]; credentials from the URI, libvirt's `auth.conf`,
+//! `ESX_USERNAME` / `ESX_PASSWORD`) and map file names against the server's datastores; the
+//! virtualHW version written is the one libvirt picks for the server's product. With any
+//! other URI (the default) they work offline: [`OfflineResolver`] takes `/vmfs/volumes/<ds>`
+//! to be datastore `<ds>`. Errors are printed as `error: <message>` on stderr with exit
+//! status 1, as virsh does.
 //!
 //! ```
 //! let mut out = Vec::new();
@@ -24,6 +24,7 @@
 //! ```
 
 pub mod cli;
+pub mod connect;
 pub mod domxml;
 pub mod error;
 pub mod resolver;
@@ -33,6 +34,7 @@ use std::io::Write;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
+use esx_vmx::convert::DatastoreResolver;
 
 pub use cli::{Cli, Command, DEFAULT_URI, DEFAULT_VIRTUAL_HW, VMWARE_VMX};
 pub use error::CliError;
@@ -61,10 +63,25 @@ where
 
 /// Run an already parsed command line, writing its output to `out`.
 pub fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    // With an esx://, gsx:// or vpx:// URI the conversions ask the server, as libvirt does.
+    let connected = || -> Result<(DatastoreResolver, i64), CliError> {
+        let facts = connect::server_facts(&cli.connect)?;
+        let resolver = DatastoreResolver {
+            datastores: facts.datastores,
+            vmx_directory: resolver::UNKNOWN_VMX_DIRECTORY.into(),
+        };
+        Ok((resolver, facts.virtual_hw))
+    };
     let text = match &cli.command {
         Command::DomxmlFromNative { format, config } => {
             let data = domxml::read_input(config)?;
-            domxml::from_native(format, &data, &config.to_string_lossy())?
+            if connect::is_vmware_uri(&cli.connect) {
+                domxml::check_format(format)?;
+                let (resolver, _) = connected()?;
+                domxml::from_native_with(format, &data, &resolver)?
+            } else {
+                domxml::from_native(format, &data, &config.to_string_lossy())?
+            }
         }
         Command::DomxmlToNative {
             format,
@@ -81,7 +98,13 @@ pub fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                     ),
                 )
             })?;
-            domxml::to_native(format, &text, *virtual_hw)?
+            if connect::is_vmware_uri(&cli.connect) {
+                domxml::check_format(format)?;
+                let (resolver, server_hw) = connected()?;
+                domxml::to_native_with(format, &text, virtual_hw.unwrap_or(server_hw), &resolver)?
+            } else {
+                domxml::to_native(format, &text, virtual_hw.unwrap_or(DEFAULT_VIRTUAL_HW))?
+            }
         }
         Command::Uri => format!("{}\n", cli.connect),
         Command::Version => {

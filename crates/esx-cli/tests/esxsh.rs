@@ -41,12 +41,12 @@ fn readme_main_job() {
     assert!(out.contains("<uuid>421a7c55-0e3b-9d21-6f84-c2195a07e3b6</uuid>"));
 }
 
-/// `-c URI` before the command is accepted (the conversion needs no connection).
+/// `-c URI` comes before the command; a URI that is not a VMware one converts offline.
 #[test]
 fn connect_option_comes_first() {
     let (status, out, _) = esxsh(&[
         "-c",
-        "esx://esx1.example.com/?no_verify=1",
+        "test:///default",
         "domxml-from-native",
         "vmware-vmx",
         "testdata/vmx/minimal.vmx",
@@ -61,6 +61,112 @@ fn connect_option_comes_first() {
         esxsh(&["uri"]),
         (0, "test:///default\n".into(), String::new())
     );
+}
+
+/// Run `esxsh` against a URI with `ESX_PASSWORD` and no auth.conf of the user's.
+fn esxsh_connected(args: &[&str], home: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_esxsh"))
+        .args(args)
+        .current_dir(workspace())
+        .env_remove("LIBVIRT_AUTH_FILE")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("ESX_PASSWORD", "pass")
+        .output()
+        .expect("esxsh runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Through a connection, file names resolve against the server's datastores as libvirt
+/// resolves them: `/vmfs/volumes/datastore1/...` is on `datastore1` (offline it would be
+/// too, but only because the path says so), a datastore the server does not have is an error,
+/// and domxml-to-native writes the server's virtualHW version (8 for ESX 7).
+#[test]
+fn connected_conversions_ask_the_server() {
+    let dir = std::env::temp_dir().join(format!("esxsh-connected-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for ds in ["datastore1", "ds", "iso"] {
+        std::fs::create_dir_all(dir.join("data").join(ds)).unwrap();
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = esx_sim::Config::new(dir.join("data"));
+    config.inventory = "vm=0".parse().unwrap();
+    let handle = runtime.block_on(esx_sim::Simulator::start(config)).unwrap();
+    let uri = format!("esx://root@127.0.0.1:{}/?no_verify=1", handle.addr.port());
+
+    let (status, out, err) = esxsh_connected(
+        &[
+            "-c",
+            &uri,
+            "domxml-from-native",
+            "vmware-vmx",
+            "testdata/vmx/minimal.vmx",
+        ],
+        &dir,
+    );
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert!(
+        out.contains("<source file='[datastore1] esx-minimal/esx-minimal.vmdk'/>"),
+        "{out}"
+    );
+
+    let vmx = dir.join("other.vmx");
+    std::fs::write(
+        &vmx,
+        "config.version = \"8\"\nvirtualHW.version = \"13\"\nscsi0.present = \"true\"\n\
+         scsi0:0.present = \"true\"\nscsi0:0.fileName = \"/vmfs/volumes/elsewhere/vm/vm.vmdk\"\n",
+    )
+    .unwrap();
+    let vmx = vmx.to_string_lossy().into_owned();
+    let (status, _, err) = esxsh_connected(
+        &["-c", &uri, "domxml-from-native", "vmware-vmx", &vmx],
+        &dir,
+    );
+    assert_eq!(status, 1);
+    assert!(
+        err.contains("refers to non-existing datastore 'elsewhere'"),
+        "{err}"
+    );
+    // Offline the path names the datastore.
+    let (status, out, _) = esxsh(&["domxml-from-native", "vmware-vmx", &vmx]);
+    assert_eq!(status, 0);
+    assert!(out.contains("[elsewhere] vm/vm.vmdk"), "{out}");
+
+    let (status, out, err) = esxsh_connected(
+        &[
+            "-c",
+            &uri,
+            "domxml-to-native",
+            "vmware-vmx",
+            "testdata/cli/web.xml",
+        ],
+        &dir,
+    );
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert_eq!(out, testdata("cli/web.vmx"));
+
+    // A server that does not answer is one error line.
+    let (status, out, err) = esxsh_connected(
+        &[
+            "-c",
+            "esx://root@127.0.0.1:1/?no_verify=1",
+            "domxml-from-native",
+            "vmware-vmx",
+            "testdata/vmx/minimal.vmx",
+        ],
+        &dir,
+    );
+    assert_eq!((status, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with("error: failed to connect to 'esx://root@127.0.0.1:1/?no_verify=1': "),
+        "{err}"
+    );
+    runtime.block_on(handle.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Domain XML -> VMX gives the expected text, and VMX -> domain XML gives the document back.

@@ -191,7 +191,10 @@ impl Disk {
         let source = match c.child("source") {
             Some(s) => {
                 let v = DiskSource {
-                    path: s.attr_string(source_attr(&disk_type)),
+                    // libvirt reads an empty path as none (an empty drive).
+                    path: s
+                        .attr_string(source_attr(&disk_type))
+                        .filter(|p| !p.is_empty()),
                     pool: s.attr_string("pool"),
                     volume: s.attr_string("volume"),
                     startup_policy: s.attr_string("startupPolicy"),
@@ -200,6 +203,12 @@ impl Disk {
                 Some(v)
             }
             None => None,
+        };
+        // libvirt: a disk without <source> is a file disk (an empty CD-ROM drive).
+        let disk_type = if source.is_none() {
+            "file".to_string()
+        } else {
+            disk_type
         };
         let t = c
             .child("target")
@@ -493,14 +502,25 @@ impl InterfaceSource {
     }
 }
 
+/// Whether an interface name is one libvirt generates (`vnet*`, `macvtap*`, `macvlan*`); such
+/// names are left out of inactive definitions, on input and on output.
+pub fn is_generated_ifname(name: &str) -> bool {
+    ["vnet", "macvtap", "macvlan"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
 impl Interface {
     fn parse(c: &Checked<'_>) -> Result<Interface> {
         let mac = match c.child("mac") {
             Some(m) => {
-                let text = m.req_attr("address")?;
-                let address = text
-                    .parse()
-                    .map_err(|_| m.invalid(text, "attribute 'address'", "not a MAC address"))?;
+                // No address (or all zeros) asks libvirt for a generated one.
+                let address: MacAddr = match m.attr("address") {
+                    None => MacAddr::default(),
+                    Some(text) => text
+                        .parse()
+                        .map_err(|_| m.invalid(text, "attribute 'address'", "not a MAC address"))?,
+                };
                 let v = Mac {
                     address,
                     mac_type: m.attr_string("type"),
@@ -539,11 +559,13 @@ impl Interface {
                 None => Ok(None),
             }
         };
+        // An interface name libvirt generates itself is not part of an inactive definition.
+        let target_dev = simple("target", "dev")?.filter(|d| !is_generated_ifname(d));
         let v = Interface {
             net_type: c.req_attr("type")?.to_string(),
             mac,
             source,
-            target_dev: simple("target", "dev")?,
+            target_dev,
             model: simple("model", "type")?,
             link_state: simple("link", "state")?,
             alias: parse_alias(c)?,
@@ -566,7 +588,7 @@ impl Interface {
             );
         }
         inner.elem_opt("source", self.source.attrs(), Writer::default());
-        if let Some(t) = &self.target_dev {
+        if let Some(t) = self.target_dev.as_ref().filter(|t| !is_generated_ifname(t)) {
             inner.empty("target", vec![a("dev", t)]);
         }
         if let Some(m) = &self.model {
@@ -651,9 +673,14 @@ impl CharDevice {
         };
         let target = match c.child("target") {
             Some(t) => {
+                // Port -1 is libvirt's "none given".
+                let port = match t.attr("port") {
+                    Some(p) if p.trim() == "-1" => None,
+                    _ => t.attr_parse("port")?,
+                };
                 let v = CharTarget {
                     target_type: t.attr_string("type"),
-                    port: t.attr_parse("port")?,
+                    port,
                     name: t.attr_string("name"),
                 };
                 t.finish()?;
@@ -732,7 +759,7 @@ pub struct Graphics {
     pub websocket: Option<i32>,
     /// `keymap`.
     pub keymap: Option<String>,
-    /// `passwd` (kept when formatting, like libvirt's SECURE flag).
+    /// `passwd` (written only by a secure format, see [`crate::FormatOptions`]).
     pub passwd: Option<String>,
     /// `<listen>` children.
     pub listens: Vec<GraphicsListen>,
@@ -752,27 +779,55 @@ pub struct GraphicsListen {
 impl Graphics {
     fn parse(c: &Checked<'_>) -> Result<Graphics> {
         let mut listens = Vec::new();
+        let compat = c.attr("listen");
         for l in c.children("listen") {
+            let listen_type = l.req_attr("type")?.to_string();
+            let mut address = l.attr_string("address");
+            if listen_type == "address" && address.is_none() {
+                address = compat.map(str::to_string);
+            }
             listens.push(GraphicsListen {
-                listen_type: l.req_attr("type")?.to_string(),
-                address: l.attr_string("address"),
-                network: l.attr_string("network"),
+                // libvirt keeps no empty address.
+                address: address.filter(|a| !a.is_empty()),
+                network: l.attr_string("network").filter(|n| !n.is_empty()),
+                listen_type,
             });
             l.finish()?;
         }
-        if let Some(addr) = c.attr("listen") {
-            if listens.is_empty() {
+        if listens.is_empty() {
+            if let Some(addr) = compat {
                 listens.push(GraphicsListen {
                     listen_type: "address".into(),
-                    address: Some(addr.to_string()),
+                    address: Some(addr.to_string()).filter(|a| !a.is_empty()),
                     network: None,
                 });
             }
         }
+        let graphics_type = c.req_attr("type")?.to_string();
+        let (port, autoport) = if graphics_type == "vnc" {
+            // libvirt: no port, or port -1, means an automatic port; an autoport attribute
+            // that is neither yes nor no is ignored; an automatic port is 0 when inactive.
+            let mut port: i32 = c.attr_parse("port")?.unwrap_or(-1);
+            let mut autoport = port == -1;
+            if autoport {
+                port = 0;
+            }
+            match c.attr("autoport") {
+                Some("yes") => autoport = true,
+                Some("no") => autoport = false,
+                _ => {}
+            }
+            if autoport {
+                port = 0;
+            }
+            (Some(port), Some(autoport))
+        } else {
+            (c.attr_parse("port")?, c.attr_yes_no("autoport")?)
+        };
         let v = Graphics {
-            graphics_type: c.req_attr("type")?.to_string(),
-            port: c.attr_parse("port")?,
-            autoport: c.attr_yes_no("autoport")?,
+            graphics_type,
+            port,
+            autoport,
             websocket: c.attr_parse("websocket")?,
             keymap: c.attr_string("keymap"),
             passwd: c.attr_string("passwd"),
@@ -799,16 +854,27 @@ impl Graphics {
             .first()
             .filter(|l| l.listen_type == "address")
             .and_then(|l| l.address.clone());
+        // An inactive definition: an automatic port is -1, a port of 0 is not written.
+        let port = if self.graphics_type == "vnc" {
+            if self.autoport == Some(true) {
+                Some(-1)
+            } else {
+                self.port.filter(|p| *p != 0)
+            }
+        } else {
+            self.port
+        };
+        let passwd = if w.secure { self.passwd.as_ref() } else { None };
         w.elem(
             "graphics",
             vec![
                 a("type", &self.graphics_type),
-                ao("port", self.port),
+                ao("port", port),
                 ao("autoport", self.autoport.map(yes_no)),
                 ao("websocket", self.websocket),
                 ao("listen", listen_attr),
                 ao("keymap", self.keymap.as_ref()),
-                ao("passwd", self.passwd.as_ref()),
+                ao("passwd", passwd),
             ],
             inner,
         );
@@ -934,6 +1000,42 @@ pub struct Devices {
     pub memballoon: Option<ModelDevice>,
 }
 
+/// Insert a disk where libvirt's parser puts it: after the disks of the same bus with lower
+/// target indexes, before the first one with a higher index (`virDomainDiskInsert`).
+pub fn insert_disk(disks: &mut Vec<Disk>, disk: Disk) {
+    let index = |d: &Disk| crate::postparse::disk_target_index(&d.target.dev).map_or(-1, i64::from);
+    let new_index = index(&disk);
+    let mut at: Option<usize> = None;
+    for (i, d) in disks.iter().enumerate().rev() {
+        if d.target.bus != disk.target.bus {
+            continue;
+        }
+        if index(d) > new_index {
+            at = Some(i);
+        } else if at.is_none() {
+            at = Some(i + 1);
+        }
+    }
+    disks.insert(at.unwrap_or(disks.len()), disk);
+}
+
+/// Insert a controller where libvirt puts it: among the controllers of its type, in index
+/// order; a new type goes last (`virDomainControllerInsertPreAlloced`).
+pub fn insert_controller(controllers: &mut Vec<Controller>, controller: Controller) {
+    let mut at: Option<usize> = None;
+    for (i, c) in controllers.iter().enumerate().rev() {
+        if c.controller_type != controller.controller_type {
+            continue;
+        }
+        if c.index > controller.index {
+            at = Some(i);
+        } else if at.is_none() {
+            at = Some(i + 1);
+        }
+    }
+    controllers.insert(at.unwrap_or(controllers.len()), controller);
+}
+
 impl Devices {
     pub(crate) fn parse(c: &Checked<'_>) -> Result<Devices> {
         let mut d = Devices {
@@ -941,10 +1043,10 @@ impl Devices {
             ..Devices::default()
         };
         for x in c.children("disk") {
-            d.disks.push(Disk::parse(&x)?);
+            insert_disk(&mut d.disks, Disk::parse(&x)?);
         }
         for x in c.children("controller") {
-            d.controllers.push(Controller::parse(&x)?);
+            insert_controller(&mut d.controllers, Controller::parse(&x)?);
         }
         for x in c.children("filesystem") {
             d.filesystems.push(Filesystem::parse(&x)?);

@@ -8,6 +8,26 @@ use crate::xml::{a, ao, yes_no, Checked, Element, Writer};
 /// XML namespace URI of the `vmware:` metadata elements.
 pub const VMWARE_NAMESPACE: &str = "http://libvirt.org/schemas/domain/vmware/1.0";
 
+/// What [`Domain::to_xml_with`] writes: the libvirt format flags that change the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// libvirt's `VIR_DOMAIN_DEF_FORMAT_SECURE`: write secrets (the VNC `passwd`). libvirt's
+    /// ESX driver formats without it (`domxml-from-native`, `dumpxml` without
+    /// `--security-info`); its test suite formats with it. Default: `true`.
+    pub secure: bool,
+}
+
+impl Default for FormatOptions {
+    fn default() -> Self {
+        FormatOptions { secure: true }
+    }
+}
+
+impl FormatOptions {
+    /// What libvirt's ESX driver writes: no secrets.
+    pub const DRIVER: FormatOptions = FormatOptions { secure: false };
+}
+
 /// A libvirt domain (virtual machine) definition.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Domain {
@@ -379,12 +399,34 @@ impl Cpu {
     fn parse(c: &Checked<'_>) -> Result<Cpu> {
         let topology = match c.child("topology") {
             Some(t) => {
+                // As in libvirt: sockets, cores and threads are required, none may be 0.
+                let count = |name: &str, required: bool| -> Result<u32> {
+                    let v = match t.attr_parse::<u32>(name)? {
+                        Some(v) => v,
+                        None if required => {
+                            return Err(DomainXmlError::MissingAttribute {
+                                attribute: name.into(),
+                                element: "topology".into(),
+                                line: t.line(),
+                            })
+                        }
+                        None => 1,
+                    };
+                    if v == 0 {
+                        return Err(t.invalid(
+                            "0",
+                            &format!("attribute '{name}'"),
+                            "must not be 0",
+                        ));
+                    }
+                    Ok(v)
+                };
                 let v = Topology {
-                    sockets: t.attr_parse("sockets")?.unwrap_or(1),
-                    dies: t.attr_parse("dies")?.unwrap_or(1),
-                    clusters: t.attr_parse("clusters")?.unwrap_or(1),
-                    cores: t.attr_parse("cores")?.unwrap_or(1),
-                    threads: t.attr_parse("threads")?.unwrap_or(1),
+                    sockets: count("sockets", true)?,
+                    dies: count("dies", false)?,
+                    clusters: count("clusters", false)?,
+                    cores: count("cores", true)?,
+                    threads: count("threads", true)?,
                 };
                 t.finish()?;
                 Some(v)
@@ -463,8 +505,9 @@ impl Domain {
             name: opt_text(&c, "name")?,
             uuid: parse_uuid(&c, "uuid")?,
             genid: parse_uuid(&c, "genid")?,
-            title: opt_text(&c, "title")?,
-            description: opt_text(&c, "description")?,
+            // libvirt reads an empty title or description as none.
+            title: opt_text(&c, "title")?.filter(|t| !t.is_empty()),
+            description: opt_text(&c, "description")?.filter(|t| !t.is_empty()),
             metadata: c.child("metadata").map(|m| m.element().clone()),
             memory_kib: opt_memory(&c, "memory")?,
             current_memory_kib: opt_memory(&c, "currentMemory")?,
@@ -557,7 +600,13 @@ impl Domain {
 
     /// Format as libvirt's domain formatter does (inactive, secure), ending with a newline.
     pub fn to_xml(&self) -> String {
+        self.to_xml_with(&FormatOptions::default())
+    }
+
+    /// Format as libvirt's domain formatter does for an inactive definition, with `options`.
+    pub fn to_xml_with(&self, options: &FormatOptions) -> String {
         let mut w = Writer::new(0);
+        w.secure = options.secure;
         let mut inner = w.nested();
         if let Some(n) = &self.name {
             inner.text("name", vec![], n);

@@ -112,12 +112,73 @@ pub fn default_bus_for_target(dev: &str) -> Option<&'static str> {
 /// has at most 4 SCSI, 1 IDE, 1 floppy and 4 SATA controllers).
 pub const MAX_IMPLICIT_CONTROLLER_INDEX: u32 = 4095;
 
+/// The video RAM (KiB) libvirt gives a `vga`, `cirrus` or `vmvga` video without one on the
+/// vmware driver.
+pub const DEFAULT_VMWARE_VRAM_KIB: u32 = 4096;
+
+/// libvirt's `VIR_ROUND_UP_POWER_OF_TWO` on an `unsigned int`: the next power of two, 0 for 0
+/// and for anything above 2^31.
+pub fn round_up_power_of_two(value: u32) -> u32 {
+    if value == 0 || value > 1 << 31 {
+        0
+    } else {
+        value.next_power_of_two()
+    }
+}
+
+/// The video RAM (KiB) libvirt's vmware driver gives a video model without one.
+pub fn default_video_ram_kib(model: Option<&str>) -> u32 {
+    match model {
+        None | Some("vmvga") | Some("vga") | Some("cirrus") | Some("xen") => {
+            DEFAULT_VMWARE_VRAM_KIB
+        }
+        Some("bochs") => 16 * 1024,
+        Some("qxl") => 64 * 1024,
+        _ => 0,
+    }
+}
+
 impl Domain {
+    /// libvirt's generic post-parse (`virDomainDefPostParse`) as far as the VMware drivers
+    /// see it: [`Domain::apply_device_defaults`], then the current memory (0 or more than the
+    /// memory means all of it) and the video RAM (a default when 0, rounded up to a power of
+    /// two; the first video goes through that twice, as in libvirt, so a size that rounds to
+    /// nothing gets the default).
+    pub fn apply_post_parse(&mut self) {
+        self.apply_device_defaults();
+        if let Some(total) = self.memory_kib {
+            match self.current_memory_kib {
+                Some(cur) if cur != 0 && cur <= total => {}
+                _ => self.current_memory_kib = Some(total),
+            }
+        }
+        for (i, video) in self.devices.videos.iter_mut().enumerate() {
+            let passes = if i == 0 && video.model_type.as_deref() != Some("none") {
+                2
+            } else {
+                1
+            };
+            let default = default_video_ram_kib(video.model_type.as_deref());
+            let mut vram = video.vram.map(|v| v as u32).unwrap_or(0);
+            for _ in 0..passes {
+                if vram == 0 {
+                    vram = default;
+                }
+                vram = round_up_power_of_two(vram);
+            }
+            video.vram = (vram != 0).then_some(u64::from(vram));
+            if i == 0 {
+                video.primary = Some(true);
+            }
+        }
+    }
+
     /// Fill in what libvirt's post-parse adds for the device model: disk buses from target
     /// prefixes, drive addresses from target names, implicit disk controllers and the
     /// console that mirrors the first serial port.
     pub fn apply_device_defaults(&mut self) {
         self.assign_disk_addresses();
+        self.assign_char_ports();
         self.add_implicit_controllers();
         self.add_console_compat();
     }
@@ -168,32 +229,102 @@ impl Domain {
                 .collect();
             for index in 0..=max.min(MAX_IMPLICIT_CONTROLLER_INDEX) {
                 if !existing.contains(&index) {
-                    self.devices.controllers.push(Controller {
-                        controller_type: ctype.to_string(),
-                        index,
-                        ..Controller::default()
-                    });
+                    crate::devices::insert_controller(
+                        &mut self.devices.controllers,
+                        Controller {
+                            controller_type: ctype.to_string(),
+                            index,
+                            ..Controller::default()
+                        },
+                    );
                 }
             }
         }
     }
 
-    /// Make the first console mirror the first serial port, as libvirt does for
-    /// compatibility: add one if there is none, or replace a serial-type console.
+    /// libvirt's console compatibility: a first console that is (or may be) a serial port
+    /// becomes the first serial port when there is none, and is replaced when it differs from
+    /// the first serial port; a first serial port gets a console; consoles are numbered by
+    /// position; the first console then mirrors the first serial port.
     pub fn add_console_compat(&mut self) {
-        let Some(first) = self.devices.serials.first() else {
+        let devices = &mut self.devices;
+        let hvm = self.os.os_type == "hvm" || self.os.os_type.is_empty();
+        let stub = || CharDevice {
+            target: crate::devices::CharTarget {
+                target_type: Some("serial".into()),
+                ..Default::default()
+            },
+            ..CharDevice::default()
+        };
+        let serial_like = |t: &Option<String>| matches!(t.as_deref(), None | Some("serial"));
+        if hvm
+            && devices
+                .consoles
+                .first()
+                .is_some_and(|c| serial_like(&c.target.target_type))
+        {
+            if devices.serials.is_empty() {
+                let mut serial = devices.consoles.remove(0);
+                serial.target.target_type = None;
+                serial.target.port = Some(0);
+                devices.serials.push(serial);
+                devices.consoles.insert(0, stub());
+            } else if let (Some(serial), Some(console)) =
+                (devices.serials.first(), devices.consoles.first())
+            {
+                if serial.chr_type != console.chr_type
+                    || serial.sources != console.sources
+                    || serial.protocol != console.protocol
+                {
+                    devices.consoles[0] = stub();
+                }
+            }
+        } else if hvm
+            && devices.serials.first().is_some_and(|s| {
+                matches!(
+                    s.target.target_type.as_deref(),
+                    None | Some("isa-serial")
+                        | Some("spapr-vio-serial")
+                        | Some("system-serial")
+                        | Some("sclp-serial")
+                )
+            })
+        {
+            devices.consoles.insert(0, stub());
+        }
+        for (i, c) in devices.consoles.iter_mut().enumerate() {
+            c.target.port = u32::try_from(i).ok();
+        }
+        let Some(first) = devices.serials.first() else {
             return;
         };
         let mut console: CharDevice = first.clone();
         console.target.target_type = Some("serial".into());
         console.target.port = Some(first.target.port.unwrap_or(0));
         console.address = None;
-        match self.devices.consoles.first_mut() {
-            None => self.devices.consoles.push(console),
-            Some(c) if matches!(c.target.target_type.as_deref(), None | Some("serial")) => {
-                *c = console
+        if let Some(c) = devices.consoles.first_mut() {
+            if c.target.target_type.as_deref() == Some("serial") {
+                *c = console;
             }
-            Some(_) => {}
+        }
+    }
+
+    /// libvirt's port numbers for serial and parallel ports without one: one more than the
+    /// highest port of their kind so far.
+    pub fn assign_char_ports(&mut self) {
+        for list in [&mut self.devices.serials, &mut self.devices.parallels] {
+            for i in 0..list.len() {
+                if list.get(i).is_some_and(|d| d.target.port.is_none()) {
+                    let next = list
+                        .iter()
+                        .filter_map(|d| d.target.port)
+                        .max()
+                        .map_or(0, |m| m.saturating_add(1));
+                    if let Some(d) = list.get_mut(i) {
+                        d.target.port = Some(next);
+                    }
+                }
+            }
         }
     }
 }
@@ -247,6 +378,17 @@ mod tests {
         assert_eq!(count(&dom, "ide"), 3);
         dom.add_implicit_controllers();
         assert_eq!(count(&dom, "ide"), 3);
+    }
+
+    #[test]
+    fn powers_of_two_like_libvirt() {
+        assert_eq!(round_up_power_of_two(0), 0);
+        assert_eq!(round_up_power_of_two(1), 1);
+        assert_eq!(round_up_power_of_two(3), 4);
+        assert_eq!(round_up_power_of_two(4096), 4096);
+        assert_eq!(round_up_power_of_two(4097), 8192);
+        assert_eq!(round_up_power_of_two(1 << 31), 1 << 31);
+        assert_eq!(round_up_power_of_two((1 << 31) + 1), 0);
     }
 
     #[test]

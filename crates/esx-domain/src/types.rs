@@ -22,30 +22,53 @@ pub struct UuidError(pub String);
 
 impl FromStr for Uuid {
     type Err = UuidError;
-    /// Accepts 32 hex digits with optional `-` separators between byte pairs (as libvirt does),
-    /// surrounding spaces ignored.
+    /// libvirt's `virUUIDParse`: 32 hex digits in pairs, with `-` or ` ` allowed between
+    /// pairs (not inside one), ASCII white space allowed before and after.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || UuidError(s.into());
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
         let mut out = [0u8; 16];
-        let mut nibbles = 0usize;
-        for c in s.trim().chars() {
-            if c == '-' {
-                if nibbles % 2 != 0 {
-                    return Err(UuidError(s.into()));
+        let mut n = 0;
+        while n < 16 {
+            match bytes.get(i) {
+                None => return Err(err()),
+                Some(b'-' | b' ') => i += 1,
+                Some(&hi) => {
+                    let hi = hex_digit(hi).ok_or_else(err)?;
+                    let lo = bytes
+                        .get(i + 1)
+                        .copied()
+                        .and_then(hex_digit)
+                        .ok_or_else(err)?;
+                    if let Some(slot) = out.get_mut(n) {
+                        *slot = hi * 16 + lo;
+                    }
+                    n += 1;
+                    i += 2;
                 }
-                continue;
             }
-            let v = c.to_digit(16).ok_or_else(|| UuidError(s.into()))? as u8;
-            let slot = out
-                .get_mut(nibbles / 2)
-                .ok_or_else(|| UuidError(s.into()))?;
-            *slot = (*slot << 4) | v;
-            nibbles += 1;
         }
-        if nibbles != 32 {
-            return Err(UuidError(s.into()));
+        if bytes
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        {
+            Ok(Uuid(out))
+        } else {
+            Err(err())
         }
-        Ok(Uuid(out))
     }
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 impl fmt::Display for Uuid {
@@ -71,22 +94,42 @@ pub struct MacAddrError(pub String);
 
 impl FromStr for MacAddr {
     type Err = MacAddrError;
-    /// Six hex byte groups separated by `:` (or `-`), one or two digits each.
+    /// libvirt's `virMacAddrParse`: six groups of one or two hex digits separated by `:`;
+    /// after the last group the text ends or goes on with a byte at or below `' '` (or a
+    /// non-ASCII byte, which C compares as negative).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || MacAddrError(s.into());
+        let bytes = s.as_bytes();
         let mut out = [0u8; 6];
-        let mut n = 0;
-        for part in s.split([':', '-']) {
-            if part.is_empty() || part.len() > 2 {
-                return Err(MacAddrError(s.into()));
+        let mut i = 0;
+        for n in 0..6 {
+            let start = i;
+            let mut value: u32 = 0;
+            while let Some(d) = bytes.get(i).copied().and_then(hex_digit) {
+                value = value.saturating_mul(16).saturating_add(u32::from(d));
+                i += 1;
             }
-            let v = u8::from_str_radix(part, 16).map_err(|_| MacAddrError(s.into()))?;
-            *out.get_mut(n).ok_or_else(|| MacAddrError(s.into()))? = v;
-            n += 1;
+            let len = i - start;
+            if len == 0 || len > 2 {
+                return Err(err());
+            }
+            if let Some(slot) = out.get_mut(n) {
+                *slot = u8::try_from(value).map_err(|_| err())?;
+            }
+            let next = bytes.get(i).copied();
+            if n == 5 {
+                return match next {
+                    None => Ok(MacAddr(out)),
+                    Some(b) if b <= b' ' || b >= 0x80 => Ok(MacAddr(out)),
+                    Some(_) => Err(err()),
+                };
+            }
+            if next != Some(b':') {
+                return Err(err());
+            }
+            i += 1;
         }
-        if n != 6 {
-            return Err(MacAddrError(s.into()));
-        }
-        Ok(MacAddr(out))
+        Err(err())
     }
 }
 
@@ -101,8 +144,8 @@ impl fmt::Display for MacAddr {
     }
 }
 
-/// Highest CPU number a [`CpuSet`] accepts (libvirt's VIR_DOMAIN_CPUMASK_LEN - 1).
-pub const CPUSET_MAX: u32 = 1023;
+/// Highest CPU number a [`CpuSet`] accepts (libvirt 11.3's VIR_DOMAIN_CPUMASK_LEN - 1).
+pub const CPUSET_MAX: u32 = 16383;
 
 /// A set of host CPU numbers, written `0-2,5,7` (ranges, `^N` exclusions accepted on input).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -113,35 +156,79 @@ pub struct CpuSet(pub BTreeSet<u32>);
 #[error("malformed CPU set '{0}'")]
 pub struct CpuSetError(pub String);
 
+/// ASCII white space as C's `isspace` sees it.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
 impl FromStr for CpuSet {
     type Err = CpuSetError;
+    /// libvirt's `virBitmapParse`: `N`, `N-M` and `^N` items separated by commas, applied in
+    /// order, white space allowed around numbers, CPU numbers up to [`CPUSET_MAX`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || CpuSetError(s.into());
-        let mut set = BTreeSet::new();
-        let mut excluded = BTreeSet::new();
-        for part in s.split(',') {
-            let part = part.trim();
-            if let Some(neg) = part.strip_prefix('^') {
-                excluded.insert(neg.trim().parse::<u32>().map_err(|_| err())?);
-                continue;
+        let b = s.as_bytes();
+        let mut i = 0;
+        let skip = |i: &mut usize| {
+            while b.get(*i).copied().is_some_and(is_c_space) {
+                *i += 1;
             }
-            let (lo, hi) = match part.split_once('-') {
-                Some((a, b)) => (
-                    a.trim().parse::<u32>().map_err(|_| err())?,
-                    b.trim().parse::<u32>().map_err(|_| err())?,
-                ),
-                None => {
-                    let v = part.parse::<u32>().map_err(|_| err())?;
-                    (v, v)
-                }
-            };
-            if lo > hi || hi > CPUSET_MAX {
+        };
+        // A number as strtol reads it after the caller's checks: digits only here.
+        let number = |i: &mut usize| -> Option<u32> {
+            let start = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            let n: u64 = s.get(start..*i)?.parse().ok()?;
+            u32::try_from(n).ok().filter(|n| *n <= CPUSET_MAX)
+        };
+        let mut set = BTreeSet::new();
+        skip(&mut i);
+        if i >= b.len() {
+            return Err(err());
+        }
+        while i < b.len() {
+            let neg = b.get(i) == Some(&b'^');
+            if neg {
+                i += 1;
+            }
+            if !b.get(i).is_some_and(u8::is_ascii_digit) {
                 return Err(err());
             }
-            set.extend(lo..=hi);
-        }
-        for e in excluded {
-            set.remove(&e);
+            let start = number(&mut i).ok_or_else(err)?;
+            skip(&mut i);
+            match b.get(i) {
+                None | Some(b',') => {
+                    if neg {
+                        set.remove(&start);
+                    } else {
+                        set.insert(start);
+                    }
+                }
+                Some(b'-') if !neg => {
+                    i += 1;
+                    skip(&mut i);
+                    if !b.get(i).is_some_and(u8::is_ascii_digit) {
+                        return Err(err());
+                    }
+                    let last = number(&mut i).ok_or_else(err)?;
+                    if last < start {
+                        return Err(err());
+                    }
+                    set.extend(start..=last);
+                    skip(&mut i);
+                }
+                _ => return Err(err()),
+            }
+            match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    skip(&mut i);
+                }
+                None => break,
+                _ => return Err(err()),
+            }
         }
         Ok(CpuSet(set))
     }
@@ -225,6 +312,35 @@ mod tests {
         let m: MacAddr = "00:0C:29:dd:ee:fe".parse().unwrap();
         assert_eq!(m.to_string(), "00:0c:29:dd:ee:fe");
         assert!("00:0c:29:dd:ee".parse::<MacAddr>().is_err());
+        // libvirt's virMacAddrParse: colons only, one or two digits, trailing blanks allowed.
+        assert!("00-0c-29-dd-ee-fe".parse::<MacAddr>().is_err());
+        assert!("00:0c:29:dd:ee:fe:01".parse::<MacAddr>().is_err());
+        assert!("000:0c:29:dd:ee:fe".parse::<MacAddr>().is_err());
+        assert!(" 00:0c:29:dd:ee:fe".parse::<MacAddr>().is_err());
+        assert_eq!(
+            "0:c:29:d:e:f junk".parse::<MacAddr>().unwrap().to_string(),
+            "00:0c:29:0d:0e:0f"
+        );
+    }
+
+    #[test]
+    fn uuid_like_vir_uuid_parse() {
+        let want: Uuid = "564d9bef-acd9-b4e0-c8f0-aea8b9103515".parse().unwrap();
+        for ok in [
+            "56 4d 9b ef ac d9 b4 e0-c8 f0 ae a8 b9 10 35 15",
+            " 564d9befacd9b4e0c8f0aea8b9103515\n",
+            "56-4d--9b ef acd9b4e0c8f0aea8b9103515",
+        ] {
+            assert_eq!(ok.parse::<Uuid>().unwrap(), want, "{ok}");
+        }
+        for bad in [
+            "5 64d9befacd9b4e0c8f0aea8b9103515",
+            "564d9befacd9b4e0c8f0aea8b910351",
+            "564d9befacd9b4e0c8f0aea8b910351500",
+            "{564d9bef-acd9-b4e0-c8f0-aea8b9103515}",
+        ] {
+            assert!(bad.parse::<Uuid>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -233,7 +349,14 @@ mod tests {
         assert_eq!(c.to_string(), "0-2,5-7");
         let c: CpuSet = "0-4,^2".parse().unwrap();
         assert_eq!(c.to_string(), "0-1,3-4");
-        assert!("5-1".parse::<CpuSet>().is_err());
+        // Items apply in order, as in libvirt.
+        let c: CpuSet = "^2,0-4".parse().unwrap();
+        assert_eq!(c.to_string(), "0-4");
+        let c: CpuSet = " 1 - 3 , 16383 ".parse().unwrap();
+        assert_eq!(c.to_string(), "1-3,16383");
+        for bad in ["5-1", "", "16384", "+1", "^1-2", "1 2", ","] {
+            assert!(bad.parse::<CpuSet>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -316,10 +316,18 @@ pub fn escape(s: &str) -> String {
 pub(crate) type Attrs<'a> = Vec<(&'a str, Option<String>)>;
 
 /// An indenting writer producing libvirt's layout.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Writer {
     pub(crate) buf: String,
     indent: usize,
+    /// libvirt's `VIR_DOMAIN_DEF_FORMAT_SECURE`: secrets (VNC passwords) are written.
+    pub(crate) secure: bool,
+}
+
+impl Default for Writer {
+    fn default() -> Self {
+        Writer::new(0)
+    }
 }
 
 impl Writer {
@@ -327,12 +335,17 @@ impl Writer {
         Writer {
             buf: String::new(),
             indent,
+            secure: true,
         }
     }
 
     /// A writer for the children of an element written by this one.
     pub(crate) fn nested(&self) -> Writer {
-        Writer::new(self.indent + 2)
+        Writer {
+            buf: String::new(),
+            indent: self.indent + 2,
+            secure: self.secure,
+        }
     }
 
     fn start(&mut self, name: &str, attrs: &Attrs<'_>) {

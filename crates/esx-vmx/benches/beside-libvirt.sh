@@ -13,6 +13,9 @@ CORPUS=${LIBVIRT_VMX_CORPUS:-$ROOT/../shared/corpus/libvirt-vmx}
 [ -x /opt/peers/bin/vcsim-xsi ] || { echo "vcsim-xsi missing: bash $PEERS/setup-peers.sh" >&2; exit 1; }
 VCSIM_BIN=/opt/peers/bin/vcsim-xsi "$PEERS/start-vcsim.sh" esx 1 "$PORT"
 trap '"$PEERS/start-vcsim.sh" stop "$PORT"' EXIT
+# LIBVIRT_LIBDIR (e.g. /opt/libvirt-11.3/lib/x86_64-linux-gnu) picks the libvirt that
+# python3-libvirt loads; Debian's own libvirt otherwise.
+if [ -n "${LIBVIRT_LIBDIR:-}" ]; then export LD_LIBRARY_PATH=$LIBVIRT_LIBDIR; fi
 echo "== libvirt $(/usr/bin/python3 -c 'import libvirt; v=libvirt.getVersion(); print(f"{v//1000000}.{v//1000%1000}.{v%1000}")') (python3-libvirt, ESX driver, one connection)"
 /usr/bin/python3 "$HERE/libvirt_vmx_bench.py" "esx://root@127.0.0.1:$PORT/?no_verify=1" "$CORPUS" "$ROUNDS" 2>/dev/null
 echo "== esx-vmx (criterion)"

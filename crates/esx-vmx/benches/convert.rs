@@ -1,16 +1,17 @@
 //! Conversion throughput over libvirt's VMX corpus (`../shared/corpus/libvirt-vmx`, or the
 //! directory in `LIBVIRT_VMX_CORPUS`): every vmx2xml input through VMX text -> domain XML text,
 //! and every xml2vmx input through domain XML text -> VMX text, as `virsh domxml-from-native`
-//! and `domxml-to-native` do. Each direction is reported twice, as files/s and as MB/s.
+//! and `domxml-to-native` do with libvirt's ESX driver (the driver's format options; the XML
+//! read, post-parsed and validated before it is converted). Each direction is reported twice, as files/s and as MB/s.
 //! `libvirt_vmx_bench.py` beside this file times libvirt's own converter the same way.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use esx_domain::Domain;
+use esx_domain::FormatOptions;
 use esx_vmx::convert::{
-    domain_to_vmx, vmx_text_to_domain, FormatContext, LibvirtTestResolver, ParseContext,
+    domain_xml_to_vmx, vmx_text_to_domain, FormatContext, LibvirtTestResolver, ParseContext,
 };
 
 /// One corpus input: its text and, for xml2vmx, the virtualHW version of its case.
@@ -63,16 +64,15 @@ fn parse_ctx() -> ParseContext<'static> {
 fn vmx2xml(input: &Input) -> Option<String> {
     vmx_text_to_domain(&input.text, &parse_ctx())
         .ok()
-        .map(|d| d.to_xml())
+        .map(|d| d.to_xml_with(&FormatOptions::DRIVER))
 }
 
 fn xml2vmx(input: &Input) -> Option<String> {
     let text = std::str::from_utf8(&input.text).ok()?;
-    let dom = Domain::from_xml(text).ok()?;
     let ctx = FormatContext {
         resolver: &LibvirtTestResolver,
     };
-    domain_to_vmx(&dom, &ctx, input.virtual_hw).ok()
+    domain_xml_to_vmx(text, &ctx, input.virtual_hw).ok()
 }
 
 type Convert = fn(&Input) -> Option<String>;

@@ -628,17 +628,39 @@ fn syntax_error(text: &str, e: RawSyntaxError) -> VmxError {
     }
 }
 
-/// `strtoll(value, &end, 10)` that must consume the whole value (libvirt's `virStrToLong_ll`).
-fn parse_c_integer(value: &str) -> Option<i64> {
+/// The sign and the digits of a C number: leading white space skipped, an optional sign, then
+/// only digits (at least one).
+fn c_number_parts(value: &str) -> Option<(bool, &str)> {
     let rest = value.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (negative, digits) = match rest.as_bytes().first() {
         Some(b'-') => (true, rest.get(1..)?),
         Some(b'+') => (false, rest.get(1..)?),
         _ => (false, rest),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((negative, digits))
+}
+
+/// C's `strtoull` over a whole value (libvirt's `virStrToLong_ull`): leading white space and
+/// a sign are accepted, a `-` negates modulo 2^64, anything after the digits or a magnitude
+/// above `u64::MAX` is an error.
+pub(crate) fn parse_c_unsigned(value: &str) -> Option<u64> {
+    let (negative, digits) = c_number_parts(value)?;
+    let magnitude: u64 = digits.parse().ok()?;
+    Some(if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    })
+}
+
+/// [`parse_c_integer`] for the converter.
+pub(crate) fn parse_c_long(value: &str) -> Option<i64> {
+    parse_c_integer(value)
+}
+
+/// `strtoll(value, &end, 10)` that must consume the whole value (libvirt's `virStrToLong_ll`).
+fn parse_c_integer(value: &str) -> Option<i64> {
+    let (negative, digits) = c_number_parts(value)?;
     let magnitude: i128 = digits.parse().ok()?;
     let signed = if negative { -magnitude } else { magnitude };
     i64::try_from(signed).ok()

@@ -185,6 +185,11 @@ fn domain_vmx_domain_round_trip() {
             continue;
         }
         let text = std::fs::read_to_string(dir.join(expected)).unwrap_or_default();
+        if text.contains("<mac address='00:00:00:00:00:00'") {
+            // An all-zero address asks for a new one (libvirt makes a random one).
+            println!("SKIP {name}: all-zero MAC address");
+            continue;
+        }
         let Ok(mut dom) = Domain::from_xml(&text) else {
             failures.push(format!("{name}: does not parse"));
             continue;

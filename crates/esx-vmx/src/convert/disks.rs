@@ -2,7 +2,9 @@
 //! `floppyU*`).
 
 use esx_domain::postparse::{drive_address_for_target, index_to_disk_name};
-use esx_domain::{Address, Controller, Disk, DiskDriver, DiskSource, DiskTarget, Domain};
+use esx_domain::{
+    Address, Controller, Disk, DiskDriver, DiskSource, DiskTarget, Domain, DriveAddress,
+};
 
 use super::{has_case_suffix, unsupported, ConvertError, Out, ParseContext, Result};
 use crate::VmxFile;
@@ -49,6 +51,48 @@ fn parse_scsi_controller(vmx: &VmxFile, n: u32) -> Result<(bool, Option<String>)
     }
 }
 
+/// Where a VMX device slot lands in the domain: its target name and drive address.
+///
+/// The target names are libvirt's: SCSI `sd` + (controller * 15 + unit, unit 7 skipped),
+/// SATA `sd` + (controller * 30 + unit), IDE `hd` + (bus * 2 + unit), floppy `fd` + unit.
+/// libvirt then derives the address back from the target name, which puts some disks
+/// somewhere else than the VMX file does; we keep them where they are (docs/COMPATIBILITY.md):
+///
+/// * virtualHW 13 and later have 64 SCSI units per controller. libvirt still numbers the
+///   targets in steps of 15 but derives addresses in steps of 63, so `scsi1:0` becomes
+///   `sdp` on controller 0, unit 16. We number targets in steps of 63 (as later libvirt
+///   releases do), which changes nothing on controller 0.
+/// * libvirt derives SATA addresses with 6 units per controller (`sata0:7` on controller 1,
+///   unit 1); we keep the VMX controller and unit.
+fn slot(bus: Bus, controller: u32, unit: u32, scsi_max_unit: u32) -> (String, DriveAddress) {
+    let at = |controller: u32, bus: u32, unit: u32| DriveAddress {
+        controller,
+        bus,
+        target: 0,
+        unit,
+    };
+    match bus {
+        Bus::Scsi => {
+            let per_controller = if scsi_max_unit > 16 {
+                scsi_max_unit - 1
+            } else {
+                15
+            };
+            let idx = controller * per_controller + if unit < 7 { unit } else { unit - 1 };
+            (index_to_disk_name(idx, "sd"), at(controller, 0, unit))
+        }
+        Bus::Sata => (
+            index_to_disk_name(controller * 30 + unit, "sd"),
+            at(controller, 0, unit),
+        ),
+        Bus::Ide => (
+            index_to_disk_name(controller * 2 + unit, "hd"),
+            at(0, controller, unit),
+        ),
+        Bus::Fdc => (index_to_disk_name(unit, "fd"), at(0, 0, unit)),
+    }
+}
+
 /// Read every disk in libvirt's order and add the SCSI/SATA controllers.
 pub(super) fn parse(
     vmx: &VmxFile,
@@ -70,7 +114,7 @@ pub(super) fn parse(
             if unit == 7 {
                 continue;
             }
-            parse_slot(vmx, ctx, Bus::Scsi, controller, unit, def)?;
+            parse_slot(vmx, ctx, Bus::Scsi, controller, unit, scsi_max_unit, def)?;
         }
     }
     if let Some(last) = def.devices.disks.last() {
@@ -95,7 +139,7 @@ pub(super) fn parse(
             continue;
         }
         for unit in 0..30u32 {
-            parse_slot(vmx, ctx, Bus::Sata, controller, unit, def)?;
+            parse_slot(vmx, ctx, Bus::Sata, controller, unit, scsi_max_unit, def)?;
         }
     }
     if def.devices.disks.len() > before_sata {
@@ -112,11 +156,11 @@ pub(super) fn parse(
 
     for bus in 0..2u32 {
         for unit in 0..2u32 {
-            parse_slot(vmx, ctx, Bus::Ide, bus, unit, def)?;
+            parse_slot(vmx, ctx, Bus::Ide, bus, unit, scsi_max_unit, def)?;
         }
     }
     for unit in 0..2u32 {
-        if let Some(d) = parse_disk(vmx, ctx, Kind::Floppy, Bus::Fdc, 0, unit)? {
+        if let Some(d) = parse_disk(vmx, ctx, Kind::Floppy, Bus::Fdc, 0, unit, scsi_max_unit)? {
             def.devices.disks.push(d);
         }
     }
@@ -130,11 +174,13 @@ fn parse_slot(
     bus: Bus,
     controller: u32,
     unit: u32,
+    scsi_max_unit: u32,
     def: &mut Domain,
 ) -> Result<()> {
-    if let Some(d) = parse_disk(vmx, ctx, Kind::Disk, bus, controller, unit)? {
+    if let Some(d) = parse_disk(vmx, ctx, Kind::Disk, bus, controller, unit, scsi_max_unit)? {
         def.devices.disks.push(d);
-    } else if let Some(d) = parse_disk(vmx, ctx, Kind::Cdrom, bus, controller, unit)? {
+    } else if let Some(d) = parse_disk(vmx, ctx, Kind::Cdrom, bus, controller, unit, scsi_max_unit)?
+    {
         def.devices.disks.push(d);
     }
     Ok(())
@@ -145,7 +191,9 @@ fn eq_ci(a: Option<&str>, b: &str) -> bool {
 }
 
 /// libvirt's `virVMXParseDisk`: `Ok(None)` when the slot is empty or belongs to the other
-/// interpretation.
+/// interpretation. Entries are read (and must be valid) in libvirt's order: `present` and
+/// `startConnected` always; `deviceType`, `clientDevice` and `mode` once present; the rest
+/// only when the device is not a client device.
 fn parse_disk(
     vmx: &VmxFile,
     ctx: &ParseContext<'_>,
@@ -153,56 +201,47 @@ fn parse_disk(
     bus: Bus,
     controller: u32,
     unit: u32,
+    scsi_max_unit: u32,
 ) -> Result<Option<Disk>> {
-    let (prefix, dev, bus_name) = match bus {
-        Bus::Scsi => (
-            format!("scsi{controller}:{unit}"),
-            index_to_disk_name(
-                controller * 15 + if unit < 7 { unit } else { unit - 1 },
-                "sd",
-            ),
-            "scsi",
-        ),
-        Bus::Sata => (
-            format!("sata{controller}:{unit}"),
-            index_to_disk_name(controller * 30 + unit, "sd"),
-            "sata",
-        ),
-        Bus::Ide => (
-            format!("ide{controller}:{unit}"),
-            index_to_disk_name(controller * 2 + unit, "hd"),
-            "ide",
-        ),
-        Bus::Fdc => (
-            format!("floppy{unit}"),
-            index_to_disk_name(unit, "fd"),
-            "fdc",
-        ),
+    let prefix = match bus {
+        Bus::Scsi => format!("scsi{controller}:{unit}"),
+        Bus::Sata => format!("sata{controller}:{unit}"),
+        Bus::Ide => format!("ide{controller}:{unit}"),
+        Bus::Fdc => format!("floppy{unit}"),
     };
+    let bus_name = match bus {
+        Bus::Scsi => "scsi",
+        Bus::Sata => "sata",
+        Bus::Ide => "ide",
+        Bus::Fdc => "fdc",
+    };
+    let (dev, address) = slot(bus, controller, unit, scsi_max_unit);
     let key = |s: &str| format!("{prefix}.{s}");
     let present = vmx.get_bool(&key("present"))?.unwrap_or(false);
     let _start_connected = vmx.get_bool(&key("startConnected"))?;
+    if !present {
+        return Ok(None);
+    }
     let device_type_key = key("deviceType");
     let device_type = vmx.get(&device_type_key);
     let client_device = vmx.get_bool(&key("clientDevice"))?.unwrap_or(false);
+    let mode = vmx.get(&key("mode"));
+    if client_device {
+        return Ok(None);
+    }
     let file_type_key = key("fileType");
     let file_type = vmx.get(&file_type_key);
     let file_name_key = key("fileName");
     let file_name = vmx.get(&file_name_key);
     let write_through = vmx.get_bool(&key("writeThrough"))?.unwrap_or(false);
-    let mode = vmx.get(&key("mode"));
-
-    if !present || client_device {
-        return Ok(None);
-    }
 
     let mut disk = Disk {
         target: DiskTarget {
-            dev: dev.clone(),
+            dev,
             bus: Some(bus_name.into()),
             ..DiskTarget::default()
         },
-        address: drive_address_for_target(&dev, bus_name).map(Address::Drive),
+        address: Some(Address::Drive(address)),
         ..Disk::default()
     };
     let invalid = || {
@@ -305,14 +344,21 @@ fn parse_disk(
             } else if eq_ci(device_type, "atapi-cdrom") {
                 disk.disk_type = "block".into();
                 disk.source = Some(block_source(name));
-            } else if eq_ci(device_type, "cdrom-raw")
-                || (bus == Bus::Scsi
-                    && eq_ci(device_type, "scsi-passthru")
-                    && name.is_some_and(|n| n.starts_with("/vmfs/devices/cdrom/")))
-            {
+            } else if eq_ci(device_type, "cdrom-raw") {
                 disk.disk_type = "block".into();
                 disk.device = "lun".into();
                 disk.source = Some(block_source(name));
+            } else if bus == Bus::Scsi && eq_ci(device_type, "scsi-passthru") {
+                // Only a CD-ROM pass-through is a CD-ROM; any other is left alone.
+                let Some(n) = name.filter(|n| n.starts_with("/vmfs/devices/cdrom/")) else {
+                    return Ok(None);
+                };
+                disk.disk_type = "block".into();
+                disk.device = "lun".into();
+                disk.source = Some(DiskSource {
+                    path: Some(n.to_string()),
+                    ..DiskSource::default()
+                });
             } else if matches!(name, Some("") | Some("emptyBackingString")) {
                 if let Some(dt) = device_type.filter(|d| !d.eq_ignore_ascii_case("cdrom-image")) {
                     return unsupported(format!(
@@ -493,6 +539,16 @@ fn gather_scsi(
     }
     let mut out: [(bool, Option<String>); 4] = Default::default();
     for c in &models {
+        // Controllers without disks are left out.
+        let attached: Vec<&Disk> = def
+            .devices
+            .disks
+            .iter()
+            .filter(|d| bus_of(d) == "scsi" && drive(d).controller == c.index)
+            .collect();
+        if attached.is_empty() {
+            continue;
+        }
         let Some(slot) = out.get_mut(c.index as usize) else {
             return unsupported(format!(
                 "SCSI controller index {} out of [0..3] range",
@@ -503,19 +559,15 @@ fn gather_scsi(
         let model = match c.model.as_deref() {
             None | Some("default") => None,
             Some("auto") => {
-                let mut found: Option<String> = None;
-                for disk in def
-                    .devices
-                    .disks
-                    .iter()
-                    .filter(|d| bus_of(d) == "scsi" && drive(d).controller == c.index)
-                {
+                // Every disk is asked; one that cannot tell leaves the model 'auto', which
+                // is then refused, as in libvirt.
+                let mut found: Option<Option<String>> = None;
+                for disk in attached {
                     let m = ctx.resolver.autodetect_scsi_controller_model(disk)?;
-                    match (&found, m) {
-                        (_, None) => {}
-                        (None, Some(m)) => found = Some(m),
-                        (Some(f), Some(m)) if *f == m => {}
-                        (Some(_), Some(_)) => {
+                    match &found {
+                        None => found = Some(m),
+                        Some(f) if *f == m => {}
+                        Some(_) => {
                             return unsupported(format!(
                                 "Disks on SCSI controller {} have inconsistent controller models, cannot autodetect model",
                                 c.index
@@ -523,7 +575,7 @@ fn gather_scsi(
                         }
                     }
                 }
-                found
+                Some(found.flatten().unwrap_or_else(|| "auto".into()))
             }
             Some(m) => Some(m.to_string()),
         };
@@ -541,8 +593,9 @@ fn gather_scsi(
     Ok(out)
 }
 
-/// Write the SCSI controller lines, every disk, and the absent floppies.
-pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out) -> Result<()> {
+/// Write the SCSI controller lines, every disk, and the absent floppies; returns whether a
+/// SCSI controller was written.
+pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out) -> Result<bool> {
     for disk in &def.devices.disks {
         verify_address(disk)?;
     }
@@ -568,7 +621,7 @@ pub(super) fn format(def: &Domain, ctx: &super::FormatContext<'_>, out: &mut Out
             out.put(&format!("floppy{i}.present"), "false");
         }
     }
-    Ok(())
+    Ok(scsi.iter().any(|(present, _)| *present))
 }
 
 fn source_path(disk: &Disk) -> Option<&str> {
@@ -588,8 +641,14 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
         }
     };
     let src = source_path(disk);
+    if !matches!(disk.disk_type.as_str(), "file" | "block") {
+        return unsupported(format!(
+            "{bus_name} {} '{}' has unsupported type '{}', expecting 'file' or 'block'",
+            disk.device, disk.target.dev, disk.disk_type
+        ));
+    }
     let device_type = match (disk.device.as_str(), disk.disk_type.as_str()) {
-        ("disk", _) => format!("{type_prefix}-hardDisk"),
+        ("disk", "file") => format!("{type_prefix}-hardDisk"),
         ("cdrom", "file") => "cdrom-image".into(),
         ("cdrom", "block") => "atapi-cdrom".into(),
         ("lun", _) => {
@@ -630,10 +689,14 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
                 let name = ctx.resolver.format_file_name(path)?;
                 out.put(&format!("{prefix}.fileName"), name);
             }
+            None if disk.device == "cdrom" => {
+                out.put(&format!("{prefix}.fileName"), "emptyBackingString");
+            }
             None => {
-                if disk.device == "cdrom" {
-                    out.put(&format!("{prefix}.fileName"), "emptyBackingString");
-                }
+                return unsupported(format!(
+                    "{bus_name} {kind_name} '{}' has no source file",
+                    disk.target.dev
+                ))
             }
         }
     } else if disk.disk_type == "block" {
@@ -647,11 +710,12 @@ fn format_disk(disk: &Disk, ctx: &super::FormatContext<'_>, out: &mut Out) -> Re
                 out.put(&format!("{prefix}.autodetect"), "true");
                 out.put(&format!("{prefix}.fileName"), "auto detect");
             }
+            // libvirt writes "(null)" as the file name here; we write none.
             None => {}
             Some(path) => out.put(&format!("{prefix}.fileName"), path),
         }
     }
-    if bus_name == "SCSI" && disk.device == "disk" {
+    if bus_name == "SCSI" {
         match disk.driver.as_ref().and_then(|d| d.cache.as_deref()) {
             None | Some("default") => {}
             Some("writethrough") => out.put(&format!("{prefix}.writeThrough"), "true"),

@@ -16,12 +16,22 @@ fn max_index(vmx: &VmxFile) -> Result<Option<u32>> {
         if !head.eq_ignore_ascii_case("ethernet") {
             continue;
         }
+        // libvirt reads the number with strtol: an optional sign, digits, then a '.'; the
+        // value must fit an int and not be negative.
         let rest = key.get(8..).unwrap_or("");
-        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-        let after = rest.get(digits.len()..).unwrap_or("");
+        let (negative, unsigned) = match rest.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let digits: String = unsigned
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let after = unsigned.get(digits.len()..).unwrap_or("");
         let n = digits
             .parse::<u32>()
             .ok()
+            .filter(|n| *n <= i32::MAX as u32 && (!negative || *n == 0))
             .filter(|_| after.starts_with('.'));
         let Some(n) = n else {
             return unsupported(format!("failed to parse the index of the VMX key '{key}'"));
@@ -36,8 +46,9 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     let Some(max) = max_index(vmx)? else {
         return Ok(());
     };
-    // Only numbers with an `ethernetN.present` entry can yield a card (see present_indices).
-    for n in super::present_indices(vmx, "ethernet") {
+    // Only numbers with an `ethernetN.present` or `.startConnected` entry can yield a card or
+    // an error (see indices_with).
+    for n in super::indices_with(vmx, "ethernet", &["present", "startConnected"]) {
         let Ok(n) = u32::try_from(n) else { continue };
         if n > max {
             continue;
@@ -63,10 +74,11 @@ fn parse_mac(vmx: &VmxFile, key: &str) -> Result<Option<MacAddr>> {
 fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
     let p = format!("ethernet{n}");
     let key = |s: &str| format!("{p}.{s}");
-    if !vmx.get_bool(&key("present"))?.unwrap_or(false) {
+    let present = vmx.get_bool(&key("present"))?.unwrap_or(false);
+    let _start_connected = vmx.get_bool(&key("startConnected"))?;
+    if !present {
         return Ok(None);
     }
-    let _start_connected = vmx.get_bool(&key("startConnected"))?;
     let connection_type_key = key("connectionType");
     let connection_type = vmx.get(&connection_type_key);
     let address_type_key = key("addressType");
@@ -111,6 +123,8 @@ fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
     };
 
     let virtual_dev_key = key("virtualDev");
+    // libvirt reads `features` whether or not it is needed.
+    let features = vmx.get_int(&key("features"))?.unwrap_or(0);
     if let Some(dev) = vmx.get(&virtual_dev_key) {
         let lower = dev.to_ascii_lowercase();
         if !VIRTUAL_DEVS.contains(&lower.as_str()) {
@@ -119,24 +133,36 @@ fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
             ));
         }
         let mut model = lower;
-        if model == "vmxnet" && vmx.get_int(&key("features"))? == Some(15) {
+        if model == "vmxnet" && features == 15 {
             model = "vmxnet2".into();
         }
         iface.model = Some(model);
     }
 
-    let network_name = vmx.get(&key("networkName")).map(str::to_string);
+    let bridged_or_custom =
+        |t: &str| t.eq_ignore_ascii_case("bridged") || t.eq_ignore_ascii_case("custom");
+    let network_name = match connection_type {
+        None => vmx.get(&key("networkName")).map(str::to_string),
+        Some(t) if bridged_or_custom(t) => Some(vmx.require(&key("networkName"))?.to_string()),
+        Some(_) => None,
+    };
+    let vnet = match connection_type {
+        Some(t) if t.eq_ignore_ascii_case("custom") => Some(vmx.require(&key("vnet"))?.to_string()),
+        _ => None,
+    };
+
     let switch_id_key = key("dvs.switchId");
     if let Some(switch_id) = vmx.get(&switch_id_key) {
         let uuid = parse_vmx_uuid(switch_id, &switch_id_key)?;
         iface.net_type = "vds".into();
-        let port_id = vmx.get_int(&key("dvs.portId"))?;
-        let connection_id = vmx.get_int(&key("dvs.connectionId"))?;
+        let portgroup_id = vmx.get(&key("dvs.portgroupId")).map(str::to_string);
+        let port_id = vmx.get_int(&key("dvs.portId"))?.unwrap_or(0);
+        let connection_id = vmx.get_int(&key("dvs.connectionId"))?.unwrap_or(0);
         iface.source = InterfaceSource {
             switchid: Some(uuid.to_string()),
-            portid: port_id.map(|v| v.to_string()),
-            portgroupid: vmx.get(&key("dvs.portgroupId")).map(str::to_string),
-            connectionid: connection_id.map(|v| v.to_string()),
+            portid: Some(port_id.to_string()),
+            portgroupid: portgroup_id,
+            connectionid: Some(connection_id.to_string()),
             ..InterfaceSource::default()
         };
         return Ok(Some(iface));
@@ -150,7 +176,7 @@ fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
         }
         Some(t) if t.eq_ignore_ascii_case("bridged") => {
             iface.net_type = "bridge".into();
-            iface.source.bridge = Some(vmx.require(&key("networkName"))?.to_string());
+            iface.source.bridge = network_name;
         }
         Some(t) if t.eq_ignore_ascii_case("hostonly") => {
             return unsupported(format!(
@@ -160,8 +186,8 @@ fn parse_one(vmx: &VmxFile, n: u32) -> Result<Option<Interface>> {
         Some(t) if t.eq_ignore_ascii_case("nat") => iface.net_type = "user".into(),
         Some(t) if t.eq_ignore_ascii_case("custom") => {
             iface.net_type = "bridge".into();
-            iface.source.bridge = Some(vmx.require(&key("networkName"))?.to_string());
-            iface.target_dev = Some(vmx.require(&key("vnet"))?.to_string());
+            iface.source.bridge = network_name;
+            iface.target_dev = vnet;
         }
         Some(t) => {
             return unsupported(format!(
@@ -227,14 +253,27 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
                     ConvertError::Unsupported(format!("Could not parse UUID from string '{sw}'"))
                 })?;
                 out.put(&format!("{p}.dvs.switchId"), format_vmx_uuid(&uuid));
-                if let Some(v) = iface.source.portid.as_deref().filter(|v| *v != "0") {
-                    out.put(&format!("{p}.dvs.portId"), v);
+                // The port and connection ids are C long longs, written when not 0.
+                let long = |v: Option<&str>, what: &str| -> Result<i64> {
+                    match v {
+                        None => Ok(0),
+                        Some(t) => crate::file::parse_c_long(t).ok_or_else(|| {
+                            ConvertError::Unsupported(format!(
+                                "Invalid value for attribute '{what}' in element 'source': '{t}'"
+                            ))
+                        }),
+                    }
+                };
+                let port_id = long(iface.source.portid.as_deref(), "portid")?;
+                let connection_id = long(iface.source.connectionid.as_deref(), "connectionid")?;
+                if port_id != 0 {
+                    out.put(&format!("{p}.dvs.portId"), port_id.to_string());
                 }
                 if let Some(v) = &iface.source.portgroupid {
                     out.put(&format!("{p}.dvs.portgroupId"), v);
                 }
-                if let Some(v) = iface.source.connectionid.as_deref().filter(|v| *v != "0") {
-                    out.put(&format!("{p}.dvs.connectionId"), v);
+                if connection_id != 0 {
+                    out.put(&format!("{p}.dvs.connectionId"), connection_id.to_string());
                 }
             }
             other => return unsupported(format!("Unsupported net type '{other}'")),
@@ -245,41 +284,47 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
 }
 
 fn format_mac(def: &Domain, iface: &Interface, n: usize, p: &str, out: &mut Out) {
+    // No address, or all zeros: libvirt generates a random one; ours is stable.
     let address = iface
         .mac
         .as_ref()
         .map(|m| m.address)
+        .filter(|a| *a != MacAddr::default())
         .unwrap_or_else(|| fallback_mac(def, n));
     let b = address.0;
     let prefix = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
     let suffix = (u32::from(b[3]) << 16) | (u32::from(b[4]) << 8) | u32::from(b[5]);
-    let mut check = iface.mac.as_ref().and_then(|m| m.check);
-    let explicit = iface.mac.as_ref().and_then(|m| m.mac_type.as_deref());
     enum Kind {
         Generated,
         Static,
         Vpx,
     }
+    // The defaults from the address ranges, then an explicit type, then an explicit check.
     let vpx_range = prefix == 0x005056 && (0x800000..=0xbfffff).contains(&suffix);
-    let kind = match explicit {
-        Some("generated") if vpx_range => Kind::Vpx,
-        Some("generated") => Kind::Generated,
-        Some("static") => Kind::Static,
-        _ => {
-            if prefix == 0x000c29 {
-                Kind::Generated
-            } else if prefix == 0x005056 && suffix <= 0x3fffff {
-                Kind::Static
-            } else if vpx_range {
+    let (mut kind, mut check) = if prefix == 0x000c29 {
+        (Kind::Generated, None)
+    } else if prefix == 0x005056 && suffix <= 0x3fffff {
+        (Kind::Static, None)
+    } else if vpx_range {
+        (Kind::Vpx, None)
+    } else {
+        (Kind::Static, Some(false))
+    };
+    match iface.mac.as_ref().and_then(|m| m.mac_type.as_deref()) {
+        Some("generated") => {
+            kind = if vpx_range {
                 Kind::Vpx
             } else {
-                if check.is_none() {
-                    check = Some(false);
-                }
-                Kind::Static
-            }
+                Kind::Generated
+            };
+            check = None;
         }
-    };
+        Some("static") => kind = Kind::Static,
+        _ => {}
+    }
+    if let Some(c) = iface.mac.as_ref().and_then(|m| m.check) {
+        check = Some(c);
+    }
     match kind {
         Kind::Generated => {
             out.put(&format!("{p}.addressType"), "generated");

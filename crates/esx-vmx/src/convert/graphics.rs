@@ -20,9 +20,10 @@ pub(super) fn parse_vnc(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     let listen = vmx.get("RemoteDisplay.vnc.ip").map(str::to_string);
     let (port, autoport) = if port < 0 {
         // libvirt warns: the port is unknown, so autoport is assumed.
-        (-1, true)
+        (0, true)
     } else {
-        (i32::try_from(port).unwrap_or(i32::MAX), false)
+        // libvirt keeps the port in an int: larger numbers wrap.
+        (port as i32, false)
     };
     def.devices.graphics.push(Graphics {
         graphics_type: "vnc".into(),
@@ -40,17 +41,16 @@ pub(super) fn parse_vnc(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     Ok(())
 }
 
-/// `svga.vramSize` -> the one `<video>` device.
+/// `svga.vramSize` -> the one `<video>` device. As in libvirt, the bytes are divided by 1024
+/// rounding up in 64-bit C arithmetic and kept in an unsigned int (what does not fit wraps);
+/// the post-parse step then gives 0 the default and rounds up to a power of two.
 pub(super) fn parse_svga(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     let vram = vmx.get_int("svga.vramSize")?.unwrap_or(DEFAULT_VRAM_BYTES);
-    if vram <= 0 {
-        return unsupported(format!(
-            "Expecting VMX entry 'svga.vramSize' to be an unsigned integer (greater than 0) but found {vram}"
-        ));
-    }
+    // C: (vram + 1023) / 1024 with signed overflow wrapping and division toward zero.
+    let kib = vram.wrapping_add(1023) / 1024;
     def.devices.videos.push(Video {
         model_type: Some("vmvga".into()),
-        vram: Some((vram as u64).div_ceil(1024)),
+        vram: Some(u64::from(kib as u32)),
         heads: None,
         primary: Some(true),
         address: None,

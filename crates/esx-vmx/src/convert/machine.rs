@@ -6,7 +6,7 @@ use super::{format_vmx_uuid, has_case_suffix, parse_vmx_uuid, unsupported, Out, 
 use crate::{escape_percent, escape_pipe, unescape_percent, unescape_pipe, VmxFile};
 
 /// libvirt's limit on CPU numbers in an affinity mask.
-const CPUMASK_LEN: i64 = 1024;
+const CPUMASK_LEN: i64 = 16384;
 
 /// Read the machine-wide keys into `def`; returns the virtualHW version.
 pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
@@ -36,7 +36,7 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
                     "VMX entry 'name' contains invalid escape sequence".into(),
                 )
             })?;
-        def.name = Some(unescaped);
+        def.name = Some(no_nul(unescaped, "displayName")?);
     }
 
     let genid = vmx.get_int("vm.genid")?.unwrap_or(0);
@@ -52,7 +52,7 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
                 "VMX entry 'annotation' contains invalid escape sequence".into(),
             )
         })?;
-        def.description = Some(text);
+        def.description = Some(no_nul(text, "annotation")?);
     }
 
     let memsize = vmx.get_int("memsize")?.unwrap_or(32);
@@ -61,38 +61,41 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
             "Expecting VMX entry 'memsize' to be an unsigned integer (multiple of 4) but found {memsize}"
         ));
     }
-    let memory = memsize as u64 * 1024;
+    // libvirt keeps KiB in an unsigned long long: MiB * 1024 wraps like C.
+    let memory = (memsize as u64).wrapping_mul(1024);
     def.memory_kib = Some(memory);
 
     let mut mem_max = vmx.get_int("sched.mem.max")?.unwrap_or(memsize);
     if mem_max < 0 {
         mem_max = memsize;
     }
-    def.current_memory_kib = Some((mem_max as u64).saturating_mul(1024).min(memory));
+    def.current_memory_kib = Some((mem_max as u64).wrapping_mul(1024).min(memory));
 
     let minsize = vmx.get_int("sched.mem.minsize")?.unwrap_or(0).max(0);
-    let min_guarantee = (minsize as u64).saturating_mul(1024).min(memory);
+    let min_guarantee = (minsize as u64).wrapping_mul(1024).min(memory);
     if min_guarantee > 0 {
         def.memtune.min_guarantee = Some(min_guarantee);
     }
 
     let numvcpus = vmx.get_int("numvcpus")?.unwrap_or(1);
-    if numvcpus <= 0 || numvcpus > i64::from(u32::MAX) {
+    if numvcpus <= 0 {
         return unsupported(format!(
             "Expecting VMX entry 'numvcpus' to be an unsigned integer greater than 0 but found {numvcpus}"
         ));
     }
-    def.vcpu.count = numvcpus as u32;
+    // libvirt's vCPU count is an unsigned int: larger numbers wrap.
+    let vcpus = numvcpus as u32;
+    def.vcpu.count = vcpus;
 
-    let cores_per_socket = vmx.get_int("cpuid.coresPerSocket")?.unwrap_or(0);
+    let cores_per_socket = vmx.get_int("cpuid.coresPerSocket")?.unwrap_or(1);
     if cores_per_socket > 1 {
-        let sockets = numvcpus / cores_per_socket;
-        if sockets <= 0 {
+        let sockets = (numvcpus / cores_per_socket) as u32;
+        if sockets == 0 {
             return unsupported("VMX entry 'cpuid.coresPerSocket' smaller than 'numvcpus'");
         }
         def.cpu = Some(esx_domain::Cpu {
             topology: Some(Topology {
-                sockets: sockets as u32,
+                sockets,
                 dies: 1,
                 clusters: 1,
                 cores: cores_per_socket as u32,
@@ -104,46 +107,19 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
 
     if let Some(affinity) = vmx.get("sched.cpu.affinity") {
         if !affinity.eq_ignore_ascii_case("all") {
-            let mut set = std::collections::BTreeSet::new();
-            let mut count = 0i64;
-            for part in affinity.split(',') {
-                let n: i64 = part.trim().parse().map_err(|_| {
-                    super::ConvertError::Unsupported(format!(
-                        "Expecting VMX entry 'sched.cpu.affinity' to be a comma separated list of unsigned integers but found '{affinity}'"
-                    ))
-                })?;
-                if n < 0 {
-                    return unsupported(format!(
-                        "Expecting VMX entry 'sched.cpu.affinity' to be a comma separated list of unsigned integers but found '{affinity}'"
-                    ));
-                }
-                if n >= CPUMASK_LEN {
-                    return unsupported(format!(
-                        "VMX entry 'sched.cpu.affinity' contains a {n}, this value is too large"
-                    ));
-                }
-                set.insert(n as u32);
-                count += 1;
-            }
-            if count < numvcpus {
-                return unsupported(format!(
-                    "Expecting VMX entry 'sched.cpu.affinity' to contain at least as many values as 'numvcpus' ({numvcpus}) but found only {count} value(s)"
-                ));
-            }
-            def.vcpu.cpuset = Some(CpuSet(set));
+            def.vcpu.cpuset = Some(parse_affinity(affinity, numvcpus)?);
         }
     }
 
     if let Some(shares) = vmx.get("sched.cpu.shares") {
-        let vcpus = numvcpus as u64;
         let value = if shares.eq_ignore_ascii_case("low") {
-            vcpus * 500
+            u64::from(vcpus.wrapping_mul(500))
         } else if shares.eq_ignore_ascii_case("normal") {
-            vcpus * 1000
+            u64::from(vcpus.wrapping_mul(1000))
         } else if shares.eq_ignore_ascii_case("high") {
-            vcpus * 2000
+            u64::from(vcpus.wrapping_mul(2000))
         } else {
-            shares.parse::<u64>().map_err(|_| {
+            crate::file::parse_c_unsigned(shares).ok_or_else(|| {
                 super::ConvertError::Unsupported(format!(
                     "Expecting VMX entry 'sched.cpu.shares' to be an unsigned integer or 'low', 'normal' or 'high' but found '{shares}'"
                 ))
@@ -172,18 +148,68 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<i64> {
 pub(super) fn parse_firmware(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
     match vmx.get("firmware") {
         None => {}
-        Some("efi") => {
-            def.os.firmware = Some("efi".into());
-            if vmx.get_bool("uefi.secureBoot.enabled")?.unwrap_or(false) {
-                def.os.firmware_features =
-                    vec![("enrolled-keys".into(), true), ("secure-boot".into(), true)];
-            }
-        }
+        Some("efi") => def.os.firmware = Some("efi".into()),
         Some(other) => {
             return unsupported(format!("VMX entry 'firmware' has unknown value '{other}'"))
         }
     }
+    let secure_boot = vmx.get_bool("uefi.secureBoot.enabled")?.unwrap_or(false);
+    if secure_boot && def.os.firmware.as_deref() == Some("efi") {
+        def.os.firmware_features =
+            vec![("enrolled-keys".into(), true), ("secure-boot".into(), true)];
+    }
     Ok(())
+}
+
+/// An unescaped value that holds a NUL: libvirt's C string ends there, silently dropping the
+/// rest; we refuse it (see docs/COMPATIBILITY.md).
+fn no_nul(value: String, key: &str) -> Result<String> {
+    if value.contains('\0') {
+        return unsupported(format!(
+            "VMX entry '{key}' contains an escaped NUL character, which domain XML cannot hold"
+        ));
+    }
+    Ok(value)
+}
+
+/// `sched.cpu.affinity`: at least `numvcpus` comma-separated CPU numbers below 1024, each
+/// with optional ASCII white space around it (libvirt's `virStrToLong_uip` rules: a leading
+/// `+` is allowed, a `-` is not).
+fn parse_affinity(affinity: &str, numvcpus: i64) -> Result<CpuSet> {
+    let invalid = || {
+        super::ConvertError::Unsupported(format!(
+            "Expecting VMX entry 'sched.cpu.affinity' to be a comma separated list of unsigned integers but found '{affinity}'"
+        ))
+    };
+    // g_strsplit gives no element at all for an empty string.
+    let parts: Vec<&str> = if affinity.is_empty() {
+        Vec::new()
+    } else {
+        affinity.split(',').collect()
+    };
+    if (parts.len() as i64) < numvcpus {
+        return unsupported(format!(
+            "Expecting VMX entry 'sched.cpu.affinity' to contain at least as many values as 'numvcpus' ({numvcpus}) but found only {} value(s)",
+            parts.len()
+        ));
+    }
+    let mut set = std::collections::BTreeSet::new();
+    for part in parts {
+        let t = part.trim_matches(|c: char| matches!(c, '\t'..='\r' | ' '));
+        let digits = t.strip_prefix('+').unwrap_or(t);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let n: u32 = digits.parse().map_err(|_| invalid())?;
+        if i64::from(n) >= CPUMASK_LEN {
+            return unsupported(format!(
+                "VMX entry 'sched.cpu.affinity' contains a {}, this value is too large",
+                n as i32
+            ));
+        }
+        set.insert(n);
+    }
+    Ok(CpuSet(set))
 }
 
 fn div_up(a: u64, b: u64) -> u64 {
@@ -245,6 +271,9 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
     if def.vcpu.current.is_some_and(|c| c != vcpus) {
         return unsupported("No support for domain XML entry 'vcpu' attribute 'current'");
     }
+    if vcpus == 0 {
+        return unsupported("Expecting domain XML entry 'vcpu' to be greater than 0");
+    }
     out.put("numvcpus", vcpus.to_string());
 
     if let Some(cpu) = &def.cpu {
@@ -301,18 +330,13 @@ pub(super) fn format(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
 }
 
 /// Write `firmware` and, at virtualHW 7 or later, the PCI bridges and VMCI lines.
-pub(super) fn format_tail(def: &Domain, hw: i64, out: &mut Out) -> Result<()> {
+pub(super) fn format_tail(def: &Domain, hw: i64, has_scsi: bool, out: &mut Out) -> Result<()> {
     match def.os.firmware.as_deref() {
         None | Some("bios") => {}
         Some("efi") => out.put("firmware", "efi"),
         Some(other) => return unsupported(format!("Firmware '{other}' is not supported")),
     }
     if hw >= 7 {
-        let has_scsi = def
-            .devices
-            .controllers
-            .iter()
-            .any(|c| c.controller_type == "scsi");
         if has_scsi {
             out.put("pciBridge0.present", "true");
             for n in 4..=7 {

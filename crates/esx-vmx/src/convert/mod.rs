@@ -1,8 +1,15 @@
 //! Conversion between VMX files and libvirt domain XML, following libvirt's `vmx.c` (11.3.0):
 //! the keys it reads and writes, its defaults, its validation and its error texts.
 //!
-//! * [`vmx_to_domain`] is `virsh domxml-from-native vmware-vmx`;
-//! * [`domain_to_vmx`] is `virsh domxml-to-native vmware-vmx` for a given virtualHW version.
+//! * [`vmx_text_to_domain`] (bytes) and [`vmx_to_domain`] (a read file) are
+//!   `virsh domxml-from-native vmware-vmx`; format the result with
+//!   [`esx_domain::FormatOptions::DRIVER`] for the ESX driver's output;
+//! * [`domain_xml_to_vmx`] is `virsh domxml-to-native vmware-vmx` for a given virtualHW version
+//!   (the XML read, post-parsed and validated as libvirt's parser does), and [`domain_to_vmx`]
+//!   the formatter alone.
+//!
+//! Where libvirt 11.3 is wrong (it crashes, hangs, or silently drops or moves data) these give
+//! a better answer instead; docs/COMPATIBILITY.md lists each case.
 //!
 //! File names go through a [`FileNameResolver`], so the driver can map `/vmfs/volumes/...`
 //! paths with the server's datastore list while tests use libvirt's test conventions
@@ -21,6 +28,7 @@
 //! # Ok::<(), esx_vmx::convert::ConvertError>(())
 //! ```
 
+mod cjk;
 mod disks;
 mod ethernet;
 mod graphics;
@@ -28,13 +36,17 @@ mod machine;
 mod resolver;
 mod serial;
 mod sharedfolder;
+mod text;
+mod validate;
 
 use esx_domain::Domain;
 use thiserror::Error;
 
 use crate::{VmxError, VmxFile};
 
-pub use resolver::{DatastoreResolver, FileNameResolver, LibvirtTestResolver};
+pub use resolver::{
+    split_datastore_path, DatastoreResolver, FileNameResolver, LibvirtTestResolver,
+};
 
 /// Why a conversion failed. The messages are libvirt's.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -90,14 +102,25 @@ pub fn vmx_to_domain(vmx: &VmxFile, ctx: &ParseContext<'_>) -> Result<Domain> {
     machine::parse_firmware(vmx, &mut def)?;
     def.vmware.datacenter_path = ctx.datacenter_path.clone();
     def.vmware.moref = ctx.moref.clone();
-    def.apply_device_defaults();
+    def.apply_post_parse();
     Ok(def)
 }
 
-/// Parse VMX text and convert it ([`vmx_to_domain`]).
+/// Read the bytes of a `.vmx` file and convert them ([`vmx_to_domain`]), as libvirt's ESX
+/// driver reads them: the syntax is checked on the bytes as given, then the text is decoded
+/// from the character set `.encoding` names (libvirt's decoders, not the WHATWG ones). A NUL
+/// byte, a byte the character set does not define and bytes that are not UTF-8 in a value the
+/// domain uses (in a UTF-8 file) are errors (libvirt silently cuts the file or writes
+/// ill-formed XML there).
 pub fn vmx_text_to_domain(text: &[u8], ctx: &ParseContext<'_>) -> Result<Domain> {
-    let vmx = VmxFile::parse(text)?;
-    vmx_to_domain(&vmx, ctx)
+    let read = text::read_vmx(text)?;
+    let dom = vmx_to_domain(&read.file, ctx)?;
+    if read.lossy && dom.to_xml().contains('\u{fffd}') {
+        return unsupported(
+            "VMX file has bytes that are not UTF-8 in a value the domain uses (its .encoding is UTF-8)",
+        );
+    }
+    Ok(dom)
 }
 
 /// Convert a domain definition into VMX text for `virtual_hw` (libvirt's
@@ -105,20 +128,34 @@ pub fn vmx_text_to_domain(text: &[u8], ctx: &ParseContext<'_>) -> Result<Domain>
 /// [`Domain::apply_device_defaults`] (done here on a copy).
 pub fn domain_to_vmx(dom: &Domain, ctx: &FormatContext<'_>, virtual_hw: i64) -> Result<String> {
     let mut def = dom.clone();
-    def.apply_device_defaults();
+    def.apply_post_parse();
     if def.os.arch.is_none() {
         def.os.arch = Some("i686".into());
     }
     let mut out = Out::default();
     machine::format(&def, virtual_hw, &mut out)?;
     graphics::format_vnc(&def, &mut out)?;
-    disks::format(&def, ctx, &mut out)?;
+    let has_scsi = disks::format(&def, ctx, &mut out)?;
     sharedfolder::format(&def, &mut out)?;
     ethernet::format(&def, virtual_hw, &mut out)?;
     graphics::format_svga(&def, &mut out)?;
     serial::format(&def, ctx, &mut out)?;
-    machine::format_tail(&def, virtual_hw, &mut out)?;
+    machine::format_tail(&def, virtual_hw, has_scsi, &mut out)?;
     Ok(out.text)
+}
+
+/// Domain XML text -> VMX text for `virtual_hw`, as libvirt's ESX driver does it
+/// (`virsh domxml-to-native vmware-vmx`): the XML is read, checked as libvirt's parser and
+/// validator check it (a name, a memory size, an `hvm` guest of a known architecture, one
+/// controller per index, sources where a device needs one, ...), and converted with
+/// [`domain_to_vmx`].
+pub fn domain_xml_to_vmx(xml: &str, ctx: &FormatContext<'_>, virtual_hw: i64) -> Result<String> {
+    let dom = Domain::from_xml(xml).map_err(|e| ConvertError::Unsupported(e.to_string()))?;
+    validate::check_as_read(&dom)?;
+    let mut checked = dom.clone();
+    checked.apply_post_parse();
+    validate::check(&checked)?;
+    domain_to_vmx(&dom, ctx, virtual_hw)
 }
 
 /// The VMX text under construction, written in libvirt's key order.
@@ -137,13 +174,18 @@ impl Out {
     }
 }
 
-/// The numbers `N` for which the file has a `<prefix>N.present` entry (case-insensitive, `N`
-/// written without leading zeros, exactly the key a lookup of `<prefix>N.present` finds), in
-/// ascending order. libvirt walks every number from 0 up to a maximum taken from the file
-/// (`ethernetN` keys, `sharedFolder.maxNum`), which a single crafted key turns into billions of
-/// lookups; a device without its `.present` entry is skipped there anyway, so visiting only these
-/// numbers gives the same result in time proportional to the file.
-pub(crate) fn present_indices(vmx: &VmxFile, prefix: &str) -> std::collections::BTreeSet<u64> {
+/// The numbers `N` for which the file has a `<prefix>N.<suffix>` entry for one of `suffixes`
+/// (case-insensitive, `N` written without leading zeros, exactly the key a lookup of
+/// `<prefix>N.<suffix>` finds), in ascending order. libvirt walks every number from 0 up to a
+/// maximum taken from the file (`ethernetN` keys, `sharedFolder.maxNum`), which a single
+/// crafted key turns into billions of lookups; a number none of whose entries exist yields
+/// nothing there (and raises no error), so visiting only these numbers gives the same result
+/// in time proportional to the file.
+pub(crate) fn indices_with(
+    vmx: &VmxFile,
+    prefix: &str,
+    suffixes: &[&str],
+) -> std::collections::BTreeSet<u64> {
     vmx.keys()
         .filter_map(|key| {
             let head = key.get(..prefix.len())?;
@@ -152,7 +194,7 @@ pub(crate) fn present_indices(vmx: &VmxFile, prefix: &str) -> std::collections::
             }
             let rest = key.get(prefix.len()..)?;
             let (digits, tail) = rest.split_once('.')?;
-            if !tail.eq_ignore_ascii_case("present") {
+            if !suffixes.iter().any(|s| tail.eq_ignore_ascii_case(s)) {
                 return None;
             }
             let n: u64 = digits.parse().ok()?;
@@ -168,13 +210,10 @@ pub(crate) fn has_case_suffix(s: &str, suffix: &str) -> bool {
             .is_some_and(|t| t.eq_ignore_ascii_case(suffix))
 }
 
-/// Parse a VMX-style UUID (`xx xx ... xx-xx ...`, spaces and dashes ignored).
-pub(crate) fn parse_vmx_uuid(value: &str, key: &str) -> Result<esx_domain::Uuid> {
-    let compact: String = value.chars().filter(|c| *c != ' ' && *c != '-').collect();
-    compact.parse().map_err(|_| {
-        ConvertError::Unsupported(format!(
-            "Could not parse UUID from string '{value}' for VMX entry '{key}'"
-        ))
+/// Parse a VMX-style UUID (`xx xx ... xx-xx ...`) with libvirt's `virUUIDParse` rules.
+pub(crate) fn parse_vmx_uuid(value: &str, _key: &str) -> Result<esx_domain::Uuid> {
+    value.parse().map_err(|_| {
+        ConvertError::Unsupported(format!("Could not parse UUID from string '{value}'"))
     })
 }
 

@@ -91,35 +91,64 @@ pub struct DatastoreResolver {
     pub vmx_directory: String,
 }
 
+/// `[<datastore>] <path>` split as libvirt's `esxUtil_ParseDatastorePath` does: the name up
+/// to the first `]` (not empty), the path after it without its leading spaces.
+pub fn split_datastore_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix('[')?;
+    if rest.starts_with(']') || rest.is_empty() {
+        return None;
+    }
+    match rest.split_once(']') {
+        Some((ds, tail)) => Some((ds, tail.trim_start_matches(' '))),
+        None => Some((rest, "")),
+    }
+}
+
 impl FileNameResolver for DatastoreResolver {
+    /// libvirt's `esxParseVMXFileName`, except that a datastore's mount path must end at a
+    /// path separator of the file name: libvirt compares plain string prefixes, so with
+    /// datastores `ds` and `ds2` the file `/vmfs/volumes/ds2/a.vmdk` can land in `[ds] 2/a.vmdk`
+    /// (docs/COMPATIBILITY.md).
     fn parse_file_name(&self, name: &str, allow_missing: bool) -> Result<Option<String>> {
         if !name.contains('/') && !name.contains('\\') {
             return Ok(Some(format!("{}/{name}", self.vmx_directory)));
         }
         for (ds, mount) in &self.datastores {
-            let mount = mount.trim_end_matches(['/', '\\']);
             if mount.is_empty() {
                 continue;
             }
-            if let Some(rest) = name.strip_prefix(mount) {
-                if rest.is_empty() || rest.starts_with(['/', '\\']) {
-                    let rest = rest.trim_start_matches(['/', '\\']).replace('\\', "/");
-                    return Ok(Some(format!("[{ds}] {rest}")));
-                }
+            let Some(rest) = name.strip_prefix(mount.as_str()) else {
+                continue;
+            };
+            let at_boundary =
+                rest.is_empty() || rest.starts_with(['/', '\\']) || mount.ends_with(['/', '\\']);
+            if !at_boundary {
+                continue;
             }
+            let rest = rest.trim_start_matches(['/', '\\']).replace('\\', "/");
+            return Ok(Some(format!("[{ds}] {rest}")));
         }
-        if let Some(rest) = name.strip_prefix("/vmfs/volumes/") {
-            if let Some((ds, path)) = rest.split_once('/') {
-                if self.datastores.iter().any(|(n, _)| n == ds) {
-                    return Ok(Some(format!("[{ds}] {path}")));
-                }
-                if allow_missing {
-                    return Ok(None);
-                }
+        if let Some(tail) = name.strip_prefix("/vmfs/volumes/") {
+            // strtok: the datastore is the first run of non-'/' characters, the path is all
+            // after the '/' that ends it (which must not be empty).
+            let tail = tail.trim_start_matches('/');
+            let parsed = tail
+                .split_once('/')
+                .filter(|(ds, path)| !ds.is_empty() && !path.is_empty());
+            let Some((ds, path)) = parsed else {
                 return Err(ConvertError::FileName(format!(
-                    "File name '{name}' refers to non-existing datastore '{ds}'"
+                    "File name '{name}' doesn't have expected format '/vmfs/volumes/<datastore>/<path>'"
                 )));
+            };
+            if self.datastores.iter().any(|(n, _)| n == ds) {
+                return Ok(Some(format!("[{ds}] {path}")));
             }
+            if allow_missing {
+                return Ok(None);
+            }
+            return Err(ConvertError::FileName(format!(
+                "File name '{name}' refers to non-existing datastore '{ds}'"
+            )));
         }
         if name.starts_with('/') {
             return Ok(Some(name.to_string()));
@@ -129,22 +158,51 @@ impl FileNameResolver for DatastoreResolver {
         )))
     }
 
-    fn format_file_name(&self, src: &str) -> Result<String> {
-        if let Some(rest) = src.strip_prefix('[') {
-            if let Some((ds, path)) = rest.split_once(']') {
-                let path = path.trim_start_matches(' ');
-                if let Some((_, mount)) = self.datastores.iter().find(|(n, _)| n == ds) {
-                    let sep = if mount.contains('\\') { '\\' } else { '/' };
-                    let base = mount.trim_end_matches(['/', '\\']);
-                    let path = if sep == '\\' {
-                        path.replace('/', "\\")
-                    } else {
-                        path.to_string()
-                    };
-                    return Ok(format!("{base}{sep}{path}"));
-                }
+    /// libvirt's `esxAutodetectSCSIControllerModel` without the server's file information:
+    /// a SCSI disk image on a datastore cannot be looked up here (libvirt asks the datastore
+    /// browser, which reports the controller only for existing disks), any other disk gives
+    /// no model.
+    fn autodetect_scsi_controller_model(&self, disk: &Disk) -> Result<Option<String>> {
+        let src = disk.source.as_ref().and_then(|s| s.path.as_deref());
+        match src {
+            Some(src)
+                if disk.device == "disk"
+                    && disk.target.bus.as_deref() == Some("scsi")
+                    && disk.disk_type == "file"
+                    && src.starts_with('[') =>
+            {
+                Err(ConvertError::FileName(format!(
+                    "Could not lookup controller model for '{src}'"
+                )))
             }
-        } else if src.starts_with('/') {
+            _ => Ok(None),
+        }
+    }
+
+    /// libvirt's `esxFormatVMXFileName`: `[ds] path` becomes the datastore's mount path, the
+    /// separator it uses, and the path.
+    fn format_file_name(&self, src: &str) -> Result<String> {
+        if src.starts_with('[') {
+            let Some((ds, path)) = split_datastore_path(src) else {
+                return Err(ConvertError::FileName(format!(
+                    "Datastore path '{src}' doesn't have expected format '[<datastore>] <path>'"
+                )));
+            };
+            let Some((_, mount)) = self.datastores.iter().find(|(n, _)| n == ds) else {
+                return Err(ConvertError::FileName(format!(
+                    "Could not find datastore with name '{ds}'"
+                )));
+            };
+            let sep = if mount.contains('\\') { '\\' } else { '/' };
+            let base = mount.trim_end_matches(sep);
+            let path = if sep == '\\' {
+                path.replace('/', "\\")
+            } else {
+                path.to_string()
+            };
+            return Ok(format!("{base}{sep}{path}"));
+        }
+        if src.starts_with('/') {
             return Ok(src.to_string());
         }
         Err(ConvertError::FileName(format!(

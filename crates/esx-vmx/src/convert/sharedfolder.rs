@@ -14,17 +14,16 @@ pub(super) fn parse(vmx: &VmxFile, def: &mut Domain) -> Result<()> {
         return Ok(());
     }
     let max = vmx.get_int("sharedFolder.maxNum")?.unwrap_or(0);
-    // Only numbers with a `sharedFolderN.present` entry can yield a folder (see
-    // present_indices); libvirt walks every number below `sharedFolder.maxNum`.
-    for n in super::present_indices(vmx, "sharedFolder") {
+    // Only numbers with a `sharedFolderN.present` or `.enabled` entry can yield a folder or an
+    // error (see indices_with); libvirt walks every number below `sharedFolder.maxNum`.
+    for n in super::indices_with(vmx, "sharedFolder", &["present", "enabled"]) {
         if n >= max.max(0).unsigned_abs() {
             continue;
         }
         let p = format!("sharedFolder{n}");
-        if !vmx.get_bool(&format!("{p}.present"))?.unwrap_or(false) {
-            continue;
-        }
-        if !vmx.get_bool(&format!("{p}.enabled"))?.unwrap_or(false) {
+        let present = vmx.get_bool(&format!("{p}.present"))?.unwrap_or(false);
+        let enabled = vmx.get_bool(&format!("{p}.enabled"))?.unwrap_or(false);
+        if !(present && enabled) {
             continue;
         }
         let host_path = vmx.require(&format!("{p}.hostPath"))?.to_string();

@@ -5,7 +5,8 @@
 
 use esx_domain::Domain;
 use esx_vmx::convert::{
-    domain_to_vmx, vmx_text_to_domain, FormatContext, LibvirtTestResolver, ParseContext,
+    domain_to_vmx, domain_xml_to_vmx, vmx_text_to_domain, FormatContext, LibvirtTestResolver,
+    ParseContext,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -16,14 +17,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let Ok(dom) = Domain::from_xml(text) else {
-        return;
-    };
     let fctx = FormatContext {
         resolver: &LibvirtTestResolver,
     };
     // virtualHW 4, 7, 8, ... 21: every limit switch is crossed.
     let hw = [4, 7, 8, 9, 10, 11, 13, 14, 17, 19, 21][usize::from(hw) % 11];
+    // The driver path: read, post-parse, libvirt's validation, convert.
+    let _ = domain_xml_to_vmx(text, &fctx, hw);
+    let Ok(dom) = Domain::from_xml(text) else {
+        return;
+    };
     if let Ok(vmx) = domain_to_vmx(&dom, &fctx, hw) {
         let pctx = ParseContext {
             resolver: &LibvirtTestResolver,
