@@ -1,8 +1,19 @@
 //! `esxsh` binary: see the `esx_cli` crate documentation.
 
 fn main() {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let status = esx_cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
+    // Building the clap definition of ~100 commands takes more stack than a debug build's
+    // default on some threads; give the command line its own roomy thread.
+    let worker = std::thread::Builder::new()
+        .name("esxsh".into())
+        .stack_size(esx_cli::STACK_SIZE)
+        .spawn(|| {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            esx_cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock())
+        });
+    let status = match worker.map(|w| w.join()) {
+        Ok(Ok(status)) => status,
+        _ => 1,
+    };
     std::process::exit(status);
 }
