@@ -8,7 +8,7 @@ use esx_driver::{
 };
 use serde_json::json;
 
-use super::{id_text, lookup_domain, read_file, Out};
+use super::{id_text, lookup_domain, lookup_domain_by, read_file, By, Out};
 use crate::cli::{Command, ListArgs};
 use crate::error::CliError;
 use crate::output::{field, parse_scaled, yes_no, Table};
@@ -41,7 +41,15 @@ pub(super) async fn run(
         }
         Command::Domid(d) => {
             async {
-                let d = lookup_domain(s, &d.domain).await?;
+                let d = lookup_domain_by(
+                    s,
+                    &d.domain,
+                    By {
+                        id: false,
+                        ..By::ALL
+                    },
+                )
+                .await?;
                 if o.json {
                     return o.json_value(&json!({ "id": (d.id >= 0).then_some(d.id) }));
                 }
@@ -51,7 +59,15 @@ pub(super) async fn run(
         }
         Command::Domname(d) => {
             async {
-                let d = lookup_domain(s, &d.domain).await?;
+                let d = lookup_domain_by(
+                    s,
+                    &d.domain,
+                    By {
+                        name: false,
+                        ..By::ALL
+                    },
+                )
+                .await?;
                 if o.json {
                     return o.json_value(&json!({ "name": d.name }));
                 }
@@ -61,7 +77,15 @@ pub(super) async fn run(
         }
         Command::Domuuid(d) => {
             async {
-                let d = lookup_domain(s, &d.domain).await?;
+                let d = lookup_domain_by(
+                    s,
+                    &d.domain,
+                    By {
+                        uuid: false,
+                        ..By::ALL
+                    },
+                )
+                .await?;
                 if o.json {
                     return o.json_value(&json!({ "uuid": d.uuid.to_string() }));
                 }

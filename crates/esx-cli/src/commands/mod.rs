@@ -144,29 +144,56 @@ pub async fn run(cmd: &Command, s: &Session, o: &mut Out<'_>) -> Result<(), CliE
     )))
 }
 
+/// Which keys a domain lookup tries (virsh's `VIRSH_BYID`, `VIRSH_BYUUID`, `VIRSH_BYNAME`).
+#[derive(Debug, Clone, Copy)]
+pub struct By {
+    /// By id.
+    pub id: bool,
+    /// By UUID.
+    pub uuid: bool,
+    /// By name.
+    pub name: bool,
+}
+
+impl By {
+    /// Every key.
+    pub const ALL: By = By {
+        id: true,
+        uuid: true,
+        name: true,
+    };
+}
+
 /// virsh's domain lookup: by id when the text is a non-negative number, then by UUID, then
 /// by name; `failed to get domain 'x'` when none matches.
 pub async fn lookup_domain(s: &Session, text: &str) -> Result<Domain, CliError> {
+    lookup_domain_by(s, text, By::ALL).await
+}
+
+/// [`lookup_domain`] with only the keys in `by`.
+pub async fn lookup_domain_by(s: &Session, text: &str, by: By) -> Result<Domain, CliError> {
     let c = &s.conn;
-    if let Ok(id) = text.parse::<i32>() {
+    let not_found = || CliError::msg(format!("failed to get domain '{text}'"));
+    if let Some(id) = text.parse::<i32>().ok().filter(|_| by.id) {
         if id >= 0 {
             if let Ok(d) = c.domain_lookup_by_id(id).await {
                 return Ok(d);
             }
         }
     }
-    if text.len() == 36 {
+    if text.len() == 36 && by.uuid {
         if let Ok(u) = text.parse::<esx_domain::Uuid>() {
             if let Ok(d) = c.domain_lookup_by_uuid(&u).await {
                 return Ok(d);
             }
         }
     }
+    if !by.name {
+        return Err(not_found());
+    }
     match c.domain_lookup_by_name(text).await {
         Ok(d) => Ok(d),
-        Err(e) if e.code == esx_driver::ErrorCode::NoDomain => {
-            Err(CliError::msg(format!("failed to get domain '{text}'")))
-        }
+        Err(e) if e.code == esx_driver::ErrorCode::NoDomain => Err(not_found()),
         Err(e) => Err(CliError::Failed {
             what: format!("failed to get domain '{text}'"),
             source: e,

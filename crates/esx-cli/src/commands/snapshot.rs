@@ -175,7 +175,7 @@ pub(super) async fn run(
             }
             xml.push_str("</domainsnapshot>\n");
             if *print_xml {
-                return o.print(&xml);
+                return o.print(&format!("{xml}\n"));
             }
             let d = lookup_domain(s, &dom.domain).await?;
             let f = create_flags(*no_metadata, *halt, *disk_only, *quiesce, *atomic, *live, *validate);
@@ -386,7 +386,8 @@ pub(super) async fn run(
                 return o.json_value(&json!({ "name": snap.name }));
             }
             if *name {
-                return o.print(&format!("{}\n", snap.name));
+                // virsh leaves the line to its blank line after the command.
+                return o.print(&snap.name);
             }
             let xml = c
                 .domain_snapshot_get_xml_desc(&snap, u32::from(*security_info))
@@ -408,7 +409,7 @@ pub(super) async fn run(
             if o.json {
                 return o.json_value(&json!({ "parent": p.name }));
             }
-            o.print(&format!("{}\n", p.name))
+            o.print(&p.name)
         }
         .await,
         Command::SnapshotRevert {

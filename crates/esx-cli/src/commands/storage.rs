@@ -400,6 +400,12 @@ pub(super) async fn run(
             let mut def = esx_domain::StorageVolume::from_xml(&xml).map_err(esx_driver::Error::from)?;
             def.name = newname.clone();
             def.key = None;
+            // The driver takes only preallocated (allocation = capacity) or thin (0) disks,
+            // and a thin source reports its file size: clone anything else as thin, as
+            // libvirt lets ESX do.
+            if def.allocation != def.capacity {
+                def.allocation = 0;
+            }
             let pr = Progress::task(c, "clone");
             let v = pr
                 .conn
