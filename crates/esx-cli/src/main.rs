@@ -7,9 +7,12 @@ fn main() {
         .name("esxsh".into())
         .stack_size(esx_cli::STACK_SIZE)
         .spawn(|| {
-            let stdout = std::io::stdout();
-            let stderr = std::io::stderr();
-            esx_cli::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock())
+            // Unlocked handles: tracing and progress bars write to stderr from other threads.
+            esx_cli::run(
+                std::env::args_os(),
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )
         });
     let status = match worker.map(|w| w.join()) {
         Ok(Ok(status)) => status,

@@ -54,10 +54,15 @@ fn masked(r: Run, port: u16) -> Run {
 fn compare(a: &Sim, b: &Sim, script: &[String]) -> Vec<String> {
     let mut bad = Vec::new();
     for line in script {
-        let words = esx_cli::shell::split_words(line).expect("test line");
-        let args: Vec<&str> = words.iter().map(String::as_str).collect();
-        let v = masked(a.virsh(&args).expect("virsh"), a.port);
-        let e = masked(b.esxsh(&args), b.port);
+        let words = |sim: &Sim| {
+            let line = line.replace("{HOST1}", &sim.vpx_host(1));
+            esx_cli::shell::split_words(&line).expect("test line")
+        };
+        let (wa, wb) = (words(a), words(b));
+        let args_a: Vec<&str> = wa.iter().map(String::as_str).collect();
+        let args_b: Vec<&str> = wb.iter().map(String::as_str).collect();
+        let v = masked(a.virsh(&args_a).expect("virsh"), a.port);
+        let e = masked(b.esxsh(&args_b), b.port);
         if v != e {
             bad.push(format!(
                 "`{line}`\n  virsh: {:?}\n         {:?}\n         {:?}\n  esxsh: {:?}\n         {:?}\n         {:?}",
@@ -216,6 +221,23 @@ schedinfo vm1
 -q nodeinfo
 "#;
 
+/// On host `esx-0-0-0` of a vCenter (`vpx://`), with a migration to `esx-0-0-1`.
+const VCENTER: &str = r#"
+uri
+hostname
+nodeinfo
+list --all
+dominfo vm1
+pool-list --details
+net-list
+start vm1
+list --all
+migrate vm1 {HOST1} --live
+list --all
+migrate vm1 {HOST1}
+migrate nosuch {HOST1}
+"#;
+
 /// Runs `script` on two fresh simulators of `flavor`; panics with every mismatch.
 fn check(name: &str, flavor: esx_sim::Flavor, script: &str, lookups: bool) {
     let a = Sim::start(&format!("{name}-virsh"), flavor);
@@ -269,5 +291,12 @@ fn esx_changes_print_what_virsh_prints() {
 fn esx_reads_print_what_virsh_prints() {
     if have_virsh() {
         check("compat-esx-reads", esx_sim::Flavor::Esx, ESX_READS, true);
+    }
+}
+
+#[test]
+fn vcenter_prints_what_virsh_prints() {
+    if have_virsh() {
+        check("compat-vc", esx_sim::Flavor::Vcenter, VCENTER, false);
     }
 }
