@@ -110,10 +110,48 @@ impl Props {
     }
 }
 
+/// Whether a failed call may or may not have reached the server: the connection broke or
+/// timed out after the request was sent, or the server answered without SOAP. (Failures
+/// where the request certainly never left are retried by the transport already.)
+pub(crate) fn ambiguous(e: &esx_vim::Error) -> bool {
+    match e {
+        esx_vim::Error::Transport(t) => matches!(
+            t.kind,
+            esx_vim::transport::TransportErrorKind::Io
+                | esx_vim::transport::TransportErrorKind::Timeout
+        ),
+        esx_vim::Error::Http { .. } => true,
+        _ => false,
+    }
+}
+
+/// The same for the session layer's errors.
+fn ambiguous_client(e: &esx_vim::client::ClientError) -> bool {
+    matches!(e, esx_vim::client::ClientError::Vim(v) if ambiguous(v))
+}
+
+/// Runs a read-only call, once more when the first attempt broke off (reads are idempotent,
+/// so sending them twice is safe).
+pub(crate) async fn read_retry<T, F, Fut>(
+    f: F,
+) -> std::result::Result<T, esx_vim::client::ClientError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, esx_vim::client::ClientError>>,
+{
+    match f().await {
+        Err(e) if ambiguous_client(&e) => {
+            tracing::info!(error = %e, "a read broke off; reading again");
+            f().await
+        }
+        other => other,
+    }
+}
+
 /// Reads `paths` of `obj`; the object must exist.
 pub(crate) async fn get(client: &Client, obj: &MoRef, paths: &[&str]) -> Result<Props> {
     let spec = filter(obj, false, Vec::new(), vec![prop_spec(&obj.r#type, paths)]);
-    let mut found = client.retrieve_properties(spec, None).await?;
+    let mut found = read_retry(|| client.retrieve_properties(spec.clone(), None)).await?;
     match found.iter().position(|o| o.obj == *obj) {
         Some(i) => Ok(Props(found.swap_remove(i))),
         None => Err(Error::internal(format!(
@@ -124,12 +162,13 @@ pub(crate) async fn get(client: &Client, obj: &MoRef, paths: &[&str]) -> Result<
 
 /// Reads with a prepared filter; every returned object.
 pub(crate) async fn retrieve(client: &Client, spec: PropertyFilterSpec) -> Result<Vec<Props>> {
-    Ok(client
-        .retrieve_properties(spec, None)
-        .await?
-        .into_iter()
-        .map(Props)
-        .collect())
+    Ok(
+        read_retry(|| client.retrieve_properties(spec.clone(), None))
+            .await?
+            .into_iter()
+            .map(Props)
+            .collect(),
+    )
 }
 
 /// Reverses vSphere's `%XX` escaping of `%`, `/` and `\` in entity names (what libvirt's

@@ -21,11 +21,21 @@ async fn host_information() {
     let hn = c.connect_get_hostname().await.unwrap();
     assert!(!hn.is_empty() && !hn.ends_with('.'), "{hn}");
     let node = c.node_get_info().await.unwrap();
-    assert_eq!((node.cpus, node.mhz, node.memory), (8, 2400, 32 * 1024 * 1024));
-    assert!(node.model.len() <= 31 && !node.model.contains("(R)"), "{}", node.model);
+    assert_eq!(
+        (node.cpus, node.mhz, node.memory),
+        (8, 2400, 32 * 1024 * 1024)
+    );
+    assert!(
+        node.model.len() <= 31 && !node.model.contains("(R)"),
+        "{}",
+        node.model
+    );
     let caps = c.connect_get_capabilities().await.unwrap();
     assert!(caps.contains("<arch>x86_64</arch>"), "{caps}");
-    assert!(caps.contains("<uri_transport>vpxmigr</uri_transport>"), "{caps}");
+    assert!(
+        caps.contains("<uri_transport>vpxmigr</uri_transport>"),
+        "{caps}"
+    );
     let free = c.node_get_free_memory().await.unwrap();
     assert!(free > 0 && free <= 32 << 30, "{free}");
     // Migration needs a vCenter; global features are libvirt's core business.
@@ -95,7 +105,10 @@ async fn listing_and_lookup() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NoDomain);
-    assert!(e.message.contains("00000000-1111-2222-3333-444444444444"), "{e}");
+    assert!(
+        e.message.contains("00000000-1111-2222-3333-444444444444"),
+        "{e}"
+    );
 }
 
 async fn state(c: &esx_driver::Connection, d: &esx_driver::Domain) -> DomainState {
@@ -110,7 +123,10 @@ async fn life_cycle_with_state_checks() {
     assert_eq!(state(&c, &d).await, DomainState::Shutoff);
     // Wrong state: libvirt's words.
     let e = c.domain_suspend(&d).await.unwrap_err();
-    assert_eq!((e.code, e.message.as_str()), (ErrorCode::OperationInvalid, "Domain is not powered on"));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (ErrorCode::OperationInvalid, "Domain is not powered on")
+    );
     let e = c.domain_resume(&d).await.unwrap_err();
     assert_eq!(e.message, "Domain is not suspended");
     assert!(c.domain_destroy(&d).await.is_err());
@@ -131,7 +147,10 @@ async fn life_cycle_with_state_checks() {
     c.domain_reboot(&d, 0).await.unwrap();
     c.domain_shutdown(&d).await.unwrap();
     let after = state(&c, &d).await;
-    assert!(matches!(after, DomainState::Shutoff | DomainState::Running), "{after:?}");
+    assert!(
+        matches!(after, DomainState::Shutoff | DomainState::Running),
+        "{after:?}"
+    );
     if after == DomainState::Running {
         c.domain_destroy(&d).await.unwrap();
     }
@@ -155,7 +174,10 @@ async fn info_memory_vcpus_and_scheduler() {
     let info = c.domain_get_info(&d).await.unwrap();
     assert_eq!(info.state, DomainState::Shutoff);
     assert_eq!(info.max_mem, c.domain_get_max_memory(&d).await.unwrap());
-    assert_eq!(info.memory, info.max_mem, "unlimited memory reads as the maximum");
+    assert_eq!(
+        info.memory, info.max_mem,
+        "unlimited memory reads as the maximum"
+    );
 
     c.domain_set_max_memory(&d, 1_000_000).await.unwrap();
     // Rounded up to a multiple of 4 MiB: 1,000,000 KiB -> 980 MiB.
@@ -164,17 +186,27 @@ async fn info_memory_vcpus_and_scheduler() {
     assert_eq!(c.domain_get_info(&d).await.unwrap().memory, 500 * 1024);
     c.domain_set_memory_parameters(
         &d,
-        &[TypedParam::new("min_guarantee", TypedValue::ULLong(256 * 1024))],
+        &[TypedParam::new(
+            "min_guarantee",
+            TypedValue::ULLong(256 * 1024),
+        )],
         0,
     )
     .await
     .unwrap();
     assert_eq!(
         c.domain_get_memory_parameters(&d, 0).await.unwrap(),
-        vec![TypedParam::new("min_guarantee", TypedValue::ULLong(256 * 1024))]
+        vec![TypedParam::new(
+            "min_guarantee",
+            TypedValue::ULLong(256 * 1024)
+        )]
     );
     let e = c
-        .domain_set_memory_parameters(&d, &[TypedParam::new("hard_limit", TypedValue::ULLong(1))], 0)
+        .domain_set_memory_parameters(
+            &d,
+            &[TypedParam::new("hard_limit", TypedValue::ULLong(1))],
+            0,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ArgumentUnsupported);
@@ -185,7 +217,10 @@ async fn info_memory_vcpus_and_scheduler() {
     assert_eq!(c.domain_get_info(&d).await.unwrap().nr_virt_cpu, 4);
     assert_eq!(c.domain_vcpu_count(&d).await.unwrap(), 4);
     let e = c.domain_set_vcpus(&d, 0).await.unwrap_err();
-    assert_eq!(e.message, "Requested number of virtual CPUs must at least be 1");
+    assert_eq!(
+        e.message,
+        "Requested number of virtual CPUs must at least be 1"
+    );
     let e = c.domain_set_vcpus(&d, max + 1).await.unwrap_err();
     assert!(e.message.contains("greater than max allowable"), "{e}");
 
@@ -204,7 +239,9 @@ async fn info_memory_vcpus_and_scheduler() {
         TypedParam::new("limit", TypedValue::LLong(2000)),
         TypedParam::new("shares", TypedValue::Int(-3)),
     ];
-    c.domain_set_scheduler_parameters(&d, &params).await.unwrap();
+    c.domain_set_scheduler_parameters(&d, &params)
+        .await
+        .unwrap();
     assert_eq!(c.domain_get_scheduler_parameters(&d).await.unwrap(), params);
     c.domain_set_scheduler_parameters(&d, &[TypedParam::new("shares", TypedValue::Int(1234))])
         .await
@@ -212,11 +249,20 @@ async fn info_memory_vcpus_and_scheduler() {
     let got = c.domain_get_scheduler_parameters(&d).await.unwrap();
     assert_eq!(got[2], TypedParam::new("shares", TypedValue::Int(1234)));
     for (p, msg) in [
-        (TypedParam::new("reservation", TypedValue::LLong(-1)), "expecting positive value"),
-        (TypedParam::new("limit", TypedValue::LLong(-2)), "or -1 (unlimited)"),
+        (
+            TypedParam::new("reservation", TypedValue::LLong(-1)),
+            "expecting positive value",
+        ),
+        (
+            TypedParam::new("limit", TypedValue::LLong(-2)),
+            "or -1 (unlimited)",
+        ),
         (TypedParam::new("shares", TypedValue::Int(-4)), "-3 (high)"),
     ] {
-        let e = c.domain_set_scheduler_parameters(&d, &[p]).await.unwrap_err();
+        let e = c
+            .domain_set_scheduler_parameters(&d, &[p])
+            .await
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArg);
         assert!(e.message.contains(msg), "{e}");
     }
@@ -264,11 +310,18 @@ async fn read_only_connection_refuses_changes() {
         "operation forbidden: read only access prevents virDomainCreateWithFlags"
     );
     assert_eq!(
-        c.domain_define_xml(&support::domain_xml("x", "x")).await.unwrap_err().code,
+        c.domain_define_xml(&support::domain_xml("x", "x"))
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::OperationDenied
     );
     // Reads work.
-    assert!(c.domain_get_xml_desc(&d, 0).await.unwrap().contains("<name>vm1</name>"));
+    assert!(c
+        .domain_get_xml_desc(&d, 0)
+        .await
+        .unwrap()
+        .contains("<name>vm1</name>"));
     // A read-only *user* gets the server's NoPermission as "operation forbidden".
     let uri = format!("esx://readonly@127.0.0.1:{}/?no_verify=1", sim.port);
     let ro = esx_driver::Connection::open(&uri, support::options("readonly", false))

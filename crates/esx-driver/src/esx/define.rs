@@ -131,7 +131,7 @@ impl Connection {
                 .await);
         }
         let registered = async {
-            let task = methods::register_vm_task(
+            let call = methods::register_vm_task(
                 &*ctx.client,
                 &ctx.vm_folder,
                 vmx_path.clone(),
@@ -140,23 +140,48 @@ impl Connection {
                 Some(ctx.resource_pool.clone()),
                 Some(ctx.host_system.clone()),
             )
-            .await?;
-            self.wait_task(ctx, &task, None, "define domain").await
+            .await;
+            match call {
+                Ok(task) => self
+                    .wait_task(ctx, &task, None, "define domain")
+                    .await
+                    .map(|info| info.result),
+                // The call may have been carried out: a VM registered from our .vmx says so.
+                Err(e) if crate::vi::ambiguous(&e) => match self.find_by_path(ctx, &vmx_path).await
+                {
+                    Some(vm) => Ok(Some(Any::ManagedObjectReference(vm))),
+                    None => Err(Error::from(e).context("Could not define domain")),
+                },
+                Err(e) => Err(Error::from(e).context("Could not define domain")),
+            }
         }
         .await;
-        let info = match registered {
-            Ok(info) => info,
+        let result = match registered {
+            Ok(result) => result,
             Err(e) => {
                 return Err(self
                     .undo_define(&vmx_path, created_dir.then_some(&dir), e)
                     .await)
             }
         };
-        let Some(Any::ManagedObjectReference(vm)) = info.result else {
+        let Some(Any::ManagedObjectReference(vm)) = result else {
             return Err(Error::internal("RegisterVM_Task returned no VM"));
         };
         let props = vi::get(&ctx.client, &vm, &IDENTITY).await?;
         domain_of(&props).ok_or_else(|| Error::internal("the registered VM has no UUID"))
+    }
+
+    /// The VM registered from the `.vmx` at `path`, if any (`FindByDatastorePath`).
+    async fn find_by_path(
+        &self,
+        ctx: &crate::context::Context,
+        path: &str,
+    ) -> Option<esx_vim::ManagedObjectReference> {
+        let si = ctx.client.service_content().search_index.clone()?;
+        methods::find_by_datastore_path(&*ctx.client, &si, ctx.datacenter.clone(), path.to_string())
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Removes what a failed definition wrote (the `.vmx`, and the directory when it made

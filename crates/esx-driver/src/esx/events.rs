@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use esx_domain::Uuid;
 use esx_vim::{
-    methods, Any, ManagedObjectReference as MoRef, ObjectUpdateKind, VirtualMachinePowerState as P,
-    WaitOptions,
+    methods, Any, BaseEvent, EventFilterSpec, EventFilterSpecByEntity,
+    EventFilterSpecRecursionOption, ManagedObjectReference as MoRef, ObjectSpec, ObjectUpdateKind,
+    VirtualMachinePowerState as P, WaitOptions,
 };
 use tokio::sync::mpsc;
 
@@ -98,6 +99,35 @@ struct Seen {
 
 const PATHS: [&str; 4] = ["name", "config.uuid", "runtime.powerState", "runtime.host"];
 
+fn event(domain: Domain, kind: DomainEventKind) -> DomainEvent {
+    DomainEvent { domain, kind }
+}
+
+/// The handle of a watched VM, with the power state `power` (or the one seen).
+fn domain_of(vm: &MoRef, s: &Seen, power: Option<P>) -> Option<Domain> {
+    let uuid = s.uuid?;
+    let off = match power.as_ref().or(s.power.as_ref()) {
+        Some(P::PoweredOff) | None => true,
+        Some(_) => false,
+    };
+    Some(Domain {
+        name: s.name.clone(),
+        uuid,
+        id: if off { -1 } else { vi::vm_id(vm).unwrap_or(-1) },
+    })
+}
+
+/// The event a power-state change means (when no event log is available).
+fn transition(before: Option<&P>, now: Option<&P>) -> Option<DomainEventKind> {
+    match (before, now) {
+        (Some(P::PoweredOff), Some(P::PoweredOn)) => Some(DomainEventKind::Started),
+        (Some(P::Suspended), Some(P::PoweredOn)) => Some(DomainEventKind::Resumed),
+        (Some(P::PoweredOn), Some(P::Suspended)) => Some(DomainEventKind::Suspended),
+        (Some(a), Some(P::PoweredOff)) if *a != P::PoweredOff => Some(DomainEventKind::Stopped),
+        _ => None,
+    }
+}
+
 impl Connection {
     /// Starts watching the host's domains; events arrive in the order the server reports
     /// them. Ready when this returns: changes made afterwards are reported.
@@ -114,15 +144,58 @@ struct Watcher {
     conn: Connection,
     pc: MoRef,
     view: MoRef,
+    /// The event collector whose latest page carries power and inventory changes, when the
+    /// server has one (property updates alone coalesce quick changes).
+    collector: Option<MoRef>,
+    /// The newest event key already handled.
+    last_key: Option<i32>,
     version: Option<String>,
     seen: HashMap<MoRef, Seen>,
+    /// Power states as the event log tells them (to tell a resume from a start).
+    power: HashMap<MoRef, P>,
+    /// Whether the first update (the state when the watch began) was folded in.
+    primed: bool,
     hosts: HashMap<MoRef, String>,
 }
 
+/// The VM events whose order matters.
+const LOG_EVENTS: [&str; 9] = [
+    "VmPoweredOnEvent",
+    "VmPoweredOffEvent",
+    "VmSuspendedEvent",
+    "VmRegisteredEvent",
+    "VmCreatedEvent",
+    "VmDeployedEvent",
+    "VmClonedEvent",
+    "VmRemovedEvent",
+    "VmResettingEvent",
+];
+
+/// `(key, type, vm)` of the events the watch uses.
+fn log_event(e: &BaseEvent) -> Option<(i32, &'static str, MoRef)> {
+    macro_rules! ev {
+        ($x:expr, $t:expr) => {
+            Some(($x.key, $t, $x.vm.as_ref()?.vm.clone()))
+        };
+    }
+    match e {
+        BaseEvent::VmPoweredOnEvent(x) => ev!(x, "on"),
+        BaseEvent::VmPoweredOffEvent(x) => ev!(x, "off"),
+        BaseEvent::VmSuspendedEvent(x) => ev!(x, "suspended"),
+        BaseEvent::VmRegisteredEvent(x) => ev!(x, "defined"),
+        BaseEvent::VmCreatedEvent(x) => ev!(x, "defined"),
+        BaseEvent::VmDeployedEvent(x) => ev!(x, "defined"),
+        BaseEvent::VmClonedEvent(x) => ev!(x, "defined"),
+        BaseEvent::VmRemovedEvent(x) => ev!(x, "removed"),
+        _ => None,
+    }
+}
+
 impl Watcher {
-    /// Creates a private property collector and a container view of the datacenter's VMs
-    /// with a filter on them.
-    async fn connect(conn: &Connection) -> Result<(MoRef, MoRef)> {
+    /// Creates a private property collector, a container view of the datacenter's VMs and
+    /// (when the server has an event manager) an event collector over the datacenter, with
+    /// one filter on the VMs' identities and the collector's latest page.
+    async fn connect(conn: &Connection) -> Result<(MoRef, MoRef, Option<MoRef>)> {
         let ctx = conn.primary();
         let client = &ctx.client;
         let pc = methods::create_property_collector(&**client, client.property_collector()).await?;
@@ -130,24 +203,58 @@ impl Watcher {
             .create_container_view(&ctx.vm_folder, &["VirtualMachine"], true)
             .await?
             .moref;
-        let spec = filter(
+        let mut spec = filter(
             &view,
             true,
             vec![traverse("ContainerView", "view")],
             vec![prop_spec("VirtualMachine", &PATHS)],
         );
+        let collector = match client.service_content().event_manager.clone() {
+            Some(em) => {
+                let filter_spec = EventFilterSpec {
+                    entity: Some(EventFilterSpecByEntity {
+                        entity: ctx.datacenter.clone(),
+                        recursion: EventFilterSpecRecursionOption::All,
+                    }),
+                    event_type_id: LOG_EVENTS.iter().map(|t| t.to_string()).collect(),
+                    ..Default::default()
+                };
+                match methods::create_collector_for_events(&**client, &em, filter_spec).await {
+                    Ok(c) => {
+                        let _ = methods::set_collector_page_size(&**client, &c, 1000).await;
+                        spec.object_set.push(ObjectSpec {
+                            obj: c.clone(),
+                            skip: Some(false),
+                            select_set: Vec::new(),
+                        });
+                        spec.prop_set
+                            .push(prop_spec("EventHistoryCollector", &["latestPage"]));
+                        Some(c)
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "no event collector: power changes come from property updates");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         methods::create_filter(&**client, &pc, spec, false).await?;
-        Ok((pc, view))
+        Ok((pc, view, collector))
     }
 
     async fn start(conn: Connection) -> Result<Watcher> {
-        let (pc, view) = Self::connect(&conn).await?;
+        let (pc, view, collector) = Self::connect(&conn).await?;
         let mut w = Watcher {
             conn,
             pc,
             view,
+            collector,
+            last_key: None,
             version: None,
             seen: HashMap::new(),
+            power: HashMap::new(),
+            primed: false,
             hosts: HashMap::new(),
         };
         // The first update is the current state: remembered, not reported.
@@ -159,10 +266,11 @@ impl Watcher {
     /// Starts over on a new collector (after a lost session), reporting what changed
     /// meanwhile as events.
     async fn resync(&mut self, out: &mut Vec<DomainEvent>) -> Result<()> {
-        let (pc, view) = Self::connect(&self.conn).await?;
+        let (pc, view, collector) = Self::connect(&self.conn).await?;
         self.stop().await;
         self.pc = pc;
         self.view = view;
+        self.collector = collector;
         self.version = None;
         let first = self.wait(Some(0)).await?;
         let present: std::collections::HashSet<MoRef> = first
@@ -178,8 +286,12 @@ impl Watcher {
             .filter(|k| !present.contains(*k))
             .cloned()
             .collect();
+        let log = self.collector.is_some();
         for g in gone {
             if let Some(s) = self.seen.remove(&g) {
+                if log {
+                    continue; // the log reports the removal
+                }
                 if let Some(uuid) = s.uuid {
                     out.push(DomainEvent {
                         domain: Domain {
@@ -223,11 +335,27 @@ impl Watcher {
         name
     }
 
-    /// Folds an update into what was seen, pushing the events it means.
+    /// Folds an update into what was seen, pushing the events it means: power and
+    /// inventory changes from the event log (in order, none lost to coalescing), renames
+    /// and host changes from the properties.
     async fn apply(&mut self, update: Option<esx_vim::UpdateSet>, out: &mut Vec<DomainEvent>) {
         let Some(update) = update else { return };
         let our_host = self.conn.primary().host_system.clone();
+        let log = self.collector.is_some();
+        let primed = self.primed;
+        self.primed = true;
+        let mut page: Option<Vec<BaseEvent>> = None;
+        let mut left: HashMap<MoRef, Seen> = HashMap::new();
+        let ours = |s: &Seen| s.host.as_ref().is_none_or(|h| *h == our_host);
         for obj in update.filter_set.into_iter().flat_map(|f| f.object_set) {
+            if Some(&obj.obj) == self.collector.as_ref() {
+                for c in obj.change_set {
+                    if let (true, Some(Any::ArrayOfEvent(a))) = (c.name == "latestPage", c.val) {
+                        page = Some(a.event);
+                    }
+                }
+                continue;
+            }
             let before = self.seen.get(&obj.obj).cloned();
             let mut now = before.clone().unwrap_or(Seen {
                 name: String::new(),
@@ -248,95 +376,107 @@ impl Watcher {
                     _ => {}
                 }
             }
-            let domain = |s: &Seen| {
-                s.uuid.map(|uuid| Domain {
-                    name: s.name.clone(),
-                    uuid,
-                    id: if s.power == Some(P::PoweredOff) || s.power.is_none() {
-                        -1
-                    } else {
-                        vi::vm_id(&obj.obj).unwrap_or(-1)
-                    },
-                })
-            };
-            let ours = |s: &Seen| s.host.as_ref().is_none_or(|h| *h == our_host);
-            match obj.kind {
-                ObjectUpdateKind::Leave => {
-                    self.seen.remove(&obj.obj);
-                    if let Some(b) = before.filter(|b| ours(b)) {
-                        if let Some(d) = domain(&b) {
-                            out.push(DomainEvent {
-                                domain: d,
-                                kind: DomainEventKind::Undefined,
-                            });
+            let vm = obj.obj.clone();
+            match (obj.kind, before) {
+                (ObjectUpdateKind::Leave, before) => {
+                    self.seen.remove(&vm);
+                    if let Some(b) = before {
+                        if !log && ours(&b) {
+                            if let Some(d) = domain_of(&vm, &b, Some(P::PoweredOff)) {
+                                out.push(event(d, DomainEventKind::Undefined));
+                            }
                         }
+                        left.insert(vm, b);
                     }
                     continue;
                 }
-                ObjectUpdateKind::Enter if before.is_none() => {
-                    if ours(&now) {
-                        if let Some(d) = domain(&now) {
-                            out.push(DomainEvent {
-                                domain: d,
-                                kind: DomainEventKind::Defined,
-                            });
+                (_, None) => {
+                    // A VM seen for the first time (at start, or defined since).
+                    if let Some(p) = &now.power {
+                        self.power.entry(vm.clone()).or_insert(p.clone());
+                    }
+                    if primed && !log && ours(&now) {
+                        if let Some(d) = domain_of(&vm, &now, None) {
+                            out.push(event(d, DomainEventKind::Defined));
                         }
                     }
                 }
-                _ => {
-                    let Some(b) = &before else {
-                        self.seen.insert(obj.obj.clone(), now);
-                        continue;
-                    };
-                    let Some(d) = domain(&now) else {
-                        self.seen.insert(obj.obj.clone(), now);
-                        continue;
-                    };
-                    if b.host != now.host && (ours(b) || ours(&now)) {
-                        let from = match &b.host {
-                            Some(h) => self.host_name(h).await,
-                            None => String::new(),
-                        };
-                        let to = match &now.host {
-                            Some(h) => self.host_name(h).await,
-                            None => String::new(),
-                        };
-                        out.push(DomainEvent {
-                            domain: d.clone(),
-                            kind: DomainEventKind::Migrated { from, to },
-                        });
-                    }
-                    if ours(&now) {
-                        if b.name != now.name && !b.name.is_empty() {
-                            out.push(DomainEvent {
-                                domain: d.clone(),
-                                kind: DomainEventKind::Renamed {
+                (_, Some(b)) => {
+                    if let Some(d) = domain_of(&vm, &now, None) {
+                        if b.host != now.host && (ours(&b) || ours(&now)) {
+                            let from = match &b.host {
+                                Some(h) => self.host_name(h).await,
+                                None => String::new(),
+                            };
+                            let to = match &now.host {
+                                Some(h) => self.host_name(h).await,
+                                None => String::new(),
+                            };
+                            out.push(event(d.clone(), DomainEventKind::Migrated { from, to }));
+                        }
+                        if ours(&now) && b.name != now.name && !b.name.is_empty() {
+                            out.push(event(
+                                d.clone(),
+                                DomainEventKind::Renamed {
                                     old_name: b.name.clone(),
                                 },
-                            });
+                            ));
                         }
-                        let kind = match (&b.power, &now.power) {
-                            (Some(P::PoweredOff), Some(P::PoweredOn)) => {
-                                Some(DomainEventKind::Started)
+                        if !log && ours(&now) {
+                            if let Some(kind) = transition(b.power.as_ref(), now.power.as_ref()) {
+                                out.push(event(d, kind));
                             }
-                            (Some(P::Suspended), Some(P::PoweredOn)) => {
-                                Some(DomainEventKind::Resumed)
-                            }
-                            (Some(P::PoweredOn), Some(P::Suspended)) => {
-                                Some(DomainEventKind::Suspended)
-                            }
-                            (Some(a), Some(P::PoweredOff)) if *a != P::PoweredOff => {
-                                Some(DomainEventKind::Stopped)
-                            }
-                            _ => None,
-                        };
-                        if let Some(kind) = kind {
-                            out.push(DomainEvent { domain: d, kind });
                         }
                     }
                 }
             }
-            self.seen.insert(obj.obj.clone(), now);
+            self.seen.insert(vm, now);
+        }
+        let Some(page) = page else { return };
+        let mut new: Vec<(i32, &'static str, MoRef)> = page.iter().filter_map(log_event).collect();
+        new.sort_by_key(|e| e.0);
+        if !primed {
+            // The log as it was when the watch began: remembered, not reported.
+            self.last_key = new.last().map(|e| e.0).or(self.last_key);
+            return;
+        }
+        for (key, kind, vm) in new {
+            if self.last_key.is_some_and(|l| key <= l) {
+                continue;
+            }
+            self.last_key = Some(key);
+            let Some(ident) = self.seen.get(&vm).or_else(|| left.get(&vm)).cloned() else {
+                continue;
+            };
+            if !ours(&ident) {
+                continue;
+            }
+            let (kind, power) = match kind {
+                "on" => {
+                    let prev = self.power.get(&vm).cloned();
+                    let k = if prev == Some(P::Suspended) {
+                        DomainEventKind::Resumed
+                    } else {
+                        DomainEventKind::Started
+                    };
+                    (k, Some(P::PoweredOn))
+                }
+                "off" => (DomainEventKind::Stopped, Some(P::PoweredOff)),
+                "suspended" => (DomainEventKind::Suspended, Some(P::Suspended)),
+                "defined" => (DomainEventKind::Defined, Some(P::PoweredOff)),
+                _ => (DomainEventKind::Undefined, None),
+            };
+            match &power {
+                Some(p) => {
+                    self.power.insert(vm.clone(), p.clone());
+                }
+                None => {
+                    self.power.remove(&vm);
+                }
+            }
+            if let Some(d) = domain_of(&vm, &ident, Some(power.unwrap_or(P::PoweredOff))) {
+                out.push(event(d, kind));
+            }
         }
     }
 
@@ -383,6 +523,9 @@ impl Watcher {
 
     async fn stop(&self) {
         let client = &self.conn.primary().client;
+        if let Some(c) = &self.collector {
+            let _ = methods::destroy_collector(&**client, c).await;
+        }
         let _ = methods::destroy_view(&**client, &self.view).await;
         let _ = methods::destroy_property_collector(&**client, &self.pc).await;
     }

@@ -52,7 +52,8 @@ impl Connection {
         .await
         {
             Ok(()) => Ok(true),
-            Err(e) if e.is_fault("FileAlreadyExists") => Ok(false),
+            // ESX says FileAlreadyExists; some servers say AlreadyExists.
+            Err(e) if e.is_fault("FileAlreadyExists") || e.is_fault("AlreadyExists") => Ok(false),
             Err(e) => Err(Error::from(e).context(format!("Could not create directory '{path}'"))),
         }
     }

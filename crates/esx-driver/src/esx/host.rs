@@ -84,8 +84,8 @@ impl Connection {
             mhz: (cpu.hz.max(0) / 1_000_000) as u32,
             nodes: nodes.max(0) as u32,
             sockets: packages,
-            cores: if packages > 0 { cores / packages } else { 0 },
-            threads: if cores > 0 { threads / cores } else { 0 },
+            cores: cores.checked_div(packages).unwrap_or(0),
+            threads: threads.checked_div(cores).unwrap_or(0),
         })
     }
 

@@ -88,7 +88,7 @@ impl InterfaceDriver for Connection {
             let mut addresses = Vec::new();
             let inactive = flags & interface_xml::INACTIVE != 0;
             if let (Some(a), Some(m)) = (&ip.ip_address, &ip.subnet_mask) {
-                if !a.is_empty() && !(ip.dhcp && inactive) {
+                if !(a.is_empty() || ip.dhcp && inactive) {
                     addresses.push((a.clone(), netmask_prefix(m).unwrap_or(0)));
                 }
             }

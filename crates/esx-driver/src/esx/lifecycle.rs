@@ -26,8 +26,8 @@ impl Connection {
         if vm.power_state() != P::PoweredOff {
             return Err(Error::invalid_op("Domain is not powered off"));
         }
-        let task = methods::power_on_vm_task(&*ctx.client, &vm.moref, None).await?;
-        self.wait_task(ctx, &task, Some(&vm.moref), "start domain")
+        let call = methods::power_on_vm_task(&*ctx.client, &vm.moref, None);
+        self.vm_task(ctx, &vm, "PowerOnVM_Task", "start domain", call)
             .await?;
         Ok(())
     }
@@ -39,8 +39,8 @@ impl Connection {
         if vm.power_state() != P::PoweredOn {
             return Err(Error::invalid_op("Domain is not powered on"));
         }
-        let task = methods::suspend_vm_task(&*ctx.client, &vm.moref).await?;
-        self.wait_task(ctx, &task, Some(&vm.moref), "suspend domain")
+        let call = methods::suspend_vm_task(&*ctx.client, &vm.moref);
+        self.vm_task(ctx, &vm, "SuspendVM_Task", "suspend domain", call)
             .await?;
         Ok(())
     }
@@ -52,8 +52,8 @@ impl Connection {
         if vm.power_state() != P::Suspended {
             return Err(Error::invalid_op("Domain is not suspended"));
         }
-        let task = methods::power_on_vm_task(&*ctx.client, &vm.moref, None).await?;
-        self.wait_task(ctx, &task, Some(&vm.moref), "resume domain")
+        let call = methods::power_on_vm_task(&*ctx.client, &vm.moref, None);
+        self.vm_task(ctx, &vm, "PowerOnVM_Task", "resume domain", call)
             .await?;
         Ok(())
     }
@@ -90,8 +90,8 @@ impl Connection {
         if vm.power_state() != P::PoweredOn {
             return Err(Error::invalid_op("Domain is not powered on"));
         }
-        let task = methods::power_off_vm_task(&*ctx.client, &vm.moref).await?;
-        self.wait_task(ctx, &task, Some(&vm.moref), "destroy domain")
+        let call = methods::power_off_vm_task(&*ctx.client, &vm.moref);
+        self.vm_task(ctx, &vm, "PowerOffVM_Task", "destroy domain", call)
             .await?;
         Ok(())
     }
@@ -129,8 +129,9 @@ impl Connection {
         if vm.power_state() != P::PoweredOff {
             return Err(Error::invalid_op("Domain is not powered off"));
         }
-        let task = methods::destroy_task(&*ctx.client, &vm.moref).await?;
-        self.wait_task(ctx, &task, None, "delete domain").await?;
+        let call = methods::destroy_task(&*ctx.client, &vm.moref);
+        self.vm_task(ctx, &vm, "Destroy_Task", "delete domain", call)
+            .await?;
         self.inner.vm_cache[which]
             .lock()
             .expect("vm cache")
@@ -146,8 +147,8 @@ impl Connection {
         if vm.power_state() != P::PoweredOn {
             return Err(Error::invalid_op("Domain is not powered on"));
         }
-        let task = methods::reset_vm_task(&*ctx.client, &vm.moref).await?;
-        self.wait_task(ctx, &task, Some(&vm.moref), "reset domain")
+        let call = methods::reset_vm_task(&*ctx.client, &vm.moref);
+        self.vm_task(ctx, &vm, "ResetVM_Task", "reset domain", call)
             .await?;
         Ok(())
     }

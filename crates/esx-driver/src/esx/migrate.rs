@@ -101,16 +101,15 @@ impl Connection {
                 event_message(first)
             )));
         }
-        let task = methods::migrate_vm_task(
+        let call = methods::migrate_vm_task(
             &*vc.client,
             &vm.moref,
             Some(pool),
             Some(target),
             VirtualMachineMovePriority::DefaultPriority,
             None,
-        )
-        .await?;
-        self.wait_task(vc, &task, Some(&vm.moref), "migrate domain")
+        );
+        self.vm_task(vc, &vm, "MigrateVM_Task", "migrate domain", call)
             .await?;
         Ok(())
     }

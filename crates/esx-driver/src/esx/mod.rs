@@ -109,14 +109,18 @@ impl Connection {
             .search_index
             .clone()
             .ok_or_else(|| Error::internal("the service content has no searchIndex"))?;
-        let found = methods::find_by_uuid(
-            &*ctx.client,
-            &si,
-            Some(ctx.datacenter.clone()),
-            uuid.to_string(),
-            true,
-            None,
-        )
+        let found = vi::read_retry(|| async {
+            methods::find_by_uuid(
+                &*ctx.client,
+                &si,
+                Some(ctx.datacenter.clone()),
+                uuid.to_string(),
+                true,
+                None,
+            )
+            .await
+            .map_err(esx_vim::client::ClientError::from)
+        })
         .await?;
         let Some(moref) = found else {
             return Err(no_domain_uuid(uuid));

@@ -51,20 +51,9 @@ impl Connection {
     ) -> Result<()> {
         let ctx = self.primary();
         let vm = self.vm_for_task(ctx, 0, dom, &[]).await?;
-        self.reconfigure_vm(&vm.moref, spec, what).await
-    }
-
-    pub(crate) async fn reconfigure_vm(
-        &self,
-        vm: &MoRef,
-        spec: VirtualMachineConfigSpec,
-        what: &str,
-    ) -> Result<()> {
-        let ctx = self.primary();
-        let task = esx_vim::methods::reconfig_vm_task(&*ctx.client, vm, spec)
-            .await
-            .map_err(|e| Error::from(e).context(format!("Could not {what}")))?;
-        self.wait_task(ctx, &task, Some(vm), what).await?;
+        let call = esx_vim::methods::reconfig_vm_task(&*ctx.client, &vm.moref, spec);
+        self.vm_task(ctx, &vm, "ReconfigVM_Task", what, call)
+            .await?;
         Ok(())
     }
 

@@ -155,7 +155,7 @@ impl Connection {
             .ok_or_else(|| no_snapshot(&snap.name))?;
         let def = SnapshotDef {
             name: Some(s.name.clone()),
-            description: Some(s.description.clone()).filter(|d| !d.is_empty()),
+            description: Some(s.description.clone()),
             state: Some(state_word(&s.state).to_string()),
             parent: parent.map(|p| p.name.clone()),
             creation_time: Some(s.create_time.timestamp()),

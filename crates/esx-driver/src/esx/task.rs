@@ -297,3 +297,71 @@ impl Connection {
         }
     }
 }
+
+impl Connection {
+    /// Sends a call that creates a task on the VM `vm` — never twice — and waits for the task.
+    ///
+    /// When the call broke off after it was sent (the connection dropped, a timeout, an
+    /// answer without SOAP), the server may or may not have started the task: the VM's
+    /// recent tasks are searched for one of `method` that was not there before, and that
+    /// task is waited for. When there is none, the error says that the request may not
+    /// have reached the server and what the VM's power state is now.
+    pub(crate) async fn vm_task<Fut>(
+        &self,
+        ctx: &Context,
+        vm: &crate::esx::Vm,
+        method: &str,
+        what: &str,
+        call: Fut,
+    ) -> Result<TaskInfo>
+    where
+        Fut: std::future::Future<Output = std::result::Result<MoRef, esx_vim::Error>>,
+    {
+        let e = match call.await {
+            Ok(task) => return self.wait_task(ctx, &task, Some(&vm.moref), what).await,
+            Err(e) if vi::ambiguous(&e) => e,
+            Err(e) => return Err(Error::from(e).context(format!("Could not {what}"))),
+        };
+        tracing::warn!(error = %e, method, "a task call broke off; looking for the task it may have started");
+        let before = vm.props.morefs("recentTask");
+        let now = vi::get(
+            &ctx.client,
+            &vm.moref,
+            &["recentTask", "runtime.powerState"],
+        )
+        .await;
+        let state = match &now {
+            Ok(p) => match p.get("runtime.powerState") {
+                Some(Any::VirtualMachinePowerState(s)) => {
+                    crate::types::DomainState::from_power_state(s)
+                        .as_str()
+                        .to_string()
+                }
+                _ => "unknown".to_string(),
+            },
+            Err(_) => "unknown".to_string(),
+        };
+        if let Ok(p) = &now {
+            for t in p
+                .morefs("recentTask")
+                .iter()
+                .filter(|t| !before.contains(t))
+            {
+                if let Ok(info) = vi::get(&ctx.client, t, &["info.name"]).await {
+                    if info.str("info.name") == Some(method) {
+                        tracing::info!(task = %t.value, "found the task the broken call started");
+                        return self.wait_task(ctx, t, Some(&vm.moref), what).await;
+                    }
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!(
+                "Could not {what}: {e}; the request may not have reached the server, it was not \
+                 sent again, and the domain is {state} now"
+            ),
+        )
+        .with_source(e))
+    }
+}

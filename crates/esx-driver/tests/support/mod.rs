@@ -13,6 +13,7 @@ pub struct Sim {
     pub dir: PathBuf,
     pub port: u16,
     pub flavor: esx_sim::Flavor,
+    config: esx_sim::Config,
 }
 
 impl Sim {
@@ -37,13 +38,17 @@ impl Sim {
             cfg.inventory = inv.parse().expect("inventory spec");
         }
         tweak(&mut cfg);
-        let handle = esx_sim::Simulator::start(cfg).await.expect("simulator starts");
+        let handle = esx_sim::Simulator::start(cfg.clone())
+            .await
+            .expect("simulator starts");
         let port = handle.addr.port();
+        cfg.listen = handle.addr;
         Sim {
             handle: Some(handle),
             dir,
             port,
             flavor,
+            config: cfg,
         }
     }
 
@@ -88,6 +93,16 @@ impl Sim {
     /// The datastore directory `name` on disk.
     pub fn datastore_dir(&self, name: &str) -> PathBuf {
         self.dir.join("data").join(name)
+    }
+
+    /// Stops the simulator and starts it again on the same address and data directory
+    /// (sessions, power states and references do not survive, files do).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let handle = esx_sim::Simulator::start(self.config.clone())
+            .await
+            .expect("simulator restarts");
+        self.handle = Some(handle);
     }
 
     /// Stops the simulator now.

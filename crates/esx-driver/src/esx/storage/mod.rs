@@ -4,9 +4,12 @@
 pub(crate) mod iscsi;
 pub(crate) mod vmfs;
 
+use async_trait::async_trait;
 use esx_vim::{Any, ManagedObjectReference as MoRef};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+use crate::traits::StorageDriver;
+use crate::types::{PoolBackend, StoragePool, StoragePoolInfo, StorageVolume, StorageVolumeInfo};
 use crate::vi::{self, filter, prop_spec, traverse};
 use crate::Connection;
 
@@ -80,26 +83,6 @@ pub(crate) fn md5_uuid(text: &str) -> esx_domain::Uuid {
     b.copy_from_slice(&digest);
     esx_domain::Uuid(b)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn md5_of_mount_path() {
-        // MD5("") = d41d8cd98f00b204e9800998ecf8427e
-        assert_eq!(
-            md5_uuid("").to_string(),
-            "d41d8cd9-8f00-b204-e980-0998ecf8427e"
-        );
-    }
-}
-
-use async_trait::async_trait;
-
-use crate::error::{Error, ErrorCode};
-use crate::traits::StorageDriver;
-use crate::types::{PoolBackend, StoragePool, StoragePoolInfo, StorageVolume, StorageVolumeInfo};
 
 fn no_pool_name(name: &str) -> Error {
     Error::new(
@@ -313,5 +296,19 @@ impl StorageDriver for Connection {
     async fn storage_pool_is_persistent(&self, pool: &StoragePool) -> Result<bool> {
         self.storage_pool_lookup_by_name(&pool.name).await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_of_mount_path() {
+        // MD5("") = d41d8cd98f00b204e9800998ecf8427e
+        assert_eq!(
+            md5_uuid("").to_string(),
+            "d41d8cd9-8f00-b204-e980-0998ecf8427e"
+        );
     }
 }
