@@ -970,9 +970,9 @@ async fn schedinfo(
     let mut updates = Vec::new();
     for item in set {
         let Some((k, v)) = item.split_once('=') else {
-            return Err(CliError::msg(format!(
-                "Invalid syntax for --set, expecting name=value"
-            )));
+            return Err(CliError::msg(
+                "Invalid syntax for --set, expecting name=value",
+            ));
         };
         let Some(p) = params.iter().find(|p| p.field == k) else {
             return Err(CliError::msg(format!("invalid scheduler option: {k}")));

@@ -335,7 +335,7 @@ pub(super) async fn run(
             let p = c
                 .storage_pool_lookup_by_volume(&v)
                 .await
-                .map_err(CliError::failed(format!("failed to get parent pool")))?;
+                .map_err(CliError::failed("failed to get parent pool"))?;
             if o.json {
                 return o.json_value(&json!({ "name": p.name, "uuid": p.uuid.to_string() }));
             }
