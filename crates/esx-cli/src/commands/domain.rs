@@ -102,17 +102,12 @@ pub(super) async fn run(
         } => {
             async {
                 let d = lookup_domain(s, &dom.domain).await?;
-                let mut f = 0;
-                for (set, bit) in [
+                let f = super::bits(&[
                     (*security_info, flags::domain_xml::SECURE),
                     (*inactive, flags::domain_xml::INACTIVE),
                     (*update_cpu, flags::domain_xml::UPDATE_CPU),
                     (*migratable, flags::domain_xml::MIGRATABLE),
-                ] {
-                    if set {
-                        f |= bit;
-                    }
-                }
+                ]);
                 let xml = c.domain_get_xml_desc(&d, f).await?;
                 print_doc(o, &xml)
             }
@@ -196,101 +191,21 @@ pub(super) async fn run(
             .await
         }
         Command::Start { dom, paused } => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                if d.is_active() {
-                    return Err(CliError::msg("Domain is already active"));
-                }
-                let f = if *paused { 1 } else { 0 };
-                let p = Progress::task(c, "start");
-                p.conn
-                    .domain_create_with_flags(&d, f)
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to start domain '{}'",
-                        d.name
-                    )))?;
-                p.finish();
-                o.extra(&format!("Domain '{}' started\n", d.name))
-            }
-            .await
+            lifecycle(s, &dom.domain, Verb::Start(u32::from(*paused)), o).await
         }
-        Command::Shutdown { dom, mode } => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                let f = shutdown_mode(mode.as_deref())?;
-                c.domain_shutdown_flags(&d, f)
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to shutdown domain '{}'",
-                        d.name
-                    )))?;
-                o.extra(&format!("Domain '{}' is being shutdown\n", d.name))
-            }
-            .await
-        }
-        Command::Reboot { dom, mode } => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                let f = shutdown_mode(mode.as_deref())?;
-                c.domain_reboot(&d, f)
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to reboot domain '{}'",
-                        d.name
-                    )))?;
-                o.extra(&format!("Domain '{}' is being rebooted\n", d.name))
-            }
-            .await
-        }
+        Command::Shutdown { dom, mode } => match shutdown_mode(mode.as_deref()) {
+            Ok(f) => lifecycle(s, &dom.domain, Verb::Shutdown(f), o).await,
+            Err(e) => Err(e),
+        },
+        Command::Reboot { dom, mode } => match shutdown_mode(mode.as_deref()) {
+            Ok(f) => lifecycle(s, &dom.domain, Verb::Reboot(f), o).await,
+            Err(e) => Err(e),
+        },
         Command::Destroy { dom, graceful } => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                let p = Progress::task(c, "destroy");
-                p.conn
-                    .domain_destroy_flags(&d, u32::from(*graceful))
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to destroy domain '{}'",
-                        d.name
-                    )))?;
-                p.finish();
-                o.extra(&format!("Domain '{}' destroyed\n", d.name))
-            }
-            .await
+            lifecycle(s, &dom.domain, Verb::Destroy(u32::from(*graceful)), o).await
         }
-        Command::Suspend(dom) => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                let p = Progress::task(c, "suspend");
-                p.conn
-                    .domain_suspend(&d)
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to suspend domain '{}'",
-                        d.name
-                    )))?;
-                p.finish();
-                o.extra(&format!("Domain '{}' suspended\n", d.name))
-            }
-            .await
-        }
-        Command::Resume(dom) => {
-            async {
-                let d = lookup_domain(s, &dom.domain).await?;
-                let p = Progress::task(c, "resume");
-                p.conn
-                    .domain_resume(&d)
-                    .await
-                    .map_err(CliError::failed(format!(
-                        "Failed to resume domain '{}'",
-                        d.name
-                    )))?;
-                p.finish();
-                o.extra(&format!("Domain '{}' resumed\n", d.name))
-            }
-            .await
-        }
+        Command::Suspend(dom) => lifecycle(s, &dom.domain, Verb::Suspend, o).await,
+        Command::Resume(dom) => lifecycle(s, &dom.domain, Verb::Resume, o).await,
         Command::Setmem { dom, size, impact } => {
             async {
                 let d = lookup_domain(s, &dom.domain).await?;
@@ -524,18 +439,13 @@ pub(super) async fn run(
         } => {
             async {
                 let d = lookup_domain(s, &dom.domain).await?;
-                let mut f = 0;
-                for (set, bit) in [
+                let f = super::bits(&[
                     (*live, flags::migrate::LIVE),
                     (*p2p, flags::migrate::PEER2PEER),
                     (*persistent, flags::migrate::PERSIST_DEST),
                     (*undefinesource, flags::migrate::UNDEFINE_SOURCE),
                     (*suspend, flags::migrate::PAUSED),
-                ] {
-                    if set {
-                        f |= bit;
-                    }
-                }
+                ]);
                 migrate(
                     s,
                     &d,
@@ -584,6 +494,50 @@ pub(super) async fn run(
         _ => return None,
     };
     Some(r)
+}
+
+/// A life cycle change and its flags.
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Start(u32),
+    Shutdown(u32),
+    Reboot(u32),
+    Destroy(u32),
+    Suspend,
+    Resume,
+}
+
+/// `start`, `shutdown`, `reboot`, `destroy`, `suspend`, `resume`: virsh's checks, messages
+/// and error lines, with a progress bar for the task-backed ones.
+async fn lifecycle(s: &Session, name: &str, verb: Verb, o: &mut Out<'_>) -> Result<(), CliError> {
+    let d = lookup_domain(s, name).await?;
+    let (word, done) = match verb {
+        Verb::Start(_) => ("start", "started"),
+        Verb::Shutdown(_) => ("shutdown", "is being shutdown"),
+        Verb::Reboot(_) => ("reboot", "is being rebooted"),
+        Verb::Destroy(_) => ("destroy", "destroyed"),
+        Verb::Suspend => ("suspend", "suspended"),
+        Verb::Resume => ("resume", "resumed"),
+    };
+    if matches!(verb, Verb::Start(_)) && d.is_active() {
+        return Err(CliError::msg("Domain is already active"));
+    }
+    let p = Progress::task(&s.conn, word);
+    let c = &p.conn;
+    let r = match verb {
+        Verb::Start(f) => c.domain_create_with_flags(&d, f).await,
+        Verb::Shutdown(f) => c.domain_shutdown_flags(&d, f).await,
+        Verb::Reboot(f) => c.domain_reboot(&d, f).await,
+        Verb::Destroy(f) => c.domain_destroy_flags(&d, f).await,
+        Verb::Suspend => c.domain_suspend(&d).await,
+        Verb::Resume => c.domain_resume(&d).await,
+    };
+    p.finish();
+    r.map_err(CliError::failed(format!(
+        "Failed to {word} domain '{}'",
+        d.name
+    )))?;
+    o.extra(&format!("Domain '{}' {done}\n", d.name))
 }
 
 /// Prints an XML document with a final newline.

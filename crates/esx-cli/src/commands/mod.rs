@@ -289,6 +289,35 @@ pub fn read_file(path: &std::path::Path) -> Result<String, CliError> {
     })
 }
 
+/// The OR of the flags whose condition is set.
+pub fn bits(pairs: &[(bool, u32)]) -> u32 {
+    pairs
+        .iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |f, (_, b)| f | b)
+}
+
+/// `--uuid` / `--name` listings: `uuid name`, one object a line, in virsh's order.
+pub fn uuid_name_lines<'a>(
+    items: impl IntoIterator<Item = (&'a str, String)>,
+    uuid: bool,
+    name: bool,
+) -> String {
+    items
+        .into_iter()
+        .map(|(n, u)| {
+            let mut parts = Vec::new();
+            if uuid {
+                parts.push(u);
+            }
+            if name {
+                parts.push(n.to_string());
+            }
+            format!("{}\n", parts.join(" "))
+        })
+        .collect()
+}
+
 /// An id as virsh prints it: the number, or `-` for none.
 pub fn id_text(id: i32) -> String {
     if id < 0 {

@@ -49,19 +49,11 @@ pub(super) async fn run(
                         return o.json_value(&serde_json::Value::Array(v));
                     }
                     if *name || *uuid {
-                        let t: String = nets
-                            .iter()
-                            .map(|n| {
-                                let mut parts = Vec::new();
-                                if *uuid {
-                                    parts.push(n.uuid.to_string());
-                                }
-                                if *name {
-                                    parts.push(n.name.clone());
-                                }
-                                format!("{}\n", parts.join(" "))
-                            })
-                            .collect();
+                        let t = super::uuid_name_lines(
+                            nets.iter().map(|n| (n.name.as_str(), n.uuid.to_string())),
+                            *uuid,
+                            *name,
+                        );
                         return o.print(&t);
                     }
                     let mut t = Table::new(["Name", "State", "Autostart", "Persistent"]);

@@ -91,7 +91,7 @@ fn create_flags(
     validate: bool,
 ) -> u32 {
     use flags::snapshot_create as F;
-    [
+    super::bits(&[
         (no_metadata, F::NO_METADATA),
         (halt, F::HALT),
         (disk_only, F::DISK_ONLY),
@@ -99,10 +99,7 @@ fn create_flags(
         (atomic, F::ATOMIC),
         (live, F::LIVE),
         (validate, F::VALIDATE),
-    ]
-    .into_iter()
-    .filter(|(set, _)| *set)
-    .fold(0, |f, (_, b)| f | b)
+    ])
 }
 
 /// Prints the snapshots of `parent` in `tree` below `indent`, the way virsh draws trees.
@@ -423,10 +420,7 @@ pub(super) async fn run(
             use flags::snapshot_revert as F;
             let d = lookup_domain(s, &dom.domain).await?;
             let snap = pick(s, &d, snapshotname.as_deref(), *current).await?;
-            let f = [(*running, F::RUNNING), (*paused, F::PAUSED), (*force, F::FORCE)]
-                .into_iter()
-                .filter(|(set, _)| *set)
-                .fold(0, |f, (_, b)| f | b);
+            let f = super::bits(&[(*running, F::RUNNING), (*paused, F::PAUSED), (*force, F::FORCE)]);
             let p = Progress::task(c, "revert");
             p.conn.domain_revert_to_snapshot(&snap, f).await?;
             p.finish();
@@ -444,14 +438,11 @@ pub(super) async fn run(
             use flags::snapshot_delete as F;
             let d = lookup_domain(s, &dom.domain).await?;
             let snap = pick(s, &d, snapshotname.as_deref(), *current).await?;
-            let f = [
-                (*children, F::CHILDREN),
-                (*children_only, F::CHILDREN_ONLY),
-                (*metadata, F::METADATA_ONLY),
-            ]
-            .into_iter()
-            .filter(|(set, _)| *set)
-            .fold(0, |f, (_, b)| f | b);
+            let f = super::bits(&[
+                    (*children, F::CHILDREN),
+                    (*children_only, F::CHILDREN_ONLY),
+                    (*metadata, F::METADATA_ONLY),
+                ]);
             let p = Progress::task(c, "delete");
             p.conn
                 .domain_snapshot_delete(&snap, f)

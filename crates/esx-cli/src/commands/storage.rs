@@ -137,19 +137,11 @@ pub(super) async fn run(
                 return o.json_value(&serde_json::Value::Array(v));
             }
             if *name || *uuid {
-                let t: String = pools
-                    .iter()
-                    .map(|(p, _)| {
-                        let mut parts = Vec::new();
-                        if *uuid {
-                            parts.push(p.uuid.to_string());
-                        }
-                        if *name {
-                            parts.push(p.name.clone());
-                        }
-                        format!("{}\n", parts.join(" "))
-                    })
-                    .collect();
+                let t = super::uuid_name_lines(
+                    pools.iter().map(|(p, _)| (p.name.as_str(), p.uuid.to_string())),
+                    *uuid,
+                    *name,
+                );
                 return o.print(&t);
             }
             if *details {
