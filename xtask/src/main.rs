@@ -3,9 +3,11 @@
 //! * `cargo xtask codegen [--wsdl DIR] [--check]` — generate `crates/esx-vim/src/generated/`.
 //! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure] [--ca-file PEM]` — download a WSDL set.
 //! * `cargo xtask test` — install what the tests need, then run the whole test suite.
+//! * `cargo xtask man [--out FILE]` — the esxsh(1) man page from esxsh's clap definition.
 
 mod codegen;
 mod fetch_wsdl;
+mod man;
 mod test;
 
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
         Some("fetch-wsdl") => fetch_wsdl::run(&args[1..]),
+        Some("man") => man::run(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -28,6 +31,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] [--ca-file PEM] | test>"
+    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] [--ca-file PEM] | test | man [--out FILE]>"
         .to_string()
 }

@@ -112,7 +112,7 @@ fn on_path(prog: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn env_or(key: &str, default: &str) -> String {
+pub fn env_or(key: &str, default: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| default.to_string())
 }
 

@@ -34,17 +34,47 @@ pub enum CliError {
     /// The VMX <-> domain conversion failed (the message is libvirt's).
     #[error("{0}")]
     Convert(#[from] ConvertError),
-    /// The connection to the server failed (credentials, network, TLS, SOAP faults).
-    #[error("{0}")]
-    Connect(String),
     /// Writing the result failed (e.g. a closed pipe).
     #[error("Failed to write output: {0}")]
     Output(String),
+    /// The connection could not be opened (virsh's two lines).
+    #[error("failed to connect to the hypervisor\nerror: {0}")]
+    Connect(String),
+    /// A driver call failed; the text is libvirt's.
+    #[error("{0}")]
+    Driver(#[from] esx_driver::Error),
+    /// A driver call failed: virsh's line saying what failed, then the driver's error.
+    #[error("{what}\nerror: {source}")]
+    Failed {
+        /// virsh's first line, e.g. `Failed to start domain 'vm1'`.
+        what: String,
+        /// The driver's error.
+        source: esx_driver::Error,
+    },
+    /// virsh's own error text, e.g. `failed to get domain 'x'`.
+    #[error("{0}")]
+    Message(String),
 }
 
 impl CliError {
+    /// A [`CliError::Connect`] from a driver error.
+    pub fn connect(e: esx_driver::Error) -> Self {
+        CliError::Connect(e.to_string())
+    }
+
+    /// Wraps a driver error under virsh's `what` line.
+    pub fn failed(what: impl Into<String>) -> impl FnOnce(esx_driver::Error) -> CliError {
+        let what = what.into();
+        move |source| CliError::Failed { what, source }
+    }
+
+    /// A [`CliError::Message`].
+    pub fn msg(text: impl Into<String>) -> Self {
+        CliError::Message(text.into())
+    }
+
     /// An [`CliError::Open`] for `path` from an I/O error.
-    pub(crate) fn open(path: &Path, err: &std::io::Error) -> Self {
+    pub fn open(path: &Path, err: &std::io::Error) -> Self {
         CliError::Open {
             path: path.display().to_string(),
             reason: strerror(err),
@@ -52,7 +82,7 @@ impl CliError {
     }
 
     /// A [`CliError::Read`] for `path`.
-    pub(crate) fn read(path: &Path, reason: impl Into<String>) -> Self {
+    pub fn read(path: &Path, reason: impl Into<String>) -> Self {
         CliError::Read {
             path: path.display().to_string(),
             reason: reason.into(),
@@ -61,7 +91,7 @@ impl CliError {
 }
 
 /// The C library's text for an I/O error (`No such file or directory`), as virsh prints it.
-pub(crate) fn strerror(err: &std::io::Error) -> String {
+pub fn strerror(err: &std::io::Error) -> String {
     let text = err.to_string();
     match text.rfind(" (os error ").and_then(|pos| text.get(..pos)) {
         Some(head) if text.ends_with(')') => head.to_string(),

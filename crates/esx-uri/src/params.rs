@@ -409,7 +409,9 @@ mod tests {
         assert_eq!(p.fingerprint.as_deref(), Some(want.as_str()));
         assert!(p.pairs().contains(&("fingerprint", want.clone())));
         for bad in ["", "ab", &"zz".repeat(32), &"ab".repeat(33)] {
-            let e = ExtraParams::default().apply("fingerprint", bad).unwrap_err();
+            let e = ExtraParams::default()
+                .apply("fingerprint", bad)
+                .unwrap_err();
             assert!(e.to_string().contains("SHA-256"), "{e}");
         }
     }

@@ -49,10 +49,10 @@ impl HypervisorDriver for Connection {
         Ok(self.ensure_open().is_ok())
     }
     async fn connect_domain_xml_from_native(&self, format: &str, config: &str) -> Result<String> {
-        self.xml_from_native(format, config).await
+        self.xml_from_native(format, config.as_bytes()).await
     }
     async fn connect_domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
-        self.xml_to_native(format, xml).await
+        self.xml_to_native(format, xml, None).await
     }
 
     async fn connect_list_domains(&self) -> Result<Vec<i32>> {

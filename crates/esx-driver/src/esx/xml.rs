@@ -2,11 +2,13 @@
 //! native-format conversions.
 
 use esx_domain::Domain as DomainDef;
+use esx_domain::FormatOptions;
 use esx_uri::DatastorePath;
 use esx_vim::client::DatastoreFile;
 use esx_vim::VirtualMachinePowerState as P;
 use esx_vmx::convert::{
-    domain_to_vmx, vmx_text_to_domain, DatastoreResolver, FormatContext, ParseContext,
+    domain_to_vmx, domain_xml_to_vmx, vmx_text_to_domain, DatastoreResolver, FormatContext,
+    ParseContext,
 };
 
 use crate::context::{Context, Product};
@@ -122,28 +124,30 @@ impl Connection {
         if flags & domain_xml::INACTIVE != 0 {
             def.id = None;
         }
-        if flags & domain_xml::SECURE == 0 {
+        let secure = flags & domain_xml::SECURE != 0;
+        if !secure {
             strip_secrets(&mut def);
         }
-        Ok(def.to_xml())
+        Ok(def.to_xml_with(&FormatOptions { secure }))
     }
 
-    pub(crate) async fn xml_from_native(&self, format: &str, config: &str) -> Result<String> {
+    pub(crate) async fn xml_from_native(&self, format: &str, config: &[u8]) -> Result<String> {
         self.ensure_open()?;
         if format != VMX_FORMAT {
             return Err(Error::invalid_arg(format!(
                 "Unsupported config format '{format}'"
             )));
         }
+        // Bare file names go to libvirt's placeholder directory `[?] ?`.
         let resolver = self.resolver("[?] ?").await?;
         let pctx = ParseContext {
             resolver: &resolver,
             datacenter_path: None,
             moref: None,
         };
-        let mut def = vmx_text_to_domain(config.as_bytes(), &pctx)?;
-        def.id = None;
-        Ok(def.to_xml())
+        let def = vmx_text_to_domain(config, &pctx)?;
+        // As libvirt's driver formats it: inactive, without secrets.
+        Ok(def.to_xml_with(&FormatOptions::DRIVER))
     }
 
     /// The VMX text of a domain definition for this host's default virtual hardware.
@@ -160,16 +164,50 @@ impl Connection {
         )?)
     }
 
-    pub(crate) async fn xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+    /// `connectDomainXMLFromNative` on raw bytes (a `.vmx` need not be UTF-8: its
+    /// `.encoding` says what it is).
+    pub async fn domain_xml_from_native_bytes(
+        &self,
+        format: &str,
+        config: &[u8],
+    ) -> Result<String> {
+        self.xml_from_native(format, config).await
+    }
+
+    /// `connectDomainXMLToNative` for a chosen virtualHW version (`None`: the one libvirt picks
+    /// for the server's product).
+    pub async fn domain_xml_to_native_hw(
+        &self,
+        format: &str,
+        xml: &str,
+        virtual_hw: Option<i64>,
+    ) -> Result<String> {
+        self.xml_to_native(format, xml, virtual_hw).await
+    }
+
+    pub(crate) async fn xml_to_native(
+        &self,
+        format: &str,
+        xml: &str,
+        virtual_hw: Option<i64>,
+    ) -> Result<String> {
         self.ensure_open()?;
         if format != VMX_FORMAT {
             return Err(Error::invalid_arg(format!(
                 "Unsupported config format '{format}'"
             )));
         }
-        let def = DomainDef::from_xml(xml)?;
-        check_domain_type(&def)?;
-        self.to_vmx(&def).await
+        let ctx = self.primary();
+        let resolver = self.resolver("").await?;
+        let hw = virtual_hw.unwrap_or_else(|| default_virtual_hw(ctx.product, ctx.product_version));
+        // libvirt's parse, post-parse and validation, then the VMX formatter.
+        Ok(domain_xml_to_vmx(
+            xml,
+            &FormatContext {
+                resolver: &resolver,
+            },
+            hw,
+        )?)
     }
 }
 
