@@ -618,7 +618,6 @@ fn snapshot_xml_keeps_an_empty_description() {
 }
 
 #[test]
-#[ignore = "driver: storage_vol_create_xml_from refuses the source volume's own XML (allocation is neither 0 nor the capacity); libvirt clones it"]
 fn vol_clone_from_the_source_definition() {
     use esx_driver::StorageDriver;
     let sim = Sim::start("clonexml", Flavor::Esx);
@@ -667,7 +666,6 @@ fn vol_clone_from_the_source_definition() {
 }
 
 #[test]
-#[ignore = "driver: domain_delete (Destroy_Task) reports ManagedObjectNotFound once the VM is gone: the task wait watches the deleted VM's question"]
 fn undefine_remove_all_storage() {
     let sim = Sim::start("delete", Flavor::Esx);
     let app = temp_file(&sim, "app.xml", &domain_xml("app"));

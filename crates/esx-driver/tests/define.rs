@@ -277,3 +277,22 @@ async fn vnc_passwords_need_the_secure_flag() {
         .unwrap();
     assert!(secure.contains("passwd='s3cret'"), "{secure}");
 }
+
+#[tokio::test]
+async fn delete_removes_the_vm_and_its_files() {
+    let sim = Sim::esx("delete").await;
+    let c = sim.connect().await;
+    let d = c.domain_define_xml(&domain_xml("gone", "gone")).await.unwrap();
+    let dir = sim.datastore_dir("datastore1").join("gone");
+    assert!(dir.is_dir());
+    c.domain_create(&d).await.unwrap();
+    let e = c.domain_delete(&d).await.unwrap_err();
+    assert_eq!(e.message, "Domain is not powered off");
+    c.domain_destroy(&d).await.unwrap();
+    c.domain_delete(&d).await.unwrap();
+    assert_eq!(
+        c.domain_lookup_by_name("gone").await.unwrap_err().code,
+        ErrorCode::NoDomain
+    );
+    assert!(!dir.exists(), "no file of the VM left");
+}

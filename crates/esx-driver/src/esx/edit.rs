@@ -777,7 +777,8 @@ pub(crate) fn config_spec(
     }
     // Video memory.
     let vram = |d: &DomainDef| d.devices.videos.first().and_then(|v| v.vram);
-    if vram(new) != vram(old) {
+    // A definition without <video> keeps the card as it is (every VMX has one).
+    if !new.devices.videos.is_empty() && vram(new) != vram(old) {
         let card = devices.iter().find_map(|d| match d {
             BaseVirtualDevice::VirtualMachineVideoCard(c) => Some(c),
             _ => None,

@@ -139,6 +139,7 @@ impl Connection {
     }
 
     pub(crate) async fn set_vcpus(&self, dom: &Domain, nvcpus: u32, flags: u32) -> Result<()> {
+        check_flags(flags, affect::LIVE, "esxDomainSetVcpusFlags")?;
         if flags != affect::LIVE {
             return Err(Error::invalid_arg(format!(
                 "unsupported flags: (0x{flags:x})"
@@ -170,6 +171,11 @@ impl Connection {
     }
 
     pub(crate) async fn vcpus_flags(&self, dom: &Domain, flags: u32) -> Result<u32> {
+        check_flags(
+            flags,
+            affect::LIVE | affect::VCPU_MAXIMUM,
+            "esxDomainGetVcpusFlags",
+        )?;
         if flags != (affect::LIVE | affect::VCPU_MAXIMUM) {
             return Err(Error::invalid_arg(format!(
                 "unsupported flags: (0x{flags:x})"

@@ -317,8 +317,10 @@ impl Connection {
     where
         Fut: std::future::Future<Output = std::result::Result<MoRef, esx_vim::Error>>,
     {
+        // A task that deletes the VM cannot watch the VM's questions while it runs.
+        let watched = (method != "Destroy_Task").then_some(&vm.moref);
         let e = match call.await {
-            Ok(task) => return self.wait_task(ctx, &task, Some(&vm.moref), what).await,
+            Ok(task) => return self.wait_task(ctx, &task, watched, what).await,
             Err(e) if vi::ambiguous(&e) => e,
             Err(e) => return Err(Error::from(e).context(format!("Could not {what}"))),
         };
@@ -350,7 +352,7 @@ impl Connection {
                 if let Ok(info) = vi::get(&ctx.client, t, &["info.name"]).await {
                     if info.str("info.name") == Some(method) {
                         tracing::info!(task = %t.value, "found the task the broken call started");
-                        return self.wait_task(ctx, t, Some(&vm.moref), what).await;
+                        return self.wait_task(ctx, t, watched, what).await;
                     }
                 }
             }

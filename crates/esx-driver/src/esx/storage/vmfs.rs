@@ -405,7 +405,10 @@ impl Connection {
     }
 
     /// Validates a new volume's definition against libvirt's rules; `(name, disk type)`.
-    fn new_volume(xml: &str) -> Result<(VolDef, String)> {
+    /// A copy (`clone`) accepts any allocation: only an allocation equal to the capacity
+    /// asks for a preallocated copy, anything else makes it thin (virsh's `vol-clone` passes
+    /// the source's own definition, whose allocation is what the file uses).
+    fn new_volume_for(xml: &str, clone: bool) -> Result<(VolDef, String)> {
         let def = VolDef::from_xml(xml)?;
         if def.vol_type != VolumeType::File {
             return Err(Error::new(
@@ -434,7 +437,7 @@ impl Connection {
         }
         let disk_type = if def.allocation == def.capacity {
             "preallocated"
-        } else if def.allocation == 0 {
+        } else if def.allocation == 0 || clone {
             "thin"
         } else {
             return Err(Error::new(
@@ -443,6 +446,10 @@ impl Connection {
             ));
         };
         Ok((def, disk_type.to_string()))
+    }
+
+    fn new_volume(xml: &str) -> Result<(VolDef, String)> {
+        Self::new_volume_for(xml, false)
     }
 
     /// Creates the directory of a new volume; a failure after this removes it again.
@@ -505,7 +512,7 @@ impl Connection {
         source: &StorageVolume,
     ) -> Result<StorageVolume> {
         self.check_writable("virStorageVolCreateXMLFrom")?;
-        let (def, disk_type) = Self::new_volume(xml)?;
+        let (def, disk_type) = Self::new_volume_for(xml, true)?;
         let d = self.datastore(&pool.name).await?;
         let (sd, sf) = self.vmfs_vol_file(source).await?;
         if sf.format != "vmdk" {
