@@ -7,15 +7,16 @@
 //!   managed-object handles ([`VirtualMachine`], [`PropertyCollector`], …).
 //! * [`methods`]: one function per operation, returning a future, over any
 //!   [`transport::Transport`]; the managed-object handles call them.
-//! * [`client`]: the HTTPS transport and the session ([`client::Client`] logs in, renews the
-//!   session, pages property retrieval and waits for tasks).
+//! * [`client`] (default feature `client`): the HTTPS transport and the session (`Client` logs
+//!   in, renews the session, pages property retrieval and waits for tasks). Without the feature
+//!   the crate has no hyper, rustls or tokio: types, codec, `reflect` and the `Transport` seam.
 //! * [`codec`]: the streaming decoder/encoder and the SOAP envelope.
 //! * [`reflect`]: declared fields of every type, properties and methods of every managed object.
 //!
-//! Calling the API (any `Transport` will do; [`client::Client`] is the real one):
+//! Calling the API (any [`transport::Transport`] will do; `client::Client` is the real one):
 //!
 //! ```no_run
-//! # async fn demo(client: &esx_vim::client::Client) -> Result<(), esx_vim::Error> {
+//! # async fn demo(client: &dyn esx_vim::transport::Transport) -> Result<(), esx_vim::Error> {
 //! use esx_vim::{PropertyCollector, ServiceInstance};
 //!
 //! let si = ServiceInstance::from_id("ServiceInstance");
@@ -39,8 +40,12 @@
 //! assert_eq!(back, Any::AboutInfo(Box::new(about)));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[macro_use]
 pub mod codec;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 pub mod generated;
 pub mod reflect;

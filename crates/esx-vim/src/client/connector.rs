@@ -1,25 +1,33 @@
-//! Opening connections: TCP, an optional proxy tunnel (HTTP CONNECT, SOCKS4/4a/5), then TLS.
+//! Opening connections with hyper-util's connectors: `HttpConnector` for TCP, `Tunnel`
+//! (HTTP CONNECT), `SocksV4` (SOCKS4/4a) and `SocksV5` for proxies, hyper-rustls for TLS.
+//! What is ours: their configuration, the connect timeout, local name resolution for SOCKS4
+//! and SOCKS5, and turning their errors into [`TransportErrorKind`]s with messages that say
+//! what failed.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper_util::client::legacy::connect::{Connected, Connection};
+use http::Uri;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::proxy::{SocksV4, SocksV5, Tunnel};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
+use tower_service::Service;
 
 use super::options::{ProxyConfig, ProxyKind};
-use super::tls::verification_advice;
+use super::tls::tls_failure_message;
 use crate::transport::TransportErrorKind;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, ConnectFailure>> + Send>>;
+type Tcp = TokioIo<TcpStream>;
 
 /// Why a connection could not be opened; carried through hyper's error chain and turned back
 /// into a [`crate::transport::TransportError`] of the same kind.
@@ -44,135 +52,74 @@ impl ConnectFailure {
     fn with(
         kind: TransportErrorKind,
         message: String,
-        source: impl std::error::Error + Send + Sync + 'static,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self {
             kind,
             message,
-            source: Some(Box::new(source)),
+            source: Some(source.into()),
         }
     }
 }
 
-/// A plain or TLS-wrapped TCP stream.
-#[derive(Debug)]
-pub(crate) enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Self::Plain(s) => s.is_write_vectored(),
-            Self::Tls(s) => s.is_write_vectored(),
-        }
-    }
-}
-
-/// The connector handed to hyper's pooled client.
+/// The connector handed to hyper's pooled client: hyper-rustls over [`TcpOrProxy`], bounded
+/// by the connect timeout (TCP, proxy tunnel and TLS handshake together).
 #[derive(Clone)]
 pub(crate) struct Connector {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    tls: Arc<ClientConfig>,
-    proxy: Option<ProxyConfig>,
-    connect_timeout: Duration,
+    https: HttpsConnector<TcpOrProxy>,
+    timeout: Duration,
 }
 
 impl Connector {
-    pub(crate) fn new(
-        tls: Arc<ClientConfig>,
-        proxy: Option<ProxyConfig>,
-        connect_timeout: Duration,
-    ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                tls,
-                proxy,
-                connect_timeout,
-            }),
-        }
+    pub(crate) fn new(tls: ClientConfig, proxy: Option<ProxyConfig>, timeout: Duration) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let proxy = proxy.map(|config| {
+            let host = bracketed(&config.host);
+            let uri = format!("http://{host}:{}", config.port).parse().ok();
+            Arc::new(Proxy { config, uri })
+        });
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(TcpOrProxy { http, proxy });
+        Self { https, timeout }
     }
 }
 
-impl tower_service::Service<http::Uri> for Connector {
-    type Response = TokioIo<Stream>;
+impl Service<Uri> for Connector {
+    type Response = MaybeHttpsStream<Tcp>;
     type Error = ConnectFailure;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = BoxFuture<Self::Response>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let inner = self.inner.clone();
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let timeout = self.timeout;
+        let target = match Target::from_uri(&uri) {
+            Ok(t) => t,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let connecting = self.https.call(target.uri.clone());
         Box::pin(async move {
-            let target = Target::from_uri(&uri)?;
-            match tokio::time::timeout(inner.connect_timeout, inner.connect(&target)).await {
-                Ok(result) => result.map(TokioIo::new),
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(Ok(stream)) => Ok(stream),
+                Ok(Err(e)) => Err(match e.downcast::<ConnectFailure>() {
+                    Ok(failure) => *failure,
+                    Err(e) => {
+                        let message = tls_failure_message(&target.host, &*e);
+                        ConnectFailure::with(TransportErrorKind::Tls, message, e)
+                    }
+                }),
                 Err(_) => Err(ConnectFailure::new(
                     TransportErrorKind::Timeout,
                     format!(
-                        "connecting to {}:{} took longer than {:?}",
-                        target.host, target.port, inner.connect_timeout
+                        "connecting to {}:{} took longer than {timeout:?}",
+                        target.host, target.port
                     ),
                 )),
             }
@@ -180,18 +127,19 @@ impl tower_service::Service<http::Uri> for Connector {
     }
 }
 
-/// The server a connection goes to.
+/// The server a connection goes to; `uri` spells the port out, since hyper-util's proxy
+/// connectors assume 443 when it is missing.
 struct Target {
+    uri: Uri,
     host: String,
     port: u16,
-    tls: bool,
 }
 
 impl Target {
-    fn from_uri(uri: &http::Uri) -> Result<Self, ConnectFailure> {
-        let tls = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
+    fn from_uri(uri: &Uri) -> Result<Self, ConnectFailure> {
+        let default_port = match uri.scheme_str() {
+            Some("https") => 443,
+            Some("http") => 80,
             other => {
                 return Err(ConnectFailure::new(
                     TransportErrorKind::Other,
@@ -202,120 +150,152 @@ impl Target {
                 ))
             }
         };
-        let host = uri.host().ok_or_else(|| {
+        let no_host = || {
             ConnectFailure::new(
                 TransportErrorKind::Other,
                 format!("URL '{uri}' has no host"),
             )
-        })?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        Ok(Self { host, port, tls })
+        };
+        let host = uri.host().ok_or_else(no_host)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(default_port);
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let uri = format!("{scheme}://{}:{port}/", bracketed(host))
+            .parse()
+            .map_err(|_| no_host())?;
+        Ok(Self {
+            uri,
+            host: host.to_string(),
+            port,
+        })
     }
 }
 
-impl Inner {
-    async fn connect(&self, target: &Target) -> Result<Stream, ConnectFailure> {
-        let tcp = match &self.proxy {
-            None => TcpStream::connect((target.host.as_str(), target.port))
-                .await
-                .map_err(|e| {
-                    ConnectFailure::with(
-                        TransportErrorKind::Connect,
-                        format!("cannot connect to {}:{}: {e}", target.host, target.port),
-                        e,
-                    )
-                })?,
-            Some(proxy) => self.tunnel(proxy, target).await?,
-        };
-        let _ = tcp.set_nodelay(true);
-        if !target.tls {
-            return Ok(Stream::Plain(tcp));
-        }
-        let name = ServerName::try_from(target.host.clone()).map_err(|e| {
-            ConnectFailure::with(
-                TransportErrorKind::Tls,
-                format!("'{}' is not a valid TLS server name", target.host),
-                e,
-            )
-        })?;
-        match TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-        {
-            Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
-            Err(e) => Err(tls_failure(&target.host, e)),
-        }
+/// `[v6]` for an IPv6 address, anything else as it is.
+fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// TCP to the server, or to the proxy and through its tunnel.
+#[derive(Clone)]
+struct TcpOrProxy {
+    http: HttpConnector,
+    proxy: Option<Arc<Proxy>>,
+}
+
+struct Proxy {
+    config: ProxyConfig,
+    /// `http://host:port` of the proxy (`None` when the host is not a valid URI host).
+    uri: Option<Uri>,
+}
+
+impl Service<Uri> for TcpOrProxy {
+    type Response = Tcp;
+    type Error = ConnectFailure;
+    type Future = BoxFuture<Tcp>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
-    async fn tunnel(
-        &self,
-        proxy: &ProxyConfig,
-        target: &Target,
-    ) -> Result<TcpStream, ConnectFailure> {
-        let mut tcp = TcpStream::connect((proxy.host.as_str(), proxy.port))
-            .await
-            .map_err(|e| {
-                ConnectFailure::with(
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let proxy = self.proxy.clone();
+        Box::pin(async move {
+            let target = Target::from_uri(&dst)?;
+            let Some(proxy) = proxy else {
+                return http.call(target.uri).await.map_err(|e| {
+                    let message = format!(
+                        "cannot connect to {}:{}: {}",
+                        target.host,
+                        target.port,
+                        root_cause(&e)
+                    );
+                    ConnectFailure::with(TransportErrorKind::Connect, message, e)
+                });
+            };
+            let unreachable = |detail: String| {
+                ConnectFailure::new(
                     TransportErrorKind::Proxy,
-                    format!("cannot connect to proxy {proxy}: {e}"),
-                    e,
+                    format!("cannot connect to proxy {}: {detail}", proxy.config),
                 )
-            })?;
-        let socks_err = |e: tokio_socks::Error| {
+            };
+            let uri = proxy
+                .uri
+                .clone()
+                .ok_or_else(|| unreachable("not a valid host name".into()))?;
+            let tcp = http
+                .call(uri)
+                .await
+                .map_err(|e| unreachable(root_cause(&e)))?;
+            proxy.tunnel(tcp, target).await
+        })
+    }
+}
+
+impl Proxy {
+    /// Asks the proxy, over `tcp`, for a tunnel to `target`. hyper-util's connectors get the
+    /// connection already made ([`Ready`]), so that their errors are always the proxy's answer.
+    async fn tunnel(&self, tcp: Tcp, target: Target) -> Result<Tcp, ConnectFailure> {
+        let refused = |detail: String, e: Box<dyn std::error::Error + Send + Sync>| {
             ConnectFailure::with(
                 TransportErrorKind::Proxy,
                 format!(
-                    "proxy {proxy} refused the tunnel to {}:{}: {e}",
-                    target.host, target.port
+                    "proxy {} refused the tunnel to {}:{}: {detail}",
+                    self.config, target.host, target.port
                 ),
                 e,
             )
         };
-        match proxy.kind {
+        let uri = self.uri.clone().unwrap_or_default();
+        match self.config.kind {
             ProxyKind::Http => {
-                http_connect(&mut tcp, &target.host, target.port)
-                    .await
-                    .map_err(|e| {
-                        ConnectFailure::with(
-                            TransportErrorKind::Proxy,
-                            format!(
-                                "proxy {proxy} refused the tunnel to {}:{}: {e}",
-                                target.host, target.port
-                            ),
-                            e,
-                        )
-                    })?;
-                Ok(tcp)
+                let reply = Arc::new(Mutex::new(Vec::new()));
+                let io = TokioIo::new(ReplyRecorder {
+                    tcp: tcp.into_inner(),
+                    reply: reply.clone(),
+                });
+                match Tunnel::new(uri, Ready(Some(io))).call(target.uri).await {
+                    Ok(io) => Ok(TokioIo::new(io.into_inner().tcp)),
+                    Err(e) => {
+                        let detail = match status_line(&reply) {
+                            Some(line) => format!("proxy answered '{line}'"),
+                            None => root_cause(&e),
+                        };
+                        Err(refused(detail, e.into()))
+                    }
+                }
             }
+            ProxyKind::Socks4a => SocksV4::new(uri, Ready(Some(tcp)))
+                .call(target.uri)
+                .await
+                .map_err(|e| refused(e.to_string(), e.into())),
             ProxyKind::Socks4 => {
                 let addr = resolve(&target.host, target.port, true).await?;
-                let s = tokio_socks::tcp::Socks4Stream::connect_with_socket(tcp, addr)
+                SocksV4::new(uri, Ready(Some(tcp)))
+                    .call(addr_uri(addr))
                     .await
-                    .map_err(socks_err)?;
-                Ok(s.into_inner())
-            }
-            ProxyKind::Socks4a => {
-                let s = tokio_socks::tcp::Socks4Stream::connect_with_socket(
-                    tcp,
-                    (target.host.as_str(), target.port),
-                )
-                .await
-                .map_err(socks_err)?;
-                Ok(s.into_inner())
+                    .map_err(|e| refused(e.to_string(), e.into()))
             }
             ProxyKind::Socks5 => {
                 let addr = resolve(&target.host, target.port, false).await?;
-                let s = tokio_socks::tcp::Socks5Stream::connect_with_socket(tcp, addr)
+                SocksV5::new(uri, Ready(Some(tcp)))
+                    .call(addr_uri(addr))
                     .await
-                    .map_err(socks_err)?;
-                Ok(s.into_inner())
+                    .map_err(|e| refused(e.to_string(), e.into()))
             }
         }
     }
+}
+
+fn addr_uri(addr: SocketAddr) -> Uri {
+    format!("http://{addr}/")
+        .parse()
+        .expect("a socket address is a valid authority")
 }
 
 /// Resolves `host` locally (SOCKS4 and SOCKS5 send an address, not a name).
@@ -338,130 +318,113 @@ async fn resolve(host: &str, port: u16, ipv4_only: bool) -> Result<SocketAddr, C
         })
 }
 
-/// Largest proxy reply header accepted for a CONNECT request.
-const MAX_CONNECT_REPLY: usize = 16 * 1024;
-
-/// Asks an HTTP proxy for a tunnel with `CONNECT host:port` and checks for a 2xx answer.
-async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
-    host: &str,
-    port: u16,
-) -> io::Result<()> {
-    let authority = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
-    stream.flush().await?;
-    // Read byte by byte so that nothing after the reply header is consumed.
-    let mut reply = Vec::with_capacity(256);
-    let mut byte = [0u8; 1];
-    while !reply.ends_with(b"\r\n\r\n") {
-        if reply.len() >= MAX_CONNECT_REPLY {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "proxy reply header too long",
-            ));
-        }
-        if stream.read(&mut byte).await? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "proxy closed the connection",
-            ));
-        }
-        reply.push(byte[0]);
+/// The innermost cause's text (`Connection refused (os error 111)`, not `tcp connect error`).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
     }
-    let status_line = reply.split(|b| *b == b'\n').next().unwrap_or_default();
-    let status_line = String::from_utf8_lossy(status_line).trim().to_string();
-    let mut parts = status_line.split_whitespace();
-    let version_ok = parts.next().is_some_and(|v| v.starts_with("HTTP/1."));
-    let code = parts.next().and_then(|c| c.parse::<u16>().ok());
-    match code {
-        Some(c) if version_ok && (200..300).contains(&c) => Ok(()),
-        _ => Err(io::Error::other(format!("proxy answered '{status_line}'"))),
+    last.to_string()
+}
+
+/// A service that hands out one connection made beforehand.
+struct Ready<T>(Option<T>);
+
+impl<T> Service<Uri> for Ready<T> {
+    type Response = T;
+    type Error = io::Error;
+    type Future = std::future::Ready<Result<T, io::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _proxy: Uri) -> Self::Future {
+        std::future::ready(
+            self.0
+                .take()
+                .ok_or_else(|| io::Error::other("the proxy connection was already used")),
+        )
     }
 }
 
-fn tls_failure(host: &str, e: io::Error) -> ConnectFailure {
-    let rustls_err = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match rustls_err {
-        Some(rustls::Error::InvalidCertificate(reason)) => {
-            let reason = format!("{reason:?}");
-            ConnectFailure::with(
-                TransportErrorKind::Tls,
-                verification_advice(host, &reason),
-                e,
-            )
+/// Largest part of a proxy's CONNECT reply kept for the error message.
+const REPLY_KEPT: usize = 512;
+
+/// Keeps the start of what the proxy answers to CONNECT, so that a refusal can quote its
+/// status line (hyper-util's tunnel error does not say which status it got). Removed again
+/// once the tunnel stands.
+struct ReplyRecorder {
+    tcp: TcpStream,
+    reply: Arc<Mutex<Vec<u8>>>,
+}
+
+fn status_line(reply: &Mutex<Vec<u8>>) -> Option<String> {
+    let reply = reply.lock().unwrap_or_else(|p| p.into_inner());
+    let line = reply.split(|b| *b == b'\n').next()?;
+    let line = String::from_utf8_lossy(line).trim().to_string();
+    line.starts_with("HTTP/").then_some(line)
+}
+
+impl AsyncRead for ReplyRecorder {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            let mut reply = this.reply.lock().unwrap_or_else(|p| p.into_inner());
+            let new = &buf.filled()[before..];
+            let room = REPLY_KEPT.saturating_sub(reply.len()).min(new.len());
+            reply.extend_from_slice(&new[..room]);
         }
-        Some(other) => ConnectFailure::new(
-            TransportErrorKind::Tls,
-            format!("TLS handshake with host '{host}' failed: {other}"),
-        ),
-        None => ConnectFailure::with(
-            TransportErrorKind::Tls,
-            format!("TLS handshake with host '{host}' failed: {e}"),
-            e,
-        ),
+        polled
+    }
+}
+
+impl AsyncWrite for ReplyRecorder {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::duplex;
-
-    #[tokio::test]
-    async fn http_connect_accepts_200_and_leaves_payload() {
-        let (mut client, mut server) = duplex(4096);
-        let srv = tokio::spawn(async move {
-            let mut buf = vec![0u8; 1024];
-            let n = server.read(&mut buf).await.expect("read");
-            let req = String::from_utf8_lossy(&buf[..n]).to_string();
-            server
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\nPAYLOAD")
-                .await
-                .expect("write");
-            req
-        });
-        http_connect(&mut client, "esx.example", 443)
-            .await
-            .expect("tunnel");
-        let req = srv.await.expect("join");
-        assert!(
-            req.starts_with("CONNECT esx.example:443 HTTP/1.1\r\n"),
-            "{req}"
-        );
-        let mut rest = [0u8; 7];
-        client.read_exact(&mut rest).await.expect("payload");
-        assert_eq!(&rest, b"PAYLOAD");
-    }
-
-    #[tokio::test]
-    async fn http_connect_rejects_407() {
-        let (mut client, mut server) = duplex(4096);
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 1024];
-            let _ = server.read(&mut buf).await;
-            let _ = server
-                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-                .await;
-        });
-        let err = http_connect(&mut client, "::1", 443)
-            .await
-            .expect_err("407 must fail");
-        assert!(err.to_string().contains("407"), "{err}");
-    }
 
     #[test]
     fn target_from_uri() {
         let t = Target::from_uri(&"https://[::1]/sdk".parse().expect("uri")).expect("target");
-        assert_eq!((t.host.as_str(), t.port, t.tls), ("::1", 443, true));
-        let t = Target::from_uri(&"http://esx:8080/sdk".parse().expect("uri")).expect("target");
-        assert_eq!((t.host.as_str(), t.port, t.tls), ("esx", 8080, false));
+        assert_eq!((t.host.as_str(), t.port), ("::1", 443));
+        assert_eq!(t.uri.to_string(), "https://[::1]:443/");
+        let t = Target::from_uri(&"http://esx/sdk".parse().expect("uri")).expect("target");
+        assert_eq!((t.host.as_str(), t.port), ("esx", 80));
+        assert_eq!(t.uri.to_string(), "http://esx:80/");
         assert!(Target::from_uri(&"ftp://esx/".parse().expect("uri")).is_err());
+    }
+
+    #[test]
+    fn status_line_of_a_reply() {
+        let reply = Mutex::new(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec());
+        assert_eq!(
+            status_line(&reply).as_deref(),
+            Some("HTTP/1.1 403 Forbidden")
+        );
+        assert_eq!(status_line(&Mutex::new(b"\x05\x00".to_vec())), None);
     }
 }

@@ -81,7 +81,8 @@ impl HttpTransport {
                 format!("SOAP URL '{url}' has no host"),
             ));
         }
-        if options.tls.no_verify && url.scheme_str() == Some("https") {
+        let unchecked = options.tls.no_verify && options.tls.fingerprint.is_none();
+        if unchecked && url.scheme_str() == Some("https") {
             tracing::warn!(
                 host,
                 "TLS certificate verification is disabled (no_verify): the server's identity is not checked"

@@ -65,6 +65,11 @@ pub struct TlsOptions {
     pub ca_file: Option<PathBuf>,
     /// Do not load the system's root certificates (only `ca_file` is trusted).
     pub skip_system_roots: bool,
+    /// Pin the server's leaf certificate by its SHA-256 fingerprint (`AA:BB:…`, 64 hexadecimal
+    /// digits, any case, colons optional). When set, exactly that certificate is accepted,
+    /// self-signed, expired or issued for another name alike, and any other is refused;
+    /// `no_verify`, the CA file and the system roots no longer matter.
+    pub fingerprint: Option<String>,
 }
 
 /// When and how often a failed call is sent again.

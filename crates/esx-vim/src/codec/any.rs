@@ -9,6 +9,21 @@ use super::{
 };
 use crate::generated::Any;
 
+// `Any`'s variants that are neither boxed generated types (`variant_of!`) nor unboxed ones
+// (`variant_of_unboxed!`): the explicit auto-trait impls of `hub_auto_traits!` rely on this.
+auto_traits_hold!(
+    String,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    super::DateTime,
+    Vec<u8>
+);
+
 /// Writes a complex value as `<name xsi:type="ty" [attr]>fields</name>`.
 #[inline]
 pub fn encode_typed<T: ComplexType>(
