@@ -282,7 +282,10 @@ async fn vnc_passwords_need_the_secure_flag() {
 async fn delete_removes_the_vm_and_its_files() {
     let sim = Sim::esx("delete").await;
     let c = sim.connect().await;
-    let d = c.domain_define_xml(&domain_xml("gone", "gone")).await.unwrap();
+    let d = c
+        .domain_define_xml(&domain_xml("gone", "gone"))
+        .await
+        .unwrap();
     let dir = sim.datastore_dir("datastore1").join("gone");
     assert!(dir.is_dir());
     c.domain_create(&d).await.unwrap();

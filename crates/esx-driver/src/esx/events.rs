@@ -63,6 +63,10 @@ impl DomainEventKind {
 }
 
 /// One lifecycle event.
+///
+/// Events come from the server's event log, so a VM that was defined and undefined between
+/// two updates of the watch is still reported; when it was gone before its UUID could be
+/// read, `domain.uuid` is nil (the log does not record UUIDs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainEvent {
     /// The domain as it is after the event.
@@ -160,6 +164,8 @@ struct Watcher {
     /// The names last reported per VM (with the event log: renames are found against them).
     names: HashMap<MoRef, String>,
     hosts: HashMap<MoRef, String>,
+    /// VMs known only from the event log (see [`Watcher::ghost`]).
+    ghosts: HashMap<MoRef, Seen>,
 }
 
 /// The VM events whose order matters.
@@ -175,12 +181,29 @@ const LOG_EVENTS: [&str; 9] = [
     "VmResettingEvent",
 ];
 
-/// `(key, type, vm, the VM's name then)` of the events the watch uses.
-fn log_event(e: &BaseEvent) -> Option<(i32, &'static str, MoRef, String)> {
+/// One entry of the event log the watch uses.
+struct LogEntry {
+    key: i32,
+    kind: &'static str,
+    vm: MoRef,
+    /// The VM's name when the entry was written.
+    name: String,
+    /// The host the entry names.
+    host: Option<MoRef>,
+}
+
+/// The entry an event of the log means to the watch.
+fn log_event(e: &BaseEvent) -> Option<LogEntry> {
     macro_rules! ev {
         ($x:expr, $t:expr) => {{
             let vm = $x.vm.as_ref()?;
-            Some(($x.key, $t, vm.vm.clone(), vi::unescape_name(&vm.name)))
+            Some(LogEntry {
+                key: $x.key,
+                kind: $t,
+                vm: vm.vm.clone(),
+                name: vi::unescape_name(&vm.name),
+                host: $x.host.as_ref().map(|h| h.host.clone()),
+            })
         }};
     }
     match e {
@@ -263,6 +286,7 @@ impl Watcher {
             logged: false,
             names: HashMap::new(),
             hosts: HashMap::new(),
+            ghosts: HashMap::new(),
         };
         // The first update is the current state: remembered, not reported.
         let first = w.wait(Some(0)).await?;
@@ -444,7 +468,7 @@ impl Watcher {
         }
         if log {
             if let Some(page) = page {
-                self.apply_log(page, &left, out);
+                self.apply_log(page, &left, out).await;
             }
             // Names that changed without an event naming the VM since: renames.
             let renamed: Vec<(MoRef, Seen, String)> = self
@@ -466,9 +490,37 @@ impl Watcher {
         }
     }
 
+    /// The identity of a VM the property updates never showed (it came, and maybe went,
+    /// between two updates): read from the server while it exists, else with a nil UUID
+    /// (nothing else records it) and the host the log entry names.
+    async fn ghost(&mut self, entry: &LogEntry) -> Seen {
+        if let Some(s) = self.ghosts.get(&entry.vm) {
+            return s.clone();
+        }
+        let paths = ["config.uuid", "runtime.host"];
+        let read = vi::get(&self.conn.primary().client, &entry.vm, &paths).await;
+        let s = Seen {
+            name: entry.name.clone(),
+            uuid: Some(
+                read.as_ref()
+                    .ok()
+                    .and_then(|p| p.str("config.uuid")?.parse().ok())
+                    .unwrap_or(Uuid([0; 16])),
+            ),
+            power: None,
+            host: read
+                .as_ref()
+                .ok()
+                .and_then(|p| p.moref("runtime.host").cloned())
+                .or_else(|| entry.host.clone()),
+        };
+        self.ghosts.insert(entry.vm.clone(), s.clone());
+        s
+    }
+
     /// Turns the new entries of the event log into events, in order, with the VM's name as
     /// each entry gives it (a rename between two entries is reported between them).
-    fn apply_log(
+    async fn apply_log(
         &mut self,
         page: Vec<BaseEvent>,
         left: &HashMap<MoRef, Seen>,
@@ -476,23 +528,24 @@ impl Watcher {
     ) {
         let our_host = self.conn.primary().host_system.clone();
         let ours = |s: &Seen| s.host.as_ref().is_none_or(|h| *h == our_host);
-        let mut new: Vec<(i32, &'static str, MoRef, String)> =
-            page.iter().filter_map(log_event).collect();
-        new.sort_by_key(|e| e.0);
+        let mut new: Vec<LogEntry> = page.iter().filter_map(log_event).collect();
+        new.sort_by_key(|e| e.key);
         if !self.logged {
             // The log as it was when the watch began: remembered, not reported.
             self.logged = true;
-            self.last_key = new.last().map(|e| e.0).or(self.last_key);
+            self.last_key = new.last().map(|e| e.key).or(self.last_key);
             return;
         }
-        for (key, kind, vm, name) in new {
-            if self.last_key.is_some_and(|l| key <= l) {
+        for entry in new {
+            if self.last_key.is_some_and(|l| entry.key <= l) {
                 continue;
             }
-            self.last_key = Some(key);
-            let Some(mut ident) = self.seen.get(&vm).or_else(|| left.get(&vm)).cloned() else {
-                continue;
+            self.last_key = Some(entry.key);
+            let mut ident = match self.seen.get(&entry.vm).or_else(|| left.get(&entry.vm)) {
+                Some(s) => s.clone(),
+                None => self.ghost(&entry).await,
             };
+            let LogEntry { kind, vm, name, .. } = entry;
             if !ours(&ident) {
                 continue;
             }
@@ -526,6 +579,7 @@ impl Watcher {
                 None => {
                     self.power.remove(&vm);
                     self.names.remove(&vm);
+                    self.ghosts.remove(&vm);
                 }
             }
             if let Some(d) = domain_of(&vm, &ident, Some(power.unwrap_or(P::PoweredOff))) {
