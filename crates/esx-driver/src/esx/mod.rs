@@ -1,6 +1,7 @@
 //! The ESX, GSX and vCenter implementation of the driver tables, one module per area of
 //! libvirt's driver.
 
+pub(crate) mod blocks;
 pub(crate) mod define;
 pub(crate) mod domains;
 pub(crate) mod edit;
