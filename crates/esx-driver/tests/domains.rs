@@ -140,8 +140,18 @@ async fn life_cycle_with_state_checks() {
     c.domain_suspend(&d).await.unwrap();
     assert_eq!(state(&c, &d).await, DomainState::Paused);
     // Suspended domains cannot be undefined… only shut off or suspended may; running not.
+    let e = c.domain_screenshot(&d, 0, 0).await.unwrap_err();
+    assert_eq!(e.message, "Domain is not powered on");
     c.domain_resume(&d).await.unwrap();
     assert_eq!(state(&c, &d).await, DomainState::Running);
+    // The console through /screen (the host's capability says it can).
+    let (mime, png) = c.domain_screenshot(&d, 0, 0).await.unwrap();
+    assert_eq!(mime, "image/png");
+    assert!(png.starts_with(b"\x89PNG\r\n"), "a PNG");
+    assert_eq!(
+        c.domain_screenshot(&d, 1, 0).await.unwrap_err().message,
+        "Screen cannot be selected"
+    );
     let e = c.domain_undefine(&d).await.unwrap_err();
     assert_eq!(e.message, "Domain is not suspended and not powered off");
     c.domain_reboot(&d, 0).await.unwrap();

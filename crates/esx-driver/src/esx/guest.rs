@@ -8,6 +8,7 @@ use crate::esx::lifecycle::check_flags;
 use crate::esx::task::question_of;
 use crate::flags::addresses_source;
 use crate::types::{Domain, DomainInterface, IpAddress, Question};
+use crate::vi;
 use crate::Connection;
 
 impl Connection {
@@ -93,14 +94,17 @@ impl Connection {
         if screen != 0 {
             return Err(Error::invalid_arg("Screen cannot be selected"));
         }
-        let vm = self.vm(dom, &["capability.screenshotSupported"]).await?;
-        if vm.props.bool("capability.screenshotSupported") != Some(true) {
+        // A host capability (libvirt reads it from the HostSystem too); VMs have no such
+        // property.
+        let ctx = self.primary();
+        let host = vi::get(&ctx.client, &ctx.host_system, &["capability.screenshotSupported"]).await?;
+        if host.bool("capability.screenshotSupported") != Some(true) {
             return Err(Error::invalid_op("Screenshot feature is unsupported"));
         }
+        let vm = self.vm(dom, &[]).await?;
         if vm.power_state() != P::PoweredOn {
             return Err(Error::invalid_op("Domain is not powered on"));
         }
-        let ctx = self.primary();
         let (status, body) = ctx
             .client
             .transport()
