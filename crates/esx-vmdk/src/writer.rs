@@ -1,0 +1,348 @@
+//! Writing streamOptimized images front to back.
+
+use std::io::{Read, Write};
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+
+use crate::descriptor::{geometry, Descriptor, Extent};
+use crate::header::{
+    SparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, GD_AT_END, GTES_PER_GT,
+};
+use crate::{is_zero, VmdkError, MAX_CAPACITY, MAX_CHUNK, SECTOR};
+
+/// Grain size written, in sectors (64 KiB, as VMware and qemu-img write).
+const GRAIN_SECTORS: u64 = 128;
+const GRAIN: usize = (GRAIN_SECTORS * SECTOR) as usize;
+const MARKER_GT: u32 = 1;
+const MARKER_GD: u32 = 2;
+const MARKER_FOOTER: u32 = 3;
+
+/// Writes a streamOptimized VMDK to a forward-only writer: compressed grains with markers,
+/// grain tables, grain directory, footer and end-of-stream marker, and an embedded descriptor
+/// (createType `streamOptimized`, the adapter type and geometry).
+///
+/// Memory is bounded: one grain and one grain table, plus 4 bytes for each 32 MiB of
+/// capacity. An unfinished writer leaves an incomplete image: call [`finish`](Self::finish).
+pub struct StreamOptimizedWriter<W> {
+    w: W,
+    /// Bytes written so far.
+    written: u64,
+    header: SparseHeader,
+    /// Capacity in bytes, as asked.
+    capacity: u64,
+    /// Where the next write may start.
+    next: u64,
+    /// The grain being filled, its index and whether any byte was written to it.
+    grain: Vec<u8>,
+    grain_index: u64,
+    grain_dirty: bool,
+    /// The grain table being filled, its index and whether it has any entry.
+    table: Vec<u32>,
+    table_index: u64,
+    table_used: bool,
+    /// Grain directory entries so far (one per grain table).
+    directory: Vec<u32>,
+    compress: Compress,
+    out: Vec<u8>,
+}
+
+impl<W> std::fmt::Debug for StreamOptimizedWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOptimizedWriter")
+            .field("capacity", &self.capacity)
+            .field("next", &self.next)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+fn marker(value: u64, kind: u32) -> [u8; 512] {
+    let mut m = [0u8; 512];
+    m[..8].copy_from_slice(&value.to_le_bytes());
+    m[12..16].copy_from_slice(&kind.to_le_bytes());
+    m
+}
+
+/// The embedded descriptor of a streamOptimized image of `sectors` sectors.
+fn embedded_descriptor(sectors: u64, adapter_type: &str) -> Descriptor {
+    let heads = if adapter_type == "ide" { 16 } else { 255 };
+    let mut ddb = vec![("ddb.virtualHWVersion".to_owned(), "4".to_owned())];
+    ddb.extend(geometry(sectors, heads));
+    ddb.push(("ddb.adapterType".into(), adapter_type.into()));
+    Descriptor {
+        create_type: "streamOptimized".into(),
+        cid: 0xffff_fffe,
+        parent_cid: 0xffff_ffff,
+        parent_hint: None,
+        extents: vec![Extent {
+            access: "RW".into(),
+            sectors,
+            kind: "SPARSE".into(),
+            file: Some("disk.vmdk".into()),
+            offset: None,
+        }],
+        ddb,
+    }
+}
+
+impl<W: Write> StreamOptimizedWriter<W> {
+    /// Starts an image of `capacity` bytes (rounded up to whole sectors) for a disk on
+    /// `adapter_type` (`ide`, `lsilogic`, `buslogic`, …), writing its header and descriptor.
+    pub fn new(w: W, capacity: u64, adapter_type: &str) -> Result<Self, VmdkError> {
+        if capacity > MAX_CAPACITY {
+            return Err(VmdkError::TooLarge {
+                what: "capacity",
+                size: capacity,
+                limit: MAX_CAPACITY,
+            });
+        }
+        if adapter_type.is_empty()
+            || !adapter_type
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(VmdkError::Unsupported(format!(
+                "adapter type {adapter_type:?} (a word such as ide, lsilogic or buslogic)"
+            )));
+        }
+        let sectors = capacity.div_ceil(SECTOR);
+        let text = embedded_descriptor(sectors, adapter_type).to_text();
+        let descriptor_size = (text.len() as u64).div_ceil(SECTOR).max(20);
+        let header = SparseHeader {
+            version: 3,
+            flags: FLAG_NEWLINE_TEST | FLAG_COMPRESSED | FLAG_MARKERS,
+            capacity: sectors,
+            grain_size: GRAIN_SECTORS,
+            descriptor_offset: 1,
+            descriptor_size,
+            num_gtes_per_gt: GTES_PER_GT as u32,
+            rgd_offset: 0,
+            gd_offset: GD_AT_END,
+            overhead: (1 + descriptor_size).next_multiple_of(GRAIN_SECTORS),
+            unclean_shutdown: 0,
+            compress_algorithm: 1,
+        };
+        let mut me = StreamOptimizedWriter {
+            w,
+            written: 0,
+            capacity,
+            next: 0,
+            grain: vec![0; GRAIN],
+            grain_index: 0,
+            grain_dirty: false,
+            table: vec![0; GTES_PER_GT as usize],
+            table_index: 0,
+            table_used: false,
+            directory: Vec::new(),
+            compress: Compress::new(Compression::new(6), true),
+            out: Vec::with_capacity(GRAIN + GRAIN / 8 + 1024),
+            header,
+        };
+        let mut start = me.header.to_bytes().to_vec();
+        start.extend_from_slice(text.as_bytes());
+        start.resize((me.header.overhead * SECTOR) as usize, 0);
+        me.emit(&start)?;
+        Ok(me)
+    }
+
+    /// Sets the zlib compression level of the grains written from now on (0 to 9; 6 by
+    /// default, as qemu-img; 1 is several times faster for slightly larger images).
+    pub fn set_compression_level(&mut self, level: u32) {
+        self.compress = Compress::new(Compression::new(level.min(9)), true);
+    }
+
+    fn emit(&mut self, bytes: &[u8]) -> Result<(), VmdkError> {
+        self.w.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Data at disk byte `offset`: writes come in increasing, non-overlapping order, at any
+    /// alignment; what is not written reads as zeros, and all-zero grains are not stored.
+    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), VmdkError> {
+        if offset < self.next {
+            return Err(VmdkError::BadWrite {
+                offset,
+                what: format!(
+                    "writes must not go back: the last one ended at disk byte {}",
+                    self.next
+                ),
+            });
+        }
+        let end = offset.checked_add(data.len() as u64);
+        if end.is_none_or(|end| end > self.capacity) {
+            return Err(VmdkError::BadWrite {
+                offset,
+                what: format!(
+                    "{} bytes from there go past the capacity of {} bytes",
+                    data.len(),
+                    self.capacity
+                ),
+            });
+        }
+        let mut offset = offset;
+        let mut data = data;
+        while !data.is_empty() {
+            let index = offset / GRAIN as u64;
+            if index != self.grain_index {
+                self.flush_grain()?;
+                self.grain_index = index;
+            }
+            let at = (offset % GRAIN as u64) as usize;
+            let n = (GRAIN - at).min(data.len());
+            self.grain[at..at + n].copy_from_slice(&data[..n]);
+            self.grain_dirty = true;
+            offset += n as u64;
+            data = &data[n..];
+        }
+        self.next = offset;
+        Ok(())
+    }
+
+    /// Writes the current grain if it holds data, then clears it.
+    fn flush_grain(&mut self) -> Result<(), VmdkError> {
+        if !self.grain_dirty {
+            return Ok(());
+        }
+        self.grain_dirty = false;
+        if is_zero(&self.grain) {
+            return Ok(());
+        }
+        let table = self.grain_index / GTES_PER_GT;
+        if table != self.table_index {
+            self.flush_table()?;
+            self.table_index = table;
+        }
+        // The marker: sector (u64), compressed size (u32), then the compressed grain.
+        self.out.clear();
+        self.out
+            .extend_from_slice(&(self.grain_index * GRAIN_SECTORS).to_le_bytes());
+        self.out.extend_from_slice(&[0; 4]);
+        self.compress.reset();
+        loop {
+            let status = self
+                .compress
+                .compress_vec(&self.grain, &mut self.out, FlushCompress::Finish)
+                .map_err(|e| {
+                    VmdkError::Io(std::io::Error::other(format!("deflate failed: {e}")))
+                })?;
+            if status == Status::StreamEnd {
+                break;
+            }
+            self.out.reserve(GRAIN / 4);
+        }
+        let size = (self.out.len() - 12) as u32;
+        self.out[8..12].copy_from_slice(&size.to_le_bytes());
+        self.out
+            .resize(self.out.len().next_multiple_of(SECTOR as usize), 0);
+        let sector = self.written / SECTOR;
+        self.table[(self.grain_index % GTES_PER_GT) as usize] = sector_u32(sector)?;
+        self.table_used = true;
+        let out = std::mem::take(&mut self.out);
+        let r = self.emit(&out);
+        self.out = out;
+        self.grain.fill(0);
+        r
+    }
+
+    /// Writes the current grain table if it has entries, and its directory entry.
+    fn flush_table(&mut self) -> Result<(), VmdkError> {
+        if !self.table_used {
+            return Ok(());
+        }
+        self.table_used = false;
+        let sectors = GTES_PER_GT * 4 / SECTOR;
+        let mut bytes = marker(sectors, MARKER_GT).to_vec();
+        let at = sector_u32(self.written / SECTOR + 1)?;
+        for e in &self.table {
+            bytes.extend_from_slice(&e.to_le_bytes());
+        }
+        self.emit(&bytes)?;
+        self.directory.resize(self.table_index as usize, 0);
+        self.directory.push(at);
+        self.table.fill(0);
+        Ok(())
+    }
+
+    /// Writes the last grain and table, the grain directory, the footer and the
+    /// end-of-stream marker; flushes and returns the writer.
+    pub fn finish(mut self) -> Result<W, VmdkError> {
+        self.flush_grain()?;
+        self.flush_table()?;
+        let entries = self.header.gd_entries();
+        self.directory.resize(entries as usize, 0);
+        let gd_sectors = self.header.gd_sectors();
+        let mut bytes = marker(gd_sectors, MARKER_GD).to_vec();
+        let gd_at = self.written / SECTOR + 1;
+        for e in &self.directory {
+            bytes.extend_from_slice(&e.to_le_bytes());
+        }
+        bytes.resize(((1 + gd_sectors) * SECTOR) as usize, 0);
+        bytes.extend_from_slice(&marker(1, MARKER_FOOTER));
+        let mut footer = self.header.clone();
+        footer.gd_offset = gd_at;
+        bytes.extend_from_slice(&footer.to_bytes());
+        bytes.extend_from_slice(&[0; 512]); // end of stream
+        self.emit(&bytes)?;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
+
+/// A file sector as a grain table or directory entry (32 bits: images up to 2 TiB of
+/// compressed data).
+fn sector_u32(sector: u64) -> Result<u32, VmdkError> {
+    u32::try_from(sector).map_err(|_| {
+        VmdkError::Unsupported(format!(
+            "a streamOptimized image past 2 TiB of compressed data (sector {sector})"
+        ))
+    })
+}
+
+/// Convenience: flat bytes (exactly `capacity` of them) → streamOptimized.
+///
+/// Input shorter than `capacity` is [`VmdkError::Truncated`]; longer is
+/// [`VmdkError::Corrupt`] at byte `capacity`.
+pub fn write_stream_optimized<R: Read, W: Write>(
+    mut flat: R,
+    capacity: u64,
+    adapter_type: &str,
+    w: W,
+) -> Result<W, VmdkError> {
+    let mut writer = StreamOptimizedWriter::new(w, capacity, adapter_type)?;
+    let mut buf = vec![0u8; MAX_CHUNK];
+    let mut pos = 0u64;
+    loop {
+        let want = (buf.len() as u64).min(capacity - pos).max(1) as usize;
+        let n = match flat.read(&mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(VmdkError::Read {
+                    offset: pos,
+                    source,
+                })
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if pos == capacity {
+            return Err(VmdkError::corrupt(
+                capacity,
+                format!("the flat input goes on past its capacity of {capacity} bytes"),
+            ));
+        }
+        if !is_zero(&buf[..n]) {
+            writer.write_at(pos, &buf[..n])?;
+        }
+        pos += n as u64;
+    }
+    if pos < capacity {
+        return Err(VmdkError::truncated(
+            pos,
+            format!("the flat input ends before its capacity of {capacity} bytes"),
+        ));
+    }
+    writer.finish()
+}

@@ -1,0 +1,150 @@
+//! Helpers shared by the integration tests: a deterministic PRNG, patterned disks with holes,
+//! temporary directories and reading images back.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use esx_vmdk::{Chunk, Reader, VmdkError, MAX_CHUNK};
+
+/// xorshift64*: deterministic, good enough for test patterns.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for c in buf.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            c.copy_from_slice(&v[..c.len()]);
+        }
+    }
+}
+
+/// A disk of `capacity` bytes: runs of random data (some compressible, some not), holes,
+/// explicitly zero runs, and data in the first and the last byte.
+pub fn patterned(capacity: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut disk = vec![0u8; capacity];
+    let mut pos = 0usize;
+    while pos < capacity {
+        let len = (1 + rng.below(300_000) as usize).min(capacity - pos);
+        match rng.below(4) {
+            0 => rng.fill(&mut disk[pos..pos + len]),
+            1 => {
+                let b = rng.next_u64() as u8 | 1;
+                for (i, x) in disk[pos..pos + len].iter_mut().enumerate() {
+                    *x = b.wrapping_add((i / 97) as u8);
+                }
+            }
+            _ => {} // a hole
+        }
+        pos += len;
+    }
+    if capacity > 0 {
+        disk[0] = 0xA5;
+        disk[capacity - 1] = 0x5A;
+    }
+    disk
+}
+
+/// Reads every chunk, checking their order and sizes, and returns the flat disk.
+pub fn flatten<R: std::io::Read>(mut r: Reader<R>) -> Result<Vec<u8>, VmdkError> {
+    let mut flat = vec![0u8; r.capacity() as usize];
+    let mut end = 0u64;
+    while let Some(Chunk { offset, data }) = r.next_chunk()? {
+        assert!(
+            offset >= end,
+            "chunk at {offset} before the end {end} of the last"
+        );
+        assert!(
+            !data.is_empty() && data.len() <= MAX_CHUNK,
+            "{} bytes",
+            data.len()
+        );
+        assert!(
+            data.iter().any(|&b| b != 0),
+            "an all-zero chunk at {offset}"
+        );
+        flat[offset as usize..offset as usize + data.len()].copy_from_slice(&data);
+        end = offset + data.len() as u64;
+    }
+    Ok(flat)
+}
+
+/// A directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("esx-vmdk-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `qemu-img` (or another qemu tool) if installed; otherwise a loud note on stderr.
+pub fn qemu(tool: &str) -> Option<PathBuf> {
+    for dir in ["/usr/bin", "/usr/local/bin"] {
+        let p = Path::new(dir).join(tool);
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    if let Ok(out) = Command::new("which").arg(tool).output() {
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if out.status.success() && !p.is_empty() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    eprintln!("\n\n*** SKIPPED: {tool} not found ***\n");
+    None
+}
+
+/// Runs a command, panicking with its output if it fails; returns its stdout.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The index of the first differing byte, for a readable failure.
+pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    if a.len() != b.len() {
+        return Some(a.len().min(b.len()));
+    }
+    a.iter().zip(b).position(|(x, y)| x != y)
+}
