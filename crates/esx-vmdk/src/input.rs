@@ -104,7 +104,7 @@ impl<R: Read> Input<R> {
                 return Err(VmdkError::truncated(
                     self.pos,
                     format!(
-                        "{} ({} bytes from byte {}, {done} there)",
+                        "{}: {} bytes from byte {}, only {done} there",
                         what(),
                         out.len(),
                         self.pos - done as u64

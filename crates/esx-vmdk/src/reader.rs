@@ -371,13 +371,13 @@ impl<R: Read> Reader<R> {
             Source::Raw { .. } => {
                 out.resize(start + piece.len, 0);
                 self.input.read_exact(&mut out[start..], &|| {
-                    format!("raw image data for disk byte {}", piece.offset)
+                    format!("raw data for disk byte {}", piece.offset)
                 })
             }
             Source::Stream(s) => s.read_grain(&mut self.input, piece, out),
             Source::Sparse(s) => {
                 let at = s.current * SECTOR;
-                let what = || format!("grain for disk byte {} at byte {at}", piece.offset);
+                let what = || format!("the grain for disk byte {}", piece.offset);
                 self.input.skip_to(at, &what)?;
                 out.resize(start + piece.len, 0);
                 self.input.read_exact(&mut out[start..], &what)
@@ -432,9 +432,7 @@ fn read_tables<R: Read>(input: &mut Input<R>, h: &SparseHeader) -> Result<Sparse
     while index < entries {
         let n = (entries - index).min(buf.len() as u64 / 4) as usize;
         let at = input.pos();
-        input.read_exact(&mut buf[..n * 4], &|| {
-            format!("the grain directory at byte {gd_at}")
-        })?;
+        input.read_exact(&mut buf[..n * 4], &|| "the grain directory".into())?;
         for (k, e) in buf[..n * 4].chunks_exact(4).enumerate() {
             let sector = u64::from(u32_le(e));
             if sector != 0 {
@@ -470,7 +468,7 @@ fn read_tables<R: Read>(input: &mut Input<R>, h: &SparseHeader) -> Result<Sparse
     let mut table = [0u8; (GTES_PER_GT * 4) as usize];
     for &(sector, t) in &tables {
         let at = sector * SECTOR;
-        let what = || format!("grain table {t} at byte {at}");
+        let what = || format!("grain table {t}");
         input.skip_to(at, &what)?;
         input.read_exact(&mut table, &what)?;
         for (j, e) in table.chunks_exact(4).enumerate() {
@@ -562,11 +560,11 @@ impl Stream {
             let at = self.next_marker;
             input.skip_to(at, &|| "the next marker".into())?;
             let mut m = [0u8; 12];
-            input.read_exact(&mut m, &|| format!("the marker at byte {at}"))?;
+            input.read_exact(&mut m, &|| "a marker".into())?;
             let (value, size) = (u64_le(&m), u32_le(&m[8..]));
             if size == 0 {
                 let mut rest = [0u8; 500];
-                input.read_exact(&mut rest, &|| format!("the marker at byte {at}"))?;
+                input.read_exact(&mut rest, &|| "a metadata marker".into())?;
                 let kind = u32_le(&rest);
                 if kind == MARKER_EOS {
                     self.ended = true;

@@ -148,3 +148,71 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     }
     a.iter().zip(b).position(|(x, y)| x != y)
 }
+
+/// Puts little-endian `fields` (offset, value, width in bytes) into a 512-byte sector.
+pub fn sector_with(fields: &[(usize, u64, usize)]) -> Vec<u8> {
+    let mut s = vec![0u8; 512];
+    for &(at, value, width) in fields {
+        s[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+    }
+    s
+}
+
+/// A monolithicSparse image of `disk` as VMware lays it out (header, descriptor, grain
+/// directory, grain tables, then the non-zero grains in disk order), without a redundant
+/// directory; `grain` in sectors.
+pub fn monolithic(disk: &[u8], grain: u64) -> Vec<u8> {
+    let sectors = (disk.len() as u64).div_ceil(512);
+    let grains = sectors.div_ceil(grain);
+    let tables = grains.div_ceil(512);
+    let gd_sectors = (tables * 4).div_ceil(512);
+    let gt_start = 21 + gd_sectors;
+    let overhead = (gt_start + tables * 4).next_multiple_of(128);
+    let mut img = sector_with(&[
+        (0, 0x564d_444b, 4), // "KDMV"
+        (4, 1, 4),
+        (8, 1, 4), // valid newline test
+        (12, sectors, 8),
+        (20, grain, 8),
+        (28, 1, 8),
+        (36, 20, 8),
+        (44, 512, 4),
+        (56, 21, 8),
+        (64, overhead, 8),
+    ]);
+    img[73..77].copy_from_slice(b"\n \r\n");
+    let text = esx_vmdk::Descriptor {
+        create_type: "monolithicSparse".into(),
+        cid: 0x1234_5678,
+        parent_cid: 0xffff_ffff,
+        parent_hint: None,
+        extents: vec![esx_vmdk::Extent {
+            access: "RW".into(),
+            sectors,
+            kind: "SPARSE".into(),
+            file: Some("test.vmdk".into()),
+            offset: None,
+        }],
+        ddb: vec![("ddb.adapterType".into(), "buslogic".into())],
+    }
+    .to_text();
+    img.extend_from_slice(text.as_bytes());
+    img.resize(21 * 512, 0);
+    for t in 0..tables {
+        img.extend_from_slice(&((gt_start + t * 4) as u32).to_le_bytes());
+    }
+    img.resize((gt_start * 512) as usize, 0);
+    let gt_at = img.len();
+    img.resize((overhead * 512) as usize, 0);
+    let gb = (grain * 512) as usize;
+    for (g, data) in disk.chunks(gb).enumerate() {
+        if data.iter().all(|&b| b == 0) {
+            continue;
+        }
+        let sector = (img.len() / 512) as u32;
+        img[gt_at + g * 4..gt_at + g * 4 + 4].copy_from_slice(&sector.to_le_bytes());
+        img.extend_from_slice(data);
+        img.resize(img.len().next_multiple_of(gb), 0);
+    }
+    img
+}
