@@ -65,7 +65,7 @@ fn truncated_stream_optimized_is_an_error_at_the_cut() {
         if cut >= 512 {
             let mut flat = Vec::new();
             let e = Reader::open(&image[..cut], None)
-                .and_then(|r| Ok(r.into_flat().read_to_end(&mut flat)))
+                .map(|r| r.into_flat().read_to_end(&mut flat))
                 .map(|r| r.unwrap_err());
             match e {
                 Ok(io) => {
