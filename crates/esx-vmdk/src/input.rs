@@ -153,3 +153,78 @@ impl<R: Read> Input<R> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(data: &[u8], head: usize, seek: bool) -> Input<std::io::Cursor<Vec<u8>>> {
+        let mut c = std::io::Cursor::new(data.to_vec());
+        c.set_position(head as u64);
+        let s = seek.then(seek_fn::<std::io::Cursor<Vec<u8>>>);
+        Input::new(c, &data[..head], s)
+    }
+
+    #[test]
+    fn reads_across_the_head_and_the_buffer() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut i = input(&data, 100, false);
+        let mut a = vec![0; 70_000];
+        i.read_exact(&mut a, &|| "a".into()).unwrap();
+        assert_eq!(a, data[..70_000]);
+        i.skip_to(70_010, &|| "b".into()).unwrap();
+        let mut b = vec![0; 100_000];
+        i.read_exact(&mut b, &|| "b".into()).unwrap();
+        assert_eq!(b, data[70_010..170_010]);
+        assert_eq!(i.pos(), 170_010);
+        match i.read_exact(&mut vec![0; 40_000], &|| "the end".into()) {
+            Err(VmdkError::Truncated { offset, what }) => {
+                assert_eq!(offset, 200_000);
+                assert_eq!(
+                    what,
+                    "the end: 40000 bytes from byte 170010, only 29990 there"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn going_back_needs_a_seekable_reader() {
+        let data = vec![7u8; 5000];
+        let mut i = input(&data, 0, false);
+        i.skip_to(3000, &|| "x".into()).unwrap();
+        assert!(matches!(
+            i.skip_to(100, &|| "table".into()),
+            Err(VmdkError::Unsupported(_))
+        ));
+        assert!(matches!(
+            i.skip_to(9000, &|| "far".into()),
+            Err(VmdkError::Truncated { offset: 5000, .. })
+        ));
+        let mut i = input(&data, 512, true);
+        i.skip_to(3000, &|| "x".into()).unwrap();
+        i.skip_to(100, &|| "back".into()).unwrap();
+        let mut b = [0u8; 10];
+        i.read_exact(&mut b, &|| "b".into()).unwrap();
+        assert_eq!((i.pos(), b), (110, [7; 10]));
+    }
+
+    #[test]
+    fn read_errors_carry_the_offset() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"))
+            }
+        }
+        let mut i = Input::new(Broken, &[1, 2, 3], None);
+        let mut b = [0u8; 5];
+        match i.read_exact(&mut b, &|| "x".into()) {
+            Err(VmdkError::Read { offset: 3, source }) => {
+                assert_eq!(source.kind(), io::ErrorKind::ConnectionReset)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

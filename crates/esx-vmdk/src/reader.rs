@@ -758,3 +758,177 @@ impl<R: Read> Read for FlatStream<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::{FLAG_MARKERS, FLAG_NEWLINE_TEST};
+
+    /// A streamOptimized image by hand: header (no descriptor), then `body` at sector 1.
+    fn stream(capacity_sectors: u64, body: &[u8]) -> Vec<u8> {
+        let h = SparseHeader {
+            version: 3,
+            flags: FLAG_NEWLINE_TEST | FLAG_COMPRESSED | FLAG_MARKERS,
+            capacity: capacity_sectors,
+            grain_size: 8,
+            descriptor_offset: 0,
+            descriptor_size: 0,
+            num_gtes_per_gt: 512,
+            rgd_offset: 0,
+            gd_offset: GD_AT_END,
+            overhead: 1,
+            unclean_shutdown: 0,
+            compress_algorithm: 1,
+        };
+        let mut img = h.to_bytes().to_vec();
+        img.extend_from_slice(body);
+        img
+    }
+
+    fn meta(sectors: u64, kind: u32) -> Vec<u8> {
+        let mut m = vec![0u8; 512 * (1 + sectors as usize)];
+        m[..8].copy_from_slice(&sectors.to_le_bytes());
+        m[12..16].copy_from_slice(&kind.to_le_bytes());
+        m
+    }
+
+    fn grain(lba: u64, data: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, data).unwrap();
+        let c = z.finish().unwrap();
+        let mut m = lba.to_le_bytes().to_vec();
+        m.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        m.extend_from_slice(&c);
+        m.resize(m.len().next_multiple_of(512), 0);
+        m
+    }
+
+    fn chunks(img: &[u8]) -> Result<Vec<(u64, usize)>, VmdkError> {
+        let mut r = Reader::sparse(img)?;
+        let mut out = Vec::new();
+        while let Some(c) = r.next_chunk()? {
+            out.push((c.offset, c.data.len()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn metadata_markers_are_passed_over_and_trailing_bytes_ignored() {
+        let mut body = meta(4, 1); // a grain table
+        body.extend(grain(0, &[1; 4096]));
+        body.extend(meta(0, 2)); // an empty directory
+        body.extend(grain(16, &[2; 4096]));
+        body.extend(grain(24, &[3; 1024])); // a short last grain: the disk ends in it
+        body.extend(meta(1, 3)); // footer
+        body.extend(meta(0, 0)); // end of stream
+        body.extend_from_slice(b"anything after the end");
+        let img = stream(26, &body);
+        assert_eq!(chunks(&img).unwrap(), [(0, 4096), (8192, 5120)]);
+    }
+
+    #[test]
+    fn a_grain_that_inflates_to_less_than_the_disk_needs() {
+        let mut body = grain(0, &[1; 100]);
+        body.extend(meta(0, 0));
+        match chunks(&stream(16, &body)) {
+            Err(VmdkError::Corrupt { offset: 524, what }) => {
+                assert!(what.contains("inflates to 100 bytes, not 4096"), "{what}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut body = grain(0, &[1; 5000]);
+        body.extend(meta(0, 0));
+        assert!(matches!(
+            chunks(&stream(16, &body)),
+            Err(VmdkError::Corrupt { offset: 524, .. })
+        ));
+    }
+
+    #[test]
+    fn descriptor_and_raw_without_length_are_refused_by_open() {
+        let text = b"# Disk DescriptorFile\ncreateType=\"vmfs\"\n";
+        assert!(matches!(
+            Reader::open(&text[..], Some(40)),
+            Err(VmdkError::DescriptorFile)
+        ));
+        assert!(matches!(
+            Reader::open(&[0u8; 600][..], None),
+            Err(VmdkError::Unsupported(_))
+        ));
+        let r = Reader::open(&[0u8; 600][..], Some(600)).unwrap();
+        assert_eq!(
+            (r.format(), r.capacity(), r.adapter_type()),
+            (Format::Raw, 600, None)
+        );
+    }
+
+    #[test]
+    fn flat_stream_keeps_failing_after_an_error() {
+        let mut body = grain(0, &[1; 4096]);
+        body.truncate(300);
+        let img = stream(16, &body);
+        let mut flat = Reader::sparse(img.as_slice()).unwrap().into_flat();
+        let mut buf = [0u8; 100];
+        let e = flat.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        let again = flat.read(&mut buf).unwrap_err();
+        assert_eq!((again.kind(), again.to_string()), (e.kind(), e.to_string()));
+        assert!(e.to_string().contains("truncated at byte 812"), "{e}");
+    }
+
+    #[test]
+    fn monolithic_sparse_with_compressed_grains_or_no_directory_is_refused() {
+        let mut h = SparseHeader {
+            version: 1,
+            flags: FLAG_NEWLINE_TEST | FLAG_COMPRESSED,
+            capacity: 64,
+            grain_size: 8,
+            descriptor_offset: 0,
+            descriptor_size: 0,
+            num_gtes_per_gt: 512,
+            rgd_offset: 0,
+            gd_offset: 1,
+            overhead: 8,
+            unclean_shutdown: 0,
+            compress_algorithm: 1,
+        };
+        let img = h.to_bytes();
+        assert!(matches!(
+            Reader::sparse(&img[..]),
+            Err(VmdkError::Unsupported(_))
+        ));
+        h.flags = FLAG_NEWLINE_TEST;
+        h.gd_offset = GD_AT_END;
+        let img = h.to_bytes();
+        assert!(matches!(
+            Reader::sparse(&img[..]),
+            Err(VmdkError::Corrupt { offset: 56, .. })
+        ));
+    }
+
+    #[test]
+    fn create_type_stream_optimized_needs_markers() {
+        let h = SparseHeader {
+            version: 1,
+            flags: FLAG_NEWLINE_TEST,
+            capacity: 64,
+            grain_size: 8,
+            descriptor_offset: 1,
+            descriptor_size: 1,
+            num_gtes_per_gt: 512,
+            rgd_offset: 0,
+            gd_offset: 2,
+            overhead: 8,
+            unclean_shutdown: 0,
+            compress_algorithm: 0,
+        };
+        let mut img = h.to_bytes().to_vec();
+        img.extend_from_slice(b"createType=\"streamOptimized\"\n");
+        img.resize(4096, 0);
+        assert_eq!(detect(&img).unwrap(), Format::StreamOptimized);
+        assert!(matches!(
+            Reader::sparse(img.as_slice()),
+            Err(VmdkError::Corrupt { offset: 8, .. })
+        ));
+    }
+}

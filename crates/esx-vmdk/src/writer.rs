@@ -346,3 +346,149 @@ pub fn write_stream_optimized<R: Read, W: Write>(
     }
     writer.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::SparseHeader;
+
+    fn u32_at(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    }
+
+    fn u64_at(b: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+    }
+
+    fn header_at(image: &[u8], at: usize) -> SparseHeader {
+        SparseHeader::parse(image[at..at + 512].try_into().unwrap(), at as u64).unwrap()
+    }
+
+    /// Grains in grain tables 0 and 2 of a 100 MiB disk: every structure where the format
+    /// puts it, and grain table 1 left out (directory entry 0).
+    #[test]
+    fn layout_of_markers_tables_directory_and_footer() {
+        let mut w = StreamOptimizedWriter::new(Vec::new(), 100 << 20, "lsilogic").unwrap();
+        w.write_at(0, &[1; 10]).unwrap();
+        w.write_at(5 * GRAIN as u64 + 3, &[2; GRAIN]).unwrap(); // grains 5 and 6
+        w.write_at(70 << 20, &[3; 512]).unwrap(); // grain 1120, table 2
+        let image = w.finish().unwrap();
+
+        let head = header_at(&image, 0);
+        assert_eq!(
+            (head.version, head.capacity, head.grain_size),
+            (3, 204800, 128)
+        );
+        assert_eq!(head.flags, 0x3_0001);
+        assert_eq!(
+            (head.gd_offset, head.overhead, head.compress_algorithm),
+            (GD_AT_END, 128, 1)
+        );
+        let text = String::from_utf8_lossy(&image[512..512 + 20 * 512]);
+        let d = Descriptor::parse(text.trim_end_matches('\0')).unwrap();
+        assert_eq!(
+            (d.create_type.as_str(), d.capacity()),
+            ("streamOptimized", 100 << 20)
+        );
+        assert_eq!(d.adapter_type(), Some("lsilogic"));
+        assert_eq!(d.ddb_value("ddb.geometry.heads"), Some("255"));
+
+        // The end: GD marker + GD, footer marker + footer, end-of-stream.
+        let end = image.len();
+        assert_eq!(&image[end - 512..], &[0u8; 512][..]);
+        assert_eq!(
+            (u64_at(&image, end - 1536), u32_at(&image, end - 1524)),
+            (1, 3)
+        );
+        let footer = header_at(&image, end - 1024);
+        assert_eq!(footer.capacity, head.capacity);
+        let gd = footer.gd_offset as usize * 512;
+        assert_eq!((u64_at(&image, gd - 512), u32_at(&image, gd - 500)), (1, 2));
+        assert_eq!(gd + 512, end - 1536);
+        let entries: Vec<u32> = (0..4).map(|i| u32_at(&image, gd + 4 * i)).collect();
+        assert_eq!(entries[1], 0);
+        assert_eq!(entries[3], 0);
+        for (table, grains) in [(0usize, vec![0u64, 5, 6]), (2, vec![1120])] {
+            let gt = entries[table] as usize * 512;
+            assert_eq!((u64_at(&image, gt - 512), u32_at(&image, gt - 500)), (4, 1));
+            let used: Vec<(u64, u32)> = (0..512)
+                .map(|j| (table as u64 * 512 + j as u64, u32_at(&image, gt + 4 * j)))
+                .filter(|e| e.1 != 0)
+                .collect();
+            assert_eq!(used.iter().map(|e| e.0).collect::<Vec<_>>(), grains);
+            for (grain, sector) in used {
+                let at = sector as usize * 512;
+                assert_eq!(u64_at(&image, at), grain * 128, "marker of grain {grain}");
+                assert!(u32_at(&image, at + 8) > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn zeros_written_store_nothing() {
+        let empty = StreamOptimizedWriter::new(Vec::new(), 1 << 20, "ide").unwrap();
+        let empty = empty.finish().unwrap();
+        let mut zeros = StreamOptimizedWriter::new(Vec::new(), 1 << 20, "ide").unwrap();
+        zeros.write_at(0, &vec![0; 1 << 20]).unwrap();
+        assert_eq!(zeros.finish().unwrap(), empty);
+        // Header and descriptor (64 KiB), GD marker and GD, footer marker and footer, EOS.
+        assert_eq!(empty.len(), 64 * 1024 + 5 * 512);
+    }
+
+    #[test]
+    fn ide_geometry_and_rounded_capacity() {
+        let w = StreamOptimizedWriter::new(Vec::new(), 10_000_000_001, "ide").unwrap();
+        let image = w.finish().unwrap();
+        let head = SparseHeader::parse(image[..512].try_into().unwrap(), 0).unwrap();
+        assert_eq!(head.capacity, 10_000_000_001u64.div_ceil(512));
+        let text = String::from_utf8_lossy(&image[512..512 * 21]);
+        let d = Descriptor::parse(text.trim_end_matches('\0')).unwrap();
+        assert_eq!(d.ddb_value("ddb.geometry.heads"), Some("16"));
+        assert_eq!(d.ddb_value("ddb.geometry.cylinders"), Some("16383"));
+        assert_eq!(d.adapter_type(), Some("ide"));
+    }
+
+    #[test]
+    fn compression_levels_trade_size_for_speed() {
+        let data: Vec<u8> = (0..4 * GRAIN).map(|i| (i / 300 % 7) as u8).collect();
+        let sizes: Vec<usize> = [0, 1, 9]
+            .into_iter()
+            .map(|level| {
+                let mut w =
+                    StreamOptimizedWriter::new(Vec::new(), data.len() as u64, "ide").unwrap();
+                w.set_compression_level(level);
+                w.write_at(0, &data).unwrap();
+                let image = w.finish().unwrap();
+                let mut back = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut crate::Reader::sparse(image.as_slice()).unwrap().into_flat(),
+                    &mut back,
+                )
+                .unwrap();
+                assert!(back == data, "level {level}");
+                image.len()
+            })
+            .collect();
+        assert!(sizes[0] > sizes[1] && sizes[1] >= sizes[2], "{sizes:?}");
+    }
+
+    #[test]
+    fn a_failing_sink_is_an_io_error() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "disk full",
+                ))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        match StreamOptimizedWriter::new(Full, 4096, "ide") {
+            Err(VmdkError::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::StorageFull),
+            other => panic!("{other:?}"),
+        }
+    }
+}
