@@ -216,3 +216,12 @@ pub fn monolithic(disk: &[u8], grain: u64) -> Vec<u8> {
     }
     img
 }
+
+/// Reads every chunk and drops it, returning how many bytes they held.
+pub fn flatten_chunks<R: std::io::Read>(mut r: Reader<R>) -> Result<u64, VmdkError> {
+    let mut n = 0;
+    while let Some(c) = r.next_chunk()? {
+        n += c.data.len() as u64;
+    }
+    Ok(n)
+}
