@@ -214,6 +214,15 @@ impl SparseHeader {
                 }
             }
         }
+        if self.overhead > MAX_CAPACITY / SECTOR {
+            return bad(
+                64,
+                format!(
+                    "grains start at sector {} (overHead), past any disk",
+                    self.overhead
+                ),
+            );
+        }
         let desc_end = self.descriptor_offset + self.descriptor_size;
         if self.stream() && self.overhead < desc_end.max(1) {
             return bad(
@@ -484,6 +493,7 @@ mod tests {
             h.overhead = 5;
         });
         assert_eq!(corrupt_field(&so), 64);
+        assert_eq!(corrupt_field(&with(|h| h.overhead = u64::MAX - 253)), 64);
     }
 
     #[test]
