@@ -75,7 +75,10 @@ fn grain(lba: u64, data: &[u8]) -> Vec<u8> {
     m
 }
 
-fn image_seeds() -> Vec<(&'static str, Vec<u8>)> {
+/// Named seeds of one target.
+type Seeds = Vec<(&'static str, Vec<u8>)>;
+
+fn image_seeds() -> Seeds {
     let pattern: Vec<u8> = (0..4096u32).map(|i| (i % 13) as u8 + 1).collect();
     let mut so = grain(0, &pattern);
     so.extend(grain(16, &pattern));
@@ -117,7 +120,7 @@ fn image_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn descriptor_seeds() -> Vec<(&'static str, Vec<u8>)> {
+fn descriptor_seeds() -> Seeds {
     let esx = Descriptor::flat("web-flat.vmdk", 8 << 30, "lsilogic", true, "60 00 C2 9a 5b");
     vec![
         ("esx-flat", esx.to_text().into_bytes()),
@@ -148,7 +151,7 @@ fn descriptor_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn round_trip_seeds() -> Vec<(&'static str, Vec<u8>)> {
+fn round_trip_seeds() -> Seeds {
     vec![
         ("empty-disk", vec![0x10, 0x00, 3]),
         (
@@ -159,7 +162,7 @@ fn round_trip_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn all_seeds() -> Vec<(&'static str, Vec<(&'static str, Vec<u8>)>)> {
+fn all_seeds() -> Vec<(&'static str, Seeds)> {
     vec![
         ("image", image_seeds()),
         ("descriptor", descriptor_seeds()),
