@@ -259,16 +259,27 @@ impl Descriptor {
         }
         ddb.push(("ddb.uuid".into(), uuid.to_owned()));
         ddb.push(("ddb.virtualHWVersion".into(), "14".into()));
+        Descriptor::single_extent("vmfs", sectors, "VMFS", extent_file, ddb)
+    }
+
+    /// A base disk (no parent) of one read-write extent.
+    pub(crate) fn single_extent(
+        create_type: &str,
+        sectors: u64,
+        kind: &str,
+        file: &str,
+        ddb: Vec<(String, String)>,
+    ) -> Self {
         Descriptor {
-            create_type: "vmfs".into(),
+            create_type: create_type.into(),
             cid: 0xffff_fffe,
             parent_cid: 0xffff_ffff,
             parent_hint: None,
             extents: vec![Extent {
                 access: "RW".into(),
                 sectors,
-                kind: "VMFS".into(),
-                file: Some(extent_file.to_owned()),
+                kind: kind.into(),
+                file: Some(file.into()),
                 offset: None,
             }],
             ddb,

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
-use crate::descriptor::{geometry, Descriptor, Extent};
+use crate::descriptor::{geometry, Descriptor};
 use crate::header::{
     SparseHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, GD_AT_END, GTES_PER_GT,
 };
@@ -13,6 +13,9 @@ use crate::{is_zero, VmdkError, MAX_CAPACITY, MAX_CHUNK, SECTOR};
 /// Grain size written, in sectors (64 KiB, as VMware and qemu-img write).
 const GRAIN_SECTORS: u64 = 128;
 const GRAIN: usize = (GRAIN_SECTORS * SECTOR) as usize;
+/// The zlib level grains are compressed with unless set otherwise: the fastest. On mixed
+/// data it writes ~6 times faster than zlib's default level 6 for images ~10% larger.
+const DEFAULT_LEVEL: u32 = 1;
 const MARKER_GT: u32 = 1;
 const MARKER_GD: u32 = 2;
 const MARKER_FOOTER: u32 = 3;
@@ -69,20 +72,7 @@ fn embedded_descriptor(sectors: u64, adapter_type: &str) -> Descriptor {
     let mut ddb = vec![("ddb.virtualHWVersion".to_owned(), "4".to_owned())];
     ddb.extend(geometry(sectors, heads));
     ddb.push(("ddb.adapterType".into(), adapter_type.into()));
-    Descriptor {
-        create_type: "streamOptimized".into(),
-        cid: 0xffff_fffe,
-        parent_cid: 0xffff_ffff,
-        parent_hint: None,
-        extents: vec![Extent {
-            access: "RW".into(),
-            sectors,
-            kind: "SPARSE".into(),
-            file: Some("disk.vmdk".into()),
-            offset: None,
-        }],
-        ddb,
-    }
+    Descriptor::single_extent("streamOptimized", sectors, "SPARSE", "disk.vmdk", ddb)
 }
 
 impl<W: Write> StreamOptimizedWriter<W> {
@@ -134,7 +124,7 @@ impl<W: Write> StreamOptimizedWriter<W> {
             table_index: 0,
             table_used: false,
             directory: Vec::new(),
-            compress: Compress::new(Compression::new(6), true),
+            compress: Compress::new(Compression::new(DEFAULT_LEVEL), true),
             out: Vec::with_capacity(GRAIN + GRAIN / 8 + 1024),
             header,
         };
@@ -145,8 +135,8 @@ impl<W: Write> StreamOptimizedWriter<W> {
         Ok(me)
     }
 
-    /// Sets the zlib compression level of the grains written from now on (0 to 9; 6 by
-    /// default, as qemu-img; 1 is several times faster for slightly larger images).
+    /// Sets the zlib compression level of the grains written from now on: 0 (stored) to 9;
+    /// 1 by default (the fastest), 6 as qemu-img (~6 times slower, images ~10% smaller).
     pub fn set_compression_level(&mut self, level: u32) {
         self.compress = Compress::new(Compression::new(level.min(9)), true);
     }

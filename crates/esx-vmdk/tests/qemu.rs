@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::process::Command;
 
-use common::{first_difference, flatten, patterned, qemu, run, TempDir};
+use common::{assert_same, flatten, patterned, qemu, run, TempDir};
 use esx_vmdk::{detect, write_stream_optimized, Format, Reader, VmdkError};
 
 /// Capacities: not multiples of the 64 KiB grain, of a grain table's 32 MiB, or both.
@@ -16,16 +16,6 @@ const CAPACITIES: [usize; 3] = [
     33 * 1024 * 1024 + 7 * 512,
     200 * 512,
 ];
-
-fn assert_same(what: &str, got: &[u8], want: &[u8]) {
-    if let Some(at) = first_difference(got, want) {
-        panic!(
-            "{what}: differs at byte {at} (lengths {} and {})",
-            got.len(),
-            want.len()
-        );
-    }
-}
 
 fn convert_from_raw(img: &std::path::Path, raw: &std::path::Path, options: &str) -> Format {
     let qemu_img = qemu("qemu-img").expect("checked by the caller");

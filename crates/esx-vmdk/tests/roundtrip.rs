@@ -5,20 +5,10 @@ mod common;
 
 use std::io::Read;
 
-use common::{first_difference, flatten, monolithic, patterned, Rng};
+use common::{assert_same, flatten, monolithic, patterned, Rng};
 use esx_vmdk::{write_stream_optimized, Format, Reader, StreamOptimizedWriter, MAX_CHUNK};
 
 const GRAIN: usize = 64 * 1024;
-
-fn check(what: &str, got: &[u8], want: &[u8]) {
-    if let Some(at) = first_difference(got, want) {
-        panic!(
-            "{what}: differs at byte {at} ({} vs {} bytes)",
-            got.len(),
-            want.len()
-        );
-    }
-}
 
 fn through_stream_optimized(disk: &[u8]) -> Vec<u8> {
     write_stream_optimized(disk, disk.len() as u64, "lsilogic", Vec::new()).unwrap()
@@ -38,14 +28,14 @@ fn patterned_disks_round_trip() {
             (r.format(), r.capacity()),
             (Format::StreamOptimized, cap as u64)
         );
-        check(&format!("chunks of {cap}"), &flatten(r).unwrap(), &disk);
+        assert_same(&format!("chunks of {cap}"), &flatten(r).unwrap(), &disk);
         let mut flat = Vec::new();
         Reader::sparse(image.as_slice())
             .unwrap()
             .into_flat()
             .read_to_end(&mut flat)
             .unwrap();
-        check(&format!("flat of {cap}"), &flat, &disk);
+        assert_same(&format!("flat of {cap}"), &flat, &disk);
     }
 }
 
@@ -57,7 +47,7 @@ fn capacities_that_are_not_whole_sectors_round_up() {
     let r = Reader::open(image.as_slice(), None).unwrap();
     assert_eq!(r.capacity(), 1024);
     let flat = flatten(r).unwrap();
-    check("rounded", &flat[..1000], &disk);
+    assert_same("rounded", &flat[..1000], &disk);
     assert!(flat[1000..].iter().all(|&b| b == 0));
 }
 
@@ -66,7 +56,7 @@ fn holes_last_byte_and_empty_disks() {
     let cap = 5 * GRAIN + 1536;
     let mut disk = vec![0u8; cap];
     disk[cap - 1] = 1; // only the last byte
-    check(
+    assert_same(
         "last byte",
         &flatten(Reader::open(through_stream_optimized(&disk).as_slice(), None).unwrap()).unwrap(),
         &disk,
@@ -81,7 +71,7 @@ fn holes_last_byte_and_empty_disks() {
         .into_flat()
         .read_to_end(&mut flat)
         .unwrap();
-    check("empty", &flat, &empty);
+    assert_same("empty", &flat, &empty);
     // A zero-capacity disk is an image too.
     let none = through_stream_optimized(&[]);
     let r = Reader::open(none.as_slice(), None).unwrap();
@@ -112,7 +102,7 @@ fn writes_at_any_alignment_round_trip() {
         let image = w.finish().unwrap();
         let r = Reader::open(image.as_slice(), None).unwrap();
         assert_eq!(r.adapter_type(), Some("ide"));
-        check(
+        assert_same(
             &format!("round {round}"),
             &flatten(r).unwrap()[..cap as usize],
             &want,
@@ -175,13 +165,13 @@ fn monolithic_sparse_images_read_back() {
             (r.format(), r.capacity(), r.adapter_type()),
             (Format::MonolithicSparse, cap as u64, Some("buslogic"))
         );
-        check(
+        assert_same(
             &format!("monolithic {cap}/{grain}"),
             &flatten(r).unwrap(),
             &disk,
         );
         let r = Reader::open_seekable(std::io::Cursor::new(&image)).unwrap();
-        check(
+        assert_same(
             &format!("seekable {cap}/{grain}"),
             &flatten(r).unwrap(),
             &disk,
@@ -189,7 +179,7 @@ fn monolithic_sparse_images_read_back() {
         // Converting it to streamOptimized through the flat stream keeps every byte.
         let flat = Reader::open(image.as_slice(), None).unwrap().into_flat();
         let so = write_stream_optimized(flat, cap as u64, "buslogic", Vec::new()).unwrap();
-        check(
+        assert_same(
             "ms → so",
             &flatten(Reader::open(so.as_slice(), None).unwrap()).unwrap(),
             &disk,
@@ -202,12 +192,12 @@ fn raw_images_read_back_through_open() {
     let disk = patterned(3 * MAX_CHUNK + 12345, 7);
     let r = Reader::open(disk.as_slice(), Some(disk.len() as u64)).unwrap();
     assert_eq!((r.format(), r.adapter_type()), (Format::Raw, None));
-    check("raw", &flatten(r).unwrap(), &disk);
+    assert_same("raw", &flatten(r).unwrap(), &disk);
     let r = Reader::open_seekable(std::io::Cursor::new(&disk)).unwrap();
     assert_eq!(r.capacity(), disk.len() as u64);
     let mut flat = Vec::new();
     r.into_flat().read_to_end(&mut flat).unwrap();
-    check("raw flat", &flat, &disk);
+    assert_same("raw flat", &flat, &disk);
 }
 
 #[test]
@@ -226,7 +216,7 @@ fn flat_stream_serves_any_read_size() {
             }
             got.extend_from_slice(&buf[..n]);
         }
-        check(&format!("reads of {size}"), &got, &disk);
+        assert_same(&format!("reads of {size}"), &got, &disk);
         assert_eq!(flat.remaining(), 0);
     }
 }

@@ -141,7 +141,18 @@ pub fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The index of the first differing byte, for a readable failure.
+/// Panics naming the first differing byte, for a readable failure.
+pub fn assert_same(what: &str, got: &[u8], want: &[u8]) {
+    if let Some(at) = first_difference(got, want) {
+        panic!(
+            "{what}: differs at byte {at} ({} vs {} bytes)",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+/// The index of the first differing byte.
 pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     if a.len() != b.len() {
         return Some(a.len().min(b.len()));
