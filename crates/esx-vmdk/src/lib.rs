@@ -9,6 +9,10 @@
 //!
 //! Formats read: raw (flat), monolithicSparse (hosted sparse, as VMware and `qemu-img`
 //! write it) and streamOptimized (compressed grains with markers, as in OVF/OVA packages).
+//! A forward-only reader needs the grains in disk order and a sparse image's tables before
+//! its grains; [`Reader::sparse_seekable`] and [`Reader::open_seekable`] read a seekable
+//! file whatever its layout. Written: streamOptimized ([`StreamOptimizedWriter`]) and text
+//! descriptors ([`Descriptor::flat`] for a `-flat.vmdk` extent as ESX lays it out).
 //!
 //! ```
 //! use std::io::Read;
@@ -75,6 +79,15 @@ pub(crate) fn is_zero(b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn readers_and_writers_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<crate::Reader<std::fs::File>>();
+        send::<crate::FlatStream<std::fs::File>>();
+        send::<crate::StreamOptimizedWriter<std::fs::File>>();
+        send::<crate::VmdkError>();
+    }
+
     #[test]
     fn is_zero_finds_any_byte() {
         assert!(super::is_zero(&[]));
