@@ -5,7 +5,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use flate2::{Decompress, FlushDecompress, Status};
 
 use crate::header::{
-    value_in, SparseHeader, FLAG_COMPRESSED, FLAG_ZERO_GRAIN, GD_AT_END, GTES_PER_GT,
+    u32_at, u64_at, value_in, SparseHeader, FLAG_COMPRESSED, FLAG_ZERO_GRAIN, GD_AT_END,
+    GTES_PER_GT,
 };
 use crate::input::{seek_fn, Input, SeekFn};
 use crate::{detect, is_zero, Format, VmdkError, MAX_CAPACITY, MAX_CHUNK, SECTOR};
@@ -91,18 +92,6 @@ impl<R> std::fmt::Debug for Reader<R> {
             .field("adapter_type", &self.adapter_type)
             .finish_non_exhaustive()
     }
-}
-
-fn u32_le(b: &[u8]) -> u32 {
-    let mut a = [0; 4];
-    a.copy_from_slice(&b[..4]);
-    u32::from_le_bytes(a)
-}
-
-fn u64_le(b: &[u8]) -> u64 {
-    let mut a = [0; 8];
-    a.copy_from_slice(&b[..8]);
-    u64::from_le_bytes(a)
 }
 
 /// Reads up to `buf.len()` bytes, fewer only at the end of the input.
@@ -434,7 +423,7 @@ fn read_tables<R: Read>(input: &mut Input<R>, h: &SparseHeader) -> Result<Sparse
         let at = input.pos();
         input.read_exact(&mut buf[..n * 4], &|| "the grain directory".into())?;
         for (k, e) in buf[..n * 4].chunks_exact(4).enumerate() {
-            let sector = u64::from(u32_le(e));
+            let sector = u64::from(u32_at(e, 0));
             if sector != 0 {
                 if sector < h.gd_offset + h.gd_sectors() && sector + 4 > h.gd_offset {
                     return Err(VmdkError::corrupt(
@@ -473,7 +462,7 @@ fn read_tables<R: Read>(input: &mut Input<R>, h: &SparseHeader) -> Result<Sparse
         input.read_exact(&mut table, &what)?;
         for (j, e) in table.chunks_exact(4).enumerate() {
             let grain = t * GTES_PER_GT + j as u64;
-            let gs = u64::from(u32_le(e));
+            let gs = u64::from(u32_at(e, 0));
             if gs == 0 || grain >= grains || (gs == 1 && h.flags & FLAG_ZERO_GRAIN != 0) {
                 continue;
             }
@@ -561,11 +550,11 @@ impl Stream {
             input.skip_to(at, &|| "the next marker".into())?;
             let mut m = [0u8; 12];
             input.read_exact(&mut m, &|| "a marker".into())?;
-            let (value, size) = (u64_le(&m), u32_le(&m[8..]));
+            let (value, size) = (u64_at(&m, 0), u32_at(&m, 8));
             if size == 0 {
                 let mut rest = [0u8; 500];
                 input.read_exact(&mut rest, &|| "a metadata marker".into())?;
-                let kind = u32_le(&rest);
+                let kind = u32_at(&rest, 0);
                 if kind == MARKER_EOS {
                     self.ended = true;
                     return Ok(None);

@@ -340,15 +340,7 @@ pub fn write_stream_optimized<R: Read, W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::SparseHeader;
-
-    fn u32_at(b: &[u8], at: usize) -> u32 {
-        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-    }
-
-    fn u64_at(b: &[u8], at: usize) -> u64 {
-        u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
-    }
+    use crate::header::{u32_at, u64_at, SparseHeader};
 
     fn header_at(image: &[u8], at: usize) -> SparseHeader {
         SparseHeader::parse(image[at..at + 512].try_into().unwrap(), at as u64).unwrap()
