@@ -184,6 +184,18 @@ fn write_seeds() {
     }
 }
 
+/// What an image seed reads as: its chunks, or its error.
+fn outcome(data: &[u8]) -> String {
+    let chunks = Reader::open(data, Some(data.len() as u64)).and_then(|mut r| {
+        let mut all = Vec::new();
+        while let Some(c) = r.next_chunk()? {
+            all.push(c);
+        }
+        Ok(all)
+    });
+    format!("{chunks:?}")
+}
+
 #[test]
 fn committed_seeds_are_the_generated_ones() {
     for (target, generated) in all_seeds() {
@@ -194,10 +206,10 @@ fn committed_seeds_are_the_generated_ones() {
         assert_eq!(names, want, "{target}");
         for (name, data) in generated {
             let c = &committed.iter().find(|(n, _)| n == name).unwrap().1;
-            assert!(
-                c == &data,
-                "{target}/{name} differs from what write_seeds makes"
-            );
+            // Compressed grains may differ between deflate versions: then the image must
+            // still read the same.
+            let same = c == &data || (target == "image" && outcome(c) == outcome(&data));
+            assert!(same, "{target}/{name} differs from what write_seeds makes");
         }
     }
 }
