@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian packages the test suite needs, with the program that proves each is present.
-const SYSTEM_PACKAGES: &[(&str, &str)] = &[("xmllint", "libxml2-utils"), ("curl", "curl")];
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("xmllint", "libxml2-utils"),
+    ("curl", "curl"),
+    // the VMDK differential tests (esx-vmdk, esx-provision)
+    ("qemu-img", "qemu-utils"),
+];
 
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = workspace_root();

@@ -990,6 +990,95 @@ pub enum Command {
         interface: String,
     },
 
+    // --- provisioning (Nova-style) ---
+    /// Spawn a VM from a disk image (a file or an http(s) URL; raw flat extent,
+    /// monolithicSparse or streamOptimized VMDK), with its network settings injected.
+    Spawn {
+        /// The new VM's name.
+        name: String,
+        /// The image: a file path or an http(s):// URL.
+        #[arg(long)]
+        image: String,
+        /// The image's name in the datastore cache (default: from its content or URL).
+        #[arg(long)]
+        image_id: Option<String>,
+        /// Virtual CPUs.
+        #[arg(long, default_value_t = 1)]
+        vcpus: u32,
+        /// Memory in MiB.
+        #[arg(long, default_value_t = 512)]
+        memory: u64,
+        /// vSphere guest id.
+        #[arg(long, default_value = "otherGuest")]
+        guest_id: String,
+        /// Disk adapter: lsiLogic, busLogic, lsiLogicsas, paraVirtual or ide (default: the
+        /// image's, else lsiLogic).
+        #[arg(long)]
+        adapter: Option<String>,
+        /// Disk allocation: thick, thin or eagerZeroedThick.
+        #[arg(long, default_value = "thick")]
+        disk_type: String,
+        /// Datastore (default: the first VMFS one).
+        #[arg(long)]
+        datastore: Option<String>,
+        /// Choose the datastore with the most free space.
+        #[arg(long, conflicts_with = "datastore")]
+        most_free: bool,
+        /// A NIC: network=PG[,vlan=N][,mac=M][,ip=A/P][,gateway=G][,dns=D[;D]][,model=e1000|e1000e|vmxnet3|pcnet32]
+        #[arg(long = "nic", value_name = "SPEC")]
+        nics: Vec<String>,
+        /// Uplink of VLAN port groups made for NICs: a physical NIC.
+        #[arg(long, default_value = "vmnic0")]
+        vlan_interface: String,
+        /// The guest's host name (default: the VM's name).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// Do not write machine.id.
+        #[arg(long)]
+        no_machine_id: bool,
+        /// Do not write guestinfo.metadata.
+        #[arg(long)]
+        no_guestinfo: bool,
+        /// Leave the VM powered off.
+        #[arg(long)]
+        paused: bool,
+        /// Accept any certificate of an https image URL.
+        #[arg(long)]
+        insecure_image: bool,
+    },
+    /// Snapshot a domain's disk back to an image (the snapshot is removed afterwards).
+    ImageExport {
+        #[command(flatten)]
+        domain: DomainArg,
+        /// Where to write: a file or an http(s):// URL (PUT).
+        dest: String,
+        /// flat or streamOptimized.
+        #[arg(long, default_value = "flat")]
+        format: String,
+        /// Accept any certificate of an https destination.
+        #[arg(long)]
+        insecure_image: bool,
+    },
+    /// Make sure a VLAN port group exists (Nova's rules).
+    PortgroupEnsure {
+        /// Port group name.
+        name: String,
+        /// VLAN id (0-4095).
+        #[arg(long)]
+        vlan: u16,
+        /// On this virtual switch.
+        #[arg(long, conflicts_with = "uplink")]
+        vswitch: Option<String>,
+        /// On the virtual switch using this physical NIC (default vmnic0).
+        #[arg(long)]
+        uplink: Option<String>,
+    },
+    /// A one-time console ticket (VMRC) for a domain.
+    ConsoleTicket {
+        #[command(flatten)]
+        domain: DomainArg,
+    },
+
     // --- conversions ---
     /// Convert a native guest configuration (a .vmx file) to domain XML.
     #[command(name = "domxml-from-native")]

@@ -676,3 +676,85 @@ fn undefine_remove_all_storage() {
     );
     assert!(!sim.dir.join("data/datastore1/app").exists());
 }
+
+/// The Nova-style verbs: spawn (with a VLAN port group made on the way), the image back out,
+/// a port group, a console ticket; bad input in their own words.
+#[test]
+fn provisioning_verbs() {
+    let sim = Sim::start("provision", Flavor::Esx);
+    let image = sim.dir.join("disk.raw");
+    let bytes: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&image, &bytes).expect("image");
+    let image = image.to_string_lossy().into_owned();
+    let r = sim.esxsh(&[
+        "spawn",
+        "web",
+        "--image",
+        &image,
+        "--vcpus",
+        "2",
+        "--memory",
+        "1024",
+        "--nic",
+        "network=VM Network,mac=00:50:56:01:02:03,ip=10.1.0.5/24,gateway=10.1.0.1,dns=10.1.0.2",
+        "--nic",
+        "network=pg-77,vlan=77",
+    ]);
+    assert_eq!(
+        r.ok(),
+        "Domain 'web' spawned on datastore1 (image uploaded)\n\n"
+    );
+    let vmx = std::fs::read(sim.dir.join("data/datastore1/web/web.vmx")).expect("vmx");
+    let vmx = esx_vmx::VmxFile::parse(&vmx).expect("a valid .vmx");
+    let id = vmx.get("machine.id").expect("machine.id");
+    assert!(
+        id.starts_with(
+            "00:50:56:01:02:03;10.1.0.5;255.255.255.0;10.1.0.1;10.1.0.255;10.1.0.2#00:50:56:"
+        ) && id.ends_with(";;;;;#"),
+        "{id}"
+    );
+    let r = sim.esxsh(&[
+        "-q", "--json", "spawn", "web2", "--image", &image, "--paused",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(r.ok()).expect("json");
+    assert_eq!(v["cache"], true, "the second spawn uses the cache");
+    assert_eq!(v["id"], -1);
+    assert_eq!(sim.esxsh(&["domstate", "web"]).ok(), "running\n\n");
+    let out = sim.dir.join("web.raw");
+    let out_s = out.to_string_lossy().into_owned();
+    let r = sim.esxsh(&["image-export", "web", &out_s]);
+    assert!(
+        r.ok().starts_with("Image of domain 'web' written to "),
+        "{r:?}"
+    );
+    assert!(
+        std::fs::read(&out).expect("export") == bytes,
+        "the export equals the image"
+    );
+    assert_eq!(sim.esxsh(&["snapshot-list", "web", "--name"]).ok(), "\n");
+    assert_eq!(
+        sim.esxsh(&["portgroup-ensure", "pg-77", "--vlan", "77"])
+            .ok(),
+        "Port group 'pg-77' (VLAN 77) already exists\n\n"
+    );
+    sim.esxsh(&["portgroup-ensure", "pg-77", "--vlan", "78"]).fails_with(
+        "error: Failed to ensure port group 'pg-77'\nerror: port group 'pg-77' has VLAN 77, not 78\n",
+    );
+    let r = sim.esxsh(&["console-ticket", "web"]);
+    assert!(
+        r.ok().starts_with("vmrc://clone:") && r.ok().contains("/?moid="),
+        "{r:?}"
+    );
+    sim.esxsh(&["spawn", "web", "--image", &image]).fails_with(
+        "error: Failed to spawn domain 'web'\nerror: a VM named 'web' already exists\n",
+    );
+    sim.esxsh(&["spawn", "x", "--image", &image, "--nic", "vlan=3"])
+        .fails_with("error: --nic 'vlan=3': network=PORTGROUP is required\n");
+    sim.esxsh(&["spawn", "x", "--image", &image, "--adapter", "scsi"]).fails_with(
+        "error: unknown adapter type 'scsi' (expected lsiLogic, busLogic, lsiLogicsas, paraVirtual or ide)\n",
+    );
+    // Deleting a VM and its files is virsh's destroy + undefine --remove-all-storage.
+    sim.esxsh(&["destroy", "web"]).ok();
+    sim.esxsh(&["undefine", "web", "--remove-all-storage"]).ok();
+    assert!(!sim.dir.join("data/datastore1/web/web.vmx").exists());
+}

@@ -4,6 +4,7 @@
 mod domain;
 mod host;
 mod network;
+mod provision;
 mod snapshot;
 mod storage;
 
@@ -112,6 +113,10 @@ pub fn supports_json(cmd: &Command) -> bool {
             | C::IfaceList { .. }
             | C::IfaceName { .. }
             | C::IfaceMac { .. }
+            | C::Spawn { .. }
+            | C::ImageExport { .. }
+            | C::PortgroupEnsure { .. }
+            | C::ConsoleTicket { .. }
     )
 }
 
@@ -136,6 +141,9 @@ pub async fn run(cmd: &Command, s: &Session, o: &mut Out<'_>) -> Result<(), CliE
         return r;
     }
     if let Some(r) = network::run(cmd, s, o).await {
+        return r;
+    }
+    if let Some(r) = provision::run(cmd, s, o).await {
         return r;
     }
     Err(CliError::msg(format!(
