@@ -58,7 +58,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
-fn random_hex() -> String {
+/// 16 random hex digits (names of temporary folders).
+pub(crate) fn random_hex() -> String {
     random_bytes::<8>()
         .iter()
         .map(|x| format!("{x:02x}"))

@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use esx_driver::Domain;
 use esx_vim::{
-    methods, Any, BaseVirtualDevice, BaseVirtualDeviceBackingInfo, BaseVirtualDiskSpec,
-    FileBackedVirtualDiskSpec, ManagedObjectReference as MoRef,
+    methods, Any, BaseVirtualDevice, BaseVirtualDeviceBackingInfo, ManagedObjectReference as MoRef,
 };
 
 use crate::error::{ProvisionError, Result};
 use crate::image::{download_image, ExportFormat, ImageDest, UrlOptions};
 use crate::progress::Progress;
-use crate::spawn::AdapterType;
+use crate::spawn::{AdapterType, DiskType};
 use crate::Provisioner;
 
 /// The folder of temporary disk copies on each datastore.
@@ -88,13 +87,6 @@ fn first_disk(devices: &[BaseVirtualDevice]) -> Option<(String, AdapterType, u64
     })
 }
 
-fn hex8() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 8];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 impl Provisioner {
     /// Exports the disk of `dom` as it is now to `dest` (a local file, written to a temporary
     /// name and renamed when complete, or an `http(s)://` URL, sent with one PUT) in `format`.
@@ -140,7 +132,7 @@ impl Provisioner {
             .map_err(|e| ProvisionError::InvalidArgument(format!("disk '{disk}': {e}")))?
             .datastore;
         // 1. The snapshot: from now on the VM writes to a delta disk, `disk` stays as it is.
-        let name = format!("{}-image-{}", dom.name, hex8());
+        let name = format!("{}-image-{}", dom.name, crate::cache::random_hex());
         let task = methods::create_snapshot_task(
             &**client,
             &vm,
@@ -163,7 +155,7 @@ impl Provisioner {
             }
         };
         // 2. The copy and the download; 3. the cleanup, whatever happened.
-        let temp = format!("[{ds}] {TEMP_DIR}/{}", hex8());
+        let temp = format!("[{ds}] {TEMP_DIR}/{}", crate::cache::random_hex());
         let exported = self
             .copy_and_download(
                 &disk,
@@ -222,31 +214,7 @@ impl Provisioner {
         let client = &ctx.client;
         self.conn.datastore_make_directory(temp).await?;
         let copy = format!("{temp}/disk.vmdk");
-        let vdm = client
-            .service_content()
-            .virtual_disk_manager
-            .clone()
-            .ok_or_else(|| {
-                ProvisionError::InvalidArgument("the server has no virtual disk manager".into())
-            })?;
-        let task = methods::copy_virtual_disk_task(
-            &**client,
-            &vdm,
-            disk.to_string(),
-            Some(ctx.datacenter.clone()),
-            copy.clone(),
-            Some(ctx.datacenter.clone()),
-            Some(BaseVirtualDiskSpec::from(FileBackedVirtualDiskSpec {
-                disk_type: "preallocated".into(),
-                adapter_type: adapter.api_name().into(),
-                capacity_kb: capacity.div_ceil(1024) as i64,
-                ..Default::default()
-            })),
-            Some(false),
-        )
-        .await?;
-        self.conn
-            .task_wait(&task, None, &format!("copy '{disk}' to '{copy}'"))
+        self.copy_disk(disk, &copy, DiskType::Thick, adapter, capacity)
             .await?;
         // The copy's extent, as its descriptor names it.
         let extent = self

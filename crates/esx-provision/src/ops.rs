@@ -123,10 +123,12 @@ impl Provisioner {
             })?;
         let dir = match vmx.rfind('/') {
             Some(i) => vmx[..i].to_string(),
-            None => return Err(ProvisionError::InvalidState(format!(
+            None => {
+                return Err(ProvisionError::InvalidState(format!(
                 "domain '{}' lives at the root of its datastore ('{vmx}'): refusing to delete it",
                 dom.name
-            ))),
+            )))
+            }
         };
         if state != P::PoweredOff {
             self.conn.domain_destroy(dom).await?;

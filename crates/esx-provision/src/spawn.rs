@@ -551,33 +551,14 @@ impl Provisioner {
             });
         }
         // The VM's disk: a copy of the cached image with the asked adapter and allocation.
-        let vdm = client
-            .service_content()
-            .virtual_disk_manager
-            .clone()
-            .ok_or_else(|| {
-                ProvisionError::InvalidArgument("the server has no virtual disk manager".into())
-            })?;
-        let dest_spec = BaseVirtualDiskSpec::from(FileBackedVirtualDiskSpec {
-            disk_type: spec.disk_type.api_name().into(),
-            adapter_type: adapter.api_name().into(),
-            capacity_kb: cached.capacity.div_ceil(1024) as i64,
-            ..Default::default()
-        });
-        let task = methods::copy_virtual_disk_task(
-            &**client,
-            &vdm,
-            cached.descriptor.clone(),
-            Some(ctx.datacenter.clone()),
-            disk_path.to_string(),
-            Some(ctx.datacenter.clone()),
-            Some(dest_spec),
-            Some(false),
+        self.copy_disk(
+            &cached.descriptor,
+            disk_path,
+            spec.disk_type,
+            adapter,
+            cached.capacity,
         )
         .await?;
-        self.conn
-            .task_wait(&task, None, &format!("copy the image to '{disk_path}'"))
-            .await?;
         // The VM, with every device and the injected settings.
         let mut config = VirtualMachineConfigSpec {
             name: Some(spec.name.clone()),
@@ -665,6 +646,48 @@ impl Provisioner {
             domain = self.conn.domain_lookup_by_uuid(&uuid).await?;
         }
         Ok(domain)
+    }
+
+    /// Copies the disk `source` to `dest` (`CopyVirtualDisk_Task`: a chain is coalesced)
+    /// with `disk_type` allocation and `adapter`.
+    pub(crate) async fn copy_disk(
+        &self,
+        source: &str,
+        dest: &str,
+        disk_type: DiskType,
+        adapter: AdapterType,
+        capacity: u64,
+    ) -> Result<()> {
+        let ctx = self.conn.endpoint();
+        let client = &ctx.client;
+        let vdm = client
+            .service_content()
+            .virtual_disk_manager
+            .clone()
+            .ok_or_else(|| {
+                ProvisionError::InvalidArgument("the server has no virtual disk manager".into())
+            })?;
+        let dest_spec = BaseVirtualDiskSpec::from(FileBackedVirtualDiskSpec {
+            disk_type: disk_type.api_name().into(),
+            adapter_type: adapter.api_name().into(),
+            capacity_kb: capacity.div_ceil(1024) as i64,
+            ..Default::default()
+        });
+        let task = methods::copy_virtual_disk_task(
+            &**client,
+            &vdm,
+            source.to_string(),
+            Some(ctx.datacenter.clone()),
+            dest.to_string(),
+            Some(ctx.datacenter.clone()),
+            Some(dest_spec),
+            Some(false),
+        )
+        .await?;
+        self.conn
+            .task_wait(&task, None, &format!("copy '{source}' to '{dest}'"))
+            .await?;
+        Ok(())
     }
 
     /// Undoes a failed spawn: the VM powered off and unregistered, its folder deleted.
