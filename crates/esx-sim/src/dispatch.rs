@@ -530,6 +530,7 @@ fn materialize_for(state: &mut State, req: &Request) {
         Request::DeleteVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::ZeroFillVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::CopyVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
+        Request::MoveVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
         Request::CreateVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::MakeDirectory(q) => [Some(&q.name), None],
         Request::DeleteDatastoreFile_Task(q) => [Some(&q.name), None],
@@ -1038,6 +1039,7 @@ pub fn handle(
                     s,
                     &q.source_name,
                     &q.dest_name,
+                    q.dest_spec.as_ref(),
                     q.force.unwrap_or(false),
                 )
                 .map(|_| None)
@@ -1045,6 +1047,22 @@ pub fn handle(
             resp!(
                 CopyVirtualDisk_Task,
                 CopyVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::MoveVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::move_disk(
+                    s,
+                    &q.source_name,
+                    &q.dest_name,
+                    q.force.unwrap_or(false),
+                )
+                .map(|_| None)
+            });
+            resp!(
+                MoveVirtualDisk_Task,
+                MoveVirtualDisk_TaskResponse { returnval: t }
             )
         }
         Request::ZeroFillVirtualDisk_Task(q) => {

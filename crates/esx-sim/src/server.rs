@@ -37,10 +37,25 @@ impl Shared {
     }
 }
 
-type Resp = HttpResponse<Full<Bytes>>;
+/// A response body: a small one held in memory, or a file streamed from disk.
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+type Resp = HttpResponse<Body>;
+
+/// A body held in memory.
+pub fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// A response with an in-memory body, boxed.
+pub fn boxed(r: HttpResponse<Full<Bytes>>) -> Resp {
+    r.map(|b| b.map_err(|never| match never {}).boxed())
+}
 
 fn reply(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Resp {
-    let mut r = HttpResponse::new(Full::new(body.into()));
+    let mut r = HttpResponse::new(full(body));
     *r.status_mut() = status;
     if let Ok(v) = ctype.parse() {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
@@ -130,7 +145,7 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         }
         (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
-        (_, "/screen") => crate::screen::handle(shared, req).await,
+        (_, "/screen") => boxed(crate::screen::handle(shared, req).await),
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
     Ok(resp)
