@@ -227,14 +227,25 @@ fn shared_session(state: &State, cookie: Option<&str>) -> Result<Option<String>,
 async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
     let max = shared.read().map(|s| s.config.max_body).unwrap_or(1 << 20);
-    let body = match Limited::new(req.into_body(), max).collect().await {
+    let mut incoming = req.into_body();
+    let body = match Limited::new(&mut incoming, max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
+            // Read (a bounded amount of) the rest, so that the client, still sending, reads
+            // the answer instead of a reset connection.
+            let mut left: u64 = 64 << 20;
+            while let Some(Ok(f)) = incoming.frame().await {
+                let n = f.data_ref().map_or(0, |d| d.len() as u64);
+                left = left.saturating_sub(n);
+                if left == 0 {
+                    break;
+                }
+            }
             return Ok(reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "text/plain",
                 "request body too large\n",
-            ))
+            ));
         }
     };
     let rules = shared.read().is_some_and(|s| s.injector.has_call_rules());
