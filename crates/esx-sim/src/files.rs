@@ -43,9 +43,23 @@ pub fn allocated(m: &std::fs::Metadata) -> u64 {
     m.blocks().saturating_mul(512)
 }
 
-/// Sums `size` over the regular files under `dir` (at most 100,000 entries are visited).
+/// Sums `size` over the regular files under `dir`.
 fn walk_files(dir: &Path, size: impl Fn(&std::fs::Metadata) -> u64) -> u64 {
     let mut total = 0u64;
+    walk(dir, |e, t| {
+        if t.is_file() {
+            if let Ok(m) = e.metadata() {
+                total = total.saturating_add(size(&m));
+            }
+        }
+        true
+    });
+    total
+}
+
+/// Visits the entries under `dir` (at most 100,000), descending into the directories for
+/// which `visit` returns true.
+fn walk(dir: &Path, mut visit: impl FnMut(&std::fs::DirEntry, std::fs::FileType) -> bool) {
     let mut stack = vec![dir.to_path_buf()];
     let mut seen = 0;
     while let Some(d) = stack.pop() {
@@ -55,16 +69,14 @@ fn walk_files(dir: &Path, size: impl Fn(&std::fs::Metadata) -> u64) -> u64 {
         for e in it.flatten() {
             seen += 1;
             if seen > 100_000 {
-                return total;
+                return;
             }
-            match e.metadata() {
-                Ok(m) if m.is_dir() => stack.push(e.path()),
-                Ok(m) if m.is_file() => total = total.saturating_add(size(&m)),
-                _ => {}
+            let Ok(t) = e.file_type() else { continue };
+            if visit(&e, t) && t.is_dir() {
+                stack.push(e.path());
             }
         }
     }
-    total
 }
 
 /// The granularity of sparse writes: a block of this many zero bytes is left as a hole.
@@ -270,30 +282,17 @@ pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
 /// Removes the temporary files (and directories) unfinished writes left under `dir` (after a
 /// crash).
 pub fn remove_temps(dir: &Path) {
-    let mut stack = vec![dir.to_path_buf()];
-    let mut seen = 0;
-    while let Some(d) = stack.pop() {
-        let Ok(it) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in it.flatten() {
-            seen += 1;
-            if seen > 100_000 {
-                return;
-            }
-            let temp = is_temp(&e.file_name().to_string_lossy());
-            match e.file_type() {
-                Ok(t) if t.is_dir() && temp => {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() && temp => {
-                    let _ = std::fs::remove_file(e.path());
-                }
-                _ => {}
-            }
+    walk(dir, |e, t| {
+        if !is_temp(&e.file_name().to_string_lossy()) {
+            return true;
         }
-    }
+        let _ = if t.is_dir() {
+            std::fs::remove_dir_all(e.path())
+        } else {
+            std::fs::remove_file(e.path())
+        };
+        false
+    });
 }
 
 /// The capacity in KB a `.vmdk` descriptor declares (sum of its extents).
@@ -367,6 +366,48 @@ mod tests {
         assert_eq!(safe_join(root, "../etc/passwd"), None);
         assert_eq!(safe_join(root, "vm/../../x"), None);
         assert_eq!(safe_join(root, "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn writes_are_whole_and_sparse() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("esx-sim-files-w-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("f");
+        write_atomic(&target, b"old").unwrap();
+        // Dropped uncommitted: the target keeps its content, no temporary is left.
+        let t = TempFile::create(&target).unwrap();
+        t.file().unwrap().write_all_at(b"new", 0).unwrap();
+        let temp = t.path().to_path_buf();
+        assert!(is_temp(&temp.file_name().unwrap().to_string_lossy()));
+        drop(t);
+        assert!(!temp.exists());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        // Sparse: 4 MiB of which one block is data.
+        let mut data = vec![0u8; 4 << 20];
+        data[(2 << 20) + 5] = 9;
+        let t = TempFile::create(&target).unwrap();
+        write_sparse_at(t.file().unwrap(), 0, &data).unwrap();
+        t.file().unwrap().set_len(data.len() as u64).unwrap();
+        t.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), data);
+        let m = std::fs::metadata(&target).unwrap();
+        assert!(m.blocks() * 512 <= 64 * 1024, "{} blocks", m.blocks());
+        // A sparse copy, an overlay, a tree copy; stale temporaries go at start.
+        copy_file(&target, &dir.join("g")).unwrap();
+        assert_eq!(std::fs::read(dir.join("g")).unwrap(), data);
+        std::fs::create_dir_all(dir.join("t/u")).unwrap();
+        std::fs::write(dir.join("t/u/x"), b"x").unwrap();
+        std::fs::write(dir.join("t/.x.1-1.esx-sim-tmp"), b"half").unwrap();
+        copy_tree(&dir.join("t"), &dir.join("t2")).unwrap();
+        assert_eq!(std::fs::read(dir.join("t2/u/x")).unwrap(), b"x");
+        assert!(!dir.join("t2/.x.1-1.esx-sim-tmp").exists());
+        remove_temps(&dir);
+        assert!(!dir.join("t/.x.1-1.esx-sim-tmp").exists());
+        assert!(dir.join("t/u/x").exists());
+        assert!(allocated_size(&dir) > 0 && dir_size(&dir) > 8 << 20);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
