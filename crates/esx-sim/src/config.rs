@@ -120,8 +120,10 @@ pub struct Config {
     /// Idle time after which a session expires.
     pub session_timeout: Duration,
     /// Fault injection (latency, dropped connections, HTTP errors, session expiry, failing
-    /// tasks); see [`crate::inject`].
+    /// tasks, full datastores); see [`crate::inject`].
     pub inject: crate::inject::InjectSpec,
+    /// Capacity of each datastore in bytes (see [`crate::mo::datastore`]).
+    pub datastore_capacity: u64,
 }
 
 impl Config {
@@ -141,6 +143,7 @@ impl Config {
             task_delay: Duration::ZERO,
             session_timeout: Duration::from_secs(30 * 60),
             inject: crate::inject::InjectSpec::default(),
+            datastore_capacity: crate::mo::datastore::CAPACITY,
         }
     }
 }

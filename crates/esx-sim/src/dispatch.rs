@@ -259,6 +259,7 @@ fn snapshot_create(
         crate::config::Flavor::Vcenter => format!("snapshot-{id_num}"),
     };
     let r = moref("VirtualMachineSnapshot", &id);
+    let disks = mo::snapshot::take(state, vm_ref)?;
     let vm = state.vm(vm_ref)?;
     let parent = vm.current_snapshot.clone();
     let saved = (
@@ -275,6 +276,7 @@ fn snapshot_create(
         created: crate::state::now(),
         state: vm.runtime.power_state.clone(),
         saved,
+        disks,
     };
     state.insert(&id, Mo::Snapshot(snap));
     match &parent {
@@ -290,10 +292,16 @@ fn snapshot_create(
 }
 
 fn snapshot_revert(state: &mut State, snap: &MoRef) -> MethodResult<Option<Any>> {
-    let (vm_ref, saved, pstate) = match state.lookup(snap)? {
-        Mo::Snapshot(s) => (s.vm.clone(), s.saved.clone(), s.state.clone()),
+    let (vm_ref, saved, pstate, disks) = match state.lookup(snap)? {
+        Mo::Snapshot(s) => (
+            s.vm.clone(),
+            s.saved.clone(),
+            s.state.clone(),
+            s.disks.clone(),
+        ),
         _ => return Err(Fault::not_found(snap)),
     };
+    mo::snapshot::revert(state, &vm_ref, &disks)?;
     let vm = state.vm_mut(&vm_ref)?;
     if !saved.0.is_empty() {
         vm.vmx_mut().set("memsize", &saved.0);
@@ -345,6 +353,15 @@ fn snapshot_remove(
             vm.root_snapshots.extend(adopt);
         }
     }
+    // Each removed snapshot's disks, the deepest first, to consolidate once they are gone.
+    let kept: Vec<Vec<mo::snapshot::SnapDisk>> = removed
+        .iter()
+        .rev()
+        .filter_map(|r| match state.get(r) {
+            Some(Mo::Snapshot(s)) => Some(s.disks.clone()),
+            _ => None,
+        })
+        .collect();
     for r in &removed {
         state.objects.remove(&r.value);
     }
@@ -355,6 +372,9 @@ fn snapshot_remove(
         .is_some_and(|c| removed.contains(c))
     {
         vm.current_snapshot = parent;
+    }
+    for disks in kept {
+        mo::snapshot::consolidate(state, &vm_ref, &disks);
     }
     Ok(None)
 }
@@ -476,6 +496,14 @@ fn create_vm(
         "uuid.location",
         &mo::virtual_machine::location_for(&path.to_string_lossy()),
     );
+    // The .vmx and a directory's block; the disks the spec creates are checked as they are.
+    mo::datastore::check_space(
+        state,
+        &ds,
+        2 * crate::files::BLOCK as u64,
+        0,
+        &format!("[{ds_name}] {rel}"),
+    )?;
     let created_dir = path
         .parent()
         .filter(|d| !d.exists())
@@ -484,7 +512,7 @@ fn create_vm(
         if let Some(d) = path.parent() {
             std::fs::create_dir_all(d)?;
         }
-        std::fs::write(&path, vmx.to_bytes())
+        crate::files::write_atomic(&path, &vmx.to_bytes())
     };
     write().map_err(|e| Fault::invalid_state(&format!("cannot write [{ds_name}] {rel}: {e}")))?;
     let cleanup = |state: &mut State, r: Option<&MoRef>| {
@@ -530,6 +558,7 @@ fn materialize_for(state: &mut State, req: &Request) {
         Request::DeleteVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::ZeroFillVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::CopyVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
+        Request::MoveVirtualDisk_Task(q) => [Some(&q.source_name), Some(&q.dest_name)],
         Request::CreateVirtualDisk_Task(q) => [Some(&q.name), None],
         Request::MakeDirectory(q) => [Some(&q.name), None],
         Request::DeleteDatastoreFile_Task(q) => [Some(&q.name), None],
@@ -1038,6 +1067,7 @@ pub fn handle(
                     s,
                     &q.source_name,
                     &q.dest_name,
+                    q.dest_spec.as_ref(),
                     q.force.unwrap_or(false),
                 )
                 .map(|_| None)
@@ -1045,6 +1075,22 @@ pub fn handle(
             resp!(
                 CopyVirtualDisk_Task,
                 CopyVirtualDisk_TaskResponse { returnval: t }
+            )
+        }
+        Request::MoveVirtualDisk_Task(q) => {
+            expect(state, &q.this, "VirtualDiskManager")?;
+            let t = run_task(state, ctx, &q.this.clone(), method, move |s| {
+                mo::virtual_disk_manager::move_disk(
+                    s,
+                    &q.source_name,
+                    &q.dest_name,
+                    q.force.unwrap_or(false),
+                )
+                .map(|_| None)
+            });
+            resp!(
+                MoveVirtualDisk_Task,
+                MoveVirtualDisk_TaskResponse { returnval: t }
             )
         }
         Request::ZeroFillVirtualDisk_Task(q) => {

@@ -2,11 +2,11 @@
 
 use esx_vim::codec::soap::SoapFault;
 use esx_vim::{
-    AlreadyExists, BaseMethodFault, DuplicateName, FileAlreadyExists, FileNotFound,
-    InvalidArgument, InvalidDeviceSpec, InvalidLogin, InvalidPowerState, InvalidProperty,
-    InvalidState, LocalizedMethodFault, ManagedObjectNotFound, ManagedObjectReference,
-    MethodNotFound, NoPermission, NotAuthenticated, NotFound, NotSupported,
-    VirtualMachinePowerState,
+    AlreadyExists, BaseMethodFault, CannotDeleteFile, DuplicateName, FileAlreadyExists,
+    FileNotFound, InvalidArgument, InvalidDatastorePath, InvalidDeviceSpec, InvalidLogin,
+    InvalidPowerState, InvalidProperty, InvalidState, LocalizedMethodFault, ManagedObjectNotFound,
+    ManagedObjectReference, MethodNotFound, NoDiskSpace, NoPermission, NotAuthenticated, NotFound,
+    NotSupported, VirtualMachinePowerState,
 };
 
 /// A method's failure: the typed fault plus the `faultstring` text.
@@ -218,6 +218,45 @@ impl Fault {
             format!(
                 "Cannot complete the operation because the file or folder {file} already exists"
             ),
+        )
+    }
+
+    /// `NoDiskSpace`: `needed` bytes for `file` do not fit in the `free` bytes of `datastore`.
+    pub fn no_disk_space(file: &str, datastore: &str, needed: u64, free: u64) -> Fault {
+        Fault::new(
+            NoDiskSpace {
+                file: file.to_owned(),
+                datastore: datastore.to_owned(),
+                ..Default::default()
+            },
+            format!(
+                "There is not enough space on the file system for the selected operation: \
+                 {file} needs {needed} bytes, datastore '{datastore}' has {free} bytes free"
+            ),
+        )
+    }
+
+    /// `InvalidDatastorePath`: not a `[datastore] path` the simulator can resolve.
+    pub fn invalid_datastore_path(path: &str) -> Fault {
+        let ds = crate::state::parse_ds_path(path).map(|(d, _)| d.to_owned());
+        Fault::new(
+            InvalidDatastorePath {
+                datastore_path: path.to_owned(),
+                name: ds,
+                ..Default::default()
+            },
+            format!("Invalid datastore path '{path}'."),
+        )
+    }
+
+    /// `CannotDeleteFile`.
+    pub fn cannot_delete_file(file: &str) -> Fault {
+        Fault::new(
+            CannotDeleteFile {
+                file: file.to_owned(),
+                ..Default::default()
+            },
+            format!("Cannot delete file {file}"),
         )
     }
 }

@@ -10,8 +10,10 @@
 //! | `http500:Method=N`, `http503:Method=N` | the first `N` `Method` calls get that HTTP status |
 //! | `fail-task:Method` or `fail-task:Method=N` | tasks of `Method` (the first `N`) fail with `SystemError` |
 //! | `session-ttl=SECS` | sessions end `SECS` seconds after login, however busy |
+//! | `full-datastore:NAME=MIB` | datastore `NAME` has only `MIB` MiB free at start (its capacity is set so): uploads past it get HTTP 507, disk, VM and snapshot tasks `NoDiskSpace` |
 //!
-//! `Method` is a SOAP operation name (`PowerOnVM_Task`) or `*` for every one.
+//! `Method` is a SOAP operation name (`PowerOnVM_Task`) or `*` for every one. A running
+//! simulator's free space can also be set with `Handle::set_datastore_free`.
 //!
 //! ```
 //! let spec: esx_sim::inject::InjectSpec =
@@ -25,7 +27,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InjectError {
     /// The rule's kind is unknown.
-    #[error("unknown fault-injection rule {0:?} (expected latency:, drop:, http500:, http503:, fail-task: or session-ttl=)")]
+    #[error("unknown fault-injection rule {0:?} (expected latency:, drop:, http500:, http503:, fail-task:, full-datastore: or session-ttl=)")]
     Kind(String),
     /// The rule lacks its `=NUMBER` or the number is not one.
     #[error("fault-injection rule {0:?} needs =NUMBER")]
@@ -70,17 +72,20 @@ pub struct InjectSpec {
     pub rules: Vec<Rule>,
     /// Sessions end this long after login.
     pub session_ttl: Option<Duration>,
+    /// Datastores with only this many bytes free at start (`full-datastore:NAME=MIB`).
+    pub datastore_free: Vec<(String, u64)>,
 }
 
 impl InjectSpec {
     /// Whether the spec does nothing.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.session_ttl.is_none()
+        self.rules.is_empty() && self.session_ttl.is_none() && self.datastore_free.is_empty()
     }
 
     /// Adds the rules of another spec (for repeated `--inject`).
     pub fn extend(&mut self, other: InjectSpec) {
         self.rules.extend(other.rules);
+        self.datastore_free.extend(other.datastore_free);
         if other.session_ttl.is_some() {
             self.session_ttl = other.session_ttl;
         }
@@ -113,6 +118,12 @@ impl std::str::FromStr for InjectSpec {
                 return Err(InjectError::Method(item.to_owned()));
             }
             let need = || value.ok_or_else(|| InjectError::Number(item.to_owned()));
+            if kind.trim() == "full-datastore" {
+                let mib = number(item, need()?)?;
+                spec.datastore_free
+                    .push((method.to_owned(), mib.saturating_mul(1 << 20)));
+                continue;
+            }
             let kind = match kind.trim() {
                 "latency" => RuleKind::Latency(Duration::from_millis(number(item, need()?)?)),
                 "drop" => RuleKind::Drop(number(item, need()?)?),
@@ -230,6 +241,16 @@ mod tests {
             ]
         );
         assert_eq!(s.rules[1].method, "*");
+        let s: InjectSpec = "full-datastore:datastore1=5,full-datastore:other ds=0"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            s.datastore_free,
+            vec![("datastore1".into(), 5 << 20), ("other ds".into(), 0)]
+        );
+        assert!(s.rules.is_empty() && !s.is_empty());
+        assert!("full-datastore:datastore1".parse::<InjectSpec>().is_err());
+        assert!("full-datastore:=3".parse::<InjectSpec>().is_err());
     }
 
     #[test]

@@ -466,6 +466,8 @@ pub fn build(state: &mut State) -> Result<(), Error> {
                     dir: state.data_dir.join(&name),
                     hosts: hosts.clone(),
                     browser,
+                    capacity: state.config.datastore_capacity,
+                    reserved: Default::default(),
                 }),
             );
             add_child(state, &dsf, r);
@@ -614,6 +616,15 @@ pub fn build(state: &mut State) -> Result<(), Error> {
         };
         if let Err(e) = r {
             tracing::warn!(path = %rel, error = %e.message, "skipping VM that cannot be registered");
+        }
+    }
+    // Writes a crash interrupted left temporary files; the space a test asked to be free.
+    for (_, _, dir, _) in &datastores {
+        crate::files::remove_temps(dir);
+    }
+    for (name, free) in state.config.inject.datastore_free.clone() {
+        if !crate::mo::datastore::set_free(state, &name, free) {
+            tracing::warn!(datastore = %name, "full-datastore: no such datastore");
         }
     }
     Ok(())

@@ -28,6 +28,7 @@ pub mod server;
 pub mod state;
 pub mod ticket;
 pub mod tls;
+pub mod vmdk;
 
 use std::sync::Arc;
 
@@ -62,9 +63,29 @@ pub struct Handle {
     pub thumbprint: String,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    shared: Arc<server::Shared>,
 }
 
 impl Handle {
+    /// Sets datastore `name`'s capacity so that `free` bytes are free now (to test what a
+    /// full datastore does; see [`mo::datastore`]); `false` when there is no such datastore.
+    pub fn set_datastore_free(&self, name: &str, free: u64) -> bool {
+        match self.shared.write() {
+            Some(mut s) => mo::datastore::set_free(&mut s, name, free),
+            None => false,
+        }
+    }
+
+    /// The bytes free on datastore `name` (`None` when there is no such datastore).
+    pub fn datastore_free(&self, name: &str) -> Option<u64> {
+        let s = self.shared.read()?;
+        let r = s.datastore_by_name(name)?;
+        match s.get(&r)? {
+            state::Mo::Datastore(d) => Some(d.free()),
+            _ => None,
+        }
+    }
+
     /// Stops accepting connections and waits for the accept loop to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -122,6 +143,7 @@ impl Simulator {
             changes,
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let kept = shared.clone();
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         if !task_delay.is_zero() {
             tokio::spawn(advance_tasks(shared.clone(), task_delay, stopped.clone()));
@@ -159,6 +181,7 @@ impl Simulator {
             thumbprint,
             stop,
             task,
+            shared: kept,
         })
     }
 }

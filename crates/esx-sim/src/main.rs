@@ -38,8 +38,11 @@ struct Args {
     /// Milliseconds each task stays running.
     #[arg(long, default_value_t = 0)]
     task_delay_ms: u64,
+    /// Capacity of each datastore, in GiB.
+    #[arg(long, value_name = "GIB", default_value_t = 1024)]
+    datastore_capacity: u64,
     /// Fault injection, e.g. latency:Login=50,drop:RetrievePropertiesEx=1,http503:*=2,
-    /// fail-task:PowerOnVM_Task,session-ttl=60 (may be repeated).
+    /// fail-task:PowerOnVM_Task,session-ttl=60,full-datastore:datastore1=100 (may be repeated).
     #[arg(long = "inject", value_name = "SPEC")]
     inject: Vec<esx_sim::inject::InjectSpec>,
 }
@@ -79,6 +82,7 @@ async fn run(args: Args) -> std::process::ExitCode {
     cfg.cert = args.cert.zip(args.key);
     cfg.wsdl_dir = args.wsdl_dir;
     cfg.task_delay = std::time::Duration::from_millis(args.task_delay_ms);
+    cfg.datastore_capacity = args.datastore_capacity.saturating_mul(1 << 30);
     for spec in args.inject {
         cfg.inject.extend(spec);
     }

@@ -37,10 +37,25 @@ impl Shared {
     }
 }
 
-type Resp = HttpResponse<Full<Bytes>>;
+/// A response body: a small one held in memory, or a file streamed from disk.
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+type Resp = HttpResponse<Body>;
+
+/// A body held in memory.
+pub fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// A response with an in-memory body, boxed.
+pub fn boxed(r: HttpResponse<Full<Bytes>>) -> Resp {
+    r.map(|b| b.map_err(|never| match never {}).boxed())
+}
 
 fn reply(status: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Resp {
-    let mut r = HttpResponse::new(Full::new(body.into()));
+    let mut r = HttpResponse::new(full(body));
     *r.status_mut() = status;
     if let Ok(v) = ctype.parse() {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
@@ -130,7 +145,7 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         }
         (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
-        (_, "/screen") => crate::screen::handle(shared, req).await,
+        (_, "/screen") => boxed(crate::screen::handle(shared, req).await),
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
     Ok(resp)
@@ -212,14 +227,25 @@ fn shared_session(state: &State, cookie: Option<&str>) -> Result<Option<String>,
 async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
     let max = shared.read().map(|s| s.config.max_body).unwrap_or(1 << 20);
-    let body = match Limited::new(req.into_body(), max).collect().await {
+    let mut incoming = req.into_body();
+    let body = match Limited::new(&mut incoming, max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
+            // Read (a bounded amount of) the rest, so that the client, still sending, reads
+            // the answer instead of a reset connection.
+            let mut left: u64 = 64 << 20;
+            while let Some(Ok(f)) = incoming.frame().await {
+                let n = f.data_ref().map_or(0, |d| d.len() as u64);
+                left = left.saturating_sub(n);
+                if left == 0 {
+                    break;
+                }
+            }
             return Ok(reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "text/plain",
                 "request body too large\n",
-            ))
+            ));
         }
     };
     let rules = shared.read().is_some_and(|s| s.injector.has_call_rules());

@@ -373,6 +373,41 @@ impl State {
             crate::files::safe_join(&dir, rel).ok_or_else(|| Fault::invalid_argument("name"))?;
         Ok((ds, path))
     }
+    /// Resolves a `[ds] path` named in a file or disk operation: `InvalidDatastorePath` for a
+    /// malformed path, an unknown datastore or a path that would leave the datastore.
+    pub fn resolve_file(&self, ds_path: &str) -> MethodResult<(MoRef, PathBuf)> {
+        let bad = || Fault::invalid_datastore_path(ds_path);
+        let (ds_name, rel) = parse_ds_path(ds_path).ok_or_else(bad)?;
+        let ds = self.datastore_by_name(ds_name).ok_or_else(bad)?;
+        let dir = self.datastore_dir(&ds).ok_or_else(bad)?;
+        let path = crate::files::safe_join(&dir, rel).ok_or_else(bad)?;
+        Ok((ds, path))
+    }
+
+    /// The file an absolute name reaches: `/vmfs/volumes/<ds>/<path>` or `[ds] path`.
+    pub fn vmfs_path(&self, name: &str) -> Option<PathBuf> {
+        let (ds, rel) = match parse_ds_path(name) {
+            Some(x) => x,
+            None => name.strip_prefix("/vmfs/volumes/")?.split_once('/')?,
+        };
+        let dir = self.datastore_dir(&self.datastore_by_name(ds)?)?;
+        crate::files::safe_join(&dir, rel)
+    }
+
+    /// The `/vmfs/volumes/<ds>/<path>` name of a file inside a datastore's directory.
+    pub fn vmfs_name(&self, p: &std::path::Path) -> Option<String> {
+        self.objects.values().find_map(|m| match m {
+            Mo::Datastore(d) => {
+                let rel = p.strip_prefix(&d.dir).ok()?;
+                Some(format!(
+                    "/vmfs/volumes/{}/{}",
+                    d.name,
+                    rel.to_string_lossy()
+                ))
+            }
+            _ => None,
+        })
+    }
 }
 
 impl State {

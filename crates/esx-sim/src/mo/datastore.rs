@@ -1,6 +1,16 @@
-//! `Datastore`: a real directory under the data directory.
+//! `Datastore`: a real directory under the data directory, with a capacity.
+//!
+//! Used space is what the files under the directory occupy on disk (allocated blocks, so the
+//! holes of sparse files are free), plus what uploads under way have announced. A datastore's
+//! capacity is `Config::datastore_capacity` (1 TiB unless set, `--datastore-capacity GIB`);
+//! [`set_free`] (the `full-datastore:NAME=MIB` fault-injection rule, or
+//! `Handle::set_datastore_free`) sets it so that a given amount is free now. What would not
+//! fit fails: an upload with HTTP 507, disk and VM operations with `NoDiskSpace`
+//! ([`check_space`]).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use esx_vim::{
     Any, ArrayOfDatastoreHostMount, DatastoreCapability, DatastoreHostMount, DatastoreSummary,
@@ -10,8 +20,8 @@ use esx_vim::{
 use crate::property::{entity_common, refs, Top};
 use crate::state::{moref, Mo, MoRef, State};
 
-/// The capacity every simulated datastore reports, in bytes.
-pub const CAPACITY: i64 = 1024 * 1024 * 1024 * 1024;
+/// The default capacity of a datastore, in bytes (1 TiB).
+pub const CAPACITY: u64 = 1024 * 1024 * 1024 * 1024;
 
 /// A datastore's model.
 #[derive(Debug, Clone)]
@@ -26,6 +36,74 @@ pub struct DatastoreMo {
     pub hosts: Vec<MoRef>,
     /// The browser's id.
     pub browser: String,
+    /// Capacity in bytes.
+    pub capacity: u64,
+    /// Bytes announced by uploads under way (see [`Reservation`]).
+    pub reserved: Arc<AtomicU64>,
+}
+
+/// Space held for an upload under way (its announced length), given back when dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    bytes: u64,
+    counter: Arc<AtomicU64>,
+}
+
+impl Reservation {
+    /// Holds `bytes` on `counter`.
+    pub fn new(counter: Arc<AtomicU64>, bytes: u64) -> Reservation {
+        counter.fetch_add(bytes, Ordering::Relaxed);
+        Reservation { bytes, counter }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
+/// Bytes free with `capacity`, files under `dir` and `reserved` bytes held.
+pub fn free_in(dir: &std::path::Path, capacity: u64, reserved: &AtomicU64) -> u64 {
+    capacity
+        .saturating_sub(crate::files::allocated_size(dir))
+        .saturating_sub(reserved.load(Ordering::Relaxed))
+}
+
+/// Fails with `NoDiskSpace` (naming `file`) when `needed` bytes do not fit on datastore `ds`,
+/// `reclaimed` bytes (of files the operation replaces) counted as free.
+pub fn check_space(
+    state: &State,
+    ds: &MoRef,
+    needed: u64,
+    reclaimed: u64,
+    file: &str,
+) -> crate::fault::MethodResult<()> {
+    let Some(Mo::Datastore(d)) = state.get(ds) else {
+        return Ok(());
+    };
+    let free = d.free().saturating_add(reclaimed);
+    if needed > free {
+        return Err(crate::fault::Fault::no_disk_space(
+            file, &d.name, needed, free,
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the capacity of datastore `name` so that `free` bytes are free now; `false` when
+/// there is no such datastore.
+pub fn set_free(state: &mut State, name: &str, free: u64) -> bool {
+    let Some(r) = state.datastore_by_name(name) else {
+        return false;
+    };
+    match state.objects.get_mut(&r.value) {
+        Some(Mo::Datastore(d)) => {
+            d.capacity = d.used().saturating_add(free);
+            true
+        }
+        _ => false,
+    }
 }
 
 impl DatastoreMo {
@@ -33,19 +111,27 @@ impl DatastoreMo {
         format!("ds:///vmfs/volumes/{}/", self.name)
     }
 
-    fn used(&self) -> i64 {
-        (crate::files::dir_size(&self.dir) as i64).min(CAPACITY)
+    /// Bytes used: the files' allocated blocks and the uploads under way.
+    pub fn used(&self) -> u64 {
+        crate::files::allocated_size(&self.dir)
+            .saturating_add(self.reserved.load(Ordering::Relaxed))
+    }
+
+    /// Bytes free.
+    pub fn free(&self) -> u64 {
+        self.capacity.saturating_sub(self.used())
     }
 
     /// Reads a top-level property.
     pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
+        let capacity = i64::try_from(self.capacity).unwrap_or(i64::MAX);
         Some(match name {
             "info" => Some(Any::from(LocalDatastoreInfo {
                 name: self.name.clone(),
                 url: self.url(),
-                free_space: CAPACITY - self.used(),
-                max_file_size: CAPACITY,
-                max_virtual_disk_capacity: Some(CAPACITY),
+                free_space: i64::try_from(self.free()).unwrap_or(i64::MAX),
+                max_file_size: capacity,
+                max_virtual_disk_capacity: Some(capacity),
                 path: Some(format!("/vmfs/volumes/{}", self.name)),
                 ..Default::default()
             })),
@@ -53,8 +139,8 @@ impl DatastoreMo {
                 datastore: Some(r.clone()),
                 name: self.name.clone(),
                 url: self.url(),
-                capacity: CAPACITY,
-                free_space: CAPACITY - self.used(),
+                capacity,
+                free_space: i64::try_from(self.free()).unwrap_or(i64::MAX),
                 uncommitted: Some(0),
                 accessible: true,
                 multiple_host_access: Some(self.hosts.len() > 1),

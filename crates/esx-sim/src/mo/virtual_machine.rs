@@ -323,7 +323,7 @@ impl VmMo {
             }
         }
         let vmx = self.vmx().into_owned();
-        std::fs::write(&self.vmx_path, vmx.to_bytes()).map_err(fail)?;
+        crate::files::write_atomic(&self.vmx_path, &vmx.to_bytes()).map_err(fail)?;
         // Once written, the file is the truth: keep it parsed (it cannot be generated again).
         self.vmx_parsed = Some(vmx);
         self.generated = None;

@@ -806,7 +806,11 @@ fn disk(
                 datastore: file.datastore,
                 disk_mode: disk_mode(vmx.get(&format!("{p}.mode"))),
                 write_through: Some(truthy(vmx, &format!("{p}.writeThrough"))),
-                thin_provisioned: Some(false),
+                thin_provisioned: Some(
+                    on_disk
+                        .and_then(|p| crate::vmdk::Descriptor::read(p).ok())
+                        .is_some_and(|d| d.thin()),
+                ),
                 uuid,
                 split: Some(false),
                 digest_enabled: Some(false),

@@ -200,6 +200,7 @@ struct NewDisk {
     name: String,
     capacity_kb: i64,
     adapter: &'static str,
+    thin: bool,
 }
 
 impl FileOps {
@@ -207,12 +208,52 @@ impl FileOps {
         self.creates.iter().any(|c| c.path == p)
     }
 
+    /// Fails with `NoDiskSpace` when the disks to create do not fit on their datastores
+    /// (a thick disk needs its capacity, a thin one its descriptor's block).
+    pub fn check_space(&self, state: &State) -> MethodResult<()> {
+        let block = crate::files::BLOCK as u64;
+        let mut per_ds: Vec<(String, u64, String)> = Vec::new();
+        for d in &self.creates {
+            let Some((ds, _)) = crate::state::parse_ds_path(&d.name) else {
+                continue;
+            };
+            let bytes = if d.thin {
+                block
+            } else {
+                (d.capacity_kb.max(0) as u64).saturating_mul(1024)
+            } + block;
+            match per_ds.iter_mut().find(|(n, ..)| n == ds) {
+                Some(e) => e.1 = e.1.saturating_add(bytes),
+                None => per_ds.push((ds.to_owned(), bytes, d.name.clone())),
+            }
+        }
+        for (ds, bytes, file) in per_ds {
+            if let Some(r) = state.datastore_by_name(&ds) {
+                crate::mo::datastore::check_space(state, &r, bytes, 0, &file)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Creates the new disks and grows the edited ones; on failure removes what it made.
     pub fn apply(&mut self) -> MethodResult<()> {
         for i in 0..self.creates.len() {
             let d = &self.creates[i];
             let uuid = vmx_uuid(&uuid_from(&format!("disk:{}", d.name)));
-            if let Err(e) = crate::files::create_disk(&d.path, d.capacity_kb, d.adapter, &uuid) {
+            let made = d
+                .path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| {
+                    crate::vmdk::create_flat(
+                        &d.path,
+                        d.capacity_kb.max(0) as u64,
+                        d.adapter,
+                        &uuid,
+                        d.thin,
+                    )
+                });
+            if let Err(e) = made {
                 let f = Fault::invalid_state(&format!("cannot create {}: {e}", d.name));
                 self.undo();
                 return Err(f);
@@ -864,6 +905,7 @@ impl Change<'_, '_> {
                 name: name.clone(),
                 capacity_kb: kb,
                 adapter,
+                thin: b.and_then(|b| b.thin_provisioned).unwrap_or(false),
             });
         } else if !path.is_file() && !self.ops.will_create(&path) {
             return Err(Fault::file_not_found(&name));
@@ -1316,6 +1358,7 @@ pub fn reconfigure(
         seed: &vm.vmx_rel,
     };
     let mut ops = apply(&mut vmx, spec, &t)?;
+    ops.check_space(state)?;
     ops.apply()?;
     let vm = state.vm_mut(r)?;
     let before = vm.vmx_parsed.replace(vmx);
