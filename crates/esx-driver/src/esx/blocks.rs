@@ -20,17 +20,18 @@ impl Connection {
     pub async fn properties(&self, obj: &MoRef, paths: &[&str]) -> Result<Vec<(String, Any)>> {
         self.ensure_open()?;
         let p = vi::get(&self.primary().client, obj, paths).await?;
-        Ok(p.0
-            .prop_set
-            .into_iter()
-            .map(|d| (d.name, d.val))
-            .collect())
+        Ok(p.0.prop_set.into_iter().map(|d| (d.name, d.val)).collect())
     }
 
     /// Waits for `task` on the primary endpoint to end, watching `vm`'s questions meanwhile
     /// (answered by the connection's `auto_answer` rule). A failed task is an error
     /// `"Could not {what}: <fault> - <message>"`.
-    pub async fn task_wait(&self, task: &MoRef, vm: Option<&MoRef>, what: &str) -> Result<TaskInfo> {
+    pub async fn task_wait(
+        &self,
+        task: &MoRef,
+        vm: Option<&MoRef>,
+        what: &str,
+    ) -> Result<TaskInfo> {
         self.wait_task(self.primary(), task, vm, what).await
     }
 
@@ -53,7 +54,6 @@ impl Connection {
     pub async fn datastore_delete(&self, path: &str) -> Result<()> {
         self.delete_file(self.primary(), path).await
     }
-
 
     /// Reads `paths` of every VM on the host (the datacenter's VMs for `vpx://`), with the
     /// VM's identity (`name`, `config.uuid`, `runtime.powerState`) always included.

@@ -97,7 +97,12 @@ impl Connection {
         // A host capability (libvirt reads it from the HostSystem too); VMs have no such
         // property.
         let ctx = self.primary();
-        let host = vi::get(&ctx.client, &ctx.host_system, &["capability.screenshotSupported"]).await?;
+        let host = vi::get(
+            &ctx.client,
+            &ctx.host_system,
+            &["capability.screenshotSupported"],
+        )
+        .await?;
         if host.bool("capability.screenshotSupported") != Some(true) {
             return Err(Error::invalid_op("Screenshot feature is unsupported"));
         }
