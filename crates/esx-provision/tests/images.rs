@@ -267,3 +267,32 @@ async fn an_http_image_spawns_and_is_cached() {
     }
     assert!(stray_files(&sim).is_empty(), "{:?}", stray_files(&sim));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_datastore_fails_precisely_and_leaves_nothing() {
+    let sim = Sim::start("full", esx_sim::Flavor::Esx).await;
+    let flat = pattern(2 << 20, 13);
+    let raw = sim.file("disk.raw");
+    std::fs::write(&raw, &flat).unwrap();
+    let handle = sim.handle.as_ref().unwrap();
+    // Too small for the image: refused before a byte is sent.
+    handle.set_datastore_free("datastore1", 1 << 20);
+    let e = spawn_fails(&sim, "bad-full", ImageSource::File(raw.clone())).await;
+    assert!(
+        matches!(e, ProvisionError::NoSpace { ref datastore, needed, .. } if datastore == "datastore1" && needed == 2 << 20),
+        "{e}"
+    );
+    // Room for the cached image but not for the VM's thick copy: the server refuses the
+    // copy (NoDiskSpace), the spawn undoes itself, the cached image stays usable.
+    handle.set_datastore_free("datastore1", (3 << 20) + (1 << 19));
+    let e = spawn_fails(&sim, "bad-full2", ImageSource::File(raw.clone())).await;
+    assert!(e.to_string().contains("NoDiskSpace") || matches!(e, ProvisionError::NoSpace { .. }), "{e}");
+    handle.set_datastore_free("datastore1", 1 << 40);
+    let p = sim.provisioner().await;
+    let mut spec = SpawnSpec::new("img-after-full", ImageSource::File(raw));
+    spec.disk_type = DiskType::Thin;
+    let vm = p.spawn(&spec, no_progress()).await.unwrap();
+    assert_eq!(vm.cache, CacheUse::Hit, "the image cached before the failure is whole");
+    p.destroy(&vm.domain).await.unwrap();
+    assert!(stray_files(&sim).is_empty(), "{:?}", stray_files(&sim));
+}
