@@ -146,6 +146,10 @@ impl Inner {
 fn http_options(uri: &EsxUri, options: &OpenOptions) -> HttpOptions {
     let mut http = options.http.clone().unwrap_or_default();
     http.tls.no_verify = uri.params.no_verify();
+    if let Some(f) = &uri.params.fingerprint {
+        // `fingerprint=`: trust exactly the certificate with this SHA-256 fingerprint.
+        http.tls.fingerprint = Some(f.clone());
+    }
     if options.ca_file.is_some() {
         http.tls.ca_file = options.ca_file.clone();
     }

@@ -179,3 +179,25 @@ async fn wrong_password() {
     assert_eq!(e.code, ErrorCode::AuthFailed);
     assert!(!format!("{e} {e:?}").contains("hunter2"));
 }
+
+/// `fingerprint=` pins the simulator's self-signed certificate without `no_verify`; another
+/// fingerprint, or neither, is refused before any credential is sent.
+#[tokio::test]
+async fn a_pinned_fingerprint_is_trusted_and_nothing_else() {
+    let sim = Sim::esx("pinned").await;
+    let fp = sim.handle.as_ref().unwrap().fingerprint.clone();
+    let uri = |q: &str| format!("esx://root@127.0.0.1:{}/{q}", sim.port);
+    let c = sim.open(&uri(&format!("?fingerprint={fp}")), false).await;
+    assert!(!c.connect_list_all_domains(0).await.unwrap().is_empty());
+    let other = fp.replace(&fp[..2], if &fp[..2] == "00" { "11" } else { "00" });
+    for q in [format!("?fingerprint={other}"), String::new()] {
+        let e = esx_driver::Connection::open(&uri(&q), support::options("root", false))
+            .await
+            .expect_err("an untrusted certificate is refused");
+        let text = e.to_string().to_lowercase();
+        assert!(
+            text.contains("certificate") || text.contains("fingerprint"),
+            "{q}: {e}"
+        );
+    }
+}
