@@ -83,7 +83,14 @@ fn curl_upload(port: u16, dir: &Path, file: &Path, name: &str) -> Option<f64> {
     let ok = Command::new("curl")
         .args(["-sk", "-o", "/dev/null", "-c"])
         .arg(&jar)
-        .args(["-H", "Content-Type: text/xml", "-H", "SOAPAction: urn:vim25/7.0.3.0", "-d", login])
+        .args([
+            "-H",
+            "Content-Type: text/xml",
+            "-H",
+            "SOAPAction: urn:vim25/7.0.3.0",
+            "-d",
+            login,
+        ])
         .arg(format!("https://127.0.0.1:{port}/sdk"))
         .status()
         .ok()?
@@ -118,12 +125,20 @@ async fn main() {
     let sim_bin = std::env::var_os("ESX_SIM")
         .map(PathBuf::from)
         .unwrap_or_else(|| target.join("release/esx-sim"));
-    assert!(sim_bin.is_file(), "build the simulator first: cargo build --release -p esx-sim");
+    assert!(
+        sim_bin.is_file(),
+        "build the simulator first: cargo build --release -p esx-sim"
+    );
     let dir = std::env::temp_dir().join(format!("esx-spawn-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut sim = Command::new(&sim_bin)
-        .args(["--data-dir", dir.join("data").to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args([
+            "--data-dir",
+            dir.join("data").to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("esx-sim starts");
@@ -143,9 +158,12 @@ async fn main() {
         auth: Some(Arc::new(FixedCredentials::new("root", "pass"))),
         ..OpenOptions::default()
     };
-    let conn = Connection::open(&format!("esx://root@127.0.0.1:{port}/?no_verify=1"), options)
-        .await
-        .unwrap();
+    let conn = Connection::open(
+        &format!("esx://root@127.0.0.1:{port}/?no_verify=1"),
+        options,
+    )
+    .await
+    .unwrap();
     let p = Provisioner::new(conn);
 
     // Peak memory after a small image, then after the big one.
@@ -187,7 +205,8 @@ async fn main() {
             p.destroy(&d).await.unwrap();
         }
         let _ = std::fs::remove_file(dir.join(format!("data/datastore1/curl-{r}.raw")));
-        let _ = std::fs::remove_dir_all(dir.join(format!("data/datastore1/esx-image-cache/bench-{r}")));
+        let _ =
+            std::fs::remove_dir_all(dir.join(format!("data/datastore1/esx-image-cache/bench-{r}")));
     }
     let size = (mib as f64) * 1024.0 * 1024.0;
     let (o, omin, omax) = median(ours);
@@ -213,7 +232,9 @@ async fn main() {
         println!("throughput ratio (spawn upload / curl): {:.2}", c / o);
     }
     let (s2, s2min, s2max) = median(second);
-    println!("second spawn (cache hit, whole spawn): median {s2:.3} s, spread {s2min:.3}-{s2max:.3} s");
+    println!(
+        "second spawn (cache hit, whole spawn): median {s2:.3} s, spread {s2min:.3}-{s2max:.3} s"
+    );
     println!(
         "peak RSS of this process: {base:.1} MiB before, {peak_small:.1} MiB after a 64 MiB image, {peak_big:.1} MiB after {mib} MiB images"
     );

@@ -286,13 +286,20 @@ async fn a_full_datastore_fails_precisely_and_leaves_nothing() {
     // copy (NoDiskSpace), the spawn undoes itself, the cached image stays usable.
     handle.set_datastore_free("datastore1", (3 << 20) + (1 << 19));
     let e = spawn_fails(&sim, "bad-full2", ImageSource::File(raw.clone())).await;
-    assert!(e.to_string().contains("NoDiskSpace") || matches!(e, ProvisionError::NoSpace { .. }), "{e}");
+    assert!(
+        e.to_string().contains("NoDiskSpace") || matches!(e, ProvisionError::NoSpace { .. }),
+        "{e}"
+    );
     handle.set_datastore_free("datastore1", 1 << 40);
     let p = sim.provisioner().await;
     let mut spec = SpawnSpec::new("img-after-full", ImageSource::File(raw));
     spec.disk_type = DiskType::Thin;
     let vm = p.spawn(&spec, no_progress()).await.unwrap();
-    assert_eq!(vm.cache, CacheUse::Hit, "the image cached before the failure is whole");
+    assert_eq!(
+        vm.cache,
+        CacheUse::Hit,
+        "the image cached before the failure is whole"
+    );
     p.destroy(&vm.domain).await.unwrap();
     assert!(stray_files(&sim).is_empty(), "{:?}", stray_files(&sim));
 }
