@@ -52,6 +52,7 @@ pub mod ops;
 mod pipe;
 pub mod progress;
 pub mod spawn;
+pub mod spec;
 
 pub use cache::{CacheUse, CachedImage};
 pub use error::{ProvisionError, Result};
