@@ -14,6 +14,12 @@
 //! service `esx`; this crate first tries the URI's scheme (`esx`, `gsx` or `vpx`) and then
 //! `esx`, so files written for libvirt keep working. The host is the host name being logged
 //! into, as written (the vCenter's when logging into a vCenter).
+//!
+//! Like ssh with a private key, [`AuthConfig::load`] warns when the file is readable or
+//! writable by group or others (on unix, `mode & 0o077 != 0`): the warning names the file,
+//! its mode and the fix (`chmod 600 FILE`), is logged with `tracing::warn!` (once per file and
+//! mode in a process) and kept in [`AuthConfig::warnings`]. The file is still used, as libvirt
+//! does.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -233,21 +239,141 @@ pub fn auth_file_path(env: &Env, exists: impl Fn(&Path) -> bool) -> Option<PathB
     exists(&system).then_some(system)
 }
 
-/// A parsed auth.conf (GKeyFile syntax: `[group]`, `key=value`, `#` comments).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The warning for an auth.conf at `path` with permission bits `mode` when group or others
+/// may read or write it (`mode & 0o077 != 0`), as ssh warns about a private key; `None` when
+/// only its owner may.
+///
+/// ```
+/// use std::path::Path;
+/// let w = esx_uri::auth::permission_warning(Path::new("/home/u/auth.conf"), 0o644).unwrap();
+/// assert!(w.contains("'/home/u/auth.conf'") && w.contains("0644") && w.contains("chmod 600 /home/u/auth.conf"));
+/// assert_eq!(esx_uri::auth::permission_warning(Path::new("a.conf"), 0o600), None);
+/// ```
+pub fn permission_warning(path: &Path, mode: u32) -> Option<String> {
+    if mode & 0o077 == 0 {
+        return None;
+    }
+    Some(format!(
+        "permissions {:04o} for auth file '{}' are too open: it holds passwords that others \
+         than its owner can read or change; it is used anyway, but fix it with: chmod 600 {}",
+        mode & 0o7777,
+        path.display(),
+        shell_quote(&path.to_string_lossy()),
+    ))
+}
+
+/// `text` as one shell word: as is when it has only safe characters, else single-quoted.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@%:,=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The warnings about the auth.conf file at `path` itself (on unix, [`permission_warning`]
+/// for its mode); none when it cannot be examined or elsewhere than on unix. Nothing is
+/// logged: [`AuthConfig::load`] logs.
+pub fn auth_file_warnings(path: &Path) -> Vec<String> {
+    std::fs::metadata(path)
+        .map(|m| metadata_warnings(path, &m))
+        .unwrap_or_default()
+}
+
+#[cfg(unix)]
+fn metadata_warnings(path: &Path, metadata: &std::fs::Metadata) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    permission_warning(path, metadata.permissions().mode())
+        .into_iter()
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn metadata_warnings(_path: &Path, _metadata: &std::fs::Metadata) -> Vec<String> {
+    Vec::new()
+}
+
+/// Logs `warning` about `path` with `tracing::warn!`, once per process for the same text (so
+/// once per file and mode).
+fn log_once(warning: &str) {
+    static LOGGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+    if !logged.iter().any(|w| w == warning) {
+        logged.push(warning.to_owned());
+        tracing::warn!("{warning}");
+    }
+}
+
+/// A parsed auth.conf (GKeyFile syntax: `[group]`, `key=value`, `#` comments). `Debug`
+/// prints `****` for every `password` value.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct AuthConfig {
     path: PathBuf,
     groups: Vec<(String, Vec<(String, String)>)>,
+    warnings: Vec<String>,
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Entries<'a>(&'a [(String, String)]);
+        impl fmt::Debug for Entries<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(k, v)| {
+                        let v = if k == "password" { "****" } else { v.as_str() };
+                        (k, v)
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("AuthConfig")
+            .field("path", &self.path)
+            .field(
+                "groups",
+                &self
+                    .groups
+                    .iter()
+                    .map(|(name, entries)| (name, Entries(entries)))
+                    .collect::<Vec<_>>(),
+            )
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 impl AuthConfig {
-    /// Reads and parses a file.
+    /// Reads and parses a file. A file that group or others may read or write is used, with
+    /// a warning (see [`permission_warning`]) logged and kept in [`AuthConfig::warnings`].
     pub fn load(path: &Path) -> Result<AuthConfig, AuthError> {
-        let text = std::fs::read_to_string(path).map_err(|e| AuthError::Read {
+        let read = |e: std::io::Error| AuthError::Read {
             path: path.to_owned(),
             reason: e.to_string(),
-        })?;
-        AuthConfig::parse(path, &text)
+        };
+        let file = std::fs::File::open(path).map_err(read)?;
+        // The mode of the file actually opened, not of whatever the path names later.
+        let warnings = file
+            .metadata()
+            .map(|m| metadata_warnings(path, &m))
+            .unwrap_or_default();
+        let text = std::io::read_to_string(file).map_err(read)?;
+        for w in &warnings {
+            log_once(w);
+        }
+        let mut config = AuthConfig::parse(path, &text)?;
+        config.warnings = warnings;
+        Ok(config)
+    }
+
+    /// The file's path (as given to [`AuthConfig::load`] or [`AuthConfig::parse`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Warnings about the file found by [`AuthConfig::load`]: one when group or others may
+    /// read or write it. Empty for a parsed text.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Parses `text`; `path` is only used in messages.
@@ -285,6 +411,7 @@ impl AuthConfig {
         Ok(AuthConfig {
             path: path.to_owned(),
             groups,
+            warnings: Vec::new(),
         })
     }
 
@@ -418,6 +545,11 @@ impl<'a> CredentialResolver<'a> {
         Ok(CredentialResolver::new(config, env, callback))
     }
 
+    /// The warnings about the auth.conf in use (see [`AuthConfig::warnings`]).
+    pub fn warnings(&self) -> &[String] {
+        self.config.as_ref().map_or(&[], AuthConfig::warnings)
+    }
+
     /// The user name for `hostname` on a `scheme` connection; `uri_user` wins if given.
     pub fn username(
         &mut self,
@@ -511,6 +643,20 @@ mod tests {
             password: Some(s),
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+        let config = AuthConfig::parse(
+            Path::new("a.conf"),
+            "[credentials-x]\nusername=me\npassword=hunter2\n",
+        )
+        .unwrap();
+        let debug = format!(
+            "{config:?} {:?}",
+            CredentialResolver::new(Some(config.clone()), Env::default(), None)
+        );
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.contains(r#""username": "me", "password": "****""#),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -654,6 +800,78 @@ mod tests {
             r.password(Scheme::Gsx, "h", "root"),
             Err(AuthError::PasswordRequestFailed)
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn open_auth_files_warn_like_ssh() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("esx-uri-auth-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("auth.conf");
+        std::fs::write(&path, CONF).unwrap();
+        for (mode, warns) in [
+            (0o644, true),
+            (0o640, true),
+            (0o604, true),
+            (0o620, true),
+            (0o600, false),
+            (0o400, false),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let config = AuthConfig::load(&path).unwrap();
+            // The file is used whatever its mode.
+            assert_eq!(
+                config
+                    .lookup("esx", "esx1.lab", "password")
+                    .unwrap()
+                    .as_deref(),
+                Some("s3cr et")
+            );
+            assert_eq!(config.warnings(), auth_file_warnings(&path).as_slice());
+            let resolver = CredentialResolver::new(Some(config.clone()), Env::default(), None);
+            assert_eq!(resolver.warnings(), config.warnings());
+            if !warns {
+                assert!(
+                    config.warnings().is_empty(),
+                    "{mode:o}: {:?}",
+                    config.warnings()
+                );
+                continue;
+            }
+            let [warning] = config.warnings() else {
+                panic!("{mode:o}: {:?}", config.warnings());
+            };
+            assert_eq!(
+                *warning,
+                format!(
+                    "permissions {mode:04o} for auth file '{p}' are too open: it holds passwords \
+                     that others than its owner can read or change; it is used anyway, but fix \
+                     it with: chmod 600 {p}",
+                    p = path.display()
+                )
+            );
+            assert!(!warning.contains("s3cr"), "{warning}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn permission_warning_quotes_the_path_for_the_shell() {
+        let w = permission_warning(Path::new("/tmp/my dir/it's.conf"), 0o100666).unwrap();
+        assert!(
+            w.starts_with("permissions 0666 for auth file '/tmp/my dir/it's.conf'"),
+            "{w}"
+        );
+        assert!(w.ends_with("chmod 600 '/tmp/my dir/it'\\''s.conf'"), "{w}");
+        assert_eq!(permission_warning(Path::new("x"), 0o100600), None);
+        assert_eq!(permission_warning(Path::new("x"), 0o700), None);
+        assert!(permission_warning(Path::new("x"), 0o602).is_some());
+        assert!(auth_file_warnings(Path::new("/nonexistent/auth.conf")).is_empty());
+        assert!(AuthConfig::parse(Path::new("x"), CONF)
+            .unwrap()
+            .warnings()
+            .is_empty());
     }
 
     #[test]

@@ -33,8 +33,9 @@ pub mod params;
 pub mod uri;
 
 pub use auth::{
-    auth_file_path, AuthConfig, AuthError, Authenticator, CredentialKind, CredentialRequest,
-    CredentialResolver, Env, Secret, StaticCredentials, ENV_AUTH_FILE, ENV_PASSWORD, ENV_USERNAME,
+    auth_file_path, auth_file_warnings, permission_warning, AuthConfig, AuthError, Authenticator,
+    CredentialKind, CredentialRequest, CredentialResolver, Env, Secret, StaticCredentials,
+    ENV_AUTH_FILE, ENV_PASSWORD, ENV_USERNAME,
 };
 pub use datastore::{
     datetime_to_epoch, escape_base64, escape_datastore_item, windows1252_to_utf8, DatastorePath,
