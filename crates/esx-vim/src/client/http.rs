@@ -22,7 +22,7 @@ use tracing::Instrument;
 use super::body::{collect_bounded, gunzip_bounded, too_large, RequestBody};
 use super::connector::{ConnectFailure, Connector};
 use super::cookie::{CookieJar, SESSION_COOKIE};
-use super::mask::mask_secrets;
+use super::mask::{mask_reply_secrets, mask_secrets};
 use super::options::HttpOptions;
 use super::tls::client_config;
 use crate::transport::{SoapCall, SoapReply, Transport, TransportError, TransportErrorKind};
@@ -442,7 +442,7 @@ impl Transport for HttpTransport {
             recorder.record("status", status);
             recorder.record("bytes", body.len() as u64);
             if tracing::enabled!(tracing::Level::TRACE) {
-                tracing::trace!(body = %mask_secrets(&String::from_utf8_lossy(&body)), "reply");
+                tracing::trace!(body = %mask_reply_secrets(method, &String::from_utf8_lossy(&body)), "reply");
             }
             tracing::debug!(status, bytes = body.len(), "call done");
             if (200..300).contains(&status) || status == 500 {

@@ -65,7 +65,7 @@ mod tls;
 pub use self::cookie::SESSION_COOKIE;
 pub use self::datastore::{DatastoreFile, TransferError};
 pub use self::http::HttpTransport;
-pub use self::mask::mask_secrets;
+pub use self::mask::{mask_reply_secrets, mask_secrets};
 pub use self::options::{
     HttpOptions, ProxyConfig, ProxyKind, RetryPolicy, TlsOptions, DEFAULT_MAX_RESPONSE_BYTES,
 };
