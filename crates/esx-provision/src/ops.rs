@@ -18,8 +18,8 @@ pub enum RebootKind {
     Hard,
 }
 
-/// A one-time console ticket (Nova's VMRC "OTP" mode).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A one-time console ticket (Nova's VMRC "OTP" mode). `Debug` prints `****` for the ticket.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConsoleTicket {
     /// The ticket from `AcquireCloneTicket` (valid once, shortly).
     pub ticket: String,
@@ -29,6 +29,17 @@ pub struct ConsoleTicket {
     pub host: String,
     /// Its port.
     pub port: u16,
+}
+
+impl std::fmt::Debug for ConsoleTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleTicket")
+            .field("ticket", &"****")
+            .field("vm_id", &self.vm_id)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl ConsoleTicket {
