@@ -86,6 +86,28 @@ impl Handle {
         }
     }
 
+    /// The keys of the sessions logged in now, sorted. Each is also the value of its client's
+    /// `vmware_soap_session` cookie: for tests that check a client never reveals them.
+    pub fn session_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = match self.shared.read() {
+            Some(s) => s.sessions.keys().cloned().collect(),
+            None => Vec::new(),
+        };
+        keys.sort();
+        keys
+    }
+
+    /// The tickets issued and not used yet (generic service tickets and clone tickets, see
+    /// [`ticket`]), sorted: for tests that check a client never reveals them.
+    pub fn ticket_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = match self.shared.read() {
+            Some(s) => s.tickets.keys().cloned().collect(),
+            None => Vec::new(),
+        };
+        ids.sort();
+        ids
+    }
+
     /// Stops accepting connections and waits for the accept loop to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
