@@ -154,6 +154,9 @@ pub fn run_command(
 ) -> i32 {
     let started = Instant::now();
     let result = rt.block_on(execute(state, cmd, style, out));
+    for w in state.take_warnings() {
+        let _ = writeln!(err, "warning: {w}");
+    }
     if let Err(CliError::Connect(_)) = &result {
         // No command ran: no separator, as virsh.
         if let Err(e) = &result {

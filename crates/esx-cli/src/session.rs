@@ -16,6 +16,15 @@ pub fn is_embedded(uri: &str) -> bool {
     matches!(uri, "test:///default" | "test:///")
 }
 
+/// The warnings about the auth.conf the driver reads credentials from (the file libvirt would
+/// read: `LIBVIRT_AUTH_FILE`, `~/.config/libvirt/auth.conf`, `/etc/libvirt/auth.conf`): one when
+/// group or others may read or write it, as [`esx_uri::auth_file_warnings`] says.
+pub fn auth_file_warnings() -> Vec<String> {
+    esx_uri::auth_file_path(&esx_uri::Env::from_process(), std::path::Path::exists)
+        .map(|path| esx_uri::auth_file_warnings(&path))
+        .unwrap_or_default()
+}
+
 /// Asks for what auth.conf and the environment did not answer on the terminal: the user name
 /// with its default, the password without echo. Without a terminal every request is declined
 /// (the driver then fails with libvirt's "Password request failed").

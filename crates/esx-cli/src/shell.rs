@@ -19,6 +19,10 @@ pub struct State {
     /// Read-only connection.
     pub read_only: bool,
     session: Option<Session>,
+    /// Warnings printed already (each is printed once per run).
+    warned: Vec<String>,
+    /// Warnings not printed yet.
+    pending: Vec<String>,
 }
 
 impl State {
@@ -28,12 +32,29 @@ impl State {
             uri: uri.to_string(),
             read_only,
             session: None,
+            warned: Vec::new(),
+            pending: Vec::new(),
         }
+    }
+
+    /// Warnings to print (on stderr) that were not taken yet: about the auth.conf a
+    /// connection read, once per run.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.pending)
     }
 
     /// The session, opened on first use.
     pub async fn session(&mut self) -> Result<&Session, CliError> {
         if self.session.is_none() {
+            if crate::session::is_embedded(&self.uri) || crate::is_vmware_uri(&self.uri) {
+                // The driver reads auth.conf for this connection, even if it then fails.
+                for w in crate::session::auth_file_warnings() {
+                    if !self.warned.contains(&w) {
+                        self.warned.push(w.clone());
+                        self.pending.push(w);
+                    }
+                }
+            }
             self.session = Some(Session::open(&self.uri, self.read_only).await?);
         }
         self.session

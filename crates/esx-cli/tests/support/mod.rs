@@ -54,6 +54,11 @@ impl Sim {
         }
     }
 
+    /// The running simulator (to read its sessions and tickets).
+    pub fn handle(&self) -> &esx_sim::Handle {
+        self.handle.as_ref().expect("running")
+    }
+
     /// The URI of the simulator (ESX), or of host `esx-0-0-0` through the vCenter.
     pub fn uri(&self) -> String {
         match self.flavor {
