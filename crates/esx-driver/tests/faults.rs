@@ -201,3 +201,159 @@ async fn a_pinned_fingerprint_is_trusted_and_nothing_else() {
         );
     }
 }
+
+/// A read whose answer is cut off halfway (the call ran, the answer did not arrive whole) is
+/// read again: recovered.
+#[tokio::test]
+async fn cut_read_is_read_again() {
+    let sim = faulty("f-cut-read", "cut:RetrievePropertiesEx=1").await;
+    let c = sim.connect().await;
+    assert_eq!(c.connect_list_all_domains(0).await.unwrap().len(), 3);
+}
+
+/// A task call whose answer is cut off halfway did start its task: the driver finds it among
+/// the VM's recent tasks and waits for it instead of sending the call again.
+#[tokio::test]
+async fn cut_task_answer_is_waited_for_not_resent() {
+    let sim = faulty("f-cut-task", "cut:PowerOnVM_Task=1").await;
+    let c = sim.connect().await;
+    let d = c.domain_lookup_by_name("vm1").await.unwrap();
+    c.domain_create(&d).await.unwrap();
+    assert_eq!(state(&c, "vm1").await, DomainState::Running);
+    assert_eq!(power_on_tasks(&c, &d).await, 1, "sent once");
+}
+
+/// How many `PowerOnVM_Task` tasks the VM's recent tasks hold.
+async fn power_on_tasks(c: &esx_driver::Connection, d: &esx_driver::Domain) -> usize {
+    let vm = c.domain_moref(d).await.unwrap();
+    let props = c.properties(&vm, &["recentTask"]).await.unwrap();
+    let tasks: Vec<esx_vim::ManagedObjectReference> = props
+        .into_iter()
+        .filter_map(|(_, v)| match v {
+            esx_vim::Any::ArrayOfManagedObjectReference(list) => {
+                Some(list.managed_object_reference)
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut n = 0;
+    for t in &tasks {
+        for (_, v) in c.properties(t, &["info.name"]).await.unwrap() {
+            if matches!(&v, esx_vim::Any::String(s) if s == "PowerOnVM_Task") {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// A stream that yields `good` bytes of data, then fails: an upload broken off midway.
+struct BreaksOff {
+    good: usize,
+}
+
+impl tokio::io::AsyncRead for BreaksOff {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.good == 0 {
+            return std::task::Poll::Ready(Err(std::io::Error::other("source broke off")));
+        }
+        let n = self.good.min(buf.remaining()).min(64 * 1024);
+        buf.put_slice(&vec![0x5a; n]);
+        self.good -= n;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// The simulator's temporary files (unfinished writes) under `dir`.
+fn temporaries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if esx_sim::files::is_temp(&e.file_name().to_string_lossy()) {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// An upload broken off midway, onto an existing volume and as a new one: a precise error,
+/// the old content kept whole, no new volume, no temporary file left.
+#[tokio::test]
+async fn upload_broken_off_midway_keeps_the_old_file() {
+    use esx_driver::StorageDriver;
+    let sim = Sim::esx("f-upload").await;
+    let c = sim.connect().await;
+    let p = c.storage_pool_lookup_by_name("datastore1").await.unwrap();
+    let old = vec![7u8; 1 << 20];
+    let v = c
+        .storage_vol_upload_new(&p, "iso/old.iso", std::io::Cursor::new(old.clone()), None)
+        .await
+        .unwrap();
+    let len = Some(8u64 << 20);
+    let e = c
+        .storage_vol_upload(&v, BreaksOff { good: 3 << 20 }, len)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("source broke off"), "{e}");
+    let e = c
+        .storage_vol_upload_new(&p, "iso/new.iso", BreaksOff { good: 3 << 20 }, len)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("source broke off"), "{e}");
+    let ds = sim.datastore_dir("datastore1");
+    let quiet = std::time::Instant::now() + Duration::from_secs(20);
+    while !temporaries(&ds).is_empty() {
+        assert!(std::time::Instant::now() < quiet, "{:?}", temporaries(&ds));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(std::fs::read(ds.join("iso/old.iso")).unwrap(), old);
+    assert!(!ds.join("iso/new.iso").exists());
+    assert!(c
+        .storage_vol_lookup_by_name(&p, "iso/new.iso")
+        .await
+        .is_err());
+}
+
+/// A full datastore: a new volume, a new domain's disk and a snapshot are refused with the
+/// server's `NoDiskSpace`, and nothing is left of them.
+#[tokio::test]
+async fn full_datastore_refuses_and_leaves_nothing() {
+    use esx_driver::StorageDriver;
+    let sim = faulty("f-full", "full-datastore:datastore1=0").await;
+    let c = sim.connect().await;
+    let p = c.storage_pool_lookup_by_name("datastore1").await.unwrap();
+    let before = c.storage_pool_list_volumes(&p).await.unwrap();
+    let thick = "<volume><name>data/big.vmdk</name><capacity unit='M'>64</capacity>\
+                 <target><format type='vmdk'/></target></volume>";
+    let e = c.storage_vol_create_xml(&p, thick, 0).await.unwrap_err();
+    assert!(
+        e.message.contains("NoDiskSpace") || e.message.contains("space"),
+        "{e}"
+    );
+    assert_eq!(c.storage_pool_list_volumes(&p).await.unwrap(), before);
+    let d = c.domain_lookup_by_name("vm1").await.unwrap();
+    let e = c
+        .domain_snapshot_create_xml(&d, "<domainsnapshot><name>s1</name></domainsnapshot>", 0)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("NoDiskSpace") || e.message.contains("space"),
+        "{e}"
+    );
+    assert!(c
+        .domain_snapshot_list_names(&d, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(c.storage_pool_list_volumes(&p).await.unwrap(), before);
+    assert!(temporaries(&sim.datastore_dir("datastore1")).is_empty());
+}

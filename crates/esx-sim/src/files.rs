@@ -161,6 +161,7 @@ impl TempFile {
     /// Closes the file and renames it over the target.
     pub fn commit(mut self) -> std::io::Result<()> {
         drop(self.file.take());
+        paused_here(&self.target);
         std::fs::rename(&self.path, &self.target)?;
         self.path = PathBuf::new();
         Ok(())
@@ -174,6 +175,29 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+static PAUSE_AT: AtomicU64 = AtomicU64::new(0);
+static COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// Arms a crash point for crash tests (`--inject pause-before-commit=N`): the process's `n`-th
+/// [`TempFile::commit`] (counted from 1) stops before its rename, prints
+/// `esx-sim: paused before committing PATH` on stderr and waits there for the test to kill
+/// the process; after 60 s it aborts. Process-wide; `0` disarms.
+pub fn pause_before_commit(n: u64) {
+    PAUSE_AT.store(n, Ordering::SeqCst);
+}
+
+/// Counts a commit and stops at the armed one (see [`pause_before_commit`]).
+fn paused_here(target: &Path) {
+    let at = PAUSE_AT.load(Ordering::SeqCst);
+    if at == 0 || COMMITS.fetch_add(1, Ordering::SeqCst) + 1 != at {
+        return;
+    }
+    eprintln!("esx-sim: paused before committing {}", target.display());
+    std::thread::sleep(std::time::Duration::from_secs(60));
+    eprintln!("esx-sim: nobody killed the paused process in 60 s; aborting");
+    std::process::abort();
 }
 
 /// Writes `data` to `path` through a temporary file renamed over it: a crash or an error

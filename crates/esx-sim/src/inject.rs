@@ -7,9 +7,11 @@
 //! |---|---|
 //! | `latency:Method=MS` | every `Method` call is answered `MS` milliseconds late |
 //! | `drop:Method=N` | the first `N` `Method` calls get their connection closed, no answer |
+//! | `cut:Method=N` | the first `N` `Method` calls are carried out, but their answer is cut off halfway: the status line, the headers and half the body, then the connection closes |
 //! | `http500:Method=N`, `http503:Method=N` | the first `N` `Method` calls get that HTTP status |
 //! | `fail-task:Method` or `fail-task:Method=N` | tasks of `Method` (the first `N`) fail with `SystemError` |
 //! | `session-ttl=SECS` | sessions end `SECS` seconds after login, however busy |
+//! | `pause-before-commit=N` | the process's `N`-th datastore write stops before its temporary file is renamed over the target, prints `esx-sim: paused before committing PATH` on stderr and waits (at most 60 s, then aborts) to be killed: crash tests `kill -9` it there. Process-wide: for the `esx-sim` program, one simulator per process |
 //! | `full-datastore:NAME=MIB` | datastore `NAME` has only `MIB` MiB free at start (its capacity is set so): uploads past it get HTTP 507, disk, VM and snapshot tasks `NoDiskSpace` |
 //!
 //! `Method` is a SOAP operation name (`PowerOnVM_Task`) or `*` for every one. A running
@@ -27,7 +29,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InjectError {
     /// The rule's kind is unknown.
-    #[error("unknown fault-injection rule {0:?} (expected latency:, drop:, http500:, http503:, fail-task:, full-datastore: or session-ttl=)")]
+    #[error("unknown fault-injection rule {0:?} (expected latency:, drop:, cut:, http500:, http503:, fail-task:, full-datastore:, session-ttl= or pause-before-commit=)")]
     Kind(String),
     /// The rule lacks its `=NUMBER` or the number is not one.
     #[error("fault-injection rule {0:?} needs =NUMBER")]
@@ -44,6 +46,8 @@ pub enum RuleKind {
     Latency(Duration),
     /// Close the connection without answering, for the first `n` calls.
     Drop(u64),
+    /// Carry the call out, then cut its answer off halfway, for the first `n` calls.
+    Cut(u64),
     /// Answer with this HTTP status, for the first `n` calls.
     Http(u16, u64),
     /// Fail the method's tasks (the first `n`, or all when `None`).
@@ -74,12 +78,18 @@ pub struct InjectSpec {
     pub session_ttl: Option<Duration>,
     /// Datastores with only this many bytes free at start (`full-datastore:NAME=MIB`).
     pub datastore_free: Vec<(String, u64)>,
+    /// The datastore write (counted from 1 over the process) to pause before its commit
+    /// (`pause-before-commit=N`; see [`crate::files::pause_before_commit`]).
+    pub pause_before_commit: Option<u64>,
 }
 
 impl InjectSpec {
     /// Whether the spec does nothing.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.session_ttl.is_none() && self.datastore_free.is_empty()
+        self.rules.is_empty()
+            && self.session_ttl.is_none()
+            && self.datastore_free.is_empty()
+            && self.pause_before_commit.is_none()
     }
 
     /// Adds the rules of another spec (for repeated `--inject`).
@@ -88,6 +98,9 @@ impl InjectSpec {
         self.datastore_free.extend(other.datastore_free);
         if other.session_ttl.is_some() {
             self.session_ttl = other.session_ttl;
+        }
+        if other.pause_before_commit.is_some() {
+            self.pause_before_commit = other.pause_before_commit;
         }
     }
 }
@@ -105,6 +118,10 @@ impl std::str::FromStr for InjectSpec {
         for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             if let Some(v) = item.strip_prefix("session-ttl=") {
                 spec.session_ttl = Some(Duration::from_secs(number(item, v)?));
+                continue;
+            }
+            if let Some(v) = item.strip_prefix("pause-before-commit=") {
+                spec.pause_before_commit = Some(number(item, v)?);
                 continue;
             }
             let (kind, rest) = item
@@ -127,6 +144,7 @@ impl std::str::FromStr for InjectSpec {
             let kind = match kind.trim() {
                 "latency" => RuleKind::Latency(Duration::from_millis(number(item, need()?)?)),
                 "drop" => RuleKind::Drop(number(item, need()?)?),
+                "cut" => RuleKind::Cut(number(item, need()?)?),
                 "http500" => RuleKind::Http(500, number(item, need()?)?),
                 "http503" => RuleKind::Http(503, number(item, need()?)?),
                 "fail-task" => RuleKind::FailTask(value.map(|v| number(item, v)).transpose()?),
@@ -148,6 +166,8 @@ pub struct CallPlan {
     pub delay: Duration,
     /// Close the connection instead of answering.
     pub drop: bool,
+    /// Carry the call out, then cut the answer off halfway.
+    pub cut: bool,
     /// Answer with this HTTP status instead.
     pub status: Option<u16>,
 }
@@ -192,6 +212,10 @@ impl Injector {
                 RuleKind::Drop(n) if *fired < n && !plan.drop && plan.status.is_none() => {
                     *fired += 1;
                     plan.drop = true;
+                }
+                RuleKind::Cut(n) if *fired < n && !plan.drop && plan.status.is_none() => {
+                    *fired += 1;
+                    plan.cut = true;
                 }
                 RuleKind::Http(code, n) if *fired < n && !plan.drop && plan.status.is_none() => {
                     *fired += 1;
@@ -250,6 +274,12 @@ mod tests {
         );
         assert!(s.rules.is_empty() && !s.is_empty());
         assert!("full-datastore:datastore1".parse::<InjectSpec>().is_err());
+        let s: InjectSpec = "cut:PowerOnVM_Task=1,pause-before-commit=3"
+            .parse()
+            .unwrap();
+        assert_eq!(s.rules[0].kind, RuleKind::Cut(1));
+        assert_eq!(s.pause_before_commit, Some(3));
+        assert!("pause-before-commit=x".parse::<InjectSpec>().is_err());
         assert!("full-datastore:=3".parse::<InjectSpec>().is_err());
     }
 
@@ -289,6 +319,9 @@ mod tests {
             }
         );
         assert!(!i.on_call("Logout").drop);
+        let mut c = Injector::new("cut:PowerOnVM_Task=1".parse().unwrap());
+        assert!(c.on_call("PowerOnVM_Task").cut);
+        assert!(!c.on_call("PowerOnVM_Task").cut);
         assert!(i.fail_task("PowerOnVM_Task"));
         assert!(!i.fail_task("PowerOffVM_Task"));
         assert!(i.fail_task("PowerOnVM_Task"));

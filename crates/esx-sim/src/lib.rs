@@ -151,6 +151,9 @@ impl Simulator {
         let mut state = state::State::new(config);
         state.thumbprint = thumbprint.clone();
         inventory::build(&mut state)?;
+        if let Some(n) = state.config.inject.pause_before_commit {
+            files::pause_before_commit(n);
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| Error::Listen(listen, e))?;

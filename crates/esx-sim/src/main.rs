@@ -42,7 +42,8 @@ struct Args {
     #[arg(long, value_name = "GIB", default_value_t = 1024)]
     datastore_capacity: u64,
     /// Fault injection, e.g. latency:Login=50,drop:RetrievePropertiesEx=1,http503:*=2,
-    /// fail-task:PowerOnVM_Task,session-ttl=60,full-datastore:datastore1=100 (may be repeated).
+    /// cut:PowerOnVM_Task=1,fail-task:PowerOnVM_Task,session-ttl=60,
+    /// full-datastore:datastore1=100, pause-before-commit=3 (may be repeated).
     #[arg(long = "inject", value_name = "SPEC")]
     inject: Vec<esx_sim::inject::InjectSpec>,
 }

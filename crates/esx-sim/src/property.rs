@@ -46,18 +46,33 @@ pub fn entity_common(state: &State, r: &MoRef, name: &str) -> Top {
 }
 
 fn recent_tasks_for(state: &State, r: &MoRef) -> Vec<MoRef> {
-    let mut v: Vec<(String, MoRef)> = state
+    // As on a real server, finished tasks stay listed for a while (here: the entity's last
+    // RECENT_DONE), so a client whose call's answer was lost can find the task it started.
+    const RECENT_DONE: usize = 10;
+    let mut v: Vec<(bool, u64, MoRef)> = state
         .objects
         .iter()
         .filter_map(|(id, m)| match m {
-            Mo::Task(t) if t.info.entity.as_ref() == Some(r) && t.is_running() => {
-                Some((id.clone(), crate::state::moref("Task", id)))
+            Mo::Task(t) if t.info.entity.as_ref() == Some(r) => {
+                let n = id.rsplit('-').next()?.parse().ok()?;
+                Some((t.is_running(), n, crate::state::moref("Task", id)))
             }
             _ => None,
         })
         .collect();
-    v.sort();
-    v.into_iter().map(|(_, r)| r).collect()
+    v.sort_by_key(|(_, n, _)| *n);
+    let done = v.iter().filter(|(running, ..)| !running).count();
+    let mut skip = done.saturating_sub(RECENT_DONE);
+    v.into_iter()
+        .filter(|(running, ..)| {
+            if !running && skip > 0 {
+                skip -= 1;
+                return false;
+            }
+            true
+        })
+        .map(|(.., r)| r)
+        .collect()
 }
 
 /// Reads the top-level property `name` of `r`.

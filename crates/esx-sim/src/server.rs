@@ -270,7 +270,47 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return Ok(reply(status, "text/plain", "injected failure\n"));
     }
-    Ok(soap_body(shared, cookie, body).await)
+    let resp = soap_body(shared, cookie, body).await;
+    if plan.cut {
+        return Ok(cut_off(resp).await);
+    }
+    Ok(resp)
+}
+
+/// The answer of a call that was carried out, cut off halfway (`cut:` fault injection): the
+/// status line, the headers with the whole length, half the body, then the connection closes.
+async fn cut_off(resp: Resp) -> Resp {
+    let (mut parts, body) = resp.into_parts();
+    let whole = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(hyper::header::CONTENT_LENGTH, whole.len().into());
+    let half = whole.slice(..whole.len() / 2);
+    HttpResponse::from_parts(parts, CutBody { half: Some(half) }.boxed())
+}
+
+/// A body that yields its first half, then fails (which makes hyper close the connection).
+struct CutBody {
+    half: Option<Bytes>,
+}
+
+impl hyper::body::Body for CutBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(match self.half.take() {
+            Some(b) => Ok(hyper::body::Frame::data(b)),
+            None => Err(std::io::Error::other("answer cut off by fault injection")),
+        }))
+    }
 }
 
 /// A SOAP request body, decoded.
