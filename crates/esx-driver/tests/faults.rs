@@ -357,3 +357,20 @@ async fn full_datastore_refuses_and_leaves_nothing() {
     assert_eq!(c.storage_pool_list_volumes(&p).await.unwrap(), before);
     assert!(temporaries(&sim.datastore_dir("datastore1")).is_empty());
 }
+
+/// The session expires while a task runs: the wait for it logs in again once and goes on; the
+/// task is not started twice.
+#[tokio::test]
+async fn session_expiring_mid_task_is_recovered() {
+    let sim = Sim::start_with("f-ttl", esx_sim::Flavor::Esx, None, |cfg| {
+        cfg.task_delay = Duration::from_millis(2500);
+        cfg.inject = "session-ttl=1".parse().expect("inject spec");
+    })
+    .await;
+    let c = sim.connect().await;
+    let d = c.domain_lookup_by_name("vm1").await.unwrap();
+    c.domain_create(&d).await.unwrap();
+    assert_eq!(state(&c, "vm1").await, DomainState::Running);
+    assert!(c.logins() >= 2, "logged in again: {}", c.logins());
+    assert_eq!(power_on_tasks(&c, &d).await, 1, "sent once");
+}
