@@ -30,8 +30,12 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         .args(["check", "-p", "esx-vim", "--no-default-features", "--lib"])
         .status()
         .map_err(|e| format!("cannot run cargo check: {e}"))?;
+    // Crates other projects can depend on: each builds from its own .crate archive, and the
+    // dependency tree passes deny.toml (licences, bans, sources).
+    let packaging = check_packaging(&root);
+    let deny = check_deny(&root);
     match (status.success(), codec_only.success()) {
-        (true, true) => Ok(()),
+        (true, true) => packaging.and(deny),
         (false, _) => Err(format!("cargo test failed ({status})")),
         (true, false) => Err(format!(
             "cargo check -p esx-vim --no-default-features failed ({codec_only})"
@@ -108,6 +112,104 @@ fn install_peers(root: &Path) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} failed ({st})", script.display()))
+    }
+}
+
+/// The crates that are not published (`publish = false`), left out of the packaging check.
+const UNPUBLISHED: &[&str] = &["xtask", "esx-testkit"];
+
+/// `cargo package --workspace`: every published crate is packaged, then built from its
+/// `.crate` alone (cargo packages the workspace's unpublished crates in dependency order
+/// through a local registry overlay), in `target/package-check` so that the main target
+/// directory is left alone. Without debug info: only that it builds matters. `--allow-dirty`
+/// so that it also runs on a work tree with uncommitted changes; `--quiet` hides the warnings
+/// about the tests, benches and examples the archives leave out on purpose.
+fn check_packaging(root: &Path) -> Result<(), String> {
+    eprintln!("xtask: cargo package --workspace (each crate built from its .crate)");
+    let mut cmd = Command::new(env_or("CARGO", "cargo"));
+    cmd.current_dir(root)
+        .args(["package", "--workspace", "--allow-dirty", "--quiet"])
+        .arg("--target-dir")
+        .arg(root.join("target/package-check"))
+        .env("CARGO_PROFILE_DEV_DEBUG", "false");
+    for name in UNPUBLISHED {
+        cmd.args(["--exclude", name]);
+    }
+    let st = cmd
+        .status()
+        .map_err(|e| format!("packaging check: cannot run cargo package: {e}"))?;
+    if st.success() {
+        Ok(())
+    } else {
+        eprintln!("xtask: !!! packaging check failed: a crate does not package or build alone");
+        Err(format!(
+            "packaging check (cargo package --workspace) failed ({st})"
+        ))
+    }
+}
+
+/// The cargo-deny version installed when none is on the PATH.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// `cargo deny check licenses bans sources` against `deny.toml`. The advisories check is left
+/// out: it clones the RustSec database from GitHub, which CI cannot reach. cargo-deny comes
+/// from the PATH, else from `target/tools/bin`, where it is installed (`cargo install
+/// --locked`, a few minutes) the first time and reused afterwards.
+fn check_deny(root: &Path) -> Result<(), String> {
+    let tools = root.join("target/tools");
+    let mut paths = vec![tools.join("bin")];
+    paths.extend(
+        std::env::var_os("PATH")
+            .map_or_else(Vec::new, |p| std::env::split_paths(&p).collect::<Vec<_>>()),
+    );
+    let path = std::env::join_paths(paths).map_err(|e| format!("cargo deny: PATH: {e}"))?;
+    let cargo = env_or("CARGO", "cargo");
+    let present = Command::new(&cargo)
+        .args(["deny", "--version"])
+        .env("PATH", &path)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !present {
+        eprintln!(
+            "xtask: installing cargo-deny {CARGO_DENY_VERSION} into {}",
+            tools.display()
+        );
+        let st = Command::new(&cargo)
+            .args(["install", "--locked", "--quiet", "cargo-deny", "--version"])
+            .arg(CARGO_DENY_VERSION)
+            .arg("--root")
+            .arg(&tools)
+            .status()
+            .map_err(|e| format!("cargo deny: cannot run cargo install: {e}"))?;
+        if !st.success() {
+            return Err(format!(
+                "cargo deny: cargo install cargo-deny failed ({st})"
+            ));
+        }
+    }
+    eprintln!("xtask: cargo deny check licenses bans sources");
+    let st = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "deny",
+            "--log-level",
+            "error",
+            "check",
+            "licenses",
+            "bans",
+            "sources",
+        ])
+        .env("PATH", &path)
+        .status()
+        .map_err(|e| format!("cargo deny: cannot run it: {e}"))?;
+    if st.success() {
+        Ok(())
+    } else {
+        eprintln!("xtask: !!! cargo deny check licenses bans sources failed (deny.toml)");
+        Err(format!(
+            "cargo deny check licenses bans sources failed ({st})"
+        ))
     }
 }
 
