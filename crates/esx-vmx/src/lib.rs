@@ -15,4 +15,7 @@
 
 pub mod convert;
 pub mod file;
+/// The fuzz targets' checks, replayed on stable by `tests/fuzz_seeds.rs`. Not stable API.
+#[doc(hidden)]
+pub mod fuzz;
 pub use file::*;
