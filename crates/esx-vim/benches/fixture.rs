@@ -330,7 +330,7 @@ fn runtime(i: usize) -> VirtualMachineRuntimeInfo {
         }],
         host: Some(moref("HostSystem", format!("host-{}", 10 + i % 8))),
         connection_state: VirtualMachineConnectionState::Connected,
-        power_state: if i % 3 == 0 {
+        power_state: if i.is_multiple_of(3) {
             VirtualMachinePowerState::PoweredOff
         } else {
             VirtualMachinePowerState::PoweredOn

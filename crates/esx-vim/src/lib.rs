@@ -47,6 +47,9 @@ pub mod codec;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+/// The fuzz target's check, replayed on stable by `tests/fuzz_seeds.rs`. Not stable API.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod generated;
 pub mod reflect;
 mod rpc;

@@ -594,7 +594,7 @@ impl<'s> Gen<'s> {
             let _ = writeln!(out, "    /// `{n}`\n    {n}({n}),");
         }
         out.push_str(
-            "    /// A type these bindings do not know, kept verbatim.\n    Unknown {\n        /// The `xsi:type` as sent (local name), empty when absent.\n        xsi_type: String,\n        /// The element's content, verbatim.\n        raw_xml: String,\n    },\n}\n",
+            "    /// A type these bindings do not know, kept verbatim.\n    Unknown {\n        /// The `xsi:type` as sent: its local name, `{uri}local` when in a namespace other than urn:vim25, empty when absent.\n        xsi_type: String,\n        /// The element's content, verbatim.\n        raw_xml: String,\n    },\n}\n",
         );
         out.push_str("impl Any {\n    /// The WSDL name of the value's type (`xsd:` prefixed for primitives).\n    pub fn type_name(&self) -> &str {\n        match self {\n");
         for (x, v, _) in PRIMITIVES {

@@ -42,16 +42,27 @@ pub fn encode_typed<T: ComplexType>(
     w.end(name);
 }
 
-/// Writes an `Any::Unknown` back as it came.
+/// Writes an `Any::Unknown` back as it came. A type from another namespace
+/// (`{uri}local`, see [`decode_unknown`]) is written with that namespace declared.
 pub fn encode_unknown(w: &mut Encoder, name: &str, xsi_type: &str, raw_xml: &str) {
-    w.start(
-        name,
-        if xsi_type.is_empty() {
-            None
-        } else {
-            Some(xsi_type)
-        },
-    );
+    let foreign = xsi_type
+        .strip_prefix('{')
+        .and_then(|rest| rest.rsplit_once('}'));
+    if let Some((uri, local)) = foreign {
+        w.open_tag(name, None);
+        w.attr("xmlns:esxns", uri);
+        w.attr("xsi:type", &format!("esxns:{local}"));
+        w.close_tag();
+    } else {
+        w.start(
+            name,
+            if xsi_type.is_empty() {
+                None
+            } else {
+                Some(xsi_type)
+            },
+        );
+    }
     w.raw(raw_xml);
     w.end(name);
 }
@@ -62,9 +73,16 @@ pub fn decode_unknown(
     el: &Elem<'_>,
     xsi_type: &str,
 ) -> Result<Any, DecodeError> {
+    // A type from a namespace other than urn:vim25 (vSAN, PBM, an unknown `xsd:` type) keeps
+    // it, as `{uri}local`: found by fuzzing, a foreign type whose local name is also a vim25
+    // type came back as that vim25 type.
+    let xsi_type = match r.foreign_xsi_type_uri(el) {
+        Some(uri) => format!("{{{uri}}}{xsi_type}"),
+        None => xsi_type.to_owned(),
+    };
     let raw = r.raw_content(el)?;
     Ok(Any::Unknown {
-        xsi_type: xsi_type.to_owned(),
+        xsi_type,
         raw_xml: raw.to_owned(),
     })
 }

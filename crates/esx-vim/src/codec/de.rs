@@ -171,6 +171,37 @@ impl<'i> Decoder<'i> {
         })
     }
 
+    /// The namespace URI of `el`'s `xsi:type` when it is bound to one other than `urn:vim25`
+    /// (`Any::Unknown` keeps it: written back without it, the type's local name would land in
+    /// `urn:vim25`, where it may name another type). Call before reading `el`'s content.
+    pub(crate) fn foreign_xsi_type_uri(&self, el: &Elem<'_>) -> Option<String> {
+        el.xsi_type
+            .as_ref()
+            .filter(|t| !matches!(t.ns, TypeNs::Vim))?;
+        for a in el.start.attributes().with_checks(false).flatten() {
+            let key = a.key;
+            if key.local_name().as_ref() != b"type" || key.prefix().is_none() {
+                continue;
+            }
+            let is_xsi = match self.reader.resolve_attribute(key).0 {
+                ResolveResult::Bound(n) => n.as_ref() == XSI_NS,
+                ResolveResult::Unknown(p) => p == b"xsi",
+                ResolveResult::Unbound => false,
+            };
+            if !is_xsi {
+                continue;
+            }
+            let value = a.unescape_value().ok()?;
+            return match self.reader.resolve_element(QName(value.as_bytes())).0 {
+                ResolveResult::Bound(n) if n.as_ref() != VIM_NS => {
+                    Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                }
+                _ => None,
+            };
+        }
+        None
+    }
+
     fn resolve_xsi_type(
         &self,
         start: &BytesStart<'i>,

@@ -7694,7 +7694,7 @@ pub enum Any {
     vslmVStorageObjectControlFlag(vslmVStorageObjectControlFlag),
     /// A type these bindings do not know, kept verbatim.
     Unknown {
-        /// The `xsi:type` as sent (local name), empty when absent.
+        /// The `xsi:type` as sent: its local name, `{uri}local` when in a namespace other than urn:vim25, empty when absent.
         xsi_type: String,
         /// The element's content, verbatim.
         raw_xml: String,
