@@ -30,16 +30,75 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         .args(["check", "-p", "esx-vim", "--no-default-features", "--lib"])
         .status()
         .map_err(|e| format!("cannot run cargo check: {e}"))?;
+    // The fuzz crates are outside the workspace: without this they rot unseen until someone
+    // runs nightly cargo-fuzz.
+    let fuzz = check_fuzz_crates(&root);
     // Crates other projects can depend on: each builds from its own .crate archive, and the
     // dependency tree passes deny.toml (licences, bans, sources).
     let packaging = check_packaging(&root);
     let deny = check_deny(&root);
     match (status.success(), codec_only.success()) {
-        (true, true) => packaging.and(deny),
+        (true, true) => fuzz.and(packaging).and(deny),
         (false, _) => Err(format!("cargo test failed ({status})")),
         (true, false) => Err(format!(
             "cargo check -p esx-vim --no-default-features failed ({codec_only})"
         )),
+    }
+}
+
+/// The cargo-fuzz packages (`crates/*/fuzz/Cargo.toml` and `crates/*/fuzz/*/Cargo.toml`),
+/// each its own workspace, sorted.
+fn fuzz_manifests(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
+        return out;
+    };
+    for krate in crates.flatten() {
+        let fuzz = krate.path().join("fuzz");
+        if fuzz.join("Cargo.toml").is_file() {
+            out.push(fuzz.join("Cargo.toml"));
+        }
+        for sub in std::fs::read_dir(&fuzz).into_iter().flatten().flatten() {
+            let manifest = sub.path().join("Cargo.toml");
+            if manifest.is_file() {
+                out.push(manifest);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `cargo check` of every fuzz package on the toolchain at hand (stable in CI; libfuzzer-sys
+/// builds its C++ with the system compiler), all into one target directory
+/// (`target/fuzz-check`) so that the dependencies they share are checked once.
+fn check_fuzz_crates(root: &Path) -> Result<(), String> {
+    let target_dir = root.join("target/fuzz-check");
+    let mut failed = Vec::new();
+    for manifest in fuzz_manifests(root) {
+        let dir = manifest.parent().unwrap_or(root);
+        let name = dir.strip_prefix(root).unwrap_or(dir).display().to_string();
+        eprintln!("xtask: cargo check {name} (fuzz targets)");
+        let st = Command::new(env_or("CARGO", "cargo"))
+            .current_dir(root)
+            .arg("check")
+            .arg("--quiet")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .arg("--bins")
+            .status()
+            .map_err(|e| format!("cannot run cargo check: {e}"))?;
+        if !st.success() {
+            eprintln!("xtask: !!! the fuzz crate {name} does not compile ({st})");
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("fuzz crates do not compile: {}", failed.join(", ")))
     }
 }
 
