@@ -54,7 +54,7 @@ impl AuthCallback for TerminalAuth {
                         Some(line)
                     }
                 }
-                CredentialKind::Password => Some(
+                CredentialKind::Password | CredentialKind::ProxyPassword => Some(
                     rpassword::prompt_password(format!("{}: ", r.prompt)).map_err(|e| {
                         AuthError::Callback {
                             reason: e.to_string(),

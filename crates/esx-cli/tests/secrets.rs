@@ -7,8 +7,9 @@
 //! one warning on stderr.
 //!
 //! esxsh has no log file option (`-d`/`RUST_LOG` log to stderr), so stderr is the log. The
-//! proxy here takes no credentials: neither libvirt's `proxy=` nor esx-vim's `ProxyConfig`
-//! carries any, so there is no proxy password to leak.
+//! proxy asks for credentials (`proxy=http://USER@host:port`, an esx extension; the password
+//! from auth.conf's `[auth-proxy-HOST]` or the callback): its password must reach the proxy
+//! and nothing else.
 //!
 //! Every test calls `esx_testkit::trace::init` (or `capture`) first (see esx-testkit).
 
@@ -32,6 +33,11 @@ const PASSWORD: &str = "Sekr3t-pw-7f41c9d2e8";
 /// A wrong password, as secret as the right one.
 const WRONG_PASSWORD: &str = "Wr0ng-pw-3b8e5a1c66";
 const USER: &str = "root";
+/// The proxy's user and password.
+const PROXY_USER: &str = "proxyuser";
+const PROXY_PASSWORD: &str = "Pr0xy-pw-5c2d9e7a41";
+/// A wrong proxy password.
+const WRONG_PROXY_PASSWORD: &str = "Wr0ng-proxy-pw-92ad";
 /// How long any wait on a child process or its output may take.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -88,7 +94,12 @@ fn assert_no_leak(name: &str, text: &str, secrets: &[Secret]) {
 
 /// The forms a password could take besides itself: HTTP Basic of `user:password`.
 fn password_secrets(what: &str, password: &str) -> Vec<Secret> {
-    let basic = base64(format!("{USER}:{password}").as_bytes());
+    user_password_secrets(what, USER, password)
+}
+
+/// [`password_secrets`] for another user.
+fn user_password_secrets(what: &str, user: &str, password: &str) -> Vec<Secret> {
+    let basic = base64(format!("{user}:{password}").as_bytes());
     vec![
         secret(what, password),
         secret(format!("{what} (HTTP Basic)"), basic),
@@ -148,13 +159,26 @@ fn test_dir(name: &str) -> PathBuf {
 
 /// Writes an auth.conf giving `password` for root on 127.0.0.1, with `mode`.
 fn write_auth_conf(dir: &Path, name: &str, password: &str, mode: u32) -> PathBuf {
+    write_auth_conf_with_proxy(dir, name, password, PROXY_PASSWORD, mode)
+}
+
+/// [`write_auth_conf`] with the proxy's password given.
+fn write_auth_conf_with_proxy(
+    dir: &Path,
+    name: &str,
+    password: &str,
+    proxy_password: &str,
+    mode: u32,
+) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
     std::fs::write(
         &path,
         format!(
             "[credentials-sim]\nusername={USER}\npassword={password}\n\n\
-             [auth-esx-127.0.0.1]\ncredentials=sim\n"
+             [auth-esx-127.0.0.1]\ncredentials=sim\n\n\
+             [credentials-proxy]\npassword={proxy_password}\n\n\
+             [auth-proxy-127.0.0.1]\ncredentials=proxy\n"
         ),
     )
     .expect("auth.conf");
@@ -169,7 +193,8 @@ fn start_sim(name: &str) -> Sim {
 
 // --- an HTTP CONNECT proxy on loopback (a peer, like a real proxy) ---
 
-/// A CONNECT proxy that records each request head and tunnels to the target.
+/// A CONNECT proxy that asks for `PROXY_USER`/`PROXY_PASSWORD` (HTTP Basic; 407 without
+/// them), records each request head and tunnels to the target.
 struct Proxy {
     port: u16,
     heads: Arc<Mutex<Vec<String>>>,
@@ -238,6 +263,20 @@ fn tunnel(client: TcpStream, heads: &Mutex<Vec<String>>) {
     }
     heads.lock().unwrap().push(head.clone());
     let mut client = client;
+    let wanted = format!(
+        "proxy-authorization: basic {}",
+        base64(format!("{PROXY_USER}:{PROXY_PASSWORD}").as_bytes())
+    );
+    if !head
+        .lines()
+        .any(|l| l.trim_end().eq_ignore_ascii_case(&wanted))
+    {
+        let _ = client.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              proxy-authenticate: Basic realm=\"test\"\r\ncontent-length: 0\r\n\r\n",
+        );
+        return;
+    }
     let target = head
         .strip_prefix("CONNECT ")
         .and_then(|r| r.split(' ').next())
@@ -513,9 +552,10 @@ fn esxsh_full_session_at_trace_level_shows_no_secret() {
     // 3. Through an HTTP CONNECT proxy.
     let proxy = Proxy::start();
     let via = format!(
-        "esx://127.0.0.1:{}/?no_verify=1&proxy=http://127.0.0.1:{}",
+        "esx://127.0.0.1:{}/?no_verify=1&proxy=http://{PROXY_USER}@127.0.0.1:{}",
         sim.port, proxy.port
     );
+    let proxy_secrets = user_password_secrets("proxy password", PROXY_USER, PROXY_PASSWORD);
     let mut sh = Shell::start(&["-c", &via], &auth);
     sh.send("list --all");
     sh.wait_stdout("vm1", 1);
@@ -543,9 +583,39 @@ fn esxsh_full_session_at_trace_level_shows_no_secret() {
         "{secrets:?}"
     );
     assert_no_leak("proxy requests", &heads.join(""), &secrets);
+    // The proxy got its credentials, and only the proxy did.
+    assert!(
+        heads.iter().all(|h| h.contains(&proxy_secrets[1].value)),
+        "the proxy got Basic credentials: {heads:?}"
+    );
+    merge(&mut secrets, proxy_secrets);
     assert_no_leak("esxsh stdout (proxy)", &out, &secrets);
     assert_no_leak("esxsh stderr (proxy)", &log, &secrets);
     assert_verbose_log(&log);
+
+    // 4. A wrong proxy password: the proxy's refusal, named; no password shown.
+    merge(
+        &mut secrets,
+        user_password_secrets("wrong proxy password", PROXY_USER, WRONG_PROXY_PASSWORD),
+    );
+    let wrong_proxy = write_auth_conf_with_proxy(
+        &dir,
+        "wrong-proxy.conf",
+        PASSWORD,
+        WRONG_PROXY_PASSWORD,
+        0o600,
+    );
+    let mut sh = Shell::start(&["-c", &via], &wrong_proxy);
+    sh.send("list --all");
+    let (status, out, log) = sh.finish();
+    assert_eq!(status, 1, "stdout: {out}\nstderr: {}", tail(&log));
+    assert!(
+        log.contains("407"),
+        "the proxy's answer is named: {}",
+        tail(&log)
+    );
+    assert_no_leak("esxsh stdout (wrong proxy password)", &out, &secrets);
+    assert_no_leak("esxsh stderr (wrong proxy password)", &log, &secrets);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -646,11 +716,19 @@ fn driver_full_session_at_trace_level_shows_no_secret() {
         assert!(e.to_string().contains("authentication failed"), "{e}");
         debug.push(format!("{e} {e:?} {wrong:?}"));
 
-        // 3. Through the proxy.
-        let via = format!("{uri}&proxy=http://127.0.0.1:{}", proxy.port);
-        let conn = Connection::open(&via, options.clone())
+        // 3. Through the proxy, which asks for credentials: the server's fixed credentials
+        // do not answer for it; a callback that knows the proxy's password does.
+        let via = format!("{uri}&proxy=http://{PROXY_USER}@127.0.0.1:{}", proxy.port);
+        let e = Connection::open(&via, options.clone())
             .await
-            .expect("via proxy");
+            .expect_err("no proxy password");
+        debug.push(format!("{e} {e:?}"));
+        let both = OpenOptions {
+            auth: Some(Arc::new(ServerAndProxy)),
+            ..OpenOptions::default()
+        };
+        debug.push(format!("{both:?}"));
+        let conn = Connection::open(&via, both).await.expect("via proxy");
         merge(&mut secrets, sim_secrets(&sim));
         let mut back = Vec::new();
         conn.storage_vol_download(&vol, &mut back)
@@ -662,6 +740,10 @@ fn driver_full_session_at_trace_level_shows_no_secret() {
         ticket
     });
     assert!(!proxy.heads().is_empty(), "the proxy was used");
+    merge(
+        &mut secrets,
+        user_password_secrets("proxy password", PROXY_USER, PROXY_PASSWORD),
+    );
     assert_eq!(
         secrets
             .iter()
@@ -688,6 +770,22 @@ fn driver_full_session_at_trace_level_shows_no_secret() {
     let ticket_debug = format!("{ticket:?}");
     assert_no_leak("Debug of the console ticket", &ticket_debug, &secrets);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A callback that knows the server's and the proxy's passwords.
+struct ServerAndProxy;
+
+impl esx_driver::AuthCallback for ServerAndProxy {
+    fn ask(&self, requests: &mut [esx_uri::CredentialRequest]) -> Result<(), esx_uri::AuthError> {
+        for r in requests {
+            r.answer = Some(esx_uri::Secret::new(match r.kind {
+                esx_uri::CredentialKind::Username => USER,
+                esx_uri::CredentialKind::Password => PASSWORD,
+                esx_uri::CredentialKind::ProxyPassword => PROXY_PASSWORD,
+            }));
+        }
+        Ok(())
+    }
 }
 
 /// An auth.conf that group or others may read is used, with ssh's kind of warning on stderr,

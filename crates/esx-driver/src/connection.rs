@@ -12,7 +12,7 @@ use esx_uri::{
     AuthError, Authenticator, CredentialRequest, CredentialResolver, EsxUri, ProxyType, Scheme,
     Secret,
 };
-use esx_vim::client::{HttpOptions, ProxyConfig, ProxyKind};
+use esx_vim::client::{HttpOptions, ProxyAuth, ProxyConfig, ProxyKind};
 use esx_vim::ManagedObjectReference as MoRef;
 
 use crate::context::{Context, Expect};
@@ -60,6 +60,8 @@ impl AuthCallback for FixedCredentials {
             r.answer = match r.kind {
                 esx_uri::CredentialKind::Username => self.username.clone().map(Secret::new),
                 esx_uri::CredentialKind::Password => Some(self.password.clone()),
+                // The server's password is never a proxy's.
+                esx_uri::CredentialKind::ProxyPassword => None,
             };
         }
         Ok(())
@@ -166,6 +168,25 @@ fn http_options(uri: &EsxUri, options: &OpenOptions) -> HttpOptions {
     http
 }
 
+/// The password of the `proxy=` parameter's `user@` (auth.conf's `[auth-proxy-HOST]`, else
+/// the callback), put into the HTTP settings' proxy.
+fn proxy_credentials(uri: &EsxUri, options: &OpenOptions, http: &mut HttpOptions) -> Result<()> {
+    let Some(p) = &uri.params.proxy else {
+        return Ok(());
+    };
+    let Some(user) = &p.username else {
+        return Ok(());
+    };
+    let mut adapter = options.auth.as_ref().map(|a| Adapter(a.as_ref()));
+    let callback = adapter.as_mut().map(|a| a as &mut dyn Authenticator);
+    let mut resolver = CredentialResolver::from_environment(callback)?;
+    let password = resolver.proxy_password(&p.hostname, user)?;
+    if let Some(proxy) = http.proxy.take() {
+        http.proxy = Some(proxy.with_auth(ProxyAuth::new(user.clone(), password.expose())));
+    }
+    Ok(())
+}
+
 /// User name and password for `host`, through the URI user, auth.conf, the environment and
 /// the callback (in that order).
 fn credentials(
@@ -209,7 +230,8 @@ impl Connection {
         for w in uri.warnings() {
             tracing::warn!("{w}");
         }
-        let http = http_options(&uri, &options);
+        let mut http = http_options(&uri, &options);
+        proxy_credentials(&uri, &options, &mut http)?;
         let (host, vcenter) = match uri.scheme {
             Scheme::Esx | Scheme::Gsx => {
                 let expect = if uri.scheme == Scheme::Esx {

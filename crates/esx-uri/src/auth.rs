@@ -82,6 +82,10 @@ pub enum CredentialKind {
     Username,
     /// A password (`VIR_CRED_PASSPHRASE`/`NOECHOPROMPT`), never echoed.
     Password,
+    /// The password of the `proxy=` parameter's user (an esx extension), never echoed. A
+    /// separate kind so that a callback holding the server's password does not hand it to
+    /// a proxy: [`StaticCredentials`] leaves it unanswered.
+    ProxyPassword,
 }
 
 /// One question to the [`Authenticator`].
@@ -121,6 +125,7 @@ impl Authenticator for StaticCredentials {
             request.answer = match request.kind {
                 CredentialKind::Username => self.username.clone().map(Secret),
                 CredentialKind::Password => self.password.clone(),
+                CredentialKind::ProxyPassword => None,
             };
         }
         Ok(())
@@ -618,6 +623,31 @@ impl<'a> CredentialResolver<'a> {
         let [request] = requests;
         request.answer.ok_or(AuthError::PasswordRequestFailed)
     }
+
+    /// The password of `username` on the proxy `hostname` (a `proxy=` with `user@`): from
+    /// auth.conf's `[auth-proxy-HOSTNAME]` (or `[auth-proxy-default]`) section, else from the
+    /// callback. Never from the environment, whose password is the server's.
+    pub fn proxy_password(&mut self, hostname: &str, username: &str) -> Result<Secret, AuthError> {
+        if let Some(config) = &self.config {
+            if let Some(password) = config.lookup("proxy", hostname, "password")? {
+                return Ok(Secret(password));
+            }
+        }
+        let callback = self
+            .callback
+            .as_deref_mut()
+            .ok_or(AuthError::PasswordRequestFailed)?;
+        let mut requests = [CredentialRequest {
+            kind: CredentialKind::ProxyPassword,
+            prompt: format!("Enter {username}'s password for proxy {hostname}"),
+            challenge: hostname.to_owned(),
+            default: None,
+            answer: None,
+        }];
+        callback.ask(&mut requests)?;
+        let [request] = requests;
+        request.answer.ok_or(AuthError::PasswordRequestFailed)
+    }
 }
 
 #[cfg(test)]
@@ -657,6 +687,54 @@ mod tests {
             debug.contains(r#""username": "me", "password": "****""#),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn proxy_passwords_come_from_their_own_section_or_the_callback() {
+        let text = format!(
+            "{CONF}[credentials-px]\npassword=proxypass\n[auth-proxy-px.lab]\ncredentials=px\n"
+        );
+        let with_proxy = AuthConfig::parse(Path::new("/test/auth.conf"), &text).unwrap();
+        let env = Env::from_pairs([(ENV_PASSWORD, "server-password")]);
+        let mut r = CredentialResolver::new(Some(with_proxy), env.clone(), None);
+        assert_eq!(
+            r.proxy_password("px.lab", "alice").unwrap().expose(),
+            "proxypass"
+        );
+        // Neither the server's sections (auth-esx-default matches any host) nor the
+        // environment's server password stand in for a proxy's.
+        assert!(matches!(
+            r.proxy_password("other.lab", "alice"),
+            Err(AuthError::PasswordRequestFailed)
+        ));
+        // A callback holding the server's password does not answer for the proxy.
+        let mut server_only = StaticCredentials {
+            username: None,
+            password: Some(Secret::new("server-password")),
+        };
+        let mut r = CredentialResolver::new(Some(config()), env.clone(), Some(&mut server_only));
+        assert!(matches!(
+            r.proxy_password("px.lab", "alice"),
+            Err(AuthError::PasswordRequestFailed)
+        ));
+        struct Typed(Vec<CredentialRequest>);
+        impl Authenticator for Typed {
+            fn ask(&mut self, requests: &mut [CredentialRequest]) -> Result<(), AuthError> {
+                for r in requests.iter_mut() {
+                    r.answer = Some(Secret::new("typed"));
+                    self.0.push(r.clone());
+                }
+                Ok(())
+            }
+        }
+        let mut typed = Typed(Vec::new());
+        let mut r = CredentialResolver::new(Some(config()), env, Some(&mut typed));
+        assert_eq!(
+            r.proxy_password("px.lab", "alice").unwrap().expose(),
+            "typed"
+        );
+        assert_eq!(typed.0[0].kind, CredentialKind::ProxyPassword);
+        assert_eq!(typed.0[0].prompt, "Enter alice's password for proxy px.lab");
     }
 
     #[test]
@@ -755,7 +833,9 @@ mod tests {
                 for r in requests.iter_mut() {
                     r.answer = Some(match r.kind {
                         CredentialKind::Username => Secret::new(""),
-                        CredentialKind::Password => Secret::new("pw"),
+                        CredentialKind::Password | CredentialKind::ProxyPassword => {
+                            Secret::new("pw")
+                        }
                     });
                     self.0.push(r.clone());
                 }

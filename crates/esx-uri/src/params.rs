@@ -79,11 +79,18 @@ impl ProxyType {
 /// The default proxy port.
 pub const DEFAULT_PROXY_PORT: u16 = 1080;
 
-/// The `proxy` parameter: `[type://]hostname[:port]`.
+/// The `proxy` parameter: `[type://][user@]hostname[:port]`.
+///
+/// `user@` is an esx extension (libvirt's proxies take no credentials): the user name for a
+/// proxy that asks for one (HTTP `Proxy-Authorization: Basic`, SOCKS5 user/password), whose
+/// password comes from auth.conf (`[auth-proxy-HOSTNAME]`) or the credential callback, never
+/// from the URI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Proxy {
     /// The proxy kind (default HTTP).
     pub proxy_type: ProxyType,
+    /// The user name the proxy is given (percent-decoded), if any.
+    pub username: Option<String>,
     /// Host name or address (IPv6 without brackets).
     pub hostname: String,
     /// Port (default 1080).
@@ -98,6 +105,8 @@ impl Proxy {
     /// let p = Proxy::parse("socks://proxy.example.com:23456")?;
     /// assert_eq!((p.proxy_type, p.hostname.as_str(), p.port), (ProxyType::Socks5, "proxy.example.com", 23456));
     /// assert_eq!(Proxy::parse("proxy")?.port, 1080);
+    /// assert_eq!(Proxy::parse("http://alice@proxy:3128")?.username.as_deref(), Some("alice"));
+    /// assert!(Proxy::parse("http://alice:secret@proxy:3128").is_err());
     /// # Ok::<(), esx_uri::UriError>(())
     /// ```
     pub fn parse(value: &str) -> Result<Proxy, UriError> {
@@ -122,6 +131,19 @@ impl Proxy {
                 None => (ProxyType::Http, value),
             },
         };
+        let (username, rest) = match rest.rsplit_once('@') {
+            None => (None, rest),
+            Some((user, _)) if user.contains(':') => return Err(UriError::PasswordInUri),
+            Some((user, rest)) => {
+                let decoded = percent_encoding::percent_decode_str(user)
+                    .decode_utf8()
+                    .map_err(|_| UriError::BadPercentEncoding {
+                        part: "proxy user name",
+                        text: user.to_owned(),
+                    })?;
+                (Some(decoded.into_owned()).filter(|u| !u.is_empty()), rest)
+            }
+        };
         let (hostname, port) = split_host_port(rest);
         if hostname.is_empty() {
             return Err(UriError::ProxyWithoutHostname);
@@ -137,6 +159,7 @@ impl Proxy {
         };
         Ok(Proxy {
             proxy_type,
+            username,
             hostname: hostname.to_owned(),
             port,
         })
@@ -144,24 +167,17 @@ impl Proxy {
 }
 
 impl std::fmt::Display for Proxy {
-    /// Always the explicit form `type://host:port`.
+    /// Always the explicit form `type://[user@]host:port`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://", self.proxy_type.as_str())?;
+        if let Some(user) = &self.username {
+            let user = percent_encoding::utf8_percent_encode(user, crate::uri::USER);
+            write!(f, "{user}@")?;
+        }
         if self.hostname.contains(':') {
-            write!(
-                f,
-                "{}://[{}]:{}",
-                self.proxy_type.as_str(),
-                self.hostname,
-                self.port
-            )
+            write!(f, "[{}]:{}", self.hostname, self.port)
         } else {
-            write!(
-                f,
-                "{}://{}:{}",
-                self.proxy_type.as_str(),
-                self.hostname,
-                self.port
-            )
+            write!(f, "{}:{}", self.hostname, self.port)
         }
     }
 }

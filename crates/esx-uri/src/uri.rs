@@ -64,7 +64,7 @@ impl fmt::Display for Scheme {
 }
 
 /// Characters escaped in the user name: everything but unreserved characters.
-const USER: &AsciiSet = &CONTROLS
+pub(crate) const USER: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
@@ -410,6 +410,7 @@ mod tests {
             u.params.proxy,
             Some(Proxy {
                 proxy_type: ProxyType::Socks5,
+                username: None,
                 hostname: "example-proxy.com".into(),
                 port: 23456
             })

@@ -58,11 +58,13 @@ fn params() -> impl Strategy<Value = ExtraParams> {
                 Just(ProxyType::Socks4a),
                 Just(ProxyType::Socks5)
             ],
+            prop::option::of("[a-z@:%/ é]{1,8}"),
             host(),
             1u16..,
         )
-            .prop_map(|(proxy_type, hostname, port)| Proxy {
+            .prop_map(|(proxy_type, username, hostname, port)| Proxy {
                 proxy_type,
+                username,
                 hostname,
                 port,
             }),

@@ -4,7 +4,7 @@
 mod client_support;
 
 use client_support::*;
-use esx_vim::client::{HttpOptions, HttpTransport, ProxyConfig, ProxyKind, TlsOptions};
+use esx_vim::client::{HttpOptions, HttpTransport, ProxyAuth, ProxyConfig, ProxyKind, TlsOptions};
 use esx_vim::transport::{SoapCall, Transport, TransportErrorKind};
 
 /// Ports 18900-18929 belong to this test binary.
@@ -225,6 +225,65 @@ async fn every_proxy_kind_tunnels_to_vcsim() {
             proxy.entries()
         );
     }
+}
+
+/// A proxy that asks for credentials: HTTP (Basic) and SOCKS5 (user/password) tunnel with the
+/// right ones, refuse wrong ones with a proxy error naming the refusal; SOCKS4 and SOCKS4a,
+/// which cannot carry a password, are refused before anything is sent.
+#[tokio::test]
+async fn proxies_with_credentials() {
+    if skip_without_vcsim("proxies_with_credentials") {
+        return;
+    }
+    let sim = Vcsim::start(PORTS.take(), &["-esx", "-vm", "1"]);
+    let proxy = TestProxy::start_with_credentials(PORTS.take(), "alice", "Pr0xy-s3cret").await;
+    let through = |kind: ProxyKind, password: &str| {
+        let mut opts = no_verify();
+        opts.proxy = Some(
+            ProxyConfig::new(kind, "127.0.0.1", proxy.addr.port())
+                .with_auth(ProxyAuth::new("alice", password)),
+        );
+        HttpTransport::new(&sim.url(), opts).expect("transport")
+    };
+    for kind in [ProxyKind::Http, ProxyKind::Socks5] {
+        let reply = through(kind, "Pr0xy-s3cret")
+            .round_trip(call("RetrieveServiceContent", retrieve_service_content()))
+            .await
+            .unwrap_or_else(|e| panic!("{kind} proxy: {e}"));
+        assert_eq!(reply.status, 200);
+        let err = through(kind, "wrong-pass")
+            .round_trip(call("RetrieveServiceContent", retrieve_service_content()))
+            .await
+            .expect_err("wrong proxy password");
+        assert_eq!(err.kind, TransportErrorKind::Proxy, "{err}");
+        assert!(err.message.contains("alice@127.0.0.1"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("wrong-pass"), "{err:?}");
+        if kind == ProxyKind::Http {
+            assert!(err.message.contains("407"), "{err}");
+        }
+    }
+    let entries = proxy.entries();
+    for want in [
+        "http 127.0.0.1",
+        "socks5 127.0.0.1",
+        "http-407",
+        "socks5-auth-refused",
+    ] {
+        assert!(
+            entries.iter().any(|e| e.starts_with(want)),
+            "{want}: {entries:?}"
+        );
+    }
+    let before = proxy.entries().len();
+    for kind in [ProxyKind::Socks4, ProxyKind::Socks4a] {
+        let err = through(kind, "Pr0xy-s3cret")
+            .round_trip(call("RetrieveServiceContent", retrieve_service_content()))
+            .await
+            .expect_err("socks4 cannot carry a password");
+        assert_eq!(err.kind, TransportErrorKind::Proxy, "{err}");
+        assert!(err.message.contains("cannot carry a password"), "{err}");
+    }
+    assert_eq!(proxy.entries().len(), before, "nothing asked of the proxy");
 }
 
 #[tokio::test]

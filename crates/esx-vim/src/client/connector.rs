@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use super::options::{ProxyConfig, ProxyKind};
+use super::options::{ProxyAuth, ProxyConfig, ProxyKind};
 use super::tls::tls_failure_message;
 use crate::transport::TransportErrorKind;
 
@@ -259,7 +259,12 @@ impl Proxy {
                     tcp: tcp.into_inner(),
                     reply: reply.clone(),
                 });
-                match Tunnel::new(uri, Ready(Some(io))).call(target.uri).await {
+                let mut tunnel = Tunnel::new(uri, Ready(Some(io)));
+                if let Some(a) = &self.config.auth {
+                    // hyper-util marks the header sensitive (never logged by hyper).
+                    tunnel = tunnel.with_auth(basic_auth(a)?);
+                }
+                match tunnel.call(target.uri).await {
                     Ok(io) => Ok(TokioIo::new(io.into_inner().tcp)),
                     Err(e) => {
                         let detail = match status_line(&reply) {
@@ -269,6 +274,16 @@ impl Proxy {
                         Err(refused(detail, e.into()))
                     }
                 }
+            }
+            ProxyKind::Socks4 | ProxyKind::Socks4a if self.config.auth.is_some() => {
+                Err(ConnectFailure::new(
+                    TransportErrorKind::Proxy,
+                    format!(
+                        "proxy {}: {} proxies cannot carry a password; use an http:// or \
+                         socks5:// proxy, or none without credentials",
+                        self.config, self.config.kind
+                    ),
+                ))
             }
             ProxyKind::Socks4a => SocksV4::new(uri, Ready(Some(tcp)))
                 .call(target.uri)
@@ -283,13 +298,30 @@ impl Proxy {
             }
             ProxyKind::Socks5 => {
                 let addr = resolve(&target.host, target.port, false).await?;
-                SocksV5::new(uri, Ready(Some(tcp)))
+                let mut socks = SocksV5::new(uri, Ready(Some(tcp)));
+                if let Some(a) = &self.config.auth {
+                    socks = socks.with_auth(a.user.clone(), a.password().to_owned());
+                }
+                socks
                     .call(addr_uri(addr))
                     .await
                     .map_err(|e| refused(e.to_string(), e.into()))
             }
         }
     }
+}
+
+/// `Basic base64(user:password)` for `Proxy-Authorization`.
+fn basic_auth(a: &ProxyAuth) -> Result<http::HeaderValue, ConnectFailure> {
+    use base64::Engine as _;
+    let token =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", a.user, a.password()));
+    http::HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+        ConnectFailure::new(
+            TransportErrorKind::Proxy,
+            "the proxy user name cannot be sent in an HTTP header".into(),
+        )
+    })
 }
 
 fn addr_uri(addr: SocketAddr) -> Uri {

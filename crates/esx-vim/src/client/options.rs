@@ -13,7 +13,8 @@ pub enum ProxyKind {
     Socks4,
     /// SOCKS4a: the target name is sent to the proxy, which resolves it.
     Socks4a,
-    /// SOCKS5 (no authentication): the target name is resolved locally.
+    /// SOCKS5 (no authentication, or user/password with [`ProxyConfig::auth`]): the target
+    /// name is resolved locally.
     Socks5,
 }
 
@@ -37,22 +38,71 @@ pub struct ProxyConfig {
     pub host: String,
     /// TCP port of the proxy (libvirt's default is 1080).
     pub port: u16,
+    /// Credentials for a proxy that asks for them: HTTP proxies get them as
+    /// `Proxy-Authorization: Basic`, SOCKS5 proxies by user/password negotiation; SOCKS4 and
+    /// SOCKS4a have no way to carry a password, so connecting through them with credentials
+    /// is refused.
+    pub auth: Option<ProxyAuth>,
 }
 
 impl ProxyConfig {
-    /// A proxy of `kind` at `host:port`.
+    /// A proxy of `kind` at `host:port`, without credentials.
     pub fn new(kind: ProxyKind, host: impl Into<String>, port: u16) -> Self {
         Self {
             kind,
             host: host.into(),
             port,
+            auth: None,
         }
+    }
+
+    /// The same proxy, with credentials.
+    pub fn with_auth(mut self, auth: ProxyAuth) -> Self {
+        self.auth = Some(auth);
+        self
     }
 }
 
 impl fmt::Display for ProxyConfig {
+    /// `kind://[user@]host:port`; never the password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}:{}", self.kind, self.host, self.port)
+        write!(f, "{}://", self.kind)?;
+        if let Some(a) = &self.auth {
+            write!(f, "{}@", a.user)?;
+        }
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// A user name and password for a proxy. `Debug` and `Display` never show the password.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ProxyAuth {
+    /// The user name.
+    pub user: String,
+    password: String,
+}
+
+impl ProxyAuth {
+    /// Credentials of `user`.
+    pub fn new(user: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The password, for the connector that sends it.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+impl fmt::Debug for ProxyAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyAuth")
+            .field("user", &self.user)
+            .field("password", &"****")
+            .finish()
     }
 }
 
@@ -174,5 +224,9 @@ mod tests {
     fn proxy_display() {
         let p = ProxyConfig::new(ProxyKind::Socks4a, "proxy.example", 1080);
         assert_eq!(p.to_string(), "socks4a://proxy.example:1080");
+        let p = ProxyConfig::new(ProxyKind::Http, "proxy.example", 3128)
+            .with_auth(ProxyAuth::new("alice", "hunter2"));
+        assert_eq!(p.to_string(), "http://alice@proxy.example:3128");
+        assert!(!format!("{p:?}").contains("hunter2"), "{p:?}");
     }
 }

@@ -229,6 +229,16 @@ pub struct TestProxy {
 impl TestProxy {
     /// Starts the proxy on `127.0.0.1:port`. With `refuse`, HTTP CONNECT answers 403.
     pub async fn start(port: u16, refuse: bool) -> TestProxy {
+        Self::start_with(port, refuse, None).await
+    }
+
+    /// Starts a proxy that asks for `user`/`password`: HTTP CONNECT by `Proxy-Authorization:
+    /// Basic` (407 otherwise), SOCKS5 by user/password negotiation (RFC 1929).
+    pub async fn start_with_credentials(port: u16, user: &str, password: &str) -> TestProxy {
+        Self::start_with(port, false, Some((user.to_owned(), password.to_owned()))).await
+    }
+
+    async fn start_with(port: u16, refuse: bool, creds: Option<(String, String)>) -> TestProxy {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .expect("bind proxy");
@@ -238,8 +248,9 @@ impl TestProxy {
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
                 let log = log2.clone();
+                let creds = creds.clone();
                 tokio::spawn(async move {
-                    let _ = serve_proxy(conn, log, refuse).await;
+                    let _ = serve_proxy(conn, log, refuse, creds).await;
                 });
             }
         });
@@ -266,6 +277,7 @@ async fn serve_proxy(
     mut conn: TcpStream,
     log: Arc<Mutex<Vec<String>>>,
     refuse: bool,
+    creds: Option<(String, String)>,
 ) -> std::io::Result<()> {
     let first = conn.read_u8().await?;
     let (proto, host, port) = match first {
@@ -286,7 +298,31 @@ async fn serve_proxy(
             let n = conn.read_u8().await?;
             let mut methods = vec![0u8; n as usize];
             conn.read_exact(&mut methods).await?;
-            conn.write_all(&[5, 0]).await?;
+            if let Some((user, password)) = &creds {
+                if !methods.contains(&2) {
+                    log.lock()
+                        .expect("log")
+                        .push("socks5-no-auth-offered".into());
+                    conn.write_all(&[5, 0xff]).await?;
+                    return Ok(());
+                }
+                conn.write_all(&[5, 2]).await?;
+                let _ver = conn.read_u8().await?;
+                let ulen = conn.read_u8().await?;
+                let mut u = vec![0u8; ulen as usize];
+                conn.read_exact(&mut u).await?;
+                let plen = conn.read_u8().await?;
+                let mut p = vec![0u8; plen as usize];
+                conn.read_exact(&mut p).await?;
+                if u != user.as_bytes() || p != password.as_bytes() {
+                    log.lock().expect("log").push("socks5-auth-refused".into());
+                    conn.write_all(&[1, 1]).await?;
+                    return Ok(());
+                }
+                conn.write_all(&[1, 0]).await?;
+            } else {
+                conn.write_all(&[5, 0]).await?;
+            }
             let mut head = [0u8; 4];
             conn.read_exact(&mut head).await?;
             let host = match head[3] {
@@ -323,6 +359,23 @@ async fn serve_proxy(
                 .unwrap_or_default()
                 .to_string();
             let (host, port) = target.rsplit_once(':').unwrap_or((&target, "0"));
+            if let Some((user, password)) = &creds {
+                use base64::Engine as _;
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let wanted = format!("proxy-authorization: basic {token}");
+                if !text
+                    .lines()
+                    .any(|l| l.trim_end().eq_ignore_ascii_case(&wanted))
+                {
+                    log.lock().expect("log").push(format!("http-407 {target}"));
+                    conn.write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+                    )
+                    .await?;
+                    return Ok(());
+                }
+            }
             if refuse {
                 log.lock()
                     .expect("log")
