@@ -158,7 +158,7 @@ pub fn parse_machine_id(text: &str) -> Result<Vec<NicConfig>, MachineIdError> {
     let mut nics = Vec::new();
     for piece in body.split('#') {
         let fields: Vec<&str> = piece.split(';').map(str::trim).collect();
-        if fields.len() % 6 != 0 {
+        if !fields.len().is_multiple_of(6) {
             return Err(MachineIdError::FieldCount {
                 record: nics.len() + 1,
                 fields: fields.len(),

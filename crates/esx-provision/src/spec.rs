@@ -263,7 +263,7 @@ pub(crate) fn check_spec(spec: &SpawnSpec) -> Result<()> {
     if spec.vcpus == 0 || spec.vcpus > 768 {
         return bad(format!("{} vCPUs: use 1-768", spec.vcpus));
     }
-    if spec.memory_mib < 4 || spec.memory_mib % 4 != 0 {
+    if spec.memory_mib < 4 || !spec.memory_mib.is_multiple_of(4) {
         return bad(format!(
             "{} MiB of memory: use a multiple of 4 MiB, at least 4",
             spec.memory_mib

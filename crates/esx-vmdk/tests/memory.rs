@@ -55,7 +55,7 @@ impl Read for Disk {
         let n = (buf.len() as u64).min(self.len - self.pos) as usize;
         for (i, b) in buf[..n].iter_mut().enumerate() {
             let at = self.pos + i as u64;
-            *b = if (at >> 20) % 2 == 0 {
+            *b = if (at >> 20).is_multiple_of(2) {
                 (at % 251) as u8 ^ (at >> 12) as u8
             } else {
                 0
