@@ -67,7 +67,8 @@ pub use self::datastore::{DatastoreFile, TransferError};
 pub use self::http::HttpTransport;
 pub use self::mask::{mask_reply_secrets, mask_secrets};
 pub use self::options::{
-    HttpOptions, ProxyAuth, ProxyConfig, ProxyKind, RetryPolicy, TlsOptions, DEFAULT_MAX_RESPONSE_BYTES,
+    HttpOptions, ProxyAuth, ProxyConfig, ProxyKind, RetryPolicy, TlsOptions,
+    DEFAULT_MAX_RESPONSE_BYTES,
 };
 pub use self::property::{property, view_spec, ContainerView};
 pub use self::session::{ApiType, Client, ClientError, ConnectOptions};
