@@ -524,10 +524,17 @@ impl Domain {
         }
         if let Some(v) = c.child("vcpu") {
             let cpuset = match v.attr("cpuset") {
-                Some(s) => Some(
-                    s.parse::<CpuSet>()
-                        .map_err(|_| v.invalid(s, "attribute 'cpuset'", "not a CPU set"))?,
-                ),
+                Some(s) => {
+                    let set = s
+                        .parse::<CpuSet>()
+                        .map_err(|_| v.invalid(s, "attribute 'cpuset'", "not a CPU set"))?;
+                    // libvirt: "Invalid value of 'cpuset'" when it selects no CPU (`^3`);
+                    // an empty set would also print as `cpuset=''`, which does not parse.
+                    if set.0.is_empty() {
+                        return Err(v.invalid(s, "attribute 'cpuset'", "selects no CPU"));
+                    }
+                    Some(set)
+                }
                 None => None,
             };
             d.vcpu = Vcpu {

@@ -32,6 +32,9 @@ pub mod capabilities;
 pub mod devices;
 pub mod domain;
 pub mod error;
+/// The fuzz target's check, replayed on stable by `tests/fuzz_seeds.rs`. Not stable API.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod interface;
 pub mod network;
 pub mod pool;
