@@ -212,6 +212,7 @@ pub enum Command {
     Dominfo(DomainArg),
     /// Domain state.
     Domstate {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Also print the reason for the state.
@@ -226,6 +227,7 @@ pub enum Command {
     Domuuid(DomainArg),
     /// Domain information in XML.
     Dumpxml {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Show inactive defined XML.
@@ -251,6 +253,7 @@ pub enum Command {
     },
     /// Undefine a domain.
     Undefine {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Remove all associated storage volumes (the VM's files).
@@ -279,6 +282,7 @@ pub enum Command {
     },
     /// Start a (previously defined) inactive domain.
     Start {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Leave the guest paused after start.
@@ -287,6 +291,7 @@ pub enum Command {
     },
     /// Gracefully shutdown a domain.
     Shutdown {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Shutdown mode (only the guest agent, VMware Tools).
@@ -294,6 +299,7 @@ pub enum Command {
     },
     /// Reboot a domain.
     Reboot {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Shutdown mode (only the guest agent, VMware Tools).
@@ -301,6 +307,7 @@ pub enum Command {
     },
     /// Destroy (stop) a domain.
     Destroy {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Terminate gracefully.
@@ -313,24 +320,29 @@ pub enum Command {
     Resume(DomainArg),
     /// Change memory allocation (KiB unless a unit is given).
     Setmem {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// New memory size, as scaled integer (default KiB).
         size: String,
+        /// Which state the change applies to (live, config, current).
         #[command(flatten)]
         impact: Impact,
     },
     /// Change maximum memory limit (KiB unless a unit is given).
     Setmaxmem {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// New maximum memory size, as scaled integer (default KiB).
         size: String,
+        /// Which state the change applies to (live, config, current).
         #[command(flatten)]
         impact: Impact,
     },
     /// Change number of virtual CPUs.
     Setvcpus {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Number of virtual CPUs.
@@ -338,6 +350,7 @@ pub enum Command {
         /// Set maximum limit on next boot.
         #[arg(long)]
         maximum: bool,
+        /// Which state the change applies to (live, config, current).
         #[command(flatten)]
         impact: Impact,
         /// Modify cpu state in the guest.
@@ -346,6 +359,7 @@ pub enum Command {
     },
     /// Domain vcpu counts.
     Vcpucount {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Get maximum count of vcpus.
@@ -369,6 +383,7 @@ pub enum Command {
     },
     /// Show/set scheduler parameters.
     Schedinfo {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Parameter=value to set (reservation, limit, shares).
@@ -389,6 +404,7 @@ pub enum Command {
     },
     /// Get or set memory parameters.
     Memtune {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Max memory, as scaled integer (default KiB).
@@ -403,11 +419,13 @@ pub enum Command {
         /// Min guaranteed memory, as scaled integer (default KiB).
         #[arg(long = "min-guarantee")]
         min_guarantee: Option<String>,
+        /// Which state the change applies to (live, config, current).
         #[command(flatten)]
         impact: Impact,
     },
     /// Autostart a domain.
     Autostart {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Disable autostarting.
@@ -416,6 +434,7 @@ pub enum Command {
     },
     /// Print the domain's hostname.
     Domhostname {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Address source: 'agent' (VMware Tools).
@@ -424,6 +443,7 @@ pub enum Command {
     },
     /// Get network interfaces' addresses for a running domain.
     Domifaddr {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Network interface name.
@@ -437,6 +457,7 @@ pub enum Command {
     },
     /// Take a screenshot of a current domain console and store it into a file.
     Screenshot {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Where to store the screenshot.
@@ -448,6 +469,7 @@ pub enum Command {
     },
     /// Migrate a domain to another host (through their vCenter).
     Migrate {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Connection URI of the destination host.
@@ -479,6 +501,7 @@ pub enum Command {
     },
     /// Edit the XML configuration of a domain in $EDITOR and apply it to the domain.
     Edit {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Skip validation of the XML.
@@ -513,6 +536,7 @@ pub enum Command {
     // --- snapshots ---
     /// Create a snapshot from a set of args.
     SnapshotCreateAs {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Name of snapshot.
@@ -547,6 +571,7 @@ pub enum Command {
     },
     /// Create a snapshot from XML.
     SnapshotCreate {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Domain snapshot XML.
@@ -575,6 +600,7 @@ pub enum Command {
     },
     /// List snapshots for a domain.
     SnapshotList {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Add a column showing parent snapshot.
@@ -616,6 +642,7 @@ pub enum Command {
     },
     /// Snapshot information.
     SnapshotInfo {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Snapshot name.
@@ -626,6 +653,7 @@ pub enum Command {
     },
     /// Dump XML for a domain snapshot.
     SnapshotDumpxml {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Snapshot name.
@@ -636,6 +664,7 @@ pub enum Command {
     },
     /// Get the current snapshot.
     SnapshotCurrent {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// List the name, rather than the full xml.
@@ -649,6 +678,7 @@ pub enum Command {
     },
     /// Get the name of the parent of a snapshot.
     SnapshotParent {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Find parent of snapshot name.
@@ -659,6 +689,7 @@ pub enum Command {
     },
     /// Revert a domain to a snapshot.
     SnapshotRevert {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Snapshot name.
@@ -678,6 +709,7 @@ pub enum Command {
     },
     /// Delete a domain snapshot.
     SnapshotDelete {
+        /// The domain.
         #[command(flatten)]
         dom: DomainArg,
         /// Snapshot name.
@@ -771,6 +803,7 @@ pub enum Command {
     },
     /// Storage vol information.
     VolInfo {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -781,6 +814,7 @@ pub enum Command {
     },
     /// Vol information in XML.
     VolDumpxml {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -788,6 +822,7 @@ pub enum Command {
     },
     /// Returns the volume path for a given volume name or key.
     VolPath {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -795,6 +830,7 @@ pub enum Command {
     },
     /// Returns the volume key for a given volume name or path.
     VolKey {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -802,11 +838,13 @@ pub enum Command {
     },
     /// Returns the volume name for a given volume key or path.
     VolName {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
     },
     /// Returns the storage pool for a given volume key or path.
     VolPool {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Return the pool uuid rather than pool name.
@@ -840,6 +878,7 @@ pub enum Command {
     },
     /// Clone a volume.
     VolClone {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Name of the clone.
@@ -849,6 +888,7 @@ pub enum Command {
     },
     /// Delete a vol.
     VolDelete {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -856,6 +896,7 @@ pub enum Command {
     },
     /// Wipe a vol.
     VolWipe {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// Pool name or uuid.
@@ -866,6 +907,7 @@ pub enum Command {
     },
     /// Upload file contents to a volume.
     VolUpload {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// File.
@@ -881,6 +923,7 @@ pub enum Command {
     },
     /// Download volume contents to a file.
     VolDownload {
+        /// The volume.
         #[command(flatten)]
         vol: VolArg,
         /// File.
@@ -1024,8 +1067,12 @@ pub enum Command {
         /// Choose the datastore with the most free space.
         #[arg(long, conflicts_with = "datastore")]
         most_free: bool,
-        /// A NIC: network=PG[,vlan=N][,mac=M][,ip=A/P][,gateway=G][,dns=D[;D]][,model=e1000|e1000e|vmxnet3|pcnet32]
-        #[arg(long = "nic", value_name = "SPEC")]
+        /// A NIC (repeatable); the syntax is in the help text.
+        #[arg(
+            long = "nic",
+            value_name = "SPEC",
+            help = "A NIC: network=PG[,vlan=N][,mac=M][,ip=A/P][,gateway=G][,dns=D[;D]][,model=e1000|e1000e|vmxnet3|pcnet32]"
+        )]
         nics: Vec<String>,
         /// Uplink of VLAN port groups made for NICs: a physical NIC.
         #[arg(long, default_value = "vmnic0")]
@@ -1048,6 +1095,7 @@ pub enum Command {
     },
     /// Snapshot a domain's disk back to an image (the snapshot is removed afterwards).
     ImageExport {
+        /// The domain.
         #[command(flatten)]
         domain: DomainArg,
         /// Where to write: a file or an http(s):// URL (PUT).
@@ -1075,6 +1123,7 @@ pub enum Command {
     },
     /// A one-time console ticket (VMRC) for a domain.
     ConsoleTicket {
+        /// The domain.
         #[command(flatten)]
         domain: DomainArg,
     },

@@ -157,7 +157,7 @@ pub struct NicSpec {
     /// The port group (or distributed port group) name.
     pub network: String,
     /// Create the port group with this VLAN when missing (see
-    /// [`Provisioner::ensure_vlan_portgroup`]).
+    /// [`crate::Provisioner::ensure_vlan_portgroup`]).
     pub vlan: Option<u16>,
     /// The MAC address; one in VMware's manual range (`00:50:56:00-3f`) is generated if none.
     pub mac: Option<MacAddr>,

@@ -36,7 +36,7 @@ fn state() -> &'static Mutex<State> {
 
 /// Arbitrary bytes as a `POST /sdk` body: the request decoder never panics, and whatever
 /// decodes as a vim25 call is dispatched (as an authenticated administrator) against
-/// [`state`]'s inventory without panicking either. Returns whether the input was dispatched.
+/// a small inventory's state without panicking either. Returns whether the input was dispatched.
 pub fn request(data: &[u8]) -> bool {
     let Ok(decoded) = decode_request(data) else {
         return false;
