@@ -292,7 +292,8 @@ impl<'a> Checked<'a> {
 
 /// Escape text or an attribute value the way libvirt's formatter does (`virBufferEscapeString`):
 /// the five markup characters become entities, and control characters that XML 1.0 does not
-/// allow (everything below U+0020 except tab, newline and carriage return) are left out, so
+/// allow (everything below U+0020 except tab, newline and carriage return, which is written
+/// `&#13;` so that it reads back as itself) are left out, so
 /// names read from a VMX file can never make the document malformed. U+FFFE and U+FFFF, also
 /// not XML characters, are left out as well.
 pub fn escape(s: &str) -> String {
@@ -304,7 +305,9 @@ pub fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\'' => out.push_str("&apos;"),
             '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A raw carriage return would read back as a newline (XML's line-end handling).
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
             c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
@@ -481,12 +484,27 @@ mod tests {
         assert_eq!(escape("a<'\">&"), "a&lt;&apos;&quot;&gt;&amp;");
     }
 
+    /// Found by fuzzing domain_xml: a raw carriage return in a name was written raw and read
+    /// back as a newline, so formatting was not a fixed point.
+    #[test]
+    fn carriage_returns_survive_a_round_trip() {
+        assert_eq!(escape("a\rb\r\nc"), "a&#13;b&#13;\nc");
+        let dom = crate::Domain::from_xml(
+            "<domain type='vmware'><name>a&#13;b</name><memory>1024</memory><vcpu>1</vcpu>\
+             <os><type>hvm</type></os></domain>",
+        )
+        .unwrap();
+        assert_eq!(dom.name.as_deref(), Some("a\rb"));
+        let xml = dom.to_xml();
+        assert_eq!(crate::Domain::from_xml(&xml).unwrap().to_xml(), xml);
+    }
+
     /// Found by fuzzing vmx_to_domain: a VMX displayName holding NUL bytes gave a document
     /// xml-rs (and xmllint) reject.
     #[test]
     fn drops_characters_xml_does_not_allow() {
         assert_eq!(escape("t\0\u{1}\u{1f}est"), "test");
-        assert_eq!(escape("a\tb\nc\rd"), "a\tb\nc\rd");
+        assert_eq!(escape("a\tb\nc\rd"), "a\tb\nc&#13;d");
         assert_eq!(escape("x\u{fffe}\u{ffff}\u{fffd}"), "x\u{fffd}");
         let doc = format!("<a b='{}'>{}</a>", escape("\u{7}q"), escape("\0r"));
         assert!(Element::parse(&doc).is_ok(), "{doc:?}");
