@@ -116,8 +116,11 @@ pub struct Decoder<'i> {
 }
 
 impl<'i> Decoder<'i> {
-    /// A decoder over `input` (UTF-8 XML).
+    /// A decoder over `input` (UTF-8 XML, with or without a byte-order mark).
     pub fn new(input: &'i [u8]) -> Self {
+        // quick-xml skips a BOM without counting it in its positions, which would shift every
+        // verbatim slice (`raw_content`) by its three bytes: leave it out of the input instead.
+        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
         let mut reader = NsReader::from_reader(input);
         let cfg = reader.config_mut();
         cfg.check_end_names = true;
