@@ -206,6 +206,7 @@ const UNPUBLISHED: &[&str] = &["xtask", "esx-testkit"];
 /// about the tests, benches and examples the archives leave out on purpose.
 fn check_packaging(root: &Path) -> Result<(), String> {
     eprintln!("xtask: cargo package --workspace (each crate built from its .crate)");
+    forget_own_registry_builds(&root.join("target/package-check"));
     let mut cmd = Command::new(env_or("CARGO", "cargo"));
     cmd.current_dir(root)
         .args(["package", "--workspace", "--allow-dirty", "--quiet"])
@@ -225,6 +226,30 @@ fn check_packaging(root: &Path) -> Result<(), String> {
         Err(format!(
             "packaging check (cargo package --workspace) failed ({st})"
         ))
+    }
+}
+
+/// Cargo takes a registry crate's build as final (published versions never change), but the
+/// packaging check publishes our crates, always 0.1.0, to a local overlay again and again: a
+/// build of an earlier esx-uri would be reused against today's esx-driver. Forget the builds of
+/// our own crates (their fingerprints and artifacts); third-party ones stay.
+fn forget_own_registry_builds(target_dir: &Path) {
+    let profile = target_dir.join("debug");
+    for sub in [".fingerprint", "build", "deps"] {
+        let Ok(entries) = std::fs::read_dir(profile.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("esx-") || name.starts_with("esx_") || name.starts_with("libesx_") {
+                let path = e.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
     }
 }
 
@@ -258,7 +283,14 @@ fn check_deny(root: &Path) -> Result<(), String> {
         let st = Command::new(&cargo)
             // A debug build: it installs in a fraction of a release build's time and checks
             // this tree in seconds all the same.
-            .args(["install", "--locked", "--quiet", "--debug", "cargo-deny", "--version"])
+            .args([
+                "install",
+                "--locked",
+                "--quiet",
+                "--debug",
+                "cargo-deny",
+                "--version",
+            ])
             .arg(CARGO_DENY_VERSION)
             .arg("--root")
             .arg(&tools)

@@ -22,6 +22,19 @@
 //!     assert_eq!(String::from_utf8_lossy(&out), "esx://host/\n");
 //! });
 //! ```
+//!
+//! ## The esx crates
+//!
+//! [esx-vim](https://docs.rs/esx-vim) (vSphere bindings, SOAP codec, HTTPS client) ·
+//! [esx-uri](https://docs.rs/esx-uri) (`esx://`, `gsx://`, `vpx://` URIs, auth.conf) ·
+//! [esx-domain](https://docs.rs/esx-domain) (libvirt domain, snapshot, pool, volume, network XML) ·
+//! [esx-vmx](https://docs.rs/esx-vmx) (`.vmx` files and VMX ⇄ domain XML) ·
+//! [esx-vmdk](https://docs.rs/esx-vmdk) (VMDK images, streamed) ·
+//! [esx-driver](https://docs.rs/esx-driver) (the libvirt-style ESX driver) ·
+//! [esx-provision](https://docs.rs/esx-provision) (Nova-style spawning from images) ·
+//! [esx-guest](https://docs.rs/esx-guest) (guest agent, `machine.id`) ·
+//! [esx-sim](https://docs.rs/esx-sim) (a vSphere simulator) ·
+//! [esx-cli](https://docs.rs/esx-cli) (`esxsh`).
 
 pub mod argv;
 pub mod cli;

@@ -39,6 +39,19 @@
 //! finds each NIC by MAC in `/sys/class/net` ([`sysfs`]), renders the files ([`render`]) and
 //! writes the ones that differ, atomically ([`files`]); `--apply` restarts networking
 //! ([`apply`]).
+//!
+//! ## The esx crates
+//!
+//! [esx-vim](https://docs.rs/esx-vim) (vSphere bindings, SOAP codec, HTTPS client) ·
+//! [esx-uri](https://docs.rs/esx-uri) (`esx://`, `gsx://`, `vpx://` URIs, auth.conf) ·
+//! [esx-domain](https://docs.rs/esx-domain) (libvirt domain, snapshot, pool, volume, network XML) ·
+//! [esx-vmx](https://docs.rs/esx-vmx) (`.vmx` files and VMX ⇄ domain XML) ·
+//! [esx-vmdk](https://docs.rs/esx-vmdk) (VMDK images, streamed) ·
+//! [esx-driver](https://docs.rs/esx-driver) (the libvirt-style ESX driver) ·
+//! [esx-provision](https://docs.rs/esx-provision) (Nova-style spawning from images) ·
+//! [esx-guest](https://docs.rs/esx-guest) (guest agent, `machine.id`) ·
+//! [esx-sim](https://docs.rs/esx-sim) (a vSphere simulator) ·
+//! [esx-cli](https://docs.rs/esx-cli) (`esxsh`).
 
 #![warn(missing_docs)]
 
