@@ -229,11 +229,38 @@ fn check_packaging(root: &Path) -> Result<(), String> {
     }
 }
 
-/// Cargo takes a registry crate's build as final (published versions never change), but the
-/// packaging check publishes our crates, always 0.1.0, to a local overlay again and again: a
-/// build of an earlier esx-uri would be reused against today's esx-driver. Forget the builds of
-/// our own crates (their fingerprints and artifacts); third-party ones stay.
+/// Cargo takes a registry crate as final (published versions never change), but the packaging
+/// check publishes our crates, always 0.1.0, to a local overlay again and again: an earlier
+/// esx-uri, extracted under `$CARGO_HOME/registry/src/` and built in the target directory,
+/// would be reused against today's esx-driver. Forget both for our own crates (`esx-*`);
+/// third-party ones stay.
 fn forget_own_registry_builds(target_dir: &Path) {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        for kind in ["src", "cache"] {
+            let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+                continue;
+            };
+            for registry in registries.flatten() {
+                for e in std::fs::read_dir(registry.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    if e.file_name().to_string_lossy().starts_with("esx-") {
+                        let path = e.path();
+                        let _ = if path.is_dir() {
+                            std::fs::remove_dir_all(&path)
+                        } else {
+                            std::fs::remove_file(&path)
+                        };
+                    }
+                }
+            }
+        }
+    }
     let profile = target_dir.join("debug");
     for sub in [".fingerprint", "build", "deps"] {
         let Ok(entries) = std::fs::read_dir(profile.join(sub)) else {
