@@ -608,20 +608,11 @@ impl<'a> CredentialResolver<'a> {
         if let Some(password) = self.env.get(ENV_PASSWORD) {
             return Ok(Secret::new(password));
         }
-        let callback = self
-            .callback
-            .as_deref_mut()
-            .ok_or(AuthError::PasswordRequestFailed)?;
-        let mut requests = [CredentialRequest {
-            kind: CredentialKind::Password,
-            prompt: format!("Enter {username}'s password for {hostname}"),
-            challenge: hostname.to_owned(),
-            default: None,
-            answer: None,
-        }];
-        callback.ask(&mut requests)?;
-        let [request] = requests;
-        request.answer.ok_or(AuthError::PasswordRequestFailed)
+        self.ask_password(
+            CredentialKind::Password,
+            format!("Enter {username}'s password for {hostname}"),
+            hostname,
+        )
     }
 
     /// The password of `username` on the proxy `hostname` (a `proxy=` with `user@`): from
@@ -633,13 +624,28 @@ impl<'a> CredentialResolver<'a> {
                 return Ok(Secret(password));
             }
         }
+        self.ask_password(
+            CredentialKind::ProxyPassword,
+            format!("Enter {username}'s password for proxy {hostname}"),
+            hostname,
+        )
+    }
+
+    /// Asks the callback for one password of `kind`; without a callback or an answer it is
+    /// libvirt's "Password request failed".
+    fn ask_password(
+        &mut self,
+        kind: CredentialKind,
+        prompt: String,
+        hostname: &str,
+    ) -> Result<Secret, AuthError> {
         let callback = self
             .callback
             .as_deref_mut()
             .ok_or(AuthError::PasswordRequestFailed)?;
         let mut requests = [CredentialRequest {
-            kind: CredentialKind::ProxyPassword,
-            prompt: format!("Enter {username}'s password for proxy {hostname}"),
+            kind,
+            prompt,
             challenge: hostname.to_owned(),
             default: None,
             answer: None,
