@@ -269,22 +269,6 @@ impl tokio::io::AsyncRead for BreaksOff {
     }
 }
 
-/// The simulator's temporary files (unfinished writes) under `dir`.
-fn temporaries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else if esx_sim::files::is_temp(&e.file_name().to_string_lossy()) {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 /// An upload broken off midway, onto an existing volume and as a new one: a precise error,
 /// the old content kept whole, no new volume, no temporary file left.
 #[tokio::test]
@@ -311,8 +295,12 @@ async fn upload_broken_off_midway_keeps_the_old_file() {
     assert!(e.message.contains("source broke off"), "{e}");
     let ds = sim.datastore_dir("datastore1");
     let quiet = std::time::Instant::now() + Duration::from_secs(20);
-    while !temporaries(&ds).is_empty() {
-        assert!(std::time::Instant::now() < quiet, "{:?}", temporaries(&ds));
+    while !esx_sim::files::temps_under(&ds).is_empty() {
+        assert!(
+            std::time::Instant::now() < quiet,
+            "{:?}",
+            esx_sim::files::temps_under(&ds)
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(std::fs::read(ds.join("iso/old.iso")).unwrap(), old);
@@ -355,7 +343,7 @@ async fn full_datastore_refuses_and_leaves_nothing() {
         .unwrap()
         .is_empty());
     assert_eq!(c.storage_pool_list_volumes(&p).await.unwrap(), before);
-    assert!(temporaries(&sim.datastore_dir("datastore1")).is_empty());
+    assert!(esx_sim::files::temps_under(&sim.datastore_dir("datastore1")).is_empty());
 }
 
 /// The session expires while a task runs: the wait for it logs in again once and goes on; the

@@ -102,6 +102,21 @@ pub fn is_temp(name: &str) -> bool {
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
+/// The temporary files and directories under `dir` (writes not committed yet, or left by a
+/// crash until [`remove_temps`] runs), for tests and checks.
+pub fn temps_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(dir, |e, _| {
+        if is_temp(&e.file_name().to_string_lossy()) {
+            out.push(e.path());
+            return false;
+        }
+        true
+    });
+    out.sort();
+    out
+}
+
 /// A fresh temporary name in `dir` for a file or directory that will become `name`.
 pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
     let mut short: String = name.chars().take(96).collect();

@@ -274,10 +274,7 @@ async fn check_after_restart(dir: &Path, at: &str) {
     let program = Program::start(dir, None);
     let ds = dir.join("datastore1");
     let files = listing(&ds);
-    let temps: Vec<&String> = files
-        .iter()
-        .filter(|f| esx_sim::files::is_temp(Path::new(f).file_name().unwrap().to_str().unwrap()))
-        .collect();
+    let temps = esx_sim::files::temps_under(&ds);
     assert!(temps.is_empty(), "{at}: temporaries left: {temps:?}");
     // The inventory's generated VM has no files until it is first changed.
     let mut vmx_count = usize::from(!ds.join("vm1/vm1.vmx").exists());
@@ -465,12 +462,7 @@ async fn killed_during_an_upload_body_keeps_the_old_file() {
     };
     let ds = dir.join("datastore1");
     let deadline = Instant::now() + Duration::from_secs(30);
-    let temp_exists = || {
-        listing(&ds)
-            .iter()
-            .any(|f| esx_sim::files::is_temp(Path::new(f).file_name().unwrap().to_str().unwrap()))
-    };
-    while !temp_exists() {
+    while esx_sim::files::temps_under(&ds).is_empty() {
         assert!(Instant::now() < deadline, "the upload never began");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

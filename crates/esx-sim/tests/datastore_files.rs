@@ -54,22 +54,6 @@ fn pattern(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The temporary files of unfinished uploads under `dir`.
-fn temps(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else if esx_sim::files::is_temp(&e.file_name().to_string_lossy()) {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 /// Waits (up to 20 s, checking every few milliseconds) until `cond` holds.
 async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -198,7 +182,7 @@ async fn uploads_round_trip_sparse_and_whole() {
         matches!(e, esx_vim::client::TransferError::NotFound { .. }),
         "{e}"
     );
-    assert_eq!(temps(&dir), Vec::<PathBuf>::new());
+    assert_eq!(esx_sim::files::temps_under(&dir), Vec::<PathBuf>::new());
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -219,9 +203,15 @@ async fn an_upload_broken_off_leaves_nothing() {
         s.write_all(&pattern(4 * MIB)).await.unwrap();
         s.flush().await.unwrap();
         // The server is writing (its temporary file exists), then the client goes away.
-        eventually("the upload has begun", || !temps(&dir).is_empty()).await;
+        eventually("the upload has begun", || {
+            !esx_sim::files::temps_under(&dir).is_empty()
+        })
+        .await;
         drop(s);
-        eventually("the temporary file is gone", || temps(&dir).is_empty()).await;
+        eventually("the temporary file is gone", || {
+            esx_sim::files::temps_under(&dir).is_empty()
+        })
+        .await;
         match before {
             None => assert!(!images.join(name).exists(), "{name} left behind"),
             Some(b) => assert_eq!(std::fs::read(images.join(name)).unwrap(), b),
@@ -236,7 +226,10 @@ async fn an_upload_broken_off_leaves_nothing() {
     s.shutdown().await.unwrap();
     let mut answer = String::new();
     let _ = s.read_to_string(&mut answer).await;
-    eventually("the temporary file is gone", || temps(&dir).is_empty()).await;
+    eventually("the temporary file is gone", || {
+        esx_sim::files::temps_under(&dir).is_empty()
+    })
+    .await;
     assert!(!images.join("short.bin").exists());
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
@@ -864,7 +857,7 @@ async fn a_provisioning_run_keeps_the_uploaded_bytes() {
         .filter(|f| !f.starts_with("vm1"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
-    assert_eq!(temps(&dir), Vec::<PathBuf>::new());
+    assert_eq!(esx_sim::files::temps_under(&dir), Vec::<PathBuf>::new());
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
