@@ -9,49 +9,50 @@ use crate::state::{moref, Ctx, Mo, MoRef, State};
 
 /// Methods a read-only user may call (everything else needs write access).
 pub fn is_read_only(method: &str) -> bool {
-    matches!(
-        method,
-        "RetrieveServiceContent"
-            | "CurrentTime"
-            | "Login"
-            | "Logout"
-            | "SessionIsActive"
-            | "RetrieveProperties"
-            | "RetrievePropertiesEx"
-            | "ContinueRetrievePropertiesEx"
-            | "CancelRetrievePropertiesEx"
-            | "CreateFilter"
-            | "DestroyPropertyFilter"
-            | "CreatePropertyCollector"
-            | "DestroyPropertyCollector"
-            | "WaitForUpdates"
-            | "WaitForUpdatesEx"
-            | "CheckForUpdates"
-            | "CancelWaitForUpdates"
-            | "CreateContainerView"
-            | "CreateListView"
-            | "DestroyView"
-            | "FindByUuid"
-            | "FindByInventoryPath"
-            | "FindChild"
-            | "FindByIp"
-            | "FindByDnsName"
-            | "SearchDatastore_Task"
-            | "SearchDatastoreSubFolders_Task"
-            | "QueryVirtualDiskUuid"
-            | "QueryEvents"
-            | "CreateCollectorForEvents"
-            | "SetCollectorPageSize"
-            | "ReadNextEvents"
-            | "ReadPreviousEvents"
-            | "RewindCollector"
-            | "ResetCollector"
-            | "DestroyCollector"
-            | "ValidateMigration"
-            | "AcquireGenericServiceTicket"
-            | "AcquireCloneTicket"
-            | "CloneSession"
-    )
+    crate::managers::is_read(method)
+        || matches!(
+            method,
+            "RetrieveServiceContent"
+                | "CurrentTime"
+                | "Login"
+                | "Logout"
+                | "SessionIsActive"
+                | "RetrieveProperties"
+                | "RetrievePropertiesEx"
+                | "ContinueRetrievePropertiesEx"
+                | "CancelRetrievePropertiesEx"
+                | "CreateFilter"
+                | "DestroyPropertyFilter"
+                | "CreatePropertyCollector"
+                | "DestroyPropertyCollector"
+                | "WaitForUpdates"
+                | "WaitForUpdatesEx"
+                | "CheckForUpdates"
+                | "CancelWaitForUpdates"
+                | "CreateContainerView"
+                | "CreateListView"
+                | "DestroyView"
+                | "FindByUuid"
+                | "FindByInventoryPath"
+                | "FindChild"
+                | "FindByIp"
+                | "FindByDnsName"
+                | "SearchDatastore_Task"
+                | "SearchDatastoreSubFolders_Task"
+                | "QueryVirtualDiskUuid"
+                | "QueryEvents"
+                | "CreateCollectorForEvents"
+                | "SetCollectorPageSize"
+                | "ReadNextEvents"
+                | "ReadPreviousEvents"
+                | "RewindCollector"
+                | "ResetCollector"
+                | "DestroyCollector"
+                | "ValidateMigration"
+                | "AcquireGenericServiceTicket"
+                | "AcquireCloneTicket"
+                | "CloneSession"
+        )
 }
 
 /// The privilege a read-only user lacks for `method` (named in its `NoPermission` fault).
@@ -574,27 +575,31 @@ fn materialize_for(state: &mut State, req: &Request) {
 
 /// Whether [`handle_read`] answers `req` (with shared access to the state).
 pub fn is_shared_read(req: &Request) -> bool {
-    matches!(
-        req,
-        Request::RetrieveServiceContent(_)
-            | Request::CurrentTime(_)
-            | Request::SessionIsActive(_)
-            | Request::RetrieveProperties(_)
-            | Request::RetrievePropertiesEx(_)
-            | Request::ContinueRetrievePropertiesEx(_)
-            | Request::CancelRetrievePropertiesEx(_)
-            | Request::FindByUuid(_)
-            | Request::FindByInventoryPath(_)
-            | Request::FindChild(_)
-            | Request::FindByIp(_)
-            | Request::FindByDnsName(_)
-    )
+    crate::managers::is_read(req.method())
+        || matches!(
+            req,
+            Request::RetrieveServiceContent(_)
+                | Request::CurrentTime(_)
+                | Request::SessionIsActive(_)
+                | Request::RetrieveProperties(_)
+                | Request::RetrievePropertiesEx(_)
+                | Request::ContinueRetrievePropertiesEx(_)
+                | Request::CancelRetrievePropertiesEx(_)
+                | Request::FindByUuid(_)
+                | Request::FindByInventoryPath(_)
+                | Request::FindChild(_)
+                | Request::FindByIp(_)
+                | Request::FindByDnsName(_)
+        )
 }
 
 /// Answers the calls that only read the state (property collector reads and paging, the
 /// search index, the service content), so that many can run at once under a read lock;
 /// `None` for every other call (see [`is_shared_read`]).
 pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Response>> {
+    if let Some(r) = crate::managers::handle_read(state, ctx, req) {
+        return Some(r);
+    }
     let r = || -> MethodResult<Response> {
         Ok(match req {
             Request::RetrieveServiceContent(_) => resp!(
@@ -701,6 +706,10 @@ pub fn handle(
         return r.map(|r| (r, None));
     }
     materialize_for(state, &req);
+    let req = match crate::managers::handle(state, ctx, req) {
+        Ok(r) => return r.map(|r| (r, None)),
+        Err(req) => req,
+    };
     let r = match req {
         Request::Login(q) => {
             expect(state, &q.this, "SessionManager")?;

@@ -223,6 +223,7 @@ pub fn build(state: &mut State) -> Result<(), Error> {
     state.insert(i.virtual_disk_manager, Mo::VirtualDiskManager);
     state.insert(i.task_manager, Mo::TaskManager);
     state.insert(i.event_manager, Mo::EventManager);
+    crate::managers::insert_all(state);
     let root = moref("Folder", i.root);
     state.insert(
         i.root,

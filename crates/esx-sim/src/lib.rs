@@ -36,6 +36,7 @@ pub mod fuzz;
 pub mod inject;
 pub mod inventory;
 pub mod lazy;
+pub mod managers;
 pub mod mo;
 pub mod path;
 pub mod property;

@@ -101,147 +101,24 @@ pub fn top(state: &State, ctx: &Ctx, r: &MoRef, name: &str) -> MethodResult<Top>
         Mo::Network(n) => n.property(state, r, name),
         Mo::VirtualMachine(v) => v.property(state, r, name),
         Mo::Snapshot(s) => s.property(state, name),
+        Mo::Manager(ty) => crate::managers::property(state, ctx, r, ty, name),
     })
 }
 
-/// The property names `all=true` reports for an object.
-pub fn all_names(m: &Mo) -> &'static [&'static str] {
-    const ENTITY: &[&str] = &[
-        "name",
-        "parent",
-        "overallStatus",
-        "configStatus",
-        "alarmActionsEnabled",
-        "effectiveRole",
-        "recentTask",
-    ];
-    match m {
-        Mo::Folder(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "configStatus",
-            "childEntity",
-            "childType",
-            "effectiveRole",
-        ],
-        Mo::Datacenter(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "vmFolder",
-            "hostFolder",
-            "datastoreFolder",
-            "networkFolder",
-            "datastore",
-            "network",
-            "effectiveRole",
-        ],
-        Mo::ComputeResource(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "host",
-            "resourcePool",
-            "datastore",
-            "network",
-            "summary",
-            "effectiveRole",
-        ],
-        Mo::ResourcePool(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "owner",
-            "resourcePool",
-            "vm",
-            "summary",
-            "runtime",
-            "config",
-            "effectiveRole",
-        ],
-        Mo::HostSystem(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "runtime",
-            "summary",
-            "hardware",
-            "capability",
-            "config",
-            "configManager",
-            "vm",
-            "datastore",
-            "network",
-            "datastoreBrowser",
-            "effectiveRole",
-        ],
-        Mo::Datastore(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "info",
-            "summary",
-            "host",
-            "vm",
-            "browser",
-            "capability",
-            "effectiveRole",
-        ],
-        Mo::Network(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "summary",
-            "host",
-            "vm",
-            "effectiveRole",
-        ],
-        Mo::VirtualMachine(_) => &[
-            "name",
-            "parent",
-            "overallStatus",
-            "configStatus",
-            "config",
-            "runtime",
-            "guest",
-            "summary",
-            "datastore",
-            "network",
-            "resourcePool",
-            "snapshot",
-            "layoutEx",
-            "storage",
-            "guestHeartbeatStatus",
-            "effectiveRole",
-            "recentTask",
-        ],
-        Mo::Task(_) => &["info"],
-        Mo::EventCollector(_) => &["latestPage", "filter"],
-        Mo::View(_) => &["view"],
-        Mo::Snapshot(_) => &["config", "vm", "childSnapshot"],
-        Mo::HostService(h) => match h.kind {
-            mo::host_system::ServiceKind::Network => &[
-                "networkInfo",
-                "networkConfig",
-                "dnsConfig",
-                "capabilities",
-                "ipRouteConfig",
-                "consoleIpRouteConfig",
-                "offloadCapabilities",
-                "networkDescription",
-            ],
-            mo::host_system::ServiceKind::Storage => &[
-                "storageDeviceInfo",
-                "fileSystemVolumeInfo",
-                "systemFile",
-                "multipathStateInfo",
-            ],
-            mo::host_system::ServiceKind::AutoStart => &["config"],
-            mo::host_system::ServiceKind::Datastore => &["datastore", "capabilities"],
-        },
-        _ => ENTITY,
+/// The property names `all=true` reads for an object: every property its WSDL type and its
+/// base types declare (base types first); unset ones are left out of the answer.
+pub fn all_names(m: &Mo) -> Vec<&'static str> {
+    let mut chain = Vec::new();
+    let mut cur = esx_vim::reflect::managed_object_info(m.type_name());
+    while let Some(info) = cur {
+        chain.push(info);
+        cur = info.base.and_then(esx_vim::reflect::managed_object_info);
     }
+    chain
+        .iter()
+        .rev()
+        .flat_map(|info| info.properties.iter().map(|p| p.name))
+        .collect()
 }
 
 /// Reads a full property path (`config.hardware.memoryMB`).
@@ -252,12 +129,24 @@ pub fn read(state: &State, ctx: &Ctx, r: &MoRef, path: &str) -> MethodResult<Opt
     let mut segs = path.split('.');
     let first = segs.next().unwrap_or("");
     let rest: Vec<&str> = segs.collect();
-    let v = top(state, ctx, r, first)?.ok_or_else(|| Fault::invalid_property(path))?;
+    let v = match top(state, ctx, r, first)? {
+        Some(v) => v,
+        // Declared by the WSDL but not modelled: unset, as a real server leaves many.
+        None if declared(state, r, first) => None,
+        None => return Err(Fault::invalid_property(path)),
+    };
     match (v, rest.is_empty()) {
         (v, true) => Ok(v),
         (None, false) => Ok(None),
         (Some(v), false) => path::navigate(&v, &rest).map_err(|_| Fault::invalid_property(path)),
     }
+}
+
+/// Whether the WSDL declares property `name` for `r`'s type (or a base type).
+pub fn declared(state: &State, r: &MoRef, name: &str) -> bool {
+    state
+        .get(r)
+        .is_some_and(|m| esx_vim::reflect::property_info(m.type_name(), name).is_some())
 }
 
 /// The hot nested paths listing clients ask for, answered without the generic walk.

@@ -82,6 +82,8 @@ pub enum Mo {
     VirtualMachine(Box<mo::virtual_machine::VmMo>),
     /// `VirtualMachineSnapshot`.
     Snapshot(mo::snapshot::SnapshotMo),
+    /// A service-content manager of the given WSDL type (see [`crate::managers`]).
+    Manager(&'static str),
 }
 
 /// A logged-in (or not yet logged-in) client session.
@@ -200,6 +202,8 @@ pub struct State {
     pub tickets: HashMap<String, crate::ticket::Ticket>,
     /// The server certificate's SHA-1 thumbprint (`AA:BB:…`), reported in tickets.
     pub thumbprint: String,
+    /// What the service-content managers keep (see [`crate::managers`]).
+    pub managers: crate::managers::Managers,
     next_id: AtomicU64,
 }
 
@@ -222,6 +226,7 @@ impl State {
             deferred: Vec::new(),
             tickets: HashMap::new(),
             thumbprint: String::new(),
+            managers: crate::managers::Managers::default(),
             next_id: AtomicU64::new(1),
         }
     }
@@ -526,6 +531,7 @@ impl Mo {
             Mo::Network(_) => "Network",
             Mo::VirtualMachine(_) => "VirtualMachine",
             Mo::Snapshot(_) => "VirtualMachineSnapshot",
+            Mo::Manager(ty) => ty,
         }
     }
 }

@@ -99,7 +99,7 @@ pub fn about(state: &State) -> AboutInfo {
 /// `RetrieveServiceContent`.
 pub fn content(state: &State) -> ServiceContent {
     let i = ids(state.flavor());
-    ServiceContent {
+    let mut c = ServiceContent {
         root_folder: moref("Folder", i.root),
         property_collector: moref("PropertyCollector", i.property_collector),
         view_manager: Some(moref("ViewManager", i.view_manager)),
@@ -111,7 +111,9 @@ pub fn content(state: &State) -> ServiceContent {
         task_manager: Some(moref("TaskManager", i.task_manager)),
         event_manager: Some(moref("EventManager", i.event_manager)),
         ..Default::default()
-    }
+    };
+    crate::managers::fill_content(state.flavor(), &mut c);
+    c
 }
 
 /// Properties of the service instance.
