@@ -32,7 +32,8 @@ PRIMS = {
     "byte": "xsd:byte", "boolean": "xsd:boolean", "bool": "xsd:boolean", "float": "xsd:float",
     "double": "xsd:double", "datetime": "xsd:dateTime", "binary": "xsd:base64Binary",
     "anyType": "xsd:anyType", "anyURI": "xsd:anyURI", "URI": "xsd:anyURI",
-    "type": "xsd:string", "PropertyPath": "xsd:string", "MethodName": "xsd:string",
+    "str": "xsd:string", "type": "xsd:string", "PropertyPath": "xsd:string", "MethodName": "xsd:string",
+    "ManagedMethod": "xsd:string",
 }
 
 
@@ -46,11 +47,21 @@ def type_name(t):
     return PRIMS.get(n, n)
 
 
+# The API version of the WSDL: newer types and properties are left out.
+API = "vim.version.v7_0_3_0"
+
+
+def in_api(version):
+    return V.IsChildVersion(API, version)
+
+
 managed = []
 for vmodl_name in list(V._managedDefMap.keys()):
     if not vmodl_name.startswith(("vim.", "vmodl.")):
         continue
-    managed.append(V.GetVmodlType(vmodl_name))
+    t = V.GetVmodlType(vmodl_name)
+    if in_api(t._version):
+        managed.append(t)
 
 seen = set()
 out = []
@@ -68,6 +79,8 @@ for t in sorted(managed, key=lambda t: t._wsdlName):
     for m in sorted(own_methods):
         lines.append(f"  method {m}")
     for p in t._propInfo.values():
+        if not in_api(p.version):
+            continue
         flags = p.flags
         tn = type_name(p.type)
         opt = "?" if (flags & V.F_OPTIONAL) else ""

@@ -59,8 +59,8 @@ pub fn parse(text: &str) -> Result<Vec<ManagedObject>, String> {
     Ok(out)
 }
 
-/// Keeps the types this WSDL has: those declaring at least one of its operations, their
-/// ancestors, and the types their properties refer to.
+/// Keeps the types this WSDL has: those declaring at least one of its operations or one
+/// property, their ancestors and descendants, and the types their properties refer to.
 pub fn restrict(
     all: Vec<ManagedObject>,
     ops: &std::collections::HashSet<&str>,
@@ -71,9 +71,12 @@ pub fn restrict(
     for m in all.values_mut() {
         m.methods.retain(|x| ops.contains(x.as_str()));
     }
+    // The table lists only types and properties of the WSDL's API version (see
+    // extract-managed-objects.py), so a type with properties but no methods (e.g.
+    // `GuestOperationsManager`) is kept too.
     let mut keep: BTreeSet<String> = all
         .values()
-        .filter(|m| !m.methods.is_empty())
+        .filter(|m| !m.methods.is_empty() || !m.properties.is_empty())
         .map(|m| m.name.clone())
         .collect();
     loop {
@@ -87,6 +90,11 @@ pub fn restrict(
                 if let Some(t) = ty.strip_prefix("MOR:") {
                     add.insert(t.trim_end_matches(['?', '[', ']']).to_string());
                 }
+            }
+        }
+        for m in all.values() {
+            if m.base.as_ref().is_some_and(|b| keep.contains(b)) {
+                add.insert(m.name.clone());
             }
         }
         let before = keep.len();

@@ -705,6 +705,51 @@ impl ClusterProfile {
         methods::update_cluster_profile(t, &self.moref, config)
     }
 }
+/// A handle on a `ClusterProfileManager` managed object (a kind of `ProfileManager`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClusterProfileManager {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl ClusterProfileManager {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "ClusterProfileManager";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+    /// Calls `CreateProfile` on this object (see [`methods::create_profile`]).
+    pub fn create_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+        create_spec: BaseProfileCreateSpec,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_profile(t, &self.moref, create_spec)
+    }
+    /// Calls `FindAssociatedProfile` on this object (see [`methods::find_associated_profile`]).
+    pub fn find_associated_profile<'a>(
+        &self,
+        t: &'a dyn Transport,
+        entity: ManagedObjectReference,
+    ) -> impl Future<Output = Result<Vec<ManagedObjectReference>, Error>> + Send + 'a {
+        methods::find_associated_profile(t, &self.moref, entity)
+    }
+    /// Calls `QueryPolicyMetadata` on this object (see [`methods::query_policy_metadata`]).
+    pub fn query_policy_metadata<'a>(
+        &self,
+        t: &'a dyn Transport,
+        policy_name: Vec<String>,
+        profile: Option<ManagedObjectReference>,
+    ) -> impl Future<Output = Result<Vec<ProfilePolicyMetadata>, Error>> + Send + 'a {
+        methods::query_policy_metadata(t, &self.moref, policy_name, profile)
+    }
+}
 /// A handle on a `ComputeResource` managed object (a kind of `ManagedEntity`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ComputeResource {
@@ -763,6 +808,33 @@ impl ComputeResource {
         value: String,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::set_custom_value(t, &self.moref, key, value)
+    }
+}
+/// A handle on a `ContainerView` managed object (a kind of `ManagedObjectView`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContainerView {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl ContainerView {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "ContainerView";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+    /// Calls `DestroyView` on this object (see [`methods::destroy_view`]).
+    pub fn destroy_view<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_view(t, &self.moref)
     }
 }
 /// A handle on a `CryptoManager` managed object.
@@ -836,6 +908,98 @@ pub struct CryptoManagerHost {
 impl CryptoManagerHost {
     /// The managed object type name.
     pub const TYPE: &'static str = "CryptoManagerHost";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+    /// Calls `AddKey` on this object (see [`methods::add_key`]).
+    pub fn add_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::add_key(t, &self.moref, key)
+    }
+    /// Calls `AddKeys` on this object (see [`methods::add_keys`]).
+    pub fn add_keys<'a>(
+        &self,
+        t: &'a dyn Transport,
+        keys: Vec<CryptoKeyPlain>,
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::add_keys(t, &self.moref, keys)
+    }
+    /// Calls `ChangeKey_Task` on this object (see [`methods::change_key_task`]).
+    pub fn change_key_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        new_key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::change_key_task(t, &self.moref, new_key)
+    }
+    /// Calls `CryptoManagerHostDisable` on this object (see [`methods::crypto_manager_host_disable`]).
+    pub fn crypto_manager_host_disable<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_disable(t, &self.moref)
+    }
+    /// Calls `CryptoManagerHostEnable` on this object (see [`methods::crypto_manager_host_enable`]).
+    pub fn crypto_manager_host_enable<'a>(
+        &self,
+        t: &'a dyn Transport,
+        initial_key: CryptoKeyPlain,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_enable(t, &self.moref, initial_key)
+    }
+    /// Calls `CryptoManagerHostPrepare` on this object (see [`methods::crypto_manager_host_prepare`]).
+    pub fn crypto_manager_host_prepare<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::crypto_manager_host_prepare(t, &self.moref)
+    }
+    /// Calls `ListKeys` on this object (see [`methods::list_keys`]).
+    pub fn list_keys<'a>(
+        &self,
+        t: &'a dyn Transport,
+        limit: Option<i32>,
+    ) -> impl Future<Output = Result<Vec<CryptoKeyId>, Error>> + Send + 'a {
+        methods::list_keys(t, &self.moref, limit)
+    }
+    /// Calls `RemoveKey` on this object (see [`methods::remove_key`]).
+    pub fn remove_key<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: CryptoKeyId,
+        force: bool,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::remove_key(t, &self.moref, key, force)
+    }
+    /// Calls `RemoveKeys` on this object (see [`methods::remove_keys`]).
+    pub fn remove_keys<'a>(
+        &self,
+        t: &'a dyn Transport,
+        keys: Vec<CryptoKeyId>,
+        force: bool,
+    ) -> impl Future<Output = Result<Vec<CryptoKeyResult>, Error>> + Send + 'a {
+        methods::remove_keys(t, &self.moref, keys, force)
+    }
+}
+/// A handle on a `CryptoManagerHostKMS` managed object (a kind of `CryptoManagerHost`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CryptoManagerHostKMS {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl CryptoManagerHostKMS {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "CryptoManagerHostKMS";
     /// A handle on the object `moref`.
     pub fn new(moref: ManagedObjectReference) -> Self {
         Self { moref }
@@ -3182,6 +3346,26 @@ impl GuestFileManager {
         )
     }
 }
+/// A handle on a `GuestOperationsManager` managed object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GuestOperationsManager {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl GuestOperationsManager {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "GuestOperationsManager";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+}
 /// A handle on a `GuestProcessManager` managed object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GuestProcessManager {
@@ -3826,6 +4010,26 @@ impl HostAssignableHardwareManager {
         config: HostAssignableHardwareConfig,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_assignable_hardware_config(t, &self.moref, config)
+    }
+}
+/// A handle on a `HostAuthenticationManager` managed object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostAuthenticationManager {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl HostAuthenticationManager {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "HostAuthenticationManager";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
     }
 }
 /// A handle on a `HostAuthenticationStore` managed object.
@@ -4883,6 +5087,26 @@ impl HostLocalAccountManager {
         user: BaseHostAccountSpec,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         methods::update_user(t, &self.moref, user)
+    }
+}
+/// A handle on a `HostLocalAuthentication` managed object (a kind of `HostAuthenticationStore`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostLocalAuthentication {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl HostLocalAuthentication {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "HostLocalAuthentication";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
     }
 }
 /// A handle on a `HostMemorySystem` managed object (a kind of `ExtensibleManagedObject`).
@@ -8267,6 +8491,26 @@ impl ListView {
         methods::reset_list_view_from_view(t, &self.moref, view)
     }
 }
+/// A handle on a `LocalizationManager` managed object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalizationManager {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl LocalizationManager {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "LocalizationManager";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+}
 /// A handle on a `ManagedEntity` managed object (a kind of `ExtensibleManagedObject`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ManagedEntity {
@@ -8354,6 +8598,64 @@ pub struct Network {
 impl Network {
     /// The managed object type name.
     pub const TYPE: &'static str = "Network";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+    /// Calls `DestroyNetwork` on this object (see [`methods::destroy_network`]).
+    pub fn destroy_network<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::destroy_network(t, &self.moref)
+    }
+    /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
+    }
+    /// Calls `Reload` on this object (see [`methods::reload`]).
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
+    }
+    /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
+    pub fn rename_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        new_name: String,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
+    }
+    /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
+    pub fn set_custom_value<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: String,
+        value: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
+    }
+}
+/// A handle on a `OpaqueNetwork` managed object (a kind of `Network`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OpaqueNetwork {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl OpaqueNetwork {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "OpaqueNetwork";
     /// A handle on the object `moref`.
     pub fn new(moref: ManagedObjectReference) -> Self {
         Self { moref }
@@ -9630,6 +9932,198 @@ impl SiteInfoManager {
         t: &'a dyn Transport,
     ) -> impl Future<Output = Result<SiteInfo, Error>> + Send + 'a {
         methods::get_site_info(t, &self.moref)
+    }
+}
+/// A handle on a `StoragePod` managed object (a kind of `Folder`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoragePod {
+    /// The object's reference.
+    pub moref: ManagedObjectReference,
+}
+impl StoragePod {
+    /// The managed object type name.
+    pub const TYPE: &'static str = "StoragePod";
+    /// A handle on the object `moref`.
+    pub fn new(moref: ManagedObjectReference) -> Self {
+        Self { moref }
+    }
+    /// A handle on the object with identifier `value`.
+    pub fn from_id(value: impl Into<String>) -> Self {
+        Self {
+            moref: ManagedObjectReference::new(Self::TYPE, value),
+        }
+    }
+    /// Calls `AddStandaloneHost_Task` on this object (see [`methods::add_standalone_host_task`]).
+    pub fn add_standalone_host_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        spec: HostConnectSpec,
+        comp_res_spec: Option<BaseComputeResourceConfigSpec>,
+        add_connected: bool,
+        license: Option<String>,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::add_standalone_host_task(
+            t,
+            &self.moref,
+            spec,
+            comp_res_spec,
+            add_connected,
+            license,
+        )
+    }
+    /// Calls `BatchAddHostsToCluster_Task` on this object (see [`methods::batch_add_hosts_to_cluster_task`]).
+    pub fn batch_add_hosts_to_cluster_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        cluster: ManagedObjectReference,
+        new_hosts: Vec<FolderNewHostSpec>,
+        existing_hosts: Vec<ManagedObjectReference>,
+        comp_res_spec: Option<BaseComputeResourceConfigSpec>,
+        desired_state: Option<String>,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::batch_add_hosts_to_cluster_task(
+            t,
+            &self.moref,
+            cluster,
+            new_hosts,
+            existing_hosts,
+            comp_res_spec,
+            desired_state,
+        )
+    }
+    /// Calls `BatchAddStandaloneHosts_Task` on this object (see [`methods::batch_add_standalone_hosts_task`]).
+    pub fn batch_add_standalone_hosts_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        new_hosts: Vec<FolderNewHostSpec>,
+        comp_res_spec: Option<BaseComputeResourceConfigSpec>,
+        add_connected: bool,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::batch_add_standalone_hosts_task(
+            t,
+            &self.moref,
+            new_hosts,
+            comp_res_spec,
+            add_connected,
+        )
+    }
+    /// Calls `CreateCluster` on this object (see [`methods::create_cluster`]).
+    pub fn create_cluster<'a>(
+        &self,
+        t: &'a dyn Transport,
+        name: String,
+        spec: ClusterConfigSpec,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_cluster(t, &self.moref, name, spec)
+    }
+    /// Calls `CreateClusterEx` on this object (see [`methods::create_cluster_ex`]).
+    pub fn create_cluster_ex<'a>(
+        &self,
+        t: &'a dyn Transport,
+        name: String,
+        spec: ClusterConfigSpecEx,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_cluster_ex(t, &self.moref, name, spec)
+    }
+    /// Calls `CreateDVS_Task` on this object (see [`methods::create_dvs_task`]).
+    pub fn create_dvs_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        spec: DVSCreateSpec,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_dvs_task(t, &self.moref, spec)
+    }
+    /// Calls `CreateDatacenter` on this object (see [`methods::create_datacenter`]).
+    pub fn create_datacenter<'a>(
+        &self,
+        t: &'a dyn Transport,
+        name: String,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_datacenter(t, &self.moref, name)
+    }
+    /// Calls `CreateFolder` on this object (see [`methods::create_folder`]).
+    pub fn create_folder<'a>(
+        &self,
+        t: &'a dyn Transport,
+        name: String,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_folder(t, &self.moref, name)
+    }
+    /// Calls `CreateStoragePod` on this object (see [`methods::create_storage_pod`]).
+    pub fn create_storage_pod<'a>(
+        &self,
+        t: &'a dyn Transport,
+        name: String,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_storage_pod(t, &self.moref, name)
+    }
+    /// Calls `CreateVM_Task` on this object (see [`methods::create_vm_task`]).
+    pub fn create_vm_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        config: VirtualMachineConfigSpec,
+        pool: ManagedObjectReference,
+        host: Option<ManagedObjectReference>,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::create_vm_task(t, &self.moref, config, pool, host)
+    }
+    /// Calls `Destroy_Task` on this object (see [`methods::destroy_task`]).
+    pub fn destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::destroy_task(t, &self.moref)
+    }
+    /// Calls `MoveIntoFolder_Task` on this object (see [`methods::move_into_folder_task`]).
+    pub fn move_into_folder_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        list: Vec<ManagedObjectReference>,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::move_into_folder_task(t, &self.moref, list)
+    }
+    /// Calls `RegisterVM_Task` on this object (see [`methods::register_vm_task`]).
+    pub fn register_vm_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        path: String,
+        name: Option<String>,
+        as_template: bool,
+        pool: Option<ManagedObjectReference>,
+        host: Option<ManagedObjectReference>,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::register_vm_task(t, &self.moref, path, name, as_template, pool, host)
+    }
+    /// Calls `Reload` on this object (see [`methods::reload`]).
+    pub fn reload<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::reload(t, &self.moref)
+    }
+    /// Calls `Rename_Task` on this object (see [`methods::rename_task`]).
+    pub fn rename_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+        new_name: String,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::rename_task(t, &self.moref, new_name)
+    }
+    /// Calls `UnregisterAndDestroy_Task` on this object (see [`methods::unregister_and_destroy_task`]).
+    pub fn unregister_and_destroy_task<'a>(
+        &self,
+        t: &'a dyn Transport,
+    ) -> impl Future<Output = Result<ManagedObjectReference, Error>> + Send + 'a {
+        methods::unregister_and_destroy_task(t, &self.moref)
+    }
+    /// Calls `setCustomValue` on this object (see [`methods::set_custom_value`]).
+    pub fn set_custom_value<'a>(
+        &self,
+        t: &'a dyn Transport,
+        key: String,
+        value: String,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        methods::set_custom_value(t, &self.moref, key, value)
     }
 }
 /// A handle on a `StorageQueryManager` managed object.
