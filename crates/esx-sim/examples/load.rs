@@ -46,6 +46,9 @@ struct Args {
     /// Password.
     #[arg(long, default_value = "pass")]
     password: String,
+    /// Read the password from this environment variable instead (keeps it off the command line).
+    #[arg(long)]
+    password_env: Option<String>,
     /// Concurrent clients, each with its own session and connection.
     #[arg(long, default_value_t = 8)]
     clients: usize,
@@ -171,7 +174,11 @@ async fn run_client(
     let client_err = |source| LoadError::Client { client: id, source };
     let options = ConnectOptions {
         user: args.user.clone(),
-        password: args.password.clone(),
+        password: args
+            .password_env
+            .as_ref()
+            .and_then(|k| std::env::var(k).ok())
+            .unwrap_or_else(|| args.password.clone()),
         http: HttpOptions {
             tls: TlsOptions {
                 no_verify: true,

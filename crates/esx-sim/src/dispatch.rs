@@ -90,7 +90,8 @@ fn expect(state: &State, r: &MoRef, ty: &str) -> MethodResult<()> {
     }
 }
 
-fn user(state: &State, ctx: &Ctx) -> String {
+/// The user name of the calling session (empty when none).
+pub fn user(state: &State, ctx: &Ctx) -> String {
     ctx.session
         .as_ref()
         .and_then(|k| state.sessions.get(k))
@@ -100,7 +101,7 @@ fn user(state: &State, ctx: &Ctx) -> String {
 
 /// Runs a task: creates it, runs `f` now (or after `Config::task_delay`, reporting progress
 /// meanwhile), records the outcome. An injected task failure skips `f`.
-fn run_task(
+pub fn run_task(
     state: &mut State,
     ctx: &Ctx,
     entity: &MoRef,
@@ -424,7 +425,7 @@ pub fn delete_vm(state: &mut State, r: &MoRef, files: bool, who: &str) -> Method
 
 /// `CreateVM_Task`: writes a new `.vmx` under `spec.files.vmPathName`, registers it and
 /// applies the rest of the spec (devices, resources) as `ReconfigVM_Task` would.
-fn create_vm(
+pub(crate) fn create_vm(
     state: &mut State,
     folder: &MoRef,
     pool: &MoRef,
@@ -1422,7 +1423,7 @@ pub fn handle(
 }
 
 /// The resource pool and host for a VM registered in `folder`.
-fn placement(
+pub(crate) fn placement(
     state: &State,
     folder: &MoRef,
     pool: Option<MoRef>,

@@ -35,7 +35,7 @@ fn text(status: StatusCode, msg: &str) -> Response<Body> {
 }
 
 /// The datastore a request reaches: name, directory, capacity and upload reservations.
-struct Space {
+pub(crate) struct Space {
     name: String,
     dir: PathBuf,
     capacity: u64,
@@ -43,6 +43,19 @@ struct Space {
 }
 
 impl Space {
+    /// The space of datastore `ds` (for uploads other than `/folder`'s, e.g. NFC leases').
+    pub(crate) fn of(st: &crate::state::State, ds: &crate::state::MoRef) -> Option<Space> {
+        let Some(crate::state::Mo::Datastore(d)) = st.get(ds) else {
+            return None;
+        };
+        Some(Space {
+            name: d.name.clone(),
+            dir: d.dir.clone(),
+            capacity: d.capacity,
+            reserved: d.reserved.clone(),
+        })
+    }
+
     fn free(&self) -> u64 {
         crate::mo::datastore::free_in(&self.dir, self.capacity, &self.reserved)
     }
@@ -232,7 +245,8 @@ async fn write_chunk(
     .map_err(std::io::Error::other)?
 }
 
-async fn put(req: Request<Incoming>, path: PathBuf, space: Space) -> Response<Body> {
+/// Writes a request's body to `path` (see the module's description): 201 or 200 when whole.
+pub(crate) async fn put(req: Request<Incoming>, path: PathBuf, space: Space) -> Response<Body> {
     let announced: Option<u64> = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)

@@ -195,6 +195,8 @@ pub fn network_lookup(state: &State) -> Vec<(String, MoRef)> {
         .iter()
         .filter_map(|(id, m)| match m {
             Mo::Network(n) => Some((n.name.clone(), moref("Network", id))),
+            // NICs on a distributed port group name it by its key (see `network_names`).
+            Mo::DvPortgroup(p) => Some((p.key.clone(), moref("DistributedVirtualPortgroup", id))),
             _ => None,
         })
         .collect()
@@ -368,6 +370,7 @@ pub fn build(state: &mut State) -> Result<(), Error> {
                 }
                 let browser = hm.browser.clone();
                 state.insert(&host_id, Mo::HostSystem(Box::new(hm)));
+                crate::mo::option_manager::insert_for_host(state, &h);
                 state.insert(
                     &browser,
                     Mo::DatastoreBrowser(BrowserMo {
@@ -500,6 +503,10 @@ pub fn build(state: &mut State) -> Result<(), Error> {
                 }),
             );
             add_child(state, &netf, r);
+        }
+        if flavor == Flavor::Vcenter {
+            let dc_name = state.name_of(&dc).unwrap_or_default();
+            crate::mo::distributed_virtual_switch::create_default(state, &dc_name, &netf, &hosts);
         }
         placements.push((dc, places));
     }

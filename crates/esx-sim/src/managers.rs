@@ -298,13 +298,35 @@ pub fn find(state: &State, ty: &str) -> Option<MoRef> {
 
 /// Per-manager state (a field per manager module that keeps any).
 #[derive(Debug, Default)]
-pub struct Managers {}
+pub struct Managers {
+    /// Option values changed with `UpdateOptions` (see [`crate::mo::option_manager`]).
+    pub options: crate::mo::option_manager::Options,
+    /// Task history collectors (see [`crate::mo::task`]).
+    pub tasks: crate::mo::task::Collectors,
+    /// Licences added and assigned (see [`crate::mo::license_manager`]).
+    pub licenses: crate::mo::license_manager::Licenses,
+    /// Registered extensions (see [`crate::mo::extension_manager`]).
+    pub extensions: crate::mo::extension_manager::Extensions,
+    /// Custom field definitions and values (see [`crate::mo::custom_fields_manager`]).
+    pub fields: crate::mo::custom_fields_manager::Fields,
+    /// Customization specifications (see [`crate::mo::customization_spec_manager`]).
+    pub specs: crate::mo::customization_spec_manager::Specs,
+    /// Cluster configurations (see [`crate::mo::cluster`]).
+    pub clusters: crate::mo::cluster::Clusters,
+    /// `HttpNfcLease`s of imports and exports (see [`crate::mo::http_nfc_lease`]).
+    pub nfc: crate::mo::http_nfc_lease::Leases,
+    /// Each VM's guest model and pending guest file transfers (see
+    /// [`crate::mo::guest_operations`]).
+    pub guest: crate::mo::guest_operations::Guests,
+}
 
 /// Creates every manager of the flavor (at start-up).
 pub fn insert_all(state: &mut State) {
     for (d, id) in of_flavor(state.flavor()) {
         state.insert(id, Mo::Manager(d.ty));
     }
+    crate::mo::license_manager::insert(state);
+    crate::mo::guest_operations::insert(state);
 }
 
 /// Sets the service content's fields of the flavor's managers.
@@ -362,6 +384,16 @@ pub fn fill_content(flavor: Flavor, c: &mut ServiceContent) {
 pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> Top {
     let _ = (state, ctx, r, name);
     match ty {
+        "HttpNfcLease" => crate::mo::http_nfc_lease::property(state, r, name),
+        "GuestOperationsManager" => crate::mo::guest_operations::property(state, name),
+        "PerformanceManager" => crate::mo::perf_manager::property(state, name),
+        "OptionManager" => crate::mo::option_manager::property(state, r, name),
+        "TaskHistoryCollector" => crate::mo::task::collector_property(state, r, name),
+        "LicenseManager" => crate::mo::license_manager::property(state, name),
+        "ExtensionManager" => crate::mo::extension_manager::property(state, name),
+        "CustomFieldsManager" => crate::mo::custom_fields_manager::property(state, name),
+        "ScheduledTaskManager" => crate::mo::scheduled_task_manager::property(name),
+        "CustomizationSpecManager" => crate::mo::customization_spec_manager::property(state, name),
         _ => None,
     }
 }
@@ -369,15 +401,37 @@ pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> To
 /// Whether `method` belongs to a manager and only reads (served under the read lock, and
 /// allowed to read-only users).
 pub fn is_read(method: &str) -> bool {
-    let _ = method;
-    false
+    crate::mo::perf_manager::is_read(method)
+        || crate::mo::option_manager::is_read(method)
+        || crate::mo::license_manager::is_read(method)
+        || crate::mo::license_assignment_manager::is_read(method)
+        || crate::mo::extension_manager::is_read(method)
+        || crate::mo::scheduled_task_manager::is_read(method)
+        || crate::mo::customization_spec_manager::is_read(method)
+        || crate::mo::dvs_manager::is_read(method)
 }
 
 /// Methods of the managers that only read the state (served under the read lock); `None`
 /// when no manager module handles the request.
 pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Response>> {
-    let _ = (state, ctx, req);
-    None
+    crate::mo::perf_manager::handle_read(state, ctx, req)
+        .or_else(|| crate::mo::option_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::license_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::license_assignment_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::extension_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::scheduled_task_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::customization_spec_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::dvs_manager::handle_read(state, ctx, req))
+}
+
+/// Returns the outcome when the module handled the request, else gives the request back.
+macro_rules! handled_or {
+    ($call:expr) => {
+        match $call {
+            Ok(outcome) => return Ok(outcome),
+            Err(req) => req,
+        }
+    };
 }
 
 /// Methods of the managers that change the state (served under the write lock); gives the
@@ -387,6 +441,22 @@ pub fn handle(
     ctx: &Ctx,
     req: Request,
 ) -> Result<MethodResult<Response>, Request> {
-    let _ = (state, ctx);
+    let req = handled_or!(crate::mo::option_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::task::handle_collector(state, req));
+    let req = handled_or!(crate::mo::license_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::license_assignment_manager::handle(
+        state, ctx, req
+    ));
+    let req = handled_or!(crate::mo::extension_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::custom_fields_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::customization_spec_manager::handle(
+        state, ctx, req
+    ));
+    let req = handled_or!(crate::mo::dvs_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::cluster::handle(state, ctx, req));
+    crate::mo::http_nfc_lease::expire(state);
+    let req = handled_or!(crate::mo::http_nfc_lease::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::ovf_manager::handle(state, req));
+    let req = handled_or!(crate::mo::guest_operations::handle(state, req));
     Err(req)
 }

@@ -32,12 +32,11 @@ pub fn entity_common(state: &State, r: &MoRef, name: &str) -> Top {
         "alarmActionsEnabled" => Some(Any::Boolean(true)),
         "effectiveRole" => Some(Any::from(esx_vim::ArrayOfInt { int: vec![-1] })),
         "recentTask" => Some(refs(recent_tasks_for(state, r))),
+        "customValue" | "value" => mo::custom_fields_manager::values(state, r),
+        "availableField" => mo::custom_fields_manager::available(state, r),
         "declaredAlarmState"
         | "triggeredAlarmState"
         | "disabledMethod"
-        | "customValue"
-        | "value"
-        | "availableField"
         | "permission"
         | "tag"
         | "configIssue" => None,
@@ -102,6 +101,8 @@ pub fn top(state: &State, ctx: &Ctx, r: &MoRef, name: &str) -> MethodResult<Top>
         Mo::VirtualMachine(v) => v.property(state, r, name),
         Mo::Snapshot(s) => s.property(state, name),
         Mo::Manager(ty) => crate::managers::property(state, ctx, r, ty, name),
+        Mo::Dvs(d) => d.property(state, r, name),
+        Mo::DvPortgroup(p) => p.property(state, r, name),
     })
 }
 

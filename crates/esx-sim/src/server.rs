@@ -146,6 +146,8 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         (&Method::POST, "/sdk") | (&Method::POST, "/sdk/") => soap_call(shared, req).await?,
         (_, p) if p.starts_with("/folder") => crate::folder_api::handle(shared, req).await,
         (_, "/screen") => boxed(crate::screen::handle(shared, req).await),
+        (_, p) if p.starts_with("/nfc/") => crate::mo::http_nfc_lease::serve(shared, req).await,
+        (_, "/guestFile") => crate::mo::guest_operations::serve(shared, req).await,
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
     Ok(resp)

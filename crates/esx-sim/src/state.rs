@@ -84,6 +84,10 @@ pub enum Mo {
     Snapshot(mo::snapshot::SnapshotMo),
     /// A service-content manager of the given WSDL type (see [`crate::managers`]).
     Manager(&'static str),
+    /// `VmwareDistributedVirtualSwitch`.
+    Dvs(Box<mo::distributed_virtual_switch::DvsMo>),
+    /// `DistributedVirtualPortgroup`.
+    DvPortgroup(Box<mo::distributed_virtual_portgroup::PortgroupMo>),
 }
 
 /// A logged-in (or not yet logged-in) client session.
@@ -309,6 +313,8 @@ impl State {
             Mo::Network(n) => n.name.clone(),
             Mo::VirtualMachine(v) => v.name.clone(),
             Mo::Snapshot(s) => s.name.clone(),
+            Mo::Dvs(d) => d.name.clone(),
+            Mo::DvPortgroup(p) => p.name.clone(),
             _ => return None,
         })
     }
@@ -324,6 +330,8 @@ impl State {
             Mo::Datastore(d) => Some(d.parent.clone()),
             Mo::Network(n) => Some(n.parent.clone()),
             Mo::VirtualMachine(v) => Some(v.parent.clone()),
+            Mo::Dvs(d) => Some(d.parent.clone()),
+            Mo::DvPortgroup(p) => Some(p.parent.clone()),
             _ => None,
         }
     }
@@ -474,7 +482,12 @@ pub fn parse_ds_path(p: &str) -> Option<(&str, &str)> {
 
 /// Whether an object of type `actual` answers to a reference typed `wanted`.
 pub fn type_matches(actual: &str, wanted: &str) -> bool {
-    actual == wanted || (actual == "ClusterComputeResource" && wanted == "ComputeResource")
+    actual == wanted
+        || matches!(
+            (actual, wanted),
+            ("ClusterComputeResource", "ComputeResource")
+                | ("VmwareDistributedVirtualSwitch", "DistributedVirtualSwitch")
+        )
 }
 
 /// Whether `ty` is `base` or one of its subtypes (for property specs and traversal specs).
@@ -486,8 +499,16 @@ pub fn is_a(ty: &str, base: &str) -> bool {
         "ClusterComputeResource" => "ComputeResource",
         "VirtualApp" => "ResourcePool",
         "DistributedVirtualPortgroup" | "OpaqueNetwork" => "Network",
-        "Folder" | "Datacenter" | "ComputeResource" | "ResourcePool" | "HostSystem"
-        | "Datastore" | "Network" | "VirtualMachine" => "ManagedEntity",
+        "VmwareDistributedVirtualSwitch" => "DistributedVirtualSwitch",
+        "Folder"
+        | "Datacenter"
+        | "ComputeResource"
+        | "ResourcePool"
+        | "HostSystem"
+        | "Datastore"
+        | "Network"
+        | "VirtualMachine"
+        | "DistributedVirtualSwitch" => "ManagedEntity",
         "ContainerView" | "ListView" | "InventoryView" => "ManagedObjectView",
         "EventHistoryCollector" | "TaskHistoryCollector" => "HistoryCollector",
         "ManagedObjectView" => "View",
@@ -532,6 +553,8 @@ impl Mo {
             Mo::VirtualMachine(_) => "VirtualMachine",
             Mo::Snapshot(_) => "VirtualMachineSnapshot",
             Mo::Manager(ty) => ty,
+            Mo::Dvs(_) => "VmwareDistributedVirtualSwitch",
+            Mo::DvPortgroup(_) => "DistributedVirtualPortgroup",
         }
     }
 }

@@ -230,18 +230,38 @@ struct Govc {
 }
 
 impl Govc {
+    /// Runs govc with `args`; a command still running after 60 s is killed and reported as
+    /// failed (`TIMED OUT`), so that one hanging command cannot hang the test.
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let o = Command::new(GOVC)
+        let log = self.home.join("govc.out");
+        std::fs::create_dir_all(&self.home).expect("govc home");
+        let file = std::fs::File::create(&log).expect("govc output file");
+        let mut child = Command::new(GOVC)
             .args(args)
             .env("GOVC_URL", &self.url)
             .env("GOVC_INSECURE", "1")
             .env("GOVMOMI_HOME", &self.home)
-            .output()
+            .stdout(file.try_clone().expect("output file"))
+            .stderr(file)
+            .spawn()
             .expect("govc runs");
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
+        let mut status = None;
+        for _ in 0..1200 {
+            status = child.try_wait().expect("govc wait");
+            if status.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = std::fs::read_to_string(&log).unwrap_or_default();
+        match status {
+            Some(st) => (st.success(), out),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                (false, format!("TIMED OUT after 60 s: {out}"))
+            }
+        }
     }
 
     /// The first path `govc find` prints for objects of `ty` (empty when none).

@@ -41,6 +41,11 @@ impl ComputeResourceMo {
 
     /// Reads a top-level property.
     pub fn property(&self, state: &State, r: &MoRef, name: &str) -> Top {
+        if self.cluster {
+            if let Some(v) = super::cluster::property(state, self, r, name) {
+                return Some(v);
+            }
+        }
         Some(match name {
             "host" => Some(refs(self.hosts.clone())),
             "resourcePool" => Some(Any::from(self.resource_pool.clone())),
@@ -61,11 +66,6 @@ impl ComputeResourceMo {
                 }))
             }
             "configurationEx" | "environmentBrowser" | "lifecycleManaged" => None,
-            "configuration" | "drsRecommendation" | "migrationHistory" | "actionHistory"
-                if self.cluster =>
-            {
-                None
-            }
             _ => return entity_common(state, r, name),
         })
     }

@@ -31,7 +31,12 @@ impl DatacenterMo {
             "datastoreFolder" => Some(Any::from(self.datastore_folder.clone())),
             "networkFolder" => Some(Any::from(self.network_folder.clone())),
             "datastore" => Some(refs(state.children_of(&self.datastore_folder))),
-            "network" => Some(refs(state.children_of(&self.network_folder))),
+            "network" => Some(refs(super::view_manager::contents(
+                state,
+                &self.network_folder,
+                &["Network".to_owned()],
+                true,
+            ))),
             "configuration" => None,
             _ => return entity_common(state, r, name),
         })

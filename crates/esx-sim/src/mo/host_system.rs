@@ -273,6 +273,7 @@ impl HostMo {
                 storage_system: Some(moref("HostStorageSystem", &self.services[1])),
                 auto_start_manager: Some(moref("HostAutoStartManager", &self.services[2])),
                 datastore_system: Some(moref("HostDatastoreSystem", &self.services[3])),
+                advanced_option: Some(crate::mo::option_manager::host_ref(r)),
                 ..Default::default()
             })),
             "vm" => {

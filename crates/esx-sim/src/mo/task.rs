@@ -2,7 +2,7 @@
 
 use esx_vim::{Any, BaseTaskReason, TaskInfo, TaskInfoState, TaskReasonUser};
 
-use crate::fault::Fault;
+use crate::fault::{Fault, MethodResult};
 use crate::property::{refs, Top};
 use crate::state::{moref, now, Mo, MoRef, State};
 
@@ -214,8 +214,346 @@ pub fn manager_property(state: &State, name: &str) -> Top {
             let keep = v.len().saturating_sub(50);
             Some(refs(v.into_iter().skip(keep).map(|(_, r)| r).collect()))
         }
-        "description" => None,
+        "description" => Some(Any::from(description())),
         "maxCollector" => Some(Any::Int(32)),
         _ => return None,
+    })
+}
+
+/// `TaskManager.description`: labels for the task names the simulator issues, the task
+/// states and the reasons.
+fn description() -> esx_vim::TaskDescription {
+    use esx_vim::{BaseElementDescription, BaseTypeDescription, ElementDescription};
+    let el = |key: &str, label: &str| {
+        BaseElementDescription::from(ElementDescription {
+            key: key.to_owned(),
+            label: label.to_owned(),
+            summary: label.to_owned(),
+        })
+    };
+    let ty = |key: &str, label: &str| {
+        BaseTypeDescription::from(esx_vim::TypeDescription {
+            key: key.to_owned(),
+            label: label.to_owned(),
+            summary: label.to_owned(),
+        })
+    };
+    let method_info = [
+        ("VirtualMachine.PowerOnVM", "Power On virtual machine"),
+        ("VirtualMachine.PowerOffVM", "Power Off virtual machine"),
+        ("VirtualMachine.SuspendVM", "Suspend virtual machine"),
+        ("VirtualMachine.ResetVM", "Reset virtual machine"),
+        ("VirtualMachine.ReconfigVM", "Reconfigure virtual machine"),
+        ("VirtualMachine.Destroy", "Delete virtual machine"),
+        (
+            "VirtualMachine.CreateSnapshot",
+            "Create virtual machine snapshot",
+        ),
+        (
+            "VirtualMachine.RevertToCurrentSnapshot",
+            "Revert to current snapshot",
+        ),
+        ("VirtualMachine.RemoveAllSnapshots", "Remove all snapshots"),
+        ("VirtualMachine.MigrateVM", "Migrate virtual machine"),
+        ("VirtualMachine.RelocateVM", "Relocate virtual machine"),
+        ("VirtualMachine.Rename", "Rename virtual machine"),
+        (
+            "VirtualMachineSnapshot.RevertToSnapshot",
+            "Revert to snapshot",
+        ),
+        ("VirtualMachineSnapshot.RemoveSnapshot", "Remove snapshot"),
+        ("Folder.CreateVM", "Create virtual machine"),
+        ("Folder.RegisterVM", "Register virtual machine"),
+        ("Folder.MoveIntoFolder", "Move entities"),
+        ("HostSystem.EnterMaintenanceMode", "Enter maintenance mode"),
+        ("HostSystem.ExitMaintenanceMode", "Exit maintenance mode"),
+        ("HostSystem.ShutdownHost", "Shut down host"),
+    ]
+    .into_iter()
+    .map(|(k, l)| el(k, l))
+    .collect();
+    let state = [
+        ("queued", "Queued"),
+        ("running", "Running"),
+        ("success", "Success"),
+        ("error", "Error"),
+    ]
+    .into_iter()
+    .map(|(k, l)| el(k, l))
+    .collect();
+    let reason = [
+        ("TaskReasonUser", "Started by a user"),
+        ("TaskReasonSystem", "Started by the server"),
+        ("TaskReasonAlarm", "Started by an alarm"),
+        ("TaskReasonSchedule", "Started by a scheduled task"),
+    ]
+    .into_iter()
+    .map(|(k, l)| ty(k, l))
+    .collect();
+    esx_vim::TaskDescription {
+        method_info,
+        state,
+        reason,
+    }
+}
+
+/// A `TaskHistoryCollector`'s filter and positions.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    filter: esx_vim::TaskFilterSpec,
+    page_size: usize,
+    /// The task number after which `ReadNextTasks` continues.
+    after: u64,
+    /// The task number before which `ReadPreviousTasks` continues.
+    before: u64,
+}
+
+/// The task history collectors by id.
+#[derive(Debug, Default)]
+pub struct Collectors {
+    by_id: std::collections::BTreeMap<String, Collector>,
+}
+
+/// Largest page of a task collector.
+const MAX_TASK_PAGE: usize = 1000;
+
+fn task_number(id: &str) -> Option<u64> {
+    id.rsplit('-').next()?.parse().ok()
+}
+
+/// Whether `target` is `entity` or lies below it as `recursion` allows.
+fn entity_covers(
+    state: &State,
+    entity: &MoRef,
+    recursion: &esx_vim::TaskFilterSpecRecursionOption,
+    target: &MoRef,
+) -> bool {
+    use esx_vim::TaskFilterSpecRecursionOption as R;
+    if entity == target {
+        return !matches!(recursion, R::Children);
+    }
+    if matches!(recursion, R::SelfValue) {
+        return false;
+    }
+    let mut cur = state.parent_of(target);
+    for depth in 1..64 {
+        let Some(p) = cur else { break };
+        if &p == entity {
+            return depth == 1 || matches!(recursion, R::All);
+        }
+        cur = state.parent_of(&p);
+    }
+    false
+}
+
+/// Whether task `t` passes `f`.
+fn task_matches(state: &State, f: &esx_vim::TaskFilterSpec, t: &TaskInfo) -> bool {
+    use esx_vim::TaskFilterSpecTimeOption as T;
+    if let Some(by) = &f.entity {
+        match &t.entity {
+            Some(e) if entity_covers(state, &by.entity, &by.recursion, e) => {}
+            _ => return false,
+        }
+    }
+    if let Some(by) = &f.time {
+        let at = match by.time_type {
+            T::QueuedTime => Some(t.queue_time),
+            T::StartedTime => t.start_time,
+            _ => t.complete_time,
+        };
+        let Some(at) = at else { return false };
+        if by.begin_time.is_some_and(|b| at < b) || by.end_time.is_some_and(|e| at > e) {
+            return false;
+        }
+    }
+    if let Some(by) = &f.user_name {
+        let user = match &t.reason {
+            BaseTaskReason::TaskReasonUser(u) => Some(u.user_name.as_str()),
+            _ => None,
+        };
+        let ok = match user {
+            Some(u) => by.user_list.iter().any(|x| x == u),
+            None => by.system_user,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if !f.state.is_empty() && !f.state.contains(&t.state) {
+        return false;
+    }
+    if !f.event_chain_id.is_empty() && !f.event_chain_id.contains(&t.event_chain_id) {
+        return false;
+    }
+    true
+}
+
+/// The tasks passing `f`, oldest first, with their numbers.
+fn matching(state: &State, f: &esx_vim::TaskFilterSpec) -> Vec<(u64, TaskInfo)> {
+    let mut v: Vec<(u64, TaskInfo)> = state
+        .objects
+        .iter()
+        .filter_map(|(id, m)| match m {
+            Mo::Task(t) if task_matches(state, f, &t.info) => {
+                Some((task_number(id)?, t.info.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(n, _)| *n);
+    v
+}
+
+/// `CreateCollectorForTasks`.
+pub fn create_collector(state: &mut State, filter: esx_vim::TaskFilterSpec) -> MethodResult<MoRef> {
+    if state.managers.tasks.by_id.len() >= 32 {
+        return Err(Fault::invalid_state(
+            "Too many task collectors; destroy some first.",
+        ));
+    }
+    if let Some(by) = &filter.entity {
+        state.lookup(&by.entity)?;
+    }
+    let id = state.new_id("session[esx-sim]task");
+    state.insert(&id, Mo::Manager("TaskHistoryCollector"));
+    state.managers.tasks.by_id.insert(
+        id.clone(),
+        Collector {
+            filter,
+            page_size: 10,
+            after: 0,
+            before: u64::MAX,
+        },
+    );
+    Ok(moref("TaskHistoryCollector", &id))
+}
+
+fn collector<'a>(state: &'a State, r: &MoRef) -> MethodResult<&'a Collector> {
+    state.lookup(r)?;
+    state
+        .managers
+        .tasks
+        .by_id
+        .get(&r.value)
+        .ok_or_else(|| Fault::not_found(r))
+}
+
+fn collector_mut<'a>(state: &'a mut State, r: &MoRef) -> MethodResult<&'a mut Collector> {
+    state.lookup(r)?;
+    state
+        .managers
+        .tasks
+        .by_id
+        .get_mut(&r.value)
+        .ok_or_else(|| Fault::not_found(r))
+}
+
+/// Properties of a task collector: `latestPage` (newest first) and `filter`.
+pub fn collector_property(state: &State, r: &MoRef, name: &str) -> Top {
+    let c = state.managers.tasks.by_id.get(&r.value)?;
+    Some(match name {
+        "latestPage" => {
+            let hits = matching(state, &c.filter);
+            let skip = hits.len().saturating_sub(c.page_size);
+            let task_info = hits.into_iter().skip(skip).rev().map(|(_, t)| t).collect();
+            Some(Any::from(esx_vim::ArrayOfTaskInfo { task_info }))
+        }
+        "filter" => Some(Any::from(c.filter.clone())),
+        _ => return None,
+    })
+}
+
+/// `ReadNextTasks` (`next`) or `ReadPreviousTasks`.
+fn read(state: &mut State, r: &MoRef, n: i32, next: bool) -> MethodResult<Vec<TaskInfo>> {
+    if n <= 0 || n as usize > MAX_TASK_PAGE {
+        return Err(Fault::invalid_argument("maxCount"));
+    }
+    let c = collector(state, r)?.clone();
+    let hits = matching(state, &c.filter);
+    let page: Vec<(u64, TaskInfo)> = if next {
+        hits.into_iter()
+            .filter(|(k, _)| *k > c.after)
+            .take(n as usize)
+            .collect()
+    } else {
+        let older: Vec<_> = hits.into_iter().filter(|(k, _)| *k < c.before).collect();
+        let skip = older.len().saturating_sub(n as usize);
+        older.into_iter().skip(skip).collect()
+    };
+    let (first, last) = (page.first().map(|p| p.0), page.last().map(|p| p.0));
+    let col = collector_mut(state, r)?;
+    if next {
+        if let Some(k) = last {
+            col.after = k;
+            col.before = k + 1;
+        }
+    } else if let Some(k) = first {
+        col.before = k;
+        col.after = k.saturating_sub(1);
+    }
+    Ok(page.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The task collector methods (including the `HistoryCollector` ones when `_this` is a task
+/// collector); gives any other request back.
+pub fn handle_collector(
+    state: &mut State,
+    req: esx_vim::Request,
+) -> Result<MethodResult<esx_vim::Response>, esx_vim::Request> {
+    use esx_vim::{Request as Q, Response as R};
+    let is_task_collector =
+        |state: &State, r: &MoRef| state.managers.tasks.by_id.contains_key(&r.value);
+    Ok(match req {
+        Q::CreateCollectorForTasks(q) => (|| {
+            match state.lookup(&q.this)? {
+                Mo::TaskManager => {}
+                _ => return Err(Fault::not_found(&q.this)),
+            }
+            let returnval = create_collector(state, q.filter)?;
+            Ok(R::CreateCollectorForTasks(Box::new(
+                esx_vim::CreateCollectorForTasksResponse { returnval },
+            )))
+        })(),
+        Q::ReadNextTasks(q) => read(state, &q.this, q.max_count, true).map(|returnval| {
+            R::ReadNextTasks(Box::new(esx_vim::ReadNextTasksResponse { returnval }))
+        }),
+        Q::ReadPreviousTasks(q) => read(state, &q.this, q.max_count, false).map(|returnval| {
+            R::ReadPreviousTasks(Box::new(esx_vim::ReadPreviousTasksResponse { returnval }))
+        }),
+        Q::SetCollectorPageSize(q) if is_task_collector(state, &q.this) => (|| {
+            if q.max_count < 0 || q.max_count as usize > MAX_TASK_PAGE {
+                return Err(Fault::invalid_argument("maxCount"));
+            }
+            collector_mut(state, &q.this)?.page_size = q.max_count as usize;
+            Ok(R::SetCollectorPageSize(Box::new(
+                esx_vim::SetCollectorPageSizeResponse {},
+            )))
+        })(),
+        Q::RewindCollector(q) if is_task_collector(state, &q.this) => (|| {
+            let c = collector_mut(state, &q.this)?;
+            c.after = 0;
+            c.before = 0;
+            Ok(R::RewindCollector(Box::new(
+                esx_vim::RewindCollectorResponse {},
+            )))
+        })(),
+        Q::ResetCollector(q) if is_task_collector(state, &q.this) => (|| {
+            let f = collector(state, &q.this)?.filter.clone();
+            let last = matching(state, &f).last().map(|p| p.0).unwrap_or(0);
+            let c = collector_mut(state, &q.this)?;
+            c.after = last;
+            c.before = last + 1;
+            Ok(R::ResetCollector(Box::new(
+                esx_vim::ResetCollectorResponse {},
+            )))
+        })(),
+        Q::DestroyCollector(q) if is_task_collector(state, &q.this) => {
+            state.managers.tasks.by_id.remove(&q.this.value);
+            state.objects.remove(&q.this.value);
+            Ok(R::DestroyCollector(Box::new(
+                esx_vim::DestroyCollectorResponse {},
+            )))
+        }
+        other => return Err(other),
     })
 }

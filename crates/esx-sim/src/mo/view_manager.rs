@@ -1,6 +1,6 @@
 //! `ViewManager`, `ContainerView` and `ListView`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -37,6 +37,14 @@ impl View {
 pub fn contents(state: &State, container: &MoRef, types: &[String], recursive: bool) -> Vec<MoRef> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    let mut pool_vms: Option<HashMap<String, Vec<MoRef>>> = None;
+    // From the root folder or a datacenter, every VM is reached through the VM folders
+    // already: skip the scan on that hot path.
+    let via_pools = !matches!(
+        state.get(container),
+        Some(Mo::Datacenter(_))
+            | Some(Mo::Folder(crate::mo::folder::FolderMo { parent: None, .. }))
+    );
     let mut stack: Vec<MoRef> = state.children_of(container).into_iter().rev().collect();
     while let Some(r) = stack.pop() {
         if !seen.insert(r.clone()) {
@@ -48,9 +56,27 @@ pub fn contents(state: &State, container: &MoRef, types: &[String], recursive: b
         }
         if recursive {
             stack.extend(state.children_of(&r).into_iter().rev());
+            // A resource pool's view also holds its VMs (its `vm` property).
+            if let (Mo::ResourcePool(_), true) = (m, via_pools) {
+                let index = pool_vms.get_or_insert_with(|| vms_by_pool(state));
+                stack.extend(index.get(&r.value).into_iter().flatten().cloned());
+            }
         }
     }
     out
+}
+
+/// Every VM by the id of its resource pool.
+fn vms_by_pool(state: &State) -> HashMap<String, Vec<MoRef>> {
+    let mut m: HashMap<String, Vec<MoRef>> = HashMap::new();
+    for (id, o) in &state.objects {
+        if let Mo::VirtualMachine(v) = o {
+            m.entry(v.resource_pool.value.clone())
+                .or_default()
+                .push(crate::state::moref("VirtualMachine", id));
+        }
+    }
+    m
 }
 
 /// The objects view `r` (whose model is `v`) shows, computed once per state generation

@@ -337,16 +337,22 @@ fn controller_present(present: &[String], bus: Bus, n: i32) -> bool {
     bus == Bus::Ide || present.iter().any(|p| p == &format!("{}{n}", bus.word()))
 }
 
-/// The network names a VM's NICs use (standard port groups; DVS ports have none).
+/// The network names a VM's NICs use (standard port groups; for a DVS port, its port group
+/// key when the `.vmx` names one).
 pub fn network_names(vmx: &VmxFile) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for p in present_prefixes(vmx) {
-        if indexed(&p, "ethernet", MAX_NICS).is_none()
-            || vmx.contains_key(&format!("{p}.dvs.switchId"))
-        {
+        if indexed(&p, "ethernet", MAX_NICS).is_none() {
             continue;
         }
-        let name = vmx.get(&format!("{p}.networkName")).unwrap_or("VM Network");
+        let name = if vmx.contains_key(&format!("{p}.dvs.switchId")) {
+            match vmx.get(&format!("{p}.dvs.portgroupId")) {
+                Some(key) => key,
+                None => continue,
+            }
+        } else {
+            vmx.get(&format!("{p}.networkName")).unwrap_or("VM Network")
+        };
         if !v.iter().any(|n| n == name) {
             v.push(name.to_owned());
         }
