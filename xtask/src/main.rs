@@ -4,7 +4,10 @@
 //! * `cargo xtask fetch-wsdl --from https://HOST/sdk/ --out DIR [--insecure] [--ca-file PEM]` — download a WSDL set.
 //! * `cargo xtask test` — install what the tests need, then run the whole test suite.
 //! * `cargo xtask man [--out FILE]` — the esxsh(1) man page from esxsh's clap definition.
+//! * `cargo xtask bench [--quick] [--rounds N] [--out DIR]` — every side-by-side measurement
+//!   against the peers in one run: table, `results.json`, SVG plots (docs/PERFORMANCE.md).
 
+mod bench;
 mod codegen;
 mod fetch_wsdl;
 mod man;
@@ -19,6 +22,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("fetch-wsdl") => fetch_wsdl::run(&args[1..]),
         Some("man") => man::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -31,6 +35,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] [--ca-file PEM] | test | man [--out FILE]>"
+    "usage: cargo xtask <codegen [--wsdl DIR] [--check] | fetch-wsdl --from URL --out DIR [--insecure] [--ca-file PEM] | test | man [--out FILE] | bench [--quick] [--rounds N] [--out DIR] [--plots DIR] [--no-build] [--only NAME,...]>"
         .to_string()
 }

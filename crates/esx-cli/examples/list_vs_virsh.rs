@@ -7,7 +7,9 @@
 //! target/release/examples/list_vs_virsh --vms 1000,10000 --runs 5
 //! ```
 //!
-//! `--esxsh PATH` picks the binary (default: the `esxsh` built beside this example).
+//! `--esxsh PATH` picks the binary (default: the `esxsh` built beside this example);
+//! `--virsh-runs K` times virsh K times instead of `--runs` (0: not at all). Every run's
+//! seconds also go to standard error as `times: vms=N esxsh=S,S,… virsh=S,…`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -52,9 +54,11 @@ fn main() {
             .expect("target dir")
             .join("esxsh")
     });
-    let have_virsh = std::path::Path::new(VIRSH).exists();
+    let virsh_runs: usize =
+        get("--virsh-runs").map_or(runs, |r| r.parse().expect("--virsh-runs N"));
+    let have_virsh = std::path::Path::new(VIRSH).exists() && virsh_runs > 0;
     if !have_virsh {
-        eprintln!("{VIRSH} is not installed: esxsh alone");
+        eprintln!("virsh left out ({VIRSH} missing or --virsh-runs 0): esxsh alone");
     }
     let auth = std::env::temp_dir().join(format!("list-vs-virsh-{}.conf", std::process::id()));
     std::fs::write(
@@ -95,14 +99,21 @@ fn main() {
         let mut v_out = None;
         let mut te = Vec::new();
         let mut tv = Vec::new();
-        for _ in 0..runs {
+        for run in 0..runs {
             te.push(timed(&mut esx()).0);
-            if have_virsh {
+            if have_virsh && run < virsh_runs {
                 let (t, out) = timed(&mut vir());
                 tv.push(t);
                 v_out.get_or_insert(out);
             }
         }
+        let secs = |v: &[Duration]| {
+            v.iter()
+                .map(|d| format!("{:.4}", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        eprintln!("times: vms={n} esxsh={} virsh={}", secs(&te), secs(&tv));
         let me = median(te);
         match v_out {
             Some(v_out) => {

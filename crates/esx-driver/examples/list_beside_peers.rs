@@ -5,20 +5,20 @@
 //! ```sh
 //! cargo run --release -p esx-driver --example list_beside_peers -- 10000 5
 //! ```
-//! Arguments: VM count (default 10000), rounds (default 5). The simulator runs as its own
-//! process (`target/release/esx-sim`, built first), as a real host would.
+//! Arguments: VM count (default 10000), rounds (default 5), and `--no-virsh` to leave virsh
+//! out. The simulator runs as its own process (`target/release/esx-sim`, built first), as a
+//! real host would.
+
+#[path = "common/sim_process.rs"]
+mod sim_process;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
 use esx_driver::{Connection, FixedCredentials, HypervisorDriver, OpenOptions};
-
-fn median_spread(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
+use sim_process::{median_spread, SimProcess};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -26,48 +26,17 @@ fn root() -> PathBuf {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let no_virsh = args.iter().any(|a| a == "--no-virsh");
+    args.retain(|a| a != "--no-virsh");
     let vms: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
-    let sim_bin = std::env::var_os("ESX_SIM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target.join("release/esx-sim"));
-    assert!(
-        sim_bin.is_file(),
-        "build the simulator first: cargo build --release -p esx-sim"
+    let sim = SimProcess::start(
+        &std::env::temp_dir(),
+        "esx-driver-bench",
+        &["--inventory", &format!("vm={vms}")],
     );
-    let dir = std::env::temp_dir().join(format!("esx-driver-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut sim = Command::new(&sim_bin)
-        .args(["--data-dir", dir.join("data").to_str().unwrap()])
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--inventory",
-            &format!("vm={vms}"),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("esx-sim starts");
-    let mut port = 0u16;
-    {
-        use std::io::BufRead;
-        let out = sim.stdout.take().unwrap();
-        for line in std::io::BufReader::new(out).lines().take(20) {
-            let line = line.unwrap();
-            if let Some(url) = line.strip_prefix("url=https://127.0.0.1:") {
-                port = url.split('/').next().unwrap().parse().unwrap();
-            }
-            if line.starts_with("ready_s=") {
-                break;
-            }
-        }
-    }
-    assert!(port > 0, "esx-sim printed no URL");
+    let port = sim.port;
     let uri = format!("esx://root@127.0.0.1:{port}/?no_verify=1");
     let options = OpenOptions {
         auth: Some(Arc::new(FixedCredentials::new("root", "pass"))),
@@ -122,7 +91,9 @@ async fn main() {
     // libvirt 11.3's virsh (13 + 3×N requests): one round is enough at 10,000 VMs.
     let virsh = Path::new("/opt/libvirt-11.3/bin/virsh");
     let mut virsh_times = Vec::new();
-    if virsh.is_file() {
+    if no_virsh {
+        eprintln!("virsh left out (--no-virsh)");
+    } else if virsh.is_file() {
         let n = if vms > 2000 { 1 } else { rounds };
         for _ in 0..n {
             let t = Instant::now();
@@ -149,9 +120,7 @@ async fn main() {
         eprintln!("libvirt 11.3 not built: run ../shared/peers/setup-libvirt-11.3.sh");
     }
 
-    let _ = sim.kill();
-    let _ = sim.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(sim);
 
     let show = |name: &str, v: &[f64]| {
         if v.is_empty() {

@@ -3,7 +3,7 @@
 optionally, libvirt's virsh), against one vcsim with N VMs, in one run.
 
 usage: crates/esx-vim/benches/list_vms_peers.py [--vms 5000] [--runs 5] [--port 18590]
-                                                [--no-build] [--virsh]
+                                                [--no-build] [--virsh] [--json]
 
 For every client it reports the whole-process wall time (median, min, max of --runs runs,
 interleaved round-robin so drift hits every client alike, each run talking to vcsim directly),
@@ -16,9 +16,11 @@ vcsim unchanged, and records method, path and the SOAP operation (first element 
 Needs ../shared/peers/setup-peers.sh to have run (vcsim, govc, pyvmomi venv, virsh) and
 openssl on PATH (for the proxy's throw-away certificate). Builds the example with
 `cargo build --release -p esx-vim --example list-vms` unless --no-build (honours
-CARGO_TARGET_DIR). Prints a Markdown table ready for docs/PERFORMANCE.md.
+CARGO_TARGET_DIR). Prints a Markdown table ready for docs/PERFORMANCE.md; with --json also one
+`BENCH-JSON {...}` line per client (its times in seconds, requests), for `cargo xtask bench`.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -212,6 +214,7 @@ def main():
     ap.add_argument("--port", type=int, default=18590)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--virsh", action="store_true", help="also virsh list --all (vcsim-xsi, ESX mode)")
+    ap.add_argument("--json", action="store_true", help="also one BENCH-JSON line per client")
     a = ap.parse_args()
 
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -268,6 +271,11 @@ def main():
     print()
     for name, server, ts, total, after, conns, n, ops in rows:
         print(f"- {name}: {' → '.join(compress(ops))}")
+    if a.json:
+        for name, server, ts, total, after, conns, n, ops in rows:
+            print("BENCH-JSON " + json.dumps({"client": name, "server": server, "times_s": ts,
+                                             "requests": total, "after_login": after,
+                                             "connections": conns, "vms": n}))
 
 
 def measure(make_clients, port, a, proxy, server, expect_header=False):

@@ -11,7 +11,8 @@ usage: libvirt_vmx_bench.py URI CORPUS_DIR [ROUNDS]
 libvirt's ESX driver resolves every /vmfs/volumes/<ds>/ file name and every "[ds] path" against
 the server's datastores (one SOAP lookup each), so the inputs are given the simulator's datastore
 name (LocalDS_0) first; files libvirt still rejects are listed and left out of the timing.
-Prints one JSON object per direction: files, bytes, median seconds per pass, files/s, MB/s.
+Prints one JSON object per direction: files, bytes, median (and min, max, every) seconds per
+pass, files/s, MB/s.
 """
 import json
 import os
@@ -91,6 +92,9 @@ def main():
             "bytes": size,
             "rounds": rounds,
             "median_s_per_pass": round(median, 6),
+            "min_s_per_pass": round(min(times), 6),
+            "max_s_per_pass": round(max(times), 6),
+            "times_s": [round(t, 6) for t in times],
             "files_per_s": round(len(inputs) / median, 1),
             "mb_per_s": round(size / median / 1e6, 3),
             "connect_s": round(connect_s, 3),
