@@ -30,6 +30,9 @@ pub fn is_read_only(method: &str) -> bool {
                 | "CheckForUpdates"
                 | "CancelWaitForUpdates"
                 | "CreateContainerView"
+                | "ModifyListView"
+                | "ResetListView"
+                | "ResetListViewFromView"
                 | "CreateListView"
                 | "DestroyView"
                 | "FindByUuid"
@@ -809,6 +812,19 @@ pub fn handle(
             expect(state, &q.this, "ViewManager")?;
             let returnval = view_manager::create(state, view_manager::View::List(q.obj.clone()));
             resp!(CreateListView, CreateListViewResponse { returnval })
+        }
+        Request::ModifyListView(q) => {
+            let returnval = view_manager::modify_list(state, &q.this, &q.add, &q.remove, false)?;
+            resp!(ModifyListView, ModifyListViewResponse { returnval })
+        }
+        Request::ResetListView(q) => {
+            let returnval = view_manager::modify_list(state, &q.this, &q.obj, &[], true)?;
+            resp!(ResetListView, ResetListViewResponse { returnval })
+        }
+        Request::ResetListViewFromView(q) => {
+            let objs = view_manager::objects_of(state, &q.view)?;
+            view_manager::modify_list(state, &q.this, &objs, &[], true)?;
+            resp!(ResetListViewFromView, ResetListViewFromViewResponse {})
         }
         Request::DestroyView(q) => {
             match state.lookup(&q.this)? {

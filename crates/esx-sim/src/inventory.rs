@@ -402,6 +402,7 @@ pub fn build(state: &mut State) -> Result<(), Error> {
                     resource_pool: pool.clone(),
                 }),
             );
+            crate::mo::environment_browser::insert(state, &cr_id);
             state.insert(
                 &pool_id,
                 Mo::ResourcePool(ResourcePoolMo {

@@ -384,6 +384,7 @@ pub fn fill_content(flavor: Flavor, c: &mut ServiceContent) {
 pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> Top {
     let _ = (state, ctx, r, name);
     match ty {
+        "EnvironmentBrowser" => crate::mo::environment_browser::property(state, r, name),
         "HttpNfcLease" => crate::mo::http_nfc_lease::property(state, r, name),
         "GuestOperationsManager" => crate::mo::guest_operations::property(state, name),
         "PerformanceManager" => crate::mo::perf_manager::property(state, name),
@@ -402,6 +403,7 @@ pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> To
 /// allowed to read-only users).
 pub fn is_read(method: &str) -> bool {
     crate::mo::perf_manager::is_read(method)
+        || crate::mo::environment_browser::is_read(method)
         || crate::mo::option_manager::is_read(method)
         || crate::mo::license_manager::is_read(method)
         || crate::mo::license_assignment_manager::is_read(method)
@@ -415,6 +417,7 @@ pub fn is_read(method: &str) -> bool {
 /// when no manager module handles the request.
 pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Response>> {
     crate::mo::perf_manager::handle_read(state, ctx, req)
+        .or_else(|| crate::mo::environment_browser::handle_read(state, ctx, req))
         .or_else(|| crate::mo::option_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::license_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::license_assignment_manager::handle_read(state, ctx, req))

@@ -419,7 +419,12 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     }
     let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
     drop(guard);
-    if !crate::dispatch::is_read_only(method) || method == "Login" || method == "CloneSession" {
+    // Allowed to read-only users, yet they change what a waiting collector sees.
+    let notifies = matches!(
+        method,
+        "Login" | "CloneSession" | "ModifyListView" | "ResetListView" | "ResetListViewFromView"
+    );
+    if !crate::dispatch::is_read_only(method) || notifies {
         shared.changes.send_modify(|v| *v += 1);
     }
     respond(result)

@@ -65,7 +65,8 @@ impl ComputeResourceMo {
                     overall_status: ManagedEntityStatus::Green,
                 }))
             }
-            "configurationEx" | "environmentBrowser" | "lifecycleManaged" => None,
+            "environmentBrowser" => Some(crate::mo::environment_browser::of(r)),
+            "configurationEx" | "lifecycleManaged" => None,
             _ => return entity_common(state, r, name),
         })
     }

@@ -10,6 +10,7 @@ pub mod datastore_browser;
 pub mod distributed_virtual_portgroup;
 pub mod distributed_virtual_switch;
 pub mod dvs_manager;
+pub mod environment_browser;
 pub mod event_manager;
 pub mod extension_manager;
 pub mod file_manager;

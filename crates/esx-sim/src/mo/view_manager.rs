@@ -158,3 +158,39 @@ pub fn create(state: &mut State, v: View) -> MoRef {
     state.insert(&id, Mo::View(v));
     r
 }
+
+/// `ModifyListView` / `ResetListView` / `ResetListViewFromView` on list view `r`: removes
+/// `remove`, then adds the objects of `add` that exist (or, with `reset`, replaces the list by
+/// them). Answers the references of `add` that name no object, as vSphere does.
+pub fn modify_list(
+    state: &mut State,
+    r: &MoRef,
+    add: &[MoRef],
+    remove: &[MoRef],
+    reset: bool,
+) -> crate::fault::MethodResult<Vec<MoRef>> {
+    let (found, unresolved): (Vec<MoRef>, Vec<MoRef>) =
+        add.iter().cloned().partition(|a| state.get(a).is_some());
+    let Mo::View(View::List(list)) = state.lookup_mut(r)? else {
+        return Err(crate::fault::Fault::invalid_argument("_this"));
+    };
+    if reset {
+        list.clear();
+    }
+    list.retain(|x| !remove.contains(x));
+    for a in found {
+        if !list.contains(&a) {
+            list.push(a);
+        }
+    }
+    state.changed();
+    Ok(unresolved)
+}
+
+/// The objects another view shows (for `ResetListViewFromView`).
+pub fn objects_of(state: &State, view: &MoRef) -> crate::fault::MethodResult<Vec<MoRef>> {
+    match state.lookup(view)? {
+        Mo::View(v) => Ok(contents_of(state, view, v).as_ref().clone()),
+        _ => Err(crate::fault::Fault::invalid_argument("view")),
+    }
+}

@@ -499,8 +499,14 @@ impl VmMo {
                 ManagedEntityStatus::Gray
             })),
             "capability" => Some(Any::from(capability())),
-            "layout" | "layoutEx" | "storage" | "environmentBrowser" | "resourceConfig"
-            | "parentVApp" | "file" => None,
+            // The browser of the compute resource the VM's pool belongs to.
+            "environmentBrowser" => match state.objects.get(&self.resource_pool.value) {
+                Some(crate::state::Mo::ResourcePool(p)) => {
+                    Some(crate::mo::environment_browser::of(&p.owner))
+                }
+                _ => None,
+            },
+            "layout" | "layoutEx" | "storage" | "resourceConfig" | "parentVApp" | "file" => None,
             _ => return entity_common(state, r, name),
         })
     }
