@@ -58,7 +58,8 @@ pub fn is_read_only(method: &str) -> bool {
         )
 }
 
-/// The privilege a read-only user lacks for `method` (named in its `NoPermission` fault).
+/// The privilege `method` needs on the entity it is called on (named in its `NoPermission`
+/// fault; see [`crate::mo::authorization_manager::required_privilege`]).
 pub fn privilege(method: &str) -> &'static str {
     match method {
         "MigrateVM_Task" => "Resource.HotMigrateVM",
@@ -709,6 +710,7 @@ pub fn handle(
     if let Some(r) = handle_read(state, ctx, &req) {
         return r.map(|r| (r, None));
     }
+    mo::authorization_manager::check(state, ctx, &req)?;
     materialize_for(state, &req);
     let req = match crate::managers::handle(state, ctx, req) {
         Ok(r) => return r.map(|r| (r, None)),

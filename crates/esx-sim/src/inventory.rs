@@ -371,6 +371,9 @@ pub fn build(state: &mut State) -> Result<(), Error> {
                 let browser = hm.browser.clone();
                 state.insert(&host_id, Mo::HostSystem(Box::new(hm)));
                 crate::mo::option_manager::insert_for_host(state, &h);
+                crate::mo::host_date_time_system::insert_for_host(state, &h);
+                crate::mo::host_service_system::insert_for_host(state, &h);
+                crate::mo::host_certificate_manager::insert_for_host(state, &h);
                 state.insert(
                     &browser,
                     Mo::DatastoreBrowser(BrowserMo {

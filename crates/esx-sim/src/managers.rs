@@ -318,6 +318,12 @@ pub struct Managers {
     /// Each VM's guest model and pending guest file transfers (see
     /// [`crate::mo::guest_operations`]).
     pub guest: crate::mo::guest_operations::Guests,
+    /// Roles and permissions (see [`crate::mo::authorization_manager`]).
+    pub auth: crate::mo::authorization_manager::Authorization,
+    /// Hosts' clocks and date/time settings (see [`crate::mo::host_date_time_system`]).
+    pub date_times: crate::mo::host_date_time_system::DateTimes,
+    /// Hosts' services (see [`crate::mo::host_service_system`]).
+    pub host_services: crate::mo::host_service_system::Services,
 }
 
 /// Creates every manager of the flavor (at start-up).
@@ -395,6 +401,10 @@ pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> To
         "CustomFieldsManager" => crate::mo::custom_fields_manager::property(state, name),
         "ScheduledTaskManager" => crate::mo::scheduled_task_manager::property(name),
         "CustomizationSpecManager" => crate::mo::customization_spec_manager::property(state, name),
+        "AuthorizationManager" => crate::mo::authorization_manager::property(state, name),
+        "HostDateTimeSystem" => crate::mo::host_date_time_system::property(state, r, name),
+        "HostServiceSystem" => crate::mo::host_service_system::property(state, r, name),
+        "HostCertificateManager" => crate::mo::host_certificate_manager::property(state, r, name),
         _ => None,
     }
 }
@@ -411,6 +421,10 @@ pub fn is_read(method: &str) -> bool {
         || crate::mo::scheduled_task_manager::is_read(method)
         || crate::mo::customization_spec_manager::is_read(method)
         || crate::mo::dvs_manager::is_read(method)
+        || crate::mo::authorization_manager::is_read(method)
+        || crate::mo::diagnostic_manager::is_read(method)
+        || crate::mo::host_date_time_system::is_read(method)
+        || crate::mo::host_certificate_manager::is_read(method)
 }
 
 /// Methods of the managers that only read the state (served under the read lock); `None`
@@ -425,6 +439,10 @@ pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResu
         .or_else(|| crate::mo::scheduled_task_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::customization_spec_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::dvs_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::authorization_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::diagnostic_manager::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::host_date_time_system::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::host_certificate_manager::handle_read(state, ctx, req))
 }
 
 /// Returns the outcome when the module handled the request, else gives the request back.
@@ -456,6 +474,9 @@ pub fn handle(
         state, ctx, req
     ));
     let req = handled_or!(crate::mo::dvs_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::authorization_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::host_date_time_system::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::host_service_system::handle(state, ctx, req));
     let req = handled_or!(crate::mo::cluster::handle(state, ctx, req));
     crate::mo::http_nfc_lease::expire(state);
     let req = handled_or!(crate::mo::http_nfc_lease::handle(state, ctx, req));

@@ -409,14 +409,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     if session.is_none() && !public(method) && !session_manager_read(&request) {
         return fault_reply(&Fault::not_authenticated(&this));
     }
-    if let Some(s) = session.as_ref().and_then(|k| state.sessions.get(k)) {
-        if s.read_only && !crate::dispatch::is_read_only(method) {
-            return fault_reply(&Fault::no_permission(
-                &this,
-                crate::dispatch::privilege(method),
-            ));
-        }
-    }
+    // Permissions are checked in `dispatch::handle` (see `mo::authorization_manager::check`).
     let result = crate::dispatch::handle(state, &ctx, request, &crate::tls::session_key);
     drop(guard);
     // Allowed to read-only users, yet they change what a waiting collector sees.

@@ -274,6 +274,9 @@ impl HostMo {
                 auto_start_manager: Some(moref("HostAutoStartManager", &self.services[2])),
                 datastore_system: Some(moref("HostDatastoreSystem", &self.services[3])),
                 advanced_option: Some(crate::mo::option_manager::host_ref(r)),
+                date_time_system: Some(crate::mo::host_date_time_system::ref_for(r)),
+                service_system: Some(crate::mo::host_service_system::ref_for(r)),
+                certificate_manager: Some(crate::mo::host_certificate_manager::ref_for(r)),
                 ..Default::default()
             })),
             "vm" => {

@@ -1,5 +1,6 @@
 //! One module per managed object type.
 
+pub mod authorization_manager;
 pub mod cluster;
 pub mod compute_resource;
 pub mod custom_fields_manager;
@@ -7,6 +8,7 @@ pub mod customization_spec_manager;
 pub mod datacenter;
 pub mod datastore;
 pub mod datastore_browser;
+pub mod diagnostic_manager;
 pub mod distributed_virtual_portgroup;
 pub mod distributed_virtual_switch;
 pub mod dvs_manager;
@@ -21,7 +23,10 @@ pub mod guest_file_manager;
 pub mod guest_operations;
 pub mod guest_process_manager;
 pub mod guest_windows_registry_manager;
+pub mod host_certificate_manager;
+pub mod host_date_time_system;
 pub mod host_network;
+pub mod host_service_system;
 pub mod host_storage;
 pub mod host_system;
 pub mod http_nfc_lease;

@@ -13,14 +13,33 @@ pub fn user_session(s: &Session) -> UserSession {
         user_name: s.user.clone(),
         full_name: s.user.clone(),
         login_time: s.login_time,
-        last_active_time: now(),
+        last_active_time: last_active(s),
         locale: "en".into(),
         message_locale: "en".into(),
-        extension_session: None,
-        ip_address: None,
-        call_count: None,
+        extension_session: Some(false),
+        // The simulator listens on loopback only.
+        ip_address: Some("127.0.0.1".into()),
+        call_count: Some(i64::try_from(s.activity.calls()).unwrap_or(i64::MAX)),
         ..Default::default()
     }
+}
+
+/// When the session last made a call.
+fn last_active(s: &Session) -> esx_vim::DateTime {
+    let idle = chrono::Duration::from_std(s.activity.idle()).unwrap_or_default();
+    let t = now() - idle;
+    if t < s.login_time {
+        s.login_time
+    } else {
+        t
+    }
+}
+
+/// Every live session (`sessionList`), the oldest login first.
+pub fn session_list(state: &State) -> Vec<UserSession> {
+    let mut v: Vec<&Session> = state.sessions.values().collect();
+    v.sort_by(|a, b| a.login_time.cmp(&b.login_time).then(a.key.cmp(&b.key)));
+    v.into_iter().map(user_session).collect()
 }
 
 /// `Login`: checks the credentials and creates a session with key `key`.
@@ -73,7 +92,9 @@ pub fn property(state: &State, ctx: &Ctx, name: &str) -> Top {
             .as_ref()
             .and_then(|k| state.sessions.get(k))
             .map(|s| Any::from(user_session(s))),
-        "sessionList" => None,
+        "sessionList" => Some(Any::from(esx_vim::ArrayOfUserSession {
+            user_session: session_list(state),
+        })),
         "defaultLocale" => Some(Any::String("en".into())),
         "supportedLocaleList" => None,
         "message" => None,
