@@ -40,6 +40,7 @@ pub mod managers;
 pub mod mo;
 pub mod path;
 pub mod property;
+pub mod rest;
 pub mod screen;
 pub mod server;
 pub mod state;

@@ -318,6 +318,9 @@ pub struct Managers {
     /// Each VM's guest model and pending guest file transfers (see
     /// [`crate::mo::guest_operations`]).
     pub guest: crate::mo::guest_operations::Guests,
+    /// The vSphere Automation REST API's sessions, tags and content libraries (see
+    /// [`crate::rest`]).
+    pub rest: crate::rest::Rest,
     /// Roles and permissions (see [`crate::mo::authorization_manager`]).
     pub auth: crate::mo::authorization_manager::Authorization,
     /// Hosts' clocks and date/time settings (see [`crate::mo::host_date_time_system`]).
