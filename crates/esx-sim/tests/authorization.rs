@@ -27,9 +27,8 @@ fn vms(state: &State) -> Vec<MoRef> {
     let mut v: Vec<MoRef> = state
         .objects
         .iter()
-        .filter_map(|(id, m)| {
-            matches!(m, Mo::VirtualMachine(_)).then(|| moref("VirtualMachine", id))
-        })
+        .filter(|(_, m)| matches!(m, Mo::VirtualMachine(_)))
+        .map(|(id, _)| moref("VirtualMachine", id))
         .collect();
     v.sort();
     v
@@ -105,6 +104,7 @@ fn entity_perms(state: &mut State, entity: &MoRef, inherited: bool) -> Vec<Permi
 }
 
 /// Logs `user` in through the dispatcher; the session's context.
+#[allow(clippy::field_reassign_with_default)] // whatever other fields `Ctx` grows
 fn login(state: &mut State, user: &str, key: &str) -> Ctx {
     let sm = esx_sim::mo::service_instance::content(state)
         .session_manager
@@ -122,9 +122,9 @@ fn login(state: &mut State, user: &str, key: &str) -> Ctx {
         &move || k.clone(),
     )
     .expect("login");
-    Ctx {
-        session: Some(key.to_owned()),
-    }
+    let mut ctx = Ctx::default();
+    ctx.session = Some(key.to_owned());
+    ctx
 }
 
 fn power_on_as(state: &mut State, ctx: &Ctx, vm: &MoRef) -> Result<Response, Box<BaseMethodFault>> {

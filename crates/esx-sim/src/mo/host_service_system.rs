@@ -20,9 +20,19 @@ pub struct Services {
     hosts: BTreeMap<String, Vec<HostService>>,
 }
 
+/// A service: key, label, required, running, policy, firewall rulesets.
+type ServiceDef = (
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+    &'static str,
+    &'static [&'static str],
+);
+
 /// The services of an ESXi 7.0.3 host: key, label, required, running, policy, firewall
 /// rulesets. `vpxa` runs when a vCenter manages the host.
-const SERVICES: &[(&str, &str, bool, bool, &str, &[&str])] = &[
+const SERVICES: &[ServiceDef] = &[
     ("DCUI", "Direct Console UI", false, true, "on", &[]),
     ("TSM", "ESXi Shell", false, false, "off", &[]),
     ("TSM-SSH", "SSH", false, false, "off", &["sshServer"]),
