@@ -55,6 +55,7 @@ pub fn request(data: &[u8]) -> bool {
     let mut guard = state().lock().unwrap_or_else(|e| e.into_inner());
     let ctx = Ctx {
         session: Some("fuzz".into()),
+        encoded: false,
     };
     let _ = crate::dispatch::handle(&mut guard, &ctx, *request, &|| "k2".to_owned());
     true

@@ -26,6 +26,7 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod encoded;
 pub mod fault;
 pub mod fetch;
 pub mod files;

@@ -407,6 +407,7 @@ async fn soap_body(shared: Arc<Shared>, cookie: Option<String>, body: Bytes) -> 
     let session = live_session(state, cookie.as_deref());
     let ctx = Ctx {
         session: session.clone(),
+        encoded: false,
     };
     let this = crate::dispatch::this_of(&request).unwrap_or_default();
     if session.is_none() && !public(method) && !session_manager_read(&request) {
@@ -436,8 +437,12 @@ fn shared_read(shared: &Shared, cookie: Option<&str>, request: &Request) -> Opti
         let this = crate::dispatch::this_of(request).unwrap_or_default();
         return Some(fault_reply(&Fault::not_authenticated(&this)));
     }
-    // Every shared read is allowed to read-only users too.
-    let ctx = Ctx { session };
+    // Every shared read is allowed to read-only users too. The reply is encoded below, under
+    // no lock, so values may come kept encoded.
+    let ctx = Ctx {
+        session,
+        encoded: true,
+    };
     let result = crate::dispatch::handle_read(&guard, &ctx, request)?;
     drop(guard);
     Some(respond(result.map(|r| (r, None))))
@@ -489,6 +494,7 @@ async fn wait_for_updates(shared: Arc<Shared>, cookie: Option<String>, request: 
                 state,
                 &Ctx {
                     session: Some(session),
+                    encoded: false,
                 },
                 &this,
             )
@@ -543,7 +549,10 @@ fn fetch(shared: &Shared, cookie: Option<String>, q: crate::fetch::FetchRequest)
     if session.is_none() && q.this.r#type != "SessionManager" {
         return fault_reply(&Fault::not_authenticated(&q.this));
     }
-    let ctx = Ctx { session };
+    let ctx = Ctx {
+        session,
+        encoded: false,
+    };
     let value = state
         .lookup(&q.this)
         .map(|_| ())

@@ -173,6 +173,9 @@ pub type IdHash = rustc_hash::FxBuildHasher;
 pub struct Ctx {
     /// The session key, when the request carried a live session cookie.
     pub session: Option<String>,
+    /// Whether the caller encodes the answer to XML at once (the SOAP server): the property
+    /// collector may then hand out values kept encoded (see [`crate::encoded`]).
+    pub encoded: bool,
 }
 
 /// The whole inventory and runtime state.
@@ -196,6 +199,9 @@ pub struct State {
     pub generation: AtomicU64,
     /// Container views' contents by view id, with the generation they were computed at.
     pub view_cache: Mutex<HashMap<String, CachedView>>,
+    /// Property values kept encoded for the SOAP server, keyed on `generation` (see
+    /// [`crate::encoded`]).
+    pub encoded: crate::encoded::Cache,
     /// The generated VMs the manifest lists, by (datastore name, `.vmx` path); see [`crate::lazy`].
     pub generated: BTreeMap<(String, String), crate::lazy::Generated>,
     /// Fault injection with its counters.
@@ -225,6 +231,7 @@ impl State {
             pages: Mutex::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
             view_cache: Mutex::new(HashMap::new()),
+            encoded: Default::default(),
             generated: BTreeMap::new(),
             injector,
             deferred: Vec::new(),

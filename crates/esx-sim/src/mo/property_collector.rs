@@ -208,7 +208,14 @@ fn values(state: &State, ctx: &Ctx, r: &MoRef, paths: &[String]) -> MethodResult
     let mut vals = Vec::with_capacity(paths.len());
     let mut missing = Vec::new();
     for p in paths {
-        match property::read(state, ctx, r, p) {
+        let read = || property::read(state, ctx, r, p);
+        // VMs' values change only through write access (see `crate::encoded`).
+        let value = if ctx.encoded && r.r#type == "VirtualMachine" && crate::encoded::enabled() {
+            crate::encoded::read(state, r, p, read)
+        } else {
+            read()
+        };
+        match value {
             Ok(Some(v)) => vals.push((p.clone(), v)),
             Ok(None) => {}
             Err(f) if matches!(f.fault, esx_vim::BaseMethodFault::InvalidProperty(_)) => {
