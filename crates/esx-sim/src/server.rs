@@ -148,9 +148,7 @@ pub async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         (_, "/screen") => boxed(crate::screen::handle(shared, req).await),
         (_, p) if p.starts_with("/nfc/") => crate::mo::http_nfc_lease::serve(shared, req).await,
         (_, "/guestFile") => crate::mo::guest_operations::serve(shared, req).await,
-        (_, p) if p.starts_with("/rest/") || p.starts_with("/api/") => {
-            crate::rest::serve(shared, req).await
-        }
+        (_, p) if crate::rest::serves(p) => crate::rest::serve(shared, req).await,
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     };
     Ok(resp)

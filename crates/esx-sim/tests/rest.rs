@@ -267,8 +267,41 @@ async fn govc_tags_and_libraries() {
         assert!(all.contains("lib1"), "{all}");
         let dup = g.fails(&["library.create", "-ds", &ds, "lib1"]);
         assert!(dup.contains("already_exists"), "{dup}");
+
+        // Items: upload (update session, PUT to the endpoint handed out), list, download.
+        let iso = data.join("disk.iso");
+        let content: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&iso, &content).expect("test file");
+        let iso = iso.to_string_lossy().into_owned();
+        g.ok(&["library.import", "lib1", &iso]);
+        g.ok(&["library.import", "-n", "copy", "lib1", &iso]);
+        let items = g.ok(&["library.ls", "lib1/*"]);
+        assert!(
+            items.contains("/lib1/disk") && items.contains("/lib1/copy"),
+            "{items}"
+        );
+        let info = g.ok(&["library.info", "-l", "lib1/disk"]);
+        assert!(info.contains("iso") && info.contains("293.0KB"), "{info}");
+        let dup = g.fails(&["library.import", "lib1", &iso]);
+        assert!(dup.contains("already_exists"), "{dup}");
+        let back = data.join("back.iso");
+        g.ok(&[
+            "library.export",
+            "lib1/disk/disk.iso",
+            &back.to_string_lossy(),
+        ]);
+        assert_eq!(std::fs::read(&back).expect("downloaded"), content);
+        g.ok(&["library.rm", "lib1/copy"]);
+        assert!(!g.ok(&["library.ls", "lib1/*"]).contains("copy"));
+
         g.ok(&["library.rm", "lib1"]);
         assert_eq!(g.ok(&["library.ls"]), "");
+        let left = std::fs::read_dir(data.join(&ds)).map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("contentlib-"))
+                .count()
+        });
+        assert_eq!(left.unwrap_or(0), 0, "the library's directory is removed");
 
         // A user who may only read can list but not create.
         let ro = Govc::new(port, &data, "readonly", "pass");

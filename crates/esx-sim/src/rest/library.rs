@@ -76,14 +76,18 @@ fn library_json(id: &str, l: &Library) -> Value {
     })
 }
 
-fn item_json(id: &str, i: &Item) -> Value {
+fn item_json(state: &State, id: &str, i: &Item) -> Value {
+    let size: u64 = super::transfer::item_files(state, id)
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
     json!({
         "id": id,
         "library_id": i.library_id,
         "name": i.name,
         "description": i.description,
         "type": i.kind,
-        "size": 0,
+        "size": size,
         "cached": true,
         "content_version": "1",
         "metadata_version": "1",
@@ -99,6 +103,11 @@ pub fn serve(state: &mut State, resource: &str, call: &Call) -> Answer {
         "library" => library(state, call, None),
         "local-library" => library(state, call, Some("LOCAL")),
         "library/item" => item(state, call),
+        "library/item/update-session" => super::transfer::update_session(state, call),
+        "library/item/updatesession/file" => super::transfer::update_file(state, call),
+        "library/item/file" => super::transfer::item_file(state, call),
+        "library/item/download-session" => super::transfer::download_session(state, call),
+        "library/item/downloadsession/file" => super::transfer::download_file(state, call),
         _ => Err(RestError::no_operation(&call.method, &call.resource)),
     }
 }
@@ -182,7 +191,11 @@ fn library(state: &mut State, call: &Call, only: Option<&str>) -> Answer {
             let Some(l) = state.managers.rest.libraries.remove(id) else {
                 return Err(not_found("Library", id));
             };
-            state.managers.rest.items.retain(|_, i| i.library_id != id);
+            let rest = &mut state.managers.rest;
+            rest.items.retain(|_, i| i.library_id != id);
+            let items = &rest.items;
+            rest.updates.retain(|_, s| items.contains_key(&s.item_id));
+            rest.downloads.retain(|_, s| items.contains_key(&s.item_id));
             for ds in &l.datastores {
                 if let Some(dir) = library_dir(state, ds, id) {
                     let _ = std::fs::remove_dir_all(dir);
@@ -281,10 +294,12 @@ fn item(state: &mut State, call: &Call) -> Answer {
                 .map(|(k, _)| k)
                 .collect::<Vec<_>>())))
         }
-        (&Method::GET, Some(id), None) => rest
+        (&Method::GET, Some(id), None) => state
+            .managers
+            .rest
             .items
             .get(id)
-            .map(|i| Some(item_json(id, i)))
+            .map(|i| Some(item_json(state, id, i)))
             .ok_or_else(|| not_found("Library item", id)),
         (&Method::POST, None, Some("find")) => {
             let spec = call.member("spec")?;
@@ -361,9 +376,15 @@ fn item(state: &mut State, call: &Call) -> Answer {
         }
         (&Method::DELETE, Some(id), None) => {
             call.may_write()?;
+            if let Some(dir) = super::transfer::item_dir(state, id) {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            let rest = &mut state.managers.rest;
             if rest.items.remove(id).is_none() {
                 return Err(not_found("Library item", id));
             }
+            rest.updates.retain(|_, s| s.item_id != id);
+            rest.downloads.retain(|_, s| s.item_id != id);
             Ok(None)
         }
         _ => Err(RestError::no_operation(&call.method, &call.resource)),

@@ -1,4 +1,5 @@
-//! The vSphere Automation REST API under `/rest` (and `/api/session`), as vCenter serves it to
+//! The vSphere Automation REST API under `/rest` (with `/api/session` and the `/cls-data/` upload
+//! endpoints), as vCenter serves it to
 //! govc's `tags.*` and `library.*` commands: sessions ([`session`]), tagging ([`tagging`]) and
 //! content libraries ([`library`]).
 //!
@@ -12,6 +13,7 @@
 pub mod library;
 pub mod session;
 pub mod tagging;
+pub mod transfer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +44,10 @@ pub struct Rest {
     pub libraries: BTreeMap<String, library::Library>,
     /// Library items by id.
     pub items: BTreeMap<String, library::Item>,
+    /// Library item update sessions by id.
+    pub updates: BTreeMap<String, transfer::UpdateSession>,
+    /// Library item download sessions by id.
+    pub downloads: BTreeMap<String, transfer::DownloadSession>,
 }
 
 /// A vAPI standard error kind (`com.vmware.vapi.std.errors.<kind>`).
@@ -196,6 +202,8 @@ pub struct Call {
     pub session: Option<String>,
     /// Whether the caller may only read.
     pub read_only: bool,
+    /// The `Host` the request was sent to (for the upload URLs handed out).
+    pub host: Option<String>,
 }
 
 impl Call {
@@ -340,7 +348,14 @@ fn split_path(path: &str) -> (String, Option<String>) {
     }
 }
 
-/// Serves one request under `/rest/` or `/api/`.
+/// Whether a request for `path` is the REST API's (`/rest/`, `/api/`, `/cls-data/`).
+pub fn serves(path: &str) -> bool {
+    ["/rest/", "/api/", "/cls-data/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// Serves one request under `/rest/`, `/api/` or `/cls-data/`.
 pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let (flavor, max) = match shared.read() {
         Some(s) => (s.flavor(), s.config.max_body),
@@ -350,6 +365,9 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body
         return text_reply(StatusCode::NOT_FOUND, "not found\n");
     }
     let path = req.uri().path().to_owned();
+    if path.starts_with("/cls-data/") {
+        return transfer::serve_data(shared, req).await;
+    }
     let api = path.starts_with("/api/");
     let method = req.method().clone();
     let mut action = None;
@@ -367,6 +385,11 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body
         }
     }
     let creds = session::Credentials::of(&req);
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -400,6 +423,7 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body
         body,
         session: None,
         read_only: false,
+        host,
     };
     let answer = route(state, &creds, &mut call);
     drop(guard);
