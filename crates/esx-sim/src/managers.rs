@@ -327,6 +327,8 @@ pub struct Managers {
     pub date_times: crate::mo::host_date_time_system::DateTimes,
     /// Hosts' services (see [`crate::mo::host_service_system`]).
     pub host_services: crate::mo::host_service_system::Services,
+    /// The user agents of the sessions (see [`crate::mo::session_manager`]).
+    pub session_agents: crate::mo::session_manager::Agents,
 }
 
 /// Creates every manager of the flavor (at start-up).

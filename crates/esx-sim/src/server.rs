@@ -226,9 +226,29 @@ fn shared_session(state: &State, cookie: Option<&str>) -> Result<Option<String>,
     Ok(Some(key.to_owned()))
 }
 
+/// Records the user agent of a call that logged in (one answered with a session cookie).
+fn remember_agent(shared: &Shared, resp: &Resp, agent: Option<String>) {
+    let Some(agent) = agent else { return };
+    let key = resp
+        .headers()
+        .get(hyper::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("vmware_soap_session=\""))
+        .and_then(|v| v.split('"').next())
+        .map(str::to_owned);
+    if let (Some(key), Some(mut s)) = (key, shared.write()) {
+        crate::mo::session_manager::set_agent(&mut s, &key, agent);
+    }
+}
+
 /// A SOAP call after fault injection has had its say (`Err`: drop the connection).
 async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Resp, Dropped> {
     let cookie = cookie_session(&req);
+    let agent = req
+        .headers()
+        .get(hyper::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let max = shared.read().map(|s| s.config.max_body).unwrap_or(1 << 20);
     let mut incoming = req.into_body();
     let body = match Limited::new(&mut incoming, max).collect().await {
@@ -273,7 +293,8 @@ async fn soap_call(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Re
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return Ok(reply(status, "text/plain", "injected failure\n"));
     }
-    let resp = soap_body(shared, cookie, body).await;
+    let resp = soap_body(shared.clone(), cookie, body).await;
+    remember_agent(&shared, &resp, agent);
     if plan.cut {
         return Ok(cut_off(resp).await);
     }

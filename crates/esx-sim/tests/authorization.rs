@@ -781,7 +781,9 @@ async fn govc_roles_permissions_and_logs() {
             );
             let (done, _) = govc(&ro, &home, &["vm.power", "-off", &vm]);
             assert!(!done, "the permission is gone");
-            assert!(ok(&admin, &["session.ls"]).contains("readonly"));
+            let sessions = ok(&admin, &["session.ls"]);
+            assert!(sessions.contains("readonly"), "{sessions}");
+            assert!(sessions.contains("govc"), "the user agent: {sessions}");
             let log = ok(&admin, &["logs", "-n", "50"]);
             assert!(log.contains("VmPoweredOnEvent"), "{log}");
         })

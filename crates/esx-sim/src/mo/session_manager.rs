@@ -35,11 +35,41 @@ fn last_active(s: &Session) -> esx_vim::DateTime {
     }
 }
 
+/// The user agents sessions logged in with, by session key.
+#[derive(Debug, Default)]
+pub struct Agents {
+    by_session: std::collections::HashMap<String, String>,
+}
+
+/// Records the `User-Agent` header session `key` logged in with (forgetting those of sessions
+/// gone since).
+pub fn set_agent(state: &mut State, key: &str, agent: String) {
+    let live = &state.sessions;
+    let agents = &mut state.managers.session_agents.by_session;
+    agents.retain(|k, _| live.contains_key(k));
+    if live.contains_key(key) {
+        agents.insert(key.to_owned(), agent);
+    }
+}
+
+/// The `UserSession` for a session, with the user agent it logged in with.
+fn described(state: &State, s: &Session) -> UserSession {
+    UserSession {
+        user_agent: state
+            .managers
+            .session_agents
+            .by_session
+            .get(&s.key)
+            .cloned(),
+        ..user_session(s)
+    }
+}
+
 /// Every live session (`sessionList`), the oldest login first.
 pub fn session_list(state: &State) -> Vec<UserSession> {
     let mut v: Vec<&Session> = state.sessions.values().collect();
     v.sort_by(|a, b| a.login_time.cmp(&b.login_time).then(a.key.cmp(&b.key)));
-    v.into_iter().map(user_session).collect()
+    v.into_iter().map(|s| described(state, s)).collect()
 }
 
 /// `Login`: checks the credentials and creates a session with key `key`.
@@ -91,7 +121,7 @@ pub fn property(state: &State, ctx: &Ctx, name: &str) -> Top {
             .session
             .as_ref()
             .and_then(|k| state.sessions.get(k))
-            .map(|s| Any::from(user_session(s))),
+            .map(|s| Any::from(described(state, s))),
         "sessionList" => Some(Any::from(esx_vim::ArrayOfUserSession {
             user_session: session_list(state),
         })),
