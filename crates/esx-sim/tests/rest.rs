@@ -435,19 +435,17 @@ async fn rest_protocol() {
         assert_eq!(code, 401);
 
         // A SOAP session logs in too.
-        let login = format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:vim25"><soapenv:Body><Login><_this type="SessionManager">SessionManager</_this><userName>root</userName><password>pass</password></Login></soapenv:Body></soapenv:Envelope>"#
-        );
+        let login = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:vim25"><soapenv:Body><Login><_this type="SessionManager">SessionManager</_this><userName>root</userName><password>pass</password></Login></soapenv:Body></soapenv:Envelope>"#;
         let out = Command::new("curl")
             .args(["-sk", "--max-time", "30", "-D", "-", "-o", "/dev/null"])
-            .args(["-H", "Content-Type: text/xml", "--data-binary", &login])
+            .args(["-H", "Content-Type: text/xml", "--data-binary", login])
             .arg(format!("{base}/sdk"))
             .output()
             .expect("curl runs");
         let head = String::from_utf8_lossy(&out.stdout);
         let cookie = head
             .lines()
-            .find_map(|l| l.to_ascii_lowercase().starts_with("set-cookie:").then_some(l))
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
             .and_then(|l| l.split_once(':'))
             .map(|(_, v)| v.split(';').next().unwrap_or_default().trim().to_owned())
             .expect("a session cookie");
