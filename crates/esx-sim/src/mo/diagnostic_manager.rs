@@ -55,9 +55,6 @@ const VPXD_LOGS: &[Log] = &[
     ),
 ];
 
-/// Lines a response holds when the request gives no count (as a real server's cap).
-const DEFAULT_LINES: i64 = 1000;
-
 fn check_this(state: &State, this: &MoRef) -> MethodResult<()> {
     match state.lookup(this)? {
         Mo::Manager("DiagnosticManager") => Ok(()),
@@ -131,9 +128,14 @@ pub fn lines(state: &State, key: &str, host: Option<&MoRef>) -> Vec<String> {
             "{t0} info {proc_name}[{pid}] [Originator@6876 sub=Default] Supported VMs {}",
             4096
         ));
+        // vpxd names vCenter; a host's daemons name ESXi.
+        let product = if proc_name == "vpxd" || state.flavor() == Flavor::Esx {
+            about.full_name.clone()
+        } else {
+            format!("VMware ESXi {}", about.version)
+        };
         out.push(format!(
-            "{t0} info {proc_name}[{pid}] [Originator@6876 sub=Default] {} {} build-{} started",
-            about.full_name, about.version, about.build
+            "{t0} info {proc_name}[{pid}] [Originator@6876 sub=Default] {product} started"
         ));
         out.push(format!(
             "{t0} info {proc_name}[{pid}] [Originator@6876 sub=Libs] HTTP server listening on 443"
@@ -216,9 +218,10 @@ pub fn handle_read(state: &State, _ctx: &Ctx, req: &Request) -> Option<MethodRes
                 let all = lines(state, &q.key, q.host.as_ref());
                 let total = all.len() as i64;
                 let start = i64::from(q.start.unwrap_or(1)).clamp(1, total + 1);
+                // Without a count: every line from `start` to the end.
                 let count = match q.lines {
                     Some(n) if n > 0 => i64::from(n),
-                    _ => DEFAULT_LINES,
+                    _ => total,
                 };
                 let end = (start + count - 1).min(total);
                 let line_text = if end >= start {

@@ -238,6 +238,10 @@ impl HostMo {
                 config: HostConfigSummary {
                     name: self.name.clone(),
                     port: 443,
+                    // A vCenter reports its hosts' certificate thumbprint (here: the one the
+                    // simulator serves); ESXi leaves its own unset.
+                    ssl_thumbprint: (state.flavor() == crate::config::Flavor::Vcenter)
+                        .then(|| state.thumbprint.clone()),
                     product: Some(product),
                     vmotion_enabled: true,
                     ..Default::default()
