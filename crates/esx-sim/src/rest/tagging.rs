@@ -553,3 +553,123 @@ fn association(state: &mut State, call: &Call) -> Answer {
         _ => Err(RestError::no_operation(&call.method, &call.resource)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Mo;
+
+    fn call(
+        method: Method,
+        resource: &str,
+        id: Option<&str>,
+        action: Option<&str>,
+        body: Value,
+    ) -> Call {
+        Call {
+            method,
+            resource: format!("com/vmware/cis/tagging/{resource}"),
+            id: id.map(str::to_owned),
+            action: action.map(str::to_owned),
+            query: Vec::new(),
+            body,
+            session: Some("t".into()),
+            read_only: false,
+            host: None,
+        }
+    }
+
+    fn run(state: &mut State, c: &Call) -> Answer {
+        let r = c
+            .resource
+            .trim_start_matches("com/vmware/cis/tagging/")
+            .to_owned();
+        serve(state, &r, c)
+    }
+
+    #[test]
+    fn attachments_follow_the_inventory_and_the_category_rules() {
+        let dir = std::env::temp_dir().join(format!("esx-sim-rest-unit-{}", std::process::id()));
+        let mut cfg = crate::config::Config::new(&dir);
+        cfg.flavor = crate::config::Flavor::Vcenter;
+        let mut state = State::new(cfg);
+        crate::inventory::build(&mut state).expect("inventory");
+        let vms: Vec<MoRef> = state
+            .objects
+            .iter()
+            .filter(|(_, m)| matches!(m, Mo::VirtualMachine(_)))
+            .map(|(k, _)| moref("VirtualMachine", k))
+            .collect();
+        let vm = vms[0].clone();
+
+        let spec = json!({"create_spec": {"name": "c", "cardinality": "SINGLE",
+            "associable_types": ["VirtualMachine"]}});
+        let cat = run(
+            &mut state,
+            &call(Method::POST, "category", None, None, spec),
+        )
+        .unwrap();
+        let cat = cat.unwrap().as_str().unwrap().to_owned();
+        let mut tags = Vec::new();
+        for name in ["a", "b"] {
+            let spec = json!({"create_spec": {"name": name, "category_id": cat}});
+            let t = run(&mut state, &call(Method::POST, "tag", None, None, spec)).unwrap();
+            tags.push(t.unwrap().as_str().unwrap().to_owned());
+        }
+        let obj = json!({"object_id": object_json(&vm)});
+        let attach = |t: &str| {
+            call(
+                Method::POST,
+                "tag-association",
+                Some(t),
+                Some("attach"),
+                obj.clone(),
+            )
+        };
+        run(&mut state, &attach(&tags[0])).unwrap();
+        // SINGLE: a second tag of the category is refused; the same one again is fine.
+        let e = run(&mut state, &attach(&tags[1])).unwrap_err();
+        assert_eq!(e.kind, Kind::InvalidArgument);
+        run(&mut state, &attach(&tags[0])).unwrap();
+        // Not a VM: refused; unknown object: not found.
+        let folder = json!({"object_id": {"type": "Folder", "id": "group-d1"}});
+        let c = call(
+            Method::POST,
+            "tag-association",
+            Some(&tags[0]),
+            Some("attach"),
+            folder,
+        );
+        assert_eq!(run(&mut state, &c).unwrap_err().kind, Kind::InvalidArgument);
+        let ghost = json!({"object_id": {"type": "VirtualMachine", "id": "vm-ghost"}});
+        let c = call(
+            Method::POST,
+            "tag-association",
+            Some(&tags[0]),
+            Some("attach"),
+            ghost,
+        );
+        assert_eq!(run(&mut state, &c).unwrap_err().kind, Kind::NotFound);
+
+        let list = call(
+            Method::POST,
+            "tag-association",
+            Some(&tags[0]),
+            Some("list-attached-objects"),
+            Value::Null,
+        );
+        assert_eq!(
+            run(&mut state, &list).unwrap().unwrap(),
+            json!([object_json(&vm)])
+        );
+        // A VM gone from the inventory no longer shows.
+        state.objects.remove(&vm.value);
+        assert_eq!(run(&mut state, &list).unwrap().unwrap(), json!([]));
+        // Deleting the category deletes its tags.
+        let del = call(Method::DELETE, "category", Some(&cat), None, Value::Null);
+        run(&mut state, &del).unwrap();
+        assert!(state.managers.rest.tags.is_empty());
+        assert!(state.managers.rest.attached.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
