@@ -441,7 +441,10 @@ pub struct Authorization {
 
 /// The root folder of `state`.
 fn root(state: &State) -> MoRef {
-    crate::mo::service_instance::content(state).root_folder
+    crate::state::moref(
+        "Folder",
+        crate::mo::service_instance::ids(state.flavor()).root,
+    )
 }
 
 fn grant(entity: &MoRef, principal: &str, group: bool, role_id: i32) -> Permission {
@@ -476,12 +479,26 @@ fn default_permissions(state: &State) -> Vec<Permission> {
     v
 }
 
+/// The built-in roles of `flavor`, made once.
+fn builtin(flavor: Flavor) -> &'static BTreeMap<i32, AuthorizationRole> {
+    static ESX: std::sync::OnceLock<BTreeMap<i32, AuthorizationRole>> = std::sync::OnceLock::new();
+    static VC: std::sync::OnceLock<BTreeMap<i32, AuthorizationRole>> = std::sync::OnceLock::new();
+    match flavor {
+        Flavor::Esx => ESX.get_or_init(|| builtin_roles(Flavor::Esx)),
+        Flavor::Vcenter => VC.get_or_init(|| builtin_roles(Flavor::Vcenter)),
+    }
+}
+
+fn roles_ref(state: &State) -> &BTreeMap<i32, AuthorizationRole> {
+    match &state.managers.auth.roles {
+        Some(r) => r,
+        None => builtin(state.flavor()),
+    }
+}
+
 /// The roles now.
 pub fn roles(state: &State) -> BTreeMap<i32, AuthorizationRole> {
-    match &state.managers.auth.roles {
-        Some(r) => r.clone(),
-        None => builtin_roles(state.flavor()),
-    }
+    roles_ref(state).clone()
 }
 
 fn roles_mut(state: &mut State) -> &mut BTreeMap<i32, AuthorizationRole> {
@@ -490,17 +507,23 @@ fn roles_mut(state: &mut State) -> &mut BTreeMap<i32, AuthorizationRole> {
         .managers
         .auth
         .roles
-        .get_or_insert_with(|| builtin_roles(flavor))
+        .get_or_insert_with(|| builtin(flavor).clone())
+}
+
+/// The permissions as stored (some may name entities gone since).
+fn stored(state: &State) -> std::borrow::Cow<'_, [Permission]> {
+    match &state.managers.auth.permissions {
+        Some(p) => std::borrow::Cow::Borrowed(p.as_slice()),
+        None => std::borrow::Cow::Owned(default_permissions(state)),
+    }
 }
 
 /// Every permission now whose entity still exists.
 pub fn permissions(state: &State) -> Vec<Permission> {
-    let all = match &state.managers.auth.permissions {
-        Some(p) => p.clone(),
-        None => default_permissions(state),
-    };
-    all.into_iter()
+    stored(state)
+        .iter()
         .filter(|p| p.entity.as_ref().is_some_and(|e| state.get(e).is_some()))
+        .cloned()
         .collect()
 }
 
@@ -536,21 +559,23 @@ fn lineage(state: &State, r: &MoRef) -> Vec<MoRef> {
     v
 }
 
-/// The permission that applies to `user` on `entity`: one set on the entity itself, else the
-/// nearest propagating one on an ancestor (the user's own before a group's on the same
-/// entity).
+/// The permission that applies to `user` on `entity`: one set for the user on the entity
+/// itself, else the nearest propagating one on an ancestor. (Group membership is not
+/// modelled: a group's permission applies to nobody.)
 pub fn effective_permission(state: &State, user: &str, entity: &MoRef) -> Option<Permission> {
-    let perms = permissions(state);
-    for (depth, e) in lineage(state, entity).iter().enumerate() {
-        let here: Vec<&Permission> = perms
-            .iter()
-            .filter(|p| p.entity.as_ref() == Some(e) && (depth == 0 || p.propagate))
-            .collect();
-        if let Some(p) = here.iter().find(|p| !p.group && p.principal == user) {
-            return Some((*p).clone());
-        }
-    }
-    None
+    let perms = stored(state);
+    lineage(state, entity)
+        .iter()
+        .enumerate()
+        .find_map(|(depth, e)| {
+            perms.iter().find(|p| {
+                p.entity.as_ref() == Some(e)
+                    && (depth == 0 || p.propagate)
+                    && !p.group
+                    && p.principal == user
+            })
+        })
+        .cloned()
 }
 
 /// The privileges `user` holds on `entity` (empty: none).
@@ -558,7 +583,7 @@ pub fn privileges_of(state: &State, user: &str, entity: &MoRef) -> Vec<String> {
     let Some(p) = effective_permission(state, user, entity) else {
         return Vec::new();
     };
-    roles(state)
+    roles_ref(state)
         .get(&p.role_id)
         .map(|r| r.privilege.clone())
         .unwrap_or_default()
@@ -566,9 +591,12 @@ pub fn privileges_of(state: &State, user: &str, entity: &MoRef) -> Vec<String> {
 
 /// Whether `user` holds `privilege` on `entity`.
 pub fn has_privilege(state: &State, user: &str, entity: &MoRef, privilege: &str) -> bool {
-    privileges_of(state, user, entity)
-        .iter()
-        .any(|p| p == privilege)
+    let Some(p) = effective_permission(state, user, entity) else {
+        return false;
+    };
+    roles_ref(state)
+        .get(&p.role_id)
+        .is_some_and(|r| r.privilege.iter().any(|x| x == privilege))
 }
 
 /// The privilege `method` needs (those of this module and the host helpers, else the
@@ -668,7 +696,7 @@ fn check_name(state: &State, name: &str, except: Option<i32>) -> MethodResult<()
             format!("The name '{name}' is invalid."),
         ));
     }
-    if roles(state)
+    if roles_ref(state)
         .values()
         .any(|r| r.name == name && Some(r.role_id) != except)
     {
@@ -705,7 +733,7 @@ fn check_permission(state: &State, p: &Permission) -> MethodResult<()> {
             format!("User or group {} not found.", p.principal),
         ));
     }
-    if !roles(state).contains_key(&p.role_id) {
+    if !roles_ref(state).contains_key(&p.role_id) {
         return Err(role_not_found(p.role_id));
     }
     Ok(())
@@ -813,7 +841,7 @@ pub fn handle_read(state: &State, _ctx: &Ctx, req: &Request) -> Option<MethodRes
             }
             Request::RetrieveRolePermissions(q) => {
                 check_this(state, &q.this)?;
-                if !roles(state).contains_key(&q.role_id) {
+                if !roles_ref(state).contains_key(&q.role_id) {
                     return Err(role_not_found(q.role_id));
                 }
                 let returnval = permissions(state)
@@ -886,7 +914,7 @@ pub fn handle_read(state: &State, _ctx: &Ctx, req: &Request) -> Option<MethodRes
 }
 
 fn system_role(state: &State, id: i32) -> MethodResult<AuthorizationRole> {
-    let r = roles(state)
+    let r = roles_ref(state)
         .get(&id)
         .cloned()
         .ok_or_else(|| role_not_found(id))?;
@@ -907,7 +935,7 @@ pub fn handle(
             check_this(state, &q.this)?;
             check_name(state, &q.name, None)?;
             check_privileges(&q.priv_ids)?;
-            let id = roles(state).keys().max().copied().unwrap_or(0).max(9) + 1;
+            let id = roles_ref(state).keys().max().copied().unwrap_or(0).max(9) + 1;
             let privs = with_system(q.priv_ids.iter().cloned());
             roles_mut(state).insert(id, role(id, false, &q.name, &q.name, &q.name, privs));
             Ok(resp!(
@@ -953,7 +981,7 @@ pub fn handle(
         Request::MergePermissions(q) => (|| {
             check_this(state, &q.this)?;
             system_role(state, q.src_role_id)?;
-            if !roles(state).contains_key(&q.dst_role_id) {
+            if !roles_ref(state).contains_key(&q.dst_role_id) {
                 return Err(role_not_found(q.dst_role_id));
             }
             let mut perms = permissions(state);
