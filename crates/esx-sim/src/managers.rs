@@ -482,6 +482,7 @@ pub fn handle(
     let req = handled_or!(crate::mo::authorization_manager::handle(state, ctx, req));
     let req = handled_or!(crate::mo::host_date_time_system::handle(state, ctx, req));
     let req = handled_or!(crate::mo::host_service_system::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::host_certificate_manager::handle(state, ctx, req));
     let req = handled_or!(crate::mo::cluster::handle(state, ctx, req));
     crate::mo::http_nfc_lease::expire(state);
     let req = handled_or!(crate::mo::http_nfc_lease::handle(state, ctx, req));

@@ -677,6 +677,35 @@ fn sessions_logs_and_host_managers() {
             }
             other => panic!("certificateInfo: {other:?}"),
         }
+        match call(
+            &mut state,
+            Request::GenerateCertificateSigningRequest(Box::new(
+                GenerateCertificateSigningRequestRequestType {
+                    this: certm.clone(),
+                    use_ip_address_as_common_name: false,
+                },
+            )),
+        )
+        .unwrap()
+        {
+            Response::GenerateCertificateSigningRequest(r) => {
+                assert!(r
+                    .returnval
+                    .starts_with("-----BEGIN CERTIFICATE REQUEST-----"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let by_dn = |dn: &str| {
+            Request::GenerateCertificateSigningRequestByDn(Box::new(
+                GenerateCertificateSigningRequestByDnRequestType {
+                    this: certm.clone(),
+                    distinguished_name: dn.into(),
+                },
+            ))
+        };
+        call(&mut state, by_dn("CN=esx.example.com,O=Example")).unwrap();
+        let e = call(&mut state, by_dn("bogus")).unwrap_err();
+        assert!(matches!(*e, BaseMethodFault::InvalidArgument(_)), "{e:?}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -193,3 +193,85 @@ pub fn handle_read(state: &State, _ctx: &Ctx, req: &Request) -> Option<MethodRes
     };
     is_read(req.method()).then(run)
 }
+
+/// The host whose certificate manager is `this`.
+fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
+    check_this(state, this)?;
+    let host = match this.value.strip_prefix("certificateManager-") {
+        Some(n) => moref("HostSystem", &format!("host-{n}")),
+        None => moref("HostSystem", "ha-host"),
+    };
+    crate::mo::host_system::host(state, &host)?;
+    Ok(host)
+}
+
+fn config_fault(e: rcgen::Error) -> Fault {
+    Fault::new(
+        esx_vim::HostConfigFault::default(),
+        format!("Cannot generate the certificate signing request: {e}"),
+    )
+}
+
+/// A PEM certificate signing request for a new key pair, for `subject` (`CN=…,O=…`) with
+/// `san` as its subject alternative name.
+fn csr(san: &str, subject: &str) -> MethodResult<String> {
+    use rcgen::DnType;
+    let invalid = || Fault::invalid_argument("distinguishedName");
+    let mut params = rcgen::CertificateParams::new(vec![san.to_owned()]).map_err(config_fault)?;
+    let mut dn = rcgen::DistinguishedName::new();
+    for part in subject.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(invalid)?;
+        let ty = match k.trim() {
+            "CN" => DnType::CommonName,
+            "O" => DnType::OrganizationName,
+            "OU" => DnType::OrganizationalUnitName,
+            "C" => DnType::CountryName,
+            "ST" => DnType::StateOrProvinceName,
+            "L" => DnType::LocalityName,
+            _ => return Err(invalid()),
+        };
+        dn.push(ty, v.trim());
+    }
+    if dn.iter().next().is_none() {
+        return Err(invalid());
+    }
+    params.distinguished_name = dn;
+    let key = rcgen::KeyPair::generate().map_err(config_fault)?;
+    params
+        .serialize_request(&key)
+        .and_then(|r| r.pem())
+        .map_err(config_fault)
+}
+
+/// `GenerateCertificateSigningRequest` (for the host's name, or its address) and
+/// `GenerateCertificateSigningRequestByDn`; gives any other request back. The key pair is
+/// not kept: the simulator's served certificate never changes.
+pub fn handle(
+    state: &mut State,
+    _ctx: &Ctx,
+    req: Request,
+) -> Result<MethodResult<Response>, Request> {
+    Ok(match req {
+        Request::GenerateCertificateSigningRequest(q) => (|| {
+            let host = host_of(state, &q.this)?;
+            let name = if q.use_ip_address_as_common_name {
+                state.config.listen.ip().to_string()
+            } else {
+                state.name_of(&host).unwrap_or_default()
+            };
+            let returnval = csr(&name, &format!("CN={name}"))?;
+            Ok(Response::GenerateCertificateSigningRequest(Box::new(
+                esx_vim::GenerateCertificateSigningRequestResponse { returnval },
+            )))
+        })(),
+        Request::GenerateCertificateSigningRequestByDn(q) => (|| {
+            let host = host_of(state, &q.this)?;
+            let name = state.name_of(&host).unwrap_or_default();
+            let returnval = csr(&name, &q.distinguished_name)?;
+            Ok(Response::GenerateCertificateSigningRequestByDn(Box::new(
+                esx_vim::GenerateCertificateSigningRequestByDnResponse { returnval },
+            )))
+        })(),
+        other => return Err(other),
+    })
+}
