@@ -504,3 +504,34 @@ async fn esx_has_no_rest_api() {
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_sessions_expire_with_an_injected_lifetime() {
+    if !curl_available() {
+        return;
+    }
+    let dir = data_dir("ttl");
+    let mut cfg = esx_sim::Config::new(&dir);
+    cfg.flavor = esx_sim::Flavor::Vcenter;
+    cfg.inject
+        .extend("session-ttl=1".parse().expect("inject spec"));
+    let h = esx_sim::Simulator::start(cfg)
+        .await
+        .expect("simulator starts");
+    let base = format!("https://127.0.0.1:{}", h.addr.port());
+    tokio::task::spawn_blocking(move || {
+        let session = format!("{base}/rest/com/vmware/cis/session");
+        let (code, body) = curl("POST", &session, &[basic("root", "pass")], None);
+        assert_eq!(code, 200, "{body}");
+        let auth = vec![format!("vmware-api-session-id: {}", value_string(&body))];
+        let (code, _) = curl("GET", &session, &auth, None);
+        assert_eq!(code, 200);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let (code, body) = curl("GET", &session, &auth, None);
+        assert_eq!(code, 401, "{body}");
+    })
+    .await
+    .unwrap();
+    h.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,8 @@
 //!
 //! Credentials are checked by the SOAP `Login` itself ([`crate::mo::session_manager::login`]),
 //! so that both APIs accept exactly the same users; the REST session is kept apart from the
-//! SOAP sessions, as vCenter keeps them, and expires after the same idle time.
+//! SOAP sessions, as vCenter keeps them, and expires after the same idle time (or the injected
+//! session lifetime, `session-ttl=`).
 
 use base64::Engine as _;
 use hyper::body::Incoming;
@@ -28,6 +29,8 @@ pub struct RestSession {
     pub created: String,
     /// Last use, for the idle timeout.
     pub activity: Activity,
+    /// When it logged in (for an injected session lifetime, `session-ttl=`).
+    pub started: std::time::Instant,
 }
 
 /// What a request offers to authenticate itself.
@@ -84,11 +87,12 @@ pub fn check(state: &mut State, creds: &Credentials) -> Result<(String, bool), R
         .as_deref()
         .ok_or_else(RestError::unauthenticated)?;
     let timeout = state.config.session_timeout;
+    let ttl = state.injector.session_ttl();
     let rest = &mut state.managers.rest;
     let Some(s) = rest.sessions.get(token) else {
         return Err(RestError::unauthenticated());
     };
-    if s.activity.idle() > timeout {
+    if s.activity.idle() > timeout || ttl.is_some_and(|t| s.started.elapsed() > t) {
         rest.sessions.remove(token);
         return Err(RestError::unauthenticated());
     }
@@ -128,6 +132,7 @@ fn login(state: &mut State, creds: &Credentials) -> Result<String, RestError> {
             read_only,
             created: timestamp(),
             activity: Activity::new(),
+            started: std::time::Instant::now(),
         },
     );
     Ok(token)
