@@ -16,7 +16,7 @@
 //! [`Ctx::encoded`]: crate::state::Ctx::encoded
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
@@ -59,9 +59,7 @@ impl Default for Cache {
 
 impl Cache {
     fn shard(&self, id: &str) -> &Mutex<HashMap<String, Entry>> {
-        let mut h = self.hasher.build_hasher();
-        id.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS]
     }
 
     /// Forgets everything (the state was replaced).

@@ -216,7 +216,11 @@ const COMMANDS: &[(&[&str], Want, Want)] = &[
         Fails(""),
     ),
     (&["cluster.usage", "{cluster}"], Works("Memory"), Fails("")),
-    (&["dvs.portgroup.info", "DVS0"], Works("PortgroupKey"), Fails("")),
+    (
+        &["dvs.portgroup.info", "DVS0"],
+        Works("PortgroupKey"),
+        Fails(""),
+    ),
     (&["library.ls"], Works(""), Fails("404 Not Found")),
     (&["library.info"], Works(""), Fails("404 Not Found")),
     (&["tags.ls"], Works(""), Fails("404 Not Found")),

@@ -15,6 +15,7 @@ fn run(
 ) -> Result<(Response, Option<String>), Box<BaseMethodFault>> {
     let ctx = Ctx {
         session: session.map(str::to_owned),
+        ..Ctx::default()
     };
     let n = state.sessions.len();
     esx_sim::dispatch::handle(state, &ctx, req, &move || format!("session-{n}"))

@@ -24,9 +24,21 @@ const VERSIONS: &[(&str, &str)] = &[
     ("vmx-19", "ESXi 7.0 U2 virtual machine"),
 ];
 
-/// The guest operating systems offered: id, family, full name, recommended memory (MB),
+/// A guest operating system offered: id, family, full name, recommended memory (MB),
 /// recommended disk size (MB), recommended NIC, recommended disk controller, firmware.
-const GUESTS: &[(&str, &str, &str, i32, i32, &str, &str, &str)] = &[
+type Guest = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    i32,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The guest operating systems offered.
+const GUESTS: &[Guest] = &[
     (
         "otherGuest",
         "otherGuestFamily",
