@@ -63,10 +63,32 @@ fn decode_once(path: &str) {
     );
 }
 
+/// `--profile decode|encode FILE N`: only that operation, `N` times (for `perf record`).
+fn profile(what: &str, path: &str, n: usize) {
+    let doc = std::fs::read(path).expect("read document");
+    let decode = || {
+        decode_response::<RetrievePropertiesExResponse>(&doc)
+            .expect("decodes")
+            .expect("no fault")
+    };
+    let value = decode();
+    for _ in 0..n {
+        if what == "encode" {
+            std::hint::black_box(encode_response("RetrievePropertiesEx", &value));
+        } else {
+            std::hint::black_box(decode());
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--decode-once") {
         return decode_once(args.get(i + 1).map(String::as_str).unwrap_or("/dev/stdin"));
+    }
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let get = |k: usize| args.get(i + k).map(String::as_str).unwrap_or_default();
+        return profile(get(1), get(2), get(3).parse().unwrap_or(20));
     }
     let arg = |k: &str| {
         args.iter()

@@ -10,7 +10,7 @@ DOC=$(mktemp /tmp/rpe-XXXXXX.xml)
 trap 'rm -f "$DOC" "$DOC.gobin"' EXIT
 cd "$ROOT"
 cargo build -q --release -p esx-vim --example codec-figures
-"$ROOT/target/release/examples/codec-figures" --vms "$VMS" --write "$DOC"
+"${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/codec-figures" --vms "$VMS" --write "$DOC"
 GP="$PEERS/gopath-govmomi-0.24.2"
 (cd /tmp && GO111MODULE=off GOFLAGS= GOPROXY=off GOCACHE="$PEERS/gocache" GOPATH="$GP:/usr/share/gocode" \
   go build -o "$DOC.gobin" "$HERE/govmomi_decode.go")

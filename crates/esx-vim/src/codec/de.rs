@@ -1,4 +1,5 @@
-//! Streaming decoder: a thin cursor over quick-xml's namespace-aware pull reader.
+//! Streaming decoder: a thin cursor over quick-xml's pull reader (namespace scopes kept by
+//! [`Decoder`] itself, only for elements that declare them).
 //!
 //! Generated `Decode` impls walk the document with [`Decoder::next_child`], read leaf text with
 //! [`Decoder::text`] and skip what they do not know with [`Decoder::skip`]. There is no DOM: each
@@ -6,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{QName, ResolveResult};
-use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, BytesText, Event};
+use quick_xml::name::{NamespaceResolver, QName, ResolveResult};
+use quick_xml::Reader;
 
 use super::DecodeError;
 
@@ -109,10 +110,24 @@ impl<'i> Elem<'i> {
 }
 
 /// The decoding cursor over one document held in memory.
+///
+/// Namespaces matter only for `xsi:type` (element names are matched by local name), so the
+/// reader is quick-xml's plain `Reader` and namespace scopes are kept here, opened only by
+/// elements that declare a namespace: most elements carry no attribute at all and cost no
+/// namespace work (`docs/PERFORMANCE.md`, "vim25 bindings and SOAP codec").
 pub struct Decoder<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
     input: &'i [u8],
+    /// The whole input as text when it is valid UTF-8 (nearly always): borrowed text is then
+    /// sliced from it, with no per-text validation.
+    input_str: Option<&'i str>,
     depth: usize,
+    /// The namespace declarations in scope.
+    ns: NamespaceResolver,
+    /// Depths of the open elements that declared namespaces (a scope each in `ns`).
+    ns_depths: Vec<usize>,
+    /// An empty element declared namespaces: its scope ends at the next read.
+    ns_pending_pop: bool,
 }
 
 impl<'i> Decoder<'i> {
@@ -121,7 +136,7 @@ impl<'i> Decoder<'i> {
         // quick-xml skips a BOM without counting it in its positions, which would shift every
         // verbatim slice (`raw_content`) by its three bytes: leave it out of the input instead.
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        let mut reader = NsReader::from_reader(input);
+        let mut reader = Reader::from_reader(input);
         let cfg = reader.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
@@ -129,7 +144,11 @@ impl<'i> Decoder<'i> {
         Decoder {
             reader,
             input,
+            input_str: std::str::from_utf8(input).ok(),
             depth: 0,
+            ns: NamespaceResolver::default(),
+            ns_depths: Vec::new(),
+            ns_pending_pop: false,
         }
     }
 
@@ -139,7 +158,12 @@ impl<'i> Decoder<'i> {
         self.reader.buffer_position() as usize
     }
 
+    #[inline]
     fn read(&mut self) -> Result<Event<'i>, DecodeError> {
+        if self.ns_pending_pop {
+            self.ns_pending_pop = false;
+            self.ns.pop();
+        }
         let pos = self.position();
         match self.reader.read_event() {
             Ok(Event::DocType(_)) => Err(DecodeError::Dtd { pos }),
@@ -163,7 +187,13 @@ impl<'i> Decoder<'i> {
                 });
             }
         }
-        let xsi_type = self.resolve_xsi_type(&start, offset)?;
+        // Most elements have no attributes: no namespace or `xsi:type` work for them.
+        let xsi_type = if start.attributes_raw().is_empty() {
+            None
+        } else {
+            self.open_scope(&start, empty, offset)?;
+            self.resolve_xsi_type(&start, offset)?
+        };
         let content = self.position();
         Ok(Elem {
             start,
@@ -172,6 +202,60 @@ impl<'i> Decoder<'i> {
             offset,
             content,
         })
+    }
+
+    /// Opens a namespace scope when `start` declares namespaces.
+    fn open_scope(
+        &mut self,
+        start: &BytesStart<'i>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(), DecodeError> {
+        let attrs = start.attributes_raw();
+        if !attrs.windows(5).any(|w| w == b"xmlns") {
+            return Ok(());
+        }
+        self.ns
+            .push(start)
+            .map_err(|e| DecodeError::xml(offset, e))?;
+        if empty {
+            self.ns_pending_pop = true;
+        } else {
+            self.ns_depths.push(self.depth);
+        }
+        Ok(())
+    }
+
+    /// Closes the namespace scope of the element just ended, if it opened one.
+    #[inline]
+    fn close_scope(&mut self) {
+        if self.ns_depths.last().is_some_and(|&d| d > self.depth) {
+            self.ns_depths.pop();
+            self.ns.pop();
+        }
+    }
+
+    /// Text borrowed from the input.
+    #[inline]
+    fn input_text(&self, b: &'i [u8], offset: usize) -> Result<&'i str, DecodeError> {
+        if let Some(all) = self.input_str {
+            let start = (b.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
+            if let Some(s) = all.get(start..start.wrapping_add(b.len())) {
+                return Ok(s);
+            }
+        }
+        std::str::from_utf8(b).map_err(|e| DecodeError::xml(offset, e))
+    }
+
+    /// The text of a text or CDATA event.
+    #[inline]
+    fn event_text(&self, t: Cow<'i, [u8]>, offset: usize) -> Result<Cow<'i, str>, DecodeError> {
+        match t {
+            Cow::Borrowed(b) => self.input_text(b, offset).map(Cow::Borrowed),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|e| DecodeError::xml(offset, e.utf8_error())),
+        }
     }
 
     /// The namespace URI of `el`'s `xsi:type` when it is bound to one other than `urn:vim25`
@@ -186,7 +270,7 @@ impl<'i> Decoder<'i> {
             if key.local_name().as_ref() != b"type" || key.prefix().is_none() {
                 continue;
             }
-            let is_xsi = match self.reader.resolve_attribute(key).0 {
+            let is_xsi = match self.ns.resolve_attribute(key).0 {
                 ResolveResult::Bound(n) => n.as_ref() == XSI_NS,
                 ResolveResult::Unknown(p) => p == b"xsi",
                 ResolveResult::Unbound => false,
@@ -195,7 +279,7 @@ impl<'i> Decoder<'i> {
                 continue;
             }
             let value = a.unescape_value().ok()?;
-            return match self.reader.resolve_element(QName(value.as_bytes())).0 {
+            return match self.ns.resolve_element(QName(value.as_bytes())).0 {
                 ResolveResult::Bound(n) if n.as_ref() != VIM_NS => {
                     Some(String::from_utf8_lossy(n.as_ref()).into_owned())
                 }
@@ -216,7 +300,7 @@ impl<'i> Decoder<'i> {
             if key.local_name().as_ref() != b"type" || key.prefix().is_none() {
                 continue;
             }
-            let (ns, _) = self.reader.resolve_attribute(key);
+            let (ns, _) = self.ns.resolve_attribute(key);
             let is_xsi = match ns {
                 ResolveResult::Bound(n) => n.as_ref() == XSI_NS,
                 // An undeclared `xsi:` prefix (fragments cut from a larger document).
@@ -232,7 +316,7 @@ impl<'i> Decoder<'i> {
             let (ns, name) = {
                 let qname = QName(value.as_bytes());
                 let prefix = qname.prefix().map(|p| p.into_inner().to_vec());
-                let (res, local) = self.reader.resolve_element(qname);
+                let (res, local) = self.ns.resolve_element(qname);
                 let kind = match res {
                     ResolveResult::Bound(n) if n.as_ref() == XSD_NS => TypeNs::Xsd,
                     ResolveResult::Bound(n) if n.as_ref() == VIM_NS => TypeNs::Vim,
@@ -298,6 +382,7 @@ impl<'i> Decoder<'i> {
                 Event::Empty(s) => return self.open(s, true, offset).map(Some),
                 Event::End(_) => {
                     self.depth -= 1;
+                    self.close_scope();
                     return Ok(None);
                 }
                 Event::Eof => return Err(DecodeError::Eof { pos: offset }),
@@ -328,11 +413,11 @@ impl<'i> Decoder<'i> {
             let offset = self.position();
             match self.read()? {
                 Event::Text(t) => {
-                    let s = t.decode().map_err(|e| DecodeError::xml(offset, e))?;
+                    let s = self.event_text(text_bytes(t), offset)?;
                     append(&mut out, s);
                 }
                 Event::CData(t) => {
-                    let s = t.decode().map_err(|e| DecodeError::xml(offset, e))?;
+                    let s = self.event_text(t.into_inner(), offset)?;
                     append(&mut out, s);
                 }
                 Event::GeneralRef(r) => {
@@ -342,6 +427,7 @@ impl<'i> Decoder<'i> {
                 }
                 Event::End(_) => {
                     self.depth -= 1;
+                    self.close_scope();
                     return Ok(out);
                 }
                 Event::Comment(_) | Event::PI(_) => {}
@@ -403,6 +489,7 @@ impl<'i> Decoder<'i> {
                 }
                 Event::End(_) => {
                     self.depth -= 1;
+                    self.close_scope();
                     end = offset;
                 }
                 Event::Eof => return Err(DecodeError::Eof { pos: offset }),
@@ -430,7 +517,10 @@ impl<'i> Decoder<'i> {
                         });
                     }
                 }
-                Event::End(_) => self.depth = self.depth.saturating_sub(1),
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.close_scope();
+                }
                 Event::GeneralRef(r) => {
                     resolve_ref(&r, offset)?;
                 }
@@ -509,6 +599,11 @@ impl<'i> Decoder<'i> {
 pub trait Decode: Sized {
     /// Decodes the element `el`, whose start tag has just been read, consuming it to its end tag.
     fn decode(r: &mut Decoder<'_>, el: &Elem<'_>) -> Result<Self, DecodeError>;
+}
+
+#[inline]
+fn text_bytes(t: BytesText<'_>) -> Cow<'_, [u8]> {
+    t.into_inner()
 }
 
 fn is_blank(t: &[u8]) -> bool {

@@ -82,11 +82,23 @@ impl Encoder {
     }
 
     /// Writes `<name xsi:type=…>text</name>`.
-    #[inline]
+    ///
+    /// Shared by every leaf field: not inlined into each generated `encode_fields`.
     pub fn leaf(&mut self, name: &str, xsi_type: Option<&str>, text: &str) {
-        self.start(name, xsi_type);
-        self.text(text);
-        self.end(name);
+        let n = name.as_bytes();
+        self.buf.reserve(2 * n.len() + 5 + text.len());
+        self.buf.push(b'<');
+        self.buf.extend_from_slice(n);
+        if let Some(t) = xsi_type {
+            self.buf.extend_from_slice(b" xsi:type=\"");
+            self.buf.extend_from_slice(t.as_bytes());
+            self.buf.push(b'"');
+        }
+        self.buf.push(b'>');
+        escape_into(&mut self.buf, text, false);
+        self.buf.extend_from_slice(b"</");
+        self.buf.extend_from_slice(n);
+        self.buf.push(b'>');
     }
 
     /// Writes a complex value as element `name`, with `xsi:type` when given.
@@ -204,10 +216,36 @@ impl<T: ComplexType> Encode for T {
     }
 }
 
+/// Bytes that need escaping in text (`<`, `>`, `&`, CR) and also in attribute values (`"`,
+/// LF, tab), as bit 0 and bit 1.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'<' as usize] = 3;
+    t[b'>' as usize] = 3;
+    t[b'&' as usize] = 3;
+    t[b'\r' as usize] = 3;
+    t[b'"' as usize] = 2;
+    t[b'\n' as usize] = 2;
+    t[b'\t' as usize] = 2;
+    t
+};
+
+#[inline]
 fn escape_into(buf: &mut Vec<u8>, s: &str, attr: bool) {
     let bytes = s.as_bytes();
-    let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mask = if attr { 2 } else { 1 };
+    // Nearly every value needs no escaping: one table scan, one copy.
+    match bytes.iter().position(|&b| ESCAPE[b as usize] & mask != 0) {
+        None => buf.extend_from_slice(bytes),
+        Some(first) => escape_from(buf, bytes, first, attr),
+    }
+}
+
+#[cold]
+fn escape_from(buf: &mut Vec<u8>, bytes: &[u8], first: usize, attr: bool) {
+    buf.extend_from_slice(&bytes[..first]);
+    let mut last = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let rep: &[u8] = match b {
             b'<' => b"&lt;",
             b'>' => b"&gt;",
