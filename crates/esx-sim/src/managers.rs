@@ -299,6 +299,8 @@ pub fn find(state: &State, ty: &str) -> Option<MoRef> {
 /// Per-manager state (a field per manager module that keeps any).
 #[derive(Debug, Default)]
 pub struct Managers {
+    /// Alarms, their acknowledgements and disabled actions (see [`crate::mo::alarm_manager`]).
+    pub alarms: crate::mo::alarm_manager::Alarms,
     /// Option values changed with `UpdateOptions` (see [`crate::mo::option_manager`]).
     pub options: crate::mo::option_manager::Options,
     /// Task history collectors (see [`crate::mo::task`]).
@@ -337,6 +339,7 @@ pub fn insert_all(state: &mut State) {
         state.insert(id, Mo::Manager(d.ty));
     }
     crate::mo::license_manager::insert(state);
+    crate::mo::alarm_manager::insert(state);
     crate::mo::guest_operations::insert(state);
 }
 
@@ -395,6 +398,8 @@ pub fn fill_content(flavor: Flavor, c: &mut ServiceContent) {
 pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> Top {
     let _ = (state, ctx, r, name);
     match ty {
+        "AlarmManager" => crate::mo::alarm_manager::property(name),
+        "Alarm" => crate::mo::alarm_manager::alarm_property(state, r, name),
         "EnvironmentBrowser" => crate::mo::environment_browser::property(state, r, name),
         "HttpNfcLease" => crate::mo::http_nfc_lease::property(state, r, name),
         "GuestOperationsManager" => crate::mo::guest_operations::property(state, name),
@@ -419,6 +424,7 @@ pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> To
 pub fn is_read(method: &str) -> bool {
     crate::mo::perf_manager::is_read(method)
         || crate::mo::environment_browser::is_read(method)
+        || crate::mo::alarm_manager::is_read(method)
         || crate::mo::option_manager::is_read(method)
         || crate::mo::license_manager::is_read(method)
         || crate::mo::license_assignment_manager::is_read(method)
@@ -437,6 +443,7 @@ pub fn is_read(method: &str) -> bool {
 pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Response>> {
     crate::mo::perf_manager::handle_read(state, ctx, req)
         .or_else(|| crate::mo::environment_browser::handle_read(state, ctx, req))
+        .or_else(|| crate::mo::alarm_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::option_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::license_manager::handle_read(state, ctx, req))
         .or_else(|| crate::mo::license_assignment_manager::handle_read(state, ctx, req))
@@ -468,6 +475,7 @@ pub fn handle(
     req: Request,
 ) -> Result<MethodResult<Response>, Request> {
     let req = handled_or!(crate::mo::option_manager::handle(state, ctx, req));
+    let req = handled_or!(crate::mo::alarm_manager::handle(state, ctx, req));
     let req = handled_or!(crate::mo::task::handle_collector(state, req));
     let req = handled_or!(crate::mo::license_manager::handle(state, ctx, req));
     let req = handled_or!(crate::mo::license_assignment_manager::handle(

@@ -29,17 +29,14 @@ pub fn entity_common(state: &State, r: &MoRef, name: &str) -> Top {
         "name" => state.name_of(r).map(Any::String),
         "parent" => state.parent_of(r).map(Any::from),
         "overallStatus" | "configStatus" => Some(Any::from(ManagedEntityStatus::Green)),
-        "alarmActionsEnabled" => Some(Any::Boolean(true)),
+        "alarmActionsEnabled" | "declaredAlarmState" | "triggeredAlarmState" => {
+            return mo::alarm_manager::entity_property(state, r, name)
+        }
         "effectiveRole" => Some(Any::from(esx_vim::ArrayOfInt { int: vec![-1] })),
         "recentTask" => Some(refs(recent_tasks_for(state, r))),
         "customValue" | "value" => mo::custom_fields_manager::values(state, r),
         "availableField" => mo::custom_fields_manager::available(state, r),
-        "declaredAlarmState"
-        | "triggeredAlarmState"
-        | "disabledMethod"
-        | "permission"
-        | "tag"
-        | "configIssue" => None,
+        "disabledMethod" | "permission" | "tag" | "configIssue" => None,
         _ => return None,
     })
 }

@@ -1,5 +1,6 @@
 //! One module per managed object type.
 
+pub mod alarm_manager;
 pub mod authorization_manager;
 pub mod cluster;
 pub mod compute_resource;
