@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
 use esx_sim::Flavor;
@@ -13,7 +12,7 @@ use esx_vim::*;
 
 use support::{call, read, start};
 
-const GOVC: &str = "/opt/peers/bin/govc";
+use support::govc::GOVC;
 
 fn auth(state: &State) -> MoRef {
     match state.flavor() {
@@ -711,32 +710,7 @@ fn sessions_logs_and_host_managers() {
 }
 
 fn govc(url: &str, home: &Path, args: &[&str]) -> (bool, String) {
-    let mut child = Command::new(GOVC)
-        .args(args)
-        .env("GOVC_URL", url)
-        .env("GOVC_INSECURE", "1")
-        .env("GOVMOMI_HOME", home)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("govc runs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        match child.try_wait().expect("govc status") {
-            Some(_) => break,
-            None if std::time::Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return (false, format!("govc {} TIMED OUT", args.join(" ")));
-            }
-            None => std::thread::sleep(std::time::Duration::from_millis(50)),
-        }
-    }
-    let o = child.wait_with_output().expect("govc output");
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-    )
+    support::govc::run(url, home, args)
 }
 
 fn data_dir(tag: &str) -> PathBuf {

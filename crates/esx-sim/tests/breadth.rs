@@ -2,11 +2,13 @@
 //! every object it can reach, and the read-only govc commands people run daily behave on both
 //! flavors as they do against a real server.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PYTHON: &str = "/opt/peers/venv/bin/python";
-const GOVC: &str = "/opt/peers/bin/govc";
+use support::govc::GOVC;
 
 fn peers() -> bool {
     let ok = Path::new(GOVC).exists() && Path::new(PYTHON).exists();
@@ -240,38 +242,9 @@ struct Govc {
 }
 
 impl Govc {
-    /// Runs govc with `args`; a command still running after 60 s is killed and reported as
-    /// failed (`TIMED OUT`), so that one hanging command cannot hang the test.
+    /// Runs govc with `args` (see [`support::govc::run`]).
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let log = self.home.join("govc.out");
-        std::fs::create_dir_all(&self.home).expect("govc home");
-        let file = std::fs::File::create(&log).expect("govc output file");
-        let mut child = Command::new(GOVC)
-            .args(args)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .stdout(file.try_clone().expect("output file"))
-            .stderr(file)
-            .spawn()
-            .expect("govc runs");
-        let mut status = None;
-        for _ in 0..1200 {
-            status = child.try_wait().expect("govc wait");
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let out = std::fs::read_to_string(&log).unwrap_or_default();
-        match status {
-            Some(st) => (st.success(), out),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                (false, format!("TIMED OUT after 60 s: {out}"))
-            }
-        }
+        support::govc::run(&self.url, &self.home, args)
     }
 
     /// The first path `govc find` prints for objects of `ty` (empty when none).

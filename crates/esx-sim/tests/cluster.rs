@@ -4,25 +4,14 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use esx_sim::state::{Mo, MoRef, State};
 use esx_vim::*;
 
-const GOVC: &str = "/opt/peers/bin/govc";
+use support::govc::GOVC;
 
 fn govc(url: &str, home: &Path, args: &[&str]) -> (bool, String) {
-    let o = Command::new(GOVC)
-        .args(args)
-        .env("GOVC_URL", url)
-        .env("GOVC_INSECURE", "1")
-        .env("GOVMOMI_HOME", home)
-        .output()
-        .expect("govc runs");
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-    )
+    support::govc::run(url, home, args)
 }
 
 fn data_dir(tag: &str) -> PathBuf {

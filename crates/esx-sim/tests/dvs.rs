@@ -2,10 +2,11 @@
 //! `dvs.portgroup.add`/`change`/`info`, a VM NIC on a distributed port group, and a port
 //! group in use that cannot be destroyed.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-const GOVC: &str = "/opt/peers/bin/govc";
+use std::path::{Path, PathBuf};
+
+use support::govc::GOVC;
 
 fn data_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("esx-sim-dvs-{tag}-{}", std::process::id()));
@@ -20,17 +21,7 @@ struct Govc {
 
 impl Govc {
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let o = Command::new(GOVC)
-            .args(args)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .output()
-            .expect("govc runs");
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
+        support::govc::run(&self.url, &self.home, args)
     }
 
     fn ok(&self, args: &[&str]) -> String {

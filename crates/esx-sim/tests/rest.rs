@@ -2,10 +2,12 @@
 //! govc 0.24's `tags.*` and `library.*` commands end to end, and the protocol details (login
 //! with Basic credentials or a SOAP session, vAPI error bodies, malformed JSON) with curl.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GOVC: &str = "/opt/peers/bin/govc";
+use support::govc::GOVC;
 
 fn govc_available() -> bool {
     let ok = Path::new(GOVC).exists();
@@ -52,37 +54,9 @@ impl Govc {
         }
     }
 
-    /// (success, stdout and stderr).
+    /// Runs govc with `args` (see [`support::govc::run`]).
     fn run(&self, args: &[&str]) -> (bool, String) {
-        std::fs::create_dir_all(&self.home).expect("govc home");
-        let log = self.home.join("govc.out");
-        let file = std::fs::File::create(&log).expect("govc output file");
-        let mut child = Command::new(GOVC)
-            .args(args)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .stdout(file.try_clone().expect("output file"))
-            .stderr(file)
-            .spawn()
-            .expect("govc runs");
-        let mut status = None;
-        for _ in 0..1200 {
-            status = child.try_wait().expect("govc wait");
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let out = std::fs::read_to_string(&log).unwrap_or_default();
-        match status {
-            Some(st) => (st.success(), out),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                (false, format!("TIMED OUT after 60 s: {out}"))
-            }
-        }
+        support::govc::run(&self.url, &self.home, args)
     }
 
     /// Runs `args`, which must succeed; their output.

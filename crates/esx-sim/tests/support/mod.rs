@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod govc;
 pub mod https;
 
 use esx_sim::state::{Ctx, State};
