@@ -6,28 +6,31 @@ use esx_vim::{Any, HostCertificateManagerCertificateInfo, Request, Response};
 
 use crate::fault::{Fault, MethodResult};
 use crate::property::Top;
-use crate::state::{moref, Ctx, Mo, MoRef, State};
+use crate::state::{Ctx, Mo, MoRef, State};
 
 /// The WSDL type.
 pub const TYPE: &str = "HostCertificateManager";
 
-/// The id of host `host`'s certificate manager (`ha-certificate-manager` on ESXi,
-/// `certificateManager-N` for vCenter's `host-N`).
+/// Host `host`'s certificate manager: `ha-certificate-manager` on ESXi, `certificateManager-N` for vCenter's `host-N`.
+pub const PER_HOST: crate::mo::host_system::PerHost = crate::mo::host_system::PerHost {
+    ty: TYPE,
+    prefix: "certificateManager",
+    esx_id: "ha-certificate-manager",
+};
+
+/// The id of host `host`'s certificate manager.
 pub fn id_for(host: &MoRef) -> String {
-    match host.value.strip_prefix("host-") {
-        Some(n) => format!("certificateManager-{n}"),
-        None => "ha-certificate-manager".to_owned(),
-    }
+    PER_HOST.id_for(host)
 }
 
 /// The reference of host `host`'s certificate manager.
 pub fn ref_for(host: &MoRef) -> MoRef {
-    moref(TYPE, &id_for(host))
+    PER_HOST.ref_for(host)
 }
 
 /// Creates host `host`'s certificate manager (when the host is created).
 pub fn insert_for_host(state: &mut State, host: &MoRef) {
-    state.insert(&id_for(host), Mo::Manager(TYPE));
+    PER_HOST.insert(state, host)
 }
 
 fn check_this(state: &State, this: &MoRef) -> MethodResult<()> {
@@ -196,13 +199,7 @@ pub fn handle_read(state: &State, _ctx: &Ctx, req: &Request) -> Option<MethodRes
 
 /// The host whose certificate manager is `this`.
 fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
-    check_this(state, this)?;
-    let host = match this.value.strip_prefix("certificateManager-") {
-        Some(n) => moref("HostSystem", &format!("host-{n}")),
-        None => moref("HostSystem", "ha-host"),
-    };
-    crate::mo::host_system::host(state, &host)?;
-    Ok(host)
+    PER_HOST.host_of(state, this)
 }
 
 fn config_fault(e: rcgen::Error) -> Fault {

@@ -8,10 +8,9 @@ use esx_vim::{
     Any, HostDateTimeInfo, HostDateTimeSystemTimeZone, HostNtpConfig, Request, Response,
 };
 
-use crate::config::Flavor;
 use crate::fault::{Fault, MethodResult};
 use crate::property::Top;
-use crate::state::{moref, now, Ctx, Mo, MoRef, State};
+use crate::state::{now, Ctx, MoRef, State};
 
 /// The WSDL type.
 pub const TYPE: &str = "HostDateTimeSystem";
@@ -56,37 +55,31 @@ fn fresh() -> HostClock {
     }
 }
 
-/// The id of host `host`'s date/time system (`dateTimeSystem` on ESXi, `dateTimeSystem-N`
-/// for vCenter's `host-N`).
+/// Host `host`'s date/time system: `dateTimeSystem` on ESXi, `dateTimeSystem-N` for vCenter's `host-N`.
+pub const PER_HOST: crate::mo::host_system::PerHost = crate::mo::host_system::PerHost {
+    ty: TYPE,
+    prefix: "dateTimeSystem",
+    esx_id: "dateTimeSystem",
+};
+
+/// The id of host `host`'s date/time system.
 pub fn id_for(host: &MoRef) -> String {
-    match host.value.strip_prefix("host-") {
-        Some(n) => format!("dateTimeSystem-{n}"),
-        None => "dateTimeSystem".to_owned(),
-    }
+    PER_HOST.id_for(host)
 }
 
 /// The reference of host `host`'s date/time system.
 pub fn ref_for(host: &MoRef) -> MoRef {
-    moref(TYPE, &id_for(host))
+    PER_HOST.ref_for(host)
 }
 
 /// Creates host `host`'s date/time system (when the host is created).
 pub fn insert_for_host(state: &mut State, host: &MoRef) {
-    state.insert(&id_for(host), Mo::Manager(TYPE));
+    PER_HOST.insert(state, host)
 }
 
 /// The host whose date/time system is `this`.
 fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
-    match state.lookup(this)? {
-        Mo::Manager(TYPE) => {}
-        _ => return Err(Fault::not_found(this)),
-    }
-    let host = match (state.flavor(), this.value.strip_prefix("dateTimeSystem-")) {
-        (Flavor::Vcenter, Some(n)) => moref("HostSystem", &format!("host-{n}")),
-        _ => moref("HostSystem", "ha-host"),
-    };
-    crate::mo::host_system::host(state, &host)?;
-    Ok(host)
+    PER_HOST.host_of(state, this)
 }
 
 fn clock(state: &State, host: &MoRef) -> HostClock {

@@ -9,7 +9,7 @@ use esx_vim::{Any, HostService, HostServiceInfo, Request, Response};
 use crate::config::Flavor;
 use crate::fault::{Fault, MethodResult};
 use crate::property::Top;
-use crate::state::{moref, Ctx, Mo, MoRef, State};
+use crate::state::{Ctx, MoRef, State};
 
 /// The WSDL type.
 pub const TYPE: &str = "HostServiceSystem";
@@ -98,36 +98,31 @@ fn fresh(flavor: Flavor) -> Vec<HostService> {
         .collect()
 }
 
-/// The id of host `host`'s service system (`serviceSystem` on ESXi, `serviceSystem-N` for
-/// vCenter's `host-N`).
+/// Host `host`'s service system: `serviceSystem` on ESXi, `serviceSystem-N` for vCenter's `host-N`.
+pub const PER_HOST: crate::mo::host_system::PerHost = crate::mo::host_system::PerHost {
+    ty: TYPE,
+    prefix: "serviceSystem",
+    esx_id: "serviceSystem",
+};
+
+/// The id of host `host`'s service system.
 pub fn id_for(host: &MoRef) -> String {
-    match host.value.strip_prefix("host-") {
-        Some(n) => format!("serviceSystem-{n}"),
-        None => "serviceSystem".to_owned(),
-    }
+    PER_HOST.id_for(host)
 }
 
 /// The reference of host `host`'s service system.
 pub fn ref_for(host: &MoRef) -> MoRef {
-    moref(TYPE, &id_for(host))
+    PER_HOST.ref_for(host)
 }
 
 /// Creates host `host`'s service system (when the host is created).
 pub fn insert_for_host(state: &mut State, host: &MoRef) {
-    state.insert(&id_for(host), Mo::Manager(TYPE));
+    PER_HOST.insert(state, host)
 }
 
+/// The host whose service system is `this`.
 fn host_of(state: &State, this: &MoRef) -> MethodResult<MoRef> {
-    match state.lookup(this)? {
-        Mo::Manager(TYPE) => {}
-        _ => return Err(Fault::not_found(this)),
-    }
-    let host = match (state.flavor(), this.value.strip_prefix("serviceSystem-")) {
-        (Flavor::Vcenter, Some(n)) => moref("HostSystem", &format!("host-{n}")),
-        _ => moref("HostSystem", "ha-host"),
-    };
-    crate::mo::host_system::host(state, &host)?;
-    Ok(host)
+    PER_HOST.host_of(state, this)
 }
 
 /// The services of host `host` now.

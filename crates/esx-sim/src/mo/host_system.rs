@@ -646,3 +646,53 @@ mod tests {
         assert!(ext.eax.is_some() && ext.ebx.is_some() && ext.ecx.is_some());
     }
 }
+
+/// A per-host configuration object of `configManager` (date/time, services, certificate…):
+/// one per host, `<prefix>-N` for vCenter's `host-N`, a fixed id on ESXi.
+#[derive(Debug, Clone, Copy)]
+pub struct PerHost {
+    /// The WSDL type.
+    pub ty: &'static str,
+    /// The id prefix on vCenter (`dateTimeSystem` gives `dateTimeSystem-N`).
+    pub prefix: &'static str,
+    /// The id on ESXi.
+    pub esx_id: &'static str,
+}
+
+impl PerHost {
+    /// The id of host `host`'s object.
+    pub fn id_for(&self, host: &MoRef) -> String {
+        match host.value.strip_prefix("host-") {
+            Some(n) => format!("{}-{n}", self.prefix),
+            None => self.esx_id.to_owned(),
+        }
+    }
+
+    /// The reference of host `host`'s object.
+    pub fn ref_for(&self, host: &MoRef) -> MoRef {
+        moref(self.ty, &self.id_for(host))
+    }
+
+    /// Creates host `host`'s object (when the host is created).
+    pub fn insert(&self, state: &mut State, host: &MoRef) {
+        state.insert(&self.id_for(host), Mo::Manager(self.ty));
+    }
+
+    /// The host whose object `this` is (`NotFound` when `this` is not one, or its host is gone).
+    pub fn host_of(&self, state: &State, this: &MoRef) -> crate::fault::MethodResult<MoRef> {
+        match state.lookup(this)? {
+            Mo::Manager(t) if *t == self.ty => {}
+            _ => return Err(crate::fault::Fault::not_found(this)),
+        }
+        let h = this
+            .value
+            .strip_prefix(self.prefix)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .map_or_else(
+                || moref("HostSystem", "ha-host"),
+                |n| moref("HostSystem", &format!("host-{n}")),
+            );
+        host(state, &h)?;
+        Ok(h)
+    }
+}
