@@ -343,6 +343,20 @@ impl State {
         }
     }
 
+    /// `r` and its ancestors, nearest first (bounded: a cycle or more than 256 levels ends it).
+    pub fn lineage(&self, r: &MoRef) -> Vec<MoRef> {
+        let mut v = vec![r.clone()];
+        let mut cur = r.clone();
+        while let Some(p) = self.parent_of(&cur) {
+            if v.contains(&p) || v.len() > 256 {
+                break;
+            }
+            v.push(p.clone());
+            cur = p;
+        }
+        v
+    }
+
     /// The child entities of a folder-like container (for views and inventory paths).
     pub fn children_of(&self, r: &MoRef) -> Vec<MoRef> {
         match self.get(r) {

@@ -241,22 +241,6 @@ pub fn property(name: &str) -> Top {
     })
 }
 
-/// The entity and its ancestors, nearest first.
-fn lineage(state: &State, r: &MoRef) -> Vec<MoRef> {
-    let mut out = vec![r.clone()];
-    let mut cur = r.clone();
-    for _ in 0..64 {
-        match state.parent_of(&cur) {
-            Some(p) => {
-                out.push(p.clone());
-                cur = p;
-            }
-            None => break,
-        }
-    }
-    out
-}
-
 fn expression_type(e: &BaseAlarmExpression) -> Option<&str> {
     match e {
         BaseAlarmExpression::StateAlarmExpression(s) => Some(&s.r#type),
@@ -268,7 +252,7 @@ fn expression_type(e: &BaseAlarmExpression) -> Option<&str> {
 
 /// The alarms that apply to `r` (defined on it or an ancestor, for its type), by id.
 fn applicable<'s>(state: &'s State, r: &MoRef) -> Vec<(&'s String, &'s Defined)> {
-    let line = lineage(state, r);
+    let line = state.lineage(r);
     state
         .managers
         .alarms

@@ -545,26 +545,13 @@ fn is_entity(state: &State, r: &MoRef) -> bool {
     state.name_of(r).is_some() && !matches!(state.get(r), Some(Mo::Snapshot(_)))
 }
 
-/// `r` and its ancestors, nearest first (bounded by the inventory depth).
-fn lineage(state: &State, r: &MoRef) -> Vec<MoRef> {
-    let mut v = vec![r.clone()];
-    let mut cur = r.clone();
-    while let Some(p) = state.parent_of(&cur) {
-        if v.contains(&p) || v.len() > 256 {
-            break;
-        }
-        v.push(p.clone());
-        cur = p;
-    }
-    v
-}
-
 /// The permission that applies to `user` on `entity`: one set for the user on the entity
 /// itself, else the nearest propagating one on an ancestor. (Group membership is not
 /// modelled: a group's permission applies to nobody.)
 pub fn effective_permission(state: &State, user: &str, entity: &MoRef) -> Option<Permission> {
     let perms = stored(state);
-    lineage(state, entity)
+    state
+        .lineage(entity)
         .iter()
         .enumerate()
         .find_map(|(depth, e)| {
@@ -760,7 +747,7 @@ fn keep_admin(state: &State, v: &[Permission]) -> MethodResult<()> {
 pub fn entity_permissions(state: &State, entity: &MoRef, inherited: bool) -> Vec<Permission> {
     let perms = permissions(state);
     let mut out: Vec<Permission> = Vec::new();
-    for (depth, e) in lineage(state, entity).iter().enumerate() {
+    for (depth, e) in state.lineage(entity).iter().enumerate() {
         if depth > 0 && !inherited {
             break;
         }
