@@ -395,8 +395,7 @@ pub fn fill_content(flavor: Flavor, c: &mut ServiceContent) {
 
 /// Reads the top-level property `name` of the manager `r` of type `ty`. `None` when its module
 /// does not model it (the WSDL fallback then decides).
-pub fn property(state: &State, ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> Top {
-    let _ = (state, ctx, r, name);
+pub fn property(state: &State, _ctx: &Ctx, r: &MoRef, ty: &str, name: &str) -> Top {
     match ty {
         "AlarmManager" => crate::mo::alarm_manager::property(name),
         "Alarm" => crate::mo::alarm_manager::alarm_property(state, r, name),
