@@ -16,8 +16,17 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
 
 pub fn run(extra: &[String]) -> Result<(), String> {
     let root = workspace_root();
+    let fresh = fresh_target(&root);
+    if fresh {
+        // A fresh target directory (CI's clean clone) is built once: incremental caches would
+        // only double the disk it needs (the last CI run ran out of space), so they are off for
+        // every cargo below, which inherits this environment.
+        eprintln!("xtask: fresh target directory: building without incremental caches");
+        std::env::set_var("CARGO_INCREMENTAL", "0");
+    }
     install_system_packages()?;
     install_peers(&root)?;
+    disk_report(&root, "before the tests");
     let status = Command::new(env_or("CARGO", "cargo"))
         .current_dir(&root)
         .args(["test", "--workspace", "--no-fail-fast"])
@@ -30,15 +39,24 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         .args(["check", "-p", "esx-vim", "--no-default-features", "--lib"])
         .status()
         .map_err(|e| format!("cannot run cargo check: {e}"))?;
+    disk_report(&root, "after the tests");
     // The fuzz crates are outside the workspace: without this they rot unseen until someone
     // runs nightly cargo-fuzz.
     let fuzz = check_fuzz_crates(&root);
     // Crates other projects can depend on: each builds from its own .crate archive, and the
     // dependency tree passes deny.toml (licences, bans, sources).
     let packaging = check_packaging(&root);
+    if fresh {
+        // Nothing will reuse them; the documentation step needs the room.
+        for dir in ["target/fuzz-check", "target/package-check"] {
+            let _ = std::fs::remove_dir_all(root.join(dir));
+        }
+    }
+    disk_report(&root, "after the fuzz and packaging checks");
     let deny = check_deny(&root);
     // The documentation users read: every public item documented, every link resolved.
     let docs = check_docs(&root);
+    disk_report(&root, "at the end");
     match (status.success(), codec_only.success()) {
         (true, true) => fuzz.and(packaging).and(deny).and(docs),
         (false, _) => Err(format!("cargo test failed ({status})")),
@@ -46,6 +64,52 @@ pub fn run(extra: &[String]) -> Result<(), String> {
             "cargo check -p esx-vim --no-default-features failed ({codec_only})"
         )),
     }
+}
+
+/// Whether the workspace was never built in this target directory (only xtask itself, which
+/// `cargo xtask` has just built): true on CI's clean clone.
+fn fresh_target(root: &Path) -> bool {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let Ok(entries) = std::fs::read_dir(target.join("debug/.fingerprint")) else {
+        return true;
+    };
+    !entries
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("esx-vim-"))
+}
+
+/// Prints the space used under `target/` and left on its file system, so that a CI run that
+/// runs out of disk shows where it went.
+fn disk_report(root: &Path, when: &str) {
+    let target = root.join("target");
+    let used = Command::new("du")
+        .args(["-sh"])
+        .arg(&target)
+        .output()
+        .ok()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap_or("?")
+                .to_string()
+        })
+        .unwrap_or_else(|| "?".into());
+    let free = Command::new("df")
+        .args(["-h", "--output=avail"])
+        .arg(&target)
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .nth(1)
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    eprintln!("xtask: disk {when}: target/ holds {used}, {free} free");
 }
 
 /// `cargo doc --workspace --no-deps` with rustdoc's warnings (broken intra-doc links, missing

@@ -1,5 +1,5 @@
 //! The check the fuzz target runs (`fuzz/fuzz_targets/request.rs`), shared with the stable
-//! `cargo test` that replays the committed seed corpus (`tests/fuzz_seeds.rs`). Not part of
+//! `cargo test` that replays the committed seed corpus (`tests/sim/fuzz_seeds.rs`). Not part of
 //! the stable API.
 
 use std::sync::{Mutex, OnceLock};

@@ -31,7 +31,7 @@ pub mod fault;
 pub mod fetch;
 pub mod files;
 pub mod folder_api;
-/// The fuzz target's check, replayed on stable by `tests/fuzz_seeds.rs`. Not stable API.
+/// The fuzz target's check, replayed on stable by `tests/sim/fuzz_seeds.rs`. Not stable API.
 #[doc(hidden)]
 pub mod fuzz;
 pub mod inject;
