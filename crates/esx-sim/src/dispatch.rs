@@ -697,6 +697,49 @@ pub fn handle_read(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResu
     is_shared_read(req).then(r)
 }
 
+/// `RetrievePropertiesEx` and `ContinueRetrievePropertiesEx` for the HTTP server (`ctx.encoded`)
+/// when whole object elements are kept ([`crate::encoded::Mode::Objects`]): the reply envelope,
+/// with each page's objects written from their kept XML. `None` for every other call, and when
+/// the cache keeps less: [`handle_read`] answers then.
+pub fn handle_read_xml(state: &State, ctx: &Ctx, req: &Request) -> Option<MethodResult<Vec<u8>>> {
+    if !ctx.encoded || crate::encoded::mode() != crate::encoded::Mode::Objects {
+        return None;
+    }
+    let result = |token: Option<String>| RetrieveResult {
+        token,
+        objects: Vec::new(),
+    };
+    match req {
+        Request::RetrievePropertiesEx(q) => Some((|| {
+            expect(state, &q.this, "PropertyCollector")?;
+            let page = pc::retrieve_ex_xml(state, ctx, &q.spec_set, q.options.max_objects)?;
+            let (returnval, objects) = match page {
+                Some(p) => (Some(result(p.token)), p.objects),
+                None => (None, Vec::new()),
+            };
+            let envelope = resp!(
+                RetrievePropertiesEx,
+                RetrievePropertiesExResponse { returnval }
+            )
+            .to_envelope();
+            Ok(crate::encoded::splice_objects(envelope, &objects))
+        })()),
+        Request::ContinueRetrievePropertiesEx(q) => Some((|| {
+            expect(state, &q.this, "PropertyCollector")?;
+            let p = pc::continue_ex_xml(state, ctx, &q.token)?;
+            let envelope = resp!(
+                ContinueRetrievePropertiesEx,
+                ContinueRetrievePropertiesExResponse {
+                    returnval: result(p.token)
+                }
+            )
+            .to_envelope();
+            Ok(crate::encoded::splice_objects(envelope, &p.objects))
+        })()),
+        _ => None,
+    }
+}
+
 /// Handles one request. Returns the response and, after `Login`, the new session key.
 pub fn handle(
     state: &mut State,

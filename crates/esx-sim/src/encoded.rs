@@ -9,20 +9,26 @@
 //! came from is unchanged. It is handed out as [`Any::Unknown`] holding the encoded content,
 //! which the encoder writes back verbatim.
 //!
+//! A VM's whole `<objects>` element of a `RetrievePropertiesEx` page is kept the same way, per
+//! set of property paths ([`object`]): a page of kept objects is then their concatenation into
+//! one pre-sized reply ([`splice_objects`]), with no typed `ObjectContent` built, encoded and
+//! freed per object and no escaping again.
+//!
 //! Only callers that encode the value to XML (the HTTP server, [`Ctx::encoded`]) get these:
-//! in-process callers keep seeing typed values. `ESX_SIM_ENCODED_CACHE=0` in the environment
-//! turns the cache off (to measure what it saves).
+//! in-process callers keep seeing typed values. `ESX_SIM_ENCODED_CACHE` in the environment
+//! chooses what is kept, to measure what each step saves ([`Mode`]).
 //!
 //! [`Ctx::encoded`]: crate::state::Ctx::encoded
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use esx_vim::Any;
+use esx_vim::codec::Encode;
+use esx_vim::{Any, ObjectContent};
 
-use crate::state::{MoRef, State};
+use crate::state::{IdHash, MoRef, State};
 
 /// Values whose encoded content is shorter than this are not worth keeping.
 const MIN_LEN: usize = 256;
@@ -34,32 +40,47 @@ const SHARDS: usize = 32;
 /// (small, or written with attributes an `Unknown` cannot carry).
 type Kept = Option<(String, String)>;
 
-/// What is kept of one object, at one generation.
+/// Sets of paths whose `<objects>` element is kept per object (a client asks one or two).
+const MAX_OBJECT_FORMS: usize = 4;
+
+/// What is kept of one object, at one generation: values by path, and whole `<objects>`
+/// elements by the paths they report.
 #[derive(Debug, Default)]
 struct Entry {
     generation: u64,
     paths: Vec<(String, Kept)>,
+    objects: Vec<(Vec<String>, Arc<str>)>,
 }
 
-/// The cache: object id → kept values.
+impl Entry {
+    /// Forgets what was kept at an older generation.
+    fn at(&mut self, generation: u64) -> &mut Self {
+        if self.generation != generation {
+            self.generation = generation;
+            self.paths.clear();
+            self.objects.clear();
+        }
+        self
+    }
+}
+
+/// The cache: object id → kept values. Ids are the simulator's own, so a fast hash will do.
 #[derive(Debug)]
 pub struct Cache {
-    shards: Vec<Mutex<HashMap<String, Entry>>>,
-    hasher: std::collections::hash_map::RandomState,
+    shards: Vec<Mutex<HashMap<String, Entry, IdHash>>>,
 }
 
 impl Default for Cache {
     fn default() -> Self {
         Cache {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: Default::default(),
         }
     }
 }
 
 impl Cache {
-    fn shard(&self, id: &str) -> &Mutex<HashMap<String, Entry>> {
-        &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS]
+    fn shard(&self, id: &str) -> &Mutex<HashMap<String, Entry, IdHash>> {
+        &self.shards[(IdHash::default().hash_one(id) as usize) % SHARDS]
     }
 
     /// Forgets everything (the state was replaced).
@@ -95,10 +116,95 @@ fn encode(v: &Any) -> Kept {
     split(&xml).filter(|(_, c)| c.len() >= MIN_LEN)
 }
 
-/// Whether the cache is on (unless `ESX_SIM_ENCODED_CACHE=0`).
+/// What the cache keeps, from `ESX_SIM_ENCODED_CACHE`: `0` nothing, `values` property values
+/// only, anything else (the default) values and whole object elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Nothing: every reply is built and encoded afresh.
+    Off,
+    /// Large VM property values.
+    Values,
+    /// Values, and VMs' whole `<objects>` elements of `RetrievePropertiesEx` pages.
+    Objects,
+}
+
+/// The mode this process runs in (read once from the environment).
+pub fn mode() -> Mode {
+    static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| match std::env::var("ESX_SIM_ENCODED_CACHE").as_deref() {
+        Ok("0") => Mode::Off,
+        Ok("values") => Mode::Values,
+        _ => Mode::Objects,
+    })
+}
+
+/// Whether values are kept (unless `ESX_SIM_ENCODED_CACHE=0`).
 pub fn enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("ESX_SIM_ENCODED_CACHE").as_deref() != Ok("0"))
+    mode() != Mode::Off
+}
+
+/// `oc` written as the `<objects>` element of a `RetrieveResult`.
+pub fn object_xml(oc: &ObjectContent) -> Arc<str> {
+    let mut w = esx_vim::codec::Encoder::with_capacity(2048);
+    oc.encode(&mut w, "objects");
+    match String::from_utf8(w.into_bytes()) {
+        Ok(s) => Arc::from(s),
+        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
+    }
+}
+
+/// The `<objects>` element of `r` reporting `paths`, as [`object_xml`] writes what `build`
+/// makes: kept while the state is unchanged since it was made (only when it reports no missing
+/// property: a fault's text may name the moment). `None` when `build` finds no object.
+pub fn object(
+    state: &State,
+    r: &MoRef,
+    paths: &[String],
+    build: impl FnOnce() -> crate::fault::MethodResult<Option<ObjectContent>>,
+) -> crate::fault::MethodResult<Option<Arc<str>>> {
+    let generation = state.generation.load(Ordering::Acquire);
+    let shard = state.encoded.shard(&r.value);
+    if let Ok(m) = shard.lock() {
+        if let Some(e) = m.get(&r.value).filter(|e| e.generation == generation) {
+            if let Some((_, xml)) = e.objects.iter().find(|(p, _)| p.as_slice() == paths) {
+                return Ok(Some(xml.clone()));
+            }
+        }
+    }
+    let Some(oc) = build()? else { return Ok(None) };
+    let xml = object_xml(&oc);
+    if oc.missing_set.is_empty() {
+        if let Ok(mut m) = shard.lock() {
+            let e = m.entry(r.value.clone()).or_default().at(generation);
+            if e.objects.len() < MAX_OBJECT_FORMS
+                && !e.objects.iter().any(|(p, _)| p.as_slice() == paths)
+            {
+                e.objects.push((paths.to_vec(), xml.clone()));
+            }
+        }
+    }
+    Ok(Some(xml))
+}
+
+/// `envelope` (a `RetrievePropertiesEx` or `ContinueRetrievePropertiesEx` reply whose
+/// `RetrieveResult` holds no object) with `objects` written into its result, after the token:
+/// where the typed encoder would have written them.
+pub fn splice_objects(envelope: Vec<u8>, objects: &[Arc<str>]) -> Vec<u8> {
+    const END: &[u8] = b"</returnval>";
+    let Some(at) = envelope.windows(END.len()).rposition(|w| w == END) else {
+        return envelope;
+    };
+    if objects.is_empty() {
+        return envelope;
+    }
+    let len = envelope.len() + objects.iter().map(|o| o.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&envelope[..at]);
+    for o in objects {
+        out.extend_from_slice(o.as_bytes());
+    }
+    out.extend_from_slice(&envelope[at..]);
+    out
 }
 
 /// Property `path` of `r` as the server will encode it: the kept XML when the state is unchanged
@@ -134,11 +240,7 @@ pub fn read(
         None => v,
     };
     if let Ok(mut m) = shard.lock() {
-        let e = m.entry(r.value.clone()).or_default();
-        if e.generation != generation {
-            e.generation = generation;
-            e.paths.clear();
-        }
+        let e = m.entry(r.value.clone()).or_default().at(generation);
         if !e.paths.iter().any(|(p, _)| p == path) {
             e.paths.push((path.to_owned(), kept));
         }

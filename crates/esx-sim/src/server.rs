@@ -462,6 +462,13 @@ fn shared_read(shared: &Shared, cookie: Option<&str>, request: &Request) -> Opti
         session,
         encoded: true,
     };
+    if let Some(xml) = crate::dispatch::handle_read_xml(&guard, &ctx, request) {
+        drop(guard);
+        return Some(match xml {
+            Ok(body) => reply(StatusCode::OK, "text/xml; charset=utf-8", body),
+            Err(f) => fault_reply(&f),
+        });
+    }
     let result = crate::dispatch::handle_read(&guard, &ctx, request)?;
     drop(guard);
     Some(respond(result.map(|r| (r, None))))
