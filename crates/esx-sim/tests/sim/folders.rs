@@ -2,7 +2,6 @@
 //! paths) and with govc (`folder.create`, `object.mv`).
 
 use std::path::Path;
-use std::process::Command;
 
 use esx_sim::state::{moref, Mo, MoRef, State};
 use esx_vim::*;
@@ -231,7 +230,7 @@ fn standalone_host_has_no_folder_changes() {
 }
 
 fn govc_available() -> bool {
-    let ok = Path::new("/opt/peers/bin/govc").exists();
+    let ok = Path::new(support::govc::GOVC).exists();
     if !ok {
         eprintln!("SKIPPED: /opt/peers/bin/govc is missing (run ../shared/peers/setup-peers.sh)");
     }
@@ -242,19 +241,7 @@ fn govc_available() -> bool {
 fn govc_at(port: u16, home: &Path) -> impl Fn(&[&str]) -> (bool, String) {
     let url = format!("https://root:pass@127.0.0.1:{port}/sdk");
     let home = home.to_path_buf();
-    move |args: &[&str]| {
-        let o = Command::new("/opt/peers/bin/govc")
-            .args(args)
-            .env("GOVC_URL", &url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &home)
-            .output()
-            .unwrap();
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
-    }
+    move |args: &[&str]| support::govc::run(&url, &home, args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,6 @@
 //! host's `config.network`, `network` lists and `Network` objects) and with govc.
 
 use std::path::Path;
-use std::process::Command;
 
 use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
 use esx_vim::*;
@@ -203,7 +202,7 @@ fn vcenter_hosts_share_a_network_by_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn govc_vswitch_and_portgroup_commands() {
-    if !Path::new("/opt/peers/bin/govc").exists() {
+    if !Path::new(support::govc::GOVC).exists() {
         eprintln!("SKIPPED: /opt/peers/bin/govc is missing (run ../shared/peers/setup-peers.sh)");
         return;
     }
@@ -215,20 +214,7 @@ async fn govc_vswitch_and_portgroup_commands() {
     let url = format!("https://root:pass@127.0.0.1:{}/sdk", h.addr.port());
     let home = dir.join("govmomi");
     tokio::task::spawn_blocking(move || {
-        let govc = |args: &[&str]| {
-            let o = Command::new("/opt/peers/bin/govc")
-                .args(args)
-                .env("GOVC_URL", &url)
-                .env("GOVC_INSECURE", "1")
-                .env("GOVMOMI_HOME", &home)
-                .output()
-                .unwrap();
-            (
-                o.status.success(),
-                String::from_utf8_lossy(&o.stdout).into_owned()
-                    + &String::from_utf8_lossy(&o.stderr),
-            )
-        };
+        let govc = |args: &[&str]| support::govc::run(&url, &home, args);
         let ok = |args: &[&str]| {
             let (success, out) = govc(args);
             assert!(success, "govc {args:?}: {out}");

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PYTHON: &str = "/opt/peers/venv/bin/python";
-const GOVC: &str = "/opt/peers/bin/govc";
+use crate::support;
+use support::govc::GOVC;
 
 fn peers() -> bool {
     let ok = Path::new(GOVC).exists() && Path::new(PYTHON).exists();
@@ -46,19 +47,8 @@ impl Govc {
     }
 
     fn try_run(&self, args: &[&str]) -> (bool, String) {
-        let o = Command::new(GOVC)
-            .args(args)
-            .current_dir(&self.cwd)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .env_remove("GOVC_GUEST_LOGIN")
-            .output()
-            .expect("govc runs");
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
+        let (ok, out, err) = support::govc::run_in(&self.url, &self.home, Some(&self.cwd), args);
+        (ok, out + &err)
     }
 
     fn run(&self, args: &[&str]) -> String {

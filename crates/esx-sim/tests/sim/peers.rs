@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PYTHON: &str = "/opt/peers/venv/bin/python";
-const GOVC: &str = "/opt/peers/bin/govc";
+use crate::support;
+use support::govc::GOVC;
 
 fn peers() -> bool {
     let ok = Path::new(GOVC).exists() && Path::new(PYTHON).exists();
@@ -47,35 +48,14 @@ impl Govc {
 
     /// Runs govc; returns (success, stdout + stderr).
     fn try_run(&self, args: &[&str]) -> (bool, String) {
-        let o = Command::new(GOVC)
-            .args(args)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .output()
-            .unwrap();
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
+        support::govc::run(&self.url, &self.home, args)
     }
 
     /// Runs govc and fails the test unless it succeeds; returns stdout only.
     fn run(&self, args: &[&str]) -> String {
-        let o = Command::new(GOVC)
-            .args(args)
-            .env("GOVC_URL", &self.url)
-            .env("GOVC_INSECURE", "1")
-            .env("GOVMOMI_HOME", &self.home)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "govc {args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        let (ok, out, err) = support::govc::run_in(&self.url, &self.home, None, args);
+        assert!(ok, "govc {args:?}: {out}{err}");
+        out
     }
 
     /// Runs govc and fails the test unless it fails with `want` in its output.
