@@ -14,6 +14,8 @@
 #      PAGE     (maxObjects per RetrievePropertiesEx page, default 1000)
 #      LISTS    (pyvmomi_list.py runs per server, the median is shown; default 3)
 #      ONLY     (esx-sim or vcsim: measure one server only)
+#      COLD     (1: drop the page cache before each server starts, so that its program and
+#               libraries are read from disk; needs root)
 # Inventory on both: 1 datacenter, 1 cluster of 3 hosts, 1 datastore, N VMs
 #   (esx-sim --flavor vcenter --inventory dc=1,cluster=1,host=3,ds=1,net=1,vm=N;
 #    vcsim via start-vcsim.sh vc N, i.e. -dc 1 -cluster 1 -host 3 -standalone-host 0 -vm N).
@@ -45,6 +47,13 @@ cleanup() {
 }
 trap cleanup EXIT
 echo pass > "$work/pw"
+
+# COLD=1: empty the page cache (the next start reads its program from disk)
+cold() {
+  [ "${COLD:-0}" = 1 ] || return 0
+  sync
+  echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || { echo "COLD=1 needs root" >&2; exit 1; }
+}
 
 status() { awk -v k="$2:" '$1 == k {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
@@ -87,6 +96,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${counts[@]}"; do
   if [ "$only" != vcsim ]; then
     data="$work/data-$n"
+    cold
     t0=$(date +%s.%N)
     "$bin" --flavor vcenter --listen "127.0.0.1:$port" --data-dir "$data" \
       --inventory "dc=1,cluster=1,host=3,ds=1,net=1,vm=$n" --password-file "$work/pw" \
@@ -104,6 +114,7 @@ for n in "${counts[@]}"; do
   fi
   if [ "$only" != esx-sim ]; then
     vport=$((port + 1))
+    cold
     out=$(bash "$shared/peers/start-vcsim.sh" vc "$n" "$vport")
     eval "$out"
     vc_port=$vport

@@ -217,19 +217,27 @@ pub fn read(
 ) -> crate::fault::MethodResult<Option<Any>> {
     let generation = state.generation.load(Ordering::Acquire);
     let shard = state.encoded.shard(&r.value);
+    let mut not_kept = false;
     if let Ok(m) = shard.lock() {
-        if let Some(e) = m.get(&r.value) {
-            if e.generation == generation {
-                if let Some((_, Some((ty, xml)))) = e.paths.iter().find(|(p, _)| p == path) {
+        if let Some(e) = m.get(&r.value).filter(|e| e.generation == generation) {
+            match e.paths.iter().find(|(p, _)| p == path) {
+                Some((_, Some((ty, xml)))) => {
                     return Ok(Some(Any::Unknown {
                         xsi_type: ty.clone(),
                         raw_xml: xml.clone(),
-                    }));
+                    }))
                 }
+                // Known to be small (or not keepable) at this generation: not encoded again
+                // just to find that out.
+                Some((_, None)) => not_kept = true,
+                None => {}
             }
         }
     }
     let v = read()?;
+    if not_kept {
+        return Ok(v);
+    }
     let Some(v) = v else { return Ok(None) };
     let kept = encode(&v);
     let out = match &kept {

@@ -127,6 +127,17 @@ impl Handle {
         ids
     }
 
+    /// How many times the state has been accessed exclusively (each counts as a change and
+    /// ends every kept encoding, see [`State::generation`]): for tests that check that reads
+    /// change nothing.
+    ///
+    /// [`State::generation`]: state::State::generation
+    pub fn generation(&self) -> u64 {
+        self.shared.read().map_or(0, |s| {
+            s.generation.load(std::sync::atomic::Ordering::Acquire)
+        })
+    }
+
     /// Stops accepting connections and waits for the accept loop to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);

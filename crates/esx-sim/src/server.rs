@@ -227,17 +227,21 @@ fn shared_session(state: &State, cookie: Option<&str>) -> Result<Option<String>,
 }
 
 /// Records the user agent of a call that logged in (one answered with a session cookie).
+/// Every other call leaves the state alone: exclusive access counts as a change and would
+/// throw away every kept encoding (`crate::encoded`) and serialise the readers.
 fn remember_agent(shared: &Shared, resp: &Resp, agent: Option<String>) {
     let Some(agent) = agent else { return };
-    let key = resp
+    let Some(key) = resp
         .headers()
         .get(hyper::header::SET_COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("vmware_soap_session=\""))
         .and_then(|v| v.split('"').next())
-        .map(str::to_owned);
-    if let (Some(key), Some(mut s)) = (key, shared.write()) {
-        crate::mo::session_manager::set_agent(&mut s, &key, agent);
+    else {
+        return;
+    };
+    if let Some(mut s) = shared.write() {
+        crate::mo::session_manager::set_agent(&mut s, key, agent);
     }
 }
 

@@ -27,6 +27,7 @@ mod lazy_files;
 mod migration;
 mod ovf_guest;
 mod peers;
+mod reads;
 mod reconfig;
 mod rest;
 mod screen;
