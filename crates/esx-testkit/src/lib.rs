@@ -2,6 +2,8 @@
 //!
 //! * [`trace`]: capture what `tracing` records during one test, deterministically, even while
 //!   other tests of the same binary run in parallel threads.
+//! * [`process`]: run a peer program with a time limit, so that a hang fails one test instead
+//!   of hanging the suite.
 //!
 //! ```
 //! let capture = esx_testkit::trace::capture();
@@ -10,4 +12,5 @@
 //! assert!(text.contains("span soap: method=\"Login\"") && text.contains("event: message=sent"));
 //! ```
 
+pub mod process;
 pub mod trace;

@@ -11,12 +11,14 @@ fn workspace() -> PathBuf {
 /// Run `esxsh -q` with `args` in the workspace root (`-q`: without virsh's blank line after
 /// each command); returns (status, stdout, stderr).
 fn esxsh(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_esxsh"))
-        .arg("-q")
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("esxsh runs");
+    let out = esx_testkit::process::output(
+        Command::new(env!("CARGO_BIN_EXE_esxsh"))
+            .arg("-q")
+            .args(args)
+            .current_dir(workspace()),
+        esx_testkit::process::LIMIT,
+    )
+    .expect("esxsh runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -67,16 +69,18 @@ fn connect_option_comes_first() {
 
 /// Run `esxsh` against a URI with `ESX_PASSWORD` and no auth.conf of the user's.
 fn esxsh_connected(args: &[&str], home: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_esxsh"))
-        .arg("-q")
-        .args(args)
-        .current_dir(workspace())
-        .env_remove("LIBVIRT_AUTH_FILE")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home)
-        .env("ESX_PASSWORD", "pass")
-        .output()
-        .expect("esxsh runs");
+    let out = esx_testkit::process::output(
+        Command::new(env!("CARGO_BIN_EXE_esxsh"))
+            .arg("-q")
+            .args(args)
+            .current_dir(workspace())
+            .env_remove("LIBVIRT_AUTH_FILE")
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home)
+            .env("ESX_PASSWORD", "pass"),
+        esx_testkit::process::LIMIT,
+    )
+    .expect("esxsh runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

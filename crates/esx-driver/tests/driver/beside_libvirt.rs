@@ -26,17 +26,19 @@ fn virsh_available() -> bool {
 /// Runs libvirt 11.3's virsh on `uri`; stdout on success.
 fn virsh(uri: &str, args: &[&str]) -> String {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
-    let out = Command::new(Path::new(LIBVIRT).join("bin/virsh"))
-        .env(
-            "LD_LIBRARY_PATH",
-            Path::new(LIBVIRT).join("lib/x86_64-linux-gnu"),
-        )
-        .env("LIBVIRT_AUTH_FILE", shared.join("peers/libvirt-auth.conf"))
-        .env("LIBVIRT_LOG_OUTPUTS", "1:file:/dev/null")
-        .args(["-q", "-c", uri])
-        .args(args)
-        .output()
-        .expect("virsh runs");
+    let out = esx_testkit::process::output(
+        Command::new(Path::new(LIBVIRT).join("bin/virsh"))
+            .env(
+                "LD_LIBRARY_PATH",
+                Path::new(LIBVIRT).join("lib/x86_64-linux-gnu"),
+            )
+            .env("LIBVIRT_AUTH_FILE", shared.join("peers/libvirt-auth.conf"))
+            .env("LIBVIRT_LOG_OUTPUTS", "1:file:/dev/null")
+            .args(["-q", "-c", uri])
+            .args(args),
+        esx_testkit::process::LIMIT,
+    )
+    .expect("virsh runs");
     assert!(
         out.status.success(),
         "virsh {args:?} failed: {}",

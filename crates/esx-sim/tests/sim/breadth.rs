@@ -39,12 +39,14 @@ async fn read_everything(flavor: esx_sim::Flavor, tag: &str, min_types: usize) {
     let port = h.addr.port().to_string();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_all_props.py");
     let o = tokio::task::spawn_blocking(move || {
-        Command::new(PYTHON)
-            .arg(script)
-            .args(["127.0.0.1", &port, "root"])
-            .env("ESX_SIM_PASSWORD", "pass")
-            .output()
-            .expect("python runs")
+        esx_testkit::process::output(
+            Command::new(PYTHON)
+                .arg(script)
+                .args(["127.0.0.1", &port, "root"])
+                .env("ESX_SIM_PASSWORD", "pass"),
+            esx_testkit::process::LIMIT,
+        )
+        .expect("python runs")
     })
     .await
     .unwrap();

@@ -296,11 +296,13 @@ async fn pyvmomi_import_complete_and_abort() {
     )
     .unwrap();
     let o = blocking(move || {
-        Command::new(PYTHON)
-            .arg(script)
-            .args(["127.0.0.1", &port, d2.to_str().unwrap()])
-            .output()
-            .unwrap()
+        esx_testkit::process::output(
+            Command::new(PYTHON)
+                .arg(script)
+                .args(["127.0.0.1", &port, d2.to_str().unwrap()]),
+            esx_testkit::process::LIMIT,
+        )
+        .unwrap()
     })
     .await;
     let out = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);

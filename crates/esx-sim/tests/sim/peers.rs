@@ -101,11 +101,17 @@ async fn pyvmomi_lists_5000_vms() {
     let script = shared().join("peers/pyvmomi_list.py");
     let (out, stderr) = tokio::task::spawn_blocking(move || {
         govc.run(&["vm.power", "-on", "vm0042", "vm5000"]);
-        let o = Command::new(PYTHON)
-            .arg(script)
-            .args(["127.0.0.1", &port.to_string(), "root", "pass", "--print"])
-            .output()
-            .unwrap();
+        let o = esx_testkit::process::output(
+            Command::new(PYTHON).arg(script).args([
+                "127.0.0.1",
+                &port.to_string(),
+                "root",
+                "pass",
+                "--print",
+            ]),
+            esx_testkit::process::LIMIT,
+        )
+        .unwrap();
         (
             String::from_utf8_lossy(&o.stdout).into_owned(),
             String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -151,10 +157,17 @@ async fn pyvmomi_and_govc_list_and_power() {
     let port = h.addr.port().to_string();
     let script = shared().join("peers/pyvmomi_list.py");
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(PYTHON)
-            .args([script.to_str().unwrap(), "127.0.0.1", &port, "root", "pass"])
-            .output()
-            .unwrap()
+        esx_testkit::process::output(
+            Command::new(PYTHON).args([
+                script.to_str().unwrap(),
+                "127.0.0.1",
+                &port,
+                "root",
+                "pass",
+            ]),
+            esx_testkit::process::LIMIT,
+        )
+        .unwrap()
     })
     .await
     .unwrap();
@@ -473,12 +486,14 @@ async fn pyvmomi_tasks_snapshot_and_question() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_tasks.py");
     let data = dir.clone();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(PYTHON)
-            .arg(script)
-            .args(["127.0.0.1", &port, "root", "pass"])
-            .arg(data)
-            .output()
-            .unwrap()
+        esx_testkit::process::output(
+            Command::new(PYTHON)
+                .arg(script)
+                .args(["127.0.0.1", &port, "root", "pass"])
+                .arg(data),
+            esx_testkit::process::LIMIT,
+        )
+        .unwrap()
     })
     .await
     .unwrap();

@@ -94,7 +94,8 @@ fn curl(method: &str, url: &str, headers: &[String], body: Option<&str>) -> (u16
     if let Some(b) = body {
         cmd.args(["-H", "Content-Type: application/json", "--data-binary", b]);
     }
-    let out = cmd.arg(url).output().expect("curl runs");
+    let out =
+        esx_testkit::process::output(cmd.arg(url), esx_testkit::process::LIMIT).expect("curl runs");
     let raw = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = raw.rsplit_once('\n').unwrap_or(("", &raw));
     (code.trim().parse().unwrap_or(0), body.to_owned())
@@ -410,11 +411,11 @@ async fn rest_protocol() {
 
         // A SOAP session logs in too.
         let login = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:vim25"><soapenv:Body><Login><_this type="SessionManager">SessionManager</_this><userName>root</userName><password>pass</password></Login></soapenv:Body></soapenv:Envelope>"#;
-        let out = Command::new("curl")
+        let out = esx_testkit::process::output(Command::new("curl")
             .args(["-sk", "--max-time", "30", "-D", "-", "-o", "/dev/null"])
             .args(["-H", "Content-Type: text/xml", "--data-binary", login])
             .arg(format!("{base}/sdk"))
-            .output()
+            , esx_testkit::process::LIMIT)
             .expect("curl runs");
         let head = String::from_utf8_lossy(&out.stdout);
         let cookie = head

@@ -43,7 +43,7 @@ fn curl(url: &str, ticket: &str, put: Option<&str>) -> (u16, String) {
     if let Some(body) = put {
         cmd.args(["-X", "PUT", "--data-binary", body]);
     }
-    let out = cmd.arg(url).output().unwrap();
+    let out = esx_testkit::process::output(cmd.arg(url), esx_testkit::process::LIMIT).unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (code.trim().parse().unwrap_or(0), body.to_owned())

@@ -27,16 +27,14 @@ fn virsh(port: u16, args: &[&str]) -> (bool, String, String) {
 
 /// Runs `virsh -c URI` with `args`; returns (success, stdout, stderr).
 fn virsh_at(uri: &str, args: &[&str]) -> (bool, String, String) {
-    let o = Command::new("virsh")
-        .arg("-c")
-        .arg(uri)
-        .args(args)
-        .env(
+    let o = esx_testkit::process::output(
+        Command::new("virsh").arg("-c").arg(uri).args(args).env(
             "LIBVIRT_AUTH_FILE",
             shared().join("peers/libvirt-auth.conf"),
-        )
-        .output()
-        .expect("virsh runs");
+        ),
+        esx_testkit::process::LIMIT,
+    )
+    .expect("virsh runs");
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),

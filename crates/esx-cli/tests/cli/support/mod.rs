@@ -158,7 +158,9 @@ pub fn esxsh_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    collect(cmd.output().expect("esxsh runs"))
+    collect(
+        esx_testkit::process::output(&mut cmd, esx_testkit::process::LIMIT).expect("esxsh runs"),
+    )
 }
 
 /// Runs esxsh on the embedded host.
@@ -193,16 +195,18 @@ pub fn virsh(args: &[&str]) -> Option<Run> {
         .expect("auth file");
         path
     });
-    let out = Command::new(VIRSH)
-        .args(args)
-        .env("LD_LIBRARY_PATH", VIRSH_LIBS)
-        .env("LIBVIRT_AUTH_FILE", auth)
-        .env("LIBVIRT_DEBUG", "4")
-        .env_remove("LIBVIRT_DEFAULT_URI")
-        .env_remove("VIRSH_DEFAULT_CONNECT_URI")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("virsh runs");
+    let out = esx_testkit::process::output(
+        Command::new(VIRSH)
+            .args(args)
+            .env("LD_LIBRARY_PATH", VIRSH_LIBS)
+            .env("LIBVIRT_AUTH_FILE", auth)
+            .env("LIBVIRT_DEBUG", "4")
+            .env_remove("LIBVIRT_DEFAULT_URI")
+            .env_remove("VIRSH_DEFAULT_CONNECT_URI")
+            .stdin(std::process::Stdio::null()),
+        esx_testkit::process::LIMIT,
+    )
+    .expect("virsh runs");
     Some(collect(out))
 }
 
