@@ -162,6 +162,13 @@ async fn advance_tasks(
             _ = every.tick() => {}
             _ = stopped.changed() => break,
         }
+        // Exclusive access counts as a change and ends every kept encoding: take it only when
+        // a task is running.
+        match shared.read() {
+            Some(s) if s.deferred.is_empty() => continue,
+            Some(_) => {}
+            None => break,
+        }
         let changed = match shared.write() {
             Some(mut s) => mo::task::tick(&mut s),
             None => break,
