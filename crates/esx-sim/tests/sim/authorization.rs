@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use esx_sim::state::{moref, Ctx, Mo, MoRef, State};
 use esx_sim::Flavor;
@@ -713,12 +713,6 @@ fn govc(url: &str, home: &Path, args: &[&str]) -> (bool, String) {
     support::govc::run(url, home, args)
 }
 
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-auth-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn govc_roles_permissions_and_logs() {
     if !Path::new(GOVC).exists() {
@@ -726,7 +720,7 @@ async fn govc_roles_permissions_and_logs() {
         return;
     }
     for flavor in [Flavor::Esx, Flavor::Vcenter] {
-        let dir = data_dir(&format!("{flavor:?}"));
+        let dir = support::data_dir("auth", &format!("{flavor:?}"));
         let mut cfg = esx_sim::Config::new(&dir);
         cfg.flavor = flavor;
         let h = esx_sim::Simulator::start(cfg).await.unwrap();

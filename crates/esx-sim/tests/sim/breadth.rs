@@ -18,24 +18,10 @@ fn peers() -> bool {
     ok
 }
 
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-breadth-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-async fn start(flavor: esx_sim::Flavor, dir: &Path) -> esx_sim::Handle {
-    let mut cfg = esx_sim::Config::new(dir);
-    cfg.flavor = flavor;
-    esx_sim::Simulator::start(cfg)
-        .await
-        .expect("simulator starts")
-}
-
 /// Runs the pyVmomi walk against one flavor; panics with its report unless nothing failed.
 async fn read_everything(flavor: esx_sim::Flavor, tag: &str, min_types: usize) {
-    let dir = data_dir(tag);
-    let h = start(flavor, &dir).await;
+    let dir = support::data_dir("breadth", tag);
+    let h = support::serve(flavor, &dir).await;
     let port = h.addr.port().to_string();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_all_props.py");
     let o = tokio::task::spawn_blocking(move || {
@@ -295,8 +281,8 @@ fn everyday(govc: &Govc, vcenter: bool) -> Vec<String> {
 }
 
 async fn govc_everyday(flavor: esx_sim::Flavor, tag: &str) {
-    let dir = data_dir(tag);
-    let h = start(flavor, &dir).await;
+    let dir = support::data_dir("breadth", tag);
+    let h = support::serve(flavor, &dir).await;
     let govc = Govc {
         url: format!("https://root:pass@127.0.0.1:{}/sdk", h.addr.port()),
         home: dir.join("govmomi"),

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use esx_sim::state::{Mo, MoRef, State};
 use esx_vim::*;
@@ -14,18 +14,12 @@ fn govc(url: &str, home: &Path, args: &[&str]) -> (bool, String) {
     support::govc::run(url, home, args)
 }
 
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-cluster-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn govc_rules_and_groups() {
     if !Path::new(GOVC).exists() {
         return;
     }
-    let dir = data_dir("govc");
+    let dir = support::data_dir("cluster", "govc");
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.flavor = esx_sim::Flavor::Vcenter;
     let h = esx_sim::Simulator::start(cfg).await.unwrap();

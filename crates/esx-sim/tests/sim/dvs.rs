@@ -8,12 +8,6 @@ use std::path::{Path, PathBuf};
 
 use support::govc::GOVC;
 
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-dvs-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 struct Govc {
     url: String,
     home: PathBuf,
@@ -32,7 +26,7 @@ impl Govc {
 }
 
 async fn with_govc(flavor: esx_sim::Flavor, tag: &str, f: impl FnOnce(&Govc) + Send + 'static) {
-    let dir = data_dir(tag);
+    let dir = support::data_dir("dvs", tag);
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.flavor = flavor;
     let h = esx_sim::Simulator::start(cfg)

@@ -17,18 +17,9 @@ fn peers() -> bool {
 }
 
 fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-ovfguest-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = support::data_dir("ovfguest", tag);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-async fn start(flavor: esx_sim::Flavor, dir: &Path) -> esx_sim::Handle {
-    let mut cfg = esx_sim::Config::new(dir.join("data"));
-    cfg.flavor = flavor;
-    esx_sim::Simulator::start(cfg)
-        .await
-        .expect("simulator starts")
 }
 
 struct Govc {
@@ -196,7 +187,7 @@ fn flat_extent(ds: &Path, vm: &str) -> Vec<u8> {
 
 async fn import_export(flavor: esx_sim::Flavor, tag: &str) {
     let dir = data_dir(tag);
-    let h = start(flavor, &dir).await;
+    let h = support::serve(flavor, &dir.join("data")).await;
     let port = h.addr.port();
     let d2 = dir.clone();
     blocking(move || {
@@ -283,7 +274,7 @@ async fn pyvmomi_import_complete_and_abort() {
         return;
     }
     let dir = data_dir("py");
-    let h = start(esx_sim::Flavor::Esx, &dir).await;
+    let h = support::serve(esx_sim::Flavor::Esx, &dir.join("data")).await;
     let port = h.addr.port().to_string();
     let d2 = dir.clone();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_ovf_import.py");

@@ -21,17 +21,6 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-/// A fresh data directory for one test.
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "esx-sim-{tag}-{}-{}",
-        std::process::id(),
-        crate::support::seq()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// govc pointed at one simulator; every call blocks, so run it off the async workers.
 struct Govc {
     url: String,
@@ -92,7 +81,7 @@ async fn pyvmomi_lists_5000_vms() {
         eprintln!("SKIPPED: peers or ../shared missing");
         return;
     }
-    let dir = data_dir("peers5000");
+    let dir = support::data_dir("peers", "peers5000");
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.inventory = "vm=5000".parse().unwrap();
     let h = esx_sim::Simulator::start(cfg).await.unwrap();
@@ -150,7 +139,7 @@ async fn pyvmomi_and_govc_list_and_power() {
         eprintln!("SKIPPED: peers or ../shared missing");
         return;
     }
-    let dir = data_dir("peers");
+    let dir = support::data_dir("peers", "peers");
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.inventory = "vm=25".parse().unwrap();
     let h = esx_sim::Simulator::start(cfg).await.unwrap();
@@ -479,7 +468,7 @@ async fn pyvmomi_tasks_snapshot_and_question() {
     if !peers() {
         return;
     }
-    let dir = data_dir("pyvmomi");
+    let dir = support::data_dir("peers", "pyvmomi");
     let cfg = esx_sim::Config::new(&dir);
     let h = esx_sim::Simulator::start(cfg).await.unwrap();
     let port = h.addr.port().to_string();
@@ -514,7 +503,7 @@ async fn continue_keeps_max_objects() {
     use esx_vim::client::{view_spec, Client, ConnectOptions, HttpOptions, TlsOptions};
     use esx_vim::{methods, RetrieveOptions};
 
-    let dir = data_dir("paging");
+    let dir = support::data_dir("peers", "paging");
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.inventory = "vm=250".parse().unwrap();
     let h = esx_sim::Simulator::start(cfg).await.unwrap();

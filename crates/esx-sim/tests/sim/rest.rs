@@ -25,20 +25,6 @@ fn curl_available() -> bool {
     ok
 }
 
-fn data_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esx-sim-rest-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-async fn start(flavor: esx_sim::Flavor, dir: &Path) -> esx_sim::Handle {
-    let mut cfg = esx_sim::Config::new(dir);
-    cfg.flavor = flavor;
-    esx_sim::Simulator::start(cfg)
-        .await
-        .expect("simulator starts")
-}
-
 /// govc with a per-command limit of 60 s.
 struct Govc {
     url: String,
@@ -142,8 +128,8 @@ async fn govc_tags_and_libraries() {
     if !govc_available() {
         return;
     }
-    let dir = data_dir("govc");
-    let h = start(esx_sim::Flavor::Vcenter, &dir).await;
+    let dir = support::data_dir("rest", "govc");
+    let h = support::serve(esx_sim::Flavor::Vcenter, &dir).await;
     let port = h.addr.port();
     let data = dir.clone();
     tokio::task::spawn_blocking(move || {
@@ -300,8 +286,8 @@ async fn rest_protocol() {
     if !curl_available() {
         return;
     }
-    let dir = data_dir("curl");
-    let h = start(esx_sim::Flavor::Vcenter, &dir).await;
+    let dir = support::data_dir("rest", "curl");
+    let h = support::serve(esx_sim::Flavor::Vcenter, &dir).await;
     let base = format!("https://127.0.0.1:{}", h.addr.port());
     tokio::task::spawn_blocking(move || {
         let session = format!("{base}/rest/com/vmware/cis/session");
@@ -460,8 +446,8 @@ async fn esx_has_no_rest_api() {
     if !curl_available() {
         return;
     }
-    let dir = data_dir("esx");
-    let h = start(esx_sim::Flavor::Esx, &dir).await;
+    let dir = support::data_dir("rest", "esx");
+    let h = support::serve(esx_sim::Flavor::Esx, &dir).await;
     let base = format!("https://127.0.0.1:{}", h.addr.port());
     tokio::task::spawn_blocking(move || {
         for path in ["/rest/com/vmware/cis/session", "/api/session"] {
@@ -485,7 +471,7 @@ async fn rest_sessions_expire_with_an_injected_lifetime() {
     if !curl_available() {
         return;
     }
-    let dir = data_dir("ttl");
+    let dir = support::data_dir("rest", "ttl");
     let mut cfg = esx_sim::Config::new(&dir);
     cfg.flavor = esx_sim::Flavor::Vcenter;
     cfg.inject

@@ -120,3 +120,24 @@ pub fn seq() -> usize {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
+
+/// A temporary directory for test `tag` of `area`, unique in this process and removed if an
+/// earlier run left it (not created: the simulator makes its data directory itself).
+pub fn data_dir(area: &str, tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "esx-sim-{area}-{tag}-{}-{}",
+        std::process::id(),
+        seq()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts a simulator of `flavor` on loopback, its data in `data`.
+pub async fn serve(flavor: esx_sim::Flavor, data: &std::path::Path) -> esx_sim::Handle {
+    let mut cfg = esx_sim::Config::new(data);
+    cfg.flavor = flavor;
+    esx_sim::Simulator::start(cfg)
+        .await
+        .expect("simulator starts")
+}
