@@ -160,3 +160,158 @@ fn not_xml_and_not_soap() {
         let _ = err.to_string();
     }
 }
+
+/// A `RetrievePropertiesEx` reply whose one property is written as `prop` (a `<name>` element
+/// spelled in some way, then the value).
+fn with_name_element(name_element: &str) -> String {
+    envelope(&format!(
+        r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet>{name_element}<val xsi:type="xsd:string">v</val></propSet></objects></returnval></RetrievePropertiesExResponse>"#
+    ))
+}
+
+fn decoded_name(xml: &str) -> Result<String, DecodeError> {
+    let resp = decode_response::<Resp>(xml.as_bytes())?.expect("no fault");
+    let objects = resp.returnval.expect("returnval").objects;
+    Ok(objects[0].prop_set[0].name.clone())
+}
+
+#[test]
+fn every_spelling_of_a_leaf_reads_the_same() {
+    // The plain form takes the decoder's leaf fast path; every other spelling goes through
+    // the reader's events. All must give the same value.
+    for spelling in [
+        "<name>a&lt;b</name>",
+        "<name>a&#60;b</name>",
+        "<name><![CDATA[a<b]]></name>",
+        "<name>a<!-- note -->&lt;b</name>",
+        "<name>a&lt;b</name >",
+        "<name >a&lt;b</name>",
+    ] {
+        let got = decoded_name(&with_name_element(spelling));
+        assert_eq!(got.as_deref().ok(), Some("a<b"), "{spelling}: {got:?}");
+    }
+    for spelling in [
+        "<name>ab</name>",
+        "<name>ab</name\n>",
+        "<name>a<?pi x?>b</name>",
+    ] {
+        let got = decoded_name(&with_name_element(spelling));
+        assert_eq!(got.as_deref().ok(), Some("ab"), "{spelling}: {got:?}");
+    }
+    let got = decoded_name(&with_name_element("<name></name>"));
+    assert_eq!(got.as_deref().ok(), Some(""), "{got:?}");
+}
+
+#[test]
+fn a_leaf_with_a_wrong_end_tag_is_an_error() {
+    for spelling in [
+        "<name>ab</nam>",
+        "<name>ab</namex>",
+        "<name>ab</Name>",
+        "<name>ab<name>",
+        "<name>ab</val>",
+    ] {
+        let got = decoded_name(&with_name_element(spelling));
+        assert!(got.is_err(), "{spelling} decoded: {got:?}");
+    }
+}
+
+#[test]
+fn text_in_place_of_a_structure_is_ignored_either_way() {
+    // A complex element holding only text decodes as empty, whether the text is plain (the
+    // leaf fast path) or broken by a comment (the reader's events).
+    for returnval in [
+        "<returnval>junk</returnval>",
+        "<returnval>ju<!---->nk</returnval>",
+    ] {
+        let xml = envelope(&format!(
+            r#"<RetrievePropertiesExResponse xmlns="urn:vim25">{returnval}</RetrievePropertiesExResponse>"#
+        ));
+        let resp = decode_response::<Resp>(xml.as_bytes())
+            .expect("decodes")
+            .expect("no fault");
+        let rv = resp.returnval.expect("returnval");
+        assert!(
+            rv.objects.is_empty() && rv.token.is_none(),
+            "{returnval}: {rv:?}"
+        );
+    }
+}
+
+/// The first property's value of a reply whose `<val>` element is spelled `val`.
+fn decoded_value(val: &str) -> Result<Any, DecodeError> {
+    let xml = envelope(&format!(
+        r#"<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>p</name>{val}</propSet></objects></returnval></RetrievePropertiesExResponse>"#
+    ));
+    let resp = decode_response::<Resp>(xml.as_bytes())?.expect("no fault");
+    let objects = resp.returnval.expect("returnval").objects;
+    Ok(objects[0].prop_set[0].val.clone())
+}
+
+#[test]
+fn leaves_with_attributes_read_the_same_in_every_spelling() {
+    let host =
+        Any::ManagedObjectReference(esx_vim::ManagedObjectReference::new("HostSystem", "host-1"));
+    for (spelling, want) in [
+        (
+            r#"<val xsi:type="xsd:string">a&gt;b</val>"#,
+            Any::String("a>b".into()),
+        ),
+        (
+            r#"<val xsi:type="xsd:string">a>b</val>"#,
+            Any::String("a>b".into()),
+        ),
+        (
+            r#"<val xsi:type='xsd:string'>a>b</val>"#,
+            Any::String("a>b".into()),
+        ),
+        (
+            r#"<val  xsi:type="xsd:string" >a>b</val>"#,
+            Any::String("a>b".into()),
+        ),
+        (r#"<val xsi:type="xsd:int">42</val>"#, Any::Int(42)),
+        (r#"<val xsi:type="xsd:int"> 42 </val >"#, Any::Int(42)),
+        (
+            r#"<val xsi:type="ManagedObjectReference" type="HostSystem">host-1</val>"#,
+            host.clone(),
+        ),
+        (
+            r#"<val type="HostSystem" xsi:type="ManagedObjectReference">host-1</val>"#,
+            host.clone(),
+        ),
+        (
+            r#"<val xmlns:q="urn:vim25" xsi:type="q:ManagedObjectReference" type="HostSystem">host-1</val>"#,
+            host.clone(),
+        ),
+        (
+            r#"<val xsi:type="ManagedObjectReference" type='HostSystem'>host-1</val>"#,
+            host.clone(),
+        ),
+    ] {
+        let got = decoded_value(spelling);
+        assert_eq!(got.as_ref().ok(), Some(&want), "{spelling}: {got:?}");
+    }
+    // A `>` inside a quoted attribute value does not end the start tag.
+    let got = decoded_value(r#"<val xsi:type="ManagedObjectReference" type="Host>System">h</val>"#);
+    let want =
+        Any::ManagedObjectReference(esx_vim::ManagedObjectReference::new("Host>System", "h"));
+    assert_eq!(got.as_ref().ok(), Some(&want), "{got:?}");
+    // A prefix bound to another namespace is not a vSphere type, whatever its local name.
+    let got = decoded_value(r#"<val xmlns:q="urn:other" xsi:type="q:string">x</val>"#);
+    assert!(
+        !matches!(got, Ok(Any::String(_))),
+        "a foreign type read as a string: {got:?}"
+    );
+}
+
+#[test]
+fn a_leaf_with_attributes_and_a_wrong_end_tag_is_an_error() {
+    for spelling in [
+        r#"<val xsi:type="xsd:string">ab</va>"#,
+        r#"<val xsi:type="xsd:string">ab</xsi:type>"#,
+        r#"<val xsi:type="xsd:string>ab</val>"#,
+    ] {
+        let got = decoded_value(spelling);
+        assert!(got.is_err(), "{spelling} decoded: {got:?}");
+    }
+}

@@ -51,6 +51,10 @@ pub struct Elem<'i> {
     xsi_type: Option<XsiType<'i>>,
     offset: usize,
     content: usize,
+    /// The text length of an element read whole by the leaf fast path (`<a>text</a>`, with
+    /// no reference or markup inside; the text starts at `content`): its end tag is already
+    /// consumed.
+    leaf: Option<usize>,
 }
 
 impl<'i> Elem<'i> {
@@ -128,6 +132,9 @@ pub struct Decoder<'i> {
     ns_depths: Vec<usize>,
     /// An empty element declared namespaces: its scope ends at the next read.
     ns_pending_pop: bool,
+    /// The last event was a start or end tag, so the unread input begins where markup or
+    /// text may begin (after a text event quick-xml has already consumed the next `<`).
+    at_boundary: bool,
 }
 
 impl<'i> Decoder<'i> {
@@ -149,6 +156,7 @@ impl<'i> Decoder<'i> {
             ns: NamespaceResolver::default(),
             ns_depths: Vec::new(),
             ns_pending_pop: false,
+            at_boundary: false,
         }
     }
 
@@ -165,11 +173,74 @@ impl<'i> Decoder<'i> {
             self.ns.pop();
         }
         let pos = self.position();
-        match self.reader.read_event() {
+        let ev = self.reader.read_event();
+        self.at_boundary = matches!(ev, Ok(Event::Start(_) | Event::End(_) | Event::Empty(_)));
+        match ev {
             Ok(Event::DocType(_)) => Err(DecodeError::Dtd { pos }),
             Ok(ev) => Ok(ev),
             Err(e) => Err(DecodeError::xml(self.reader.error_position() as usize, e)),
         }
+    }
+
+    /// The leaf fast path: when the unread input starts with a whole `<name>text</name>`
+    /// (plain attributes such as `xsi:type` allowed, no reference or markup inside, the end
+    /// tag written exactly), reads it in one scan instead of three reader events, and returns
+    /// it as an [`Elem`] whose text is already known. Four elements in five of a
+    /// property-collector reply are such leaves (`docs/PERFORMANCE.md`). Anything else is left
+    /// to the reader, untouched, so errors and odd forms behave exactly as before.
+    #[inline]
+    fn try_leaf(&mut self) -> Option<Elem<'i>> {
+        if !self.at_boundary || self.depth >= MAX_DEPTH {
+            return None;
+        }
+        let all = self.input_str?;
+        let offset = self.position();
+        let rest = all.as_bytes().get(offset..)?;
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        // The name, up to the first byte that cannot be part of one; then either `>` or
+        // attributes up to the first `>` outside quotes, as the reader finds it.
+        let name_len = rest[1..].iter().position(|&b| !LEAF_NAME[b as usize])?;
+        let name = &rest[1..1 + name_len];
+        let (gt, has_attributes) = match rest[1 + name_len] {
+            _ if name_len == 0 => return None,
+            b'>' => (1 + name_len, false),
+            b if b.is_ascii_whitespace() => (attributes_end(rest, 1 + name_len)?, true),
+            _ => return None,
+        };
+        let from = gt + 1;
+        let len = text_end(&rest[from..])?;
+        let close = &rest[from + len..];
+        if close.first() != Some(&b'<')
+            || close.get(1) != Some(&b'/')
+            || close.get(2..2 + name.len()) != Some(name)
+            || close.get(2 + name.len()) != Some(&b'>')
+        {
+            return None;
+        }
+        if self.ns_pending_pop {
+            self.ns_pending_pop = false;
+            self.ns.pop();
+        }
+        // `<`, `>` and `/` are ASCII, so every cut below falls on a character boundary.
+        let start = BytesStart::from_content(&all[offset + 1..offset + gt], name_len);
+        let xsi_type = if has_attributes {
+            // On an error the reader reads the element again and reports it.
+            self.resolve_xsi_type(&start, offset).ok()?
+        } else {
+            None
+        };
+        let consumed = from + len + name.len() + 3;
+        std::io::BufRead::consume(&mut self.reader.stream(), consumed);
+        Some(Elem {
+            start,
+            empty: false,
+            xsi_type,
+            offset,
+            content: offset + from,
+            leaf: Some(len),
+        })
     }
 
     fn open(
@@ -201,6 +272,7 @@ impl<'i> Decoder<'i> {
             xsi_type,
             offset,
             content,
+            leaf: None,
         })
     }
 
@@ -315,7 +387,6 @@ impl<'i> Decoder<'i> {
                 .map_err(|e| DecodeError::xml(offset, e))?;
             let (ns, name) = {
                 let qname = QName(value.as_bytes());
-                let prefix = qname.prefix().map(|p| p.into_inner().to_vec());
                 let (res, local) = self.ns.resolve_element(qname);
                 let kind = match res {
                     ResolveResult::Bound(n) if n.as_ref() == XSD_NS => TypeNs::Xsd,
@@ -323,8 +394,8 @@ impl<'i> Decoder<'i> {
                     ResolveResult::Bound(_) => TypeNs::Other,
                     ResolveResult::Unbound => TypeNs::Vim,
                     // An undeclared prefix: take the conventional ones at their word.
-                    ResolveResult::Unknown(_) => match prefix.as_deref() {
-                        Some(b"xsd") | Some(b"xs") => TypeNs::Xsd,
+                    ResolveResult::Unknown(p) => match p.as_slice() {
+                        b"xsd" | b"xs" => TypeNs::Xsd,
                         _ => TypeNs::Vim,
                     },
                 };
@@ -344,8 +415,11 @@ impl<'i> Decoder<'i> {
     fn borrow_input(&self, s: &str) -> Option<&'i str> {
         let base = self.input.as_ptr() as usize;
         let start = (s.as_ptr() as usize).checked_sub(base)?;
-        let bytes = self.input.get(start..start + s.len())?;
-        std::str::from_utf8(bytes).ok()
+        // `s` is text, so when it is a slice of the input its ends are character boundaries.
+        match self.input_str {
+            Some(all) => all.get(start..start + s.len()),
+            None => std::str::from_utf8(self.input.get(start..start + s.len())?).ok(),
+        }
     }
 
     /// Reads up to the document element and returns it.
@@ -372,8 +446,11 @@ impl<'i> Decoder<'i> {
     ///
     /// The caller must consume every child returned (decode it, read its text, or skip it).
     pub fn next_child(&mut self, parent: &Elem<'_>) -> Result<Option<Elem<'i>>, DecodeError> {
-        if parent.empty {
+        if parent.empty || parent.leaf.is_some() {
             return Ok(None);
+        }
+        if let Some(leaf) = self.try_leaf() {
+            return Ok(Some(leaf));
         }
         loop {
             let offset = self.position();
@@ -405,6 +482,13 @@ impl<'i> Decoder<'i> {
     /// Reads the text content of `el` up to its end tag, resolving entity and character
     /// references. Borrowed from the input when it contains no references.
     pub fn text(&mut self, el: &Elem<'_>) -> Result<Cow<'i, str>, DecodeError> {
+        if let Some(len) = el.leaf {
+            // The leaf was cut from this decoder's input, which is then valid UTF-8.
+            let text = self
+                .input_str
+                .and_then(|all| all.get(el.content..el.content + len));
+            return Ok(Cow::Borrowed(text.unwrap_or_default()));
+        }
         if el.empty {
             return Ok(Cow::Borrowed(""));
         }
@@ -470,6 +554,9 @@ impl<'i> Decoder<'i> {
 
     /// Reads past `el`'s end tag; returns the offset where that end tag starts.
     fn skip_to_end(&mut self, el: &Elem<'_>) -> Result<usize, DecodeError> {
+        if let Some(len) = el.leaf {
+            return Ok(el.content + len);
+        }
         if el.empty {
             return Ok(el.content);
         }
@@ -593,6 +680,64 @@ impl<'i> Decoder<'i> {
             pos: el.offset,
         })
     }
+}
+
+/// Bytes the leaf fast path accepts in an element name: anything but whitespace and the
+/// characters that would make the tag something other than a plain start tag.
+static LEAF_NAME: [bool; 256] = {
+    let mut t = [true; 256];
+    let reject = b" \t\r\n/<>\"'=&!?";
+    let mut i = 0;
+    while i < reject.len() {
+        t[reject[i] as usize] = false;
+        i += 1;
+    }
+    t
+};
+
+/// Where the start tag whose attributes begin at `i` ends: the index of its first `>` outside
+/// quotes. `None` (leave it to the reader) for a self-closing tag, a namespace declaration
+/// (it opens a scope), a `<` outside quotes, or no `>` at all.
+#[inline]
+fn attributes_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut quote = 0u8;
+    while let Some(&c) = b.get(i) {
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+        } else {
+            match c {
+                b'>' => return (b[i - 1] != b'/').then_some(i),
+                b'"' | b'\'' => quote = c,
+                b'<' => return None,
+                b'x' if b[i..].starts_with(b"xmlns") => return None,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The length of the text at the start of `b` up to the next `<`; `None` at a reference
+/// (`&`) or the end of the input. Leaf texts are short: a plain loop, then `memchr` for long
+/// ones.
+#[inline]
+fn text_end(b: &[u8]) -> Option<usize> {
+    const SHORT: usize = 32;
+    for (i, &c) in b.iter().take(SHORT).enumerate() {
+        match c {
+            b'<' => return Some(i),
+            b'&' => return None,
+            _ => {}
+        }
+    }
+    if b.len() <= SHORT {
+        return None;
+    }
+    let i = SHORT + memchr::memchr2(b'<', b'&', &b[SHORT..])?;
+    (b[i] == b'<').then_some(i)
 }
 
 /// A value that can be read from an element.
