@@ -451,6 +451,7 @@ const PROGRAMS: Programs = Programs {
     bins: &["esx-sim", "esxsh"],
     examples: &[
         "codec-figures",
+        "list-vms",
         "list_beside_peers",
         "list_vs_virsh",
         "load",
