@@ -441,24 +441,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// The release programs the comparisons run.
-struct Programs {
-    bins: &'static [&'static str],
-    examples: &'static [&'static str],
-}
+/// The release binaries the comparisons run.
+const BINS: &[&str] = &["esx-sim", "esxsh"];
 
-const PROGRAMS: Programs = Programs {
-    bins: &["esx-sim", "esxsh"],
-    examples: &[
-        "codec-figures",
-        "list-vms",
-        "list_beside_peers",
-        "list_vs_virsh",
-        "load",
-        "datastore_transfer",
-        "scale_out",
-    ],
-};
+/// The release examples the comparisons run (directly or through a peer script).
+const EXAMPLES: &[&str] = &[
+    "codec-figures",
+    "list-vms",
+    "list_beside_peers",
+    "list_vs_virsh",
+    "load",
+    "datastore_transfer",
+    "scale_out",
+];
 
 /// Step 1: the release programs (and the esx-vmx criterion bench).
 fn build(env: &Env) -> Result<(), String> {
@@ -469,10 +464,10 @@ fn build(env: &Env) -> Result<(), String> {
     for p in ["esx-vim", "esx-sim", "esx-driver", "esx-cli"] {
         build.extend(["-p", p]);
     }
-    for b in PROGRAMS.bins {
+    for b in BINS {
         build.extend(["--bin", b]);
     }
-    for e in PROGRAMS.examples {
+    for e in EXAMPLES {
         build.extend(["--example", e]);
     }
     let mut steps: Vec<Vec<&str>> = vec![build];

@@ -166,12 +166,19 @@ impl<'i> Decoder<'i> {
         self.reader.buffer_position() as usize
     }
 
+    /// Closes the namespace scope of an empty element that declared namespaces (it ends at
+    /// the read after it).
     #[inline]
-    fn read(&mut self) -> Result<Event<'i>, DecodeError> {
+    fn end_pending_scope(&mut self) {
         if self.ns_pending_pop {
             self.ns_pending_pop = false;
             self.ns.pop();
         }
+    }
+
+    #[inline]
+    fn read(&mut self) -> Result<Event<'i>, DecodeError> {
+        self.end_pending_scope();
         let pos = self.position();
         let ev = self.reader.read_event();
         self.at_boundary = matches!(ev, Ok(Event::Start(_) | Event::End(_) | Event::Empty(_)));
@@ -219,10 +226,7 @@ impl<'i> Decoder<'i> {
         {
             return None;
         }
-        if self.ns_pending_pop {
-            self.ns_pending_pop = false;
-            self.ns.pop();
-        }
+        self.end_pending_scope();
         // `<`, `>` and `/` are ASCII, so every cut below falls on a character boundary.
         let start = BytesStart::from_content(&all[offset + 1..offset + gt], name_len);
         let xsi_type = if has_attributes {
