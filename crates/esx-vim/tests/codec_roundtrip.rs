@@ -271,3 +271,35 @@ proptest! {
         }
     }
 }
+
+/// What a leaf's text must become: the four bytes text escaping rewrites, and nothing else.
+fn escaped_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\r', "&#13;")
+}
+
+/// Every special byte at every position of strings up to three words long: the word-at-a-time
+/// check in front of the escaper must send each of them to the escaping path.
+#[test]
+fn leaf_text_escapes_each_special_byte_at_each_position() {
+    for len in 1..=24 {
+        for at in 0..len {
+            for special in ['<', '>', '&', '\r'] {
+                let mut s: String = "abcdefghijklmnopqrstuvwx"[..len].into();
+                s.replace_range(at..=at, &special.to_string());
+                let xml = String::from_utf8(encode_element("s", &s)).expect("UTF-8");
+                assert_eq!(xml, format!("<s>{}</s>", escaped_text(&s)), "{s:?}");
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn leaf_text_escapes_exactly(s in "[a-z0-9<>&\r\n\t\"' ü☃]{0,40}") {
+        let xml = String::from_utf8(encode_element("s", &s)).expect("UTF-8");
+        prop_assert_eq!(xml, format!("<s>{}</s>", escaped_text(&s)));
+    }
+}

@@ -57,8 +57,7 @@ macro_rules! int_prim {
         }
         impl Encode for $t {
             fn encode(&self, w: &mut Encoder, name: &str) {
-                let mut b = itoa_buf::Buf::new();
-                w.leaf(name, None, b.format(*self as i64))
+                w.leaf(name, None, itoa::Buffer::new().format(*self))
             }
         }
     )*};
@@ -168,32 +167,5 @@ pub fn parse_base64(s: &str) -> Option<Vec<u8>> {
         engine.decode(compact).ok()
     } else {
         engine.decode(s).ok()
-    }
-}
-
-/// Integer formatting without allocation.
-mod itoa_buf {
-    pub struct Buf([u8; 20]);
-    impl Buf {
-        pub fn new() -> Self {
-            Buf([0; 20])
-        }
-        pub fn format(&mut self, v: i64) -> &str {
-            let mut n = v.unsigned_abs();
-            let mut i = self.0.len();
-            loop {
-                i -= 1;
-                self.0[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            if v < 0 {
-                i -= 1;
-                self.0[i] = b'-';
-            }
-            std::str::from_utf8(&self.0[i..]).unwrap_or("0")
-        }
     }
 }

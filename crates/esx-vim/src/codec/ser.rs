@@ -21,6 +21,12 @@ impl Encoder {
         }
     }
 
+    /// An encoder that writes into `buf` after clearing it, reusing its capacity.
+    pub fn from_vec(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Encoder { buf }
+    }
+
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
@@ -85,20 +91,41 @@ impl Encoder {
     ///
     /// Shared by every leaf field: not inlined into each generated `encode_fields`.
     pub fn leaf(&mut self, name: &str, xsi_type: Option<&str>, text: &str) {
-        let n = name.as_bytes();
-        self.buf.reserve(2 * n.len() + 5 + text.len());
-        self.buf.push(b'<');
-        self.buf.extend_from_slice(n);
-        if let Some(t) = xsi_type {
-            self.buf.extend_from_slice(b" xsi:type=\"");
-            self.buf.extend_from_slice(t.as_bytes());
-            self.buf.push(b'"');
+        let t = text.as_bytes();
+        match xsi_type {
+            None if !needs_text_escape(t) => self.plain_leaf(name, t),
+            _ => self.typed_or_escaped_leaf(name, xsi_type, text),
         }
+    }
+
+    /// Writes `<name>text</name>` where `text` needs no escaping, with one capacity check.
+    #[inline]
+    fn plain_leaf(&mut self, name: &str, text: &[u8]) {
+        let n = name.as_bytes();
+        let len = 2 * n.len() + 5 + text.len();
+        self.buf.reserve(len);
+        let spare = &mut self.buf.spare_capacity_mut()[..len];
+        let (open, rest) = spare.split_at_mut(n.len() + 2);
+        let (body, close) = rest.split_at_mut(text.len());
+        open[0].write(b'<');
+        open[1..=n.len()].write_copy_of_slice(n);
+        open[n.len() + 1].write(b'>');
+        body.write_copy_of_slice(text);
+        close[0].write(b'<');
+        close[1].write(b'/');
+        close[2..2 + n.len()].write_copy_of_slice(n);
+        close[2 + n.len()].write(b'>');
+        let written = self.buf.len() + len;
+        // SAFETY: `reserve` made room for `len` more bytes and the three parts above, which
+        // tile `spare[..len]` exactly, initialised every one of them.
+        unsafe { self.buf.set_len(written) };
+    }
+
+    fn typed_or_escaped_leaf(&mut self, name: &str, xsi_type: Option<&str>, text: &str) {
+        self.open_tag(name, xsi_type);
         self.buf.push(b'>');
         escape_into(&mut self.buf, text, false);
-        self.buf.extend_from_slice(b"</");
-        self.buf.extend_from_slice(n);
-        self.buf.push(b'>');
+        self.end(name);
     }
 
     /// Writes a complex value as element `name`, with `xsi:type` when given.
@@ -229,6 +256,35 @@ static ESCAPE: [u8; 256] = {
     t[b'\t' as usize] = 2;
     t
 };
+
+/// Whether `bytes` holds a byte that text escaping rewrites (`<`, `>`, `&`, CR), eight bytes
+/// at a time: most leaves are UUIDs, paths and names tens of bytes long, where a byte-by-byte
+/// table scan was half the cost of writing them.
+#[inline]
+fn needs_text_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Non-zero exactly when some byte of `w` equals `c` (the classic has-zero-byte test on
+    // `w ^ c…c`; it can misplace which byte, never whether one does).
+    #[inline(always)]
+    fn has(w: u64, c: u8) -> u64 {
+        let x = w ^ (ONES * c as u64);
+        x.wrapping_sub(ONES) & !x & HIGH
+    }
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(w);
+        if has(w, b'<') | has(w, b'>') | has(w, b'&') | has(w, b'\r') != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| ESCAPE[b as usize] & 1 != 0)
+}
 
 #[inline]
 fn escape_into(buf: &mut Vec<u8>, s: &str, attr: bool) {

@@ -141,8 +141,20 @@ pub fn encode_response<T: ComplexType>(method: &str, body: &T) -> Vec<u8> {
     encode_message(&name, body)
 }
 
+/// Encodes a response envelope for `method` into `out`, replacing its contents and reusing its
+/// capacity: a server answering many large replies skips growing (and the kernel zeroing) a
+/// fresh buffer for each.
+pub fn encode_response_into<T: ComplexType>(out: &mut Vec<u8>, method: &str, body: &T) {
+    let name = format!("{method}Response");
+    let w = Encoder::from_vec(std::mem::take(out));
+    *out = write_message(w, &name, body);
+}
+
 fn encode_message<T: ComplexType>(element: &str, body: &T) -> Vec<u8> {
-    let mut w = Encoder::with_capacity(512);
+    write_message(Encoder::with_capacity(512), element, body)
+}
+
+fn write_message<T: ComplexType>(mut w: Encoder, element: &str, body: &T) -> Vec<u8> {
     w.raw(ENVELOPE_START);
     w.open_tag(element, None);
     w.attr("xmlns", "urn:vim25");
