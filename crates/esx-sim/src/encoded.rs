@@ -154,26 +154,28 @@ pub fn object_xml(oc: &ObjectContent) -> Arc<str> {
 }
 
 /// The `<objects>` element of `r` reporting `paths`, as [`object_xml`] writes what `build`
-/// makes: kept while the state is unchanged since it was made (only when it reports no missing
-/// property: a fault's text may name the moment). `None` when `build` finds no object.
+/// makes, and whether it is kept: kept while the state is unchanged since it was made (only when
+/// it reports no missing property: a fault's text may name the moment). `None` when `build`
+/// finds no object.
 pub fn object(
     state: &State,
     r: &MoRef,
     paths: &[String],
     build: impl FnOnce() -> crate::fault::MethodResult<Option<ObjectContent>>,
-) -> crate::fault::MethodResult<Option<Arc<str>>> {
+) -> crate::fault::MethodResult<Option<(Arc<str>, bool)>> {
     let generation = state.generation.load(Ordering::Acquire);
     let shard = state.encoded.shard(&r.value);
     if let Ok(m) = shard.lock() {
         if let Some(e) = m.get(&r.value).filter(|e| e.generation == generation) {
             if let Some((_, xml)) = e.objects.iter().find(|(p, _)| p.as_slice() == paths) {
-                return Ok(Some(xml.clone()));
+                return Ok(Some((xml.clone(), true)));
             }
         }
     }
     let Some(oc) = build()? else { return Ok(None) };
     let xml = object_xml(&oc);
-    if oc.missing_set.is_empty() {
+    let keep = oc.missing_set.is_empty();
+    if keep {
         if let Ok(mut m) = shard.lock() {
             let e = m.entry(r.value.clone()).or_default().at(generation);
             if e.objects.len() < MAX_OBJECT_FORMS
@@ -183,7 +185,7 @@ pub fn object(
             }
         }
     }
-    Ok(Some(xml))
+    Ok(Some((xml, keep)))
 }
 
 /// `envelope` (a `RetrievePropertiesEx` or `ContinueRetrievePropertiesEx` reply whose

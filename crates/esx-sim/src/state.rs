@@ -197,6 +197,9 @@ pub struct State {
     pub pages: Mutex<BTreeMap<String, mo::property_collector::Paged>>,
     /// Bumped on every change of the state (every write access); caches key on it.
     pub generation: AtomicU64,
+    /// Selections of recent property collector calls, at one generation (see
+    /// [`mo::property_collector::KeptSelections`]).
+    pub selections: Mutex<mo::property_collector::KeptSelections>,
     /// Container views' contents by view id, with the generation they were computed at.
     pub view_cache: Mutex<HashMap<String, CachedView>>,
     /// Property values kept encoded for the SOAP server, keyed on `generation` (see
@@ -230,6 +233,7 @@ impl State {
             data_dir,
             pages: Mutex::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
+            selections: Mutex::default(),
             view_cache: Mutex::new(HashMap::new()),
             encoded: Default::default(),
             generated: BTreeMap::new(),
