@@ -2,7 +2,7 @@
 //! fault and array type, random documents (polymorphic fields filled with random subtypes,
 //! `anyType` with random primitives and objects) decode, re-encode and decode to the same value.
 
-use esx_vim::codec::soap::encode_element;
+use esx_vim::codec::soap::{encode_element, encode_response, encode_response_into};
 use esx_vim::codec::{Decode, Decoder};
 use esx_vim::reflect::{type_info, TypeKind, TYPE_INFO};
 use esx_vim::Any;
@@ -302,4 +302,21 @@ proptest! {
         let xml = String::from_utf8(encode_element("s", &s)).expect("UTF-8");
         prop_assert_eq!(xml, format!("<s>{}</s>", escaped_text(&s)));
     }
+}
+
+/// Encoding into a kept buffer gives the bytes of a fresh encoding, whatever the buffer held.
+#[test]
+fn encoding_into_a_kept_buffer_replaces_its_contents() {
+    let reply = esx_vim::RetrievePropertiesExResponse {
+        returnval: Some(esx_vim::RetrieveResult {
+            token: Some("t<1>&".into()),
+            ..Default::default()
+        }),
+    };
+    let fresh = encode_response("RetrievePropertiesEx", &reply);
+    let mut kept = b"left over from an earlier, longer reply".repeat(100);
+    encode_response_into(&mut kept, "RetrievePropertiesEx", &reply);
+    assert_eq!(kept, fresh);
+    encode_response_into(&mut kept, "RetrievePropertiesEx", &reply);
+    assert_eq!(kept, fresh);
 }

@@ -244,7 +244,7 @@ fn page_xml(state: &State, ctx: &Ctx, p: Paged) -> MethodResult<XmlPage> {
                 crate::encoded::object(state, r, paths, || build(state, ctx, r.clone(), paths))?;
             Ok(made.map(|(xml, kept)| {
                 if kept {
-                    sel.keep_element(k, &xml);
+                    sel.keep_element(state, k, &xml);
                 }
                 xml
             }))

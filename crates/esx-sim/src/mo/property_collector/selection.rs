@@ -4,7 +4,7 @@
 //! A listing client sends the same `RetrievePropertiesEx` (the same container view, the same
 //! paths) round after round while nothing changes. Walking the view, checking every object and
 //! cloning its reference twice was a third of the server's CPU per VM listed
-//! (docs/PERFORMANCE.md, "esx-sim beside vcsim"), so a selection is kept per session and spec
+//! (docs/PERFORMANCE.md, "Kept selections"), so a selection is kept per session and spec
 //! at the [`State::generation`] it was made at; any write access to the state moves the
 //! generation on, and a kept selection is then never served again.
 
@@ -229,8 +229,12 @@ impl Selection {
         self.elements.get(k)?.get()
     }
 
-    /// Keeps item `k`'s `<objects>` element (made at the selection's generation).
-    pub fn keep_element(&self, k: usize, xml: &Arc<str>) {
+    /// Keeps item `k`'s `<objects>` element, made just now: only while the state is still at
+    /// the selection's generation (a token outliving a change has nothing to keep it for).
+    pub fn keep_element(&self, state: &State, k: usize, xml: &Arc<str>) {
+        if state.generation.load(Ordering::Acquire) != self.generation {
+            return;
+        }
         if let Some(slot) = self.elements.get(k) {
             let _ = slot.set(xml.clone());
         }
